@@ -1,0 +1,278 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, constants, createReadStream, fstatSync, openSync } from 'node:fs';
+import { link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { isAbsolute, join, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { VmkitError, invalidArgument, toVmkitError } from '../errors/vmkit-error.js';
+import { abortedError, throwIfAborted } from '../util/abort.js';
+import { mapLimit } from '../util/concurrency.js';
+import { TRAILER_TAIL, decodeTrailer, encodeTrailer, trailerLength } from './blob-file-format.js';
+import { checkBlobName, checkContainerName, checkListOptions, checkMetadata } from './blob-names.js';
+import type { BlobBody, BlobListItem, BlobStore, ListOptions, ListPage, PutBlobOptions, StoredBlob } from './blob-store.js';
+import { bytesStream } from './body.js';
+
+/** Options of {@link fileSystemBlobStore}. */
+export interface FileSystemBlobStoreOptions {
+  /** Directory holding one folder per container; created when missing. */
+  readonly root: string;
+  /** fsync files and directories on write (default true). Turn off only for throwaway data. */
+  readonly durable?: boolean;
+}
+
+const SMALL = 1024 * 1024;
+
+/**
+ * The default {@link BlobStore}: a directory per container, a file per blob. Writes go to a temp
+ * file that is fsynced and renamed into place, so readers never see a partial blob; names are
+ * checked so nothing escapes the root; listings are paginated in name order.
+ */
+export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobStore {
+  if (!options || typeof options.root !== 'string' || options.root.length === 0) {
+    throw invalidArgument('root', 'must be a non-empty directory path');
+  }
+  const root = resolve(options.root);
+  const durable = options.durable ?? true;
+  const tmpDir = join(root, '.tmp');
+
+  const containerDir = (container: string): string => {
+    checkContainerName(container);
+    return join(root, container);
+  };
+  const blobPath = (container: string, name: string): string => {
+    const dir = containerDir(container);
+    checkBlobName(name);
+    const path = join(dir, ...name.split('/'));
+    if (!path.startsWith(dir + sep) || isAbsolute(name)) throw invalidArgument('name', 'escapes the container');
+    return path;
+  };
+  const requireContainer = async (container: string): Promise<string> => {
+    const dir = containerDir(container);
+    const info = await stat(dir).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      throw new VmkitError('NOT_FOUND', `container ${container} does not exist`, { details: { container } });
+    }
+    return dir;
+  };
+  const syncDir = async (dir: string): Promise<void> => {
+    if (!durable) return;
+    const handle = await open(dir, constants.O_RDONLY);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  };
+
+  async function writeTemp(body: BlobBody, opts: PutBlobOptions): Promise<{ tmp: string; etag: string }> {
+    await mkdir(tmpDir, { recursive: true });
+    const tmp = join(tmpDir, randomUUID());
+    const handle = await open(tmp, 'wx', 0o644);
+    try {
+      const md5 = createHash('md5');
+      const write = async (chunk: Uint8Array) => {
+        throwIfAborted(opts.signal, 'upload');
+        md5.update(chunk);
+        await handle.write(chunk);
+      };
+      if (typeof body === 'string') await write(Buffer.from(body, 'utf8'));
+      else if (body instanceof Uint8Array) await write(body);
+      else {
+        for await (const chunk of body as AsyncIterable<Buffer | string>) {
+          await write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+        }
+      }
+      const etag = `"${md5.digest('hex')}"`;
+      await handle.write(encodeTrailer({ etag, contentType: opts.contentType, metadata: { ...opts.metadata } }));
+      if (durable) await handle.sync();
+      await handle.close();
+      return { tmp, etag };
+    } catch (error) {
+      await handle.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+      if (!(body instanceof Uint8Array) && typeof body !== 'string') body.destroy();
+      if (opts.signal?.aborted) throw abortedError(opts.signal, 'upload');
+      throw toVmkitError(error, 'STORE', 'writing blob');
+    }
+  }
+
+  async function readStored(container: string, name: string, path: string): Promise<StoredBlob | undefined> {
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return undefined;
+      throw toVmkitError(error, 'STORE', `reading blob ${container}/${name}`);
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) return undefined;
+      const label = `${container}/${name}`;
+      if (info.size < TRAILER_TAIL) trailerLength(new Uint8Array(0), info.size, label);
+      if (info.size <= SMALL) {
+        const all = await handle.readFile();
+        const tLen = trailerLength(all.subarray(all.byteLength - TRAILER_TAIL), all.byteLength, label);
+        const contentLen = all.byteLength - TRAILER_TAIL - tLen;
+        const trailer = decodeTrailer(all.subarray(contentLen, contentLen + tLen), label);
+        const content = all.subarray(0, contentLen);
+        return stored(name, content.byteLength, trailer, info.mtime, {
+          stream: () => bytesStream(content),
+          bytes: async () => Uint8Array.from(content),
+        });
+      }
+      const tail = Buffer.alloc(TRAILER_TAIL);
+      await handle.read(tail, 0, TRAILER_TAIL, info.size - TRAILER_TAIL);
+      const tLen = trailerLength(tail, info.size, label);
+      const contentLen = info.size - TRAILER_TAIL - tLen;
+      const json = Buffer.alloc(tLen);
+      await handle.read(json, 0, tLen, contentLen);
+      const trailer = decodeTrailer(json, label);
+      const openStream = (): Readable => {
+        // Opened anew by name: refuse if the name now points at another file (replaced after getBlob).
+        const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+        if (fstatSync(fd).ino !== info.ino) {
+          closeSync(fd);
+          throw new VmkitError('CONFLICT', `blob ${label} changed since it was opened`, { details: { name } });
+        }
+        return createReadStream('', { fd, start: 0, end: contentLen - 1 });
+      };
+      return stored(name, contentLen, trailer, info.mtime, {
+        stream: openStream,
+        bytes: async () => {
+          const chunks: Buffer[] = [];
+          for await (const chunk of openStream()) chunks.push(chunk as Buffer);
+          return Buffer.concat(chunks);
+        },
+      });
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async function listItem(dir: string, name: string): Promise<BlobListItem | undefined> {
+    const path = join(dir, ...name.split('/'));
+    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
+    if (!handle) return undefined;
+    try {
+      const info = await handle.stat();
+      if (!info.isFile() || info.size < TRAILER_TAIL) return undefined;
+      const tail = Buffer.alloc(TRAILER_TAIL);
+      await handle.read(tail, 0, TRAILER_TAIL, info.size - TRAILER_TAIL);
+      const tLen = trailerLength(tail, info.size, name);
+      return { name, size: info.size - TRAILER_TAIL - tLen, lastModified: info.mtime };
+    } catch {
+      // Not one of ours (a stray file): still listed, so that it can be inspected or removed.
+      return undefined;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  return {
+    async createContainer(container) {
+      await mkdir(containerDir(container), { recursive: true }).catch((error: unknown) => {
+        throw toVmkitError(error, 'STORE', `creating container ${container}`);
+      });
+    },
+    async containerExists(container) {
+      const info = await stat(containerDir(container)).catch(() => undefined);
+      return info?.isDirectory() ?? false;
+    },
+    async deleteContainer(container) {
+      await rm(containerDir(container), { recursive: true, force: true });
+    },
+    async putBlob(container, name, body, opts: PutBlobOptions = {}) {
+      const path = blobPath(container, name);
+      checkMetadata(opts.metadata);
+      const dir = await requireContainer(container);
+      throwIfAborted(opts.signal, 'upload');
+      const { tmp, etag } = await writeTemp(body, opts);
+      try {
+        const parent = resolve(path, '..');
+        await mkdir(parent, { recursive: true });
+        if (opts.ifNoneMatch === '*') {
+          await link(tmp, path);
+          await unlink(tmp);
+        } else {
+          await rename(tmp, path);
+        }
+        await syncDir(parent);
+        return { etag };
+      } catch (error) {
+        await unlink(tmp).catch(() => {});
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST' && opts.ifNoneMatch === '*') {
+          throw new VmkitError('CONFLICT', `blob ${name} already exists in ${container}`, { details: { container, name } });
+        }
+        if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST') {
+          throw new VmkitError('CONFLICT', `blob ${name} clashes with another blob's path in ${container}`, {
+            cause: error,
+            details: { container, name, dir },
+          });
+        }
+        throw toVmkitError(error, 'STORE', `writing blob ${container}/${name}`);
+      }
+    },
+    async getBlob(container, name, opts) {
+      const path = blobPath(container, name);
+      throwIfAborted(opts?.signal, 'download');
+      await requireContainer(container);
+      return readStored(container, name, path);
+    },
+    async blobExists(container, name) {
+      const path = blobPath(container, name);
+      await requireContainer(container);
+      const info = await stat(path).catch(() => undefined);
+      return info?.isFile() ?? false;
+    },
+    async removeBlob(container, name) {
+      const path = blobPath(container, name);
+      const dir = await requireContainer(container);
+      await unlink(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') throw toVmkitError(error, 'STORE', `removing ${name}`);
+      });
+      // Drop folders the blob leaves empty, up to the container.
+      for (let parent = resolve(path, '..'); parent.startsWith(dir + sep); parent = resolve(parent, '..')) {
+        if (!(await rmdir(parent).then(() => true, () => false))) break;
+      }
+    },
+    async list(container: string, opts: ListOptions = {}): Promise<ListPage> {
+      const maxKeys = checkListOptions(opts);
+      const dir = await requireContainer(container);
+      const prefix = opts.prefix ?? '';
+      const marker = opts.marker;
+      const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+      const names: string[] = [];
+      for (const entry of entries) {
+        if (!entry.isFile()) continue;
+        const parent = entry.parentPath ?? (entry as unknown as { path: string }).path;
+        const rel = join(parent, entry.name).slice(dir.length + 1).split(sep).join('/');
+        if (rel.startsWith(prefix) && (marker === undefined || rel > marker)) names.push(rel);
+      }
+      names.sort();
+      const page = names.slice(0, maxKeys);
+      const items = (await mapLimit(page, 32, (n) => listItem(dir, n))).filter((i): i is BlobListItem => i !== undefined);
+      return names.length > maxKeys ? { items, nextMarker: page[page.length - 1] } : { items };
+    },
+  };
+}
+
+function stored(
+  name: string,
+  size: number,
+  trailer: { etag: string; contentType?: string; metadata: Readonly<Record<string, string>> },
+  lastModified: Date,
+  read: { stream(): Readable; bytes(): Promise<Uint8Array> },
+): StoredBlob {
+  return {
+    name,
+    size,
+    etag: trailer.etag,
+    contentType: trailer.contentType,
+    lastModified,
+    metadata: Object.freeze({ ...trailer.metadata }),
+    stream: read.stream,
+    bytes: read.bytes,
+    text: async () => Buffer.from(await read.bytes()).toString('utf8'),
+  };
+}

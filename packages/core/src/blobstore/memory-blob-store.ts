@@ -1,0 +1,104 @@
+import { VmkitError } from '../errors/vmkit-error.js';
+import { throwIfAborted } from '../util/abort.js';
+import { checkBlobName, checkContainerName, checkListOptions, checkMetadata } from './blob-names.js';
+import type { BlobBody, BlobStore, ListOptions, ListPage, PutBlobOptions, StoredBlob } from './blob-store.js';
+import { bodyToBytes, bytesStream, md5Etag } from './body.js';
+
+interface Entry {
+  readonly bytes: Uint8Array;
+  readonly etag: string;
+  readonly contentType?: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly lastModified: Date;
+}
+
+/** A {@link BlobStore} held in memory: for tests and short-lived processes. */
+export function memoryBlobStore(): BlobStore {
+  const containers = new Map<string, Map<string, Entry>>();
+
+  const container = (name: string): Map<string, Entry> => {
+    checkContainerName(name);
+    const found = containers.get(name);
+    if (!found) throw new VmkitError('NOT_FOUND', `container ${name} does not exist`, { details: { container: name } });
+    return found;
+  };
+
+  const toStored = (name: string, entry: Entry): StoredBlob => ({
+    name,
+    size: entry.bytes.byteLength,
+    etag: entry.etag,
+    contentType: entry.contentType,
+    lastModified: entry.lastModified,
+    metadata: entry.metadata,
+    stream: () => bytesStream(entry.bytes),
+    bytes: async () => Uint8Array.from(entry.bytes),
+    text: async () => Buffer.from(entry.bytes).toString('utf8'),
+  });
+
+  return {
+    async createContainer(name) {
+      checkContainerName(name);
+      if (!containers.has(name)) containers.set(name, new Map());
+    },
+    async containerExists(name) {
+      checkContainerName(name);
+      return containers.has(name);
+    },
+    async deleteContainer(name) {
+      checkContainerName(name);
+      containers.delete(name);
+    },
+    async putBlob(name: string, blobName: string, body: BlobBody, options: PutBlobOptions = {}) {
+      const blobs = container(name);
+      checkBlobName(blobName);
+      checkMetadata(options.metadata);
+      throwIfAborted(options.signal, 'upload');
+      const bytes = Uint8Array.from(await bodyToBytes(body, options.signal));
+      throwIfAborted(options.signal, 'upload');
+      if (options.ifNoneMatch === '*' && blobs.has(blobName)) {
+        throw new VmkitError('CONFLICT', `blob ${blobName} already exists in ${name}`, { details: { container: name, name: blobName } });
+      }
+      const etag = md5Etag(bytes);
+      blobs.set(blobName, {
+        bytes,
+        etag,
+        contentType: options.contentType,
+        metadata: Object.freeze({ ...options.metadata }),
+        lastModified: new Date(),
+      });
+      return { etag };
+    },
+    async getBlob(name, blobName, options) {
+      const blobs = container(name);
+      checkBlobName(blobName);
+      throwIfAborted(options?.signal, 'download');
+      const entry = blobs.get(blobName);
+      return entry ? toStored(blobName, entry) : undefined;
+    },
+    async blobExists(name, blobName) {
+      const blobs = container(name);
+      checkBlobName(blobName);
+      return blobs.has(blobName);
+    },
+    async removeBlob(name, blobName) {
+      const blobs = container(name);
+      checkBlobName(blobName);
+      blobs.delete(blobName);
+    },
+    async list(name: string, options: ListOptions = {}): Promise<ListPage> {
+      const blobs = container(name);
+      const maxKeys = checkListOptions(options);
+      const prefix = options.prefix ?? '';
+      const marker = options.marker;
+      const names = [...blobs.keys()]
+        .filter((n) => n.startsWith(prefix) && (marker === undefined || n > marker))
+        .sort();
+      const page = names.slice(0, maxKeys);
+      const items = page.map((n) => {
+        const entry = blobs.get(n) as Entry;
+        return { name: n, size: entry.bytes.byteLength, etag: entry.etag, lastModified: entry.lastModified };
+      });
+      return names.length > maxKeys ? { items, nextMarker: page[page.length - 1] } : { items };
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import type { MasterHardware } from './hardware.js';
+import type { LoginCredentials } from './login-credentials.js';
+import type { NetworkSpec } from './network-spec.js';
+import type { OperatingSystem } from './operating-system.js';
+
+/** A ready disk image to import as the master's disk. Give `path` or `url`. */
+export interface DiskSource {
+  readonly type: 'disk';
+  /** Local path of the image. */
+  readonly path?: string;
+  /** URL of the image (`http:`, `https:` or `file:`). */
+  readonly url?: string;
+  /** Disk format (default: detected). */
+  readonly format?: 'raw' | 'qcow2' | 'vmdk' | 'vdi' | 'vhd' | 'vhdx';
+  /** Expected SHA-256 of the image, lower-case hex; verified before use. */
+  readonly sha256?: string;
+}
+
+/** An installer ISO to boot and install from. Give `path` or `url`. */
+export interface IsoSource {
+  readonly type: 'iso';
+  /** Local path of the ISO. */
+  readonly path?: string;
+  /** URL of the ISO. */
+  readonly url?: string;
+  /** Expected SHA-256 of the ISO, lower-case hex. */
+  readonly sha256?: string;
+  /** Unattended-install answers handed to the installer (preseed, kickstart, autoinstall...). */
+  readonly unattended?: Readonly<Record<string, string>>;
+}
+
+/** A kernel and initrd booted directly to run an installer. */
+export interface KernelSource {
+  readonly type: 'kernel';
+  /** Path of the kernel image. */
+  readonly kernel: string;
+  /** Path of the initrd. */
+  readonly initrd: string;
+  /** Kernel command line. */
+  readonly cmdline?: string;
+}
+
+/** Where a master's disk comes from. */
+export type MasterSource = DiskSource | IsoSource | KernelSource;
+
+/** A named command run in the master after installation, before it is sealed. */
+export interface PostInstallStep {
+  /** Step name, unique within the spec. */
+  readonly name: string;
+  /** Shell script run as root in the guest. */
+  readonly run: string;
+}
+
+/**
+ * Everything needed to build a master image. Its canonical JSON form and hash ({@link specHash})
+ * identify the build: a changed spec means a new master.
+ */
+export interface MasterSpec {
+  /** Image id: lower-case letters, digits, `.`, `_`, `-`; 1-63 characters; starts with a letter or digit. */
+  readonly id: string;
+  /** Human-readable name (default: the id). */
+  readonly name?: string;
+  /** The operating system the master runs. */
+  readonly os: OperatingSystem;
+  /** Where its disk comes from. */
+  readonly source: MasterSource;
+  /** Hardware of the master, also the default for its nodes. */
+  readonly hardware?: MasterHardware;
+  /** How to log in to nodes cloned from it. */
+  readonly login?: LoginCredentials;
+  /** Commands run after installation. */
+  readonly postInstall?: readonly PostInstallStep[];
+  /** Network used while building (default: one NAT NIC). */
+  readonly network?: NetworkSpec;
+}

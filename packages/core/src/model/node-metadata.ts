@@ -1,0 +1,40 @@
+import type { Hardware } from './hardware.js';
+import type { LoginCredentials } from './login-credentials.js';
+import type { BoundNetwork } from './network-spec.js';
+
+/** Where a node stands. */
+export type NodeStatus = 'pending' | 'running' | 'stopped' | 'suspended' | 'error' | 'unknown';
+
+/** A node as callers see it. */
+export interface NodeMetadata {
+  /** Node id, unique on the provider. */
+  readonly id: string;
+  /** Node name, unique within the provider (`group-xxxx` unless named). */
+  readonly name: string;
+  /** The group the node belongs to. */
+  readonly group: string;
+  /** The image it was cloned from. */
+  readonly imageId: string;
+  /** Where it stands. */
+  readonly status: NodeStatus;
+  /** Its hardware. */
+  readonly hardware: Hardware;
+  /** Its NICs with the host ports that were really bound. */
+  readonly network: BoundNetwork;
+  /** Host ports by rule name (`tcp-80` → 40123), for convenience. */
+  readonly hostPorts: Readonly<Record<string, number>>;
+  /** Addresses reachable from outside the host. */
+  readonly publicAddresses: readonly string[];
+  /** Addresses on private networks. */
+  readonly privateAddresses: readonly string[];
+  /** Tags. */
+  readonly tags: readonly string[];
+  /** Key/value metadata. */
+  readonly userMetadata: Readonly<Record<string, string>>;
+  /** How to log in, when known. */
+  readonly login?: LoginCredentials;
+  /** Whether the disk is a linked clone of the master. */
+  readonly linkedClone: boolean;
+  /** When it was created (ISO 8601). */
+  readonly createdAt: string;
+}

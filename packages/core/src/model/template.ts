@@ -1,0 +1,56 @@
+import type { ConfigDriveFilesystem, ConfigDriveFormat, ConfigDriveFile } from './config-drive-spec.js';
+import type { Hardware } from './hardware.js';
+import type { Image } from './image.js';
+import type { NetworkSpec } from './network-spec.js';
+
+/** Config drive choices in a template; instance id and hostname are filled per node. */
+export interface ConfigDriveOptions {
+  /** Layout (default `nocloud`). */
+  readonly format?: ConfigDriveFormat;
+  /** Filesystem (default `iso9660`). */
+  readonly filesystem?: ConfigDriveFilesystem;
+  /** Vendor data. */
+  readonly vendorData?: string;
+  /** Network configuration handed to the guest. */
+  readonly networkConfig?: string | Readonly<Record<string, unknown>>;
+  /** Extra meta-data keys. */
+  readonly metaData?: Readonly<Record<string, unknown>>;
+  /** Extra files. */
+  readonly files?: readonly ConfigDriveFile[];
+}
+
+/** Per-node choices made when creating nodes. */
+export interface TemplateOptions {
+  /** NICs and port forwards (default: the image's network, else one NAT NIC). */
+  readonly network?: NetworkSpec;
+  /** Guest TCP ports to reach from the host: each adds an `'auto'` forward on the first NAT NIC. */
+  readonly inboundPorts?: readonly number[];
+  /** Attach a config drive: `true` for NoCloud on iso9660, or the choices. Implied by `userData` and `authorizePublicKey`. */
+  readonly configDrive?: boolean | ConfigDriveOptions;
+  /** User data for the guest (cloud-init or any opaque text). */
+  readonly userData?: string;
+  /** An SSH public key to authorise for the login user. */
+  readonly authorizePublicKey?: string;
+  /** The login user of the nodes (default: the image's). */
+  readonly loginUser?: string;
+  /** Tags set on every node. */
+  readonly tags?: readonly string[];
+  /** Key/value metadata set on every node. */
+  readonly userMetadata?: Readonly<Record<string, string>>;
+  /** Names for the nodes, in order; the rest are generated (`group-xxxx`). */
+  readonly nodeNames?: readonly string[];
+  /** Linked clone (default) or full copy of the master's disk. */
+  readonly linkedClone?: boolean;
+  /** Hardware overrides for the nodes. */
+  readonly hardware?: Partial<Omit<Hardware, 'id' | 'name'>>;
+}
+
+/** What `createNodesInGroup` creates: an image, a hardware profile and the per-node options. */
+export interface Template {
+  /** The image to clone. */
+  readonly image: Image;
+  /** The hardware each node gets. */
+  readonly hardware: Hardware;
+  /** Per-node choices. */
+  readonly options: TemplateOptions;
+}

@@ -1,0 +1,28 @@
+import type { ConfigDriveSpec } from '../model/config-drive-spec.js';
+import type { Hardware } from '../model/hardware.js';
+import type { BoundNetwork } from '../model/network-spec.js';
+import type { MasterRef } from './master-build.js';
+
+/** Everything a provider needs to create one node from a master. */
+export interface CloneSpec {
+  /** Node name, unique on the provider. */
+  readonly name: string;
+  /** The node's group. */
+  readonly group: string;
+  /** The image the master belongs to. */
+  readonly imageId: string;
+  /** The master to clone. */
+  readonly master: MasterRef;
+  /** Hardware of the node. */
+  readonly hardware: Hardware;
+  /** NICs with settled slots, MACs and leased host ports. */
+  readonly network: BoundNetwork;
+  /** Linked clone (copy-on-write over the master) or a full copy. */
+  readonly linked: boolean;
+  /** The config drive to build and attach, if any. */
+  readonly configDrive?: ConfigDriveSpec;
+  /** Tags to store with the node. */
+  readonly tags: readonly string[];
+  /** Key/value metadata to store with the node. */
+  readonly userMetadata: Readonly<Record<string, string>>;
+}

@@ -1,0 +1,89 @@
+import type { Hardware } from '../model/hardware.js';
+import type { MasterSource } from '../model/master-spec.js';
+import type { MasterSpec } from '../model/master-spec.js';
+import type { NicAttachment } from '../model/network-spec.js';
+import type { NodeMetadata } from '../model/node-metadata.js';
+import type { ConfigDriveFormat } from '../model/config-drive-spec.js';
+import type { OperationOptions } from '../util/progress.js';
+import type { CloneSpec } from './clone-spec.js';
+import type { MasterBuild, MasterRef } from './master-build.js';
+
+/** What a provider can do. */
+export interface ProviderCapabilities {
+  /** Copy-on-write clones over the master. */
+  readonly linkedClones: boolean;
+  /** NIC attachments it supports. */
+  readonly attachments: readonly NicAttachment[];
+  /** Host-to-guest port forwards on NAT NICs. */
+  readonly portForwarding: boolean;
+  /** Config drive layouts it can attach. */
+  readonly configDriveFormats: readonly ConfigDriveFormat[];
+  /** Master sources it can build from. */
+  readonly sources: readonly MasterSource['type'][];
+  /** Whether nodes can be suspended and resumed. */
+  readonly suspend: boolean;
+}
+
+/** A network of the host that NICs can attach to. */
+export interface HostNetwork {
+  /** Interface or network name. */
+  readonly name: string;
+  /** What it is good for. */
+  readonly kind: 'bridge' | 'hostOnly' | 'internal' | 'nat';
+  /** Whether it is up. */
+  readonly up: boolean;
+  /** Its addresses (CIDR), when known. */
+  readonly addresses?: readonly string[];
+}
+
+/** A node as a provider reports it; core adds host ports and login. */
+export type ProviderNode = Omit<NodeMetadata, 'hostPorts' | 'login'>;
+
+/**
+ * The provider SPI: what a hypervisor must do for vmkit. Providers are plain factories
+ * (`libvirtProvider(options)`) returning this; every provider passes `describeProviderContract`.
+ *
+ * Rules: methods throw {@link VmkitError}s (`NOT_FOUND` for unknown nodes or masters, `PROVIDER`
+ * for hypervisor failures, `ABORTED` when a signal fires); `cloneNode` rolls back its own partial
+ * work before throwing; `destroyNode` and `deleteMaster` succeed when the thing is already gone.
+ */
+export interface HypervisorProvider {
+  /** Provider kind, e.g. `libvirt`. */
+  readonly name: string;
+  /** Identity of the host or connection, used to scope port leases and names (e.g. `libvirt:qemu:///system`). */
+  readonly id: string;
+  /** Connects; called once by core before first use. */
+  init?(): Promise<void>;
+  /** What it can do. */
+  capabilities(): Promise<ProviderCapabilities>;
+  /** Hardware profiles it offers (default: core's). */
+  hardwareProfiles?(): Promise<readonly Hardware[]>;
+  /** Host networks NICs can attach to. */
+  listHostNetworks(): Promise<readonly HostNetwork[]>;
+  /** Plans the build of a master; core runs the steps. */
+  planMasterBuild(spec: MasterSpec, masterName: string): MasterBuild;
+  /** For each reference, whether the master still exists. */
+  mastersExist(refs: readonly MasterRef[]): Promise<boolean[]>;
+  /** Deletes a master; already gone is not an error. */
+  deleteMaster(ref: MasterRef): Promise<void>;
+  /** Creates (but does not start) a node; on failure nothing of it remains. */
+  cloneNode(spec: CloneSpec, options?: OperationOptions): Promise<ProviderNode>;
+  /** Starts a node. */
+  startNode(id: string, options?: OperationOptions): Promise<void>;
+  /** Stops a node (power off after a grace period). */
+  stopNode(id: string, options?: OperationOptions): Promise<void>;
+  /** Reboots a node. */
+  rebootNode(id: string, options?: OperationOptions): Promise<void>;
+  /** Suspends a node. */
+  suspendNode(id: string, options?: OperationOptions): Promise<void>;
+  /** Resumes a suspended node. */
+  resumeNode(id: string, options?: OperationOptions): Promise<void>;
+  /** Stops and deletes a node and all it owns (disks, config drive); gone is not an error. */
+  destroyNode(id: string, options?: OperationOptions): Promise<void>;
+  /** Every node this provider made. */
+  listNodes(): Promise<readonly ProviderNode[]>;
+  /** One node, or `undefined`. */
+  getNode(id: string): Promise<ProviderNode | undefined>;
+  /** Releases connections; idempotent. */
+  close?(): Promise<void>;
+}

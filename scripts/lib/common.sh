@@ -1,0 +1,56 @@
+# Shared helpers for vmkit's set-up scripts. Source it; do not run it.
+log() { printf '\033[1m[vmkit]\033[0m %s\n' "$*" >&2; }
+
+# Commands the tests and the demo need, each with the Debian package that provides it.
+SYSTEM_DEPS=(
+  "qemu-system-x86_64:qemu-system-x86"
+  "qemu-img:qemu-utils"
+  "libvirtd:libvirt-daemon"
+  "/usr/lib/libvirt/connection-driver/libvirt_driver_qemu.so:libvirt-daemon-driver-qemu"
+  "virsh:libvirt-clients"
+  "virt-xml-validate:libvirt-clients"
+  "xorriso:xorriso"
+  "genisoimage:genisoimage"
+  "isoinfo:genisoimage"
+  "mdir:mtools"
+  "fsck.fat:dosfstools"
+  "/usr/bin/cloud-init:cloud-init"
+  "/bin/busybox:busybox-static"
+)
+
+# Installs the Debian packages whose commands are missing (root, apt). Safe to run twice.
+ensure_system_packages() {
+  local missing=() entry cmd pkg
+  for entry in "${SYSTEM_DEPS[@]}"; do
+    cmd="${entry%%:*}"; pkg="${entry##*:}"
+    if [[ "$cmd" == /* ]]; then [[ -e "$cmd" ]] && continue; else command -v "$cmd" >/dev/null 2>&1 && continue; fi
+    [[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  if [[ $(id -u) -ne 0 ]]; then
+    log "missing system packages: ${missing[*]} (run as root, or install them with apt-get)"; return 1
+  fi
+  log "installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # libvirt-daemon-system is excluded: it pulls systemd units this machine does not run.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" libvirt-daemon-system- >/dev/null
+}
+
+# Runs `npm ci` when node_modules does not match package-lock.json. Safe to run twice.
+ensure_node_modules() {
+  local want have=""
+  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  [[ -f node_modules/.vmkit-lock-hash ]] && have=$(cat node_modules/.vmkit-lock-hash)
+  if [[ "$want" != "$have" ]]; then
+    log "installing npm dependencies (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$want" > node_modules/.vmkit-lock-hash
+  fi
+}
+
+# Builds every package (incremental).
+build_packages() {
+  log "building packages (tsc -b)"
+  npx tsc -b
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `npm test`: installs what is missing, builds, lints, starts the real components the integration
+# tests need (scripts/test.d/*.sh, in order), then runs unit and integration tests, the API docs
+# build and the docs/examples checks. In CI (CI=true) nothing may be skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/common.sh
+bash scripts/setup.sh
+log "lint (biome) and type-check of tests"
+npx biome check .
+npx tsc -p tsconfig.tests.json
+for hook in scripts/test.d/*.sh; do
+  [[ -e "$hook" ]] || continue
+  log "preparing: $hook"
+  bash "$hook"
+done
+log "unit and integration tests"
+npx vitest run
+log "API reference (typedoc, warnings are errors)"
+npx typedoc --logLevel Warn
+log "docs and examples"
+npx tsx scripts/check-docs.ts
