@@ -12,7 +12,9 @@ const report = new BenchReport();
 let failed = false;
 for (const file of files) {
   if (wanted.length > 0 && !wanted.some((w) => file.includes(w))) continue;
-  const mod = (await import(pathToFileURL(join(here, file)).href)) as { default: (r: BenchReport) => Promise<void> };
+  const mod = (await import(pathToFileURL(join(here, file)).href)) as {
+    default: (r: BenchReport) => Promise<void>;
+  };
   try {
     await mod.default(report);
   } catch (error) {

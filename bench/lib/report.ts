@@ -30,9 +30,19 @@ export class BenchReport {
   }
 
   /** Prints two timings side by side and their ratio (`others / ours`: above 1 means ours is faster). */
-  compare(label: string, ours: { name: string; ms: number }, theirs: { name: string; ms: number }, goalRatio?: number): void {
+  compare(
+    label: string,
+    ours: { name: string; ms: number },
+    theirs: { name: string; ms: number },
+    goalRatio?: number,
+  ): void {
     const ratio = theirs.ms / ours.ms;
-    const verdict = goalRatio === undefined ? '' : ratio >= goalRatio ? `meets goal >= ${goalRatio}x` : `MISSES goal >= ${goalRatio}x`;
+    const verdict =
+      goalRatio === undefined
+        ? ''
+        : ratio >= goalRatio
+          ? `meets goal >= ${goalRatio}x`
+          : `MISSES goal >= ${goalRatio}x`;
     const line = `${label}: ${ours.name} ${fmt(ours.ms)} ms vs ${theirs.name} ${fmt(theirs.ms)} ms -> ${fmt(ratio)}x ${verdict}`;
     this.#rows.push([line]);
     console.log(`  ${line}`);

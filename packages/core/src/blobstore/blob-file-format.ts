@@ -48,7 +48,11 @@ export function decodeTrailer(json: Uint8Array, name: string): BlobTrailer {
   if (!t || typeof t.etag !== 'string' || typeof t.metadata !== 'object' || t.metadata === null) {
     throw corrupt(name, 'trailer lacks etag or metadata');
   }
-  return { etag: t.etag, contentType: typeof t.contentType === 'string' ? t.contentType : undefined, metadata: t.metadata };
+  return {
+    etag: t.etag,
+    contentType: typeof t.contentType === 'string' ? t.contentType : undefined,
+    metadata: t.metadata,
+  };
 }
 
 function corrupt(name: string, why: string, cause?: unknown): VmkitError {

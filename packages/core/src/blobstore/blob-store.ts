@@ -82,9 +82,18 @@ export interface BlobStore {
   /** Deletes the container and every blob in it; absent is not an error. */
   deleteContainer(container: string): Promise<void>;
   /** Writes a blob atomically: readers see the old or the new content, never a part. */
-  putBlob(container: string, name: string, body: BlobBody, options?: PutBlobOptions): Promise<{ etag?: string }>;
+  putBlob(
+    container: string,
+    name: string,
+    body: BlobBody,
+    options?: PutBlobOptions,
+  ): Promise<{ etag?: string }>;
   /** Reads a blob; `undefined` when absent. */
-  getBlob(container: string, name: string, options?: { signal?: AbortSignal }): Promise<StoredBlob | undefined>;
+  getBlob(
+    container: string,
+    name: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<StoredBlob | undefined>;
   /** Whether the blob exists. */
   blobExists(container: string, name: string): Promise<boolean>;
   /** Removes a blob; absent is not an error. */
@@ -94,7 +103,11 @@ export interface BlobStore {
 }
 
 /** Lists every blob of a container, following pages. */
-export async function* listAll(store: BlobStore, container: string, prefix?: string): AsyncGenerator<BlobListItem> {
+export async function* listAll(
+  store: BlobStore,
+  container: string,
+  prefix?: string,
+): AsyncGenerator<BlobListItem> {
   let marker: string | undefined;
   do {
     const page = await store.list(container, { prefix, marker });

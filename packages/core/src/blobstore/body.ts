@@ -25,5 +25,7 @@ export function md5Etag(bytes: Uint8Array): string {
 
 /** A readable stream over bytes. */
 export function bytesStream(bytes: Uint8Array): Readable {
-  return Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)], { objectMode: false });
+  return Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)], {
+    objectMode: false,
+  });
 }

@@ -2,13 +2,21 @@ import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, constants, createReadStream, fstatSync, openSync } from 'node:fs';
 import { link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
-import { Readable } from 'node:stream';
-import { VmkitError, invalidArgument, toVmkitError } from '../errors/vmkit-error.js';
+import type { Readable } from 'node:stream';
+import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import { abortedError, throwIfAborted } from '../util/abort.js';
 import { mapLimit } from '../util/concurrency.js';
-import { TRAILER_TAIL, decodeTrailer, encodeTrailer, trailerLength } from './blob-file-format.js';
+import { decodeTrailer, encodeTrailer, TRAILER_TAIL, trailerLength } from './blob-file-format.js';
 import { checkBlobName, checkContainerName, checkListOptions, checkMetadata } from './blob-names.js';
-import type { BlobBody, BlobListItem, BlobStore, ListOptions, ListPage, PutBlobOptions, StoredBlob } from './blob-store.js';
+import type {
+  BlobBody,
+  BlobListItem,
+  BlobStore,
+  ListOptions,
+  ListPage,
+  PutBlobOptions,
+  StoredBlob,
+} from './blob-store.js';
 import { bytesStream } from './body.js';
 
 /** Options of {@link fileSystemBlobStore}. */
@@ -42,7 +50,8 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
     const dir = containerDir(container);
     checkBlobName(name);
     const path = join(dir, ...name.split('/'));
-    if (!path.startsWith(dir + sep) || isAbsolute(name)) throw invalidArgument('name', 'escapes the container');
+    if (!path.startsWith(dir + sep) || isAbsolute(name))
+      throw invalidArgument('name', 'escapes the container');
     return path;
   };
   const requireContainer = async (container: string): Promise<string> => {
@@ -82,7 +91,9 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
         }
       }
       const etag = `"${md5.digest('hex')}"`;
-      await handle.write(encodeTrailer({ etag, contentType: opts.contentType, metadata: { ...opts.metadata } }));
+      await handle.write(
+        encodeTrailer({ etag, contentType: opts.contentType, metadata: { ...opts.metadata } }),
+      );
       if (durable) await handle.sync();
       await handle.close();
       return { tmp, etag };
@@ -132,7 +143,9 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
         const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
         if (fstatSync(fd).ino !== info.ino) {
           closeSync(fd);
-          throw new VmkitError('CONFLICT', `blob ${label} changed since it was opened`, { details: { name } });
+          throw new VmkitError('CONFLICT', `blob ${label} changed since it was opened`, {
+            details: { name },
+          });
         }
         return createReadStream('', { fd, start: 0, end: contentLen - 1 });
       };
@@ -202,7 +215,9 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
         await unlink(tmp).catch(() => {});
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EEXIST' && opts.ifNoneMatch === '*') {
-          throw new VmkitError('CONFLICT', `blob ${name} already exists in ${container}`, { details: { container, name } });
+          throw new VmkitError('CONFLICT', `blob ${name} already exists in ${container}`, {
+            details: { container, name },
+          });
         }
         if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST') {
           throw new VmkitError('CONFLICT', `blob ${name} clashes with another blob's path in ${container}`, {
@@ -229,11 +244,18 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
       const path = blobPath(container, name);
       const dir = await requireContainer(container);
       await unlink(path).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') throw toVmkitError(error, 'STORE', `removing ${name}`);
+        if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR')
+          throw toVmkitError(error, 'STORE', `removing ${name}`);
       });
       // Drop folders the blob leaves empty, up to the container.
       for (let parent = resolve(path, '..'); parent.startsWith(dir + sep); parent = resolve(parent, '..')) {
-        if (!(await rmdir(parent).then(() => true, () => false))) break;
+        if (
+          !(await rmdir(parent).then(
+            () => true,
+            () => false,
+          ))
+        )
+          break;
       }
     },
     async list(container: string, opts: ListOptions = {}): Promise<ListPage> {
@@ -246,12 +268,17 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
       for (const entry of entries) {
         if (!entry.isFile()) continue;
         const parent = entry.parentPath ?? (entry as unknown as { path: string }).path;
-        const rel = join(parent, entry.name).slice(dir.length + 1).split(sep).join('/');
+        const rel = join(parent, entry.name)
+          .slice(dir.length + 1)
+          .split(sep)
+          .join('/');
         if (rel.startsWith(prefix) && (marker === undefined || rel > marker)) names.push(rel);
       }
       names.sort();
       const page = names.slice(0, maxKeys);
-      const items = (await mapLimit(page, 32, (n) => listItem(dir, n))).filter((i): i is BlobListItem => i !== undefined);
+      const items = (await mapLimit(page, 32, (n) => listItem(dir, n))).filter(
+        (i): i is BlobListItem => i !== undefined,
+      );
       return names.length > maxKeys ? { items, nextMarker: page[page.length - 1] } : { items };
     },
   };

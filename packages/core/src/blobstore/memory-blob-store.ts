@@ -19,7 +19,8 @@ export function memoryBlobStore(): BlobStore {
   const container = (name: string): Map<string, Entry> => {
     checkContainerName(name);
     const found = containers.get(name);
-    if (!found) throw new VmkitError('NOT_FOUND', `container ${name} does not exist`, { details: { container: name } });
+    if (!found)
+      throw new VmkitError('NOT_FOUND', `container ${name} does not exist`, { details: { container: name } });
     return found;
   };
 
@@ -56,7 +57,9 @@ export function memoryBlobStore(): BlobStore {
       const bytes = Uint8Array.from(await bodyToBytes(body, options.signal));
       throwIfAborted(options.signal, 'upload');
       if (options.ifNoneMatch === '*' && blobs.has(blobName)) {
-        throw new VmkitError('CONFLICT', `blob ${blobName} already exists in ${name}`, { details: { container: name, name: blobName } });
+        throw new VmkitError('CONFLICT', `blob ${blobName} already exists in ${name}`, {
+          details: { container: name, name: blobName },
+        });
       }
       const etag = md5Etag(bytes);
       blobs.set(blobName, {

@@ -81,4 +81,6 @@ export interface BoundNetwork {
 }
 
 /** The default network: one NAT NIC and no forwards. */
-export const DEFAULT_NETWORK: NetworkSpec = Object.freeze({ nics: Object.freeze([{ attachment: 'nat' as const }]) });
+export const DEFAULT_NETWORK: NetworkSpec = Object.freeze({
+  nics: Object.freeze([{ attachment: 'nat' as const }]),
+});

@@ -1,4 +1,4 @@
-import type { ConfigDriveFilesystem, ConfigDriveFormat, ConfigDriveFile } from './config-drive-spec.js';
+import type { ConfigDriveFile, ConfigDriveFilesystem, ConfigDriveFormat } from './config-drive-spec.js';
 import type { Hardware } from './hardware.js';
 import type { Image } from './image.js';
 import type { NetworkSpec } from './network-spec.js';

@@ -1,9 +1,8 @@
+import type { ConfigDriveFormat } from '../model/config-drive-spec.js';
 import type { Hardware } from '../model/hardware.js';
-import type { MasterSource } from '../model/master-spec.js';
-import type { MasterSpec } from '../model/master-spec.js';
+import type { MasterSource, MasterSpec } from '../model/master-spec.js';
 import type { NicAttachment } from '../model/network-spec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
-import type { ConfigDriveFormat } from '../model/config-drive-spec.js';
 import type { OperationOptions } from '../util/progress.js';
 import type { CloneSpec } from './clone-spec.js';
 import type { MasterBuild, MasterRef } from './master-build.js';

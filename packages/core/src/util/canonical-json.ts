@@ -25,8 +25,10 @@ function write(value: unknown, at: string): string {
     default:
       throw invalidArgument(at, `cannot be serialised (${typeof value})`);
   }
-  if (value instanceof Uint8Array) return `{"$bytes":${JSON.stringify(Buffer.from(value).toString('base64'))}}`;
-  if (Array.isArray(value)) return `[${value.map((item, i) => write(item ?? null, `${at}[${i}]`)).join(',')}]`;
+  if (value instanceof Uint8Array)
+    return `{"$bytes":${JSON.stringify(Buffer.from(value).toString('base64'))}}`;
+  if (Array.isArray(value))
+    return `[${value.map((item, i) => write(item ?? null, `${at}[${i}]`)).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

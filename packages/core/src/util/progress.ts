@@ -43,7 +43,9 @@ export function emitProgress(listener: ProgressListener | undefined, event: Prog
 }
 
 /** Fans one event out to several listeners. */
-export function combineListeners(...listeners: Array<ProgressListener | undefined>): ProgressListener | undefined {
+export function combineListeners(
+  ...listeners: Array<ProgressListener | undefined>
+): ProgressListener | undefined {
   const active = listeners.filter((l): l is ProgressListener => l !== undefined);
   if (active.length === 0) return undefined;
   if (active.length === 1) return active[0];
