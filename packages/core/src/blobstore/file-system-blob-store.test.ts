@@ -1,0 +1,78 @@
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { VmkitError } from '../errors/vmkit-error.js';
+import { describeBlobStoreContract } from '../testing/describe-blob-store-contract.js';
+import { fileSystemBlobStore } from './file-system-blob-store.js';
+
+const roots: string[] = [];
+const newRoot = async () => {
+  const root = await mkdtemp(join(tmpdir(), 'vmkit-fs-store-'));
+  roots.push(root);
+  return root;
+};
+afterAll(async () => {
+  for (const root of roots) await rm(root, { recursive: true, force: true });
+});
+
+describeBlobStoreContract('filesystem', async () => ({
+  store: fileSystemBlobStore({ root: await newRoot() }),
+}));
+
+describe('fileSystemBlobStore', () => {
+  it('keeps the content readable as a plain file prefix and leaves no temp files', async () => {
+    const root = await newRoot();
+    const store = fileSystemBlobStore({ root });
+    await store.createContainer('c');
+    await store.putBlob('c', 'dir/x.json', '{"a":1}', { contentType: 'application/json' });
+    const raw = await readFile(join(root, 'c', 'dir', 'x.json'));
+    expect(raw.subarray(0, 7).toString()).toBe('{"a":1}');
+    expect(await readdir(join(root, '.tmp'))).toEqual([]);
+  });
+
+  it('reports a file that is not a blob of ours as CORRUPT', async () => {
+    const root = await newRoot();
+    const store = fileSystemBlobStore({ root });
+    await store.createContainer('c');
+    await writeFile(join(root, 'c', 'stray'), 'not a blob');
+    await expect(store.getBlob('c', 'stray')).rejects.toSatisfy((e) => VmkitError.is(e, 'CORRUPT'));
+  });
+
+  it('does not follow a symlink planted in the store', async () => {
+    const root = await newRoot();
+    const outside = await newRoot();
+    await writeFile(join(outside, 'secret'), 'secret');
+    const store = fileSystemBlobStore({ root });
+    await store.createContainer('c');
+    await symlink(join(outside, 'secret'), join(root, 'c', 'link'));
+    expect(await store.getBlob('c', 'link')).toBeUndefined();
+  });
+
+  it('removes folders a removed blob leaves empty, and a blob cannot clash with a folder', async () => {
+    const root = await newRoot();
+    const store = fileSystemBlobStore({ root });
+    await store.createContainer('c');
+    await store.putBlob('c', 'a/b/c', 'x');
+    await expect(store.putBlob('c', 'a/b', 'y')).rejects.toSatisfy((e) => VmkitError.is(e, 'CONFLICT'));
+    await store.removeBlob('c', 'a/b/c');
+    expect(await readdir(join(root, 'c'))).toEqual([]);
+  });
+
+  it('serves blobs over 1 MiB as streams and detects a replacement after getBlob', async () => {
+    const root = await newRoot();
+    const store = fileSystemBlobStore({ root });
+    await store.createContainer('c');
+    const big = Buffer.alloc(3 * 1024 * 1024, 7);
+    await store.putBlob('c', 'big', big, { metadata: { k: 'v' } });
+    const blob = await store.getBlob('c', 'big');
+    expect(blob?.metadata).toEqual({ k: 'v' });
+    expect(Buffer.from((await blob?.bytes()) ?? []).equals(big)).toBe(true);
+    await store.putBlob('c', 'big', Buffer.alloc(2 * 1024 * 1024, 1));
+    expect(() => blob?.stream()).toThrow(/changed/);
+  });
+
+  it('validates its options', () => {
+    expect(() => fileSystemBlobStore({ root: '' })).toThrow(/root/);
+  });
+});

@@ -1,0 +1,104 @@
+import { isAbortError, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import type { MasterSpec } from '../model/master-spec.js';
+import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
+import type { BuildContext, MasterRef } from '../spi/master-build.js';
+import { abortedError, throwIfAborted } from '../util/abort.js';
+import type { Logger } from '../util/logger.js';
+import { silentLogger } from '../util/logger.js';
+import { emitProgress, type ProgressListener } from '../util/progress.js';
+
+/** Options of {@link runMasterBuild}. */
+export interface MasterBuildRunOptions {
+  /** Aborts the build; whatever it made is discarded. */
+  readonly signal?: AbortSignal;
+  /** Progress per step. */
+  readonly onProgress?: ProgressListener;
+  /** Where steps log. */
+  readonly logger?: Logger;
+}
+
+/**
+ * Runs a provider's master build: each named step in order with progress and retries, then
+ * `finish`. On failure or abort, `discard` removes the partial master before the error is thrown,
+ * so a failed build leaves nothing behind and can simply be run again.
+ */
+export async function runMasterBuild(
+  provider: HypervisorProvider,
+  spec: MasterSpec,
+  masterName: string,
+  options: MasterBuildRunOptions = {},
+): Promise<MasterRef> {
+  const signal = options.signal ?? new AbortController().signal;
+  const logger = options.logger ?? silentLogger;
+  const plan = provider.planMasterBuild(spec, masterName);
+  const stepCount = plan.steps.length;
+  let current = { name: 'start', index: 0 };
+  const context: BuildContext = {
+    spec,
+    masterName,
+    signal,
+    logger,
+    state: new Map(),
+    progress(fraction, message) {
+      emitProgress(options.onProgress, {
+        phase: 'build',
+        imageId: spec.id,
+        step: current.name,
+        stepIndex: current.index,
+        stepCount,
+        fraction: Math.min(1, Math.max(0, (current.index - 1 + fraction) / stepCount)),
+        message: message ?? `${current.name} ${Math.round(fraction * 100)}%`,
+      });
+    },
+  };
+  try {
+    for (const [i, step] of plan.steps.entries()) {
+      current = { name: step.name, index: i + 1 };
+      throwIfAborted(signal, `build of ${spec.id}`);
+      context.progress(0, `step ${i + 1}/${stepCount}: ${step.name}`);
+      await runStep(step.name, step.retries ?? 0, () => step.run(context), signal, logger, spec.id);
+      context.progress(1, `step ${i + 1}/${stepCount}: ${step.name} done`);
+    }
+    throwIfAborted(signal, `build of ${spec.id}`);
+    return await plan.finish(context);
+  } catch (error) {
+    try {
+      await plan.discard(context);
+    } catch (discardError) {
+      logger.error('could not discard a failed master build', {
+        imageId: spec.id,
+        masterName,
+        error: String(discardError),
+      });
+    }
+    if (signal.aborted) throw abortedError(signal, `build of ${spec.id}`);
+    throw toVmkitError(error, 'PROVIDER', `build of ${spec.id} failed in step ${current.name}`);
+  }
+}
+
+async function runStep(
+  name: string,
+  retries: number,
+  run: () => Promise<void>,
+  signal: AbortSignal,
+  logger: Logger,
+  imageId: string,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await run();
+      return;
+    } catch (error) {
+      if (signal.aborted || isAbortError(error) || attempt >= retries) {
+        if (VmkitError.is(error)) throw error;
+        throw toVmkitError(error, 'PROVIDER', `step ${name}`);
+      }
+      logger.warn('build step failed, retrying', {
+        imageId,
+        step: name,
+        attempt: attempt + 1,
+        error: String(error),
+      });
+    }
+  }
+}

@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VmkitError } from '../errors/vmkit-error.js';
+import { runMasterBuild } from '../masters/master-build-pipeline.js';
+import type { MasterSpec } from '../model/master-spec.js';
+import type { BoundNetwork } from '../model/network-spec.js';
+import type { CloneSpec } from '../spi/clone-spec.js';
+import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
+import type { MasterRef } from '../spi/master-build.js';
+import type { ProgressEvent } from '../util/progress.js';
+
+/** What a provider contract run needs. */
+export interface ProviderContractSubject {
+  /** The provider under test; `init` is called by the suite. */
+  readonly provider: HypervisorProvider;
+  /** A spec this provider can build quickly (its id is made unique per build by the suite). */
+  readonly masterSpec: MasterSpec;
+  /** A network to give clones (default: one NAT NIC without forwards). */
+  readonly network?: BoundNetwork;
+  /** Whether started nodes really run (default true); the test driver of libvirt, say, fakes them. */
+  readonly realGuests?: boolean;
+  /** Called once after the suite: remove what the suite could not. */
+  cleanup?(): Promise<void>;
+}
+
+const DEFAULT_NETWORK: BoundNetwork = {
+  nics: [{ slot: 0, attachment: 'nat', mac: '52:54:00:00:00:01', portForwards: [] }],
+};
+
+/**
+ * The shared test suite every {@link HypervisorProvider} passes (vitest): master builds through the
+ * pipeline with progress and abort, clones, the node lifecycle, listing, destruction and errors.
+ */
+export function describeProviderContract(
+  name: string,
+  factory: () => Promise<ProviderContractSubject>,
+): void {
+  describe(`Provider contract: ${name}`, () => {
+    let subject: ProviderContractSubject;
+    let provider: HypervisorProvider;
+    let master: MasterRef;
+    const run = `c${Date.now().toString(36)}${process.pid.toString(36)}`;
+    const made: string[] = [];
+    const masters: MasterRef[] = [];
+
+    const cloneSpec = (nodeName: string, overrides: Partial<CloneSpec> = {}): CloneSpec => ({
+      name: nodeName,
+      group: `${run}-g`,
+      imageId: subject.masterSpec.id,
+      master,
+      hardware: { id: 'micro', cores: 1, ramMiB: 256, diskGiB: 1 },
+      network: subject.network ?? DEFAULT_NETWORK,
+      linked: true,
+      tags: ['contract'],
+      userMetadata: { purpose: 'contract' },
+      ...overrides,
+    });
+
+    beforeAll(async () => {
+      subject = await factory();
+      provider = subject.provider;
+      await provider.init?.();
+      const events: ProgressEvent[] = [];
+      master = await runMasterBuild(
+        provider,
+        { ...subject.masterSpec, id: `${subject.masterSpec.id}` },
+        `${run}-master`,
+        {
+          onProgress: (e) => events.push(e),
+        },
+      );
+      masters.push(master);
+      expect(events.length).toBeGreaterThan(0);
+      expect(new Set(events.map((e) => e.step)).size).toBeGreaterThanOrEqual(2);
+    });
+
+    afterAll(async () => {
+      for (const id of made) await provider?.destroyNode(id).catch(() => {});
+      for (const ref of masters) await provider?.deleteMaster(ref).catch(() => {});
+      await subject?.cleanup?.();
+      await provider?.close?.();
+    });
+
+    it('reports capabilities and host networks', async () => {
+      const caps = await provider.capabilities();
+      expect(caps.attachments.length).toBeGreaterThan(0);
+      expect(caps.sources.length).toBeGreaterThan(0);
+      expect(Array.isArray(await provider.listHostNetworks())).toBe(true);
+    });
+
+    it('builds a master that exists until deleted', async () => {
+      expect(await provider.mastersExist([master, { id: `${run}-never-built` }])).toEqual([true, false]);
+    });
+
+    it('clones a stopped node that lists with its group, image, tags and metadata', async () => {
+      const node = await provider.cloneNode(cloneSpec(`${run}-a`));
+      made.push(node.id);
+      expect(node.name).toBe(`${run}-a`);
+      expect(node.status).toBe('stopped');
+      expect(node.group).toBe(`${run}-g`);
+      expect(node.imageId).toBe(subject.masterSpec.id);
+      expect(node.linkedClone).toBe(true);
+      const listed = (await provider.listNodes()).find((n) => n.id === node.id);
+      expect(listed?.name).toBe(node.name);
+      expect(listed?.tags).toEqual(['contract']);
+      expect(listed?.userMetadata).toEqual({ purpose: 'contract' });
+      expect((await provider.getNode(node.id))?.group).toBe(`${run}-g`);
+    });
+
+    it('runs the node lifecycle: start, suspend, resume, reboot, stop', async () => {
+      const node = await provider.cloneNode(cloneSpec(`${run}-b`));
+      made.push(node.id);
+      await provider.startNode(node.id);
+      expect((await provider.getNode(node.id))?.status).toBe('running');
+      if ((await provider.capabilities()).suspend) {
+        await provider.suspendNode(node.id);
+        expect((await provider.getNode(node.id))?.status).toBe('suspended');
+        await provider.resumeNode(node.id);
+        expect((await provider.getNode(node.id))?.status).toBe('running');
+      }
+      await provider.rebootNode(node.id);
+      await provider.stopNode(node.id);
+      expect((await provider.getNode(node.id))?.status).toBe('stopped');
+    });
+
+    it('refuses a second node of the same name and keeps the first', async () => {
+      const node = await provider.cloneNode(cloneSpec(`${run}-c`));
+      made.push(node.id);
+      await expect(provider.cloneNode(cloneSpec(`${run}-c`))).rejects.toSatisfy((e) =>
+        VmkitError.is(e, 'CONFLICT'),
+      );
+      expect((await provider.listNodes()).filter((n) => n.name === `${run}-c`)).toHaveLength(1);
+    });
+
+    it('destroys a node completely, and destroying it again succeeds', async () => {
+      const node = await provider.cloneNode(cloneSpec(`${run}-d`));
+      await provider.startNode(node.id);
+      await provider.destroyNode(node.id);
+      expect(await provider.getNode(node.id)).toBeUndefined();
+      expect((await provider.listNodes()).some((n) => n.id === node.id)).toBe(false);
+      await provider.destroyNode(node.id);
+    });
+
+    it('reports NOT_FOUND for unknown nodes and masters', async () => {
+      await expect(provider.startNode(`${run}-nope`)).rejects.toSatisfy((e) => VmkitError.is(e, 'NOT_FOUND'));
+      await expect(
+        provider.cloneNode(cloneSpec(`${run}-e`, { master: { id: `${run}-no-master` } })),
+      ).rejects.toSatisfy((e) => VmkitError.is(e, 'NOT_FOUND'));
+      expect((await provider.listNodes()).some((n) => n.name === `${run}-e`)).toBe(false);
+    });
+
+    it('discards a master build that is aborted', async () => {
+      const controller = new AbortController();
+      const name = `${run}-aborted`;
+      const build = runMasterBuild(provider, subject.masterSpec, name, {
+        signal: controller.signal,
+        onProgress: (e) => {
+          if (e.stepIndex === 1) controller.abort();
+        },
+      });
+      await expect(build).rejects.toSatisfy((e) => VmkitError.is(e, 'ABORTED'));
+      expect(await provider.mastersExist([{ id: name }])).toEqual([false]);
+    });
+
+    it('deletes a master, and deleting it again succeeds', async () => {
+      const ref = await runMasterBuild(provider, subject.masterSpec, `${run}-deleted`);
+      masters.push(ref);
+      expect(await provider.mastersExist([ref])).toEqual([true]);
+      await provider.deleteMaster(ref);
+      expect(await provider.mastersExist([ref])).toEqual([false]);
+      await provider.deleteMaster(ref);
+    });
+  });
+}

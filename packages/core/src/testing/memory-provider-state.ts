@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { ProviderNode } from '../spi/hypervisor-provider.js';
+
+/** A master held by the memory provider. */
+export interface MemoryMaster {
+  readonly name: string;
+  readonly imageId: string;
+  ready: boolean;
+  /** Steps that ran, in order (for tests of the pipeline). */
+  readonly steps: string[];
+}
+
+/** Everything the memory provider knows; serialisable so processes can share it through a file. */
+export interface MemoryProviderData {
+  masters: Record<string, MemoryMaster>;
+  nodes: Record<string, ProviderNode>;
+  /** Disks by name: `master:<name>` or `node:<id>`. */
+  disks: Record<string, { readonly backing?: string }>;
+}
+
+/** Holds the provider's data in memory, or in a JSON file shared by several processes. */
+export class MemoryProviderState {
+  readonly #path: string | undefined;
+  #data: MemoryProviderData = { masters: {}, nodes: {}, disks: {} };
+
+  constructor(path?: string) {
+    this.#path = path;
+  }
+
+  /** Runs `fn` over fresh data and saves what it changed. */
+  mutate<T>(fn: (data: MemoryProviderData) => T): T {
+    this.#load();
+    const result = fn(this.#data);
+    this.#save();
+    return result;
+  }
+
+  /** Reads the data. */
+  read<T>(fn: (data: MemoryProviderData) => T): T {
+    this.#load();
+    return fn(this.#data);
+  }
+
+  #load(): void {
+    if (!this.#path) return;
+    try {
+      this.#data = JSON.parse(readFileSync(this.#path, 'utf8')) as MemoryProviderData;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  #save(): void {
+    if (!this.#path) return;
+    const tmp = `${this.#path}.${randomUUID()}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.#data));
+    renameSync(tmp, this.#path);
+  }
+}

@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import { VmkitError } from '../errors/vmkit-error.js';
+import { DEFAULT_HARDWARE_PROFILES } from '../model/hardware.js';
+import type { MasterSpec } from '../model/master-spec.js';
+import type { NodeStatus } from '../model/node-metadata.js';
+import type { CloneSpec } from '../spi/clone-spec.js';
+import type { HypervisorProvider, ProviderCapabilities, ProviderNode } from '../spi/hypervisor-provider.js';
+import type { BuildContext, BuildStep, MasterBuild, MasterRef } from '../spi/master-build.js';
+import { STANDARD_BUILD_STEPS } from '../spi/master-build.js';
+import { sleep, throwIfAborted } from '../util/abort.js';
+import type { OperationOptions } from '../util/progress.js';
+import { MemoryProviderState } from './memory-provider-state.js';
+
+/** Faults the memory provider injects, for tests of the cache, pipeline and rollback. */
+export interface MemoryProviderFaults {
+  /** Fail the build step of this name (or 1-based index) on every build. */
+  failStep?: string | number;
+  /** Fail the k-th clone (1-based, counting clones since the provider was made) half-way. */
+  failClone?: number | readonly number[];
+  /** Make every master build take this long (in the first step, abortable). */
+  buildDelayMs?: number;
+  /** Make every clone take this long (abortable). */
+  cloneDelayMs?: number;
+  /** Fail `startNode` for nodes whose name matches. */
+  failStart?: RegExp;
+}
+
+/** Options of {@link memoryProvider}. */
+export interface MemoryProviderOptions {
+  /** Faults to inject; also settable later through `provider.faults`. */
+  readonly faults?: MemoryProviderFaults;
+  /** Share the fake hypervisor between processes through this JSON file. */
+  readonly statePath?: string;
+  /** Provider identity (default: a fresh id, or one derived from `statePath`). */
+  readonly id?: string;
+}
+
+/** Counters the memory provider keeps, for assertions. */
+export interface MemoryProviderStats {
+  builds: number;
+  clones: number;
+  destroys: number;
+  calls: number;
+}
+
+/** The in-memory hypervisor: a {@link HypervisorProvider} plus handles for tests. */
+export interface MemoryProvider extends HypervisorProvider {
+  /** Faults to inject; change at will between calls. */
+  faults: MemoryProviderFaults;
+  /** Counters. */
+  readonly stats: MemoryProviderStats;
+  /** Names of the masters that exist (ready or partial). */
+  masterNames(): string[];
+  /** Names of the disks that exist (`master:<name>`, `node:<id>`). */
+  diskNames(): string[];
+  /** Removes a master behind vmkit's back, as an operator might. */
+  vanishMaster(name: string): void;
+}
+
+const CAPABILITIES: ProviderCapabilities = Object.freeze({
+  linkedClones: true,
+  attachments: Object.freeze(['nat', 'bridged', 'hostOnly', 'internal'] as const),
+  portForwarding: true,
+  configDriveFormats: Object.freeze(['nocloud', 'openstack', 'ovf'] as const),
+  sources: Object.freeze(['disk', 'iso', 'kernel'] as const),
+  suspend: true,
+});
+
+/**
+ * An in-memory hypervisor that passes the provider contract: for callers' own tests and for
+ * vmkit's. It can inject faults (fail a build step, fail clone k, slow builds) and share its state
+ * between processes through a file.
+ */
+export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvider {
+  const state = new MemoryProviderState(options.statePath);
+  const stats: MemoryProviderStats = { builds: 0, clones: 0, destroys: 0, calls: 0 };
+  let cloneCount = 0;
+  const id = options.id ?? (options.statePath ? `memory:${options.statePath}` : `memory:${randomUUID()}`);
+
+  const nodeOrThrow = (nodeId: string): ProviderNode => {
+    const node = state.read((d) => d.nodes[nodeId]);
+    if (!node)
+      throw new VmkitError('NOT_FOUND', `node ${nodeId} does not exist`, { details: { node: nodeId } });
+    return node;
+  };
+  const transition = (nodeId: string, from: readonly NodeStatus[], to: NodeStatus, op: string): void => {
+    state.mutate((d) => {
+      const node = d.nodes[nodeId];
+      if (!node)
+        throw new VmkitError('NOT_FOUND', `node ${nodeId} does not exist`, { details: { node: nodeId } });
+      if (!from.includes(node.status)) {
+        throw new VmkitError('CONFLICT', `cannot ${op} node ${node.name}: it is ${node.status}`, {
+          details: { node: nodeId },
+        });
+      }
+      d.nodes[nodeId] = { ...node, status: to };
+    });
+  };
+
+  const provider: MemoryProvider = {
+    name: 'memory',
+    id,
+    faults: { ...options.faults },
+    stats,
+    async capabilities() {
+      return CAPABILITIES;
+    },
+    async hardwareProfiles() {
+      return DEFAULT_HARDWARE_PROFILES;
+    },
+    async listHostNetworks() {
+      return [
+        { name: 'br0', kind: 'bridge', up: true, addresses: ['192.0.2.1/24'] },
+        { name: 'vmkit-hostonly', kind: 'hostOnly', up: true },
+      ];
+    },
+    planMasterBuild(spec: MasterSpec, masterName: string): MasterBuild {
+      const faults = provider.faults;
+      const steps: BuildStep[] = STANDARD_BUILD_STEPS.map((name, index) => ({
+        name,
+        async run(ctx: BuildContext) {
+          throwIfAborted(ctx.signal, `step ${name}`);
+          if (index === 0) {
+            stats.builds++;
+            state.mutate((d) => {
+              d.masters[masterName] = { name: masterName, imageId: spec.id, ready: false, steps: [] };
+              d.disks[`master:${masterName}`] = {};
+            });
+            if (faults.buildDelayMs) {
+              for (let t = 0; t < faults.buildDelayMs; t += 10) {
+                await sleep(Math.min(10, faults.buildDelayMs - t), ctx.signal);
+                ctx.progress(t / faults.buildDelayMs);
+              }
+            }
+          }
+          if (faults.failStep === name || faults.failStep === index + 1) {
+            throw new VmkitError('PROVIDER', `injected fault in step ${name}`, { details: { step: name } });
+          }
+          state.mutate((d) => d.masters[masterName]?.steps.push(name));
+          ctx.progress(1);
+        },
+      }));
+      return {
+        steps,
+        async finish(): Promise<MasterRef> {
+          state.mutate((d) => {
+            const master = d.masters[masterName];
+            if (!master) throw new VmkitError('PROVIDER', `master ${masterName} vanished during its build`);
+            master.ready = true;
+          });
+          return { id: masterName, data: { disk: `master:${masterName}` } };
+        },
+        async discard() {
+          state.mutate((d) => {
+            delete d.masters[masterName];
+            delete d.disks[`master:${masterName}`];
+          });
+        },
+      };
+    },
+    async mastersExist(refs) {
+      stats.calls++;
+      return state.read((d) => refs.map((r) => d.masters[r.id]?.ready === true));
+    },
+    async deleteMaster(ref) {
+      state.mutate((d) => {
+        delete d.masters[ref.id];
+        delete d.disks[`master:${ref.id}`];
+      });
+    },
+    async cloneNode(spec: CloneSpec, opts: OperationOptions = {}): Promise<ProviderNode> {
+      stats.calls++;
+      throwIfAborted(opts.signal, `clone ${spec.name}`);
+      const k = ++cloneCount;
+      const ready = state.read((d) => d.masters[spec.master.id]?.ready === true);
+      if (!ready)
+        throw new VmkitError('NOT_FOUND', `master ${spec.master.id} does not exist`, {
+          details: { master: spec.master.id },
+        });
+      if (state.read((d) => Object.values(d.nodes).some((n) => n.name === spec.name))) {
+        throw new VmkitError('CONFLICT', `a node named ${spec.name} exists`, {
+          details: { node: spec.name },
+        });
+      }
+      const nodeId = `mem-${randomUUID()}`;
+      const disk = `node:${nodeId}`;
+      state.mutate((d) => {
+        d.disks[disk] = spec.linked ? { backing: `master:${spec.master.id}` } : {};
+      });
+      try {
+        if (provider.faults.cloneDelayMs) await sleep(provider.faults.cloneDelayMs, opts.signal);
+        const failing = provider.faults.failClone;
+        if (failing === k || (Array.isArray(failing) && failing.includes(k))) {
+          throw new VmkitError('PROVIDER', `injected fault in clone ${k} (${spec.name})`, {
+            details: { node: spec.name },
+          });
+        }
+        throwIfAborted(opts.signal, `clone ${spec.name}`);
+        const node: ProviderNode = {
+          id: nodeId,
+          name: spec.name,
+          group: spec.group,
+          imageId: spec.imageId,
+          status: 'stopped',
+          hardware: spec.hardware,
+          network: spec.network,
+          publicAddresses: [],
+          privateAddresses: [`10.0.2.${15 + (k % 200)}`],
+          tags: [...spec.tags],
+          userMetadata: { ...spec.userMetadata },
+          linkedClone: spec.linked,
+          createdAt: new Date().toISOString(),
+        };
+        stats.clones++;
+        state.mutate((d) => {
+          d.nodes[nodeId] = node;
+        });
+        return node;
+      } catch (error) {
+        state.mutate((d) => {
+          delete d.disks[disk];
+        });
+        throw error;
+      }
+    },
+    async startNode(nodeId) {
+      const node = nodeOrThrow(nodeId);
+      if (provider.faults.failStart?.test(node.name)) {
+        throw new VmkitError('PROVIDER', `injected fault starting ${node.name}`, {
+          details: { node: nodeId },
+        });
+      }
+      transition(nodeId, ['stopped', 'running'], 'running', 'start');
+    },
+    async stopNode(nodeId) {
+      transition(nodeId, ['running', 'suspended', 'stopped'], 'stopped', 'stop');
+    },
+    async rebootNode(nodeId) {
+      transition(nodeId, ['running'], 'running', 'reboot');
+    },
+    async suspendNode(nodeId) {
+      transition(nodeId, ['running'], 'suspended', 'suspend');
+    },
+    async resumeNode(nodeId) {
+      transition(nodeId, ['suspended'], 'running', 'resume');
+    },
+    async destroyNode(nodeId) {
+      stats.calls++;
+      state.mutate((d) => {
+        if (d.nodes[nodeId]) stats.destroys++;
+        delete d.nodes[nodeId];
+        delete d.disks[`node:${nodeId}`];
+      });
+    },
+    async listNodes() {
+      stats.calls++;
+      return state.read((d) => Object.values(d.nodes));
+    },
+    async getNode(nodeId) {
+      return state.read((d) => d.nodes[nodeId]);
+    },
+    masterNames() {
+      return state.read((d) => Object.keys(d.masters));
+    },
+    diskNames() {
+      return state.read((d) => Object.keys(d.disks));
+    },
+    vanishMaster(name) {
+      state.mutate((d) => {
+        delete d.masters[name];
+        delete d.disks[`master:${name}`];
+      });
+    },
+  };
+  return provider;
+}
