@@ -1,0 +1,255 @@
+import { VmkitError } from '@vmkit/core';
+import { connectionError } from '../errors/libvirt-error.js';
+import { RemoteProcedure as P } from '../rpc/procedures.js';
+import { AuthType, DriverFeature, STRING_MAX } from '../rpc/protocol.js';
+import { RpcConnection } from '../rpc/rpc-connection.js';
+import { XdrReader } from '../rpc/xdr/xdr-reader.js';
+import { XdrWriter } from '../rpc/xdr/xdr-writer.js';
+import { type LibvirtTarget, parseLibvirtUri } from '../transport/libvirt-uri.js';
+import { openTransport } from '../transport/open-transport.js';
+import { DomainEventId, type DomainLifecycleListener } from './domain-events.js';
+import { DomainProcedures } from './domain-procedures.js';
+import { readDomain } from './handles.js';
+import { NetworkProcedures } from './network-procedures.js';
+import type { RpcCaller } from './rpc-caller.js';
+import { StorageProcedures } from './storage-procedures.js';
+
+/** Options of {@link LibvirtClient.connect}. */
+export interface LibvirtClientOptions {
+  /** Connection URI: `qemu:///system`, `test+unix:///default`, `qemu+tcp://host/system`, `qemu+ssh://user@host/system`. */
+  readonly uri: string;
+  /** Open the connection read-only (`VIR_CONNECT_RO`). */
+  readonly readOnly?: boolean;
+  /** Give up connecting after this long (default 10 s). */
+  readonly connectTimeoutMs?: number;
+  /** Keepalive ping after this much silence (default 5000 ms; 0 disables). */
+  readonly keepaliveIntervalMs?: number;
+  /** Unanswered keepalive intervals before the daemon is declared dead (default 5). */
+  readonly keepaliveCount?: number;
+  /** The ssh binary for `+ssh` URIs (default `ssh`). */
+  readonly sshBinary?: string;
+  /** Reconnect on the next call after the connection was lost (default true). */
+  readonly reconnect?: boolean;
+}
+
+const VIR_CONNECT_RO = 1;
+
+/**
+ * A pure-TypeScript client of libvirt's remote RPC protocol. Procedures are grouped by object:
+ * {@link LibvirtClient.domains}, {@link LibvirtClient.storage}, {@link LibvirtClient.networks};
+ * connection-level calls are methods of the client. Calls may run concurrently. When the daemon
+ * goes away, calls in flight fail with a `PROVIDER` error and the next call reconnects.
+ */
+export class LibvirtClient implements RpcCaller {
+  /** The parsed target. */
+  readonly target: LibvirtTarget;
+  /** Domain procedures. */
+  readonly domains: DomainProcedures;
+  /** Storage pool and volume procedures. */
+  readonly storage: StorageProcedures;
+  /** Network procedures. */
+  readonly networks: NetworkProcedures;
+  readonly #options: LibvirtClientOptions;
+  readonly #lifecycleListeners = new Set<DomainLifecycleListener>();
+  #conn: RpcConnection | undefined;
+  #connecting: Promise<RpcConnection> | undefined;
+  #lifecycleCallbackId: number | undefined;
+  #closed = false;
+  #reconnects = 0;
+
+  private constructor(options: LibvirtClientOptions) {
+    this.#options = options;
+    this.target = parseLibvirtUri(options.uri);
+    this.domains = new DomainProcedures(this);
+    this.storage = new StorageProcedures(this);
+    this.networks = new NetworkProcedures(this);
+  }
+
+  /** Connects, negotiates authentication and opens the hypervisor connection. */
+  static async connect(options: LibvirtClientOptions | string): Promise<LibvirtClient> {
+    const client = new LibvirtClient(typeof options === 'string' ? { uri: options } : options);
+    await client.connection();
+    return client;
+  }
+
+  /** The URI given. */
+  get uri(): string {
+    return this.target.uri;
+  }
+
+  /** Whether a live connection is open now. */
+  get connected(): boolean {
+    return this.#conn !== undefined && !this.#conn.closed;
+  }
+
+  /** How many times the client reconnected after losing the daemon. */
+  get reconnects(): number {
+    return this.#reconnects;
+  }
+
+  /** The live connection, connecting (or reconnecting) first if needed. */
+  async connection(): Promise<RpcConnection> {
+    if (this.#closed) throw new VmkitError('PROVIDER', `libvirt client for ${this.uri} is closed`);
+    if (this.#conn && !this.#conn.closed) return this.#conn;
+    if (this.#conn && this.#options.reconnect === false)
+      throw this.#conn.closeReason ?? connectionError('connection lost');
+    this.#connecting ??= this.#open().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  /** Calls a procedure with the arguments `write` encodes; a reader over the reply. */
+  async call(procedure: number, write?: (w: XdrWriter) => void, signal?: AbortSignal): Promise<XdrReader> {
+    const conn = await this.connection();
+    let args: Uint8Array | undefined;
+    if (write) {
+      const w = new XdrWriter();
+      write(w);
+      args = w.bytes();
+    }
+    return new XdrReader(await conn.call(procedure, args, signal));
+  }
+
+  /** `CONNECT_GET_VERSION`: the hypervisor's version (major * 1,000,000 + minor * 1,000 + release). */
+  async getVersion(): Promise<number> {
+    return (await this.call(P.CONNECT_GET_VERSION)).uhyperNumber();
+  }
+
+  /** `CONNECT_GET_LIB_VERSION`: libvirt's version on the daemon side. */
+  async getLibVersion(): Promise<number> {
+    return (await this.call(P.CONNECT_GET_LIB_VERSION)).uhyperNumber();
+  }
+
+  /** `CONNECT_GET_CAPABILITIES`: the capabilities XML. */
+  async getCapabilities(): Promise<string> {
+    return (await this.call(P.CONNECT_GET_CAPABILITIES)).string(STRING_MAX);
+  }
+
+  /** `CONNECT_GET_HOSTNAME`. */
+  async getHostname(): Promise<string> {
+    return (await this.call(P.CONNECT_GET_HOSTNAME)).string(STRING_MAX);
+  }
+
+  /** `CONNECT_GET_URI`: the URI the daemon opened. */
+  async getUri(): Promise<string> {
+    return (await this.call(P.CONNECT_GET_URI)).string(STRING_MAX);
+  }
+
+  /** `CONNECT_GET_TYPE`: the driver's name (`QEMU`, `TEST`). */
+  async getType(): Promise<string> {
+    return (await this.call(P.CONNECT_GET_TYPE)).string(STRING_MAX);
+  }
+
+  /** `CONNECT_SUPPORTS_FEATURE`. */
+  async supportsFeature(feature: number): Promise<boolean> {
+    return (await this.call(P.CONNECT_SUPPORTS_FEATURE, (w) => w.int(feature))).int() !== 0;
+  }
+
+  /**
+   * Listens to domain lifecycle events (`CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY`); the
+   * registration survives reconnects. Returns a function that stops listening.
+   */
+  async onDomainLifecycle(listener: DomainLifecycleListener): Promise<() => Promise<void>> {
+    this.#lifecycleListeners.add(listener);
+    try {
+      if (this.#lifecycleCallbackId === undefined) await this.#registerLifecycle(await this.connection());
+    } catch (error) {
+      this.#lifecycleListeners.delete(listener);
+      throw error;
+    }
+    return async () => {
+      this.#lifecycleListeners.delete(listener);
+      const id = this.#lifecycleCallbackId;
+      if (this.#lifecycleListeners.size === 0 && id !== undefined && this.connected) {
+        this.#lifecycleCallbackId = undefined;
+        await this.call(P.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, (w) => w.int(id)).catch(() => {});
+      }
+    };
+  }
+
+  /** Closes the connection (`CONNECT_CLOSE`); idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const conn = this.#conn;
+    if (conn && !conn.closed) {
+      await conn.call(P.CONNECT_CLOSE).catch(() => {});
+      conn.close();
+    }
+  }
+
+  /** Same as {@link LibvirtClient.close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #open(): Promise<RpcConnection> {
+    const reconnecting = this.#conn !== undefined;
+    const socket = await openTransport(this.target, {
+      ...(this.#options.connectTimeoutMs === undefined
+        ? {}
+        : { connectTimeoutMs: this.#options.connectTimeoutMs }),
+      ...(this.#options.sshBinary === undefined ? {} : { sshBinary: this.#options.sshBinary }),
+    });
+    const conn = new RpcConnection(socket, {
+      onEvent: (proc, payload) => this.#onEvent(proc, payload),
+      ...(this.#options.keepaliveIntervalMs === undefined
+        ? {}
+        : { keepaliveIntervalMs: this.#options.keepaliveIntervalMs }),
+      ...(this.#options.keepaliveCount === undefined ? {} : { keepaliveCount: this.#options.keepaliveCount }),
+    });
+    try {
+      const auth = new XdrReader(await conn.call(P.AUTH_LIST)).array((r) => r.int(), 20);
+      if (auth.length > 0 && !auth.includes(AuthType.NONE)) {
+        const names = auth.map((a) =>
+          a === AuthType.SASL ? 'sasl' : a === AuthType.POLKIT ? 'polkit' : `#${a}`,
+        );
+        throw new VmkitError(
+          'UNSUPPORTED',
+          `libvirt at ${this.uri} requires ${names.join(' or ')} authentication, which this client does not support yet ` +
+            `(connect as a user the daemon lets in without authentication, e.g. root on the unix socket)`,
+          { details: { authTypes: auth } },
+        );
+      }
+      const open = new XdrWriter()
+        .optional(this.target.remoteName, (w, v) => w.string(v, STRING_MAX))
+        .uint(this.#options.readOnly ? VIR_CONNECT_RO : 0);
+      await conn.call(P.CONNECT_OPEN, open.bytes());
+      const feature = new XdrWriter().int(DriverFeature.PROGRAM_KEEPALIVE).bytes();
+      await conn.call(P.CONNECT_SUPPORTS_FEATURE, feature);
+      if (this.#lifecycleListeners.size > 0) await this.#registerLifecycle(conn);
+    } catch (error) {
+      conn.close();
+      throw error;
+    }
+    if (reconnecting) this.#reconnects++;
+    this.#conn = conn;
+    return conn;
+  }
+
+  async #registerLifecycle(conn: RpcConnection): Promise<void> {
+    const args = new XdrWriter().int(DomainEventId.LIFECYCLE).bool(false).bytes();
+    const r = new XdrReader(await conn.call(P.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, args));
+    this.#lifecycleCallbackId = r.int();
+  }
+
+  #onEvent(procedure: number, payload: Uint8Array): void {
+    if (procedure !== P.DOMAIN_EVENT_CALLBACK_LIFECYCLE) return;
+    try {
+      const r = new XdrReader(payload);
+      const callbackId = r.int();
+      if (callbackId !== this.#lifecycleCallbackId) return;
+      const event = { domain: readDomain(r), event: r.int(), detail: r.int() };
+      for (const listener of this.#lifecycleListeners) {
+        try {
+          listener(event);
+        } catch {
+          // A listener's failure must not break the connection.
+        }
+      }
+    } catch {
+      // An undecodable event is dropped.
+    }
+  }
+}

@@ -1,0 +1,273 @@
+import type { Duplex } from 'node:stream';
+import { abortedError, VmkitError } from '@vmkit/core';
+import { connectionError, LibvirtError } from '../errors/libvirt-error.js';
+import { encodePacket, FrameDecoder, type Packet, type PacketHeader } from './packet.js';
+import { procedureName } from './procedures.js';
+import {
+  KEEPALIVE_PROGRAM,
+  KEEPALIVE_PROTOCOL_VERSION,
+  KeepaliveProcedure,
+  MessageStatus,
+  MessageType,
+  REMOTE_PROGRAM,
+  REMOTE_PROTOCOL_VERSION,
+} from './protocol.js';
+import { readRemoteError } from './remote-error.js';
+import { XdrReader } from './xdr/xdr-reader.js';
+
+/** Receives the STREAM packets of one call, or the error that ended the connection. */
+export type StreamPacketHandler = (event: Packet | VmkitError) => void;
+
+/** Options of an {@link RpcConnection}. */
+export interface RpcConnectionOptions {
+  /** Events (MESSAGE packets of the remote program): procedure and payload. */
+  readonly onEvent?: (procedure: number, payload: Uint8Array) => void;
+  /** Called once when the connection ends, with the reason unless it was closed on purpose. */
+  readonly onClose?: (error?: VmkitError) => void;
+  /** Ping the daemon after this much silence (default 5000 ms; 0 disables). */
+  readonly keepaliveIntervalMs?: number;
+  /** Declare the daemon dead after this many unanswered intervals (default 5). */
+  readonly keepaliveCount?: number;
+}
+
+interface Pending {
+  readonly procedure: number;
+  resolve(payload: Uint8Array): void;
+  reject(error: VmkitError): void;
+}
+
+/**
+ * One RPC session with libvirtd over a byte stream: frames packets, numbers calls with serials
+ * and matches replies to them (so calls may overlap), answers and sends keepalive pings, routes
+ * events and stream packets. Knows nothing of procedures' arguments: it moves payload bytes.
+ */
+export class RpcConnection {
+  readonly #socket: Duplex;
+  readonly #options: RpcConnectionOptions;
+  readonly #decoder = new FrameDecoder();
+  readonly #pending = new Map<number, Pending>();
+  readonly #streams = new Map<number, StreamPacketHandler>();
+  #serial = 0;
+  #closed: VmkitError | undefined;
+  #lastHeard = Date.now();
+  #keepaliveTimer: NodeJS.Timeout | undefined;
+
+  constructor(socket: Duplex, options: RpcConnectionOptions = {}) {
+    this.#socket = socket;
+    this.#options = options;
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (error: Error) => this.#fail(toConnectionError(error)));
+    socket.on('close', () => this.#fail(connectionError('connection to libvirtd lost')));
+    socket.on('end', () => this.#fail(connectionError('connection to libvirtd closed by the daemon')));
+    const interval = options.keepaliveIntervalMs ?? 5000;
+    if (interval > 0) this.#startKeepalive(interval, options.keepaliveCount ?? 5);
+  }
+
+  /** Whether the connection is closed (on purpose or not). */
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** Calls a remote procedure; resolves with the reply payload, rejects with a {@link LibvirtError}. */
+  call(procedure: number, args?: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.startCall(procedure, args, signal).reply;
+  }
+
+  /** Sends a call and returns its serial (for stream packets) with the promise of its reply. */
+  startCall(
+    procedure: number,
+    args?: Uint8Array,
+    signal?: AbortSignal,
+  ): { serial: number; reply: Promise<Uint8Array> } {
+    const serial = this.#nextSerial();
+    const reply = new Promise<Uint8Array>((resolve, reject) => {
+      if (this.#closed) {
+        reject(this.#closed);
+        return;
+      }
+      if (signal?.aborted) {
+        reject(abortedError(signal, `libvirt ${procedureName(procedure)}`));
+        return;
+      }
+      const onAbort = () => {
+        this.#pending.delete(serial);
+        reject(abortedError(signal as AbortSignal, `libvirt ${procedureName(procedure)}`));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#pending.set(serial, {
+        procedure,
+        resolve: (p) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(p);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      });
+      this.#write(this.#header(procedure, MessageType.CALL, serial, MessageStatus.OK), args);
+    });
+    return { serial, reply };
+  }
+
+  /** Routes the STREAM packets carrying `serial` to `handler` until {@link RpcConnection.endStream}. */
+  openStream(serial: number, handler: StreamPacketHandler): void {
+    this.#streams.set(serial, handler);
+  }
+
+  /** Stops routing a stream's packets. */
+  endStream(serial: number): void {
+    this.#streams.delete(serial);
+  }
+
+  /** Sends one STREAM packet; resolves when the socket can take more (backpressure). */
+  async sendStream(
+    procedure: number,
+    serial: number,
+    status: MessageStatus,
+    data?: Uint8Array,
+  ): Promise<void> {
+    if (this.#closed) throw this.#closed;
+    const ok = this.#write(this.#header(procedure, MessageType.STREAM, serial, status), data);
+    if (!ok && !this.#closed) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.#socket.off('drain', done);
+          this.#socket.off('close', done);
+          resolve();
+        };
+        this.#socket.on('drain', done);
+        this.#socket.on('close', done);
+      });
+    }
+    if (this.#closed) throw this.#closed;
+  }
+
+  /** Stops reading from the daemon (download backpressure). */
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  /** Resumes reading from the daemon. */
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  /** Closes the connection; pending calls fail with a `PROVIDER` error. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#fail(connectionError('connection closed'), true);
+    this.#socket.destroy();
+  }
+
+  #nextSerial(): number {
+    this.#serial = this.#serial >= 0xffff_fffe ? 1 : this.#serial + 1;
+    return this.#serial;
+  }
+
+  #header(procedure: number, type: MessageType, serial: number, status: MessageStatus): PacketHeader {
+    return { program: REMOTE_PROGRAM, version: REMOTE_PROTOCOL_VERSION, procedure, type, serial, status };
+  }
+
+  #write(header: PacketHeader, payload?: Uint8Array): boolean {
+    return this.#socket.write(encodePacket(header, payload));
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#lastHeard = Date.now();
+    let packets: Packet[];
+    try {
+      packets = this.#decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    } catch (error) {
+      this.#fail(connectionError(`protocol error from libvirtd: ${(error as Error).message}`, error));
+      this.#socket.destroy();
+      return;
+    }
+    for (const packet of packets) this.#dispatch(packet);
+  }
+
+  #dispatch(packet: Packet): void {
+    const h = packet.header;
+    if (h.program === KEEPALIVE_PROGRAM) {
+      if (h.procedure === KeepaliveProcedure.PING) this.#sendKeepalive(KeepaliveProcedure.PONG);
+      return;
+    }
+    if (h.program !== REMOTE_PROGRAM) return;
+    switch (h.type) {
+      case MessageType.REPLY:
+      case MessageType.REPLY_WITH_FDS: {
+        const pending = this.#pending.get(h.serial);
+        if (!pending) return;
+        this.#pending.delete(h.serial);
+        if (h.status === MessageStatus.OK) pending.resolve(packet.payload);
+        else pending.reject(decodeError(packet.payload, pending.procedure));
+        return;
+      }
+      case MessageType.MESSAGE:
+        this.#options.onEvent?.(h.procedure, packet.payload);
+        return;
+      case MessageType.STREAM:
+      case MessageType.STREAM_HOLE:
+        this.#streams.get(h.serial)?.(packet);
+        return;
+    }
+  }
+
+  #sendKeepalive(procedure: number): void {
+    if (this.#closed) return;
+    this.#socket.write(
+      encodePacket({
+        program: KEEPALIVE_PROGRAM,
+        version: KEEPALIVE_PROTOCOL_VERSION,
+        procedure,
+        type: MessageType.MESSAGE,
+        serial: 0,
+        status: MessageStatus.OK,
+      }),
+    );
+  }
+
+  #startKeepalive(intervalMs: number, count: number): void {
+    this.#keepaliveTimer = setInterval(() => {
+      const silent = Date.now() - this.#lastHeard;
+      if (silent >= intervalMs * count) {
+        this.#fail(connectionError(`libvirtd did not answer keepalive pings for ${silent} ms`));
+        this.#socket.destroy();
+      } else if (silent >= intervalMs) {
+        this.#sendKeepalive(KeepaliveProcedure.PING);
+      }
+    }, intervalMs);
+    this.#keepaliveTimer.unref();
+  }
+
+  #fail(error: VmkitError, deliberate = false): void {
+    if (this.#closed) return;
+    this.#closed = error;
+    clearInterval(this.#keepaliveTimer);
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+    for (const handler of this.#streams.values()) handler(error);
+    this.#streams.clear();
+    this.#options.onClose?.(deliberate ? undefined : error);
+  }
+
+  /** Why the connection closed, once it has. */
+  get closeReason(): VmkitError | undefined {
+    return this.#closed;
+  }
+}
+
+/** Decodes an ERROR payload into a {@link LibvirtError}. */
+export function decodeError(payload: Uint8Array, procedure: number): VmkitError {
+  try {
+    return new LibvirtError(readRemoteError(new XdrReader(payload)), procedureName(procedure));
+  } catch (error) {
+    return connectionError(`libvirt ${procedureName(procedure)} failed with an undecodable error`, error);
+  }
+}
+
+function toConnectionError(error: Error): VmkitError {
+  if (VmkitError.is(error)) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  return connectionError(`connection to libvirtd failed: ${code ?? error.message}`, error);
+}

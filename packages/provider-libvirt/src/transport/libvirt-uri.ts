@@ -1,0 +1,109 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { invalidArgument, VmkitError } from '@vmkit/core';
+import { DEFAULT_TCP_PORT } from '../rpc/protocol.js';
+
+/** How the client reaches libvirtd. */
+export type TransportKind = 'unix' | 'tcp' | 'ssh';
+
+/** A libvirt connection URI taken apart (`driver[+transport]://[user@][host][:port]/path[?params]`). */
+export interface LibvirtTarget {
+  /** The URI as given. */
+  readonly uri: string;
+  /** Hypervisor driver: `qemu`, `test`, ... */
+  readonly driver: string;
+  /** How to reach the daemon. */
+  readonly transport: TransportKind;
+  /** Remote user (ssh). */
+  readonly user?: string;
+  /** Remote host (tcp, ssh). */
+  readonly host?: string;
+  /** Port (tcp: libvirtd's, ssh: sshd's). */
+  readonly port?: number;
+  /** Unix socket path: local for `unix`, on the remote host for `ssh`. */
+  readonly socketPath: string;
+  /** The URI the daemon opens (`CONNECT_OPEN`): the transport, host and client-side parameters removed. */
+  readonly remoteName: string;
+  /** Query parameters. */
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/** Query parameters consumed by the client, not passed on to the daemon. */
+const CLIENT_PARAMS = new Set([
+  'name',
+  'socket',
+  'command',
+  'netcat',
+  'keyfile',
+  'no_verify',
+  'no_tty',
+  'proxy',
+  'mode',
+  'sshauth',
+  'known_hosts',
+  'known_hosts_verify',
+]);
+
+/** Socket of the system daemon. */
+export const SYSTEM_SOCKET = '/run/libvirt/libvirt-sock';
+
+/** Socket of the current user's session daemon. */
+export function sessionSocketPath(env: NodeJS.ProcessEnv = process.env): string {
+  const runtime = env.XDG_RUNTIME_DIR;
+  return runtime
+    ? join(runtime, 'libvirt', 'libvirt-sock')
+    : join(homedir(), '.cache', 'libvirt', 'libvirt-sock');
+}
+
+/**
+ * Parses a libvirt URI. Supported transports: `unix` (the default without a host), `tcp` (the
+ * default with a host is `tls`, which is not supported yet: say `+tcp` or `+ssh`) and `ssh`.
+ */
+export function parseLibvirtUri(uri: string): LibvirtTarget {
+  const m =
+    /^([a-z][a-z0-9]*)(?:\+([a-z0-9]+))?:\/\/(?:([^@/?#]*)@)?([^/?#:]*|\[[^\]]*\])?(?::(\d+))?(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(
+      uri,
+    );
+  if (!m)
+    throw invalidArgument(
+      'uri',
+      `not a libvirt URI (driver[+transport]://[user@][host][:port]/path): ${uri}`,
+    );
+  const [, driver = '', transportRaw, userRaw, hostRaw, portRaw, pathRaw, query] = m;
+  const host = hostRaw ? decodeURIComponent(hostRaw.replace(/^\[|\]$/g, '')) : undefined;
+  const transportName = (transportRaw ?? (host ? 'tls' : 'unix')).toLowerCase();
+  if (transportName !== 'unix' && transportName !== 'tcp' && transportName !== 'ssh') {
+    throw new VmkitError(
+      'UNSUPPORTED',
+      `libvirt transport '${transportName}' is not supported yet (use unix, tcp or ssh): ${uri}`,
+    );
+  }
+  const transport = transportName as TransportKind;
+  if (transport === 'unix' && host) throw invalidArgument('uri', `the unix transport takes no host: ${uri}`);
+  if ((transport === 'tcp' || transport === 'ssh') && !host)
+    throw invalidArgument('uri', `the ${transport} transport needs a host: ${uri}`);
+  const params: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(query ?? '')) params[k] = v;
+  const path = pathRaw ?? '/';
+  const port = portRaw ? Number(portRaw) : transport === 'tcp' ? DEFAULT_TCP_PORT : undefined;
+  if (port !== undefined && (port < 1 || port > 65535))
+    throw invalidArgument('uri', `port out of range: ${uri}`);
+  const passOn = Object.entries(params).filter(([k]) => !CLIENT_PARAMS.has(k));
+  const remoteQuery = passOn.length > 0 ? `?${new URLSearchParams(passOn).toString()}` : '';
+  const remoteName = params.name ?? `${driver}://${path}${remoteQuery}`;
+  const session = path === '/session';
+  const socketPath =
+    params.socket ??
+    (transport === 'ssh' ? '/var/run/libvirt/libvirt-sock' : session ? sessionSocketPath() : SYSTEM_SOCKET);
+  return Object.freeze({
+    uri,
+    driver: driver.toLowerCase(),
+    transport,
+    ...(userRaw ? { user: decodeURIComponent(userRaw) } : {}),
+    ...(host ? { host } : {}),
+    ...(port !== undefined ? { port } : {}),
+    socketPath,
+    remoteName,
+    params: Object.freeze(params),
+  });
+}
