@@ -1,1 +1,12 @@
-export {};
+/**
+ * `@vmkit/imaging`: media a node needs at first boot, in pure TypeScript: ISO 9660 (Joliet, Rock
+ * Ridge) writer and reader, FAT12/16/32 writer, cloud-init / OpenStack / OVF config drives, raw
+ * volumes.
+ *
+ * @packageDocumentation
+ */
+
+export type { ConfigDriveSpec } from '@vmkit/core';
+export * from './iso9660/iso-options.js';
+export * from './iso9660/iso-writer.js';
+export * from './media-entry.js';

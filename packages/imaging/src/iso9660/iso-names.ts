@@ -1,0 +1,102 @@
+import type { MediaNode } from '../media-tree.js';
+
+/** ISO 9660 interchange level for names in the primary (non-extension) namespace. */
+export type IsoLevel = 1 | 2;
+
+/** Characters Joliet forbids in identifiers (Joliet spec 3.3), besides controls. */
+const JOLIET_FORBIDDEN = /[*/:;?\\]/g;
+/** Longest Joliet identifier, in UCS-2 code units (Joliet spec 3.3). */
+export const JOLIET_MAX_NAME = 64;
+
+/** A child's identifier in one namespace: the name part, the extension part (files) and the text recorded. */
+export interface IsoIdentifier {
+  /** The node named. */
+  readonly node: MediaNode;
+  /** Text recorded in the directory record, version suffix included (`README.TXT;1`). */
+  readonly recorded: string;
+  /** Sort key: name then extension, as ECMA-119 9.3 orders records. */
+  readonly sortName: string;
+  /** Sort key, second part. */
+  readonly sortExt: string;
+}
+
+function dChars(text: string): string {
+  return text.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
+/**
+ * Names `children` with ECMA-119 d-character identifiers (level 1: 8.3, level 2: 30 characters),
+ * unique within the directory; collisions get a numeric tail. Files carry `;1`.
+ */
+export function primaryIdentifiers(children: readonly MediaNode[], level: IsoLevel): IsoIdentifier[] {
+  const used = new Set<string>();
+  const out: IsoIdentifier[] = [];
+  for (const node of children) {
+    const isDir = node.kind === 'directory';
+    const dot = isDir ? -1 : node.name.lastIndexOf('.');
+    let base = dChars(dot > 0 ? node.name.slice(0, dot) : node.name);
+    let ext = dot > 0 ? dChars(node.name.slice(dot + 1)) : '';
+    ext = ext.slice(0, level === 1 ? 3 : 29);
+    const baseRoom = level === 1 ? 8 : isDir ? 31 : 30 - ext.length;
+    base = base.slice(0, baseRoom) || '_';
+    let candidate = base;
+    for (let n = 1; used.has(key(candidate, ext, isDir)); n++) {
+      const tail = String(n);
+      candidate = base.slice(0, Math.max(1, baseRoom - tail.length)) + tail;
+    }
+    used.add(key(candidate, ext, isDir));
+    out.push({
+      node,
+      recorded: isDir ? candidate : `${candidate}.${ext};1`,
+      sortName: candidate,
+      sortExt: isDir ? '' : ext,
+    });
+  }
+  return out.sort(compareIdentifiers);
+}
+
+function key(base: string, ext: string, isDir: boolean): string {
+  return isDir ? base : `${base}.${ext}`;
+}
+
+/**
+ * Names `children` with Joliet identifiers: the Unicode name, forbidden characters replaced by `_`,
+ * cut to 64 UTF-16 code units keeping the extension (never splitting a surrogate pair), unique
+ * within the directory. Files carry `;1`.
+ */
+export function jolietIdentifiers(children: readonly MediaNode[]): IsoIdentifier[] {
+  const used = new Set<string>();
+  const out: IsoIdentifier[] = [];
+  for (const node of children) {
+    const clean = node.name.replace(JOLIET_FORBIDDEN, '_');
+    let candidate = fitJoliet(clean, '');
+    for (let n = 1; used.has(candidate); n++) candidate = fitJoliet(clean, `~${n}`);
+    used.add(candidate);
+    const isDir = node.kind === 'directory';
+    out.push({ node, recorded: isDir ? candidate : `${candidate};1`, sortName: candidate, sortExt: '' });
+  }
+  return out.sort(compareIdentifiers);
+}
+
+function fitJoliet(name: string, tail: string): string {
+  if (name.length + tail.length <= JOLIET_MAX_NAME && tail === '') return name;
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
+  const base = ext ? name.slice(0, dot) : name;
+  return cutUtf16(base, JOLIET_MAX_NAME - ext.length - tail.length) + tail + ext;
+}
+
+/** Cuts `text` to at most `units` UTF-16 code units without splitting a surrogate pair. */
+export function cutUtf16(text: string, units: number): string {
+  if (text.length <= units) return text;
+  let cut = Math.max(0, units);
+  const last = text.charCodeAt(cut - 1);
+  if (cut > 0 && last >= 0xd800 && last <= 0xdbff) cut--;
+  return text.slice(0, cut);
+}
+
+function compareIdentifiers(a: IsoIdentifier, b: IsoIdentifier): number {
+  if (a.sortName !== b.sortName) return a.sortName < b.sortName ? -1 : 1;
+  if (a.sortExt !== b.sortExt) return a.sortExt < b.sortExt ? -1 : 1;
+  return 0;
+}
