@@ -52,7 +52,8 @@ export class XdrWriter {
     if (!Number.isInteger(value) || value < INT_MIN || value > INT_MAX) {
       throw invalidArgument('xdr int', `must be an integer in [${INT_MIN}, ${INT_MAX}], got ${value}`);
     }
-    this.#view.setInt32(this.#reserve(4), value);
+    const at = this.#reserve(4);
+    this.#view.setInt32(at, value);
     return this;
   }
 
@@ -61,7 +62,8 @@ export class XdrWriter {
     if (!Number.isInteger(value) || value < 0 || value > UINT_MAX) {
       throw invalidArgument('xdr uint', `must be an integer in [0, ${UINT_MAX}], got ${value}`);
     }
-    this.#view.setUint32(this.#reserve(4), value);
+    const at = this.#reserve(4);
+    this.#view.setUint32(at, value);
     return this;
   }
 
@@ -69,7 +71,8 @@ export class XdrWriter {
   hyper(value: bigint | number): this {
     const v = BigInt(value);
     if (v < HYPER_MIN || v > HYPER_MAX) throw invalidArgument('xdr hyper', `out of range: ${v}`);
-    this.#view.setBigInt64(this.#reserve(8), v);
+    const at = this.#reserve(8);
+    this.#view.setBigInt64(at, v);
     return this;
   }
 
@@ -77,13 +80,15 @@ export class XdrWriter {
   uhyper(value: bigint | number): this {
     const v = BigInt(value);
     if (v < 0n || v > UHYPER_MAX) throw invalidArgument('xdr unsigned hyper', `out of range: ${v}`);
-    this.#view.setBigUint64(this.#reserve(8), v);
+    const at = this.#reserve(8);
+    this.#view.setBigUint64(at, v);
     return this;
   }
 
   /** An IEEE double. */
   double(value: number): this {
-    this.#view.setFloat64(this.#reserve(8), value);
+    const at = this.#reserve(8);
+    this.#view.setFloat64(at, value);
     return this;
   }
 
