@@ -1,0 +1,61 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** The part of a Koa context the middleware uses. */
+export interface KoaContext {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Record<string, unknown>;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  status: number;
+  body: unknown;
+  type: string;
+}
+
+/** A Koa middleware. */
+export type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
+
+/**
+ * Adds AWS S3's conditional writes (`If-None-Match: *` on PutObject and CompleteMultipartUpload,
+ * answered with 412 PreconditionFailed when the key exists) to s3rver, which ignores the header.
+ * Writes to one key are serialised while a conditional write is checked and carried out, so two
+ * racing creators cannot both win.
+ */
+export function conditionalWritesMiddleware(store: {
+  existsObject(bucket: string, key: string): Promise<boolean>;
+}): KoaMiddleware {
+  const locks = new Map<string, Promise<void>>();
+  return async (ctx, next) => {
+    // The SDK adds `x-id=PutObject`; any other query parameter makes it a part, ACL, tagging... write.
+    const isPut = ctx.method === 'PUT' && Object.keys(ctx.query).every((q) => q === 'x-id');
+    const isComplete = ctx.method === 'POST' && 'uploadId' in ctx.query;
+    if (!(isPut || isComplete) || ctx.req.headers['if-none-match'] !== '*') return next();
+    const [, bucket = '', ...rest] = ctx.path.split('/');
+    const key = rest.map((s) => decodeURIComponent(s)).join('/');
+    const lockKey = `${bucket}/${key}`;
+    while (locks.has(lockKey)) await locks.get(lockKey);
+    let release = () => {};
+    locks.set(
+      lockKey,
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    try {
+      if (await store.existsObject(decodeURIComponent(bucket), key)) {
+        ctx.status = 412;
+        ctx.type = 'application/xml';
+        ctx.body =
+          '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
+          '<Message>At least one of the pre-conditions you specified did not hold</Message>' +
+          '<Condition>If-None-Match</Condition></Error>';
+        ctx.req.resume();
+        return;
+      }
+      await next();
+    } finally {
+      locks.delete(lockKey);
+      release();
+    }
+  };
+}
