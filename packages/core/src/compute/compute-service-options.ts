@@ -1,0 +1,115 @@
+import { join } from 'node:path';
+import { checkContainerName } from '../blobstore/blob-names.js';
+import type { BlobStore } from '../blobstore/blob-store.js';
+import { fileSystemBlobStore } from '../blobstore/file-system-blob-store.js';
+import { invalidArgument } from '../errors/vmkit-error.js';
+import type { MasterSpec } from '../model/master-spec.js';
+import type { PortAllocatorOptions } from '../ports/port-allocator.js';
+import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
+import type { Logger } from '../util/logger.js';
+import { silentLogger } from '../util/logger.js';
+
+/** Options of `createComputeService`. */
+export interface ComputeServiceOptions {
+  /** The hypervisor. */
+  readonly provider: HypervisorProvider;
+  /** Where master metadata lives (default: the filesystem store under `./.vmkit/store`). */
+  readonly store?: BlobStore;
+  /** Blob-store container of master metadata (default `vmkit-images`). */
+  readonly container?: string;
+  /** Images to offer; built lazily on first demand. */
+  readonly images?: readonly MasterSpec[];
+  /** The in-memory cache of verified masters. */
+  readonly cache?: { readonly max?: number; readonly ttlMs?: number };
+  /** Parallelism: master builds at once (default 2), node clones at once per call (default 4). */
+  readonly concurrency?: { readonly builds?: number; readonly clones?: number };
+  /** Host-port leasing for `hostPort: 'auto'`. */
+  readonly ports?: PortAllocatorOptions;
+  /** Where vmkit logs (default: silent). Compatible with `console` and pino. */
+  readonly logger?: Logger;
+}
+
+/** {@link ComputeServiceOptions} checked and completed with defaults. */
+export interface ResolvedComputeServiceOptions {
+  readonly provider: HypervisorProvider;
+  readonly store: BlobStore;
+  readonly container: string;
+  readonly images: readonly MasterSpec[];
+  readonly cache: { readonly max: number; readonly ttlMs: number };
+  readonly concurrency: { readonly builds: number; readonly clones: number };
+  readonly ports: PortAllocatorOptions;
+  readonly logger: Logger;
+}
+
+/** Where the default filesystem store keeps its data, relative to the working directory. */
+export const DEFAULT_STORE_ROOT = join('.vmkit', 'store');
+
+const PROVIDER_METHODS = [
+  'capabilities',
+  'listHostNetworks',
+  'planMasterBuild',
+  'mastersExist',
+  'deleteMaster',
+  'cloneNode',
+  'startNode',
+  'stopNode',
+  'rebootNode',
+  'suspendNode',
+  'resumeNode',
+  'destroyNode',
+  'listNodes',
+  'getNode',
+] as const;
+
+/** Checks options eagerly, naming the bad one, and returns them frozen with defaults filled in. */
+export function resolveComputeServiceOptions(options: ComputeServiceOptions): ResolvedComputeServiceOptions {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object');
+  const provider = options.provider;
+  if (typeof provider !== 'object' || provider === null) throw invalidArgument('provider', 'is required');
+  for (const method of PROVIDER_METHODS) {
+    if (typeof provider[method] !== 'function')
+      throw invalidArgument(`provider.${method}`, 'must be a function');
+  }
+  if (typeof provider.id !== 'string' || provider.id.length === 0)
+    throw invalidArgument('provider.id', 'must be a non-empty string');
+  const container = options.container ?? 'vmkit-images';
+  checkContainerName(container);
+  if (options.images !== undefined && !Array.isArray(options.images))
+    throw invalidArgument('images', 'must be an array');
+  const cache = { max: options.cache?.max ?? 1000, ttlMs: options.cache?.ttlMs ?? 10 * 60_000 };
+  positiveInteger('cache.max', cache.max);
+  positiveInteger('cache.ttlMs', cache.ttlMs);
+  const concurrency = { builds: options.concurrency?.builds ?? 2, clones: options.concurrency?.clones ?? 4 };
+  positiveInteger('concurrency.builds', concurrency.builds, 64);
+  positiveInteger('concurrency.clones', concurrency.clones, 256);
+  const logger = options.logger ?? silentLogger;
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    if (typeof logger[level] !== 'function') throw invalidArgument(`logger.${level}`, 'must be a function');
+  }
+  return Object.freeze({
+    provider,
+    store: options.store ?? fileSystemBlobStore({ root: DEFAULT_STORE_ROOT }),
+    container,
+    images: Object.freeze([...(options.images ?? [])]),
+    cache: Object.freeze(cache),
+    concurrency: Object.freeze(concurrency),
+    ports: Object.freeze({ ...options.ports }),
+    logger: bindLogger(logger),
+  });
+}
+
+function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw invalidArgument(name, `must be an integer from 1 to ${max} (got ${value})`);
+  }
+}
+
+/** Binds methods so loggers like `console` or pino can be passed as they are. */
+function bindLogger(logger: Logger): Logger {
+  return {
+    debug: logger.debug.bind(logger),
+    info: logger.info.bind(logger),
+    warn: logger.warn.bind(logger),
+    error: logger.error.bind(logger),
+  };
+}

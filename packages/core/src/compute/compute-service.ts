@@ -1,0 +1,63 @@
+import type { Hardware } from '../model/hardware.js';
+import type { Image } from '../model/image.js';
+import type { MasterSpec } from '../model/master-spec.js';
+import type { NodeMetadata } from '../model/node-metadata.js';
+import type { Template, TemplateOptions } from '../model/template.js';
+import type { HostNetwork } from '../spi/hypervisor-provider.js';
+import type { OperationOptions } from '../util/progress.js';
+import type { TemplateBuilder } from './template-builder.js';
+
+/**
+ * The portable compute service: images are masters built lazily on first demand, nodes are
+ * (linked) clones of them. Made by `createComputeService`; close it when done (`await using` works).
+ */
+export interface ComputeService extends AsyncDisposable {
+  /** Every image: configured, persisted or registered, with its status. */
+  listImages(): Promise<Image[]>;
+  /** One image, or `undefined`. */
+  getImage(id: string): Promise<Image | undefined>;
+  /**
+   * Makes sure the image's master exists, building it now if needed (the loading cache's get).
+   * Given a spec, registers it first. Concurrent calls share one build.
+   */
+  ensureImage(idOrSpec: string | MasterSpec, options?: OperationOptions): Promise<Image>;
+  /** Deletes an image's master and metadata; refuses (`CONFLICT`) while nodes use it unless `force` (which destroys them). */
+  deleteImage(id: string, options?: { force?: boolean }): Promise<void>;
+  /** The hardware profiles nodes can get. */
+  listHardwareProfiles(): Promise<Hardware[]>;
+  /** Host networks NICs can attach to. */
+  listHostNetworks(): Promise<readonly HostNetwork[]>;
+  /** Starts a template query. */
+  templateBuilder(): TemplateBuilder;
+  /**
+   * Creates `count` running nodes in `group` from a template (or from options with the default
+   * template). Builds the master first if needed. When some nodes fail, throws `RunNodesError`
+   * carrying the nodes that were created; the failed ones were rolled back.
+   */
+  createNodesInGroup(
+    group: string,
+    count: number,
+    templateOrOptions?: Template | TemplateOptions,
+    options?: OperationOptions,
+  ): Promise<NodeMetadata[]>;
+  /** Every node of this provider. */
+  listNodes(): Promise<NodeMetadata[]>;
+  /** One node, or `undefined`. */
+  getNode(id: string): Promise<NodeMetadata | undefined>;
+  /** Destroys a node, its disks and its port leases; `NOT_FOUND` if unknown. */
+  destroyNode(id: string): Promise<void>;
+  /** Destroys every node the predicate accepts; returns them. */
+  destroyNodesMatching(predicate: (node: NodeMetadata) => boolean): Promise<NodeMetadata[]>;
+  /** Starts a node. */
+  startNode(id: string): Promise<void>;
+  /** Stops a node. */
+  stopNode(id: string): Promise<void>;
+  /** Reboots a node. */
+  rebootNode(id: string): Promise<void>;
+  /** Suspends a node. */
+  suspendNode(id: string): Promise<void>;
+  /** Resumes a node. */
+  resumeNode(id: string): Promise<void>;
+  /** Aborts running builds and closes the provider; idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,181 @@
+import { type NodeFailure, RunNodesError } from '../errors/run-nodes-error.js';
+import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import type { MasterRecord } from '../masters/master-record.js';
+import type { Hardware } from '../model/hardware.js';
+import { DEFAULT_NETWORK, type NetworkSpec } from '../model/network-spec.js';
+import type { NodeMetadata } from '../model/node-metadata.js';
+import type { Template } from '../model/template.js';
+import type { PortAllocator } from '../ports/port-allocator.js';
+import type { CloneSpec } from '../spi/clone-spec.js';
+import type { HypervisorProvider, ProviderCapabilities } from '../spi/hypervisor-provider.js';
+import { throwIfAborted } from '../util/abort.js';
+import { mapSettled } from '../util/concurrency.js';
+import type { Logger } from '../util/logger.js';
+import { emitProgress, type OperationOptions } from '../util/progress.js';
+import { configDriveFor } from './config-drive-request.js';
+import { bindNetwork, withInboundPorts } from './network-binding.js';
+import { nodeNames } from './node-names.js';
+import { leaseOwner, nodeMetadataOf } from './node-view.js';
+
+/** Creates nodes from a verified master: names, networks, config drives, clones, start, rollback. */
+export class NodeLauncher {
+  readonly #provider: HypervisorProvider;
+  readonly #ports: PortAllocator;
+  readonly #logger: Logger;
+  readonly #clones: number;
+
+  constructor(provider: HypervisorProvider, ports: PortAllocator, logger: Logger, clones: number) {
+    this.#provider = provider;
+    this.#ports = ports;
+    this.#logger = logger;
+    this.#clones = clones;
+  }
+
+  /** Checks that the provider can do what the template asks, before any work. */
+  check(template: Template, caps: ProviderCapabilities): void {
+    const options = template.options;
+    const network = options.network ?? DEFAULT_NETWORK;
+    for (const [i, nic] of network.nics.entries()) {
+      if (!caps.attachments.includes(nic.attachment)) {
+        throw new VmkitError(
+          'UNSUPPORTED',
+          `network.nics[${i}].attachment: ${this.#provider.name} does not support ${nic.attachment}`,
+        );
+      }
+      if ((nic.portForwards?.length ?? 0) > 0 && !caps.portForwarding) {
+        throw new VmkitError(
+          'UNSUPPORTED',
+          `network.nics[${i}].portForwards: ${this.#provider.name} cannot forward ports`,
+        );
+      }
+    }
+    if (options.inboundPorts?.length && !caps.portForwarding) {
+      throw new VmkitError('UNSUPPORTED', `inboundPorts: ${this.#provider.name} cannot forward ports`);
+    }
+    const drive = configDriveFor('probe', options);
+    if (drive && !caps.configDriveFormats.includes(drive.format)) {
+      throw new VmkitError(
+        'UNSUPPORTED',
+        `configDrive.format: ${this.#provider.name} does not attach ${drive.format} drives`,
+      );
+    }
+    if (options.linkedClone !== false && !caps.linkedClones) {
+      throw new VmkitError(
+        'UNSUPPORTED',
+        `linkedClone: ${this.#provider.name} cannot make linked clones; set linkedClone: false`,
+      );
+    }
+  }
+
+  /** Creates and starts `count` nodes; throws {@link RunNodesError} when some fail (those are rolled back). */
+  async launch(
+    group: string,
+    count: number,
+    template: Template,
+    master: MasterRecord,
+    options: OperationOptions = {},
+  ): Promise<NodeMetadata[]> {
+    const { signal, onProgress } = options;
+    const taken = new Set((await this.#provider.listNodes()).map((n) => n.name));
+    const names = nodeNames(group, count, template.options.nodeNames ?? [], taken);
+    const network = withInboundPorts(
+      template.options.network ?? DEFAULT_NETWORK,
+      template.options.inboundPorts,
+    );
+    const hardware: Hardware = { ...template.hardware, ...template.options.hardware };
+    let done = 0;
+    const settled = await mapSettled(names, this.#clones, async (name) => {
+      const node = await this.#createOne(name, group, template, master, network, hardware, options);
+      done++;
+      emitProgress(onProgress, {
+        phase: 'start',
+        node: name,
+        fraction: done / count,
+        message: `node ${name} running (${done}/${count})`,
+      });
+      return node;
+    });
+    const nodes: NodeMetadata[] = [];
+    const errors: NodeFailure[] = [];
+    for (const [i, outcome] of settled.entries()) {
+      if (outcome.status === 'fulfilled') nodes.push(outcome.value);
+      else
+        errors.push({
+          name: names[i] as string,
+          error: toVmkitError(outcome.reason, 'PROVIDER', `node ${names[i]}`),
+        });
+    }
+    if (signal?.aborted && nodes.length > 0) {
+      // Aborted: the caller wants none of it, so the nodes that made it are removed too.
+      await mapSettled(nodes, this.#clones, (n) => this.destroy(n.id, n.name));
+      throw new RunNodesError(
+        group,
+        [],
+        [...errors, ...nodes.map((n) => ({ name: n.name, error: abortedFor(n.name) }))],
+      );
+    }
+    if (errors.length > 0) throw new RunNodesError(group, nodes, errors);
+    return nodes;
+  }
+
+  /** Destroys a node and releases its port leases. */
+  async destroy(id: string, name: string): Promise<void> {
+    await this.#provider.destroyNode(id);
+    await this.#ports.releaseOwner(leaseOwner(this.#provider.id, name));
+  }
+
+  async #createOne(
+    name: string,
+    group: string,
+    template: Template,
+    master: MasterRecord,
+    network: NetworkSpec,
+    hardware: Hardware,
+    options: OperationOptions,
+  ): Promise<NodeMetadata> {
+    const { signal, onProgress } = options;
+    const owner = leaseOwner(this.#provider.id, name);
+    let createdId: string | undefined;
+    try {
+      throwIfAborted(signal, `node ${name}`);
+      emitProgress(onProgress, {
+        phase: 'clone',
+        node: name,
+        imageId: master.imageId,
+        message: `cloning ${name}`,
+      });
+      const drive = configDriveFor(name, template.options);
+      const spec: CloneSpec = {
+        name,
+        group,
+        imageId: master.imageId,
+        master: master.master,
+        hardware,
+        network: await bindNetwork(network, owner, this.#ports),
+        linked: template.options.linkedClone ?? true,
+        ...(drive ? { configDrive: drive } : {}),
+        tags: template.options.tags ?? [],
+        userMetadata: template.options.userMetadata ?? {},
+      };
+      const node = await this.#provider.cloneNode(spec, { signal, onProgress });
+      createdId = node.id;
+      await this.#ports.commit(owner);
+      throwIfAborted(signal, `node ${name}`);
+      await this.#provider.startNode(node.id, { signal, onProgress });
+      return nodeMetadataOf({ ...node, status: 'running' }, template.image, template.options.loginUser);
+    } catch (error) {
+      this.#logger.warn('node failed; rolling it back', { node: name, error: String(error) });
+      if (createdId !== undefined) {
+        await this.#provider.destroyNode(createdId).catch((e: unknown) => {
+          this.#logger.error('rollback could not destroy a failed node', { node: name, error: String(e) });
+        });
+      }
+      await this.#ports.releaseOwner(owner).catch(() => {});
+      throw error;
+    }
+  }
+}
+
+function abortedFor(name: string): VmkitError {
+  return new VmkitError('ABORTED', `node ${name} removed: the call was aborted`);
+}

@@ -1,0 +1,68 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BlobStore } from '../blobstore/blob-store.js';
+import { fileSystemBlobStore } from '../blobstore/file-system-blob-store.js';
+import type { MasterSpec } from '../model/master-spec.js';
+import {
+  type MemoryProvider,
+  type MemoryProviderFaults,
+  memoryProvider,
+} from '../testing/memory-provider.js';
+import type { ComputeService } from './compute-service.js';
+import type { ComputeServiceOptions } from './compute-service-options.js';
+import { createComputeService } from './create-compute-service.js';
+
+/** A spec the memory provider builds. */
+export function debianSpec(id = 'debian-12', extra: Partial<MasterSpec> = {}): MasterSpec {
+  return {
+    id,
+    os: { family: 'debian', version: '12.5', arch: 'x86_64' },
+    source: { type: 'kernel', kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img' },
+    hardware: { cores: 1, ramMiB: 256, diskGiB: 1 },
+    login: { user: 'root' },
+    ...extra,
+  };
+}
+
+/** A scratch directory removed by `dispose`. */
+export interface Scratch {
+  readonly dir: string;
+  readonly store: BlobStore;
+  readonly leaseDir: string;
+  service(provider: MemoryProvider, options?: Partial<ComputeServiceOptions>): Promise<ComputeService>;
+  dispose(): Promise<void>;
+}
+
+/** Makes a scratch area with a filesystem store and a private lease directory. */
+export async function scratch(): Promise<Scratch> {
+  const dir = await mkdtemp(join(tmpdir(), 'vmkit-core-'));
+  const store = fileSystemBlobStore({ root: join(dir, 'store'), durable: false });
+  const leaseDir = join(dir, 'leases');
+  const services: ComputeService[] = [];
+  return {
+    dir,
+    store,
+    leaseDir,
+    async service(provider, options = {}) {
+      const service = await createComputeService({
+        provider,
+        store,
+        images: [debianSpec()],
+        ports: { leaseDir, probe: false },
+        ...options,
+      });
+      services.push(service);
+      return service;
+    },
+    async dispose() {
+      for (const s of services) await s.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A memory provider with faults. */
+export function provider(faults: MemoryProviderFaults = {}): MemoryProvider {
+  return memoryProvider({ faults });
+}

@@ -1,0 +1,36 @@
+import type { Hardware } from '../model/hardware.js';
+import type { Image, ImageStatus } from '../model/image.js';
+import type { MasterSpec } from '../model/master-spec.js';
+import type { MasterRecord } from './master-record.js';
+
+/** The hardware nodes of an image get unless a template says otherwise. */
+export function defaultHardwareOf(spec: MasterSpec): Hardware {
+  return {
+    id: `${spec.id}-default`,
+    name: `${spec.name ?? spec.id} default`,
+    cores: spec.hardware?.cores ?? 1,
+    ramMiB: spec.hardware?.ramMiB ?? 512,
+    diskGiB: spec.hardware?.diskGiB ?? 10,
+  };
+}
+
+/** Builds the caller's view of an image. */
+export function imageOf(
+  spec: MasterSpec,
+  hash: string,
+  status: ImageStatus,
+  detail: string | undefined,
+  record: MasterRecord | undefined,
+): Image {
+  return Object.freeze({
+    id: spec.id,
+    name: spec.name ?? spec.id,
+    os: spec.os,
+    status,
+    ...(detail ? { statusDetail: detail } : {}),
+    defaultHardware: defaultHardwareOf(spec),
+    ...(spec.login ? { login: spec.login } : {}),
+    specHash: hash,
+    ...(record ? { builtAt: record.builtAt } : {}),
+  });
+}

@@ -1,0 +1,289 @@
+import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { isAbortError, VmkitError } from '../errors/vmkit-error.js';
+import type { Image, ImageStatus } from '../model/image.js';
+import type { MasterSpec } from '../model/master-spec.js';
+import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
+import { raceAbort } from '../util/abort.js';
+import { specHash } from '../util/canonical-json.js';
+import type { Logger } from '../util/logger.js';
+import type { OperationOptions } from '../util/progress.js';
+import { Semaphore } from '../util/semaphore.js';
+import { SingleFlight } from '../util/single-flight.js';
+import { masterSpecSchema } from '../validation/master-spec-schema.js';
+import { parseOrThrow } from '../validation/parse.js';
+import { imageOf } from './image-view.js';
+import { runMasterBuild } from './master-build-pipeline.js';
+import { MASTER_RECORD_SCHEMA_VERSION, type MasterRecord } from './master-record.js';
+import type { MasterRepository } from './master-repository.js';
+
+/** Options of the {@link MasterCache}. */
+export interface MasterCacheOptions {
+  /** Verified masters kept in memory (default 1000). Eviction never deletes a master. */
+  readonly max: number;
+  /** How long a verified master is trusted before it is checked against the provider again (default 10 min). */
+  readonly ttlMs: number;
+  /** Builds running at once across all images (default 2). */
+  readonly builds: number;
+}
+
+interface Entry {
+  spec: MasterSpec;
+  hash: string;
+  record?: MasterRecord;
+  status: ImageStatus;
+  detail?: string;
+}
+
+/**
+ * The loading cache of masters. `get` returns a verified master: from memory (lru-cache), else from
+ * persisted metadata whose master still exists on the provider, else by building it, once per image
+ * however many callers ask at the same time (single flight). A failed or aborted build leaves no
+ * partial master and does not poison the cache: the next `get` builds again.
+ */
+export class MasterCache {
+  readonly #provider: HypervisorProvider;
+  readonly #repository: MasterRepository;
+  readonly #logger: Logger;
+  readonly #entries = new Map<string, Entry>();
+  readonly #verified: LRUCache<string, MasterRecord>;
+  readonly #flights = new SingleFlight<string, MasterRecord>();
+  readonly #buildSlots: Semaphore;
+
+  constructor(
+    provider: HypervisorProvider,
+    repository: MasterRepository,
+    logger: Logger,
+    options: MasterCacheOptions,
+  ) {
+    this.#provider = provider;
+    this.#repository = repository;
+    this.#logger = logger;
+    this.#verified = new LRUCache({ max: options.max, ttl: options.ttlMs, ttlAutopurge: false });
+    this.#buildSlots = new Semaphore(options.builds);
+  }
+
+  /** Adds or replaces a spec in the catalogue; a changed spec makes its image buildable again. */
+  register(input: MasterSpec): Entry {
+    const spec = parseOrThrow(masterSpecSchema, input, 'spec');
+    const hash = specHash(spec);
+    const existing = this.#entries.get(spec.id);
+    if (existing && existing.hash === hash) return existing;
+    if (this.#flights.has(spec.id)) {
+      throw new VmkitError('CONFLICT', `image ${spec.id} is being built from another spec`, {
+        details: { imageId: spec.id },
+      });
+    }
+    const entry: Entry = { spec, hash, status: 'buildable' };
+    if (existing?.record) {
+      this.#logger.info('image spec changed; its master will be rebuilt', { imageId: spec.id });
+      entry.record = existing.record;
+      entry.status = 'buildable';
+    }
+    this.#entries.set(spec.id, entry);
+    this.#verified.delete(spec.id);
+    return entry;
+  }
+
+  /**
+   * Loads persisted metadata: records are validated (bad blobs quarantined), merged with the
+   * configured specs and checked against the provider in one batch. Returns what was quarantined.
+   */
+  async load(): Promise<Array<{ name: string; reason: string }>> {
+    const { records, quarantined } = await this.#repository.loadAll();
+    const usable: MasterRecord[] = [];
+    for (const record of records) {
+      const entry = this.#entries.get(record.imageId);
+      if (!entry) {
+        this.#entries.set(record.imageId, {
+          spec: record.spec,
+          hash: record.specHash,
+          record,
+          status: 'available',
+        });
+        usable.push(record);
+      } else if (entry.hash === record.specHash) {
+        entry.record = record;
+        entry.status = 'available';
+        usable.push(record);
+      } else {
+        entry.record = record; // stale: kept so the old master can be cleaned up after the rebuild
+        this.#logger.info('persisted master was built from an older spec; it will be rebuilt', {
+          imageId: record.imageId,
+        });
+      }
+    }
+    const exists = usable.length > 0 ? await this.#provider.mastersExist(usable.map((r) => r.master)) : [];
+    for (const [i, record] of usable.entries()) {
+      const entry = this.#entries.get(record.imageId) as Entry;
+      if (exists[i]) {
+        this.#verified.set(record.imageId, record);
+      } else {
+        entry.status = 'broken';
+        entry.detail = `master ${record.master.id} no longer exists on the provider; it will be rebuilt on demand`;
+        this.#logger.warn('master vanished from the provider', {
+          imageId: record.imageId,
+          master: record.master.id,
+        });
+      }
+    }
+    return quarantined;
+  }
+
+  /** Every image in the catalogue. */
+  list(): Image[] {
+    return [...this.#entries.values()].map((e) => this.#view(e)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** One image, or `undefined`. */
+  image(id: string): Image | undefined {
+    const entry = this.#entries.get(id);
+    return entry ? this.#view(entry) : undefined;
+  }
+
+  /** The spec of an image, or `undefined`. */
+  spec(id: string): MasterSpec | undefined {
+    return this.#entries.get(id)?.spec;
+  }
+
+  /** The loading cache's get: a verified master for the image, built if needed. */
+  async get(id: string, options: OperationOptions = {}): Promise<MasterRecord> {
+    const hit = this.#verified.get(id);
+    if (hit) return hit;
+    const entry = this.#entries.get(id);
+    if (!entry) throw new VmkitError('NOT_FOUND', `no image ${id}`, { details: { imageId: id } });
+    return this.#flights.run(
+      id,
+      (signal, progress) => this.#load(entry, { signal, onProgress: progress }),
+      options,
+    );
+  }
+
+  /** Forgets an image's master (after deleting it); the spec stays if `keepSpec`. */
+  forget(id: string, keepSpec: boolean): void {
+    this.#verified.delete(id);
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    if (keepSpec) {
+      entry.record = undefined;
+      entry.status = 'buildable';
+      entry.detail = undefined;
+    } else {
+      this.#entries.delete(id);
+    }
+  }
+
+  /** The persisted record of an image, if it has one. */
+  record(id: string): MasterRecord | undefined {
+    return this.#entries.get(id)?.record;
+  }
+
+  /** Whether a build of the image is running. */
+  building(id: string): boolean {
+    return this.#flights.has(id);
+  }
+
+  /** Aborts every running build. */
+  abortAll(): void {
+    this.#flights.abortAll(new VmkitError('ABORTED', 'compute service closed'));
+  }
+
+  async #load(
+    entry: Entry,
+    options: Required<Pick<OperationOptions, 'signal' | 'onProgress'>>,
+  ): Promise<MasterRecord> {
+    const id = entry.spec.id;
+    if (entry.record && entry.record.specHash === entry.hash) {
+      const [exists] = await this.#provider.mastersExist([entry.record.master]);
+      if (exists) {
+        entry.status = 'available';
+        this.#verified.set(id, entry.record);
+        return entry.record;
+      }
+      this.#logger.warn('master vanished from the provider; rebuilding', {
+        imageId: id,
+        master: entry.record.master.id,
+      });
+    }
+    return this.#build(entry, options);
+  }
+
+  async #build(
+    entry: Entry,
+    options: Required<Pick<OperationOptions, 'signal' | 'onProgress'>>,
+  ): Promise<MasterRecord> {
+    const { spec, hash } = entry;
+    const previous = entry.record;
+    const release = await raceAbort(this.#buildSlots.acquire(), options.signal, `build of ${spec.id}`);
+    entry.status = 'building';
+    entry.detail = undefined;
+    const started = performance.now();
+    const masterName = `vmkit-${spec.id}-${hash.slice(0, 8)}-${randomBytes(2).toString('hex')}`;
+    try {
+      this.#logger.info('building master', { imageId: spec.id, masterName });
+      const master = await runMasterBuild(this.#provider, spec, masterName, {
+        ...options,
+        logger: this.#logger,
+      });
+      const record: MasterRecord = {
+        schemaVersion: MASTER_RECORD_SCHEMA_VERSION,
+        imageId: spec.id,
+        specHash: hash,
+        spec,
+        master,
+        providerId: this.#provider.id,
+        builtAt: new Date().toISOString(),
+        buildMs: Math.round(performance.now() - started),
+      };
+      try {
+        await this.#repository.save(record);
+      } catch (error) {
+        await this.#provider.deleteMaster(master).catch(() => {});
+        throw error;
+      }
+      entry.record = record;
+      entry.status = 'available';
+      this.#verified.set(spec.id, record);
+      this.#logger.info('master built', { imageId: spec.id, masterName, buildMs: record.buildMs });
+      if (previous && previous.master.id !== master.id) await this.#retire(previous);
+      return record;
+    } catch (error) {
+      // An abort is the caller's choice, not a fault of the image: it stays buildable.
+      entry.status = isAbortError(error) ? 'buildable' : 'broken';
+      entry.detail =
+        entry.status === 'broken' ? (error instanceof Error ? error.message : String(error)) : undefined;
+      throw error;
+    } finally {
+      release();
+    }
+  }
+
+  /** Deletes a superseded master unless nodes still use it (linked clones depend on its disk). */
+  async #retire(previous: MasterRecord): Promise<void> {
+    const nodes = await this.#provider.listNodes().catch(() => []);
+    if (nodes.some((n) => n.imageId === previous.imageId)) {
+      this.#logger.warn('superseded master kept: nodes still use it', {
+        imageId: previous.imageId,
+        master: previous.master.id,
+      });
+      return;
+    }
+    await this.#provider.deleteMaster(previous.master).catch((error: unknown) => {
+      this.#logger.warn('could not delete a superseded master', {
+        master: previous.master.id,
+        error: String(error),
+      });
+    });
+  }
+
+  #view(entry: Entry): Image {
+    const status: ImageStatus = this.#flights.has(entry.spec.id) ? 'building' : entry.status;
+    return imageOf(
+      entry.spec,
+      entry.hash,
+      status,
+      entry.detail,
+      entry.record?.specHash === entry.hash ? entry.record : undefined,
+    );
+  }
+}

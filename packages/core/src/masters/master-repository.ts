@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import type { BlobStore } from '../blobstore/blob-store.js';
+import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import { specHash } from '../util/canonical-json.js';
+import { mapSettled } from '../util/concurrency.js';
+import type { Logger } from '../util/logger.js';
+import { parseOrThrow } from '../validation/parse.js';
+import { type MasterRecord, masterBlobName, masterRecordSchema } from './master-record.js';
+
+/** What {@link MasterRepository.loadAll} found. */
+export interface LoadResult {
+  /** Valid records. */
+  readonly records: MasterRecord[];
+  /** Blob names moved aside, with the reason. */
+  readonly quarantined: Array<{ readonly name: string; readonly reason: string }>;
+}
+
+/** Largest metadata blob accepted: a master record is a few KiB; anything huge is hostile. */
+const MAX_RECORD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Persists master metadata as one JSON blob per image in a blob-store container, and moves
+ * aside (quarantines) blobs that cannot be trusted, so one bad blob never stops start-up.
+ */
+export class MasterRepository {
+  readonly #store: BlobStore;
+  readonly #container: string;
+  readonly #quarantine: string;
+  readonly #logger: Logger;
+  readonly #concurrency: number;
+
+  constructor(store: BlobStore, container: string, logger: Logger, concurrency = 64) {
+    this.#store = store;
+    this.#container = container;
+    this.#quarantine = `${container}-quarantine`.slice(0, 63);
+    this.#logger = logger;
+    this.#concurrency = concurrency;
+  }
+
+  /** The container holding the metadata. */
+  get container(): string {
+    return this.#container;
+  }
+
+  /** The container holding quarantined blobs. */
+  get quarantineContainer(): string {
+    return this.#quarantine;
+  }
+
+  /** Creates the containers if missing. */
+  async init(): Promise<void> {
+    await this.#store.createContainer(this.#container);
+    await this.#store.createContainer(this.#quarantine);
+  }
+
+  /** Loads and validates every record; bad blobs are quarantined with a warning naming them. */
+  async loadAll(): Promise<LoadResult> {
+    const names: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.#store.list(this.#container, { marker });
+      for (const item of page.items) names.push(item.name);
+      marker = page.nextMarker;
+    } while (marker !== undefined);
+    const quarantined: Array<{ name: string; reason: string }> = [];
+    const settled = await mapSettled(names, this.#concurrency, async (name) => this.#read(name));
+    const records: MasterRecord[] = [];
+    for (const [i, outcome] of settled.entries()) {
+      const name = names[i] as string;
+      if (outcome.status === 'fulfilled') {
+        if (outcome.value) records.push(outcome.value);
+        continue;
+      }
+      // Only bad content is quarantined; a store that fails (down, denied) fails start-up instead.
+      if (!isBadContent(outcome.reason)) throw toVmkitError(outcome.reason, 'STORE', `loading ${name}`);
+      const reason = (outcome.reason as Error).message;
+      await this.quarantine(name, reason);
+      quarantined.push({ name, reason });
+    }
+    return { records, quarantined };
+  }
+
+  /** Reads one image's record; `undefined` when absent; a bad blob is quarantined and reads as absent. */
+  async get(imageId: string): Promise<MasterRecord | undefined> {
+    const name = masterBlobName(imageId);
+    try {
+      return await this.#read(name);
+    } catch (error) {
+      if (!isBadContent(error)) throw toVmkitError(error, 'STORE', `loading ${name}`);
+      await this.quarantine(name, error instanceof Error ? error.message : String(error));
+      return undefined;
+    }
+  }
+
+  /** Writes a record atomically. */
+  async save(record: MasterRecord): Promise<void> {
+    await this.#store.putBlob(
+      this.#container,
+      masterBlobName(record.imageId),
+      JSON.stringify(record, null, 2),
+      {
+        contentType: 'application/json',
+        metadata: { 'schema-version': String(record.schemaVersion), 'spec-hash': record.specHash },
+      },
+    );
+  }
+
+  /** Removes an image's record; absent is fine. */
+  async remove(imageId: string): Promise<void> {
+    await this.#store.removeBlob(this.#container, masterBlobName(imageId));
+  }
+
+  /** Moves a blob into the quarantine container (best effort) and logs a warning naming it. */
+  async quarantine(name: string, reason: string): Promise<void> {
+    this.#logger.warn('quarantined master metadata blob', { container: this.#container, blob: name, reason });
+    const safeName = `${createHash('sha256').update(name).digest('hex').slice(0, 16)}-${Date.now()}.json`;
+    try {
+      const blob = await this.#store.getBlob(this.#container, name).catch(() => undefined);
+      const body = blob && blob.size <= MAX_RECORD_BYTES ? await blob.bytes() : new Uint8Array(0);
+      await this.#store.putBlob(this.#quarantine, safeName, body, {
+        contentType: 'application/json',
+        metadata: { 'original-name': encodeURIComponent(name).slice(0, 1024), reason: reason.slice(0, 1024) },
+      });
+      await this.#store.removeBlob(this.#container, name);
+    } catch (error) {
+      this.#logger.error('could not move a bad metadata blob aside; it is ignored', {
+        blob: name,
+        error: toVmkitError(error, 'STORE', 'quarantine').message,
+      });
+    }
+  }
+
+  async #read(name: string): Promise<MasterRecord | undefined> {
+    const blob = await this.#store.getBlob(this.#container, name);
+    if (!blob) return undefined;
+    if (blob.size > MAX_RECORD_BYTES) {
+      throw new VmkitError(
+        'CORRUPT',
+        `${name}: ${blob.size} bytes exceeds the ${MAX_RECORD_BYTES}-byte limit`,
+      );
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(await blob.text());
+    } catch (error) {
+      throw new VmkitError('CORRUPT', `${name}: not JSON (${(error as Error).message})`, { cause: error });
+    }
+    const record = parseOrThrow(masterRecordSchema, json, name);
+    if (masterBlobName(record.imageId) !== name) {
+      throw new VmkitError(
+        'CORRUPT',
+        `${name}: holds image ${JSON.stringify(record.imageId)}, not the one its name says`,
+      );
+    }
+    if (specHash(record.spec) !== record.specHash || record.spec.id !== record.imageId) {
+      throw new VmkitError('CORRUPT', `${name}: spec does not match its hash or image id`);
+    }
+    return record;
+  }
+}
+
+function isBadContent(error: unknown): boolean {
+  return VmkitError.is(error, 'CORRUPT') || VmkitError.is(error, 'INVALID_ARGUMENT');
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import type { MasterHardware } from '../model/hardware.js';
+import type { LoginCredentials } from '../model/login-credentials.js';
+import type { MasterSource, MasterSpec } from '../model/master-spec.js';
+import { networkSpecSchema } from './network-schema.js';
+
+/** The rule image ids follow (also blob names and master names derive from them). */
+export const IMAGE_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/** Schema of an image id. */
+export const imageIdSchema = z
+  .string({ error: 'must be a string' })
+  .regex(IMAGE_ID_PATTERN, 'must be 1-63 of a-z, 0-9, ., _, -, starting with a letter or digit')
+  .refine((id) => !id.includes('..'), "must not contain '..'");
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
+const path = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.includes('\u0000'), 'must not contain NUL');
+const url = z
+  .string()
+  .max(8192)
+  .refine(
+    (u) => URL.canParse(u) && /^(https?|file):$/.test(new URL(u).protocol),
+    'must be an http:, https: or file: URL',
+  );
+
+const pathOrUrl = <T extends { path?: string; url?: string }>(v: T, ctx: z.RefinementCtx) => {
+  if ((v.path === undefined) === (v.url === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['path'], message: 'give exactly one of path or url' });
+  }
+};
+
+const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
+  'type',
+  [
+    z
+      .strictObject({
+        type: z.literal('disk'),
+        path: path.optional(),
+        url: url.optional(),
+        format: z.enum(['raw', 'qcow2', 'vmdk', 'vdi', 'vhd', 'vhdx']).optional(),
+        sha256: sha256.optional(),
+      })
+      .superRefine(pathOrUrl),
+    z
+      .strictObject({
+        type: z.literal('iso'),
+        path: path.optional(),
+        url: url.optional(),
+        sha256: sha256.optional(),
+        unattended: z.record(z.string(), z.string()).optional(),
+      })
+      .superRefine(pathOrUrl),
+    z.strictObject({
+      type: z.literal('kernel'),
+      kernel: path,
+      initrd: path,
+      cmdline: z.string().max(4096).optional(),
+    }),
+  ],
+  { error: "must have type 'disk', 'iso' or 'kernel'" },
+);
+
+const hardwareSchema: z.ZodType<MasterHardware> = z.strictObject({
+  cores: z.number().int().min(1, 'must be 1-256').max(256, 'must be 1-256').optional(),
+  ramMiB: z
+    .number()
+    .int()
+    .min(64, 'must be 64 MiB-4 TiB')
+    .max(4 * 1024 * 1024, 'must be 64 MiB-4 TiB')
+    .optional(),
+  diskGiB: z.number().int().min(1, 'must be 1-65536 GiB').max(65536, 'must be 1-65536 GiB').optional(),
+});
+
+/** Schema of {@link LoginCredentials}. */
+export const loginSchema: z.ZodType<LoginCredentials> = z.strictObject({
+  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a POSIX user name'),
+  password: z.string().max(1024).optional(),
+  privateKey: z.string().max(65536).optional(),
+  authenticateSudo: z.boolean().optional(),
+});
+
+/** Schema of a {@link MasterSpec}. */
+export const masterSpecSchema: z.ZodType<MasterSpec> = z
+  .strictObject({
+    id: imageIdSchema,
+    name: z.string().min(1).max(200).optional(),
+    os: z.strictObject({
+      family: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be a lower-case family name such as debian'),
+      version: z.string().min(1, 'must not be empty').max(64),
+      arch: z.string().regex(/^[a-z0-9_]{1,16}$/, 'must be an architecture such as x86_64'),
+    }),
+    source: sourceSchema,
+    hardware: hardwareSchema.optional(),
+    login: loginSchema.optional(),
+    postInstall: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 of a-z, 0-9, _ and -'),
+          run: z.string().max(1024 * 1024, 'must be at most 1 MiB'),
+        }),
+      )
+      .max(100)
+      .optional(),
+    network: networkSpecSchema.optional(),
+  })
+  .superRefine((spec, ctx) => {
+    const names = new Set<string>();
+    for (const [i, step] of (spec.postInstall ?? []).entries()) {
+      if (names.has(step.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['postInstall', i, 'name'],
+          message: `duplicates ${step.name}`,
+        });
+      }
+      names.add(step.name);
+    }
+  });
