@@ -10,3 +10,8 @@ export type { ConfigDriveSpec } from '@vmkit/core';
 export * from './iso9660/iso-options.js';
 export * from './iso9660/iso-writer.js';
 export * from './media-entry.js';
+export type { ByteSource } from './iso9660/read/byte-source.js';
+export type { DescriptorSet, RootExtent, VolumeDescriptorInfo } from './iso9660/read/descriptors.js';
+export type { BootCatalog, BootEntry, BootMediaType, BootPlatform } from './iso9660/read/el-torito.js';
+export * from './iso9660/read/iso-reader.js';
+export type { IsoLevel } from './iso9660/iso-names.js';

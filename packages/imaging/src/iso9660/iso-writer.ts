@@ -10,7 +10,7 @@ import { checkIsoDate } from './iso-time.js';
 import { SECTOR } from './system-use.js';
 
 /** A laid-out image: its size and the chunks that make it. */
-export interface Iso9660Image {
+export interface Iso9660Plan {
   /** Image size in bytes. */
   readonly size: number;
   /** Yields the image bytes in order; each call starts over (sources are opened again). */
@@ -22,7 +22,7 @@ export interface Iso9660Image {
  * Joliet, Rock Ridge) without reading any lazily sourced content yet. The same input always gives
  * the same bytes.
  */
-export function planIso9660(entries: readonly MediaEntry[], options: WriteIso9660Options): Iso9660Image {
+export function planIso9660(entries: readonly MediaEntry[], options: WriteIso9660Options): Iso9660Plan {
   const resolved = resolveIso9660Options(options);
   const root = buildMediaTree(entries, { defaultMtime: resolved.timestamp, maxFileSize: ISO_MAX_FILE_SIZE });
   for (const node of walkTree(root)) {
