@@ -39,7 +39,7 @@ export const masterRecordSchema: z.ZodType<MasterRecord> = z.strictObject({
       .string()
       .min(1)
       .max(255)
-      .regex(/^[^/\\\u0000]+$/, 'must not contain slashes or NUL'),
+      .refine((id) => !/[/\\]/.test(id) && !id.includes('\u0000'), 'must not contain slashes or NUL'),
     data: z.record(z.string(), z.unknown()).optional(),
   }),
   providerId: z.string().min(1).max(1024),

@@ -136,7 +136,7 @@ export class PortAllocator {
     };
     if (!(await this.#write(protocol, port, lease, true))) {
       const held = await this.#read(file);
-      if (!held || held.state !== 'pending' || processAlive(held.pid)) return false;
+      if (held?.state !== 'pending' || processAlive(held.pid)) return false;
       // A pending lease of a dead process: reclaim it once, atomically.
       await unlink(file).catch(() => {});
       if (!(await this.#write(protocol, port, lease, true))) return false;

@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { VmkitError } from '../errors/vmkit-error.js';
+import { PortAllocator } from './port-allocator.js';
+
+const run = promisify(execFile);
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vmkit-ports-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('PortAllocator', () => {
+  it('never hands the same port to two owners, also across processes', async () => {
+    const leaseDir = join(dir, 'leases');
+    const script = join(dir, 'lease.mts');
+    const allocator = new URL('./port-allocator.ts', import.meta.url).pathname;
+    await writeFile(
+      script,
+      `import { PortAllocator } from ${JSON.stringify(allocator)};
+const a = new PortAllocator({ leaseDir: ${JSON.stringify(leaseDir)}, range: [41000, 41059], probe: false });
+const ports = [];
+for (let i = 0; i < 20; i++) {
+  const owner = 'p' + process.pid + '/n' + i;
+  ports.push(await a.lease(owner, 'tcp', '127.0.0.1', 'auto'));
+  await a.commit(owner);
+}
+console.log(JSON.stringify(ports));`,
+    );
+    const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
+    const outputs = await Promise.all([1, 2, 3].map(() => run(tsx, [script])));
+    const ports = outputs.flatMap((o) => JSON.parse(o.stdout) as number[]);
+    expect(ports).toHaveLength(60);
+    expect(new Set(ports).size).toBe(60);
+    // The range is now exhausted: a fourth owner gets a clear CONFLICT.
+    const a = new PortAllocator({ leaseDir, range: [41000, 41059], probe: false });
+    await expect(a.lease('late/x', 'tcp', '127.0.0.1', 'auto')).rejects.toSatisfy((e) =>
+      VmkitError.is(e, 'CONFLICT'),
+    );
+  }, 60_000);
+
+  it('reclaims pending leases of dead processes but respects bound ones', async () => {
+    const leaseDir = join(dir, 'leases');
+    const a = new PortAllocator({ leaseDir, range: [42000, 42001], probe: false });
+    const deadPid = 2 ** 22 + 12345;
+    await a.lease('x/one', 'tcp', '127.0.0.1', 42000);
+    await a.commit('x/one');
+    await writeFile(
+      join(leaseDir, 'tcp-42001.lease'),
+      JSON.stringify({
+        port: 42001,
+        protocol: 'tcp',
+        owner: 'y/dead',
+        pid: deadPid,
+        state: 'pending',
+        at: '',
+      }),
+    );
+    expect(await a.lease('z/new', 'tcp', '127.0.0.1', 'auto')).toBe(42001);
+    await expect(a.lease('z/other', 'tcp', '127.0.0.1', 42000)).rejects.toSatisfy((e) =>
+      VmkitError.is(e, 'CONFLICT'),
+    );
+  });
+
+  it('skips ports that something else already listens on', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(43000, '127.0.0.1', resolve));
+    try {
+      const a = new PortAllocator({ leaseDir: join(dir, 'l'), range: [43000, 43001] });
+      expect(await a.lease('n/a', 'tcp', '127.0.0.1', 'auto')).toBe(43001);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('releases by owner and reconciles leases of nodes that are gone', async () => {
+    const a = new PortAllocator({ leaseDir: join(dir, 'l'), range: [44000, 44010], probe: false });
+    await a.lease('prov/a', 'tcp', '127.0.0.1', 'auto');
+    await a.lease('prov/b', 'udp', '127.0.0.1', 'auto');
+    await a.commit('prov/a');
+    await a.commit('prov/b');
+    await a.lease('other/c', 'tcp', '127.0.0.1', 'auto');
+    await a.commit('other/c');
+    expect(await a.reconcile('prov/', new Set(['prov/a']))).toBe(1);
+    expect((await a.leases()).map((l) => l.owner).sort()).toEqual(['other/c', 'prov/a']);
+    await a.releaseOwner('prov/a');
+    expect((await a.leases()).map((l) => l.owner)).toEqual(['other/c']);
+  });
+
+  it('validates its range', () => {
+    expect(() => new PortAllocator({ range: [80, 90] })).toThrow(/ports\.range/);
+    expect(() => new PortAllocator({ range: [3000, 2000] })).toThrow(/ports\.range/);
+  });
+});
