@@ -46,7 +46,8 @@ export async function startTestS3Server(options: TestS3ServerOptions = {}): Prom
   let port = options.port ?? 0;
 
   const launch = async (): Promise<void> => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    // s3rver encrypts continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider.
+    const proc = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', MAIN], {
       env: {
         ...process.env,
         VMKIT_S3_DIR: directory,
