@@ -13,7 +13,8 @@ export function createS3Client(options: ResolvedS3BlobStoreOptions): S3Client {
     region: options.region,
     endpoint: options.endpoint,
     forcePathStyle: options.forcePathStyle,
-    credentials: options.credentials,
+    // A fresh object: the SDK annotates credentials objects, which fails on frozen ones.
+    credentials: options.credentials && { ...options.credentials },
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     retryStrategy: new BoundedBackoffRetryStrategy(options.retry),

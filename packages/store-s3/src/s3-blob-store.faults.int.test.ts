@@ -1,0 +1,150 @@
+import { Readable } from 'node:stream';
+import { VmkitError } from '@vmkit/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { s3BlobStore } from './s3-blob-store.js';
+import { type FaultProxy, startFaultProxy } from './testing/fault-proxy.js';
+import { startTestS3Server, type TestS3Server } from './testing/s3-test-server.js';
+import { createTestBucket, testStoreOptions } from './testing/test-store.js';
+
+// Error mapping and retries against the real server, with faults injected by a loopback proxy.
+describe('S3 blob store: faults, retries and error mapping', () => {
+  let server: TestS3Server;
+  let proxy: FaultProxy;
+  let bucket: string;
+  beforeAll(async () => {
+    server = await startTestS3Server();
+    proxy = await startFaultProxy(server.endpoint);
+    bucket = await createTestBucket(server);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await server?.dispose();
+  });
+  const storeVia = (endpoint: string, extra: Partial<Parameters<typeof s3BlobStore>[0]> = {}) =>
+    s3BlobStore({
+      ...testStoreOptions(server, bucket),
+      endpoint,
+      retry: { baseDelayMs: 5, maxDelayMs: 50 },
+      ...extra,
+    });
+
+  it('retries throttling and 5xx with back-off, then succeeds', async () => {
+    await using store = storeVia(proxy.endpoint);
+    await store.createContainer('retry');
+    let faults = 2;
+    proxy.inject = (req) =>
+      req.method === 'PUT' && faults-- > 0 ? { status: 503, code: 'SlowDown' } : undefined;
+    const before = proxy.requests.length;
+    await store.putBlob('retry', 'x', 'content');
+    proxy.inject = () => undefined;
+    const puts = proxy.requests.slice(before).filter((r) => r.startsWith('PUT'));
+    expect(puts).toHaveLength(3);
+    expect(await (await store.getBlob('retry', 'x'))?.text()).toBe('content');
+  });
+
+  it('gives up after maxAttempts with a STORE error saying "throttled"', async () => {
+    await using store = storeVia(proxy.endpoint, {
+      retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+    });
+    await store.createContainer('throttle');
+    proxy.inject = (req) => (req.method === 'PUT' ? { status: 503, code: 'SlowDown' } : undefined);
+    const before = proxy.requests.length;
+    const error = await store.putBlob('throttle', 'x', 'content').catch((e: unknown) => e);
+    proxy.inject = () => undefined;
+    expect(VmkitError.is(error, 'STORE')).toBe(true);
+    expect((error as VmkitError).details).toMatchObject({
+      reason: 'throttled',
+      s3Code: 'SlowDown',
+      status: 503,
+      attempts: 3,
+    });
+    expect((error as Error).message).toMatch(/throttled/);
+    expect(proxy.requests.slice(before).filter((r) => r.startsWith('PUT'))).toHaveLength(3);
+  });
+
+  it('does not retry client errors, and maps access denied', async () => {
+    await using store = storeVia(proxy.endpoint);
+    await store.createContainer('denied');
+    proxy.inject = (req) => (req.method === 'GET' ? { status: 403, code: 'AccessDenied' } : undefined);
+    const before = proxy.requests.length;
+    const error = await store.getBlob('denied', 'x').catch((e: unknown) => e);
+    proxy.inject = () => undefined;
+    expect(VmkitError.is(error, 'STORE')).toBe(true);
+    expect((error as VmkitError).details).toMatchObject({ reason: 'access-denied', status: 403 });
+    expect(proxy.requests.slice(before).filter((r) => r.startsWith('GET'))).toHaveLength(1);
+  });
+
+  it('maps unknown credentials to access-denied and a missing bucket to NOT_FOUND', async () => {
+    await using wrongKeys = s3BlobStore({
+      ...testStoreOptions(server, bucket),
+      credentials: { accessKeyId: 'NOBODY', secretAccessKey: 'nothing' },
+    });
+    const denied = await wrongKeys.createContainer('c').catch((e: unknown) => e);
+    expect((denied as VmkitError).details).toMatchObject({
+      reason: 'access-denied',
+      s3Code: 'InvalidAccessKeyId',
+    });
+    await using noBucket = s3BlobStore({ ...testStoreOptions(server, 'no-such-bucket-here') });
+    const missing = await noBucket.createContainer('c').catch((e: unknown) => e);
+    expect(VmkitError.is(missing, 'NOT_FOUND')).toBe(true);
+    expect((missing as VmkitError).details).toMatchObject({ reason: 'no-such-bucket' });
+  });
+
+  it('reports an unreachable endpoint as a STORE error after bounded retries', async () => {
+    await using store = storeVia('http://127.0.0.1:9', {
+      retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
+    });
+    const error = await store.containerExists('c').catch((e: unknown) => e);
+    expect(VmkitError.is(error, 'STORE')).toBe(true);
+    expect((error as VmkitError).details).toMatchObject({ reason: 'unreachable' });
+    expect((error as Error).message).toMatch(/unreachable \(ECONNREFUSED\)/);
+  });
+
+  it('resumes a download whose connection breaks, and stays byte-exact', async () => {
+    await using store = storeVia(proxy.endpoint);
+    await store.createContainer('resume');
+    const size = 3 * 1024 * 1024 + 17;
+    const bytes = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) bytes[i] = (i * 7919) % 251;
+    await store.putBlob('resume', 'big', bytes);
+    const blob = await store.getBlob('resume', 'big');
+    // The GET of the rest breaks after 300,000 bytes; the store asks again from the byte it got to.
+    let cut = 1;
+    const ranges: string[] = [];
+    proxy.inject = (req) => {
+      if (req.method !== 'GET') return undefined;
+      ranges.push(String(req.headers.range));
+      return cut-- > 0 && /bytes=1048576-/.test(String(req.headers.range))
+        ? { cutAfter: 300_000 }
+        : undefined;
+    };
+    const back = Buffer.from((await blob?.bytes()) ?? []);
+    proxy.inject = () => undefined;
+    // Two requests for the rest: the second starts where the received bytes ended (<= the cut).
+    expect(ranges).toHaveLength(2);
+    expect(ranges[0]).toBe(`bytes=1048576-${size - 1}`);
+    const resumedAt = Number(/bytes=(\d+)-/.exec(ranges[1] ?? '')?.[1]);
+    expect(resumedAt).toBeGreaterThan(1048576);
+    expect(resumedAt).toBeLessThanOrEqual(1048576 + 300_000);
+    expect(back.equals(bytes)).toBe(true);
+  });
+
+  it('honours an AbortSignal on reads, before and during the body', async () => {
+    await using store = storeVia(proxy.endpoint);
+    await store.createContainer('abort');
+    await store.putBlob('abort', 'big', Buffer.alloc(4 * 1024 * 1024, 3));
+    await expect(store.getBlob('abort', 'big', { signal: AbortSignal.abort() })).rejects.toSatisfy((e) =>
+      VmkitError.is(e, 'ABORTED'),
+    );
+    const controller = new AbortController();
+    const blob = await store.getBlob('abort', 'big', { signal: controller.signal });
+    const reading = (async () => {
+      let n = 0;
+      for await (const chunk of blob?.stream() ?? Readable.from([])) {
+        n += (chunk as Buffer).byteLength;
+        if (n > 1024 * 1024) controller.abort();
+      }
+    })();
+    await expect(reading).rejects.toSatisfy((e) => VmkitError.is(e, 'ABORTED'));
+  });
+});
