@@ -15,3 +15,6 @@ export type { DescriptorSet, RootExtent, VolumeDescriptorInfo } from './iso9660/
 export type { BootCatalog, BootEntry, BootMediaType, BootPlatform } from './iso9660/read/el-torito.js';
 export * from './iso9660/read/iso-reader.js';
 export type { IsoLevel } from './iso9660/iso-names.js';
+export * from './fat/fat-options.js';
+export * from './fat/fat-writer.js';
+export type { FatType } from './fat/fat-geometry.js';
