@@ -20,7 +20,14 @@ vmkit_poweroff() {
   umount "$VMKIT_DRIVE_MNT" 2>/dev/null
   [ -n "${VMKIT_TARGET_MNT:-}" ] && umount "$VMKIT_TARGET_MNT" 2>/dev/null
   sync
-  poweroff -f
+  if [ -d /sys/firmware/acpi/tables ]; then
+    poweroff -f
+  else
+    # Without ACPI the kernel can only halt; a reset ends a VM run with -no-reboot
+    # (libvirt: <on_reboot>destroy</on_reboot>).
+    say "no ACPI: rebooting instead of powering off"
+    reboot -f
+  fi
   sleep 5
   echo o >/proc/sysrq-trigger 2>/dev/null
   while :; do sleep 60; done
