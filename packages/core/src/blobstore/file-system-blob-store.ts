@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, constants, createReadStream, fstatSync, openSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import { abortedError, throwIfAborted } from '../util/abort.js';
-import { mapLimit } from '../util/concurrency.js';
 import { decodeTrailer, encodeTrailer, TRAILER_TAIL, trailerLength } from './blob-file-format.js';
 import { checkBlobName, checkContainerName, checkListOptions, checkMetadata } from './blob-names.js';
 import type {
@@ -25,6 +25,12 @@ export interface FileSystemBlobStoreOptions {
   readonly root: string;
   /** fsync files and directories on write (default true). Turn off only for throwaway data. */
   readonly durable?: boolean;
+  /**
+   * Blobs up to this size are read with synchronous calls (default 64 KiB; 0 turns it off). On a
+   * local disk that takes tens of microseconds and avoids four thread-pool round-trips per blob,
+   * which makes loading thousands of small metadata blobs several times faster.
+   */
+  readonly syncReadMaxBytes?: number;
 }
 
 const SMALL = 1024 * 1024;
@@ -40,6 +46,10 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
   }
   const root = resolve(options.root);
   const durable = options.durable ?? true;
+  const syncMax = options.syncReadMaxBytes ?? 64 * 1024;
+  if (!Number.isInteger(syncMax) || syncMax < 0 || syncMax > SMALL) {
+    throw invalidArgument('syncReadMaxBytes', `must be an integer from 0 to ${SMALL}`);
+  }
   const tmpDir = join(root, '.tmp');
 
   const containerDir = (container: string): string => {
@@ -106,7 +116,55 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
     }
   }
 
+  /** Reads a small blob with synchronous calls; `null` when it is larger than `syncMax`. */
+  function readSmallSync(container: string, name: string, path: string): StoredBlob | undefined | null {
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return undefined;
+      throw toVmkitError(error, 'STORE', `reading blob ${container}/${name}`);
+    }
+    try {
+      const info = fstatSync(fd);
+      if (!info.isFile()) return undefined;
+      if (info.size > syncMax) return null;
+      const all = Buffer.allocUnsafe(info.size);
+      let off = 0;
+      while (off < info.size) {
+        const n = readSync(fd, all, off, info.size - off, off);
+        if (n === 0) break;
+        off += n;
+      }
+      return parseSmall(container, name, all.subarray(0, off), info.mtime);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  function parseSmall(container: string, name: string, all: Buffer, mtime: Date): StoredBlob {
+    const label = `${container}/${name}`;
+    const tLen = trailerLength(
+      all.subarray(Math.max(0, all.byteLength - TRAILER_TAIL)),
+      all.byteLength,
+      label,
+    );
+    const contentLen = all.byteLength - TRAILER_TAIL - tLen;
+    const trailer = decodeTrailer(all.subarray(contentLen, contentLen + tLen), label);
+    const content = all.subarray(0, contentLen);
+    return stored(name, content.byteLength, trailer, mtime, {
+      stream: () => bytesStream(content),
+      bytes: async () => Uint8Array.from(content),
+      text: () => content.toString('utf8'),
+    });
+  }
+
   async function readStored(container: string, name: string, path: string): Promise<StoredBlob | undefined> {
+    if (syncMax > 0) {
+      const small = readSmallSync(container, name, path);
+      if (small !== null) return small;
+    }
     let handle: Awaited<ReturnType<typeof open>>;
     try {
       handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -120,17 +178,7 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
       if (!info.isFile()) return undefined;
       const label = `${container}/${name}`;
       if (info.size < TRAILER_TAIL) trailerLength(new Uint8Array(0), info.size, label);
-      if (info.size <= SMALL) {
-        const all = await handle.readFile();
-        const tLen = trailerLength(all.subarray(all.byteLength - TRAILER_TAIL), all.byteLength, label);
-        const contentLen = all.byteLength - TRAILER_TAIL - tLen;
-        const trailer = decodeTrailer(all.subarray(contentLen, contentLen + tLen), label);
-        const content = all.subarray(0, contentLen);
-        return stored(name, content.byteLength, trailer, info.mtime, {
-          stream: () => bytesStream(content),
-          bytes: async () => Uint8Array.from(content),
-        });
-      }
+      if (info.size <= SMALL) return parseSmall(container, name, await handle.readFile(), info.mtime);
       const tail = Buffer.alloc(TRAILER_TAIL);
       await handle.read(tail, 0, TRAILER_TAIL, info.size - TRAILER_TAIL);
       const tLen = trailerLength(tail, info.size, label);
@@ -162,22 +210,25 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
     }
   }
 
-  async function listItem(dir: string, name: string): Promise<BlobListItem | undefined> {
-    const path = join(dir, ...name.split('/'));
-    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
-    if (!handle) return undefined;
+  /** Size of one listed blob, read from its trailer with synchronous calls (three syscalls). */
+  function listItem(dir: string, name: string): BlobListItem | undefined {
+    let fd: number;
     try {
-      const info = await handle.stat();
+      fd = openSync(join(dir, ...name.split('/')), constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch {
+      return undefined; // removed since the directory was read
+    }
+    try {
+      const info = fstatSync(fd);
       if (!info.isFile() || info.size < TRAILER_TAIL) return undefined;
       const tail = Buffer.alloc(TRAILER_TAIL);
-      await handle.read(tail, 0, TRAILER_TAIL, info.size - TRAILER_TAIL);
+      readSync(fd, tail, 0, TRAILER_TAIL, info.size - TRAILER_TAIL);
       const tLen = trailerLength(tail, info.size, name);
       return { name, size: info.size - TRAILER_TAIL - tLen, lastModified: info.mtime };
     } catch {
-      // Not one of ours (a stray file): still listed, so that it can be inspected or removed.
-      return undefined;
+      return undefined; // not one of ours (a stray file)
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
@@ -231,8 +282,10 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
     async getBlob(container, name, opts) {
       const path = blobPath(container, name);
       throwIfAborted(opts?.signal, 'download');
-      await requireContainer(container);
-      return readStored(container, name, path);
+      const blob = await readStored(container, name, path);
+      // Only a miss needs to tell "no such blob" from "no such container".
+      if (blob === undefined) await requireContainer(container);
+      return blob;
     },
     async blobExists(container, name) {
       const path = blobPath(container, name);
@@ -268,17 +321,24 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
       for (const entry of entries) {
         if (!entry.isFile()) continue;
         const parent = entry.parentPath ?? (entry as unknown as { path: string }).path;
-        const rel = join(parent, entry.name)
-          .slice(dir.length + 1)
-          .split(sep)
-          .join('/');
+        const rel =
+          parent === dir
+            ? entry.name
+            : `${parent
+                .slice(dir.length + 1)
+                .split(sep)
+                .join('/')}/${entry.name}`;
         if (rel.startsWith(prefix) && (marker === undefined || rel > marker)) names.push(rel);
       }
       names.sort();
       const page = names.slice(0, maxKeys);
-      const items = (await mapLimit(page, 32, (n) => listItem(dir, n))).filter(
-        (i): i is BlobListItem => i !== undefined,
-      );
+      const items: BlobListItem[] = [];
+      for (const [i, n] of page.entries()) {
+        // Yield to the event loop every 100 items so a long page never blocks it for long.
+        if (i % 100 === 99) await setImmediate();
+        const item = listItem(dir, n);
+        if (item) items.push(item);
+      }
       return names.length > maxKeys ? { items, nextMarker: page[page.length - 1] } : { items };
     },
   };
@@ -289,7 +349,7 @@ function stored(
   size: number,
   trailer: { etag: string; contentType?: string; metadata: Readonly<Record<string, string>> },
   lastModified: Date,
-  read: { stream(): Readable; bytes(): Promise<Uint8Array> },
+  read: { stream(): Readable; bytes(): Promise<Uint8Array>; text?(): string },
 ): StoredBlob {
   return {
     name,
@@ -300,6 +360,6 @@ function stored(
     metadata: Object.freeze({ ...trailer.metadata }),
     stream: read.stream,
     bytes: read.bytes,
-    text: async () => Buffer.from(await read.bytes()).toString('utf8'),
+    text: async () => (read.text ? read.text() : Buffer.from(await read.bytes()).toString('utf8')),
   };
 }

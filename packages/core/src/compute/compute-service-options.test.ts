@@ -1,0 +1,67 @@
+import { Container } from 'inversify';
+import { describe, expect, it } from 'vitest';
+import { memoryBlobStore } from '../blobstore/memory-blob-store.js';
+import { VmkitError } from '../errors/vmkit-error.js';
+import { VMKIT_TYPES, vmkitContainerModule } from '../inversify/index.js';
+import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
+import { memoryProvider } from '../testing/memory-provider.js';
+import { resolveComputeServiceOptions } from './compute-service-options.js';
+import { createComputeService } from './create-compute-service.js';
+import { debianSpec } from './service.fixture.js';
+
+describe('resolveComputeServiceOptions', () => {
+  const provider = memoryProvider();
+  const bad = (options: object, field: RegExp) => {
+    let error: unknown;
+    try {
+      resolveComputeServiceOptions(options as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(VmkitError.is(error, 'INVALID_ARGUMENT')).toBe(true);
+    expect((error as Error).message).toMatch(field);
+  };
+
+  it('names the bad option', () => {
+    bad({}, /^provider: is required/);
+    bad({ provider: { ...provider, cloneNode: undefined } }, /^provider\.cloneNode: /);
+    bad({ provider, container: 'Bad/Name' }, /^container: /);
+    bad({ provider, cache: { max: 0 } }, /^cache\.max: /);
+    bad({ provider, concurrency: { clones: 1.5 } }, /^concurrency\.clones: /);
+    bad({ provider, logger: { info() {} } }, /^logger\.debug: /);
+  });
+
+  it('freezes the resolved options and fills defaults', () => {
+    const resolved = resolveComputeServiceOptions({ provider, store: memoryBlobStore() });
+    expect(Object.isFrozen(resolved)).toBe(true);
+    expect(resolved.container).toBe('vmkit-images');
+    expect(resolved.concurrency).toEqual({ builds: 2, clones: 4 });
+  });
+
+  it('names a bad image spec by its index and field', async () => {
+    const spec = { ...debianSpec(), os: { family: 'Debian!', version: '12', arch: 'x86_64' } };
+    await expect(
+      createComputeService({ provider, store: memoryBlobStore(), images: [spec] }),
+    ).rejects.toThrow(/^images\[0\]: spec\.os\.family: must be a lower-case family name/);
+    const traversal = { ...debianSpec(), id: '../../x' };
+    await expect(
+      createComputeService({ provider, store: memoryBlobStore(), images: [traversal] }),
+    ).rejects.toThrow(/spec\.id: must be 1-63/);
+  });
+
+  it('accepts console as a logger and works as an inversify module and with await using', async () => {
+    const container = new Container();
+    await container.load(
+      vmkitContainerModule({ provider: memoryProvider(), store: memoryBlobStore(), images: [debianSpec()] }),
+    );
+    const service = await container.getAsync(VMKIT_TYPES.ComputeService);
+    expect((await service.listImages()).map((i) => i.id)).toEqual(['debian-12']);
+    let closedProvider = false;
+    const p: HypervisorProvider = { ...memoryProvider(), close: async () => void (closedProvider = true) };
+    {
+      await using s = await createComputeService({ provider: p, store: memoryBlobStore(), logger: console });
+      expect(await s.listNodes()).toEqual([]);
+    }
+    expect(closedProvider).toBe(true);
+  });
+});
