@@ -16,6 +16,8 @@ SYSTEM_DEPS=(
   "fsck.fat:dosfstools"
   "/usr/bin/cloud-init:cloud-init"
   "/bin/busybox:busybox-static"
+  "debugfs:e2fsprogs"
+  "curl:curl"
 )
 
 # Installs the Debian packages whose commands are missing (root, apt). Safe to run twice.

@@ -5,6 +5,9 @@ VMKIT_DRIVE_MNT=/mnt/drive
 
 say() { echo "vmkit: $*"; }
 
+# Logs a phase with the time since the kernel started.
+stamp() { say "$* at $(cut -d' ' -f1 /proc/uptime) s"; }
+
 # Value of kernel parameter $1 (e.g. vmkit.mode), or $2 when absent.
 cmdline_get() {
   local word

@@ -18,6 +18,7 @@ shutdown_node() {
 }
 trap shutdown_node USR2 TERM INT
 
+stamp "root stage"
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mkdir -p /run/vmkit /var/lib/vmkit
 www=/run/vmkit/www
@@ -46,6 +47,7 @@ else
   say "no eth0"
 fi
 ip=$(cat /run/vmkit/ip 2>/dev/null)
+stamp "network ${ip:-down}"
 
 # Config drive: NoCloud (meta-data, user-data) or OpenStack config-2.
 : >"$www/instance-id"
@@ -72,6 +74,7 @@ if [ -n "$found" ] && fs=$(mount_config_drive "${found% *}"); then
 else
   echo "VMKIT-NO-DRIVE"
 fi
+stamp "config drive read"
 hostname "$(cat "$www/hostname")"
 hostname >"$www/hostname"
 hostname >/etc/hostname
@@ -106,6 +109,7 @@ until wget -q -O /dev/null http://127.0.0.1/ 2>/dev/null; do
   [ "$tries" -gt 0 ] || { echo "VMKIT-RUN-FAILED httpd"; shutdown_node; }
   sleep 0.2
 done
+stamp "httpd up"
 echo "VMKIT-READY ip=${ip:-none}"
 
 while :; do
