@@ -79,6 +79,8 @@ export interface IsoLayoutOptions {
   readonly joliet: boolean;
   /** Record Rock Ridge entries. */
   readonly rockRidge: boolean;
+  /** Trailing zero bytes counted in the volume (a multiple of the sector size). */
+  readonly padding: number;
 }
 
 const ascii = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
@@ -124,6 +126,7 @@ export function layoutIso(root: MediaNode, options: IsoLayoutOptions): IsoLayout
       lba += Math.ceil(record.node.size / SECTOR);
     }
   }
+  lba += options.padding / SECTOR;
   if (lba > 0xffffffff) throw invalidArgument('entries', 'the image would exceed 2^32 sectors (8 TiB)');
   return { primary, ...(joliet ? { joliet } : {}), areas, fileLba, files, metadataSectors, totalSectors: lba };
 }

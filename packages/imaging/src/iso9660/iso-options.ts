@@ -5,6 +5,9 @@ import { checkIsoDate } from './iso-time.js';
 /** The timestamp media get when none is given: 2000-01-01T00:00:00Z, so output is deterministic. */
 export const DEFAULT_MEDIA_TIME = new Date(Date.UTC(2000, 0, 1));
 
+/** Default trailing padding of ISO images: 150 sectors (300 KiB). */
+export const DEFAULT_ISO_PADDING = 150 * 2048;
+
 /** Largest file a single-extent ISO 9660 record can describe: 4 GiB - 1. */
 export const ISO_MAX_FILE_SIZE = 0xffffffff;
 
@@ -30,6 +33,12 @@ export interface WriteIso9660Options {
   readonly timestamp?: Date | number;
   /** Primary names: level 1 (8.3, default, readable everywhere) or level 2 (up to 30 characters). */
   readonly isoLevel?: IsoLevel;
+  /**
+   * Zero bytes appended to the image and counted in its volume size, a multiple of 2048 (default
+   * 300 KiB, as genisoimage and xorriso do): Linux CD-ROM drivers read ahead past the last file,
+   * and without it guests fail to probe the label of small images.
+   */
+  readonly padding?: number;
   /** Stops the write; a partial output file is removed. */
   readonly signal?: AbortSignal;
   /** Progress events (phase `transfer`) while file data is written. */
@@ -48,6 +57,7 @@ export interface ResolvedIso9660Options {
   readonly volumeSetId: string;
   readonly timestamp: Date;
   readonly isoLevel: IsoLevel;
+  readonly padding: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: ProgressListener;
 }
@@ -66,6 +76,10 @@ export function resolveIso9660Options(options: WriteIso9660Options): ResolvedIso
   checkIsoDate(timestamp, 'options.timestamp');
   const isoLevel = options.isoLevel ?? 1;
   if (isoLevel !== 1 && isoLevel !== 2) throw invalidArgument('options.isoLevel', 'must be 1 or 2');
+  const padding = options.padding ?? DEFAULT_ISO_PADDING;
+  if (!Number.isSafeInteger(padding) || padding < 0 || padding % 2048 !== 0 || padding > 64 * 1024 * 1024) {
+    throw invalidArgument('options.padding', 'must be a multiple of 2048 from 0 to 64 MiB');
+  }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw invalidArgument('options.signal', 'must be an AbortSignal');
   }
@@ -83,6 +97,7 @@ export function resolveIso9660Options(options: WriteIso9660Options): ResolvedIso
     volumeSetId: printable(options.volumeSetId ?? '', 'options.volumeSetId', 128, true),
     timestamp,
     isoLevel,
+    padding,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });

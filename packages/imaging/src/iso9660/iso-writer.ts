@@ -71,6 +71,7 @@ async function* emitIso(layout: IsoLayout, options: ResolvedIso9660Options): Asy
       });
     }
   }
+  yield* zeroChunks(total - written);
 }
 
 /**
