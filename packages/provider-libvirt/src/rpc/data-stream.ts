@@ -107,7 +107,8 @@ export async function downloadCall(
       return;
     }
     const packet = event as Packet;
-    if (packet.header.status === MessageStatus.CONTINUE) {
+    // libvirtd marks the end of data with an empty CONTINUE packet (an OK packet would do too).
+    if (packet.header.status === MessageStatus.CONTINUE && packet.payload.length > 0) {
       received += packet.payload.length;
       options.onBytes?.(received);
       if (!readable.push(packet.payload)) conn.pause();
