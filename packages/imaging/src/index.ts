@@ -25,3 +25,4 @@ export { NOCLOUD_LABEL } from './config-drive/nocloud.js';
 export { EC2_VERSIONS, OPENSTACK_LABEL, OPENSTACK_VERSIONS } from './config-drive/openstack.js';
 export { OVF_ENV_NAMESPACE, OVF_LABEL } from './config-drive/ovf.js';
 export * from './volume/populate-volume.js';
+export * from './fat/read/fat-reader.js';

@@ -55,8 +55,9 @@ export function primaryIdentifiers(children: readonly MediaNode[], level: IsoLev
   return out.sort(compareIdentifiers);
 }
 
-function key(base: string, ext: string, isDir: boolean): string {
-  return isDir ? base : `${base}.${ext}`;
+/** Names compared as readers show them: `A.` (a file without extension) and `A` (a directory) clash. */
+function key(base: string, ext: string, _isDir: boolean): string {
+  return ext === '' ? base : `${base}.${ext}`;
 }
 
 /**

@@ -129,6 +129,11 @@ async function readFileData(
   if (entry.type !== 'file') throw invalidArgument('path', `'${key}' is a ${entry.type}, not a regular file`);
   const source = await open();
   try {
+    for (const extent of entry.extents) {
+      if (extent.lba * SECTOR + extent.size > source.size) {
+        throw new VmkitError('CORRUPT', `'${key}' has an extent beyond the end of the image`, { details: { path: key } });
+      }
+    }
     const out = new Uint8Array(entry.size);
     let off = 0;
     for (const extent of entry.extents) {
