@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: installs what is missing, builds, lints, starts the real components the integration
-# tests need (scripts/test.d/*.sh, in order), then runs unit and integration tests, the API docs
-# build and the docs/examples checks. In CI (CI=true) nothing may be skipped.
+# tests need (scripts/test.d/*.sh, in order), builds the API reference, runs the docs and examples,
+# then unit and integration tests. In CI (CI=true) nothing may be skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
@@ -14,9 +14,9 @@ for hook in scripts/test.d/*.sh; do
   log "preparing: $hook"
   bash "$hook"
 done
-log "unit and integration tests"
-npx vitest run
 log "API reference (typedoc, warnings are errors)"
 npx typedoc --logLevel Warn
 log "docs and examples"
 npx tsx scripts/check-docs.ts
+log "unit and integration tests"
+npx vitest run

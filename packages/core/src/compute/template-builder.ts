@@ -7,7 +7,9 @@ import { templateOptionsSchema } from '../validation/template-options-schema.js'
 
 /** What a {@link TemplateBuilder} reads from the service. */
 export interface TemplateSource {
+  /** The images to choose from. */
   listImages(): Promise<Image[]>;
+  /** The hardware profiles to choose from. */
   listHardwareProfiles(): Promise<Hardware[]>;
 }
 

@@ -206,6 +206,7 @@ export class VmkitComputeService implements ComputeService {
     return this.#closing;
   }
 
+  /** Same as {@link VmkitComputeService.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

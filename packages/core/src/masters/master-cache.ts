@@ -64,7 +64,7 @@ export class MasterCache {
   }
 
   /** Adds or replaces a spec in the catalogue; a changed spec makes its image buildable again. */
-  register(input: MasterSpec): Entry {
+  register(input: MasterSpec): { readonly spec: MasterSpec; readonly hash: string } {
     const spec = parseOrThrow(masterSpecSchema, input, 'spec');
     const hash = specHash(spec);
     const existing = this.#entries.get(spec.id);
