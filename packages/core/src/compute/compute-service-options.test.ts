@@ -57,7 +57,12 @@ describe('resolveComputeServiceOptions', () => {
     const service = await container.getAsync(VMKIT_TYPES.ComputeService);
     expect((await service.listImages()).map((i) => i.id)).toEqual(['debian-12']);
     let closedProvider = false;
-    const p: HypervisorProvider = { ...memoryProvider(), close: async () => void (closedProvider = true) };
+    const p: HypervisorProvider = {
+      ...memoryProvider(),
+      close: async () => {
+        closedProvider = true;
+      },
+    };
     {
       await using s = await createComputeService({ provider: p, store: memoryBlobStore(), logger: console });
       expect(await s.listNodes()).toEqual([]);
