@@ -61,7 +61,11 @@ export class UploadJanitor {
         return;
       } catch (error) {
         // Already gone (aborted by lib-storage, or completed and cleaned): nothing left to do.
-        if (s3Status(error) === 404 || s3ErrorCode(error) === 'NoSuchUpload') return;
+        const status = s3Status(error);
+        if (status === 404 || s3ErrorCode(error) === 'NoSuchUpload') return;
+        // Refused for good (not supported, not allowed): retrying cannot help.
+        if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) return;
+        if (status === 501) return;
         const delay = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** attempt);
         await new Promise<void>((resolve) => setTimeout(resolve, delay).unref());
       }

@@ -1,13 +1,17 @@
 /**
- * Child-process entry of the test S3 server: s3rver on 127.0.0.1, plus `If-None-Match: *` on
- * object writes (see `conditional-writes.ts`). Configured through the environment
+ * Child-process entry of the test S3 server: s3rver on 127.0.0.1, plus two S3 features it lacks
+ * (see `s3rver-extensions.ts`): AbortMultipartUpload, and `If-None-Match: *` on object writes. Configured through the environment
  * (`VMKIT_S3_DIR`, `VMKIT_S3_PORT`, `VMKIT_S3_CONDITIONAL`); prints `{"port":N}` on stdout once
  * it listens, and stops on SIGTERM.
  */
 
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { conditionalWritesMiddleware, type KoaMiddleware } from './conditional-writes.js';
+import {
+  abortMultipartMiddleware,
+  conditionalWritesMiddleware,
+  type KoaMiddleware,
+} from './s3rver-extensions.js';
 
 interface S3rverInstance {
   middleware: KoaMiddleware[];
@@ -31,10 +35,10 @@ const server = new S3rver({
   // so signatures of bucket operations never match. Access keys are still checked.
   allowMismatchedSignatures: true,
 });
-if (process.env.VMKIT_S3_CONDITIONAL === '1') {
-  // Runs first, before s3rver's router (Koa composes the array when it starts listening).
+// These run first, before s3rver's router (Koa composes the array when it starts listening).
+server.middleware.unshift(abortMultipartMiddleware(directory));
+if (process.env.VMKIT_S3_CONDITIONAL === '1')
   server.middleware.unshift(conditionalWritesMiddleware(server.store));
-}
 const address = await server.run();
 process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
 const stop = () => {

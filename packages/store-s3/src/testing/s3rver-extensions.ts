@@ -1,4 +1,6 @@
+import { rm, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 
 /** The part of a Koa context the middleware uses. */
 export interface KoaContext {
@@ -57,5 +59,31 @@ export function conditionalWritesMiddleware(store: {
       locks.delete(lockKey);
       release();
     }
+  };
+}
+
+/**
+ * Adds AbortMultipartUpload (`DELETE /bucket/key?uploadId=ID`), which s3rver answers with
+ * 405: the upload's parts (kept under `<directory>/<bucket>/._S3rver_uploads/<ID>`) are removed;
+ * 204 when done, 404 NoSuchUpload when there is no such upload.
+ */
+export function abortMultipartMiddleware(directory: string): KoaMiddleware {
+  return async (ctx, next) => {
+    if (ctx.method !== 'DELETE' || !('uploadId' in ctx.query)) return next();
+    const [, bucket = ''] = ctx.path.split('/');
+    const uploadId = String(ctx.query.uploadId);
+    const dir = join(directory, decodeURIComponent(bucket), '._S3rver_uploads', uploadId);
+    const exists =
+      /^[A-Za-z0-9_-]+$/.test(uploadId) && !bucket.includes('..') && (await stat(dir).catch(() => undefined));
+    if (!exists) {
+      ctx.status = 404;
+      ctx.type = 'application/xml';
+      ctx.body =
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code>' +
+        '<Message>The specified upload does not exist.</Message></Error>';
+      return;
+    }
+    await rm(dir, { recursive: true, force: true });
+    ctx.status = 204;
   };
 }
