@@ -4,7 +4,6 @@ import { isAbortError, VmkitError } from '../errors/vmkit-error.js';
 import type { Image, ImageStatus } from '../model/image.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
-import { raceAbort } from '../util/abort.js';
 import { specHash } from '../util/canonical-json.js';
 import type { Logger } from '../util/logger.js';
 import type { OperationOptions } from '../util/progress.js';
@@ -214,7 +213,7 @@ export class MasterCache {
   ): Promise<MasterRecord> {
     const { spec, hash } = entry;
     const previous = entry.record;
-    const release = await raceAbort(this.#buildSlots.acquire(), options.signal, `build of ${spec.id}`);
+    const release = await this.#buildSlots.acquire(options.signal);
     entry.status = 'building';
     entry.detail = undefined;
     const started = performance.now();
