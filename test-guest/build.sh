@@ -198,7 +198,7 @@ printf 'root:x:0:\n' >"$stage/etc/group"
 
 # Reproducible archive: fixed mtimes, root owner, sorted names, gzip without timestamp.
 find "$stage" -exec touch -h -d @0 {} +
-(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | "$busybox" cpio -o -H newc -R 0:0 2>/dev/null) |
+(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | "$busybox" cpio -o -H newc -R 0:0 --renumber-inodes --ignore-devno 2>/dev/null) |
   gzip -9 -n >"$work/initrd.img"
 
 # 4. Publish: files first, manifest last (its hash check gates the fast path).
