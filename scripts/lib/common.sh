@@ -16,6 +16,7 @@ SYSTEM_DEPS=(
   "fsck.fat:dosfstools"
   "/usr/bin/cloud-init:cloud-init"
   "/bin/busybox:busybox-static"
+  "xmllint:libxml2-utils"
   "debugfs:e2fsprogs"
   "curl:curl"
 )
