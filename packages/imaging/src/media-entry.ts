@@ -80,7 +80,8 @@ export function fromStream(
   size: number,
   openStream: (signal?: AbortSignal) => AsyncIterable<Uint8Array | string>,
 ): MediaSource {
-  if (!Number.isSafeInteger(size) || size < 0) throw invalidArgument('size', 'must be a non-negative integer');
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw invalidArgument('size', 'must be a non-negative integer');
   return Object.freeze({
     size,
     async *open(signal?: AbortSignal): AsyncIterable<Uint8Array> {

@@ -57,25 +57,61 @@ describe('buildMediaTree', () => {
   });
 
   it('refuses duplicates and files used as directories', () => {
-    invalid(() => buildMediaTree([{ path: 'a' }, { path: 'a' }], opts), 'entries[1].path', /already used by entries\[0\]/);
-    invalid(() => buildMediaTree([{ path: 'a' }, { path: 'a/b' }], opts), 'entries[1].path', /not a directory/);
+    invalid(
+      () => buildMediaTree([{ path: 'a' }, { path: 'a' }], opts),
+      'entries[1].path',
+      /already used by entries\[0\]/,
+    );
+    invalid(
+      () => buildMediaTree([{ path: 'a' }, { path: 'a/b' }], opts),
+      'entries[1].path',
+      /not a directory/,
+    );
   });
 
   it('checks types, targets, modes, times and sizes', () => {
-    invalid(() => buildMediaTree([{ path: 'd', type: 'directory', content: 'x' }], opts), 'entries[0].content', /no content/);
-    invalid(() => buildMediaTree([{ path: 'l', type: 'symlink' }], opts), 'entries[0].target', /non-empty target/);
-    invalid(() => buildMediaTree([{ path: 'f', target: 'x', type: 'file' }], opts), 'entries[0].target', /only symlinks/);
+    invalid(
+      () => buildMediaTree([{ path: 'd', type: 'directory', content: 'x' }], opts),
+      'entries[0].content',
+      /no content/,
+    );
+    invalid(
+      () => buildMediaTree([{ path: 'l', type: 'symlink' }], opts),
+      'entries[0].target',
+      /non-empty target/,
+    );
+    invalid(
+      () => buildMediaTree([{ path: 'f', target: 'x', type: 'file' }], opts),
+      'entries[0].target',
+      /only symlinks/,
+    );
     invalid(() => buildMediaTree([{ path: 'f', mode: 0o10000 }], opts), 'entries[0].mode', /0o7777/);
     invalid(() => buildMediaTree([{ path: 'f', mtime: Number.NaN }], opts), 'entries[0].mtime', /valid Date/);
-    invalid(() => buildMediaTree([{ path: 'f', content: new Uint8Array(1001) }], opts), 'entries[0].content', /at most 1000/);
+    invalid(
+      () => buildMediaTree([{ path: 'f', content: new Uint8Array(1001) }], opts),
+      'entries[0].content',
+      /at most 1000/,
+    );
     const big = fromStream(5000, async function* () {});
     invalid(() => buildMediaTree([{ path: 'f', content: big }], opts), 'entries[0].content', /at most 1000/);
-    invalid(() => buildMediaTree([{ path: 'f', content: 42 as unknown as string }], opts), 'entries[0].content', /Uint8Array/);
+    invalid(
+      () => buildMediaTree([{ path: 'f', content: 42 as unknown as string }], opts),
+      'entries[0].content',
+      /Uint8Array/,
+    );
     invalid(() => buildMediaTree([{ path: 'f', type: 'fifo' as 'file' }], opts), 'entries[0].type', /'file'/);
   });
 
   it('accepts names with spaces, dots inside and any Unicode', () => {
-    const root = buildMediaTree([{ path: 'ünï cødé/名前.tar.gz' }, { path: '.hidden' }, { path: 'emoji-😀' }], opts);
-    expect([...walkTree(root)].map((n) => n.path)).toEqual(['.hidden', 'emoji-😀', 'ünï cødé', 'ünï cødé/名前.tar.gz']);
+    const root = buildMediaTree(
+      [{ path: 'ünï cødé/名前.tar.gz' }, { path: '.hidden' }, { path: 'emoji-😀' }],
+      opts,
+    );
+    expect([...walkTree(root)].map((n) => n.path)).toEqual([
+      '.hidden',
+      'emoji-😀',
+      'ünï cødé',
+      'ünï cødé/名前.tar.gz',
+    ]);
   });
 });

@@ -74,7 +74,10 @@ export function buildMediaTree(entries: readonly MediaEntry[], options: MediaTre
         byPath.set(sub, dir);
         parent.children.push(dir);
       } else if (dir.kind !== 'directory') {
-        throw invalidArgument(`${at}.path`, `'${sub}' is a ${dir.kind} (entries[${dir.entryIndex}]), not a directory`);
+        throw invalidArgument(
+          `${at}.path`,
+          `'${sub}' is a ${dir.kind} (entries[${dir.entryIndex}]), not a directory`,
+        );
       }
       parent = dir;
     }
@@ -90,7 +93,17 @@ export function buildMediaTree(entries: readonly MediaEntry[], options: MediaTre
       const first = existing.entryIndex === -1 ? 'an implied directory' : `${field}[${existing.entryIndex}]`;
       throw invalidArgument(`${at}.path`, `'${path}' is already used by ${first}; paths must be unique`);
     }
-    const node = contentNode(entry, kind, parts[parts.length - 1] as string, path, mtime, mode, index, at, options);
+    const node = contentNode(
+      entry,
+      kind,
+      parts[parts.length - 1] as string,
+      path,
+      mtime,
+      mode,
+      index,
+      at,
+      options,
+    );
     byPath.set(path, node);
     parent.children.push(node);
   });
@@ -100,10 +113,13 @@ export function buildMediaTree(entries: readonly MediaEntry[], options: MediaTre
 
 /** Validates a relative media path and splits it into components. */
 export function splitPath(path: unknown, field: string): string[] {
-  if (typeof path !== 'string' || path.length === 0) throw invalidArgument(field, 'must be a non-empty string');
-  if (!isWellFormedUnicode(path)) throw invalidArgument(field, 'must be well-formed Unicode (no lone surrogates)');
+  if (typeof path !== 'string' || path.length === 0)
+    throw invalidArgument(field, 'must be a non-empty string');
+  if (!isWellFormedUnicode(path))
+    throw invalidArgument(field, 'must be well-formed Unicode (no lone surrogates)');
   if (path.startsWith('/')) throw invalidArgument(field, 'must be relative (no leading /)');
-  if (utf8(path).length > MAX_PATH_BYTES) throw invalidArgument(field, `must be at most ${MAX_PATH_BYTES} UTF-8 bytes`);
+  if (utf8(path).length > MAX_PATH_BYTES)
+    throw invalidArgument(field, `must be at most ${MAX_PATH_BYTES} UTF-8 bytes`);
   const parts = path.endsWith('/') ? path.slice(0, -1).split('/') : path.split('/');
   for (const part of parts) checkName(part, field);
   return parts;
@@ -113,10 +129,14 @@ export function splitPath(path: unknown, field: string): string[] {
 export function checkName(name: string, field: string): void {
   if (name.length === 0) throw invalidArgument(field, 'must not contain empty components (//)');
   if (name === '.' || name === '..') {
-    throw invalidArgument(field, `must not contain '${name}' components (they could escape the target directory)`);
+    throw invalidArgument(
+      field,
+      `must not contain '${name}' components (they could escape the target directory)`,
+    );
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw invalidArgument(field, 'must not contain NUL or control characters');
+  if (/[\u0000-\u001f\u007f]/.test(name))
+    throw invalidArgument(field, 'must not contain NUL or control characters');
   if (utf8(name).length > MAX_NAME_BYTES) {
     throw invalidArgument(field, `each component must be at most ${MAX_NAME_BYTES} UTF-8 bytes`);
   }
@@ -127,21 +147,25 @@ function entryKind(entry: MediaEntry, at: string): MediaEntryType {
   if (type !== 'file' && type !== 'directory' && type !== 'symlink') {
     throw invalidArgument(`${at}.type`, "must be 'file', 'directory' or 'symlink'");
   }
-  if (type !== 'file' && entry.content !== undefined) throw invalidArgument(`${at}.content`, `a ${type} has no content`);
-  if (type !== 'symlink' && entry.target !== undefined) throw invalidArgument(`${at}.target`, 'only symlinks have a target');
+  if (type !== 'file' && entry.content !== undefined)
+    throw invalidArgument(`${at}.content`, `a ${type} has no content`);
+  if (type !== 'symlink' && entry.target !== undefined)
+    throw invalidArgument(`${at}.target`, 'only symlinks have a target');
   return type;
 }
 
 function entryTime(value: Date | number | undefined, field: string, fallback: Date): Date {
   if (value === undefined) return fallback;
   const date = value instanceof Date ? value : typeof value === 'number' ? new Date(value) : undefined;
-  if (!date || Number.isNaN(date.getTime())) throw invalidArgument(field, 'must be a valid Date or epoch milliseconds');
+  if (!date || Number.isNaN(date.getTime()))
+    throw invalidArgument(field, 'must be a valid Date or epoch milliseconds');
   return date;
 }
 
 function entryMode(value: number | undefined, field: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0 || value > 0o7777) throw invalidArgument(field, 'must be an integer from 0 to 0o7777');
+  if (!Number.isInteger(value) || value < 0 || value > 0o7777)
+    throw invalidArgument(field, 'must be an integer from 0 to 0o7777');
   return value;
 }
 
@@ -160,9 +184,12 @@ function contentNode(
   node.mode = mode;
   if (kind === 'symlink') {
     const target = entry.target;
-    if (typeof target !== 'string' || target.length === 0) throw invalidArgument(`${at}.target`, 'a symlink needs a non-empty target');
-    if (!isWellFormedUnicode(target) || target.includes('\u0000')) throw invalidArgument(`${at}.target`, 'must be well-formed Unicode without NUL');
-    if (utf8(target).length > MAX_TARGET_BYTES) throw invalidArgument(`${at}.target`, `must be at most ${MAX_TARGET_BYTES} UTF-8 bytes`);
+    if (typeof target !== 'string' || target.length === 0)
+      throw invalidArgument(`${at}.target`, 'a symlink needs a non-empty target');
+    if (!isWellFormedUnicode(target) || target.includes('\u0000'))
+      throw invalidArgument(`${at}.target`, 'must be well-formed Unicode without NUL');
+    if (utf8(target).length > MAX_TARGET_BYTES)
+      throw invalidArgument(`${at}.target`, `must be at most ${MAX_TARGET_BYTES} UTF-8 bytes`);
     return { ...node, target };
   }
   if (kind === 'directory') return node;
@@ -174,14 +201,24 @@ function contentNode(
   else if (isMediaSource(content)) source = content;
   else throw invalidArgument(`${at}.content`, 'must be a Uint8Array, a string or a MediaSource');
   const size = data ? data.length : (source as MediaSource).size;
-  if (!Number.isSafeInteger(size) || size < 0) throw invalidArgument(`${at}.content`, 'size must be a non-negative integer');
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw invalidArgument(`${at}.content`, 'size must be a non-negative integer');
   if (size > options.maxFileSize) {
-    throw invalidArgument(`${at}.content`, `is ${size} bytes; files may be at most ${options.maxFileSize} bytes here`);
+    throw invalidArgument(
+      `${at}.content`,
+      `is ${size} bytes; files may be at most ${options.maxFileSize} bytes here`,
+    );
   }
   return { ...node, size, ...(data ? { data } : { source }) };
 }
 
-function makeNode(name: string, path: string, kind: MediaEntryType, mtime: Date, entryIndex: number): MediaNode {
+function makeNode(
+  name: string,
+  path: string,
+  kind: MediaEntryType,
+  mtime: Date,
+  entryIndex: number,
+): MediaNode {
   return { name, path, kind, mode: DEFAULT_MODES[kind], mtime, size: 0, children: [], entryIndex };
 }
 

@@ -4,7 +4,11 @@ import { writeFat, writeFatToFile } from '../fat/fat-writer.js';
 import { type MediaFileResult, writeIso9660, writeIso9660ToFile } from '../iso9660/iso-writer.js';
 import { utf8 } from '../util/bytes.js';
 import type { ConfigDriveLayout } from './config-drive-layout.js';
-import { type BuildConfigDriveOptions, type ResolvedConfigDriveOptions, resolveConfigDriveOptions } from './config-drive-options.js';
+import {
+  type BuildConfigDriveOptions,
+  type ResolvedConfigDriveOptions,
+  resolveConfigDriveOptions,
+} from './config-drive-options.js';
 import { nocloudLayout } from './nocloud.js';
 import { openstackLayout } from './openstack.js';
 import { ovfLayout } from './ovf.js';
@@ -14,7 +18,10 @@ import { validateConfigDriveSpec } from './validate-spec.js';
  * The files and label of the config drive `spec` describes, validated and within the limits of
  * `options` (total content bytes, file count). Useful to inspect a drive or write it elsewhere.
  */
-export function configDriveLayout(spec: ConfigDriveSpec, options: BuildConfigDriveOptions = {}): ConfigDriveLayout {
+export function configDriveLayout(
+  spec: ConfigDriveSpec,
+  options: BuildConfigDriveOptions = {},
+): ConfigDriveLayout {
   const resolved = resolveConfigDriveOptions(options);
   validateConfigDriveSpec(spec);
   const layout =
@@ -29,15 +36,22 @@ export function configDriveLayout(spec: ConfigDriveSpec, options: BuildConfigDri
 
 function checkLimits(layout: ConfigDriveLayout, options: ResolvedConfigDriveOptions): void {
   if (layout.entries.length > options.maxFiles) {
-    throw invalidArgument('spec.files', `the drive would hold ${layout.entries.length} files; the limit is ${options.maxFiles} (options.maxFiles)`);
+    throw invalidArgument(
+      'spec.files',
+      `the drive would hold ${layout.entries.length} files; the limit is ${options.maxFiles} (options.maxFiles)`,
+    );
   }
   let total = 0;
   for (const entry of layout.entries) {
     const content = entry.content;
-    total += typeof content === 'string' ? utf8(content).length : content instanceof Uint8Array ? content.length : 0;
+    total +=
+      typeof content === 'string' ? utf8(content).length : content instanceof Uint8Array ? content.length : 0;
   }
   if (total > options.maxBytes) {
-    throw invalidArgument('spec', `the drive content is ${total} bytes; the limit is ${options.maxBytes} (options.maxBytes)`);
+    throw invalidArgument(
+      'spec',
+      `the drive content is ${total} bytes; the limit is ${options.maxBytes} (options.maxBytes)`,
+    );
   }
 }
 
@@ -48,9 +62,15 @@ function checkLimits(layout: ConfigDriveLayout, options: ResolvedConfigDriveOpti
  *
  * @throws `INVALID_ARGUMENT` naming the spec field or option and the rule broken, including limits.
  */
-export async function buildConfigDrive(spec: ConfigDriveSpec, options: BuildConfigDriveOptions = {}): Promise<Uint8Array> {
+export async function buildConfigDrive(
+  spec: ConfigDriveSpec,
+  options: BuildConfigDriveOptions = {},
+): Promise<Uint8Array> {
   const layout = configDriveLayout(spec, options);
-  const common = { ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}), ...(options.signal ? { signal: options.signal } : {}) };
+  const common = {
+    ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
   if (layout.filesystem === 'vfat') return writeFat(layout.entries, { label: layout.label, ...common });
   return writeIso9660(layout.entries, { volumeId: layout.label, ...common });
 }
@@ -62,7 +82,11 @@ export async function buildConfigDriveToFile(
   options: BuildConfigDriveOptions = {},
 ): Promise<MediaFileResult> {
   const layout = configDriveLayout(spec, options);
-  const common = { ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}), ...(options.signal ? { signal: options.signal } : {}) };
-  if (layout.filesystem === 'vfat') return writeFatToFile(layout.entries, path, { label: layout.label, ...common });
+  const common = {
+    ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  if (layout.filesystem === 'vfat')
+    return writeFatToFile(layout.entries, path, { label: layout.label, ...common });
   return writeIso9660ToFile(layout.entries, path, { volumeId: layout.label, ...common });
 }

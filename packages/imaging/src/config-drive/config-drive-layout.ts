@@ -27,7 +27,8 @@ export function addDriveFiles(
     const parts = splitPath(file.path, field);
     for (let n = 1; n <= parts.length; n++) {
       const prefix = parts.slice(0, n).join('/');
-      if (generated.has(prefix)) throw invalidArgument(field, `'${file.path}' collides with the generated '${prefix}'`);
+      if (generated.has(prefix))
+        throw invalidArgument(field, `'${file.path}' collides with the generated '${prefix}'`);
     }
     entries.push({ path: parts.join('/'), content: file.content });
   });

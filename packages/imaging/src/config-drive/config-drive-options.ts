@@ -33,7 +33,8 @@ export function resolveConfigDriveOptions(options: BuildConfigDriveOptions = {})
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object');
   const positive = (value: number | undefined, name: string, fallback: number) => {
     if (value === undefined) return fallback;
-    if (!Number.isSafeInteger(value) || value < 1) throw invalidArgument(`options.${name}`, 'must be a positive integer');
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw invalidArgument(`options.${name}`, 'must be a positive integer');
     return value;
   };
   if (options.randomSeed !== undefined && !(options.randomSeed instanceof Uint8Array)) {

@@ -32,7 +32,10 @@ const since = (version: string, first: string) => version === 'latest' || versio
  * (2013-10-17 on), `vendor_data2.json` (2016-10-06 on), injected files under `openstack/content/`
  * listed in meta_data.json's `files`, and the `ec2/` tree. The spec's metaData becomes `meta`.
  */
-export function openstackLayout(spec: ConfigDriveSpec, randomSeed: Uint8Array | undefined): ConfigDriveLayout {
+export function openstackLayout(
+  spec: ConfigDriveSpec,
+  randomSeed: Uint8Array | undefined,
+): ConfigDriveLayout {
   const keys = (spec.publicKeys ?? []).map((data, i) => ({ name: `key-${i}`, type: 'ssh', data }));
   const files = (spec.files ?? []).map((file, i) => ({
     path: guestPath(file.path, `spec.files[${i}].path`),
@@ -62,8 +65,10 @@ export function openstackLayout(spec: ConfigDriveSpec, randomSeed: Uint8Array | 
     const dir = `openstack/${version}`;
     entries.push({ path: `${dir}/meta_data.json`, content: metaJson });
     if (spec.userData !== undefined) entries.push({ path: `${dir}/user_data`, content: spec.userData });
-    if (network !== undefined && since(version, '2015-10-15')) entries.push({ path: `${dir}/network_data.json`, content: network });
-    if (since(version, '2013-10-17')) entries.push({ path: `${dir}/vendor_data.json`, content: vendor ?? '{}\n' });
+    if (network !== undefined && since(version, '2015-10-15'))
+      entries.push({ path: `${dir}/network_data.json`, content: network });
+    if (since(version, '2013-10-17'))
+      entries.push({ path: `${dir}/vendor_data.json`, content: vendor ?? '{}\n' });
     if (since(version, '2016-10-06')) entries.push({ path: `${dir}/vendor_data2.json`, content: '{}\n' });
   }
   for (const file of files) entries.push({ path: `openstack${file.content_path}`, content: file.content });
@@ -78,15 +83,18 @@ export function openstackLayout(spec: ConfigDriveSpec, randomSeed: Uint8Array | 
   };
   for (const version of EC2_VERSIONS) {
     entries.push({ path: `ec2/${version}/meta-data.json`, content: `${JSON.stringify(ec2, null, 2)}\n` });
-    if (spec.userData !== undefined) entries.push({ path: `ec2/${version}/user-data`, content: spec.userData });
+    if (spec.userData !== undefined)
+      entries.push({ path: `ec2/${version}/user-data`, content: spec.userData });
   }
   return { label: OPENSTACK_LABEL, filesystem: spec.filesystem ?? 'iso9660', entries };
 }
 
 function guestPath(path: string, field: string): string {
-  if (!path.startsWith('/')) throw invalidArgument(field, 'OpenStack injected files need an absolute guest path');
+  if (!path.startsWith('/'))
+    throw invalidArgument(field, 'OpenStack injected files need an absolute guest path');
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
-  if (/[\u0000-\u001f]/.test(path) || path.length > 4095) throw invalidArgument(field, 'must be at most 4095 characters without control characters');
+  if (/[\u0000-\u001f]/.test(path) || path.length > 4095)
+    throw invalidArgument(field, 'must be at most 4095 characters without control characters');
   const parts = path.slice(1).split('/');
   if (parts.some((p) => p === '' || p === '.' || p === '..')) {
     throw invalidArgument(field, 'must not contain empty, . or .. components');
@@ -99,7 +107,10 @@ function networkJson(config: string | Readonly<Record<string, unknown>>): string
   try {
     JSON.parse(config);
   } catch {
-    throw invalidArgument('spec.networkConfig', 'the OpenStack layout needs network_data.json: give an object or a JSON string');
+    throw invalidArgument(
+      'spec.networkConfig',
+      'the OpenStack layout needs network_data.json: give an object or a JSON string',
+    );
   }
   return config;
 }

@@ -33,7 +33,8 @@ export function ovfLayout(spec: ConfigDriveSpec): ConfigDriveLayout {
     if (value !== undefined) props.push([key, typeof value === 'string' ? value : JSON.stringify(value)]);
   }
   if (spec.publicKeys && spec.publicKeys.length > 0) props.push(['public-keys', spec.publicKeys.join('\n')]);
-  if (spec.userData !== undefined) props.push(['user-data', Buffer.from(bytesOf(spec.userData)).toString('base64')]);
+  if (spec.userData !== undefined)
+    props.push(['user-data', Buffer.from(bytesOf(spec.userData)).toString('base64')]);
   if (spec.networkConfig !== undefined) {
     const net = spec.networkConfig;
     const text = typeof net === 'string' ? net : toFlowYaml('network' in net ? net : { network: net });

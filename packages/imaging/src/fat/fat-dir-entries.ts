@@ -3,7 +3,13 @@ import { u16le, u32le } from '../util/bytes.js';
 import { shortNameChecksum } from './fat-names.js';
 
 /** Directory entry attribute bits. */
-export const ATTR = { readOnly: 0x01, volumeId: 0x08, directory: 0x10, archive: 0x20, longName: 0x0f } as const;
+export const ATTR = {
+  readOnly: 0x01,
+  volumeId: 0x08,
+  directory: 0x10,
+  archive: 0x20,
+  longName: 0x0f,
+} as const;
 
 /** FAT date and time words of `date` (UTC, two-second resolution). */
 export function fatDateTime(date: Date): { date: number; time: number } {
@@ -16,7 +22,8 @@ export function fatDateTime(date: Date): { date: number; time: number } {
 /** Refuses dates FAT cannot record (1980 to 2107). */
 export function checkFatDate(date: Date, field: string): void {
   const year = date.getUTCFullYear();
-  if (year < 1980 || year > 2107) throw invalidArgument(field, 'FAT dates must fall in the years 1980 to 2107');
+  if (year < 1980 || year > 2107)
+    throw invalidArgument(field, 'FAT dates must fall in the years 1980 to 2107');
 }
 
 /** What a short (8.3) directory entry records. */

@@ -81,12 +81,23 @@ export function defaultFatType(sizeBytes: number): FatType {
 function preferredSectorsPerCluster(fatType: FatType, totalSectors: number): number {
   if (fatType === 12) return 1;
   if (fatType === 16) {
-    for (const [limit, spc] of [[32680, 2], [262144, 4], [524288, 8], [1048576, 16], [2097152, 32]] as const) {
+    for (const [limit, spc] of [
+      [32680, 2],
+      [262144, 4],
+      [524288, 8],
+      [1048576, 16],
+      [2097152, 32],
+    ] as const) {
       if (totalSectors <= limit) return spc;
     }
     return 64;
   }
-  for (const [limit, spc] of [[532480, 1], [16777216, 8], [33554432, 16], [67108864, 32]] as const) {
+  for (const [limit, spc] of [
+    [532480, 1],
+    [16777216, 8],
+    [33554432, 16],
+    [67108864, 32],
+  ] as const) {
     if (totalSectors <= limit) return spc;
   }
   return 64;
@@ -96,7 +107,11 @@ function preferredSectorsPerCluster(fatType: FatType, totalSectors: number): num
  * Picks the geometry of a `sizeBytes` volume of `fatType` (chosen from the size when absent): the
  * recommended cluster size if its cluster count suits the type, else the nearest that does.
  */
-export function chooseGeometry(sizeBytes: number, fatType: FatType | undefined, rootEntries: number): FatGeometry {
+export function chooseGeometry(
+  sizeBytes: number,
+  fatType: FatType | undefined,
+  rootEntries: number,
+): FatGeometry {
   const type = fatType ?? defaultFatType(sizeBytes);
   const totalSectors = sizeBytes / FAT_SECTOR;
   const preferred = preferredSectorsPerCluster(type, totalSectors);
@@ -109,6 +124,10 @@ export function chooseGeometry(sizeBytes: number, fatType: FatType | undefined, 
   throw invalidArgument(
     fatType === undefined ? 'options.sizeBytes' : 'options.fatType',
     `FAT${type} needs between ${min} and ${max} clusters; ${sizeBytes} bytes cannot be laid out that way` +
-      (type === 32 ? ' (FAT32 needs at least about 33 MiB)' : type === 16 ? ' (FAT16 needs about 2.1 MiB to 4 GiB)' : ''),
+      (type === 32
+        ? ' (FAT32 needs at least about 33 MiB)'
+        : type === 16
+          ? ' (FAT16 needs about 2.1 MiB to 4 GiB)'
+          : ''),
   );
 }

@@ -40,7 +40,10 @@ export function nameDirectories(root: MediaNode): FatDirectory[] {
   for (let q = 0; q < queue.length; q++) {
     const { node, parent } = queue[q] as { node: MediaNode; parent: MediaNode };
     if (node.kind === 'symlink') throw invalidArgument(fieldOf(node), 'FAT has no symbolic links');
-    checkFatDate(node.mtime, node.entryIndex >= 0 ? `entries[${node.entryIndex}].mtime` : 'options.timestamp');
+    checkFatDate(
+      node.mtime,
+      node.entryIndex >= 0 ? `entries[${node.entryIndex}].mtime` : 'options.timestamp',
+    );
     if (node.kind !== 'directory') continue;
     const names = fatNames(node.children, fieldOf);
     let entryCount = node === root ? 1 : 2;
@@ -49,7 +52,8 @@ export function nameDirectories(root: MediaNode): FatDirectory[] {
       entryCount += 1 + longEntryCount(names.get(child)?.long);
       queue.push({ node: child, parent: node });
     }
-    if (entryCount > 65536) throw invalidArgument(fieldOf(node), 'a FAT directory holds at most 65536 entries');
+    if (entryCount > 65536)
+      throw invalidArgument(fieldOf(node), 'a FAT directory holds at most 65536 entries');
     dirs.push({ node, names, entryCount, parent });
   }
   return dirs;
@@ -60,7 +64,8 @@ function clustersNeeded(dirs: FatDirectory[], clusterBytes: number, fat32: boole
   let total = 0;
   for (const dir of dirs) {
     if (fat32 || dir !== dirs[0]) total += Math.max(1, Math.ceil((dir.entryCount * 32) / clusterBytes));
-    for (const child of dir.node.children) if (child.kind === 'file') total += Math.ceil(child.size / clusterBytes);
+    for (const child of dir.node.children)
+      if (child.kind === 'file') total += Math.ceil(child.size / clusterBytes);
   }
   return total;
 }

@@ -17,9 +17,12 @@ export interface FatName {
 /** Refuses names a FAT long name cannot hold, naming the entry. */
 export function checkFatName(node: MediaNode, field: string): void {
   const name = node.name;
-  if (LFN_FORBIDDEN.test(name)) throw invalidArgument(field, `FAT names may not contain any of " * / : < > ? \\ |: '${name}'`);
-  if (/[. ]$/.test(name)) throw invalidArgument(field, `FAT names may not end with a dot or a space: '${name}'`);
-  if (name.length > MAX_LFN) throw invalidArgument(field, `FAT long names are at most ${MAX_LFN} UTF-16 code units`);
+  if (LFN_FORBIDDEN.test(name))
+    throw invalidArgument(field, `FAT names may not contain any of " * / : < > ? \\ |: '${name}'`);
+  if (/[. ]$/.test(name))
+    throw invalidArgument(field, `FAT names may not end with a dot or a space: '${name}'`);
+  if (name.length > MAX_LFN)
+    throw invalidArgument(field, `FAT long names are at most ${MAX_LFN} UTF-16 code units`);
 }
 
 function shortOf(name: string): { base: string; ext: string } | undefined {
@@ -50,7 +53,10 @@ function basis(text: string): string {
  * others get a long name and a generated short alias (`USER-D~1`), unique in the directory.
  * Names that differ only in case collide on FAT and are refused.
  */
-export function fatNames(children: readonly MediaNode[], fieldOf: (node: MediaNode) => string): Map<MediaNode, FatName> {
+export function fatNames(
+  children: readonly MediaNode[],
+  fieldOf: (node: MediaNode) => string,
+): Map<MediaNode, FatName> {
   const usedLong = new Map<string, MediaNode>();
   const usedShort = new Set<string>();
   const out = new Map<MediaNode, FatName>();
@@ -59,7 +65,11 @@ export function fatNames(children: readonly MediaNode[], fieldOf: (node: MediaNo
     checkFatName(node, fieldOf(node));
     const folded = node.name.toUpperCase();
     const clash = usedLong.get(folded);
-    if (clash) throw invalidArgument(fieldOf(node), `'${node.name}' and '${clash.name}' are the same name on FAT (case-insensitive)`);
+    if (clash)
+      throw invalidArgument(
+        fieldOf(node),
+        `'${node.name}' and '${clash.name}' are the same name on FAT (case-insensitive)`,
+      );
     usedLong.set(folded, node);
     const exact = shortOf(node.name);
     if (exact) {

@@ -49,11 +49,15 @@ export function resolveFatOptions(options: WriteFatOptions): ResolvedFatOptions 
     throw invalidArgument('options.label', 'must be a string of 1 to 11 characters');
   }
   if (!/^[\x20-\x7e]+$/.test(label) || /["*+,./:;<=>?[\\\]|]/.test(label) || label.startsWith(' ')) {
-    throw invalidArgument('options.label', 'must be printable ASCII without " * + , . / : ; < = > ? [ \\ ] | and not start with a space');
+    throw invalidArgument(
+      'options.label',
+      'must be printable ASCII without " * + , . / : ; < = > ? [ \\ ] | and not start with a space',
+    );
   }
   const { sizeBytes, fatType } = options;
   if (sizeBytes !== undefined) {
-    if (!Number.isSafeInteger(sizeBytes) || sizeBytes % 512 !== 0) throw invalidArgument('options.sizeBytes', 'must be a multiple of 512');
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes % 512 !== 0)
+      throw invalidArgument('options.sizeBytes', 'must be a multiple of 512');
     if (sizeBytes < FAT_MIN_SIZE || sizeBytes > FAT_MAX_SIZE) {
       throw invalidArgument('options.sizeBytes', `must be between ${FAT_MIN_SIZE} and ${FAT_MAX_SIZE} bytes`);
     }
@@ -62,7 +66,8 @@ export function resolveFatOptions(options: WriteFatOptions): ResolvedFatOptions 
     throw invalidArgument('options.fatType', 'must be 12, 16 or 32');
   }
   const timestamp = options.timestamp === undefined ? DEFAULT_MEDIA_TIME : new Date(options.timestamp);
-  if (Number.isNaN(timestamp.getTime())) throw invalidArgument('options.timestamp', 'must be a valid Date or epoch milliseconds');
+  if (Number.isNaN(timestamp.getTime()))
+    throw invalidArgument('options.timestamp', 'must be a valid Date or epoch milliseconds');
   checkFatDate(timestamp, 'options.timestamp');
   const serial = options.volumeSerial ?? defaultSerial(label, timestamp);
   if (!Number.isInteger(serial) || serial < 0 || serial > 0xffffffff) {

@@ -1,6 +1,6 @@
 import { u16le, u32le } from '../util/bytes.js';
-import { FAT_SECTOR, type FatGeometry } from './fat-geometry.js';
 import { MEDIA_FIXED } from './fat-boot-sector.js';
+import { FAT_SECTOR, type FatGeometry } from './fat-geometry.js';
 
 /** End-of-chain marks. */
 const EOC = { 12: 0xfff, 16: 0xffff, 32: 0x0fffffff } as const;

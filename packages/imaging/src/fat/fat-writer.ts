@@ -1,13 +1,19 @@
 import { emitProgress, invalidArgument, throwIfAborted, toVmkitError } from '@vmkit/core';
+import type { MediaFileResult } from '../iso9660/iso-writer.js';
 import type { MediaEntry } from '../media-entry.js';
 import { buildMediaTree, type MediaNode } from '../media-tree.js';
 import { FileSink, MemorySink, zeroChunks } from '../util/byte-sink.js';
 import { nodeContent } from '../util/node-content.js';
-import type { MediaFileResult } from '../iso9660/iso-writer.js';
 import { encodeBootSector, encodeFsInfo } from './fat-boot-sector.js';
 import { ATTR, encodeLongEntries, encodeShortEntry } from './fat-dir-entries.js';
 import { FAT_SECTOR, type FatType } from './fat-geometry.js';
-import { defaultFatSize, type FatDirectory, type FatLayout, layoutFat, nameDirectories } from './fat-layout.js';
+import {
+  defaultFatSize,
+  type FatDirectory,
+  type FatLayout,
+  layoutFat,
+  nameDirectories,
+} from './fat-layout.js';
 import { type ResolvedFatOptions, resolveFatOptions, type WriteFatOptions } from './fat-options.js';
 import { encodeFat } from './fat-table.js';
 
@@ -46,21 +52,41 @@ export function planFat(entries: readonly MediaEntry[], options: WriteFatOptions
   });
 }
 
-function encodeDirectory(dir: FatDirectory, layout: FatLayout, options: ResolvedFatOptions, isRoot: boolean): Uint8Array {
+function encodeDirectory(
+  dir: FatDirectory,
+  layout: FatLayout,
+  options: ResolvedFatOptions,
+  isRoot: boolean,
+): Uint8Array {
   const g = layout.geometry;
-  const bytes = isRoot && g.fatType !== 32 ? g.rootDirSectors * FAT_SECTOR : Math.max(1, Math.ceil((dir.entryCount * 32) / g.clusterBytes)) * g.clusterBytes;
+  const bytes =
+    isRoot && g.fatType !== 32
+      ? g.rootDirSectors * FAT_SECTOR
+      : Math.max(1, Math.ceil((dir.entryCount * 32) / g.clusterBytes)) * g.clusterBytes;
   const buf = new Uint8Array(bytes);
   let off = 0;
   const cluster = (node: MediaNode) => layout.firstCluster.get(node) ?? 0;
   if (isRoot) {
     const name = new Uint8Array(11).fill(0x20);
     for (let i = 0; i < options.label.length; i++) name[i] = options.label.charCodeAt(i);
-    encodeShortEntry(buf, off, { name, attributes: ATTR.volumeId, cluster: 0, size: 0, mtime: options.timestamp });
+    encodeShortEntry(buf, off, {
+      name,
+      attributes: ATTR.volumeId,
+      cluster: 0,
+      size: 0,
+      mtime: options.timestamp,
+    });
     off += 32;
   } else {
     const dot = new Uint8Array(11).fill(0x20);
     dot[0] = 0x2e;
-    encodeShortEntry(buf, off, { name: dot, attributes: ATTR.directory, cluster: cluster(dir.node), size: 0, mtime: dir.node.mtime });
+    encodeShortEntry(buf, off, {
+      name: dot,
+      attributes: ATTR.directory,
+      cluster: cluster(dir.node),
+      size: 0,
+      mtime: dir.node.mtime,
+    });
     const dotdot = dot.slice();
     dotdot[1] = 0x2e;
     const parentIsRoot = dir.parent === layout.dirs[0]?.node;
@@ -91,7 +117,11 @@ function encodeDirectory(dir: FatDirectory, layout: FatLayout, options: Resolved
   return buf;
 }
 
-async function* emitFat(layout: FatLayout, size: number, options: ResolvedFatOptions): AsyncGenerator<Uint8Array> {
+async function* emitFat(
+  layout: FatLayout,
+  size: number,
+  options: ResolvedFatOptions,
+): AsyncGenerator<Uint8Array> {
   const g = layout.geometry;
   const { signal, onProgress } = options;
   throwIfAborted(signal, 'writing FAT volume');
@@ -111,7 +141,7 @@ async function* emitFat(layout: FatLayout, size: number, options: ResolvedFatOpt
   const dirByNode = new Map(layout.dirs.map((d) => [d.node, d]));
   const root = layout.dirs[0] as FatDirectory;
   if (g.fatType !== 32) yield encodeDirectory(root, layout, options, true);
-  let written = (g.firstDataSector) * FAT_SECTOR;
+  let written = g.firstDataSector * FAT_SECTOR;
   for (const run of layout.runs) {
     throwIfAborted(signal, 'writing FAT volume');
     const runBytes = run.count * g.clusterBytes;
@@ -123,7 +153,11 @@ async function* emitFat(layout: FatLayout, size: number, options: ResolvedFatOpt
       yield* zeroChunks(runBytes - run.node.size);
     }
     written += runBytes;
-    emitProgress(onProgress, { phase: 'transfer', fraction: written / size, message: `writing FAT volume: ${written} of ${size} bytes` });
+    emitProgress(onProgress, {
+      phase: 'transfer',
+      fraction: written / size,
+      message: `writing FAT volume: ${written} of ${size} bytes`,
+    });
   }
   yield* zeroChunks(size - written);
 }
@@ -136,10 +170,16 @@ async function* emitFat(layout: FatLayout, size: number, options: ResolvedFatOpt
  * @throws `INVALID_ARGUMENT` naming the entry or option and the rule broken (names FAT cannot hold,
  * case-insensitive collisions, symlinks, a size too small for the content or the type).
  */
-export async function writeFat(entries: readonly MediaEntry[], options: WriteFatOptions): Promise<Uint8Array> {
+export async function writeFat(
+  entries: readonly MediaEntry[],
+  options: WriteFatOptions,
+): Promise<Uint8Array> {
   const plan = planFat(entries, options);
   if (plan.size > FAT_MAX_IN_MEMORY) {
-    throw invalidArgument('options.sizeBytes', `in-memory volumes are at most ${FAT_MAX_IN_MEMORY} bytes; use writeFatToFile`);
+    throw invalidArgument(
+      'options.sizeBytes',
+      `in-memory volumes are at most ${FAT_MAX_IN_MEMORY} bytes; use writeFatToFile`,
+    );
   }
   const sink = new MemorySink(plan.size);
   try {

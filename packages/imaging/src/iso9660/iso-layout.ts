@@ -3,7 +3,13 @@ import type { MediaNode } from '../media-tree.js';
 import { utf16be } from '../util/bytes.js';
 import { type IsoIdentifier, type IsoLevel, jolietIdentifiers, primaryIdentifiers } from './iso-names.js';
 import { type RecordRole, rockRidgeEntries } from './rock-ridge.js';
-import { type ContinuationArea, placeAreas, planSystemUse, SECTOR, type SystemUsePlan } from './system-use.js';
+import {
+  type ContinuationArea,
+  placeAreas,
+  planSystemUse,
+  SECTOR,
+  type SystemUsePlan,
+} from './system-use.js';
 
 /** One directory record as laid out. */
 export interface IsoRecord {
@@ -128,7 +134,15 @@ export function layoutIso(root: MediaNode, options: IsoLayoutOptions): IsoLayout
   }
   lba += options.padding / SECTOR;
   if (lba > 0xffffffff) throw invalidArgument('entries', 'the image would exceed 2^32 sectors (8 TiB)');
-  return { primary, ...(joliet ? { joliet } : {}), areas, fileLba, files, metadataSectors, totalSectors: lba };
+  return {
+    primary,
+    ...(joliet ? { joliet } : {}),
+    areas,
+    fileLba,
+    files,
+    metadataSectors,
+    totalSectors: lba,
+  };
 }
 
 function layoutTree(
@@ -175,7 +189,8 @@ function layoutTree(
       size: Math.max(SECTOR, Math.ceil(offset / SECTOR) * SECTOR),
       lba: 0,
     };
-    if (number > 0xffff) throw invalidArgument('entries', 'ISO 9660 path tables hold at most 65535 directories');
+    if (number > 0xffff)
+      throw invalidArgument('entries', 'ISO 9660 path tables hold at most 65535 directories');
     dirs.push(dir);
     byNode.set(item.node, dir);
     pathTableSize += 8 + item.identifier.length + (item.identifier.length % 2);

@@ -72,7 +72,8 @@ export function resolveIso9660Options(options: WriteIso9660Options): ResolvedIso
     return value;
   };
   const timestamp = options.timestamp === undefined ? DEFAULT_MEDIA_TIME : new Date(options.timestamp);
-  if (Number.isNaN(timestamp.getTime())) throw invalidArgument('options.timestamp', 'must be a valid Date or epoch milliseconds');
+  if (Number.isNaN(timestamp.getTime()))
+    throw invalidArgument('options.timestamp', 'must be a valid Date or epoch milliseconds');
   checkIsoDate(timestamp, 'options.timestamp');
   const isoLevel = options.isoLevel ?? 1;
   if (isoLevel !== 1 && isoLevel !== 2) throw invalidArgument('options.isoLevel', 'must be 1 or 2');

@@ -2,8 +2,8 @@ import { VmkitError } from '@vmkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MediaEntry } from '../media-entry.js';
-import { readIso9660 } from './read/iso-reader.js';
 import { writeIso9660 } from './iso-writer.js';
+import { readIso9660 } from './read/iso-reader.js';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: generated names must avoid what the writer refuses
 const BAD = /[\u0000-\u001f\u007f/]|[\ud800-\udfff]/;
@@ -11,17 +11,38 @@ const name = fc
   .oneof(
     fc.string({ unit: 'binary', minLength: 1, maxLength: 24 }),
     fc.string({ unit: 'grapheme-ascii', minLength: 60, maxLength: 120 }),
-    fc.constantFrom('user-data', 'meta-data', 'A', 'a', 'README.TXT', 'readme.txt', 'x.tar.gz', '.hidden', 'sp ace'),
+    fc.constantFrom(
+      'user-data',
+      'meta-data',
+      'A',
+      'a',
+      'README.TXT',
+      'readme.txt',
+      'x.tar.gz',
+      '.hidden',
+      'sp ace',
+    ),
   )
-  .filter((n) => n !== '.' && n !== '..' && !BAD.test(n.replace(/[\ud800-\udbff][\udc00-\udfff]/g, 'x')) && Buffer.byteLength(n) <= 255);
+  .filter(
+    (n) =>
+      n !== '.' &&
+      n !== '..' &&
+      !BAD.test(n.replace(/[\ud800-\udbff][\udc00-\udfff]/g, 'x')) &&
+      Buffer.byteLength(n) <= 255,
+  );
 
 const entryArb = fc.record({
-  dirs: fc.array(fc.constantFrom('etc', 'Ünïcode dir', 'd1', 'a-very-long-directory-name-for-testing'), { maxLength: 10 }),
+  dirs: fc.array(fc.constantFrom('etc', 'Ünïcode dir', 'd1', 'a-very-long-directory-name-for-testing'), {
+    maxLength: 10,
+  }),
   name,
   kind: fc.constantFrom('file', 'file', 'file', 'directory', 'symlink'),
   content: fc.uint8Array({ maxLength: 3000 }),
   mode: fc.integer({ min: 0, max: 0o7777 }),
-  target: fc.array(fc.constantFrom('..', '.', 'etc', 'x'.repeat(300), 'passwd'), { minLength: 1, maxLength: 4 }),
+  target: fc.array(fc.constantFrom('..', '.', 'etc', 'x'.repeat(300), 'passwd'), {
+    minLength: 1,
+    maxLength: 4,
+  }),
   absolute: fc.boolean(),
 });
 
@@ -62,10 +83,19 @@ describe('ISO 9660 round trip (property)', () => {
           } else {
             expect(found?.type).toBe('file');
             expect(found?.mode).toBe(entry.mode);
-            expect(Buffer.from(await image.readFile(entry.path)).equals(Buffer.from(entry.content as Uint8Array))).toBe(true);
+            expect(
+              Buffer.from(await image.readFile(entry.path)).equals(Buffer.from(entry.content as Uint8Array)),
+            ).toBe(true);
           }
         }
-        const implied = new Set(entries.flatMap((e) => e.path.split('/').slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join('/'))));
+        const implied = new Set(
+          entries.flatMap((e) =>
+            e.path
+              .split('/')
+              .slice(0, -1)
+              .map((_, i, a) => a.slice(0, i + 1).join('/')),
+          ),
+        );
         expect(image.files.length).toBe(new Set([...entries.map((e) => e.path), ...implied]).size);
       }),
       { numRuns: 60 },
@@ -82,7 +112,8 @@ describe('ISO 9660 round trip (property)', () => {
           expect(other.files.length).toBe(rr.files.length);
           expect(new Set(other.files.map((f) => f.path)).size).toBe(other.files.length);
           if (namespace === 'plain') for (const f of other.files) expect(f.path).toMatch(/^[A-Z0-9_./]+$/);
-          const sizes = (files: typeof rr.files) => files.map((f) => (f.type === 'directory' ? -1 : f.size)).sort((a, b) => a - b);
+          const sizes = (files: typeof rr.files) =>
+            files.map((f) => (f.type === 'directory' ? -1 : f.size)).sort((a, b) => a - b);
           expect(sizes(other.files)).toEqual(sizes(rr.files));
         }
         const joliet = await readIso9660(iso, { namespace: 'joliet' });
@@ -99,7 +130,18 @@ describe('ISO 9660 round trip (property)', () => {
   it('gives hostile names a clear INVALID_ARGUMENT or a faithful encoding, never a crash', async () => {
     const hostile = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 40 }),
-      fc.constantFrom('..', '.', '/', 'a/../..', '\u0000', 'a\u0000b', '../../etc/passwd', 'x'.repeat(300), 'é/'.repeat(3), '\ud800'),
+      fc.constantFrom(
+        '..',
+        '.',
+        '/',
+        'a/../..',
+        '\u0000',
+        'a\u0000b',
+        '../../etc/passwd',
+        'x'.repeat(300),
+        'é/'.repeat(3),
+        '\ud800',
+      ),
     );
     await fc.assert(
       fc.asyncProperty(hostile, async (path) => {
@@ -127,10 +169,16 @@ describe('ISO 9660 round trip (property)', () => {
       ],
       { volumeId: 'FUZZ', padding: 0 },
     );
-    const mutation = fc.array(fc.record({ at: fc.integer({ min: 16 * 2048, max: base.length - 1 }), value: fc.integer({ min: 0, max: 255 }) }), {
-      minLength: 1,
-      maxLength: 12,
-    });
+    const mutation = fc.array(
+      fc.record({
+        at: fc.integer({ min: 16 * 2048, max: base.length - 1 }),
+        value: fc.integer({ min: 0, max: 255 }),
+      }),
+      {
+        minLength: 1,
+        maxLength: 12,
+      },
+    );
     await fc.assert(
       fc.asyncProperty(mutation, fc.constantFrom('auto', 'joliet', 'plain'), async (changes, namespace) => {
         const bytes = base.slice();

@@ -49,7 +49,8 @@ export function readVolumeDate(buf: Uint8Array, off: number): Date | undefined {
 /** Refuses dates a directory record cannot hold (years 1900 to 2155). */
 export function checkIsoDate(date: Date, field: string): void {
   const year = date.getUTCFullYear();
-  if (year < 1900 || year > 2155) throw invalidArgument(field, 'ISO 9660 dates must fall in the years 1900 to 2155');
+  if (year < 1900 || year > 2155)
+    throw invalidArgument(field, 'ISO 9660 dates must fall in the years 1900 to 2155');
 }
 
 function pad(value: number, width: number): string {

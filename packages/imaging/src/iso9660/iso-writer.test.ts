@@ -5,9 +5,9 @@ import { VmkitError } from '@vmkit/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromStream, type MediaEntry } from '../media-entry.js';
 import { read16be, read16le, read32be, read32le } from '../util/bytes.js';
+import { planIso9660, writeIso9660, writeIso9660ToFile } from './iso-writer.js';
 import { parseDirectory } from './read/directory-records.js';
 import { readIso9660 } from './read/iso-reader.js';
-import { planIso9660, writeIso9660, writeIso9660ToFile } from './iso-writer.js';
 
 const S = 2048;
 const entries: MediaEntry[] = [
@@ -73,7 +73,10 @@ describe('writeIso9660', () => {
   });
 
   it('keeps records of even length inside sectors and moves overflowing Rock Ridge entries to CE areas', async () => {
-    const many = Array.from({ length: 60 }, (_, i) => ({ path: `d/${'x'.repeat(200)}-${i}`, content: `${i}` }));
+    const many = Array.from({ length: 60 }, (_, i) => ({
+      path: `d/${'x'.repeat(200)}-${i}`,
+      content: `${i}`,
+    }));
     const iso = await writeIso9660([...entries, ...many], { volumeId: 'x' });
     const image = await readIso9660(iso);
     const dir = image.files.find((f) => f.path === 'd');
@@ -108,19 +111,25 @@ describe('writeIso9660', () => {
       [{ volumeId: 'x', padding: 100 }, 'options.padding'],
       [{ volumeId: 'x', timestamp: new Date('1850-01-01') }, 'options.timestamp'],
     ] as const) {
-      expect(() => planIso9660(entries, options as never)).toThrow(expect.objectContaining({ details: { field } }));
+      expect(() => planIso9660(entries, options as never)).toThrow(
+        expect.objectContaining({ details: { field } }),
+      );
     }
   });
 
   it('plans a 4 GiB - 1 file without reading it', () => {
-    const plan = planIso9660([{ path: 'big', content: fromStream(2 ** 32 - 1, async function* () {}) }], { volumeId: 'x' });
+    const plan = planIso9660([{ path: 'big', content: fromStream(2 ** 32 - 1, async function* () {}) }], {
+      volumeId: 'x',
+    });
     expect(plan.size).toBeGreaterThan(2 ** 32);
   });
 
   it('honours AbortSignal', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(writeIso9660(entries, { volumeId: 'x', signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(writeIso9660(entries, { volumeId: 'x', signal: controller.signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
   });
 
   describe('writeIso9660ToFile', () => {
@@ -136,8 +145,15 @@ describe('writeIso9660', () => {
         for (let i = 0; i < 3; i++) yield chunk;
       });
       const target = join(dir, 'out.iso');
-      const result = await writeIso9660ToFile([...entries, { path: 'stream.bin', content: streamed }], target, { volumeId: 'x' });
-      const memory = await writeIso9660([...entries, { path: 'stream.bin', content: new Uint8Array(300_000).fill(3) }], { volumeId: 'x' });
+      const result = await writeIso9660ToFile(
+        [...entries, { path: 'stream.bin', content: streamed }],
+        target,
+        { volumeId: 'x' },
+      );
+      const memory = await writeIso9660(
+        [...entries, { path: 'stream.bin', content: new Uint8Array(300_000).fill(3) }],
+        { volumeId: 'x' },
+      );
       const onDisk = await readFile(target);
       expect(result.size).toBe(memory.length);
       expect(onDisk.equals(Buffer.from(memory))).toBe(true);
@@ -149,9 +165,9 @@ describe('writeIso9660', () => {
         yield new Uint8Array(5);
       });
       const target = join(dir, 'bad.iso');
-      await expect(writeIso9660ToFile([{ path: 'f', content: liar }], target, { volumeId: 'x' })).rejects.toSatisfy(
-        (e: unknown) => VmkitError.is(e, 'CORRUPT'),
-      );
+      await expect(
+        writeIso9660ToFile([{ path: 'f', content: liar }], target, { volumeId: 'x' }),
+      ).rejects.toSatisfy((e: unknown) => VmkitError.is(e, 'CORRUPT'));
       expect((await readdir(dir)).filter((n) => n.includes('bad'))).toEqual([]);
     });
   });

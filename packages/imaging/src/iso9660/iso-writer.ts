@@ -3,9 +3,20 @@ import type { MediaEntry } from '../media-entry.js';
 import { buildMediaTree, walkTree } from '../media-tree.js';
 import { FileSink, MemorySink, zeroChunks } from '../util/byte-sink.js';
 import { nodeContent } from '../util/node-content.js';
-import { encodeAreas, encodeDirectory, encodePathTables, encodeTerminator, encodeVolumeDescriptor } from './iso-encode.js';
+import {
+  encodeAreas,
+  encodeDirectory,
+  encodePathTables,
+  encodeTerminator,
+  encodeVolumeDescriptor,
+} from './iso-encode.js';
 import { type IsoLayout, layoutIso } from './iso-layout.js';
-import { ISO_MAX_FILE_SIZE, type ResolvedIso9660Options, resolveIso9660Options, type WriteIso9660Options } from './iso-options.js';
+import {
+  ISO_MAX_FILE_SIZE,
+  type ResolvedIso9660Options,
+  resolveIso9660Options,
+  type WriteIso9660Options,
+} from './iso-options.js';
 import { checkIsoDate } from './iso-time.js';
 import { SECTOR } from './system-use.js';
 
@@ -26,7 +37,10 @@ export function planIso9660(entries: readonly MediaEntry[], options: WriteIso966
   const resolved = resolveIso9660Options(options);
   const root = buildMediaTree(entries, { defaultMtime: resolved.timestamp, maxFileSize: ISO_MAX_FILE_SIZE });
   for (const node of walkTree(root)) {
-    checkIsoDate(node.mtime, node.entryIndex >= 0 ? `entries[${node.entryIndex}].mtime` : 'options.timestamp');
+    checkIsoDate(
+      node.mtime,
+      node.entryIndex >= 0 ? `entries[${node.entryIndex}].mtime` : 'options.timestamp',
+    );
   }
   const layout = layoutIso(root, resolved);
   return Object.freeze({
@@ -82,7 +96,10 @@ async function* emitIso(layout: IsoLayout, options: ResolvedIso9660Options): Asy
  * @throws `INVALID_ARGUMENT` naming the entry or option and the rule broken (bad names, files over
  * 4 GiB - 1, duplicate paths, bad label); `ABORTED` when `options.signal` fires.
  */
-export async function writeIso9660(entries: readonly MediaEntry[], options: WriteIso9660Options): Promise<Uint8Array> {
+export async function writeIso9660(
+  entries: readonly MediaEntry[],
+  options: WriteIso9660Options,
+): Promise<Uint8Array> {
   const image = planIso9660(entries, options);
   const sink = new MemorySink(image.size);
   try {

@@ -156,7 +156,8 @@ export type RecordRole = 'root-dot' | 'dot' | 'dotdot' | 'child';
 
 /** The Rock Ridge entries of one directory record, in recording order (ER last). */
 export function rockRidgeEntries(node: MediaNode, role: RecordRole): Uint8Array[] {
-  const links = node.kind === 'directory' ? 2 + node.children.filter((c) => c.kind === 'directory').length : 1;
+  const links =
+    node.kind === 'directory' ? 2 + node.children.filter((c) => c.kind === 'directory').length : 1;
   const named = role === 'child';
   const link = named && node.kind === 'symlink';
   const flags = RR_PX | RR_TF | (named ? RR_NM : 0) | (link ? RR_SL : 0);

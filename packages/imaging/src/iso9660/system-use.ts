@@ -34,7 +34,11 @@ export interface SystemUsePlan {
  * bytes and as many continuation areas as needed. No entry is split; each area fits in one sector
  * (readers such as Linux refuse areas that cross a block), chained by CE entries.
  */
-export function planSystemUse(entries: Uint8Array[], headLength: number, areas: ContinuationArea[]): SystemUsePlan {
+export function planSystemUse(
+  entries: Uint8Array[],
+  headLength: number,
+  areas: ContinuationArea[],
+): SystemUsePlan {
   const available = MAX_RECORD - headLength;
   const total = entries.reduce((n, e) => n + e.length, 0);
   if (total <= available) return { inline: entries, inlineLength: total };

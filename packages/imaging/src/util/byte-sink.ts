@@ -7,7 +7,8 @@ export const ZEROES = new Uint8Array(64 * 1024);
 
 /** Yields `length` zero bytes as read-only slices of {@link ZEROES}. */
 export function* zeroChunks(length: number): Generator<Uint8Array> {
-  for (let left = length; left > 0; left -= ZEROES.length) yield ZEROES.subarray(0, Math.min(left, ZEROES.length));
+  for (let left = length; left > 0; left -= ZEROES.length)
+    yield ZEROES.subarray(0, Math.min(left, ZEROES.length));
 }
 
 /** Collects an image of known size in memory. */

@@ -52,12 +52,18 @@ export function read16be(buf: Uint8Array, off: number): number {
 
 /** Reads a 32-bit little-endian value (unsigned). */
 export function read32le(buf: Uint8Array, off: number): number {
-  return ((buf[off] ?? 0) | ((buf[off + 1] ?? 0) << 8) | ((buf[off + 2] ?? 0) << 16)) + (buf[off + 3] ?? 0) * 0x1000000;
+  return (
+    ((buf[off] ?? 0) | ((buf[off + 1] ?? 0) << 8) | ((buf[off + 2] ?? 0) << 16)) +
+    (buf[off + 3] ?? 0) * 0x1000000
+  );
 }
 
 /** Reads a 32-bit big-endian value (unsigned). */
 export function read32be(buf: Uint8Array, off: number): number {
-  return (buf[off] ?? 0) * 0x1000000 + (((buf[off + 1] ?? 0) << 16) | ((buf[off + 2] ?? 0) << 8) | (buf[off + 3] ?? 0));
+  return (
+    (buf[off] ?? 0) * 0x1000000 +
+    (((buf[off + 1] ?? 0) << 16) | ((buf[off + 2] ?? 0) << 8) | (buf[off + 3] ?? 0))
+  );
 }
 
 /** Writes `text` as single-byte characters into a fixed-width field padded with `pad`. */

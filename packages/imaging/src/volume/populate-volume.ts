@@ -10,8 +10,10 @@ export const POPULATE_MAX_SIZE = 1024 * 1024 * 1024;
  * larger than the volume.
  */
 export async function populateVolume(sizeBytes: number, content: Uint8Array | string): Promise<Uint8Array> {
-  if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 1) throw invalidArgument('sizeBytes', 'must be a positive integer');
-  if (sizeBytes > POPULATE_MAX_SIZE) throw invalidArgument('sizeBytes', `must be at most ${POPULATE_MAX_SIZE} bytes`);
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 1)
+    throw invalidArgument('sizeBytes', 'must be a positive integer');
+  if (sizeBytes > POPULATE_MAX_SIZE)
+    throw invalidArgument('sizeBytes', `must be at most ${POPULATE_MAX_SIZE} bytes`);
   let bytes: Uint8Array;
   if (typeof content === 'string') bytes = new TextEncoder().encode(content);
   else if (content instanceof Uint8Array) bytes = content;

@@ -1,7 +1,7 @@
 import { VmkitError } from '@vmkit/core';
 import { read16le, read32le } from '../../util/bytes.js';
-import { shortNameChecksum } from '../fat-names.js';
 import type { FatType } from '../fat-geometry.js';
+import { shortNameChecksum } from '../fat-names.js';
 
 /** One entry of a FAT volume. */
 export interface FatFileInfo {
@@ -41,7 +41,8 @@ function corrupt(message: string): VmkitError {
  * directory are refused.
  */
 export async function readFat(bytes: Uint8Array): Promise<FatReader> {
-  if (bytes.length < 512 || bytes[510] !== 0x55 || bytes[511] !== 0xaa) throw corrupt('no boot sector signature');
+  if (bytes.length < 512 || bytes[510] !== 0x55 || bytes[511] !== 0xaa)
+    throw corrupt('no boot sector signature');
   const bps = read16le(bytes, 11);
   const spc = bytes[13] ?? 0;
   const reserved = read16le(bytes, 14);
@@ -49,7 +50,13 @@ export async function readFat(bytes: Uint8Array): Promise<FatReader> {
   const rootEntries = read16le(bytes, 17);
   const totalSectors = read16le(bytes, 19) || read32le(bytes, 32);
   const fatSize = read16le(bytes, 22) || read32le(bytes, 36);
-  if (![512, 1024, 2048, 4096].includes(bps) || spc === 0 || (spc & (spc - 1)) !== 0 || numFats === 0 || fatSize === 0) {
+  if (
+    ![512, 1024, 2048, 4096].includes(bps) ||
+    spc === 0 ||
+    (spc & (spc - 1)) !== 0 ||
+    numFats === 0 ||
+    fatSize === 0
+  ) {
     throw corrupt('implausible BIOS parameter block');
   }
   const rootDirSectors = Math.ceil((rootEntries * 32) / bps);
@@ -114,7 +121,8 @@ export async function readFat(bytes: Uint8Array): Promise<FatReader> {
       const extPart = String.fromCharCode(...shortBytes.subarray(8, 11)).replace(/ +$/, '');
       const shortName = extPart ? `${base}.${extPart}` : base;
       if (attr & 0x08) {
-        if (parent === '' && label === undefined) label = String.fromCharCode(...shortBytes).replace(/ +$/, '');
+        if (parent === '' && label === undefined)
+          label = String.fromCharCode(...shortBytes).replace(/ +$/, '');
         long = undefined;
         continue;
       }
@@ -124,13 +132,29 @@ export async function readFat(bytes: Uint8Array): Promise<FatReader> {
       }
       const name = long && long.checksum === shortNameChecksum(shortBytes) ? long.parts.join('') : shortName;
       long = undefined;
-      if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || name.includes('\u0000')) {
-        throw new VmkitError('CORRUPT', `refused entry name ${JSON.stringify(name)}: it could escape the target directory`);
+      if (
+        name === '' ||
+        name === '.' ||
+        name === '..' ||
+        name.includes('/') ||
+        name.includes('\\') ||
+        name.includes('\u0000')
+      ) {
+        throw new VmkitError(
+          'CORRUPT',
+          `refused entry name ${JSON.stringify(name)}: it could escape the target directory`,
+        );
       }
       const path = parent === '' ? name : `${parent}/${name}`;
       const cluster = (fatType === 32 ? read16le(dir, off + 20) * 0x10000 : 0) + read16le(dir, off + 26);
       const isDir = (attr & 0x10) !== 0;
-      files.push({ path, shortName, size: isDir ? 0 : read32le(dir, off + 28), type: isDir ? 'directory' : 'file', cluster });
+      files.push({
+        path,
+        shortName,
+        size: isDir ? 0 : read32le(dir, off + 28),
+        type: isDir ? 'directory' : 'file',
+        cluster,
+      });
       if (isDir) {
         if (visited.has(cluster)) throw corrupt(`directory loop at '${path}'`);
         visited.add(cluster);

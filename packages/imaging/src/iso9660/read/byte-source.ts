@@ -12,9 +12,13 @@ export interface ByteSource {
 }
 
 function outOfRange(offset: number, length: number, size: number): VmkitError {
-  return new VmkitError('CORRUPT', `image is truncated or malformed: ${length} bytes at ${offset} lie beyond its end (${size} bytes)`, {
-    details: { offset, length, size },
-  });
+  return new VmkitError(
+    'CORRUPT',
+    `image is truncated or malformed: ${length} bytes at ${offset} lie beyond its end (${size} bytes)`,
+    {
+      details: { offset, length, size },
+    },
+  );
 }
 
 /** A {@link ByteSource} over bytes in memory. */
@@ -22,7 +26,8 @@ export function memorySource(bytes: Uint8Array): ByteSource {
   return {
     size: bytes.length,
     async read(offset, length) {
-      if (offset < 0 || length < 0 || offset + length > bytes.length) throw outOfRange(offset, length, bytes.length);
+      if (offset < 0 || length < 0 || offset + length > bytes.length)
+        throw outOfRange(offset, length, bytes.length);
       return bytes.subarray(offset, offset + length);
     },
     async close() {},

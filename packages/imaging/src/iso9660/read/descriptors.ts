@@ -1,5 +1,6 @@
 import { VmkitError } from '@vmkit/core';
 import { read16le, read32le } from '../../util/bytes.js';
+import { trimPadding } from '../../util/unicode.js';
 import { readDirRecordDate, readVolumeDate } from '../iso-time.js';
 import type { ByteSource } from './byte-source.js';
 
@@ -63,11 +64,12 @@ function corrupt(message: string): VmkitError {
 function decodeText(bytes: Uint8Array, ucs2: boolean): string {
   let text = '';
   if (ucs2) {
-    for (let i = 0; i + 1 < bytes.length; i += 2) text += String.fromCharCode(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
+    for (let i = 0; i + 1 < bytes.length; i += 2)
+      text += String.fromCharCode(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
   } else {
     text = String.fromCharCode(...bytes);
   }
-  return text.replace(/[\s\u0000]+$/u, '');
+  return trimPadding(text);
 }
 
 function decode(d: Uint8Array, kind: VolumeDescriptorInfo['kind']): VolumeDescriptorInfo {
@@ -98,7 +100,8 @@ function decode(d: Uint8Array, kind: VolumeDescriptorInfo['kind']): VolumeDescri
 
 /** Reads the volume descriptor set from sector 16 up to its terminator. */
 export async function readDescriptors(source: ByteSource): Promise<DescriptorSet> {
-  if (source.size < 17 * SECTOR) throw corrupt(`${source.size} bytes is too small to hold a volume descriptor`);
+  if (source.size < 17 * SECTOR)
+    throw corrupt(`${source.size} bytes is too small to hold a volume descriptor`);
   let primary: VolumeDescriptorInfo | undefined;
   let joliet: VolumeDescriptorInfo | undefined;
   let bootCatalogLba: number | undefined;
@@ -117,10 +120,14 @@ export async function readDescriptors(source: ByteSource): Promise<DescriptorSet
       const esc = String.fromCharCode(...d.subarray(88, 91));
       if (esc === '%/@' || esc === '%/C' || esc === '%/E') joliet = decode(d, 'joliet');
     } else if (type === 0) {
-      const system = String.fromCharCode(...d.subarray(7, 39)).replace(/\u0000+$/u, '');
-      if (system === 'EL TORITO SPECIFICATION') bootCatalogLba = read32le(d, 0x47);
+      const system = String.fromCharCode(...d.subarray(7, 39));
+      if (trimPadding(system) === 'EL TORITO SPECIFICATION') bootCatalogLba = read32le(d, 0x47);
     }
   }
   if (!primary) throw corrupt('no primary volume descriptor');
-  return { primary, ...(joliet ? { joliet } : {}), ...(bootCatalogLba !== undefined ? { bootCatalogLba } : {}) };
+  return {
+    primary,
+    ...(joliet ? { joliet } : {}),
+    ...(bootCatalogLba !== undefined ? { bootCatalogLba } : {}),
+  };
 }

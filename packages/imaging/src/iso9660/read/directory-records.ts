@@ -33,7 +33,9 @@ export function parseDirectory(extent: Uint8Array, where: string): RawRecord[] {
     const sectorEnd = (Math.floor(pos / SECTOR) + 1) * SECTOR;
     const nameLen = extent[pos + 32] ?? 0;
     if (len < 34 || pos + len > Math.min(sectorEnd, extent.length) || 33 + nameLen > len) {
-      throw new VmkitError('CORRUPT', `malformed directory record at byte ${pos} of ${where}`, { details: { where, offset: pos } });
+      throw new VmkitError('CORRUPT', `malformed directory record at byte ${pos} of ${where}`, {
+        details: { where, offset: pos },
+      });
     }
     const rec = extent.subarray(pos, pos + len);
     const suStart = 33 + nameLen + (nameLen % 2 === 0 ? 1 : 0);

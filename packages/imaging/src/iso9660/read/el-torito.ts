@@ -1,5 +1,6 @@
 import { VmkitError } from '@vmkit/core';
 import { read16le, read32le } from '../../util/bytes.js';
+import { trimPadding } from '../../util/unicode.js';
 import type { ByteSource } from './byte-source.js';
 
 const SECTOR = 2048;
@@ -10,7 +11,13 @@ const MAX_CATALOG_SECTORS = 4;
 export type BootPlatform = 'x86' | 'powerpc' | 'mac' | 'efi' | `0x${string}`;
 
 /** El Torito emulation of a boot entry. */
-export type BootMediaType = 'no-emulation' | 'floppy-1.2m' | 'floppy-1.44m' | 'floppy-2.88m' | 'hard-disk' | `0x${string}`;
+export type BootMediaType =
+  | 'no-emulation'
+  | 'floppy-1.2m'
+  | 'floppy-1.44m'
+  | 'floppy-2.88m'
+  | 'hard-disk'
+  | `0x${string}`;
 
 /** One boot entry of an El Torito catalogue (the initial entry or a section entry). */
 export interface BootEntry {
@@ -40,7 +47,7 @@ export interface BootCatalog {
   readonly entries: readonly BootEntry[];
 }
 
-const PLATFORMS: Record<number, BootPlatform> = { 0: 'x86', 1: 'powerpc', 2: 'mac', 0xef: 'efi' };
+const PLATFORMS: Record<number, BootPlatform> = { 0: 'x86', 1: 'powerpc', 2: 'mac', 239: 'efi' };
 const MEDIA: Record<number, BootMediaType> = {
   0: 'no-emulation',
   1: 'floppy-1.2m',
@@ -78,7 +85,7 @@ export async function readBootCatalog(source: ByteSource, lba: number): Promise<
   for (let i = 0; i < 32; i += 2) sum = (sum + read16le(cat, i)) & 0xffff;
   if (sum !== 0) throw corrupt('validation entry checksum does not add up to zero');
   const validationPlatform = cat[1] ?? 0;
-  const idString = String.fromCharCode(...cat.subarray(4, 28)).replace(/[\s\u0000]+$/u, '');
+  const idString = trimPadding(String.fromCharCode(...cat.subarray(4, 28)));
   const entries: BootEntry[] = [entry(cat.subarray(32, 64), validationPlatform)];
   let pos = 64;
   while (pos + 32 <= cat.length) {

@@ -68,7 +68,10 @@ export interface Iso9660Reader {
  * Joliet or plain names. Entry names that would escape a target directory on extraction (`.`,
  * `..`, names with `/` or NUL) and malformed structures are refused with `CORRUPT`.
  */
-export async function readIso9660(source: Uint8Array | string, options: ReadIso9660Options = {}): Promise<Iso9660Reader> {
+export async function readIso9660(
+  source: Uint8Array | string,
+  options: ReadIso9660Options = {},
+): Promise<Iso9660Reader> {
   const namespaceOption = options.namespace ?? 'auto';
   if (!['auto', 'rockridge', 'joliet', 'plain'].includes(namespaceOption)) {
     throw invalidArgument('options.namespace', "must be 'auto', 'rockridge', 'joliet' or 'plain'");
@@ -79,7 +82,8 @@ export async function readIso9660(source: Uint8Array | string, options: ReadIso9
   else throw invalidArgument('source', 'must be a Uint8Array or a file path');
   try {
     const set = await readDescriptors(bytes);
-    const bootCatalog = set.bootCatalogLba !== undefined ? await readBootCatalog(bytes, set.bootCatalogLba) : undefined;
+    const bootCatalog =
+      set.bootCatalogLba !== undefined ? await readBootCatalog(bytes, set.bootCatalogLba) : undefined;
     const rootRecords = parseDirectory(await readExtent(bytes, set.primary.root), 'the root directory');
     const dot = rootRecords[0];
     const rootInfo = dot ? await readSystemUse(dot.systemUse, 0, bytes) : undefined;
@@ -106,14 +110,17 @@ export async function readIso9660(source: Uint8Array | string, options: ReadIso9
 }
 
 function pickNamespace(option: string, rockRidge: boolean, joliet: boolean): IsoNamespace {
-  if (option === 'rockridge' && !rockRidge) throw new VmkitError('UNSUPPORTED', 'the image has no Rock Ridge entries');
-  if (option === 'joliet' && !joliet) throw new VmkitError('UNSUPPORTED', 'the image has no Joliet volume descriptor');
+  if (option === 'rockridge' && !rockRidge)
+    throw new VmkitError('UNSUPPORTED', 'the image has no Rock Ridge entries');
+  if (option === 'joliet' && !joliet)
+    throw new VmkitError('UNSUPPORTED', 'the image has no Joliet volume descriptor');
   if (option !== 'auto') return option as IsoNamespace;
   return rockRidge ? 'rockridge' : joliet ? 'joliet' : 'plain';
 }
 
 async function readExtent(source: ByteSource, extent: { lba: number; size: number }): Promise<Uint8Array> {
-  if (extent.size > 64 * 1024 * 1024) throw new VmkitError('CORRUPT', `a directory of ${extent.size} bytes is not credible`);
+  if (extent.size > 64 * 1024 * 1024)
+    throw new VmkitError('CORRUPT', `a directory of ${extent.size} bytes is not credible`);
   return source.read(extent.lba * SECTOR, extent.size);
 }
 
@@ -131,7 +138,9 @@ async function readFileData(
   try {
     for (const extent of entry.extents) {
       if (extent.lba * SECTOR + extent.size > source.size) {
-        throw new VmkitError('CORRUPT', `'${key}' has an extent beyond the end of the image`, { details: { path: key } });
+        throw new VmkitError('CORRUPT', `'${key}' has an extent beyond the end of the image`, {
+          details: { path: key },
+        });
       }
     }
     const out = new Uint8Array(entry.size);
@@ -172,7 +181,8 @@ class TreeWalker {
 
   async #directory(extent: { lba: number; size: number }, path: string, depth: number): Promise<void> {
     throwIfAborted(this.#signal, 'reading ISO 9660 image');
-    if (depth > this.#maxDepth) throw new VmkitError('CORRUPT', `directories nest deeper than ${this.#maxDepth} at '${path}'`);
+    if (depth > this.#maxDepth)
+      throw new VmkitError('CORRUPT', `directories nest deeper than ${this.#maxDepth} at '${path}'`);
     if (this.#visited.has(extent.lba)) throw new VmkitError('CORRUPT', `directory loop at '${path}'`);
     this.#visited.add(extent.lba);
     const where = path === '' ? 'the root directory' : `directory '${path}'`;
@@ -187,17 +197,25 @@ class TreeWalker {
         last = records[++i] as RawRecord;
         extents.push({ lba: last.lba, size: last.size });
       }
-      const rr = this.#namespace === 'rockridge' ? await readSystemUse(first.systemUse, this.#skip, this.#source) : undefined;
+      const rr =
+        this.#namespace === 'rockridge'
+          ? await readSystemUse(first.systemUse, this.#skip, this.#source)
+          : undefined;
       if (rr?.relocated) continue;
       const name = this.#name(first, rr);
       checkEntryName(name, path);
       if (seen.has(name)) throw new VmkitError('CORRUPT', `duplicate entry '${name}' in ${where}`);
       seen.add(name);
       const full = path === '' ? name : `${path}/${name}`;
-      if (this.#files.length >= this.#maxEntries) throw new VmkitError('CORRUPT', `more than ${this.#maxEntries} entries`);
+      if (this.#files.length >= this.#maxEntries)
+        throw new VmkitError('CORRUPT', `more than ${this.#maxEntries} entries`);
       const mode = rr?.mode;
       const isLink = mode !== undefined ? (mode & S_IFMT) === S_IFLNK : rr?.target !== undefined;
-      const isDir = !isLink && ((first.flags & 0x02) !== 0 || rr?.childLink !== undefined || (mode !== undefined && (mode & S_IFMT) === S_IFDIR));
+      const isDir =
+        !isLink &&
+        ((first.flags & 0x02) !== 0 ||
+          rr?.childLink !== undefined ||
+          (mode !== undefined && (mode & S_IFMT) === S_IFDIR));
       let dirExtent = extents[0] as { lba: number; size: number };
       if (isDir && rr?.childLink !== undefined) dirExtent = await this.#relocatedExtent(rr.childLink);
       const type = isLink ? 'symlink' : isDir ? 'directory' : 'file';
@@ -230,7 +248,8 @@ class TreeWalker {
     if (this.#namespace === 'joliet') {
       name = '';
       const id = record.identifier;
-      for (let i = 0; i + 1 < id.length; i += 2) name += String.fromCharCode(((id[i] ?? 0) << 8) | (id[i + 1] ?? 0));
+      for (let i = 0; i + 1 < id.length; i += 2)
+        name += String.fromCharCode(((id[i] ?? 0) << 8) | (id[i + 1] ?? 0));
     } else {
       name = String.fromCharCode(...record.identifier);
     }
@@ -244,8 +263,12 @@ class TreeWalker {
 function checkEntryName(name: string, parent: string): void {
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\u0000')) {
     const where = parent === '' ? 'the root directory' : `'${parent}'`;
-    throw new VmkitError('CORRUPT', `refused entry name ${JSON.stringify(name)} in ${where}: it could escape the target directory`, {
-      details: { name, parent },
-    });
+    throw new VmkitError(
+      'CORRUPT',
+      `refused entry name ${JSON.stringify(name)} in ${where}: it could escape the target directory`,
+      {
+        details: { name, parent },
+      },
+    );
   }
 }

@@ -41,7 +41,11 @@ export interface RockRidgeInfo {
  * Parses the SUSP entries of a system use field, following CE continuation areas (bounded in
  * number and size), skipping `skip` bytes first (from the SP entry).
  */
-export async function readSystemUse(field: Uint8Array, skip: number, source: ByteSource): Promise<RockRidgeInfo> {
+export async function readSystemUse(
+  field: Uint8Array,
+  skip: number,
+  source: ByteSource,
+): Promise<RockRidgeInfo> {
   const info: RockRidgeInfo = { extensions: [], rockRidge: false };
   const nameParts: Uint8Array[] = [];
   const linkParts: Array<{ flags: number; text: Uint8Array }> = [];
