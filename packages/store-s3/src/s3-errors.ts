@@ -85,9 +85,9 @@ function classify(error: unknown): { code: VmkitErrorCode; reason: S3FailureReas
   const status = s3Status(error);
   const nested = (error as { cause?: SdkErrorLike } | undefined)?.cause;
   const netCode = NETWORK.has(code) ? code : NETWORK.has(nested?.code ?? '') ? nested?.code : undefined;
-  if (isAbortError(error)) return { code: 'ABORTED', reason: 'aborted', text: 'aborted' };
   if (e.name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'RequestTimeout')
     return { code: 'TIMEOUT', reason: 'timeout', text: 'timed out' };
+  if (isAbortError(error)) return { code: 'ABORTED', reason: 'aborted', text: 'aborted' };
   if (code === 'NoSuchBucket')
     return { code: 'NOT_FOUND', reason: 'no-such-bucket', text: 'the bucket does not exist' };
   if (isS3NotFound(error)) return { code: 'NOT_FOUND', reason: 'not-found', text: 'not found' };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { type S3BlobStore, type S3BlobStoreOptions, s3BlobStore } from '../s3-blob-store.js';
+import { type S3BlobStore, s3BlobStore } from '../s3-blob-store.js';
+import type { S3BlobStoreOptions } from '../s3-blob-store-options.js';
 import type { TestS3Server } from './s3-test-server.js';
 
 /** A client for the test server, configured as the store configures its own. */

@@ -1,0 +1,51 @@
+import { VmkitError } from '@vmkit/core';
+import { describe, expect, it } from 'vitest';
+import { toS3StoreError } from './s3-errors.js';
+
+const sdkError = (name: string, status: number, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(`${name} happened`), {
+    name,
+    $metadata: { httpStatusCode: status, requestId: 'r1', attempts: 2 },
+    ...extra,
+  });
+const ctx = { operation: 'getBlob', bucket: 'bkt', key: 'c/x' };
+
+describe('toS3StoreError', () => {
+  it.each([
+    [sdkError('NoSuchKey', 404), 'NOT_FOUND', 'not-found'],
+    [sdkError('NoSuchBucket', 404), 'NOT_FOUND', 'no-such-bucket'],
+    [sdkError('PreconditionFailed', 412), 'CONFLICT', 'precondition-failed'],
+    [sdkError('AccessDenied', 403), 'STORE', 'access-denied'],
+    [sdkError('InvalidAccessKeyId', 403), 'STORE', 'access-denied'],
+    [sdkError('SlowDown', 503), 'STORE', 'throttled'],
+    [sdkError('ThrottlingException', 400), 'STORE', 'throttled'],
+    [sdkError('NotImplemented', 501), 'UNSUPPORTED', 'not-implemented'],
+    [sdkError('InternalError', 500), 'STORE', 'server-error'],
+    [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'STORE', 'unreachable'],
+    [Object.assign(new Error('t'), { name: 'TimeoutError' }), 'TIMEOUT', 'timeout'],
+    [Object.assign(new Error('a'), { name: 'AbortError' }), 'ABORTED', 'aborted'],
+  ])('maps %s', (error, code, reason) => {
+    const mapped = toS3StoreError(error, ctx);
+    expect(mapped.code).toBe(code);
+    expect(mapped.details.reason).toBe(reason);
+    expect(mapped.cause).toBe(error);
+    expect(mapped.message).toMatch(/^S3 getBlob bkt\/c\/x: /);
+  });
+
+  it('keeps the S3 code, status, request id and attempts', () => {
+    const mapped = toS3StoreError(sdkError('SlowDown', 503), ctx);
+    expect(mapped.details).toMatchObject({
+      s3Code: 'SlowDown',
+      status: 503,
+      requestId: 'r1',
+      attempts: 2,
+      bucket: 'bkt',
+    });
+    expect(mapped.message).toContain('(SlowDown, HTTP 503)');
+  });
+
+  it('passes vmkit errors through', () => {
+    const original = new VmkitError('CORRUPT', 'x');
+    expect(toS3StoreError(original, ctx)).toBe(original);
+  });
+});
