@@ -1,0 +1,152 @@
+import {
+  type CloneSpec,
+  emitProgress,
+  invalidArgument,
+  type OperationOptions,
+  throwIfAborted,
+  VmkitError,
+} from '@vmkit/core';
+import type { DomainHandle } from '../client/handles.js';
+import { buildDomainXml, type DomainBoot, type DomainDisk } from './domain-xml.js';
+import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
+import { removeDomain } from './master-build.js';
+import { renderNodeMetadata, type StoredNodeMetadata } from './node-metadata.js';
+
+const GiB = 1024 ** 3;
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/**
+ * Creates a node's domain (not started): a qcow2 overlay over the master (or a full copy), the
+ * config drive volume, and the domain definition carrying vmkit's metadata. Whatever it made is
+ * removed again if any step fails or the signal fires.
+ */
+export async function cloneLibvirtNode(
+  ctx: LibvirtContext,
+  spec: CloneSpec,
+  options: OperationOptions = {},
+): Promise<{ dom: DomainHandle; meta: StoredNodeMetadata }> {
+  if (!NODE_NAME.test(spec.name))
+    throw invalidArgument('name', 'must be 1-63 letters, digits, ".", "_" or "-"');
+  const domName = `${ctx.options.namePrefix}${spec.name}`;
+  const progress = (fraction: number, message: string) =>
+    emitProgress(options.onProgress, {
+      phase: 'clone',
+      node: spec.name,
+      imageId: spec.imageId,
+      fraction,
+      message,
+    });
+  throwIfAborted(options.signal, `clone of ${spec.name}`);
+  if (await domainExists(ctx, domName))
+    throw new VmkitError('CONFLICT', `a node named ${spec.name} already exists`);
+  const master = spec.master.data as LibvirtMasterData | undefined;
+  const masterVolName = master?.volume ?? spec.master.id;
+  const masterVol = await ctx.storage.find(masterVolName);
+  if (!masterVol)
+    throw new VmkitError(
+      'NOT_FOUND',
+      `master volume ${masterVolName} does not exist in pool ${ctx.storage.name}`,
+    );
+  const created: string[] = [];
+  let defined = false;
+  try {
+    const diskName = `${domName}.qcow2`;
+    const capacityBytes = Math.max(master?.capacityBytes ?? 0, spec.hardware.diskGiB * GiB);
+    if (spec.linked) {
+      const backingPath = await ctx.storage.path(masterVol);
+      await ctx.storage.create({
+        name: diskName,
+        capacityBytes,
+        format: 'qcow2',
+        backing: { path: backingPath, format: master?.format ?? 'qcow2' },
+      });
+    } else {
+      await ctx.storage.copy(diskName, masterVol, 'qcow2');
+    }
+    created.push(diskName);
+    progress(0.4, spec.linked ? 'linked clone created' : 'full copy created');
+    throwIfAborted(options.signal, `clone of ${spec.name}`);
+    const disks: DomainDisk[] = [{ pool: ctx.storage.name, volume: diskName, format: 'qcow2', role: 'disk' }];
+    if (spec.configDrive) {
+      const { buildConfigDrive } = await import('@vmkit/imaging');
+      const image = await buildConfigDrive(spec.configDrive);
+      const vfat = spec.configDrive.filesystem === 'vfat' && spec.configDrive.format !== 'ovf';
+      const driveName = `${domName}-config.${vfat ? 'img' : 'iso'}`;
+      await ctx.storage.createWithData(driveName, image, options.signal ? { signal: options.signal } : {});
+      created.push(driveName);
+      disks.push({
+        pool: ctx.storage.name,
+        volume: driveName,
+        format: 'raw',
+        role: vfat ? 'disk' : 'cdrom',
+        readonly: vfat,
+      });
+      progress(0.7, 'config drive attached');
+    }
+    throwIfAborted(options.signal, `clone of ${spec.name}`);
+    const meta: StoredNodeMetadata = {
+      kind: 'node',
+      name: spec.name,
+      group: spec.group,
+      imageId: spec.imageId,
+      hardware: spec.hardware,
+      network: spec.network,
+      tags: [...spec.tags],
+      userMetadata: { ...spec.userMetadata },
+      linkedClone: spec.linked,
+      createdAt: new Date().toISOString(),
+      volumes: [...created],
+      master: masterVolName,
+    };
+    const xml = buildDomainXml({
+      name: domName,
+      type: ctx.domainType,
+      machine: ctx.options.machine,
+      arch: ctx.arch,
+      memoryMiB: spec.hardware.ramMiB,
+      vcpus: spec.hardware.cores,
+      boot: await nodeBoot(ctx, master),
+      disks,
+      nics: spec.network.nics,
+      qemuCommandLine: ctx.qemuCommandLine,
+      metadata: renderNodeMetadata(meta),
+    });
+    const dom = await ctx.client.domains.defineXml(xml);
+    defined = true;
+    progress(1, 'domain defined');
+    return { dom, meta };
+  } catch (error) {
+    if (defined) await removeDomain(ctx, domName).catch(() => {});
+    for (const v of created.reverse()) await ctx.storage.delete(v).catch(() => {});
+    throw error;
+  }
+}
+
+async function nodeBoot(ctx: LibvirtContext, master: LibvirtMasterData | undefined): Promise<DomainBoot> {
+  if (master?.boot !== 'kernel') return { kind: 'disk' };
+  const path = async (vol: string | undefined, fallback: string | undefined) => {
+    if (vol) {
+      const handle = await ctx.storage.find(vol);
+      if (!handle) throw new VmkitError('NOT_FOUND', `master boot volume ${vol} is missing`);
+      return ctx.storage.path(handle);
+    }
+    if (!fallback) throw new VmkitError('CORRUPT', 'master reference has no kernel');
+    return fallback;
+  };
+  return {
+    kind: 'kernel',
+    kernel: await path(master.kernelVolume, master.kernelPath),
+    initrd: await path(master.initrdVolume, master.initrdPath),
+    cmdline: master.cmdline ?? '',
+  };
+}
+
+async function domainExists(ctx: LibvirtContext, name: string): Promise<boolean> {
+  try {
+    await ctx.client.domains.lookupByName(name);
+    return true;
+  } catch (error) {
+    if (VmkitError.is(error, 'NOT_FOUND')) return false;
+    throw error;
+  }
+}

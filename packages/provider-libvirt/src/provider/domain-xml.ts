@@ -1,0 +1,144 @@
+import type { BoundNic, BoundPortForward } from '@vmkit/core';
+import { xmlEscape } from './xml-text.js';
+
+/** Namespace of QEMU pass-through arguments in domain XML. */
+export const QEMU_NAMESPACE = 'http://libvirt.org/schemas/domain/qemu/1.0';
+
+/** How a domain boots. */
+export type DomainBoot =
+  | { readonly kind: 'disk' }
+  | { readonly kind: 'cdrom' }
+  | { readonly kind: 'kernel'; readonly kernel: string; readonly initrd: string; readonly cmdline: string };
+
+/** A disk of a domain: a volume of a storage pool. */
+export interface DomainDisk {
+  readonly pool: string;
+  readonly volume: string;
+  readonly format: 'qcow2' | 'raw';
+  /** `disk` (virtio), `cdrom` (IDE on pc, virtio-scsi on q35), or `vfat` config drive (a second virtio disk). */
+  readonly role: 'disk' | 'cdrom';
+  readonly readonly?: boolean;
+}
+
+/** Everything {@link buildDomainXml} renders. */
+export interface DomainXmlSpec {
+  readonly name: string;
+  /** Domain type: `qemu`, `kvm`, `test`. */
+  readonly type: string;
+  readonly machine: 'pc' | 'q35';
+  readonly arch?: string;
+  readonly memoryMiB: number;
+  readonly vcpus: number;
+  readonly boot: DomainBoot;
+  readonly disks: readonly DomainDisk[];
+  readonly nics: readonly BoundNic[];
+  /** Whether NAT NICs are QEMU user-mode networking on the command line (qemu/kvm) or `<interface type='user'>`. */
+  readonly qemuCommandLine: boolean;
+  /** A serialized metadata element to store (see node-metadata.ts). */
+  readonly metadata?: string;
+  /** Path of a file receiving the serial console. */
+  readonly consoleLog?: string;
+}
+
+/** Renders libvirt domain XML for a node or an installer (validated against libvirt's RNG in tests). */
+export function buildDomainXml(spec: DomainXmlSpec): string {
+  const q = spec.qemuCommandLine;
+  const lines: string[] = [];
+  lines.push(`<domain type='${xmlEscape(spec.type)}'${q ? ` xmlns:qemu='${QEMU_NAMESPACE}'` : ''}>`);
+  lines.push(`  <name>${xmlEscape(spec.name)}</name>`);
+  if (spec.metadata) lines.push(`  <metadata>${spec.metadata}</metadata>`);
+  lines.push(`  <memory unit='MiB'>${spec.memoryMiB}</memory>`);
+  lines.push(`  <vcpu>${spec.vcpus}</vcpu>`);
+  lines.push('  <os>');
+  const arch = spec.arch ? ` arch='${xmlEscape(spec.arch)}'` : '';
+  const machine = spec.type === 'test' ? '' : ` machine='${spec.machine}'`;
+  lines.push(`    <type${arch}${machine}>hvm</type>`);
+  if (spec.boot.kind === 'kernel') {
+    lines.push(`    <kernel>${xmlEscape(spec.boot.kernel)}</kernel>`);
+    lines.push(`    <initrd>${xmlEscape(spec.boot.initrd)}</initrd>`);
+    lines.push(`    <cmdline>${xmlEscape(spec.boot.cmdline)}</cmdline>`);
+  } else {
+    lines.push(`    <boot dev='${spec.boot.kind === 'cdrom' ? 'cdrom' : 'hd'}'/>`);
+  }
+  lines.push('  </os>');
+  lines.push('  <features><acpi/></features>');
+  lines.push('  <on_poweroff>destroy</on_poweroff>');
+  lines.push('  <on_reboot>restart</on_reboot>');
+  lines.push('  <on_crash>destroy</on_crash>');
+  lines.push('  <devices>');
+  let virtio = 0;
+  let cd = 0;
+  const needScsi = spec.machine === 'q35' && spec.disks.some((d) => d.role === 'cdrom');
+  if (needScsi) lines.push(`    <controller type='scsi' index='0' model='virtio-scsi'/>`);
+  for (const disk of spec.disks) {
+    const src = `<source pool='${xmlEscape(disk.pool)}' volume='${xmlEscape(disk.volume)}'/>`;
+    const driver = `<driver name='qemu' type='${disk.format}'/>`;
+    if (disk.role === 'cdrom') {
+      const target =
+        spec.machine === 'q35'
+          ? `<target dev='sd${String.fromCharCode(97 + cd)}' bus='scsi'/>`
+          : `<target dev='hd${String.fromCharCode(99 + cd)}' bus='ide'/>`;
+      cd++;
+      lines.push(`    <disk type='volume' device='cdrom'>${driver}${src}${target}<readonly/></disk>`);
+    } else {
+      const target = `<target dev='vd${String.fromCharCode(97 + virtio++)}' bus='virtio'/>`;
+      lines.push(
+        `    <disk type='volume' device='disk'>${driver}${src}${target}${disk.readonly ? '<readonly/>' : ''}</disk>`,
+      );
+    }
+  }
+  for (const nic of spec.nics) {
+    const mac = `<mac address='${xmlEscape(nic.mac)}'/>`;
+    const model = `<model type='virtio'/>`;
+    if (nic.attachment === 'nat' && !q) lines.push(`    <interface type='user'>${mac}${model}</interface>`);
+    else if (nic.attachment === 'bridged') {
+      lines.push(
+        `    <interface type='bridge'>${mac}<source bridge='${xmlEscape(nic.hostInterface ?? '')}'/>${model}</interface>`,
+      );
+    } else if (nic.attachment === 'hostOnly' || nic.attachment === 'internal') {
+      lines.push(
+        `    <interface type='network'>${mac}<source network='${xmlEscape(nic.network ?? '')}'/>${model}</interface>`,
+      );
+    }
+  }
+  if (spec.consoleLog) {
+    lines.push(
+      `    <serial type='file'><source path='${xmlEscape(spec.consoleLog)}'/><target port='0'/></serial>`,
+    );
+  } else {
+    lines.push(`    <serial type='pty'><target port='0'/></serial>`);
+  }
+  lines.push(`    <console type='pty'><target type='serial' port='0'/></console>`);
+  lines.push(`    <memballoon model='none'/>`);
+  lines.push('  </devices>');
+  const args = q ? qemuNetArgs(spec.nics, spec.machine) : [];
+  if (args.length > 0) {
+    lines.push('  <qemu:commandline>');
+    for (const a of args) lines.push(`    <qemu:arg value='${xmlEscape(a)}'/>`);
+    lines.push('  </qemu:commandline>');
+  }
+  lines.push('</domain>');
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * QEMU arguments for NAT NICs: user-mode networking with `hostfwd` rules (libvirt 9.0 has no
+ * `<portForward>` for user networking without passt), on a fixed PCI address per slot.
+ */
+export function qemuNetArgs(nics: readonly BoundNic[], machine: 'pc' | 'q35'): string[] {
+  const args: string[] = [];
+  const bus = machine === 'q35' ? 'pcie.0' : 'pci.0';
+  for (const nic of nics) {
+    if (nic.attachment !== 'nat') continue;
+    const id = `vmkitnet${nic.slot}`;
+    const fwds = nic.portForwards.map((f) => `,hostfwd=${hostfwd(f)}`).join('');
+    args.push('-netdev', `user,id=${id}${fwds}`);
+    const addr = `0x${(0x10 + nic.slot).toString(16)}`;
+    args.push('-device', `virtio-net-pci,netdev=${id},mac=${nic.mac},bus=${bus},addr=${addr},romfile=`);
+  }
+  return args;
+}
+
+function hostfwd(f: BoundPortForward): string {
+  return `${f.protocol}:${f.hostIp}:${f.hostPort}-${f.guestIp ?? ''}:${f.guestPort}`;
+}

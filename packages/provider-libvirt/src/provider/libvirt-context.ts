@@ -1,0 +1,35 @@
+import type { LibvirtClient } from '../client/libvirt-client.js';
+import type { ResolvedLibvirtProviderOptions } from './libvirt-provider-options.js';
+import type { PoolStorage } from './pool-storage.js';
+
+/** What the provider's parts share once connected. */
+export interface LibvirtContext {
+  readonly client: LibvirtClient;
+  readonly storage: PoolStorage;
+  readonly options: ResolvedLibvirtProviderOptions;
+  /** Domain type in use (`qemu`, `kvm`, `test`). */
+  readonly domainType: string;
+  /** Guest architecture. */
+  readonly arch: string;
+  /** Whether NAT NICs use QEMU's user networking on the command line (qemu and kvm drivers). */
+  readonly qemuCommandLine: boolean;
+  /** Whether started domains really run a guest (false for libvirt's test driver). */
+  readonly realGuests: boolean;
+}
+
+/** The data kept in a libvirt MasterRef. */
+export interface LibvirtMasterData {
+  readonly [key: string]: unknown;
+  readonly pool: string;
+  readonly volume: string;
+  readonly format: 'qcow2' | 'raw';
+  readonly capacityBytes: number;
+  readonly boot: 'disk' | 'kernel';
+  /** Kernel boot: volumes (or host paths when the driver cannot take uploads). */
+  readonly kernelVolume?: string;
+  readonly initrdVolume?: string;
+  readonly kernelPath?: string;
+  readonly initrdPath?: string;
+  readonly cmdline?: string;
+  readonly volumes: readonly string[];
+}

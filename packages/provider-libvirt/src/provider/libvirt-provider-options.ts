@@ -1,0 +1,86 @@
+import { invalidArgument } from '@vmkit/core';
+import { parseLibvirtUri } from '../transport/libvirt-uri.js';
+
+/** Options of {@link libvirtProvider}. */
+export interface LibvirtProviderOptions {
+  /** Connection URI, e.g. `qemu:///system`, `test+unix:///default`, `qemu+ssh://user@host/system`. */
+  readonly uri: string;
+  /** Storage pool holding masters, overlays and config drives (default `vmkit`; created if missing). */
+  readonly pool?: string;
+  /** Directory of the pool when it has to be created (default `/var/lib/libvirt/vmkit`, `~/.local/share/libvirt/vmkit` for session URIs). */
+  readonly poolPath?: string;
+  /** Domain type (default: chosen from capabilities, `kvm` only when asked; `qemu` for TCG). */
+  readonly domainType?: string;
+  /** Prefix of every domain and volume name vmkit makes (default `vmkit-`). */
+  readonly namePrefix?: string;
+  /** Machine type (default `pc`: the config drive is an IDE CD-ROM; `q35` uses virtio-scsi). */
+  readonly machine?: 'pc' | 'q35';
+  /** How long a master's installer may run before the build fails (default 600000 ms). */
+  readonly installTimeoutMs?: number;
+  /** How long `stopNode` waits for an ACPI shutdown before powering off (default 20000 ms). */
+  readonly stopGraceMs?: number;
+  /** Node kernel command line from a kernel master's installer command line (default: `mode=install` becomes `mode=run`). */
+  readonly nodeCmdline?: (installCmdline: string) => string;
+  /** The ssh binary for `+ssh` URIs. */
+  readonly sshBinary?: string;
+}
+
+/** {@link LibvirtProviderOptions} validated, with defaults. */
+export interface ResolvedLibvirtProviderOptions {
+  readonly uri: string;
+  readonly pool: string;
+  readonly poolPath: string;
+  readonly domainType?: string;
+  readonly namePrefix: string;
+  readonly machine: 'pc' | 'q35';
+  readonly installTimeoutMs: number;
+  readonly stopGraceMs: number;
+  readonly nodeCmdline: (installCmdline: string) => string;
+  readonly sshBinary?: string;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const PREFIX = /^[A-Za-z0-9._-]{0,20}$/;
+
+/** Validates options eagerly, naming the bad option; returns them frozen with defaults. */
+export function resolveLibvirtProviderOptions(
+  options: LibvirtProviderOptions,
+): ResolvedLibvirtProviderOptions {
+  if (typeof options?.uri !== 'string' || options.uri === '')
+    throw invalidArgument('uri', 'must be a libvirt URI');
+  const target = parseLibvirtUri(options.uri);
+  const pool = options.pool ?? 'vmkit';
+  if (!NAME.test(pool)) throw invalidArgument('pool', 'must be 1-63 letters, digits, ".", "_" or "-"');
+  const session = target.remoteName.includes('/session');
+  const poolPath =
+    options.poolPath ??
+    (session ? `${process.env.HOME ?? '/root'}/.local/share/libvirt/vmkit` : '/var/lib/libvirt/vmkit');
+  if (!poolPath.startsWith('/') || poolPath.split('/').includes('..')) {
+    throw invalidArgument('poolPath', 'must be an absolute path without ".."');
+  }
+  const namePrefix = options.namePrefix ?? 'vmkit-';
+  if (!PREFIX.test(namePrefix))
+    throw invalidArgument('namePrefix', 'must be at most 20 letters, digits, ".", "_" or "-"');
+  if (options.domainType !== undefined && !/^[a-z]+$/.test(options.domainType)) {
+    throw invalidArgument('domainType', 'must be a libvirt domain type such as qemu or kvm');
+  }
+  const machine = options.machine ?? 'pc';
+  if (machine !== 'pc' && machine !== 'q35') throw invalidArgument('machine', "must be 'pc' or 'q35'");
+  const positive = (name: string, v: number | undefined, d: number) => {
+    if (v === undefined) return d;
+    if (!Number.isInteger(v) || v <= 0) throw invalidArgument(name, 'must be a positive integer (ms)');
+    return v;
+  };
+  return Object.freeze({
+    uri: options.uri,
+    pool,
+    poolPath,
+    ...(options.domainType === undefined ? {} : { domainType: options.domainType }),
+    namePrefix,
+    machine,
+    installTimeoutMs: positive('installTimeoutMs', options.installTimeoutMs, 600_000),
+    stopGraceMs: positive('stopGraceMs', options.stopGraceMs, 20_000),
+    nodeCmdline: options.nodeCmdline ?? ((c: string) => c.replace(/\bmode=install\b/, 'mode=run')),
+    ...(options.sshBinary === undefined ? {} : { sshBinary: options.sshBinary }),
+  });
+}

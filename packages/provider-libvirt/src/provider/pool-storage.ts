@@ -1,0 +1,165 @@
+import { open, stat } from 'node:fs/promises';
+import { VmkitError } from '@vmkit/core';
+import type { StoragePoolHandle, StorageVolHandle } from '../client/handles.js';
+import type { LibvirtClient } from '../client/libvirt-client.js';
+import { StoragePoolState } from '../client/storage-procedures.js';
+import { LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
+import type { StreamTransferOptions } from '../rpc/data-stream.js';
+import { dirPoolXml, volumeXml } from './storage-xml.js';
+import { parseXml } from './xml-text.js';
+
+/** vmkit's storage pool: made if missing, and the volume operations the provider needs. */
+export class PoolStorage {
+  readonly #client: LibvirtClient;
+  readonly #name: string;
+  readonly #path: string;
+  #pool: StoragePoolHandle | undefined;
+
+  constructor(client: LibvirtClient, name: string, path: string) {
+    this.#client = client;
+    this.#name = name;
+    this.#path = path;
+  }
+
+  /** The pool's name. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The pool, defined, built and started if needed. */
+  async pool(): Promise<StoragePoolHandle> {
+    if (this.#pool) return this.#pool;
+    const s = this.#client.storage;
+    let pool: StoragePoolHandle;
+    try {
+      pool = await s.poolLookupByName(this.#name);
+    } catch (error) {
+      if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
+      pool = await s.poolDefineXml(dirPoolXml(this.#name, this.#path));
+      await s.poolBuild(pool).catch(() => {});
+    }
+    const info = await s.poolGetInfo(pool);
+    if (info.state !== StoragePoolState.RUNNING) {
+      await s.poolCreate(pool).catch(async (error: unknown) => {
+        if (!(await s.poolIsActive(pool))) throw error;
+      });
+    }
+    this.#pool = pool;
+    return pool;
+  }
+
+  /** The pool's directory as the daemon sees it. */
+  async targetPath(): Promise<string> {
+    const xml = await this.#client.storage.poolGetXmlDesc(await this.pool());
+    const doc = parseXml(xml) as { pool?: { target?: { path?: string } } };
+    return doc.pool?.target?.path ?? this.#path;
+  }
+
+  /** A volume by name, or `undefined`. */
+  async find(name: string): Promise<StorageVolHandle | undefined> {
+    try {
+      return await this.#client.storage.volLookupByName(await this.pool(), name);
+    } catch (error) {
+      if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
+      throw error;
+    }
+  }
+
+  /** Creates a volume from XML options; `CONFLICT` when the name is taken. */
+  async create(opts: Parameters<typeof volumeXml>[0]): Promise<StorageVolHandle> {
+    try {
+      return await this.#client.storage.volCreateXml(await this.pool(), volumeXml(opts));
+    } catch (error) {
+      if (await this.find(opts.name)) {
+        throw new VmkitError('CONFLICT', `volume ${opts.name} already exists in pool ${this.#name}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Creates a volume as a full copy of `source`. */
+  async copy(name: string, source: StorageVolHandle, format: 'qcow2' | 'raw'): Promise<StorageVolHandle> {
+    const info = await this.#client.storage.volGetInfo(source);
+    return this.#client.storage.volCreateXmlFrom(
+      await this.pool(),
+      volumeXml({ name, capacityBytes: info.capacity, format }),
+      source,
+    );
+  }
+
+  /** Deletes a volume; absent is not an error. */
+  async delete(name: string): Promise<void> {
+    const vol = await this.find(name);
+    if (!vol) return;
+    try {
+      await this.#client.storage.volDelete(vol);
+    } catch (error) {
+      if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
+    }
+  }
+
+  /** A volume's path on the daemon's host. */
+  async path(vol: StorageVolHandle): Promise<string> {
+    return this.#client.storage.volGetPath(vol);
+  }
+
+  /** Creates a raw volume holding `data` (uploaded through the stream API). */
+  async createWithData(
+    name: string,
+    data: Uint8Array,
+    options: StreamTransferOptions = {},
+  ): Promise<StorageVolHandle> {
+    const vol = await this.create({ name, capacityBytes: data.length, format: 'raw' });
+    try {
+      await this.#client.storage.volUpload(vol, data, {}, options);
+      return vol;
+    } catch (error) {
+      await this.#client.storage.volDelete(vol).catch(() => {});
+      throw unsupportedUpload(error);
+    }
+  }
+
+  /** Creates a volume from a local file (uploaded through the stream API). */
+  async createFromFile(
+    name: string,
+    file: string,
+    format: 'qcow2' | 'raw',
+    capacityBytes: number,
+    options: StreamTransferOptions = {},
+  ): Promise<StorageVolHandle> {
+    const size = (await stat(file)).size;
+    const vol = await this.create({ name, capacityBytes: format === 'raw' ? size : capacityBytes, format });
+    try {
+      const handle = await open(file, 'r');
+      try {
+        await this.#client.storage.volUpload(
+          vol,
+          handle.createReadStream({ highWaterMark: 1 << 20 }),
+          {},
+          options,
+        );
+      } finally {
+        await handle.close();
+      }
+      return vol;
+    } catch (error) {
+      await this.#client.storage.volDelete(vol).catch(() => {});
+      throw unsupportedUpload(error);
+    }
+  }
+}
+
+function unsupportedUpload(error: unknown): unknown {
+  if (LibvirtError.hasCode(error, LibvirtErrorCode.NO_SUPPORT)) {
+    return new VmkitError(
+      'UNSUPPORTED',
+      `this libvirt driver cannot upload volume data: ${error.libvirtMessage}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return error;
+}

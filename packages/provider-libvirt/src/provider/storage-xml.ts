@@ -1,0 +1,22 @@
+import { xmlEscape } from './xml-text.js';
+
+/** XML of a directory storage pool. */
+export function dirPoolXml(name: string, path: string): string {
+  return `<pool type='dir'><name>${xmlEscape(name)}</name><target><path>${xmlEscape(path)}</path></target></pool>`;
+}
+
+/** XML of a new volume; with `backing`, a copy-on-write overlay over that path. */
+export function volumeXml(opts: {
+  name: string;
+  capacityBytes: number;
+  format: 'qcow2' | 'raw';
+  backing?: { path: string; format: 'qcow2' | 'raw' };
+}): string {
+  const backing = opts.backing
+    ? `<backingStore><path>${xmlEscape(opts.backing.path)}</path><format type='${opts.backing.format}'/></backingStore>`
+    : '';
+  return (
+    `<volume><name>${xmlEscape(opts.name)}</name><capacity unit='bytes'>${opts.capacityBytes}</capacity>` +
+    `<target><format type='${opts.format}'/></target>${backing}</volume>`
+  );
+}
