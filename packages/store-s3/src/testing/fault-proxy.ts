@@ -21,7 +21,14 @@ export interface FaultProxy {
    * Decides per request: a fault, `'reset'` to destroy the connection at once, `{ cutAfter }` to
    * forward but break the connection after that many body bytes, or `undefined` to forward.
    */
-  inject: (req: IncomingMessage) => InjectedFault | 'reset' | { readonly cutAfter: number } | undefined;
+  inject: (
+    req: IncomingMessage,
+  ) =>
+    | InjectedFault
+    | 'reset'
+    | { readonly cutAfter: number }
+    | { readonly flipRequestByte: number }
+    | undefined;
   /** Stops the proxy. */
   close(): Promise<void>;
 }
@@ -68,7 +75,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
-        if (!fault) {
+        if (!fault || !('cutAfter' in fault)) {
           up.pipe(res);
           return;
         }
@@ -85,6 +92,18 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       },
     );
     forward.on('error', () => res.destroy());
+    if (fault && 'flipRequestByte' in fault) {
+      // Silent corruption on the way: one bit of the request body changes, its length does not.
+      let seen = 0;
+      req.on('data', (chunk: Buffer) => {
+        const at = fault.flipRequestByte - seen;
+        if (at >= 0 && at < chunk.byteLength) chunk[at] = (chunk[at] as number) ^ 1;
+        seen += chunk.byteLength;
+        forward.write(chunk);
+      });
+      req.on('end', () => forward.end());
+      return;
+    }
     req.pipe(forward);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
