@@ -61,15 +61,17 @@ function key(base: string, ext: string, _isDir: boolean): string {
 }
 
 /**
- * Names `children` with Joliet identifiers: the Unicode name, forbidden characters replaced by `_`,
- * cut to 64 UTF-16 code units keeping the extension (never splitting a surrogate pair), unique
+ * Names `children` with Joliet identifiers: the Unicode name, forbidden characters and characters
+ * outside UCS-2 replaced by `_`,
+ * cut to 64 code units keeping the extension, unique
  * within the directory. Files carry `;1`.
  */
 export function jolietIdentifiers(children: readonly MediaNode[]): IsoIdentifier[] {
   const used = new Set<string>();
   const out: IsoIdentifier[] = [];
   for (const node of children) {
-    const clean = node.name.replace(JOLIET_FORBIDDEN, '_');
+    // Joliet is UCS-2: characters outside the Basic Multilingual Plane (surrogate pairs) become `_`.
+    const clean = node.name.replace(JOLIET_FORBIDDEN, '_').replace(/[\ud800-\udbff][\udc00-\udfff]/g, '_');
     let candidate = fitJoliet(clean, '');
     for (let n = 1; used.has(candidate); n++) candidate = fitJoliet(clean, `~${n}`);
     used.add(candidate);
