@@ -28,7 +28,7 @@ export function testGuestMasterSpec(id: string): MasterSpec {
       initrd: g.initrd,
       cmdline: 'console=ttyS0 panic=-1 vmkit.mode=install root=/dev/vda',
     },
-    hardware: { cores: 1, ramMiB: 256, diskGiB: 0.0625 },
+    hardware: { cores: 1, ramMiB: 256, diskGiB: 1 },
   };
 }
 

@@ -1,27 +1,7 @@
 import { describeProviderContract } from '@vmkit/core/testing';
+import { sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
-import { LibvirtClient } from '../client/libvirt-client.js';
 import { libvirtProvider } from './libvirt-provider.js';
-
-/** Removes whatever a run left in libvirt under its prefix (domains, then volumes). */
-async function sweep(uri: string, prefix: string, pool: string): Promise<void> {
-  const client = await LibvirtClient.connect(uri);
-  try {
-    for (const d of await client.domains.listAll()) {
-      if (!d.name.startsWith(prefix)) continue;
-      await client.domains.destroy(d).catch(() => {});
-      await client.domains.undefine(d, 3).catch(() => {});
-    }
-    const p = await client.storage.poolLookupByName(pool).catch(() => undefined);
-    if (p) {
-      for (const v of await client.storage.poolListAllVolumes(p)) {
-        if (v.name.startsWith(prefix)) await client.storage.volDelete(v).catch(() => {});
-      }
-    }
-  } finally {
-    await client.close();
-  }
-}
 
 describeProviderContract('libvirt test+unix:///default', async () => {
   const prefix = runPrefix('t');
