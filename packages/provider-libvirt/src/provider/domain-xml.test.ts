@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { DOMAIN_XML_CASES } from '../../test-support/domain-xml-cases.js';
+import { buildDomainXml, qemuNetArgs } from './domain-xml.js';
+import { readNodeMetadata, renderNodeMetadata } from './node-metadata.js';
+
+const [pcCase, q35Case, testCase] = Object.values(DOMAIN_XML_CASES);
+
+describe('buildDomainXml', () => {
+  it('boots a kernel with an escaped command line and forwards ports through QEMU user networking', () => {
+    const xml = buildDomainXml(pcCase!);
+    expect(xml).toContain("<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>");
+    expect(xml).toContain('<cmdline>console=ttyS0 a=&quot;b c&quot; &lt;x&gt;</cmdline>');
+    expect(xml).toContain(
+      "<source pool='vmkit' volume='vmkit-web-1.qcow2'/><target dev='vda' bus='virtio'/>",
+    );
+    expect(xml).toContain("<target dev='hdc' bus='ide'/><readonly/>");
+    expect(xml).toContain(
+      "<qemu:arg value='user,id=vmkitnet0,hostfwd=tcp:127.0.0.1:40080-:80,hostfwd=udp:0.0.0.0:40053-10.0.2.15:53'/>",
+    );
+    expect(xml).toContain(
+      "<qemu:arg value='virtio-net-pci,netdev=vmkitnet0,mac=52:54:00:12:34:56,bus=pci.0,addr=0x10,romfile='/>",
+    );
+    expect(xml).toContain("<memballoon model='none'/>");
+    expect(xml).not.toContain('<interface');
+  });
+
+  it('uses virtio-scsi CD-ROMs and the PCIe root bus on q35, and libvirt interfaces for other attachments', () => {
+    const xml = buildDomainXml(q35Case!);
+    expect(xml).toContain("<controller type='scsi' index='0' model='virtio-scsi'/>");
+    expect(xml).toContain("<target dev='sda' bus='scsi'/>");
+    expect(xml).toContain("<target dev='vdb' bus='virtio'/><readonly/>");
+    expect(xml).toContain("<source bridge='br0'/>");
+    expect(xml).toContain(
+      "<interface type='network'><mac address='52:54:00:00:00:03'/><source network='vmkit-host'/>",
+    );
+    expect(xml).toContain("<source network='vmkit-int'/>");
+    expect(xml).toContain('bus=pcie.0,addr=0x10');
+    expect(xml).toContain("<serial type='file'><source path='/var/log/libvirt/qemu/vmkit-q35.log'/>");
+    expect(xml).toContain("<boot dev='hd'/>");
+  });
+
+  it('renders NAT as a user interface where QEMU arguments are not available', () => {
+    const xml = buildDomainXml(testCase!);
+    expect(xml).toContain("<domain type='test'>");
+    expect(xml).toContain("<interface type='user'><mac address='52:54:00:00:00:09'/>");
+    expect(xml).not.toContain('qemu:commandline');
+    expect(xml).toContain("<boot dev='cdrom'/>");
+  });
+
+  it('places each NAT NIC on its own PCI slot', () => {
+    const args = qemuNetArgs(
+      [
+        { slot: 0, attachment: 'nat', mac: '52:54:00:00:00:01', portForwards: [] },
+        { slot: 2, attachment: 'nat', mac: '52:54:00:00:00:02', portForwards: [] },
+        { slot: 1, attachment: 'bridged', hostInterface: 'br0', mac: '52:54:00:00:00:03', portForwards: [] },
+      ],
+      'pc',
+    );
+    expect(
+      args.filter((a) => a.startsWith('virtio-net-pci')).map((a) => /addr=(0x[0-9a-f]+)/.exec(a)?.[1]),
+    ).toEqual(['0x10', '0x12']);
+  });
+});
+
+describe('node metadata', () => {
+  it('round-trips through the domain XML, escaping included', () => {
+    const xml = buildDomainXml(pcCase!);
+    const meta = readNodeMetadata(xml);
+    expect(meta).toMatchObject({
+      kind: 'node',
+      name: 'web-1',
+      group: 'web',
+      tags: ['a&b', "it's"],
+      userMetadata: { k: '<v>' },
+    });
+  });
+
+  it('ignores domains without vmkit metadata or with metadata of another namespace', () => {
+    expect(readNodeMetadata('<domain><name>x</name></domain>')).toBeUndefined();
+    expect(
+      readNodeMetadata(
+        '<domain><metadata><a:node xmlns:a="urn:other">{"kind":"node","name":"x"}</a:node></metadata></domain>',
+      ),
+    ).toBeUndefined();
+    const bad = renderNodeMetadata({ kind: 'node' } as never).replace('{', '{{');
+    expect(readNodeMetadata(`<domain><metadata>${bad}</metadata></domain>`)).toBeUndefined();
+  });
+});
