@@ -1,6 +1,6 @@
 import { invalidArgument } from '@vmkit/core';
 import { isMediaSource, type MediaEntry, type MediaEntryType, type MediaSource } from './media-entry.js';
-import { utf8 } from './util/bytes.js';
+import { utf8, utf8Length } from './util/bytes.js';
 import { isWellFormedUnicode } from './util/unicode.js';
 
 /** Longest name component, in UTF-8 bytes (POSIX NAME_MAX). */
@@ -118,7 +118,7 @@ export function splitPath(path: unknown, field: string): string[] {
   if (!isWellFormedUnicode(path))
     throw invalidArgument(field, 'must be well-formed Unicode (no lone surrogates)');
   if (path.startsWith('/')) throw invalidArgument(field, 'must be relative (no leading /)');
-  if (utf8(path).length > MAX_PATH_BYTES)
+  if (utf8Length(path) > MAX_PATH_BYTES)
     throw invalidArgument(field, `must be at most ${MAX_PATH_BYTES} UTF-8 bytes`);
   const parts = path.endsWith('/') ? path.slice(0, -1).split('/') : path.split('/');
   for (const part of parts) checkName(part, field);
@@ -137,7 +137,7 @@ export function checkName(name: string, field: string): void {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
   if (/[\u0000-\u001f\u007f]/.test(name))
     throw invalidArgument(field, 'must not contain NUL or control characters');
-  if (utf8(name).length > MAX_NAME_BYTES) {
+  if (utf8Length(name) > MAX_NAME_BYTES) {
     throw invalidArgument(field, `each component must be at most ${MAX_NAME_BYTES} UTF-8 bytes`);
   }
 }
@@ -188,7 +188,7 @@ function contentNode(
       throw invalidArgument(`${at}.target`, 'a symlink needs a non-empty target');
     if (!isWellFormedUnicode(target) || target.includes('\u0000'))
       throw invalidArgument(`${at}.target`, 'must be well-formed Unicode without NUL');
-    if (utf8(target).length > MAX_TARGET_BYTES)
+    if (utf8Length(target) > MAX_TARGET_BYTES)
       throw invalidArgument(`${at}.target`, `must be at most ${MAX_TARGET_BYTES} UTF-8 bytes`);
     return { ...node, target };
   }

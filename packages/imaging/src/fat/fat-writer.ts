@@ -3,7 +3,8 @@ import type { MediaFileResult } from '../iso9660/iso-writer.js';
 import type { MediaEntry } from '../media-entry.js';
 import { buildMediaTree, type MediaNode } from '../media-tree.js';
 import { FileSink, MemorySink, zeroChunks } from '../util/byte-sink.js';
-import { nodeContent } from '../util/node-content.js';
+import { PIECES, type Piece, piecesOf } from '../util/file-region.js';
+import { nodeContent, nodePieces } from '../util/node-content.js';
 import { encodeBootSector, encodeFsInfo } from './fat-boot-sector.js';
 import { ATTR, encodeLongEntries, encodeShortEntry } from './fat-dir-entries.js';
 import { FAT_SECTOR, type FatType } from './fat-geometry.js';
@@ -48,7 +49,8 @@ export function planFat(entries: readonly MediaEntry[], options: WriteFatOptions
     size,
     fatType: layout.geometry.fatType,
     clusterBytes: layout.geometry.clusterBytes,
-    chunks: () => emitFat(layout, size, resolved),
+    chunks: () => emitFat(layout, size, resolved, false) as AsyncGenerator<Uint8Array>,
+    [PIECES]: () => emitFat(layout, size, resolved, true),
   });
 }
 
@@ -121,7 +123,8 @@ async function* emitFat(
   layout: FatLayout,
   size: number,
   options: ResolvedFatOptions,
-): AsyncGenerator<Uint8Array> {
+  regions: boolean,
+): AsyncGenerator<Piece> {
   const g = layout.geometry;
   const { signal, onProgress } = options;
   throwIfAborted(signal, 'writing FAT volume');
@@ -149,7 +152,7 @@ async function* emitFat(
     if (dir) {
       yield encodeDirectory(dir, layout, options, dir === root);
     } else {
-      for await (const chunk of nodeContent(run.node, signal)) yield chunk;
+      yield* regions ? nodePieces(run.node, signal) : nodeContent(run.node, signal);
       yield* zeroChunks(runBytes - run.node.size);
     }
     written += runBytes;
@@ -183,7 +186,7 @@ export async function writeFat(
   }
   const sink = new MemorySink(plan.size);
   try {
-    for await (const chunk of plan.chunks()) sink.write(chunk);
+    for await (const piece of piecesOf(plan)) sink.write(piece);
   } catch (error) {
     throw toVmkitError(error, 'CORRUPT', 'writing FAT volume');
   }
@@ -202,7 +205,7 @@ export async function writeFatToFile(
   const plan = planFat(entries, options);
   const sink = await FileSink.create(path);
   try {
-    for await (const chunk of plan.chunks()) await sink.write(chunk);
+    for await (const piece of piecesOf(plan)) await sink.write(piece);
     await sink.commit(plan.size);
   } catch (error) {
     await sink.discard();

@@ -1,6 +1,6 @@
 import { invalidArgument } from '@vmkit/core';
 import type { MediaNode } from '../media-tree.js';
-import { utf16be } from '../util/bytes.js';
+import { latin1, utf16be } from '../util/bytes.js';
 import { type IsoIdentifier, type IsoLevel, jolietIdentifiers, primaryIdentifiers } from './iso-names.js';
 import { type RecordRole, rockRidgeEntries } from './rock-ridge.js';
 import {
@@ -89,15 +89,13 @@ export interface IsoLayoutOptions {
   readonly padding: number;
 }
 
-const ascii = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
-
 /** Lays out a validated tree: directories, path tables, continuation areas and file extents. */
 export function layoutIso(root: MediaNode, options: IsoLayoutOptions): IsoLayout {
   const areas: ContinuationArea[] = [];
   const primary = layoutTree(
     root,
     (children) => primaryIdentifiers(children, options.isoLevel),
-    ascii,
+    latin1,
     options.rockRidge ? areas : undefined,
   );
   const joliet = options.joliet ? layoutTree(root, jolietIdentifiers, utf16be, undefined) : undefined;

@@ -2,7 +2,8 @@ import { emitProgress, throwIfAborted, toVmkitError } from '@vmkit/core';
 import type { MediaEntry } from '../media-entry.js';
 import { buildMediaTree, walkTree } from '../media-tree.js';
 import { FileSink, MemorySink, zeroChunks } from '../util/byte-sink.js';
-import { nodeContent } from '../util/node-content.js';
+import { PIECES, type Piece, piecesOf } from '../util/file-region.js';
+import { nodeContent, nodePieces } from '../util/node-content.js';
 import {
   encodeAreas,
   encodeDirectory,
@@ -45,7 +46,8 @@ export function planIso9660(entries: readonly MediaEntry[], options: WriteIso966
   const layout = layoutIso(root, resolved);
   return Object.freeze({
     size: layout.totalSectors * SECTOR,
-    chunks: () => emitIso(layout, resolved),
+    chunks: () => emitIso(layout, resolved, false) as AsyncGenerator<Uint8Array>,
+    [PIECES]: () => emitIso(layout, resolved, true),
   });
 }
 
@@ -63,7 +65,11 @@ function encodeMetadata(layout: IsoLayout, options: ResolvedIso9660Options): Uin
   return buf;
 }
 
-async function* emitIso(layout: IsoLayout, options: ResolvedIso9660Options): AsyncGenerator<Uint8Array> {
+async function* emitIso(
+  layout: IsoLayout,
+  options: ResolvedIso9660Options,
+  regions: boolean,
+): AsyncGenerator<Piece> {
   const { signal, onProgress } = options;
   throwIfAborted(signal, 'writing ISO 9660 image');
   const total = layout.totalSectors * SECTOR;
@@ -72,7 +78,7 @@ async function* emitIso(layout: IsoLayout, options: ResolvedIso9660Options): Asy
   let reported = written;
   for (const node of layout.files) {
     throwIfAborted(signal, 'writing ISO 9660 image');
-    for await (const chunk of nodeContent(node, signal)) yield chunk;
+    yield* regions ? nodePieces(node, signal) : nodeContent(node, signal);
     const padded = Math.ceil(node.size / SECTOR) * SECTOR;
     yield* zeroChunks(padded - node.size);
     written += padded;
@@ -103,7 +109,7 @@ export async function writeIso9660(
   const image = planIso9660(entries, options);
   const sink = new MemorySink(image.size);
   try {
-    for await (const chunk of image.chunks()) sink.write(chunk);
+    for await (const piece of piecesOf(image)) sink.write(piece);
   } catch (error) {
     throw toVmkitError(error, 'CORRUPT', 'writing ISO 9660 image');
   }
@@ -131,7 +137,7 @@ export async function writeIso9660ToFile(
   const image = planIso9660(entries, options);
   const sink = await FileSink.create(path);
   try {
-    for await (const chunk of image.chunks()) await sink.write(chunk);
+    for await (const piece of piecesOf(image)) await sink.write(piece);
     await sink.commit(image.size);
   } catch (error) {
     await sink.discard();

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { closeSync } from 'node:fs';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { type FileRegion, isFileRegion, openRegion, type Piece, readRegionInto } from './file-region.js';
 
 /** Shared zero bytes for padding; never written to. */
 export const ZEROES = new Uint8Array(64 * 1024);
@@ -20,10 +22,20 @@ export class MemorySink {
     this.bytes = new Uint8Array(size);
   }
 
-  /** Copies `chunk` at the current position (zero chunks only advance: the buffer starts zeroed). */
-  write(chunk: Uint8Array): void {
-    if (chunk.buffer !== ZEROES.buffer) this.bytes.set(chunk, this.#position);
-    this.#position += chunk.length;
+  /** Copies `piece` at the current position (zero chunks only advance: the buffer starts zeroed). */
+  write(piece: Piece): void {
+    if (isFileRegion(piece)) {
+      const fd = openRegion(piece);
+      try {
+        readRegionInto(fd, piece, this.bytes, this.#position, piece.size, 0);
+      } finally {
+        closeSync(fd);
+      }
+      this.#position += piece.size;
+      return;
+    }
+    if (piece.buffer !== ZEROES.buffer) this.bytes.set(piece, this.#position);
+    this.#position += piece.length;
   }
 
   /** Bytes written so far. */
@@ -36,13 +48,18 @@ const FILE_BUFFER = 4 * 1024 * 1024;
 
 /**
  * Writes an image to a temporary file beside `path`, renamed into place by {@link FileSink.commit};
- * {@link FileSink.discard} removes it, so a failed or aborted write leaves nothing behind.
+ * {@link FileSink.discard} removes it, so a failed or aborted write leaves nothing behind. Two
+ * buffers alternate: one is filled (file regions are read straight into it) while the other is
+ * being written, so reading and writing overlap.
  */
 export class FileSink {
   readonly #handle: FileHandle;
   readonly #temp: string;
   readonly #path: string;
-  readonly #buffer = new Uint8Array(FILE_BUFFER);
+  readonly #buffers = [new Uint8Array(FILE_BUFFER), new Uint8Array(FILE_BUFFER)];
+  readonly #pending: Array<Promise<void> | undefined> = [undefined, undefined];
+  #current = 0;
+  #buffer: Uint8Array;
   #filled = 0;
   #position = 0;
 
@@ -50,6 +67,7 @@ export class FileSink {
     this.#handle = handle;
     this.#temp = temp;
     this.#path = path;
+    this.#buffer = this.#buffers[0] as Uint8Array;
   }
 
   /** Creates the temporary file. */
@@ -59,27 +77,31 @@ export class FileSink {
     return new FileSink(handle, temp, path);
   }
 
-  /** Appends `chunk`; large holes of zeroes are left sparse. */
-  async write(chunk: Uint8Array): Promise<void> {
-    if (chunk.buffer === ZEROES.buffer && chunk.length > 4096) {
-      await this.#flush();
-      this.#position += chunk.length;
+  /** Appends `piece`; file regions are read straight into the buffer, large holes of zeroes left sparse. */
+  async write(piece: Piece): Promise<void> {
+    if (isFileRegion(piece)) {
+      await this.#writeRegion(piece);
       return;
     }
-    if (chunk.length >= FILE_BUFFER / 2) {
+    if (piece.buffer === ZEROES.buffer && piece.length > 4096) {
       await this.#flush();
-      await this.#writeAll(chunk, this.#position);
-      this.#position += chunk.length;
+      this.#position += piece.length;
       return;
     }
-    if (this.#filled + chunk.length > FILE_BUFFER) await this.#flush();
-    this.#buffer.set(chunk, this.#filled);
-    this.#filled += chunk.length;
+    let off = 0;
+    while (off < piece.length) {
+      if (this.#filled === FILE_BUFFER) await this.#flush();
+      const length = Math.min(FILE_BUFFER - this.#filled, piece.length - off);
+      this.#buffer.set(piece.subarray(off, off + length), this.#filled);
+      this.#filled += length;
+      off += length;
+    }
   }
 
   /** Flushes, sets the final length, and renames the file into place. */
   async commit(size: number): Promise<void> {
     await this.#flush();
+    await Promise.all(this.#pending);
     await this.#handle.truncate(size);
     await this.#handle.close();
     await rename(this.#temp, this.#path);
@@ -87,15 +109,42 @@ export class FileSink {
 
   /** Closes and removes the temporary file. */
   async discard(): Promise<void> {
+    await Promise.allSettled(this.#pending);
     await this.#handle.close().catch(() => undefined);
     await rm(this.#temp, { force: true });
   }
 
+  async #writeRegion(region: FileRegion): Promise<void> {
+    const fd = openRegion(region);
+    try {
+      let position = 0;
+      while (position < region.size) {
+        if (this.#filled === FILE_BUFFER) await this.#flush();
+        const length = Math.min(FILE_BUFFER - this.#filled, region.size - position);
+        readRegionInto(fd, region, this.#buffer, this.#filled, length, position);
+        this.#filled += length;
+        position += length;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Starts writing the current buffer and switches to the other one once its own write is done. */
   async #flush(): Promise<void> {
     if (this.#filled === 0) return;
-    await this.#writeAll(this.#buffer.subarray(0, this.#filled), this.#position);
+    const index = this.#current;
+    const write = this.#writeAll(this.#buffer.subarray(0, this.#filled), this.#position);
+    // Observed later (next flush or commit); the no-op handler keeps an early failure from being
+    // reported as an unhandled rejection in between.
+    write.catch(() => undefined);
+    this.#pending[index] = write;
     this.#position += this.#filled;
     this.#filled = 0;
+    this.#current = 1 - index;
+    this.#buffer = this.#buffers[this.#current] as Uint8Array;
+    await this.#pending[this.#current];
+    this.#pending[this.#current] = undefined;
   }
 
   async #writeAll(bytes: Uint8Array, position: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { throwIfAborted, VmkitError } from '@vmkit/core';
 import type { MediaNode } from '../media-tree.js';
+import { FILE_PATH, type Piece } from './file-region.js';
 
 /**
  * Yields a file node's content, checking that a lazily read source delivers exactly the size it
@@ -25,4 +26,14 @@ export async function* nodeContent(node: MediaNode, signal?: AbortSignal): Async
       { details: { path: node.path, declared: node.size } },
     );
   }
+}
+
+/** A node's content as pieces: a file region for file-backed sources, else its chunks. */
+export async function* nodePieces(node: MediaNode, signal?: AbortSignal): AsyncGenerator<Piece> {
+  const path = node.source ? (node.source as { [FILE_PATH]?: string })[FILE_PATH] : undefined;
+  if (path !== undefined) {
+    yield { kind: 'file-region', path, size: node.size, mediaPath: node.path };
+    return;
+  }
+  yield* nodeContent(node, signal);
 }

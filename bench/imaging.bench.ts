@@ -1,0 +1,219 @@
+// Imaging benchmarks: config drive seeds and large ISO images, ours (in-process, pure TypeScript)
+// side by side with genisoimage and xorriso spawned on the same files, with peak memory.
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  buildConfigDrive,
+  fromFile,
+  type MediaEntry,
+  writeFat,
+  writeIso9660,
+  writeIso9660ToFile,
+} from '@vmkit/imaging';
+import { type BenchReport, medianMs, timeMs } from './lib/report.js';
+
+const exec = promisify(execFile);
+const MiB = 1024 * 1024;
+
+/**
+ * Peak resident memory (MiB) of a command: its kernel high-water mark (`VmHWM` in
+ * /proc/<pid>/status), sampled every 2 ms until it exits; the same method for every program.
+ */
+function peakRssOf(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let peak = 0;
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const sample = () => {
+      try {
+        const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (match) peak = Math.max(peak, Number(match[1]));
+      } catch {
+        // exited between samples
+      }
+    };
+    const timer = setInterval(sample, 2);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      if (code !== 0) reject(new Error(`${cmd} exited with ${code}: ${stderr}`));
+      else resolve(peak / 1024);
+    });
+  });
+}
+
+/** Peak resident memory (MiB) of a fresh Node process running `code` (ESM, top-level await). */
+function peakRssOfNode(code: string): Promise<number> {
+  return peakRssOf(process.execPath, ['--input-type=module', '-e', code], {
+    ...process.env,
+    NODE_OPTIONS: '',
+  });
+}
+
+export default async function imagingBench(report: BenchReport): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'vmkit-bench-imaging-'));
+  try {
+    await smallSeed(report, dir);
+    await largeImage(report, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function smallSeed(report: BenchReport, dir: string): Promise<void> {
+  report.section('imaging: small NoCloud seed (user-data + meta-data)');
+  const userData = '#cloud-config\nhostname: bench\npackages: [jq]\n';
+  const spec = { format: 'nocloud' as const, instanceId: 'iid-bench', hostname: 'bench', userData };
+  const seedDir = join(dir, 'seed');
+  await mkdir(seedDir);
+  await writeFile(join(seedDir, 'user-data'), userData);
+  await writeFile(join(seedDir, 'meta-data'), 'instance-id: "iid-bench"\nlocal-hostname: "bench"\n');
+  for (let i = 0; i < 20; i++) await buildConfigDrive(spec); // warm up the JIT
+  const ours = await medianMs(200, () => buildConfigDrive(spec));
+  const out = join(dir, 'seed.iso');
+  const theirs = await medianMs(15, () =>
+    exec('genisoimage', ['-quiet', '-R', '-J', '-V', 'cidata', '-o', out, seedDir]),
+  );
+  report.compare(
+    'cidata ISO',
+    { name: 'buildConfigDrive', ms: ours },
+    { name: 'genisoimage (spawned)', ms: theirs },
+    10,
+  );
+  const oursFat = await medianMs(100, () => buildConfigDrive({ ...spec, filesystem: 'vfat' }));
+  const img = join(dir, 'seed.img');
+  const mkfs = await medianMs(10, async () => {
+    await rm(img, { force: true });
+    await exec('mkfs.fat', ['-C', '-n', 'cidata', img, '1024']);
+    await exec('mcopy', ['-i', img, join(seedDir, 'user-data'), join(seedDir, 'meta-data'), '::/']);
+  });
+  report.compare(
+    'cidata vfat',
+    { name: 'buildConfigDrive', ms: oursFat },
+    { name: 'mkfs.fat + mcopy (spawned)', ms: mkfs },
+    10,
+  );
+}
+
+async function largeImage(report: BenchReport, dir: string): Promise<void> {
+  report.section('imaging: 64 MiB across 1,000 files');
+  const tree = join(dir, 'tree');
+  const total = 64 * MiB;
+  let left = total;
+  for (let i = 0; i < 1000; i++) {
+    const size = i === 999 ? left : Math.floor((total / 1000) * (0.5 + ((i * 7919) % 1000) / 1000));
+    left -= size;
+    const sub = join(tree, `d${i % 20}`);
+    await mkdir(sub, { recursive: true });
+    await writeFile(join(sub, `file-${String(i).padStart(4, '0')}.bin`), randomBytes(size));
+  }
+  const listEntries = async (): Promise<MediaEntry[]> => {
+    const entries: MediaEntry[] = [];
+    for (const sub of (await readdir(tree)).sort()) {
+      for (const name of (await readdir(join(tree, sub))).sort()) {
+        entries.push({ path: `${sub}/${name}`, content: await fromFile(join(tree, sub, name)) });
+      }
+    }
+    return entries;
+  };
+  const iso = join(dir, 'big.iso');
+  const runs = 5;
+  // Warm up: the page cache for the tools, the JIT for us.
+  await exec('genisoimage', ['-quiet', '-R', '-J', '-V', 'BENCH', '-o', iso, tree]);
+  await rm(iso, { force: true });
+  await writeIso9660ToFile(await listEntries(), iso, { volumeId: 'BENCH' });
+  const ours = await medianMs(runs, async () => {
+    await rm(iso, { force: true });
+    await writeIso9660ToFile(await listEntries(), iso, { volumeId: 'BENCH' });
+  });
+  const oursSize = (await stat(iso)).size;
+  const gen = await medianMs(runs, async () => {
+    await rm(iso, { force: true });
+    await exec('genisoimage', ['-quiet', '-R', '-J', '-V', 'BENCH', '-o', iso, tree]);
+  });
+  const xorriso = await medianMs(runs, async () => {
+    await rm(iso, { force: true });
+    await exec('xorriso', [
+      '-report_about',
+      'SORRY',
+      '-outdev',
+      iso,
+      '-volid',
+      'BENCH',
+      '-joliet',
+      'on',
+      '-map',
+      tree,
+      '/',
+    ]);
+  });
+  report.compare(
+    '64 MiB / 1,000 files to a file',
+    { name: 'writeIso9660ToFile', ms: ours },
+    { name: 'genisoimage -R -J', ms: gen },
+    1,
+  );
+  report.compare(
+    '64 MiB / 1,000 files to a file',
+    { name: 'writeIso9660ToFile', ms: ours },
+    { name: 'xorriso -joliet on', ms: xorriso },
+    1,
+  );
+  report.figure({ name: 'image size (ours)', value: oursSize / MiB, unit: 'MiB' });
+
+  const inMemory = await Promise.all(
+    (await listEntries()).map(async (e) => ({
+      path: e.path,
+      content: await import('node:fs/promises').then((fs) => fs.readFile(join(tree, e.path))),
+    })),
+  );
+  const memoryMs = await timeMs(() => writeIso9660(inMemory, { volumeId: 'BENCH' }));
+  report.figure({ name: 'writeIso9660 in memory, content already loaded', value: memoryMs, unit: 'ms' });
+  const fatMs = await timeMs(() => writeFat(inMemory, { label: 'BENCH' }));
+  report.figure({ name: 'writeFat in memory (FAT16), content already loaded', value: fatMs, unit: 'ms' });
+
+  const code = `
+    import { fromFile, writeIso9660ToFile } from '@vmkit/imaging';
+    import { readdir } from 'node:fs/promises';
+    import { join } from 'node:path';
+    const tree = ${JSON.stringify(tree)};
+    const entries = [];
+    for (const sub of (await readdir(tree)).sort())
+      for (const name of (await readdir(join(tree, sub))).sort())
+        entries.push({ path: sub + '/' + name, content: await fromFile(join(tree, sub, name)) });
+    await writeIso9660ToFile(entries, ${JSON.stringify(iso)} + '.peak', { volumeId: 'BENCH' });`;
+  const nodeBaseline = await peakRssOfNode("await import('@vmkit/imaging');");
+  const oursPeak = await peakRssOfNode(code);
+  await rm(iso, { force: true });
+  const genPeak = await peakRssOf('genisoimage', ['-quiet', '-R', '-J', '-V', 'BENCH', '-o', iso, tree]);
+  await rm(iso, { force: true });
+  const xorrisoPeak = await peakRssOf('xorriso', [
+    '-report_about',
+    'SORRY',
+    '-outdev',
+    iso,
+    '-volid',
+    'BENCH',
+    '-joliet',
+    'on',
+    '-map',
+    tree,
+    '/',
+  ]);
+  report.figure({
+    name: 'peak RSS, writeIso9660ToFile (Node process)',
+    value: oursPeak,
+    unit: 'MiB',
+    note: `Node alone with the package loaded: ${nodeBaseline.toFixed(0)} MiB`,
+  });
+  report.figure({ name: 'peak RSS, genisoimage', value: genPeak, unit: 'MiB' });
+  report.figure({ name: 'peak RSS, xorriso', value: xorrisoPeak, unit: 'MiB' });
+}
