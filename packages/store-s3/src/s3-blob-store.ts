@@ -28,7 +28,7 @@ import { listPage } from './s3-list.js';
 import { uploadBody } from './s3-upload.js';
 import { UploadJanitor } from './upload-janitor.js';
 
-/** A {@link BlobStore} on S3, with the S3 client, its options and its lifecycle. */
+/** A `BlobStore` on S3, with the S3 client, its options and its lifecycle. */
 export interface S3BlobStore extends BlobStore {
   /** The validated options. */
   readonly options: ResolvedS3BlobStoreOptions;
@@ -45,12 +45,12 @@ export interface S3BlobStore extends BlobStore {
 const HEAD_BYTES = 1024 * 1024;
 
 /**
- * A {@link BlobStore} on an S3 bucket or an S3-compatible server, so that several hosts and
+ * A `BlobStore` on an S3 bucket or an S3-compatible server, so that several hosts and
  * processes share one catalogue of masters. Container `c` is the key prefix `<prefix>c/`, with
  * an empty marker object at that key saying the container exists. Bodies larger than one part
  * stream through multipart uploads (bounded memory); reads stream too. Integrity: uploads send
  * `Content-MD5` or check the ETag; reads check the MD5 against the ETag where it is MD5-based.
- * Errors are {@link VmkitError}s (`NOT_FOUND`, `CONFLICT`, `STORE` with `details.reason` such as
+ * Errors are `VmkitError`s (`NOT_FOUND`, `CONFLICT`, `STORE` with `details.reason` such as
  * `access-denied` or `throttled`, `TIMEOUT`, `ABORTED`, `UNSUPPORTED`, `CORRUPT`); transient
  * faults are retried with bounded, jittered back-off.
  *

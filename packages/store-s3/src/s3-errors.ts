@@ -112,7 +112,7 @@ function classify(error: unknown): { code: VmkitErrorCode; reason: S3FailureReas
 }
 
 /**
- * Maps any error of an S3 call to a {@link VmkitError}: vmkit errors pass through; the S3 code,
+ * Maps any error of an S3 call to a `VmkitError`: vmkit errors pass through; the S3 code,
  * HTTP status, request id and attempts go in `details`, the original error in `cause`.
  */
 export function toS3StoreError(error: unknown, context: S3ErrorContext): VmkitError {
