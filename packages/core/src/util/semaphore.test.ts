@@ -8,8 +8,14 @@ describe('Semaphore', () => {
     const order: number[] = [];
     const a = await sem.acquire();
     const b = await sem.acquire();
-    const c = sem.acquire().then((r) => (order.push(3), r));
-    const d = sem.acquire().then((r) => (order.push(4), r));
+    const c = sem.acquire().then((r) => {
+      order.push(3);
+      return r;
+    });
+    const d = sem.acquire().then((r) => {
+      order.push(4);
+      return r;
+    });
     a();
     (await c)();
     b();
