@@ -1,47 +1,87 @@
 // check: run
-// The vmkit quick start: build a master lazily, clone three nodes in one call, show their host
-// ports, destroy them. Runs against the in-memory provider until the libvirt provider lands.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The vmkit quick start on libvirt: starts libvirtd if needed, builds the tiny test guest's master
+// lazily (only on first demand; later runs reuse it), clones three nodes in one createNodesInGroup
+// call with port 80 forwarded, fetches each node's page through its own host port, destroys them.
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createComputeService, fileSystemBlobStore } from '@vmkit/core';
-import { memoryProvider } from '@vmkit/core/testing';
+import { libvirtProvider } from '@vmkit/provider-libvirt';
 
-const root = mkdtempSync(join(tmpdir(), 'vmkit-quickstart-'));
+const repo = fileURLToPath(new URL('..', import.meta.url));
 const started = performance.now();
-const elapsed = () => `${((performance.now() - started) / 1000).toFixed(2)}s`;
-try {
-  await using service = await createComputeService({
-    provider: memoryProvider({ faults: { buildDelayMs: 300 } }),
-    store: fileSystemBlobStore({ root }),
-    images: [
-      {
-        id: 'tiny-linux',
-        os: { family: 'linux', version: '6.1', arch: 'x86_64' },
-        source: { type: 'kernel', kernel: '/srv/vmlinuz', initrd: '/srv/initrd.img' },
-        login: { user: 'root' },
-      },
-    ],
-  });
-  const nodes = await service.createNodesInGroup(
-    'demo',
-    3,
-    { inboundPorts: [80], userData: 'hello from vmkit' },
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(2)}s`.padStart(7);
+const say = (line: string) => console.log(`[${elapsed()}] ${line}`);
+
+// libvirtd (no systemd needed) and the test guest's kernel and initramfs, built from Debian packages.
+execFileSync('bash', [join(repo, 'scripts/libvirt/ensure-libvirtd.sh')], { stdio: 'inherit' });
+execFileSync('bash', [join(repo, 'test-guest/build.sh')], { stdio: 'inherit' });
+const guest = join(repo, '.vmkit', 'test-guest');
+say('libvirtd is up, test guest is built');
+
+await using service = await createComputeService({
+  provider: libvirtProvider({ uri: 'qemu:///system' }),
+  store: fileSystemBlobStore({ root: join(repo, '.vmkit', 'quickstart-store') }),
+  images: [
     {
-      onProgress: (e) => {
-        if (e.phase === 'build' && e.fraction === undefined) return;
-        if (e.phase === 'build' && !e.message.endsWith('done')) return;
-        console.log(`[${elapsed()}] ${e.phase.padEnd(5)} ${e.message}`);
+      id: 'tiny-linux',
+      os: { family: 'linux', version: 'vmkit-test-guest', arch: 'x86_64' },
+      source: {
+        type: 'kernel',
+        kernel: join(guest, 'vmlinuz'),
+        initrd: join(guest, 'initrd.img'),
+        cmdline: 'console=ttyS0 panic=-1 vmkit.mode=install root=/dev/vda',
       },
+      hardware: { cores: 1, ramMiB: 256, diskGiB: 1 },
+      login: { user: 'root' },
     },
+  ],
+});
+say(`image tiny-linux is ${(await service.getImage('tiny-linux'))?.status}`);
+
+const nodes = await service.createNodesInGroup(
+  'demo',
+  3,
+  { inboundPorts: [80], userData: 'hello from vmkit' },
+  {
+    onProgress: (e) => {
+      if (e.phase === 'build' && e.fraction !== undefined && !e.message.endsWith('done')) return;
+      say(`${e.phase.padEnd(5)} ${e.node ?? e.imageId ?? ''} ${e.message}`);
+    },
+  },
+);
+say(`created ${nodes.length} nodes`);
+
+try {
+  await Promise.all(
+    nodes.map(async (node) => {
+      const url = `http://127.0.0.1:${node.hostPorts['tcp-80']}/`;
+      const t0 = performance.now();
+      for (;;) {
+        try {
+          const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+          if (res.ok) {
+            const page = (await res.text()).trim();
+            say(
+              `${node.name} answered on ${url} after ${((performance.now() - t0) / 1000).toFixed(1)}s: ${page}`,
+            );
+            return;
+          }
+        } catch {
+          // still booting
+        }
+        if (performance.now() - t0 > 120_000) throw new Error(`${node.name} did not answer on ${url}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }),
   );
-  for (const node of nodes) {
-    console.log(
-      `[${elapsed()}] ${node.name}: ${node.status}, port 80 -> 127.0.0.1:${node.hostPorts['tcp-80']}`,
-    );
-  }
-  const gone = await service.destroyNodesMatching((n) => n.group === 'demo');
-  console.log(`[${elapsed()}] destroyed ${gone.length} nodes`);
 } finally {
-  rmSync(root, { recursive: true, force: true });
+  const gone = await service.destroyNodesMatching((n) => n.group === 'demo');
+  say(`destroyed ${gone.length} nodes`);
+  if (process.env.CI) {
+    await service.deleteImage('tiny-linux', { force: true });
+    say('CI: deleted the master too');
+  } else {
+    say('the master stays in the libvirt pool "vmkit": the next run skips the build');
+  }
 }
