@@ -92,14 +92,22 @@ export default async function s3Bench(report: BenchReport): Promise<void> {
     );
 
     const fsRun = await startup(provider, fsStore, join(dir, 'leases-fs'));
+    // The first start-up reads every record and writes the snapshot; later ones read records
+    // whose blobs are unchanged (same ETag in the listing) from that one snapshot object.
+    const s3Cold = await startup(provider, s3, join(dir, 'leases-s3'));
     const s3Run = await startup(provider, s3, join(dir, 'leases-s3'));
+    report.figure({
+      name: `S3 store, first start-up (no snapshot yet: one GET per master), ${s3Cold.available} available`,
+      value: s3Cold.ms,
+      unit: 'ms',
+    });
     report.figure({
       name: `filesystem store: start-up, ${fsRun.available} masters available`,
       value: fsRun.ms,
       unit: 'ms',
     });
     report.figure({
-      name: `S3 store (s3rver, loopback, 64 reads in flight): start-up, ${s3Run.available} masters available`,
+      name: `S3 store (s3rver, loopback): start-up with the snapshot, ${s3Run.available} masters available`,
       value: s3Run.ms,
       unit: 'ms',
       goal: { op: '<', value: 5000 },

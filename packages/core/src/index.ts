@@ -27,6 +27,7 @@ export * from './masters/master-build-pipeline.js';
 export * from './masters/master-cache.js';
 export * from './masters/master-record.js';
 export * from './masters/master-repository.js';
+export * from './masters/master-snapshot.js';
 export type * from './model/config-drive-spec.js';
 export * from './model/hardware.js';
 export type * from './model/image.js';

@@ -6,6 +6,7 @@ import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
 import { parseOrThrow } from '../validation/parse.js';
 import { type MasterRecord, masterBlobName, masterRecordSchema } from './master-record.js';
+import { MasterSnapshot, type SnapshotEntry } from './master-snapshot.js';
 
 /** What {@link MasterRepository.loadAll} found. */
 export interface LoadResult {
@@ -28,6 +29,7 @@ export class MasterRepository {
   readonly #quarantine: string;
   readonly #logger: Logger;
   readonly #concurrency: number;
+  readonly #snapshot: MasterSnapshot;
 
   constructor(store: BlobStore, container: string, logger: Logger, concurrency = 64) {
     this.#store = store;
@@ -35,6 +37,7 @@ export class MasterRepository {
     this.#quarantine = `${container}-quarantine`.slice(0, 63);
     this.#logger = logger;
     this.#concurrency = concurrency;
+    this.#snapshot = new MasterSnapshot(store, `${container}-index`.slice(0, 63), logger);
   }
 
   /** The container holding the metadata. */
@@ -51,24 +54,47 @@ export class MasterRepository {
   async init(): Promise<void> {
     await this.#store.createContainer(this.#container);
     await this.#store.createContainer(this.#quarantine);
+    await this.#store.createContainer(this.#snapshot.container);
   }
 
-  /** Loads and validates every record; bad blobs are quarantined with a warning naming them. */
+  /**
+   * Loads and validates every record; bad blobs are quarantined with a warning naming them.
+   * Records whose blob is unchanged since the last snapshot (same entity tag in the listing) come
+   * from the snapshot, the others are read one by one; the snapshot is then refreshed.
+   */
   async loadAll(): Promise<LoadResult> {
-    const names: string[] = [];
+    const listed: Array<{ name: string; etag?: string }> = [];
     let marker: string | undefined;
     do {
       const page = await this.#store.list(this.#container, { marker });
-      for (const item of page.items) names.push(item.name);
+      for (const item of page.items) listed.push({ name: item.name, etag: item.etag });
       marker = page.nextMarker;
     } while (marker !== undefined);
+    const useSnapshot = listed.some((item) => item.etag !== undefined);
+    const snapshot = useSnapshot ? await this.#snapshot.read() : new Map<string, SnapshotEntry>();
+    let fetched = 0;
+    const settled = await mapSettled(listed, this.#concurrency, async ({ name, etag }) => {
+      const cached = etag === undefined ? undefined : snapshot.get(name);
+      if (cached && cached.etag === etag) {
+        try {
+          return { record: validateRecord(name, cached.record), etag };
+        } catch {
+          // A snapshot entry that does not validate is ignored: the blob itself decides.
+        }
+      }
+      fetched++;
+      return this.#fetch(name);
+    });
     const quarantined: Array<{ name: string; reason: string }> = [];
-    const settled = await mapSettled(names, this.#concurrency, async (name) => this.#read(name));
     const records: MasterRecord[] = [];
+    const entries: Array<{ name: string; etag: string; record: MasterRecord }> = [];
     for (const [i, outcome] of settled.entries()) {
-      const name = names[i] as string;
+      const name = (listed[i] as { name: string }).name;
       if (outcome.status === 'fulfilled') {
-        if (outcome.value) records.push(outcome.value);
+        const found = outcome.value;
+        if (!found) continue;
+        records.push(found.record);
+        if (found.etag !== undefined) entries.push({ name, etag: found.etag, record: found.record });
         continue;
       }
       // Only bad content is quarantined; a store that fails (down, denied) fails start-up instead.
@@ -76,6 +102,9 @@ export class MasterRepository {
       const reason = (outcome.reason as Error).message;
       await this.quarantine(name, reason);
       quarantined.push({ name, reason });
+    }
+    if (useSnapshot && (fetched > 0 || quarantined.length > 0 || snapshot.size !== entries.length)) {
+      await this.#snapshot.write(entries);
     }
     return { records, quarantined };
   }
@@ -131,6 +160,10 @@ export class MasterRepository {
   }
 
   async #read(name: string): Promise<MasterRecord | undefined> {
+    return (await this.#fetch(name))?.record;
+  }
+
+  async #fetch(name: string): Promise<{ record: MasterRecord; etag?: string } | undefined> {
     const blob = await this.#store.getBlob(this.#container, name);
     if (!blob) return undefined;
     if (blob.size > MAX_RECORD_BYTES) {
@@ -145,18 +178,23 @@ export class MasterRepository {
     } catch (error) {
       throw new VmkitError('CORRUPT', `${name}: not JSON (${(error as Error).message})`, { cause: error });
     }
-    const record = parseOrThrow(masterRecordSchema, json, name);
-    if (masterBlobName(record.imageId) !== name) {
-      throw new VmkitError(
-        'CORRUPT',
-        `${name}: holds image ${JSON.stringify(record.imageId)}, not the one its name says`,
-      );
-    }
-    if (specHash(record.spec) !== record.specHash || record.spec.id !== record.imageId) {
-      throw new VmkitError('CORRUPT', `${name}: spec does not match its hash or image id`);
-    }
-    return record;
+    return { record: validateRecord(name, json), etag: blob.etag };
   }
+}
+
+/** Validates untrusted JSON as the record stored under `name`. */
+function validateRecord(name: string, json: unknown): MasterRecord {
+  const record = parseOrThrow(masterRecordSchema, json, name);
+  if (masterBlobName(record.imageId) !== name) {
+    throw new VmkitError(
+      'CORRUPT',
+      `${name}: holds image ${JSON.stringify(record.imageId)}, not the one its name says`,
+    );
+  }
+  if (specHash(record.spec) !== record.specHash || record.spec.id !== record.imageId) {
+    throw new VmkitError('CORRUPT', `${name}: spec does not match its hash or image id`);
+  }
+  return record;
 }
 
 function isBadContent(error: unknown): boolean {
