@@ -16,10 +16,15 @@ export interface BuildConfigDriveOptions {
 
 /** {@link BuildConfigDriveOptions} validated, with defaults applied. */
 export interface ResolvedConfigDriveOptions {
+  /** Most bytes of file content. */
   readonly maxBytes: number;
+  /** Most files. */
   readonly maxFiles: number;
+  /** OpenStack random seed, when given. */
   readonly randomSeed?: Uint8Array;
+  /** Time stamped on files, when given. */
   readonly timestamp?: Date | number;
+  /** Stops the build. */
   readonly signal?: AbortSignal;
 }
 

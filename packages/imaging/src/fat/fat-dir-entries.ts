@@ -28,10 +28,15 @@ export function checkFatDate(date: Date, field: string): void {
 
 /** What a short (8.3) directory entry records. */
 export interface ShortEntry {
+  /** 11-byte 8.3 name. */
   readonly name: Uint8Array;
+  /** Attribute bits. */
   readonly attributes: number;
+  /** First cluster (0 when empty). */
   readonly cluster: number;
+  /** File size in bytes. */
   readonly size: number;
+  /** Modification time. */
   readonly mtime: Date;
 }
 

@@ -15,19 +15,27 @@ export const CLUSTER_LIMITS: Record<FatType, { min: number; max: number }> = {
 
 /** The layout of a FAT volume. */
 export interface FatGeometry {
+  /** FAT12, FAT16 or FAT32. */
   readonly fatType: FatType;
+  /** Sectors of 512 bytes in the volume. */
   readonly totalSectors: number;
+  /** Sectors per cluster (a power of two). */
   readonly sectorsPerCluster: number;
+  /** Sectors before the first FAT (boot sector, FSInfo, backups). */
   readonly reservedSectors: number;
+  /** Copies of the FAT. */
   readonly numFats: number;
   /** Root directory entries (FAT12/16; 0 on FAT32). */
   readonly rootEntries: number;
+  /** Sectors of the fixed root directory (FAT12/16). */
   readonly rootDirSectors: number;
   /** Sectors of one FAT. */
   readonly fatSectors: number;
+  /** First sector of cluster 2. */
   readonly firstDataSector: number;
   /** Data clusters, numbered from 2. */
   readonly clusterCount: number;
+  /** Bytes per cluster. */
   readonly clusterBytes: number;
 }
 

@@ -18,6 +18,7 @@ export interface FatDirectory {
 
 /** Where everything of a FAT volume goes. */
 export interface FatLayout {
+  /** The volume geometry. */
   readonly geometry: FatGeometry;
   /** Directories, parents before children (the root first). */
   readonly dirs: FatDirectory[];

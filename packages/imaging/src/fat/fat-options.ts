@@ -27,12 +27,19 @@ export interface WriteFatOptions {
 
 /** {@link WriteFatOptions} validated, with defaults applied. */
 export interface ResolvedFatOptions {
+  /** Volume label. */
   readonly label: string;
+  /** Volume size, when given. */
   readonly sizeBytes?: number;
+  /** FAT type, when given. */
   readonly fatType?: FatType;
+  /** Volume serial number. */
   readonly volumeSerial: number;
+  /** Default entry time. */
   readonly timestamp: Date;
+  /** Stops the write. */
   readonly signal?: AbortSignal;
+  /** Progress events. */
   readonly onProgress?: ProgressListener;
 }
 

@@ -7,7 +7,9 @@ const EOC = { 12: 0xfff, 16: 0xffff, 32: 0x0fffffff } as const;
 
 /** A run of consecutive clusters holding one directory or file. */
 export interface ClusterRun {
+  /** First cluster. */
   readonly first: number;
+  /** Number of clusters. */
   readonly count: number;
 }
 

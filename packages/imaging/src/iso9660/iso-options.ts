@@ -47,18 +47,31 @@ export interface WriteIso9660Options {
 
 /** {@link WriteIso9660Options} validated, with defaults applied. */
 export interface ResolvedIso9660Options {
+  /** Volume identifier. */
   readonly volumeId: string;
+  /** Whether a Joliet tree is written. */
   readonly joliet: boolean;
+  /** Whether Rock Ridge entries are written. */
   readonly rockRidge: boolean;
+  /** Publisher identifier. */
   readonly publisher: string;
+  /** Data preparer identifier. */
   readonly preparer: string;
+  /** Application identifier. */
   readonly applicationId: string;
+  /** System identifier. */
   readonly systemId: string;
+  /** Volume set identifier. */
   readonly volumeSetId: string;
+  /** Volume time and default entry time. */
   readonly timestamp: Date;
+  /** Primary name level. */
   readonly isoLevel: IsoLevel;
+  /** Trailing zero bytes. */
   readonly padding: number;
+  /** Stops the write. */
   readonly signal?: AbortSignal;
+  /** Progress events. */
   readonly onProgress?: ProgressListener;
 }
 

@@ -159,6 +159,25 @@ describe('writeIso9660', () => {
       expect(onDisk.equals(Buffer.from(memory))).toBe(true);
     });
 
+    it('stops with ABORTED mid-write and leaves no file behind', async () => {
+      dir ||= await mkdtemp(join(tmpdir(), 'vmkit-iso-'));
+      const controller = new AbortController();
+      const slow = fromStream(3 * 1024 * 1024, async function* () {
+        yield new Uint8Array(1024 * 1024);
+        controller.abort();
+        yield new Uint8Array(1024 * 1024);
+        yield new Uint8Array(1024 * 1024);
+      });
+      const target = join(dir, 'aborted.iso');
+      await expect(
+        writeIso9660ToFile([{ path: 'slow', content: slow }], target, {
+          volumeId: 'x',
+          signal: controller.signal,
+        }),
+      ).rejects.toMatchObject({ code: 'ABORTED' });
+      expect((await readdir(dir)).filter((n) => n.includes('aborted'))).toEqual([]);
+    });
+
     it('fails with CORRUPT when a source lies about its size, and leaves no file behind', async () => {
       dir ||= await mkdtemp(join(tmpdir(), 'vmkit-iso-'));
       const liar = fromStream(10, async function* () {
