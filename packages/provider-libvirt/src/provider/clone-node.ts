@@ -8,6 +8,7 @@ import {
 } from '@vmkit/core';
 import type { DomainHandle } from '../client/handles.js';
 import { buildDomainXml, type DomainBoot, type DomainDisk } from './domain-xml.js';
+import { ensureNicNetworks } from './host-networks.js';
 import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
 import { removeDomain } from './master-build.js';
 import { renderNodeMetadata, type StoredNodeMetadata } from './node-metadata.js';
@@ -47,6 +48,7 @@ export async function cloneLibvirtNode(
       'NOT_FOUND',
       `master volume ${masterVolName} does not exist in pool ${ctx.storage.name}`,
     );
+  const nics = await ensureNicNetworks(ctx, spec.network.nics);
   const created: string[] = [];
   let defined = false;
   try {
@@ -90,7 +92,7 @@ export async function cloneLibvirtNode(
       group: spec.group,
       imageId: spec.imageId,
       hardware: spec.hardware,
-      network: spec.network,
+      network: { nics },
       tags: [...spec.tags],
       userMetadata: { ...spec.userMetadata },
       linkedClone: spec.linked,
@@ -107,7 +109,7 @@ export async function cloneLibvirtNode(
       vcpus: spec.hardware.cores,
       boot: await nodeBoot(ctx, master),
       disks,
-      nics: spec.network.nics,
+      nics,
       qemuCommandLine: ctx.qemuCommandLine,
       metadata: renderNodeMetadata(meta),
     });
