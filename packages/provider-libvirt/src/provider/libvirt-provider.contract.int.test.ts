@@ -17,7 +17,7 @@ describeProviderContract('libvirt test+unix:///default', async () => {
 describeProviderContract('libvirt qemu:///system', async () => {
   const prefix = runPrefix('q');
   return {
-    provider: libvirtProvider({ uri: 'qemu:///system', namePrefix: prefix, stopGraceMs: 15_000 }),
+    provider: libvirtProvider({ uri: 'qemu:///system', namePrefix: prefix, stopGraceMs: 5_000 }),
     masterSpec: testGuestMasterSpec('contract-qemu'),
     cleanup: () => sweep('qemu:///system', prefix, 'vmkit'),
   };
