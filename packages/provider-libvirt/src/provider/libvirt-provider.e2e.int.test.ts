@@ -6,6 +6,7 @@ import {
   createComputeService,
   fileSystemBlobStore,
   type ProgressEvent,
+  runMasterBuild,
 } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForGuestPage } from '../../test-support/http.js';
@@ -139,5 +140,20 @@ describe('libvirt provider end to end on qemu:///system', () => {
     await client.storage.volDelete(blocker);
     expect(readdirSync(leaseDir).filter((f) => !f.startsWith('.'))).toEqual([]);
     expect(await compute.listNodes()).toEqual([]);
+  });
+
+  it('fails a master build whose installer reports failure on its console, and leaves nothing', async () => {
+    const provider = libvirtProvider({ uri: URI, pool: POOL, namePrefix: prefix });
+    const bad = testGuestMasterSpec('e2e-bad-install');
+    const source = { ...bad.source, cmdline: 'console=ttyS0 panic=-1 vmkit.mode=install root=/dev/vdz' };
+    const error = await runMasterBuild(provider, { ...bad, source }, 'bad-install').catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'PROVIDER',
+      message: expect.stringMatching(/installer failed: VMKIT-INSTALL-FAILED no-disk/),
+    });
+    const left = await leftovers(URI, `${prefix}m-bad-install`, POOL);
+    expect(left).toEqual({ domains: [], volumes: [] });
+    expect((await leftovers(URI, `${prefix}install-bad-install`, POOL)).domains).toEqual([]);
+    await provider.close();
   });
 });

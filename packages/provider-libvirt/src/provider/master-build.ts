@@ -17,6 +17,7 @@ export function masterNames(prefix: string, masterName: string) {
     initrd: `${base}.initrd`,
     iso: `${base}.iso`,
     installer: `${prefix}install-${masterName}`,
+    consoleLog: `${prefix}install-${masterName}.log`,
   };
 }
 
@@ -91,7 +92,8 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<v
   const source = c.spec.source;
   const pool = ctx.storage.name;
   // Re-runnable: start from a clean slate.
-  for (const v of [names.volume, names.kernel, names.initrd, names.iso]) await ctx.storage.delete(v);
+  for (const v of [names.volume, names.kernel, names.initrd, names.iso, names.consoleLog])
+    await ctx.storage.delete(v);
   await removeDomain(ctx, names.installer);
   const track = (name: string) => s.volumes.push(name);
   if (source.type === 'disk') {
@@ -151,7 +153,10 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<v
     disks.push({ pool, volume: names.iso, format: 'raw', role: 'cdrom' });
     boot = { kind: 'cdrom' };
   }
+  // The installer's console goes to a file in the pool, read back through the storage API.
+  const consoleLog = ctx.realGuests ? `${await ctx.storage.targetPath()}/${names.consoleLog}` : undefined;
   const xml = buildDomainXml({
+    ...(consoleLog ? { consoleLog } : {}),
     name: names.installer,
     type: ctx.domainType,
     machine: ctx.options.machine,
@@ -187,6 +192,8 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<v
       progress: (f, m) => c.progress(0.2 + 0.75 * f, m),
     });
     c.logger.info('libvirt installer finished', { master: c.masterName, ms });
+    track(names.consoleLog);
+    await checkInstallerConsole(ctx, names.consoleLog);
   } else {
     // libvirt's test driver runs no guest: start and stop the installer to exercise the calls.
     await ctx.client.domains.create(dom);
@@ -207,6 +214,35 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<v
 }
 
 const ISO_ONLY_DURING_INSTALL = true;
+
+/** Markers on an installer's console that mean the installation failed. */
+const INSTALL_FAILURE = /VMKIT-INSTALL-FAILED[^\n]*|Kernel panic[^\n]*|VMKIT-TIMEOUT[^\n]*/;
+
+/**
+ * Reads the installer's console log (a file in the pool, fetched with `STORAGE_VOL_DOWNLOAD`) and
+ * throws `PROVIDER` with the failure line when the guest reported a failed installation. The log
+ * volume is deleted either way.
+ */
+async function checkInstallerConsole(ctx: LibvirtContext, logVolume: string): Promise<void> {
+  const pool = await ctx.storage.pool();
+  await ctx.client.storage.poolRefresh(pool);
+  const vol = await ctx.storage.find(logVolume);
+  if (!vol) return;
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await ctx.client.storage.volDownload(vol)) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const failure = INSTALL_FAILURE.exec(text);
+    if (failure) {
+      const tail = text.trim().split('\n').slice(-5).join('\n');
+      throw new VmkitError('PROVIDER', `installer failed: ${failure[0].trim()}`, {
+        details: { consoleTail: tail },
+      });
+    }
+  } finally {
+    await ctx.storage.delete(logVolume).catch(() => {});
+  }
+}
 
 async function uploadBootFiles(
   ctx: LibvirtContext,
