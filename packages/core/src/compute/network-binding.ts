@@ -8,7 +8,7 @@ import type {
   NicSpec,
   PortForward,
 } from '../model/network-spec.js';
-import type { PortAllocator } from '../ports/port-allocator.js';
+import type { LeaseClaim, PortAllocator } from '../ports/port-allocator.js';
 
 /** Adds an `'auto'` TCP forward for each inbound port to the first NAT NIC (unless one exists). */
 export function withInboundPorts(
@@ -40,11 +40,11 @@ export function randomMac(): string {
 
 /**
  * Settles a network for one node: slots, MACs and host ports. Ports come from the allocator as
- * pending leases owned by `owner`; on failure, the caller releases the owner's leases.
+ * pending leases of `claim`; on failure, the caller releases the claim's leases.
  */
 export async function bindNetwork(
   network: NetworkSpec,
-  owner: string,
+  claim: LeaseClaim,
   ports: PortAllocator,
 ): Promise<BoundNetwork> {
   const nics: BoundNic[] = [];
@@ -52,7 +52,7 @@ export async function bindNetwork(
     const forwards: BoundPortForward[] = [];
     for (const pf of nic.portForwards ?? []) {
       const hostIp = pf.hostIp ?? '127.0.0.1';
-      const hostPort = await ports.lease(owner, pf.protocol, hostIp, pf.hostPort ?? 'auto');
+      const hostPort = await ports.lease(claim, pf.protocol, hostIp, pf.hostPort ?? 'auto');
       forwards.push({
         name: pf.name ?? `${pf.protocol}-${pf.guestPort}`,
         protocol: pf.protocol,

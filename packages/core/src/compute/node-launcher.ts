@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type NodeFailure, RunNodesError } from '../errors/run-nodes-error.js';
 import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import type { MasterRecord } from '../masters/master-record.js';
@@ -5,7 +6,7 @@ import type { Hardware } from '../model/hardware.js';
 import { DEFAULT_NETWORK, type NetworkSpec } from '../model/network-spec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
 import type { Template } from '../model/template.js';
-import type { PortAllocator } from '../ports/port-allocator.js';
+import type { LeaseClaim, PortAllocator } from '../ports/port-allocator.js';
 import type { CloneSpec } from '../spi/clone-spec.js';
 import type { HypervisorProvider, ProviderCapabilities } from '../spi/hypervisor-provider.js';
 import { throwIfAborted } from '../util/abort.js';
@@ -23,6 +24,7 @@ export class NodeLauncher {
   readonly #ports: PortAllocator;
   readonly #logger: Logger;
   readonly #clones: number;
+  readonly #reserved = new Set<string>();
 
   constructor(provider: HypervisorProvider, ports: PortAllocator, logger: Logger, clones: number) {
     this.#provider = provider;
@@ -76,8 +78,27 @@ export class NodeLauncher {
     options: OperationOptions = {},
   ): Promise<NodeMetadata[]> {
     const { signal, onProgress } = options;
-    const taken = new Set((await this.#provider.listNodes()).map((n) => n.name));
+    const taken = new Set([...(await this.#provider.listNodes()).map((n) => n.name), ...this.#reserved]);
     const names = nodeNames(group, count, template.options.nodeNames ?? [], taken);
+    // Names stay reserved while this call runs, so concurrent calls in this process never pick the
+    // same one (across processes, the provider refuses a duplicate name with CONFLICT).
+    for (const name of names) this.#reserved.add(name);
+    try {
+      return await this.#launchNamed(group, names, template, master, options);
+    } finally {
+      for (const name of names) this.#reserved.delete(name);
+    }
+  }
+
+  async #launchNamed(
+    group: string,
+    names: readonly string[],
+    template: Template,
+    master: MasterRecord,
+    options: OperationOptions,
+  ): Promise<NodeMetadata[]> {
+    const { signal, onProgress } = options;
+    const count = names.length;
     const network = withInboundPorts(
       template.options.network ?? DEFAULT_NETWORK,
       template.options.inboundPorts,
@@ -106,13 +127,15 @@ export class NodeLauncher {
         });
     }
     if (signal?.aborted && nodes.length > 0) {
-      // Aborted: the caller wants none of it, so the nodes that made it are removed too.
-      await mapSettled(nodes, this.#clones, (n) => this.destroy(n.id, n.name));
-      throw new RunNodesError(
-        group,
-        [],
-        [...errors, ...nodes.map((n) => ({ name: n.name, error: abortedFor(n.name) }))],
-      );
+      // Aborted: the caller wants none of it, so the nodes that made it are removed too. A node
+      // that cannot be removed is still reported as created, so it is not lost.
+      const removed = await mapSettled(nodes, this.#clones, (n) => this.destroy(n.id, n.name));
+      const survivors = nodes.filter((_, i) => removed[i]?.status === 'rejected');
+      const gone = nodes.filter((_, i) => removed[i]?.status === 'fulfilled');
+      throw new RunNodesError(group, survivors, [
+        ...errors,
+        ...gone.map((n) => ({ name: n.name, error: abortedFor(n.name) })),
+      ]);
     }
     if (errors.length > 0) throw new RunNodesError(group, nodes, errors);
     return nodes;
@@ -134,7 +157,7 @@ export class NodeLauncher {
     options: OperationOptions,
   ): Promise<NodeMetadata> {
     const { signal, onProgress } = options;
-    const owner = leaseOwner(this.#provider.id, name);
+    const claim: LeaseClaim = { owner: leaseOwner(this.#provider.id, name), attempt: randomUUID() };
     let createdId: string | undefined;
     try {
       throwIfAborted(signal, `node ${name}`);
@@ -151,7 +174,7 @@ export class NodeLauncher {
         imageId: master.imageId,
         master: master.master,
         hardware,
-        network: await bindNetwork(network, owner, this.#ports),
+        network: await bindNetwork(network, claim, this.#ports),
         linked: template.options.linkedClone ?? true,
         ...(drive ? { configDrive: drive } : {}),
         tags: template.options.tags ?? [],
@@ -159,18 +182,32 @@ export class NodeLauncher {
       };
       const node = await this.#provider.cloneNode(spec, { signal, onProgress });
       createdId = node.id;
-      await this.#ports.commit(owner);
+      await this.#ports.commit(claim);
       throwIfAborted(signal, `node ${name}`);
       await this.#provider.startNode(node.id, { signal, onProgress });
       return nodeMetadataOf({ ...node, status: 'running' }, template.image, template.options.loginUser);
     } catch (error) {
       this.#logger.warn('node failed; rolling it back', { node: name, error: String(error) });
       if (createdId !== undefined) {
-        await this.#provider.destroyNode(createdId).catch((e: unknown) => {
-          this.#logger.error('rollback could not destroy a failed node', { node: name, error: String(e) });
-        });
+        try {
+          await this.#provider.destroyNode(createdId);
+        } catch (destroyError) {
+          // The node survives: keep its port leases so no other node is given its ports.
+          this.#logger.error('rollback could not destroy a failed node; its leases are kept', {
+            node: name,
+            error: String(destroyError),
+          });
+          throw new VmkitError(
+            'PROVIDER',
+            `node ${name} failed and could not be rolled back: ${String(destroyError)}`,
+            {
+              cause: error,
+              details: { node: name, nodeId: createdId },
+            },
+          );
+        }
       }
-      await this.#ports.releaseOwner(owner).catch(() => {});
+      await this.#ports.releaseAttempt(claim).catch(() => {});
       throw error;
     }
   }

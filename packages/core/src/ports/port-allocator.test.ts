@@ -9,6 +9,8 @@ import { VmkitError } from '../errors/vmkit-error.js';
 import { PortAllocator } from './port-allocator.js';
 
 const run = promisify(execFile);
+/** A claim whose attempt token is derived from the owner, for tests with one attempt per owner. */
+const c = (owner: string) => ({ owner, attempt: `attempt-of-${owner}` });
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vmkit-ports-'));
@@ -28,9 +30,9 @@ describe('PortAllocator', () => {
 const a = new PortAllocator({ leaseDir: ${JSON.stringify(leaseDir)}, range: [41000, 41059], probe: false });
 const ports = [];
 for (let i = 0; i < 20; i++) {
-  const owner = 'p' + process.pid + '/n' + i;
-  ports.push(await a.lease(owner, 'tcp', '127.0.0.1', 'auto'));
-  await a.commit(owner);
+  const claim = { owner: 'p' + process.pid + '/n' + i, attempt: 'a' + i };
+  ports.push(await a.lease(claim, 'tcp', '127.0.0.1', 'auto'));
+  await a.commit(claim);
 }
 console.log(JSON.stringify(ports));`,
     );
@@ -41,7 +43,7 @@ console.log(JSON.stringify(ports));`,
     expect(new Set(ports).size).toBe(60);
     // The range is now exhausted: a fourth owner gets a clear CONFLICT.
     const a = new PortAllocator({ leaseDir, range: [41000, 41059], probe: false });
-    await expect(a.lease('late/x', 'tcp', '127.0.0.1', 'auto')).rejects.toSatisfy((e) =>
+    await expect(a.lease(c('late/x'), 'tcp', '127.0.0.1', 'auto')).rejects.toSatisfy((e) =>
       VmkitError.is(e, 'CONFLICT'),
     );
   }, 60_000);
@@ -50,8 +52,8 @@ console.log(JSON.stringify(ports));`,
     const leaseDir = join(dir, 'leases');
     const a = new PortAllocator({ leaseDir, range: [42000, 42001], probe: false });
     const deadPid = 2 ** 22 + 12345;
-    await a.lease('x/one', 'tcp', '127.0.0.1', 42000);
-    await a.commit('x/one');
+    await a.lease(c('x/one'), 'tcp', '127.0.0.1', 42000);
+    await a.commit(c('x/one'));
     await writeFile(
       join(leaseDir, 'tcp-42001.lease'),
       JSON.stringify({
@@ -63,8 +65,8 @@ console.log(JSON.stringify(ports));`,
         at: '',
       }),
     );
-    expect(await a.lease('z/new', 'tcp', '127.0.0.1', 'auto')).toBe(42001);
-    await expect(a.lease('z/other', 'tcp', '127.0.0.1', 42000)).rejects.toSatisfy((e) =>
+    expect(await a.lease(c('z/new'), 'tcp', '127.0.0.1', 'auto')).toBe(42001);
+    await expect(a.lease(c('z/other'), 'tcp', '127.0.0.1', 42000)).rejects.toSatisfy((e) =>
       VmkitError.is(e, 'CONFLICT'),
     );
   });
@@ -74,7 +76,7 @@ console.log(JSON.stringify(ports));`,
     await new Promise<void>((resolve) => server.listen(43000, '127.0.0.1', resolve));
     try {
       const a = new PortAllocator({ leaseDir: join(dir, 'l'), range: [43000, 43001] });
-      expect(await a.lease('n/a', 'tcp', '127.0.0.1', 'auto')).toBe(43001);
+      expect(await a.lease(c('n/a'), 'tcp', '127.0.0.1', 'auto')).toBe(43001);
     } finally {
       server.close();
     }
@@ -82,16 +84,71 @@ console.log(JSON.stringify(ports));`,
 
   it('releases by owner and reconciles leases of nodes that are gone', async () => {
     const a = new PortAllocator({ leaseDir: join(dir, 'l'), range: [44000, 44010], probe: false });
-    await a.lease('prov/a', 'tcp', '127.0.0.1', 'auto');
-    await a.lease('prov/b', 'udp', '127.0.0.1', 'auto');
-    await a.commit('prov/a');
-    await a.commit('prov/b');
-    await a.lease('other/c', 'tcp', '127.0.0.1', 'auto');
-    await a.commit('other/c');
+    await a.lease(c('prov/a'), 'tcp', '127.0.0.1', 'auto');
+    await a.lease(c('prov/b'), 'udp', '127.0.0.1', 'auto');
+    await a.commit(c('prov/a'));
+    await a.commit(c('prov/b'));
+    await a.lease(c('other/c'), 'tcp', '127.0.0.1', 'auto');
+    await a.commit(c('other/c'));
     expect(await a.reconcile('prov/', new Set(['prov/a']))).toBe(1);
     expect((await a.leases()).map((l) => l.owner).sort()).toEqual(['other/c', 'prov/a']);
     await a.releaseOwner('prov/a');
     expect((await a.leases()).map((l) => l.owner)).toEqual(['other/c']);
+  });
+
+  it('lets exactly one process take over each lease of a dead process', async () => {
+    const leaseDir = join(dir, 'leases');
+    const deadPid = 2 ** 22 + 4242;
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(leaseDir, { recursive: true });
+    for (let port = 45000; port < 45300; port++) {
+      await writeFile(
+        join(leaseDir, `tcp-${port}.lease`),
+        JSON.stringify({
+          port,
+          protocol: 'tcp',
+          owner: 'gone/x',
+          attempt: 'q',
+          pid: deadPid,
+          state: 'pending',
+          at: 't',
+        }),
+      );
+    }
+    const script = join(dir, 'takeover.mts');
+    const allocator = new URL('./port-allocator.ts', import.meta.url).pathname;
+    await writeFile(
+      script,
+      `import { PortAllocator } from ${JSON.stringify(allocator)};
+const a = new PortAllocator({ leaseDir: ${JSON.stringify(leaseDir)}, range: [45000, 45299], probe: false });
+const ports = [];
+for (let i = 0; i < 75; i++) {
+  const claim = { owner: 'p' + process.pid + '/n' + i, attempt: 'a' };
+  ports.push(await a.lease(claim, 'tcp', '127.0.0.1', 'auto'));
+  await a.commit(claim);
+}
+console.log(JSON.stringify(ports));`,
+    );
+    const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
+    const outputs = await Promise.all([1, 2, 3, 4].map(() => run(tsx, [script])));
+    const ports = outputs.flatMap((o) => JSON.parse(o.stdout) as number[]);
+    expect(new Set(ports).size).toBe(300);
+  }, 60_000);
+
+  it("keeps another attempt's leases when one attempt for the same node name is rolled back", async () => {
+    const a = new PortAllocator({ leaseDir: join(dir, 'l'), range: [46000, 46010], probe: false });
+    const winner = { owner: 'prov/web-1', attempt: 'w' };
+    const loser = { owner: 'prov/web-1', attempt: 'l' };
+    const port = await a.lease(winner, 'tcp', '127.0.0.1', 'auto');
+    await a.lease(loser, 'tcp', '127.0.0.1', 'auto');
+    await a.commit(winner);
+    await a.releaseAttempt(loser);
+    expect((await a.leases()).map((l) => [l.port, l.attempt, l.state])).toEqual([[port, 'w', 'bound']]);
+  });
+
+  it('refuses a host address this machine does not have, naming hostIp', async () => {
+    const a = new PortAllocator({ leaseDir: join(dir, 'l'), range: [47000, 47010] });
+    await expect(a.lease(c('x/y'), 'tcp', '192.0.2.10', 'auto')).rejects.toThrow(/^hostIp: /);
   });
 
   it('validates its range', () => {

@@ -1,9 +1,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
-import { canBind } from './port-probe.js';
+import { canBind, probeBind } from './port-probe.js';
 
 /** Options of the {@link PortAllocator}. */
 export interface PortAllocatorOptions {
@@ -15,12 +15,22 @@ export interface PortAllocatorOptions {
   readonly probe?: boolean;
 }
 
+/** Who takes a lease: a node (`owner`) and one attempt at creating it. */
+export interface LeaseClaim {
+  /** `<providerId>/<node name>`. */
+  readonly owner: string;
+  /** A token unique to this creation attempt. */
+  readonly attempt: string;
+}
+
 /** What a lease file records. */
 export interface PortLease {
   readonly port: number;
   readonly protocol: 'tcp' | 'udp';
   /** `<providerId>/<node name>`. */
   readonly owner: string;
+  /** The creation attempt that took it (two attempts may race for one node name). */
+  readonly attempt: string;
   /** The process that took the lease. */
   readonly pid: number;
   /** `pending` until the node exists, then `bound` until it is destroyed. */
@@ -39,6 +49,8 @@ export class PortAllocator {
   readonly #dir: string;
   readonly #probe: boolean;
   #ready: Promise<void> | undefined;
+  /** Lease files this process took, by attempt, until committed or released. */
+  readonly #taken = new Map<string, Set<string>>();
 
   constructor(options: PortAllocatorOptions = {}) {
     const [min, max] = options.range ?? [20000, 29999];
@@ -59,16 +71,22 @@ export class PortAllocator {
     return this.#dir;
   }
 
-  /** Leases a free port for `owner`: the given one, or any in the range when `wanted` is `'auto'`. */
+  /**
+   * Leases a free port for one creation attempt of a node: the given port, or any in the range
+   * when `wanted` is `'auto'`. The lease stays pending until {@link PortAllocator.commit}.
+   */
   async lease(
-    owner: string,
+    claim: LeaseClaim,
     protocol: 'tcp' | 'udp',
     hostIp: string,
     wanted: number | 'auto',
   ): Promise<number> {
     await this.#init();
+    if (this.#probe && (await probeBind(protocol, hostIp, 0)) === 'no-such-address') {
+      throw invalidArgument('hostIp', `${hostIp} is not an address of this host`, { hostIp });
+    }
     if (wanted !== 'auto') {
-      if (await this.#tryLease(owner, protocol, hostIp, wanted)) return wanted;
+      if (await this.#tryLease(claim, protocol, hostIp, wanted)) return wanted;
       throw new VmkitError('CONFLICT', `host port ${protocol}/${wanted} is in use or leased`, {
         details: { port: wanted },
       });
@@ -77,26 +95,33 @@ export class PortAllocator {
     const start = randomInt(size);
     for (let i = 0; i < size; i++) {
       const port = this.#min + ((start + i) % size);
-      if (await this.#tryLease(owner, protocol, hostIp, port)) return port;
+      if (await this.#tryLease(claim, protocol, hostIp, port)) return port;
     }
     throw new VmkitError('CONFLICT', `no free host port in ${this.#min}-${this.#max}`, {
       details: { protocol },
     });
   }
 
-  /** Marks an owner's leases bound: they now last until {@link PortAllocator.releaseOwner}. */
-  async commit(owner: string): Promise<void> {
-    for (const lease of await this.leases()) {
-      if (lease.owner === owner && lease.state === 'pending') {
+  /** Marks an attempt's leases bound: they now last until {@link PortAllocator.releaseOwner}. */
+  async commit(claim: LeaseClaim): Promise<void> {
+    for (const lease of await this.#claimed(claim)) {
+      if (lease.state === 'pending') {
         await this.#write(lease.protocol, lease.port, { ...lease, state: 'bound' }, false);
       }
     }
+    this.#taken.delete(claim.attempt);
   }
 
-  /** Releases every lease of an owner. */
+  /** Releases the leases of one attempt (its rollback), leaving other attempts' leases alone. */
+  async releaseAttempt(claim: LeaseClaim): Promise<void> {
+    for (const lease of await this.#claimed(claim)) await this.#unlinkIfSame(lease);
+    this.#taken.delete(claim.attempt);
+  }
+
+  /** Releases every lease of an owner (its node was destroyed). */
   async releaseOwner(owner: string): Promise<void> {
     for (const lease of await this.leases()) {
-      if (lease.owner === owner) await unlink(this.#file(lease.protocol, lease.port)).catch(() => {});
+      if (lease.owner === owner) await this.#unlinkIfSame(lease);
     }
   }
 
@@ -105,11 +130,21 @@ export class PortAllocator {
     let released = 0;
     for (const lease of await this.leases()) {
       if (lease.owner.startsWith(ownerPrefix) && lease.state === 'bound' && !live.has(lease.owner)) {
-        await unlink(this.#file(lease.protocol, lease.port)).catch(() => {});
+        await this.#unlinkIfSame(lease);
         released++;
       }
     }
     return released;
+  }
+
+  /** The current leases of an attempt, found through the ports this process leased for it. */
+  async #claimed(claim: LeaseClaim): Promise<PortLease[]> {
+    const out: PortLease[] = [];
+    for (const file of this.#taken.get(claim.attempt) ?? []) {
+      const lease = await this.#read(file);
+      if (lease && sameClaim(lease, claim)) out.push(lease);
+    }
+    return out;
   }
 
   /** Every lease on this host. */
@@ -124,12 +159,18 @@ export class PortAllocator {
     return out;
   }
 
-  async #tryLease(owner: string, protocol: 'tcp' | 'udp', hostIp: string, port: number): Promise<boolean> {
+  async #tryLease(
+    claim: LeaseClaim,
+    protocol: 'tcp' | 'udp',
+    hostIp: string,
+    port: number,
+  ): Promise<boolean> {
     const file = this.#file(protocol, port);
     const lease: PortLease = {
       port,
       protocol,
-      owner,
+      owner: claim.owner,
+      attempt: claim.attempt,
       pid: process.pid,
       state: 'pending',
       at: new Date().toISOString(),
@@ -137,15 +178,60 @@ export class PortAllocator {
     if (!(await this.#write(protocol, port, lease, true))) {
       const held = await this.#read(file);
       if (held?.state !== 'pending' || processAlive(held.pid)) return false;
-      // A pending lease of a dead process: reclaim it once, atomically.
-      await unlink(file).catch(() => {});
-      if (!(await this.#write(protocol, port, lease, true))) return false;
+      // A pending lease of a dead process: replace it under a per-port lock, re-checking it is
+      // still the same dead lease, with an atomic rename so the file never goes missing (a
+      // missing file would let a plain exclusive create slip in).
+      if (!(await this.#takeOver(file, held, lease))) return false;
     }
     if (this.#probe && !(await canBind(protocol, hostIp, port))) {
-      await unlink(file).catch(() => {});
+      await this.#unlinkIfSame(lease);
       return false;
     }
+    const files = this.#taken.get(claim.attempt) ?? new Set<string>();
+    files.add(file);
+    this.#taken.set(claim.attempt, files);
     return true;
+  }
+
+  /** Replaces the dead lease `held` in `file` by `lease`, under a lock; false if anything changed. */
+  async #takeOver(file: string, held: PortLease, lease: PortLease): Promise<boolean> {
+    const lock = `${file}.lock`;
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+    } catch {
+      await this.#clearStaleLock(lock);
+      return false;
+    }
+    try {
+      const current = await this.#read(file);
+      if (current?.pid !== held.pid || current.at !== held.at || current.attempt !== held.attempt)
+        return false;
+      const tmp = `${file}.${randomUUID()}.tmp`;
+      await writeFile(tmp, JSON.stringify(lease));
+      await rename(tmp, file);
+      return true;
+    } finally {
+      await unlink(lock).catch(() => {});
+    }
+  }
+
+  /** Removes a takeover lock left by a process that died holding it (older than 10 s). */
+  async #clearStaleLock(lock: string): Promise<void> {
+    try {
+      const [pid, info] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
+      if (Date.now() - info.mtimeMs > 10_000 && !processAlive(Number(pid))) await unlink(lock);
+    } catch {
+      // gone already, or being written
+    }
+  }
+
+  /** Removes a lease file only if it still holds this lease (not one taken since). */
+  async #unlinkIfSame(lease: PortLease): Promise<void> {
+    const file = this.#file(lease.protocol, lease.port);
+    const current = await this.#read(file);
+    if (current && current.attempt === lease.attempt && current.owner === lease.owner) {
+      await unlink(file).catch(() => {});
+    }
   }
 
   /** Writes a lease; with `exclusive`, only if none exists (returns false then). */
@@ -183,9 +269,16 @@ export class PortAllocator {
   }
 
   #init(): Promise<void> {
-    this.#ready ??= mkdir(this.#dir, { recursive: true, mode: 0o1777 }).then(() => undefined);
+    // Shared by every user's vmkit processes: world-writable with the sticky bit, like /tmp.
+    this.#ready ??= mkdir(this.#dir, { recursive: true, mode: 0o1777 }).then(async (created) => {
+      if (created !== undefined) await chmod(this.#dir, 0o1777).catch(() => {});
+    });
     return this.#ready;
   }
+}
+
+function sameClaim(lease: PortLease, claim: LeaseClaim): boolean {
+  return lease.owner === claim.owner && lease.attempt === claim.attempt;
 }
 
 function processAlive(pid: number): boolean {
