@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MASTER_RECORD_SCHEMA_VERSION } from '../masters/master-record.js';
+import { providerNamespace } from '../masters/master-repository.js';
 import { memoryProvider } from '../testing/memory-provider.js';
 import { specHash } from '../util/canonical-json.js';
 import type { LogFields, Logger } from '../util/logger.js';
@@ -58,7 +59,8 @@ describe('restart over the same filesystem store', () => {
     const statePath = join(s.dir, 'hypervisor.json');
     const a = await s.service(memoryProvider({ statePath }), { images: [debianSpec('good')] });
     await a.ensureImage('good');
-    const goodJson = await (await s.store.getBlob('vmkit-images', 'good.json'))?.text();
+    const prefix = `${providerNamespace(`memory:${statePath}`)}/`;
+    const goodJson = await (await s.store.getBlob('vmkit-images', `${prefix}good.json`))?.text();
     const record = JSON.parse(goodJson as string);
     const hostileSpec = { ...record.spec, id: '../../etc/passwd' };
     const bad: Record<string, string> = {
@@ -74,7 +76,8 @@ describe('restart over the same filesystem store', () => {
       'mismatch.json': JSON.stringify(record),
       'nested/evil.json': JSON.stringify(record),
     };
-    for (const [name, body] of Object.entries(bad)) await s.store.putBlob('vmkit-images', name, body);
+    for (const [name, body] of Object.entries(bad))
+      await s.store.putBlob('vmkit-images', `${prefix}${name}`, body);
 
     const logger = recordingLogger();
     const b = await s.service(memoryProvider({ statePath }), { images: [debianSpec('good')], logger });
@@ -82,9 +85,13 @@ describe('restart over the same filesystem store', () => {
     const named = logger.warnings
       .filter((w) => w.message.includes('quarantined master metadata'))
       .map((w) => w.fields?.blob);
-    expect(named.sort()).toEqual(Object.keys(bad).sort());
+    expect(named.sort()).toEqual(
+      Object.keys(bad)
+        .map((n) => `${prefix}${n}`)
+        .sort(),
+    );
     const remaining = (await s.store.list('vmkit-images')).items.map((i) => i.name);
-    expect(remaining).toEqual(['good.json']);
+    expect(remaining).toEqual([`${prefix}good.json`]);
     const quarantined = await s.store.list('vmkit-images-quarantine');
     expect(quarantined.items).toHaveLength(Object.keys(bad).length);
     expect(MASTER_RECORD_SCHEMA_VERSION).toBe(1);
@@ -130,6 +137,6 @@ describe('restart over the same filesystem store', () => {
     expect(await service.listNodes()).toEqual([]);
     expect(p.masterNames()).toEqual([]);
     expect((await service.getImage('debian-12'))?.status).toBe('buildable');
-    expect(await s.store.blobExists('vmkit-images', 'debian-12.json')).toBe(false);
+    expect((await s.store.list('vmkit-images')).items).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
+import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
 import type { Hardware } from '../model/hardware.js';
@@ -12,6 +12,7 @@ import type { HypervisorProvider, ProviderNode } from '../spi/hypervisor-provide
 import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
 import type { OperationOptions } from '../util/progress.js';
+import { hardwareProfileSchema } from '../validation/master-spec-schema.js';
 import { parseOrThrow } from '../validation/parse.js';
 import { GROUP_PATTERN, templateOptionsSchema } from '../validation/template-options-schema.js';
 import type { ComputeService } from './compute-service.js';
@@ -35,33 +36,49 @@ export interface ComputeServiceParts {
 export class VmkitComputeService implements ComputeService {
   readonly #p: ComputeServiceParts;
   #closed = false;
+  readonly #closer = new AbortController();
+  readonly #running = new Set<Promise<unknown>>();
+  readonly #launching = new Map<string, number>();
   #closing: Promise<void> | undefined;
 
   constructor(parts: ComputeServiceParts) {
     this.#p = parts;
   }
 
-  /** Connects the provider, registers configured images, loads and verifies persisted masters. */
+  /**
+   * Connects the provider, registers configured images, loads and verifies persisted masters.
+   * On failure the provider is closed again and the error says which part failed.
+   */
   async init(): Promise<void> {
     const { provider, repository, cache, images, logger, ports } = this.#p;
     await provider.init?.();
-    for (const [i, spec] of images.entries()) {
-      try {
-        cache.register(spec);
-      } catch (error) {
-        if (VmkitError.is(error, 'INVALID_ARGUMENT')) {
-          throw invalidArgument(`images[${i}]`, error.message, { cause: error });
+    try {
+      for (const [i, spec] of images.entries()) {
+        try {
+          cache.register(spec);
+        } catch (error) {
+          if (VmkitError.is(error, 'INVALID_ARGUMENT')) {
+            throw invalidArgument(`images[${i}]`, error.message, { cause: error });
+          }
+          throw error;
         }
-        throw error;
       }
+      try {
+        await repository.init();
+      } catch (error) {
+        throw toVmkitError(error, 'STORE', `opening the metadata store (container ${repository.container})`);
+      }
+      const quarantined = await cache.load();
+      if (quarantined.length > 0)
+        logger.warn('some master metadata was quarantined', { count: quarantined.length });
+      const live = new Set((await provider.listNodes()).map((n) => leaseOwner(provider.id, n.name)));
+      const released = await ports.reconcile(`${provider.id}/`, live);
+      if (released > 0) logger.info('released port leases of nodes that are gone', { released });
+      for (const id of cache.withRetired()) await cache.collectRetired(id);
+    } catch (error) {
+      await provider.close?.().catch(() => {});
+      throw toVmkitError(error, 'PROVIDER', 'starting the compute service');
     }
-    await repository.init();
-    const quarantined = await cache.load();
-    if (quarantined.length > 0)
-      logger.warn('some master metadata was quarantined', { count: quarantined.length });
-    const live = new Set((await provider.listNodes()).map((n) => leaseOwner(provider.id, n.name)));
-    const released = await ports.reconcile(`${provider.id}/`, live);
-    if (released > 0) logger.info('released port leases of nodes that are gone', { released });
   }
 
   async listImages(): Promise<Image[]> {
@@ -85,8 +102,11 @@ export class VmkitComputeService implements ComputeService {
     this.#open();
     const { cache, provider, repository, launcher, images } = this.#p;
     if (!cache.image(id)) throw new VmkitError('NOT_FOUND', `no image ${id}`, { details: { imageId: id } });
-    if (cache.building(id))
-      throw new VmkitError('CONFLICT', `image ${id} is being built`, { details: { imageId: id } });
+    if (cache.building(id) || (this.#launching.get(id) ?? 0) > 0) {
+      throw new VmkitError('CONFLICT', `image ${id} is being built or cloned; try again when that is done`, {
+        details: { imageId: id },
+      });
+    }
     const users = (await provider.listNodes()).filter((n) => n.imageId === id);
     if (users.length > 0 && !options.force) {
       throw new VmkitError(
@@ -97,13 +117,28 @@ export class VmkitComputeService implements ComputeService {
         },
       );
     }
-    await mapSettled(users, this.#p.clones, (n) => launcher.destroy(n.id, n.name));
+    const destroyed = await mapSettled(users, this.#p.clones, (n) => launcher.destroy(n.id, n.name));
+    const failed = destroyed.findIndex((d) => d.status === 'rejected');
+    if (failed >= 0) {
+      // A node that survives still depends on the master's disk: keep the master.
+      const reason = (destroyed[failed] as PromiseRejectedResult).reason;
+      throw new VmkitError(
+        'PROVIDER',
+        `image ${id} kept: node ${users[failed]?.name} could not be destroyed`,
+        {
+          cause: reason,
+          details: { imageId: id },
+        },
+      );
+    }
     const record = cache.record(id);
-    if (record) await provider.deleteMaster(record.master);
+    if (record) {
+      for (const ref of [record.master, ...(record.retired ?? [])]) await provider.deleteMaster(ref);
+    }
     await repository.remove(id);
     cache.forget(
       id,
-      images.some((s) => s.id === id),
+      images.find((s) => s.id === id),
     );
   }
 
@@ -141,9 +176,27 @@ export class VmkitComputeService implements ComputeService {
     const template = await this.#template(templateOrOptions);
     const caps = await this.#p.provider.capabilities();
     this.#p.launcher.check(template, caps);
-    const master = await this.#p.cache.get(template.image.id, options);
-    const image = this.#p.cache.image(template.image.id) ?? template.image;
-    return this.#p.launcher.launch(group, count, { ...template, image }, master, options);
+    const imageId = template.image.id;
+    // The whole call counts as a use of the image: deleteImage refuses while it runs, and close()
+    // aborts it and waits for its rollback.
+    this.#launching.set(imageId, (this.#launching.get(imageId) ?? 0) + 1);
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, this.#closer.signal])
+      : this.#closer.signal;
+    const work = (async () => {
+      const master = await this.#p.cache.get(imageId, { ...options, signal });
+      const image = this.#p.cache.image(imageId) ?? template.image;
+      return this.#p.launcher.launch(group, count, { ...template, image }, master, { ...options, signal });
+    })();
+    this.#running.add(work);
+    try {
+      return await work;
+    } finally {
+      this.#running.delete(work);
+      const left = (this.#launching.get(imageId) ?? 1) - 1;
+      if (left > 0) this.#launching.set(imageId, left);
+      else this.#launching.delete(imageId);
+    }
   }
 
   async listNodes(): Promise<NodeMetadata[]> {
@@ -162,11 +215,13 @@ export class VmkitComputeService implements ComputeService {
     const node = await this.#p.provider.getNode(id);
     if (!node) throw new VmkitError('NOT_FOUND', `no node ${id}`, { details: { node: id } });
     await this.#p.launcher.destroy(node.id, node.name);
+    await this.#collect([node.imageId]);
   }
 
   async destroyNodesMatching(predicate: (node: NodeMetadata) => boolean): Promise<NodeMetadata[]> {
     const doomed = (await this.listNodes()).filter(predicate);
     const settled = await mapSettled(doomed, this.#p.clones, (n) => this.#p.launcher.destroy(n.id, n.name));
+    await this.#collect(doomed.map((n) => n.imageId));
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     return doomed;
@@ -200,7 +255,10 @@ export class VmkitComputeService implements ComputeService {
   close(): Promise<void> {
     this.#closed = true;
     this.#closing ??= (async () => {
+      // Abort what runs, let it roll back through the still-open provider, then close it.
+      this.#closer.abort(new VmkitError('ABORTED', 'the compute service is closing'));
       this.#p.cache.abortAll();
+      await Promise.allSettled([...this.#running, ...this.#p.cache.running()]);
       await this.#p.provider.close?.();
     })();
     return this.#closing;
@@ -213,14 +271,27 @@ export class VmkitComputeService implements ComputeService {
 
   async #template(input: Template | TemplateOptions | undefined): Promise<Template> {
     if (input && 'image' in input && 'hardware' in input) {
+      // A template may be built by hand: check it as carefully as options.
+      const image = this.#p.cache.image(input.image?.id);
+      if (!image) throw new VmkitError('NOT_FOUND', `template.image: no image ${String(input.image?.id)}`);
       return {
-        ...input,
+        image,
+        hardware: parseOrThrow(hardwareProfileSchema, input.hardware, 'template.hardware'),
         options: parseOrThrow(templateOptionsSchema, input.options ?? {}, 'template.options'),
       };
     }
     const builder = this.templateBuilder();
     if (input) builder.options(input as TemplateOptions);
     return builder.build();
+  }
+
+  /** Deletes superseded masters of these images if their last node is gone (best effort). */
+  async #collect(imageIds: readonly string[]): Promise<void> {
+    for (const id of new Set(imageIds)) {
+      await this.#p.cache.collectRetired(id).catch((error: unknown) => {
+        this.#p.logger.warn('could not clean up superseded masters', { imageId: id, error: String(error) });
+      });
+    }
   }
 
   #view(node: ProviderNode): NodeMetadata {

@@ -21,7 +21,12 @@ export function bindVmkit(
   bind(T.Logger).toConstantValue(options.logger);
   bind(T.MasterRepository)
     .toResolvedValue(
-      (store, logger) => new MasterRepository(store, options.container, logger),
+      (store, logger) =>
+        new MasterRepository(store, {
+          container: options.container,
+          providerId: options.provider.id,
+          logger,
+        }),
       [T.BlobStore, T.Logger],
     )
     .inSingletonScope();

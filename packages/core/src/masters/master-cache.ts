@@ -158,18 +158,19 @@ export class MasterCache {
     );
   }
 
-  /** Forgets an image's master (after deleting it); the spec stays if `keepSpec`. */
-  forget(id: string, keepSpec: boolean): void {
+  /**
+   * Forgets an image's master (after deleting it). An image that is configured goes back to its
+   * configured spec, buildable; any other image is forgotten.
+   */
+  forget(id: string, configured: MasterSpec | undefined): void {
     this.#verified.delete(id);
-    const entry = this.#entries.get(id);
-    if (!entry) return;
-    if (keepSpec) {
-      entry.record = undefined;
-      entry.status = 'buildable';
-      entry.detail = undefined;
-    } else {
-      this.#entries.delete(id);
-    }
+    this.#entries.delete(id);
+    if (configured) this.register(configured);
+  }
+
+  /** Builds running now, to wait for them (e.g. on close). */
+  running(): Promise<unknown>[] {
+    return this.#flights.pending();
   }
 
   /** The persisted record of an image, if it has one. */
@@ -224,6 +225,10 @@ export class MasterCache {
         ...options,
         logger: this.#logger,
       });
+      // Masters of earlier specs are kept (linked clones may depend on them) and listed in the
+      // record, to be deleted once no node of the image is left.
+      const retired =
+        previous && previous.master.id !== master.id ? [...(previous.retired ?? []), previous.master] : [];
       const record: MasterRecord = {
         schemaVersion: MASTER_RECORD_SCHEMA_VERSION,
         imageId: spec.id,
@@ -233,6 +238,7 @@ export class MasterCache {
         providerId: this.#provider.id,
         builtAt: new Date().toISOString(),
         buildMs: Math.round(performance.now() - started),
+        ...(retired.length > 0 ? { retired } : {}),
       };
       try {
         await this.#repository.save(record);
@@ -244,8 +250,8 @@ export class MasterCache {
       entry.status = 'available';
       this.#verified.set(spec.id, record);
       this.#logger.info('master built', { imageId: spec.id, masterName, buildMs: record.buildMs });
-      if (previous && previous.master.id !== master.id) await this.#retire(previous);
-      return record;
+      if (retired.length > 0) await this.collectRetired(spec.id);
+      return entry.record;
     } catch (error) {
       // An abort is the caller's choice, not a fault of the image: it stays buildable.
       entry.status = isAbortError(error) ? 'buildable' : 'broken';
@@ -257,22 +263,38 @@ export class MasterCache {
     }
   }
 
-  /** Deletes a superseded master unless nodes still use it (linked clones depend on its disk). */
-  async #retire(previous: MasterRecord): Promise<void> {
-    const nodes = await this.#provider.listNodes().catch(() => []);
-    if (nodes.some((n) => n.imageId === previous.imageId)) {
-      this.#logger.warn('superseded master kept: nodes still use it', {
-        imageId: previous.imageId,
-        master: previous.master.id,
-      });
-      return;
+  /**
+   * Deletes an image's superseded masters once no node of the image is left (a node's linked
+   * clone may depend on any of them). Masters that cannot be deleted stay listed for next time.
+   */
+  async collectRetired(id: string): Promise<void> {
+    const entry = this.#entries.get(id);
+    const record = entry?.record;
+    if (!entry || !record?.retired?.length) return;
+    const nodes = await this.#provider.listNodes();
+    if (nodes.some((n) => n.imageId === id)) return;
+    const kept = [];
+    for (const ref of record.retired) {
+      try {
+        await this.#provider.deleteMaster(ref);
+      } catch (error) {
+        this.#logger.warn('could not delete a superseded master; will retry', {
+          master: ref.id,
+          error: String(error),
+        });
+        kept.push(ref);
+      }
     }
-    await this.#provider.deleteMaster(previous.master).catch((error: unknown) => {
-      this.#logger.warn('could not delete a superseded master', {
-        master: previous.master.id,
-        error: String(error),
-      });
-    });
+    const { retired: _, ...rest } = record;
+    const updated: MasterRecord = kept.length > 0 ? { ...rest, retired: kept } : rest;
+    await this.#repository.save(updated);
+    entry.record = updated;
+    if (this.#verified.has(id)) this.#verified.set(id, updated);
+  }
+
+  /** Images whose records list superseded masters. */
+  withRetired(): string[] {
+    return [...this.#entries.values()].filter((e) => e.record?.retired?.length).map((e) => e.spec.id);
   }
 
   #view(entry: Entry): Image {

@@ -24,7 +24,18 @@ export interface MasterRecord {
   readonly builtAt: string;
   /** How long the build took, in milliseconds. */
   readonly buildMs: number;
+  /** Masters of earlier specs kept because nodes may still use them; deleted when none do. */
+  readonly retired?: readonly MasterRef[];
 }
+
+const masterRefSchema = z.strictObject({
+  id: z
+    .string()
+    .min(1)
+    .max(255)
+    .refine((id) => !/[/\\]/.test(id) && !id.includes('\u0000'), 'must not contain slashes or NUL'),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
 
 /** Schema of a {@link MasterRecord}: persisted metadata is untrusted input. */
 export const masterRecordSchema: z.ZodType<MasterRecord> = z.strictObject({
@@ -34,17 +45,11 @@ export const masterRecordSchema: z.ZodType<MasterRecord> = z.strictObject({
   imageId: imageIdSchema,
   specHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest'),
   spec: masterSpecSchema,
-  master: z.strictObject({
-    id: z
-      .string()
-      .min(1)
-      .max(255)
-      .refine((id) => !/[/\\]/.test(id) && !id.includes('\u0000'), 'must not contain slashes or NUL'),
-    data: z.record(z.string(), z.unknown()).optional(),
-  }),
+  master: masterRefSchema,
   providerId: z.string().min(1).max(1024),
   builtAt: z.iso.datetime({ error: 'must be an ISO 8601 date-time' }),
   buildMs: z.number().nonnegative(),
+  retired: z.array(masterRefSchema).max(1000).optional(),
 });
 
 /** The blob name of an image's metadata. */

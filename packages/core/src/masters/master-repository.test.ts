@@ -39,10 +39,36 @@ function counting(store: BlobStore): BlobStore & { reads: number } {
   return counted;
 }
 
+describe('MasterRepository', () => {
+  it('keeps each provider in its own folder of the container', async () => {
+    const store = memoryBlobStore();
+    const a = new MasterRepository(store, {
+      container: 'vmkit-images',
+      providerId: 'libvirt:host-a',
+      logger: silentLogger,
+    });
+    const b = new MasterRepository(store, {
+      container: 'vmkit-images',
+      providerId: 'libvirt:host-b',
+      logger: silentLogger,
+    });
+    await a.init();
+    await a.save(record('same-id', 1));
+    await b.save(record('same-id', 2));
+    expect((await a.loadAll()).records.map((r) => r.spec.hardware?.cores)).toEqual([1]);
+    expect((await b.loadAll()).records.map((r) => r.spec.hardware?.cores)).toEqual([2]);
+    expect(a.prefix).toMatch(/^p-[0-9a-f]{16}\/$/);
+  });
+});
+
 describe('MasterRepository snapshot', () => {
   it('reads unchanged records from the snapshot and re-reads changed ones', async () => {
     const store = counting(memoryBlobStore());
-    const repo = new MasterRepository(store, 'vmkit-images', silentLogger);
+    const repo = new MasterRepository(store, {
+      container: 'vmkit-images',
+      providerId: 'p',
+      logger: silentLogger,
+    });
     await repo.init();
     for (let i = 0; i < 20; i++) await repo.save(record(`img-${i}`));
     expect((await repo.loadAll()).records).toHaveLength(20);
@@ -63,15 +89,19 @@ describe('MasterRepository snapshot', () => {
 
   it('ignores a snapshot entry that does not validate and trusts the blob', async () => {
     const store = counting(memoryBlobStore());
-    const repo = new MasterRepository(store, 'vmkit-images', silentLogger);
+    const repo = new MasterRepository(store, {
+      container: 'vmkit-images',
+      providerId: 'p',
+      logger: silentLogger,
+    });
     await repo.init();
     await repo.save(record('good'));
     await repo.loadAll();
     const snap = JSON.parse(
-      (await (await store.getBlob('vmkit-images-index', 'records.json'))?.text()) as string,
+      (await (await store.getBlob('vmkit-images-index', `${repo.prefix}records.json`))?.text()) as string,
     );
     snap.entries[0].record = { ...snap.entries[0].record, imageId: '../../evil' };
-    await store.putBlob('vmkit-images-index', 'records.json', JSON.stringify(snap));
+    await store.putBlob('vmkit-images-index', `${repo.prefix}records.json`, JSON.stringify(snap));
     store.reads = 0;
     const { records, quarantined } = await repo.loadAll();
     expect(records.map((r) => r.imageId)).toEqual(['good']);
@@ -81,10 +111,14 @@ describe('MasterRepository snapshot', () => {
 
   it('survives an unreadable snapshot', async () => {
     const store = memoryBlobStore();
-    const repo = new MasterRepository(store, 'vmkit-images', silentLogger);
+    const repo = new MasterRepository(store, {
+      container: 'vmkit-images',
+      providerId: 'p',
+      logger: silentLogger,
+    });
     await repo.init();
     await repo.save(record('a'));
-    await store.putBlob('vmkit-images-index', 'records.json', '{ not json');
+    await store.putBlob('vmkit-images-index', `${repo.prefix}records.json`, '{ not json');
     expect((await repo.loadAll()).records.map((r) => r.imageId)).toEqual(['a']);
   });
 });

@@ -16,6 +16,26 @@ export interface LoadResult {
   readonly quarantined: Array<{ readonly name: string; readonly reason: string }>;
 }
 
+/** Options of a {@link MasterRepository}. */
+export interface MasterRepositoryOptions {
+  /** Container of the metadata blobs (at most 52 characters: `-quarantine` is appended for bad blobs). */
+  readonly container: string;
+  /** Identity of the provider: each provider keeps its own catalogue in the container. */
+  readonly providerId: string;
+  /** Where warnings about bad blobs go. */
+  readonly logger: Logger;
+  /** Blobs read at once at start-up (default 64). */
+  readonly concurrency?: number;
+}
+
+/**
+ * The folder of a provider's records inside the container: `p-` and 16 hex digits of the SHA-256
+ * of its id, so different hypervisors sharing a store never see or overwrite each other's masters.
+ */
+export function providerNamespace(providerId: string): string {
+  return `p-${createHash('sha256').update(providerId).digest('hex').slice(0, 16)}`;
+}
+
 /** Largest metadata blob accepted: a master record is a few KiB; anything huge is hostile. */
 const MAX_RECORD_BYTES = 4 * 1024 * 1024;
 
@@ -30,14 +50,16 @@ export class MasterRepository {
   readonly #logger: Logger;
   readonly #concurrency: number;
   readonly #snapshot: MasterSnapshot;
+  readonly #prefix: string;
 
-  constructor(store: BlobStore, container: string, logger: Logger, concurrency = 64) {
+  constructor(store: BlobStore, options: MasterRepositoryOptions) {
     this.#store = store;
-    this.#container = container;
-    this.#quarantine = `${container}-quarantine`.slice(0, 63);
-    this.#logger = logger;
-    this.#concurrency = concurrency;
-    this.#snapshot = new MasterSnapshot(store, `${container}-index`.slice(0, 63), logger);
+    this.#container = options.container;
+    this.#quarantine = `${options.container}-quarantine`;
+    this.#logger = options.logger;
+    this.#concurrency = options.concurrency ?? 64;
+    this.#prefix = `${providerNamespace(options.providerId)}/`;
+    this.#snapshot = new MasterSnapshot(store, `${options.container}-index`, this.#prefix, options.logger);
   }
 
   /** The container holding the metadata. */
@@ -66,7 +88,7 @@ export class MasterRepository {
     const listed: Array<{ name: string; etag?: string }> = [];
     let marker: string | undefined;
     do {
-      const page = await this.#store.list(this.#container, { marker });
+      const page = await this.#store.list(this.#container, { prefix: this.#prefix, marker });
       for (const item of page.items) listed.push({ name: item.name, etag: item.etag });
       marker = page.nextMarker;
     } while (marker !== undefined);
@@ -77,7 +99,7 @@ export class MasterRepository {
       const cached = etag === undefined ? undefined : snapshot.get(name);
       if (cached && cached.etag === etag) {
         try {
-          return { record: validateRecord(name, cached.record), etag };
+          return { record: validateRecord(name, this.#prefix, cached.record), etag };
         } catch {
           // A snapshot entry that does not validate is ignored: the blob itself decides.
         }
@@ -109,9 +131,14 @@ export class MasterRepository {
     return { records, quarantined };
   }
 
+  /** The folder of this provider's records in the container. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
   /** Reads one image's record; `undefined` when absent; a bad blob is quarantined and reads as absent. */
   async get(imageId: string): Promise<MasterRecord | undefined> {
-    const name = masterBlobName(imageId);
+    const name = this.#blobName(imageId);
     try {
       return await this.#read(name);
     } catch (error) {
@@ -125,7 +152,7 @@ export class MasterRepository {
   async save(record: MasterRecord): Promise<void> {
     await this.#store.putBlob(
       this.#container,
-      masterBlobName(record.imageId),
+      this.#blobName(record.imageId),
       JSON.stringify(record, null, 2),
       {
         contentType: 'application/json',
@@ -136,7 +163,7 @@ export class MasterRepository {
 
   /** Removes an image's record; absent is fine. */
   async remove(imageId: string): Promise<void> {
-    await this.#store.removeBlob(this.#container, masterBlobName(imageId));
+    await this.#store.removeBlob(this.#container, this.#blobName(imageId));
   }
 
   /** Moves a blob into the quarantine container (best effort) and logs a warning naming it. */
@@ -159,6 +186,10 @@ export class MasterRepository {
     }
   }
 
+  #blobName(imageId: string): string {
+    return `${this.#prefix}${masterBlobName(imageId)}`;
+  }
+
   async #read(name: string): Promise<MasterRecord | undefined> {
     return (await this.#fetch(name))?.record;
   }
@@ -178,14 +209,14 @@ export class MasterRepository {
     } catch (error) {
       throw new VmkitError('CORRUPT', `${name}: not JSON (${(error as Error).message})`, { cause: error });
     }
-    return { record: validateRecord(name, json), etag: blob.etag };
+    return { record: validateRecord(name, this.#prefix, json), etag: blob.etag };
   }
 }
 
 /** Validates untrusted JSON as the record stored under `name`. */
-function validateRecord(name: string, json: unknown): MasterRecord {
+function validateRecord(name: string, prefix: string, json: unknown): MasterRecord {
   const record = parseOrThrow(masterRecordSchema, json, name);
-  if (masterBlobName(record.imageId) !== name) {
+  if (`${prefix}${masterBlobName(record.imageId)}` !== name) {
     throw new VmkitError(
       'CORRUPT',
       `${name}: holds image ${JSON.stringify(record.imageId)}, not the one its name says`,

@@ -25,11 +25,13 @@ export class MasterSnapshot {
   readonly #store: BlobStore;
   readonly #container: string;
   readonly #logger: Logger;
+  readonly #blob: string;
 
-  constructor(store: BlobStore, container: string, logger: Logger) {
+  constructor(store: BlobStore, container: string, prefix: string, logger: Logger) {
     this.#store = store;
     this.#container = container;
     this.#logger = logger;
+    this.#blob = `${prefix}${SNAPSHOT_BLOB}`;
   }
 
   /** The container holding the snapshot. */
@@ -41,7 +43,7 @@ export class MasterSnapshot {
   async read(): Promise<Map<string, SnapshotEntry>> {
     const out = new Map<string, SnapshotEntry>();
     try {
-      const blob = await this.#store.getBlob(this.#container, SNAPSHOT_BLOB);
+      const blob = await this.#store.getBlob(this.#container, this.#blob);
       if (!blob || blob.size > MAX_SNAPSHOT_BYTES) return out;
       const parsed = JSON.parse(await blob.text()) as { schemaVersion?: unknown; entries?: unknown };
       if (parsed?.schemaVersion !== 1 || !Array.isArray(parsed.entries)) return out;
@@ -58,14 +60,9 @@ export class MasterSnapshot {
   /** Replaces the snapshot (best effort: a failure only costs the next start-up time). */
   async write(entries: ReadonlyArray<{ name: string; etag: string; record: MasterRecord }>): Promise<void> {
     try {
-      await this.#store.putBlob(
-        this.#container,
-        SNAPSHOT_BLOB,
-        JSON.stringify({ schemaVersion: 1, entries }),
-        {
-          contentType: 'application/json',
-        },
-      );
+      await this.#store.putBlob(this.#container, this.#blob, JSON.stringify({ schemaVersion: 1, entries }), {
+        contentType: 'application/json',
+      });
     } catch (error) {
       this.#logger.warn('could not write the master snapshot', { error: String(error) });
     }

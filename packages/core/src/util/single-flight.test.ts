@@ -44,4 +44,25 @@ describe('SingleFlight', () => {
     expect(seenA).toEqual(['half']);
     expect(seenB).toEqual(['half']);
   });
+
+  it('starts afresh for a caller that comes while an abandoned task is still cleaning up', async () => {
+    const flights = new SingleFlight<string, string>();
+    let runs = 0;
+    const task = async (signal: AbortSignal) => {
+      runs++;
+      try {
+        await sleep(50, signal);
+        return `run ${runs}`;
+      } catch (error) {
+        await sleep(50); // slow clean-up after the abort
+        throw error;
+      }
+    };
+    const quitter = new AbortController();
+    const first = flights.run('k', task, { signal: quitter.signal });
+    await sleep(5);
+    quitter.abort();
+    await expect(first).rejects.toSatisfy((e) => VmkitError.is(e, 'ABORTED'));
+    expect(await flights.run('k', task)).toBe('run 2');
+  });
 });

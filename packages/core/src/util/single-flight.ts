@@ -1,4 +1,4 @@
-import { abortedError } from './abort.js';
+import { abortedError, raceAbort } from './abort.js';
 import { emitProgress, type ProgressListener } from './progress.js';
 
 interface Flight<V> {
@@ -37,6 +37,15 @@ export class SingleFlight<K, V> {
     const { signal, onProgress } = options;
     if (signal?.aborted) return Promise.reject(abortedError(signal));
     let flight = this.#flights.get(key);
+    if (flight?.controller.signal.aborted && !flight.settled) {
+      // Every earlier caller gave up and the task is winding down (cleaning up what it made):
+      // wait for it to finish, then start afresh, instead of joining a task that will fail.
+      const ending = flight.promise.then(
+        () => undefined,
+        () => undefined,
+      );
+      return raceAbort(ending, signal, 'wait').then(() => this.run(key, task, options));
+    }
     if (!flight) {
       const controller = new AbortController();
       const listeners = new Set<ProgressListener>();
@@ -59,6 +68,11 @@ export class SingleFlight<K, V> {
       created.promise.then(done, done);
     }
     return this.#wait(flight, signal, onProgress);
+  }
+
+  /** The running tasks' promises (to wait for them, e.g. on close). */
+  pending(): Promise<V>[] {
+    return [...this.#flights.values()].map((f) => f.promise);
   }
 
   /** Aborts every running task (e.g. on close). */

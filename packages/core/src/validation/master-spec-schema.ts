@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MasterHardware } from '../model/hardware.js';
+import type { Hardware, MasterHardware } from '../model/hardware.js';
 import type { LoginCredentials } from '../model/login-credentials.js';
 import type { MasterSource, MasterSpec } from '../model/master-spec.js';
 import { networkSpecSchema } from './network-schema.js';
@@ -73,6 +73,19 @@ const hardwareSchema: z.ZodType<MasterHardware> = z.strictObject({
     .max(4 * 1024 * 1024, 'must be 64 MiB-4 TiB')
     .optional(),
   diskGiB: z.number().int().min(1, 'must be 1-65536 GiB').max(65536, 'must be 1-65536 GiB').optional(),
+});
+
+/** Schema of a complete {@link Hardware} profile (templates built by hand are checked with it). */
+export const hardwareProfileSchema: z.ZodType<Hardware> = z.strictObject({
+  id: z.string().min(1).max(64),
+  name: z.string().max(200).optional(),
+  cores: z.number().int().min(1, 'must be 1-256').max(256, 'must be 1-256'),
+  ramMiB: z
+    .number()
+    .int()
+    .min(64, 'must be 64 MiB-4 TiB')
+    .max(4 * 1024 * 1024, 'must be 64 MiB-4 TiB'),
+  diskGiB: z.number().int().min(1, 'must be 1-65536 GiB').max(65536, 'must be 1-65536 GiB'),
 });
 
 /** Schema of {@link LoginCredentials}. */
