@@ -28,7 +28,11 @@ export default async function coreBench(report: BenchReport): Promise<void> {
     report.section('core: start-up with 10,000 masters in the filesystem store');
     const provider = memoryProvider();
     const store = fileSystemBlobStore({ root: join(dir, 'store'), durable: false });
-    const repository = new MasterRepository(store, 'vmkit-images', silentLogger);
+    const repository = new MasterRepository(store, {
+      container: 'vmkit-images',
+      providerId: provider.id,
+      logger: silentLogger,
+    });
     await repository.init();
     const count = 10_000;
     for (let i = 0; i < count; i += 200) {

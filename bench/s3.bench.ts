@@ -72,19 +72,28 @@ export default async function s3Bench(report: BenchReport): Promise<void> {
     // The same records in both stores: through the repository for the filesystem, and for S3
     // by plain PUTs of the same JSON (faster to seed than the store's checked puts).
     const fsStore = fileSystemBlobStore({ root: join(dir, 'fs'), durable: false });
-    const fsRepo = new MasterRepository(fsStore, 'vmkit-images', silentLogger);
+    const fsRepo = new MasterRepository(fsStore, {
+      container: 'vmkit-images',
+      providerId: provider.id,
+      logger: silentLogger,
+    });
     await fsRepo.init();
     await mapLimit(records, 64, (r) => fsRepo.save(r));
 
     const bucket = await createTestBucket(server);
     await using s3 = s3BlobStore({ ...testStoreOptions(server, bucket), prefix: 'bench/' });
-    await new MasterRepository(s3, 'vmkit-images', silentLogger).init();
+    const s3Repo = new MasterRepository(s3, {
+      container: 'vmkit-images',
+      providerId: provider.id,
+      logger: silentLogger,
+    });
+    await s3Repo.init();
     const seed = testClient(server);
     await mapLimit(records, 32, (r) =>
       seed.send(
         new PutObjectCommand({
           Bucket: bucket,
-          Key: `bench/vmkit-images/${r.imageId}.json`,
+          Key: `bench/vmkit-images/${s3Repo.prefix}${r.imageId}.json`,
           Body: JSON.stringify(r, null, 2),
           ContentType: 'application/json',
         }),
@@ -125,7 +134,7 @@ export default async function s3Bench(report: BenchReport): Promise<void> {
         const page = await seed.send(
           new ListObjectsV2Command({
             Bucket: bucket,
-            Prefix: 'bench/vmkit-images/',
+            Prefix: `bench/vmkit-images/${s3Repo.prefix}`,
             ContinuationToken: token,
           }),
         );
