@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createComputeService, type MasterSpec } from '@vmkit/core';
+import { createComputeService, type MasterSpec, providerNamespace } from '@vmkit/core';
 import { memoryProvider } from '@vmkit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestS3Server, type TestS3Server } from './testing/s3-test-server.js';
@@ -48,7 +48,9 @@ describe('a catalogue of masters shared through S3 by two processes', () => {
     expect(provider.stats.builds).toBe(1);
     await first.close();
     // The master's metadata is in the bucket, under the prefix.
-    expect((await store.list('vmkit-images')).items.map((i) => i.name)).toContain(`${spec.id}.json`);
+    expect((await store.list('vmkit-images')).items.map((i) => i.name)).toContain(
+      `${providerNamespace(provider.id)}/${spec.id}.json`,
+    );
 
     const child = spawn(
       process.execPath,
