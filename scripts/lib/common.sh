@@ -6,7 +6,7 @@ SYSTEM_DEPS=(
   "qemu-system-x86_64:qemu-system-x86"
   "qemu-img:qemu-utils"
   "libvirtd:libvirt-daemon"
-  "/usr/lib/libvirt/connection-driver/libvirt_driver_qemu.so:libvirt-daemon-driver-qemu"
+  "/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so:libvirt-daemon-driver-qemu"
   "virsh:libvirt-clients"
   "virt-xml-validate:libvirt-clients"
   "xorriso:xorriso"

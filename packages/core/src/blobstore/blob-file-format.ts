@@ -36,6 +36,15 @@ export function trailerLength(tail: Uint8Array, fileSize: number, name: string):
   return length;
 }
 
+/** The trailer length, or `undefined` when the file has no trailer of ours (a plain file). */
+export function tryTrailerLength(tail: Uint8Array, fileSize: number): number | undefined {
+  try {
+    return trailerLength(tail, fileSize, '');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses the trailer JSON; throws `CORRUPT` when it is malformed. */
 export function decodeTrailer(json: Uint8Array, name: string): BlobTrailer {
   let parsed: unknown;

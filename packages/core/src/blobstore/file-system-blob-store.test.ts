@@ -31,12 +31,30 @@ describe('fileSystemBlobStore', () => {
     expect(await readdir(join(root, '.tmp'))).toEqual([]);
   });
 
-  it('reports a file that is not a blob of ours as CORRUPT', async () => {
+  it('reads a file without our trailer as plain content, and lists it whole', async () => {
     const root = await newRoot();
     const store = fileSystemBlobStore({ root });
     await store.createContainer('c');
     await writeFile(join(root, 'c', 'stray'), 'not a blob');
-    await expect(store.getBlob('c', 'stray')).rejects.toSatisfy((e) => VmkitError.is(e, 'CORRUPT'));
+    const blob = await store.getBlob('c', 'stray');
+    expect(await blob?.text()).toBe('not a blob');
+    expect(blob?.metadata).toEqual({});
+    expect((await store.list('c')).items.map((i) => [i.name, i.size])).toEqual([['stray', 10]]);
+  });
+
+  it('refuses to follow a symlinked folder out of the root', async () => {
+    const root = await newRoot();
+    const outside = await newRoot();
+    const store = fileSystemBlobStore({ root });
+    await store.createContainer('c');
+    await symlink(outside, join(root, 'c', 'sub'));
+    await expect(store.putBlob('c', 'sub/owned.txt', 'x')).rejects.toSatisfy((e) =>
+      VmkitError.is(e, 'CORRUPT'),
+    );
+    await expect(store.getBlob('c', 'sub/x')).rejects.toSatisfy((e) => VmkitError.is(e, 'CORRUPT'));
+    expect(await readdir(outside)).toEqual([]);
+    await symlink(outside, join(root, 'linked'));
+    await expect(store.list('linked')).rejects.toSatisfy((e) => VmkitError.is(e, 'CORRUPT'));
   });
 
   it('does not follow a symlink planted in the store', async () => {

@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
-import { link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
 import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import { abortedError, throwIfAborted } from '../util/abort.js';
-import { decodeTrailer, encodeTrailer, TRAILER_TAIL, trailerLength } from './blob-file-format.js';
+import { decodeTrailer, encodeTrailer, TRAILER_TAIL, tryTrailerLength } from './blob-file-format.js';
 import { checkBlobName, checkContainerName, checkListOptions, checkMetadata } from './blob-names.js';
 import type {
   BlobBody,
@@ -17,7 +17,7 @@ import type {
   PutBlobOptions,
   StoredBlob,
 } from './blob-store.js';
-import { bytesStream } from './body.js';
+import { bytesStream, md5Etag } from './body.js';
 
 /** Options of {@link fileSystemBlobStore}. */
 export interface FileSystemBlobStoreOptions {
@@ -56,17 +56,46 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
     checkContainerName(container);
     return join(root, container);
   };
+  /**
+   * Refuses a path whose folders (the container's or the blob name's) include a symbolic link:
+   * following one would read or write outside the root.
+   */
+  const assertNoLinks = (container: string, name: string): void => {
+    let at = containerDir(container);
+    const folders = name.split('/').slice(0, -1);
+    for (let i = 0; ; i++) {
+      let info: ReturnType<typeof lstatSync> | undefined;
+      try {
+        info = lstatSync(at);
+      } catch {
+        return; // missing from here down: nothing to follow
+      }
+      if (info.isSymbolicLink()) {
+        throw new VmkitError('CORRUPT', `the store refuses to follow the symbolic link ${at}`, {
+          details: { container, name },
+        });
+      }
+      if (i >= folders.length) return;
+      at = join(at, folders[i] as string);
+    }
+  };
   const blobPath = (container: string, name: string): string => {
     const dir = containerDir(container);
     checkBlobName(name);
     const path = join(dir, ...name.split('/'));
     if (!path.startsWith(dir + sep) || isAbsolute(name))
       throw invalidArgument('name', 'escapes the container');
+    assertNoLinks(container, name);
     return path;
   };
   const requireContainer = async (container: string): Promise<string> => {
     const dir = containerDir(container);
-    const info = await stat(dir).catch(() => undefined);
+    const info = await lstat(dir).catch(() => undefined);
+    if (info?.isSymbolicLink()) {
+      throw new VmkitError('CORRUPT', `the store refuses to follow the symbolic link ${dir}`, {
+        details: { container },
+      });
+    }
     if (!info?.isDirectory()) {
       throw new VmkitError('NOT_FOUND', `container ${container} does not exist`, { details: { container } });
     }
@@ -81,6 +110,19 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
       await handle.close();
     }
   };
+
+  let swept = false;
+  /** Once per store, removes temp files older than an hour: left by a process that crashed mid-write. */
+  function sweepTemp(): void {
+    if (swept) return;
+    swept = true;
+    void (async () => {
+      for (const file of await readdir(tmpDir).catch(() => [] as string[])) {
+        const info = await stat(join(tmpDir, file)).catch(() => undefined);
+        if (info && Date.now() - info.mtimeMs > 3_600_000) await unlink(join(tmpDir, file)).catch(() => {});
+      }
+    })();
+  }
 
   async function writeTemp(body: BlobBody, opts: PutBlobOptions): Promise<{ tmp: string; etag: string }> {
     await mkdir(tmpDir, { recursive: true });
@@ -145,13 +187,14 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
 
   function parseSmall(container: string, name: string, all: Buffer, mtime: Date): StoredBlob {
     const label = `${container}/${name}`;
-    const tLen = trailerLength(
-      all.subarray(Math.max(0, all.byteLength - TRAILER_TAIL)),
-      all.byteLength,
-      label,
-    );
-    const contentLen = all.byteLength - TRAILER_TAIL - tLen;
-    const trailer = decodeTrailer(all.subarray(contentLen, contentLen + tLen), label);
+    const tLen = tryTrailerLength(all.subarray(Math.max(0, all.byteLength - TRAILER_TAIL)), all.byteLength);
+    // A file without our trailer (put there by hand, or cut short) reads as plain content, so
+    // its owner can still inspect it, and a truncated record is quarantined like any bad one.
+    const contentLen = tLen === undefined ? all.byteLength : all.byteLength - TRAILER_TAIL - tLen;
+    const trailer =
+      tLen === undefined
+        ? { etag: md5Etag(all), metadata: {} }
+        : decodeTrailer(all.subarray(contentLen, contentLen + tLen), label);
     const content = all.subarray(0, contentLen);
     return stored(name, content.byteLength, trailer, mtime, {
       stream: () => bytesStream(content),
@@ -177,15 +220,19 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
       const info = await handle.stat();
       if (!info.isFile()) return undefined;
       const label = `${container}/${name}`;
-      if (info.size < TRAILER_TAIL) trailerLength(new Uint8Array(0), info.size, label);
       if (info.size <= SMALL) return parseSmall(container, name, await handle.readFile(), info.mtime);
       const tail = Buffer.alloc(TRAILER_TAIL);
       await handle.read(tail, 0, TRAILER_TAIL, info.size - TRAILER_TAIL);
-      const tLen = trailerLength(tail, info.size, label);
-      const contentLen = info.size - TRAILER_TAIL - tLen;
-      const json = Buffer.alloc(tLen);
-      await handle.read(json, 0, tLen, contentLen);
-      const trailer = decodeTrailer(json, label);
+      const tLen = tryTrailerLength(tail, info.size);
+      const contentLen = tLen === undefined ? info.size : info.size - TRAILER_TAIL - tLen;
+      let trailer: { etag: string; contentType?: string; metadata: Readonly<Record<string, string>> };
+      if (tLen === undefined) {
+        trailer = { etag: `W/"${info.size}-${Math.trunc(info.mtimeMs)}"`, metadata: {} };
+      } else {
+        const json = Buffer.alloc(tLen);
+        await handle.read(json, 0, tLen, contentLen);
+        trailer = decodeTrailer(json, label);
+      }
       const openStream = (): Readable => {
         // Opened anew by name: refuse if the name now points at another file (replaced after getBlob).
         const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -220,13 +267,16 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
     }
     try {
       const info = fstatSync(fd);
-      if (!info.isFile() || info.size < TRAILER_TAIL) return undefined;
-      const tail = Buffer.alloc(TRAILER_TAIL);
-      readSync(fd, tail, 0, TRAILER_TAIL, info.size - TRAILER_TAIL);
-      const tLen = trailerLength(tail, info.size, name);
-      return { name, size: info.size - TRAILER_TAIL - tLen, lastModified: info.mtime };
-    } catch {
-      return undefined; // not one of ours (a stray file)
+      if (!info.isFile()) return undefined;
+      const tail = Buffer.alloc(Math.min(TRAILER_TAIL, info.size));
+      readSync(fd, tail, 0, tail.byteLength, info.size - tail.byteLength);
+      const tLen = tryTrailerLength(tail, info.size);
+      // A plain file (no trailer of ours) is listed whole, so that it is seen and can be dealt with.
+      return {
+        name,
+        size: tLen === undefined ? info.size : info.size - TRAILER_TAIL - tLen,
+        lastModified: info.mtime,
+      };
     } finally {
       closeSync(fd);
     }
@@ -250,15 +300,24 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): BlobSt
       checkMetadata(opts.metadata);
       const dir = await requireContainer(container);
       throwIfAborted(opts.signal, 'upload');
+      sweepTemp();
       const { tmp, etag } = await writeTemp(body, opts);
       try {
         const parent = resolve(path, '..');
-        await mkdir(parent, { recursive: true });
-        if (opts.ifNoneMatch === '*') {
-          await link(tmp, path);
-          await unlink(tmp);
-        } else {
-          await rename(tmp, path);
+        // A concurrent removeBlob may drop an empty parent folder between mkdir and rename: retry.
+        for (let attempt = 1; ; attempt++) {
+          await mkdir(parent, { recursive: true });
+          try {
+            if (opts.ifNoneMatch === '*') {
+              await link(tmp, path);
+              await unlink(tmp);
+            } else {
+              await rename(tmp, path);
+            }
+            break;
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw error;
+          }
         }
         await syncDir(parent);
         return { etag };

@@ -74,6 +74,12 @@ export function resolveComputeServiceOptions(options: ComputeServiceOptions): Re
     throw invalidArgument('provider.id', 'must be a non-empty string');
   const container = options.container ?? 'vmkit-images';
   checkContainerName(container);
+  if (container.length > 52) {
+    throw invalidArgument(
+      'container',
+      `must be at most 52 characters: '-quarantine' and '-index' are appended (got ${container.length})`,
+    );
+  }
   if (options.images !== undefined && !Array.isArray(options.images))
     throw invalidArgument('images', 'must be an array');
   const cache = { max: options.cache?.max ?? 1000, ttlMs: options.cache?.ttlMs ?? 10 * 60_000 };

@@ -99,6 +99,23 @@ describe('restart over the same filesystem store', () => {
     expect(await readdir(s.dir)).not.toContain('etc');
   });
 
+  it('quarantines a metadata file cut short on disk (its trailer gone)', async () => {
+    const statePath = join(s.dir, 'hypervisor.json');
+    const a = await s.service(memoryProvider({ statePath }));
+    await a.ensureImage('debian-12');
+    const folder = join(s.dir, 'store', 'vmkit-images', providerNamespace(`memory:${statePath}`));
+    const file = join(folder, 'debian-12.json');
+    const { truncate } = await import('node:fs/promises');
+    await truncate(file, 100);
+    const logger = recordingLogger();
+    const b = await s.service(memoryProvider({ statePath }), { logger });
+    expect((await b.getImage('debian-12'))?.status).toBe('buildable');
+    expect(logger.warnings.map((w) => w.fields?.blob)).toContain(
+      `${providerNamespace(`memory:${statePath}`)}/debian-12.json`,
+    );
+    expect((await s.store.list('vmkit-images-quarantine')).items).toHaveLength(1);
+  });
+
   it('marks a master that vanished from the hypervisor and rebuilds it on demand', async () => {
     const statePath = join(s.dir, 'hypervisor.json');
     const a = await s.service(memoryProvider({ statePath }));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BlobStore } from '../blobstore/blob-store.js';
-import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import { specHash } from '../util/canonical-json.js';
 import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
@@ -55,6 +55,9 @@ export class MasterRepository {
   constructor(store: BlobStore, options: MasterRepositoryOptions) {
     this.#store = store;
     this.#container = options.container;
+    if (options.container.length > 52) {
+      throw invalidArgument('container', 'must be at most 52 characters (suffixes are appended)');
+    }
     this.#quarantine = `${options.container}-quarantine`;
     this.#logger = options.logger;
     this.#concurrency = options.concurrency ?? 64;
@@ -166,20 +169,27 @@ export class MasterRepository {
     await this.#store.removeBlob(this.#container, this.#blobName(imageId));
   }
 
-  /** Moves a blob into the quarantine container (best effort) and logs a warning naming it. */
+  /**
+   * Moves a blob into the quarantine container and logs a warning naming it. The original is
+   * removed only once its copy is stored, so nothing is lost when the move fails.
+   */
   async quarantine(name: string, reason: string): Promise<void> {
     this.#logger.warn('quarantined master metadata blob', { container: this.#container, blob: name, reason });
     const safeName = `${createHash('sha256').update(name).digest('hex').slice(0, 16)}-${Date.now()}.json`;
     try {
-      const blob = await this.#store.getBlob(this.#container, name).catch(() => undefined);
-      const body = blob && blob.size <= MAX_RECORD_BYTES ? await blob.bytes() : new Uint8Array(0);
-      await this.#store.putBlob(this.#quarantine, safeName, body, {
-        contentType: 'application/json',
-        metadata: { 'original-name': encodeURIComponent(name).slice(0, 1024), reason: reason.slice(0, 1024) },
-      });
+      const blob = await this.#store.getBlob(this.#container, name);
+      if (blob) {
+        await this.#store.putBlob(this.#quarantine, safeName, blob.stream(), {
+          contentType: 'application/json',
+          metadata: {
+            'original-name': encodeURIComponent(name).slice(0, 1024),
+            reason: reason.slice(0, 1024),
+          },
+        });
+      }
       await this.#store.removeBlob(this.#container, name);
     } catch (error) {
-      this.#logger.error('could not move a bad metadata blob aside; it is ignored', {
+      this.#logger.error('could not move a bad metadata blob aside; it stays and is ignored', {
         blob: name,
         error: toVmkitError(error, 'STORE', 'quarantine').message,
       });
