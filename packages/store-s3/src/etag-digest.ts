@@ -40,6 +40,22 @@ export class EtagDigest {
     }
   }
 
+  /**
+   * Adds one whole multipart part (at most `partSize` bytes, starting on a part boundary) and
+   * returns its MD5 digest, the part's own ETag and `Content-MD5`, computed once for both uses.
+   */
+  updatePart(part: Uint8Array): Buffer {
+    const partSize = this.#partSize;
+    if (partSize === undefined || this.#inPart !== 0 || part.byteLength > partSize) {
+      throw new RangeError('EtagDigest.updatePart: a part must start on a part boundary and fit in partSize');
+    }
+    this.#whole.update(part);
+    this.#size += part.byteLength;
+    const digest = createHash('md5').update(part).digest();
+    this.#partDigests.push(digest);
+    return digest;
+  }
+
   /** The ETags the body may have, without quotes: `[wholeMd5, composite?]`. */
   finish(): { md5: string; composite?: string } {
     const md5 = this.#whole.digest('hex');

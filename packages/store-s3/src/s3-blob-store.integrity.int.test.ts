@@ -60,7 +60,7 @@ describe('S3 blob store: integrity', () => {
     const single = await store.putBlob('wire', 'one', Buffer.alloc(1000, 1)).catch((e: unknown) => e);
     expect(VmkitError.is(single)).toBe(true);
     expect(['STORE', 'CORRUPT']).toContain((single as VmkitError).code);
-    // s3rver does not check Content-MD5 on parts; the store checks the final ETag instead.
+    // s3rver does not check Content-MD5 on parts; the store checks each part's ETag (and the final one).
     proxy.inject = (req) =>
       req.method === 'PUT' && /partNumber=2/.test(req.url ?? '') ? { flipRequestByte: 10 } : undefined;
     const multi = await store

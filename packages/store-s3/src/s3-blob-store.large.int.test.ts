@@ -42,11 +42,10 @@ describe('S3 blob store: many blobs, large blobs, a server that dies', () => {
     expect(all).toEqual(names);
   });
 
-  // Peak RSS of a child doing only this, on the built package (plain node, 5 MiB parts, 2 in
-  // flight). The goal is 150 MiB; measured here 190-200 MiB: about 85 MiB is the process
-  // with the SDK and core loaded, the parts in flight are bounded (queueSize x partSize), and the
-  // rest is V8 collecting freed part buffers late (it waits for ~64 MiB of external garbage).
-  // The bound asserted is the one the code keeps; the goal miss is reported, not hidden.
+  // The bound: peak RSS under 150 MiB for the round trip, in a child process doing only
+  // this on the built package (plain node, no flags; 5 MiB parts, 2 in flight). About 80 MiB of
+  // it is node with the SDK and core loaded; the store itself holds its part buffers (reused,
+  // freed at the end) and one chunk of the body at a time.
   it('streams a 300 MiB blob up and down byte for byte with bounded process memory', async () => {
     const bucket = await createTestBucket(server);
     const size = 300 * MIB;
@@ -79,7 +78,7 @@ describe('S3 blob store: many blobs, large blobs, a server that dies', () => {
     expect(result.storedSize).toBe(size);
     expect(result.downSize).toBe(size);
     expect(result.downSha).toBe(result.upSha);
-    expect(result.maxRssMiB).toBeLessThan(224);
+    expect(result.maxRssMiB).toBeLessThan(150);
   });
 
   it('fails with a clear STORE error when the server dies mid-upload, leaving no blob and no upload behind', async () => {

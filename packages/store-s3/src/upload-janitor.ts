@@ -60,7 +60,7 @@ export class UploadJanitor {
         );
         return;
       } catch (error) {
-        // Already gone (aborted by lib-storage, or completed and cleaned): nothing left to do.
+        // Already gone (aborted already, or completed and cleaned): nothing left to do.
         const status = s3Status(error);
         if (status === 404 || s3ErrorCode(error) === 'NoSuchUpload') return;
         // Refused for good (not supported, not allowed): retrying cannot help.
