@@ -252,6 +252,43 @@ qemu-img convert -O raw "$work/master.qcow2" "$work/master.raw"
 check "master has no boot marker" \
   bash -c "! debugfs -R 'ls /var/lib/vmkit' '$work/master.raw' 2>/dev/null | grep -q booted-"
 
+# ---------------------------------------------------------------- post-install boot
+# Run mode with meta-data `vmkit-post-install: true` and a `#!` user-data runs the script on
+# the root disk (here an overlay of the master), then powers off; a node booted from that disk
+# serves /etc/vmkit-post/* under /post/.
+echo "run mode: post-install boot"
+mkdir -p "$work/post"
+printf 'instance-id: vmkit-post-selftest\nvmkit-post-install: true\n' >"$work/post/meta-data"
+printf '#!/bin/sh\nmkdir -p /etc/vmkit-post\necho "hello from post-install" >/etc/vmkit-post/greeting\nexit 3\n' \
+  >"$work/post/user-data"
+genisoimage -quiet -V cidata -J -r -o "$work/post.iso" "$work/post"
+qemu-img create -q -f qcow2 -b "$work/master.qcow2" -F qcow2 "$work/post.qcow2"
+boot post "vmkit.mode=run root=/dev/vda" -drive "file=$work/post.qcow2,format=qcow2,if=virtio" \
+  -cdrom "$work/post.iso" -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile=
+if wait_exit "$qpid" 90; then pass "post: powered off by itself ($(since "$t0") s)"; else fail "post: still running after 90 s"; show_log "$work/post.log"; fi
+timing "post-install boot: boot to power-off" "$(since "$t0")"
+check "post: VMKIT-POST-INSTALL-BEGIN, then DONE with the script's exit status (rc=3)" \
+  bash -c "grep -aqx VMKIT-POST-INSTALL-BEGIN '$work/post.log' && grep -aqx 'VMKIT-POST-INSTALL-DONE rc=3' '$work/post.log'"
+check "post: no VMKIT-READY (no HTTP server in a post-install boot)" bash -c "! grep -aq '^VMKIT-READY' '$work/post.log'"
+qemu-img convert -O raw "$work/post.qcow2" "$work/post.raw"
+check "post: the script's file landed on the disk" \
+  bash -c "debugfs -R 'cat /etc/vmkit-post/greeting' '$work/post.raw' 2>/dev/null | grep -qx 'hello from post-install'"
+check "post: no boot marker written to the disk" \
+  bash -c "! debugfs -R 'ls /var/lib/vmkit' '$work/post.raw' 2>/dev/null | grep -q booted-"
+rm -f "$work/post.raw"
+port=$(free_port)
+qemu-img create -q -f qcow2 -b "$work/post.qcow2" -F qcow2 "$work/post-node.qcow2"
+boot post-node "vmkit.mode=run root=/dev/vda" -drive "file=$work/post-node.qcow2,format=qcow2,if=virtio" \
+  -cdrom "$work/nocloud.iso" -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:80" -device virtio-net-pci,netdev=n0,romfile=
+if wait_line "$work/post-node.log" '^VMKIT-READY ip=' 90; then
+  check "post-node: GET /post/greeting serves the post-install file" \
+    test "$(curl -fsS -m 5 "http://127.0.0.1:$port/post/greeting")" = "hello from post-install"
+else
+  fail "post-node: no VMKIT-READY within 90 s"; show_log "$work/post-node.log"
+fi
+kill "$qpid" 2>/dev/null || true
+wait "$qpid" 2>/dev/null || true
+
 echo "run mode: disk without an installed guest"
 qemu-img create -q -f qcow2 "$work/blank.qcow2" 16M
 boot run-blank "vmkit.mode=run root=/dev/vda" -net none -drive "file=$work/blank.qcow2,format=qcow2,if=virtio"

@@ -2,6 +2,8 @@
 # vmkit.mode=run, root stage: PID 1 on the installed root disk after switch_root.
 # Brings up eth0, reads the config drive, sets the hostname, writes the boot marker,
 # serves the instance data over HTTP on port 80 and waits for a shutdown request.
+# A post-install boot (NoCloud meta-data `vmkit-post-install: true` and a `#!` user-data)
+# instead runs the user data as root on this root disk, then syncs and powers off.
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 . /vmkit/lib.sh
@@ -17,6 +19,19 @@ shutdown_node() {
   vmkit_poweroff
 }
 trap shutdown_node USR2 TERM INT
+
+# Post-install boot: the root is the master disk itself, so the script's changes land in the
+# master. Nothing else is written to the disk (no hostname file, no boot marker).
+post_install() {
+  echo "VMKIT-POST-INSTALL-BEGIN"
+  cp "$www/user-data" /run/vmkit/post-install && chmod 0700 /run/vmkit/post-install
+  (cd / && HOME=/root VMKIT_POST_INSTALL_POWEROFF=0 /run/vmkit/post-install </dev/null 2>&1)
+  echo "VMKIT-POST-INSTALL-DONE rc=$?"
+  kill $(cat /run/vmkit/acpid.pid 2>/dev/null) 2>/dev/null
+  sync
+  mount -o remount,ro / 2>/dev/null
+  vmkit_poweroff
+}
 
 stamp "root stage"
 mount -t tmpfs -o mode=1777 tmpfs /tmp
@@ -53,6 +68,7 @@ stamp "network ${ip:-down}"
 : >"$www/instance-id"
 echo vmkit >"$www/hostname"
 : >"$www/user-data"
+post=
 found=$(find_config_drive "$(cmdline_get vmkit.wait 10)")
 if [ -n "$found" ] && fs=$(mount_config_drive "${found% *}"); then
   d=$VMKIT_DRIVE_MNT
@@ -62,6 +78,7 @@ if [ -n "$found" ] && fs=$(mount_config_drive "${found% *}"); then
     h=$(awk -f /vmkit/meta-field.awk -v key=local-hostname "$d/meta-data")
     [ -n "$h" ] || h=$(awk -f /vmkit/meta-field.awk -v key=hostname "$d/meta-data")
     [ -f "$d/user-data" ] && cat "$d/user-data" >"$www/user-data"
+    post=$(awk -f /vmkit/meta-field.awk -v key=vmkit-post-install "$d/meta-data")
   elif [ -f "$d/openstack/latest/meta_data.json" ]; then
     awk -f /vmkit/meta-field.awk -v key=uuid "$d/openstack/latest/meta_data.json" >"$www/instance-id"
     h=$(awk -f /vmkit/meta-field.awk -v key=hostname "$d/openstack/latest/meta_data.json")
@@ -75,6 +92,9 @@ else
   echo "VMKIT-NO-DRIVE"
 fi
 stamp "config drive read"
+first=
+IFS= read -r first <"$www/user-data"
+case "$post:$first" in true:'#!'*) post_install ;; esac
 hostname "$(cat "$www/hostname")"
 hostname >"$www/hostname"
 hostname >/etc/hostname
@@ -100,6 +120,12 @@ rm -f /run/vmkit/iid.tmp /run/vmkit/hn.tmp
 # The plain files carry the exact values, without the newline that `hostname` adds.
 printf '%s' "$iid" >"$www/instance-id"
 printf '%s' "$(hostname)" >"$www/hostname"
+
+# Files a master's post-install steps left in /etc/vmkit-post are served under /post/.
+if [ -d /etc/vmkit-post ]; then
+  mkdir -p "$www/post"
+  cp -a /etc/vmkit-post/. "$www/post/"
+fi
 
 httpd -f -p 80 -h "$www" &
 echo $! >/run/vmkit/httpd.pid

@@ -7,10 +7,11 @@ import {
   VmkitError,
 } from '@vmkit/core';
 import type { DomainHandle } from '../client/handles.js';
-import { buildDomainXml, type DomainBoot, type DomainDisk } from './domain-xml.js';
+import { removeDomain } from './domain-removal.js';
+import { buildDomainXml, type DomainDisk } from './domain-xml.js';
 import { ensureNicNetworks } from './host-networks.js';
 import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
-import { removeDomain } from './master-build.js';
+import { nodeBoot } from './node-boot.js';
 import { renderNodeMetadata, type StoredNodeMetadata } from './node-metadata.js';
 
 const GiB = 1024 ** 3;
@@ -122,25 +123,6 @@ export async function cloneLibvirtNode(
     for (const v of created.reverse()) await ctx.storage.delete(v).catch(() => {});
     throw error;
   }
-}
-
-async function nodeBoot(ctx: LibvirtContext, master: LibvirtMasterData | undefined): Promise<DomainBoot> {
-  if (master?.boot !== 'kernel') return { kind: 'disk' };
-  const path = async (vol: string | undefined, fallback: string | undefined) => {
-    if (vol) {
-      const handle = await ctx.storage.find(vol);
-      if (!handle) throw new VmkitError('NOT_FOUND', `master boot volume ${vol} is missing`);
-      return ctx.storage.path(handle);
-    }
-    if (!fallback) throw new VmkitError('CORRUPT', 'master reference has no kernel');
-    return fallback;
-  };
-  return {
-    kind: 'kernel',
-    kernel: await path(master.kernelVolume, master.kernelPath),
-    initrd: await path(master.initrdVolume, master.initrdPath),
-    cmdline: master.cmdline ?? '',
-  };
 }
 
 async function domainExists(ctx: LibvirtContext, name: string): Promise<boolean> {

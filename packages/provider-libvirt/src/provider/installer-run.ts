@@ -10,6 +10,8 @@ export interface InstallerRunOptions {
   /** Expected run time, for progress fractions. */
   readonly expectedMs?: number;
   readonly progress: (fraction: number, message: string) => void;
+  /** What the domain is called in messages (default `installer`). */
+  readonly label?: string;
 }
 
 /**
@@ -24,25 +26,23 @@ export async function runInstallerToCompletion(
   const started = Date.now();
   await client.domains.create(dom);
   const expected = options.expectedMs ?? 15_000;
+  const label = options.label ?? 'installer';
   for (;;) {
     if (options.signal.aborted) {
       await client.domains.destroy(dom).catch(() => {});
-      throw abortedError(options.signal, `installer ${dom.name}`);
+      throw abortedError(options.signal, `${label} ${dom.name}`);
     }
     const elapsed = Date.now() - started;
     if (elapsed > options.timeoutMs) {
       await client.domains.destroy(dom).catch(() => {});
-      throw new VmkitError('TIMEOUT', `installer ${dom.name} still running after ${options.timeoutMs} ms`);
+      throw new VmkitError('TIMEOUT', `${label} ${dom.name} still running after ${options.timeoutMs} ms`);
     }
     const { state } = await client.domains.getState(dom);
     if (state === DomainState.SHUTOFF || state === DomainState.CRASHED) {
-      if (state === DomainState.CRASHED) throw new VmkitError('PROVIDER', `installer ${dom.name} crashed`);
+      if (state === DomainState.CRASHED) throw new VmkitError('PROVIDER', `${label} ${dom.name} crashed`);
       return elapsed;
     }
-    options.progress(
-      Math.min(0.95, elapsed / expected),
-      `installer running ${(elapsed / 1000).toFixed(1)} s`,
-    );
+    options.progress(Math.min(0.95, elapsed / expected), `${label} running ${(elapsed / 1000).toFixed(1)} s`);
     await sleep(250, options.signal).catch(() => {});
   }
 }

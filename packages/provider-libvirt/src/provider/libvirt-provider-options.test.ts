@@ -39,6 +39,9 @@ describe('resolveLibvirtProviderOptions', () => {
     expect(() => resolveLibvirtProviderOptions({ uri: 'qemu:///system', installTimeoutMs: -1 })).toThrow(
       /^installTimeoutMs:/,
     );
+    expect(() => resolveLibvirtProviderOptions({ uri: 'qemu:///system', postInstallTimeoutMs: 1.5 })).toThrow(
+      /^postInstallTimeoutMs:/,
+    );
     expect(() => resolveLibvirtProviderOptions({ uri: 'qemu:///system', machine: 'isapc' as never })).toThrow(
       /^machine:/,
     );

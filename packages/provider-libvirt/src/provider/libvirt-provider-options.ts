@@ -17,6 +17,8 @@ export interface LibvirtProviderOptions {
   readonly machine?: 'pc' | 'q35';
   /** How long a master's installer may run before the build fails (default 600000 ms). */
   readonly installTimeoutMs?: number;
+  /** How long a master's post-install boot (its `postInstall` steps) may run before the build fails (default 600000 ms). */
+  readonly postInstallTimeoutMs?: number;
   /** How long `stopNode` waits for an ACPI shutdown before powering off (default 20000 ms). */
   readonly stopGraceMs?: number;
   /** Node kernel command line from a kernel master's installer command line (default: `mode=install` becomes `mode=run`). */
@@ -34,6 +36,7 @@ export interface ResolvedLibvirtProviderOptions {
   readonly namePrefix: string;
   readonly machine: 'pc' | 'q35';
   readonly installTimeoutMs: number;
+  readonly postInstallTimeoutMs: number;
   readonly stopGraceMs: number;
   readonly nodeCmdline: (installCmdline: string) => string;
   readonly sshBinary?: string;
@@ -79,6 +82,7 @@ export function resolveLibvirtProviderOptions(
     namePrefix,
     machine,
     installTimeoutMs: positive('installTimeoutMs', options.installTimeoutMs, 600_000),
+    postInstallTimeoutMs: positive('postInstallTimeoutMs', options.postInstallTimeoutMs, 600_000),
     stopGraceMs: positive('stopGraceMs', options.stopGraceMs, 20_000),
     nodeCmdline: options.nodeCmdline ?? ((c: string) => c.replace(/\bmode=install\b/, 'mode=run')),
     ...(options.sshBinary === undefined ? {} : { sshBinary: options.sshBinary }),

@@ -17,6 +17,7 @@ import type { DomainHandle } from '../client/handles.js';
 import { LibvirtClient } from '../client/libvirt-client.js';
 import { LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
 import { cloneLibvirtNode } from './clone-node.js';
+import { removeDomain } from './domain-removal.js';
 import { chooseDomainType, readHostGuestSupport } from './host-capabilities.js';
 import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
 import {
@@ -24,7 +25,7 @@ import {
   type ResolvedLibvirtProviderOptions,
   resolveLibvirtProviderOptions,
 } from './libvirt-provider-options.js';
-import { planLibvirtMasterBuild, removeDomain } from './master-build.js';
+import { planLibvirtMasterBuild } from './master-build.js';
 import { readNodeMetadata, type StoredNodeMetadata } from './node-metadata.js';
 import { nodeStatus } from './node-status.js';
 import { PoolStorage } from './pool-storage.js';

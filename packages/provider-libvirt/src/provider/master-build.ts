@@ -1,8 +1,11 @@
 import type { BuildContext, BuildStep, MasterBuild, MasterRef, MasterSpec } from '@vmkit/core';
 import { STANDARD_BUILD_STEPS, VmkitError } from '@vmkit/core';
+import { readConsoleLog } from './console-log.js';
+import { removeDomain } from './domain-removal.js';
 import { buildDomainXml, type DomainBoot, type DomainDisk } from './domain-xml.js';
 import { runInstallerToCompletion } from './installer-run.js';
 import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
+import { postInstallNames, removePostInstallBoot, runPostInstall } from './master-post-install.js';
 import { localFile, prepareDisk, verifySha256 } from './master-source.js';
 import { renderNodeMetadata } from './node-metadata.js';
 
@@ -25,6 +28,8 @@ interface BuildState {
   volumes: string[];
   data?: LibvirtMasterData;
   installer?: string;
+  /** Set once the post-install steps ran; a second run of the step does nothing. */
+  postInstalled?: boolean;
 }
 
 function state(ctx: BuildContext): BuildState {
@@ -38,9 +43,10 @@ function state(ctx: BuildContext): BuildState {
 
 /**
  * Plans a master build: `create-and-install` imports the disk (uploaded into the pool through the
- * storage API) or runs the installer domain (kernel or ISO boot) until it powers off; the other
- * standard steps have nothing to do for these guests, except `post-install`, which needs a guest
- * channel this provider does not have yet. `finish` keeps only the master's volumes.
+ * storage API) or runs the installer domain (kernel or ISO boot) until it powers off;
+ * `post-install` boots the master once with a NoCloud drive whose user data runs the spec's steps
+ * (see {@link runPostInstall}); the other standard steps have nothing to do for these guests.
+ * `finish` keeps only the master's volumes.
  */
 export function planLibvirtMasterBuild(
   getContext: () => Promise<LibvirtContext>,
@@ -50,19 +56,8 @@ export function planLibvirtMasterBuild(
   const steps: BuildStep[] = STANDARD_BUILD_STEPS.map((name) => {
     if (name === 'create-and-install')
       return { name, run: async (c: BuildContext) => createAndInstall(await getContext(), c) };
-    if (name === 'post-install') {
-      return {
-        name,
-        run: async () => {
-          if ((spec.postInstall ?? []).length > 0) {
-            throw new VmkitError(
-              'UNSUPPORTED',
-              'post-install steps need a guest channel (agent or ssh) that the libvirt provider does not have yet',
-            );
-          }
-        },
-      };
-    }
+    if (name === 'post-install')
+      return { name, run: async (c: BuildContext) => postInstall(await getContext(), c, spec) };
     return { name, run: async (c: BuildContext) => c.progress(1, `${name}: nothing to do`) };
   });
   void masterName;
@@ -80,10 +75,28 @@ export function planLibvirtMasterBuild(
       const ctx = await getContext();
       const s = state(c);
       if (s.installer) await removeDomain(ctx, s.installer);
+      await removePostInstallBoot(ctx, postInstallNames(ctx.options.namePrefix, c.masterName));
       for (const v of s.volumes) await ctx.storage.delete(v).catch(() => {});
       s.volumes = [];
     },
   };
+}
+
+/**
+ * The `post-install` step: boots the master once to run the spec's steps (see
+ * {@link runPostInstall}). Nothing to do without steps; done once per build (a failed run is not
+ * retried on the half-changed disk: the build fails and `discard` removes the master).
+ */
+async function postInstall(ctx: LibvirtContext, c: BuildContext, spec: MasterSpec): Promise<void> {
+  const steps = spec.postInstall ?? [];
+  const s = state(c);
+  if (steps.length === 0 || s.postInstalled) {
+    c.progress(1, 'post-install: nothing to do');
+    return;
+  }
+  if (!s.data) throw new VmkitError('PROVIDER', `master ${c.masterName} was not created`);
+  await runPostInstall(ctx, c, s.data, steps);
+  s.postInstalled = true;
 }
 
 async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<void> {
@@ -91,6 +104,7 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<v
   const names = masterNames(ctx.options.namePrefix, c.masterName);
   const source = c.spec.source;
   const pool = ctx.storage.name;
+  s.postInstalled = false;
   // Re-runnable: start from a clean slate.
   for (const v of [names.volume, names.kernel, names.initrd, names.iso, names.consoleLog])
     await ctx.storage.delete(v);
@@ -224,16 +238,10 @@ const INSTALL_FAILURE = /VMKIT-INSTALL-FAILED[^\n]*|Kernel panic[^\n]*|VMKIT-TIM
  * volume is deleted either way.
  */
 async function checkInstallerConsole(ctx: LibvirtContext, logVolume: string): Promise<void> {
-  const pool = await ctx.storage.pool();
-  await ctx.client.storage.poolRefresh(pool);
-  const vol = await ctx.storage.find(logVolume);
-  if (!vol) return;
   try {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await ctx.client.storage.volDownload(vol)) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    const failure = INSTALL_FAILURE.exec(text);
-    if (failure) {
+    const text = await readConsoleLog(ctx, logVolume);
+    const failure = text === undefined ? null : INSTALL_FAILURE.exec(text);
+    if (text !== undefined && failure) {
       const tail = text.trim().split('\n').slice(-5).join('\n');
       throw new VmkitError('PROVIDER', `installer failed: ${failure[0].trim()}`, {
         details: { consoleTail: tail },
@@ -273,19 +281,4 @@ async function uploadBootFiles(
       volumes: [],
     };
   }
-}
-
-/** Powers off and undefines a domain; absent is not an error. */
-export async function removeDomain(ctx: LibvirtContext, name: string): Promise<void> {
-  let dom: Awaited<ReturnType<typeof ctx.client.domains.lookupByName>>;
-  try {
-    dom = await ctx.client.domains.lookupByName(name);
-  } catch (error) {
-    if (VmkitError.is(error, 'NOT_FOUND')) return;
-    throw error;
-  }
-  if (await ctx.client.domains.isActive(dom)) await ctx.client.domains.destroy(dom).catch(() => {});
-  await ctx.client.domains.undefine(dom, 3).catch((error: unknown) => {
-    if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
-  });
 }

@@ -1,0 +1,116 @@
+import type { BuildContext, PostInstallStep } from '@vmkit/core';
+import { randomMac, VmkitError } from '@vmkit/core';
+import { readConsoleLog } from './console-log.js';
+import { removeDomain } from './domain-removal.js';
+import { buildDomainXml } from './domain-xml.js';
+import { runInstallerToCompletion } from './installer-run.js';
+import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
+import { nodeBoot } from './node-boot.js';
+import { renderNodeMetadata } from './node-metadata.js';
+import { assertPostInstallSucceeded, readPostInstallConsole } from './post-install-console.js';
+import { postInstallScript } from './post-install-script.js';
+
+/** Names of what a post-install boot makes (all removed when it ends). */
+export interface PostInstallNames {
+  /** The temporary domain. */
+  readonly domain: string;
+  /** The NoCloud config drive volume. */
+  readonly drive: string;
+  /** The console log volume. */
+  readonly consoleLog: string;
+}
+
+/** Names of a post-install boot's domain and volumes, from the master's name. */
+export function postInstallNames(prefix: string, masterName: string): PostInstallNames {
+  const domain = `${prefix}post-${masterName}`;
+  return { domain, drive: `${domain}.iso`, consoleLog: `${domain}.log` };
+}
+
+/** Removes a post-install boot's domain and volumes; absent is not an error. */
+export async function removePostInstallBoot(ctx: LibvirtContext, names: PostInstallNames): Promise<void> {
+  await removeDomain(ctx, names.domain);
+  for (const v of [names.drive, names.consoleLog]) await ctx.storage.delete(v).catch(() => {});
+}
+
+/**
+ * Runs a master's post-install steps the way clouds run user data: boots the master disk itself
+ * once (a kernel master by direct kernel boot with its node command line, any other from the
+ * disk) with a NoCloud drive (`cidata`, meta-data `vmkit-post-install: true`) whose user data is
+ * the `#!/bin/sh` script of {@link postInstallScript}; waits until the guest powers off; reads
+ * the console and throws `PROVIDER` naming the step that failed. The domain, drive and console
+ * log are removed in every case. The master's disk keeps what the steps changed, so a failed run
+ * leaves it half-changed: the build is then discarded, never resumed.
+ */
+export async function runPostInstall(
+  ctx: LibvirtContext,
+  c: BuildContext,
+  master: LibvirtMasterData,
+  steps: readonly PostInstallStep[],
+): Promise<void> {
+  const names = postInstallNames(ctx.options.namePrefix, c.masterName);
+  const script = postInstallScript(steps);
+  if (!ctx.realGuests) {
+    throw new VmkitError(
+      'UNSUPPORTED',
+      'post-install steps need a guest that runs; this libvirt driver (the test driver) runs none',
+    );
+  }
+  await removePostInstallBoot(ctx, names);
+  try {
+    const { buildConfigDrive } = await import('@vmkit/imaging');
+    const drive = await buildConfigDrive({
+      format: 'nocloud',
+      instanceId: `vmkit-post-install-${c.masterName}`,
+      userData: script,
+      metaData: { 'vmkit-post-install': true },
+    });
+    await ctx.storage.createWithData(names.drive, drive, { signal: c.signal });
+    c.progress(0.05, `config drive with ${steps.length} step(s) uploaded`);
+    const pool = ctx.storage.name;
+    const xml = buildDomainXml({
+      name: names.domain,
+      type: ctx.domainType,
+      machine: ctx.options.machine,
+      arch: ctx.arch,
+      memoryMiB: c.spec.hardware?.ramMiB ?? 256,
+      vcpus: c.spec.hardware?.cores ?? 1,
+      boot: await nodeBoot(ctx, master),
+      disks: [
+        { pool, volume: master.volume, format: master.format, role: 'disk' },
+        { pool, volume: names.drive, format: 'raw', role: 'cdrom' },
+      ],
+      // One NAT NIC without forwards, so steps can reach the network.
+      nics: [{ slot: 0, attachment: 'nat', mac: randomMac(), portForwards: [] }],
+      qemuCommandLine: ctx.qemuCommandLine,
+      consoleLog: `${await ctx.storage.targetPath()}/${names.consoleLog}`,
+      metadata: renderNodeMetadata({
+        kind: 'installer',
+        name: names.domain,
+        group: '',
+        imageId: c.spec.id,
+        hardware: { id: 'post-install', cores: 1, ramMiB: 256, diskGiB: 1 },
+        network: { nics: [] },
+        tags: [],
+        userMetadata: {},
+        linkedClone: false,
+        createdAt: new Date().toISOString(),
+        volumes: [],
+        master: master.volume,
+      }),
+    });
+    const dom = await ctx.client.domains.defineXml(xml);
+    const ms = await runInstallerToCompletion(ctx.client, dom, {
+      signal: c.signal,
+      timeoutMs: ctx.options.postInstallTimeoutMs,
+      expectedMs: 15_000 + 2_000 * steps.length,
+      label: 'post-install boot',
+      progress: (f, m) => c.progress(0.1 + 0.8 * f, m),
+    });
+    const report = readPostInstallConsole((await readConsoleLog(ctx, names.consoleLog)) ?? '', steps);
+    assertPostInstallSucceeded(report);
+    c.logger.info('libvirt post-install finished', { master: c.masterName, steps: report.succeeded, ms });
+    c.progress(1, `post-install: ${report.succeeded.length} step(s) succeeded`);
+  } finally {
+    await removePostInstallBoot(ctx, names);
+  }
+}

@@ -1,0 +1,29 @@
+import { VmkitError } from '@vmkit/core';
+import type { DomainBoot } from './domain-xml.js';
+import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
+
+/**
+ * How a node of `master` boots (also the master's post-install boot): a kernel master by direct
+ * kernel boot with its node command line, any other from its disk.
+ */
+export async function nodeBoot(
+  ctx: LibvirtContext,
+  master: LibvirtMasterData | undefined,
+): Promise<DomainBoot> {
+  if (master?.boot !== 'kernel') return { kind: 'disk' };
+  const path = async (vol: string | undefined, fallback: string | undefined) => {
+    if (vol) {
+      const handle = await ctx.storage.find(vol);
+      if (!handle) throw new VmkitError('NOT_FOUND', `master boot volume ${vol} is missing`);
+      return ctx.storage.path(handle);
+    }
+    if (!fallback) throw new VmkitError('CORRUPT', 'master reference has no kernel');
+    return fallback;
+  };
+  return {
+    kind: 'kernel',
+    kernel: await path(master.kernelVolume, master.kernelPath),
+    initrd: await path(master.initrdVolume, master.initrdPath),
+    cmdline: master.cmdline ?? '',
+  };
+}
