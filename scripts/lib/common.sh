@@ -47,8 +47,21 @@ ensure_node_modules() {
   [[ -f node_modules/.vmkit-lock-hash ]] && have=$(cat node_modules/.vmkit-lock-hash)
   if [[ "$want" != "$have" ]]; then
     log "installing npm dependencies (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
-    echo "$want" > node_modules/.vmkit-lock-hash
+    local err
+    err=$(mktemp)
+    if ! npm ci --no-audit --no-fund --loglevel=error 2>"$err"; then
+      # npm 11 writes no lock entries for optional packages of other platforms when the registry
+      # mirror does not list them, then `npm ci` calls the lock out of sync. `npm install` installs
+      # the same locked versions.
+      if grep -q 'from lock file' "$err"; then
+        log "npm ci refused the lock file (optional packages of other platforms); using npm install"
+        npm install --no-audit --no-fund --loglevel=error
+      else
+        cat "$err" >&2; rm -f "$err"; return 1
+      fi
+    fi
+    rm -f "$err"
+    sha256sum package-lock.json | cut -d' ' -f1 > node_modules/.vmkit-lock-hash
   fi
 }
 
