@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/blobstore';
 
 /** Access keys for an S3 endpoint. */
 export interface S3Credentials {

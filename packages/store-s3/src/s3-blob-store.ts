@@ -12,7 +12,7 @@ import {
   type StoredBlob,
   throwIfAborted,
   VmkitError,
-} from '@vmkit/core';
+} from '@vmkit/core/blobstore';
 import { probeConditionalWrites } from './conditional-put-probe.js';
 import {
   type ResolvedS3BlobStoreOptions,

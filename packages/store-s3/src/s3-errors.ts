@@ -1,4 +1,4 @@
-import { isAbortError, VmkitError, type VmkitErrorCode } from '@vmkit/core';
+import { isAbortError, VmkitError, type VmkitErrorCode } from '@vmkit/core/blobstore';
 
 /** What a failed S3 call was about, for error messages and details. */
 export interface S3ErrorContext {

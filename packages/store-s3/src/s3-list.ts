@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import type { BlobListItem, ListPage } from '@vmkit/core';
+import type { BlobListItem, ListPage } from '@vmkit/core/blobstore';
 import { toS3StoreError } from './s3-errors.js';
 
 /** What {@link listPage} lists. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { abortedError, type BlobBody, VmkitError } from '@vmkit/core';
+import { abortedError, type BlobBody, VmkitError } from '@vmkit/core/blobstore';
 import { compareEtag } from './etag-digest.js';
 import {
   bytesPartSource,

@@ -77,7 +77,6 @@ export class NodeLauncher {
     master: MasterRecord,
     options: OperationOptions = {},
   ): Promise<NodeMetadata[]> {
-    const { signal, onProgress } = options;
     const taken = new Set([...(await this.#provider.listNodes()).map((n) => n.name), ...this.#reserved]);
     const names = nodeNames(group, count, template.options.nodeNames ?? [], taken);
     // Names stay reserved while this call runs, so concurrent calls in this process never pick the
