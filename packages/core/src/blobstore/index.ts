@@ -5,11 +5,12 @@
  *
  * @packageDocumentation
  */
-export * from './blob-store.js';
-export * from './blob-names.js';
-export * from './memory-blob-store.js';
-export * from './file-system-blob-store.js';
+
 export * from '../errors/vmkit-error.js';
 export * from '../util/abort.js';
 export * from '../util/concurrency.js';
 export * from '../util/logger.js';
+export * from './blob-names.js';
+export * from './blob-store.js';
+export * from './file-system-blob-store.js';
+export * from './memory-blob-store.js';
