@@ -7,7 +7,7 @@ import { runInstallerToCompletion } from './installer-run.js';
 import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
 import { postInstallNames, removePostInstallBoot, runPostInstall } from './master-post-install.js';
 import { localFile, prepareDisk, verifySha256 } from './master-source.js';
-import { renderNodeMetadata } from './node-metadata.js';
+import { renderBuildDomainMetadata } from './node-metadata.js';
 
 const GiB = 1024 ** 3;
 
@@ -181,20 +181,7 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<v
     disks,
     nics: [],
     qemuCommandLine: ctx.qemuCommandLine,
-    metadata: renderNodeMetadata({
-      kind: 'installer',
-      name: names.installer,
-      group: '',
-      imageId: c.spec.id,
-      hardware: { id: 'installer', cores: 1, ramMiB: 256, diskGiB: 1 },
-      network: { nics: [] },
-      tags: [],
-      userMetadata: {},
-      linkedClone: false,
-      createdAt: new Date().toISOString(),
-      volumes: [],
-      master: names.volume,
-    }),
+    metadata: renderBuildDomainMetadata(names.installer, c.spec.id, names.volume, 'installer'),
   });
   const dom = await ctx.client.domains.defineXml(xml);
   s.installer = names.installer;

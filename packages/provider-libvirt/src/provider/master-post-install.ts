@@ -6,7 +6,7 @@ import { buildDomainXml } from './domain-xml.js';
 import { runInstallerToCompletion } from './installer-run.js';
 import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
 import { nodeBoot } from './node-boot.js';
-import { renderNodeMetadata } from './node-metadata.js';
+import { renderBuildDomainMetadata } from './node-metadata.js';
 import { assertPostInstallSucceeded, readPostInstallConsole } from './post-install-console.js';
 import { postInstallScript } from './post-install-script.js';
 
@@ -83,20 +83,7 @@ export async function runPostInstall(
       nics: [{ slot: 0, attachment: 'nat', mac: randomMac(), portForwards: [] }],
       qemuCommandLine: ctx.qemuCommandLine,
       consoleLog: `${await ctx.storage.targetPath()}/${names.consoleLog}`,
-      metadata: renderNodeMetadata({
-        kind: 'installer',
-        name: names.domain,
-        group: '',
-        imageId: c.spec.id,
-        hardware: { id: 'post-install', cores: 1, ramMiB: 256, diskGiB: 1 },
-        network: { nics: [] },
-        tags: [],
-        userMetadata: {},
-        linkedClone: false,
-        createdAt: new Date().toISOString(),
-        volumes: [],
-        master: master.volume,
-      }),
+      metadata: renderBuildDomainMetadata(names.domain, c.spec.id, master.volume, 'post-install'),
     });
     const dom = await ctx.client.domains.defineXml(xml);
     const ms = await runInstallerToCompletion(ctx.client, dom, {

@@ -48,3 +48,29 @@ export function readNodeMetadata(domainXml: string): StoredNodeMetadata | undefi
   }
   return undefined;
 }
+
+/**
+ * The metadata of a temporary domain that works on a master's disk during its build (the
+ * installer or the post-install boot), so it is recognisable as ours and never listed as a node.
+ */
+export function renderBuildDomainMetadata(
+  domain: string,
+  imageId: string,
+  masterVolume: string,
+  role: string,
+): string {
+  return renderNodeMetadata({
+    kind: 'installer',
+    name: domain,
+    group: '',
+    imageId,
+    hardware: { id: role, cores: 1, ramMiB: 256, diskGiB: 1 },
+    network: { nics: [] },
+    tags: [],
+    userMetadata: {},
+    linkedClone: false,
+    createdAt: new Date().toISOString(),
+    volumes: [],
+    master: masterVolume,
+  });
+}
