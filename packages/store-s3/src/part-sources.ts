@@ -1,4 +1,4 @@
-import { abortedError } from '@vmkit/core/blobstore';
+import { abortedError, VmkitError } from '@vmkit/core/blobstore';
 import { PartBufferPool } from './part-buffer-pool.js';
 
 /** One part to send: its bytes, and what to call once the upload no longer needs them. */
@@ -11,7 +11,10 @@ export interface Part {
 export interface PartSource {
   /** The next part (exactly `partSize` bytes except the last), or `undefined` at the end. */
   next(): Promise<Part | undefined>;
-  /** Stops the source after a failure (destroys the stream it reads). */
+  /**
+   * Stops the source after a failure: destroys the stream it reads, and a pending `next` rejects
+   * at once.
+   */
   stop(): void;
   /** Frees what the source holds, once every part is acknowledged. */
   finish(): void;
@@ -41,8 +44,9 @@ export interface StreamPartSource extends PartSource {
 /**
  * Parts of a streamed body, copied into at most `buffers` reused part buffers: whatever the
  * chunk sizes of the stream, the upload holds `buffers × partSize` bytes and allocates nothing
- * per part; `finish` frees the buffers at once. `stop` destroys the stream. Reading checks
- * `signal` between chunks.
+ * per part; `finish` frees the buffers at once. Every wait (for the next chunk of the stream, or
+ * for a free buffer) ends as soon as `signal` fires or `stop` is called, even while the producer
+ * is stalled: the stream is destroyed then and the pending `next` rejects (with `ABORTED`).
  */
 export function streamPartSource(
   body: AsyncIterable<Uint8Array | string> & { destroy(): void },
@@ -52,13 +56,38 @@ export function streamPartSource(
 ): StreamPartSource {
   const source = body[Symbol.asyncIterator]();
   const pool = new PartBufferPool(partSize, buffers);
+  const stopped = new AbortController();
+  const cancel = signal ? AbortSignal.any([signal, stopped.signal]) : stopped.signal;
+  const onCancel = () => body.destroy();
+  cancel.addEventListener('abort', onCancel, { once: true });
   let pending: Uint8Array | undefined;
   let done = false;
+  const cancelled = () =>
+    signal?.aborted
+      ? abortedError(signal, 'upload')
+      : new VmkitError('ABORTED', 'upload stopped: the body is no longer read', {
+          details: { reason: 'stopped' },
+        });
+  /** `work`, or a rejection as soon as the upload is cancelled, whichever comes first. */
+  const unlessCancelled = <T>(work: Promise<T>): Promise<T> => {
+    if (cancel.aborted) {
+      work.catch(() => {});
+      return Promise.reject(cancelled());
+    }
+    let onAbort = () => {};
+    const stop = new Promise<never>((_, reject) => {
+      onAbort = () => reject(cancelled());
+      cancel.addEventListener('abort', onAbort, { once: true });
+    });
+    return Promise.race([work, stop]).finally(() => {
+      cancel.removeEventListener('abort', onAbort);
+      work.catch(() => {}); // a read abandoned on cancel may still reject: nobody awaits it
+    });
+  };
   const nextChunk = async (): Promise<Uint8Array | undefined> => {
-    if (signal?.aborted) throw abortedError(signal, 'upload');
+    if (cancel.aborted) throw cancelled();
     if (done) return undefined;
-    const next = await source.next();
-    if (signal?.aborted) throw abortedError(signal, 'upload');
+    const next = await unlessCancelled(source.next());
     if (next.done) {
       done = true;
       return undefined;
@@ -75,7 +104,11 @@ export function streamPartSource(
     },
     async next() {
       if (await this.ended()) return undefined;
-      const buffer = await pool.acquire();
+      const acquiring = pool.acquire();
+      const buffer = await unlessCancelled(acquiring).catch((error: unknown) => {
+        void acquiring.then((b) => pool.release(b)); // hand back the buffer the wait was for
+        throw error;
+      });
       let filled = 0;
       try {
         while (filled < partSize) {
@@ -92,8 +125,14 @@ export function streamPartSource(
       }
       return { bytes: buffer.subarray(0, filled), release: () => pool.release(buffer) };
     },
-    stop: () => body.destroy(),
-    finish: () => pool.dispose(),
+    stop: () => {
+      stopped.abort();
+      body.destroy();
+    },
+    finish: () => {
+      cancel.removeEventListener('abort', onCancel);
+      pool.dispose();
+    },
   };
 }
 

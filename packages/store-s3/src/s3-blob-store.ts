@@ -1,4 +1,10 @@
-import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   type BlobBody,
   type BlobStore,
@@ -22,7 +28,7 @@ import {
 import { createS3Client } from './s3-client.js';
 import { deletePrefix } from './s3-delete-prefix.js';
 import { downloadBlob } from './s3-download.js';
-import { isS3NotFound, toS3StoreError } from './s3-errors.js';
+import { isNoSuchBucket, isS3NotFound, toS3StoreError } from './s3-errors.js';
 import { S3KeyLayout } from './s3-keys.js';
 import { listPage } from './s3-list.js';
 import { uploadBody } from './s3-upload.js';
@@ -80,9 +86,25 @@ export function s3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       throw toS3StoreError(error, { operation, bucket, key });
     }
   };
+  /**
+   * A 404 to a HEAD has no body, so no code to tell a missing key from a missing bucket: asks the
+   * bucket once (a one-key listing, which needs the same permission as a HEAD answering 404) and
+   * fails with NOT_FOUND `no-such-bucket` when it is missing. Other failures of this check leave
+   * the HEAD's answer (the key is absent) standing.
+   */
+  const checkBucket = async (operation: string, key: string): Promise<void> => {
+    try {
+      await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
+    } catch (error) {
+      if (isNoSuchBucket(error)) throw toS3StoreError(error, { operation, bucket, key });
+    }
+  };
   const containerExists = async (container: string, operation = 'containerExists'): Promise<boolean> => {
     checkContainerName(container);
-    return head(keys.containerPrefix(container), operation);
+    const key = keys.containerPrefix(container);
+    if (await head(key, operation)) return true;
+    await checkBucket(operation, key);
+    return false;
   };
   const missingContainer = (container: string) =>
     new VmkitError(

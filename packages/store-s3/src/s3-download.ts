@@ -43,11 +43,33 @@ export async function downloadBlob(request: DownloadRequest): Promise<StoredBlob
     }
   }
   const total = totalSize(first);
+  const label = `${request.bucket}/${request.key}`;
+  // A ranged answer must be the range asked for: bytes from 0, within the object.
+  const range = parseContentRange(first.ContentRange);
+  if (first.ContentRange !== undefined && (range === undefined || range.start !== 0 || range.end >= total)) {
+    destroyBody(first);
+    throw new VmkitError(
+      'CORRUPT',
+      `S3 getBlob ${label}: the server answered another range (${first.ContentRange}) than bytes 0-`,
+      {
+        details: { bucket: request.bucket, key: request.key, contentRange: first.ContentRange },
+      },
+    );
+  }
   let head: Buffer;
   try {
     head = Buffer.from((await first.Body?.transformToByteArray()) ?? new Uint8Array(0));
   } catch (error) {
     throw mapError(error, request, context);
+  }
+  if (range !== undefined && head.byteLength !== range.end + 1) {
+    throw new VmkitError(
+      'CORRUPT',
+      `S3 getBlob ${label}: ${head.byteLength} bytes for the range ${first.ContentRange}`,
+      {
+        details: { bucket: request.bucket, key: request.key, contentRange: first.ContentRange },
+      },
+    );
   }
   const { metadata, partSize } = decodeMetadata(first.Metadata);
   const etag = first.ETag;
@@ -55,7 +77,6 @@ export async function downloadBlob(request: DownloadRequest): Promise<StoredBlob
     serverSideEncryption: first.ServerSideEncryption,
     customerAlgorithm: first.SSECustomerAlgorithm,
   };
-  const label = `${request.bucket}/${request.key}`;
   const corrupt = (digest: { md5: string; composite?: string }) =>
     new VmkitError('CORRUPT', `S3 getBlob ${label}: content does not match its ETag ${etag}`, {
       details: { bucket: request.bucket, key: request.key, etag, digest },
@@ -124,6 +145,7 @@ async function* readRest(
         );
       throw mapError(error, request, context);
     }
+    checkResumed(request, response, { offset, total, etag });
     let progressed = false;
     try {
       for await (const chunk of response.Body as AsyncIterable<Buffer>) {
@@ -156,6 +178,58 @@ function get(
     new GetObjectCommand({ Bucket: request.bucket, Key: request.key, Range: range, IfMatch: ifMatch }),
     { abortSignal: request.signal },
   );
+}
+
+/**
+ * A resumed read must answer exactly the range asked for, of the same object: 206 with
+ * `Content-Range: bytes offset-(total-1)/total`, and the first answer's ETag when it names one.
+ * A server, cache or proxy that ignores `Range` (200, whole object) or `If-Match` would otherwise
+ * have wrong bytes stitched in, which an unverifiable ETag would not catch: `CONFLICT` when the
+ * ETag differs (the object changed), `CORRUPT` otherwise.
+ */
+function checkResumed(
+  request: DownloadRequest,
+  response: GetObjectCommandOutput,
+  want: { offset: number; total: number; etag: string | undefined },
+): void {
+  const { offset, total, etag } = want;
+  const details = {
+    bucket: request.bucket,
+    key: request.key,
+    etag,
+    status: response.$metadata.httpStatusCode,
+    contentRange: response.ContentRange,
+    responseEtag: response.ETag,
+  };
+  const where = `S3 getBlob ${request.bucket}/${request.key}`;
+  if (etag !== undefined && response.ETag !== undefined && response.ETag !== etag) {
+    destroyBody(response);
+    throw new VmkitError(
+      'CONFLICT',
+      `${where} changed while it was read (ETag ${response.ETag}, was ${etag})`,
+      {
+        details,
+      },
+    );
+  }
+  const expected = `bytes ${offset}-${total - 1}/${total}`;
+  if (response.$metadata.httpStatusCode !== 206 || response.ContentRange !== expected) {
+    destroyBody(response);
+    throw new VmkitError(
+      'CORRUPT',
+      `${where}: resuming at byte ${offset}, the server answered HTTP ${response.$metadata.httpStatusCode} with Content-Range ${response.ContentRange ?? '(none)'} instead of 206 with ${expected}`,
+      { details },
+    );
+  }
+}
+
+function parseContentRange(value: string | undefined): { start: number; end: number } | undefined {
+  const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(value ?? '');
+  return match ? { start: Number(match[1]), end: Number(match[2]) } : undefined;
+}
+
+function destroyBody(response: GetObjectCommandOutput): void {
+  (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
 }
 
 function totalSize(response: GetObjectCommandOutput): number {

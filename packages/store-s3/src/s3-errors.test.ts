@@ -1,6 +1,6 @@
 import { VmkitError } from '@vmkit/core';
 import { describe, expect, it } from 'vitest';
-import { toS3StoreError } from './s3-errors.js';
+import { isS3NotFound, toS3StoreError } from './s3-errors.js';
 
 const sdkError = (name: string, status: number, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(`${name} happened`), {
@@ -21,6 +21,9 @@ describe('toS3StoreError', () => {
     [sdkError('ThrottlingException', 400), 'STORE', 'throttled'],
     [sdkError('NotImplemented', 501), 'UNSUPPORTED', 'not-implemented'],
     [sdkError('InternalError', 500), 'STORE', 'server-error'],
+    [sdkError('BadDigest', 400), 'CORRUPT', 'bad-digest'],
+    [sdkError('InvalidDigest', 400), 'CORRUPT', 'bad-digest'],
+    [sdkError('XAmzContentSHA256Mismatch', 400), 'CORRUPT', 'bad-digest'],
     [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'STORE', 'unreachable'],
     [Object.assign(new Error('t'), { name: 'TimeoutError' }), 'TIMEOUT', 'timeout'],
     [Object.assign(new Error('a'), { name: 'AbortError' }), 'ABORTED', 'aborted'],
@@ -47,5 +50,11 @@ describe('toS3StoreError', () => {
   it('passes vmkit errors through', () => {
     const original = new VmkitError('CORRUPT', 'x');
     expect(toS3StoreError(original, ctx)).toBe(original);
+  });
+
+  it('does not take a missing bucket for a missing object', () => {
+    expect(isS3NotFound(sdkError('NoSuchBucket', 404))).toBe(false);
+    expect(isS3NotFound(sdkError('NoSuchKey', 404))).toBe(true);
+    expect(isS3NotFound(sdkError('NotFound', 404))).toBe(true);
   });
 });

@@ -22,6 +22,7 @@ export type S3FailureReason =
   | 'server-error'
   | 'not-implemented'
   | 'aborted'
+  | 'bad-digest'
   | 'rejected';
 
 interface SdkErrorLike {
@@ -50,6 +51,7 @@ const THROTTLE = new Set([
   'TooManyRequestsException',
   'RequestLimitExceeded',
 ]);
+const DIGEST = new Set(['BadDigest', 'InvalidDigest', 'XAmzContentSHA256Mismatch']);
 const NETWORK = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -73,10 +75,20 @@ export function s3Status(error: unknown): number | undefined {
   return (error as SdkErrorLike | undefined)?.$metadata?.httpStatusCode;
 }
 
-/** True when the error means the object (or bucket) does not exist. */
+/**
+ * True when the error means the object does not exist. Not a missing bucket (`NoSuchBucket`),
+ * which is an error of its own; a HEAD answer has no body, hence no code, so a 404 to a HEAD may
+ * still be a missing bucket (see `checkBucket`).
+ */
 export function isS3NotFound(error: unknown): boolean {
   const code = s3ErrorCode(error);
+  if (code === 'NoSuchBucket') return false;
   return s3Status(error) === 404 || code === 'NoSuchKey' || code === 'NotFound';
+}
+
+/** True when the error says the bucket does not exist. */
+export function isNoSuchBucket(error: unknown): boolean {
+  return s3ErrorCode(error) === 'NoSuchBucket';
 }
 
 function classify(error: unknown): { code: VmkitErrorCode; reason: S3FailureReason; text: string } {
@@ -91,6 +103,12 @@ function classify(error: unknown): { code: VmkitErrorCode; reason: S3FailureReas
   if (code === 'NoSuchBucket')
     return { code: 'NOT_FOUND', reason: 'no-such-bucket', text: 'the bucket does not exist' };
   if (isS3NotFound(error)) return { code: 'NOT_FOUND', reason: 'not-found', text: 'not found' };
+  if (DIGEST.has(code))
+    return {
+      code: 'CORRUPT',
+      reason: 'bad-digest',
+      text: 'the bytes the server received do not match their digest (altered on the way)',
+    };
   if (status === 412 || code === 'PreconditionFailed' || code === 'ConditionalRequestConflict')
     return {
       code: 'CONFLICT',

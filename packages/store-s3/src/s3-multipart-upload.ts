@@ -3,7 +3,6 @@ import {
   ChecksumAlgorithm,
   type CompletedPart,
   CompleteMultipartUploadCommand,
-  type CompleteMultipartUploadCommandOutput,
   CreateMultipartUploadCommand,
   type S3Client,
   UploadPartCommand,
@@ -12,6 +11,7 @@ import { abortedError, VmkitError } from '@vmkit/core/blobstore';
 import { compareEtag, EtagDigest } from './etag-digest.js';
 import type { PartSource } from './part-sources.js';
 import { toS3StoreError } from './s3-errors.js';
+import { recoverLostAnswer } from './s3-lost-answer.js';
 import { encodeMetadata, PART_SIZE_KEY } from './s3-metadata.js';
 import type { UploadJanitor } from './upload-janitor.js';
 
@@ -32,9 +32,16 @@ export interface MultipartRequest {
   readonly queueSize: number;
 }
 
+/** What the server says of a completed upload: its ETag and encryption. */
+export interface CompletedUpload {
+  readonly ETag?: string;
+  readonly ServerSideEncryption?: string;
+  readonly SSECustomerAlgorithm?: string;
+}
+
 /** What the multipart upload produced: the server's answer and the digests of what was sent. */
 export interface MultipartResult {
-  readonly output: CompleteMultipartUploadCommandOutput;
+  readonly output: CompletedUpload;
   readonly digest: { md5: string; composite?: string };
 }
 
@@ -43,8 +50,9 @@ export interface MultipartResult {
  * `queueSize` UploadPart calls in flight (each with `Content-MD5`, each answer's ETag checked
  * against the part's MD5), then CompleteMultipartUpload (with `If-None-Match` when asked). The
  * part buffers come from `parts`, and go back to it as each part is acknowledged. Any failure or
- * abort stops the source, cancels the parts in flight and aborts the upload on the server (by
- * the janitor, in the background, if the server does not answer now).
+ * abort stops the source at once (even one waiting on a stalled stream), cancels the parts in
+ * flight and aborts the upload on the server (by the janitor, in the background, if the server
+ * does not answer now).
  */
 export async function putMultipart(request: MultipartRequest, parts: PartSource): Promise<MultipartResult> {
   const { client, bucket, key, signal, partSize } = request;
@@ -56,9 +64,12 @@ export async function putMultipart(request: MultipartRequest, parts: PartSource)
   const done: CompletedPart[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
+  // A failed part stops everything at once: the parts in flight, and the source, even while it
+  // waits for a stalled producer.
   const fail = (error: unknown) => {
     failure ??= { error };
     cancel.abort();
+    parts.stop();
   };
   let uploadId: string | undefined;
   try {
@@ -107,25 +118,37 @@ export async function putMultipart(request: MultipartRequest, parts: PartSource)
     }
     await Promise.all(inFlight);
     if (failure) throw failure.error;
-    const output = await client.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId: id,
-        MultipartUpload: { Parts: done },
-        IfNoneMatch: request.ifNoneMatch,
-      }),
-      { abortSignal: cancel.signal },
-    );
+    const sums = digest.finish();
+    let output: CompletedUpload;
+    try {
+      output = await client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: id,
+          MultipartUpload: { Parts: done },
+          IfNoneMatch: request.ifNoneMatch,
+        }),
+        { abortSignal: cancel.signal },
+      );
+    } catch (error) {
+      // A retried Complete fails (NoSuchUpload, 412 with ifNoneMatch) when the first one worked
+      // and only its answer was lost: then the object at the key is ours.
+      const recovered = await recoverLostAnswer(client, { bucket, key, signal }, sums, error);
+      if (!recovered) throw error;
+      uploadId = undefined; // completed: nothing to abort
+      output = recovered;
+    }
     parts.finish();
-    return { output, digest: digest.finish() };
+    return { output, digest: sums };
   } catch (error) {
     cancel.abort();
     parts.stop();
     await Promise.allSettled(inFlight);
     if (uploadId !== undefined) await abortUpload(request, uploadId);
     if (signal?.aborted) throw abortedError(signal, 'upload');
-    throw toS3StoreError(error, context);
+    // The first failure is the cause; what failed after it (a read stopped by it) is not.
+    throw toS3StoreError(failure ? failure.error : error, context);
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }

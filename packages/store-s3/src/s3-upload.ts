@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { abortedError, type BlobBody, VmkitError } from '@vmkit/core/blobstore';
 import { compareEtag } from './etag-digest.js';
 import {
@@ -10,6 +10,7 @@ import {
   streamPartSource,
 } from './part-sources.js';
 import { toS3StoreError } from './s3-errors.js';
+import { recoverLostAnswer } from './s3-lost-answer.js';
 import { encodeMetadata } from './s3-metadata.js';
 import { putMultipart } from './s3-multipart-upload.js';
 import type { UploadJanitor } from './upload-janitor.js';
@@ -32,10 +33,12 @@ export interface UploadRequest {
 /**
  * Writes a body to one key, atomically: a body that fits in one part goes in a single PUT with
  * `Content-MD5` (the server checks it); a larger one is streamed as a multipart upload through
- * `queueSize + 1` reused part buffers (see `putMultipart`), and is visible only once completed.
+ * `queueSize` reused part buffers (see `putMultipart`), and is visible only once completed.
  * The server's ETag is then checked against the MD5 digests computed on the way; a mismatch
- * removes the object and fails with `CORRUPT`. A failed or aborted multipart upload is aborted
- * on the server, in the background until the server answers.
+ * fails with `CORRUPT` (the object is left in place: reads of it fail with `CORRUPT` too). A
+ * write whose answer was lost (the retry fails, yet our bytes are at the key) succeeds. A failed
+ * or aborted multipart upload is aborted on the server, in the background until the server
+ * answers; an abort or a failed part ends the upload at once, even while the stream is stalled.
  */
 export async function uploadBody(request: UploadRequest): Promise<{ etag?: string }> {
   const { body, signal, partSize } = request;
@@ -61,10 +64,12 @@ export async function uploadBody(request: UploadRequest): Promise<{ etag?: strin
       : toS3StoreError(error, { ...context, operation: 'putBlob (reading the body)' });
   }
   if (!ended && first) return multipart(request, prependPart(first, parts));
-  const result = await putSingle(request, first?.bytes ?? new Uint8Array(0));
-  first?.release();
-  parts.finish();
-  return result;
+  try {
+    return await putSingle(request, first?.bytes ?? new Uint8Array(0));
+  } finally {
+    first?.release();
+    parts.finish();
+  }
 }
 
 async function putSingle(request: UploadRequest, bytes: Uint8Array): Promise<{ etag?: string }> {
@@ -90,7 +95,11 @@ async function putSingle(request: UploadRequest, bytes: Uint8Array): Promise<{ e
     sse = result;
   } catch (error) {
     if (request.signal?.aborted) throw abortedError(request.signal, 'upload');
-    throw toS3StoreError(error, context);
+    // A retry that failed (412 with ifNoneMatch...) after an attempt whose answer was lost.
+    const recovered = await recoverLostAnswer(request.client, request, { md5: md5.toString('hex') }, error);
+    if (!recovered) throw toS3StoreError(error, context);
+    etag = recovered.ETag;
+    sse = recovered;
   }
   await verifyUpload(request, etag, { md5: md5.toString('hex') }, sse);
   return { etag };
@@ -98,6 +107,7 @@ async function putSingle(request: UploadRequest, bytes: Uint8Array): Promise<{ e
 
 async function multipart(request: UploadRequest, parts: PartSource): Promise<{ etag?: string }> {
   const { output, digest } = await putMultipart(request, parts);
+
   await verifyUpload(request, output.ETag, digest, output);
   return { etag: output.ETag };
 }
@@ -113,12 +123,12 @@ async function verifyUpload(
     customerAlgorithm: sse.SSECustomerAlgorithm,
   });
   if (verdict !== 'mismatch') return;
-  await request.client
-    .send(new DeleteObjectCommand({ Bucket: request.bucket, Key: request.key }))
-    .catch(() => {});
+  // The object is left in place: deleting it could remove another writer's object put there
+  // since (a conditional DeleteObject with If-Match is not honoured by every server), and reads
+  // of it fail with CORRUPT all the same, as its bytes do not match its ETag.
   throw new VmkitError(
     'CORRUPT',
-    `S3 putBlob ${request.bucket}/${request.key}: the server stored other bytes than were sent (ETag ${etag}, expected "${digest.composite ?? digest.md5}")`,
-    { details: { bucket: request.bucket, key: request.key, etag, expected: digest } },
+    `S3 putBlob ${request.bucket}/${request.key}: the server stored other bytes than were sent (ETag ${etag}, expected "${digest.composite ?? digest.md5}"); the object is left in place, and reads of it fail with CORRUPT`,
+    { details: { bucket: request.bucket, key: request.key, etag, expected: digest, leftInPlace: true } },
   );
 }
