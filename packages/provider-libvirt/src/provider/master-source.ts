@@ -62,17 +62,19 @@ export async function verifySha256(file: string, expected: string | undefined): 
  * its header); other formats (vmdk, vdi, vhd, vhdx) are converted to qcow2 with `qemu-img`.
  */
 export async function prepareDisk(file: string, format?: string): Promise<PreparedDisk> {
-  const head = Buffer.alloc(32);
+  const head = Buffer.alloc(QCOW2_HEADER_V3_SIZE);
   const fh = await open(file, 'r');
+  let got: number;
   try {
-    await fh.read(head, 0, 32, 0);
+    ({ bytesRead: got } = await fh.read(head, 0, head.length, 0));
   } finally {
     await fh.close();
   }
-  const isQcow2 = head.readUInt32BE(0) === 0x514649fb;
+  const isQcow2 = got >= 32 && head.readUInt32BE(0) === QCOW2_MAGIC;
   const detected = format ?? (isQcow2 ? 'qcow2' : 'raw');
   if (detected === 'qcow2') {
     if (!isQcow2) throw new VmkitError('CORRUPT', `${file} is not a qcow2 image`);
+    assertSelfContainedQcow2(head.subarray(0, got));
     return { file, format: 'qcow2', virtualSize: Number(head.readBigUInt64BE(24)), cleanup: async () => {} };
   }
   if (detected === 'raw')
@@ -88,4 +90,42 @@ export async function prepareDisk(file: string, format?: string): Promise<Prepar
   }
   const prepared = await prepareDisk(out, 'qcow2');
   return { ...prepared, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+const QCOW2_MAGIC = 0x514649fb;
+/** Bytes of a version 3 qcow2 header up to and including `header_length`. */
+const QCOW2_HEADER_V3_SIZE = 104;
+/** Bit of `incompatible_features` saying the guest data lives in an external data file. */
+const QCOW2_EXTERNAL_DATA_FILE = 1n << 2n;
+
+/**
+ * Refuses a qcow2 header that makes the image read another file: a backing file (its name is
+ * resolved on the daemon's host, so an upload could expose any file there to the guest) or an
+ * external data file. Masters must be self-contained; `qemu-img convert` flattens a chain.
+ */
+export function assertSelfContainedQcow2(header: Uint8Array): void {
+  const h = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
+  if (h.length < 32 || h.readUInt32BE(0) !== QCOW2_MAGIC)
+    throw invalidArgument('source', 'must be a qcow2 image');
+  const version = h.readUInt32BE(4);
+  if (version !== 2 && version !== 3)
+    throw invalidArgument(
+      'source',
+      `must be a qcow2 image of version 2 or 3 (this one is version ${version})`,
+    );
+  if (h.readBigUInt64BE(8) !== 0n) {
+    throw invalidArgument(
+      'source',
+      'must be a self-contained qcow2 image without a backing file (flatten it with qemu-img convert)',
+    );
+  }
+  if (version === 3) {
+    if (h.length < 80) throw invalidArgument('source', 'must be a qcow2 image with a complete header');
+    if ((h.readBigUInt64BE(72) & QCOW2_EXTERNAL_DATA_FILE) !== 0n) {
+      throw invalidArgument(
+        'source',
+        'must be a self-contained qcow2 image without an external data file (flatten it with qemu-img convert)',
+      );
+    }
+  }
 }
