@@ -14,6 +14,7 @@ export const LibvirtErrorCode = Object.freeze({
   NO_STORAGE_POOL: 49,
   NO_STORAGE_VOL: 50,
   OPERATION_INVALID: 55,
+  STORAGE_VOL_EXIST: 90,
 } as const);
 
 const NOT_FOUND_CODES: ReadonlySet<number> = new Set([
@@ -79,4 +80,21 @@ export class LibvirtError extends VmkitError {
 /** A `PROVIDER` error about the connection itself (lost, refused, protocol violation). */
 export function connectionError(message: string, cause?: unknown): VmkitError {
   return new VmkitError('PROVIDER', message, cause === undefined ? {} : { cause });
+}
+
+/**
+ * True when `error` is libvirt saying the object to create already exists: a domain (
+ * `DOM_EXIST`, or `OPERATION_FAILED` "already exists with uuid" on define) or a volume
+ * (`STORAGE_VOL_EXIST`).
+ */
+export function alreadyExists(error: unknown): boolean {
+  if (!(error instanceof LibvirtError)) return false;
+  if (
+    error.libvirtCode === LibvirtErrorCode.DOM_EXIST ||
+    error.libvirtCode === LibvirtErrorCode.STORAGE_VOL_EXIST
+  )
+    return true;
+  return (
+    error.libvirtCode === LibvirtErrorCode.OPERATION_FAILED && /already exists/i.test(error.libvirtMessage)
+  );
 }

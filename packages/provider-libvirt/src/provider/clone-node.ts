@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import {
   type CloneSpec,
   emitProgress,
@@ -7,6 +8,7 @@ import {
   VmkitError,
 } from '@vmkit/core';
 import type { DomainHandle } from '../client/handles.js';
+import { alreadyExists } from '../errors/libvirt-error.js';
 import { removeDomain } from './domain-removal.js';
 import { buildDomainXml, type DomainDisk } from './domain-xml.js';
 import { ensureNicNetworks } from './host-networks.js';
@@ -29,6 +31,8 @@ export async function cloneLibvirtNode(
 ): Promise<{ dom: DomainHandle; meta: StoredNodeMetadata }> {
   if (!NODE_NAME.test(spec.name))
     throw invalidArgument('name', 'must be 1-63 letters, digits, ".", "_" or "-"');
+  assertNoIpv6Forwards(spec);
+  assertNotBuildName(spec.name);
   const domName = `${ctx.options.namePrefix}${spec.name}`;
   const progress = (fraction: number, message: string) =>
     emitProgress(options.onProgress, {
@@ -51,7 +55,7 @@ export async function cloneLibvirtNode(
     );
   const nics = await ensureNicNetworks(ctx, spec.network.nics);
   const created: string[] = [];
-  let defined = false;
+  let defining = false;
   try {
     const diskName = `${domName}.qcow2`;
     const capacityBytes = Math.max(master?.capacityBytes ?? 0, spec.hardware.diskGiB * GiB);
@@ -114,14 +118,61 @@ export async function cloneLibvirtNode(
       qemuCommandLine: ctx.qemuCommandLine,
       metadata: renderNodeMetadata(meta),
     });
-    const dom = await ctx.client.domains.defineXml(xml);
-    defined = true;
+    defining = true;
+    const dom = await ctx.client.domains.defineXml(xml).catch((error: unknown) => {
+      // Someone else defined the name since the check: theirs, not ours to remove.
+      if (alreadyExists(error)) {
+        defining = false;
+        throw new VmkitError('CONFLICT', `a node named ${spec.name} already exists`, { cause: error });
+      }
+      throw error;
+    });
     progress(1, 'domain defined');
     return { dom, meta };
   } catch (error) {
-    if (defined) await removeDomain(ctx, domName).catch(() => {});
+    // Once the definition was sent, the domain may exist even if the reply never came: removal
+    // is idempotent, so it runs whatever happened.
+    if (defining) await removeDomain(ctx, domName).catch(() => {});
     for (const v of created.reverse()) await ctx.storage.delete(v).catch(() => {});
     throw error;
+  }
+}
+
+/**
+ * QEMU's `hostfwd` takes IPv4 addresses only (an IPv6 one renders an option QEMU refuses), so
+ * IPv6 port forwards are refused before any work is done.
+ */
+function assertNoIpv6Forwards(spec: CloneSpec): void {
+  for (const nic of spec.network.nics) {
+    for (const f of nic.portForwards) {
+      for (const [field, ip] of [
+        ['hostIp', f.hostIp],
+        ['guestIp', f.guestIp],
+      ] as const) {
+        if (ip !== undefined && isIPv6(ip)) {
+          throw new VmkitError(
+            'UNSUPPORTED',
+            `port forward ${f.name ?? `${f.protocol}-${f.guestPort}`} of NIC ${nic.slot}: ${field} ${ip} is IPv6, ` +
+              'which QEMU user networking cannot forward (use an IPv4 address)',
+            { details: { field: `network.nics[${nic.slot}].portForwards.${field}` } },
+          );
+        }
+      }
+    }
+  }
+}
+
+/** Node names that would give the domain a build artefact's name (`install-…`, `m-…`, `post-…`). */
+const BUILD_NAME = /^(install|m|post)-/;
+
+/** Refuses node names that collide with the names of master builds' domains and volumes. */
+function assertNotBuildName(name: string): void {
+  if (BUILD_NAME.test(name)) {
+    throw new VmkitError(
+      'CONFLICT',
+      `node name ${name} is reserved: names starting with install-, m- or post- belong to master builds`,
+      { details: { field: 'name' } },
+    );
   }
 }
 

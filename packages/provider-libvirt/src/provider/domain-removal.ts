@@ -1,8 +1,18 @@
 import { VmkitError } from '@vmkit/core';
+import { LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
 import type { LibvirtContext } from './libvirt-context.js';
 
-/** Powers off and undefines a domain; absent is not an error. */
-export async function removeDomain(ctx: LibvirtContext, name: string): Promise<void> {
+/**
+ * Removes a domain and the volumes it owns; absent is not an error. The order makes a failed
+ * run safe to repeat: power off (a domain that is not running is fine; any other failure stops
+ * here), delete the volumes, and undefine last, so a retry still finds the domain and its list
+ * of volumes.
+ */
+export async function removeDomain(
+  ctx: Pick<LibvirtContext, 'client' | 'storage'>,
+  name: string,
+  volumes: readonly string[] = [],
+): Promise<void> {
   let dom: Awaited<ReturnType<typeof ctx.client.domains.lookupByName>>;
   try {
     dom = await ctx.client.domains.lookupByName(name);
@@ -10,8 +20,16 @@ export async function removeDomain(ctx: LibvirtContext, name: string): Promise<v
     if (VmkitError.is(error, 'NOT_FOUND')) return;
     throw error;
   }
-  if (await ctx.client.domains.isActive(dom)) await ctx.client.domains.destroy(dom).catch(() => {});
-  await ctx.client.domains.undefine(dom, 3).catch((error: unknown) => {
+  if (await ctx.client.domains.isActive(dom)) {
+    await ctx.client.domains.destroy(dom).catch((error: unknown) => {
+      if (!LibvirtError.hasCode(error, LibvirtErrorCode.OPERATION_INVALID)) throw error;
+    });
+  }
+  for (const v of volumes) await ctx.storage.delete(v);
+  await ctx.client.domains.undefine(dom, UNDEFINE_FLAGS).catch((error: unknown) => {
     if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
   });
 }
+
+/** `VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA`. */
+const UNDEFINE_FLAGS = 3;

@@ -33,6 +33,9 @@ describe('resolveLibvirtProviderOptions', () => {
     expect(() => resolveLibvirtProviderOptions({ uri: 'qemu:///system', namePrefix: 'a/b' })).toThrow(
       /^namePrefix:/,
     );
+    expect(() => resolveLibvirtProviderOptions({ uri: 'qemu:///system', namePrefix: '' })).toThrow(
+      /^namePrefix: must be 1-20/,
+    );
     expect(() => resolveLibvirtProviderOptions({ uri: 'qemu:///system', domainType: 'KVM!' })).toThrow(
       /^domainType:/,
     );

@@ -11,7 +11,7 @@ export interface LibvirtProviderOptions {
   readonly poolPath?: string;
   /** Domain type (default: chosen from capabilities, `kvm` only when asked; `qemu` for TCG). */
   readonly domainType?: string;
-  /** Prefix of every domain and volume name vmkit makes (default `vmkit-`). */
+  /** Prefix of every domain and volume name vmkit makes (default `vmkit-`; must not be empty, so vmkit never touches others' domains). */
   readonly namePrefix?: string;
   /** Machine type (default `pc`: the config drive is an IDE CD-ROM; `q35` uses virtio-scsi). */
   readonly machine?: 'pc' | 'q35';
@@ -43,7 +43,7 @@ export interface ResolvedLibvirtProviderOptions {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const PREFIX = /^[A-Za-z0-9._-]{0,20}$/;
+const PREFIX = /^[A-Za-z0-9._-]{1,20}$/;
 
 /** Validates options eagerly, naming the bad option; returns them frozen with defaults. */
 export function resolveLibvirtProviderOptions(
@@ -63,7 +63,7 @@ export function resolveLibvirtProviderOptions(
   }
   const namePrefix = options.namePrefix ?? 'vmkit-';
   if (!PREFIX.test(namePrefix))
-    throw invalidArgument('namePrefix', 'must be at most 20 letters, digits, ".", "_" or "-"');
+    throw invalidArgument('namePrefix', 'must be 1-20 letters, digits, ".", "_" or "-"');
   if (options.domainType !== undefined && !/^[a-z]+$/.test(options.domainType)) {
     throw invalidArgument('domainType', 'must be a libvirt domain type such as qemu or kvm');
   }

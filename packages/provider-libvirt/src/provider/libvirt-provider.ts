@@ -31,6 +31,9 @@ import { nodeStatus } from './node-status.js';
 import { PoolStorage } from './pool-storage.js';
 import { parseXml } from './xml-text.js';
 
+/** `VIR_DOMAIN_XML_INACTIVE`: the persistent definition, where vmkit's metadata lives. */
+const XML_INACTIVE = 2;
+
 /**
  * The libvirt provider: masters are volumes in a storage pool, nodes are domains whose disks are
  * qcow2 overlays over a master (or full copies), with a config drive volume and NAT port forwards
@@ -203,16 +206,14 @@ export class LibvirtProvider implements HypervisorProvider {
 
   async destroyNode(id: string): Promise<void> {
     const ctx = await this.#ctx();
-    let dom: DomainHandle;
+    let found: { dom: DomainHandle; meta: StoredNodeMetadata };
     try {
-      dom = await this.#lookup(ctx, id);
+      found = await this.#lookupNode(ctx, id);
     } catch (error) {
       if (VmkitError.is(error, 'NOT_FOUND')) return;
       throw error;
     }
-    const meta = readNodeMetadata(await ctx.client.domains.getXmlDesc(dom, 2));
-    await removeDomain(ctx, dom.name);
-    for (const v of meta?.volumes ?? []) await ctx.storage.delete(v);
+    await removeDomain(ctx, found.dom.name, found.meta.volumes);
   }
 
   async listNodes(): Promise<readonly ProviderNode[]> {
@@ -222,7 +223,7 @@ export class LibvirtProvider implements HypervisorProvider {
     for (const dom of doms) {
       if (!dom.name.startsWith(ctx.options.namePrefix)) continue;
       try {
-        const meta = readNodeMetadata(await ctx.client.domains.getXmlDesc(dom, 2));
+        const meta = readNodeMetadata(await ctx.client.domains.getXmlDesc(dom, XML_INACTIVE));
         if (meta?.kind === 'node') nodes.push(await this.#describe(ctx, dom, meta));
       } catch (error) {
         if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
@@ -234,9 +235,7 @@ export class LibvirtProvider implements HypervisorProvider {
   async getNode(id: string): Promise<ProviderNode | undefined> {
     const ctx = await this.#ctx();
     try {
-      const dom = await ctx.client.domains.lookupByName(id);
-      const meta = readNodeMetadata(await ctx.client.domains.getXmlDesc(dom, 2));
-      if (meta?.kind !== 'node') return undefined;
+      const { dom, meta } = await this.#lookupNode(ctx, id);
       return await this.#describe(ctx, dom, meta);
     } catch (error) {
       if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
@@ -256,13 +255,29 @@ export class LibvirtProvider implements HypervisorProvider {
     await this.close();
   }
 
+  /**
+   * A node's domain and metadata. Only domains carrying vmkit's metadata of kind `node` are
+   * nodes: a foreign domain that merely has the prefix, or one of our build domains (installer,
+   * post-install boot), is `NOT_FOUND` to every node operation.
+   */
   async #lookup(ctx: LibvirtContext, id: string): Promise<DomainHandle> {
-    if (!id.startsWith(ctx.options.namePrefix)) throw new VmkitError('NOT_FOUND', `no libvirt node ${id}`);
+    return (await this.#lookupNode(ctx, id)).dom;
+  }
+
+  async #lookupNode(
+    ctx: LibvirtContext,
+    id: string,
+  ): Promise<{ dom: DomainHandle; meta: StoredNodeMetadata }> {
+    const missing = (cause?: unknown) =>
+      new VmkitError('NOT_FOUND', `no libvirt node ${id}`, cause === undefined ? {} : { cause });
+    if (!id.startsWith(ctx.options.namePrefix)) throw missing();
     try {
-      return await ctx.client.domains.lookupByName(id);
+      const dom = await ctx.client.domains.lookupByName(id);
+      const meta = readNodeMetadata(await ctx.client.domains.getXmlDesc(dom, XML_INACTIVE));
+      if (meta?.kind !== 'node') throw missing();
+      return { dom, meta };
     } catch (error) {
-      if (VmkitError.is(error, 'NOT_FOUND'))
-        throw new VmkitError('NOT_FOUND', `no libvirt node ${id}`, { cause: error });
+      if (VmkitError.is(error, 'NOT_FOUND')) throw missing(error);
       throw error;
     }
   }

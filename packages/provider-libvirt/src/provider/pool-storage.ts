@@ -3,7 +3,7 @@ import { VmkitError } from '@vmkit/core';
 import type { StoragePoolHandle, StorageVolHandle } from '../client/handles.js';
 import type { LibvirtClient } from '../client/libvirt-client.js';
 import { StoragePoolState } from '../client/storage-procedures.js';
-import { LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
+import { alreadyExists, LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
 import type { StreamTransferOptions } from '../rpc/data-stream.js';
 import { dirPoolXml, volumeXml } from './storage-xml.js';
 import { parseXml } from './xml-text.js';
@@ -79,14 +79,28 @@ export class PoolStorage {
     }
   }
 
-  /** Creates a volume as a full copy of `source`. */
+  /** Creates a volume as a full copy of `source`; `CONFLICT` when the name is taken. */
   async copy(name: string, source: StorageVolHandle, format: 'qcow2' | 'raw'): Promise<StorageVolHandle> {
     const info = await this.#client.storage.volGetInfo(source);
-    return this.#client.storage.volCreateXmlFrom(
-      await this.pool(),
-      volumeXml({ name, capacityBytes: info.capacity, format }),
-      source,
-    );
+    try {
+      return await this.#client.storage.volCreateXmlFrom(
+        await this.pool(),
+        volumeXml({ name, capacityBytes: info.capacity, format }),
+        source,
+      );
+    } catch (error) {
+      if (alreadyExists(error)) {
+        throw new VmkitError('CONFLICT', `volume ${name} already exists in pool ${this.#name}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Rescans the pool's directory, so files written behind libvirt's back (console logs) are volumes. */
+  async refresh(): Promise<void> {
+    await this.#client.storage.poolRefresh(await this.pool());
   }
 
   /** Deletes a volume; absent is not an error. */
