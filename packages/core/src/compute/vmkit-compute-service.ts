@@ -39,6 +39,7 @@ export class VmkitComputeService implements ComputeService {
   readonly #closer = new AbortController();
   readonly #running = new Set<Promise<unknown>>();
   readonly #launching = new Map<string, number>();
+  readonly #deleting = new Set<string>();
   #closing: Promise<void> | undefined;
 
   constructor(parts: ComputeServiceParts) {
@@ -100,13 +101,28 @@ export class VmkitComputeService implements ComputeService {
 
   async deleteImage(id: string, options: { force?: boolean } = {}): Promise<void> {
     this.#open();
-    const { cache, provider, repository, launcher, images } = this.#p;
+    const { cache } = this.#p;
     if (!cache.image(id)) throw new VmkitError('NOT_FOUND', `no image ${id}`, { details: { imageId: id } });
-    if (cache.building(id) || (this.#launching.get(id) ?? 0) > 0) {
-      throw new VmkitError('CONFLICT', `image ${id} is being built or cloned; try again when that is done`, {
-        details: { imageId: id },
-      });
+    if (cache.building(id) || (this.#launching.get(id) ?? 0) > 0 || this.#deleting.has(id)) {
+      throw new VmkitError(
+        'CONFLICT',
+        `image ${id} is being built, cloned or deleted; try again when that is done`,
+        {
+          details: { imageId: id },
+        },
+      );
     }
+    // From here on, createNodesInGroup refuses this image until the deletion is over.
+    this.#deleting.add(id);
+    try {
+      await this.#deleteImage(id, options);
+    } finally {
+      this.#deleting.delete(id);
+    }
+  }
+
+  async #deleteImage(id: string, options: { force?: boolean }): Promise<void> {
+    const { cache, provider, repository, launcher, images } = this.#p;
     const users = (await provider.listNodes()).filter((n) => n.imageId === id);
     if (users.length > 0 && !options.force) {
       throw new VmkitError(
@@ -177,6 +193,9 @@ export class VmkitComputeService implements ComputeService {
     const caps = await this.#p.provider.capabilities();
     this.#p.launcher.check(template, caps);
     const imageId = template.image.id;
+    if (this.#deleting.has(imageId)) {
+      throw new VmkitError('CONFLICT', `image ${imageId} is being deleted`, { details: { imageId } });
+    }
     // The whole call counts as a use of the image: deleteImage refuses while it runs, and close()
     // aborts it and waits for its rollback.
     this.#launching.set(imageId, (this.#launching.get(imageId) ?? 0) + 1);
