@@ -159,6 +159,36 @@ describe('LibvirtClient on qemu:///system', () => {
     expect((await client.storage.volLookupByName(pool, 'up.raw')).key).toBe(vol.key);
   });
 
+  it('an unread 64 MiB download holds up no other call, and keepalive does not time out', async () => {
+    const strict = await LibvirtClient.connect({
+      uri: 'qemu:///system',
+      keepaliveIntervalMs: 100,
+      keepaliveCount: 3,
+    });
+    try {
+      const vol = await strict.storage.volCreateXml(
+        pool,
+        `<volume><name>big.raw</name><capacity unit='MiB'>64</capacity><allocation>0</allocation><target><format type='raw'/></target></volume>`,
+      );
+      const stream = await strict.storage.volDownload(vol);
+      const errors: unknown[] = [];
+      stream.on('error', (e) => errors.push(e));
+      await new Promise((r) => setTimeout(r, 1500));
+      const t0 = Date.now();
+      expect(await strict.getLibVersion()).toBeGreaterThan(0);
+      expect(Date.now() - t0).toBeLessThan(1000);
+      let total = 0;
+      for await (const chunk of stream) total += (chunk as Buffer).length;
+      expect(total).toBe(64 << 20);
+      expect(errors).toEqual([]);
+      expect(strict.connected).toBe(true);
+      expect(strict.reconnects).toBe(0);
+      await strict.storage.volDelete(vol);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('aborts an upload on signal and stays usable', async () => {
     const vol = await client.storage.volCreateXml(
       pool,

@@ -3,6 +3,7 @@ import { abortedError, type VmkitError } from '@vmkit/core';
 import { connectionError } from '../errors/libvirt-error.js';
 import type { Packet } from './packet.js';
 import { MessageStatus, MessageType, STREAM_CHUNK_SIZE } from './protocol.js';
+import type { ReadFlow } from './read-flow.js';
 import { decodeError, type RpcConnection } from './rpc-connection.js';
 
 /** Bytes to send: a whole array, or chunks from a Node stream or any async iterable. */
@@ -67,8 +68,9 @@ export async function uploadCall(
 
 /**
  * Runs a call that downloads data (e.g. `STORAGE_VOL_DOWNLOAD`) and returns its bytes as a
- * readable stream. A slow reader pauses the socket (backpressure); destroying the stream early
- * aborts the transfer on the daemon's side.
+ * readable stream. A reader that falls behind is buffered for and, past a bound, slows the
+ * socket (see {@link ReadFlow}); destroying the stream early, or aborting the signal at any
+ * point after the call was sent, aborts the transfer on the daemon's side (STREAM/ERROR).
  */
 export async function downloadCall(
   conn: RpcConnection,
@@ -76,33 +78,34 @@ export async function downloadCall(
   args: Uint8Array,
   options: StreamTransferOptions = {},
 ): Promise<Readable> {
-  const { serial, reply } = conn.startCall(procedure, args, options.signal);
+  const signal = options.signal;
+  if (signal?.aborted) throw abortedError(signal, 'download');
+  // The signal is handled here, not by the call: an abort must also reach the daemon.
+  const { serial, reply } = conn.startCall(procedure, args);
   let received = 0;
   let ended = false;
+  /** Stops routing the stream and, unless the daemon ended it, tells the daemon to abort. */
+  const end = (abort: boolean) => {
+    if (ended) return;
+    ended = true;
+    conn.endStream(serial);
+    if (abort && !conn.closed) void abortStream(conn, procedure, serial);
+  };
   const readable = new Readable({
     highWaterMark: 4 * STREAM_CHUNK_SIZE,
     read() {
-      conn.resume();
+      if (!ended) conn.setStreamBacklog(serial, undefined);
     },
     destroy(error, callback) {
-      conn.resume();
-      if (!ended) {
-        ended = true;
-        conn.endStream(serial);
-        if (!conn.closed) void abortStream(conn, procedure, serial);
-      }
+      end(true);
       callback(error);
     },
   });
-  const onAbort = () => readable.destroy(abortedError(options.signal as AbortSignal, 'download'));
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  readable.once('close', () => options.signal?.removeEventListener('abort', onAbort));
   conn.openStream(serial, (event) => {
     if (ended) return;
     const error = streamEventError(event, procedure);
     if (error) {
-      ended = true;
-      conn.endStream(serial);
+      end(false);
       readable.destroy(error);
       return;
     }
@@ -111,22 +114,44 @@ export async function downloadCall(
     if (packet.header.status === MessageStatus.CONTINUE && packet.payload.length > 0) {
       received += packet.payload.length;
       options.onBytes?.(received);
-      if (!readable.push(packet.payload)) conn.pause();
+      if (!readable.push(packet.payload)) conn.setStreamBacklog(serial, readable.readableLength);
     } else {
       // End of data: confirm with our own STREAM/OK, as libvirt's client does when it finishes.
-      ended = true;
-      conn.endStream(serial);
+      end(false);
       void conn.sendStream(procedure, serial, MessageStatus.OK).catch(() => {});
       readable.push(null);
     }
   });
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortedError(signal as AbortSignal, 'download'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+  });
+  aborted.catch(() => {});
   try {
-    await reply;
+    await Promise.race([reply, aborted]);
   } catch (error) {
-    ended = true;
-    conn.endStream(serial);
+    const abortedLocally = signal?.aborted === true;
+    end(abortedLocally);
     readable.destroy();
+    if (abortedLocally) {
+      // The daemon may not have set the stream up yet (an early abort packet is dropped): abort
+      // again once its reply shows the stream exists.
+      reply.then(
+        () => (conn.closed ? undefined : abortStream(conn, procedure, serial)),
+        () => {},
+      );
+    }
     throw error;
+  } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
+  // After the reply, an abort destroys the stream (which aborts it on the daemon's side).
+  if (signal) {
+    const onLateAbort = () => readable.destroy(abortedError(signal, 'download'));
+    signal.addEventListener('abort', onLateAbort, { once: true });
+    readable.once('close', () => signal.removeEventListener('abort', onLateAbort));
   }
   return readable;
 }

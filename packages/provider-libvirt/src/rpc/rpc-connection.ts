@@ -12,6 +12,7 @@ import {
   REMOTE_PROGRAM,
   REMOTE_PROTOCOL_VERSION,
 } from './protocol.js';
+import { ReadFlow } from './read-flow.js';
 import { readRemoteError } from './remote-error.js';
 import { XdrReader } from './xdr/xdr-reader.js';
 
@@ -28,6 +29,8 @@ export interface RpcConnectionOptions {
   readonly keepaliveIntervalMs?: number;
   /** Declare the daemon dead after this many unanswered intervals (default 5). */
   readonly keepaliveCount?: number;
+  /** Unread bytes one download may hold before the socket stops being read (default 32 MiB; see {@link ReadFlow}). */
+  readonly streamBacklogMaxBytes?: number;
 }
 
 interface Pending {
@@ -47,14 +50,18 @@ export class RpcConnection {
   readonly #decoder = new FrameDecoder();
   readonly #pending = new Map<number, Pending>();
   readonly #streams = new Map<number, StreamPacketHandler>();
+  readonly #flow: ReadFlow;
   #serial = 0;
   #closed: VmkitError | undefined;
   #lastHeard = Date.now();
   #keepaliveTimer: NodeJS.Timeout | undefined;
+  /** Whether reading is paused (by us, for lagging downloads). */
+  #paused = false;
 
   constructor(socket: Duplex, options: RpcConnectionOptions = {}) {
     this.#socket = socket;
     this.#options = options;
+    this.#flow = new ReadFlow(options.streamBacklogMaxBytes);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (error: Error) => this.#fail(toConnectionError(error)));
     socket.on('close', () => this.#fail(connectionError('connection to libvirtd lost')));
@@ -91,6 +98,7 @@ export class RpcConnection {
       }
       const onAbort = () => {
         this.#pending.delete(serial);
+        this.#updateFlow();
         reject(abortedError(signal as AbortSignal, `libvirt ${procedureName(procedure)}`));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -106,6 +114,8 @@ export class RpcConnection {
         },
       });
       this.#write(this.#header(procedure, MessageType.CALL, serial, MessageStatus.OK), args);
+      // A reply is awaited now: read even if downloads lag (see ReadFlow).
+      this.#updateFlow();
     });
     return { serial, reply };
   }
@@ -118,6 +128,23 @@ export class RpcConnection {
   /** Stops routing a stream's packets. */
   endStream(serial: number): void {
     this.#streams.delete(serial);
+    this.#flow.set(serial, undefined);
+    this.#updateFlow();
+  }
+
+  /**
+   * A download's reader lags by `bytes` (its buffer is over its high-water mark), or (`undefined`)
+   * has caught up. The socket is paused only as {@link ReadFlow} decides.
+   */
+  setStreamBacklog(serial: number, bytes: number | undefined): void {
+    if (!this.#streams.has(serial)) bytes = undefined;
+    this.#flow.set(serial, bytes);
+    this.#updateFlow();
+  }
+
+  /** Whether reading from the daemon is paused for lagging downloads. */
+  get paused(): boolean {
+    return this.#paused;
   }
 
   /** Sends one STREAM packet; resolves when the socket can take more (backpressure). */
@@ -141,16 +168,6 @@ export class RpcConnection {
       });
     }
     if (this.#closed) throw this.#closed;
-  }
-
-  /** Stops reading from the daemon (download backpressure). */
-  pause(): void {
-    this.#socket.pause();
-  }
-
-  /** Resumes reading from the daemon. */
-  resume(): void {
-    this.#socket.resume();
   }
 
   /** Closes the connection; pending calls fail with a `PROVIDER` error. Idempotent. */
@@ -183,7 +200,46 @@ export class RpcConnection {
       this.#socket.destroy();
       return;
     }
-    for (const packet of packets) this.#dispatch(packet);
+    for (const packet of packets) {
+      try {
+        this.#dispatch(packet);
+      } catch {
+        // A callback's failure (an event listener) must not stop the packets after it.
+      }
+    }
+  }
+
+  #updateFlow(): void {
+    const pause = !this.#closed && this.#flow.shouldPause(this.#streams.size, this.#pending.size);
+    if (pause === this.#paused) return;
+    this.#paused = pause;
+    if (pause) this.#socket.pause();
+    else {
+      // Silence while paused was ours, not the daemon's.
+      this.#lastHeard = Date.now();
+      this.#socket.resume();
+    }
+  }
+
+  /** Hands a STREAM packet to its stream; a consumer that throws fails (and aborts) that stream only. */
+  #dispatchStream(packet: Packet): void {
+    const { serial, procedure } = packet.header;
+    const handler = this.#streams.get(serial);
+    if (!handler) return;
+    try {
+      handler(packet);
+    } catch (error) {
+      this.endStream(serial);
+      void this.sendStream(procedure, serial, MessageStatus.ERROR).catch(() => {});
+      const reason = error instanceof Error ? error.message : String(error);
+      try {
+        handler(
+          new VmkitError('PROVIDER', `the consumer of a libvirt stream failed: ${reason}`, { cause: error }),
+        );
+      } catch {
+        // Nothing more to tell it.
+      }
+    }
   }
 
   #dispatch(packet: Packet): void {
@@ -199,6 +255,7 @@ export class RpcConnection {
         const pending = this.#pending.get(h.serial);
         if (!pending) return;
         this.#pending.delete(h.serial);
+        this.#updateFlow();
         if (h.status === MessageStatus.OK) pending.resolve(packet.payload);
         else pending.reject(decodeError(packet.payload, pending.procedure));
         return;
@@ -208,7 +265,7 @@ export class RpcConnection {
         return;
       case MessageType.STREAM:
       case MessageType.STREAM_HOLE:
-        this.#streams.get(h.serial)?.(packet);
+        this.#dispatchStream(packet);
         return;
     }
   }
@@ -229,6 +286,13 @@ export class RpcConnection {
 
   #startKeepalive(intervalMs: number, count: number): void {
     this.#keepaliveTimer = setInterval(() => {
+      if (this.#paused) {
+        // We are not reading, so we cannot hear the daemon: that silence is ours. Ping so the
+        // daemon keeps hearing from us, and count from when reading resumes.
+        this.#lastHeard = Date.now();
+        this.#sendKeepalive(KeepaliveProcedure.PING);
+        return;
+      }
       const silent = Date.now() - this.#lastHeard;
       if (silent >= intervalMs * count) {
         this.#fail(connectionError(`libvirtd did not answer keepalive pings for ${silent} ms`));
@@ -246,8 +310,15 @@ export class RpcConnection {
     clearInterval(this.#keepaliveTimer);
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
-    for (const handler of this.#streams.values()) handler(error);
+    for (const handler of this.#streams.values()) {
+      try {
+        handler(error);
+      } catch {
+        // Each stream hears of the end, whatever another did with it.
+      }
+    }
     this.#streams.clear();
+    this.#flow.clear();
     this.#options.onClose?.(deliberate ? undefined : error);
   }
 
