@@ -1,4 +1,4 @@
-import { VmkitError } from '@vmkit/core';
+import { invalidArgument, VmkitError } from '@vmkit/core';
 import { read16le, read32le } from '../../util/bytes.js';
 import type { FatType } from '../fat-geometry.js';
 import { shortNameChecksum } from '../fat-names.js';
@@ -15,6 +15,14 @@ export interface FatFileInfo {
   readonly type: 'file' | 'directory';
   /** First cluster. */
   readonly cluster: number;
+}
+
+/** Options of {@link readFat}. */
+export interface ReadFatOptions {
+  /** Most entries listed before the volume is judged hostile (a positive integer, default 1,000,000). */
+  readonly maxEntries?: number;
+  /** Deepest directory nesting followed (a positive integer, default 1024). */
+  readonly maxDepth?: number;
 }
 
 /** A FAT volume opened by {@link readFat}. */
@@ -35,12 +43,41 @@ function corrupt(message: string): VmkitError {
   return new VmkitError('CORRUPT', `not a valid FAT volume: ${message}`);
 }
 
+function positiveInteger(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    throw invalidArgument(field, 'must be a positive integer');
+  return value;
+}
+
+/** A directory being listed: its bytes, how far it was read, where it sits. */
+interface Frame {
+  readonly dir: Uint8Array;
+  off: number;
+  long: { parts: string[]; checksum: number } | undefined;
+  readonly parent: string;
+  readonly depth: number;
+}
+
 /**
  * Reads a FAT12/16/32 volume in memory: boot sector, label, long names (checksums verified) and
- * cluster chains (loops and out-of-range clusters are `CORRUPT`). Names that could escape a target
- * directory are refused.
+ * cluster chains. Loops, out-of-range clusters, directory chains sharing a cluster with another
+ * directory, nesting deeper than `maxDepth` and more than `maxEntries` entries are `CORRUPT`, as is
+ * any other malformed structure. Names that could escape a target directory are refused.
  */
-export async function readFat(bytes: Uint8Array): Promise<FatReader> {
+export async function readFat(bytes: Uint8Array, options: ReadFatOptions = {}): Promise<FatReader> {
+  const maxEntries = positiveInteger(options.maxEntries, 'options.maxEntries', 1_000_000);
+  const maxDepth = positiveInteger(options.maxDepth, 'options.maxDepth', 1024);
+  if (!(bytes instanceof Uint8Array)) throw invalidArgument('bytes', 'must be a Uint8Array');
+  try {
+    return openVolume(bytes, maxEntries, maxDepth);
+  } catch (error) {
+    if (error instanceof VmkitError) throw error;
+    throw new VmkitError('CORRUPT', `not a valid FAT volume: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function openVolume(bytes: Uint8Array, maxEntries: number, maxDepth: number): FatReader {
   if (bytes.length < 512 || bytes[510] !== 0x55 || bytes[511] !== 0xaa)
     throw corrupt('no boot sector signature');
   const bps = read16le(bytes, 11);
@@ -62,6 +99,7 @@ export async function readFat(bytes: Uint8Array): Promise<FatReader> {
   const rootDirSectors = Math.ceil((rootEntries * 32) / bps);
   const firstData = reserved + numFats * fatSize + rootDirSectors;
   const clusterCount = Math.floor((totalSectors - firstData) / spc);
+  if (!(clusterCount >= 1)) throw corrupt('no data clusters');
   const fatType: FatType = clusterCount < 4085 ? 12 : clusterCount < 65525 ? 16 : 32;
   if (totalSectors * bps > bytes.length) throw corrupt('the volume is larger than the bytes given');
   const ext = fatType === 32 ? 64 : 36;
@@ -94,76 +132,42 @@ export async function readFat(bytes: Uint8Array): Promise<FatReader> {
   };
   const files: FatFileInfo[] = [];
   let label: string | undefined;
-  const visited = new Set<number>();
-  const walk = (dir: Uint8Array, parent: string) => {
-    let long: { parts: string[]; checksum: number } | undefined;
-    for (let off = 0; off + 32 <= dir.length; off += 32) {
-      const first = dir[off] ?? 0;
-      if (first === 0) break;
-      if (first === 0xe5) {
-        long = undefined;
-        continue;
-      }
-      const attr = dir[off + 11] ?? 0;
-      if ((attr & 0x3f) === 0x0f) {
-        let text = '';
-        for (const o of [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30]) {
-          const unit = read16le(dir, off + o);
-          if (unit === 0 || unit === 0xffff) break;
-          text += String.fromCharCode(unit);
-        }
-        if (first & 0x40) long = { parts: [], checksum: dir[off + 13] ?? 0 };
-        long?.parts.unshift(text);
-        continue;
-      }
-      const shortBytes = dir.subarray(off, off + 11);
-      const base = String.fromCharCode(...shortBytes.subarray(0, 8)).replace(/ +$/, '');
-      const extPart = String.fromCharCode(...shortBytes.subarray(8, 11)).replace(/ +$/, '');
-      const shortName = extPart ? `${base}.${extPart}` : base;
-      if (attr & 0x08) {
-        if (parent === '' && label === undefined)
-          label = String.fromCharCode(...shortBytes).replace(/ +$/, '');
-        long = undefined;
-        continue;
-      }
-      if (base === '.' || base === '..') {
-        long = undefined;
-        continue;
-      }
-      const name = long && long.checksum === shortNameChecksum(shortBytes) ? long.parts.join('') : shortName;
-      long = undefined;
-      if (
-        name === '' ||
-        name === '.' ||
-        name === '..' ||
-        name.includes('/') ||
-        name.includes('\\') ||
-        name.includes('\u0000')
-      ) {
-        throw new VmkitError(
-          'CORRUPT',
-          `refused entry name ${JSON.stringify(name)}: it could escape the target directory`,
-        );
-      }
-      const path = parent === '' ? name : `${parent}/${name}`;
-      const cluster = (fatType === 32 ? read16le(dir, off + 20) * 0x10000 : 0) + read16le(dir, off + 26);
-      const isDir = (attr & 0x10) !== 0;
-      files.push({
-        path,
-        shortName,
-        size: isDir ? 0 : read32le(dir, off + 28),
-        type: isDir ? 'directory' : 'file',
-        cluster,
-      });
-      if (isDir) {
-        if (visited.has(cluster)) throw corrupt(`directory loop at '${path}'`);
-        visited.add(cluster);
-        walk(clusterData(chain(cluster)), path);
-      }
+  // Every cluster of every directory chain, marked once: a chain that reaches a marked cluster is
+  // a loop or shares its clusters with another directory, and the total directory bytes read stay
+  // within the volume.
+  const dirClusters = new Uint8Array(clusterCount + 2);
+  const directoryChain = (first: number, path: string): number[] => {
+    const clusters = chain(first);
+    for (const c of clusters) {
+      if (dirClusters[c] === 1)
+        throw corrupt(`directory '${path}' reaches cluster ${c} already read (a loop?)`);
+      dirClusters[c] = 1;
     }
+    return clusters;
   };
-  if (fatType === 32) walk(clusterData(chain(read32le(bytes, 44))), '');
-  else walk(bytes.subarray((reserved + numFats * fatSize) * bps, firstData * bps), '');
+  const rootBytes =
+    fatType === 32
+      ? clusterData(directoryChain(read32le(bytes, 44), ''))
+      : bytes.subarray((reserved + numFats * fatSize) * bps, firstData * bps);
+  const stack: Frame[] = [{ dir: rootBytes, off: 0, long: undefined, parent: '', depth: 0 }];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1] as Frame;
+    const child = nextEntry(frame, fatType === 32, (found) => {
+      if (label === undefined) label = found;
+    });
+    if (!child) {
+      stack.pop();
+      continue;
+    }
+    if (files.length >= maxEntries) throw corrupt(`more than ${maxEntries} entries (options.maxEntries)`);
+    files.push(child);
+    if (child.type === 'directory') {
+      if (frame.depth + 1 > maxDepth)
+        throw corrupt(`directories nest deeper than ${maxDepth} at '${child.path}' (options.maxDepth)`);
+      const dir = clusterData(directoryChain(child.cluster, child.path));
+      stack.push({ dir, off: 0, long: undefined, parent: child.path, depth: frame.depth + 1 });
+    }
+  }
   const byPath = new Map(files.map((f) => [f.path, f]));
   return Object.freeze({
     fatType,
@@ -171,6 +175,7 @@ export async function readFat(bytes: Uint8Array): Promise<FatReader> {
     bootLabel,
     files: Object.freeze(files),
     async readFile(path: string) {
+      if (typeof path !== 'string') throw invalidArgument('path', 'must be a string');
       const entry = byPath.get(path.replace(/^\/+/, ''));
       if (!entry) throw new VmkitError('NOT_FOUND', `no entry '${path}' on the volume`);
       if (entry.type !== 'file') throw new VmkitError('INVALID_ARGUMENT', `path: '${path}' is a directory`);
@@ -180,4 +185,71 @@ export async function readFat(bytes: Uint8Array): Promise<FatReader> {
       return data.slice(0, entry.size);
     },
   });
+}
+
+const LFN_OFFSETS = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30];
+
+/**
+ * Reads on in `frame` to its next file or directory entry (advancing `frame.off`), or returns
+ * `undefined` at its end. The root's volume label goes to `onLabel`.
+ */
+function nextEntry(frame: Frame, fat32: boolean, onLabel: (label: string) => void): FatFileInfo | undefined {
+  const dir = frame.dir;
+  for (; frame.off + 32 <= dir.length; frame.off += 32) {
+    const off = frame.off;
+    const first = dir[off] ?? 0;
+    if (first === 0) break;
+    if (first === 0xe5) {
+      frame.long = undefined;
+      continue;
+    }
+    const attr = dir[off + 11] ?? 0;
+    if ((attr & 0x3f) === 0x0f) {
+      let text = '';
+      for (const o of LFN_OFFSETS) {
+        const unit = read16le(dir, off + o);
+        if (unit === 0 || unit === 0xffff) break;
+        text += String.fromCharCode(unit);
+      }
+      if (first & 0x40) frame.long = { parts: [], checksum: dir[off + 13] ?? 0 };
+      frame.long?.parts.unshift(text);
+      continue;
+    }
+    const shortBytes = dir.subarray(off, off + 11);
+    const base = String.fromCharCode(...shortBytes.subarray(0, 8)).replace(/ +$/, '');
+    const extPart = String.fromCharCode(...shortBytes.subarray(8, 11)).replace(/ +$/, '');
+    const shortName = extPart ? `${base}.${extPart}` : base;
+    const long = frame.long;
+    frame.long = undefined;
+    if (attr & 0x08) {
+      if (frame.parent === '') onLabel(String.fromCharCode(...shortBytes).replace(/ +$/, ''));
+      continue;
+    }
+    if (base === '.' || base === '..') continue;
+    const name = long && long.checksum === shortNameChecksum(shortBytes) ? long.parts.join('') : shortName;
+    if (
+      name === '' ||
+      name === '.' ||
+      name === '..' ||
+      name.includes('/') ||
+      name.includes('\\') ||
+      name.includes('\u0000')
+    ) {
+      throw new VmkitError(
+        'CORRUPT',
+        `refused entry name ${JSON.stringify(name)}: it could escape the target directory`,
+      );
+    }
+    frame.off += 32;
+    const isDir = (attr & 0x10) !== 0;
+    return {
+      path: frame.parent === '' ? name : `${frame.parent}/${name}`,
+      shortName,
+      size: isDir ? 0 : read32le(dir, off + 28),
+      type: isDir ? 'directory' : 'file',
+      cluster: (fat32 ? read16le(dir, off + 20) * 0x10000 : 0) + read16le(dir, off + 26),
+    };
+  }
+  frame.off = dir.length;
+  return undefined;
 }

@@ -22,7 +22,11 @@ export interface RawRecord {
 
 /** Parses every record of a directory extent; malformed records are `CORRUPT`. */
 export function parseDirectory(extent: Uint8Array, where: string): RawRecord[] {
-  const records: RawRecord[] = [];
+  return [...directoryRecords(extent, where)];
+}
+
+/** Yields the records of a directory extent one at a time; a malformed record is `CORRUPT` when reached. */
+export function* directoryRecords(extent: Uint8Array, where: string): Generator<RawRecord> {
   let pos = 0;
   while (pos < extent.length) {
     const len = extent[pos] ?? 0;
@@ -39,15 +43,14 @@ export function parseDirectory(extent: Uint8Array, where: string): RawRecord[] {
     }
     const rec = extent.subarray(pos, pos + len);
     const suStart = 33 + nameLen + (nameLen % 2 === 0 ? 1 : 0);
-    records.push({
+    yield {
       lba: read32le(rec, 2),
       size: read32le(rec, 10),
       flags: rec[25] ?? 0,
       identifier: rec.subarray(33, 33 + nameLen),
       time: readDirRecordDate(rec, 18),
       systemUse: suStart < len ? rec.subarray(suStart) : new Uint8Array(0),
-    });
+    };
     pos += len;
   }
-  return records;
 }

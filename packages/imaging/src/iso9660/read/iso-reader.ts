@@ -1,8 +1,9 @@
 import { invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core';
 import { type ByteSource, fileSource, memorySource } from './byte-source.js';
 import { readDescriptors, type VolumeDescriptorInfo } from './descriptors.js';
-import { parseDirectory, type RawRecord } from './directory-records.js';
+import { directoryRecords, parseDirectory, type RawRecord } from './directory-records.js';
 import { type BootCatalog, readBootCatalog } from './el-torito.js';
+import { checkFileExtents, IsoReadBudget, MAX_EXTENTS_PER_FILE } from './read-budget.js';
 import { type RockRidgeInfo, readSystemUse } from './rock-ridge-reader.js';
 
 const SECTOR = 2048;
@@ -17,9 +18,9 @@ export type IsoNamespace = 'rockridge' | 'joliet' | 'plain';
 export interface ReadIso9660Options {
   /** Names to read: Rock Ridge, then Joliet, then plain ECMA-119 when `auto` (default). */
   readonly namespace?: 'auto' | IsoNamespace;
-  /** Most entries listed before the image is judged hostile (default 1,000,000). */
+  /** Most entries listed before the image is judged hostile (a positive integer, default 1,000,000). */
   readonly maxEntries?: number;
-  /** Deepest directory nesting followed (default 1024). */
+  /** Deepest directory nesting followed (a positive integer, default 1024). */
   readonly maxDepth?: number;
   /** Stops the listing. */
   readonly signal?: AbortSignal;
@@ -66,7 +67,11 @@ export interface Iso9660Reader {
 /**
  * Opens an ISO 9660 image (bytes, or a path read on demand) and lists its entries with Rock Ridge,
  * Joliet or plain names. Entry names that would escape a target directory on extraction (`.`,
- * `..`, names with `/` or NUL) and malformed structures are refused with `CORRUPT`.
+ * `..`, names with `/` or NUL) and malformed structures are refused with `CORRUPT`, as are images
+ * that would make the reader do more work than their size warrants: directory extents that overlap
+ * ones already read, more directory bytes than four times the image, more records than
+ * `maxEntries` allows, re-used or excessive SUSP continuation areas, and files whose extents
+ * overlap, are too many, or add up to more than the image.
  */
 export async function readIso9660(
   source: Uint8Array | string,
@@ -76,6 +81,8 @@ export async function readIso9660(
   if (!['auto', 'rockridge', 'joliet', 'plain'].includes(namespaceOption)) {
     throw invalidArgument('options.namespace', "must be 'auto', 'rockridge', 'joliet' or 'plain'");
   }
+  const maxEntries = positiveInteger(options.maxEntries, 'options.maxEntries', 1_000_000);
+  const maxDepth = positiveInteger(options.maxDepth, 'options.maxDepth', 1024);
   let bytes: ByteSource;
   if (source instanceof Uint8Array) bytes = memorySource(source);
   else if (typeof source === 'string') bytes = await fileSource(source);
@@ -84,12 +91,21 @@ export async function readIso9660(
     const set = await readDescriptors(bytes);
     const bootCatalog =
       set.bootCatalogLba !== undefined ? await readBootCatalog(bytes, set.bootCatalogLba) : undefined;
-    const rootRecords = parseDirectory(await readExtent(bytes, set.primary.root), 'the root directory');
-    const dot = rootRecords[0];
-    const rootInfo = dot ? await readSystemUse(dot.systemUse, 0, bytes) : undefined;
+    const budget = new IsoReadBudget(bytes.size, maxEntries);
+    const rootSector = await readExtent(bytes, {
+      lba: set.primary.root.lba,
+      size: Math.min(SECTOR, set.primary.root.size),
+    });
+    const dot = directoryRecords(rootSector, 'the root directory').next().value as RawRecord | undefined;
+    const rootInfo = dot ? await readSystemUse(dot.systemUse, 0, bytes, budget) : undefined;
     const hasRockRidge = rootInfo?.sp !== undefined;
     const namespace = pickNamespace(namespaceOption, hasRockRidge, set.joliet !== undefined);
-    const walker = new TreeWalker(bytes, namespace, rootInfo?.sp?.skip ?? 0, options);
+    const walker = new TreeWalker(bytes, namespace, rootInfo?.sp?.skip ?? 0, {
+      maxEntries,
+      maxDepth,
+      signal: options.signal,
+      budget,
+    });
     const descriptor = namespace === 'joliet' ? (set.joliet as VolumeDescriptorInfo) : set.primary;
     const files = await walker.walk(descriptor.root);
     const byPath = new Map(files.map((f) => [f.path, f]));
@@ -118,6 +134,13 @@ function pickNamespace(option: string, rockRidge: boolean, joliet: boolean): Iso
   return rockRidge ? 'rockridge' : joliet ? 'joliet' : 'plain';
 }
 
+function positiveInteger(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    throw invalidArgument(field, 'must be a positive integer');
+  return value;
+}
+
 async function readExtent(source: ByteSource, extent: { lba: number; size: number }): Promise<Uint8Array> {
   if (extent.size > 64 * 1024 * 1024)
     throw new VmkitError('CORRUPT', `a directory of ${extent.size} bytes is not credible`);
@@ -136,6 +159,7 @@ async function readFileData(
   if (entry.type !== 'file') throw invalidArgument('path', `'${key}' is a ${entry.type}, not a regular file`);
   const source = await open();
   try {
+    checkFileExtents(entry.extents, source.size, key);
     for (const extent of entry.extents) {
       if (extent.lba * SECTOR + extent.size > source.size) {
         throw new VmkitError('CORRUPT', `'${key}' has an extent beyond the end of the image`, {
@@ -155,6 +179,13 @@ async function readFileData(
   }
 }
 
+interface WalkOptions {
+  readonly maxEntries: number;
+  readonly maxDepth: number;
+  readonly signal: AbortSignal | undefined;
+  readonly budget: IsoReadBudget;
+}
+
 class TreeWalker {
   readonly #source: ByteSource;
   readonly #namespace: IsoNamespace;
@@ -162,16 +193,17 @@ class TreeWalker {
   readonly #maxEntries: number;
   readonly #maxDepth: number;
   readonly #signal: AbortSignal | undefined;
-  readonly #visited = new Set<number>();
+  readonly #budget: IsoReadBudget;
   readonly #files: Iso9660FileInfo[] = [];
 
-  constructor(source: ByteSource, namespace: IsoNamespace, skip: number, options: ReadIso9660Options) {
+  constructor(source: ByteSource, namespace: IsoNamespace, skip: number, options: WalkOptions) {
     this.#source = source;
     this.#namespace = namespace;
     this.#skip = skip;
-    this.#maxEntries = options.maxEntries ?? 1_000_000;
-    this.#maxDepth = options.maxDepth ?? 1024;
+    this.#maxEntries = options.maxEntries;
+    this.#maxDepth = options.maxDepth;
     this.#signal = options.signal;
+    this.#budget = options.budget;
   }
 
   async walk(root: { lba: number; size: number }): Promise<Iso9660FileInfo[]> {
@@ -183,23 +215,27 @@ class TreeWalker {
     throwIfAborted(this.#signal, 'reading ISO 9660 image');
     if (depth > this.#maxDepth)
       throw new VmkitError('CORRUPT', `directories nest deeper than ${this.#maxDepth} at '${path}'`);
-    if (this.#visited.has(extent.lba)) throw new VmkitError('CORRUPT', `directory loop at '${path}'`);
-    this.#visited.add(extent.lba);
     const where = path === '' ? 'the root directory' : `directory '${path}'`;
-    const records = parseDirectory(await readExtent(this.#source, extent), where);
+    this.#budget.claimDirectory(extent, where);
+    const records = directoryRecords(await readExtent(this.#source, extent), where);
     const seen = new Set<string>();
-    for (let i = 0; i < records.length; i++) {
-      const first = records[i] as RawRecord;
+    for (let step = records.next(); !step.done; step = records.next()) {
+      this.#budget.countRecord();
+      const first = step.value;
       if (first.identifier.length === 1 && (first.identifier[0] === 0 || first.identifier[0] === 1)) continue;
       const extents = [{ lba: first.lba, size: first.size }];
       let last = first;
-      while ((last.flags & 0x80) !== 0 && i + 1 < records.length) {
-        last = records[++i] as RawRecord;
+      while ((last.flags & 0x80) !== 0) {
+        const more = records.next();
+        if (more.done) break;
+        this.#budget.countRecord();
+        last = more.value;
         extents.push({ lba: last.lba, size: last.size });
+        if (extents.length > MAX_EXTENTS_PER_FILE) break;
       }
       const rr =
         this.#namespace === 'rockridge'
-          ? await readSystemUse(first.systemUse, this.#skip, this.#source)
+          ? await readSystemUse(first.systemUse, this.#skip, this.#source, this.#budget)
           : undefined;
       if (rr?.relocated) continue;
       const name = this.#name(first, rr);
@@ -219,6 +255,7 @@ class TreeWalker {
       let dirExtent = extents[0] as { lba: number; size: number };
       if (isDir && rr?.childLink !== undefined) dirExtent = await this.#relocatedExtent(rr.childLink);
       const type = isLink ? 'symlink' : isDir ? 'directory' : 'file';
+      if (type === 'file') checkFileExtents(extents, this.#budget.imageSize, full);
       const size = type === 'file' ? extents.reduce((n, e) => n + e.size, 0) : 0;
       this.#files.push(
         Object.freeze({

@@ -2,6 +2,7 @@ import { VmkitError } from '@vmkit/core';
 import { fromUtf8, read32le } from '../../util/bytes.js';
 import { readDirRecordDate, readVolumeDate } from '../iso-time.js';
 import type { ByteSource } from './byte-source.js';
+import type { IsoReadBudget } from './read-budget.js';
 
 const SECTOR = 2048;
 /** Continuation areas followed per record before the chain is judged hostile. */
@@ -39,12 +40,14 @@ export interface RockRidgeInfo {
 
 /**
  * Parses the SUSP entries of a system use field, following CE continuation areas (bounded in
- * number and size), skipping `skip` bytes first (from the SP entry).
+ * number and size, and against the image-wide `budget` when given), skipping `skip` bytes first
+ * (from the SP entry).
  */
 export async function readSystemUse(
   field: Uint8Array,
   skip: number,
   source: ByteSource,
+  budget?: IsoReadBudget,
 ): Promise<RockRidgeInfo> {
   const info: RockRidgeInfo = { extensions: [], rockRidge: false };
   const nameParts: Uint8Array[] = [];
@@ -79,7 +82,14 @@ export async function readSystemUse(
           const offset = read32le(e, 12);
           const length = read32le(e, 20);
           if (length > MAX_AREA) throw corrupt(`SUSP continuation area of ${length} bytes`);
-          areas.push(await source.read(block * SECTOR + offset, length));
+          if (offset >= SECTOR) throw corrupt(`SUSP continuation offset ${offset} is not inside its sector`);
+          const at = block * SECTOR + offset;
+          if (at + length > source.size)
+            throw corrupt(
+              `SUSP continuation area (${length} bytes at ${at}) lies beyond the end of the image`,
+            );
+          budget?.claimContinuation(at, length);
+          areas.push(await source.read(at, length));
           break;
         }
         case 'PX':
