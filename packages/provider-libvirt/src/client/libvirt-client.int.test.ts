@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LibvirtError } from '../errors/libvirt-error.js';
+import { RemoteProcedure } from '../rpc/procedures.js';
 import { DomainEventType, type DomainLifecycleEvent } from './domain-events.js';
 import { DomainState } from './domain-procedures.js';
 import type { StoragePoolHandle } from './handles.js';
@@ -66,6 +67,52 @@ describe('LibvirtClient on test+unix:///default', () => {
       DomainEventType.UNDEFINED,
     ]);
     await stop();
+  });
+
+  it('a listener added after the connection was lost and made again hears events', async () => {
+    const own = await LibvirtClient.connect('test+unix:///default');
+    try {
+      const first = await own.onDomainLifecycle(() => {});
+      (await own.connection()).close();
+      await first();
+      await own.getLibVersion();
+      expect(own.reconnects).toBe(1);
+      const seen: number[] = [];
+      const stop = await own.onDomainLifecycle((e) => seen.push(e.event));
+      const dom = await own.domains.defineXml(domainXml(`${run}-again`));
+      await own.domains.undefine(dom);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(seen).toEqual([DomainEventType.DEFINED, DomainEventType.UNDEFINED]);
+      await stop();
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('two concurrent first listeners share one registration with the daemon', async () => {
+    const own = await LibvirtClient.connect('test+unix:///default');
+    try {
+      const conn = await own.connection();
+      const spy = vi.spyOn(conn, 'call');
+      const [a, b] = await Promise.all([own.onDomainLifecycle(() => {}), own.onDomainLifecycle(() => {})]);
+      const registrations = spy.mock.calls.filter(
+        ([p]) => p === RemoteProcedure.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
+      );
+      expect(registrations).toHaveLength(1);
+      await a();
+      await b();
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('close() while reconnecting leaves no connection open', async () => {
+    const own = await LibvirtClient.connect('test+unix:///default');
+    (await own.connection()).close();
+    const call = own.getLibVersion().catch((e: unknown) => e);
+    await own.close();
+    expect(await call).toMatchObject({ code: 'PROVIDER' });
+    expect(own.connected).toBe(false);
   });
 
   it('runs many calls concurrently over one connection', async () => {

@@ -20,7 +20,7 @@ export interface LibvirtClientOptions {
   readonly uri: string;
   /** Open the connection read-only (`VIR_CONNECT_RO`). */
   readonly readOnly?: boolean;
-  /** Give up connecting after this long (default 10 s). */
+  /** Give up opening after this long: connect, authentication and `CONNECT_OPEN` together (default 10 s). */
   readonly connectTimeoutMs?: number;
   /** Keepalive ping after this much silence (default 5000 ms; 0 disables). */
   readonly keepaliveIntervalMs?: number;
@@ -53,7 +53,10 @@ export class LibvirtClient implements RpcCaller {
   readonly #lifecycleListeners = new Set<DomainLifecycleListener>();
   #conn: RpcConnection | undefined;
   #connecting: Promise<RpcConnection> | undefined;
+  /** The daemon's id of our lifecycle callback, and the connection it was registered on. */
   #lifecycleCallbackId: number | undefined;
+  #lifecycleConn: RpcConnection | undefined;
+  #lifecycleRegistering: Promise<void> | undefined;
   #closed = false;
   #reconnects = 0;
 
@@ -153,25 +156,45 @@ export class LibvirtClient implements RpcCaller {
   async onDomainLifecycle(listener: DomainLifecycleListener): Promise<() => Promise<void>> {
     this.#lifecycleListeners.add(listener);
     try {
-      if (this.#lifecycleCallbackId === undefined) await this.#registerLifecycle(await this.connection());
+      await this.#ensureLifecycle();
     } catch (error) {
       this.#lifecycleListeners.delete(listener);
       throw error;
     }
     return async () => {
-      this.#lifecycleListeners.delete(listener);
-      const id = this.#lifecycleCallbackId;
-      if (this.#lifecycleListeners.size === 0 && id !== undefined && this.connected) {
-        this.#lifecycleCallbackId = undefined;
-        await this.call(P.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, (w) => w.int(id)).catch(() => {});
-      }
+      if (!this.#lifecycleListeners.delete(listener) || this.#lifecycleListeners.size > 0) return;
+      await this.#deregisterLifecycle();
     };
+  }
+
+  /** Makes sure the live connection carries our lifecycle callback; concurrent callers share one registration. */
+  async #ensureLifecycle(): Promise<void> {
+    while (this.#lifecycleListeners.size > 0) {
+      const conn = await this.connection();
+      if (this.#lifecycleConn === conn && !conn.closed) return;
+      this.#lifecycleRegistering ??= this.#registerLifecycle(conn).finally(() => {
+        this.#lifecycleRegistering = undefined;
+      });
+      await this.#lifecycleRegistering;
+    }
+  }
+
+  async #deregisterLifecycle(): Promise<void> {
+    const id = this.#lifecycleCallbackId;
+    const conn = this.#lifecycleConn;
+    this.#lifecycleCallbackId = undefined;
+    this.#lifecycleConn = undefined;
+    if (id === undefined || !conn || conn.closed) return;
+    const args = new XdrWriter().int(id).bytes();
+    await conn.call(P.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, args).catch(() => {});
   }
 
   /** Closes the connection (`CONNECT_CLOSE`); idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // A connection being opened now is closed by #open itself when it sees the client closed.
+    await this.#connecting?.catch(() => {});
     const conn = this.#conn;
     if (conn && !conn.closed) {
       await conn.call(P.CONNECT_CLOSE).catch(() => {});
@@ -186,21 +209,31 @@ export class LibvirtClient implements RpcCaller {
 
   async #open(): Promise<RpcConnection> {
     const reconnecting = this.#conn !== undefined;
+    const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
+    const deadline = Date.now() + timeoutMs;
     const socket = await openTransport(this.target, {
-      ...(this.#options.connectTimeoutMs === undefined
-        ? {}
-        : { connectTimeoutMs: this.#options.connectTimeoutMs }),
+      connectTimeoutMs: timeoutMs,
       ...(this.#options.sshBinary === undefined ? {} : { sshBinary: this.#options.sshBinary }),
     });
-    const conn = new RpcConnection(socket, {
+    // The handshake shares the deadline: a peer that accepts but never answers fails in time.
+    const timer = new AbortController();
+    const timeout = setTimeout(() => timer.abort(), Math.max(0, deadline - Date.now()));
+    const conn: RpcConnection = new RpcConnection(socket, {
       onEvent: (proc, payload) => this.#onEvent(proc, payload),
+      onClose: () => {
+        if (this.#lifecycleConn !== conn) return;
+        // The daemon forgets callbacks with the connection: register again on the next one.
+        this.#lifecycleConn = undefined;
+        this.#lifecycleCallbackId = undefined;
+      },
       ...(this.#options.keepaliveIntervalMs === undefined
         ? {}
         : { keepaliveIntervalMs: this.#options.keepaliveIntervalMs }),
       ...(this.#options.keepaliveCount === undefined ? {} : { keepaliveCount: this.#options.keepaliveCount }),
     });
+    const signal = timer.signal;
     try {
-      const auth = new XdrReader(await conn.call(P.AUTH_LIST)).array((r) => r.int(), 20);
+      const auth = new XdrReader(await conn.call(P.AUTH_LIST, undefined, signal)).array((r) => r.int(), 20);
       if (auth.length > 0 && !auth.includes(AuthType.NONE)) {
         const names = auth.map((a) =>
           a === AuthType.SASL ? 'sasl' : a === AuthType.POLKIT ? 'polkit' : `#${a}`,
@@ -215,23 +248,37 @@ export class LibvirtClient implements RpcCaller {
       const open = new XdrWriter()
         .optional(this.target.remoteName, (w, v) => w.string(v, STRING_MAX))
         .uint(this.#options.readOnly ? VIR_CONNECT_RO : 0);
-      await conn.call(P.CONNECT_OPEN, open.bytes());
+      await conn.call(P.CONNECT_OPEN, open.bytes(), signal);
       const feature = new XdrWriter().int(DriverFeature.PROGRAM_KEEPALIVE).bytes();
-      await conn.call(P.CONNECT_SUPPORTS_FEATURE, feature);
-      if (this.#lifecycleListeners.size > 0) await this.#registerLifecycle(conn);
+      await conn.call(P.CONNECT_SUPPORTS_FEATURE, feature, signal);
+      if (this.#lifecycleListeners.size > 0) await this.#registerLifecycle(conn, signal);
+      if (this.#closed)
+        throw new VmkitError('PROVIDER', `libvirt client for ${this.uri} was closed while connecting`);
     } catch (error) {
       conn.close();
+      if (signal.aborted) {
+        throw new VmkitError(
+          'TIMEOUT',
+          `cannot open libvirt at ${this.uri}: no answer to the handshake within ${timeoutMs} ms`,
+          { cause: error },
+        );
+      }
       throw error;
+    } finally {
+      clearTimeout(timeout);
     }
     if (reconnecting) this.#reconnects++;
     this.#conn = conn;
     return conn;
   }
 
-  async #registerLifecycle(conn: RpcConnection): Promise<void> {
+  async #registerLifecycle(conn: RpcConnection, signal?: AbortSignal): Promise<void> {
     const args = new XdrWriter().int(DomainEventId.LIFECYCLE).bool(false).bytes();
-    const r = new XdrReader(await conn.call(P.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, args));
+    const r = new XdrReader(await conn.call(P.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, args, signal));
     this.#lifecycleCallbackId = r.int();
+    this.#lifecycleConn = conn;
+    // The last listener left while this was in flight.
+    if (this.#lifecycleListeners.size === 0) await this.#deregisterLifecycle();
   }
 
   #onEvent(procedure: number, payload: Uint8Array): void {

@@ -111,6 +111,14 @@ describe('libvirt provider: which domains are nodes, and clean failures (test dr
     }
   });
 
+  it('close() during init closes the connection init makes', async () => {
+    const other = libvirtProvider({ uri, pool, namePrefix: prefix });
+    const init = other.init();
+    await other.close();
+    await init.catch(() => {});
+    expect(other.client).toBeUndefined();
+  });
+
   it('destroys a node completely, and a second destroy is a no-op', async () => {
     const node = await provider.cloneNode(spec('gone'));
     await provider.destroyNode(node.id);

@@ -64,12 +64,22 @@ export class LibvirtProvider implements HypervisorProvider {
 
   /** Connects (once), reads capabilities, makes sure the pool exists. */
   #ctx(): Promise<LibvirtContext> {
-    this.#context ??= (async () => {
-      const client = await LibvirtClient.connect({
-        uri: this.#options.uri,
-        ...(this.#options.sshBinary ? { sshBinary: this.#options.sshBinary } : {}),
-      });
-      this.#client = client;
+    if (this.#context) return this.#context;
+    const context: Promise<LibvirtContext> = this.#connect().catch((error: unknown) => {
+      if (this.#context === context) this.#context = undefined;
+      throw error;
+    });
+    this.#context = context;
+    return context;
+  }
+
+  async #connect(): Promise<LibvirtContext> {
+    const client = await LibvirtClient.connect({
+      uri: this.#options.uri,
+      ...(this.#options.sshBinary ? { sshBinary: this.#options.sshBinary } : {}),
+    });
+    this.#client = client;
+    try {
       const support = readHostGuestSupport(await client.getCapabilities());
       const domainType = chooseDomainType(support, this.#options.domainType);
       const storage = new PoolStorage(client, this.#options.pool, this.#options.poolPath);
@@ -84,11 +94,11 @@ export class LibvirtProvider implements HypervisorProvider {
         qemuCommandLine: domainType === 'qemu' || domainType === 'kvm',
         realGuests: real,
       };
-    })().catch((error: unknown) => {
-      this.#context = undefined;
+    } catch (error) {
+      if (this.#client === client) this.#client = undefined;
+      await client.close();
       throw error;
-    });
-    return this.#context;
+    }
   }
 
   async capabilities(): Promise<ProviderCapabilities> {
@@ -243,11 +253,18 @@ export class LibvirtProvider implements HypervisorProvider {
     }
   }
 
+  /** Closes the connection; one still being made (init in progress) is closed once it is made. */
   async close(): Promise<void> {
     const client = this.#client;
+    const pending = this.#context;
     this.#client = undefined;
     this.#context = undefined;
     await client?.close();
+    const ctx = await pending?.catch(() => undefined);
+    if (ctx) {
+      if (this.#client === ctx.client) this.#client = undefined;
+      await ctx.client.close();
+    }
   }
 
   /** Same as {@link LibvirtProvider.close}. */
