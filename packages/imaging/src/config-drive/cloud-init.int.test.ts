@@ -75,6 +75,51 @@ describe("cloud-init's own datasource code reads our config drives", () => {
     expect(read['user-data']).toEqual({ base64: Buffer.from(binary).toString('base64') });
   });
 
+  it('NoCloud meta-data with characters YAML 1.1 cannot carry raw round-trips through PyYAML', async () => {
+    const awkward = 'del\u007f nel\u0085 c1\u0080\u009f ls\u2028 bom\ufeff nc\ufffe\uffff nbsp\u00a0 😀';
+    const spec: ConfigDriveSpec = {
+      format: 'nocloud',
+      instanceId: 'iid-awkward-😀',
+      metaData: { note: awkward, 'k\u0085ey': [awkward, { inner: awkward }] },
+    };
+    const dir = await extract(await buildConfigDrive(spec), tmp.path, 'awkward.iso', 'iso9660');
+    const read = await cloudInitRead('nocloud', dir);
+    expect(read['instance-id']).toBe('iid-awkward-😀');
+    expect(read['meta-data']).toMatchObject({ note: awkward, 'k\u0085ey': [awkward, { inner: awkward }] });
+  });
+
+  it('refuses, naming the field, what cloud-init could not read back', async () => {
+    await expect(buildConfigDrive({ format: 'nocloud', instanceId: 'i-\u0080x' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { field: 'spec.instanceId' },
+    });
+    await expect(
+      buildConfigDrive({ format: 'ovf', instanceId: 'i-1', metaData: { seedfrom: 'a\u0001b' } }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'spec.metaData.seedfrom' } });
+    await expect(
+      buildConfigDrive({ format: 'ovf', instanceId: 'i-1', publicKeys: ['ssh-ed25519 AAAA\u0007 me'] }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'spec.publicKeys[0]' } });
+    await expect(
+      buildConfigDrive({ format: 'ovf', instanceId: 'i-1', metaData: { note: 'x\uffff' } }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'spec.metaData.note' } });
+    await expect(
+      buildConfigDrive({ format: 'ovf', instanceId: 'i-1', metaData: { note: 'x\ud800y' } }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'spec.metaData.note' } });
+  });
+
+  it('OVF environment carries the XML 1.0 characters it may (C1, NEL, astral) to cloud-init', async () => {
+    const text = 'nel\u0085 c1\u0080 tab\t nl\n nbsp\u00a0 😀 <&"\'>';
+    const dir = await extract(
+      await buildConfigDrive({ format: 'ovf', instanceId: 'iid-ovf-😀', metaData: { seedfrom: text } }),
+      tmp.path,
+      'ovf-awkward.iso',
+      'iso9660',
+    );
+    const read = await cloudInitRead('ovf', dir);
+    expect(read['instance-id']).toBe('iid-ovf-😀');
+    expect(read.seedfrom).toBe(text);
+  });
+
   it.each(['iso9660', 'vfat'] as const)(
     'OpenStack config-2 on %s: read_v2 finds metadata, keys, files, user, vendor and network data',
     async (filesystem) => {

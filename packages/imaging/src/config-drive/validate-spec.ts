@@ -5,7 +5,7 @@ const FORMATS = ['nocloud', 'openstack', 'ovf'];
 const FILESYSTEMS = ['iso9660', 'vfat'];
 const HOST_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Validates a {@link ConfigDriveSpec} eagerly, naming the bad field and the rule. */
 export function validateConfigDriveSpec(spec: ConfigDriveSpec): void {
@@ -25,7 +25,10 @@ export function validateConfigDriveSpec(spec: ConfigDriveSpec): void {
     instanceId.length > 255 ||
     CONTROL.test(instanceId)
   ) {
-    throw invalidArgument('spec.instanceId', 'must be 1 to 255 characters without control characters');
+    throw invalidArgument(
+      'spec.instanceId',
+      'must be 1 to 255 characters without control characters (C0, DEL or C1)',
+    );
   }
   if (hostname !== undefined) {
     if (typeof hostname !== 'string' || hostname.length === 0 || hostname.length > 253) {
