@@ -10,8 +10,8 @@ export const OVF_LABEL = 'OVF ENV';
 export const OVF_ENV_NAMESPACE = 'http://schemas.dmtf.org/ovf/environment/1';
 
 /** Characters XML 1.0 cannot carry, even as references: C0 controls but tab, LF and CR, lone surrogates, U+FFFE, U+FFFF. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
 const NOT_XML =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
 
 /** Refuses a value an XML 1.0 document cannot hold, naming `field`. */
