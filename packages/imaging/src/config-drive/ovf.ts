@@ -55,7 +55,9 @@ export function ovfLayout(spec: ConfigDriveSpec): ConfigDriveLayout {
     ]);
   }
   if (spec.publicKeys && spec.publicKeys.length > 0) {
-    spec.publicKeys.forEach((key, i) => xmlText(key, `spec.publicKeys[${i}]`));
+    spec.publicKeys.forEach((key, i) => {
+      xmlText(key, `spec.publicKeys[${i}]`);
+    });
     props.push(['public-keys', spec.publicKeys.join('\n')]);
   }
   if (spec.userData !== undefined)
