@@ -60,7 +60,6 @@ export function planLibvirtMasterBuild(
       return { name, run: async (c: BuildContext) => postInstall(await getContext(), c, spec) };
     return { name, run: async (c: BuildContext) => c.progress(1, `${name}: nothing to do`) };
   });
-  void masterName;
   return {
     steps,
     async finish(c): Promise<MasterRef> {
@@ -75,6 +74,8 @@ export function planLibvirtMasterBuild(
       const ctx = await getContext();
       const s = state(c);
       if (s.installer) await removeDomain(ctx, s.installer);
+      // Console logs are written by QEMU, not through libvirt: rescan so they are volumes.
+      await ctx.storage.refresh().catch(() => {});
       await removePostInstallBoot(ctx, postInstallNames(ctx.options.namePrefix, c.masterName));
       for (const v of s.volumes) await ctx.storage.delete(v).catch(() => {});
       s.volumes = [];
@@ -169,6 +170,8 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<v
   }
   // The installer's console goes to a file in the pool, read back through the storage API.
   const consoleLog = ctx.realGuests ? `${await ctx.storage.targetPath()}/${names.consoleLog}` : undefined;
+  // Tracked before the domain exists: whatever fails from here, discard removes the log.
+  if (consoleLog) track(names.consoleLog);
   const xml = buildDomainXml({
     ...(consoleLog ? { consoleLog } : {}),
     name: names.installer,
@@ -193,16 +196,14 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<v
       progress: (f, m) => c.progress(0.2 + 0.75 * f, m),
     });
     c.logger.info('libvirt installer finished', { master: c.masterName, ms });
-    track(names.consoleLog);
     await checkInstallerConsole(ctx, names.consoleLog);
   } else {
     // libvirt's test driver runs no guest: start and stop the installer to exercise the calls.
     await ctx.client.domains.create(dom);
     await ctx.client.domains.destroy(dom);
   }
-  if (ISO_ONLY_DURING_INSTALL && source.type === 'iso') {
-    await ctx.storage.delete(names.iso);
-  }
+  // The ISO is needed only by the installer.
+  if (source.type === 'iso') await ctx.storage.delete(names.iso);
   s.data = {
     pool,
     volume: names.volume,
@@ -213,8 +214,6 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<v
     volumes: source.type === 'iso' ? [names.volume] : volumes,
   };
 }
-
-const ISO_ONLY_DURING_INSTALL = true;
 
 /** Markers on an installer's console that mean the installation failed. */
 const INSTALL_FAILURE = /VMKIT-INSTALL-FAILED[^\n]*|Kernel panic[^\n]*|VMKIT-TIMEOUT[^\n]*/;

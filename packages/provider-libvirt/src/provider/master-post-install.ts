@@ -29,6 +29,8 @@ export function postInstallNames(prefix: string, masterName: string): PostInstal
 /** Removes a post-install boot's domain and volumes; absent is not an error. */
 export async function removePostInstallBoot(ctx: LibvirtContext, names: PostInstallNames): Promise<void> {
   await removeDomain(ctx, names.domain);
+  // The console log is written by QEMU, not through libvirt: rescan so it is a volume.
+  await ctx.storage.refresh().catch(() => {});
   for (const v of [names.drive, names.consoleLog]) await ctx.storage.delete(v).catch(() => {});
 }
 
