@@ -1,15 +1,28 @@
 import type { LibvirtContext } from './libvirt-context.js';
 
+/** How much of a console log is read by default: its end, where failures show. */
+export const CONSOLE_TAIL_BYTES = 64 * 1024;
+
 /**
- * Reads a serial console log that a domain wrote to a file in the pool, through the storage API
- * (`STORAGE_VOL_DOWNLOAD`, so remote daemons work); `undefined` when the file does not exist.
+ * Reads the last `tailBytes` of a serial console log that a domain wrote to a file in the pool,
+ * through the storage API (`STORAGE_VOL_DOWNLOAD`, so remote daemons work); `undefined` when the
+ * file does not exist. A guest that prints without end cannot make the host read it all.
  */
-export async function readConsoleLog(ctx: LibvirtContext, logVolume: string): Promise<string | undefined> {
-  const pool = await ctx.storage.pool();
-  await ctx.client.storage.poolRefresh(pool);
+export async function readConsoleLog(
+  ctx: LibvirtContext,
+  logVolume: string,
+  tailBytes = CONSOLE_TAIL_BYTES,
+): Promise<string | undefined> {
+  await ctx.storage.refresh();
   const vol = await ctx.storage.find(logVolume);
   if (!vol) return undefined;
+  const { capacity } = await ctx.client.storage.volGetInfo(vol);
+  const offset = Math.max(0, capacity - tailBytes);
   const chunks: Buffer[] = [];
-  for await (const chunk of await ctx.client.storage.volDownload(vol)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  // A length of 0 reads to the end (the guest may still be appending).
+  for await (const chunk of await ctx.client.storage.volDownload(vol, { offset, length: 0 })) {
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks);
+  return text.subarray(Math.max(0, text.length - tailBytes)).toString('utf8');
 }

@@ -87,6 +87,7 @@ describe('libvirt provider: which domains are nodes, and clean failures (test dr
       mac: '52:54:00:12:34:56',
       portForwards: [
         {
+          name: 'ssh',
           protocol: 'tcp' as const,
           hostIp: hostIp ?? '127.0.0.1',
           hostPort: 2222,

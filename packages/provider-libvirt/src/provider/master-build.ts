@@ -51,7 +51,7 @@ function state(ctx: BuildContext): BuildState {
 export function planLibvirtMasterBuild(
   getContext: () => Promise<LibvirtContext>,
   spec: MasterSpec,
-  masterName: string,
+  _masterName: string,
 ): MasterBuild {
   const steps: BuildStep[] = STANDARD_BUILD_STEPS.map((name) => {
     if (name === 'create-and-install')

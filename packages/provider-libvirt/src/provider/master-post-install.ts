@@ -10,6 +10,9 @@ import { renderBuildDomainMetadata } from './node-metadata.js';
 import { assertPostInstallSucceeded, readPostInstallConsole } from './post-install-console.js';
 import { postInstallScript } from './post-install-script.js';
 
+/** How much of a post-install console is read: enough for every step's markers, bounded. */
+const POST_INSTALL_CONSOLE_BYTES = 1024 * 1024;
+
 /** Names of what a post-install boot makes (all removed when it ends). */
 export interface PostInstallNames {
   /** The temporary domain. */
@@ -95,7 +98,10 @@ export async function runPostInstall(
       label: 'post-install boot',
       progress: (f, m) => c.progress(0.1 + 0.8 * f, m),
     });
-    const report = readPostInstallConsole((await readConsoleLog(ctx, names.consoleLog)) ?? '', steps);
+    const report = readPostInstallConsole(
+      (await readConsoleLog(ctx, names.consoleLog, POST_INSTALL_CONSOLE_BYTES)) ?? '',
+      steps,
+    );
     assertPostInstallSucceeded(report);
     c.logger.info('libvirt post-install finished', { master: c.masterName, steps: report.succeeded, ms });
     c.progress(1, `post-install: ${report.succeeded.length} step(s) succeeded`);

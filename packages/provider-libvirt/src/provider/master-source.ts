@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { invalidArgument, VmkitError } from '@vmkit/core';
@@ -35,8 +37,14 @@ export async function localFile(
   const file = join(dir, 'download');
   try {
     const res = await fetch(url, signal ? { signal } : {});
-    if (!res.ok) throw new VmkitError('PROVIDER', `download of ${url.href} failed: HTTP ${res.status}`);
-    await writeFile(file, new Uint8Array(await res.arrayBuffer()));
+    if (!res.ok || !res.body)
+      throw new VmkitError('PROVIDER', `download of ${url.href} failed: HTTP ${res.status}`);
+    // Streamed to the temporary file: an image never sits in memory whole.
+    await pipeline(
+      Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>),
+      createWriteStream(file),
+      signal ? { signal } : {},
+    );
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
