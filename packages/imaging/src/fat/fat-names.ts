@@ -59,6 +59,9 @@ export function fatNames(
 ): Map<MediaNode, FatName> {
   const usedLong = new Map<string, MediaNode>();
   const usedShort = new Set<string>();
+  // Next `~n` tail to try per base and extension: tails below it were taken when last tried, and
+  // names are never freed, so many similar names are named in linear time.
+  const nextTail = new Map<string, number>();
   const out = new Map<MediaNode, FatName>();
   const pending: MediaNode[] = [];
   for (const node of children) {
@@ -91,11 +94,15 @@ export function fatNames(
     const base = basis(dot > 0 ? trimmed.slice(0, dot) : trimmed) || '_';
     const ext = basis(dot > 0 ? trimmed.slice(dot + 1) : '').slice(0, 3);
     let candidate = '';
-    for (let n = 1; ; n++) {
+    // Every candidate keeps at most the first six characters of the base.
+    const family = `${base.slice(0, 6)}.${ext}`;
+    let n = nextTail.get(family) ?? 1;
+    for (; ; n++) {
       const tail = `~${n}`;
       candidate = base.slice(0, 8 - tail.length) + tail;
       if (!usedShort.has(`${candidate}.${ext}`)) break;
     }
+    nextTail.set(family, n + 1);
     usedShort.add(`${candidate}.${ext}`);
     out.set(node, { short: pack(candidate, ext), long: node.name });
   }

@@ -26,10 +26,12 @@ function dChars(text: string): string {
 
 /**
  * Names `children` with ECMA-119 d-character identifiers (level 1: 8.3, level 2: 30 characters),
- * unique within the directory; collisions get a numeric tail. Files carry `;1`.
+ * unique within the directory; collisions get a numeric tail. Files carry `;1`. The next tail to
+ * try is remembered per base name, so many similar names are named in linear time.
  */
 export function primaryIdentifiers(children: readonly MediaNode[], level: IsoLevel): IsoIdentifier[] {
   const used = new Set<string>();
+  const nextTail = new Map<string, number>();
   const out: IsoIdentifier[] = [];
   for (const node of children) {
     const isDir = node.kind === 'directory';
@@ -40,9 +42,17 @@ export function primaryIdentifiers(children: readonly MediaNode[], level: IsoLev
     const baseRoom = level === 1 ? 8 : isDir ? 31 : 30 - ext.length;
     base = base.slice(0, baseRoom) || '_';
     let candidate = base;
-    for (let n = 1; used.has(key(candidate, ext, isDir)); n++) {
-      const tail = String(n);
-      candidate = base.slice(0, Math.max(1, baseRoom - tail.length)) + tail;
+    if (used.has(key(candidate, ext, isDir))) {
+      // Tails below the remembered one were all taken when last tried, and names are never freed.
+      // Candidates with a tail depend only on the base less its last character, the extension and the room.
+      const family = `${base.slice(0, baseRoom - 1)}\u0000${ext}\u0000${baseRoom}`;
+      let n = nextTail.get(family) ?? 1;
+      for (; ; n++) {
+        const tail = String(n);
+        candidate = base.slice(0, Math.max(1, baseRoom - tail.length)) + tail;
+        if (!used.has(key(candidate, ext, isDir))) break;
+      }
+      nextTail.set(family, n + 1);
     }
     used.add(key(candidate, ext, isDir));
     out.push({
@@ -64,16 +74,25 @@ function key(base: string, ext: string, _isDir: boolean): string {
  * Names `children` with Joliet identifiers: the Unicode name, forbidden characters and characters
  * outside UCS-2 replaced by `_`,
  * cut to 64 code units keeping the extension, unique
- * within the directory. Files carry `;1`.
+ * within the directory (`~n` tails, the next one remembered per name). Files carry `;1`.
  */
 export function jolietIdentifiers(children: readonly MediaNode[]): IsoIdentifier[] {
   const used = new Set<string>();
+  const nextTail = new Map<string, number>();
   const out: IsoIdentifier[] = [];
   for (const node of children) {
     // Joliet is UCS-2: characters outside the Basic Multilingual Plane (surrogate pairs) become `_`.
     const clean = node.name.replace(JOLIET_FORBIDDEN, '_').replace(/[\ud800-\udbff][\udc00-\udfff]/g, '_');
     let candidate = fitJoliet(clean, '');
-    for (let n = 1; used.has(candidate); n++) candidate = fitJoliet(clean, `~${n}`);
+    if (used.has(candidate)) {
+      // Candidates with a tail depend only on the extension and the base cut to the room left.
+      const { base, ext } = splitJoliet(clean);
+      const family = `${ext}\u0000${cutUtf16(base, JOLIET_MAX_NAME - ext.length)}`;
+      let n = nextTail.get(family) ?? 1;
+      for (candidate = fitJoliet(clean, `~${n}`); used.has(candidate); )
+        candidate = fitJoliet(clean, `~${++n}`);
+      nextTail.set(family, n + 1);
+    }
     used.add(candidate);
     const isDir = node.kind === 'directory';
     out.push({ node, recorded: isDir ? candidate : `${candidate};1`, sortName: candidate, sortExt: '' });
@@ -81,11 +100,15 @@ export function jolietIdentifiers(children: readonly MediaNode[]): IsoIdentifier
   return out.sort(compareIdentifiers);
 }
 
-function fitJoliet(name: string, tail: string): string {
-  if (name.length + tail.length <= JOLIET_MAX_NAME && tail === '') return name;
+function splitJoliet(name: string): { base: string; ext: string } {
   const dot = name.lastIndexOf('.');
   const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
-  const base = ext ? name.slice(0, dot) : name;
+  return { base: ext ? name.slice(0, dot) : name, ext };
+}
+
+function fitJoliet(name: string, tail: string): string {
+  if (name.length + tail.length <= JOLIET_MAX_NAME && tail === '') return name;
+  const { base, ext } = splitJoliet(name);
   return cutUtf16(base, JOLIET_MAX_NAME - ext.length - tail.length) + tail + ext;
 }
 
