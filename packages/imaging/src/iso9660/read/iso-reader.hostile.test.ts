@@ -17,7 +17,7 @@ function record(
   size: number,
   name: string | number,
   flags = 0,
-  su = new Uint8Array(0),
+  su: Uint8Array = new Uint8Array(0),
 ): Uint8Array {
   const id = typeof name === 'number' ? Uint8Array.of(name) : new TextEncoder().encode(name);
   const pad = id.length % 2 === 0 ? 1 : 0;
