@@ -90,6 +90,31 @@ describe('S3 blob store: faults, retries and error mapping', () => {
     expect((missing as VmkitError).details).toMatchObject({ reason: 'no-such-bucket' });
   });
 
+  it('reports a missing bucket as NOT_FOUND no-such-bucket from every operation, never as a missing container', async () => {
+    await using noBucket = s3BlobStore({ ...testStoreOptions(server, 'no-such-bucket-either') });
+    const operations: Array<[string, () => Promise<unknown>]> = [
+      ['containerExists', () => noBucket.containerExists('c')],
+      ['createContainer', () => noBucket.createContainer('c')],
+      ['deleteContainer', () => noBucket.deleteContainer('c')],
+      ['getBlob', () => noBucket.getBlob('c', 'x')],
+      ['blobExists', () => noBucket.blobExists('c', 'x')],
+      ['removeBlob', () => noBucket.removeBlob('c', 'x')],
+      ['putBlob', () => noBucket.putBlob('c', 'x', 'y')],
+      ['list', () => noBucket.list('c')],
+    ];
+    for (const [operation, run] of operations) {
+      const outcome = await run().then(
+        (value) => ({ resolved: value }),
+        (e: unknown) => e,
+      );
+      expect({ operation, code: (outcome as VmkitError).code }).toEqual({ operation, code: 'NOT_FOUND' });
+      expect({ operation, details: (outcome as VmkitError).details }).toMatchObject({
+        operation,
+        details: { reason: 'no-such-bucket' },
+      });
+    }
+  });
+
   it('reports an unreachable endpoint as a STORE error after bounded retries', async () => {
     await using store = storeVia('http://127.0.0.1:9', {
       retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 },

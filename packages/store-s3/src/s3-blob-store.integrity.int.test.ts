@@ -58,8 +58,12 @@ describe('S3 blob store: integrity', () => {
     proxy.inject = (req) =>
       req.method === 'PUT' && !req.url?.endsWith('/wire/') ? { flipRequestByte: 10 } : undefined;
     const single = await store.putBlob('wire', 'one', Buffer.alloc(1000, 1)).catch((e: unknown) => e);
-    expect(VmkitError.is(single)).toBe(true);
-    expect(['STORE', 'CORRUPT']).toContain((single as VmkitError).code);
+    // s3rver does not check Content-MD5: the ETag check after the PUT catches it (AWS answers BadDigest).
+    expect(VmkitError.is(single, 'CORRUPT')).toBe(true);
+    proxy.inject = (req) => (req.method === 'PUT' ? { status: 400, code: 'BadDigest' } : undefined);
+    const refused = await store.putBlob('wire', 'refused', 'x').catch((e: unknown) => e);
+    expect(VmkitError.is(refused, 'CORRUPT')).toBe(true);
+    expect((refused as VmkitError).details).toMatchObject({ reason: 'bad-digest', s3Code: 'BadDigest' });
     // s3rver does not check Content-MD5 on parts; the store checks each part's ETag (and the final one).
     proxy.inject = (req) =>
       req.method === 'PUT' && /partNumber=2/.test(req.url ?? '') ? { flipRequestByte: 10 } : undefined;
@@ -68,8 +72,26 @@ describe('S3 blob store: integrity', () => {
       .catch((e: unknown) => e);
     proxy.inject = () => undefined;
     expect(VmkitError.is(multi, 'CORRUPT')).toBe(true);
+    // The corrupted single PUT is removed (the server's ETag matches its stored, altered bytes, so
+    // reads could not tell); the multipart upload never completed.
+    expect((single as VmkitError).details).toMatchObject({ removed: true });
     expect(await store.blobExists('wire', 'one')).toBe(false);
     expect(await store.blobExists('wire', 'many')).toBe(false);
+  });
+
+  it('removes a mismatched upload only while the key still holds it (If-Match on its ETag)', async () => {
+    await using store = s3BlobStore({ ...testStoreOptions(server, bucket), endpoint: proxy.endpoint });
+    await store.createContainer('keep');
+    // The answer to our PUT names an ETag the key does not hold (as when another writer's object
+    // replaced it since): the conditional delete fails, and the object at the key stays.
+    proxy.responseHeaders = (req, h) =>
+      req.method === 'PUT' && req.url?.includes('/keep/x') ? { ...h, etag: `"${'0'.repeat(32)}"` } : h;
+    const error = await store.putBlob('keep', 'x', 'ours').catch((e: unknown) => e);
+    proxy.responseHeaders = (_req, h) => h;
+    expect(VmkitError.is(error, 'CORRUPT')).toBe(true);
+    expect((error as VmkitError).details).toMatchObject({ removed: false });
+    expect((error as Error).message).toMatch(/left in place/);
+    expect(await (await store.getBlob('keep', 'x'))?.text()).toBe('ours');
   });
 
   it('avoids the aws-chunked trap: the SDK default mode breaks streamed PUTs here, the store does not', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { abortedError, type BlobBody, VmkitError } from '@vmkit/core/blobstore';
 import { compareEtag } from './etag-digest.js';
 import {
@@ -35,7 +35,7 @@ export interface UploadRequest {
  * `Content-MD5` (the server checks it); a larger one is streamed as a multipart upload through
  * `queueSize` reused part buffers (see `putMultipart`), and is visible only once completed.
  * The server's ETag is then checked against the MD5 digests computed on the way; a mismatch
- * fails with `CORRUPT` (the object is left in place: reads of it fail with `CORRUPT` too). A
+ * fails with `CORRUPT` and removes the object if it is still the one written (`If-Match`). A
  * write whose answer was lost (the retry fails, yet our bytes are at the key) succeeds. A failed
  * or aborted multipart upload is aborted on the server, in the background until the server
  * answers; an abort or a failed part ends the upload at once, even while the stream is stalled.
@@ -123,12 +123,26 @@ async function verifyUpload(
     customerAlgorithm: sse.SSECustomerAlgorithm,
   });
   if (verdict !== 'mismatch') return;
-  // The object is left in place: deleting it could remove another writer's object put there
-  // since (a conditional DeleteObject with If-Match is not honoured by every server), and reads
-  // of it fail with CORRUPT all the same, as its bytes do not match its ETag.
+  const removed = await removeIfStill(request, etag);
   throw new VmkitError(
     'CORRUPT',
-    `S3 putBlob ${request.bucket}/${request.key}: the server stored other bytes than were sent (ETag ${etag}, expected "${digest.composite ?? digest.md5}"); the object is left in place, and reads of it fail with CORRUPT`,
-    { details: { bucket: request.bucket, key: request.key, etag, expected: digest, leftInPlace: true } },
+    `S3 putBlob ${request.bucket}/${request.key}: the server stored other bytes than were sent (ETag ${etag}, expected "${digest.composite ?? digest.md5}"); ${removed ? 'the object was removed' : "the object is left in place (the key may hold another writer's object now, or the server does not take If-Match on DeleteObject): check it"}`,
+    { details: { bucket: request.bucket, key: request.key, etag, expected: digest, removed } },
   );
+}
+
+/**
+ * Removes the object the failed upload made, only while it is still that object (`If-Match` on
+ * its ETag): another writer's object put at the key since stays. True when it was removed.
+ */
+async function removeIfStill(request: UploadRequest, etag: string | undefined): Promise<boolean> {
+  if (etag === undefined) return false;
+  try {
+    await request.client.send(
+      new DeleteObjectCommand({ Bucket: request.bucket, Key: request.key, IfMatch: etag }),
+    );
+    return true;
+  } catch {
+    return false;
+  }
 }

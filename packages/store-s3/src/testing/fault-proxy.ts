@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+  type Server,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A fault to answer with instead of forwarding. */
@@ -18,17 +24,25 @@ export interface FaultProxy {
   /** Requests received, by method and path (query included). */
   readonly requests: string[];
   /**
-   * Decides per request: a fault, `'reset'` to destroy the connection at once, `{ cutAfter }` to
-   * forward but break the connection after that many body bytes, or `undefined` to forward.
+   * Decides per request: a fault, `'reset'` to destroy the connection at once, `'lose-answer'` to
+   * forward the request, let the server answer in full, then break the connection without
+   * passing the answer on (the server acted; the client never learns), `{ cutAfter }` to forward
+   * but break the connection after that many body bytes, `{ flipRequestByte }` to alter one bit
+   * of the request body, or `undefined` to forward.
    */
   inject: (
     req: IncomingMessage,
   ) =>
     | InjectedFault
     | 'reset'
+    | 'lose-answer'
     | { readonly cutAfter: number }
     | { readonly flipRequestByte: number }
     | undefined;
+  /** Rewrites the headers of a request forwarded (e.g. drops `range`); the identity by default. */
+  requestHeaders: (req: IncomingMessage, headers: IncomingHttpHeaders) => IncomingHttpHeaders;
+  /** Rewrites the headers of an answer passed on (e.g. its `etag`); the identity by default. */
+  responseHeaders: (req: IncomingMessage, headers: IncomingHttpHeaders) => IncomingHttpHeaders;
   /** Stops the proxy. */
   close(): Promise<void>;
 }
@@ -41,6 +55,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     endpoint: '',
     requests,
     inject: () => undefined,
+    requestHeaders: (_req, headers) => headers,
+    responseHeaders: (_req, headers) => headers,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -54,13 +70,14 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       req.socket.destroy();
       return;
     }
-    if (fault && 'status' in fault) {
+    const shaped = typeof fault === 'object' ? fault : undefined;
+    if (shaped && 'status' in shaped) {
       req.resume();
-      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.code}</Code><Message>injected</Message></Error>`;
-      res.writeHead(fault.status, {
+      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${shaped.code}</Code><Message>injected</Message></Error>`;
+      res.writeHead(shaped.status, {
         'content-type': 'application/xml',
         'content-length': Buffer.byteLength(body),
-        ...(fault.retryAfter === undefined ? {} : { 'retry-after': String(fault.retryAfter) }),
+        ...(shaped.retryAfter === undefined ? {} : { 'retry-after': String(shaped.retryAfter) }),
       });
       res.end(body);
       return;
@@ -71,15 +88,20 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         port: upstream.port,
         method: req.method,
         path: req.url,
-        headers: req.headers,
+        headers: proxy.requestHeaders(req, { ...req.headers }),
       },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        if (!fault || !('cutAfter' in fault)) {
+        if (fault === 'lose-answer') {
+          up.resume();
+          up.on('end', () => req.socket.destroy());
+          return;
+        }
+        res.writeHead(up.statusCode ?? 502, proxy.responseHeaders(req, { ...up.headers }));
+        if (!shaped || !('cutAfter' in shaped)) {
           up.pipe(res);
           return;
         }
-        let left = fault.cutAfter;
+        let left = shaped.cutAfter;
         up.on('data', (chunk: Buffer) => {
           if (left <= 0) return;
           res.write(chunk.subarray(0, left));
@@ -92,11 +114,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       },
     );
     forward.on('error', () => res.destroy());
-    if (fault && 'flipRequestByte' in fault) {
+    if (shaped && 'flipRequestByte' in shaped) {
       // Silent corruption on the way: one bit of the request body changes, its length does not.
       let seen = 0;
       req.on('data', (chunk: Buffer) => {
-        const at = fault.flipRequestByte - seen;
+        const at = shaped.flipRequestByte - seen;
         if (at >= 0 && at < chunk.byteLength) chunk[at] = (chunk[at] as number) ^ 1;
         seen += chunk.byteLength;
         forward.write(chunk);

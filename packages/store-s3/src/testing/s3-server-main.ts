@@ -1,6 +1,7 @@
 /**
- * Child-process entry of the test S3 server: s3rver on 127.0.0.1, plus two S3 features it lacks
- * (see `s3rver-extensions.ts`): AbortMultipartUpload, and `If-None-Match: *` on object writes. Configured through the environment
+ * Child-process entry of the test S3 server: s3rver on 127.0.0.1, plus S3 features it lacks
+ * (see `s3rver-extensions.ts`): AbortMultipartUpload, `If-Match` on DeleteObject, and
+ * `If-None-Match: *` on object writes. Configured through the environment
  * (`VMKIT_S3_DIR`, `VMKIT_S3_PORT`, `VMKIT_S3_CONDITIONAL`); prints `{"port":N}` on stdout once
  * it listens, and stops on SIGTERM.
  */
@@ -9,13 +10,17 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import {
   abortMultipartMiddleware,
+  conditionalDeleteMiddleware,
   conditionalWritesMiddleware,
   type KoaMiddleware,
 } from './s3rver-extensions.js';
 
 interface S3rverInstance {
   middleware: KoaMiddleware[];
-  store: { existsObject(bucket: string, key: string): Promise<boolean> };
+  store: {
+    existsObject(bucket: string, key: string): Promise<boolean>;
+    getMetadata(bucket: string, key: string): Promise<{ etag?: string }>;
+  };
   run(): Promise<{ port: number }>;
   httpServer?: Server;
 }
@@ -37,6 +42,7 @@ const server = new S3rver({
 });
 // These run first, before s3rver's router (Koa composes the array when it starts listening).
 server.middleware.unshift(abortMultipartMiddleware(directory));
+server.middleware.unshift(conditionalDeleteMiddleware(server.store));
 if (process.env.VMKIT_S3_CONDITIONAL === '1')
   server.middleware.unshift(conditionalWritesMiddleware(server.store));
 const address = await server.run();

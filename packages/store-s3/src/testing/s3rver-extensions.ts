@@ -87,3 +87,33 @@ export function abortMultipartMiddleware(directory: string): KoaMiddleware {
     ctx.status = 204;
   };
 }
+
+/**
+ * Adds AWS S3's conditional DeleteObject (`If-Match: "etag"`), which s3rver ignores: 412
+ * PreconditionFailed when the object's ETag differs, 404 NoSuchKey when there is no object.
+ */
+export function conditionalDeleteMiddleware(store: {
+  getMetadata(bucket: string, key: string): Promise<{ etag?: string }>;
+}): KoaMiddleware {
+  return async (ctx, next) => {
+    const ifMatch = ctx.req.headers['if-match'];
+    if (ctx.method !== 'DELETE' || 'uploadId' in ctx.query || typeof ifMatch !== 'string') return next();
+    const [, bucket = '', ...rest] = ctx.path.split('/');
+    const key = rest.map((s) => decodeURIComponent(s)).join('/');
+    const metadata = await store.getMetadata(decodeURIComponent(bucket), key).catch(() => undefined);
+    const answer = (status: number, code: string, message: string) => {
+      ctx.status = status;
+      ctx.type = 'application/xml';
+      ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+    };
+    const bare = (etag: string) => etag.replace(/"/g, '');
+    if (!metadata) return answer(404, 'NoSuchKey', 'The specified key does not exist.');
+    if (ifMatch !== '*' && bare(ifMatch) !== bare(metadata.etag ?? ''))
+      return answer(
+        412,
+        'PreconditionFailed',
+        'At least one of the pre-conditions you specified did not hold',
+      );
+    return next();
+  };
+}
