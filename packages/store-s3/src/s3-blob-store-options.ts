@@ -48,7 +48,10 @@ export interface S3BlobStoreOptions {
   readonly timeouts?: { readonly connectMs?: number; readonly idleMs?: number };
   /** Multipart part size in bytes, 5 MiB-512 MiB (default 8 MiB). Bodies below it go in one PUT. */
   readonly partSize?: number;
-  /** Parts uploaded at once per blob, 1-16 (default 4). Memory per upload is about `partSize * queueSize`. */
+  /**
+   * Parts uploaded at once per blob, 1-16 (default 4). A streamed body goes through `queueSize`
+   * reused part buffers: memory per upload is about `partSize * queueSize`.
+   */
   readonly queueSize?: number;
   /**
    * Conditional puts (`ifNoneMatch: '*'`): `'auto'` (default) probes once whether the server

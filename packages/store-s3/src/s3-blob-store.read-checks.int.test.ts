@@ -69,7 +69,7 @@ describe('S3 blob store: checks on resumed reads', () => {
       req.url?.includes('/c/other') && typeof h.etag === 'string'
         ? { ...h, etag: h.etag.replace(/"$/, '-2"') }
         : h;
-    proxy.requestHeaders = (req, h) => {
+    proxy.requestHeaders = (_req, h) => {
       if (typeof h['if-match'] !== 'string') return h;
       const { range: _, ...rest } = h;
       return { ...rest, 'if-match': h['if-match'].replace(/-2"$/, '"') };

@@ -21,12 +21,6 @@ export class S3KeyLayout {
     return `${this.#prefix}${container}/${name}`;
   }
 
-  /** The blob name of a key under `containerPrefix`, or `undefined` for the marker itself. */
-  nameOf(containerPrefix: string, key: string): string | undefined {
-    if (!key.startsWith(containerPrefix) || key.length === containerPrefix.length) return undefined;
-    return key.slice(containerPrefix.length);
-  }
-
   /** Key of a scratch object used to probe the server (outside every container). */
   probeKey(id: string): string {
     return `${this.#prefix}.vmkit-probe-${id}`;

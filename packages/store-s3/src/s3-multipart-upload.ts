@@ -89,7 +89,8 @@ export async function putMultipart(request: MultipartRequest, parts: PartSource)
     const id = uploadId;
     for (let partNumber = 1; ; partNumber++) {
       if (failure) break;
-      // The next part is read while up to queueSize parts are in flight, then waits for a slot.
+      // The next part is read while parts are in flight, into a free one of the source's
+      // queueSize buffers for a stream (at most queueSize parts held), then waits for a slot.
       const part = await readPart(parts, signal, context);
       if (part === undefined) break;
       while (inFlight.size >= request.queueSize && !failure) await Promise.race(inFlight);
