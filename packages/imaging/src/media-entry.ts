@@ -32,7 +32,7 @@ export interface MediaEntry {
   readonly content?: MediaContent;
   /** Entry type (default `file`, or `symlink` when `target` is set). */
   readonly type?: MediaEntryType;
-  /** Symbolic link target (symlinks only; kept verbatim, Rock Ridge only). */
+  /** Symbolic link target (symlinks only; at most 1,024 UTF-8 bytes; kept verbatim, Rock Ridge only). */
   readonly target?: string;
   /** POSIX permission bits, `0` to `0o7777` (default `0o644` files, `0o755` directories, `0o777` links). */
   readonly mode?: number;
@@ -44,8 +44,9 @@ const CHUNK = 1024 * 1024;
 
 /**
  * A {@link MediaSource} over a file on disk: its size is taken now, its bytes are read while the
- * image is written (never all at once). The writers copy such files straight into their output
- * buffer with synchronous reads of at most 4 MiB, so the event loop is held for about a
+ * image is written (never all at once). Every writer, in memory (`writeIso9660`, `writeFat`) or to
+ * a file (`...ToFile`), copies such files straight into its output buffer with synchronous reads of
+ * at most 4 MiB and gives the event loop a turn between them, so it is held for about a
  * millisecond at a time.
  */
 export async function fromFile(path: string): Promise<MediaSource> {

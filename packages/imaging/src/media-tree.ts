@@ -7,8 +7,8 @@ import { isWellFormedUnicode } from './util/unicode.js';
 export const MAX_NAME_BYTES = 255;
 /** Longest path, in UTF-8 bytes (PATH_MAX less the terminator). */
 export const MAX_PATH_BYTES = 4095;
-/** Longest symbolic link target, in UTF-8 bytes. */
-export const MAX_TARGET_BYTES = 4095;
+/** Longest symbolic link target, in UTF-8 bytes (one Rock Ridge SL record chain kept small; ample for real links). */
+export const MAX_TARGET_BYTES = 1024;
 
 /** One node of the validated tree both writers lay out. */
 export interface MediaNode {

@@ -120,7 +120,20 @@ describe('buildConfigDrive', () => {
         'spec.files[0].path',
       ],
       [{ ...base, format: 'openstack', networkConfig: 'version: 2' }, {}, 'spec.networkConfig'],
-      [{ ...base, userData: 'x'.repeat(2000) }, { maxBytes: 1000 }, 'spec'],
+      [{ ...base, userData: 'x'.repeat(2000) }, { maxBytes: 1000 }, 'spec.userData'],
+      // Each copy fits; the eleven OpenStack copies do not: still the user data's fault.
+      [{ ...base, format: 'openstack', userData: 'x'.repeat(2000) }, { maxBytes: 20_000 }, 'spec.userData'],
+      [{ ...base, metaData: { big: 'x'.repeat(2000) } }, { maxBytes: 1000 }, 'spec'],
+      [
+        { ...base, filesystem: 'vfat', files: [{ path: 'META-DATA', content: 'x' }] },
+        {},
+        'spec.files[0].path',
+      ],
+      [
+        { ...base, filesystem: 'vfat', files: [{ path: 'User-Data/x', content: 'x' }] },
+        {},
+        'spec.files[0].path',
+      ],
       [
         {
           ...base,

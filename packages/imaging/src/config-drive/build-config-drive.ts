@@ -12,7 +12,7 @@ import {
 import { nocloudLayout } from './nocloud.js';
 import { openstackLayout } from './openstack.js';
 import { ovfLayout } from './ovf.js';
-import { validateConfigDriveSpec } from './validate-spec.js';
+import { bytesOf, validateConfigDriveSpec } from './validate-spec.js';
 
 /**
  * The files and label of the config drive `spec` describes, validated and within the limits of
@@ -30,29 +30,56 @@ export function configDriveLayout(
       : spec.format === 'openstack'
         ? openstackLayout(spec, resolved.randomSeed)
         : ovfLayout(spec);
-  checkLimits(layout, resolved);
+  checkLimits(spec, layout, resolved);
   return Object.freeze({ ...layout, entries: Object.freeze(layout.entries) });
 }
 
-function checkLimits(layout: ConfigDriveLayout, options: ResolvedConfigDriveOptions): void {
+function checkLimits(
+  spec: ConfigDriveSpec,
+  layout: ConfigDriveLayout,
+  options: ResolvedConfigDriveOptions,
+): void {
   if (layout.entries.length > options.maxFiles) {
     throw invalidArgument(
       'spec.files',
       `the drive would hold ${layout.entries.length} files; the limit is ${options.maxFiles} (options.maxFiles)`,
     );
   }
-  let total = 0;
-  for (const entry of layout.entries) {
-    const content = entry.content;
-    total +=
-      typeof content === 'string' ? utf8(content).length : content instanceof Uint8Array ? content.length : 0;
-  }
-  if (total > options.maxBytes) {
+  const userBytes = spec.userData === undefined ? 0 : bytesOf(spec.userData).length;
+  if (userBytes > options.maxBytes) {
     throw invalidArgument(
-      'spec',
-      `the drive content is ${total} bytes; the limit is ${options.maxBytes} (options.maxBytes)`,
+      'spec.userData',
+      `is ${userBytes} bytes; the limit for the whole drive is ${options.maxBytes} (options.maxBytes)`,
     );
   }
+  let total = 0;
+  let userTotal = 0;
+  let userCopies = 0;
+  for (const entry of layout.entries) {
+    const content = entry.content;
+    const size =
+      typeof content === 'string' ? utf8(content).length : content instanceof Uint8Array ? content.length : 0;
+    total += size;
+    if (spec.userData !== undefined && content === spec.userData) {
+      userTotal += size;
+      userCopies++;
+    }
+  }
+  if (total <= options.maxBytes) return;
+  // When the rest of the drive would fit, the user data (written once per metadata version on
+  // OpenStack drives) is what is too large: name it rather than the whole spec.
+  if (userCopies > 0 && total - userTotal <= options.maxBytes) {
+    const each = userTotal / userCopies;
+    const copies = userCopies > 1 ? `, written ${userCopies} times,` : '';
+    throw invalidArgument(
+      'spec.userData',
+      `is ${each} bytes${copies} and makes the drive ${total} bytes; the limit is ${options.maxBytes} (options.maxBytes)`,
+    );
+  }
+  throw invalidArgument(
+    'spec',
+    `the drive content is ${total} bytes; the limit is ${options.maxBytes} (options.maxBytes)`,
+  );
 }
 
 /**

@@ -15,20 +15,26 @@ export interface ConfigDriveLayout {
 
 /**
  * Adds the spec's extra files at relative drive paths, refusing paths the layout itself writes
- * (a file may not replace `user-data`, nor be placed inside it).
+ * (a file may not replace `user-data`, nor be placed inside it). On `vfat`, whose names are
+ * case-insensitive, `META-DATA` collides with `meta-data` too.
  */
 export function addDriveFiles(
   entries: MediaEntry[],
   files: ReadonlyArray<{ readonly path: string; readonly content: string | Uint8Array }> | undefined,
+  filesystem: ConfigDriveFilesystem = 'iso9660',
 ): void {
-  const generated = new Set(entries.map((e) => e.path));
+  const fold = filesystem === 'vfat' ? (p: string) => p.toUpperCase() : (p: string) => p;
+  const generated = new Map(entries.map((e) => [fold(e.path), e.path]));
   (files ?? []).forEach((file, i) => {
     const field = `spec.files[${i}].path`;
     const parts = splitPath(file.path, field);
     for (let n = 1; n <= parts.length; n++) {
       const prefix = parts.slice(0, n).join('/');
-      if (generated.has(prefix))
-        throw invalidArgument(field, `'${file.path}' collides with the generated '${prefix}'`);
+      const clash = generated.get(fold(prefix));
+      if (clash !== undefined) {
+        const how = clash === prefix ? '' : ` (${filesystem} names are case-insensitive)`;
+        throw invalidArgument(field, `'${file.path}' collides with the generated '${clash}'${how}`);
+      }
     }
     entries.push({ path: parts.join('/'), content: file.content });
   });

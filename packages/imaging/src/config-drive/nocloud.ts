@@ -33,6 +33,7 @@ export function nocloudLayout(spec: ConfigDriveSpec): ConfigDriveLayout {
     entries.push({ path: 'network-config', content: typeof net === 'string' ? net : toFlowYaml(net) });
   }
   if (spec.vendorData !== undefined) entries.push({ path: 'vendor-data', content: spec.vendorData });
-  addDriveFiles(entries, spec.files);
-  return { label: NOCLOUD_LABEL, filesystem: spec.filesystem ?? 'iso9660', entries };
+  const filesystem = spec.filesystem ?? 'iso9660';
+  addDriveFiles(entries, spec.files, filesystem);
+  return { label: NOCLOUD_LABEL, filesystem, entries };
 }

@@ -186,7 +186,7 @@ export async function writeFat(
   }
   const sink = new MemorySink(plan.size);
   try {
-    for await (const piece of piecesOf(plan)) sink.write(piece);
+    for await (const piece of piecesOf(plan)) await sink.write(piece);
   } catch (error) {
     throw toVmkitError(error, 'CORRUPT', 'writing FAT volume');
   }

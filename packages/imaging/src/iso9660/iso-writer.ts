@@ -109,7 +109,7 @@ export async function writeIso9660(
   const image = planIso9660(entries, options);
   const sink = new MemorySink(image.size);
   try {
-    for await (const piece of piecesOf(image)) sink.write(piece);
+    for await (const piece of piecesOf(image)) await sink.write(piece);
   } catch (error) {
     throw toVmkitError(error, 'CORRUPT', 'writing ISO 9660 image');
   }

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { invalidArgument, VmkitError } from '@vmkit/core';
 import { type FileRegion, isFileRegion, openRegion, type Piece, readRegionInto } from './file-region.js';
 
 /** Shared zero bytes for padding; never written to. */
@@ -13,7 +15,13 @@ export function* zeroChunks(length: number): Generator<Uint8Array> {
     yield ZEROES.subarray(0, Math.min(left, ZEROES.length));
 }
 
-/** Collects an image of known size in memory. */
+/** Bytes of a file region read in one synchronous call before the event loop gets a turn. */
+const REGION_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * Collects an image of known size in memory. File regions are read in synchronous reads of at most
+ * 4 MiB, yielding to the event loop between them.
+ */
 export class MemorySink {
   readonly bytes: Uint8Array;
   #position = 0;
@@ -23,11 +31,15 @@ export class MemorySink {
   }
 
   /** Copies `piece` at the current position (zero chunks only advance: the buffer starts zeroed). */
-  write(piece: Piece): void {
+  async write(piece: Piece): Promise<void> {
     if (isFileRegion(piece)) {
       const fd = openRegion(piece);
       try {
-        readRegionInto(fd, piece, this.bytes, this.#position, piece.size, 0);
+        for (let done = 0; done < piece.size; done += REGION_CHUNK) {
+          if (done > 0) await nextTurn();
+          const length = Math.min(REGION_CHUNK, piece.size - done);
+          readRegionInto(fd, piece, this.bytes, this.#position + done, length, done);
+        }
       } finally {
         closeSync(fd);
       }
@@ -70,10 +82,28 @@ export class FileSink {
     this.#buffer = this.#buffers[0] as Uint8Array;
   }
 
-  /** Creates the temporary file. */
+  /**
+   * Creates the temporary file. A path that cannot hold a file (missing or non-directory parent,
+   * no permission) is `INVALID_ARGUMENT` naming `path`; other failures are `STORE`.
+   */
   static async create(path: string): Promise<FileSink> {
+    if (typeof path !== 'string' || path === '')
+      throw invalidArgument('path', 'must be a non-empty file path');
     const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.partial`);
-    const handle = await open(temp, 'wx', 0o644);
+    let handle: FileHandle;
+    try {
+      handle = await open(temp, 'wx', 0o644);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      const message = `cannot create a file beside ${path}: ${(error as Error).message}`;
+      if (['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EISDIR', 'ENAMETOOLONG'].includes(code)) {
+        throw new VmkitError('INVALID_ARGUMENT', `path: ${message}`, {
+          details: { field: 'path', path },
+          cause: error,
+        });
+      }
+      throw new VmkitError('STORE', message, { details: { path }, cause: error });
+    }
     return new FileSink(handle, temp, path);
   }
 
