@@ -32,7 +32,6 @@ export async function cloneLibvirtNode(
   if (!NODE_NAME.test(spec.name))
     throw invalidArgument('name', 'must be 1-63 letters, digits, ".", "_" or "-"');
   assertNoIpv6Forwards(spec);
-  assertNotBuildName(spec.name);
   const domName = `${ctx.options.namePrefix}${spec.name}`;
   const progress = (fraction: number, message: string) =>
     emitProgress(options.onProgress, {
@@ -159,20 +158,6 @@ function assertNoIpv6Forwards(spec: CloneSpec): void {
         }
       }
     }
-  }
-}
-
-/** Node names that would give the domain a build artefact's name (`install-…`, `m-…`, `post-…`). */
-const BUILD_NAME = /^(install|m|post)-/;
-
-/** Refuses node names that collide with the names of master builds' domains and volumes. */
-function assertNotBuildName(name: string): void {
-  if (BUILD_NAME.test(name)) {
-    throw new VmkitError(
-      'CONFLICT',
-      `node name ${name} is reserved: names starting with install-, m- or post- belong to master builds`,
-      { details: { field: 'name' } },
-    );
   }
 }
 
