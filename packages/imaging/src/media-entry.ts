@@ -46,8 +46,8 @@ const CHUNK = 1024 * 1024;
  * A {@link MediaSource} over a file on disk: its size is taken now, its bytes are read while the
  * image is written (never all at once). Every writer, in memory (`writeIso9660`, `writeFat`) or to
  * a file (`...ToFile`), copies such files straight into its output buffer with synchronous reads of
- * at most 4 MiB and gives the event loop a turn between them, so it is held for about a
- * millisecond at a time.
+ * at most 4 MiB and gives the event loop a turn between them, so it is held for one such read at
+ * a time (milliseconds, more on a cold cache).
  */
 export async function fromFile(path: string): Promise<MediaSource> {
   let info: ReturnType<typeof statSync>;
