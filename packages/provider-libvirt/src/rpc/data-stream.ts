@@ -69,7 +69,7 @@ export async function uploadCall(
 /**
  * Runs a call that downloads data (e.g. `STORAGE_VOL_DOWNLOAD`) and returns its bytes as a
  * readable stream. A reader that falls behind is buffered for and, past a bound, slows the
- * socket (see {@link ReadFlow}); destroying the stream early, or aborting the signal at any
+ * socket (see `ReadFlow`); destroying the stream early, or aborting the signal at any
  * point after the call was sent, aborts the transfer on the daemon's side (STREAM/ERROR).
  */
 export async function downloadCall(

@@ -29,7 +29,7 @@ export interface RpcConnectionOptions {
   readonly keepaliveIntervalMs?: number;
   /** Declare the daemon dead after this many unanswered intervals (default 5). */
   readonly keepaliveCount?: number;
-  /** Unread bytes one download may hold before the socket stops being read (default 32 MiB; see {@link ReadFlow}). */
+  /** Unread bytes one download may hold before the socket stops being read (default 32 MiB; see `ReadFlow`). */
   readonly streamBacklogMaxBytes?: number;
 }
 
@@ -134,7 +134,7 @@ export class RpcConnection {
 
   /**
    * A download's reader lags by `bytes` (its buffer is over its high-water mark), or (`undefined`)
-   * has caught up. The socket is paused only as {@link ReadFlow} decides.
+   * has caught up. The socket is paused only as `ReadFlow` decides.
    */
   setStreamBacklog(serial: number, bytes: number | undefined): void {
     if (!this.#streams.has(serial)) bytes = undefined;
