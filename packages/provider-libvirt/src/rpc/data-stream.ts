@@ -3,7 +3,6 @@ import { abortedError, type VmkitError } from '@vmkit/core';
 import { connectionError } from '../errors/libvirt-error.js';
 import type { Packet } from './packet.js';
 import { MessageStatus, MessageType, STREAM_CHUNK_SIZE } from './protocol.js';
-import type { ReadFlow } from './read-flow.js';
 import { decodeError, type RpcConnection } from './rpc-connection.js';
 
 /** Bytes to send: a whole array, or chunks from a Node stream or any async iterable. */
