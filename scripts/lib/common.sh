@@ -17,6 +17,8 @@ SYSTEM_DEPS=(
   "/usr/bin/cloud-init:cloud-init"
   "/bin/busybox:busybox-static"
   "xmllint:libxml2-utils"
+  "/usr/sbin/dnsmasq:dnsmasq-base"
+  "/usr/sbin/iptables:iptables"
   "debugfs:e2fsprogs"
   "curl:curl"
 )
