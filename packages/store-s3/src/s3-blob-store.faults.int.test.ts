@@ -1,56 +1,44 @@
 import { Readable } from 'node:stream';
 import { VmkitError } from '@vmkit/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { s3BlobStore } from './s3-blob-store.js';
-import { type FaultProxy, startFaultProxy } from './testing/fault-proxy.js';
-import { startTestS3Server, type TestS3Server } from './testing/s3-test-server.js';
-import { createTestBucket, testStoreOptions } from './testing/test-store.js';
+import { useProxiedS3Server } from './testing/proxied-server.js';
+import { testStoreOptions } from './testing/test-store.js';
 
 // Error mapping and retries against the real server, with faults injected by a loopback proxy.
 describe('S3 blob store: faults, retries and error mapping', () => {
-  let server: TestS3Server;
-  let proxy: FaultProxy;
-  let bucket: string;
-  beforeAll(async () => {
-    server = await startTestS3Server();
-    proxy = await startFaultProxy(server.endpoint);
-    bucket = await createTestBucket(server);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await server?.dispose();
-  });
+  const env = useProxiedS3Server();
   const storeVia = (endpoint: string, extra: Partial<Parameters<typeof s3BlobStore>[0]> = {}) =>
     s3BlobStore({
-      ...testStoreOptions(server, bucket),
+      ...testStoreOptions(env.server, env.bucket),
       endpoint,
       retry: { baseDelayMs: 5, maxDelayMs: 50 },
       ...extra,
     });
 
   it('retries throttling and 5xx with back-off, then succeeds', async () => {
-    await using store = storeVia(proxy.endpoint);
+    await using store = storeVia(env.proxy.endpoint);
     await store.createContainer('retry');
     let faults = 2;
-    proxy.inject = (req) =>
+    env.proxy.inject = (req) =>
       req.method === 'PUT' && faults-- > 0 ? { status: 503, code: 'SlowDown' } : undefined;
-    const before = proxy.requests.length;
+    const before = env.proxy.requests.length;
     await store.putBlob('retry', 'x', 'content');
-    proxy.inject = () => undefined;
-    const puts = proxy.requests.slice(before).filter((r) => r.startsWith('PUT'));
+    env.proxy.inject = () => undefined;
+    const puts = env.proxy.requests.slice(before).filter((r) => r.startsWith('PUT'));
     expect(puts).toHaveLength(3);
     expect(await (await store.getBlob('retry', 'x'))?.text()).toBe('content');
   });
 
   it('gives up after maxAttempts with a STORE error saying "throttled"', async () => {
-    await using store = storeVia(proxy.endpoint, {
+    await using store = storeVia(env.proxy.endpoint, {
       retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
     });
     await store.createContainer('throttle');
-    proxy.inject = (req) => (req.method === 'PUT' ? { status: 503, code: 'SlowDown' } : undefined);
-    const before = proxy.requests.length;
+    env.proxy.inject = (req) => (req.method === 'PUT' ? { status: 503, code: 'SlowDown' } : undefined);
+    const before = env.proxy.requests.length;
     const error = await store.putBlob('throttle', 'x', 'content').catch((e: unknown) => e);
-    proxy.inject = () => undefined;
+    env.proxy.inject = () => undefined;
     expect(VmkitError.is(error, 'STORE')).toBe(true);
     expect((error as VmkitError).details).toMatchObject({
       reason: 'throttled',
@@ -59,24 +47,24 @@ describe('S3 blob store: faults, retries and error mapping', () => {
       attempts: 3,
     });
     expect((error as Error).message).toMatch(/throttled/);
-    expect(proxy.requests.slice(before).filter((r) => r.startsWith('PUT'))).toHaveLength(3);
+    expect(env.proxy.requests.slice(before).filter((r) => r.startsWith('PUT'))).toHaveLength(3);
   });
 
   it('does not retry client errors, and maps access denied', async () => {
-    await using store = storeVia(proxy.endpoint);
+    await using store = storeVia(env.proxy.endpoint);
     await store.createContainer('denied');
-    proxy.inject = (req) => (req.method === 'GET' ? { status: 403, code: 'AccessDenied' } : undefined);
-    const before = proxy.requests.length;
+    env.proxy.inject = (req) => (req.method === 'GET' ? { status: 403, code: 'AccessDenied' } : undefined);
+    const before = env.proxy.requests.length;
     const error = await store.getBlob('denied', 'x').catch((e: unknown) => e);
-    proxy.inject = () => undefined;
+    env.proxy.inject = () => undefined;
     expect(VmkitError.is(error, 'STORE')).toBe(true);
     expect((error as VmkitError).details).toMatchObject({ reason: 'access-denied', status: 403 });
-    expect(proxy.requests.slice(before).filter((r) => r.startsWith('GET'))).toHaveLength(1);
+    expect(env.proxy.requests.slice(before).filter((r) => r.startsWith('GET'))).toHaveLength(1);
   });
 
   it('maps unknown credentials to access-denied and a missing bucket to NOT_FOUND', async () => {
     await using wrongKeys = s3BlobStore({
-      ...testStoreOptions(server, bucket),
+      ...testStoreOptions(env.server, env.bucket),
       credentials: { accessKeyId: 'NOBODY', secretAccessKey: 'nothing' },
     });
     const denied = await wrongKeys.createContainer('c').catch((e: unknown) => e);
@@ -84,14 +72,14 @@ describe('S3 blob store: faults, retries and error mapping', () => {
       reason: 'access-denied',
       s3Code: 'InvalidAccessKeyId',
     });
-    await using noBucket = s3BlobStore({ ...testStoreOptions(server, 'no-such-bucket-here') });
+    await using noBucket = s3BlobStore({ ...testStoreOptions(env.server, 'no-such-bucket-here') });
     const missing = await noBucket.createContainer('c').catch((e: unknown) => e);
     expect(VmkitError.is(missing, 'NOT_FOUND')).toBe(true);
     expect((missing as VmkitError).details).toMatchObject({ reason: 'no-such-bucket' });
   });
 
   it('reports a missing bucket as NOT_FOUND no-such-bucket from every operation, never as a missing container', async () => {
-    await using noBucket = s3BlobStore({ ...testStoreOptions(server, 'no-such-bucket-either') });
+    await using noBucket = s3BlobStore({ ...testStoreOptions(env.server, 'no-such-bucket-either') });
     const operations: Array<[string, () => Promise<unknown>]> = [
       ['containerExists', () => noBucket.containerExists('c')],
       ['createContainer', () => noBucket.createContainer('c')],
@@ -126,7 +114,7 @@ describe('S3 blob store: faults, retries and error mapping', () => {
   });
 
   it('resumes a download whose connection breaks, and stays byte-exact', async () => {
-    await using store = storeVia(proxy.endpoint);
+    await using store = storeVia(env.proxy.endpoint);
     await store.createContainer('resume');
     const size = 3 * 1024 * 1024 + 17;
     const bytes = Buffer.alloc(size);
@@ -136,7 +124,7 @@ describe('S3 blob store: faults, retries and error mapping', () => {
     // The GET of the rest breaks after 300,000 bytes; the store asks again from the byte it got to.
     let cut = 1;
     const ranges: string[] = [];
-    proxy.inject = (req) => {
+    env.proxy.inject = (req) => {
       if (req.method !== 'GET') return undefined;
       ranges.push(String(req.headers.range));
       return cut-- > 0 && /bytes=1048576-/.test(String(req.headers.range))
@@ -144,7 +132,7 @@ describe('S3 blob store: faults, retries and error mapping', () => {
         : undefined;
     };
     const back = Buffer.from((await blob?.bytes()) ?? []);
-    proxy.inject = () => undefined;
+    env.proxy.inject = () => undefined;
     // Two requests for the rest: the second starts where the received bytes ended (<= the cut).
     expect(ranges).toHaveLength(2);
     expect(ranges[0]).toBe(`bytes=1048576-${size - 1}`);
@@ -155,7 +143,7 @@ describe('S3 blob store: faults, retries and error mapping', () => {
   });
 
   it('honours an AbortSignal on reads, before and during the body', async () => {
-    await using store = storeVia(proxy.endpoint);
+    await using store = storeVia(env.proxy.endpoint);
     await store.createContainer('abort');
     await store.putBlob('abort', 'big', Buffer.alloc(4 * 1024 * 1024, 3));
     await expect(store.getBlob('abort', 'big', { signal: AbortSignal.abort() })).rejects.toSatisfy((e) =>

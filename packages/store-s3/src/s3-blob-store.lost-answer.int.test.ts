@@ -1,9 +1,8 @@
 import { VmkitError } from '@vmkit/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { s3BlobStore } from './s3-blob-store.js';
-import { type FaultProxy, startFaultProxy } from './testing/fault-proxy.js';
-import { startTestS3Server, type TestS3Server } from './testing/s3-test-server.js';
-import { createTestBucket, testStoreOptions } from './testing/test-store.js';
+import { useProxiedS3Server } from './testing/proxied-server.js';
+import { testStoreOptions } from './testing/test-store.js';
 
 const MIB = 1024 * 1024;
 
@@ -11,29 +10,18 @@ const MIB = 1024 * 1024;
 // retries, and the retry fails (412 for ifNoneMatch, no such upload for a Complete) although the
 // bytes at the key are ours. The store must report success then, and only then.
 describe('S3 blob store: writes whose answer was lost', () => {
-  let server: TestS3Server;
-  let proxy: FaultProxy;
-  let bucket: string;
-  beforeAll(async () => {
-    server = await startTestS3Server();
-    proxy = await startFaultProxy(server.endpoint);
-    bucket = await createTestBucket(server);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await server?.dispose();
-  });
+  const env = useProxiedS3Server();
   const store = () =>
     s3BlobStore({
-      ...testStoreOptions(server, bucket),
-      endpoint: proxy.endpoint,
+      ...testStoreOptions(env.server, env.bucket),
+      endpoint: env.proxy.endpoint,
       partSize: 5 * MIB,
       retry: { baseDelayMs: 5, maxDelayMs: 20 },
     });
   /** Loses the answer to the first request matching, once. */
   const loseFirst = (match: (method: string, url: string) => boolean) => {
     let armed = true;
-    proxy.inject = (req) => {
+    env.proxy.inject = (req) => {
       if (!armed || !match(req.method ?? '', req.url ?? '')) return undefined;
       armed = false;
       return 'lose-answer';
@@ -56,11 +44,11 @@ describe('S3 blob store: writes whose answer was lost', () => {
     await s.createContainer('lost');
     loseFirst(match);
     const ifNoneMatch = name === 'mp' ? undefined : ('*' as const);
-    const before = proxy.requests.length;
+    const before = env.proxy.requests.length;
     const result = await s.putBlob('lost', name, body, { ifNoneMatch });
-    proxy.inject = () => undefined;
+    env.proxy.inject = () => undefined;
     // The write really was retried after the lost answer.
-    const writes = proxy.requests.slice(before).filter((r) => match(r.split(' ')[0] ?? '', r));
+    const writes = env.proxy.requests.slice(before).filter((r) => match(r.split(' ')[0] ?? '', r));
     expect(writes.length).toBeGreaterThan(1);
     const blob = await s.getBlob('lost', name);
     expect(result.etag).toBe(blob?.etag);
@@ -73,7 +61,7 @@ describe('S3 blob store: writes whose answer was lost', () => {
     await s.putBlob('theirs', 'x', 'theirs');
     loseFirst((m, u) => m === 'PUT' && u.includes('/theirs/x'));
     const error = await s.putBlob('theirs', 'x', 'mine', { ifNoneMatch: '*' }).catch((e: unknown) => e);
-    proxy.inject = () => undefined;
+    env.proxy.inject = () => undefined;
     expect(VmkitError.is(error, 'CONFLICT')).toBe(true);
     expect(await (await s.getBlob('theirs', 'x'))?.text()).toBe('theirs');
   });

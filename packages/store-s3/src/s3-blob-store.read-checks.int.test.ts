@@ -4,31 +4,23 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { VmkitError } from '@vmkit/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { s3BlobStore } from './s3-blob-store.js';
-import { type FaultProxy, startFaultProxy } from './testing/fault-proxy.js';
-import { startTestS3Server, type TestS3Server } from './testing/s3-test-server.js';
-import { createTestBucket, testClient, testStoreOptions } from './testing/test-store.js';
+import { useProxiedS3Server } from './testing/proxied-server.js';
+import { testClient, testStoreOptions } from './testing/test-store.js';
 
 const MIB = 1024 * 1024;
 
 // A read past the first MiB is resumed with a ranged GET; whatever answers it (a proxy or cache
 // that drops Range, a server that ignores If-Match) must not get other bytes stitched in.
 describe('S3 blob store: checks on resumed reads', () => {
-  let server: TestS3Server;
-  let proxy: FaultProxy;
-  let bucket: string;
-  beforeAll(async () => {
-    server = await startTestS3Server();
-    proxy = await startFaultProxy(server.endpoint);
-    bucket = await createTestBucket(server);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await server?.dispose();
-  });
+  const env = useProxiedS3Server();
   const store = () =>
-    s3BlobStore({ ...testStoreOptions(server, bucket), endpoint: proxy.endpoint, retry: { baseDelayMs: 5 } });
+    s3BlobStore({
+      ...testStoreOptions(env.server, env.bucket),
+      endpoint: env.proxy.endpoint,
+      retry: { baseDelayMs: 5 },
+    });
   const content = (size: number, seed: number) => {
     const bytes = Buffer.alloc(size);
     for (let i = 0; i < size; i++) bytes[i] = (i * 7 + seed + (i >> 20)) & 255;
@@ -40,21 +32,23 @@ describe('S3 blob store: checks on resumed reads', () => {
     await s.createContainer('c');
     // Written by a plain multipart client: no part size recorded, so an "md5-N" ETag cannot be checked.
     const body = content(12 * MIB, 1);
-    const client = testClient(server);
+    const client = testClient(env.server);
     try {
       const key = 'c/other';
-      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+      const { UploadId } = await client.send(
+        new CreateMultipartUploadCommand({ Bucket: env.bucket, Key: key }),
+      );
       const parts = [];
       for (let n = 1; n <= 2; n++) {
         const part = body.subarray((n - 1) * 6 * MIB, n * 6 * MIB);
         const { ETag } = await client.send(
-          new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: n, Body: part }),
+          new UploadPartCommand({ Bucket: env.bucket, Key: key, UploadId, PartNumber: n, Body: part }),
         );
         parts.push({ PartNumber: n, ETag });
       }
       await client.send(
         new CompleteMultipartUploadCommand({
-          Bucket: bucket,
+          Bucket: env.bucket,
           Key: key,
           UploadId,
           MultipartUpload: { Parts: parts },
@@ -65,11 +59,11 @@ describe('S3 blob store: checks on resumed reads', () => {
     }
     // AWS gives such objects an "md5-N" ETag; s3rver gives the whole MD5, so the proxy makes it look
     // like AWS (and undoes it in If-Match). The resumed GET (the one with If-Match) loses its Range.
-    proxy.responseHeaders = (req, h) =>
+    env.proxy.responseHeaders = (req, h) =>
       req.url?.includes('/c/other') && typeof h.etag === 'string'
         ? { ...h, etag: h.etag.replace(/"$/, '-2"') }
         : h;
-    proxy.requestHeaders = (_req, h) => {
+    env.proxy.requestHeaders = (_req, h) => {
       if (typeof h['if-match'] !== 'string') return h;
       const { range: _, ...rest } = h;
       return { ...rest, 'if-match': h['if-match'].replace(/-2"$/, '"') };
@@ -81,8 +75,8 @@ describe('S3 blob store: checks on resumed reads', () => {
       expect(VmkitError.is(error, 'CORRUPT')).toBe(true);
       expect((error as Error).message).toMatch(/HTTP 200 .* instead of 206 with bytes 1048576-/);
     } finally {
-      proxy.responseHeaders = (_req, h) => h;
-      proxy.requestHeaders = (_req, h) => h;
+      env.proxy.responseHeaders = (_req, h) => h;
+      env.proxy.requestHeaders = (_req, h) => h;
     }
   });
 
@@ -101,12 +95,12 @@ describe('S3 blob store: checks on resumed reads', () => {
     await using s = store();
     await s.createContainer('c');
     await s.putBlob('c', 'small', 'hello');
-    proxy.responseHeaders = (req, h) =>
+    env.proxy.responseHeaders = (req, h) =>
       req.url?.includes('/c/small') && h['content-range'] ? { ...h, 'content-range': 'bytes 1-5/6' } : h;
     try {
       await expect(s.getBlob('c', 'small')).rejects.toSatisfy((e) => VmkitError.is(e, 'CORRUPT'));
     } finally {
-      proxy.responseHeaders = (_req, h) => h;
+      env.proxy.responseHeaders = (_req, h) => h;
     }
   });
 });

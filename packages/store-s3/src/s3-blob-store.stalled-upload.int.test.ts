@@ -2,32 +2,20 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { VmkitError } from '@vmkit/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { s3BlobStore } from './s3-blob-store.js';
-import { type FaultProxy, startFaultProxy } from './testing/fault-proxy.js';
-import { startTestS3Server, type TestS3Server } from './testing/s3-test-server.js';
-import { createTestBucket, testStoreOptions } from './testing/test-store.js';
+import { useProxiedS3Server } from './testing/proxied-server.js';
+import { testStoreOptions } from './testing/test-store.js';
 
 const MIB = 1024 * 1024;
 
 // A producer that writes some bytes and then stalls for good: the upload must still end at once
 // when the caller aborts or a part fails, not wait for bytes that never come.
 describe('S3 blob store: uploads from a stalled stream', () => {
-  let server: TestS3Server;
-  let proxy: FaultProxy;
-  let bucket: string;
-  beforeAll(async () => {
-    server = await startTestS3Server();
-    proxy = await startFaultProxy(server.endpoint);
-    bucket = await createTestBucket(server);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await server?.dispose();
-  });
+  const env = useProxiedS3Server();
   // s3rver does not implement ListMultipartUploads; its open uploads are directories here.
   const openUploads = async () =>
-    readdir(join(server.directory, bucket, '._S3rver_uploads')).catch(() => [] as string[]);
+    readdir(join(env.server.directory, env.bucket, '._S3rver_uploads')).catch(() => [] as string[]);
   const stalled = (initial: number) => {
     const body = new PassThrough();
     body.write(Buffer.alloc(initial, 1)); // and nothing more, ever
@@ -41,13 +29,13 @@ describe('S3 blob store: uploads from a stalled stream', () => {
     'an abort ends the upload within a second (%s), destroys the body and leaves no upload',
     async (_, initial) => {
       await using store = s3BlobStore({
-        ...testStoreOptions(server, bucket),
-        endpoint: proxy.endpoint,
+        ...testStoreOptions(env.server, env.bucket),
+        endpoint: env.proxy.endpoint,
         partSize: 5 * MIB,
         queueSize: 1,
       });
       await store.createContainer('abort');
-      const before = proxy.requests.length;
+      const before = env.proxy.requests.length;
       const body = stalled(initial);
       const controller = new AbortController();
       const started = Date.now();
@@ -57,7 +45,7 @@ describe('S3 blob store: uploads from a stalled stream', () => {
       expect(Date.now() - started).toBeLessThan(1300);
       expect(VmkitError.is(error, 'ABORTED')).toBe(true);
       expect(body.destroyed).toBe(true);
-      const sent = proxy.requests.slice(before);
+      const sent = env.proxy.requests.slice(before);
       // The larger body did start a multipart upload (and sent part 1), which is aborted.
       if (initial > 5 * MIB) expect(sent.some((r) => /^PUT .*partNumber=1/.test(r))).toBe(true);
       expect(await openUploads()).toEqual([]);
@@ -67,20 +55,20 @@ describe('S3 blob store: uploads from a stalled stream', () => {
 
   it('a part refused for good ends the upload at once, while the producer is stalled', async () => {
     await using store = s3BlobStore({
-      ...testStoreOptions(server, bucket),
-      endpoint: proxy.endpoint,
+      ...testStoreOptions(env.server, env.bucket),
+      endpoint: env.proxy.endpoint,
       partSize: 5 * MIB,
       queueSize: 2,
     });
     await store.createContainer('fail');
-    proxy.inject = (req) =>
+    env.proxy.inject = (req) =>
       req.method === 'PUT' && req.url?.includes('partNumber=1')
         ? { status: 400, code: 'InvalidRequest' }
         : undefined;
     const body = stalled(6 * MIB);
     const started = Date.now();
     const error = await store.putBlob('fail', 'stalled', body).catch((e: unknown) => e);
-    proxy.inject = () => undefined;
+    env.proxy.inject = () => undefined;
     expect(Date.now() - started).toBeLessThan(2000);
     // The part's own failure is reported, not the stop of the read it caused.
     expect(VmkitError.is(error, 'STORE')).toBe(true);
