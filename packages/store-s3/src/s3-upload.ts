@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { abortedError, type BlobBody, VmkitError } from '@vmkit/core/blobstore';
 import { compareEtag } from './etag-digest.js';
 import {
@@ -12,22 +12,12 @@ import {
 import { toS3StoreError } from './s3-errors.js';
 import { recoverLostAnswer } from './s3-lost-answer.js';
 import { encodeMetadata } from './s3-metadata.js';
-import { putMultipart } from './s3-multipart-upload.js';
-import type { UploadJanitor } from './upload-janitor.js';
+import { type MultipartRequest, putMultipart } from './s3-multipart-upload.js';
 
-/** What {@link uploadBody} writes. */
-export interface UploadRequest {
-  readonly client: S3Client;
-  readonly janitor: UploadJanitor;
-  readonly bucket: string;
-  readonly key: string;
+/** What {@link uploadBody} writes: a multipart request's fields plus the body. */
+export interface UploadRequest extends MultipartRequest {
+  /** The body to store. */
   readonly body: BlobBody;
-  readonly contentType?: string;
-  readonly metadata?: Readonly<Record<string, string>>;
-  readonly ifNoneMatch?: '*';
-  readonly signal?: AbortSignal;
-  readonly partSize: number;
-  readonly queueSize: number;
 }
 
 /**

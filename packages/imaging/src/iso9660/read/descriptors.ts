@@ -1,6 +1,7 @@
 import { VmkitError } from '@vmkit/core';
 import { read16le, read32le } from '../../util/bytes.js';
 import { trimPadding } from '../../util/unicode.js';
+import type { VolumeIdentity } from '../iso-encode.js';
 import { readDirRecordDate, readVolumeDate } from '../iso-time.js';
 import type { ByteSource } from './byte-source.js';
 
@@ -18,21 +19,9 @@ export interface RootExtent {
 }
 
 /** A primary or supplementary volume descriptor, decoded. */
-export interface VolumeDescriptorInfo {
+export interface VolumeDescriptorInfo extends Omit<VolumeIdentity, 'timestamp'> {
   /** `primary`, `joliet` (a supplementary descriptor with a UCS-2 escape sequence) or `supplementary`. */
   readonly kind: 'primary' | 'joliet' | 'supplementary';
-  /** Volume identifier, trailing padding removed. */
-  readonly volumeId: string;
-  /** System identifier. */
-  readonly systemId: string;
-  /** Volume set identifier. */
-  readonly volumeSetId: string;
-  /** Publisher identifier. */
-  readonly publisher: string;
-  /** Data preparer identifier. */
-  readonly preparer: string;
-  /** Application identifier. */
-  readonly applicationId: string;
   /** Volume space size in sectors. */
   readonly volumeSpaceSize: number;
   /** Logical block size (2048 on every medium this reader accepts). */
