@@ -3,15 +3,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createComputeService,
-  fileSystemBlobStore,
-  MasterRepository,
-  type MasterSpec,
-  runMasterBuild,
-  silentLogger,
-  specHash,
-} from '@vmkit/core';
+import { createComputeService, fileSystemBlobStore, type MasterSpec, silentLogger } from '@vmkit/core';
+import { MasterRepository, specHash } from '@vmkit/core/internal';
+import { runMasterBuild } from '@vmkit/core/spi';
 import { memoryProvider } from '@vmkit/core/testing';
 import type { BenchReport } from './lib/report.js';
 import { medianMs, timeMs } from './lib/report.js';

@@ -11,12 +11,12 @@ import {
   buildConfigDrive,
   fromFile,
   type MediaEntry,
-  planFat,
-  planIso9660,
   writeFat,
   writeIso9660,
   writeIso9660ToFile,
 } from '@vmkit/imaging';
+import { planFat } from '../packages/imaging/src/fat/fat-writer.js';
+import { planIso9660 } from '../packages/imaging/src/iso9660/iso-writer.js';
 import { type BenchReport, medianMs, timeMs } from './lib/report.js';
 
 const exec = promisify(execFile);

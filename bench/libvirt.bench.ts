@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createComputeService, fileSystemBlobStore, type MasterSpec } from '@vmkit/core';
 import { buildConfigDrive } from '@vmkit/imaging';
-import { buildDomainXml, LibvirtClient, libvirtProvider } from '@vmkit/provider-libvirt';
+import { LibvirtClient, libvirtProvider } from '@vmkit/provider-libvirt';
+import { buildDomainXml } from '../packages/provider-libvirt/src/provider/domain-xml.js';
 import type { BenchReport } from './lib/report.js';
 import { timeMs } from './lib/report.js';
 

@@ -10,14 +10,11 @@ import {
   type BlobStore,
   createComputeService,
   fileSystemBlobStore,
-  type MasterRecord,
-  MasterRepository,
   type MasterSpec,
-  mapLimit,
-  runMasterBuild,
   silentLogger,
-  specHash,
 } from '@vmkit/core';
+import { type MasterRecord, MasterRepository, specHash } from '@vmkit/core/internal';
+import { mapLimit, runMasterBuild } from '@vmkit/core/spi';
 import { memoryProvider } from '@vmkit/core/testing';
 import { s3BlobStore } from '@vmkit/store-s3';
 import { pseudoRandomStream } from '../packages/store-s3/src/testing/pseudo-random-stream.js';

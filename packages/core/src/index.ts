@@ -1,55 +1,70 @@
 /**
- * `@vmkit/core`: the portable compute service, its master image cache, the blob stores that
- * persist master metadata, and the provider SPI that hypervisors implement.
+ * `@vmkit/core`: the portable compute service, its images (masters built lazily, once) and nodes,
+ * the blob stores that persist master metadata, and vmkit's errors.
+ *
+ * Provider authors import the provider SPI from `@vmkit/core/spi`; store authors the blob-store
+ * building blocks from `@vmkit/core/blobstore`; tests use `@vmkit/core/testing`; callers who
+ * compose with inversify use `@vmkit/core/inversify`.
  *
  * @packageDocumentation
  */
 
-export * from './blobstore/blob-names.js';
-export * from './blobstore/blob-store.js';
-export * from './blobstore/file-system-blob-store.js';
-export * from './blobstore/memory-blob-store.js';
-export type * from './compute/compute-service.js';
-export * from './compute/compute-service-options.js';
-export * from './compute/config-drive-request.js';
-export * from './compute/create-compute-service.js';
-export * from './compute/network-binding.js';
-export * from './compute/node-launcher.js';
-export * from './compute/node-names.js';
-export * from './compute/node-view.js';
-export * from './compute/template-builder.js';
-export * from './compute/vmkit-compute-service.js';
-export { VMKIT_TYPES } from './container/tokens.js';
-export * from './errors/run-nodes-error.js';
-export * from './errors/vmkit-error.js';
-export * from './masters/image-view.js';
-export * from './masters/master-build-pipeline.js';
-export * from './masters/master-cache.js';
-export * from './masters/master-record.js';
-export * from './masters/master-repository.js';
-export * from './masters/master-snapshot.js';
-export type * from './model/config-drive-spec.js';
-export * from './model/hardware.js';
-export type * from './model/image.js';
-export type * from './model/login-credentials.js';
-export type * from './model/master-spec.js';
-export * from './model/network-spec.js';
-export type * from './model/node-metadata.js';
-export type * from './model/operating-system.js';
-export type * from './model/template.js';
-export * from './ports/port-allocator.js';
-export * from './ports/port-probe.js';
-export type * from './spi/clone-spec.js';
-export type * from './spi/hypervisor-provider.js';
-export * from './spi/master-build.js';
-export * from './util/abort.js';
-export * from './util/canonical-json.js';
-export * from './util/concurrency.js';
-export * from './util/logger.js';
-export * from './util/progress.js';
-export * from './util/semaphore.js';
-export * from './util/single-flight.js';
-export * from './validation/master-spec-schema.js';
-export * from './validation/network-schema.js';
-export * from './validation/parse.js';
-export * from './validation/template-options-schema.js';
+// Blob stores
+export type {
+  BlobBody,
+  BlobListItem,
+  BlobStore,
+  ListOptions,
+  ListPage,
+  PutBlobOptions,
+  StoredBlob,
+} from './blobstore/blob-store.js';
+export { listAll } from './blobstore/blob-store.js';
+export { type FileSystemBlobStoreOptions, fileSystemBlobStore } from './blobstore/file-system-blob-store.js';
+export { memoryBlobStore } from './blobstore/memory-blob-store.js';
+// The compute service
+export type { ComputeService } from './compute/compute-service.js';
+export { type ComputeServiceOptions, DEFAULT_STORE_ROOT } from './compute/compute-service-options.js';
+export { createComputeService } from './compute/create-compute-service.js';
+export type { TemplateBuilder } from './compute/template-builder.js';
+// Errors
+export { type NodeFailure, RunNodesError } from './errors/run-nodes-error.js';
+export { VmkitError, type VmkitErrorCode, type VmkitErrorOptions } from './errors/vmkit-error.js';
+// What it offers and returns
+export type {
+  ConfigDriveFile,
+  ConfigDriveFilesystem,
+  ConfigDriveFormat,
+  ConfigDriveSpec,
+} from './model/config-drive-spec.js';
+export { DEFAULT_HARDWARE_PROFILES, type Hardware, type MasterHardware } from './model/hardware.js';
+export type { Image, ImageStatus } from './model/image.js';
+export type { LoginCredentials } from './model/login-credentials.js';
+export type {
+  DiskSource,
+  IsoSource,
+  KernelSource,
+  MasterSource,
+  MasterSpec,
+  PostInstallStep,
+} from './model/master-spec.js';
+export {
+  type BoundNetwork,
+  type BoundNic,
+  type BoundPortForward,
+  DEFAULT_NETWORK,
+  type NetworkSpec,
+  NIC_ATTACHMENTS,
+  type NicAttachment,
+  type NicSpec,
+  type PortForward,
+} from './model/network-spec.js';
+export type { NodeMetadata, NodeStatus } from './model/node-metadata.js';
+export type { OperatingSystem } from './model/operating-system.js';
+export type { ConfigDriveOptions, Template, TemplateOptions } from './model/template.js';
+export type { PortAllocatorOptions } from './ports/port-allocator.js';
+
+// Providers (implementing one: `@vmkit/core/spi`), logging and progress
+export type { HostNetwork, HypervisorProvider, ProviderCapabilities } from './spi/hypervisor-provider.js';
+export { type LogFields, type Logger, silentLogger } from './util/logger.js';
+export type { OperationOptions, ProgressEvent, ProgressListener, ProgressPhase } from './util/progress.js';

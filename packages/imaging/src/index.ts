@@ -1,28 +1,60 @@
 /**
  * `@vmkit/imaging`: media a node needs at first boot, in pure TypeScript: ISO 9660 (Joliet, Rock
- * Ridge) writer and reader, FAT12/16/32 writer, cloud-init / OpenStack / OVF config drives, raw
- * volumes.
+ * Ridge) writer and reader, FAT12/16/32 writer and reader, cloud-init / OpenStack / OVF config
+ * drives, raw volumes.
  *
  * @packageDocumentation
  */
 
+// Config drives
 export type { ConfigDriveSpec } from '@vmkit/core';
-export * from './config-drive/build-config-drive.js';
-export * from './config-drive/config-drive-layout.js';
-export * from './config-drive/config-drive-options.js';
+export {
+  buildConfigDrive,
+  buildConfigDriveToFile,
+  configDriveLayout,
+} from './config-drive/build-config-drive.js';
+export type { ConfigDriveLayout } from './config-drive/config-drive-layout.js';
+export {
+  type BuildConfigDriveOptions,
+  DEFAULT_CONFIG_DRIVE_MAX_BYTES,
+  DEFAULT_CONFIG_DRIVE_MAX_FILES,
+} from './config-drive/config-drive-options.js';
 export { NOCLOUD_LABEL } from './config-drive/nocloud.js';
 export { EC2_VERSIONS, OPENSTACK_LABEL, OPENSTACK_VERSIONS } from './config-drive/openstack.js';
 export { OVF_ENV_NAMESPACE, OVF_LABEL } from './config-drive/ovf.js';
+// FAT
 export type { FatType } from './fat/fat-geometry.js';
-export * from './fat/fat-options.js';
-export * from './fat/fat-writer.js';
-export * from './fat/read/fat-reader.js';
+export { FAT_MAX_SIZE, FAT_MIN_SIZE, type WriteFatOptions } from './fat/fat-options.js';
+export { FAT_MAX_FILE_SIZE, FAT_MAX_IN_MEMORY, writeFat, writeFatToFile } from './fat/fat-writer.js';
+export { type FatFileInfo, type FatReader, type ReadFatOptions, readFat } from './fat/read/fat-reader.js';
+// ISO 9660
 export type { IsoLevel } from './iso9660/iso-names.js';
-export * from './iso9660/iso-options.js';
-export * from './iso9660/iso-writer.js';
+export {
+  DEFAULT_MEDIA_TIME,
+  ISO_MAX_FILE_SIZE,
+  type WriteIso9660Options,
+} from './iso9660/iso-options.js';
+export { type MediaFileResult, writeIso9660, writeIso9660ToFile } from './iso9660/iso-writer.js';
 export type { ByteSource } from './iso9660/read/byte-source.js';
-export type { DescriptorSet, RootExtent, VolumeDescriptorInfo } from './iso9660/read/descriptors.js';
+export type { RootExtent, VolumeDescriptorInfo } from './iso9660/read/descriptors.js';
 export type { BootCatalog, BootEntry, BootMediaType, BootPlatform } from './iso9660/read/el-torito.js';
-export * from './iso9660/read/iso-reader.js';
-export * from './media-entry.js';
-export * from './volume/populate-volume.js';
+export {
+  type Iso9660FileInfo,
+  type Iso9660Reader,
+  type IsoNamespace,
+  type ReadIso9660Options,
+  readIso9660,
+} from './iso9660/read/iso-reader.js';
+// What goes on a medium
+export {
+  fromFile,
+  fromStream,
+  isMediaSource,
+  type MediaContent,
+  type MediaEntry,
+  type MediaEntryType,
+  type MediaSource,
+} from './media-entry.js';
+
+// Raw volumes
+export { POPULATE_MAX_SIZE, populateVolume } from './volume/populate-volume.js';

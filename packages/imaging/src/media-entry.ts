@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { invalidArgument, throwIfAborted } from '@vmkit/core';
+import { invalidArgument, throwIfAborted } from '@vmkit/core/spi';
 import { FILE_PATH } from './util/file-region.js';
 
 /** What a {@link MediaEntry} is. */

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 import { isMediaSource, type MediaEntry, type MediaEntryType, type MediaSource } from './media-entry.js';
 import { utf8, utf8Length } from './util/bytes.js';
 import { isWellFormedUnicode } from './util/unicode.js';

@@ -3,30 +3,46 @@
  * pure-TypeScript client of libvirt's remote RPC protocol (unix socket, TCP, SSH tunnel; no
  * native addon).
  *
+ * Most callers need only {@link libvirtProvider}. The raw client ({@link LibvirtClient} and the
+ * procedure groups it exposes) is public on purpose, for advanced callers who want libvirt calls
+ * vmkit does not make; the wire layer under it (XDR, framing, transports) is not.
+ *
  * @packageDocumentation
  */
 
-export * from './client/domain-events.js';
-export * from './client/domain-procedures.js';
-export * from './client/handles.js';
-export * from './client/libvirt-client.js';
-export * from './client/network-procedures.js';
-export type * from './client/rpc-caller.js';
-export * from './client/storage-procedures.js';
-export * from './errors/libvirt-error.js';
-export * from './provider/domain-xml.js';
-export * from './provider/libvirt-provider.js';
-export * from './provider/libvirt-provider-options.js';
-export * from './provider/node-metadata.js';
-export * from './rpc/data-stream.js';
-export * from './rpc/packet.js';
-export * from './rpc/procedures.js';
-export * from './rpc/protocol.js';
-export * from './rpc/remote-error.js';
-export * from './rpc/rpc-connection.js';
-export * from './rpc/xdr/xdr-error.js';
-export * from './rpc/xdr/xdr-reader.js';
-export * from './rpc/xdr/xdr-writer.js';
-export * from './transport/libvirt-uri.js';
-export * from './transport/open-transport.js';
-export * from './transport/ssh-command.js';
+// The raw client (advanced)
+export {
+  DomainEventId,
+  DomainEventType,
+  type DomainLifecycleEvent,
+  type DomainLifecycleListener,
+} from './client/domain-events.js';
+export {
+  DomainAffect,
+  type DomainInterface,
+  type DomainIpAddress,
+  DomainMetadataType,
+  DomainProcedures,
+  DomainState,
+  DomainUndefineFlags,
+  DomainXmlFlags,
+  InterfaceAddressSource,
+} from './client/domain-procedures.js';
+export type { DomainHandle, NetworkHandle, StoragePoolHandle, StorageVolHandle } from './client/handles.js';
+export { LibvirtClient, type LibvirtClientOptions } from './client/libvirt-client.js';
+export { NetworkProcedures } from './client/network-procedures.js';
+export {
+  type StoragePoolInfo,
+  StoragePoolState,
+  StorageProcedures,
+  type StorageVolInfo,
+} from './client/storage-procedures.js';
+// Errors
+export { LibvirtError, LibvirtErrorCode, type RemoteErrorInfo } from './errors/libvirt-error.js';
+// The provider
+export { LibvirtProvider, libvirtProvider } from './provider/libvirt-provider.js';
+export type {
+  LibvirtProviderOptions,
+  ResolvedLibvirtProviderOptions,
+} from './provider/libvirt-provider-options.js';
+export type { StreamTransferOptions, UploadSource } from './rpc/data-stream.js';

@@ -6,8 +6,13 @@
  */
 
 export { compareEtag, EtagDigest, type EtagVerdict } from './etag-digest.js';
-export * from './s3-blob-store.js';
-export * from './s3-blob-store-options.js';
+export { type S3BlobStore, s3BlobStore } from './s3-blob-store.js';
+export type {
+  ResolvedS3BlobStoreOptions,
+  S3BlobStoreOptions,
+  S3Credentials,
+  S3RetryOptions,
+} from './s3-blob-store-options.js';
 export { createS3Client } from './s3-client.js';
 export { type S3ErrorContext, type S3FailureReason, toS3StoreError } from './s3-errors.js';
 export {

@@ -6,11 +6,29 @@
  * @packageDocumentation
  */
 
-export * from '../errors/vmkit-error.js';
-export * from '../util/abort.js';
-export * from '../util/concurrency.js';
-export * from '../util/logger.js';
-export * from './blob-names.js';
-export * from './blob-store.js';
-export * from './file-system-blob-store.js';
-export * from './memory-blob-store.js';
+// Errors, aborts, concurrency and logging, as stores need them
+export {
+  invalidArgument,
+  isAbortError,
+  toVmkitError,
+  VmkitError,
+  type VmkitErrorCode,
+  type VmkitErrorOptions,
+} from '../errors/vmkit-error.js';
+export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';
+export { mapLimit, mapSettled } from '../util/concurrency.js';
+export { type LogFields, type Logger, silentLogger } from '../util/logger.js';
+// The interface and the stores
+export { checkBlobName, checkContainerName, checkListOptions, checkMetadata } from './blob-names.js';
+export {
+  type BlobBody,
+  type BlobListItem,
+  type BlobStore,
+  type ListOptions,
+  type ListPage,
+  listAll,
+  type PutBlobOptions,
+  type StoredBlob,
+} from './blob-store.js';
+export { type FileSystemBlobStoreOptions, fileSystemBlobStore } from './file-system-blob-store.js';
+export { memoryBlobStore } from './memory-blob-store.js';

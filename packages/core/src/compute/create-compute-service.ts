@@ -1,6 +1,4 @@
-import { Container } from 'inversify';
-import { VMKIT_TYPES } from '../container/tokens.js';
-import { bindVmkit } from '../container/vmkit-bindings.js';
+import { composeComputeService } from '../container/compose-compute-service.js';
 import type { ComputeService } from './compute-service.js';
 import { type ComputeServiceOptions, resolveComputeServiceOptions } from './compute-service-options.js';
 
@@ -16,8 +14,7 @@ import { type ComputeServiceOptions, resolveComputeServiceOptions } from './comp
  * ```
  */
 export async function createComputeService(options: ComputeServiceOptions): Promise<ComputeService> {
-  const resolved = resolveComputeServiceOptions(options);
-  const container = new Container();
-  bindVmkit((id) => container.bind(id), resolved);
-  return container.getAsync(VMKIT_TYPES.ComputeService);
+  const { service } = composeComputeService(resolveComputeServiceOptions(options));
+  await service.init();
+  return service;
 }

@@ -1,8 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { VmkitError } from '../errors/vmkit-error.js';
 import { DEFAULT_HARDWARE_PROFILES } from '../model/hardware.js';
 import type { Image } from '../model/image.js';
+import { loadValidators } from '../validation/load-validators.js';
 import { TemplateBuilder } from './template-builder.js';
+
+// A builder is made by a started compute service, which has loaded the checks.
+beforeAll(() => loadValidators());
 
 const image = (
   id: string,

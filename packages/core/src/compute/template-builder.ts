@@ -2,8 +2,7 @@ import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
 import type { Hardware } from '../model/hardware.js';
 import type { Image } from '../model/image.js';
 import type { Template, TemplateOptions } from '../model/template.js';
-import { parseOrThrow } from '../validation/parse.js';
-import { templateOptionsSchema } from '../validation/template-options-schema.js';
+import { validators } from '../validation/load-validators.js';
 
 /** What a {@link TemplateBuilder} reads from the service. */
 export interface TemplateSource {
@@ -95,7 +94,7 @@ export class TemplateBuilder {
 
   /** Per-node options (network, ports, config drive, user data, tags, ...). */
   options(options: TemplateOptions): this {
-    this.#criteria.options = parseOrThrow(templateOptionsSchema, options, 'options');
+    this.#criteria.options = validators().checkTemplateOptions(options, 'options');
     return this;
   }
 

@@ -12,9 +12,8 @@ import type { HypervisorProvider, ProviderNode } from '../spi/hypervisor-provide
 import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
 import type { OperationOptions } from '../util/progress.js';
-import { hardwareProfileSchema } from '../validation/master-spec-schema.js';
-import { parseOrThrow } from '../validation/parse.js';
-import { GROUP_PATTERN, templateOptionsSchema } from '../validation/template-options-schema.js';
+import { loadValidators, validators } from '../validation/load-validators.js';
+import { GROUP_PATTERN } from '../validation/patterns.js';
 import type { ComputeService } from './compute-service.js';
 import type { NodeLauncher } from './node-launcher.js';
 import { leaseOwner, nodeMetadataOf } from './node-view.js';
@@ -52,6 +51,7 @@ export class VmkitComputeService implements ComputeService {
    */
   async init(): Promise<void> {
     const { provider, repository, cache, images, logger, ports } = this.#p;
+    await loadValidators();
     await provider.init?.();
     try {
       for (const [i, spec] of images.entries()) {
@@ -295,8 +295,8 @@ export class VmkitComputeService implements ComputeService {
       if (!image) throw new VmkitError('NOT_FOUND', `template.image: no image ${String(input.image?.id)}`);
       return {
         image,
-        hardware: parseOrThrow(hardwareProfileSchema, input.hardware, 'template.hardware'),
-        options: parseOrThrow(templateOptionsSchema, input.options ?? {}, 'template.options'),
+        hardware: validators().checkHardware(input.hardware, 'template.hardware'),
+        options: validators().checkTemplateOptions(input.options ?? {}, 'template.options'),
       };
     }
     const builder = this.templateBuilder();

@@ -9,8 +9,7 @@ import type { Logger } from '../util/logger.js';
 import type { OperationOptions } from '../util/progress.js';
 import { Semaphore } from '../util/semaphore.js';
 import { SingleFlight } from '../util/single-flight.js';
-import { masterSpecSchema } from '../validation/master-spec-schema.js';
-import { parseOrThrow } from '../validation/parse.js';
+import { validators } from '../validation/load-validators.js';
 import { imageOf } from './image-view.js';
 import { runMasterBuild } from './master-build-pipeline.js';
 import { MASTER_RECORD_SCHEMA_VERSION, type MasterRecord } from './master-record.js';
@@ -64,7 +63,7 @@ export class MasterCache {
 
   /** Adds or replaces a spec in the catalogue; a changed spec makes its image buildable again. */
   register(input: MasterSpec): { readonly spec: MasterSpec; readonly hash: string } {
-    const spec = parseOrThrow(masterSpecSchema, input, 'spec');
+    const spec = validators().checkMasterSpec(input, 'spec');
     const hash = specHash(spec);
     const existing = this.#entries.get(spec.id);
     if (existing && existing.hash === hash) return existing;

@@ -4,8 +4,8 @@ import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error
 import { specHash } from '../util/canonical-json.js';
 import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
-import { parseOrThrow } from '../validation/parse.js';
-import { type MasterRecord, masterBlobName, masterRecordSchema } from './master-record.js';
+import { loadValidators, type Validators } from '../validation/load-validators.js';
+import { type MasterRecord, masterBlobName } from './master-record.js';
 import { MasterSnapshot, type SnapshotEntry } from './master-snapshot.js';
 
 /** What {@link MasterRepository.loadAll} found. */
@@ -97,12 +97,13 @@ export class MasterRepository {
     } while (marker !== undefined);
     const useSnapshot = listed.some((item) => item.etag !== undefined);
     const snapshot = useSnapshot ? await this.#snapshot.read() : new Map<string, SnapshotEntry>();
+    const checks = await loadValidators();
     let fetched = 0;
     const settled = await mapSettled(listed, this.#concurrency, async ({ name, etag }) => {
       const cached = etag === undefined ? undefined : snapshot.get(name);
       if (cached && cached.etag === etag) {
         try {
-          return { record: validateRecord(name, this.#prefix, cached.record), etag };
+          return { record: validateRecord(checks, name, this.#prefix, cached.record), etag };
         } catch {
           // A snapshot entry that does not validate is ignored: the blob itself decides.
         }
@@ -219,13 +220,13 @@ export class MasterRepository {
     } catch (error) {
       throw new VmkitError('CORRUPT', `${name}: not JSON (${(error as Error).message})`, { cause: error });
     }
-    return { record: validateRecord(name, this.#prefix, json), etag: blob.etag };
+    return { record: validateRecord(await loadValidators(), name, this.#prefix, json), etag: blob.etag };
   }
 }
 
 /** Validates untrusted JSON as the record stored under `name`. */
-function validateRecord(name: string, prefix: string, json: unknown): MasterRecord {
-  const record = parseOrThrow(masterRecordSchema, json, name);
+function validateRecord(checks: Validators, name: string, prefix: string, json: unknown): MasterRecord {
+  const record = checks.checkMasterRecord(json, name);
   if (`${prefix}${masterBlobName(record.imageId)}` !== name) {
     throw new VmkitError(
       'CORRUPT',

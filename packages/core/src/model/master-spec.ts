@@ -52,7 +52,7 @@ export interface PostInstallStep {
 }
 
 /**
- * Everything needed to build a master image. Its canonical JSON form and hash ({@link specHash})
+ * Everything needed to build a master image. The sha256 of its canonical JSON form
  * identify the build: a changed spec means a new master.
  */
 export interface MasterSpec {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
 import { canBind, probeBind } from './port-probe.js';
 
-/** Options of the {@link PortAllocator}. */
+/** How host ports for `hostPort: 'auto'` are leased (also across processes). */
 export interface PortAllocatorOptions {
   /** Host ports handed out for `'auto'`, inclusive (default 20000-29999). */
   readonly range?: readonly [number, number];

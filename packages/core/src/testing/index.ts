@@ -5,7 +5,17 @@
  * @packageDocumentation
  */
 
-export * from './describe-blob-store-contract.js';
-export * from './describe-provider-contract.js';
-export * from './memory-provider.js';
+export {
+  type BlobStoreContractOptions,
+  type BlobStoreContractSubject,
+  describeBlobStoreContract,
+} from './describe-blob-store-contract.js';
+export { describeProviderContract, type ProviderContractSubject } from './describe-provider-contract.js';
+export {
+  type MemoryProvider,
+  type MemoryProviderFaults,
+  type MemoryProviderOptions,
+  type MemoryProviderStats,
+  memoryProvider,
+} from './memory-provider.js';
 export type { MemoryMaster, MemoryProviderData } from './memory-provider-state.js';

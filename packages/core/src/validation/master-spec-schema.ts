@@ -4,8 +4,7 @@ import type { LoginCredentials } from '../model/login-credentials.js';
 import type { MasterSource, MasterSpec } from '../model/master-spec.js';
 import { networkSpecSchema } from './network-schema.js';
 
-/** The rule image ids follow (also blob names and master names derive from them). */
-export const IMAGE_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+import { IMAGE_ID_PATTERN } from './patterns.js';
 
 /** Schema of an image id. */
 export const imageIdSchema = z

@@ -2,10 +2,7 @@ import { z } from 'zod';
 import type { TemplateOptions } from '../model/template.js';
 import { networkSpecSchema } from './network-schema.js';
 
-/** The rule node names and groups follow (host names: lower-case, digits, hyphens). */
-export const NODE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
-/** The rule group names follow; leaves room for the `-xxxx` suffix. */
-export const GROUP_PATTERN = /^[a-z][a-z0-9-]{0,46}$/;
+import { NODE_NAME_PATTERN } from './patterns.js';
 
 const text = (max: number, what: string) => z.string().max(max, `must be at most ${what}`);
 

@@ -1,5 +1,5 @@
 import type { ConfigDriveSpec } from '@vmkit/core';
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
 import { readFat } from '../fat/read/fat-reader.js';
 import { readIso9660 } from '../iso9660/read/iso-reader.js';

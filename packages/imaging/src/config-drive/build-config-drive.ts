@@ -1,5 +1,5 @@
 import type { ConfigDriveSpec } from '@vmkit/core';
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 import { writeFat, writeFatToFile } from '../fat/fat-writer.js';
 import { type MediaFileResult, writeIso9660, writeIso9660ToFile } from '../iso9660/iso-writer.js';
 import { utf8 } from '../util/bytes.js';

@@ -1,5 +1,5 @@
 import type { ConfigDriveFilesystem } from '@vmkit/core';
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 import type { MediaEntry } from '../media-entry.js';
 import { splitPath } from '../media-tree.js';
 

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 
 /** Options of {@link buildConfigDrive}. */
 export interface BuildConfigDriveOptions {

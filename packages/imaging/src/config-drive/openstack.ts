@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ConfigDriveSpec } from '@vmkit/core';
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 import type { MediaEntry } from '../media-entry.js';
 import { fromUtf8 } from '../util/bytes.js';
 import type { ConfigDriveLayout } from './config-drive-layout.js';

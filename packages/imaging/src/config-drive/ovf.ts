@@ -1,4 +1,5 @@
-import { type ConfigDriveSpec, invalidArgument } from '@vmkit/core';
+import type { ConfigDriveSpec } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 import type { MediaEntry } from '../media-entry.js';
 import { addDriveFiles, type ConfigDriveLayout } from './config-drive-layout.js';
 import { toFlowYaml } from './flow-yaml.js';

@@ -1,5 +1,5 @@
 import type { ConfigDriveSpec } from '@vmkit/core';
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 
 const FORMATS = ['nocloud', 'openstack', 'ovf'];
 const FILESYSTEMS = ['iso9660', 'vfat'];

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 import { u16le, u32le } from '../util/bytes.js';
 import { shortNameChecksum } from './fat-names.js';
 

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 
 /** The FAT variant: entry width in bits. */
 export type FatType = 12 | 16 | 32;

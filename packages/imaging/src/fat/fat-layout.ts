@@ -1,4 +1,4 @@
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 import type { MediaNode } from '../media-tree.js';
 import { checkFatDate, longEntryCount } from './fat-dir-entries.js';
 import { chooseGeometry, type FatGeometry, type FatType } from './fat-geometry.js';

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 import type { MediaNode } from '../media-tree.js';
 
 /** Longest long file name, in UTF-16 code units. */

@@ -1,4 +1,5 @@
-import { invalidArgument, type ProgressListener } from '@vmkit/core';
+import type { ProgressListener } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 import { DEFAULT_MEDIA_TIME } from '../iso9660/iso-options.js';
 import { checkFatDate } from './fat-dir-entries.js';
 import type { FatType } from './fat-geometry.js';

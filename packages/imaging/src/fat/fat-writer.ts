@@ -1,4 +1,4 @@
-import { emitProgress, invalidArgument, throwIfAborted, toVmkitError } from '@vmkit/core';
+import { emitProgress, invalidArgument, throwIfAborted, toVmkitError } from '@vmkit/core/spi';
 import type { MediaFileResult } from '../iso9660/iso-writer.js';
 import type { MediaEntry } from '../media-entry.js';
 import { buildMediaTree, type MediaNode } from '../media-tree.js';

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 import type { MediaNode } from '../media-tree.js';
 import { latin1, utf16be } from '../util/bytes.js';
 import { type IsoIdentifier, type IsoLevel, jolietIdentifiers, primaryIdentifiers } from './iso-names.js';

@@ -1,4 +1,5 @@
-import { invalidArgument, type ProgressListener } from '@vmkit/core';
+import type { ProgressListener } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 import type { IsoLevel } from './iso-names.js';
 import { checkIsoDate } from './iso-time.js';
 

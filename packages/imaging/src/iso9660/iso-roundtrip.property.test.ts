@@ -1,4 +1,4 @@
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MediaEntry } from '../media-entry.js';

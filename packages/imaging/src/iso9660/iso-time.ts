@@ -1,4 +1,4 @@
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 
 /** ECMA-119 9.1.5: the 7-byte recording date of a directory record (UTC, offset 0). */
 export function dirRecordDate(date: Date, buf: Uint8Array, off: number): void {

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromStream, type MediaEntry } from '../media-entry.js';
 import { read16be, read16le, read32be, read32le } from '../util/bytes.js';

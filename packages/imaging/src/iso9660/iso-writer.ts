@@ -1,4 +1,4 @@
-import { emitProgress, throwIfAborted, toVmkitError } from '@vmkit/core';
+import { emitProgress, throwIfAborted, toVmkitError } from '@vmkit/core/spi';
 import type { MediaEntry } from '../media-entry.js';
 import { buildMediaTree, walkTree } from '../media-tree.js';
 import { FileSink, MemorySink, zeroChunks } from '../util/byte-sink.js';

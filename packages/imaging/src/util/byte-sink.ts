@@ -3,7 +3,7 @@ import { closeSync } from 'node:fs';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { invalidArgument, VmkitError } from '@vmkit/core';
+import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 import { type FileRegion, isFileRegion, openRegion, type Piece, readRegionInto } from './file-region.js';
 
 /** Shared zero bytes for padding; never written to. */

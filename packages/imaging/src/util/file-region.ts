@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 
 /** Marks a MediaSource made by `fromFile`, holding the file's path. */
 export const FILE_PATH = Symbol('vmkit.imaging.filePath');

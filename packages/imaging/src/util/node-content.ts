@@ -1,4 +1,4 @@
-import { throwIfAborted, VmkitError } from '@vmkit/core';
+import { throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import type { MediaNode } from '../media-tree.js';
 import { FILE_PATH, type Piece } from './file-region.js';
 

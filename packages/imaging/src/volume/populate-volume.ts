@@ -1,4 +1,4 @@
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 
 /** Largest raw volume {@link populateVolume} builds in memory: 1 GiB. */
 export const POPULATE_MAX_SIZE = 1024 * 1024 * 1024;

@@ -1,4 +1,5 @@
-import { VmkitError, type VmkitErrorCode } from '@vmkit/core';
+import type { VmkitErrorCode } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 
 /** Some of libvirt's error codes (`virErrorNumber` in `virterror.h`). */
 export const LibvirtErrorCode = Object.freeze({

@@ -1,12 +1,6 @@
 import { isIPv6 } from 'node:net';
-import {
-  type CloneSpec,
-  emitProgress,
-  invalidArgument,
-  type OperationOptions,
-  throwIfAborted,
-  VmkitError,
-} from '@vmkit/core';
+import type { OperationOptions } from '@vmkit/core';
+import { type CloneSpec, emitProgress, invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import type { DomainHandle } from '../client/handles.js';
 import { alreadyExists } from '../errors/libvirt-error.js';
 import { removeDomain } from './domain-removal.js';

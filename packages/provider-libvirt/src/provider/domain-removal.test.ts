@@ -1,4 +1,4 @@
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
 import { LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
 import { removeDomain } from './domain-removal.js';

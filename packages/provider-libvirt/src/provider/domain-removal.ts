@@ -1,4 +1,4 @@
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 import { LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
 import type { LibvirtContext } from './libvirt-context.js';
 

@@ -1,4 +1,4 @@
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 import { parseXml } from './xml-text.js';
 
 /** What the provider takes from libvirt's capabilities XML. */

@@ -1,4 +1,5 @@
-import { type BoundNic, VmkitError } from '@vmkit/core';
+import type { BoundNic } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 import type { LibvirtContext } from './libvirt-context.js';
 import { xmlEscape } from './xml-text.js';
 

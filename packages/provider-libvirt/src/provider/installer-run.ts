@@ -1,4 +1,4 @@
-import { abortedError, sleep, VmkitError } from '@vmkit/core';
+import { abortedError, sleep, VmkitError } from '@vmkit/core/spi';
 import { DomainState } from '../client/domain-procedures.js';
 import type { DomainHandle } from '../client/handles.js';
 import type { LibvirtClient } from '../client/libvirt-client.js';

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 import { parseLibvirtUri } from '../transport/libvirt-uri.js';
 
 /** Options of {@link libvirtProvider}. */

@@ -6,8 +6,8 @@ import {
   createComputeService,
   fileSystemBlobStore,
   type ProgressEvent,
-  runMasterBuild,
 } from '@vmkit/core';
+import { runMasterBuild } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForGuestPage } from '../../test-support/http.js';
 import { leftovers, sha256File, sweep } from '../../test-support/libvirt-sweep.js';

@@ -1,4 +1,4 @@
-import { runMasterBuild } from '@vmkit/core';
+import { runMasterBuild } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
 import { type LibvirtProvider, libvirtProvider } from './libvirt-provider.js';

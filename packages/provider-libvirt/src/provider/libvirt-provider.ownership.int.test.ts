@@ -1,4 +1,4 @@
-import type { CloneSpec, MasterRef } from '@vmkit/core';
+import type { CloneSpec, MasterRef } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix } from '../../test-support/test-guest.js';

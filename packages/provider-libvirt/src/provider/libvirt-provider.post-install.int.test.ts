@@ -1,14 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createComputeService,
-  fileSystemBlobStore,
-  type MasterSpec,
-  type ProgressEvent,
-  runMasterBuild,
-  VmkitError,
-} from '@vmkit/core';
+import { createComputeService, fileSystemBlobStore, type MasterSpec, type ProgressEvent } from '@vmkit/core';
+import { runMasterBuild, VmkitError } from '@vmkit/core/spi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';

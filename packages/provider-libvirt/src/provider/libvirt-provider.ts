@@ -1,17 +1,19 @@
+import type {
+  HostNetwork,
+  HypervisorProvider,
+  MasterSpec,
+  OperationOptions,
+  ProviderCapabilities,
+} from '@vmkit/core';
 import {
   type CloneSpec,
-  type HostNetwork,
-  type HypervisorProvider,
   type MasterBuild,
   type MasterRef,
-  type MasterSpec,
-  type OperationOptions,
-  type ProviderCapabilities,
   type ProviderNode,
   sleep,
   throwIfAborted,
   VmkitError,
-} from '@vmkit/core';
+} from '@vmkit/core/spi';
 import { DomainState } from '../client/domain-procedures.js';
 import type { DomainHandle } from '../client/handles.js';
 import { LibvirtClient } from '../client/libvirt-client.js';

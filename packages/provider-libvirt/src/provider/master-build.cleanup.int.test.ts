@@ -1,4 +1,4 @@
-import { runMasterBuild } from '@vmkit/core';
+import { runMasterBuild } from '@vmkit/core/spi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';

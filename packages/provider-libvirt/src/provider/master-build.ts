@@ -1,5 +1,6 @@
-import type { BuildContext, BuildStep, MasterBuild, MasterRef, MasterSpec } from '@vmkit/core';
-import { STANDARD_BUILD_STEPS, VmkitError } from '@vmkit/core';
+import type { MasterSpec } from '@vmkit/core';
+import type { BuildContext, BuildStep, MasterBuild, MasterRef } from '@vmkit/core/spi';
+import { STANDARD_BUILD_STEPS, VmkitError } from '@vmkit/core/spi';
 import { readConsoleLog } from './console-log.js';
 import { removeDomain } from './domain-removal.js';
 import { buildDomainXml, type DomainBoot, type DomainDisk } from './domain-xml.js';

@@ -1,5 +1,6 @@
-import type { BuildContext, PostInstallStep } from '@vmkit/core';
-import { randomMac, VmkitError } from '@vmkit/core';
+import type { PostInstallStep } from '@vmkit/core';
+import type { BuildContext } from '@vmkit/core/spi';
+import { randomMac, VmkitError } from '@vmkit/core/spi';
 import { readConsoleLog } from './console-log.js';
 import { removeDomain } from './domain-removal.js';
 import { buildDomainXml } from './domain-xml.js';

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { invalidArgument, VmkitError } from '@vmkit/core';
+import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 
 const run = promisify(execFile);
 

@@ -1,4 +1,4 @@
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 import type { DomainBoot } from './domain-xml.js';
 import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
 

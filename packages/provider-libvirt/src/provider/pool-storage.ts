@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 import type { StoragePoolHandle, StorageVolHandle } from '../client/handles.js';
 import type { LibvirtClient } from '../client/libvirt-client.js';
 import { StoragePoolState } from '../client/storage-procedures.js';

@@ -1,4 +1,4 @@
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
 import { assertPostInstallSucceeded, readPostInstallConsole } from './post-install-console.js';
 

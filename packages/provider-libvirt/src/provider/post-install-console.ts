@@ -1,5 +1,5 @@
 import type { PostInstallStep } from '@vmkit/core';
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 
 const BEGIN = /VMKIT-STEP-BEGIN (\S+)\s*$/;
 const END = /VMKIT-STEP-END (\S+) rc=(\d+)\s*$/;

@@ -1,5 +1,5 @@
 import type { PostInstallStep } from '@vmkit/core';
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 
 /** Step names that are safe to print unquoted in a marker line (core's rule for step names). */
 const STEP_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import { abortedError, type VmkitError } from '@vmkit/core';
+import type { VmkitError } from '@vmkit/core';
+import { abortedError } from '@vmkit/core/spi';
 import { connectionError } from '../errors/libvirt-error.js';
 import type { Packet } from './packet.js';
 import { MessageStatus, MessageType, STREAM_CHUNK_SIZE } from './protocol.js';

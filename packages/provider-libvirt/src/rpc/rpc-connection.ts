@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { abortedError, VmkitError } from '@vmkit/core';
+import { abortedError, VmkitError } from '@vmkit/core/spi';
 import { connectionError, LibvirtError } from '../errors/libvirt-error.js';
 import { encodePacket, FrameDecoder, type Packet, type PacketHeader } from './packet.js';
 import { procedureName } from './procedures.js';

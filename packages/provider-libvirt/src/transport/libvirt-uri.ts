@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { invalidArgument, VmkitError } from '@vmkit/core';
+import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 import { DEFAULT_TCP_PORT } from '../rpc/protocol.js';
 
 /** How the client reaches libvirtd. */

@@ -1,4 +1,4 @@
-import { invalidArgument, VmkitError } from '@vmkit/core';
+import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 import { read16le, read32le } from '../../util/bytes.js';
 import type { FatType } from '../fat-geometry.js';
 import { shortNameChecksum } from '../fat-names.js';

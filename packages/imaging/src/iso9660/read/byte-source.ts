@@ -1,5 +1,5 @@
 import { type FileHandle, open } from 'node:fs/promises';
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 
 /** Random access to the bytes of an image, in memory or in a file. */
 export interface ByteSource {

@@ -1,4 +1,4 @@
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 import { read16le, read32le } from '../../util/bytes.js';
 import { trimPadding } from '../../util/unicode.js';
 import type { VolumeIdentity } from '../iso-encode.js';

@@ -1,4 +1,4 @@
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 import { read32le } from '../../util/bytes.js';
 import { readDirRecordDate } from '../iso-time.js';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
 import { writeIso9660 } from '../iso-writer.js';
 import { readIso9660 } from './iso-reader.js';

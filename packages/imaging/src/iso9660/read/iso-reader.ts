@@ -1,4 +1,4 @@
-import { invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core';
+import { invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import { type ByteSource, fileSource, memorySource } from './byte-source.js';
 import { readDescriptors, type VolumeDescriptorInfo } from './descriptors.js';
 import { directoryRecords, parseDirectory, type RawRecord } from './directory-records.js';

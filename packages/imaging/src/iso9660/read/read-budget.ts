@@ -1,4 +1,4 @@
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 
 const SECTOR = 2048;
 /** Most extents one file may be recorded in (a 4 TiB file needs about 1,025). */

@@ -1,4 +1,4 @@
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 import { fromUtf8, read32le } from '../../util/bytes.js';
 import { readDirRecordDate, readVolumeDate } from '../iso-time.js';
 import type { ByteSource } from './byte-source.js';

@@ -1,4 +1,4 @@
-import { VmkitError } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
 
 /**
  * Malformed XDR data: truncated input, a length beyond its limit or beyond the bytes left, a bad

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
 
 const INT_MIN = -0x8000_0000;
 const INT_MAX = 0x7fff_ffff;

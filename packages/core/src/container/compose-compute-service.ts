@@ -1,0 +1,46 @@
+import type { ResolvedComputeServiceOptions } from '../compute/compute-service-options.js';
+import { NodeLauncher } from '../compute/node-launcher.js';
+import { VmkitComputeService } from '../compute/vmkit-compute-service.js';
+import { MasterCache } from '../masters/master-cache.js';
+import { MasterRepository } from '../masters/master-repository.js';
+import { PortAllocator } from '../ports/port-allocator.js';
+
+/** The parts of a compute service, wired but not yet initialised. */
+export interface ComposedParts {
+  readonly repository: MasterRepository;
+  readonly cache: MasterCache;
+  readonly ports: PortAllocator;
+  readonly launcher: NodeLauncher;
+  readonly service: VmkitComputeService;
+}
+
+/**
+ * Wires every part of a compute service by hand, as kysely composes a dialect: the one composition
+ * root shared by `createComputeService` and the `@vmkit/core/inversify` module, so neither the
+ * root entry nor its callers load a container library.
+ */
+export function composeComputeService(options: ResolvedComputeServiceOptions): ComposedParts {
+  const { provider, store, logger } = options;
+  const repository = new MasterRepository(store, {
+    container: options.container,
+    providerId: provider.id,
+    logger,
+  });
+  const cache = new MasterCache(provider, repository, logger, {
+    ...options.cache,
+    builds: options.concurrency.builds,
+  });
+  const ports = new PortAllocator(options.ports);
+  const launcher = new NodeLauncher(provider, ports, logger, options.concurrency.clones);
+  const service = new VmkitComputeService({
+    provider,
+    repository,
+    cache,
+    launcher,
+    ports,
+    logger,
+    images: options.images,
+    clones: options.concurrency.clones,
+  });
+  return { repository, cache, ports, launcher, service };
+}

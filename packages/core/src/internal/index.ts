@@ -1,0 +1,22 @@
+/**
+ * `@vmkit/core/internal`: parts that vmkit's own packages, benchmarks and tests share. Not a
+ * public API: anything here may change in any release.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+export { leaseOwner, nodeMetadataOf } from '../compute/node-view.js';
+export { VmkitComputeService } from '../compute/vmkit-compute-service.js';
+export { composeComputeService } from '../container/compose-compute-service.js';
+export { MasterCache } from '../masters/master-cache.js';
+export { MASTER_RECORD_SCHEMA_VERSION, type MasterRecord, masterBlobName } from '../masters/master-record.js';
+export { MasterRepository, providerNamespace } from '../masters/master-repository.js';
+export { MasterSnapshot } from '../masters/master-snapshot.js';
+export { PortAllocator } from '../ports/port-allocator.js';
+export { canBind, probeBind } from '../ports/port-probe.js';
+export { canonicalJson, specHash } from '../util/canonical-json.js';
+export { Semaphore } from '../util/semaphore.js';
+export { SingleFlight } from '../util/single-flight.js';
+export { loadValidators } from '../validation/load-validators.js';
+export { GROUP_PATTERN, IMAGE_ID_PATTERN, NODE_NAME_PATTERN } from '../validation/patterns.js';

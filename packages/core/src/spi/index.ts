@@ -1,0 +1,38 @@
+/**
+ * `@vmkit/core/spi`: what a hypervisor provider implements and the helpers it may use. See the
+ * guide "Writing a provider"; every provider passes `describeProviderContract` from
+ * `@vmkit/core/testing`.
+ *
+ * @packageDocumentation
+ */
+
+// Helpers that providers and vmkit's packages share: errors, aborts, progress, concurrency, MACs
+export { randomMac } from '../compute/network-binding.js';
+export {
+  invalidArgument,
+  isAbortError,
+  toVmkitError,
+  VmkitError,
+  type VmkitErrorCode,
+  type VmkitErrorOptions,
+} from '../errors/vmkit-error.js';
+// Running a build as core does (for a provider's own tests)
+export { type MasterBuildRunOptions, runMasterBuild } from '../masters/master-build-pipeline.js';
+export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';
+export { mapLimit, mapSettled } from '../util/concurrency.js';
+export { combineListeners, emitProgress } from '../util/progress.js';
+// The contract
+export type { CloneSpec } from './clone-spec.js';
+export type {
+  HostNetwork,
+  HypervisorProvider,
+  ProviderCapabilities,
+  ProviderNode,
+} from './hypervisor-provider.js';
+export {
+  type BuildContext,
+  type BuildStep,
+  type MasterBuild,
+  type MasterRef,
+  STANDARD_BUILD_STEPS,
+} from './master-build.js';

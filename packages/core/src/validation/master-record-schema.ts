@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { MASTER_RECORD_SCHEMA_VERSION, type MasterRecord } from '../masters/master-record.js';
+import { imageIdSchema, masterSpecSchema } from './master-spec-schema.js';
+
+const masterRefSchema = z.strictObject({
+  id: z
+    .string()
+    .min(1)
+    .max(255)
+    .refine((id) => !/[/\\]/.test(id) && !id.includes('\u0000'), 'must not contain slashes or NUL'),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Schema of a {@link MasterRecord}: persisted metadata is untrusted input. */
+export const masterRecordSchema: z.ZodType<MasterRecord> = z.strictObject({
+  schemaVersion: z.literal(MASTER_RECORD_SCHEMA_VERSION, {
+    error: `must be ${MASTER_RECORD_SCHEMA_VERSION}`,
+  }),
+  imageId: imageIdSchema,
+  specHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest'),
+  spec: masterSpecSchema,
+  master: masterRefSchema,
+  providerId: z.string().min(1).max(1024),
+  builtAt: z.iso.datetime({ error: 'must be an ISO 8601 date-time' }),
+  buildMs: z.number().nonnegative(),
+  retired: z.array(masterRefSchema).max(1000).optional(),
+});
