@@ -9,27 +9,19 @@
  * @packageDocumentation
  */
 
-// Blob stores
-export type {
-  BlobBody,
-  BlobListItem,
-  BlobStore,
-  ListOptions,
-  ListPage,
-  PutBlobOptions,
-  StoredBlob,
-} from './blobstore/blob-store.js';
-export { listAll } from './blobstore/blob-store.js';
-export { type FileSystemBlobStoreOptions, fileSystemBlobStore } from './blobstore/file-system-blob-store.js';
-export { memoryBlobStore } from './blobstore/memory-blob-store.js';
 // The compute service
 export type { ComputeService } from './compute/compute-service.js';
-export { type ComputeServiceOptions, DEFAULT_STORE_ROOT } from './compute/compute-service-options.js';
+export {
+  type ComputeServiceOptions,
+  DEFAULT_BUILD_CONCURRENCY,
+  DEFAULT_CACHE_MAX,
+  DEFAULT_CACHE_TTL_MS,
+  DEFAULT_CLONE_CONCURRENCY,
+  DEFAULT_STORE_ROOT,
+} from './compute/compute-service-options.js';
 export { createComputeService } from './compute/create-compute-service.js';
 export type { TemplateBuilder } from './compute/template-builder.js';
-// Errors
-export { type NodeFailure, RunNodesError } from './errors/run-nodes-error.js';
-export { VmkitError, type VmkitErrorCode, type VmkitErrorOptions } from './errors/vmkit-error.js';
+
 // What it offers and returns
 export type {
   ConfigDriveFile,
@@ -63,6 +55,24 @@ export type { NodeMetadata, NodeStatus } from './model/node-metadata.js';
 export type { OperatingSystem } from './model/operating-system.js';
 export type { ConfigDriveOptions, Template, TemplateOptions } from './model/template.js';
 export type { PortAllocatorOptions } from './ports/port-allocator.js';
+
+// Errors
+export { type NodeFailure, RunNodesError } from './errors/run-nodes-error.js';
+export { VmkitError, type VmkitErrorCode, type VmkitErrorOptions } from './errors/vmkit-error.js';
+
+// Blob stores
+export type {
+  BlobBody,
+  BlobListItem,
+  BlobStore,
+  ListOptions,
+  ListPage,
+  PutBlobOptions,
+  StoredBlob,
+} from './blobstore/blob-store.js';
+export { listAll } from './blobstore/blob-store.js';
+export { type FileSystemBlobStoreOptions, fileSystemBlobStore } from './blobstore/file-system-blob-store.js';
+export { memoryBlobStore } from './blobstore/memory-blob-store.js';
 
 // Providers (implementing one: `@vmkit/core/spi`), logging and progress
 export type { HostNetwork, HypervisorProvider, ProviderCapabilities } from './spi/hypervisor-provider.js';

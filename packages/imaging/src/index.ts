@@ -22,11 +22,18 @@ export {
 export { NOCLOUD_LABEL } from './config-drive/nocloud.js';
 export { EC2_VERSIONS, OPENSTACK_LABEL, OPENSTACK_VERSIONS } from './config-drive/openstack.js';
 export { OVF_ENV_NAMESPACE, OVF_LABEL } from './config-drive/ovf.js';
-// FAT
-export type { FatType } from './fat/fat-geometry.js';
-export { FAT_MAX_SIZE, FAT_MIN_SIZE, type WriteFatOptions } from './fat/fat-options.js';
-export { FAT_MAX_FILE_SIZE, FAT_MAX_IN_MEMORY, writeFat, writeFatToFile } from './fat/fat-writer.js';
-export { type FatFileInfo, type FatReader, type ReadFatOptions, readFat } from './fat/read/fat-reader.js';
+
+// What goes on a medium
+export {
+  fromFile,
+  fromStream,
+  isMediaSource,
+  type MediaContent,
+  type MediaEntry,
+  type MediaEntryType,
+  type MediaSource,
+} from './media-entry.js';
+
 // ISO 9660
 export type { IsoLevel } from './iso9660/iso-names.js';
 export {
@@ -45,16 +52,12 @@ export {
   type ReadIso9660Options,
   readIso9660,
 } from './iso9660/read/iso-reader.js';
-// What goes on a medium
-export {
-  fromFile,
-  fromStream,
-  isMediaSource,
-  type MediaContent,
-  type MediaEntry,
-  type MediaEntryType,
-  type MediaSource,
-} from './media-entry.js';
+
+// FAT
+export type { FatType } from './fat/fat-geometry.js';
+export { FAT_MAX_SIZE, FAT_MIN_SIZE, type WriteFatOptions } from './fat/fat-options.js';
+export { FAT_MAX_FILE_SIZE, FAT_MAX_IN_MEMORY, writeFat, writeFatToFile } from './fat/fat-writer.js';
+export { type FatFileInfo, type FatReader, type ReadFatOptions, readFat } from './fat/read/fat-reader.js';
 
 // Raw volumes
 export { POPULATE_MAX_SIZE, populateVolume } from './volume/populate-volume.js';

@@ -10,6 +10,15 @@
  * @packageDocumentation
  */
 
+// The provider
+export { LibvirtProvider, libvirtProvider } from './provider/libvirt-provider.js';
+export {
+  DEFAULT_INSTALL_TIMEOUT_MS,
+  DEFAULT_STOP_GRACE_MS,
+  type LibvirtProviderOptions,
+  type ResolvedLibvirtProviderOptions,
+} from './provider/libvirt-provider-options.js';
+
 // The raw client (advanced)
 export {
   DomainEventId,
@@ -30,6 +39,12 @@ export {
 } from './client/domain-procedures.js';
 export type { DomainHandle, NetworkHandle, StoragePoolHandle, StorageVolHandle } from './client/handles.js';
 export { LibvirtClient, type LibvirtClientOptions } from './client/libvirt-client.js';
+export {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_KEEPALIVE_COUNT,
+  DEFAULT_KEEPALIVE_INTERVAL_MS,
+  type ResolvedLibvirtClientOptions,
+} from './client/libvirt-client-options.js';
 export { NetworkProcedures } from './client/network-procedures.js';
 export {
   type StoragePoolInfo,
@@ -37,12 +52,7 @@ export {
   StorageProcedures,
   type StorageVolInfo,
 } from './client/storage-procedures.js';
+export type { StreamTransferOptions, UploadSource } from './rpc/data-stream.js';
+
 // Errors
 export { LibvirtError, LibvirtErrorCode, type RemoteErrorInfo } from './errors/libvirt-error.js';
-// The provider
-export { LibvirtProvider, libvirtProvider } from './provider/libvirt-provider.js';
-export type {
-  LibvirtProviderOptions,
-  ResolvedLibvirtProviderOptions,
-} from './provider/libvirt-provider-options.js';
-export type { StreamTransferOptions, UploadSource } from './rpc/data-stream.js';

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { invalidArgument } from '@vmkit/core/blobstore';
+import { integerOption, invalidArgument } from '@vmkit/core/blobstore';
 
 /** Access keys for an S3 endpoint. */
 export interface S3Credentials {
@@ -96,13 +96,8 @@ export interface ResolvedS3BlobStoreOptions {
 const MIB = 1024 * 1024;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-const int = (field: string, value: unknown, min: number, max: number, fallback: number): number => {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument(field, `must be an integer from ${min} to ${max} (got ${String(value)})`);
-  }
-  return value;
-};
+const int = (field: string, value: unknown, min: number, max: number, fallback: number): number =>
+  integerOption(field, value, fallback, { min, max });
 
 /** Validates {@link S3BlobStoreOptions} eagerly, naming the bad option, and freezes the result. */
 export function resolveS3BlobStoreOptions(options: S3BlobStoreOptions): ResolvedS3BlobStoreOptions {

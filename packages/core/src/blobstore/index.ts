@@ -6,18 +6,6 @@
  * @packageDocumentation
  */
 
-// Errors, aborts, concurrency and logging, as stores need them
-export {
-  invalidArgument,
-  isAbortError,
-  toVmkitError,
-  VmkitError,
-  type VmkitErrorCode,
-  type VmkitErrorOptions,
-} from '../errors/vmkit-error.js';
-export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';
-export { mapLimit, mapSettled } from '../util/concurrency.js';
-export { type LogFields, type Logger, silentLogger } from '../util/logger.js';
 // The interface and the stores
 export { checkBlobName, checkContainerName, checkListOptions, checkMetadata } from './blob-names.js';
 export {
@@ -32,3 +20,17 @@ export {
 } from './blob-store.js';
 export { type FileSystemBlobStoreOptions, fileSystemBlobStore } from './file-system-blob-store.js';
 export { memoryBlobStore } from './memory-blob-store.js';
+
+// Errors, aborts, concurrency, options and logging, as stores need them
+export {
+  invalidArgument,
+  isAbortError,
+  toVmkitError,
+  VmkitError,
+  type VmkitErrorCode,
+  type VmkitErrorOptions,
+} from '../errors/vmkit-error.js';
+export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';
+export { mapLimit, mapSettled } from '../util/concurrency.js';
+export { checkInteger, type IntegerRule, integerOption } from '../util/integer-option.js';
+export { type LogFields, type Logger, silentLogger } from '../util/logger.js';

@@ -6,6 +6,7 @@ import { invalidArgument } from '../errors/vmkit-error.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { PortAllocatorOptions } from '../ports/port-allocator.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
+import { integerOption } from '../util/integer-option.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 
@@ -19,9 +20,12 @@ export interface ComputeServiceOptions {
   readonly container?: string;
   /** Images to offer; built lazily on first demand. */
   readonly images?: readonly MasterSpec[];
-  /** The in-memory cache of verified masters. */
+  /** The in-memory cache of verified masters (defaults {@link DEFAULT_CACHE_MAX}, {@link DEFAULT_CACHE_TTL_MS}). */
   readonly cache?: { readonly max?: number; readonly ttlMs?: number };
-  /** Parallelism: master builds at once (default 2), node clones at once per call (default 4). */
+  /**
+   * Parallelism: master builds at once (1-64, default {@link DEFAULT_BUILD_CONCURRENCY}), node clones
+   * at once per call (1-256, default {@link DEFAULT_CLONE_CONCURRENCY}).
+   */
   readonly concurrency?: { readonly builds?: number; readonly clones?: number };
   /** Host-port leasing for `hostPort: 'auto'`. */
   readonly ports?: PortAllocatorOptions;
@@ -40,6 +44,15 @@ export interface ResolvedComputeServiceOptions {
   readonly ports: PortAllocatorOptions;
   readonly logger: Logger;
 }
+
+/** Verified masters kept in memory by default. */
+export const DEFAULT_CACHE_MAX = 1000;
+/** How long a verified master is trusted before it is checked again, by default (10 minutes). */
+export const DEFAULT_CACHE_TTL_MS = 10 * 60_000;
+/** Master builds at once, by default. */
+export const DEFAULT_BUILD_CONCURRENCY = 2;
+/** Node clones at once per call, by default. */
+export const DEFAULT_CLONE_CONCURRENCY = 4;
 
 /** Where the default filesystem store keeps its data, relative to the working directory. */
 export const DEFAULT_STORE_ROOT = join('.vmkit', 'store');
@@ -82,12 +95,18 @@ export function resolveComputeServiceOptions(options: ComputeServiceOptions): Re
   }
   if (options.images !== undefined && !Array.isArray(options.images))
     throw invalidArgument('images', 'must be an array');
-  const cache = { max: options.cache?.max ?? 1000, ttlMs: options.cache?.ttlMs ?? 10 * 60_000 };
-  positiveInteger('cache.max', cache.max);
-  positiveInteger('cache.ttlMs', cache.ttlMs);
-  const concurrency = { builds: options.concurrency?.builds ?? 2, clones: options.concurrency?.clones ?? 4 };
-  positiveInteger('concurrency.builds', concurrency.builds, 64);
-  positiveInteger('concurrency.clones', concurrency.clones, 256);
+  const cache = {
+    max: integerOption('cache.max', options.cache?.max, DEFAULT_CACHE_MAX),
+    ttlMs: integerOption('cache.ttlMs', options.cache?.ttlMs, DEFAULT_CACHE_TTL_MS),
+  };
+  const concurrency = {
+    builds: integerOption('concurrency.builds', options.concurrency?.builds, DEFAULT_BUILD_CONCURRENCY, {
+      max: 64,
+    }),
+    clones: integerOption('concurrency.clones', options.concurrency?.clones, DEFAULT_CLONE_CONCURRENCY, {
+      max: 256,
+    }),
+  };
   const logger = options.logger ?? silentLogger;
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
     if (typeof logger[level] !== 'function') throw invalidArgument(`logger.${level}`, 'must be a function');
@@ -102,12 +121,6 @@ export function resolveComputeServiceOptions(options: ComputeServiceOptions): Re
     ports: Object.freeze({ ...options.ports }),
     logger: bindLogger(logger),
   });
-}
-
-function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw invalidArgument(name, `must be an integer from 1 to ${max} (got ${value})`);
-  }
 }
 
 /** Binds methods so loggers like `console` or pino can be passed as they are. */

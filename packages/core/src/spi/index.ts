@@ -6,21 +6,6 @@
  * @packageDocumentation
  */
 
-// Helpers that providers and vmkit's packages share: errors, aborts, progress, concurrency, MACs
-export { randomMac } from '../compute/network-binding.js';
-export {
-  invalidArgument,
-  isAbortError,
-  toVmkitError,
-  VmkitError,
-  type VmkitErrorCode,
-  type VmkitErrorOptions,
-} from '../errors/vmkit-error.js';
-// Running a build as core does (for a provider's own tests)
-export { type MasterBuildRunOptions, runMasterBuild } from '../masters/master-build-pipeline.js';
-export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';
-export { mapLimit, mapSettled } from '../util/concurrency.js';
-export { combineListeners, emitProgress } from '../util/progress.js';
 // The contract
 export type { CloneSpec } from './clone-spec.js';
 export type {
@@ -36,3 +21,21 @@ export {
   type MasterRef,
   STANDARD_BUILD_STEPS,
 } from './master-build.js';
+
+// Running a build as core does (for a provider's own tests)
+export { type MasterBuildRunOptions, runMasterBuild } from '../masters/master-build-pipeline.js';
+
+// Helpers that providers and vmkit's packages share: errors, aborts, progress, concurrency, options, MACs
+export { randomMac } from '../compute/network-binding.js';
+export {
+  invalidArgument,
+  isAbortError,
+  toVmkitError,
+  VmkitError,
+  type VmkitErrorCode,
+  type VmkitErrorOptions,
+} from '../errors/vmkit-error.js';
+export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';
+export { mapLimit, mapSettled } from '../util/concurrency.js';
+export { checkInteger, type IntegerRule, integerOption } from '../util/integer-option.js';
+export { combineListeners, emitProgress } from '../util/progress.js';

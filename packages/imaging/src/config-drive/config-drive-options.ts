@@ -1,4 +1,4 @@
-import { invalidArgument } from '@vmkit/core/spi';
+import { integerOption, invalidArgument } from '@vmkit/core/spi';
 
 /** Options of {@link buildConfigDrive}. */
 export interface BuildConfigDriveOptions {
@@ -36,12 +36,8 @@ export const DEFAULT_CONFIG_DRIVE_MAX_FILES = 1000;
 /** Validates `options` eagerly, naming the bad option. */
 export function resolveConfigDriveOptions(options: BuildConfigDriveOptions = {}): ResolvedConfigDriveOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object');
-  const positive = (value: number | undefined, name: string, fallback: number) => {
-    if (value === undefined) return fallback;
-    if (!Number.isSafeInteger(value) || value < 1)
-      throw invalidArgument(`options.${name}`, 'must be a positive integer');
-    return value;
-  };
+  const positive = (value: number | undefined, name: string, fallback: number) =>
+    integerOption(`options.${name}`, value, fallback);
   if (options.randomSeed !== undefined && !(options.randomSeed instanceof Uint8Array)) {
     throw invalidArgument('options.randomSeed', 'must be a Uint8Array');
   }

@@ -10,6 +10,7 @@ import { openTransport } from '../transport/open-transport.js';
 import { DomainEventId, type DomainLifecycleListener } from './domain-events.js';
 import { DomainProcedures } from './domain-procedures.js';
 import { readDomain } from './handles.js';
+import { type ResolvedLibvirtClientOptions, resolveLibvirtClientOptions } from './libvirt-client-options.js';
 import { NetworkProcedures } from './network-procedures.js';
 import type { RpcCaller } from './rpc-caller.js';
 import { StorageProcedures } from './storage-procedures.js';
@@ -20,11 +21,11 @@ export interface LibvirtClientOptions {
   readonly uri: string;
   /** Open the connection read-only (`VIR_CONNECT_RO`). */
   readonly readOnly?: boolean;
-  /** Give up opening after this long: connect, authentication and `CONNECT_OPEN` together (default 10 s). */
+  /** Give up opening after this long: connect, authentication and `CONNECT_OPEN` together (ms, default {@link DEFAULT_CONNECT_TIMEOUT_MS}). */
   readonly connectTimeoutMs?: number;
-  /** Keepalive ping after this much silence (default 5000 ms; 0 disables). */
+  /** Keepalive ping after this much silence (ms, default {@link DEFAULT_KEEPALIVE_INTERVAL_MS}; 0 disables). */
   readonly keepaliveIntervalMs?: number;
-  /** Unanswered keepalive intervals before the daemon is declared dead (default 5). */
+  /** Unanswered keepalive intervals before the daemon is declared dead (default {@link DEFAULT_KEEPALIVE_COUNT}). */
   readonly keepaliveCount?: number;
   /** The ssh binary for `+ssh` URIs (default `ssh`). */
   readonly sshBinary?: string;
@@ -49,7 +50,7 @@ export class LibvirtClient implements RpcCaller {
   readonly storage: StorageProcedures;
   /** Network procedures. */
   readonly networks: NetworkProcedures;
-  readonly #options: LibvirtClientOptions;
+  readonly #options: ResolvedLibvirtClientOptions;
   readonly #lifecycleListeners = new Set<DomainLifecycleListener>();
   #conn: RpcConnection | undefined;
   #connecting: Promise<RpcConnection> | undefined;
@@ -61,7 +62,7 @@ export class LibvirtClient implements RpcCaller {
   #reconnects = 0;
 
   private constructor(options: LibvirtClientOptions) {
-    this.#options = options;
+    this.#options = resolveLibvirtClientOptions(options);
     this.target = parseLibvirtUri(options.uri);
     this.domains = new DomainProcedures(this);
     this.storage = new StorageProcedures(this);
@@ -209,7 +210,7 @@ export class LibvirtClient implements RpcCaller {
 
   async #open(): Promise<RpcConnection> {
     const reconnecting = this.#conn !== undefined;
-    const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
+    const timeoutMs = this.#options.connectTimeoutMs;
     const deadline = Date.now() + timeoutMs;
     const socket = await openTransport(this.target, {
       connectTimeoutMs: timeoutMs,
@@ -226,10 +227,8 @@ export class LibvirtClient implements RpcCaller {
         this.#lifecycleConn = undefined;
         this.#lifecycleCallbackId = undefined;
       },
-      ...(this.#options.keepaliveIntervalMs === undefined
-        ? {}
-        : { keepaliveIntervalMs: this.#options.keepaliveIntervalMs }),
-      ...(this.#options.keepaliveCount === undefined ? {} : { keepaliveCount: this.#options.keepaliveCount }),
+      keepaliveIntervalMs: this.#options.keepaliveIntervalMs,
+      keepaliveCount: this.#options.keepaliveCount,
     });
     const signal = timer.signal;
     try {

@@ -1,5 +1,10 @@
-import { invalidArgument } from '@vmkit/core/spi';
+import { integerOption, invalidArgument } from '@vmkit/core/spi';
 import { parseLibvirtUri } from '../transport/libvirt-uri.js';
+
+/** Default time a master's installer or post-install boot may run: 10 minutes. */
+export const DEFAULT_INSTALL_TIMEOUT_MS = 600_000;
+/** Default time `stopNode` waits for an ACPI shutdown before it powers a node off: 20 s. */
+export const DEFAULT_STOP_GRACE_MS = 20_000;
 
 /** Options of {@link libvirtProvider}. */
 export interface LibvirtProviderOptions {
@@ -15,11 +20,11 @@ export interface LibvirtProviderOptions {
   readonly namePrefix?: string;
   /** Machine type (default `pc`: the config drive is an IDE CD-ROM; `q35` uses virtio-scsi). */
   readonly machine?: 'pc' | 'q35';
-  /** How long a master's installer may run before the build fails (default 600000 ms). */
+  /** How long a master's installer may run before the build fails, in ms (default {@link DEFAULT_INSTALL_TIMEOUT_MS}). */
   readonly installTimeoutMs?: number;
-  /** How long a master's post-install boot (its `postInstall` steps) may run before the build fails (default 600000 ms). */
+  /** How long a master's post-install boot (its `postInstall` steps) may run, in ms (default {@link DEFAULT_INSTALL_TIMEOUT_MS}). */
   readonly postInstallTimeoutMs?: number;
-  /** How long `stopNode` waits for an ACPI shutdown before powering off (default 20000 ms). */
+  /** How long `stopNode` waits for an ACPI shutdown before powering off (default {@link DEFAULT_STOP_GRACE_MS}). */
   readonly stopGraceMs?: number;
   /** Node kernel command line from a kernel master's installer command line (default: `mode=install` becomes `mode=run`). */
   readonly nodeCmdline?: (installCmdline: string) => string;
@@ -69,11 +74,6 @@ export function resolveLibvirtProviderOptions(
   }
   const machine = options.machine ?? 'pc';
   if (machine !== 'pc' && machine !== 'q35') throw invalidArgument('machine', "must be 'pc' or 'q35'");
-  const positive = (name: string, v: number | undefined, d: number) => {
-    if (v === undefined) return d;
-    if (!Number.isInteger(v) || v <= 0) throw invalidArgument(name, 'must be a positive integer (ms)');
-    return v;
-  };
   return Object.freeze({
     uri: options.uri,
     pool,
@@ -81,9 +81,13 @@ export function resolveLibvirtProviderOptions(
     ...(options.domainType === undefined ? {} : { domainType: options.domainType }),
     namePrefix,
     machine,
-    installTimeoutMs: positive('installTimeoutMs', options.installTimeoutMs, 600_000),
-    postInstallTimeoutMs: positive('postInstallTimeoutMs', options.postInstallTimeoutMs, 600_000),
-    stopGraceMs: positive('stopGraceMs', options.stopGraceMs, 20_000),
+    installTimeoutMs: integerOption('installTimeoutMs', options.installTimeoutMs, DEFAULT_INSTALL_TIMEOUT_MS),
+    postInstallTimeoutMs: integerOption(
+      'postInstallTimeoutMs',
+      options.postInstallTimeoutMs,
+      DEFAULT_INSTALL_TIMEOUT_MS,
+    ),
+    stopGraceMs: integerOption('stopGraceMs', options.stopGraceMs, DEFAULT_STOP_GRACE_MS),
     nodeCmdline: options.nodeCmdline ?? ((c: string) => c.replace(/\bmode=install\b/, 'mode=run')),
     ...(options.sshBinary === undefined ? {} : { sshBinary: options.sshBinary }),
   });

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { abortedError, VmkitError } from '@vmkit/core/spi';
+import { abortedError, integerOption, VmkitError } from '@vmkit/core/spi';
 import { connectionError, LibvirtError } from '../errors/libvirt-error.js';
 import { encodePacket, FrameDecoder, type Packet, type PacketHeader } from './packet.js';
 import { procedureName } from './procedures.js';
@@ -12,7 +12,7 @@ import {
   REMOTE_PROGRAM,
   REMOTE_PROTOCOL_VERSION,
 } from './protocol.js';
-import { ReadFlow } from './read-flow.js';
+import { DEFAULT_STREAM_BACKLOG_MAX, ReadFlow } from './read-flow.js';
 import { readRemoteError } from './remote-error.js';
 import { XdrReader } from './xdr/xdr-reader.js';
 
@@ -61,13 +61,16 @@ export class RpcConnection {
   constructor(socket: Duplex, options: RpcConnectionOptions = {}) {
     this.#socket = socket;
     this.#options = options;
-    this.#flow = new ReadFlow(options.streamBacklogMaxBytes);
+    const interval = integerOption('keepaliveIntervalMs', options.keepaliveIntervalMs, 5000, { min: 0 });
+    const count = integerOption('keepaliveCount', options.keepaliveCount, 5);
+    this.#flow = new ReadFlow(
+      integerOption('streamBacklogMaxBytes', options.streamBacklogMaxBytes, DEFAULT_STREAM_BACKLOG_MAX),
+    );
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (error: Error) => this.#fail(toConnectionError(error)));
     socket.on('close', () => this.#fail(connectionError('connection to libvirtd lost')));
     socket.on('end', () => this.#fail(connectionError('connection to libvirtd closed by the daemon')));
-    const interval = options.keepaliveIntervalMs ?? 5000;
-    if (interval > 0) this.#startKeepalive(interval, options.keepaliveCount ?? 5);
+    if (interval > 0) this.#startKeepalive(interval, count);
   }
 
   /** Whether the connection is closed (on purpose or not). */

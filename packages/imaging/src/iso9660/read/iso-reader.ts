@@ -1,4 +1,4 @@
-import { invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
+import { integerOption, invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import { type ByteSource, fileSource, memorySource } from './byte-source.js';
 import { readDescriptors, type VolumeDescriptorInfo } from './descriptors.js';
 import { directoryRecords, parseDirectory, type RawRecord } from './directory-records.js';
@@ -135,10 +135,7 @@ function pickNamespace(option: string, rockRidge: boolean, joliet: boolean): Iso
 }
 
 function positiveInteger(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
-    throw invalidArgument(field, 'must be a positive integer');
-  return value;
+  return integerOption(field, value, fallback);
 }
 
 async function readExtent(source: ByteSource, extent: { lba: number; size: number }): Promise<Uint8Array> {
