@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { createComputeService, fileSystemBlobStore, type MasterSpec } from '@vmkit/core';
 import { buildConfigDrive } from '@vmkit/imaging';
 import { LibvirtClient, libvirtProvider } from '@vmkit/provider-libvirt';
-import { buildDomainXml } from '../packages/provider-libvirt/src/provider/domain-xml.js';
+import { buildDomainXml } from '../packages/provider-libvirt/src/provider/xml/domain-xml.js';
 import type { BenchReport } from './lib/report.js';
 import { timeMs } from './lib/report.js';
 

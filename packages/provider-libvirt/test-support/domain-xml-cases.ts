@@ -1,5 +1,5 @@
-import type { DomainXmlSpec } from '../src/provider/domain-xml.js';
-import { renderNodeMetadata } from '../src/provider/node-metadata.js';
+import { renderNodeMetadata } from '../src/provider/node/node-metadata.js';
+import type { DomainXmlSpec } from '../src/provider/xml/domain-xml.js';
 
 /** Domain specs covering every boot kind, disk role, NIC attachment and machine type (tests only). */
 export const DOMAIN_XML_CASES: Readonly<Record<string, DomainXmlSpec>> = {

@@ -1,6 +1,6 @@
 import type { LibvirtClient } from '../client/libvirt-client.js';
+import type { PoolStorage } from './host/pool-storage.js';
 import type { ResolvedLibvirtProviderOptions } from './libvirt-provider-options.js';
-import type { PoolStorage } from './pool-storage.js';
 
 /** What the provider's parts share once connected. */
 export interface LibvirtContext {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { chooseDomainType, readHostGuestSupport } from './host-capabilities.js';
+import { chooseDomainType, readHostGuestSupport } from './host/host-capabilities.js';
 import { resolveLibvirtProviderOptions } from './libvirt-provider-options.js';
-import { nodeStatus } from './node-status.js';
+import { nodeStatus } from './node/node-status.js';
 
 describe('resolveLibvirtProviderOptions', () => {
   it('fills defaults and freezes', () => {

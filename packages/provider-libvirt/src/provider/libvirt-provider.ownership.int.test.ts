@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix } from '../../test-support/test-guest.js';
 import { type LibvirtProvider, libvirtProvider } from './libvirt-provider.js';
-import { renderBuildDomainMetadata } from './node-metadata.js';
+import { renderBuildDomainMetadata } from './node/node-metadata.js';
 
 const uri = 'test+unix:///default';
 const pool = 'default-pool';

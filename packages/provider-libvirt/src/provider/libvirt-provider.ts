@@ -18,20 +18,20 @@ import { DomainState } from '../client/domain-procedures.js';
 import type { DomainHandle } from '../client/handles.js';
 import { LibvirtClient } from '../client/libvirt-client.js';
 import { LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
-import { cloneLibvirtNode } from './clone-node.js';
-import { removeDomain } from './domain-removal.js';
-import { chooseDomainType, readHostGuestSupport } from './host-capabilities.js';
+import { chooseDomainType, readHostGuestSupport } from './host/host-capabilities.js';
+import { PoolStorage } from './host/pool-storage.js';
 import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
 import {
   type LibvirtProviderOptions,
   type ResolvedLibvirtProviderOptions,
   resolveLibvirtProviderOptions,
 } from './libvirt-provider-options.js';
-import { planLibvirtMasterBuild } from './master-build.js';
-import { readNodeMetadata, type StoredNodeMetadata } from './node-metadata.js';
-import { nodeStatus } from './node-status.js';
-import { PoolStorage } from './pool-storage.js';
-import { parseXml } from './xml-text.js';
+import { planLibvirtMasterBuild } from './master/master-build.js';
+import { cloneLibvirtNode } from './node/clone-node.js';
+import { removeDomain } from './node/domain-removal.js';
+import { readNodeMetadata, type StoredNodeMetadata } from './node/node-metadata.js';
+import { nodeStatus } from './node/node-status.js';
+import { parseXml } from './xml/xml-text.js';
 
 /** `VIR_DOMAIN_XML_INACTIVE`: the persistent definition, where vmkit's metadata lives. */
 const XML_INACTIVE = 2;

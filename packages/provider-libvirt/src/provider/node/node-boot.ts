@@ -1,6 +1,6 @@
 import { VmkitError } from '@vmkit/core/spi';
-import type { DomainBoot } from './domain-xml.js';
-import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
+import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
+import type { DomainBoot } from '../xml/domain-xml.js';
 
 /**
  * How a node of `master` boots (also the master's post-install boot): a kernel master by direct

@@ -1,5 +1,5 @@
 import type { NodeStatus } from '@vmkit/core';
-import { DomainState } from '../client/domain-procedures.js';
+import { DomainState } from '../../client/domain-procedures.js';
 
 /** Maps libvirt's domain state to vmkit's node status. */
 export function nodeStatus(state: number): NodeStatus {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DOMAIN_XML_CASES } from '../../test-support/domain-xml-cases.js';
+import { DOMAIN_XML_CASES } from '../../../test-support/domain-xml-cases.js';
 import { buildDomainXml } from './domain-xml.js';
 import { dirPoolXml, volumeXml } from './storage-xml.js';
 

@@ -1,7 +1,7 @@
 import { abortedError, sleep, VmkitError } from '@vmkit/core/spi';
-import { DomainState } from '../client/domain-procedures.js';
-import type { DomainHandle } from '../client/handles.js';
-import type { LibvirtClient } from '../client/libvirt-client.js';
+import { DomainState } from '../../client/domain-procedures.js';
+import type { DomainHandle } from '../../client/handles.js';
+import type { LibvirtClient } from '../../client/libvirt-client.js';
 
 /** Options of {@link runInstallerToCompletion}. */
 export interface InstallerRunOptions {

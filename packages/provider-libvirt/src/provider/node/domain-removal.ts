@@ -1,6 +1,6 @@
 import { VmkitError } from '@vmkit/core/spi';
-import { LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
-import type { LibvirtContext } from './libvirt-context.js';
+import { LibvirtError, LibvirtErrorCode } from '../../errors/libvirt-error.js';
+import type { LibvirtContext } from '../libvirt-context.js';
 
 /**
  * Removes a domain and the volumes it owns; absent is not an error. The order makes a failed

@@ -1,12 +1,12 @@
 import { open, stat } from 'node:fs/promises';
 import { VmkitError } from '@vmkit/core/spi';
-import type { StoragePoolHandle, StorageVolHandle } from '../client/handles.js';
-import type { LibvirtClient } from '../client/libvirt-client.js';
-import { StoragePoolState } from '../client/storage-procedures.js';
-import { alreadyExists, LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
-import type { StreamTransferOptions } from '../rpc/data-stream.js';
-import { dirPoolXml, volumeXml } from './storage-xml.js';
-import { parseXml } from './xml-text.js';
+import type { StoragePoolHandle, StorageVolHandle } from '../../client/handles.js';
+import type { LibvirtClient } from '../../client/libvirt-client.js';
+import { StoragePoolState } from '../../client/storage-procedures.js';
+import { alreadyExists, LibvirtError, LibvirtErrorCode } from '../../errors/libvirt-error.js';
+import type { StreamTransferOptions } from '../../rpc/data-stream.js';
+import { dirPoolXml, volumeXml } from '../xml/storage-xml.js';
+import { parseXml } from '../xml/xml-text.js';
 
 /** vmkit's storage pool: made if missing, and the volume operations the provider needs. */
 export class PoolStorage {

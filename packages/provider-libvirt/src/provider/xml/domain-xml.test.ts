@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DOMAIN_XML_CASES } from '../../test-support/domain-xml-cases.js';
+import { DOMAIN_XML_CASES } from '../../../test-support/domain-xml-cases.js';
+import { readNodeMetadata, renderNodeMetadata } from '../node/node-metadata.js';
 import { buildDomainXml, qemuNetArgs } from './domain-xml.js';
-import { readNodeMetadata, renderNodeMetadata } from './node-metadata.js';
 
 const [pcCase, q35Case, testCase] = Object.values(DOMAIN_XML_CASES);
 

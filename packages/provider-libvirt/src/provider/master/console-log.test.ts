@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import type { LibvirtContext } from '../libvirt-context.js';
 import { CONSOLE_TAIL_BYTES, readConsoleLog } from './console-log.js';
-import type { LibvirtContext } from './libvirt-context.js';
 
 /** A fake context holding one log volume of `log`'s bytes; records the ranges downloaded. */
 function fake(log: Buffer) {

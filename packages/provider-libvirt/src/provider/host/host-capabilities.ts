@@ -1,5 +1,5 @@
 import { VmkitError } from '@vmkit/core/spi';
-import { parseXml } from './xml-text.js';
+import { parseXml } from '../xml/xml-text.js';
 
 /** What the provider takes from libvirt's capabilities XML. */
 export interface HostGuestSupport {

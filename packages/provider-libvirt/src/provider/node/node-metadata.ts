@@ -1,5 +1,5 @@
 import type { BoundNetwork, Hardware } from '@vmkit/core';
-import { parseXml, xmlEscape } from './xml-text.js';
+import { parseXml, xmlEscape } from '../xml/xml-text.js';
 
 /** Namespace of vmkit's element in a domain's `<metadata>`. */
 export const VMKIT_METADATA_NAMESPACE = 'https://vmkit.dev/xmlns/libvirt/node/1';

@@ -1,8 +1,8 @@
 import { runMasterBuild } from '@vmkit/core/spi';
 import { afterAll, describe, expect, it } from 'vitest';
-import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
-import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
-import { libvirtProvider } from './libvirt-provider.js';
+import { leftovers, sweep } from '../../../test-support/libvirt-sweep.js';
+import { runPrefix, testGuestMasterSpec } from '../../../test-support/test-guest.js';
+import { libvirtProvider } from '../libvirt-provider.js';
 
 const URI = 'qemu:///system';
 const POOL = 'vmkit';

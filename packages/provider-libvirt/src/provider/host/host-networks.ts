@@ -1,7 +1,7 @@
 import type { BoundNic } from '@vmkit/core';
 import { VmkitError } from '@vmkit/core/spi';
-import type { LibvirtContext } from './libvirt-context.js';
-import { xmlEscape } from './xml-text.js';
+import type { LibvirtContext } from '../libvirt-context.js';
+import { xmlEscape } from '../xml/xml-text.js';
 
 /** The libvirt network a host-only or internal NIC joins (its own, or vmkit's default one). */
 export function networkNameFor(nic: BoundNic, prefix: string): string {

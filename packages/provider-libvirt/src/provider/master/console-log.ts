@@ -1,4 +1,4 @@
-import type { LibvirtContext } from './libvirt-context.js';
+import type { LibvirtContext } from '../libvirt-context.js';
 
 /** How much of a console log is read by default: its end, where failures show. */
 export const CONSOLE_TAIL_BYTES = 64 * 1024;

@@ -1,12 +1,12 @@
 import { isIPv6 } from 'node:net';
 import type { OperationOptions } from '@vmkit/core';
 import { type CloneSpec, emitProgress, invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
-import type { DomainHandle } from '../client/handles.js';
-import { alreadyExists } from '../errors/libvirt-error.js';
+import type { DomainHandle } from '../../client/handles.js';
+import { alreadyExists } from '../../errors/libvirt-error.js';
+import { ensureNicNetworks } from '../host/host-networks.js';
+import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
+import { buildDomainXml, type DomainDisk } from '../xml/domain-xml.js';
 import { removeDomain } from './domain-removal.js';
-import { buildDomainXml, type DomainDisk } from './domain-xml.js';
-import { ensureNicNetworks } from './host-networks.js';
-import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
 import { nodeBoot } from './node-boot.js';
 import { renderNodeMetadata, type StoredNodeMetadata } from './node-metadata.js';
 

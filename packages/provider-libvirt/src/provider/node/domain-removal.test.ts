@@ -1,8 +1,8 @@
 import { VmkitError } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
-import { LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
+import { LibvirtError, LibvirtErrorCode } from '../../errors/libvirt-error.js';
+import type { LibvirtContext } from '../libvirt-context.js';
 import { removeDomain } from './domain-removal.js';
-import type { LibvirtContext } from './libvirt-context.js';
 
 const libvirtError = (code: number) =>
   new LibvirtError(

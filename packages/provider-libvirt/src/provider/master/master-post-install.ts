@@ -1,13 +1,13 @@
 import type { PostInstallStep } from '@vmkit/core';
 import type { BuildContext } from '@vmkit/core/spi';
 import { randomMac, VmkitError } from '@vmkit/core/spi';
+import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
+import { removeDomain } from '../node/domain-removal.js';
+import { nodeBoot } from '../node/node-boot.js';
+import { renderBuildDomainMetadata } from '../node/node-metadata.js';
+import { buildDomainXml } from '../xml/domain-xml.js';
 import { readConsoleLog } from './console-log.js';
-import { removeDomain } from './domain-removal.js';
-import { buildDomainXml } from './domain-xml.js';
 import { runInstallerToCompletion } from './installer-run.js';
-import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
-import { nodeBoot } from './node-boot.js';
-import { renderBuildDomainMetadata } from './node-metadata.js';
 import { assertPostInstallSucceeded, readPostInstallConsole } from './post-install-console.js';
 import { postInstallScript } from './post-install-script.js';
 

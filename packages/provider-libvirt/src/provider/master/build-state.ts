@@ -1,0 +1,37 @@
+import type { BuildContext } from '@vmkit/core/spi';
+import type { LibvirtMasterData } from '../libvirt-context.js';
+
+/** Names of what a master build makes, from the master's name. */
+export function masterNames(prefix: string, masterName: string) {
+  const base = `${prefix}m-${masterName}`;
+  return {
+    volume: `${base}.qcow2`,
+    kernel: `${base}.vmlinuz`,
+    initrd: `${base}.initrd`,
+    iso: `${base}.iso`,
+    installer: `${prefix}install-${masterName}`,
+    consoleLog: `${prefix}install-${masterName}.log`,
+  };
+}
+
+/** What a build made so far, kept in the build context between steps. */
+export interface BuildState {
+  volumes: string[];
+  data?: LibvirtMasterData;
+  installer?: string;
+  /** Set once the post-install steps ran; a second run of the step does nothing. */
+  postInstalled?: boolean;
+}
+
+/** This build's state (made on first use). */
+export function buildState(ctx: BuildContext): BuildState {
+  let s = ctx.state.get('libvirt') as BuildState | undefined;
+  if (!s) {
+    s = { volumes: [] };
+    ctx.state.set('libvirt', s);
+  }
+  return s;
+}
+
+/** The names {@link masterNames} gives. */
+export type MasterNames = ReturnType<typeof masterNames>;

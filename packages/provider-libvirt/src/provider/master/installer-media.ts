@@ -1,0 +1,96 @@
+import { type BuildContext, VmkitError } from '@vmkit/core/spi';
+import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
+import type { DomainBoot, DomainDisk } from '../xml/domain-xml.js';
+import type { MasterNames } from './build-state.js';
+import { localFile, verifySha256 } from './master-source.js';
+
+const GiB = 1024 ** 3;
+
+/** What an installer boots from: its disks and boot order, and what the master keeps of it. */
+export interface InstallerMedia {
+  readonly boot: DomainBoot;
+  readonly disks: DomainDisk[];
+  readonly capacityBytes: number;
+  /** Kernel-boot fields of the master's data (empty for ISO installers). */
+  readonly kernel: Pick<
+    LibvirtMasterData,
+    'kernelVolume' | 'initrdVolume' | 'kernelPath' | 'initrdPath' | 'cmdline'
+  >;
+  /** Volumes the master keeps (its disk, and kernel and initrd for kernel masters). */
+  readonly volumes: string[];
+}
+
+/**
+ * Creates the master's empty disk and uploads what the installer boots: the kernel and initrd of
+ * a `kernel` source, or the ISO of an `iso` source (attached as a CD-ROM). Each volume is
+ * tracked before it is made, so a failure anywhere leaves nothing once the build is discarded.
+ */
+export async function prepareInstallerMedia(
+  ctx: LibvirtContext,
+  c: BuildContext,
+  names: MasterNames,
+  track: (volume: string) => void,
+): Promise<InstallerMedia> {
+  const source = c.spec.source;
+  const pool = ctx.storage.name;
+  const capacityBytes = Math.round((c.spec.hardware?.diskGiB ?? 1) * GiB);
+  track(names.volume);
+  await ctx.storage.create({ name: names.volume, capacityBytes, format: 'qcow2' });
+  const volumes = [names.volume];
+  const disks: DomainDisk[] = [{ pool, volume: names.volume, format: 'qcow2', role: 'disk' }];
+  if (source.type === 'kernel') {
+    const cmdline = source.cmdline ?? '';
+    const paths = await uploadBootFiles(ctx, source.kernel, source.initrd, names, track, c);
+    volumes.push(...paths.volumes);
+    return {
+      boot: { kind: 'kernel', kernel: paths.kernel, initrd: paths.initrd, cmdline },
+      disks,
+      capacityBytes,
+      kernel: { ...paths.ref, cmdline: ctx.options.nodeCmdline(cmdline) },
+      volumes,
+    };
+  }
+  if (source.type !== 'iso') throw new TypeError('prepareInstallerMedia needs a kernel or iso source');
+  const local = await localFile(source, 'source', c.signal);
+  try {
+    await verifySha256(local.file, source.sha256);
+    track(names.iso);
+    await ctx.storage.createFromFile(names.iso, local.file, 'raw', 0, { signal: c.signal });
+  } finally {
+    await local.cleanup();
+  }
+  disks.push({ pool, volume: names.iso, format: 'raw', role: 'cdrom' });
+  return { boot: { kind: 'cdrom' }, disks, capacityBytes, kernel: {}, volumes };
+}
+
+/** Uploads a kernel and initrd as pool volumes; drivers without uploads boot the host's files. */
+async function uploadBootFiles(
+  ctx: LibvirtContext,
+  kernelFile: string,
+  initrdFile: string,
+  names: MasterNames,
+  track: (name: string) => void,
+  c: BuildContext,
+) {
+  try {
+    track(names.kernel);
+    const k = await ctx.storage.createFromFile(names.kernel, kernelFile, 'raw', 0, { signal: c.signal });
+    track(names.initrd);
+    const i = await ctx.storage.createFromFile(names.initrd, initrdFile, 'raw', 0, { signal: c.signal });
+    return {
+      kernel: await ctx.storage.path(k),
+      initrd: await ctx.storage.path(i),
+      ref: { kernelVolume: names.kernel, initrdVolume: names.initrd },
+      volumes: [names.kernel, names.initrd],
+    };
+  } catch (error) {
+    if (!VmkitError.is(error, 'UNSUPPORTED')) throw error;
+    // Drivers without uploads (libvirt's test driver) boot the host's files in place.
+    return {
+      kernel: kernelFile,
+      initrd: initrdFile,
+      ref: { kernelPath: kernelFile, initrdPath: initrdFile },
+      volumes: [],
+    };
+  }
+}
