@@ -29,7 +29,14 @@ export { createComputeService } from './compute/create-compute-service.js';
 export type { TemplateBuilder } from './compute/template-builder.js';
 // Errors
 export { type NodeFailure, RunNodesError } from './errors/run-nodes-error.js';
-export { VmkitError, type VmkitErrorCode, type VmkitErrorOptions } from './errors/vmkit-error.js';
+export {
+  isClosedError,
+  VmkitError,
+  type VmkitErrorCode,
+  type VmkitErrorFault,
+  type VmkitErrorJson,
+  type VmkitErrorOptions,
+} from './errors/vmkit-error.js';
 // What it offers and returns
 export type {
   ConfigDriveFile,

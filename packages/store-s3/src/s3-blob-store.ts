@@ -12,6 +12,7 @@ import {
   checkContainerName,
   checkListOptions,
   checkMetadata,
+  invalidArgument,
   type ListOptions,
   type ListPage,
   type PutBlobOptions,
@@ -168,13 +169,7 @@ export function s3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       checkOpen();
       throwIfAborted(opts.signal, 'upload');
       if (opts.ifNoneMatch !== undefined && opts.ifNoneMatch !== '*') {
-        throw new VmkitError(
-          'INVALID_ARGUMENT',
-          `ifNoneMatch: must be '*' (got ${JSON.stringify(opts.ifNoneMatch)})`,
-          {
-            details: { field: 'ifNoneMatch' },
-          },
-        );
+        throw invalidArgument('ifNoneMatch', `must be '*' (got ${JSON.stringify(opts.ifNoneMatch)})`);
       }
       await requireContainer(container, 'putBlob');
       if (opts.ifNoneMatch === '*' && !(await supportsConditionalWrites())) {
@@ -253,9 +248,7 @@ export function s3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       const maxKeys = checkListOptions(opts);
       checkOpen();
       if (opts.prefix !== undefined && typeof opts.prefix !== 'string') {
-        throw new VmkitError('INVALID_ARGUMENT', 'prefix: must be a string', {
-          details: { field: 'prefix' },
-        });
+        throw invalidArgument('prefix', 'must be a string');
       }
       const [exists, page] = await Promise.all([
         containerExists(container, 'list'),

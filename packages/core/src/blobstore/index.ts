@@ -8,11 +8,16 @@
 
 // Errors, aborts, concurrency and logging, as stores need them
 export {
+  classifyErrorCode,
+  closedError,
   invalidArgument,
   isAbortError,
+  isClosedError,
   toVmkitError,
   VmkitError,
+  type VmkitErrorClass,
   type VmkitErrorCode,
+  type VmkitErrorFault,
   type VmkitErrorOptions,
 } from '../errors/vmkit-error.js';
 export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';

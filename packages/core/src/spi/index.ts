@@ -9,11 +9,16 @@
 // Helpers that providers and vmkit's packages share: errors, aborts, progress, concurrency, MACs
 export { randomMac } from '../compute/network-binding.js';
 export {
+  classifyErrorCode,
+  closedError,
   invalidArgument,
   isAbortError,
+  isClosedError,
   toVmkitError,
   VmkitError,
+  type VmkitErrorClass,
   type VmkitErrorCode,
+  type VmkitErrorFault,
   type VmkitErrorOptions,
 } from '../errors/vmkit-error.js';
 // Running a build as core does (for a provider's own tests)

@@ -178,7 +178,7 @@ function openVolume(bytes: Uint8Array, maxEntries: number, maxDepth: number): Fa
       if (typeof path !== 'string') throw invalidArgument('path', 'must be a string');
       const entry = byPath.get(path.replace(/^\/+/, ''));
       if (!entry) throw new VmkitError('NOT_FOUND', `no entry '${path}' on the volume`);
-      if (entry.type !== 'file') throw new VmkitError('INVALID_ARGUMENT', `path: '${path}' is a directory`);
+      if (entry.type !== 'file') throw invalidArgument('path', `'${path}' is a directory`);
       if (entry.size === 0) return new Uint8Array(0);
       const data = clusterData(chain(entry.cluster));
       if (data.length < entry.size) throw corrupt(`'${path}' is shorter than its recorded size`);
