@@ -21,6 +21,7 @@ export type {
 } from './blobstore/blob-store.js';
 export { listAll } from './blobstore/blob-store.js';
 export { type FileSystemBlobStoreOptions, fileSystemBlobStore } from './blobstore/file-system-blob-store.js';
+export type { ClosableBlobStore } from './blobstore/guard-blob-store.js';
 export { memoryBlobStore } from './blobstore/memory-blob-store.js';
 // The compute service
 export type { ComputeService } from './compute/compute-service.js';

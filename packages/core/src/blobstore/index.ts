@@ -36,4 +36,10 @@ export {
   type StoredBlob,
 } from './blob-store.js';
 export { type FileSystemBlobStoreOptions, fileSystemBlobStore } from './file-system-blob-store.js';
+export {
+  type BlobStoreDriver,
+  type CheckedListOptions,
+  type ClosableBlobStore,
+  guardBlobStore,
+} from './guard-blob-store.js';
 export { memoryBlobStore } from './memory-blob-store.js';

@@ -25,6 +25,7 @@ export {
 export { type MasterBuildRunOptions, runMasterBuild } from '../masters/master-build-pipeline.js';
 export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';
 export { mapLimit, mapSettled } from '../util/concurrency.js';
+export { Lifecycle, type LifecycleHooks, type LifecycleState } from '../util/lifecycle.js';
 export { combineListeners, emitProgress } from '../util/progress.js';
 // The contract
 export type { CloneSpec } from './clone-spec.js';
