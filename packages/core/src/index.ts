@@ -58,7 +58,14 @@ export type { PortAllocatorOptions } from './ports/port-allocator.js';
 
 // Errors
 export { type NodeFailure, RunNodesError } from './errors/run-nodes-error.js';
-export { VmkitError, type VmkitErrorCode, type VmkitErrorOptions } from './errors/vmkit-error.js';
+export {
+  isClosedError,
+  VmkitError,
+  type VmkitErrorCode,
+  type VmkitErrorFault,
+  type VmkitErrorJson,
+  type VmkitErrorOptions,
+} from './errors/vmkit-error.js';
 
 // Blob stores
 export type {
@@ -72,6 +79,7 @@ export type {
 } from './blobstore/blob-store.js';
 export { listAll } from './blobstore/blob-store.js';
 export { type FileSystemBlobStoreOptions, fileSystemBlobStore } from './blobstore/file-system-blob-store.js';
+export type { ClosableBlobStore } from './blobstore/guard-blob-store.js';
 export { memoryBlobStore } from './blobstore/memory-blob-store.js';
 
 // Providers (implementing one: `@vmkit/core/spi`), logging and progress

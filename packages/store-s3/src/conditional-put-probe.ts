@@ -34,3 +34,29 @@ export async function probeConditionalWrites(
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => {});
   }
 }
+
+/**
+ * Whether the server honours `If-None-Match: *` on writes, as configured or probed once (lazily,
+ * on the first conditional put; concurrent callers share the probe, and a failed probe, e.g.
+ * with the server down, is tried again next time).
+ */
+export class ConditionalWrites {
+  readonly #probe: () => Promise<boolean>;
+  #answer: Promise<boolean> | undefined;
+
+  /** `setting` is the store's `conditionalWrites` option; `probe` asks the server. */
+  constructor(setting: 'auto' | 'native' | 'unsupported', probe: () => Promise<boolean>) {
+    this.#probe = probe;
+    this.#answer = setting === 'auto' ? undefined : Promise.resolve(setting === 'native');
+  }
+
+  /** Whether conditional writes are honoured. */
+  supported(): Promise<boolean> {
+    this.#answer ??= this.#probe();
+    const answer = this.#answer;
+    answer.catch(() => {
+      if (this.#answer === answer) this.#answer = undefined;
+    });
+    return answer;
+  }
+}

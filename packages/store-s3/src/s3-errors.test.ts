@@ -12,25 +12,34 @@ const ctx = { operation: 'getBlob', bucket: 'bkt', key: 'c/x' };
 
 describe('toS3StoreError', () => {
   it.each([
-    [sdkError('NoSuchKey', 404), 'NOT_FOUND', 'not-found'],
-    [sdkError('NoSuchBucket', 404), 'NOT_FOUND', 'no-such-bucket'],
-    [sdkError('PreconditionFailed', 412), 'CONFLICT', 'precondition-failed'],
-    [sdkError('AccessDenied', 403), 'STORE', 'access-denied'],
-    [sdkError('InvalidAccessKeyId', 403), 'STORE', 'access-denied'],
-    [sdkError('SlowDown', 503), 'STORE', 'throttled'],
-    [sdkError('ThrottlingException', 400), 'STORE', 'throttled'],
-    [sdkError('NotImplemented', 501), 'UNSUPPORTED', 'not-implemented'],
-    [sdkError('InternalError', 500), 'STORE', 'server-error'],
-    [sdkError('BadDigest', 400), 'CORRUPT', 'bad-digest'],
-    [sdkError('InvalidDigest', 400), 'CORRUPT', 'bad-digest'],
-    [sdkError('XAmzContentSHA256Mismatch', 400), 'CORRUPT', 'bad-digest'],
-    [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'STORE', 'unreachable'],
-    [Object.assign(new Error('t'), { name: 'TimeoutError' }), 'TIMEOUT', 'timeout'],
-    [Object.assign(new Error('a'), { name: 'AbortError' }), 'ABORTED', 'aborted'],
-  ])('maps %s', (error, code, reason) => {
+    [sdkError('NoSuchKey', 404), 'NOT_FOUND', 'not-found', false, 'caller'],
+    [sdkError('NoSuchBucket', 404), 'NOT_FOUND', 'no-such-bucket', false, 'environment'],
+    [sdkError('PreconditionFailed', 412), 'CONFLICT', 'precondition-failed', false, 'caller'],
+    [sdkError('AccessDenied', 403), 'STORE', 'access-denied', false, 'environment'],
+    [sdkError('InvalidAccessKeyId', 403), 'STORE', 'access-denied', false, 'environment'],
+    [sdkError('SlowDown', 503), 'STORE', 'throttled', true, 'service'],
+    [sdkError('ThrottlingException', 400), 'STORE', 'throttled', true, 'service'],
+    [sdkError('NotImplemented', 501), 'UNSUPPORTED', 'not-implemented', false, 'environment'],
+    [sdkError('InternalError', 500), 'STORE', 'server-error', true, 'service'],
+    [sdkError('InvalidArgument', 400), 'STORE', 'rejected', false, 'caller'],
+    [sdkError('BadDigest', 400), 'CORRUPT', 'bad-digest', true, 'environment'],
+    [sdkError('InvalidDigest', 400), 'CORRUPT', 'bad-digest', true, 'environment'],
+    [sdkError('XAmzContentSHA256Mismatch', 400), 'CORRUPT', 'bad-digest', true, 'environment'],
+    [
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      'STORE',
+      'unreachable',
+      true,
+      'environment',
+    ],
+    [Object.assign(new Error('t'), { name: 'TimeoutError' }), 'TIMEOUT', 'timeout', true, 'environment'],
+    [Object.assign(new Error('a'), { name: 'AbortError' }), 'ABORTED', 'aborted', false, 'caller'],
+  ])('maps %s', (error, code, reason, retryable, fault) => {
     const mapped = toS3StoreError(error, ctx);
     expect(mapped.code).toBe(code);
     expect(mapped.details.reason).toBe(reason);
+    expect(mapped.retryable).toBe(retryable);
+    expect(mapped.fault).toBe(fault);
     expect(mapped.cause).toBe(error);
     expect(mapped.message).toMatch(/^S3 getBlob bkt\/c\/x: /);
   });

@@ -1,4 +1,4 @@
-import { isAbortError, VmkitError, type VmkitErrorCode } from '@vmkit/core/blobstore';
+import { isAbortError, VmkitError, type VmkitErrorClass, type VmkitErrorCode } from '@vmkit/core/blobstore';
 
 /** What a failed S3 call was about, for error messages and details. */
 export interface S3ErrorContext {
@@ -24,6 +24,31 @@ export type S3FailureReason =
   | 'aborted'
   | 'bad-digest'
   | 'rejected';
+
+/**
+ * Whether a retry can help and whose fault it was, per failure reason: throttling, server errors,
+ * unreachable endpoints, timeouts and digests altered on the way may pass on a later try; a
+ * missing bucket, denied access and missing server features are the environment's to fix.
+ */
+const REASON_CLASS: Readonly<Record<S3FailureReason, VmkitErrorClass>> = Object.freeze({
+  'not-found': { retryable: false, fault: 'caller' },
+  'no-such-bucket': { retryable: false, fault: 'environment' },
+  'precondition-failed': { retryable: false, fault: 'caller' },
+  'access-denied': { retryable: false, fault: 'environment' },
+  throttled: { retryable: true, fault: 'service' },
+  unreachable: { retryable: true, fault: 'environment' },
+  timeout: { retryable: true, fault: 'environment' },
+  'server-error': { retryable: true, fault: 'service' },
+  'not-implemented': { retryable: false, fault: 'environment' },
+  aborted: { retryable: false, fault: 'caller' },
+  'bad-digest': { retryable: true, fault: 'environment' },
+  rejected: { retryable: false, fault: 'caller' },
+});
+
+/** Whether a retry can help and whose fault it was, for an S3 failure reason. */
+export function classifyS3Reason(reason: S3FailureReason): VmkitErrorClass {
+  return REASON_CLASS[reason];
+}
 
 interface SdkErrorLike {
   name?: string;
@@ -131,7 +156,8 @@ function classify(error: unknown): { code: VmkitErrorCode; reason: S3FailureReas
 
 /**
  * Maps any error of an S3 call to a `VmkitError`: vmkit errors pass through; the S3 code,
- * HTTP status, request id and attempts go in `details`, the original error in `cause`.
+ * HTTP status, request id and attempts go in `details`, the original error in `cause`;
+ * `retryable` and `fault` follow the failure reason (see `classifyS3Reason`).
  */
 export function toS3StoreError(error: unknown, context: S3ErrorContext): VmkitError {
   if (VmkitError.is(error)) return error;
@@ -147,6 +173,7 @@ export function toS3StoreError(error: unknown, context: S3ErrorContext): VmkitEr
     `S3 ${context.operation} ${where}: ${text}${facts ? ` (${facts})` : ''}${detail}`,
     {
       cause: error,
+      ...classifyS3Reason(reason),
       details: {
         ...context,
         reason,

@@ -7,7 +7,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { abortedError, VmkitError } from '@vmkit/core/blobstore';
+import { abortedError, invalidArgument, VmkitError } from '@vmkit/core/blobstore';
 import { compareEtag, EtagDigest } from './etag-digest.js';
 import type { PartSource } from './part-sources.js';
 import { toS3StoreError } from './s3-errors.js';
@@ -100,10 +100,10 @@ export async function putMultipart(request: MultipartRequest, parts: PartSource)
       }
       if (partNumber > MAX_PARTS) {
         part.release();
-        throw new VmkitError(
-          'INVALID_ARGUMENT',
-          `partSize: ${partSize} bytes makes more than ${MAX_PARTS} parts for this body; use a larger partSize`,
-          { details: { field: 'partSize', bucket, key } },
+        throw invalidArgument(
+          'partSize',
+          `${partSize} bytes makes more than ${MAX_PARTS} parts for this body; use a larger partSize`,
+          { bucket, key },
         );
       }
       const md5 = digest.updatePart(part.bytes);

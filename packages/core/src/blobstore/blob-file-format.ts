@@ -45,6 +45,39 @@ export function tryTrailerLength(tail: Uint8Array, fileSize: number): number | u
   }
 }
 
+/**
+ * Where a blob file's content ends and its trailer lies, read from the file's last bytes. A file
+ * without a trailer of ours (put there by hand, or cut short) is all content, with no
+ * `trailerLength`: it reads as plain content so that its owner can still see it.
+ */
+export interface BlobFileLayout {
+  /** Bytes of content at the start of the file. */
+  readonly contentLength: number;
+  /** Bytes of trailer JSON right after the content; absent for a plain file. */
+  readonly trailerLength?: number;
+}
+
+/** The {@link BlobFileLayout} of a file of `fileSize` bytes whose last (up to 8) bytes are `tail`. */
+export function blobFileLayout(tail: Uint8Array, fileSize: number): BlobFileLayout {
+  const length = tryTrailerLength(tail, fileSize);
+  if (length === undefined) return { contentLength: fileSize };
+  return { contentLength: fileSize - TRAILER_TAIL - length, trailerLength: length };
+}
+
+/**
+ * The trailer of a blob file laid out as `layout`: `json` (the `trailerLength` bytes after the
+ * content) decoded, or, for a plain file, no metadata and the etag `plainEtag()` gives.
+ */
+export function blobTrailer(
+  layout: BlobFileLayout,
+  json: Uint8Array | undefined,
+  name: string,
+  plainEtag: () => string,
+): BlobTrailer {
+  if (layout.trailerLength === undefined || json === undefined) return { etag: plainEtag(), metadata: {} };
+  return decodeTrailer(json, name);
+}
+
 /** Parses the trailer JSON; throws `CORRUPT` when it is malformed. */
 export function decodeTrailer(json: Uint8Array, name: string): BlobTrailer {
   let parsed: unknown;

@@ -19,15 +19,26 @@ export {
   type StoredBlob,
 } from './blob-store.js';
 export { type FileSystemBlobStoreOptions, fileSystemBlobStore } from './file-system-blob-store.js';
+export {
+  type BlobStoreDriver,
+  type CheckedListOptions,
+  type ClosableBlobStore,
+  guardBlobStore,
+} from './guard-blob-store.js';
 export { memoryBlobStore } from './memory-blob-store.js';
 
 // Errors, aborts, concurrency, options and logging, as stores need them
 export {
+  classifyErrorCode,
+  closedError,
   invalidArgument,
   isAbortError,
+  isClosedError,
   toVmkitError,
   VmkitError,
+  type VmkitErrorClass,
   type VmkitErrorCode,
+  type VmkitErrorFault,
   type VmkitErrorOptions,
 } from '../errors/vmkit-error.js';
 export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';

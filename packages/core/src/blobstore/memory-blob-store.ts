@@ -1,8 +1,8 @@
 import { VmkitError } from '../errors/vmkit-error.js';
 import { throwIfAborted } from '../util/abort.js';
-import { checkBlobName, checkContainerName, checkListOptions, checkMetadata } from './blob-names.js';
-import type { BlobBody, BlobStore, ListOptions, ListPage, PutBlobOptions, StoredBlob } from './blob-store.js';
+import type { StoredBlob } from './blob-store.js';
 import { bodyToBytes, bytesStream, md5Etag } from './body.js';
+import { type ClosableBlobStore, guardBlobStore } from './guard-blob-store.js';
 
 interface Entry {
   readonly bytes: Uint8Array;
@@ -12,12 +12,14 @@ interface Entry {
   readonly lastModified: Date;
 }
 
-/** A {@link BlobStore} held in memory: for tests and short-lived processes. */
-export function memoryBlobStore(): BlobStore {
+/**
+ * A {@link BlobStore} held in memory: for tests and short-lived processes. `close()` drops the
+ * content; later calls fail with the closed error.
+ */
+export function memoryBlobStore(): ClosableBlobStore {
   const containers = new Map<string, Map<string, Entry>>();
 
   const container = (name: string): Map<string, Entry> => {
-    checkContainerName(name);
     const found = containers.get(name);
     if (!found)
       throw new VmkitError('NOT_FOUND', `container ${name} does not exist`, { details: { container: name } });
@@ -36,23 +38,18 @@ export function memoryBlobStore(): BlobStore {
     text: async () => Buffer.from(entry.bytes).toString('utf8'),
   });
 
-  return {
+  return guardBlobStore('the memory blob store', {
     async createContainer(name) {
-      checkContainerName(name);
       if (!containers.has(name)) containers.set(name, new Map());
     },
     async containerExists(name) {
-      checkContainerName(name);
       return containers.has(name);
     },
     async deleteContainer(name) {
-      checkContainerName(name);
       containers.delete(name);
     },
-    async putBlob(name: string, blobName: string, body: BlobBody, options: PutBlobOptions = {}) {
+    async putBlob(name, blobName, body, options) {
       const blobs = container(name);
-      checkBlobName(blobName);
-      checkMetadata(options.metadata);
       throwIfAborted(options.signal, 'upload');
       const bytes = Uint8Array.from(await bodyToBytes(body, options.signal));
       throwIfAborted(options.signal, 'upload');
@@ -73,26 +70,20 @@ export function memoryBlobStore(): BlobStore {
     },
     async getBlob(name, blobName, options) {
       const blobs = container(name);
-      checkBlobName(blobName);
-      throwIfAborted(options?.signal, 'download');
+      throwIfAborted(options.signal, 'download');
       const entry = blobs.get(blobName);
       return entry ? toStored(blobName, entry) : undefined;
     },
     async blobExists(name, blobName) {
-      const blobs = container(name);
-      checkBlobName(blobName);
-      return blobs.has(blobName);
+      return container(name).has(blobName);
     },
     async removeBlob(name, blobName) {
-      const blobs = container(name);
-      checkBlobName(blobName);
-      blobs.delete(blobName);
+      container(name).delete(blobName);
     },
-    async list(name: string, options: ListOptions = {}): Promise<ListPage> {
+    async list(name, options) {
       const blobs = container(name);
-      const maxKeys = checkListOptions(options);
+      const { maxKeys, marker } = options;
       const prefix = options.prefix ?? '';
-      const marker = options.marker;
       const names = [...blobs.keys()]
         .filter((n) => n.startsWith(prefix) && (marker === undefined || n > marker))
         .sort();
@@ -103,5 +94,8 @@ export function memoryBlobStore(): BlobStore {
       });
       return names.length > maxKeys ? { items, nextMarker: page[page.length - 1] } : { items };
     },
-  };
+    async close() {
+      containers.clear();
+    },
+  });
 }

@@ -43,9 +43,10 @@ describe('resolveComputeServiceOptions', () => {
     await expect(
       createComputeService({ provider, store: memoryBlobStore(), images: [spec] }),
     ).rejects.toThrow(/^images\[0\]: spec\.os\.family: must be a lower-case family name/);
+    // The failed start closed the provider: a closed provider stays closed, so this takes a new one.
     const traversal = { ...debianSpec(), id: '../../x' };
     await expect(
-      createComputeService({ provider, store: memoryBlobStore(), images: [traversal] }),
+      createComputeService({ provider: memoryProvider(), store: memoryBlobStore(), images: [traversal] }),
     ).rejects.toThrow(/spec\.id: must be 1-63/);
   });
 

@@ -25,7 +25,11 @@ export class RunNodesError extends VmkitError {
     super(
       errors[0]?.error.code ?? 'PROVIDER',
       `group ${group}: ${errors.length} of ${nodes.length + errors.length} nodes failed (first: ${first})`,
-      { cause: errors[0]?.error, details: { group, created: nodes.length, failed: errors.length } },
+      {
+        cause: errors[0]?.error,
+        details: { group, created: nodes.length, failed: errors.length },
+        ...(errors[0] ? { retryable: errors[0].error.retryable, fault: errors[0].error.fault } : {}),
+      },
     );
     this.name = 'RunNodesError';
     this.nodes = Object.freeze([...nodes]);

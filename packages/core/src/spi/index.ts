@@ -28,14 +28,20 @@ export { type MasterBuildRunOptions, runMasterBuild } from '../masters/master-bu
 // Helpers that providers and vmkit's packages share: errors, aborts, progress, concurrency, options, MACs
 export { randomMac } from '../compute/network-binding.js';
 export {
+  classifyErrorCode,
+  closedError,
   invalidArgument,
   isAbortError,
+  isClosedError,
   toVmkitError,
   VmkitError,
+  type VmkitErrorClass,
   type VmkitErrorCode,
+  type VmkitErrorFault,
   type VmkitErrorOptions,
 } from '../errors/vmkit-error.js';
 export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';
 export { mapLimit, mapSettled } from '../util/concurrency.js';
 export { checkInteger, type IntegerRule, integerOption } from '../util/integer-option.js';
+export { Lifecycle, type LifecycleHooks, type LifecycleState } from '../util/lifecycle.js';
 export { combineListeners, emitProgress } from '../util/progress.js';

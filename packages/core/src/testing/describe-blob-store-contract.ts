@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobStore } from '../blobstore/blob-store.js';
 import { listAll } from '../blobstore/blob-store.js';
 import { VmkitError } from '../errors/vmkit-error.js';
+import { describeGuardContract } from './blob-store-guard-contract.js';
 
 /** What a blob store contract run needs: a store and, optionally, a way to dispose of it. */
 export interface BlobStoreContractSubject {
@@ -23,7 +24,9 @@ export interface BlobStoreContractOptions {
 
 /**
  * The shared test suite every {@link BlobStore} passes (vitest). Call it from a test file:
- * `describeBlobStoreContract('s3', async () => ({ store: s3BlobStore({...}) }))`.
+ * `describeBlobStoreContract('s3', async () => ({ store: s3BlobStore({...}) }))`. The factory is
+ * called once for the suite and once more for a store that the suite closes (stores have
+ * `close()`, as `guardBlobStore` gives them, and refuse calls after it with the closed error).
  */
 export function describeBlobStoreContract(
   name: string,
@@ -177,6 +180,8 @@ export function describeBlobStoreContract(
         VmkitError.is(e, 'INVALID_ARGUMENT'),
       );
     });
+
+    describeGuardContract(() => store, fresh, factory);
 
     it('reports NOT_FOUND for operations on a missing container', async () => {
       const missing = `missing-${Date.now().toString(36)}`;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VmkitError } from '../errors/vmkit-error.js';
+import { isClosedError, VmkitError } from '../errors/vmkit-error.js';
 import { runMasterBuild } from '../masters/master-build-pipeline.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { BoundNetwork } from '../model/network-spec.js';
@@ -28,7 +28,8 @@ const DEFAULT_NETWORK: BoundNetwork = {
 
 /**
  * The shared test suite every {@link HypervisorProvider} passes (vitest): master builds through the
- * pipeline with progress and abort, clones, the node lifecycle, listing, destruction and errors.
+ * pipeline with progress and abort, clones, the node lifecycle, listing, destruction, errors, and
+ * the closed error after `close()` (the factory is called once more for a provider to close).
  */
 export function describeProviderContract(
   name: string,
@@ -168,6 +169,34 @@ export function describeProviderContract(
       await provider.deleteMaster(ref);
       expect(await provider.mastersExist([ref])).toEqual([false]);
       await provider.deleteMaster(ref);
+    });
+
+    it('refuses calls after close() with the one closed error, and closes once', async () => {
+      const other = await factory();
+      try {
+        const p = other.provider;
+        await p.init?.();
+        await Promise.all([p.close?.(), p.close?.()]);
+        await p.close?.();
+        const calls: Array<() => Promise<unknown>> = [
+          () => p.capabilities(),
+          () => p.listNodes(),
+          () => p.getNode(`${run}-none`),
+          () => p.startNode(`${run}-none`),
+          () => p.mastersExist([{ id: `${run}-none` }]),
+        ];
+        if (p.init) calls.push(() => p.init?.() as Promise<void>);
+        for (const call of calls) {
+          const error = await call().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(isClosedError(error), `expected the closed error, got ${String(error)}`).toBe(true);
+          expect(error).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/ is closed$/) });
+        }
+      } finally {
+        await other.cleanup?.();
+      }
     });
   });
 }

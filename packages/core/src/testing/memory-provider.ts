@@ -4,58 +4,21 @@ import { DEFAULT_HARDWARE_PROFILES } from '../model/hardware.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { NodeStatus } from '../model/node-metadata.js';
 import type { CloneSpec } from '../spi/clone-spec.js';
-import type { HypervisorProvider, ProviderCapabilities, ProviderNode } from '../spi/hypervisor-provider.js';
+import type { ProviderCapabilities, ProviderNode } from '../spi/hypervisor-provider.js';
 import type { BuildContext, BuildStep, MasterBuild, MasterRef } from '../spi/master-build.js';
 import { STANDARD_BUILD_STEPS } from '../spi/master-build.js';
 import { sleep, throwIfAborted } from '../util/abort.js';
+import { Lifecycle } from '../util/lifecycle.js';
 import type { OperationOptions } from '../util/progress.js';
 import { MemoryProviderState } from './memory-provider-state.js';
+import type { MemoryProvider, MemoryProviderOptions, MemoryProviderStats } from './memory-provider-types.js';
 
-/** Faults the memory provider injects, for tests of the cache, pipeline and rollback. */
-export interface MemoryProviderFaults {
-  /** Fail the build step of this name (or 1-based index) on every build. */
-  failStep?: string | number;
-  /** Fail the k-th clone (1-based, counting clones since the provider was made) half-way. */
-  failClone?: number | readonly number[];
-  /** Make every master build take this long (in the first step, abortable). */
-  buildDelayMs?: number;
-  /** Make every clone take this long (abortable). */
-  cloneDelayMs?: number;
-  /** Fail `startNode` for nodes whose name matches. */
-  failStart?: RegExp;
-}
-
-/** Options of {@link memoryProvider}. */
-export interface MemoryProviderOptions {
-  /** Faults to inject; also settable later through `provider.faults`. */
-  readonly faults?: MemoryProviderFaults;
-  /** Share the fake hypervisor between processes through this JSON file. */
-  readonly statePath?: string;
-  /** Provider identity (default: a fresh id, or one derived from `statePath`). */
-  readonly id?: string;
-}
-
-/** Counters the memory provider keeps, for assertions. */
-export interface MemoryProviderStats {
-  builds: number;
-  clones: number;
-  destroys: number;
-  calls: number;
-}
-
-/** The in-memory hypervisor: a {@link HypervisorProvider} plus handles for tests. */
-export interface MemoryProvider extends HypervisorProvider {
-  /** Faults to inject; change at will between calls. */
-  faults: MemoryProviderFaults;
-  /** Counters. */
-  readonly stats: MemoryProviderStats;
-  /** Names of the masters that exist (ready or partial). */
-  masterNames(): string[];
-  /** Names of the disks that exist (`master:<name>`, `node:<id>`). */
-  diskNames(): string[];
-  /** Removes a master behind vmkit's back, as an operator might. */
-  vanishMaster(name: string): void;
-}
+export type {
+  MemoryProvider,
+  MemoryProviderFaults,
+  MemoryProviderOptions,
+  MemoryProviderStats,
+} from './memory-provider-types.js';
 
 const CAPABILITIES: ProviderCapabilities = Object.freeze({
   linkedClones: true,
@@ -97,24 +60,34 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     });
   };
 
+  // After close every provider call fails with the closed error; the test handles stay usable.
+  const life = new Lifecycle(`the memory provider ${id}`);
+  const open = () => life.assertOpen();
+
   const provider: MemoryProvider = {
     name: 'memory',
     id,
+    init: () => life.open(),
+    close: () => life.close(),
     faults: { ...options.faults },
     stats,
     async capabilities() {
+      open();
       return CAPABILITIES;
     },
     async hardwareProfiles() {
+      open();
       return DEFAULT_HARDWARE_PROFILES;
     },
     async listHostNetworks() {
+      open();
       return [
         { name: 'br0', kind: 'bridge', up: true, addresses: ['192.0.2.1/24'] },
         { name: 'vmkit-hostonly', kind: 'hostOnly', up: true },
       ];
     },
     planMasterBuild(spec: MasterSpec, masterName: string): MasterBuild {
+      open();
       const faults = provider.faults;
       const steps: BuildStep[] = STANDARD_BUILD_STEPS.map((name, index) => ({
         name,
@@ -159,16 +132,19 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
       };
     },
     async mastersExist(refs) {
+      open();
       stats.calls++;
       return state.read((d) => refs.map((r) => d.masters[r.id]?.ready === true));
     },
     async deleteMaster(ref) {
+      open();
       state.mutate((d) => {
         delete d.masters[ref.id];
         delete d.disks[`master:${ref.id}`];
       });
     },
     async cloneNode(spec: CloneSpec, opts: OperationOptions = {}): Promise<ProviderNode> {
+      open();
       stats.calls++;
       throwIfAborted(opts.signal, `clone ${spec.name}`);
       const k = ++cloneCount;
@@ -224,6 +200,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
       }
     },
     async startNode(nodeId) {
+      open();
       const node = nodeOrThrow(nodeId);
       if (provider.faults.failStart?.test(node.name)) {
         throw new VmkitError('PROVIDER', `injected fault starting ${node.name}`, {
@@ -233,18 +210,23 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
       transition(nodeId, ['stopped', 'running'], 'running', 'start');
     },
     async stopNode(nodeId) {
+      open();
       transition(nodeId, ['running', 'suspended', 'stopped'], 'stopped', 'stop');
     },
     async rebootNode(nodeId) {
+      open();
       transition(nodeId, ['running'], 'running', 'reboot');
     },
     async suspendNode(nodeId) {
+      open();
       transition(nodeId, ['running'], 'suspended', 'suspend');
     },
     async resumeNode(nodeId) {
+      open();
       transition(nodeId, ['suspended'], 'running', 'resume');
     },
     async destroyNode(nodeId) {
+      open();
       stats.calls++;
       state.mutate((d) => {
         if (d.nodes[nodeId]) stats.destroys++;
@@ -253,10 +235,12 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
       });
     },
     async listNodes() {
+      open();
       stats.calls++;
       return state.read((d) => Object.values(d.nodes));
     },
     async getNode(nodeId) {
+      open();
       return state.read((d) => d.nodes[nodeId]);
     },
     masterNames() {

@@ -97,10 +97,7 @@ export class FileSink {
       const code = (error as NodeJS.ErrnoException).code ?? '';
       const message = `cannot create a file beside ${path}: ${(error as Error).message}`;
       if (['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EISDIR', 'ENAMETOOLONG'].includes(code)) {
-        throw new VmkitError('INVALID_ARGUMENT', `path: ${message}`, {
-          details: { field: 'path', path },
-          cause: error,
-        });
+        throw invalidArgument('path', message, { path }, { cause: error });
       }
       throw new VmkitError('STORE', message, { details: { path }, cause: error });
     }

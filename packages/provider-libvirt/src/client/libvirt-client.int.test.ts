@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isClosedError } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LibvirtError } from '../errors/libvirt-error.js';
 import { RemoteProcedure } from '../rpc/procedures.js';
@@ -111,7 +112,12 @@ describe('LibvirtClient on test+unix:///default', () => {
     (await own.connection()).close();
     const call = own.getLibVersion().catch((e: unknown) => e);
     await own.close();
-    expect(await call).toMatchObject({ code: 'PROVIDER' });
+    expect(isClosedError(await call)).toBe(true);
+    await expect(own.getLibVersion()).rejects.toSatisfy(isClosedError);
+    await expect(own.connection()).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: 'the libvirt client for test+unix:///default is closed',
+    });
     expect(own.connected).toBe(false);
   });
 

@@ -1,4 +1,4 @@
-import { VmkitError } from '@vmkit/core/spi';
+import { Lifecycle, VmkitError } from '@vmkit/core/spi';
 import { connectionError } from '../errors/libvirt-error.js';
 import { RemoteProcedure as P } from '../rpc/procedures.js';
 import { AuthType, DriverFeature, STRING_MAX } from '../rpc/protocol.js';
@@ -58,12 +58,13 @@ export class LibvirtClient implements RpcCaller {
   #lifecycleCallbackId: number | undefined;
   #lifecycleConn: RpcConnection | undefined;
   #lifecycleRegistering: Promise<void> | undefined;
-  #closed = false;
+  readonly #life: Lifecycle;
   #reconnects = 0;
 
   private constructor(options: LibvirtClientOptions) {
     this.#options = resolveLibvirtClientOptions(options);
     this.target = parseLibvirtUri(options.uri);
+    this.#life = new Lifecycle(`the libvirt client for ${this.target.uri}`, { close: () => this.#release() });
     this.domains = new DomainProcedures(this);
     this.storage = new StorageProcedures(this);
     this.networks = new NetworkProcedures(this);
@@ -93,7 +94,7 @@ export class LibvirtClient implements RpcCaller {
 
   /** The live connection, connecting (or reconnecting) first if needed. */
   async connection(): Promise<RpcConnection> {
-    if (this.#closed) throw new VmkitError('PROVIDER', `libvirt client for ${this.uri} is closed`);
+    this.#life.assertOpen();
     if (this.#conn && !this.#conn.closed) return this.#conn;
     if (this.#conn && this.#options.reconnect === false)
       throw this.#conn.closeReason ?? connectionError('connection lost');
@@ -190,10 +191,15 @@ export class LibvirtClient implements RpcCaller {
     await conn.call(P.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, args).catch(() => {});
   }
 
-  /** Closes the connection (`CONNECT_CLOSE`); idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  /**
+   * Closes the connection (`CONNECT_CLOSE`); idempotent. Later calls, and calls waiting for a
+   * connection being opened now, fail with the closed error (`CONFLICT`, reason `closed`).
+   */
+  close(): Promise<void> {
+    return this.#life.close();
+  }
+
+  async #release(): Promise<void> {
     // A connection being opened now is closed by #open itself when it sees the client closed.
     await this.#connecting?.catch(() => {});
     const conn = this.#conn;
@@ -251,8 +257,7 @@ export class LibvirtClient implements RpcCaller {
       const feature = new XdrWriter().int(DriverFeature.PROGRAM_KEEPALIVE).bytes();
       await conn.call(P.CONNECT_SUPPORTS_FEATURE, feature, signal);
       if (this.#lifecycleListeners.size > 0) await this.#registerLifecycle(conn, signal);
-      if (this.#closed)
-        throw new VmkitError('PROVIDER', `libvirt client for ${this.uri} was closed while connecting`);
+      this.#life.assertOpen();
     } catch (error) {
       conn.close();
       if (signal.aborted) {

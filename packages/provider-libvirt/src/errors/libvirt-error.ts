@@ -1,13 +1,16 @@
-import type { VmkitErrorCode } from '@vmkit/core';
-import { VmkitError } from '@vmkit/core/spi';
+import { VmkitError, type VmkitErrorClass, type VmkitErrorCode } from '@vmkit/core/spi';
 
 /** Some of libvirt's error codes (`virErrorNumber` in `virterror.h`). */
 export const LibvirtErrorCode = Object.freeze({
-  NO_SUPPORT: 3,
   INTERNAL_ERROR: 1,
+  NO_SUPPORT: 3,
+  NO_CONNECT: 5,
+  INVALID_ARG: 8,
   OPERATION_FAILED: 9,
+  XML_ERROR: 27,
   DOM_EXIST: 28,
   OPERATION_DENIED: 29,
+  NETWORK_EXIST: 37,
   RPC: 39,
   NO_DOMAIN: 42,
   NO_NETWORK: 43,
@@ -15,15 +18,69 @@ export const LibvirtErrorCode = Object.freeze({
   NO_STORAGE_POOL: 49,
   NO_STORAGE_VOL: 50,
   OPERATION_INVALID: 55,
+  CONFIG_UNSUPPORTED: 67,
+  OPERATION_TIMEOUT: 68,
+  ARGUMENT_UNSUPPORTED: 74,
+  OPERATION_UNSUPPORTED: 84,
+  AGENT_UNRESPONSIVE: 86,
+  RESOURCE_BUSY: 87,
+  ACCESS_DENIED: 88,
   STORAGE_VOL_EXIST: 90,
+  AUTH_UNAVAILABLE: 94,
 } as const);
 
+const C = LibvirtErrorCode;
 const NOT_FOUND_CODES: ReadonlySet<number> = new Set([
-  LibvirtErrorCode.NO_DOMAIN,
-  LibvirtErrorCode.NO_NETWORK,
-  LibvirtErrorCode.NO_STORAGE_POOL,
-  LibvirtErrorCode.NO_STORAGE_VOL,
+  C.NO_DOMAIN,
+  C.NO_NETWORK,
+  C.NO_STORAGE_POOL,
+  C.NO_STORAGE_VOL,
 ]);
+/** Failures a later try may not meet: the daemon was unreachable, busy or slow. */
+const RETRYABLE_CODES: ReadonlySet<number> = new Set([
+  C.NO_CONNECT,
+  C.RPC,
+  C.OPERATION_TIMEOUT,
+  C.AGENT_UNRESPONSIVE,
+  C.RESOURCE_BUSY,
+]);
+/** Failures of the request itself: a missing or existing object, a bad argument or XML, a wrong state. */
+const CALLER_CODES: ReadonlySet<number> = new Set([
+  ...NOT_FOUND_CODES,
+  C.INVALID_ARG,
+  C.XML_ERROR,
+  C.DOM_EXIST,
+  C.NETWORK_EXIST,
+  C.STORAGE_VOL_EXIST,
+  C.OPERATION_INVALID,
+]);
+/** Failures of the set-up: connection, authentication, permissions, features the host lacks. */
+const ENVIRONMENT_CODES: ReadonlySet<number> = new Set([
+  ...RETRYABLE_CODES,
+  C.NO_SUPPORT,
+  C.OPERATION_DENIED,
+  C.AUTH_FAILED,
+  C.CONFIG_UNSUPPORTED,
+  C.ARGUMENT_UNSUPPORTED,
+  C.OPERATION_UNSUPPORTED,
+  C.ACCESS_DENIED,
+  C.AUTH_UNAVAILABLE,
+]);
+
+/**
+ * Whether a retry can help and whose fault it was, for a libvirt error code: a refused
+ * connection, an RPC failure, a timeout, a busy resource or an unresponsive agent are retryable
+ * and the environment's; a missing domain, network, pool or volume, an existing one, a bad
+ * argument or an operation invalid in the object's state are the caller's and final; permission,
+ * authentication and unsupported features are the environment's and final; anything else is the
+ * hypervisor's and final.
+ */
+export function classifyLibvirtCode(code: number): VmkitErrorClass {
+  const retryable = RETRYABLE_CODES.has(code);
+  if (CALLER_CODES.has(code)) return { retryable, fault: 'caller' };
+  if (ENVIRONMENT_CODES.has(code)) return { retryable, fault: 'environment' };
+  return { retryable, fault: 'service' };
+}
 
 /** The fields of libvirt's `remote_error`, as sent by the daemon. */
 export interface RemoteErrorInfo {
@@ -48,7 +105,8 @@ export interface RemoteErrorInfo {
  * An error reported by libvirt. Its vmkit {@link VmkitError.code} is `NOT_FOUND` for a missing
  * domain, network, storage pool or volume and `PROVIDER` otherwise; libvirt's own code, domain and
  * message are kept in {@link LibvirtError.libvirtCode}, {@link LibvirtError.libvirtDomain} and
- * {@link LibvirtError.libvirtMessage}.
+ * {@link LibvirtError.libvirtMessage}; `retryable` and `fault` follow libvirt's code (see
+ * `classifyLibvirtCode`).
  */
 export class LibvirtError extends VmkitError {
   /** libvirt's error code (`virErrorNumber`, e.g. 42 for VIR_ERR_NO_DOMAIN). */
@@ -64,6 +122,7 @@ export class LibvirtError extends VmkitError {
     const code: VmkitErrorCode = NOT_FOUND_CODES.has(info.code) ? 'NOT_FOUND' : 'PROVIDER';
     super(code, `libvirt ${procedure}: ${info.message} (code ${info.code}, domain ${info.domain})`, {
       details: { libvirtCode: info.code, libvirtDomain: info.domain, procedure },
+      ...classifyLibvirtCode(info.code),
     });
     this.name = 'LibvirtError';
     this.libvirtCode = info.code;
@@ -78,9 +137,16 @@ export class LibvirtError extends VmkitError {
   }
 }
 
-/** A `PROVIDER` error about the connection itself (lost, refused, protocol violation). */
+/**
+ * A `PROVIDER` error about the connection itself (lost, refused, protocol violation): retryable
+ * (the client reconnects on the next call) and the environment's fault.
+ */
 export function connectionError(message: string, cause?: unknown): VmkitError {
-  return new VmkitError('PROVIDER', message, cause === undefined ? {} : { cause });
+  return new VmkitError('PROVIDER', message, {
+    retryable: true,
+    fault: 'environment',
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 /**

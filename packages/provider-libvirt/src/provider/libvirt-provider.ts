@@ -7,6 +7,7 @@ import type {
 } from '@vmkit/core';
 import {
   type CloneSpec,
+  Lifecycle,
   type MasterBuild,
   type MasterRef,
   type ProviderNode,
@@ -47,12 +48,19 @@ export class LibvirtProvider implements HypervisorProvider {
   readonly name = 'libvirt';
   readonly id: string;
   readonly #options: ResolvedLibvirtProviderOptions;
-  #context: Promise<LibvirtContext> | undefined;
+  readonly #life: Lifecycle<LibvirtContext>;
   #client: LibvirtClient | undefined;
 
   constructor(options: LibvirtProviderOptions) {
     this.#options = resolveLibvirtProviderOptions(options);
     this.id = `libvirt:${this.#options.uri}`;
+    this.#life = new Lifecycle(`the libvirt provider for ${this.#options.uri}`, {
+      open: (signal) => this.#connect(signal),
+      close: async (ctx) => {
+        if (this.#client === ctx?.client) this.#client = undefined;
+        await ctx?.client.close();
+      },
+    });
   }
 
   /** The RPC client (connected by {@link LibvirtProvider.init}). */
@@ -64,28 +72,24 @@ export class LibvirtProvider implements HypervisorProvider {
     await this.#ctx();
   }
 
-  /** Connects (once), reads capabilities, makes sure the pool exists. */
+  /** Connects (once; a failed attempt is tried again), reads capabilities, makes sure the pool exists. */
   #ctx(): Promise<LibvirtContext> {
-    if (this.#context) return this.#context;
-    const context: Promise<LibvirtContext> = this.#connect().catch((error: unknown) => {
-      if (this.#context === context) this.#context = undefined;
-      throw error;
-    });
-    this.#context = context;
-    return context;
+    return this.#life.open();
   }
 
-  async #connect(): Promise<LibvirtContext> {
+  async #connect(signal: AbortSignal): Promise<LibvirtContext> {
     const client = await LibvirtClient.connect({
       uri: this.#options.uri,
       ...(this.#options.sshBinary ? { sshBinary: this.#options.sshBinary } : {}),
     });
     this.#client = client;
     try {
+      throwIfAborted(signal, 'connecting');
       const support = readHostGuestSupport(await client.getCapabilities());
       const domainType = chooseDomainType(support, this.#options.domainType);
       const storage = new PoolStorage(client, this.#options.pool, this.#options.poolPath);
       await storage.pool();
+      throwIfAborted(signal, 'connecting');
       const real = domainType !== 'test';
       return {
         client,
@@ -255,18 +259,12 @@ export class LibvirtProvider implements HypervisorProvider {
     }
   }
 
-  /** Closes the connection; one still being made (init in progress) is closed once it is made. */
+  /**
+   * Closes the connection; one still being made (init in progress) is closed once it is made.
+   * Later calls fail with the closed error (`CONFLICT`, reason `closed`).
+   */
   async close(): Promise<void> {
-    const client = this.#client;
-    const pending = this.#context;
-    this.#client = undefined;
-    this.#context = undefined;
-    await client?.close();
-    const ctx = await pending?.catch(() => undefined);
-    if (ctx) {
-      if (this.#client === ctx.client) this.#client = undefined;
-      await ctx.client.close();
-    }
+    await this.#life.close();
   }
 
   /** Same as {@link LibvirtProvider.close}. */

@@ -1,5 +1,5 @@
 import { type FileHandle, open } from 'node:fs/promises';
-import { VmkitError } from '@vmkit/core/spi';
+import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 
 /** Random access to the bytes of an image, in memory or in a file. */
 export interface ByteSource {
@@ -40,8 +40,10 @@ export async function fileSource(path: string): Promise<ByteSource> {
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_ARGUMENT';
-    throw new VmkitError(code, `cannot open image ${path}: ${(error as Error).message}`, { cause: error });
+    const message = `cannot open image ${path}: ${(error as Error).message}`;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new VmkitError('NOT_FOUND', message, { cause: error });
+    throw invalidArgument('path', message, { path }, { cause: error });
   }
   const { size } = await handle.stat();
   return {

@@ -1,5 +1,5 @@
 import type { BoundNic } from '@vmkit/core';
-import { VmkitError } from '@vmkit/core/spi';
+import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { xmlEscape } from '../xml/xml-text.js';
 
@@ -29,10 +29,9 @@ export async function ensureNicNetworks(ctx: LibvirtContext, nics: readonly Boun
   for (const nic of nics) {
     if (nic.attachment !== 'hostOnly' && nic.attachment !== 'internal') {
       if (nic.attachment === 'bridged' && !nic.hostInterface) {
-        throw new VmkitError(
-          'INVALID_ARGUMENT',
-          `NIC ${nic.slot}: a bridged NIC needs hostInterface (a host bridge)`,
-        );
+        throw invalidArgument('hostInterface', `NIC ${nic.slot} is bridged and needs a host bridge`, {
+          slot: nic.slot,
+        });
       }
       out.push(nic);
       continue;

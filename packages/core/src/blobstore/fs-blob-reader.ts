@@ -1,0 +1,158 @@
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import { type BlobTrailer, blobFileLayout, blobTrailer, TRAILER_TAIL } from './blob-file-format.js';
+import type { BlobListItem, StoredBlob } from './blob-store.js';
+import { bytesStream, md5Etag } from './body.js';
+
+/** Blobs up to this size are read whole; larger ones are streamed from the file. */
+export const WHOLE_READ_MAX = 1024 * 1024;
+
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
+
+/**
+ * Reads the file of blob `name` (`label` is `container/name`, for errors): `undefined` when absent
+ * (or not a regular file).
+ * Files up to `syncMax` bytes are read with synchronous calls (tens of microseconds on a local
+ * disk, no thread-pool round-trips); up to {@link WHOLE_READ_MAX} whole; larger ones lazily.
+ */
+export async function readBlobFile(
+  path: string,
+  name: string,
+  label: string,
+  syncMax: number,
+): Promise<StoredBlob | undefined> {
+  if (syncMax > 0) {
+    const small = readSmallSync(path, name, label, syncMax);
+    if (small !== null) return small;
+  }
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, READ_FLAGS);
+  } catch (error) {
+    if (ABSENT.has((error as NodeJS.ErrnoException).code ?? '')) return undefined;
+    throw toVmkitError(error, 'STORE', `reading blob ${label}`);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return undefined;
+    if (info.size <= WHOLE_READ_MAX) return parseWhole(name, label, await handle.readFile(), info.mtime);
+    const tail = Buffer.alloc(TRAILER_TAIL);
+    await handle.read(tail, 0, TRAILER_TAIL, info.size - TRAILER_TAIL);
+    const layout = blobFileLayout(tail, info.size);
+    let json: Buffer | undefined;
+    if (layout.trailerLength !== undefined) {
+      json = Buffer.alloc(layout.trailerLength);
+      await handle.read(json, 0, layout.trailerLength, layout.contentLength);
+    }
+    const trailer = blobTrailer(layout, json, label, () => `W/"${info.size}-${Math.trunc(info.mtimeMs)}"`);
+    const openStream = (): Readable => {
+      // Opened anew by name: refuse if the name now points at another file (replaced after getBlob).
+      const fd = openSync(path, READ_FLAGS);
+      if (fstatSync(fd).ino !== info.ino) {
+        closeSync(fd);
+        throw new VmkitError('CONFLICT', `blob ${label} changed since it was opened`, {
+          details: { name },
+        });
+      }
+      return createReadStream('', { fd, start: 0, end: layout.contentLength - 1 });
+    };
+    return storedBlob(name, layout.contentLength, trailer, info.mtime, {
+      stream: openStream,
+      bytes: async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of openStream()) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks);
+      },
+    });
+  } finally {
+    await handle.close();
+  }
+}
+
+/** One listed blob: its content size from the trailer, read with synchronous calls (three syscalls). */
+export function listBlobFile(dir: string, name: string): BlobListItem | undefined {
+  let fd: number;
+  try {
+    fd = openSync(join(dir, ...name.split('/')), READ_FLAGS);
+  } catch {
+    return undefined; // removed since the directory was read
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) return undefined;
+    const tail = Buffer.alloc(Math.min(TRAILER_TAIL, info.size));
+    readSync(fd, tail, 0, tail.byteLength, info.size - tail.byteLength);
+    // A plain file (no trailer of ours) is listed whole, so that it is seen and can be dealt with.
+    return { name, size: blobFileLayout(tail, info.size).contentLength, lastModified: info.mtime };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a small blob with synchronous calls; `null` when it is larger than `syncMax`. */
+function readSmallSync(
+  path: string,
+  name: string,
+  label: string,
+  syncMax: number,
+): StoredBlob | undefined | null {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch (error) {
+    if (ABSENT.has((error as NodeJS.ErrnoException).code ?? '')) return undefined;
+    throw toVmkitError(error, 'STORE', `reading blob ${label}`);
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) return undefined;
+    if (info.size > syncMax) return null;
+    const all = Buffer.allocUnsafe(info.size);
+    let off = 0;
+    while (off < info.size) {
+      const n = readSync(fd, all, off, info.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return parseWhole(name, label, all.subarray(0, off), info.mtime);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A blob from the whole file's bytes; a truncated trailer is `CORRUPT`, like any bad one. */
+function parseWhole(name: string, label: string, all: Buffer, mtime: Date): StoredBlob {
+  const layout = blobFileLayout(all.subarray(Math.max(0, all.byteLength - TRAILER_TAIL)), all.byteLength);
+  const end = layout.contentLength + (layout.trailerLength ?? 0);
+  const trailer = blobTrailer(layout, all.subarray(layout.contentLength, end), label, () => md5Etag(all));
+  const content = all.subarray(0, layout.contentLength);
+  return storedBlob(name, content.byteLength, trailer, mtime, {
+    stream: () => bytesStream(content),
+    bytes: async () => Uint8Array.from(content),
+    text: () => content.toString('utf8'),
+  });
+}
+
+function storedBlob(
+  name: string,
+  size: number,
+  trailer: BlobTrailer,
+  lastModified: Date,
+  read: { stream(): Readable; bytes(): Promise<Uint8Array>; text?(): string },
+): StoredBlob {
+  return {
+    name,
+    size,
+    etag: trailer.etag,
+    contentType: trailer.contentType,
+    lastModified,
+    metadata: Object.freeze({ ...trailer.metadata }),
+    stream: read.stream,
+    bytes: read.bytes,
+    text: async () => (read.text ? read.text() : Buffer.from(await read.bytes()).toString('utf8')),
+  };
+}

@@ -1,0 +1,135 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import { abortedError, throwIfAborted } from '../util/abort.js';
+import { encodeTrailer } from './blob-file-format.js';
+import type { BlobBody, PutBlobOptions } from './blob-store.js';
+
+/** Temp files older than this were left by a process that crashed mid-write. */
+const STALE_TEMP_MS = 3_600_000;
+
+/**
+ * Writes blob files for the filesystem store: the body and its trailer go to a temp file that is
+ * fsynced (when durable) and then renamed, or linked for `ifNoneMatch`, into place, so readers
+ * never see a partial blob.
+ */
+export class FsBlobWriter {
+  readonly #tmpDir: string;
+  readonly #durable: boolean;
+  #swept = false;
+
+  constructor(tmpDir: string, durable: boolean) {
+    this.#tmpDir = tmpDir;
+    this.#durable = durable;
+  }
+
+  /** Writes `body` to `path` in container folder `dir` atomically; its etag. */
+  async write(
+    path: string,
+    where: { container: string; name: string; dir: string },
+    body: BlobBody,
+    opts: PutBlobOptions,
+  ): Promise<string> {
+    this.#sweepOnce();
+    const { tmp, etag } = await this.#writeTemp(body, opts);
+    try {
+      await this.#moveIntoPlace(tmp, path, opts.ifNoneMatch === '*');
+      return etag;
+    } catch (error) {
+      await unlink(tmp).catch(() => {});
+      const { container, name, dir } = where;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && opts.ifNoneMatch === '*') {
+        throw new VmkitError('CONFLICT', `blob ${name} already exists in ${container}`, {
+          details: { container, name },
+        });
+      }
+      if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST') {
+        throw new VmkitError('CONFLICT', `blob ${name} clashes with another blob's path in ${container}`, {
+          cause: error,
+          details: { container, name, dir },
+        });
+      }
+      throw toVmkitError(error, 'STORE', `writing blob ${container}/${name}`);
+    }
+  }
+
+  async #moveIntoPlace(tmp: string, path: string, exclusive: boolean): Promise<void> {
+    const parent = resolve(path, '..');
+    // A concurrent removeBlob may drop an empty parent folder between mkdir and rename: retry.
+    for (let attempt = 1; ; attempt++) {
+      await mkdir(parent, { recursive: true });
+      try {
+        if (exclusive) {
+          await link(tmp, path);
+          await unlink(tmp);
+        } else {
+          await rename(tmp, path);
+        }
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw error;
+      }
+    }
+    await this.#syncDir(parent);
+  }
+
+  async #writeTemp(body: BlobBody, opts: PutBlobOptions): Promise<{ tmp: string; etag: string }> {
+    await mkdir(this.#tmpDir, { recursive: true });
+    const tmp = join(this.#tmpDir, randomUUID());
+    const handle = await open(tmp, 'wx', 0o644);
+    try {
+      const md5 = createHash('md5');
+      const write = async (chunk: Uint8Array) => {
+        throwIfAborted(opts.signal, 'upload');
+        md5.update(chunk);
+        await handle.write(chunk);
+      };
+      if (typeof body === 'string') await write(Buffer.from(body, 'utf8'));
+      else if (body instanceof Uint8Array) await write(body);
+      else {
+        for await (const chunk of body as AsyncIterable<Buffer | string>) {
+          await write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+        }
+      }
+      const etag = `"${md5.digest('hex')}"`;
+      await handle.write(
+        encodeTrailer({ etag, contentType: opts.contentType, metadata: { ...opts.metadata } }),
+      );
+      if (this.#durable) await handle.sync();
+      await handle.close();
+      return { tmp, etag };
+    } catch (error) {
+      await handle.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+      if (!(body instanceof Uint8Array) && typeof body !== 'string') body.destroy();
+      if (opts.signal?.aborted) throw abortedError(opts.signal, 'upload');
+      throw toVmkitError(error, 'STORE', 'writing blob');
+    }
+  }
+
+  async #syncDir(dir: string): Promise<void> {
+    if (!this.#durable) return;
+    const handle = await open(dir, constants.O_RDONLY);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Once per store, removes stale temp files in the background. */
+  #sweepOnce(): void {
+    if (this.#swept) return;
+    this.#swept = true;
+    void (async () => {
+      for (const file of await readdir(this.#tmpDir).catch(() => [] as string[])) {
+        const info = await stat(join(this.#tmpDir, file)).catch(() => undefined);
+        if (info && Date.now() - info.mtimeMs > STALE_TEMP_MS)
+          await unlink(join(this.#tmpDir, file)).catch(() => {});
+      }
+    })();
+  }
+}

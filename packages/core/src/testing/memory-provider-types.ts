@@ -1,0 +1,47 @@
+import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
+
+/** Faults the memory provider injects, for tests of the cache, pipeline and rollback. */
+export interface MemoryProviderFaults {
+  /** Fail the build step of this name (or 1-based index) on every build. */
+  failStep?: string | number;
+  /** Fail the k-th clone (1-based, counting clones since the provider was made) half-way. */
+  failClone?: number | readonly number[];
+  /** Make every master build take this long (in the first step, abortable). */
+  buildDelayMs?: number;
+  /** Make every clone take this long (abortable). */
+  cloneDelayMs?: number;
+  /** Fail `startNode` for nodes whose name matches. */
+  failStart?: RegExp;
+}
+
+/** Options of {@link memoryProvider}. */
+export interface MemoryProviderOptions {
+  /** Faults to inject; also settable later through `provider.faults`. */
+  readonly faults?: MemoryProviderFaults;
+  /** Share the fake hypervisor between processes through this JSON file. */
+  readonly statePath?: string;
+  /** Provider identity (default: a fresh id, or one derived from `statePath`). */
+  readonly id?: string;
+}
+
+/** Counters the memory provider keeps, for assertions. */
+export interface MemoryProviderStats {
+  builds: number;
+  clones: number;
+  destroys: number;
+  calls: number;
+}
+
+/** The in-memory hypervisor: a {@link HypervisorProvider} plus handles for tests. */
+export interface MemoryProvider extends HypervisorProvider {
+  /** Faults to inject; change at will between calls. */
+  faults: MemoryProviderFaults;
+  /** Counters. */
+  readonly stats: MemoryProviderStats;
+  /** Names of the masters that exist (ready or partial). */
+  masterNames(): string[];
+  /** Names of the disks that exist (`master:<name>`, `node:<id>`). */
+  diskNames(): string[];
+  /** Removes a master behind vmkit's back, as an operator might. */
+  vanishMaster(name: string): void;
+}
