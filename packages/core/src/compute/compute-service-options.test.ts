@@ -31,6 +31,18 @@ describe('resolveComputeServiceOptions', () => {
     bad({ provider, logger: { info() {} } }, /^logger\.debug: /);
   });
 
+  it('refuses two images with one id, naming both indices (the later would silently win)', () => {
+    const a = debianSpec('debian-12');
+    const b = { ...debianSpec('debian-12'), name: 'other' };
+    bad(
+      { provider, images: [debianSpec('alpine'), a, b] },
+      /^images\[2\]\.id: must be unique: images\[1\] has the same id 'debian-12'$/,
+    );
+    expect(resolveComputeServiceOptions({ provider, images: [a, debianSpec('alpine')] }).images).toHaveLength(
+      2,
+    );
+  });
+
   it('freezes the resolved options and fills defaults', () => {
     const resolved = resolveComputeServiceOptions({ provider, store: memoryBlobStore() });
     expect(Object.isFrozen(resolved)).toBe(true);

@@ -95,6 +95,7 @@ export function resolveComputeServiceOptions(options: ComputeServiceOptions): Re
   }
   if (options.images !== undefined && !Array.isArray(options.images))
     throw invalidArgument('images', 'must be an array');
+  checkDistinctImageIds(options.images ?? []);
   const cache = {
     max: integerOption('cache.max', options.cache?.max, DEFAULT_CACHE_MAX),
     ttlMs: integerOption('cache.ttlMs', options.cache?.ttlMs, DEFAULT_CACHE_TTL_MS),
@@ -131,4 +132,19 @@ function bindLogger(logger: Logger): Logger {
     warn: logger.warn.bind(logger),
     error: logger.error.bind(logger),
   };
+}
+
+/** Two specs with one id would silently replace each other: refuse, naming both. */
+function checkDistinctImageIds(images: readonly MasterSpec[]): void {
+  const seen = new Map<unknown, number>();
+  for (const [i, spec] of images.entries()) {
+    const id = (spec as { id?: unknown } | null)?.id;
+    if (typeof id !== 'string') continue; // the spec's own check names a missing or bad id
+    const first = seen.get(id);
+    if (first !== undefined)
+      throw invalidArgument(`images[${i}].id`, `must be unique: images[${first}] has the same id '${id}'`, {
+        indices: [first, i],
+      });
+    seen.set(id, i);
+  }
 }

@@ -25,6 +25,23 @@ describe('createNodesInGroup', () => {
     expect((await service.getImage('debian-12'))?.status).toBe('available');
   });
 
+  it('prints no MaxListenersExceededWarning however many calls share one service and one signal', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const service = await s.service(provider({ buildDelayMs: 50 }));
+      const caller = new AbortController();
+      await Promise.all(
+        Array.from({ length: 50 }, () => service.createNodesInGroup('web', 1, {}, { signal: caller.signal })),
+      );
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
+
   it('rolls back the failed node when clone 3 of 5 fails: RunNodesError with 4 nodes and 1 error', async () => {
     const p = provider({ failClone: 3 });
     const service = await s.service(p, { concurrency: { clones: 1 } });
