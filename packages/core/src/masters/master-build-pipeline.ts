@@ -33,6 +33,18 @@ export async function runMasterBuild(
   const plan = provider.planMasterBuild(spec, masterName);
   const stepCount = plan.steps.length;
   let current = { name: 'start', index: 0 };
+  let skipped: string | undefined;
+  const report = (fraction: number, message: string | undefined, stepOutcome?: 'done' | 'skipped') =>
+    emitProgress(options.onProgress, {
+      phase: 'build',
+      imageId: spec.id,
+      step: current.name,
+      stepIndex: current.index,
+      stepCount,
+      fraction: Math.min(1, Math.max(0, (current.index - 1 + fraction) / stepCount)),
+      message: message ?? `${current.name} ${Math.round(fraction * 100)}%`,
+      ...(stepOutcome ? { stepOutcome } : {}),
+    });
   const context: BuildContext = {
     spec,
     masterName,
@@ -40,24 +52,21 @@ export async function runMasterBuild(
     logger,
     state: new Map(),
     progress(fraction, message) {
-      emitProgress(options.onProgress, {
-        phase: 'build',
-        imageId: spec.id,
-        step: current.name,
-        stepIndex: current.index,
-        stepCount,
-        fraction: Math.min(1, Math.max(0, (current.index - 1 + fraction) / stepCount)),
-        message: message ?? `${current.name} ${Math.round(fraction * 100)}%`,
-      });
+      report(fraction, message);
+    },
+    skip(reason) {
+      skipped = reason;
     },
   };
   try {
     for (const [i, step] of plan.steps.entries()) {
       current = { name: step.name, index: i + 1 };
       throwIfAborted(signal, `build of ${spec.id}`);
+      skipped = undefined;
       context.progress(0, `step ${i + 1}/${stepCount}: ${step.name}`);
       await runStep(step.name, step.retries ?? 0, () => step.run(context), signal, logger, spec.id);
-      context.progress(1, `step ${i + 1}/${stepCount}: ${step.name} done`);
+      if (skipped === undefined) report(1, `step ${i + 1}/${stepCount}: ${step.name} done`, 'done');
+      else report(1, `step ${i + 1}/${stepCount}: ${step.name} skipped (${skipped})`, 'skipped');
     }
     throwIfAborted(signal, `build of ${spec.id}`);
     return await plan.finish(context);

@@ -26,6 +26,11 @@ export interface BuildContext {
   readonly state: Map<string, unknown>;
   /** Reports progress within the running step, `fraction` from 0 to 1. */
   progress(fraction: number, message?: string): void;
+  /**
+   * Says the running step had nothing to do (e.g. `post-install` without steps, `detach-isos` on a
+   * master that never had one): core reports it as *skipped* with the reason, never as *done*.
+   */
+  skip(reason: string): void;
 }
 
 /** One named, re-runnable step of a master build. Running it twice must be safe. */

@@ -109,6 +109,10 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
           if (faults.failStep === name || faults.failStep === index + 1) {
             throw new VmkitError('PROVIDER', `injected fault in step ${name}`, { details: { step: name } });
           }
+          if (name === 'post-install' && (spec.postInstall ?? []).length === 0) {
+            ctx.skip('the spec has no post-install steps');
+            return;
+          }
           state.mutate((d) => d.masters[masterName]?.steps.push(name));
           ctx.progress(1);
         },

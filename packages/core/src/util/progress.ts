@@ -19,6 +19,8 @@ export interface ProgressEvent {
   readonly fraction?: number;
   /** A short human-readable line. */
   readonly message: string;
+  /** On a build step's last event: whether it did its work or had nothing to do. */
+  readonly stepOutcome?: 'done' | 'skipped';
 }
 
 /** Receives progress events. Must not throw; exceptions are caught and logged. */

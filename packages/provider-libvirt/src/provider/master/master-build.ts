@@ -10,6 +10,19 @@ import { prepareInstallerMedia } from './installer-media.js';
 import { postInstallNames, removePostInstallBoot, runPostInstall } from './master-post-install.js';
 
 /**
+ * Why the standard steps this provider does not act on are skipped: a libvirt master is a volume,
+ * not a domain, so no CD-ROM or NIC stays attached to it; guest clean-ups are the spec's
+ * `postInstall` steps, run by the `post-install` step.
+ */
+const SKIP_REASONS: Readonly<Record<string, string>> = {
+  'install-agent': 'no guest agent is configured for libvirt masters',
+  'detach-isos': 'a libvirt master is a volume: no CD-ROM stays attached to it',
+  'detach-nics': 'a libvirt master is a volume: no NIC stays attached to it',
+  'clean-udev-rules': 'not done by the libvirt provider (use postInstall steps)',
+  'reset-identity': 'not done by the libvirt provider (use postInstall steps)',
+};
+
+/**
  * Plans a master build: `create-and-install` imports the disk (uploaded into the pool through the
  * storage API) or runs the installer domain (kernel or ISO boot) until it powers off;
  * `post-install` boots the master once with a NoCloud drive whose user data runs the spec's steps
@@ -26,7 +39,10 @@ export function planLibvirtMasterBuild(
       return { name, run: async (c: BuildContext) => createAndInstall(await getContext(), c) };
     if (name === 'post-install')
       return { name, run: async (c: BuildContext) => postInstall(await getContext(), c, spec) };
-    return { name, run: async (c: BuildContext) => c.progress(1, `${name}: nothing to do`) };
+    return {
+      name,
+      run: async (c: BuildContext) => c.skip(SKIP_REASONS[name] ?? 'nothing to do for this guest'),
+    };
   });
   return {
     steps,
@@ -60,7 +76,7 @@ async function postInstall(ctx: LibvirtContext, c: BuildContext, spec: MasterSpe
   const steps = spec.postInstall ?? [];
   const s = buildState(c);
   if (steps.length === 0 || s.postInstalled) {
-    c.progress(1, 'post-install: nothing to do');
+    c.skip(steps.length === 0 ? 'the spec has no post-install steps' : 'already ran in this build');
     return;
   }
   if (!s.data) throw new VmkitError('PROVIDER', `master ${c.masterName} was not created`);
