@@ -7,5 +7,6 @@
 
 export * from './describe-blob-store-contract.js';
 export * from './describe-provider-contract.js';
+export { MEMORY_DISK_BYTES } from './memory-housekeeping.js';
 export * from './memory-provider.js';
 export type { MemoryMaster, MemoryProviderData } from './memory-provider-state.js';

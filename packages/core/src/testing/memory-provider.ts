@@ -9,6 +9,7 @@ import type { BuildContext, BuildStep, MasterBuild, MasterRef } from '../spi/mas
 import { STANDARD_BUILD_STEPS } from '../spi/master-build.js';
 import { sleep, throwIfAborted } from '../util/abort.js';
 import type { OperationOptions } from '../util/progress.js';
+import { memoryHousekeeping } from './memory-housekeeping.js';
 import { MemoryProviderState } from './memory-provider-state.js';
 
 /** Faults the memory provider injects, for tests of the cache, pipeline and rollback. */
@@ -55,6 +56,8 @@ export interface MemoryProvider extends HypervisorProvider {
   diskNames(): string[];
   /** Removes a master behind vmkit's back, as an operator might. */
   vanishMaster(name: string): void;
+  /** Leaves an unfinished master, as a build whose process crashed would (`createdAt` default now). */
+  plantLeftover(masterName: string, imageId: string, createdAt?: string): void;
 }
 
 const CAPABILITIES: ProviderCapabilities = Object.freeze({
@@ -102,6 +105,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     id,
     faults: { ...options.faults },
     stats,
+    ...memoryHousekeeping(state),
     async capabilities() {
       return CAPABILITIES;
     },
@@ -123,7 +127,13 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
           if (index === 0) {
             stats.builds++;
             state.mutate((d) => {
-              d.masters[masterName] = { name: masterName, imageId: spec.id, ready: false, steps: [] };
+              d.masters[masterName] = {
+                name: masterName,
+                imageId: spec.id,
+                ready: false,
+                steps: [],
+                createdAt: new Date().toISOString(),
+              };
               d.disks[`master:${masterName}`] = {};
             });
             if (faults.buildDelayMs) {
@@ -264,6 +274,18 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     },
     diskNames() {
       return state.read((d) => Object.keys(d.disks));
+    },
+    plantLeftover(masterName, imageId, createdAt = new Date().toISOString()) {
+      state.mutate((d) => {
+        d.masters[masterName] = {
+          name: masterName,
+          imageId,
+          ready: false,
+          steps: ['create-and-install'],
+          createdAt,
+        };
+        d.disks[`master:${masterName}`] = {};
+      });
     },
     vanishMaster(name) {
       state.mutate((d) => {
