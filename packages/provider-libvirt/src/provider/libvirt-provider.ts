@@ -1,11 +1,13 @@
 import {
   type CloneSpec,
+  type DiskBytes,
   type HostNetwork,
   type HypervisorProvider,
   type MasterBuild,
   type MasterRef,
   type MasterSpec,
   type OperationOptions,
+  type ProviderArtefact,
   type ProviderCapabilities,
   type ProviderNode,
   sleep,
@@ -16,6 +18,13 @@ import { DomainState } from '../client/domain-procedures.js';
 import type { DomainHandle } from '../client/handles.js';
 import { LibvirtClient } from '../client/libvirt-client.js';
 import { LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
+import {
+  listBuildArtefacts,
+  masterVolumes,
+  nodeVolumes,
+  removeBuildArtefact,
+  volumesDiskBytes,
+} from './build-artefacts.js';
 import { cloneLibvirtNode } from './clone-node.js';
 import { removeDomain } from './domain-removal.js';
 import { chooseDomainType, readHostGuestSupport } from './host-capabilities.js';
@@ -165,6 +174,25 @@ export class LibvirtProvider implements HypervisorProvider {
     const ctx = await this.#ctx();
     const data = ref.data as Partial<LibvirtMasterData> | undefined;
     for (const name of data?.volumes ?? [ref.id]) await ctx.storage.delete(name);
+  }
+
+  /** Build domains and volumes of master builds (see `docs/housekeeping.md`). */
+  async listArtefacts(): Promise<readonly ProviderArtefact[]> {
+    return listBuildArtefacts(await this.#ctx());
+  }
+
+  async removeArtefact(artefact: ProviderArtefact): Promise<void> {
+    return removeBuildArtefact(await this.#ctx(), artefact);
+  }
+
+  async masterDiskUsage(refs: readonly MasterRef[]): Promise<Array<DiskBytes | undefined>> {
+    const ctx = await this.#ctx();
+    return Promise.all(refs.map((ref) => volumesDiskBytes(ctx, masterVolumes(ref))));
+  }
+
+  async nodeDiskUsage(ids: readonly string[]): Promise<Array<DiskBytes | undefined>> {
+    const ctx = await this.#ctx();
+    return Promise.all(ids.map(async (id) => volumesDiskBytes(ctx, (await nodeVolumes(ctx, id)) ?? [])));
   }
 
   async cloneNode(spec: CloneSpec, options: OperationOptions = {}): Promise<ProviderNode> {
