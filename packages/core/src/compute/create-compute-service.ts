@@ -1,4 +1,3 @@
-import { Container } from 'inversify';
 import { VMKIT_TYPES } from '../container/tokens.js';
 import { bindVmkit } from '../container/vmkit-bindings.js';
 import type { ComputeService } from './compute-service.js';
@@ -17,6 +16,8 @@ import { type ComputeServiceOptions, resolveComputeServiceOptions } from './comp
  */
 export async function createComputeService(options: ComputeServiceOptions): Promise<ComputeService> {
   const resolved = resolveComputeServiceOptions(options);
+  // Loaded on first use: importing inversify costs about 250 ms, which the root entry must not pay.
+  const { Container } = await import('inversify');
   const container = new Container();
   bindVmkit((id) => container.bind(id), resolved);
   return container.getAsync(VMKIT_TYPES.ComputeService);

@@ -1,0 +1,48 @@
+import type { BlobStore, ComputeService, MasterSpec } from '@vmkit/core';
+import type { Settings } from '../config/settings.js';
+
+/**
+ * Opens the compute service the settings describe: the libvirt provider and the directory or S3
+ * store, each loaded only now. An image spec the config got wrong is `INVALID_ARGUMENT` naming
+ * the config file and `images[i]`.
+ */
+export async function openService(settings: Settings): Promise<ComputeService> {
+  const [{ createComputeService, fileSystemBlobStore, VmkitError }, { libvirtProvider }] = await Promise.all([
+    import('@vmkit/core'),
+    import('@vmkit/provider-libvirt'),
+  ]);
+  let store: BlobStore;
+  if ('s3' in settings.store) {
+    const { s3BlobStore } = await import('@vmkit/store-s3');
+    const s3 = settings.store.s3;
+    store = s3BlobStore({
+      bucket: s3.bucket,
+      ...(s3.prefix ? { prefix: s3.prefix } : {}),
+      ...(s3.region ? { region: s3.region } : {}),
+      ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+      ...(s3.forcePathStyle !== undefined ? { forcePathStyle: s3.forcePathStyle } : {}),
+    });
+  } else {
+    store = fileSystemBlobStore({ root: settings.store.dir });
+  }
+  try {
+    return await createComputeService({
+      provider: libvirtProvider(settings.provider),
+      store,
+      images: settings.images as unknown as MasterSpec[],
+      ...(settings.leaseDir ? { ports: { leaseDir: settings.leaseDir } } : {}),
+    });
+  } catch (error) {
+    if (
+      settings.configFile &&
+      VmkitError.is(error, 'INVALID_ARGUMENT') &&
+      error.message.startsWith('images[')
+    ) {
+      throw new VmkitError('INVALID_ARGUMENT', `${settings.configFile}: ${error.message}`, {
+        cause: error,
+        details: { ...error.details, file: settings.configFile },
+      });
+    }
+    throw error;
+  }
+}
