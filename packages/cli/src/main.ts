@@ -9,11 +9,6 @@ import { EXIT_CODES, exitCodeOf } from './runtime/exit-codes.js';
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
-  // Subcommands throw instead of exiting, like the program itself.
-  for (const command of program.commands) {
-    command.exitOverride();
-    for (const sub of command.commands) sub.exitOverride();
-  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_CODES.OK;

@@ -42,13 +42,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--store <dir>', 'directory of the metadata store (default .vmkit/store beside the config)')
     .option('--s3-bucket <bucket>', 'keep metadata in this S3 bucket instead')
     .option('--s3-endpoint <url>', 'S3 endpoint (S3-compatible servers)')
-    .addHelpText('after', EXIT_HELP)
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-    })
-    .exitOverride();
+    .addHelpText('after', EXIT_HELP);
   for (const make of [
     imagesCommand,
     buildCommand,
@@ -62,5 +56,15 @@ export function buildProgram(io: CliIo): Command {
   ]) {
     program.addCommand(make(io));
   }
+  configure(program, io);
   return program;
+}
+
+/** Every command writes to the given streams and throws instead of exiting (main maps the codes). */
+function configure(command: Command, io: CliIo): void {
+  command
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const sub of command.commands) configure(sub, io);
 }

@@ -7,10 +7,31 @@ import type { Settings } from '../config/settings.js';
  * the config file and `images[i]`.
  */
 export async function openService(settings: Settings): Promise<ComputeService> {
-  const [{ createComputeService, fileSystemBlobStore, VmkitError }, { libvirtProvider }] = await Promise.all([
+  const [core, { libvirtProvider }] = await Promise.all([
     import('@vmkit/core'),
     import('@vmkit/provider-libvirt'),
   ]);
+  const { createComputeService, fileSystemBlobStore, VmkitError } = core;
+  const inFile = (error: unknown) => {
+    if (
+      !settings.configFile ||
+      !VmkitError.is(error, 'INVALID_ARGUMENT') ||
+      !error.message.startsWith('images[')
+    ) {
+      return error;
+    }
+    return new VmkitError('INVALID_ARGUMENT', `${settings.configFile}: ${error.message}`, {
+      cause: error,
+      details: { ...error.details, file: settings.configFile },
+    });
+  };
+  // Checked before connecting, so a bad spec is reported as such even when the hypervisor is down.
+  try {
+    for (const [i, spec] of settings.images.entries())
+      core.parseOrThrow(core.masterSpecSchema, spec, `images[${i}]`);
+  } catch (error) {
+    throw inFile(error);
+  }
   let store: BlobStore;
   if ('s3' in settings.store) {
     const { s3BlobStore } = await import('@vmkit/store-s3');
