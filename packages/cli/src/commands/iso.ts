@@ -7,7 +7,10 @@ import { defineAction, withJsonAndExample } from '../runtime/define-action.js';
 export function isoCommand(io: CliIo): Command {
   const iso = new Command('iso')
     .description('read ISO 9660 images (list entries, print a file)')
-    .addHelpText('after', '\nExample:\n  vmkit iso ls debian.iso boot/grub && vmkit iso cat debian.iso boot/grub/grub.cfg\n');
+    .addHelpText(
+      'after',
+      '\nExample:\n  vmkit iso ls debian.iso boot/grub && vmkit iso cat debian.iso boot/grub/grub.cfg\n',
+    );
   const ls = withJsonAndExample(
     new Command('ls')
       .description('list the entries of an ISO image, under PATH if given')
