@@ -34,7 +34,7 @@ function version(): string {
 export function buildProgram(io: CliIo): Command {
   const program = new Command('vmkit')
     .description('Build VM master images once and clone nodes from them, from a shell.')
-    .version(version(), '-V, --version', 'print the version')
+    .version(version(), '-v, --version', 'print the version')
     .option('-c, --config <file>', 'config file (default: vmkit.config.json or .mjs, found from here up)')
     .option('--uri <uri>', 'libvirt URI (default qemu:///system)')
     .option('--pool <name>', 'libvirt storage pool (default vmkit)')
