@@ -10,14 +10,11 @@ import {
   type ProviderArtefact,
   type ProviderCapabilities,
   type ProviderNode,
-  sleep,
   throwIfAborted,
   VmkitError,
 } from '@vmkit/core';
-import { DomainState } from '../client/domain-procedures.js';
 import type { DomainHandle } from '../client/handles.js';
 import { LibvirtClient } from '../client/libvirt-client.js';
-import { LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
 import {
   listBuildArtefacts,
   masterVolumes,
@@ -28,6 +25,7 @@ import {
 import { cloneLibvirtNode } from './clone-node.js';
 import { removeDomain } from './domain-removal.js';
 import { chooseDomainType, readHostGuestSupport } from './host-capabilities.js';
+import { listLibvirtHostNetworks } from './host-network-list.js';
 import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
 import {
   type LibvirtProviderOptions,
@@ -36,9 +34,9 @@ import {
 } from './libvirt-provider-options.js';
 import { planLibvirtMasterBuild } from './master-build.js';
 import { readNodeMetadata, type StoredNodeMetadata } from './node-metadata.js';
-import { nodeStatus } from './node-status.js';
+import { stopDomain } from './node-stop.js';
+import { describeNode } from './node-view.js';
 import { PoolStorage } from './pool-storage.js';
-import { parseXml } from './xml-text.js';
 
 /** `VIR_DOMAIN_XML_INACTIVE`: the persistent definition, where vmkit's metadata lives. */
 const XML_INACTIVE = 2;
@@ -123,35 +121,7 @@ export class LibvirtProvider implements HypervisorProvider {
   }
 
   async listHostNetworks(): Promise<readonly HostNetwork[]> {
-    const { client } = await this.#ctx();
-    const nets = await client.networks.listAll();
-    const out: HostNetwork[] = [];
-    for (const net of nets) {
-      const doc = parseXml(await client.networks.getXmlDesc(net)) as {
-        network?: {
-          forward?: { '@mode'?: string } | string;
-          ip?: { '@address'?: string; '@prefix'?: string; '@netmask'?: string };
-        };
-      };
-      const fwd = doc.network?.forward;
-      const mode = typeof fwd === 'object' ? (fwd['@mode'] ?? 'nat') : fwd === undefined ? undefined : 'nat';
-      const ip = doc.network?.ip?.['@address'];
-      const kind: HostNetwork['kind'] =
-        mode === 'nat' || mode === 'route'
-          ? 'nat'
-          : mode === 'bridge'
-            ? 'bridge'
-            : ip
-              ? 'hostOnly'
-              : 'internal';
-      out.push({
-        name: net.name,
-        kind,
-        up: await client.networks.isActive(net),
-        ...(ip ? { addresses: [ip] } : {}),
-      });
-    }
-    return out;
+    return listLibvirtHostNetworks((await this.#ctx()).client);
   }
 
   planMasterBuild(spec: MasterSpec, masterName: string): MasterBuild {
@@ -198,7 +168,7 @@ export class LibvirtProvider implements HypervisorProvider {
   async cloneNode(spec: CloneSpec, options: OperationOptions = {}): Promise<ProviderNode> {
     const ctx = await this.#ctx();
     const { dom, meta } = await cloneLibvirtNode(ctx, spec, options);
-    return this.#describe(ctx, dom, meta);
+    return describeNode(ctx, dom, meta);
   }
 
   async startNode(id: string, options: OperationOptions = {}): Promise<void> {
@@ -211,20 +181,7 @@ export class LibvirtProvider implements HypervisorProvider {
 
   async stopNode(id: string, options: OperationOptions = {}): Promise<void> {
     const ctx = await this.#ctx();
-    const dom = await this.#lookup(ctx, id);
-    if (!(await ctx.client.domains.isActive(dom))) return;
-    const { state } = await ctx.client.domains.getState(dom);
-    if (state === DomainState.RUNNING) {
-      await ctx.client.domains.shutdown(dom).catch(() => {});
-      const deadline = Date.now() + ctx.options.stopGraceMs;
-      while (Date.now() < deadline) {
-        if (!(await ctx.client.domains.isActive(dom))) return;
-        await sleep(200, options.signal);
-      }
-    }
-    await ctx.client.domains.destroy(dom).catch((error: unknown) => {
-      if (!LibvirtError.hasCode(error, LibvirtErrorCode.OPERATION_INVALID)) throw error;
-    });
+    await stopDomain(ctx, await this.#lookup(ctx, id), options.signal);
   }
 
   async rebootNode(id: string): Promise<void> {
@@ -262,7 +219,7 @@ export class LibvirtProvider implements HypervisorProvider {
       if (!dom.name.startsWith(ctx.options.namePrefix)) continue;
       try {
         const meta = readNodeMetadata(await ctx.client.domains.getXmlDesc(dom, XML_INACTIVE));
-        if (meta?.kind === 'node') nodes.push(await this.#describe(ctx, dom, meta));
+        if (meta?.kind === 'node') nodes.push(await describeNode(ctx, dom, meta));
       } catch (error) {
         if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
       }
@@ -274,7 +231,7 @@ export class LibvirtProvider implements HypervisorProvider {
     const ctx = await this.#ctx();
     try {
       const { dom, meta } = await this.#lookupNode(ctx, id);
-      return await this.#describe(ctx, dom, meta);
+      return await describeNode(ctx, dom, meta);
     } catch (error) {
       if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
       throw error;
@@ -325,26 +282,6 @@ export class LibvirtProvider implements HypervisorProvider {
       if (VmkitError.is(error, 'NOT_FOUND')) throw missing(error);
       throw error;
     }
-  }
-
-  async #describe(ctx: LibvirtContext, dom: DomainHandle, meta: StoredNodeMetadata): Promise<ProviderNode> {
-    const { state } = await ctx.client.domains.getState(dom);
-    const forwards = meta.network.nics.flatMap((n) => n.portForwards.map((f) => f.hostIp));
-    return {
-      id: dom.name,
-      name: meta.name,
-      group: meta.group,
-      imageId: meta.imageId,
-      status: nodeStatus(state),
-      hardware: meta.hardware,
-      network: meta.network,
-      publicAddresses: [...new Set(forwards)],
-      privateAddresses: meta.network.nics.some((n) => n.attachment === 'nat') ? ['10.0.2.15'] : [],
-      tags: meta.tags,
-      userMetadata: meta.userMetadata,
-      linkedClone: meta.linkedClone,
-      createdAt: meta.createdAt,
-    };
   }
 }
 
