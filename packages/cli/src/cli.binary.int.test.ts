@@ -18,9 +18,7 @@ afterAll(async () => {
 
 describe('the installed vmkit binary', () => {
   it('runs as `npx vmkit` in the repository (the workspace bin)', async () => {
-    const pkg = JSON.parse(
-      await (await import('node:fs/promises')).readFile(join(repo, 'packages/cli/package.json'), 'utf8'),
-    );
+    const pkg = JSON.parse(await readFile(join(repo, 'packages/cli/package.json'), 'utf8'));
     const { stdout } = await promisify(execFile)('npx', ['vmkit', '--version'], { cwd: repo });
     expect(stdout).toBe(`${(pkg as { version: string }).version}\n`);
   });
