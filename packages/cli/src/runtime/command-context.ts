@@ -50,10 +50,14 @@ export class CommandContext {
     return loadSettings(this.#command.optsWithGlobals<GlobalFlags>(), this.io.env, this.io.cwd);
   }
 
-  /** A progress view: bars when stderr is a terminal and `--json` is off, plain lines otherwise. */
+  /**
+   * A progress view on stderr: bars when both stdout and stderr are terminals and `--json` is off;
+   * plain lines otherwise (output piped or redirected, CI logs).
+   */
   async progress(): Promise<ProgressView> {
     const { ProgressView } = await import('../output/progress-view.js');
-    return ProgressView.create({ stream: this.io.stderr, bars: this.io.stderr.isTTY === true && !this.json });
+    const bars = this.io.stderr.isTTY === true && this.io.stdout.isTTY === true && !this.json;
+    return ProgressView.create({ stream: this.io.stderr, bars });
   }
 
   /**
