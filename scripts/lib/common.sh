@@ -21,6 +21,7 @@ SYSTEM_DEPS=(
   "/usr/sbin/iptables:iptables"
   "debugfs:e2fsprogs"
   "curl:curl"
+  "cloud-localds:cloud-image-utils"
 )
 
 # Installs the Debian packages whose commands are missing (root, apt). Safe to run twice.

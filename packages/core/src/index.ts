@@ -20,6 +20,13 @@ export {
   DEFAULT_STORE_ROOT,
 } from './compute/compute-service-options.js';
 export { createComputeService } from './compute/create-compute-service.js';
+export type {
+  DiskUsageReport,
+  LeftoverDiskUsage,
+  MasterDiskUsage,
+  NodeDiskUsage,
+} from './compute/disk-usage.js';
+export type { KeptItem, PruneImagesOptions, PrunedItem, PruneResult } from './compute/prune-images.js';
 export type { TemplateBuilder } from './compute/template-builder.js';
 
 // What it offers and returns
@@ -84,5 +91,6 @@ export { memoryBlobStore } from './blobstore/memory-blob-store.js';
 
 // Providers (implementing one: `@vmkit/core/spi`), logging and progress
 export type { HostNetwork, HypervisorProvider, ProviderCapabilities } from './spi/hypervisor-provider.js';
+export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './spi/provider-artefacts.js';
 export { type LogFields, type Logger, silentLogger } from './util/logger.js';
 export type { OperationOptions, ProgressEvent, ProgressListener, ProgressPhase } from './util/progress.js';

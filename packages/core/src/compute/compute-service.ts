@@ -5,6 +5,8 @@ import type { NodeMetadata } from '../model/node-metadata.js';
 import type { Template, TemplateOptions } from '../model/template.js';
 import type { HostNetwork } from '../spi/hypervisor-provider.js';
 import type { OperationOptions } from '../util/progress.js';
+import type { DiskUsageReport } from './disk-usage.js';
+import type { PruneImagesOptions, PruneResult } from './prune-images.js';
 import type { TemplateBuilder } from './template-builder.js';
 
 /**
@@ -23,6 +25,13 @@ export interface ComputeService extends AsyncDisposable {
   ensureImage(idOrSpec: string | MasterSpec, options?: OperationOptions): Promise<Image>;
   /** Deletes an image's master and metadata; refuses (`CONFLICT`) while nodes use it unless `force` (which destroys them). */
   deleteImage(id: string, options?: { force?: boolean }): Promise<void>;
+  /**
+   * Removes masters no node uses (with their superseded masters and records) and leftovers of
+   * crashed builds that no record or running build owns; `dryRun` only reports. See `docs/housekeeping.md`.
+   */
+  pruneImages(options?: PruneImagesOptions): Promise<PruneResult>;
+  /** Allocated and virtual bytes per master, per node and per leftover; `UNSUPPORTED` when the provider cannot measure. */
+  diskUsage(): Promise<DiskUsageReport>;
   /** The hardware profiles nodes can get. */
   listHardwareProfiles(): Promise<Hardware[]>;
   /** Host networks NICs can attach to. */

@@ -15,8 +15,11 @@ import type { OperationOptions } from '../util/progress.js';
 import { loadValidators, validators } from '../validation/load-validators.js';
 import { GROUP_PATTERN } from '../validation/patterns.js';
 import type { ComputeService } from './compute-service.js';
+import { type DiskUsageReport, diskUsage } from './disk-usage.js';
+import type { HousekeepingParts } from './housekeeping-parts.js';
 import type { NodeLauncher } from './node-launcher.js';
 import { leaseOwner, nodeMetadataOf } from './node-view.js';
+import { type PruneImagesOptions, type PruneResult, pruneImages } from './prune-images.js';
 import { TemplateBuilder } from './template-builder.js';
 
 /** The parts a {@link VmkitComputeService} is composed of (bound in core's container). */
@@ -156,6 +159,27 @@ export class VmkitComputeService implements ComputeService {
       id,
       images.find((s) => s.id === id),
     );
+  }
+
+  async pruneImages(options: PruneImagesOptions = {}): Promise<PruneResult> {
+    this.#open();
+    return pruneImages(this.#housekeeping(), options);
+  }
+
+  async diskUsage(): Promise<DiskUsageReport> {
+    this.#open();
+    return diskUsage(this.#housekeeping());
+  }
+
+  #housekeeping(): HousekeepingParts {
+    const { provider, cache, logger } = this.#p;
+    return {
+      provider,
+      cache,
+      logger,
+      isBusy: (id) => cache.building(id) || (this.#launching.get(id) ?? 0) > 0 || this.#deleting.has(id),
+      deleteImage: (id) => this.deleteImage(id),
+    };
   }
 
   async listHardwareProfiles(): Promise<Hardware[]> {

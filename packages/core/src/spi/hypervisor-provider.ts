@@ -6,6 +6,7 @@ import type { NodeMetadata } from '../model/node-metadata.js';
 import type { OperationOptions } from '../util/progress.js';
 import type { CloneSpec } from './clone-spec.js';
 import type { MasterBuild, MasterRef } from './master-build.js';
+import type { ProviderHousekeeping } from './provider-artefacts.js';
 
 /** What a provider can do. */
 export interface ProviderCapabilities {
@@ -45,8 +46,9 @@ export type ProviderNode = Omit<NodeMetadata, 'hostPorts' | 'login'>;
  * Rules: methods throw {@link VmkitError}s (`NOT_FOUND` for unknown nodes or masters, `PROVIDER`
  * for hypervisor failures, `ABORTED` when a signal fires); `cloneNode` rolls back its own partial
  * work before throwing; `destroyNode` and `deleteMaster` succeed when the thing is already gone.
+ * The optional {@link ProviderHousekeeping} methods serve `pruneImages` and `diskUsage`.
  */
-export interface HypervisorProvider {
+export interface HypervisorProvider extends ProviderHousekeeping {
   /** Provider kind, e.g. `libvirt`. */
   readonly name: string;
   /** Identity of the host or connection, used to scope port leases and names (e.g. `libvirt:qemu:///system`). */

@@ -18,4 +18,5 @@ export {
   type MemoryProviderStats,
   memoryProvider,
 } from './memory-provider.js';
+export { MEMORY_DISK_BYTES } from './memory-housekeeping.js';
 export type { MemoryMaster, MemoryProviderData } from './memory-provider-state.js';

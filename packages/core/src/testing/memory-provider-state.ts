@@ -9,6 +9,8 @@ export interface MemoryMaster {
   ready: boolean;
   /** Steps that ran, in order (for tests of the pipeline). */
   readonly steps: string[];
+  /** When its build started (ISO 8601). */
+  readonly createdAt?: string;
 }
 
 /** Everything the memory provider knows; serialisable so processes can share it through a file. */

@@ -44,4 +44,6 @@ export interface MemoryProvider extends HypervisorProvider {
   diskNames(): string[];
   /** Removes a master behind vmkit's back, as an operator might. */
   vanishMaster(name: string): void;
+  /** Leaves an unfinished master, as a build whose process crashed would (`createdAt` default now). */
+  plantLeftover(masterName: string, imageId: string, createdAt?: string): void;
 }

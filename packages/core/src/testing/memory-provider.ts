@@ -10,6 +10,7 @@ import { STANDARD_BUILD_STEPS } from '../spi/master-build.js';
 import { sleep, throwIfAborted } from '../util/abort.js';
 import { Lifecycle } from '../util/lifecycle.js';
 import type { OperationOptions } from '../util/progress.js';
+import { memoryHousekeeping } from './memory-housekeeping.js';
 import { MemoryProviderState } from './memory-provider-state.js';
 import type { MemoryProvider, MemoryProviderOptions, MemoryProviderStats } from './memory-provider-types.js';
 
@@ -71,6 +72,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     close: () => life.close(),
     faults: { ...options.faults },
     stats,
+    ...memoryHousekeeping(state),
     async capabilities() {
       open();
       return CAPABILITIES;
@@ -96,7 +98,13 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
           if (index === 0) {
             stats.builds++;
             state.mutate((d) => {
-              d.masters[masterName] = { name: masterName, imageId: spec.id, ready: false, steps: [] };
+              d.masters[masterName] = {
+                name: masterName,
+                imageId: spec.id,
+                ready: false,
+                steps: [],
+                createdAt: new Date().toISOString(),
+              };
               d.disks[`master:${masterName}`] = {};
             });
             if (faults.buildDelayMs) {
@@ -252,6 +260,18 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     },
     diskNames() {
       return state.read((d) => Object.keys(d.disks));
+    },
+    plantLeftover(masterName, imageId, createdAt = new Date().toISOString()) {
+      state.mutate((d) => {
+        d.masters[masterName] = {
+          name: masterName,
+          imageId,
+          ready: false,
+          steps: ['create-and-install'],
+          createdAt,
+        };
+        d.disks[`master:${masterName}`] = {};
+      });
     },
     vanishMaster(name) {
       state.mutate((d) => {

@@ -7,19 +7,20 @@ import type {
 } from '@vmkit/core';
 import {
   type CloneSpec,
+  type DiskBytes,
   Lifecycle,
   type MasterBuild,
   type MasterRef,
+  type ProviderArtefact,
   type ProviderNode,
-  sleep,
   throwIfAborted,
   VmkitError,
 } from '@vmkit/core/spi';
-import { DomainState } from '../client/domain-procedures.js';
 import type { DomainHandle } from '../client/handles.js';
 import { LibvirtClient } from '../client/libvirt-client.js';
 import { LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
 import { chooseDomainType, readHostGuestSupport } from './host/host-capabilities.js';
+import { listLibvirtHostNetworks } from './host/host-network-list.js';
 import { PoolStorage } from './host/pool-storage.js';
 import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
 import {
@@ -27,12 +28,19 @@ import {
   type ResolvedLibvirtProviderOptions,
   resolveLibvirtProviderOptions,
 } from './libvirt-provider-options.js';
+import {
+  listBuildArtefacts,
+  masterVolumes,
+  nodeVolumes,
+  removeBuildArtefact,
+  volumesDiskBytes,
+} from './master/build-artefacts.js';
 import { planLibvirtMasterBuild } from './master/master-build.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
 import { removeDomain } from './node/domain-removal.js';
 import { readNodeMetadata, type StoredNodeMetadata } from './node/node-metadata.js';
-import { nodeStatus } from './node/node-status.js';
-import { parseXml } from './xml/xml-text.js';
+import { stopDomain } from './node/node-stop.js';
+import { describeNode } from './node/node-view.js';
 
 /** `VIR_DOMAIN_XML_INACTIVE`: the persistent definition, where vmkit's metadata lives. */
 const XML_INACTIVE = 2;
@@ -120,35 +128,7 @@ export class LibvirtProvider implements HypervisorProvider {
   }
 
   async listHostNetworks(): Promise<readonly HostNetwork[]> {
-    const { client } = await this.#ctx();
-    const nets = await client.networks.listAll();
-    const out: HostNetwork[] = [];
-    for (const net of nets) {
-      const doc = parseXml(await client.networks.getXmlDesc(net)) as {
-        network?: {
-          forward?: { '@mode'?: string } | string;
-          ip?: { '@address'?: string; '@prefix'?: string; '@netmask'?: string };
-        };
-      };
-      const fwd = doc.network?.forward;
-      const mode = typeof fwd === 'object' ? (fwd['@mode'] ?? 'nat') : fwd === undefined ? undefined : 'nat';
-      const ip = doc.network?.ip?.['@address'];
-      const kind: HostNetwork['kind'] =
-        mode === 'nat' || mode === 'route'
-          ? 'nat'
-          : mode === 'bridge'
-            ? 'bridge'
-            : ip
-              ? 'hostOnly'
-              : 'internal';
-      out.push({
-        name: net.name,
-        kind,
-        up: await client.networks.isActive(net),
-        ...(ip ? { addresses: [ip] } : {}),
-      });
-    }
-    return out;
+    return listLibvirtHostNetworks((await this.#ctx()).client);
   }
 
   planMasterBuild(spec: MasterSpec, masterName: string): MasterBuild {
@@ -173,10 +153,29 @@ export class LibvirtProvider implements HypervisorProvider {
     for (const name of data?.volumes ?? [ref.id]) await ctx.storage.delete(name);
   }
 
+  /** Build domains and volumes of master builds (see `docs/housekeeping.md`). */
+  async listArtefacts(): Promise<readonly ProviderArtefact[]> {
+    return listBuildArtefacts(await this.#ctx());
+  }
+
+  async removeArtefact(artefact: ProviderArtefact): Promise<void> {
+    return removeBuildArtefact(await this.#ctx(), artefact);
+  }
+
+  async masterDiskUsage(refs: readonly MasterRef[]): Promise<Array<DiskBytes | undefined>> {
+    const ctx = await this.#ctx();
+    return Promise.all(refs.map((ref) => volumesDiskBytes(ctx, masterVolumes(ref))));
+  }
+
+  async nodeDiskUsage(ids: readonly string[]): Promise<Array<DiskBytes | undefined>> {
+    const ctx = await this.#ctx();
+    return Promise.all(ids.map(async (id) => volumesDiskBytes(ctx, (await nodeVolumes(ctx, id)) ?? [])));
+  }
+
   async cloneNode(spec: CloneSpec, options: OperationOptions = {}): Promise<ProviderNode> {
     const ctx = await this.#ctx();
     const { dom, meta } = await cloneLibvirtNode(ctx, spec, options);
-    return this.#describe(ctx, dom, meta);
+    return describeNode(ctx, dom, meta);
   }
 
   async startNode(id: string, options: OperationOptions = {}): Promise<void> {
@@ -189,20 +188,7 @@ export class LibvirtProvider implements HypervisorProvider {
 
   async stopNode(id: string, options: OperationOptions = {}): Promise<void> {
     const ctx = await this.#ctx();
-    const dom = await this.#lookup(ctx, id);
-    if (!(await ctx.client.domains.isActive(dom))) return;
-    const { state } = await ctx.client.domains.getState(dom);
-    if (state === DomainState.RUNNING) {
-      await ctx.client.domains.shutdown(dom).catch(() => {});
-      const deadline = Date.now() + ctx.options.stopGraceMs;
-      while (Date.now() < deadline) {
-        if (!(await ctx.client.domains.isActive(dom))) return;
-        await sleep(200, options.signal);
-      }
-    }
-    await ctx.client.domains.destroy(dom).catch((error: unknown) => {
-      if (!LibvirtError.hasCode(error, LibvirtErrorCode.OPERATION_INVALID)) throw error;
-    });
+    await stopDomain(ctx, await this.#lookup(ctx, id), options.signal);
   }
 
   async rebootNode(id: string): Promise<void> {
@@ -240,7 +226,7 @@ export class LibvirtProvider implements HypervisorProvider {
       if (!dom.name.startsWith(ctx.options.namePrefix)) continue;
       try {
         const meta = readNodeMetadata(await ctx.client.domains.getXmlDesc(dom, XML_INACTIVE));
-        if (meta?.kind === 'node') nodes.push(await this.#describe(ctx, dom, meta));
+        if (meta?.kind === 'node') nodes.push(await describeNode(ctx, dom, meta));
       } catch (error) {
         if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
       }
@@ -252,7 +238,7 @@ export class LibvirtProvider implements HypervisorProvider {
     const ctx = await this.#ctx();
     try {
       const { dom, meta } = await this.#lookupNode(ctx, id);
-      return await this.#describe(ctx, dom, meta);
+      return await describeNode(ctx, dom, meta);
     } catch (error) {
       if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
       throw error;
@@ -297,26 +283,6 @@ export class LibvirtProvider implements HypervisorProvider {
       if (VmkitError.is(error, 'NOT_FOUND')) throw missing(error);
       throw error;
     }
-  }
-
-  async #describe(ctx: LibvirtContext, dom: DomainHandle, meta: StoredNodeMetadata): Promise<ProviderNode> {
-    const { state } = await ctx.client.domains.getState(dom);
-    const forwards = meta.network.nics.flatMap((n) => n.portForwards.map((f) => f.hostIp));
-    return {
-      id: dom.name,
-      name: meta.name,
-      group: meta.group,
-      imageId: meta.imageId,
-      status: nodeStatus(state),
-      hardware: meta.hardware,
-      network: meta.network,
-      publicAddresses: [...new Set(forwards)],
-      privateAddresses: meta.network.nics.some((n) => n.attachment === 'nat') ? ['10.0.2.15'] : [],
-      tags: meta.tags,
-      userMetadata: meta.userMetadata,
-      linkedClone: meta.linkedClone,
-      createdAt: meta.createdAt,
-    };
   }
 }
 

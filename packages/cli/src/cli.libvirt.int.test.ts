@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PortAllocator } from '@vmkit/core/internal';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitForGuestPage } from '../../provider-libvirt/test-support/http.js';
+import { leftovers, sweep } from '../../provider-libvirt/test-support/libvirt-sweep.js';
+import { runPrefix, testGuestMasterSpec } from '../../provider-libvirt/test-support/test-guest.js';
+import { runCliProcess, spawnCli, VMKIT_BIN } from '../test-support/spawn-cli.js';
+
+const URI = 'qemu:///system';
+const POOL = 'vmkit';
+const prefix = runPrefix('c');
+const dir = mkdtempSync(join(tmpdir(), 'vmkit-cli-int-'));
+const leaseDir = join(dir, 'leases');
+writeFileSync(
+  join(dir, 'vmkit.config.json'),
+  JSON.stringify({
+    provider: { uri: URI, pool: POOL, namePrefix: prefix },
+    store: { dir: 'store' },
+    ports: { leaseDir: 'leases' },
+    images: [testGuestMasterSpec('tiny')],
+  }),
+);
+const cli = (...args: string[]) => runCliProcess(args, dir);
+const leases = () => new PortAllocator({ leaseDir }).leases();
+
+describe('the vmkit binary on qemu:///system with the test guest', () => {
+  afterAll(async () => {
+    await sweep(URI, prefix, POOL);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('Ctrl-C during the build of `up` rolls back: no domain, volume or lease; plain progress lines without a terminal', async () => {
+    const up = spawnCli(['up', 'web', '-n', '1', '--port', '80'], dir);
+    await up.waitForStderr(/build tiny 1\/7 create-and-install: /);
+    await new Promise((r) => setTimeout(r, 1500)); // the installer domain runs by now
+    up.child.kill('SIGINT');
+    const { code, stderr } = await up.done;
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/SIGINT: stopping and rolling back/);
+    expect(stderr).not.toContain('\u001b[');
+    expect(await leftovers(URI, prefix, POOL)).toEqual({ domains: [], volumes: [] });
+    expect(await leases()).toEqual([]);
+    const images = JSON.parse((await cli('images', '--json')).stdout) as Array<{ status: string }>;
+    expect(images[0]?.status).toBe('buildable');
+  });
+
+  it('draws a progress bar per build step on a pseudo-terminal', async () => {
+    const { stdout } = await promisify(execFile)(
+      'script',
+      ['-qec', `${process.execPath} ${VMKIT_BIN} build tiny`, '/dev/null'],
+      { cwd: dir, timeout: 240_000 },
+    );
+    expect(stdout).toContain('\u001b['); // cursor movement: bars redrawn in place
+    expect(stdout).toMatch(/build tiny 1\/7 create-and-install \|[\u2588\u2591]{24}\| 100%/);
+    expect(stdout).toMatch(/build tiny 7\/7 reset-identity \|[\u2588]{24}\| 100%/);
+    expect(stdout).toMatch(/^tiny +available/m);
+  });
+
+  it('Ctrl-C while `up` clones leaves no node and no lease (the built master stays)', async () => {
+    const up = spawnCli(['up', 'web', '-n', '2', '--port', '80'], dir);
+    await up.waitForStderr(/^clone web-/m);
+    up.child.kill('SIGINT');
+    expect((await up.done).code).toBe(130);
+    const left = await leftovers(URI, prefix, POOL);
+    expect(left.domains).toEqual([]);
+    expect(left.volumes.every((v) => v.startsWith(`${prefix}m-`))).toBe(true);
+    expect(await leases()).toEqual([]);
+    expect(JSON.parse((await cli('ls', '--json')).stdout)).toEqual([]);
+  });
+
+  it('up → ls --json → the page through the printed port → destroy → prune leaves nothing', async () => {
+    const userData = join(dir, 'user-data');
+    writeFileSync(userData, 'hello from the vmkit command');
+    const up = await cli('up', 'web', '-n', '1', '--port', '80', '--user-data', userData);
+    expect(up.code).toBe(0);
+    const printed = /^(web-[0-9a-f]{4}) +web +tiny +running +127\.0\.0\.1:(\d+)->80\/tcp$/m.exec(up.stdout);
+    expect(printed, up.stdout).not.toBeNull();
+    const [, name, port] = printed as RegExpExecArray;
+    const listed = JSON.parse((await cli('ls', '--json')).stdout) as Array<{
+      name: string;
+      hostPorts: Record<string, number>;
+    }>;
+    expect(listed.map((n) => n.name)).toEqual([name]);
+    expect(listed[0]?.hostPorts['tcp-80']).toBe(Number(port));
+    const { page } = await waitForGuestPage(`http://127.0.0.1:${port}/`);
+    expect(page.userData).toBe('hello from the vmkit command');
+    expect(page.hostname).toBe(name);
+
+    expect((await cli('destroy', 'web')).stdout).toBe(`destroyed ${name}\n`);
+    const pruned = JSON.parse((await cli('prune', '--json')).stdout) as {
+      removed: Array<{ kind: string; id: string }>;
+    };
+    expect(pruned.removed).toEqual([expect.objectContaining({ kind: 'image', id: 'tiny' })]);
+    expect(await leftovers(URI, prefix, POOL)).toEqual({ domains: [], volumes: [] });
+    expect(await leases()).toEqual([]);
+    const df = JSON.parse((await cli('df', '--json')).stdout) as { total: { allocatedBytes: number } };
+    expect(df.total.allocatedBytes).toBe(0);
+    const gone = await cli('destroy', 'web');
+    expect(gone.code).toBe(3);
+    expect(gone.stderr).toBe('vmkit: no node or group named web\n');
+  });
+});

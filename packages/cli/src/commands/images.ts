@@ -1,0 +1,51 @@
+import type { Image } from '@vmkit/core';
+import { Command } from 'commander';
+import { formatTable } from '../output/format.js';
+import type { CliIo } from '../runtime/command-context.js';
+import { defineAction, withJsonAndExample } from '../runtime/define-action.js';
+
+function imageRows(images: readonly Image[]): string[][] {
+  return [
+    ['IMAGE', 'STATUS', 'OS', 'BUILT'],
+    ...images.map((i) => [i.id, i.status, `${i.os.family} ${i.os.version} ${i.os.arch}`, i.builtAt ?? '-']),
+  ];
+}
+
+/** `vmkit images`: the configured and built images with their status. */
+export function imagesCommand(io: CliIo): Command {
+  const command = withJsonAndExample(
+    new Command('images').description('list images (configured or built) and their status'),
+    'vmkit images --json | jq -r ".[].id"',
+  );
+  return defineAction(command, io, async (ctx) => {
+    const images = await ctx.withService((service) => service.listImages());
+    if (ctx.json) ctx.printJson(images);
+    else
+      ctx.print(
+        images.length === 0 ? 'no images (add some to vmkit.config.json)' : formatTable(imageRows(images)),
+      );
+  });
+}
+
+/** `vmkit build IMAGE`: builds the image's master now (a bar per build step). */
+export function buildCommand(io: CliIo): Command {
+  const command = withJsonAndExample(
+    new Command('build')
+      .description("build an image's master now, if it is not built yet (a progress bar per build step)")
+      .argument('<image>', 'image id, as in vmkit images'),
+    'vmkit build debian-12',
+  );
+  return defineAction(command, io, async (ctx, imageId: string) => {
+    const view = await ctx.progress();
+    try {
+      const image = await ctx.withService((service, signal) =>
+        service.ensureImage(imageId, { signal, onProgress: view.listener }),
+      );
+      view.stop();
+      if (ctx.json) ctx.printJson(image);
+      else ctx.print(formatTable(imageRows([image])));
+    } finally {
+      view.stop();
+    }
+  });
+}

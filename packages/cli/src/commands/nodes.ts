@@ -1,0 +1,118 @@
+import { readFile } from 'node:fs/promises';
+import type { NodeMetadata, TemplateOptions } from '@vmkit/core';
+import { Command, InvalidArgumentError } from 'commander';
+import { formatPorts, formatTable } from '../output/format.js';
+import type { CliIo } from '../runtime/command-context.js';
+import { defineAction, withJsonAndExample } from '../runtime/define-action.js';
+
+function nodeRows(nodes: readonly NodeMetadata[]): string[][] {
+  return [
+    ['NODE', 'GROUP', 'IMAGE', 'STATUS', 'PORTS'],
+    ...nodes.map((n) => [n.name, n.group, n.imageId, n.status, formatPorts(n.network) || '-']),
+  ];
+}
+
+function integer(min: number, max: number) {
+  return (text: string, previous?: number[] | number) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+    return Array.isArray(previous) ? [...previous, n] : n;
+  };
+}
+
+/** `vmkit up GROUP -n N`: clones N running nodes (building the master first if needed). */
+export function upCommand(io: CliIo): Command {
+  const command = withJsonAndExample(
+    new Command('up')
+      .description(
+        'create N running nodes in a group, building the master first if needed; prints each node with its forwarded ports',
+      )
+      .argument('<group>', 'group name (a-z, 0-9, -)')
+      .requiredOption('-n, --count <n>', 'how many nodes', integer(1, 1000))
+      .option('-i, --image <id>', 'image to clone (default: chosen by the template: the smallest that fits)')
+      .option(
+        '-p, --port <port>',
+        'guest TCP port to forward from a free host port (repeatable)',
+        integer(1, 65535),
+        [],
+      )
+      .option('--user-data <file>', 'user data for cloud-init, put on a NoCloud config drive'),
+    'vmkit up web -n 3 --image debian-12 --port 80 --user-data cloud-config.yaml',
+  );
+  return defineAction(
+    command,
+    io,
+    async (
+      ctx,
+      group: string,
+      opts: { count: number; image?: string; port: number[]; userData?: string },
+    ) => {
+      const options: TemplateOptions = {
+        ...(opts.port.length > 0 ? { inboundPorts: opts.port } : {}),
+        ...(opts.userData !== undefined ? { userData: await readFile(opts.userData, 'utf8') } : {}),
+      };
+      const view = await ctx.progress();
+      let nodes: NodeMetadata[];
+      try {
+        nodes = await ctx.withService(async (service, signal) => {
+          const template = opts.image
+            ? await service.templateBuilder().imageId(opts.image).options(options).build()
+            : options;
+          return service.createNodesInGroup(group, opts.count, template, {
+            signal,
+            onProgress: view.listener,
+          });
+        });
+      } finally {
+        view.stop();
+      }
+      if (ctx.json) ctx.printJson(nodes);
+      else ctx.print(formatTable(nodeRows(nodes)));
+    },
+  );
+}
+
+/** `vmkit ls`: every node. */
+export function lsCommand(io: CliIo): Command {
+  const command = withJsonAndExample(
+    new Command('ls')
+      .description('list nodes with their status and forwarded ports')
+      .option('-g, --group <group>', 'only this group'),
+    'vmkit ls --group web --json',
+  );
+  return defineAction(command, io, async (ctx, opts: { group?: string }) => {
+    const all = await ctx.withService((service) => service.listNodes());
+    const nodes = all.filter((n) => opts.group === undefined || n.group === opts.group);
+    if (ctx.json) ctx.printJson(nodes);
+    else ctx.print(nodes.length === 0 ? 'no nodes' : formatTable(nodeRows(nodes)));
+  });
+}
+
+/** `vmkit destroy GROUP|NODE...`: destroys nodes by name or id, or whole groups. */
+export function destroyCommand(io: CliIo): Command {
+  const command = withJsonAndExample(
+    new Command('destroy')
+      .description('destroy nodes (by name or id) or every node of a group, with their disks and port leases')
+      .argument('<target...>', 'node names or ids, or group names'),
+    'vmkit destroy web db-1a2b',
+  );
+  return defineAction(command, io, async (ctx, targets: string[]) => {
+    const { VmkitError } = await import('@vmkit/core');
+    const destroyed = await ctx.withService(async (service) => {
+      const nodes = await service.listNodes();
+      const wanted = new Set(targets);
+      const unknown = targets.filter((t) => !nodes.some((n) => n.id === t || n.name === t || n.group === t));
+      if (unknown.length > 0) {
+        throw new VmkitError('NOT_FOUND', `no node or group named ${unknown.join(', ')}`, {
+          details: { targets: unknown },
+        });
+      }
+      return service.destroyNodesMatching(
+        (n) => wanted.has(n.id) || wanted.has(n.name) || wanted.has(n.group),
+      );
+    });
+    if (ctx.json) ctx.printJson(destroyed.map((n) => ({ id: n.id, name: n.name, group: n.group })));
+    else for (const n of destroyed) ctx.print(`destroyed ${n.name}`);
+  });
+}

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { dfCommand, pruneCommand } from './commands/housekeeping.js';
+import { buildCommand, imagesCommand } from './commands/images.js';
+import { isoCommand } from './commands/iso.js';
+import { destroyCommand, lsCommand, upCommand } from './commands/nodes.js';
+import { seedCommand } from './commands/seed.js';
+import type { CliIo } from './runtime/command-context.js';
+
+const EXIT_HELP = `
+Configuration: vmkit.config.json (or vmkit.config.mjs) in the working directory or above;
+VMKIT_CONFIG, VMKIT_URI, VMKIT_POOL, VMKIT_NAME_PREFIX, VMKIT_STORE, VMKIT_S3_BUCKET,
+VMKIT_S3_ENDPOINT and VMKIT_LEASE_DIR override it; flags override both.
+
+Exit codes: 0 ok, 1 internal error, 2 bad arguments or configuration, 3 not found,
+4 conflict, 5 provider, 6 store, 7 timeout, 8 unsupported, 9 corrupt, 130 interrupted.
+
+Example:
+  vmkit up web -n 3 --port 80 && vmkit ls && vmkit destroy web && vmkit prune
+`;
+
+/** The package version, read from package.json (beside dist/ and src/). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/**
+ * The `vmkit` program: global flags and every command. Building it loads commander only; each
+ * command loads what it needs (core, the provider, imaging) when it runs.
+ */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('vmkit')
+    .description('Build VM master images once and clone nodes from them, from a shell.')
+    .version(version(), '-v, --version', 'print the version')
+    .option('-c, --config <file>', 'config file (default: vmkit.config.json or .mjs, found from here up)')
+    .option('--uri <uri>', 'libvirt URI (default qemu:///system)')
+    .option('--pool <name>', 'libvirt storage pool (default vmkit)')
+    .option('--prefix <prefix>', 'prefix of domain and volume names (default vmkit-)')
+    .option('--store <dir>', 'directory of the metadata store (default .vmkit/store beside the config)')
+    .option('--s3-bucket <bucket>', 'keep metadata in this S3 bucket instead')
+    .option('--s3-endpoint <url>', 'S3 endpoint (S3-compatible servers)')
+    .addHelpText('after', EXIT_HELP);
+  for (const make of [
+    imagesCommand,
+    buildCommand,
+    upCommand,
+    lsCommand,
+    destroyCommand,
+    pruneCommand,
+    dfCommand,
+    seedCommand,
+    isoCommand,
+  ]) {
+    program.addCommand(make(io));
+  }
+  configure(program, io);
+  return program;
+}
+
+/** Every command writes to the given streams and throws instead of exiting (main maps the codes). */
+function configure(command: Command, io: CliIo): void {
+  command
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const sub of command.commands) configure(sub, io);
+}

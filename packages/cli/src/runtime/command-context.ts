@@ -1,0 +1,96 @@
+import type { ComputeService } from '@vmkit/core';
+import type { Command } from 'commander';
+import type { GlobalFlags, Settings } from '../config/settings.js';
+import type { ProgressView } from '../output/progress-view.js';
+
+/** The process around a command: streams, environment, working directory. */
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+/**
+ * What every command's action gets: output helpers, the settings, and the compute service opened
+ * on demand with Ctrl-C wired to an `AbortSignal`. Heavy modules load only through here.
+ */
+export class CommandContext {
+  readonly io: CliIo;
+  readonly #command: Command;
+
+  constructor(io: CliIo, command: Command) {
+    this.io = io;
+    this.#command = command;
+  }
+
+  /** Whether `--json` was given. */
+  get json(): boolean {
+    return this.#command.optsWithGlobals<{ json?: boolean }>().json === true;
+  }
+
+  /** Writes a result line (or block) to stdout. */
+  print(text: string): void {
+    if (text !== '') this.io.stdout.write(`${text}\n`);
+  }
+
+  /** Writes a value as JSON to stdout. */
+  printJson(value: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** Writes a note to stderr. */
+  note(text: string): void {
+    this.io.stderr.write(`${text}\n`);
+  }
+
+  /** The merged settings (config file, `VMKIT_*` variables, flags). */
+  async settings(): Promise<Settings> {
+    const { loadSettings } = await import('../config/settings.js');
+    return loadSettings(this.#command.optsWithGlobals<GlobalFlags>(), this.io.env, this.io.cwd);
+  }
+
+  /**
+   * A progress view on stderr: bars when both stdout and stderr are terminals and `--json` is off;
+   * plain lines otherwise (output piped or redirected, CI logs).
+   */
+  async progress(): Promise<ProgressView> {
+    const { ProgressView } = await import('../output/progress-view.js');
+    const bars = this.io.stderr.isTTY === true && this.io.stdout.isTTY === true && !this.json;
+    return ProgressView.create({ stream: this.io.stderr, bars });
+  }
+
+  /**
+   * Opens the compute service, runs `work` with a signal that Ctrl-C fires, and closes the
+   * service whatever happens (after the work's own rollback).
+   */
+  async withService<T>(work: (service: ComputeService, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const [{ openService }, { abortOnSignals }] = await Promise.all([
+      import('./open-service.js'),
+      import('./interrupt.js'),
+    ]);
+    const interrupt = abortOnSignals((line) => this.note(line));
+    try {
+      const service = await openService(await this.settings());
+      try {
+        return await work(service, interrupt.signal);
+      } finally {
+        await service.close();
+      }
+    } catch (error) {
+      if (interrupt.signal.aborted) {
+        const { VmkitError } = await import('@vmkit/core');
+        if (!VmkitError.is(error, 'ABORTED')) {
+          throw new VmkitError(
+            'ABORTED',
+            `interrupted: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
+        }
+      }
+      throw error;
+    } finally {
+      interrupt.dispose();
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import type { BlobStore, ComputeService, MasterSpec } from '@vmkit/core';
+import type { Settings } from '../config/settings.js';
+
+/**
+ * Opens the compute service the settings describe: the libvirt provider and the directory or S3
+ * store, each loaded only now. An image spec the config got wrong is `INVALID_ARGUMENT` naming
+ * the config file and `images[i]`.
+ */
+export async function openService(settings: Settings): Promise<ComputeService> {
+  const [core, { libvirtProvider }] = await Promise.all([
+    import('@vmkit/core'),
+    import('@vmkit/provider-libvirt'),
+  ]);
+  const { createComputeService, fileSystemBlobStore } = core;
+  const { invalidArgument, VmkitError } = await import('@vmkit/core/spi');
+  const inFile = (error: unknown) => {
+    if (
+      !settings.configFile ||
+      !VmkitError.is(error, 'INVALID_ARGUMENT') ||
+      !error.message.startsWith('images[')
+    ) {
+      return error;
+    }
+    return invalidArgument(
+      settings.configFile,
+      error.message,
+      { ...error.details, file: settings.configFile },
+      { cause: error },
+    );
+  };
+  // Checked before connecting, so a bad spec is reported as such even when the hypervisor is down.
+  const checks = await (await import('@vmkit/core/internal')).loadValidators();
+  try {
+    for (const [i, spec] of settings.images.entries()) checks.checkMasterSpec(spec, `images[${i}]`);
+  } catch (error) {
+    throw inFile(error);
+  }
+  let store: BlobStore;
+  if ('s3' in settings.store) {
+    const { s3BlobStore } = await import('@vmkit/store-s3');
+    const s3 = settings.store.s3;
+    store = s3BlobStore({
+      bucket: s3.bucket,
+      ...(s3.prefix ? { prefix: s3.prefix } : {}),
+      ...(s3.region ? { region: s3.region } : {}),
+      ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+      ...(s3.forcePathStyle !== undefined ? { forcePathStyle: s3.forcePathStyle } : {}),
+    });
+  } else {
+    store = fileSystemBlobStore({ root: settings.store.dir });
+  }
+  try {
+    return await createComputeService({
+      provider: libvirtProvider(settings.provider),
+      store,
+      images: settings.images as unknown as MasterSpec[],
+      ...(settings.leaseDir ? { ports: { leaseDir: settings.leaseDir } } : {}),
+    });
+  } catch (error) {
+    if (
+      settings.configFile &&
+      VmkitError.is(error, 'INVALID_ARGUMENT') &&
+      error.message.startsWith('images[')
+    ) {
+      throw invalidArgument(
+        settings.configFile,
+        error.message,
+        { ...error.details, file: settings.configFile },
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,157 @@
+import type { DiskBytes, ProviderArtefact } from '@vmkit/core';
+import type { MasterRef } from '@vmkit/core/spi';
+import { invalidArgument, VmkitError } from '@vmkit/core/spi';
+import type { StorageVolHandle } from '../../client/handles.js';
+import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
+import { removeDomain } from '../node/domain-removal.js';
+import { readNodeMetadata } from '../node/node-metadata.js';
+import { parseXml } from '../xml/xml-text.js';
+import { masterNames } from './build-state.js';
+
+/** `VIR_DOMAIN_XML_INACTIVE`: the persistent definition, where vmkit's metadata lives. */
+const XML_INACTIVE = 2;
+
+/** Core's master names: `vmkit-<image>-<8 hex of the spec hash>-<4 random hex>`. */
+const MASTER_NAME = 'vmkit-[a-z0-9][a-z0-9._-]*-[0-9a-f]{8}-[0-9a-f]{4}';
+
+/** The names a build makes (see `masterNames` and `postInstallNames`), each giving its master name. */
+function buildPatterns(prefix: string): { domain: RegExp; volume: RegExp } {
+  const p = prefix.replace(/[.]/g, '\\.');
+  return {
+    domain: new RegExp(`^${p}(?:install|post)-(${MASTER_NAME})$`),
+    volume: new RegExp(
+      `^${p}(?:m-(${MASTER_NAME})\\.(?:qcow2|vmlinuz|initrd|iso)|(?:install|post)-(${MASTER_NAME})\\.(?:log|iso))$`,
+    ),
+  };
+}
+
+/**
+ * Every artefact of master builds in the pool and among the domains: build domains (installer,
+ * post-install boot) carrying vmkit's metadata, then the volumes named as a build names them.
+ * Volumes a node domain lists as its own are never artefacts; a master volume some node is
+ * cloned from, and a running build domain, are in use.
+ */
+export async function listBuildArtefacts(ctx: LibvirtContext): Promise<ProviderArtefact[]> {
+  const { client, storage, options } = ctx;
+  const patterns = buildPatterns(options.namePrefix);
+  const nodeVolumes = new Set<string>();
+  const nodeMasters = new Set<string>();
+  const domains: ProviderArtefact[] = [];
+  for (const dom of await client.domains.listAll()) {
+    if (!dom.name.startsWith(options.namePrefix)) continue;
+    const meta = await client.domains
+      .getXmlDesc(dom, XML_INACTIVE)
+      .then(readNodeMetadata, (error: unknown) =>
+        VmkitError.is(error, 'NOT_FOUND') ? undefined : Promise.reject(error),
+      );
+    if (!meta) continue;
+    if (meta.kind === 'node') {
+      for (const v of meta.volumes) nodeVolumes.add(v);
+      nodeMasters.add(meta.master);
+      continue;
+    }
+    const masterName = patterns.domain.exec(dom.name)?.[1];
+    if (!masterName) continue;
+    domains.push({
+      id: dom.name,
+      kind: 'domain',
+      masterName,
+      masterId: masterNames(options.namePrefix, masterName).volume,
+      imageId: meta.imageId,
+      createdAt: meta.createdAt,
+      inUse: await client.domains.isActive(dom),
+    });
+  }
+  // Console logs are written by QEMU behind libvirt's back: rescan so they are volumes.
+  await storage.refresh().catch(() => {});
+  const volumes: ProviderArtefact[] = [];
+  for (const vol of await client.storage.poolListAllVolumes(await storage.pool())) {
+    const m = patterns.volume.exec(vol.name);
+    const masterName = m?.[1] ?? m?.[2];
+    if (!masterName || nodeVolumes.has(vol.name)) continue;
+    const masterId = masterNames(options.namePrefix, masterName).volume;
+    const facts = await volumeFacts(ctx, vol);
+    if (!facts) continue;
+    volumes.push({
+      id: vol.name,
+      kind: 'volume',
+      masterName,
+      masterId,
+      inUse: nodeMasters.has(masterId),
+      ...facts,
+    });
+  }
+  return [...domains, ...volumes];
+}
+
+/** Removes one listed artefact (a build domain, or a volume); gone is not an error. */
+export async function removeBuildArtefact(ctx: LibvirtContext, artefact: ProviderArtefact): Promise<void> {
+  if (typeof artefact?.id !== 'string' || !artefact.id.startsWith(ctx.options.namePrefix)) {
+    throw invalidArgument('artefact.id', `must start with this provider's prefix ${ctx.options.namePrefix}`);
+  }
+  const patterns = buildPatterns(ctx.options.namePrefix);
+  if (artefact.kind === 'domain' && patterns.domain.test(artefact.id)) return removeDomain(ctx, artefact.id);
+  if (artefact.kind === 'volume' && patterns.volume.test(artefact.id)) return ctx.storage.delete(artefact.id);
+  throw invalidArgument('artefact', `${artefact.kind} ${artefact.id} is not an artefact of a vmkit build`);
+}
+
+/** Sums the sizes of named volumes; `undefined` when the first (the main disk) is missing. */
+export async function volumesDiskBytes(
+  ctx: LibvirtContext,
+  names: readonly string[],
+): Promise<DiskBytes | undefined> {
+  if (names.length === 0) return undefined;
+  let allocatedBytes = 0;
+  let virtualBytes = 0;
+  for (const [i, name] of names.entries()) {
+    const vol = await ctx.storage.find(name);
+    if (!vol) {
+      if (i === 0) return undefined;
+      continue;
+    }
+    const info = await ctx.client.storage.volGetInfo(vol).catch(() => undefined);
+    allocatedBytes += info?.allocation ?? 0;
+    virtualBytes += info?.capacity ?? 0;
+  }
+  return { allocatedBytes, virtualBytes };
+}
+
+/** The volumes of a master (its disk first). */
+export function masterVolumes(ref: MasterRef): readonly string[] {
+  const data = ref.data as Partial<LibvirtMasterData> | undefined;
+  return data?.volumes ?? [ref.id];
+}
+
+/** The volumes a node owns (its disk first), or `undefined` when it is not a vmkit node. */
+export async function nodeVolumes(ctx: LibvirtContext, id: string): Promise<readonly string[] | undefined> {
+  if (!id.startsWith(ctx.options.namePrefix)) return undefined;
+  try {
+    const dom = await ctx.client.domains.lookupByName(id);
+    const meta = readNodeMetadata(await ctx.client.domains.getXmlDesc(dom, XML_INACTIVE));
+    return meta?.kind === 'node' ? meta.volumes : undefined;
+  } catch (error) {
+    if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
+    throw error;
+  }
+}
+
+/** A volume's sizes and modification time; `undefined` when it vanished meanwhile. */
+async function volumeFacts(
+  ctx: LibvirtContext,
+  vol: StorageVolHandle,
+): Promise<{ bytes: DiskBytes; createdAt?: string } | undefined> {
+  try {
+    const info = await ctx.client.storage.volGetInfo(vol);
+    const doc = parseXml(await ctx.client.storage.volGetXmlDesc(vol)) as {
+      volume?: { target?: { timestamps?: { mtime?: string } } };
+    };
+    const mtime = Number.parseFloat(doc.volume?.target?.timestamps?.mtime ?? '');
+    return {
+      bytes: { allocatedBytes: info.allocation, virtualBytes: info.capacity },
+      ...(Number.isFinite(mtime) ? { createdAt: new Date(mtime * 1000).toISOString() } : {}),
+    };
+  } catch (error) {
+    if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
+    throw error;
+  }
+}
