@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunNodesError } from '../errors/run-nodes-error.js';
-import { VmkitError } from '../errors/vmkit-error.js';
+import { isClosedError, VmkitError } from '../errors/vmkit-error.js';
 import type { ProgressEvent } from '../util/progress.js';
 import { debianSpec, provider, type Scratch, scratch } from './service.fixture.js';
 
@@ -242,6 +242,8 @@ describe('createNodesInGroup', () => {
     await service.close();
     await service.close();
     await expect(service.listImages()).rejects.toSatisfy((e) => VmkitError.is(e, 'CONFLICT'));
+    await expect(service.listImages()).rejects.toSatisfy(isClosedError);
+    await expect(service.listImages()).rejects.toThrow('the compute service is closed');
   });
 
   it('registers a new spec through ensureImage and builds it', async () => {

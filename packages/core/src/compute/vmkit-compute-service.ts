@@ -1,4 +1,4 @@
-import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import { closedError, invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
 import type { Hardware } from '../model/hardware.js';
@@ -342,6 +342,6 @@ export class VmkitComputeService implements ComputeService {
   }
 
   #open(): void {
-    if (this.#closed) throw new VmkitError('CONFLICT', 'the compute service is closed');
+    if (this.#closed) throw closedError('the compute service');
   }
 }

@@ -7,9 +7,9 @@ import { XdrReader } from '../rpc/xdr/xdr-reader.js';
 import { XdrWriter } from '../rpc/xdr/xdr-writer.js';
 import { type LibvirtTarget, parseLibvirtUri } from '../transport/libvirt-uri.js';
 import { openTransport } from '../transport/open-transport.js';
-import { DomainEventId, type DomainLifecycleListener } from './domain-events.js';
+import type { DomainLifecycleListener } from './domain-events.js';
+import { DomainLifecycleHub } from './domain-lifecycle-hub.js';
 import { DomainProcedures } from './domain-procedures.js';
-import { readDomain } from './handles.js';
 import { type ResolvedLibvirtClientOptions, resolveLibvirtClientOptions } from './libvirt-client-options.js';
 import { NetworkProcedures } from './network-procedures.js';
 import type { RpcCaller } from './rpc-caller.js';
@@ -51,13 +51,9 @@ export class LibvirtClient implements RpcCaller {
   /** Network procedures. */
   readonly networks: NetworkProcedures;
   readonly #options: ResolvedLibvirtClientOptions;
-  readonly #lifecycleListeners = new Set<DomainLifecycleListener>();
+  readonly #events = new DomainLifecycleHub(() => this.connection());
   #conn: RpcConnection | undefined;
   #connecting: Promise<RpcConnection> | undefined;
-  /** The daemon's id of our lifecycle callback, and the connection it was registered on. */
-  #lifecycleCallbackId: number | undefined;
-  #lifecycleConn: RpcConnection | undefined;
-  #lifecycleRegistering: Promise<void> | undefined;
   readonly #life: Lifecycle;
   #reconnects = 0;
 
@@ -155,40 +151,8 @@ export class LibvirtClient implements RpcCaller {
    * Listens to domain lifecycle events (`CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY`); the
    * registration survives reconnects. Returns a function that stops listening.
    */
-  async onDomainLifecycle(listener: DomainLifecycleListener): Promise<() => Promise<void>> {
-    this.#lifecycleListeners.add(listener);
-    try {
-      await this.#ensureLifecycle();
-    } catch (error) {
-      this.#lifecycleListeners.delete(listener);
-      throw error;
-    }
-    return async () => {
-      if (!this.#lifecycleListeners.delete(listener) || this.#lifecycleListeners.size > 0) return;
-      await this.#deregisterLifecycle();
-    };
-  }
-
-  /** Makes sure the live connection carries our lifecycle callback; concurrent callers share one registration. */
-  async #ensureLifecycle(): Promise<void> {
-    while (this.#lifecycleListeners.size > 0) {
-      const conn = await this.connection();
-      if (this.#lifecycleConn === conn && !conn.closed) return;
-      this.#lifecycleRegistering ??= this.#registerLifecycle(conn).finally(() => {
-        this.#lifecycleRegistering = undefined;
-      });
-      await this.#lifecycleRegistering;
-    }
-  }
-
-  async #deregisterLifecycle(): Promise<void> {
-    const id = this.#lifecycleCallbackId;
-    const conn = this.#lifecycleConn;
-    this.#lifecycleCallbackId = undefined;
-    this.#lifecycleConn = undefined;
-    if (id === undefined || !conn || conn.closed) return;
-    const args = new XdrWriter().int(id).bytes();
-    await conn.call(P.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, args).catch(() => {});
+  onDomainLifecycle(listener: DomainLifecycleListener): Promise<() => Promise<void>> {
+    return this.#events.listen(listener);
   }
 
   /**
@@ -226,13 +190,8 @@ export class LibvirtClient implements RpcCaller {
     const timer = new AbortController();
     const timeout = setTimeout(() => timer.abort(), Math.max(0, deadline - Date.now()));
     const conn: RpcConnection = new RpcConnection(socket, {
-      onEvent: (proc, payload) => this.#onEvent(proc, payload),
-      onClose: () => {
-        if (this.#lifecycleConn !== conn) return;
-        // The daemon forgets callbacks with the connection: register again on the next one.
-        this.#lifecycleConn = undefined;
-        this.#lifecycleCallbackId = undefined;
-      },
+      onEvent: (proc, payload) => this.#events.onEvent(proc, payload),
+      onClose: () => this.#events.connectionClosed(conn),
       keepaliveIntervalMs: this.#options.keepaliveIntervalMs,
       keepaliveCount: this.#options.keepaliveCount,
     });
@@ -256,7 +215,7 @@ export class LibvirtClient implements RpcCaller {
       await conn.call(P.CONNECT_OPEN, open.bytes(), signal);
       const feature = new XdrWriter().int(DriverFeature.PROGRAM_KEEPALIVE).bytes();
       await conn.call(P.CONNECT_SUPPORTS_FEATURE, feature, signal);
-      if (this.#lifecycleListeners.size > 0) await this.#registerLifecycle(conn, signal);
+      if (this.#events.wanted) await this.#events.register(conn, signal);
       this.#life.assertOpen();
     } catch (error) {
       conn.close();
@@ -274,33 +233,5 @@ export class LibvirtClient implements RpcCaller {
     if (reconnecting) this.#reconnects++;
     this.#conn = conn;
     return conn;
-  }
-
-  async #registerLifecycle(conn: RpcConnection, signal?: AbortSignal): Promise<void> {
-    const args = new XdrWriter().int(DomainEventId.LIFECYCLE).bool(false).bytes();
-    const r = new XdrReader(await conn.call(P.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, args, signal));
-    this.#lifecycleCallbackId = r.int();
-    this.#lifecycleConn = conn;
-    // The last listener left while this was in flight.
-    if (this.#lifecycleListeners.size === 0) await this.#deregisterLifecycle();
-  }
-
-  #onEvent(procedure: number, payload: Uint8Array): void {
-    if (procedure !== P.DOMAIN_EVENT_CALLBACK_LIFECYCLE) return;
-    try {
-      const r = new XdrReader(payload);
-      const callbackId = r.int();
-      if (callbackId !== this.#lifecycleCallbackId) return;
-      const event = { domain: readDomain(r), event: r.int(), detail: r.int() };
-      for (const listener of this.#lifecycleListeners) {
-        try {
-          listener(event);
-        } catch {
-          // A listener's failure must not break the connection.
-        }
-      }
-    } catch {
-      // An undecodable event is dropped.
-    }
   }
 }
