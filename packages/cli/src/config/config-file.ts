@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { invalidArgument, VmkitError } from '@vmkit/core/spi';
+import { invalidArgument } from '@vmkit/core/spi';
 
 /** The names looked for in each directory, in this order. */
 export const CONFIG_FILE_NAMES = Object.freeze(['vmkit.config.json', 'vmkit.config.mjs']);

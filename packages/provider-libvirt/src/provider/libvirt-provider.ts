@@ -18,7 +18,6 @@ import {
 } from '@vmkit/core/spi';
 import type { DomainHandle } from '../client/handles.js';
 import { LibvirtClient } from '../client/libvirt-client.js';
-import { LibvirtError, LibvirtErrorCode } from '../errors/libvirt-error.js';
 import { chooseDomainType, readHostGuestSupport } from './host/host-capabilities.js';
 import { listLibvirtHostNetworks } from './host/host-network-list.js';
 import { PoolStorage } from './host/pool-storage.js';
