@@ -18,6 +18,8 @@ log "API reference (typedoc, warnings are errors)"
 npx typedoc --logLevel Warn
 log "API report (api/*.api.md must match the public surface; \`npm run api\` updates it)"
 npx tsx scripts/api-report.ts --check
+log "libvirt procedure numbers (generated from the protocol definition)"
+npx tsx scripts/libvirt-procedures.ts --check
 log "docs and examples"
 npx tsx scripts/check-docs.ts
 log "unit and integration tests"
