@@ -53,9 +53,10 @@ export function upCommand(io: CliIo): Command {
         ...(opts.userData !== undefined ? { userData: await readFile(opts.userData, 'utf8') } : {}),
       };
       const view = await ctx.progress();
-      let nodes: NodeMetadata[];
+      const show = (nodes: readonly NodeMetadata[]) =>
+        ctx.json ? ctx.printJson(nodes) : ctx.print(formatTable(nodeRows(nodes)));
       try {
-        nodes = await ctx.withService(async (service, signal) => {
+        const nodes = await ctx.withService(async (service, signal) => {
           const template = opts.image
             ? await service.templateBuilder().imageId(opts.image).options(options).build()
             : options;
@@ -64,11 +65,25 @@ export function upCommand(io: CliIo): Command {
             onProgress: view.listener,
           });
         });
+        view.stop();
+        show(nodes);
+      } catch (error) {
+        // Some nodes failed (and were rolled back): the ones that run are still printed, each
+        // failure goes to stderr, and the exit code says what kind of failure it was.
+        const partial = error as {
+          name?: string;
+          nodes?: NodeMetadata[];
+          errors?: Array<{ name: string; error: Error }>;
+        };
+        if (partial.name === 'RunNodesError' && partial.nodes && partial.errors) {
+          view.stop();
+          if (partial.nodes.length > 0) show(partial.nodes);
+          for (const f of partial.errors) ctx.note(`node ${f.name} failed: ${f.error.message}`);
+        }
+        throw error;
       } finally {
         view.stop();
       }
-      if (ctx.json) ctx.printJson(nodes);
-      else ctx.print(formatTable(nodeRows(nodes)));
     },
   );
 }
