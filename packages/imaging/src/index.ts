@@ -1,7 +1,7 @@
 /**
  * `@vmkit/imaging`: media a node needs at first boot, in pure TypeScript: ISO 9660 (Joliet, Rock
  * Ridge) writer and reader, FAT12/16/32 writer, cloud-init / OpenStack / OVF config drives, raw
- * volumes.
+ * volumes, and a disk image format inspector that reads headers only.
  *
  * @packageDocumentation
  */
@@ -17,10 +17,19 @@ export type { FatType } from './fat/fat-geometry.js';
 export * from './fat/fat-options.js';
 export * from './fat/fat-writer.js';
 export * from './fat/read/fat-reader.js';
+export {
+  type AssertSafeImageOptions,
+  assertSafeImage,
+  DEFAULT_MAX_VIRTUAL_SIZE,
+  formatSatisfies,
+  normalizeFormat,
+} from './inspect/assert-safe-image.js';
+export type { ImageFormat, ImageInfo, ImageRule, InspectImageOptions } from './inspect/image-info.js';
+export { DEFAULT_MAX_READ_BYTES, inspectImage } from './inspect/inspect-image.js';
 export type { IsoLevel } from './iso9660/iso-names.js';
 export * from './iso9660/iso-options.js';
 export * from './iso9660/iso-writer.js';
-export type { ByteSource } from './iso9660/read/byte-source.js';
+export { type ByteSource, fileSource, memorySource } from './iso9660/read/byte-source.js';
 export type { DescriptorSet, RootExtent, VolumeDescriptorInfo } from './iso9660/read/descriptors.js';
 export type { BootCatalog, BootEntry, BootMediaType, BootPlatform } from './iso9660/read/el-torito.js';
 export * from './iso9660/read/iso-reader.js';
