@@ -1,0 +1,251 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
+import { type MasterSpec, VmkitError } from '@vmkit/core';
+import { assertSafeImage, inspectImage, normalizeFormat } from '@vmkit/imaging';
+import type { Admission } from './admission-queue.js';
+import { sha256File } from './hashing.js';
+import type { ResolvedImportOptions } from './import-service-options.js';
+import type { LiveTask } from './live-task.js';
+import { moveFile } from './move-file.js';
+import { extractOva } from './ova/ova-extract.js';
+import { describeLocation, fetchSource, sourceSize } from './source-fetch.js';
+import type { DiskContainer, SnapshotDetail } from './task-model.js';
+import type { ImageRecord } from './task-record.js';
+import type { TaskRepository } from './task-repository.js';
+
+/** A disk ready for validation: a local file and the format claimed for it. */
+interface LocalDisk {
+  /** Its scratch output was reserved at admission (a local file inspected before). */
+  reserved?: boolean;
+  file: string;
+  format: string;
+  source: string;
+  size: number;
+  sha256?: string;
+  expectedSha256?: string;
+}
+
+/** What the import pipeline needs from the service. */
+export interface ImportDeps {
+  readonly options: ResolvedImportOptions;
+  readonly repo: TaskRepository;
+}
+
+/** qemu's driver name of an inspected format. */
+export function qemuFormat(format: string): string {
+  return format === 'vhd' ? 'vpc' : format;
+}
+
+/** Upper bound of the scratch bytes a qcow2 of `virtualSize` takes (data plus metadata). */
+export function qcow2Bound(virtualSize: number): number {
+  return Math.ceil(virtualSize * 1.01) + 2 * 1024 * 1024;
+}
+
+/**
+ * Scratch bytes an import needs, as far as can be told before it runs: local disk files are
+ * inspected now (their qcow2 output bound); downloads, blobs and OVAs count their source size
+ * (or `maxImageBytes` when unknown) and grow the reservation once inspected.
+ */
+export async function estimateImport(
+  disks: readonly DiskContainer[],
+  deps: ImportDeps,
+  signal: AbortSignal,
+): Promise<{ bytes: number; preReserved: Set<number> }> {
+  let bytes = 0;
+  const preReserved = new Set<number>();
+  for (const [i, d] of disks.entries()) {
+    if ('path' in d && normalizeFormat(d.format) !== 'ova') {
+      const info = await inspectImage(d.path, { signal });
+      bytes += qcow2Bound(Math.min(info.virtualSize, deps.options.limits.maxImageBytes));
+      preReserved.add(i);
+    } else {
+      const size = await sourceSize(d, deps.options.store, signal).catch(() => undefined);
+      bytes += Math.min(size ?? deps.options.limits.maxImageBytes, deps.options.limits.maxImageBytes);
+    }
+  }
+  return { bytes, preReserved };
+}
+
+/** Runs an import task once admitted: fetch, validate, convert, register. `scratch` exists and is the task's. */
+export async function runImport(
+  task: LiveTask,
+  scratch: string,
+  admission: Admission,
+  preReserved: ReadonlySet<number>,
+  deps: ImportDeps,
+): Promise<ImageRecord | undefined> {
+  const { options } = deps;
+  const r = task.record;
+  const disks: LocalDisk[] = [];
+  for (const [i, container] of r.disks.entries()) {
+    const got = await fetchDisk(task, container, i, scratch, deps);
+    disks.push(...got.map((d) => ({ ...d, reserved: preReserved.has(i) })));
+  }
+  const outputs: string[] = [];
+  const snapshots: SnapshotDetail[] = [];
+  for (const [i, disk] of disks.entries()) {
+    const span = 80 / disks.length;
+    const base = 15 + i * span;
+    const field = `disk ${i} (${disk.source})`;
+    await task.stage('validating', base, field);
+    const info = await inspectImage(disk.file, { signal: task.signal });
+    assertSafeImage(info, { format: disk.format, maxVirtualSize: options.limits.maxImageBytes, field });
+    if (!disk.reserved && !admission.grow(qcow2Bound(info.virtualSize)))
+      throw new VmkitError(
+        'INVALID_ARGUMENT',
+        `limits.scratchBytes: ${field} needs ${qcow2Bound(info.virtualSize)} more bytes of scratch space than are free now`,
+        { details: { field: 'limits.scratchBytes', rule: 'scratch-quota' } },
+      );
+    const output = join(scratch, `disk${i}.qcow2`);
+    await task.stage('converting', base, `${field}: 0%`);
+    const inputHash = disk.sha256 ? Promise.resolve(disk.sha256) : sha256File(disk.file, task.signal);
+    inputHash.catch(() => {});
+    await options.converter.convert({
+      input: disk.file,
+      inputFormat: qemuFormat(info.format),
+      output,
+      outputFormat: 'qcow2',
+      signal: task.signal,
+      onProgress: (f) => task.progress(base + span * 0.9 * f, `${field}: ${Math.floor(f * 100)}%`),
+      onSpawn: (pid) => {
+        r.converterPid = pid;
+        void task.save().catch(() => {});
+      },
+    });
+    r.converterPid = undefined;
+    const sha256 = await inputHash;
+    if (disk.expectedSha256 && disk.expectedSha256.toLowerCase() !== sha256)
+      throw new VmkitError('CORRUPT', `${field}: sha256 is ${sha256}, expected ${disk.expectedSha256}`, {
+        details: { rule: 'sha256' },
+      });
+    const out = await inspectImage(output, { signal: task.signal });
+    assertSafeImage(out, { format: 'qcow2', field: `${field} converted` });
+    outputs.push(output);
+    snapshots.push({
+      format: disk.format,
+      source: disk.source,
+      diskImageSize: disk.size,
+      virtualSize: out.virtualSize,
+      sha256,
+      outputSha256: await sha256File(output, task.signal),
+    });
+    r.snapshots = snapshots;
+  }
+  await task.stage('registering', 95);
+  return register(task, outputs, snapshots, deps);
+}
+
+async function fetchDisk(
+  task: LiveTask,
+  container: DiskContainer,
+  i: number,
+  scratch: string,
+  deps: ImportDeps,
+): Promise<LocalDisk[]> {
+  const { options } = deps;
+  const field = `diskContainers[${i}]`;
+  const source = describeLocation(container);
+  const onBytes = (n: number) =>
+    task.progress(Math.min(14, 14 * (n / options.limits.maxImageBytes)), `${source}: ${n} bytes`);
+  if (normalizeFormat(container.format) !== 'ova') {
+    if (!('path' in container)) await task.stage('downloading', 0, source);
+    const got = await fetchSource(container, {
+      store: options.store,
+      dir: scratch,
+      name: `source${i}`,
+      maxBytes: options.limits.maxImageBytes,
+      field,
+      signal: task.signal,
+      onBytes,
+    });
+    return [
+      {
+        file: got.file,
+        format: container.format,
+        source,
+        size: got.size,
+        ...(got.sha256 ? { sha256: got.sha256 } : {}),
+        ...(container.sha256 ? { expectedSha256: container.sha256 } : {}),
+      },
+    ];
+  }
+  await task.stage('extracting', 0, source);
+  const dir = join(scratch, `ova${i}`);
+  await mkdir(dir);
+  const ova = await extractOva(await openStream(container, deps, task.signal), dir, {
+    maxBytes: options.limits.maxImageBytes,
+    signal: task.signal,
+    onBytes,
+  });
+  if (container.sha256 && container.sha256.toLowerCase() !== ova.sha256)
+    throw new VmkitError('CORRUPT', `${field}: sha256 is ${ova.sha256}, expected ${container.sha256}`, {
+      details: { rule: 'sha256' },
+    });
+  task.record.hardware = { ...ova.descriptor.hardware };
+  return ova.disks.map((d) => ({ file: d.file, format: d.format, source: `${source}:${d.href}`, size: 0 }));
+}
+
+async function openStream(loc: DiskContainer, deps: ImportDeps, signal: AbortSignal): Promise<Readable> {
+  if ('path' in loc) return createReadStream(loc.path);
+  if ('url' in loc) {
+    const res = await fetch(loc.url, { signal });
+    if (!res.ok || !res.body) throw new VmkitError('NOT_FOUND', `GET ${loc.url} answered HTTP ${res.status}`);
+    return Readable.fromWeb(res.body as ReadableStream<Uint8Array>);
+  }
+  const blob = await deps.options.store.getBlob(loc.container, loc.name, { signal });
+  if (!blob) throw new VmkitError('NOT_FOUND', `no blob ${loc.container}/${loc.name}`);
+  return blob.stream();
+}
+
+async function register(
+  task: LiveTask,
+  outputs: string[],
+  snapshots: SnapshotDetail[],
+  deps: ImportDeps,
+): Promise<ImageRecord | undefined> {
+  const { options, repo } = deps;
+  const r = task.record;
+  const id = r.kind === 'import-volume' ? r.volumeId! : r.imageId!;
+  const dir = join(options.imageDir, id);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const paths = outputs.map((_, i) => join(dir, `disk${i}.qcow2`));
+  for (const [i, out] of outputs.entries()) await moveFile(out, paths[i]!);
+  r.snapshots = snapshots.map((s, i) => ({ ...s, outputPath: paths[i]! }));
+  if (r.kind === 'import-volume') return undefined;
+  const os = r.os ?? { family: 'linux', version: 'imported', arch: 'x86_64' };
+  const image: ImageRecord = {
+    imageId: id,
+    path: paths[0]!,
+    format: 'qcow2',
+    virtualSize: snapshots[0]!.virtualSize ?? 0,
+    sha256: snapshots[0]!.outputSha256!,
+    os,
+    ...(r.hardware ? { hardware: r.hardware } : {}),
+    ...(r.description ? { description: r.description } : {}),
+    importTaskId: r.id,
+    extraDisks: paths.slice(1),
+  };
+  await repo.saveImage(image);
+  if (options.compute) await options.compute.ensureImage(masterSpecOf(image), { signal: task.signal });
+  return image;
+}
+
+/** The `disk` master spec of an imported image. */
+export function masterSpecOf(image: ImageRecord): MasterSpec {
+  const hw = image.hardware;
+  return {
+    id: image.imageId,
+    ...(image.description ? { name: image.description } : {}),
+    os: image.os,
+    source: { type: 'disk', path: image.path, format: 'qcow2', sha256: image.sha256 },
+    ...(hw && (hw.cores || hw.ramMiB)
+      ? {
+          hardware: { ...(hw.cores ? { cores: hw.cores } : {}), ...(hw.ramMiB ? { ramMiB: hw.ramMiB } : {}) },
+        }
+      : {}),
+  } as MasterSpec;
+}
