@@ -42,7 +42,12 @@ export async function copyCounted(
         return;
       }
       hash.update(chunk);
-      opts.onBytes?.(bytes);
+      try {
+        opts.onBytes?.(bytes);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
       done(null, chunk);
     },
   });

@@ -53,20 +53,41 @@ export async function estimateImport(
   disks: readonly DiskContainer[],
   deps: ImportDeps,
   signal: AbortSignal,
-): Promise<{ bytes: number; preReserved: Set<number> }> {
+): Promise<{ bytes: number; preReserved: Set<number>; sourceBytes: Map<number, number> }> {
   let bytes = 0;
   const preReserved = new Set<number>();
+  const sourceBytes = new Map<number, number>();
   for (const [i, d] of disks.entries()) {
     if ('path' in d && normalizeFormat(d.format) !== 'ova') {
       const info = await inspectImage(d.path, { signal });
       bytes += qcow2Bound(Math.min(info.virtualSize, deps.options.limits.maxImageBytes));
       preReserved.add(i);
     } else {
+      // Unknown sizes (no Content-Length) reserve nothing now and grow as the bytes arrive.
       const size = await sourceSize(d, deps.options.store, signal).catch(() => undefined);
-      bytes += Math.min(size ?? deps.options.limits.maxImageBytes, deps.options.limits.maxImageBytes);
+      bytes += Math.min(size ?? 0, deps.options.limits.maxImageBytes);
+      sourceBytes.set(i, size ?? 0);
     }
   }
-  return { bytes, preReserved };
+  return { bytes, preReserved, sourceBytes };
+}
+
+/** Grows the reservation as a download passes what was reserved for it, in 64 MiB steps. */
+function downloadMeter(admission: Admission, reserved: number, field: string): (n: number) => void {
+  let have = reserved;
+  return (n) => {
+    if (n <= have) return;
+    const more = Math.max(n - have, 64 * 1024 * 1024);
+    if (!admission.grow(more))
+      throw new VmkitError(
+        'INVALID_ARGUMENT',
+        `limits.scratchBytes: ${field} outgrew the scratch space free (${n} bytes so far)`,
+        {
+          details: { field: 'limits.scratchBytes', rule: 'scratch-quota' },
+        },
+      );
+    have += more;
+  };
 }
 
 /** Runs an import task once admitted: fetch, validate, convert, register. `scratch` exists and is the task's. */
@@ -74,14 +95,16 @@ export async function runImport(
   task: LiveTask,
   scratch: string,
   admission: Admission,
-  preReserved: ReadonlySet<number>,
+  plan: { preReserved: ReadonlySet<number>; sourceBytes: ReadonlyMap<number, number> },
   deps: ImportDeps,
 ): Promise<ImageRecord | undefined> {
+  const { preReserved } = plan;
   const { options } = deps;
   const r = task.record;
   const disks: LocalDisk[] = [];
   for (const [i, container] of r.disks.entries()) {
-    const got = await fetchDisk(task, container, i, scratch, deps);
+    const meter = downloadMeter(admission, plan.sourceBytes.get(i) ?? 0, `diskContainers[${i}]`);
+    const got = await fetchDisk(task, container, i, scratch, meter, deps);
     disks.push(...got.map((d) => ({ ...d, reserved: preReserved.has(i) })));
   }
   const outputs: string[] = [];
@@ -143,12 +166,17 @@ async function fetchDisk(
   container: DiskContainer,
   i: number,
   scratch: string,
+  meter: (n: number) => void,
   deps: ImportDeps,
 ): Promise<LocalDisk[]> {
   const { options } = deps;
   const field = `diskContainers[${i}]`;
   const source = describeLocation(container);
-  const onBytes = (n: number) =>
+  const onBytes = (n: number) => {
+    meter(n);
+    progressOf(n);
+  };
+  const progressOf = (n: number) =>
     task.progress(Math.min(14, 14 * (n / options.limits.maxImageBytes)), `${source}: ${n} bytes`);
   if (normalizeFormat(container.format) !== 'ova') {
     if (!('path' in container)) await task.stage('downloading', 0, source);

@@ -194,16 +194,16 @@ class VmkitImportService implements ImportService {
     )
       throw invalidArgument('imageId', `${record.imageId} is taken or not a plain name`);
     this.#remember(record);
-    let preReserved = new Set<number>();
+    let plan = { preReserved: new Set<number>(), sourceBytes: new Map<number, number>() };
     const imageDir = join(this.#deps.options.imageDir, record.volumeId ?? record.imageId!);
     await this.#engine.submit(record, {
       estimate: async (signal) => {
         const e = await estimateImport(disks, this.#deps, signal);
-        preReserved = e.preReserved;
+        plan = e;
         return e.bytes;
       },
       run: async (task, scratch, admission) => {
-        const image = await runImport(task, scratch, admission, preReserved, this.#deps);
+        const image = await runImport(task, scratch, admission, plan, this.#deps);
         if (image) this.#images.set(image.imageId, image);
       },
       rollback: () => rm(imageDir, { recursive: true, force: true }),

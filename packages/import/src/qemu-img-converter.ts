@@ -34,14 +34,27 @@ export function parseQemuImgProgress(text: string): number | undefined {
   return last;
 }
 
+/** Options of {@link qemuImgConverter}. */
+export interface QemuImgConverterOptions {
+  /** The program (default `qemu-img` on the PATH). */
+  readonly binary?: string;
+  /** Caps each conversion's I/O (qemu-img `-r`), in bytes per second, to spare the host's disks. */
+  readonly rateLimitBytesPerSecond?: number;
+}
+
 /**
  * A {@link DiskConverter} running `qemu-img convert -p -f <in> -O <out>`; an abort sends SIGTERM,
  * then SIGKILL 300 ms later, so the process is gone within a second.
  */
-export function qemuImgConverter(binary = 'qemu-img'): DiskConverter {
+export function qemuImgConverter(options: QemuImgConverterOptions = {}): DiskConverter {
+  const binary = options.binary ?? 'qemu-img';
+  const rate = options.rateLimitBytesPerSecond;
+  if (rate !== undefined && (!Number.isSafeInteger(rate) || rate < 1))
+    throw new VmkitError('INVALID_ARGUMENT', 'rateLimitBytesPerSecond: must be a positive integer');
   return {
     convert(req) {
       const args = ['convert', '-p', '-f', req.inputFormat, '-O', req.outputFormat];
+      if (rate) args.push('-r', String(rate));
       if (req.outputOptions) args.push('-o', req.outputOptions);
       args.push(req.input, req.output);
       return new Promise<void>((resolve, reject) => {

@@ -44,7 +44,11 @@ export async function extractOva(
   source.on('data', (chunk: Buffer) => {
     whole.update(chunk);
     total += chunk.length;
-    opts.onBytes?.(total);
+    try {
+      opts.onBytes?.(total);
+    } catch (error) {
+      source.destroy(error as Error);
+    }
   });
   const feeding = pipeline(source, ex, { signal: opts.signal });
   const digests = new Map<string, { sha1: string; sha256: string }>();
