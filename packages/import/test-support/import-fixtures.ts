@@ -27,7 +27,7 @@ export async function randomFile(path: string, mib: number): Promise<void> {
   const chunk = Buffer.alloc(1 << 20);
   for (let i = 0; i < mib; i++) {
     randomFillSync(chunk);
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
 }
