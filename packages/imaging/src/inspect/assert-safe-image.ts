@@ -31,7 +31,7 @@ export function formatSatisfies(claimed: string, found: ImageFormat): boolean {
 }
 
 /**
- * Throws a {@link VmkitError} naming the first rule the image breaks (all broken rules are in
+ * Throws a `VmkitError` naming the first rule the image breaks (all broken rules are in
  * `details.rules`): `CORRUPT` for truncated or malformed headers, `INVALID_ARGUMENT` for an image
  * that would read other files (backing files, data files, extents naming paths, parents), QED,
  * several formats at once, a claimed format that is not the one found, a format not allowed, or
