@@ -257,8 +257,9 @@ async function register(
     importTaskId: r.id,
     extraDisks: paths.slice(1),
   };
-  await repo.saveImage(image);
+  // Registered first: an image whose master could not be built is not recorded.
   if (options.compute) await options.compute.ensureImage(masterSpecOf(image), { signal: task.signal });
+  await repo.saveImage(image);
   return image;
 }
 
