@@ -89,6 +89,15 @@ describe('inspectImage on well-formed headers', () => {
     expect([info.format, info.virtualSize, info.details.cipher]).toEqual(['luks', 8192 - 2048, 'aes']);
   });
 
+  it('finds a fixed VHD footer whatever the file size (tail overlapping the head included)', async () => {
+    for (const data of [0, 4096, 65_536 - 256, 65_536, 200_000]) {
+      const b = bytes(data + 512);
+      vhdFooter(b, data, 2, BigInt(data));
+      const info = await inspect(b.buf);
+      expect([data, info.format, info.virtualSize]).toEqual([data, 'vhd', data]);
+    }
+  });
+
   it('reads only the first 64 KiB and last 512 bytes of a raw disk', async () => {
     const info = await inspect(new Uint8Array(4 * 1024 * 1024));
     expect(info.bytesRead).toBe(65_536 + 512);

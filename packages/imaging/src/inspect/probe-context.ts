@@ -50,7 +50,8 @@ export class ProbeContext {
     this.head = await this.#read(0, Math.min(HEAD_BYTES, this.size));
     if (this.size >= 512) {
       const off = this.size - 512;
-      this.tail = off < this.head.length ? this.head.subarray(off, off + 512) : await this.#read(off, 512);
+      this.tail =
+        off + 512 <= this.head.length ? this.head.subarray(off, off + 512) : await this.#read(off, 512);
     }
   }
 
