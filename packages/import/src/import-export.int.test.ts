@@ -84,6 +84,23 @@ describe('import and export with qemu-img', () => {
     }
   });
 
+  it('exports to a blob of the store, its sha256 in the metadata', async () => {
+    const image = (await svc.listImages())[0]!.imageId;
+    const { exportImageTaskId } = await svc.exportImage({
+      imageId: image,
+      diskImageFormat: 'vhd',
+      destination: { container: 'exports', name: 'disk.vhd' },
+    });
+    const task = await svc.waitForTask(exportImageTaskId);
+    expect(task).toMatchObject({ status: 'completed', destination: 'blob:exports/disk.vhd' });
+    const blob = await store().getBlob('exports', 'disk.vhd');
+    const bytes = await blob!.bytes();
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe((task as { sha256?: string }).sha256);
+    expect(blob!.metadata.sha256).toBe((task as { sha256?: string }).sha256);
+    await writeFile(at('from-blob.vhd'), bytes);
+    expect(await qemuInfo(at('from-blob.vhd'))).toMatchObject({ format: 'vpc', 'virtual-size': 24 << 20 });
+  });
+
   it('an existing export destination is refused', async () => {
     const image = (await svc.listImages())[0]!.imageId;
     await writeFile(at('taken.raw'), 'x');

@@ -65,6 +65,26 @@ describe('import tasks (fake converter)', () => {
     expect(await readdir(join(dir, 'scratch', 'tasks')).catch(() => [])).toEqual([]);
   });
 
+  it('importVolume and importInstance run on the same engine, listed by describeConversionTasks', async () => {
+    const s = await service(fakeConverter());
+    const path = await rawFile('v.raw');
+    const vol = (await s.importVolume({ image: { format: 'raw', path } })).conversionTaskId;
+    const inst = (await s.importInstance({ diskImages: [{ format: 'raw', path }], description: 'vm' }))
+      .conversionTaskId;
+    await s.waitForTask(vol);
+    await s.waitForTask(inst);
+    const tasks = await s.describeConversionTasks();
+    expect(tasks.map((t) => [t.kind, t.status])).toEqual([
+      ['import-volume', 'completed'],
+      ['import-instance', 'completed'],
+    ]);
+    expect(tasks[0]!.volumeId).toBe(`vol-${vol.slice(11)}`);
+    expect(tasks[1]!.imageId).toBe(`ami-${inst.slice(9)}`);
+    expect(await s.describeImportImageTasks()).toEqual([]);
+    expect((await s.listImages()).map((i) => i.imageId)).toEqual([tasks[1]!.imageId]);
+    expect(await s.describeImportImageTasks({ filters: { 'task-state': ['completed'] } })).toEqual([]);
+  });
+
   it('the same clientToken returns the same task', async () => {
     const s = await service(fakeConverter());
     const path = await rawFile('b.raw');
