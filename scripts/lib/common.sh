@@ -21,6 +21,9 @@ SYSTEM_DEPS=(
   "/usr/sbin/iptables:iptables"
   "debugfs:e2fsprogs"
   "curl:curl"
+  "sfdisk:fdisk"
+  "syslinux:syslinux"
+  "/usr/lib/syslinux/mbr/mbr.bin:syslinux-common"
 )
 
 # Installs the Debian packages whose commands are missing (root, apt). Safe to run twice.

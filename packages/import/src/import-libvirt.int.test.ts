@@ -6,8 +6,10 @@ import { promisify } from 'node:util';
 import { createComputeService, fileSystemBlobStore, memoryBlobStore } from '@vmkit/core';
 import { libvirtProvider } from '@vmkit/provider-libvirt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForGuestPage } from '../../provider-libvirt/test-support/http.js';
 import { leftovers, sweep } from '../../provider-libvirt/test-support/libvirt-sweep.js';
-import { runPrefix, testGuestMasterSpec } from '../../provider-libvirt/test-support/test-guest.js';
+import { runPrefix, testGuest, testGuestMasterSpec } from '../../provider-libvirt/test-support/test-guest.js';
+import { bootableDisk } from '../test-support/bootable-disk.js';
 import { createImportService } from './import-service.js';
 
 const exec = promisify(execFile);
@@ -35,7 +37,7 @@ describe('imports feed libvirt masters (qemu:///system)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("the test guest's master, exported to VMDK and VHD and imported back, is cloned by createNodesInGroup with the master's bytes", async () => {
+  it("the test guest's master, exported to VMDK and VHD and imported back, is cloned by createNodesInGroup and answers over its forwarded port", async () => {
     const at = (n: string) => join(dir, n);
     await using compute = await createComputeService({
       provider: libvirtProvider({ uri: URI, pool: POOL, namePrefix: prefix }),
@@ -47,10 +49,13 @@ describe('imports feed libvirt masters (qemu:///system)', () => {
     const master = [...(await poolVolumes(`${prefix}m-`)).values()].find((p) => p.endsWith('.qcow2'))!;
     expect(master).toBeDefined();
 
-    // The master's disk goes out as VMDK and VHD through a service of its own...
+    // The test guest boots by direct kernel boot: its master's root goes on a disk that SYSLINUX boots.
+    const disk = at('guest-disk.raw');
+    await bootableDisk(master, testGuest(), disk, dir);
+    // That disk goes out as VMDK and VHD through a service of its own...
     await using out = await createImportService({ store: memoryBlobStore(), scratchDir: at('out/scratch') });
     const { importTaskId: copyId } = await out.importImage({
-      diskContainers: [{ format: 'qcow2', path: master }],
+      diskContainers: [{ format: 'raw', path: disk }],
     });
     const copy = await out.waitForTask(copyId);
     expect(copy.status).toBe('completed');
@@ -79,15 +84,21 @@ describe('imports feed libvirt masters (qemu:///system)', () => {
       const task = await back.waitForTask(importTaskId);
       expect([format, task.status, task.statusMessage]).toEqual([format, 'completed', 'completed']);
       expect((await compute.getImage(`imp-${format}`))?.status).toBe('available');
-      const template = await compute.templateBuilder().imageId(`imp-${format}`).build();
+      const template = await compute
+        .templateBuilder()
+        .imageId(`imp-${format}`)
+        .options({ inboundPorts: [80], userData: `from-${format}` })
+        .build();
       const [node] = await compute.createNodesInGroup(`imp${format}`, 1, template);
       expect(node).toMatchObject({ status: 'running', imageId: `imp-${format}`, linkedClone: true });
-      const disk = [...(await poolVolumes(prefix)).entries()].find(
+      const nodeDisk = [...(await poolVolumes(prefix)).entries()].find(
         ([n]) => n.includes(node!.name) && n.endsWith('.qcow2'),
       );
-      expect(disk).toBeDefined();
-      // Through its backing chain the clone's disk holds exactly the original master's bytes.
-      await exec('qemu-img', ['compare', '-U', '-f', 'qcow2', '-F', 'qcow2', master, disk![1]]);
+      expect(nodeDisk).toBeDefined();
+      // Through its backing chain the clone's disk holds exactly the disk's bytes, and it boots.
+      await exec('qemu-img', ['compare', '-U', '-f', 'raw', '-F', 'qcow2', disk, nodeDisk![1]]);
+      const { page } = await waitForGuestPage(`http://127.0.0.1:${node!.hostPorts['tcp-80']}/`);
+      expect(page).toMatchObject({ hostname: node!.name, userData: `from-${format}` });
       await compute.destroyNode(node!.id);
     }
     expect((await leftovers(URI, prefix, POOL)).domains).toEqual([]);
