@@ -190,9 +190,13 @@ class VmkitImportService implements ImportService {
     else record.imageId = req.imageId ?? `ami-${hex}`;
     if (
       record.imageId &&
-      (this.#images.has(record.imageId) || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(record.imageId))
+      (this.#images.has(record.imageId) ||
+        [...this.#engine.records.values()].some(
+          (t) => t.imageId === record.imageId && t.status === 'active',
+        ) ||
+        !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(record.imageId))
     )
-      throw invalidArgument('imageId', `${record.imageId} is taken or not a plain name`);
+      throw invalidArgument('imageId', `${record.imageId} is taken (or being imported) or not a plain name`);
     this.#remember(record);
     let plan = { preReserved: new Set<number>(), sourceBytes: new Map<number, number>() };
     const imageDir = join(this.#deps.options.imageDir, record.volumeId ?? record.imageId!);
