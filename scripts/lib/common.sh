@@ -23,6 +23,9 @@ SYSTEM_DEPS=(
   "curl:curl"
   "/usr/share/gocode/src/github.com/digitalocean/go-libvirt/internal/constants/remote_protocol.gen.go:golang-github-digitalocean-go-libvirt-dev"
   "cloud-localds:cloud-image-utils"
+  "sfdisk:fdisk"
+  "syslinux:syslinux"
+  "/usr/lib/syslinux/mbr/mbr.bin:syslinux-common"
 )
 
 # Installs the Debian packages whose commands are missing (root, apt). Safe to run twice.

@@ -1,7 +1,7 @@
 /**
  * `@vmkit/imaging`: media a node needs at first boot, in pure TypeScript: ISO 9660 (Joliet, Rock
  * Ridge) writer and reader, FAT12/16/32 writer and reader, cloud-init / OpenStack / OVF config
- * drives, raw volumes.
+ * drives, raw volumes, and a disk image format inspector that reads headers only.
  *
  * @packageDocumentation
  */
@@ -42,7 +42,7 @@ export {
   type WriteIso9660Options,
 } from './iso9660/iso-options.js';
 export { type MediaFileResult, writeIso9660, writeIso9660ToFile } from './iso9660/iso-writer.js';
-export type { ByteSource } from './iso9660/read/byte-source.js';
+export { type ByteSource, fileSource, memorySource } from './iso9660/read/byte-source.js';
 export type { RootExtent, VolumeDescriptorInfo } from './iso9660/read/descriptors.js';
 export type { BootCatalog, BootEntry, BootMediaType, BootPlatform } from './iso9660/read/el-torito.js';
 export {
@@ -61,3 +61,14 @@ export { type FatFileInfo, type FatReader, type ReadFatOptions, readFat } from '
 
 // Raw volumes
 export { POPULATE_MAX_SIZE, populateVolume } from './volume/populate-volume.js';
+
+// Disk images: what a file really is, and whether it is safe to hand to qemu-img
+export {
+  type AssertSafeImageOptions,
+  assertSafeImage,
+  DEFAULT_MAX_VIRTUAL_SIZE,
+  formatSatisfies,
+  normalizeFormat,
+} from './inspect/assert-safe-image.js';
+export type { ImageFormat, ImageInfo, ImageRule, InspectImageOptions } from './inspect/image-info.js';
+export { DEFAULT_MAX_READ_BYTES, inspectImage } from './inspect/inspect-image.js';

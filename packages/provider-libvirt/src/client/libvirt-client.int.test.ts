@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isClosedError } from '@vmkit/core';
+import { isClosedError } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LibvirtError } from '../errors/libvirt-error.js';
 import { RemoteProcedure } from '../rpc/procedures.js';

@@ -19,7 +19,7 @@ export async function importDisk(
   const local = await localFile(source, 'source', c.signal);
   try {
     await verifySha256(local.file, source.sha256);
-    const disk = await prepareDisk(local.file, source.format);
+    const disk = await prepareDisk(local.file, source.format, c.signal);
     try {
       c.progress(0.1, `uploading ${disk.format} disk`);
       s.volumes.push(names.volume);

@@ -21,7 +21,7 @@ describe('prepareDisk on images made by qemu-img', () => {
     qemuImg('create', '-f', 'qcow2', '-b', '/etc/hostname', '-F', 'raw', path);
     await expect(prepareDisk(path)).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
-      message: expect.stringMatching(/source.*backing file/),
+      message: expect.stringMatching(/source.*rule qcow2-backing-file.*\/etc\/hostname/),
     });
   });
 
@@ -30,7 +30,7 @@ describe('prepareDisk on images made by qemu-img', () => {
     qemuImg('create', '-f', 'qcow2', '-o', `data_file=${join(dir, 'ext.raw')}`, path, '16M');
     await expect(prepareDisk(path, 'qcow2')).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
-      message: expect.stringMatching(/source.*external data file/),
+      message: expect.stringMatching(/source.*rule qcow2-data-file/),
     });
   });
 });

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { invalidArgument, VmkitError } from '@vmkit/core/spi';
+import { assertSafeImage, formatSatisfies, inspectImage } from '@vmkit/imaging';
 
 const run = promisify(execFile);
 
@@ -65,75 +66,39 @@ export async function verifySha256(file: string, expected: string | undefined): 
   }
 }
 
+/** Formats a `disk` master source may have (after inspection; `raw` also covers ISO and GPT disks). */
+export const MASTER_DISK_FORMATS = ['qcow2', 'raw', 'vmdk', 'vhd', 'vhdx', 'vdi'] as const;
+
 /**
- * Prepares a disk image for upload: raw and qcow2 go as they are (qcow2's virtual size read from
- * its header); other formats (vmdk, vdi, vhd, vhdx) are converted to qcow2 with `qemu-img`.
+ * Prepares a disk image for upload. Its headers are inspected first ({@link inspectImage}) and
+ * refused by {@link assertSafeImage}'s rules (backing or data files, VMDK extents naming paths,
+ * QED, several formats, a claimed `format` that is not the one found, truncated headers) before
+ * `qemu-img` or libvirt reads it. qcow2 and raw go as they are; vmdk, vdi, vhd and vhdx are
+ * converted to qcow2 with `qemu-img`, the found format given explicitly.
  */
-export async function prepareDisk(file: string, format?: string): Promise<PreparedDisk> {
-  const head = Buffer.alloc(QCOW2_HEADER_V3_SIZE);
-  const fh = await open(file, 'r');
-  let got: number;
-  try {
-    ({ bytesRead: got } = await fh.read(head, 0, head.length, 0));
-  } finally {
-    await fh.close();
-  }
-  const isQcow2 = got >= 32 && head.readUInt32BE(0) === QCOW2_MAGIC;
-  const detected = format ?? (isQcow2 ? 'qcow2' : 'raw');
-  if (detected === 'qcow2') {
-    if (!isQcow2) throw new VmkitError('CORRUPT', `${file} is not a qcow2 image`);
-    assertSelfContainedQcow2(head.subarray(0, got));
-    return { file, format: 'qcow2', virtualSize: Number(head.readBigUInt64BE(24)), cleanup: async () => {} };
-  }
-  if (detected === 'raw')
-    return { file, format: 'raw', virtualSize: (await stat(file)).size, cleanup: async () => {} };
+export async function prepareDisk(
+  file: string,
+  format?: string,
+  signal?: AbortSignal,
+): Promise<PreparedDisk> {
+  const info = await inspectImage(file, signal ? { signal } : {});
+  assertSafeImage(info, { field: 'source', formats: MASTER_DISK_FORMATS, ...(format ? { format } : {}) });
+  if (info.format === 'qcow2')
+    return { file, format: 'qcow2', virtualSize: info.virtualSize, cleanup: async () => {} };
+  if (formatSatisfies('raw', info.format))
+    return { file, format: 'raw', virtualSize: info.fileSize, cleanup: async () => {} };
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-conv-'));
   const out = join(dir, 'disk.qcow2');
-  const qemuFormat = detected === 'vhd' ? 'vpc' : detected;
+  const qemuFormat = info.format === 'vhd' ? 'vpc' : info.format;
   try {
-    await run('qemu-img', ['convert', '-f', qemuFormat, '-O', 'qcow2', file, out]);
+    await run('qemu-img', ['convert', '-f', qemuFormat, '-O', 'qcow2', file, out], signal ? { signal } : {});
+    const prepared = await prepareDisk(out, 'qcow2', signal);
+    return { ...prepared, cleanup: () => rm(dir, { recursive: true, force: true }) };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
-    throw new VmkitError('PROVIDER', `qemu-img could not convert ${file} from ${detected}`, { cause: error });
-  }
-  const prepared = await prepareDisk(out, 'qcow2');
-  return { ...prepared, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
-
-const QCOW2_MAGIC = 0x514649fb;
-/** Bytes of a version 3 qcow2 header up to and including `header_length`. */
-const QCOW2_HEADER_V3_SIZE = 104;
-/** Bit of `incompatible_features` saying the guest data lives in an external data file. */
-const QCOW2_EXTERNAL_DATA_FILE = 1n << 2n;
-
-/**
- * Refuses a qcow2 header that makes the image read another file: a backing file (its name is
- * resolved on the daemon's host, so an upload could expose any file there to the guest) or an
- * external data file. Masters must be self-contained; `qemu-img convert` flattens a chain.
- */
-export function assertSelfContainedQcow2(header: Uint8Array): void {
-  const h = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
-  if (h.length < 32 || h.readUInt32BE(0) !== QCOW2_MAGIC)
-    throw invalidArgument('source', 'must be a qcow2 image');
-  const version = h.readUInt32BE(4);
-  if (version !== 2 && version !== 3)
-    throw invalidArgument(
-      'source',
-      `must be a qcow2 image of version 2 or 3 (this one is version ${version})`,
-    );
-  if (h.readBigUInt64BE(8) !== 0n) {
-    throw invalidArgument(
-      'source',
-      'must be a self-contained qcow2 image without a backing file (flatten it with qemu-img convert)',
-    );
-  }
-  if (version === 3) {
-    if (h.length < 80) throw invalidArgument('source', 'must be a qcow2 image with a complete header');
-    if ((h.readBigUInt64BE(72) & QCOW2_EXTERNAL_DATA_FILE) !== 0n) {
-      throw invalidArgument(
-        'source',
-        'must be a self-contained qcow2 image without an external data file (flatten it with qemu-img convert)',
-      );
-    }
+    if (VmkitError.is(error)) throw error;
+    throw new VmkitError('PROVIDER', `qemu-img could not convert ${file} from ${info.format}`, {
+      cause: error,
+    });
   }
 }

@@ -1,0 +1,111 @@
+import { createReadStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
+import { VmkitError } from '@vmkit/core/spi';
+import { normalizeFormat } from '@vmkit/imaging';
+import type { Admission } from './admission-queue.js';
+import type { ImportDeps } from './import-runner.js';
+import type { LiveTask } from './live-task.js';
+import { extractOva } from './ova/ova-extract.js';
+import { describeLocation, fetchSource } from './source-fetch.js';
+import type { DiskContainer } from './task-model.js';
+
+/** A disk ready for validation: a local file and the format claimed for it. */
+export interface LocalDisk {
+  /** Its scratch output was reserved at admission (a local file inspected before). */
+  reserved?: boolean;
+  file: string;
+  format: string;
+  source: string;
+  size: number;
+  sha256?: string;
+  expectedSha256?: string;
+}
+
+/** Grows the reservation as a download passes what was reserved for it, in 64 MiB steps. */
+export function downloadMeter(admission: Admission, reserved: number, field: string): (n: number) => void {
+  let have = reserved;
+  return (n) => {
+    if (n <= have) return;
+    const more = Math.max(n - have, 64 * 1024 * 1024);
+    if (!admission.grow(more))
+      throw new VmkitError(
+        'INVALID_ARGUMENT',
+        `limits.scratchBytes: ${field} outgrew the scratch space free (${n} bytes so far)`,
+        {
+          details: { field: 'limits.scratchBytes', rule: 'scratch-quota' },
+        },
+      );
+    have += more;
+  };
+}
+
+/** Brings one disk container into scratch (or uses a local file in place); an OVA gives its disks. */
+export async function fetchDisk(
+  task: LiveTask,
+  container: DiskContainer,
+  i: number,
+  scratch: string,
+  meter: (n: number) => void,
+  deps: ImportDeps,
+): Promise<LocalDisk[]> {
+  const { options } = deps;
+  const field = `diskContainers[${i}]`;
+  const source = describeLocation(container);
+  const onBytes = (n: number) => {
+    meter(n);
+    progressOf(n);
+  };
+  const progressOf = (n: number) =>
+    task.progress(Math.min(14, 14 * (n / options.limits.maxImageBytes)), `${source}: ${n} bytes`);
+  if (normalizeFormat(container.format) !== 'ova') {
+    if (!('path' in container)) await task.stage('downloading', 0, source);
+    const got = await fetchSource(container, {
+      store: options.store,
+      dir: scratch,
+      name: `source${i}`,
+      maxBytes: options.limits.maxImageBytes,
+      field,
+      signal: task.signal,
+      onBytes,
+    });
+    return [
+      {
+        file: got.file,
+        format: container.format,
+        source,
+        size: got.size,
+        ...(got.sha256 ? { sha256: got.sha256 } : {}),
+        ...(container.sha256 ? { expectedSha256: container.sha256 } : {}),
+      },
+    ];
+  }
+  await task.stage('extracting', 0, source);
+  const dir = join(scratch, `ova${i}`);
+  await mkdir(dir);
+  const ova = await extractOva(await openStream(container, deps, task.signal), dir, {
+    maxBytes: options.limits.maxImageBytes,
+    signal: task.signal,
+    onBytes,
+  });
+  if (container.sha256 && container.sha256.toLowerCase() !== ova.sha256)
+    throw new VmkitError('CORRUPT', `${field}: sha256 is ${ova.sha256}, expected ${container.sha256}`, {
+      details: { rule: 'sha256' },
+    });
+  task.record.hardware = { ...ova.descriptor.hardware };
+  return ova.disks.map((d) => ({ file: d.file, format: d.format, source: `${source}:${d.href}`, size: 0 }));
+}
+
+async function openStream(loc: DiskContainer, deps: ImportDeps, signal: AbortSignal): Promise<Readable> {
+  if ('path' in loc) return createReadStream(loc.path);
+  if ('url' in loc) {
+    const res = await fetch(loc.url, { signal });
+    if (!res.ok || !res.body) throw new VmkitError('NOT_FOUND', `GET ${loc.url} answered HTTP ${res.status}`);
+    return Readable.fromWeb(res.body as ReadableStream<Uint8Array>);
+  }
+  const blob = await deps.options.store.getBlob(loc.container, loc.name, { signal });
+  if (!blob) throw new VmkitError('NOT_FOUND', `no blob ${loc.container}/${loc.name}`);
+  return blob.stream();
+}

@@ -1,0 +1,70 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { VmkitError } from '@vmkit/core/spi';
+import { assertSafeImage, inspectImage } from '@vmkit/imaging';
+import { sha256File } from './hashing.js';
+import type { ImportDeps } from './import-runner.js';
+import type { LiveTask } from './live-task.js';
+import { fileStream, moveFile } from './move-file.js';
+import type { ExportFormat } from './task-model.js';
+import type { ImageRecord } from './task-record.js';
+
+/** qemu-img output format and options of each export format (VMDK: streamOptimized; VHD: sized exactly). */
+const OUTPUT: Record<ExportFormat, { format: string; options?: string; ext: string }> = {
+  vmdk: { format: 'vmdk', options: 'subformat=streamOptimized', ext: 'vmdk' },
+  vhd: { format: 'vpc', options: 'subformat=dynamic,force_size=on', ext: 'vhd' },
+  raw: { format: 'raw', ext: 'raw' },
+  qcow2: { format: 'qcow2', ext: 'qcow2' },
+};
+
+/** Runs an export task once admitted: convert the image's qcow2 into scratch, hash, deliver. */
+export async function runExport(
+  task: LiveTask,
+  image: ImageRecord,
+  scratch: string,
+  deps: ImportDeps,
+): Promise<void> {
+  const r = task.record;
+  const out = OUTPUT[r.exportFormat!];
+  await task.stage('validating', 1, image.imageId);
+  // The stored qcow2 is checked again: it could have been replaced since the import.
+  const info = await inspectImage(image.path, { signal: task.signal });
+  assertSafeImage(info, { format: 'qcow2', field: `image ${image.imageId}` });
+  const file = join(scratch, `export.${out.ext}`);
+  await task.stage('exporting', 5, `${r.exportFormat}: 0%`);
+  await deps.options.converter.convert({
+    input: image.path,
+    inputFormat: 'qcow2',
+    output: file,
+    outputFormat: out.format,
+    ...(out.options ? { outputOptions: out.options } : {}),
+    signal: task.signal,
+    onProgress: (f) => task.progress(5 + 80 * f, `${r.exportFormat}: ${Math.floor(f * 100)}%`),
+    onSpawn: (pid) => {
+      r.converterPid = pid;
+      void task.save().catch(() => {});
+    },
+  });
+  r.converterPid = undefined;
+  r.sha256 = await sha256File(file, task.signal);
+  r.size = (await stat(file)).size;
+  const dest = r.destination!;
+  await task.stage('uploading', 90, 'path' in dest ? dest.path : `${dest.container}/${dest.name}`);
+  if ('path' in dest) {
+    try {
+      await moveFile(file, dest.path, true);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new VmkitError('CONFLICT', `destination.path: ${dest.path} already exists`, {
+          details: { field: 'destination.path' },
+        });
+      throw error;
+    }
+  } else {
+    await deps.options.store.createContainer(dest.container);
+    await deps.options.store.putBlob(dest.container, dest.name, fileStream(file), {
+      signal: task.signal,
+      metadata: { sha256: r.sha256, format: r.exportFormat! },
+    });
+  }
+}

@@ -1,0 +1,82 @@
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type BlobStore, fileSystemBlobStore, type Logger, type MasterSpec, silentLogger } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
+import { type DiskConverter, qemuImgConverter } from './qemu-img-converter.js';
+
+/** The part of a compute service an import needs: registering the image as a master. */
+export interface ImageRegistry {
+  /** Registers (and builds) a master from a spec; `ComputeService.ensureImage` fits. */
+  ensureImage(spec: MasterSpec, options?: { signal?: AbortSignal }): Promise<unknown>;
+}
+
+/** Limits on the work an import service does at once. */
+export interface ImportLimits {
+  /** Tasks converting at once; others wait as `pending` (default 2). */
+  readonly tasks?: number;
+  /** Scratch space the tasks admitted at once may use, in bytes (default 64 GiB). */
+  readonly scratchBytes?: number;
+  /** Largest source file and virtual size accepted, in bytes (default 1 TiB). */
+  readonly maxImageBytes?: number;
+}
+
+/** Options of {@link createImportService}. */
+export interface ImportServiceOptions {
+  /** Where task and image records persist (default: a filesystem store under `scratchDir/../records`). */
+  readonly store?: BlobStore;
+  /** Container of the records in `store` (default `vmkit-import`). */
+  readonly container?: string;
+  /** Directory of the tasks' temporary files (default `$TMPDIR/vmkit-import/scratch`). */
+  readonly scratchDir?: string;
+  /** Directory where imported images' qcow2 disks are kept (default `scratchDir/../images`). */
+  readonly imageDir?: string;
+  readonly limits?: ImportLimits;
+  /** A compute service: a completed import is registered there as a `disk` master. */
+  readonly compute?: ImageRegistry;
+  /** The converter (default `qemu-img`); tests pass fakes. */
+  readonly converter?: DiskConverter;
+  readonly logger?: Logger;
+}
+
+/** {@link ImportServiceOptions} with defaults applied, frozen. */
+export interface ResolvedImportOptions {
+  readonly store: BlobStore;
+  readonly container: string;
+  readonly scratchDir: string;
+  readonly imageDir: string;
+  readonly limits: Required<ImportLimits>;
+  readonly compute: ImageRegistry | undefined;
+  readonly converter: DiskConverter;
+  readonly logger: Logger;
+}
+
+function positive(value: number | undefined, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw invalidArgument(field, 'must be a positive integer');
+  return value;
+}
+
+/** Validates the options eagerly, naming the bad one, and applies defaults. */
+export function resolveImportOptions(options: ImportServiceOptions = {}): ResolvedImportOptions {
+  const scratchDir = resolve(options.scratchDir ?? join(tmpdir(), 'vmkit-import', 'scratch'));
+  if (options.scratchDir !== undefined && (typeof options.scratchDir !== 'string' || !options.scratchDir))
+    throw invalidArgument('scratchDir', 'must be a directory path');
+  const imageDir = resolve(options.imageDir ?? join(scratchDir, '..', 'images'));
+  if (imageDir === scratchDir || imageDir.startsWith(`${scratchDir}/`))
+    throw invalidArgument('imageDir', 'must not lie inside scratchDir (scratch is emptied on restart)');
+  const limits = options.limits ?? {};
+  return Object.freeze({
+    store: options.store ?? fileSystemBlobStore({ root: join(scratchDir, '..', 'records') }),
+    container: options.container ?? 'vmkit-import',
+    scratchDir,
+    imageDir,
+    limits: Object.freeze({
+      tasks: positive(limits.tasks, 'limits.tasks', 2),
+      scratchBytes: positive(limits.scratchBytes, 'limits.scratchBytes', 64 * 1024 ** 3),
+      maxImageBytes: positive(limits.maxImageBytes, 'limits.maxImageBytes', 1024 ** 4),
+    }),
+    compute: options.compute,
+    converter: options.converter ?? qemuImgConverter(),
+    logger: options.logger ?? silentLogger,
+  });
+}

@@ -1,0 +1,284 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { invalidArgument, VmkitError } from '@vmkit/core/spi';
+import { normalizeFormat } from '@vmkit/imaging';
+import { runExport } from './export-runner.js';
+import { estimateImport, type ImportDeps, qcow2Bound, runImport } from './import-runner.js';
+import { type ImportServiceOptions, resolveImportOptions } from './import-service-options.js';
+import { validateLocation } from './source-fetch.js';
+import { TaskEngine } from './task-engine.js';
+import type {
+  AnyTask,
+  ConversionTask,
+  DiskContainer,
+  ExportImageRequest,
+  ExportImageTask,
+  ImportImageRequest,
+  ImportImageTask,
+  ImportInstanceRequest,
+  ImportVolumeRequest,
+  TaskStatus,
+} from './task-model.js';
+import type { ImageRecord, TaskKind, TaskRecord } from './task-record.js';
+import { TaskRepository } from './task-repository.js';
+import { conversionView, exportView, importImageView, viewOf } from './task-views.js';
+
+const IMPORT_FORMATS = ['vmdk', 'vhd', 'vhdx', 'vdi', 'qcow2', 'raw', 'ova'];
+const EXPORT_FORMATS = ['vmdk', 'vhd', 'raw', 'qcow2'];
+const ID_PREFIX: Record<TaskKind, string> = {
+  'import-image': 'import-ami-',
+  'import-volume': 'import-vol-',
+  'import-instance': 'import-i-',
+  'export-image': 'export-ami-',
+};
+
+/** AWS-style import and export of disk images (see {@link createImportService}). */
+export interface ImportService {
+  /** Starts an ImportImage task; the same `clientToken` returns the same task. */
+  importImage(request: ImportImageRequest): Promise<{ importTaskId: string }>;
+  /** Starts an ImportVolume task (one disk to a qcow2 volume). */
+  importVolume(request: ImportVolumeRequest): Promise<{ conversionTaskId: string }>;
+  /** Starts an ImportInstance task (disks to an image; no instance is started). */
+  importInstance(request: ImportInstanceRequest): Promise<{ conversionTaskId: string }>;
+  /** ImportImage tasks, all or those named, optionally filtered by state. */
+  describeImportImageTasks(request?: {
+    importTaskIds?: readonly string[];
+    filters?: { 'task-state'?: readonly TaskStatus[] };
+  }): Promise<ImportImageTask[]>;
+  /** ImportVolume and ImportInstance tasks. */
+  describeConversionTasks(request?: { conversionTaskIds?: readonly string[] }): Promise<ConversionTask[]>;
+  /** Export tasks. */
+  describeExportImageTasks(request?: { exportImageTaskIds?: readonly string[] }): Promise<ExportImageTask[]>;
+  /** Resolves with the task once it is completed, cancelled or failed. */
+  waitForTask(id: string, options?: { signal?: AbortSignal }): Promise<AnyTask>;
+  /** Cancels an import: its converter ends, scratch is removed, state `cancelled`; completed tasks refuse. */
+  cancelImportTask(importTaskId: string, reason?: string): Promise<ImportImageTask>;
+  /** Cancels an ImportVolume / ImportInstance task. */
+  cancelConversionTask(conversionTaskId: string, reason?: string): Promise<ConversionTask>;
+  /** Starts an export of an imported image to vmdk (streamOptimized), vhd, raw or qcow2. */
+  exportImage(request: ExportImageRequest): Promise<{ exportImageTaskId: string }>;
+  /** Images made by completed imports. */
+  listImages(): Promise<Array<Readonly<ImageRecord>>>;
+  /** Stops live tasks (they fail: the service closed) and waits for them. Idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+class VmkitImportService implements ImportService {
+  readonly #deps: ImportDeps;
+  readonly #engine: TaskEngine;
+  readonly #tokens = new Map<string, string>();
+  readonly #images = new Map<string, ImageRecord>();
+  #closed?: Promise<void>;
+
+  constructor(deps: ImportDeps, engine: TaskEngine, images: ImageRecord[]) {
+    this.#deps = deps;
+    this.#engine = engine;
+    for (const r of engine.records.values())
+      if (r.clientToken) this.#tokens.set(`${r.kind}:${r.clientToken}`, r.id);
+    for (const i of images) this.#images.set(i.imageId, i);
+  }
+
+  async importImage(req: ImportImageRequest) {
+    const id = await this.#startImport('import-image', req.diskContainers, req, 'diskContainers');
+    return { importTaskId: id };
+  }
+
+  async importVolume(req: ImportVolumeRequest) {
+    return { conversionTaskId: await this.#startImport('import-volume', [req?.image], req, 'image') };
+  }
+
+  async importInstance(req: ImportInstanceRequest) {
+    return {
+      conversionTaskId: await this.#startImport('import-instance', req?.diskImages, req, 'diskImages'),
+    };
+  }
+
+  async describeImportImageTasks(req: Parameters<ImportService['describeImportImageTasks']>[0] = {}) {
+    const states = req.filters?.['task-state'];
+    return this.#select('import-image', req.importTaskIds)
+      .filter((r) => !states || states.includes(r.status))
+      .map(importImageView);
+  }
+
+  async describeConversionTasks(req: { conversionTaskIds?: readonly string[] } = {}) {
+    return this.#select(['import-volume', 'import-instance'], req.conversionTaskIds).map(conversionView);
+  }
+
+  async describeExportImageTasks(req: { exportImageTaskIds?: readonly string[] } = {}) {
+    return this.#select('export-image', req.exportImageTaskIds).map(exportView);
+  }
+
+  async waitForTask(id: string, options: { signal?: AbortSignal } = {}) {
+    return viewOf(await this.#engine.wait(id, options.signal));
+  }
+
+  async cancelImportTask(id: string, reason?: string) {
+    this.#kindOf(id, ['import-image']);
+    return importImageView(await this.#engine.cancel(id, reason));
+  }
+
+  async cancelConversionTask(id: string, reason?: string) {
+    this.#kindOf(id, ['import-volume', 'import-instance']);
+    return conversionView(await this.#engine.cancel(id, reason));
+  }
+
+  async exportImage(req: ExportImageRequest) {
+    this.#open();
+    const image = this.#images.get(req?.imageId);
+    if (!image)
+      throw new VmkitError('NOT_FOUND', `imageId: no image ${req?.imageId} was imported here`, {
+        details: { field: 'imageId' },
+      });
+    if (!EXPORT_FORMATS.includes(req.diskImageFormat))
+      throw invalidArgument('diskImageFormat', `must be one of ${EXPORT_FORMATS.join(', ')}`);
+    const dest = req.destination;
+    if (!dest || ('path' in dest ? !dest.path : !dest.container || !dest.name))
+      throw invalidArgument('destination', 'needs a path or { container, name }');
+    const existing = this.#byToken('export-image', req.clientToken);
+    if (existing) return { exportImageTaskId: existing };
+    const record = this.#newRecord('export-image', [], req);
+    Object.assign(record, {
+      imageId: image.imageId,
+      exportFormat: req.diskImageFormat,
+      destination: { ...dest },
+    });
+    await this.#engine.submit(record, {
+      estimate: async () => qcow2Bound(image.virtualSize),
+      run: (task, scratch) => runExport(task, image, scratch, this.#deps),
+    });
+    return { exportImageTaskId: record.id };
+  }
+
+  async listImages() {
+    return [...this.#images.values()].map((i) => ({ ...i }));
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#engine.close();
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #startImport(
+    kind: TaskKind,
+    disks: readonly DiskContainer[] | undefined,
+    req: { description?: string; clientToken?: string; imageId?: string; os?: TaskRecord['os'] },
+    field: string,
+  ): Promise<string> {
+    this.#open();
+    if (!Array.isArray(disks) || disks.length === 0 || disks.some((d) => !d))
+      throw invalidArgument(field, 'must name at least one disk');
+    disks.forEach((d, i) => {
+      const at = kind === 'import-volume' ? field : `${field}[${i}]`;
+      if (typeof d.format !== 'string' || !IMPORT_FORMATS.includes(normalizeFormat(d.format)))
+        throw invalidArgument(
+          `${at}.format`,
+          `must be one of ${IMPORT_FORMATS.join(', ')} (the format is never guessed)`,
+        );
+      validateLocation(d, at);
+    });
+    const existing = this.#byToken(kind, req.clientToken);
+    if (existing) return existing;
+    const record = this.#newRecord(kind, disks, req);
+    const hex = record.id.slice(ID_PREFIX[kind].length);
+    if (kind === 'import-volume') record.volumeId = `vol-${hex}`;
+    else record.imageId = req.imageId ?? `ami-${hex}`;
+    if (
+      record.imageId &&
+      (this.#images.has(record.imageId) ||
+        [...this.#engine.records.values()].some(
+          (t) => t.imageId === record.imageId && t.status === 'active',
+        ) ||
+        !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(record.imageId))
+    )
+      throw invalidArgument('imageId', `${record.imageId} is taken (or being imported) or not a plain name`);
+    this.#remember(record);
+    let plan = { preReserved: new Set<number>(), sourceBytes: new Map<number, number>() };
+    const imageDir = join(this.#deps.options.imageDir, record.volumeId ?? record.imageId!);
+    await this.#engine.submit(record, {
+      estimate: async (signal) => {
+        const e = await estimateImport(disks, this.#deps, signal);
+        plan = e;
+        return e.bytes;
+      },
+      run: async (task, scratch, admission) => {
+        const image = await runImport(task, scratch, admission, plan, this.#deps);
+        if (image) this.#images.set(image.imageId, image);
+      },
+      rollback: () => rm(imageDir, { recursive: true, force: true }),
+    });
+    return record.id;
+  }
+
+  #newRecord(
+    kind: TaskKind,
+    disks: readonly DiskContainer[],
+    req: { description?: string; clientToken?: string; os?: TaskRecord['os'] },
+  ): TaskRecord {
+    const now = new Date().toISOString();
+    const record: TaskRecord = {
+      id: `${ID_PREFIX[kind]}${randomBytes(9).toString('hex').slice(0, 17)}`,
+      kind,
+      status: 'active',
+      stage: 'pending',
+      progress: 0,
+      createdAt: now,
+      updatedAt: now,
+      disks: disks.map((d) => ({ ...d })),
+      snapshots: [],
+      ...(req.description ? { description: req.description } : {}),
+      ...(req.clientToken ? { clientToken: req.clientToken } : {}),
+      ...(req.os ? { os: { ...req.os } } : {}),
+    };
+    return record;
+  }
+
+  #remember(record: TaskRecord): void {
+    if (record.clientToken) this.#tokens.set(`${record.kind}:${record.clientToken}`, record.id);
+  }
+
+  #byToken(kind: TaskKind, token: string | undefined): string | undefined {
+    return token ? this.#tokens.get(`${kind}:${token}`) : undefined;
+  }
+
+  #select(kinds: TaskKind | TaskKind[], ids: readonly string[] | undefined): TaskRecord[] {
+    const wanted = Array.isArray(kinds) ? kinds : [kinds];
+    const all = [...this.#engine.records.values()].filter((r) => wanted.includes(r.kind));
+    if (!ids) return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return ids.map((id) => {
+      const r = all.find((x) => x.id === id);
+      if (!r) throw new VmkitError('NOT_FOUND', `no task ${id}`, { details: { taskId: id } });
+      return r;
+    });
+  }
+
+  #kindOf(id: string, kinds: TaskKind[]): void {
+    const r = this.#engine.records.get(id);
+    if (!r || !kinds.includes(r.kind))
+      throw new VmkitError('NOT_FOUND', `no ${kinds.join(' or ')} task ${id}`, { details: { taskId: id } });
+  }
+
+  #open(): void {
+    if (this.#closed) throw new VmkitError('CONFLICT', 'the import service is closed');
+  }
+}
+
+/**
+ * Creates an import service: task records are loaded from the store (tasks a dead process left
+ * active are marked failed and their scratch removed), then tasks run through a bounded queue.
+ */
+export async function createImportService(options: ImportServiceOptions = {}): Promise<ImportService> {
+  const resolved = resolveImportOptions(options);
+  await mkdir(resolved.scratchDir, { recursive: true });
+  await mkdir(resolved.imageDir, { recursive: true });
+  const repo = new TaskRepository(resolved.store, resolved.container);
+  await repo.init();
+  const engine = new TaskEngine(resolved, repo);
+  await engine.recover(await repo.loadTasks());
+  return new VmkitImportService({ options: resolved, repo }, engine, await repo.loadImages());
+}

@@ -1,0 +1,43 @@
+/**
+ * `@vmkit/import`: AWS-style import and export of disk images (ImportImage, ImportVolume,
+ * ImportInstance, DescribeConversionTasks, CancelConversionTask, ExportImage) on the imaging
+ * package's inspector and `qemu-img`, with bounded concurrency, a scratch quota, checksums, OVA
+ * archives, and task records persisted in a blob store.
+ *
+ * @packageDocumentation
+ */
+
+export { createImportService, type ImportService } from './import-service.js';
+export type {
+  ImageRegistry,
+  ImportLimits,
+  ImportServiceOptions,
+  ResolvedImportOptions,
+} from './import-service-options.js';
+export { resolveImportOptions } from './import-service-options.js';
+export { type OvfDescriptor, type OvfDisk, parseOvf } from './ova/ovf-descriptor.js';
+export {
+  type ConvertRequest,
+  type DiskConverter,
+  parseQemuImgProgress,
+  qemuImgConverter,
+} from './qemu-img-converter.js';
+export type {
+  AnyTask,
+  ConversionTask,
+  DiskContainer,
+  DiskLocation,
+  ExportFormat,
+  ExportImageRequest,
+  ExportImageTask,
+  ImportedHardware,
+  ImportImageRequest,
+  ImportImageTask,
+  ImportInstanceRequest,
+  ImportVolumeRequest,
+  SnapshotDetail,
+  TaskStage,
+  TaskStatus,
+  TaskViewBase,
+} from './task-model.js';
+export type { ImageRecord } from './task-record.js';

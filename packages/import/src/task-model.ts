@@ -1,0 +1,149 @@
+import type { OperatingSystem } from '@vmkit/core';
+
+/** AWS's task states. A failed task ends `deleted` with a `statusMessage` saying why. */
+export type TaskStatus = 'active' | 'completed' | 'cancelling' | 'cancelled' | 'deleting' | 'deleted';
+
+/**
+ * Stage a task is in, named in its `statusMessage`: `pending` (queued for a conversion slot and
+ * scratch space), `downloading`, `extracting` (OVA), `validating`, `converting`, `registering`,
+ * `exporting`, `uploading`, then `completed`, `cancelled` or `failed`.
+ */
+export type TaskStage =
+  | 'pending'
+  | 'downloading'
+  | 'extracting'
+  | 'validating'
+  | 'converting'
+  | 'registering'
+  | 'exporting'
+  | 'uploading'
+  | 'completed'
+  | 'cancelled'
+  | 'failed';
+
+/** Where a disk comes from: a local path, an http(s) URL (streamed), or a blob in the store. */
+export type DiskLocation =
+  | { readonly path: string }
+  | { readonly url: string }
+  | { readonly container: string; readonly name: string };
+
+/** A disk to import: its location and its format (`ova` for an OVA archive; given, never probed). */
+export type DiskContainer = DiskLocation & {
+  /** `vmdk`, `vhd` (or `vpc`), `vhdx`, `vdi`, `qcow2`, `raw`, or `ova`. */
+  readonly format: string;
+  /** Expected SHA-256 of the source bytes (hex); a mismatch fails the task. */
+  readonly sha256?: string;
+};
+
+/** Arguments of `importImage`. */
+export interface ImportImageRequest {
+  /** The disks; the first is the boot disk. */
+  readonly diskContainers: readonly DiskContainer[];
+  readonly description?: string;
+  /** Idempotency: the same token returns the same task. */
+  readonly clientToken?: string;
+  /** Id of the image to create (default: the task's id with `import-ami-` → `ami-`). */
+  readonly imageId?: string;
+  /** The guest's OS (default `{ family: 'linux', version: 'imported', arch: 'x86_64' }`). */
+  readonly os?: OperatingSystem;
+}
+
+/** Arguments of `importVolume` (AWS's legacy call): one disk converted to a qcow2 volume. */
+export interface ImportVolumeRequest {
+  readonly image: DiskContainer;
+  readonly description?: string;
+  readonly clientToken?: string;
+}
+
+/** Arguments of `importInstance` (AWS's legacy call): disks made into an image (no instance is started). */
+export interface ImportInstanceRequest {
+  readonly diskImages: readonly DiskContainer[];
+  readonly description?: string;
+  readonly clientToken?: string;
+  readonly platform?: string;
+  readonly os?: OperatingSystem;
+}
+
+/** One disk of a task, as AWS's `SnapshotDetail`. */
+export interface SnapshotDetail {
+  readonly format: string;
+  readonly source: string;
+  /** Bytes of the source read. */
+  readonly diskImageSize?: number;
+  /** Virtual size found by the inspector. */
+  readonly virtualSize?: number;
+  /** SHA-256 of the source bytes. */
+  readonly sha256?: string;
+  /** SHA-256 of the converted qcow2. */
+  readonly outputSha256?: string;
+  /** Path of the converted qcow2 once done. */
+  readonly outputPath?: string;
+}
+
+/** Hardware read from an OVF descriptor. */
+export interface ImportedHardware {
+  readonly cores?: number;
+  readonly ramMiB?: number;
+}
+
+/** Fields every task view has. */
+export interface TaskViewBase {
+  readonly status: TaskStatus;
+  /** The stage, then detail: `converting: 42%`, `failed: ...`. */
+  readonly statusMessage: string;
+  /** `'0'` to `'100'`, as AWS gives it. */
+  readonly progress: string;
+  readonly description?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Why the task failed or was cancelled. */
+  readonly failureReason?: string;
+}
+
+/** An import task as `describeImportImageTasks` returns it. */
+export interface ImportImageTask extends TaskViewBase {
+  readonly importTaskId: string;
+  /** The image made, once completed. */
+  readonly imageId?: string;
+  readonly snapshotDetails: readonly SnapshotDetail[];
+  readonly hardware?: ImportedHardware;
+}
+
+/** An `importVolume` / `importInstance` task as `describeConversionTasks` returns it. */
+export interface ConversionTask extends TaskViewBase {
+  readonly conversionTaskId: string;
+  readonly kind: 'import-volume' | 'import-instance';
+  /** For `importInstance`: the image made. */
+  readonly imageId?: string;
+  /** For `importVolume`: the volume's id. */
+  readonly volumeId?: string;
+  readonly snapshotDetails: readonly SnapshotDetail[];
+  readonly hardware?: ImportedHardware;
+}
+
+/** Formats an image can be exported to (VMDK exports are streamOptimized). */
+export type ExportFormat = 'vmdk' | 'vhd' | 'raw' | 'qcow2';
+
+/** Arguments of `exportImage`. */
+export interface ExportImageRequest {
+  /** An image made by an import of this service. */
+  readonly imageId: string;
+  readonly diskImageFormat: ExportFormat;
+  readonly destination: { readonly path: string } | { readonly container: string; readonly name: string };
+  readonly description?: string;
+  readonly clientToken?: string;
+}
+
+/** An export task as `describeExportImageTasks` returns it. */
+export interface ExportImageTask extends TaskViewBase {
+  readonly exportImageTaskId: string;
+  readonly imageId: string;
+  readonly diskImageFormat: ExportFormat;
+  readonly destination: string;
+  /** SHA-256 of the exported file, once completed. */
+  readonly sha256?: string;
+  readonly size?: number;
+}
+
+/** Any task view. */
+export type AnyTask = ImportImageTask | ConversionTask | ExportImageTask;
