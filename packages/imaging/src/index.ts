@@ -7,6 +7,12 @@
  */
 
 export type { ConfigDriveSpec } from '@vmkit/core';
+export { remasterBootIso } from './boot-iso/remaster-boot-iso.js';
+export type {
+  RemasterBootEntry,
+  RemasterBootIsoOptions,
+  RemasterResult,
+} from './boot-iso/remaster-options.js';
 export * from './config-drive/build-config-drive.js';
 export * from './config-drive/config-drive-layout.js';
 export * from './config-drive/config-drive-options.js';
@@ -17,6 +23,7 @@ export type { FatType } from './fat/fat-geometry.js';
 export * from './fat/fat-options.js';
 export * from './fat/fat-writer.js';
 export * from './fat/read/fat-reader.js';
+export type { IsoBootImage, IsoBootOptions, IsoHybridOptions } from './iso9660/boot/iso-boot-options.js';
 export type { IsoLevel } from './iso9660/iso-names.js';
 export * from './iso9660/iso-options.js';
 export * from './iso9660/iso-writer.js';

@@ -87,6 +87,8 @@ export interface IsoLayoutOptions {
   readonly rockRidge: boolean;
   /** Trailing zero bytes counted in the volume (a multiple of the sector size). */
   readonly padding: number;
+  /** Reserve a sector for an El Torito boot record after the primary descriptor. */
+  readonly bootRecord?: boolean;
 }
 
 /** Lays out a validated tree: directories, path tables, continuation areas and file extents. */
@@ -99,7 +101,7 @@ export function layoutIso(root: MediaNode, options: IsoLayoutOptions): IsoLayout
     options.rockRidge ? areas : undefined,
   );
   const joliet = options.joliet ? layoutTree(root, jolietIdentifiers, utf16be, undefined) : undefined;
-  let lba = 16 + 1 + (joliet ? 1 : 0) + 1;
+  let lba = 16 + 1 + (options.bootRecord ? 1 : 0) + (joliet ? 1 : 0) + 1;
   for (const tree of joliet ? [primary, joliet] : [primary]) {
     const sectors = Math.ceil(tree.pathTableSize / SECTOR);
     tree.lPathLba = lba;
