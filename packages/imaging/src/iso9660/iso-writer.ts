@@ -138,6 +138,13 @@ async function* emitIso(
   const tail = backupGpt?.length ?? 0;
   yield* zeroChunks(total - written - tail);
   if (backupGpt) yield backupGpt;
+  if (onProgress && reported < total) {
+    emitProgress(onProgress, {
+      phase: 'transfer',
+      fraction: 1,
+      message: `writing ISO 9660 image: ${total} of ${total} bytes`,
+    });
+  }
 }
 
 /**
