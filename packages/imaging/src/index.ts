@@ -7,6 +7,13 @@
  */
 
 export type { ConfigDriveSpec } from '@vmkit/core';
+export type {
+  BootIsoCache,
+  BootIsoCacheOptions,
+  BootIsoGetOptions,
+  BootIsoLease,
+} from './boot-iso/boot-iso-cache.js';
+export { bootIsoCache } from './boot-iso/boot-iso-cache.js';
 export { remasterBootIso } from './boot-iso/remaster-boot-iso.js';
 export type {
   RemasterBootEntry,
