@@ -1,7 +1,7 @@
 /**
  * `@vmkit/imaging`: media a node needs at first boot, in pure TypeScript: ISO 9660 (Joliet, Rock
- * Ridge) writer and reader, FAT12/16/32 writer, cloud-init / OpenStack / OVF config drives, raw
- * volumes.
+ * Ridge, El Torito, hybrid MBR/GPT) writer and reader, FAT12/16/32 writer, cloud-init / OpenStack /
+ * OVF config drives, raw volumes, boot ISO remastering (kernel parameters) and its cache.
  *
  * @packageDocumentation
  */
