@@ -27,6 +27,14 @@ export interface IsoSource {
   readonly sha256?: string;
   /** Unattended-install answers handed to the installer (preseed, kickstart, autoinstall...). */
   readonly unattended?: Readonly<Record<string, string>>;
+  /**
+   * Kernel parameters added to every kernel line of the ISO's boot configurations (isolinux,
+   * GRUB, the `grub.cfg` inside its EFI image) before it boots, such as
+   * `auto=true priority=critical url="http://10.0.2.2/preseed.cfg"`: keys of letters, digits,
+   * `_-.`; values may be double-quoted to hold spaces; at most 1024 characters. The provider
+   * remasters the ISO (`remasterBootIso` of `@vmkit/imaging`); the ISO must stay bootable.
+   */
+  readonly kernelParams?: string;
 }
 
 /** A kernel and initrd booted directly to run an installer. */

@@ -7,6 +7,29 @@ import { networkSpecSchema } from './network-schema.js';
 /** The rule image ids follow (also blob names and master names derive from them). */
 export const IMAGE_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
+/**
+ * Kernel parameters added to a boot ISO: 1 to 1024 printable characters, whitespace-separated
+ * `key` or `key=value` words, keys of letters, digits and `_-.`, balanced double quotes, no
+ * standalone `--` (what follows it goes to init). `@vmkit/imaging` checks the same rules.
+ */
+export const kernelParamsSchema = z
+  .string()
+  .min(1, 'must hold at least one parameter')
+  .max(1024, 'must be at most 1024 characters')
+  .refine(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
+    (text) => !/[\u0000-\u001f\u007f]/.test(text),
+    'must not contain a newline, NUL or control character',
+  )
+  .refine((text) => (text.match(/"/g) ?? []).length % 2 === 0, 'has an unbalanced double quote')
+  .refine(
+    (text) =>
+      (text.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []).every(
+        (word) => /^[A-Za-z0-9_.-]+(=.*)?$/.test(word) && word !== '--' && word !== '---',
+      ),
+    "each parameter is key or key=value, keys of letters, digits, '_', '-' and '.'",
+  );
+
 /** Schema of an image id. */
 export const imageIdSchema = z
   .string({ error: 'must be a string' })
@@ -52,6 +75,7 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
         url: url.optional(),
         sha256: sha256.optional(),
         unattended: z.record(z.string(), z.string()).optional(),
+        kernelParams: kernelParamsSchema.optional(),
       })
       .superRefine(pathOrUrl),
     z.strictObject({

@@ -6,7 +6,7 @@ import { buildDomainXml, type DomainBoot, type DomainDisk } from './domain-xml.j
 import { runInstallerToCompletion } from './installer-run.js';
 import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
 import { postInstallNames, removePostInstallBoot, runPostInstall } from './master-post-install.js';
-import { localFile, prepareDisk, verifySha256 } from './master-source.js';
+import { localFile, prepareDisk, verifySha256, withKernelParams } from './master-source.js';
 import { renderBuildDomainMetadata } from './node-metadata.js';
 
 const GiB = 1024 ** 3;
@@ -160,8 +160,13 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<v
     const local = await localFile(source, 'source', c.signal);
     try {
       await verifySha256(local.file, source.sha256);
-      track(names.iso);
-      await ctx.storage.createFromFile(names.iso, local.file, 'raw', 0, { signal: c.signal });
+      const iso = await withKernelParams(local.file, source.kernelParams, c.signal);
+      try {
+        track(names.iso);
+        await ctx.storage.createFromFile(names.iso, iso.file, 'raw', 0, { signal: c.signal });
+      } finally {
+        await iso.cleanup();
+      }
     } finally {
       await local.cleanup();
     }

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { invalidArgument, VmkitError } from '@vmkit/core';
+import { remasterBootIso } from '@vmkit/imaging';
 
 const run = promisify(execFile);
 
@@ -135,5 +136,28 @@ export function assertSelfContainedQcow2(header: Uint8Array): void {
         'must be a self-contained qcow2 image without an external data file (flatten it with qemu-img convert)',
       );
     }
+  }
+}
+
+/**
+ * The installer ISO to upload: `file` itself, or when `kernelParams` are given a copy remastered
+ * with them (every isolinux, GRUB and EFI-image kernel line), in a temporary directory that
+ * `cleanup` removes.
+ */
+export async function withKernelParams(
+  file: string,
+  kernelParams: string | undefined,
+  signal?: AbortSignal,
+): Promise<{ file: string; cleanup(): Promise<void> }> {
+  if (kernelParams === undefined) return { file, cleanup: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), 'vmkit-iso-'));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  try {
+    const output = join(dir, 'installer.iso');
+    await remasterBootIso({ source: file, output, kernelParams, ...(signal ? { signal } : {}) });
+    return { file: output, cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
   }
 }
