@@ -5,6 +5,9 @@
 #   $out/mkrescue.iso   made by grub-mkrescue: GRUB for BIOS (El Torito + hybrid MBR) and UEFI
 #   $out/isolinux.iso   isolinux for BIOS, GRUB in a FAT EFI image for UEFI (its grub.cfg sits
 #                       inside the FAT image), isohybrid MBR + GPT (xorriso -isohybrid-gpt-basdat)
+#   $out/live.iso       isolinux (BIOS) booting the test guest's kernel and initramfs with the live
+#                       rdinit scripts/boot-isos/vmkit-live.sh: network, config drive, HTTP server
+#                       answering /proc/cmdline (libvirt nodes booted live from the ISO)
 #   $out/manifest.txt   inputs hash, kernel command line arguments
 # Default $out: <repo>/.vmkit/boot-isos. Idempotent: keyed on a hash of its inputs.
 set -euo pipefail
@@ -32,7 +35,7 @@ format=1
 inputs_hash=$(
   {
     echo "format=$format kargs=$kargs initargs=$initargs"
-    sha256sum "$guest/vmlinuz" /bin/busybox "$0" /usr/lib/ISOLINUX/isolinux.bin \
+    sha256sum "$guest/vmlinuz" "$guest/initrd.img" scripts/boot-isos/vmkit-live.sh /bin/busybox "$0" /usr/lib/ISOLINUX/isolinux.bin \
       /usr/lib/ISOLINUX/isohdpfx.bin /usr/lib/grub/i386-pc/cdboot.img | cut -d' ' -f1
     dpkg-query -W -f='${Version}\n' grub-pc-bin grub-efi-amd64-bin isolinux xorriso 2>/dev/null
   } | sha256sum | cut -d' ' -f1
@@ -41,7 +44,7 @@ mkdir -p "$out"
 exec 9>"$out/.lock"
 flock 9
 if [[ -f "$out/manifest.txt" && "$(sed -n 's/^inputs=//p' "$out/manifest.txt")" == "$inputs_hash" &&
-  -f "$out/mkrescue.iso" && -f "$out/isolinux.iso" ]]; then
+  -f "$out/mkrescue.iso" && -f "$out/isolinux.iso" && -f "$out/live.iso" ]]; then
   log "up to date: $out"
   exit 0
 fi
@@ -130,9 +133,25 @@ xorriso -as mkisofs -r -J -V VMKIT_ISOLINUX -o "$work/isolinux.iso" \
   -eltorito-alt-boot -e boot/grub/efi.img -no-emul-boot -isohybrid-gpt-basdat \
   "$tree" >"$work/xorriso.log" 2>&1 || { cat "$work/xorriso.log" >&2; die "xorriso failed"; }
 
-# 4. Publish, manifest last.
+# 4. A live ISO: the test guest's initramfs, then a second one holding /vmkit-live.sh.
+tree="$work/live"
+mkdir -p "$tree/isolinux" "$tree/live" "$work/live-rd"
+cp "$guest/vmlinuz" "$tree/live/vmlinuz"
+cp "$guest/initrd.img" "$tree/live/initrd.img"
+cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$tree/isolinux/"
+install -m 0755 scripts/boot-isos/vmkit-live.sh "$work/live-rd/vmkit-live.sh"
+touch -h -d @0 "$work/live-rd/vmkit-live.sh"
+(cd "$work/live-rd" && echo vmkit-live.sh | /bin/busybox cpio -o -H newc -R 0:0 2>/dev/null) | gzip -9 -n >"$tree/live/live.gz"
+printf 'default live\nprompt 0\ntimeout 0\nlabel live\n  kernel /live/vmlinuz\n  append %s\n' \
+  'initrd=/live/initrd.img,/live/live.gz console=ttyS0 panic=-1 rdinit=/vmkit-live.sh' >"$tree/isolinux/isolinux.cfg"
+xorriso -as mkisofs -r -J -V VMKIT_LIVE -o "$work/live.iso" \
+  -b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
+  "$tree" >"$work/xorriso-live.log" 2>&1 || { cat "$work/xorriso-live.log" >&2; die "xorriso failed (live)"; }
+
+# 5. Publish, manifest last.
+mv -f "$work/live.iso" "$out/live.iso"
 mv -f "$work/mkrescue.iso" "$out/mkrescue.iso"
 mv -f "$work/isolinux.iso" "$out/isolinux.iso"
 printf 'inputs=%s\nkargs=%s\ninitargs=%s\n' "$inputs_hash" "$kargs" "$initargs" >"$out/.manifest.new"
 mv -f "$out/.manifest.new" "$out/manifest.txt"
-log "built $out: mkrescue.iso $(stat -c %s "$out/mkrescue.iso") B, isolinux.iso $(stat -c %s "$out/isolinux.iso") B"
+log "built $out: live.iso $(stat -c %s "$out/live.iso") B, mkrescue.iso $(stat -c %s "$out/mkrescue.iso") B, isolinux.iso $(stat -c %s "$out/isolinux.iso") B"

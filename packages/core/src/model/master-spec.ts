@@ -37,6 +37,23 @@ export interface IsoSource {
   readonly kernelParams?: string;
 }
 
+/**
+ * A bootable live ISO the nodes boot from as a CD-ROM (with their config drive), with no
+ * installation and no disk of their own, as Ironic's ramdisk deploy does. Give `path` or `url`.
+ * The master is the ISO itself, remastered with `kernelParams` when given.
+ */
+export interface BootIsoSource {
+  readonly type: 'bootIso';
+  /** Local path of the ISO. */
+  readonly path?: string;
+  /** URL of the ISO. */
+  readonly url?: string;
+  /** Expected SHA-256 of the ISO, lower-case hex. */
+  readonly sha256?: string;
+  /** Kernel parameters added to every kernel line of the ISO (same rules as {@link IsoSource.kernelParams}). */
+  readonly kernelParams?: string;
+}
+
 /** A kernel and initrd booted directly to run an installer. */
 export interface KernelSource {
   readonly type: 'kernel';
@@ -49,7 +66,7 @@ export interface KernelSource {
 }
 
 /** Where a master's disk comes from. */
-export type MasterSource = DiskSource | IsoSource | KernelSource;
+export type MasterSource = DiskSource | IsoSource | KernelSource | BootIsoSource;
 
 /** A named command run in the master after installation, before it is sealed. */
 export interface PostInstallStep {

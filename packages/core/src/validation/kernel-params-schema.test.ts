@@ -13,6 +13,13 @@ describe('kernelParamsSchema', () => {
       'auto=true url="http://x/a b" quiet',
     );
     expect(masterSpecSchema.safeParse(spec('auto=true')).success).toBe(true);
+    const live = {
+      ...spec(undefined),
+      source: { type: 'bootIso', path: '/isos/live.iso', kernelParams: 'a=1' },
+    };
+    expect(masterSpecSchema.safeParse(live).success).toBe(true);
+    const bad = { ...live, source: { ...live.source, kernelParams: 'a\nb' } };
+    expect(masterSpecSchema.safeParse(bad).success).toBe(false);
   });
 
   it.each([

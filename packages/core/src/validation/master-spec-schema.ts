@@ -78,6 +78,15 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
         kernelParams: kernelParamsSchema.optional(),
       })
       .superRefine(pathOrUrl),
+    z
+      .strictObject({
+        type: z.literal('bootIso'),
+        path: path.optional(),
+        url: url.optional(),
+        sha256: sha256.optional(),
+        kernelParams: kernelParamsSchema.optional(),
+      })
+      .superRefine(pathOrUrl),
     z.strictObject({
       type: z.literal('kernel'),
       kernel: path,
@@ -85,7 +94,7 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
       cmdline: z.string().max(4096).optional(),
     }),
   ],
-  { error: "must have type 'disk', 'iso' or 'kernel'" },
+  { error: "must have type 'disk', 'iso', 'kernel' or 'bootIso'" },
 );
 
 const hardwareSchema: z.ZodType<MasterHardware> = z.strictObject({

@@ -6,7 +6,7 @@ import { buildDomainXml, type DomainBoot, type DomainDisk } from './domain-xml.j
 import { runInstallerToCompletion } from './installer-run.js';
 import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
 import { postInstallNames, removePostInstallBoot, runPostInstall } from './master-post-install.js';
-import { localFile, prepareDisk, verifySha256, withKernelParams } from './master-source.js';
+import { localFile, prepareDisk, uploadBootIso, verifySha256, withKernelParams } from './master-source.js';
 import { renderBuildDomainMetadata } from './node-metadata.js';
 
 const GiB = 1024 ** 3;
@@ -91,6 +91,11 @@ export function planLibvirtMasterBuild(
 async function postInstall(ctx: LibvirtContext, c: BuildContext, spec: MasterSpec): Promise<void> {
   const steps = spec.postInstall ?? [];
   const s = state(c);
+  if (steps.length > 0 && spec.source.type === 'bootIso')
+    throw new VmkitError(
+      'UNSUPPORTED',
+      'postInstall: a bootIso master is a live ISO; it has no disk to run steps on',
+    );
   if (steps.length === 0 || s.postInstalled) {
     c.progress(1, 'post-install: nothing to do');
     return;
@@ -111,6 +116,10 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<v
     await ctx.storage.delete(v);
   await removeDomain(ctx, names.installer);
   const track = (name: string) => s.volumes.push(name);
+  if (source.type === 'bootIso') {
+    s.data = await uploadBootIso(ctx, c, source, names.iso, track);
+    return;
+  }
   if (source.type === 'disk') {
     const local = await localFile(source, 'source', c.signal);
     try {

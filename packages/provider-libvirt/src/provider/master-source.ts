@@ -8,8 +8,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { BootIsoSource, BuildContext } from '@vmkit/core';
 import { invalidArgument, VmkitError } from '@vmkit/core';
 import { remasterBootIso } from '@vmkit/imaging';
+import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
 
 const run = promisify(execFile);
 
@@ -159,5 +161,44 @@ export async function withKernelParams(
   } catch (error) {
     await cleanup();
     throw error;
+  }
+}
+
+/**
+ * The `create-and-install` step of a `bootIso` master: the ISO (remastered with its kernel
+ * parameters when given) uploaded as the master volume; nodes boot from it as a CD-ROM.
+ */
+export async function uploadBootIso(
+  ctx: LibvirtContext,
+  c: BuildContext,
+  source: BootIsoSource,
+  volume: string,
+  track: (name: string) => void,
+): Promise<LibvirtMasterData> {
+  const local = await localFile(source, 'source', c.signal);
+  try {
+    await verifySha256(local.file, source.sha256);
+    const iso = await withKernelParams(local.file, source.kernelParams, c.signal);
+    try {
+      c.progress(0.3, source.kernelParams ? 'boot ISO remastered' : 'boot ISO ready');
+      const size = (await stat(iso.file)).size;
+      track(volume);
+      await ctx.storage.createFromFile(volume, iso.file, 'raw', 0, {
+        signal: c.signal,
+        onBytes: (n) => c.progress(0.3 + 0.7 * Math.min(1, n / Math.max(1, size)), `uploaded ${n} bytes`),
+      });
+      return {
+        pool: ctx.storage.name,
+        volume,
+        format: 'raw',
+        capacityBytes: size,
+        boot: 'cdrom',
+        volumes: [volume],
+      };
+    } finally {
+      await iso.cleanup();
+    }
+  } finally {
+    await local.cleanup();
   }
 }
