@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootConfigKind, patchBootConfig } from './boot-configs.js';
+import { bootConfigKind, patchBootConfig, patchBootConfigBytes } from './boot-configs.js';
 import { parseKernelParams } from './kernel-params.js';
 
 const add = parseKernelParams('vmkit.m=1');
@@ -70,5 +70,25 @@ describe('patchBootConfig', () => {
   it('leaves a configuration without kernel lines unchanged', () => {
     const text = 'set timeout=5\nconfigfile /boot/grub/x.cfg\n';
     expect(patchBootConfig(text, 'grub', add, new Set())).toEqual({ text, kernelLines: 0 });
+  });
+});
+
+describe('patchBootConfigBytes', () => {
+  it('keeps bytes that are not UTF-8 and writes the parameters as UTF-8', () => {
+    const content = Uint8Array.from([...Buffer.from('# caf'), 0xe9, ...Buffer.from('\nlinux /v ro\n')]);
+    const out = patchBootConfigBytes(content, 'grub', parseKernelParams('m="é"'), new Set());
+    expect(out.kernelLines).toBe(1);
+    expect(Buffer.from(out.bytes as Uint8Array)).toEqual(
+      Buffer.concat([
+        Buffer.from('# caf'),
+        Buffer.from([0xe9]),
+        Buffer.from('\nlinux /v ro m="é"\n', 'utf8'),
+      ]),
+    );
+    expect(
+      patchBootConfigBytes(Buffer.from('set a=1\n'), 'grub', parseKernelParams('m=1'), new Set()),
+    ).toEqual({
+      kernelLines: 0,
+    });
   });
 });

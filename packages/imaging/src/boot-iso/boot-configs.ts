@@ -64,3 +64,21 @@ export function patchBootConfig(
   });
   return { text: out.join('\n'), kernelLines };
 }
+
+/**
+ * {@link patchBootConfig} on a file's bytes, byte for byte: the file is read as Latin-1 so bytes
+ * that are not UTF-8 survive, and the parameters are written as UTF-8. `bytes` is set when the
+ * file changed.
+ */
+export function patchBootConfigBytes(
+  content: Uint8Array,
+  kind: BootConfigKind,
+  add: readonly KernelParam[],
+  remove: ReadonlySet<string>,
+): { bytes?: Uint8Array; kernelLines: number } {
+  const text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('latin1');
+  const binary = add.map((p) => ({ key: p.key, text: Buffer.from(p.text, 'utf8').toString('latin1') }));
+  const result = patchBootConfig(text, kind, binary, remove);
+  if (result.text === text) return { kernelLines: result.kernelLines };
+  return { bytes: new Uint8Array(Buffer.from(result.text, 'latin1')), kernelLines: result.kernelLines };
+}

@@ -3,7 +3,7 @@ import { writeFat } from '../fat/fat-writer.js';
 import { readFat } from '../fat/read/fat-reader.js';
 import type { MediaEntry } from '../media-entry.js';
 import { read32le } from '../util/bytes.js';
-import { bootConfigKind, patchBootConfig } from './boot-configs.js';
+import { bootConfigKind, patchBootConfigBytes } from './boot-configs.js';
 import type { KernelParam } from './kernel-params.js';
 
 /** What patching an EFI boot image gave. */
@@ -42,11 +42,10 @@ export async function patchEfiImage(
     let content = await fat.readFile(file.path);
     if (bootConfigKind(file.path) === 'grub' && file.size <= MAX_CONFIG) {
       found.push(file.path);
-      const text = new TextDecoder().decode(content);
-      const result = patchBootConfig(text, 'grub', add, remove);
+      const result = patchBootConfigBytes(content, 'grub', add, remove);
       kernelLines += result.kernelLines;
-      if (result.text !== text) {
-        content = new TextEncoder().encode(result.text);
+      if (result.bytes) {
+        content = result.bytes;
         patched.push(file.path);
       }
     }

@@ -5,7 +5,7 @@ import { writeIso9660ToFile } from '../iso9660/iso-writer.js';
 import { type Iso9660Reader, readIso9660 } from '../iso9660/read/iso-reader.js';
 import type { MediaEntry } from '../media-entry.js';
 import { fromFileRange } from '../util/file-range.js';
-import { bootConfigKind, patchBootConfig } from './boot-configs.js';
+import { bootConfigKind, patchBootConfigBytes } from './boot-configs.js';
 import { checksumListAlgorithm, updateChecksumList } from './checksum-lists.js';
 import { patchEfiImage } from './efi-image.js';
 import {
@@ -101,11 +101,10 @@ async function patchConfigs(
     const kind = file.type === 'file' ? bootConfigKind(file.path) : undefined;
     if (!kind || file.size > MAX_CONFIG) continue;
     found.push(file.path);
-    const text = new TextDecoder().decode(await reader.readFile(file.path));
-    const result = patchBootConfig(text, kind, opts.add, opts.remove);
+    const result = patchBootConfigBytes(await reader.readFile(file.path), kind, opts.add, opts.remove);
     kernelLines += result.kernelLines;
-    if (result.text !== text) {
-      changed.set(file.path, new TextEncoder().encode(result.text));
+    if (result.bytes) {
+      changed.set(file.path, result.bytes);
       patched.push(file.path);
     }
   }
@@ -135,9 +134,9 @@ async function updateChecksums(reader: Iso9660Reader, changed: Map<string, Uint8
   );
   const updates = new Map<string, Uint8Array>();
   for (const list of lists) {
-    const text = new TextDecoder().decode(await reader.readFile(list.path));
+    const text = Buffer.from(await reader.readFile(list.path)).toString('latin1');
     const next = updateChecksumList(text, list.path, checksumListAlgorithm(list.path) as string, changed);
-    if (next !== undefined) updates.set(list.path, new TextEncoder().encode(next));
+    if (next !== undefined) updates.set(list.path, new Uint8Array(Buffer.from(next, 'latin1')));
   }
   for (const [path, bytes] of updates) changed.set(path, bytes);
 }
