@@ -5,6 +5,8 @@
 #   $out/mkrescue.iso   made by grub-mkrescue: GRUB for BIOS (El Torito + hybrid MBR) and UEFI
 #   $out/isolinux.iso   isolinux for BIOS, GRUB in a FAT EFI image for UEFI (its grub.cfg sits
 #                       inside the FAT image), isohybrid MBR + GPT (xorriso -isohybrid-gpt-basdat)
+#   $out/appended.iso   the same, its EFI image an appended partition outside the ISO tree
+#                       (xorriso -append_partition 2 0xef ... -e --interval:appended_partition_2:all::)
 #   $out/live.iso       isolinux (BIOS) booting the test guest's kernel and initramfs with the live
 #                       rdinit scripts/boot-isos/vmkit-live.sh: network, config drive, HTTP server
 #                       answering /proc/cmdline (libvirt nodes booted live from the ISO)
@@ -44,7 +46,7 @@ mkdir -p "$out"
 exec 9>"$out/.lock"
 flock 9
 if [[ -f "$out/manifest.txt" && "$(sed -n 's/^inputs=//p' "$out/manifest.txt")" == "$inputs_hash" &&
-  -f "$out/mkrescue.iso" && -f "$out/isolinux.iso" && -f "$out/live.iso" ]]; then
+  -f "$out/mkrescue.iso" && -f "$out/isolinux.iso" && -f "$out/appended.iso" && -f "$out/live.iso" ]]; then
   log "up to date: $out"
   exit 0
 fi
@@ -133,6 +135,15 @@ xorriso -as mkisofs -r -J -V VMKIT_ISOLINUX -o "$work/isolinux.iso" \
   -eltorito-alt-boot -e boot/grub/efi.img -no-emul-boot -isohybrid-gpt-basdat \
   "$tree" >"$work/xorriso.log" 2>&1 || { cat "$work/xorriso.log" >&2; die "xorriso failed"; }
 
+# The same with the EFI image appended after the ISO (a hidden boot image, as Ubuntu's ISOs have).
+rm "$tree/boot/grub/efi.img"
+xorriso -as mkisofs -r -J -V VMKIT_APPENDED -o "$work/appended.iso" \
+  -isohybrid-mbr /usr/lib/ISOLINUX/isohdpfx.bin \
+  -b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
+  -append_partition 2 0xef "$work/efi.img" \
+  -eltorito-alt-boot -e --interval:appended_partition_2:all:: -no-emul-boot \
+  "$tree" >"$work/xorriso-appended.log" 2>&1 || { cat "$work/xorriso-appended.log" >&2; die "xorriso failed (appended)"; }
+
 # 4. A live ISO: the test guest's initramfs, then a second one holding /vmkit-live.sh.
 tree="$work/live"
 mkdir -p "$tree/isolinux" "$tree/live" "$work/live-rd"
@@ -150,8 +161,9 @@ xorriso -as mkisofs -r -J -V VMKIT_LIVE -o "$work/live.iso" \
 
 # 5. Publish, manifest last.
 mv -f "$work/live.iso" "$out/live.iso"
+mv -f "$work/appended.iso" "$out/appended.iso"
 mv -f "$work/mkrescue.iso" "$out/mkrescue.iso"
 mv -f "$work/isolinux.iso" "$out/isolinux.iso"
 printf 'inputs=%s\nkargs=%s\ninitargs=%s\n' "$inputs_hash" "$kargs" "$initargs" >"$out/.manifest.new"
 mv -f "$out/.manifest.new" "$out/manifest.txt"
-log "built $out: live.iso $(stat -c %s "$out/live.iso") B, mkrescue.iso $(stat -c %s "$out/mkrescue.iso") B, isolinux.iso $(stat -c %s "$out/isolinux.iso") B"
+log "built $out: appended.iso $(stat -c %s "$out/appended.iso") B, live.iso $(stat -c %s "$out/live.iso") B, mkrescue.iso $(stat -c %s "$out/mkrescue.iso") B, isolinux.iso $(stat -c %s "$out/isolinux.iso") B"

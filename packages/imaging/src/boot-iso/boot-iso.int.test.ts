@@ -7,8 +7,8 @@ import { readFat } from '../fat/read/fat-reader.js';
 import { readIso9660 } from '../iso9660/read/iso-reader.js';
 import { remasterBootIso } from './remaster-boot-iso.js';
 
-// Real boots: the fixture ISOs (scripts/test.d/30-boot-isos.sh: grub-mkrescue, and isolinux + GRUB
-// in a FAT EFI image) are remastered with a marker parameter and booted under QEMU (TCG) with
+// Real boots: the fixture ISOs (scripts/test.d/30-boot-isos.sh: grub-mkrescue; isolinux + GRUB in
+// a FAT EFI image; the same with the EFI image an appended partition) are remastered with a marker parameter and booted under QEMU (TCG) with
 // SeaBIOS and with OVMF, as a CD-ROM and as a hard disk. The guest's /init prints /proc/cmdline and
 // its own arguments (what followed `--`) on the serial console and powers off.
 
@@ -16,7 +16,7 @@ const FIXTURES = process.env.VMKIT_BOOT_ISO_DIR ?? join(REPO, '.vmkit', 'boot-is
 const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 const INIT_ARGS = 'vmkit-init-one vmkit-init-two';
-const FIXTURE_NAMES = ['mkrescue', 'isolinux'] as const;
+const FIXTURE_NAMES = ['mkrescue', 'isolinux', 'appended'] as const;
 type Fixture = (typeof FIXTURE_NAMES)[number];
 
 const marker = `vmkit.bootiso=${randomBytes(4).toString('hex')}`;
@@ -122,13 +122,22 @@ describe.each(FIXTURE_NAMES)('remastered %s ISO', (name) => {
   });
 
   it('carries the marker in the grub.cfg inside the EFI boot image', async () => {
-    const iso = await readIso9660(outputs.get(name) as string);
+    const output = outputs.get(name) as string;
+    const iso = await readIso9660(output);
     const efi = iso.bootCatalog?.entries.find((e) => e.platform === 'efi');
+    expect(efi).toBeDefined();
     const image = iso.files.find((f) => f.extents[0]?.lba === efi?.loadRba);
-    expect(image).toBeDefined();
-    const fat = await readFat(await iso.readFile(image?.path as string));
+    // The appended fixture's EFI image is no file of the tree: read it where the catalogue points.
+    expect(image === undefined).toBe(name === 'appended');
+    const bytes = image
+      ? await iso.readFile(image.path)
+      : (await readFile(output)).subarray(
+          (efi?.loadRba ?? 0) * 2048,
+          (efi?.loadRba ?? 0) * 2048 + (efi?.sectorCount ?? 0) * 512,
+        );
+    const fat = await readFat(bytes);
     const configs = fat.files.filter((f) => /(^|\/)grub\.cfg$/i.test(f.path));
-    if (name === 'isolinux') {
+    if (name !== 'mkrescue') {
       expect(configs.length).toBe(1);
       const text = new TextDecoder().decode(await fat.readFile(configs[0]?.path as string));
       expect(text).toContain(`${marker} vmkit.note="two words" -- ${INIT_ARGS}`);

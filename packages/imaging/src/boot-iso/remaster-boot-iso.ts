@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { throwIfAborted, VmkitError } from '@vmkit/core';
+import { contentSize, type IsoBootImage } from '../iso9660/boot/iso-boot-options.js';
 import { ISO_MAX_FILE_SIZE } from '../iso9660/iso-options.js';
 import { writeIso9660ToFile } from '../iso9660/iso-writer.js';
 import { type Iso9660Reader, readIso9660 } from '../iso9660/read/iso-reader.js';
-import type { MediaEntry } from '../media-entry.js';
+import type { MediaEntry, MediaSource } from '../media-entry.js';
 import { fromFileRange } from '../util/file-range.js';
 import { bootConfigKind, patchBootConfigBytes } from './boot-configs.js';
 import { checksumListAlgorithm, updateChecksumList } from './checksum-lists.js';
@@ -68,7 +69,10 @@ export async function remasterBootIso(options: RemasterBootIsoOptions): Promise<
     ...(primary.created ? { timestamp: primary.created } : {}),
     volumeDates: boot.volumeDates,
     boot: {
-      images: boot.images,
+      images: boot.images.map((image) => {
+        const patched = image.content ? changed.get(image.image) : undefined;
+        return patched ? { ...image, content: patched } : image;
+      }),
       catalogPath: boot.catalogPath,
       ...(boot.hybrid ? { hybrid: boot.hybrid } : {}),
     },
@@ -91,7 +95,7 @@ function printable(text: string, max: number): string {
 async function patchConfigs(
   reader: Iso9660Reader,
   opts: ResolvedRemasterOptions,
-  images: readonly { platform: string; image: string }[],
+  images: readonly IsoBootImage[],
   changed: Map<string, Uint8Array>,
 ): Promise<string[]> {
   const patched: string[] = [];
@@ -108,11 +112,13 @@ async function patchConfigs(
       patched.push(file.path);
     }
   }
-  const efiImages = new Set(images.filter((i) => i.platform === 'efi').map((i) => i.image));
-  for (const path of efiImages) {
+  const efiImages = new Map(images.filter((i) => i.platform === 'efi').map((i) => [i.image, i]));
+  for (const [path, image] of efiImages) {
     const file = reader.files.find((f) => f.path === path);
-    if (!file || file.size > MAX_EFI_IMAGE) continue;
-    const result = await patchEfiImage(await reader.readFile(path), opts.add, opts.remove);
+    const size = image.content ? contentSize(image.content) : file?.size;
+    if (size === undefined || size > MAX_EFI_IMAGE) continue;
+    const bytes = image.content ? await readContent(image.content, opts.signal) : await reader.readFile(path);
+    const result = await patchEfiImage(bytes, opts.add, opts.remove);
     found.push(...result.found.map((p) => `${path}:/${p}`));
     kernelLines += result.kernelLines;
     if (result.bytes) changed.set(path, result.bytes);
@@ -126,6 +132,17 @@ async function patchConfigs(
     throw new VmkitError('UNSUPPORTED', `no boot configuration to patch: ${what}`, { details: { found } });
   }
   return patched;
+}
+
+async function readContent(content: Uint8Array | MediaSource, signal?: AbortSignal): Promise<Uint8Array> {
+  if (content instanceof Uint8Array) return content;
+  const out = new Uint8Array(content.size);
+  let off = 0;
+  for await (const chunk of content.open(signal)) {
+    out.set(chunk.subarray(0, Math.max(0, out.length - off)), off);
+    off += chunk.length;
+  }
+  return out;
 }
 
 async function updateChecksums(reader: Iso9660Reader, changed: Map<string, Uint8Array>): Promise<void> {

@@ -1,8 +1,10 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { VmkitError } from '@vmkit/core';
 import type { IsoBootImage, IsoHybridOptions } from '../iso9660/boot/iso-boot-options.js';
+import type { BootEntry } from '../iso9660/read/el-torito.js';
 import type { Iso9660FileInfo, Iso9660Reader } from '../iso9660/read/iso-reader.js';
 import { read32le } from '../util/bytes.js';
+import { fromFileRange } from '../util/file-range.js';
 
 const SECTOR = 2048;
 /** Largest BIOS boot image read to detect its patches. */
@@ -27,8 +29,53 @@ async function readAt(handle: FileHandle, offset: number, length: number): Promi
   return buf;
 }
 
-function fileAt(files: readonly Iso9660FileInfo[], lba: number): Iso9660FileInfo | undefined {
+/** A boot image: a file of the tree, or a hidden one (an appended partition). */
+interface BootImageFile {
+  readonly path: string;
+  readonly size: number;
+  readonly hidden?: boolean;
+}
+
+function fileAt(files: readonly Iso9660FileInfo[], lba: number): BootImageFile | undefined {
   return files.find((f) => f.type === 'file' && f.extents[0]?.lba === lba && f.size > 0);
+}
+
+/**
+ * A boot image outside the directory tree: its size is that of the MBR or GPT partition starting
+ * at its sector (an appended EFI partition), else the sectors the catalogue loads.
+ */
+function hiddenImage(area: Uint8Array, entry: BootEntry, index: number, sourceSize: number): BootImageFile {
+  const start = entry.loadRba * 4;
+  const size = (partitionBlocks(area, start) ?? (entry.sectorCount > 1 ? entry.sectorCount : 0)) * 512;
+  if (size === 0 || entry.loadRba * SECTOR + size > sourceSize || size > 0xffffffff)
+    throw new VmkitError(
+      'UNSUPPORTED',
+      `boot entry ${index} loads sector ${entry.loadRba}, which is neither a file of the ISO tree nor a partition of the image`,
+    );
+  return { path: `hidden@${entry.loadRba}`, size, hidden: true };
+}
+
+/** Blocks of the MBR or GPT partition that starts at 512-byte block `start`, if one does. */
+function partitionBlocks(area: Uint8Array, start: number): number | undefined {
+  const view = new DataView(area.buffer, area.byteOffset, area.byteLength);
+  if (area[510] === 0x55 && area[511] === 0xaa) {
+    for (let i = 0; i < 4; i++) {
+      const off = 446 + 16 * i;
+      if (area[off + 4] !== 0 && area[off + 4] !== 0xee && view.getUint32(off + 8, true) === start)
+        return view.getUint32(off + 12, true);
+    }
+  }
+  if (new TextDecoder().decode(area.subarray(512, 520)) !== 'EFI PART') return undefined;
+  const entriesAt = Number(view.getBigUint64(512 + 72, true)) * 512;
+  const count = view.getUint32(512 + 80, true);
+  const size = view.getUint32(512 + 84, true);
+  for (let i = 0; i < count && size >= 128 && entriesAt + (i + 1) * size <= area.length; i++) {
+    const off = entriesAt + i * size;
+    const first = Number(view.getBigUint64(off + 32, true));
+    const last = Number(view.getBigUint64(off + 40, true));
+    if (first === start && last >= first) return last - first + 1;
+  }
+  return undefined;
 }
 
 /**
@@ -43,6 +90,8 @@ export async function readSourceBoot(path: string, reader: Iso9660Reader): Promi
     throw new VmkitError('UNSUPPORTED', 'the ISO has no El Torito boot catalogue: it is not bootable');
   const handle = await open(path, 'r');
   try {
+    const sourceSize = (await handle.stat()).size;
+    const head = await readAt(handle, 0, 16 * SECTOR + SECTOR);
     const images: IsoBootImage[] = [];
     let biosLba: number | undefined;
     for (const [i, entry] of catalog.entries.entries()) {
@@ -58,16 +107,13 @@ export async function readSourceBoot(path: string, reader: Iso9660Reader): Promi
           'UNSUPPORTED',
           `boot entry ${i} uses ${entry.mediaType} emulation; only no-emulation entries are supported`,
         );
-      const file = fileAt(reader.files, entry.loadRba);
-      if (!file)
-        throw new VmkitError(
-          'UNSUPPORTED',
-          `boot entry ${i} loads sector ${entry.loadRba}, which is no file of the ISO tree (hidden boot images are not supported)`,
-        );
+      const file = fileAt(reader.files, entry.loadRba) ?? hiddenImage(head, entry, i, sourceSize);
+
       const image: { -readonly [K in keyof IsoBootImage]: IsoBootImage[K] } = {
         platform,
         image: file.path,
         loadSize: entry.sectorCount,
+        ...(file.hidden ? { content: fromFileRange(path, entry.loadRba * SECTOR, file.size) } : {}),
       };
       if (platform === 'bios' && file.size <= MAX_BIOS_IMAGE) {
         const bytes = await readAt(handle, entry.loadRba * SECTOR, file.size);
@@ -89,7 +135,6 @@ export async function readSourceBoot(path: string, reader: Iso9660Reader): Promi
     if (images.length === 0)
       throw new VmkitError('UNSUPPORTED', 'the El Torito catalogue has no bootable entry');
     const catalogFile = reader.files.find((f) => f.type === 'file' && f.extents[0]?.lba === catalog.lba);
-    const head = await readAt(handle, 0, 16 * SECTOR + SECTOR);
     const pvd = head.subarray(16 * SECTOR);
     const hybrid = biosLba === undefined ? undefined : hybridOf(head, biosLba);
     return {

@@ -75,6 +75,8 @@ export interface IsoLayout {
   readonly metadataSectors: number;
   /** Sectors of the whole image. */
   readonly totalSectors: number;
+  /** First sector of each hidden boot image, in the order given. */
+  readonly hiddenLba: readonly number[];
 }
 
 /** Layout options. */
@@ -89,6 +91,8 @@ export interface IsoLayoutOptions {
   readonly padding: number;
   /** Reserve a sector for an El Torito boot record after the primary descriptor. */
   readonly bootRecord?: boolean;
+  /** Sizes in bytes of hidden boot images, recorded after the files with no directory record. */
+  readonly hidden?: readonly number[];
 }
 
 /** Lays out a validated tree: directories, path tables, continuation areas and file extents. */
@@ -132,6 +136,11 @@ export function layoutIso(root: MediaNode, options: IsoLayoutOptions): IsoLayout
       lba += Math.ceil(record.node.size / SECTOR);
     }
   }
+  const hiddenLba: number[] = [];
+  for (const size of options.hidden ?? []) {
+    hiddenLba.push(lba);
+    lba += Math.ceil(size / SECTOR);
+  }
   lba += options.padding / SECTOR;
   if (lba > 0xffffffff) throw invalidArgument('entries', 'the image would exceed 2^32 sectors (8 TiB)');
   return {
@@ -142,6 +151,7 @@ export function layoutIso(root: MediaNode, options: IsoLayoutOptions): IsoLayout
     files,
     metadataSectors,
     totalSectors: lba,
+    hiddenLba,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   type BootImagePatch,
   type BootPlan,
   HYBRID_MIN_PADDING,
+  hiddenSizes,
   planBoot,
   withCatalog,
 } from './boot/boot-plan.js';
@@ -58,7 +59,7 @@ export function planIso9660(entries: readonly MediaEntry[], options: WriteIso966
       node.entryIndex >= 0 ? `entries[${node.entryIndex}].mtime` : 'options.timestamp',
     );
   }
-  const layout = layoutIso(root, { ...resolved, bootRecord: boot !== undefined });
+  const layout = layoutIso(root, { ...resolved, bootRecord: boot !== undefined, hidden: hiddenSizes(boot) });
   const bootPlan =
     boot && withBoot ? planBoot(root, layout, boot, withBoot.catalog, resolved.volumeId) : undefined;
   return Object.freeze({
@@ -118,7 +119,7 @@ async function* emitIso(
   yield metadata;
   let written = layout.metadataSectors * SECTOR;
   let reported = written;
-  for (const node of layout.files) {
+  for (const node of [...layout.files, ...(boot?.hidden ?? [])]) {
     throwIfAborted(signal, 'writing ISO 9660 image');
     const patch = boot?.patches.get(node);
     if (patch) yield await patchedContent(node, patch, signal);

@@ -1,11 +1,11 @@
 import { invalidArgument } from '@vmkit/core';
-import type { MediaEntry } from '../../media-entry.js';
+import type { MediaEntry, MediaSource } from '../../media-entry.js';
 import type { MediaNode } from '../../media-tree.js';
 import type { IsoLayout } from '../iso-layout.js';
 import { SECTOR } from '../system-use.js';
 import { encodeBootCatalog, type PlacedBootImage } from './el-torito-encode.js';
 import { encodeHybridArea, GPT_BACKUP_BYTES } from './hybrid-system-area.js';
-import type { IsoBootOptions } from './iso-boot-options.js';
+import { contentSize, type IsoBootOptions } from './iso-boot-options.js';
 
 /** Default path of the boot catalogue file. */
 export const DEFAULT_CATALOG_PATH = 'boot.catalog';
@@ -29,6 +29,8 @@ export interface BootPlan {
   readonly catalogLba: number;
   /** BIOS images to patch while they are written. */
   readonly patches: ReadonlyMap<MediaNode, BootImagePatch>;
+  /** Hidden boot images, written after the files in this order. */
+  readonly hidden: readonly MediaNode[];
   /** Writes the hybrid system area into the first 32 KiB; returns the backup GPT for the image's end. */
   systemArea(area: Uint8Array): Uint8Array | undefined;
 }
@@ -67,13 +69,18 @@ export function planBoot(
   seed: string,
 ): BootPlan {
   const placed: PlacedBootImage[] = [];
+  const hidden: MediaNode[] = [];
   const patches = new Map<MediaNode, BootImagePatch>();
+  let hiddenIndex = 0;
   const nodes = boot.images.map((image, i) => {
     const field = `options.boot.images[${i}].image`;
-    const node = findNode(root, image.image);
+    const node =
+      image.content !== undefined ? hiddenNode(image.image, image.content) : findNode(root, image.image);
     if (node?.kind !== 'file' || node.size === 0)
       throw invalidArgument(field, `'${image.image}' must be a non-empty file among the entries`);
-    const lba = layout.fileLba.get(node) ?? 0;
+    if (image.content !== undefined) hidden.push(node);
+    const lba =
+      image.content !== undefined ? (layout.hiddenLba[hiddenIndex++] ?? 0) : (layout.fileLba.get(node) ?? 0);
     const sectors512 = Math.ceil(node.size / 512);
     const loadSize = image.loadSize ?? (image.platform === 'bios' ? 4 : sectors512 > 0xffff ? 0 : sectors512);
     placed.push({ platform: image.platform, loadSize, lba });
@@ -93,6 +100,7 @@ export function planBoot(
   return {
     catalogLba,
     patches,
+    hidden,
     systemArea(area) {
       if (!hybrid) return undefined;
       const efiNode = nodes[efiIndex];
@@ -103,6 +111,27 @@ export function planBoot(
         seed,
       });
     },
+  };
+}
+
+/** Sizes of the hidden boot images of `boot`, in order (for the layout). */
+export function hiddenSizes(boot: IsoBootOptions | undefined): number[] {
+  return (boot?.images ?? []).flatMap((image) =>
+    image.content !== undefined ? [contentSize(image.content)] : [],
+  );
+}
+
+function hiddenNode(name: string, content: Uint8Array | MediaSource): MediaNode {
+  return {
+    name,
+    path: name,
+    kind: 'file',
+    mode: 0o444,
+    mtime: new Date(0),
+    size: contentSize(content),
+    ...(content instanceof Uint8Array ? { data: content } : { source: content }),
+    children: [],
+    entryIndex: -1,
   };
 }
 

@@ -80,6 +80,32 @@ describe('El Torito boot catalogue', () => {
     expect(read32le(bytes, 20)).toBe(1 + 0x0102);
   });
 
+  it('records a hidden boot image after the files, with no directory record, the GPT ESP on it', async () => {
+    const hidden = new Uint8Array(4096).fill(0xab);
+    const image = await writeIso9660(entries, {
+      volumeId: 'HIDDEN',
+      boot: {
+        images: [
+          { platform: 'bios', image: 'isolinux/isolinux.bin' },
+          { platform: 'efi', image: 'appended-efi', content: hidden },
+        ],
+        hybrid: { mbrCode: new Uint8Array(432), style: 'grub2' },
+      },
+    });
+    const iso = await readIso9660(image);
+    const efiEntry = iso.bootCatalog?.entries[1];
+    const lastFile = Math.max(
+      ...iso.files.flatMap((f) => (f.type === 'file' ? [f.extents[0]?.lba ?? 0] : [])),
+    );
+    expect(efiEntry?.loadRba).toBeGreaterThan(lastFile);
+    expect(efiEntry?.sectorCount).toBe(8);
+    const at = (efiEntry?.loadRba ?? 0) * SECTOR;
+    expect(image.subarray(at, at + hidden.length)).toEqual(hidden);
+    expect(iso.files.map((f) => f.path)).not.toContain('appended-efi');
+    const esp = new DataView(image.buffer, image.byteOffset + 1024);
+    expect(Number(esp.getBigUint64(32, true))).toBe((efiEntry?.loadRba ?? 0) * 4);
+  });
+
   it('refuses a boot image that is not among the entries, and a catalogue path already used', async () => {
     await expect(
       writeIso9660(entries, { volumeId: 'B', boot: { images: [{ platform: 'bios', image: 'nope.bin' }] } }),

@@ -1,11 +1,20 @@
 import { invalidArgument } from '@vmkit/core';
+import { isMediaSource, type MediaSource } from '../../media-entry.js';
 
 /** One El Torito boot entry: a file of the image that firmware loads (no emulation). */
 export interface IsoBootImage {
   /** `bios` (El Torito platform 0, x86) or `efi` (platform 0xEF: the image is a FAT file system). */
   readonly platform: 'bios' | 'efi';
-  /** Path of the boot image among the entries, such as `isolinux/isolinux.bin` or `boot/grub/efi.img`. */
+  /**
+   * Path of the boot image among the entries, such as `isolinux/isolinux.bin` or
+   * `boot/grub/efi.img`; with `content`, only a name for it.
+   */
   readonly image: string;
+  /**
+   * The image's bytes when it is not among the entries: it is then recorded after the files with
+   * no directory record (a hidden boot image, as for an EFI partition appended to the image).
+   */
+  readonly content?: Uint8Array | MediaSource;
   /**
    * 512-byte sectors the firmware loads, 1 to 65535 (default: 4 for `bios`, as isolinux and GRUB
    * expect; the whole image for `efi`, or 0 when it has more than 65535 sectors).
@@ -70,6 +79,13 @@ export function checkBootOptions(boot: IsoBootOptions): IsoBootOptions {
       throw invalidArgument(`${field}.loadSize`, 'must be an integer from 0 to 65535');
     if (image.loadSize !== undefined && image.loadSize > 0xffff)
       throw invalidArgument(`${field}.loadSize`, 'must be an integer from 0 to 65535');
+    if (image.content !== undefined && !(image.content instanceof Uint8Array || isMediaSource(image.content)))
+      throw invalidArgument(`${field}.content`, 'must be a Uint8Array or a MediaSource');
+    if (
+      image.content !== undefined &&
+      (contentSize(image.content) === 0 || contentSize(image.content) > 0xffffffff)
+    )
+      throw invalidArgument(`${field}.content`, 'must hold 1 byte to 4 GiB - 1');
     if (image.platform === 'efi' && (image.bootInfoTable || image.grub2BootInfo))
       throw invalidArgument(field, 'boot information patches apply to bios images only');
   });
@@ -88,4 +104,9 @@ export function checkBootOptions(boot: IsoBootOptions): IsoBootOptions {
       throw invalidArgument(`${at}.hybrid.diskSignature`, 'must be a 32-bit unsigned integer');
   }
   return boot;
+}
+
+/** Size in bytes of a hidden boot image's content. */
+export function contentSize(content: Uint8Array | MediaSource): number {
+  return content instanceof Uint8Array ? content.length : content.size;
 }
