@@ -1,8 +1,7 @@
 // Imaging benchmarks: config drive seeds and large ISO images, ours (in-process, pure TypeScript)
 // side by side with genisoimage and xorriso spawned on the same files, with peak memory.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,48 +16,11 @@ import {
 } from '@vmkit/imaging';
 import { planFat } from '../packages/imaging/src/fat/fat-writer.js';
 import { planIso9660 } from '../packages/imaging/src/iso9660/iso-writer.js';
+import { peakRssOf, peakRssOfNode } from './lib/peak-rss.js';
 import { type BenchReport, medianMs, timeMs } from './lib/report.js';
 
 const exec = promisify(execFile);
 const MiB = 1024 * 1024;
-
-/**
- * Peak resident memory (MiB) of a command: its kernel high-water mark (`VmHWM` in
- * /proc/<pid>/status), sampled every 2 ms until it exits; the same method for every program.
- */
-function peakRssOf(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let peak = 0;
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const sample = () => {
-      try {
-        const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (match) peak = Math.max(peak, Number(match[1]));
-      } catch {
-        // exited between samples
-      }
-    };
-    const timer = setInterval(sample, 2);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      if (code !== 0) reject(new Error(`${cmd} exited with ${code}: ${stderr}`));
-      else resolve(peak / 1024);
-    });
-  });
-}
-
-/** Peak resident memory (MiB) of a fresh Node process running `code` (ESM, top-level await). */
-function peakRssOfNode(code: string): Promise<number> {
-  return peakRssOf(process.execPath, ['--input-type=module', '-e', code], {
-    ...process.env,
-    NODE_OPTIONS: '',
-  });
-}
 
 export default async function imagingBench(report: BenchReport): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-bench-imaging-'));

@@ -26,6 +26,14 @@ SYSTEM_DEPS=(
   "sfdisk:fdisk"
   "syslinux:syslinux"
   "/usr/lib/syslinux/mbr/mbr.bin:syslinux-common"
+  "/usr/lib/grub/i386-pc/cdboot.img:grub-pc-bin"
+  "/usr/lib/grub/x86_64-efi/linux.mod:grub-efi-amd64-bin"
+  "grub-mkrescue:grub-common"
+  "/usr/lib/ISOLINUX/isolinux.bin:isolinux"
+  "/usr/lib/syslinux/modules/bios/ldlinux.c32:syslinux-common"
+  "/usr/share/OVMF/OVMF_CODE_4M.fd:ovmf"
+  "mcopy:mtools"
+  "mkfs.fat:dosfstools"
 )
 
 # Installs the Debian packages whose commands are missing (root, apt). Safe to run twice.

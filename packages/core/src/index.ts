@@ -40,6 +40,7 @@ export { DEFAULT_HARDWARE_PROFILES, type Hardware, type MasterHardware } from '.
 export type { Image, ImageStatus } from './model/image.js';
 export type { LoginCredentials } from './model/login-credentials.js';
 export type {
+  BootIsoSource,
   DiskSource,
   IsoSource,
   KernelSource,

@@ -1,7 +1,8 @@
 /**
  * `@vmkit/imaging`: media a node needs at first boot, in pure TypeScript: ISO 9660 (Joliet, Rock
- * Ridge) writer and reader, FAT12/16/32 writer and reader, cloud-init / OpenStack / OVF config
- * drives, raw volumes, and a disk image format inspector that reads headers only.
+ * Ridge, El Torito, hybrid MBR/GPT) writer and reader, FAT12/16/32 writer and reader, cloud-init /
+ * OpenStack / OVF config drives, raw volumes, boot ISO remastering (kernel parameters) and its
+ * cache, and a disk image format inspector that reads headers only.
  *
  * @packageDocumentation
  */
@@ -35,6 +36,7 @@ export {
 } from './media-entry.js';
 
 // ISO 9660
+export type { IsoBootImage, IsoBootOptions, IsoHybridOptions } from './iso9660/boot/iso-boot-options.js';
 export type { IsoLevel } from './iso9660/iso-names.js';
 export {
   DEFAULT_MEDIA_TIME,
@@ -52,6 +54,21 @@ export {
   type ReadIso9660Options,
   readIso9660,
 } from './iso9660/read/iso-reader.js';
+
+// Boot ISOs: kernel parameters added, still booting on BIOS and UEFI; a cache of remastered copies
+export {
+  type BootIsoCache,
+  type BootIsoCacheOptions,
+  type BootIsoGetOptions,
+  type BootIsoLease,
+  bootIsoCache,
+} from './boot-iso/boot-iso-cache.js';
+export { remasterBootIso } from './boot-iso/remaster-boot-iso.js';
+export type {
+  RemasterBootEntry,
+  RemasterBootIsoOptions,
+  RemasterResult,
+} from './boot-iso/remaster-options.js';
 
 // FAT
 export type { FatType } from './fat/fat-geometry.js';

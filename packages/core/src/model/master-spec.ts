@@ -27,6 +27,31 @@ export interface IsoSource {
   readonly sha256?: string;
   /** Unattended-install answers handed to the installer (preseed, kickstart, autoinstall...). */
   readonly unattended?: Readonly<Record<string, string>>;
+  /**
+   * Kernel parameters added to every kernel line of the ISO's boot configurations (isolinux,
+   * GRUB, the `grub.cfg` inside its EFI image) before it boots, such as
+   * `auto=true priority=critical url="http://10.0.2.2/preseed.cfg"`: keys of letters, digits,
+   * `_-.`; values may be double-quoted to hold spaces; at most 1024 characters. The provider
+   * remasters the ISO (`remasterBootIso` of `@vmkit/imaging`); the ISO must stay bootable.
+   */
+  readonly kernelParams?: string;
+}
+
+/**
+ * A bootable live ISO the nodes boot from as a CD-ROM (with their config drive), with no
+ * installation and no disk of their own, as Ironic's ramdisk deploy does. Give `path` or `url`.
+ * The master is the ISO itself, remastered with `kernelParams` when given.
+ */
+export interface BootIsoSource {
+  readonly type: 'bootIso';
+  /** Local path of the ISO. */
+  readonly path?: string;
+  /** URL of the ISO. */
+  readonly url?: string;
+  /** Expected SHA-256 of the ISO, lower-case hex. */
+  readonly sha256?: string;
+  /** Kernel parameters added to every kernel line of the ISO (same rules as {@link IsoSource.kernelParams}). */
+  readonly kernelParams?: string;
 }
 
 /** A kernel and initrd booted directly to run an installer. */
@@ -41,7 +66,7 @@ export interface KernelSource {
 }
 
 /** Where a master's disk comes from. */
-export type MasterSource = DiskSource | IsoSource | KernelSource;
+export type MasterSource = DiskSource | IsoSource | KernelSource | BootIsoSource;
 
 /** A named command run in the master after installation, before it is sealed. */
 export interface PostInstallStep {

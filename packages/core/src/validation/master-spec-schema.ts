@@ -6,6 +6,29 @@ import { networkSpecSchema } from './network-schema.js';
 
 import { IMAGE_ID_PATTERN } from './patterns.js';
 
+/**
+ * Kernel parameters added to a boot ISO: 1 to 1024 printable characters, whitespace-separated
+ * `key` or `key=value` words, keys of letters, digits and `_-.`, balanced double quotes, no
+ * standalone `--` (what follows it goes to init). `@vmkit/imaging` checks the same rules.
+ */
+export const kernelParamsSchema = z
+  .string()
+  .min(1, 'must hold at least one parameter')
+  .max(1024, 'must be at most 1024 characters')
+  .refine(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
+    (text) => !/[\u0000-\u001f\u007f]/.test(text),
+    'must not contain a newline, NUL or control character',
+  )
+  .refine((text) => (text.match(/"/g) ?? []).length % 2 === 0, 'has an unbalanced double quote')
+  .refine(
+    (text) =>
+      (text.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []).every(
+        (word) => /^[A-Za-z0-9_.-]+(=.*)?$/.test(word) && word !== '--' && word !== '---',
+      ),
+    "each parameter is key or key=value, keys of letters, digits, '_', '-' and '.'",
+  );
+
 /** Schema of an image id. */
 export const imageIdSchema = z
   .string({ error: 'must be a string' })
@@ -51,6 +74,16 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
         url: url.optional(),
         sha256: sha256.optional(),
         unattended: z.record(z.string(), z.string()).optional(),
+        kernelParams: kernelParamsSchema.optional(),
+      })
+      .superRefine(pathOrUrl),
+    z
+      .strictObject({
+        type: z.literal('bootIso'),
+        path: path.optional(),
+        url: url.optional(),
+        sha256: sha256.optional(),
+        kernelParams: kernelParamsSchema.optional(),
       })
       .superRefine(pathOrUrl),
     z.strictObject({
@@ -60,7 +93,7 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
       cmdline: z.string().max(4096).optional(),
     }),
   ],
-  { error: "must have type 'disk', 'iso' or 'kernel'" },
+  { error: "must have type 'disk', 'iso', 'kernel' or 'bootIso'" },
 );
 
 const hardwareSchema: z.ZodType<MasterHardware> = z.strictObject({

@@ -21,6 +21,8 @@ export interface VolumeIdentity {
   readonly applicationId: string;
   /** Creation and modification time of the volume. */
   readonly timestamp: Date;
+  /** Raw creation and modification dates, recorded instead of `timestamp` when given. */
+  readonly volumeDates?: { readonly created: Uint8Array; readonly modified: Uint8Array };
 }
 
 /** Encodes one directory record at `off` of `buf`. */
@@ -157,6 +159,10 @@ export function encodeVolumeDescriptor(
   text(776, 37, '');
   volumeDate(identity.timestamp, d, 813);
   volumeDate(identity.timestamp, d, 830);
+  if (identity.volumeDates) {
+    d.set(identity.volumeDates.created, 813);
+    d.set(identity.volumeDates.modified, 830);
+  }
   volumeDate(undefined, d, 847);
   volumeDate(identity.timestamp, d, 864);
   d[881] = 1;

@@ -75,6 +75,8 @@ export interface IsoLayout {
   readonly metadataSectors: number;
   /** Sectors of the whole image. */
   readonly totalSectors: number;
+  /** First sector of each hidden boot image, in the order given. */
+  readonly hiddenLba: readonly number[];
 }
 
 /** Layout options. */
@@ -87,6 +89,10 @@ export interface IsoLayoutOptions {
   readonly rockRidge: boolean;
   /** Trailing zero bytes counted in the volume (a multiple of the sector size). */
   readonly padding: number;
+  /** Reserve a sector for an El Torito boot record after the primary descriptor. */
+  readonly bootRecord?: boolean;
+  /** Sizes in bytes of hidden boot images, recorded after the files with no directory record. */
+  readonly hidden?: readonly number[];
 }
 
 /** Lays out a validated tree: directories, path tables, continuation areas and file extents. */
@@ -99,7 +105,7 @@ export function layoutIso(root: MediaNode, options: IsoLayoutOptions): IsoLayout
     options.rockRidge ? areas : undefined,
   );
   const joliet = options.joliet ? layoutTree(root, jolietIdentifiers, utf16be, undefined) : undefined;
-  let lba = 16 + 1 + (joliet ? 1 : 0) + 1;
+  let lba = 16 + 1 + (options.bootRecord ? 1 : 0) + (joliet ? 1 : 0) + 1;
   for (const tree of joliet ? [primary, joliet] : [primary]) {
     const sectors = Math.ceil(tree.pathTableSize / SECTOR);
     tree.lPathLba = lba;
@@ -130,6 +136,11 @@ export function layoutIso(root: MediaNode, options: IsoLayoutOptions): IsoLayout
       lba += Math.ceil(record.node.size / SECTOR);
     }
   }
+  const hiddenLba: number[] = [];
+  for (const size of options.hidden ?? []) {
+    hiddenLba.push(lba);
+    lba += Math.ceil(size / SECTOR);
+  }
   lba += options.padding / SECTOR;
   if (lba > 0xffffffff) throw invalidArgument('entries', 'the image would exceed 2^32 sectors (8 TiB)');
   return {
@@ -140,6 +151,7 @@ export function layoutIso(root: MediaNode, options: IsoLayoutOptions): IsoLayout
     files,
     metadataSectors,
     totalSectors: lba,
+    hiddenLba,
   };
 }
 

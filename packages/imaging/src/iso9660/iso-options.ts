@@ -1,5 +1,6 @@
 import type { ProgressListener } from '@vmkit/core';
 import { invalidArgument } from '@vmkit/core/spi';
+import { checkBootOptions, type IsoBootOptions } from './boot/iso-boot-options.js';
 import type { IsoLevel } from './iso-names.js';
 import { checkIsoDate } from './iso-time.js';
 
@@ -40,10 +41,26 @@ export interface WriteIso9660Options {
    * and without it guests fail to probe the label of small images.
    */
   readonly padding?: number;
+  /** El Torito boot entries (BIOS and EFI, no emulation) and a hybrid MBR/GPT system area. */
+  readonly boot?: IsoBootOptions;
+  /**
+   * Creation and modification dates recorded verbatim in the volume descriptors: 17 bytes each
+   * in ECMA-119 8.4.26.1 form (`YYYYMMDDHHMMSScc` and a time zone byte). A remaster keeps the
+   * source's, which GRUB uses as the file system UUID it searches for. Default: `timestamp`.
+   */
+  readonly volumeDates?: VolumeDates;
   /** Stops the write; a partial output file is removed. */
   readonly signal?: AbortSignal;
   /** Progress events (phase `transfer`) while file data is written. */
   readonly onProgress?: ProgressListener;
+}
+
+/** Raw volume descriptor dates (17 bytes each, ECMA-119 8.4.26.1). */
+export interface VolumeDates {
+  /** Volume creation date. */
+  readonly created: Uint8Array;
+  /** Volume modification date. */
+  readonly modified: Uint8Array;
 }
 
 /** {@link WriteIso9660Options} validated, with defaults applied. */
@@ -70,6 +87,10 @@ export interface ResolvedIso9660Options {
   readonly isoLevel: IsoLevel;
   /** Trailing zero bytes. */
   readonly padding: number;
+  /** El Torito boot options. */
+  readonly boot?: IsoBootOptions;
+  /** Raw volume dates. */
+  readonly volumeDates?: VolumeDates;
   /** Stops the write. */
   readonly signal?: AbortSignal;
   /** Progress events. */
@@ -101,6 +122,14 @@ export function resolveIso9660Options(options: WriteIso9660Options): ResolvedIso
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw invalidArgument('options.onProgress', 'must be a function');
   }
+  const dates = options.volumeDates;
+  if (dates !== undefined) {
+    for (const key of ['created', 'modified'] as const) {
+      const value = dates[key];
+      if (!(value instanceof Uint8Array) || value.length !== 17)
+        throw invalidArgument(`options.volumeDates.${key}`, 'must be a Uint8Array of 17 bytes');
+    }
+  }
   return Object.freeze({
     volumeId,
     joliet: flag(options.joliet, 'joliet'),
@@ -113,6 +142,8 @@ export function resolveIso9660Options(options: WriteIso9660Options): ResolvedIso
     timestamp,
     isoLevel,
     padding,
+    ...(options.boot !== undefined ? { boot: checkBootOptions(options.boot) } : {}),
+    ...(dates !== undefined ? { volumeDates: dates } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });

@@ -1,9 +1,18 @@
 import { emitProgress, throwIfAborted, toVmkitError } from '@vmkit/core/spi';
 import type { MediaEntry } from '../media-entry.js';
-import { buildMediaTree, walkTree } from '../media-tree.js';
+import { buildMediaTree, type MediaNode, walkTree } from '../media-tree.js';
 import { FileSink, MemorySink, zeroChunks } from '../util/byte-sink.js';
 import { PIECES, type Piece, piecesOf } from '../util/file-region.js';
 import { nodeContent, nodePieces } from '../util/node-content.js';
+import {
+  type BootImagePatch,
+  type BootPlan,
+  HYBRID_MIN_PADDING,
+  hiddenSizes,
+  planBoot,
+  withCatalog,
+} from './boot/boot-plan.js';
+import { encodeBootRecord, patchBootImage } from './boot/el-torito-encode.js';
 import {
   encodeAreas,
   encodeDirectory,
@@ -35,50 +44,86 @@ export interface Iso9660Plan {
  * the same bytes.
  */
 export function planIso9660(entries: readonly MediaEntry[], options: WriteIso9660Options): Iso9660Plan {
-  const resolved = resolveIso9660Options(options);
-  const root = buildMediaTree(entries, { defaultMtime: resolved.timestamp, maxFileSize: ISO_MAX_FILE_SIZE });
+  let resolved = resolveIso9660Options(options);
+  const boot = resolved.boot;
+  const withBoot = boot ? withCatalog(entries, boot) : undefined;
+  if (boot?.hybrid && resolved.padding < HYBRID_MIN_PADDING)
+    resolved = { ...resolved, padding: HYBRID_MIN_PADDING };
+  const root = buildMediaTree(withBoot?.entries ?? entries, {
+    defaultMtime: resolved.timestamp,
+    maxFileSize: ISO_MAX_FILE_SIZE,
+  });
   for (const node of walkTree(root)) {
     checkIsoDate(
       node.mtime,
       node.entryIndex >= 0 ? `entries[${node.entryIndex}].mtime` : 'options.timestamp',
     );
   }
-  const layout = layoutIso(root, resolved);
+  const layout = layoutIso(root, { ...resolved, bootRecord: boot !== undefined, hidden: hiddenSizes(boot) });
+  const bootPlan =
+    boot && withBoot ? planBoot(root, layout, boot, withBoot.catalog, resolved.volumeId) : undefined;
   return Object.freeze({
     size: layout.totalSectors * SECTOR,
-    chunks: () => emitIso(layout, resolved, false) as AsyncGenerator<Uint8Array>,
-    [PIECES]: () => emitIso(layout, resolved, true),
+    chunks: () => emitIso(layout, resolved, bootPlan, false) as AsyncGenerator<Uint8Array>,
+    [PIECES]: () => emitIso(layout, resolved, bootPlan, true),
   });
 }
 
-function encodeMetadata(layout: IsoLayout, options: ResolvedIso9660Options): Uint8Array {
+function encodeMetadata(
+  layout: IsoLayout,
+  options: ResolvedIso9660Options,
+  boot: BootPlan | undefined,
+): { metadata: Uint8Array; backupGpt: Uint8Array | undefined } {
   const buf = new Uint8Array(layout.metadataSectors * SECTOR);
   const identity = { ...options };
+  const backupGpt = boot?.systemArea(buf.subarray(0, 16 * SECTOR));
   encodeVolumeDescriptor(buf, 16, layout.primary, layout, identity, false);
-  if (layout.joliet) encodeVolumeDescriptor(buf, 17, layout.joliet, layout, identity, true);
-  encodeTerminator(buf, layout.joliet ? 18 : 17);
+  let next = 17;
+  if (boot) encodeBootRecord(buf.subarray(SECTOR * next++, SECTOR * next), boot.catalogLba);
+  if (layout.joliet) encodeVolumeDescriptor(buf, next++, layout.joliet, layout, identity, true);
+  encodeTerminator(buf, next);
   for (const tree of layout.joliet ? [layout.primary, layout.joliet] : [layout.primary]) {
     encodePathTables(buf, tree);
     for (const dir of tree.dirs) encodeDirectory(buf, dir, tree, layout);
   }
   encodeAreas(buf, layout);
-  return buf;
+  return { metadata: buf, backupGpt };
+}
+
+/** A BIOS boot image's content in memory, patched for where it was placed. */
+async function patchedContent(
+  node: MediaNode,
+  patch: BootImagePatch,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  const bytes = new Uint8Array(node.size);
+  let off = 0;
+  for await (const chunk of nodeContent(node, signal)) {
+    bytes.set(chunk, off);
+    off += chunk.length;
+  }
+  patchBootImage(bytes, patch.lba, patch);
+  return bytes;
 }
 
 async function* emitIso(
   layout: IsoLayout,
   options: ResolvedIso9660Options,
+  boot: BootPlan | undefined,
   regions: boolean,
 ): AsyncGenerator<Piece> {
   const { signal, onProgress } = options;
   throwIfAborted(signal, 'writing ISO 9660 image');
   const total = layout.totalSectors * SECTOR;
-  yield encodeMetadata(layout, options);
+  const { metadata, backupGpt } = encodeMetadata(layout, options, boot);
+  yield metadata;
   let written = layout.metadataSectors * SECTOR;
   let reported = written;
-  for (const node of layout.files) {
+  for (const node of [...layout.files, ...(boot?.hidden ?? [])]) {
     throwIfAborted(signal, 'writing ISO 9660 image');
-    yield* regions ? nodePieces(node, signal) : nodeContent(node, signal);
+    const patch = boot?.patches.get(node);
+    if (patch) yield await patchedContent(node, patch, signal);
+    else yield* regions ? nodePieces(node, signal) : nodeContent(node, signal);
     const padded = Math.ceil(node.size / SECTOR) * SECTOR;
     yield* zeroChunks(padded - node.size);
     written += padded;
@@ -91,7 +136,16 @@ async function* emitIso(
       });
     }
   }
-  yield* zeroChunks(total - written);
+  const tail = backupGpt?.length ?? 0;
+  yield* zeroChunks(total - written - tail);
+  if (backupGpt) yield backupGpt;
+  if (onProgress && reported < total) {
+    emitProgress(onProgress, {
+      phase: 'transfer',
+      fraction: 1,
+      message: `writing ISO 9660 image: ${total} of ${total} bytes`,
+    });
+  }
 }
 
 /**

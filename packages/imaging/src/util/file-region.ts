@@ -3,14 +3,18 @@ import { VmkitError } from '@vmkit/core/spi';
 
 /** Marks a MediaSource made by `fromFile`, holding the file's path. */
 export const FILE_PATH = Symbol('vmkit.imaging.filePath');
+/** Marks a MediaSource over a byte range of a file, holding the range's first byte. */
+export const FILE_OFFSET = Symbol('vmkit.imaging.fileOffset');
 
 /** Content a sink copies straight from a file into its buffer (no intermediate chunks). */
 export interface FileRegion {
   readonly kind: 'file-region';
   /** File to read. */
   readonly path: string;
-  /** Bytes to read from its start: the size declared when the image was planned. */
+  /** Bytes to read: the size declared when the image was planned. */
   readonly size: number;
+  /** First byte of the range read, when the content is a part of the file (the file is then at least `offset + size` long). */
+  readonly offset?: number;
   /** The media path, for errors. */
   readonly mediaPath: string;
 }
@@ -36,7 +40,7 @@ export function regionChanged(region: FileRegion, actual: number): VmkitError {
 export function openRegion(region: FileRegion): number {
   const fd = openSync(region.path, 'r');
   const size = fstatSync(fd).size;
-  if (size !== region.size) {
+  if (region.offset === undefined ? size !== region.size : size < region.offset + region.size) {
     closeSync(fd);
     throw regionChanged(region, size);
   }
@@ -54,7 +58,7 @@ export function readRegionInto(
 ): void {
   let done = 0;
   while (done < length) {
-    const got = readSync(fd, target, offset + done, length - done, position + done);
+    const got = readSync(fd, target, offset + done, length - done, (region.offset ?? 0) + position + done);
     if (got === 0) throw regionChanged(region, position + done);
     done += got;
   }

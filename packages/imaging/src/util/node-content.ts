@@ -1,6 +1,6 @@
 import { throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import type { MediaNode } from '../media-tree.js';
-import { FILE_PATH, type Piece } from './file-region.js';
+import { FILE_OFFSET, FILE_PATH, type Piece } from './file-region.js';
 
 /**
  * Yields a file node's content, checking that a lazily read source delivers exactly the size it
@@ -30,9 +30,17 @@ export async function* nodeContent(node: MediaNode, signal?: AbortSignal): Async
 
 /** A node's content as pieces: a file region for file-backed sources, else its chunks. */
 export async function* nodePieces(node: MediaNode, signal?: AbortSignal): AsyncGenerator<Piece> {
-  const path = node.source ? (node.source as { [FILE_PATH]?: string })[FILE_PATH] : undefined;
+  const marked = node.source as { [FILE_PATH]?: string; [FILE_OFFSET]?: number } | undefined;
+  const path = marked?.[FILE_PATH];
   if (path !== undefined) {
-    yield { kind: 'file-region', path, size: node.size, mediaPath: node.path };
+    const offset = marked?.[FILE_OFFSET];
+    yield {
+      kind: 'file-region',
+      path,
+      size: node.size,
+      mediaPath: node.path,
+      ...(offset === undefined ? {} : { offset }),
+    };
     return;
   }
   yield* nodeContent(node, signal);

@@ -24,7 +24,8 @@ export interface LibvirtMasterData {
   readonly volume: string;
   readonly format: 'qcow2' | 'raw';
   readonly capacityBytes: number;
-  readonly boot: 'disk' | 'kernel';
+  /** `cdrom`: a live boot ISO (`bootIso` source) nodes boot from, with no disk of their own. */
+  readonly boot: 'disk' | 'kernel' | 'cdrom';
   /** Kernel boot: volumes (or host paths when the driver cannot take uploads). */
   readonly kernelVolume?: string;
   readonly initrdVolume?: string;

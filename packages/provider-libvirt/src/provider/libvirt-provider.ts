@@ -121,7 +121,7 @@ export class LibvirtProvider implements HypervisorProvider {
       attachments: ['nat', 'bridged', 'hostOnly', 'internal'],
       portForwarding: ctx.qemuCommandLine,
       configDriveFormats: ['nocloud', 'openstack', 'ovf'],
-      sources: ['disk', 'kernel', 'iso'],
+      sources: ['disk', 'kernel', 'iso', 'bootIso'],
       suspend: true,
     };
   }

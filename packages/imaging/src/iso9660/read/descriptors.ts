@@ -19,7 +19,7 @@ export interface RootExtent {
 }
 
 /** A primary or supplementary volume descriptor, decoded. */
-export interface VolumeDescriptorInfo extends Omit<VolumeIdentity, 'timestamp'> {
+export interface VolumeDescriptorInfo extends Omit<VolumeIdentity, 'timestamp' | 'volumeDates'> {
   /** `primary`, `joliet` (a supplementary descriptor with a UCS-2 escape sequence) or `supplementary`. */
   readonly kind: 'primary' | 'joliet' | 'supplementary';
   /** Volume space size in sectors. */

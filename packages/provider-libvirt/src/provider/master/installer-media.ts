@@ -1,6 +1,7 @@
 import { type BuildContext, VmkitError } from '@vmkit/core/spi';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import type { DomainBoot, DomainDisk } from '../xml/domain-xml.js';
+import { withKernelParams } from './boot-iso-source.js';
 import type { MasterNames } from './build-state.js';
 import { localFile, verifySha256 } from './master-source.js';
 
@@ -54,8 +55,13 @@ export async function prepareInstallerMedia(
   const local = await localFile(source, 'source', c.signal);
   try {
     await verifySha256(local.file, source.sha256);
-    track(names.iso);
-    await ctx.storage.createFromFile(names.iso, local.file, 'raw', 0, { signal: c.signal });
+    const iso = await withKernelParams(local.file, source.kernelParams, c.signal);
+    try {
+      track(names.iso);
+      await ctx.storage.createFromFile(names.iso, iso.file, 'raw', 0, { signal: c.signal });
+    } finally {
+      await iso.cleanup();
+    }
   } finally {
     await local.cleanup();
   }

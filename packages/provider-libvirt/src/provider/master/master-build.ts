@@ -3,6 +3,7 @@ import type { BuildContext, BuildStep, MasterBuild, MasterRef } from '@vmkit/cor
 import { STANDARD_BUILD_STEPS, VmkitError } from '@vmkit/core/spi';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';
+import { uploadBootIso } from './boot-iso-source.js';
 import { buildState, masterNames } from './build-state.js';
 import { importDisk } from './import-disk.js';
 import { runInstallerDomain } from './installer-domain.js';
@@ -75,6 +76,11 @@ export function planLibvirtMasterBuild(
 async function postInstall(ctx: LibvirtContext, c: BuildContext, spec: MasterSpec): Promise<void> {
   const steps = spec.postInstall ?? [];
   const s = buildState(c);
+  if (steps.length > 0 && spec.source.type === 'bootIso')
+    throw new VmkitError(
+      'UNSUPPORTED',
+      'postInstall: a bootIso master is a live ISO; it has no disk to run steps on',
+    );
   if (steps.length === 0 || s.postInstalled) {
     c.skip(steps.length === 0 ? 'the spec has no post-install steps' : 'already ran in this build');
     return;
@@ -93,6 +99,10 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<v
   for (const v of [names.volume, names.kernel, names.initrd, names.iso, names.consoleLog])
     await ctx.storage.delete(v);
   await removeDomain(ctx, names.installer);
+  if (source.type === 'bootIso') {
+    s.data = await uploadBootIso(ctx, c, source, names.iso, (v) => s.volumes.push(v));
+    return;
+  }
   if (source.type === 'disk') return importDisk(ctx, c, names, s);
   const media = await prepareInstallerMedia(ctx, c, names, (v) => s.volumes.push(v));
   await runInstallerDomain(ctx, c, names, s, media);

@@ -1,7 +1,7 @@
 import { isIPv6 } from 'node:net';
 import type { OperationOptions } from '@vmkit/core';
 import { type CloneSpec, emitProgress, invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
-import type { DomainHandle } from '../../client/handles.js';
+import type { DomainHandle, StorageVolHandle } from '../../client/handles.js';
 import { alreadyExists } from '../../errors/libvirt-error.js';
 import { ensureNicNetworks } from '../host/host-networks.js';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
@@ -50,23 +50,16 @@ export async function cloneLibvirtNode(
   const created: string[] = [];
   let defining = false;
   try {
-    const diskName = `${domName}.qcow2`;
-    const capacityBytes = Math.max(master?.capacityBytes ?? 0, spec.hardware.diskGiB * GiB);
-    if (spec.linked) {
-      const backingPath = await ctx.storage.path(masterVol);
-      await ctx.storage.create({
-        name: diskName,
-        capacityBytes,
-        format: 'qcow2',
-        backing: { path: backingPath, format: master?.format ?? 'qcow2' },
-      });
+    const disks: DomainDisk[] = [];
+    if (master?.boot === 'cdrom') {
+      // A live boot ISO: the node boots the master's ISO, shared read-only, and has no disk.
+      disks.push({ pool: ctx.storage.name, volume: masterVolName, format: 'raw', role: 'cdrom' });
+      progress(0.4, 'boot ISO attached');
     } else {
-      await ctx.storage.copy(diskName, masterVol, 'qcow2');
+      disks.push(await cloneDisk(ctx, spec, domName, master, masterVol, created));
+      progress(0.4, spec.linked ? 'linked clone created' : 'full copy created');
     }
-    created.push(diskName);
-    progress(0.4, spec.linked ? 'linked clone created' : 'full copy created');
     throwIfAborted(options.signal, `clone of ${spec.name}`);
-    const disks: DomainDisk[] = [{ pool: ctx.storage.name, volume: diskName, format: 'qcow2', role: 'disk' }];
     if (spec.configDrive) {
       const { buildConfigDrive } = await import('@vmkit/imaging');
       const image = await buildConfigDrive(spec.configDrive);
@@ -163,4 +156,30 @@ async function domainExists(ctx: LibvirtContext, name: string): Promise<boolean>
     if (VmkitError.is(error, 'NOT_FOUND')) return false;
     throw error;
   }
+}
+
+/** The node's own disk: a linked qcow2 clone of the master volume, or a full copy. */
+async function cloneDisk(
+  ctx: LibvirtContext,
+  spec: CloneSpec,
+  domName: string,
+  master: LibvirtMasterData | undefined,
+  masterVol: StorageVolHandle,
+  created: string[],
+): Promise<DomainDisk> {
+  const diskName = `${domName}.qcow2`;
+  const capacityBytes = Math.max(master?.capacityBytes ?? 0, spec.hardware.diskGiB * GiB);
+  if (spec.linked) {
+    const backingPath = await ctx.storage.path(masterVol);
+    await ctx.storage.create({
+      name: diskName,
+      capacityBytes,
+      format: 'qcow2',
+      backing: { path: backingPath, format: master?.format ?? 'qcow2' },
+    });
+  } else {
+    await ctx.storage.copy(diskName, masterVol, 'qcow2');
+  }
+  created.push(diskName);
+  return { pool: ctx.storage.name, volume: diskName, format: 'qcow2', role: 'disk' };
 }

@@ -4,12 +4,14 @@ import type { DomainBoot } from '../xml/domain-xml.js';
 
 /**
  * How a node of `master` boots (also the master's post-install boot): a kernel master by direct
- * kernel boot with its node command line, any other from its disk.
+ * kernel boot with its node command line, a live boot ISO master from that ISO as a CD-ROM, any
+ * other from its disk.
  */
 export async function nodeBoot(
   ctx: LibvirtContext,
   master: LibvirtMasterData | undefined,
 ): Promise<DomainBoot> {
+  if (master?.boot === 'cdrom') return { kind: 'cdrom' };
   if (master?.boot !== 'kernel') return { kind: 'disk' };
   const path = async (vol: string | undefined, fallback: string | undefined) => {
     if (vol) {

@@ -1,0 +1,172 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFile, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, run, tempDir } from '../../test-fixtures/tools.js';
+import { readFat } from '../fat/read/fat-reader.js';
+import { readIso9660 } from '../iso9660/read/iso-reader.js';
+import { remasterBootIso } from './remaster-boot-iso.js';
+
+// Real boots: the fixture ISOs (scripts/test.d/30-boot-isos.sh: grub-mkrescue; isolinux + GRUB in
+// a FAT EFI image; the same with the EFI image an appended partition) are remastered with a marker parameter and booted under QEMU (TCG) with
+// SeaBIOS and with OVMF, as a CD-ROM and as a hard disk. The guest's /init prints /proc/cmdline and
+// its own arguments (what followed `--`) on the serial console and powers off.
+
+const FIXTURES = process.env.VMKIT_BOOT_ISO_DIR ?? join(REPO, '.vmkit', 'boot-isos');
+const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+const INIT_ARGS = 'vmkit-init-one vmkit-init-two';
+const FIXTURE_NAMES = ['mkrescue', 'isolinux', 'appended'] as const;
+type Fixture = (typeof FIXTURE_NAMES)[number];
+
+const marker = `vmkit.bootiso=${randomBytes(4).toString('hex')}`;
+const params = `${marker} vmkit.note="two words"`;
+let dir: { path: string; remove: () => Promise<void> };
+const outputs = new Map<Fixture, string>();
+
+/** At most two QEMU guests at a time (two cores). */
+let running = 0;
+const waiting: Array<() => void> = [];
+async function limited<T>(task: () => Promise<T>): Promise<T> {
+  if (running >= 2) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await task();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+/** Boots `iso` and returns the serial console output. */
+async function boot(iso: string, firmware: 'bios' | 'efi', media: 'cd' | 'disk'): Promise<string> {
+  const log = join(dir.path, `${firmware}-${media}-${randomBytes(3).toString('hex')}.log`);
+  const args = ['-machine', 'pc,accel=tcg', '-m', '256', '-display', 'none', '-no-reboot', '-nic', 'none'];
+  args.push('-monitor', 'none', '-serial', `file:${log}`);
+  if (firmware === 'efi') {
+    const vars = `${log}.vars`;
+    await copyFile(OVMF_VARS, vars);
+    args.push('-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`);
+    args.push('-drive', `if=pflash,format=raw,file=${vars}`);
+  }
+  if (media === 'cd') args.push('-drive', `file=${iso},media=cdrom,if=ide,readonly=on`);
+  else args.push('-drive', `file=${iso},format=raw,if=ide,snapshot=on`);
+  await run('qemu-system-x86_64', args, { timeoutMs: 180_000, allowFailure: true });
+  await rm(`${log}.vars`, { force: true });
+  return (await readFile(log, 'latin1')).replace(/\r/g, '');
+}
+
+function line(output: string, tag: string): string {
+  const found = output.split('\n').find((l) => l.startsWith(`${tag} `));
+  if (found === undefined) throw new Error(`no ${tag} line on the console:\n${output.slice(-2500)}`);
+  return found.slice(tag.length + 1);
+}
+
+/** The boot lines of `xorriso -report_el_torito plain`, without sector numbers. */
+async function elTorito(iso: string): Promise<string[]> {
+  const { stdout } = await run('xorriso', ['-indev', iso, '-report_el_torito', 'plain']);
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('El Torito boot img') || l.startsWith('El Torito img'))
+    .map((l) => (l.startsWith('El Torito boot img') ? l.replace(/\s+\d+\s*$/, '') : l));
+}
+
+const boots = new Map<string, Promise<string>>();
+
+beforeAll(async () => {
+  await run('bash', [join(REPO, 'scripts/test.d/30-boot-isos.sh')], { timeoutMs: 240_000 });
+  dir = await tempDir('bootiso');
+  for (const name of FIXTURE_NAMES) {
+    const output = join(dir.path, `${name}.iso`);
+    await remasterBootIso({ source: join(FIXTURES, `${name}.iso`), output, kernelParams: params });
+    outputs.set(name, output);
+    for (const firmware of ['bios', 'efi'] as const) {
+      for (const media of ['cd', 'disk'] as const) {
+        const booted = limited(() => boot(output, firmware, media));
+        booted.catch(() => undefined);
+        boots.set(`${name}-${firmware}-${media}`, booted);
+      }
+    }
+  }
+});
+
+afterAll(async () => {
+  await Promise.allSettled(boots.values());
+  await dir?.remove();
+});
+
+describe.each(FIXTURE_NAMES)('remastered %s ISO', (name) => {
+  it.each([
+    ['bios', 'cd'],
+    ['bios', 'disk'],
+    ['efi', 'cd'],
+    ['efi', 'disk'],
+  ] as const)(
+    'boots under %s as %s with the marker and init keeps its arguments',
+    async (firmware, media) => {
+      const output = (await boots.get(`${name}-${firmware}-${media}`)) as string;
+      const cmdline = line(output, 'VMKIT-BOOTISO-CMDLINE');
+      const [kernelPart = '', initPart] = cmdline.split(' -- ');
+      expect(kernelPart.split(' ')).toContain(marker);
+      expect(kernelPart).toMatch(/vmkit\.note="two words"|"vmkit\.note=two words"/);
+      expect(initPart).toBe(INIT_ARGS);
+      expect(line(output, 'VMKIT-BOOTISO-ARGS')).toBe(INIT_ARGS);
+      expect(line(output, 'VMKIT-BOOTISO-FIRMWARE')).toBe(firmware);
+    },
+  );
+
+  it('lists the same El Torito boot entries as the source (xorriso)', async () => {
+    const source = await elTorito(join(FIXTURES, `${name}.iso`));
+    expect(source.length).toBeGreaterThanOrEqual(4);
+    expect(await elTorito(outputs.get(name) as string)).toEqual(source);
+  });
+
+  it('carries the marker in the grub.cfg inside the EFI boot image', async () => {
+    const output = outputs.get(name) as string;
+    const iso = await readIso9660(output);
+    const efi = iso.bootCatalog?.entries.find((e) => e.platform === 'efi');
+    expect(efi).toBeDefined();
+    const image = iso.files.find((f) => f.extents[0]?.lba === efi?.loadRba);
+    // The appended fixture's EFI image is no file of the tree: read it where the catalogue points.
+    expect(image === undefined).toBe(name === 'appended');
+    const bytes = image
+      ? await iso.readFile(image.path)
+      : (await readFile(output)).subarray(
+          (efi?.loadRba ?? 0) * 2048,
+          (efi?.loadRba ?? 0) * 2048 + (efi?.sectorCount ?? 0) * 512,
+        );
+    const fat = await readFat(bytes);
+    const configs = fat.files.filter((f) => /(^|\/)grub\.cfg$/i.test(f.path));
+    if (name !== 'mkrescue') {
+      expect(configs.length).toBe(1);
+      const text = new TextDecoder().decode(await fat.readFile(configs[0]?.path as string));
+      expect(text).toContain(`${marker} vmkit.note="two words" -- ${INIT_ARGS}`);
+    } else {
+      // grub-mkrescue's EFI image holds no grub.cfg: its GRUB reads /boot/grub/grub.cfg of the ISO.
+      expect(configs).toEqual([]);
+      const text = new TextDecoder().decode(await iso.readFile('boot/grub/grub.cfg'));
+      expect(text).toContain(`${marker} vmkit.note="two words" -- ${INIT_ARGS}`);
+    }
+  });
+});
+
+describe('checksum lists', () => {
+  it('md5sum.txt and sha256sum.txt match the patched files', async () => {
+    const iso = await readIso9660(outputs.get('isolinux') as string);
+    for (const [list, algorithm] of [
+      ['md5sum.txt', 'md5'],
+      ['sha256sum.txt', 'sha256'],
+    ] as const) {
+      const lines = new TextDecoder()
+        .decode(await iso.readFile(list))
+        .trim()
+        .split('\n');
+      expect(lines.length).toBeGreaterThanOrEqual(3);
+      for (const entry of lines) {
+        const [hash, path = ''] = entry.split(/\s+/);
+        const data = await iso.readFile(path.replace(/^\.\//, ''));
+        expect(createHash(algorithm).update(data).digest('hex'), `${list}: ${path}`).toBe(hash);
+      }
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { resolve } from 'node:path';
+import type { ProgressListener } from '@vmkit/core';
+import { invalidArgument } from '@vmkit/core/spi';
+import { type KernelParam, parseKernelParams, parseRemoveParams } from './kernel-params.js';
+
+/** Options of {@link remasterBootIso}. */
+export interface RemasterBootIsoOptions {
+  /** Path of the bootable ISO to read (never changed). */
+  readonly source: string;
+  /** Path of the ISO to write (through a temporary file; nothing is left there on failure). */
+  readonly output: string;
+  /**
+   * Kernel parameters to add to every kernel line, such as `auto=true "preseed/url=http://x/y"`:
+   * keys of letters, digits, `_-.`; values may be double-quoted to hold spaces.
+   */
+  readonly kernelParams: string;
+  /** Keys of parameters to remove from every kernel line first (such as `quiet`, `splash`). */
+  readonly removeParams?: readonly string[];
+  /** Volume identifier of the output (default: the source's). */
+  readonly volumeId?: string;
+  /** Stops the remaster; the partial output is removed. */
+  readonly signal?: AbortSignal;
+  /** Progress events (phase `transfer`) while the output is written. */
+  readonly onProgress?: ProgressListener;
+}
+
+/** A boot entry of the written ISO. */
+export interface RemasterBootEntry {
+  /** Firmware that boots it. */
+  readonly platform: 'bios' | 'efi';
+  /** Path of the boot image in the ISO. */
+  readonly image: string;
+}
+
+/** What {@link remasterBootIso} did. */
+export interface RemasterResult {
+  /** Configurations patched; those inside an EFI image as `<image path>:/<path inside>`. */
+  readonly patched: readonly string[];
+  /** Boot entries written, in catalogue order. */
+  readonly bootEntries: readonly RemasterBootEntry[];
+  /** Size of the output in bytes. */
+  readonly bytes: number;
+}
+
+/** {@link RemasterBootIsoOptions} validated. */
+export interface ResolvedRemasterOptions {
+  /** Absolute source path. */
+  readonly source: string;
+  /** Absolute output path. */
+  readonly output: string;
+  /** Parameters to add. */
+  readonly add: readonly KernelParam[];
+  /** Keys to remove. */
+  readonly remove: ReadonlySet<string>;
+  /** Volume identifier override. */
+  readonly volumeId?: string;
+  /** Stops the remaster. */
+  readonly signal?: AbortSignal;
+  /** Progress events. */
+  readonly onProgress?: ProgressListener;
+}
+
+/** Validates remaster options before anything is read or written, naming the bad field. */
+export function resolveRemasterOptions(options: RemasterBootIsoOptions): ResolvedRemasterOptions {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object');
+  if (typeof options.source !== 'string' || options.source === '')
+    throw invalidArgument('source', 'must be the path of an ISO file');
+  if (typeof options.output !== 'string' || options.output === '')
+    throw invalidArgument('output', 'must be a file path');
+  const source = resolve(options.source);
+  const output = resolve(options.output);
+  if (source === output)
+    throw invalidArgument('output', 'must differ from source (the source is read while writing)');
+  const add = parseKernelParams(options.kernelParams);
+  const remove = new Set(parseRemoveParams(options.removeParams));
+  if (
+    options.volumeId !== undefined &&
+    (typeof options.volumeId !== 'string' || !/^[\x20-\x7e]{1,32}$/.test(options.volumeId))
+  )
+    throw invalidArgument('volumeId', 'must be 1 to 32 printable ASCII characters');
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+    throw invalidArgument('signal', 'must be an AbortSignal');
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    throw invalidArgument('onProgress', 'must be a function');
+  return Object.freeze({
+    source,
+    output,
+    add,
+    remove,
+    ...(options.volumeId !== undefined ? { volumeId: options.volumeId } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+}
