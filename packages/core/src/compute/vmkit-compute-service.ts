@@ -1,4 +1,4 @@
-import { closedError, invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import { closedError, invalidArgument, VmkitError } from '../errors/vmkit-error.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
 import type { Hardware } from '../model/hardware.js';
@@ -12,14 +12,16 @@ import type { HypervisorProvider, ProviderNode } from '../spi/hypervisor-provide
 import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
 import type { OperationOptions } from '../util/progress.js';
-import { loadValidators, validators } from '../validation/load-validators.js';
+import { validators } from '../validation/load-validators.js';
 import { GROUP_PATTERN } from '../validation/patterns.js';
 import type { ComputeService } from './compute-service.js';
 import { type DiskUsageReport, diskUsage } from './disk-usage.js';
 import type { HousekeepingParts } from './housekeeping-parts.js';
 import type { NodeLauncher } from './node-launcher.js';
-import { leaseOwner, nodeMetadataOf } from './node-view.js';
+import { nodeMetadataOf } from './node-view.js';
 import { type PruneImagesOptions, type PruneResult, pruneImages } from './prune-images.js';
+import { removeImage } from './remove-image.js';
+import { startComputeService } from './start-compute-service.js';
 import { TemplateBuilder } from './template-builder.js';
 
 /** The parts a {@link VmkitComputeService} is composed of (bound in core's container). */
@@ -53,36 +55,7 @@ export class VmkitComputeService implements ComputeService {
    * On failure the provider is closed again and the error says which part failed.
    */
   async init(): Promise<void> {
-    const { provider, repository, cache, images, logger, ports } = this.#p;
-    await loadValidators();
-    await provider.init?.();
-    try {
-      for (const [i, spec] of images.entries()) {
-        try {
-          cache.register(spec);
-        } catch (error) {
-          if (VmkitError.is(error, 'INVALID_ARGUMENT')) {
-            throw invalidArgument(`images[${i}]`, error.message, { cause: error });
-          }
-          throw error;
-        }
-      }
-      try {
-        await repository.init();
-      } catch (error) {
-        throw toVmkitError(error, 'STORE', `opening the metadata store (container ${repository.container})`);
-      }
-      const quarantined = await cache.load();
-      if (quarantined.length > 0)
-        logger.warn('some master metadata was quarantined', { count: quarantined.length });
-      const live = new Set((await provider.listNodes()).map((n) => leaseOwner(provider.id, n.name)));
-      const released = await ports.reconcile(`${provider.id}/`, live);
-      if (released > 0) logger.info('released port leases of nodes that are gone', { released });
-      for (const id of cache.withRetired()) await cache.collectRetired(id);
-    } catch (error) {
-      await provider.close?.().catch(() => {});
-      throw toVmkitError(error, 'PROVIDER', 'starting the compute service');
-    }
+    await startComputeService(this.#p);
   }
 
   async listImages(): Promise<Image[]> {
@@ -118,47 +91,10 @@ export class VmkitComputeService implements ComputeService {
     // From here on, createNodesInGroup refuses this image until the deletion is over.
     this.#deleting.add(id);
     try {
-      await this.#deleteImage(id, options);
+      await removeImage(this.#p, id, options);
     } finally {
       this.#deleting.delete(id);
     }
-  }
-
-  async #deleteImage(id: string, options: { force?: boolean }): Promise<void> {
-    const { cache, provider, repository, launcher, images } = this.#p;
-    const users = (await provider.listNodes()).filter((n) => n.imageId === id);
-    if (users.length > 0 && !options.force) {
-      throw new VmkitError(
-        'CONFLICT',
-        `image ${id} is used by ${users.length} node(s): ${users.map((n) => n.name).join(', ')}`,
-        {
-          details: { imageId: id, nodes: users.map((n) => n.id) },
-        },
-      );
-    }
-    const destroyed = await mapSettled(users, this.#p.clones, (n) => launcher.destroy(n.id, n.name));
-    const failed = destroyed.findIndex((d) => d.status === 'rejected');
-    if (failed >= 0) {
-      // A node that survives still depends on the master's disk: keep the master.
-      const reason = (destroyed[failed] as PromiseRejectedResult).reason;
-      throw new VmkitError(
-        'PROVIDER',
-        `image ${id} kept: node ${users[failed]?.name} could not be destroyed`,
-        {
-          cause: reason,
-          details: { imageId: id },
-        },
-      );
-    }
-    const record = cache.record(id);
-    if (record) {
-      for (const ref of [record.master, ...(record.retired ?? [])]) await provider.deleteMaster(ref);
-    }
-    await repository.remove(id);
-    cache.forget(
-      id,
-      images.find((s) => s.id === id),
-    );
   }
 
   async pruneImages(options: PruneImagesOptions = {}): Promise<PruneResult> {
