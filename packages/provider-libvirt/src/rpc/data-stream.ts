@@ -4,7 +4,8 @@ import { abortedError } from '@vmkit/core/spi';
 import { connectionError } from '../errors/libvirt-error.js';
 import type { Packet } from './packet.js';
 import { MessageStatus, MessageType, STREAM_CHUNK_SIZE } from './protocol.js';
-import { decodeError, type RpcConnection } from './rpc-connection.js';
+import type { RpcConnection } from './rpc-connection.js';
+import { decodeError } from './rpc-errors.js';
 
 /** Bytes to send: a whole array, or chunks from a Node stream or any async iterable. */
 export type UploadSource = Uint8Array | AsyncIterable<Uint8Array>;

@@ -1,11 +1,11 @@
 import type { Duplex } from 'node:stream';
 import { abortedError, integerOption, VmkitError } from '@vmkit/core/spi';
 import { connectionError, LibvirtError } from '../errors/libvirt-error.js';
+import { KeepaliveMonitor, keepalivePacket } from './keepalive-monitor.js';
 import { encodePacket, FrameDecoder, type Packet, type PacketHeader } from './packet.js';
 import { procedureName } from './procedures.js';
 import {
   KEEPALIVE_PROGRAM,
-  KEEPALIVE_PROTOCOL_VERSION,
   KeepaliveProcedure,
   MessageStatus,
   MessageType,
@@ -13,25 +13,10 @@ import {
   REMOTE_PROTOCOL_VERSION,
 } from './protocol.js';
 import { DEFAULT_STREAM_BACKLOG_MAX, ReadFlow } from './read-flow.js';
-import { readRemoteError } from './remote-error.js';
-import { XdrReader } from './xdr/xdr-reader.js';
+import type { RpcConnectionOptions, StreamPacketHandler } from './rpc-connection-options.js';
+import { decodeError, toConnectionError } from './rpc-errors.js';
 
-/** Receives the STREAM packets of one call, or the error that ended the connection. */
-export type StreamPacketHandler = (event: Packet | VmkitError) => void;
-
-/** Options of an {@link RpcConnection}. */
-export interface RpcConnectionOptions {
-  /** Events (MESSAGE packets of the remote program): procedure and payload. */
-  readonly onEvent?: (procedure: number, payload: Uint8Array) => void;
-  /** Called once when the connection ends, with the reason unless it was closed on purpose. */
-  readonly onClose?: (error?: VmkitError) => void;
-  /** Ping the daemon after this much silence (default 5000 ms; 0 disables). */
-  readonly keepaliveIntervalMs?: number;
-  /** Declare the daemon dead after this many unanswered intervals (default 5). */
-  readonly keepaliveCount?: number;
-  /** Unread bytes one download may hold before the socket stops being read (default 32 MiB; see `ReadFlow`). */
-  readonly streamBacklogMaxBytes?: number;
-}
+export type { RpcConnectionOptions, StreamPacketHandler } from './rpc-connection-options.js';
 
 interface Pending {
   readonly procedure: number;
@@ -53,8 +38,7 @@ export class RpcConnection {
   readonly #flow: ReadFlow;
   #serial = 0;
   #closed: VmkitError | undefined;
-  #lastHeard = Date.now();
-  #keepaliveTimer: NodeJS.Timeout | undefined;
+  #keepalive: KeepaliveMonitor | undefined;
   /** Whether reading is paused (by us, for lagging downloads). */
   #paused = false;
 
@@ -70,7 +54,18 @@ export class RpcConnection {
     socket.on('error', (error: Error) => this.#fail(toConnectionError(error)));
     socket.on('close', () => this.#fail(connectionError('connection to libvirtd lost')));
     socket.on('end', () => this.#fail(connectionError('connection to libvirtd closed by the daemon')));
-    if (interval > 0) this.#startKeepalive(interval, count);
+    if (interval > 0) {
+      this.#keepalive = new KeepaliveMonitor(interval, count, {
+        paused: () => this.#paused,
+        send: (packet) => {
+          if (!this.#closed) this.#socket.write(packet);
+        },
+        dead: (silent) => {
+          this.#fail(connectionError(`libvirtd did not answer keepalive pings for ${silent} ms`));
+          this.#socket.destroy();
+        },
+      });
+    }
   }
 
   /** Whether the connection is closed (on purpose or not). */
@@ -194,7 +189,7 @@ export class RpcConnection {
   }
 
   #onData(chunk: Buffer): void {
-    this.#lastHeard = Date.now();
+    this.#keepalive?.heard();
     let packets: Packet[];
     try {
       packets = this.#decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -219,7 +214,7 @@ export class RpcConnection {
     if (pause) this.#socket.pause();
     else {
       // Silence while paused was ours, not the daemon's.
-      this.#lastHeard = Date.now();
+      this.#keepalive?.heard();
       this.#socket.resume();
     }
   }
@@ -248,7 +243,8 @@ export class RpcConnection {
   #dispatch(packet: Packet): void {
     const h = packet.header;
     if (h.program === KEEPALIVE_PROGRAM) {
-      if (h.procedure === KeepaliveProcedure.PING) this.#sendKeepalive(KeepaliveProcedure.PONG);
+      if (h.procedure === KeepaliveProcedure.PING && !this.#closed)
+        this.#socket.write(keepalivePacket(KeepaliveProcedure.PONG));
       return;
     }
     if (h.program !== REMOTE_PROGRAM) return;
@@ -273,44 +269,10 @@ export class RpcConnection {
     }
   }
 
-  #sendKeepalive(procedure: number): void {
-    if (this.#closed) return;
-    this.#socket.write(
-      encodePacket({
-        program: KEEPALIVE_PROGRAM,
-        version: KEEPALIVE_PROTOCOL_VERSION,
-        procedure,
-        type: MessageType.MESSAGE,
-        serial: 0,
-        status: MessageStatus.OK,
-      }),
-    );
-  }
-
-  #startKeepalive(intervalMs: number, count: number): void {
-    this.#keepaliveTimer = setInterval(() => {
-      if (this.#paused) {
-        // We are not reading, so we cannot hear the daemon: that silence is ours. Ping so the
-        // daemon keeps hearing from us, and count from when reading resumes.
-        this.#lastHeard = Date.now();
-        this.#sendKeepalive(KeepaliveProcedure.PING);
-        return;
-      }
-      const silent = Date.now() - this.#lastHeard;
-      if (silent >= intervalMs * count) {
-        this.#fail(connectionError(`libvirtd did not answer keepalive pings for ${silent} ms`));
-        this.#socket.destroy();
-      } else if (silent >= intervalMs) {
-        this.#sendKeepalive(KeepaliveProcedure.PING);
-      }
-    }, intervalMs);
-    this.#keepaliveTimer.unref();
-  }
-
   #fail(error: VmkitError, deliberate = false): void {
     if (this.#closed) return;
     this.#closed = error;
-    clearInterval(this.#keepaliveTimer);
+    this.#keepalive?.stop();
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
     for (const handler of this.#streams.values()) {
@@ -329,19 +291,4 @@ export class RpcConnection {
   get closeReason(): VmkitError | undefined {
     return this.#closed;
   }
-}
-
-/** Decodes an ERROR payload into a {@link LibvirtError}. */
-export function decodeError(payload: Uint8Array, procedure: number): VmkitError {
-  try {
-    return new LibvirtError(readRemoteError(new XdrReader(payload)), procedureName(procedure));
-  } catch (error) {
-    return connectionError(`libvirt ${procedureName(procedure)} failed with an undecodable error`, error);
-  }
-}
-
-function toConnectionError(error: Error): VmkitError {
-  if (VmkitError.is(error)) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  return connectionError(`connection to libvirtd failed: ${code ?? error.message}`, error);
 }
