@@ -1,0 +1,6 @@
+/**
+ * `@vmkit/provider-virtualbox`: vmkit's provider for VirtualBox, over its SOAP web service.
+ *
+ * @packageDocumentation
+ */
+export {};
