@@ -3,7 +3,7 @@ import { extname, join } from 'node:path';
 import { machine } from './handlers-machine.js';
 import type { SimCall, SimHandler } from './sim-call.js';
 import { ResultCode, runtime, violation } from './sim-fault.js';
-import { copySettings, type MachineView, newMac, SimMedium } from './sim-model.js';
+import { copySettings, type MachineView, newMac, type SimMachine, SimMedium } from './sim-model.js';
 import type { SimWorld } from './sim-world.js';
 
 const DISK_FORMATS: Record<string, string> = { '.vdi': 'VDI', '.vmdk': 'VMDK', '.vhd': 'VHD' };
@@ -40,13 +40,19 @@ function medium(c: SimCall, name = '_this'): SimMedium {
   return m;
 }
 
-function assertDeletable(world: SimWorld, m: SimMedium): void {
-  if (m.children.size > 0)
+function assertDeletable(
+  world: SimWorld,
+  m: SimMedium,
+  gone = new Set<SimMedium>(),
+  owner?: SimMachine,
+): void {
+  const children = [...m.children].filter((x) => !gone.has(x));
+  if (children.length > 0)
     throw violation(
       ResultCode.VBOX_E_OBJECT_IN_USE,
-      `Medium '${m.location}' has ${m.children.size} child media`,
+      `Medium '${m.location}' has ${children.length} child media`,
     );
-  const users = world.usersOf(m);
+  const users = world.usersOf(m).filter((x) => x !== owner);
   if (users.length > 0)
     throw violation(
       ResultCode.VBOX_E_OBJECT_IN_USE,
@@ -55,7 +61,6 @@ function assertDeletable(world: SimWorld, m: SimMedium): void {
 }
 
 async function deleteMedium(world: SimWorld, m: SimMedium): Promise<void> {
-  assertDeletable(world, m);
   world.removeMedium(m, true);
   if (!m.virtual) await rm(m.location, { force: true });
 }
@@ -132,7 +137,12 @@ export const mediaHandlers: Record<string, SimHandler> = {
   IMedium_deleteStorage(c) {
     const m = medium(c);
     assertDeletable(c.world, m);
-    return c.ref(c.world.task(`Deleting ${m.location}`, () => void deleteMedium(c.world, m)));
+    return c.ref(
+      c.world.task(`Deleting ${m.location}`, () => {
+        assertDeletable(c.world, m);
+        void deleteMedium(c.world, m);
+      }),
+    );
   },
   IMachine_unregister(c) {
     const view = machine(c);
@@ -168,7 +178,11 @@ export const mediaHandlers: Record<string, SimHandler> = {
         `Cannot delete settings of the registered machine '${m.name}'`,
       );
     const list = c.list('media').map((ref) => c.target<SimMedium>(ref, 'IMedium'));
-    for (const x of list) assertDeletable(c.world, x);
+    const gone = new Set<SimMedium>();
+    for (const x of list) {
+      assertDeletable(c.world, x, gone, m);
+      gone.add(x);
+    }
     return c.ref(
       c.world.task(`Deleting ${m.name}`, () => {
         for (const x of list) void deleteMedium(c.world, x);

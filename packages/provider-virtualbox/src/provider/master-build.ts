@@ -1,0 +1,309 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type BuildContext,
+  type BuildStep,
+  type MasterBuild,
+  type MasterRef,
+  type MasterSpec,
+  STANDARD_BUILD_STEPS,
+  VmkitError,
+} from '@vmkit/core';
+import type * as vbox from 'virtualbox-soap';
+import { withMachineLock } from './machine-lock.js';
+import { removeMachine } from './machine-removal.js';
+import { installAndWait } from './master-install.js';
+import { type LocalFile, localSource, prepareDisk } from './master-source.js';
+import { mediumAttachments, waitProgress } from './vbox-calls.js';
+import {
+  CONTROLLER,
+  lockOptions,
+  MASTER_SNAPSHOT,
+  masterMachineName,
+  powerOptions,
+  settingsFile,
+  type VboxContext,
+} from './vbox-context.js';
+import { isNotFound } from './vbox-errors.js';
+
+/** What a master reference carries. */
+export interface VboxMasterData {
+  readonly machine: string;
+  readonly snapshot: string;
+  /** The master's base disk. */
+  readonly disk: string;
+  /** Whether vmkit made the disk (and deletes it with the master) or opened the user's file. */
+  readonly ownsDisk: boolean;
+}
+
+interface BuildState {
+  machine?: string;
+  disk?: LocalFile;
+  iso?: LocalFile;
+  installed?: boolean;
+  /** Server-side work an abort stopped us waiting for; discard waits for it before cleaning up. */
+  pending?: vbox.IProgress;
+}
+
+function state(c: BuildContext): BuildState {
+  let s = c.state.get('virtualbox') as BuildState | undefined;
+  if (!s) {
+    s = {};
+    c.state.set('virtualbox', s);
+  }
+  return s;
+}
+
+const GiB = 1024 ** 3;
+
+async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterSpec): Promise<void> {
+  const s = state(c);
+  if (s.installed) return c.progress(1, 'already installed');
+  if (spec.source.type === 'kernel')
+    throw new VmkitError(
+      'UNSUPPORTED',
+      "source.type: 'kernel' cannot be built on VirtualBox (it has no direct kernel boot); use a 'disk' or 'iso' source",
+      { details: { field: 'source.type' } },
+    );
+  if (spec.postInstall?.length)
+    throw new VmkitError(
+      'UNSUPPORTED',
+      'postInstall: the VirtualBox provider does not run post-install steps yet',
+      {
+        details: { field: 'postInstall' },
+      },
+    );
+  const name = masterMachineName(ctx.options.namePrefix, c.masterName);
+  const srcCtx = {
+    machineFolder: ctx.options.machineFolder,
+    qemuImg: ctx.options.qemuImg,
+    base: name,
+    signal: c.signal,
+  };
+  await mkdir(ctx.options.machineFolder, { recursive: true });
+  if (spec.source.type === 'disk') s.disk = await prepareDisk(spec.source, srcCtx);
+  else s.iso = await localSource(spec.source, srcCtx, 'iso');
+  c.progress(0.2, 'source ready');
+  await ctx.conn.run(`creating master ${name}`, async (api) => {
+    let disk: vbox.IMedium;
+    if (s.disk)
+      disk = await api.vbox.openMedium(
+        s.disk.path,
+        'HardDisk' as vbox.DeviceType,
+        'ReadWrite' as vbox.AccessMode,
+        false,
+      );
+    else {
+      const path = join(ctx.options.machineFolder, `${name}.vdi`);
+      disk = await api.vbox.createMedium(
+        'VDI',
+        path,
+        'ReadWrite' as vbox.AccessMode,
+        'HardDisk' as vbox.DeviceType,
+      );
+      const size = (spec.hardware?.diskGiB ?? 8) * GiB;
+      s.disk = { path, owned: true };
+      s.pending = await disk.createBaseStorage(size, ['Standard' as vbox.MediumVariant]);
+      await waitProgress(s.pending, 'creating the master disk', c.signal);
+      s.pending = undefined;
+    }
+    const machine = await api.vbox.createMachine(
+      settingsFile(ctx, name),
+      name,
+      [],
+      ctx.options.osTypeId,
+      '',
+      '',
+      '',
+      '',
+    );
+    await machine.setMemorySize(spec.hardware?.ramMiB ?? 512);
+    await machine.setCPUCount(spec.hardware?.cores ?? 1);
+    await machine.addStorageController(CONTROLLER, 'IDE' as vbox.StorageBus);
+    await machine.saveSettings();
+    await api.vbox.registerMachine(machine);
+    s.machine = name;
+    await withMachineLock(
+      ctx.conn,
+      api,
+      machine,
+      async (m) => {
+        await m.attachDevice(CONTROLLER, 0, 0, 'HardDisk' as vbox.DeviceType, disk);
+        await m.setBootOrder(1, 'HardDisk' as vbox.DeviceType);
+        if (s.iso) {
+          const dvd = await api.vbox.openMedium(
+            s.iso.path,
+            'DVD' as vbox.DeviceType,
+            'ReadOnly' as vbox.AccessMode,
+            false,
+          );
+          await m.attachDevice(CONTROLLER, 1, 0, 'DVD' as vbox.DeviceType, dvd);
+          await m.setBootOrder(1, 'DVD' as vbox.DeviceType);
+          await m.setBootOrder(2, 'HardDisk' as vbox.DeviceType);
+        }
+      },
+      lockOptions(ctx, c.signal),
+    );
+    if (s.iso) await installAndWait(ctx, api, machine, c);
+  });
+  s.installed = true;
+  c.progress(1, s.iso ? 'installed from ISO' : 'disk attached');
+}
+
+async function detachIsos(ctx: VboxContext, c: BuildContext): Promise<void> {
+  const s = state(c);
+  if (!s.machine || !s.iso) return c.progress(1, 'detach-isos: nothing to do');
+  const iso = s.iso;
+  await ctx.conn.run(`detaching the installer ISO of ${s.machine}`, async (api) => {
+    const machine = await api.vbox.findMachine(s.machine ?? '');
+    const dvds = (await mediumAttachments(machine)).filter((a) => a.type === 'DVD');
+    if (dvds.length > 0)
+      await withMachineLock(
+        ctx.conn,
+        api,
+        machine,
+        async (m) => {
+          for (const a of dvds) await m.detachDevice(a.controller, a.port, a.device);
+          await m.setBootOrder(1, 'HardDisk' as vbox.DeviceType);
+          await m.setBootOrder(2, 'Null' as vbox.DeviceType);
+        },
+        lockOptions(ctx, c.signal),
+      );
+    try {
+      const dvd = await api.vbox.openMedium(
+        iso.path,
+        'DVD' as vbox.DeviceType,
+        'ReadOnly' as vbox.AccessMode,
+        false,
+      );
+      await dvd.close();
+    } catch {
+      // Not registered (any more): nothing to close.
+    }
+  });
+  if (iso.owned) await rm(iso.path, { force: true });
+  c.progress(1, 'installer ISO detached');
+}
+
+async function detachNics(ctx: VboxContext, c: BuildContext): Promise<void> {
+  const name = state(c).machine ?? '';
+  await ctx.conn.run(`detaching the NICs of ${name}`, async (api) => {
+    const machine = await api.vbox.findMachine(name);
+    await withMachineLock(
+      ctx.conn,
+      api,
+      machine,
+      async (m) => (await m.getNetworkAdapter(0)).setAttachmentType('Null' as vbox.NetworkAttachmentType),
+      lockOptions(ctx, c.signal),
+    );
+  });
+  c.progress(1, 'NICs detached');
+}
+
+async function snapshot(ctx: VboxContext, c: BuildContext): Promise<void> {
+  const name = state(c).machine ?? '';
+  await ctx.conn.run(`taking the snapshot of ${name}`, async (api) => {
+    const machine = await api.vbox.findMachine(name);
+    if (Number(await machine.getSnapshotCount()) > 0) return;
+    await withMachineLock(
+      ctx.conn,
+      api,
+      machine,
+      async (m) =>
+        waitProgress(
+          (await m.takeSnapshot(MASTER_SNAPSHOT, 'vmkit master: linked clones start here', false)).returnval,
+          'taking the snapshot',
+          c.signal,
+        ),
+      { ...lockOptions(ctx, c.signal), save: false },
+    );
+  });
+  c.progress(1, 'snapshot taken');
+}
+
+/**
+ * Plans a master build: `create-and-install` opens the disk (converting qcow2/raw to VDI) or
+ * creates one and boots the installer ISO until the guest powers off; `detach-isos` and
+ * `detach-nics` clear the build devices; `snapshot` takes the snapshot linked clones need. The
+ * other standard steps have nothing to do.
+ */
+export function planVirtualBoxMasterBuild(
+  getContext: () => Promise<VboxContext>,
+  spec: MasterSpec,
+): MasterBuild {
+  const work: Record<string, (ctx: VboxContext, c: BuildContext) => Promise<void>> = {
+    'create-and-install': (ctx, c) => createAndInstall(ctx, c, spec),
+    'detach-isos': detachIsos,
+    'detach-nics': detachNics,
+    snapshot,
+  };
+  const names = [...STANDARD_BUILD_STEPS, 'snapshot'];
+  const steps: BuildStep[] = names.map((name) => ({
+    name,
+    run: async (c: BuildContext) => {
+      const fn = work[name];
+      if (fn) await fn(await getContext(), c);
+      else c.progress(1, `${name}: nothing to do`);
+    },
+  }));
+  return {
+    steps,
+    async finish(c): Promise<MasterRef> {
+      const s = state(c);
+      if (!s.machine || !s.disk) throw new VmkitError('PROVIDER', `master ${c.masterName} was not created`);
+      const data: VboxMasterData = {
+        machine: s.machine,
+        snapshot: MASTER_SNAPSHOT,
+        disk: s.disk.path,
+        ownsDisk: s.disk.owned,
+      };
+      return { id: s.machine, data: { ...data } };
+    },
+    async discard(c): Promise<void> {
+      const ctx = await getContext();
+      const s = state(c);
+      const name = masterMachineName(ctx.options.namePrefix, c.masterName);
+      await s.pending?.waitForCompletion(-1).catch(() => {});
+      const keep = s.disk && !s.disk.owned ? [s.disk.path] : [];
+      await deleteMasterMachine(ctx, name, keep, s.disk?.owned ? [s.disk.path] : []);
+      for (const f of [s.disk, s.iso]) if (f?.owned) await rm(f.path, { force: true });
+    },
+  };
+}
+
+/** Removes a master machine (never a disk that is the user's); gone is fine. */
+export async function deleteMasterMachine(
+  ctx: VboxContext,
+  name: string,
+  keepDisks: readonly string[],
+  ownedDisks: readonly string[] = [],
+): Promise<void> {
+  await ctx.conn.run(
+    `deleting master ${name}`,
+    async (api) => {
+      let machine: vbox.IMachine | undefined;
+      try {
+        machine = await api.vbox.findMachine(name);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        machine = undefined;
+      }
+      if (machine)
+        await removeMachine(ctx.conn, api, machine, { ...powerOptions(ctx, undefined, 0), keepDisks });
+      for (const path of ownedDisks) {
+        try {
+          const disk = await api.vbox.openMedium(
+            path,
+            'HardDisk' as vbox.DeviceType,
+            'ReadWrite' as vbox.AccessMode,
+            false,
+          );
+          await waitProgress(await disk.deleteStorage(), `deleting ${path}`);
+        } catch {
+          // Not registered and no file: already gone.
+        }
+      }
+    },
+    true,
+  );
+}

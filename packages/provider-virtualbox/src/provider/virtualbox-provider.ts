@@ -1,0 +1,356 @@
+import { rm } from 'node:fs/promises';
+import {
+  type CloneSpec,
+  type HostNetwork,
+  type HypervisorProvider,
+  type Logger,
+  type MasterBuild,
+  type MasterRef,
+  type MasterSpec,
+  type OperationOptions,
+  type ProviderCapabilities,
+  type ProviderNode,
+  throwIfAborted,
+  VmkitError,
+} from '@vmkit/core';
+import type * as vbox from 'virtualbox-soap';
+import { cloneVboxNode, validateCloneSpec } from './clone-node.js';
+import { listVboxHostNetworks } from './host-networks.js';
+import { withMachineLock } from './machine-lock.js';
+import { nodeStatus, powerOff } from './machine-power.js';
+import { removeMachine } from './machine-removal.js';
+import { deleteMasterMachine, planVirtualBoxMasterBuild, type VboxMasterData } from './master-build.js';
+import {
+  describeNode,
+  NODE_META_KEY,
+  parseNodeMeta,
+  reportedAddresses,
+  type StoredNodeMeta,
+} from './node-meta.js';
+import { reconcileHalfMadeNodes } from './reconcile.js';
+import { guestProperties, waitProgress } from './vbox-calls.js';
+import { type VboxApi, VboxConnection } from './vbox-connection.js';
+import {
+  lockOptions,
+  MASTER_SNAPSHOT,
+  masterMachineName,
+  powerOptions,
+  type VboxContext,
+} from './vbox-context.js';
+import { isNotFound } from './vbox-errors.js';
+import {
+  type ResolvedVirtualBoxProviderOptions,
+  resolveVirtualBoxProviderOptions,
+  type VirtualBoxProviderOptions,
+} from './virtualbox-provider-options.js';
+
+interface Found {
+  readonly machine: vbox.IMachine;
+  readonly meta: StoredNodeMeta;
+}
+
+/**
+ * The VirtualBox provider: masters are registered machines with a snapshot, nodes are linked
+ * clones of that snapshot (`IMachine.cloneTo`), configured under one write lock, all through
+ * vboxwebsrv with `virtualbox-soap`. Node metadata lives in each machine's extra data, so every
+ * process sees the same nodes. One websession per provider, logged off on `close`.
+ */
+export class VirtualBoxProvider implements HypervisorProvider {
+  readonly name = 'virtualbox';
+  readonly id: string;
+  readonly #options: ResolvedVirtualBoxProviderOptions;
+  readonly #conn: VboxConnection;
+  readonly #ctx: VboxContext;
+  readonly #logger: Logger | undefined;
+  readonly #sources = new Map<string, { generation: number; machine: Promise<vbox.IMachine> }>();
+  #init: Promise<void> | undefined;
+
+  constructor(options: VirtualBoxProviderOptions & { logger?: Logger }) {
+    this.#options = resolveVirtualBoxProviderOptions(options);
+    this.#logger = options.logger;
+    this.id = `virtualbox:${this.#options.url}`;
+    this.#conn = new VboxConnection(this.#options);
+    this.#ctx = { conn: this.#conn, options: this.#options };
+  }
+
+  /** Connects, logs on and removes half-made nodes (see `reconcileAfterMs`); once. */
+  init(): Promise<void> {
+    if (!this.#init) {
+      const attempt = this.#conn.run('start-up reconciliation', async (api) => {
+        await reconcileHalfMadeNodes(this.#ctx, api, this.#logger);
+      });
+      this.#init = attempt;
+      attempt.catch(() => {
+        if (this.#init === attempt) this.#init = undefined;
+      });
+    }
+    return this.#init;
+  }
+
+  async #run<T>(what: string, fn: (api: VboxApi) => Promise<T>, idempotent = false): Promise<T> {
+    await this.init();
+    return this.#conn.run(what, fn, idempotent);
+  }
+
+  async capabilities(): Promise<ProviderCapabilities> {
+    return {
+      linkedClones: true,
+      attachments: ['nat', 'bridged', 'hostOnly', 'internal'],
+      portForwarding: true,
+      configDriveFormats: ['nocloud', 'openstack', 'ovf'],
+      sources: ['disk', 'iso'],
+      suspend: true,
+    };
+  }
+
+  async listHostNetworks(): Promise<readonly HostNetwork[]> {
+    return this.#run('listing host networks', listVboxHostNetworks, true);
+  }
+
+  planMasterBuild(spec: MasterSpec, masterName: string): MasterBuild {
+    void masterName;
+    return planVirtualBoxMasterBuild(async () => {
+      await this.init();
+      return this.#ctx;
+    }, spec);
+  }
+
+  async mastersExist(refs: readonly MasterRef[]): Promise<boolean[]> {
+    return this.#run(
+      'checking masters',
+      async (api) => {
+        const out: boolean[] = [];
+        for (const ref of refs) {
+          try {
+            await api.vbox.findMachine(machineOf(ref));
+            out.push(true);
+          } catch (error) {
+            if (!isNotFound(error)) throw error;
+            out.push(false);
+          }
+        }
+        return out;
+      },
+      true,
+    );
+  }
+
+  async deleteMaster(ref: MasterRef): Promise<void> {
+    await this.init();
+    const data = ref.data as Partial<VboxMasterData> | undefined;
+    this.#sources.clear();
+    const keep = data?.disk && data.ownsDisk === false ? [data.disk] : [];
+    await deleteMasterMachine(this.#ctx, machineOf(ref), keep);
+  }
+
+  /** The machine clones are made from: the master's snapshot machine (cached per websession). */
+  #source(api: VboxApi, ref: MasterRef): Promise<vbox.IMachine> {
+    const key = machineOf(ref);
+    const cached = this.#sources.get(key);
+    if (cached && cached.generation === api.generation) return cached.machine;
+    const data = ref.data as Partial<VboxMasterData> | undefined;
+    const machine = (async () => {
+      let master: vbox.IMachine;
+      try {
+        master = await api.vbox.findMachine(key);
+      } catch (error) {
+        if (isNotFound(error))
+          throw new VmkitError('NOT_FOUND', `master ${ref.id} does not exist on VirtualBox`, {
+            cause: error,
+          });
+        throw error;
+      }
+      const snapshot = await master.findSnapshot(data?.snapshot ?? MASTER_SNAPSHOT);
+      return snapshot.getMachine();
+    })();
+    this.#sources.set(key, { generation: api.generation, machine });
+    machine.catch(() => this.#sources.delete(key));
+    return machine;
+  }
+
+  async cloneNode(spec: CloneSpec, options: OperationOptions = {}): Promise<ProviderNode> {
+    validateCloneSpec(spec);
+    throwIfAborted(options.signal, `clone of ${spec.name}`);
+    return this.#run(`cloning node ${spec.name}`, async (api) => {
+      let source: vbox.IMachine;
+      try {
+        source = await this.#source(api, spec.master);
+      } catch (error) {
+        this.#sources.delete(machineOf(spec.master));
+        throw error;
+      }
+      return cloneVboxNode(this.#ctx, api, source, spec, options);
+    });
+  }
+
+  async startNode(id: string, options: OperationOptions = {}): Promise<void> {
+    throwIfAborted(options.signal, `start of ${id}`);
+    await this.#run(`starting ${id}`, async (api) => {
+      const { machine } = await this.#find(api, id);
+      const state = String(await machine.getState());
+      if (state === 'Running') return;
+      if (state === 'Paused') return this.#console(api, machine, (c) => c.resume());
+      const session = await this.#conn.borrowSession(api);
+      try {
+        await waitProgress(
+          await machine.launchVMProcess(session, 'headless', []),
+          `starting ${id}`,
+          options.signal,
+        );
+      } finally {
+        await session.unlockMachine().then(
+          () => this.#conn.returnSession(api, session),
+          () => {},
+        );
+      }
+    });
+  }
+
+  async stopNode(id: string, options: OperationOptions = {}): Promise<void> {
+    await this.#run(`stopping ${id}`, async (api) => {
+      const { machine } = await this.#find(api, id);
+      await powerOff(this.#conn, api, machine, powerOptions(this.#ctx, options.signal));
+    });
+  }
+
+  async rebootNode(id: string): Promise<void> {
+    await this.#run(`rebooting ${id}`, async (api) => {
+      const { machine } = await this.#find(api, id);
+      await this.#console(api, machine, (c) => c.reset());
+    });
+  }
+
+  async suspendNode(id: string): Promise<void> {
+    await this.#run(`suspending ${id}`, async (api) => {
+      const { machine } = await this.#find(api, id);
+      await this.#console(api, machine, (c) => c.pause());
+    });
+  }
+
+  async resumeNode(id: string): Promise<void> {
+    await this.#run(`resuming ${id}`, async (api) => {
+      const { machine } = await this.#find(api, id);
+      await this.#console(api, machine, (c) => c.resume());
+    });
+  }
+
+  async #console(
+    api: VboxApi,
+    machine: vbox.IMachine,
+    fn: (console: vbox.IConsole) => Promise<unknown>,
+  ): Promise<void> {
+    await withMachineLock(this.#conn, api, machine, async (_m, session) => fn(await session.getConsole()), {
+      ...lockOptions(this.#ctx),
+      lockType: 'Shared',
+      save: false,
+    });
+  }
+
+  async destroyNode(id: string, options: OperationOptions = {}): Promise<void> {
+    await this.#run(
+      `destroying ${id}`,
+      async (api) => {
+        let found: Found;
+        try {
+          found = await this.#find(api, id);
+        } catch (error) {
+          if (VmkitError.is(error, 'NOT_FOUND')) return;
+          throw error;
+        }
+        const drive = found.meta.configDrive;
+        await removeMachine(this.#conn, api, found.machine, {
+          ...powerOptions(this.#ctx, options.signal),
+          ownedDvds: drive ? [drive] : [],
+        });
+        if (drive) await rm(drive, { force: true });
+      },
+      true,
+    );
+  }
+
+  async listNodes(): Promise<readonly ProviderNode[]> {
+    return this.#run(
+      'listing nodes',
+      async (api) => {
+        const nodes: ProviderNode[] = [];
+        const masters = masterMachineName(this.#options.namePrefix, '');
+        for (const machine of await api.vbox.getMachines()) {
+          const name = await machine.getName();
+          if (!name.startsWith(this.#options.namePrefix) || name.startsWith(masters)) continue;
+          const meta = parseNodeMeta(await machine.getExtraData(NODE_META_KEY));
+          if (meta) nodes.push(await this.#describe(name, { machine, meta }));
+        }
+        return nodes;
+      },
+      true,
+    );
+  }
+
+  async getNode(id: string): Promise<ProviderNode | undefined> {
+    return this.#run(
+      `reading node ${id}`,
+      async (api) => {
+        try {
+          return await this.#describe(id, await this.#find(api, id));
+        } catch (error) {
+          if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
+          throw error;
+        }
+      },
+      true,
+    );
+  }
+
+  /** Logs off (releasing every reference); idempotent. */
+  async close(): Promise<void> {
+    this.#sources.clear();
+    await this.#conn.close();
+  }
+
+  /** Same as {@link VirtualBoxProvider.close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** A node's machine and metadata; machines without vmkit's node metadata are `NOT_FOUND`. */
+  async #find(api: VboxApi, id: string): Promise<Found> {
+    const missing = (cause?: unknown) =>
+      new VmkitError('NOT_FOUND', `no VirtualBox node ${id}`, cause === undefined ? {} : { cause });
+    if (
+      !id.startsWith(this.#options.namePrefix) ||
+      id.startsWith(masterMachineName(this.#options.namePrefix, ''))
+    )
+      throw missing();
+    let machine: vbox.IMachine;
+    try {
+      machine = await api.vbox.findMachine(id);
+    } catch (error) {
+      if (isNotFound(error)) throw missing(error);
+      throw error;
+    }
+    const meta = parseNodeMeta(await machine.getExtraData(NODE_META_KEY));
+    if (!meta) throw missing();
+    return { machine, meta };
+  }
+
+  async #describe(id: string, { machine, meta }: Found): Promise<ProviderNode> {
+    const state = String(await machine.getState());
+    const addresses =
+      state === 'Running'
+        ? reportedAddresses(await guestProperties(machine, '/VirtualBox/GuestInfo/Net/*'))
+        : [];
+    return describeNode(id, meta, nodeStatus(state), addresses);
+  }
+}
+
+function machineOf(ref: MasterRef): string {
+  const data = ref.data as Partial<VboxMasterData> | undefined;
+  return data?.machine ?? ref.id;
+}
+
+/** Creates a VirtualBox provider (connects lazily, on `init` or first use). */
+export function virtualBoxProvider(
+  options: VirtualBoxProviderOptions & { logger?: Logger },
+): VirtualBoxProvider {
+  return new VirtualBoxProvider(options);
+}
