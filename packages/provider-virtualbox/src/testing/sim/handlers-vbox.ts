@@ -31,7 +31,8 @@ export const vboxHandlers: Record<string, SimHandler> = {
     return c.ref(VBOX);
   },
   IWebsessionManager_logoff(c) {
-    c.websessions.close(c.useSessionOf('refIVirtualBox').id);
+    // vboxwebsrv answers a logoff of a websession it does not know (expired, restarted) with success.
+    c.websessions.close(c.str('refIVirtualBox').slice(0, 16));
   },
   IWebsessionManager_getSessionObject(c) {
     c.obj('refIVirtualBox', 'IVirtualBox');

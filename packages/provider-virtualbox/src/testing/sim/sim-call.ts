@@ -75,12 +75,6 @@ export class SimCall {
     return this.str(name) === '' ? undefined : this.obj<T>(name, iface);
   }
 
-  /** Uses the websession of a reference without resolving an object (logoff, getSessionObject). */
-  useSessionOf(name: string): Websession {
-    this.#session = this.websessions.sessionOf(this.str(name));
-    return this.#session;
-  }
-
   /** Binds the call to a websession (logon). */
   bind(session: Websession): void {
     this.#session = session;
