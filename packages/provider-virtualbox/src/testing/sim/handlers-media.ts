@@ -138,9 +138,9 @@ export const mediaHandlers: Record<string, SimHandler> = {
     const m = medium(c);
     assertDeletable(c.world, m);
     return c.ref(
-      c.world.task(`Deleting ${m.location}`, () => {
+      c.world.task(`Deleting ${m.location}`, async () => {
         assertDeletable(c.world, m);
-        void deleteMedium(c.world, m);
+        await deleteMedium(c.world, m);
       }),
     );
   },
@@ -184,8 +184,8 @@ export const mediaHandlers: Record<string, SimHandler> = {
       gone.add(x);
     }
     return c.ref(
-      c.world.task(`Deleting ${m.name}`, () => {
-        for (const x of list) void deleteMedium(c.world, x);
+      c.world.task(`Deleting ${m.name}`, async () => {
+        for (const x of list) await deleteMedium(c.world, x);
         const i = c.world.machines.indexOf(m);
         if (i >= 0) c.world.machines.splice(i, 1);
       }),

@@ -1,7 +1,14 @@
 import { machine, mutable } from './handlers-machine.js';
 import type { SimCall, SimHandler } from './sim-call.js';
 import { ResultCode, runtime, violation } from './sim-fault.js';
-import { copySettings, type SimMachine, SimMedium, type SimSession, SimSnapshot } from './sim-model.js';
+import {
+  copySettings,
+  type SimMachine,
+  SimMedium,
+  SimProgress,
+  type SimSession,
+  SimSnapshot,
+} from './sim-model.js';
 import { assertPoweredOff } from './sim-world.js';
 
 function session(c: SimCall, name = '_this'): SimSession {
@@ -84,7 +91,7 @@ export const sessionHandlers: Record<string, SimHandler> = {
       throw violation(ResultCode.VBOX_E_INVALID_VM_STATE, `Machine '${m.name}' has no hard disk to boot`);
     Object.assign(s, { state: 'Locked', type: 'Remote', machine: m });
     m.shared.add(s);
-    const progress = c.world.task(`Starting ${m.name}`);
+    const progress = new SimProgress(`Starting ${m.name}`);
     c.world.powerOn(m, progress);
     return c.ref(progress);
   },

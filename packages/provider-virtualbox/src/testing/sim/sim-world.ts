@@ -93,11 +93,11 @@ export class SimWorld {
   }
 
   /** A progress object that completes after the task time, running `work` first. */
-  task(description: string, work: () => void = () => {}): SimProgress {
+  task(description: string, work: () => void | Promise<void> = () => {}): SimProgress {
     const progress = new SimProgress(description);
-    setTimeout(() => {
+    setTimeout(async () => {
       try {
-        work();
+        await work();
         progress.complete();
       } catch (error) {
         const code = (error as { resultCode?: number }).resultCode ?? ResultCode.E_FAIL;
