@@ -48,7 +48,7 @@ describe('VirtualBox masters from disk images (qemu-img makes the test disks)', 
       expect(sha(path)).toBe(before);
       if (env.sim) {
         expect(env.sim.media().filter((m) => m.location === path)).toEqual([]);
-        expect(env.sim.world.writes.filter((w) => w.medium === path)).toEqual([]);
+        expect(env.sim.writes().filter((w) => w.medium === path)).toEqual([]);
         expect(env.sim.rejections).toEqual([]);
       }
       await provider.close();

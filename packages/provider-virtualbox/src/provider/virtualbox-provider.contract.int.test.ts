@@ -22,7 +22,7 @@ it('leaves no rejected request, locked machine or stray medium behind', () => {
     expect(sim.machines().filter((m) => m.locked)).toEqual([]);
     expect(sim.machines().map((m) => m.name)).toEqual([]);
     expect(sim.media()).toEqual([]);
-    expect(sim.world.writes.filter((w) => w.corrupting)).toEqual([]);
+    expect(sim.writes().filter((w) => w.corrupting)).toEqual([]);
     expect(sim.requestCount).toBeGreaterThan(50);
   }
 });

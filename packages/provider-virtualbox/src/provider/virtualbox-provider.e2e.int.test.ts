@@ -89,7 +89,7 @@ describe('VirtualBox provider end to end through createComputeService', () => {
       }
       await compute.destroyNodesMatching((n) => n.group === 'web');
       expect(sim.media().find((m) => m.location === master?.location)?.writes).toBe(masterWrites);
-      expect(sim.world.writes.filter((w) => w.corrupting)).toEqual([]);
+      expect(sim.writes().filter((w) => w.corrupting)).toEqual([]);
       expect(sim.machines().filter((m) => !m.name.startsWith(`${env.prefix}m-`))).toEqual([]);
       expect(sim.machines().filter((m) => m.locked)).toEqual([]);
       expect(

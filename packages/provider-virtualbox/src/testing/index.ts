@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-export type { SimBehaviour } from './sim/sim-world.js';
+export type { MediumWrite, SimBehaviour } from './sim/sim-world.js';
 export { startVboxSimulator, VboxSimulator } from './vbox-simulator.js';
 export {
   DEFAULT_BEHAVIOUR,

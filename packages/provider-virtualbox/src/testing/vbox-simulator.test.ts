@@ -350,7 +350,7 @@ describe('the simulator enforces VirtualBox rules', () => {
     expect(media).toHaveLength(1);
     const deleting = (await ok('IMachine_deleteConfig', { _this: target, media })).value() ?? '';
     await ok('IProgress_waitForCompletion', { _this: deleting, timeout: '-1' });
-    expect(sim.world.deletedMedia).toEqual([join(dir, 'clone', 'clone-00-diff.vdi')]);
+    expect(sim.deletedMedia()).toEqual([join(dir, 'clone', 'clone-00-diff.vdi')]);
     expect(sim.media().find((x) => x.location === join(dir, 'm.vdi'))?.children).toBe(1);
     expect(sim.rejections.map((r) => r.operation)).toEqual(['IMachine_cloneTo', 'IMedium_close']);
   });

@@ -11,7 +11,7 @@ import { vboxHandlers } from './sim/handlers-vbox.js';
 import { SimCall, type SimHandler } from './sim/sim-call.js';
 import { ResultCode, SimFault } from './sim/sim-fault.js';
 import { ErrorInfoView } from './sim/sim-model.js';
-import { SimWorld } from './sim/sim-world.js';
+import { type MediumWrite, SimWorld } from './sim/sim-world.js';
 import { parseRequest, renderFault, renderResponse } from './sim/soap-envelope.js';
 import { Websessions } from './sim/websessions.js';
 import { loadWsdlCatalog } from './sim/wsdl-catalog.js';
@@ -41,7 +41,7 @@ const HANDLERS: Record<string, SimHandler> = {
 export class VboxSimulator {
   readonly username: string;
   readonly password: string;
-  readonly world: SimWorld;
+  readonly #world: SimWorld;
   /** Requests answered, by operation. */
   readonly calls = new Map<string, number>();
   /** Requests rejected for breaking a rule of the API or the WSDL. */
@@ -58,7 +58,7 @@ export class VboxSimulator {
     this.password = options.password ?? 'vmkit-sim';
     this.#port = options.port ?? 0;
     this.#websessions = new Websessions(options.idleTimeoutMs ?? 300_000);
-    this.world = new SimWorld(
+    this.#world = new SimWorld(
       { ...DEFAULT_BEHAVIOUR, ...options.behaviour },
       options.hostInterfaces ?? [
         { name: 'eth0', type: 'Bridged', ip: '192.168.1.10' },
@@ -110,7 +110,7 @@ export class VboxSimulator {
 
   /** Stops and ends every simulated guest. */
   async close(): Promise<void> {
-    this.world.stopAll();
+    this.#world.stopAll();
     await this.stop();
   }
 
@@ -124,6 +124,16 @@ export class VboxSimulator {
     this.#stopAfter = { operation, nth, seen: 0 };
   }
 
+  /** Every write a running guest made to a medium (a write to a medium with children is `corrupting`). */
+  writes(): readonly MediumWrite[] {
+    return [...this.#world.writes];
+  }
+
+  /** Locations of the media deleted so far. */
+  deletedMedia(): readonly string[] {
+    return [...this.#world.deletedMedia];
+  }
+
   /** Forgets call counts and rejections. */
   resetCounters(): void {
     this.calls.clear();
@@ -132,7 +142,7 @@ export class VboxSimulator {
 
   /** Machines (registered or being made). */
   machines(): SimMachineInfo[] {
-    return this.world.machines.map((m) => ({
+    return this.#world.machines.map((m) => ({
       name: m.name,
       id: m.id,
       registered: m.registered,
@@ -166,7 +176,7 @@ export class VboxSimulator {
 
   /** The media registry. */
   media(): SimMediumInfo[] {
-    return this.world.media.map((m) => ({
+    return this.#world.media.map((m) => ({
       location: m.location,
       deviceType: m.deviceType,
       format: m.format,
@@ -188,7 +198,7 @@ export class VboxSimulator {
       const request = parseRequest(Buffer.concat(chunks).toString('utf8'), this.#catalog);
       operation = request.operation;
       this.calls.set(operation, (this.calls.get(operation) ?? 0) + 1);
-      call = new SimCall(operation, request.args, this.world, this.#websessions, this);
+      call = new SimCall(operation, request.args, this.#world, this.#websessions, this);
       const handler = HANDLERS[operation];
       if (!handler) throw new SimFault('runtime', `${operation} is not simulated`, 0x80004001, true);
       this.#injected(operation);
