@@ -156,7 +156,7 @@ export async function cloneVboxNode(
   source: vbox.IMachine,
   spec: CloneSpec,
   options: OperationOptions,
-): Promise<ProviderNode> {
+): Promise<{ node: ProviderNode; machine: vbox.IMachine; meta: StoredNodeMeta }> {
   const { signal } = options;
   const name = `${ctx.options.namePrefix}${spec.name}`;
   await checkHostInterfaces(api, spec);
@@ -222,7 +222,7 @@ export async function cloneVboxNode(
       (m) => configure(api, m, spec, meta, drive),
       lockOptions(ctx, signal),
     );
-    return describeNode(name, meta, 'stopped', []);
+    return { node: describeNode(name, meta, 'stopped', []), machine: target, meta };
   } catch (error) {
     // An abort stops our waiting, not the server's cloning: let it end before removing its disks.
     await cloning?.waitForCompletion(-1).catch(() => {});

@@ -7,6 +7,8 @@ import { hasResult, VBOX_RESULT } from './vbox-errors.js';
 export interface LockOptions {
   /** `Write` to change settings (default), `Shared` to control a running machine. */
   readonly lockType?: 'Write' | 'Shared';
+  /** Fetch the session's mutable machine for `change` (default true; console work needs none). */
+  readonly mutable?: boolean;
   /** Save the settings after `change` (default true for `Write`). */
   readonly save?: boolean;
   /** Extra attempts while another session holds the machine. */
@@ -24,6 +26,7 @@ export async function withMachineLock<T>(
   conn: VboxConnection,
   api: VboxApi,
   machine: vbox.IMachine,
+  /** Gets the session's mutable machine (the machine itself when `mutable` is false) and the session. */
   change: (mutable: vbox.IMachine, session: vbox.ISession) => Promise<T>,
   options: LockOptions,
 ): Promise<T> {
@@ -45,9 +48,9 @@ export async function withMachineLock<T>(
   }
   let healthy = true;
   try {
-    const mutable = await session.getMachine();
+    const mutable = options.mutable === false ? machine : await session.getMachine();
     const result = await change(mutable, session);
-    if (options.save ?? lockType === 'Write') await mutable.saveSettings();
+    if (options.mutable !== false && (options.save ?? lockType === 'Write')) await mutable.saveSettings();
     return result;
   } finally {
     try {

@@ -39,7 +39,7 @@ export interface PowerOffOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Polls until the machine leaves the active states or the deadline passes; returns the last state. */
+/** Polls (after a first pause) until the machine leaves the active states or the deadline passes; returns the last state. */
 export async function waitInactive(
   machine: vbox.IMachine,
   ms: number,
@@ -47,11 +47,11 @@ export async function waitInactive(
   signal?: AbortSignal,
 ): Promise<string> {
   const deadline = Date.now() + ms;
-  let state = String(await machine.getState());
-  while (ACTIVE_STATES.has(state) && Date.now() < deadline) {
+  let state: string;
+  do {
     await sleep(pollMs, signal);
     state = String(await machine.getState());
-  }
+  } while (ACTIVE_STATES.has(state) && Date.now() < deadline);
   return state;
 }
 
@@ -91,6 +91,7 @@ export async function powerOff(
     {
       lockType: 'Shared',
       save: false,
+      mutable: false,
       retries: options.retries,
       ...(options.signal ? { signal: options.signal } : {}),
     },

@@ -37,7 +37,7 @@ import {
   powerOptions,
   type VboxContext,
 } from './vbox-context.js';
-import { isNotFound } from './vbox-errors.js';
+import { hasResult, isNotFound, VBOX_RESULT } from './vbox-errors.js';
 import {
   type ResolvedVirtualBoxProviderOptions,
   resolveVirtualBoxProviderOptions,
@@ -63,6 +63,8 @@ export class VirtualBoxProvider implements HypervisorProvider {
   readonly #ctx: VboxContext;
   readonly #logger: Logger | undefined;
   readonly #sources = new Map<string, { generation: number; machine: Promise<vbox.IMachine> }>();
+  /** Nodes this provider made, so starting and destroying them needs no lookup (per websession). */
+  readonly #made = new Map<string, Found & { generation: number }>();
   #init: Promise<void> | undefined;
 
   constructor(options: VirtualBoxProviderOptions & { logger?: Logger }) {
@@ -179,31 +181,58 @@ export class VirtualBoxProvider implements HypervisorProvider {
         this.#sources.delete(machineOf(spec.master));
         throw error;
       }
-      return cloneVboxNode(this.#ctx, api, source, spec, options);
+      const made = await cloneVboxNode(this.#ctx, api, source, spec, options);
+      this.#made.set(made.node.id, { machine: made.machine, meta: made.meta, generation: api.generation });
+      return made.node;
     });
   }
 
   async startNode(id: string, options: OperationOptions = {}): Promise<void> {
     throwIfAborted(options.signal, `start of ${id}`);
-    await this.#run(`starting ${id}`, async (api) => {
-      const { machine } = await this.#find(api, id);
+    await this.#run(`starting ${id}`, (api) =>
+      this.#retryFresh(api, id, ({ machine }) => this.#launch(api, id, machine, options.signal)),
+    );
+  }
+
+  /** Launches headless; a machine already running (or paused: resumed) is not a failure. */
+  async #launch(api: VboxApi, id: string, machine: vbox.IMachine, signal?: AbortSignal): Promise<void> {
+    const session = await this.#conn.borrowSession(api);
+    let launching: vbox.IProgress | null;
+    try {
+      launching = await machine.launchVMProcess(session, 'headless', []);
+    } catch (error) {
+      this.#conn.returnSession(api, session);
+      if (
+        !hasResult(error, VBOX_RESULT.INVALID_OBJECT_STATE) &&
+        !hasResult(error, VBOX_RESULT.INVALID_VM_STATE)
+      )
+        throw error;
       const state = String(await machine.getState());
-      if (state === 'Running') return;
-      if (state === 'Paused') return this.#console(api, machine, (c) => c.resume());
-      const session = await this.#conn.borrowSession(api);
-      try {
-        await waitProgress(
-          await machine.launchVMProcess(session, 'headless', []),
-          `starting ${id}`,
-          options.signal,
-        );
-      } finally {
-        await session.unlockMachine().then(
-          () => this.#conn.returnSession(api, session),
-          () => {},
-        );
-      }
-    });
+      if (state === 'Paused') await this.#console(api, machine, (c) => c.resume());
+      else if (state !== 'Running' && state !== 'Starting') throw error;
+      return;
+    }
+    try {
+      await waitProgress(launching, `starting ${id}`, signal);
+    } finally {
+      await session.unlockMachine().then(
+        () => this.#conn.returnSession(api, session),
+        () => {},
+      );
+    }
+  }
+
+  /** Runs `fn` on a remembered node; if that fails, forgets it and runs `fn` once on a fresh lookup. */
+  async #retryFresh<T>(api: VboxApi, id: string, fn: (found: Found) => Promise<T>): Promise<T> {
+    const known = this.#made.get(id);
+    if (!known || known.generation !== api.generation) return fn(await this.#find(api, id));
+    try {
+      return await fn(known);
+    } catch (error) {
+      this.#made.delete(id);
+      if (VmkitError.is(error, 'ABORTED')) throw error;
+      return fn(await this.#find(api, id));
+    }
   }
 
   async stopNode(id: string, options: OperationOptions = {}): Promise<void> {
@@ -243,6 +272,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
       ...lockOptions(this.#ctx),
       lockType: 'Shared',
       save: false,
+      mutable: false,
     });
   }
 
@@ -250,22 +280,24 @@ export class VirtualBoxProvider implements HypervisorProvider {
     await this.#run(
       `destroying ${id}`,
       async (api) => {
-        let found: Found;
         try {
-          found = await this.#find(api, id);
+          await this.#retryFresh(api, id, (found) => this.#remove(api, found, options.signal));
         } catch (error) {
-          if (VmkitError.is(error, 'NOT_FOUND')) return;
-          throw error;
+          if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
         }
-        const drive = found.meta.configDrive;
-        await removeMachine(this.#conn, api, found.machine, {
-          ...powerOptions(this.#ctx, options.signal),
-          ownedDvds: drive ? [drive] : [],
-        });
-        if (drive) await rm(drive, { force: true });
+        this.#made.delete(id);
       },
       true,
     );
+  }
+
+  async #remove(api: VboxApi, { machine, meta }: Found, signal?: AbortSignal): Promise<void> {
+    const drive = meta.configDrive;
+    await removeMachine(this.#conn, api, machine, {
+      ...powerOptions(this.#ctx, signal),
+      ownedDvds: drive ? [drive] : [],
+    });
+    if (drive) await rm(drive, { force: true });
   }
 
   async listNodes(): Promise<readonly ProviderNode[]> {
