@@ -173,3 +173,55 @@ describe('VirtualBox provider errors name what is wrong', () => {
     });
   });
 });
+
+describe('VirtualBox provider sessions and aborts', () => {
+  it('logs on again when vboxwebsrv expired its idle websession', async () => {
+    const env = await vboxTestEnv({ idleTimeoutMs: 100 });
+    if (!env.sim) return env.close();
+    const provider = testProvider(env);
+    expect(await provider.listNodes()).toEqual([]);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await provider.listNodes()).toEqual([]);
+    expect(env.sim.calls.get('IWebsessionManager_logon')).toBe(2);
+    await provider.close();
+    await env.close();
+  });
+
+  it('an abort during the clone leaves no machine, disk or config drive', async () => {
+    const env = await vboxTestEnv({ behaviour: { taskMs: 150 } });
+    const provider = testProvider(env);
+    try {
+      const master = await runMasterBuild(provider, await isoMasterSpec(env, 'vbox-abort'), 'abort-master');
+      const before = env.sim?.media().length;
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 50);
+      const error = await provider
+        .cloneNode(
+          {
+            name: 'aborted',
+            group: 'a',
+            imageId: 'vbox-abort',
+            master,
+            hardware: { id: 'micro', cores: 1, ramMiB: 256, diskGiB: 1 },
+            network: { nics: [{ slot: 0, attachment: 'nat', mac: '52:54:00:00:00:31', portForwards: [] }] },
+            linked: true,
+            configDrive: { format: 'nocloud', instanceId: 'i-abort' },
+            tags: [],
+            userMetadata: {},
+          },
+          { signal: controller.signal },
+        )
+        .catch((e: unknown) => e);
+      expect(VmkitError.is(error, 'ABORTED')).toBe(true);
+      expect(await provider.listNodes()).toEqual([]);
+      if (env.sim) {
+        expect(env.sim.machines().map((m) => m.name)).toEqual([`${env.prefix}m-abort-master`]);
+        expect(env.sim.media().length).toBe(before);
+        expect(env.sim.rejections).toEqual([]);
+      }
+    } finally {
+      await provider.close();
+      await env.close();
+    }
+  });
+});
