@@ -13,7 +13,9 @@ import type * as vbox from 'virtualbox-soap';
 import { withMachineLock } from './machine-lock.js';
 import { removeMachine } from './machine-removal.js';
 import { installAndWait } from './master-install.js';
+import { postInstallDrive, runPostInstall } from './master-post-install.js';
 import { type LocalFile, localSource, prepareDisk } from './master-source.js';
+import { postInstallScript } from './post-install-script.js';
 import { mediumAttachments, waitProgress } from './vbox-calls.js';
 import {
   CONTROLLER,
@@ -41,6 +43,7 @@ interface BuildState {
   disk?: LocalFile;
   iso?: LocalFile;
   installed?: boolean;
+  postInstalled?: boolean;
   /** Server-side work an abort stopped us waiting for; discard waits for it before cleaning up. */
   pending?: vbox.IProgress;
 }
@@ -65,14 +68,8 @@ async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterS
       "source.type: 'kernel' cannot be built on VirtualBox (it has no direct kernel boot); use a 'disk' or 'iso' source",
       { details: { field: 'source.type' } },
     );
-  if (spec.postInstall?.length)
-    throw new VmkitError(
-      'UNSUPPORTED',
-      'postInstall: the VirtualBox provider does not run post-install steps yet',
-      {
-        details: { field: 'postInstall' },
-      },
-    );
+  // Refuse step names and scripts the post-install script cannot carry before anything is made.
+  if (spec.postInstall?.length) postInstallScript(spec.postInstall);
   const name = masterMachineName(ctx.options.namePrefix, c.masterName);
   const srcCtx = {
     machineFolder: ctx.options.machineFolder,
@@ -233,6 +230,12 @@ export function planVirtualBoxMasterBuild(
 ): MasterBuild {
   const work: Record<string, (ctx: VboxContext, c: BuildContext) => Promise<void>> = {
     'create-and-install': (ctx, c) => createAndInstall(ctx, c, spec),
+    'post-install': async (ctx, c) => {
+      const s = state(c);
+      if (s.postInstalled || !s.machine) return c.progress(1, 'post-install: nothing to do');
+      await runPostInstall(ctx, c, spec, s.machine);
+      s.postInstalled = true;
+    },
     'detach-isos': detachIsos,
     'detach-nics': detachNics,
     snapshot,
@@ -267,6 +270,7 @@ export function planVirtualBoxMasterBuild(
       const keep = s.disk && !s.disk.owned ? [s.disk.path] : [];
       await deleteMasterMachine(ctx, name, keep, s.disk?.owned ? [s.disk.path] : []);
       for (const f of [s.disk, s.iso]) if (f?.owned) await rm(f.path, { force: true });
+      await rm(postInstallDrive(ctx, name), { force: true });
     },
   };
 }

@@ -1,3 +1,4 @@
+import { readIso9660 } from '@vmkit/imaging';
 import { ResultCode, runtime } from './sim-fault.js';
 import { HostNicView, type MachineView, type SimMachine, type SimMedium, SimProgress } from './sim-model.js';
 
@@ -142,7 +143,30 @@ export class SimWorld {
       const dvd = machine.settings.attachments.some((a) => a.type === 'DVD' && a.medium);
       if (first === 'DVD' && dvd)
         this.#timer(machine, this.behaviour.installerRunMs, () => this.powerOff(machine));
+      else void this.#cloudInit(machine);
     });
+  }
+
+  /**
+   * cloud-init in the guest: a NoCloud drive (`cidata`) whose user data powers the guest off (a
+   * script calling `poweroff`, or cloud-config `power_state`) is run once, and the guest powers off.
+   */
+  async #cloudInit(machine: SimMachine): Promise<void> {
+    for (const a of machine.settings.attachments) {
+      if (a.type !== 'DVD' || !a.medium || a.medium.virtual) continue;
+      try {
+        const iso = await readIso9660(a.medium.location);
+        if (iso.volumeId.toLowerCase() !== 'cidata') continue;
+        const userData = new TextDecoder().decode(await iso.readFile('user-data'));
+        if (!/\bpoweroff\b|\bpower_state\b/.test(userData)) continue;
+        this.#timer(machine, this.behaviour.installerRunMs, () => {
+          if (machine.state === 'Running') this.powerOff(machine);
+        });
+        return;
+      } catch {
+        // Not an ISO the guest can read: nothing runs.
+      }
+    }
   }
 
   #reportAddresses(machine: SimMachine): void {
