@@ -12,11 +12,13 @@ import {
 import type * as vbox from 'virtualbox-soap';
 import { withMachineLock } from './machine-lock.js';
 import { removeMachine } from './machine-removal.js';
+import { state } from './master-build-state.js';
 import { installAndWait } from './master-install.js';
 import { postInstallDrive, runPostInstall } from './master-post-install.js';
-import { type LocalFile, localSource, prepareDisk } from './master-source.js';
+import { localSource, prepareDisk } from './master-source.js';
+import { detachIsos, detachNics, snapshot } from './master-steps.js';
 import { postInstallScript } from './post-install-script.js';
-import { mediumAttachments, waitProgress } from './vbox-calls.js';
+import { waitProgress } from './vbox-calls.js';
 import {
   CONTROLLER,
   lockOptions,
@@ -36,25 +38,6 @@ export interface VboxMasterData {
   readonly disk: string;
   /** Whether vmkit made the disk (and deletes it with the master) or opened the user's file. */
   readonly ownsDisk: boolean;
-}
-
-interface BuildState {
-  machine?: string;
-  disk?: LocalFile;
-  iso?: LocalFile;
-  installed?: boolean;
-  postInstalled?: boolean;
-  /** Server-side work an abort stopped us waiting for; discard waits for it before cleaning up. */
-  pending?: vbox.IProgress;
-}
-
-function state(c: BuildContext): BuildState {
-  let s = c.state.get('virtualbox') as BuildState | undefined;
-  if (!s) {
-    s = {};
-    c.state.set('virtualbox', s);
-  }
-  return s;
 }
 
 const GiB = 1024 ** 3;
@@ -145,77 +128,6 @@ async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterS
   });
   s.installed = true;
   c.progress(1, s.iso ? 'installed from ISO' : 'disk attached');
-}
-
-async function detachIsos(ctx: VboxContext, c: BuildContext): Promise<void> {
-  const s = state(c);
-  if (!s.machine || !s.iso) return c.progress(1, 'detach-isos: nothing to do');
-  const iso = s.iso;
-  await ctx.conn.run(`detaching the installer ISO of ${s.machine}`, async (api) => {
-    const machine = await api.vbox.findMachine(s.machine ?? '');
-    const dvds = (await mediumAttachments(machine)).filter((a) => a.type === 'DVD');
-    if (dvds.length > 0)
-      await withMachineLock(
-        ctx.conn,
-        api,
-        machine,
-        async (m) => {
-          for (const a of dvds) await m.detachDevice(a.controller, a.port, a.device);
-          await m.setBootOrder(1, 'HardDisk' as vbox.DeviceType);
-          await m.setBootOrder(2, 'Null' as vbox.DeviceType);
-        },
-        lockOptions(ctx, c.signal),
-      );
-    try {
-      const dvd = await api.vbox.openMedium(
-        iso.path,
-        'DVD' as vbox.DeviceType,
-        'ReadOnly' as vbox.AccessMode,
-        false,
-      );
-      await dvd.close();
-    } catch {
-      // Not registered (any more): nothing to close.
-    }
-  });
-  if (iso.owned) await rm(iso.path, { force: true });
-  c.progress(1, 'installer ISO detached');
-}
-
-async function detachNics(ctx: VboxContext, c: BuildContext): Promise<void> {
-  const name = state(c).machine ?? '';
-  await ctx.conn.run(`detaching the NICs of ${name}`, async (api) => {
-    const machine = await api.vbox.findMachine(name);
-    await withMachineLock(
-      ctx.conn,
-      api,
-      machine,
-      async (m) => (await m.getNetworkAdapter(0)).setAttachmentType('Null' as vbox.NetworkAttachmentType),
-      lockOptions(ctx, c.signal),
-    );
-  });
-  c.progress(1, 'NICs detached');
-}
-
-async function snapshot(ctx: VboxContext, c: BuildContext): Promise<void> {
-  const name = state(c).machine ?? '';
-  await ctx.conn.run(`taking the snapshot of ${name}`, async (api) => {
-    const machine = await api.vbox.findMachine(name);
-    if (Number(await machine.getSnapshotCount()) > 0) return;
-    await withMachineLock(
-      ctx.conn,
-      api,
-      machine,
-      async (m) =>
-        waitProgress(
-          (await m.takeSnapshot(MASTER_SNAPSHOT, 'vmkit master: linked clones start here', false)).returnval,
-          'taking the snapshot',
-          c.signal,
-        ),
-      { ...lockOptions(ctx, c.signal), save: false },
-    );
-  });
-  c.progress(1, 'snapshot taken');
 }
 
 /**

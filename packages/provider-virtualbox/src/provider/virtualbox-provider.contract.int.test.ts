@@ -24,6 +24,8 @@ it('leaves no rejected request, locked machine or stray medium behind', () => {
     expect(sim.media()).toEqual([]);
     expect(sim.writes().filter((w) => w.corrupting)).toEqual([]);
     expect(sim.requestCount).toBeGreaterThan(50);
+    // The provider logged off on close: no websession (and so no reference) is left.
+    expect(sim.websessions).toEqual({ count: 0, references: 0 });
   }
 });
 

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import {
   type CloneSpec,
   type HostNetwork,
@@ -16,38 +15,19 @@ import {
 import type * as vbox from 'virtualbox-soap';
 import { cloneVboxNode, validateCloneSpec } from './clone-node.js';
 import { listVboxHostNetworks } from './host-networks.js';
-import { withMachineLock } from './machine-lock.js';
-import { nodeStatus, powerOff } from './machine-power.js';
-import { removeMachine } from './machine-removal.js';
+import { powerOff } from './machine-power.js';
 import { deleteMasterMachine, planVirtualBoxMasterBuild, type VboxMasterData } from './master-build.js';
-import {
-  describeNode,
-  NODE_META_KEY,
-  parseNodeMeta,
-  reportedAddresses,
-  type StoredNodeMeta,
-} from './node-meta.js';
+import { NODE_META_KEY, parseNodeMeta } from './node-meta.js';
+import { describeMachine, type Found, findNode, launchNode, removeNode, withConsole } from './node-ops.js';
 import { reconcileHalfMadeNodes } from './reconcile.js';
-import { guestProperties, waitProgress } from './vbox-calls.js';
 import { type VboxApi, VboxConnection } from './vbox-connection.js';
-import {
-  lockOptions,
-  MASTER_SNAPSHOT,
-  masterMachineName,
-  powerOptions,
-  type VboxContext,
-} from './vbox-context.js';
-import { hasResult, isNotFound, VBOX_RESULT } from './vbox-errors.js';
+import { MASTER_SNAPSHOT, masterMachineName, powerOptions, type VboxContext } from './vbox-context.js';
+import { isNotFound } from './vbox-errors.js';
 import {
   type ResolvedVirtualBoxProviderOptions,
   resolveVirtualBoxProviderOptions,
   type VirtualBoxProviderOptions,
 } from './virtualbox-provider-options.js';
-
-interface Found {
-  readonly machine: vbox.IMachine;
-  readonly meta: StoredNodeMeta;
-}
 
 /**
  * The VirtualBox provider: masters are registered machines with a snapshot, nodes are linked
@@ -190,89 +170,48 @@ export class VirtualBoxProvider implements HypervisorProvider {
   async startNode(id: string, options: OperationOptions = {}): Promise<void> {
     throwIfAborted(options.signal, `start of ${id}`);
     await this.#run(`starting ${id}`, (api) =>
-      this.#retryFresh(api, id, ({ machine }) => this.#launch(api, id, machine, options.signal)),
+      this.#retryFresh(api, id, ({ machine }) => launchNode(this.#ctx, api, id, machine, options.signal)),
     );
-  }
-
-  /** Launches headless; a machine already running (or paused: resumed) is not a failure. */
-  async #launch(api: VboxApi, id: string, machine: vbox.IMachine, signal?: AbortSignal): Promise<void> {
-    const session = await this.#conn.borrowSession(api);
-    let launching: vbox.IProgress | null;
-    try {
-      launching = await machine.launchVMProcess(session, 'headless', []);
-    } catch (error) {
-      this.#conn.returnSession(api, session);
-      if (
-        !hasResult(error, VBOX_RESULT.INVALID_OBJECT_STATE) &&
-        !hasResult(error, VBOX_RESULT.INVALID_VM_STATE)
-      )
-        throw error;
-      const state = String(await machine.getState());
-      if (state === 'Paused') await this.#console(api, machine, (c) => c.resume());
-      else if (state !== 'Running' && state !== 'Starting') throw error;
-      return;
-    }
-    try {
-      await waitProgress(launching, `starting ${id}`, signal);
-    } finally {
-      await session.unlockMachine().then(
-        () => this.#conn.returnSession(api, session),
-        () => {},
-      );
-    }
   }
 
   /** Runs `fn` on a remembered node; if that fails, forgets it and runs `fn` once on a fresh lookup. */
   async #retryFresh<T>(api: VboxApi, id: string, fn: (found: Found) => Promise<T>): Promise<T> {
     const known = this.#made.get(id);
-    if (!known || known.generation !== api.generation) return fn(await this.#find(api, id));
+    if (!known || known.generation !== api.generation) return fn(await findNode(this.#ctx, api, id));
     try {
       return await fn(known);
     } catch (error) {
       this.#made.delete(id);
       if (VmkitError.is(error, 'ABORTED')) throw error;
-      return fn(await this.#find(api, id));
+      return fn(await findNode(this.#ctx, api, id));
     }
   }
 
   async stopNode(id: string, options: OperationOptions = {}): Promise<void> {
     await this.#run(`stopping ${id}`, async (api) => {
-      const { machine } = await this.#find(api, id);
+      const { machine } = await findNode(this.#ctx, api, id);
       await powerOff(this.#conn, api, machine, powerOptions(this.#ctx, options.signal));
     });
   }
 
   async rebootNode(id: string): Promise<void> {
     await this.#run(`rebooting ${id}`, async (api) => {
-      const { machine } = await this.#find(api, id);
-      await this.#console(api, machine, (c) => c.reset());
+      const { machine } = await findNode(this.#ctx, api, id);
+      await withConsole(this.#ctx, api, machine, (c) => c.reset());
     });
   }
 
   async suspendNode(id: string): Promise<void> {
     await this.#run(`suspending ${id}`, async (api) => {
-      const { machine } = await this.#find(api, id);
-      await this.#console(api, machine, (c) => c.pause());
+      const { machine } = await findNode(this.#ctx, api, id);
+      await withConsole(this.#ctx, api, machine, (c) => c.pause());
     });
   }
 
   async resumeNode(id: string): Promise<void> {
     await this.#run(`resuming ${id}`, async (api) => {
-      const { machine } = await this.#find(api, id);
-      await this.#console(api, machine, (c) => c.resume());
-    });
-  }
-
-  async #console(
-    api: VboxApi,
-    machine: vbox.IMachine,
-    fn: (console: vbox.IConsole) => Promise<unknown>,
-  ): Promise<void> {
-    await withMachineLock(this.#conn, api, machine, async (_m, session) => fn(await session.getConsole()), {
-      ...lockOptions(this.#ctx),
-      lockType: 'Shared',
-      save: false,
-      mutable: false,
+      const { machine } = await findNode(this.#ctx, api, id);
+      await withConsole(this.#ctx, api, machine, (c) => c.resume());
     });
   }
 
@@ -281,7 +220,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
       `destroying ${id}`,
       async (api) => {
         try {
-          await this.#retryFresh(api, id, (found) => this.#remove(api, found, options.signal));
+          await this.#retryFresh(api, id, (found) => removeNode(this.#ctx, api, found, options.signal));
         } catch (error) {
           if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
         }
@@ -289,15 +228,6 @@ export class VirtualBoxProvider implements HypervisorProvider {
       },
       true,
     );
-  }
-
-  async #remove(api: VboxApi, { machine, meta }: Found, signal?: AbortSignal): Promise<void> {
-    const drive = meta.configDrive;
-    await removeMachine(this.#conn, api, machine, {
-      ...powerOptions(this.#ctx, signal),
-      ownedDvds: drive ? [drive] : [],
-    });
-    if (drive) await rm(drive, { force: true });
   }
 
   async listNodes(): Promise<readonly ProviderNode[]> {
@@ -310,7 +240,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
           const name = await machine.getName();
           if (!name.startsWith(this.#options.namePrefix) || name.startsWith(masters)) continue;
           const meta = parseNodeMeta(await machine.getExtraData(NODE_META_KEY));
-          if (meta) nodes.push(await this.#describe(name, { machine, meta }));
+          if (meta) nodes.push(await describeMachine(name, { machine, meta }));
         }
         return nodes;
       },
@@ -323,7 +253,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
       `reading node ${id}`,
       async (api) => {
         try {
-          return await this.#describe(id, await this.#find(api, id));
+          return await describeMachine(id, await findNode(this.#ctx, api, id));
         } catch (error) {
           if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
           throw error;
@@ -342,36 +272,6 @@ export class VirtualBoxProvider implements HypervisorProvider {
   /** Same as {@link VirtualBoxProvider.close}. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  /** A node's machine and metadata; machines without vmkit's node metadata are `NOT_FOUND`. */
-  async #find(api: VboxApi, id: string): Promise<Found> {
-    const missing = (cause?: unknown) =>
-      new VmkitError('NOT_FOUND', `no VirtualBox node ${id}`, cause === undefined ? {} : { cause });
-    if (
-      !id.startsWith(this.#options.namePrefix) ||
-      id.startsWith(masterMachineName(this.#options.namePrefix, ''))
-    )
-      throw missing();
-    let machine: vbox.IMachine;
-    try {
-      machine = await api.vbox.findMachine(id);
-    } catch (error) {
-      if (isNotFound(error)) throw missing(error);
-      throw error;
-    }
-    const meta = parseNodeMeta(await machine.getExtraData(NODE_META_KEY));
-    if (!meta) throw missing();
-    return { machine, meta };
-  }
-
-  async #describe(id: string, { machine, meta }: Found): Promise<ProviderNode> {
-    const state = String(await machine.getState());
-    const addresses =
-      state === 'Running'
-        ? reportedAddresses(await guestProperties(machine, '/VirtualBox/GuestInfo/Net/*'))
-        : [];
-    return describeNode(id, meta, nodeStatus(state), addresses);
   }
 }
 
