@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMasterBuild, VmkitError } from '@vmkit/core';
+import * as vbox from 'virtualbox-soap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoMasterSpec, testProvider, type VboxTestEnv, vboxTestEnv } from '../../test-support/vbox-env.js';
 
@@ -38,6 +39,37 @@ describe('VirtualBox master post-install', () => {
       expect(env.sim.rejections).toEqual([]);
     }
     await provider.deleteMaster(ref);
+    await provider.close();
+  });
+
+  it('a step the guest reports as failed (guest additions) fails the build, and the build leaves nothing', async () => {
+    const sim = env.sim;
+    if (!sim) return;
+    const provider = testProvider(env);
+    const spec = {
+      ...(await isoMasterSpec(env, 'vbox-post-fail')),
+      postInstall: [{ name: 'broken', run: 'exit 1' }],
+    };
+    // Play the guest's part: while the post-install boot runs, report the step failed as the script would.
+    const manager = await vbox.connect(env.url);
+    const api = await manager.logon(env.username, env.password);
+    let reported = false;
+    const error = await runMasterBuild(provider, spec, 'post-fail', {
+      onProgress: (e) => {
+        if (e.step !== 'post-install' || reported || !/installer running \(Running\)/.test(e.message)) return;
+        reported = true;
+        void api
+          .findMachine(`${env.prefix}m-post-fail`)
+          .then((m) => m.setGuestProperty('/vmkit/post-install', 'failed:broken', ''));
+      },
+    }).catch((e: unknown) => e);
+    await manager.logoff(api);
+    expect(reported).toBe(true);
+    expect(VmkitError.is(error, 'PROVIDER')).toBe(true);
+    expect((error as Error).message).toBe('post-install step broken failed in master post-fail');
+    expect(sim.machines().filter((m) => m.name.includes('post-fail'))).toEqual([]);
+    expect(readdirSync(join(env.folder, 'machines')).filter((f) => f.includes('post-fail'))).toEqual([]);
+    expect(sim.rejections).toEqual([]);
     await provider.close();
   });
 

@@ -174,6 +174,14 @@ export const machineHandlers: Record<string, SimHandler> = {
     if (view.kind === 'session') view.machine.draft = structuredCloneSettings(view.machine.settings);
   },
   IMachine_getGuestPropertyValue: (c) => machine(c).machine.guestProps.get(c.str('property'))?.value ?? '',
+  IMachine_setGuestProperty(c) {
+    const m = machine(c).machine;
+    if (m.state !== 'Running' && m.state !== 'Paused')
+      throw runtime(ResultCode.VBOX_E_INVALID_VM_STATE, `Machine '${m.name}' is not running`, true);
+    const ts = Date.now() * 1_000_000;
+    if (c.str('value') === '') m.guestProps.delete(c.str('property'));
+    else m.guestProps.set(c.str('property'), { value: c.str('value'), ts });
+  },
   IMachine_enumerateGuestProperties(c) {
     const patterns = c
       .str('patterns')
