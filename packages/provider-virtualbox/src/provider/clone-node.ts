@@ -86,8 +86,10 @@ async function configure(
   meta: StoredNodeMeta,
   drive: string | undefined,
 ): Promise<void> {
-  await m.setMemorySize(spec.hardware.ramMiB);
-  await m.setCPUCount(spec.hardware.cores);
+  // A clone has its master's memory and CPUs: set them only when the node asks for others.
+  const master = (spec.master.data ?? {}) as { ramMiB?: number; cores?: number };
+  if (master.ramMiB !== spec.hardware.ramMiB) await m.setMemorySize(spec.hardware.ramMiB);
+  if (master.cores !== spec.hardware.cores) await m.setCPUCount(spec.hardware.cores);
   for (const nic of spec.network.nics) {
     const adapter = await m.getNetworkAdapter(nic.slot);
     if (nic.slot !== 0) await adapter.setEnabled(true);

@@ -38,6 +38,15 @@ export interface VboxMasterData {
   readonly disk: string;
   /** Whether vmkit made the disk (and deletes it with the master) or opened the user's file. */
   readonly ownsDisk: boolean;
+  /** Memory of the master (clones inherit it; a node asking for the same needs no change). */
+  readonly ramMiB?: number;
+  /** CPUs of the master. */
+  readonly cores?: number;
+}
+
+/** Memory and CPUs a master is given. */
+export function masterHardware(spec: MasterSpec): { ramMiB: number; cores: number } {
+  return { ramMiB: spec.hardware?.ramMiB ?? 512, cores: spec.hardware?.cores ?? 1 };
 }
 
 const GiB = 1024 ** 3;
@@ -97,8 +106,8 @@ async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterS
       '',
       '',
     );
-    await machine.setMemorySize(spec.hardware?.ramMiB ?? 512);
-    await machine.setCPUCount(spec.hardware?.cores ?? 1);
+    await machine.setMemorySize(masterHardware(spec).ramMiB);
+    await machine.setCPUCount(masterHardware(spec).cores);
     await machine.addStorageController(CONTROLLER, 'IDE' as vbox.StorageBus);
     await machine.saveSettings();
     await api.vbox.registerMachine(machine);
@@ -171,6 +180,7 @@ export function planVirtualBoxMasterBuild(
         snapshot: MASTER_SNAPSHOT,
         disk: s.disk.path,
         ownsDisk: s.disk.owned,
+        ...masterHardware(spec),
       };
       return { id: s.machine, data: { ...data } };
     },

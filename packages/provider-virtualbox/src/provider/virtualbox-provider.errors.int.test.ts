@@ -125,14 +125,16 @@ describe('VirtualBox provider errors name what is wrong', () => {
           portForwards: [],
         },
       ];
-      const node = await p.cloneNode(spec('three-nics', { network: { nics } }));
+      const hardware = { id: 'custom', cores: 2, ramMiB: 384, diskGiB: 1 };
+      const node = await p.cloneNode(spec('three-nics', { network: { nics }, hardware }));
       const m = env.sim.machines().find((x) => x.name === node.id);
       expect(m?.adapters).toEqual([
         { slot: 0, type: 'Bridged', mac: '525400000021', network: 'eth0' },
         { slot: 1, type: 'HostOnly', mac: '525400000022', network: 'vboxnet0' },
         { slot: 2, type: 'Internal', mac: '525400000023', network: 'lab' },
       ]);
-      expect(m?.memoryMB).toBe(256);
+      // The master has 256 MiB and 1 CPU; this node asked for others.
+      expect([m?.memoryMB, m?.cpus]).toEqual([384, 2]);
       const networks = await p.listHostNetworks();
       expect(networks.map((n) => [n.name, n.kind])).toEqual([
         ['NAT', 'nat'],
