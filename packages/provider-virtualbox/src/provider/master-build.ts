@@ -44,6 +44,11 @@ export interface VboxMasterData {
   readonly cores?: number;
 }
 
+/** The machine name a master reference points at. */
+export function masterMachineOf(ref: MasterRef): string {
+  return (ref.data as Partial<VboxMasterData> | undefined)?.machine ?? ref.id;
+}
+
 /** Memory and CPUs a master is given. */
 export function masterHardware(spec: MasterSpec): { ramMiB: number; cores: number } {
   return { ramMiB: spec.hardware?.ramMiB ?? 512, cores: spec.hardware?.cores ?? 1 };

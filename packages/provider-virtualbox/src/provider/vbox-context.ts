@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { ProviderCapabilities } from '@vmkit/core';
 import type { VboxConnection } from './vbox-connection.js';
 import type { ResolvedVirtualBoxProviderOptions } from './virtualbox-provider-options.js';
 
@@ -38,3 +39,13 @@ export function settingsFile(ctx: VboxContext, name: string): string {
 export function masterMachineName(prefix: string, masterName: string): string {
   return `${prefix}m-${masterName}`;
 }
+
+/** What the VirtualBox provider can do. */
+export const VBOX_CAPABILITIES: ProviderCapabilities = Object.freeze({
+  linkedClones: true,
+  attachments: Object.freeze(['nat', 'bridged', 'hostOnly', 'internal'] as const),
+  portForwarding: true,
+  configDriveFormats: Object.freeze(['nocloud', 'openstack', 'ovf'] as const),
+  sources: Object.freeze(['disk', 'iso'] as const),
+  suspend: true,
+});

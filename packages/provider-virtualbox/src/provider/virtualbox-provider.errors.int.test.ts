@@ -146,6 +146,34 @@ describe('VirtualBox provider errors name what is wrong', () => {
       await p.close();
     });
 
+    it('makes full clones on request: their own base disk, deleted with them', async () => {
+      const sim = env.sim;
+      const p = provider();
+      const node = await p.cloneNode(spec('full', { linked: false }));
+      expect(node.linkedClone).toBe(false);
+      if (sim) {
+        const disk = sim.media().find((m) => m.location.includes(`/${node.id}/`));
+        expect(disk?.parent).toBeUndefined();
+      }
+      await p.destroyNode(node.id);
+      if (sim) expect(sim.media().filter((m) => m.location.includes(`/${node.id}/`))).toEqual([]);
+      await p.close();
+    });
+
+    it('refuses to delete a master that still has linked clones, and removes nothing', async () => {
+      const p = provider();
+      const node = await p.cloneNode(spec('keeps-master'));
+      const error = await p.deleteMaster(master).catch((e: unknown) => e);
+      expect(VmkitError.is(error, 'CONFLICT')).toBe(true);
+      expect((error as Error).message).toMatch(
+        /still has 1 linked clone\(s\) \(keeps-master\): destroy them first/,
+      );
+      expect(await p.mastersExist([master])).toEqual([true]);
+      await p.destroyNode(node.id);
+      expect(env.sim?.rejections ?? []).toEqual([]);
+      await p.close();
+    });
+
     it('a vfat config drive is UNSUPPORTED naming configDrive.filesystem', async () => {
       const p = provider();
       const configDrive = { format: 'nocloud' as const, filesystem: 'vfat' as const, instanceId: 'i-1' };

@@ -14,14 +14,20 @@ import {
 } from '@vmkit/core';
 import type * as vbox from 'virtualbox-soap';
 import { cloneVboxNode, validateCloneSpec } from './clone-node.js';
+import { CloneSources } from './clone-sources.js';
 import { listVboxHostNetworks } from './host-networks.js';
 import { powerOff } from './machine-power.js';
-import { deleteMasterMachine, planVirtualBoxMasterBuild, type VboxMasterData } from './master-build.js';
+import {
+  deleteMasterMachine,
+  masterMachineOf,
+  planVirtualBoxMasterBuild,
+  type VboxMasterData,
+} from './master-build.js';
 import { NODE_META_KEY, parseNodeMeta } from './node-meta.js';
 import { describeMachine, type Found, findNode, launchNode, removeNode, withConsole } from './node-ops.js';
 import { reconcileHalfMadeNodes } from './reconcile.js';
 import { type VboxApi, VboxConnection } from './vbox-connection.js';
-import { MASTER_SNAPSHOT, masterMachineName, powerOptions, type VboxContext } from './vbox-context.js';
+import { masterMachineName, powerOptions, VBOX_CAPABILITIES, type VboxContext } from './vbox-context.js';
 import { isNotFound } from './vbox-errors.js';
 import {
   type ResolvedVirtualBoxProviderOptions,
@@ -42,7 +48,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
   readonly #conn: VboxConnection;
   readonly #ctx: VboxContext;
   readonly #logger: Logger | undefined;
-  readonly #sources = new Map<string, { generation: number; machine: Promise<vbox.IMachine> }>();
+  readonly #sources = new CloneSources();
   /** Nodes this provider made, so starting and destroying them needs no lookup (per websession). */
   readonly #made = new Map<string, Found & { generation: number }>();
   #init: Promise<void> | undefined;
@@ -75,14 +81,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
   }
 
   async capabilities(): Promise<ProviderCapabilities> {
-    return {
-      linkedClones: true,
-      attachments: ['nat', 'bridged', 'hostOnly', 'internal'],
-      portForwarding: true,
-      configDriveFormats: ['nocloud', 'openstack', 'ovf'],
-      sources: ['disk', 'iso'],
-      suspend: true,
-    };
+    return VBOX_CAPABILITIES;
   }
 
   async listHostNetworks(): Promise<readonly HostNetwork[]> {
@@ -104,7 +103,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
         const out: boolean[] = [];
         for (const ref of refs) {
           try {
-            await api.vbox.findMachine(machineOf(ref));
+            await api.vbox.findMachine(masterMachineOf(ref));
             out.push(true);
           } catch (error) {
             if (!isNotFound(error)) throw error;
@@ -122,32 +121,16 @@ export class VirtualBoxProvider implements HypervisorProvider {
     const data = ref.data as Partial<VboxMasterData> | undefined;
     this.#sources.clear();
     const keep = data?.disk && data.ownsDisk === false ? [data.disk] : [];
-    await deleteMasterMachine(this.#ctx, machineOf(ref), keep);
-  }
-
-  /** The machine clones are made from: the master's snapshot machine (cached per websession). */
-  #source(api: VboxApi, ref: MasterRef): Promise<vbox.IMachine> {
-    const key = machineOf(ref);
-    const cached = this.#sources.get(key);
-    if (cached && cached.generation === api.generation) return cached.machine;
-    const data = ref.data as Partial<VboxMasterData> | undefined;
-    const machine = (async () => {
-      let master: vbox.IMachine;
-      try {
-        master = await api.vbox.findMachine(key);
-      } catch (error) {
-        if (isNotFound(error))
-          throw new VmkitError('NOT_FOUND', `master ${ref.id} does not exist on VirtualBox`, {
-            cause: error,
-          });
-        throw error;
-      }
-      const snapshot = await master.findSnapshot(data?.snapshot ?? MASTER_SNAPSHOT);
-      return snapshot.getMachine();
-    })();
-    this.#sources.set(key, { generation: api.generation, machine });
-    machine.catch(() => this.#sources.delete(key));
-    return machine;
+    // Its linked clones' disks are children of its disk: refuse before unregistering anything.
+    const clones = (await this.#run('listing nodes', (api) => this.#records(api), true)).filter(
+      (r) => r.meta.linkedClone && r.meta.master === masterMachineOf(ref),
+    );
+    if (clones.length > 0)
+      throw new VmkitError(
+        'CONFLICT',
+        `master ${ref.id} still has ${clones.length} linked clone(s) (${clones.map((r) => r.meta.name).join(', ')}): destroy them first`,
+      );
+    await deleteMasterMachine(this.#ctx, masterMachineOf(ref), keep);
   }
 
   async cloneNode(spec: CloneSpec, options: OperationOptions = {}): Promise<ProviderNode> {
@@ -156,9 +139,9 @@ export class VirtualBoxProvider implements HypervisorProvider {
     return this.#run(`cloning node ${spec.name}`, async (api) => {
       let source: vbox.IMachine;
       try {
-        source = await this.#source(api, spec.master);
+        source = await this.#sources.get(api, spec.master);
       } catch (error) {
-        this.#sources.delete(machineOf(spec.master));
+        this.#sources.forget(spec.master);
         throw error;
       }
       const made = await cloneVboxNode(this.#ctx, api, source, spec, options);
@@ -235,17 +218,24 @@ export class VirtualBoxProvider implements HypervisorProvider {
       'listing nodes',
       async (api) => {
         const nodes: ProviderNode[] = [];
-        const masters = masterMachineName(this.#options.namePrefix, '');
-        for (const machine of await api.vbox.getMachines()) {
-          const name = await machine.getName();
-          if (!name.startsWith(this.#options.namePrefix) || name.startsWith(masters)) continue;
-          const meta = parseNodeMeta(await machine.getExtraData(NODE_META_KEY));
-          if (meta) nodes.push(await describeMachine(name, { machine, meta }));
-        }
+        for (const r of await this.#records(api)) nodes.push(await describeMachine(r.name, r));
         return nodes;
       },
       true,
     );
+  }
+
+  /** Every machine with the prefix that carries node metadata. */
+  async #records(api: VboxApi): Promise<Array<Found & { name: string }>> {
+    const out: Array<Found & { name: string }> = [];
+    const masters = masterMachineName(this.#options.namePrefix, '');
+    for (const machine of await api.vbox.getMachines()) {
+      const name = await machine.getName();
+      if (!name.startsWith(this.#options.namePrefix) || name.startsWith(masters)) continue;
+      const meta = parseNodeMeta(await machine.getExtraData(NODE_META_KEY));
+      if (meta) out.push({ name, machine, meta });
+    }
+    return out;
   }
 
   async getNode(id: string): Promise<ProviderNode | undefined> {
@@ -273,11 +263,6 @@ export class VirtualBoxProvider implements HypervisorProvider {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-function machineOf(ref: MasterRef): string {
-  const data = ref.data as Partial<VboxMasterData> | undefined;
-  return data?.machine ?? ref.id;
 }
 
 /** Creates a VirtualBox provider (connects lazily, on `init` or first use). */
