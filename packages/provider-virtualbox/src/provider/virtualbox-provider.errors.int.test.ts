@@ -160,6 +160,19 @@ describe('VirtualBox provider errors name what is wrong', () => {
       await p.close();
     });
 
+    it('a node removed by another process is NOT_FOUND to start and already gone to destroy', async () => {
+      const mine = provider();
+      const other = provider();
+      const node = await mine.cloneNode(spec('elsewhere'));
+      await other.destroyNode(node.id);
+      const error = await mine.startNode(node.id).catch((e: unknown) => e);
+      expect(VmkitError.is(error, 'NOT_FOUND')).toBe(true);
+      await mine.destroyNode(node.id);
+      expect(await mine.getNode(node.id)).toBeUndefined();
+      await mine.close();
+      await other.close();
+    });
+
     it('refuses to delete a master that still has linked clones, and removes nothing', async () => {
       const p = provider();
       const node = await p.cloneNode(spec('keeps-master'));

@@ -28,7 +28,7 @@ import { describeMachine, type Found, findNode, launchNode, removeNode, withCons
 import { reconcileHalfMadeNodes } from './reconcile.js';
 import { type VboxApi, VboxConnection } from './vbox-connection.js';
 import { masterMachineName, powerOptions, VBOX_CAPABILITIES, type VboxContext } from './vbox-context.js';
-import { isNotFound } from './vbox-errors.js';
+import { hasResult, isNotFound, readFault, VBOX_RESULT } from './vbox-errors.js';
 import {
   type ResolvedVirtualBoxProviderOptions,
   resolveVirtualBoxProviderOptions,
@@ -157,7 +157,11 @@ export class VirtualBoxProvider implements HypervisorProvider {
     );
   }
 
-  /** Runs `fn` on a remembered node; if that fails, forgets it and runs `fn` once on a fresh lookup. */
+  /**
+   * Runs `fn` on a remembered node; when VirtualBox says the remembered machine object is gone
+   * (deleted elsewhere: "not ready", or an unknown reference), forgets it and runs `fn` once on a
+   * fresh lookup (which is `NOT_FOUND` for a node removed elsewhere). Other failures propagate.
+   */
   async #retryFresh<T>(api: VboxApi, id: string, fn: (found: Found) => Promise<T>): Promise<T> {
     const known = this.#made.get(id);
     if (!known || known.generation !== api.generation) return fn(await findNode(this.#ctx, api, id));
@@ -165,7 +169,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
       return await fn(known);
     } catch (error) {
       this.#made.delete(id);
-      if (VmkitError.is(error, 'ABORTED')) throw error;
+      if (!hasResult(error, VBOX_RESULT.ACCESS_DENIED) && !readFault(error)?.invalidObject) throw error;
       return fn(await findNode(this.#ctx, api, id));
     }
   }

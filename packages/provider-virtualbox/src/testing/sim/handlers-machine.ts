@@ -12,7 +12,14 @@ import { assertPoweredOff } from './sim-world.js';
 
 /** `_this` as a machine view. */
 export function machine(c: SimCall): MachineView {
-  return c.self<MachineView>('IMachine');
+  const view = c.self<MachineView>('IMachine');
+  // After deleteConfig the machine object is uninitialised: every call fails as "not ready".
+  if (view.machine.deleted)
+    throw runtime(
+      ResultCode.E_ACCESSDENIED,
+      `The object is not ready (machine '${view.machine.name}' was deleted)`,
+    );
+  return view;
 }
 
 /** `_this` as a machine view whose settings may change (a session's machine under a lock). */

@@ -188,6 +188,7 @@ export const mediaHandlers: Record<string, SimHandler> = {
         for (const x of list) await deleteMedium(c.world, x);
         const i = c.world.machines.indexOf(m);
         if (i >= 0) c.world.machines.splice(i, 1);
+        m.deleted = true;
       }),
     );
   },

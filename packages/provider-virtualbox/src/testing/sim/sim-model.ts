@@ -142,6 +142,8 @@ export class SimMachine {
   readonly plain: MachineView;
   readonly session: MachineView;
   readonly timers = new Set<NodeJS.Timeout>();
+  /** Set once `deleteConfig` completed: the object is uninitialised. */
+  deleted = false;
 
   constructor(
     public name: string,
