@@ -1,0 +1,234 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BoundNic, OperationOptions } from '@vmkit/core';
+import {
+  type CloneSpec,
+  invalidArgument,
+  type ProviderNode,
+  throwIfAborted,
+  VmkitError,
+} from '@vmkit/core/spi';
+import { buildConfigDriveToFile } from '@vmkit/imaging';
+import * as vbox from 'virtualbox-soap';
+import { withMachineLock } from './machine-lock.js';
+import { removeMachine } from './machine-removal.js';
+import { describeNode, NODE_META_KEY, type StoredNodeMeta } from './node-meta.js';
+import { mediumAttachments, waitProgress, wrap } from './vbox-calls.js';
+import type { VboxApi } from './vbox-connection.js';
+import { CONTROLLER, lockOptions, powerOptions, settingsFile, type VboxContext } from './vbox-context.js';
+import { hasResult, isNotFound, VBOX_RESULT } from './vbox-errors.js';
+
+const ATTACHMENT: Record<BoundNic['attachment'], string> = {
+  nat: 'NAT',
+  bridged: 'Bridged',
+  hostOnly: 'HostOnly',
+  internal: 'Internal',
+};
+
+/** Checks what can be checked before anything is made. */
+export function validateCloneSpec(spec: CloneSpec): void {
+  if (spec.configDrive && (spec.configDrive.filesystem ?? 'iso9660') !== 'iso9660')
+    throw new VmkitError(
+      'UNSUPPORTED',
+      'configDrive.filesystem: VirtualBox attaches config drives as DVDs, so only iso9660',
+      {
+        details: { field: 'configDrive.filesystem' },
+      },
+    );
+  for (const [i, nic] of spec.network.nics.entries()) {
+    if (nic.slot < 0 || nic.slot > 7)
+      throw invalidArgument(`network.nics[${i}].slot`, 'must be 0-7 on VirtualBox');
+    if (nic.attachment === 'bridged' && !nic.hostInterface)
+      throw invalidArgument(
+        `network.nics[${i}].hostInterface`,
+        'a bridged NIC needs the host interface to bridge to',
+      );
+    if (nic.attachment === 'hostOnly' && !nic.hostInterface && !nic.network)
+      throw invalidArgument(
+        `network.nics[${i}].hostInterface`,
+        'a host-only NIC needs a host-only interface (e.g. vboxnet0)',
+      );
+    if (nic.attachment !== 'nat' && nic.portForwards.length > 0)
+      throw invalidArgument(`network.nics[${i}].portForwards`, 'port forwards need a NAT NIC');
+  }
+}
+
+async function checkHostInterfaces(api: VboxApi, spec: CloneSpec): Promise<void> {
+  const wanted = spec.network.nics
+    .map((nic, i) => ({
+      i,
+      name:
+        nic.attachment === 'bridged' || nic.attachment === 'hostOnly'
+          ? (nic.hostInterface ?? nic.network)
+          : undefined,
+    }))
+    .filter((x): x is { i: number; name: string } => x.name !== undefined);
+  if (wanted.length === 0) return;
+  const host = await api.vbox.getHost();
+  for (const { i, name } of wanted) {
+    try {
+      await host.findHostNetworkInterfaceByName(name);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      throw invalidArgument(
+        `network.nics[${i}].hostInterface`,
+        `the VirtualBox host has no network interface named '${name}'`,
+      );
+    }
+  }
+}
+
+async function configure(
+  api: VboxApi,
+  m: vbox.IMachine,
+  spec: CloneSpec,
+  meta: StoredNodeMeta,
+  drive: string | undefined,
+): Promise<void> {
+  // A clone has its master's memory and CPUs: set them only when the node asks for others.
+  const master = (spec.master.data ?? {}) as { ramMiB?: number; cores?: number };
+  if (master.ramMiB !== spec.hardware.ramMiB) await m.setMemorySize(spec.hardware.ramMiB);
+  if (master.cores !== spec.hardware.cores) await m.setCPUCount(spec.hardware.cores);
+  for (const nic of spec.network.nics) {
+    const adapter = await m.getNetworkAdapter(nic.slot);
+    if (nic.slot !== 0) await adapter.setEnabled(true);
+    await adapter.setAttachmentType(ATTACHMENT[nic.attachment] as vbox.NetworkAttachmentType);
+    await adapter.setMACAddress(nic.mac.replace(/:/g, '').toUpperCase());
+    if (nic.attachment === 'bridged') await adapter.setBridgedInterface(nic.hostInterface ?? '');
+    if (nic.attachment === 'hostOnly')
+      await adapter.setHostOnlyInterface(nic.hostInterface ?? nic.network ?? '');
+    if (nic.attachment === 'internal') await adapter.setInternalNetwork(nic.network ?? 'intnet');
+    if (nic.portForwards.length > 0) {
+      const nat = await adapter.getNATEngine();
+      for (const f of nic.portForwards)
+        await nat.addRedirect(
+          f.name,
+          (f.protocol === 'udp' ? 'UDP' : 'TCP') as vbox.NATProtocol,
+          f.hostIp,
+          f.hostPort,
+          f.guestIp ?? '',
+          f.guestPort,
+        );
+    }
+  }
+  if (drive) {
+    const dvd = await api.vbox.openMedium(
+      drive,
+      'DVD' as vbox.DeviceType,
+      'ReadOnly' as vbox.AccessMode,
+      false,
+    );
+    await m.attachDevice(CONTROLLER, 1, 0, 'DVD' as vbox.DeviceType, dvd);
+  }
+  await m.setExtraData(NODE_META_KEY, JSON.stringify(meta));
+}
+
+/** Removes what a failed clone made: the registered machine, or an unregistered one's cloned disks. */
+async function rollback(
+  ctx: VboxContext,
+  api: VboxApi,
+  target: vbox.IMachine,
+  registered: boolean,
+  drive?: string,
+): Promise<void> {
+  if (registered)
+    await removeMachine(ctx.conn, api, target, {
+      ...powerOptions(ctx, undefined, 0),
+      ownedDvds: drive ? [drive] : [],
+    });
+  else {
+    const media = (await mediumAttachments(target)).filter((a) => a.type === 'HardDisk' && a.medium);
+    await waitProgress(
+      await target.deleteConfig(media.map((a) => wrap(vbox.IMedium, target, a.medium))),
+      'deleting a half-made clone',
+    );
+  }
+}
+
+/**
+ * Creates a node: `IMachine.cloneTo` from the master's snapshot machine (`MachineState`, `Link`
+ * for linked clones), register, then under one write lock memory, CPUs, NICs (NAT rules with the
+ * leased host ports), the config drive as a DVD and vmkit's metadata. Anything made is removed
+ * again when a step fails or the signal fires.
+ */
+export async function cloneVboxNode(
+  ctx: VboxContext,
+  api: VboxApi,
+  source: vbox.IMachine,
+  spec: CloneSpec,
+  options: OperationOptions,
+): Promise<{ node: ProviderNode; machine: vbox.IMachine; meta: StoredNodeMeta }> {
+  const { signal } = options;
+  const name = `${ctx.options.namePrefix}${spec.name}`;
+  await checkHostInterfaces(api, spec);
+  throwIfAborted(signal, `clone of ${spec.name}`);
+  let target: vbox.IMachine;
+  try {
+    target = await api.vbox.createMachine(
+      settingsFile(ctx, name),
+      name,
+      [],
+      ctx.options.osTypeId,
+      '',
+      '',
+      '',
+      '',
+    );
+  } catch (error) {
+    if (hasResult(error, VBOX_RESULT.FILE_ERROR))
+      throw new VmkitError('CONFLICT', `a VirtualBox machine named ${name} already exists`, { cause: error });
+    throw error;
+  }
+  const drive = spec.configDrive ? join(ctx.options.machineFolder, `${name}-config.iso`) : undefined;
+  const meta: StoredNodeMeta = {
+    v: 1,
+    kind: 'node',
+    name: spec.name,
+    group: spec.group,
+    imageId: spec.imageId,
+    master: spec.master.id,
+    hardware: spec.hardware,
+    network: spec.network,
+    tags: spec.tags,
+    userMetadata: spec.userMetadata,
+    linkedClone: spec.linked,
+    createdAt: new Date().toISOString(),
+    ...(drive ? { configDrive: drive } : {}),
+  };
+  let registered = false;
+  let wrote = false;
+  let cloning: vbox.IProgress | undefined;
+  try {
+    const options = spec.linked ? ['Link' as vbox.CloneOptions] : [];
+    cloning = await source.cloneTo(target, 'MachineState' as vbox.CloneMode, options);
+    await waitProgress(cloning, `cloning ${spec.name}`, signal);
+    try {
+      await api.vbox.registerMachine(target);
+    } catch (error) {
+      if (hasResult(error, VBOX_RESULT.OBJECT_IN_USE))
+        throw new VmkitError('CONFLICT', `a VirtualBox machine named ${name} already exists`, {
+          cause: error,
+        });
+      throw error;
+    }
+    registered = true;
+    if (spec.configDrive && drive) {
+      wrote = true;
+      await buildConfigDriveToFile(spec.configDrive, drive, signal ? { signal } : {});
+    }
+    await withMachineLock(
+      ctx.conn,
+      api,
+      target,
+      (m) => configure(api, m, spec, meta, drive),
+      lockOptions(ctx, signal),
+    );
+    return { node: describeNode(name, meta, 'stopped', []), machine: target, meta };
+  } catch (error) {
+    // An abort stops our waiting, not the server's cloning: let it end before removing its disks.
+    await cloning?.waitForCompletion(-1).catch(() => {});
+    await rollback(ctx, api, target, registered, wrote ? drive : undefined).catch(() => {});
+    if (drive && wrote) await rm(drive, { force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,64 @@
+import { sleep, throwIfAborted } from '@vmkit/core/spi';
+import type * as vbox from 'virtualbox-soap';
+import type { VboxApi, VboxConnection } from './vbox-connection.js';
+import { hasResult, VBOX_RESULT } from './vbox-errors.js';
+
+/** How {@link withMachineLock} locks. */
+export interface LockOptions {
+  /** `Write` to change settings (default), `Shared` to control a running machine. */
+  readonly lockType?: 'Write' | 'Shared';
+  /** Fetch the session's mutable machine for `change` (default true; console work needs none). */
+  readonly mutable?: boolean;
+  /** Save the settings after `change` (default true for `Write`). */
+  readonly save?: boolean;
+  /** Extra attempts while another session holds the machine. */
+  readonly retries: number;
+  /** Stops retrying and changing; the lock is still released. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The one way vmkit changes a machine: lock it with a pooled session, get the session's mutable
+ * machine, run `change`, save the settings, and always unlock (also on errors and aborts). A
+ * machine another session holds is retried a bounded number of times with growing pauses.
+ */
+export async function withMachineLock<T>(
+  conn: VboxConnection,
+  api: VboxApi,
+  machine: vbox.IMachine,
+  /** Gets the session's mutable machine (the machine itself when `mutable` is false) and the session. */
+  change: (mutable: vbox.IMachine, session: vbox.ISession) => Promise<T>,
+  options: LockOptions,
+): Promise<T> {
+  const lockType = options.lockType ?? 'Write';
+  const session = await conn.borrowSession(api);
+  for (let attempt = 0; ; attempt++) {
+    throwIfAborted(options.signal, 'locking a machine');
+    try {
+      await machine.lockMachine(session, lockType as vbox.LockType);
+      break;
+    } catch (error) {
+      const busy = hasResult(error, VBOX_RESULT.INVALID_OBJECT_STATE);
+      if (!busy || attempt >= options.retries) {
+        conn.returnSession(api, session);
+        throw error;
+      }
+      await sleep(Math.min(1000, 25 * 2 ** attempt), options.signal);
+    }
+  }
+  let healthy = true;
+  try {
+    const mutable = options.mutable === false ? machine : await session.getMachine();
+    const result = await change(mutable, session);
+    if (options.mutable !== false && (options.save ?? lockType === 'Write')) await mutable.saveSettings();
+    return result;
+  } finally {
+    try {
+      await session.unlockMachine();
+    } catch (error) {
+      // A shared session is let go by VirtualBox when the machine powers off: nothing to unlock.
+      if (!hasResult(error, VBOX_RESULT.INVALID_SESSION_STATE)) healthy = false;
+    }
+    if (healthy) conn.returnSession(api, session);
+  }
+}

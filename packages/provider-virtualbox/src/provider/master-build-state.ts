@@ -1,0 +1,24 @@
+import type { BuildContext } from '@vmkit/core/spi';
+import type * as vbox from 'virtualbox-soap';
+import type { LocalFile } from './master-source.js';
+
+/** What the steps of one build share. */
+export interface BuildState {
+  machine?: string;
+  disk?: LocalFile;
+  iso?: LocalFile;
+  installed?: boolean;
+  postInstalled?: boolean;
+  /** Server-side work an abort stopped us waiting for; discard waits for it before cleaning up. */
+  pending?: vbox.IProgress;
+}
+
+/** The build's shared state. */
+export function state(c: BuildContext): BuildState {
+  let s = c.state.get('virtualbox') as BuildState | undefined;
+  if (!s) {
+    s = {};
+    c.state.set('virtualbox', s);
+  }
+  return s;
+}

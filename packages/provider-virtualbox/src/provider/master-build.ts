@@ -1,0 +1,261 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MasterSpec } from '@vmkit/core';
+import {
+  type BuildContext,
+  type BuildStep,
+  type MasterBuild,
+  type MasterRef,
+  STANDARD_BUILD_STEPS,
+  VmkitError,
+} from '@vmkit/core/spi';
+import type * as vbox from 'virtualbox-soap';
+import { withMachineLock } from './machine-lock.js';
+import { removeMachine } from './machine-removal.js';
+import { state } from './master-build-state.js';
+import { installAndWait } from './master-install.js';
+import { postInstallDrive, runPostInstall } from './master-post-install.js';
+import { localSource, prepareDisk, withKernelParams } from './master-source.js';
+import { detachIsos, detachNics, snapshot } from './master-steps.js';
+import { postInstallScript } from './post-install-script.js';
+import { waitProgress } from './vbox-calls.js';
+import {
+  CONTROLLER,
+  lockOptions,
+  MASTER_SNAPSHOT,
+  masterMachineName,
+  powerOptions,
+  settingsFile,
+  type VboxContext,
+} from './vbox-context.js';
+import { isNotFound } from './vbox-errors.js';
+
+/** What a master reference carries. */
+export interface VboxMasterData {
+  readonly machine: string;
+  readonly snapshot: string;
+  /** The master's base disk. */
+  readonly disk: string;
+  /** Whether vmkit made the disk (and deletes it with the master) or opened the user's file. */
+  readonly ownsDisk: boolean;
+  /** Memory of the master (clones inherit it; a node asking for the same needs no change). */
+  readonly ramMiB?: number;
+  /** CPUs of the master. */
+  readonly cores?: number;
+}
+
+/** The machine name a master reference points at. */
+export function masterMachineOf(ref: MasterRef): string {
+  return (ref.data as Partial<VboxMasterData> | undefined)?.machine ?? ref.id;
+}
+
+/** Memory and CPUs a master is given. */
+export function masterHardware(spec: MasterSpec): { ramMiB: number; cores: number } {
+  return { ramMiB: spec.hardware?.ramMiB ?? 512, cores: spec.hardware?.cores ?? 1 };
+}
+
+const GiB = 1024 ** 3;
+
+async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterSpec): Promise<void> {
+  const s = state(c);
+  if (s.installed) return c.progress(1, 'already installed');
+  if (spec.source.type === 'bootIso')
+    throw new VmkitError(
+      'UNSUPPORTED',
+      "source.type: 'bootIso' (live boot ISO nodes) is not supported by the VirtualBox provider yet; use an 'iso' source",
+      { details: { field: 'source.type' } },
+    );
+  if (spec.source.type === 'kernel')
+    throw new VmkitError(
+      'UNSUPPORTED',
+      "source.type: 'kernel' cannot be built on VirtualBox (it has no direct kernel boot); use a 'disk' or 'iso' source",
+      { details: { field: 'source.type' } },
+    );
+  // Refuse step names and scripts the post-install script cannot carry before anything is made.
+  if (spec.postInstall?.length) postInstallScript(spec.postInstall);
+  const name = masterMachineName(ctx.options.namePrefix, c.masterName);
+  const srcCtx = {
+    machineFolder: ctx.options.machineFolder,
+    qemuImg: ctx.options.qemuImg,
+    base: name,
+    signal: c.signal,
+  };
+  await mkdir(ctx.options.machineFolder, { recursive: true });
+  if (spec.source.type === 'disk') s.disk = await prepareDisk(spec.source, srcCtx);
+  else {
+    const iso = await localSource(spec.source, srcCtx, 'iso');
+    s.iso =
+      spec.source.kernelParams === undefined
+        ? iso
+        : await withKernelParams(iso, spec.source.kernelParams, srcCtx);
+  }
+  c.progress(0.2, 'source ready');
+  await ctx.conn.run(`creating master ${name}`, async (api) => {
+    let disk: vbox.IMedium;
+    if (s.disk)
+      disk = await api.vbox.openMedium(
+        s.disk.path,
+        'HardDisk' as vbox.DeviceType,
+        'ReadWrite' as vbox.AccessMode,
+        false,
+      );
+    else {
+      const path = join(ctx.options.machineFolder, `${name}.vdi`);
+      disk = await api.vbox.createMedium(
+        'VDI',
+        path,
+        'ReadWrite' as vbox.AccessMode,
+        'HardDisk' as vbox.DeviceType,
+      );
+      const size = (spec.hardware?.diskGiB ?? 8) * GiB;
+      s.disk = { path, owned: true };
+      s.pending = await disk.createBaseStorage(size, ['Standard' as vbox.MediumVariant]);
+      await waitProgress(s.pending, 'creating the master disk', c.signal);
+      s.pending = undefined;
+    }
+    const machine = await api.vbox.createMachine(
+      settingsFile(ctx, name),
+      name,
+      [],
+      ctx.options.osTypeId,
+      '',
+      '',
+      '',
+      '',
+    );
+    await machine.setMemorySize(masterHardware(spec).ramMiB);
+    await machine.setCPUCount(masterHardware(spec).cores);
+    await machine.addStorageController(CONTROLLER, 'IDE' as vbox.StorageBus);
+    await machine.saveSettings();
+    await api.vbox.registerMachine(machine);
+    s.machine = name;
+    await withMachineLock(
+      ctx.conn,
+      api,
+      machine,
+      async (m) => {
+        await m.attachDevice(CONTROLLER, 0, 0, 'HardDisk' as vbox.DeviceType, disk);
+        await m.setBootOrder(1, 'HardDisk' as vbox.DeviceType);
+        if (s.iso) {
+          const dvd = await api.vbox.openMedium(
+            s.iso.path,
+            'DVD' as vbox.DeviceType,
+            'ReadOnly' as vbox.AccessMode,
+            false,
+          );
+          await m.attachDevice(CONTROLLER, 1, 0, 'DVD' as vbox.DeviceType, dvd);
+          await m.setBootOrder(1, 'DVD' as vbox.DeviceType);
+          await m.setBootOrder(2, 'HardDisk' as vbox.DeviceType);
+        }
+      },
+      lockOptions(ctx, c.signal),
+    );
+    if (s.iso) await installAndWait(ctx, api, machine, c);
+  });
+  s.installed = true;
+  c.progress(1, s.iso ? 'installed from ISO' : 'disk attached');
+}
+
+/** Why the standard steps this provider does not act on are skipped. */
+const SKIPPED: Readonly<Record<string, string>> = {
+  'install-agent':
+    'guest additions are not installed by vmkit (install them in the image or with postInstall)',
+  'clean-udev-rules': 'not done by the VirtualBox provider (use postInstall steps)',
+  'reset-identity': 'not done by the VirtualBox provider (use postInstall steps)',
+};
+
+/**
+ * Plans a master build: `create-and-install` opens the disk (converting qcow2/raw to VDI) or
+ * creates one and boots the installer ISO until the guest powers off; `detach-isos` and
+ * `detach-nics` clear the build devices; `snapshot` takes the snapshot linked clones need. The
+ * other standard steps have nothing to do.
+ */
+export function planVirtualBoxMasterBuild(
+  getContext: () => Promise<VboxContext>,
+  spec: MasterSpec,
+): MasterBuild {
+  const work: Record<string, (ctx: VboxContext, c: BuildContext) => Promise<void>> = {
+    'create-and-install': (ctx, c) => createAndInstall(ctx, c, spec),
+    'post-install': async (ctx, c) => {
+      const s = state(c);
+      if (s.postInstalled || !s.machine)
+        return c.skip(s.postInstalled ? 'already ran in this build' : 'no master machine');
+      await runPostInstall(ctx, c, spec, s.machine);
+      s.postInstalled = true;
+    },
+    'detach-isos': detachIsos,
+    'detach-nics': detachNics,
+    snapshot,
+  };
+  const names = [...STANDARD_BUILD_STEPS, 'snapshot'];
+  const steps: BuildStep[] = names.map((name) => ({
+    name,
+    run: async (c: BuildContext) => {
+      const fn = work[name];
+      if (fn) await fn(await getContext(), c);
+      else c.skip(SKIPPED[name] ?? 'not done by the VirtualBox provider');
+    },
+  }));
+  return {
+    steps,
+    async finish(c): Promise<MasterRef> {
+      const s = state(c);
+      if (!s.machine || !s.disk) throw new VmkitError('PROVIDER', `master ${c.masterName} was not created`);
+      const data: VboxMasterData = {
+        machine: s.machine,
+        snapshot: MASTER_SNAPSHOT,
+        disk: s.disk.path,
+        ownsDisk: s.disk.owned,
+        ...masterHardware(spec),
+      };
+      return { id: s.machine, data: { ...data } };
+    },
+    async discard(c): Promise<void> {
+      const ctx = await getContext();
+      const s = state(c);
+      const name = masterMachineName(ctx.options.namePrefix, c.masterName);
+      await s.pending?.waitForCompletion(-1).catch(() => {});
+      const keep = s.disk && !s.disk.owned ? [s.disk.path] : [];
+      await deleteMasterMachine(ctx, name, keep, s.disk?.owned ? [s.disk.path] : []);
+      for (const f of [s.disk, s.iso]) if (f?.owned) await rm(f.path, { force: true });
+      await rm(postInstallDrive(ctx, name), { force: true });
+    },
+  };
+}
+
+/** Removes a master machine (never a disk that is the user's); gone is fine. */
+export async function deleteMasterMachine(
+  ctx: VboxContext,
+  name: string,
+  keepDisks: readonly string[],
+  ownedDisks: readonly string[] = [],
+): Promise<void> {
+  await ctx.conn.run(
+    `deleting master ${name}`,
+    async (api) => {
+      let machine: vbox.IMachine | undefined;
+      try {
+        machine = await api.vbox.findMachine(name);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        machine = undefined;
+      }
+      if (machine)
+        await removeMachine(ctx.conn, api, machine, { ...powerOptions(ctx, undefined, 0), keepDisks });
+      for (const path of ownedDisks) {
+        try {
+          const disk = await api.vbox.openMedium(
+            path,
+            'HardDisk' as vbox.DeviceType,
+            'ReadWrite' as vbox.AccessMode,
+            false,
+          );
+          await waitProgress(await disk.deleteStorage(), `deleting ${path}`);
+        } catch {
+          // Not registered and no file: already gone.
+        }
+      }
+    },
+    true,
+  );
+}

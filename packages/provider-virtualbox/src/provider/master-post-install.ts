@@ -1,0 +1,95 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MasterSpec } from '@vmkit/core';
+import { type BuildContext, VmkitError } from '@vmkit/core/spi';
+import { buildConfigDriveToFile } from '@vmkit/imaging';
+import type * as vbox from 'virtualbox-soap';
+import { withMachineLock } from './machine-lock.js';
+import { installAndWait } from './master-install.js';
+import { POST_INSTALL_PROPERTY, postInstallScript } from './post-install-script.js';
+import { mediumAttachments } from './vbox-calls.js';
+import type { VboxApi } from './vbox-connection.js';
+import { CONTROLLER, lockOptions, type VboxContext } from './vbox-context.js';
+
+/** Where a master's post-install drive lives. */
+export function postInstallDrive(ctx: VboxContext, machineName: string): string {
+  return join(ctx.options.machineFolder, `${machineName}-post-install.iso`);
+}
+
+async function detachDrive(
+  ctx: VboxContext,
+  api: VboxApi,
+  machine: vbox.IMachine,
+  path: string,
+): Promise<void> {
+  const attached = (await mediumAttachments(machine)).some(
+    (a) => a.controller === CONTROLLER && a.port === 1 && a.device === 1,
+  );
+  if (attached)
+    await withMachineLock(ctx.conn, api, machine, (m) => m.detachDevice(CONTROLLER, 1, 1), lockOptions(ctx));
+  try {
+    const dvd = await api.vbox.openMedium(
+      path,
+      'DVD' as vbox.DeviceType,
+      'ReadOnly' as vbox.AccessMode,
+      false,
+    );
+    await dvd.close();
+  } catch {
+    // Never registered, or already closed.
+  }
+  await rm(path, { force: true });
+}
+
+/**
+ * Boots the master once with a NoCloud drive whose user data runs the spec's post-install steps
+ * (see {@link postInstallScript}) and powers off; a step reported as failed (guest additions set
+ * the property) fails the build. The drive is detached and deleted whatever happens.
+ */
+export async function runPostInstall(
+  ctx: VboxContext,
+  c: BuildContext,
+  spec: MasterSpec,
+  machineName: string,
+): Promise<void> {
+  const steps = spec.postInstall ?? [];
+  if (steps.length === 0) return c.skip('the spec has no post-install steps');
+  const script = postInstallScript(steps);
+  const path = postInstallDrive(ctx, machineName);
+  await buildConfigDriveToFile(
+    { format: 'nocloud', instanceId: `vmkit-post-install-${c.masterName}`, userData: script },
+    path,
+    { signal: c.signal },
+  );
+  await ctx.conn.run(`post-install of ${machineName}`, async (api) => {
+    const machine = await api.vbox.findMachine(machineName);
+    try {
+      await withMachineLock(
+        ctx.conn,
+        api,
+        machine,
+        async (m) => {
+          const dvd = await api.vbox.openMedium(
+            path,
+            'DVD' as vbox.DeviceType,
+            'ReadOnly' as vbox.AccessMode,
+            false,
+          );
+          await m.attachDevice(CONTROLLER, 1, 1, 'DVD' as vbox.DeviceType, dvd);
+          await m.setBootOrder(1, 'HardDisk' as vbox.DeviceType);
+        },
+        lockOptions(ctx, c.signal),
+      );
+      await installAndWait(ctx, api, machine, c);
+      const status = await machine.getGuestPropertyValue(POST_INSTALL_PROPERTY);
+      if (status.startsWith('failed:'))
+        throw new VmkitError(
+          'PROVIDER',
+          `post-install step ${status.slice('failed:'.length)} failed in master ${c.masterName}`,
+        );
+    } finally {
+      await detachDrive(ctx, api, machine, path).catch(() => {});
+    }
+  });
+  c.progress(1, `post-install: ${steps.length} step(s) ran`);
+}

@@ -1,0 +1,172 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import type { DiskSource, IsoSource } from '@vmkit/core';
+import { invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
+import { remasterBootIso } from '@vmkit/imaging';
+
+/** Disk formats VirtualBox opens as they are. */
+const NATIVE = new Set(['vdi', 'vmdk', 'vhd']);
+/** Formats vmkit converts to VDI with qemu-img first. */
+const CONVERTED = new Set(['qcow2', 'raw', 'vhdx']);
+
+/** A local file for a source, and whether vmkit made it (and so must delete it). */
+export interface LocalFile {
+  readonly path: string;
+  readonly owned: boolean;
+}
+
+/** Where a build may put files and how it runs tools. */
+export interface SourceContext {
+  readonly machineFolder: string;
+  readonly qemuImg: string;
+  /** Base name for files this build makes. */
+  readonly base: string;
+  readonly signal?: AbortSignal;
+}
+
+/** The local file of a `path` or `url` source (http(s) downloaded into the machine folder). */
+export async function localSource(
+  source: DiskSource | IsoSource,
+  ctx: SourceContext,
+  ext: string,
+): Promise<LocalFile> {
+  let file: LocalFile;
+  if (source.path) file = { path: source.path, owned: false };
+  else if (source.url?.startsWith('file:')) file = { path: fileURLToPath(source.url), owned: false };
+  else if (source.url && /^https?:/.test(source.url))
+    file = await download(source.url, join(ctx.machineFolder, `${ctx.base}.${ext}`), ctx.signal);
+  else throw invalidArgument('source.path', 'give a path, or a file:, http: or https: url');
+  const info = await stat(file.path).catch(() => undefined);
+  if (!info?.isFile()) throw invalidArgument('source.path', `no file at ${file.path}`);
+  if (source.sha256) await verifySha256(file, source.sha256, ctx.signal);
+  return file;
+}
+
+async function download(url: string, path: string, signal?: AbortSignal): Promise<LocalFile> {
+  const res = await fetch(url, signal ? { signal } : {}).catch((error: unknown) => {
+    throw new VmkitError('PROVIDER', `source.url: cannot download ${url}`, { cause: error });
+  });
+  if (!res.ok || !res.body)
+    throw new VmkitError('PROVIDER', `source.url: ${url} answered HTTP ${res.status}`);
+  try {
+    await pipeline(
+      Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+      createWriteStream(path),
+      signal ? { signal } : {},
+    );
+  } catch (error) {
+    await rm(path, { force: true });
+    throw new VmkitError('PROVIDER', `source.url: download of ${url} failed`, { cause: error });
+  }
+  return { path, owned: true };
+}
+
+async function verifySha256(file: LocalFile, expected: string, signal?: AbortSignal): Promise<void> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file.path), hash, signal ? { signal } : {});
+  const actual = hash.digest('hex');
+  if (actual !== expected.toLowerCase()) {
+    if (file.owned) await rm(file.path, { force: true });
+    throw new VmkitError('CORRUPT', `source.sha256: ${file.path} has sha256 ${actual}, expected ${expected}`);
+  }
+}
+
+/** Detects a disk image's format from its header (and VHD's footer). */
+export async function detectDiskFormat(path: string): Promise<string> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const head = Buffer.alloc(512);
+    await fh.read(head, 0, 512, 0);
+    const magic = head.subarray(0, 8).toString('latin1');
+    if (magic.startsWith('QFI\xfb')) return 'qcow2';
+    if (head.readUInt32LE(64) === 0xbeda107f) return 'vdi';
+    if (magic.startsWith('KDMV') || head.toString('latin1').includes('# Disk DescriptorFile')) return 'vmdk';
+    if (magic === 'vhdxfile') return 'vhdx';
+    if (magic === 'conectix') return 'vhd';
+    if (size >= 512) {
+      const tail = Buffer.alloc(8);
+      await fh.read(tail, 0, 8, size - 512);
+      if (tail.toString('latin1') === 'conectix') return 'vhd';
+    }
+    return 'raw';
+  } finally {
+    await fh.close();
+  }
+}
+
+function run(cmd: string, args: readonly string[], signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...(signal ? { signal } : {}) });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}: ${stderr.trim()}`)),
+    );
+  });
+}
+
+/**
+ * The disk VirtualBox opens for a `disk` source: VDI, VMDK and VHD as they are; qcow2, raw and
+ * VHDX converted to VDI in the machine folder with `qemu-img convert` (refused clearly when
+ * qemu-img is missing).
+ */
+export async function prepareDisk(source: DiskSource, ctx: SourceContext): Promise<LocalFile> {
+  const file = await localSource(source, ctx, 'img');
+  const detected = await detectDiskFormat(file.path);
+  if (source.format && source.format !== detected && !(source.format === 'raw' && detected === 'raw'))
+    throw invalidArgument('source.format', `the file is ${detected}, not ${source.format}`);
+  if (NATIVE.has(detected)) return file;
+  if (!CONVERTED.has(detected))
+    throw new VmkitError('UNSUPPORTED', `source.format: ${detected} disks are not supported`);
+  const out = join(ctx.machineFolder, `${ctx.base}.vdi`);
+  throwIfAborted(ctx.signal, 'disk conversion');
+  try {
+    await run(ctx.qemuImg, ['convert', '-f', detected, '-O', 'vdi', file.path, out], ctx.signal);
+  } catch (error) {
+    await rm(out, { force: true });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new VmkitError(
+        'UNSUPPORTED',
+        `source.format: ${detected} disks must be converted to VDI with qemu-img, which was not found (${ctx.qemuImg}); install qemu-utils or give a VDI, VMDK or VHD disk`,
+        { cause: error },
+      );
+    throw new VmkitError('PROVIDER', `source: qemu-img could not convert ${file.path} to VDI`, {
+      cause: error,
+    });
+  } finally {
+    if (file.owned) await rm(file.path, { force: true });
+  }
+  return { path: out, owned: true };
+}
+
+/**
+ * The installer ISO with `kernelParams` added to every isolinux, GRUB and EFI-image kernel line
+ * (`remasterBootIso`), written beside the master as `<base>-installer.iso` and owned by the build
+ * (removed with its other temporary files). A downloaded original is removed once copied.
+ */
+export async function withKernelParams(
+  iso: LocalFile,
+  kernelParams: string,
+  ctx: SourceContext,
+): Promise<LocalFile> {
+  const output = join(ctx.machineFolder, `${ctx.base}-installer.iso`);
+  try {
+    await remasterBootIso({
+      source: iso.path,
+      output,
+      kernelParams,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+  } finally {
+    if (iso.owned) await rm(iso.path, { force: true });
+  }
+  return { path: output, owned: true };
+}

@@ -1,0 +1,81 @@
+import { rm } from 'node:fs/promises';
+import type { BuildContext } from '@vmkit/core/spi';
+import type * as vbox from 'virtualbox-soap';
+import { withMachineLock } from './machine-lock.js';
+import { state } from './master-build-state.js';
+import { mediumAttachments, waitProgress } from './vbox-calls.js';
+import { lockOptions, MASTER_SNAPSHOT, type VboxContext } from './vbox-context.js';
+
+/** `detach-isos`: DVDs detached, boot order back to the disk, the ISO medium closed. */
+export async function detachIsos(ctx: VboxContext, c: BuildContext): Promise<void> {
+  const s = state(c);
+  if (!s.machine || !s.iso) return c.skip('the master was not installed from an ISO');
+  const iso = s.iso;
+  await ctx.conn.run(`detaching the installer ISO of ${s.machine}`, async (api) => {
+    const machine = await api.vbox.findMachine(s.machine ?? '');
+    const dvds = (await mediumAttachments(machine)).filter((a) => a.type === 'DVD');
+    if (dvds.length > 0)
+      await withMachineLock(
+        ctx.conn,
+        api,
+        machine,
+        async (m) => {
+          for (const a of dvds) await m.detachDevice(a.controller, a.port, a.device);
+          await m.setBootOrder(1, 'HardDisk' as vbox.DeviceType);
+          await m.setBootOrder(2, 'Null' as vbox.DeviceType);
+        },
+        lockOptions(ctx, c.signal),
+      );
+    try {
+      const dvd = await api.vbox.openMedium(
+        iso.path,
+        'DVD' as vbox.DeviceType,
+        'ReadOnly' as vbox.AccessMode,
+        false,
+      );
+      await dvd.close();
+    } catch {
+      // Not registered (any more): nothing to close.
+    }
+  });
+  if (iso.owned) await rm(iso.path, { force: true });
+  c.progress(1, 'installer ISO detached');
+}
+
+/** `detach-nics`: adapter 0 set to `Null`. */
+export async function detachNics(ctx: VboxContext, c: BuildContext): Promise<void> {
+  const name = state(c).machine ?? '';
+  await ctx.conn.run(`detaching the NICs of ${name}`, async (api) => {
+    const machine = await api.vbox.findMachine(name);
+    await withMachineLock(
+      ctx.conn,
+      api,
+      machine,
+      async (m) => (await m.getNetworkAdapter(0)).setAttachmentType('Null' as vbox.NetworkAttachmentType),
+      lockOptions(ctx, c.signal),
+    );
+  });
+  c.progress(1, 'NICs detached');
+}
+
+/** `snapshot`: the snapshot linked clones are made from (once). */
+export async function snapshot(ctx: VboxContext, c: BuildContext): Promise<void> {
+  const name = state(c).machine ?? '';
+  await ctx.conn.run(`taking the snapshot of ${name}`, async (api) => {
+    const machine = await api.vbox.findMachine(name);
+    if (Number(await machine.getSnapshotCount()) > 0) return;
+    await withMachineLock(
+      ctx.conn,
+      api,
+      machine,
+      async (m) =>
+        waitProgress(
+          (await m.takeSnapshot(MASTER_SNAPSHOT, 'vmkit master: linked clones start here', false)).returnval,
+          'taking the snapshot',
+          c.signal,
+        ),
+      { ...lockOptions(ctx, c.signal), save: false },
+    );
+  });
+  c.progress(1, 'snapshot taken');
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { nodeStatus } from './machine-power.js';
+import { describeNode, parseNodeMeta, reportedAddresses, type StoredNodeMeta } from './node-meta.js';
+
+const meta: StoredNodeMeta = {
+  v: 1,
+  kind: 'node',
+  name: 'web-1',
+  group: 'web',
+  imageId: 'img',
+  master: 'vmkit-m-x',
+  hardware: { id: 'micro', cores: 1, ramMiB: 256, diskGiB: 1 },
+  network: {
+    nics: [
+      {
+        slot: 0,
+        attachment: 'nat',
+        mac: '52:54:00:00:00:01',
+        portForwards: [
+          { name: 'tcp-22', protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 2222, guestPort: 22 },
+        ],
+      },
+    ],
+  },
+  tags: ['a'],
+  userMetadata: { k: 'v' },
+  linkedClone: true,
+  createdAt: '2026-01-01T00:00:00.000Z',
+};
+
+describe('node metadata', () => {
+  it('round-trips through the extra-data JSON and refuses anything else', () => {
+    expect(parseNodeMeta(JSON.stringify(meta))).toEqual(meta);
+    expect(parseNodeMeta('')).toBeUndefined();
+    expect(parseNodeMeta('{not json')).toBeUndefined();
+    expect(parseNodeMeta(JSON.stringify({ ...meta, kind: 'master' }))).toBeUndefined();
+    expect(parseNodeMeta(JSON.stringify({ ...meta, v: 2 }))).toBeUndefined();
+  });
+
+  it('describes a node with forward addresses as public and guest-reported ones as private', () => {
+    const node = describeNode('vmkit-web-1', meta, 'running', ['10.0.2.15']);
+    expect(node).toMatchObject({
+      id: 'vmkit-web-1',
+      name: 'web-1',
+      publicAddresses: ['127.0.0.1'],
+      privateAddresses: ['10.0.2.15'],
+    });
+  });
+
+  it('reads guest-additions addresses in adapter order, ignoring other properties', () => {
+    const props = new Map([
+      ['/VirtualBox/GuestInfo/Net/1/V4/IP', '192.168.56.101'],
+      ['/VirtualBox/GuestInfo/Net/0/V4/IP', '10.0.2.15'],
+      ['/VirtualBox/GuestInfo/Net/0/MAC', '080027000001'],
+      ['/VirtualBox/GuestInfo/Net/Count', '2'],
+      ['/VirtualBox/GuestInfo/Net/2/V4/IP', ''],
+    ]);
+    expect(reportedAddresses(props)).toEqual(['10.0.2.15', '192.168.56.101']);
+  });
+
+  it.each([
+    ['Running', 'running'],
+    ['PoweredOff', 'stopped'],
+    ['Paused', 'suspended'],
+    ['Saved', 'suspended'],
+    ['Aborted', 'error'],
+    ['Starting', 'pending'],
+    ['Stopping', 'pending'],
+    ['Whatever', 'unknown'],
+  ] as const)('machine state %s is %s', (state, status) => {
+    expect(nodeStatus(state)).toBe(status);
+  });
+});

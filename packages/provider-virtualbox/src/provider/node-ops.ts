@@ -1,0 +1,115 @@
+import { rm } from 'node:fs/promises';
+import { type ProviderNode, VmkitError } from '@vmkit/core/spi';
+import type * as vbox from 'virtualbox-soap';
+import { withMachineLock } from './machine-lock.js';
+import { nodeStatus } from './machine-power.js';
+import { removeMachine } from './machine-removal.js';
+import {
+  describeNode,
+  NODE_META_KEY,
+  parseNodeMeta,
+  reportedAddresses,
+  type StoredNodeMeta,
+} from './node-meta.js';
+import { guestProperties, waitProgress } from './vbox-calls.js';
+import type { VboxApi } from './vbox-connection.js';
+import { lockOptions, masterMachineName, powerOptions, type VboxContext } from './vbox-context.js';
+import { hasResult, isNotFound, VBOX_RESULT } from './vbox-errors.js';
+
+/** A node's machine and its stored metadata. */
+export interface Found {
+  readonly machine: vbox.IMachine;
+  readonly meta: StoredNodeMeta;
+}
+
+/** A node's machine and metadata; machines without vmkit's node metadata (or masters) are `NOT_FOUND`. */
+export async function findNode(ctx: VboxContext, api: VboxApi, id: string): Promise<Found> {
+  const prefix = ctx.options.namePrefix;
+  const missing = (cause?: unknown) =>
+    new VmkitError('NOT_FOUND', `no VirtualBox node ${id}`, cause === undefined ? {} : { cause });
+  if (!id.startsWith(prefix) || id.startsWith(masterMachineName(prefix, ''))) throw missing();
+  let machine: vbox.IMachine;
+  try {
+    machine = await api.vbox.findMachine(id);
+  } catch (error) {
+    if (isNotFound(error)) throw missing(error);
+    throw error;
+  }
+  const meta = parseNodeMeta(await machine.getExtraData(NODE_META_KEY));
+  if (!meta) throw missing();
+  return { machine, meta };
+}
+
+/** The node a machine is now: its state and, when running, the addresses guest additions report. */
+export async function describeMachine(id: string, { machine, meta }: Found): Promise<ProviderNode> {
+  const state = String(await machine.getState());
+  const addresses =
+    state === 'Running'
+      ? reportedAddresses(await guestProperties(machine, '/VirtualBox/GuestInfo/Net/*'))
+      : [];
+  return describeNode(id, meta, nodeStatus(state), addresses);
+}
+
+/** Runs `fn` on the console of a machine under a shared lock. */
+export async function withConsole(
+  ctx: VboxContext,
+  api: VboxApi,
+  machine: vbox.IMachine,
+  fn: (console: vbox.IConsole) => Promise<unknown>,
+): Promise<void> {
+  await withMachineLock(ctx.conn, api, machine, async (_m, session) => fn(await session.getConsole()), {
+    ...lockOptions(ctx),
+    lockType: 'Shared',
+    save: false,
+    mutable: false,
+  });
+}
+
+/** Launches a node headless; one already running (or paused: resumed) is not a failure. */
+export async function launchNode(
+  ctx: VboxContext,
+  api: VboxApi,
+  id: string,
+  machine: vbox.IMachine,
+  signal?: AbortSignal,
+): Promise<void> {
+  const session = await ctx.conn.borrowSession(api);
+  let launching: vbox.IProgress | null;
+  try {
+    launching = await machine.launchVMProcess(session, 'headless', []);
+  } catch (error) {
+    ctx.conn.returnSession(api, session);
+    if (
+      !hasResult(error, VBOX_RESULT.INVALID_OBJECT_STATE) &&
+      !hasResult(error, VBOX_RESULT.INVALID_VM_STATE)
+    )
+      throw error;
+    const state = String(await machine.getState());
+    if (state === 'Paused') await withConsole(ctx, api, machine, (c) => c.resume());
+    else if (state !== 'Running' && state !== 'Starting') throw error;
+    return;
+  }
+  try {
+    await waitProgress(launching, `starting ${id}`, signal);
+  } finally {
+    await session.unlockMachine().then(
+      () => ctx.conn.returnSession(api, session),
+      () => {},
+    );
+  }
+}
+
+/** Removes a node's machine, its own disk and its config drive. */
+export async function removeNode(
+  ctx: VboxContext,
+  api: VboxApi,
+  { machine, meta }: Found,
+  signal?: AbortSignal,
+): Promise<void> {
+  const drive = meta.configDrive;
+  await removeMachine(ctx.conn, api, machine, {
+    ...powerOptions(ctx, signal),
+    ownedDvds: drive ? [drive] : [],
+  });
+  if (drive) await rm(drive, { force: true });
+}

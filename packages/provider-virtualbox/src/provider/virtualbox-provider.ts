@@ -1,0 +1,280 @@
+import type {
+  HostNetwork,
+  HypervisorProvider,
+  Logger,
+  MasterSpec,
+  OperationOptions,
+  ProviderCapabilities,
+} from '@vmkit/core';
+import {
+  type CloneSpec,
+  Lifecycle,
+  type MasterBuild,
+  type MasterRef,
+  type ProviderNode,
+  throwIfAborted,
+  VmkitError,
+} from '@vmkit/core/spi';
+import type * as vbox from 'virtualbox-soap';
+import { cloneVboxNode, validateCloneSpec } from './clone-node.js';
+import { CloneSources } from './clone-sources.js';
+import { listVboxHostNetworks } from './host-networks.js';
+import { powerOff } from './machine-power.js';
+import {
+  deleteMasterMachine,
+  masterMachineOf,
+  planVirtualBoxMasterBuild,
+  type VboxMasterData,
+} from './master-build.js';
+import { NODE_META_KEY, parseNodeMeta } from './node-meta.js';
+import { describeMachine, type Found, findNode, launchNode, removeNode, withConsole } from './node-ops.js';
+import { reconcileHalfMadeNodes } from './reconcile.js';
+import { type VboxApi, VboxConnection } from './vbox-connection.js';
+import { masterMachineName, powerOptions, VBOX_CAPABILITIES, type VboxContext } from './vbox-context.js';
+import { hasResult, isNotFound, readFault, VBOX_RESULT } from './vbox-errors.js';
+import {
+  type ResolvedVirtualBoxProviderOptions,
+  resolveVirtualBoxProviderOptions,
+  type VirtualBoxProviderOptions,
+} from './virtualbox-provider-options.js';
+
+/**
+ * The VirtualBox provider: masters are registered machines with a snapshot, nodes are linked
+ * clones of that snapshot (`IMachine.cloneTo`), configured under one write lock, all through
+ * vboxwebsrv with `virtualbox-soap`. Node metadata lives in each machine's extra data, so every
+ * process sees the same nodes. One websession per provider, logged off on `close`.
+ */
+export class VirtualBoxProvider implements HypervisorProvider {
+  readonly name = 'virtualbox';
+  readonly id: string;
+  readonly #options: ResolvedVirtualBoxProviderOptions;
+  readonly #conn: VboxConnection;
+  readonly #ctx: VboxContext;
+  readonly #logger: Logger | undefined;
+  readonly #sources = new CloneSources();
+  /** Nodes this provider made, so starting and destroying them needs no lookup (per websession). */
+  readonly #made = new Map<string, Found & { generation: number }>();
+  readonly #life: Lifecycle;
+
+  constructor(options: VirtualBoxProviderOptions & { logger?: Logger }) {
+    this.#options = resolveVirtualBoxProviderOptions(options);
+    this.#logger = options.logger;
+    this.id = `virtualbox:${this.#options.url}`;
+    this.#conn = new VboxConnection(this.#options);
+    this.#ctx = { conn: this.#conn, options: this.#options };
+    this.#life = new Lifecycle(`VirtualBox provider for ${this.#options.url}`, {
+      open: () =>
+        this.#conn.run('start-up reconciliation', async (api) => {
+          await reconcileHalfMadeNodes(this.#ctx, api, this.#logger);
+        }),
+      // Logging off happens in close() itself: also after an open that failed half-way.
+    });
+  }
+
+  /** Connects, logs on and removes half-made nodes (see `reconcileAfterMs`); once. */
+  init(): Promise<void> {
+    return this.#life.open();
+  }
+
+  async #run<T>(what: string, fn: (api: VboxApi) => Promise<T>, idempotent = false): Promise<T> {
+    await this.init();
+    return this.#conn.run(what, fn, idempotent);
+  }
+
+  async capabilities(): Promise<ProviderCapabilities> {
+    this.#life.assertOpen();
+    return VBOX_CAPABILITIES;
+  }
+
+  async listHostNetworks(): Promise<readonly HostNetwork[]> {
+    return this.#run('listing host networks', listVboxHostNetworks, true);
+  }
+
+  planMasterBuild(spec: MasterSpec, masterName: string): MasterBuild {
+    void masterName;
+    return planVirtualBoxMasterBuild(async () => {
+      await this.init();
+      return this.#ctx;
+    }, spec);
+  }
+
+  async mastersExist(refs: readonly MasterRef[]): Promise<boolean[]> {
+    return this.#run(
+      'checking masters',
+      async (api) => {
+        const out: boolean[] = [];
+        for (const ref of refs) {
+          try {
+            await api.vbox.findMachine(masterMachineOf(ref));
+            out.push(true);
+          } catch (error) {
+            if (!isNotFound(error)) throw error;
+            out.push(false);
+          }
+        }
+        return out;
+      },
+      true,
+    );
+  }
+
+  async deleteMaster(ref: MasterRef): Promise<void> {
+    await this.init();
+    const data = ref.data as Partial<VboxMasterData> | undefined;
+    this.#sources.clear();
+    const keep = data?.disk && data.ownsDisk === false ? [data.disk] : [];
+    // Its linked clones' disks are children of its disk: refuse before unregistering anything.
+    const clones = (await this.#run('listing nodes', (api) => this.#records(api), true)).filter(
+      (r) => r.meta.linkedClone && r.meta.master === masterMachineOf(ref),
+    );
+    if (clones.length > 0)
+      throw new VmkitError(
+        'CONFLICT',
+        `master ${ref.id} still has ${clones.length} linked clone(s) (${clones.map((r) => r.meta.name).join(', ')}): destroy them first`,
+      );
+    await deleteMasterMachine(this.#ctx, masterMachineOf(ref), keep);
+  }
+
+  async cloneNode(spec: CloneSpec, options: OperationOptions = {}): Promise<ProviderNode> {
+    validateCloneSpec(spec);
+    throwIfAborted(options.signal, `clone of ${spec.name}`);
+    return this.#run(`cloning node ${spec.name}`, async (api) => {
+      let source: vbox.IMachine;
+      try {
+        source = await this.#sources.get(api, spec.master);
+      } catch (error) {
+        this.#sources.forget(spec.master);
+        throw error;
+      }
+      const made = await cloneVboxNode(this.#ctx, api, source, spec, options);
+      this.#made.set(made.node.id, { machine: made.machine, meta: made.meta, generation: api.generation });
+      return made.node;
+    });
+  }
+
+  async startNode(id: string, options: OperationOptions = {}): Promise<void> {
+    throwIfAborted(options.signal, `start of ${id}`);
+    await this.#run(`starting ${id}`, (api) =>
+      this.#retryFresh(api, id, ({ machine }) => launchNode(this.#ctx, api, id, machine, options.signal)),
+    );
+  }
+
+  /**
+   * Runs `fn` on a remembered node; when VirtualBox says the remembered machine object is gone
+   * (deleted elsewhere: "not ready", or an unknown reference), forgets it and runs `fn` once on a
+   * fresh lookup (which is `NOT_FOUND` for a node removed elsewhere). Other failures propagate.
+   */
+  async #retryFresh<T>(api: VboxApi, id: string, fn: (found: Found) => Promise<T>): Promise<T> {
+    const known = this.#made.get(id);
+    if (!known || known.generation !== api.generation) return fn(await findNode(this.#ctx, api, id));
+    try {
+      return await fn(known);
+    } catch (error) {
+      this.#made.delete(id);
+      if (!hasResult(error, VBOX_RESULT.ACCESS_DENIED) && !readFault(error)?.invalidObject) throw error;
+      return fn(await findNode(this.#ctx, api, id));
+    }
+  }
+
+  async stopNode(id: string, options: OperationOptions = {}): Promise<void> {
+    await this.#run(`stopping ${id}`, async (api) => {
+      const { machine } = await findNode(this.#ctx, api, id);
+      await powerOff(this.#conn, api, machine, powerOptions(this.#ctx, options.signal));
+    });
+  }
+
+  async rebootNode(id: string): Promise<void> {
+    await this.#run(`rebooting ${id}`, async (api) => {
+      const { machine } = await findNode(this.#ctx, api, id);
+      await withConsole(this.#ctx, api, machine, (c) => c.reset());
+    });
+  }
+
+  async suspendNode(id: string): Promise<void> {
+    await this.#run(`suspending ${id}`, async (api) => {
+      const { machine } = await findNode(this.#ctx, api, id);
+      await withConsole(this.#ctx, api, machine, (c) => c.pause());
+    });
+  }
+
+  async resumeNode(id: string): Promise<void> {
+    await this.#run(`resuming ${id}`, async (api) => {
+      const { machine } = await findNode(this.#ctx, api, id);
+      await withConsole(this.#ctx, api, machine, (c) => c.resume());
+    });
+  }
+
+  async destroyNode(id: string, options: OperationOptions = {}): Promise<void> {
+    await this.#run(
+      `destroying ${id}`,
+      async (api) => {
+        try {
+          await this.#retryFresh(api, id, (found) => removeNode(this.#ctx, api, found, options.signal));
+        } catch (error) {
+          if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
+        }
+        this.#made.delete(id);
+      },
+      true,
+    );
+  }
+
+  async listNodes(): Promise<readonly ProviderNode[]> {
+    return this.#run(
+      'listing nodes',
+      async (api) => {
+        const nodes: ProviderNode[] = [];
+        for (const r of await this.#records(api)) nodes.push(await describeMachine(r.name, r));
+        return nodes;
+      },
+      true,
+    );
+  }
+
+  /** Every machine with the prefix that carries node metadata. */
+  async #records(api: VboxApi): Promise<Array<Found & { name: string }>> {
+    const out: Array<Found & { name: string }> = [];
+    const masters = masterMachineName(this.#options.namePrefix, '');
+    for (const machine of await api.vbox.getMachines()) {
+      const name = await machine.getName();
+      if (!name.startsWith(this.#options.namePrefix) || name.startsWith(masters)) continue;
+      const meta = parseNodeMeta(await machine.getExtraData(NODE_META_KEY));
+      if (meta) out.push({ name, machine, meta });
+    }
+    return out;
+  }
+
+  async getNode(id: string): Promise<ProviderNode | undefined> {
+    return this.#run(
+      `reading node ${id}`,
+      async (api) => {
+        try {
+          return await describeMachine(id, await findNode(this.#ctx, api, id));
+        } catch (error) {
+          if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
+          throw error;
+        }
+      },
+      true,
+    );
+  }
+
+  /** Logs off (releasing every reference); idempotent. */
+  async close(): Promise<void> {
+    await this.#life.close();
+    this.#sources.clear();
+    await this.#conn.close();
+  }
+
+  /** Same as {@link VirtualBoxProvider.close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Creates a VirtualBox provider (connects lazily, on `init` or first use). */
+export function virtualBoxProvider(
+  options: VirtualBoxProviderOptions & { logger?: Logger },
+): VirtualBoxProvider {
+  return new VirtualBoxProvider(options);
+}

@@ -1,0 +1,18 @@
+/**
+ * `@vmkit/provider-virtualbox/testing`: a strict simulator of VirtualBox's web service
+ * (vboxwebsrv) for tests that cannot run VirtualBox.
+ *
+ * @packageDocumentation
+ */
+
+export type { MediumWrite, SimBehaviour } from './sim/sim-world.js';
+export { startVboxSimulator, VboxSimulator } from './vbox-simulator.js';
+export {
+  DEFAULT_BEHAVIOUR,
+  type SimFaultRule,
+  type SimHostInterface,
+  type SimMachineInfo,
+  type SimMediumInfo,
+  type SimRejection,
+  type VboxSimulatorOptions,
+} from './vbox-simulator-options.js';

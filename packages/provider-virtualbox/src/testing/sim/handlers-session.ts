@@ -1,0 +1,181 @@
+import { machine, mutable } from './handlers-machine.js';
+import type { SimCall, SimHandler } from './sim-call.js';
+import { ResultCode, runtime, violation } from './sim-fault.js';
+import {
+  copySettings,
+  type SimMachine,
+  SimMedium,
+  SimProgress,
+  type SimSession,
+  SimSnapshot,
+} from './sim-model.js';
+import { assertPoweredOff } from './sim-world.js';
+
+function session(c: SimCall, name = '_this'): SimSession {
+  return c.obj<SimSession>(name, 'ISession');
+}
+
+function lockedMachine(s: SimSession): SimMachine {
+  if (s.state !== 'Locked' || !s.machine)
+    throw runtime(ResultCode.VBOX_E_INVALID_SESSION_STATE, 'The session is not locked to a machine');
+  return s.machine;
+}
+
+function release(s: SimSession): void {
+  const m = s.machine;
+  if (m) {
+    if (m.writeLock === s) {
+      m.writeLock = undefined;
+      m.draft = undefined;
+    }
+    m.shared.delete(s);
+  }
+  s.state = 'Unlocked';
+  s.type = 'Null';
+  s.machine = undefined;
+}
+
+function running(m: SimMachine, action: string): void {
+  if (m.state !== 'Running' && m.state !== 'Paused')
+    throw runtime(
+      ResultCode.VBOX_E_INVALID_VM_STATE,
+      `Cannot ${action}: the machine is not running (${m.state})`,
+      true,
+    );
+}
+
+/** Locks, sessions, launching, the console, snapshots, clones and unregistering. */
+export const sessionHandlers: Record<string, SimHandler> = {
+  IMachine_lockMachine(c) {
+    const view = machine(c);
+    const s = session(c, 'session');
+    const m = view.machine;
+    if (view.kind !== 'plain' || !m.registered)
+      throw violation(ResultCode.VBOX_E_INVALID_OBJECT_STATE, `Machine '${m.name}' is not registered`);
+    if (s.state !== 'Unlocked')
+      throw violation(ResultCode.VBOX_E_INVALID_OBJECT_STATE, 'The given session is busy (already locked)');
+    const type = c.str('lockType');
+    if (type === 'Shared' && m.writeLock !== undefined) {
+      Object.assign(s, { state: 'Locked', type: 'Shared', machine: m });
+      m.shared.add(s);
+      if (!m.draft) m.draft = copySettings(m.settings);
+      return;
+    }
+    if (type === 'VM') throw violation(ResultCode.E_INVALIDARG, 'LockType VM is for VM processes only');
+    if (m.writeLock !== undefined || m.shared.size > 0)
+      throw runtime(
+        ResultCode.VBOX_E_INVALID_OBJECT_STATE,
+        `The machine '${m.name}' is already locked by a session (or being locked or unlocked)`,
+      );
+    Object.assign(s, { state: 'Locked', type: 'WriteLock', machine: m });
+    m.writeLock = s;
+    m.draft = copySettings(m.settings);
+  },
+  IMachine_launchVMProcess(c) {
+    const view = machine(c);
+    const s = session(c, 'session');
+    const m = view.machine;
+    if (view.kind !== 'plain' || !m.registered)
+      throw violation(ResultCode.VBOX_E_INVALID_OBJECT_STATE, `Machine '${m.name}' is not registered`);
+    if (s.state !== 'Unlocked')
+      throw violation(ResultCode.VBOX_E_INVALID_OBJECT_STATE, 'The given session is busy (already locked)');
+    if (!['headless', 'gui', 'sdl', 'separate', ''].includes(c.str('name')))
+      throw violation(ResultCode.E_INVALIDARG, `Invalid frontend name: '${c.str('name')}'`);
+    if (m.locked)
+      throw runtime(
+        ResultCode.VBOX_E_INVALID_OBJECT_STATE,
+        `The machine '${m.name}' is already locked by a session`,
+      );
+    assertPoweredOff(view);
+    if (!m.settings.attachments.some((a) => a.type === 'HardDisk' && a.medium))
+      throw violation(ResultCode.VBOX_E_INVALID_VM_STATE, `Machine '${m.name}' has no hard disk to boot`);
+    Object.assign(s, { state: 'Locked', type: 'Remote', machine: m });
+    m.shared.add(s);
+    const progress = new SimProgress(`Starting ${m.name}`);
+    c.world.powerOn(m, progress);
+    return c.ref(progress);
+  },
+  ISession_getState: (c) => session(c).state,
+  ISession_getType: (c) => session(c).type,
+  ISession_getMachine(c) {
+    const s = session(c);
+    return c.ref(lockedMachine(s).session);
+  },
+  ISession_getConsole(c) {
+    const s = session(c);
+    lockedMachine(s);
+    return c.ref(s.console);
+  },
+  ISession_unlockMachine(c) {
+    const s = session(c);
+    lockedMachine(s);
+    release(s);
+  },
+  IConsole_getMachine(c) {
+    const con = c.self<SimSession['console']>('IConsole');
+    return c.ref(lockedMachine(con.session).session);
+  },
+  IConsole_powerButton(c) {
+    const m = lockedMachine(c.self<SimSession['console']>('IConsole').session);
+    running(m, 'press the power button');
+    c.world.acpiPowerButton(m);
+  },
+  IConsole_powerDown(c) {
+    const m = lockedMachine(c.self<SimSession['console']>('IConsole').session);
+    running(m, 'power down');
+    m.setState('Stopping');
+    return c.ref(c.world.task(`Powering off ${m.name}`, () => c.world.powerOff(m)));
+  },
+  IConsole_reset(c) {
+    const m = lockedMachine(c.self<SimSession['console']>('IConsole').session);
+    if (m.state !== 'Running') running(m, 'reset');
+    if (m.state !== 'Running')
+      throw runtime(ResultCode.VBOX_E_INVALID_VM_STATE, 'Cannot reset a paused machine', true);
+    c.world.recordWrites(m);
+  },
+  IConsole_pause(c) {
+    const m = lockedMachine(c.self<SimSession['console']>('IConsole').session);
+    if (m.state !== 'Running')
+      throw runtime(ResultCode.VBOX_E_INVALID_VM_STATE, `Cannot pause: machine is ${m.state}`, true);
+    m.setState('Paused');
+  },
+  IConsole_resume(c) {
+    const m = lockedMachine(c.self<SimSession['console']>('IConsole').session);
+    if (m.state !== 'Paused')
+      throw runtime(ResultCode.VBOX_E_INVALID_VM_STATE, `Cannot resume: machine is ${m.state}`, true);
+    m.setState('Running');
+  },
+  IMachine_takeSnapshot(c) {
+    const view = mutable(c);
+    if (view.kind !== 'session')
+      throw violation(ResultCode.VBOX_E_INVALID_OBJECT_STATE, 'Snapshots need a session');
+    const m = view.machine;
+    assertPoweredOff(view);
+    const snap = new SimSnapshot(m, c.str('name'), c.str('description'), copySettings(m.settings));
+    m.snapshots.push(snap);
+    const diffs = new Map<SimMedium, SimMedium>();
+    for (const a of m.settings.attachments) {
+      if (a.type !== 'HardDisk' || !a.medium) continue;
+      const folder = m.settingsFile.replace(/[^/]+$/, '');
+      const diff = new SimMedium(`${folder}Snapshots/{${snap.id}}.vdi`, 'VDI', 'HardDisk', true, a.medium);
+      diffs.set(a.medium, c.world.addMedium(diff));
+    }
+    for (const s of [m.settings, m.draft])
+      for (const a of s?.attachments ?? [])
+        if (a.medium && diffs.has(a.medium)) a.medium = diffs.get(a.medium);
+    return { id: snap.id, returnval: c.ref(c.world.task(`Taking snapshot of ${m.name}`)) };
+  },
+  IMachine_findSnapshot(c) {
+    const m = machine(c).machine;
+    const key = c.str('nameOrId');
+    const snap = m.snapshots.find(
+      (s) => s.name === key || s.id === key || (key === '' && s === m.snapshots.at(-1)),
+    );
+    if (!snap) throw runtime(ResultCode.VBOX_E_OBJECT_NOT_FOUND, `Could not find a snapshot named '${key}'`);
+    return c.ref(snap);
+  },
+  IMachine_getSnapshotCount: (c) => machine(c).machine.snapshots.length,
+  ISnapshot_getMachine: (c) => c.ref(c.self<SimSnapshot>('ISnapshot').view),
+  ISnapshot_getName: (c) => c.self<SimSnapshot>('ISnapshot').name,
+  ISnapshot_getId: (c) => c.self<SimSnapshot>('ISnapshot').id,
+};

@@ -1,0 +1,224 @@
+import { readIso9660 } from '@vmkit/imaging';
+import { ResultCode, runtime } from './sim-fault.js';
+import { HostNicView, type MachineView, type SimMachine, type SimMedium, SimProgress } from './sim-model.js';
+
+/** How the simulated host and guests behave. */
+export interface SimBehaviour {
+  /** Milliseconds from launch to `Running`. */
+  readonly bootMs: number;
+  /** Milliseconds an installer (a guest booted from a DVD first) runs before it powers itself off. */
+  readonly installerRunMs: number;
+  /** Milliseconds a guest takes to power off after the ACPI power button. */
+  readonly acpiShutdownMs: number;
+  /** Whether guests answer the ACPI power button. */
+  readonly acpiResponsive: boolean;
+  /** Whether guests run guest additions (report their addresses as guest properties). */
+  readonly guestAdditions: boolean;
+  /** Milliseconds a clone, snapshot, disk creation or power-down takes. */
+  readonly taskMs: number;
+}
+
+/** One write a running guest made to a medium. */
+export interface MediumWrite {
+  readonly medium: string;
+  readonly machine: string;
+  /** Set when the medium had children: a write that would corrupt them. */
+  readonly corrupting: boolean;
+}
+
+/** The simulated VBoxSVC: machines, media, host interfaces and running guests. */
+export class SimWorld {
+  readonly machines: SimMachine[] = [];
+  readonly media: SimMedium[] = [];
+  readonly hostNics: HostNicView[];
+  readonly writes: MediumWrite[] = [];
+  readonly deletedMedia: string[] = [];
+
+  constructor(
+    readonly behaviour: SimBehaviour,
+    hostNics: ReadonlyArray<{
+      name: string;
+      type: 'Bridged' | 'HostOnly';
+      up?: boolean;
+      ip?: string;
+      mask?: string;
+    }>,
+    readonly machineFolder: string,
+  ) {
+    this.hostNics = hostNics.map(
+      (n) => new HostNicView(n.name, n.type, n.up ?? true, n.ip ?? '', n.mask ?? '255.255.255.0'),
+    );
+  }
+
+  /** A registered machine by name or UUID, or a VBOX_E_OBJECT_NOT_FOUND fault. */
+  findMachine(nameOrId: string): SimMachine {
+    const m = this.machines.find((x) => x.registered && (x.name === nameOrId || x.id === nameOrId));
+    if (!m)
+      throw runtime(
+        ResultCode.VBOX_E_OBJECT_NOT_FOUND,
+        `Could not find a registered machine named '${nameOrId}'`,
+      );
+    return m;
+  }
+
+  /** A registered medium by location. */
+  mediumAt(location: string): SimMedium | undefined {
+    return this.media.find((m) => m.registered && m.location === location);
+  }
+
+  /** Adds a medium to the registry. */
+  addMedium(medium: SimMedium): SimMedium {
+    this.media.push(medium);
+    return medium;
+  }
+
+  /** Removes a medium from the registry (and from its parent's children). */
+  removeMedium(medium: SimMedium, deleted: boolean): void {
+    medium.registered = false;
+    medium.parent?.children.delete(medium);
+    const i = this.media.indexOf(medium);
+    if (i >= 0) this.media.splice(i, 1);
+    if (deleted) {
+      medium.state = 'Deleted';
+      this.deletedMedia.push(medium.location);
+    }
+  }
+
+  /** Machines (registered or not) whose settings or snapshots use a medium. */
+  usersOf(medium: SimMedium): SimMachine[] {
+    return this.machines.filter(
+      (m) =>
+        m.settings.attachments.some((a) => a.medium === medium) ||
+        m.snapshots.some((s) => s.settings.attachments.some((a) => a.medium === medium)),
+    );
+  }
+
+  /** A progress object that completes after the task time, running `work` first. */
+  task(description: string, work: () => void | Promise<void> = () => {}): SimProgress {
+    const progress = new SimProgress(description);
+    setTimeout(async () => {
+      try {
+        await work();
+        progress.complete();
+      } catch (error) {
+        const code = (error as { resultCode?: number }).resultCode ?? ResultCode.E_FAIL;
+        progress.complete(code, (error as Error).message);
+      }
+    }, this.behaviour.taskMs).unref();
+    return progress;
+  }
+
+  #timer(machine: SimMachine, ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      machine.timers.delete(t);
+      fn();
+    }, ms);
+    t.unref();
+    machine.timers.add(t);
+  }
+
+  /** Guest writes to every writable disk of the machine's current state. */
+  recordWrites(machine: SimMachine): void {
+    for (const a of machine.settings.attachments) {
+      if (a.type !== 'HardDisk' || !a.medium) continue;
+      a.medium.writes++;
+      this.writes.push({
+        medium: a.medium.location,
+        machine: machine.name,
+        corrupting: a.medium.children.size > 0,
+      });
+    }
+  }
+
+  /** Powers a machine on: Starting, then Running; an installer powers itself off later. */
+  powerOn(machine: SimMachine, progress: SimProgress): void {
+    machine.setState('Starting');
+    machine.writeLock = 'vm';
+    this.#timer(machine, this.behaviour.bootMs, () => {
+      machine.setState('Running');
+      this.recordWrites(machine);
+      if (this.behaviour.guestAdditions) this.#reportAddresses(machine);
+      progress.complete();
+      const first = machine.settings.bootOrder[0];
+      const dvd = machine.settings.attachments.some((a) => a.type === 'DVD' && a.medium);
+      if (first === 'DVD' && dvd)
+        this.#timer(machine, this.behaviour.installerRunMs, () => this.powerOff(machine));
+      else void this.#cloudInit(machine);
+    });
+  }
+
+  /**
+   * cloud-init in the guest: a NoCloud drive (`cidata`) whose user data powers the guest off (a
+   * script calling `poweroff`, or cloud-config `power_state`) is run once, and the guest powers off.
+   */
+  async #cloudInit(machine: SimMachine): Promise<void> {
+    for (const a of machine.settings.attachments) {
+      if (a.type !== 'DVD' || !a.medium || a.medium.virtual) continue;
+      try {
+        const iso = await readIso9660(a.medium.location);
+        if (iso.volumeId.toLowerCase() !== 'cidata') continue;
+        const userData = new TextDecoder().decode(await iso.readFile('user-data'));
+        if (!/\bpoweroff\b|\bpower_state\b/.test(userData)) continue;
+        this.#timer(machine, this.behaviour.installerRunMs, () => {
+          if (machine.state === 'Running') this.powerOff(machine);
+        });
+        return;
+      } catch {
+        // Not an ISO the guest can read: nothing runs.
+      }
+    }
+  }
+
+  #reportAddresses(machine: SimMachine): void {
+    const now = Date.now() * 1_000_000;
+    let n = 0;
+    for (const [slot, a] of machine.settings.adapters.entries()) {
+      if (!a.enabled || a.attachmentType === 'Null') continue;
+      const ip = a.attachmentType === 'NAT' ? '10.0.2.15' : `192.168.56.${100 + slot}`;
+      machine.guestProps.set(`/VirtualBox/GuestInfo/Net/${n}/V4/IP`, { value: ip, ts: now });
+      machine.guestProps.set(`/VirtualBox/GuestInfo/Net/${n}/MAC`, { value: a.mac, ts: now });
+      n++;
+    }
+    machine.guestProps.set('/VirtualBox/GuestInfo/Net/Count', { value: String(n), ts: now });
+  }
+
+  /** The guest answers the ACPI power button (if it does) by powering off. */
+  acpiPowerButton(machine: SimMachine): void {
+    if (this.behaviour.acpiResponsive)
+      this.#timer(machine, this.behaviour.acpiShutdownMs, () => {
+        if (machine.state === 'Running') this.powerOff(machine);
+      });
+  }
+
+  /** Powers a machine off: the VM process and every shared session let go of it. */
+  powerOff(machine: SimMachine, state = 'PoweredOff'): void {
+    for (const t of machine.timers) clearTimeout(t);
+    machine.timers.clear();
+    if (machine.state === 'Running' || machine.state === 'Paused') this.recordWrites(machine);
+    machine.setState(state);
+    for (const key of [...machine.guestProps.keys()])
+      if (key.startsWith('/VirtualBox/GuestInfo/')) machine.guestProps.delete(key);
+    if (machine.writeLock === 'vm') machine.writeLock = undefined;
+    for (const s of machine.shared) {
+      s.state = 'Unlocked';
+      s.type = 'Null';
+      s.machine = undefined;
+    }
+    machine.shared.clear();
+  }
+
+  /** Stops every timer (the simulator is closing). */
+  stopAll(): void {
+    for (const m of this.machines) {
+      for (const t of m.timers) clearTimeout(t);
+      m.timers.clear();
+    }
+  }
+}
+
+/** The machine a view belongs to must not be running for disk changes. */
+export function assertPoweredOff(view: MachineView): void {
+  const s = view.machine.state;
+  if (s !== 'PoweredOff' && s !== 'Aborted' && s !== 'Saved')
+    throw runtime(ResultCode.VBOX_E_INVALID_VM_STATE, `Invalid machine state: ${s}`, true);
+}

@@ -1,0 +1,89 @@
+import type { SimBehaviour } from './sim/sim-world.js';
+
+/** A host network interface the simulated host has. */
+export interface SimHostInterface {
+  /** Interface name (`eth0`, `vboxnet0`). */
+  readonly name: string;
+  /** `Bridged` for physical interfaces, `HostOnly` for host-only adapters. */
+  readonly type: 'Bridged' | 'HostOnly';
+  /** Whether it is up (default true). */
+  readonly up?: boolean;
+  /** Its IPv4 address. */
+  readonly ip?: string;
+}
+
+/** Options of {@link startVboxSimulator}. */
+export interface VboxSimulatorOptions {
+  /** The user logon accepts (default `vmkit`). */
+  readonly username?: string;
+  /** The password logon accepts (default `vmkit-sim`). */
+  readonly password?: string;
+  /** TCP port on 127.0.0.1 (default: a free one). */
+  readonly port?: number;
+  /** Websessions idle this long are logged off (default 300,000 ms, vboxwebsrv's default). */
+  readonly idleTimeoutMs?: number;
+  /** Folder of default settings files (default: a folder under the OS temp dir). */
+  readonly machineFolder?: string;
+  /** Host interfaces (default: `eth0` bridged and `vboxnet0` host-only). */
+  readonly hostInterfaces?: readonly SimHostInterface[];
+  /** Timings and guest behaviour. */
+  readonly behaviour?: Partial<SimBehaviour>;
+}
+
+/** A fault to answer instead of running an operation. */
+export interface SimFaultRule {
+  /** Operation, e.g. `IMachine_cloneTo`. */
+  readonly operation: string;
+  /** Which call of that operation fails, counted from 1 after the rule is set (default 1). */
+  readonly nth?: number;
+  /** Result code (default VBOX_E_IPRT_ERROR, 0x80BB0005). */
+  readonly resultCode?: number;
+  /** Error text. */
+  readonly message?: string;
+}
+
+/** A machine as the simulator holds it, for tests. */
+export interface SimMachineInfo {
+  readonly name: string;
+  readonly id: string;
+  readonly registered: boolean;
+  readonly state: string;
+  readonly locked: boolean;
+  readonly memoryMB: number;
+  readonly cpus: number;
+  readonly extraData: Readonly<Record<string, string>>;
+  /** Locations of the media its current state uses. */
+  readonly media: readonly string[];
+  /** NAT rules by adapter slot. */
+  readonly redirects: ReadonlyArray<{ slot: number; name: string; hostPort: number; guestPort: number }>;
+  /** Enabled adapters: slot, attachment, MAC and attached network name. */
+  readonly adapters: ReadonlyArray<{ slot: number; type: string; mac: string; network: string }>;
+  readonly snapshots: readonly string[];
+}
+
+/** A medium as the simulator holds it, for tests. */
+export interface SimMediumInfo {
+  readonly location: string;
+  readonly deviceType: string;
+  readonly format: string;
+  readonly parent?: string;
+  readonly children: number;
+  /** Writes running guests made to it. */
+  readonly writes: number;
+}
+
+/** One request the simulator rejected (broke a rule of the API or the WSDL). */
+export interface SimRejection {
+  readonly operation: string;
+  readonly message: string;
+}
+
+/** Default timings: fast enough for tests, slow enough for states to be seen. */
+export const DEFAULT_BEHAVIOUR: SimBehaviour = Object.freeze({
+  bootMs: 20,
+  installerRunMs: 150,
+  acpiShutdownMs: 30,
+  acpiResponsive: true,
+  guestAdditions: true,
+  taskMs: 5,
+});
