@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { isAbortError, VmkitError } from '../errors/vmkit-error.js';
 import type { Image, ImageStatus } from '../model/image.js';
@@ -10,9 +9,9 @@ import type { OperationOptions } from '../util/progress.js';
 import { Semaphore } from '../util/semaphore.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { validators } from '../validation/load-validators.js';
+import { buildAndRecord } from './build-and-record.js';
 import { imageOf } from './image-view.js';
-import { runMasterBuild } from './master-build-pipeline.js';
-import { MASTER_RECORD_SCHEMA_VERSION, type MasterRecord } from './master-record.js';
+import type { MasterRecord } from './master-record.js';
 import type { MasterRepository } from './master-repository.js';
 
 /** Options of the {@link MasterCache}. */
@@ -216,40 +215,17 @@ export class MasterCache {
     const release = await this.#buildSlots.acquire(options.signal);
     entry.status = 'building';
     entry.detail = undefined;
-    const started = performance.now();
-    const masterName = `vmkit-${spec.id}-${hash.slice(0, 8)}-${randomBytes(2).toString('hex')}`;
     try {
-      this.#logger.info('building master', { imageId: spec.id, masterName });
-      const master = await runMasterBuild(this.#provider, spec, masterName, {
-        ...options,
-        logger: this.#logger,
-      });
-      // Masters of earlier specs are kept (linked clones may depend on them) and listed in the
-      // record, to be deleted once no node of the image is left.
-      const retired =
-        previous && previous.master.id !== master.id ? [...(previous.retired ?? []), previous.master] : [];
-      const record: MasterRecord = {
-        schemaVersion: MASTER_RECORD_SCHEMA_VERSION,
-        imageId: spec.id,
-        specHash: hash,
+      const record = await buildAndRecord(this.#provider, this.#repository, this.#logger, {
         spec,
-        master,
-        providerId: this.#provider.id,
-        builtAt: new Date().toISOString(),
-        buildMs: Math.round(performance.now() - started),
-        ...(retired.length > 0 ? { retired } : {}),
-      };
-      try {
-        await this.#repository.save(record);
-      } catch (error) {
-        await this.#provider.deleteMaster(master).catch(() => {});
-        throw error;
-      }
+        hash,
+        previous,
+        ...options,
+      });
       entry.record = record;
       entry.status = 'available';
       this.#verified.set(spec.id, record);
-      this.#logger.info('master built', { imageId: spec.id, masterName, buildMs: record.buildMs });
-      if (retired.length > 0) await this.collectRetired(spec.id);
+      if (record.retired?.length) await this.collectRetired(spec.id);
       return entry.record;
     } catch (error) {
       // An abort is the caller's choice, not a fault of the image: it stays buildable.

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import type { MasterSpec } from '../model/master-spec.js';
+import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
+import type { Logger } from '../util/logger.js';
+import type { OperationOptions } from '../util/progress.js';
+import { runMasterBuild } from './master-build-pipeline.js';
+import { MASTER_RECORD_SCHEMA_VERSION, type MasterRecord } from './master-record.js';
+import type { MasterRepository } from './master-repository.js';
+
+/** What {@link buildAndRecord} builds. */
+export interface BuildRequest extends Required<Pick<OperationOptions, 'signal' | 'onProgress'>> {
+  readonly spec: MasterSpec;
+  /** The spec's hash. */
+  readonly hash: string;
+  /** The image's record before this build, if it had one. */
+  readonly previous: MasterRecord | undefined;
+}
+
+/**
+ * Builds a master under a fresh name and persists its record. Masters of earlier specs are kept
+ * (linked clones may depend on them) and listed in the record as retired, to be deleted once no
+ * node of the image is left. When the record cannot be saved, the new master is deleted again.
+ */
+export async function buildAndRecord(
+  provider: HypervisorProvider,
+  repository: MasterRepository,
+  logger: Logger,
+  request: BuildRequest,
+): Promise<MasterRecord> {
+  const { spec, hash, previous } = request;
+  const started = performance.now();
+  const masterName = `vmkit-${spec.id}-${hash.slice(0, 8)}-${randomBytes(2).toString('hex')}`;
+  logger.info('building master', { imageId: spec.id, masterName });
+  const master = await runMasterBuild(provider, spec, masterName, {
+    signal: request.signal,
+    onProgress: request.onProgress,
+    logger,
+  });
+  const retired =
+    previous && previous.master.id !== master.id ? [...(previous.retired ?? []), previous.master] : [];
+  const record: MasterRecord = {
+    schemaVersion: MASTER_RECORD_SCHEMA_VERSION,
+    imageId: spec.id,
+    specHash: hash,
+    spec,
+    master,
+    providerId: provider.id,
+    builtAt: new Date().toISOString(),
+    buildMs: Math.round(performance.now() - started),
+    ...(retired.length > 0 ? { retired } : {}),
+  };
+  try {
+    await repository.save(record);
+  } catch (error) {
+    await provider.deleteMaster(master).catch(() => {});
+    throw error;
+  }
+  logger.info('master built', { imageId: spec.id, masterName, buildMs: record.buildMs });
+  return record;
+}
