@@ -65,18 +65,26 @@ export class CommandContext {
    * service whatever happens (after the work's own rollback).
    */
   async withService<T>(work: (service: ComputeService, signal: AbortSignal) => Promise<T>): Promise<T> {
-    const [{ openService }, { abortOnSignals }] = await Promise.all([
-      import('./open-service.js'),
-      import('./interrupt.js'),
-    ]);
-    const interrupt = abortOnSignals((line) => this.note(line));
-    try {
+    const { openService } = await import('./open-service.js');
+    return this.withSignal(async (signal) => {
       const service = await openService(await this.settings());
       try {
-        return await work(service, interrupt.signal);
+        return await work(service, signal);
       } finally {
         await service.close();
       }
+    });
+  }
+
+  /**
+   * Runs `work` with a signal that Ctrl-C (or SIGTERM) fires; a failure after the signal fired is
+   * `ABORTED` (exit 130) once the work has rolled back.
+   */
+  async withSignal<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const { abortOnSignals } = await import('./interrupt.js');
+    const interrupt = abortOnSignals((line) => this.note(line));
+    try {
+      return await work(interrupt.signal);
     } catch (error) {
       if (interrupt.signal.aborted) {
         const { VmkitError } = await import('@vmkit/core');
