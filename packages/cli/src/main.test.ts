@@ -27,6 +27,8 @@ const COMMANDS = [
   'iso cat',
   'inspect',
   'remaster',
+  'import',
+  'export',
 ];
 
 describe('vmkit help, version and usage errors', () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { dfCommand, pruneCommand } from './commands/housekeeping.js';
 import { buildCommand, imagesCommand } from './commands/images.js';
+import { exportCommand, importCommand } from './commands/import.js';
 import { inspectCommand } from './commands/inspect.js';
 import { isoCommand } from './commands/iso.js';
 import { destroyCommand, lsCommand, upCommand } from './commands/nodes.js';
@@ -57,6 +58,8 @@ export function buildProgram(io: CliIo): Command {
     isoCommand,
     inspectCommand,
     remasterCommand,
+    importCommand,
+    exportCommand,
   ]) {
     program.addCommand(make(io));
   }

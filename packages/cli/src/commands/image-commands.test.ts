@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test-support/run-cli.js';
+import { formatFromName, osOption } from './import-args.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -57,5 +58,35 @@ describe('vmkit remaster arguments', () => {
     );
     expect(volume.stderr).toMatch(/volumeId: must be 1 to 32/);
     expect(await readdir(dir)).not.toContain('out.iso');
+  });
+});
+
+describe('vmkit import and export arguments', () => {
+  it('parses --os as family/version/arch and tells formats from names', () => {
+    expect(osOption('debian/12/x86_64')).toEqual({ family: 'debian', version: '12', arch: 'x86_64' });
+    expect(() => osOption('debian-12')).toThrow(/must be family\/version\/arch/);
+    expect(() => osOption('a/b/c/d')).toThrow(/must be family/);
+    expect(formatFromName('/x/disk.VMDK')).toBe('vmdk');
+    expect(formatFromName('disk.img')).toBe('raw');
+    expect(formatFromName('https://example.test/a.ova?sig=1.vmdk')).toBe('ova');
+    expect(formatFromName('disk')).toBeUndefined();
+  });
+
+  it('refuses bad formats, a bad --os, a URL of unknown format, and an export without -o (exit 2)', async () => {
+    const fmt = await runCli(['import', 'a.img', '--format', 'qed'], dir);
+    expect(fmt.code).toBe(2);
+    expect(fmt.stderr).toMatch(/must be one of vmdk, vhd, vpc, vhdx, vdi, qcow2, raw, ova/);
+    expect((await runCli(['import', 'a.img', '--os', 'linux'], dir)).stderr).toMatch(
+      /must be family\/version\/arch/,
+    );
+    const url = await runCli(['import', 'https://example.test/download?id=3'], dir);
+    expect(url.code).toBe(2);
+    expect(url.stderr).toMatch(/^vmkit: --format: is needed: the URL .* does not name a format/);
+    expect((await runCli(['export', 'img', '-f', 'raw'], dir)).stderr).toMatch(
+      /required option '-o, --output <file>'/,
+    );
+    expect((await runCli(['export', 'img', '-f', 'vdi', '-o', 'x'], dir)).stderr).toMatch(
+      /must be one of vmdk, vhd, raw, qcow2/,
+    );
   });
 });

@@ -29,6 +29,11 @@ export class CommandContext {
     return this.#command.optsWithGlobals<{ json?: boolean }>().json === true;
   }
 
+  /** The global flags given (`--config`, `--store`...), for a command that starts another `vmkit`. */
+  get globals(): GlobalFlags {
+    return this.#command.optsWithGlobals<GlobalFlags>();
+  }
+
   /** Writes a result line (or block) to stdout. */
   print(text: string): void {
     if (text !== '') this.io.stdout.write(`${text}\n`);
