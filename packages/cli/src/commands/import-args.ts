@@ -16,8 +16,9 @@ export function osOption(text: string): OsFlag {
   return { family, version, arch };
 }
 
-/** Formats `vmkit import` takes, and those `vmkit export` writes. */
+/** Formats `vmkit import` takes (`vpc` is qemu's name for `vhd`). */
 export const IMPORT_FORMATS = ['vmdk', 'vhd', 'vpc', 'vhdx', 'vdi', 'qcow2', 'raw', 'ova'] as const;
+/** Formats `vmkit export` writes. */
 export const EXPORT_FORMATS = ['vmdk', 'vhd', 'raw', 'qcow2'] as const;
 
 /** Checks a `--format` value against a list. */

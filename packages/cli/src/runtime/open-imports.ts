@@ -81,7 +81,9 @@ export async function lockImports(places: ImportPlaces): Promise<() => Promise<v
 
 /** An open import service with what must be closed after it. */
 export interface OpenImports {
+  /** The import service, its records in the settings' store. */
   readonly service: ImportService;
+  /** Its local directories. */
   readonly places: ImportPlaces;
   /** Closes the service (live tasks stop), the compute service if any, and releases the lock. */
   close(): Promise<void>;
