@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliProcess, spawnCli } from '../test-support/spawn-cli.js';
+import { runCliProcess, spawnCli, VMKIT_BIN } from '../test-support/spawn-cli.js';
 
 // The real binary on real images: qcow2 files made by qemu-img, and the boot ISO fixtures of
 // scripts/test.d/30-boot-isos.sh, read back with xorriso.
@@ -97,6 +97,14 @@ describe('vmkit remaster', () => {
     expect(text.stdout).toMatch(/^patched boot\/grub\/grub\.cfg$/m);
     expect(text.stdout).toMatch(/^boot bios /m);
     expect(text.stderr).toMatch(/transfer out2\.iso: 100%/);
+  });
+
+  it('draws a progress bar on a pseudo-terminal', async () => {
+    const command = `${process.execPath} ${VMKIT_BIN} remaster ${join(fixtures, 'isolinux.iso')} -o pty.iso --params a=1`;
+    const { stdout } = await exec('script', ['-qec', command, '/dev/null'], { cwd: dir });
+    expect(stdout).toContain('\u001b['); // redrawn in place
+    expect(stdout).toMatch(/transfer pty\.iso \|[\u2588]{24}\| 100%/);
+    expect(stdout).toMatch(/^boot efi boot\/grub\/efi\.img\r?$/m);
   });
 
   it('refuses a bad parameter before writing anything', async () => {
