@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliProcess } from '../test-support/spawn-cli.js';
+import { runCliProcess, spawnCli } from '../test-support/spawn-cli.js';
 
 // The real binary with @vmkit/import and qemu-img: a raw image made by qemu-img is imported and
 // exported back to raw, compared by `qemu-img compare`. No compute registration (no --os), so
@@ -105,5 +107,36 @@ describe('vmkit import and export', () => {
     expect(busy.stderr).toContain(
       `another vmkit import or export (pid ${process.pid}) is running on this store`,
     );
+  });
+
+  it('Ctrl-C during --wait cancels the task: exit 130, no scratch, no image, the record cancelled', async () => {
+    // A download that never ends: 64 MiB announced, 64 KiB sent.
+    let requested!: () => void;
+    const started = new Promise<void>((resolve) => (requested = resolve));
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': String(64 * 1024 * 1024) });
+      res.write(Buffer.alloc(64 * 1024), () => requested());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow.img`;
+      const child = spawnCli(['--store', 'cancel', 'import', url, '--image-id', 'slow', '--wait'], dir);
+      await started;
+      await new Promise((r) => setTimeout(r, 300));
+      child.child.kill('SIGINT');
+      const done = await child.done;
+      expect(done.code).toBe(130);
+      expect(done.stderr).toMatch(/^vmkit: .*cancelled/m);
+      const home = join(dir, 'cancel/.import');
+      expect(await readdir(join(home, 'scratch'))).toEqual([]);
+      expect(await readdir(join(home, 'images'))).toEqual([]);
+      expect(await readdir(home)).not.toContain('lock');
+      const [record] = await readdir(join(dir, 'cancel/vmkit-import/tasks'));
+      const task = await readFile(join(dir, 'cancel/vmkit-import/tasks', record as string), 'utf8');
+      expect(task).toMatch(/"status":\s*"cancelled"/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
