@@ -25,13 +25,29 @@ const COMMANDS = [
   'iso',
   'iso ls',
   'iso cat',
+  'inspect',
+  'remaster',
+  'import',
+  'export',
 ];
 
 describe('vmkit help, version and usage errors', () => {
   it('lists every command, the configuration and the exit codes', async () => {
     const run = await runCli(['--help'], dir);
     expect(run.code).toBe(0);
-    for (const c of ['images', 'build', 'up', 'ls', 'destroy', 'prune', 'df', 'seed', 'iso']) {
+    for (const c of [
+      'images',
+      'build',
+      'up',
+      'ls',
+      'destroy',
+      'prune',
+      'df',
+      'seed',
+      'iso',
+      'inspect',
+      'remaster',
+    ]) {
       expect(run.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     }
     expect(run.stdout).toContain('VMKIT_URI');

@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { dfCommand, pruneCommand } from './commands/housekeeping.js';
 import { buildCommand, imagesCommand } from './commands/images.js';
+import { exportCommand, importCommand } from './commands/import.js';
+import { inspectCommand } from './commands/inspect.js';
 import { isoCommand } from './commands/iso.js';
 import { destroyCommand, lsCommand, upCommand } from './commands/nodes.js';
+import { remasterCommand } from './commands/remaster.js';
 import { seedCommand } from './commands/seed.js';
 import type { CliIo } from './runtime/command-context.js';
 
@@ -53,6 +56,10 @@ export function buildProgram(io: CliIo): Command {
     dfCommand,
     seedCommand,
     isoCommand,
+    inspectCommand,
+    remasterCommand,
+    importCommand,
+    exportCommand,
   ]) {
     program.addCommand(make(io));
   }

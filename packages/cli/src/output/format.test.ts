@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeOf } from '../runtime/exit-codes.js';
-import { formatBytes, formatPorts, formatTable, parseDuration } from './format.js';
+import { formatBytes, formatPorts, formatTable, parseDuration, parseSize } from './format.js';
 
 describe('output formats', () => {
   it('parses durations with units and refuses others', () => {
@@ -10,6 +10,17 @@ describe('output formats', () => {
     expect(parseDuration('7d')).toBe(604_800_000);
     expect(parseDuration('7 days')).toBeUndefined();
     expect(parseDuration('-1s')).toBeUndefined();
+  });
+
+  it('parses sizes in bytes or binary units and refuses others', () => {
+    expect(parseSize('4096')).toBe(4096);
+    expect(parseSize('512M')).toBe(512 * 1024 ** 2);
+    expect(parseSize('1.5GiB')).toBe(1.5 * 1024 ** 3);
+    expect(parseSize('16t')).toBe(16 * 1024 ** 4);
+    expect(parseSize('10 GB')).toBe(10 * 1024 ** 3);
+    expect(parseSize('-1')).toBeUndefined();
+    expect(parseSize('1P')).toBeUndefined();
+    expect(parseSize('9999999999T')).toBeUndefined();
   });
 
   it('formats bytes in binary units, tables in aligned columns and ports as docker does', () => {

@@ -55,3 +55,16 @@ export function formatPorts(network: {
   }
   return out.join(',');
 }
+
+/**
+ * Parses a size in bytes: a whole number, or a number with a binary unit `K`, `M`, `G`, `T`
+ * (also written `KiB`, `MiB`...; `512M`, `1.5G`, `16TiB`). Returns `undefined` for anything else
+ * and for sizes that are not safe integers.
+ */
+export function parseSize(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:i?B)?|B)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const power = m[2] ? 'KMGT'.indexOf(m[2].toUpperCase()) + 1 : 0;
+  const bytes = Math.round(Number(m[1]) * 1024 ** power);
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}

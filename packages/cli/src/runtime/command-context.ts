@@ -29,6 +29,11 @@ export class CommandContext {
     return this.#command.optsWithGlobals<{ json?: boolean }>().json === true;
   }
 
+  /** The global flags given (`--config`, `--store`...), for a command that starts another `vmkit`. */
+  get globals(): GlobalFlags {
+    return this.#command.optsWithGlobals<GlobalFlags>();
+  }
+
   /** Writes a result line (or block) to stdout. */
   print(text: string): void {
     if (text !== '') this.io.stdout.write(`${text}\n`);
@@ -65,18 +70,26 @@ export class CommandContext {
    * service whatever happens (after the work's own rollback).
    */
   async withService<T>(work: (service: ComputeService, signal: AbortSignal) => Promise<T>): Promise<T> {
-    const [{ openService }, { abortOnSignals }] = await Promise.all([
-      import('./open-service.js'),
-      import('./interrupt.js'),
-    ]);
-    const interrupt = abortOnSignals((line) => this.note(line));
-    try {
+    const { openService } = await import('./open-service.js');
+    return this.withSignal(async (signal) => {
       const service = await openService(await this.settings());
       try {
-        return await work(service, interrupt.signal);
+        return await work(service, signal);
       } finally {
         await service.close();
       }
+    });
+  }
+
+  /**
+   * Runs `work` with a signal that Ctrl-C (or SIGTERM) fires; a failure after the signal fired is
+   * `ABORTED` (exit 130) once the work has rolled back.
+   */
+  async withSignal<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const { abortOnSignals } = await import('./interrupt.js');
+    const interrupt = abortOnSignals((line) => this.note(line));
+    try {
+      return await work(interrupt.signal);
     } catch (error) {
       if (interrupt.signal.aborted) {
         const { VmkitError } = await import('@vmkit/core');

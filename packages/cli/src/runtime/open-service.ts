@@ -11,7 +11,7 @@ export async function openService(settings: Settings): Promise<ComputeService> {
     import('@vmkit/core'),
     import('@vmkit/provider-libvirt'),
   ]);
-  const { createComputeService, fileSystemBlobStore } = core;
+  const { createComputeService } = core;
   const { invalidArgument, VmkitError } = await import('@vmkit/core/spi');
   const inFile = (error: unknown) => {
     if (
@@ -35,20 +35,7 @@ export async function openService(settings: Settings): Promise<ComputeService> {
   } catch (error) {
     throw inFile(error);
   }
-  let store: BlobStore;
-  if ('s3' in settings.store) {
-    const { s3BlobStore } = await import('@vmkit/store-s3');
-    const s3 = settings.store.s3;
-    store = s3BlobStore({
-      bucket: s3.bucket,
-      ...(s3.prefix ? { prefix: s3.prefix } : {}),
-      ...(s3.region ? { region: s3.region } : {}),
-      ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
-      ...(s3.forcePathStyle !== undefined ? { forcePathStyle: s3.forcePathStyle } : {}),
-    });
-  } else {
-    store = fileSystemBlobStore({ root: settings.store.dir });
-  }
+  const store = await openStore(settings);
   try {
     return await createComputeService({
       provider: libvirtProvider(settings.provider),
@@ -71,4 +58,21 @@ export async function openService(settings: Settings): Promise<ComputeService> {
     }
     throw error;
   }
+}
+
+/** The metadata store the settings name: a directory, or an S3 bucket (its client loaded only then). */
+export async function openStore(settings: Settings): Promise<BlobStore> {
+  if ('s3' in settings.store) {
+    const { s3BlobStore } = await import('@vmkit/store-s3');
+    const s3 = settings.store.s3;
+    return s3BlobStore({
+      bucket: s3.bucket,
+      ...(s3.prefix ? { prefix: s3.prefix } : {}),
+      ...(s3.region ? { region: s3.region } : {}),
+      ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+      ...(s3.forcePathStyle !== undefined ? { forcePathStyle: s3.forcePathStyle } : {}),
+    });
+  }
+  const { fileSystemBlobStore } = await import('@vmkit/core');
+  return fileSystemBlobStore({ root: settings.store.dir });
 }

@@ -1,0 +1,132 @@
+import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ComputeService } from '@vmkit/core';
+import type { ImportService } from '@vmkit/import';
+import type { Settings } from '../config/settings.js';
+
+/** Where `vmkit import` and `vmkit export` keep their local files. */
+export interface ImportPlaces {
+  /** Root: `<store dir>/.import`, or `$TMPDIR/vmkit-import` with an S3 store. */
+  readonly home: string;
+  /** Temporary files of running tasks (`--scratch`, default `<home>/scratch`). */
+  readonly scratchDir: string;
+  /** Imported images' qcow2 disks (`<home>/images`). */
+  readonly imageDir: string;
+  /** Logs of imports running in the background. */
+  readonly logDir: string;
+  /** Held by the one process running import tasks on this store. */
+  readonly lockFile: string;
+}
+
+/**
+ * The import service's local directories for these settings. With a directory store they sit in
+ * its `.import` folder (a name no blob container can take); with an S3 store in the system's
+ * temporary directory. `scratch` (the `--scratch` flag) moves the temporary files only.
+ */
+export function importPlaces(settings: Settings, scratch?: string, cwd = process.cwd()): ImportPlaces {
+  const home = 'dir' in settings.store ? join(settings.store.dir, '.import') : join(tmpdir(), 'vmkit-import');
+  return {
+    home,
+    scratchDir: scratch ? resolve(cwd, scratch) : join(home, 'scratch'),
+    imageDir: join(home, 'images'),
+    logDir: join(home, 'logs'),
+    lockFile: join(home, 'lock'),
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the lock file for this process: import tasks run inside the process that started them,
+ * and a service opening the same records marks the tasks it finds active as failed, so one
+ * process at a time. A lock left by a dead process is taken over. `CONFLICT` otherwise.
+ */
+export async function lockImports(places: ImportPlaces): Promise<() => Promise<void>> {
+  const { VmkitError } = await import('@vmkit/core');
+  await mkdir(places.home, { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(places.lockFile, 'wx');
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      return async () => {
+        const owner = await readFile(places.lockFile, 'utf8').catch(() => '');
+        if (Number(owner) === process.pid) await unlink(places.lockFile).catch(() => undefined);
+      };
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+      const pid = Number((await readFile(places.lockFile, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new VmkitError(
+          'CONFLICT',
+          `another vmkit import or export (pid ${pid}) is running on this store (${places.lockFile}); wait for it to finish`,
+          { details: { pid, lockFile: places.lockFile } },
+        );
+      }
+      await unlink(places.lockFile).catch(() => undefined);
+    }
+  }
+  throw new VmkitError('CONFLICT', `cannot take ${places.lockFile}`, {
+    details: { lockFile: places.lockFile },
+  });
+}
+
+/** An open import service with what must be closed after it. */
+export interface OpenImports {
+  /** The import service, its records in the settings' store. */
+  readonly service: ImportService;
+  /** Its local directories. */
+  readonly places: ImportPlaces;
+  /** Closes the service (live tasks stop), the compute service if any, and releases the lock. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `@vmkit/import`'s service on the settings' store (container `vmkit-import`), under the
+ * lock. With `register`, completed imports become masters of the compute service (libvirt).
+ */
+export async function openImports(
+  settings: Settings,
+  options: { scratch?: string; register?: boolean; cwd: string },
+): Promise<OpenImports> {
+  const places = importPlaces(settings, options.scratch, options.cwd);
+  const unlock = await lockImports(places);
+  let compute: ComputeService | undefined;
+  try {
+    const [{ createImportService }, { openStore, openService }] = await Promise.all([
+      import('@vmkit/import'),
+      import('./open-service.js'),
+    ]);
+    if (options.register) compute = await openService(settings);
+    const service = await createImportService({
+      store: await openStore(settings),
+      scratchDir: places.scratchDir,
+      imageDir: places.imageDir,
+      ...(compute ? { compute } : {}),
+    });
+    return {
+      service,
+      places,
+      async close() {
+        try {
+          await service.close();
+          await compute?.close();
+        } finally {
+          await unlock();
+        }
+      },
+    };
+  } catch (error) {
+    await compute?.close().catch(() => undefined);
+    await unlock();
+    throw error;
+  }
+}
