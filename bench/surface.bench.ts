@@ -19,6 +19,9 @@ const ENTRIES = [
   '@vmkit/imaging',
   '@vmkit/store-s3',
   '@vmkit/provider-libvirt',
+  '@vmkit/provider-virtualbox',
+  '@vmkit/import',
+  '@vmkit/cli',
 ];
 const RUNS = 7;
 
