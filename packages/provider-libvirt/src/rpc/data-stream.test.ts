@@ -62,15 +62,18 @@ describe('downloads sharing a connection', () => {
 
   it('past the backlog bound it stops reading, and keepalive does not count that silence', async () => {
     const d = await daemon(serve(32));
+    // Keepalive would declare the daemon dead after 300 ms of silence; the connection stays paused
+    // (silent) for longer than that below, so counting that silence would close it. The margins
+    // leave room for a loaded machine's event-loop delays.
     const conn = new RpcConnection(d.socket, {
-      keepaliveIntervalMs: 40,
-      keepaliveCount: 2,
+      keepaliveIntervalMs: 100,
+      keepaliveCount: 3,
       streamBacklogMaxBytes: 2 * 1024 * 1024,
     });
     const stream = await downloadCall(conn, DOWNLOAD, new Uint8Array(0));
     // A call kept waiting keeps the socket read until the download's backlog passes the bound.
     const never = conn.call(999).catch(() => {});
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 700));
     expect(conn.paused).toBe(true);
     expect(conn.closed).toBe(false);
     expect(stream.readableLength).toBeLessThan(8 * 1024 * 1024);
