@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 import { normalizeFormat } from '@vmkit/imaging';
+import { masterExporter } from './compute-export.js';
 import { runExport } from './export-runner.js';
 import { estimateImport, type ImportDeps, qcow2Bound, runImport } from './import-runner.js';
 import { type ImportServiceOptions, resolveImportOptions } from './import-service-options.js';
@@ -56,7 +57,10 @@ export interface ImportService {
   cancelImportTask(importTaskId: string, reason?: string): Promise<ImportImageTask>;
   /** Cancels an ImportVolume / ImportInstance task. */
   cancelConversionTask(conversionTaskId: string, reason?: string): Promise<ConversionTask>;
-  /** Starts an export of an imported image to vmdk (streamOptimized), vhd, raw or qcow2. */
+  /**
+   * Starts an export to vmdk (streamOptimized), vhd, raw or qcow2 of an image imported here or,
+   * given a compute service with `exportImageDisk`, of one of its images (its master's disk).
+   */
   exportImage(request: ExportImageRequest): Promise<{ exportImageTaskId: string }>;
   /** Images made by completed imports. */
   listImages(): Promise<Array<Readonly<ImageRecord>>>;
@@ -126,11 +130,7 @@ class VmkitImportService implements ImportService {
 
   async exportImage(req: ExportImageRequest) {
     this.#open();
-    const image = this.#images.get(req?.imageId);
-    if (!image)
-      throw new VmkitError('NOT_FOUND', `imageId: no image ${req?.imageId} was imported here`, {
-        details: { field: 'imageId' },
-      });
+    const image = await this.#exportable(req?.imageId);
     if (!EXPORT_FORMATS.includes(req.diskImageFormat))
       throw invalidArgument('diskImageFormat', `must be one of ${EXPORT_FORMATS.join(', ')}`);
     const dest = req.destination;
@@ -145,10 +145,24 @@ class VmkitImportService implements ImportService {
       destination: { ...dest },
     });
     await this.#engine.submit(record, {
-      estimate: async () => qcow2Bound(image.virtualSize),
-      run: (task, scratch) => runExport(task, image, scratch, this.#deps),
+      // A compute master's size is known once copied: its reservation grows then.
+      estimate: async () => ('virtualSize' in image ? qcow2Bound(image.virtualSize) : 0),
+      run: (task, scratch, admission) => runExport(task, image, scratch, admission, this.#deps),
     });
     return { exportImageTaskId: record.id };
+  }
+
+  /** An image imported here or, failing that, one the compute service can export. */
+  async #exportable(imageId: string | undefined): Promise<ImageRecord | { imageId: string }> {
+    const image = imageId === undefined ? undefined : this.#images.get(imageId);
+    if (image) return image;
+    const compute = masterExporter(this.#deps.options.compute);
+    if (typeof imageId === 'string' && compute && (await compute.getImage(imageId))) return { imageId };
+    throw new VmkitError(
+      'NOT_FOUND',
+      `imageId: no image ${imageId} was imported here${compute ? ' or is known to the compute service' : ''}`,
+      { details: { field: 'imageId' } },
+    );
   }
 
   async listImages() {
