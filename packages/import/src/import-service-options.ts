@@ -25,6 +25,8 @@ export interface ImageRegistry {
   exportImageDisk?: ComputeService['exportImageDisk'];
   /** Launches nodes (`importInstance` launches one). */
   createNodesInGroup?: ComputeService['createNodesInGroup'];
+  /** Picks the image and hardware of `importInstance`'s node. */
+  templateBuilder?: ComputeService['templateBuilder'];
 }
 
 /** Limits on the work an import service does at once. */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidArgument, VmkitError } from '@vmkit/core/spi';
@@ -7,6 +6,7 @@ import { masterExporter } from './compute-export.js';
 import { runExport } from './export-runner.js';
 import { estimateImport, type ImportDeps, qcow2Bound, runImport } from './import-runner.js';
 import { type ImportServiceOptions, resolveImportOptions } from './import-service-options.js';
+import { checkLaunchSpecification, launchInstance } from './instance-launch.js';
 import { validateLocation } from './source-fetch.js';
 import { TaskEngine } from './task-engine.js';
 import type {
@@ -21,18 +21,12 @@ import type {
   ImportVolumeRequest,
   TaskStatus,
 } from './task-model.js';
-import type { ImageRecord, TaskKind, TaskRecord } from './task-record.js';
+import { ID_PREFIX, type ImageRecord, newTaskRecord, type TaskKind, type TaskRecord } from './task-record.js';
 import { TaskRepository } from './task-repository.js';
 import { conversionView, exportView, importImageView, viewOf } from './task-views.js';
 
 const IMPORT_FORMATS = ['vmdk', 'vhd', 'vhdx', 'vdi', 'qcow2', 'raw', 'ova'];
 const EXPORT_FORMATS = ['vmdk', 'vhd', 'raw', 'qcow2'];
-const ID_PREFIX: Record<TaskKind, string> = {
-  'import-image': 'import-ami-',
-  'import-volume': 'import-vol-',
-  'import-instance': 'import-i-',
-  'export-image': 'export-ami-',
-};
 
 /** AWS-style import and export of disk images (see {@link createImportService}). */
 export interface ImportService {
@@ -40,7 +34,7 @@ export interface ImportService {
   importImage(request: ImportImageRequest): Promise<{ importTaskId: string }>;
   /** Starts an ImportVolume task (one disk to a qcow2 volume). */
   importVolume(request: ImportVolumeRequest): Promise<{ conversionTaskId: string }>;
-  /** Starts an ImportInstance task (disks to an image; no instance is started). */
+  /** Starts an ImportInstance task: disks to an image and, given a compute service, one node launched from it. */
   importInstance(request: ImportInstanceRequest): Promise<{ conversionTaskId: string }>;
   /** ImportImage tasks, all or those named, optionally filtered by state. */
   describeImportImageTasks(request?: {
@@ -94,9 +88,9 @@ class VmkitImportService implements ImportService {
   }
 
   async importInstance(req: ImportInstanceRequest) {
-    return {
-      conversionTaskId: await this.#startImport('import-instance', req?.diskImages, req, 'diskImages'),
-    };
+    checkLaunchSpecification(req?.launchSpecification);
+    const id = await this.#startImport('import-instance', req?.diskImages, req, 'diskImages');
+    return { conversionTaskId: id };
   }
 
   async describeImportImageTasks(req: Parameters<ImportService['describeImportImageTasks']>[0] = {}) {
@@ -138,7 +132,7 @@ class VmkitImportService implements ImportService {
       throw invalidArgument('destination', 'needs a path or { container, name }');
     const existing = this.#byToken('export-image', req.clientToken);
     if (existing) return { exportImageTaskId: existing };
-    const record = this.#newRecord('export-image', [], req);
+    const record = newTaskRecord('export-image', [], req);
     Object.assign(record, {
       imageId: image.imageId,
       exportFormat: req.diskImageFormat,
@@ -181,7 +175,7 @@ class VmkitImportService implements ImportService {
   async #startImport(
     kind: TaskKind,
     disks: readonly DiskContainer[] | undefined,
-    req: { description?: string; clientToken?: string; imageId?: string; os?: TaskRecord['os'] },
+    req: ImportImageRequest | ImportVolumeRequest | ImportInstanceRequest,
     field: string,
   ): Promise<string> {
     this.#open();
@@ -198,10 +192,10 @@ class VmkitImportService implements ImportService {
     });
     const existing = this.#byToken(kind, req.clientToken);
     if (existing) return existing;
-    const record = this.#newRecord(kind, disks, req);
+    const record = newTaskRecord(kind, disks, req);
     const hex = record.id.slice(ID_PREFIX[kind].length);
     if (kind === 'import-volume') record.volumeId = `vol-${hex}`;
-    else record.imageId = req.imageId ?? `ami-${hex}`;
+    else record.imageId = ('imageId' in req && req.imageId) || `ami-${hex}`;
     if (
       record.imageId &&
       (this.#images.has(record.imageId) ||
@@ -212,6 +206,7 @@ class VmkitImportService implements ImportService {
     )
       throw invalidArgument('imageId', `${record.imageId} is taken (or being imported) or not a plain name`);
     this.#remember(record);
+    let registered = false;
     let plan = { preReserved: new Set<number>(), sourceBytes: new Map<number, number>() };
     const imageDir = join(this.#deps.options.imageDir, record.volumeId ?? record.imageId!);
     await this.#engine.submit(record, {
@@ -223,33 +218,15 @@ class VmkitImportService implements ImportService {
       run: async (task, scratch, admission) => {
         const image = await runImport(task, scratch, admission, plan, this.#deps);
         if (image) this.#images.set(image.imageId, image);
+        // A registered image stays when its instance cannot be launched (the failure says so).
+        registered = image !== undefined;
+        if (image && 'diskImages' in req) await launchInstance(task, req.launchSpecification, this.#deps);
       },
-      rollback: () => rm(imageDir, { recursive: true, force: true }),
+      rollback: async () => {
+        if (!registered) await rm(imageDir, { recursive: true, force: true });
+      },
     });
     return record.id;
-  }
-
-  #newRecord(
-    kind: TaskKind,
-    disks: readonly DiskContainer[],
-    req: { description?: string; clientToken?: string; os?: TaskRecord['os'] },
-  ): TaskRecord {
-    const now = new Date().toISOString();
-    const record: TaskRecord = {
-      id: `${ID_PREFIX[kind]}${randomBytes(9).toString('hex').slice(0, 17)}`,
-      kind,
-      status: 'active',
-      stage: 'pending',
-      progress: 0,
-      createdAt: now,
-      updatedAt: now,
-      disks: disks.map((d) => ({ ...d })),
-      snapshots: [],
-      ...(req.description ? { description: req.description } : {}),
-      ...(req.clientToken ? { clientToken: req.clientToken } : {}),
-      ...(req.os ? { os: { ...req.os } } : {}),
-    };
-    return record;
   }
 
   #remember(record: TaskRecord): void {
