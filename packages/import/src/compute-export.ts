@@ -38,7 +38,13 @@ export async function fetchMasterDisk(
   const compute = masterExporter(deps.options.compute)!;
   const file = join(scratch, 'master.disk');
   await task.stage('downloading', 1, `master of ${imageId}`);
-  const got = await compute.exportImageDisk(imageId, file, { signal: task.signal });
+  const got = await compute.exportImageDisk(imageId, file, {
+    signal: task.signal,
+    onProgress: (e) => {
+      if (e.phase === 'transfer' && e.fraction !== undefined)
+        task.progress(1 + 9 * e.fraction, `master of ${imageId}: ${Math.floor(e.fraction * 100)}%`);
+    },
+  });
   await task.stage('validating', 10, `master of ${imageId} (${got.format})`);
   const info = await inspectImage(file, { signal: task.signal });
   const field = `master of ${imageId}`;

@@ -35,13 +35,14 @@ export async function exportLibvirtMaster(
     throw new VmkitError('NOT_FOUND', `master ${ref.id}: volume ${name} is not in the pool`, {
       details: { master: ref.id, volume: name },
     });
-  const { capacity } = await ctx.client.storage.volGetInfo(vol);
+  // Its allocation approximates the bytes a download sends (the file, holes aside).
+  const { allocation } = await ctx.client.storage.volGetInfo(vol);
   const report = (bytes: number) =>
     emitProgress(options.onProgress, {
       phase: 'transfer',
-      fraction: capacity > 0 ? Math.min(1, bytes / capacity) : undefined,
+      ...(allocation > 0 ? { fraction: Math.min(1, bytes / allocation) } : {}),
       message: `exporting master ${ref.id}: ${bytes} bytes`,
-    } as Parameters<typeof emitProgress>[1]);
+    });
   // Open the file first: an existing file is refused before the daemon sends anything.
   const file = createWriteStream(toPath, { flags: 'wx' });
   try {
