@@ -195,7 +195,7 @@ class VmkitImportService implements ImportService {
     const record = newTaskRecord(kind, disks, req);
     const hex = record.id.slice(ID_PREFIX[kind].length);
     if (kind === 'import-volume') record.volumeId = `vol-${hex}`;
-    else record.imageId = ('imageId' in req && req.imageId) || `ami-${hex}`;
+    else record.imageId = ('imageId' in req ? req.imageId : undefined) ?? `ami-${hex}`;
     if (
       record.imageId &&
       (this.#images.has(record.imageId) ||
