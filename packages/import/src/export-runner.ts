@@ -2,6 +2,8 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VmkitError } from '@vmkit/core/spi';
 import { assertSafeImage, inspectImage } from '@vmkit/imaging';
+import type { Admission } from './admission-queue.js';
+import { type ExportInput, fetchMasterDisk } from './compute-export.js';
 import { sha256File } from './hashing.js';
 import type { ImportDeps } from './import-runner.js';
 import type { LiveTask } from './live-task.js';
@@ -17,24 +19,32 @@ const OUTPUT: Record<ExportFormat, { format: string; options?: string; ext: stri
   qcow2: { format: 'qcow2', ext: 'qcow2' },
 };
 
-/** Runs an export task once admitted: convert the image's qcow2 into scratch, hash, deliver. */
+/**
+ * Runs an export task once admitted: an imported image's qcow2 (checked again: it could have been
+ * replaced since the import) or, given `fromCompute`, the compute master's disk copied to scratch,
+ * converted into scratch, hashed and delivered.
+ */
 export async function runExport(
   task: LiveTask,
-  image: ImageRecord,
+  image: ImageRecord | { readonly imageId: string; readonly path?: undefined },
   scratch: string,
+  admission: Admission,
   deps: ImportDeps,
 ): Promise<void> {
   const r = task.record;
   const out = OUTPUT[r.exportFormat!];
-  await task.stage('validating', 1, image.imageId);
-  // The stored qcow2 is checked again: it could have been replaced since the import.
-  const info = await inspectImage(image.path, { signal: task.signal });
-  assertSafeImage(info, { format: 'qcow2', field: `image ${image.imageId}` });
+  let input: ExportInput;
+  if (image.path) {
+    await task.stage('validating', 1, image.imageId);
+    const info = await inspectImage(image.path, { signal: task.signal });
+    assertSafeImage(info, { format: 'qcow2', field: `image ${image.imageId}` });
+    input = { path: image.path, format: 'qcow2' };
+  } else input = await fetchMasterDisk(task, image.imageId, scratch, admission, deps);
   const file = join(scratch, `export.${out.ext}`);
   await task.stage('exporting', 5, `${r.exportFormat}: 0%`);
   await deps.options.converter.convert({
-    input: image.path,
-    inputFormat: 'qcow2',
+    input: input.path,
+    inputFormat: input.format,
     output: file,
     outputFormat: out.format,
     ...(out.options ? { outputOptions: out.options } : {}),

@@ -1,13 +1,32 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type BlobStore, fileSystemBlobStore, type Logger, type MasterSpec, silentLogger } from '@vmkit/core';
+import {
+  type BlobStore,
+  type ComputeService,
+  fileSystemBlobStore,
+  type Logger,
+  type MasterSpec,
+  silentLogger,
+} from '@vmkit/core';
 import { invalidArgument } from '@vmkit/core/spi';
 import { type DiskConverter, qemuImgConverter } from './qemu-img-converter.js';
 
-/** The part of a compute service an import needs: registering the image as a master. */
+/**
+ * The part of a compute service the import service uses (a `ComputeService` fits): registering
+ * imports as masters; with the optional methods also exporting the compute service's own images
+ * (`getImage`, `exportImageDisk`) and launching `importInstance`'s node (`createNodesInGroup`).
+ */
 export interface ImageRegistry {
   /** Registers (and builds) a master from a spec; `ComputeService.ensureImage` fits. */
   ensureImage(spec: MasterSpec, options?: { signal?: AbortSignal }): Promise<unknown>;
+  /** An image of the compute service, or `undefined`. */
+  getImage?(id: string): Promise<unknown>;
+  /** Copies an image's master disk to a new file, in its own format. */
+  exportImageDisk?: ComputeService['exportImageDisk'];
+  /** Launches nodes (`importInstance` launches one). */
+  createNodesInGroup?: ComputeService['createNodesInGroup'];
+  /** Picks the image and hardware of `importInstance`'s node. */
+  templateBuilder?: ComputeService['templateBuilder'];
 }
 
 /** Limits on the work an import service does at once. */

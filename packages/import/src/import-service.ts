@@ -1,11 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 import { normalizeFormat } from '@vmkit/imaging';
+import { masterExporter } from './compute-export.js';
 import { runExport } from './export-runner.js';
 import { estimateImport, type ImportDeps, qcow2Bound, runImport } from './import-runner.js';
 import { type ImportServiceOptions, resolveImportOptions } from './import-service-options.js';
+import { checkLaunchSpecification, launchInstance } from './instance-launch.js';
 import { validateLocation } from './source-fetch.js';
 import { TaskEngine } from './task-engine.js';
 import type {
@@ -20,18 +21,12 @@ import type {
   ImportVolumeRequest,
   TaskStatus,
 } from './task-model.js';
-import type { ImageRecord, TaskKind, TaskRecord } from './task-record.js';
+import { ID_PREFIX, type ImageRecord, newTaskRecord, type TaskKind, type TaskRecord } from './task-record.js';
 import { TaskRepository } from './task-repository.js';
 import { conversionView, exportView, importImageView, viewOf } from './task-views.js';
 
 const IMPORT_FORMATS = ['vmdk', 'vhd', 'vhdx', 'vdi', 'qcow2', 'raw', 'ova'];
 const EXPORT_FORMATS = ['vmdk', 'vhd', 'raw', 'qcow2'];
-const ID_PREFIX: Record<TaskKind, string> = {
-  'import-image': 'import-ami-',
-  'import-volume': 'import-vol-',
-  'import-instance': 'import-i-',
-  'export-image': 'export-ami-',
-};
 
 /** AWS-style import and export of disk images (see {@link createImportService}). */
 export interface ImportService {
@@ -39,7 +34,7 @@ export interface ImportService {
   importImage(request: ImportImageRequest): Promise<{ importTaskId: string }>;
   /** Starts an ImportVolume task (one disk to a qcow2 volume). */
   importVolume(request: ImportVolumeRequest): Promise<{ conversionTaskId: string }>;
-  /** Starts an ImportInstance task (disks to an image; no instance is started). */
+  /** Starts an ImportInstance task: disks to an image and, given a compute service, one node launched from it. */
   importInstance(request: ImportInstanceRequest): Promise<{ conversionTaskId: string }>;
   /** ImportImage tasks, all or those named, optionally filtered by state. */
   describeImportImageTasks(request?: {
@@ -56,7 +51,10 @@ export interface ImportService {
   cancelImportTask(importTaskId: string, reason?: string): Promise<ImportImageTask>;
   /** Cancels an ImportVolume / ImportInstance task. */
   cancelConversionTask(conversionTaskId: string, reason?: string): Promise<ConversionTask>;
-  /** Starts an export of an imported image to vmdk (streamOptimized), vhd, raw or qcow2. */
+  /**
+   * Starts an export to vmdk (streamOptimized), vhd, raw or qcow2 of an image imported here or,
+   * given a compute service with `exportImageDisk`, of one of its images (its master's disk).
+   */
   exportImage(request: ExportImageRequest): Promise<{ exportImageTaskId: string }>;
   /** Images made by completed imports. */
   listImages(): Promise<Array<Readonly<ImageRecord>>>;
@@ -90,9 +88,9 @@ class VmkitImportService implements ImportService {
   }
 
   async importInstance(req: ImportInstanceRequest) {
-    return {
-      conversionTaskId: await this.#startImport('import-instance', req?.diskImages, req, 'diskImages'),
-    };
+    checkLaunchSpecification(req?.launchSpecification);
+    const id = await this.#startImport('import-instance', req?.diskImages, req, 'diskImages');
+    return { conversionTaskId: id };
   }
 
   async describeImportImageTasks(req: Parameters<ImportService['describeImportImageTasks']>[0] = {}) {
@@ -126,11 +124,7 @@ class VmkitImportService implements ImportService {
 
   async exportImage(req: ExportImageRequest) {
     this.#open();
-    const image = this.#images.get(req?.imageId);
-    if (!image)
-      throw new VmkitError('NOT_FOUND', `imageId: no image ${req?.imageId} was imported here`, {
-        details: { field: 'imageId' },
-      });
+    const image = await this.#exportable(req?.imageId);
     if (!EXPORT_FORMATS.includes(req.diskImageFormat))
       throw invalidArgument('diskImageFormat', `must be one of ${EXPORT_FORMATS.join(', ')}`);
     const dest = req.destination;
@@ -138,17 +132,31 @@ class VmkitImportService implements ImportService {
       throw invalidArgument('destination', 'needs a path or { container, name }');
     const existing = this.#byToken('export-image', req.clientToken);
     if (existing) return { exportImageTaskId: existing };
-    const record = this.#newRecord('export-image', [], req);
+    const record = newTaskRecord('export-image', [], req);
     Object.assign(record, {
       imageId: image.imageId,
       exportFormat: req.diskImageFormat,
       destination: { ...dest },
     });
     await this.#engine.submit(record, {
-      estimate: async () => qcow2Bound(image.virtualSize),
-      run: (task, scratch) => runExport(task, image, scratch, this.#deps),
+      // A compute master's size is known once copied: its reservation grows then.
+      estimate: async () => ('virtualSize' in image ? qcow2Bound(image.virtualSize) : 0),
+      run: (task, scratch, admission) => runExport(task, image, scratch, admission, this.#deps),
     });
     return { exportImageTaskId: record.id };
+  }
+
+  /** An image imported here or, failing that, one the compute service can export. */
+  async #exportable(imageId: string | undefined): Promise<ImageRecord | { imageId: string }> {
+    const image = imageId === undefined ? undefined : this.#images.get(imageId);
+    if (image) return image;
+    const compute = masterExporter(this.#deps.options.compute);
+    if (typeof imageId === 'string' && compute && (await compute.getImage(imageId))) return { imageId };
+    throw new VmkitError(
+      'NOT_FOUND',
+      `imageId: no image ${imageId} was imported here${compute ? ' or is known to the compute service' : ''}`,
+      { details: { field: 'imageId' } },
+    );
   }
 
   async listImages() {
@@ -167,7 +175,7 @@ class VmkitImportService implements ImportService {
   async #startImport(
     kind: TaskKind,
     disks: readonly DiskContainer[] | undefined,
-    req: { description?: string; clientToken?: string; imageId?: string; os?: TaskRecord['os'] },
+    req: ImportImageRequest | ImportVolumeRequest | ImportInstanceRequest,
     field: string,
   ): Promise<string> {
     this.#open();
@@ -184,10 +192,10 @@ class VmkitImportService implements ImportService {
     });
     const existing = this.#byToken(kind, req.clientToken);
     if (existing) return existing;
-    const record = this.#newRecord(kind, disks, req);
+    const record = newTaskRecord(kind, disks, req);
     const hex = record.id.slice(ID_PREFIX[kind].length);
     if (kind === 'import-volume') record.volumeId = `vol-${hex}`;
-    else record.imageId = req.imageId ?? `ami-${hex}`;
+    else record.imageId = ('imageId' in req ? req.imageId : undefined) ?? `ami-${hex}`;
     if (
       record.imageId &&
       (this.#images.has(record.imageId) ||
@@ -198,6 +206,7 @@ class VmkitImportService implements ImportService {
     )
       throw invalidArgument('imageId', `${record.imageId} is taken (or being imported) or not a plain name`);
     this.#remember(record);
+    let registered = false;
     let plan = { preReserved: new Set<number>(), sourceBytes: new Map<number, number>() };
     const imageDir = join(this.#deps.options.imageDir, record.volumeId ?? record.imageId!);
     await this.#engine.submit(record, {
@@ -209,33 +218,15 @@ class VmkitImportService implements ImportService {
       run: async (task, scratch, admission) => {
         const image = await runImport(task, scratch, admission, plan, this.#deps);
         if (image) this.#images.set(image.imageId, image);
+        // A registered image stays when its instance cannot be launched (the failure says so).
+        registered = image !== undefined;
+        if (image && 'diskImages' in req) await launchInstance(task, req.launchSpecification, this.#deps);
       },
-      rollback: () => rm(imageDir, { recursive: true, force: true }),
+      rollback: async () => {
+        if (!registered) await rm(imageDir, { recursive: true, force: true });
+      },
     });
     return record.id;
-  }
-
-  #newRecord(
-    kind: TaskKind,
-    disks: readonly DiskContainer[],
-    req: { description?: string; clientToken?: string; os?: TaskRecord['os'] },
-  ): TaskRecord {
-    const now = new Date().toISOString();
-    const record: TaskRecord = {
-      id: `${ID_PREFIX[kind]}${randomBytes(9).toString('hex').slice(0, 17)}`,
-      kind,
-      status: 'active',
-      stage: 'pending',
-      progress: 0,
-      createdAt: now,
-      updatedAt: now,
-      disks: disks.map((d) => ({ ...d })),
-      snapshots: [],
-      ...(req.description ? { description: req.description } : {}),
-      ...(req.clientToken ? { clientToken: req.clientToken } : {}),
-      ...(req.os ? { os: { ...req.os } } : {}),
-    };
-    return record;
   }
 
   #remember(record: TaskRecord): void {

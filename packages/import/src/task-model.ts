@@ -1,4 +1,4 @@
-import type { OperatingSystem } from '@vmkit/core';
+import type { OperatingSystem, TemplateOptions } from '@vmkit/core';
 
 /** AWS's task states. A failed task ends `deleted` with a `statusMessage` saying why. */
 export type TaskStatus = 'active' | 'completed' | 'cancelling' | 'cancelled' | 'deleting' | 'deleted';
@@ -15,6 +15,7 @@ export type TaskStage =
   | 'validating'
   | 'converting'
   | 'registering'
+  | 'launching'
   | 'exporting'
   | 'uploading'
   | 'completed'
@@ -55,13 +56,28 @@ export interface ImportVolumeRequest {
   readonly clientToken?: string;
 }
 
-/** Arguments of `importInstance` (AWS's legacy call): disks made into an image (no instance is started). */
+/** How `importInstance` launches its instance (AWS's `LaunchSpecification`, vmkit's words). */
+export interface LaunchSpecification {
+  /** Hardware profile id (default: the smallest profile that fits the image). */
+  readonly instanceType?: string;
+  /** Group of the node (default `import`). */
+  readonly group?: string;
+  /** Node options: hardware overrides, user data, inbound ports, names, ... */
+  readonly options?: TemplateOptions;
+}
+
+/**
+ * Arguments of `importInstance` (AWS's legacy call): disks made into an image and, given a
+ * compute service, one instance (node) launched from it; without one, a volume import only.
+ */
 export interface ImportInstanceRequest {
   readonly diskImages: readonly DiskContainer[];
   readonly description?: string;
   readonly clientToken?: string;
   readonly platform?: string;
   readonly os?: OperatingSystem;
+  /** The instance to launch (with a compute service). */
+  readonly launchSpecification?: LaunchSpecification;
 }
 
 /** One disk of a task, as AWS's `SnapshotDetail`. */
@@ -117,6 +133,8 @@ export interface ConversionTask extends TaskViewBase {
   readonly imageId?: string;
   /** For `importVolume`: the volume's id. */
   readonly volumeId?: string;
+  /** For `importInstance` with a compute service: the id of the node launched. */
+  readonly instanceId?: string;
   readonly snapshotDetails: readonly SnapshotDetail[];
   readonly hardware?: ImportedHardware;
 }

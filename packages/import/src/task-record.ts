@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { OperatingSystem } from '@vmkit/core';
 import type {
   DiskContainer,
@@ -37,6 +38,10 @@ export interface TaskRecord {
   destination?: { path: string } | { container: string; name: string };
   sha256?: string;
   size?: number;
+  /** `importInstance`: the node launched. */
+  instanceId?: string;
+  /** Said after `completed` in the status message (e.g. that no instance was launched). */
+  note?: string;
   /** The running converter's process id, so a restart can end an orphan. */
   converterPid?: number;
 }
@@ -60,4 +65,35 @@ export interface ImageRecord {
 /** True for states a task leaves only by finishing. */
 export function isLive(record: TaskRecord): boolean {
   return record.status === 'active' || record.status === 'cancelling' || record.status === 'deleting';
+}
+
+/** Prefix of each kind's task ids, as AWS's. */
+export const ID_PREFIX: Readonly<Record<TaskKind, string>> = {
+  'import-image': 'import-ami-',
+  'import-volume': 'import-vol-',
+  'import-instance': 'import-i-',
+  'export-image': 'export-ami-',
+};
+
+/** A new task record, `active` and `pending`, with a fresh id of its kind. */
+export function newTaskRecord(
+  kind: TaskKind,
+  disks: readonly DiskContainer[],
+  req: { description?: string; clientToken?: string; os?: OperatingSystem },
+): TaskRecord {
+  const now = new Date().toISOString();
+  return {
+    id: `${ID_PREFIX[kind]}${randomBytes(9).toString('hex').slice(0, 17)}`,
+    kind,
+    status: 'active',
+    stage: 'pending',
+    progress: 0,
+    createdAt: now,
+    updatedAt: now,
+    disks: disks.map((d) => ({ ...d })),
+    snapshots: [],
+    ...(req.description ? { description: req.description } : {}),
+    ...(req.clientToken ? { clientToken: req.clientToken } : {}),
+    ...(req.os ? { os: { ...req.os } } : {}),
+  };
 }

@@ -2,7 +2,12 @@ import type { ConversionTask, ExportImageTask, ImportImageTask, TaskViewBase } f
 import type { TaskRecord } from './task-record.js';
 
 function base(r: TaskRecord): TaskViewBase {
-  const detail = r.stage === 'failed' || r.stage === 'cancelled' ? r.failureReason : r.detail;
+  const detail =
+    r.stage === 'failed' || r.stage === 'cancelled'
+      ? r.failureReason
+      : r.stage === 'completed'
+        ? r.note
+        : r.detail;
   return {
     status: r.status,
     statusMessage: detail ? `${r.stage}: ${detail}` : r.stage,
@@ -33,6 +38,7 @@ export function conversionView(r: TaskRecord): ConversionTask {
     kind: r.kind as ConversionTask['kind'],
     ...(r.status === 'completed' && r.imageId ? { imageId: r.imageId } : {}),
     ...(r.status === 'completed' && r.volumeId ? { volumeId: r.volumeId } : {}),
+    ...(r.instanceId ? { instanceId: r.instanceId } : {}),
     snapshotDetails: r.snapshots.map((s) => ({ ...s })),
     ...(r.hardware ? { hardware: { ...r.hardware } } : {}),
   };

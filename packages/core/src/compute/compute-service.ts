@@ -4,6 +4,7 @@ import type { MasterSpec } from '../model/master-spec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
 import type { Template, TemplateOptions } from '../model/template.js';
 import type { HostNetwork } from '../spi/hypervisor-provider.js';
+import type { MasterDiskExport } from '../spi/master-export.js';
 import type { OperationOptions } from '../util/progress.js';
 import type { DiskUsageReport } from './disk-usage.js';
 import type { PruneImagesOptions, PruneResult } from './prune-images.js';
@@ -32,6 +33,13 @@ export interface ComputeService extends AsyncDisposable {
   pruneImages(options?: PruneImagesOptions): Promise<PruneResult>;
   /** Allocated and virtual bytes per master, per node and per leftover; `UNSUPPORTED` when the provider cannot measure. */
   diskUsage(): Promise<DiskUsageReport>;
+  /**
+   * Copies the image's master boot disk (built first if needed) to the new file `toPath`, in the
+   * master's own format, through the provider's optional `exportMasterDisk`: `UNSUPPORTED` when
+   * the provider has not got it or the master has no disk (a live boot ISO). `deleteImage`
+   * refuses while it runs. `@vmkit/import`'s `exportImage` converts the file to VMDK, VHD...
+   */
+  exportImageDisk(id: string, toPath: string, options?: OperationOptions): Promise<MasterDiskExport>;
   /** The hardware profiles nodes can get. */
   listHardwareProfiles(): Promise<Hardware[]>;
   /** Host networks NICs can attach to. */

@@ -9,10 +9,10 @@ import type { NodeMetadata } from '../model/node-metadata.js';
 import type { Template, TemplateOptions } from '../model/template.js';
 import type { PortAllocator } from '../ports/port-allocator.js';
 import type { HypervisorProvider, ProviderNode } from '../spi/hypervisor-provider.js';
+import type { MasterDiskExport } from '../spi/master-export.js';
 import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
 import type { OperationOptions } from '../util/progress.js';
-import { validators } from '../validation/load-validators.js';
 import { GROUP_PATTERN } from '../validation/patterns.js';
 import type { ComputeService } from './compute-service.js';
 import { type DiskUsageReport, diskUsage } from './disk-usage.js';
@@ -21,6 +21,7 @@ import type { NodeLauncher } from './node-launcher.js';
 import { nodeMetadataOf } from './node-view.js';
 import { type PruneImagesOptions, type PruneResult, pruneImages } from './prune-images.js';
 import { removeImage } from './remove-image.js';
+import { masterExporter, resolveTemplate } from './service-helpers.js';
 import { startComputeService } from './start-compute-service.js';
 import { TemplateBuilder } from './template-builder.js';
 
@@ -149,24 +150,52 @@ export class VmkitComputeService implements ComputeService {
     if (!Number.isInteger(count) || count < 1 || count > 1000) {
       throw invalidArgument('count', `must be an integer from 1 to 1000 (got ${count})`);
     }
-    const template = await this.#template(templateOrOptions);
+    const template = await resolveTemplate(
+      templateOrOptions,
+      (id) => this.#p.cache.image(id),
+      () => this.templateBuilder(),
+    );
     const caps = await this.#p.provider.capabilities();
     this.#p.launcher.check(template, caps);
     const imageId = template.image.id;
+    return this.#using(imageId, options, async (signal) => {
+      const master = await this.#p.cache.get(imageId, { ...options, signal });
+      const image = this.#p.cache.image(imageId) ?? template.image;
+      return this.#p.launcher.launch(group, count, { ...template, image }, master, { ...options, signal });
+    });
+  }
+
+  async exportImageDisk(
+    id: string,
+    toPath: string,
+    options: OperationOptions = {},
+  ): Promise<MasterDiskExport> {
+    this.#open();
+    const { provider, cache } = this.#p;
+    const exportDisk = masterExporter(provider);
+    return this.#using(id, options, async (signal) => {
+      const record = await cache.get(id, { ...options, signal });
+      return exportDisk(record.master, toPath, { ...options, signal });
+    });
+  }
+
+  /**
+   * Runs work that uses an image's master: deleteImage refuses while it runs, and close() aborts
+   * it and waits for its rollback.
+   */
+  async #using<T>(
+    imageId: string,
+    options: OperationOptions,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     if (this.#deleting.has(imageId)) {
       throw new VmkitError('CONFLICT', `image ${imageId} is being deleted`, { details: { imageId } });
     }
-    // The whole call counts as a use of the image: deleteImage refuses while it runs, and close()
-    // aborts it and waits for its rollback.
     this.#launching.set(imageId, (this.#launching.get(imageId) ?? 0) + 1);
     const signal = options.signal
       ? AbortSignal.any([options.signal, this.#closer.signal])
       : this.#closer.signal;
-    const work = (async () => {
-      const master = await this.#p.cache.get(imageId, { ...options, signal });
-      const image = this.#p.cache.image(imageId) ?? template.image;
-      return this.#p.launcher.launch(group, count, { ...template, image }, master, { ...options, signal });
-    })();
+    const work = fn(signal);
     this.#running.add(work);
     try {
       return await work;
@@ -246,22 +275,6 @@ export class VmkitComputeService implements ComputeService {
   /** Same as {@link VmkitComputeService.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  async #template(input: Template | TemplateOptions | undefined): Promise<Template> {
-    if (input && 'image' in input && 'hardware' in input) {
-      // A template may be built by hand: check it as carefully as options.
-      const image = this.#p.cache.image(input.image?.id);
-      if (!image) throw new VmkitError('NOT_FOUND', `template.image: no image ${String(input.image?.id)}`);
-      return {
-        image,
-        hardware: validators().checkHardware(input.hardware, 'template.hardware'),
-        options: validators().checkTemplateOptions(input.options ?? {}, 'template.options'),
-      };
-    }
-    const builder = this.templateBuilder();
-    if (input) builder.options(input as TemplateOptions);
-    return builder.build();
   }
 
   /** Deletes superseded masters of these images if their last node is gone (best effort). */

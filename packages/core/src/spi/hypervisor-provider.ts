@@ -6,6 +6,7 @@ import type { NodeMetadata } from '../model/node-metadata.js';
 import type { OperationOptions } from '../util/progress.js';
 import type { CloneSpec } from './clone-spec.js';
 import type { MasterBuild, MasterRef } from './master-build.js';
+import type { ProviderMasterExport } from './master-export.js';
 import type { ProviderHousekeeping } from './provider-artefacts.js';
 
 /** What a provider can do. */
@@ -46,9 +47,10 @@ export type ProviderNode = Omit<NodeMetadata, 'hostPorts' | 'login'>;
  * Rules: methods throw {@link VmkitError}s (`NOT_FOUND` for unknown nodes or masters, `PROVIDER`
  * for hypervisor failures, `ABORTED` when a signal fires); `cloneNode` rolls back its own partial
  * work before throwing; `destroyNode` and `deleteMaster` succeed when the thing is already gone.
- * The optional {@link ProviderHousekeeping} methods serve `pruneImages` and `diskUsage`.
+ * The optional {@link ProviderHousekeeping} methods serve `pruneImages` and `diskUsage`;
+ * the optional {@link ProviderMasterExport} method serves `exportImageDisk`.
  */
-export interface HypervisorProvider extends ProviderHousekeeping {
+export interface HypervisorProvider extends ProviderHousekeeping, ProviderMasterExport {
   /** Provider kind, e.g. `libvirt`. */
   readonly name: string;
   /** Identity of the host or connection, used to scope port leases and names (e.g. `libvirt:qemu:///system`). */

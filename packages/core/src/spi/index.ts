@@ -21,6 +21,7 @@ export {
   type MasterRef,
   STANDARD_BUILD_STEPS,
 } from './master-build.js';
+export type { MasterDiskExport, ProviderMasterExport } from './master-export.js';
 export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './provider-artefacts.js';
 
 // Running a build as core does (for a provider's own tests)

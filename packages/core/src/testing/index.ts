@@ -19,4 +19,5 @@ export {
   memoryProvider,
 } from './memory-provider.js';
 export { MEMORY_DISK_BYTES } from './memory-housekeeping.js';
+export { MEMORY_EXPORT_BYTES, memoryMasterDisk } from './memory-master-export.js';
 export type { MemoryMaster, MemoryProviderData } from './memory-provider-state.js';

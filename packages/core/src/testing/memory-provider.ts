@@ -11,6 +11,7 @@ import { sleep, throwIfAborted } from '../util/abort.js';
 import { Lifecycle } from '../util/lifecycle.js';
 import type { OperationOptions } from '../util/progress.js';
 import { memoryHousekeeping } from './memory-housekeeping.js';
+import { memoryMasterExport } from './memory-master-export.js';
 import { MemoryProviderState } from './memory-provider-state.js';
 import type { MemoryProvider, MemoryProviderOptions, MemoryProviderStats } from './memory-provider-types.js';
 
@@ -73,6 +74,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     faults: { ...options.faults },
     stats,
     ...memoryHousekeeping(state),
+    ...memoryMasterExport(state),
     async capabilities() {
       open();
       return CAPABILITIES;

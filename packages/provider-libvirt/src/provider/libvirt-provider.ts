@@ -10,6 +10,7 @@ import {
   type DiskBytes,
   Lifecycle,
   type MasterBuild,
+  type MasterDiskExport,
   type MasterRef,
   type ProviderArtefact,
   type ProviderNode,
@@ -35,6 +36,7 @@ import {
   volumesDiskBytes,
 } from './master/build-artefacts.js';
 import { planLibvirtMasterBuild } from './master/master-build.js';
+import { exportLibvirtMaster } from './master/master-export.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
 import { removeDomain } from './node/domain-removal.js';
 import { readNodeMetadata, type StoredNodeMetadata } from './node/node-metadata.js';
@@ -150,6 +152,11 @@ export class LibvirtProvider implements HypervisorProvider {
     const ctx = await this.#ctx();
     const data = ref.data as Partial<LibvirtMasterData> | undefined;
     for (const name of data?.volumes ?? [ref.id]) await ctx.storage.delete(name);
+  }
+
+  /** A disk or kernel master's root disk volume, downloaded as stored (bootIso masters: `UNSUPPORTED`). */
+  async exportMasterDisk(ref: MasterRef, to: string, opts?: OperationOptions): Promise<MasterDiskExport> {
+    return exportLibvirtMaster(await this.#ctx(), ref, to, opts);
   }
 
   /** Build domains and volumes of master builds (see `docs/housekeeping.md`). */

@@ -1,0 +1,148 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ComputeService, createComputeService, memoryBlobStore } from '@vmkit/core';
+import { VmkitError } from '@vmkit/core/spi';
+import { type MemoryProvider, memoryMasterDisk, memoryProvider } from '@vmkit/core/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fakeConverter } from './fake-converter.fixture.js';
+import { createImportService, type ImportService } from './import-service.js';
+import { NO_INSTANCE_NOTE } from './instance-launch.js';
+import type { ConvertRequest } from './qemu-img-converter.js';
+
+let dir: string;
+let provider: MemoryProvider;
+let compute: ComputeService;
+const closing: Array<{ close(): Promise<void> }> = [];
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vmkit-import-compute-'));
+  provider = memoryProvider();
+  compute = await createComputeService({
+    provider,
+    store: memoryBlobStore(),
+    images: [
+      {
+        id: 'guest',
+        os: { family: 'linux', version: 'test', arch: 'x86_64' },
+        source: { type: 'kernel', kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img' },
+        hardware: { cores: 1, ramMiB: 256, diskGiB: 1 },
+      },
+    ],
+    ports: { leaseDir: join(dir, 'leases'), probe: false },
+  });
+  closing.push(compute);
+});
+afterEach(async () => {
+  for (const c of closing.splice(0).reverse()) await c.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function service(withCompute: boolean, inputs: Uint8Array[] = []): Promise<ImportService> {
+  const conv = fakeConverter();
+  const s = await createImportService({
+    store: memoryBlobStore(),
+    scratchDir: join(dir, 'scratch'),
+    converter: {
+      async convert(req: ConvertRequest) {
+        inputs.push(new Uint8Array(await readFile(req.input)));
+        return conv.convert(req);
+      },
+    },
+    ...(withCompute ? { compute } : {}),
+  });
+  closing.push(s);
+  return s;
+}
+
+async function rawDisk(): Promise<string> {
+  const path = join(dir, 'disk.raw');
+  await writeFile(path, new Uint8Array(1 << 20).fill(3));
+  return path;
+}
+
+describe('importInstance launches an instance through the compute service (memory provider)', () => {
+  it('converts, registers the image, then creates one node with the requested hardware, its id on the task', async () => {
+    const s = await service(true);
+    const { conversionTaskId } = await s.importInstance({
+      diskImages: [{ format: 'raw', path: await rawDisk() }],
+      launchSpecification: { instanceType: 'medium', group: 'imported', options: { userData: 'hi' } },
+    });
+    const task = await s.waitForTask(conversionTaskId);
+    expect(task).toMatchObject({ status: 'completed', kind: 'import-instance' });
+    const { imageId, instanceId } = task as { imageId: string; instanceId: string };
+    expect(instanceId).toBeDefined();
+    expect(task.statusMessage).toBe(
+      `completed: instance ${instanceId} (${(await compute.getNode(instanceId))!.name}) launched`,
+    );
+    expect((await compute.getImage(imageId))?.status).toBe('available');
+    const node = await compute.getNode(instanceId);
+    expect(node).toMatchObject({ imageId, group: 'imported', status: 'running' });
+    expect(node!.hardware).toMatchObject({ id: 'medium', cores: 2, ramMiB: 4096 });
+    expect(await compute.listNodes()).toHaveLength(1);
+  });
+
+  it('without a compute service stays a volume import and says so', async () => {
+    const s = await service(false);
+    const { conversionTaskId } = await s.importInstance({
+      diskImages: [{ format: 'raw', path: await rawDisk() }],
+    });
+    const task = await s.waitForTask(conversionTaskId);
+    expect(task).toMatchObject({ status: 'completed', statusMessage: `completed: ${NO_INSTANCE_NOTE}` });
+    expect('instanceId' in task).toBe(false);
+    expect(await s.listImages()).toHaveLength(1);
+  });
+
+  it('refuses a bad launch specification before any work, and a failed launch fails the task but keeps the image', async () => {
+    const s = await service(true);
+    const path = await rawDisk();
+    const bad = await s
+      .importInstance({ diskImages: [{ format: 'raw', path }], launchSpecification: { group: 'Bad Group' } })
+      .catch((e: unknown) => e);
+    expect(VmkitError.is(bad, 'INVALID_ARGUMENT')).toBe(true);
+    expect((bad as Error).message).toMatch(/launchSpecification\.group/);
+    expect(await s.describeConversionTasks()).toEqual([]);
+    const { conversionTaskId } = await s.importInstance({
+      diskImages: [{ format: 'raw', path }],
+      launchSpecification: { instanceType: 'no-such-profile' },
+    });
+    const task = await s.waitForTask(conversionTaskId);
+    expect(task.status).toBe('deleted');
+    expect(task.failureReason).toMatch(/no-such-profile/);
+    expect(await compute.listNodes()).toEqual([]);
+    const [image] = await s.listImages();
+    expect(await readFile(image!.path)).toBeDefined();
+  });
+});
+
+describe("exportImage of the compute service's own images (memory provider)", () => {
+  it("converts the master's disk, copied through exportImageDisk, with its format given", async () => {
+    const inputs: Uint8Array[] = [];
+    const s = await service(true, inputs);
+    const { exportImageTaskId } = await s.exportImage({
+      imageId: 'guest',
+      diskImageFormat: 'vmdk',
+      destination: { path: join(dir, 'guest.vmdk') },
+    });
+    const task = await s.waitForTask(exportImageTaskId);
+    expect(task).toMatchObject({ status: 'completed', imageId: 'guest', diskImageFormat: 'vmdk' });
+    const [master] = provider.masterNames();
+    expect(inputs).toEqual([memoryMasterDisk(master!)]);
+    expect(await readFile(join(dir, 'guest.vmdk'))).toBeDefined();
+    expect(await readdir(join(dir, 'scratch', 'tasks')).catch(() => [])).toEqual([]);
+  });
+
+  it('is NOT_FOUND for an image neither imported nor known to compute, and without compute', async () => {
+    const dest = { path: join(dir, 'x.raw') };
+    const withCompute = await service(true);
+    const e1 = await withCompute
+      .exportImage({ imageId: 'nope', diskImageFormat: 'raw', destination: dest })
+      .catch((e: unknown) => e);
+    expect(VmkitError.is(e1, 'NOT_FOUND')).toBe(true);
+    expect((e1 as Error).message).toMatch(/compute service/);
+    const without = await service(false);
+    const e2 = await without
+      .exportImage({ imageId: 'guest', diskImageFormat: 'raw', destination: dest })
+      .catch((e: unknown) => e);
+    expect(VmkitError.is(e2, 'NOT_FOUND')).toBe(true);
+  });
+});

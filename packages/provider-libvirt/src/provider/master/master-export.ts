@@ -1,0 +1,62 @@
+import { createWriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import type { OperationOptions } from '@vmkit/core';
+import {
+  emitProgress,
+  type MasterDiskExport,
+  type MasterRef,
+  throwIfAborted,
+  VmkitError,
+} from '@vmkit/core/spi';
+import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
+
+/**
+ * Copies a master's root disk volume (a disk master's, or a kernel master's root disk) out of the
+ * pool to the new file `toPath` through the storage API (`STORAGE_VOL_DOWNLOAD`, so remote
+ * daemons work), as stored: a standalone qcow2 or raw. A live boot ISO master has no disk
+ * (`UNSUPPORTED`). A partial file is removed on failure or abort.
+ */
+export async function exportLibvirtMaster(
+  ctx: LibvirtContext,
+  ref: MasterRef,
+  toPath: string,
+  options: OperationOptions = {},
+): Promise<MasterDiskExport> {
+  const data = ref.data as Partial<LibvirtMasterData> | undefined;
+  if (data?.boot === 'cdrom')
+    throw new VmkitError('UNSUPPORTED', `master ${ref.id} is a live boot ISO: it has no disk to export`, {
+      details: { master: ref.id, rule: 'boot-iso' },
+    });
+  throwIfAborted(options.signal, `export of master ${ref.id}`);
+  const name = data?.volume ?? ref.id;
+  const vol = await ctx.storage.find(name);
+  if (!vol)
+    throw new VmkitError('NOT_FOUND', `master ${ref.id}: volume ${name} is not in the pool`, {
+      details: { master: ref.id, volume: name },
+    });
+  // Its allocation approximates the bytes a download sends (the file, holes aside).
+  const { allocation } = await ctx.client.storage.volGetInfo(vol);
+  const report = (bytes: number) =>
+    emitProgress(options.onProgress, {
+      phase: 'transfer',
+      ...(allocation > 0 ? { fraction: Math.min(1, bytes / allocation) } : {}),
+      message: `exporting master ${ref.id}: ${bytes} bytes`,
+    });
+  // Open the file first: an existing file is refused before the daemon sends anything.
+  const file = createWriteStream(toPath, { flags: 'wx' });
+  try {
+    await new Promise<void>((resolve, reject) => file.once('open', () => resolve()).once('error', reject));
+    const download = await ctx.client.storage.volDownload(
+      vol,
+      { offset: 0, length: 0 },
+      { ...(options.signal ? { signal: options.signal } : {}), onBytes: report },
+    );
+    await pipeline(download, file, options.signal ? { signal: options.signal } : {});
+  } catch (error) {
+    file.destroy();
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await rm(toPath, { force: true });
+    throw error;
+  }
+  return { format: data?.format ?? 'qcow2', bytes: (await stat(toPath)).size };
+}
