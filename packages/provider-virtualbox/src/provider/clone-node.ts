@@ -10,6 +10,7 @@ import {
 } from '@vmkit/core/spi';
 import { buildConfigDriveToFile } from '@vmkit/imaging';
 import * as vbox from 'virtualbox-soap';
+import { openDvd } from './boot-iso-master.js';
 import { withMachineLock } from './machine-lock.js';
 import { removeMachine } from './machine-removal.js';
 import { describeNode, NODE_META_KEY, type StoredNodeMeta } from './node-meta.js';
@@ -84,9 +85,15 @@ async function configure(
   spec: CloneSpec,
   meta: StoredNodeMeta,
   drive: string | undefined,
+  bootIso: string | undefined,
 ): Promise<void> {
   // A clone has its master's memory and CPUs: set them only when the node asks for others.
   const master = (spec.master.data ?? {}) as { ramMiB?: number; cores?: number };
+  if (bootIso) {
+    // A live node: the boot ISO at 0/0 as a DVD (it boots from it), no disk of its own.
+    await m.attachDevice(CONTROLLER, 0, 0, 'DVD' as vbox.DeviceType, await openDvd(api, bootIso));
+    await m.setBootOrder(1, 'DVD' as vbox.DeviceType);
+  }
   if (master.ramMiB !== spec.hardware.ramMiB) await m.setMemorySize(spec.hardware.ramMiB);
   if (master.cores !== spec.hardware.cores) await m.setCPUCount(spec.hardware.cores);
   for (const nic of spec.network.nics) {
@@ -111,15 +118,7 @@ async function configure(
         );
     }
   }
-  if (drive) {
-    const dvd = await api.vbox.openMedium(
-      drive,
-      'DVD' as vbox.DeviceType,
-      'ReadOnly' as vbox.AccessMode,
-      false,
-    );
-    await m.attachDevice(CONTROLLER, 1, 0, 'DVD' as vbox.DeviceType, dvd);
-  }
+  if (drive) await m.attachDevice(CONTROLLER, 1, 0, 'DVD' as vbox.DeviceType, await openDvd(api, drive));
   await m.setExtraData(NODE_META_KEY, JSON.stringify(meta));
 }
 
@@ -149,12 +148,13 @@ async function rollback(
  * Creates a node: `IMachine.cloneTo` from the master's snapshot machine (`MachineState`, `Link`
  * for linked clones), register, then under one write lock memory, CPUs, NICs (NAT rules with the
  * leased host ports), the config drive as a DVD and vmkit's metadata. Anything made is removed
- * again when a step fails or the signal fires.
+ * again when a step fails or the signal fires. With `source` a boot ISO path (a `bootIso`
+ * master) the node is a new machine instead: an IDE controller, the ISO as its boot DVD, no disk.
  */
 export async function cloneVboxNode(
   ctx: VboxContext,
   api: VboxApi,
-  source: vbox.IMachine,
+  source: vbox.IMachine | { readonly bootIso: string },
   spec: CloneSpec,
   options: OperationOptions,
 ): Promise<{ node: ProviderNode; machine: vbox.IMachine; meta: StoredNodeMeta }> {
@@ -191,7 +191,7 @@ export async function cloneVboxNode(
     network: spec.network,
     tags: spec.tags,
     userMetadata: spec.userMetadata,
-    linkedClone: spec.linked,
+    linkedClone: spec.linked && !('bootIso' in source),
     createdAt: new Date().toISOString(),
     ...(drive ? { configDrive: drive } : {}),
   };
@@ -199,9 +199,14 @@ export async function cloneVboxNode(
   let wrote = false;
   let cloning: vbox.IProgress | undefined;
   try {
-    const options = spec.linked ? ['Link' as vbox.CloneOptions] : [];
-    cloning = await source.cloneTo(target, 'MachineState' as vbox.CloneMode, options);
-    await waitProgress(cloning, `cloning ${spec.name}`, signal);
+    if ('bootIso' in source) {
+      await target.addStorageController(CONTROLLER, 'IDE' as vbox.StorageBus);
+      await target.saveSettings();
+    } else {
+      const options = spec.linked ? ['Link' as vbox.CloneOptions] : [];
+      cloning = await source.cloneTo(target, 'MachineState' as vbox.CloneMode, options);
+      await waitProgress(cloning, `cloning ${spec.name}`, signal);
+    }
     try {
       await api.vbox.registerMachine(target);
     } catch (error) {
@@ -220,7 +225,7 @@ export async function cloneVboxNode(
       ctx.conn,
       api,
       target,
-      (m) => configure(api, m, spec, meta, drive),
+      (m) => configure(api, m, spec, meta, drive, 'bootIso' in source ? source.bootIso : undefined),
       lockOptions(ctx, signal),
     );
     return { node: describeNode(name, meta, 'stopped', []), machine: target, meta };

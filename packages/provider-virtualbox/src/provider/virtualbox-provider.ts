@@ -16,6 +16,7 @@ import {
   VmkitError,
 } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
+import { bootIsoExists, deleteBootIsoMaster } from './boot-iso-master.js';
 import { cloneVboxNode, validateCloneSpec } from './clone-node.js';
 import { CloneSources } from './clone-sources.js';
 import { listVboxHostNetworks } from './host-networks.js';
@@ -104,6 +105,11 @@ export class VirtualBoxProvider implements HypervisorProvider {
       async (api) => {
         const out: boolean[] = [];
         for (const ref of refs) {
+          const iso = (ref.data as Partial<VboxMasterData> | undefined)?.bootIso;
+          if (iso) {
+            out.push(await bootIsoExists(iso));
+            continue;
+          }
           try {
             await api.vbox.findMachine(masterMachineOf(ref));
             out.push(true);
@@ -123,25 +129,29 @@ export class VirtualBoxProvider implements HypervisorProvider {
     const data = ref.data as Partial<VboxMasterData> | undefined;
     this.#sources.clear();
     const keep = data?.disk && data.ownsDisk === false ? [data.disk] : [];
-    // Its linked clones' disks are children of its disk: refuse before unregistering anything.
+    // Its linked clones' disks are children of its disk (a boot ISO's nodes have it attached):
+    // refuse before unregistering anything.
     const clones = (await this.#run('listing nodes', (api) => this.#records(api), true)).filter(
-      (r) => r.meta.linkedClone && r.meta.master === masterMachineOf(ref),
+      (r) => (r.meta.linkedClone || data?.bootIso) && r.meta.master === masterMachineOf(ref),
     );
     if (clones.length > 0)
       throw new VmkitError(
         'CONFLICT',
         `master ${ref.id} still has ${clones.length} linked clone(s) (${clones.map((r) => r.meta.name).join(', ')}): destroy them first`,
       );
+    if (data?.bootIso)
+      return deleteBootIsoMaster(this.#ctx, { path: data.bootIso, owned: data.ownsIso === true });
     await deleteMasterMachine(this.#ctx, masterMachineOf(ref), keep);
   }
 
   async cloneNode(spec: CloneSpec, options: OperationOptions = {}): Promise<ProviderNode> {
     validateCloneSpec(spec);
     throwIfAborted(options.signal, `clone of ${spec.name}`);
+    const bootIso = (spec.master.data as Partial<VboxMasterData> | undefined)?.bootIso;
     return this.#run(`cloning node ${spec.name}`, async (api) => {
-      let source: vbox.IMachine;
+      let source: vbox.IMachine | { bootIso: string };
       try {
-        source = await this.#sources.get(api, spec.master);
+        source = bootIso ? { bootIso } : await this.#sources.get(api, spec.master);
       } catch (error) {
         this.#sources.forget(spec.master);
         throw error;
