@@ -27,11 +27,11 @@ import {
   planVirtualBoxMasterBuild,
   type VboxMasterData,
 } from './master-build.js';
-import { NODE_META_KEY, parseNodeMeta } from './node-meta.js';
 import { describeMachine, type Found, findNode, launchNode, removeNode, withConsole } from './node-ops.js';
+import { listNodeRecords, type NodeRecord } from './node-records.js';
 import { reconcileHalfMadeNodes } from './reconcile.js';
 import { type VboxApi, VboxConnection } from './vbox-connection.js';
-import { masterMachineName, powerOptions, VBOX_CAPABILITIES, type VboxContext } from './vbox-context.js';
+import { powerOptions, VBOX_CAPABILITIES, type VboxContext } from './vbox-context.js';
 import { hasResult, isNotFound, readFault, VBOX_RESULT } from './vbox-errors.js';
 import {
   type ResolvedVirtualBoxProviderOptions,
@@ -241,17 +241,9 @@ export class VirtualBoxProvider implements HypervisorProvider {
     );
   }
 
-  /** Every machine with the prefix that carries node metadata. */
-  async #records(api: VboxApi): Promise<Array<Found & { name: string }>> {
-    const out: Array<Found & { name: string }> = [];
-    const masters = masterMachineName(this.#options.namePrefix, '');
-    for (const machine of await api.vbox.getMachines()) {
-      const name = await machine.getName();
-      if (!name.startsWith(this.#options.namePrefix) || name.startsWith(masters)) continue;
-      const meta = parseNodeMeta(await machine.getExtraData(NODE_META_KEY));
-      if (meta) out.push({ name, machine, meta });
-    }
-    return out;
+  /** Every node: machines with the prefix and vmkit's metadata (see {@link listNodeRecords}). */
+  #records(api: VboxApi): Promise<NodeRecord[]> {
+    return listNodeRecords(this.#ctx, api, this.#made);
   }
 
   async getNode(id: string): Promise<ProviderNode | undefined> {
@@ -259,7 +251,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
       `reading node ${id}`,
       async (api) => {
         try {
-          return await describeMachine(id, await findNode(this.#ctx, api, id));
+          return await this.#retryFresh(api, id, (found) => describeMachine(id, found));
         } catch (error) {
           if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
           throw error;
