@@ -112,6 +112,35 @@ describe('VirtualBox boot ISO masters and installer kernel parameters', () => {
     await provider.close();
   });
 
+  it('a bootIso node whose DVD attach fails is rolled back: no machine, no config drive, the master ISO kept', async () => {
+    const provider = testProvider(env);
+    const ref = await runMasterBuild(provider, bootIsoSpec('rollback'), 'rollback');
+    const iso = (ref.data as unknown as VboxMasterData).bootIso ?? '';
+    env.sim?.injectFault({ operation: 'IMachine_attachDevice', nth: 2 });
+    const error = await provider
+      .cloneNode({
+        name: 'live-fail',
+        group: 'g',
+        imageId: 'rollback',
+        master: ref,
+        hardware: { id: 'small', cores: 1, ramMiB: 256, diskGiB: 1 },
+        network: { nics: [] },
+        linked: false,
+        tags: [],
+        userMetadata: {},
+        configDrive: { format: 'nocloud', instanceId: 'live-fail' },
+      })
+      .catch((e: unknown) => e);
+    expect(VmkitError.is(error, 'PROVIDER')).toBe(true);
+    expect(env.sim?.machines()).toEqual([]);
+    expect(env.sim?.media().map((m) => m.location)).toEqual([iso]);
+    expect(existsSync(join(env.folder, 'machines', `${env.prefix}live-fail-config.iso`))).toBe(false);
+    expect(existsSync(iso)).toBe(true);
+    await provider.deleteMaster(ref);
+    expect(existsSync(iso)).toBe(false);
+    await provider.close();
+  });
+
   it('a bootIso master without kernelParams registers the user ISO as it is and never deletes it', async () => {
     const provider = testProvider(env);
     const spec = bootIsoSpec('plain');
