@@ -20,7 +20,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-/** The calls the provider makes to clone, configure and start one NAT node (master's memory and CPUs), by hand. */
+/** The calls the provider makes to clone, configure, register and start one NAT node (master's memory and CPUs), by hand. */
 async function byHand(
   api: vbox.IVirtualBox,
   manager: vbox.IWebsessionManager,
@@ -44,11 +44,8 @@ async function byHand(
   ]);
   await cloning?.waitForCompletion(-1);
   await cloning?.getResultCode();
-  await api.registerMachine(target);
-  const session = await manager.getSessionObject(api);
-  await target.lockMachine(session, 'Write' as vbox.LockType);
-  const m = await session.getMachine();
-  const adapter = await m.getNetworkAdapter(0);
+  // Configured while unregistered (mutable without a session); registering saves the settings.
+  const adapter = await target.getNetworkAdapter(0);
   await adapter.setAttachmentType('NAT' as vbox.NetworkAttachmentType);
   await adapter.setMACAddress(`5254000000${(port % 256).toString(16).padStart(2, '0')}`);
   await (await adapter.getNATEngine()).addRedirect(
@@ -59,9 +56,9 @@ async function byHand(
     '',
     22,
   );
-  await m.setExtraData('vmkit/node', '{}');
-  await m.saveSettings();
-  await session.unlockMachine();
+  await api.registerMachine(target);
+  await target.setExtraData('vmkit/node', '{}');
+  const session = await manager.getSessionObject(api);
   const launching = await target.launchVMProcess(session, 'headless', []);
   await launching?.waitForCompletion(-1);
   await launching?.getResultCode();

@@ -10,6 +10,7 @@ import {
 } from '@vmkit/core/spi';
 import { buildConfigDriveToFile } from '@vmkit/imaging';
 import * as vbox from 'virtualbox-soap';
+import { openDvd } from './boot-iso-master.js';
 import { withMachineLock } from './machine-lock.js';
 import { removeMachine } from './machine-removal.js';
 import { describeNode, NODE_META_KEY, type StoredNodeMeta } from './node-meta.js';
@@ -78,20 +79,19 @@ async function checkHostInterfaces(api: VboxApi, spec: CloneSpec): Promise<void>
   }
 }
 
-async function configure(
-  api: VboxApi,
-  m: vbox.IMachine,
-  spec: CloneSpec,
-  meta: StoredNodeMeta,
-  drive: string | undefined,
-): Promise<void> {
+/**
+ * Memory, CPUs and NICs (NAT rules with the leased host ports), set on the clone before it is
+ * registered: an unregistered machine is mutable without a session, and `registerMachine` saves
+ * its settings, so no lock, session machine or `saveSettings` is needed.
+ */
+async function configure(m: vbox.IMachine, spec: CloneSpec, fresh: boolean): Promise<void> {
   // A clone has its master's memory and CPUs: set them only when the node asks for others.
-  const master = (spec.master.data ?? {}) as { ramMiB?: number; cores?: number };
+  const master = (fresh ? {} : (spec.master.data ?? {})) as { ramMiB?: number; cores?: number };
   if (master.ramMiB !== spec.hardware.ramMiB) await m.setMemorySize(spec.hardware.ramMiB);
   if (master.cores !== spec.hardware.cores) await m.setCPUCount(spec.hardware.cores);
   for (const nic of spec.network.nics) {
     const adapter = await m.getNetworkAdapter(nic.slot);
-    if (nic.slot !== 0) await adapter.setEnabled(true);
+    if (nic.slot !== 0 || fresh) await adapter.setEnabled(true);
     await adapter.setAttachmentType(ATTACHMENT[nic.attachment] as vbox.NetworkAttachmentType);
     await adapter.setMACAddress(nic.mac.replace(/:/g, '').toUpperCase());
     if (nic.attachment === 'bridged') await adapter.setBridgedInterface(nic.hostInterface ?? '');
@@ -111,16 +111,15 @@ async function configure(
         );
     }
   }
-  if (drive) {
-    const dvd = await api.vbox.openMedium(
-      drive,
-      'DVD' as vbox.DeviceType,
-      'ReadOnly' as vbox.AccessMode,
-      false,
-    );
-    await m.attachDevice(CONTROLLER, 1, 0, 'DVD' as vbox.DeviceType, dvd);
-  }
-  await m.setExtraData(NODE_META_KEY, JSON.stringify(meta));
+}
+
+/**
+ * The DVDs of a registered node, under a write lock (VirtualBox attaches media only to registered
+ * machines): a live node's boot ISO at 0/0 and the config drive at 1/0.
+ */
+async function attachDvds(api: VboxApi, m: vbox.IMachine, drive?: string, bootIso?: string): Promise<void> {
+  if (bootIso) await m.attachDevice(CONTROLLER, 0, 0, 'DVD' as vbox.DeviceType, await openDvd(api, bootIso));
+  if (drive) await m.attachDevice(CONTROLLER, 1, 0, 'DVD' as vbox.DeviceType, await openDvd(api, drive));
 }
 
 /** Removes what a failed clone made: the registered machine, or an unregistered one's cloned disks. */
@@ -147,14 +146,16 @@ async function rollback(
 
 /**
  * Creates a node: `IMachine.cloneTo` from the master's snapshot machine (`MachineState`, `Link`
- * for linked clones), register, then under one write lock memory, CPUs, NICs (NAT rules with the
- * leased host ports), the config drive as a DVD and vmkit's metadata. Anything made is removed
- * again when a step fails or the signal fires.
+ * for linked clones); memory, CPUs and NICs (NAT rules with the leased host ports) on the still
+ * unregistered clone; register (which saves its settings); under one write lock the
+ * config drive as a DVD; last vmkit's metadata, which makes it a node. Anything made is removed
+ * again when a step fails or the signal fires. With `source` a boot ISO path (a `bootIso`
+ * master) the node is a new machine instead: an IDE controller, the ISO as its boot DVD, no disk.
  */
 export async function cloneVboxNode(
   ctx: VboxContext,
   api: VboxApi,
-  source: vbox.IMachine,
+  source: vbox.IMachine | { readonly bootIso: string },
   spec: CloneSpec,
   options: OperationOptions,
 ): Promise<{ node: ProviderNode; machine: vbox.IMachine; meta: StoredNodeMeta }> {
@@ -191,17 +192,26 @@ export async function cloneVboxNode(
     network: spec.network,
     tags: spec.tags,
     userMetadata: spec.userMetadata,
-    linkedClone: spec.linked,
+    linkedClone: spec.linked && !('bootIso' in source),
     createdAt: new Date().toISOString(),
     ...(drive ? { configDrive: drive } : {}),
   };
+  const bootIso = 'bootIso' in source ? source.bootIso : undefined;
   let registered = false;
   let wrote = false;
   let cloning: vbox.IProgress | undefined;
   try {
-    const options = spec.linked ? ['Link' as vbox.CloneOptions] : [];
-    cloning = await source.cloneTo(target, 'MachineState' as vbox.CloneMode, options);
-    await waitProgress(cloning, `cloning ${spec.name}`, signal);
+    if (!('cloneTo' in source)) {
+      // A live node: an IDE controller for its DVDs, booting from the DVD, no disk of its own.
+      await target.addStorageController(CONTROLLER, 'IDE' as vbox.StorageBus);
+      await target.setBootOrder(1, 'DVD' as vbox.DeviceType);
+    } else {
+      const options = spec.linked ? ['Link' as vbox.CloneOptions] : [];
+      cloning = await source.cloneTo(target, 'MachineState' as vbox.CloneMode, options);
+      await waitProgress(cloning, `cloning ${spec.name}`, signal);
+    }
+    await configure(target, spec, bootIso !== undefined);
+    throwIfAborted(signal, `clone of ${spec.name}`);
     try {
       await api.vbox.registerMachine(target);
     } catch (error) {
@@ -216,13 +226,17 @@ export async function cloneVboxNode(
       wrote = true;
       await buildConfigDriveToFile(spec.configDrive, drive, signal ? { signal } : {});
     }
-    await withMachineLock(
-      ctx.conn,
-      api,
-      target,
-      (m) => configure(api, m, spec, meta, drive),
-      lockOptions(ctx, signal),
-    );
+    if (drive || bootIso)
+      await withMachineLock(
+        ctx.conn,
+        api,
+        target,
+        (m) => attachDvds(api, m, drive, bootIso),
+        lockOptions(ctx, signal),
+      );
+    // Last: a registered machine without vmkit's metadata is half-made (removed at start-up).
+    // Extra data needs no session: VirtualBox saves it on the registered machine at once.
+    await target.setExtraData(NODE_META_KEY, JSON.stringify(meta));
     return { node: describeNode(name, meta, 'stopped', []), machine: target, meta };
   } catch (error) {
     // An abort stops our waiting, not the server's cloning: let it end before removing its disks.

@@ -40,7 +40,11 @@ export interface PowerOffOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Polls (after a first pause) until the machine leaves the active states or the deadline passes; returns the last state. */
+/**
+ * Polls until the machine leaves the active states or the deadline passes; returns the last
+ * state. The pauses start at `pollMs` and double up to eight times that (a guest shutting down
+ * takes a while: fewer round trips, at most `8 × pollMs` late), never past the deadline.
+ */
 export async function waitInactive(
   machine: vbox.IMachine,
   ms: number,
@@ -48,9 +52,11 @@ export async function waitInactive(
   signal?: AbortSignal,
 ): Promise<string> {
   const deadline = Date.now() + ms;
+  let pause = pollMs;
   let state: string;
   do {
-    await sleep(pollMs, signal);
+    await sleep(Math.max(1, Math.min(pause, deadline - Date.now())), signal);
+    pause = Math.min(pause * 2, pollMs * 8);
     state = String(await machine.getState());
   } while (ACTIVE_STATES.has(state) && Date.now() < deadline);
   return state;

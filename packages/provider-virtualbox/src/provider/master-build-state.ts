@@ -7,6 +7,8 @@ export interface BuildState {
   machine?: string;
   disk?: LocalFile;
   iso?: LocalFile;
+  /** The ISO of a `bootIso` master, registered as a DVD medium. */
+  bootIso?: LocalFile;
   installed?: boolean;
   postInstalled?: boolean;
   /** Server-side work an abort stopped us waiting for; discard waits for it before cleaning up. */

@@ -10,6 +10,7 @@ import {
   VmkitError,
 } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
+import { deleteBootIsoMaster, prepareBootIsoMaster } from './boot-iso-master.js';
 import { withMachineLock } from './machine-lock.js';
 import { removeMachine } from './machine-removal.js';
 import { state } from './master-build-state.js';
@@ -42,6 +43,10 @@ export interface VboxMasterData {
   readonly ramMiB?: number;
   /** CPUs of the master. */
   readonly cores?: number;
+  /** A `bootIso` master: the ISO nodes boot live from (no machine, snapshot or disk: those are empty). */
+  readonly bootIso?: string;
+  /** Whether vmkit made the boot ISO (a remastered copy, deleted with the master) or it is the user's. */
+  readonly ownsIso?: boolean;
 }
 
 /** The machine name a master reference points at. */
@@ -60,11 +65,7 @@ async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterS
   const s = state(c);
   if (s.installed) return c.progress(1, 'already installed');
   if (spec.source.type === 'bootIso')
-    throw new VmkitError(
-      'UNSUPPORTED',
-      "source.type: 'bootIso' (live boot ISO nodes) is not supported by the VirtualBox provider yet; use an 'iso' source",
-      { details: { field: 'source.type' } },
-    );
+    return prepareBootIsoMaster(ctx, c, spec.source, (spec.postInstall?.length ?? 0) > 0);
   if (spec.source.type === 'kernel')
     throw new VmkitError(
       'UNSUPPORTED',
@@ -191,6 +192,8 @@ export function planVirtualBoxMasterBuild(
   const steps: BuildStep[] = names.map((name) => ({
     name,
     run: async (c: BuildContext) => {
+      if (spec.source.type === 'bootIso' && name !== 'create-and-install')
+        return c.skip('a bootIso master is the ISO itself: no machine to change or snapshot');
       const fn = work[name];
       if (fn) await fn(await getContext(), c);
       else c.skip(SKIPPED[name] ?? 'not done by the VirtualBox provider');
@@ -200,6 +203,17 @@ export function planVirtualBoxMasterBuild(
     steps,
     async finish(c): Promise<MasterRef> {
       const s = state(c);
+      if (s.bootIso && s.machine) {
+        const data: VboxMasterData = {
+          machine: s.machine,
+          snapshot: '',
+          disk: '',
+          ownsDisk: false,
+          bootIso: s.bootIso.path,
+          ownsIso: s.bootIso.owned,
+        };
+        return { id: s.machine, data: { ...data } };
+      }
       if (!s.machine || !s.disk) throw new VmkitError('PROVIDER', `master ${c.masterName} was not created`);
       const data: VboxMasterData = {
         machine: s.machine,
@@ -213,6 +227,7 @@ export function planVirtualBoxMasterBuild(
     async discard(c): Promise<void> {
       const ctx = await getContext();
       const s = state(c);
+      if (s.bootIso) return deleteBootIsoMaster(ctx, s.bootIso);
       const name = masterMachineName(ctx.options.namePrefix, c.masterName);
       await s.pending?.waitForCompletion(-1).catch(() => {});
       const keep = s.disk && !s.disk.owned ? [s.disk.path] : [];

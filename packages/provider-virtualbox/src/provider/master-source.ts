@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import type { DiskSource, IsoSource } from '@vmkit/core';
+import type { BootIsoSource, DiskSource, IsoSource } from '@vmkit/core';
 import { invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import { remasterBootIso } from '@vmkit/imaging';
 
@@ -32,7 +32,7 @@ export interface SourceContext {
 
 /** The local file of a `path` or `url` source (http(s) downloaded into the machine folder). */
 export async function localSource(
-  source: DiskSource | IsoSource,
+  source: DiskSource | IsoSource | BootIsoSource,
   ctx: SourceContext,
   ext: string,
 ): Promise<LocalFile> {
@@ -149,15 +149,16 @@ export async function prepareDisk(source: DiskSource, ctx: SourceContext): Promi
 
 /**
  * The installer ISO with `kernelParams` added to every isolinux, GRUB and EFI-image kernel line
- * (`remasterBootIso`), written beside the master as `<base>-installer.iso` and owned by the build
+ * (`remasterBootIso`), written beside the master as `<base><suffix>.iso` and owned by the build
  * (removed with its other temporary files). A downloaded original is removed once copied.
  */
 export async function withKernelParams(
   iso: LocalFile,
   kernelParams: string,
   ctx: SourceContext,
+  suffix = '-installer',
 ): Promise<LocalFile> {
-  const output = join(ctx.machineFolder, `${ctx.base}-installer.iso`);
+  const output = join(ctx.machineFolder, `${ctx.base}${suffix}.iso`);
   try {
     await remasterBootIso({
       source: iso.path,

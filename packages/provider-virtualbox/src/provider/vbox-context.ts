@@ -46,6 +46,6 @@ export const VBOX_CAPABILITIES: ProviderCapabilities = Object.freeze({
   attachments: Object.freeze(['nat', 'bridged', 'hostOnly', 'internal'] as const),
   portForwarding: true,
   configDriveFormats: Object.freeze(['nocloud', 'openstack', 'ovf'] as const),
-  sources: Object.freeze(['disk', 'iso'] as const),
+  sources: Object.freeze(['disk', 'iso', 'bootIso'] as const),
   suspend: true,
 });

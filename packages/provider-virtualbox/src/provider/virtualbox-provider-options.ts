@@ -23,7 +23,7 @@ export interface VirtualBoxProviderOptions {
   readonly stopGraceMs?: number;
   /** How long an installer may run before the build fails (default 2 hours). */
   readonly installTimeoutMs?: number;
-  /** How often machine states are polled (default 250 ms). */
+  /** How often machine states are polled (default 250 ms; waiting for a guest to shut down backs off to 8× this). */
   readonly pollIntervalMs?: number;
   /** Attempts to lock a machine another session holds (default 20), with growing pauses. */
   readonly lockRetries?: number;

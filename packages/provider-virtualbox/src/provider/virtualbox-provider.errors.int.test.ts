@@ -173,6 +173,22 @@ describe('VirtualBox provider errors name what is wrong', () => {
       await other.close();
     });
 
+    it('a node this provider made and another process removed is gone to getNode and listNodes', async () => {
+      const mine = provider();
+      const other = provider();
+      const node = await mine.cloneNode(spec('gone-elsewhere'));
+      const kept = await mine.cloneNode(spec('kept-here'));
+      expect((await mine.listNodes()).map((n) => n.name).sort()).toEqual(['gone-elsewhere', 'kept-here']);
+      await other.destroyNode(node.id);
+      expect(await mine.getNode(node.id)).toBeUndefined();
+      expect((await mine.listNodes()).map((n) => n.name)).toEqual(['kept-here']);
+      expect((await mine.getNode(kept.id))?.name).toBe('kept-here');
+      await mine.destroyNode(kept.id);
+      expect(env.sim?.rejections ?? []).toEqual([]);
+      await mine.close();
+      await other.close();
+    });
+
     it('refuses to delete a master that still has linked clones, and removes nothing', async () => {
       const p = provider();
       const node = await p.cloneNode(spec('keeps-master'));

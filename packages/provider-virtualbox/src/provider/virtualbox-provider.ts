@@ -16,6 +16,7 @@ import {
   VmkitError,
 } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
+import { bootIsoExists, deleteBootIsoMaster } from './boot-iso-master.js';
 import { cloneVboxNode, validateCloneSpec } from './clone-node.js';
 import { CloneSources } from './clone-sources.js';
 import { listVboxHostNetworks } from './host-networks.js';
@@ -26,11 +27,11 @@ import {
   planVirtualBoxMasterBuild,
   type VboxMasterData,
 } from './master-build.js';
-import { NODE_META_KEY, parseNodeMeta } from './node-meta.js';
 import { describeMachine, type Found, findNode, launchNode, removeNode, withConsole } from './node-ops.js';
+import { listNodeRecords, type NodeRecord } from './node-records.js';
 import { reconcileHalfMadeNodes } from './reconcile.js';
 import { type VboxApi, VboxConnection } from './vbox-connection.js';
-import { masterMachineName, powerOptions, VBOX_CAPABILITIES, type VboxContext } from './vbox-context.js';
+import { powerOptions, VBOX_CAPABILITIES, type VboxContext } from './vbox-context.js';
 import { hasResult, isNotFound, readFault, VBOX_RESULT } from './vbox-errors.js';
 import {
   type ResolvedVirtualBoxProviderOptions,
@@ -104,6 +105,11 @@ export class VirtualBoxProvider implements HypervisorProvider {
       async (api) => {
         const out: boolean[] = [];
         for (const ref of refs) {
+          const iso = (ref.data as Partial<VboxMasterData> | undefined)?.bootIso;
+          if (iso) {
+            out.push(await bootIsoExists(iso));
+            continue;
+          }
           try {
             await api.vbox.findMachine(masterMachineOf(ref));
             out.push(true);
@@ -123,25 +129,29 @@ export class VirtualBoxProvider implements HypervisorProvider {
     const data = ref.data as Partial<VboxMasterData> | undefined;
     this.#sources.clear();
     const keep = data?.disk && data.ownsDisk === false ? [data.disk] : [];
-    // Its linked clones' disks are children of its disk: refuse before unregistering anything.
+    // Its linked clones' disks are children of its disk (a boot ISO's nodes have it attached):
+    // refuse before unregistering anything.
     const clones = (await this.#run('listing nodes', (api) => this.#records(api), true)).filter(
-      (r) => r.meta.linkedClone && r.meta.master === masterMachineOf(ref),
+      (r) => (r.meta.linkedClone || data?.bootIso) && r.meta.master === masterMachineOf(ref),
     );
     if (clones.length > 0)
       throw new VmkitError(
         'CONFLICT',
         `master ${ref.id} still has ${clones.length} linked clone(s) (${clones.map((r) => r.meta.name).join(', ')}): destroy them first`,
       );
+    if (data?.bootIso)
+      return deleteBootIsoMaster(this.#ctx, { path: data.bootIso, owned: data.ownsIso === true });
     await deleteMasterMachine(this.#ctx, masterMachineOf(ref), keep);
   }
 
   async cloneNode(spec: CloneSpec, options: OperationOptions = {}): Promise<ProviderNode> {
     validateCloneSpec(spec);
     throwIfAborted(options.signal, `clone of ${spec.name}`);
+    const bootIso = (spec.master.data as Partial<VboxMasterData> | undefined)?.bootIso;
     return this.#run(`cloning node ${spec.name}`, async (api) => {
-      let source: vbox.IMachine;
+      let source: vbox.IMachine | { bootIso: string };
       try {
-        source = await this.#sources.get(api, spec.master);
+        source = bootIso ? { bootIso } : await this.#sources.get(api, spec.master);
       } catch (error) {
         this.#sources.forget(spec.master);
         throw error;
@@ -231,17 +241,9 @@ export class VirtualBoxProvider implements HypervisorProvider {
     );
   }
 
-  /** Every machine with the prefix that carries node metadata. */
-  async #records(api: VboxApi): Promise<Array<Found & { name: string }>> {
-    const out: Array<Found & { name: string }> = [];
-    const masters = masterMachineName(this.#options.namePrefix, '');
-    for (const machine of await api.vbox.getMachines()) {
-      const name = await machine.getName();
-      if (!name.startsWith(this.#options.namePrefix) || name.startsWith(masters)) continue;
-      const meta = parseNodeMeta(await machine.getExtraData(NODE_META_KEY));
-      if (meta) out.push({ name, machine, meta });
-    }
-    return out;
+  /** Every node: machines with the prefix and vmkit's metadata (see {@link listNodeRecords}). */
+  #records(api: VboxApi): Promise<NodeRecord[]> {
+    return listNodeRecords(this.#ctx, api, this.#made);
   }
 
   async getNode(id: string): Promise<ProviderNode | undefined> {
@@ -249,7 +251,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
       `reading node ${id}`,
       async (api) => {
         try {
-          return await describeMachine(id, await findNode(this.#ctx, api, id));
+          return await this.#retryFresh(api, id, (found) => describeMachine(id, found));
         } catch (error) {
           if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
           throw error;

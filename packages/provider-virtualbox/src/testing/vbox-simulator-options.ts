@@ -54,6 +54,8 @@ export interface SimMachineInfo {
   readonly extraData: Readonly<Record<string, string>>;
   /** Locations of the media its current state uses. */
   readonly media: readonly string[];
+  /** The medium it boots from: the first attached medium of its first boot device type. */
+  readonly bootMedium: string | undefined;
   /** NAT rules by adapter slot. */
   readonly redirects: ReadonlyArray<{ slot: number; name: string; hostPort: number; guestPort: number }>;
   /** Enabled adapters: slot, attachment, MAC and attached network name. */

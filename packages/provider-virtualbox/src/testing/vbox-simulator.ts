@@ -10,6 +10,7 @@ import { sessionHandlers } from './sim/handlers-session.js';
 import { vboxHandlers } from './sim/handlers-vbox.js';
 import { SimCall, type SimHandler } from './sim/sim-call.js';
 import { ResultCode, SimFault } from './sim/sim-fault.js';
+import type { SimMachine } from './sim/sim-model.js';
 import { ErrorInfoView } from './sim/sim-model.js';
 import { type MediumWrite, SimWorld } from './sim/sim-world.js';
 import { parseRequest, renderFault, renderResponse } from './sim/soap-envelope.js';
@@ -31,6 +32,17 @@ const HANDLERS: Record<string, SimHandler> = {
   ...mediaHandlers,
   ...networkHandlers,
 };
+
+/** The medium a machine boots from: in boot order, the first device type with a medium attached (lowest port first). */
+function bootMedium(m: SimMachine): string | undefined {
+  for (const type of m.settings.bootOrder) {
+    const first = m.settings.attachments
+      .filter((a) => a.type === type && a.medium)
+      .sort((a, b) => a.port - b.port || a.device - b.device)[0];
+    if (first?.medium) return first.medium.location;
+  }
+  return undefined;
+}
 
 /**
  * A strict stand-in for VirtualBox's web service (vboxwebsrv) on 127.0.0.1: SOAP 1.1 over HTTP,
@@ -152,6 +164,7 @@ export class VboxSimulator {
       cpus: m.settings.cpus,
       extraData: Object.fromEntries(m.settings.extraData),
       media: m.settings.attachments.flatMap((a) => (a.medium ? [a.medium.location] : [])),
+      bootMedium: bootMedium(m),
       redirects: m.settings.adapters.flatMap((a, slot) =>
         a.redirects.map((r) => ({ slot, name: r.name, hostPort: r.hostPort, guestPort: r.guestPort })),
       ),

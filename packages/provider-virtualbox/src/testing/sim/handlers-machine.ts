@@ -72,10 +72,18 @@ export const machineHandlers: Record<string, SimHandler> = {
   }),
   IMachine_setDescription: setter((s, c) => (s.description = c.str('description')), false),
   IMachine_getExtraData: (c) => machine(c).settings.extraData.get(c.str('key')) ?? '',
-  IMachine_setExtraData: setter((s, c) => {
-    if (c.str('value') === '') s.extraData.delete(c.str('key'));
-    else s.extraData.set(c.str('key'), c.str('value'));
-  }, false),
+  // Extra data is the one setting VirtualBox changes on a plain registered machine without a
+  // session (saved at once, as `VBoxManage setextradata` does); a snapshot's is read-only.
+  IMachine_setExtraData(c) {
+    const view = machine(c);
+    const plain = view.kind === 'plain' && view.machine.registered;
+    const targets = plain
+      ? [view.machine.settings, ...(view.machine.draft ? [view.machine.draft] : [])]
+      : [mutable(c).settings];
+    for (const s of targets)
+      if (c.str('value') === '') s.extraData.delete(c.str('key'));
+      else s.extraData.set(c.str('key'), c.str('value'));
+  },
   IMachine_getBootOrder: (c) => machine(c).settings.bootOrder[c.int('position') - 1] ?? 'Null',
   IMachine_setBootOrder: setter((s, c) => {
     const pos = c.int('position');
@@ -122,6 +130,11 @@ export const machineHandlers: Record<string, SimHandler> = {
       c.str('type'),
     ];
     const medium = c.optional<SimMedium>('medium', 'IMedium');
+    if (view.kind === 'plain' && !view.machine.registered)
+      throw violation(
+        ResultCode.VBOX_E_INVALID_OBJECT_STATE,
+        `Cannot attach a medium to the unregistered machine '${view.machine.name}': register it first`,
+      );
     if (type === 'HardDisk') assertPoweredOff(view);
     if (!s.controllers.has(name))
       throw runtime(

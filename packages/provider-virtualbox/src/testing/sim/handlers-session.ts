@@ -87,8 +87,16 @@ export const sessionHandlers: Record<string, SimHandler> = {
         `The machine '${m.name}' is already locked by a session`,
       );
     assertPoweredOff(view);
-    if (!m.settings.attachments.some((a) => a.type === 'HardDisk' && a.medium))
-      throw violation(ResultCode.VBOX_E_INVALID_VM_STATE, `Machine '${m.name}' has no hard disk to boot`);
+    // A guest with nothing to boot would sit at "no bootable medium": refused, to catch such bugs.
+    const bootable = m.settings.attachments.some(
+      (a) =>
+        a.medium && (a.type === 'HardDisk' || (a.type === 'DVD' && m.settings.bootOrder.includes('DVD'))),
+    );
+    if (!bootable)
+      throw violation(
+        ResultCode.VBOX_E_INVALID_VM_STATE,
+        `Machine '${m.name}' has no hard disk or DVD to boot`,
+      );
     Object.assign(s, { state: 'Locked', type: 'Remote', machine: m });
     m.shared.add(s);
     const progress = new SimProgress(`Starting ${m.name}`);

@@ -130,7 +130,11 @@ export class SimWorld {
     }
   }
 
-  /** Powers a machine on: Starting, then Running; an installer powers itself off later. */
+  /**
+   * Powers a machine on: Starting, then Running. A guest booted from a DVD with a hard disk
+   * attached is an installer and powers itself off later; with no hard disk it is a live system
+   * (a boot ISO node) and keeps running like a booted disk.
+   */
   powerOn(machine: SimMachine, progress: SimProgress): void {
     machine.setState('Starting');
     machine.writeLock = 'vm';
@@ -141,7 +145,8 @@ export class SimWorld {
       progress.complete();
       const first = machine.settings.bootOrder[0];
       const dvd = machine.settings.attachments.some((a) => a.type === 'DVD' && a.medium);
-      if (first === 'DVD' && dvd)
+      const disk = machine.settings.attachments.some((a) => a.type === 'HardDisk');
+      if (first === 'DVD' && dvd && disk)
         this.#timer(machine, this.behaviour.installerRunMs, () => this.powerOff(machine));
       else void this.#cloudInit(machine);
     });

@@ -1,0 +1,82 @@
+import { mkdir, rm, stat } from 'node:fs/promises';
+import type { BootIsoSource } from '@vmkit/core';
+import { type BuildContext, VmkitError } from '@vmkit/core/spi';
+import type * as vbox from 'virtualbox-soap';
+import { state } from './master-build-state.js';
+import { type LocalFile, localSource, withKernelParams } from './master-source.js';
+import type { VboxApi } from './vbox-connection.js';
+import { masterMachineName, type VboxContext } from './vbox-context.js';
+import { hasResult, VBOX_RESULT } from './vbox-errors.js';
+
+/** Opens (registers, or finds registered) an ISO as a read-only DVD medium. */
+export function openDvd(api: VboxApi, path: string): Promise<vbox.IMedium> {
+  return api.vbox.openMedium(path, 'DVD' as vbox.DeviceType, 'ReadOnly' as vbox.AccessMode, false);
+}
+
+/**
+ * `create-and-install` of a `bootIso` master: no machine, no disk, no install boot. The ISO (a
+ * copy remastered with `kernelParams` into the machine folder when given, else the user's file
+ * as it is) is registered as a DVD medium; nodes are new machines that boot it live. There is
+ * nothing to snapshot: nodes are not clones, so the VirtualBox API needs no snapshot machine.
+ */
+export async function prepareBootIsoMaster(
+  ctx: VboxContext,
+  c: BuildContext,
+  source: BootIsoSource,
+  hasPostInstall: boolean,
+): Promise<void> {
+  const s = state(c);
+  if (s.bootIso) return c.progress(1, 'boot ISO already registered');
+  if (hasPostInstall)
+    throw new VmkitError(
+      'UNSUPPORTED',
+      "postInstall: a 'bootIso' master is the ISO itself, with no disk to run post-install steps on; put the changes in the ISO",
+      { details: { field: 'postInstall' } },
+    );
+  const name = masterMachineName(ctx.options.namePrefix, c.masterName);
+  const srcCtx = {
+    machineFolder: ctx.options.machineFolder,
+    qemuImg: ctx.options.qemuImg,
+    base: name,
+    ...(c.signal ? { signal: c.signal } : {}),
+  };
+  await mkdir(ctx.options.machineFolder, { recursive: true });
+  const local = await localSource(source, srcCtx, 'iso');
+  const iso: LocalFile =
+    source.kernelParams === undefined
+      ? local
+      : await withKernelParams(local, source.kernelParams, srcCtx, '-boot');
+  s.bootIso = iso;
+  c.progress(0.7, source.kernelParams === undefined ? 'boot ISO ready' : 'boot ISO remastered');
+  await ctx.conn.run(`registering the boot ISO of ${name}`, (api) => openDvd(api, iso.path));
+  s.machine = name;
+  s.installed = true;
+  c.progress(1, 'boot ISO registered as a DVD medium');
+}
+
+/**
+ * Removes a `bootIso` master: the DVD medium closed (VirtualBox refuses while a node still has
+ * it attached: `CONFLICT`), and the file deleted when vmkit made it (never the user's ISO).
+ */
+export async function deleteBootIsoMaster(ctx: VboxContext, iso: LocalFile): Promise<void> {
+  await ctx.conn.run(
+    `closing the boot ISO ${iso.path}`,
+    async (api) => {
+      let medium: vbox.IMedium;
+      try {
+        medium = await openDvd(api, iso.path);
+      } catch (error) {
+        if (hasResult(error, VBOX_RESULT.FILE_ERROR)) return;
+        throw error;
+      }
+      await medium.close();
+    },
+    true,
+  );
+  if (iso.owned) await rm(iso.path, { force: true });
+}
+
+/** Whether a `bootIso` master's ISO is still there. */
+export async function bootIsoExists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() ?? false;
+}
