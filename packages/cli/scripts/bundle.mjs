@@ -1,7 +1,7 @@
 // Bundles the compiled CLI (dist/, from `tsc -b`) and everything it imports into a few ESM files
 // under dist/bundle/, so `vmkit` starts by loading a handful of files instead of hundreds.
 // Commands keep loading their heavy modules lazily: every dynamic `import()` becomes its own chunk.
-// Source maps chain back to the TypeScript sources (bin/vmkit.js turns them on for stack traces).
+// Source maps chain back to the TypeScript sources (`NODE_OPTIONS=--enable-source-maps` uses them).
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
