@@ -14,6 +14,24 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 const vmkit = join(repo, 'packages', 'cli', 'bin', 'vmkit.js');
 const RUNS = 7;
 
+/** Runs the compiled dist/ (hundreds of files) instead of bin/vmkit.js's bundle: the `before` figure. */
+const UNBUNDLED = `const { main } = await import(${JSON.stringify(join(repo, 'packages', 'cli', 'dist', 'main.js'))});
+process.exitCode = await main(process.argv.slice(1), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });`;
+
+/** Medians of `a` and `b`, run in turn (a, b, a, b...) so both see the same machine load. */
+async function pairedMediansMs(
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+): Promise<[number, number]> {
+  const times: [number[], number[]] = [[], []];
+  for (let i = 0; i < RUNS; i++) {
+    times[0].push(await medianMs(1, a));
+    times[1].push(await medianMs(1, b));
+  }
+  const median = (t: number[]) => t.sort((x, y) => x - y)[Math.floor(t.length / 2)] as number;
+  return [median(times[0]), median(times[1])];
+}
+
 /** Median wall time of `vmkit ARGS` as a fresh process, as a shell runs it. */
 function vmkitMs(args: string[], cwd: string): Promise<number> {
   return medianMs(RUNS, () => exec(process.execPath, [vmkit, ...args], { cwd }));
@@ -55,6 +73,15 @@ export default async function cliBench(report: BenchReport): Promise<void> {
       goal: { op: '<=', value: 300 },
       note: 'loads core and the libvirt provider, connects to qemu:///system, reads the store',
     });
+    const [bundled, unbundled] = await pairedMediansMs(
+      () => exec(process.execPath, [vmkit, 'images'], { cwd: dir }),
+      () => exec(process.execPath, ['--input-type=module', '-e', UNBUNDLED, 'images'], { cwd: dir }),
+    );
+    report.compare(
+      'vmkit images, bundled vs not (in turn)',
+      { name: 'bin/vmkit.js (dist/bundle/)', ms: bundled },
+      { name: 'compiled dist/main.js', ms: unbundled },
+    );
 
     report.section('vmkit seed vs cloud-localds: a small NoCloud seed (median of 7)');
     await writeFile(join(dir, 'user-data'), '#cloud-config\nruncmd: [echo hello]\n');

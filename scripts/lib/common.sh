@@ -82,6 +82,7 @@ ensure_node_modules() {
 
 # Builds every package (incremental).
 build_packages() {
-  log "building packages (tsc -b)"
+  log "building packages (tsc -b, then the vmkit command's bundle)"
   npx tsc -b
+  node packages/cli/scripts/bundle.mjs
 }

@@ -9,6 +9,7 @@ import { destroyCommand, lsCommand, upCommand } from './commands/nodes.js';
 import { remasterCommand } from './commands/remaster.js';
 import { seedCommand } from './commands/seed.js';
 import type { CliIo } from './runtime/command-context.js';
+import { cliPackageFile } from './runtime/package-files.js';
 
 const EXIT_HELP = `
 Configuration: vmkit.config.json (or vmkit.config.mjs) in the working directory or above;
@@ -22,9 +23,9 @@ Example:
   vmkit up web -n 3 --port 80 && vmkit ls && vmkit destroy web && vmkit prune
 `;
 
-/** The package version, read from package.json (beside dist/ and src/). */
+/** The package version, read from the package's package.json. */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(cliPackageFile('package.json'), 'utf8')) as {
     version: string;
   };
   return pkg.version;

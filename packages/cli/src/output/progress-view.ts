@@ -44,7 +44,9 @@ export class ProgressView {
   /** Makes a view; loads cli-progress only when bars are wanted. */
   static async create(options: ProgressViewOptions): Promise<ProgressView> {
     if (!options.bars) return new ProgressView(options, undefined);
-    const { MultiBar, Presets } = await import('cli-progress');
+    // cli-progress is CommonJS: its `module.exports` is the default export, both under Node and in
+    // the bundle (whose split chunks export a CommonJS module as `default` only).
+    const { MultiBar, Presets } = (await import('cli-progress')).default;
     const multi = new MultiBar(
       {
         stream: options.stream as NodeJS.WriteStream,

@@ -1,14 +1,12 @@
 import { spawn } from 'node:child_process';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CliIo } from './command-context.js';
 import { EXIT_CODES } from './exit-codes.js';
+import { cliPackageFile } from './package-files.js';
 
 /** Set in the environment of a `vmkit` started by {@link runDetached}. */
 export const DETACHED_ENV = 'VMKIT_IMPORT_DETACHED';
-
-const BIN = fileURLToPath(new URL('../../bin/vmkit.js', import.meta.url));
 
 /** In a detached `vmkit`: tells the parent what it started, then cuts the channel. */
 export function notifyParent(message: Record<string, unknown>): void {
@@ -31,7 +29,7 @@ export async function runDetached(
   await mkdir(dirname(logFile), { recursive: true });
   const log = await open(logFile, 'a');
   try {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [cliPackageFile('bin/vmkit.js'), ...args], {
       cwd: io.cwd,
       env: { ...process.env, ...io.env, [DETACHED_ENV]: '1' },
       detached: true,

@@ -1,0 +1,50 @@
+// Bundles the compiled CLI (dist/, from `tsc -b`) and everything it imports into a few ESM files
+// under dist/bundle/, so `vmkit` starts by loading a handful of files instead of hundreds.
+// Commands keep loading their heavy modules lazily: every dynamic `import()` becomes its own chunk.
+// Source maps chain back to the TypeScript sources (`NODE_OPTIONS=--enable-source-maps` uses them).
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outdir = `${root}dist/bundle`;
+
+/**
+ * zod re-exports its forty-odd message locales as `z.locales` and `z.core.locales`, so they would all be bundled (half
+ * of zod's code) although vmkit only uses the default English messages. This keeps `en` alone.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer)
+        ? { path: args.importer, namespace: 'zod-locales' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(new URL('../locales/en.js', `file://${args.path}`).pathname)};`,
+      loader: 'js',
+      resolveDir: root,
+    }));
+  },
+};
+
+await rm(outdir, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: { vmkit: 'dist/main.js' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  chunkNames: 'chunk-[hash]',
+  // CommonJS dependencies bundled into ESM still call require() for Node's built-in modules.
+  banner: {
+    js: "import { createRequire as __vmkitRequire } from 'node:module'; const require = __vmkitRequire(import.meta.url);",
+  },
+  plugins: [zodEnglishOnly],
+  logLevel: 'warning',
+});
