@@ -54,7 +54,7 @@ export async function runMasterBuild(
     progress(fraction, message) {
       report(fraction, message);
     },
-    skip(reason) {
+    markSkipped(reason) {
       skipped = reason;
     },
   };

@@ -30,7 +30,7 @@ export interface BuildContext {
    * Says the running step had nothing to do (e.g. `post-install` without steps, `detach-isos` on a
    * master that never had one): core reports it as *skipped* with the reason, never as *done*.
    */
-  skip(reason: string): void;
+  markSkipped(reason: string): void;
 }
 
 /** One named, re-runnable step of a master build. Running it twice must be safe. */

@@ -120,7 +120,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
             throw new VmkitError('PROVIDER', `injected fault in step ${name}`, { details: { step: name } });
           }
           if (name === 'post-install' && (spec.postInstall ?? []).length === 0) {
-            ctx.skip('the spec has no post-install steps');
+            ctx.markSkipped('the spec has no post-install steps');
             return;
           }
           state.mutate((d) => d.masters[masterName]?.steps.push(name));

@@ -180,7 +180,7 @@ export function planVirtualBoxMasterBuild(
     'post-install': async (ctx, c) => {
       const s = state(c);
       if (s.postInstalled || !s.machine)
-        return c.skip(s.postInstalled ? 'already ran in this build' : 'no master machine');
+        return c.markSkipped(s.postInstalled ? 'already ran in this build' : 'no master machine');
       await runPostInstall(ctx, c, spec, s.machine);
       s.postInstalled = true;
     },
@@ -193,10 +193,10 @@ export function planVirtualBoxMasterBuild(
     name,
     run: async (c: BuildContext) => {
       if (spec.source.type === 'bootIso' && name !== 'create-and-install')
-        return c.skip('a bootIso master is the ISO itself: no machine to change or snapshot');
+        return c.markSkipped('a bootIso master is the ISO itself: no machine to change or snapshot');
       const fn = work[name];
       if (fn) await fn(await getContext(), c);
-      else c.skip(SKIPPED[name] ?? 'not done by the VirtualBox provider');
+      else c.markSkipped(SKIPPED[name] ?? 'not done by the VirtualBox provider');
     },
   }));
   return {

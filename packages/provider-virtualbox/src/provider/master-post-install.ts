@@ -53,7 +53,7 @@ export async function runPostInstall(
   machineName: string,
 ): Promise<void> {
   const steps = spec.postInstall ?? [];
-  if (steps.length === 0) return c.skip('the spec has no post-install steps');
+  if (steps.length === 0) return c.markSkipped('the spec has no post-install steps');
   const script = postInstallScript(steps);
   const path = postInstallDrive(ctx, machineName);
   await buildConfigDriveToFile(

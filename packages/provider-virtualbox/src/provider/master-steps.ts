@@ -9,7 +9,7 @@ import { lockOptions, MASTER_SNAPSHOT, type VboxContext } from './vbox-context.j
 /** `detach-isos`: DVDs detached, boot order back to the disk, the ISO medium closed. */
 export async function detachIsos(ctx: VboxContext, c: BuildContext): Promise<void> {
   const s = state(c);
-  if (!s.machine || !s.iso) return c.skip('the master was not installed from an ISO');
+  if (!s.machine || !s.iso) return c.markSkipped('the master was not installed from an ISO');
   const iso = s.iso;
   await ctx.conn.run(`detaching the installer ISO of ${s.machine}`, async (api) => {
     const machine = await api.vbox.findMachine(s.machine ?? '');

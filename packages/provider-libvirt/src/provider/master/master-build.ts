@@ -42,7 +42,7 @@ export function planLibvirtMasterBuild(
       return { name, run: async (c: BuildContext) => postInstall(await getContext(), c, spec) };
     return {
       name,
-      run: async (c: BuildContext) => c.skip(SKIP_REASONS[name] ?? 'nothing to do for this guest'),
+      run: async (c: BuildContext) => c.markSkipped(SKIP_REASONS[name] ?? 'nothing to do for this guest'),
     };
   });
   return {
@@ -82,7 +82,7 @@ async function postInstall(ctx: LibvirtContext, c: BuildContext, spec: MasterSpe
       'postInstall: a bootIso master is a live ISO; it has no disk to run steps on',
     );
   if (steps.length === 0 || s.postInstalled) {
-    c.skip(steps.length === 0 ? 'the spec has no post-install steps' : 'already ran in this build');
+    c.markSkipped(steps.length === 0 ? 'the spec has no post-install steps' : 'already ran in this build');
     return;
   }
   if (!s.data) throw new VmkitError('PROVIDER', `master ${c.masterName} was not created`);
