@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,6 +68,31 @@ describe('VirtualBox masters from disk images (qemu-img makes the test disks)', 
     await provider.deleteMaster(ref);
     expect(existsSync(data.disk)).toBe(false);
     expect(existsSync(path)).toBe(true);
+    await provider.close();
+  });
+
+  it('refuses hostile disks by the rules of the inspector before VirtualBox or qemu-img read them', async () => {
+    const backing = diskImage(env.folder, 'qcow2', 'base.qcow2');
+    const evil = join(env.folder, 'evil.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', backing, evil]);
+    const flat = join(env.folder, 'flat.vmdk');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'vmdk', '-o', 'subformat=monolithicFlat', flat, '1M']);
+    const vdi = diskImage(env.folder, 'vdi', 'claimed.vdi');
+    const provider = testProvider(env);
+    const cases: Array<[string, MasterSpec, RegExp]> = [
+      ['backing', spec('disk-evil', evil), /qcow2-backing-file|backing file/],
+      ['flat', spec('disk-flat', flat), /vmdk/],
+      ['claimed', spec('disk-claimed', vdi, { format: 'vmdk' }), /format-mismatch|not vmdk|vmdk/],
+    ];
+    for (const [name, bad, rule] of cases) {
+      const error = await runMasterBuild(provider, bad, `disk-${name}`).catch((e: unknown) => e);
+      expect(VmkitError.is(error, 'INVALID_ARGUMENT'), `${name}: ${String(error)}`).toBe(true);
+      expect((error as Error).message).toMatch(/^source/);
+      expect((error as Error).message).toMatch(rule);
+      expect(machineFiles().filter((f) => f.includes(`disk-${name}`))).toEqual([]);
+    }
+    // VirtualBox never saw them: no medium was opened or registered.
+    expect(env.sim?.media().filter((m) => /evil|flat|claimed/.test(m.location)) ?? []).toEqual([]);
     await provider.close();
   });
 

@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { BootIsoSource, DiskSource, IsoSource } from '@vmkit/core';
 import { invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
-import { remasterBootIso } from '@vmkit/imaging';
+import { assertSafeImage, inspectImage, remasterBootIso } from '@vmkit/imaging';
 
 /** Disk formats VirtualBox opens as they are. */
 const NATIVE = new Set(['vdi', 'vmdk', 'vhd']);
@@ -77,30 +77,6 @@ async function verifySha256(file: LocalFile, expected: string, signal?: AbortSig
   }
 }
 
-/** Detects a disk image's format from its header (and VHD's footer). */
-export async function detectDiskFormat(path: string): Promise<string> {
-  const fh = await open(path, 'r');
-  try {
-    const { size } = await fh.stat();
-    const head = Buffer.alloc(512);
-    await fh.read(head, 0, 512, 0);
-    const magic = head.subarray(0, 8).toString('latin1');
-    if (magic.startsWith('QFI\xfb')) return 'qcow2';
-    if (head.readUInt32LE(64) === 0xbeda107f) return 'vdi';
-    if (magic.startsWith('KDMV') || head.toString('latin1').includes('# Disk DescriptorFile')) return 'vmdk';
-    if (magic === 'vhdxfile') return 'vhdx';
-    if (magic === 'conectix') return 'vhd';
-    if (size >= 512) {
-      const tail = Buffer.alloc(8);
-      await fh.read(tail, 0, 8, size - 512);
-      if (tail.toString('latin1') === 'conectix') return 'vhd';
-    }
-    return 'raw';
-  } finally {
-    await fh.close();
-  }
-}
-
 function run(cmd: string, args: readonly string[], signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...(signal ? { signal } : {}) });
@@ -120,9 +96,17 @@ function run(cmd: string, args: readonly string[], signal?: AbortSignal): Promis
  */
 export async function prepareDisk(source: DiskSource, ctx: SourceContext): Promise<LocalFile> {
   const file = await localSource(source, ctx, 'img');
-  const detected = await detectDiskFormat(file.path);
-  if (source.format && source.format !== detected && !(source.format === 'raw' && detected === 'raw'))
-    throw invalidArgument('source.format', `the file is ${detected}, not ${source.format}`);
+  let detected: string;
+  try {
+    // Headers only, before VirtualBox or qemu-img read the file: a VMDK extent or backing file
+    // naming a host file, QED, a claimed format that is not the real one... are refused by rule.
+    const info = await inspectImage(file.path, ctx.signal ? { signal: ctx.signal } : {});
+    assertSafeImage(info, { ...(source.format ? { format: source.format } : {}), field: 'source' });
+    detected = info.format === 'iso' || info.format === 'gpt' ? 'raw' : info.format;
+  } catch (error) {
+    if (file.owned) await rm(file.path, { force: true });
+    throw error;
+  }
   if (NATIVE.has(detected)) return file;
   if (!CONVERTED.has(detected))
     throw new VmkitError('UNSUPPORTED', `source.format: ${detected} disks are not supported`);
