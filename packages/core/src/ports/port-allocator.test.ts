@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VmkitError } from '../errors/vmkit-error.js';
 import { PortAllocator } from './port-allocator.js';
+import { canBind } from './port-probe.js';
 
 const run = promisify(execFile);
 /** A claim whose attempt token is derived from the owner, for tests with one attempt per owner. */
@@ -72,11 +73,12 @@ console.log(JSON.stringify(ports));`,
   });
 
   it('skips ports that something else already listens on', async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(43000, '127.0.0.1', resolve));
+    // A port the system chose (a fixed one may be some connection's ephemeral port), whose
+    // neighbour is free: the range is those two, and the first is taken.
+    const { server, port } = await listenBesideAFreePort();
     try {
-      const a = new PortAllocator({ leaseDir: join(dir, 'l'), range: [43000, 43001] });
-      expect(await a.lease(c('n/a'), 'tcp', '127.0.0.1', 'auto')).toBe(43001);
+      const a = new PortAllocator({ leaseDir: join(dir, 'l'), range: [port, port + 1] });
+      expect(await a.lease(c('n/a'), 'tcp', '127.0.0.1', 'auto')).toBe(port + 1);
     } finally {
       server.close();
     }
@@ -156,3 +158,17 @@ console.log(JSON.stringify(ports));`,
     expect(() => new PortAllocator({ range: [3000, 2000] })).toThrow(/ports\.range/);
   });
 });
+
+async function listenBesideAFreePort(): Promise<{ server: Server; port: number }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', resolve);
+    });
+    const port = (server.address() as AddressInfo).port;
+    if (port < 65535 && (await canBind('tcp', '127.0.0.1', port + 1))) return { server, port };
+    server.close();
+  }
+  throw new Error('no port with a free neighbour on 127.0.0.1');
+}
