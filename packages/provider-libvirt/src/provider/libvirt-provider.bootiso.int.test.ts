@@ -52,7 +52,7 @@ describe('libvirt bootIso masters', () => {
     });
     const port = node?.hostPorts['tcp-80'];
     expect(port).toBeGreaterThan(0);
-    const { page } = await waitForGuestPage(`http://127.0.0.1:${port}/`, 120_000);
+    const { page } = await waitForGuestPage(`http://127.0.0.1:${port}/`, 180_000);
     expect(page.userData).toBe('hello-live');
     const cmdline = (page as unknown as { cmdline: string }).cmdline.trim().split(' ');
     expect(cmdline).toContain(marker);
