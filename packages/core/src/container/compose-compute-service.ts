@@ -3,6 +3,7 @@ import { NodeLauncher } from '../compute/node-launcher.js';
 import { VmkitComputeService } from '../compute/vmkit-compute-service.js';
 import { MasterCache } from '../masters/master-cache.js';
 import { MasterRepository } from '../masters/master-repository.js';
+import { SharedMasters } from '../masters/shared-masters.js';
 import { PortAllocator } from '../ports/port-allocator.js';
 
 /** The parts of a compute service, wired but not yet initialised. */
@@ -29,6 +30,9 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
   const cache = new MasterCache(provider, repository, logger, {
     ...options.cache,
     builds: options.concurrency.builds,
+    ...(options.shareMasters
+      ? { shared: new SharedMasters(provider, store, { container: `${options.container}-shared`, logger }) }
+      : {}),
   });
   const ports = new PortAllocator(options.ports);
   const launcher = new NodeLauncher(provider, ports, logger, options.concurrency.clones);

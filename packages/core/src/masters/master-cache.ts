@@ -13,6 +13,7 @@ import { buildAndRecord } from './build-and-record.js';
 import { imageOf } from './image-view.js';
 import type { MasterRecord } from './master-record.js';
 import type { MasterRepository } from './master-repository.js';
+import type { SharedMasters } from './shared-masters.js';
 
 /** Options of the {@link MasterCache}. */
 export interface MasterCacheOptions {
@@ -22,6 +23,8 @@ export interface MasterCacheOptions {
   readonly ttlMs: number;
   /** Builds running at once across all images (default 2). */
   readonly builds: number;
+  /** With `shareMasters`: masters adopted from and published to the fleet's store. */
+  readonly shared?: SharedMasters;
 }
 
 interface Entry {
@@ -46,6 +49,7 @@ export class MasterCache {
   readonly #verified: LRUCache<string, MasterRecord>;
   readonly #flights = new SingleFlight<string, MasterRecord>();
   readonly #buildSlots: Semaphore;
+  readonly #shared: SharedMasters | undefined;
 
   constructor(
     provider: HypervisorProvider,
@@ -58,6 +62,7 @@ export class MasterCache {
     this.#logger = logger;
     this.#verified = new LRUCache({ max: options.max, ttl: options.ttlMs, ttlAutopurge: false });
     this.#buildSlots = new Semaphore(options.builds);
+    this.#shared = options.shared;
   }
 
   /** Adds or replaces a spec in the catalogue; a changed spec makes its image buildable again. */
@@ -220,6 +225,7 @@ export class MasterCache {
         spec,
         hash,
         previous,
+        shared: this.#shared,
         ...options,
       });
       entry.record = record;

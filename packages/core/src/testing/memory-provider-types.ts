@@ -27,6 +27,8 @@ export interface MemoryProviderOptions {
 /** Counters the memory provider keeps, for assertions. */
 export interface MemoryProviderStats {
   builds: number;
+  /** Masters adopted through `importMasterDisk`. */
+  imports: number;
   clones: number;
   destroys: number;
   calls: number;

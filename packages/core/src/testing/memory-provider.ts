@@ -12,6 +12,7 @@ import { Lifecycle } from '../util/lifecycle.js';
 import type { OperationOptions } from '../util/progress.js';
 import { memoryHousekeeping } from './memory-housekeeping.js';
 import { memoryMasterExport } from './memory-master-export.js';
+import { memoryMasterImport } from './memory-master-import.js';
 import { MemoryProviderState } from './memory-provider-state.js';
 import type { MemoryProvider, MemoryProviderOptions, MemoryProviderStats } from './memory-provider-types.js';
 
@@ -38,7 +39,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
  */
 export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvider {
   const state = new MemoryProviderState(options.statePath);
-  const stats: MemoryProviderStats = { builds: 0, clones: 0, destroys: 0, calls: 0 };
+  const stats: MemoryProviderStats = { builds: 0, imports: 0, clones: 0, destroys: 0, calls: 0 };
   let cloneCount = 0;
   const id = options.id ?? (options.statePath ? `memory:${options.statePath}` : `memory:${randomUUID()}`);
 
@@ -75,6 +76,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     stats,
     ...memoryHousekeeping(state),
     ...memoryMasterExport(state),
+    ...memoryMasterImport(state, () => stats.imports++),
     async capabilities() {
       open();
       return CAPABILITIES;
