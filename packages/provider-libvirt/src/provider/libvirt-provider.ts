@@ -11,6 +11,8 @@ import {
   Lifecycle,
   type MasterBuild,
   type MasterDiskExport,
+  type MasterDiskExportOptions,
+  type MasterDiskImport,
   type MasterRef,
   type ProviderArtefact,
   type ProviderNode,
@@ -37,6 +39,7 @@ import {
 } from './master/build-artefacts.js';
 import { planLibvirtMasterBuild } from './master/master-build.js';
 import { exportLibvirtMaster } from './master/master-export.js';
+import { importLibvirtMaster } from './master/master-import.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
 import { removeDomain } from './node/domain-removal.js';
 import { readNodeMetadata, type StoredNodeMetadata } from './node/node-metadata.js';
@@ -155,8 +158,22 @@ export class LibvirtProvider implements HypervisorProvider {
   }
 
   /** A disk or kernel master's root disk volume, downloaded as stored (bootIso masters: `UNSUPPORTED`). */
-  async exportMasterDisk(ref: MasterRef, to: string, opts?: OperationOptions): Promise<MasterDiskExport> {
+  async exportMasterDisk(
+    ref: MasterRef,
+    to: string,
+    opts?: MasterDiskExportOptions,
+  ): Promise<MasterDiskExport> {
     return exportLibvirtMaster(await this.#ctx(), ref, to, opts);
+  }
+
+  /** Adopts a shared master's disk: inspected, uploaded into the pool (kernel masters: with kernel and initrd). */
+  async importMasterDisk(
+    masterName: string,
+    from: string,
+    disk: MasterDiskImport,
+    opts?: OperationOptions,
+  ): Promise<MasterRef> {
+    return importLibvirtMaster(await this.#ctx(), masterName, from, disk, opts);
   }
 
   /** Build domains and volumes of master builds (see `docs/housekeeping.md`). */
