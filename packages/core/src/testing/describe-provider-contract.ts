@@ -7,6 +7,7 @@ import type { CloneSpec } from '../spi/clone-spec.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
 import type { MasterRef } from '../spi/master-build.js';
 import type { ProgressEvent } from '../util/progress.js';
+import { itTransfersMasterDisks } from './master-transfer-contract.js';
 
 /** What a provider contract run needs. */
 export interface ProviderContractSubject {
@@ -18,6 +19,8 @@ export interface ProviderContractSubject {
   readonly network?: BoundNetwork;
   /** Whether started nodes really run (default true); the test driver of libvirt, say, fakes them. */
   readonly realGuests?: boolean;
+  /** Whether to check `exportMasterDisk` and `importMasterDisk` (default: the provider has both). */
+  readonly masterTransfer?: boolean;
   /** Called once after the suite: remove what the suite could not. */
   cleanup?(): Promise<void>;
 }
@@ -181,6 +184,15 @@ export function describeProviderContract(
       expect(await provider.mastersExist([ref])).toEqual([false]);
       await provider.deleteMaster(ref);
     });
+
+    itTransfersMasterDisks(() => ({
+      provider,
+      masterSpec: subject.masterSpec,
+      master,
+      run,
+      masters,
+      ...(subject.masterTransfer === undefined ? {} : { enabled: subject.masterTransfer }),
+    }));
 
     it('refuses calls after close() with the one closed error, and closes once', async () => {
       const other = await factory();

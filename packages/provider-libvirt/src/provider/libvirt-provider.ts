@@ -12,7 +12,6 @@ import {
   type MasterBuild,
   type MasterDiskExport,
   type MasterDiskExportOptions,
-  type MasterDiskImport,
   type MasterRef,
   type ProviderArtefact,
   type ProviderNode,
@@ -157,24 +156,14 @@ export class LibvirtProvider implements HypervisorProvider {
     for (const name of data?.volumes ?? [ref.id]) await ctx.storage.delete(name);
   }
 
-  /** A disk or kernel master's root disk volume, downloaded as stored (bootIso masters: `UNSUPPORTED`). */
-  async exportMasterDisk(
-    ref: MasterRef,
-    to: string,
-    opts?: MasterDiskExportOptions,
-  ): Promise<MasterDiskExport> {
-    return exportLibvirtMaster(await this.#ctx(), ref, to, opts);
+  /** A master's root disk, downloaded (compressed on request); bootIso masters: `UNSUPPORTED`. */
+  async exportMasterDisk(ref: MasterRef, to: string, o?: MasterDiskExportOptions): Promise<MasterDiskExport> {
+    return exportLibvirtMaster(await this.#ctx(), ref, to, o);
   }
 
-  /** Adopts a shared master's disk: inspected, uploaded into the pool (kernel masters: with kernel and initrd). */
-  async importMasterDisk(
-    masterName: string,
-    from: string,
-    disk: MasterDiskImport,
-    opts?: OperationOptions,
-  ): Promise<MasterRef> {
-    return importLibvirtMaster(await this.#ctx(), masterName, from, disk, opts);
-  }
+  /** Adopts a shared master's disk: inspected, then uploaded into the pool. */
+  readonly importMasterDisk: NonNullable<HypervisorProvider['importMasterDisk']> = async (n, f, d, o) =>
+    importLibvirtMaster(await this.#ctx(), n, f, d, o);
 
   /** Build domains and volumes of master builds (see `docs/housekeeping.md`). */
   async listArtefacts(): Promise<readonly ProviderArtefact[]> {
