@@ -93,6 +93,7 @@ export { memoryBlobStore } from './blobstore/memory-blob-store.js';
 // Providers (implementing one: `@vmkit/core/spi`), logging and progress
 export type { HostNetwork, HypervisorProvider, ProviderCapabilities } from './spi/hypervisor-provider.js';
 export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './spi/provider-artefacts.js';
-export type { MasterDiskExport, ProviderMasterExport } from './spi/master-export.js';
+export type { MasterDiskExport, MasterDiskExportOptions, ProviderMasterExport } from './spi/master-export.js';
+export type { MasterDiskImport, ProviderMasterImport } from './spi/master-import.js';
 export { type LogFields, type Logger, silentLogger } from './util/logger.js';
 export type { OperationOptions, ProgressEvent, ProgressListener, ProgressPhase } from './util/progress.js';
