@@ -215,6 +215,34 @@ describe('SharedMasters', () => {
     await a.service.close();
   });
 
+  it('an abort while publishing stops it: counted, nothing left in the store or the staging directory', async () => {
+    const store = memoryBlobStore();
+    const provider = memoryProvider();
+    const service = await createComputeService({ provider, store, images: [spec] });
+    await service.ensureImage(spec.id);
+    const [masterName] = provider.masterNames();
+    const logger = recordingLogger();
+    const shared = new SharedMasters(provider, store, { container: SHARED, logger, tmpDir: dir });
+    const abort = new AbortController();
+    await shared.publish(
+      spec,
+      'd'.repeat(64),
+      { id: masterName as string },
+      {
+        signal: abort.signal,
+        onProgress: (e) => {
+          if (e.step === 'publish' && (e.fraction ?? 0) > 0.5) abort.abort();
+        },
+      },
+    );
+    expect(abort.signal.aborted).toBe(true);
+    expect(shared.stats).toMatchObject({ published: 0, publishFailures: 1 });
+    expect(logger.warnings.some((w) => /could not publish/.test(w))).toBe(true);
+    expect((await store.list(SHARED)).items).toEqual([]);
+    expect((await readdir(dir)).filter((n) => n.startsWith('vmkit-shared-'))).toEqual([]);
+    await service.close();
+  });
+
   it('a failed publication is a warning, removes its disk blob and never fails the build', async () => {
     const inner = memoryBlobStore();
     const store: BlobStore = Object.create(inner, {
