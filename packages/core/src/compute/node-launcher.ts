@@ -140,9 +140,9 @@ export class NodeLauncher {
     return nodes;
   }
 
-  /** Destroys a node and releases its port leases. */
-  async destroy(id: string, name: string): Promise<void> {
-    await this.#provider.destroyNode(id);
+  /** Destroys a node (the provider gets `options`) and releases its port leases. */
+  async destroy(id: string, name: string, options: OperationOptions = {}): Promise<void> {
+    await this.#provider.destroyNode(id, options);
     await this.#ports.releaseOwner(leaseOwner(this.#provider.id, name));
   }
 

@@ -12,6 +12,10 @@ export interface MemoryProviderFaults {
   cloneDelayMs?: number;
   /** Fail `startNode` for nodes whose name matches. */
   failStart?: RegExp;
+  /** Nodes whose name matches ignore the graceful stop (as a guest ignoring ACPI): `stopNode` waits `stopGraceMs` (abortable), then powers off. */
+  ignoreStop?: RegExp;
+  /** The grace period of `stopNode` for nodes matching `ignoreStop` (default 1000 ms). */
+  stopGraceMs?: number;
 }
 
 /** Options of {@link memoryProvider}. */
