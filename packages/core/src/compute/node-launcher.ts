@@ -61,6 +61,13 @@ export class NodeLauncher {
         `configDrive.format: ${this.#provider.name} does not attach ${drive.format} drives`,
       );
     }
+    if ((options.dataVolumes?.length ?? 0) > 0 && !caps.dataVolumes) {
+      throw new VmkitError(
+        'UNSUPPORTED',
+        `dataVolumes: ${this.#provider.name} cannot attach data volumes to nodes (leave dataVolumes out)`,
+        { details: { field: 'dataVolumes' } },
+      );
+    }
     if (options.linkedClone !== false && !caps.linkedClones) {
       throw new VmkitError(
         'UNSUPPORTED',
@@ -176,6 +183,7 @@ export class NodeLauncher {
         network: await bindNetwork(network, claim, this.#ports),
         linked: template.options.linkedClone ?? true,
         ...(drive ? { configDrive: drive } : {}),
+        ...(template.options.dataVolumes?.length ? { dataVolumes: template.options.dataVolumes } : {}),
         tags: template.options.tags ?? [],
         userMetadata: template.options.userMetadata ?? {},
       };

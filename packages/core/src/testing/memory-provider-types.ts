@@ -44,7 +44,7 @@ export interface MemoryProvider extends HypervisorProvider {
   readonly stats: MemoryProviderStats;
   /** Names of the masters that exist (ready or partial). */
   masterNames(): string[];
-  /** Names of the disks that exist (`master:<name>`, `node:<id>`). */
+  /** Names of the disks that exist (`master:<name>`, `node:<id>`, data volumes `node:<id>:data<i>`). */
   diskNames(): string[];
   /** Removes a master behind vmkit's back, as an operator might. */
   vanishMaster(name: string): void;

@@ -29,6 +29,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   configDriveFormats: Object.freeze(['nocloud', 'openstack', 'ovf'] as const),
   sources: Object.freeze(['disk', 'iso', 'kernel'] as const),
   suspend: true,
+  dataVolumes: true,
 });
 
 /**
@@ -154,8 +155,16 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
       }
       const nodeId = `mem-${randomUUID()}`;
       const disk = `node:${nodeId}`;
+      // The boot disk and the data volumes (`node:<id>:data<i>`), all removed again on failure.
+      const disks = [disk, ...(spec.dataVolumes ?? []).map((_, i) => `${disk}:data${i}`)];
       state.mutate((d) => {
         d.disks[disk] = spec.linked ? { backing: `master:${spec.master.id}` } : {};
+        for (const [i, v] of (spec.dataVolumes ?? []).entries()) {
+          d.disks[`${disk}:data${i}`] = {
+            bytes: v.sizeMiB * 1024 * 1024,
+            ...(v.label ? { label: v.label } : {}),
+          };
+        }
       });
       try {
         if (provider.faults.cloneDelayMs) await sleep(provider.faults.cloneDelayMs, opts.signal);
@@ -188,7 +197,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
         return node;
       } catch (error) {
         state.mutate((d) => {
-          delete d.disks[disk];
+          for (const name of disks) delete d.disks[name];
         });
         throw error;
       }
