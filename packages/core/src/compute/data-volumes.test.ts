@@ -92,6 +92,12 @@ describe('data volumes', () => {
       /dataVolumes\[0\]\.files\.a: must be a string or a Uint8Array/,
     );
     expect(await bad([{ sizeMiB: 1, size: 3 }])).toMatch(/dataVolumes\[0\]/);
+    expect(await bad([{ sizeMiB: 1, content: new Uint8Array(1024 * 1024 + 1) }])).toMatch(
+      /dataVolumes\[0\]\.content: is 1048577 bytes, larger than the 1 MiB volume/,
+    );
+    expect(await bad([{ sizeMiB: 1, filesystem: 'vfat', content: 'x' }])).toMatch(
+      /dataVolumes\[0\]\.content: is for volumes without a filesystem/,
+    );
     expect(await bad(Array.from({ length: 9 }, () => ({ sizeMiB: 1 })))).toMatch(
       /dataVolumes: must have at most 8/,
     );

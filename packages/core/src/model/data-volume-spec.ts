@@ -21,4 +21,6 @@ export interface DataVolumeSpec {
   readonly label?: string;
   /** Files to put on the file system (with `filesystem`): relative `/`-separated path to content (text is UTF-8). */
   readonly files?: Readonly<Record<string, string | Uint8Array>>;
+  /** Bytes at offset 0 of a volume without `filesystem` (text is UTF-8), the rest zeroes; at most the volume's size. */
+  readonly content?: string | Uint8Array;
 }

@@ -38,12 +38,29 @@ const dataVolumeSchema = z
         }
       })
       .optional(),
+    content: z.union([z.string(), z.instanceof(Uint8Array)], 'must be a string or a Uint8Array').optional(),
   })
   .superRefine((v, ctx) => {
     for (const key of ['label', 'files'] as const) {
       if (v[key] !== undefined && v.filesystem === undefined) {
         ctx.addIssue({ code: 'custom', path: [key], message: 'needs filesystem: vfat' });
       }
+    }
+    if (v.content === undefined) return;
+    if (v.filesystem !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['content'],
+        message: 'is for volumes without a filesystem (use files)',
+      });
+    }
+    const bytes = typeof v.content === 'string' ? Buffer.byteLength(v.content) : v.content.length;
+    if (bytes > v.sizeMiB * 1024 * 1024) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['content'],
+        message: `is ${bytes} bytes, larger than the ${v.sizeMiB} MiB volume`,
+      });
     }
   });
 

@@ -83,4 +83,46 @@ describe('node operations on qemu:///system: abort and progress', () => {
     expect(await compute.getNode(id)).toBeUndefined();
     expect(await leftovers(URI, `${prefix}ops-`, POOL)).toEqual({ domains: [], volumes: [] });
   }, 240_000);
+
+  it('gives a node data volumes the guest sees: a vfat one mounted by label serving its file, a blank one, raw content; all removed with it', async () => {
+    const [node] = await compute.createNodesInGroup('data', 1, {
+      inboundPorts: [80],
+      dataVolumes: [
+        {
+          sizeMiB: 16,
+          filesystem: 'vfat',
+          label: 'VMKITDATA',
+          files: { 'notes/hello.txt': 'hello from a data volume' },
+        },
+        { sizeMiB: 64 },
+        { sizeMiB: 1, content: 'raw seed' },
+      ],
+    });
+    const base = `http://127.0.0.1:${node?.hostPorts['tcp-80']}`;
+    await waitForGuestPage(`${base}/`);
+    const blocks = (await (await fetch(`${base}/blocks`)).text()).trim().split('\n');
+    expect(blocks.slice(1)).toEqual(['vdb 16777216 VMKITDATA', 'vdc 67108864 -', 'vdd 1048576 -']);
+    const file = await fetch(`${base}/data/VMKITDATA/notes/hello.txt`);
+    expect(file.status).toBe(200);
+    expect(await file.text()).toBe('hello from a data volume');
+
+    await compute.destroyNode(node?.id as string);
+    expect(await leftovers(URI, `${prefix}data-`, POOL)).toEqual({ domains: [], volumes: [] });
+  }, 240_000);
+
+  it('rolls a node back with the data volumes it had made when a later one cannot be written', async () => {
+    const error = await compute
+      .createNodesInGroup('bad', 1, {
+        dataVolumes: [
+          { sizeMiB: 8 },
+          { sizeMiB: 1, filesystem: 'vfat', files: { 'big.bin': new Uint8Array(2 * 1024 * 1024) } },
+        ],
+      })
+      .catch((e: unknown) => e);
+    expect(VmkitError.is(error)).toBe(true);
+    const cause = (error as { errors?: Array<{ error: VmkitError }> }).errors?.[0]?.error;
+    expect(cause?.code).toBe('INVALID_ARGUMENT');
+    expect(cause?.message).toMatch(/^dataVolumes\[1\]: /);
+    expect(await leftovers(URI, `${prefix}bad-`, POOL)).toEqual({ domains: [], volumes: [] });
+  }, 120_000);
 });

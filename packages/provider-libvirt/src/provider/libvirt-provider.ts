@@ -121,6 +121,7 @@ export class LibvirtProvider implements HypervisorProvider {
       configDriveFormats: ['nocloud', 'openstack', 'ovf'],
       sources: ['disk', 'kernel', 'iso', 'bootIso'],
       suspend: true,
+      dataVolumes: true,
     };
   }
 
