@@ -78,7 +78,7 @@ export async function cloneLibvirtNode(
       progress(0.7, 'config drive attached');
     }
     if (spec.dataVolumes?.length) {
-      disks.push(...(await createDataVolumes(ctx, spec.dataVolumes, domName, created, options)));
+      disks.push(...(await createDataVolumes(ctx, spec.dataVolumes, domName, created, options, spec.name)));
       progress(0.8, `${spec.dataVolumes.length} data volume(s) attached`);
     }
     throwIfAborted(options.signal, `clone of ${spec.name}`);

@@ -23,6 +23,7 @@ export async function createDataVolumes(
   domName: string,
   created: string[],
   options: OperationOptions = {},
+  node?: string,
 ): Promise<DomainDisk[]> {
   const disks: DomainDisk[] = [];
   for (const [i, spec] of volumes.entries()) {
@@ -40,6 +41,7 @@ export async function createDataVolumes(
     disks.push({ pool: ctx.storage.name, volume: name, format: 'raw', role: 'disk' });
     emitProgress(options.onProgress, {
       phase: 'clone',
+      ...(node ? { node } : {}),
       message: `data volume ${i} (${spec.sizeMiB} MiB${spec.filesystem ? `, ${spec.filesystem}` : ''}) created`,
     });
   }
