@@ -1,8 +1,10 @@
 import { VmkitError } from '../errors/vmkit-error.js';
+import type { MasterCache } from '../masters/master-cache.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
 import { throwIfAborted } from '../util/abort.js';
 import { mapSettled } from '../util/concurrency.js';
+import type { Logger } from '../util/logger.js';
 import { emitProgress, type OperationOptions } from '../util/progress.js';
 import type { NodeLauncher } from './node-launcher.js';
 
@@ -15,8 +17,19 @@ export interface NodeOperationParts {
   readonly launcher: NodeLauncher;
   /** How many nodes are destroyed at once. */
   readonly clones: number;
-  /** Deletes superseded masters of these images once their last node is gone (best effort). */
-  readonly collect: (imageIds: readonly string[]) => Promise<void>;
+  /** The master cache, whose superseded masters go once their last node is gone. */
+  readonly cache: MasterCache;
+  /** Where failures of that clean-up are logged. */
+  readonly logger: Logger;
+}
+
+/** Deletes superseded masters of these images if their last node is gone (best effort). */
+async function collectRetired(parts: NodeOperationParts, imageIds: readonly string[]): Promise<void> {
+  for (const id of new Set(imageIds)) {
+    await parts.cache.collectRetired(id).catch((error: unknown) => {
+      parts.logger.warn('could not clean up superseded masters', { imageId: id, error: String(error) });
+    });
+  }
 }
 
 /**
@@ -78,7 +91,7 @@ export async function destroyOneNode(
     fraction: 1,
     message: `${node.name} destroyed`,
   });
-  await parts.collect([node.imageId]);
+  await collectRetired(parts, [node.imageId]);
 }
 
 /**
@@ -106,7 +119,10 @@ export async function destroyNodes(
       message: `${n.name} destroyed (${done}/${doomed.length})`,
     });
   });
-  await parts.collect(doomed.map((n) => n.imageId));
+  await collectRetired(
+    parts,
+    doomed.map((n) => n.imageId),
+  );
   const failed =
     settled.find((s) => s.status === 'rejected' && !VmkitError.is(s.reason, 'ABORTED')) ??
     settled.find((s) => s.status === 'rejected');

@@ -263,8 +263,8 @@ export class VmkitComputeService implements ComputeService {
   }
 
   #nodeParts(): NodeOperationParts {
-    const { provider, launcher, clones } = this.#p;
-    return { provider, launcher, clones, collect: (ids) => this.#collect(ids) };
+    const { provider, launcher, clones, cache, logger } = this.#p;
+    return { provider, launcher, clones, cache, logger };
   }
 
   close(): Promise<void> {
@@ -282,15 +282,6 @@ export class VmkitComputeService implements ComputeService {
   /** Same as {@link VmkitComputeService.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  /** Deletes superseded masters of these images if their last node is gone (best effort). */
-  async #collect(imageIds: readonly string[]): Promise<void> {
-    for (const id of new Set(imageIds)) {
-      await this.#p.cache.collectRetired(id).catch((error: unknown) => {
-        this.#p.logger.warn('could not clean up superseded masters', { imageId: id, error: String(error) });
-      });
-    }
   }
 
   #view(node: ProviderNode): NodeMetadata {
