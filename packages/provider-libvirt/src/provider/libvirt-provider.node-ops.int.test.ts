@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForGuestPage } from '../../test-support/http.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
+import { LibvirtClient } from '../client/libvirt-client.js';
 import { libvirtProvider } from './libvirt-provider.js';
 
 const URI = 'qemu:///system';
@@ -105,6 +107,18 @@ describe('node operations on qemu:///system: abort and progress', () => {
     const file = await fetch(`${base}/data/VMKITDATA/notes/hello.txt`);
     expect(file.status).toBe(200);
     expect(await file.text()).toBe('hello from a data volume');
+    // The raw volume holds its content at offset 0 (read on the host, in the pool's directory).
+    const client = await LibvirtClient.connect(URI);
+    try {
+      const pool = await client.storage.poolLookupByName(POOL);
+      const vol = await client.storage.volLookupByName(pool, `${node?.id}-data2.img`);
+      const head = Buffer.alloc(9);
+      const handle = await open(await client.storage.volGetPath(vol), 'r');
+      await handle.read(head, 0, 9, 0).finally(() => handle.close());
+      expect([...head]).toEqual([...Buffer.from('raw seed'), 0]);
+    } finally {
+      await client.close();
+    }
 
     await compute.destroyNode(node?.id as string);
     expect(await leftovers(URI, `${prefix}data-`, POOL)).toEqual({ domains: [], volumes: [] });
