@@ -13,7 +13,7 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 shutdown_node() {
   echo "VMKIT-SHUTDOWN"
   kill $(cat /run/vmkit/httpd.pid /run/vmkit/acpid.pid 2>/dev/null) 2>/dev/null
-  umount "$VMKIT_DRIVE_MNT" 2>/dev/null
+  umount "$VMKIT_DRIVE_MNT" "$www"/data/* 2>/dev/null
   sync
   mount -o remount,ro / 2>/dev/null
   vmkit_poweroff
@@ -39,8 +39,11 @@ mkdir -p /run/vmkit /var/lib/vmkit
 www=/run/vmkit/www
 mkdir -p "$www"
 
-# ACPI power button -> /etc/acpi/PWRF/00000080 -> SIGUSR2 to this process.
-if ls /dev/input/event* >/dev/null 2>&1; then
+# ACPI power button -> /etc/acpi/PWRF/00000080 -> SIGUSR2 to this process. With
+# vmkit.acpi=ignore on the command line the button is ignored (a guest that will not shut down).
+if [ "$(cmdline_get vmkit.acpi on)" = ignore ]; then
+  say "ACPI power button ignored (vmkit.acpi=ignore)"
+elif ls /dev/input/event* >/dev/null 2>&1; then
   acpid -c /etc/acpi -l /run/vmkit/acpid.log -p /run/vmkit/acpid.pid
 else
   say "no input event devices: ACPI power button not handled"
@@ -126,6 +129,10 @@ if [ -d /etc/vmkit-post ]; then
   mkdir -p "$www/post"
   cp -a /etc/vmkit-post/. "$www/post/"
 fi
+
+. /vmkit/data-volumes.sh
+data_volumes
+stamp "data volumes listed"
 
 httpd -f -p 80 -h "$www" &
 echo $! >/run/vmkit/httpd.pid

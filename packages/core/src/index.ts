@@ -36,6 +36,7 @@ export type {
   ConfigDriveFormat,
   ConfigDriveSpec,
 } from './model/config-drive-spec.js';
+export { DATA_VOLUME_MAX_COUNT, DATA_VOLUME_MAX_MIB, type DataVolumeSpec } from './model/data-volume-spec.js';
 export { DEFAULT_HARDWARE_PROFILES, type Hardware, type MasterHardware } from './model/hardware.js';
 export type { Image, ImageStatus } from './model/image.js';
 export type { LoginCredentials } from './model/login-credentials.js';

@@ -1,4 +1,6 @@
 import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import { throwIfAborted } from '../util/abort.js';
+import { emitProgress, type OperationOptions } from '../util/progress.js';
 import { loadValidators } from '../validation/load-validators.js';
 import { leaseOwner } from './node-view.js';
 import type { ComputeServiceParts } from './vmkit-compute-service.js';
@@ -7,13 +9,24 @@ import type { ComputeServiceParts } from './vmkit-compute-service.js';
  * Starts a compute service's parts: loads the checks, connects the provider, registers the
  * configured images (naming a bad one by its index), opens the metadata store, loads and verifies
  * persisted masters, releases port leases of nodes that are gone and collects superseded masters.
- * On failure the provider is closed again and the error says which part failed.
+ * On failure the provider is closed again and the error says which part failed. Reports `load`
+ * progress events and stops with `ABORTED` between parts once the signal fires.
  */
-export async function startComputeService(parts: ComputeServiceParts): Promise<void> {
+export async function startComputeService(
+  parts: ComputeServiceParts,
+  options: OperationOptions = {},
+): Promise<void> {
   const { provider, repository, cache, images, logger, ports } = parts;
+  const { signal } = options;
+  const load = (fraction: number, message: string) => {
+    throwIfAborted(signal, 'start-up');
+    emitProgress(options.onProgress, { phase: 'load', fraction, message });
+  };
+  load(0, `connecting ${provider.name}`);
   await loadValidators();
   await provider.init?.();
   try {
+    load(0.2, `${provider.name} connected`);
     for (const [i, spec] of images.entries()) {
       try {
         cache.register(spec);
@@ -29,15 +42,19 @@ export async function startComputeService(parts: ComputeServiceParts): Promise<v
     } catch (error) {
       throw toVmkitError(error, 'STORE', `opening the metadata store (container ${repository.container})`);
     }
+    load(0.3, 'loading the master catalogue');
     const quarantined = await cache.load();
+    load(0.8, `catalogue loaded: ${cache.list().length} images, ${quarantined.length} quarantined`);
     if (quarantined.length > 0)
       logger.warn('some master metadata was quarantined', { count: quarantined.length });
     const live = new Set((await provider.listNodes()).map((n) => leaseOwner(provider.id, n.name)));
     const released = await ports.reconcile(`${provider.id}/`, live);
     if (released > 0) logger.info('released port leases of nodes that are gone', { released });
     for (const id of cache.withRetired()) await cache.collectRetired(id);
+    load(1, 'ready');
   } catch (error) {
     await provider.close?.().catch(() => {});
+    if (VmkitError.is(error, 'ABORTED')) throw error;
     throw toVmkitError(error, 'PROVIDER', 'starting the compute service');
   }
 }

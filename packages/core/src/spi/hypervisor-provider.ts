@@ -24,6 +24,8 @@ export interface ProviderCapabilities {
   readonly sources: readonly MasterSource['type'][];
   /** Whether nodes can be suspended and resumed. */
   readonly suspend: boolean;
+  /** Whether nodes can get extra data volumes (`CloneSpec.dataVolumes`); absent means no. */
+  readonly dataVolumes?: boolean;
 }
 
 /** A network of the host that NICs can attach to. */

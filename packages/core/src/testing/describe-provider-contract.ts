@@ -137,6 +137,20 @@ export function describeProviderContract(
       expect((await provider.getNode(node.id))?.status).toBe('stopped');
     });
 
+    it('refuses node operations with a fired signal: ABORTED, the node unchanged', async () => {
+      const node = await provider.cloneNode(cloneSpec(`${run}-s`));
+      made.push(node.id);
+      const signal = AbortSignal.abort(new Error('caller gave up'));
+      const aborted = (e: unknown) => VmkitError.is(e, 'ABORTED');
+      await expect(provider.startNode(node.id, { signal })).rejects.toSatisfy(aborted);
+      expect((await provider.getNode(node.id))?.status).toBe('stopped');
+      await provider.startNode(node.id, { signal: new AbortController().signal });
+      for (const op of [provider.stopNode, provider.rebootNode, provider.suspendNode, provider.destroyNode]) {
+        await expect(op.call(provider, node.id, { signal })).rejects.toSatisfy(aborted);
+        expect((await provider.getNode(node.id))?.status).toBe('running');
+      }
+    });
+
     it('refuses a second node of the same name and keeps the first', async () => {
       const node = await provider.cloneNode(cloneSpec(`${run}-c`));
       made.push(node.id);

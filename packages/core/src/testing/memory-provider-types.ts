@@ -12,6 +12,10 @@ export interface MemoryProviderFaults {
   cloneDelayMs?: number;
   /** Fail `startNode` for nodes whose name matches. */
   failStart?: RegExp;
+  /** Nodes whose name matches ignore the graceful stop (as a guest ignoring ACPI): `stopNode` waits `stopGraceMs` (abortable), then powers off. */
+  ignoreStop?: RegExp;
+  /** The grace period of `stopNode` for nodes matching `ignoreStop` (default 1000 ms). */
+  stopGraceMs?: number;
 }
 
 /** Options of {@link memoryProvider}. */
@@ -42,7 +46,7 @@ export interface MemoryProvider extends HypervisorProvider {
   readonly stats: MemoryProviderStats;
   /** Names of the masters that exist (ready or partial). */
   masterNames(): string[];
-  /** Names of the disks that exist (`master:<name>`, `node:<id>`). */
+  /** Names of the disks that exist (`master:<name>`, `node:<id>`, data volumes `node:<id>:data<i>`). */
   diskNames(): string[];
   /** Removes a master behind vmkit's back, as an operator might. */
   vanishMaster(name: string): void;
