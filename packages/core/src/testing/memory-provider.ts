@@ -40,6 +40,8 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
   const state = new MemoryProviderState(options.statePath);
   const stats: MemoryProviderStats = { builds: 0, clones: 0, destroys: 0, calls: 0 };
   let cloneCount = 0;
+  const boots = new Map<string, number>();
+  const boot = (nodeId: string) => boots.set(nodeId, (boots.get(nodeId) ?? 0) + 1);
   const id = options.id ?? (options.statePath ? `memory:${options.statePath}` : `memory:${randomUUID()}`);
 
   const nodeOrThrow = (nodeId: string): ProviderNode => {
@@ -221,7 +223,9 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
           details: { node: nodeId },
         });
       }
+      const wasRunning = node.status === 'running';
       transition(nodeId, ['stopped', 'running'], 'running', 'start');
+      if (!wasRunning) boot(nodeId);
     },
     async stopNode(nodeId) {
       open();
@@ -230,6 +234,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     async rebootNode(nodeId) {
       open();
       transition(nodeId, ['running'], 'running', 'reboot');
+      boot(nodeId);
     },
     async suspendNode(nodeId) {
       open();
@@ -259,6 +264,9 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     },
     masterNames() {
       return state.read((d) => Object.keys(d.masters));
+    },
+    bootCount(nodeId) {
+      return boots.get(nodeId) ?? 0;
     },
     diskNames() {
       return state.read((d) => Object.keys(d.disks));
