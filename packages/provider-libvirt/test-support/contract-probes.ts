@@ -40,7 +40,18 @@ export function virshNetworkNames(uri: string): string[] {
 export async function realObjects(client: LibvirtClient, prefix: string, pool: string): Promise<string[]> {
   const domains = (await client.domains.listAll()).map((d) => d.name).filter((n) => n.startsWith(prefix));
   const p = await client.storage.poolLookupByName(pool);
-  await client.storage.poolRefresh(p);
+  // A rescan shows files QEMU wrote behind libvirt's back (console logs); the daemon refuses it
+  // while another upload into the shared pool runs, so it is tried a few times.
+  for (let i = 0; i < 10; i++) {
+    if (
+      await client.storage.poolRefresh(p).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
   const volumes = (await client.storage.poolListAllVolumes(p))
     .map((v) => v.name)
     .filter((n) => n.startsWith(prefix));

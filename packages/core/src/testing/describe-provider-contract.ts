@@ -46,6 +46,12 @@ export function describeProviderContract(
     });
 
     let buildEvents: ProgressEvent[] = [];
+    /** The hypervisor's real objects (the subject's probe, else the provider's artefact listing). */
+    const listReal = async (): Promise<string[]> => {
+      if (subject.leftovers) return [...(await subject.leftovers())].sort();
+      if (!provider.listArtefacts) throw new Error('the contract needs leftovers() or listArtefacts()');
+      return (await provider.listArtefacts()).map((a) => `${a.kind}:${a.id}`).sort();
+    };
 
     beforeAll(async () => {
       subject = await factory();
@@ -88,7 +94,12 @@ export function describeProviderContract(
       const outcomes = new Map(
         buildEvents.filter((e) => e.stepOutcome !== undefined).map((e) => [e.step, e.stepOutcome]),
       );
-      expect(outcomes.size).toBeGreaterThanOrEqual(2);
+      const stepCount = buildEvents[0]?.stepCount ?? 0;
+      expect(stepCount).toBeGreaterThanOrEqual(2);
+      // Each step of the plan reported exactly once, as done or skipped.
+      const reported = buildEvents.filter((e) => e.stepOutcome !== undefined);
+      expect(reported.map((e) => e.stepIndex)).toEqual(Array.from({ length: stepCount }, (_, i) => i + 1));
+      expect(reported.every((e) => e.stepOutcome === 'done' || e.stepOutcome === 'skipped')).toBe(true);
       expect(outcomes.get('create-and-install')).toBe('done');
       if ((subject.masterSpec.postInstall ?? []).length === 0)
         expect(outcomes.get('post-install')).toBe('skipped');
@@ -142,35 +153,33 @@ export function describeProviderContract(
     });
 
     it('destroys a node completely, and destroying it again succeeds', async () => {
+      const before = await listReal();
       const node = await provider.cloneNode(cloneSpec(`${run}-d`));
       await provider.startNode(node.id);
+      expect((await listReal()).length).toBeGreaterThan(before.length);
       await provider.destroyNode(node.id);
+      expect(await listReal()).toEqual(before);
       expect(await provider.getNode(node.id)).toBeUndefined();
       expect((await provider.listNodes()).some((n) => n.id === node.id)).toBe(false);
       await provider.destroyNode(node.id);
     });
 
-    it('reports NOT_FOUND for unknown nodes and masters', async () => {
+    it('reports NOT_FOUND for unknown nodes and masters, and a refused clone leaves nothing', async () => {
+      const before = await listReal();
       await expect(provider.startNode(`${run}-nope`)).rejects.toSatisfy((e) => VmkitError.is(e, 'NOT_FOUND'));
       await expect(
         provider.cloneNode(cloneSpec(`${run}-e`, { master: { id: `${run}-no-master` } })),
       ).rejects.toSatisfy((e) => VmkitError.is(e, 'NOT_FOUND'));
       expect((await provider.listNodes()).some((n) => n.name === `${run}-e`)).toBe(false);
+      expect(await listReal()).toEqual(before);
     });
 
     it('discards a master build that is aborted, leaving no real object behind', async () => {
-      const listReal =
-        subject.leftovers?.bind(subject) ??
-        (provider.listArtefacts
-          ? async () => (await provider.listArtefacts?.())?.map((a) => `${a.kind}:${a.id}`) ?? []
-          : undefined);
-      expect(listReal, 'pass leftovers() or implement listArtefacts').toBeDefined();
-      if (!listReal) return;
-      const before = [...(await listReal())].sort();
+      const before = await listReal();
       let during: string[] = [];
       const controller = new AbortController();
       const probe = abortingInSecondStep(provider, controller, async () => {
-        during = [...(await listReal())].sort();
+        during = await listReal();
       });
       const build = runMasterBuild(probe, subject.masterSpec, `${run}-aborted`, {
         signal: controller.signal,
@@ -178,15 +187,18 @@ export function describeProviderContract(
       await expect(build).rejects.toSatisfy((e) => VmkitError.is(e, 'ABORTED'));
       // The build had made something real (its disk) before the abort, and discard removed it all.
       expect(during.filter((n) => !before.includes(n)).length).toBeGreaterThan(0);
-      expect([...(await listReal())].sort()).toEqual(before);
+      expect(await listReal()).toEqual(before);
     });
 
     it('deletes a master, and deleting it again succeeds', async () => {
+      const before = await listReal();
       const ref = await runMasterBuild(provider, subject.masterSpec, `${run}-deleted`);
       masters.push(ref);
       expect(await provider.mastersExist([ref])).toEqual([true]);
+      expect((await listReal()).length).toBeGreaterThan(before.length);
       await provider.deleteMaster(ref);
       expect(await provider.mastersExist([ref])).toEqual([false]);
+      expect(await listReal()).toEqual(before);
       await provider.deleteMaster(ref);
     });
 
