@@ -26,22 +26,29 @@ describe('createNodesInGroup', () => {
     expect((await service.getImage('debian-12'))?.status).toBe('available');
   });
 
-  it('prints no MaxListenersExceededWarning however many calls share one service and one signal', async () => {
-    const warnings: string[] = [];
-    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
-    process.on('warning', onWarning);
-    try {
-      const service = await s.service(provider({ buildDelayMs: 50 }));
-      const caller = new AbortController();
-      await Promise.all(
-        Array.from({ length: 50 }, () => service.createNodesInGroup('web', 1, {}, { signal: caller.signal })),
-      );
-      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
-    } finally {
-      process.off('warning', onWarning);
-    }
-    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
-  });
+  it.each([
+    ['one signal of the caller', true],
+    ['no signal of the caller', false],
+  ])(
+    'prints no MaxListenersExceededWarning for 50 calls sharing one service and %s',
+    async (_, withSignal) => {
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+      process.on('warning', onWarning);
+      try {
+        const service = await s.service(provider({ buildDelayMs: 50 }));
+        const caller = new AbortController();
+        const options = withSignal ? { signal: caller.signal } : {};
+        await Promise.all(
+          Array.from({ length: 50 }, () => service.createNodesInGroup('web', 1, {}, options)),
+        );
+        await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      } finally {
+        process.off('warning', onWarning);
+      }
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+    },
+  );
 
   it.each([
     ['one signal of the caller', true],
