@@ -38,6 +38,8 @@ mount -t tmpfs -o mode=1777 tmpfs /tmp
 mkdir -p /run/vmkit /var/lib/vmkit
 www=/run/vmkit/www
 mkdir -p "$www"
+# The kernel's random id of this boot, served as /boot-id: tests see a reboot by its change.
+cat /proc/sys/kernel/random/boot_id >"$www/boot-id"
 
 # ACPI power button -> /etc/acpi/PWRF/00000080 -> SIGUSR2 to this process. With
 # vmkit.acpi=ignore on the command line the button is ignored (a guest that will not shut down).

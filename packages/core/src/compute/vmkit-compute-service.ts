@@ -198,9 +198,11 @@ export class VmkitComputeService implements ComputeService {
       throw new VmkitError('CONFLICT', `image ${imageId} is being deleted`, { details: { imageId } });
     }
     this.#launching.set(imageId, (this.#launching.get(imageId) ?? 0) + 1);
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, this.#closer.signal])
-      : this.#closer.signal;
+    // A signal of its own per call (never the shared closer itself): waits add their listeners
+    // to it, so they cannot pile up on one signal however many calls run.
+    const signal = AbortSignal.any(
+      options.signal ? [options.signal, this.#closer.signal] : [this.#closer.signal],
+    );
     const work = fn(signal);
     this.#running.add(work);
     try {

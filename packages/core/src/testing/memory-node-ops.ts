@@ -20,6 +20,8 @@ export interface MemoryNodeOpsParts {
   readonly faults: () => MemoryProviderFaults;
   /** Throws the closed error after `close`. */
   readonly open: () => void;
+  /** Called each time a node boots (started from stopped, or rebooted). */
+  readonly onBoot?: (nodeId: string) => void;
 }
 
 /**
@@ -60,7 +62,9 @@ export function memoryNodeOps(parts: MemoryNodeOpsParts): MemoryNodeOps {
       if (parts.faults().failStart?.test(node)) {
         throw new VmkitError('PROVIDER', `injected fault starting ${node}`, { details: { node: nodeId } });
       }
+      const wasRunning = state.read((d) => d.nodes[nodeId]?.status === 'running');
       transition(nodeId, ['stopped', 'running'], 'running', 'start');
+      if (!wasRunning) parts.onBoot?.(nodeId);
     },
     async stopNode(nodeId, opts) {
       begin('stop', nodeId, opts);
@@ -75,6 +79,7 @@ export function memoryNodeOps(parts: MemoryNodeOpsParts): MemoryNodeOps {
     async rebootNode(nodeId, opts) {
       begin('reboot', nodeId, opts);
       transition(nodeId, ['running'], 'running', 'reboot');
+      parts.onBoot?.(nodeId);
     },
     async suspendNode(nodeId, opts) {
       begin('suspend', nodeId, opts);

@@ -50,6 +50,8 @@ export interface MemoryProvider extends HypervisorProvider {
   diskNames(): string[];
   /** Removes a master behind vmkit's back, as an operator might. */
   vanishMaster(name: string): void;
+  /** How many times a node was booted (started from stopped, or rebooted) in this process. */
+  bootCount(nodeId: string): number;
   /** Leaves an unfinished master, as a build whose process crashed would (`createdAt` default now). */
   plantLeftover(masterName: string, imageId: string, createdAt?: string): void;
 }

@@ -42,6 +42,8 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
   const state = new MemoryProviderState(options.statePath);
   const stats: MemoryProviderStats = { builds: 0, imports: 0, clones: 0, destroys: 0, calls: 0 };
   let cloneCount = 0;
+  const boots = new Map<string, number>();
+  const boot = (nodeId: string) => boots.set(nodeId, (boots.get(nodeId) ?? 0) + 1);
   const id = options.id ?? (options.statePath ? `memory:${options.statePath}` : `memory:${randomUUID()}`);
 
   // After close every provider call fails with the closed error; the test handles stay usable.
@@ -204,7 +206,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
         throw error;
       }
     },
-    ...memoryNodeOps({ state, stats, faults: () => provider.faults, open }),
+    ...memoryNodeOps({ state, stats, faults: () => provider.faults, open, onBoot: boot }),
     async listNodes() {
       open();
       stats.calls++;
@@ -216,6 +218,9 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     },
     masterNames() {
       return state.read((d) => Object.keys(d.masters));
+    },
+    bootCount(nodeId) {
+      return boots.get(nodeId) ?? 0;
     },
     diskNames() {
       return state.read((d) => Object.keys(d.disks));
