@@ -3,6 +3,11 @@ import { checkContainerName } from '../blobstore/blob-names.js';
 import type { BlobStore } from '../blobstore/blob-store.js';
 import { fileSystemBlobStore } from '../blobstore/file-system-blob-store.js';
 import { invalidArgument } from '../errors/vmkit-error.js';
+import {
+  type BuildLeaseOptions,
+  type ResolvedBuildLeaseOptions,
+  resolveBuildLeaseOptions,
+} from '../masters/build-lease-options.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { PortAllocatorOptions } from '../ports/port-allocator.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
@@ -31,6 +36,8 @@ export interface ComputeServiceOptions {
   readonly ports?: PortAllocatorOptions;
   /** Where vmkit logs (default: silent). Compatible with `console` and pino. */
   readonly logger?: Logger;
+  /** The build lease that makes processes sharing a store build each master once (see the guide). */
+  readonly buildLease?: BuildLeaseOptions;
 }
 
 /** {@link ComputeServiceOptions} checked and completed with defaults. */
@@ -43,6 +50,7 @@ export interface ResolvedComputeServiceOptions {
   readonly concurrency: { readonly builds: number; readonly clones: number };
   readonly ports: PortAllocatorOptions;
   readonly logger: Logger;
+  readonly buildLease: ResolvedBuildLeaseOptions;
 }
 
 /** Verified masters kept in memory by default. */
@@ -121,6 +129,7 @@ export function resolveComputeServiceOptions(options: ComputeServiceOptions): Re
     concurrency: Object.freeze(concurrency),
     ports: Object.freeze({ ...options.ports }),
     logger: bindLogger(logger),
+    buildLease: resolveBuildLeaseOptions(options.buildLease),
   });
 }
 

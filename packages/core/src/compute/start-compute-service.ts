@@ -1,6 +1,7 @@
 import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import { loadValidators } from '../validation/load-validators.js';
 import { leaseOwner } from './node-view.js';
+import { recoverCrashedBuilds } from './recover-crashed-builds.js';
 import type { ComputeServiceParts } from './vmkit-compute-service.js';
 
 /**
@@ -26,12 +27,16 @@ export async function startComputeService(parts: ComputeServiceParts): Promise<v
     }
     try {
       await repository.init();
+      await parts.leases.init();
     } catch (error) {
       throw toVmkitError(error, 'STORE', `opening the metadata store (container ${repository.container})`);
     }
     const quarantined = await cache.load();
     if (quarantined.length > 0)
       logger.warn('some master metadata was quarantined', { count: quarantined.length });
+    await recoverCrashedBuilds(parts).catch((error: unknown) => {
+      logger.warn('could not look for what crashed builds left; pruneImages can', { error: String(error) });
+    });
     const live = new Set((await provider.listNodes()).map((n) => leaseOwner(provider.id, n.name)));
     const released = await ports.reconcile(`${provider.id}/`, live);
     if (released > 0) logger.info('released port leases of nodes that are gone', { released });

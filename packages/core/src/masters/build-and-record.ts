@@ -14,6 +14,13 @@ export interface BuildRequest extends Required<Pick<OperationOptions, 'signal' |
   readonly hash: string;
   /** The image's record before this build, if it had one. */
   readonly previous: MasterRecord | undefined;
+  /** The master name to build under (default: a fresh {@link newMasterName}). */
+  readonly masterName?: string;
+}
+
+/** A fresh master name for a build: `vmkit-<image>-<8 hex of the spec hash>-<4 random hex>`. */
+export function newMasterName(spec: MasterSpec, hash: string): string {
+  return `vmkit-${spec.id}-${hash.slice(0, 8)}-${randomBytes(2).toString('hex')}`;
 }
 
 /**
@@ -29,7 +36,7 @@ export async function buildAndRecord(
 ): Promise<MasterRecord> {
   const { spec, hash, previous } = request;
   const started = performance.now();
-  const masterName = `vmkit-${spec.id}-${hash.slice(0, 8)}-${randomBytes(2).toString('hex')}`;
+  const masterName = request.masterName ?? newMasterName(spec, hash);
   logger.info('building master', { imageId: spec.id, masterName });
   const master = await runMasterBuild(provider, spec, masterName, {
     signal: request.signal,
