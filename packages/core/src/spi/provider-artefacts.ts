@@ -33,8 +33,10 @@ export interface ProviderArtefact {
   /** When it was made (ISO 8601), when known. */
   readonly createdAt?: string;
   /**
-   * Used right now: a running build domain, or a master volume some node's disk depends on.
-   * Core never removes an artefact in use.
+   * Used right now by something other than a build: a master volume some node's disk depends on.
+   * Core never removes an artefact in use. A running build domain is not "in use": core knows
+   * whether its build lives (a build in this process, or a live build lease in the store naming
+   * its master name) and removes it, stopped, only once its builder is dead.
    */
   readonly inUse: boolean;
   /** Space it takes, when known. */

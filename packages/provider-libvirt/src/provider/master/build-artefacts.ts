@@ -29,7 +29,7 @@ function buildPatterns(prefix: string): { domain: RegExp; volume: RegExp } {
  * Every artefact of master builds in the pool and among the domains: build domains (installer,
  * post-install boot) carrying vmkit's metadata, then the volumes named as a build names them.
  * Volumes a node domain lists as its own are never artefacts; a master volume some node is
- * cloned from, and a running build domain, are in use.
+ * cloned from is in use. A build domain is never "in use": whether its build lives is core's call.
  */
 export async function listBuildArtefacts(ctx: LibvirtContext): Promise<ProviderArtefact[]> {
   const { client, storage, options } = ctx;
@@ -59,7 +59,8 @@ export async function listBuildArtefacts(ctx: LibvirtContext): Promise<ProviderA
       masterId: masterNames(options.namePrefix, masterName).volume,
       imageId: meta.imageId,
       createdAt: meta.createdAt,
-      inUse: await client.domains.isActive(dom),
+      // Running or not, it is its build's: core keeps it while the build lives (see ProviderArtefact.inUse).
+      inUse: false,
     });
   }
   // Console logs are written by QEMU behind libvirt's back: rescan so they are volumes.
