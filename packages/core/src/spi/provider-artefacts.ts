@@ -24,9 +24,15 @@ export interface ProviderArtefact {
   readonly id: string;
   /** What it is, in the provider's words (e.g. `domain`, `volume`). */
   readonly kind: string;
-  /** The master name core chose for the build that made it (`vmkit-<image>-<hash>-<rand>`). */
+  /**
+   * The master name core chose for the build that made it (`vmkit-<image>-<hash>-<rand>`); empty
+   * for what a node's creation left (a disk or config drive whose domain was never defined).
+   */
   readonly masterName: string;
-  /** The id of the `MasterRef` that build produces (or produced): a record naming it owns the artefact. */
+  /**
+   * The id of the `MasterRef` that build produces (or produced): a record naming it owns the
+   * artefact. Empty for a node's leftover.
+   */
   readonly masterId: string;
   /** The image it was built for, when the artefact says. */
   readonly imageId?: string;
