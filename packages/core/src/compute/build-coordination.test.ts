@@ -30,10 +30,8 @@ describe('builds coordinated across compute services sharing a store', () => {
     const b = await s.service(p, fast);
     const events: ProgressEvent[] = [];
     const [ia, ib] = await Promise.all([
-      a.ensureImage('debian-12'),
-      new Promise((r) => setTimeout(r, 30)).then(() =>
-        b.ensureImage('debian-12', { onProgress: (e) => events.push(e) }),
-      ),
+      a.ensureImage('debian-12', { onProgress: (e) => events.push(e) }),
+      b.ensureImage('debian-12', { onProgress: (e) => events.push(e) }),
     ]);
     expect(p.stats.builds).toBe(1);
     expect(p.masterNames()).toHaveLength(1);
@@ -51,19 +49,29 @@ describe('builds coordinated across compute services sharing a store', () => {
     const building = a.ensureImage('debian-12');
     await expect.poll(() => leaseNames()).toHaveLength(1);
     await expect.poll(() => p.masterNames()).toHaveLength(1);
-    const [name] = await leaseNames();
     const key = buildLeaseKey(providerNamespace(p.id), 'debian-12');
-    const generation = Number((name as string).slice(key.length, key.length + 12));
-    const record = {
-      schemaVersion: 1,
-      imageId: 'debian-12',
-      specHash: 'x',
-      masterName: 'vmkit-debian-12-00000000-0000',
-      holder: { hostname: 'other', pid: 2, id: 'taker' },
-      generation: generation + 1,
-      expiresAt: new Date(Date.now() + 60_000).toISOString(),
-    };
-    await s.store.putBlob(LEASES, leaseBlobName(key, generation + 1), JSON.stringify(record));
+    // Another process writes the next generation (create-only, as a taker does), racing the renewals.
+    for (;;) {
+      const names = await leaseNames();
+      const newest = names.at(-1) as string;
+      const generation = Number(newest.slice(key.length, key.length + 12)) + 1;
+      const record = {
+        schemaVersion: 1,
+        imageId: 'debian-12',
+        specHash: 'x',
+        masterName: 'vmkit-debian-12-00000000-0000',
+        holder: { hostname: 'other', pid: 2, id: 'taker' },
+        generation,
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      };
+      const taken = await s.store
+        .putBlob(LEASES, leaseBlobName(key, generation), JSON.stringify(record), { ifNoneMatch: '*' })
+        .then(
+          () => true,
+          (e: unknown) => (VmkitError.is(e, 'CONFLICT') ? false : Promise.reject(e)),
+        );
+      if (taken) break;
+    }
     const error = await building.catch((e: unknown) => e);
     expect(VmkitError.is(error, 'CONFLICT')).toBe(true);
     expect((error as Error).message).toMatch(/taken over by another process/);

@@ -130,8 +130,7 @@ describe('BuildLeases', () => {
     const held = await a.acquire(request);
     // Another process judged the lease lapsed and wrote the next generation first.
     await plantLease(store, held.record.generation + 1, 60_000);
-    await new Promise((r) => setTimeout(r, 400));
-    expect(held.lost.aborted).toBe(true);
+    await expect.poll(() => held.lost.aborted).toBe(true);
     expect(VmkitError.is(held.lost.reason, 'CONFLICT')).toBe(true);
     await held.release(); // leaves the taker's lease alone
     expect((await a.live()).map((l) => l.holder.id)).toEqual(['dead']);
@@ -143,12 +142,15 @@ describe('BuildLeases', () => {
     await plantLease(store, 1, 60_000);
     const before = await names(store);
     const controller = new AbortController();
-    const waiting = leases(store).acquire(request, { signal: controller.signal });
-    await new Promise((r) => setTimeout(r, 100));
+    // Default timings: by now the waiter sleeps in an 800 ms step of its backoff.
+    const waiting = leases(store, { ttlMs: 60_000, renewMs: 15_000 }).acquire(request, {
+      signal: controller.signal,
+    });
+    await new Promise((r) => setTimeout(r, 1000));
     const t0 = performance.now();
     controller.abort();
     await expect(waiting).rejects.toSatisfy((e) => VmkitError.is(e, 'ABORTED'));
-    expect(performance.now() - t0).toBeLessThan(100);
+    expect(performance.now() - t0).toBeLessThan(200);
     expect(await names(store)).toEqual(before);
   });
 
