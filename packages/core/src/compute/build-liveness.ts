@@ -19,14 +19,18 @@ export function imageOfMasterName(masterName: string): string | undefined {
  * when a record in the store names its master (current or superseded), or when a live build lease
  * (any process, any host) names its master name. Leases are read before records, and a builder
  * saves its record before it releases its lease, so a build finishing meanwhile is never missed.
+ * `known` holds master ids of records already loaded (a record never stops naming its masters
+ * while they exist: superseded ones are kept as retired), so only the others are read again.
  */
 export async function classifyArtefacts(
   parts: LivenessParts,
   artefacts: readonly ProviderArtefact[],
+  known: ReadonlySet<string> = new Set(),
 ): Promise<{ owned: Map<ProviderArtefact, string>; leftovers: ProviderArtefact[] }> {
   const live = new Map((await parts.leases.live()).map((l) => [l.masterName, l]));
   const images = new Set<string>();
   for (const a of artefacts) {
+    if (known.has(a.masterId)) continue;
     const id = a.imageId ?? imageOfMasterName(a.masterName);
     if (id !== undefined) images.add(id);
   }
@@ -40,8 +44,9 @@ export async function classifyArtefacts(
   for (const artefact of artefacts) {
     const lease = live.get(artefact.masterName);
     if (artefact.inUse) owned.set(artefact, 'in use');
-    else if (recorded.has(artefact.masterId)) owned.set(artefact, 'its master is recorded');
-    else if (lease) {
+    else if (known.has(artefact.masterId) || recorded.has(artefact.masterId)) {
+      owned.set(artefact, 'its master is recorded');
+    } else if (lease) {
       const { hostname, pid } = lease.holder;
       owned.set(artefact, `a live build lease names it (${hostname} pid ${pid})`);
     } else leftovers.push(artefact);

@@ -123,7 +123,9 @@ export async function pruneImages(
     .map((image) => image.id);
   const artefacts = await provider.listArtefacts();
   // Other processes' records and live build leases, read from the store now (the same rule as start-up).
-  const owners = parts.liveness ? (await classifyArtefacts(parts.liveness, artefacts)).owned : undefined;
+  const owners = parts.liveness
+    ? (await classifyArtefacts(parts.liveness, artefacts, owned)).owned
+    : undefined;
   for (const artefact of artefacts) {
     // A recorded master's own parts are accounted for by its image above.
     if (owned.has(artefact.masterId) || owners?.get(artefact) === 'its master is recorded') continue;

@@ -10,6 +10,8 @@ export interface RecoveryParts {
   readonly repository: Pick<MasterRepository, 'get'>;
   readonly leases: Pick<BuildLeases, 'live' | 'removeStale'>;
   readonly logger: Logger;
+  /** Master ids the records loaded at start-up name: owned without reading them again. */
+  readonly known?: ReadonlySet<string>;
 }
 
 /** What start-up recovery removed. */
@@ -29,7 +31,7 @@ export interface RecoveryResult {
 export async function recoverCrashedBuilds(parts: RecoveryParts): Promise<RecoveryResult> {
   const { provider, logger } = parts;
   if (!provider.listArtefacts || !provider.removeArtefact) return { removed: [], leases: 0 };
-  const { leftovers } = await classifyArtefacts(parts, await provider.listArtefacts());
+  const { leftovers } = await classifyArtefacts(parts, await provider.listArtefacts(), parts.known);
   const removed: string[] = [];
   for (const artefact of leftovers) {
     try {

@@ -34,7 +34,12 @@ export async function startComputeService(parts: ComputeServiceParts): Promise<v
     const quarantined = await cache.load();
     if (quarantined.length > 0)
       logger.warn('some master metadata was quarantined', { count: quarantined.length });
-    await recoverCrashedBuilds(parts).catch((error: unknown) => {
+    const known = new Set<string>();
+    for (const image of cache.list()) {
+      const record = cache.record(image.id);
+      for (const ref of record ? [record.master, ...(record.retired ?? [])] : []) known.add(ref.id);
+    }
+    await recoverCrashedBuilds({ ...parts, known }).catch((error: unknown) => {
       logger.warn('could not look for what crashed builds left; pruneImages can', { error: String(error) });
     });
     const live = new Set((await provider.listNodes()).map((n) => leaseOwner(provider.id, n.name)));
