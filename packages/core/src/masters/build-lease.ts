@@ -158,7 +158,13 @@ export class BuildLeases {
       throw error;
     }
     // A generation 1 written after a holder renewed past it and removed the old blob loses.
-    const names = await this.#names(key);
+    let names: string[];
+    try {
+      names = await this.#names(key);
+    } catch (error) {
+      await this.#store.removeBlob(this.#container, name).catch(() => {});
+      throw error;
+    }
     if (names.some((n) => (leaseGeneration(key, n) ?? 0) > record.generation)) {
       await this.#store.removeBlob(this.#container, name);
       return undefined;
