@@ -28,6 +28,11 @@ export type {
 } from './compute/disk-usage.js';
 export type { KeptItem, PruneImagesOptions, PrunedItem, PruneResult } from './compute/prune-images.js';
 export type { TemplateBuilder } from './compute/template-builder.js';
+export {
+  type BuildLeaseOptions,
+  DEFAULT_BUILD_LEASE_RENEW_MS,
+  DEFAULT_BUILD_LEASE_TTL_MS,
+} from './masters/build-lease-options.js';
 
 // What it offers and returns
 export type {

@@ -3,6 +3,11 @@ import { checkContainerName } from '../blobstore/blob-names.js';
 import type { BlobStore } from '../blobstore/blob-store.js';
 import { fileSystemBlobStore } from '../blobstore/file-system-blob-store.js';
 import { invalidArgument } from '../errors/vmkit-error.js';
+import {
+  type BuildLeaseOptions,
+  type ResolvedBuildLeaseOptions,
+  resolveBuildLeaseOptions,
+} from '../masters/build-lease-options.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { PortAllocatorOptions } from '../ports/port-allocator.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
@@ -38,6 +43,8 @@ export interface ComputeServiceOptions {
    * masters across hosts".
    */
   readonly shareMasters?: boolean;
+  /** The build lease that makes processes sharing a store build each master once (see the guide). */
+  readonly buildLease?: BuildLeaseOptions;
 }
 
 /** {@link ComputeServiceOptions} checked and completed with defaults. */
@@ -51,6 +58,7 @@ export interface ResolvedComputeServiceOptions {
   readonly ports: PortAllocatorOptions;
   readonly logger: Logger;
   readonly shareMasters: boolean;
+  readonly buildLease: ResolvedBuildLeaseOptions;
 }
 
 /** Verified masters kept in memory by default. */
@@ -132,6 +140,7 @@ export function resolveComputeServiceOptions(options: ComputeServiceOptions): Re
     ports: Object.freeze({ ...options.ports }),
     logger: bindLogger(logger),
     shareMasters: options.shareMasters ?? false,
+    buildLease: resolveBuildLeaseOptions(options.buildLease),
   });
 }
 

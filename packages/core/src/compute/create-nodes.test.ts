@@ -107,7 +107,8 @@ describe('createNodesInGroup', () => {
     await expect(call).rejects.toSatisfy((e) => VmkitError.is(e, 'ABORTED'));
     await expect.poll(() => p.masterNames()).toEqual([]);
     expect(p.diskNames()).toEqual([]);
-    expect((await service.getImage('debian-12'))?.status).toBe('buildable');
+    // The build lease is released after the rollback, then the flight ends.
+    await expect.poll(async () => (await service.getImage('debian-12'))?.status).toBe('buildable');
     p.faults.buildDelayMs = 0;
     const nodes = await service.createNodesInGroup('app', 2);
     expect(nodes).toHaveLength(2);

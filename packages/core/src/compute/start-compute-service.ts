@@ -3,6 +3,7 @@ import { throwIfAborted } from '../util/abort.js';
 import { emitProgress, type OperationOptions } from '../util/progress.js';
 import { loadValidators } from '../validation/load-validators.js';
 import { leaseOwner } from './node-view.js';
+import { recoverCrashedBuilds } from './recover-crashed-builds.js';
 import type { ComputeServiceParts } from './vmkit-compute-service.js';
 
 /**
@@ -39,6 +40,7 @@ export async function startComputeService(
     }
     try {
       await repository.init();
+      await parts.leases.init();
     } catch (error) {
       throw toVmkitError(error, 'STORE', `opening the metadata store (container ${repository.container})`);
     }
@@ -47,6 +49,14 @@ export async function startComputeService(
     load(0.8, `catalogue loaded: ${cache.list().length} images, ${quarantined.length} quarantined`);
     if (quarantined.length > 0)
       logger.warn('some master metadata was quarantined', { count: quarantined.length });
+    const known = new Set<string>();
+    for (const image of cache.list()) {
+      const record = cache.record(image.id);
+      for (const ref of record ? [record.master, ...(record.retired ?? [])] : []) known.add(ref.id);
+    }
+    await recoverCrashedBuilds({ ...parts, known }).catch((error: unknown) => {
+      logger.warn('could not look for what crashed builds left; pruneImages can', { error: String(error) });
+    });
     const live = new Set((await provider.listNodes()).map((n) => leaseOwner(provider.id, n.name)));
     const released = await ports.reconcile(`${provider.id}/`, live);
     if (released > 0) logger.info('released port leases of nodes that are gone', { released });

@@ -1,4 +1,5 @@
 import { closedError, invalidArgument, VmkitError } from '../errors/vmkit-error.js';
+import type { BuildLeases } from '../masters/build-lease.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
 import type { Hardware } from '../model/hardware.js';
@@ -35,6 +36,8 @@ export interface ComputeServiceParts {
   readonly provider: HypervisorProvider;
   readonly repository: MasterRepository;
   readonly cache: MasterCache;
+  /** Cross-process build leases in the store. */
+  readonly leases: BuildLeases;
   readonly launcher: NodeLauncher;
   readonly ports: PortAllocator;
   readonly logger: Logger;
@@ -120,6 +123,7 @@ export class VmkitComputeService implements ComputeService {
       provider,
       cache,
       logger,
+      liveness: { repository: this.#p.repository, leases: this.#p.leases },
       isBusy: (id) => cache.building(id) || (this.#launching.get(id) ?? 0) > 0 || this.#deleting.has(id),
       deleteImage: (id) => this.deleteImage(id),
     };

@@ -17,6 +17,13 @@ export interface BuildRequest extends Required<Pick<OperationOptions, 'signal' |
   readonly previous: MasterRecord | undefined;
   /** With `shareMasters`: adopt the fleet's master instead of building, publish what is built. */
   readonly shared?: SharedMasters | undefined;
+  /** The master name to build under (default: a fresh {@link newMasterName}). */
+  readonly masterName?: string;
+}
+
+/** A fresh master name for a build: `vmkit-<image>-<8 hex of the spec hash>-<4 random hex>`. */
+export function newMasterName(spec: MasterSpec, hash: string): string {
+  return `vmkit-${spec.id}-${hash.slice(0, 8)}-${randomBytes(2).toString('hex')}`;
 }
 
 /**
@@ -34,7 +41,7 @@ export async function buildAndRecord(
 ): Promise<MasterRecord> {
   const { spec, hash, previous } = request;
   const started = performance.now();
-  const masterName = `vmkit-${spec.id}-${hash.slice(0, 8)}-${randomBytes(2).toString('hex')}`;
+  const masterName = request.masterName ?? newMasterName(spec, hash);
   const adopted = await request.shared?.adopt(spec, hash, masterName, request);
   if (!adopted) logger.info('building master', { imageId: spec.id, masterName });
   const master =
