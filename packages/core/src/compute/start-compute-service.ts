@@ -1,4 +1,5 @@
 import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import { migrateCatalogue } from '../masters/catalogue-migration.js';
 import { loadValidators } from '../validation/load-validators.js';
 import { leaseOwner } from './node-view.js';
 import type { ComputeServiceParts } from './vmkit-compute-service.js';
@@ -29,6 +30,7 @@ export async function startComputeService(parts: ComputeServiceParts): Promise<v
     } catch (error) {
       throw toVmkitError(error, 'STORE', `opening the metadata store (container ${repository.container})`);
     }
+    await migrateCatalogue(repository, provider, logger);
     const quarantined = await cache.load();
     if (quarantined.length > 0)
       logger.warn('some master metadata was quarantined', { count: quarantined.length });

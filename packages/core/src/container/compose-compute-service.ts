@@ -23,7 +23,8 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
   const { provider, store, logger } = options;
   const repository = new MasterRepository(store, {
     container: options.container,
-    providerId: provider.id,
+    // Read at init, after the provider connected: its id may name the host it found.
+    providerId: () => provider.id,
     logger,
   });
   const cache = new MasterCache(provider, repository, logger, {

@@ -12,6 +12,7 @@ export type {
   HostNetwork,
   HypervisorProvider,
   ProviderCapabilities,
+  ProviderHost,
   ProviderNode,
 } from './hypervisor-provider.js';
 export {
