@@ -34,8 +34,12 @@ export async function startComputeService(parts: ComputeServiceParts): Promise<v
     const quarantined = await cache.load();
     if (quarantined.length > 0)
       logger.warn('some master metadata was quarantined', { count: quarantined.length });
-    const live = new Set((await provider.listNodes()).map((n) => leaseOwner(provider.id, n.name)));
-    const released = await ports.reconcile(`${provider.id}/`, live);
+    const nodes = await provider.listNodes();
+    let released = 0;
+    for (const id of [provider.id, ...(provider.previousIds ?? [])]) {
+      const live = new Set(nodes.map((n) => leaseOwner(id, n.name)));
+      released += await ports.reconcile(`${id}/`, live);
+    }
     if (released > 0) logger.info('released port leases of nodes that are gone', { released });
     for (const id of cache.withRetired()) await cache.collectRetired(id);
   } catch (error) {
