@@ -41,6 +41,7 @@ import { planLibvirtMasterBuild } from './master/master-build.js';
 import { exportLibvirtMaster } from './master/master-export.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
 import { removeDomain } from './node/domain-removal.js';
+import { classifyStartError } from './node/host-port-error.js';
 import { readNodeMetadata, type StoredNodeMetadata } from './node/node-metadata.js';
 import { stopDomain } from './node/node-stop.js';
 import { describeNode } from './node/node-view.js';
@@ -207,7 +208,9 @@ export class LibvirtProvider implements HypervisorProvider {
     throwIfAborted(options.signal, `start of ${id}`);
     const dom = await this.#lookup(ctx, id);
     if (await ctx.client.domains.isActive(dom)) return;
-    await ctx.client.domains.create(dom);
+    await ctx.client.domains.create(dom).catch((error: unknown) => {
+      throw classifyStartError(error);
+    });
   }
 
   async stopNode(id: string, options: OperationOptions = {}): Promise<void> {
