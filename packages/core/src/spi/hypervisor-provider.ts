@@ -29,8 +29,11 @@ export interface ProviderCapabilities {
 export interface HostNetwork {
   /** Interface or network name. */
   readonly name: string;
-  /** What it is good for. */
-  readonly kind: 'bridge' | 'hostOnly' | 'internal' | 'nat';
+  /**
+   * What it is good for: `bridge` (bridged NICs join it), `nat`, `hostOnly`, `internal`, or
+   * `interface` (a host NIC that is not a bridge: bridged NICs need a bridge over it).
+   */
+  readonly kind: 'bridge' | 'hostOnly' | 'internal' | 'nat' | 'interface';
   /** Whether it is up. */
   readonly up: boolean;
   /** Its addresses (CIDR), when known. */
