@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hostPortUnbindable } from '../errors/host-port-error.js';
+import { PortAllocator } from '../ports/port-allocator.js';
 import type { CloneSpec } from '../spi/clone-spec.js';
 import { type MemoryProvider, memoryProvider } from '../testing/memory-provider.js';
 import type { ProgressEvent } from '../util/progress.js';
@@ -151,5 +152,28 @@ describe('port leases for a remote hypervisor host', () => {
     await expect(service.createNodesInGroup('fixed', 1, { network })).rejects.toThrow(/could not be bound/);
     expect(p.starts).toEqual([low]);
     expect(await p.listNodes()).toEqual([]);
+  });
+});
+
+describe('PortAllocator scopes', () => {
+  it('keeps the same port of this machine and of two remote hosts as three leases', async () => {
+    const ports = new PortAllocator({ leaseDir: s.leaseDir, probe: false, range: [40000, 40000] });
+    const claim = (owner: string, host?: string) => ({ owner, attempt: owner, ...(host ? { host } : {}) });
+    expect(await ports.lease(claim('p/local'), 'tcp', '127.0.0.1', 'auto')).toBe(40000);
+    expect(await ports.lease(claim('p/a', 'host-a'), 'tcp', '127.0.0.1', 'auto')).toBe(40000);
+    expect(await ports.lease(claim('p/b', 'host-b'), 'tcp', '127.0.0.1', 'auto')).toBe(40000);
+    await expect(ports.lease(claim('p/a2', 'host-a'), 'tcp', '127.0.0.1', 40000)).rejects.toThrow(
+      /in use or leased/,
+    );
+    expect((await ports.leases()).map((l) => l.host ?? 'local').sort()).toEqual([
+      'host-a',
+      'host-b',
+      'local',
+    ]);
+    ports.avoid('host-a', 'tcp', 40000);
+    await ports.releaseAttempt(claim('p/a', 'host-a'));
+    await expect(ports.lease(claim('p/a3', 'host-a'), 'tcp', '127.0.0.1', 'auto')).rejects.toThrow(
+      /no free host port/,
+    );
   });
 });
