@@ -100,12 +100,12 @@ describe('a remote libvirt host (qemu+tcp): ports are leased per host and retrie
       d.includes('rp-'),
     );
     expect(domains).toEqual([node?.id]);
-    const { page } = await waitForGuestPage(`http://127.0.0.1:${P + 1}/`);
+    const { page } = await waitForGuestPage(`http://127.0.0.1:${P + 1}/`, 180_000);
     expect(page.userData).toBe('remote-ports');
     await compute.destroyNode(node!.id);
     expect(readdirSync(leaseDir).filter((f) => f.endsWith('.lease'))).toEqual([]);
     const left = await leftovers('qemu:///system', prefix, POOL);
     expect(left.domains).toEqual([]);
     expect(left.volumes.filter((v) => v.includes('rp-'))).toEqual([]);
-  }, 300_000);
+  }, 420_000);
 });
