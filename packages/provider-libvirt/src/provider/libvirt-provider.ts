@@ -41,7 +41,7 @@ import { planLibvirtMasterBuild } from './master/master-build.js';
 import { exportLibvirtMaster } from './master/master-export.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
 import { removeDomain } from './node/domain-removal.js';
-import { classifyStartError } from './node/host-port-error.js';
+import { startClassified } from './node/host-port-error.js';
 import { readNodeMetadata, type StoredNodeMetadata } from './node/node-metadata.js';
 import { stopDomain } from './node/node-stop.js';
 import { describeNode } from './node/node-view.js';
@@ -208,9 +208,7 @@ export class LibvirtProvider implements HypervisorProvider {
     throwIfAborted(options.signal, `start of ${id}`);
     const dom = await this.#lookup(ctx, id);
     if (await ctx.client.domains.isActive(dom)) return;
-    await ctx.client.domains.create(dom).catch((error: unknown) => {
-      throw classifyStartError(error);
-    });
+    await startClassified(() => ctx.client.domains.create(dom));
   }
 
   async stopNode(id: string, options: OperationOptions = {}): Promise<void> {
