@@ -20,8 +20,11 @@ export interface LoadResult {
 export interface MasterRepositoryOptions {
   /** Container of the metadata blobs (at most 52 characters: `-quarantine` is appended for bad blobs). */
   readonly container: string;
-  /** Identity of the provider: each provider keeps its own catalogue in the container. */
-  readonly providerId: string;
+  /**
+   * Identity of the provider: each provider keeps its own catalogue in the container. A function
+   * is called by {@link MasterRepository.init}, for providers that learn their id when connecting.
+   */
+  readonly providerId: string | (() => string);
   /** Where warnings about bad blobs go. */
   readonly logger: Logger;
   /** Blobs read at once at start-up (default 64). */
@@ -49,8 +52,9 @@ export class MasterRepository {
   readonly #quarantine: string;
   readonly #logger: Logger;
   readonly #concurrency: number;
-  readonly #snapshot: MasterSnapshot;
-  readonly #prefix: string;
+  readonly #providerId: () => string;
+  #snapshot: MasterSnapshot;
+  #prefix: string;
 
   constructor(store: BlobStore, options: MasterRepositoryOptions) {
     this.#store = store;
@@ -61,8 +65,19 @@ export class MasterRepository {
     this.#quarantine = `${options.container}-quarantine`;
     this.#logger = options.logger;
     this.#concurrency = options.concurrency ?? 64;
-    this.#prefix = `${providerNamespace(options.providerId)}/`;
-    this.#snapshot = new MasterSnapshot(store, `${options.container}-index`, this.#prefix, options.logger);
+    const id = options.providerId;
+    this.#providerId = typeof id === 'function' ? id : () => id;
+    this.#prefix = `${providerNamespace(this.#providerId())}/`;
+    this.#snapshot = this.#snapshotFor(this.#prefix);
+  }
+
+  #snapshotFor(prefix: string): MasterSnapshot {
+    return new MasterSnapshot(this.#store, `${this.#container}-index`, prefix, this.#logger);
+  }
+
+  /** The blob store holding the metadata. */
+  get store(): BlobStore {
+    return this.#store;
   }
 
   /** The container holding the metadata. */
@@ -75,8 +90,13 @@ export class MasterRepository {
     return this.#quarantine;
   }
 
-  /** Creates the containers if missing. */
+  /** Settles the provider's namespace (its id is read now) and creates the containers if missing. */
   async init(): Promise<void> {
+    const prefix = `${providerNamespace(this.#providerId())}/`;
+    if (prefix !== this.#prefix) {
+      this.#prefix = prefix;
+      this.#snapshot = this.#snapshotFor(prefix);
+    }
     await this.#store.createContainer(this.#container);
     await this.#store.createContainer(this.#quarantine);
     await this.#store.createContainer(this.#snapshot.container);
