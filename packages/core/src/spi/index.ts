@@ -22,6 +22,7 @@ export {
   STANDARD_BUILD_STEPS,
 } from './master-build.js';
 export type { MasterDiskExport, ProviderMasterExport } from './master-export.js';
+export { embedPostInstallStep } from './post-install-embedding.js';
 export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './provider-artefacts.js';
 
 // Running a build as core does (for a provider's own tests)
