@@ -6,6 +6,7 @@ import { runMasterBuild, VmkitError } from '@vmkit/core/spi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitForGuestPage } from '../../test-support/http.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
+import { postInstallBuildOutcomes, stepOutcomes } from '../../test-support/step-outcomes.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
 import { libvirtProvider } from './libvirt-provider.js';
 
@@ -67,18 +68,9 @@ describe('libvirt post-install steps on qemu:///system (test guest)', () => {
     );
     // The guest clean-up ran after the steps: the installed guest's /etc/hostname was reset
     // (done); it has no persistent NIC rules or leases (skipped); nothing is attached to a volume.
-    const outcomes = Object.fromEntries(
-      events.filter((e) => e.stepOutcome !== undefined).map((e) => [e.step, e.stepOutcome]),
+    expect(stepOutcomes(events)).toEqual(
+      postInstallBuildOutcomes({ cleanUdevRules: 'skipped', resetIdentity: 'done' }),
     );
-    expect(outcomes).toEqual({
-      'create-and-install': 'done',
-      'install-agent': 'skipped',
-      'post-install': 'done',
-      'detach-isos': 'skipped',
-      'detach-nics': 'skipped',
-      'clean-udev-rules': 'skipped',
-      'reset-identity': 'done',
-    });
     expect(
       events.some((e) => e.step === 'reset-identity' && e.message === 'reset-identity: /etc/hostname'),
     ).toBe(true);
