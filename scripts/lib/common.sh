@@ -34,6 +34,10 @@ SYSTEM_DEPS=(
   "/usr/share/OVMF/OVMF_CODE_4M.fd:ovmf"
   "mcopy:mtools"
   "mkfs.fat:dosfstools"
+  "mmdebstrap:mmdebstrap"
+  "mkfs.ext4:e2fsprogs"
+  "ssh:openssh-client"
+  "ssh-keygen:openssh-client"
 )
 
 # Installs the Debian packages whose commands are missing (root, apt). Safe to run twice.

@@ -119,6 +119,8 @@ sync
   json_string /run/vmkit/hn.tmp
   printf ',"userData":'
   json_string "$www/user-data"
+  # The hardware the guest sees, for tests of a node's memory and vCPUs.
+  printf ',"memTotalKiB":%s,"cpus":%s' "$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)" "$(nproc)"
   printf '}\n'
 } >"$www/index.html"
 rm -f /run/vmkit/iid.tmp /run/vmkit/hn.tmp

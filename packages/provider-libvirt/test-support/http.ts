@@ -3,6 +3,10 @@ export interface GuestPage {
   readonly instanceId: string;
   readonly hostname: string;
   readonly userData: string;
+  /** `MemTotal` of the guest's `/proc/meminfo`, in KiB. */
+  readonly memTotalKiB: number;
+  /** The guest's `nproc`. */
+  readonly cpus: number;
 }
 
 /** Polls `url` until it answers with JSON (the guest booting), up to `timeoutMs`. */

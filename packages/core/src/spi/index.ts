@@ -24,6 +24,7 @@ export {
 } from './master-build.js';
 export type { MasterDiskExport, MasterDiskExportOptions, ProviderMasterExport } from './master-export.js';
 export type { MasterDiskImport, ProviderMasterImport } from './master-import.js';
+export { embedPostInstallStep } from './post-install-embedding.js';
 export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './provider-artefacts.js';
 
 // Running a build as core does (for a provider's own tests)

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { createComputeService, fileSystemBlobStore, type MasterSpec, type ProgressEvent } from '@vmkit/core';
 import { runMasterBuild, VmkitError } from '@vmkit/core/spi';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitForGuestPage } from '../../test-support/http.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
+import { postInstallBuildOutcomes, stepOutcomes } from '../../test-support/step-outcomes.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
 import { libvirtProvider } from './libvirt-provider.js';
 
@@ -64,12 +66,28 @@ describe('libvirt post-install steps on qemu:///system (test guest)', () => {
     expect(events.some((e) => e.step === 'post-install' && /2 step\(s\) succeeded/.test(e.message))).toBe(
       true,
     );
+    // The guest clean-up ran after the steps: the installed guest's /etc/hostname was reset
+    // (done); it has no persistent NIC rules or leases (skipped); nothing is attached to a volume.
+    expect(stepOutcomes(events)).toEqual(
+      postInstallBuildOutcomes({ cleanUdevRules: 'skipped', resetIdentity: 'done' }),
+    );
+    expect(
+      events.some((e) => e.step === 'reset-identity' && e.message === 'reset-identity: /etc/hostname'),
+    ).toBe(true);
     // The post-install domain, its drive and console log are gone; the master's volumes stay.
     expect(await leftovers(URI, `${prefix}post-`, POOL)).toEqual({ domains: [], volumes: [] });
     expect(await leftovers(URI, `${prefix}install-`, POOL)).toEqual({ domains: [], volumes: [] });
 
-    const [node] = await compute.createNodesInGroup('post', 1, { inboundPorts: [80] });
+    const [node] = await compute.createNodesInGroup('post', 1, {
+      inboundPorts: [80],
+      hardware: { ramMiB: 320, cores: 2 },
+    });
     const port = node!.hostPorts['tcp-80'];
+    // The hardware asked for, as the guest sees it (MemTotal is a little below the RAM size).
+    const { page } = await waitForGuestPage(`http://127.0.0.1:${port}/`);
+    expect(page.cpus).toBe(2);
+    expect(page.memTotalKiB).toBeLessThanOrEqual(320 * 1024);
+    expect(page.memTotalKiB).toBeGreaterThan(320 * 1024 * 0.8);
     const t1 = Date.now();
     expect(await waitForText(`http://127.0.0.1:${port}/post/greeting`)).toBe(
       'hello from step one\nand from step two\n',

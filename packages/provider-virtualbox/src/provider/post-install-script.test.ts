@@ -19,9 +19,9 @@ describe('postInstallScript', () => {
   });
 
   it('keeps a step body verbatim inside a quoted here-document whose delimiter it does not contain', () => {
-    const run = 'echo \'$HOME\' "`x`"\nVMKIT_EOF_abc\n';
+    const run = 'echo \'$HOME\' "`x`"\nVMKIT_STEP_EOF\n';
     const script = postInstallScript([{ name: 'q', run }]);
-    const m = /<<'(VMKIT_EOF_[0-9a-f]{12})'\n([\s\S]*?)\n\1\n/.exec(script);
+    const m = /<<'(VMKIT_STEP_EOF_1)'\n([\s\S]*?)\n\1\n/.exec(script);
     expect(m?.[2]).toBe(run.trimEnd());
   });
 

@@ -1,8 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { PostInstallStep } from '@vmkit/core';
-import { invalidArgument } from '@vmkit/core/spi';
-
-const STEP_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+import { embedPostInstallStep } from '@vmkit/core/spi';
 
 /** The guest property the post-install script sets (with guest additions): `ok` or `failed:<step>`. */
 export const POST_INSTALL_PROPERTY = '/vmkit/post-install';
@@ -29,19 +26,11 @@ export function postInstallScript(steps: readonly PostInstallStep[]): string {
     '  exit 0',
     '}',
   ];
-  for (const [i, step] of steps.entries()) {
-    if (!STEP_NAME.test(step.name))
-      throw invalidArgument(`postInstall[${i}].name`, 'must be 1-63 of a-z, 0-9, _ and -');
-    if (step.run.includes('\0')) throw invalidArgument(`postInstall[${i}].run`, 'must not contain NUL bytes');
-    const body = step.run.endsWith('\n') || step.run === '' ? step.run : `${step.run}\n`;
-    let eof = `VMKIT_EOF_${randomBytes(6).toString('hex')}`;
-    while (body.includes(eof)) eof = `VMKIT_EOF_${randomBytes(6).toString('hex')}`;
+  for (const [i, step] of steps.entries())
     out.push(
-      `cat >"$vmkit_dir/${i}" <<'${eof}'`,
-      `${body}${eof}`,
+      ...embedPostInstallStep(step, i, `"$vmkit_dir/${i}"`),
       `(cd / && /bin/sh "$vmkit_dir/${i}") </dev/null || vmkit_end failed:${step.name}`,
     );
-  }
   out.push('vmkit_end ok', '');
   return out.join('\n');
 }

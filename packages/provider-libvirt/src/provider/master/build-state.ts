@@ -1,5 +1,6 @@
 import type { BuildContext } from '@vmkit/core/spi';
 import type { LibvirtMasterData } from '../libvirt-context.js';
+import type { GuestCleanupReport } from './guest-cleanup.js';
 
 /** Names of what a master build makes, from the master's name. */
 export function masterNames(prefix: string, masterName: string) {
@@ -21,6 +22,8 @@ export interface BuildState {
   installer?: string;
   /** Set once the post-install steps ran; a second run of the step does nothing. */
   postInstalled?: boolean;
+  /** What the guest clean-up removed in the post-install boot (absent: the build never booted it). */
+  guestCleanup?: GuestCleanupReport;
 }
 
 /** This build's state (made on first use). */

@@ -5,6 +5,7 @@ import type { LibvirtContext } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';
 import { uploadBootIso } from './boot-iso-source.js';
 import { buildState, masterNames } from './build-state.js';
+import { reportGuestCleanup } from './guest-cleanup-report.js';
 import { importDisk } from './import-disk.js';
 import { runInstallerDomain } from './installer-domain.js';
 import { prepareInstallerMedia } from './installer-media.js';
@@ -12,22 +13,21 @@ import { postInstallNames, removePostInstallBoot, runPostInstall } from './maste
 
 /**
  * Why the standard steps this provider does not act on are skipped: a libvirt master is a volume,
- * not a domain, so no CD-ROM or NIC stays attached to it; guest clean-ups are the spec's
- * `postInstall` steps, run by the `post-install` step.
+ * not a domain (the installer and post-install domains that had CD-ROMs and NICs are removed),
+ * so no CD-ROM or NIC stays attached to it.
  */
 const SKIP_REASONS: Readonly<Record<string, string>> = {
   'install-agent': 'no guest agent is configured for libvirt masters',
   'detach-isos': 'a libvirt master is a volume: no CD-ROM stays attached to it',
   'detach-nics': 'a libvirt master is a volume: no NIC stays attached to it',
-  'clean-udev-rules': 'not done by the libvirt provider (use postInstall steps)',
-  'reset-identity': 'not done by the libvirt provider (use postInstall steps)',
 };
 
 /**
  * Plans a master build: `create-and-install` imports the disk (uploaded into the pool through the
  * storage API) or runs the installer domain (kernel or ISO boot) until it powers off;
  * `post-install` boots the master once with a NoCloud drive whose user data runs the spec's steps
- * (see {@link runPostInstall}); the other standard steps have nothing to do for these guests.
+ * and then the guest clean-up (see {@link runPostInstall}), which `clean-udev-rules` and
+ * `reset-identity` report; the other standard steps have nothing to do for these masters.
  * `finish` keeps only the master's volumes.
  */
 export function planLibvirtMasterBuild(
@@ -40,6 +40,11 @@ export function planLibvirtMasterBuild(
       return { name, run: async (c: BuildContext) => createAndInstall(await getContext(), c) };
     if (name === 'post-install')
       return { name, run: async (c: BuildContext) => postInstall(await getContext(), c, spec) };
+    if (name === 'clean-udev-rules' || name === 'reset-identity')
+      return {
+        name,
+        run: async (c: BuildContext) => reportGuestCleanup(c, buildState(c).guestCleanup, name),
+      };
     return {
       name,
       run: async (c: BuildContext) => c.markSkipped(SKIP_REASONS[name] ?? 'nothing to do for this guest'),
@@ -86,7 +91,7 @@ async function postInstall(ctx: LibvirtContext, c: BuildContext, spec: MasterSpe
     return;
   }
   if (!s.data) throw new VmkitError('PROVIDER', `master ${c.masterName} was not created`);
-  await runPostInstall(ctx, c, s.data, steps);
+  s.guestCleanup = await runPostInstall(ctx, c, s.data, steps);
   s.postInstalled = true;
 }
 
@@ -95,6 +100,7 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<v
   const names = masterNames(ctx.options.namePrefix, c.masterName);
   const source = c.spec.source;
   s.postInstalled = false;
+  s.guestCleanup = undefined;
   // Re-runnable: start from a clean slate.
   for (const v of [names.volume, names.kernel, names.initrd, names.iso, names.consoleLog])
     await ctx.storage.delete(v);

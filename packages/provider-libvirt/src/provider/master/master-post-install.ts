@@ -7,6 +7,7 @@ import { nodeBoot } from '../node/node-boot.js';
 import { renderBuildDomainMetadata } from '../node/node-metadata.js';
 import { buildDomainXml } from '../xml/domain-xml.js';
 import { readConsoleLog } from './console-log.js';
+import { GUEST_CLEANUP_STEPS, type GuestCleanupReport, readGuestCleanup } from './guest-cleanup.js';
 import { runInstallerToCompletion } from './installer-run.js';
 import { assertPostInstallSucceeded, readPostInstallConsole } from './post-install-console.js';
 import { postInstallScript } from './post-install-script.js';
@@ -42,8 +43,9 @@ export async function removePostInstallBoot(ctx: LibvirtContext, names: PostInst
  * Runs a master's post-install steps the way clouds run user data: boots the master disk itself
  * once (a kernel master by direct kernel boot with its node command line, any other from the
  * disk) with a NoCloud drive (`cidata`, meta-data `vmkit-post-install: true`) whose user data is
- * the `#!/bin/sh` script of {@link postInstallScript}; waits until the guest powers off; reads
- * the console and throws `PROVIDER` naming the step that failed. The domain, drive and console
+ * the `#!/bin/sh` script of {@link postInstallScript} (the spec's steps, then the guest clean-up
+ * of {@link GUEST_CLEANUP_STEPS}); waits until the guest powers off; reads the console, throws
+ * `PROVIDER` naming the step that failed, and returns what the clean-up removed. The domain, drive and console
  * log are removed in every case. The master's disk keeps what the steps changed, so a failed run
  * leaves it half-changed: the build is then discarded, never resumed.
  */
@@ -52,9 +54,10 @@ export async function runPostInstall(
   c: BuildContext,
   master: LibvirtMasterData,
   steps: readonly PostInstallStep[],
-): Promise<void> {
+): Promise<GuestCleanupReport> {
   const names = postInstallNames(ctx.options.namePrefix, c.masterName);
-  const script = postInstallScript(steps);
+  const allSteps = [...steps, ...GUEST_CLEANUP_STEPS.map(({ name, run }) => ({ name, run }))];
+  const script = postInstallScript(allSteps);
   if (!ctx.realGuests) {
     throw new VmkitError(
       'UNSUPPORTED',
@@ -95,17 +98,16 @@ export async function runPostInstall(
     const ms = await runInstallerToCompletion(ctx.client, dom, {
       signal: c.signal,
       timeoutMs: ctx.options.postInstallTimeoutMs,
-      expectedMs: 15_000 + 2_000 * steps.length,
+      expectedMs: 15_000 + 2_000 * allSteps.length,
       label: 'post-install boot',
       progress: (f, m) => c.progress(0.1 + 0.8 * f, m),
     });
-    const report = readPostInstallConsole(
-      (await readConsoleLog(ctx, names.consoleLog, POST_INSTALL_CONSOLE_BYTES)) ?? '',
-      steps,
-    );
+    const text = (await readConsoleLog(ctx, names.consoleLog, POST_INSTALL_CONSOLE_BYTES)) ?? '';
+    const report = readPostInstallConsole(text, allSteps);
     assertPostInstallSucceeded(report);
     c.logger.info('libvirt post-install finished', { master: c.masterName, steps: report.succeeded, ms });
-    c.progress(1, `post-install: ${report.succeeded.length} step(s) succeeded`);
+    c.progress(1, `post-install: ${steps.length} step(s) succeeded`);
+    return readGuestCleanup(text);
   } finally {
     await removePostInstallBoot(ctx, names);
   }

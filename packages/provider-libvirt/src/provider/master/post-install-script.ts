@@ -1,8 +1,5 @@
 import type { PostInstallStep } from '@vmkit/core';
-import { invalidArgument } from '@vmkit/core/spi';
-
-/** Step names that are safe to print unquoted in a marker line (core's rule for step names). */
-const STEP_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+import { embedPostInstallStep } from '@vmkit/core/spi';
 
 /**
  * The user-data script of a post-install boot: a `#!/bin/sh` script that cloud-init (or the test
@@ -43,26 +40,11 @@ export function postInstallScript(steps: readonly PostInstallStep[]): string {
     '  [ "$vmkit_rc" = 0 ] || vmkit_end "$vmkit_rc"',
     '}',
   ];
-  for (const [i, step] of steps.entries()) {
-    if (!STEP_NAME.test(step.name))
-      throw invalidArgument(`postInstall[${i}].name`, 'must be 1-63 of a-z, 0-9, _ and -');
-    if (step.run.includes('\0')) throw invalidArgument(`postInstall[${i}].run`, 'must not contain NUL bytes');
-    const body = step.run.endsWith('\n') || step.run === '' ? step.run : `${step.run}\n`;
-    const eof = delimiterFor(body);
+  for (const [i, step] of steps.entries())
     out.push(
-      `cat >"$vmkit_dir/${i}" <<'${eof}'`,
-      `${body}${eof}`,
+      ...embedPostInstallStep(step, i, `"$vmkit_dir/${i}"`),
       `vmkit_step ${step.name} "$vmkit_dir/${i}"`,
     );
-  }
   out.push('vmkit_end 0', '');
   return out.join('\n');
-}
-
-/** A here-document delimiter that is no line of `body`. */
-function delimiterFor(body: string): string {
-  const lines = new Set(body.split('\n'));
-  let eof = 'VMKIT_STEP_EOF';
-  for (let n = 1; lines.has(eof); n++) eof = `VMKIT_STEP_EOF_${n}`;
-  return eof;
 }

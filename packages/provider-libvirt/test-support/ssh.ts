@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+
+/** A throw-away ed25519 key pair for a test, and a directory for known_hosts files. */
+export interface SshKeys {
+  readonly dir: string;
+  readonly privateKey: string;
+  readonly publicKey: string;
+  /** Removes the keys and every known_hosts file. */
+  dispose(): Promise<void>;
+}
+
+/** Makes a key pair with the system `ssh-keygen`. */
+export async function makeSshKeys(): Promise<SshKeys> {
+  const dir = await mkdtemp(join(tmpdir(), 'vmkit-ssh-'));
+  const privateKey = join(dir, 'id_ed25519');
+  await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'vmkit-test', '-f', privateKey]);
+  const publicKey = (await readFile(`${privateKey}.pub`, 'utf8')).trim();
+  return { dir, privateKey, publicKey, dispose: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** What one `ssh` run printed, and the host key it was shown (from its own known_hosts file). */
+export interface SshResult {
+  readonly stdout: string;
+  /** `ssh-ed25519 AAAA...` as the server presented it. */
+  readonly hostKey: string;
+}
+
+/**
+ * Runs `command` on `user@127.0.0.1:port` with the system `ssh` client: the test's key only,
+ * no agent, host key checking off with a known_hosts file of its own (so the host key the server
+ * presented can be read back), ed25519 host keys only.
+ */
+export async function sshRun(keys: SshKeys, port: number, user: string, command: string): Promise<SshResult> {
+  const knownHosts = join(keys.dir, `known_hosts-${port}`);
+  await rm(knownHosts, { force: true });
+  const { stdout } = await exec(
+    'ssh',
+    [
+      '-F',
+      'none',
+      '-i',
+      keys.privateKey,
+      '-p',
+      String(port),
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'IdentityAgent=none',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'HostKeyAlgorithms=ssh-ed25519',
+      '-o',
+      'ConnectTimeout=10',
+      '-o',
+      'LogLevel=ERROR',
+      `${user}@127.0.0.1`,
+      command,
+    ],
+    { timeout: 30_000 },
+  );
+  const line = (await readFile(knownHosts, 'utf8')).trim().split('\n')[0] ?? '';
+  return { stdout, hostKey: line.split(/\s+/).slice(1, 3).join(' ') };
+}
+
+/** Retries {@link sshRun} until it succeeds (the guest booting), up to `timeoutMs`. */
+export async function waitForSsh(
+  keys: SshKeys,
+  port: number,
+  user: string,
+  command: string,
+  timeoutMs: number,
+): Promise<SshResult & { ms: number }> {
+  const start = performance.now();
+  let last: unknown;
+  while (performance.now() - start < timeoutMs) {
+    try {
+      return { ...(await sshRun(keys, port, user, command)), ms: performance.now() - start };
+    } catch (error) {
+      last = error;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  throw new Error(`no SSH to ${user}@127.0.0.1:${port} within ${timeoutMs} ms: ${String(last)}`);
+}
