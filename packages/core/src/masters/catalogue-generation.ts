@@ -68,7 +68,7 @@ export class CatalogueGeneration {
    */
   async change<T>(change: () => Promise<T>): Promise<T> {
     const marker = `${this.#pending}${this.#now().toString(36)}-${randomBytes(8).toString('hex')}`;
-    await this.#store.putBlob(this.#container, marker, '', { ifNoneMatch: '*' });
+    await this.#store.putBlob(this.#container, marker, '');
     try {
       return await change();
     } finally {

@@ -139,6 +139,22 @@ export function describeBlobStoreContract(
       expect(await (await store.getBlob(c, 'once'))?.text()).toBe('a');
     });
 
+    it('puts and removes many blobs of one folder at once, none failing', async () => {
+      const c = await fresh();
+      // Short-lived blobs side by side (such as change markers): a removal emptying the folder
+      // must not make a concurrent put into it fail.
+      await Promise.all(
+        Array.from({ length: 64 }, async (_, i) => {
+          for (let round = 0; round < 3; round++) {
+            await store.putBlob(c, `a/b/f/${i}-${round}`, 'x');
+            await store.removeBlob(c, `a/b/f/${i}-${round}`);
+          }
+        }),
+      );
+      await store.putBlob(c, 'a/b/f/last', 'y');
+      expect((await store.list(c, { prefix: 'a/' })).items.map((i) => i.name)).toEqual(['a/b/f/last']);
+    });
+
     it('lists in name order with prefixes and nested names', async () => {
       const c = await fresh();
       for (const n of ['b', 'a/2', 'a/1', 'c/d/e', 'ab']) await store.putBlob(c, n, n);
