@@ -155,6 +155,19 @@ export function describeBlobStoreContract(
       expect((await store.list(c, { prefix: 'a/' })).items.map((i) => i.name)).toEqual(['a/b/f/last']);
     });
 
+    it('lists the same entity tag as a read gives, when it lists one', async () => {
+      const c = await fresh();
+      await store.putBlob(c, 'tag/a', 'one', { metadata: { k: 'v' } });
+      await store.putBlob(c, 'tag/b', 'two');
+      const before = (await store.list(c, { prefix: 'tag/' })).items;
+      await store.putBlob(c, 'tag/a', 'three');
+      const after = (await store.list(c, { prefix: 'tag/' })).items;
+      for (const item of [...before.slice(1), ...after]) {
+        if (item.etag !== undefined) expect(item.etag).toBe((await store.getBlob(c, item.name))?.etag);
+      }
+      if (before[0]?.etag !== undefined) expect(after[0]?.etag).not.toBe(before[0].etag);
+    });
+
     it('lists in name order with prefixes and nested names', async () => {
       const c = await fresh();
       for (const n of ['b', 'a/2', 'a/1', 'c/d/e', 'ab']) await store.putBlob(c, n, n);
