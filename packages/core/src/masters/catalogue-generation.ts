@@ -69,13 +69,23 @@ export class CatalogueGeneration {
   async change<T>(change: () => Promise<T>): Promise<T> {
     const marker = `${this.#pending}${this.#now().toString(36)}-${randomBytes(8).toString('hex')}`;
     await this.#store.putBlob(this.#container, marker, '');
+    let result: T;
     try {
-      return await change();
-    } finally {
-      // Even a failed change may have landed (a lost answer): the token moves either way.
-      await this.bump();
-      await this.#store.removeBlob(this.#container, marker);
+      result = await change();
+    } catch (error) {
+      // Even a failed change may have landed (a lost answer): the token moves either way. If that
+      // fails too the marker stays (safe), and the change's own error is the one reported.
+      await this.#settle(marker).catch(() => {});
+      throw error;
     }
+    await this.#settle(marker);
+    return result;
+  }
+
+  /** Steps 3 and 4: a fresh token, then the marker removed (only once the token is replaced). */
+  async #settle(marker: string): Promise<void> {
+    await this.bump();
+    await this.#store.removeBlob(this.#container, marker);
   }
 
   /** Replaces the token with a fresh one and returns it. */

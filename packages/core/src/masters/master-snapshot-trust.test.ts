@@ -46,14 +46,22 @@ describe('snapshot trusted on its generation', () => {
     expect(a.recordLists).toBe(2);
   });
 
-  it('a writer that crashed after its marker but before the record write changes nothing', async () => {
+  it('a failed record write reports its own error; the token moves and the marker goes', async () => {
     const { a, b, repoA, repoB } = await twoProcesses();
     b.beforePut = (container) => {
-      if (container === RECORDS) throw new Error('killed');
+      if (container === RECORDS) throw new Error('store refused the record');
     };
-    await expect(repoB.save(record('img-0', 4))).rejects.toThrow('killed');
+    await expect(repoB.save(record('img-0', 4))).rejects.toThrow('store refused the record');
+    expect((await a.list(INDEX, { prefix: `${repoA.prefix}changes/` })).items).toEqual([]);
     expect(await cores(repoA, 'img-0')).toBe(1);
-    expect(a.recordLists).toBe(1);
+    expect(await cores(repoA, 'img-0')).toBe(1);
+    expect(a.recordLists).toBe(1); // distrusted once (the token moved), then trusted again
+    b.beforePut = (container, name) => {
+      if (container === RECORDS) throw new Error('store refused the record');
+      if (name.endsWith('/generation')) throw new Error('store refused the token');
+    };
+    await expect(repoB.save(record('img-0', 4))).rejects.toThrow('store refused the record');
+    expect((await a.list(INDEX, { prefix: `${repoA.prefix}changes/` })).items).toHaveLength(1);
   });
 
   it('a writer that crashed after the bump, before removing its marker, is seen', async () => {
