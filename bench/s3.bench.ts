@@ -116,6 +116,7 @@ export default async function s3Bench(report: BenchReport): Promise<void> {
       leaseDir: join(dir, 'leases-fs'),
       goalMs: 1000,
       runs: 3,
+      untagged: true,
     });
     const s3Ms = await benchStartupPaths(report, {
       label: 'S3 store (s3rver, loopback)',
