@@ -1,26 +1,36 @@
 // Runs every ```ts block of docs/*.md (except ```ts nocheck) and every examples/*.ts script
 // marked `// check: run` in its first lines, so guides and examples cannot rot. Each runs in its
-// own process with tsx; a failure prints its output and fails the check.
+// own process with tsx; it fails when it exits non-zero or when its standard output lacks a line
+// its `console.log(...); // expected output` comments promise (see lib/expected-output.ts for the
+// rules and the `…` wildcard). A failure prints its output and fails the check.
+// `--root <dir>` checks the docs/ and examples/ of another tree (used by this script's own test).
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compareOutput, expectedLines } from './lib/expected-output.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const rootArg = process.argv.indexOf('--root');
+const root = rootArg > 0 ? (process.argv[rootArg + 1] ?? repo) : repo;
 const scratch = join(root, 'examples', '.docs-check');
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
+const tsx = join(repo, 'node_modules', '.bin', 'tsx');
 
-function run(file: string): Promise<{ code: number; output: string }> {
+function run(file: string): Promise<{ code: number; output: string; stdout: string }> {
   return new Promise((resolve) => {
     const child = spawn(tsx, [file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d) => (output += d));
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+      stdout += d;
+    });
     child.stderr.on('data', (d) => (output += d));
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+    child.on('close', (code) => resolve({ code: code ?? 1, output, stdout }));
   });
 }
 
-const jobs: Array<{ label: string; file: string }> = [];
+const jobs: Array<{ label: string; file: string; expected: string[] }> = [];
 await rm(scratch, { recursive: true, force: true });
 await mkdir(scratch, { recursive: true });
 for (const doc of (await readdir(join(root, 'docs'))).filter((f) => f.endsWith('.md')).sort()) {
@@ -30,25 +40,33 @@ for (const doc of (await readdir(join(root, 'docs'))).filter((f) => f.endsWith('
     if ((block[1] ?? '').includes('nocheck')) continue;
     const file = join(scratch, `${doc.replace(/\.md$/, '')}-${i + 1}.mts`);
     await writeFile(file, block[2] ?? '');
-    jobs.push({ label: `docs/${doc} block ${i + 1}`, file });
+    jobs.push({ label: `docs/${doc} block ${i + 1}`, file, expected: expectedLines(block[2] ?? '') });
   }
 }
 for (const example of (await readdir(join(root, 'examples'))).filter((f) => f.endsWith('.ts')).sort()) {
-  const head = (await readFile(join(root, 'examples', example), 'utf8')).split('\n').slice(0, 5).join('\n');
-  if (head.includes('check: run'))
-    jobs.push({ label: `examples/${example}`, file: join(root, 'examples', example) });
+  const source = await readFile(join(root, 'examples', example), 'utf8');
+  if (source.split('\n').slice(0, 5).join('\n').includes('check: run'))
+    jobs.push({
+      label: `examples/${example}`,
+      file: join(root, 'examples', example),
+      expected: expectedLines(source),
+    });
 }
 
 let failed = 0;
 for (const job of jobs) {
   const started = performance.now();
-  const { code, output } = await run(job.file);
+  const { code, output, stdout } = await run(job.file);
   const ms = Math.round(performance.now() - started);
-  if (code === 0) {
-    console.log(`ok   ${job.label} (${ms} ms)`);
-  } else {
+  const mismatch = code === 0 ? compareOutput(job.expected, stdout) : undefined;
+  if (code !== 0) {
     failed++;
     console.log(`FAIL ${job.label} (exit ${code})\n${output}`);
+  } else if (mismatch) {
+    failed++;
+    console.log(`FAIL ${job.label} (output differs from its comments)\n${mismatch}`);
+  } else {
+    console.log(`ok   ${job.label} (${ms} ms, ${job.expected.length} expected line(s))`);
   }
 }
 await rm(scratch, { recursive: true, force: true });

@@ -13,7 +13,7 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 shutdown_node() {
   echo "VMKIT-SHUTDOWN"
   kill $(cat /run/vmkit/httpd.pid /run/vmkit/acpid.pid 2>/dev/null) 2>/dev/null
-  umount "$VMKIT_DRIVE_MNT" 2>/dev/null
+  umount "$VMKIT_DRIVE_MNT" "$www"/data/* 2>/dev/null
   sync
   mount -o remount,ro / 2>/dev/null
   vmkit_poweroff
@@ -38,9 +38,14 @@ mount -t tmpfs -o mode=1777 tmpfs /tmp
 mkdir -p /run/vmkit /var/lib/vmkit
 www=/run/vmkit/www
 mkdir -p "$www"
+# The kernel's random id of this boot, served as /boot-id: tests see a reboot by its change.
+cat /proc/sys/kernel/random/boot_id >"$www/boot-id"
 
-# ACPI power button -> /etc/acpi/PWRF/00000080 -> SIGUSR2 to this process.
-if ls /dev/input/event* >/dev/null 2>&1; then
+# ACPI power button -> /etc/acpi/PWRF/00000080 -> SIGUSR2 to this process. With
+# vmkit.acpi=ignore on the command line the button is ignored (a guest that will not shut down).
+if [ "$(cmdline_get vmkit.acpi on)" = ignore ]; then
+  say "ACPI power button ignored (vmkit.acpi=ignore)"
+elif ls /dev/input/event* >/dev/null 2>&1; then
   acpid -c /etc/acpi -l /run/vmkit/acpid.log -p /run/vmkit/acpid.pid
 else
   say "no input event devices: ACPI power button not handled"
@@ -126,6 +131,10 @@ if [ -d /etc/vmkit-post ]; then
   mkdir -p "$www/post"
   cp -a /etc/vmkit-post/. "$www/post/"
 fi
+
+. /vmkit/data-volumes.sh
+data_volumes
+stamp "data volumes listed"
 
 httpd -f -p 80 -h "$www" &
 echo $! >/run/vmkit/httpd.pid

@@ -28,6 +28,11 @@ export type {
 } from './compute/disk-usage.js';
 export type { KeptItem, PruneImagesOptions, PrunedItem, PruneResult } from './compute/prune-images.js';
 export type { TemplateBuilder } from './compute/template-builder.js';
+export {
+  type BuildLeaseOptions,
+  DEFAULT_BUILD_LEASE_RENEW_MS,
+  DEFAULT_BUILD_LEASE_TTL_MS,
+} from './masters/build-lease-options.js';
 
 // What it offers and returns
 export type {
@@ -36,6 +41,7 @@ export type {
   ConfigDriveFormat,
   ConfigDriveSpec,
 } from './model/config-drive-spec.js';
+export { DATA_VOLUME_MAX_COUNT, DATA_VOLUME_MAX_MIB, type DataVolumeSpec } from './model/data-volume-spec.js';
 export { DEFAULT_HARDWARE_PROFILES, type Hardware, type MasterHardware } from './model/hardware.js';
 export type { Image, ImageStatus } from './model/image.js';
 export type { LoginCredentials } from './model/login-credentials.js';
@@ -93,6 +99,7 @@ export { memoryBlobStore } from './blobstore/memory-blob-store.js';
 // Providers (implementing one: `@vmkit/core/spi`), logging and progress
 export type { HostNetwork, HypervisorProvider, ProviderCapabilities } from './spi/hypervisor-provider.js';
 export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './spi/provider-artefacts.js';
-export type { MasterDiskExport, ProviderMasterExport } from './spi/master-export.js';
+export type { MasterDiskExport, MasterDiskExportOptions, ProviderMasterExport } from './spi/master-export.js';
+export type { MasterDiskImport, ProviderMasterImport } from './spi/master-import.js';
 export { type LogFields, type Logger, silentLogger } from './util/logger.js';
 export type { OperationOptions, ProgressEvent, ProgressListener, ProgressPhase } from './util/progress.js';

@@ -114,7 +114,7 @@ export function destroyCommand(io: CliIo): Command {
   );
   return defineAction(command, io, async (ctx, targets: string[]) => {
     const { VmkitError } = await import('@vmkit/core');
-    const destroyed = await ctx.withService(async (service) => {
+    const destroyed = await ctx.withService(async (service, signal) => {
       const nodes = await service.listNodes();
       const wanted = new Set(targets);
       const unknown = targets.filter((t) => !nodes.some((n) => n.id === t || n.name === t || n.group === t));
@@ -123,8 +123,10 @@ export function destroyCommand(io: CliIo): Command {
           details: { targets: unknown },
         });
       }
+      // Ctrl-C stops removals that have not begun; those done stay done.
       return service.destroyNodesMatching(
         (n) => wanted.has(n.id) || wanted.has(n.name) || wanted.has(n.group),
+        { signal },
       );
     });
     if (ctx.json) ctx.printJson(destroyed.map((n) => ({ id: n.id, name: n.name, group: n.group })));

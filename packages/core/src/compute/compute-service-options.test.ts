@@ -29,6 +29,11 @@ describe('resolveComputeServiceOptions', () => {
     bad({ provider, cache: { max: 0 } }, /^cache\.max: /);
     bad({ provider, concurrency: { clones: 1.5 } }, /^concurrency\.clones: /);
     bad({ provider, logger: { info() {} } }, /^logger\.debug: /);
+    bad({ provider, buildLease: { ttlMs: 500 } }, /^buildLease\.ttlMs: /);
+    bad(
+      { provider, buildLease: { ttlMs: 6000, renewMs: 3000 } },
+      /^buildLease\.renewMs: must be at most a third/,
+    );
   });
 
   it('refuses two images with one id, naming both indices (the later would silently win)', () => {
@@ -48,6 +53,7 @@ describe('resolveComputeServiceOptions', () => {
     expect(Object.isFrozen(resolved)).toBe(true);
     expect(resolved.container).toBe('vmkit-images');
     expect(resolved.concurrency).toEqual({ builds: 2, clones: 4 });
+    expect(resolved.buildLease).toEqual({ ttlMs: 60_000, renewMs: 15_000 });
   });
 
   it('names a bad image spec by its index and field', async () => {

@@ -3,6 +3,11 @@ import { checkContainerName } from '../blobstore/blob-names.js';
 import type { BlobStore } from '../blobstore/blob-store.js';
 import { fileSystemBlobStore } from '../blobstore/file-system-blob-store.js';
 import { invalidArgument } from '../errors/vmkit-error.js';
+import {
+  type BuildLeaseOptions,
+  type ResolvedBuildLeaseOptions,
+  resolveBuildLeaseOptions,
+} from '../masters/build-lease-options.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { PortAllocatorOptions } from '../ports/port-allocator.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
@@ -31,6 +36,15 @@ export interface ComputeServiceOptions {
   readonly ports?: PortAllocatorOptions;
   /** Where vmkit logs (default: silent). Compatible with `console` and pino. */
   readonly logger?: Logger;
+  /**
+   * Masters built once per fleet (default `false`): a master this host builds is published to the
+   * store (container `<container>-shared`, keyed by the spec hash), and a master another host
+   * published is downloaded, verified and adopted instead of built. See the guide "Sharing
+   * masters across hosts".
+   */
+  readonly shareMasters?: boolean;
+  /** The build lease that makes processes sharing a store build each master once (see the guide). */
+  readonly buildLease?: BuildLeaseOptions;
 }
 
 /** {@link ComputeServiceOptions} checked and completed with defaults. */
@@ -43,6 +57,8 @@ export interface ResolvedComputeServiceOptions {
   readonly concurrency: { readonly builds: number; readonly clones: number };
   readonly ports: PortAllocatorOptions;
   readonly logger: Logger;
+  readonly shareMasters: boolean;
+  readonly buildLease: ResolvedBuildLeaseOptions;
 }
 
 /** Verified masters kept in memory by default. */
@@ -90,7 +106,7 @@ export function resolveComputeServiceOptions(options: ComputeServiceOptions): Re
   if (container.length > 52) {
     throw invalidArgument(
       'container',
-      `must be at most 52 characters: '-quarantine' and '-index' are appended (got ${container.length})`,
+      `must be at most 52 characters: '-quarantine', '-index' and '-shared' are appended (got ${container.length})`,
     );
   }
   if (options.images !== undefined && !Array.isArray(options.images))
@@ -108,6 +124,8 @@ export function resolveComputeServiceOptions(options: ComputeServiceOptions): Re
       max: 256,
     }),
   };
+  if (options.shareMasters !== undefined && typeof options.shareMasters !== 'boolean')
+    throw invalidArgument('shareMasters', 'must be a boolean');
   const logger = options.logger ?? silentLogger;
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
     if (typeof logger[level] !== 'function') throw invalidArgument(`logger.${level}`, 'must be a function');
@@ -121,6 +139,8 @@ export function resolveComputeServiceOptions(options: ComputeServiceOptions): Re
     concurrency: Object.freeze(concurrency),
     ports: Object.freeze({ ...options.ports }),
     logger: bindLogger(logger),
+    shareMasters: options.shareMasters ?? false,
+    buildLease: resolveBuildLeaseOptions(options.buildLease),
   });
 }
 

@@ -61,20 +61,33 @@ export interface ComputeService extends AsyncDisposable {
   listNodes(): Promise<NodeMetadata[]>;
   /** One node, or `undefined`. */
   getNode(id: string): Promise<NodeMetadata | undefined>;
-  /** Destroys a node, its disks and its port leases; `NOT_FOUND` if unknown. */
-  destroyNode(id: string): Promise<void>;
-  /** Destroys every node the predicate accepts; returns them. */
-  destroyNodesMatching(predicate: (node: NodeMetadata) => boolean): Promise<NodeMetadata[]>;
-  /** Starts a node. */
-  startNode(id: string): Promise<void>;
-  /** Stops a node. */
-  stopNode(id: string): Promise<void>;
-  /** Reboots a node. */
-  rebootNode(id: string): Promise<void>;
-  /** Suspends a node. */
-  suspendNode(id: string): Promise<void>;
-  /** Resumes a node. */
-  resumeNode(id: string): Promise<void>;
+  /**
+   * Destroys a node, its disks and its port leases, with `destroy` progress events; `NOT_FOUND`
+   * if unknown, `ABORTED` (nothing removed) if the signal fires before the removal starts.
+   */
+  destroyNode(id: string, options?: OperationOptions): Promise<void>;
+  /**
+   * Destroys every node the predicate accepts and returns them, with one `destroy` event per node
+   * gone. Once the signal fires no further node is started and the call fails with `ABORTED`.
+   */
+  destroyNodesMatching(
+    predicate: (node: NodeMetadata) => boolean,
+    options?: OperationOptions,
+  ): Promise<NodeMetadata[]>;
+  /** Starts a node; `ABORTED` if the signal fires first. */
+  startNode(id: string, options?: OperationOptions): Promise<void>;
+  /**
+   * Stops a node: a graceful shutdown, then power off after the provider's grace period. When the
+   * signal fires during the wait it returns at once with `ABORTED`; the node is left running (or
+   * stopped, if the guest finished first), never half-stopped.
+   */
+  stopNode(id: string, options?: OperationOptions): Promise<void>;
+  /** Reboots a node; `ABORTED` if the signal fires first. */
+  rebootNode(id: string, options?: OperationOptions): Promise<void>;
+  /** Suspends a node; `ABORTED` if the signal fires first. */
+  suspendNode(id: string, options?: OperationOptions): Promise<void>;
+  /** Resumes a node; `ABORTED` if the signal fires first. */
+  resumeNode(id: string, options?: OperationOptions): Promise<void>;
   /** Aborts running builds and closes the provider; idempotent. */
   close(): Promise<void>;
 }

@@ -21,7 +21,7 @@ describe('exportImageDisk', () => {
     const result = await service.exportImageDisk('debian-12', to);
     expect(p.stats.builds).toBe(1);
     const [master] = p.masterNames();
-    expect(result).toEqual({ format: 'raw', bytes: 1024 * 1024 });
+    expect(result).toEqual({ format: 'raw', bytes: 1024 * 1024, compression: 'none' });
     expect(new Uint8Array(await readFile(to))).toEqual(memoryMasterDisk(master!));
     // The file is new: a second export to the same path is refused.
     await expect(service.exportImageDisk('debian-12', to)).rejects.toThrow(/EEXIST/);

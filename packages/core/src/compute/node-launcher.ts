@@ -61,6 +61,13 @@ export class NodeLauncher {
         `configDrive.format: ${this.#provider.name} does not attach ${drive.format} drives`,
       );
     }
+    if ((options.dataVolumes?.length ?? 0) > 0 && !caps.dataVolumes) {
+      throw new VmkitError(
+        'UNSUPPORTED',
+        `dataVolumes: ${this.#provider.name} cannot attach data volumes to nodes (leave dataVolumes out)`,
+        { details: { field: 'dataVolumes' } },
+      );
+    }
     if (options.linkedClone !== false && !caps.linkedClones) {
       throw new VmkitError(
         'UNSUPPORTED',
@@ -140,9 +147,9 @@ export class NodeLauncher {
     return nodes;
   }
 
-  /** Destroys a node and releases its port leases. */
-  async destroy(id: string, name: string): Promise<void> {
-    await this.#provider.destroyNode(id);
+  /** Destroys a node (the provider gets `options`) and releases its port leases. */
+  async destroy(id: string, name: string, options: OperationOptions = {}): Promise<void> {
+    await this.#provider.destroyNode(id, options);
     await this.#ports.releaseOwner(leaseOwner(this.#provider.id, name));
   }
 
@@ -176,6 +183,7 @@ export class NodeLauncher {
         network: await bindNetwork(network, claim, this.#ports),
         linked: template.options.linkedClone ?? true,
         ...(drive ? { configDrive: drive } : {}),
+        ...(template.options.dataVolumes?.length ? { dataVolumes: template.options.dataVolumes } : {}),
         tags: template.options.tags ?? [],
         userMetadata: template.options.userMetadata ?? {},
       };

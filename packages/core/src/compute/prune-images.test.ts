@@ -88,10 +88,10 @@ describe('pruneImages', () => {
   });
 
   it('never removes the artefacts of a build running in this process', async () => {
-    const p = provider({ buildDelayMs: 300 });
+    const p = provider({ buildDelayMs: 1500 });
     const service = await s.service(p);
     const build = service.ensureImage('debian-12');
-    await new Promise((r) => setTimeout(r, 50));
+    await expect.poll(() => p.masterNames()).toHaveLength(1); // the build has made its master
     const result = await service.pruneImages();
     expect(result.removed).toEqual([]);
     expect(result.kept.map((k) => k.reason)).toContain('a build of its image is running');

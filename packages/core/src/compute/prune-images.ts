@@ -2,6 +2,7 @@ import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
 import type { DiskBytes, ProviderArtefact } from '../spi/provider-artefacts.js';
 import { throwIfAborted } from '../util/abort.js';
 import { emitProgress, type OperationOptions } from '../util/progress.js';
+import { classifyArtefacts } from './build-liveness.js';
 import { belongsToImage, type HousekeepingParts } from './housekeeping-parts.js';
 
 /** Options of `ComputeService.pruneImages`. */
@@ -52,7 +53,8 @@ export interface PruneResult {
 
 /**
  * Removes the masters no node uses (with their superseded masters and records) and the
- * artefacts of crashed builds that no record and no running build of this process owns.
+ * artefacts of crashed builds that no record, no running build of this process and no live build
+ * lease in the store (another process's build) owns.
  * Masters of images used by nodes, busy in this process, or younger than `unusedFor` stay;
  * artefacts in use (a running build domain, a master a node depends on) always stay.
  */
@@ -119,10 +121,15 @@ export async function pruneImages(
     .list()
     .filter((image) => cache.building(image.id))
     .map((image) => image.id);
-  for (const artefact of await provider.listArtefacts()) {
+  const artefacts = await provider.listArtefacts();
+  // Other processes' records and live build leases, read from the store now (the same rule as start-up).
+  const owners = parts.liveness
+    ? (await classifyArtefacts(parts.liveness, artefacts, owned)).owned
+    : undefined;
+  for (const artefact of artefacts) {
     // A recorded master's own parts are accounted for by its image above.
-    if (owned.has(artefact.masterId)) continue;
-    const reason = leftoverReason(artefact, building, cutoff, unusedFor);
+    if (owned.has(artefact.masterId) || owners?.get(artefact) === 'its master is recorded') continue;
+    const reason = leftoverReason(artefact, building, cutoff, unusedFor, owners?.get(artefact));
     if (reason) {
       kept.push({ kind: 'leftover', id: artefact.id, reason });
       continue;
@@ -156,11 +163,13 @@ function leftoverReason(
   building: readonly string[],
   cutoff: number,
   unusedFor: number,
+  owner: string | undefined,
 ): string | undefined {
   if (artefact.inUse) return 'in use';
   if (building.some((id) => belongsToImage(artefact.masterName, id) || artefact.imageId === id)) {
     return 'a build of its image is running';
   }
+  if (owner) return owner;
   const made = artefact.createdAt === undefined ? Number.NaN : Date.parse(artefact.createdAt);
   if (unusedFor > 0 && !(made <= cutoff)) return `made less than ${unusedFor} ms ago (or at an unknown time)`;
   return undefined;

@@ -1,19 +1,33 @@
 import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import { throwIfAborted } from '../util/abort.js';
+import { emitProgress, type OperationOptions } from '../util/progress.js';
 import { loadValidators } from '../validation/load-validators.js';
 import { leaseOwner } from './node-view.js';
+import { recoverCrashedBuilds } from './recover-crashed-builds.js';
 import type { ComputeServiceParts } from './vmkit-compute-service.js';
 
 /**
  * Starts a compute service's parts: loads the checks, connects the provider, registers the
  * configured images (naming a bad one by its index), opens the metadata store, loads and verifies
  * persisted masters, releases port leases of nodes that are gone and collects superseded masters.
- * On failure the provider is closed again and the error says which part failed.
+ * On failure the provider is closed again and the error says which part failed. Reports `load`
+ * progress events and stops with `ABORTED` between parts once the signal fires.
  */
-export async function startComputeService(parts: ComputeServiceParts): Promise<void> {
+export async function startComputeService(
+  parts: ComputeServiceParts,
+  options: OperationOptions = {},
+): Promise<void> {
   const { provider, repository, cache, images, logger, ports } = parts;
+  const { signal } = options;
+  const load = (fraction: number, message: string) => {
+    throwIfAborted(signal, 'start-up');
+    emitProgress(options.onProgress, { phase: 'load', fraction, message });
+  };
+  load(0, `connecting ${provider.name}`);
   await loadValidators();
   await provider.init?.();
   try {
+    load(0.2, `${provider.name} connected`);
     for (const [i, spec] of images.entries()) {
       try {
         cache.register(spec);
@@ -26,18 +40,31 @@ export async function startComputeService(parts: ComputeServiceParts): Promise<v
     }
     try {
       await repository.init();
+      await parts.leases.init();
     } catch (error) {
       throw toVmkitError(error, 'STORE', `opening the metadata store (container ${repository.container})`);
     }
+    load(0.3, 'loading the master catalogue');
     const quarantined = await cache.load();
+    load(0.8, `catalogue loaded: ${cache.list().length} images, ${quarantined.length} quarantined`);
     if (quarantined.length > 0)
       logger.warn('some master metadata was quarantined', { count: quarantined.length });
+    const known = new Set<string>();
+    for (const image of cache.list()) {
+      const record = cache.record(image.id);
+      for (const ref of record ? [record.master, ...(record.retired ?? [])] : []) known.add(ref.id);
+    }
+    await recoverCrashedBuilds({ ...parts, known }).catch((error: unknown) => {
+      logger.warn('could not look for what crashed builds left; pruneImages can', { error: String(error) });
+    });
     const live = new Set((await provider.listNodes()).map((n) => leaseOwner(provider.id, n.name)));
     const released = await ports.reconcile(`${provider.id}/`, live);
     if (released > 0) logger.info('released port leases of nodes that are gone', { released });
     for (const id of cache.withRetired()) await cache.collectRetired(id);
+    load(1, 'ready');
   } catch (error) {
     await provider.close?.().catch(() => {});
+    if (VmkitError.is(error, 'ABORTED')) throw error;
     throw toVmkitError(error, 'PROVIDER', 'starting the compute service');
   }
 }

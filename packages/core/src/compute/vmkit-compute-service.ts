@@ -1,4 +1,5 @@
 import { closedError, invalidArgument, VmkitError } from '../errors/vmkit-error.js';
+import type { BuildLeases } from '../masters/build-lease.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
 import type { Hardware } from '../model/hardware.js';
@@ -10,7 +11,6 @@ import type { Template, TemplateOptions } from '../model/template.js';
 import type { PortAllocator } from '../ports/port-allocator.js';
 import type { HypervisorProvider, ProviderNode } from '../spi/hypervisor-provider.js';
 import type { MasterDiskExport } from '../spi/master-export.js';
-import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
 import type { OperationOptions } from '../util/progress.js';
 import { GROUP_PATTERN } from '../validation/patterns.js';
@@ -18,6 +18,12 @@ import type { ComputeService } from './compute-service.js';
 import { type DiskUsageReport, diskUsage } from './disk-usage.js';
 import type { HousekeepingParts } from './housekeeping-parts.js';
 import type { NodeLauncher } from './node-launcher.js';
+import {
+  destroyNodes,
+  destroyOneNode,
+  type NodeOperationParts,
+  runPowerOperation,
+} from './node-operations.js';
 import { nodeMetadataOf } from './node-view.js';
 import { type PruneImagesOptions, type PruneResult, pruneImages } from './prune-images.js';
 import { removeImage } from './remove-image.js';
@@ -30,6 +36,8 @@ export interface ComputeServiceParts {
   readonly provider: HypervisorProvider;
   readonly repository: MasterRepository;
   readonly cache: MasterCache;
+  /** Cross-process build leases in the store. */
+  readonly leases: BuildLeases;
   readonly launcher: NodeLauncher;
   readonly ports: PortAllocator;
   readonly logger: Logger;
@@ -53,10 +61,11 @@ export class VmkitComputeService implements ComputeService {
 
   /**
    * Connects the provider, registers configured images, loads and verifies persisted masters.
-   * On failure the provider is closed again and the error says which part failed.
+   * On failure the provider is closed again and the error says which part failed. Emits `load`
+   * progress events; a fired signal stops it with `ABORTED` (the provider closed again).
    */
-  async init(): Promise<void> {
-    await startComputeService(this.#p);
+  async init(options: OperationOptions = {}): Promise<void> {
+    await startComputeService(this.#p, options);
   }
 
   async listImages(): Promise<Image[]> {
@@ -114,6 +123,7 @@ export class VmkitComputeService implements ComputeService {
       provider,
       cache,
       logger,
+      liveness: { repository: this.#p.repository, leases: this.#p.leases },
       isBusy: (id) => cache.building(id) || (this.#launching.get(id) ?? 0) > 0 || this.#deleting.has(id),
       deleteImage: (id) => this.deleteImage(id),
     };
@@ -192,9 +202,11 @@ export class VmkitComputeService implements ComputeService {
       throw new VmkitError('CONFLICT', `image ${imageId} is being deleted`, { details: { imageId } });
     }
     this.#launching.set(imageId, (this.#launching.get(imageId) ?? 0) + 1);
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, this.#closer.signal])
-      : this.#closer.signal;
+    // A signal of its own per call (never the shared closer itself): waits add their listeners
+    // to it, so they cannot pile up on one signal however many calls run.
+    const signal = AbortSignal.any(
+      options.signal ? [options.signal, this.#closer.signal] : [this.#closer.signal],
+    );
     const work = fn(signal);
     this.#running.add(work);
     try {
@@ -218,46 +230,47 @@ export class VmkitComputeService implements ComputeService {
     return node ? this.#view(node) : undefined;
   }
 
-  async destroyNode(id: string): Promise<void> {
+  async destroyNode(id: string, options: OperationOptions = {}): Promise<void> {
     this.#open();
-    const node = await this.#p.provider.getNode(id);
-    if (!node) throw new VmkitError('NOT_FOUND', `no node ${id}`, { details: { node: id } });
-    await this.#p.launcher.destroy(node.id, node.name);
-    await this.#collect([node.imageId]);
+    await destroyOneNode(this.#nodeParts(), id, options);
   }
 
-  async destroyNodesMatching(predicate: (node: NodeMetadata) => boolean): Promise<NodeMetadata[]> {
+  async destroyNodesMatching(
+    predicate: (node: NodeMetadata) => boolean,
+    options: OperationOptions = {},
+  ): Promise<NodeMetadata[]> {
     const doomed = (await this.listNodes()).filter(predicate);
-    const settled = await mapSettled(doomed, this.#p.clones, (n) => this.#p.launcher.destroy(n.id, n.name));
-    await this.#collect(doomed.map((n) => n.imageId));
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    return doomed;
+    return destroyNodes(this.#nodeParts(), doomed, options);
   }
 
-  async startNode(id: string): Promise<void> {
+  async startNode(id: string, options: OperationOptions = {}): Promise<void> {
     this.#open();
-    await this.#p.provider.startNode(id);
+    await runPowerOperation(this.#p.provider, 'start', id, options);
   }
 
-  async stopNode(id: string): Promise<void> {
+  async stopNode(id: string, options: OperationOptions = {}): Promise<void> {
     this.#open();
-    await this.#p.provider.stopNode(id);
+    await runPowerOperation(this.#p.provider, 'stop', id, options);
   }
 
-  async rebootNode(id: string): Promise<void> {
+  async rebootNode(id: string, options: OperationOptions = {}): Promise<void> {
     this.#open();
-    await this.#p.provider.rebootNode(id);
+    await runPowerOperation(this.#p.provider, 'reboot', id, options);
   }
 
-  async suspendNode(id: string): Promise<void> {
+  async suspendNode(id: string, options: OperationOptions = {}): Promise<void> {
     this.#open();
-    await this.#p.provider.suspendNode(id);
+    await runPowerOperation(this.#p.provider, 'suspend', id, options);
   }
 
-  async resumeNode(id: string): Promise<void> {
+  async resumeNode(id: string, options: OperationOptions = {}): Promise<void> {
     this.#open();
-    await this.#p.provider.resumeNode(id);
+    await runPowerOperation(this.#p.provider, 'resume', id, options);
+  }
+
+  #nodeParts(): NodeOperationParts {
+    const { provider, launcher, clones, cache, logger } = this.#p;
+    return { provider, launcher, clones, cache, logger };
   }
 
   close(): Promise<void> {
@@ -275,15 +288,6 @@ export class VmkitComputeService implements ComputeService {
   /** Same as {@link VmkitComputeService.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  /** Deletes superseded masters of these images if their last node is gone (best effort). */
-  async #collect(imageIds: readonly string[]): Promise<void> {
-    for (const id of new Set(imageIds)) {
-      await this.#p.cache.collectRetired(id).catch((error: unknown) => {
-        this.#p.logger.warn('could not clean up superseded masters', { imageId: id, error: String(error) });
-      });
-    }
   }
 
   #view(node: ProviderNode): NodeMetadata {

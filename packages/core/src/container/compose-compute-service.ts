@@ -1,14 +1,17 @@
 import type { ResolvedComputeServiceOptions } from '../compute/compute-service-options.js';
 import { NodeLauncher } from '../compute/node-launcher.js';
 import { VmkitComputeService } from '../compute/vmkit-compute-service.js';
+import { BuildLeases } from '../masters/build-lease.js';
 import { MasterCache } from '../masters/master-cache.js';
-import { MasterRepository } from '../masters/master-repository.js';
+import { MasterRepository, providerNamespace } from '../masters/master-repository.js';
+import { SharedMasters } from '../masters/shared-masters.js';
 import { PortAllocator } from '../ports/port-allocator.js';
 
 /** The parts of a compute service, wired but not yet initialised. */
 export interface ComposedParts {
   readonly repository: MasterRepository;
   readonly cache: MasterCache;
+  readonly leases: BuildLeases;
   readonly ports: PortAllocator;
   readonly launcher: NodeLauncher;
   readonly service: VmkitComputeService;
@@ -26,9 +29,19 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
     providerId: provider.id,
     logger,
   });
+  const leases = new BuildLeases(
+    store,
+    { container: `${options.container}-leases`, namespace: providerNamespace(provider.id) },
+    options.buildLease,
+    logger,
+  );
   const cache = new MasterCache(provider, repository, logger, {
     ...options.cache,
     builds: options.concurrency.builds,
+    ...(options.shareMasters
+      ? { shared: new SharedMasters(provider, store, { container: `${options.container}-shared`, logger }) }
+      : {}),
+    leases,
   });
   const ports = new PortAllocator(options.ports);
   const launcher = new NodeLauncher(provider, ports, logger, options.concurrency.clones);
@@ -36,11 +49,12 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
     provider,
     repository,
     cache,
+    leases,
     launcher,
     ports,
     logger,
     images: options.images,
     clones: options.concurrency.clones,
   });
-  return { repository, cache, ports, launcher, service };
+  return { repository, cache, leases, ports, launcher, service };
 }

@@ -9,6 +9,10 @@
 export { leaseOwner, nodeMetadataOf } from '../compute/node-view.js';
 export { VmkitComputeService } from '../compute/vmkit-compute-service.js';
 export { composeComputeService } from '../container/compose-compute-service.js';
+export { BuildLeases, type LeaseRequest } from '../masters/build-lease.js';
+export { buildLeaseKey } from '../masters/build-lease-options.js';
+export { HeldLease } from '../masters/held-lease.js';
+export type { LeaseHolder, LeaseRecord } from '../masters/lease-record.js';
 export { MasterCache } from '../masters/master-cache.js';
 export { MASTER_RECORD_SCHEMA_VERSION, type MasterRecord, masterBlobName } from '../masters/master-record.js';
 export { MasterRepository, providerNamespace } from '../masters/master-repository.js';

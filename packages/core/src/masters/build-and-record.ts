@@ -6,6 +6,7 @@ import type { OperationOptions } from '../util/progress.js';
 import { runMasterBuild } from './master-build-pipeline.js';
 import { MASTER_RECORD_SCHEMA_VERSION, type MasterRecord } from './master-record.js';
 import type { MasterRepository } from './master-repository.js';
+import type { SharedMasters } from './shared-masters.js';
 
 /** What {@link buildAndRecord} builds. */
 export interface BuildRequest extends Required<Pick<OperationOptions, 'signal' | 'onProgress'>> {
@@ -14,12 +15,23 @@ export interface BuildRequest extends Required<Pick<OperationOptions, 'signal' |
   readonly hash: string;
   /** The image's record before this build, if it had one. */
   readonly previous: MasterRecord | undefined;
+  /** With `shareMasters`: adopt the fleet's master instead of building, publish what is built. */
+  readonly shared?: SharedMasters | undefined;
+  /** The master name to build under (default: a fresh {@link newMasterName}). */
+  readonly masterName?: string;
+}
+
+/** A fresh master name for a build: `vmkit-<image>-<8 hex of the spec hash>-<4 random hex>`. */
+export function newMasterName(spec: MasterSpec, hash: string): string {
+  return `vmkit-${spec.id}-${hash.slice(0, 8)}-${randomBytes(2).toString('hex')}`;
 }
 
 /**
  * Builds a master under a fresh name and persists its record. Masters of earlier specs are kept
  * (linked clones may depend on them) and listed in the record as retired, to be deleted once no
  * node of the image is left. When the record cannot be saved, the new master is deleted again.
+ * With {@link BuildRequest.shared}, a master shared by another host is adopted instead of built,
+ * and a master built here is published after its record is saved.
  */
 export async function buildAndRecord(
   provider: HypervisorProvider,
@@ -29,13 +41,16 @@ export async function buildAndRecord(
 ): Promise<MasterRecord> {
   const { spec, hash, previous } = request;
   const started = performance.now();
-  const masterName = `vmkit-${spec.id}-${hash.slice(0, 8)}-${randomBytes(2).toString('hex')}`;
-  logger.info('building master', { imageId: spec.id, masterName });
-  const master = await runMasterBuild(provider, spec, masterName, {
-    signal: request.signal,
-    onProgress: request.onProgress,
-    logger,
-  });
+  const masterName = request.masterName ?? newMasterName(spec, hash);
+  const adopted = await request.shared?.adopt(spec, hash, masterName, request);
+  if (!adopted) logger.info('building master', { imageId: spec.id, masterName });
+  const master =
+    adopted ??
+    (await runMasterBuild(provider, spec, masterName, {
+      signal: request.signal,
+      onProgress: request.onProgress,
+      logger,
+    }));
   const retired =
     previous && previous.master.id !== master.id ? [...(previous.retired ?? []), previous.master] : [];
   const record: MasterRecord = {
@@ -55,6 +70,11 @@ export async function buildAndRecord(
     await provider.deleteMaster(master).catch(() => {});
     throw error;
   }
-  logger.info('master built', { imageId: spec.id, masterName, buildMs: record.buildMs });
+  logger.info(adopted ? 'master adopted' : 'master built', {
+    imageId: spec.id,
+    masterName,
+    buildMs: record.buildMs,
+  });
+  if (!adopted) await request.shared?.publish(spec, hash, master, request);
   return record;
 }

@@ -10,9 +10,12 @@ import { Semaphore } from '../util/semaphore.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { validators } from '../validation/load-validators.js';
 import { buildAndRecord } from './build-and-record.js';
+import type { BuildLeases } from './build-lease.js';
+import { buildUnderLease } from './build-under-lease.js';
 import { imageOf } from './image-view.js';
 import type { MasterRecord } from './master-record.js';
 import type { MasterRepository } from './master-repository.js';
+import type { SharedMasters } from './shared-masters.js';
 
 /** Options of the {@link MasterCache}. */
 export interface MasterCacheOptions {
@@ -22,6 +25,10 @@ export interface MasterCacheOptions {
   readonly ttlMs: number;
   /** Builds running at once across all images (default 2). */
   readonly builds: number;
+  /** With `shareMasters`: masters adopted from and published to the fleet's store. */
+  readonly shared?: SharedMasters;
+  /** Cross-process build leases: when set, a build waits for other processes' builds of the image. */
+  readonly leases?: BuildLeases;
 }
 
 interface Entry {
@@ -46,6 +53,8 @@ export class MasterCache {
   readonly #verified: LRUCache<string, MasterRecord>;
   readonly #flights = new SingleFlight<string, MasterRecord>();
   readonly #buildSlots: Semaphore;
+  readonly #shared: SharedMasters | undefined;
+  readonly #leases: BuildLeases | undefined;
 
   constructor(
     provider: HypervisorProvider,
@@ -58,6 +67,8 @@ export class MasterCache {
     this.#logger = logger;
     this.#verified = new LRUCache({ max: options.max, ttl: options.ttlMs, ttlAutopurge: false });
     this.#buildSlots = new Semaphore(options.builds);
+    this.#shared = options.shared;
+    this.#leases = options.leases;
   }
 
   /** Adds or replaces a spec in the catalogue; a changed spec makes its image buildable again. */
@@ -216,12 +227,10 @@ export class MasterCache {
     entry.status = 'building';
     entry.detail = undefined;
     try {
-      const record = await buildAndRecord(this.#provider, this.#repository, this.#logger, {
-        spec,
-        hash,
-        previous,
-        ...options,
-      });
+      const request = { spec, hash, previous, shared: this.#shared, ...options };
+      const record = this.#leases
+        ? await buildUnderLease(this.#provider, this.#repository, this.#leases, this.#logger, request)
+        : await buildAndRecord(this.#provider, this.#repository, this.#logger, request);
       entry.record = record;
       entry.status = 'available';
       this.#verified.set(spec.id, record);

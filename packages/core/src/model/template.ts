@@ -1,4 +1,5 @@
 import type { ConfigDriveFile, ConfigDriveFilesystem, ConfigDriveFormat } from './config-drive-spec.js';
+import type { DataVolumeSpec } from './data-volume-spec.js';
 import type { Hardware } from './hardware.js';
 import type { Image } from './image.js';
 import type { NetworkSpec } from './network-spec.js';
@@ -43,6 +44,8 @@ export interface TemplateOptions {
   readonly linkedClone?: boolean;
   /** Hardware overrides for the nodes. */
   readonly hardware?: Partial<Omit<Hardware, 'id' | 'name'>>;
+  /** Extra raw data volumes each node gets (see `docs/node-operations.md`); `UNSUPPORTED` where the provider has none. */
+  readonly dataVolumes?: readonly DataVolumeSpec[];
 }
 
 /** What `createNodesInGroup` creates: an image, a hardware profile and the per-node options. */

@@ -1,4 +1,5 @@
 import type { ConfigDriveSpec } from '../model/config-drive-spec.js';
+import type { DataVolumeSpec } from '../model/data-volume-spec.js';
 import type { Hardware } from '../model/hardware.js';
 import type { BoundNetwork } from '../model/network-spec.js';
 import type { MasterRef } from './master-build.js';
@@ -21,6 +22,12 @@ export interface CloneSpec {
   readonly linked: boolean;
   /** The config drive to build and attach, if any. */
   readonly configDrive?: ConfigDriveSpec;
+  /**
+   * Extra data volumes, in order, validated by core; created with the node, owned by it (removed
+   * by `destroyNode`), removed again when `cloneNode` fails. Only asked of providers whose
+   * capabilities say `dataVolumes: true`.
+   */
+  readonly dataVolumes?: readonly DataVolumeSpec[];
   /** Tags to store with the node. */
   readonly tags: readonly string[];
   /** Key/value metadata to store with the node. */

@@ -7,6 +7,7 @@ import type { OperationOptions } from '../util/progress.js';
 import type { CloneSpec } from './clone-spec.js';
 import type { MasterBuild, MasterRef } from './master-build.js';
 import type { ProviderMasterExport } from './master-export.js';
+import type { ProviderMasterImport } from './master-import.js';
 import type { ProviderHousekeeping } from './provider-artefacts.js';
 
 /** What a provider can do. */
@@ -23,6 +24,8 @@ export interface ProviderCapabilities {
   readonly sources: readonly MasterSource['type'][];
   /** Whether nodes can be suspended and resumed. */
   readonly suspend: boolean;
+  /** Whether nodes can get extra data volumes (`CloneSpec.dataVolumes`); absent means no. */
+  readonly dataVolumes?: boolean;
 }
 
 /** A network of the host that NICs can attach to. */
@@ -48,9 +51,10 @@ export type ProviderNode = Omit<NodeMetadata, 'hostPorts' | 'login'>;
  * for hypervisor failures, `ABORTED` when a signal fires); `cloneNode` rolls back its own partial
  * work before throwing; `destroyNode` and `deleteMaster` succeed when the thing is already gone.
  * The optional {@link ProviderHousekeeping} methods serve `pruneImages` and `diskUsage`;
- * the optional {@link ProviderMasterExport} method serves `exportImageDisk`.
+ * the optional {@link ProviderMasterExport} method serves `exportImageDisk`, and with
+ * {@link ProviderMasterImport} the `shareMasters` option.
  */
-export interface HypervisorProvider extends ProviderHousekeeping, ProviderMasterExport {
+export interface HypervisorProvider extends ProviderHousekeeping, ProviderMasterExport, ProviderMasterImport {
   /** Provider kind, e.g. `libvirt`. */
   readonly name: string;
   /** Identity of the host or connection, used to scope port leases and names (e.g. `libvirt:qemu:///system`). */

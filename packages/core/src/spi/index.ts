@@ -21,7 +21,8 @@ export {
   type MasterRef,
   STANDARD_BUILD_STEPS,
 } from './master-build.js';
-export type { MasterDiskExport, ProviderMasterExport } from './master-export.js';
+export type { MasterDiskExport, MasterDiskExportOptions, ProviderMasterExport } from './master-export.js';
+export type { MasterDiskImport, ProviderMasterImport } from './master-import.js';
 export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './provider-artefacts.js';
 
 // Running a build as core does (for a provider's own tests)

@@ -7,6 +7,17 @@ export interface MasterDiskExport {
   readonly format: 'qcow2' | 'raw' | 'vmdk' | 'vdi' | 'vhd' | 'vhdx';
   /** Bytes written to the file. */
   readonly bytes: number;
+  /** How the file is compressed: `qcow2` (compressed clusters, `qemu-img convert -c`) or `none`. */
+  readonly compression?: 'qcow2' | 'none';
+}
+
+/** Options of {@link ProviderMasterExport.exportMasterDisk}. */
+export interface MasterDiskExportOptions extends OperationOptions {
+  /**
+   * Asks for a compressed file where the provider can make one (a qcow2 with compressed clusters);
+   * it says in {@link MasterDiskExport.compression} whether it did.
+   */
+  readonly compress?: boolean;
 }
 
 /**
@@ -21,5 +32,9 @@ export interface ProviderMasterExport {
    * a gone master is `NOT_FOUND`. On failure or abort the partial file is removed. Nodes may run
    * from the master meanwhile: it is only read.
    */
-  exportMasterDisk?(ref: MasterRef, toPath: string, options?: OperationOptions): Promise<MasterDiskExport>;
+  exportMasterDisk?(
+    ref: MasterRef,
+    toPath: string,
+    options?: MasterDiskExportOptions,
+  ): Promise<MasterDiskExport>;
 }

@@ -24,17 +24,25 @@ export interface ProviderArtefact {
   readonly id: string;
   /** What it is, in the provider's words (e.g. `domain`, `volume`). */
   readonly kind: string;
-  /** The master name core chose for the build that made it (`vmkit-<image>-<hash>-<rand>`). */
+  /**
+   * The master name core chose for the build that made it (`vmkit-<image>-<hash>-<rand>`); empty
+   * for what a node's creation left (a disk or config drive whose domain was never defined).
+   */
   readonly masterName: string;
-  /** The id of the `MasterRef` that build produces (or produced): a record naming it owns the artefact. */
+  /**
+   * The id of the `MasterRef` that build produces (or produced): a record naming it owns the
+   * artefact. Empty for a node's leftover.
+   */
   readonly masterId: string;
   /** The image it was built for, when the artefact says. */
   readonly imageId?: string;
   /** When it was made (ISO 8601), when known. */
   readonly createdAt?: string;
   /**
-   * Used right now: a running build domain, or a master volume some node's disk depends on.
-   * Core never removes an artefact in use.
+   * Used right now by something other than a build: a master volume some node's disk depends on.
+   * Core never removes an artefact in use. A running build domain is not "in use": core knows
+   * whether its build lives (a build in this process, or a live build lease in the store naming
+   * its master name) and removes it, stopped, only once its builder is dead.
    */
   readonly inUse: boolean;
   /** Space it takes, when known. */

@@ -1,26 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isClosedError, VmkitError } from '../errors/vmkit-error.js';
 import { runMasterBuild } from '../masters/master-build-pipeline.js';
-import type { MasterSpec } from '../model/master-spec.js';
 import type { BoundNetwork } from '../model/network-spec.js';
 import type { CloneSpec } from '../spi/clone-spec.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
 import type { MasterRef } from '../spi/master-build.js';
 import type { ProgressEvent } from '../util/progress.js';
+import { abortingInSecondStep } from './contract-abort.js';
+import { itTransfersMasterDisks } from './master-transfer-contract.js';
+import type { ProviderContractSubject } from './provider-contract-subject.js';
 
-/** What a provider contract run needs. */
-export interface ProviderContractSubject {
-  /** The provider under test; `init` is called by the suite. */
-  readonly provider: HypervisorProvider;
-  /** A spec this provider can build quickly (its id is made unique per build by the suite). */
-  readonly masterSpec: MasterSpec;
-  /** A network to give clones (default: one NAT NIC without forwards). */
-  readonly network?: BoundNetwork;
-  /** Whether started nodes really run (default true); the test driver of libvirt, say, fakes them. */
-  readonly realGuests?: boolean;
-  /** Called once after the suite: remove what the suite could not. */
-  cleanup?(): Promise<void>;
-}
+export type { ProviderContractSubject } from './provider-contract-subject.js';
 
 const DEFAULT_NETWORK: BoundNetwork = {
   nics: [{ slot: 0, attachment: 'nat', mac: '52:54:00:00:00:01', portForwards: [] }],
@@ -57,6 +47,12 @@ export function describeProviderContract(
     });
 
     let buildEvents: ProgressEvent[] = [];
+    /** The hypervisor's real objects (the subject's probe, else the provider's artefact listing). */
+    const listReal = async (): Promise<string[]> => {
+      if (subject.leftovers) return [...(await subject.leftovers())].sort();
+      if (!provider.listArtefacts) throw new Error('the contract needs leftovers() or listArtefacts()');
+      return (await provider.listArtefacts()).map((a) => `${a.kind}:${a.id}`).sort();
+    };
 
     beforeAll(async () => {
       subject = await factory();
@@ -82,18 +78,29 @@ export function describeProviderContract(
       await provider?.close?.();
     });
 
-    it('reports capabilities and host networks', async () => {
+    it('reports the capabilities and host networks the hypervisor has', async () => {
       const caps = await provider.capabilities();
       expect(caps.attachments.length).toBeGreaterThan(0);
       expect(caps.sources.length).toBeGreaterThan(0);
-      expect(Array.isArray(await provider.listHostNetworks())).toBe(true);
+      expect(caps).toMatchObject(subject.expectedCapabilities);
+      const expected = await subject.hostNetworks();
+      expect(expected.length, 'hostNetworks() must name at least one network').toBeGreaterThan(0);
+      const listed = await provider.listHostNetworks();
+      for (const network of expected) {
+        expect(listed.filter((n) => n.name === network.name)).toEqual([expect.objectContaining(network)]);
+      }
     });
 
     it('reports every build step as done or skipped, and post-install without steps as skipped', () => {
       const outcomes = new Map(
         buildEvents.filter((e) => e.stepOutcome !== undefined).map((e) => [e.step, e.stepOutcome]),
       );
-      expect(outcomes.size).toBeGreaterThanOrEqual(2);
+      const stepCount = buildEvents[0]?.stepCount ?? 0;
+      expect(stepCount).toBeGreaterThanOrEqual(2);
+      // Each step of the plan reported exactly once, as done or skipped.
+      const reported = buildEvents.filter((e) => e.stepOutcome !== undefined);
+      expect(reported.map((e) => e.stepIndex)).toEqual(Array.from({ length: stepCount }, (_, i) => i + 1));
+      expect(reported.every((e) => e.stepOutcome === 'done' || e.stepOutcome === 'skipped')).toBe(true);
       expect(outcomes.get('create-and-install')).toBe('done');
       if ((subject.masterSpec.postInstall ?? []).length === 0)
         expect(outcomes.get('post-install')).toBe('skipped');
@@ -129,9 +136,26 @@ export function describeProviderContract(
         await provider.resumeNode(node.id);
         expect((await provider.getNode(node.id))?.status).toBe('running');
       }
+      const booted = await waitForBootId(subject, node.id, () => true);
       await provider.rebootNode(node.id);
+      expect((await provider.getNode(node.id))?.status).toBe('running');
+      await waitForBootId(subject, node.id, (id) => id !== booted);
       await provider.stopNode(node.id);
       expect((await provider.getNode(node.id))?.status).toBe('stopped');
+    });
+
+    it('refuses node operations with a fired signal: ABORTED, the node unchanged', async () => {
+      const node = await provider.cloneNode(cloneSpec(`${run}-s`));
+      made.push(node.id);
+      const signal = AbortSignal.abort(new Error('caller gave up'));
+      const aborted = (e: unknown) => VmkitError.is(e, 'ABORTED');
+      await expect(provider.startNode(node.id, { signal })).rejects.toSatisfy(aborted);
+      expect((await provider.getNode(node.id))?.status).toBe('stopped');
+      await provider.startNode(node.id, { signal: new AbortController().signal });
+      for (const op of [provider.stopNode, provider.rebootNode, provider.suspendNode, provider.destroyNode]) {
+        await expect(op.call(provider, node.id, { signal })).rejects.toSatisfy(aborted);
+        expect((await provider.getNode(node.id))?.status).toBe('running');
+      }
     });
 
     it('refuses a second node of the same name and keeps the first', async () => {
@@ -144,43 +168,63 @@ export function describeProviderContract(
     });
 
     it('destroys a node completely, and destroying it again succeeds', async () => {
+      const before = await listReal();
       const node = await provider.cloneNode(cloneSpec(`${run}-d`));
       await provider.startNode(node.id);
+      expect((await listReal()).length).toBeGreaterThan(before.length);
       await provider.destroyNode(node.id);
+      expect(await listReal()).toEqual(before);
       expect(await provider.getNode(node.id)).toBeUndefined();
       expect((await provider.listNodes()).some((n) => n.id === node.id)).toBe(false);
       await provider.destroyNode(node.id);
     });
 
-    it('reports NOT_FOUND for unknown nodes and masters', async () => {
+    it('reports NOT_FOUND for unknown nodes and masters, and a refused clone leaves nothing', async () => {
+      const before = await listReal();
       await expect(provider.startNode(`${run}-nope`)).rejects.toSatisfy((e) => VmkitError.is(e, 'NOT_FOUND'));
       await expect(
         provider.cloneNode(cloneSpec(`${run}-e`, { master: { id: `${run}-no-master` } })),
       ).rejects.toSatisfy((e) => VmkitError.is(e, 'NOT_FOUND'));
       expect((await provider.listNodes()).some((n) => n.name === `${run}-e`)).toBe(false);
+      expect(await listReal()).toEqual(before);
     });
 
-    it('discards a master build that is aborted', async () => {
+    it('discards a master build that is aborted, leaving no real object behind', async () => {
+      const before = await listReal();
+      let during: string[] = [];
       const controller = new AbortController();
-      const name = `${run}-aborted`;
-      const build = runMasterBuild(provider, subject.masterSpec, name, {
+      const probe = abortingInSecondStep(provider, controller, async () => {
+        during = await listReal();
+      });
+      const build = runMasterBuild(probe, subject.masterSpec, `${run}-aborted`, {
         signal: controller.signal,
-        onProgress: (e) => {
-          if (e.stepIndex === 1) controller.abort();
-        },
       });
       await expect(build).rejects.toSatisfy((e) => VmkitError.is(e, 'ABORTED'));
-      expect(await provider.mastersExist([{ id: name }])).toEqual([false]);
+      // The build had made something real (its disk) before the abort, and discard removed it all.
+      expect(during.filter((n) => !before.includes(n)).length).toBeGreaterThan(0);
+      expect(await listReal()).toEqual(before);
     });
 
     it('deletes a master, and deleting it again succeeds', async () => {
+      const before = await listReal();
       const ref = await runMasterBuild(provider, subject.masterSpec, `${run}-deleted`);
       masters.push(ref);
       expect(await provider.mastersExist([ref])).toEqual([true]);
+      expect((await listReal()).length).toBeGreaterThan(before.length);
       await provider.deleteMaster(ref);
       expect(await provider.mastersExist([ref])).toEqual([false]);
+      expect(await listReal()).toEqual(before);
       await provider.deleteMaster(ref);
     });
+
+    itTransfersMasterDisks(() => ({
+      provider,
+      masterSpec: subject.masterSpec,
+      master,
+      run,
+      masters,
+      ...(subject.masterTransfer === undefined ? {} : { enabled: subject.masterTransfer }),
+    }));
 
     it('refuses calls after close() with the one closed error, and closes once', async () => {
       const other = await factory();
@@ -210,4 +254,21 @@ export function describeProviderContract(
       }
     });
   });
+}
+
+/** Polls the subject's boot id until `accept` takes one (the guest may still be booting). */
+async function waitForBootId(
+  subject: ProviderContractSubject,
+  nodeId: string,
+  accept: (id: string) => boolean,
+  timeoutMs = 180_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string | undefined;
+  while (Date.now() < deadline) {
+    last = await subject.bootId(nodeId);
+    if (last !== undefined && accept(last)) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`node ${nodeId}: no accepted boot id within ${timeoutMs} ms (last: ${String(last)})`);
 }

@@ -30,7 +30,8 @@ export function memoryMasterExport(state: MemoryProviderState): Required<Provide
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await rm(toPath, { force: true });
         throw error;
       }
-      return { format: 'raw', bytes: MEMORY_EXPORT_BYTES };
+      // The memory provider has no qemu-img: it never compresses, and says so.
+      return { format: 'raw', bytes: MEMORY_EXPORT_BYTES, compression: 'none' };
     },
   };
 }

@@ -17,8 +17,8 @@ export interface MemoryMaster {
 export interface MemoryProviderData {
   masters: Record<string, MemoryMaster>;
   nodes: Record<string, ProviderNode>;
-  /** Disks by name: `master:<name>` or `node:<id>`. */
-  disks: Record<string, { readonly backing?: string }>;
+  /** Disks by name: `master:<name>`, `node:<id>` or a node's data volume `node:<id>:data<i>` (with its size and label). */
+  disks: Record<string, { readonly backing?: string; readonly bytes?: number; readonly label?: string }>;
 }
 
 /** Holds the provider's data in memory, or in a JSON file shared by several processes. */

@@ -12,6 +12,10 @@ export interface MemoryProviderFaults {
   cloneDelayMs?: number;
   /** Fail `startNode` for nodes whose name matches. */
   failStart?: RegExp;
+  /** Nodes whose name matches ignore the graceful stop (as a guest ignoring ACPI): `stopNode` waits `stopGraceMs` (abortable), then powers off. */
+  ignoreStop?: RegExp;
+  /** The grace period of `stopNode` for nodes matching `ignoreStop` (default 1000 ms). */
+  stopGraceMs?: number;
 }
 
 /** Options of {@link memoryProvider}. */
@@ -27,6 +31,8 @@ export interface MemoryProviderOptions {
 /** Counters the memory provider keeps, for assertions. */
 export interface MemoryProviderStats {
   builds: number;
+  /** Masters adopted through `importMasterDisk`. */
+  imports: number;
   clones: number;
   destroys: number;
   calls: number;
@@ -40,10 +46,12 @@ export interface MemoryProvider extends HypervisorProvider {
   readonly stats: MemoryProviderStats;
   /** Names of the masters that exist (ready or partial). */
   masterNames(): string[];
-  /** Names of the disks that exist (`master:<name>`, `node:<id>`). */
+  /** Names of the disks that exist (`master:<name>`, `node:<id>`, data volumes `node:<id>:data<i>`). */
   diskNames(): string[];
   /** Removes a master behind vmkit's back, as an operator might. */
   vanishMaster(name: string): void;
+  /** How many times a node was booted (started from stopped, or rebooted) in this process. */
+  bootCount(nodeId: string): number;
   /** Leaves an unfinished master, as a build whose process crashed would (`createdAt` default now). */
   plantLeftover(masterName: string, imageId: string, createdAt?: string): void;
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { VmkitError } from '../errors/vmkit-error.js';
 import { DEFAULT_HARDWARE_PROFILES } from '../model/hardware.js';
 import type { MasterSpec } from '../model/master-spec.js';
-import type { NodeStatus } from '../model/node-metadata.js';
 import type { CloneSpec } from '../spi/clone-spec.js';
 import type { ProviderCapabilities, ProviderNode } from '../spi/hypervisor-provider.js';
 import type { BuildContext, BuildStep, MasterBuild, MasterRef } from '../spi/master-build.js';
@@ -12,6 +11,8 @@ import { Lifecycle } from '../util/lifecycle.js';
 import type { OperationOptions } from '../util/progress.js';
 import { memoryHousekeeping } from './memory-housekeeping.js';
 import { memoryMasterExport } from './memory-master-export.js';
+import { memoryMasterImport } from './memory-master-import.js';
+import { memoryNodeOps } from './memory-node-ops.js';
 import { MemoryProviderState } from './memory-provider-state.js';
 import type { MemoryProvider, MemoryProviderOptions, MemoryProviderStats } from './memory-provider-types.js';
 
@@ -29,6 +30,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   configDriveFormats: Object.freeze(['nocloud', 'openstack', 'ovf'] as const),
   sources: Object.freeze(['disk', 'iso', 'kernel'] as const),
   suspend: true,
+  dataVolumes: true,
 });
 
 /**
@@ -38,29 +40,11 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
  */
 export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvider {
   const state = new MemoryProviderState(options.statePath);
-  const stats: MemoryProviderStats = { builds: 0, clones: 0, destroys: 0, calls: 0 };
+  const stats: MemoryProviderStats = { builds: 0, imports: 0, clones: 0, destroys: 0, calls: 0 };
   let cloneCount = 0;
+  const boots = new Map<string, number>();
+  const boot = (nodeId: string) => boots.set(nodeId, (boots.get(nodeId) ?? 0) + 1);
   const id = options.id ?? (options.statePath ? `memory:${options.statePath}` : `memory:${randomUUID()}`);
-
-  const nodeOrThrow = (nodeId: string): ProviderNode => {
-    const node = state.read((d) => d.nodes[nodeId]);
-    if (!node)
-      throw new VmkitError('NOT_FOUND', `node ${nodeId} does not exist`, { details: { node: nodeId } });
-    return node;
-  };
-  const transition = (nodeId: string, from: readonly NodeStatus[], to: NodeStatus, op: string): void => {
-    state.mutate((d) => {
-      const node = d.nodes[nodeId];
-      if (!node)
-        throw new VmkitError('NOT_FOUND', `node ${nodeId} does not exist`, { details: { node: nodeId } });
-      if (!from.includes(node.status)) {
-        throw new VmkitError('CONFLICT', `cannot ${op} node ${node.name}: it is ${node.status}`, {
-          details: { node: nodeId },
-        });
-      }
-      d.nodes[nodeId] = { ...node, status: to };
-    });
-  };
 
   // After close every provider call fails with the closed error; the test handles stay usable.
   const life = new Lifecycle(`the memory provider ${id}`);
@@ -75,6 +59,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     stats,
     ...memoryHousekeeping(state),
     ...memoryMasterExport(state),
+    ...memoryMasterImport(state, () => stats.imports++),
     async capabilities() {
       open();
       return CAPABILITIES;
@@ -174,8 +159,16 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
       }
       const nodeId = `mem-${randomUUID()}`;
       const disk = `node:${nodeId}`;
+      // The boot disk and the data volumes (`node:<id>:data<i>`), all removed again on failure.
+      const disks = [disk, ...(spec.dataVolumes ?? []).map((_, i) => `${disk}:data${i}`)];
       state.mutate((d) => {
         d.disks[disk] = spec.linked ? { backing: `master:${spec.master.id}` } : {};
+        for (const [i, v] of (spec.dataVolumes ?? []).entries()) {
+          d.disks[`${disk}:data${i}`] = {
+            bytes: v.sizeMiB * 1024 * 1024,
+            ...(v.label ? { label: v.label } : {}),
+          };
+        }
       });
       try {
         if (provider.faults.cloneDelayMs) await sleep(provider.faults.cloneDelayMs, opts.signal);
@@ -208,46 +201,12 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
         return node;
       } catch (error) {
         state.mutate((d) => {
-          delete d.disks[disk];
+          for (const name of disks) delete d.disks[name];
         });
         throw error;
       }
     },
-    async startNode(nodeId) {
-      open();
-      const node = nodeOrThrow(nodeId);
-      if (provider.faults.failStart?.test(node.name)) {
-        throw new VmkitError('PROVIDER', `injected fault starting ${node.name}`, {
-          details: { node: nodeId },
-        });
-      }
-      transition(nodeId, ['stopped', 'running'], 'running', 'start');
-    },
-    async stopNode(nodeId) {
-      open();
-      transition(nodeId, ['running', 'suspended', 'stopped'], 'stopped', 'stop');
-    },
-    async rebootNode(nodeId) {
-      open();
-      transition(nodeId, ['running'], 'running', 'reboot');
-    },
-    async suspendNode(nodeId) {
-      open();
-      transition(nodeId, ['running'], 'suspended', 'suspend');
-    },
-    async resumeNode(nodeId) {
-      open();
-      transition(nodeId, ['suspended'], 'running', 'resume');
-    },
-    async destroyNode(nodeId) {
-      open();
-      stats.calls++;
-      state.mutate((d) => {
-        if (d.nodes[nodeId]) stats.destroys++;
-        delete d.nodes[nodeId];
-        delete d.disks[`node:${nodeId}`];
-      });
-    },
+    ...memoryNodeOps({ state, stats, faults: () => provider.faults, open, onBoot: boot }),
     async listNodes() {
       open();
       stats.calls++;
@@ -259,6 +218,9 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     },
     masterNames() {
       return state.read((d) => Object.keys(d.masters));
+    },
+    bootCount(nodeId) {
+      return boots.get(nodeId) ?? 0;
     },
     diskNames() {
       return state.read((d) => Object.keys(d.disks));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TemplateOptions } from '../model/template.js';
+import { dataVolumesSchema } from './data-volume-schema.js';
 import { networkSpecSchema } from './network-schema.js';
 
 import { NODE_NAME_PATTERN } from './patterns.js';
@@ -66,6 +67,7 @@ export const templateOptionsSchema: z.ZodType<TemplateOptions> = z.strictObject(
     .refine((names) => new Set(names).size === names.length, 'must not repeat a name')
     .optional(),
   linkedClone: z.boolean().optional(),
+  dataVolumes: dataVolumesSchema.optional(),
   hardware: z
     .strictObject({
       cores: z.number().int().min(1).max(256).optional(),

@@ -11,13 +11,13 @@ import {
   Lifecycle,
   type MasterBuild,
   type MasterDiskExport,
+  type MasterDiskExportOptions,
   type MasterRef,
   type ProviderArtefact,
   type ProviderNode,
   throwIfAborted,
   VmkitError,
 } from '@vmkit/core/spi';
-import type { DomainHandle } from '../client/handles.js';
 import { LibvirtClient } from '../client/libvirt-client.js';
 import { chooseDomainType, readHostGuestSupport } from './host/host-capabilities.js';
 import { listLibvirtHostNetworks } from './host/host-network-list.js';
@@ -37,15 +37,13 @@ import {
 } from './master/build-artefacts.js';
 import { planLibvirtMasterBuild } from './master/master-build.js';
 import { exportLibvirtMaster } from './master/master-export.js';
+import { importLibvirtMaster } from './master/master-import.js';
 import { libvirtMastersExist } from './master/masters-exist.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
-import { removeDomain } from './node/domain-removal.js';
-import { readNodeMetadata, type StoredNodeMetadata } from './node/node-metadata.js';
-import { stopDomain } from './node/node-stop.js';
+import { lookupNode, XML_INACTIVE } from './node/node-lookup.js';
+import { readNodeMetadata } from './node/node-metadata.js';
+import { destroyLibvirtNode, powerLibvirtNode } from './node/node-power.js';
 import { describeNode } from './node/node-view.js';
-
-/** `VIR_DOMAIN_XML_INACTIVE`: the persistent definition, where vmkit's metadata lives. */
-const XML_INACTIVE = 2;
 
 /**
  * The libvirt provider: masters are volumes in a storage pool, nodes are domains whose disks are
@@ -126,6 +124,7 @@ export class LibvirtProvider implements HypervisorProvider {
       configDriveFormats: ['nocloud', 'openstack', 'ovf'],
       sources: ['disk', 'kernel', 'iso', 'bootIso'],
       suspend: true,
+      dataVolumes: true,
     };
   }
 
@@ -147,10 +146,14 @@ export class LibvirtProvider implements HypervisorProvider {
     for (const name of data?.volumes ?? [ref.id]) await ctx.storage.delete(name);
   }
 
-  /** A disk or kernel master's root disk volume, downloaded as stored (bootIso masters: `UNSUPPORTED`). */
-  async exportMasterDisk(ref: MasterRef, to: string, opts?: OperationOptions): Promise<MasterDiskExport> {
-    return exportLibvirtMaster(await this.#ctx(), ref, to, opts);
+  /** A master's root disk, downloaded (compressed on request); bootIso masters: `UNSUPPORTED`. */
+  async exportMasterDisk(ref: MasterRef, to: string, o?: MasterDiskExportOptions): Promise<MasterDiskExport> {
+    return exportLibvirtMaster(await this.#ctx(), ref, to, o);
   }
+
+  /** Adopts a shared master's disk: inspected, then uploaded into the pool. */
+  readonly importMasterDisk: NonNullable<HypervisorProvider['importMasterDisk']> = async (n, f, d, o) =>
+    importLibvirtMaster(await this.#ctx(), n, f, d, o);
 
   /** Build domains and volumes of master builds (see `docs/housekeeping.md`). */
   async listArtefacts(): Promise<readonly ProviderArtefact[]> {
@@ -178,43 +181,27 @@ export class LibvirtProvider implements HypervisorProvider {
   }
 
   async startNode(id: string, options: OperationOptions = {}): Promise<void> {
-    const ctx = await this.#ctx();
-    throwIfAborted(options.signal, `start of ${id}`);
-    const dom = await this.#lookup(ctx, id);
-    if (await ctx.client.domains.isActive(dom)) return;
-    await ctx.client.domains.create(dom);
+    await powerLibvirtNode(await this.#ctx(), 'start', id, options);
   }
 
   async stopNode(id: string, options: OperationOptions = {}): Promise<void> {
-    const ctx = await this.#ctx();
-    await stopDomain(ctx, await this.#lookup(ctx, id), options.signal);
+    await powerLibvirtNode(await this.#ctx(), 'stop', id, options);
   }
 
-  async rebootNode(id: string): Promise<void> {
-    const ctx = await this.#ctx();
-    await ctx.client.domains.reboot(await this.#lookup(ctx, id));
+  async rebootNode(id: string, options: OperationOptions = {}): Promise<void> {
+    await powerLibvirtNode(await this.#ctx(), 'reboot', id, options);
   }
 
-  async suspendNode(id: string): Promise<void> {
-    const ctx = await this.#ctx();
-    await ctx.client.domains.suspend(await this.#lookup(ctx, id));
+  async suspendNode(id: string, options: OperationOptions = {}): Promise<void> {
+    await powerLibvirtNode(await this.#ctx(), 'suspend', id, options);
   }
 
-  async resumeNode(id: string): Promise<void> {
-    const ctx = await this.#ctx();
-    await ctx.client.domains.resume(await this.#lookup(ctx, id));
+  async resumeNode(id: string, options: OperationOptions = {}): Promise<void> {
+    await powerLibvirtNode(await this.#ctx(), 'resume', id, options);
   }
 
-  async destroyNode(id: string): Promise<void> {
-    const ctx = await this.#ctx();
-    let found: { dom: DomainHandle; meta: StoredNodeMetadata };
-    try {
-      found = await this.#lookupNode(ctx, id);
-    } catch (error) {
-      if (VmkitError.is(error, 'NOT_FOUND')) return;
-      throw error;
-    }
-    await removeDomain(ctx, found.dom.name, found.meta.volumes);
+  async destroyNode(id: string, options: OperationOptions = {}): Promise<void> {
+    await destroyLibvirtNode(await this.#ctx(), id, options);
   }
 
   async listNodes(): Promise<readonly ProviderNode[]> {
@@ -236,7 +223,7 @@ export class LibvirtProvider implements HypervisorProvider {
   async getNode(id: string): Promise<ProviderNode | undefined> {
     const ctx = await this.#ctx();
     try {
-      const { dom, meta } = await this.#lookupNode(ctx, id);
+      const { dom, meta } = await lookupNode(ctx, id);
       return await describeNode(ctx, dom, meta);
     } catch (error) {
       if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
@@ -255,33 +242,6 @@ export class LibvirtProvider implements HypervisorProvider {
   /** Same as {@link LibvirtProvider.close}. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  /**
-   * A node's domain and metadata. Only domains carrying vmkit's metadata of kind `node` are
-   * nodes: a foreign domain that merely has the prefix, or one of our build domains (installer,
-   * post-install boot), is `NOT_FOUND` to every node operation.
-   */
-  async #lookup(ctx: LibvirtContext, id: string): Promise<DomainHandle> {
-    return (await this.#lookupNode(ctx, id)).dom;
-  }
-
-  async #lookupNode(
-    ctx: LibvirtContext,
-    id: string,
-  ): Promise<{ dom: DomainHandle; meta: StoredNodeMetadata }> {
-    const missing = (cause?: unknown) =>
-      new VmkitError('NOT_FOUND', `no libvirt node ${id}`, cause === undefined ? {} : { cause });
-    if (!id.startsWith(ctx.options.namePrefix)) throw missing();
-    try {
-      const dom = await ctx.client.domains.lookupByName(id);
-      const meta = readNodeMetadata(await ctx.client.domains.getXmlDesc(dom, XML_INACTIVE));
-      if (meta?.kind !== 'node') throw missing();
-      return { dom, meta };
-    } catch (error) {
-      if (VmkitError.is(error, 'NOT_FOUND')) throw missing(error);
-      throw error;
-    }
   }
 }
 

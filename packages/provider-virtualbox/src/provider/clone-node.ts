@@ -28,6 +28,14 @@ const ATTACHMENT: Record<BoundNic['attachment'], string> = {
 
 /** Checks what can be checked before anything is made. */
 export function validateCloneSpec(spec: CloneSpec): void {
+  if ((spec.dataVolumes?.length ?? 0) > 0)
+    throw new VmkitError(
+      'UNSUPPORTED',
+      'dataVolumes: the VirtualBox provider does not attach data volumes yet',
+      {
+        details: { field: 'dataVolumes' },
+      },
+    );
   if (spec.configDrive && (spec.configDrive.filesystem ?? 'iso9660') !== 'iso9660')
     throw new VmkitError(
       'UNSUPPORTED',

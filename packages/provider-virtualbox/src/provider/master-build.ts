@@ -17,7 +17,7 @@ import { state } from './master-build-state.js';
 import { installAndWait } from './master-install.js';
 import { postInstallDrive, runPostInstall } from './master-post-install.js';
 import { localSource, prepareDisk, withKernelParams } from './master-source.js';
-import { detachIsos, detachNics, snapshot } from './master-steps.js';
+import { closeInstallerIso, detachIsos, detachNics, snapshot } from './master-steps.js';
 import { postInstallScript } from './post-install-script.js';
 import { waitProgress } from './vbox-calls.js';
 import {
@@ -232,6 +232,7 @@ export function planVirtualBoxMasterBuild(
       await s.pending?.waitForCompletion(-1).catch(() => {});
       const keep = s.disk && !s.disk.owned ? [s.disk.path] : [];
       await deleteMasterMachine(ctx, name, keep, s.disk?.owned ? [s.disk.path] : []);
+      await closeInstallerIso(ctx, c);
       for (const f of [s.disk, s.iso]) if (f?.owned) await rm(f.path, { force: true });
       await rm(postInstallDrive(ctx, name), { force: true });
     },

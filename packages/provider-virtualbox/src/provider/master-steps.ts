@@ -4,6 +4,7 @@ import type * as vbox from 'virtualbox-soap';
 import { withMachineLock } from './machine-lock.js';
 import { state } from './master-build-state.js';
 import { mediumAttachments, waitProgress } from './vbox-calls.js';
+import type { VboxApi } from './vbox-connection.js';
 import { lockOptions, MASTER_SNAPSHOT, type VboxContext } from './vbox-context.js';
 
 /** `detach-isos`: DVDs detached, boot order back to the disk, the ISO medium closed. */
@@ -26,20 +27,31 @@ export async function detachIsos(ctx: VboxContext, c: BuildContext): Promise<voi
         },
         lockOptions(ctx, c.signal),
       );
-    try {
-      const dvd = await api.vbox.openMedium(
-        iso.path,
-        'DVD' as vbox.DeviceType,
-        'ReadOnly' as vbox.AccessMode,
-        false,
-      );
-      await dvd.close();
-    } catch {
-      // Not registered (any more): nothing to close.
-    }
+    await closeDvd(api, iso.path);
   });
   if (iso.owned) await rm(iso.path, { force: true });
   c.progress(1, 'installer ISO detached');
+}
+
+/** Closes a DVD image in VirtualBox's media registry (the file stays); not registered is fine. */
+async function closeDvd(api: VboxApi, path: string): Promise<void> {
+  try {
+    const dvd = await api.vbox.openMedium(
+      path,
+      'DVD' as vbox.DeviceType,
+      'ReadOnly' as vbox.AccessMode,
+      false,
+    );
+    await dvd.close();
+  } catch {
+    // Not registered (any more): nothing to close.
+  }
+}
+
+/** After a discarded build: the installer ISO no machine uses any more is closed, not left registered. */
+export async function closeInstallerIso(ctx: VboxContext, c: BuildContext): Promise<void> {
+  const iso = state(c).iso;
+  if (iso) await ctx.conn.run(`closing the installer ISO ${iso.path}`, (api) => closeDvd(api, iso.path));
 }
 
 /** `detach-nics`: adapter 0 set to `Null`. */

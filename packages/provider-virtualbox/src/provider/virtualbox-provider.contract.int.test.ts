@@ -4,13 +4,42 @@ import { isoMasterSpec, testProvider, type VboxTestEnv, vboxTestEnv } from '../.
 
 let env: VboxTestEnv | undefined;
 
+// The host's interfaces as the simulated VirtualBox reports them (IHost.getNetworkInterfaces).
+const HOST_INTERFACES = [
+  { name: 'eth0', type: 'Bridged', ip: '192.0.2.10' },
+  { name: 'vboxnet0', type: 'HostOnly', ip: '192.168.56.1' },
+  { name: 'vboxnet1', type: 'HostOnly', up: false },
+] as const;
+
 describeProviderContract(
   process.env.VMKIT_VBOX_URL ? 'virtualbox (real vboxwebsrv)' : 'virtualbox (vboxwebsrv simulator)',
   async () => {
-    env ??= await vboxTestEnv(); // the contract asks for a second provider: same simulator
+    env ??= await vboxTestEnv({ hostInterfaces: HOST_INTERFACES }); // the contract asks for a second provider: same simulator
+    const sim = env.sim;
     return {
       provider: testProvider(env),
       masterSpec: await isoMasterSpec(env, 'vbox-contract'),
+      expectedCapabilities: { linkedClones: true, portForwarding: true, suspend: true },
+      hostNetworks: async () => [
+        { name: 'NAT', kind: 'nat' },
+        { name: 'eth0', kind: 'bridge', up: true, addresses: ['192.0.2.10/24'] },
+        { name: 'vboxnet0', kind: 'hostOnly', up: true },
+        { name: 'vboxnet1', kind: 'hostOnly', up: false },
+      ],
+      // The simulator records one write per disk at every power-on and reset of a machine: a boot.
+      bootId: async (id) => {
+        if (!sim)
+          throw new Error('the reboot probe needs the simulator (a real guest would report its boot id)');
+        return String(sim.writes().filter((w) => w.machine === id).length);
+      },
+      ...(sim
+        ? {
+            leftovers: async () => [
+              ...sim.machines().map((m) => `machine:${m.name}`),
+              ...sim.media().map((m) => `medium:${m.location}`),
+            ],
+          }
+        : {}),
     };
   },
 );

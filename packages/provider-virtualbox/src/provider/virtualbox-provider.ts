@@ -187,27 +187,31 @@ export class VirtualBoxProvider implements HypervisorProvider {
   }
 
   async stopNode(id: string, options: OperationOptions = {}): Promise<void> {
+    throwIfAborted(options.signal, `stop of ${id}`);
     await this.#run(`stopping ${id}`, async (api) => {
       const { machine } = await findNode(this.#ctx, api, id);
       await powerOff(this.#conn, api, machine, powerOptions(this.#ctx, options.signal));
     });
   }
 
-  async rebootNode(id: string): Promise<void> {
+  async rebootNode(id: string, options: OperationOptions = {}): Promise<void> {
+    throwIfAborted(options.signal, `reboot of ${id}`);
     await this.#run(`rebooting ${id}`, async (api) => {
       const { machine } = await findNode(this.#ctx, api, id);
       await withConsole(this.#ctx, api, machine, (c) => c.reset());
     });
   }
 
-  async suspendNode(id: string): Promise<void> {
+  async suspendNode(id: string, options: OperationOptions = {}): Promise<void> {
+    throwIfAborted(options.signal, `suspend of ${id}`);
     await this.#run(`suspending ${id}`, async (api) => {
       const { machine } = await findNode(this.#ctx, api, id);
       await withConsole(this.#ctx, api, machine, (c) => c.pause());
     });
   }
 
-  async resumeNode(id: string): Promise<void> {
+  async resumeNode(id: string, options: OperationOptions = {}): Promise<void> {
+    throwIfAborted(options.signal, `resume of ${id}`);
     await this.#run(`resuming ${id}`, async (api) => {
       const { machine } = await findNode(this.#ctx, api, id);
       await withConsole(this.#ctx, api, machine, (c) => c.resume());
@@ -215,6 +219,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
   }
 
   async destroyNode(id: string, options: OperationOptions = {}): Promise<void> {
+    throwIfAborted(options.signal, `destroy of ${id}`);
     await this.#run(
       `destroying ${id}`,
       async (api) => {

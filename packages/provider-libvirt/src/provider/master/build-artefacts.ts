@@ -14,6 +14,20 @@ const XML_INACTIVE = 2;
 /** Core's master names: `vmkit-<image>-<8 hex of the spec hash>-<4 random hex>`. */
 const MASTER_NAME = 'vmkit-[a-z0-9][a-z0-9._-]*-[0-9a-f]{8}-[0-9a-f]{4}';
 
+/**
+ * How old a node's volume without a domain must be to count as a leftover: a node's disk and
+ * config drive are made before its domain is defined, so a younger one may be a node another
+ * process is creating right now (15 minutes).
+ */
+export const NODE_LEFTOVER_GRACE_MS = 15 * 60_000;
+
+/** A node's own volumes: `<prefix><node>.qcow2` and `<prefix><node>-config.iso|img` (see clone-node). */
+function nodeVolumePattern(prefix: string): RegExp {
+  return new RegExp(
+    `^${prefix.replace(/[.]/g, '\\.')}([a-z][a-z0-9-]{0,62}?)(?:\\.qcow2|-config\\.(?:iso|img))$`,
+  );
+}
+
 /** The names a build makes (see `masterNames` and `postInstallNames`), each giving its master name. */
 function buildPatterns(prefix: string): { domain: RegExp; volume: RegExp } {
   const p = prefix.replace(/[.]/g, '\\.');
@@ -29,7 +43,7 @@ function buildPatterns(prefix: string): { domain: RegExp; volume: RegExp } {
  * Every artefact of master builds in the pool and among the domains: build domains (installer,
  * post-install boot) carrying vmkit's metadata, then the volumes named as a build names them.
  * Volumes a node domain lists as its own are never artefacts; a master volume some node is
- * cloned from, and a running build domain, are in use.
+ * cloned from is in use. A build domain is never "in use": whether its build lives is core's call.
  */
 export async function listBuildArtefacts(ctx: LibvirtContext): Promise<ProviderArtefact[]> {
   const { client, storage, options } = ctx;
@@ -37,7 +51,9 @@ export async function listBuildArtefacts(ctx: LibvirtContext): Promise<ProviderA
   const nodeVolumes = new Set<string>();
   const nodeMasters = new Set<string>();
   const domains: ProviderArtefact[] = [];
+  const domainNames = new Set<string>();
   for (const dom of await client.domains.listAll()) {
+    domainNames.add(dom.name);
     if (!dom.name.startsWith(options.namePrefix)) continue;
     const meta = await client.domains
       .getXmlDesc(dom, XML_INACTIVE)
@@ -59,7 +75,8 @@ export async function listBuildArtefacts(ctx: LibvirtContext): Promise<ProviderA
       masterId: masterNames(options.namePrefix, masterName).volume,
       imageId: meta.imageId,
       createdAt: meta.createdAt,
-      inUse: await client.domains.isActive(dom),
+      // Running or not, it is its build's: core keeps it while the build lives (see ProviderArtefact.inUse).
+      inUse: false,
     });
   }
   // Console logs are written by QEMU behind libvirt's back: rescan so they are volumes.
@@ -68,7 +85,12 @@ export async function listBuildArtefacts(ctx: LibvirtContext): Promise<ProviderA
   for (const vol of await client.storage.poolListAllVolumes(await storage.pool())) {
     const m = patterns.volume.exec(vol.name);
     const masterName = m?.[1] ?? m?.[2];
-    if (!masterName || nodeVolumes.has(vol.name)) continue;
+    if (nodeVolumes.has(vol.name)) continue;
+    if (!masterName) {
+      const orphan = await orphanNodeVolume(ctx, vol, domainNames);
+      if (orphan) volumes.push(orphan);
+      continue;
+    }
     const masterId = masterNames(options.namePrefix, masterName).volume;
     const facts = await volumeFacts(ctx, vol);
     if (!facts) continue;
@@ -84,6 +106,31 @@ export async function listBuildArtefacts(ctx: LibvirtContext): Promise<ProviderA
   return [...domains, ...volumes];
 }
 
+/**
+ * A volume named as a node's whose domain does not exist: the leftover of a node creation killed
+ * before its domain was defined. It is "in use" (kept) until {@link NODE_LEFTOVER_GRACE_MS} after
+ * it was last written, since another process may be creating that node right now.
+ */
+async function orphanNodeVolume(
+  ctx: LibvirtContext,
+  vol: StorageVolHandle,
+  domainNames: ReadonlySet<string>,
+): Promise<ProviderArtefact | undefined> {
+  const node = nodeVolumePattern(ctx.options.namePrefix).exec(vol.name)?.[1];
+  if (!node || domainNames.has(`${ctx.options.namePrefix}${node}`)) return undefined;
+  const facts = await volumeFacts(ctx, vol);
+  if (!facts) return undefined;
+  const made = facts.createdAt === undefined ? Number.NaN : Date.parse(facts.createdAt);
+  return {
+    id: vol.name,
+    kind: 'node-volume',
+    masterName: '',
+    masterId: '',
+    inUse: !(made <= Date.now() - NODE_LEFTOVER_GRACE_MS),
+    ...facts,
+  };
+}
+
 /** Removes one listed artefact (a build domain, or a volume); gone is not an error. */
 export async function removeBuildArtefact(ctx: LibvirtContext, artefact: ProviderArtefact): Promise<void> {
   if (typeof artefact?.id !== 'string' || !artefact.id.startsWith(ctx.options.namePrefix)) {
@@ -92,6 +139,14 @@ export async function removeBuildArtefact(ctx: LibvirtContext, artefact: Provide
   const patterns = buildPatterns(ctx.options.namePrefix);
   if (artefact.kind === 'domain' && patterns.domain.test(artefact.id)) return removeDomain(ctx, artefact.id);
   if (artefact.kind === 'volume' && patterns.volume.test(artefact.id)) return ctx.storage.delete(artefact.id);
+  if (artefact.kind === 'node-volume' && nodeVolumePattern(ctx.options.namePrefix).test(artefact.id)) {
+    const node = nodeVolumePattern(ctx.options.namePrefix).exec(artefact.id)?.[1] as string;
+    const domain = await ctx.client.domains
+      .lookupByName(`${ctx.options.namePrefix}${node}`)
+      .catch(() => undefined);
+    if (domain) throw new VmkitError('CONFLICT', `${artefact.id} belongs to node ${node}, which exists now`);
+    return ctx.storage.delete(artefact.id);
+  }
   throw invalidArgument('artefact', `${artefact.kind} ${artefact.id} is not an artefact of a vmkit build`);
 }
 

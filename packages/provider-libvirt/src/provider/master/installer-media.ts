@@ -41,7 +41,7 @@ export async function prepareInstallerMedia(
   const disks: DomainDisk[] = [{ pool, volume: names.volume, format: 'qcow2', role: 'disk' }];
   if (source.type === 'kernel') {
     const cmdline = source.cmdline ?? '';
-    const paths = await uploadBootFiles(ctx, source.kernel, source.initrd, names, track, c);
+    const paths = await uploadBootFiles(ctx, source.kernel, source.initrd, names, track, c.signal);
     volumes.push(...paths.volumes);
     return {
       boot: { kind: 'kernel', kernel: paths.kernel, initrd: paths.initrd, cmdline },
@@ -70,19 +70,19 @@ export async function prepareInstallerMedia(
 }
 
 /** Uploads a kernel and initrd as pool volumes; drivers without uploads boot the host's files. */
-async function uploadBootFiles(
+export async function uploadBootFiles(
   ctx: LibvirtContext,
   kernelFile: string,
   initrdFile: string,
   names: MasterNames,
   track: (name: string) => void,
-  c: BuildContext,
+  signal: AbortSignal | undefined,
 ) {
   try {
     track(names.kernel);
-    const k = await ctx.storage.createFromFile(names.kernel, kernelFile, 'raw', 0, { signal: c.signal });
+    const k = await ctx.storage.createFromFile(names.kernel, kernelFile, 'raw', 0, signal ? { signal } : {});
     track(names.initrd);
-    const i = await ctx.storage.createFromFile(names.initrd, initrdFile, 'raw', 0, { signal: c.signal });
+    const i = await ctx.storage.createFromFile(names.initrd, initrdFile, 'raw', 0, signal ? { signal } : {});
     return {
       kernel: await ctx.storage.path(k),
       initrd: await ctx.storage.path(i),

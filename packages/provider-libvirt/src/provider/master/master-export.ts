@@ -1,27 +1,31 @@
 import { createWriteStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { OperationOptions } from '@vmkit/core';
 import {
   emitProgress,
   type MasterDiskExport,
+  type MasterDiskExportOptions,
   type MasterRef,
   throwIfAborted,
   VmkitError,
 } from '@vmkit/core/spi';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
+import { compressDisk } from './compress-disk.js';
 
 /**
  * Copies a master's root disk volume (a disk master's, or a kernel master's root disk) out of the
  * pool to the new file `toPath` through the storage API (`STORAGE_VOL_DOWNLOAD`, so remote
  * daemons work), as stored: a standalone qcow2 or raw. A live boot ISO master has no disk
- * (`UNSUPPORTED`). A partial file is removed on failure or abort.
+ * (`UNSUPPORTED`). With `compress`, the download is staged beside `toPath` and rewritten as a
+ * qcow2 with compressed clusters (see {@link compressDisk}). A partial file is removed on failure
+ * or abort.
  */
 export async function exportLibvirtMaster(
   ctx: LibvirtContext,
   ref: MasterRef,
   toPath: string,
-  options: OperationOptions = {},
+  options: MasterDiskExportOptions = {},
 ): Promise<MasterDiskExport> {
   const data = ref.data as Partial<LibvirtMasterData> | undefined;
   if (data?.boot === 'cdrom')
@@ -45,6 +49,7 @@ export async function exportLibvirtMaster(
     });
   // Open the file first: an existing file is refused before the daemon sends anything.
   const file = createWriteStream(toPath, { flags: 'wx' });
+  let staging: string | undefined;
   try {
     await new Promise<void>((resolve, reject) => file.once('open', () => resolve()).once('error', reject));
     const download = await ctx.client.storage.volDownload(
@@ -52,11 +57,30 @@ export async function exportLibvirtMaster(
       { offset: 0, length: 0 },
       { ...(options.signal ? { signal: options.signal } : {}), onBytes: report },
     );
-    await pipeline(download, file, options.signal ? { signal: options.signal } : {});
+    const format = data?.format ?? 'qcow2';
+    if (!options.compress) {
+      await pipeline(download, file, options.signal ? { signal: options.signal } : {});
+      return { format, bytes: (await stat(toPath)).size, compression: 'none' };
+    }
+    file.end();
+    staging = await mkdtemp(join(dirname(toPath), '.vmkit-export-'));
+    const raw = join(staging, 'download');
+    await pipeline(
+      download,
+      createWriteStream(raw, { flags: 'wx' }),
+      options.signal ? { signal: options.signal } : {},
+    );
+    const compression = await compressDisk(raw, format, toPath, options.signal);
+    return {
+      format: compression === 'qcow2' ? 'qcow2' : format,
+      bytes: (await stat(toPath)).size,
+      compression,
+    };
   } catch (error) {
     file.destroy();
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await rm(toPath, { force: true });
     throw error;
+  } finally {
+    if (staging) await rm(staging, { recursive: true, force: true });
   }
-  return { format: data?.format ?? 'qcow2', bytes: (await stat(toPath)).size };
 }

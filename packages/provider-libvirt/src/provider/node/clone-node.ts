@@ -6,6 +6,7 @@ import { alreadyExists } from '../../errors/libvirt-error.js';
 import { ensureNicNetworks } from '../host/host-networks.js';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { buildDomainXml, type DomainDisk } from '../xml/domain-xml.js';
+import { createDataVolumes } from './data-volumes.js';
 import { removeDomain } from './domain-removal.js';
 import { nodeBoot } from './node-boot.js';
 import { renderNodeMetadata, type StoredNodeMetadata } from './node-metadata.js';
@@ -75,6 +76,10 @@ export async function cloneLibvirtNode(
         readonly: vfat,
       });
       progress(0.7, 'config drive attached');
+    }
+    if (spec.dataVolumes?.length) {
+      disks.push(...(await createDataVolumes(ctx, spec.dataVolumes, domName, created, options, spec.name)));
+      progress(0.8, `${spec.dataVolumes.length} data volume(s) attached`);
     }
     throwIfAborted(options.signal, `clone of ${spec.name}`);
     const meta: StoredNodeMetadata = {

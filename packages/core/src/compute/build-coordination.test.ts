@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { listAll } from '../blobstore/blob-store.js';
+import { VmkitError } from '../errors/vmkit-error.js';
+import { buildLeaseKey, leaseBlobName } from '../masters/build-lease-options.js';
+import { providerNamespace } from '../masters/master-repository.js';
+import type { ProgressEvent } from '../util/progress.js';
+import { provider, type Scratch, scratch } from './service.fixture.js';
+
+const LEASES = 'vmkit-images-leases';
+const fast = { buildLease: { ttlMs: 1000, renewMs: 200 } };
+
+describe('builds coordinated across compute services sharing a store', () => {
+  let s: Scratch;
+  beforeEach(async () => {
+    s = await scratch();
+  });
+  afterEach(async () => {
+    await s.dispose();
+  });
+
+  async function leaseNames(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const item of listAll(s.store, LEASES)) names.push(item.name);
+    return names;
+  }
+
+  it('builds once for two services asking at once; the waiter reports the holder and uses its master', async () => {
+    const p = provider({ buildDelayMs: 300 });
+    const a = await s.service(p, fast);
+    const b = await s.service(p, fast);
+    const events: ProgressEvent[] = [];
+    const [ia, ib] = await Promise.all([
+      a.ensureImage('debian-12', { onProgress: (e) => events.push(e) }),
+      b.ensureImage('debian-12', { onProgress: (e) => events.push(e) }),
+    ]);
+    expect(p.stats.builds).toBe(1);
+    expect(p.masterNames()).toHaveLength(1);
+    expect(ia.builtAt).toBeDefined();
+    expect(ib.builtAt).toBe(ia.builtAt);
+    expect(
+      events.some((e) => e.phase === 'build' && /waiting for the build lease held by .* pid/.test(e.message)),
+    ).toBe(true);
+    expect(await leaseNames()).toEqual([]);
+  });
+
+  it('aborts and rolls back a build whose lease another process took over', async () => {
+    const p = provider({ buildDelayMs: 1500 });
+    const a = await s.service(p, fast);
+    const building = a.ensureImage('debian-12');
+    await expect.poll(() => leaseNames()).toHaveLength(1);
+    await expect.poll(() => p.masterNames()).toHaveLength(1);
+    const key = buildLeaseKey(providerNamespace(p.id), 'debian-12');
+    // Another process writes the next generation (create-only, as a taker does), racing the renewals.
+    for (;;) {
+      const names = await leaseNames();
+      const newest = names.at(-1) as string;
+      const generation = Number(newest.slice(key.length, key.length + 12)) + 1;
+      const record = {
+        schemaVersion: 1,
+        imageId: 'debian-12',
+        specHash: 'x',
+        masterName: 'vmkit-debian-12-00000000-0000',
+        holder: { hostname: 'other', pid: 2, id: 'taker' },
+        generation,
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      };
+      const taken = await s.store
+        .putBlob(LEASES, leaseBlobName(key, generation), JSON.stringify(record), { ifNoneMatch: '*' })
+        .then(
+          () => true,
+          (e: unknown) => (VmkitError.is(e, 'CONFLICT') ? false : Promise.reject(e)),
+        );
+      if (taken) break;
+    }
+    const error = await building.catch((e: unknown) => e);
+    expect(VmkitError.is(error, 'CONFLICT')).toBe(true);
+    expect((error as Error).message).toMatch(/taken over by another process/);
+    await expect.poll(() => p.masterNames()).toEqual([]);
+  });
+
+  it('start-up removes what a dead build left, but not what a live lease names', async () => {
+    const p = provider();
+    const key = buildLeaseKey(providerNamespace(p.id), 'live');
+    await s.store.createContainer(LEASES);
+    const lease = (masterName: string, imageId: string, expiresInMs: number) =>
+      JSON.stringify({
+        schemaVersion: 1,
+        imageId,
+        specHash: 'x',
+        masterName,
+        holder: { hostname: 'h', pid: 3, id: 'someone' },
+        generation: 1,
+        expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
+      });
+    await s.store.putBlob(LEASES, leaseBlobName(key, 1), lease('vmkit-live-00000000-0001', 'live', 60_000));
+    const deadKey = buildLeaseKey(providerNamespace(p.id), 'dead');
+    await s.store.putBlob(LEASES, leaseBlobName(deadKey, 4), lease('vmkit-dead-00000000-0002', 'dead', -1));
+    p.plantLeftover('vmkit-live-00000000-0001', 'live');
+    p.plantLeftover('vmkit-dead-00000000-0002', 'dead');
+    p.plantLeftover('vmkit-debian-12-00000000-0003', 'debian-12');
+    const service = await s.service(p, fast);
+    expect(p.masterNames()).toEqual(['vmkit-live-00000000-0001']);
+    expect(await leaseNames()).toEqual([leaseBlobName(key, 1)]);
+    const pruned = await service.pruneImages();
+    expect(pruned.removed).toEqual([]);
+    expect(pruned.kept).toContainEqual({
+      kind: 'leftover',
+      id: 'vmkit-live-00000000-0001',
+      reason: 'a live build lease names it (h pid 3)',
+    });
+  });
+});

@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { listAll } from '../blobstore/blob-store.js';
+import { memoryBlobStore } from '../blobstore/memory-blob-store.js';
+import { VmkitError } from '../errors/vmkit-error.js';
+import { silentLogger } from '../util/logger.js';
+import type { ProgressEvent } from '../util/progress.js';
+import { BuildLeases } from './build-lease.js';
+import { buildLeaseKey, leaseBlobName, resolveBuildLeaseOptions } from './build-lease-options.js';
+import type { LeaseRecord } from './lease-record.js';
+
+const C = 'leases';
+const NS = 'p-0123456789abcdef';
+const request = { imageId: 'img', specHash: 'a'.repeat(64), masterName: 'vmkit-img-aaaaaaaa-0001' };
+
+function leases(store = memoryBlobStore(), options = { ttlMs: 1000, renewMs: 200 }) {
+  return new BuildLeases(
+    store,
+    { container: C, namespace: NS },
+    resolveBuildLeaseOptions(options),
+    silentLogger,
+  );
+}
+
+async function names(store: ReturnType<typeof memoryBlobStore>): Promise<string[]> {
+  const found: string[] = [];
+  for await (const item of listAll(store, C)) found.push(item.name);
+  return found;
+}
+
+/** Writes a lease as a process that then died would have left it. */
+async function plantLease(
+  store: ReturnType<typeof memoryBlobStore>,
+  generation: number,
+  expiresInMs: number,
+): Promise<void> {
+  const record: LeaseRecord = {
+    schemaVersion: 1,
+    ...request,
+    masterName: 'vmkit-img-aaaaaaaa-dead',
+    holder: { hostname: 'gone', pid: 1, id: 'dead' },
+    generation,
+    expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
+  };
+  await store.putBlob(C, leaseBlobName(buildLeaseKey(NS, 'img'), generation), JSON.stringify(record));
+}
+
+describe('BuildLeases', () => {
+  it('lets one of many concurrent takers hold the lease at a time', async () => {
+    const store = memoryBlobStore();
+    const parties = Array.from({ length: 6 }, () => leases(store));
+    await parties[0]?.init();
+    let holding = 0;
+    let most = 0;
+    await Promise.all(
+      parties.map(async (p) => {
+        const lease = await p.acquire(request);
+        holding++;
+        most = Math.max(most, holding);
+        await new Promise((r) => setTimeout(r, 20));
+        holding--;
+        await lease.release();
+      }),
+    );
+    expect(most).toBe(1);
+    expect(await names(store)).toEqual([]);
+  });
+
+  it('makes a waiter report who holds the lease, then hands it over on release', async () => {
+    const store = memoryBlobStore();
+    const a = leases(store);
+    const b = leases(store);
+    await a.init();
+    const held = await a.acquire(request);
+    const events: ProgressEvent[] = [];
+    let got = false;
+    const waiting = b.acquire(request, { onProgress: (e) => events.push(e) }).then((lease) => {
+      got = true;
+      return lease;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toBe(false);
+    expect(events[0]?.phase).toBe('build');
+    expect(events[0]?.message).toContain(
+      `pid ${process.pid} (${a.holder.id}) building ${request.masterName}`,
+    );
+    await held.release();
+    const second = await waiting;
+    expect(second.record.holder.id).toBe(b.holder.id);
+    await second.release();
+  });
+
+  it('keeps a lease alive past its TTL by renewing it, so nobody takes it over', async () => {
+    const store = memoryBlobStore();
+    const a = leases(store);
+    await a.init();
+    const held = await a.acquire(request);
+    await new Promise((r) => setTimeout(r, 1500)); // longer than the 1000 ms TTL
+    expect(held.lost.aborted).toBe(false);
+    expect(held.record.generation).toBeGreaterThan(3);
+    expect((await a.live()).map((l) => l.holder.id)).toEqual([a.holder.id]);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    await expect(leases(store).acquire(request, { signal: controller.signal })).rejects.toSatisfy((e) =>
+      VmkitError.is(e, 'ABORTED'),
+    );
+    await held.release();
+  });
+
+  it('takes over a lapsed lease, and of racing takers exactly one wins', async () => {
+    const store = memoryBlobStore();
+    await store.createContainer(C);
+    await plantLease(store, 7, -1);
+    const parties = Array.from({ length: 5 }, () => leases(store));
+    const controller = new AbortController();
+    const tries = parties.map((p) => p.acquire(request, { signal: controller.signal }));
+    const first = await Promise.race(tries);
+    expect(first.record.generation).toBe(8);
+    await new Promise((r) => setTimeout(r, 150));
+    controller.abort();
+    const outcomes = await Promise.allSettled(tries);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    expect(await names(store)).toEqual([leaseBlobName(buildLeaseKey(NS, 'img'), first.record.generation)]);
+    await first.release();
+  });
+
+  it('aborts the holder whose lease another process took over', async () => {
+    const store = memoryBlobStore();
+    const a = leases(store);
+    await a.init();
+    const held = await a.acquire(request);
+    // Another process judged the lease lapsed and wrote the next generation first.
+    await plantLease(store, held.record.generation + 1, 60_000);
+    await expect.poll(() => held.lost.aborted).toBe(true);
+    expect(VmkitError.is(held.lost.reason, 'CONFLICT')).toBe(true);
+    await held.release(); // leaves the taker's lease alone
+    expect((await a.live()).map((l) => l.holder.id)).toEqual(['dead']);
+  });
+
+  it('returns promptly when a waiter is aborted and leaves the holder its lease', async () => {
+    const store = memoryBlobStore();
+    await store.createContainer(C);
+    await plantLease(store, 1, 60_000);
+    const before = await names(store);
+    const controller = new AbortController();
+    // Default timings: by now the waiter sleeps in an 800 ms step of its backoff.
+    const waiting = leases(store, { ttlMs: 60_000, renewMs: 15_000 }).acquire(request, {
+      signal: controller.signal,
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const t0 = performance.now();
+    controller.abort();
+    await expect(waiting).rejects.toSatisfy((e) => VmkitError.is(e, 'ABORTED'));
+    expect(performance.now() - t0).toBeLessThan(200);
+    expect(await names(store)).toEqual(before);
+  });
+
+  it('counts a corrupt lease blob as lapsed and removes lapsed leases on request', async () => {
+    const store = memoryBlobStore();
+    await store.createContainer(C);
+    await store.putBlob(C, leaseBlobName(buildLeaseKey(NS, 'img'), 3), '{"schemaVersion":1,"imageId":');
+    await store.putBlob(C, leaseBlobName(buildLeaseKey(NS, 'other'), 1), 'x'.repeat(20_000));
+    const party = leases(store);
+    expect(await party.live()).toEqual([]);
+    expect(await party.removeStale()).toBe(2);
+    expect(await names(store)).toEqual([]);
+    const held = await party.acquire(request);
+    expect(held.record.generation).toBe(1);
+    await held.release();
+  });
+
+  it('checks its options, naming the bad one', () => {
+    expect(resolveBuildLeaseOptions(undefined)).toEqual({ ttlMs: 60_000, renewMs: 15_000 });
+    expect(resolveBuildLeaseOptions({ ttlMs: 4000 })).toEqual({ ttlMs: 4000, renewMs: 1000 });
+    expect(() => resolveBuildLeaseOptions({ ttlMs: 10 })).toThrow(/buildLease.ttlMs: must be an integer/);
+    expect(() => resolveBuildLeaseOptions({ ttlMs: 3000, renewMs: 1500 })).toThrow(
+      /buildLease.renewMs: must be at most a third of buildLease.ttlMs/,
+    );
+  });
+});

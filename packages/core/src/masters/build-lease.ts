@@ -1,0 +1,246 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type BlobStore, listAll } from '../blobstore/blob-store.js';
+import { VmkitError } from '../errors/vmkit-error.js';
+import { sleep, throwIfAborted } from '../util/abort.js';
+import type { Logger } from '../util/logger.js';
+import { emitProgress, type OperationOptions } from '../util/progress.js';
+import {
+  BUILD_LEASE_MAX_POLL_MS,
+  buildLeaseKey,
+  leaseBlobName,
+  leaseGeneration,
+  type ResolvedBuildLeaseOptions,
+} from './build-lease-options.js';
+import { HeldLease } from './held-lease.js';
+import {
+  describeHolder,
+  type LeaseHolder,
+  type LeaseRecord,
+  leaseExpired,
+  MAX_LEASE_BYTES,
+  parseLeaseRecord,
+} from './lease-record.js';
+
+/** What a build lease is taken for. */
+export interface LeaseRequest {
+  readonly imageId: string;
+  readonly specHash: string;
+  /** The master name the build will use (its artefacts carry it). */
+  readonly masterName: string;
+}
+
+/** The newest generation of one image's lease, as read. */
+interface Latest {
+  readonly generation: number;
+  /** `undefined` when the blob vanished between listing and reading. */
+  readonly record: LeaseRecord | undefined;
+  readonly names: readonly string[];
+}
+
+/**
+ * Build leases in a blob store: one build of an image at a time across processes and hosts.
+ * Each lease is a folder of generation blobs written create-only (`ifNoneMatch: '*'`), so of
+ * several writers of one generation exactly one wins: taking a free lease writes generation 1,
+ * renewing or taking over a lapsed one writes the next. A writer that then sees a newer
+ * generation than its own backs off. Leases live in their own container, never among records.
+ */
+export class BuildLeases {
+  readonly #store: BlobStore;
+  readonly #container: string;
+  readonly #namespace: string;
+  readonly #options: ResolvedBuildLeaseOptions;
+  readonly #logger: Logger;
+  readonly #holder: LeaseHolder;
+
+  constructor(
+    store: BlobStore,
+    place: { readonly container: string; readonly namespace: string },
+    options: ResolvedBuildLeaseOptions,
+    logger: Logger,
+  ) {
+    this.#store = store;
+    this.#container = place.container;
+    this.#namespace = place.namespace;
+    this.#options = options;
+    this.#logger = logger;
+    this.#holder = { hostname: hostname(), pid: process.pid, id: randomBytes(8).toString('hex') };
+  }
+
+  /** The container of the lease blobs. */
+  get container(): string {
+    return this.#container;
+  }
+
+  /** This process's identity in the leases it takes. */
+  get holder(): LeaseHolder {
+    return this.#holder;
+  }
+
+  /** Creates the container if missing. */
+  async init(): Promise<void> {
+    await this.#store.createContainer(this.#container);
+  }
+
+  /**
+   * Takes the image's lease, waiting (polling with backoff, reporting a `build` progress event
+   * naming the holder) while another live process holds it. A lapsed lease is taken over.
+   * Honours `signal`: an abort while waiting returns at once and leaves the lease alone.
+   */
+  async acquire(request: LeaseRequest, options: OperationOptions = {}): Promise<HeldLease> {
+    const key = buildLeaseKey(this.#namespace, request.imageId);
+    let delay = 50;
+    let reported: string | undefined;
+    for (;;) {
+      throwIfAborted(options.signal, 'waiting for a build lease');
+      const latest = await this.#latest(key);
+      if (latest && latest.record === undefined) continue; // vanished while read: look again
+      const current = latest?.record;
+      if (!current || leaseExpired(current)) {
+        const held = await this.#tryTake(key, request, latest?.generation ?? 0);
+        if (held) return held;
+        delay = 50;
+        continue;
+      }
+      const who = describeHolder(current);
+      if (who !== reported) {
+        reported = who;
+        emitProgress(options.onProgress, {
+          phase: 'build',
+          imageId: request.imageId,
+          message: `waiting for the build lease held by ${who}`,
+        });
+      }
+      await sleep(delay, options.signal);
+      delay = Math.min(delay * 2, BUILD_LEASE_MAX_POLL_MS, this.#options.renewMs);
+    }
+  }
+
+  /** The leases held now (not lapsed) in this namespace, one per image. */
+  async live(): Promise<LeaseRecord[]> {
+    const found: LeaseRecord[] = [];
+    for (const latest of await this.#everyLatest()) {
+      if (latest.record && !leaseExpired(latest.record)) found.push(latest.record);
+    }
+    return found;
+  }
+
+  /** Removes the blobs of lapsed leases (their holders are dead); returns how many went. */
+  async removeStale(): Promise<number> {
+    let removed = 0;
+    for (const latest of await this.#everyLatest()) {
+      if (latest.record && !leaseExpired(latest.record)) continue;
+      for (const name of latest.names) {
+        await this.#store.removeBlob(this.#container, name);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async #tryTake(key: string, request: LeaseRequest, after: number): Promise<HeldLease | undefined> {
+    const started = Date.now();
+    const record: LeaseRecord = {
+      schemaVersion: 1,
+      ...request,
+      holder: this.#holder,
+      generation: after + 1,
+      expiresAt: new Date(started + this.#options.ttlMs).toISOString(),
+    };
+    const name = leaseBlobName(key, record.generation);
+    try {
+      await this.#store.putBlob(this.#container, name, JSON.stringify(record), {
+        contentType: 'application/json',
+        ifNoneMatch: '*',
+      });
+    } catch (error) {
+      if (VmkitError.is(error, 'CONFLICT')) return undefined; // another taker won this generation
+      throw error;
+    }
+    // A generation 1 written after a holder renewed past it and removed the old blob loses.
+    let names: string[];
+    try {
+      names = await this.#names(key);
+    } catch (error) {
+      await this.#store.removeBlob(this.#container, name).catch(() => {});
+      throw error;
+    }
+    if (names.some((n) => (leaseGeneration(key, n) ?? 0) > record.generation)) {
+      await this.#store.removeBlob(this.#container, name);
+      return undefined;
+    }
+    for (const older of names.filter((n) => (leaseGeneration(key, n) ?? 0) < record.generation)) {
+      await this.#store.removeBlob(this.#container, older).catch(() => {});
+    }
+    if (after > 0) this.#logger.warn('took over a lapsed build lease', { imageId: request.imageId });
+    const place = {
+      store: this.#store,
+      container: this.#container,
+      key,
+      options: this.#options,
+      logger: this.#logger,
+    };
+    return new HeldLease(place, record, started + this.#options.ttlMs);
+  }
+
+  async #names(key: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const item of listAll(this.#store, this.#container, key)) {
+      if (leaseGeneration(key, item.name) !== undefined) names.push(item.name);
+    }
+    return names;
+  }
+
+  async #latest(key: string): Promise<Latest | undefined> {
+    const names = await this.#names(key);
+    const newest = names.at(-1);
+    if (newest === undefined) return undefined;
+    return { generation: leaseGeneration(key, newest) as number, record: await this.#read(newest), names };
+  }
+
+  async #everyLatest(): Promise<Latest[]> {
+    const byKey = new Map<string, string[]>();
+    for await (const item of listAll(this.#store, this.#container, `${this.#namespace}/`)) {
+      const key = item.name.slice(0, item.name.lastIndexOf('/') + 1);
+      if (leaseGeneration(key, item.name) === undefined) continue;
+      byKey.set(key, [...(byKey.get(key) ?? []), item.name]);
+    }
+    const all: Latest[] = [];
+    for (const [key, names] of byKey) {
+      const newest = names.at(-1) as string;
+      all.push({
+        generation: leaseGeneration(key, newest) as number,
+        record: await this.#read(newest),
+        names,
+      });
+    }
+    return all;
+  }
+
+  /** Reads one generation; `undefined` when gone. A corrupt blob reads as a lapsed lease. */
+  async #read(name: string): Promise<LeaseRecord | undefined> {
+    const blob = await this.#store.getBlob(this.#container, name);
+    if (!blob) return undefined;
+    try {
+      if (blob.size > MAX_LEASE_BYTES)
+        throw new VmkitError('CORRUPT', `${name}: ${blob.size} bytes is too big`);
+      return parseLeaseRecord(name, await blob.text());
+    } catch (error) {
+      this.#logger.warn('a build lease blob is corrupt; it counts as lapsed', {
+        blob: name,
+        error: String(error),
+      });
+      return { ...CORRUPT, masterName: name };
+    }
+  }
+}
+
+/** What a corrupt lease reads as: lapsed long ago, held by nobody. */
+const CORRUPT: Omit<LeaseRecord, 'masterName'> = {
+  generation: 1,
+  schemaVersion: 1,
+  imageId: '',
+  specHash: '',
+  holder: { hostname: '', pid: 0, id: '' },
+  expiresAt: new Date(0).toISOString(),
+};

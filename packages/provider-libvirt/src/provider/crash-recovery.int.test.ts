@@ -1,0 +1,107 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createComputeService, fileSystemBlobStore, type MasterSpec, type ProgressEvent } from '@vmkit/core';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type FixtureChild, spawnFixture } from '../../../core/src/compute/process-fixture.fixture.js';
+import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
+import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
+import { libvirtProvider } from './libvirt-provider.js';
+
+const URI = 'qemu:///system';
+const POOL = 'vmkit';
+const MAIN = fileURLToPath(new URL('../../test-support/build-main.mjs', import.meta.url));
+const TTL = 3000;
+const prefix = runPrefix('k');
+const dir = mkdtempSync(join(tmpdir(), 'vmkit-crash-'));
+const spec: MasterSpec = {
+  ...testGuestMasterSpec('crash-guest'),
+  postInstall: [{ name: 'mark', run: 'echo built > /etc/vmkit-mark' }],
+};
+const store = () => fileSystemBlobStore({ root: join(dir, 'store') });
+const buildLease = { ttlMs: TTL };
+
+/** Kill points: the child's progress event after which it is killed with SIGKILL. */
+const POINTS: ReadonlyArray<{ name: string; at: (e: ProgressEvent) => boolean }> = [
+  { name: 'upload of the kernel and initrd', at: (e) => e.message === 'step 1/7: create-and-install' },
+  { name: 'install', at: (e) => /^installer running [2-9]/.test(e.message) },
+  { name: 'post-install', at: (e) => /^post-install boot running [2-9]/.test(e.message) },
+];
+
+describe('crash recovery and one build across processes on qemu:///system (test guest)', () => {
+  let children: FixtureChild[] = [];
+  const run = (tmp: string) => {
+    mkdirSync(tmp, { recursive: true });
+    const child = spawnFixture(MAIN, {
+      VMKIT_URI: URI,
+      VMKIT_POOL: POOL,
+      VMKIT_PREFIX: prefix,
+      VMKIT_STORE: join(dir, 'store'),
+      VMKIT_LEASES: join(dir, 'ports'),
+      VMKIT_IMAGES: JSON.stringify([spec]),
+      VMKIT_LEASE_TTL_MS: String(TTL),
+      TMPDIR: tmp,
+    });
+    children.push(child);
+    return child;
+  };
+  const leaseBlobs = async () => (await store().list('vmkit-images-leases')).items.map((i) => i.name);
+  afterEach(() => {
+    for (const c of children) c.child.kill('SIGKILL');
+    children = [];
+  });
+  afterAll(async () => {
+    await sweep(URI, prefix, POOL);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a build killed during upload, install or post-install leaves nothing once a service restarts; then two processes build the image once', async () => {
+    for (const [i, point] of POINTS.entries()) {
+      const tmp = join(dir, `tmp-${i}`);
+      const child = run(tmp);
+      await child.waitFor((l) => l.event !== undefined && point.at(l.event as ProgressEvent));
+      child.child.kill('SIGKILL');
+      await child.exited;
+      const left = await leftovers(URI, prefix, POOL);
+      // From the install on, the build domain(s): the installer, then also the post-install boot.
+      if (i > 0) expect(left.domains.length, point.name).toBeGreaterThanOrEqual(1);
+      // While the dead builder's lease has not lapsed, a restart leaves its artefacts alone.
+      await (await createComputeService(service())).close();
+      expect(await leftovers(URI, prefix, POOL), point.name).toEqual(left);
+      await new Promise((r) => setTimeout(r, TTL + 200));
+      await (await createComputeService(service())).close();
+      expect(await leftovers(URI, prefix, POOL), point.name).toEqual({ domains: [], volumes: [] });
+      expect(await leaseBlobs(), point.name).toEqual([]);
+      expect(readdirSync(tmp), point.name).toEqual([]);
+    }
+
+    const [a, b] = [run(join(dir, 'tmp-a')), run(join(dir, 'tmp-b'))];
+    for (const e of await Promise.all([a.exited, b.exited])) expect(e.code, e.stderr).toBe(0);
+    const done = async (c: FixtureChild) => (await c.waitFor((l) => 'done' in l)).done as { builtAt: string };
+    expect((await done(a)).builtAt).toBe((await done(b)).builtAt);
+    const waiting = (c: FixtureChild) =>
+      c.lines.some((l) =>
+        /waiting for the build lease held by/.test(String((l.event as ProgressEvent)?.message)),
+      );
+    expect([a, b].filter(waiting)).toHaveLength(1);
+    const left = await leftovers(URI, prefix, POOL);
+    expect(left.domains).toEqual([]);
+    // One master: its disk, kernel and initrd, all of one master name.
+    expect(left.volumes).toHaveLength(3);
+    expect(new Set(left.volumes.map((v) => v.replace(/\.[a-z0-9]+$/, ''))).size).toBe(1);
+    expect(await leaseBlobs()).toEqual([]);
+    await using compute = await createComputeService(service());
+    expect((await compute.getImage(spec.id))?.status).toBe('available');
+  }, 600_000); // three killed builds, a whole build with its post-install boot, under TCG: 4 min here
+});
+
+function service() {
+  return {
+    provider: libvirtProvider({ uri: URI, pool: POOL, namePrefix: prefix }),
+    store: store(),
+    images: [spec],
+    ports: { leaseDir: join(dir, 'ports'), probe: false },
+    buildLease,
+  };
+}
