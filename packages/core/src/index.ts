@@ -97,7 +97,12 @@ export type { ClosableBlobStore } from './blobstore/guard-blob-store.js';
 export { memoryBlobStore } from './blobstore/memory-blob-store.js';
 
 // Providers (implementing one: `@vmkit/core/spi`), logging and progress
-export type { HostNetwork, HypervisorProvider, ProviderCapabilities } from './spi/hypervisor-provider.js';
+export type {
+  HostNetwork,
+  HypervisorProvider,
+  ProviderCapabilities,
+  ProviderHost,
+} from './spi/hypervisor-provider.js';
 export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './spi/provider-artefacts.js';
 export type { MasterDiskExport, MasterDiskExportOptions, ProviderMasterExport } from './spi/master-export.js';
 export type { MasterDiskImport, ProviderMasterImport } from './spi/master-import.js';

@@ -45,6 +45,11 @@ export {
   DEFAULT_KEEPALIVE_INTERVAL_MS,
   type ResolvedLibvirtClientOptions,
 } from './client/libvirt-client-options.js';
+export {
+  type InterfaceHandle,
+  InterfaceProcedures,
+  LIST_INTERFACES_ACTIVE,
+} from './client/interface-procedures.js';
 export { NetworkProcedures } from './client/network-procedures.js';
 export {
   type StoragePoolInfo,

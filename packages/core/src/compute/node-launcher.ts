@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { unbindableHostPort } from '../errors/host-port-error.js';
 import { type NodeFailure, RunNodesError } from '../errors/run-nodes-error.js';
 import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import type { MasterRecord } from '../masters/master-record.js';
@@ -14,6 +15,7 @@ import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
 import { emitProgress, type OperationOptions } from '../util/progress.js';
 import { configDriveFor } from './config-drive-request.js';
+import { isFixedHostPort, leaseHostOf, MAX_PORT_ATTEMPTS } from './host-port-retry.js';
 import { bindNetwork, withInboundPorts } from './network-binding.js';
 import { nodeNames } from './node-names.js';
 import { leaseOwner, nodeMetadataOf } from './node-view.js';
@@ -147,12 +149,18 @@ export class NodeLauncher {
     return nodes;
   }
 
-  /** Destroys a node (the provider gets `options`) and releases its port leases. */
+  /** Destroys a node (the provider gets `options`) and releases its port leases (also those taken under an earlier provider id). */
   async destroy(id: string, name: string, options: OperationOptions = {}): Promise<void> {
     await this.#provider.destroyNode(id, options);
-    await this.#ports.releaseOwner(leaseOwner(this.#provider.id, name));
+    for (const providerId of [this.#provider.id, ...(this.#provider.previousIds ?? [])])
+      await this.#ports.releaseOwner(leaseOwner(providerId, name));
   }
 
+  /**
+   * Creates one node; when the hypervisor cannot bind an `'auto'` host port it was given (held on
+   * its host by something the leases do not know), the node is rolled back, the port is avoided
+   * and the node is made again on other ports, up to {@link MAX_PORT_ATTEMPTS} times.
+   */
   async #createOne(
     name: string,
     group: string,
@@ -162,8 +170,37 @@ export class NodeLauncher {
     hardware: Hardware,
     options: OperationOptions,
   ): Promise<NodeMetadata> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#attemptOne(name, group, template, master, network, hardware, options);
+      } catch (error) {
+        const bad = unbindableHostPort(error);
+        if (!bad || isFixedHostPort(network, bad)) throw error;
+        this.#ports.avoid(leaseHostOf(this.#provider), bad.protocol, bad.port);
+        if (attempt >= MAX_PORT_ATTEMPTS) throw error;
+        const message = `host port ${bad.protocol}/${bad.port} could not be bound on ${name}'s host; trying another`;
+        this.#logger.warn(message, { node: name, attempt });
+        emitProgress(options.onProgress, { phase: 'clone', node: name, message });
+      }
+    }
+  }
+
+  async #attemptOne(
+    name: string,
+    group: string,
+    template: Template,
+    master: MasterRecord,
+    network: NetworkSpec,
+    hardware: Hardware,
+    options: OperationOptions,
+  ): Promise<NodeMetadata> {
     const { signal, onProgress } = options;
-    const claim: LeaseClaim = { owner: leaseOwner(this.#provider.id, name), attempt: randomUUID() };
+    const host = leaseHostOf(this.#provider);
+    const claim: LeaseClaim = {
+      owner: leaseOwner(this.#provider.id, name),
+      attempt: randomUUID(),
+      ...(host === undefined ? {} : { host }),
+    };
     let createdId: string | undefined;
     try {
       throwIfAborted(signal, `node ${name}`);

@@ -1,4 +1,5 @@
 import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import { migrateCatalogue } from '../masters/catalogue-migration.js';
 import { throwIfAborted } from '../util/abort.js';
 import { emitProgress, type OperationOptions } from '../util/progress.js';
 import { loadValidators } from '../validation/load-validators.js';
@@ -45,6 +46,7 @@ export async function startComputeService(
       throw toVmkitError(error, 'STORE', `opening the metadata store (container ${repository.container})`);
     }
     load(0.3, 'loading the master catalogue');
+    await migrateCatalogue(repository, provider, logger);
     const quarantined = await cache.load();
     load(0.8, `catalogue loaded: ${cache.list().length} images, ${quarantined.length} quarantined`);
     if (quarantined.length > 0)
@@ -57,8 +59,12 @@ export async function startComputeService(
     await recoverCrashedBuilds({ ...parts, known }).catch((error: unknown) => {
       logger.warn('could not look for what crashed builds left; pruneImages can', { error: String(error) });
     });
-    const live = new Set((await provider.listNodes()).map((n) => leaseOwner(provider.id, n.name)));
-    const released = await ports.reconcile(`${provider.id}/`, live);
+    const nodes = await provider.listNodes();
+    let released = 0;
+    for (const id of [provider.id, ...(provider.previousIds ?? [])]) {
+      const live = new Set(nodes.map((n) => leaseOwner(id, n.name)));
+      released += await ports.reconcile(`${id}/`, live);
+    }
     if (released > 0) logger.info('released port leases of nodes that are gone', { released });
     for (const id of cache.withRetired()) await cache.collectRetired(id);
     load(1, 'ready');

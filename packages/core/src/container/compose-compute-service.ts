@@ -5,7 +5,11 @@ import { BuildLeases } from '../masters/build-lease.js';
 import { MasterCache } from '../masters/master-cache.js';
 import { MasterRepository, providerNamespace } from '../masters/master-repository.js';
 import { SharedMasters } from '../masters/shared-masters.js';
+
 import { PortAllocator } from '../ports/port-allocator.js';
+
+/** The lease folder hosts share when masters are shared (provider namespaces are `p-<hex>`). */
+const SHARED_LEASE_NAMESPACE = 'shared';
 
 /** The parts of a compute service, wired but not yet initialised. */
 export interface ComposedParts {
@@ -26,12 +30,17 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
   const { provider, store, logger } = options;
   const repository = new MasterRepository(store, {
     container: options.container,
-    providerId: provider.id,
+    // Read at init, after the provider connected: its id may name the host it found.
+    providerId: () => provider.id,
     logger,
   });
   const leases = new BuildLeases(
     store,
-    { container: `${options.container}-leases`, namespace: providerNamespace(provider.id) },
+    {
+      container: `${options.container}-leases`,
+      // With shareMasters the fleet builds each master once: one lease folder for every host.
+      namespace: () => (options.shareMasters ? SHARED_LEASE_NAMESPACE : providerNamespace(provider.id)),
+    },
     options.buildLease,
     logger,
   );

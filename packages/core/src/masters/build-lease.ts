@@ -48,20 +48,27 @@ interface Latest {
 export class BuildLeases {
   readonly #store: BlobStore;
   readonly #container: string;
-  readonly #namespace: string;
+  readonly #namespaceOf: () => string;
+  #namespace: string;
   readonly #options: ResolvedBuildLeaseOptions;
   readonly #logger: Logger;
   readonly #holder: LeaseHolder;
 
   constructor(
     store: BlobStore,
-    place: { readonly container: string; readonly namespace: string },
+    place: {
+      readonly container: string;
+      /** The leases' folder; a function is read again by `init` (a provider's id settles when it connects). */
+      readonly namespace: string | (() => string);
+    },
     options: ResolvedBuildLeaseOptions,
     logger: Logger,
   ) {
     this.#store = store;
     this.#container = place.container;
-    this.#namespace = place.namespace;
+    const { namespace } = place;
+    this.#namespaceOf = typeof namespace === 'function' ? namespace : () => namespace;
+    this.#namespace = this.#namespaceOf();
     this.#options = options;
     this.#logger = logger;
     this.#holder = { hostname: hostname(), pid: process.pid, id: randomBytes(8).toString('hex') };
@@ -77,8 +84,9 @@ export class BuildLeases {
     return this.#holder;
   }
 
-  /** Creates the container if missing. */
+  /** Settles the namespace and creates the container if missing. */
   async init(): Promise<void> {
+    this.#namespace = this.#namespaceOf();
     await this.#store.createContainer(this.#container);
   }
 

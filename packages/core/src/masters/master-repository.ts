@@ -4,7 +4,7 @@ import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error
 import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
 import { loadValidators, type Validators } from '../validation/load-validators.js';
-import { CatalogueGeneration } from './catalogue-generation.js';
+import { CatalogueGeneration, type CatalogueGenerationOptions } from './catalogue-generation.js';
 import { type MasterRecord, masterBlobName } from './master-record.js';
 import { isBadContent, trustedRecords, validateRecord } from './master-record-check.js';
 import { MasterSnapshot, type SnapshotContent } from './master-snapshot.js';
@@ -21,8 +21,11 @@ export interface LoadResult {
 export interface MasterRepositoryOptions {
   /** Container of the metadata blobs (at most 52 characters: `-quarantine` is appended for bad blobs). */
   readonly container: string;
-  /** Identity of the provider: each provider keeps its own catalogue in the container. */
-  readonly providerId: string;
+  /**
+   * Identity of the provider: each provider keeps its own catalogue in the container. A function
+   * is called by {@link MasterRepository.init}, for providers that learn their id when connecting.
+   */
+  readonly providerId: string | (() => string);
   /** Where warnings about bad blobs go. */
   readonly logger: Logger;
   /** Blobs read at once at start-up (default 64). */
@@ -59,10 +62,12 @@ export class MasterRepository {
   readonly #quarantine: string;
   readonly #logger: Logger;
   readonly #concurrency: number;
-  readonly #snapshot: MasterSnapshot;
-  readonly #generation: CatalogueGeneration;
+  readonly #providerId: () => string;
   readonly #trustSnapshot: boolean;
-  readonly #prefix: string;
+  readonly #generationOptions: CatalogueGenerationOptions;
+  #snapshot: MasterSnapshot;
+  #generation: CatalogueGeneration;
+  #prefix: string;
 
   constructor(store: BlobStore, options: MasterRepositoryOptions) {
     this.#store = store;
@@ -73,15 +78,26 @@ export class MasterRepository {
     this.#quarantine = `${options.container}-quarantine`;
     this.#logger = options.logger;
     this.#concurrency = options.concurrency ?? 64;
-    this.#prefix = `${providerNamespace(options.providerId)}/`;
-    const index = `${options.container}-index`;
-    this.#snapshot = new MasterSnapshot(store, index, this.#prefix, options.logger);
-    this.#generation = new CatalogueGeneration(store, index, this.#prefix, {
-      logger: options.logger,
-      staleMs: options.staleChangeMs,
-      now: options.now,
-    });
+    const id = options.providerId;
+    this.#providerId = typeof id === 'function' ? id : () => id;
     this.#trustSnapshot = options.trustSnapshot ?? true;
+    this.#generationOptions = { logger: options.logger, staleMs: options.staleChangeMs, now: options.now };
+    this.#prefix = `${providerNamespace(this.#providerId())}/`;
+    this.#snapshot = this.#snapshotFor(this.#prefix);
+    this.#generation = this.#generationFor(this.#prefix);
+  }
+
+  #snapshotFor(prefix: string): MasterSnapshot {
+    return new MasterSnapshot(this.#store, `${this.#container}-index`, prefix, this.#logger);
+  }
+
+  #generationFor(prefix: string): CatalogueGeneration {
+    return new CatalogueGeneration(this.#store, `${this.#container}-index`, prefix, this.#generationOptions);
+  }
+
+  /** The blob store holding the metadata. */
+  get store(): BlobStore {
+    return this.#store;
   }
 
   /** The container holding the metadata. */
@@ -94,8 +110,14 @@ export class MasterRepository {
     return this.#quarantine;
   }
 
-  /** Creates the containers if missing. */
+  /** Settles the provider's namespace (its id is read now) and creates the containers if missing. */
   async init(): Promise<void> {
+    const prefix = `${providerNamespace(this.#providerId())}/`;
+    if (prefix !== this.#prefix) {
+      this.#prefix = prefix;
+      this.#snapshot = this.#snapshotFor(prefix);
+      this.#generation = this.#generationFor(prefix);
+    }
     await this.#store.createContainer(this.#container);
     await this.#store.createContainer(this.#quarantine);
     await this.#store.createContainer(this.#snapshot.container);

@@ -3,6 +3,7 @@ import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
+import { AvoidedPorts, leaseFileName, processAlive } from './lease-files.js';
 import { canBind, probeBind } from './port-probe.js';
 
 /** How host ports for `hostPort: 'auto'` are leased (also across processes). */
@@ -21,6 +22,8 @@ export interface LeaseClaim {
   readonly owner: string;
   /** A token unique to this creation attempt. */
   readonly attempt: string;
+  /** The remote host the ports are bound on (its identity); absent for this machine. Never probed here. */
+  readonly host?: string;
 }
 
 /** What a lease file records. */
@@ -29,6 +32,8 @@ export interface PortLease {
   readonly protocol: 'tcp' | 'udp';
   /** `<providerId>/<node name>`. */
   readonly owner: string;
+  /** The remote host the port is bound on; absent for this machine. */
+  readonly host?: string;
   /** The creation attempt that took it (two attempts may race for one node name). */
   readonly attempt: string;
   /** The process that took the lease. */
@@ -51,6 +56,7 @@ export class PortAllocator {
   #ready: Promise<void> | undefined;
   /** Lease files this process took, by attempt, until committed or released. */
   readonly #taken = new Map<string, Set<string>>();
+  readonly #avoided = new AvoidedPorts();
 
   constructor(options: PortAllocatorOptions = {}) {
     const [min, max] = options.range ?? [20000, 29999];
@@ -82,7 +88,8 @@ export class PortAllocator {
     wanted: number | 'auto',
   ): Promise<number> {
     await this.#init();
-    if (this.#probe && (await probeBind(protocol, hostIp, 0)) === 'no-such-address') {
+    const local = claim.host === undefined;
+    if (local && this.#probe && (await probeBind(protocol, hostIp, 0)) === 'no-such-address') {
       throw invalidArgument('hostIp', `${hostIp} is not an address of this host`, { hostIp });
     }
     if (wanted !== 'auto') {
@@ -95,6 +102,7 @@ export class PortAllocator {
     const start = randomInt(size);
     for (let i = 0; i < size; i++) {
       const port = this.#min + ((start + i) % size);
+      if (this.#avoided.has(this.#file(protocol, port, claim.host))) continue;
       if (await this.#tryLease(claim, protocol, hostIp, port)) return port;
     }
     throw new VmkitError('CONFLICT', `no free host port in ${this.#min}-${this.#max}`, {
@@ -102,19 +110,28 @@ export class PortAllocator {
     });
   }
 
+  /** Records a port the hypervisor could not bind: `'auto'` leases skip it for `forMs` (this process). */
+  avoid(host: string | undefined, protocol: 'tcp' | 'udp', port: number, forMs = 600_000): void {
+    this.#avoided.add(this.#file(protocol, port, host), forMs);
+  }
+
   /** Marks an attempt's leases bound: they now last until {@link PortAllocator.releaseOwner}. */
   async commit(claim: LeaseClaim): Promise<void> {
     for (const lease of await this.#claimed(claim)) {
       if (lease.state === 'pending') {
-        await this.#write(lease.protocol, lease.port, { ...lease, state: 'bound' }, false);
+        await this.#write(
+          this.#file(lease.protocol, lease.port, lease.host),
+          { ...lease, state: 'bound' },
+          false,
+        );
       }
     }
     this.#taken.delete(claim.attempt);
   }
 
-  /** Releases the leases of one attempt (its rollback), leaving other attempts' leases alone. */
+  /** Releases the leases of one attempt (its rollback, also once committed), leaving other attempts' alone. */
   async releaseAttempt(claim: LeaseClaim): Promise<void> {
-    for (const lease of await this.#claimed(claim)) await this.#unlinkIfSame(lease);
+    for (const lease of await this.leases()) if (sameClaim(lease, claim)) await this.#unlinkIfSame(lease);
     this.#taken.delete(claim.attempt);
   }
 
@@ -165,17 +182,18 @@ export class PortAllocator {
     hostIp: string,
     port: number,
   ): Promise<boolean> {
-    const file = this.#file(protocol, port);
+    const file = this.#file(protocol, port, claim.host);
     const lease: PortLease = {
       port,
       protocol,
       owner: claim.owner,
+      ...(claim.host === undefined ? {} : { host: claim.host }),
       attempt: claim.attempt,
       pid: process.pid,
       state: 'pending',
       at: new Date().toISOString(),
     };
-    if (!(await this.#write(protocol, port, lease, true))) {
+    if (!(await this.#write(file, lease, true))) {
       const held = await this.#read(file);
       if (held?.state !== 'pending' || processAlive(held.pid)) return false;
       // A pending lease of a dead process: replace it under a per-port lock, re-checking it is
@@ -183,7 +201,8 @@ export class PortAllocator {
       // missing file would let a plain exclusive create slip in).
       if (!(await this.#takeOver(file, held, lease))) return false;
     }
-    if (this.#probe && !(await canBind(protocol, hostIp, port))) {
+    // A remote host's port is bound there: probing this machine would say nothing about it.
+    if (claim.host === undefined && this.#probe && !(await canBind(protocol, hostIp, port))) {
       await this.#unlinkIfSame(lease);
       return false;
     }
@@ -227,7 +246,7 @@ export class PortAllocator {
 
   /** Removes a lease file only if it still holds this lease (not one taken since). */
   async #unlinkIfSame(lease: PortLease): Promise<void> {
-    const file = this.#file(lease.protocol, lease.port);
+    const file = this.#file(lease.protocol, lease.port, lease.host);
     const current = await this.#read(file);
     if (current && current.attempt === lease.attempt && current.owner === lease.owner) {
       await unlink(file).catch(() => {});
@@ -235,8 +254,7 @@ export class PortAllocator {
   }
 
   /** Writes a lease; with `exclusive`, only if none exists (returns false then). */
-  async #write(protocol: string, port: number, lease: PortLease, exclusive: boolean): Promise<boolean> {
-    const file = this.#file(protocol, port);
+  async #write(file: string, lease: PortLease, exclusive: boolean): Promise<boolean> {
     const body = JSON.stringify(lease);
     if (exclusive) {
       try {
@@ -264,8 +282,8 @@ export class PortAllocator {
     }
   }
 
-  #file(protocol: string, port: number): string {
-    return join(this.#dir, `${protocol}-${port}.lease`);
+  #file(protocol: string, port: number, host?: string): string {
+    return leaseFileName(this.#dir, protocol, port, host);
   }
 
   #init(): Promise<void> {
@@ -279,13 +297,4 @@ export class PortAllocator {
 
 function sameClaim(lease: PortLease, claim: LeaseClaim): boolean {
   return lease.owner === claim.owner && lease.attempt === claim.attempt;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -32,12 +32,26 @@ export interface ProviderCapabilities {
 export interface HostNetwork {
   /** Interface or network name. */
   readonly name: string;
-  /** What it is good for. */
-  readonly kind: 'bridge' | 'hostOnly' | 'internal' | 'nat';
+  /**
+   * What it is good for: `bridge` (bridged NICs join it), `nat`, `hostOnly`, `internal`, or
+   * `interface` (a host NIC that is not a bridge: bridged NICs need a bridge over it).
+   */
+  readonly kind: 'bridge' | 'hostOnly' | 'internal' | 'nat' | 'interface';
   /** Whether it is up. */
   readonly up: boolean;
   /** Its addresses (CIDR), when known. */
   readonly addresses?: readonly string[];
+}
+
+/** The host behind a provider's connection, as the hypervisor reports it (known once connected). */
+export interface ProviderHost {
+  /** A stable identity of the host (e.g. libvirt's host UUID): scopes port leases per target host. */
+  readonly id: string;
+  /**
+   * Whether the hypervisor runs on this machine. When false, core neither probes local ports for
+   * it nor shares its port leases with local ones: the ports are bound on the other host.
+   */
+  readonly local: boolean;
 }
 
 /** A node as a provider reports it; core adds host ports and login. */
@@ -57,8 +71,19 @@ export type ProviderNode = Omit<NodeMetadata, 'hostPorts' | 'login'>;
 export interface HypervisorProvider extends ProviderHousekeeping, ProviderMasterExport, ProviderMasterImport {
   /** Provider kind, e.g. `libvirt`. */
   readonly name: string;
-  /** Identity of the host or connection, used to scope port leases and names (e.g. `libvirt:qemu:///system`). */
+  /**
+   * Identity of the host behind the connection, scoping the catalogue in the store and port lease
+   * owners (e.g. `libvirt:<host uuid>:qemu:///system`). Core reads it after {@link init}, so a
+   * provider may learn it while connecting.
+   */
   readonly id: string;
+  /**
+   * Ids this provider had under earlier versions (e.g. `libvirt:qemu:///system`): core moves their
+   * catalogue to {@link id} once, for the masters that exist on this host.
+   */
+  readonly previousIds?: readonly string[];
+  /** The host behind the connection (read after {@link init}); absent means this machine. */
+  readonly host?: ProviderHost;
   /** Connects; called once by core before first use. */
   init?(): Promise<void>;
   /** What it can do. */

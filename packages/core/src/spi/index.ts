@@ -12,6 +12,7 @@ export type {
   HostNetwork,
   HypervisorProvider,
   ProviderCapabilities,
+  ProviderHost,
   ProviderNode,
 } from './hypervisor-provider.js';
 export {
@@ -43,6 +44,11 @@ export {
   type VmkitErrorFault,
   type VmkitErrorOptions,
 } from '../errors/vmkit-error.js';
+export {
+  hostPortUnbindable,
+  type UnbindableHostPort,
+  unbindableHostPort,
+} from '../errors/host-port-error.js';
 export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';
 export { mapLimit, mapSettled } from '../util/concurrency.js';
 export { checkInteger, type IntegerRule, integerOption } from '../util/integer-option.js';

@@ -10,6 +10,7 @@ import { openTransport } from '../transport/open-transport.js';
 import type { DomainLifecycleListener } from './domain-events.js';
 import { DomainLifecycleHub } from './domain-lifecycle-hub.js';
 import { DomainProcedures } from './domain-procedures.js';
+import { InterfaceProcedures } from './interface-procedures.js';
 import { type ResolvedLibvirtClientOptions, resolveLibvirtClientOptions } from './libvirt-client-options.js';
 import { NetworkProcedures } from './network-procedures.js';
 import type { RpcCaller } from './rpc-caller.js';
@@ -50,6 +51,8 @@ export class LibvirtClient implements RpcCaller {
   readonly storage: StorageProcedures;
   /** Network procedures. */
   readonly networks: NetworkProcedures;
+  /** Host interface procedures (bridges and NICs). */
+  readonly interfaces: InterfaceProcedures;
   readonly #options: ResolvedLibvirtClientOptions;
   readonly #events = new DomainLifecycleHub(() => this.connection());
   #conn: RpcConnection | undefined;
@@ -64,6 +67,7 @@ export class LibvirtClient implements RpcCaller {
     this.domains = new DomainProcedures(this);
     this.storage = new StorageProcedures(this);
     this.networks = new NetworkProcedures(this);
+    this.interfaces = new InterfaceProcedures(this);
   }
 
   /** Connects, negotiates authentication and opens the hypervisor connection. */

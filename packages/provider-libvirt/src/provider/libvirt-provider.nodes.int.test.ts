@@ -19,6 +19,10 @@ describe('libvirt provider: NIC attachments and full clones (test driver)', () =
   });
 
   it('joins host-only and internal NICs to libvirt networks it creates when missing, and bridged NICs to a bridge', async () => {
+    // The test driver's host has one NIC (eth1) and no bridge: give it one for the bridged NIC.
+    const bridge = await provider.client!.interfaces.defineXml(
+      `<interface type='bridge' name='${prefix}br'><bridge stp='off'/></interface>`,
+    );
     const node = await provider.cloneNode({
       name: 'nets',
       group: 'g',
@@ -41,7 +45,7 @@ describe('libvirt provider: NIC attachments and full clones (test driver)', () =
           {
             slot: 2,
             attachment: 'bridged',
-            hostInterface: 'br-test',
+            hostInterface: `${prefix}br`,
             mac: '52:54:00:00:01:03',
             portForwards: [],
           },
@@ -52,7 +56,7 @@ describe('libvirt provider: NIC attachments and full clones (test driver)', () =
     const xml = await client.domains.getXmlDesc(await client.domains.lookupByName(node.id));
     expect(xml).toContain(`<source network='${prefix}hostonly'`);
     expect(xml).toContain(`<source network='${prefix}lan'`);
-    expect(xml).toContain("<source bridge='br-test'");
+    expect(xml).toContain(`<source bridge='${prefix}br'`);
     const hostOnly = await client.networks.lookupByName(`${prefix}hostonly`);
     expect(await client.networks.isActive(hostOnly)).toBe(true);
     expect(await client.networks.getXmlDesc(hostOnly)).toMatch(/<dhcp>/);
@@ -60,7 +64,10 @@ describe('libvirt provider: NIC attachments and full clones (test driver)', () =
     const kinds = Object.fromEntries((await provider.listHostNetworks()).map((n) => [n.name, n.kind]));
     expect(kinds[`${prefix}hostonly`]).toBe('hostOnly');
     expect(kinds[`${prefix}lan`]).toBe('internal');
+    expect(kinds[`${prefix}br`]).toBe('bridge');
+    expect(kinds.eth1).toBe('interface');
     await provider.destroyNode(node.id);
+    await provider.client!.interfaces.undefine(bridge);
     for (const name of [`${prefix}hostonly`, `${prefix}lan`]) {
       const net = await client.networks.lookupByName(name);
       await client.networks.destroy(net);

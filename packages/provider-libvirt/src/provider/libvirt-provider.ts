@@ -14,12 +14,14 @@ import {
   type MasterDiskExportOptions,
   type MasterRef,
   type ProviderArtefact,
+  type ProviderHost,
   type ProviderNode,
   throwIfAborted,
   VmkitError,
 } from '@vmkit/core/spi';
 import { LibvirtClient } from '../client/libvirt-client.js';
 import { chooseDomainType, readHostGuestSupport } from './host/host-capabilities.js';
+import { type LibvirtIdentity, legacyLibvirtId, readLibvirtIdentity } from './host/host-identity.js';
 import { listLibvirtHostNetworks } from './host/host-network-list.js';
 import { PoolStorage } from './host/pool-storage.js';
 import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
@@ -54,14 +56,15 @@ import { describeNode } from './node/node-view.js';
  */
 export class LibvirtProvider implements HypervisorProvider {
   readonly name = 'libvirt';
-  readonly id: string;
+  readonly previousIds: readonly string[];
+  #identity: LibvirtIdentity | undefined;
   readonly #options: ResolvedLibvirtProviderOptions;
   readonly #life: Lifecycle<LibvirtContext>;
   #client: LibvirtClient | undefined;
 
   constructor(options: LibvirtProviderOptions) {
     this.#options = resolveLibvirtProviderOptions(options);
-    this.id = `libvirt:${this.#options.uri}`;
+    this.previousIds = [legacyLibvirtId(this.#options.uri)];
     this.#life = new Lifecycle(`the libvirt provider for ${this.#options.uri}`, {
       open: (signal) => this.#connect(signal),
       close: async (ctx) => {
@@ -69,6 +72,19 @@ export class LibvirtProvider implements HypervisorProvider {
         await ctx?.client.close();
       },
     });
+  }
+
+  /**
+   * `libvirt:<host uuid>:<driver URI>` once connected (see `docs/remote-hosts.md`); before that,
+   * the URI-only id of earlier versions.
+   */
+  get id(): string {
+    return this.#identity?.id ?? (this.previousIds[0] as string);
+  }
+
+  /** The host behind the connection (known once connected; until then, assumed local). */
+  get host(): ProviderHost | undefined {
+    return this.#identity?.host;
   }
 
   /** The RPC client (connected by {@link LibvirtProvider.init}). */
@@ -93,7 +109,9 @@ export class LibvirtProvider implements HypervisorProvider {
     this.#client = client;
     try {
       throwIfAborted(signal, 'connecting');
-      const support = readHostGuestSupport(await client.getCapabilities());
+      const caps = await client.getCapabilities();
+      const support = readHostGuestSupport(caps);
+      this.#identity = await readLibvirtIdentity(client, caps);
       const domainType = chooseDomainType(support, this.#options.domainType);
       const storage = new PoolStorage(client, this.#options.pool, this.#options.poolPath);
       await storage.pool();

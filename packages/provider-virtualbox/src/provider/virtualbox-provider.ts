@@ -11,6 +11,7 @@ import {
   Lifecycle,
   type MasterBuild,
   type MasterRef,
+  type ProviderHost,
   type ProviderNode,
   throwIfAborted,
   VmkitError,
@@ -33,6 +34,7 @@ import { reconcileHalfMadeNodes } from './reconcile.js';
 import { type VboxApi, VboxConnection } from './vbox-connection.js';
 import { powerOptions, VBOX_CAPABILITIES, type VboxContext } from './vbox-context.js';
 import { hasResult, isNotFound, readFault, VBOX_RESULT } from './vbox-errors.js';
+import { vboxHostOf } from './vbox-host.js';
 import {
   type ResolvedVirtualBoxProviderOptions,
   resolveVirtualBoxProviderOptions,
@@ -48,6 +50,8 @@ import {
 export class VirtualBoxProvider implements HypervisorProvider {
   readonly name = 'virtualbox';
   readonly id: string;
+  /** The web service's host, from its URL (see `docs/remote-hosts.md`). */
+  readonly host: ProviderHost;
   readonly #options: ResolvedVirtualBoxProviderOptions;
   readonly #conn: VboxConnection;
   readonly #ctx: VboxContext;
@@ -61,6 +65,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
     this.#options = resolveVirtualBoxProviderOptions(options);
     this.#logger = options.logger;
     this.id = `virtualbox:${this.#options.url}`;
+    this.host = vboxHostOf(this.#options.url);
     this.#conn = new VboxConnection(this.#options);
     this.#ctx = { conn: this.#conn, options: this.#options };
     this.#life = new Lifecycle(`VirtualBox provider for ${this.#options.url}`, {

@@ -1,19 +1,8 @@
-// One "process" of the cross-process build tests over S3, on the built packages: a compute
-// service over a bucket of the test server and the fake hypervisor shared through a file asks for
-// one image, printing every progress event as a JSON line, then one line with what it built.
-import { createComputeService } from '@vmkit/core';
-import { memoryProvider } from '@vmkit/core/testing';
+// One "process" of the cross-process build tests over S3: core's build-race process (the same
+// compute service and shared fake hypervisor) over a bucket of the S3 test server.
 import { s3BlobStore } from '@vmkit/store-s3';
+import { env, raceForImage } from '../../../core/src/compute/build-race-main.fixture.mjs';
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-};
-const provider = memoryProvider({
-  statePath: env('VMKIT_STATE'),
-  faults: { buildDelayMs: Number(env('VMKIT_BUILD_DELAY_MS')) },
-});
 const store = s3BlobStore({
   bucket: env('VMKIT_BUCKET'),
   endpoint: env('VMKIT_ENDPOINT'),
@@ -21,24 +10,8 @@ const store = s3BlobStore({
   region: 'us-east-1',
   credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
 });
-const images = JSON.parse(env('VMKIT_IMAGES'));
-const service = await createComputeService({
-  provider,
-  store,
-  images,
-  ports: { leaseDir: env('VMKIT_LEASES'), probe: false },
-  buildLease: { ttlMs: Number(env('VMKIT_LEASE_TTL_MS')), renewMs: 250 },
-});
-const started = Date.now();
-const image = await service.ensureImage(images[0].id, {
-  onProgress: (event) => process.stdout.write(`${JSON.stringify({ event, at: Date.now() - started })}\n`),
-});
-const done = {
-  pid: process.pid,
-  builds: provider.stats.builds,
-  builtAt: image.builtAt,
-  ms: Date.now() - started,
-};
-process.stdout.write(`${JSON.stringify({ done })}\n`);
-await service.close();
-await store.close();
+try {
+  await raceForImage(store);
+} finally {
+  await store.close();
+}

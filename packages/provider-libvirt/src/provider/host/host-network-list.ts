@@ -1,8 +1,12 @@
 import type { HostNetwork } from '@vmkit/core';
 import type { LibvirtClient } from '../../client/libvirt-client.js';
 import { parseXml } from '../xml/xml-text.js';
+import { listLibvirtHostInterfaces } from './host-interfaces.js';
 
-/** The host's libvirt networks as NICs can use them: NAT, bridge, host-only or internal, up or not. */
+/**
+ * The host's libvirt networks as NICs can use them (NAT, bridge, host-only or internal, up or
+ * not), then the host's own bridges and interfaces (see {@link listLibvirtHostInterfaces}).
+ */
 export async function listLibvirtHostNetworks(client: LibvirtClient): Promise<readonly HostNetwork[]> {
   const nets = await client.networks.listAll();
   const out: HostNetwork[] = [];
@@ -31,5 +35,5 @@ export async function listLibvirtHostNetworks(client: LibvirtClient): Promise<re
       ...(ip ? { addresses: [ip] } : {}),
     });
   }
-  return out;
+  return [...out, ...(await listLibvirtHostInterfaces(client))];
 }

@@ -3,6 +3,7 @@ import type { OperationOptions } from '@vmkit/core';
 import { type CloneSpec, emitProgress, invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import type { DomainHandle, StorageVolHandle } from '../../client/handles.js';
 import { alreadyExists } from '../../errors/libvirt-error.js';
+import { assertHostBridges } from '../host/host-interfaces.js';
 import { ensureNicNetworks } from '../host/host-networks.js';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { buildDomainXml, type DomainDisk } from '../xml/domain-xml.js';
@@ -47,6 +48,7 @@ export async function cloneLibvirtNode(
       'NOT_FOUND',
       `master volume ${masterVolName} does not exist in pool ${ctx.storage.name}`,
     );
+  await assertHostBridges(ctx.client, spec.network.nics);
   const nics = await ensureNicNetworks(ctx, spec.network.nics);
   const created: string[] = [];
   let defining = false;

@@ -1,0 +1,51 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fileSystemBlobStore } from '../blobstore/file-system-blob-store.js';
+import { createComputeService } from '../compute/create-compute-service.js';
+import { debianSpec } from '../compute/service.fixture.js';
+import { memoryProvider } from '../testing/memory-provider.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vmkit-fleet-test-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function host(name: string, shareMasters: boolean) {
+  const provider = memoryProvider({ id: `memory:${name}`, faults: { buildDelayMs: 400 } });
+  const service = await createComputeService({
+    provider,
+    store: fileSystemBlobStore({ root: join(dir, 'store'), durable: false }),
+    images: [debianSpec()],
+    shareMasters,
+    buildLease: { ttlMs: 3_000, renewMs: 500 },
+    ports: { leaseDir: join(dir, `leases-${name}`), probe: false },
+  });
+  return { provider, service };
+}
+
+describe('a fleet sharing masters', () => {
+  it('builds a master once when several hosts ask at once: one builds and publishes, the others wait and adopt', async () => {
+    const hosts = await Promise.all(['a', 'b', 'c'].map((name) => host(name, true)));
+    const images = await Promise.all(hosts.map((h) => h.service.ensureImage('debian-12')));
+    const builds = hosts.map((h) => h.provider.stats.builds);
+    const imports = hosts.map((h) => h.provider.stats.imports);
+    expect(builds.reduce((a, b) => a + b)).toBe(1);
+    expect(imports.reduce((a, b) => a + b)).toBe(2);
+    // Each host registered a master of its own (adopted ones are built under this host's names).
+    expect(new Set(images.map((i) => i.status))).toEqual(new Set(['available']));
+    for (const h of hosts) expect(h.provider.masterNames()).toHaveLength(1);
+    await Promise.all(hosts.map((h) => h.service.close()));
+  });
+
+  it('without shareMasters each host keeps its own lease folder and builds its own master', async () => {
+    const hosts = await Promise.all(['a', 'b'].map((name) => host(name, false)));
+    await Promise.all(hosts.map((h) => h.service.ensureImage('debian-12')));
+    expect(hosts.map((h) => h.provider.stats.builds)).toEqual([1, 1]);
+    await Promise.all(hosts.map((h) => h.service.close()));
+  });
+});
