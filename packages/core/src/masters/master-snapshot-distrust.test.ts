@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileSystemBlobStore } from '../blobstore/file-system-blob-store.js';
-import { cores, INDEX, ids, record, repo, spy, twoProcesses } from './catalogue.fixture.js';
+import { memoryBlobStore } from '../blobstore/memory-blob-store.js';
+import { silentLogger } from '../util/logger.js';
+import { cores, INDEX, ids, RECORDS, record, repo, spy, twoProcesses } from './catalogue.fixture.js';
+import { MasterRepository } from './master-repository.js';
 
 describe('snapshot distrusted', () => {
   it('when an entry does not validate, though the generation matches', async () => {
@@ -78,5 +81,21 @@ describe('snapshot over the filesystem store', () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('generation namespace', () => {
+  it('follows the provider namespace settled at init, like the snapshot', async () => {
+    const store = memoryBlobStore();
+    let id = 'learnt-later';
+    const r = new MasterRepository(store, { container: RECORDS, providerId: () => id, logger: silentLogger });
+    const early = r.prefix;
+    id = 'libvirt:host-uuid';
+    await r.init();
+    expect(r.prefix).not.toBe(early);
+    await r.save(record('n'));
+    await r.loadAll();
+    const names = (await store.list(INDEX)).items.map((i) => i.name).sort();
+    expect(names).toEqual([`${r.prefix}generation`, `${r.prefix}records.json`]);
   });
 });
