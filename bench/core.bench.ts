@@ -9,6 +9,7 @@ import { runMasterBuild } from '@vmkit/core/spi';
 import { memoryProvider } from '@vmkit/core/testing';
 import type { BenchReport } from './lib/report.js';
 import { medianMs, timeMs } from './lib/report.js';
+import { benchStartupPaths } from './lib/startup-paths.js';
 
 const spec = (id: string): MasterSpec => ({
   id,
@@ -48,17 +49,13 @@ export default async function coreBench(report: BenchReport): Promise<void> {
       );
     }
     const leaseDir = join(dir, 'leases');
-    let images = 0;
-    const startup = await timeMs(async () => {
-      const service = await createComputeService({ provider, store, ports: { leaseDir } });
-      images = (await service.listImages()).filter((i) => i.status === 'available').length;
-      await service.close();
-    });
-    report.figure({
-      name: `start-up, ${images} masters loaded, validated, checked`,
-      value: startup,
-      unit: 'ms',
-      goal: { op: '<', value: 1000 },
+    await benchStartupPaths(report, {
+      label: 'filesystem',
+      store,
+      provider,
+      leaseDir,
+      goalMs: 1000,
+      untagged: true,
     });
 
     report.section('core: cache hit');

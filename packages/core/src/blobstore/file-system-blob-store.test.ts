@@ -21,6 +21,37 @@ describeBlobStoreContract('filesystem', async () => ({
 }));
 
 describe('fileSystemBlobStore', () => {
+  it('lists entity tags from the trailers, none for a plain file', async () => {
+    const root = await newRoot();
+    const store = fileSystemBlobStore({ root });
+    await store.createContainer('c');
+    const { etag } = await store.putBlob('c', 'a', 'content', { metadata: { k: 'v' } });
+    await writeFile(join(root, 'c', 'plain'), 'no trailer');
+    const items = (await store.list('c')).items;
+    expect(items.map((i) => [i.name, i.etag])).toEqual([
+      ['a', etag],
+      ['plain', undefined],
+    ]);
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+  });
+
+  it('never fails a put whose parent folders a concurrent removal empties and drops', async () => {
+    // Without fsync the race between mkdir, rename and rmdir of the emptied folders is tight.
+    const store = fileSystemBlobStore({ root: await newRoot(), durable: false });
+    await store.createContainer('c');
+    const failures: unknown[] = [];
+    await Promise.all(
+      Array.from({ length: 64 }, async (_, i) => {
+        for (let round = 0; round < 20; round++) {
+          await store.putBlob('c', `a/b/f/${i}-${round}`, 'x').catch((e: unknown) => failures.push(e));
+          await store.removeBlob('c', `a/b/f/${i}-${round}`);
+        }
+      }),
+    );
+    expect(failures).toEqual([]);
+    expect((await store.list('c')).items).toEqual([]);
+  });
+
   it('keeps the content readable as a plain file prefix and leaves no temp files', async () => {
     const root = await newRoot();
     const store = fileSystemBlobStore({ root });

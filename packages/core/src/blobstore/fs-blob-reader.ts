@@ -3,7 +3,14 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
-import { type BlobTrailer, blobFileLayout, blobTrailer, TRAILER_TAIL } from './blob-file-format.js';
+import {
+  type BlobFileLayout,
+  type BlobTrailer,
+  blobFileLayout,
+  blobTrailer,
+  decodeTrailer,
+  TRAILER_TAIL,
+} from './blob-file-format.js';
 import type { BlobListItem, StoredBlob } from './blob-store.js';
 import { bytesStream, md5Etag } from './body.js';
 
@@ -11,6 +18,8 @@ import { bytesStream, md5Etag } from './body.js';
 export const WHOLE_READ_MAX = 1024 * 1024;
 
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+/** Bytes read from the end of each file when listing. */
+const LIST_TAIL = 1024;
 const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
 
 /**
@@ -73,7 +82,10 @@ export async function readBlobFile(
   }
 }
 
-/** One listed blob: its content size from the trailer, read with synchronous calls (three syscalls). */
+/**
+ * One listed blob: its content size and entity tag from the trailer, read with synchronous calls
+ * (three syscalls: the file's last KiB holds the trailer of any blob with modest metadata).
+ */
 export function listBlobFile(dir: string, name: string): BlobListItem | undefined {
   let fd: number;
   try {
@@ -84,12 +96,33 @@ export function listBlobFile(dir: string, name: string): BlobListItem | undefine
   try {
     const info = fstatSync(fd);
     if (!info.isFile()) return undefined;
-    const tail = Buffer.alloc(Math.min(TRAILER_TAIL, info.size));
-    readSync(fd, tail, 0, tail.byteLength, info.size - tail.byteLength);
+    const end = Buffer.alloc(Math.min(LIST_TAIL, info.size));
+    readSync(fd, end, 0, end.byteLength, info.size - end.byteLength);
+    const layout = blobFileLayout(end.subarray(Math.max(0, end.byteLength - TRAILER_TAIL)), info.size);
     // A plain file (no trailer of ours) is listed whole, so that it is seen and can be dealt with.
-    return { name, size: blobFileLayout(tail, info.size).contentLength, lastModified: info.mtime };
+    return {
+      name,
+      size: layout.contentLength,
+      etag: listedEtag(end, layout, name),
+      lastModified: info.mtime,
+    };
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The etag in a trailer that lies within `end` (the file's last bytes); else none (read the blob). */
+function listedEtag(end: Buffer, layout: BlobFileLayout, name: string): string | undefined {
+  if (layout.trailerLength === undefined || layout.trailerLength + TRAILER_TAIL > end.byteLength)
+    return undefined;
+  const json = end.subarray(
+    end.byteLength - TRAILER_TAIL - layout.trailerLength,
+    end.byteLength - TRAILER_TAIL,
+  );
+  try {
+    return decodeTrailer(json, name).etag;
+  } catch {
+    return undefined; // a corrupt trailer is reported when the blob is read
   }
 }
 

@@ -9,6 +9,8 @@ import type { BlobBody, PutBlobOptions } from './blob-store.js';
 
 /** Temp files older than this were left by a process that crashed mid-write. */
 const STALE_TEMP_MS = 3_600_000;
+/** Tries of a move into place that a concurrent removal of its empty parent folder undid. */
+const MOVE_ATTEMPTS = 20;
 
 /**
  * Writes blob files for the filesystem store: the body and its trailer go to a temp file that is
@@ -58,10 +60,11 @@ export class FsBlobWriter {
 
   async #moveIntoPlace(tmp: string, path: string, exclusive: boolean): Promise<void> {
     const parent = resolve(path, '..');
-    // A concurrent removeBlob may drop an empty parent folder between mkdir and rename: retry.
+    // A concurrent removeBlob may drop an empty parent folder during mkdir or before the rename:
+    // retry (many writers and removers in one folder, such as change markers, race often).
     for (let attempt = 1; ; attempt++) {
-      await mkdir(parent, { recursive: true });
       try {
+        await mkdir(parent, { recursive: true });
         if (exclusive) {
           await link(tmp, path);
           await unlink(tmp);
@@ -70,7 +73,7 @@ export class FsBlobWriter {
         }
         break;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw error;
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= MOVE_ATTEMPTS) throw error;
       }
     }
     await this.#syncDir(parent);

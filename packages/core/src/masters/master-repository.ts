@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { BlobStore } from '../blobstore/blob-store.js';
+import { type BlobStore, listAll } from '../blobstore/blob-store.js';
 import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
-import { specHash } from '../util/canonical-json.js';
 import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
 import { loadValidators, type Validators } from '../validation/load-validators.js';
+import { CatalogueGeneration, type CatalogueGenerationOptions } from './catalogue-generation.js';
 import { type MasterRecord, masterBlobName } from './master-record.js';
-import { MasterSnapshot, type SnapshotEntry } from './master-snapshot.js';
+import { isBadContent, trustedRecords, validateRecord } from './master-record-check.js';
+import { MasterSnapshot, type SnapshotContent } from './master-snapshot.js';
 
 /** What {@link MasterRepository.loadAll} found. */
 export interface LoadResult {
@@ -29,6 +30,15 @@ export interface MasterRepositoryOptions {
   readonly logger: Logger;
   /** Blobs read at once at start-up (default 64). */
   readonly concurrency?: number;
+  /**
+   * Trust a snapshot made at the current catalogue generation without listing the records
+   * (default `true`). `false` lists every record at each start-up, as before generations existed.
+   */
+  readonly trustSnapshot?: boolean;
+  /** Change markers older than this are taken as left by a dead writer and removed (default 10 min). */
+  readonly staleChangeMs?: number;
+  /** The clock (tests). */
+  readonly now?: () => number;
 }
 
 /**
@@ -53,7 +63,10 @@ export class MasterRepository {
   readonly #logger: Logger;
   readonly #concurrency: number;
   readonly #providerId: () => string;
+  readonly #trustSnapshot: boolean;
+  readonly #generationOptions: CatalogueGenerationOptions;
   #snapshot: MasterSnapshot;
+  #generation: CatalogueGeneration;
   #prefix: string;
 
   constructor(store: BlobStore, options: MasterRepositoryOptions) {
@@ -67,12 +80,19 @@ export class MasterRepository {
     this.#concurrency = options.concurrency ?? 64;
     const id = options.providerId;
     this.#providerId = typeof id === 'function' ? id : () => id;
+    this.#trustSnapshot = options.trustSnapshot ?? true;
+    this.#generationOptions = { logger: options.logger, staleMs: options.staleChangeMs, now: options.now };
     this.#prefix = `${providerNamespace(this.#providerId())}/`;
     this.#snapshot = this.#snapshotFor(this.#prefix);
+    this.#generation = this.#generationFor(this.#prefix);
   }
 
   #snapshotFor(prefix: string): MasterSnapshot {
     return new MasterSnapshot(this.#store, `${this.#container}-index`, prefix, this.#logger);
+  }
+
+  #generationFor(prefix: string): CatalogueGeneration {
+    return new CatalogueGeneration(this.#store, `${this.#container}-index`, prefix, this.#generationOptions);
   }
 
   /** The blob store holding the metadata. */
@@ -96,6 +116,7 @@ export class MasterRepository {
     if (prefix !== this.#prefix) {
       this.#prefix = prefix;
       this.#snapshot = this.#snapshotFor(prefix);
+      this.#generation = this.#generationFor(prefix);
     }
     await this.#store.createContainer(this.#container);
     await this.#store.createContainer(this.#quarantine);
@@ -104,23 +125,40 @@ export class MasterRepository {
 
   /**
    * Loads and validates every record; bad blobs are quarantined with a warning naming them.
-   * Records whose blob is unchanged since the last snapshot (same entity tag in the listing) come
-   * from the snapshot, the others are read one by one; the snapshot is then refreshed.
+   * When the snapshot was made at the current catalogue generation and no change is in flight,
+   * its records are the catalogue and nothing is listed. Otherwise every record blob is listed:
+   * those unchanged since the snapshot (same entity tag) come from it, the others are read one
+   * by one, and the snapshot is rewritten at the generation read before the listing.
    */
   async loadAll(): Promise<LoadResult> {
-    const listed: Array<{ name: string; etag?: string }> = [];
-    let marker: string | undefined;
-    do {
-      const page = await this.#store.list(this.#container, { prefix: this.#prefix, marker });
-      for (const item of page.items) listed.push({ name: item.name, etag: item.etag });
-      marker = page.nextMarker;
-    } while (marker !== undefined);
-    const useSnapshot = listed.some((item) => item.etag !== undefined);
-    const snapshot = useSnapshot ? await this.#snapshot.read() : new Map<string, SnapshotEntry>();
     const checks = await loadValidators();
+    const [state, snapshot] = await Promise.all([this.#generation.read(), this.#snapshot.read()]);
+    if (
+      this.#trustSnapshot &&
+      state.token !== undefined &&
+      state.pending.length === 0 &&
+      snapshot.generation === state.token
+    ) {
+      const records = trustedRecords(checks, this.#prefix, snapshot.entries);
+      if (records) return { records, quarantined: [] };
+      this.#logger.warn('master snapshot holds an invalid record; reading every record instead', {
+        container: this.#snapshot.container,
+      });
+    }
+    let generation = state.token;
+    const stale = this.#generation.stale(state.pending);
+    if (generation === undefined || stale.length > 0) generation = await this.#generation.reap(stale);
+    return this.#loadListed(checks, generation, snapshot);
+  }
+
+  async #loadListed(checks: Validators, generation: string, snapshot: SnapshotContent): Promise<LoadResult> {
+    const listed: Array<{ name: string; etag?: string }> = [];
+    for await (const item of listAll(this.#store, this.#container, this.#prefix)) {
+      listed.push({ name: item.name, etag: item.etag });
+    }
     let fetched = 0;
     const settled = await mapSettled(listed, this.#concurrency, async ({ name, etag }) => {
-      const cached = etag === undefined ? undefined : snapshot.get(name);
+      const cached = etag === undefined ? undefined : snapshot.entries.get(name);
       if (cached && cached.etag === etag) {
         try {
           return { record: validateRecord(checks, name, this.#prefix, cached.record), etag };
@@ -133,14 +171,14 @@ export class MasterRepository {
     });
     const quarantined: Array<{ name: string; reason: string }> = [];
     const records: MasterRecord[] = [];
-    const entries: Array<{ name: string; etag: string; record: MasterRecord }> = [];
+    const entries: Array<{ name: string; etag?: string; record: MasterRecord }> = [];
     for (const [i, outcome] of settled.entries()) {
       const name = (listed[i] as { name: string }).name;
       if (outcome.status === 'fulfilled') {
         const found = outcome.value;
         if (!found) continue;
         records.push(found.record);
-        if (found.etag !== undefined) entries.push({ name, etag: found.etag, record: found.record });
+        entries.push({ name, etag: found.etag, record: found.record });
         continue;
       }
       // Only bad content is quarantined; a store that fails (down, denied) fails start-up instead.
@@ -149,9 +187,8 @@ export class MasterRepository {
       await this.quarantine(name, reason);
       quarantined.push({ name, reason });
     }
-    if (useSnapshot && (fetched > 0 || quarantined.length > 0 || snapshot.size !== entries.length)) {
-      await this.#snapshot.write(entries);
-    }
+    const changed = fetched > 0 || quarantined.length > 0 || snapshot.entries.size !== entries.length;
+    if (changed || snapshot.generation !== generation) await this.#snapshot.write(generation, entries);
     return { records, quarantined };
   }
 
@@ -172,22 +209,19 @@ export class MasterRepository {
     }
   }
 
-  /** Writes a record atomically. */
+  /** Writes a record atomically (a catalogue change: the next start-up re-reads changed records). */
   async save(record: MasterRecord): Promise<void> {
-    await this.#store.putBlob(
-      this.#container,
-      this.#blobName(record.imageId),
-      JSON.stringify(record, null, 2),
-      {
+    await this.#generation.change(() =>
+      this.#store.putBlob(this.#container, this.#blobName(record.imageId), JSON.stringify(record, null, 2), {
         contentType: 'application/json',
         metadata: { 'schema-version': String(record.schemaVersion), 'spec-hash': record.specHash },
-      },
+      }),
     );
   }
 
   /** Removes an image's record; absent is fine. */
   async remove(imageId: string): Promise<void> {
-    await this.#store.removeBlob(this.#container, this.#blobName(imageId));
+    await this.#generation.change(() => this.#store.removeBlob(this.#container, this.#blobName(imageId)));
   }
 
   /**
@@ -198,17 +232,19 @@ export class MasterRepository {
     this.#logger.warn('quarantined master metadata blob', { container: this.#container, blob: name, reason });
     const safeName = `${createHash('sha256').update(name).digest('hex').slice(0, 16)}-${Date.now()}.json`;
     try {
-      const blob = await this.#store.getBlob(this.#container, name);
-      if (blob) {
-        await this.#store.putBlob(this.#quarantine, safeName, blob.stream(), {
-          contentType: 'application/json',
-          metadata: {
-            'original-name': encodeURIComponent(name).slice(0, 1024),
-            reason: reason.slice(0, 1024),
-          },
-        });
-      }
-      await this.#store.removeBlob(this.#container, name);
+      await this.#generation.change(async () => {
+        const blob = await this.#store.getBlob(this.#container, name);
+        if (blob) {
+          await this.#store.putBlob(this.#quarantine, safeName, blob.stream(), {
+            contentType: 'application/json',
+            metadata: {
+              'original-name': encodeURIComponent(name).slice(0, 1024),
+              reason: reason.slice(0, 1024),
+            },
+          });
+        }
+        await this.#store.removeBlob(this.#container, name);
+      });
     } catch (error) {
       this.#logger.error('could not move a bad metadata blob aside; it stays and is ignored', {
         blob: name,
@@ -242,23 +278,4 @@ export class MasterRepository {
     }
     return { record: validateRecord(await loadValidators(), name, this.#prefix, json), etag: blob.etag };
   }
-}
-
-/** Validates untrusted JSON as the record stored under `name`. */
-function validateRecord(checks: Validators, name: string, prefix: string, json: unknown): MasterRecord {
-  const record = checks.checkMasterRecord(json, name);
-  if (`${prefix}${masterBlobName(record.imageId)}` !== name) {
-    throw new VmkitError(
-      'CORRUPT',
-      `${name}: holds image ${JSON.stringify(record.imageId)}, not the one its name says`,
-    );
-  }
-  if (specHash(record.spec) !== record.specHash || record.spec.id !== record.imageId) {
-    throw new VmkitError('CORRUPT', `${name}: spec does not match its hash or image id`);
-  }
-  return record;
-}
-
-function isBadContent(error: unknown): boolean {
-  return VmkitError.is(error, 'CORRUPT') || VmkitError.is(error, 'INVALID_ARGUMENT');
 }

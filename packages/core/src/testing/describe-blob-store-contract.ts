@@ -139,6 +139,35 @@ export function describeBlobStoreContract(
       expect(await (await store.getBlob(c, 'once'))?.text()).toBe('a');
     });
 
+    it('puts and removes many blobs of one folder at once, none failing', async () => {
+      const c = await fresh();
+      // Short-lived blobs side by side (such as change markers): a removal emptying the folder
+      // must not make a concurrent put into it fail.
+      await Promise.all(
+        Array.from({ length: 64 }, async (_, i) => {
+          for (let round = 0; round < 3; round++) {
+            await store.putBlob(c, `a/b/f/${i}-${round}`, 'x');
+            await store.removeBlob(c, `a/b/f/${i}-${round}`);
+          }
+        }),
+      );
+      await store.putBlob(c, 'a/b/f/last', 'y');
+      expect((await store.list(c, { prefix: 'a/' })).items.map((i) => i.name)).toEqual(['a/b/f/last']);
+    });
+
+    it('lists the same entity tag as a read gives, when it lists one', async () => {
+      const c = await fresh();
+      await store.putBlob(c, 'tag/a', 'one', { metadata: { k: 'v' } });
+      await store.putBlob(c, 'tag/b', 'two');
+      const before = (await store.list(c, { prefix: 'tag/' })).items;
+      await store.putBlob(c, 'tag/a', 'three');
+      const after = (await store.list(c, { prefix: 'tag/' })).items;
+      for (const item of [...before.slice(1), ...after]) {
+        if (item.etag !== undefined) expect(item.etag).toBe((await store.getBlob(c, item.name))?.etag);
+      }
+      if (before[0]?.etag !== undefined) expect(after[0]?.etag).not.toBe(before[0].etag);
+    });
+
     it('lists in name order with prefixes and nested names', async () => {
       const c = await fresh();
       for (const n of ['b', 'a/2', 'a/1', 'c/d/e', 'ab']) await store.putBlob(c, n, n);

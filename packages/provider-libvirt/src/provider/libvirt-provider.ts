@@ -40,6 +40,7 @@ import {
 import { planLibvirtMasterBuild } from './master/master-build.js';
 import { exportLibvirtMaster } from './master/master-export.js';
 import { importLibvirtMaster } from './master/master-import.js';
+import { libvirtMastersExist } from './master/masters-exist.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
 import { lookupNode, XML_INACTIVE } from './node/node-lookup.js';
 import { readNodeMetadata } from './node/node-metadata.js';
@@ -154,15 +155,7 @@ export class LibvirtProvider implements HypervisorProvider {
   }
 
   async mastersExist(refs: readonly MasterRef[]): Promise<boolean[]> {
-    const ctx = await this.#ctx();
-    return Promise.all(
-      refs.map(async (ref) => {
-        const data = ref.data as Partial<LibvirtMasterData> | undefined;
-        const names = data?.volumes ?? [ref.id];
-        for (const name of names) if (!(await ctx.storage.find(name))) return false;
-        return true;
-      }),
-    );
+    return libvirtMastersExist(await this.#ctx(), refs);
   }
 
   async deleteMaster(ref: MasterRef): Promise<void> {
