@@ -156,6 +156,8 @@ export function describeProviderContract(
         await expect(op.call(provider, node.id, { signal })).rejects.toSatisfy(aborted);
         expect((await provider.getNode(node.id))?.status).toBe('running');
       }
+      // A running node may hold the subject's forwarded host port: the next tests start nodes too.
+      await provider.destroyNode(node.id);
     });
 
     it('refuses a second node of the same name and keeps the first', async () => {

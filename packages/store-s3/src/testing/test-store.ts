@@ -2,18 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { type S3BlobStore, s3BlobStore } from '../s3-blob-store.js';
 import type { S3BlobStoreOptions } from '../s3-blob-store-options.js';
+import { withoutNodeVersionWarning } from '../sdk-node-version-warning.js';
 import type { TestS3Server } from './s3-test-server.js';
 
 /** A client for the test server, configured as the store configures its own. */
 export function testClient(server: TestS3Server): S3Client {
-  return new S3Client({
-    endpoint: server.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: server.credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  return withoutNodeVersionWarning(
+    () =>
+      new S3Client({
+        endpoint: server.endpoint,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: server.credentials,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      }),
+  );
 }
 
 /** Creates a bucket with a fresh name on the test server and returns its name. */
