@@ -136,6 +136,11 @@ export class LibvirtClient implements RpcCaller {
     return (await this.call(P.CONNECT_GET_HOSTNAME)).string(STRING_MAX);
   }
 
+  /** `CONNECT_GET_SYSINFO`: the host's SMBIOS data as libvirt's sysinfo XML (fails where the host has none). */
+  async getSysinfo(): Promise<string> {
+    return (await this.call(P.CONNECT_GET_SYSINFO, (w) => w.uint(0))).string(STRING_MAX);
+  }
+
   /** `CONNECT_GET_URI`: the URI the daemon opened. */
   async getUri(): Promise<string> {
     return (await this.call(P.CONNECT_GET_URI)).string(STRING_MAX);

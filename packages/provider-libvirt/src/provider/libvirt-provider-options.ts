@@ -30,11 +30,18 @@ export interface LibvirtProviderOptions {
   readonly nodeCmdline?: (installCmdline: string) => string;
   /** The ssh binary for `+ssh` URIs. */
   readonly sshBinary?: string;
+  /**
+   * The host's name in the provider id, for hosts whose own names are not unique or stable
+   * (default: the daemon's SMBIOS-backed host UUID, else its hostname). 1-128 letters, digits,
+   * `.`, `_`, `:`, `=` or `-`.
+   */
+  readonly hostId?: string;
 }
 
 /** {@link LibvirtProviderOptions} validated, with defaults. */
 export interface ResolvedLibvirtProviderOptions {
   readonly uri: string;
+  readonly hostId?: string;
   readonly pool: string;
   readonly poolPath: string;
   readonly domainType?: string;
@@ -72,10 +79,17 @@ export function resolveLibvirtProviderOptions(
   if (options.domainType !== undefined && !/^[a-z]+$/.test(options.domainType)) {
     throw invalidArgument('domainType', 'must be a libvirt domain type such as qemu or kvm');
   }
+  if (options.hostId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:=-]{0,127}$/.test(options.hostId)) {
+    throw invalidArgument(
+      'hostId',
+      'must be 1-128 letters, digits, ".", "_", ":", "=" or "-", starting with a letter or digit',
+    );
+  }
   const machine = options.machine ?? 'pc';
   if (machine !== 'pc' && machine !== 'q35') throw invalidArgument('machine', "must be 'pc' or 'q35'");
   return Object.freeze({
     uri: options.uri,
+    ...(options.hostId !== undefined ? { hostId: options.hostId } : {}),
     pool,
     poolPath,
     ...(options.domainType === undefined ? {} : { domainType: options.domainType }),

@@ -111,7 +111,7 @@ export class LibvirtProvider implements HypervisorProvider {
       throwIfAborted(signal, 'connecting');
       const caps = await client.getCapabilities();
       const support = readHostGuestSupport(caps);
-      this.#identity = await readLibvirtIdentity(client, caps);
+      this.#identity = await readLibvirtIdentity(client, caps, this.#options.hostId);
       const domainType = chooseDomainType(support, this.#options.domainType);
       const storage = new PoolStorage(client, this.#options.pool, this.#options.poolPath);
       await storage.pool();

@@ -38,6 +38,7 @@ describe('libvirtd going away and coming back', () => {
   it('fails the operation in flight with a clear PROVIDER error, then reconnects when the daemon is back', async () => {
     const provider = libvirtProvider({ uri: URI, namePrefix: prefix });
     await provider.init();
+    const id = provider.id;
     const client = provider.client!;
     const pool = await client.storage.poolLookupByName('vmkit');
     const size = 1024 * 1024 * 1024;
@@ -68,6 +69,11 @@ describe('libvirtd going away and coming back', () => {
     expect(await provider.listNodes()).toEqual([]);
     expect(client.reconnects).toBeGreaterThanOrEqual(1);
     expect(await client.getType()).toBe('QEMU');
+    // The restarted daemon is the same host: a new provider gets the same id (the catalogue stays).
+    const again = libvirtProvider({ uri: URI, namePrefix: prefix });
+    await again.init();
+    expect(again.id).toBe(id);
+    await again.close();
     await client.storage.volDelete(await client.storage.volLookupByName(pool, `${prefix}big.raw`));
     await provider.close();
   });
