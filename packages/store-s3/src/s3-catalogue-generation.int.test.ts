@@ -3,9 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BlobStore, fileSystemBlobStore, type MasterSpec, silentLogger } from '@vmkit/core';
-import { type MasterRecord, MasterRepository, specHash } from '@vmkit/core/internal';
+import { type BlobStore, fileSystemBlobStore, silentLogger } from '@vmkit/core';
+import { type MasterRecord, MasterRepository } from '@vmkit/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { record as fixtureRecord } from '../../core/src/masters/catalogue.fixture.js';
 import { startTestS3Server, type TestS3Server } from './testing/s3-test-server.js';
 import { createTestBucket, openTestStore } from './testing/test-store.js';
 
@@ -16,24 +17,10 @@ import { createTestBucket, openTestStore } from './testing/test-store.js';
 
 const PROVIDER = 'libvirt:generation-test';
 
-const record = (id: string, cores: number): MasterRecord => {
-  const spec: MasterSpec = {
-    id,
-    os: { family: 'debian', version: '12', arch: 'x86_64' },
-    source: { type: 'kernel', kernel: '/k', initrd: '/i' },
-    hardware: { cores },
-  };
-  return {
-    schemaVersion: 1,
-    imageId: id,
-    specHash: specHash(spec),
-    spec,
-    master: { id: `m-${id}` },
-    providerId: PROVIDER,
-    builtAt: new Date().toISOString(),
-    buildMs: 1,
-  };
-};
+const record = (id: string, cores: number): MasterRecord => ({
+  ...fixtureRecord(id, cores),
+  providerId: PROVIDER,
+});
 
 /** Counts listings of the records container. */
 function counting(store: BlobStore): BlobStore & { lists: number } {

@@ -1,30 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { BlobStore } from '../blobstore/blob-store.js';
 import { memoryBlobStore } from '../blobstore/memory-blob-store.js';
-import type { MasterSpec } from '../model/master-spec.js';
-import { specHash } from '../util/canonical-json.js';
 import { silentLogger } from '../util/logger.js';
-import type { MasterRecord } from './master-record.js';
+import { record } from './catalogue.fixture.js';
 import { MasterRepository } from './master-repository.js';
-
-const record = (id: string, cores = 1): MasterRecord => {
-  const spec: MasterSpec = {
-    id,
-    os: { family: 'debian', version: '12', arch: 'x86_64' },
-    source: { type: 'kernel', kernel: '/k', initrd: '/i' },
-    hardware: { cores },
-  };
-  return {
-    schemaVersion: 1,
-    imageId: id,
-    specHash: specHash(spec),
-    spec,
-    master: { id: `m-${id}` },
-    providerId: 'p',
-    builtAt: new Date().toISOString(),
-    buildMs: 1,
-  };
-};
 
 /** Counts reads of the records container. */
 function counting(store: BlobStore): BlobStore & { reads: number } {
