@@ -7,7 +7,7 @@ import type * as vbox from 'virtualbox-soap';
 import { withMachineLock } from './machine-lock.js';
 import { installAndWait } from './master-install.js';
 import { POST_INSTALL_PROPERTY, postInstallScript } from './post-install-script.js';
-import { mediumAttachments } from './vbox-calls.js';
+import { closeDvd, mediumAttachments } from './vbox-calls.js';
 import type { VboxApi } from './vbox-connection.js';
 import { CONTROLLER, lockOptions, type VboxContext } from './vbox-context.js';
 
@@ -27,17 +27,7 @@ async function detachDrive(
   );
   if (attached)
     await withMachineLock(ctx.conn, api, machine, (m) => m.detachDevice(CONTROLLER, 1, 1), lockOptions(ctx));
-  try {
-    const dvd = await api.vbox.openMedium(
-      path,
-      'DVD' as vbox.DeviceType,
-      'ReadOnly' as vbox.AccessMode,
-      false,
-    );
-    await dvd.close();
-  } catch {
-    // Never registered, or already closed.
-  }
+  await closeDvd(api, path);
   await rm(path, { force: true });
 }
 

@@ -3,8 +3,7 @@ import type { BuildContext } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import { withMachineLock } from './machine-lock.js';
 import { state } from './master-build-state.js';
-import { mediumAttachments, waitProgress } from './vbox-calls.js';
-import type { VboxApi } from './vbox-connection.js';
+import { closeDvd, mediumAttachments, waitProgress } from './vbox-calls.js';
 import { lockOptions, MASTER_SNAPSHOT, type VboxContext } from './vbox-context.js';
 
 /** `detach-isos`: DVDs detached, boot order back to the disk, the ISO medium closed. */
@@ -31,21 +30,6 @@ export async function detachIsos(ctx: VboxContext, c: BuildContext): Promise<voi
   });
   if (iso.owned) await rm(iso.path, { force: true });
   c.progress(1, 'installer ISO detached');
-}
-
-/** Closes a DVD image in VirtualBox's media registry (the file stays); not registered is fine. */
-async function closeDvd(api: VboxApi, path: string): Promise<void> {
-  try {
-    const dvd = await api.vbox.openMedium(
-      path,
-      'DVD' as vbox.DeviceType,
-      'ReadOnly' as vbox.AccessMode,
-      false,
-    );
-    await dvd.close();
-  } catch {
-    // Not registered (any more): nothing to close.
-  }
 }
 
 /** After a discarded build: the installer ISO no machine uses any more is closed, not left registered. */

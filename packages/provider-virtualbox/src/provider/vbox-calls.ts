@@ -1,5 +1,6 @@
 import { raceAbort, VmkitError } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
+import type { VboxApi } from './vbox-connection.js';
 import { codeForResult } from './vbox-errors.js';
 
 /** What `virtualbox-soap`'s generated classes carry: the SOAP client and the reference. */
@@ -93,4 +94,19 @@ export async function waitProgress(
   throw new VmkitError(codeForResult(rc), `${what}: ${text || 'failed'} [0x${rc.toString(16)}]`, {
     details: { resultCode: rc },
   });
+}
+
+/** Closes a DVD image in VirtualBox's media registry (the file stays); not registered is fine. */
+export async function closeDvd(api: VboxApi, path: string): Promise<void> {
+  try {
+    const dvd = await api.vbox.openMedium(
+      path,
+      'DVD' as vbox.DeviceType,
+      'ReadOnly' as vbox.AccessMode,
+      false,
+    );
+    await dvd.close();
+  } catch {
+    // Not registered (any more): nothing to close.
+  }
 }
