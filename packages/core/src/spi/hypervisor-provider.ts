@@ -94,6 +94,20 @@ export interface HypervisorProvider extends ProviderHousekeeping, ProviderMaster
   listHostNetworks(): Promise<readonly HostNetwork[]>;
   /** Plans the build of a master; core runs the steps. */
   planMasterBuild(spec: MasterSpec, masterName: string): MasterBuild;
+  /**
+   * Checks a master reference read from the store, which is untrusted input, against what this
+   * provider itself would have made: names derived from the master's name and the provider's
+   * prefix, the configured pool or folder, boot files equal to the spec's source or inside
+   * vmkit's own storage. Core calls it for every record it loads (the master and each retired
+   * one) and quarantines a record that fails, so nothing the record names is touched; providers
+   * call it again before they delete, clone or boot (defence in depth).
+   *
+   * @param ref - The reference as stored.
+   * @param spec - The spec the record says the master was built from; `undefined` for a retired
+   *   master (built from an earlier spec), which is only ever deleted.
+   * @throws VmkitError `CORRUPT` naming the field (e.g. `master.data.volume`) and the rule it broke.
+   */
+  checkMasterRef?(ref: MasterRef, spec: MasterSpec | undefined): void;
   /** For each reference, whether the master still exists. */
   mastersExist(refs: readonly MasterRef[]): Promise<boolean[]>;
   /** Deletes a master; already gone is not an error. */
