@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,23 @@ describeBlobStoreContract('filesystem', async () => ({
 }));
 
 describe('fileSystemBlobStore', () => {
+  it('keeps working in a container folder an earlier version made 0755, and takes it private', async () => {
+    const root = await newRoot();
+    await mkdir(join(root, 'old', 'a'), { recursive: true, mode: 0o755 });
+    await chmod(join(root, 'old'), 0o755);
+    await writeFile(join(root, 'old', 'a', 'legacy'), 'from before', { mode: 0o644 });
+    const store = fileSystemBlobStore({ root });
+    await store.createContainer('old');
+    expect((await stat(join(root, 'old'))).mode & 0o777).toBe(0o700);
+    expect(await (await store.getBlob('old', 'a/legacy'))?.text()).toBe('from before');
+    await store.putBlob('old', 'a/new', 'now');
+    await store.putBlob('old', 'b/c/new', 'now');
+    expect((await stat(join(root, 'old', 'a', 'new'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(root, 'old', 'b'))).mode & 0o777).toBe(0o700);
+    expect((await stat(join(root, 'old', 'b', 'c'))).mode & 0o777).toBe(0o700);
+    expect((await stat(join(root, 'old', 'b', 'c', 'new'))).mode & 0o777).toBe(0o600);
+  });
+
   it('lists entity tags from the trailers, none for a plain file', async () => {
     const root = await newRoot();
     const store = fileSystemBlobStore({ root });

@@ -1,10 +1,10 @@
-import { mkdir, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { invalidArgument, toVmkitError } from '../errors/vmkit-error.js';
 import { throwIfAborted } from '../util/abort.js';
 import type { BlobListItem, ListPage } from './blob-store.js';
-import { FsBlobPaths } from './fs-blob-paths.js';
+import { FOLDER_MODE, FsBlobPaths } from './fs-blob-paths.js';
 import { listBlobFile, readBlobFile, WHOLE_READ_MAX } from './fs-blob-reader.js';
 import { FsBlobWriter } from './fs-blob-writer.js';
 import { type ClosableBlobStore, guardBlobStore } from './guard-blob-store.js';
@@ -42,9 +42,13 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): Closab
 
   return guardBlobStore(`the filesystem blob store at ${root}`, {
     async createContainer(container) {
-      await mkdir(paths.containerDir(container), { recursive: true }).catch((error: unknown) => {
+      const dir = paths.containerDir(container);
+      try {
+        await mkdir(dir, { recursive: true, mode: FOLDER_MODE });
+        await tightenFolder(dir);
+      } catch (error) {
         throw toVmkitError(error, 'STORE', `creating container ${container}`);
-      });
+      }
     },
     async containerExists(container) {
       const info = await stat(paths.containerDir(container)).catch(() => undefined);
@@ -96,6 +100,18 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): Closab
       return names.length > opts.maxKeys ? { items, nextMarker: page[page.length - 1] } : { items };
     },
   });
+}
+
+/**
+ * Takes group and other permissions off a container folder that this user owns, such as one an
+ * earlier version made 0755: its blobs (some made 0644 then) become private without a rewrite.
+ * Folders of other owners, and symbolic links, are left as they are.
+ */
+async function tightenFolder(dir: string): Promise<void> {
+  const info = await lstat(dir);
+  if (!info.isDirectory() || (info.mode & 0o077) === 0) return;
+  if (info.uid !== process.getuid?.()) return;
+  await chmod(dir, FOLDER_MODE);
 }
 
 /** Drops the folders a removed blob leaves empty, up to the container's. */

@@ -6,6 +6,7 @@ import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import { abortedError, throwIfAborted } from '../util/abort.js';
 import { encodeTrailer } from './blob-file-format.js';
 import type { BlobBody, PutBlobOptions } from './blob-store.js';
+import { FILE_MODE, FOLDER_MODE } from './fs-blob-paths.js';
 
 /** Temp files older than this were left by a process that crashed mid-write. */
 const STALE_TEMP_MS = 3_600_000;
@@ -64,7 +65,7 @@ export class FsBlobWriter {
     // retry (many writers and removers in one folder, such as change markers, race often).
     for (let attempt = 1; ; attempt++) {
       try {
-        await mkdir(parent, { recursive: true });
+        await mkdir(parent, { recursive: true, mode: FOLDER_MODE });
         if (exclusive) {
           await link(tmp, path);
           await unlink(tmp);
@@ -80,9 +81,10 @@ export class FsBlobWriter {
   }
 
   async #writeTemp(body: BlobBody, opts: PutBlobOptions): Promise<{ tmp: string; etag: string }> {
-    await mkdir(this.#tmpDir, { recursive: true });
+    await mkdir(this.#tmpDir, { recursive: true, mode: FOLDER_MODE });
+    // An unpredictable name, created exclusively: nothing planted in the folder is written through.
     const tmp = join(this.#tmpDir, randomUUID());
-    const handle = await open(tmp, 'wx', 0o644);
+    const handle = await open(tmp, 'wx', FILE_MODE);
     try {
       const md5 = createHash('md5');
       const write = async (chunk: Uint8Array) => {

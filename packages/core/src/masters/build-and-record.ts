@@ -3,6 +3,7 @@ import type { MasterSpec } from '../model/master-spec.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
 import type { Logger } from '../util/logger.js';
 import type { OperationOptions } from '../util/progress.js';
+import { storedSpecOf } from './login-secrets.js';
 import { runMasterBuild } from './master-build-pipeline.js';
 import { MASTER_RECORD_SCHEMA_VERSION, type MasterRecord } from './master-record.js';
 import type { MasterRepository } from './master-repository.js';
@@ -57,7 +58,8 @@ export async function buildAndRecord(
     schemaVersion: MASTER_RECORD_SCHEMA_VERSION,
     imageId: spec.id,
     specHash: hash,
-    spec,
+    // Never the login's password or private key: a digest of them stands in (login-secrets.ts).
+    spec: storedSpecOf(spec),
     master,
     providerId: provider.id,
     builtAt: new Date().toISOString(),

@@ -1,6 +1,7 @@
 import type { Hardware } from '../model/hardware.js';
 import type { Image, ImageStatus } from '../model/image.js';
 import type { MasterSpec } from '../model/master-spec.js';
+import { publicLogin } from './login-secrets.js';
 import type { MasterRecord } from './master-record.js';
 
 /** The hardware nodes of an image get unless a template says otherwise. */
@@ -29,7 +30,7 @@ export function imageOf(
     status,
     ...(detail ? { statusDetail: detail } : {}),
     defaultHardware: defaultHardwareOf(spec),
-    ...(spec.login ? { login: spec.login } : {}),
+    ...(spec.login ? { login: publicLogin(spec.login) } : {}),
     specHash: hash,
     ...(record ? { builtAt: record.builtAt } : {}),
   });

@@ -3,7 +3,6 @@ import { isAbortError, VmkitError } from '../errors/vmkit-error.js';
 import type { Image, ImageStatus } from '../model/image.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
-import { specHash } from '../util/canonical-json.js';
 import type { Logger } from '../util/logger.js';
 import type { OperationOptions } from '../util/progress.js';
 import { Semaphore } from '../util/semaphore.js';
@@ -13,6 +12,7 @@ import { buildAndRecord } from './build-and-record.js';
 import type { BuildLeases } from './build-lease.js';
 import { buildUnderLease } from './build-under-lease.js';
 import { imageOf } from './image-view.js';
+import { masterSpecHash } from './login-secrets.js';
 import type { MasterRecord } from './master-record.js';
 import type { MasterRepository } from './master-repository.js';
 import type { SharedMasters } from './shared-masters.js';
@@ -74,7 +74,7 @@ export class MasterCache {
   /** Adds or replaces a spec in the catalogue; a changed spec makes its image buildable again. */
   register(input: MasterSpec): { readonly spec: MasterSpec; readonly hash: string } {
     const spec = validators().checkMasterSpec(input, 'spec');
-    const hash = specHash(spec);
+    const hash = masterSpecHash(spec);
     const existing = this.#entries.get(spec.id);
     if (existing && existing.hash === hash) return existing;
     if (this.#flights.has(spec.id)) {

@@ -1,8 +1,25 @@
+import type { LoginCredentials } from '../model/login-credentials.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { MasterRef } from '../spi/master-build.js';
 
 /** The version of the persisted master metadata this code writes and reads. */
 export const MASTER_RECORD_SCHEMA_VERSION = 1;
+
+/**
+ * The login of a spec as a record keeps it: no `password` or `privateKey`, but a slow digest of
+ * them (`secretsDigest`), so that a changed secret still changes the spec hash. Records written
+ * before secrets were kept out may still hold them; they are rewritten without them at load.
+ */
+export interface StoredLoginCredentials extends LoginCredentials {
+  /** scrypt digest of the login's password and private key (see `login-secrets.ts`). */
+  readonly secretsDigest?: string;
+}
+
+/** A spec as a record keeps it: its login without secrets. */
+export interface StoredMasterSpec extends MasterSpec {
+  /** How to log in, secrets replaced by their digest. */
+  readonly login?: StoredLoginCredentials;
+}
 
 /** The JSON metadata persisted for each built master, one blob per master. */
 export interface MasterRecord {
@@ -10,10 +27,10 @@ export interface MasterRecord {
   readonly schemaVersion: 1;
   /** The image id. */
   readonly imageId: string;
-  /** Hash of the canonical spec it was built from. */
+  /** Hash of the canonical stored spec it was built from (the SHA-256 of `spec` as stored). */
   readonly specHash: string;
-  /** The spec it was built from. */
-  readonly spec: MasterSpec;
+  /** The spec it was built from, login secrets replaced by their digest. */
+  readonly spec: StoredMasterSpec;
   /** The provider's handle on the master. */
   readonly master: MasterRef;
   /** Identity of the provider that built it. */

@@ -5,6 +5,7 @@ import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
 import { loadValidators, type Validators } from '../validation/load-validators.js';
 import { CatalogueGeneration, type CatalogueGenerationOptions } from './catalogue-generation.js';
+import { hasLoginSecrets, withoutLoginSecrets } from './login-secrets.js';
 import { type MasterRecord, masterBlobName } from './master-record.js';
 import { isBadContent, trustedRecords, validateRecord } from './master-record-check.js';
 import { MasterSnapshot, type SnapshotContent } from './master-snapshot.js';
@@ -131,6 +132,31 @@ export class MasterRepository {
    * by one, and the snapshot is rewritten at the generation read before the listing.
    */
   async loadAll(): Promise<LoadResult> {
+    const first = await this.#loadOnce();
+    const legacy = first.records.filter((record) => hasLoginSecrets(record.spec));
+    if (legacy.length === 0) return first;
+    // Records of earlier versions kept login secrets: they are rewritten without them (same
+    // master, no rebuild), then the catalogue is read again so that the snapshot is rewritten too.
+    try {
+      for (const record of legacy) await this.save(withoutLoginSecrets(record));
+    } catch (error) {
+      this.#logger.warn('could not rewrite master records without their login secrets', {
+        images: legacy.map((r) => r.imageId),
+        error: toVmkitError(error, 'STORE', 'rewriting records').message,
+      });
+      return { ...first, records: first.records.map(withoutLoginSecrets) };
+    }
+    this.#logger.info('rewrote master records without their login secrets', {
+      images: legacy.map((r) => r.imageId),
+    });
+    const again = await this.#loadOnce();
+    return {
+      records: again.records.map(withoutLoginSecrets),
+      quarantined: [...first.quarantined, ...again.quarantined],
+    };
+  }
+
+  async #loadOnce(): Promise<LoadResult> {
     const checks = await loadValidators();
     const [state, snapshot] = await Promise.all([this.#generation.read(), this.#snapshot.read()]);
     if (
@@ -201,7 +227,8 @@ export class MasterRepository {
   async get(imageId: string): Promise<MasterRecord | undefined> {
     const name = this.#blobName(imageId);
     try {
-      return await this.#read(name);
+      const record = await this.#read(name);
+      return record && withoutLoginSecrets(record);
     } catch (error) {
       if (!isBadContent(error)) throw toVmkitError(error, 'STORE', `loading ${name}`);
       await this.quarantine(name, error instanceof Error ? error.message : String(error));

@@ -92,7 +92,7 @@ export async function downloadVerified(
   await pipeline(
     blob.stream(),
     counter(expected.size, options.onBytes, hash),
-    createWriteStream(toPath, { flags: 'wx' }),
+    createWriteStream(toPath, { flags: 'wx', mode: 0o600 }),
     {
       signal: options.signal,
     },

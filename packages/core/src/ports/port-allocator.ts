@@ -226,7 +226,7 @@ export class PortAllocator {
       if (current?.pid !== held.pid || current.at !== held.at || current.attempt !== held.attempt)
         return false;
       const tmp = `${file}.${randomUUID()}.tmp`;
-      await writeFile(tmp, JSON.stringify(lease));
+      await writeFile(tmp, JSON.stringify(lease), { flag: 'wx' });
       await rename(tmp, file);
       return true;
     } finally {
@@ -268,7 +268,8 @@ export class PortAllocator {
       }
     }
     const tmp = `${file}.${randomUUID()}.tmp`;
-    await writeFile(tmp, body);
+    // An unpredictable name, created exclusively, in a folder every user can write to.
+    await writeFile(tmp, body, { flag: 'wx' });
     await rename(tmp, file);
     return true;
   }

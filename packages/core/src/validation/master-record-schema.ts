@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MASTER_RECORD_SCHEMA_VERSION, type MasterRecord } from '../masters/master-record.js';
-import { imageIdSchema, masterSpecSchema } from './master-spec-schema.js';
+import { imageIdSchema, storedMasterSpecSchema } from './master-spec-schema.js';
 
 const masterRefSchema = z.strictObject({
   id: z
@@ -18,7 +18,7 @@ export const masterRecordSchema: z.ZodType<MasterRecord> = z.strictObject({
   }),
   imageId: imageIdSchema,
   specHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest'),
-  spec: masterSpecSchema,
+  spec: storedMasterSpecSchema,
   master: masterRefSchema,
   providerId: z.string().min(1).max(1024),
   builtAt: z.iso.datetime({ error: 'must be an ISO 8601 date-time' }),

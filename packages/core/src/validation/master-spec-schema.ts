@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { SECRETS_DIGEST_PATTERN } from '../masters/login-secrets.js';
+import type { StoredLoginCredentials, StoredMasterSpec } from '../masters/master-record.js';
 import type { Hardware, MasterHardware } from '../model/hardware.js';
 import type { LoginCredentials } from '../model/login-credentials.js';
 import type { MasterSource, MasterSpec } from '../model/master-spec.js';
@@ -120,50 +122,70 @@ export const hardwareProfileSchema: z.ZodType<Hardware> = z.strictObject({
   diskGiB: z.number().int().min(1, 'must be 1-65536 GiB').max(65536, 'must be 1-65536 GiB'),
 });
 
-/** Schema of {@link LoginCredentials}. */
-export const loginSchema: z.ZodType<LoginCredentials> = z.strictObject({
+const loginShape = {
   user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a POSIX user name'),
   password: z.string().max(1024).optional(),
   privateKey: z.string().max(65536).optional(),
   authenticateSudo: z.boolean().optional(),
-});
+};
+
+/** Schema of {@link LoginCredentials}. */
+export const loginSchema: z.ZodType<LoginCredentials> = z.strictObject(loginShape);
+
+/** Schema of a {@link StoredLoginCredentials}: a login as a record keeps it. */
+const storedLoginSchema: z.ZodType<StoredLoginCredentials> = z
+  .strictObject({
+    ...loginShape,
+    secretsDigest: z.string().regex(SECRETS_DIGEST_PATTERN, 'must be a vmkit scrypt digest').optional(),
+  })
+  .refine(
+    (login) => login.secretsDigest === undefined || (login.password ?? login.privateKey) === undefined,
+    { message: 'must not hold a password or private key beside their digest', path: ['secretsDigest'] },
+  );
+
+function specSchema<L extends LoginCredentials>(login: z.ZodType<L>) {
+  return z
+    .strictObject({
+      id: imageIdSchema,
+      name: z.string().min(1).max(200).optional(),
+      os: z.strictObject({
+        family: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be a lower-case family name such as debian'),
+        version: z.string().min(1, 'must not be empty').max(64),
+        arch: z.string().regex(/^[a-z0-9_]{1,16}$/, 'must be an architecture such as x86_64'),
+      }),
+      source: sourceSchema,
+      hardware: hardwareSchema.optional(),
+      login: login.optional(),
+      postInstall: z
+        .array(
+          z.strictObject({
+            name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 of a-z, 0-9, _ and -'),
+            run: z.string().max(1024 * 1024, 'must be at most 1 MiB'),
+          }),
+        )
+        .max(100)
+        .optional(),
+      network: networkSpecSchema.optional(),
+    })
+    .superRefine((spec, ctx) => {
+      const names = new Set<string>();
+      for (const [i, step] of (spec.postInstall ?? []).entries()) {
+        if (names.has(step.name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['postInstall', i, 'name'],
+            message: `duplicates ${step.name}`,
+          });
+        }
+        names.add(step.name);
+      }
+    });
+}
 
 /** Schema of a {@link MasterSpec}. */
-export const masterSpecSchema: z.ZodType<MasterSpec> = z
-  .strictObject({
-    id: imageIdSchema,
-    name: z.string().min(1).max(200).optional(),
-    os: z.strictObject({
-      family: z
-        .string()
-        .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be a lower-case family name such as debian'),
-      version: z.string().min(1, 'must not be empty').max(64),
-      arch: z.string().regex(/^[a-z0-9_]{1,16}$/, 'must be an architecture such as x86_64'),
-    }),
-    source: sourceSchema,
-    hardware: hardwareSchema.optional(),
-    login: loginSchema.optional(),
-    postInstall: z
-      .array(
-        z.strictObject({
-          name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 of a-z, 0-9, _ and -'),
-          run: z.string().max(1024 * 1024, 'must be at most 1 MiB'),
-        }),
-      )
-      .max(100)
-      .optional(),
-    network: networkSpecSchema.optional(),
-  })
-  .superRefine((spec, ctx) => {
-    const names = new Set<string>();
-    for (const [i, step] of (spec.postInstall ?? []).entries()) {
-      if (names.has(step.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['postInstall', i, 'name'],
-          message: `duplicates ${step.name}`,
-        });
-      }
-      names.add(step.name);
-    }
-  });
+export const masterSpecSchema: z.ZodType<MasterSpec> = specSchema(loginSchema);
+
+/** Schema of a {@link StoredMasterSpec}, the spec of a record (untrusted input). */
+export const storedMasterSpecSchema: z.ZodType<StoredMasterSpec> = specSchema(storedLoginSchema);

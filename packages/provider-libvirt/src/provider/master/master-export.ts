@@ -47,8 +47,9 @@ export async function exportLibvirtMaster(
       ...(allocation > 0 ? { fraction: Math.min(1, bytes / allocation) } : {}),
       message: `exporting master ${ref.id}: ${bytes} bytes`,
     });
-  // Open the file first: an existing file is refused before the daemon sends anything.
-  const file = createWriteStream(toPath, { flags: 'wx' });
+  // Open the file first: an existing file is refused before the daemon sends anything. A guest's
+  // disk holds its users' secrets: the copy is the owner's only.
+  const file = createWriteStream(toPath, { flags: 'wx', mode: 0o600 });
   let staging: string | undefined;
   try {
     await new Promise<void>((resolve, reject) => file.once('open', () => resolve()).once('error', reject));
@@ -67,7 +68,7 @@ export async function exportLibvirtMaster(
     const raw = join(staging, 'download');
     await pipeline(
       download,
-      createWriteStream(raw, { flags: 'wx' }),
+      createWriteStream(raw, { flags: 'wx', mode: 0o600 }),
       options.signal ? { signal: options.signal } : {},
     );
     const compression = await compressDisk(raw, format, toPath, options.signal);

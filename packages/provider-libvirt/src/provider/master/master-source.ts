@@ -43,7 +43,7 @@ export async function localFile(
     // Streamed to the temporary file: an image never sits in memory whole.
     await pipeline(
       Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>),
-      createWriteStream(file),
+      createWriteStream(file, { flags: 'wx', mode: 0o600 }),
       signal ? { signal } : {},
     );
   } catch (error) {
