@@ -76,7 +76,9 @@ describe('vmkit reads config files only from places only root and the user can w
     const group = await folder(join(root, 'group'));
     const writable = await plantConfig(group, join(root, 'group.ran'), 0o664);
     const b = await runCliProcess(ARGS, group, home('/root'));
-    expect(b.stderr).toContain(`${writable}: refused as a vmkit config: it is writable by its group or others`);
+    expect(b.stderr).toContain(
+      `${writable}: refused as a vmkit config: it is writable by its group or others`,
+    );
 
     const open = await folder(join(root, 'open'), 0o777);
     const below = await plantConfig(await folder(join(open, 'project')), join(root, 'open.ran'));

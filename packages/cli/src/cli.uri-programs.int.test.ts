@@ -30,7 +30,11 @@ describe('a libvirt URI that chooses a program to run', () => {
     expect(run.stderr).toBe(
       `vmkit: uri: the parameter ?command= names the program run on this host as ssh (${program}); refused unless allowed with --allow-uri-programs (or provider.allowUriPrograms: true in the config)\n`,
     );
-    const netcat = await runCliProcess(['images', '--uri', 'qemu+ssh://localhost/system?netcat=/x'], dir, env);
+    const netcat = await runCliProcess(
+      ['images', '--uri', 'qemu+ssh://localhost/system?netcat=/x'],
+      dir,
+      env,
+    );
     expect(netcat.stderr).toMatch(/\?netcat= names the program run on the remote host/);
 
     const allowed = await runCliProcess(['--allow-uri-programs', 'images', '--uri', uri], dir, env);

@@ -48,6 +48,8 @@ describe('vmkit seed writes user data readable by its owner only', () => {
     expect(await readlink(trap)).toBe(victim);
     expect((await lstat(seed)).isFile()).toBe(true);
     expect((await readIso9660(seed)).files.map((f) => f.path)).toContain('user-data');
-    expect((await readdir(dir)).filter((name) => name.endsWith('.tmp') && join(dir, name) !== trap)).toEqual([]);
+    expect((await readdir(dir)).filter((name) => name.endsWith('.tmp') && join(dir, name) !== trap)).toEqual(
+      [],
+    );
   });
 });

@@ -48,7 +48,10 @@ describe('URI parameters that choose a program (library callers)', () => {
       }),
     ).rejects.toMatchObject({ code: 'PROVIDER' });
     expect(existsSync(marker)).toBe(true);
-    const provider = libvirtProvider({ uri: `qemu+ssh://h/system?command=${program}`, allowUriPrograms: true });
+    const provider = libvirtProvider({
+      uri: `qemu+ssh://h/system?command=${program}`,
+      allowUriPrograms: true,
+    });
     expect(provider).toBeDefined();
   });
 });
