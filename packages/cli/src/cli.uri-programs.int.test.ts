@@ -1,62 +1,54 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MarkerProgram, makeMarkerProgram } from '../../provider-libvirt/test-support/ssh.js';
 import { runCliProcess } from '../test-support/spawn-cli.js';
 
-let dir: string;
-let marker: string;
-let program: string;
+// What a URI's ?command= would run as ssh; its folder is also the working directory.
+let evil: MarkerProgram;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'vmkit-uri-programs-'));
-  marker = join(dir, 'program.ran');
-  program = join(dir, 'evil-ssh');
-  // What a URI's ?command= would run as ssh: it leaves a marker and fails, like a broken tunnel.
-  await writeFile(program, `#!/bin/sh\necho ran > ${marker}\nexit 1\n`, { mode: 0o755 });
+  evil = await makeMarkerProgram();
 });
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(async () => evil.dispose());
 
 const env = { HOME: '/root' };
 
 describe('a libvirt URI that chooses a program to run', () => {
   it('is refused on the command line, naming the parameter and the flag that allows it', async () => {
-    const uri = `qemu+ssh://localhost/system?command=${program}`;
-    const run = await runCliProcess(['images', '--uri', uri], dir, env);
-    expect(existsSync(marker)).toBe(false);
+    const uri = `qemu+ssh://localhost/system?command=${evil.program}`;
+    const run = await runCliProcess(['images', '--uri', uri], evil.dir, env);
+    expect(evil.ran()).toBe(false);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
-      `vmkit: uri: the parameter ?command= names the program run on this host as ssh (${program}); refused unless allowed with --allow-uri-programs (or provider.allowUriPrograms: true in the config)\n`,
+      `vmkit: uri: the parameter ?command= names the program run on this host as ssh (${evil.program}); refused unless allowed with --allow-uri-programs (or provider.allowUriPrograms: true in the config)\n`,
     );
     const netcat = await runCliProcess(
       ['images', '--uri', 'qemu+ssh://localhost/system?netcat=/x'],
-      dir,
+      evil.dir,
       env,
     );
     expect(netcat.stderr).toMatch(/\?netcat= names the program run on the remote host/);
 
-    const allowed = await runCliProcess(['--allow-uri-programs', 'images', '--uri', uri], dir, env);
+    const allowed = await runCliProcess(['--allow-uri-programs', 'images', '--uri', uri], evil.dir, env);
     expect(allowed.code).toBe(5);
-    expect(existsSync(marker)).toBe(true);
-    await rm(marker);
+    expect(evil.ran()).toBe(true);
+    await evil.reset();
   });
 
   it('is refused from a config file unless the config allows it', async () => {
-    const uri = `qemu+ssh://localhost/system?command=${program}`;
-    const config = join(dir, 'vmkit.config.json');
+    const uri = `qemu+ssh://localhost/system?command=${evil.program}`;
+    const config = join(evil.dir, 'vmkit.config.json');
     await writeFile(config, JSON.stringify({ provider: { uri } }));
-    const run = await runCliProcess(['images'], dir, env);
-    expect(existsSync(marker)).toBe(false);
+    const run = await runCliProcess(['images'], evil.dir, env);
+    expect(evil.ran()).toBe(false);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/uri: the parameter \?command= .*--allow-uri-programs/);
 
     await writeFile(config, JSON.stringify({ provider: { uri, allowUriPrograms: true } }));
-    const allowed = await runCliProcess(['images'], dir, env);
+    const allowed = await runCliProcess(['images'], evil.dir, env);
     expect(allowed.code).toBe(5);
-    expect(existsSync(marker)).toBe(true);
-    await rm(marker);
+    expect(evil.ran()).toBe(true);
+    await evil.reset();
     await rm(config);
   });
 });
