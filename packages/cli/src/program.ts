@@ -12,7 +12,8 @@ import type { CliIo } from './runtime/command-context.js';
 import { cliPackageFile } from './runtime/package-files.js';
 
 const EXIT_HELP = `
-Configuration: vmkit.config.json (or vmkit.config.mjs) in the working directory or above;
+Configuration: vmkit.config.json (or vmkit.config.mjs) in the working directory or above, up to
+the repository root or your home folder; a file another user could have written is refused.
 VMKIT_CONFIG, VMKIT_URI, VMKIT_POOL, VMKIT_NAME_PREFIX, VMKIT_STORE, VMKIT_S3_BUCKET,
 VMKIT_S3_ENDPOINT and VMKIT_LEASE_DIR override it; flags override both.
 
@@ -46,6 +47,10 @@ export function buildProgram(io: CliIo): Command {
     .option('--store <dir>', 'directory of the metadata store (default .vmkit/store beside the config)')
     .option('--s3-bucket <bucket>', 'keep metadata in this S3 bucket instead')
     .option('--s3-endpoint <url>', 'S3 endpoint (S3-compatible servers)')
+    .option(
+      '--allow-uri-programs',
+      'let the libvirt URI choose programs to run (?command=, ?netcat=); refused otherwise',
+    )
     .addHelpText('after', EXIT_HELP);
   for (const make of [
     imagesCommand,

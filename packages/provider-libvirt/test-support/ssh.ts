@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -92,4 +93,33 @@ export async function waitForSsh(
     }
   }
   throw new Error(`no SSH to ${user}@127.0.0.1:${port} within ${timeoutMs} ms: ${String(last)}`);
+}
+
+/** A program a URI's `?command=` could name: it leaves a marker file and fails, as a broken tunnel. */
+export interface MarkerProgram {
+  /** A private temporary folder holding the program and, once it ran, the marker. */
+  readonly dir: string;
+  /** The program's path. */
+  readonly program: string;
+  /** Whether the program ran (since the last {@link MarkerProgram.reset}). */
+  ran(): boolean;
+  /** Removes the marker. */
+  reset(): Promise<void>;
+  /** Removes the folder. */
+  dispose(): Promise<void>;
+}
+
+/** Writes a {@link MarkerProgram} into a new temporary folder. */
+export async function makeMarkerProgram(): Promise<MarkerProgram> {
+  const dir = await mkdtemp(join(tmpdir(), 'vmkit-uri-program-'));
+  const marker = join(dir, 'program.ran');
+  const program = join(dir, 'evil-ssh');
+  await writeFile(program, `#!/bin/sh\necho ran > ${marker}\nexit 1\n`, { mode: 0o755 });
+  return {
+    dir,
+    program,
+    ran: () => existsSync(marker),
+    reset: () => rm(marker, { force: true }),
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
 }

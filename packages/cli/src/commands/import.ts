@@ -35,7 +35,8 @@ function globalArgs(flags: GlobalFlags): string[] {
     ['s3Bucket', '--s3-bucket'],
     ['s3Endpoint', '--s3-endpoint'],
   ];
-  return names.flatMap(([key, flag]) => (flags[key] !== undefined ? [flag, String(flags[key])] : []));
+  const valued = names.flatMap(([key, flag]) => (flags[key] !== undefined ? [flag, String(flags[key])] : []));
+  return flags.allowUriPrograms === true ? [...valued, '--allow-uri-programs'] : valued;
 }
 
 /** The source's format: `--format`, else its name's extension, else (a local file) its headers. */
@@ -89,7 +90,7 @@ export function importCommand(io: CliIo): Command {
     if (opts.imageId) args.push('--image-id', opts.imageId);
     if (opts.os) args.push('--os', `${opts.os.family}/${opts.os.version}/${opts.os.arch}`);
     if (opts.scratch) args.push('--scratch', resolve(ctx.io.cwd, opts.scratch));
-    const log = join(places.logDir, `import-${Date.now()}-${randomBytes(3).toString('hex')}.log`);
+    const log = join(places.logDir, `import-${Date.now()}-${randomBytes(8).toString('hex')}.log`);
     const { message, pid } = await runDetached(args, ctx.io, log);
     if (ctx.json) return ctx.printJson({ ...message, pid, log });
     ctx.print(String(message.importTaskId));

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CliIo } from '../runtime/command-context.js';
 import { defineAction, withJsonAndExample } from '../runtime/define-action.js';
@@ -76,10 +77,10 @@ export function seedCommand(io: CliIo): Command {
           `--disk-format ${o.diskFormat}: only raw is written (convert with qemu-img)`,
         );
       }
-      const [{ seedSpec }, { buildConfigDrive }, { writeFile, rename, rm }] = await Promise.all([
+      const [{ seedSpec }, { buildConfigDrive }, { writePrivateFile }] = await Promise.all([
         import('./seed-spec.js'),
         import('@vmkit/imaging'),
-        import('node:fs/promises'),
+        import('../runtime/private-file.js'),
       ]);
       const spec = await seedSpec({
         userData,
@@ -92,15 +93,8 @@ export function seedCommand(io: CliIo): Command {
         filesystem: o.fs ?? o.filesystem ?? 'iso9660',
       });
       const image = await buildConfigDrive(spec);
-      // Written beside the target and renamed, so a failure never leaves half an image.
-      const tmp = `${output}.${process.pid}.tmp`;
-      try {
-        await writeFile(tmp, image);
-        await rename(tmp, output);
-      } catch (error) {
-        await rm(tmp, { force: true });
-        throw error;
-      }
+      // User data often holds secrets: the image is 0600, and a failure never leaves half of it.
+      await writePrivateFile(resolve(ctx.io.cwd, output), image);
       if (ctx.json)
         ctx.printJson({ output, bytes: image.length, format: spec.format, filesystem: spec.filesystem });
     },

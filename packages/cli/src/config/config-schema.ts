@@ -10,6 +10,11 @@ export interface ProviderConfig {
   readonly poolPath?: string;
   /** Prefix of every domain and volume name (default `vmkit-`). */
   readonly namePrefix?: string;
+  /**
+   * Let `uri` choose programs to run (`?command=`, `?netcat=`; default false: such a URI is
+   * refused). The same as the `--allow-uri-programs` flag.
+   */
+  readonly allowUriPrograms?: boolean;
 }
 
 /** An S3 bucket holding master metadata. */
@@ -65,7 +70,9 @@ export function checkConfig(value: unknown): VmkitConfig {
   const { provider, store, images, ports } = value;
   if (provider !== undefined) {
     if (!isObject(provider)) throw invalidArgument('provider', 'must be an object');
-    only(provider, 'provider', ['uri', 'pool', 'poolPath', 'namePrefix']);
+    only(provider, 'provider', ['uri', 'pool', 'poolPath', 'namePrefix', 'allowUriPrograms']);
+    if (provider.allowUriPrograms !== undefined && typeof provider.allowUriPrograms !== 'boolean')
+      throw invalidArgument('provider.allowUriPrograms', 'must be true or false');
     optionalString(
       provider,
       'provider',

@@ -12,6 +12,7 @@ export interface GlobalFlags {
   readonly store?: string;
   readonly s3Bucket?: string;
   readonly s3Endpoint?: string;
+  readonly allowUriPrograms?: boolean;
 }
 
 /** What a command runs with: the config file, then `VMKIT_*` variables, then flags, resolved. */
@@ -70,6 +71,7 @@ export async function loadSettings(
     uri: pick(flags.uri, 'VMKIT_URI', config.provider?.uri) ?? 'qemu:///system',
     ...defined('pool', pick(flags.pool, 'VMKIT_POOL', config.provider?.pool)),
     ...defined('namePrefix', pick(flags.prefix, 'VMKIT_NAME_PREFIX', config.provider?.namePrefix)),
+    ...(flags.allowUriPrograms === true ? { allowUriPrograms: true } : {}),
   };
   const bucket = flags.s3Bucket ?? env.VMKIT_S3_BUCKET;
   const dir = flags.store ?? env.VMKIT_STORE;

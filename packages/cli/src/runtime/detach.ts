@@ -16,9 +16,9 @@ export function notifyParent(message: Record<string, unknown>): void {
 }
 
 /**
- * Starts `vmkit ARGS` in the background (its own session, output appended to `logFile`) and
- * resolves with the first message it sends (see {@link notifyParent}); the parent can then
- * exit while the child works on. A child that ends before sending fails with its own exit code's
+ * Starts `vmkit ARGS` in the background (its own session, output written to `logFile`, a new
+ * file made 0600) and resolves with the first message it sends (see {@link notifyParent}); the
+ * parent can then exit while the child works on. A child that ends before sending fails with its own exit code's
  * kind and the last line of its log.
  */
 export async function runDetached(
@@ -27,7 +27,8 @@ export async function runDetached(
   logFile: string,
 ): Promise<{ message: Record<string, unknown>; pid: number }> {
   await mkdir(dirname(logFile), { recursive: true });
-  const log = await open(logFile, 'a');
+  // A new file readable by its owner only (its lines may quote user data), never one planted there.
+  const log = await open(logFile, 'ax', 0o600);
   try {
     const child = spawn(process.execPath, [cliPackageFile('bin/vmkit.js'), ...args], {
       cwd: io.cwd,

@@ -1,4 +1,4 @@
-import type { BlobStore, ComputeService, MasterSpec } from '@vmkit/core';
+import type { BlobStore, ComputeService, MasterSpec, VmkitError } from '@vmkit/core';
 import type { Settings } from '../config/settings.js';
 
 /**
@@ -35,10 +35,16 @@ export async function openService(settings: Settings): Promise<ComputeService> {
   } catch (error) {
     throw inFile(error);
   }
+  let provider: ReturnType<typeof libvirtProvider>;
+  try {
+    provider = libvirtProvider(settings.provider);
+  } catch (error) {
+    throw withCliAllowance(error, VmkitError);
+  }
   const store = await openStore(settings);
   try {
     return await createComputeService({
-      provider: libvirtProvider(settings.provider),
+      provider,
       store,
       images: settings.images as unknown as MasterSpec[],
       ...(settings.leaseDir ? { ports: { leaseDir: settings.leaseDir } } : {}),
@@ -58,6 +64,19 @@ export async function openService(settings: Settings): Promise<ComputeService> {
     }
     throw error;
   }
+}
+
+/**
+ * The provider's refusal of a URI that chooses a program (it names the option `allowUriPrograms`)
+ * told the command line's way: the flag, or the config key.
+ */
+function withCliAllowance(error: unknown, errors: typeof VmkitError): unknown {
+  if (!errors.is(error, 'INVALID_ARGUMENT') || error.details.allowWith !== 'allowUriPrograms') return error;
+  const message = error.message.replace(
+    /allowUriPrograms: true$/,
+    '--allow-uri-programs (or provider.allowUriPrograms: true in the config)',
+  );
+  return new errors('INVALID_ARGUMENT', message, { details: error.details, cause: error });
 }
 
 /** The metadata store the settings name: a directory, or an S3 bucket (its client loaded only then). */

@@ -1,4 +1,6 @@
 import { integerOption, invalidArgument } from '@vmkit/core/spi';
+import { parseLibvirtUri } from '../transport/libvirt-uri.js';
+import { checkUriPrograms } from '../transport/uri-programs.js';
 import type { LibvirtClientOptions } from './libvirt-client.js';
 
 /** How long opening a connection may take by default (connect, authentication, `CONNECT_OPEN`). */
@@ -20,7 +22,7 @@ export function resolveLibvirtClientOptions(options: LibvirtClientOptions): Reso
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object');
   if (typeof options.uri !== 'string' || options.uri.length === 0)
     throw invalidArgument('uri', 'must be a libvirt connection URI such as qemu:///system');
-  for (const flag of ['readOnly', 'reconnect'] as const) {
+  for (const flag of ['readOnly', 'reconnect', 'allowUriPrograms'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
       throw invalidArgument(flag, 'must be a boolean');
   }
@@ -29,6 +31,7 @@ export function resolveLibvirtClientOptions(options: LibvirtClientOptions): Reso
     (typeof options.sshBinary !== 'string' || options.sshBinary.length === 0)
   )
     throw invalidArgument('sshBinary', 'must be a non-empty string');
+  checkUriPrograms(parseLibvirtUri(options.uri), options.allowUriPrograms, 'allowUriPrograms');
   return Object.freeze({
     ...options,
     connectTimeoutMs: integerOption(

@@ -304,6 +304,7 @@ describe('LibvirtClient over an ssh tunnel', () => {
       LibvirtClient.connect({
         uri: 'test+ssh://localhost/default?proxy=netcat&netcat=/nonexistent',
         sshBinary: fakeSsh,
+        allowUriPrograms: true,
       }),
     ).rejects.toMatchObject({ code: 'PROVIDER' });
   });

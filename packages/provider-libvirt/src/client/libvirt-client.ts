@@ -30,6 +30,14 @@ export interface LibvirtClientOptions {
   readonly keepaliveCount?: number;
   /** The ssh binary for `+ssh` URIs (default `ssh`). */
   readonly sshBinary?: string;
+  /**
+   * Let the URI choose programs to run: `?command=` (the local ssh program) and `?netcat=` (the
+   * program run on the ssh host). Default false: such a URI is refused with `INVALID_ARGUMENT`
+   * naming the parameter, since whoever wrote the URI (a config file, a record, a user) could
+   * otherwise run any program as the caller. Set it only for URIs you wrote yourself; prefer
+   * {@link LibvirtClientOptions.sshBinary} to choose the ssh program.
+   */
+  readonly allowUriPrograms?: boolean;
   /** Reconnect on the next call after the connection was lost (default true). */
   readonly reconnect?: boolean;
 }

@@ -1,5 +1,6 @@
 import { integerOption, invalidArgument } from '@vmkit/core/spi';
 import { parseLibvirtUri } from '../transport/libvirt-uri.js';
+import { checkUriPrograms } from '../transport/uri-programs.js';
 
 /** Default time a master's installer or post-install boot may run: 10 minutes. */
 export const DEFAULT_INSTALL_TIMEOUT_MS = 600_000;
@@ -31,6 +32,14 @@ export interface LibvirtProviderOptions {
   /** The ssh binary for `+ssh` URIs. */
   readonly sshBinary?: string;
   /**
+   * Let the URI choose programs to run: `?command=` (the local ssh program) and `?netcat=` (the
+   * program run on the ssh host). Default false: such a URI is refused with `INVALID_ARGUMENT`
+   * naming the parameter, since whoever wrote the URI (a config file, a record, a user) could
+   * otherwise run any program as the caller. Set it only for URIs you wrote yourself; prefer
+   * {@link LibvirtProviderOptions.sshBinary} to choose the ssh program.
+   */
+  readonly allowUriPrograms?: boolean;
+  /**
    * The host's name in the provider id, for hosts whose own names are not unique or stable
    * (default: the daemon's SMBIOS-backed host UUID, else its hostname). 1-128 letters, digits,
    * `.`, `_`, `:`, `=` or `-`.
@@ -52,6 +61,7 @@ export interface ResolvedLibvirtProviderOptions {
   readonly stopGraceMs: number;
   readonly nodeCmdline: (installCmdline: string) => string;
   readonly sshBinary?: string;
+  readonly allowUriPrograms: boolean;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -64,6 +74,9 @@ export function resolveLibvirtProviderOptions(
   if (typeof options?.uri !== 'string' || options.uri === '')
     throw invalidArgument('uri', 'must be a libvirt URI');
   const target = parseLibvirtUri(options.uri);
+  if (options.allowUriPrograms !== undefined && typeof options.allowUriPrograms !== 'boolean')
+    throw invalidArgument('allowUriPrograms', 'must be true or false');
+  checkUriPrograms(target, options.allowUriPrograms, 'allowUriPrograms');
   const pool = options.pool ?? 'vmkit';
   if (!NAME.test(pool)) throw invalidArgument('pool', 'must be 1-63 letters, digits, ".", "_" or "-"');
   const session = target.remoteName.includes('/session');
@@ -104,5 +117,6 @@ export function resolveLibvirtProviderOptions(
     stopGraceMs: integerOption('stopGraceMs', options.stopGraceMs, DEFAULT_STOP_GRACE_MS),
     nodeCmdline: options.nodeCmdline ?? ((c: string) => c.replace(/\bmode=install\b/, 'mode=run')),
     ...(options.sshBinary === undefined ? {} : { sshBinary: options.sshBinary }),
+    allowUriPrograms: options.allowUriPrograms === true,
   });
 }

@@ -105,6 +105,7 @@ export class LibvirtProvider implements HypervisorProvider {
     const client = await LibvirtClient.connect({
       uri: this.#options.uri,
       ...(this.#options.sshBinary ? { sshBinary: this.#options.sshBinary } : {}),
+      allowUriPrograms: this.#options.allowUriPrograms,
     });
     this.#client = client;
     try {

@@ -16,7 +16,8 @@ export function shellQuote(word: string): string {
  * command proxies stdin/stdout to libvirtd, through `virt-ssh-helper` (libvirt 6.8+) or `nc -U` on
  * the daemon's socket. `?proxy=native|netcat|auto` picks one (default `auto`: the helper if the
  * remote host has it), `?netcat=` names the netcat binary, `?keyfile=` an identity file, `?command=`
- * the ssh binary, `?no_verify=1` skips host key checks.
+ * the ssh binary, `?no_verify=1` skips host key checks. (`?command=` and `?netcat=` reach here only
+ * when the caller allowed them: see `checkUriPrograms`.)
  */
 export function buildSshCommand(target: LibvirtTarget, sshBinary?: string): SshCommand {
   const p = target.params;
