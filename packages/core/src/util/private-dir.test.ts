@@ -1,4 +1,4 @@
-import { chmod, chown, lstat, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -46,6 +46,16 @@ describe('ensurePrivateDir', () => {
     expect(String(await refused(ensurePrivateDir(join(dir, 'vmkit'), { field: 'f' })))).toMatch(
       /vmkit is a symbolic link/,
     );
+  });
+
+  it('creates nothing through a link below base', async () => {
+    await mkdir(join(dir, 'elsewhere'), { mode: 0o700 });
+    await symlink(join(dir, 'elsewhere'), join(dir, 'vmkit'));
+    const target = join(dir, 'vmkit', 'import', 'scratch');
+    expect(String(await refused(ensurePrivateDir(target, { field: 'f', base: dir })))).toMatch(
+      /vmkit is a symbolic link/,
+    );
+    expect(await readdir(join(dir, 'elsewhere'))).toEqual([]);
   });
 
   it('refuses a folder owned by another user', async () => {

@@ -15,7 +15,7 @@ export interface PrivateDirOptions {
 
 /**
  * Makes a private working folder ready: creates `dir` (and the folders between `options.base` and
- * it) with mode 0700 when missing, then checks each with `lstat`, top down: a real folder (not a
+ * it) with mode 0700 when missing, and checks each with `lstat`, top down: a real folder (not a
  * symbolic link), owned by the current user, with no group or other permission bits. A folder
  * failing is refused with `INVALID_ARGUMENT` naming `options.field`, the folder, why, and what to
  * do. Checked top down so that once a folder passes, nobody else can swap what lies below it.
@@ -32,8 +32,15 @@ export async function ensurePrivateDir(dir: string, options: PrivateDirOptions):
       throw invalidArgument(options.field, `${target} does not lie below ${base}`);
     for (let at = dirname(target); at !== base; at = dirname(at)) chain.unshift(at);
   }
-  await mkdir(target, { recursive: true, mode: 0o700 });
-  for (const folder of chain) await checkPrivateDir(folder, options.field);
+  // The trusted part is made as usual; below it, one folder at a time, each checked before the
+  // next is made in it, so nothing is ever created through a link or in someone else's folder.
+  await mkdir(dirname(chain[0] as string), { recursive: true, mode: 0o700 });
+  for (const folder of chain) {
+    await mkdir(folder, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    await checkPrivateDir(folder, options.field);
+  }
   return target;
 }
 
