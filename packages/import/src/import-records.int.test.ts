@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileSystemBlobStore, type Logger } from '@vmkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fakeConverter } from './fake-converter.fixture.js';
+import { fakeConverter, qcow2Header } from './fake-converter.fixture.js';
 import { createImportService, type ImportService } from './import-service.js';
 
 const BASE_TMP = tmpdir();
@@ -198,6 +198,44 @@ describe('planted import records', () => {
     expect(task).toMatchObject({ status: 'active', statusMessage: 'converting' });
     await s.close();
     expect(await readFile(join(shared, 'vmkit-import', 'tasks', `${id}.json`), 'utf8')).toBe(json);
+  });
+});
+
+describe('planted image records', () => {
+  it('an image whose disk is a file outside the image folder is not listed, and not exported', async () => {
+    const shared = join(dir, 'shared');
+    const secret = join(dir, 'secret.qcow2');
+    await writeFile(secret, qcow2Header(1 << 20));
+    await mkdir(join(shared, 'vmkit-import', 'images'), { recursive: true });
+    const image = {
+      imageId: 'ami-evil',
+      path: secret,
+      format: 'qcow2',
+      virtualSize: 1 << 20,
+      sha256: '0'.repeat(64),
+    };
+    await writeFile(
+      join(shared, 'vmkit-import', 'images', 'ami-evil.json'),
+      JSON.stringify({
+        ...image,
+        os: { family: 'linux', version: '1', arch: 'x86_64' },
+        importTaskId: 'x',
+        extraDisks: [],
+      }),
+    );
+    const s = await start({ store: fileSystemBlobStore({ root: shared }), scratchDir: join(dir, 'scratch') });
+    expect(await s.listImages()).toEqual([]);
+    const out = join(dir, 'stolen.raw');
+    const started = s.exportImage({
+      imageId: 'ami-evil',
+      diskImageFormat: 'raw',
+      destination: { path: out },
+    });
+    await expect(started.then((t) => s.waitForTask(t.exportImageTaskId))).rejects.toThrow(
+      /^imageId: no image ami-evil/,
+    );
+    expect(existsSync(out)).toBe(false);
+    expect(warnings.join('\n')).toMatch(/image record ignored.*path must be/);
   });
 });
 

@@ -5,6 +5,7 @@ import { normalizeFormat } from '@vmkit/imaging';
 import { masterExporter } from './compute-export.js';
 import { runExport } from './export-runner.js';
 import { hostIdentity } from './host-identity.js';
+import { foreignImage } from './image-record-check.js';
 import { estimateImport, type ImportDeps, qcow2Bound, runImport } from './import-runner.js';
 import { type ImportServiceOptions, resolveImportOptions } from './import-service-options.js';
 import { checkLaunchSpecification, launchInstance } from './instance-launch.js';
@@ -274,5 +275,14 @@ export async function createImportService(options: ImportServiceOptions = {}): P
   await repo.init();
   const engine = new TaskEngine(resolved, repo, await hostIdentity());
   await engine.recover(await repo.loadTasks());
-  return new VmkitImportService({ options: resolved, repo }, engine, await repo.loadImages());
+  const images = (await repo.loadImages()).filter((image) => {
+    const why = foreignImage(image, resolved.imageDir);
+    if (why !== undefined)
+      resolved.logger.warn('image record ignored: not an image of this service', {
+        imageId: String((image as Partial<ImageRecord> | null)?.imageId),
+        reason: why,
+      });
+    return why === undefined;
+  });
+  return new VmkitImportService({ options: resolved, repo }, engine, images);
 }
