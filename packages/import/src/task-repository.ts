@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { type BlobStore, type Logger, listAll } from '@vmkit/core';
+import { moveBlobAside } from '@vmkit/core/internal';
 import { VmkitError } from '@vmkit/core/spi';
 import type { ImageRecord, TaskRecord } from './task-record.js';
 import { checkTaskRecord, taskBlobName } from './task-record-check.js';
@@ -79,20 +79,10 @@ export class TaskRepository {
       blob: name,
       reason,
     });
-    const aside = `${createHash('sha256').update(name).digest('hex').slice(0, 16)}-${Date.now()}.json`;
     try {
-      const blob = await this.#store.getBlob(this.#container, name);
-      if (blob) {
-        await this.#store.createContainer(this.quarantineContainer);
-        await this.#store.putBlob(this.quarantineContainer, aside, await blob.bytes(), {
-          contentType: 'application/json',
-          metadata: {
-            'original-name': encodeURIComponent(name).slice(0, 1024),
-            reason: reason.slice(0, 1024),
-          },
-        });
-      }
-      await this.#store.removeBlob(this.#container, name);
+      await this.#store.createContainer(this.quarantineContainer);
+      const place = { container: this.#container, name, aside: this.quarantineContainer };
+      await moveBlobAside(this.#store, place, reason);
     } catch (error) {
       this.#logger.error('cannot move a bad import record aside; it stays and is ignored', {
         blob: name,

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 
+export { moveBlobAside } from '../blobstore/move-aside.js';
 export { leaseOwner, nodeMetadataOf } from '../compute/node-view.js';
 export { VmkitComputeService } from '../compute/vmkit-compute-service.js';
 export { composeComputeService } from '../container/compose-compute-service.js';
