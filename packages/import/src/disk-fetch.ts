@@ -84,7 +84,7 @@ export async function fetchDisk(
   }
   await task.stage('extracting', 0, source);
   const dir = join(scratch, `ova${i}`);
-  await mkdir(dir);
+  await mkdir(dir, { mode: 0o700 });
   const ova = await extractOva(await openStream(container, deps, task.signal), dir, {
     maxBytes: options.limits.maxImageBytes,
     signal: task.signal,

@@ -50,10 +50,7 @@ export async function runExport(
     ...(out.options ? { outputOptions: out.options } : {}),
     signal: task.signal,
     onProgress: (f) => task.progress(5 + 80 * f, `${r.exportFormat}: ${Math.floor(f * 100)}%`),
-    onSpawn: (pid) => {
-      r.converterPid = pid;
-      void task.save().catch(() => {});
-    },
+    onSpawn: (pid) => task.converterStarted(pid),
   });
   r.converterPid = undefined;
   r.sha256 = await sha256File(file, task.signal);

@@ -35,7 +35,8 @@ export interface CopyResult {
 
 /**
  * Streams `source` into `file`, hashing and counting; more than `maxBytes` fails with
- * `INVALID_ARGUMENT` naming `field` before the excess is written.
+ * `INVALID_ARGUMENT` naming `field` before the excess is written. `file` is created exclusively
+ * (mode 0600): an existing file or link there fails the copy rather than being written through.
  */
 export async function copyCounted(
   source: Readable | AsyncIterable<Uint8Array>,
@@ -68,6 +69,8 @@ export async function copyCounted(
     },
   });
   const readable = source instanceof Readable ? source : Readable.from(source);
-  await pipeline(readable, meter, createWriteStream(file), { signal: opts.signal });
+  await pipeline(readable, meter, createWriteStream(file, { flags: 'wx', mode: 0o600 }), {
+    signal: opts.signal,
+  });
   return { bytes, sha256: hash.digest('hex') };
 }

@@ -101,10 +101,7 @@ export async function runImport(
       outputFormat: 'qcow2',
       signal: task.signal,
       onProgress: (f) => task.progress(base + span * 0.9 * f, `${field}: ${Math.floor(f * 100)}%`),
-      onSpawn: (pid) => {
-        r.converterPid = pid;
-        void task.save().catch(() => {});
-      },
+      onSpawn: (pid) => task.converterStarted(pid),
     });
     r.converterPid = undefined;
     const sha256 = await inputHash;

@@ -1,5 +1,4 @@
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   type BlobStore,
   type ComputeService,
@@ -10,6 +9,7 @@ import {
 } from '@vmkit/core';
 import { invalidArgument } from '@vmkit/core/spi';
 import { type DiskConverter, qemuImgConverter } from './qemu-img-converter.js';
+import { defaultImportRoot } from './working-folders.js';
 
 /**
  * The part of a compute service the import service uses (a `ComputeService` fits): registering
@@ -41,11 +41,17 @@ export interface ImportLimits {
 
 /** Options of {@link createImportService}. */
 export interface ImportServiceOptions {
-  /** Where task and image records persist (default: a filesystem store under `scratchDir/../records`). */
+  /**
+   * Where task and image records persist (default: a filesystem store under `scratchDir/../records`).
+   * Records are untrusted: see `docs/security.md` for what a writer of this store can and cannot do.
+   */
   readonly store?: BlobStore;
   /** Container of the records in `store` (default `vmkit-import`). */
   readonly container?: string;
-  /** Directory of the tasks' temporary files (default `$TMPDIR/vmkit-import/scratch`). */
+  /**
+   * Directory of the tasks' temporary files (default `~/.cache/vmkit/import/scratch`, or under
+   * `$XDG_CACHE_HOME`; the default folders are private: made 0700, checked, refused otherwise).
+   */
   readonly scratchDir?: string;
   /** Directory where imported images' qcow2 disks are kept (default `scratchDir/../images`). */
   readonly imageDir?: string;
@@ -77,15 +83,15 @@ function positive(value: number | undefined, field: string, fallback: number): n
 
 /** Validates the options eagerly, naming the bad one, and applies defaults. */
 export function resolveImportOptions(options: ImportServiceOptions = {}): ResolvedImportOptions {
-  const scratchDir = resolve(options.scratchDir ?? join(tmpdir(), 'vmkit-import', 'scratch'));
+  const scratchDir = resolve(options.scratchDir ?? join(defaultImportRoot(), 'scratch'));
   if (options.scratchDir !== undefined && (typeof options.scratchDir !== 'string' || !options.scratchDir))
     throw invalidArgument('scratchDir', 'must be a directory path');
-  const imageDir = resolve(options.imageDir ?? join(scratchDir, '..', 'images'));
+  const imageDir = resolve(options.imageDir ?? join(dirname(scratchDir), 'images'));
   if (imageDir === scratchDir || imageDir.startsWith(`${scratchDir}/`))
     throw invalidArgument('imageDir', 'must not lie inside scratchDir (scratch is emptied on restart)');
   const limits = options.limits ?? {};
   return Object.freeze({
-    store: options.store ?? fileSystemBlobStore({ root: join(scratchDir, '..', 'records') }),
+    store: options.store ?? fileSystemBlobStore({ root: join(dirname(scratchDir), 'records') }),
     container: options.container ?? 'vmkit-import',
     scratchDir,
     imageDir,

@@ -1,9 +1,11 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 import { normalizeFormat } from '@vmkit/imaging';
 import { masterExporter } from './compute-export.js';
 import { runExport } from './export-runner.js';
+import { hostIdentity } from './host-identity.js';
+import { foreignImage } from './image-record-check.js';
 import { estimateImport, type ImportDeps, qcow2Bound, runImport } from './import-runner.js';
 import { type ImportServiceOptions, resolveImportOptions } from './import-service-options.js';
 import { checkLaunchSpecification, launchInstance } from './instance-launch.js';
@@ -24,6 +26,7 @@ import type {
 import { ID_PREFIX, type ImageRecord, newTaskRecord, type TaskKind, type TaskRecord } from './task-record.js';
 import { TaskRepository } from './task-repository.js';
 import { conversionView, exportView, importImageView, viewOf } from './task-views.js';
+import { prepareWorkingFolders } from './working-folders.js';
 
 const IMPORT_FORMATS = ['vmdk', 'vhd', 'vhdx', 'vdi', 'qcow2', 'raw', 'ova'];
 const EXPORT_FORMATS = ['vmdk', 'vhd', 'raw', 'qcow2'];
@@ -260,16 +263,26 @@ class VmkitImportService implements ImportService {
 }
 
 /**
- * Creates an import service: task records are loaded from the store (tasks a dead process left
- * active are marked failed and their scratch removed), then tasks run through a bounded queue.
+ * Creates an import service: task records are loaded from the store and checked (a record failing
+ * is quarantined; tasks this host ran whose process died are marked failed, their scratch removed;
+ * other hosts' tasks are left alone), then tasks run through a bounded queue. The default working
+ * folders are private to the user (see {@link ImportServiceOptions.scratchDir}).
  */
 export async function createImportService(options: ImportServiceOptions = {}): Promise<ImportService> {
   const resolved = resolveImportOptions(options);
-  await mkdir(resolved.scratchDir, { recursive: true });
-  await mkdir(resolved.imageDir, { recursive: true });
-  const repo = new TaskRepository(resolved.store, resolved.container);
+  await prepareWorkingFolders(options, resolved);
+  const repo = new TaskRepository(resolved.store, resolved.container, resolved.logger);
   await repo.init();
-  const engine = new TaskEngine(resolved, repo);
+  const engine = new TaskEngine(resolved, repo, await hostIdentity());
   await engine.recover(await repo.loadTasks());
-  return new VmkitImportService({ options: resolved, repo }, engine, await repo.loadImages());
+  const images = (await repo.loadImages()).filter((image) => {
+    const why = foreignImage(image, resolved.imageDir);
+    if (why !== undefined)
+      resolved.logger.warn('image record ignored: not an image of this service', {
+        imageId: String((image as Partial<ImageRecord> | null)?.imageId),
+        reason: why,
+      });
+    return why === undefined;
+  });
+  return new VmkitImportService({ options: resolved, repo }, engine, images);
 }

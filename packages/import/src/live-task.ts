@@ -1,6 +1,7 @@
 import type { TaskStage } from './task-model.js';
 import type { TaskRecord } from './task-record.js';
 import type { TaskRepository } from './task-repository.js';
+import { markConverter } from './task-scratch.js';
 
 /** Progress changes persisted at most this often (stage changes always are). */
 const PERSIST_EVERY_MS = 1000;
@@ -10,13 +11,16 @@ export class LiveTask {
   readonly record: TaskRecord;
   readonly controller = new AbortController();
   readonly #repo: TaskRepository;
+  /** The task's scratch folder (private to this host). */
+  readonly scratch: string;
   #lastSaved = 0;
   /** Settles when the task reached a final state. */
   done: Promise<void> = Promise.resolve();
 
-  constructor(record: TaskRecord, repo: TaskRepository) {
+  constructor(record: TaskRecord, repo: TaskRepository, scratch: string) {
     this.record = record;
     this.#repo = repo;
+    this.scratch = scratch;
   }
 
   /** The task's abort signal (cancel, close). */
@@ -40,6 +44,17 @@ export class LiveTask {
     this.record.progress = Math.max(this.record.progress, p);
     this.record.detail = detail;
     if (Date.now() - this.#lastSaved >= PERSIST_EVERY_MS) void this.save().catch(() => {});
+  }
+
+  /**
+   * Records the converter's process id, in the record and in the task's scratch folder, so that a
+   * restart of this host in this boot can end it if this process dies (see `killOrphanConverter`).
+   */
+  converterStarted(pid: number): void {
+    this.record.converterPid = pid;
+    if (pid > 1 && this.record.bootId)
+      void markConverter(this.scratch, pid, this.record.bootId).catch(() => {});
+    void this.save().catch(() => {});
   }
 
   /** Persists the record as it is now. */

@@ -1,11 +1,13 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAbortError, VmkitError } from '@vmkit/core/spi';
 import { type Admission, AdmissionQueue } from './admission-queue.js';
+import type { HostIdentity } from './host-identity.js';
 import type { ResolvedImportOptions } from './import-service-options.js';
 import { LiveTask } from './live-task.js';
 import { isLive, type TaskRecord } from './task-record.js';
 import type { TaskRepository } from './task-repository.js';
+import { killOrphanConverter, taskScratchPath, tasksFolder } from './task-scratch.js';
 
 /** Why a task was aborted. */
 class StopReason extends Error {
@@ -34,31 +36,48 @@ export class TaskEngine {
   readonly #options: ResolvedImportOptions;
   readonly #repo: TaskRepository;
   readonly #queue: AdmissionQueue;
+  readonly #host: HostIdentity;
   readonly #live = new Map<string, LiveTask>();
   readonly records = new Map<string, TaskRecord>();
 
-  constructor(options: ResolvedImportOptions, repo: TaskRepository) {
+  constructor(options: ResolvedImportOptions, repo: TaskRepository, host: HostIdentity) {
     this.#options = options;
     this.#repo = repo;
+    this.#host = host;
     this.#queue = new AdmissionQueue(options.limits.tasks, options.limits.scratchBytes);
   }
 
-  /** Scratch directory of a task. */
+  /** Scratch directory of a task (refused unless the id is vmkit's and the folder inside scratch). */
   scratchOf(id: string): string {
-    return join(this.#options.scratchDir, 'tasks', id);
+    return taskScratchPath(this.#options.scratchDir, id);
   }
 
   /**
-   * Loads the records; a task still live in them belongs to a process that died: its converter
-   * (if its command line still names the task's scratch) is killed, its scratch removed, and it
-   * is marked failed with the reason.
+   * Loads the (checked) records. A task still live in them is recovered only when this host ran
+   * it and the service that ran it is gone: its converter is killed when this host recorded its
+   * pid in this boot (see `killOrphanConverter`), its scratch removed, and it is marked failed with
+   * the reason. Another host's tasks, and tasks of another live service on this host, are left
+   * for their owner; a live record naming no host is left too (it may be anyone's).
    */
   async recover(records: TaskRecord[]): Promise<void> {
+    const keep = new Set<string>();
     for (const r of records) {
       this.records.set(r.id, r);
       if (!isLive(r)) continue;
+      const owner = this.#ownerOf(r);
+      if (owner !== undefined) {
+        keep.add(r.id);
+        this.#options.logger.info('import task left for its owner', { taskId: r.id, owner });
+        continue;
+      }
       const scratch = this.scratchOf(r.id);
-      if (r.converterPid) await killOrphan(r.converterPid, scratch);
+      const spared = await killOrphanConverter(scratch, r, this.#host);
+      if (spared !== undefined && r.converterPid)
+        this.#options.logger.warn('converter of a dead import task not killed', {
+          taskId: r.id,
+          pid: r.converterPid,
+          reason: spared,
+        });
       await rm(scratch, { recursive: true, force: true });
       const stage = r.stage;
       Object.assign(r, {
@@ -71,12 +90,45 @@ export class TaskEngine {
       await this.#repo.saveTask(r);
       this.#options.logger.warn('import task failed by a restart', { taskId: r.id, stage });
     }
-    await rm(join(this.#options.scratchDir, 'tasks'), { recursive: true, force: true });
+    await this.#sweepScratch(keep);
+  }
+
+  /** Who else runs a live task, or `undefined` when it is this host's and its service is gone. */
+  #ownerOf(r: TaskRecord): string | undefined {
+    if (!r.hostId) return 'unknown: the record names no host';
+    if (r.hostId !== this.#host.hostId) return `host ${r.hostId}`;
+    const pid = r.servicePid;
+    if (
+      r.bootId === this.#host.bootId &&
+      pid !== undefined &&
+      pid > 1 &&
+      pid !== this.#host.pid &&
+      alive(pid)
+    )
+      return `process ${pid} of this host`;
+    return undefined;
+  }
+
+  /** Empties the tasks' scratch folder, but for the folders of tasks left for their owner. */
+  async #sweepScratch(keep: ReadonlySet<string>): Promise<void> {
+    const tasks = tasksFolder(this.#options.scratchDir);
+    const info = await lstat(tasks).catch(() => undefined);
+    if (info && !info.isDirectory()) await rm(tasks, { force: true }); // never followed
+    if (!info?.isDirectory()) return;
+    const entries = await readdir(tasks);
+    for (const name of entries)
+      if (!keep.has(name)) await rm(join(tasks, name), { recursive: true, force: true });
   }
 
   /** Starts a task: persisted as `pending` now, run when admitted. */
   async submit(record: TaskRecord, plan: TaskPlan): Promise<void> {
-    const task = new LiveTask(record, this.#repo);
+    Object.assign(record, {
+      hostId: this.#host.hostId,
+      bootId: this.#host.bootId,
+      servicePid: this.#host.pid,
+    });
+    if (!record.bootId) delete record.bootId;
+    const task = new LiveTask(record, this.#repo, this.scratchOf(record.id));
     this.records.set(record.id, record);
     this.#live.set(record.id, task);
     await task.save();
@@ -85,12 +137,14 @@ export class TaskEngine {
 
   async #run(task: LiveTask, plan: TaskPlan): Promise<void> {
     const r = task.record;
-    const scratch = this.scratchOf(r.id);
+    const scratch = task.scratch;
     let admission: Admission | undefined;
     try {
       const bytes = await plan.estimate(task.signal);
       admission = await this.#queue.admit(r.id, bytes, task.signal);
-      await mkdir(scratch, { recursive: true });
+      await mkdir(tasksFolder(this.#options.scratchDir), { recursive: true, mode: 0o700 });
+      // Exclusive: the folder is new (ids are random), private, and never one that was already there.
+      await mkdir(scratch, { mode: 0o700 });
       await plan.run(task, scratch, admission);
       Object.assign(r, { status: 'completed', stage: 'completed', progress: 100, detail: undefined });
     } catch (error) {
@@ -172,13 +226,12 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Kills `pid` only if its command line names `scratch` (so a reused pid is left alone). */
-async function killOrphan(pid: number, scratch: string): Promise<void> {
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  if (!cmdline.includes(scratch)) return;
+/** Whether process `pid` exists (signal 0; EPERM means it does, owned by someone else). */
+function alive(pid: number): boolean {
   try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // Already gone.
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

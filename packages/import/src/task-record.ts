@@ -42,8 +42,14 @@ export interface TaskRecord {
   instanceId?: string;
   /** Said after `completed` in the status message (e.g. that no instance was launched). */
   note?: string;
-  /** The running converter's process id, so a restart can end an orphan. */
+  /** The running converter's process id, so a restart of the same host in the same boot can end an orphan. */
   converterPid?: number;
+  /** The host that runs the task (see {@link HostIdentity}): only its own recovery acts on the task. */
+  hostId?: string;
+  /** The boot of that host in which the task ran: a pid means nothing after a reboot. */
+  bootId?: string;
+  /** The process id of the import service that runs the task. */
+  servicePid?: number;
 }
 
 /** An image this service made (JSON in the blob store). */
@@ -75,6 +81,19 @@ export const ID_PREFIX: Readonly<Record<TaskKind, string>> = {
   'export-image': 'export-ami-',
 };
 
+/** Digits after the prefix of a task id: hex, as {@link newTaskRecord} makes them. */
+const ID_DIGITS = 17;
+
+/** Every task id vmkit issues: a kind's prefix and 17 lower-case hex digits. */
+export const TASK_ID_PATTERN = new RegExp(
+  `^(?:${Object.values(ID_PREFIX).join('|')})[0-9a-f]{${ID_DIGITS}}$`,
+);
+
+/** Whether `id` is an id vmkit would issue for a task of `kind` (any kind when omitted). */
+export function isTaskId(id: unknown, kind?: TaskKind): id is string {
+  return typeof id === 'string' && TASK_ID_PATTERN.test(id) && (!kind || id.startsWith(ID_PREFIX[kind]));
+}
+
 /** A new task record, `active` and `pending`, with a fresh id of its kind. */
 export function newTaskRecord(
   kind: TaskKind,
@@ -83,7 +102,7 @@ export function newTaskRecord(
 ): TaskRecord {
   const now = new Date().toISOString();
   return {
-    id: `${ID_PREFIX[kind]}${randomBytes(9).toString('hex').slice(0, 17)}`,
+    id: `${ID_PREFIX[kind]}${randomBytes(9).toString('hex').slice(0, ID_DIGITS)}`,
     kind,
     status: 'active',
     stage: 'pending',

@@ -1,6 +1,8 @@
-import { type BlobStore, listAll } from '@vmkit/core';
+import { type BlobStore, type Logger, listAll } from '@vmkit/core';
+import { moveBlobAside } from '@vmkit/core/internal';
 import { VmkitError } from '@vmkit/core/spi';
 import type { ImageRecord, TaskRecord } from './task-record.js';
+import { checkTaskRecord, taskBlobName } from './task-record-check.js';
 
 const TASKS = 'tasks/';
 const IMAGES = 'images/';
@@ -12,11 +14,18 @@ const IMAGES = 'images/';
 export class TaskRepository {
   readonly #store: BlobStore;
   readonly #container: string;
+  readonly #logger: Logger;
   readonly #chains = new Map<string, Promise<void>>();
 
-  constructor(store: BlobStore, container: string) {
+  constructor(store: BlobStore, container: string, logger: Logger) {
     this.#store = store;
     this.#container = container;
+    this.#logger = logger;
+  }
+
+  /** Where records that fail their checks are moved: `<container>-quarantine`. */
+  get quarantineContainer(): string {
+    return `${this.#container}-quarantine`;
   }
 
   /** Creates the container (idempotent). */
@@ -26,7 +35,7 @@ export class TaskRepository {
 
   /** Writes a task record (a snapshot of it now). */
   saveTask(record: TaskRecord): Promise<void> {
-    return this.#chain(`${TASKS}${record.id}.json`, JSON.stringify(record));
+    return this.#chain(taskBlobName(record.id), JSON.stringify(record));
   }
 
   /** Writes an image record. */
@@ -34,9 +43,23 @@ export class TaskRepository {
     return this.#chain(`${IMAGES}${record.imageId}.json`, JSON.stringify(record));
   }
 
-  /** Every task record. */
-  loadTasks(): Promise<TaskRecord[]> {
-    return this.#loadAll<TaskRecord>(TASKS);
+  /**
+   * Every task record that passes {@link checkTaskRecord}; one that does not (or is not JSON) is
+   * quarantined with a warning naming the rule, and nothing it names is touched.
+   */
+  async loadTasks(): Promise<TaskRecord[]> {
+    const out: TaskRecord[] = [];
+    for await (const item of listAll(this.#store, this.#container, TASKS)) {
+      const blob = await this.#store.getBlob(this.#container, item.name);
+      if (!blob) continue;
+      try {
+        out.push(checkTaskRecord(item.name, parseJson(item.name, await blob.text())));
+      } catch (error) {
+        if (!VmkitError.is(error) || error.code !== 'CORRUPT') throw error;
+        await this.#quarantine(item.name, error.message);
+      }
+    }
+    return out;
   }
 
   /** Every image record. */
@@ -47,6 +70,25 @@ export class TaskRepository {
   /** Waits for every write under way. */
   async flush(): Promise<void> {
     await Promise.all([...this.#chains.values()]);
+  }
+
+  /** Moves a bad record aside (copied first, then removed); when that fails it stays, ignored. */
+  async #quarantine(name: string, reason: string): Promise<void> {
+    this.#logger.warn('import task record quarantined: nothing it names is touched', {
+      container: this.#container,
+      blob: name,
+      reason,
+    });
+    try {
+      await this.#store.createContainer(this.quarantineContainer);
+      const place = { container: this.#container, name, aside: this.quarantineContainer };
+      await moveBlobAside(this.#store, place, reason);
+    } catch (error) {
+      this.#logger.error('cannot move a bad import record aside; it stays and is ignored', {
+        blob: name,
+        error: String(error),
+      });
+    }
   }
 
   #chain(name: string, json: string): Promise<void> {
@@ -69,12 +111,16 @@ export class TaskRepository {
     for await (const item of listAll(this.#store, this.#container, prefix)) {
       const blob = await this.#store.getBlob(this.#container, item.name);
       if (!blob) continue;
-      try {
-        out.push(JSON.parse(await blob.text()) as T);
-      } catch (error) {
-        throw new VmkitError('CORRUPT', `import record ${item.name} is not JSON`, { cause: error });
-      }
+      out.push(parseJson(item.name, await blob.text()) as T);
     }
     return out;
+  }
+}
+
+function parseJson(name: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new VmkitError('CORRUPT', `import record ${name} is not JSON`, { cause: error });
   }
 }

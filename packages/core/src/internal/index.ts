@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 
+export { moveBlobAside } from '../blobstore/move-aside.js';
 export { leaseOwner, nodeMetadataOf } from '../compute/node-view.js';
 export { VmkitComputeService } from '../compute/vmkit-compute-service.js';
 export { composeComputeService } from '../container/compose-compute-service.js';
@@ -20,6 +21,7 @@ export { MasterSnapshot } from '../masters/master-snapshot.js';
 export { PortAllocator } from '../ports/port-allocator.js';
 export { canBind, probeBind } from '../ports/port-probe.js';
 export { canonicalJson, specHash } from '../util/canonical-json.js';
+export { checkPrivateDir, ensurePrivateDir, type PrivateDirOptions } from '../util/private-dir.js';
 export { Semaphore } from '../util/semaphore.js';
 export { SingleFlight } from '../util/single-flight.js';
 export { loadValidators } from '../validation/load-validators.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type BlobStore, listAll } from '../blobstore/blob-store.js';
+import { moveBlobAside } from '../blobstore/move-aside.js';
 import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
@@ -257,21 +258,10 @@ export class MasterRepository {
    */
   async quarantine(name: string, reason: string): Promise<void> {
     this.#logger.warn('quarantined master metadata blob', { container: this.#container, blob: name, reason });
-    const safeName = `${createHash('sha256').update(name).digest('hex').slice(0, 16)}-${Date.now()}.json`;
     try {
-      await this.#generation.change(async () => {
-        const blob = await this.#store.getBlob(this.#container, name);
-        if (blob) {
-          await this.#store.putBlob(this.#quarantine, safeName, blob.stream(), {
-            contentType: 'application/json',
-            metadata: {
-              'original-name': encodeURIComponent(name).slice(0, 1024),
-              reason: reason.slice(0, 1024),
-            },
-          });
-        }
-        await this.#store.removeBlob(this.#container, name);
-      });
+      await this.#generation.change(() =>
+        moveBlobAside(this.#store, { container: this.#container, name, aside: this.#quarantine }, reason),
+      );
     } catch (error) {
       this.#logger.error('could not move a bad metadata blob aside; it stays and is ignored', {
         blob: name,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -72,7 +72,8 @@ export async function extractOva(
       const sha1 = createHash('sha1');
       const sha256 = createHash('sha256');
       const chunks: Buffer[] = [];
-      const out = isText ? undefined : createWriteStream(join(dir, name));
+      // Created exclusively: the folder is the task's own and new, so an existing file is an attack.
+      const out = isText ? undefined : (await open(join(dir, name), 'wx', 0o600)).createWriteStream();
       try {
         for await (const chunk of entry as AsyncIterable<Buffer>) {
           opts.signal.throwIfAborted();

@@ -36,8 +36,10 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vmkit-ova-unit-'));
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
-const extract = (s: Readable, maxBytes = 1 << 20) =>
-  extractOva(s, dir, { maxBytes, signal: new AbortController().signal });
+const extract = (s: Readable, maxBytes = 1 << 20, into = dir) =>
+  extractOva(s, into, { maxBytes, signal: new AbortController().signal });
+/** A new folder to extract into, as each task's OVA gets (members are created exclusively). */
+const fresh = () => mkdtemp(join(dir, 'ova-'));
 
 describe('OVF descriptors', () => {
   it('gives disks in order with formats and capacities, CPUs and memory', () => {
@@ -98,15 +100,21 @@ describe('extractOva refuses hostile archives before writing outside scratch', (
           ['a.vmdk', 'x'],
           ['a.vmdk', 'y'],
         ]),
+        1 << 20,
+        await fresh(),
       ),
     ).rejects.toThrow(/appears twice/);
-    await expect(extract(tar([['a.vmdk', 'x'.repeat(2000)]]), 1000)).rejects.toThrow(/limits.maxImageBytes/);
+    await expect(extract(tar([['a.vmdk', 'x'.repeat(2000)]]), 1000, await fresh())).rejects.toThrow(
+      /limits.maxImageBytes/,
+    );
     await expect(
       extract(
         tar([
           ['vm.ovf', OVF],
           ['a.vmdk', 'x'],
         ]),
+        1 << 20,
+        await fresh(),
       ),
     ).rejects.toThrow(/names disk "b.vhd", which is not a member/);
   });
