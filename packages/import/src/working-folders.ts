@@ -1,18 +1,7 @@
 import { mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
-import { ensurePrivateDir } from '@vmkit/core/internal';
+import { dirname, join } from 'node:path';
+import { ensurePrivateDir, userCacheHome } from '@vmkit/core/internal';
 import type { ImportServiceOptions, ResolvedImportOptions } from './import-service-options.js';
-
-/**
- * The user's cache folder: `$XDG_CACHE_HOME` when set to an absolute path, else `~/.cache`. Not
- * `$XDG_RUNTIME_DIR`: that is a small tmpfs emptied at logout, unfit for disk images, and records
- * and images must outlive a restart.
- */
-export function userCacheHome(): string {
-  const xdg = process.env.XDG_CACHE_HOME;
-  return xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
-}
 
 /** Where the import service keeps its folders by default: `<user cache>/vmkit/import`. */
 export function defaultImportRoot(): string {

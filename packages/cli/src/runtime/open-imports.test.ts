@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userCacheHome } from '@vmkit/core/internal';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Settings } from '../config/settings.js';
 import { importPlaces, lockImports } from './open-imports.js';
 
@@ -32,7 +33,11 @@ describe('import places and lock', () => {
     });
     expect(importPlaces(fileStore('/srv/store'), 'tmp/s', '/w').scratchDir).toBe('/w/tmp/s');
     const s3: Settings = { provider: { uri: 'qemu:///system' }, store: { s3: { bucket: 'b' } }, images: [] };
-    expect(importPlaces(s3).home).toBe(join(tmpdir(), 'vmkit-import'));
+    expect(importPlaces(s3).home).toMatch(
+      new RegExp(`^${join(userCacheHome(), 'vmkit', 'cli-import', 's3-')}[0-9a-f]{16}$`),
+    );
+    const other: Settings = { ...s3, store: { s3: { bucket: 'c' } } };
+    expect(importPlaces(other).home).not.toBe(importPlaces(s3).home);
   });
 
   it('lets one process hold the lock, takes over one left by a dead process, and releases it', async () => {
@@ -55,5 +60,25 @@ describe('import places and lock', () => {
       code: 'CONFLICT',
       message: expect.stringContaining(`(pid ${parent}) is running on this store`),
     });
+  });
+
+  it('with S3, makes its folder private under the user cache and refuses one someone else opened up', async () => {
+    vi.stubEnv('XDG_CACHE_HOME', join(dir, 'cache'));
+    try {
+      const s3: Settings = { provider: { uri: 'qemu:///system' }, store: { s3: { bucket: 'b' } }, images: [] };
+      const places = importPlaces(s3);
+      const release = await lockImports(places);
+      await release();
+      expect((await stat(places.home)).mode & 0o777).toBe(0o700);
+      expect((await stat(join(dir, 'cache', 'vmkit'))).mode & 0o777).toBe(0o700);
+      // Planted by another user first: a folder anyone may write into.
+      await chmod(places.home, 0o777);
+      await expect(lockImports(places)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/mode 0777.*group or others/),
+      });
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

@@ -1,13 +1,18 @@
+import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ComputeService } from '@vmkit/core';
+import { ensurePrivateDir, userCacheHome } from '@vmkit/core/internal';
 import type { ImportService } from '@vmkit/import';
+import type { S3StoreConfig } from '../config/config-schema.js';
 import type { Settings } from '../config/settings.js';
 
 /** Where `vmkit import` and `vmkit export` keep their local files. */
 export interface ImportPlaces {
-  /** Root: `<store dir>/.import`, or `$TMPDIR/vmkit-import` with an S3 store. */
+  /**
+   * Root: `<store dir>/.import`, or with an S3 store a private folder of the user's,
+   * `<user cache>/vmkit/cli-import/s3-<16 hex of the bucket's identity>`.
+   */
   readonly home: string;
   /** Temporary files of running tasks (`--scratch`, default `<home>/scratch`). */
   readonly scratchDir: string;
@@ -21,11 +26,12 @@ export interface ImportPlaces {
 
 /**
  * The import service's local directories for these settings. With a directory store they sit in
- * its `.import` folder (a name no blob container can take); with an S3 store in the system's
- * temporary directory. `scratch` (the `--scratch` flag) moves the temporary files only.
+ * its `.import` folder (a name no blob container can take); with an S3 store in a private folder
+ * under the user's cache folder, one per bucket (never a shared, predictable temporary folder that
+ * another user could make first). `scratch` (the `--scratch` flag) moves the temporary files only.
  */
 export function importPlaces(settings: Settings, scratch?: string, cwd = process.cwd()): ImportPlaces {
-  const home = 'dir' in settings.store ? join(settings.store.dir, '.import') : join(tmpdir(), 'vmkit-import');
+  const home = 'dir' in settings.store ? join(settings.store.dir, '.import') : s3ImportHome(settings.store.s3);
   return {
     home,
     scratchDir: scratch ? resolve(cwd, scratch) : join(home, 'scratch'),
@@ -33,6 +39,12 @@ export function importPlaces(settings: Settings, scratch?: string, cwd = process
     logDir: join(home, 'logs'),
     lockFile: join(home, 'lock'),
   };
+}
+
+function s3ImportHome(s3: S3StoreConfig): string {
+  const where = [s3.endpoint ?? '', s3.bucket, s3.prefix ?? ''].join('\n');
+  const identity = createHash('sha256').update(where).digest('hex').slice(0, 16);
+  return join(userCacheHome(), 'vmkit', 'cli-import', `s3-${identity}`);
 }
 
 function alive(pid: number): boolean {
@@ -51,7 +63,11 @@ function alive(pid: number): boolean {
  */
 export async function lockImports(places: ImportPlaces): Promise<() => Promise<void>> {
   const { VmkitError } = await import('@vmkit/core');
-  await mkdir(places.home, { recursive: true });
+  if (places.home.startsWith(join(userCacheHome(), 'vmkit'))) {
+    await ensurePrivateDir(places.home, { field: 'store', base: userCacheHome() });
+  } else {
+    await mkdir(places.home, { recursive: true, mode: 0o700 });
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(places.lockFile, 'wx');

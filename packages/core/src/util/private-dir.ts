@@ -1,6 +1,17 @@
 import { lstat, mkdir } from 'node:fs/promises';
-import { dirname, relative, resolve, sep } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { invalidArgument } from '../errors/vmkit-error.js';
+
+/**
+ * The user's cache folder, home of vmkit's private working folders: `$XDG_CACHE_HOME` when set to
+ * an absolute path, else `~/.cache`. Not `$XDG_RUNTIME_DIR`: that is a small tmpfs emptied at
+ * logout, unfit for disk images, and records and images must outlive a restart.
+ */
+export function userCacheHome(): string {
+  const xdg = process.env.XDG_CACHE_HOME;
+  return xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
+}
 
 /** Options of {@link ensurePrivateDir}. */
 export interface PrivateDirOptions {
