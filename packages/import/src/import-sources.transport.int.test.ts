@@ -49,7 +49,9 @@ describe('import sources: resolved paths, bounded downloads, no credentials in t
     await qemuImg('create', '-q', '-f', 'vmdk', join(dir, 'x:disk.vmdk'), '1M');
     process.chdir(dir);
     try {
-      const { importTaskId } = await svc.importImage({ diskContainers: [{ format: 'vmdk', path: 'x:disk.vmdk' }] });
+      const { importTaskId } = await svc.importImage({
+        diskContainers: [{ format: 'vmdk', path: 'x:disk.vmdk' }],
+      });
       const task = await svc.waitForTask(importTaskId);
       expect([task.status, task.statusMessage]).toEqual(['completed', 'completed']);
     } finally {
@@ -58,7 +60,9 @@ describe('import sources: resolved paths, bounded downloads, no credentials in t
   });
 
   it('follows at most 5 redirects (fetch alone follows 20)', async () => {
-    const { importTaskId } = await svc.importImage({ diskContainers: [{ format: 'raw', url: `${base}/hop/0` }] });
+    const { importTaskId } = await svc.importImage({
+      diskContainers: [{ format: 'raw', url: `${base}/hop/0` }],
+    });
     const task = await svc.waitForTask(importTaskId);
     expect(task.status).not.toBe('completed');
     expect(task.statusMessage).toMatch(/more than 5 redirects/);

@@ -40,7 +40,10 @@ describe('S3 blob store: errors carry no credentials', () => {
     const error = await store.getBlob('sig', 'x').catch((e: unknown) => e);
     env.proxy.inject = () => undefined;
     expect(VmkitError.is(error, 'STORE')).toBe(true);
-    expect((error as VmkitError).details).toMatchObject({ reason: 'access-denied', s3Code: 'SignatureDoesNotMatch' });
+    expect((error as VmkitError).details).toMatchObject({
+      reason: 'access-denied',
+      s3Code: 'SignatureDoesNotMatch',
+    });
     expect(signature).toMatch(/^[0-9a-f]{64}$/);
     const text = everything(error);
     expect(text).toContain('SignatureDoesNotMatch');

@@ -7,13 +7,23 @@ const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
 /** Secrets that travel outside URLs: signatures, credentials, tokens, auth headers, XML passwords. */
 const SECRET_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\b(Signature|Credential|X-Amz-Security-Token|SignatureProvided)(=|:\s*)[^\s,&"'<]+/gi, `$1$2${HIDDEN}`],
-  [/\b(authorization|proxy-authorization|cookie|set-cookie|x-amz-security-token)(\s*:\s*)[^\r\n]+/gi, `$1$2${HIDDEN}`],
+  [
+    /\b(authorization|proxy-authorization|cookie|set-cookie|x-amz-security-token)(\s*:\s*)[^\r\n]+/gi,
+    `$1$2${HIDDEN}`,
+  ],
   [/<(password|secret|SignatureProvided|StringToSign|CanonicalRequest)>[^<]*<\/\1>/gi, `<$1>${HIDDEN}</$1>`],
 ];
 /** Own properties of an error copied by {@link scrubError} (when they hold a string, number or boolean). */
 const KEPT_PROPERTIES = ['code', 'errno', 'syscall', 'Code', '$fault', 'status', 'statusCode'] as const;
 /** Primitive fields of an AWS SDK error's `$metadata` that {@link scrubError} keeps. */
-const KEPT_METADATA = ['httpStatusCode', 'requestId', 'extendedRequestId', 'cfId', 'attempts', 'totalRetryDelay'];
+const KEPT_METADATA = [
+  'httpStatusCode',
+  'requestId',
+  'extendedRequestId',
+  'cfId',
+  'attempts',
+  'totalRetryDelay',
+];
 /** How deep {@link scrubError} follows `cause` chains. */
 const MAX_DEPTH = 8;
 
@@ -77,8 +87,7 @@ function scrub(error: unknown, depth: number): Error {
   if (typeof error !== 'object' || error === null) return new Error(redactText(String(error)));
   const source = error as Error & Record<string, unknown>;
   const message = redactText(typeof source.message === 'string' ? source.message : String(error));
-  const cause =
-    source.cause === undefined || depth >= MAX_DEPTH ? undefined : scrub(source.cause, depth + 1);
+  const cause = source.cause === undefined || depth >= MAX_DEPTH ? undefined : scrub(source.cause, depth + 1);
   const made: Error = VmkitError.is(error)
     ? new VmkitError(error.code, message, {
         details: redactDetails(error.details),

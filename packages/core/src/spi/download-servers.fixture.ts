@@ -19,28 +19,35 @@ export interface TestServer {
 export function selfSignedCert(dir: string): { key: Buffer; cert: Buffer; caFile: string } {
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
-  execFileSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '1',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(key), cert: readFileSync(cert), caFile: cert };
 }
 
 /** Starts a loopback server (HTTPS when `tls` is given) answering with `handler`. */
-export async function startServer(handler: Handler, tls?: { key: Buffer; cert: Buffer }): Promise<TestServer> {
+export async function startServer(
+  handler: Handler,
+  tls?: { key: Buffer; cert: Buffer },
+): Promise<TestServer> {
   const requests: string[] = [];
   const listener: Handler = (req, res) => {
     requests.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`.trim());

@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { inspect } from 'node:util';
+import { inspect, promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VmkitError } from '../errors/vmkit-error.js';
 import { downloadFile } from './download-file.js';
@@ -75,7 +74,9 @@ describe('downloadFile: vmkit download rules, against loopback servers', () => {
     const refused = await downloadInChild(`${secure.url}/moved`, target, caFile);
     expect(refused.ok).toBe(false);
     expect(refused.code).toBe('INVALID_ARGUMENT');
-    expect(refused.message).toMatch(/^source\.url: .*https:\/\/127\.0\.0\.1:\d+ to http:\/\/127\.0\.0\.1:\d+ .*downgrade/);
+    expect(refused.message).toMatch(
+      /^source\.url: .*https:\/\/127\.0\.0\.1:\d+ to http:\/\/127\.0\.0\.1:\d+ .*downgrade/,
+    );
     expect(refused.details).toMatchObject({ field: 'source.url', rule: 'https-downgrade' });
     expect(plain.requests.length).toBe(before); // the http URL was never fetched
     expect(existsSync(target)).toBe(false);
@@ -83,9 +84,10 @@ describe('downloadFile: vmkit download rules, against loopback servers', () => {
 
   it('stops after the most redirects allowed', async () => {
     const target = join(dir, 'looping');
-    const error = await downloadFile(`${plain.url}/hop/0`, target, { field: 'source.url', maxRedirects: 3 }).catch(
-      (e: unknown) => e,
-    );
+    const error = await downloadFile(`${plain.url}/hop/0`, target, {
+      field: 'source.url',
+      maxRedirects: 3,
+    }).catch((e: unknown) => e);
     expect(VmkitError.is(error, 'INVALID_ARGUMENT')).toBe(true);
     expect((error as VmkitError).message).toMatch(/more than 3 redirects/);
     expect(existsSync(target)).toBe(false);
@@ -102,7 +104,9 @@ describe('downloadFile: vmkit download rules, against loopback servers', () => {
       maxBytesField: 'source.maxBytes',
     }).catch((e: unknown) => e);
     expect(VmkitError.is(error, 'INVALID_ARGUMENT')).toBe(true);
-    expect((error as VmkitError).message).toMatch(/^source\.url: .*more than source\.maxBytes \(1048576 bytes\)/);
+    expect((error as VmkitError).message).toMatch(
+      /^source\.url: .*more than source\.maxBytes \(1048576 bytes\)/,
+    );
     expect(existsSync(target)).toBe(false);
     expect((await readdir(dir)).filter((n) => n.startsWith('big'))).toEqual([]);
   });
@@ -113,13 +117,17 @@ describe('downloadFile: vmkit download rules, against loopback servers', () => {
       'http://user:secret@127.0.0.1:1/disk?token=secret2', // connection refused
     ];
     for (const url of failing) {
-      const error = await downloadFile(url, join(dir, 'never'), { field: 'source.url' }).catch((e: unknown) => e);
+      const error = await downloadFile(url, join(dir, 'never'), { field: 'source.url' }).catch(
+        (e: unknown) => e,
+      );
       expect(VmkitError.is(error)).toBe(true);
       const text = `${inspect(error, { depth: Infinity, showHidden: true })}${JSON.stringify(error)}${String(error)}`;
       expect(text).not.toContain('secret');
       expect(text).toContain('127.0.0.1');
     }
     // The credentials did reach the server they were for, as Basic authorization.
-    expect(plain.requests.some((r) => r.includes(`Basic ${Buffer.from('user:secret').toString('base64')}`))).toBe(true);
+    expect(
+      plain.requests.some((r) => r.includes(`Basic ${Buffer.from('user:secret').toString('base64')}`)),
+    ).toBe(true);
   });
 });

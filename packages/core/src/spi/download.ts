@@ -145,7 +145,11 @@ function basicAuthorization(url: URL): string | undefined {
   return `Basic ${Buffer.from(pair).toString('base64')}`;
 }
 
-async function request(url: URL, options: DownloadOptions, authorization: string | undefined): Promise<Response> {
+async function request(
+  url: URL,
+  options: DownloadOptions,
+  authorization: string | undefined,
+): Promise<Response> {
   try {
     return await fetch(url, {
       method: options.method ?? 'GET',

@@ -1,4 +1,10 @@
-import { redactText, scrubError, VmkitError, type VmkitErrorClass, type VmkitErrorCode } from '@vmkit/core/spi';
+import {
+  redactText,
+  scrubError,
+  VmkitError,
+  type VmkitErrorClass,
+  type VmkitErrorCode,
+} from '@vmkit/core/spi';
 
 /** Some of libvirt's error codes (`virErrorNumber` in `virterror.h`). */
 export const LibvirtErrorCode = Object.freeze({

@@ -81,7 +81,8 @@ export function parseLibvirtUri(uri: string): LibvirtTarget {
     );
   }
   const transport = transportName as TransportKind;
-  if (transport === 'unix' && host) throw invalidArgument('uri', `the unix transport takes no host: ${shown}`);
+  if (transport === 'unix' && host)
+    throw invalidArgument('uri', `the unix transport takes no host: ${shown}`);
   if ((transport === 'tcp' || transport === 'ssh') && !host)
     throw invalidArgument('uri', `the ${transport} transport needs a host: ${shown}`);
   const params: Record<string, string> = {};

@@ -136,8 +136,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
 }
 
 function xmlFields(fields: Readonly<Record<string, string>> = {}): string {
-  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const xmlText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return Object.entries(fields)
-    .map(([name, value]) => `<${name}>${escape(value)}</${name}>`)
+    .map(([name, value]) => `<${name}>${xmlText(value)}</${name}>`)
     .join('');
 }
