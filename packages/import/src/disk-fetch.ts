@@ -1,15 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import type { ReadableStream } from 'node:stream/web';
+import type { Readable } from 'node:stream';
 import { VmkitError } from '@vmkit/core/spi';
 import { normalizeFormat } from '@vmkit/imaging';
 import type { Admission } from './admission-queue.js';
 import type { ImportDeps } from './import-runner.js';
 import type { LiveTask } from './live-task.js';
 import { extractOva } from './ova/ova-extract.js';
-import { describeLocation, fetchSource } from './source-fetch.js';
+import { describeLocation, fetchSource, openUrlSource } from './source-fetch.js';
 import type { DiskContainer } from './task-model.js';
 
 /** A disk ready for validation: a local file and the format claimed for it. */
@@ -85,7 +84,7 @@ export async function fetchDisk(
   await task.stage('extracting', 0, source);
   const dir = join(scratch, `ova${i}`);
   await mkdir(dir, { mode: 0o700 });
-  const ova = await extractOva(await openStream(container, deps, task.signal), dir, {
+  const ova = await extractOva(await openStream(container, field, deps, task.signal), dir, {
     maxBytes: options.limits.maxImageBytes,
     signal: task.signal,
     onBytes,
@@ -98,13 +97,14 @@ export async function fetchDisk(
   return ova.disks.map((d) => ({ file: d.file, format: d.format, source: `${source}:${d.href}`, size: 0 }));
 }
 
-async function openStream(loc: DiskContainer, deps: ImportDeps, signal: AbortSignal): Promise<Readable> {
+async function openStream(
+  loc: DiskContainer,
+  field: string,
+  deps: ImportDeps,
+  signal: AbortSignal,
+): Promise<Readable> {
   if ('path' in loc) return createReadStream(loc.path);
-  if ('url' in loc) {
-    const res = await fetch(loc.url, { signal });
-    if (!res.ok || !res.body) throw new VmkitError('NOT_FOUND', `GET ${loc.url} answered HTTP ${res.status}`);
-    return Readable.fromWeb(res.body as ReadableStream<Uint8Array>);
-  }
+  if ('url' in loc) return openUrlSource(loc.url, field, deps.options.limits.maxImageBytes, signal);
   const blob = await deps.options.store.getBlob(loc.container, loc.name, { signal });
   if (!blob) throw new VmkitError('NOT_FOUND', `no blob ${loc.container}/${loc.name}`);
   return blob.stream();

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { VmkitError } from '@vmkit/core/spi';
 
 /** One conversion asked of a {@link DiskConverter}. */
@@ -56,7 +57,8 @@ export function qemuImgConverter(options: QemuImgConverterOptions = {}): DiskCon
       const args = ['convert', '-p', '-f', req.inputFormat, '-O', req.outputFormat];
       if (rate) args.push('-r', String(rate));
       if (req.outputOptions) args.push('-o', req.outputOptions);
-      args.push(req.input, req.output);
+      // Absolute paths: qemu-img reads `a:b.vmdk` as protocol `a` and `-x` as an option.
+      args.push(resolve(req.input), resolve(req.output));
       return new Promise<void>((resolve, reject) => {
         if (req.signal.aborted) return reject(req.signal.reason);
         const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });

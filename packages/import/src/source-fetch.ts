@@ -1,9 +1,8 @@
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import type { ReadableStream } from 'node:stream/web';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { BlobStore } from '@vmkit/core';
-import { invalidArgument, VmkitError } from '@vmkit/core/spi';
+import { invalidArgument, openDownload, redactUrl, VmkitError } from '@vmkit/core/spi';
 import { copyCounted } from './hashing.js';
 import type { DiskLocation } from './task-model.js';
 
@@ -28,10 +27,10 @@ export interface FetchOptions {
   readonly onBytes?: (n: number) => void;
 }
 
-/** A readable description of a location, for task records. */
+/** A readable description of a location, for task records (a URL without credentials or query values). */
 export function describeLocation(loc: DiskLocation): string {
   if ('path' in loc) return loc.path;
-  if ('url' in loc) return loc.url;
+  if ('url' in loc) return redactUrl(loc.url);
   return `blob:${loc.container}/${loc.name}`;
 }
 
@@ -66,9 +65,27 @@ export async function sourceSize(
     const item = page.items.find((i) => i.name === loc.name);
     return item?.size;
   }
-  const res = await fetch(loc.url, { method: 'HEAD', signal }).catch(() => undefined);
-  const length = Number(res?.headers.get('content-length'));
-  return res?.ok && Number.isSafeInteger(length) && length > 0 ? length : undefined;
+  const head = await openDownload(loc.url, { field: 'url', method: 'HEAD', signal }).catch(() => undefined);
+  return head?.length ? head.length : undefined;
+}
+
+/**
+ * Opens a URL source under core's download rules (`openDownload`: no https-to-http redirect, at
+ * most `maxBytes` whatever the server claims, errors without credentials), naming `field`.
+ */
+export async function openUrlSource(
+  url: string,
+  field: string,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<Readable> {
+  const download = await openDownload(url, {
+    field: `${field}.url`,
+    maxBytes,
+    maxBytesField: 'limits.maxImageBytes',
+    signal,
+  });
+  return download.body;
 }
 
 /**
@@ -90,15 +107,13 @@ export async function fetchSource(loc: DiskLocation, opts: FetchOptions): Promis
         `${opts.field}.path`,
         `the file is larger than limits.maxImageBytes (${opts.maxBytes} bytes)`,
       );
-    return { file: loc.path, size: s.size };
+    // Absolute before qemu-img sees it: `a:b.vmdk` would read as protocol `a`, `-x` as an option.
+    return { file: resolve(loc.path), size: s.size };
   }
   const file = join(opts.dir, opts.name);
   let body: Readable;
   if ('url' in loc) {
-    const res = await fetch(loc.url, { signal: opts.signal });
-    if (!res.ok || !res.body)
-      throw new VmkitError('NOT_FOUND', `${opts.field}.url: GET ${loc.url} answered HTTP ${res.status}`);
-    body = Readable.fromWeb(res.body as ReadableStream<Uint8Array>);
+    body = await openUrlSource(loc.url, opts.field, opts.maxBytes, opts.signal);
   } else {
     const blob = await opts.store.getBlob(loc.container, loc.name, { signal: opts.signal });
     if (!blob) throw new VmkitError('NOT_FOUND', `${opts.field}: no blob ${loc.container}/${loc.name}`);

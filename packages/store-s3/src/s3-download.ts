@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { abortedError, type StoredBlob, sleep, VmkitError } from '@vmkit/core/blobstore';
+import { abortedError, type StoredBlob, scrubError, sleep, VmkitError } from '@vmkit/core/blobstore';
 import { compareEtag, EtagDigest } from './etag-digest.js';
 import { isS3NotFound, s3Status, toS3StoreError } from './s3-errors.js';
 import { decodeMetadata } from './s3-metadata.js';
@@ -139,7 +139,7 @@ async function* readRest(
           'CONFLICT',
           `S3 getBlob ${request.bucket}/${request.key} changed while it was read`,
           {
-            cause: error,
+            cause: scrubError(error),
             details: { bucket: request.bucket, key: request.key, etag },
           },
         );

@@ -40,7 +40,8 @@ describe('toS3StoreError', () => {
     expect(mapped.details.reason).toBe(reason);
     expect(mapped.retryable).toBe(retryable);
     expect(mapped.fault).toBe(fault);
-    expect(mapped.cause).toBe(error);
+    // The cause is a scrubbed copy (scrubError): the same name and message, no request or response.
+    expect(mapped.cause).toMatchObject({ name: error.name, message: error.message });
     expect(mapped.message).toMatch(/^S3 getBlob bkt\/c\/x: /);
   });
 

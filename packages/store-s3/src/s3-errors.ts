@@ -1,4 +1,11 @@
-import { isAbortError, VmkitError, type VmkitErrorClass, type VmkitErrorCode } from '@vmkit/core/blobstore';
+import {
+  isAbortError,
+  redactText,
+  scrubError,
+  VmkitError,
+  type VmkitErrorClass,
+  type VmkitErrorCode,
+} from '@vmkit/core/blobstore';
 
 /** What a failed S3 call was about, for error messages and details. */
 export interface S3ErrorContext {
@@ -156,8 +163,11 @@ function classify(error: unknown): { code: VmkitErrorCode; reason: S3FailureReas
 
 /**
  * Maps any error of an S3 call to a `VmkitError`: vmkit errors pass through; the S3 code,
- * HTTP status, request id and attempts go in `details`, the original error in `cause`;
- * `retryable` and `fault` follow the failure reason (see `classifyS3Reason`).
+ * HTTP status, request id and attempts go in `details`, a scrubbed copy of the original error in
+ * `cause` (`scrubError`: its name, message, code and `$metadata`, but not the SDK's `$response`,
+ * the request, credentials, nor what S3 echoes of a signed request such as `SignatureProvided`,
+ * `StringToSign` or `CanonicalRequest`); `retryable` and `fault` follow the failure reason (see
+ * `classifyS3Reason`).
  */
 export function toS3StoreError(error: unknown, context: S3ErrorContext): VmkitError {
   if (VmkitError.is(error)) return error;
@@ -167,12 +177,12 @@ export function toS3StoreError(error: unknown, context: S3ErrorContext): VmkitEr
   const status = s3Status(error);
   const where = context.key === undefined ? context.bucket : `${context.bucket}/${context.key}`;
   const facts = [s3Code, status === undefined ? undefined : `HTTP ${status}`].filter(Boolean).join(', ');
-  const detail = e.message && e.message !== s3Code ? `: ${e.message}` : '';
+  const detail = e.message && e.message !== s3Code ? `: ${redactText(e.message)}` : '';
   return new VmkitError(
     code,
     `S3 ${context.operation} ${where}: ${text}${facts ? ` (${facts})` : ''}${detail}`,
     {
-      cause: error,
+      cause: scrubError(error),
       ...classifyS3Reason(reason),
       details: {
         ...context,

@@ -65,7 +65,11 @@ describe('import places and lock', () => {
   it('with S3, makes its folder private under the user cache and refuses one someone else opened up', async () => {
     vi.stubEnv('XDG_CACHE_HOME', join(dir, 'cache'));
     try {
-      const s3: Settings = { provider: { uri: 'qemu:///system' }, store: { s3: { bucket: 'b' } }, images: [] };
+      const s3: Settings = {
+        provider: { uri: 'qemu:///system' },
+        store: { s3: { bucket: 'b' } },
+        images: [],
+      };
       const places = importPlaces(s3);
       const release = await lockImports(places);
       await release();

@@ -31,7 +31,8 @@ export interface ImportPlaces {
  * another user could make first). `scratch` (the `--scratch` flag) moves the temporary files only.
  */
 export function importPlaces(settings: Settings, scratch?: string, cwd = process.cwd()): ImportPlaces {
-  const home = 'dir' in settings.store ? join(settings.store.dir, '.import') : s3ImportHome(settings.store.s3);
+  const home =
+    'dir' in settings.store ? join(settings.store.dir, '.import') : s3ImportHome(settings.store.s3);
   return {
     home,
     scratchDir: scratch ? resolve(cwd, scratch) : join(home, 'scratch'),

@@ -21,7 +21,12 @@ export { MasterSnapshot } from '../masters/master-snapshot.js';
 export { PortAllocator } from '../ports/port-allocator.js';
 export { canBind, probeBind } from '../ports/port-probe.js';
 export { canonicalJson, specHash } from '../util/canonical-json.js';
-export { checkPrivateDir, ensurePrivateDir, type PrivateDirOptions, userCacheHome } from '../util/private-dir.js';
+export {
+  checkPrivateDir,
+  ensurePrivateDir,
+  type PrivateDirOptions,
+  userCacheHome,
+} from '../util/private-dir.js';
 export { Semaphore } from '../util/semaphore.js';
 export { SingleFlight } from '../util/single-flight.js';
 export { loadValidators } from '../validation/load-validators.js';

@@ -10,6 +10,11 @@ export interface DiskSource {
   readonly path?: string;
   /** URL of the image (`http:`, `https:` or `file:`). */
   readonly url?: string;
+  /**
+   * The most bytes a download of `url` may bring (default 64 GiB, `DEFAULT_DOWNLOAD_MAX_BYTES`
+   * of `@vmkit/core/spi`); a larger download is stopped and its partial file removed.
+   */
+  readonly maxBytes?: number;
   /** Disk format (default: detected). */
   readonly format?: 'raw' | 'qcow2' | 'vmdk' | 'vdi' | 'vhd' | 'vhdx';
   /** Expected SHA-256 of the image, lower-case hex; verified before use. */
@@ -23,6 +28,11 @@ export interface IsoSource {
   readonly path?: string;
   /** URL of the ISO. */
   readonly url?: string;
+  /**
+   * The most bytes a download of `url` may bring (default 64 GiB, `DEFAULT_DOWNLOAD_MAX_BYTES`
+   * of `@vmkit/core/spi`); a larger download is stopped and its partial file removed.
+   */
+  readonly maxBytes?: number;
   /** Expected SHA-256 of the ISO, lower-case hex. */
   readonly sha256?: string;
   /** Unattended-install answers handed to the installer (preseed, kickstart, autoinstall...). */
@@ -48,6 +58,11 @@ export interface BootIsoSource {
   readonly path?: string;
   /** URL of the ISO. */
   readonly url?: string;
+  /**
+   * The most bytes a download of `url` may bring (default 64 GiB, `DEFAULT_DOWNLOAD_MAX_BYTES`
+   * of `@vmkit/core/spi`); a larger download is stopped and its partial file removed.
+   */
+  readonly maxBytes?: number;
   /** Expected SHA-256 of the ISO, lower-case hex. */
   readonly sha256?: string;
   /** Kernel parameters added to every kernel line of the ISO (same rules as {@link IsoSource.kernelParams}). */

@@ -45,11 +45,20 @@ export {
   type VmkitErrorFault,
   type VmkitErrorOptions,
 } from '../errors/vmkit-error.js';
+export { redactText, redactUrl, scrubError } from '../errors/redact.js';
 export {
   hostPortUnbindable,
   type UnbindableHostPort,
   unbindableHostPort,
 } from '../errors/host-port-error.js';
+export {
+  DEFAULT_DOWNLOAD_MAX_BYTES,
+  DEFAULT_MAX_REDIRECTS,
+  type DownloadOptions,
+  type OpenedDownload,
+  openDownload,
+} from './download.js';
+export { type DownloadFileOptions, downloadFile } from './download-file.js';
 export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';
 export { mapLimit, mapSettled } from '../util/concurrency.js';
 export { checkInteger, type IntegerRule, integerOption } from '../util/integer-option.js';

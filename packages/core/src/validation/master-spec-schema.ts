@@ -51,6 +51,12 @@ const url = z
     'must be an http:, https: or file: URL',
   );
 
+const maxBytes = z
+  .number({ error: 'must be a number of bytes' })
+  .int('must be a whole number of bytes')
+  .min(1, 'must be at least 1 byte')
+  .max(Number.MAX_SAFE_INTEGER, 'must be a safe integer');
+
 const pathOrUrl = <T extends { path?: string; url?: string }>(v: T, ctx: z.RefinementCtx) => {
   if ((v.path === undefined) === (v.url === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['path'], message: 'give exactly one of path or url' });
@@ -65,6 +71,7 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
         type: z.literal('disk'),
         path: path.optional(),
         url: url.optional(),
+        maxBytes: maxBytes.optional(),
         format: z.enum(['raw', 'qcow2', 'vmdk', 'vdi', 'vhd', 'vhdx']).optional(),
         sha256: sha256.optional(),
       })
@@ -74,6 +81,7 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
         type: z.literal('iso'),
         path: path.optional(),
         url: url.optional(),
+        maxBytes: maxBytes.optional(),
         sha256: sha256.optional(),
         unattended: z.record(z.string(), z.string()).optional(),
         kernelParams: kernelParamsSchema.optional(),
@@ -84,6 +92,7 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
         type: z.literal('bootIso'),
         path: path.optional(),
         url: url.optional(),
+        maxBytes: maxBytes.optional(),
         sha256: sha256.optional(),
         kernelParams: kernelParamsSchema.optional(),
       })

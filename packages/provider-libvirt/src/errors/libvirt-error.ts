@@ -1,4 +1,10 @@
-import { VmkitError, type VmkitErrorClass, type VmkitErrorCode } from '@vmkit/core/spi';
+import {
+  redactText,
+  scrubError,
+  VmkitError,
+  type VmkitErrorClass,
+  type VmkitErrorCode,
+} from '@vmkit/core/spi';
 
 /** Some of libvirt's error codes (`virErrorNumber` in `virterror.h`). */
 export const LibvirtErrorCode = Object.freeze({
@@ -139,13 +145,15 @@ export class LibvirtError extends VmkitError {
 
 /**
  * A `PROVIDER` error about the connection itself (lost, refused, protocol violation): retryable
- * (the client reconnects on the next call) and the environment's fault.
+ * (the client reconnects on the next call) and the environment's fault. The message goes through
+ * `redactText` (a URI's `user:password@` and query values hidden) and the cause through
+ * `scrubError` (no spawn arguments, sockets or requests kept), whatever the transport.
  */
 export function connectionError(message: string, cause?: unknown): VmkitError {
-  return new VmkitError('PROVIDER', message, {
+  return new VmkitError('PROVIDER', redactText(message), {
     retryable: true,
     fault: 'environment',
-    ...(cause === undefined ? {} : { cause }),
+    ...(cause === undefined ? {} : { cause: scrubError(cause) }),
   });
 }
 

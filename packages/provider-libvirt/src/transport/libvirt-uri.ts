@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { invalidArgument, VmkitError } from '@vmkit/core/spi';
+import { invalidArgument, redactText, VmkitError } from '@vmkit/core/spi';
 import { DEFAULT_TCP_PORT } from '../rpc/protocol.js';
 
 /** How the client reaches libvirtd. */
@@ -60,6 +60,8 @@ export function sessionSocketPath(env: NodeJS.ProcessEnv = process.env): string 
  * default with a host is `tls`, which is not supported yet: say `+tcp` or `+ssh`) and `ssh`.
  */
 export function parseLibvirtUri(uri: string): LibvirtTarget {
+  // Messages show the URI without a `user:password@` or query values.
+  const shown = redactText(uri);
   const m =
     /^([a-z][a-z0-9]*)(?:\+([a-z0-9]+))?:\/\/(?:([^@/?#]*)@)?([^/?#:]*|\[[^\]]*\])?(?::(\d+))?(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(
       uri,
@@ -67,7 +69,7 @@ export function parseLibvirtUri(uri: string): LibvirtTarget {
   if (!m)
     throw invalidArgument(
       'uri',
-      `not a libvirt URI (driver[+transport]://[user@][host][:port]/path): ${uri}`,
+      `not a libvirt URI (driver[+transport]://[user@][host][:port]/path): ${shown}`,
     );
   const [, driver = '', transportRaw, userRaw, hostRaw, portRaw, pathRaw, query] = m;
   const host = hostRaw ? decodeURIComponent(hostRaw.replace(/^\[|\]$/g, '')) : undefined;
@@ -75,19 +77,20 @@ export function parseLibvirtUri(uri: string): LibvirtTarget {
   if (transportName !== 'unix' && transportName !== 'tcp' && transportName !== 'ssh') {
     throw new VmkitError(
       'UNSUPPORTED',
-      `libvirt transport '${transportName}' is not supported yet (use unix, tcp or ssh): ${uri}`,
+      `libvirt transport '${transportName}' is not supported yet (use unix, tcp or ssh): ${shown}`,
     );
   }
   const transport = transportName as TransportKind;
-  if (transport === 'unix' && host) throw invalidArgument('uri', `the unix transport takes no host: ${uri}`);
+  if (transport === 'unix' && host)
+    throw invalidArgument('uri', `the unix transport takes no host: ${shown}`);
   if ((transport === 'tcp' || transport === 'ssh') && !host)
-    throw invalidArgument('uri', `the ${transport} transport needs a host: ${uri}`);
+    throw invalidArgument('uri', `the ${transport} transport needs a host: ${shown}`);
   const params: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(query ?? '')) params[k] = v;
   const path = pathRaw ?? '/';
   const port = portRaw ? Number(portRaw) : transport === 'tcp' ? DEFAULT_TCP_PORT : undefined;
   if (port !== undefined && (port < 1 || port > 65535))
-    throw invalidArgument('uri', `port out of range: ${uri}`);
+    throw invalidArgument('uri', `port out of range: ${shown}`);
   const passOn = Object.entries(params).filter(([k]) => !CLIENT_PARAMS.has(k));
   const remoteQuery = passOn.length > 0 ? `?${new URLSearchParams(passOn).toString()}` : '';
   const remoteName = params.name ?? `${driver}://${path}${remoteQuery}`;

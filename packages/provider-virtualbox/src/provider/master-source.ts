@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { BootIsoSource, DiskSource, IsoSource } from '@vmkit/core';
-import { invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
+import { downloadFile, invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import { assertSafeImage, inspectImage, remasterBootIso } from '@vmkit/imaging';
 
 /** Disk formats VirtualBox opens as they are. */
@@ -30,17 +29,22 @@ export interface SourceContext {
   readonly signal?: AbortSignal;
 }
 
-/** The local file of a `path` or `url` source (http(s) downloaded into the machine folder). */
+/**
+ * The local file of a `path` or `url` source, as an absolute path (a relative path is resolved
+ * here, so neither qemu-img nor VirtualBox reads a `:` in it as a protocol or a leading `-` as an
+ * option); an http(s) URL is downloaded into the machine folder with core's `downloadFile` (no
+ * https-to-http redirect, at most `source.maxBytes`).
+ */
 export async function localSource(
   source: DiskSource | IsoSource | BootIsoSource,
   ctx: SourceContext,
   ext: string,
 ): Promise<LocalFile> {
   let file: LocalFile;
-  if (source.path) file = { path: source.path, owned: false };
+  if (source.path) file = { path: resolve(source.path), owned: false };
   else if (source.url?.startsWith('file:')) file = { path: fileURLToPath(source.url), owned: false };
   else if (source.url && /^https?:/.test(source.url))
-    file = await download(source.url, join(ctx.machineFolder, `${ctx.base}.${ext}`), ctx.signal);
+    file = await download(source, join(ctx.machineFolder, `${ctx.base}.${ext}`), ctx.signal);
   else throw invalidArgument('source.path', 'give a path, or a file:, http: or https: url');
   const info = await stat(file.path).catch(() => undefined);
   if (!info?.isFile()) throw invalidArgument('source.path', `no file at ${file.path}`);
@@ -48,22 +52,19 @@ export async function localSource(
   return file;
 }
 
-async function download(url: string, path: string, signal?: AbortSignal): Promise<LocalFile> {
-  const res = await fetch(url, signal ? { signal } : {}).catch((error: unknown) => {
-    throw new VmkitError('PROVIDER', `source.url: cannot download ${url}`, { cause: error });
+async function download(
+  source: { readonly url?: string; readonly maxBytes?: number },
+  path: string,
+  signal?: AbortSignal,
+): Promise<LocalFile> {
+  // vmkit's own name in its machine folder: a file left by an earlier try is replaced.
+  await rm(path, { force: true });
+  await downloadFile(source.url as string, path, {
+    field: 'source.url',
+    maxBytesField: 'source.maxBytes',
+    ...(source.maxBytes === undefined ? {} : { maxBytes: source.maxBytes }),
+    ...(signal ? { signal } : {}),
   });
-  if (!res.ok || !res.body)
-    throw new VmkitError('PROVIDER', `source.url: ${url} answered HTTP ${res.status}`);
-  try {
-    await pipeline(
-      Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
-      createWriteStream(path),
-      signal ? { signal } : {},
-    );
-  } catch (error) {
-    await rm(path, { force: true });
-    throw new VmkitError('PROVIDER', `source.url: download of ${url} failed`, { cause: error });
-  }
   return { path, owned: true };
 }
 
@@ -113,7 +114,8 @@ export async function prepareDisk(source: DiskSource, ctx: SourceContext): Promi
   const out = join(ctx.machineFolder, `${ctx.base}.vdi`);
   throwIfAborted(ctx.signal, 'disk conversion');
   try {
-    await run(ctx.qemuImg, ['convert', '-f', detected, '-O', 'vdi', file.path, out], ctx.signal);
+    // Both paths absolute (localSource resolved the source; `out` is resolved here).
+    await run(ctx.qemuImg, ['convert', '-f', detected, '-O', 'vdi', file.path, resolve(out)], ctx.signal);
   } catch (error) {
     await rm(out, { force: true });
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')

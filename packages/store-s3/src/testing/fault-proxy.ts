@@ -15,6 +15,8 @@ export interface InjectedFault {
   readonly code: string;
   /** `Retry-After` header value in seconds, if any. */
   readonly retryAfter?: number;
+  /** More elements of the XML error body, as AWS adds to some errors (`StringToSign`, ...). */
+  readonly fields?: Readonly<Record<string, string>>;
 }
 
 /** An HTTP proxy on 127.0.0.1 in front of an S3 server that can answer with faults. */
@@ -73,7 +75,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const shaped = typeof fault === 'object' ? fault : undefined;
     if (shaped && 'status' in shaped) {
       req.resume();
-      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${shaped.code}</Code><Message>injected</Message></Error>`;
+      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${shaped.code}</Code><Message>injected</Message>${xmlFields(shaped.fields)}</Error>`;
       res.writeHead(shaped.status, {
         'content-type': 'application/xml',
         'content-length': Buffer.byteLength(body),
@@ -131,4 +133,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   Object.assign(proxy, { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
   return proxy;
+}
+
+function xmlFields(fields: Readonly<Record<string, string>> = {}): string {
+  const xmlText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return Object.entries(fields)
+    .map(([name, value]) => `<${name}>${xmlText(value)}</${name}>`)
+    .join('');
 }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { rename, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { VmkitError } from '@vmkit/core/spi';
 
@@ -18,7 +19,9 @@ export async function compressDisk(
   signal?: AbortSignal,
 ): Promise<'qcow2' | 'none'> {
   try {
-    await run('qemu-img', ['convert', '-c', '-f', fromFormat, '-O', 'qcow2', from, toPath], {
+    // Absolute paths: qemu-img reads `a:b` as protocol `a` and `-x` as an option.
+    const args = ['convert', '-c', '-f', fromFormat, '-O', 'qcow2', resolve(from), resolve(toPath)];
+    await run('qemu-img', args, {
       ...(signal ? { signal } : {}),
       maxBuffer: 1 << 20,
     });

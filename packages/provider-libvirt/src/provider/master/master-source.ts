@@ -1,14 +1,12 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { invalidArgument, VmkitError } from '@vmkit/core/spi';
+import { downloadFile, invalidArgument, VmkitError } from '@vmkit/core/spi';
 import { assertSafeImage, formatSatisfies, inspectImage } from '@vmkit/imaging';
 
 const run = promisify(execFile);
@@ -22,30 +20,31 @@ export interface PreparedDisk {
   cleanup(): Promise<void>;
 }
 
-/** Resolves a `path` or `url` (`file:`, `http:`, `https:`) to a local file, downloading if needed. */
+/**
+ * Resolves a `path` or `url` (`file:`, `http:`, `https:`) to an absolute local file, downloading
+ * if needed with core's `downloadFile` (no https-to-http redirect, at most `source.maxBytes`).
+ * A relative path is resolved against the working directory here, so no tool later reads a `:`
+ * in it as a protocol or a leading `-` as an option.
+ */
 export async function localFile(
-  source: { path?: string; url?: string },
+  source: { path?: string; url?: string; maxBytes?: number },
   field: string,
   signal?: AbortSignal,
 ): Promise<{ file: string; cleanup(): Promise<void> }> {
-  if (source.path) return { file: source.path, cleanup: async () => {} };
+  if (source.path) return { file: resolve(source.path), cleanup: async () => {} };
   if (!source.url) throw invalidArgument(field, 'needs a path or a url');
   const url = new URL(source.url);
   if (url.protocol === 'file:') return { file: fileURLToPath(url), cleanup: async () => {} };
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw invalidArgument(`${field}.url`, 'must be file:, http: or https:');
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-src-'));
   const file = join(dir, 'download');
   try {
-    const res = await fetch(url, signal ? { signal } : {});
-    if (!res.ok || !res.body)
-      throw new VmkitError('PROVIDER', `download of ${url.href} failed: HTTP ${res.status}`);
     // Streamed to the temporary file: an image never sits in memory whole.
-    await pipeline(
-      Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>),
-      createWriteStream(file, { flags: 'wx', mode: 0o600 }),
-      signal ? { signal } : {},
-    );
+    await downloadFile(url, file, {
+      field: `${field}.url`,
+      maxBytesField: `${field}.maxBytes`,
+      ...(source.maxBytes === undefined ? {} : { maxBytes: source.maxBytes }),
+      ...(signal ? { signal } : {}),
+    });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -77,10 +76,12 @@ export const MASTER_DISK_FORMATS = ['qcow2', 'raw', 'vmdk', 'vhd', 'vhdx', 'vdi'
  * converted to qcow2 with `qemu-img`, the found format given explicitly.
  */
 export async function prepareDisk(
-  file: string,
+  given: string,
   format?: string,
   signal?: AbortSignal,
 ): Promise<PreparedDisk> {
+  // Absolute before qemu-img sees it: `a:b.vmdk` would read as protocol `a`, `-x` as an option.
+  const file = resolve(given);
   const info = await inspectImage(file, signal ? { signal } : {});
   assertSafeImage(info, { field: 'source', formats: MASTER_DISK_FORMATS, ...(format ? { format } : {}) });
   if (info.format === 'qcow2')
