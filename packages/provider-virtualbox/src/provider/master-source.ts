@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -30,15 +30,15 @@ export interface SourceContext {
   readonly signal?: AbortSignal;
 }
 
-/** The local file of a `path` or `url` source (http(s) downloaded into the machine folder). */
+/** The local file of a `path` or `url` source, resolved (http(s) downloaded into the machine folder). */
 export async function localSource(
   source: DiskSource | IsoSource | BootIsoSource,
   ctx: SourceContext,
   ext: string,
 ): Promise<LocalFile> {
   let file: LocalFile;
-  if (source.path) file = { path: source.path, owned: false };
-  else if (source.url?.startsWith('file:')) file = { path: fileURLToPath(source.url), owned: false };
+  if (source.path) file = { path: resolve(source.path), owned: false };
+  else if (source.url?.startsWith('file:')) file = { path: resolve(fileURLToPath(source.url)), owned: false };
   else if (source.url && /^https?:/.test(source.url))
     file = await download(source.url, join(ctx.machineFolder, `${ctx.base}.${ext}`), ctx.signal);
   else throw invalidArgument('source.path', 'give a path, or a file:, http: or https: url');
