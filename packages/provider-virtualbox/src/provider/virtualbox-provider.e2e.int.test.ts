@@ -63,10 +63,12 @@ describe('VirtualBox provider end to end through createComputeService', () => {
       expect(node.linkedClone).toBe(true);
       expect(node.publicAddresses).toEqual(['127.0.0.1']);
       // The config drive (user data often holds secrets): an unguessable name, readable by its owner only.
-      const drives = configDrives().filter((f) => f.startsWith(`${node.id}-config-`));
+      const drives = readdirSync(join(env.folder, 'machines')).filter((f) =>
+        f.startsWith(`${node.id}-config`),
+      );
       expect(drives).toHaveLength(1);
-      expect(drives[0]).toMatch(/-config-[0-9a-f]{16}\.iso$/);
       expect(statSync(join(env.folder, 'machines', drives[0] ?? '')).mode & 0o777).toBe(0o600);
+      expect(drives[0]).toMatch(/-config-[0-9a-f]{16}\.iso$/);
     }
     if (sim) {
       // The simulated guests run guest additions: their NAT address is reported.
