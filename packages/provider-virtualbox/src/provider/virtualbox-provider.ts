@@ -105,7 +105,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
     }, spec);
   }
 
-  /** See {@link checkVboxMasterRef} for the rules. */
+  /** Checks a stored master reference against what this provider would have made (rules: `docs/virtualbox.md`). */
   checkMasterRef(ref: MasterRef, spec: MasterSpec | undefined): void {
     checkVboxMasterRef(this.#options, ref, spec);
   }
