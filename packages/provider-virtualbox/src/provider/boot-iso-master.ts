@@ -1,8 +1,10 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import type { BootIsoSource } from '@vmkit/core';
 import { type BuildContext, VmkitError } from '@vmkit/core/spi';
+import { inspectImage } from '@vmkit/imaging';
 import type * as vbox from 'virtualbox-soap';
 import { state } from './master-build-state.js';
+import { isInsideFolder } from './master-ref-rules.js';
 import { type LocalFile, localSource, withKernelParams } from './master-source.js';
 import type { VboxApi } from './vbox-connection.js';
 import { masterMachineName, type VboxContext } from './vbox-context.js';
@@ -40,7 +42,7 @@ export async function prepareBootIsoMaster(
     base: name,
     ...(c.signal ? { signal: c.signal } : {}),
   };
-  await mkdir(ctx.options.machineFolder, { recursive: true });
+  await mkdir(ctx.options.machineFolder, { recursive: true, mode: 0o700 });
   const local = await localSource(source, srcCtx, 'iso');
   const iso: LocalFile =
     source.kernelParams === undefined
@@ -56,7 +58,8 @@ export async function prepareBootIsoMaster(
 
 /**
  * Removes a `bootIso` master: the DVD medium closed (VirtualBox refuses while a node still has
- * it attached: `CONFLICT`), and the file deleted when vmkit made it (never the user's ISO).
+ * it attached: `CONFLICT`), and the file deleted when vmkit made it (never the user's ISO, never a
+ * file outside the machine folder, whatever `owned` says).
  */
 export async function deleteBootIsoMaster(ctx: VboxContext, iso: LocalFile): Promise<void> {
   await ctx.conn.run(
@@ -73,10 +76,31 @@ export async function deleteBootIsoMaster(ctx: VboxContext, iso: LocalFile): Pro
     },
     true,
   );
-  if (iso.owned) await rm(iso.path, { force: true });
+  if (iso.owned && isInsideFolder(ctx.options.machineFolder, iso.path)) await rm(iso.path, { force: true });
 }
 
 /** Whether a `bootIso` master's ISO is still there. */
 export async function bootIsoExists(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isFile() ?? false;
+}
+
+/**
+ * Refuses a boot ISO that is not an ISO 9660 image (read from its header): a node must never get
+ * another host file (a key, a disk) as its DVD, whatever a master reference names.
+ */
+export async function assertBootIsoFile(path: string): Promise<void> {
+  const info = await inspectImage(path).catch((error: unknown) => {
+    throw new VmkitError('NOT_FOUND', `master.data.bootIso: cannot read ${path}`, {
+      cause: error,
+      details: { field: 'master.data.bootIso' },
+    });
+  });
+  if (info.format !== 'iso')
+    throw new VmkitError(
+      'CORRUPT',
+      `master.data.bootIso: ${path} is not an ISO 9660 image (${info.format})`,
+      {
+        details: { field: 'master.data.bootIso' },
+      },
+    );
 }

@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { BoundNic, OperationOptions } from '@vmkit/core';
 import {
   type CloneSpec,
@@ -8,9 +7,9 @@ import {
   throwIfAborted,
   VmkitError,
 } from '@vmkit/core/spi';
-import { buildConfigDriveToFile } from '@vmkit/imaging';
 import * as vbox from 'virtualbox-soap';
 import { openDvd } from './boot-iso-master.js';
+import { writeConfigDriveFile } from './config-drive-file.js';
 import { withMachineLock } from './machine-lock.js';
 import { removeMachine } from './machine-removal.js';
 import { describeNode, NODE_META_KEY, type StoredNodeMeta } from './node-meta.js';
@@ -156,7 +155,7 @@ async function rollback(
  * Creates a node: `IMachine.cloneTo` from the master's snapshot machine (`MachineState`, `Link`
  * for linked clones); memory, CPUs and NICs (NAT rules with the leased host ports) on the still
  * unregistered clone; register (which saves its settings); under one write lock the
- * config drive as a DVD; last vmkit's metadata, which makes it a node. Anything made is removed
+ * config drive (a private file, see {@link writeConfigDriveFile}) as a DVD; last vmkit's metadata, which makes it a node. Anything made is removed
  * again when a step fails or the signal fires. With `source` a boot ISO path (a `bootIso`
  * master) the node is a new machine instead: an IDE controller, the ISO as its boot DVD, no disk.
  */
@@ -188,8 +187,8 @@ export async function cloneVboxNode(
       throw new VmkitError('CONFLICT', `a VirtualBox machine named ${name} already exists`, { cause: error });
     throw error;
   }
-  const drive = spec.configDrive ? join(ctx.options.machineFolder, `${name}-config.iso`) : undefined;
-  const meta: StoredNodeMeta = {
+  let drive: string | undefined;
+  const made: StoredNodeMeta = {
     v: 1,
     kind: 'node',
     name: spec.name,
@@ -202,11 +201,9 @@ export async function cloneVboxNode(
     userMetadata: spec.userMetadata,
     linkedClone: spec.linked && !('bootIso' in source),
     createdAt: new Date().toISOString(),
-    ...(drive ? { configDrive: drive } : {}),
   };
   const bootIso = 'bootIso' in source ? source.bootIso : undefined;
   let registered = false;
-  let wrote = false;
   let cloning: vbox.IProgress | undefined;
   try {
     if (!('cloneTo' in source)) {
@@ -230,10 +227,14 @@ export async function cloneVboxNode(
       throw error;
     }
     registered = true;
-    if (spec.configDrive && drive) {
-      wrote = true;
-      await buildConfigDriveToFile(spec.configDrive, drive, signal ? { signal } : {});
-    }
+    if (spec.configDrive)
+      drive = await writeConfigDriveFile(
+        ctx.options.machineFolder,
+        `${name}-config`,
+        spec.configDrive,
+        signal,
+      );
+    const meta: StoredNodeMeta = drive ? { ...made, configDrive: drive } : made;
     if (drive || bootIso)
       await withMachineLock(
         ctx.conn,
@@ -249,8 +250,8 @@ export async function cloneVboxNode(
   } catch (error) {
     // An abort stops our waiting, not the server's cloning: let it end before removing its disks.
     await cloning?.waitForCompletion(-1).catch(() => {});
-    await rollback(ctx, api, target, registered, wrote ? drive : undefined).catch(() => {});
-    if (drive && wrote) await rm(drive, { force: true });
+    await rollback(ctx, api, target, registered, drive).catch(() => {});
+    if (drive) await rm(drive, { force: true });
     throw error;
   }
 }

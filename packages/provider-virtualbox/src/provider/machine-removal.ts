@@ -9,6 +9,8 @@ export interface RemovalOptions extends PowerOffOptions {
   readonly ownedDvds?: readonly string[];
   /** Hard disks that are not ours (a user's disk opened as a master): closed, never deleted. */
   readonly keepDisks?: readonly string[];
+  /** When given, only the hard disks at locations it accepts are deleted; the others are closed and kept. */
+  readonly own?: (location: string) => boolean;
 }
 
 /**
@@ -27,7 +29,8 @@ export async function removeMachine(
   const doomed: vbox.IMedium[] = [];
   const kept: vbox.IMedium[] = [];
   for (const disk of disks) {
-    const keep = options.keepDisks?.length ? options.keepDisks.includes(await disk.getLocation()) : false;
+    const location = options.keepDisks?.length || options.own ? await disk.getLocation() : '';
+    const keep = options.keepDisks?.includes(location) === true || options.own?.(location) === false;
     (keep ? kept : doomed).push(disk);
   }
   for (const location of options.ownedDvds ?? []) {

@@ -11,6 +11,8 @@ export interface BuildState {
   bootIso?: LocalFile;
   installed?: boolean;
   postInstalled?: boolean;
+  /** The post-install drive while it exists (a private file with an unguessable name). */
+  postInstallDrive?: string;
   /** Server-side work an abort stopped us waiting for; discard waits for it before cleaning up. */
   pending?: vbox.IProgress;
 }

@@ -15,7 +15,8 @@ import { withMachineLock } from './machine-lock.js';
 import { removeMachine } from './machine-removal.js';
 import { state } from './master-build-state.js';
 import { installAndWait } from './master-install.js';
-import { postInstallDrive, runPostInstall } from './master-post-install.js';
+import { runPostInstall } from './master-post-install.js';
+import { isInsideFolder } from './master-ref-rules.js';
 import { localSource, prepareDisk, withKernelParams } from './master-source.js';
 import { closeInstallerIso, detachIsos, detachNics, snapshot } from './master-steps.js';
 import { postInstallScript } from './post-install-script.js';
@@ -81,7 +82,7 @@ async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterS
     base: name,
     signal: c.signal,
   };
-  await mkdir(ctx.options.machineFolder, { recursive: true });
+  await mkdir(ctx.options.machineFolder, { recursive: true, mode: 0o700 });
   if (spec.source.type === 'disk') s.disk = await prepareDisk(spec.source, srcCtx);
   else {
     const iso = await localSource(spec.source, srcCtx, 'iso');
@@ -234,18 +235,29 @@ export function planVirtualBoxMasterBuild(
       await deleteMasterMachine(ctx, name, keep, s.disk?.owned ? [s.disk.path] : []);
       await closeInstallerIso(ctx, c);
       for (const f of [s.disk, s.iso]) if (f?.owned) await rm(f.path, { force: true });
-      await rm(postInstallDrive(ctx, name), { force: true });
+      if (s.postInstallDrive) await rm(s.postInstallDrive, { force: true });
     },
   };
 }
 
-/** Removes a master machine (never a disk that is the user's); gone is fine. */
+/**
+ * Removes a master machine (never a disk that is the user's); gone is fine. Whatever names it,
+ * only a machine named as a master with the prefix (`<prefix>m-…`) is touched, and of the disks
+ * it returns only those inside the machine folder are deleted (the others are closed and kept).
+ */
 export async function deleteMasterMachine(
   ctx: VboxContext,
   name: string,
   keepDisks: readonly string[],
   ownedDisks: readonly string[] = [],
 ): Promise<void> {
+  if (!name.startsWith(masterMachineName(ctx.options.namePrefix, '')))
+    throw new VmkitError(
+      'CORRUPT',
+      `master.data.machine: '${name}' is not a master vmkit made (no '${masterMachineName(ctx.options.namePrefix, '')}' prefix): not touched`,
+      { details: { field: 'master.data.machine' } },
+    );
+  const own = (path: string) => isInsideFolder(ctx.options.machineFolder, path) && !keepDisks.includes(path);
   await ctx.conn.run(
     `deleting master ${name}`,
     async (api) => {
@@ -256,9 +268,8 @@ export async function deleteMasterMachine(
         if (!isNotFound(error)) throw error;
         machine = undefined;
       }
-      if (machine)
-        await removeMachine(ctx.conn, api, machine, { ...powerOptions(ctx, undefined, 0), keepDisks });
-      for (const path of ownedDisks) {
+      if (machine) await removeMachine(ctx.conn, api, machine, { ...powerOptions(ctx, undefined, 0), own });
+      for (const path of ownedDisks.filter(own)) {
         try {
           const disk = await api.vbox.openMedium(
             path,

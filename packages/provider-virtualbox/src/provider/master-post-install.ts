@@ -1,20 +1,15 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { MasterSpec } from '@vmkit/core';
 import { type BuildContext, VmkitError } from '@vmkit/core/spi';
-import { buildConfigDriveToFile } from '@vmkit/imaging';
 import type * as vbox from 'virtualbox-soap';
+import { writeConfigDriveFile } from './config-drive-file.js';
 import { withMachineLock } from './machine-lock.js';
+import { state } from './master-build-state.js';
 import { installAndWait } from './master-install.js';
 import { POST_INSTALL_PROPERTY, postInstallScript } from './post-install-script.js';
 import { closeDvd, mediumAttachments } from './vbox-calls.js';
 import type { VboxApi } from './vbox-connection.js';
 import { CONTROLLER, lockOptions, type VboxContext } from './vbox-context.js';
-
-/** Where a master's post-install drive lives. */
-export function postInstallDrive(ctx: VboxContext, machineName: string): string {
-  return join(ctx.options.machineFolder, `${machineName}-post-install.iso`);
-}
 
 async function detachDrive(
   ctx: VboxContext,
@@ -45,12 +40,15 @@ export async function runPostInstall(
   const steps = spec.postInstall ?? [];
   if (steps.length === 0) return c.markSkipped('the spec has no post-install steps');
   const script = postInstallScript(steps);
-  const path = postInstallDrive(ctx, machineName);
-  await buildConfigDriveToFile(
+  const s = state(c);
+  const path = await writeConfigDriveFile(
+    ctx.options.machineFolder,
+    `${machineName}-post-install`,
     { format: 'nocloud', instanceId: `vmkit-post-install-${c.masterName}`, userData: script },
-    path,
-    { signal: c.signal },
+    c.signal,
   );
+  // Remembered so that discard removes it should the build stop before the drive is detached.
+  s.postInstallDrive = path;
   await ctx.conn.run(`post-install of ${machineName}`, async (api) => {
     const machine = await api.vbox.findMachine(machineName);
     try {
@@ -79,6 +77,7 @@ export async function runPostInstall(
         );
     } finally {
       await detachDrive(ctx, api, machine, path).catch(() => {});
+      s.postInstallDrive = undefined;
     }
   });
   c.progress(1, `post-install: ${steps.length} step(s) ran`);

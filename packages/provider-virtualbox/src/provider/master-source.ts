@@ -42,7 +42,7 @@ export async function localSource(
 ): Promise<LocalFile> {
   let file: LocalFile;
   if (source.path) file = { path: resolve(source.path), owned: false };
-  else if (source.url?.startsWith('file:')) file = { path: fileURLToPath(source.url), owned: false };
+  else if (source.url?.startsWith('file:')) file = { path: resolve(fileURLToPath(source.url)), owned: false };
   else if (source.url && /^https?:/.test(source.url))
     file = await download(source, join(ctx.machineFolder, `${ctx.base}.${ext}`), ctx.signal);
   else throw invalidArgument('source.path', 'give a path, or a file:, http: or https: url');

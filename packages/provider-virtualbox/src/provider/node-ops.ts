@@ -4,6 +4,7 @@ import type * as vbox from 'virtualbox-soap';
 import { withMachineLock } from './machine-lock.js';
 import { nodeStatus } from './machine-power.js';
 import { removeMachine } from './machine-removal.js';
+import { isInsideFolder } from './master-ref-rules.js';
 import {
   describeNode,
   NODE_META_KEY,
@@ -99,14 +100,17 @@ export async function launchNode(
   }
 }
 
-/** Removes a node's machine, its own disk and its config drive. */
+/** Removes a node's machine, its own disk and its config drive (deleted only inside the machine folder). */
 export async function removeNode(
   ctx: VboxContext,
   api: VboxApi,
   { machine, meta }: Found,
   signal?: AbortSignal,
 ): Promise<void> {
-  const drive = meta.configDrive;
+  const drive =
+    meta.configDrive && isInsideFolder(ctx.options.machineFolder, meta.configDrive)
+      ? meta.configDrive
+      : undefined;
   await removeMachine(ctx.conn, api, machine, {
     ...powerOptions(ctx, signal),
     ownedDvds: drive ? [drive] : [],

@@ -1,10 +1,18 @@
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@vmkit/core';
 import { removeMachine } from './machine-removal.js';
 import { NODE_META_KEY } from './node-meta.js';
 import type { VboxApi } from './vbox-connection.js';
 import { masterMachineName, powerOptions, type VboxContext } from './vbox-context.js';
+
+/** The config drives written for the machine `name` (`<name>-config-<16 hex>.iso`) in `folder`. */
+async function configDrivesOf(folder: string, name: string): Promise<string[]> {
+  const files = await readdir(folder).catch(() => [] as string[]);
+  return files.filter(
+    (f) => f.startsWith(`${name}-config-`) && /^-config-[0-9a-f]{16}\.iso$/.test(f.slice(name.length)),
+  );
+}
 
 /**
  * Start-up clean-up: a machine with vmkit's prefix that is neither a master nor carries node
@@ -27,7 +35,8 @@ export async function reconcileHalfMadeNodes(
     const age = Date.now() - Number(await machine.getLastStateChange());
     if (age < reconcileAfterMs) continue;
     await removeMachine(ctx.conn, api, machine, powerOptions(ctx, undefined, 0));
-    await rm(join(ctx.options.machineFolder, `${name}-config.iso`), { force: true });
+    for (const drive of await configDrivesOf(ctx.options.machineFolder, name))
+      await rm(join(ctx.options.machineFolder, drive), { force: true });
     logger?.warn('virtualbox: removed a half-made node', { name });
     removed.push(name);
   }

@@ -1,5 +1,6 @@
 import type { VmkitErrorCode } from '@vmkit/core';
 import { VmkitError } from '@vmkit/core/spi';
+import { scrubTransportError } from './vbox-error-scrub.js';
 
 /** VirtualBox result codes vmkit tells apart. */
 export const VBOX_RESULT = Object.freeze({
@@ -83,31 +84,34 @@ export function codeForResult(resultCode: number | undefined): VmkitErrorCode {
  * Turns what `virtualbox-soap` threw into a {@link VmkitError}: faults by result code
  * (object not found → `NOT_FOUND`; invalid VM, object or session state and object in use →
  * `CONFLICT`; access denied and the rest → `PROVIDER`), an unreachable endpoint → `PROVIDER`
- * naming it. The original error is the cause. `what` says what was being done.
+ * naming it. The cause is the original error scrubbed of the HTTP request, its headers and the
+ * response ({@link scrubTransportError}), at every depth; a {@link VmkitError} passes through
+ * with its causes scrubbed the same way. `what` says what was being done.
  */
 export function vboxError(error: unknown, what: string, endpoint: string): VmkitError {
-  if (VmkitError.is(error)) return error;
+  if (VmkitError.is(error)) return scrubTransportError(error);
+  const cause = scrubTransportError(error);
   const net = networkCode(error);
   if (net)
     return new VmkitError('PROVIDER', `${what}: cannot reach vboxwebsrv at ${endpoint} (${net})`, {
-      cause: error,
+      cause,
     });
   const fault = readFault(error);
   if (fault?.invalidObject)
     return new VmkitError(
       'PROVIDER',
       `${what}: vboxwebsrv at ${endpoint} no longer knows a reference (websession expired or vboxwebsrv restarted): ${fault.text}`,
-      { cause: error },
+      { cause },
     );
   if (fault) {
     const hex = fault.resultCode === undefined ? '' : ` [0x${fault.resultCode.toString(16)}]`;
     return new VmkitError(codeForResult(fault.resultCode), `${what}: ${fault.text}${hex}`, {
-      cause: error,
+      cause,
       details: fault.resultCode === undefined ? {} : { resultCode: fault.resultCode },
     });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new VmkitError('PROVIDER', `${what}: ${message} (vboxwebsrv at ${endpoint})`, { cause: error });
+  return new VmkitError('PROVIDER', `${what}: ${message} (vboxwebsrv at ${endpoint})`, { cause });
 }
 
 /** Whether an error says VBOX_E_OBJECT_NOT_FOUND. */

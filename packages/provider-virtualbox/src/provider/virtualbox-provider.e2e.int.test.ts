@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type ComputeService,
@@ -20,6 +20,10 @@ describe('VirtualBox provider end to end through createComputeService', () => {
       images: [await isoMasterSpec(env, 'vbox-e2e')],
       ports: { leaseDir },
     });
+
+  /** The config drives in the machine folder. */
+  const configDrives = () =>
+    readdirSync(join(env.folder, 'machines')).filter((f) => /-config-[0-9a-f]+\.iso$/.test(f));
 
   beforeAll(async () => {
     env = await vboxTestEnv();
@@ -58,7 +62,13 @@ describe('VirtualBox provider end to end through createComputeService', () => {
       expect(node.tags).toEqual(['e2e', 'web']);
       expect(node.linkedClone).toBe(true);
       expect(node.publicAddresses).toEqual(['127.0.0.1']);
-      expect(existsSync(join(env.folder, 'machines', `${node.id}-config.iso`))).toBe(true);
+      // The config drive (user data often holds secrets): an unguessable name, readable by its owner only.
+      const drives = readdirSync(join(env.folder, 'machines')).filter((f) =>
+        f.startsWith(`${node.id}-config`),
+      );
+      expect(drives).toHaveLength(1);
+      expect(statSync(join(env.folder, 'machines', drives[0] ?? '')).mode & 0o777).toBe(0o600);
+      expect(drives[0]).toMatch(/-config-[0-9a-f]{16}\.iso$/);
     }
     if (sim) {
       // The simulated guests run guest additions: their NAT address is reported.
@@ -72,7 +82,7 @@ describe('VirtualBox provider end to end through createComputeService', () => {
           { slot: 0, name: 'tcp-22', hostPort: node.hostPorts['tcp-22'], guestPort: 22 },
         ]);
         expect(m?.adapters[0]?.mac).toBe(node.network.nics[0]?.mac.replace(/:/g, '').toUpperCase());
-        expect(m?.media.some((x) => x.endsWith(`${node.id}-config.iso`))).toBe(true);
+        expect(m?.media.some((x) => x.includes(`/${node.id}-config-`))).toBe(true);
       }
       const master = sim.media().find((m) => m.location.includes(`${env.prefix}m-`) && !m.parent);
       // The master's base disk: the parent of its snapshot's differencing disk and of each clone's.
@@ -100,7 +110,7 @@ describe('VirtualBox provider end to end through createComputeService', () => {
       expect(sim.rejections).toEqual([]);
     } else await compute.destroyNodesMatching((n) => n.group === 'web');
     expect(await compute.listNodes()).toEqual([]);
-    expect(readdirSync(join(env.folder, 'machines')).filter((f) => f.endsWith('-config.iso'))).toEqual([]);
+    expect(configDrives()).toEqual([]);
     expect(readdirSync(leaseDir).filter((f) => !f.startsWith('.'))).toEqual([]);
   });
 
@@ -121,8 +131,8 @@ describe('VirtualBox provider end to end through createComputeService', () => {
     expect(machines).toHaveLength(before + 4);
     expect(machines.every((m) => m.registered)).toBe(true);
     const names = new Set(run.nodes.map((n) => n.id));
-    const drives = readdirSync(join(env.folder, 'machines')).filter((f) => f.endsWith('-config.iso'));
-    expect(drives.sort()).toEqual([...names].map((n) => `${n}-config.iso`).sort());
+    const drives = configDrives().map((f) => f.replace(/-config-[0-9a-f]{16}\.iso$/, ''));
+    expect(drives.sort()).toEqual([...names].sort());
     const nodeDisks = sim
       .media()
       .filter((m) => !m.location.includes(`${env.prefix}m-`) && !m.location.includes('/Snapshots/'));

@@ -17,7 +17,7 @@ import {
   VmkitError,
 } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
-import { bootIsoExists, deleteBootIsoMaster } from './boot-iso-master.js';
+import { assertBootIsoFile, bootIsoExists, deleteBootIsoMaster } from './boot-iso-master.js';
 import { cloneVboxNode, validateCloneSpec } from './clone-node.js';
 import { CloneSources } from './clone-sources.js';
 import { listVboxHostNetworks } from './host-networks.js';
@@ -28,6 +28,7 @@ import {
   planVirtualBoxMasterBuild,
   type VboxMasterData,
 } from './master-build.js';
+import { checkVboxMasterRef } from './master-ref-rules.js';
 import { describeMachine, type Found, findNode, launchNode, removeNode, withConsole } from './node-ops.js';
 import { listNodeRecords, type NodeRecord } from './node-records.js';
 import { reconcileHalfMadeNodes } from './reconcile.js';
@@ -104,12 +105,35 @@ export class VirtualBoxProvider implements HypervisorProvider {
     }, spec);
   }
 
+  /** Checks a stored master reference against what this provider would have made (rules: `docs/virtualbox.md`). */
+  checkMasterRef(ref: MasterRef, spec: MasterSpec | undefined): void {
+    checkVboxMasterRef(this.#options, ref, spec);
+  }
+
+  /** The reference checked without a spec (defence in depth before acting); `undefined` when it fails. */
+  #valid(ref: MasterRef): VboxMasterData | undefined {
+    try {
+      return checkVboxMasterRef(this.#options, ref, undefined);
+    } catch (error) {
+      this.#logger?.warn('virtualbox: a master reference breaks a rule, not touched', {
+        master: String(ref?.id),
+        reason: (error as Error).message,
+      });
+      return undefined;
+    }
+  }
+
   async mastersExist(refs: readonly MasterRef[]): Promise<boolean[]> {
     return this.#run(
       'checking masters',
       async (api) => {
         const out: boolean[] = [];
         for (const ref of refs) {
+          // A reference that names what vmkit would not have made is no master of ours.
+          if (!this.#valid(ref)) {
+            out.push(false);
+            continue;
+          }
           const iso = (ref.data as Partial<VboxMasterData> | undefined)?.bootIso;
           if (iso) {
             out.push(await bootIsoExists(iso));
@@ -130,29 +154,32 @@ export class VirtualBoxProvider implements HypervisorProvider {
   }
 
   async deleteMaster(ref: MasterRef): Promise<void> {
+    // Checked again here (core checks at load): never a machine without the prefix or not named
+    // as a master, never a file outside the machine folder.
+    const data = checkVboxMasterRef(this.#options, ref, undefined);
     await this.init();
-    const data = ref.data as Partial<VboxMasterData> | undefined;
     this.#sources.clear();
-    const keep = data?.disk && data.ownsDisk === false ? [data.disk] : [];
+    const keep = data.disk && !data.ownsDisk ? [data.disk] : [];
     // Its linked clones' disks are children of its disk (a boot ISO's nodes have it attached):
     // refuse before unregistering anything.
     const clones = (await this.#run('listing nodes', (api) => this.#records(api), true)).filter(
-      (r) => (r.meta.linkedClone || data?.bootIso) && r.meta.master === masterMachineOf(ref),
+      (r) => (r.meta.linkedClone || data.bootIso) && r.meta.master === data.machine,
     );
     if (clones.length > 0)
       throw new VmkitError(
         'CONFLICT',
         `master ${ref.id} still has ${clones.length} linked clone(s) (${clones.map((r) => r.meta.name).join(', ')}): destroy them first`,
       );
-    if (data?.bootIso)
+    if (data.bootIso)
       return deleteBootIsoMaster(this.#ctx, { path: data.bootIso, owned: data.ownsIso === true });
-    await deleteMasterMachine(this.#ctx, masterMachineOf(ref), keep);
+    await deleteMasterMachine(this.#ctx, data.machine, keep);
   }
 
   async cloneNode(spec: CloneSpec, options: OperationOptions = {}): Promise<ProviderNode> {
     validateCloneSpec(spec);
     throwIfAborted(options.signal, `clone of ${spec.name}`);
-    const bootIso = (spec.master.data as Partial<VboxMasterData> | undefined)?.bootIso;
+    const bootIso = this.#cloneSource(spec.master).bootIso;
+    if (bootIso) await assertBootIsoFile(bootIso);
     return this.#run(`cloning node ${spec.name}`, async (api) => {
       let source: vbox.IMachine | { bootIso: string };
       try {
@@ -165,6 +192,24 @@ export class VirtualBoxProvider implements HypervisorProvider {
       this.#made.set(made.node.id, { machine: made.machine, meta: made.meta, generation: api.generation });
       return made.node;
     });
+  }
+
+  /**
+   * The master of a clone, checked again (core checks at load): a reference naming what vmkit
+   * would not have made is no master of this provider, `NOT_FOUND` with the broken rule as cause.
+   */
+  #cloneSource(ref: MasterRef): VboxMasterData {
+    try {
+      return checkVboxMasterRef(this.#options, ref, undefined);
+    } catch (error) {
+      throw new VmkitError(
+        'NOT_FOUND',
+        `master ${String(ref?.id)} is not a master vmkit made on VirtualBox`,
+        {
+          cause: error,
+        },
+      );
+    }
   }
 
   async startNode(id: string, options: OperationOptions = {}): Promise<void> {
