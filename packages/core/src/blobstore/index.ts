@@ -41,7 +41,7 @@ export {
   type VmkitErrorFault,
   type VmkitErrorOptions,
 } from '../errors/vmkit-error.js';
-export { redactText, redactUrl, scrubError } from '../errors/redact.js';
+export { redactText, redactUrl, type ScrubErrorOptions, scrubError } from '../errors/redact.js';
 export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';
 export { mapLimit, mapSettled } from '../util/concurrency.js';
 export { checkInteger, type IntegerRule, integerOption } from '../util/integer-option.js';

@@ -39,6 +39,50 @@ describe('redactUrl, redactText, scrubError', () => {
       cause: { message: 'socket', code: 'ECONNRESET' },
     });
   });
+
+  it('keeps the fields named in options.keep as plain, redacted data', () => {
+    const fault = { faultstring: 'no such machine', detail: { code: 7 }, at: 'http://u:secret@h/' };
+    const soap = Object.assign(new Error('fault'), {
+      root: { Envelope: { Body: { Fault: fault }, Header: { session: 'secret' } } },
+      request: { body: '<password>secret</password>' },
+    });
+    const outer = new Error('outer', { cause: soap });
+    const copy = scrubError(outer, { keep: ['root.Envelope.Body.Fault', 'missing.path'] });
+    const inner = copy.cause as Error & { root?: unknown; missing?: unknown };
+    expect(inner.root).toEqual({
+      Envelope: { Body: { Fault: { ...fault, at: 'http://***@h/' } } },
+    });
+    expect(inner.missing).toBeUndefined();
+    expect(inspect(copy, { depth: Infinity, showHidden: true }) + JSON.stringify(inner)).not.toContain(
+      'secret',
+    );
+    // Without the option, the fault goes with everything else.
+    expect((scrubError(soap) as { root?: unknown }).root).toBeUndefined();
+  });
+
+  it('keeps a VmkitError (same object and class), redacting it and scrubbing its causes, cycles too', () => {
+    const raw = Object.assign(new Error('reset'), { code: 'ECONNRESET', config: { data: 'secret' } });
+    const middle = new Error('wrapped', { cause: raw });
+    raw.cause = middle; // a cycle
+    const mine = new VmkitError('PROVIDER', 'GET http://u:secret@h/ failed', {
+      cause: middle,
+      details: { url: 'http://u:secret@h/', n: 1 },
+    });
+    const same = scrubError(mine);
+    expect(same).toBe(mine);
+    expect(same.message).toBe('GET http://***@h/ failed');
+    expect(same.details).toEqual({ url: 'http://***@h/', n: 1 });
+    expect((same.cause as Error).message).toBe('wrapped');
+    expect(inspect(same, { depth: Infinity, showHidden: true }) + JSON.stringify(same)).not.toContain(
+      'secret',
+    );
+    // A frozen one cannot be changed: it is copied instead.
+    const frozen = Object.freeze(new VmkitError('STORE', 'x', { cause: raw }));
+    const copy = scrubError(frozen);
+    expect(copy).not.toBe(frozen);
+    expect(VmkitError.is(copy, 'STORE')).toBe(true);
+    expect(inspect(copy, { depth: Infinity, showHidden: true })).not.toContain('secret');
+  });
 });
 
 describe('source.maxBytes', () => {

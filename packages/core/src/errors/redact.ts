@@ -14,7 +14,17 @@ const SECRET_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/<(password|secret|SignatureProvided|StringToSign|CanonicalRequest)>[^<]*<\/\1>/gi, `<$1>${HIDDEN}</$1>`],
 ];
 /** Own properties of an error copied by {@link scrubError} (when they hold a string, number or boolean). */
-const KEPT_PROPERTIES = ['code', 'errno', 'syscall', 'Code', '$fault', 'status', 'statusCode'] as const;
+const KEPT_PROPERTIES = [
+  'code',
+  'errno',
+  'syscall',
+  'address',
+  'port',
+  'Code',
+  '$fault',
+  'status',
+  'statusCode',
+] as const;
 /** Primitive fields of an AWS SDK error's `$metadata` that {@link scrubError} keeps. */
 const KEPT_METADATA = [
   'httpStatusCode',
@@ -69,33 +79,61 @@ function redactUrlInText(match: string): string {
   return url.replace(/\/\/[^/@]*@/, `//${HIDDEN}@`).replace(/\?.*$/, `?${HIDDEN}`) + trail;
 }
 
-/**
- * A copy of an error (and its `cause` chain, and an `AggregateError`'s `errors`) that carries no
- * secret and no request or response object, for use as the `cause` of a `VmkitError` raised by a
- * transport (S3, HTTP downloads, ssh, SOAP). The copy keeps the name, the message and the stack
- * (both through {@link redactText}), and the primitive `code`, `errno`, `syscall`, `status`,
- * `statusCode`, `$fault` and `$metadata` fields; everything else (`$response`, `request`,
- * `config`, `credentials`, headers, bodies, fields an S3 error copies from its XML answer such as
- * `StringToSign` or `SignatureProvided`) is dropped. A `VmkitError` stays a `VmkitError` of the
- * same code, with its `details`' strings redacted. Anything not an object becomes an `Error`.
- */
-export function scrubError(error: unknown): Error {
-  return scrub(error, 0);
+/** Options of {@link scrubError}. */
+export interface ScrubErrorOptions {
+  /**
+   * Dotted paths of further fields, of the error and of each error down its `cause` chain, that
+   * hold no secret and that callers read (a SOAP client's parsed fault,
+   * `'root.Envelope.Body.Fault'`, say). Each is copied to the same path of the copy as plain data
+   * (a JSON round trip: no functions, prototypes or cycles, strings through {@link redactText});
+   * a path that is missing or cannot be copied so is left out.
+   */
+  readonly keep?: readonly string[];
 }
 
-function scrub(error: unknown, depth: number): Error {
+/**
+ * Scrubs an error for use as the `cause` of a `VmkitError` raised by a transport (S3, HTTP
+ * downloads, ssh, SOAP), or for passing on: the result carries no secret and no request or
+ * response object, at any depth of its `cause` chain (and an `AggregateError`'s `errors`).
+ *
+ * - An error that is not a `VmkitError` becomes a copy that keeps its name, its message and stack
+ *   (both through {@link redactText}), the primitive `code`, `errno`, `syscall`, `address`, `port`,
+ *   `status`, `statusCode`, `Code`, `$fault` and `$metadata` fields, and the fields named in
+ *   `options.keep`; everything else (`$response`, `request`, `config`, `credentials`, headers,
+ *   bodies, fields an S3 error copies from its XML answer such as `StringToSign` or
+ *   `SignatureProvided`) is dropped.
+ * - A `VmkitError` is vmkit's own: it is kept (the same object, class, code and fields), with its
+ *   message, stack and string `details` redacted and its `cause` replaced by a scrubbed copy.
+ * - Anything not an object becomes an `Error` of its redacted text.
+ */
+export function scrubError(error: VmkitError, options?: ScrubErrorOptions): VmkitError;
+export function scrubError(error: unknown, options?: ScrubErrorOptions): Error;
+export function scrubError(error: unknown, options: ScrubErrorOptions = {}): Error {
+  return scrub(
+    error,
+    0,
+    (options.keep ?? []).map((path) => path.split('.')),
+  );
+}
+
+function scrub(error: unknown, depth: number, keep: readonly (readonly string[])[]): Error {
   if (typeof error !== 'object' || error === null) return new Error(redactText(String(error)));
+  const cause = (error as { cause?: unknown }).cause;
+  const scrubbedCause = cause === undefined || depth >= MAX_DEPTH ? undefined : scrub(cause, depth + 1, keep);
+  if (VmkitError.is(error)) {
+    const same = scrubInPlace(error, scrubbedCause);
+    if (same) return same;
+  }
   const source = error as Error & Record<string, unknown>;
   const message = redactText(typeof source.message === 'string' ? source.message : String(error));
-  const cause = source.cause === undefined || depth >= MAX_DEPTH ? undefined : scrub(source.cause, depth + 1);
   const made: Error = VmkitError.is(error)
     ? new VmkitError(error.code, message, {
         details: redactDetails(error.details),
         retryable: error.retryable,
         fault: error.fault,
-        ...(cause ? { cause } : {}),
+        ...(scrubbedCause ? { cause: scrubbedCause } : {}),
       })
-    : new Error(message, cause ? { cause } : undefined);
+    : new Error(message, scrubbedCause ? { cause: scrubbedCause } : undefined);
   const copy = made as Error & Record<string, unknown>;
   copy.name = typeof source.name === 'string' ? source.name : 'Error';
   copy.stack = typeof source.stack === 'string' ? redactText(source.stack) : `${copy.name}: ${message}`;
@@ -113,9 +151,58 @@ function scrub(error: unknown, depth: number): Error {
     }
     copy.$metadata = kept;
   }
+  for (const path of keep) copyPlain(source, copy, path);
   if (Array.isArray(source.errors) && depth < MAX_DEPTH)
-    copy.errors = source.errors.slice(0, 16).map((e: unknown) => scrub(e, depth + 1));
+    copy.errors = source.errors.slice(0, 16).map((e: unknown) => scrub(e, depth + 1, keep));
   return copy;
+}
+
+/** Redacts a VmkitError where it stands; undefined when it cannot be changed (frozen), to be copied. */
+function scrubInPlace(error: VmkitError, cause: Error | undefined): VmkitError | undefined {
+  const set = (key: string, value: unknown) =>
+    Object.defineProperty(error, key, { value, writable: true, configurable: true, enumerable: false });
+  try {
+    set('message', redactText(error.message));
+    if (typeof error.stack === 'string') set('stack', redactText(error.stack));
+    Object.defineProperty(error, 'details', {
+      value: Object.freeze(redactDetails(error.details)),
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
+    if (cause !== undefined) set('cause', cause);
+    return error;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Copies the value at `path` of `from` to the same path of `to` as plain, redacted data. */
+function copyPlain(
+  from: Record<string, unknown>,
+  to: Record<string, unknown>,
+  path: readonly string[],
+): void {
+  let value: unknown = from;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return;
+    value = (value as Record<string, unknown>)[key];
+  }
+  let plain: unknown;
+  try {
+    const json = JSON.stringify(value);
+    if (json === undefined) return;
+    plain = JSON.parse(json, (_key, v: unknown) => (typeof v === 'string' ? redactText(v) : v));
+  } catch {
+    return;
+  }
+  let target = to;
+  for (const key of path.slice(0, -1)) {
+    const next = Object.hasOwn(target, key) ? target[key] : undefined;
+    if (typeof next !== 'object' || next === null) target[key] = {};
+    target = target[key] as Record<string, unknown>;
+  }
+  target[path[path.length - 1] as string] = plain;
 }
 
 function redactDetails(details: Readonly<Record<string, unknown>>): Record<string, unknown> {

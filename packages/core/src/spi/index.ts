@@ -45,7 +45,7 @@ export {
   type VmkitErrorFault,
   type VmkitErrorOptions,
 } from '../errors/vmkit-error.js';
-export { redactText, redactUrl, scrubError } from '../errors/redact.js';
+export { redactText, redactUrl, type ScrubErrorOptions, scrubError } from '../errors/redact.js';
 export {
   hostPortUnbindable,
   type UnbindableHostPort,

@@ -1,6 +1,5 @@
 import type { VmkitErrorCode } from '@vmkit/core';
-import { VmkitError } from '@vmkit/core/spi';
-import { scrubTransportError } from './vbox-error-scrub.js';
+import { type ScrubErrorOptions, scrubError, VmkitError } from '@vmkit/core/spi';
 
 /** VirtualBox result codes vmkit tells apart. */
 export const VBOX_RESULT = Object.freeze({
@@ -22,6 +21,14 @@ const NETWORK_CODES = new Set([
   'EPIPE',
   'ECONNABORTED',
 ]);
+
+/**
+ * How errors of the VirtualBox transport are scrubbed: node-soap and axios errors carry the HTTP
+ * request (its body is the SOAP call: the logon's `<password>`, websession ids), its headers and
+ * the response; only the parsed SOAP fault, which {@link readFault} reads, is kept besides what
+ * `scrubError` keeps of every error.
+ */
+const SCRUB: ScrubErrorOptions = { keep: ['root.Envelope.Body.Fault'] };
 
 /** What a SOAP fault from vboxwebsrv says: its result code, or that a reference was invalid. */
 export interface VboxFault {
@@ -85,12 +92,13 @@ export function codeForResult(resultCode: number | undefined): VmkitErrorCode {
  * (object not found → `NOT_FOUND`; invalid VM, object or session state and object in use →
  * `CONFLICT`; access denied and the rest → `PROVIDER`), an unreachable endpoint → `PROVIDER`
  * naming it. The cause is the original error scrubbed of the HTTP request, its headers and the
- * response ({@link scrubTransportError}), at every depth; a {@link VmkitError} passes through
- * with its causes scrubbed the same way. `what` says what was being done.
+ * response, at every depth (`scrubError`, keeping the parsed SOAP fault); a {@link VmkitError}
+ * passes through (the same object) with its causes scrubbed the same way. `what` says what was
+ * being done.
  */
 export function vboxError(error: unknown, what: string, endpoint: string): VmkitError {
-  if (VmkitError.is(error)) return scrubTransportError(error);
-  const cause = scrubTransportError(error);
+  if (VmkitError.is(error)) return scrubError(error, SCRUB);
+  const cause = scrubError(error, SCRUB);
   const net = networkCode(error);
   if (net)
     return new VmkitError('PROVIDER', `${what}: cannot reach vboxwebsrv at ${endpoint} (${net})`, {

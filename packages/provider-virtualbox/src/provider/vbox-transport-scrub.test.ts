@@ -1,8 +1,7 @@
 import { inspect } from 'node:util';
 import { VmkitError } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
-import { scrubTransportError } from './vbox-error-scrub.js';
-import { networkCode, readFault } from './vbox-errors.js';
+import { isNotFound, networkCode, readFault, vboxError } from './vbox-errors.js';
 
 const SECRET = 'pw-S3cr3t-993';
 const body = `<SOAP-ENV:Envelope><vbox:IWebsessionManager_logon><password>${SECRET}</password></vbox:IWebsessionManager_logon></SOAP-ENV:Envelope>`;
@@ -34,10 +33,11 @@ function axiosLike(): Error {
   return error;
 }
 
-describe('scrubTransportError', () => {
+describe('vboxError scrubs what the transport threw (scrubError keeping the SOAP fault)', () => {
   it('keeps message, code, system facts and the SOAP fault; drops request, headers, response and body', () => {
-    const scrubbed = scrubTransportError(axiosLike()) as Error;
-    const text = `${inspect(scrubbed, { depth: Infinity, showHidden: true })}${JSON.stringify(scrubbed)}`;
+    const error = vboxError(axiosLike(), 'logon', 'http://127.0.0.1:18083/');
+    const scrubbed = error.cause as Error;
+    const text = `${inspect(error, { depth: Infinity, showHidden: true })}${JSON.stringify(scrubbed)}`;
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain('<password>');
     expect(scrubbed.message).toBe('read ECONNRESET');
@@ -51,14 +51,19 @@ describe('scrubTransportError', () => {
     const middle = new Error('wrapped', { cause: raw });
     (raw.cause as Error).cause = middle; // a cycle
     const error = new VmkitError('PROVIDER', 'listing nodes', { cause: middle, details: { url: 'u' } });
-    const same = scrubTransportError(error);
+    const same = vboxError(error, 'listing nodes', 'http://127.0.0.1:18083/');
     expect(same).toBe(error);
     expect(same.details).toEqual({ url: 'u' });
     expect(inspect(same, { depth: Infinity, showHidden: true })).not.toContain(SECRET);
   });
 
-  it('leaves values that are not objects as they are', () => {
-    expect(scrubTransportError('text')).toBe('text');
-    expect(scrubTransportError(undefined)).toBe(undefined);
+  it('keeps a fault readable through the VmkitError it becomes', () => {
+    const raw = axiosLike();
+    delete (raw as { code?: string }).code;
+    raw.cause = undefined;
+    const error = vboxError(raw, 'finding', 'http://127.0.0.1:18083/');
+    expect(VmkitError.is(error, 'NOT_FOUND')).toBe(true);
+    expect(isNotFound(error)).toBe(true);
+    expect(inspect(error, { depth: Infinity, showHidden: true })).not.toContain(SECRET);
   });
 });
