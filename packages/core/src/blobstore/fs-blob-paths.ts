@@ -3,11 +3,6 @@ import { lstat } from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
 
-/**
- * Mode of every blob and temp file the store creates: its owner's only (blobs may hold secrets,
- * such as a master's user data or an import's disk). A umask can only narrow it.
- */
-export const FILE_MODE = 0o600;
 /** Mode of every folder the store creates (containers, blob-name folders, `.tmp`). */
 export const FOLDER_MODE = 0o700;
 

@@ -1,12 +1,13 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import { abortedError, throwIfAborted } from '../util/abort.js';
+import { createPrivateFile } from '../util/private-file.js';
 import { encodeTrailer } from './blob-file-format.js';
 import type { BlobBody, PutBlobOptions } from './blob-store.js';
-import { FILE_MODE, FOLDER_MODE } from './fs-blob-paths.js';
+import { FOLDER_MODE } from './fs-blob-paths.js';
 
 /** Temp files older than this were left by a process that crashed mid-write. */
 const STALE_TEMP_MS = 3_600_000;
@@ -82,9 +83,10 @@ export class FsBlobWriter {
 
   async #writeTemp(body: BlobBody, opts: PutBlobOptions): Promise<{ tmp: string; etag: string }> {
     await mkdir(this.#tmpDir, { recursive: true, mode: FOLDER_MODE });
-    // An unpredictable name, created exclusively: nothing planted in the folder is written through.
-    const tmp = join(this.#tmpDir, randomUUID());
-    const handle = await open(tmp, 'wx', FILE_MODE);
+    // Every blob and temp file is its owner's only (blobs may hold secrets, such as a master's user
+    // data or an import's disk); an unpredictable name, created exclusively: nothing planted in the
+    // folder is written through.
+    const { path: tmp, handle } = await createPrivateFile(this.#tmpDir);
     try {
       const md5 = createHash('md5');
       const write = async (chunk: Uint8Array) => {

@@ -27,6 +27,12 @@ export {
   type PrivateDirOptions,
   userCacheHome,
 } from '../util/private-dir.js';
+export {
+  createPrivateFile,
+  openPrivateFile,
+  type PrivateFileName,
+  writeNewPrivateFile,
+} from '../util/private-file.js';
 export { Semaphore } from '../util/semaphore.js';
 export { SingleFlight } from '../util/single-flight.js';
 export { loadValidators } from '../validation/load-validators.js';

@@ -1,8 +1,9 @@
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { redactUrl, scrubError } from '../errors/redact.js';
 import { isAbortError, VmkitError } from '../errors/vmkit-error.js';
+import { openPrivateFile } from '../util/private-file.js';
 import { type DownloadOptions, openDownload } from './download.js';
 
 /** Options of {@link downloadFile}. */
@@ -25,7 +26,7 @@ export async function downloadFile(
 ): Promise<{ readonly bytes: number }> {
   const download = await openDownload(url, options);
   // Opened before the try below: a file that exists already is not ours to remove.
-  const handle = await open(file, 'wx', 0o600).catch((error: unknown) => {
+  const handle = await openPrivateFile(file).catch((error: unknown) => {
     download.body.destroy();
     throw new VmkitError('PROVIDER', `${options.field}: cannot create ${file}`, { cause: scrubError(error) });
   });
