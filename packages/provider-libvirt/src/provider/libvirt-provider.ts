@@ -156,8 +156,10 @@ export class LibvirtProvider implements HypervisorProvider {
   }
 
   /**
-   * Checks a stored master reference against what this provider makes (see
-   * {@link checkLibvirtMasterRef}); `CORRUPT` naming the field otherwise.
+   * Checks a stored master reference against what this provider makes: the master volume named
+   * from a master name and the prefix, the configured pool, exactly the volumes that name gives,
+   * boot-file paths equal to the spec's source (refused without a spec), enums and numbers as a
+   * build writes them. `CORRUPT` naming the field otherwise.
    */
   checkMasterRef(ref: MasterRef, spec: MasterSpec | undefined): void {
     checkLibvirtMasterRef(this.#options, ref, spec);

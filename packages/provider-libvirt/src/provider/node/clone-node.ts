@@ -41,8 +41,9 @@ export async function cloneLibvirtNode(
   throwIfAborted(options.signal, `clone of ${spec.name}`);
   if (await domainExists(ctx, domName))
     throw new VmkitError('CONFLICT', `a node named ${spec.name} already exists`);
-  // Defence in depth: only a reference naming vmkit's own master volumes is cloned from.
-  const master = checkLibvirtMasterRef(ctx.options, spec.master, undefined, { refOnly: true });
+  // Defence in depth: only a reference naming vmkit's own master volumes is cloned from; any
+  // other names no master of this provider (NOT_FOUND, the rule it broke in the message).
+  const master = checkedMaster(ctx, spec);
   const masterVolName = master.volume;
   const masterVol = await ctx.storage.find(masterVolName);
   if (!masterVol)
@@ -154,6 +155,21 @@ function assertNoIpv6Forwards(spec: CloneSpec): void {
         }
       }
     }
+  }
+}
+
+function checkedMaster(ctx: LibvirtContext, spec: CloneSpec): LibvirtMasterData {
+  try {
+    return checkLibvirtMasterRef(ctx.options, spec.master, undefined, { refOnly: true });
+  } catch (error) {
+    throw new VmkitError(
+      'NOT_FOUND',
+      `master ${spec.master.id} is not a master of this provider: ${(error as Error).message}`,
+      {
+        cause: error,
+        details: { master: spec.master.id },
+      },
+    );
   }
 }
 
