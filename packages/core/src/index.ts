@@ -33,6 +33,7 @@ export {
   DEFAULT_BUILD_LEASE_RENEW_MS,
   DEFAULT_BUILD_LEASE_TTL_MS,
 } from './masters/build-lease-options.js';
+export type { RecordSigningOptions } from './masters/record-signing.js';
 
 // What it offers and returns
 export type {

@@ -8,6 +8,11 @@ import {
   type ResolvedBuildLeaseOptions,
   resolveBuildLeaseOptions,
 } from '../masters/build-lease-options.js';
+import {
+  type RecordSigner,
+  type RecordSigningOptions,
+  resolveRecordSigning,
+} from '../masters/record-signing.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { PortAllocatorOptions } from '../ports/port-allocator.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
@@ -45,6 +50,13 @@ export interface ComputeServiceOptions {
   readonly shareMasters?: boolean;
   /** The build lease that makes processes sharing a store build each master once (see the guide). */
   readonly buildLease?: BuildLeaseOptions;
+  /**
+   * Signs what this host writes to the store with a key the fleet shares (HMAC-SHA256): master
+   * records, the catalogue snapshot's entries and shared-master records. A record read without a
+   * valid signature is quarantined ("not signed with the fleet's key"), so a host acts only on
+   * records the fleet made. Default: records are not signed and signatures are not required.
+   */
+  readonly recordSigning?: RecordSigningOptions;
 }
 
 /** {@link ComputeServiceOptions} checked and completed with defaults. */
@@ -59,6 +71,8 @@ export interface ResolvedComputeServiceOptions {
   readonly logger: Logger;
   readonly shareMasters: boolean;
   readonly buildLease: ResolvedBuildLeaseOptions;
+  /** The signer of `recordSigning`; `undefined` when records are not signed. */
+  readonly signer: RecordSigner | undefined;
 }
 
 /** Verified masters kept in memory by default. */
@@ -141,6 +155,7 @@ export function resolveComputeServiceOptions(options: ComputeServiceOptions): Re
     logger: bindLogger(logger),
     shareMasters: options.shareMasters ?? false,
     buildLease: resolveBuildLeaseOptions(options.buildLease),
+    signer: resolveRecordSigning(options.recordSigning),
   });
 }
 

@@ -5,8 +5,7 @@ import { MASTER_RECORD_SCHEMA_VERSION } from '../masters/master-record.js';
 import { providerNamespace } from '../masters/master-repository.js';
 import { memoryProvider } from '../testing/memory-provider.js';
 import { specHash } from '../util/canonical-json.js';
-import type { LogFields, Logger } from '../util/logger.js';
-import { debianSpec, type Scratch, scratch } from './service.fixture.js';
+import { debianSpec, recordingLogger, type Scratch, scratch } from './service.fixture.js';
 
 let s: Scratch;
 beforeEach(async () => {
@@ -15,18 +14,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await s.dispose();
 });
-
-function recordingLogger(): Logger & { warnings: Array<{ message: string; fields?: LogFields }> } {
-  const warnings: Array<{ message: string; fields?: LogFields }> = [];
-  const noop = () => {};
-  return {
-    debug: noop,
-    info: noop,
-    error: noop,
-    warn: (message, fields) => warnings.push({ message, fields }),
-    warnings,
-  };
-}
 
 describe('restart over the same filesystem store', () => {
   it('lists built masters as available without rebuilding', async () => {

@@ -9,6 +9,7 @@ import {
   type MemoryProviderFaults,
   memoryProvider,
 } from '../testing/memory-provider.js';
+import type { LogFields, Logger } from '../util/logger.js';
 import type { ComputeService } from './compute-service.js';
 import type { ComputeServiceOptions } from './compute-service-options.js';
 import { createComputeService } from './create-compute-service.js';
@@ -65,4 +66,17 @@ export async function scratch(): Promise<Scratch> {
 /** A memory provider with faults. */
 export function provider(faults: MemoryProviderFaults = {}): MemoryProvider {
   return memoryProvider({ faults });
+}
+
+/** A logger keeping its warnings, for tests that check what was quarantined and why. */
+export function recordingLogger(): Logger & { warnings: Array<{ message: string; fields?: LogFields }> } {
+  const warnings: Array<{ message: string; fields?: LogFields }> = [];
+  const noop = () => {};
+  return {
+    debug: noop,
+    info: noop,
+    error: noop,
+    warn: (message, fields) => warnings.push({ message, fields }),
+    warnings,
+  };
 }

@@ -33,6 +33,8 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
     // Read at init, after the provider connected: its id may name the host it found.
     providerId: () => provider.id,
     logger,
+    // Every record loaded is checked against what the provider would have made, and signed when asked.
+    trust: { checkRef: provider.checkMasterRef?.bind(provider), signer: options.signer },
   });
   const leases = new BuildLeases(
     store,
@@ -48,7 +50,13 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
     ...options.cache,
     builds: options.concurrency.builds,
     ...(options.shareMasters
-      ? { shared: new SharedMasters(provider, store, { container: `${options.container}-shared`, logger }) }
+      ? {
+          shared: new SharedMasters(provider, store, {
+            container: `${options.container}-shared`,
+            logger,
+            signer: options.signer,
+          }),
+        }
       : {}),
     leases,
   });

@@ -1,6 +1,5 @@
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
 import type { Logger } from '../util/logger.js';
-import { loadValidators } from '../validation/load-validators.js';
 import type { MasterRecord } from './master-record.js';
 import { type MasterRepository, providerNamespace } from './master-repository.js';
 
@@ -32,7 +31,6 @@ export async function migrateCatalogue(
   if (previous.length === 0) return NOTHING;
   const current = await store.list(container, { prefix: repository.prefix, maxKeys: 1 });
   if (current.items.length > 0) return NOTHING;
-  const checks = await loadValidators();
   for (const from of previous) {
     const prefix = `${providerNamespace(from)}/`;
     const records: MasterRecord[] = [];
@@ -44,9 +42,13 @@ export async function migrateCatalogue(
         const blob = await store.getBlob(container, item.name);
         if (!blob) continue;
         try {
-          records.push(checks.checkMasterRecord(JSON.parse(await blob.text()), item.name));
-        } catch {
-          logger.warn('not migrating a master record that does not validate', { blob: item.name });
+          // Checked as a load checks it (names, signature, the provider's rules) before mastersExist sees it.
+          records.push(await repository.validate(item.name, JSON.parse(await blob.text()), prefix));
+        } catch (error) {
+          logger.warn('not migrating a master record that does not validate', {
+            blob: item.name,
+            reason: error instanceof Error ? error.message : String(error),
+          });
         }
       }
       marker = page.nextMarker;

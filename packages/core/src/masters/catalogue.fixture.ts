@@ -25,7 +25,7 @@ export const record = (id: string, cores = 1): MasterRecord => {
     imageId: id,
     specHash: specHash(spec),
     spec,
-    master: { id: `m-${id}` },
+    master: { id: `vmkit-${id}-00000000-0000` },
     providerId: 'p',
     builtAt: new Date().toISOString(),
     buildMs: 1,

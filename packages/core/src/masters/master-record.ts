@@ -41,6 +41,11 @@ export interface MasterRecord {
   readonly buildMs: number;
   /** Masters of earlier specs kept because nodes may still use them; deleted when none do. */
   readonly retired?: readonly MasterRef[];
+  /**
+   * With `recordSigning`: `hmac-sha256:<hex>` over the canonical JSON of the record without this
+   * field, made with the fleet's key.
+   */
+  readonly signature?: string;
 }
 
 /** The blob name of an image's metadata. */

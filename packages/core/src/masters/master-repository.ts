@@ -8,8 +8,9 @@ import { loadValidators, type Validators } from '../validation/load-validators.j
 import { CatalogueGeneration, type CatalogueGenerationOptions } from './catalogue-generation.js';
 import { hasLoginSecrets, withoutLoginSecrets } from './login-secrets.js';
 import { type MasterRecord, masterBlobName } from './master-record.js';
-import { isBadContent, trustedRecords, validateRecord } from './master-record-check.js';
+import { isBadContent, type RecordTrust, trustedRecords, validateRecord } from './master-record-check.js';
 import { MasterSnapshot, type SnapshotContent } from './master-snapshot.js';
+import { withoutSignature } from './record-signing.js';
 
 /** What {@link MasterRepository.loadAll} found. */
 export interface LoadResult {
@@ -41,6 +42,11 @@ export interface MasterRepositoryOptions {
   readonly staleChangeMs?: number;
   /** The clock (tests). */
   readonly now?: () => number;
+  /**
+   * What a record must pass beyond its envelope: the provider's check of the master references
+   * it names, and with a signer a valid signature (records are then written signed).
+   */
+  readonly trust?: RecordTrust;
 }
 
 /**
@@ -67,6 +73,7 @@ export class MasterRepository {
   readonly #providerId: () => string;
   readonly #trustSnapshot: boolean;
   readonly #generationOptions: CatalogueGenerationOptions;
+  readonly #trust: RecordTrust;
   #snapshot: MasterSnapshot;
   #generation: CatalogueGeneration;
   #prefix: string;
@@ -83,6 +90,7 @@ export class MasterRepository {
     const id = options.providerId;
     this.#providerId = typeof id === 'function' ? id : () => id;
     this.#trustSnapshot = options.trustSnapshot ?? true;
+    this.#trust = options.trust ?? {};
     this.#generationOptions = { logger: options.logger, staleMs: options.staleChangeMs, now: options.now };
     this.#prefix = `${providerNamespace(this.#providerId())}/`;
     this.#snapshot = this.#snapshotFor(this.#prefix);
@@ -166,7 +174,7 @@ export class MasterRepository {
       state.pending.length === 0 &&
       snapshot.generation === state.token
     ) {
-      const records = trustedRecords(checks, this.#prefix, snapshot.entries);
+      const records = trustedRecords(checks, this.#prefix, snapshot.entries, this.#trust);
       if (records) return { records, quarantined: [] };
       this.#logger.warn('master snapshot holds an invalid record; reading every record instead', {
         container: this.#snapshot.container,
@@ -188,7 +196,7 @@ export class MasterRepository {
       const cached = etag === undefined ? undefined : snapshot.entries.get(name);
       if (cached && cached.etag === etag) {
         try {
-          return { record: validateRecord(checks, name, this.#prefix, cached.record), etag };
+          return { record: validateRecord(checks, name, this.#prefix, cached.record, this.#trust), etag };
         } catch {
           // A snapshot entry that does not validate is ignored: the blob itself decides.
         }
@@ -237,8 +245,20 @@ export class MasterRepository {
     }
   }
 
-  /** Writes a record atomically (a catalogue change: the next start-up re-reads changed records). */
-  async save(record: MasterRecord): Promise<void> {
+  /**
+   * Validates untrusted JSON as the record stored under `name` (in this provider's folder unless
+   * `prefix` says another): the checks of every load. Throws `CORRUPT` or `INVALID_ARGUMENT`.
+   */
+  async validate(name: string, json: unknown, prefix = this.#prefix): Promise<MasterRecord> {
+    return validateRecord(await loadValidators(), name, prefix, json, this.#trust);
+  }
+
+  /**
+   * Writes a record atomically (a catalogue change: the next start-up re-reads changed records),
+   * signed with the fleet's key when records are signed (any earlier signature is dropped).
+   */
+  async save(input: MasterRecord): Promise<void> {
+    const record = this.#trust.signer ? this.#trust.signer.sign(input) : withoutSignature(input);
     await this.#generation.change(() =>
       this.#store.putBlob(this.#container, this.#blobName(record.imageId), JSON.stringify(record, null, 2), {
         contentType: 'application/json',
@@ -293,6 +313,6 @@ export class MasterRepository {
     } catch (error) {
       throw new VmkitError('CORRUPT', `${name}: not JSON (${(error as Error).message})`, { cause: error });
     }
-    return { record: validateRecord(await loadValidators(), name, this.#prefix, json), etag: blob.etag };
+    return { record: await this.validate(name, json), etag: blob.etag };
   }
 }

@@ -1,4 +1,5 @@
 import { VmkitError } from '../errors/vmkit-error.js';
+import type { RecordSigner } from './record-signing.js';
 
 /** The version of the shared-master record this code writes and reads. */
 export const SHARED_MASTER_SCHEMA_VERSION = 1;
@@ -31,6 +32,8 @@ export interface SharedMasterRecord {
   readonly publishedBy: string;
   /** When it was published (ISO 8601). */
   readonly publishedAt: string;
+  /** With `recordSigning`: the record's signature made with the fleet's key (see `RecordSigner`). */
+  readonly signature?: string;
 }
 
 /** Name of the record of a spec hash. */
@@ -51,9 +54,15 @@ const HEX64 = /^[0-9a-f]{64}$/;
 /**
  * Checks an untrusted record read from the store against the spec hash it was looked up by: every
  * field typed, the blob name the one its own digest gives (no other path), the size within
- * `maxBytes`. Throws `CORRUPT` naming the field and the rule.
+ * `maxBytes`; with a `signer`, signed with the fleet's key. Throws `CORRUPT` naming the field and
+ * the rule.
  */
-export function parseSharedRecord(text: string, specHash: string, maxBytes: number): SharedMasterRecord {
+export function parseSharedRecord(
+  text: string,
+  specHash: string,
+  maxBytes: number,
+  signer?: RecordSigner,
+): SharedMasterRecord {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -62,6 +71,7 @@ export function parseSharedRecord(text: string, specHash: string, maxBytes: numb
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw corrupt('record', 'must be an object');
+  signer?.verify(value, 'shared master record');
   const r = value as Record<string, unknown>;
   if (r.schemaVersion !== SHARED_MASTER_SCHEMA_VERSION)
     throw corrupt('schemaVersion', `must be ${SHARED_MASTER_SCHEMA_VERSION}`);

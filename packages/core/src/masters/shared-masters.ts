@@ -9,6 +9,7 @@ import type { MasterRef } from '../spi/master-build.js';
 import { throwIfAborted } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
 import { emitProgress, type ProgressListener } from '../util/progress.js';
+import type { RecordSigner } from './record-signing.js';
 import { digestFile, downloadVerified, uploadFile } from './shared-disk-transfer.js';
 import {
   MAX_SHARED_RECORD_BYTES,
@@ -30,6 +31,8 @@ export interface SharedMastersOptions {
   readonly maxDiskBytes?: number;
   /** Where disks are staged (default the system's temporary directory). */
   readonly tmpDir?: string;
+  /** With `recordSigning`: records are published signed, and only signed ones are adopted. */
+  readonly signer?: RecordSigner | undefined;
 }
 
 /** What {@link SharedMasters} did since it was made. */
@@ -65,6 +68,7 @@ export class SharedMasters {
   readonly #logger: Logger;
   readonly #maxDiskBytes: number;
   readonly #tmpDir: string;
+  readonly #signer: RecordSigner | undefined;
   #ready: Promise<void> | undefined;
   /** Counters, for logs and tests. */
   readonly stats: SharedMastersStats = { published: 0, adopted: 0, fallbacks: 0, publishFailures: 0 };
@@ -76,6 +80,7 @@ export class SharedMasters {
     this.#logger = options.logger;
     this.#maxDiskBytes = options.maxDiskBytes ?? 256 * 1024 ** 3;
     this.#tmpDir = options.tmpDir ?? tmpdir();
+    this.#signer = options.signer;
   }
 
   /** The shared container. */
@@ -156,7 +161,7 @@ export class SharedMasters {
       if (!SHARED_DISK_FORMATS.includes(exported.format as never))
         throw new VmkitError('UNSUPPORTED', `master disk format ${exported.format} cannot be shared`);
       const { sha256, size } = await digestFile(file, work.signal);
-      const record: SharedMasterRecord = {
+      const unsigned: SharedMasterRecord = {
         schemaVersion: SHARED_MASTER_SCHEMA_VERSION,
         specHash: hash,
         imageId: spec.id,
@@ -168,6 +173,7 @@ export class SharedMasters {
         publishedBy: this.#provider.id,
         publishedAt: new Date().toISOString(),
       };
+      const record = this.#signer ? this.#signer.sign(unsigned) : unsigned;
       const report = this.#reporter(work.onProgress, spec.id, 'publish', size, 0.5);
       uploaded = record.blob;
       await uploadFile(this.#store, this.#container, record.blob, file, size, {
@@ -220,7 +226,7 @@ export class SharedMasters {
           'CORRUPT',
           `shared master record is ${blob.size} bytes (at most ${MAX_SHARED_RECORD_BYTES})`,
         );
-      return parseSharedRecord(await blob.text(), hash, this.#maxDiskBytes);
+      return parseSharedRecord(await blob.text(), hash, this.#maxDiskBytes, this.#signer);
     } catch (error) {
       if (isAbortError(error) || signal.aborted) throw error;
       this.stats.fallbacks++;

@@ -7,6 +7,7 @@ import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
 import type { MasterRef } from '../spi/master-build.js';
 import type { ProgressEvent } from '../util/progress.js';
 import { abortingInSecondStep } from './contract-abort.js';
+import { itChecksMasterRefs } from './master-ref-contract.js';
 import { itTransfersMasterDisks } from './master-transfer-contract.js';
 import type { ProviderContractSubject } from './provider-contract-subject.js';
 
@@ -218,6 +219,8 @@ export function describeProviderContract(
       expect(await listReal()).toEqual(before);
       await provider.deleteMaster(ref);
     });
+
+    itChecksMasterRefs(() => ({ provider, masterSpec: subject.masterSpec, master, run }));
 
     itTransfersMasterDisks(() => ({
       provider,

@@ -12,6 +12,7 @@ import type { OperationOptions } from '../util/progress.js';
 import { memoryHousekeeping } from './memory-housekeeping.js';
 import { memoryMasterExport } from './memory-master-export.js';
 import { memoryMasterImport } from './memory-master-import.js';
+import { checkMemoryMasterRef } from './memory-master-ref-check.js';
 import { memoryNodeOps } from './memory-node-ops.js';
 import { MemoryProviderState } from './memory-provider-state.js';
 import type { MemoryProvider, MemoryProviderOptions, MemoryProviderStats } from './memory-provider-types.js';
@@ -130,6 +131,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
         },
       };
     },
+    checkMasterRef: checkMemoryMasterRef,
     async mastersExist(refs) {
       open();
       stats.calls++;

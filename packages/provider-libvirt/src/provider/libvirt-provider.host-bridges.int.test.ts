@@ -40,7 +40,7 @@ describe('host networks of a real libvirtd: bridges and interfaces, and bridged 
     await provider.init();
     const client = provider.client!;
     const pool = await client.storage.poolLookupByName(POOL);
-    const volume = `${prefix}master.qcow2`;
+    const volume = `${prefix}m-master.qcow2`;
     await client.storage.volCreateXml(
       pool,
       `<volume><name>${volume}</name><capacity unit='bytes'>1048576</capacity><target><format type='qcow2'/></target></volume>`,

@@ -33,7 +33,7 @@ describe('libvirt provider: which domains are nodes, and clean failures (test dr
     await provider.init();
     const client = provider.client!;
     const p = await client.storage.poolLookupByName(pool);
-    const volume = `${prefix}master.qcow2`;
+    const volume = `${prefix}m-master.qcow2`;
     await client.storage.volCreateXml(
       p,
       `<volume><name>${volume}</name><capacity unit='bytes'>1048576</capacity><target><format type='qcow2'/></target></volume>`,

@@ -24,7 +24,7 @@ import { chooseDomainType, readHostGuestSupport } from './host/host-capabilities
 import { type LibvirtIdentity, legacyLibvirtId, readLibvirtIdentity } from './host/host-identity.js';
 import { listLibvirtHostNetworks } from './host/host-network-list.js';
 import { PoolStorage } from './host/pool-storage.js';
-import type { LibvirtContext, LibvirtMasterData } from './libvirt-context.js';
+import type { LibvirtContext } from './libvirt-context.js';
 import {
   type LibvirtProviderOptions,
   type ResolvedLibvirtProviderOptions,
@@ -40,6 +40,7 @@ import {
 import { planLibvirtMasterBuild } from './master/master-build.js';
 import { exportLibvirtMaster } from './master/master-export.js';
 import { importLibvirtMaster } from './master/master-import.js';
+import { checkLibvirtMasterRef } from './master/master-ref-check.js';
 import { libvirtMastersExist } from './master/masters-exist.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
 import { lookupNode, XML_INACTIVE } from './node/node-lookup.js';
@@ -155,14 +156,25 @@ export class LibvirtProvider implements HypervisorProvider {
     return planLibvirtMasterBuild(() => this.#ctx(), spec, masterName);
   }
 
+  /**
+   * Checks a stored master reference against what this provider makes: the master volume named
+   * from a master name and the prefix, the configured pool, exactly the volumes that name gives,
+   * boot-file paths equal to the spec's source (refused without a spec), enums and numbers as a
+   * build writes them. `CORRUPT` naming the field otherwise.
+   */
+  checkMasterRef(ref: MasterRef, spec: MasterSpec | undefined): void {
+    checkLibvirtMasterRef(this.#options, ref, spec);
+  }
+
   async mastersExist(refs: readonly MasterRef[]): Promise<boolean[]> {
     return libvirtMastersExist(await this.#ctx(), refs);
   }
 
   async deleteMaster(ref: MasterRef): Promise<void> {
     const ctx = await this.#ctx();
-    const data = ref.data as Partial<LibvirtMasterData> | undefined;
-    for (const name of data?.volumes ?? [ref.id]) await ctx.storage.delete(name);
+    // Defence in depth: core checked the record, but only a reference naming vmkit's own volumes is acted on.
+    const data = checkLibvirtMasterRef(ctx.options, ref, undefined, { refOnly: true });
+    for (const name of data.volumes) await ctx.storage.delete(name);
   }
 
   /** A master's root disk, downloaded (compressed on request); bootIso masters: `UNSUPPORTED`. */
@@ -185,7 +197,12 @@ export class LibvirtProvider implements HypervisorProvider {
 
   async masterDiskUsage(refs: readonly MasterRef[]): Promise<Array<DiskBytes | undefined>> {
     const ctx = await this.#ctx();
-    return Promise.all(refs.map((ref) => volumesDiskBytes(ctx, masterVolumes(ref))));
+    return Promise.all(
+      refs.map((ref) => {
+        const volumes = masterVolumes(ctx.options, ref);
+        return volumes ? volumesDiskBytes(ctx, volumes) : undefined;
+      }),
+    );
   }
 
   async nodeDiskUsage(ids: readonly string[]): Promise<Array<DiskBytes | undefined>> {

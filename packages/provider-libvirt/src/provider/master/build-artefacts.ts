@@ -2,11 +2,12 @@ import type { DiskBytes, ProviderArtefact } from '@vmkit/core';
 import type { MasterRef } from '@vmkit/core/spi';
 import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 import type { StorageVolHandle } from '../../client/handles.js';
-import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
+import type { LibvirtContext } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';
 import { readNodeMetadata } from '../node/node-metadata.js';
 import { parseXml } from '../xml/xml-text.js';
 import { masterNames } from './build-state.js';
+import { checkLibvirtMasterRef, type MasterRefRules } from './master-ref-check.js';
 
 /** `VIR_DOMAIN_XML_INACTIVE`: the persistent definition, where vmkit's metadata lives. */
 const XML_INACTIVE = 2;
@@ -171,10 +172,16 @@ export async function volumesDiskBytes(
   return { allocatedBytes, virtualBytes };
 }
 
-/** The volumes of a master (its disk first). */
-export function masterVolumes(ref: MasterRef): readonly string[] {
-  const data = ref.data as Partial<LibvirtMasterData> | undefined;
-  return data?.volumes ?? [ref.id];
+/**
+ * The volumes of a master, or `undefined` when its reference fails the checks of
+ * {@link checkLibvirtMasterRef} (ref-only): such a reference names nothing of vmkit's.
+ */
+export function masterVolumes(rules: MasterRefRules, ref: MasterRef): readonly string[] | undefined {
+  try {
+    return checkLibvirtMasterRef(rules, ref, undefined, { refOnly: true }).volumes;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The volumes a node owns (its disk first), or `undefined` when it is not a vmkit node. */

@@ -10,8 +10,9 @@ import {
   throwIfAborted,
   VmkitError,
 } from '@vmkit/core/spi';
-import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
+import type { LibvirtContext } from '../libvirt-context.js';
 import { compressDisk } from './compress-disk.js';
+import { checkLibvirtMasterRef } from './master-ref-check.js';
 
 /**
  * Copies a master's root disk volume (a disk master's, or a kernel master's root disk) out of the
@@ -27,13 +28,13 @@ export async function exportLibvirtMaster(
   toPath: string,
   options: MasterDiskExportOptions = {},
 ): Promise<MasterDiskExport> {
-  const data = ref.data as Partial<LibvirtMasterData> | undefined;
-  if (data?.boot === 'cdrom')
+  const data = checkLibvirtMasterRef(ctx.options, ref, undefined, { refOnly: true });
+  if (data.boot === 'cdrom')
     throw new VmkitError('UNSUPPORTED', `master ${ref.id} is a live boot ISO: it has no disk to export`, {
       details: { master: ref.id, rule: 'boot-iso' },
     });
   throwIfAborted(options.signal, `export of master ${ref.id}`);
-  const name = data?.volume ?? ref.id;
+  const name = data.volume;
   const vol = await ctx.storage.find(name);
   if (!vol)
     throw new VmkitError('NOT_FOUND', `master ${ref.id}: volume ${name} is not in the pool`, {
@@ -58,7 +59,7 @@ export async function exportLibvirtMaster(
       { offset: 0, length: 0 },
       { ...(options.signal ? { signal: options.signal } : {}), onBytes: report },
     );
-    const format = data?.format ?? 'qcow2';
+    const format = data.format;
     if (!options.compress) {
       await pipeline(download, file, options.signal ? { signal: options.signal } : {});
       return { format, bytes: (await stat(toPath)).size, compression: 'none' };

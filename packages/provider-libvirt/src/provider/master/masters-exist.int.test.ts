@@ -18,7 +18,7 @@ describe('mastersExist on qemu:///system', () => {
     await provider.init();
     client = await LibvirtClient.connect(URI);
     const pool = await client.storage.poolLookupByName(POOL);
-    for (const name of ['one', 'disk', 'seed']) {
+    for (const name of ['m-one.qcow2', 'm-k.qcow2', 'm-k.vmlinuz', 'm-k.initrd', 'm-h.qcow2', 'foreign']) {
       await client.storage.volCreateXml(
         pool,
         volumeXml({ name: `${prefix}${name}`, capacityBytes: 1 << 20, format: 'qcow2' }),
@@ -32,16 +32,40 @@ describe('mastersExist on qemu:///system', () => {
   });
 
   it('answers the same with a lookup per master and with one pool listing, in order', async () => {
-    const present: MasterRef[] = [
-      { id: `${prefix}one` },
-      { id: `${prefix}m`, data: { volumes: [`${prefix}disk`, `${prefix}seed`] } },
-    ];
+    const disk = (name: string, volumes = [`${prefix}m-${name}.qcow2`]): MasterRef => ({
+      id: `${prefix}m-${name}.qcow2`,
+      data: {
+        pool: POOL,
+        volume: `${prefix}m-${name}.qcow2`,
+        format: 'qcow2',
+        capacityBytes: 1 << 20,
+        boot: 'disk',
+        volumes,
+      },
+    });
+    const kernel = (name: string): MasterRef => {
+      const base = `${prefix}m-${name}`;
+      return {
+        id: `${base}.qcow2`,
+        data: {
+          ...disk(name).data,
+          boot: 'kernel',
+          kernelVolume: `${base}.vmlinuz`,
+          initrdVolume: `${base}.initrd`,
+          cmdline: '',
+          volumes: [`${base}.qcow2`, `${base}.vmlinuz`, `${base}.initrd`],
+        },
+      };
+    };
+    const present: MasterRef[] = [disk('one'), kernel('k')];
+    // Absent: never made; a kernel master missing its kernel; one naming a volume vmkit did not make.
     const absent: MasterRef[] = [
-      { id: `${prefix}never` },
-      { id: `${prefix}half`, data: { volumes: [`${prefix}disk`, `${prefix}gone`] } },
+      disk('never'),
+      kernel('h'),
+      disk('one', [`${prefix}m-one.qcow2`, `${prefix}foreign`]),
     ];
     const refs = [...present, ...absent];
-    const expected = [true, true, false, false];
+    const expected = [true, true, false, false, false];
     // Few masters: one lookup per volume.
     expect(refs.length).toBeLessThanOrEqual(LOOKUP_LIMIT);
     expect(await provider.mastersExist(refs)).toEqual(expected);

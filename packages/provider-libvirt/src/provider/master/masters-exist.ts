@@ -8,7 +8,10 @@ import { masterVolumes } from './build-artefacts.js';
  */
 export const LOOKUP_LIMIT = 16;
 
-/** Whether every volume of each master is in vmkit's pool, in the order given. */
+/**
+ * Whether every volume of each master is in vmkit's pool, in the order given; `false` for a
+ * reference that fails the provider's checks (it names nothing vmkit made).
+ */
 export async function libvirtMastersExist(
   ctx: LibvirtContext,
   refs: readonly MasterRef[],
@@ -16,12 +19,14 @@ export async function libvirtMastersExist(
   if (refs.length <= LOOKUP_LIMIT) {
     return Promise.all(
       refs.map(async (ref) => {
-        for (const name of masterVolumes(ref)) if (!(await ctx.storage.find(name))) return false;
+        const volumes = masterVolumes(ctx.options, ref);
+        if (!volumes) return false;
+        for (const name of volumes) if (!(await ctx.storage.find(name))) return false;
         return true;
       }),
     );
   }
   const pool = await ctx.storage.pool();
   const names = new Set((await ctx.client.storage.poolListAllVolumes(pool)).map((vol) => vol.name));
-  return refs.map((ref) => masterVolumes(ref).every((name) => names.has(name)));
+  return refs.map((ref) => masterVolumes(ctx.options, ref)?.every((name) => names.has(name)) ?? false);
 }

@@ -6,6 +6,7 @@ import { alreadyExists } from '../../errors/libvirt-error.js';
 import { assertHostBridges } from '../host/host-interfaces.js';
 import { ensureNicNetworks } from '../host/host-networks.js';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
+import { checkLibvirtMasterRef } from '../master/master-ref-check.js';
 import { buildDomainXml, type DomainDisk } from '../xml/domain-xml.js';
 import { createDataVolumes } from './data-volumes.js';
 import { removeDomain } from './domain-removal.js';
@@ -40,8 +41,10 @@ export async function cloneLibvirtNode(
   throwIfAborted(options.signal, `clone of ${spec.name}`);
   if (await domainExists(ctx, domName))
     throw new VmkitError('CONFLICT', `a node named ${spec.name} already exists`);
-  const master = spec.master.data as LibvirtMasterData | undefined;
-  const masterVolName = master?.volume ?? spec.master.id;
+  // Defence in depth: only a reference naming vmkit's own master volumes is cloned from; any
+  // other names no master of this provider (NOT_FOUND, the rule it broke in the message).
+  const master = checkedMaster(ctx, spec);
+  const masterVolName = master.volume;
   const masterVol = await ctx.storage.find(masterVolName);
   if (!masterVol)
     throw new VmkitError(
@@ -152,6 +155,21 @@ function assertNoIpv6Forwards(spec: CloneSpec): void {
         }
       }
     }
+  }
+}
+
+function checkedMaster(ctx: LibvirtContext, spec: CloneSpec): LibvirtMasterData {
+  try {
+    return checkLibvirtMasterRef(ctx.options, spec.master, undefined, { refOnly: true });
+  } catch (error) {
+    throw new VmkitError(
+      'NOT_FOUND',
+      `master ${spec.master.id} is not a master of this provider: ${(error as Error).message}`,
+      {
+        cause: error,
+        details: { master: spec.master.id },
+      },
+    );
   }
 }
 
