@@ -7,16 +7,24 @@ export interface FixtureChild {
   readonly lines: Array<Record<string, unknown>>;
   /** Resolves with the first line `match` accepts (rejects when the child exits first). */
   waitFor(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-  /** Resolves with the exit code (or signal) and the last of stderr. */
+  /** Resolves with the exit code (or signal) and the last of stderr, once all its output is read. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-/** Runs `script` with node and `env` added to this process's environment. */
-export function spawnFixture(script: string, env: Record<string, string>): FixtureChild {
+/**
+ * Runs `script` with node and `env` added to this process's environment; with `stdin`, the
+ * child's standard input is a pipe the caller writes to (`child.stdin`), else it is closed.
+ */
+export function spawnFixture(
+  script: string,
+  env: Record<string, string>,
+  options: { readonly stdin?: boolean } = {},
+): FixtureChild {
   const child = spawn(process.execPath, [script], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
+  child.stdin?.on('error', () => {}); // a child that died before reading its input
   const lines: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
   let buffered = '';
@@ -36,7 +44,7 @@ export function spawnFixture(script: string, env: Record<string, string>): Fixtu
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
-    (resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })),
+    (resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })),
   );
   let gone = false;
   void exited.then(() => {
