@@ -74,20 +74,23 @@ async function expectFleetReady(place: FleetPlace, hosts: FleetHost[], ids: stri
   expect(await names(place.store, SHARED)).toHaveLength(2 * ids.length);
 }
 
+/** Starts the fleet of a round on `place`; `ids` are its image ids in order. */
+async function startFleet(
+  place: FleetPlace,
+  options: FleetRoundOptions,
+  timing: { readonly buildDelayMs: number; readonly deadlineMs: number },
+): Promise<{ fleet: Fleet; ids: string[] }> {
+  const images = fleetImages(options.images);
+  const fleet = await Fleet.start({ ...options, ...timing, images, storeEnv: place.storeEnv });
+  return { fleet, ids: images.map((i) => i.id).sort() };
+}
+
 /**
  * Round one: `hosts` processes ask for every image at once, each in its own random order.
  * Exactly one build per image, every other host adopts it, no host logs a warning or an error.
  */
 export async function runFleetRound(place: FleetPlace, options: FleetRoundOptions): Promise<void> {
-  const images = fleetImages(options.images);
-  const ids = images.map((i) => i.id).sort();
-  const fleet = await Fleet.start({
-    ...options,
-    images,
-    storeEnv: place.storeEnv,
-    buildDelayMs: 1500,
-    deadlineMs: 90_000,
-  });
+  const { fleet, ids } = await startFleet(place, options, { buildDelayMs: 1500, deadlineMs: 90_000 });
   try {
     fleet.go();
     const hosts = await fleet.end();
@@ -119,15 +122,7 @@ async function leasesHeldBy(store: BlobStore, pid: number): Promise<string[]> {
  * survivors build each image exactly once and adopt the rest; nothing of the dead is left.
  */
 export async function runKilledBuildersRound(place: FleetPlace, options: FleetRoundOptions): Promise<void> {
-  const images = fleetImages(options.images);
-  const ids = images.map((i) => i.id).sort();
-  const fleet = await Fleet.start({
-    ...options,
-    images,
-    storeEnv: place.storeEnv,
-    buildDelayMs: 3000,
-    deadlineMs: 150_000,
-  });
+  const { fleet, ids } = await startFleet(place, options, { buildDelayMs: 3000, deadlineMs: 150_000 });
   try {
     fleet.go();
     await fleet.until('every image is being built', () =>

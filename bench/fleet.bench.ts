@@ -1,0 +1,146 @@
+// A fleet of host processes on one store (issue 24), side by side on the filesystem store and on
+// S3 (s3rver on loopback, with conditional writes): each host a separate process with its own
+// in-memory hypervisor and `shareMasters: true`, all asking for the same 5 images at once in
+// their own random order. Figures: time until the whole fleet is ready against one build alone
+// (1 host, 1 image, the same process), for 4, 16 and 32 hosts (goal: within 1.5x at 16 hosts),
+// hosts that failed, and the store calls each host makes per image (counted by a wrapper around
+// the store in each process), from `go` to every image ready.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FLEET_MAIN, Fleet, fleetImages } from '../packages/core/src/compute/fleet.fixture.js';
+import { startTestS3Server } from '../packages/store-s3/src/testing/s3-test-server.js';
+import { createTestBucket } from '../packages/store-s3/src/testing/test-store.js';
+import type { BenchReport } from './lib/report.js';
+
+const S3_MAIN = fileURLToPath(
+  new URL('../packages/store-s3/src/testing/build-race-main.mjs', import.meta.url),
+);
+const BUILD_MS = 1500;
+const TTL_MS = 6000;
+const IMAGES = 5;
+const SIZES = [4, 16, 32] as const;
+const OPS = ['list', 'get', 'put'] as const;
+
+/** What one fleet run gave. */
+interface Run {
+  /** From `go` to the last host ready (each host measures from its own `go`). */
+  readonly ms: number;
+  /** Hosts that did not end with every image ready. */
+  readonly failed: number;
+  /** Store calls per host per image, by operation. */
+  readonly perHostImage: Readonly<Record<string, number>>;
+  /** Total builds the hypervisors ran. */
+  readonly builds: number;
+}
+
+async function runFleet(
+  main: string,
+  storeEnv: Record<string, string>,
+  dir: string,
+  hosts: number,
+  images: number,
+): Promise<Run> {
+  const fleet = await Fleet.start({
+    main,
+    hosts,
+    images: fleetImages(images),
+    buildDelayMs: BUILD_MS,
+    ttlMs: TTL_MS,
+    storeEnv,
+    dir,
+    deadlineMs: 300_000,
+  });
+  try {
+    fleet.go();
+    await fleet.end();
+    const done = fleet.hosts.map((h) => h.done());
+    const exits = await Promise.all(fleet.hosts.map((h) => h.proc.exited));
+    const failed = exits.filter((e) => e.code !== 0).length;
+    const ops: Record<string, number> = {};
+    for (const d of done) for (const [op, n] of Object.entries(d?.ops ?? {})) ops[op] = (ops[op] ?? 0) + n;
+    const perHostImage = Object.fromEntries(Object.entries(ops).map(([op, n]) => [op, n / (hosts * images)]));
+    return {
+      ms: Math.max(...done.map((d) => d?.ms ?? 0)),
+      failed,
+      perHostImage,
+      builds: done.reduce((n, d) => n + (d?.builds ?? 0), 0),
+    };
+  } finally {
+    fleet.dispose();
+  }
+}
+
+async function storeFigures(
+  report: BenchReport,
+  label: string,
+  run: (hosts: number, images: number) => Promise<Run>,
+): Promise<Map<number, Run>> {
+  report.section(
+    `fleet on one ${label}: whole fleet ready vs one build (separate processes, ${IMAGES} images, builds of ${BUILD_MS} ms, lease TTL ${TTL_MS} ms)`,
+  );
+  const single = await run(1, 1);
+  report.figure({ name: 'one build alone (1 host, 1 image)', value: single.ms, unit: 'ms' });
+  const runs = new Map<number, Run>();
+  for (const hosts of SIZES) {
+    const r = await run(hosts, IMAGES);
+    runs.set(hosts, r);
+    report.figure({
+      name: `${hosts} hosts: whole fleet ready`,
+      value: r.ms,
+      unit: 'ms',
+      note: `${r.builds} builds`,
+    });
+    report.figure({
+      name: `${hosts} hosts: fleet ready / one build`,
+      value: r.ms / single.ms,
+      unit: 'x',
+      ...(hosts === 16 ? { goal: { op: '<=' as const, value: 1.5 } } : {}),
+    });
+    report.figure({
+      name: `${hosts} hosts: hosts failed`,
+      value: r.failed,
+      unit: 'hosts',
+      goal: { op: '<', value: 1 },
+    });
+    const others = Object.entries(r.perHostImage)
+      .filter(([op]) => !OPS.includes(op as never))
+      .map(([op, n]) => `${op} ${n.toFixed(2)}`)
+      .join(', ');
+    for (const op of OPS)
+      report.figure({
+        name: `${hosts} hosts: store ${op} calls per host per image`,
+        value: r.perHostImage[op] ?? 0,
+        unit: 'calls',
+        ...(op === 'put' && others ? { note: `also ${others}` } : {}),
+      });
+  }
+  return runs;
+}
+
+export default async function fleetBench(report: BenchReport): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'vmkit-bench-fleet-'));
+  const server = await startTestS3Server({ directory: join(dir, 's3'), conditionalWrites: true });
+  try {
+    let n = 0;
+    const fs = await storeFigures(report, 'filesystem store', (hosts, images) => {
+      const at = join(dir, `fs-${++n}`);
+      return runFleet(FLEET_MAIN, { VMKIT_STORE: join(at, 'store') }, at, hosts, images);
+    });
+    const s3 = await storeFigures(report, 'S3 bucket (s3rver on loopback)', async (hosts, images) => {
+      const bucket = await createTestBucket(server);
+      const env = { VMKIT_BUCKET: bucket, VMKIT_ENDPOINT: server.endpoint };
+      return runFleet(S3_MAIN, env, join(dir, `s3-${++n}`), hosts, images);
+    });
+    report.section('fleet: filesystem store vs S3, side by side');
+    for (const hosts of SIZES) {
+      const [a, b] = [fs.get(hosts), s3.get(hosts)];
+      if (a && b)
+        report.compare(`${hosts} hosts ready`, { name: 'filesystem', ms: a.ms }, { name: 'S3', ms: b.ms });
+    }
+  } finally {
+    await server.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
