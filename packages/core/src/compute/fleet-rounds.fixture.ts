@@ -45,8 +45,8 @@ const once = (ids: readonly string[]): Record<string, number> => Object.fromEntr
 /**
  * Checks what `hosts` (every host not killed) reported once every one has ended: each exited 0
  * with every image ready and no failure, each image was built by exactly one of them and adopted
- * by every other, by its own events and by its hypervisor's counters alike; no lease blob, no
- * quarantined record, no half-written file is left, and the store shares each master once.
+ * by every other, by the hosts' own events and by their hypervisors' counters alike; no lease blob, no quarantined record, no
+ * half-written file is left, and the store shares each master once.
  */
 async function expectFleetReady(place: FleetPlace, hosts: FleetHost[], ids: string[], fleet: Fleet) {
   const summary = fleet.summary();
@@ -60,13 +60,15 @@ async function expectFleetReady(place: FleetPlace, hosts: FleetHost[], ids: stri
     expect([...h.builds(), ...h.adoptions()].sort(), h.describe()).toEqual(ids);
   }
   expect(count(hosts.flatMap((h) => h.builds())), summary).toEqual(once(ids));
+  const builds = ids.length;
+  const adoptions = hosts.length * ids.length - builds;
   expect(
     hosts.flatMap((h) => h.adoptions()),
     summary,
-  ).toHaveLength(hosts.length * ids.length - ids.length);
+  ).toHaveLength(adoptions);
   const done = hosts.map((h) => h.done());
-  expect(done.reduce((n, d) => n + (d?.builds ?? 0), 0)).toBe(ids.length);
-  expect(done.reduce((n, d) => n + (d?.imports ?? 0), 0)).toBe(hosts.length * ids.length - ids.length);
+  expect(done.reduce((n, d) => n + (d?.builds ?? 0), 0)).toBe(builds);
+  expect(done.reduce((n, d) => n + (d?.imports ?? 0), 0)).toBe(adoptions);
   expect(await names(place.store, LEASES)).toEqual([]);
   expect(await names(place.store, QUARANTINE)).toEqual([]);
   expect(await place.strayFiles()).toEqual([]);
@@ -117,41 +119,38 @@ async function leasesHeldBy(store: BlobStore, pid: number): Promise<string[]> {
 /**
  * Round two: as round one with builds of 3 s, but once every image's build has started, two
  * builder hosts are killed with SIGKILL (when one host started every build, it is killed, and
- * then the first host to start a build after it). Every surviving host ends ready; each lease a
- * dead host held is taken over exactly once (counted from the hosts' own "took over" logs); the
- * survivors build each image exactly once and adopt the rest; nothing of the dead is left.
+ * once the survivors have taken over and started every build again, one of them). Every
+ * surviving host ends ready; each lease a dead host held is taken over exactly once (counted from
+ * the hosts' own "took over" logs); the survivors build each image exactly once and adopt the
+ * rest; nothing of the dead is left.
  */
 export async function runKilledBuildersRound(place: FleetPlace, options: FleetRoundOptions): Promise<void> {
   const { fleet, ids } = await startFleet(place, options, { buildDelayMs: 3000, deadlineMs: 150_000 });
   try {
     fleet.go();
-    await fleet.until('every image is being built', () =>
-      new Set(fleet.hosts.flatMap((h) => h.builds())).size === ids.length ? true : undefined,
-    );
     const killed: string[] = []; // one entry per lease a killed host held
     const killMidBuild = async (victim: FleetHost) => {
-      expect(victim.buildsInProgress(), `${victim.name} is mid-build`).not.toEqual([]);
       await fleet.kill(victim);
       const held = await leasesHeldBy(place.store, victim.pid);
-      // Every lease it held was for a build it had started (no adoption was under way yet).
+      // It died mid-build, and every lease it held was for a build it had started and not ended.
+      expect(victim.buildsInProgress(), `${victim.name} is mid-build`).not.toEqual([]);
       expect(held.sort(), fleet.summary()).toEqual([...victim.buildsInProgress()].sort());
       killed.push(...held);
     };
-    const builders = fleet.hosts.filter((h) => h.builds().length > 0);
-    expect(
-      fleet.hosts.flatMap((h) => h.ready()),
-      'no build may end before the kill',
-    ).toEqual([]);
-    if (builders.length >= 2) {
-      await Promise.all(builders.slice(0, 2).map(killMidBuild));
-    } else {
-      const first = builders[0] as FleetHost;
-      await killMidBuild(first);
-      const before = new Map(fleet.hosts.map((h) => [h, h.builds().length]));
-      const next = await fleet.until('a surviving host starts a build', () =>
-        fleet.hosts.find((h) => !h.killed && h.builds().length > (before.get(h) ?? 0)),
+    const alive = () => fleet.hosts.filter((h) => !h.killed);
+    const dead = () => fleet.hosts.filter((h) => h.killed);
+    while (dead().length < 2) {
+      // Every image is being built by a live host: every takeover is done, no build has ended.
+      await fleet.until('every image is being built', () =>
+        new Set(alive().flatMap((h) => h.buildsInProgress())).size === ids.length ? true : undefined,
       );
-      await killMidBuild(next);
+      expect(
+        fleet.hosts.flatMap((h) => h.ready()),
+        'no build may end before a kill',
+      ).toEqual([]);
+      const builders = alive().filter((h) => h.buildsInProgress().length > 0);
+      const victims = builders.slice(0, 2 - dead().length);
+      await Promise.all(victims.map(killMidBuild));
     }
     const survivors = await fleet.end();
     const tookOver = fleet.hosts.flatMap((h) => h.logs('warn').filter((l) => /took over/.test(l.message)));
