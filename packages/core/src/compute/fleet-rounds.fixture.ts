@@ -50,6 +50,12 @@ const once = (ids: readonly string[]): Record<string, number> => Object.fromEntr
  */
 async function expectFleetReady(place: FleetPlace, hosts: FleetHost[], ids: string[], fleet: Fleet) {
   const summary = fleet.summary();
+  // Every host that failed an image, with its errors, in one message.
+  const failing = hosts.filter((h) => h.failed().length > 0);
+  expect(
+    failing.map((h) => h.describe()),
+    `${failing.length} of ${hosts.length} hosts failed`,
+  ).toEqual([]);
   for (const h of hosts) {
     const exit = await h.proc.exited;
     expect(h.failed(), `${h.describe()}\n${exit.stderr}`).toEqual([]);
