@@ -123,7 +123,8 @@ export class FleetHost {
   /** One line saying what became of it, for failure messages. */
   describe(): string {
     const failed = this.failed().map((l) => JSON.stringify(l));
-    return `${this.name} (pid ${this.pid}${this.killed ? ', killed' : ''}): ready [${this.ready().join(' ')}], built [${this.builds().join(' ')}], adopted [${this.adoptions().join(' ')}]${failed.length ? `, failed ${failed.join(' ')}` : ''}`;
+    const warned = this.logs('warn', 'error').map((l) => `${l.message} ${JSON.stringify(l.fields)}`);
+    return `${this.name} (pid ${this.pid}${this.killed ? ', killed' : ''}): ready [${this.ready().join(' ')}], built [${this.builds().join(' ')}], adopted [${this.adoptions().join(' ')}]${failed.length ? `, failed ${failed.join(' ')}` : ''}${warned.length ? `, logged ${warned.join('; ')}` : ''}`;
   }
 }
 
