@@ -29,6 +29,8 @@ interface Run {
   readonly ms: number;
   /** Hosts that did not end with every image ready. */
   readonly failed: number;
+  /** The errors of failed images, by code (`ENOENT`, `CONFLICT`, ...) and count. */
+  readonly errors: string;
   /** Store calls per host per image, by operation. */
   readonly perHostImage: Readonly<Record<string, number>>;
   /** Total builds the hypervisors ran. */
@@ -58,12 +60,22 @@ async function runFleet(
     const done = fleet.hosts.map((h) => h.done());
     const exits = await Promise.all(fleet.hosts.map((h) => h.proc.exited));
     const failed = exits.filter((e) => e.code !== 0).length;
+    const codes = new Map<string, number>();
+    for (const line of fleet.hosts.flatMap((h) => h.failed())) {
+      const error = (line.failed as { error?: { code?: string; vmkit?: boolean } } | undefined)?.error;
+      const code = line.fatal
+        ? 'lifetime exceeded'
+        : `${error?.code ?? '?'}${error?.vmkit ? '' : ' (not a VmkitError)'}`;
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+    }
+    const errors = [...codes].map(([code, n]) => `${n} x ${code}`).join(', ');
     const ops: Record<string, number> = {};
     for (const d of done) for (const [op, n] of Object.entries(d?.ops ?? {})) ops[op] = (ops[op] ?? 0) + n;
     const perHostImage = Object.fromEntries(Object.entries(ops).map(([op, n]) => [op, n / (hosts * images)]));
     return {
       ms: Math.max(...done.map((d) => d?.ms ?? 0)),
       failed,
+      errors,
       perHostImage,
       builds: done.reduce((n, d) => n + (d?.builds ?? 0), 0),
     };
