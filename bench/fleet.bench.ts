@@ -101,7 +101,8 @@ async function storeFigures(
       r = await run(hosts, IMAGES);
     } catch (error) {
       // A host that cannot even start (s3rver answers HTTP 500 under 32 hosts' load) is a figure too.
-      const why = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+      const message = error instanceof Error ? error.message : String(error);
+      const why = /\w*Error: .*/.exec(message)?.[0] ?? message.split('\n')[0] ?? '';
       report.figure({
         name: `${hosts} hosts: the fleet did not start`,
         value: 1,
