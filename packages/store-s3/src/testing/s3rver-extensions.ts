@@ -117,3 +117,36 @@ export function conditionalDeleteMiddleware(store: {
     return next();
   };
 }
+
+/**
+ * Makes s3rver's object operations atomic, as S3's are. s3rver writes an object's content and
+ * metadata in place, one file after the other, and a removal prunes the folders it empties: a
+ * read racing a write sees a partial object, and a write racing a removal may lose its file.
+ * Here writes (any method but GET and HEAD) run one at a time and reads together, writers first
+ * when both wait; each holds its turn until its response is sent. Multipart parts, kept apart
+ * from objects, are not held, so a stalled part upload holds up nobody.
+ */
+export function atomicObjectsMiddleware(): KoaMiddleware {
+  let readers = 0;
+  let writing = false;
+  let writersWaiting = 0;
+  const waiting: Array<() => void> = [];
+  const wait = () => new Promise<void>((resolve) => waiting.push(resolve));
+  return async (ctx, next) => {
+    const q = ctx.query;
+    if ('partNumber' in q || 'uploads' in q || (ctx.method === 'DELETE' && 'uploadId' in q)) return next();
+    const write = ctx.method !== 'GET' && ctx.method !== 'HEAD';
+    if (write) writersWaiting++;
+    while (writing || (write ? readers > 0 : writersWaiting > 0)) await wait();
+    if (write) {
+      writersWaiting--;
+      writing = true;
+    } else readers++;
+    ctx.res.once('close', () => {
+      if (write) writing = false;
+      else readers--;
+      for (const wake of waiting.splice(0)) wake();
+    });
+    await next();
+  };
+}
