@@ -10,15 +10,17 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import {
   abortMultipartMiddleware,
+  atomicObjectContent,
   atomicObjectsMiddleware,
   conditionalDeleteMiddleware,
   conditionalWritesMiddleware,
   type KoaMiddleware,
+  type ObjectContentWriter,
 } from './s3rver-extensions.js';
 
 interface S3rverInstance {
   middleware: KoaMiddleware[];
-  store: {
+  store: ObjectContentWriter & {
     existsObject(bucket: string, key: string): Promise<boolean>;
     getMetadata(bucket: string, key: string): Promise<{ etag?: string }>;
   };
@@ -47,6 +49,7 @@ server.middleware.unshift(conditionalDeleteMiddleware(server.store));
 if (process.env.VMKIT_S3_CONDITIONAL === '1')
   server.middleware.unshift(conditionalWritesMiddleware(server.store));
 server.middleware.unshift(atomicObjectsMiddleware());
+atomicObjectContent(server.store);
 const address = await server.run();
 process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
 const stop = () => {
