@@ -18,7 +18,7 @@ describeBlobStoreContract(
       },
     };
   },
-  { paginationCount: 2100 },
+  { paginationCount: 2100, churnRounds: 100 },
 );
 
 describeBlobStoreContract(
@@ -34,5 +34,5 @@ describeBlobStoreContract(
       },
     };
   },
-  { conditionalPut: false, paginationCount: 1100 },
+  { conditionalPut: false, paginationCount: 1100, churnRounds: 100 },
 );

@@ -138,6 +138,30 @@ describe('fileSystemBlobStore', () => {
     expect(() => blob?.stream()).toThrow(/changed/);
   });
 
+  it('fails with STORE errors naming the call and keeping the system error, never a bare one', async () => {
+    const root = await newRoot();
+    const store = fileSystemBlobStore({ root });
+    await store.createContainer('c');
+    await store.putBlob('c', 'dir/blob', 'x');
+    await expect(store.removeBlob('c', 'dir')).rejects.toMatchObject({
+      code: 'STORE',
+      details: { operation: 'removeBlob', container: 'c', name: 'dir' },
+      cause: { code: 'EISDIR' },
+    });
+    // A file where the store keeps its temp files: every write fails, as a STORE error.
+    const other = await newRoot();
+    await writeFile(join(other, '.tmp'), 'in the way');
+    const blocked = fileSystemBlobStore({ root: other });
+    await blocked.createContainer('c');
+    const error = await blocked.putBlob('c', 'new', 'x').catch((e: unknown) => e);
+    expect(VmkitError.is(error, 'STORE')).toBe(true);
+    expect(error).toMatchObject({
+      retryable: false,
+      details: { operation: 'putBlob', container: 'c', name: 'new', errno: 'EEXIST' },
+      cause: { code: 'EEXIST' },
+    });
+  });
+
   it('validates its options', () => {
     expect(() => fileSystemBlobStore({ root: '' })).toThrow(/root/);
   });
