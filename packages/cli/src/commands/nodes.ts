@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { NodeMetadata, TemplateOptions } from '@vmkit/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatPorts, formatTable } from '../output/format.js';
@@ -48,9 +47,16 @@ export function upCommand(io: CliIo): Command {
       group: string,
       opts: { count: number; image?: string; port: number[]; userData?: string },
     ) => {
+      if (opts.image !== undefined) {
+        const { assertSourcePresent } = await import('../config/source-paths.js');
+        assertSourcePresent(await ctx.settings(), opts.image);
+      }
+      const { readInputFile } = await import('../runtime/input-file.js');
       const options: TemplateOptions = {
         ...(opts.port.length > 0 ? { inboundPorts: opts.port } : {}),
-        ...(opts.userData !== undefined ? { userData: await readFile(opts.userData, 'utf8') } : {}),
+        ...(opts.userData !== undefined
+          ? { userData: (await readInputFile('--user-data', opts.userData)).toString('utf8') }
+          : {}),
       };
       const view = await ctx.progress();
       const show = (nodes: readonly NodeMetadata[]) =>
