@@ -93,11 +93,16 @@ describe('vmkit: failures of the user input are exit 2 naming the flag or field 
     const table = await runCliProcess(['images'], folder);
     expect(table.stdout).toMatch(/^tiny +broken/m);
     expect(table.stderr).toContain('image tiny is broken: images[0].source.kernel:');
-    const build = await runCliProcess(['build', 'tiny'], folder);
-    expect(build.code).toBe(2);
-    expect(oneLine(build.stderr)).toBe(
-      `vmkit: ${join(folder, 'vmkit.config.json')}: images[0].source.kernel: ${join(folder, 'boot/vmlinuz')} does not exist (fix the path, or remove image tiny)`,
-    );
+    const refusal = `vmkit: ${join(folder, 'vmkit.config.json')}: images[0].source.kernel: ${join(folder, 'boot/vmlinuz')} does not exist (fix the path, or remove image tiny)`;
+    for (const args of [
+      ['build', 'tiny'],
+      ['up', 'web', '-n', '1', '-i', 'tiny'],
+      ['up', 'web', '-n', '1'], // the image the template picks
+    ]) {
+      const run = await runCliProcess(args, folder);
+      expect(run.code).toBe(2);
+      expect(oneLine(run.stderr)).toBe(refusal);
+    }
   });
 
   it('an unknown key in an image spec lists the known keys', async () => {

@@ -7,10 +7,11 @@ import { EXIT_CODES, exitCodeOf } from './runtime/exit-codes.js';
 /**
  * Runs `vmkit` with `argv` (without node and the script) and returns the exit code: 0, or the
  * code of the failure's kind (see {@link EXIT_CODES}). Failures print one line on stderr. A reader
- * that closes stdout early (`vmkit --help | head -1`) ends the output quietly.
+ * that closes stdout or stderr early (`vmkit --help | head -1`) ends the output quietly.
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   dropOutputOnBrokenPipe(io.stdout);
+  dropOutputOnBrokenPipe(io.stderr);
   const program = buildProgram(io);
   try {
     await program.parseAsync([...argv], { from: 'user' });

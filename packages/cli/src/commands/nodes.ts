@@ -47,11 +47,11 @@ export function upCommand(io: CliIo): Command {
       group: string,
       opts: { count: number; image?: string; port: number[]; userData?: string },
     ) => {
-      if (opts.image !== undefined) {
-        const { assertSourcePresent } = await import('../config/source-paths.js');
-        assertSourcePresent(await ctx.settings(), opts.image);
-      }
-      const { readInputFile } = await import('../runtime/input-file.js');
+      const [{ readInputFile }, { assertSourcePresent }] = await Promise.all([
+        import('../runtime/input-file.js'),
+        import('../config/source-paths.js'),
+      ]);
+      const settings = await ctx.settings();
       const options: TemplateOptions = {
         ...(opts.port.length > 0 ? { inboundPorts: opts.port } : {}),
         ...(opts.userData !== undefined
@@ -63,9 +63,10 @@ export function upCommand(io: CliIo): Command {
         ctx.json ? ctx.printJson(nodes) : ctx.print(formatTable(nodeRows(nodes)));
       try {
         const nodes = await ctx.withService(async (service, signal) => {
-          const template = opts.image
-            ? await service.templateBuilder().imageId(opts.image).options(options).build()
-            : options;
+          const builder = service.templateBuilder().options(options);
+          const template = await (opts.image ? builder.imageId(opts.image) : builder).build();
+          // The image chosen (by -i or the template) must not name a missing source file.
+          assertSourcePresent(settings, template.image.id);
           return service.createNodesInGroup(group, opts.count, template, {
             signal,
             onProgress: view.listener,
