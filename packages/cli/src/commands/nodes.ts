@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { NodeMetadata, TemplateOptions } from '@vmkit/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatPorts, formatTable } from '../output/format.js';
@@ -48,18 +47,26 @@ export function upCommand(io: CliIo): Command {
       group: string,
       opts: { count: number; image?: string; port: number[]; userData?: string },
     ) => {
+      const [{ readInputFile }, { assertSourcePresent }] = await Promise.all([
+        import('../runtime/input-file.js'),
+        import('../config/source-paths.js'),
+      ]);
+      const settings = await ctx.settings();
       const options: TemplateOptions = {
         ...(opts.port.length > 0 ? { inboundPorts: opts.port } : {}),
-        ...(opts.userData !== undefined ? { userData: await readFile(opts.userData, 'utf8') } : {}),
+        ...(opts.userData !== undefined
+          ? { userData: (await readInputFile('--user-data', opts.userData)).toString('utf8') }
+          : {}),
       };
       const view = await ctx.progress();
       const show = (nodes: readonly NodeMetadata[]) =>
         ctx.json ? ctx.printJson(nodes) : ctx.print(formatTable(nodeRows(nodes)));
       try {
         const nodes = await ctx.withService(async (service, signal) => {
-          const template = opts.image
-            ? await service.templateBuilder().imageId(opts.image).options(options).build()
-            : options;
+          const builder = service.templateBuilder().options(options);
+          const template = await (opts.image ? builder.imageId(opts.image) : builder).build();
+          // The image chosen (by -i or the template) must not name a missing source file.
+          assertSourcePresent(settings, template.image.id);
           return service.createNodesInGroup(group, opts.count, template, {
             signal,
             onProgress: view.listener,

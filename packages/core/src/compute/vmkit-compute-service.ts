@@ -2,6 +2,7 @@ import { closedError, invalidArgument, VmkitError } from '../errors/vmkit-error.
 import type { BuildLeases } from '../masters/build-lease.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
+import { noSuchImage } from '../masters/no-such-image.js';
 import type { Hardware } from '../model/hardware.js';
 import { DEFAULT_HARDWARE_PROFILES } from '../model/hardware.js';
 import type { Image } from '../model/image.js';
@@ -88,7 +89,11 @@ export class VmkitComputeService implements ComputeService {
   async deleteImage(id: string, options: { force?: boolean } = {}): Promise<void> {
     this.#open();
     const { cache } = this.#p;
-    if (!cache.image(id)) throw new VmkitError('NOT_FOUND', `no image ${id}`, { details: { imageId: id } });
+    if (!cache.image(id))
+      throw noSuchImage(
+        id,
+        cache.list().map((i) => i.id),
+      );
     if (cache.building(id) || (this.#launching.get(id) ?? 0) > 0 || this.#deleting.has(id)) {
       throw new VmkitError(
         'CONFLICT',
