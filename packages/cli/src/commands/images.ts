@@ -18,7 +18,7 @@ export function imagesCommand(io: CliIo): Command {
     'vmkit images --json | jq -r ".[].id"',
   );
   return defineAction(command, io, async (ctx) => {
-    const images = await ctx.withService((service) => service.listImages());
+    const images = await ctx.withService((service) => service.listImages(), { readOnly: true });
     if (ctx.json) ctx.printJson(images);
     else
       ctx.print(
