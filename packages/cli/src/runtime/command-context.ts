@@ -86,11 +86,12 @@ export class CommandContext {
     work: (service: ComputeService, signal: AbortSignal) => Promise<T>,
     options: { readonly readOnly?: boolean } = {},
   ): Promise<T> {
-    const { openService } = await import('./open-service.js');
+    const { checkImageSpecs, openService } = await import('./open-service.js');
     const missing = options.readOnly === true ? await this.missingStore() : undefined;
     if (missing !== undefined) {
       const { VmkitError } = await import('@vmkit/core');
       const settings = await this.settings();
+      await checkImageSpecs(settings); // a bad config says so first
       const where = settings.configFile
         ? `named by ${settings.configFile}`
         : 'and no vmkit.config.json was found from here up';
