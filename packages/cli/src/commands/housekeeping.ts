@@ -50,7 +50,7 @@ export function dfCommand(io: CliIo): Command {
     'vmkit df --json | jq .total.allocatedBytes',
   );
   return defineAction(command, io, async (ctx) => {
-    const report = await ctx.withService((service) => service.diskUsage());
+    const report = await ctx.withService((service) => service.diskUsage(), { readOnly: true });
     if (ctx.json) return ctx.printJson(report);
     const size = (b: { allocatedBytes: number; virtualBytes: number }) => [
       formatBytes(b.allocatedBytes),

@@ -19,10 +19,12 @@ export function imagesCommand(io: CliIo): Command {
   );
   return defineAction(command, io, async (ctx) => {
     const { missingSources = {} } = await ctx.settings();
-    const images = (await ctx.withService((service) => service.listImages())).map((image) => {
-      const missing = image.status === 'buildable' ? missingSources[image.id] : undefined;
-      return missing ? { ...image, status: 'broken' as const, statusDetail: missing.reason } : image;
-    });
+    const images = (await ctx.withService((service) => service.listImages(), { readOnly: true })).map(
+      (image) => {
+        const missing = image.status === 'buildable' ? missingSources[image.id] : undefined;
+        return missing ? { ...image, status: 'broken' as const, statusDetail: missing.reason } : image;
+      },
+    );
     for (const image of images) {
       if (!ctx.json && image.status === 'broken' && image.statusDetail)
         ctx.note(`image ${image.id} is broken: ${image.statusDetail}`);
