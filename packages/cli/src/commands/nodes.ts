@@ -37,7 +37,11 @@ export function upCommand(io: CliIo): Command {
         integer(1, 65535),
         [],
       )
-      .option('--user-data <file>', 'user data for cloud-init, put on a NoCloud config drive'),
+      .option('--user-data <file>', 'user data for cloud-init, put on a NoCloud config drive')
+      .option(
+        '--ephemeral',
+        'keep the nodes only while this command runs: it waits until Ctrl-C or SIGTERM, then destroys them; if it is killed, the next vmkit command reaps them',
+      ),
     'vmkit up web -n 3 --image debian-12 --port 80 --user-data cloud-config.yaml',
   );
   return defineAction(
@@ -46,9 +50,10 @@ export function upCommand(io: CliIo): Command {
     async (
       ctx,
       group: string,
-      opts: { count: number; image?: string; port: number[]; userData?: string },
+      opts: { count: number; image?: string; port: number[]; userData?: string; ephemeral?: boolean },
     ) => {
       const options: TemplateOptions = {
+        ...(opts.ephemeral ? { ephemeral: true } : {}),
         ...(opts.port.length > 0 ? { inboundPorts: opts.port } : {}),
         ...(opts.userData !== undefined ? { userData: await readFile(opts.userData, 'utf8') } : {}),
       };
@@ -60,13 +65,20 @@ export function upCommand(io: CliIo): Command {
           const template = opts.image
             ? await service.templateBuilder().imageId(opts.image).options(options).build()
             : options;
-          return service.createNodesInGroup(group, opts.count, template, {
+          const made = await service.createNodesInGroup(group, opts.count, template, {
             signal,
             onProgress: view.listener,
           });
+          if (opts.ephemeral) {
+            // The service (and its owner lease) lives until interrupted; closing it destroys the nodes.
+            view.stop();
+            show(made);
+            await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+          }
+          return made;
         });
         view.stop();
-        show(nodes);
+        if (!opts.ephemeral) show(nodes);
       } catch (error) {
         // Some nodes failed (and were rolled back): the ones that run are still printed, each
         // failure goes to stderr, and the exit code says what kind of failure it was.
