@@ -29,5 +29,7 @@ const ephemeral = await service.createNodesInGroup('eph', Number(env('VMKIT_EPHE
 const count = Number(process.env.VMKIT_ORDINARY ?? '0');
 const ordinary = count > 0 ? await service.createNodesInGroup('keep', count, options) : [];
 const names = (nodes) => nodes.map((n) => n.id);
-process.stdout.write(`${JSON.stringify({ done: { ephemeral: names(ephemeral), ordinary: names(ordinary) } })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ done: { ephemeral: names(ephemeral), ordinary: names(ordinary) } })}\n`,
+);
 setInterval(() => {}, 60_000); // alive until killed

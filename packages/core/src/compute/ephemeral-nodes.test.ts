@@ -27,7 +27,7 @@ async function mixed(service: ComputeService) {
 /** A handle on the fake hypervisor every service of a test shares (each service closes its own). */
 const provider = (): MemoryProvider => memoryProvider({ statePath: join(s.dir, 'hypervisor.json') });
 /** The names of the nodes on the hypervisor, read through a handle of their own. */
-const names = async (_p?: MemoryProvider) => {
+const names = async () => {
   const view = provider();
   await view.init?.();
   return (await view.listNodes()).map((n) => n.name).sort();
@@ -43,21 +43,19 @@ const ownerBlobs = async () => {
 
 describe('ephemeral nodes', () => {
   it('are marked with their owner; a service started after the owner closed reaps them and their port leases, never the ordinary node', async () => {
-    const p = provider();
     const owner = await s.service(provider(), { ephemeralNodes: { lease } });
     const { ephemeral, ordinary } = await mixed(owner);
     expect(ephemeral.every((n) => n.tags.some((t) => /^vmkit:owner=[0-9a-f]{16}$/.test(t)))).toBe(true);
     expect(ordinary.tags).toEqual([]);
     expect(await ownerBlobs()).toHaveLength(1);
     await owner.close();
-    expect(await names(p)).toHaveLength(3); // no destroyOnClose: left for the reaper
+    expect(await names()).toHaveLength(3); // no destroyOnClose: left for the reaper
     await s.service(provider());
-    expect(await names(p)).toEqual([ordinary.name]);
+    expect(await names()).toEqual([ordinary.name]);
     expect(await portLeases()).toBe(1);
   });
 
   it('a crashed owner (its lease blob left behind, lapsed) is reaped on start', async () => {
-    const p = provider();
     const owner = await s.service(provider(), { ephemeralNodes: { lease } });
     const { ordinary } = await mixed(owner);
     const [blob] = await ownerBlobs();
@@ -70,12 +68,11 @@ describe('ephemeral nodes', () => {
       JSON.stringify({ ...record, expiresAt: new Date(Date.now() - 1).toISOString() }),
     );
     await s.service(provider());
-    expect(await names(p)).toEqual([ordinary.name]);
+    expect(await names()).toEqual([ordinary.name]);
     expect(await ownerBlobs()).toEqual([]); // the dead owner's lease is removed too
   });
 
   it('a live owner keeps its nodes: other services start, reap and prune after its TTL and touch nothing', async () => {
-    const p = provider();
     const owner = await s.service(provider(), { ephemeralNodes: { lease } });
     await mixed(owner);
     await new Promise((r) => setTimeout(r, lease.ttlMs * 2)); // renewed meanwhile
@@ -83,31 +80,29 @@ describe('ephemeral nodes', () => {
     expect(await other.reapNodes()).toEqual({ dryRun: false, removed: [], failed: [] });
     const pruned = await other.pruneImages();
     expect(pruned.removed).toEqual([]);
-    expect(await names(p)).toHaveLength(3);
+    expect(await names()).toHaveLength(3);
     expect(await portLeases()).toBe(3);
     // Its own reaper never takes its own nodes for dead either.
     expect((await owner.reapNodes()).removed).toEqual([]);
   });
 
   it('reapNodes reports in a dry run, then removes the dead owner nodes with their port leases', async () => {
-    const p = provider();
     const reaper = await s.service(provider());
     const owner = await s.service(provider(), { ephemeralNodes: { lease } });
     const { ephemeral, ordinary } = await mixed(owner);
     await owner.close();
     const dry = await reaper.reapNodes({ dryRun: true });
     expect(dry.removed.map((n) => n.name).sort()).toEqual(ephemeral.map((n) => n.name).sort());
-    expect(await names(p)).toHaveLength(3);
+    expect(await names()).toHaveLength(3);
     const events: string[] = [];
     const done = await reaper.reapNodes({ onProgress: (e) => events.push(e.message) });
     expect(done.removed.map((n) => n.name).sort()).toEqual(ephemeral.map((n) => n.name).sort());
     expect(events).toHaveLength(2);
-    expect(await names(p)).toEqual([ordinary.name]);
+    expect(await names()).toEqual([ordinary.name]);
     expect(await portLeases()).toBe(1);
   });
 
   it('pruneImages reaps first, so the master only ephemeral nodes used goes too', async () => {
-    const p = provider();
     const owner = await s.service(provider(), { ephemeralNodes: { lease } });
     await owner.ensureImage('debian-12');
     const reaper = await s.service(provider()); // knows the master's record
@@ -117,22 +112,20 @@ describe('ephemeral nodes', () => {
     const nodeItems = result.removed.filter((r) => r.kind === 'node');
     expect(nodeItems.map((r) => r.id).sort()).toEqual(nodes.map((n) => n.name).sort());
     expect(result.removed.filter((r) => r.kind === 'image').map((r) => r.id)).toEqual(['debian-12']);
-    expect(await names(p)).toEqual([]);
-    expect(p.masterNames()).toEqual([]);
+    expect(await names()).toEqual([]);
+    expect(provider().masterNames()).toEqual([]);
   });
 
   it('destroyOnClose removes the owner nodes at once in close(), with its lease; the ordinary node stays', async () => {
-    const p = provider();
     const owner = await s.service(provider(), { ephemeralNodes: { lease, destroyOnClose: true } });
     const { ordinary } = await mixed(owner);
     await owner.close();
-    expect(await names(p)).toEqual([ordinary.name]);
+    expect(await names()).toEqual([ordinary.name]);
     expect(await portLeases()).toBe(1);
     expect(await ownerBlobs()).toEqual([]);
   });
 
   it('an owner lease record in the store naming an ordinary node does nothing; a user tag cannot forge the mark', async () => {
-    const p = provider();
     const service = await s.service(provider());
     const [ordinary] = await service.createNodesInGroup('keep', 1);
     const lapsed = new Date(Date.now() - 60_000).toISOString();
@@ -153,13 +146,12 @@ describe('ephemeral nodes', () => {
     }
     expect((await service.reapNodes()).removed).toEqual([]);
     await s.service(provider());
-    expect(await names(p)).toEqual([ordinary!.name]);
+    expect(await names()).toEqual([ordinary!.name]);
     const forged = service.createNodesInGroup('x', 1, { tags: ['vmkit:owner=0123456789abcdef'] });
     await expect(forged).rejects.toThrow(/tags\[0\].*vmkit:/);
   });
 
   it('validates ephemeral and ephemeralNodes, naming the field', async () => {
-    const p = provider();
     const service = await s.service(provider());
     const bad = service.createNodesInGroup('x', 1, { ephemeral: 'yes' as unknown as boolean });
     await expect(bad).rejects.toSatisfy(

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createComputeService, fileSystemBlobStore } from '@vmkit/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FixtureChild, spawnFixture } from '../../../core/src/compute/process-fixture.fixture.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
@@ -27,7 +27,10 @@ function service() {
   };
 }
 type Done = { ephemeral: string[]; ordinary: string[] };
-const portLeases = () => readdirSync(leaseDir).filter((f) => f.endsWith('.lease')).sort();
+const portLeases = () =>
+  readdirSync(leaseDir)
+    .filter((f) => f.endsWith('.lease'))
+    .sort();
 /** The domains and volumes of these nodes (a node's volumes are named after its domain). */
 async function onLibvirt(ids: readonly string[]) {
   const left = await leftovers(URI, prefix, POOL);
@@ -38,14 +41,13 @@ async function onLibvirt(ids: readonly string[]) {
 }
 
 describe('ephemeral nodes of a killed owner process on qemu:///system (test guest)', () => {
-  let children: FixtureChild[] = [];
+  const children: FixtureChild[] = [];
+  const common = { VMKIT_URI: URI, VMKIT_POOL: POOL, VMKIT_PREFIX: prefix, VMKIT_LEASES: leaseDir };
+  /** An owner process making `ephemeral` ephemeral and `ordinary` ordinary nodes. */
   const run = (ephemeral: number, ordinary: number) => {
     const child = spawnFixture(MAIN, {
-      VMKIT_URI: URI,
-      VMKIT_POOL: POOL,
-      VMKIT_PREFIX: prefix,
+      ...common,
       VMKIT_STORE: join(dir, 'store'),
-      VMKIT_LEASES: leaseDir,
       VMKIT_IMAGES: JSON.stringify([spec]),
       VMKIT_LEASE_TTL_MS: String(TTL),
       VMKIT_EPHEMERAL: String(ephemeral),
@@ -60,11 +62,8 @@ describe('ephemeral nodes of a killed owner process on qemu:///system (test gues
     await using compute = await createComputeService(service());
     await compute.ensureImage(spec.id);
   }, 300_000);
-  afterEach(() => {
-    for (const c of children) c.child.kill('SIGKILL');
-    children = [];
-  });
   afterAll(async () => {
+    for (const { child } of children) child.kill('SIGKILL');
     await sweep(URI, prefix, POOL);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -81,7 +80,10 @@ describe('ephemeral nodes of a killed owner process on qemu:///system (test gues
     await owner.exited;
     // While the dead owner's lease has not lapsed, a start leaves its nodes alone.
     await (await createComputeService(service())).close();
-    expect(await onLibvirt(ephemeral)).toEqual({ domains: [...ephemeral].sort(), volumes: before.volumes.filter((v) => !ordinary.some((o) => v.startsWith(o))) });
+    expect(await onLibvirt(ephemeral)).toEqual({
+      domains: [...ephemeral].sort(),
+      volumes: before.volumes.filter((v) => !ordinary.some((o) => v.startsWith(o))),
+    });
     await new Promise((r) => setTimeout(r, TTL + 300));
     await (await createComputeService(service())).close();
     expect(await onLibvirt(ephemeral)).toEqual({ domains: [], volumes: [] });
