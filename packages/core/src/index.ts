@@ -26,7 +26,9 @@ export type {
   MasterDiskUsage,
   NodeDiskUsage,
 } from './compute/disk-usage.js';
+export type { EphemeralNodesOptions } from './compute/ephemeral-nodes-options.js';
 export type { KeptItem, PruneImagesOptions, PrunedItem, PruneResult } from './compute/prune-images.js';
+export type { ReapNodesOptions, ReapResult } from './compute/reap-nodes.js';
 export type { TemplateBuilder } from './compute/template-builder.js';
 export {
   type BuildLeaseOptions,

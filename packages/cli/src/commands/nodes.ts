@@ -52,7 +52,11 @@ export function upCommand(io: CliIo): Command {
         if (ms === undefined || ms <= 0)
           throw new InvalidArgumentError('must be a duration such as 90s, 5m or 1h');
         return ms;
-      }),
+      })
+      .option(
+        '--ephemeral',
+        'keep the nodes only while this command runs: it waits until Ctrl-C or SIGTERM, then destroys them; if it is killed, the next vmkit command reaps them',
+      ),
     'vmkit up web -n 1 --image debian-12 -p 8080:80 --wait=http:/ --user-data cloud-config.yaml',
   );
   return defineAction(
@@ -68,6 +72,7 @@ export function upCommand(io: CliIo): Command {
         userData?: string;
         wait?: WaitFor | true;
         waitTimeout?: number;
+        ephemeral?: boolean;
       },
     ) => {
       const [{ readInputFile }, { assertSourcePresent }, { invalidArgument, VmkitError }] = await Promise.all(
@@ -86,7 +91,9 @@ export function upCommand(io: CliIo): Command {
       if (wait && opts.port.every((p) => p.protocol !== 'tcp'))
         throw invalidArgument('--wait', 'needs a TCP port forward to check (add -p PORT)');
       const settings = await ctx.settings();
+      const timeoutMs = opts.waitTimeout ?? DEFAULT_WAIT_MS;
       const options: TemplateOptions = {
+        ...(opts.ephemeral ? { ephemeral: true } : {}),
         ...portOptions(opts.port, opts.count, invalidArgument),
         ...(opts.userData !== undefined
           ? { userData: (await readInputFile('--user-data', opts.userData)).toString('utf8') }
@@ -101,14 +108,24 @@ export function upCommand(io: CliIo): Command {
           const template = await (opts.image ? builder.imageId(opts.image) : builder).build();
           // The image chosen (by -i or the template) must not name a missing source file.
           assertSourcePresent(settings, template.image.id);
-          return service.createNodesInGroup(group, opts.count, template, {
+          const made = await service.createNodesInGroup(group, opts.count, template, {
             signal,
             onProgress: view.listener,
           });
+          if (opts.ephemeral) {
+            // The service (and its owner lease) lives until interrupted; closing it destroys the nodes.
+            view.stop();
+            if (wait) await waitUntilAnswering(ctx, made, wait, timeoutMs, signal);
+            show(made);
+            await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+          }
+          return made;
         });
         view.stop();
-        if (wait) await waitUntilAnswering(ctx, nodes, wait, opts.waitTimeout ?? DEFAULT_WAIT_MS);
-        show(nodes);
+        if (!opts.ephemeral) {
+          if (wait) await ctx.withSignal((signal) => waitUntilAnswering(ctx, nodes, wait, timeoutMs, signal));
+          show(nodes);
+        }
       } catch (error) {
         // Some nodes failed (and were rolled back): the ones that run are still printed, each
         // failure goes to stderr, and the exit code says what kind of failure it was.
@@ -136,6 +153,7 @@ async function waitUntilAnswering(
   nodes: readonly NodeMetadata[],
   wait: WaitFor,
   timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<void> {
   const [{ unwaitable, waitForNodes }, { invalidArgument, VmkitError }] = await Promise.all([
     import('../runtime/wait-for-nodes.js'),
@@ -147,15 +165,13 @@ async function waitUntilAnswering(
   }
   const what = wait.kind === 'http' ? `GET ${wait.path}` : 'its ports';
   ctx.note(`waiting for ${nodes.length} node(s) to answer ${what}`);
-  await ctx.withSignal(async (signal) => {
-    const late = await waitForNodes(nodes, wait, Date.now() + timeoutMs, signal);
-    if (late.length === 0) return;
-    throw new VmkitError(
-      'TIMEOUT',
-      `--wait: ${late.join(', ')} did not answer ${what} within ${Math.round(timeoutMs / 1000)}s (the nodes run: vmkit destroy them, or raise --wait-timeout)`,
-      { details: { field: '--wait', nodes: late } },
-    );
-  });
+  const late = await waitForNodes(nodes, wait, Date.now() + timeoutMs, signal);
+  if (late.length === 0) return;
+  throw new VmkitError(
+    'TIMEOUT',
+    `--wait: ${late.join(', ')} did not answer ${what} within ${Math.round(timeoutMs / 1000)}s (the nodes run: vmkit destroy them, or raise --wait-timeout)`,
+    { details: { field: '--wait', nodes: late } },
+  );
 }
 
 /** `vmkit ls`: every node. */

@@ -27,6 +27,8 @@ export async function openService(settings: Settings): Promise<ComputeService> {
       provider,
       store,
       images: settings.images as unknown as MasterSpec[],
+      // Only `up --ephemeral` makes ephemeral nodes: they go when its service closes.
+      ephemeralNodes: { destroyOnClose: true },
       ...(settings.leaseDir ? { ports: { leaseDir: settings.leaseDir } } : {}),
     });
   } catch (error) {
