@@ -16,7 +16,8 @@ const os = { family: 'linux', version: '1', arch: 'x86_64' };
 /** A project folder holding `config` as its vmkit.config.json (store and leases inside it). */
 function project(name: string, config: Record<string, unknown>): string {
   const folder = join(dir, name);
-  mkdirSync(folder, { recursive: true });
+  // The store exists (read-only commands such as `images` say so and stop when it does not).
+  mkdirSync(join(folder, 'store'), { recursive: true });
   writeFileSync(
     join(folder, 'vmkit.config.json'),
     JSON.stringify({
@@ -143,6 +144,7 @@ describe('vmkit: other failures say what to do', () => {
   });
 
   it("an unreachable qemu+ssh:// host carries ssh's own message, exit 5", async () => {
+    mkdirSync(join(dir, 'ssh-store'), { recursive: true });
     const run = await runCliProcess(
       ['ls', '--uri', 'qemu+ssh://nobody@127.0.0.1:1/system', '--store', join(dir, 'ssh-store')],
       dir,
