@@ -1,6 +1,6 @@
 import type { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
-import type { CliIo } from './runtime/command-context.js';
+import type { CliIo } from './runtime/cli-io.js';
 import { EXIT_CODES, exitCodeOf } from './runtime/exit-codes.js';
 
 /**
