@@ -76,9 +76,29 @@ interface Manifest {
 
 let work = '';
 let tarballs: Array<{ name: string; file: string }> = [];
+const tools: string[] = [];
+let cliInstall: Promise<Run> = Promise.resolve({ code: 1, stdout: '', stderr: 'not installed' });
 const app = () => join(work, 'app');
 const cliOnly = () => join(work, 'cli-only');
 const installed = (dir: string, name: string) => join(dir, 'node_modules', ...name.split('/'));
+
+/** A fresh project in `dir` with `packages` installed as the README says: no dev dependencies. */
+async function install(dir: string, packages: readonly string[]): Promise<Run> {
+  try {
+    await mkdir(dir);
+    await writeFile(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'user', private: true, type: 'module' }),
+    );
+    return await run(
+      'npm',
+      ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', ...packages, ...tools],
+      dir,
+    );
+  } catch (error) {
+    return { code: 1, stdout: '', stderr: String(error) };
+  }
+}
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'vmkit-install-'));
@@ -101,30 +121,21 @@ beforeAll(async () => {
   expect(tarballs).toHaveLength(workspaces.length);
 
   // The user's tools, at the versions this repository builds with (npm's cache has them).
-  const tools: string[] = [];
   for (const name of ['typescript', '@types/node'])
     tools.push(
       `${name}@${(await readJson<Manifest>(join(repo, 'node_modules', name, 'package.json'))).version}`,
     );
-  const npmInstall = ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'];
-  const install = async (dir: string, packages: readonly string[]) => {
-    await mkdir(dir);
-    await writeFile(
-      join(dir, 'package.json'),
-      JSON.stringify({ name: 'user', private: true, type: 'module' }),
-    );
-    await must('npm', [...npmInstall, ...packages, ...tools], dir);
-  };
-  await Promise.all([
-    install(
-      app(),
-      tarballs.map((t) => t.file),
-    ),
-    install(
-      cliOnly(),
-      tarballs.filter((t) => t.name === '@vmkit/cli').map((t) => t.file),
-    ),
-  ]);
+  // The CLI alone installs beside the full project; its own test reads the outcome.
+  cliInstall = install(
+    cliOnly(),
+    tarballs.filter((t) => t.name === '@vmkit/cli').map((t) => t.file),
+  );
+  const full = await install(
+    app(),
+    tarballs.map((t) => t.file),
+  );
+  expect(full.code, `${full.stdout}\n${full.stderr}`).toBe(0);
+  await cliInstall;
 }, 300_000);
 
 afterAll(async () => {
@@ -207,6 +218,11 @@ describe(`installed from tarballs without dev dependencies, on Node ${process.ve
   });
 
   it('installs the CLI tarball alone: no dependencies, its bin and its entry run, its types check', async () => {
+    const installation = await cliInstall;
+    expect(
+      installation.code,
+      `npm install of the CLI tarball alone\n${installation.stdout}\n${installation.stderr}`,
+    ).toBe(0);
     const modules = await readdir(join(cliOnly(), 'node_modules', '@vmkit'));
     expect(modules).toEqual(['cli']);
     const manifest = await readJson<Manifest>(join(installed(cliOnly(), '@vmkit/cli'), 'package.json'));
@@ -256,5 +272,24 @@ describe(`installed from tarballs without dev dependencies, on Node ${process.ve
         ).toBe(true);
       }
     }
+  });
+
+  it("matches the README's table of the tarballs each package needs", async () => {
+    const readme = await readFile(join(repo, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('| package | needs the tarballs of |')).split('\n\n')[0] ?? '';
+    const names = (cell: string) => [...cell.matchAll(/`(@vmkit\/[a-z0-9-]+)`/g)].map((m) => m[1] ?? '');
+    const stated = new Map<string, string[]>();
+    for (const row of table.split('\n').slice(2)) {
+      const [, packages = '', needs = ''] = row.split('|');
+      for (const name of names(packages)) stated.set(name, names(needs).sort());
+    }
+    expect([...stated.keys()].sort()).toEqual(tarballs.map((t) => t.name).sort());
+    const needs = async (name: string, seen = new Set<string>()): Promise<Set<string>> => {
+      const manifest = await readJson<Manifest>(join(installed(app(), name), 'package.json'));
+      for (const dep of Object.keys(manifest.dependencies ?? {}).filter((d) => d.startsWith('@vmkit/')))
+        if (!seen.has(dep)) await needs(dep, seen.add(dep));
+      return seen;
+    };
+    for (const [name, listed] of stated) expect(listed, name).toEqual([...(await needs(name))].sort());
   });
 });
