@@ -1,7 +1,8 @@
 // A new user's install, as the README describes it until the packages are published: every
 // workspace package packed with `npm pack`, the tarballs installed into a fresh project without
 // dev dependencies, then every public entry imported by plain Node, the getting-started guide's
-// code and the examples compiled by tsc with the tsconfig the guide states and run on this Node,
+// code and the examples compiled by tsc with the tsconfig the guide states and run on this Node
+// (20 here) and on the newest Node the npm registry carries,
 // the CLI tarball installed alone, and the package READMEs' links followed inside the tarballs.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,6 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareOutput, expectedLines } from './lib/expected-output.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The newest Node this machine can get (from the npm registry's `node-<os>-<arch>` package, which
+ * carries the binary): the imports, the guide and the examples also run on it, beside this Node.
+ */
+const NEWEST_NODE = `node-${process.platform}-${process.arch}@26.12.1`;
 
 /** Entries that need an optional peer dependency, with that peer: they must fail naming it. */
 const NEEDS_OPTIONAL_PEER: Readonly<Record<string, string>> = { '@vmkit/core/contract': 'vitest' };
@@ -80,10 +87,15 @@ const tools: string[] = [];
 let cliInstall: Promise<Run> = Promise.resolve({ code: 1, stdout: '', stderr: 'not installed' });
 const app = () => join(work, 'app');
 const cliOnly = () => join(work, 'cli-only');
+/** The Node binaries everything runs on: this one, then the newest (installed by beforeAll). */
+const nodes = () => [
+  process.execPath,
+  join(work, 'newest-node', 'node_modules', NEWEST_NODE.split('@')[0] ?? '', 'bin', 'node'),
+];
 const installed = (dir: string, name: string) => join(dir, 'node_modules', ...name.split('/'));
 
 /** A fresh project in `dir` with `packages` installed as the README says: no dev dependencies. */
-async function install(dir: string, packages: readonly string[]): Promise<Run> {
+async function install(dir: string, packages: readonly string[], extra = tools): Promise<Run> {
   try {
     await mkdir(dir);
     await writeFile(
@@ -92,7 +104,7 @@ async function install(dir: string, packages: readonly string[]): Promise<Run> {
     );
     return await run(
       'npm',
-      ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', ...packages, ...tools],
+      ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', ...packages, ...extra],
       dir,
     );
   } catch (error) {
@@ -130,11 +142,14 @@ beforeAll(async () => {
     cliOnly(),
     tarballs.filter((t) => t.name === '@vmkit/cli').map((t) => t.file),
   );
+  const newest = install(join(work, 'newest-node'), [NEWEST_NODE], []);
   const full = await install(
     app(),
     tarballs.map((t) => t.file),
   );
   expect(full.code, `${full.stdout}\n${full.stderr}`).toBe(0);
+  const node = await newest;
+  expect(node.code, `${node.stdout}\n${node.stderr}`).toBe(0);
   await cliInstall;
 }, 300_000);
 
@@ -142,7 +157,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe(`installed from tarballs without dev dependencies, on Node ${process.versions.node}`, () => {
+describe(`installed from tarballs without dev dependencies, on Node ${process.versions.node} and ${NEWEST_NODE}`, () => {
   it('imports every public entry of every package in plain Node', async () => {
     const specifiers: string[] = [];
     for (const { name } of tarballs) {
@@ -157,17 +172,22 @@ describe(`installed from tarballs without dev dependencies, on Node ${process.ve
         '  try { out[s] = Object.keys(await import(s)).length; } catch (e) { out[s] = String(e.message); }\n' +
         '}\nconsole.log(JSON.stringify(out));\n',
     );
-    const results = JSON.parse((await must(process.execPath, ['import-all.mjs'], app())).stdout) as Record<
-      string,
-      number | string
-    >;
-    for (const [specifier, result] of Object.entries(results)) {
+    const results: Array<[string, number | string]> = [];
+    for (const node of nodes()) {
+      const out = JSON.parse((await must(node, ['import-all.mjs'], app())).stdout) as Record<
+        string,
+        number | string
+      >;
+      results.push(...Object.entries(out).map(([s, r]): [string, number | string] => [`${s} (${node})`, r]));
+    }
+    for (const [labelled, result] of results) {
+      const specifier = labelled.split(' ')[0] ?? '';
       const peer = NEEDS_OPTIONAL_PEER[specifier];
       if (peer === undefined) {
-        expect(typeof result === 'number' && result > 0, `${specifier}: ${result}`).toBe(true);
+        expect(typeof result === 'number' && result > 0, `${labelled}: ${result}`).toBe(true);
         continue;
       }
-      expect(result, specifier).toMatch(new RegExp(`Cannot find package '${peer}'`));
+      expect(result, labelled).toMatch(new RegExp(`Cannot find package '${peer}'`));
       const owner = await readJson<Manifest>(
         join(installed(app(), specifier.split('/').slice(0, 2).join('/')), 'package.json'),
       );
@@ -210,11 +230,13 @@ describe(`installed from tarballs without dev dependencies, on Node ${process.ve
     };
     await writeFile(join(app(), 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
     await must(process.execPath, [join(app(), 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], app());
-    for (const program of programs) {
-      const result = await run(process.execPath, [join('dist', program.file)], app());
-      expect(result.code, `${program.file}\n${result.stdout}\n${result.stderr}`).toBe(0);
-      expect(compareOutput(program.expected, result.stdout), program.file).toBeUndefined();
-    }
+    for (const node of nodes())
+      for (const program of programs) {
+        const result = await run(node, [join('dist', program.file)], app());
+        const label = `${program.file} on ${node}`;
+        expect(result.code, `${label}\n${result.stdout}\n${result.stderr}`).toBe(0);
+        expect(compareOutput(program.expected, result.stdout), label).toBeUndefined();
+      }
   });
 
   it('installs the CLI tarball alone: no dependencies, its bin and its entry run, its types check', async () => {
