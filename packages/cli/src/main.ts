@@ -1,7 +1,7 @@
 import type { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 import { dropOutputOnBrokenPipe } from './runtime/broken-pipe.js';
-import type { CliIo } from './runtime/command-context.js';
+import type { CliIo } from './runtime/cli-io.js';
 import { EXIT_CODES, exitCodeOf } from './runtime/exit-codes.js';
 
 /**

@@ -1,4 +1,4 @@
-import { describeBlobStoreContract } from '@vmkit/core/testing';
+import { describeBlobStoreContract } from '@vmkit/core/contract';
 import { startTestS3Server } from './testing/s3-test-server.js';
 import { openTestStore } from './testing/test-store.js';
 

@@ -2,14 +2,10 @@ import type { ComputeService } from '@vmkit/core';
 import type { Command } from 'commander';
 import type { GlobalFlags, Settings } from '../config/settings.js';
 import type { ProgressView } from '../output/progress-view.js';
+import type { CliIo } from './cli-io.js';
 
-/** The process around a command: streams, environment, working directory. */
-export interface CliIo {
-  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly env: NodeJS.ProcessEnv;
-  readonly cwd: string;
-}
+// The commands take CliIo from here, beside CommandContext; its declaration is in cli-io.ts.
+export type { CliIo } from './cli-io.js';
 
 /**
  * What every command's action gets: output helpers, the settings, and the compute service opened

@@ -2,8 +2,8 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeBlobStoreContract } from '../contract/describe-blob-store-contract.js';
 import { VmkitError } from '../errors/vmkit-error.js';
-import { describeBlobStoreContract } from '../testing/describe-blob-store-contract.js';
 import { fileSystemBlobStore } from './file-system-blob-store.js';
 
 const roots: string[] = [];
