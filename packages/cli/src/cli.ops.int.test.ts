@@ -101,8 +101,13 @@ describe('vmkit for scripts', () => {
     });
     expect(agent.code).toBe(8);
     expect(agent.stderr).toMatch(
-      /^vmkit: --wait=agent is not supported yet .*use --wait=port or --wait=http:\/PATH\n$/,
+      /^vmkit: --wait=agent is not supported yet .*use --wait=ssh, --wait=port or --wait=http:\/PATH\n$/,
     );
+    const noSsh = await runCliProcess(['up', 'web', '-n', '1', '-p', '80', '--wait=ssh'], dir, {
+      HOME: root,
+    });
+    expect(noSsh.code).toBe(2);
+    expect(noSsh.stderr).toBe('vmkit: --wait: ssh needs a forward of guest port 22 to check (add -p 22)\n');
     const noPort = await runCliProcess(['up', 'web', '-n', '1', '--wait'], dir, { HOME: root });
     expect(noPort.code).toBe(2);
     expect(noPort.stderr).toBe('vmkit: --wait: needs a TCP port forward to check (add -p PORT)\n');

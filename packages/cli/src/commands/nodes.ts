@@ -44,7 +44,7 @@ export function upCommand(io: CliIo): Command {
       .option('--user-data <file>', 'user data for cloud-init, put on a NoCloud config drive')
       .option(
         '--wait [what]',
-        'return only once the nodes answer: port (each TCP forward keeps a connection; the default) or http:/PATH (a GET answers 2xx/3xx)',
+        'return only once the nodes answer: port (each TCP forward keeps a connection; the default), http:/PATH (a GET answers 2xx/3xx) or ssh (sshd greets on the forward of port 22)',
         parseWaitFlag,
       )
       .option('--wait-timeout <duration>', 'give up waiting after this long, exit 7 (default 5m)', (text) => {
@@ -79,15 +79,17 @@ export function upCommand(io: CliIo): Command {
         [import('../runtime/input-file.js'), import('../config/source-paths.js'), import('@vmkit/core/spi')],
       );
       const wait: WaitFor | undefined = opts.wait === true ? { kind: 'port' } : opts.wait;
-      if (wait?.kind === 'agent' || wait?.kind === 'ssh') {
+      if (wait?.kind === 'agent') {
         throw new VmkitError(
           'UNSUPPORTED',
-          `--wait=${wait.kind} is not supported yet (vmkit has no guest ${wait.kind === 'agent' ? 'agent channel' : 'ssh check'}): use --wait=port or --wait=http:/PATH`,
+          '--wait=agent is not supported yet (vmkit has no guest agent channel): use --wait=ssh, --wait=port or --wait=http:/PATH',
           { details: { field: '--wait' } },
         );
       }
       if (opts.waitTimeout !== undefined && wait === undefined)
         throw invalidArgument('--wait-timeout', 'needs --wait');
+      if (wait?.kind === 'ssh' && !opts.port.some((p) => p.protocol === 'tcp' && p.guestPort === 22))
+        throw invalidArgument('--wait', 'ssh needs a forward of guest port 22 to check (add -p 22)');
       if (wait && opts.port.every((p) => p.protocol !== 'tcp'))
         throw invalidArgument('--wait', 'needs a TCP port forward to check (add -p PORT)');
       const settings = await ctx.settings();

@@ -1,10 +1,14 @@
 import { InvalidArgumentError } from 'commander';
 
-/** What `up --wait` waits for. `agent` and `ssh` are named so they can be refused clearly. */
+/**
+ * What `up --wait` waits for: `port`, `http` (a GET of a path), `ssh` (the SSH server's own
+ * greeting on the node's forward of guest port 22). `agent` is named so it can be refused clearly
+ * (vmkit has no guest agent channel yet).
+ */
 export type WaitFor =
-  | { readonly kind: 'port' }
+  | { readonly kind: 'port' | 'ssh' }
   | { readonly kind: 'http'; readonly path: string }
-  | { readonly kind: 'agent' | 'ssh' };
+  | { readonly kind: 'agent' };
 
 /** The rule `--wait` states in its errors. */
 export const WAIT_FLAG_RULE = 'must be port, http:/PATH, agent or ssh (e.g. --wait=http:/healthz)';

@@ -17,12 +17,19 @@ async function listen(server: Server): Promise<number> {
 }
 
 function node(name: string, ...ports: number[]): NodeMetadata {
-  const portForwards = ports.map((hostPort, i) => ({
-    name: `tcp-${80 + i}`,
+  return nodeWith(
+    name,
+    ports.map((hostPort, i) => ({ hostPort, guestPort: 80 + i })),
+  );
+}
+
+function nodeWith(name: string, forwards: Array<{ hostPort: number; guestPort: number }>): NodeMetadata {
+  const portForwards = forwards.map(({ hostPort, guestPort }) => ({
+    name: `tcp-${guestPort}`,
     protocol: 'tcp' as const,
     hostIp: '127.0.0.1',
     hostPort,
-    guestPort: 80 + i,
+    guestPort,
   }));
   return {
     name,
@@ -33,6 +40,30 @@ function node(name: string, ...ports: number[]): NodeMetadata {
 const never = new AbortController().signal;
 
 describe('waiting for nodes to answer', () => {
+  it('ssh: only an SSH greeting on the forward of guest port 22 answers; a silent or foreign listener does not', async () => {
+    let up = false;
+    const sshd = await listen(
+      createServer((socket) => {
+        if (up) socket.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n');
+        // Until then, like QEMU's user networking for a guest whose sshd is not up: open, silent.
+      }),
+    );
+    const web = await listen(createServer((socket) => socket.write('HTTP/1.1 400 Bad Request\r\n\r\n')));
+    setTimeout(() => {
+      up = true;
+    }, 1500);
+    const started = Date.now();
+    const late = await waitForNodes(
+      [nodeWith('a', [{ hostPort: sshd, guestPort: 22 }]), nodeWith('b', [{ hostPort: web, guestPort: 22 }])],
+      { kind: 'ssh' },
+      Date.now() + 9000,
+      never,
+    );
+    expect(late).toEqual(['b']);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+    expect(unwaitable(node('c', sshd), { kind: 'ssh' })).toMatch(/no forward of guest port 22/);
+  });
+
   it('port: a listener that keeps the connection answers; one that closes it at once (a guest refusing behind QEMU) does not', async () => {
     const keeps = await listen(createServer(() => {}));
     const closes = await listen(createServer((socket) => socket.destroy()));

@@ -46,6 +46,30 @@ function portAnswers(host: string, port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Whether an SSH server answers on host:port: it sends its identification string first
+ * (`SSH-2.0-…`, RFC 4253 section 4.2), which QEMU's user networking cannot fake for a guest whose
+ * sshd is not up yet.
+ */
+function sshAnswers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    let seen = '';
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), PROBE_MS);
+    socket.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('latin1');
+      if (seen.length >= 4) finish(seen.startsWith('SSH-'));
+    });
+    socket.once('error', () => finish(false));
+    socket.once('close', () => finish(false));
+  });
+}
+
 /** Whether `GET http://host:port/path` answers 2xx or 3xx. */
 function httpAnswers(host: string, port: number, path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -63,6 +87,10 @@ function httpAnswers(host: string, port: number, path: string): Promise<boolean>
 /** Why a node cannot be waited for the way asked, or undefined when it can. */
 export function unwaitable(node: NodeMetadata, wait: WaitFor): string | undefined {
   const forwards = tcpForwards(node);
+  if (wait.kind === 'ssh')
+    return forwards.some((f) => f.guestPort === 22)
+      ? undefined
+      : `node ${node.name} has no forward of guest port 22 for ssh to answer on (add -p 22)`;
   if (forwards.length === 0) return `node ${node.name} has no TCP port forward to check (add -p PORT)`;
   if (wait.kind === 'http' && forwards.length > 1)
     return `node ${node.name} forwards ${forwards.length} TCP ports; http: checks one (give one -p)`;
@@ -71,7 +99,8 @@ export function unwaitable(node: NodeMetadata, wait: WaitFor): string | undefine
 
 /**
  * Resolves once every node answers as `wait` asks (`port`: each TCP forward accepts and keeps a
- * connection; `http`: a GET of the path through the node's TCP forward answers 2xx or 3xx).
+ * connection; `http`: a GET of the path through the node's TCP forward answers 2xx or 3xx; `ssh`:
+ * the forward of guest port 22 greets with an SSH identification string).
  * Returns the names of the nodes that did not answer before `deadline` (epoch ms) or the signal.
  */
 export async function waitForNodes(
@@ -81,11 +110,14 @@ export async function waitForNodes(
   signal: AbortSignal,
 ): Promise<string[]> {
   const answers = async (node: NodeMetadata): Promise<boolean> => {
-    for (const f of tcpForwards(node)) {
+    const forwards = tcpForwards(node).filter((f) => wait.kind !== 'ssh' || f.guestPort === 22);
+    for (const f of forwards) {
       const ok =
         wait.kind === 'http'
           ? await httpAnswers(f.host, f.port, wait.path)
-          : await portAnswers(f.host, f.port);
+          : wait.kind === 'ssh'
+            ? await sshAnswers(f.host, f.port)
+            : await portAnswers(f.host, f.port);
       if (!ok) return false;
     }
     return true;
