@@ -39,20 +39,21 @@ await using service = await createComputeService({
 });
 say(`image tiny-linux is ${(await service.getImage('tiny-linux'))?.status}`);
 
-const nodes = await service.createNodesInGroup(
-  'demo',
-  3,
-  { inboundPorts: [80], userData: 'hello from vmkit' },
-  {
-    onProgress: (e) => {
-      if (e.phase === 'build' && e.fraction !== undefined && !e.message.endsWith('done')) return;
-      say(`${e.phase.padEnd(5)} ${e.node ?? e.imageId ?? ''} ${e.message}`);
-    },
-  },
-);
-say(`created ${nodes.length} nodes`);
-
 try {
+  // On a partial failure (RunNodesError) the nodes that were made stay: the finally destroys them.
+  const nodes = await service.createNodesInGroup(
+    'demo',
+    3,
+    { inboundPorts: [80], userData: 'hello from vmkit' },
+    {
+      onProgress: (e) => {
+        if (e.phase === 'build' && e.fraction !== undefined && !e.message.endsWith('done')) return;
+        say(`${e.phase.padEnd(5)} ${e.node ?? e.imageId ?? ''} ${e.message}`);
+      },
+    },
+  );
+  say(`created ${nodes.length} nodes`);
+
   await Promise.all(
     nodes.map(async (node) => {
       const url = `http://127.0.0.1:${node.hostPorts['tcp-80']}/`;

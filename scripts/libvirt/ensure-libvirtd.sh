@@ -47,6 +47,11 @@ touch "$QEMU_CONF"
 set_qemu_conf user '"root"'
 set_qemu_conf group '"root"'
 set_qemu_conf security_driver '"none"'
+# No "devices" controller: on this kernel's cgroup2 hierarchy libvirt fences devices with a BPF
+# program per domain, whose load failed at random under load ("failed to load cgroup BPF prog:
+# Resource temporarily unavailable"), failing the domain's start. With no security driver there is
+# no device confinement to keep anyway.
+set_qemu_conf cgroup_controllers '[ "cpu", "cpuacct", "cpuset", "memory", "blkio" ]'
 
 if ! pid_alive "$STATE_DIR/virtlogd.pid"; then
   say "starting virtlogd"

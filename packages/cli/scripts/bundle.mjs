@@ -1,5 +1,6 @@
 // Bundles the compiled CLI (dist/, from `tsc -b`) and everything it imports into a few ESM files
-// under dist/bundle/, so `vmkit` starts by loading a handful of files instead of hundreds.
+// under dist/bundle/, so `vmkit` starts by loading a handful of files instead of hundreds. `npm pack`
+// runs it too (the package's `prepack`), so a tarball never carries a stale or missing bundle.
 // Commands keep loading their heavy modules lazily: every dynamic `import()` becomes its own chunk.
 // Source maps chain back to the TypeScript sources (`NODE_OPTIONS=--enable-source-maps` uses them).
 import { rm } from 'node:fs/promises';
@@ -32,7 +33,10 @@ const zodEnglishOnly = {
 await rm(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { vmkit: 'dist/main.js' },
+  // vmkit.js runs the command (bin/vmkit.js); index.js is the package's programmatic entry (`main`,
+  // EXIT_CODES...). Both share chunks, and neither imports a package: the published CLI has no
+  // runtime dependencies (they are devDependencies, used only to build this bundle).
+  entryPoints: { vmkit: 'dist/main.js', index: 'dist/index.js' },
   outdir,
   bundle: true,
   splitting: true,

@@ -110,6 +110,7 @@ describe('vmkit reads config files only from places only root and the user can w
   it('still reads a config of its own user in a private folder, from below it', async () => {
     const mine = await folder(join(root, 'mine'));
     await plantConfig(mine, join(root, 'mine.ran'));
+    await mkdir(join(mine, '.vmkit', 'store'), { recursive: true }); // images only reads a store
     const run = await runCliProcess(ARGS, await folder(join(mine, 'a', 'b')), home('/root'));
     expect(existsSync(join(root, 'mine.ran'))).toBe(true);
     // It got as far as connecting (to the socket that does not exist).

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PortAllocator } from '@vmkit/core/internal';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitForGuestPage } from '../../provider-libvirt/test-support/http.js';
+import type { GuestPage } from '../../provider-libvirt/test-support/http.js';
 import { leftovers, sweep } from '../../provider-libvirt/test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../provider-libvirt/test-support/test-guest.js';
 import { runCliProcess, spawnCli, VMKIT_BIN } from '../test-support/spawn-cli.js';
@@ -26,6 +27,15 @@ writeFileSync(
 );
 const cli = (...args: string[]) => runCliProcess(args, dir);
 const leases = () => new PortAllocator({ leaseDir }).leases();
+
+/** A host port free now, from the kernel (so a fixed `-p HOST:80` does not collide with others' runs). */
+async function freeHostPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
 
 describe('the vmkit binary on qemu:///system with the test guest', () => {
   afterAll(async () => {
@@ -72,25 +82,51 @@ describe('the vmkit binary on qemu:///system with the test guest', () => {
     expect(JSON.parse((await cli('ls', '--json')).stdout)).toEqual([]);
   });
 
-  it('up → ls --json → the page through the printed port → destroy → prune leaves nothing', async () => {
+  it('up -p HOST:80 -p 53/udp --wait=http:/ → the page answers at once through HOST → destroy --if-exists twice → prune leaves nothing', async () => {
     const userData = join(dir, 'user-data');
     writeFileSync(userData, 'hello from the vmkit command');
-    const up = await cli('up', 'web', '-n', '1', '--port', '80', '--user-data', userData);
-    expect(up.code).toBe(0);
-    const printed = /^(web-[0-9a-f]{4}) +web +tiny +running +127\.0\.0\.1:(\d+)->80\/tcp$/m.exec(up.stdout);
+    const port = await freeHostPort();
+    const up = await cli(
+      'up',
+      'web',
+      '-n',
+      '1',
+      '-p',
+      `${port}:80`,
+      '-p',
+      '53/udp',
+      '--wait=http:/',
+      '--wait-timeout',
+      '5m',
+      '--user-data',
+      userData,
+    );
+    expect(up.code, up.stderr).toBe(0);
+    // --wait returned only after the page answered: one request, no retry, must succeed now.
+    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(200);
+    const page = (await res.json()) as GuestPage;
+    const printed = new RegExp(
+      `^(web-[0-9a-f]{4}) +web +tiny +running +127\\.0\\.0\\.1:${port}->80/tcp,127\\.0\\.0\\.1:\\d+->53/udp$`,
+      'm',
+    ).exec(up.stdout);
     expect(printed, up.stdout).not.toBeNull();
-    const [, name, port] = printed as RegExpExecArray;
+    const [, name] = printed as RegExpExecArray;
     const listed = JSON.parse((await cli('ls', '--json')).stdout) as Array<{
       name: string;
       hostPorts: Record<string, number>;
     }>;
     expect(listed.map((n) => n.name)).toEqual([name]);
-    expect(listed[0]?.hostPorts['tcp-80']).toBe(Number(port));
-    const { page } = await waitForGuestPage(`http://127.0.0.1:${port}/`);
+    expect(listed[0]?.hostPorts['tcp-80']).toBe(port);
     expect(page.userData).toBe('hello from the vmkit command');
     expect(page.hostname).toBe(name);
 
-    expect((await cli('destroy', 'web')).stdout).toBe(`destroyed ${name}\n`);
+    const first = await cli('destroy', 'web', '--if-exists', '--json');
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual([expect.objectContaining({ name, group: 'web' })]);
+    const second = await cli('destroy', 'web', '--if-exists', '--json');
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toEqual([]);
     const pruned = JSON.parse((await cli('prune', '--json')).stdout) as {
       removed: Array<{ kind: string; id: string }>;
     };
@@ -101,6 +137,6 @@ describe('the vmkit binary on qemu:///system with the test guest', () => {
     expect(df.total.allocatedBytes).toBe(0);
     const gone = await cli('destroy', 'web');
     expect(gone.code).toBe(3);
-    expect(gone.stderr).toBe('vmkit: no node or group named web\n');
+    expect(gone.stderr).toBe('vmkit: no node or group named web (--if-exists makes that not an error)\n');
   });
 });

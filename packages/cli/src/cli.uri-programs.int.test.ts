@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MarkerProgram, makeMarkerProgram } from '../../provider-libvirt/test-support/ssh.js';
@@ -8,6 +8,8 @@ import { runCliProcess } from '../test-support/spawn-cli.js';
 let evil: MarkerProgram;
 beforeAll(async () => {
   evil = await makeMarkerProgram();
+  // The default store exists: `images` without one says so and stops before connecting.
+  await mkdir(join(evil.dir, '.vmkit', 'store'), { recursive: true });
 });
 afterAll(async () => evil.dispose());
 

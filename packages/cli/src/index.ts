@@ -6,5 +6,5 @@
  */
 
 export { main } from './main.js';
-export type { CliIo } from './runtime/command-context.js';
+export type { CliIo } from './runtime/cli-io.js';
 export { EXIT_CODES, exitCodeOf } from './runtime/exit-codes.js';

@@ -20,6 +20,7 @@ const COMMANDS = [
   'ls',
   'destroy',
   'prune',
+  'reap',
   'df',
   'seed',
   'iso',

@@ -1,13 +1,17 @@
 import type { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
-import type { CliIo } from './runtime/command-context.js';
+import { dropOutputOnBrokenPipe } from './runtime/broken-pipe.js';
+import type { CliIo } from './runtime/cli-io.js';
 import { EXIT_CODES, exitCodeOf } from './runtime/exit-codes.js';
 
 /**
  * Runs `vmkit` with `argv` (without node and the script) and returns the exit code: 0, or the
- * code of the failure's kind (see {@link EXIT_CODES}). Failures print one line on stderr.
+ * code of the failure's kind (see {@link EXIT_CODES}). Failures print one line on stderr. A reader
+ * that closes stdout or stderr early (`vmkit --help | head -1`) ends the output quietly.
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  dropOutputOnBrokenPipe(io.stdout);
+  dropOutputOnBrokenPipe(io.stderr);
   const program = buildProgram(io);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { dfCommand, pruneCommand } from './commands/housekeeping.js';
+import { dfCommand, pruneCommand, reapCommand } from './commands/housekeeping.js';
 import { buildCommand, imagesCommand } from './commands/images.js';
 import { exportCommand, importCommand } from './commands/import.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -59,6 +59,7 @@ export function buildProgram(io: CliIo): Command {
     lsCommand,
     destroyCommand,
     pruneCommand,
+    reapCommand,
     dfCommand,
     seedCommand,
     isoCommand,

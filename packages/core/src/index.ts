@@ -3,8 +3,9 @@
  * the blob stores that persist master metadata, and vmkit's errors.
  *
  * Provider authors import the provider SPI from `@vmkit/core/spi`; store authors the blob-store
- * building blocks from `@vmkit/core/blobstore`; tests use `@vmkit/core/testing`; callers who
- * compose with inversify use `@vmkit/core/inversify`.
+ * building blocks from `@vmkit/core/blobstore`; the in-memory provider (for tests and
+ * examples) is in `@vmkit/core/testing`, the contract suites (vitest) in `@vmkit/core/contract`;
+ * callers who compose with inversify use `@vmkit/core/inversify`.
  *
  * @packageDocumentation
  */
@@ -26,7 +27,9 @@ export type {
   MasterDiskUsage,
   NodeDiskUsage,
 } from './compute/disk-usage.js';
+export type { EphemeralNodesOptions } from './compute/ephemeral-nodes-options.js';
 export type { KeptItem, PruneImagesOptions, PrunedItem, PruneResult } from './compute/prune-images.js';
+export type { ReapNodesOptions, ReapResult } from './compute/reap-nodes.js';
 export type { TemplateBuilder } from './compute/template-builder.js';
 export {
   type BuildLeaseOptions,

@@ -1,4 +1,4 @@
-import { describeBlobStoreContract } from '@vmkit/core/testing';
+import { describeBlobStoreContract } from '@vmkit/core/contract';
 import { startTestS3Server } from './testing/s3-test-server.js';
 import { openTestStore } from './testing/test-store.js';
 
@@ -18,7 +18,7 @@ describeBlobStoreContract(
       },
     };
   },
-  { paginationCount: 2100 },
+  { paginationCount: 2100, churnRounds: 100 },
 );
 
 describeBlobStoreContract(
@@ -34,5 +34,5 @@ describeBlobStoreContract(
       },
     };
   },
-  { conditionalPut: false, paginationCount: 1100 },
+  { conditionalPut: false, paginationCount: 1100, churnRounds: 100 },
 );

@@ -41,6 +41,29 @@ export function pruneCommand(io: CliIo): Command {
   });
 }
 
+/** `vmkit reap`: removes ephemeral nodes whose owner process is gone. */
+export function reapCommand(io: CliIo): Command {
+  const command = withJsonAndExample(
+    new Command('reap')
+      .description(
+        'remove ephemeral nodes (up --ephemeral, createNodesInGroup ephemeral: true) whose owner process is gone, with their disks and ports',
+      )
+      .option('--dry-run', 'only list what would be removed'),
+    'vmkit reap --dry-run',
+  );
+  return defineAction(command, io, async (ctx, opts: { dryRun?: boolean }) => {
+    const result = await ctx.withService((service, signal) =>
+      service.reapNodes({ dryRun: opts.dryRun === true, signal }),
+    );
+    if (ctx.json) return ctx.printJson(result);
+    const verb = result.dryRun ? 'would remove' : 'removed';
+    for (const n of result.removed) ctx.print(`${verb} node ${n.name}`);
+    for (const f of result.failed) ctx.note(`failed node ${f.name}: ${f.error}`);
+    if (result.removed.length === 0 && result.failed.length === 0) ctx.print('nothing to reap');
+    if (result.failed.length > 0) process.exitCode = 5;
+  });
+}
+
 /** `vmkit df`: space taken by masters, nodes and leftovers. */
 export function dfCommand(io: CliIo): Command {
   const command = withJsonAndExample(
@@ -50,7 +73,7 @@ export function dfCommand(io: CliIo): Command {
     'vmkit df --json | jq .total.allocatedBytes',
   );
   return defineAction(command, io, async (ctx) => {
-    const report = await ctx.withService((service) => service.diskUsage());
+    const report = await ctx.withService((service) => service.diskUsage(), { readOnly: true });
     if (ctx.json) return ctx.printJson(report);
     const size = (b: { allocatedBytes: number; virtualBytes: number }) => [
       formatBytes(b.allocatedBytes),

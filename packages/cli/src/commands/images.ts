@@ -18,7 +18,17 @@ export function imagesCommand(io: CliIo): Command {
     'vmkit images --json | jq -r ".[].id"',
   );
   return defineAction(command, io, async (ctx) => {
-    const images = await ctx.withService((service) => service.listImages());
+    const { missingSources = {} } = await ctx.settings();
+    const images = (await ctx.withService((service) => service.listImages(), { readOnly: true })).map(
+      (image) => {
+        const missing = image.status === 'buildable' ? missingSources[image.id] : undefined;
+        return missing ? { ...image, status: 'broken' as const, statusDetail: missing.reason } : image;
+      },
+    );
+    for (const image of images) {
+      if (!ctx.json && image.status === 'broken' && image.statusDetail)
+        ctx.note(`image ${image.id} is broken: ${image.statusDetail}`);
+    }
     if (ctx.json) ctx.printJson(images);
     else
       ctx.print(
@@ -36,6 +46,8 @@ export function buildCommand(io: CliIo): Command {
     'vmkit build debian-12',
   );
   return defineAction(command, io, async (ctx, imageId: string) => {
+    const { assertSourcePresent } = await import('../config/source-paths.js');
+    assertSourcePresent(await ctx.settings(), imageId);
     const view = await ctx.progress();
     try {
       const image = await ctx.withService((service, signal) =>

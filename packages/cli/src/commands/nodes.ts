@@ -1,9 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import type { NodeMetadata, TemplateOptions } from '@vmkit/core';
 import { Command, InvalidArgumentError } from 'commander';
-import { formatPorts, formatTable } from '../output/format.js';
-import type { CliIo } from '../runtime/command-context.js';
+import { formatPorts, formatTable, parseDuration } from '../output/format.js';
+import type { CliIo, CommandContext } from '../runtime/command-context.js';
 import { defineAction, withJsonAndExample } from '../runtime/define-action.js';
+import { type PortFlag, parsePortFlag, portOptions } from './port-flag.js';
+import { parseWaitFlag, type WaitFor } from './wait-flag.js';
+
+/** How long `up --wait` waits by default. */
+const DEFAULT_WAIT_MS = 5 * 60_000;
 
 function nodeRows(nodes: readonly NodeMetadata[]): string[][] {
   return [
@@ -32,13 +36,28 @@ export function upCommand(io: CliIo): Command {
       .requiredOption('-n, --count <n>', 'how many nodes', integer(1, 1000))
       .option('-i, --image <id>', 'image to clone (default: chosen by the template: the smallest that fits)')
       .option(
-        '-p, --port <port>',
-        'guest TCP port to forward from a free host port (repeatable)',
-        integer(1, 65535),
+        '-p, --port <[host:]guest[/tcp|udp]>',
+        'forward a guest port from a free host port (80, 53/udp) or from a given one (8080:80); repeatable',
+        parsePortFlag,
         [],
       )
-      .option('--user-data <file>', 'user data for cloud-init, put on a NoCloud config drive'),
-    'vmkit up web -n 3 --image debian-12 --port 80 --user-data cloud-config.yaml',
+      .option('--user-data <file>', 'user data for cloud-init, put on a NoCloud config drive')
+      .option(
+        '--wait [what]',
+        'return only once the nodes answer: port (each TCP forward keeps a connection; the default), http:/PATH (a GET answers 2xx/3xx) or ssh (sshd greets on the forward of port 22)',
+        parseWaitFlag,
+      )
+      .option('--wait-timeout <duration>', 'give up waiting after this long, exit 7 (default 5m)', (text) => {
+        const ms = parseDuration(text);
+        if (ms === undefined || ms <= 0)
+          throw new InvalidArgumentError('must be a duration such as 90s, 5m or 1h');
+        return ms;
+      })
+      .option(
+        '--ephemeral',
+        'keep the nodes only while this command runs: it waits until Ctrl-C or SIGTERM, then destroys them; if it is killed, the next vmkit command reaps them',
+      ),
+    'vmkit up web -n 1 --image debian-12 -p 8080:80 --wait=http:/ --user-data cloud-config.yaml',
   );
   return defineAction(
     command,
@@ -46,27 +65,69 @@ export function upCommand(io: CliIo): Command {
     async (
       ctx,
       group: string,
-      opts: { count: number; image?: string; port: number[]; userData?: string },
+      opts: {
+        count: number;
+        image?: string;
+        port: PortFlag[];
+        userData?: string;
+        wait?: WaitFor | true;
+        waitTimeout?: number;
+        ephemeral?: boolean;
+      },
     ) => {
+      const [{ readInputFile }, { assertSourcePresent }, { invalidArgument, VmkitError }] = await Promise.all(
+        [import('../runtime/input-file.js'), import('../config/source-paths.js'), import('@vmkit/core/spi')],
+      );
+      const wait: WaitFor | undefined = opts.wait === true ? { kind: 'port' } : opts.wait;
+      if (wait?.kind === 'agent') {
+        throw new VmkitError(
+          'UNSUPPORTED',
+          '--wait=agent is not supported yet (vmkit has no guest agent channel): use --wait=ssh, --wait=port or --wait=http:/PATH',
+          { details: { field: '--wait' } },
+        );
+      }
+      if (opts.waitTimeout !== undefined && wait === undefined)
+        throw invalidArgument('--wait-timeout', 'needs --wait');
+      if (wait?.kind === 'ssh' && !opts.port.some((p) => p.protocol === 'tcp' && p.guestPort === 22))
+        throw invalidArgument('--wait', 'ssh needs a forward of guest port 22 to check (add -p 22)');
+      if (wait && opts.port.every((p) => p.protocol !== 'tcp'))
+        throw invalidArgument('--wait', 'needs a TCP port forward to check (add -p PORT)');
+      const settings = await ctx.settings();
+      const timeoutMs = opts.waitTimeout ?? DEFAULT_WAIT_MS;
       const options: TemplateOptions = {
-        ...(opts.port.length > 0 ? { inboundPorts: opts.port } : {}),
-        ...(opts.userData !== undefined ? { userData: await readFile(opts.userData, 'utf8') } : {}),
+        ...(opts.ephemeral ? { ephemeral: true } : {}),
+        ...portOptions(opts.port, opts.count, invalidArgument),
+        ...(opts.userData !== undefined
+          ? { userData: (await readInputFile('--user-data', opts.userData)).toString('utf8') }
+          : {}),
       };
       const view = await ctx.progress();
       const show = (nodes: readonly NodeMetadata[]) =>
         ctx.json ? ctx.printJson(nodes) : ctx.print(formatTable(nodeRows(nodes)));
       try {
         const nodes = await ctx.withService(async (service, signal) => {
-          const template = opts.image
-            ? await service.templateBuilder().imageId(opts.image).options(options).build()
-            : options;
-          return service.createNodesInGroup(group, opts.count, template, {
+          const builder = service.templateBuilder().options(options);
+          const template = await (opts.image ? builder.imageId(opts.image) : builder).build();
+          // The image chosen (by -i or the template) must not name a missing source file.
+          assertSourcePresent(settings, template.image.id);
+          const made = await service.createNodesInGroup(group, opts.count, template, {
             signal,
             onProgress: view.listener,
           });
+          if (opts.ephemeral) {
+            // The service (and its owner lease) lives until interrupted; closing it destroys the nodes.
+            view.stop();
+            if (wait) await waitUntilAnswering(ctx, made, wait, timeoutMs, signal);
+            show(made);
+            await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+          }
+          return made;
         });
         view.stop();
-        show(nodes);
+        if (!opts.ephemeral) {
+          if (wait) await ctx.withSignal((signal) => waitUntilAnswering(ctx, nodes, wait, timeoutMs, signal));
+          show(nodes);
+        }
       } catch (error) {
         // Some nodes failed (and were rolled back): the ones that run are still printed, each
         // failure goes to stderr, and the exit code says what kind of failure it was.
@@ -88,6 +149,33 @@ export function upCommand(io: CliIo): Command {
   );
 }
 
+/** Waits for `up --wait`; nodes that do not answer in time are `TIMEOUT` (they stay: destroy them). */
+async function waitUntilAnswering(
+  ctx: CommandContext,
+  nodes: readonly NodeMetadata[],
+  wait: WaitFor,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const [{ unwaitable, waitForNodes }, { invalidArgument, VmkitError }] = await Promise.all([
+    import('../runtime/wait-for-nodes.js'),
+    import('@vmkit/core/spi'),
+  ]);
+  for (const node of nodes) {
+    const why = unwaitable(node, wait);
+    if (why) throw invalidArgument('--wait', why);
+  }
+  const what = wait.kind === 'http' ? `GET ${wait.path}` : 'its ports';
+  ctx.note(`waiting for ${nodes.length} node(s) to answer ${what}`);
+  const late = await waitForNodes(nodes, wait, Date.now() + timeoutMs, signal);
+  if (late.length === 0) return;
+  throw new VmkitError(
+    'TIMEOUT',
+    `--wait: ${late.join(', ')} did not answer ${what} within ${Math.round(timeoutMs / 1000)}s (the nodes run: vmkit destroy them, or raise --wait-timeout)`,
+    { details: { field: '--wait', nodes: late } },
+  );
+}
+
 /** `vmkit ls`: every node. */
 export function lsCommand(io: CliIo): Command {
   const command = withJsonAndExample(
@@ -97,7 +185,7 @@ export function lsCommand(io: CliIo): Command {
     'vmkit ls --group web --json',
   );
   return defineAction(command, io, async (ctx, opts: { group?: string }) => {
-    const all = await ctx.withService((service) => service.listNodes());
+    const all = await ctx.withService((service) => service.listNodes(), { readOnly: true });
     const nodes = all.filter((n) => opts.group === undefined || n.group === opts.group);
     if (ctx.json) ctx.printJson(nodes);
     else ctx.print(nodes.length === 0 ? 'no nodes' : formatTable(nodeRows(nodes)));
@@ -109,27 +197,39 @@ export function destroyCommand(io: CliIo): Command {
   const command = withJsonAndExample(
     new Command('destroy')
       .description('destroy nodes (by name or id) or every node of a group, with their disks and port leases')
-      .argument('<target...>', 'node names or ids, or group names'),
-    'vmkit destroy web db-1a2b',
+      .argument('<target...>', 'node names or ids, or group names')
+      .option('--if-exists', 'a target that names nothing (already destroyed) is not an error'),
+    'vmkit destroy web db-1a2b --if-exists --json',
   );
-  return defineAction(command, io, async (ctx, targets: string[]) => {
+  return defineAction(command, io, async (ctx, targets: string[], opts: { ifExists?: boolean }) => {
     const { VmkitError } = await import('@vmkit/core');
-    const destroyed = await ctx.withService(async (service, signal) => {
-      const nodes = await service.listNodes();
-      const wanted = new Set(targets);
-      const unknown = targets.filter((t) => !nodes.some((n) => n.id === t || n.name === t || n.group === t));
-      if (unknown.length > 0) {
-        throw new VmkitError('NOT_FOUND', `no node or group named ${unknown.join(', ')}`, {
-          details: { targets: unknown },
+    const missingStore = await ctx.missingStore();
+    const destroyed = missingStore
+      ? []
+      : await ctx.withService(async (service, signal) => {
+          const nodes = await service.listNodes();
+          const wanted = new Set(targets);
+          const unknown = targets.filter(
+            (t) => !nodes.some((n) => n.id === t || n.name === t || n.group === t),
+          );
+          if (unknown.length > 0 && opts.ifExists !== true) throw notFound(VmkitError, unknown);
+          // Ctrl-C stops removals that have not begun; those done stay done.
+          return service.destroyNodesMatching(
+            (n) => wanted.has(n.id) || wanted.has(n.name) || wanted.has(n.group),
+            { signal },
+          );
         });
-      }
-      // Ctrl-C stops removals that have not begun; those done stay done.
-      return service.destroyNodesMatching(
-        (n) => wanted.has(n.id) || wanted.has(n.name) || wanted.has(n.group),
-        { signal },
-      );
-    });
+    if (missingStore && opts.ifExists !== true) throw notFound(VmkitError, targets);
     if (ctx.json) ctx.printJson(destroyed.map((n) => ({ id: n.id, name: n.name, group: n.group })));
+    else if (destroyed.length === 0) ctx.print('nothing to destroy');
     else for (const n of destroyed) ctx.print(`destroyed ${n.name}`);
   });
+}
+
+function notFound(errors: typeof import('@vmkit/core').VmkitError, targets: readonly string[]): Error {
+  return new errors(
+    'NOT_FOUND',
+    `no node or group named ${targets.join(', ')} (--if-exists makes that not an error)`,
+    { details: { targets } },
+  );
 }

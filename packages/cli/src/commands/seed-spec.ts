@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import type { ConfigDriveSpec } from '@vmkit/core';
 import { invalidArgument } from '@vmkit/core/spi';
+import { readInputFile } from '../runtime/input-file.js';
 
 /** What `vmkit seed` was given, files not read yet. */
 export interface SeedInput {
@@ -24,7 +24,7 @@ export const DEFAULT_INSTANCE_ID = 'iid-local01';
  * `instance-id: iid-local01` plus `--hostname` and `--dsmode`; network config and vendor data as given.
  */
 export async function seedSpec(input: SeedInput): Promise<ConfigDriveSpec> {
-  const userData = new Uint8Array(await readFile(input.userData));
+  const userData = new Uint8Array(await readInputFile('--user-data', input.userData));
   let meta: Record<string, unknown> = { 'instance-id': DEFAULT_INSTANCE_ID };
   if (input.metaData !== undefined) {
     if (input.hostname !== undefined || input.dsmode !== undefined) {
@@ -35,9 +35,10 @@ export async function seedSpec(input: SeedInput): Promise<ConfigDriveSpec> {
     }
     // js-yaml reads YAML 1.1 as cloud-init's PyYAML does, and loads in a third of the time of `yaml`.
     const { load } = await import('js-yaml');
+    const text = (await readInputFile('--meta-data', input.metaData)).toString('utf8');
     let parsed: unknown;
     try {
-      parsed = load(await readFile(input.metaData, 'utf8'));
+      parsed = load(text);
     } catch (error) {
       throw invalidArgument(
         `meta-data ${input.metaData}`,
@@ -79,10 +80,10 @@ export async function seedSpec(input: SeedInput): Promise<ConfigDriveSpec> {
     ...(Object.keys(rest).length > 0 ? { metaData: rest } : {}),
     userData,
     ...(input.networkConfig !== undefined
-      ? { networkConfig: await readFile(input.networkConfig, 'utf8') }
+      ? { networkConfig: (await readInputFile('--network-config', input.networkConfig)).toString('utf8') }
       : {}),
     ...(input.vendorData !== undefined
-      ? { vendorData: new Uint8Array(await readFile(input.vendorData)) }
+      ? { vendorData: new Uint8Array(await readInputFile('--vendor-data', input.vendorData)) }
       : {}),
   };
 }

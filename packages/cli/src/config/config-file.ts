@@ -60,7 +60,7 @@ function unreadable(file: string, error: unknown): VmkitError {
 }
 
 /** Whether anything (a dangling link too) is at `file`. */
-async function exists(file: string): Promise<boolean> {
+export async function exists(file: string): Promise<boolean> {
   try {
     await lstat(file);
     return true;

@@ -1,7 +1,8 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { invalidArgument, VmkitError } from '@vmkit/core/spi';
-import { findConfigFile, readConfigFile } from './config-file.js';
+import { exists, findConfigFile, readConfigFile } from './config-file.js';
 import { checkConfig, type ProviderConfig, type S3StoreConfig, type VmkitConfig } from './config-schema.js';
+import { findMissingSources, type MissingSource } from './source-paths.js';
 
 /** The global flags that override the config file and the environment. */
 export interface GlobalFlags {
@@ -25,6 +26,8 @@ export interface Settings {
   readonly store: { readonly dir: string } | { readonly s3: S3StoreConfig };
   /** Image specs, relative paths made absolute (against the config file's directory). */
   readonly images: readonly Record<string, unknown>[];
+  /** Configured images whose source names a local file that is not there, by image id. */
+  readonly missingSources?: Readonly<Record<string, MissingSource>>;
   /** Lease directory, when set. */
   readonly leaseDir?: string;
 }
@@ -50,6 +53,13 @@ export async function loadSettings(
   const explicit = flags.config ?? env.VMKIT_CONFIG;
   const configFile = explicit ? resolve(cwd, explicit) : await findConfigFile(cwd);
   let config: VmkitConfig = {};
+  if (explicit && configFile && !(await exists(configFile))) {
+    throw invalidArgument(
+      `${flags.config !== undefined ? '--config' : 'VMKIT_CONFIG'} ${configFile}`,
+      'does not exist: give the path of a vmkit.config.json or vmkit.config.mjs',
+      { file: configFile },
+    );
+  }
   if (configFile) {
     try {
       config = checkConfig(await readConfigFile(configFile));
@@ -92,11 +102,13 @@ export async function loadSettings(
   const leaseDir = env.VMKIT_LEASE_DIR
     ? resolve(cwd, env.VMKIT_LEASE_DIR)
     : config.ports?.leaseDir && resolve(base, config.ports.leaseDir);
+  const images = (config.images ?? []).map((spec) => withAbsolutePaths(spec, base));
   return {
     ...(configFile ? { configFile } : {}),
     provider,
     store,
-    images: (config.images ?? []).map((spec) => withAbsolutePaths(spec, base)),
+    images,
+    missingSources: await findMissingSources(images),
     ...(leaseDir ? { leaseDir } : {}),
   };
 }

@@ -2,14 +2,10 @@ import type { ComputeService } from '@vmkit/core';
 import type { Command } from 'commander';
 import type { GlobalFlags, Settings } from '../config/settings.js';
 import type { ProgressView } from '../output/progress-view.js';
+import type { CliIo } from './cli-io.js';
 
-/** The process around a command: streams, environment, working directory. */
-export interface CliIo {
-  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly env: NodeJS.ProcessEnv;
-  readonly cwd: string;
-}
+// The commands take CliIo from here, beside CommandContext; its declaration is in cli-io.ts.
+export type { CliIo } from './cli-io.js';
 
 /**
  * What every command's action gets: output helpers, the settings, and the compute service opened
@@ -66,11 +62,41 @@ export class CommandContext {
   }
 
   /**
-   * Opens the compute service, runs `work` with a signal that Ctrl-C fires, and closes the
-   * service whatever happens (after the work's own rollback).
+   * The store directory the settings name, when it does not exist (nothing was built or made
+   * with these settings yet); undefined when it exists or the store is an S3 bucket.
    */
-  async withService<T>(work: (service: ComputeService, signal: AbortSignal) => Promise<T>): Promise<T> {
-    const { openService } = await import('./open-service.js');
+  async missingStore(): Promise<string | undefined> {
+    const settings = await this.settings();
+    if (!('dir' in settings.store)) return undefined;
+    const { stat } = await import('node:fs/promises');
+    const dir = settings.store.dir;
+    return (await stat(dir).catch(() => undefined)) ? undefined : dir;
+  }
+
+  /**
+   * Opens the compute service, runs `work` with a signal that Ctrl-C fires, and closes the
+   * service whatever happens (after the work's own rollback). With `readOnly`, a store directory
+   * that does not exist is `NOT_FOUND` saying so and what makes one (opening would create it).
+   */
+  async withService<T>(
+    work: (service: ComputeService, signal: AbortSignal) => Promise<T>,
+    options: { readonly readOnly?: boolean } = {},
+  ): Promise<T> {
+    const { checkImageSpecs, openService } = await import('./open-service.js');
+    const missing = options.readOnly === true ? await this.missingStore() : undefined;
+    if (missing !== undefined) {
+      const { VmkitError } = await import('@vmkit/core');
+      const settings = await this.settings();
+      await checkImageSpecs(settings); // a bad config says so first
+      const where = settings.configFile
+        ? `named by ${settings.configFile}`
+        : 'and no vmkit.config.json was found from here up';
+      throw new VmkitError(
+        'NOT_FOUND',
+        `no store at ${missing} (${where}): nothing was built here yet. Run vmkit build IMAGE or vmkit up GROUP to make one, or name an existing one with --store (or VMKIT_STORE, or -c CONFIG)`,
+        { details: { store: missing } },
+      );
+    }
     return this.withSignal(async (signal) => {
       const service = await openService(await this.settings());
       try {

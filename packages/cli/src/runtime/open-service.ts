@@ -1,4 +1,5 @@
-import type { BlobStore, ComputeService, MasterSpec, VmkitError } from '@vmkit/core';
+import type { BlobStore, ComputeService, MasterSpec } from '@vmkit/core';
+import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 import type { Settings } from '../config/settings.js';
 
 /**
@@ -12,29 +13,8 @@ export async function openService(settings: Settings): Promise<ComputeService> {
     import('@vmkit/provider-libvirt'),
   ]);
   const { createComputeService } = core;
-  const { invalidArgument, VmkitError } = await import('@vmkit/core/spi');
-  const inFile = (error: unknown) => {
-    if (
-      !settings.configFile ||
-      !VmkitError.is(error, 'INVALID_ARGUMENT') ||
-      !error.message.startsWith('images[')
-    ) {
-      return error;
-    }
-    return invalidArgument(
-      settings.configFile,
-      error.message,
-      { ...error.details, file: settings.configFile },
-      { cause: error },
-    );
-  };
   // Checked before connecting, so a bad spec is reported as such even when the hypervisor is down.
-  const checks = await (await import('@vmkit/core/internal')).loadValidators();
-  try {
-    for (const [i, spec] of settings.images.entries()) checks.checkMasterSpec(spec, `images[${i}]`);
-  } catch (error) {
-    throw inFile(error);
-  }
+  await checkImageSpecs(settings);
   let provider: ReturnType<typeof libvirtProvider>;
   try {
     provider = libvirtProvider(settings.provider);
@@ -47,23 +27,42 @@ export async function openService(settings: Settings): Promise<ComputeService> {
       provider,
       store,
       images: settings.images as unknown as MasterSpec[],
+      // Only `up --ephemeral` makes ephemeral nodes: they go when its service closes.
+      ephemeralNodes: { destroyOnClose: true },
       ...(settings.leaseDir ? { ports: { leaseDir: settings.leaseDir } } : {}),
     });
   } catch (error) {
-    if (
-      settings.configFile &&
-      VmkitError.is(error, 'INVALID_ARGUMENT') &&
-      error.message.startsWith('images[')
-    ) {
-      throw invalidArgument(
-        settings.configFile,
-        error.message,
-        { ...error.details, file: settings.configFile },
-        { cause: error },
-      );
-    }
-    throw error;
+    throw inConfigFile(settings, error);
   }
+}
+
+/**
+ * Checks the image specs of the settings as core will (`INVALID_ARGUMENT` naming the config file
+ * and `images[i]`), without opening anything.
+ */
+export async function checkImageSpecs(settings: Settings): Promise<void> {
+  const checks = await (await import('@vmkit/core/internal')).loadValidators();
+  try {
+    for (const [i, spec] of settings.images.entries()) checks.checkMasterSpec(spec, `images[${i}]`);
+  } catch (error) {
+    throw inConfigFile(settings, error);
+  }
+}
+
+/** Core's refusal of `images[i]` told as a fault of the config file that holds it. */
+function inConfigFile(settings: Settings, error: unknown): unknown {
+  if (
+    !settings.configFile ||
+    !VmkitError.is(error, 'INVALID_ARGUMENT') ||
+    !error.message.startsWith('images[')
+  )
+    return error;
+  return invalidArgument(
+    settings.configFile,
+    error.message,
+    { ...error.details, file: settings.configFile },
+    { cause: error },
+  );
 }
 
 /**

@@ -2,8 +2,8 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeBlobStoreContract } from '../contract/describe-blob-store-contract.js';
 import { VmkitError } from '../errors/vmkit-error.js';
-import { describeBlobStoreContract } from '../testing/describe-blob-store-contract.js';
 import { fileSystemBlobStore } from './file-system-blob-store.js';
 
 const roots: string[] = [];
@@ -136,6 +136,30 @@ describe('fileSystemBlobStore', () => {
     expect(Buffer.from((await blob?.bytes()) ?? []).equals(big)).toBe(true);
     await store.putBlob('c', 'big', Buffer.alloc(2 * 1024 * 1024, 1));
     expect(() => blob?.stream()).toThrow(/changed/);
+  });
+
+  it('fails with STORE errors naming the call and keeping the system error, never a bare one', async () => {
+    const root = await newRoot();
+    const store = fileSystemBlobStore({ root });
+    await store.createContainer('c');
+    await store.putBlob('c', 'dir/blob', 'x');
+    await expect(store.removeBlob('c', 'dir')).rejects.toMatchObject({
+      code: 'STORE',
+      details: { operation: 'removeBlob', container: 'c', name: 'dir' },
+      cause: { code: 'EISDIR' },
+    });
+    // A file where the store keeps its temp files: every write fails, as a STORE error.
+    const other = await newRoot();
+    await writeFile(join(other, '.tmp'), 'in the way');
+    const blocked = fileSystemBlobStore({ root: other });
+    await blocked.createContainer('c');
+    const error = await blocked.putBlob('c', 'new', 'x').catch((e: unknown) => e);
+    expect(VmkitError.is(error, 'STORE')).toBe(true);
+    expect(error).toMatchObject({
+      retryable: false,
+      details: { operation: 'putBlob', container: 'c', name: 'new', errno: 'EEXIST' },
+      cause: { code: 'EEXIST' },
+    });
   });
 
   it('validates its options', () => {

@@ -1,5 +1,6 @@
+import type { Dirent } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { invalidArgument, toVmkitError } from '../errors/vmkit-error.js';
 import { throwIfAborted } from '../util/abort.js';
@@ -7,6 +8,10 @@ import type { BlobListItem, ListPage } from './blob-store.js';
 import { FOLDER_MODE, FsBlobPaths } from './fs-blob-paths.js';
 import { listBlobFile, readBlobFile, WHOLE_READ_MAX } from './fs-blob-reader.js';
 import { FsBlobWriter } from './fs-blob-writer.js';
+
+/** What reading a folder that another process removed meanwhile fails with. */
+const GONE = new Set(['ENOENT', 'ENOTDIR']);
+
 import { type ClosableBlobStore, guardBlobStore } from './guard-blob-store.js';
 
 /** Options of {@link fileSystemBlobStore}. */
@@ -55,7 +60,8 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): Closab
       return info?.isDirectory() ?? false;
     },
     async deleteContainer(container) {
-      await rm(paths.containerDir(container), { recursive: true, force: true });
+      // Retried while other processes write into the folders being removed (ENOTEMPTY).
+      await rm(paths.containerDir(container), { recursive: true, force: true, maxRetries: 5 });
     },
     async putBlob(container, name, body, opts) {
       const path = paths.blobPath(container, name);
@@ -125,21 +131,30 @@ async function removeEmptyFolders(path: string, dir: string): Promise<void> {
   }
 }
 
-/** The names of the blobs in container folder `dir` with `prefix` and after `marker`, sorted. */
+/**
+ * The names of the blobs in container folder `dir` with `prefix` and after `marker`, sorted. The
+ * walk starts at the prefix's deepest folder and skips folders outside the prefix. Other processes
+ * remove blobs and prune emptied folders meanwhile: a folder gone before it is read is empty.
+ */
 async function blobNames(dir: string, prefix: string, marker: string | undefined): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const names: string[] = [];
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const parent = entry.parentPath ?? (entry as unknown as { path: string }).path;
-    const rel =
-      parent === dir
-        ? entry.name
-        : `${parent
-            .slice(dir.length + 1)
-            .split(sep)
-            .join('/')}/${entry.name}`;
-    if (rel.startsWith(prefix) && (marker === undefined || rel > marker)) names.push(rel);
-  }
+  const walk = async (rel: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(join(dir, ...rel.split('/')), { withFileTypes: true });
+    } catch (error) {
+      if (GONE.has((error as NodeJS.ErrnoException).code ?? '')) return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const name = `${rel}${entry.name}`;
+      if (entry.isDirectory()) {
+        if (`${name}/`.startsWith(prefix) || prefix.startsWith(`${name}/`)) await walk(`${name}/`);
+      } else if (entry.isFile() && name.startsWith(prefix) && (marker === undefined || name > marker)) {
+        names.push(name);
+      }
+    }
+  };
+  await walk(prefix.slice(0, prefix.lastIndexOf('/') + 1));
   return names.sort();
 }

@@ -60,12 +60,18 @@ export async function readBlobFile(
     const trailer = blobTrailer(layout, json, label, () => `W/"${info.size}-${Math.trunc(info.mtimeMs)}"`);
     const openStream = (): Readable => {
       // Opened anew by name: refuse if the name now points at another file (replaced after getBlob).
-      const fd = openSync(path, READ_FLAGS);
+      const changed = () =>
+        new VmkitError('CONFLICT', `blob ${label} changed since it was opened`, { details: { name } });
+      let fd: number;
+      try {
+        fd = openSync(path, READ_FLAGS);
+      } catch (error) {
+        if (ABSENT.has((error as NodeJS.ErrnoException).code ?? '')) throw changed(); // removed since
+        throw error;
+      }
       if (fstatSync(fd).ino !== info.ino) {
         closeSync(fd);
-        throw new VmkitError('CONFLICT', `blob ${label} changed since it was opened`, {
-          details: { name },
-        });
+        throw changed();
       }
       return createReadStream('', { fd, start: 0, end: layout.contentLength - 1 });
     };

@@ -119,7 +119,14 @@ export class FsBlobWriter {
 
   async #syncDir(dir: string): Promise<void> {
     if (!this.#durable) return;
-    const handle = await open(dir, constants.O_RDONLY);
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(dir, constants.O_RDONLY);
+    } catch (error) {
+      // Another process removed the blob just written and pruned its folder: nothing to sync.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
     try {
       await handle.sync();
     } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isClosedError } from '../errors/vmkit-error.js';
+import { isClosedError, VmkitError } from '../errors/vmkit-error.js';
 import { type BlobStoreDriver, guardBlobStore } from './guard-blob-store.js';
 
 function recordingDriver(calls: string[]): BlobStoreDriver {
@@ -54,5 +54,56 @@ describe('guardBlobStore', () => {
     const store = guardBlobStore('the test store', recordingDriver([]));
     await store.close();
     await expect(store.getBlob('c', '')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('turns every failure of the driver into a STORE VmkitError naming the call, retryable when transient', async () => {
+    const busy = Object.assign(new Error('EAGAIN: resource temporarily unavailable'), { code: 'EAGAIN' });
+    const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    const driver = recordingDriver([]);
+    driver.list = async () => Promise.reject(busy);
+    driver.removeBlob = async () => Promise.reject(denied);
+    driver.getBlob = async (_c, name) => ({
+      name,
+      size: 1,
+      metadata: {},
+      stream: () => Promise.reject(busy) as never,
+      bytes: async () => Promise.reject(busy),
+      text: async () => Promise.reject(busy),
+    });
+    const store = guardBlobStore('the test store', driver);
+    const listed = await store.list('c', { prefix: 'p/' }).catch((e: unknown) => e);
+    expect(VmkitError.is(listed, 'STORE')).toBe(true);
+    expect(listed).toMatchObject({ retryable: true, cause: busy });
+    expect((listed as VmkitError).details).toEqual({ operation: 'list', container: 'c', errno: 'EAGAIN' });
+    await expect(store.removeBlob('c', 'a/b')).rejects.toMatchObject({
+      code: 'STORE',
+      retryable: false,
+      fault: 'environment',
+      cause: denied,
+      details: { operation: 'removeBlob', container: 'c', name: 'a/b', errno: 'EACCES' },
+    });
+    const blob = await store.getBlob('c', 'x');
+    await expect(blob?.text()).rejects.toMatchObject({
+      code: 'STORE',
+      details: { operation: 'getBlob (reading)', container: 'c', name: 'x' },
+    });
+  });
+
+  it('names the call in a STORE error of the driver that does not, keeping its class and cause', async () => {
+    const driver = recordingDriver([]);
+    const own = new VmkitError('STORE', 'S3 putBlob b/k: server error', {
+      retryable: true,
+      cause: 'the original',
+      details: { operation: 'putBlob', bucket: 'b' },
+    });
+    driver.putBlob = async () => Promise.reject(own);
+    const store = guardBlobStore('the test store', driver);
+    await expect(store.putBlob('c', 'n', 'x')).rejects.toMatchObject({
+      code: 'STORE',
+      message: own.message,
+      retryable: true,
+      cause: 'the original',
+      details: { operation: 'putBlob', bucket: 'b', container: 'c', name: 'n' },
+    });
   });
 });

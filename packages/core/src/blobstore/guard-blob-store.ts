@@ -2,6 +2,7 @@ import { invalidArgument } from '../errors/vmkit-error.js';
 import { Lifecycle } from '../util/lifecycle.js';
 import { checkBlobName, checkContainerName, checkListOptions, checkMetadata } from './blob-names.js';
 import type { BlobBody, BlobStore, ListOptions, ListPage, PutBlobOptions, StoredBlob } from './blob-store.js';
+import { type StoreErrorContext, storeError } from './store-error.js';
 
 /** List options after {@link guardBlobStore} checked them: the page size is always set. */
 export interface CheckedListOptions extends ListOptions {
@@ -55,8 +56,10 @@ export interface ClosableBlobStore extends BlobStore {
 /**
  * The one runtime wrapper every vmkit blob store goes through (memory, filesystem, S3): it checks
  * container names, blob names, metadata, `ifNoneMatch` and list options once, refuses calls after
- * `close()` with the same error for every store, and closes the driver once. `what` names the
- * store in that error, e.g. `the S3 blob store on bucket b`.
+ * `close()` with the same error for every store, and closes the driver once. Every failure of the
+ * driver leaves as a `VmkitError` naming the operation, container and blob (`storeError`),
+ * including later reads of a blob it returned. `what` names the store in errors, e.g. `the S3
+ * blob store on bucket b`.
  */
 export function guardBlobStore(what: string, driver: BlobStoreDriver): ClosableBlobStore {
   const life = new Lifecycle(what, {
@@ -73,18 +76,26 @@ export function guardBlobStore(what: string, driver: BlobStoreDriver): ClosableB
     checkBlobName(name);
     life.assertOpen();
   };
+  // Every failure of the driver leaves as a VmkitError naming the call (see storeError).
+  const run = async <T>(context: StoreErrorContext, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      throw storeError(error, what, context);
+    }
+  };
   const store: ClosableBlobStore = {
     async createContainer(container) {
       open(container);
-      await driver.createContainer(container);
+      await run({ operation: 'createContainer', container }, () => driver.createContainer(container));
     },
     async containerExists(container) {
       open(container);
-      return driver.containerExists(container);
+      return run({ operation: 'containerExists', container }, () => driver.containerExists(container));
     },
     async deleteContainer(container) {
       open(container);
-      await driver.deleteContainer(container);
+      await run({ operation: 'deleteContainer', container }, () => driver.deleteContainer(container));
     },
     async putBlob(container, name, body, options = {}) {
       checkContainerName(container);
@@ -94,19 +105,24 @@ export function guardBlobStore(what: string, driver: BlobStoreDriver): ClosableB
         throw invalidArgument('ifNoneMatch', `must be '*' (got ${JSON.stringify(options.ifNoneMatch)})`);
       }
       life.assertOpen();
-      return driver.putBlob(container, name, body, options);
+      return run({ operation: 'putBlob', container, name }, () =>
+        driver.putBlob(container, name, body, options),
+      );
     },
     async getBlob(container, name, options = {}) {
       openBlob(container, name);
-      return driver.getBlob(container, name, options);
+      const blob = await run({ operation: 'getBlob', container, name }, () =>
+        driver.getBlob(container, name, options),
+      );
+      return blob && guardedReads(blob, what, { operation: 'getBlob (reading)', container, name });
     },
     async blobExists(container, name) {
       openBlob(container, name);
-      return driver.blobExists(container, name);
+      return run({ operation: 'blobExists', container, name }, () => driver.blobExists(container, name));
     },
     async removeBlob(container, name) {
       openBlob(container, name);
-      await driver.removeBlob(container, name);
+      await run({ operation: 'removeBlob', container, name }, () => driver.removeBlob(container, name));
     },
     async list(container, options = {}) {
       checkContainerName(container);
@@ -117,10 +133,27 @@ export function guardBlobStore(what: string, driver: BlobStoreDriver): ClosableB
         }
       }
       life.assertOpen();
-      return driver.list(container, { ...options, maxKeys });
+      return run({ operation: 'list', container }, () => driver.list(container, { ...options, maxKeys }));
     },
     close: () => life.close(),
     [Symbol.asyncDispose]: () => life.close(),
   };
   return store;
+}
+
+/** A read blob whose later reads (the blob may be removed meanwhile) fail with store errors too. */
+function guardedReads(blob: StoredBlob, what: string, context: StoreErrorContext): StoredBlob {
+  const wrap = (error: unknown) => storeError(error, what, context);
+  return {
+    ...blob,
+    stream: () => {
+      try {
+        return blob.stream();
+      } catch (error) {
+        throw wrap(error);
+      }
+    },
+    bytes: () => blob.bytes().catch((error: unknown) => Promise.reject(wrap(error))),
+    text: () => blob.text().catch((error: unknown) => Promise.reject(wrap(error))),
+  };
 }

@@ -19,6 +19,11 @@ import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
 import { integerOption } from '../util/integer-option.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
+import {
+  type EphemeralNodesOptions,
+  type ResolvedEphemeralNodesOptions,
+  resolveEphemeralNodesOptions,
+} from './ephemeral-nodes-options.js';
 
 /** Options of `createComputeService`. */
 export interface ComputeServiceOptions {
@@ -50,6 +55,8 @@ export interface ComputeServiceOptions {
   readonly shareMasters?: boolean;
   /** The build lease that makes processes sharing a store build each master once (see the guide). */
   readonly buildLease?: BuildLeaseOptions;
+  /** The owner lease of ephemeral nodes (`TemplateOptions.ephemeral`) and what `close()` does with them. */
+  readonly ephemeralNodes?: EphemeralNodesOptions;
   /**
    * Signs what this host writes to the store with a key the fleet shares (HMAC-SHA256): master
    * records, the catalogue snapshot's entries and shared-master records. A record read without a
@@ -71,6 +78,7 @@ export interface ResolvedComputeServiceOptions {
   readonly logger: Logger;
   readonly shareMasters: boolean;
   readonly buildLease: ResolvedBuildLeaseOptions;
+  readonly ephemeralNodes: ResolvedEphemeralNodesOptions;
   /** The signer of `recordSigning`; `undefined` when records are not signed. */
   readonly signer: RecordSigner | undefined;
 }
@@ -155,6 +163,7 @@ export function resolveComputeServiceOptions(options: ComputeServiceOptions): Re
     logger: bindLogger(logger),
     shareMasters: options.shareMasters ?? false,
     buildLease: resolveBuildLeaseOptions(options.buildLease),
+    ephemeralNodes: resolveEphemeralNodesOptions(options.ephemeralNodes),
     signer: resolveRecordSigning(options.recordSigning),
   });
 }

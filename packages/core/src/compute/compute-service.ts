@@ -8,6 +8,7 @@ import type { MasterDiskExport } from '../spi/master-export.js';
 import type { OperationOptions } from '../util/progress.js';
 import type { DiskUsageReport } from './disk-usage.js';
 import type { PruneImagesOptions, PruneResult } from './prune-images.js';
+import type { ReapNodesOptions, ReapResult } from './reap-nodes.js';
 import type { TemplateBuilder } from './template-builder.js';
 
 /**
@@ -27,10 +28,18 @@ export interface ComputeService extends AsyncDisposable {
   /** Deletes an image's master and metadata; refuses (`CONFLICT`) while nodes use it unless `force` (which destroys them). */
   deleteImage(id: string, options?: { force?: boolean }): Promise<void>;
   /**
-   * Removes masters no node uses (with their superseded masters and records) and leftovers of
+   * Removes ephemeral nodes of dead owners (as {@link ComputeService.reapNodes}, reported as kind
+   * `node`), then masters no node uses (with their superseded masters and records) and leftovers of
    * crashed builds that no record or running build owns; `dryRun` only reports. See `docs/housekeeping.md`.
    */
   pruneImages(options?: PruneImagesOptions): Promise<PruneResult>;
+  /**
+   * Removes the ephemeral nodes (`TemplateOptions.ephemeral`) whose owner is gone (its owner lease
+   * lapsed), with their disks and port leases; never a node without the owner mark, of a live
+   * owner, or of this service. Also done when a service starts and by `pruneImages`; `dryRun`
+   * only reports. See `docs/ephemeral-nodes.md`.
+   */
+  reapNodes(options?: ReapNodesOptions): Promise<ReapResult>;
   /** Allocated and virtual bytes per master, per node and per leftover; `UNSUPPORTED` when the provider cannot measure. */
   diskUsage(): Promise<DiskUsageReport>;
   /**
@@ -88,6 +97,10 @@ export interface ComputeService extends AsyncDisposable {
   suspendNode(id: string, options?: OperationOptions): Promise<void>;
   /** Resumes a node; `ABORTED` if the signal fires first. */
   resumeNode(id: string, options?: OperationOptions): Promise<void>;
-  /** Aborts running builds and closes the provider; idempotent. */
+  /**
+   * Aborts running builds, destroys this service's ephemeral nodes when `ephemeralNodes.destroyOnClose`
+   * is set, gives up its owner lease (its ephemeral nodes are reaped later otherwise) and closes
+   * the provider; idempotent.
+   */
   close(): Promise<void>;
 }

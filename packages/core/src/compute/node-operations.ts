@@ -24,7 +24,7 @@ export interface NodeOperationParts {
 }
 
 /** Deletes superseded masters of these images if their last node is gone (best effort). */
-async function collectRetired(parts: NodeOperationParts, imageIds: readonly string[]): Promise<void> {
+export async function collectRetired(parts: NodeOperationParts, imageIds: readonly string[]): Promise<void> {
   for (const id of new Set(imageIds)) {
     await parts.cache.collectRetired(id).catch((error: unknown) => {
       parts.logger.warn('could not clean up superseded masters', { imageId: id, error: String(error) });

@@ -15,9 +15,12 @@ export interface PruneImagesOptions extends OperationOptions {
 
 /** One thing `pruneImages` removed (or, in a dry run, would remove). */
 export interface PrunedItem {
-  /** `image`: a master no node uses, its superseded masters and its record; `leftover`: an artefact of a crashed build. */
-  readonly kind: 'image' | 'leftover';
-  /** The image id, or the artefact's provider name. */
+  /**
+   * `image`: a master no node uses, its superseded masters and its record; `leftover`: an artefact
+   * of a crashed build; `node`: an ephemeral node whose owner is gone (`reapNodes`).
+   */
+  readonly kind: 'image' | 'leftover' | 'node';
+  /** The image id, the artefact's provider name, or the node's name. */
   readonly id: string;
   /** The image concerned, when known. */
   readonly imageId?: string;
@@ -45,7 +48,7 @@ export interface PruneResult {
   readonly kept: readonly KeptItem[];
   /** What could not be removed, with the error message; the rest went on. */
   readonly failed: ReadonlyArray<{
-    readonly kind: 'image' | 'leftover';
+    readonly kind: 'image' | 'leftover' | 'node';
     readonly id: string;
     readonly error: string;
   }>;
@@ -62,10 +65,7 @@ export async function pruneImages(
   parts: HousekeepingParts,
   options: PruneImagesOptions = {},
 ): Promise<PruneResult> {
-  const unusedFor = options.unusedFor ?? 0;
-  if (!Number.isFinite(unusedFor) || unusedFor < 0) {
-    throw invalidArgument('unusedFor', `must be a number of milliseconds, 0 or more (got ${unusedFor})`);
-  }
+  const unusedFor = checkUnusedFor(options);
   const { provider, cache } = parts;
   const dryRun = options.dryRun === true;
   const cutoff = Date.now() - unusedFor;
@@ -155,6 +155,15 @@ export async function pruneImages(
   }
   parts.logger.info('pruned', { dryRun, removed: removed.length, kept: kept.length, failed: failed.length });
   return { dryRun, removed, kept, failed };
+}
+
+/** The `unusedFor` of prune options, checked (`INVALID_ARGUMENT` naming it). */
+export function checkUnusedFor(options: PruneImagesOptions): number {
+  const unusedFor = options.unusedFor ?? 0;
+  if (!Number.isFinite(unusedFor) || unusedFor < 0) {
+    throw invalidArgument('unusedFor', `must be a number of milliseconds, 0 or more (got ${unusedFor})`);
+  }
+  return unusedFor;
 }
 
 /** Why a listed artefact stays, or `undefined` when it is a leftover to remove. */

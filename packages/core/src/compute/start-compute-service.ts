@@ -4,6 +4,7 @@ import { throwIfAborted } from '../util/abort.js';
 import { emitProgress, type OperationOptions } from '../util/progress.js';
 import { loadValidators } from '../validation/load-validators.js';
 import { leaseOwner } from './node-view.js';
+import { reapNodes } from './reap-nodes.js';
 import { recoverCrashedBuilds } from './recover-crashed-builds.js';
 import type { ComputeServiceParts } from './vmkit-compute-service.js';
 
@@ -42,6 +43,7 @@ export async function startComputeService(
     try {
       await repository.init();
       await parts.leases.init();
+      await parts.owner.init();
     } catch (error) {
       throw toVmkitError(error, 'STORE', `opening the metadata store (container ${repository.container})`);
     }
@@ -58,6 +60,9 @@ export async function startComputeService(
     }
     await recoverCrashedBuilds({ ...parts, known }).catch((error: unknown) => {
       logger.warn('could not look for what crashed builds left; pruneImages can', { error: String(error) });
+    });
+    await reapNodes(parts).catch((error: unknown) => {
+      logger.warn('could not reap ephemeral nodes of dead owners; reapNodes can', { error: String(error) });
     });
     const nodes = await provider.listNodes();
     let released = 0;

@@ -1,4 +1,5 @@
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
+import { noSuchImage } from '../masters/no-such-image.js';
 import type { Hardware } from '../model/hardware.js';
 import type { Image } from '../model/image.js';
 import type { Template, TemplateOptions } from '../model/template.js';
@@ -101,7 +102,13 @@ export class TemplateBuilder {
   /** Resolves the template; `NOT_FOUND` names the criteria nothing matched. */
   async build(): Promise<Template> {
     const c = this.#criteria;
-    const images = (await this.#source.listImages()).filter(
+    const all = await this.#source.listImages();
+    if (c.imageId !== undefined && !all.some((image) => image.id === c.imageId))
+      throw noSuchImage(
+        c.imageId,
+        all.map((image) => image.id),
+      );
+    const images = all.filter(
       (image) =>
         (c.imageId === undefined || image.id === c.imageId) &&
         (c.osFamily === undefined || image.os.family === c.osFamily) &&

@@ -2,6 +2,7 @@ import { closedError, invalidArgument, VmkitError } from '../errors/vmkit-error.
 import type { BuildLeases } from '../masters/build-lease.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
+import { noSuchImage } from '../masters/no-such-image.js';
 import type { Hardware } from '../model/hardware.js';
 import { DEFAULT_HARDWARE_PROFILES } from '../model/hardware.js';
 import type { Image } from '../model/image.js';
@@ -24,8 +25,16 @@ import {
   type NodeOperationParts,
   runPowerOperation,
 } from './node-operations.js';
+import { type NodeOwner, ownerTag } from './node-owner.js';
 import { nodeMetadataOf } from './node-view.js';
-import { type PruneImagesOptions, type PruneResult, pruneImages } from './prune-images.js';
+import { checkUnusedFor, type PruneImagesOptions, type PruneResult, pruneImages } from './prune-images.js';
+import {
+  destroyOwnNodes,
+  type ReapNodesOptions,
+  type ReapParts,
+  type ReapResult,
+  reapNodes,
+} from './reap-nodes.js';
 import { removeImage } from './remove-image.js';
 import { masterExporter, resolveTemplate } from './service-helpers.js';
 import { startComputeService } from './start-compute-service.js';
@@ -38,6 +47,10 @@ export interface ComputeServiceParts {
   readonly cache: MasterCache;
   /** Cross-process build leases in the store. */
   readonly leases: BuildLeases;
+  /** The owner lease of this service's ephemeral nodes. */
+  readonly owner: NodeOwner;
+  /** Whether `close()` destroys this service's ephemeral nodes. */
+  readonly destroyOnClose: boolean;
   readonly launcher: NodeLauncher;
   readonly ports: PortAllocator;
   readonly logger: Logger;
@@ -88,7 +101,11 @@ export class VmkitComputeService implements ComputeService {
   async deleteImage(id: string, options: { force?: boolean } = {}): Promise<void> {
     this.#open();
     const { cache } = this.#p;
-    if (!cache.image(id)) throw new VmkitError('NOT_FOUND', `no image ${id}`, { details: { imageId: id } });
+    if (!cache.image(id))
+      throw noSuchImage(
+        id,
+        cache.list().map((i) => i.id),
+      );
     if (cache.building(id) || (this.#launching.get(id) ?? 0) > 0 || this.#deleting.has(id)) {
       throw new VmkitError(
         'CONFLICT',
@@ -109,7 +126,30 @@ export class VmkitComputeService implements ComputeService {
 
   async pruneImages(options: PruneImagesOptions = {}): Promise<PruneResult> {
     this.#open();
-    return pruneImages(this.#housekeeping(), options);
+    checkUnusedFor(options);
+    // Ephemeral nodes of dead owners first: the masters only they used can then go too.
+    const reaped = await reapNodes(this.#reapParts(), options);
+    const pruned = await pruneImages(this.#housekeeping(), options);
+    return {
+      ...pruned,
+      removed: [
+        ...reaped.removed.map((n) => ({ kind: 'node' as const, id: n.name, imageId: n.imageId })),
+        ...pruned.removed,
+      ],
+      failed: [
+        ...reaped.failed.map((f) => ({ kind: 'node' as const, id: f.name, error: f.error })),
+        ...pruned.failed,
+      ],
+    };
+  }
+
+  async reapNodes(options: ReapNodesOptions = {}): Promise<ReapResult> {
+    this.#open();
+    return reapNodes(this.#reapParts(), options);
+  }
+
+  #reapParts(): ReapParts {
+    return { ...this.#nodeParts(), owner: this.#p.owner };
   }
 
   async diskUsage(): Promise<DiskUsageReport> {
@@ -171,7 +211,17 @@ export class VmkitComputeService implements ComputeService {
     return this.#using(imageId, options, async (signal) => {
       const master = await this.#p.cache.get(imageId, { ...options, signal });
       const image = this.#p.cache.image(imageId) ?? template.image;
-      return this.#p.launcher.launch(group, count, { ...template, image }, master, { ...options, signal });
+      // An ephemeral node is marked with its owner, whose lease is taken before the node exists.
+      const marked = template.options.ephemeral
+        ? {
+            ...template.options,
+            tags: [...(template.options.tags ?? []), ownerTag(await this.#p.owner.id())],
+          }
+        : template.options;
+      return this.#p.launcher.launch(group, count, { ...template, image, options: marked }, master, {
+        ...options,
+        signal,
+      });
     });
   }
 
@@ -280,9 +330,26 @@ export class VmkitComputeService implements ComputeService {
       this.#closer.abort(new VmkitError('ABORTED', 'the compute service is closing'));
       this.#p.cache.abortAll();
       await Promise.allSettled([...this.#running, ...this.#p.cache.running()]);
+      await this.#closeOwner();
       await this.#p.provider.close?.();
     })();
     return this.#closing;
+  }
+
+  /** Destroys this service's ephemeral nodes if asked, then gives up its owner lease. */
+  async #closeOwner(): Promise<void> {
+    const { logger, owner } = this.#p;
+    if (this.#p.destroyOnClose) {
+      const left = await destroyOwnNodes(this.#reapParts()).catch((error: unknown) => {
+        logger.warn('could not destroy ephemeral nodes on close', { error: String(error) });
+        return [];
+      });
+      if (left.length > 0)
+        logger.warn('some ephemeral nodes were left; they are reaped later', { nodes: left });
+    }
+    await owner.release().catch((error: unknown) => {
+      logger.warn('could not release the owner lease; it lapses on its own', { error: String(error) });
+    });
   }
 
   /** Same as {@link VmkitComputeService.close}, for `await using`. */

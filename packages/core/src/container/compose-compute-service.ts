@@ -1,5 +1,6 @@
 import type { ResolvedComputeServiceOptions } from '../compute/compute-service-options.js';
 import { NodeLauncher } from '../compute/node-launcher.js';
+import { NodeOwner } from '../compute/node-owner.js';
 import { VmkitComputeService } from '../compute/vmkit-compute-service.js';
 import { BuildLeases } from '../masters/build-lease.js';
 import { MasterCache } from '../masters/master-cache.js';
@@ -10,6 +11,8 @@ import { PortAllocator } from '../ports/port-allocator.js';
 
 /** The lease folder hosts share when masters are shared (provider namespaces are `p-<hex>`). */
 const SHARED_LEASE_NAMESPACE = 'shared';
+/** The folder of owner leases: owner ids are random, so every host on the store shares it. */
+const OWNER_LEASE_NAMESPACE = 'owners';
 
 /** The parts of a compute service, wired but not yet initialised. */
 export interface ComposedParts {
@@ -46,6 +49,16 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
     options.buildLease,
     logger,
   );
+  // Owner leases of ephemeral nodes: the same lease machinery, in a container of their own.
+  const owner = new NodeOwner(
+    new BuildLeases(
+      store,
+      { container: `${options.container}-owners`, namespace: OWNER_LEASE_NAMESPACE },
+      options.ephemeralNodes.lease,
+      logger,
+    ),
+    logger,
+  );
   const cache = new MasterCache(provider, repository, logger, {
     ...options.cache,
     builds: options.concurrency.builds,
@@ -67,6 +80,8 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
     repository,
     cache,
     leases,
+    owner,
+    destroyOnClose: options.ephemeralNodes.destroyOnClose,
     launcher,
     ports,
     logger,

@@ -29,21 +29,27 @@ export interface ResolvedBuildLeaseOptions {
   readonly renewMs: number;
 }
 
-/** Checks the lease options, naming the bad one (`buildLease.ttlMs`, `buildLease.renewMs`). */
-export function resolveBuildLeaseOptions(options: BuildLeaseOptions | undefined): ResolvedBuildLeaseOptions {
+/**
+ * Checks the lease options, naming the bad one (`buildLease.ttlMs`, `buildLease.renewMs`; `field`
+ * names the option when lease options are given elsewhere, e.g. `ephemeralNodes.lease`).
+ */
+export function resolveBuildLeaseOptions(
+  options: BuildLeaseOptions | undefined,
+  field = 'buildLease',
+): ResolvedBuildLeaseOptions {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw invalidArgument('buildLease', 'must be an object');
+    throw invalidArgument(field, 'must be an object');
   }
-  const ttlMs = integerOption('buildLease.ttlMs', options?.ttlMs, DEFAULT_BUILD_LEASE_TTL_MS, {
+  const ttlMs = integerOption(`${field}.ttlMs`, options?.ttlMs, DEFAULT_BUILD_LEASE_TTL_MS, {
     min: 1000,
     max: 3_600_000,
   });
   const fallback = options?.ttlMs === undefined ? DEFAULT_BUILD_LEASE_RENEW_MS : Math.floor(ttlMs / 4);
-  const renewMs = integerOption('buildLease.renewMs', options?.renewMs, fallback, { min: 100 });
+  const renewMs = integerOption(`${field}.renewMs`, options?.renewMs, fallback, { min: 100 });
   if (renewMs * 3 > ttlMs) {
     throw invalidArgument(
-      'buildLease.renewMs',
-      `must be at most a third of buildLease.ttlMs (${ttlMs}), so one lost renewal never loses the lease (got ${renewMs})`,
+      `${field}.renewMs`,
+      `must be at most a third of ${field}.ttlMs (${ttlMs}), so one lost renewal never loses the lease (got ${renewMs})`,
     );
   }
   return Object.freeze({ ttlMs, renewMs });

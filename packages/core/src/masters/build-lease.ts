@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type BlobStore, listAll } from '../blobstore/blob-store.js';
+import { retryingBlobStore } from '../blobstore/retrying-blob-store.js';
 import { VmkitError } from '../errors/vmkit-error.js';
 import { sleep, throwIfAborted } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
@@ -46,6 +47,8 @@ interface Latest {
  * generation than its own backs off. Leases live in their own container, never among records.
  */
 export class BuildLeases {
+  readonly #raw: BlobStore;
+  /** The store, retrying what is retryable (see `retryingBlobStore`). */
   readonly #store: BlobStore;
   readonly #container: string;
   readonly #namespaceOf: () => string;
@@ -64,7 +67,8 @@ export class BuildLeases {
     options: ResolvedBuildLeaseOptions,
     logger: Logger,
   ) {
-    this.#store = store;
+    this.#raw = store;
+    this.#store = retryingBlobStore(store);
     this.#container = place.container;
     const { namespace } = place;
     this.#namespaceOf = typeof namespace === 'function' ? namespace : () => namespace;
@@ -97,15 +101,16 @@ export class BuildLeases {
    */
   async acquire(request: LeaseRequest, options: OperationOptions = {}): Promise<HeldLease> {
     const key = buildLeaseKey(this.#namespace, request.imageId);
+    const store = retryingBlobStore(this.#raw, { signal: options.signal });
     let delay = 50;
     let reported: string | undefined;
     for (;;) {
       throwIfAborted(options.signal, 'waiting for a build lease');
-      const latest = await this.#latest(key);
+      const latest = await this.#latest(store, key);
       if (latest && latest.record === undefined) continue; // vanished while read: look again
       const current = latest?.record;
       if (!current || leaseExpired(current)) {
-        const held = await this.#tryTake(key, request, latest?.generation ?? 0);
+        const held = await this.#tryTake(store, key, request, latest?.generation ?? 0);
         if (held) return held;
         delay = 50;
         continue;
@@ -146,7 +151,12 @@ export class BuildLeases {
     return removed;
   }
 
-  async #tryTake(key: string, request: LeaseRequest, after: number): Promise<HeldLease | undefined> {
+  async #tryTake(
+    store: BlobStore,
+    key: string,
+    request: LeaseRequest,
+    after: number,
+  ): Promise<HeldLease | undefined> {
     const started = Date.now();
     const record: LeaseRecord = {
       schemaVersion: 1,
@@ -157,7 +167,7 @@ export class BuildLeases {
     };
     const name = leaseBlobName(key, record.generation);
     try {
-      await this.#store.putBlob(this.#container, name, JSON.stringify(record), {
+      await store.putBlob(this.#container, name, JSON.stringify(record), {
         contentType: 'application/json',
         ifNoneMatch: '*',
       });
@@ -168,17 +178,17 @@ export class BuildLeases {
     // A generation 1 written after a holder renewed past it and removed the old blob loses.
     let names: string[];
     try {
-      names = await this.#names(key);
+      names = await this.#names(store, key);
     } catch (error) {
-      await this.#store.removeBlob(this.#container, name).catch(() => {});
+      await store.removeBlob(this.#container, name).catch(() => {});
       throw error;
     }
     if (names.some((n) => (leaseGeneration(key, n) ?? 0) > record.generation)) {
-      await this.#store.removeBlob(this.#container, name);
+      await store.removeBlob(this.#container, name);
       return undefined;
     }
     for (const older of names.filter((n) => (leaseGeneration(key, n) ?? 0) < record.generation)) {
-      await this.#store.removeBlob(this.#container, older).catch(() => {});
+      await store.removeBlob(this.#container, older).catch(() => {});
     }
     if (after > 0) this.#logger.warn('took over a lapsed build lease', { imageId: request.imageId });
     const place = {
@@ -191,19 +201,20 @@ export class BuildLeases {
     return new HeldLease(place, record, started + this.#options.ttlMs);
   }
 
-  async #names(key: string): Promise<string[]> {
+  async #names(store: BlobStore, key: string): Promise<string[]> {
     const names: string[] = [];
-    for await (const item of listAll(this.#store, this.#container, key)) {
+    for await (const item of listAll(store, this.#container, key)) {
       if (leaseGeneration(key, item.name) !== undefined) names.push(item.name);
     }
     return names;
   }
 
-  async #latest(key: string): Promise<Latest | undefined> {
-    const names = await this.#names(key);
+  async #latest(store: BlobStore, key: string): Promise<Latest | undefined> {
+    const names = await this.#names(store, key);
     const newest = names.at(-1);
     if (newest === undefined) return undefined;
-    return { generation: leaseGeneration(key, newest) as number, record: await this.#read(newest), names };
+    const record = await this.#read(store, newest);
+    return { generation: leaseGeneration(key, newest) as number, record, names };
   }
 
   async #everyLatest(): Promise<Latest[]> {
@@ -218,7 +229,7 @@ export class BuildLeases {
       const newest = names.at(-1) as string;
       all.push({
         generation: leaseGeneration(key, newest) as number,
-        record: await this.#read(newest),
+        record: await this.#read(this.#store, newest),
         names,
       });
     }
@@ -226,13 +237,14 @@ export class BuildLeases {
   }
 
   /** Reads one generation; `undefined` when gone. A corrupt blob reads as a lapsed lease. */
-  async #read(name: string): Promise<LeaseRecord | undefined> {
-    const blob = await this.#store.getBlob(this.#container, name);
+  async #read(store: BlobStore, name: string): Promise<LeaseRecord | undefined> {
+    const blob = await store.getBlob(this.#container, name);
     if (!blob) return undefined;
+    // A failed read is the store's error, never a lapsed lease: only bad content counts as lapsed.
+    const text = blob.size > MAX_LEASE_BYTES ? undefined : await blob.text();
     try {
-      if (blob.size > MAX_LEASE_BYTES)
-        throw new VmkitError('CORRUPT', `${name}: ${blob.size} bytes is too big`);
-      return parseLeaseRecord(name, await blob.text());
+      if (text === undefined) throw new VmkitError('CORRUPT', `${name}: ${blob.size} bytes is too big`);
+      return parseLeaseRecord(name, text);
     } catch (error) {
       this.#logger.warn('a build lease blob is corrupt; it counts as lapsed', {
         blob: name,

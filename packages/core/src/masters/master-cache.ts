@@ -15,6 +15,7 @@ import { imageOf } from './image-view.js';
 import { masterSpecHash } from './login-secrets.js';
 import type { MasterRecord } from './master-record.js';
 import type { MasterRepository } from './master-repository.js';
+import { noSuchImage } from './no-such-image.js';
 import type { SharedMasters } from './shared-masters.js';
 
 /** Options of the {@link MasterCache}. */
@@ -159,7 +160,7 @@ export class MasterCache {
     const hit = this.#verified.get(id);
     if (hit) return hit;
     const entry = this.#entries.get(id);
-    if (!entry) throw new VmkitError('NOT_FOUND', `no image ${id}`, { details: { imageId: id } });
+    if (!entry) throw noSuchImage(id, [...this.#entries.keys()]);
     return this.#flights.run(
       id,
       (signal, progress) => this.#load(entry, { signal, onProgress: progress }),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type BlobStore, listAll } from '../blobstore/blob-store.js';
 import { moveBlobAside } from '../blobstore/move-aside.js';
+import { retryingBlobStore } from '../blobstore/retrying-blob-store.js';
 import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
@@ -79,7 +80,8 @@ export class MasterRepository {
   #prefix: string;
 
   constructor(store: BlobStore, options: MasterRepositoryOptions) {
-    this.#store = store;
+    // Catalogue reads and changes retry what is retryable (see retryingBlobStore).
+    this.#store = retryingBlobStore(store);
     this.#container = options.container;
     if (options.container.length > 52) {
       throw invalidArgument('container', 'must be at most 52 characters (suffixes are appended)');

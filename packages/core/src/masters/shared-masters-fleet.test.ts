@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileSystemBlobStore } from '../blobstore/file-system-blob-store.js';
 import { createComputeService } from '../compute/create-compute-service.js';
 import { debianSpec } from '../compute/service.fixture.js';
+import type { MasterSpec } from '../model/master-spec.js';
 import { memoryProvider } from '../testing/memory-provider.js';
 
 let dir: string;
@@ -15,12 +16,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function host(name: string, shareMasters: boolean) {
-  const provider = memoryProvider({ id: `memory:${name}`, faults: { buildDelayMs: 400 } });
+async function host(name: string, shareMasters: boolean, images = [debianSpec()], buildDelayMs = 400) {
+  const provider = memoryProvider({ id: `memory:${name}`, faults: { buildDelayMs } });
   const service = await createComputeService({
     provider,
     store: fileSystemBlobStore({ root: join(dir, 'store'), durable: false }),
-    images: [debianSpec()],
+    images,
     shareMasters,
     buildLease: { ttlMs: 3_000, renewMs: 500 },
     ports: { leaseDir: join(dir, `leases-${name}`), probe: false },
@@ -39,6 +40,21 @@ describe('a fleet sharing masters', () => {
     // Each host registered a master of its own (adopted ones are built under this host's names).
     expect(new Set(images.map((i) => i.status))).toEqual(new Set(['available']));
     for (const h of hosts) expect(h.provider.masterNames()).toHaveLength(1);
+    await Promise.all(hosts.map((h) => h.service.close()));
+  });
+
+  it('builds each image once when many hosts ask for every image at once, in their own order', async () => {
+    const images = ['a', 'b', 'c'].map((id) => debianSpec(`img-${id}`));
+    const hosts = await Promise.all(Array.from({ length: 8 }, (_, i) => host(`h${i}`, true, images, 100)));
+    // Each host asks for every image at once, starting from a different one.
+    const ready = await Promise.all(
+      hosts.flatMap((h, i) =>
+        images.map((_, j) => h.service.ensureImage((images[(i + j) % images.length] as MasterSpec).id)),
+      ),
+    );
+    expect(ready.every((image) => image.status === 'available')).toBe(true);
+    expect(hosts.reduce((n, h) => n + h.provider.stats.builds, 0)).toBe(images.length);
+    expect(hosts.reduce((n, h) => n + h.provider.stats.imports, 0)).toBe(8 * images.length - images.length);
     await Promise.all(hosts.map((h) => h.service.close()));
   });
 

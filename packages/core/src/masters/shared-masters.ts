@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BlobStore } from '../blobstore/blob-store.js';
+import { retryingBlobStore } from '../blobstore/retrying-blob-store.js';
 import { isAbortError, VmkitError } from '../errors/vmkit-error.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
@@ -75,7 +76,8 @@ export class SharedMasters {
 
   constructor(provider: HypervisorProvider, store: BlobStore, options: SharedMastersOptions) {
     this.#provider = provider;
-    this.#store = store;
+    // Record reads and writes retry what is retryable; streamed disks are sent once (see retryingBlobStore).
+    this.#store = retryingBlobStore(store);
     this.#container = options.container;
     this.#logger = options.logger;
     this.#maxDiskBytes = options.maxDiskBytes ?? 256 * 1024 ** 3;

@@ -34,7 +34,7 @@ export interface TemplateOptions {
   readonly authorizePublicKey?: string;
   /** The login user of the nodes (default: the image's). */
   readonly loginUser?: string;
-  /** Tags set on every node. */
+  /** Tags set on every node (those starting with `vmkit:` are vmkit's own marks and refused). */
   readonly tags?: readonly string[];
   /** Key/value metadata set on every node. */
   readonly userMetadata?: Readonly<Record<string, string>>;
@@ -44,6 +44,13 @@ export interface TemplateOptions {
   readonly linkedClone?: boolean;
   /** Hardware overrides for the nodes. */
   readonly hardware?: Partial<Omit<Hardware, 'id' | 'name'>>;
+  /**
+   * Tie the nodes to this compute service (default `false`): they carry an owner mark (the tag
+   * `vmkit:owner=<id>`) and live while the service's owner lease in the store is renewed. Once
+   * the owner is gone (its process died or closed), the next start, `pruneImages` or `reapNodes`
+   * of any process on the store removes them. See `docs/ephemeral-nodes.md`.
+   */
+  readonly ephemeral?: boolean;
   /** Extra raw data volumes each node gets (see `docs/node-operations.md`); `UNSUPPORTED` where the provider has none. */
   readonly dataVolumes?: readonly DataVolumeSpec[];
 }

@@ -1,7 +1,7 @@
 /**
  * `@vmkit/core/spi`: what a hypervisor provider implements and the helpers it may use. See the
  * guide "Writing a provider"; every provider passes `describeProviderContract` from
- * `@vmkit/core/testing`.
+ * `@vmkit/core/contract`.
  *
  * @packageDocumentation
  */

@@ -1,16 +1,11 @@
 /**
- * `@vmkit/core/testing`: an in-memory hypervisor for callers' own tests, and the contract suites
- * (vitest) that every provider and blob store passes.
+ * `@vmkit/core/testing`: an in-memory hypervisor for callers' own tests, examples and programs
+ * that need no real VMs. It loads without any test framework; the contract suites (vitest) that
+ * every provider and blob store passes are in `@vmkit/core/contract`.
  *
  * @packageDocumentation
  */
 
-export {
-  type BlobStoreContractOptions,
-  type BlobStoreContractSubject,
-  describeBlobStoreContract,
-} from './describe-blob-store-contract.js';
-export { describeProviderContract, type ProviderContractSubject } from './describe-provider-contract.js';
 export {
   type MemoryProvider,
   type MemoryProviderFaults,

@@ -1,4 +1,4 @@
-import { describeProviderContract } from './describe-provider-contract.js';
+import { describeProviderContract } from '../contract/describe-provider-contract.js';
 import { memoryProvider } from './memory-provider.js';
 
 describeProviderContract('memory', async () => {

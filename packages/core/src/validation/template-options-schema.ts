@@ -47,7 +47,12 @@ export const templateOptionsSchema: z.ZodType<TemplateOptions> = z.strictObject(
     .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a POSIX user name')
     .optional(),
   tags: z
-    .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:=-]{0,62}$/, 'must be 1-63 of A-Z a-z 0-9 _ . : = -'))
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.:=-]{0,62}$/, 'must be 1-63 of A-Z a-z 0-9 _ . : = -')
+        .refine((tag) => !tag.startsWith('vmkit:'), "must not start with 'vmkit:' (vmkit's own marks)"),
+    )
     .max(64)
     .optional(),
   userMetadata: z
@@ -67,6 +72,7 @@ export const templateOptionsSchema: z.ZodType<TemplateOptions> = z.strictObject(
     .refine((names) => new Set(names).size === names.length, 'must not repeat a name')
     .optional(),
   linkedClone: z.boolean().optional(),
+  ephemeral: z.boolean().optional(),
   dataVolumes: dataVolumesSchema.optional(),
   hardware: z
     .strictObject({

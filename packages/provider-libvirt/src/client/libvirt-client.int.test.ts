@@ -308,4 +308,12 @@ describe('LibvirtClient over an ssh tunnel', () => {
       }),
     ).rejects.toMatchObject({ code: 'PROVIDER' });
   });
+
+  it("reports an unreachable host with ssh's own message (the real ssh)", async () => {
+    const connecting = LibvirtClient.connect({ uri: 'qemu+ssh://nobody@127.0.0.1:1/system' });
+    await expect(connecting).rejects.toMatchObject({ code: 'PROVIDER' });
+    await expect(connecting).rejects.toThrow(
+      /^ssh to 127\.0\.0\.1 for qemu\+ssh:\/\/\*\*\*@127\.0\.0\.1:1\/system failed: ssh: connect to host 127\.0\.0\.1 port 1: Connection refused$/,
+    );
+  });
 });

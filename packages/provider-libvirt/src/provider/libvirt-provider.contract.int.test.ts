@@ -1,4 +1,4 @@
-import { describeProviderContract } from '@vmkit/core/testing';
+import { describeProviderContract } from '@vmkit/core/contract';
 import { freePort, guestBootId, realObjects, virshNetworkNames } from '../../test-support/contract-probes.js';
 import { sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';

@@ -49,6 +49,12 @@ export async function openTransport(target: LibvirtTarget, options: TransportOpt
   });
 }
 
+/**
+ * The ssh child as a byte stream. Its stdout ending is not the end of the connection until ssh
+ * has exited: when ssh fails (host unreachable, key refused, no libvirtd there), the stream fails
+ * with ssh's own message (its stderr), not with a bare "closed"; writes to a dead ssh are dropped
+ * for the same reason, so the exit is what reports why.
+ */
 function openSsh(target: LibvirtTarget, sshBinary: string | undefined): Duplex {
   const { command, args } = buildSshCommand(target, sshBinary);
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -57,18 +63,43 @@ function openSsh(target: LibvirtTarget, sshBinary: string | undefined): Duplex {
   child.stderr.on('data', (s: string) => {
     if (stderr.length < 4096) stderr += s;
   });
-  const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  const stdout = child.stdout;
+  const duplex = new Duplex({
+    read() {
+      stdout.resume();
+    },
+    write(chunk: Buffer, _encoding, done) {
+      if (child.stdin.destroyed || child.stdin.write(chunk)) done();
+      else child.stdin.once('drain', () => done());
+    },
+    final(done) {
+      child.stdin.end();
+      done();
+    },
+    destroy(error, done) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      done(error);
+    },
+  });
+  stdout.on('data', (chunk: Buffer) => {
+    if (!duplex.push(chunk)) stdout.pause();
+  });
+  child.stdin.on('error', () => {
+    // ssh died: its exit (below) says why.
+  });
   child.once('error', (error) => {
     duplex.destroy(connectionError(`cannot run ${command} for ${target.uri}: ${error.message}`, error));
   });
-  child.once('exit', (code, signal) => {
-    if (!duplex.destroyed) {
-      const why = stderr.trim() || (signal ? `killed by ${signal}` : `exit code ${code}`);
-      duplex.destroy(connectionError(`ssh tunnel to ${target.uri} closed: ${why}`));
-    }
-  });
-  duplex.once('close', () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  child.once('close', (code, signal) => {
+    if (duplex.destroyed) return;
+    const why = stderr.trim();
+    if (code === 0) duplex.push(null);
+    else
+      duplex.destroy(
+        connectionError(
+          `ssh to ${target.host} for ${target.uri} failed: ${why || (signal ? `killed by ${signal}` : `exit code ${code}`)}`,
+        ),
+      );
   });
   return duplex;
 }

@@ -73,6 +73,7 @@ describe('checkVboxMasterRef: what a writer of the store may plant is refused, n
       'master.data.machine',
     ],
     ['…also without a spec', diskRef({ machine: 'prod-db' }, 'prod-db'), undefined, 'master.data.machine'],
+    ['a field vmkit never writes', diskRef({ kernelPath: '/etc/shadow' }), isoSpec, 'master.data.kernelPath'],
     [
       'a node (prefix, not a master)',
       diskRef({ machine: 'vmkit-web-1a2b' }, 'vmkit-web-1a2b'),

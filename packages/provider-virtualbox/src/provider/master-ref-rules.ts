@@ -14,6 +14,18 @@ function broken(field: string, rule: string): VmkitError {
   return new VmkitError('CORRUPT', `${field}: ${rule}`, { details: { field } });
 }
 
+/** Every field a VirtualBox master's data may hold ({@link VboxMasterData}). */
+const DATA_FIELDS: ReadonlySet<string> = new Set([
+  'machine',
+  'snapshot',
+  'disk',
+  'ownsDisk',
+  'ramMiB',
+  'cores',
+  'bootIso',
+  'ownsIso',
+]);
+
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Whether `path` is absolute, normalised and inside `folder` (at any depth, never the folder itself). */
@@ -124,7 +136,8 @@ function checkDisk(
  *   with `ownsIso: false` (it is closed as a medium, never deleted);
  * - any other master: snapshot `vmkit-base`; `disk` is `<machine>.vdi` / `<machine>.img` in the
  *   machine folder (`ownsDisk: true`) or, with a spec, the spec's disk source (`ownsDisk: false`);
- *   `ramMiB` and `cores` positive integers when present.
+ *   `ramMiB` and `cores` positive integers when present;
+ * - no field vmkit does not write.
  *
  * @throws VmkitError `CORRUPT` naming the field (`master.data.machine`, ...) and the rule.
  */
@@ -137,6 +150,8 @@ export function checkVboxMasterRef(
   const data = ref.data as Record<string, unknown> | undefined;
   if (typeof data !== 'object' || data === null || Array.isArray(data))
     throw broken('master.data', 'must be an object');
+  for (const field of Object.keys(data))
+    if (!DATA_FIELDS.has(field)) throw broken(`master.data.${field}`, 'is not a field vmkit writes');
   const machine = data.machine;
   if (typeof machine !== 'string' || !machinePattern(options, spec).test(machine))
     throw broken(

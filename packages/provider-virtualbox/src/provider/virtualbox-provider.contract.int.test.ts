@@ -1,4 +1,4 @@
-import { describeProviderContract } from '@vmkit/core/testing';
+import { describeProviderContract } from '@vmkit/core/contract';
 import { afterAll, expect, it } from 'vitest';
 import { isoMasterSpec, testProvider, type VboxTestEnv, vboxTestEnv } from '../../test-support/vbox-env.js';
 

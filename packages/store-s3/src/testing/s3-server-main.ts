@@ -1,7 +1,7 @@
 /**
  * Child-process entry of the test S3 server: s3rver on 127.0.0.1, plus S3 features it lacks
- * (see `s3rver-extensions.ts`): AbortMultipartUpload, `If-Match` on DeleteObject, and
- * `If-None-Match: *` on object writes. Configured through the environment
+ * (see `s3rver-extensions.ts`): AbortMultipartUpload, `If-Match` on DeleteObject,
+ * `If-None-Match: *` on object writes, and atomic object operations. Configured through the environment
  * (`VMKIT_S3_DIR`, `VMKIT_S3_PORT`, `VMKIT_S3_CONDITIONAL`); prints `{"port":N}` on stdout once
  * it listens, and stops on SIGTERM.
  */
@@ -10,14 +10,17 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import {
   abortMultipartMiddleware,
+  atomicObjectContent,
+  atomicObjectsMiddleware,
   conditionalDeleteMiddleware,
   conditionalWritesMiddleware,
   type KoaMiddleware,
+  type ObjectContentWriter,
 } from './s3rver-extensions.js';
 
 interface S3rverInstance {
   middleware: KoaMiddleware[];
-  store: {
+  store: ObjectContentWriter & {
     existsObject(bucket: string, key: string): Promise<boolean>;
     getMetadata(bucket: string, key: string): Promise<{ etag?: string }>;
   };
@@ -45,6 +48,8 @@ server.middleware.unshift(abortMultipartMiddleware(directory));
 server.middleware.unshift(conditionalDeleteMiddleware(server.store));
 if (process.env.VMKIT_S3_CONDITIONAL === '1')
   server.middleware.unshift(conditionalWritesMiddleware(server.store));
+server.middleware.unshift(atomicObjectsMiddleware());
+atomicObjectContent(server.store);
 const address = await server.run();
 process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
 const stop = () => {

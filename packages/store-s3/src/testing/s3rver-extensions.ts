@@ -1,6 +1,10 @@
-import { rm, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /** The part of a Koa context the middleware uses. */
 export interface KoaContext {
@@ -115,5 +119,77 @@ export function conditionalDeleteMiddleware(store: {
         'At least one of the pre-conditions you specified did not hold',
       );
     return next();
+  };
+}
+
+/**
+ * Makes s3rver's object operations atomic, as S3's are. s3rver reads and writes an object as two
+ * files (content, then metadata) and prunes the folders a removal empties, so a read racing a
+ * write could see a partial object and a write racing a removal could lose its file. Here writes
+ * (any method but GET and HEAD) run one at a time and reads together, writers first when both
+ * wait, each while s3rver handles it; a read's content streams on after that from the file it
+ * opened, which {@link atomicObjectContent} never changes in place. Multipart parts, kept apart
+ * from objects, are not held, so a stalled part upload holds up nobody.
+ */
+export function atomicObjectsMiddleware(): KoaMiddleware {
+  let readers = 0;
+  let writing = false;
+  let writersWaiting = 0;
+  const waiting: Array<() => void> = [];
+  const wait = () => new Promise<void>((resolve) => waiting.push(resolve));
+  return async (ctx, next) => {
+    const q = ctx.query;
+    if ('partNumber' in q || 'uploads' in q || (ctx.method === 'DELETE' && 'uploadId' in q)) return next();
+    const write = ctx.method !== 'GET' && ctx.method !== 'HEAD';
+    if (write) writersWaiting++;
+    while (writing || (write ? readers > 0 : writersWaiting > 0)) await wait();
+    if (write) {
+      writersWaiting--;
+      writing = true;
+    } else readers++;
+    try {
+      await next();
+    } finally {
+      if (write) writing = false;
+      else readers--;
+      for (const wake of waiting.splice(0)) wake();
+    }
+  };
+}
+
+/** The part of s3rver's filesystem store that writes an object's content. */
+export interface ObjectContentWriter {
+  putContent(path: string, content: Readable | Buffer): Promise<[number, string]>;
+}
+
+/**
+ * Makes s3rver write an object's content to a temp file renamed over the object once complete
+ * (s3rver truncates the object file and writes it in place, and answers a buffered write before
+ * its bytes are on disk). Temp names do not end as s3rver's object files do: never listed.
+ */
+export function atomicObjectContent(store: ObjectContentWriter): void {
+  store.putContent = async (path, content) => {
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    const md5 = createHash('md5');
+    let size = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        md5.update(chunk);
+        size += chunk.byteLength;
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(
+        Buffer.isBuffer(content) ? Readable.from([content]) : content,
+        count,
+        createWriteStream(tmp),
+      );
+      await rename(tmp, path);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
+    return [size, md5.digest('hex')];
   };
 }

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isClosedError, VmkitError } from '../errors/vmkit-error.js';
+import { newMasterName } from '../masters/build-and-record.js';
 import { runMasterBuild } from '../masters/master-build-pipeline.js';
 import type { BoundNetwork } from '../model/network-spec.js';
 import type { CloneSpec } from '../spi/clone-spec.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
 import type { MasterRef } from '../spi/master-build.js';
+import { specHash } from '../util/canonical-json.js';
 import type { ProgressEvent } from '../util/progress.js';
 import { abortingInSecondStep } from './contract-abort.js';
 import { itChecksMasterRefs } from './master-ref-contract.js';
@@ -60,10 +62,11 @@ export function describeProviderContract(
       provider = subject.provider;
       await provider.init?.();
       const events: ProgressEvent[] = [];
+      // Named as core names every master it builds, so checkMasterRef sees what it sees in use.
       master = await runMasterBuild(
         provider,
-        { ...subject.masterSpec, id: `${subject.masterSpec.id}` },
-        `${run}-master`,
+        subject.masterSpec,
+        newMasterName(subject.masterSpec, specHash(subject.masterSpec)),
         {
           onProgress: (e) => events.push(e),
         },

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobStore } from '../blobstore/blob-store.js';
 import { listAll } from '../blobstore/blob-store.js';
 import { VmkitError } from '../errors/vmkit-error.js';
+import { describeChurnContract } from './blob-store-churn-contract.js';
 import { describeGuardContract } from './blob-store-guard-contract.js';
 
 /** What a blob store contract run needs: a store and, optionally, a way to dispose of it. */
@@ -20,6 +21,8 @@ export interface BlobStoreContractOptions {
   readonly paginationCount?: number;
   /** Whether `ifNoneMatch: '*'` is supported (default true); when false it must fail with `UNSUPPORTED`. */
   readonly conditionalPut?: boolean;
+  /** Listings (and reads) made while other callers change the same folders (default 300). */
+  readonly churnRounds?: number;
 }
 
 /**
@@ -211,6 +214,7 @@ export function describeBlobStoreContract(
     });
 
     describeGuardContract(() => store, fresh, factory);
+    describeChurnContract(() => store, fresh, options.churnRounds ?? 300);
 
     it('reports NOT_FOUND for operations on a missing container', async () => {
       const missing = `missing-${Date.now().toString(36)}`;

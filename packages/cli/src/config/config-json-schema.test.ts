@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { cliPackageFile } from '../runtime/package-files.js';
+import { CONFIG_JSON_SCHEMA_FILE, configJsonSchema, configJsonSchemaText } from './config-json-schema.js';
+import { checkConfig } from './config-schema.js';
+
+describe('the JSON Schema of vmkit.config.json', () => {
+  it('is shipped fresh: the file is what the validating schema generates (npm run schema -w @vmkit/cli)', () => {
+    expect(readFileSync(cliPackageFile(CONFIG_JSON_SCHEMA_FILE), 'utf8')).toBe(configJsonSchemaText());
+  });
+
+  it('is in the package (listed in package.json files)', () => {
+    const pkg = JSON.parse(readFileSync(cliPackageFile('package.json'), 'utf8')) as { files: string[] };
+    expect(pkg.files).toContain(CONFIG_JSON_SCHEMA_FILE.split('/')[0]);
+  });
+
+  it('states the rules the command line checks: known keys only, the same patterns, $schema allowed', () => {
+    const schema = configJsonSchema() as {
+      additionalProperties: boolean;
+      properties: Record<
+        string,
+        { properties?: Record<string, { pattern?: string }>; additionalProperties?: boolean }
+      >;
+    };
+    expect(schema.additionalProperties).toBe(false);
+    expect(Object.keys(schema.properties)).toEqual(['$schema', 'provider', 'store', 'images', 'ports']);
+    expect(schema.properties.provider?.additionalProperties).toBe(false);
+    const prefix = new RegExp(schema.properties.provider?.properties?.namePrefix?.pattern as string);
+    expect(prefix.test('vmkit-')).toBe(true);
+    expect(prefix.test('a b')).toBe(false);
+    expect(() => checkConfig({ provider: { namePrefix: 'a b' } })).toThrow(
+      'provider.namePrefix: must be 1-20',
+    );
+  });
+
+  it('the config of docs/cli.md, $schema included, passes the check', () => {
+    const doc = readFileSync(cliPackageFile('../../docs/cli.md'), 'utf8');
+    const block = /```json\n([\s\S]*?)```/.exec(doc)?.[1] as string;
+    const config = JSON.parse(block) as { $schema: string };
+    expect(config.$schema).toBe(`./node_modules/@vmkit/cli/${CONFIG_JSON_SCHEMA_FILE}`);
+    expect(() => checkConfig(config)).not.toThrow();
+  });
+});

@@ -1,0 +1,15 @@
+/**
+ * `@vmkit/core/contract`: the contract suites (vitest) that every provider and blob store passes.
+ * Call them from a test file; they register vitest suites, so this entry needs `vitest` (an
+ * optional peer dependency). The in-memory provider, which programs also use at run time, is in
+ * `@vmkit/core/testing` and loads without vitest.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  type BlobStoreContractOptions,
+  type BlobStoreContractSubject,
+  describeBlobStoreContract,
+} from './describe-blob-store-contract.js';
+export { describeProviderContract, type ProviderContractSubject } from './describe-provider-contract.js';
