@@ -43,6 +43,7 @@ export async function startComputeService(
     try {
       await repository.init();
       await parts.leases.init();
+      await parts.adoptions?.init();
       await parts.owner.init();
     } catch (error) {
       throw toVmkitError(error, 'STORE', `opening the metadata store (container ${repository.container})`);

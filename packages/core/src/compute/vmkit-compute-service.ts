@@ -47,6 +47,8 @@ export interface ComputeServiceParts {
   readonly cache: MasterCache;
   /** Cross-process build leases in the store. */
   readonly leases: BuildLeases;
+  /** With `shareMasters`: this host's adoption leases (set up at start with the build leases). */
+  readonly adoptions?: BuildLeases | undefined;
   /** The owner lease of this service's ephemeral nodes. */
   readonly owner: NodeOwner;
   /** Whether `close()` destroys this service's ephemeral nodes. */

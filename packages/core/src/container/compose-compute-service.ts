@@ -19,6 +19,8 @@ export interface ComposedParts {
   readonly repository: MasterRepository;
   readonly cache: MasterCache;
   readonly leases: BuildLeases;
+  /** With `shareMasters`: this host's adoption leases, in the fleet's lease folder under its own namespace. */
+  readonly adoptions: BuildLeases | undefined;
   readonly ports: PortAllocator;
   readonly launcher: NodeLauncher;
   readonly service: VmkitComputeService;
@@ -49,6 +51,19 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
     options.buildLease,
     logger,
   );
+  // One adoption of an image at a time per hypervisor, while hosts adopt in parallel; under the
+  // shared folder, so every liveness check (which lists it) sees the master being adopted.
+  const adoptions = options.shareMasters
+    ? new BuildLeases(
+        store,
+        {
+          container: `${options.container}-leases`,
+          namespace: () => `${SHARED_LEASE_NAMESPACE}/${providerNamespace(provider.id)}`,
+        },
+        options.buildLease,
+        logger,
+      )
+    : undefined;
   // Owner leases of ephemeral nodes: the same lease machinery, in a container of their own.
   const owner = new NodeOwner(
     new BuildLeases(
@@ -72,6 +87,7 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
         }
       : {}),
     leases,
+    ...(adoptions ? { adoptions } : {}),
   });
   const ports = new PortAllocator(options.ports);
   const launcher = new NodeLauncher(provider, ports, logger, options.concurrency.clones);
@@ -80,6 +96,7 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
     repository,
     cache,
     leases,
+    adoptions,
     owner,
     destroyOnClose: options.ephemeralNodes.destroyOnClose,
     launcher,
@@ -88,5 +105,5 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
     images: options.images,
     clones: options.concurrency.clones,
   });
-  return { repository, cache, leases, ports, launcher, service };
+  return { repository, cache, leases, adoptions, ports, launcher, service };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
+import type { MasterRef } from '../spi/master-build.js';
 import type { Logger } from '../util/logger.js';
 import type { OperationOptions } from '../util/progress.js';
 import { storedSpecOf } from './login-secrets.js';
@@ -52,6 +53,38 @@ export async function buildAndRecord(
       onProgress: request.onProgress,
       logger,
     }));
+  const record = await recordMaster(provider, repository, logger, request, master, started, !!adopted);
+  if (!adopted) await request.shared?.publish(spec, hash, master, request);
+  return record;
+}
+
+/**
+ * Adopts the master the fleet shares for the request's spec (see {@link SharedMasters.adopt}) and
+ * persists its record, never building: `undefined` when none is shared or it is unusable.
+ */
+export async function adoptAndRecord(
+  provider: HypervisorProvider,
+  repository: MasterRepository,
+  logger: Logger,
+  request: BuildRequest,
+): Promise<MasterRecord | undefined> {
+  const started = performance.now();
+  const masterName = request.masterName ?? newMasterName(request.spec, request.hash);
+  const adopted = await request.shared?.adopt(request.spec, request.hash, masterName, request);
+  return adopted && recordMaster(provider, repository, logger, request, adopted, started, true);
+}
+
+/** Saves the record of a master built or adopted; deletes the master when it cannot be saved. */
+async function recordMaster(
+  provider: HypervisorProvider,
+  repository: MasterRepository,
+  logger: Logger,
+  request: BuildRequest,
+  master: MasterRef,
+  started: number,
+  adopted: boolean,
+): Promise<MasterRecord> {
+  const { spec, hash, previous } = request;
   const retired =
     previous && previous.master.id !== master.id ? [...(previous.retired ?? []), previous.master] : [];
   const record: MasterRecord = {
@@ -74,9 +107,8 @@ export async function buildAndRecord(
   }
   logger.info(adopted ? 'master adopted' : 'master built', {
     imageId: spec.id,
-    masterName,
+    masterName: master.id,
     buildMs: record.buildMs,
   });
-  if (!adopted) await request.shared?.publish(spec, hash, master, request);
   return record;
 }

@@ -95,26 +95,44 @@ export class BuildLeases {
   }
 
   /**
-   * Takes the image's lease, waiting (polling with backoff, reporting a `build` progress event
-   * naming the holder) while another live process holds it. A lapsed lease is taken over.
+   * Takes the image's lease, waiting (polling, reporting a `build` progress event naming the
+   * holder) while another live process holds it. A lapsed lease is taken over.
    * Honours `signal`: an abort while waiting returns at once and leaves the lease alone.
    */
   async acquire(request: LeaseRequest, options: OperationOptions = {}): Promise<HeldLease> {
+    return (await this.acquireUnless(request, async () => false, options)) as HeldLease;
+  }
+
+  /**
+   * {@link acquire}, except that `settled` is asked whenever the lease is seen free or lapsed,
+   * before taking it: when it answers `true` (what the lease guards was done meanwhile, e.g. a
+   * master was published), the wait ends without taking the lease and `undefined` is returned.
+   * A waiter polls at a quarter of the time it has waited so far (50 ms to 2 s, at most
+   * `renewMs`), so it notices a release within a quarter of its wait; the newest generation is
+   * read again only when it changed.
+   */
+  async acquireUnless(
+    request: LeaseRequest,
+    settled: () => Promise<boolean>,
+    options: OperationOptions = {},
+  ): Promise<HeldLease | undefined> {
     const key = buildLeaseKey(this.#namespace, request.imageId);
     const store = retryingBlobStore(this.#raw, { signal: options.signal });
-    let delay = 50;
+    const waitStarted = Date.now();
+    let known: { name: string; record: LeaseRecord } | undefined;
     let reported: string | undefined;
     for (;;) {
       throwIfAborted(options.signal, 'waiting for a build lease');
-      const latest = await this.#latest(store, key);
+      const latest = await this.#latest(store, key, known);
       if (latest && latest.record === undefined) continue; // vanished while read: look again
       const current = latest?.record;
       if (!current || leaseExpired(current)) {
+        if (await settled()) return undefined;
         const held = await this.#tryTake(store, key, request, latest?.generation ?? 0);
         if (held) return held;
-        delay = 50;
         continue;
       }
+      known = { name: latest.names.at(-1) as string, record: current };
       const who = describeHolder(current);
       if (who !== reported) {
         reported = who;
@@ -124,8 +142,11 @@ export class BuildLeases {
           message: `waiting for the build lease held by ${who}`,
         });
       }
-      await sleep(delay, options.signal);
-      delay = Math.min(delay * 2, BUILD_LEASE_MAX_POLL_MS, this.#options.renewMs);
+      const waited = Date.now() - waitStarted;
+      await sleep(
+        Math.max(50, Math.min(waited / 4, BUILD_LEASE_MAX_POLL_MS, this.#options.renewMs)),
+        options.signal,
+      );
     }
   }
 
@@ -209,11 +230,21 @@ export class BuildLeases {
     return names;
   }
 
-  async #latest(store: BlobStore, key: string): Promise<Latest | undefined> {
+  /**
+   * The newest generation. `known` (the newest one read before, while live) is not read again:
+   * a generation's name can be written afresh only after its folder emptied, so a lapsed `known`
+   * is always read again before anyone acts on its lapse.
+   */
+  async #latest(
+    store: BlobStore,
+    key: string,
+    known?: { readonly name: string; readonly record: LeaseRecord },
+  ): Promise<Latest | undefined> {
     const names = await this.#names(store, key);
     const newest = names.at(-1);
     if (newest === undefined) return undefined;
-    const record = await this.#read(store, newest);
+    const record =
+      newest === known?.name && !leaseExpired(known.record) ? known.record : await this.#read(store, newest);
     return { generation: leaseGeneration(key, newest) as number, record, names };
   }
 

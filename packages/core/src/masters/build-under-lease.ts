@@ -1,55 +1,113 @@
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
 import type { Logger } from '../util/logger.js';
 import { emitProgress } from '../util/progress.js';
-import { type BuildRequest, buildAndRecord, newMasterName } from './build-and-record.js';
+import { adoptAndRecord, type BuildRequest, buildAndRecord, newMasterName } from './build-and-record.js';
 import type { BuildLeases } from './build-lease.js';
 import type { MasterRecord } from './master-record.js';
 import type { MasterRepository } from './master-repository.js';
 
+/** The leases a build under lease takes. */
+export interface MasterLeases {
+  /** The image's build lease: fleet-wide with `shareMasters`, else the provider's namespace. */
+  readonly build: BuildLeases;
+  /**
+   * With `shareMasters`: leases in this host's own namespace, so that of the processes sharing a
+   * hypervisor one adopts a published master at a time, while other hosts adopt it in parallel.
+   */
+  readonly adopt?: BuildLeases | undefined;
+}
+
 /**
- * Builds a master once however many processes ask: takes the image's build lease (waiting while
- * another process builds), then re-reads the image's record, which another process may have
- * written meanwhile. A record of the same spec whose master exists is used as it is; otherwise
- * this process builds under the lease. Losing the lease mid-build aborts and rolls back the build.
+ * Builds a master once however many processes ask. With `shareMasters`, a master the fleet has
+ * published is adopted under this host's adoption lease only, never the fleet-wide build lease, so
+ * every host adopts at once; only a build takes the fleet-wide lease, and a host waiting for it stops
+ * waiting as soon as it sees the lease free with the master published, and adopts it. Otherwise (or
+ * when nothing is published) the host takes the image's build lease (waiting while another process
+ * builds), then re-reads the image's record, which another process may have written meanwhile. A
+ * record of the same spec whose master exists is used as it is; otherwise this process builds
+ * under the lease. Losing the lease mid-build aborts and rolls back the build.
  */
 export async function buildUnderLease(
   provider: HypervisorProvider,
   repository: MasterRepository,
-  leases: BuildLeases,
+  leases: MasterLeases,
   logger: Logger,
   request: BuildRequest,
 ): Promise<MasterRecord> {
-  const { spec, hash } = request;
-  const masterName = newMasterName(spec, hash);
-  const lease = await leases.acquire(
-    { imageId: spec.id, specHash: hash, masterName },
-    { signal: request.signal, onProgress: request.onProgress },
-  );
-  try {
-    const stored = await repository.get(spec.id);
-    if (stored?.specHash === hash) {
-      const [exists] = await provider.mastersExist([stored.master]);
-      if (exists) {
-        logger.info('master was built by another process; using it', {
-          imageId: spec.id,
-          master: stored.master.id,
-        });
-        emitProgress(request.onProgress, {
-          phase: 'build',
-          imageId: spec.id,
-          message: `using master ${stored.master.id} built by another process`,
-          fraction: 1,
-        });
-        return stored;
-      }
+  const { spec, hash, shared } = request;
+  const adoptLeases = shared && leases.adopt;
+  let unusable = false;
+  for (;;) {
+    const masterName = newMasterName(spec, hash);
+    if (adoptLeases && !unusable && (await shared.published(hash))) {
+      const adopted = await underLease(adoptLeases, { ...request, masterName }, (stored, lost) =>
+        adoptAndRecord(provider, repository, logger, {
+          ...request,
+          previous: stored,
+          masterName,
+          signal: AbortSignal.any([request.signal, lost]),
+        }),
+      );
+      if (adopted) return adopted;
+      // Unusable (logged, counted by SharedMasters): built under the fleet-wide lease below, where
+      // it is not tried again (nor published: the fleet's record stands).
+      unusable = true;
     }
-    return await buildAndRecord(provider, repository, logger, {
-      ...request,
-      previous: stored ?? request.previous,
-      masterName,
-      signal: AbortSignal.any([request.signal, lease.lost]),
-    });
-  } finally {
-    await lease.release();
+    const built = await underLease(
+      leases.build,
+      { ...request, masterName },
+      (stored, lost) =>
+        buildAndRecord(provider, repository, logger, {
+          ...request,
+          ...(unusable ? { shared: undefined } : {}),
+          previous: stored,
+          masterName,
+          signal: AbortSignal.any([request.signal, lost]),
+        }),
+      adoptLeases && !unusable ? () => shared.published(hash) : undefined,
+    );
+    if (built) return built;
+    // Published while this host waited for the build lease: adopt it, in parallel with the others.
+  }
+
+  /**
+   * Runs `work` under a lease of `place`, unless the image's record (re-read under the lease)
+   * names a master of this spec that exists. `undefined` when `settled` ended the wait, or `work`
+   * answered `undefined`.
+   */
+  async function underLease(
+    place: BuildLeases,
+    request: BuildRequest & { readonly masterName: string },
+    work: (stored: MasterRecord | undefined, lost: AbortSignal) => Promise<MasterRecord | undefined>,
+    settled: () => Promise<boolean> = async () => false,
+  ): Promise<MasterRecord | undefined> {
+    const lease = await place.acquireUnless(
+      { imageId: spec.id, specHash: hash, masterName: request.masterName },
+      settled,
+      { signal: request.signal, onProgress: request.onProgress },
+    );
+    if (!lease) return undefined;
+    try {
+      const stored = await repository.get(spec.id);
+      if (stored?.specHash === hash) {
+        const [exists] = await provider.mastersExist([stored.master]);
+        if (exists) {
+          logger.info('master was built by another process; using it', {
+            imageId: spec.id,
+            master: stored.master.id,
+          });
+          emitProgress(request.onProgress, {
+            phase: 'build',
+            imageId: spec.id,
+            message: `using master ${stored.master.id} built by another process`,
+            fraction: 1,
+          });
+          return stored;
+        }
+      }
+      return await work(stored ?? request.previous, lease.lost);
+    } finally {
+      await lease.release();
+    }
   }
 }

@@ -30,6 +30,8 @@ export interface MasterCacheOptions {
   readonly shared?: SharedMasters;
   /** Cross-process build leases: when set, a build waits for other processes' builds of the image. */
   readonly leases?: BuildLeases;
+  /** With `shared`: this host's adoption leases (one adoption of an image at a time per host). */
+  readonly adoptions?: BuildLeases;
 }
 
 interface Entry {
@@ -56,6 +58,7 @@ export class MasterCache {
   readonly #buildSlots: Semaphore;
   readonly #shared: SharedMasters | undefined;
   readonly #leases: BuildLeases | undefined;
+  readonly #adoptions: BuildLeases | undefined;
 
   constructor(
     provider: HypervisorProvider,
@@ -70,6 +73,7 @@ export class MasterCache {
     this.#buildSlots = new Semaphore(options.builds);
     this.#shared = options.shared;
     this.#leases = options.leases;
+    this.#adoptions = options.adoptions;
   }
 
   /** Adds or replaces a spec in the catalogue; a changed spec makes its image buildable again. */
@@ -230,7 +234,13 @@ export class MasterCache {
     try {
       const request = { spec, hash, previous, shared: this.#shared, ...options };
       const record = this.#leases
-        ? await buildUnderLease(this.#provider, this.#repository, this.#leases, this.#logger, request)
+        ? await buildUnderLease(
+            this.#provider,
+            this.#repository,
+            { build: this.#leases, adopt: this.#adoptions },
+            this.#logger,
+            request,
+          )
         : await buildAndRecord(this.#provider, this.#repository, this.#logger, request);
       entry.record = record;
       entry.status = 'available';

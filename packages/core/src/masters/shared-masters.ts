@@ -137,6 +137,12 @@ export class SharedMasters {
     }
   }
 
+  /** Whether a master is published for the spec hash (its record exists; it is not read). */
+  async published(hash: string): Promise<boolean> {
+    await this.#init();
+    return this.#store.blobExists(this.#container, sharedRecordName(hash));
+  }
+
   /**
    * Publishes a master this host built, unless one is shared already. Never throws: a failure
    * (or an abort, which stops it promptly) is logged and counted, and leaves no blob behind.
