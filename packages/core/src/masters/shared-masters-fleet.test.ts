@@ -7,6 +7,9 @@ import { createComputeService } from '../compute/create-compute-service.js';
 import { debianSpec } from '../compute/service.fixture.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import { memoryProvider } from '../testing/memory-provider.js';
+import { silentLogger } from '../util/logger.js';
+import { BuildLeases } from './build-lease.js';
+import { resolveBuildLeaseOptions } from './build-lease-options.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -56,6 +59,57 @@ describe('a fleet sharing masters', () => {
     expect(hosts.reduce((n, h) => n + h.provider.stats.builds, 0)).toBe(images.length);
     expect(hosts.reduce((n, h) => n + h.provider.stats.imports, 0)).toBe(8 * images.length - images.length);
     await Promise.all(hosts.map((h) => h.service.close()));
+  });
+
+  it("adopts a published master while another host holds the image's fleet-wide build lease", async () => {
+    const a = await host('a', true);
+    await a.service.ensureImage('debian-12');
+    // Another host holds the image's build lease (and renews it): adopting must not wait for it.
+    const other = new BuildLeases(
+      fileSystemBlobStore({ root: join(dir, 'store'), durable: false }),
+      { container: 'vmkit-images-leases', namespace: 'shared' },
+      resolveBuildLeaseOptions({ ttlMs: 3_000, renewMs: 500 }),
+      silentLogger,
+    );
+    await other.init();
+    const held = await other.acquire({
+      imageId: 'debian-12',
+      specHash: 'x',
+      masterName: 'vmkit-debian-12-00000000-0000',
+    });
+    try {
+      const b = await host('b', true);
+      const started = Date.now();
+      const image = await b.service.ensureImage('debian-12', { signal: AbortSignal.timeout(2_500) });
+      expect(image.status).toBe('available');
+      expect(Date.now() - started).toBeLessThan(2_500);
+      expect([b.provider.stats.builds, b.provider.stats.imports]).toEqual([0, 1]);
+      await b.service.close();
+    } finally {
+      await held.release();
+      await a.service.close();
+    }
+  });
+
+  it('two processes sharing one hypervisor adopt a published master once between them', async () => {
+    const a = await host('a', true);
+    await a.service.ensureImage('debian-12');
+    const provider = memoryProvider({ id: 'memory:shared-hypervisor' });
+    const open = () =>
+      createComputeService({
+        provider,
+        store: fileSystemBlobStore({ root: join(dir, 'store'), durable: false }),
+        images: [debianSpec()],
+        shareMasters: true,
+        buildLease: { ttlMs: 3_000, renewMs: 500 },
+        ports: { leaseDir: join(dir, 'leases-shared'), probe: false },
+      });
+    const services = [await open(), await open()];
+    const images = await Promise.all(services.map((s) => s.ensureImage('debian-12')));
+    expect([provider.stats.builds, provider.stats.imports]).toEqual([0, 1]);
+    expect(provider.masterNames()).toHaveLength(1);
+    expect(images[0]?.builtAt).toBe(images[1]?.builtAt);
+    await Promise.all([...services, a.service].map((s) => s.close()));
   });
 
   it('without shareMasters each host keeps its own lease folder and builds its own master', async () => {
