@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import { abortedError, throwIfAborted } from '../util/abort.js';
@@ -11,6 +12,10 @@ import { FOLDER_MODE } from './fs-blob-paths.js';
 
 /** Temp files older than this were left by a process that crashed mid-write. */
 const STALE_TEMP_MS = 3_600_000;
+/** Sweeps of the temp folder are at least this far apart (per store). */
+const SWEEP_EVERY_MS = 1_000;
+/** This host's tag in temp file names: temp files of dead processes of this host are removed at once. */
+const HOST_TAG = `h${createHash('sha256').update(hostname()).digest('hex').slice(0, 8)}`;
 /** Tries of a move into place that a concurrent removal of its empty parent folder undid. */
 const MOVE_ATTEMPTS = 20;
 
@@ -22,7 +27,7 @@ const MOVE_ATTEMPTS = 20;
 export class FsBlobWriter {
   readonly #tmpDir: string;
   readonly #durable: boolean;
-  #swept = false;
+  #sweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(tmpDir: string, durable: boolean) {
     this.#tmpDir = tmpDir;
@@ -36,7 +41,7 @@ export class FsBlobWriter {
     body: BlobBody,
     opts: PutBlobOptions,
   ): Promise<string> {
-    this.#sweepOnce();
+    this.#sweep();
     const { tmp, etag } = await this.#writeTemp(body, opts);
     try {
       await this.#moveIntoPlace(tmp, path, opts.ifNoneMatch === '*');
@@ -86,7 +91,10 @@ export class FsBlobWriter {
     // Every blob and temp file is its owner's only (blobs may hold secrets, such as a master's user
     // data or an import's disk); an unpredictable name, created exclusively: nothing planted in the
     // folder is written through.
-    const { path: tmp, handle } = await createPrivateFile(this.#tmpDir);
+    // Named by host and process, so a sweep can tell the temp files of a process killed mid-write.
+    const { path: tmp, handle } = await createPrivateFile(this.#tmpDir, {
+      prefix: `${HOST_TAG}-p${process.pid}-`,
+    });
     try {
       const md5 = createHash('md5');
       const write = async (chunk: Uint8Array) => {
@@ -134,16 +142,31 @@ export class FsBlobWriter {
     }
   }
 
-  /** Once per store, removes stale temp files in the background. */
-  #sweepOnce(): void {
-    if (this.#swept) return;
-    this.#swept = true;
+  /**
+   * At most every {@link SWEEP_EVERY_MS}, in the background, removes the temp files of processes
+   * that crashed mid-write: those of a dead process of this host at once, any after an hour.
+   */
+  #sweep(): void {
+    if (Date.now() - this.#sweptAt < SWEEP_EVERY_MS) return;
+    this.#sweptAt = Date.now();
     void (async () => {
       for (const file of await readdir(this.#tmpDir).catch(() => [] as string[])) {
         const info = await stat(join(this.#tmpDir, file)).catch(() => undefined);
-        if (info && Date.now() - info.mtimeMs > STALE_TEMP_MS)
+        if (info && (Date.now() - info.mtimeMs > STALE_TEMP_MS || writerDied(file)))
           await unlink(join(this.#tmpDir, file)).catch(() => {});
       }
     })();
+  }
+}
+
+/** Whether a temp file was written by a process of this host that no longer runs. */
+function writerDied(file: string): boolean {
+  const pid = Number(new RegExp(`^${HOST_TAG}-p(\\d+)-`).exec(file)?.[1]);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

@@ -25,7 +25,8 @@ export interface MasterLeases {
  * when nothing is published) the host takes the image's build lease (waiting while another process
  * builds), then re-reads the image's record, which another process may have written meanwhile. A
  * record of the same spec whose master exists is used as it is; otherwise this process builds
- * under the lease. Losing the lease mid-build aborts and rolls back the build.
+ * under the lease. Losing the lease mid-build aborts and rolls back the build, and the host looks
+ * again: it waits for the process that took the lease over and adopts or uses its master.
  */
 export async function buildUnderLease(
   provider: HypervisorProvider,
@@ -40,18 +41,20 @@ export async function buildUnderLease(
   for (;;) {
     const masterName = newMasterName(spec, hash);
     if (adoptLeases && !unusable && (await shared.published(hash))) {
-      const adopted = await underLease(adoptLeases, { ...request, masterName }, (stored, lost) =>
-        adoptAndRecord(provider, repository, logger, {
+      const adopted = await underLease(adoptLeases, { ...request, masterName }, async (stored, lost) => {
+        const record = await adoptAndRecord(provider, repository, logger, {
           ...request,
           previous: stored,
           masterName,
           signal: AbortSignal.any([request.signal, lost]),
-        }),
-      );
+        });
+        // Unusable (logged, counted by SharedMasters): built under the fleet-wide lease below,
+        // where it is not tried again (nor published: the fleet's record stands).
+        unusable = record === undefined;
+        return record;
+      });
       if (adopted) return adopted;
-      // Unusable (logged, counted by SharedMasters): built under the fleet-wide lease below, where
-      // it is not tried again (nor published: the fleet's record stands).
-      unusable = true;
+      if (!unusable) continue; // the adoption lease was lost: adopt again
     }
     const built = await underLease(
       leases.build,
@@ -67,13 +70,14 @@ export async function buildUnderLease(
       adoptLeases && !unusable ? () => shared.published(hash) : undefined,
     );
     if (built) return built;
-    // Published while this host waited for the build lease: adopt it, in parallel with the others.
+    // Published while this host waited for the build lease (adopt it, in parallel with the others),
+    // or the lease was lost mid-build: look again.
   }
 
   /**
    * Runs `work` under a lease of `place`, unless the image's record (re-read under the lease)
-   * names a master of this spec that exists. `undefined` when `settled` ended the wait, or `work`
-   * answered `undefined`.
+   * names a master of this spec that exists. `undefined` when `settled` ended the wait, the lease
+   * was lost to another process (its work rolled back), or `work` answered `undefined`.
    */
   async function underLease(
     place: BuildLeases,
@@ -106,6 +110,15 @@ export async function buildUnderLease(
         }
       }
       return await work(stored ?? request.previous, lease.lost);
+    } catch (error) {
+      // Too slow to renew (an overloaded store): another host took the lease over and this work
+      // was rolled back. Not a fault of the image: look again, and wait for or adopt theirs.
+      if (!lease.lost.aborted || request.signal.aborted) throw error;
+      logger.info('lost the lease to another process; trying again', {
+        imageId: spec.id,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
     } finally {
       await lease.release();
     }
