@@ -41,7 +41,7 @@ export async function buildAndRecord(
   logger: Logger,
   request: BuildRequest,
 ): Promise<MasterRecord> {
-  const { spec, hash, previous } = request;
+  const { spec, hash } = request;
   const started = performance.now();
   const masterName = request.masterName ?? newMasterName(spec, hash);
   const adopted = await request.shared?.adopt(spec, hash, masterName, request);
