@@ -43,10 +43,11 @@ describe('builds coordinated across compute services sharing a store', () => {
     expect(await leaseNames()).toEqual([]);
   });
 
-  it('aborts and rolls back a build whose lease another process took over', async () => {
+  it('aborts and rolls back a build whose lease another process took over, then waits for that process', async () => {
     const p = provider({ buildDelayMs: 1500 });
     const a = await s.service(p, fast);
-    const building = a.ensureImage('debian-12');
+    const messages: string[] = [];
+    const building = a.ensureImage('debian-12', { onProgress: (e) => messages.push(e.message ?? '') });
     await expect.poll(() => leaseNames()).toHaveLength(1);
     await expect.poll(() => p.masterNames()).toHaveLength(1);
     const key = buildLeaseKey(providerNamespace(p.id), 'debian-12');
@@ -72,10 +73,16 @@ describe('builds coordinated across compute services sharing a store', () => {
         );
       if (taken) break;
     }
-    const error = await building.catch((e: unknown) => e);
-    expect(VmkitError.is(error, 'CONFLICT')).toBe(true);
-    expect((error as Error).message).toMatch(/taken over by another process/);
+    // The build is rolled back; the host does not fail but waits for the taker's lease.
     await expect.poll(() => p.masterNames()).toEqual([]);
+    await expect
+      .poll(() => messages.some((m) => m.startsWith('waiting for the build lease held by other')))
+      .toBe(true);
+    // The taker ends without building (releases): the host takes the lease and builds after all.
+    for (const name of await leaseNames()) await s.store.removeBlob(LEASES, name);
+    const image = await building;
+    expect(image.status).toBe('available');
+    expect(p.masterNames()).toHaveLength(1);
   });
 
   it('start-up removes what a dead build left, but not what a live lease names', async () => {
