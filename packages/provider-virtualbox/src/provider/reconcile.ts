@@ -7,7 +7,7 @@ import type { VboxApi } from './vbox-connection.js';
 import { masterMachineName, powerOptions, type VboxContext } from './vbox-context.js';
 
 /** The config drives written for the machine `name` (`<name>-config-<16 hex>.iso`) in `folder`. */
-async function configDrivesOf(folder: string, name: string): Promise<string[]> {
+export async function configDrivesOf(folder: string, name: string): Promise<string[]> {
   const files = await readdir(folder).catch(() => [] as string[]);
   return files.filter(
     (f) => f.startsWith(`${name}-config-`) && /^-config-[0-9a-f]{16}\.iso$/.test(f.slice(name.length)),

@@ -71,6 +71,12 @@ export async function guestProperties(
   return new Map(names.map((n, i) => [String(n), String(values[i] ?? '')]));
 }
 
+/** `IMedium.getMachineIds` (same `null` issue): the machines using a medium. */
+export async function machineIdsOf(medium: vbox.IMedium): Promise<string[]> {
+  const r = await wrapped(medium).__invoke('IMedium_getMachineIds', { _this: refOf(medium) });
+  return list<string>(r?.returnval).map(String);
+}
+
 /**
  * Waits for an IProgress to complete and turns a failed result into a {@link VmkitError} coded
  * by its result code. On abort, stops waiting (the operation itself finishes on the server).

@@ -1,6 +1,6 @@
-import { VmkitError } from '@vmkit/core/spi';
+import { sleep, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import * as vbox from 'virtualbox-soap';
-import { readFault, vboxError } from './vbox-errors.js';
+import { isSessionLost, readFault, vboxError } from './vbox-errors.js';
 import type { ResolvedVirtualBoxProviderOptions } from './virtualbox-provider-options.js';
 
 /** The logged-on API: the IVirtualBox reference and the websession manager it came from. */
@@ -11,11 +11,17 @@ export interface VboxApi {
   readonly generation: number;
 }
 
+/** The first pause between tries to log on again, in ms (doubled each try, up to {@link MAX_PAUSE_MS}). */
+const FIRST_PAUSE_MS = 100;
+const MAX_PAUSE_MS = 2_000;
+
 /**
  * One connection to vboxwebsrv per provider: `virtualbox-soap`'s client is made once (it parses
  * the WSDL, about a second), the websession is opened with the credentials and reopened when
- * vboxwebsrv forgets it (idle timeout, restart). Client sessions (ISession) are pooled; `close`
- * logs off, which releases every managed object reference of the websession.
+ * vboxwebsrv forgets it (idle timeout, restart). After a lost connection or websession, logging
+ * on again is tried with growing pauses for up to `reconnectTimeoutMs`, within the caller's
+ * signal. Client sessions (ISession) are pooled; `close` logs off, which releases every managed
+ * object reference of the websession.
  */
 export class VboxConnection {
   readonly #options: ResolvedVirtualBoxProviderOptions;
@@ -24,6 +30,8 @@ export class VboxConnection {
   #generation = 0;
   #sessions: vbox.ISession[] = [];
   #closed = false;
+  /** Set when the websession was lost: the next logon waits for vboxwebsrv to come back. */
+  #lost = false;
 
   constructor(options: ResolvedVirtualBoxProviderOptions) {
     this.#options = options;
@@ -34,8 +42,35 @@ export class VboxConnection {
     return this.#options.url;
   }
 
-  /** The logged-on API (logs on once; again after {@link VboxConnection.invalidate}). */
-  api(): Promise<VboxApi> {
+  /**
+   * The logged-on API (logs on once; again after {@link VboxConnection.invalidate}). After a lost
+   * websession, logging on is tried again with growing pauses (see {@link VboxConnection.reconnect}).
+   */
+  api(signal?: AbortSignal): Promise<VboxApi> {
+    return this.#lost ? this.reconnect(signal) : this.#logonOnce();
+  }
+
+  /**
+   * Logs on again after vboxwebsrv went away: tries with growing pauses (100 ms doubling to 2 s)
+   * while the failure is a lost connection or websession, for up to `reconnectTimeoutMs`, within
+   * `signal`; the last failure is thrown (`retryable`).
+   */
+  async reconnect(signal?: AbortSignal): Promise<VboxApi> {
+    const deadline = Date.now() + this.#options.reconnectTimeoutMs;
+    for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(MAX_PAUSE_MS, pause * 2)) {
+      throwIfAborted(signal, `reconnecting to vboxwebsrv at ${this.endpoint}`);
+      try {
+        const api = await this.#logonOnce();
+        this.#lost = false;
+        return api;
+      } catch (error) {
+        if (!isSessionLost(error) || Date.now() + pause > deadline) throw error;
+        await sleep(pause, signal);
+      }
+    }
+  }
+
+  #logonOnce(): Promise<VboxApi> {
     if (this.#closed) return Promise.reject(new VmkitError('PROVIDER', 'the VirtualBox provider is closed'));
     if (!this.#api) {
       const attempt = this.#logon();
@@ -82,33 +117,37 @@ export class VboxConnection {
     if (generation === this.#generation) {
       this.#api = undefined;
       this.#sessions = [];
+      this.#lost = true;
     }
   }
 
   /**
-   * Runs `fn` with the API, mapping errors. When `idempotent` and vboxwebsrv no longer knows the
-   * websession, logs on again and runs `fn` once more.
+   * Runs `fn` with the API, mapping errors. When the connection or the websession is lost
+   * (vboxwebsrv restarted), the websession is forgotten; when `idempotent`, vmkit logs on again
+   * (waiting for vboxwebsrv, see {@link VboxConnection.reconnect}) and runs `fn` again, at most
+   * three times in all. Otherwise the error is thrown `retryable`: the caller decides, knowing
+   * what `fn` may have done.
    */
-  async run<T>(what: string, fn: (api: VboxApi) => Promise<T>, idempotent = false): Promise<T> {
-    const api = await this.api();
-    try {
-      return await fn(api);
-    } catch (error) {
-      if (
-        readFault(error)?.invalidObject ||
-        readFault(VmkitError.is(error) ? error.cause : undefined)?.invalidObject
-      ) {
-        this.invalidate(api.generation);
-        if (idempotent) {
-          const again = await this.api();
-          try {
-            return await fn(again);
-          } catch (second) {
-            throw vboxError(second, what, this.endpoint);
-          }
-        }
+  async run<T>(
+    what: string,
+    fn: (api: VboxApi) => Promise<T>,
+    idempotent = false,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let api: VboxApi;
+      try {
+        api = await this.api(signal);
+      } catch (error) {
+        throw vboxError(error, what, this.endpoint);
       }
-      throw vboxError(error, what, this.endpoint);
+      try {
+        return await fn(api);
+      } catch (error) {
+        if (!isSessionLost(error)) throw vboxError(error, what, this.endpoint);
+        this.invalidate(api.generation);
+        if (!idempotent || attempt >= 3 || signal?.aborted) throw vboxError(error, what, this.endpoint);
+      }
     }
   }
 
@@ -126,7 +165,7 @@ export class VboxConnection {
   /** Logs off (releasing every reference of the websession); idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
-    const pending = this.#api;
+    const pending = this.#lost ? undefined : this.#api;
     this.#api = undefined;
     this.#sessions = [];
     const api = await pending?.catch(() => undefined);

@@ -91,7 +91,8 @@ export function codeForResult(resultCode: number | undefined): VmkitErrorCode {
  * Turns what `virtualbox-soap` threw into a {@link VmkitError}: faults by result code
  * (object not found → `NOT_FOUND`; invalid VM, object or session state and object in use →
  * `CONFLICT`; access denied and the rest → `PROVIDER`), an unreachable endpoint → `PROVIDER`
- * naming it. The cause is the original error scrubbed of the HTTP request, its headers and the
+ * naming it. A lost connection and an unknown reference (vboxwebsrv restarted) are `retryable`,
+ * with `details.reason` `connection-lost` or `session-lost`. The cause is the original error scrubbed of the HTTP request, its headers and the
  * response, at every depth (`scrubError`, keeping the parsed SOAP fault); a {@link VmkitError}
  * passes through (the same object) with its causes scrubbed the same way. `what` says what was
  * being done.
@@ -103,13 +104,15 @@ export function vboxError(error: unknown, what: string, endpoint: string): Vmkit
   if (net)
     return new VmkitError('PROVIDER', `${what}: cannot reach vboxwebsrv at ${endpoint} (${net})`, {
       cause,
+      retryable: true,
+      details: { reason: 'connection-lost' },
     });
   const fault = readFault(error);
   if (fault?.invalidObject)
     return new VmkitError(
       'PROVIDER',
       `${what}: vboxwebsrv at ${endpoint} no longer knows a reference (websession expired or vboxwebsrv restarted): ${fault.text}`,
-      { cause },
+      { cause, retryable: true, details: { reason: 'session-lost' } },
     );
   if (fault) {
     const hex = fault.resultCode === undefined ? '' : ` [0x${fault.resultCode.toString(16)}]`;
@@ -120,6 +123,25 @@ export function vboxError(error: unknown, what: string, endpoint: string): Vmkit
   }
   const message = error instanceof Error ? error.message : String(error);
   return new VmkitError('PROVIDER', `${what}: ${message} (vboxwebsrv at ${endpoint})`, { cause });
+}
+
+/**
+ * Whether an error means the websession is gone: vboxwebsrv could not be reached (stopped,
+ * restarting, a connection reset) or no longer knows a managed object reference (it restarted,
+ * or the websession expired). Such a call may not have run, or ran only in part; the websession
+ * must be opened again before anything else is tried.
+ */
+export function isSessionLost(error: unknown): boolean {
+  if (VmkitError.is(error)) {
+    const reason = error.details.reason;
+    if (reason === 'connection-lost' || reason === 'session-lost') return true;
+  }
+  const cause = VmkitError.is(error) ? error.cause : error;
+  return (
+    networkCode(cause) !== undefined ||
+    readFault(cause)?.invalidObject === true ||
+    readFault(error)?.invalidObject === true
+  );
 }
 
 /** Whether an error says VBOX_E_OBJECT_NOT_FOUND. */

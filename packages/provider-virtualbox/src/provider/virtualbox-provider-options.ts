@@ -32,6 +32,12 @@ export interface VirtualBoxProviderOptions {
    * configured) is removed when its last state change is older than this (default 600,000 ms).
    */
   readonly reconcileAfterMs?: number;
+  /**
+   * How long to keep trying to reach vboxwebsrv again after the connection or the websession was
+   * lost (it restarted), with growing pauses, before a call fails (default 30,000 ms; always
+   * within the caller's signal).
+   */
+  readonly reconnectTimeoutMs?: number;
   /** The `qemu-img` binary used to convert qcow2 and raw disks to VDI (default `qemu-img`). */
   readonly qemuImg?: string;
 }
@@ -82,6 +88,7 @@ export function resolveVirtualBoxProviderOptions(
     pollIntervalMs: Math.max(5, positive('pollIntervalMs', options.pollIntervalMs, 250)),
     lockRetries: retries,
     reconcileAfterMs: positive('reconcileAfterMs', options.reconcileAfterMs, 600_000),
+    reconnectTimeoutMs: positive('reconnectTimeoutMs', options.reconnectTimeoutMs, 30_000),
     qemuImg: options.qemuImg ?? 'qemu-img',
   });
 }

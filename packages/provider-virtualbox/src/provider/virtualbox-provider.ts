@@ -29,12 +29,13 @@ import {
   type VboxMasterData,
 } from './master-build.js';
 import { checkVboxMasterRef } from './master-ref-rules.js';
+import { sweepNodeLeftovers } from './node-leftovers.js';
 import { describeMachine, type Found, findNode, launchNode, removeNode, withConsole } from './node-ops.js';
 import { listNodeRecords, type NodeRecord } from './node-records.js';
 import { reconcileHalfMadeNodes } from './reconcile.js';
 import { type VboxApi, VboxConnection } from './vbox-connection.js';
-import { powerOptions, VBOX_CAPABILITIES, type VboxContext } from './vbox-context.js';
-import { hasResult, isNotFound, readFault, VBOX_RESULT } from './vbox-errors.js';
+import { masterMachineName, powerOptions, VBOX_CAPABILITIES, type VboxContext } from './vbox-context.js';
+import { hasResult, isNotFound, isSessionLost, readFault, VBOX_RESULT } from './vbox-errors.js';
 import { vboxHostOf } from './vbox-host.js';
 import {
   type ResolvedVirtualBoxProviderOptions,
@@ -83,9 +84,14 @@ export class VirtualBoxProvider implements HypervisorProvider {
     return this.#life.open();
   }
 
-  async #run<T>(what: string, fn: (api: VboxApi) => Promise<T>, idempotent = false): Promise<T> {
+  async #run<T>(
+    what: string,
+    fn: (api: VboxApi) => Promise<T>,
+    idempotent = false,
+    signal?: AbortSignal,
+  ): Promise<T> {
     await this.init();
-    return this.#conn.run(what, fn, idempotent);
+    return this.#conn.run(what, fn, idempotent, signal);
   }
 
   async capabilities(): Promise<ProviderCapabilities> {
@@ -180,18 +186,48 @@ export class VirtualBoxProvider implements HypervisorProvider {
     throwIfAborted(options.signal, `clone of ${spec.name}`);
     const bootIso = this.#cloneSource(spec.master).bootIso;
     if (bootIso) await assertBootIsoFile(bootIso);
-    return this.#run(`cloning node ${spec.name}`, async (api) => {
-      let source: vbox.IMachine | { bootIso: string };
-      try {
-        source = bootIso ? { bootIso } : await this.#sources.get(api, spec.master);
-      } catch (error) {
-        this.#sources.forget(spec.master);
-        throw error;
-      }
-      const made = await cloneVboxNode(this.#ctx, api, source, spec, options);
-      this.#made.set(made.node.id, { machine: made.machine, meta: made.meta, generation: api.generation });
-      return made.node;
-    });
+    try {
+      return await this.#run(`cloning node ${spec.name}`, async (api) => {
+        let source: vbox.IMachine | { bootIso: string };
+        try {
+          source = bootIso ? { bootIso } : await this.#sources.get(api, spec.master);
+        } catch (error) {
+          this.#sources.forget(spec.master);
+          throw error;
+        }
+        const made = await cloneVboxNode(this.#ctx, api, source, spec, options);
+        this.#made.set(made.node.id, { machine: made.machine, meta: made.meta, generation: api.generation });
+        return made.node;
+      });
+    } catch (error) {
+      if (!isSessionLost(error)) throw error;
+      await this.#sweepInterrupted(`${this.#options.namePrefix}${spec.name}`, error, options.signal);
+      throw error;
+    }
+  }
+
+  /**
+   * After vboxwebsrv lost the websession mid-clone or mid-removal, the references to what was
+   * being made are gone: logs on again (waiting for vboxwebsrv) and removes by name what is left
+   * (see {@link sweepNodeLeftovers}). When that cannot be done, the error says the node may be
+   * left half-made (not retryable: a later start-up or destroy must clean it).
+   */
+  async #sweepInterrupted(name: string, cause: unknown, signal?: AbortSignal): Promise<void> {
+    this.#made.delete(name);
+    try {
+      await this.#conn.run(
+        `removing what the interrupted ${name} left`,
+        (api) => sweepNodeLeftovers(this.#ctx, api, name),
+        true,
+        signal,
+      );
+    } catch (sweepError) {
+      throw new VmkitError(
+        'PROVIDER',
+        `${(cause as Error).message}; what it made of ${name} could not be removed: ${(sweepError as Error).message}`,
+        { cause, details: { node: name } },
+      );
+    }
   }
 
   /**
@@ -214,8 +250,13 @@ export class VirtualBoxProvider implements HypervisorProvider {
 
   async startNode(id: string, options: OperationOptions = {}): Promise<void> {
     throwIfAborted(options.signal, `start of ${id}`);
-    await this.#run(`starting ${id}`, (api) =>
-      this.#retryFresh(api, id, ({ machine }) => launchNode(this.#ctx, api, id, machine, options.signal)),
+    // Starting again is harmless (a running node is not a failure): retried after a lost websession.
+    await this.#run(
+      `starting ${id}`,
+      (api) =>
+        this.#retryFresh(api, id, ({ machine }) => launchNode(this.#ctx, api, id, machine, options.signal)),
+      true,
+      options.signal,
     );
   }
 
@@ -270,18 +311,29 @@ export class VirtualBoxProvider implements HypervisorProvider {
 
   async destroyNode(id: string, options: OperationOptions = {}): Promise<void> {
     throwIfAborted(options.signal, `destroy of ${id}`);
+    // Retried after a lost websession; a removal cut off half-way is finished by name.
+    let attempt = 0;
     await this.#run(
       `destroying ${id}`,
       async (api) => {
+        const again = attempt++ > 0;
         try {
           await this.#retryFresh(api, id, (found) => removeNode(this.#ctx, api, found, options.signal));
         } catch (error) {
           if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
+          if (again && this.#ownsName(id)) await sweepNodeLeftovers(this.#ctx, api, id);
         }
         this.#made.delete(id);
       },
       true,
+      options.signal,
     );
+  }
+
+  /** Whether `id` names a node machine vmkit may make (its prefix, not a master). */
+  #ownsName(id: string): boolean {
+    const prefix = this.#options.namePrefix;
+    return id.startsWith(prefix) && !id.startsWith(masterMachineName(prefix, ''));
   }
 
   async listNodes(): Promise<readonly ProviderNode[]> {

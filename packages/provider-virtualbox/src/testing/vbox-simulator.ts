@@ -61,7 +61,7 @@ export class VboxSimulator {
   readonly #catalog = loadWsdlCatalog();
   readonly #websessions: Websessions;
   readonly #faults: Array<SimFaultRule & { seen: number }> = [];
-  #stopAfter: { operation: string; nth: number; seen: number } | undefined;
+  #stopAfter: { operation: string; nth: number; seen: number; restartAfterMs?: number } | undefined;
   #server: Server | undefined;
   #port: number;
 
@@ -110,11 +110,16 @@ export class VboxSimulator {
     this.#server = server;
   }
 
-  /** Stops listening and drops connections; the registry stays, websessions are forgotten. */
+  /**
+   * Stops listening and drops connections, as a stopped vboxwebsrv: the registry stays (VBoxSVC
+   * runs on), websessions and every managed object reference are forgotten, locks held by client
+   * sessions are released and machines never registered are released (see `SimWorld.webServiceGone`).
+   */
   async stop(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
     this.#websessions.clear();
+    this.#world.webServiceGone();
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -131,9 +136,45 @@ export class VboxSimulator {
     this.#faults.push({ ...rule, seen: 0 });
   }
 
-  /** Stops the simulator right after answering the `nth` next call of an operation. */
-  stopAfter(operation: string, nth = 1): void {
-    this.#stopAfter = { operation, nth, seen: 0 };
+  /**
+   * Stops the simulator right after answering the `nth` next call of an operation; with
+   * `restartAfterMs`, it listens again (same port, no websession known) that long after it stopped,
+   * as a restarted vboxwebsrv. {@link VboxSimulator.restarted} tells when it is back.
+   */
+  stopAfter(operation: string, nth = 1, restartAfterMs?: number): void {
+    this.#stopAfter = {
+      operation,
+      nth,
+      seen: 0,
+      ...(restartAfterMs === undefined ? {} : { restartAfterMs }),
+    };
+  }
+
+  /**
+   * Restarts the web service now, as `vboxwebsrv` restarted: connections are dropped, every
+   * websession and managed object reference becomes invalid (a call with one is answered with
+   * an InvalidObjectFault), calls meanwhile are refused; it listens again on the same port after
+   * `downMs`.
+   */
+  async restartWebService(downMs = 0): Promise<void> {
+    await this.stop();
+    if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+    await this.start();
+    this.restarts++;
+    for (const waiter of this.#restartWaiters.splice(0)) waiter();
+  }
+
+  /** How many times the web service was restarted (by {@link VboxSimulator.restartWebService} or `stopAfter`). */
+  restarts = 0;
+  readonly #restartWaiters: Array<() => void> = [];
+
+  /** Resolves when the web service has restarted `count` times in all. */
+  restarted(count = 1): Promise<void> {
+    if (this.restarts >= count) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => (this.restarts >= count ? resolve() : this.#restartWaiters.push(check));
+      this.#restartWaiters.push(check);
+    });
   }
 
   /** Every write a running guest made to a medium (a write to a medium with children is `corrupting`). */
@@ -241,7 +282,8 @@ export class VboxSimulator {
     const stop = this.#stopAfter;
     if (stop && stop.operation === operation && ++stop.seen === stop.nth) {
       this.#stopAfter = undefined;
-      res.once('finish', () => void this.stop());
+      const downMs = stop.restartAfterMs;
+      res.once('finish', () => void (downMs === undefined ? this.stop() : this.restartWebService(downMs)));
     }
   }
 

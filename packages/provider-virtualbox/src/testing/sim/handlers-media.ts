@@ -67,6 +67,16 @@ async function deleteMedium(world: SimWorld, m: SimMedium): Promise<void> {
 
 /** The media registry: opening, creating, closing, deleting; unregistering machines and clones. */
 export const mediaHandlers: Record<string, SimHandler> = {
+  IVirtualBox_getHardDisks(c) {
+    c.self('IVirtualBox');
+    return c.world.media.filter((m) => m.registered && m.deviceType === 'HardDisk').map((m) => c.ref(m));
+  },
+  IVirtualBox_getDVDImages(c) {
+    c.self('IVirtualBox');
+    return c.world.media
+      .filter((m) => m.registered && m.deviceType === 'DVD' && !m.virtual)
+      .map((m) => c.ref(m));
+  },
   async IVirtualBox_openMedium(c) {
     c.self('IVirtualBox');
     const [location, type] = [c.str('location'), c.str('deviceType')];
@@ -205,6 +215,9 @@ export const mediaHandlers: Record<string, SimHandler> = {
     const settings = copySettings(source.settings);
     const folder = join(target.machine.settingsFile, '..');
     const work = () => {
+      // The target was an object of a websession that is gone (vboxwebsrv restarted): released.
+      if (target.machine.deleted)
+        throw runtime(ResultCode.E_FAIL, `The clone target '${target.machine.name}' was released`);
       for (const a of settings.attachments) {
         if (a.type !== 'HardDisk' || !a.medium) continue;
         const name = `${target.machine.name}${link ? `-${a.port}${a.device}-diff` : `-disk${a.port}${a.device}`}.vdi`;

@@ -212,6 +212,34 @@ export class SimWorld {
     machine.shared.clear();
   }
 
+  /**
+   * vboxwebsrv went away (stopped, crashed, restarting): VBoxSVC sees its client go, so every lock
+   * a client session held is released (a running VM keeps its own) and its drafts are discarded;
+   * machines that were never registered existed only through the websession's references and are
+   * released. Media VBoxSVC made for them stay in the media registry; running guests and tasks run on.
+   */
+  webServiceGone(): void {
+    for (const m of [...this.machines]) {
+      if (m.writeLock !== undefined && m.writeLock !== 'vm') {
+        m.writeLock.state = 'Unlocked';
+        m.writeLock.type = 'Null';
+        m.writeLock.machine = undefined;
+        m.writeLock = undefined;
+        m.draft = undefined;
+      }
+      for (const s of m.shared) {
+        s.state = 'Unlocked';
+        s.type = 'Null';
+        s.machine = undefined;
+      }
+      m.shared.clear();
+      if (!m.registered) {
+        m.deleted = true;
+        this.machines.splice(this.machines.indexOf(m), 1);
+      }
+    }
+  }
+
   /** Stops every timer (the simulator is closing). */
   stopAll(): void {
     for (const m of this.machines) {
