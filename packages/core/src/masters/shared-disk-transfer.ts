@@ -4,6 +4,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../blobstore/blob-store.js';
 import { VmkitError } from '../errors/vmkit-error.js';
+import { sleep } from '../util/abort.js';
 
 /** Digest and size of a file, read as a stream (a disk never sits in memory whole). */
 export async function digestFile(
@@ -41,7 +42,16 @@ function counter(limit: number, onBytes: (bytes: number) => void, hash?: ReturnT
   });
 }
 
-/** Uploads a file to the store as a stream, reporting bytes sent. */
+/** Tries of one disk upload in all, and the first pause between them (doubled each try, at most 5 s). */
+const UPLOAD_ATTEMPTS = 8;
+const FIRST_UPLOAD_PAUSE_MS = 200;
+
+/**
+ * Uploads a file to the store as a stream, reporting bytes sent. A file can be read again, unlike
+ * a stream: when a try fails with a `retryable` error (the store unreachable, a connection reset,
+ * a server error) the whole file is sent again after a pause growing from 200 ms to 5 s, at most
+ * {@link UPLOAD_ATTEMPTS} tries in all (about 20 s of pauses), within the signal.
+ */
 export async function uploadFile(
   store: BlobStore,
   container: string,
@@ -54,12 +64,22 @@ export async function uploadFile(
     readonly sha256: string;
   },
 ): Promise<void> {
-  const body = createReadStream(path).pipe(counter(size, options.onBytes));
-  await store.putBlob(container, name, body, {
-    contentType: 'application/octet-stream',
-    metadata: { sha256: options.sha256 },
-    signal: options.signal,
-  });
+  for (let attempt = 1, pause = FIRST_UPLOAD_PAUSE_MS; ; attempt++, pause = Math.min(5_000, pause * 2)) {
+    const body = createReadStream(path).pipe(counter(size, options.onBytes));
+    try {
+      await store.putBlob(container, name, body, {
+        contentType: 'application/octet-stream',
+        metadata: { sha256: options.sha256 },
+        signal: options.signal,
+      });
+      return;
+    } catch (error) {
+      body.destroy();
+      if (!VmkitError.is(error) || !error.retryable || attempt >= UPLOAD_ATTEMPTS || options.signal.aborted)
+        throw error;
+      await sleep(pause, options.signal);
+    }
+  }
 }
 
 /**

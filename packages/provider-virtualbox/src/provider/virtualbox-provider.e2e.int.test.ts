@@ -146,7 +146,8 @@ describe('VirtualBox provider end to end through createComputeService', () => {
     const sim = env.sim;
     if (!sim) return;
     {
-      await using compute = await service();
+      // vboxwebsrv stays down: the clean-up after the lost connection gives up quickly.
+      await using compute = await service({ reconnectTimeoutMs: 300 });
       await compute.ensureImage('vbox-e2e');
       const before = sim.machines().map((m) => m.name);
       sim.stopAfter('IVirtualBox_registerMachine');
