@@ -1,6 +1,14 @@
 import { VmkitError } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
-import { hasResult, isNotFound, networkCode, readFault, VBOX_RESULT, vboxError } from './vbox-errors.js';
+import {
+  hasResult,
+  isNotFound,
+  isSessionLost,
+  networkCode,
+  readFault,
+  VBOX_RESULT,
+  vboxError,
+} from './vbox-errors.js';
 
 // Errors shaped as node-soap throws them for vboxwebsrv's faults.
 const runtimeFault = (code: number, text = 'text') => ({
@@ -57,6 +65,10 @@ describe('vboxError maps faults by result code, keeping the fault in the (scrubb
     expect(error.code).toBe('PROVIDER');
     expect(error.message).toMatch(/no longer knows a reference/);
     expect(readFault(raw)?.invalidObject).toBe(true);
+    // vboxwebsrv restarted: logging on again and trying again can succeed.
+    expect(error.retryable).toBe(true);
+    expect(isSessionLost(error)).toBe(true);
+    expect(isSessionLost(raw)).toBe(true);
   });
 
   it('a refused connection is PROVIDER naming the endpoint', () => {
@@ -65,6 +77,16 @@ describe('vboxError maps faults by result code, keeping the fault in the (scrubb
     const error = vboxError(raw, 'logon', URL);
     expect(error.code).toBe('PROVIDER');
     expect(error.message).toBe(`logon: cannot reach vboxwebsrv at ${URL} (ECONNREFUSED)`);
+    expect(error.retryable).toBe(true);
+    expect(isSessionLost(error)).toBe(true);
+    const reset = vboxError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'x', URL);
+    expect(reset.retryable).toBe(true);
+  });
+
+  it('faults with a result code are not a lost session, and not retryable', () => {
+    const error = vboxError(runtimeFault(0x80bb0001), 'finding', URL);
+    expect(error.retryable).toBe(false);
+    expect(isSessionLost(error)).toBe(false);
   });
 
   it('passes vmkit errors through and wraps anything else as PROVIDER', () => {
