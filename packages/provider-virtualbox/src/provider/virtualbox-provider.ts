@@ -279,10 +279,16 @@ export class VirtualBoxProvider implements HypervisorProvider {
 
   async stopNode(id: string, options: OperationOptions = {}): Promise<void> {
     throwIfAborted(options.signal, `stop of ${id}`);
-    await this.#run(`stopping ${id}`, async (api) => {
-      const { machine } = await findNode(this.#ctx, api, id);
-      await powerOff(this.#conn, api, machine, powerOptions(this.#ctx, options.signal));
-    });
+    // Powering off a machine that is off already is nothing: retried after a lost websession.
+    await this.#run(
+      `stopping ${id}`,
+      async (api) => {
+        const { machine } = await findNode(this.#ctx, api, id);
+        await powerOff(this.#conn, api, machine, powerOptions(this.#ctx, options.signal));
+      },
+      true,
+      options.signal,
+    );
   }
 
   async rebootNode(id: string, options: OperationOptions = {}): Promise<void> {
