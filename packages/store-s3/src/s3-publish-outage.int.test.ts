@@ -1,8 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BlobStore, createComputeService, type MasterSpec, VmkitError } from '@vmkit/core';
-import { memoryProvider } from '@vmkit/core/testing';
+import {
+  type BlobStore,
+  type ComputeService,
+  createComputeService,
+  type MasterSpec,
+  VmkitError,
+} from '@vmkit/core';
+import { type MemoryProvider, memoryProvider } from '@vmkit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3BlobStore } from './s3-blob-store.js';
 import { startTestS3Server, type TestS3Server } from './testing/s3-test-server.js';
@@ -58,6 +64,28 @@ function killedOnFirstPut(
   return { watched, state };
 }
 
+/** A compute service on the memory hypervisor and `store`. */
+function serviceOptions(provider: MemoryProvider, store: BlobStore) {
+  return { provider, store, images: [spec], ports: { probe: false } };
+}
+
+/**
+ * Builds the image through the outage: what `ensureImage` threw (`undefined` when it resolved),
+ * once the server listens again; fails when the outage did not happen during the call.
+ */
+async function builtThroughOutage(
+  compute: ComputeService,
+  state: { restarted?: Promise<void> },
+): Promise<unknown> {
+  let failure: unknown;
+  await compute.ensureImage(spec.id).catch((error: unknown) => {
+    failure = error;
+  });
+  expect(state.restarted).toBeDefined();
+  await state.restarted;
+  return failure;
+}
+
 describe('S3 stopped during a master publication (shareMasters) and started again', () => {
   let server: TestS3Server;
   beforeAll(async () => {
@@ -73,19 +101,10 @@ describe('S3 stopped during a master publication (shareMasters) and started agai
     const { watched, state } = killedOnFirstPut(store, server, (container) => container === SHARED);
     const provider = memoryProvider();
     await using compute = await createComputeService({
-      provider,
-      store: watched,
-      images: [spec],
+      ...serviceOptions(provider, watched),
       shareMasters: true,
-      ports: { probe: false },
     });
-    let failure: unknown;
-    await compute.ensureImage(spec.id).catch((error: unknown) => {
-      failure = error;
-    });
-    // The outage happened during the call.
-    expect(state.restarted).toBeDefined();
-    await state.restarted;
+    const failure = await builtThroughOutage(compute, state);
     if (failure !== undefined) expect(VmkitError.is(failure, 'STORE')).toBe(true);
     else expect((await compute.getImage(spec.id))?.status).toBe('available');
 
@@ -132,18 +151,8 @@ describe('S3 stopped during a master publication (shareMasters) and started agai
       true,
     );
     const provider = memoryProvider();
-    await using compute = await createComputeService({
-      provider,
-      store: watched,
-      images: [spec],
-      ports: { probe: false },
-    });
-    let failure: unknown;
-    await compute.ensureImage(spec.id).catch((error: unknown) => {
-      failure = error;
-    });
-    expect(state.restarted).toBeDefined();
-    await state.restarted;
+    await using compute = await createComputeService(serviceOptions(provider, watched));
+    const failure = await builtThroughOutage(compute, state);
     const records = (await store.list(CATALOGUE)).items.filter((i) => i.name.endsWith(`/${spec.id}.json`));
     if (failure === undefined) {
       // Built and recorded: the record is there and names the master the hypervisor has.
