@@ -51,3 +51,11 @@ export function postInstallProblems(run: GuestScript, expected: PostInstallOutco
   if (left.length > 0) problems.push(`left its work folder: /tmp/${left.join(', /tmp/')}`);
   return problems;
 }
+
+/** Ways to break the generated script that the checks must catch, each a text edit of it. */
+export const POST_INSTALL_MUTATIONS: ReadonlyArray<{ name: string; mutate: (script: string) => string }> = [
+  { name: 'exits early', mutate: (s) => s.replace(/^(rm -rf "\$vmkit_dir" .*)$/m, '$1\nexit 0') },
+  { name: 'skips the report', mutate: (s) => s.replace(/^ {2}command -v VBoxControl .*$/m, '  :') },
+  { name: 'drops the power-off', mutate: (s) => s.replace(/^ {2}poweroff \|\| shutdown -h now$/m, '  :') },
+  { name: 'ignores a failure', mutate: (s) => s.replace(/ \|\| vmkit_end failed:\S+$/gm, '') },
+];

@@ -74,6 +74,24 @@ export interface SimMediumInfo {
   readonly writes: number;
 }
 
+/** A user-data script a simulated guest ran (see `VboxSimulator.guestRuns`). */
+export interface SimGuestRun {
+  /** The machine whose guest ran it. */
+  readonly machine: string;
+  /** The NoCloud `instance-id` it ran for (once per instance, as cloud-init does). */
+  readonly instanceId: string;
+  /** The guest's root folder, as the script left it (removed when the simulator closes). */
+  readonly root: string;
+  /** The stubbed commands it called (`VBoxControl`, `poweroff`, `shutdown`), in order. */
+  readonly calls: ReadonlyArray<{ readonly command: string; readonly args: readonly string[] }>;
+  /** Its stdout and stderr (the first 64 KiB). */
+  readonly output: string;
+  /** Its exit status once it exited; `null` when the guest powered off under it. Absent while it runs. */
+  readonly exitCode?: number | null;
+  /** Why the guest could not run it (the machine then aborts). */
+  readonly error?: string;
+}
+
 /** One request the simulator rejected (broke a rule of the API or the WSDL). */
 export interface SimRejection {
   readonly operation: string;

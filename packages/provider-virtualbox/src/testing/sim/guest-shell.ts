@@ -44,6 +44,8 @@ export interface GuestScript {
   readonly done: Promise<void>;
   /** Kills the script and everything it started (the guest powered off under it). */
   kill(): void;
+  /** Stops (`true`) or continues (`false`) the script and everything it started (a paused guest). */
+  freeze(frozen: boolean): void;
 }
 
 /** Where the guest finds commands (as a Debian root's login shell does). */
@@ -185,6 +187,7 @@ export function startGuestScript(script: string, options: GuestScriptOptions = {
   let error: string | undefined;
   let root = '';
   let kill = () => {};
+  let freeze = (_frozen: boolean) => {};
   const done = new Promise<void>((resolve) => {
     try {
       root = makeGuestRoot(options.guestAdditions ?? true);
@@ -224,6 +227,14 @@ export function startGuestScript(script: string, options: GuestScriptOptions = {
       killed = true;
       try {
         process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
+    freeze = (frozen) => {
+      if (killed || child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, frozen ? 'SIGSTOP' : 'SIGCONT');
       } catch {
         // Already gone.
       }
@@ -284,5 +295,6 @@ export function startGuestScript(script: string, options: GuestScriptOptions = {
     },
     done,
     kill: () => kill(),
+    freeze: (frozen) => freeze(frozen),
   };
 }
