@@ -28,6 +28,60 @@ describe("the simulator's guest runs the post-install script it is given", () =>
   });
 
   itOnSimulator(
+    'runs #! user data once per instance (not again after a restart), leaves a guest that does not power off running, and does not interpret cloud-config',
+    async () => {
+      const sim = simOf(env);
+      const provider = testProvider(env);
+      const master = await runMasterBuild(provider, await isoMasterSpec(env, 'guest-once'), 'guest-once');
+      const node = (name: string, userData: string, mac: string) =>
+        provider.cloneNode({
+          name,
+          group: 'g',
+          imageId: 'guest-once',
+          master,
+          hardware: { id: 'micro', cores: 1, ramMiB: 256, diskGiB: 1 },
+          network: { nics: [{ slot: 0, attachment: 'nat', mac, portForwards: [] }] },
+          linked: true,
+          configDrive: { format: 'nocloud', instanceId: `i-${name}`, userData },
+          tags: [],
+          userMetadata: {},
+        });
+      const finished = async (machine: string) => {
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const runs = sim.guestRuns().filter((r) => r.machine === machine);
+          if (runs.length > 0 && runs.every((r) => r.exitCode !== undefined)) return runs;
+          if (Date.now() > deadline) throw new Error(`${machine}: its user data did not finish`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      try {
+        const user = '#!/bin/sh\necho "ran as $(id -u) in $(pwd)" >> /var/log/runs\n';
+        const script = await node('script', user, '52:54:00:00:00:61');
+        await provider.startNode(script.id);
+        const [run] = await finished(script.id);
+        expect(run?.exitCode).toBe(0);
+        expect(readFileSync(join(run?.root ?? '', 'var/log/runs'), 'utf8')).toBe('ran as 0 in /\n');
+        expect((await provider.getNode(script.id))?.status).toBe('running');
+        await provider.stopNode(script.id);
+        await provider.startNode(script.id);
+        expect((await provider.getNode(script.id))?.status).toBe('running');
+        expect(sim.guestRuns().filter((r) => r.machine === script.id)).toHaveLength(1);
+        const cloudConfig = '#cloud-config\nruncmd: [poweroff]\npower_state: {mode: poweroff}\n';
+        const config = await node('config', cloudConfig, '52:54:00:00:00:62');
+        await provider.startNode(config.id);
+        expect(sim.guestRuns().filter((r) => r.machine === config.id)).toEqual([]);
+        expect((await provider.getNode(config.id))?.status).toBe('running');
+        for (const n of [script, config]) await provider.destroyNode(n.id);
+        expect(sim.rejections).toEqual([]);
+      } finally {
+        await provider.deleteMaster(master);
+        await provider.close();
+      }
+    },
+  );
+
+  itOnSimulator(
     'a broken script (exits early, no report, no power-off, failure ignored) shows in what the guest leaves',
     async () => {
       const sim = simOf(env);

@@ -14,7 +14,7 @@ export interface SimBehaviour {
   readonly acpiShutdownMs: number;
   /** Whether guests answer the ACPI power button. */
   readonly acpiResponsive: boolean;
-  /** Whether guests run guest additions (report their addresses as guest properties). */
+  /** Whether guests run guest additions: report their addresses as guest properties, and have `VBoxControl` for their user data. */
   readonly guestAdditions: boolean;
   /** Milliseconds a clone, snapshot, disk creation or power-down takes. */
   readonly taskMs: number;
