@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CloneSpec, runMasterBuild } from '@vmkit/core/spi';
+import type { HypervisorProvider, MasterRef } from '@vmkit/core/spi';
+import { runMasterBuild } from '@vmkit/core/spi';
 import * as vbox from 'virtualbox-soap';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { loggedStep, POST_INSTALL_MUTATIONS, STEP_LOG } from '../../test-support/post-install-check.js';
@@ -18,108 +19,104 @@ import { POST_INSTALL_PROPERTY, postInstallScript } from './post-install-script.
 // each broken copy of it, run in a node booted with it as NoCloud user data. What the guest then
 // shows (machine state, guest property, the steps' log) must tell every broken copy apart.
 
-describe("the simulator's guest runs the post-install script it is given", () => {
+describe("the simulator's guest runs the user data it is given", () => {
   let env: VboxTestEnv;
+  let provider: HypervisorProvider;
+  let master: MasterRef;
+  let macs = 0x50;
   beforeAll(async () => {
     env = await vboxTestEnv();
+    provider = testProvider(env);
+    master = await runMasterBuild(provider, await isoMasterSpec(env, 'guest-runs'), 'guest-runs');
   });
   afterAll(async () => {
+    await provider.deleteMaster(master);
+    await provider.close?.();
     await env.close();
   });
+
+  /** A started node whose NoCloud drive carries the user data (instance id `i-<name>`). */
+  const bootWith = async (name: string, userData: string) => {
+    const node = await provider.cloneNode({
+      name,
+      group: 'g',
+      imageId: 'guest-runs',
+      master,
+      hardware: { id: 'micro', cores: 1, ramMiB: 256, diskGiB: 1 },
+      network: {
+        nics: [
+          { slot: 0, attachment: 'nat', mac: `52:54:00:00:00:${(macs++).toString(16)}`, portForwards: [] },
+        ],
+      },
+      linked: true,
+      configDrive: { format: 'nocloud', instanceId: `i-${name}`, userData },
+      tags: [],
+      userMetadata: {},
+    });
+    await provider.startNode(node.id);
+    return node.id;
+  };
+
+  /** Waits until the guest's cloud-init passed `boots` boots (and any script it ran exited). */
+  const handled = async (machine: string, boots = 1) => {
+    const sim = simOf(env);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const passes = sim.machines().find((m) => m.name === machine)?.cloudInitPasses ?? 0;
+      const runs = sim.guestRuns().filter((r) => r.machine === machine);
+      if (passes >= boots && runs.every((r) => r.exitCode !== undefined)) return runs;
+      if (Date.now() > deadline) throw new Error(`${machine}: cloud-init did not finish with its user data`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
 
   itOnSimulator(
     'runs #! user data once per instance (not again after a restart), leaves a guest that does not power off running, and does not interpret cloud-config',
     async () => {
       const sim = simOf(env);
-      const provider = testProvider(env);
-      const master = await runMasterBuild(provider, await isoMasterSpec(env, 'guest-once'), 'guest-once');
-      const node = (name: string, userData: string, mac: string) =>
-        provider.cloneNode({
-          name,
-          group: 'g',
-          imageId: 'guest-once',
-          master,
-          hardware: { id: 'micro', cores: 1, ramMiB: 256, diskGiB: 1 },
-          network: { nics: [{ slot: 0, attachment: 'nat', mac, portForwards: [] }] },
-          linked: true,
-          configDrive: { format: 'nocloud', instanceId: `i-${name}`, userData },
-          tags: [],
-          userMetadata: {},
-        });
-      const finished = async (machine: string) => {
-        const deadline = Date.now() + 30_000;
-        for (;;) {
-          const runs = sim.guestRuns().filter((r) => r.machine === machine);
-          if (runs.length > 0 && runs.every((r) => r.exitCode !== undefined)) return runs;
-          if (Date.now() > deadline) throw new Error(`${machine}: its user data did not finish`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      };
-      try {
-        const user = '#!/bin/sh\necho "ran as $(id -u) in $(pwd)" >> /var/log/runs\n';
-        const script = await node('script', user, '52:54:00:00:00:61');
-        await provider.startNode(script.id);
-        const [run] = await finished(script.id);
-        expect(run?.exitCode).toBe(0);
-        expect(readFileSync(join(run?.root ?? '', 'var/log/runs'), 'utf8')).toBe('ran as 0 in /\n');
-        expect((await provider.getNode(script.id))?.status).toBe('running');
-        await provider.stopNode(script.id);
-        await provider.startNode(script.id);
-        expect((await provider.getNode(script.id))?.status).toBe('running');
-        expect(sim.guestRuns().filter((r) => r.machine === script.id)).toHaveLength(1);
-        const cloudConfig = '#cloud-config\nruncmd: [poweroff]\npower_state: {mode: poweroff}\n';
-        const config = await node('config', cloudConfig, '52:54:00:00:00:62');
-        await provider.startNode(config.id);
-        expect(sim.guestRuns().filter((r) => r.machine === config.id)).toEqual([]);
-        expect((await provider.getNode(config.id))?.status).toBe('running');
-        for (const n of [script, config]) await provider.destroyNode(n.id);
-        expect(sim.rejections).toEqual([]);
-      } finally {
-        await provider.deleteMaster(master);
-        await provider.close();
-      }
+      const script = await bootWith(
+        'script',
+        '#!/bin/sh\necho "ran as $(id -u) in $(pwd)" >> /var/log/runs\n',
+      );
+      const [run, ...more] = await handled(script);
+      expect(more).toEqual([]);
+      expect(run?.exitCode).toBe(0);
+      expect(readFileSync(join(run?.root ?? '', 'var/log/runs'), 'utf8')).toBe('ran as 0 in /\n');
+      expect((await provider.getNode(script))?.status).toBe('running');
+      await provider.stopNode(script);
+      await provider.startNode(script);
+      expect((await provider.getNode(script))?.status).toBe('running');
+      expect(await handled(script, 2)).toHaveLength(1);
+      const config = await bootWith(
+        'config',
+        '#cloud-config\nruncmd: [poweroff]\npower_state: {mode: poweroff}\n',
+      );
+      expect(await handled(config)).toEqual([]);
+      expect(sim.machines().find((m) => m.name === config)?.cloudInstances).toEqual(['i-config']);
+      expect((await provider.getNode(config))?.status).toBe('running');
+      for (const id of [script, config]) await provider.destroyNode(id);
+      expect(sim.rejections).toEqual([]);
     },
   );
 
   itOnSimulator(
-    'a broken script (exits early, no report, no power-off, failure ignored) shows in what the guest leaves',
+    'a broken post-install script (exits early, no report, no power-off, failure ignored) shows in what the guest leaves',
     async () => {
       const sim = simOf(env);
-      const provider = testProvider(env);
-      const master = await runMasterBuild(provider, await isoMasterSpec(env, 'guest-runs'), 'guest-runs');
       const manager = await vbox.connect(env.url);
       const api = await manager.logon(env.username, env.password);
-      /** Boots a node with the script as user data; what its guest left once the script ended. */
-      const boot = async (name: string, script: string) => {
-        const spec: CloneSpec = {
-          name,
-          group: 'g',
-          imageId: 'guest-runs',
-          master,
-          hardware: { id: 'micro', cores: 1, ramMiB: 256, diskGiB: 1 },
-          network: { nics: [{ slot: 0, attachment: 'nat', mac: '52:54:00:00:00:51', portForwards: [] }] },
-          linked: true,
-          configDrive: { format: 'nocloud', instanceId: `i-${name}`, userData: script },
-          tags: [],
-          userMetadata: {},
+      /** What the guest left once the script ended: machine state, the report, the steps that ran. */
+      const left = async (name: string, script: string) => {
+        const id = await bootWith(name, script);
+        const [run] = await handled(id);
+        const log = join(run?.root ?? '', STEP_LOG);
+        const outcome = {
+          state: sim.machines().find((m) => m.name === id)?.state,
+          report: await (await api.findMachine(id)).getGuestPropertyValue(POST_INSTALL_PROPERTY),
+          ran: existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [],
         };
-        const node = await provider.cloneNode(spec);
-        await provider.startNode(node.id);
-        const deadline = Date.now() + 30_000;
-        let run = sim.guestRuns().find((r) => r.machine === node.id);
-        while (run?.exitCode === undefined) {
-          if (Date.now() > deadline) throw new Error(`the guest of ${name} did not finish its user data`);
-          await new Promise((r) => setTimeout(r, 20));
-          run = sim.guestRuns().find((r) => r.machine === node.id);
-        }
-        const log = join(run.root, STEP_LOG);
-        const left = {
-          state: sim.machines().find((m) => m.name === node.id)?.state,
-          report: await (await api.findMachine(node.id)).getGuestPropertyValue(POST_INSTALL_PROPERTY),
-          ran: existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) : [],
-        };
-        await provider.destroyNode(node.id);
-        return left;
+        await provider.destroyNode(id);
+        return outcome;
       };
       try {
         const script = postInstallScript([
@@ -127,11 +124,14 @@ describe("the simulator's guest runs the post-install script it is given", () =>
           loggedStep('two', 'exit 4'),
           loggedStep('three'),
         ]);
-        const good = { state: 'PoweredOff', report: 'failed:two', ran: ['one', 'two'] };
-        expect(await boot('good', script)).toEqual(good);
+        expect(await left('good', script)).toEqual({
+          state: 'PoweredOff',
+          report: 'failed:two',
+          ran: ['one', 'two'],
+        });
         const seen: Record<string, unknown> = {};
         for (const { name, mutate } of POST_INSTALL_MUTATIONS)
-          seen[name] = await boot(name.replace(/\W+/g, '-'), mutate(script));
+          seen[name] = await left(name.replace(/\W+/g, '-'), mutate(script));
         expect(seen).toEqual({
           'exits early': { state: 'Running', report: '', ran: [] },
           'skips the report': { state: 'PoweredOff', report: '', ran: ['one', 'two'] },
@@ -141,8 +141,6 @@ describe("the simulator's guest runs the post-install script it is given", () =>
         expect(sim.rejections).toEqual([]);
       } finally {
         await manager.logoff(api);
-        await provider.deleteMaster(master);
-        await provider.close();
       }
     },
   );

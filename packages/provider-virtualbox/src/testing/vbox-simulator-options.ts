@@ -61,6 +61,10 @@ export interface SimMachineInfo {
   /** Enabled adapters: slot, attachment, MAC and attached network name. */
   readonly adapters: ReadonlyArray<{ slot: number; type: string; mac: string; network: string }>;
   readonly snapshots: readonly string[];
+  /** NoCloud instance ids whose user data its guest's cloud-init handled (once each). */
+  readonly cloudInstances: readonly string[];
+  /** Boots whose cloud-init pass is over, whether it ran anything or not. */
+  readonly cloudInitPasses: number;
 }
 
 /** A medium as the simulator holds it, for tests. */

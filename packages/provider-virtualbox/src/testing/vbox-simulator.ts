@@ -201,6 +201,8 @@ export class VboxSimulator {
           : [],
       ),
       snapshots: m.snapshots.map((s) => s.name),
+      cloudInstances: [...m.cloudInstances],
+      cloudInitPasses: m.cloudInitPasses,
     }));
   }
 

@@ -147,6 +147,8 @@ export class SimMachine {
   guest: GuestScript | undefined;
   /** Instance ids whose user data its guest ran: cloud-init runs it once per instance. */
   readonly cloudInstances = new Set<string>();
+  /** Boots whose cloud-init pass is over (whether it ran anything or not). */
+  cloudInitPasses = 0;
   /** Set once `deleteConfig` completed: the object is uninitialised. */
   deleted = false;
 

@@ -164,24 +164,28 @@ export class SimWorld {
    * (cloud-config, MIME parts) is not interpreted: the guest keeps running.
    */
   async #cloudInit(machine: SimMachine): Promise<void> {
-    for (const a of machine.settings.attachments) {
-      if (a.type !== 'DVD' || !a.medium || a.medium.virtual) continue;
-      let userData: string;
-      let instanceId: string | undefined;
-      try {
-        const iso = await readIso9660(a.medium.location);
-        if (iso.volumeId.toLowerCase() !== 'cidata') continue;
-        const text = async (name: string) => new TextDecoder().decode(await iso.readFile(name));
-        instanceId = metaDataInstanceId(await text('meta-data'));
-        userData = await text('user-data');
-      } catch {
-        continue; // Not a drive cloud-init can read.
+    try {
+      for (const a of machine.settings.attachments) {
+        if (a.type !== 'DVD' || !a.medium || a.medium.virtual) continue;
+        let userData: string;
+        let instanceId: string | undefined;
+        try {
+          const iso = await readIso9660(a.medium.location);
+          if (iso.volumeId.toLowerCase() !== 'cidata') continue;
+          const text = async (name: string) => new TextDecoder().decode(await iso.readFile(name));
+          instanceId = metaDataInstanceId(await text('meta-data'));
+          userData = await text('user-data');
+        } catch {
+          continue; // Not a drive cloud-init can read.
+        }
+        if (instanceId === undefined) continue;
+        if (machine.state !== 'Running' || machine.cloudInstances.has(instanceId)) return;
+        machine.cloudInstances.add(instanceId);
+        if (userData.startsWith('#!')) this.#runUserData(machine, instanceId, userData);
+        return;
       }
-      if (instanceId === undefined) continue;
-      if (machine.state !== 'Running' || machine.cloudInstances.has(instanceId)) return;
-      machine.cloudInstances.add(instanceId);
-      if (userData.startsWith('#!')) this.#runUserData(machine, instanceId, userData);
-      return;
+    } finally {
+      machine.cloudInitPasses++;
     }
   }
 
