@@ -30,9 +30,12 @@ describe("the simulator's guest runs the user data it is given", () => {
     master = await runMasterBuild(provider, await isoMasterSpec(env, 'guest-runs'), 'guest-runs');
   });
   afterAll(async () => {
-    await provider.deleteMaster(master);
-    await provider.close?.();
-    await env.close();
+    try {
+      await provider.deleteMaster(master);
+      await provider.close?.();
+    } finally {
+      await env.close();
+    }
   });
 
   /** A started node whose NoCloud drive carries the user data (instance id `i-<name>`). */
