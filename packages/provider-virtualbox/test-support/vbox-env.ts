@@ -7,8 +7,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MasterSpec } from '@vmkit/core';
 import { writeIso9660 } from '@vmkit/imaging';
+import { it } from 'vitest';
 import { type VirtualBoxProviderOptions, virtualBoxProvider } from '../src/index.js';
 import { startVboxSimulator, type VboxSimulator, type VboxSimulatorOptions } from '../src/testing/index.js';
+
+/** Whether the integration tests run against the simulator (`VMKIT_VBOX_URL` unset). */
+export const ON_SIMULATOR = !process.env.VMKIT_VBOX_URL;
+
+/**
+ * `it` for a test that needs the simulator (its fault injection, counters, restarts or
+ * bookkeeping): shown as skipped against a real vboxwebsrv, except in CI (`CI=true`), where
+ * nothing required may be skipped: there it runs, and {@link simOf} fails it.
+ */
+export const itOnSimulator = it.runIf(ON_SIMULATOR || process.env.CI === 'true');
+
+/** The environment's simulator; throws (failing the test) against a real vboxwebsrv. */
+export function simOf(env: VboxTestEnv): VboxSimulator {
+  if (!env.sim) throw new Error('this test needs the simulator; VMKIT_VBOX_URL points at a real vboxwebsrv');
+  return env.sim;
+}
 
 /** A vboxwebsrv to test against. */
 export interface VboxTestEnv {
@@ -57,6 +74,9 @@ export async function vboxTestEnv(simOptions: VboxSimulatorOptions = {}): Promis
       machineFolder: join(folder, 'machines'),
       pollIntervalMs: real ? 250 : 10,
       stopGraceMs: real ? 30_000 : 2_000,
+      // The simulator's installers and post-install scripts take well under a second: one that
+      // never powers off fails the test in a minute, not in the default two hours.
+      ...(real ? {} : { installTimeoutMs: 60_000 }),
       ...extra,
     }),
     async close() {

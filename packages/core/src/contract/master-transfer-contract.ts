@@ -25,13 +25,19 @@ export interface MasterTransferSubject {
  * Registers the contract's checks of the optional `exportMasterDisk` and `importMasterDisk`, for
  * providers that have both (the pair behind `shareMasters`): a master exported compressed imports
  * back as a master that exists; a file whose header is not the claimed format is refused and
- * leaves no master.
+ * leaves no master. For a provider with neither, or a subject that turns them off, the check is
+ * reported as skipped (vitest's `skip` with the reason); a provider with only one of them fails.
  */
 export function itTransfersMasterDisks(get: () => MasterTransferSubject): void {
-  it('exports a master disk that imports back as a master, and refuses a disk that is not what it claims', async () => {
+  it('exports a master disk that imports back as a master, and refuses a disk that is not what it claims', async (ctx) => {
     const s = get();
     const p = s.provider;
-    if (!(s.enabled ?? (p.exportMasterDisk !== undefined && p.importMasterDisk !== undefined))) return;
+    const has = [p.exportMasterDisk, p.importMasterDisk].filter((f) => f !== undefined).length;
+    if (has === 1) throw new Error('exportMasterDisk and importMasterDisk go together: the provider has one');
+    // Not applicable: shown as skipped (with the reason), never as passed.
+    if (s.enabled === false) ctx.skip('the subject declares masterTransfer: false');
+    if (has === 0 && s.enabled === undefined)
+      ctx.skip('the provider has neither exportMasterDisk nor importMasterDisk');
     if (!p.exportMasterDisk || !p.importMasterDisk)
       throw new Error('exportMasterDisk and importMasterDisk are both needed');
     const dir = await mkdtemp(join(tmpdir(), 'vmkit-contract-transfer-'));

@@ -1,9 +1,11 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMasterBuild, VmkitError } from '@vmkit/core/spi';
 import * as vbox from 'virtualbox-soap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loggedStep, STEP_LOG } from '../../test-support/post-install-check.js';
 import { isoMasterSpec, testProvider, type VboxTestEnv, vboxTestEnv } from '../../test-support/vbox-env.js';
+import { POST_INSTALL_PROPERTY } from './post-install-script.js';
 
 describe('VirtualBox master post-install', () => {
   let env: VboxTestEnv;
@@ -14,11 +16,32 @@ describe('VirtualBox master post-install', () => {
     await env.close();
   });
 
-  it('boots the master once with a NoCloud drive running the steps, then detaches and deletes the drive', async () => {
+  /** The value of a machine's guest property, read through the web service as the provider does. */
+  const guestProperty = async (machine: string, key: string): Promise<string> => {
+    const manager = await vbox.connect(env.url);
+    const api = await manager.logon(env.username, env.password);
+    try {
+      return await (await api.findMachine(machine)).getGuestPropertyValue(key);
+    } finally {
+      await manager.logoff(api);
+    }
+  };
+  /** Names of the machines the web service has registered. */
+  const machineNames = async (): Promise<string[]> => {
+    const manager = await vbox.connect(env.url);
+    const api = await manager.logon(env.username, env.password);
+    try {
+      return await Promise.all((await api.getMachines()).map((m) => m.getName()));
+    } finally {
+      await manager.logoff(api);
+    }
+  };
+
+  it('boots the master once with a NoCloud drive whose script runs the steps in the guest, reports ok and powers off; the drive is detached and deleted', async () => {
     const provider = testProvider(env);
     const spec = {
       ...(await isoMasterSpec(env, 'vbox-post')),
-      postInstall: [{ name: 'hello', run: 'echo hello > /etc/motd' }],
+      postInstall: [loggedStep('hello', 'echo hello > /etc/motd'), loggedStep('bye')],
     };
     const seen: string[] = [];
     const ref = await runMasterBuild(provider, spec, 'post-master', {
@@ -26,11 +49,22 @@ describe('VirtualBox master post-install', () => {
         if (e.step === 'post-install') seen.push(e.message);
       },
     });
-    expect(seen.some((m) => /1 step\(s\) ran/.test(m))).toBe(true);
+    expect(seen.some((m) => /2 step\(s\) ran/.test(m))).toBe(true);
     expect(readdirSync(join(env.folder, 'machines')).filter((f) => f.endsWith('-post-install.iso'))).toEqual(
       [],
     );
+    expect(await guestProperty(ref.id, POST_INSTALL_PROPERTY)).toBe('ok');
     if (env.sim) {
+      // The guest ran the script for real: each step's effect is in its root, in order.
+      const runs = env.sim.guestRuns().filter((r) => r.machine === ref.id);
+      expect(runs.map((r) => r.instanceId)).toEqual(['vmkit-post-install-post-master']);
+      const [run] = runs;
+      expect(readFileSync(join(run?.root ?? '', STEP_LOG), 'utf8')).toBe('hello\nbye\n');
+      expect(readFileSync(join(run?.root ?? '', 'etc/motd'), 'utf8')).toBe('hello\n');
+      expect(run?.calls.map((c) => [c.command, ...c.args].join(' '))).toEqual([
+        `VBoxControl --nologo guestproperty set ${POST_INSTALL_PROPERTY} ok`,
+        'poweroff',
+      ]);
       const master = env.sim.machines().find((m) => m.name === ref.id);
       expect(master?.media.filter((x) => x.endsWith('.iso'))).toEqual([]);
       expect(master?.snapshots).toEqual(['vmkit-base']);
@@ -42,34 +76,23 @@ describe('VirtualBox master post-install', () => {
     await provider.close();
   });
 
-  it('a step the guest reports as failed (guest additions) fails the build, and the build leaves nothing', async () => {
-    const sim = env.sim;
-    if (!sim) return;
+  it('a step that fails in the guest is reported through guest additions and fails the build naming it; the steps after it never run and the build leaves nothing', async () => {
     const provider = testProvider(env);
     const spec = {
       ...(await isoMasterSpec(env, 'vbox-post-fail')),
-      postInstall: [{ name: 'broken', run: 'exit 1' }],
+      postInstall: [loggedStep('fine'), loggedStep('broken', 'exit 1'), loggedStep('never')],
     };
-    // Play the guest's part: while the post-install boot runs, report the step failed as the script would.
-    const manager = await vbox.connect(env.url);
-    const api = await manager.logon(env.username, env.password);
-    let reported = false;
-    const error = await runMasterBuild(provider, spec, 'post-fail', {
-      onProgress: (e) => {
-        if (e.step !== 'post-install' || reported || !/installer running \(Running\)/.test(e.message)) return;
-        reported = true;
-        void api
-          .findMachine(`${env.prefix}m-post-fail`)
-          .then((m) => m.setGuestProperty('/vmkit/post-install', 'failed:broken', ''));
-      },
-    }).catch((e: unknown) => e);
-    await manager.logoff(api);
-    expect(reported).toBe(true);
+    const error = await runMasterBuild(provider, spec, 'post-fail').catch((e: unknown) => e);
     expect(VmkitError.is(error, 'PROVIDER')).toBe(true);
     expect((error as Error).message).toBe('post-install step broken failed in master post-fail');
-    expect(sim.machines().filter((m) => m.name.includes('post-fail'))).toEqual([]);
+    expect((await machineNames()).filter((n) => n.includes('post-fail'))).toEqual([]);
     expect(readdirSync(join(env.folder, 'machines')).filter((f) => f.includes('post-fail'))).toEqual([]);
-    expect(sim.rejections).toEqual([]);
+    if (env.sim) {
+      const [run] = env.sim.guestRuns().filter((r) => r.machine === `${env.prefix}m-post-fail`);
+      expect(readFileSync(join(run?.root ?? '', STEP_LOG), 'utf8')).toBe('fine\nbroken\n');
+      expect(run?.calls.at(-1)?.command).toBe('poweroff');
+      expect(env.sim.rejections).toEqual([]);
+    }
     await provider.close();
   });
 

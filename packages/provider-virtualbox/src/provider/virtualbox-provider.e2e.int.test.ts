@@ -8,7 +8,14 @@ import {
   RunNodesError,
 } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isoMasterSpec, testProvider, type VboxTestEnv, vboxTestEnv } from '../../test-support/vbox-env.js';
+import {
+  isoMasterSpec,
+  itOnSimulator,
+  simOf,
+  testProvider,
+  type VboxTestEnv,
+  vboxTestEnv,
+} from '../../test-support/vbox-env.js';
 
 describe('VirtualBox provider end to end through createComputeService', () => {
   let env: VboxTestEnv;
@@ -114,66 +121,72 @@ describe('VirtualBox provider end to end through createComputeService', () => {
     expect(readdirSync(leaseDir).filter((f) => !f.startsWith('.'))).toEqual([]);
   });
 
-  it('a fault in clone 3 of 5 gives a RunNodesError with 4 nodes and nothing of the fifth', async () => {
-    const sim = env.sim;
-    if (!sim) return;
-    await using compute = await service();
-    await compute.ensureImage('vbox-e2e');
-    const before = sim.machines().length;
-    sim.injectFault({ operation: 'IMachine_cloneTo', nth: 3, message: 'injected: out of disk space' });
-    const error = await compute.createNodesInGroup('five', 5, { configDrive: true }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RunNodesError);
-    const run = error as RunNodesError;
-    expect(run.nodes).toHaveLength(4);
-    expect(run.errors).toHaveLength(1);
-    expect(run.errors[0]?.error.message).toMatch(/injected: out of disk space/);
-    const machines = sim.machines();
-    expect(machines).toHaveLength(before + 4);
-    expect(machines.every((m) => m.registered)).toBe(true);
-    const names = new Set(run.nodes.map((n) => n.id));
-    const drives = configDrives().map((f) => f.replace(/-config-[0-9a-f]{16}\.iso$/, ''));
-    expect(drives.sort()).toEqual([...names].sort());
-    const nodeDisks = sim
-      .media()
-      .filter((m) => !m.location.includes(`${env.prefix}m-`) && !m.location.includes('/Snapshots/'));
-    expect(nodeDisks.filter((m) => m.deviceType === 'HardDisk')).toHaveLength(4);
-    await compute.destroyNodesMatching(() => true);
-    expect(sim.machines()).toHaveLength(before);
-    expect(sim.rejections).toEqual([]);
-  });
-
-  it('vboxwebsrv stopping mid-clone is a PROVIDER error naming the endpoint; after it is back, start-up reconciles', async () => {
-    const sim = env.sim;
-    if (!sim) return;
-    {
-      // vboxwebsrv stays down: the clean-up after the lost connection gives up quickly.
-      await using compute = await service({ reconnectTimeoutMs: 300 });
+  itOnSimulator(
+    'a fault in clone 3 of 5 gives a RunNodesError with 4 nodes and nothing of the fifth',
+    async () => {
+      const sim = simOf(env);
+      await using compute = await service();
       await compute.ensureImage('vbox-e2e');
-      const before = sim.machines().map((m) => m.name);
-      sim.stopAfter('IVirtualBox_registerMachine');
-      const error = await compute.createNodesInGroup('cut', 1).catch((e: unknown) => e);
+      const before = sim.machines().length;
+      sim.injectFault({ operation: 'IMachine_cloneTo', nth: 3, message: 'injected: out of disk space' });
+      const error = await compute
+        .createNodesInGroup('five', 5, { configDrive: true })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RunNodesError);
-      const cause = (error as RunNodesError).errors[0]?.error;
-      expect(cause?.code).toBe('PROVIDER');
-      expect(cause?.message).toContain(env.url);
-      // Half-registered: the clone is registered but carries no vmkit metadata.
-      const half = sim.machines().filter((m) => !before.includes(m.name));
-      expect(half).toHaveLength(1);
-      expect(half[0]?.extraData).toEqual({});
-      await sim.start();
-    }
-    {
-      await using compute = await service({ reconcileAfterMs: 0 });
-      expect(await compute.listNodes()).toEqual([]);
-      expect(sim.machines().filter((m) => !m.name.startsWith(`${env.prefix}m-`))).toEqual([]);
-      expect(
-        sim
-          .media()
-          .filter((m) => !m.location.includes(`${env.prefix}m-`) && !m.location.includes('/Snapshots/')),
-      ).toEqual([]);
-      expect(readdirSync(leaseDir).filter((f) => !f.startsWith('.'))).toEqual([]);
-    }
-    expect(sim.rejections).toEqual([]);
-    expect(sim.websessions.count).toBe(0);
-  });
+      const run = error as RunNodesError;
+      expect(run.nodes).toHaveLength(4);
+      expect(run.errors).toHaveLength(1);
+      expect(run.errors[0]?.error.message).toMatch(/injected: out of disk space/);
+      const machines = sim.machines();
+      expect(machines).toHaveLength(before + 4);
+      expect(machines.every((m) => m.registered)).toBe(true);
+      const names = new Set(run.nodes.map((n) => n.id));
+      const drives = configDrives().map((f) => f.replace(/-config-[0-9a-f]{16}\.iso$/, ''));
+      expect(drives.sort()).toEqual([...names].sort());
+      const nodeDisks = sim
+        .media()
+        .filter((m) => !m.location.includes(`${env.prefix}m-`) && !m.location.includes('/Snapshots/'));
+      expect(nodeDisks.filter((m) => m.deviceType === 'HardDisk')).toHaveLength(4);
+      await compute.destroyNodesMatching(() => true);
+      expect(sim.machines()).toHaveLength(before);
+      expect(sim.rejections).toEqual([]);
+    },
+  );
+
+  itOnSimulator(
+    'vboxwebsrv stopping mid-clone is a PROVIDER error naming the endpoint; after it is back, start-up reconciles',
+    async () => {
+      const sim = simOf(env);
+      {
+        // vboxwebsrv stays down: the clean-up after the lost connection gives up quickly.
+        await using compute = await service({ reconnectTimeoutMs: 300 });
+        await compute.ensureImage('vbox-e2e');
+        const before = sim.machines().map((m) => m.name);
+        sim.stopAfter('IVirtualBox_registerMachine');
+        const error = await compute.createNodesInGroup('cut', 1).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(RunNodesError);
+        const cause = (error as RunNodesError).errors[0]?.error;
+        expect(cause?.code).toBe('PROVIDER');
+        expect(cause?.message).toContain(env.url);
+        // Half-registered: the clone is registered but carries no vmkit metadata.
+        const half = sim.machines().filter((m) => !before.includes(m.name));
+        expect(half).toHaveLength(1);
+        expect(half[0]?.extraData).toEqual({});
+        await sim.start();
+      }
+      {
+        await using compute = await service({ reconcileAfterMs: 0 });
+        expect(await compute.listNodes()).toEqual([]);
+        expect(sim.machines().filter((m) => !m.name.startsWith(`${env.prefix}m-`))).toEqual([]);
+        expect(
+          sim
+            .media()
+            .filter((m) => !m.location.includes(`${env.prefix}m-`) && !m.location.includes('/Snapshots/')),
+        ).toEqual([]);
+        expect(readdirSync(leaseDir).filter((f) => !f.startsWith('.'))).toEqual([]);
+      }
+      expect(sim.rejections).toEqual([]);
+      expect(sim.websessions.count).toBe(0);
+    },
+  );
 });

@@ -1,6 +1,13 @@
 import { type CloneSpec, type MasterRef, runMasterBuild, VmkitError } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isoMasterSpec, testProvider, type VboxTestEnv, vboxTestEnv } from '../../test-support/vbox-env.js';
+import {
+  isoMasterSpec,
+  itOnSimulator,
+  simOf,
+  testProvider,
+  type VboxTestEnv,
+  vboxTestEnv,
+} from '../../test-support/vbox-env.js';
 import { virtualBoxProvider } from './virtualbox-provider.js';
 
 describe('VirtualBox provider errors name what is wrong', () => {
@@ -99,8 +106,8 @@ describe('VirtualBox provider errors name what is wrong', () => {
       await p.close();
     });
 
-    it('bridged, host-only and internal NICs attach to what they name', async () => {
-      if (!env.sim) return;
+    itOnSimulator('bridged, host-only and internal NICs attach to what they name', async () => {
+      const sim = simOf(env);
       const p = provider();
       const nics = [
         {
@@ -127,7 +134,7 @@ describe('VirtualBox provider errors name what is wrong', () => {
       ];
       const hardware = { id: 'custom', cores: 2, ramMiB: 384, diskGiB: 1 };
       const node = await p.cloneNode(spec('three-nics', { network: { nics }, hardware }));
-      const m = env.sim.machines().find((x) => x.name === node.id);
+      const m = sim.machines().find((x) => x.name === node.id);
       expect(m?.adapters).toEqual([
         { slot: 0, type: 'Bridged', mac: '525400000021', network: 'eth0' },
         { slot: 1, type: 'HostOnly', mac: '525400000022', network: 'vboxnet0' },
@@ -212,9 +219,8 @@ describe('VirtualBox provider errors name what is wrong', () => {
       await p.close();
     });
 
-    it('suspend, resume and stop go through shared locks that are always released', async () => {
-      const sim = env.sim;
-      if (!sim) return;
+    itOnSimulator('suspend, resume and stop go through shared locks that are always released', async () => {
+      const sim = simOf(env);
       const p = testProvider(env, { lockRetries: 2 });
       const node = await p.cloneNode(spec('locked'));
       await p.startNode(node.id);
@@ -234,14 +240,14 @@ describe('VirtualBox provider errors name what is wrong', () => {
 });
 
 describe('VirtualBox provider sessions and aborts', () => {
-  it('logs on again when vboxwebsrv expired its idle websession', async () => {
+  itOnSimulator('logs on again when vboxwebsrv expired its idle websession', async () => {
     const env = await vboxTestEnv({ idleTimeoutMs: 100 });
-    if (!env.sim) return env.close();
+    const sim = simOf(env);
     const provider = testProvider(env);
     expect(await provider.listNodes()).toEqual([]);
     await new Promise((r) => setTimeout(r, 250));
     expect(await provider.listNodes()).toEqual([]);
-    expect(env.sim.calls.get('IWebsessionManager_logon')).toBe(2);
+    expect(sim.calls.get('IWebsessionManager_logon')).toBe(2);
     await provider.close();
     await env.close();
   });

@@ -10,6 +10,7 @@ export { startVboxSimulator, VboxSimulator } from './vbox-simulator.js';
 export {
   DEFAULT_BEHAVIOUR,
   type SimFaultRule,
+  type SimGuestRun,
   type SimHostInterface,
   type SimMachineInfo,
   type SimMediumInfo,

@@ -61,6 +61,10 @@ export interface SimMachineInfo {
   /** Enabled adapters: slot, attachment, MAC and attached network name. */
   readonly adapters: ReadonlyArray<{ slot: number; type: string; mac: string; network: string }>;
   readonly snapshots: readonly string[];
+  /** NoCloud instance ids whose user data its guest's cloud-init handled (once each). */
+  readonly cloudInstances: readonly string[];
+  /** Boots whose cloud-init pass is over, whether it ran anything or not. */
+  readonly cloudInitPasses: number;
 }
 
 /** A medium as the simulator holds it, for tests. */
@@ -72,6 +76,24 @@ export interface SimMediumInfo {
   readonly children: number;
   /** Writes running guests made to it. */
   readonly writes: number;
+}
+
+/** A user-data script a simulated guest ran (see `VboxSimulator.guestRuns`). */
+export interface SimGuestRun {
+  /** The machine whose guest ran it. */
+  readonly machine: string;
+  /** The NoCloud `instance-id` it ran for (once per instance, as cloud-init does). */
+  readonly instanceId: string;
+  /** The guest's root folder, as the script left it (removed when the simulator closes). */
+  readonly root: string;
+  /** The stubbed commands it called (`VBoxControl`, `poweroff`, `shutdown`), in order. */
+  readonly calls: ReadonlyArray<{ readonly command: string; readonly args: readonly string[] }>;
+  /** Its stdout and stderr (the first 64 KiB). */
+  readonly output: string;
+  /** Its exit status once it exited; `null` when the guest powered off under it. Absent while it runs. */
+  readonly exitCode?: number | null;
+  /** Why the guest could not run it (the machine then aborts). */
+  readonly error?: string;
 }
 
 /** One request the simulator rejected (broke a rule of the API or the WSDL). */

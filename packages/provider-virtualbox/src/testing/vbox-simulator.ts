@@ -19,6 +19,7 @@ import { loadWsdlCatalog } from './sim/wsdl-catalog.js';
 import {
   DEFAULT_BEHAVIOUR,
   type SimFaultRule,
+  type SimGuestRun,
   type SimMachineInfo,
   type SimMediumInfo,
   type SimRejection,
@@ -127,7 +128,7 @@ export class VboxSimulator {
 
   /** Stops and ends every simulated guest. */
   async close(): Promise<void> {
-    this.#world.stopAll();
+    await this.#world.stopAll();
     await this.stop();
   }
 
@@ -182,6 +183,22 @@ export class VboxSimulator {
     return [...this.#world.writes];
   }
 
+  /**
+   * Every user-data script a simulated guest ran (cloud-init's part of a boot with a NoCloud
+   * drive), in order, as it stands now. Their root folders are removed by {@link VboxSimulator.close}.
+   */
+  guestRuns(): SimGuestRun[] {
+    return this.#world.guestRuns.map(({ machine, instanceId, script }) => ({
+      machine,
+      instanceId,
+      root: script.root,
+      calls: script.calls.map((c) => ({ command: c.command, args: [...c.args] })),
+      output: script.output,
+      ...(script.exitCode === undefined ? {} : { exitCode: script.exitCode }),
+      ...(script.error === undefined ? {} : { error: script.error }),
+    }));
+  }
+
   /** Locations of the media deleted so far. */
   deletedMedia(): readonly string[] {
     return [...this.#world.deletedMedia];
@@ -225,6 +242,8 @@ export class VboxSimulator {
           : [],
       ),
       snapshots: m.snapshots.map((s) => s.name),
+      cloudInstances: [...m.cloudInstances],
+      cloudInitPasses: m.cloudInitPasses,
     }));
   }
 

@@ -139,19 +139,19 @@ export const sessionHandlers: Record<string, SimHandler> = {
     if (m.state !== 'Running') running(m, 'reset');
     if (m.state !== 'Running')
       throw runtime(ResultCode.VBOX_E_INVALID_VM_STATE, 'Cannot reset a paused machine', true);
-    c.world.recordWrites(m);
+    c.world.reset(m);
   },
   IConsole_pause(c) {
     const m = lockedMachine(c.self<SimSession['console']>('IConsole').session);
     if (m.state !== 'Running')
       throw runtime(ResultCode.VBOX_E_INVALID_VM_STATE, `Cannot pause: machine is ${m.state}`, true);
-    m.setState('Paused');
+    c.world.pause(m, true);
   },
   IConsole_resume(c) {
     const m = lockedMachine(c.self<SimSession['console']>('IConsole').session);
     if (m.state !== 'Paused')
       throw runtime(ResultCode.VBOX_E_INVALID_VM_STATE, `Cannot resume: machine is ${m.state}`, true);
-    m.setState('Running');
+    c.world.pause(m, false);
   },
   IMachine_takeSnapshot(c) {
     const view = mutable(c);

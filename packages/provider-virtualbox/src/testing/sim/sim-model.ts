@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { GuestScript } from './guest-shell.js';
 import type { SimTarget } from './websessions.js';
 
 /** A NAT port-forward rule of one adapter. */
@@ -142,6 +143,12 @@ export class SimMachine {
   readonly plain: MachineView;
   readonly session: MachineView;
   readonly timers = new Set<NodeJS.Timeout>();
+  /** The user-data script its guest runs (cloud-init), until the guest powers off. */
+  guest: GuestScript | undefined;
+  /** Instance ids whose user data its guest ran: cloud-init runs it once per instance. */
+  readonly cloudInstances = new Set<string>();
+  /** Boots whose cloud-init pass is over (whether it ran anything or not). */
+  cloudInitPasses = 0;
   /** Set once `deleteConfig` completed: the object is uninitialised. */
   deleted = false;
 

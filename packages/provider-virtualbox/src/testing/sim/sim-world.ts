@@ -1,4 +1,6 @@
+import { rm } from 'node:fs/promises';
 import { readIso9660 } from '@vmkit/imaging';
+import { type GuestScript, startGuestScript } from './guest-shell.js';
 import { ResultCode, runtime } from './sim-fault.js';
 import { HostNicView, type MachineView, type SimMachine, type SimMedium, SimProgress } from './sim-model.js';
 
@@ -12,7 +14,7 @@ export interface SimBehaviour {
   readonly acpiShutdownMs: number;
   /** Whether guests answer the ACPI power button. */
   readonly acpiResponsive: boolean;
-  /** Whether guests run guest additions (report their addresses as guest properties). */
+  /** Whether guests run guest additions: report their addresses as guest properties, and have `VBoxControl` for their user data. */
   readonly guestAdditions: boolean;
   /** Milliseconds a clone, snapshot, disk creation or power-down takes. */
   readonly taskMs: number;
@@ -33,6 +35,8 @@ export class SimWorld {
   readonly hostNics: HostNicView[];
   readonly writes: MediumWrite[] = [];
   readonly deletedMedia: string[] = [];
+  /** Every user-data script a guest ran, in order. */
+  readonly guestRuns: Array<{ machine: string; instanceId: string; script: GuestScript }> = [];
 
   constructor(
     readonly behaviour: SimBehaviour,
@@ -153,25 +157,72 @@ export class SimWorld {
   }
 
   /**
-   * cloud-init in the guest: a NoCloud drive (`cidata`) whose user data powers the guest off (a
-   * script calling `poweroff`, or cloud-config `power_state`) is run once, and the guest powers off.
+   * cloud-init in the guest: from the first NoCloud drive (`cidata`) whose `meta-data` names an
+   * `instance-id`, user data starting with `#!` is run once per instance, for real (see
+   * {@link startGuestScript}): its `VBoxControl guestproperty set` sets the machine's guest
+   * property, its `poweroff` (or `shutdown -h`) powers the machine off. Other user data
+   * (cloud-config, MIME parts) is not interpreted: the guest keeps running.
    */
   async #cloudInit(machine: SimMachine): Promise<void> {
-    for (const a of machine.settings.attachments) {
-      if (a.type !== 'DVD' || !a.medium || a.medium.virtual) continue;
-      try {
-        const iso = await readIso9660(a.medium.location);
-        if (iso.volumeId.toLowerCase() !== 'cidata') continue;
-        const userData = new TextDecoder().decode(await iso.readFile('user-data'));
-        if (!/\bpoweroff\b|\bpower_state\b/.test(userData)) continue;
-        this.#timer(machine, this.behaviour.installerRunMs, () => {
-          if (machine.state === 'Running') this.powerOff(machine);
-        });
+    try {
+      for (const a of machine.settings.attachments) {
+        if (a.type !== 'DVD' || !a.medium || a.medium.virtual) continue;
+        let userData: string;
+        let instanceId: string | undefined;
+        try {
+          const iso = await readIso9660(a.medium.location);
+          if (iso.volumeId.toLowerCase() !== 'cidata') continue;
+          const text = async (name: string) => new TextDecoder().decode(await iso.readFile(name));
+          instanceId = metaDataInstanceId(await text('meta-data'));
+          userData = await text('user-data');
+        } catch {
+          continue; // Not a drive cloud-init can read.
+        }
+        if (instanceId === undefined) continue;
+        if (machine.state !== 'Running' || machine.cloudInstances.has(instanceId)) return;
+        machine.cloudInstances.add(instanceId);
+        if (userData.startsWith('#!')) this.#runUserData(machine, instanceId, userData);
         return;
-      } catch {
-        // Not an ISO the guest can read: nothing runs.
       }
+    } finally {
+      machine.cloudInitPasses++;
     }
+  }
+
+  #runUserData(machine: SimMachine, instanceId: string, userData: string): void {
+    const script = startGuestScript(userData, {
+      guestAdditions: this.behaviour.guestAdditions,
+      onCall: (call) => {
+        if (machine.guest !== script || machine.state !== 'Running') return;
+        if (call.command === 'VBoxControl') setGuestProperty(machine, call.args);
+        else this.powerOff(machine);
+      },
+    });
+    this.guestRuns.push({ machine: machine.name, instanceId, script });
+    machine.guest = script;
+    void script.done.then(() => {
+      // A guest that cannot run its user data crashes: the machine is Aborted.
+      if (script.error !== undefined && machine.guest === script && machine.state === 'Running')
+        this.powerOff(machine, 'Aborted');
+    });
+  }
+
+  /** A reset of a running guest: a new boot (the user-data script is cut off; cloud-init runs again). */
+  reset(machine: SimMachine): void {
+    this.#endGuest(machine);
+    this.recordWrites(machine);
+    void this.#cloudInit(machine);
+  }
+
+  /** A paused guest's processes stop; a resumed one's continue. */
+  pause(machine: SimMachine, paused: boolean): void {
+    machine.setState(paused ? 'Paused' : 'Running');
+    machine.guest?.freeze(paused);
+  }
+
+  #endGuest(machine: SimMachine): void {
+    machine.guest?.kill();
+    machine.guest = undefined;
   }
 
   #reportAddresses(machine: SimMachine): void {
@@ -197,6 +248,7 @@ export class SimWorld {
 
   /** Powers a machine off: the VM process and every shared session let go of it. */
   powerOff(machine: SimMachine, state = 'PoweredOff'): void {
+    this.#endGuest(machine);
     for (const t of machine.timers) clearTimeout(t);
     machine.timers.clear();
     if (machine.state === 'Running' || machine.state === 'Paused') this.recordWrites(machine);
@@ -240,13 +292,35 @@ export class SimWorld {
     }
   }
 
-  /** Stops every timer (the simulator is closing). */
-  stopAll(): void {
+  /** Stops every timer and guest, and removes the guests' root folders (the simulator is closing). */
+  async stopAll(): Promise<void> {
     for (const m of this.machines) {
       for (const t of m.timers) clearTimeout(t);
       m.timers.clear();
+      this.#endGuest(m);
+    }
+    for (const run of this.guestRuns) {
+      run.script.kill();
+      await run.script.done;
+      await rm(run.script.root, { recursive: true, force: true });
     }
   }
+}
+
+/** The `instance-id` of a NoCloud `meta-data` (YAML as cloud-init reads it: plain or double-quoted). */
+function metaDataInstanceId(metaData: string): string | undefined {
+  const m = /^instance-id:[ \t]*(.+?)[ \t]*$/m.exec(metaData);
+  if (!m?.[1]) return undefined;
+  return m[1].startsWith('"') ? (JSON.parse(m[1]) as string) : m[1];
+}
+
+/** `VBoxControl [--nologo] guestproperty set <property> [<value>]` in the guest: sets or deletes. */
+function setGuestProperty(machine: SimMachine, args: readonly string[]): void {
+  const a = args[0] === '--nologo' ? args.slice(1) : args;
+  const [verb, sub, key, value] = a;
+  if (verb !== 'guestproperty' || sub !== 'set' || key === undefined || a.length > 4) return;
+  if (value === undefined) machine.guestProps.delete(key);
+  else machine.guestProps.set(key, { value, ts: Date.now() * 1_000_000 });
 }
 
 /** The machine a view belongs to must not be running for disk changes. */
