@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import { VmkitError } from '@vmkit/core/spi';
+import { assertFreeSpace, type SpaceNeed, VmkitError, type WritePlace } from '@vmkit/core/spi';
 import type { StoragePoolHandle, StorageVolHandle } from '../../client/handles.js';
 import type { LibvirtClient } from '../../client/libvirt-client.js';
 import { StoragePoolState } from '../../client/storage-procedures.js';
@@ -24,6 +24,26 @@ export class PoolStorage {
   /** The pool's name. */
   get name(): string {
     return this.#name;
+  }
+
+  /** The pool as core's free-space rules name it (`details.field` is the provider option `pool`). */
+  get place(): WritePlace {
+    return { kind: 'pool', name: this.#name, field: 'pool' };
+  }
+
+  /**
+   * Bytes free in the pool now (`STORAGE_POOL_GET_INFO`'s available bytes after a rescan, so
+   * what QEMU wrote behind libvirt's back counts).
+   */
+  async freeBytes(): Promise<number> {
+    const pool = await this.pool();
+    await this.#client.storage.poolRefresh(pool).catch(() => {});
+    return (await this.#client.storage.poolGetInfo(pool)).available;
+  }
+
+  /** The early free-space check: `PROVIDER` (reason `no-space`) when `needs` do not fit (see `assertFreeSpace`). */
+  async assertFits(needs: readonly SpaceNeed[]): Promise<void> {
+    assertFreeSpace(this.place, await this.freeBytes(), needs);
   }
 
   /** The pool, defined, built and started if needed. */
