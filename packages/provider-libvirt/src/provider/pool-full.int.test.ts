@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ComputeService, createComputeService, fileSystemBlobStore, type MasterSpec } from '@vmkit/core';
-import { isNoSpaceError, VmkitError } from '@vmkit/core/spi';
+import { isNoSpaceError, type VmkitError } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
 import { domainsNamed, mountTmpfsPool, type TmpfsPool } from '../../test-support/tmpfs-pool.js';
@@ -123,7 +123,10 @@ describe('chaos: the pool fills up (tmpfs dir pool, qemu:///system)', () => {
       compute.ensureImage('filler').catch((e: unknown) => e),
     );
     const ms = Date.now() - t0;
-    expectNoSpace(error, /installer \S+install-\S+ paused: a write to disk vda \(volume \S+\.qcow2\) found no space/);
+    expectNoSpace(
+      error,
+      /installer \S+install-\S+ paused: a write to disk vda \(volume \S+\.qcow2\) found no space/,
+    );
     // Well before the install timeout (10 minutes): the pause was noticed, not waited out.
     expect(ms).toBeLessThan(60_000);
     expect(await domainsNamed(URI, prefix)).toEqual([]);
@@ -144,9 +147,7 @@ describe('chaos: the pool fills up (tmpfs dir pool, qemu:///system)', () => {
     expectNoSpace(nodeError(linked), /overlay volume \S+\.qcow2 \d+ bytes do not fit/);
     pool.leaveFree(64 * MiB);
     // A full copy needs the master's capacity (1 GiB).
-    const full = await compute
-      .createNodesInGroup('copy', 1, { linkedClone: false })
-      .catch((e: unknown) => e);
+    const full = await compute.createNodesInGroup('copy', 1, { linkedClone: false }).catch((e: unknown) => e);
     const e = expectNoSpace(nodeError(full), /full copy volume \S+\.qcow2/);
     expect(e.details.neededBytes).toBe(1024 * MiB);
     expect(await pool.volumes()).toEqual(masterVolumes);
@@ -160,12 +161,13 @@ describe('chaos: the pool fills up (tmpfs dir pool, qemu:///system)', () => {
     const t0 = Date.now();
     const error = await within(
       START_WATCH_MS + 30_000,
-      compute
-        .createNodesInGroup('fill', 1, { userData: 'VMKIT-FILL' })
-        .catch((e: unknown) => e),
+      compute.createNodesInGroup('fill', 1, { userData: 'VMKIT-FILL' }).catch((e: unknown) => e),
     );
     const ms = Date.now() - t0;
-    expectNoSpace(nodeError(error), /node \S+fill-\S+ paused: a write to disk vda \(volume \S+\.qcow2\) found no space/);
+    expectNoSpace(
+      nodeError(error),
+      /node \S+fill-\S+ paused: a write to disk vda \(volume \S+\.qcow2\) found no space/,
+    );
     // Noticed when the guest paused, not at the end of the start's watch.
     expect(ms).toBeLessThan(START_WATCH_MS);
     expect(await domainsNamed(URI, prefix)).toEqual([]);

@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import { assertFreeSpace, type SpaceNeed, VmkitError, type WritePlace } from '@vmkit/core/spi';
+import { assertFreeSpace, noSpaceError, type SpaceNeed, VmkitError, type WritePlace } from '@vmkit/core/spi';
 import type { StoragePoolHandle, StorageVolHandle } from '../../client/handles.js';
 import type { LibvirtClient } from '../../client/libvirt-client.js';
 import { StoragePoolState } from '../../client/storage-procedures.js';
@@ -95,7 +95,7 @@ export class PoolStorage {
           cause: error,
         });
       }
-      throw error;
+      throw await this.#orNoSpace(error, `volume ${opts.name}`);
     }
   }
 
@@ -114,8 +114,26 @@ export class PoolStorage {
           cause: error,
         });
       }
-      throw error;
+      throw await this.#orNoSpace(error, `volume ${name}`);
     }
+  }
+
+  /**
+   * The `no-space` error (see `noSpaceError`) naming this pool and its free bytes when libvirt
+   * failed to write `what` because the pool's file system is full (`ENOSPC`); `error` otherwise.
+   */
+  async #orNoSpace(error: unknown, what: string): Promise<unknown> {
+    if (!(error instanceof LibvirtError) || !/No space left on device/i.test(error.libvirtMessage))
+      return error;
+    const freeBytes = await this.freeBytes().catch(() => undefined);
+    return noSpaceError(
+      {
+        place: this.place,
+        what: `writing ${what} found no space left (ENOSPC)`,
+        ...(freeBytes === undefined ? {} : { freeBytes }),
+      },
+      { cause: error },
+    );
   }
 
   /** Rescans the pool's directory, so files written behind libvirt's back (console logs) are volumes. */
@@ -151,7 +169,7 @@ export class PoolStorage {
       return vol;
     } catch (error) {
       await this.#client.storage.volDelete(vol).catch(() => {});
-      throw unsupportedUpload(error);
+      throw unsupportedUpload(await this.#orNoSpace(error, `volume ${name}`));
     }
   }
 
@@ -180,7 +198,7 @@ export class PoolStorage {
       return vol;
     } catch (error) {
       await this.#client.storage.volDelete(vol).catch(() => {});
-      throw unsupportedUpload(error);
+      throw unsupportedUpload(await this.#orNoSpace(error, `volume ${name}`));
     }
   }
 }

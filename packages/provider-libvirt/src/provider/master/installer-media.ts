@@ -68,7 +68,10 @@ export async function prepareInstallerMedia(
     await verifySha256(local.file, source.sha256);
     const iso = await withKernelParams(local.file, source.kernelParams, c.signal);
     try {
-      await ctx.storage.assertFits([disk, { what: `volume ${names.iso}`, bytes: (await stat(iso.file)).size }]);
+      await ctx.storage.assertFits([
+        disk,
+        { what: `volume ${names.iso}`, bytes: (await stat(iso.file)).size },
+      ]);
       await createDisk();
       track(names.iso);
       await ctx.storage.createFromFile(names.iso, iso.file, 'raw', 0, { signal: c.signal });

@@ -42,7 +42,10 @@ export async function runInstallerToCompletion(
         const elapsed = Date.now() - started;
         if (elapsed > options.timeoutMs)
           throw new VmkitError('TIMEOUT', `${label} still running after ${options.timeoutMs} ms`);
-        options.progress(Math.min(0.95, elapsed / expected), `${label} running ${(elapsed / 1000).toFixed(1)} s`);
+        options.progress(
+          Math.min(0.95, elapsed / expected),
+          `${label} running ${(elapsed / 1000).toFixed(1)} s`,
+        );
       },
     });
     return Date.now() - started;

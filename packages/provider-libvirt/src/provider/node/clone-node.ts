@@ -209,7 +209,11 @@ async function cloneNeeds(
   const disk = `volume ${domName}.qcow2`;
   if (master.boot !== 'cdrom') {
     if (spec.linked) needs.push({ what: `overlay ${disk}`, bytes: GROWING_VOLUME_FLOOR_BYTES });
-    else needs.push({ what: `full copy ${disk}`, bytes: (await ctx.client.storage.volGetInfo(masterVol)).capacity });
+    else
+      needs.push({
+        what: `full copy ${disk}`,
+        bytes: (await ctx.client.storage.volGetInfo(masterVol)).capacity,
+      });
   }
   for (const [i, v] of (spec.dataVolumes ?? []).entries()) {
     if (v.filesystem !== undefined || v.content !== undefined)

@@ -93,7 +93,11 @@ async function diskFault(ctx: LibvirtContext, dom: DomainHandle, label: string):
 }
 
 /** The pool volume behind a domain's disk target (`vda`), from its live XML. */
-async function diskVolume(ctx: LibvirtContext, dom: DomainHandle, target: string): Promise<string | undefined> {
+async function diskVolume(
+  ctx: LibvirtContext,
+  dom: DomainHandle,
+  target: string,
+): Promise<string | undefined> {
   try {
     const doc = parseXml(await ctx.client.domains.getXmlDesc(dom)) as {
       domain?: {

@@ -63,7 +63,11 @@ export async function watchDomain(
 }
 
 /** Sleeps `ms`, or less when the signal fires or the function handed to `setWake` is called. */
-function nap(ms: number, signal: AbortSignal | undefined, setWake: (wake: () => void) => void): Promise<void> {
+function nap(
+  ms: number,
+  signal: AbortSignal | undefined,
+  setWake: (wake: () => void) => void,
+): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

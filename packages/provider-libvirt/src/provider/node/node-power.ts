@@ -1,7 +1,7 @@
 import type { OperationOptions } from '@vmkit/core';
 import { emitProgress, throwIfAborted, VmkitError } from '@vmkit/core/spi';
-import type { LibvirtContext } from '../libvirt-context.js';
 import type { DomainHandle } from '../../client/handles.js';
+import type { LibvirtContext } from '../libvirt-context.js';
 import { removeDomain } from './domain-removal.js';
 import { watchDomain } from './domain-watch.js';
 import { startClassified } from './host-port-error.js';
