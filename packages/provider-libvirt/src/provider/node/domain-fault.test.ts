@@ -66,8 +66,11 @@ describe('domainFault', () => {
     }
   });
 
-  it('lets a build boot power off, but not a node being started', async () => {
+  it('lets a build boot power off, but not a node being started; a destroyed build boot fails', async () => {
     expect(await fault(DomainState.SHUTOFF, 1, 'poweroff')).toBeUndefined();
+    expect((await fault(DomainState.SHUTOFF, 2, 'poweroff'))?.message).toBe(
+      'installer vm-install-x stopped unexpectedly destroyed',
+    );
     expect((await fault(DomainState.SHUTOFF, 2, 'running'))?.message).toBe(
       'installer vm-install-x stopped unexpectedly destroyed',
     );

@@ -29,7 +29,7 @@ const SHUTOFF_REASONS: Readonly<Record<number, string>> = {
  * The error a wait on a domain ends with, or `undefined` while all is well: a domain paused on
  * an I/O error (QEMU's default on `ENOSPC`; a full pool is named with its free bytes, see
  * {@link diskFault}), paused by a watchdog or a guest panic, crashed, stopped with QEMU failing,
- * or (when it should keep running) stopped at all. `label` names the domain in messages
+ * stopped other than by the guest powering off, or (when it should keep running) stopped at all. `label` names the domain in messages
  * (`installer vmkit-install-x`).
  */
 export async function domainFault(
@@ -54,7 +54,13 @@ export async function domainFault(
     return new VmkitError('PROVIDER', `${label} crashed`, { details });
   if (reason === DomainShutoffReason.FAILED)
     return new VmkitError('PROVIDER', `${label} stopped: QEMU failed`, { details });
-  if (expect === 'poweroff') return undefined;
+  // A build's boot ends by the guest powering off; destroyed by someone else, lost with the
+  // daemon or saved, its disk is not finished.
+  if (
+    expect === 'poweroff' &&
+    (reason === DomainShutoffReason.SHUTDOWN || reason === DomainShutoffReason.UNKNOWN)
+  )
+    return undefined;
   const why = SHUTOFF_REASONS[reason] ?? `(reason ${reason})`;
   return new VmkitError('PROVIDER', `${label} stopped unexpectedly ${why}`, { details });
 }
