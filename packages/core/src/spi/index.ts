@@ -24,6 +24,15 @@ export {
 } from './master-build.js';
 export type { MasterDiskExport, MasterDiskExportOptions, ProviderMasterExport } from './master-export.js';
 export type { MasterDiskImport, ProviderMasterImport } from './master-import.js';
+export {
+  assertFreeSpace,
+  GROWING_VOLUME_FLOOR_BYTES,
+  isNoSpaceError,
+  type NoSpaceFacts,
+  noSpaceError,
+  type SpaceNeed,
+  type WritePlace,
+} from './free-space.js';
 export { masterRefError } from './master-ref-error.js';
 export { embedPostInstallStep } from './post-install-embedding.js';
 export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './provider-artefacts.js';

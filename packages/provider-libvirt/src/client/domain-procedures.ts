@@ -16,6 +16,20 @@ export const DomainState = Object.freeze({
   PMSUSPENDED: 7,
 } as const);
 
+/** Why a domain is paused (`virDomainPausedReason`), the reason of {@link DomainState}.PAUSED. */
+export const DomainPausedReason = Object.freeze({ USER: 1, IOERROR: 5, WATCHDOG: 6, CRASHED: 10 } as const);
+/** Why a domain is shut off (`virDomainShutoffReason`), the reason of {@link DomainState}.SHUTOFF. */
+export const DomainShutoffReason = Object.freeze({
+  UNKNOWN: 0,
+  SHUTDOWN: 1,
+  DESTROYED: 2,
+  CRASHED: 3,
+  FAILED: 6,
+  DAEMON: 8,
+} as const);
+/** A disk's error (`virDomainDiskErrorCode`), from {@link DomainProcedures.getDiskErrors}. */
+export const DomainDiskErrorCode = Object.freeze({ NONE: 0, UNSPEC: 1, NO_SPACE: 2 } as const);
+
 /** Flags of `undefine` (`virDomainUndefineFlagsValues`). */
 export const DomainUndefineFlags = Object.freeze({
   MANAGED_SAVE: 1,
@@ -146,6 +160,20 @@ export class DomainProcedures {
       w.uint(0);
     });
     return { state: r.int(), reason: r.int() };
+  }
+
+  /**
+   * `DOMAIN_GET_DISK_ERRORS`: the disks (target names, `vda`) whose last I/O failed, with
+   * {@link DomainDiskErrorCode}; QEMU keeps them while the domain is paused on the error.
+   */
+  async getDiskErrors(dom: DomainHandle): Promise<Array<{ disk: string; error: number }>> {
+    const r = await this.#rpc.call(P.DOMAIN_GET_DISK_ERRORS, (w) => {
+      writeDomain(w, dom);
+      w.uint(256).uint(0);
+    });
+    const errors = r.array((x) => ({ disk: x.string(STRING_MAX), error: x.int() }), 256, 8);
+    r.int();
+    return errors;
   }
 
   /** `DOMAIN_IS_ACTIVE`. */

@@ -27,6 +27,12 @@ export interface LibvirtProviderOptions {
   readonly postInstallTimeoutMs?: number;
   /** How long `stopNode` waits for an ACPI shutdown before powering off (default {@link DEFAULT_STOP_GRACE_MS}). */
   readonly stopGraceMs?: number;
+  /**
+   * How long `startNode` watches a domain it started before reporting it running, in ms (default
+   * 0: only the state right after the start is checked). A guest that pauses on an I/O error (a
+   * full pool), crashes or stops within it fails the start, which node creation rolls back.
+   */
+  readonly startWatchMs?: number;
   /** Node kernel command line from a kernel master's installer command line (default: `mode=install` becomes `mode=run`). */
   readonly nodeCmdline?: (installCmdline: string) => string;
   /** The ssh binary for `+ssh` URIs. */
@@ -59,6 +65,7 @@ export interface ResolvedLibvirtProviderOptions {
   readonly installTimeoutMs: number;
   readonly postInstallTimeoutMs: number;
   readonly stopGraceMs: number;
+  readonly startWatchMs: number;
   readonly nodeCmdline: (installCmdline: string) => string;
   readonly sshBinary?: string;
   readonly allowUriPrograms: boolean;
@@ -115,6 +122,7 @@ export function resolveLibvirtProviderOptions(
       DEFAULT_INSTALL_TIMEOUT_MS,
     ),
     stopGraceMs: integerOption('stopGraceMs', options.stopGraceMs, DEFAULT_STOP_GRACE_MS),
+    startWatchMs: integerOption('startWatchMs', options.startWatchMs, 0, { min: 0 }),
     nodeCmdline: options.nodeCmdline ?? ((c: string) => c.replace(/\bmode=install\b/, 'mode=run')),
     ...(options.sshBinary === undefined ? {} : { sshBinary: options.sshBinary }),
     allowUriPrograms: options.allowUriPrograms === true,

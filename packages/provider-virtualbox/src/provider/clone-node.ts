@@ -10,6 +10,7 @@ import {
 import * as vbox from 'virtualbox-soap';
 import { openDvd } from './boot-iso-master.js';
 import { writeConfigDriveFile } from './config-drive-file.js';
+import { assertMachineFolderFits, cloneNeeds } from './machine-folder-space.js';
 import { withMachineLock } from './machine-lock.js';
 import { removeMachine } from './machine-removal.js';
 import { describeNode, NODE_META_KEY, type StoredNodeMeta } from './node-meta.js';
@@ -169,6 +170,7 @@ export async function cloneVboxNode(
   const { signal } = options;
   const name = `${ctx.options.namePrefix}${spec.name}`;
   await checkHostInterfaces(api, spec);
+  await assertMachineFolderFits(ctx, await cloneNeeds(spec, name));
   throwIfAborted(signal, `clone of ${spec.name}`);
   let target: vbox.IMachine;
   try {

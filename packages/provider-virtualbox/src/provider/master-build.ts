@@ -4,6 +4,7 @@ import type { MasterSpec } from '@vmkit/core';
 import {
   type BuildContext,
   type BuildStep,
+  GROWING_VOLUME_FLOOR_BYTES,
   type MasterBuild,
   type MasterRef,
   STANDARD_BUILD_STEPS,
@@ -11,6 +12,7 @@ import {
 } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import { deleteBootIsoMaster, prepareBootIsoMaster } from './boot-iso-master.js';
+import { assertMachineFolderFits } from './machine-folder-space.js';
 import { withMachineLock } from './machine-lock.js';
 import { removeMachine } from './machine-removal.js';
 import { state } from './master-build-state.js';
@@ -92,6 +94,9 @@ async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterS
         : await withKernelParams(iso, spec.source.kernelParams, srcCtx);
   }
   c.progress(0.2, 'source ready');
+  // An installer's disk is a dynamic VDI that grows as the installer writes.
+  if (!s.disk)
+    await assertMachineFolderFits(ctx, [{ what: `disk of ${name}`, bytes: GROWING_VOLUME_FLOOR_BYTES }]);
   await ctx.conn.run(`creating master ${name}`, async (api) => {
     let disk: vbox.IMedium;
     if (s.disk)

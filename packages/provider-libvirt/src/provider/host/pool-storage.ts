@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import { VmkitError } from '@vmkit/core/spi';
+import { assertFreeSpace, noSpaceError, type SpaceNeed, VmkitError, type WritePlace } from '@vmkit/core/spi';
 import type { StoragePoolHandle, StorageVolHandle } from '../../client/handles.js';
 import type { LibvirtClient } from '../../client/libvirt-client.js';
 import { StoragePoolState } from '../../client/storage-procedures.js';
@@ -24,6 +24,26 @@ export class PoolStorage {
   /** The pool's name. */
   get name(): string {
     return this.#name;
+  }
+
+  /** The pool as core's free-space rules name it (`details.field` is the provider option `pool`). */
+  get place(): WritePlace {
+    return { kind: 'pool', name: this.#name, field: 'pool' };
+  }
+
+  /**
+   * Bytes free in the pool now (`STORAGE_POOL_GET_INFO`'s available bytes after a rescan, so
+   * what QEMU wrote behind libvirt's back counts).
+   */
+  async freeBytes(): Promise<number> {
+    const pool = await this.pool();
+    await this.#client.storage.poolRefresh(pool).catch(() => {});
+    return (await this.#client.storage.poolGetInfo(pool)).available;
+  }
+
+  /** The early free-space check: `PROVIDER` (reason `no-space`) when `needs` do not fit (see `assertFreeSpace`). */
+  async assertFits(needs: readonly SpaceNeed[]): Promise<void> {
+    assertFreeSpace(this.place, await this.freeBytes(), needs);
   }
 
   /** The pool, defined, built and started if needed. */
@@ -75,7 +95,7 @@ export class PoolStorage {
           cause: error,
         });
       }
-      throw error;
+      throw await this.#orNoSpace(error, `volume ${opts.name}`);
     }
   }
 
@@ -94,8 +114,26 @@ export class PoolStorage {
           cause: error,
         });
       }
-      throw error;
+      throw await this.#orNoSpace(error, `volume ${name}`);
     }
+  }
+
+  /**
+   * The `no-space` error (see `noSpaceError`) naming this pool and its free bytes when libvirt
+   * failed to write `what` because the pool's file system is full (`ENOSPC`); `error` otherwise.
+   */
+  async #orNoSpace(error: unknown, what: string): Promise<unknown> {
+    if (!(error instanceof LibvirtError) || !/No space left on device/i.test(error.libvirtMessage))
+      return error;
+    const freeBytes = await this.freeBytes().catch(() => undefined);
+    return noSpaceError(
+      {
+        place: this.place,
+        what: `writing ${what} found no space left (ENOSPC)`,
+        ...(freeBytes === undefined ? {} : { freeBytes }),
+      },
+      { cause: error },
+    );
   }
 
   /** Rescans the pool's directory, so files written behind libvirt's back (console logs) are volumes. */
@@ -131,7 +169,7 @@ export class PoolStorage {
       return vol;
     } catch (error) {
       await this.#client.storage.volDelete(vol).catch(() => {});
-      throw unsupportedUpload(error);
+      throw unsupportedUpload(await this.#orNoSpace(error, `volume ${name}`));
     }
   }
 
@@ -160,7 +198,7 @@ export class PoolStorage {
       return vol;
     } catch (error) {
       await this.#client.storage.volDelete(vol).catch(() => {});
-      throw unsupportedUpload(error);
+      throw unsupportedUpload(await this.#orNoSpace(error, `volume ${name}`));
     }
   }
 }

@@ -48,6 +48,7 @@ export async function uploadBootIso(
     try {
       c.progress(0.3, source.kernelParams ? 'boot ISO remastered' : 'boot ISO ready');
       const size = (await stat(iso.file)).size;
+      await ctx.storage.assertFits([{ what: `volume ${volume}`, bytes: size }]);
       track(volume);
       await ctx.storage.createFromFile(volume, iso.file, 'raw', 0, {
         signal: c.signal,

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { BuildContext } from '@vmkit/core/spi';
 import type { LibvirtContext } from '../libvirt-context.js';
 import type { BuildState, MasterNames } from './build-state.js';
@@ -21,6 +22,9 @@ export async function importDisk(
     await verifySha256(local.file, source.sha256);
     const disk = await prepareDisk(local.file, source.format, c.signal);
     try {
+      // The upload writes the prepared file's bytes into the pool.
+      const bytes = (await stat(disk.file)).size;
+      await ctx.storage.assertFits([{ what: `volume ${names.volume}`, bytes }]);
       c.progress(0.1, `uploading ${disk.format} disk`);
       s.volumes.push(names.volume);
       await ctx.storage.createFromFile(names.volume, disk.file, disk.format, disk.virtualSize, {

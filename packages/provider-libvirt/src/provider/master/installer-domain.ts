@@ -42,7 +42,7 @@ export async function runInstallerDomain(
   s.installer = names.installer;
   c.progress(0.2, 'installer defined');
   if (ctx.realGuests) {
-    const ms = await runInstallerToCompletion(ctx.client, dom, {
+    const ms = await runInstallerToCompletion(ctx, dom, {
       signal: c.signal,
       timeoutMs: ctx.options.installTimeoutMs,
       progress: (f, m) => c.progress(0.2 + 0.75 * f, m),

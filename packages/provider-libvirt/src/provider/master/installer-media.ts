@@ -1,4 +1,5 @@
-import { type BuildContext, VmkitError } from '@vmkit/core/spi';
+import { stat } from 'node:fs/promises';
+import { type BuildContext, GROWING_VOLUME_FLOOR_BYTES, VmkitError } from '@vmkit/core/spi';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import type { DomainBoot, DomainDisk } from '../xml/domain-xml.js';
 import { withKernelParams } from './boot-iso-source.js';
@@ -35,12 +36,22 @@ export async function prepareInstallerMedia(
   const source = c.spec.source;
   const pool = ctx.storage.name;
   const capacityBytes = Math.round((c.spec.hardware?.diskGiB ?? 1) * GiB);
-  track(names.volume);
-  await ctx.storage.create({ name: names.volume, capacityBytes, format: 'qcow2' });
   const volumes = [names.volume];
   const disks: DomainDisk[] = [{ pool, volume: names.volume, format: 'qcow2', role: 'disk' }];
+  // The installer's disk is a qcow2 volume that grows as the installer writes.
+  const disk = { what: `volume ${names.volume}`, bytes: GROWING_VOLUME_FLOOR_BYTES };
+  const createDisk = async () => {
+    track(names.volume);
+    await ctx.storage.create({ name: names.volume, capacityBytes, format: 'qcow2' });
+  };
   if (source.type === 'kernel') {
     const cmdline = source.cmdline ?? '';
+    await ctx.storage.assertFits([
+      disk,
+      { what: `volume ${names.kernel}`, bytes: (await stat(source.kernel)).size },
+      { what: `volume ${names.initrd}`, bytes: (await stat(source.initrd)).size },
+    ]);
+    await createDisk();
     const paths = await uploadBootFiles(ctx, source.kernel, source.initrd, names, track, c.signal);
     volumes.push(...paths.volumes);
     return {
@@ -57,6 +68,11 @@ export async function prepareInstallerMedia(
     await verifySha256(local.file, source.sha256);
     const iso = await withKernelParams(local.file, source.kernelParams, c.signal);
     try {
+      await ctx.storage.assertFits([
+        disk,
+        { what: `volume ${names.iso}`, bytes: (await stat(iso.file)).size },
+      ]);
+      await createDisk();
       track(names.iso);
       await ctx.storage.createFromFile(names.iso, iso.file, 'raw', 0, { signal: c.signal });
     } finally {

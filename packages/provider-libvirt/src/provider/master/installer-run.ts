@@ -1,7 +1,8 @@
-import { abortedError, sleep, VmkitError } from '@vmkit/core/spi';
+import { abortedError, VmkitError } from '@vmkit/core/spi';
 import { DomainState } from '../../client/domain-procedures.js';
 import type { DomainHandle } from '../../client/handles.js';
-import type { LibvirtClient } from '../../client/libvirt-client.js';
+import type { LibvirtContext } from '../libvirt-context.js';
+import { watchDomain } from '../node/domain-watch.js';
 
 /** Options of {@link runInstallerToCompletion}. */
 export interface InstallerRunOptions {
@@ -16,33 +17,41 @@ export interface InstallerRunOptions {
 
 /**
  * Starts an installer domain and waits until the guest powers itself off (the installer's way of
- * saying it is done). Aborting or timing out powers it off and throws `ABORTED` or `TIMEOUT`.
+ * saying it is done). The wait ends at once, with the domain destroyed, when the guest pauses on
+ * an I/O error (a full pool: the `no-space` error naming the pool and its free bytes), crashes or
+ * QEMU fails (see {@link watchDomain}); aborting or timing out powers it off and throws `ABORTED`
+ * or `TIMEOUT`.
  */
 export async function runInstallerToCompletion(
-  client: LibvirtClient,
+  ctx: LibvirtContext,
   dom: DomainHandle,
   options: InstallerRunOptions,
 ): Promise<number> {
   const started = Date.now();
-  await client.domains.create(dom);
   const expected = options.expectedMs ?? 15_000;
-  const label = options.label ?? 'installer';
-  for (;;) {
-    if (options.signal.aborted) {
-      await client.domains.destroy(dom).catch(() => {});
-      throw abortedError(options.signal, `${label} ${dom.name}`);
-    }
-    const elapsed = Date.now() - started;
-    if (elapsed > options.timeoutMs) {
-      await client.domains.destroy(dom).catch(() => {});
-      throw new VmkitError('TIMEOUT', `${label} ${dom.name} still running after ${options.timeoutMs} ms`);
-    }
-    const { state } = await client.domains.getState(dom);
-    if (state === DomainState.SHUTOFF || state === DomainState.CRASHED) {
-      if (state === DomainState.CRASHED) throw new VmkitError('PROVIDER', `${label} ${dom.name} crashed`);
-      return elapsed;
-    }
-    options.progress(Math.min(0.95, elapsed / expected), `${label} running ${(elapsed / 1000).toFixed(1)} s`);
-    await sleep(250, options.signal).catch(() => {});
+  const label = `${options.label ?? 'installer'} ${dom.name}`;
+  await ctx.client.domains.create(dom);
+  try {
+    await watchDomain(ctx, dom, {
+      label,
+      expect: 'poweroff',
+      signal: options.signal,
+      done: ({ state }) => state === DomainState.SHUTOFF,
+      turn: () => {
+        if (options.signal.aborted) throw abortedError(options.signal, label);
+        const elapsed = Date.now() - started;
+        if (elapsed > options.timeoutMs)
+          throw new VmkitError('TIMEOUT', `${label} still running after ${options.timeoutMs} ms`);
+        options.progress(
+          Math.min(0.95, elapsed / expected),
+          `${label} running ${(elapsed / 1000).toFixed(1)} s`,
+        );
+      },
+    });
+    return Date.now() - started;
+  } catch (error) {
+    // A paused, crashed or overdue domain holds its disks: power it off now.
+    await ctx.client.domains.destroy(dom).catch(() => {});
+    throw error;
   }
 }

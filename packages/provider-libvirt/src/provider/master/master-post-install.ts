@@ -95,7 +95,7 @@ export async function runPostInstall(
       metadata: renderBuildDomainMetadata(names.domain, c.spec.id, master.volume, 'post-install'),
     });
     const dom = await ctx.client.domains.defineXml(xml);
-    const ms = await runInstallerToCompletion(ctx.client, dom, {
+    const ms = await runInstallerToCompletion(ctx, dom, {
       signal: c.signal,
       timeoutMs: ctx.options.postInstallTimeoutMs,
       expectedMs: 15_000 + 2_000 * allSteps.length,

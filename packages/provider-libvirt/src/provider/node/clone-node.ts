@@ -1,6 +1,14 @@
 import { isIPv6 } from 'node:net';
 import type { OperationOptions } from '@vmkit/core';
-import { type CloneSpec, emitProgress, invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
+import {
+  type CloneSpec,
+  emitProgress,
+  GROWING_VOLUME_FLOOR_BYTES,
+  invalidArgument,
+  type SpaceNeed,
+  throwIfAborted,
+  VmkitError,
+} from '@vmkit/core/spi';
 import type { DomainHandle, StorageVolHandle } from '../../client/handles.js';
 import { alreadyExists } from '../../errors/libvirt-error.js';
 import { assertHostBridges } from '../host/host-interfaces.js';
@@ -52,6 +60,7 @@ export async function cloneLibvirtNode(
       `master volume ${masterVolName} does not exist in pool ${ctx.storage.name}`,
     );
   await assertHostBridges(ctx.client, spec.network.nics);
+  await ctx.storage.assertFits(await cloneNeeds(ctx, spec, domName, master, masterVol));
   const nics = await ensureNicNetworks(ctx, spec.network.nics);
   const created: string[] = [];
   let defining = false;
@@ -181,6 +190,36 @@ async function domainExists(ctx: LibvirtContext, name: string): Promise<boolean>
     if (VmkitError.is(error, 'NOT_FOUND')) return false;
     throw error;
   }
+}
+
+/**
+ * What a clone writes into the pool, for the early free-space check: a linked clone's overlay
+ * grows as the guest writes ({@link GROWING_VOLUME_FLOOR_BYTES}); a full copy and every data
+ * volume made from content are written in full (their capacities). The config drive (a few
+ * hundred KiB) is left out.
+ */
+async function cloneNeeds(
+  ctx: LibvirtContext,
+  spec: CloneSpec,
+  domName: string,
+  master: LibvirtMasterData,
+  masterVol: StorageVolHandle,
+): Promise<SpaceNeed[]> {
+  const needs: SpaceNeed[] = [];
+  const disk = `volume ${domName}.qcow2`;
+  if (master.boot !== 'cdrom') {
+    if (spec.linked) needs.push({ what: `overlay ${disk}`, bytes: GROWING_VOLUME_FLOOR_BYTES });
+    else
+      needs.push({
+        what: `full copy ${disk}`,
+        bytes: (await ctx.client.storage.volGetInfo(masterVol)).capacity,
+      });
+  }
+  for (const [i, v] of (spec.dataVolumes ?? []).entries()) {
+    if (v.filesystem !== undefined || v.content !== undefined)
+      needs.push({ what: `data volume ${domName}-data${i}.img`, bytes: v.sizeMiB * 1024 * 1024 });
+  }
+  return needs;
 }
 
 /** The node's own disk: a linked qcow2 clone of the master volume, or a full copy. */

@@ -1,7 +1,9 @@
 import type { OperationOptions } from '@vmkit/core';
 import { emitProgress, throwIfAborted, VmkitError } from '@vmkit/core/spi';
+import type { DomainHandle } from '../../client/handles.js';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { removeDomain } from './domain-removal.js';
+import { watchDomain } from './domain-watch.js';
 import { startClassified } from './host-port-error.js';
 import { lookupNode } from './node-lookup.js';
 import { stopDomain } from './node-stop.js';
@@ -27,7 +29,7 @@ export async function powerLibvirtNode(
   switch (op) {
     case 'start':
       if (!(await domains.isActive(dom))) await startClassified(() => domains.create(dom));
-      return;
+      return watchStart(ctx, dom, options.signal);
     case 'stop':
       return stopDomain(ctx, dom, options.signal);
     case 'reboot':
@@ -36,6 +38,28 @@ export async function powerLibvirtNode(
       return domains.suspend(dom);
     case 'resume':
       return domains.resume(dom);
+  }
+}
+
+/**
+ * Watches a started node for `startWatchMs` (at least its state once): a guest that pauses on an
+ * I/O error (a full pool), crashes or stops meanwhile fails the start with that cause, powered
+ * off (see {@link watchDomain}).
+ */
+async function watchStart(ctx: LibvirtContext, dom: DomainHandle, signal: AbortSignal | undefined) {
+  const label = `node ${dom.name}`;
+  try {
+    await watchDomain(ctx, dom, {
+      label,
+      expect: 'running',
+      ...(signal ? { signal } : {}),
+      deadline: Date.now() + ctx.options.startWatchMs,
+      done: () => false,
+      turn: () => throwIfAborted(signal, `start of ${dom.name}`),
+    });
+  } catch (error) {
+    await ctx.client.domains.destroy(dom).catch(() => {});
+    throw error;
   }
 }
 
