@@ -8,7 +8,11 @@ import { LibvirtClient } from '../src/client/libvirt-client.js';
  * or listed: a wrong pool name must fail the assertion that reads it, never read as "no volumes".
  * The daemon refuses a rescan while another upload into the shared pool runs, so it is retried.
  */
-export async function poolVolumeNames(client: LibvirtClient, pool: string, prefix: string): Promise<string[]> {
+export async function poolVolumeNames(
+  client: LibvirtClient,
+  pool: string,
+  prefix: string,
+): Promise<string[]> {
   const p = await client.storage.poolLookupByName(pool);
   for (let attempt = 1; ; attempt++) {
     const refused = await client.storage.poolRefresh(p).then(
