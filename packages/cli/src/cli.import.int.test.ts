@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCliProcess, spawnCli } from '../test-support/spawn-cli.js';
 
 // The real binary with @vmkit/import and qemu-img: a raw image made by qemu-img is imported and
@@ -28,6 +28,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+/** Bytes of the files under `folder` (which must exist). */
+async function scratchBytes(folder: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
 
 async function gone(path: string, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -113,22 +122,30 @@ describe('vmkit import and export', () => {
     // A download that never ends: 64 MiB announced, 64 KiB sent.
     let requested!: () => void;
     const started = new Promise<void>((resolve) => (requested = resolve));
-    const server = createServer((_req, res) => {
+    const server = createServer((req, res) => {
       res.writeHead(200, { 'content-length': String(64 * 1024 * 1024) });
-      res.write(Buffer.alloc(64 * 1024), () => requested());
+      if (req.method === 'HEAD')
+        res.end(); // the size check passes; the GET then stalls
+      else res.write(Buffer.alloc(64 * 1024), () => requested());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow.img`;
       const child = spawnCli(['--store', 'cancel', 'import', url, '--image-id', 'slow', '--wait'], dir);
       await started;
-      await new Promise((r) => setTimeout(r, 300));
+      // Interrupted once the download's bytes are in the task's scratch (observed), so the
+      // clean-up checked below has something to remove.
+      const home = join(dir, 'cancel/.import');
+      await vi.waitFor(async () => expect(await scratchBytes(join(home, 'scratch'))).toBeGreaterThan(0), {
+        timeout: 30_000,
+        interval: 50,
+      });
       child.child.kill('SIGINT');
       const done = await child.done;
       expect(done.code).toBe(130);
       expect(done.stderr).toMatch(/^vmkit: .*cancelled/m);
-      const home = join(dir, 'cancel/.import');
-      expect(await readdir(join(home, 'scratch'))).toEqual([]);
+      // The task's scratch folder (with the bytes downloaded) is gone; the tasks folder stays.
+      expect(await readdir(join(home, 'scratch', 'tasks'))).toEqual([]);
       expect(await readdir(join(home, 'images'))).toEqual([]);
       expect(await readdir(home)).not.toContain('lock');
       const [record] = await readdir(join(dir, 'cancel/vmkit-import/tasks'));

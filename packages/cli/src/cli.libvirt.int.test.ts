@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PortAllocator } from '@vmkit/core/internal';
 import { afterAll, describe, expect, it } from 'vitest';
+import { watchDomains } from '../../provider-libvirt/test-support/domain-watch.js';
 import type { GuestPage } from '../../provider-libvirt/test-support/http.js';
 import { leftovers, sweep } from '../../provider-libvirt/test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../provider-libvirt/test-support/test-guest.js';
@@ -44,9 +45,17 @@ describe('the vmkit binary on qemu:///system with the test guest', () => {
   });
 
   it('Ctrl-C during the build of `up` rolls back: no domain, volume or lease; plain progress lines without a terminal', async () => {
+    const watch = await watchDomains(URI, `${prefix}install-`);
     const up = spawnCli(['up', 'web', '-n', '1', '--port', '80'], dir);
-    await up.waitForStderr(/build tiny 1\/7 create-and-install: /);
-    await new Promise((r) => setTimeout(r, 1500)); // the installer domain runs by now
+    let installer: string;
+    try {
+      await up.waitForStderr(/build tiny 1\/7 create-and-install: /);
+      installer = await watch.started(); // libvirt reports the installer domain started
+    } finally {
+      await watch.close();
+    }
+    // Interrupted with the installer running: what it made must be rolled back, not merely never made.
+    expect(await leftovers(URI, prefix, POOL)).toMatchObject({ domains: [installer] });
     up.child.kill('SIGINT');
     const { code, stderr } = await up.done;
     expect(code).toBe(130);

@@ -5,7 +5,7 @@ import { type ComputeService, createComputeService, memoryBlobStore } from '@vmk
 import { VmkitError } from '@vmkit/core/spi';
 import { type MemoryProvider, memoryMasterDisk, memoryProvider } from '@vmkit/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fakeConverter } from './fake-converter.fixture.js';
+import { fakeConverter, qcow2Header } from './fake-converter.fixture.js';
 import { createImportService, type ImportService } from './import-service.js';
 import { NO_INSTANCE_NOTE } from './instance-launch.js';
 import type { ConvertRequest } from './qemu-img-converter.js';
@@ -110,7 +110,8 @@ describe('importInstance launches an instance through the compute service (memor
     expect(task.failureReason).toMatch(/no-such-profile/);
     expect(await compute.listNodes()).toEqual([]);
     const [image] = await s.listImages();
-    expect(await readFile(image!.path)).toBeDefined();
+    // The kept image is the conversion's output (the fake writes a qcow2 header of the input's size).
+    expect(new Uint8Array(await readFile(image!.path))).toEqual(qcow2Header(1 << 20));
   });
 });
 
@@ -127,8 +128,11 @@ describe("exportImage of the compute service's own images (memory provider)", ()
     expect(task).toMatchObject({ status: 'completed', imageId: 'guest', diskImageFormat: 'vmdk' });
     const [master] = provider.masterNames();
     expect(inputs).toEqual([memoryMasterDisk(master!)]);
-    expect(await readFile(join(dir, 'guest.vmdk'))).toBeDefined();
-    expect(await readdir(join(dir, 'scratch', 'tasks')).catch(() => [])).toEqual([]);
+    // The destination holds what the converter made of the master's disk, not something else.
+    expect(new Uint8Array(await readFile(join(dir, 'guest.vmdk')))).toEqual(
+      qcow2Header(memoryMasterDisk(master!).length),
+    );
+    expect(await readdir(join(dir, 'scratch', 'tasks'))).toEqual([]);
   });
 
   it('is NOT_FOUND for an image neither imported nor known to compute, and without compute', async () => {

@@ -71,8 +71,16 @@ describe('import and export with qemu-img', () => {
     await exportAndWait(image, 'vhd', at('out.vhd'));
     expect(await qemuInfo(at('out.vhd'))).toMatchObject({ format: 'vpc', 'virtual-size': 24 << 20 });
     await exportAndWait(image, 'qcow2', at('out.qcow2'));
+    expect(await qemuInfo(at('out.qcow2'))).toMatchObject({ format: 'qcow2', 'virtual-size': 24 << 20 });
     await exportAndWait(image, 'raw', at('out.raw'));
-    await qemuImg('compare', '-f', 'raw', '-F', 'raw', at('orig.raw'), at('out.raw'));
+    // Every export holds the original's bytes, as qemu-img (the independent reader) reads them.
+    for (const [file, driver] of [
+      ['out.raw', 'raw'],
+      ['out.qcow2', 'qcow2'],
+      ['out.vmdk', 'vmdk'],
+      ['out.vhd', 'vpc'],
+    ] as const)
+      await qemuImg('compare', '-f', 'raw', '-F', driver, at('orig.raw'), at(file));
     for (const [file, format] of [
       ['out.vmdk', 'vmdk'],
       ['out.vhd', 'vhd'],

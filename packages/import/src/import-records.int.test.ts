@@ -123,9 +123,16 @@ describe('planted import records', () => {
     expect(await s.describeImportImageTasks()).toEqual([]);
     expect(warnings.join('\n')).toMatch(/import task record quarantined.*id must be an id vmkit issues/);
     const records = join(dir, 'cache', 'vmkit', 'import', 'records');
-    const left = await readdir(join(records, 'vmkit-import', 'tasks')).catch(() => []);
-    expect(left).toEqual([]);
-    expect(await readdir(join(records, 'vmkit-import-quarantine'))).toHaveLength(1);
+    // The planted record left the tasks folder (the store drops a folder it emptied) for the
+    // quarantine, which a wrong folder name could not pass: it must exist and hold it.
+    expect(existsSync(join(records, 'vmkit-import', 'tasks', 'import-ami-0123456789abcdef0.json'))).toBe(
+      false,
+    );
+    const quarantined = await readdir(join(records, 'vmkit-import-quarantine'));
+    expect(quarantined).toHaveLength(1);
+    expect(await readFile(join(records, 'vmkit-import-quarantine', quarantined[0]!), 'utf8')).toContain(
+      '../../victim',
+    );
   });
 
   it('in a shared store: a record id of ../../victim deletes nothing outside scratch and kills nothing', async () => {

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { LibvirtClient } from '../src/client/libvirt-client.js';
+import { poolVolumeNames } from './libvirt-sweep.js';
 
 /** A TCP port on 127.0.0.1 that is free right now (the system chooses it). */
 export function freePort(): Promise<number> {
@@ -35,25 +36,11 @@ export function virshNetworkNames(uri: string): string[] {
 
 /**
  * `kind:name` of every domain and pool volume whose name starts with `prefix`, read over the
- * given connection (the test driver keeps its objects per connection).
+ * given connection (the test driver keeps its objects per connection). Throws when the pool cannot
+ * be read.
  */
 export async function realObjects(client: LibvirtClient, prefix: string, pool: string): Promise<string[]> {
   const domains = (await client.domains.listAll()).map((d) => d.name).filter((n) => n.startsWith(prefix));
-  const p = await client.storage.poolLookupByName(pool);
-  // A rescan shows files QEMU wrote behind libvirt's back (console logs); the daemon refuses it
-  // while another upload into the shared pool runs, so it is tried a few times.
-  for (let i = 0; i < 10; i++) {
-    if (
-      await client.storage.poolRefresh(p).then(
-        () => true,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  const volumes = (await client.storage.poolListAllVolumes(p))
-    .map((v) => v.name)
-    .filter((n) => n.startsWith(prefix));
+  const volumes = await poolVolumeNames(client, pool, prefix);
   return [...domains.map((n) => `domain:${n}`), ...volumes.map((n) => `volume:${n}`)];
 }

@@ -2,7 +2,34 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { LibvirtClient } from '../src/client/libvirt-client.js';
 
-/** Names of the domains and volumes whose names start with `prefix`. */
+/**
+ * Names of the pool's volumes that start with `prefix`, after a rescan (it shows files QEMU wrote
+ * behind libvirt's back, e.g. console logs). Throws when the pool cannot be looked up, rescanned
+ * or listed: a wrong pool name must fail the assertion that reads it, never read as "no volumes".
+ * The daemon refuses a rescan while another upload into the shared pool runs, so it is retried.
+ */
+export async function poolVolumeNames(
+  client: LibvirtClient,
+  pool: string,
+  prefix: string,
+): Promise<string[]> {
+  const p = await client.storage.poolLookupByName(pool);
+  for (let attempt = 1; ; attempt++) {
+    const refused = await client.storage.poolRefresh(p).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (refused === undefined) break;
+    if (attempt === 30) throw refused;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return (await client.storage.poolListAllVolumes(p)).map((v) => v.name).filter((n) => n.startsWith(prefix));
+}
+
+/**
+ * Names of the domains and volumes whose names start with `prefix`. Throws when the domain list
+ * or the pool cannot be read (see {@link poolVolumeNames}).
+ */
 export async function leftovers(
   uri: string,
   prefix: string,
@@ -11,11 +38,7 @@ export async function leftovers(
   const client = await LibvirtClient.connect(uri);
   try {
     const domains = (await client.domains.listAll()).map((d) => d.name).filter((n) => n.startsWith(prefix));
-    const p = await client.storage.poolLookupByName(pool).catch(() => undefined);
-    if (p) await client.storage.poolRefresh(p);
-    const volumes = p
-      ? (await client.storage.poolListAllVolumes(p)).map((v) => v.name).filter((n) => n.startsWith(prefix))
-      : [];
+    const volumes = await poolVolumeNames(client, pool, prefix);
     return { domains, volumes };
   } finally {
     await client.close();

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { VmkitError } from '@vmkit/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { s3BlobStore } from './s3-blob-store.js';
 import { useProxiedS3Server } from './testing/proxied-server.js';
 import { testStoreOptions } from './testing/test-store.js';
@@ -13,9 +13,14 @@ const MIB = 1024 * 1024;
 // when the caller aborts or a part fails, not wait for bytes that never come.
 describe('S3 blob store: uploads from a stalled stream', () => {
   const env = useProxiedS3Server();
-  // s3rver does not implement ListMultipartUploads; its open uploads are directories here.
-  const openUploads = async () =>
-    readdir(join(env.server.directory, env.bucket, '._S3rver_uploads')).catch(() => [] as string[]);
+  // s3rver does not implement ListMultipartUploads; its open uploads are directories here. The
+  // bucket's folder must exist (a wrong name fails); s3rver makes the uploads folder on the first
+  // multipart upload, so only its absence reads as none.
+  const openUploads = async (): Promise<string[]> => {
+    const bucket = join(env.server.directory, env.bucket);
+    if (!(await readdir(bucket)).includes('._S3rver_uploads')) return [];
+    return readdir(join(bucket, '._S3rver_uploads'));
+  };
   const stalled = (initial: number) => {
     const body = new PassThrough();
     body.write(Buffer.alloc(initial, 1)); // and nothing more, ever
@@ -38,11 +43,21 @@ describe('S3 blob store: uploads from a stalled stream', () => {
       const before = env.proxy.requests.length;
       const body = stalled(initial);
       const controller = new AbortController();
-      const started = Date.now();
       const putting = store.putBlob('abort', 'stalled', body, { signal: controller.signal });
-      setTimeout(() => controller.abort(), 300);
+      // Aborted once the upload has taken the producer's bytes and, for the larger body, sent
+      // part 1 (both observed), so the abort meets an upload under way.
+      await vi.waitFor(
+        () => {
+          expect(body.readableLength).toBe(0);
+          if (initial > 5 * MIB)
+            expect(env.proxy.requests.slice(before).join('\n')).toMatch(/^PUT .*partNumber=1/m);
+        },
+        { timeout: 10_000, interval: 10 },
+      );
+      const abortedAt = Date.now();
+      controller.abort();
       const error = await putting.catch((e: unknown) => e);
-      expect(Date.now() - started).toBeLessThan(1300);
+      expect(Date.now() - abortedAt).toBeLessThan(1000);
       expect(VmkitError.is(error, 'ABORTED')).toBe(true);
       expect(body.destroyed).toBe(true);
       const sent = env.proxy.requests.slice(before);

@@ -3,8 +3,6 @@ import { copyFile, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, run, tempDir } from '../../test-fixtures/tools.js';
-import { readFat } from '../fat/read/fat-reader.js';
-import { readIso9660 } from '../iso9660/read/iso-reader.js';
 import { remasterBootIso } from './remaster-boot-iso.js';
 
 // Real boots: the fixture ISOs (scripts/test.d/30-boot-isos.sh: grub-mkrescue; isolinux + GRUB in
@@ -121,52 +119,66 @@ describe.each(FIXTURE_NAMES)('remastered %s ISO', (name) => {
     expect(await elTorito(outputs.get(name) as string)).toEqual(source);
   });
 
-  it('carries the marker in the grub.cfg inside the EFI boot image', async () => {
+  it('carries the marker in the grub.cfg inside the EFI boot image (xorriso, mtools)', async () => {
     const output = outputs.get(name) as string;
-    const iso = await readIso9660(output);
-    const efi = iso.bootCatalog?.entries.find((e) => e.platform === 'efi');
-    expect(efi).toBeDefined();
-    const image = iso.files.find((f) => f.extents[0]?.lba === efi?.loadRba);
-    // The appended fixture's EFI image is no file of the tree: read it where the catalogue points.
-    expect(image === undefined).toBe(name === 'appended');
-    const bytes = image
-      ? await iso.readFile(image.path)
-      : (await readFile(output)).subarray(
-          (efi?.loadRba ?? 0) * 2048,
-          (efi?.loadRba ?? 0) * 2048 + (efi?.sectorCount ?? 0) * 512,
-        );
-    const fat = await readFat(bytes);
-    const configs = fat.files.filter((f) => /(^|\/)grub\.cfg$/i.test(f.path));
+    // The appended fixture's EFI image is no file of the tree: xorriso names no path for it.
+    const report = (await run('xorriso', ['-indev', output, '-report_el_torito', 'plain'])).stdout;
+    const uefi = /^El Torito boot img :\s+(\d+)\s+UEFI/m.exec(report)?.[1];
+    expect(uefi).toBeDefined();
+    expect(new RegExp(`^El Torito img path :\\s+${uefi}\\s`, 'm').test(report)).toBe(name !== 'appended');
+    // xorriso extracts the EFI boot image where the catalogue points; mtools reads the FAT inside.
+    const images = join(dir.path, `${name}-boot-images`);
+    await run('xorriso', ['-osirrox', 'on', '-indev', output, '-extract_boot_images', `${images}/`]);
+    const efi = join(images, `eltorito_img${uefi}_uefi.img`);
+    const listing = (await run('mdir', ['-/', '-b', '-i', efi, '::'])).stdout;
+    const configs = listing.split('\n').filter((l) => /\/grub\.cfg$/i.test(l.trim()));
+    const wanted = `${marker} vmkit.note="two words" -- ${INIT_ARGS}`;
     if (name !== 'mkrescue') {
       expect(configs.length).toBe(1);
-      const text = new TextDecoder().decode(await fat.readFile(configs[0]?.path as string));
-      expect(text).toContain(`${marker} vmkit.note="two words" -- ${INIT_ARGS}`);
+      expect((await run('mtype', ['-i', efi, configs[0]?.trim() as string])).stdout).toContain(wanted);
     } else {
       // grub-mkrescue's EFI image holds no grub.cfg: its GRUB reads /boot/grub/grub.cfg of the ISO.
       expect(configs).toEqual([]);
-      const text = new TextDecoder().decode(await iso.readFile('boot/grub/grub.cfg'));
-      expect(text).toContain(`${marker} vmkit.note="two words" -- ${INIT_ARGS}`);
+      expect(listing).toMatch(/bootx64\.efi/i);
+      expect(await readFile(await extractIsoFile(output, 'boot/grub/grub.cfg'), 'utf8')).toContain(wanted);
     }
   });
 });
 
+/** One file of an ISO extracted by xorriso (the independent reader) into the test's folder. */
+async function extractIsoFile(iso: string, path: string): Promise<string> {
+  const target = join(dir.path, `extracted-${randomBytes(3).toString('hex')}`);
+  await run('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', `/${path}`, target]);
+  return target;
+}
+
 describe('checksum lists', () => {
-  it('md5sum.txt and sha256sum.txt match the patched files', async () => {
-    const iso = await readIso9660(outputs.get('isolinux') as string);
+  it('md5sum.txt and sha256sum.txt match the patched files (as xorriso extracts them)', async () => {
+    const tree = join(dir.path, 'isolinux-tree');
+    await run('xorriso', [
+      '-osirrox',
+      'on',
+      '-indev',
+      outputs.get('isolinux') as string,
+      '-extract',
+      '/',
+      tree,
+    ]);
     for (const [list, algorithm] of [
       ['md5sum.txt', 'md5'],
       ['sha256sum.txt', 'sha256'],
     ] as const) {
-      const lines = new TextDecoder()
-        .decode(await iso.readFile(list))
-        .trim()
-        .split('\n');
+      const lines = (await readFile(join(tree, list), 'utf8')).trim().split('\n');
       expect(lines.length).toBeGreaterThanOrEqual(3);
       for (const entry of lines) {
         const [hash, path = ''] = entry.split(/\s+/);
-        const data = await iso.readFile(path.replace(/^\.\//, ''));
+        const data = await readFile(join(tree, path.replace(/^\.\//, '')));
         expect(createHash(algorithm).update(data).digest('hex'), `${list}: ${path}`).toBe(hash);
       }
     }
+    // The patched configurations are among the listed files, so the check covers the patch.
+    const listed = await readFile(join(tree, 'md5sum.txt'), 'utf8');
+    expect(listed).toMatch(/isolinux\/isolinux\.cfg/);
+    expect(await readFile(join(tree, 'isolinux', 'isolinux.cfg'), 'utf8')).toContain(marker);
   });
 });

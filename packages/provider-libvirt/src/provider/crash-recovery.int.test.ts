@@ -22,9 +22,12 @@ const spec: MasterSpec = {
 const store = () => fileSystemBlobStore({ root: join(dir, 'store') });
 const buildLease = { ttlMs: TTL };
 
+/** The progress of an upload into a pool volume that has sent bytes: `uploading <volume>: <n> bytes`. */
+const UPLOADING = /^uploading (\S+): [1-9]\d* bytes$/;
+
 /** Kill points: the child's progress event after which it is killed with SIGKILL. */
 const POINTS: ReadonlyArray<{ name: string; at: (e: ProgressEvent) => boolean }> = [
-  { name: 'upload of the kernel and initrd', at: (e) => e.message === 'step 1/7: create-and-install' },
+  { name: 'upload of the kernel and initrd', at: (e) => UPLOADING.test(e.message) },
   { name: 'install', at: (e) => /^installer running [2-9]/.test(e.message) },
   { name: 'post-install', at: (e) => /^post-install boot running [2-9]/.test(e.message) },
 ];
@@ -60,10 +63,20 @@ describe('crash recovery and one build across processes on qemu:///system (test 
     for (const [i, point] of POINTS.entries()) {
       const tmp = join(dir, `tmp-${i}`);
       const child = run(tmp);
-      await child.waitFor((l) => l.event !== undefined && point.at(l.event as ProgressEvent));
+      const seen = await child.waitFor((l) => l.event !== undefined && point.at(l.event as ProgressEvent));
       child.child.kill('SIGKILL');
       await child.exited;
       const left = await leftovers(URI, prefix, POOL);
+      const uploading = UPLOADING.exec((seen.event as ProgressEvent).message)?.[1];
+      if (uploading) {
+        // Killed with bytes sent into a volume, before the installer was defined: the volume
+        // being written (and the master's disk made before it) exist, no build domain yet.
+        expect(left.volumes, point.name).toContain(uploading);
+        expect(left.volumes.length, point.name).toBeGreaterThanOrEqual(2);
+        expect(left.domains, point.name).toEqual([]);
+        const messages = child.lines.map((l) => (l.event as ProgressEvent | undefined)?.message);
+        expect(messages, point.name).not.toContain('installer defined');
+      }
       // From the install on, the build domain(s): the installer, then also the post-install boot.
       if (i > 0) expect(left.domains.length, point.name).toBeGreaterThanOrEqual(1);
       // While the dead builder's lease has not lapsed, a restart leaves its artefacts alone.

@@ -6,6 +6,7 @@ import {
   createComputeService,
   fileSystemBlobStore,
   type ProgressEvent,
+  RunNodesError,
 } from '@vmkit/core';
 import { runMasterBuild } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,10 +149,28 @@ describe('libvirt provider end to end on qemu:///system', () => {
       pool,
       `<volume><name>${prefix}faulty-config.iso</name><capacity unit='bytes'>4096</capacity><target><format type='raw'/></target></volume>`,
     );
+    const events: ProgressEvent[] = [];
     const error = await compute
-      .createNodesInGroup('faults', 1, { nodeNames: ['faulty'], inboundPorts: [80], userData: 'x' })
+      .createNodesInGroup(
+        'faults',
+        1,
+        { nodeNames: ['faulty'], inboundPorts: [80], userData: 'x' },
+        { onProgress: (e) => events.push(e) },
+      )
       .catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'RunNodesError' });
+    // The one node failed on the taken config drive name, not on anything else, and none was made.
+    expect(error).toBeInstanceOf(RunNodesError);
+    const { nodes, errors } = error as RunNodesError;
+    expect(nodes).toEqual([]);
+    expect(errors.map((f) => f.name)).toEqual(['faulty']);
+    expect(errors[0]?.error.message).toMatch(
+      new RegExp(`${prefix}faulty-config\\.iso.*already|already.*${prefix}faulty-config\\.iso`),
+    );
+    // Half-way: its disk had been cloned before the config drive failed ...
+    const made = events.filter((e) => e.node === 'faulty').map((e) => e.message);
+    expect(made).toContain('linked clone created');
+    expect(made).not.toContain('domain defined');
+    // ... and was rolled back with everything else: only the blocker remains.
     const left = await leftovers(URI, `${prefix}faulty`, POOL);
     expect(left.domains).toEqual([]);
     expect(left.volumes).toEqual([`${prefix}faulty-config.iso`]);

@@ -14,7 +14,7 @@ import { startTestS3Server, type TestS3Server } from '../../../store-s3/src/test
 import { createTestBucket, openTestStore } from '../../../store-s3/src/testing/test-store.js';
 import { asHost } from '../../test-support/as-host.js';
 import { waitForGuestPage } from '../../test-support/http.js';
-import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
+import { leftovers, poolVolumeNames, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
 import { LibvirtClient } from '../client/libvirt-client.js';
 import { libvirtProvider } from './libvirt-provider.js';
@@ -52,12 +52,6 @@ async function twoHosts(tag: string, storeA: BlobStore, storeB: BlobStore) {
     serviceA: await createComputeService({ provider: a.provider, ...options(storeA, 'a') }),
     serviceB: await createComputeService({ provider: b.provider, ...options(storeB, 'b') }),
   };
-}
-
-async function volumes(client: LibvirtClient, pool: string, prefix: string): Promise<string[]> {
-  const p = await client.storage.poolLookupByName(pool);
-  await client.storage.poolRefresh(p);
-  return (await client.storage.poolListAllVolumes(p)).map((v) => v.name).filter((n) => n.startsWith(prefix));
 }
 
 describe('masters built once per fleet, on qemu:///system', () => {
@@ -129,10 +123,10 @@ describe('masters built once per fleet, on qemu:///system', () => {
         expect(events.filter((e) => e.phase === 'build')).toEqual([]);
         expect(events.some((e) => e.step === 'download' && e.fraction === 1)).toBe(true);
         // B's own master (disk, kernel, initrd) is in B's pool, not A's.
-        const own = await volumes(client, POOL_B, `${h.prefixB}m-`);
+        const own = await poolVolumeNames(client, POOL_B, `${h.prefixB}m-`);
         expect(own.filter((v) => v.endsWith('.qcow2'))).toHaveLength(1);
         expect(own).toHaveLength(3);
-        expect(await volumes(client, POOL_A, h.prefixB)).toEqual([]);
+        expect(await poolVolumeNames(client, POOL_A, h.prefixB)).toEqual([]);
 
         const [node] = await h.serviceB.createNodesInGroup('shr', 1, {
           inboundPorts: [80],
@@ -176,7 +170,7 @@ describe('masters built once per fleet, on qemu:///system', () => {
         .catch((e: unknown) => e);
       expect(VmkitError.is(error)).toBe(true);
       expect((error as Error).message).toMatch(/backing/);
-      expect(await volumes(client, POOL_B, prefix)).toEqual([]);
+      expect(await poolVolumeNames(client, POOL_B, prefix)).toEqual([]);
     } finally {
       await provider.close();
     }

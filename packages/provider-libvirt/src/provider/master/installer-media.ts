@@ -52,7 +52,10 @@ export async function prepareInstallerMedia(
       { what: `volume ${names.initrd}`, bytes: (await stat(source.initrd)).size },
     ]);
     await createDisk();
-    const paths = await uploadBootFiles(ctx, source.kernel, source.initrd, names, track, c.signal);
+    const paths = await uploadBootFiles(ctx, source.kernel, source.initrd, names, track, {
+      signal: c.signal,
+      onBytes: (volume, n) => c.progress(0.1, `uploading ${volume}: ${n} bytes`),
+    });
     volumes.push(...paths.volumes);
     return {
       boot: { kind: 'kernel', kernel: paths.kernel, initrd: paths.initrd, cmdline },
@@ -85,20 +88,27 @@ export async function prepareInstallerMedia(
   return { boot: { kind: 'cdrom' }, disks, capacityBytes, kernel: {}, volumes };
 }
 
-/** Uploads a kernel and initrd as pool volumes; drivers without uploads boot the host's files. */
+/**
+ * Uploads a kernel and initrd as pool volumes, reporting the bytes sent into each volume through
+ * `transfer.onBytes`; drivers without uploads boot the host's files.
+ */
 export async function uploadBootFiles(
   ctx: LibvirtContext,
   kernelFile: string,
   initrdFile: string,
   names: MasterNames,
   track: (name: string) => void,
-  signal: AbortSignal | undefined,
+  transfer: { signal?: AbortSignal | undefined; onBytes?: (volume: string, bytes: number) => void } = {},
 ) {
+  const options = (volume: string) => ({
+    ...(transfer.signal ? { signal: transfer.signal } : {}),
+    ...(transfer.onBytes ? { onBytes: (n: number) => transfer.onBytes?.(volume, n) } : {}),
+  });
   try {
     track(names.kernel);
-    const k = await ctx.storage.createFromFile(names.kernel, kernelFile, 'raw', 0, signal ? { signal } : {});
+    const k = await ctx.storage.createFromFile(names.kernel, kernelFile, 'raw', 0, options(names.kernel));
     track(names.initrd);
-    const i = await ctx.storage.createFromFile(names.initrd, initrdFile, 'raw', 0, signal ? { signal } : {});
+    const i = await ctx.storage.createFromFile(names.initrd, initrdFile, 'raw', 0, options(names.initrd));
     return {
       kernel: await ctx.storage.path(k),
       initrd: await ctx.storage.path(i),

@@ -57,14 +57,9 @@ export async function importLibvirtMaster(
     const volumes = [names.volume];
     let kernel: Partial<LibvirtMasterData> = {};
     if (source.type === 'kernel') {
-      const files = await uploadBootFiles(
-        ctx,
-        source.kernel,
-        source.initrd,
-        names,
-        (v) => made.push(v),
-        options.signal,
-      );
+      const files = await uploadBootFiles(ctx, source.kernel, source.initrd, names, (v) => made.push(v), {
+        signal: options.signal,
+      });
       volumes.push(...files.volumes);
       kernel = { ...files.ref, cmdline: ctx.options.nodeCmdline(source.cmdline ?? '') };
     }
