@@ -29,7 +29,8 @@ export async function runInstallerToCompletion(
 ): Promise<number> {
   const started = Date.now();
   const expected = options.expectedMs ?? 15_000;
-  const label = `${options.label ?? 'installer'} ${dom.name}`;
+  const what = options.label ?? 'installer';
+  const label = `${what} ${dom.name}`;
   await ctx.client.domains.create(dom);
   try {
     await watchDomain(ctx, dom, {
@@ -44,7 +45,7 @@ export async function runInstallerToCompletion(
           throw new VmkitError('TIMEOUT', `${label} still running after ${options.timeoutMs} ms`);
         options.progress(
           Math.min(0.95, elapsed / expected),
-          `${label} running ${(elapsed / 1000).toFixed(1)} s`,
+          `${what} running ${(elapsed / 1000).toFixed(1)} s`,
         );
       },
     });
