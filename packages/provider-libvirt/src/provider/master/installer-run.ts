@@ -2,6 +2,7 @@ import { abortedError, sleep, VmkitError } from '@vmkit/core/spi';
 import { DomainState } from '../../client/domain-procedures.js';
 import type { DomainHandle } from '../../client/handles.js';
 import type { LibvirtClient } from '../../client/libvirt-client.js';
+import { startDomain } from '../node/domain-start.js';
 
 /** Options of {@link runInstallerToCompletion}. */
 export interface InstallerRunOptions {
@@ -24,7 +25,7 @@ export async function runInstallerToCompletion(
   options: InstallerRunOptions,
 ): Promise<number> {
   const started = Date.now();
-  await client.domains.create(dom);
+  await startDomain(client, dom);
   const expected = options.expectedMs ?? 15_000;
   const label = options.label ?? 'installer';
   for (;;) {

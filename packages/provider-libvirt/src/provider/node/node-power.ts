@@ -2,6 +2,7 @@ import type { OperationOptions } from '@vmkit/core';
 import { emitProgress, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { removeDomain } from './domain-removal.js';
+import { startDomain } from './domain-start.js';
 import { startClassified } from './host-port-error.js';
 import { lookupNode } from './node-lookup.js';
 import { stopDomain } from './node-stop.js';
@@ -26,7 +27,7 @@ export async function powerLibvirtNode(
   const domains = ctx.client.domains;
   switch (op) {
     case 'start':
-      if (!(await domains.isActive(dom))) await startClassified(() => domains.create(dom));
+      if (!(await domains.isActive(dom))) await startClassified(() => startDomain(ctx.client, dom));
       return;
     case 'stop':
       return stopDomain(ctx, dom, options.signal);
