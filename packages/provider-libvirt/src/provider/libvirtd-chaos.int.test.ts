@@ -80,7 +80,7 @@ async function expectTruthful(outcome: NodeMetadata[] | unknown, count: number):
     expect(outcome).toBeInstanceOf(RunNodesError);
     const error = outcome as RunNodesError;
     created = [...error.nodes];
-    stranded = error.stranded;
+    stranded = error.stranded ?? [];
     expect(created.length + error.errors.length).toBe(count);
   }
   const existing = [...created, ...stranded];
