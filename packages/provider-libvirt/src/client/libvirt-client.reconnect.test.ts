@@ -152,8 +152,12 @@ describe('LibvirtClient when the connection is lost', () => {
   it("ends a caller's wait for the reconnect when its signal fires", async () => {
     const { daemon, client } = await setUp();
     await daemon.down();
+    await until(() => !client.connected);
     const caller = new AbortController();
     const pending = client.call(P.CONNECT_GET_TYPE, undefined, caller.signal).catch((e: unknown) => e);
+    // Still waiting for the daemon a while later (not failed at once), until the caller gives up.
+    const early = await Promise.race([pending, new Promise((r) => setTimeout(() => r('waiting'), 100))]);
+    expect(early).toBe('waiting');
     caller.abort();
     expect(await pending).toMatchObject({ code: 'ABORTED' });
   });
