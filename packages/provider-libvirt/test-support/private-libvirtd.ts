@@ -113,7 +113,8 @@ export async function startPrivateLibvirtd(pool = 'chaos'): Promise<PrivateLibvi
           // Not ready yet.
         }
       }
-      if (Date.now() > deadline) throw new Error(`the private libvirtd did not answer within 60 s; see ${log}`);
+      if (Date.now() > deadline)
+        throw new Error(`the private libvirtd did not answer within 60 s; see ${log}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -105,7 +105,9 @@ describe('destroyNodesMatching while the hypervisor goes away', () => {
     expect(error).toMatchObject({
       code: 'PROVIDER',
       retryable: true,
-      message: expect.stringMatching(new RegExp(`1 of 2 nodes could not be destroyed and may still exist: ${nodes[0]?.name}`)),
+      message: expect.stringMatching(
+        new RegExp(`1 of 2 nodes could not be destroyed and may still exist: ${nodes[0]?.name}`),
+      ),
       details: { remaining: [doomed], destroyed: [nodes[1]?.id] },
     });
     expect((await service.listNodes()).map((n) => n.id)).toEqual([doomed]);

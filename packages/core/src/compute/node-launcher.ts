@@ -12,9 +12,9 @@ import type { CloneSpec } from '../spi/clone-spec.js';
 import type { HypervisorProvider, ProviderCapabilities, ProviderNode } from '../spi/hypervisor-provider.js';
 import { sleep, throwIfAborted } from '../util/abort.js';
 import { mapSettled } from '../util/concurrency.js';
-import { retryRetryable } from '../util/retry.js';
 import type { Logger } from '../util/logger.js';
 import { emitProgress, type OperationOptions } from '../util/progress.js';
+import { retryRetryable } from '../util/retry.js';
 import { configDriveFor } from './config-drive-request.js';
 import { isFixedHostPort, leaseHostOf, MAX_PORT_ATTEMPTS } from './host-port-retry.js';
 import { bindNetwork, withInboundPorts } from './network-binding.js';
@@ -177,7 +177,11 @@ export class NodeLauncher {
     await retryRetryable(() => this.#provider.destroyNode(id, options), {
       attempts: ROLLBACK_ATTEMPTS,
       onRetry: (error, attempt) =>
-        this.#logger.warn('destroying a node failed; trying again', { node: name, attempt, error: error.message }),
+        this.#logger.warn('destroying a node failed; trying again', {
+          node: name,
+          attempt,
+          error: error.message,
+        }),
     });
     await this.#releaseLeases(name);
   }
@@ -190,7 +194,9 @@ export class NodeLauncher {
   /** The node as the provider has it now (`null`: gone; `undefined`: the provider cannot say). */
   async #lookAgain(id: string): Promise<ProviderNode | null | undefined> {
     try {
-      return (await retryRetryable(() => this.#provider.getNode(id), { attempts: ROLLBACK_ATTEMPTS })) ?? null;
+      return (
+        (await retryRetryable(() => this.#provider.getNode(id), { attempts: ROLLBACK_ATTEMPTS })) ?? null
+      );
     } catch {
       return undefined;
     }
@@ -283,12 +289,14 @@ export class NodeLauncher {
         tags: template.options.tags ?? [],
         userMetadata: template.options.userMetadata ?? {},
       };
-      const node = await this.#provider.cloneNode(spec, { signal, onProgress }).catch(async (error: unknown) => {
-        // A clone cut off by a lost connection may have left its domain (its rollback could not
-        // reach the hypervisor): look by name, so the rollback below removes it or reports it.
-        if (retryableStep(error)) createdId = await this.#leftBehind(name);
-        throw error;
-      });
+      const node = await this.#provider
+        .cloneNode(spec, { signal, onProgress })
+        .catch(async (error: unknown) => {
+          // A clone cut off by a lost connection may have left its domain (its rollback could not
+          // reach the hypervisor): look by name, so the rollback below removes it or reports it.
+          if (retryableStep(error)) createdId = await this.#leftBehind(name);
+          throw error;
+        });
       createdId = node.id;
       await this.#ports.commit(claim);
       throwIfAborted(signal, `node ${name}`);

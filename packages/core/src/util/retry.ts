@@ -26,7 +26,8 @@ export async function retryRetryable<T>(call: () => Promise<T>, options: RetryOp
     try {
       return await call();
     } catch (error) {
-      if (!VmkitError.is(error) || !error.retryable || attempt >= attempts || options.signal?.aborted) throw error;
+      if (!VmkitError.is(error) || !error.retryable || attempt >= attempts || options.signal?.aborted)
+        throw error;
       options.onRetry?.(error, attempt);
       await sleep(base * 2 ** (attempt - 1), options.signal);
     }

@@ -77,7 +77,8 @@ class ScriptedDaemon {
     else if (proc === P.CONNECT_SUPPORTS_FEATURE) w.int(1);
     else if (proc === P.CONNECT_GET_TYPE) w.string('QEMU', 64);
     else if (proc === P.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY) w.int(7);
-    else if (proc === P.DOMAIN_DEFINE_XML_FLAGS) w.string('d', 64).opaqueFixed(new Uint8Array(16), 16).int(-1);
+    else if (proc === P.DOMAIN_DEFINE_XML_FLAGS)
+      w.string('d', 64).opaqueFixed(new Uint8Array(16), 16).int(-1);
     sock.write(okReply(p, w.bytes()));
   }
 }

@@ -2,19 +2,30 @@ import { VmkitError } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RECONNECT, openWithBackoff, resolveReconnectPolicy } from './reconnect-policy.js';
 
-const lost = () => new VmkitError('PROVIDER', 'connection refused', { retryable: true, fault: 'environment' });
+const lost = () =>
+  new VmkitError('PROVIDER', 'connection refused', { retryable: true, fault: 'environment' });
 
 describe('reconnect policy', () => {
   it('defaults to 100 ms doubling to 2 s, for 30 s in all; false turns it off', () => {
-    expect(resolveReconnectPolicy(undefined)).toEqual({ initialDelayMs: 100, maxDelayMs: 2000, totalMs: 30_000 });
+    expect(resolveReconnectPolicy(undefined)).toEqual({
+      initialDelayMs: 100,
+      maxDelayMs: 2000,
+      totalMs: 30_000,
+    });
     expect(resolveReconnectPolicy(true)).toBe(DEFAULT_RECONNECT);
     expect(resolveReconnectPolicy(false)).toBe(false);
-    expect(resolveReconnectPolicy({ totalMs: 5000 })).toEqual({ initialDelayMs: 100, maxDelayMs: 2000, totalMs: 5000 });
+    expect(resolveReconnectPolicy({ totalMs: 5000 })).toEqual({
+      initialDelayMs: 100,
+      maxDelayMs: 2000,
+      totalMs: 5000,
+    });
   });
 
   it('names the bad field', () => {
     expect(() => resolveReconnectPolicy({ initialDelayMs: 0 })).toThrow(/reconnect.initialDelayMs/);
-    expect(() => resolveReconnectPolicy({ initialDelayMs: 500, maxDelayMs: 100 })).toThrow(/reconnect.maxDelayMs/);
+    expect(() => resolveReconnectPolicy({ initialDelayMs: 500, maxDelayMs: 100 })).toThrow(
+      /reconnect.maxDelayMs/,
+    );
     expect(() => resolveReconnectPolicy('yes' as never)).toThrow(/reconnect: must be a boolean/);
   });
 

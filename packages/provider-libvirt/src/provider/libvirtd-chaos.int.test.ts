@@ -48,8 +48,10 @@ function nextEvent(match: (e: DomainLifecycleEvent) => boolean): Promise<DomainL
   });
 }
 
-const ours = (kind: number, part = '') => (e: DomainLifecycleEvent) =>
-  e.event === kind && e.domain.name.startsWith(`${prefix}${part}`);
+const ours =
+  (kind: number, part = '') =>
+  (e: DomainLifecycleEvent) =>
+    e.event === kind && e.domain.name.startsWith(`${prefix}${part}`);
 
 /** The nodes' domains, volumes and port leases now, read from the daemon and the lease folder. */
 async function state(): Promise<{ domains: string[]; nodeVolumes: string[]; leaseOwners: string[] }> {

@@ -17,7 +17,12 @@ describe('libvirtd going away and coming back', () => {
   }, 60_000);
 
   it('fails an upload in flight with a retryable interrupted error; calls wait for the daemon to come back', async () => {
-    const provider = libvirtProvider({ uri: daemon.uri, pool: daemon.pool, poolPath: daemon.poolPath, namePrefix: prefix });
+    const provider = libvirtProvider({
+      uri: daemon.uri,
+      pool: daemon.pool,
+      poolPath: daemon.poolPath,
+      namePrefix: prefix,
+    });
     await provider.init();
     const id = provider.id;
     const client = provider.client!;
@@ -57,7 +62,12 @@ describe('libvirtd going away and coming back', () => {
     expect(client.reconnects).toBeGreaterThanOrEqual(1);
     expect(await client.getType()).toBe('QEMU');
     // The restarted daemon is the same host: a new provider gets the same id (the catalogue stays).
-    const again = libvirtProvider({ uri: daemon.uri, pool: daemon.pool, poolPath: daemon.poolPath, namePrefix: prefix });
+    const again = libvirtProvider({
+      uri: daemon.uri,
+      pool: daemon.pool,
+      poolPath: daemon.poolPath,
+      namePrefix: prefix,
+    });
     await again.init();
     expect(again.id).toBe(id);
     await again.close();
@@ -80,7 +90,9 @@ describe('libvirtd going away and coming back', () => {
       expect(down).toMatchObject({
         code: 'PROVIDER',
         retryable: true,
-        message: expect.stringMatching(/is libvirtd running\?.*gave up reconnecting to libvirt at .* after \d+ tries/s),
+        message: expect.stringMatching(
+          /is libvirtd running\?.*gave up reconnecting to libvirt at .* after \d+ tries/s,
+        ),
       });
       await daemon.start();
       expect(await provider.listNodes()).toEqual([]);
