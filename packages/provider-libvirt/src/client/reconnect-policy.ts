@@ -2,11 +2,11 @@ import { integerOption, invalidArgument, sleep, VmkitError } from '@vmkit/core/s
 
 /** How the client reconnects after losing the daemon (see {@link LibvirtClientOptions.reconnect}). */
 export interface LibvirtReconnectOptions {
-  /** The first pause between tries, in ms (default {@link DEFAULT_RECONNECT.initialDelayMs}); doubled after each try. */
+  /** The first pause between tries, in ms (default 100); doubled after each try. */
   readonly initialDelayMs?: number;
-  /** The longest pause between tries, in ms (default {@link DEFAULT_RECONNECT.maxDelayMs}). */
+  /** The longest pause between tries, in ms (default 2,000). */
   readonly maxDelayMs?: number;
-  /** How long to keep trying in all before giving up, in ms (default {@link DEFAULT_RECONNECT.totalMs}). */
+  /** How long to keep trying in all before giving up, in ms (default 30,000). */
   readonly totalMs?: number;
 }
 

@@ -7,7 +7,7 @@ import { RemoteProcedure as P, procedureName } from '../rpc/procedures.js';
  * removal that did happen fails in a way every caller takes as done (`NOT_FOUND` for a deleted
  * volume or undefined domain, "not running" for a destroyed domain). Creations (`DEFINE_XML`,
  * `VOL_CREATE_XML`, starting a domain, uploads) are not: one that reached the daemon may have
- * happened, so the caller has to look before it creates again (see {@link interruptedCall}).
+ * happened, so the caller has to look before it creates again (their error is marked `details.interrupted`).
  */
 export const RETRY_SAFE_PROCEDURES: ReadonlySet<number> = new Set([
   P.CONNECT_GET_TYPE,
@@ -69,7 +69,7 @@ export function interruptedCall(procedure: number, lost: VmkitError): VmkitError
   );
 }
 
-/** True when `error` is an {@link interruptedCall} error. */
+/** True when `error` is the error of a call interrupted by a lost connection (`details.interrupted`): it may or may not have taken effect. */
 export function wasInterrupted(error: unknown): error is VmkitError {
   return VmkitError.is(error) && error.details.interrupted === true;
 }
