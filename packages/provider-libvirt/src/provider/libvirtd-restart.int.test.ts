@@ -3,10 +3,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PrivateLibvirtd, startPrivateLibvirtd } from '../../test-support/private-libvirtd.js';
 import { runPrefix } from '../../test-support/test-guest.js';
 import { libvirtProvider } from './libvirt-provider.js';
+import type { LibvirtProviderOptions } from './libvirt-provider-options.js';
 
 // On a private libvirtd (test-support/private-libvirtd.ts): the machine's shared daemon is never stopped.
 const prefix = runPrefix('r');
 let daemon: PrivateLibvirtd;
+
+/** A provider on the private daemon. */
+const providerOnDaemon = (extra: Partial<LibvirtProviderOptions> = {}) =>
+  libvirtProvider({
+    uri: daemon.uri,
+    pool: daemon.pool,
+    poolPath: daemon.poolPath,
+    namePrefix: prefix,
+    ...extra,
+  });
 
 describe('libvirtd going away and coming back', () => {
   beforeAll(async () => {
@@ -17,12 +28,7 @@ describe('libvirtd going away and coming back', () => {
   }, 60_000);
 
   it('fails an upload in flight with a retryable interrupted error; calls wait for the daemon to come back', async () => {
-    const provider = libvirtProvider({
-      uri: daemon.uri,
-      pool: daemon.pool,
-      poolPath: daemon.poolPath,
-      namePrefix: prefix,
-    });
+    const provider = providerOnDaemon();
     await provider.init();
     const id = provider.id;
     const client = provider.client!;
@@ -62,12 +68,7 @@ describe('libvirtd going away and coming back', () => {
     expect(client.reconnects).toBeGreaterThanOrEqual(1);
     expect(await client.getType()).toBe('QEMU');
     // The restarted daemon is the same host: a new provider gets the same id (the catalogue stays).
-    const again = libvirtProvider({
-      uri: daemon.uri,
-      pool: daemon.pool,
-      poolPath: daemon.poolPath,
-      namePrefix: prefix,
-    });
+    const again = providerOnDaemon();
     await again.init();
     expect(again.id).toBe(id);
     await again.close();
@@ -76,13 +77,7 @@ describe('libvirtd going away and coming back', () => {
   }, 120_000);
 
   it('gives up reconnecting after the policy total, with a retryable error saying so; the next call tries again', async () => {
-    const provider = libvirtProvider({
-      uri: daemon.uri,
-      pool: daemon.pool,
-      poolPath: daemon.poolPath,
-      namePrefix: prefix,
-      reconnect: { initialDelayMs: 50, maxDelayMs: 100, totalMs: 500 },
-    });
+    const provider = providerOnDaemon({ reconnect: { initialDelayMs: 50, maxDelayMs: 100, totalMs: 500 } });
     try {
       await provider.init();
       await daemon.stop();
