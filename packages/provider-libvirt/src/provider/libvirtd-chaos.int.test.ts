@@ -48,6 +48,43 @@ function nextEvent(match: (e: DomainLifecycleEvent) => boolean): Promise<DomainL
   });
 }
 
+/** The progress events of the call running now, and who waits on them. */
+const progress: ProgressEvent[] = [];
+const onProgress = (e: ProgressEvent) => {
+  progress.push(e);
+  for (const w of [...waiters]) w();
+};
+
+/** Resolves on the first progress event (from now on) that `match` accepts. */
+function nextProgress(match: (e: ProgressEvent) => boolean): Promise<ProgressEvent> {
+  const from = progress.length;
+  return new Promise((resolve) => {
+    const check = () => {
+      const hit = progress.slice(from).find(match);
+      if (!hit) return;
+      waiters.delete(check);
+      resolve(hit);
+    };
+    waiters.add(check);
+  });
+}
+
+/**
+ * Runs `call`, restarting libvirtd when `trigger` resolves; gives the call's outcome (its value or
+ * what it threw) once the restart is over. Fails if the call ended before the trigger came: a
+ * case whose fault never happened proves nothing.
+ */
+async function restartDuring<T>(trigger: Promise<unknown>, call: () => Promise<T>): Promise<T | unknown> {
+  let restarted: Promise<void> | undefined;
+  void trigger.then(() => {
+    restarted = daemon.restart();
+  });
+  const outcome = await call().catch((e: unknown) => e);
+  expect(restarted, 'libvirtd was restarted while the call ran').toBeDefined();
+  await restarted;
+  return outcome;
+}
+
 const ours =
   (kind: number, part = '') =>
   (e: DomainLifecycleEvent) =>
@@ -133,10 +170,10 @@ describe('libvirtd restarted in the middle of vmkit calls (private daemon)', () 
   }, 60_000);
 
   it('a master build survives a restart while its installer runs; nothing of the build is left', async () => {
-    const restarted = nextEvent(ours(E.STARTED, 'install-')).then(() => daemon.restart());
-    const image = await compute.ensureImage(spec.id);
-    await restarted;
-    expect(image.status).toBe('available');
+    const image = await restartDuring(nextEvent(ours(E.STARTED, 'install-')), () =>
+      compute.ensureImage(spec.id, { onProgress }),
+    );
+    expect(image).toMatchObject({ status: 'available' });
     const inv = await daemon.inventory(prefix);
     // Only the master's volumes: no installer domain, no installer media.
     expect(inv.domains).toEqual([]);
@@ -146,18 +183,10 @@ describe('libvirtd restarted in the middle of vmkit calls (private daemon)', () 
     expect(events.some(ours(E.STOPPED, 'install-'))).toBe(true);
   }, 120_000);
 
-  const triggers: Array<[string, (progress: ProgressEvent[]) => Promise<unknown>]> = [
+  const triggers: Array<[string, () => Promise<unknown>]> = [
     [
       'the first node disk created',
-      (progress) =>
-        new Promise<void>((resolve) => {
-          const poll = setInterval(() => {
-            if (progress.some((p) => p.phase === 'clone' && /clone created/.test(p.message ?? ''))) {
-              clearInterval(poll);
-              resolve();
-            }
-          }, 5);
-        }),
+      () => nextProgress((p) => p.phase === 'clone' && /clone created/.test(p.message ?? '')),
     ],
     ['the first node domain defined', () => nextEvent(ours(E.DEFINED, 'c'))],
     ['the first node started', () => nextEvent(ours(E.STARTED, 'c'))],
@@ -166,12 +195,9 @@ describe('libvirtd restarted in the middle of vmkit calls (private daemon)', () 
   it.each(triggers)(
     'createNodesInGroup(4) with a restart at %s: truthful outcome, nothing left, the service goes on',
     async (_label, when) => {
-      const progress: ProgressEvent[] = [];
-      const restarted = when(progress).then(() => daemon.restart());
-      const outcome = await compute
-        .createNodesInGroup('c', 4, template, { onProgress: (e) => progress.push(e) })
-        .catch((e: unknown) => e);
-      await restarted;
+      const outcome = await restartDuring(when(), () =>
+        compute.createNodesInGroup('c', 4, template, { onProgress }),
+      );
       await expectTruthful(outcome, 4);
       // The same service, without being made again: a node more, then everything destroyed.
       const more = await compute.createNodesInGroup('c', 1, template);
@@ -183,9 +209,9 @@ describe('libvirtd restarted in the middle of vmkit calls (private daemon)', () 
 
   it('destroyNodesMatching with a restart at the first node undefined: every node gone, the service goes on', async () => {
     const nodes = await compute.createNodesInGroup('d', 4, template);
-    const restarted = nextEvent(ours(E.UNDEFINED, 'd')).then(() => daemon.restart());
-    const outcome = await compute.destroyNodesMatching(() => true).catch((e: unknown) => e);
-    await restarted;
+    const outcome = await restartDuring(nextEvent(ours(E.UNDEFINED, 'd')), () =>
+      compute.destroyNodesMatching(() => true),
+    );
     expect((outcome as NodeMetadata[]).map((n) => n.id).sort()).toEqual(nodes.map((n) => n.id).sort());
     expect(await state()).toEqual({ domains: [], nodeVolumes: [], leaseOwners: [] });
     const again = await compute.createNodesInGroup('d', 1, template);
@@ -196,6 +222,8 @@ describe('libvirtd restarted in the middle of vmkit calls (private daemon)', () 
   it('a lifecycle listener hears events after a restart without any call of its own', async () => {
     const reconnects = watcher.reconnects;
     await daemon.restart();
+    // The watcher comes back on its own (its listener registered again before the count moves).
+    while (watcher.reconnects === reconnects) await new Promise((r) => setTimeout(r, 10));
     // Made through another connection: the watcher itself is not called.
     const defined = nextEvent(ours(E.DEFINED, 'ev'));
     const other = await LibvirtClient.connect(daemon.uri);
