@@ -9,7 +9,7 @@ import {
   type ProgressEvent,
   RunNodesError,
 } from '@vmkit/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type PrivateLibvirtd, startPrivateLibvirtd } from '../../test-support/private-libvirtd.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
 import { type DomainLifecycleEvent, DomainEventType as E } from '../client/domain-events.js';
@@ -144,11 +144,6 @@ async function destroyAllAndCheck(): Promise<void> {
 describe('libvirtd restarted in the middle of vmkit calls (private daemon)', () => {
   beforeAll(async () => {
     daemon = await startPrivateLibvirtd('chaos');
-    watcher = await LibvirtClient.connect(daemon.uri);
-    await watcher.onDomainLifecycle((e) => {
-      events.push(e);
-      for (const w of [...waiters]) w();
-    });
     compute = await createComputeService({
       provider: libvirtProvider({
         uri: daemon.uri,
@@ -162,9 +157,21 @@ describe('libvirtd restarted in the middle of vmkit calls (private daemon)', () 
     });
   }, 120_000);
 
+  // A new watcher for each case, so that a case's trigger does not depend on an earlier restart
+  // (the last case checks that a listener outlives one).
+  beforeEach(async () => {
+    watcher = await LibvirtClient.connect(daemon.uri);
+    await watcher.onDomainLifecycle((e) => {
+      events.push(e);
+      for (const w of [...waiters]) w();
+    });
+  });
+  afterEach(async () => {
+    await watcher.close();
+  });
+
   afterAll(async () => {
     await compute?.close();
-    await watcher?.close();
     await daemon?.dispose();
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
@@ -179,8 +186,6 @@ describe('libvirtd restarted in the middle of vmkit calls (private daemon)', () 
     expect(inv.domains).toEqual([]);
     expect(inv.volumes.length).toBeGreaterThan(0);
     expect(inv.volumes.every((v) => v.startsWith(`${prefix}m-`))).toBe(true);
-    // The watcher's listener came back with the connection: it heard the installer stop.
-    expect(events.some(ours(E.STOPPED, 'install-'))).toBe(true);
   }, 120_000);
 
   const triggers: Array<[string, () => Promise<unknown>]> = [
