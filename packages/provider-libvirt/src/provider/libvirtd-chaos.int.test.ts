@@ -34,13 +34,13 @@ const events: DomainLifecycleEvent[] = [];
 const waiters = new Set<() => void>();
 let compute: ComputeService;
 
-/** Resolves on the first lifecycle event (from now on) that `match` accepts. */
-function nextEvent(match: (e: DomainLifecycleEvent) => boolean): Promise<DomainLifecycleEvent> {
-  const from = events.length;
+/** Resolves on the first item added to `list` from now on that `match` accepts. */
+function nextIn<T>(list: readonly T[], match: (item: T) => boolean): Promise<T> {
+  const from = list.length;
   return new Promise((resolve) => {
     const check = () => {
-      const hit = events.slice(from).find(match);
-      if (!hit) return;
+      const hit = list.slice(from).find(match);
+      if (hit === undefined) return;
       waiters.delete(check);
       resolve(hit);
     };
@@ -48,7 +48,10 @@ function nextEvent(match: (e: DomainLifecycleEvent) => boolean): Promise<DomainL
   });
 }
 
-/** The progress events of the call running now, and who waits on them. */
+/** Resolves on the first lifecycle event (from now on) that `match` accepts. */
+const nextEvent = (match: (e: DomainLifecycleEvent) => boolean) => nextIn(events, match);
+
+/** The progress events of the calls, and who waits on them. */
 const progress: ProgressEvent[] = [];
 const onProgress = (e: ProgressEvent) => {
   progress.push(e);
@@ -56,18 +59,7 @@ const onProgress = (e: ProgressEvent) => {
 };
 
 /** Resolves on the first progress event (from now on) that `match` accepts. */
-function nextProgress(match: (e: ProgressEvent) => boolean): Promise<ProgressEvent> {
-  const from = progress.length;
-  return new Promise((resolve) => {
-    const check = () => {
-      const hit = progress.slice(from).find(match);
-      if (!hit) return;
-      waiters.delete(check);
-      resolve(hit);
-    };
-    waiters.add(check);
-  });
-}
+const nextProgress = (match: (e: ProgressEvent) => boolean) => nextIn(progress, match);
 
 /**
  * Runs `call`, restarting libvirtd when `trigger` resolves; gives the call's outcome (its value or
@@ -217,6 +209,7 @@ describe('libvirtd restarted in the middle of vmkit calls (private daemon)', () 
     const outcome = await restartDuring(nextEvent(ours(E.UNDEFINED, 'd')), () =>
       compute.destroyNodesMatching(() => true),
     );
+    expect(Array.isArray(outcome), `destroyNodesMatching failed: ${String(outcome)}`).toBe(true);
     expect((outcome as NodeMetadata[]).map((n) => n.id).sort()).toEqual(nodes.map((n) => n.id).sort());
     expect(await state()).toEqual({ domains: [], nodeVolumes: [], leaseOwners: [] });
     const again = await compute.createNodesInGroup('d', 1, template);
