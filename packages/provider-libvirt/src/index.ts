@@ -55,6 +55,12 @@ export {
 } from './client/interface-procedures.js';
 export { NetworkProcedures } from './client/network-procedures.js';
 export {
+  DEFAULT_RECONNECT,
+  type LibvirtReconnectOptions,
+  type ResolvedReconnectPolicy,
+} from './client/reconnect-policy.js';
+export { RETRY_SAFE_PROCEDURES, wasInterrupted } from './client/retry-safety.js';
+export {
   type StoragePoolInfo,
   StoragePoolState,
   StorageProcedures,

@@ -9,11 +9,12 @@ import type { NodeMetadata } from '../model/node-metadata.js';
 import type { Template } from '../model/template.js';
 import type { LeaseClaim, PortAllocator } from '../ports/port-allocator.js';
 import type { CloneSpec } from '../spi/clone-spec.js';
-import type { HypervisorProvider, ProviderCapabilities } from '../spi/hypervisor-provider.js';
-import { throwIfAborted } from '../util/abort.js';
+import type { HypervisorProvider, ProviderCapabilities, ProviderNode } from '../spi/hypervisor-provider.js';
+import { sleep, throwIfAborted } from '../util/abort.js';
 import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
 import { emitProgress, type OperationOptions } from '../util/progress.js';
+import { retryRetryable } from '../util/retry.js';
 import { configDriveFor } from './config-drive-request.js';
 import { isFixedHostPort, leaseHostOf, MAX_PORT_ATTEMPTS } from './host-port-retry.js';
 import { bindNetwork, withInboundPorts } from './network-binding.js';
@@ -127,12 +128,30 @@ export class NodeLauncher {
     const nodes: NodeMetadata[] = [];
     const errors: NodeFailure[] = [];
     for (const [i, outcome] of settled.entries()) {
-      if (outcome.status === 'fulfilled') nodes.push(outcome.value);
-      else
+      if (outcome.status === 'fulfilled') {
+        nodes.push(outcome.value);
+        continue;
+      }
+      const error = toVmkitError(outcome.reason, 'PROVIDER', `node ${names[i]}`);
+      // A node whose rollback was given up is looked at once more: it is reported as it is.
+      const stranded = strandedOf(error);
+      const found = stranded ? await this.#lookAgain(stranded.nodeId) : undefined;
+      if (found?.status === 'running') {
+        this.#logger.warn('a node whose rollback failed is running: it is returned as created', {
+          node: found.name,
+        });
+        nodes.push(nodeMetadataOf(found, template.image, template.options.loginUser));
+      } else if (found === null) {
+        // Gone after all: nothing of it is left, and its port leases can go.
+        await this.#releaseLeases(names[i] as string).catch(() => {});
+        errors.push({ name: names[i] as string, error: stranded?.original ?? error });
+      } else {
         errors.push({
           name: names[i] as string,
-          error: toVmkitError(outcome.reason, 'PROVIDER', `node ${names[i]}`),
+          error,
+          ...(found ? { node: nodeMetadataOf(found, template.image, template.options.loginUser) } : {}),
         });
+      }
     }
     if (signal?.aborted && nodes.length > 0) {
       // Aborted: the caller wants none of it, so the nodes that made it are removed too. A node
@@ -149,11 +168,38 @@ export class NodeLauncher {
     return nodes;
   }
 
-  /** Destroys a node (the provider gets `options`) and releases its port leases (also those taken under an earlier provider id). */
+  /**
+   * Destroys a node (the provider gets `options`) and releases its port leases (also those taken
+   * under an earlier provider id). A `retryable` failure (the hypervisor restarting) is tried
+   * again, a few times with growing pauses: a removal is safe to repeat.
+   */
   async destroy(id: string, name: string, options: OperationOptions = {}): Promise<void> {
-    await this.#provider.destroyNode(id, options);
+    await retryRetryable(() => this.#provider.destroyNode(id, options), {
+      attempts: ROLLBACK_ATTEMPTS,
+      onRetry: (error, attempt) =>
+        this.#logger.warn('destroying a node failed; trying again', {
+          node: name,
+          attempt,
+          error: error.message,
+        }),
+    });
+    await this.#releaseLeases(name);
+  }
+
+  async #releaseLeases(name: string): Promise<void> {
     for (const providerId of [this.#provider.id, ...(this.#provider.previousIds ?? [])])
       await this.#ports.releaseOwner(leaseOwner(providerId, name));
+  }
+
+  /** The node as the provider has it now (`null`: gone; `undefined`: the provider cannot say). */
+  async #lookAgain(id: string): Promise<ProviderNode | null | undefined> {
+    try {
+      return (
+        (await retryRetryable(() => this.#provider.getNode(id), { attempts: ROLLBACK_ATTEMPTS })) ?? null
+      );
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -175,13 +221,32 @@ export class NodeLauncher {
         return await this.#attemptOne(name, group, template, master, network, hardware, options);
       } catch (error) {
         const bad = unbindableHostPort(error);
-        if (!bad || isFixedHostPort(network, bad)) throw error;
+        if (!bad) {
+          // The hypervisor went away under this node (and its rollback went through): make it again.
+          if (!retryableStep(error) || attempt >= NODE_ATTEMPTS || options.signal?.aborted) throw error;
+          const message = `${name} failed (${(error as Error).message}); making it again`;
+          this.#logger.warn(message, { node: name, attempt });
+          emitProgress(options.onProgress, { phase: 'clone', node: name, message });
+          await sleep(RETRY_PAUSE_MS * attempt, options.signal);
+          continue;
+        }
+        if (isFixedHostPort(network, bad)) throw error;
         this.#ports.avoid(leaseHostOf(this.#provider), bad.protocol, bad.port);
         if (attempt >= MAX_PORT_ATTEMPTS) throw error;
         const message = `host port ${bad.protocol}/${bad.port} could not be bound on ${name}'s host; trying another`;
         this.#logger.warn(message, { node: name, attempt });
         emitProgress(options.onProgress, { phase: 'clone', node: name, message });
       }
+    }
+  }
+
+  /** The id of a node named `name` the provider has now, if any (and if it can say). */
+  async #leftBehind(name: string): Promise<string | undefined> {
+    try {
+      const nodes = await retryRetryable(() => this.#provider.listNodes(), { attempts: ROLLBACK_ATTEMPTS });
+      return nodes.find((n) => n.name === name)?.id;
+    } catch {
+      return undefined;
     }
   }
 
@@ -224,17 +289,31 @@ export class NodeLauncher {
         tags: template.options.tags ?? [],
         userMetadata: template.options.userMetadata ?? {},
       };
-      const node = await this.#provider.cloneNode(spec, { signal, onProgress });
+      const node = await this.#provider
+        .cloneNode(spec, { signal, onProgress })
+        .catch(async (error: unknown) => {
+          // A clone cut off by a lost connection may have left its domain (its rollback could not
+          // reach the hypervisor): look by name, so the rollback below removes it or reports it.
+          if (retryableStep(error)) createdId = await this.#leftBehind(name);
+          throw error;
+        });
       createdId = node.id;
       await this.#ports.commit(claim);
       throwIfAborted(signal, `node ${name}`);
-      await this.#provider.startNode(node.id, { signal, onProgress });
+      // Starting checks the state first, so a start whose answer was lost is safe to repeat.
+      await retryRetryable(() => this.#provider.startNode(node.id, { signal, onProgress }), {
+        signal,
+        attempts: ROLLBACK_ATTEMPTS,
+      });
       return nodeMetadataOf({ ...node, status: 'running' }, template.image, template.options.loginUser);
     } catch (error) {
       this.#logger.warn('node failed; rolling it back', { node: name, error: String(error) });
       if (createdId !== undefined) {
         try {
-          await this.#provider.destroyNode(createdId);
+          // Not within the caller's signal: an aborted call still wants its half-made node gone.
+          await retryRetryable(() => this.#provider.destroyNode(createdId as string), {
+            attempts: ROLLBACK_ATTEMPTS,
+          });
         } catch (destroyError) {
           // The node survives: keep its port leases so no other node is given its ports.
           this.#logger.error('rollback could not destroy a failed node; its leases are kept', {
@@ -243,10 +322,11 @@ export class NodeLauncher {
           });
           throw new VmkitError(
             'PROVIDER',
-            `node ${name} failed and could not be rolled back: ${String(destroyError)}`,
+            `node ${name} failed and could not be rolled back, so it may still exist as ${createdId} ` +
+              `(destroyNode removes it): ${String(destroyError)}`,
             {
               cause: error,
-              details: { node: name, nodeId: createdId },
+              details: { node: name, nodeId: createdId, stranded: true },
             },
           );
         }
@@ -255,6 +335,25 @@ export class NodeLauncher {
       throw error;
     }
   }
+}
+
+/** Tries of one node before it is given up, when the hypervisor keeps going away under it. */
+const NODE_ATTEMPTS = 3;
+/** Tries of a step safe to repeat (start, destroy, look-up) before it is given up. */
+const ROLLBACK_ATTEMPTS = 5;
+/** The pause before a node is made again, times the attempt number. */
+const RETRY_PAUSE_MS = 500;
+
+/** Whether a failed step may succeed when made again: `retryable`, and not a rollback given up. */
+function retryableStep(error: unknown): boolean {
+  return VmkitError.is(error) && error.retryable && error.details.stranded !== true;
+}
+
+/** The node id and first failure of a node whose rollback was given up. */
+function strandedOf(error: VmkitError): { nodeId: string; original: VmkitError } | undefined {
+  if (error.details.stranded !== true || typeof error.details.nodeId !== 'string') return undefined;
+  const original = VmkitError.is(error.cause) ? error.cause : error;
+  return { nodeId: error.details.nodeId, original };
 }
 
 function abortedFor(name: string): VmkitError {

@@ -1,4 +1,4 @@
-import { VmkitError } from '../errors/vmkit-error.js';
+import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
@@ -126,6 +126,35 @@ export async function destroyNodes(
   const failed =
     settled.find((s) => s.status === 'rejected' && !VmkitError.is(s.reason, 'ABORTED')) ??
     settled.find((s) => s.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-  return [...doomed];
+  if (!failed) return [...doomed];
+  const reason = (failed as PromiseRejectedResult).reason;
+  if (VmkitError.is(reason, 'ABORTED')) throw reason;
+  throw partialDestroyError(doomed, settled, reason);
+}
+
+/**
+ * The failure of a destroy of several nodes where some could not be removed (each was tried
+ * again while the failure was retryable): the message names the nodes left and the nodes gone,
+ * `details.remaining` and `details.destroyed` hold their ids.
+ */
+function partialDestroyError(
+  doomed: readonly NodeMetadata[],
+  settled: readonly PromiseSettledResult<unknown>[],
+  reason: unknown,
+): VmkitError {
+  const first = toVmkitError(reason, 'PROVIDER', 'destroying nodes');
+  const left = doomed.filter((_, i) => settled[i]?.status === 'rejected');
+  const gone = doomed.filter((_, i) => settled[i]?.status === 'fulfilled');
+  const names = (ns: readonly NodeMetadata[]) => ns.map((n) => n.name).join(', ') || 'none';
+  return new VmkitError(
+    first.code,
+    `${left.length} of ${doomed.length} nodes could not be destroyed and may still exist: ${names(left)} ` +
+      `(destroyed: ${names(gone)}; destroying them again finishes the job): ${first.message}`,
+    {
+      cause: first,
+      retryable: first.retryable,
+      fault: first.fault,
+      details: { remaining: left.map((n) => n.id), destroyed: gone.map((n) => n.id) },
+    },
+  );
 }

@@ -2,6 +2,7 @@ import { integerOption, invalidArgument } from '@vmkit/core/spi';
 import { parseLibvirtUri } from '../transport/libvirt-uri.js';
 import { checkUriPrograms } from '../transport/uri-programs.js';
 import type { LibvirtClientOptions } from './libvirt-client.js';
+import { type ResolvedReconnectPolicy, resolveReconnectPolicy } from './reconnect-policy.js';
 
 /** How long opening a connection may take by default (connect, authentication, `CONNECT_OPEN`). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -15,6 +16,7 @@ export interface ResolvedLibvirtClientOptions extends LibvirtClientOptions {
   readonly connectTimeoutMs: number;
   readonly keepaliveIntervalMs: number;
   readonly keepaliveCount: number;
+  readonly reconnect: ResolvedReconnectPolicy | false;
 }
 
 /** Checks the client's options eagerly, naming the bad one, and fills in the defaults. */
@@ -22,7 +24,7 @@ export function resolveLibvirtClientOptions(options: LibvirtClientOptions): Reso
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object');
   if (typeof options.uri !== 'string' || options.uri.length === 0)
     throw invalidArgument('uri', 'must be a libvirt connection URI such as qemu:///system');
-  for (const flag of ['readOnly', 'reconnect', 'allowUriPrograms'] as const) {
+  for (const flag of ['readOnly', 'allowUriPrograms'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
       throw invalidArgument(flag, 'must be a boolean');
   }
@@ -34,6 +36,7 @@ export function resolveLibvirtClientOptions(options: LibvirtClientOptions): Reso
   checkUriPrograms(parseLibvirtUri(options.uri), options.allowUriPrograms, 'allowUriPrograms');
   return Object.freeze({
     ...options,
+    reconnect: resolveReconnectPolicy(options.reconnect),
     connectTimeoutMs: integerOption(
       'connectTimeoutMs',
       options.connectTimeoutMs,

@@ -1,4 +1,4 @@
-import { Lifecycle, VmkitError } from '@vmkit/core/spi';
+import { Lifecycle, raceAbort, VmkitError } from '@vmkit/core/spi';
 import { connectionError } from '../errors/libvirt-error.js';
 import { RemoteProcedure as P } from '../rpc/procedures.js';
 import { AuthType, DriverFeature, STRING_MAX } from '../rpc/protocol.js';
@@ -13,6 +13,8 @@ import { DomainProcedures } from './domain-procedures.js';
 import { InterfaceProcedures } from './interface-procedures.js';
 import { type ResolvedLibvirtClientOptions, resolveLibvirtClientOptions } from './libvirt-client-options.js';
 import { NetworkProcedures } from './network-procedures.js';
+import { type LibvirtReconnectOptions, openWithBackoff } from './reconnect-policy.js';
+import { interruptedCall, RETRY_SAFE_PROCEDURES } from './retry-safety.js';
 import type { RpcCaller } from './rpc-caller.js';
 import { StorageProcedures } from './storage-procedures.js';
 
@@ -38,17 +40,30 @@ export interface LibvirtClientOptions {
    * {@link LibvirtClientOptions.sshBinary} to choose the ssh program.
    */
   readonly allowUriPrograms?: boolean;
-  /** Reconnect on the next call after the connection was lost (default true). */
-  readonly reconnect?: boolean;
+  /**
+   * What to do when the connection is lost (default true: the default policy). `false`: calls
+   * fail from then on with the error that closed it. Otherwise the client reconnects on its own,
+   * at once and in the background, trying again with a pause of `initialDelayMs` (100) doubling
+   * up to `maxDelayMs` (2,000) for `totalMs` (30,000) in all; calls made meanwhile wait for it
+   * (within their signal). Lifecycle event listeners are registered again on the new connection.
+   * Calls in flight when the connection went are sent again when they are safe to repeat (reads,
+   * look-ups, removals: see `RETRY_SAFE_PROCEDURES`); the others fail with a `retryable`
+   * `PROVIDER` error whose `details.interrupted` is true (it may or may not have taken effect).
+   */
+  readonly reconnect?: boolean | LibvirtReconnectOptions;
 }
 
 const VIR_CONNECT_RO = 1;
+/** How often one call is sent in all when connections keep being lost under it. */
+const MAX_REPEATS = 3;
 
 /**
  * A pure-TypeScript client of libvirt's remote RPC protocol. Procedures are grouped by object:
  * {@link LibvirtClient.domains}, {@link LibvirtClient.storage}, {@link LibvirtClient.networks};
  * connection-level calls are methods of the client. Calls may run concurrently. When the daemon
- * goes away, calls in flight fail with a `PROVIDER` error and the next call reconnects.
+ * goes away the client reconnects on its own with bounded backoff (see
+ * {@link LibvirtClientOptions.reconnect}); calls safe to repeat are sent again, the others fail
+ * with a `retryable` `PROVIDER` error marked `interrupted`.
  */
 export class LibvirtClient implements RpcCaller {
   /** The parsed target. */
@@ -100,28 +115,50 @@ export class LibvirtClient implements RpcCaller {
     return this.#reconnects;
   }
 
-  /** The live connection, connecting (or reconnecting) first if needed. */
-  async connection(): Promise<RpcConnection> {
+  /**
+   * The live connection, connecting (or reconnecting, with backoff) first if needed. `signal`
+   * ends the wait for a reconnect (`ABORTED`), not the reconnect, which other callers may share.
+   */
+  async connection(signal?: AbortSignal): Promise<RpcConnection> {
     this.#life.assertOpen();
     if (this.#conn && !this.#conn.closed) return this.#conn;
-    if (this.#conn && this.#options.reconnect === false)
-      throw this.#conn.closeReason ?? connectionError('connection lost');
-    this.#connecting ??= this.#open().finally(() => {
+    const policy = this.#options.reconnect;
+    if (this.#conn && policy === false) throw this.#conn.closeReason ?? connectionError('connection lost');
+    this.#connecting ??= (
+      this.#conn && policy !== false
+        ? openWithBackoff(() => this.#open(), policy, `libvirt at ${this.uri}`, this.#life.signal)
+        : this.#open()
+    ).finally(() => {
       this.#connecting = undefined;
     });
-    return this.#connecting;
+    return raceAbort(this.#connecting, signal, `reconnecting to libvirt at ${this.uri}`);
   }
 
-  /** Calls a procedure with the arguments `write` encodes; a reader over the reply. */
+  /**
+   * Calls a procedure with the arguments `write` encodes; a reader over the reply. A call whose
+   * connection is lost before the reply is sent again on the next connection when it is safe to
+   * repeat (`RETRY_SAFE_PROCEDURES`), and otherwise fails with a `retryable` `PROVIDER` error
+   * marked `details.interrupted`.
+   */
   async call(procedure: number, write?: (w: XdrWriter) => void, signal?: AbortSignal): Promise<XdrReader> {
-    const conn = await this.connection();
     let args: Uint8Array | undefined;
     if (write) {
       const w = new XdrWriter();
       write(w);
       args = w.bytes();
     }
-    return new XdrReader(await conn.call(procedure, args, signal));
+    for (let attempt = 1; ; attempt++) {
+      const conn = await this.connection(signal);
+      try {
+        return new XdrReader(await conn.call(procedure, args, signal));
+      } catch (error) {
+        // Only a loss of the connection (not an answer, not an abort) is handled here.
+        if (!VmkitError.is(error) || error !== conn.closeReason || this.#life.closed) throw error;
+        const repeat =
+          this.#options.reconnect !== false && RETRY_SAFE_PROCEDURES.has(procedure) && attempt < MAX_REPEATS;
+        if (!repeat) throw interruptedCall(procedure, error);
+      }
+    }
   }
 
   /** `CONNECT_GET_VERSION`: the hypervisor's version (major * 1,000,000 + minor * 1,000 + release). */
@@ -208,7 +245,12 @@ export class LibvirtClient implements RpcCaller {
     const timeout = setTimeout(() => timer.abort(), Math.max(0, deadline - Date.now()));
     const conn: RpcConnection = new RpcConnection(socket, {
       onEvent: (proc, payload) => this.#events.onEvent(proc, payload),
-      onClose: () => this.#events.connectionClosed(conn),
+      onClose: (lost) => {
+        this.#events.connectionClosed(conn);
+        // Lost, not closed on purpose: come back on our own, so event listeners hear again.
+        if (lost && conn === this.#conn && !this.#life.closed && this.#options.reconnect !== false)
+          void this.connection().catch(() => {});
+      },
       keepaliveIntervalMs: this.#options.keepaliveIntervalMs,
       keepaliveCount: this.#options.keepaliveCount,
     });

@@ -1,4 +1,10 @@
 import { integerOption, invalidArgument } from '@vmkit/core/spi';
+import type { LibvirtClientOptions } from '../client/libvirt-client.js';
+import {
+  type LibvirtReconnectOptions,
+  type ResolvedReconnectPolicy,
+  resolveReconnectPolicy,
+} from '../client/reconnect-policy.js';
 import { parseLibvirtUri } from '../transport/libvirt-uri.js';
 import { checkUriPrograms } from '../transport/uri-programs.js';
 
@@ -51,6 +57,12 @@ export interface LibvirtProviderOptions {
    * `.`, `_`, `:`, `=` or `-`.
    */
   readonly hostId?: string;
+  /**
+   * How the connection comes back when libvirtd goes away (a restart, a lost network): see
+   * {@link LibvirtClientOptions.reconnect}. Default: on its own, 100 ms doubling to 2 s between
+   * tries, for 30 s in all; `false` fails every call once the connection is lost.
+   */
+  readonly reconnect?: boolean | LibvirtReconnectOptions;
 }
 
 /** {@link LibvirtProviderOptions} validated, with defaults. */
@@ -69,6 +81,7 @@ export interface ResolvedLibvirtProviderOptions {
   readonly nodeCmdline: (installCmdline: string) => string;
   readonly sshBinary?: string;
   readonly allowUriPrograms: boolean;
+  readonly reconnect: ResolvedReconnectPolicy | false;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -126,5 +139,6 @@ export function resolveLibvirtProviderOptions(
     nodeCmdline: options.nodeCmdline ?? ((c: string) => c.replace(/\bmode=install\b/, 'mode=run')),
     ...(options.sshBinary === undefined ? {} : { sshBinary: options.sshBinary }),
     allowUriPrograms: options.allowUriPrograms === true,
+    reconnect: resolveReconnectPolicy(options.reconnect),
   });
 }

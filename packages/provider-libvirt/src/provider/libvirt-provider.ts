@@ -107,6 +107,7 @@ export class LibvirtProvider implements HypervisorProvider {
       uri: this.#options.uri,
       ...(this.#options.sshBinary ? { sshBinary: this.#options.sshBinary } : {}),
       allowUriPrograms: this.#options.allowUriPrograms,
+      reconnect: this.#options.reconnect,
     });
     this.#client = client;
     try {

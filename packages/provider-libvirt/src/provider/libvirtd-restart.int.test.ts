@@ -1,46 +1,38 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { VmkitError } from '@vmkit/core/spi';
-import { afterAll, describe, expect, it } from 'vitest';
-import { sweep } from '../../test-support/libvirt-sweep.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PrivateLibvirtd, startPrivateLibvirtd } from '../../test-support/private-libvirtd.js';
 import { runPrefix } from '../../test-support/test-guest.js';
 import { libvirtProvider } from './libvirt-provider.js';
+import type { LibvirtProviderOptions } from './libvirt-provider-options.js';
 
-const URI = 'qemu:///system';
+// On a private libvirtd (test-support/private-libvirtd.ts): the machine's shared daemon is never stopped.
 const prefix = runPrefix('r');
-const ensureScript = fileURLToPath(
-  new URL('../../../../scripts/libvirt/ensure-libvirtd.sh', import.meta.url),
-);
-const PID_FILE = `${process.env.VMKIT_LIBVIRT_STATE ?? '/run/vmkit'}/libvirtd.pid`;
+let daemon: PrivateLibvirtd;
 
-/** Stops the libvirtd that scripts/libvirt/ensure-libvirtd.sh started (by its pid file) and waits for it to exit. */
-async function stopLibvirtd(): Promise<void> {
-  const pid = Number(readFileSync(PID_FILE, 'utf8').trim());
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 100; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`libvirtd ${pid} did not stop`);
-}
-
-describe('libvirtd going away and coming back', () => {
-  afterAll(async () => {
-    execFileSync('bash', [ensureScript], { stdio: 'inherit' });
-    await sweep(URI, prefix, 'vmkit');
+/** A provider on the private daemon. */
+const providerOnDaemon = (extra: Partial<LibvirtProviderOptions> = {}) =>
+  libvirtProvider({
+    uri: daemon.uri,
+    pool: daemon.pool,
+    poolPath: daemon.poolPath,
+    namePrefix: prefix,
+    ...extra,
   });
 
-  it('fails the operation in flight with a clear PROVIDER error, then reconnects when the daemon is back', async () => {
-    const provider = libvirtProvider({ uri: URI, namePrefix: prefix });
+describe('libvirtd going away and coming back', () => {
+  beforeAll(async () => {
+    daemon = await startPrivateLibvirtd('restart');
+  }, 120_000);
+  afterAll(async () => {
+    await daemon?.dispose();
+  }, 60_000);
+
+  it('fails an upload in flight with a retryable interrupted error; calls wait for the daemon to come back', async () => {
+    const provider = providerOnDaemon();
     await provider.init();
     const id = provider.id;
     const client = provider.client!;
-    const pool = await client.storage.poolLookupByName('vmkit');
+    const pool = await client.storage.poolLookupByName(daemon.pool);
     const size = 1024 * 1024 * 1024;
     const vol = await client.storage.volCreateXml(
       pool,
@@ -55,26 +47,52 @@ describe('libvirtd going away and coming back', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    while (sent < 8 * 1024 * 1024) await new Promise((r) => setTimeout(r, 10));
-    await stopLibvirtd();
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (sent >= 8 * 1024 * 1024) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 5);
+    });
+    await daemon.stop();
     const error = await upload;
     expect(VmkitError.is(error, 'PROVIDER')).toBe(true);
-    expect((error as Error).message).toMatch(/libvirtd/);
+    expect(error).toMatchObject({ retryable: true, message: expect.stringMatching(/libvirtd/) });
     expect(sent).toBeLessThan(size);
 
-    const down = await provider.listNodes().catch((e: unknown) => e);
-    expect(down).toMatchObject({ code: 'PROVIDER', message: expect.stringMatching(/is libvirtd running\?/) });
-
-    execFileSync('bash', [ensureScript], { stdio: 'inherit' });
-    expect(await provider.listNodes()).toEqual([]);
+    // A call made while the daemon is down waits for it (the client reconnects on its own).
+    const listing = provider.listNodes();
+    await daemon.start();
+    expect(await listing).toEqual([]);
     expect(client.reconnects).toBeGreaterThanOrEqual(1);
     expect(await client.getType()).toBe('QEMU');
     // The restarted daemon is the same host: a new provider gets the same id (the catalogue stays).
-    const again = libvirtProvider({ uri: URI, namePrefix: prefix });
+    const again = providerOnDaemon();
     await again.init();
     expect(again.id).toBe(id);
     await again.close();
     await client.storage.volDelete(await client.storage.volLookupByName(pool, `${prefix}big.raw`));
     await provider.close();
-  });
+  }, 120_000);
+
+  it('gives up reconnecting after the policy total, with a retryable error saying so; the next call tries again', async () => {
+    const provider = providerOnDaemon({ reconnect: { initialDelayMs: 50, maxDelayMs: 100, totalMs: 500 } });
+    try {
+      await provider.init();
+      await daemon.stop();
+      const down = await provider.listNodes().catch((e: unknown) => e);
+      expect(down).toMatchObject({
+        code: 'PROVIDER',
+        retryable: true,
+        message: expect.stringMatching(
+          /is libvirtd running\?.*gave up reconnecting to libvirt at .* after \d+ tries/s,
+        ),
+      });
+      await daemon.start();
+      expect(await provider.listNodes()).toEqual([]);
+    } finally {
+      await provider.close();
+    }
+  }, 120_000);
 });

@@ -2,6 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { assertFreeSpace, noSpaceError, type SpaceNeed, VmkitError, type WritePlace } from '@vmkit/core/spi';
 import type { StoragePoolHandle, StorageVolHandle } from '../../client/handles.js';
 import type { LibvirtClient } from '../../client/libvirt-client.js';
+import { wasInterrupted } from '../../client/retry-safety.js';
 import { StoragePoolState } from '../../client/storage-procedures.js';
 import { alreadyExists, LibvirtError, LibvirtErrorCode } from '../../errors/libvirt-error.js';
 import type { StreamTransferOptions } from '../../rpc/data-stream.js';
@@ -85,11 +86,17 @@ export class PoolStorage {
     }
   }
 
-  /** Creates a volume from XML options; `CONFLICT` when the name is taken. */
+  /**
+   * Creates a volume from XML options; `CONFLICT` when the name is taken. A creation whose
+   * connection was lost before the answer looks (by name, on the next connection) whether it
+   * happened, and takes the volume as made if so: vmkit's volume names are unique to one node or
+   * build, so a volume of that name that appeared meanwhile is this creation's.
+   */
   async create(opts: Parameters<typeof volumeXml>[0]): Promise<StorageVolHandle> {
     try {
       return await this.#client.storage.volCreateXml(await this.pool(), volumeXml(opts));
     } catch (error) {
+      if (wasInterrupted(error)) return madeAnyway(await this.find(opts.name), error);
       if (await this.find(opts.name)) {
         throw new VmkitError('CONFLICT', `volume ${opts.name} already exists in pool ${this.#name}`, {
           cause: error,
@@ -99,7 +106,7 @@ export class PoolStorage {
     }
   }
 
-  /** Creates a volume as a full copy of `source`; `CONFLICT` when the name is taken. */
+  /** Creates a volume as a full copy of `source`; `CONFLICT` when the name is taken (an interrupted copy: as {@link PoolStorage.create}). */
   async copy(name: string, source: StorageVolHandle, format: 'qcow2' | 'raw'): Promise<StorageVolHandle> {
     const info = await this.#client.storage.volGetInfo(source);
     try {
@@ -109,6 +116,7 @@ export class PoolStorage {
         source,
       );
     } catch (error) {
+      if (wasInterrupted(error)) return madeAnyway(await this.find(name), error);
       if (alreadyExists(error)) {
         throw new VmkitError('CONFLICT', `volume ${name} already exists in pool ${this.#name}`, {
           cause: error,
@@ -168,8 +176,30 @@ export class PoolStorage {
       await this.#client.storage.volUpload(vol, data, {}, options);
       return vol;
     } catch (error) {
-      await this.#client.storage.volDelete(vol).catch(() => {});
-      throw unsupportedUpload(await this.#orNoSpace(error, `volume ${name}`));
+      throw await this.#dropAfterFailedUpload(
+        vol,
+        name,
+        unsupportedUpload(await this.#orNoSpace(error, `volume ${name}`)),
+      );
+    }
+  }
+
+  /**
+   * Deletes a volume whose upload failed; gives the error to throw: the upload's, or one naming
+   * the volume left when it could not be deleted either.
+   */
+  async #dropAfterFailedUpload(vol: StorageVolHandle, name: string, error: unknown): Promise<unknown> {
+    try {
+      await this.#client.storage.volDelete(vol);
+      return error;
+    } catch (deleteError) {
+      if (VmkitError.is(deleteError, 'NOT_FOUND')) return error;
+      return new VmkitError(
+        'PROVIDER',
+        `upload of volume ${name} failed (${(error as Error).message}) and the volume could not be deleted ` +
+          `from pool ${this.#name} (${(deleteError as Error).message})`,
+        { cause: error, retryable: false, fault: 'environment', details: { leftovers: [`volume ${name}`] } },
+      );
     }
   }
 
@@ -197,10 +227,19 @@ export class PoolStorage {
       }
       return vol;
     } catch (error) {
-      await this.#client.storage.volDelete(vol).catch(() => {});
-      throw unsupportedUpload(await this.#orNoSpace(error, `volume ${name}`));
+      throw await this.#dropAfterFailedUpload(
+        vol,
+        name,
+        unsupportedUpload(await this.#orNoSpace(error, `volume ${name}`)),
+      );
     }
   }
+}
+
+/** The volume an interrupted creation made after all, or its error when it made none. */
+function madeAnyway(vol: StorageVolHandle | undefined, error: unknown): StorageVolHandle {
+  if (vol) return vol;
+  throw error;
 }
 
 function unsupportedUpload(error: unknown): unknown {

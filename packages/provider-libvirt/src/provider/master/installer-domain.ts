@@ -38,8 +38,9 @@ export async function runInstallerDomain(
     qemuCommandLine: ctx.qemuCommandLine,
     metadata: renderBuildDomainMetadata(names.installer, c.spec.id, names.volume, 'installer'),
   });
-  const dom = await ctx.client.domains.defineXml(xml);
+  // Named in the state before the definition is sent: one whose answer is lost may have happened.
   s.installer = names.installer;
+  const dom = await ctx.client.domains.defineXml(xml);
   c.progress(0.2, 'installer defined');
   if (ctx.realGuests) {
     const ms = await runInstallerToCompletion(ctx, dom, {

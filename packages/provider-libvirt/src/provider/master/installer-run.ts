@@ -2,6 +2,7 @@ import { abortedError, VmkitError } from '@vmkit/core/spi';
 import { DomainState } from '../../client/domain-procedures.js';
 import type { DomainHandle } from '../../client/handles.js';
 import type { LibvirtContext } from '../libvirt-context.js';
+import { startDomain } from '../node/domain-start.js';
 import { watchDomain } from '../node/domain-watch.js';
 
 /** Options of {@link runInstallerToCompletion}. */
@@ -31,7 +32,7 @@ export async function runInstallerToCompletion(
   const expected = options.expectedMs ?? 15_000;
   const what = options.label ?? 'installer';
   const label = `${what} ${dom.name}`;
-  await ctx.client.domains.create(dom);
+  await startDomain(ctx.client, dom);
   try {
     await watchDomain(ctx, dom, {
       label,

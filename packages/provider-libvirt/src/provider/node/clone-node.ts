@@ -10,6 +10,7 @@ import {
   VmkitError,
 } from '@vmkit/core/spi';
 import type { DomainHandle, StorageVolHandle } from '../../client/handles.js';
+import { wasInterrupted } from '../../client/retry-safety.js';
 import { alreadyExists } from '../../errors/libvirt-error.js';
 import { assertHostBridges } from '../host/host-interfaces.js';
 import { ensureNicNetworks } from '../host/host-networks.js';
@@ -124,23 +125,63 @@ export async function cloneLibvirtNode(
       metadata: renderNodeMetadata(meta),
     });
     defining = true;
-    const dom = await ctx.client.domains.defineXml(xml).catch((error: unknown) => {
+    const dom = await ctx.client.domains.defineXml(xml).catch(async (error: unknown) => {
       // Someone else defined the name since the check: theirs, not ours to remove.
       if (alreadyExists(error)) {
         defining = false;
         throw new VmkitError('CONFLICT', `a node named ${spec.name} already exists`, { cause: error });
+      }
+      // The answer was lost with the connection: look whether the definition happened (the name
+      // was free at the start, and is this node's own).
+      if (wasInterrupted(error)) {
+        const made = await ctx.client.domains.lookupByName(domName).catch(() => undefined);
+        if (made) return made;
       }
       throw error;
     });
     progress(1, 'domain defined');
     return { dom, meta };
   } catch (error) {
-    // Once the definition was sent, the domain may exist even if the reply never came: removal
-    // is idempotent, so it runs whatever happened.
-    if (defining) await removeDomain(ctx, domName).catch(() => {});
-    for (const v of created.reverse()) await ctx.storage.delete(v).catch(() => {});
-    throw error;
+    throw await rollBackClone(ctx, spec.name, domName, defining, created, error);
   }
+}
+
+/**
+ * Removes what a failed clone made and gives the error to throw: the clone's own failure when
+ * everything went, or a `PROVIDER` error naming what is left (`details.leftovers`) when the
+ * removal failed too (the daemon stayed out of reach longer than the client's reconnect policy).
+ * Once the definition was sent the domain may exist even if the reply never came: removal is
+ * idempotent, so it runs whatever happened.
+ */
+async function rollBackClone(
+  ctx: LibvirtContext,
+  name: string,
+  domName: string,
+  defining: boolean,
+  created: readonly string[],
+  error: unknown,
+): Promise<unknown> {
+  const left: string[] = [];
+  let last: unknown;
+  if (defining) {
+    await removeDomain(ctx, domName).catch((e: unknown) => {
+      left.push(`domain ${domName}`);
+      last = e;
+    });
+  }
+  for (const v of [...created].reverse()) {
+    await ctx.storage.delete(v).catch((e: unknown) => {
+      left.push(`volume ${v}`);
+      last = e;
+    });
+  }
+  if (left.length === 0) return error;
+  return new VmkitError(
+    'PROVIDER',
+    `clone of ${name} failed (${(error as Error).message}) and could not be rolled back; left: ${left.join(', ')} ` +
+      `(${(last as Error).message})`,
+    { cause: error, retryable: false, fault: 'environment', details: { node: name, leftovers: left } },
+  );
 }
 
 /**

@@ -3,6 +3,7 @@ import { emitProgress, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import type { DomainHandle } from '../../client/handles.js';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { removeDomain } from './domain-removal.js';
+import { startDomain } from './domain-start.js';
 import { watchDomain } from './domain-watch.js';
 import { startClassified } from './host-port-error.js';
 import { lookupNode } from './node-lookup.js';
@@ -28,7 +29,7 @@ export async function powerLibvirtNode(
   const domains = ctx.client.domains;
   switch (op) {
     case 'start':
-      if (!(await domains.isActive(dom))) await startClassified(() => domains.create(dom));
+      if (!(await domains.isActive(dom))) await startClassified(() => startDomain(ctx.client, dom));
       return watchStart(ctx, dom, options.signal);
     case 'stop':
       return stopDomain(ctx, dom, options.signal);

@@ -1,0 +1,239 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type ComputeService,
+  createComputeService,
+  fileSystemBlobStore,
+  type NodeMetadata,
+  type ProgressEvent,
+  RunNodesError,
+} from '@vmkit/core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type PrivateLibvirtd, startPrivateLibvirtd } from '../../test-support/private-libvirtd.js';
+import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
+import { type DomainLifecycleEvent, DomainEventType as E } from '../client/domain-events.js';
+import { DomainState } from '../client/domain-procedures.js';
+import { LibvirtClient } from '../client/libvirt-client.js';
+import { libvirtProvider } from './libvirt-provider.js';
+
+// libvirtd restarted (SIGTERM, then started again) in the middle of vmkit's calls, at points
+// chosen by observed states (a lifecycle event, a progress event), on a private daemon of this
+// file's own (test-support/private-libvirtd.ts): the machine's shared daemon is never touched.
+
+const prefix = runPrefix('x');
+const dir = mkdtempSync(join(tmpdir(), 'vmkit-chaos-'));
+const leaseDir = join(dir, 'leases');
+const spec = testGuestMasterSpec('chaos-guest');
+const template = { inboundPorts: [80], userData: '#!/bin/sh\necho chaos\n' };
+
+let daemon: PrivateLibvirtd;
+/** A client of the test's own, watching lifecycle events across the restarts. */
+let watcher: LibvirtClient;
+const events: DomainLifecycleEvent[] = [];
+const waiters = new Set<() => void>();
+let compute: ComputeService;
+
+/** Resolves on the first item added to `list` from now on that `match` accepts. */
+function nextIn<T>(list: readonly T[], match: (item: T) => boolean): Promise<T> {
+  const from = list.length;
+  return new Promise((resolve) => {
+    const check = () => {
+      const hit = list.slice(from).find(match);
+      if (hit === undefined) return;
+      waiters.delete(check);
+      resolve(hit);
+    };
+    waiters.add(check);
+  });
+}
+
+/** Resolves on the first lifecycle event (from now on) that `match` accepts. */
+const nextEvent = (match: (e: DomainLifecycleEvent) => boolean) => nextIn(events, match);
+
+/** The progress events of the calls, and who waits on them. */
+const progress: ProgressEvent[] = [];
+const onProgress = (e: ProgressEvent) => {
+  progress.push(e);
+  for (const w of [...waiters]) w();
+};
+
+/** Resolves on the first progress event (from now on) that `match` accepts. */
+const nextProgress = (match: (e: ProgressEvent) => boolean) => nextIn(progress, match);
+
+/**
+ * Runs `call`, restarting libvirtd when `trigger` resolves; gives the call's outcome (its value or
+ * what it threw) once the restart is over. Fails if the call ended before the trigger came: a
+ * case whose fault never happened proves nothing.
+ */
+async function restartDuring<T>(trigger: Promise<unknown>, call: () => Promise<T>): Promise<T | unknown> {
+  let restarted: Promise<void> | undefined;
+  void trigger.then(() => {
+    restarted = daemon.restart();
+  });
+  const outcome = await call().catch((e: unknown) => e);
+  expect(restarted, 'libvirtd was restarted while the call ran').toBeDefined();
+  await restarted;
+  return outcome;
+}
+
+const ours =
+  (kind: number, part = '') =>
+  (e: DomainLifecycleEvent) =>
+    e.event === kind && e.domain.name.startsWith(`${prefix}${part}`);
+
+/** The nodes' domains, volumes and port leases now, read from the daemon and the lease folder. */
+async function state(): Promise<{ domains: string[]; nodeVolumes: string[]; leaseOwners: string[] }> {
+  const inv = await daemon.inventory(prefix);
+  // readdirSync throws when the folder does not exist: an empty list means no lease.
+  const leaseOwners = readdirSync(leaseDir)
+    .filter((f) => f.endsWith('.lease'))
+    .map((f) => (JSON.parse(readFileSync(join(leaseDir, f), 'utf8')) as { owner: string }).owner)
+    .map((o) => o.slice(o.lastIndexOf('/') + 1))
+    .sort();
+  return {
+    domains: inv.domains,
+    nodeVolumes: inv.volumes.filter((v) => !v.startsWith(`${prefix}m-`)),
+    leaseOwners,
+  };
+}
+
+/**
+ * Checks that `outcome` (the nodes returned, or the RunNodesError thrown) is the truth: exactly
+ * the nodes it reports exist (domains, their disk and config drive, one port lease each), those
+ * returned as created run, and nothing of a node reported failed is left.
+ */
+async function expectTruthful(outcome: NodeMetadata[] | unknown, count: number): Promise<NodeMetadata[]> {
+  let created: NodeMetadata[];
+  let stranded: readonly NodeMetadata[] = [];
+  if (Array.isArray(outcome)) created = outcome;
+  else {
+    expect(outcome).toBeInstanceOf(RunNodesError);
+    const error = outcome as RunNodesError;
+    created = [...error.nodes];
+    stranded = error.stranded ?? [];
+    expect(created.length + error.errors.length).toBe(count);
+  }
+  const existing = [...created, ...stranded];
+  const now = await state();
+  expect(now.domains).toEqual(existing.map((n) => n.id).sort());
+  expect(now.nodeVolumes).toEqual(existing.flatMap((n) => [`${n.id}-config.iso`, `${n.id}.qcow2`]).sort());
+  expect(now.leaseOwners).toEqual(existing.map((n) => n.name).sort());
+  for (const n of created) {
+    const { state: s } = await watcher.domains.getState(await watcher.domains.lookupByName(n.id));
+    expect(s, `${n.name} is returned as created`).toBe(DomainState.RUNNING);
+    expect(Object.values(n.hostPorts)[0]).toBeGreaterThan(0);
+  }
+  return existing;
+}
+
+/** Destroys everything of the group through the same compute service, and checks nothing is left. */
+async function destroyAllAndCheck(): Promise<void> {
+  await compute.destroyNodesMatching(() => true);
+  expect(await state()).toEqual({ domains: [], nodeVolumes: [], leaseOwners: [] });
+}
+
+describe('libvirtd restarted in the middle of vmkit calls (private daemon)', () => {
+  beforeAll(async () => {
+    daemon = await startPrivateLibvirtd('chaos');
+    compute = await createComputeService({
+      provider: libvirtProvider({
+        uri: daemon.uri,
+        pool: daemon.pool,
+        poolPath: daemon.poolPath,
+        namePrefix: prefix,
+      }),
+      store: fileSystemBlobStore({ root: join(dir, 'store') }),
+      images: [spec],
+      ports: { leaseDir },
+    });
+  }, 120_000);
+
+  // A new watcher for each case, so that a case's trigger does not depend on an earlier restart
+  // (the last case checks that a listener outlives one).
+  beforeEach(async () => {
+    watcher = await LibvirtClient.connect(daemon.uri);
+    await watcher.onDomainLifecycle((e) => {
+      events.push(e);
+      for (const w of [...waiters]) w();
+    });
+  });
+  afterEach(async () => {
+    await watcher.close();
+  });
+
+  afterAll(async () => {
+    await compute?.close();
+    await daemon?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('a master build survives a restart while its installer runs; nothing of the build is left', async () => {
+    const image = await restartDuring(nextEvent(ours(E.STARTED, 'install-')), () =>
+      compute.ensureImage(spec.id, { onProgress }),
+    );
+    expect(image).toMatchObject({ status: 'available' });
+    const inv = await daemon.inventory(prefix);
+    // Only the master's volumes: no installer domain, no installer media.
+    expect(inv.domains).toEqual([]);
+    expect(inv.volumes.length).toBeGreaterThan(0);
+    expect(inv.volumes.every((v) => v.startsWith(`${prefix}m-`))).toBe(true);
+  }, 120_000);
+
+  const triggers: Array<[string, () => Promise<unknown>]> = [
+    [
+      'the first node disk created',
+      () => nextProgress((p) => p.phase === 'clone' && /clone created/.test(p.message ?? '')),
+    ],
+    ['the first node domain defined', () => nextEvent(ours(E.DEFINED, 'c'))],
+    ['the first node started', () => nextEvent(ours(E.STARTED, 'c'))],
+  ];
+
+  it.each(triggers)(
+    'createNodesInGroup(4) with a restart at %s: truthful outcome, nothing left, the service goes on',
+    async (_label, when) => {
+      const outcome = await restartDuring(when(), () =>
+        compute.createNodesInGroup('c', 4, template, { onProgress }),
+      );
+      await expectTruthful(outcome, 4);
+      // The same service, without being made again: a node more, then everything destroyed.
+      const more = await compute.createNodesInGroup('c', 1, template);
+      expect(more).toHaveLength(1);
+      await destroyAllAndCheck();
+    },
+    150_000,
+  );
+
+  it('destroyNodesMatching with a restart at the first node undefined: every node gone, the service goes on', async () => {
+    const nodes = await compute.createNodesInGroup('d', 4, template);
+    const outcome = await restartDuring(nextEvent(ours(E.UNDEFINED, 'd')), () =>
+      compute.destroyNodesMatching(() => true),
+    );
+    expect(Array.isArray(outcome), `destroyNodesMatching failed: ${String(outcome)}`).toBe(true);
+    expect((outcome as NodeMetadata[]).map((n) => n.id).sort()).toEqual(nodes.map((n) => n.id).sort());
+    expect(await state()).toEqual({ domains: [], nodeVolumes: [], leaseOwners: [] });
+    const again = await compute.createNodesInGroup('d', 1, template);
+    await expectTruthful(again, 1);
+    await destroyAllAndCheck();
+  }, 150_000);
+
+  it('a lifecycle listener hears events after a restart without any call of its own', async () => {
+    const reconnects = watcher.reconnects;
+    await daemon.restart();
+    // The watcher comes back on its own (its listener registered again before the count moves).
+    while (watcher.reconnects === reconnects) await new Promise((r) => setTimeout(r, 10));
+    // Made through another connection: the watcher itself is not called.
+    const defined = nextEvent(ours(E.DEFINED, 'ev'));
+    const other = await LibvirtClient.connect(daemon.uri);
+    try {
+      const dom = await other.domains.defineXml(
+        `<domain type='qemu'><name>${prefix}ev</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>`,
+      );
+      await defined;
+      expect(watcher.reconnects).toBeGreaterThan(reconnects);
+      await other.domains.undefine(dom, 0);
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+});
