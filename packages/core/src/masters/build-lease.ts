@@ -119,7 +119,8 @@ export class BuildLeases {
    * the wait: 100 ms to 1 s), and the lease itself is listed again only every `renewMs` (at most
    * 2 s) or once the holder's record is due to lapse, to notice a holder that gave up or died.
    * Without `settled`, each poll lists the lease (at a quarter of the wait: 50 ms to 2 s, at most
-   * `renewMs`). The newest generation is read again only when it changed.
+   * `renewMs`). A pause is never shorter than the poll before it took, so waiters back off from a
+   * store that answers slowly. The newest generation is read again only when it changed.
    */
   async acquireUnless(
     request: LeaseRequest,
@@ -141,6 +142,7 @@ export class BuildLeases {
     for (;;) {
       throwIfAborted(options.signal, 'waiting for a build lease');
       const now = Date.now();
+      const pollStarted = performance.now();
       if (known && settled && now < nextLook && now < Date.parse(known.record.expiresAt)) {
         // The holder is live as last seen: only watch for the work being done.
         if (await settled()) return undefined;
@@ -167,7 +169,9 @@ export class BuildLeases {
         }
       }
       const waited = Date.now() - waitStarted;
-      await sleep(settled ? watchPause(waited, renewMs) : lookPause(waited, renewMs), options.signal);
+      const pause = settled ? watchPause(waited, renewMs) : lookPause(waited, renewMs);
+      // Never faster than the store answers: on a store that queues, waiters back off.
+      await sleep(Math.max(pause, performance.now() - pollStarted), options.signal);
     }
   }
 
