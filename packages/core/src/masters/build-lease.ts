@@ -116,7 +116,7 @@ export class BuildLeases {
    *
    * Polls are paced by the time waited so far, so a waiter notices a change within a fixed share
    * of its wait. With `settled`, each poll asks only `settled` (one cheap read, at an eighth of
-   * the wait: 100 ms to 1 s), and the lease itself is listed again only every `renewMs` (at most
+   * the wait: 200 ms to 1 s), and the lease itself is listed again only every `renewMs` (at most
    * 2 s) or once the holder's record is due to lapse, to notice a holder that gave up or died.
    * Without `settled`, each poll lists the lease (at a quarter of the wait: 50 ms to 2 s, at most
    * `renewMs`). A pause is never shorter than the poll before it took, so waiters back off from a
@@ -316,9 +316,9 @@ function lookPause(waited: number, renewMs: number): number {
   return Math.max(50, Math.min(waited / 4, BUILD_LEASE_MAX_POLL_MS, renewMs));
 }
 
-/** The pause before the next `settled` check: an eighth of the wait, 100 ms to 1 s, at most `renewMs`. */
+/** The pause before the next `settled` check: an eighth of the wait, 200 ms to 1 s, at most `renewMs`. */
 function watchPause(waited: number, renewMs: number): number {
-  return Math.max(100, Math.min(waited / 8, BUILD_LEASE_MAX_POLL_MS / 2, renewMs));
+  return Math.max(200, Math.min(waited / 8, BUILD_LEASE_MAX_POLL_MS / 2, renewMs));
 }
 
 /** What a corrupt lease reads as: lapsed long ago, held by nobody. */
