@@ -109,10 +109,12 @@ export class BuildLeases {
    * was done meanwhile, e.g. a master was published), the wait ends without taking the lease and
    * `undefined` is returned.
    *
-   * The first attempt writes generation 1 at once, as if the lease were free (after asking
-   * `settled`, unless `askedNow` says the caller just did): one create-only write takes a free
-   * lease; a conflict, or a newer generation seen after the write, means another process holds
-   * or held it, and the lease is looked at as below.
+   * Without `settled`, the first attempt writes generation 1 at once, as if the lease were free:
+   * one create-only write takes a free lease; a conflict, or a newer generation seen after the
+   * write, means another process holds or held it, and the lease is looked at as below. With
+   * `settled` (a fleet racing for one build, where most writes would conflict) the lease is
+   * listed first, and `askedNow` says the caller has just asked `settled`: not asked again on
+   * that first look.
    *
    * Polls are paced by the time waited so far, so a waiter notices a change within a fixed share
    * of its wait. With `settled`, each poll asks only `settled` (one cheap read, at an eighth of
@@ -131,9 +133,11 @@ export class BuildLeases {
     const key = buildLeaseKey(this.#namespace, request.imageId);
     const store = retryingBlobStore(this.#raw, { signal: options.signal });
     throwIfAborted(options.signal, 'waiting for a build lease');
-    if (settled && !askedNow && (await settled())) return undefined;
-    const taken = await this.#tryTake(store, key, request, 0);
-    if (taken) return taken;
+    if (!settled) {
+      const taken = await this.#tryTake(store, key, request, 0);
+      if (taken) return taken;
+    }
+    let ask = !askedNow;
     const waitStarted = Date.now();
     const { renewMs } = this.#options;
     let known: { name: string; record: LeaseRecord } | undefined;
@@ -151,11 +155,13 @@ export class BuildLeases {
         if (latest && latest.record === undefined) continue; // vanished while read: look again
         const current = latest?.record;
         if (!current || leaseExpired(current)) {
-          if (settled && (await settled())) return undefined;
+          if (settled && ask && (await settled())) return undefined;
+          ask = true;
           const held = await this.#tryTake(store, key, request, latest?.generation ?? 0);
           if (held) return held;
           continue;
         }
+        ask = true;
         known = { name: latest.names.at(-1) as string, record: current };
         nextLook = Date.now() + Math.min(renewMs, BUILD_LEASE_MAX_POLL_MS);
         const who = describeHolder(current);
