@@ -12,8 +12,9 @@
 //   for at once (as many build slots as images) in its own random order once the parent writes `go` on stdin. It prints
 //   `{ ready }` when its service is up, `{ order }`, the first progress event of each kind per
 //   image, every log line (`{ log: { level, message, fields } }`), `{ image }` or `{ failed }`
-//   per image, and `{ done }` with its provider's counters and the store calls it made (a
-//   counting wrapper around the store), then exits 0 only when every image is ready.
+//   per image, and `{ done }` with its provider's counters, the store calls it made and their
+//   summed time (a counting wrapper around the store), its CPU time from `go` and the times of its
+//   start-up phases, then exits 0 only when every image is ready.
 const importStarted = performance.now();
 const { createComputeService, fileSystemBlobStore, VmkitError } = await import('@vmkit/core');
 const { memoryProvider } = await import('@vmkit/core/testing');
@@ -75,8 +76,6 @@ export function countingStore(store, counts, times = {}) {
         const result = value.apply(target, args);
         const add = () => {
           times[op] = (times[op] ?? 0) + (performance.now() - started);
-          if (process.env.VMKIT_TRACE && traceFrom !== undefined)
-            trace.push([op, `${args[0]}/${args[1] ?? args[2]?.prefix ?? ''}`, Math.round(started - traceFrom), Math.round(performance.now() - started)]);
         };
         if (result && typeof result.then === 'function') result.then(add, add);
         else add();
@@ -85,9 +84,6 @@ export function countingStore(store, counts, times = {}) {
     },
   });
 }
-
-const trace = [];
-let traceFrom;
 
 /** Whole milliseconds per operation. */
 const rounded = (record) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, Math.round(v)]));
@@ -161,7 +157,7 @@ export async function fleetHost(store) {
     concurrency: { builds: images.length },
     ports: { leaseDir: env('VMKIT_LEASES'), probe: false },
     buildLease: { ttlMs },
-    logger: { debug: process.env.VMKIT_TRACE ? log('debug') : () => {}, info: log('info'), warn: log('warn'), error: log('error') },
+    logger: { debug: () => {}, info: log('info'), warn: log('warn'), error: log('error') },
   });
   const startup = { ...counts };
   const startupTimes = { ...times };
@@ -174,16 +170,7 @@ export async function fleetHost(store) {
   };
   print({ ready: { host, pid: process.pid, phases } });
   await untilGo();
-  let session;
-  if (process.env.VMKIT_CPUPROF) {
-    const { Session } = await import('node:inspector/promises');
-    session = new Session();
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.start');
-  }
   const goAt = Math.round(performance.now());
-  traceFrom = performance.now();
   const cpuAtGo = process.cpuUsage();
   const order = shuffled(images.map((i) => i.id));
   print({ order });
@@ -209,17 +196,26 @@ export async function fleetHost(store) {
   const outcomes = await Promise.all(order.map(ask));
   const ms = Date.now() - started;
   const ops = Object.fromEntries(Object.entries(counts).map(([op, n]) => [op, n - (startup[op] ?? 0)]));
-  const opMs = rounded(Object.fromEntries(Object.entries(times).map(([op, t]) => [op, t - (startupTimes[op] ?? 0)])));
+  const opMs = rounded(
+    Object.fromEntries(Object.entries(times).map(([op, t]) => [op, t - (startupTimes[op] ?? 0)])),
+  );
   const cpu = process.cpuUsage(cpuAtGo);
   const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
   const { builds, imports } = provider.stats;
-  if (process.env.VMKIT_TRACE) print({ trace });
-  if (session) {
-    const { profile } = await session.post('Profiler.stop');
-    (await import('node:fs')).writeFileSync(`${process.env.VMKIT_CPUPROF}/${host}.cpuprofile`, JSON.stringify(profile));
-  }
   print({
-    done: { host, pid: process.pid, builds, imports, ms, ops, opMs, cpuMs, goAt, phases, startupOps: startup },
+    done: {
+      host,
+      pid: process.pid,
+      builds,
+      imports,
+      ms,
+      ops,
+      opMs,
+      cpuMs,
+      goAt,
+      phases,
+      startupOps: startup,
+    },
   });
   await service.close();
   if (outcomes.includes(false)) process.exitCode = 1;
