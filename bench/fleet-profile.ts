@@ -116,6 +116,10 @@ try {
       .map(([op, o]) => `${op} ${o.n}, mean ${Math.round(o.ms / Math.max(1, o.n))} ms`)
       .join('; ')})`,
   );
+  const warnings = new Map<string, number>();
+  for (const log of fleet.hosts.flatMap((h) => h.logs('warn', 'error')))
+    warnings.set(log.message, (warnings.get(log.message) ?? 0) + 1);
+  for (const [message, n] of warnings) console.log(`warning ${n} x ${message}`);
   if (server)
     console.log(
       `s3rver CPU from go to the last host done: ${cpuMsOf(server.pid) - serverCpu} ms over ${Date.now() - wall} ms`,

@@ -121,8 +121,8 @@ export class BuildLeases {
    * the wait: 200 ms to 1 s), and the lease itself is listed again only every `renewMs` (at most
    * 2 s) or once the holder's record is due to lapse, to notice a holder that gave up or died.
    * Without `settled`, each poll lists the lease (at a quarter of the wait: 50 ms to 2 s, at most
-   * `renewMs`). A pause is never shorter than the poll before it took, so waiters back off from a
-   * store that answers slowly. The newest generation is read again only when it changed.
+   * `renewMs`). A pause is at least four times as long as the poll before it took, so waiters back
+   * off from a store that answers slowly (an overloaded one), leaving it to the holders' renewals. The newest generation is read again only when it changed.
    */
   async acquireUnless(
     request: LeaseRequest,
@@ -176,8 +176,9 @@ export class BuildLeases {
       }
       const waited = Date.now() - waitStarted;
       const pause = settled ? watchPause(waited, renewMs) : lookPause(waited, renewMs);
-      // Never faster than the store answers: on a store that queues, waiters back off.
-      await sleep(Math.max(pause, performance.now() - pollStarted), options.signal);
+      // A waiter takes at most a fifth of a serial client's share of a store that queues: the
+      // pause is at least four times as long as the poll took (nothing on a store answering fast).
+      await sleep(Math.max(pause, 4 * (performance.now() - pollStarted)), options.signal);
     }
   }
 
