@@ -176,4 +176,37 @@ describe('BuildLeases', () => {
       /buildLease.renewMs: must be at most a third of buildLease.ttlMs/,
     );
   });
+
+  it('ends a wait as soon as what it watches is done, while the holder still holds the lease, without listing at each poll', async () => {
+    const store = memoryBlobStore();
+    let lists = 0;
+    const counted = new Proxy(store, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (property === 'list') lists++;
+          return value.apply(target, args);
+        };
+      },
+    });
+    const holder = leases(store, { ttlMs: 6000, renewMs: 1500 });
+    await holder.init();
+    const held = await holder.acquire(request);
+    let done = false;
+    let asked = 0;
+    const waiting = leases(counted, { ttlMs: 6000, renewMs: 1500 }).acquireUnless(request, async () => {
+      asked++;
+      return done;
+    });
+    await new Promise((r) => setTimeout(r, 1200));
+    done = true; // e.g. the master was published; the holder has not released yet
+    const started = Date.now();
+    expect(await waiting).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(400);
+    expect(held.lost.aborted).toBe(false);
+    expect(asked).toBeGreaterThan(3);
+    expect(lists).toBeLessThanOrEqual(2);
+    await held.release();
+  });
 });
