@@ -209,4 +209,24 @@ describe('BuildLeases', () => {
     expect(lists).toBeLessThanOrEqual(2);
     await held.release();
   });
+
+  it('takes a free lease with one create-only write and one listing to confirm it', async () => {
+    const store = memoryBlobStore();
+    const calls: string[] = [];
+    const counted = new Proxy(store, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (property === 'list' || property === 'putBlob' || property === 'getBlob') calls.push(property);
+          return value.apply(target, args);
+        };
+      },
+    });
+    const party = leases(counted);
+    await party.init();
+    const lease = await party.acquire(request);
+    expect(calls).toEqual(['putBlob', 'list']);
+    await lease.release();
+  });
 });

@@ -191,6 +191,39 @@ describe('SharedMasters', () => {
     expect((await readdir(dir)).filter((n) => n.startsWith('vmkit-shared-'))).toEqual([]);
   });
 
+  it('adopts from the record that noticing the publication read: one call on the record, not two', async () => {
+    const store = memoryBlobStore();
+    const a = await host(store, 'a');
+    await a.service.ensureImage(spec.id);
+    const { specHash: hash } = await sharedRecord(store);
+    const recordName = sharedRecordName(hash);
+    let recordCalls = 0;
+    const counted = new Proxy(store, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (args[1] === recordName) recordCalls++;
+          return value.apply(target, args);
+        };
+      },
+    });
+    const b = memoryProvider();
+    const reader = new SharedMasters(b, counted, {
+      container: SHARED,
+      logger: recordingLogger(),
+      tmpDir: dir,
+    });
+    const work = { signal: new AbortController().signal, onProgress: () => {} };
+    expect(await reader.published(hash)).toBe(true);
+    expect(await reader.adopt(spec, hash, 'm1', work)).toMatchObject({ id: 'm1' });
+    expect(recordCalls).toBe(1);
+    // Kept for one adoption only: the next reads the record again.
+    expect(await reader.adopt(spec, hash, 'm2', work)).toMatchObject({ id: 'm2' });
+    expect(recordCalls).toBe(2);
+    await a.service.close();
+  });
+
   it('an abort during the download rejects ABORTED, registers nothing and leaves no staging file', async () => {
     const store = memoryBlobStore();
     const a = await host(store, 'a');
