@@ -7,6 +7,7 @@ import type { ProgressEvent } from '../util/progress.js';
 import { BuildLeases } from './build-lease.js';
 import { buildLeaseKey, leaseBlobName, resolveBuildLeaseOptions } from './build-lease-options.js';
 import type { LeaseRecord } from './lease-record.js';
+import { observedStore } from './observed-store.fixture.js';
 
 const C = 'leases';
 const NS = 'p-0123456789abcdef';
@@ -180,15 +181,8 @@ describe('BuildLeases', () => {
   it('ends a wait as soon as what it watches is done, while the holder still holds the lease, without listing at each poll', async () => {
     const store = memoryBlobStore();
     let lists = 0;
-    const counted = new Proxy(store, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          if (property === 'list') lists++;
-          return value.apply(target, args);
-        };
-      },
+    const counted = observedStore(store, (method) => {
+      if (method === 'list') lists++;
     });
     const holder = leases(store, { ttlMs: 6000, renewMs: 1500 });
     await holder.init();
@@ -213,15 +207,8 @@ describe('BuildLeases', () => {
   it('takes a free lease with one create-only write and one listing to confirm it', async () => {
     const store = memoryBlobStore();
     const calls: string[] = [];
-    const counted = new Proxy(store, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          if (property === 'list' || property === 'putBlob' || property === 'getBlob') calls.push(property);
-          return value.apply(target, args);
-        };
-      },
+    const counted = observedStore(store, (method) => {
+      if (method === 'list' || method === 'putBlob' || method === 'getBlob') calls.push(method);
     });
     const party = leases(counted);
     await party.init();

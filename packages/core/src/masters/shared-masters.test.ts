@@ -15,6 +15,7 @@ import { specHash } from '../util/canonical-json.js';
 import type { Logger } from '../util/logger.js';
 import type { ProgressEvent } from '../util/progress.js';
 import { validators } from '../validation/load-validators.js';
+import { observedStore } from './observed-store.fixture.js';
 import { type SharedMasterRecord, sharedDiskName, sharedRecordName } from './shared-master-record.js';
 import { SharedMasters } from './shared-masters.js';
 
@@ -198,15 +199,8 @@ describe('SharedMasters', () => {
     const { specHash: hash } = await sharedRecord(store);
     const recordName = sharedRecordName(hash);
     let recordCalls = 0;
-    const counted = new Proxy(store, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          if (args[1] === recordName) recordCalls++;
-          return value.apply(target, args);
-        };
-      },
+    const counted = observedStore(store, (_method, args) => {
+      if (args[1] === recordName) recordCalls++;
     });
     const b = memoryProvider();
     const reader = new SharedMasters(b, counted, {
