@@ -12,10 +12,13 @@
 //   for at once (as many build slots as images) in its own random order once the parent writes `go` on stdin. It prints
 //   `{ ready }` when its service is up, `{ order }`, the first progress event of each kind per
 //   image, every log line (`{ log: { level, message, fields } }`), `{ image }` or `{ failed }`
-//   per image, and `{ done }` with its provider's counters and the store calls it made (a
-//   counting wrapper around the store), then exits 0 only when every image is ready.
-import { createComputeService, fileSystemBlobStore, VmkitError } from '@vmkit/core';
-import { memoryProvider } from '@vmkit/core/testing';
+//   per image, and `{ done }` with its provider's counters, the store calls it made and their
+//   summed time (a counting wrapper around the store), its CPU time from `go` and the times of its
+//   start-up phases, then exits 0 only when every image is ready.
+const importStarted = performance.now();
+const { createComputeService, fileSystemBlobStore, VmkitError } = await import('@vmkit/core');
+const { memoryProvider } = await import('@vmkit/core/testing');
+const importMs = performance.now() - importStarted;
 
 /** The value of a required environment variable. */
 export const env = (name) => {
@@ -57,8 +60,11 @@ export async function raceForImage(store) {
 /** The store operations a fleet host counts (every other method is counted as `other`). */
 const COUNTED = { list: 'list', getBlob: 'get', putBlob: 'put', removeBlob: 'remove', blobExists: 'exists' };
 
-/** `store` with every call counted into `counts` by operation (list, get, put, remove, exists, other). */
-export function countingStore(store, counts) {
+/**
+ * `store` with every call counted into `counts` by operation (list, get, put, remove, exists,
+ * other), and the time the calls took (until their promise settled) summed into `times`.
+ */
+export function countingStore(store, counts, times = {}) {
   return new Proxy(store, {
     get(target, property) {
       const value = Reflect.get(target, property, target);
@@ -66,11 +72,21 @@ export function countingStore(store, counts) {
       const op = COUNTED[property] ?? 'other';
       return (...args) => {
         counts[op] = (counts[op] ?? 0) + 1;
-        return value.apply(target, args);
+        const started = performance.now();
+        const result = value.apply(target, args);
+        const add = () => {
+          times[op] = (times[op] ?? 0) + (performance.now() - started);
+        };
+        if (result && typeof result.then === 'function') result.then(add, add);
+        else add();
+        return result;
       };
     },
   });
 }
+
+/** Whole milliseconds per operation. */
+const rounded = (record) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, Math.round(v)]));
 
 /** What a failure was, as plain JSON: its class, vmkit code, message and its cause's code. */
 function describeError(error) {
@@ -118,6 +134,9 @@ export async function fleetHost(store) {
     Number(env('VMKIT_MAX_MS')),
   ).unref();
   const counts = {};
+  const times = {};
+  let started;
+  const providerStarted = performance.now();
   const provider = memoryProvider({
     id: `memory:${host}`,
     faults: { buildDelayMs: Number(env('VMKIT_BUILD_DELAY_MS')) },
@@ -125,12 +144,13 @@ export async function fleetHost(store) {
   const log =
     (level) =>
     (message, fields = {}) =>
-      print({ log: { level, message, fields } });
+      print({ log: { level, message, fields }, ...(started ? { at: Date.now() - started } : {}) });
   const images = JSON.parse(env('VMKIT_IMAGES'));
   const ttlMs = Number(env('VMKIT_LEASE_TTL_MS'));
+  const serviceStarted = performance.now();
   const service = await createComputeService({
     provider,
-    store: countingStore(store, counts),
+    store: countingStore(store, counts, times),
     images,
     shareMasters: true,
     // Every image's request reaches the lease at once (the default allows 2 builds at a time).
@@ -140,11 +160,21 @@ export async function fleetHost(store) {
     logger: { debug: () => {}, info: log('info'), warn: log('warn'), error: log('error') },
   });
   const startup = { ...counts };
-  print({ ready: { host, pid: process.pid } });
+  const startupTimes = { ...times };
+  // Milliseconds since the process started: imports, the provider, the compute service (catalogue load).
+  const phases = {
+    importMs: Math.round(importMs),
+    providerMs: Math.round(serviceStarted - providerStarted),
+    serviceMs: Math.round(performance.now() - serviceStarted),
+    readyAt: Math.round(performance.now()),
+  };
+  print({ ready: { host, pid: process.pid, phases } });
   await untilGo();
+  const goAt = Math.round(performance.now());
+  const cpuAtGo = process.cpuUsage();
   const order = shuffled(images.map((i) => i.id));
   print({ order });
-  const started = Date.now();
+  started = Date.now();
   const ask = async (id) => {
     const seen = new Set();
     const onProgress = (event) => {
@@ -166,8 +196,27 @@ export async function fleetHost(store) {
   const outcomes = await Promise.all(order.map(ask));
   const ms = Date.now() - started;
   const ops = Object.fromEntries(Object.entries(counts).map(([op, n]) => [op, n - (startup[op] ?? 0)]));
+  const opMs = rounded(
+    Object.fromEntries(Object.entries(times).map(([op, t]) => [op, t - (startupTimes[op] ?? 0)])),
+  );
+  const cpu = process.cpuUsage(cpuAtGo);
+  const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
   const { builds, imports } = provider.stats;
-  print({ done: { host, pid: process.pid, builds, imports, ms, ops, startupOps: startup } });
+  print({
+    done: {
+      host,
+      pid: process.pid,
+      builds,
+      imports,
+      ms,
+      ops,
+      opMs,
+      cpuMs,
+      goAt,
+      phases,
+      startupOps: startup,
+    },
+  });
   await service.close();
   if (outcomes.includes(false)) process.exitCode = 1;
 }

@@ -54,6 +54,14 @@ export interface HostDone {
   readonly ops: Readonly<Record<string, number>>;
   /** Store calls of its start-up (before `go`). */
   readonly startupOps: Readonly<Record<string, number>>;
+  /** The time its store calls from `go` on took, summed by operation (ms). */
+  readonly opMs: Readonly<Record<string, number>>;
+  /** Its CPU time (user and system) from `go` to every image ready (ms). */
+  readonly cpuMs: number;
+  /** When it was told to go, in ms since its process started. */
+  readonly goAt: number;
+  /** Its start-up, in ms: imports, provider, compute service (catalogue load), and ready since its start. */
+  readonly phases: Readonly<{ importMs: number; providerMs: number; serviceMs: number; readyAt: number }>;
 }
 
 const FIRST_STEP = STANDARD_BUILD_STEPS[0];

@@ -72,7 +72,13 @@ describe('BuildLeases under contention', () => {
     const held = await a.acquire(request);
     await new Promise((r) => setTimeout(r, 500)); // renewals run
     expect(held.lost.aborted).toBe(false);
-    const waiting = party(store).acquire(request);
+    // Released once the second party waits (it read the held generation), so every kind of call ran.
+    let waits: () => void = () => {};
+    const seen = new Promise<void>((resolve) => {
+      waits = resolve;
+    });
+    const waiting = party(store).acquire(request, { onProgress: () => waits() });
+    await seen;
     await held.release();
     await (await waiting).release();
     expect([...failures.values()]).toEqual([2, 2, 2, 2]);

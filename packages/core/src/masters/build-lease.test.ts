@@ -8,6 +8,7 @@ import { settledWithoutTime } from '../util/settled-without-time.fixture.js';
 import { BuildLeases } from './build-lease.js';
 import { buildLeaseKey, leaseBlobName, resolveBuildLeaseOptions } from './build-lease-options.js';
 import type { LeaseRecord } from './lease-record.js';
+import { observedStore } from './observed-store.fixture.js';
 
 const C = 'leases';
 const NS = 'p-0123456789abcdef';
@@ -187,5 +188,44 @@ describe('BuildLeases', () => {
     expect(() => resolveBuildLeaseOptions({ ttlMs: 3000, renewMs: 1500 })).toThrow(
       /buildLease.renewMs: must be at most a third of buildLease.ttlMs/,
     );
+  });
+
+  it('ends a wait as soon as what it watches is done, while the holder still holds the lease, without listing at each poll', async () => {
+    const store = memoryBlobStore();
+    let lists = 0;
+    const counted = observedStore(store, (method) => {
+      if (method === 'list') lists++;
+    });
+    const holder = leases(store, { ttlMs: 6000, renewMs: 1500 });
+    await holder.init();
+    const held = await holder.acquire(request);
+    let done = false;
+    let asked = 0;
+    const waiting = leases(counted, { ttlMs: 6000, renewMs: 1500 }).acquireUnless(request, async () => {
+      asked++;
+      return done;
+    });
+    await new Promise((r) => setTimeout(r, 1200));
+    done = true; // e.g. the master was published; the holder has not released yet
+    const started = Date.now();
+    expect(await waiting).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(400);
+    expect(held.lost.aborted).toBe(false);
+    expect(asked).toBeGreaterThan(3);
+    expect(lists).toBeLessThanOrEqual(2);
+    await held.release();
+  });
+
+  it('takes a free lease with one create-only write and one listing to confirm it', async () => {
+    const store = memoryBlobStore();
+    const calls: string[] = [];
+    const counted = observedStore(store, (method) => {
+      if (method === 'list' || method === 'putBlob' || method === 'getBlob') calls.push(method);
+    });
+    const party = leases(counted);
+    await party.init();
+    const lease = await party.acquire(request);
+    expect(calls).toEqual(['putBlob', 'list']);
+    await lease.release();
   });
 });

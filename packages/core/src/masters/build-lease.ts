@@ -100,53 +100,85 @@ export class BuildLeases {
    * Honours `signal`: an abort while waiting returns at once and leaves the lease alone.
    */
   async acquire(request: LeaseRequest, options: OperationOptions = {}): Promise<HeldLease> {
-    return (await this.acquireUnless(request, async () => false, options)) as HeldLease;
+    return (await this.acquireUnless(request, undefined, options)) as HeldLease;
   }
 
   /**
-   * {@link acquire}, except that `settled` is asked whenever the lease is seen free or lapsed,
-   * before taking it: when it answers `true` (what the lease guards was done meanwhile, e.g. a
-   * master was published), the wait ends without taking the lease and `undefined` is returned.
-   * A waiter polls at a quarter of the time it has waited so far (50 ms to 2 s, at most
-   * `renewMs`), so it notices a release within a quarter of its wait; the newest generation is
-   * read again only when it changed.
+   * {@link acquire}, except that `settled` (when given) is asked before the lease is taken and,
+   * while another process holds it, at every poll: when it answers `true` (what the lease guards
+   * was done meanwhile, e.g. a master was published), the wait ends without taking the lease and
+   * `undefined` is returned.
+   *
+   * Without `settled`, the first attempt writes generation 1 at once, as if the lease were free:
+   * one create-only write takes a free lease; a conflict, or a newer generation seen after the
+   * write, means another process holds or held it, and the lease is looked at as below. With
+   * `settled` (a fleet racing for one build, where most writes would conflict) the lease is
+   * listed first, and `askedNow` says the caller has just asked `settled`: not asked again on
+   * that first look.
+   *
+   * Polls are paced by the time waited so far, so a waiter notices a change within a fixed share
+   * of its wait. With `settled`, each poll asks only `settled` (one cheap read, at an eighth of
+   * the wait: 200 ms to 1 s), and the lease itself is listed again only every `renewMs` (at most
+   * 2 s) or once the holder's record is due to lapse, to notice a holder that gave up or died.
+   * Without `settled`, each poll lists the lease (at a quarter of the wait: 50 ms to 2 s, at most
+   * `renewMs`). A pause is at least four times as long as the poll before it took, so waiters back
+   * off from a store that answers slowly (an overloaded one), leaving it to the holders' renewals. The newest generation is read again only when it changed.
    */
   async acquireUnless(
     request: LeaseRequest,
-    settled: () => Promise<boolean>,
+    settled: (() => Promise<boolean>) | undefined,
     options: OperationOptions = {},
+    askedNow = false,
   ): Promise<HeldLease | undefined> {
     const key = buildLeaseKey(this.#namespace, request.imageId);
     const store = retryingBlobStore(this.#raw, { signal: options.signal });
+    throwIfAborted(options.signal, 'waiting for a build lease');
+    if (!settled) {
+      const taken = await this.#tryTake(store, key, request, 0);
+      if (taken) return taken;
+    }
+    let ask = !askedNow;
     const waitStarted = Date.now();
+    const { renewMs } = this.#options;
     let known: { name: string; record: LeaseRecord } | undefined;
+    let nextLook = 0;
     let reported: string | undefined;
     for (;;) {
       throwIfAborted(options.signal, 'waiting for a build lease');
-      const latest = await this.#latest(store, key, known);
-      if (latest && latest.record === undefined) continue; // vanished while read: look again
-      const current = latest?.record;
-      if (!current || leaseExpired(current)) {
+      const now = Date.now();
+      const pollStarted = performance.now();
+      if (known && settled && now < nextLook && now < Date.parse(known.record.expiresAt)) {
+        // The holder is live as last seen: only watch for the work being done.
         if (await settled()) return undefined;
-        const held = await this.#tryTake(store, key, request, latest?.generation ?? 0);
-        if (held) return held;
-        continue;
-      }
-      known = { name: latest.names.at(-1) as string, record: current };
-      const who = describeHolder(current);
-      if (who !== reported) {
-        reported = who;
-        emitProgress(options.onProgress, {
-          phase: 'build',
-          imageId: request.imageId,
-          message: `waiting for the build lease held by ${who}`,
-        });
+      } else {
+        const latest = await this.#latest(store, key, known);
+        if (latest && latest.record === undefined) continue; // vanished while read: look again
+        const current = latest?.record;
+        if (!current || leaseExpired(current)) {
+          if (settled && ask && (await settled())) return undefined;
+          ask = true;
+          const held = await this.#tryTake(store, key, request, latest?.generation ?? 0);
+          if (held) return held;
+          continue;
+        }
+        ask = true;
+        known = { name: latest.names.at(-1) as string, record: current };
+        nextLook = Date.now() + Math.min(renewMs, BUILD_LEASE_MAX_POLL_MS);
+        const who = describeHolder(current);
+        if (who !== reported) {
+          reported = who;
+          emitProgress(options.onProgress, {
+            phase: 'build',
+            imageId: request.imageId,
+            message: `waiting for the build lease held by ${who}`,
+          });
+        }
       }
       const waited = Date.now() - waitStarted;
-      await sleep(
-        Math.max(50, Math.min(waited / 4, BUILD_LEASE_MAX_POLL_MS, this.#options.renewMs)),
-        options.signal,
-      );
+      const pause = settled ? watchPause(waited, renewMs) : lookPause(waited, renewMs);
+      // A waiter takes at most a fifth of a serial client's share of a store that queues: the
+      // pause is at least four times as long as the poll took (nothing on a store answering fast).
+      await sleep(Math.max(pause, 4 * (performance.now() - pollStarted)), options.signal);
     }
   }
 
@@ -284,6 +316,16 @@ export class BuildLeases {
       return { ...CORRUPT, masterName: name };
     }
   }
+}
+
+/** The pause before the next listing of a held lease: a quarter of the wait, 50 ms to 2 s, at most `renewMs`. */
+function lookPause(waited: number, renewMs: number): number {
+  return Math.max(50, Math.min(waited / 4, BUILD_LEASE_MAX_POLL_MS, renewMs));
+}
+
+/** The pause before the next `settled` check: an eighth of the wait, 200 ms to 1 s, at most `renewMs`. */
+function watchPause(waited: number, renewMs: number): number {
+  return Math.max(200, Math.min(waited / 8, BUILD_LEASE_MAX_POLL_MS / 2, renewMs));
 }
 
 /** What a corrupt lease reads as: lapsed long ago, held by nobody. */

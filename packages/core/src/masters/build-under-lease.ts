@@ -38,9 +38,16 @@ export async function buildUnderLease(
   const { spec, hash, shared } = request;
   const adoptLeases = shared && leases.adopt;
   let unusable = false;
+  // Set when the wait for the build lease ended because the master was published: not asked again.
+  let seenPublished = false;
+  const published = async () => {
+    seenPublished = (await shared?.published(hash)) ?? false;
+    return seenPublished;
+  };
   for (;;) {
     const masterName = newMasterName(spec, hash);
-    if (adoptLeases && !unusable && (await shared.published(hash))) {
+    if (adoptLeases && !unusable && (seenPublished || (await shared.published(hash)))) {
+      seenPublished = false;
       const adopted = await underLease(adoptLeases, { ...request, masterName }, async (stored, lost) => {
         const record = await adoptAndRecord(provider, repository, logger, {
           ...request,
@@ -67,7 +74,9 @@ export async function buildUnderLease(
           masterName,
           signal: AbortSignal.any([request.signal, lost]),
         }),
-      adoptLeases && !unusable ? () => shared.published(hash) : undefined,
+      adoptLeases && !unusable ? published : undefined,
+      // Reached with `settled` only when it was asked just above (and answered false).
+      true,
     );
     if (built) return built;
     // Published while this host waited for the build lease (adopt it, in parallel with the others),
@@ -83,12 +92,14 @@ export async function buildUnderLease(
     place: BuildLeases,
     request: BuildRequest & { readonly masterName: string },
     work: (stored: MasterRecord | undefined, lost: AbortSignal) => Promise<MasterRecord | undefined>,
-    settled: () => Promise<boolean> = async () => false,
+    settled?: () => Promise<boolean>,
+    askedNow = false,
   ): Promise<MasterRecord | undefined> {
     const lease = await place.acquireUnless(
       { imageId: spec.id, specHash: hash, masterName: request.masterName },
       settled,
       { signal: request.signal, onProgress: request.onProgress },
+      askedNow,
     );
     if (!lease) return undefined;
     try {

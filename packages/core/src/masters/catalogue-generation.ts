@@ -45,6 +45,10 @@ export class CatalogueGeneration {
   readonly #logger: Logger;
   readonly #staleMs: number;
   readonly #now: () => number;
+  /** The token write running now, if any. */
+  #running: Promise<void> | undefined;
+  /** The token write queued behind it, shared by every change that finished meanwhile. */
+  #queued: Promise<void> | undefined;
 
   constructor(store: BlobStore, container: string, prefix: string, options: CatalogueGenerationOptions) {
     this.#store = store;
@@ -82,10 +86,29 @@ export class CatalogueGeneration {
     return result;
   }
 
-  /** Steps 3 and 4: a fresh token, then the marker removed (only once the token is replaced). */
+  /**
+   * Steps 3 and 4: a fresh token, then the marker removed (only once the token is replaced).
+   * Changes of this process that finish while a token write runs share the next one: it starts
+   * after all of them landed, so it stands for each (one write instead of one per change).
+   */
   async #settle(marker: string): Promise<void> {
-    await this.bump();
+    await this.#sharedBump();
     await this.#store.removeBlob(this.#container, marker);
+  }
+
+  #sharedBump(): Promise<void> {
+    if (this.#queued) return this.#queued;
+    const queued = (this.#running ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => {
+        // From here on a finishing change must wait for a later write: this one may be under way.
+        this.#queued = undefined;
+        const running = this.bump().then(() => {});
+        this.#running = running;
+        return running;
+      });
+    this.#queued = queued;
+    return queued;
   }
 
   /** Replaces the token with a fresh one and returns it. */

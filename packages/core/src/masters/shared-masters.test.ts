@@ -15,6 +15,7 @@ import { specHash } from '../util/canonical-json.js';
 import type { Logger } from '../util/logger.js';
 import type { ProgressEvent } from '../util/progress.js';
 import { validators } from '../validation/load-validators.js';
+import { observedStore } from './observed-store.fixture.js';
 import { type SharedMasterRecord, sharedDiskName, sharedRecordName } from './shared-master-record.js';
 import { SharedMasters } from './shared-masters.js';
 
@@ -189,6 +190,32 @@ describe('SharedMasters', () => {
       'specHash',
     ]);
     expect((await readdir(dir)).filter((n) => n.startsWith('vmkit-shared-'))).toEqual([]);
+  });
+
+  it('adopts from the record that noticing the publication read: one call on the record, not two', async () => {
+    const store = memoryBlobStore();
+    const a = await host(store, 'a');
+    await a.service.ensureImage(spec.id);
+    const { specHash: hash } = await sharedRecord(store);
+    const recordName = sharedRecordName(hash);
+    let recordCalls = 0;
+    const counted = observedStore(store, (_method, args) => {
+      if (args[1] === recordName) recordCalls++;
+    });
+    const b = memoryProvider();
+    const reader = new SharedMasters(b, counted, {
+      container: SHARED,
+      logger: recordingLogger(),
+      tmpDir: dir,
+    });
+    const work = { signal: new AbortController().signal, onProgress: () => {} };
+    expect(await reader.published(hash)).toBe(true);
+    expect(await reader.adopt(spec, hash, 'm1', work)).toMatchObject({ id: 'm1' });
+    expect(recordCalls).toBe(1);
+    // Kept for one adoption only: the next reads the record again.
+    expect(await reader.adopt(spec, hash, 'm2', work)).toMatchObject({ id: 'm2' });
+    expect(recordCalls).toBe(2);
+    await a.service.close();
   });
 
   it('an abort during the download rejects ABORTED, registers nothing and leaves no staging file', async () => {

@@ -71,6 +71,12 @@ export class SharedMasters {
   readonly #tmpDir: string;
   readonly #signer: RecordSigner | undefined;
   #ready: Promise<void> | undefined;
+  /**
+   * Record texts that {@link published} read, by spec hash, kept for the {@link adopt} that
+   * follows (taken once): a record is written create-only and never changes, so reading it when
+   * it is first seen saves a round trip between noticing a publication and downloading its disk.
+   */
+  readonly #seen = new Map<string, string>();
   /** Counters, for logs and tests. */
   readonly stats: SharedMastersStats = { published: 0, adopted: 0, fallbacks: 0, publishFailures: 0 };
 
@@ -137,10 +143,18 @@ export class SharedMasters {
     }
   }
 
-  /** Whether a master is published for the spec hash (its record exists; it is not read). */
+  /**
+   * Whether a master is published for the spec hash: its record is read (one small read, the
+   * cost of asking whether it exists) and kept for the next {@link adopt} of the hash.
+   */
   async published(hash: string): Promise<boolean> {
     await this.#init();
-    return this.#store.blobExists(this.#container, sharedRecordName(hash));
+    const blob = await this.#store.getBlob(this.#container, sharedRecordName(hash));
+    if (!blob) return false;
+    // A record too big to be one is not kept: adopt reads it again and rejects it.
+    if (blob.size <= MAX_SHARED_RECORD_BYTES) this.#seen.set(hash, await blob.text());
+    else this.#seen.delete(hash);
+    return true;
   }
 
   /**
@@ -226,15 +240,20 @@ export class SharedMasters {
     signal: AbortSignal,
   ): Promise<SharedMasterRecord | undefined> {
     try {
-      await this.#init();
-      const blob = await this.#store.getBlob(this.#container, sharedRecordName(hash), { signal });
-      if (!blob) return undefined;
-      if (blob.size > MAX_SHARED_RECORD_BYTES)
-        throw new VmkitError(
-          'CORRUPT',
-          `shared master record is ${blob.size} bytes (at most ${MAX_SHARED_RECORD_BYTES})`,
-        );
-      return parseSharedRecord(await blob.text(), hash, this.#maxDiskBytes, this.#signer);
+      let text = this.#seen.get(hash);
+      this.#seen.delete(hash);
+      if (text === undefined) {
+        await this.#init();
+        const blob = await this.#store.getBlob(this.#container, sharedRecordName(hash), { signal });
+        if (!blob) return undefined;
+        if (blob.size > MAX_SHARED_RECORD_BYTES)
+          throw new VmkitError(
+            'CORRUPT',
+            `shared master record is ${blob.size} bytes (at most ${MAX_SHARED_RECORD_BYTES})`,
+          );
+        text = await blob.text();
+      }
+      return parseSharedRecord(text, hash, this.#maxDiskBytes, this.#signer);
     } catch (error) {
       if (isAbortError(error) || signal.aborted) throw error;
       this.stats.fallbacks++;
