@@ -304,6 +304,8 @@ export class NodeLauncher {
       await retryRetryable(() => this.#provider.startNode(node.id, { signal, onProgress }), {
         signal,
         attempts: ROLLBACK_ATTEMPTS,
+        // A port the host cannot bind is retried on other ports by the caller, not here.
+        retryIf: (e) => unbindableHostPort(e) === undefined,
       });
       return nodeMetadataOf({ ...node, status: 'running' }, template.image, template.options.loginUser);
     } catch (error) {

@@ -9,6 +9,12 @@ export interface RetryOptions {
   readonly attempts?: number;
   /** The first pause in ms, doubled after each try (default 250). */
   readonly baseDelayMs?: number;
+  /**
+   * Narrows which retryable failures are tried again (default: every `retryable` one). A failure
+   * with its own remedy, such as an unbindable host port that core retries on another port, is
+   * left to that remedy.
+   */
+  readonly retryIf?: (error: VmkitError) => boolean;
   /** Told of each failed try that will be tried again. */
   readonly onRetry?: (error: VmkitError, attempt: number) => void;
 }
@@ -26,7 +32,13 @@ export async function retryRetryable<T>(call: () => Promise<T>, options: RetryOp
     try {
       return await call();
     } catch (error) {
-      if (!VmkitError.is(error) || !error.retryable || attempt >= attempts || options.signal?.aborted)
+      if (
+        !VmkitError.is(error) ||
+        !error.retryable ||
+        options.retryIf?.(error) === false ||
+        attempt >= attempts ||
+        options.signal?.aborted
+      )
         throw error;
       options.onRetry?.(error, attempt);
       await sleep(base * 2 ** (attempt - 1), options.signal);
