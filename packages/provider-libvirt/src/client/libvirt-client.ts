@@ -161,6 +161,21 @@ export class LibvirtClient implements RpcCaller {
     }
   }
 
+  /**
+   * Runs a stream transfer of `procedure` on the live connection; a loss of that connection
+   * before the transfer ends fails it with the `retryable` error marked `details.interrupted`
+   * (see {@link RpcCaller.stream}).
+   */
+  async stream<T>(procedure: number, transfer: (conn: RpcConnection) => Promise<T>): Promise<T> {
+    const conn = await this.connection();
+    try {
+      return await transfer(conn);
+    } catch (error) {
+      if (!VmkitError.is(error) || error !== conn.closeReason || this.#life.closed) throw error;
+      throw interruptedCall(procedure, error);
+    }
+  }
+
   /** `CONNECT_GET_VERSION`: the hypervisor's version (major * 1,000,000 + minor * 1,000 + release). */
   async getVersion(): Promise<number> {
     return (await this.call(P.CONNECT_GET_VERSION)).uhyperNumber();

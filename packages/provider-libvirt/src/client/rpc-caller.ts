@@ -9,6 +9,11 @@ import type { XdrWriter } from '../rpc/xdr/xdr-writer.js';
 export interface RpcCaller {
   /** Calls `procedure` with the arguments `write` encodes; resolves with a reader over the reply. */
   call(procedure: number, write?: (w: XdrWriter) => void, signal?: AbortSignal): Promise<XdrReader>;
-  /** The live connection (connecting if needed), for stream transfers. */
-  connection(): Promise<RpcConnection>;
+  /**
+   * Runs a stream transfer (an upload, or a download's call) of `procedure` on the live
+   * connection (connecting if needed). When that connection is lost before the transfer ends, it
+   * fails with the `retryable` error marked `details.interrupted` (never repeated: the caller
+   * knows whether its data can be sent again).
+   */
+  stream<T>(procedure: number, transfer: (conn: RpcConnection) => Promise<T>): Promise<T>;
 }

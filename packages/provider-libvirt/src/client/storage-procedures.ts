@@ -228,8 +228,9 @@ export class StorageProcedures {
     range: { offset?: number; length?: number } = {},
     options: StreamTransferOptions = {},
   ): Promise<number> {
-    const conn = await this.#rpc.connection();
-    return uploadCall(conn, P.STORAGE_VOL_UPLOAD, volRangeArgs(vol, range), source, options);
+    return this.#rpc.stream(P.STORAGE_VOL_UPLOAD, (conn) =>
+      uploadCall(conn, P.STORAGE_VOL_UPLOAD, volRangeArgs(vol, range), source, options),
+    );
   }
 
   /** `STORAGE_VOL_DOWNLOAD`: the volume's bytes from `offset` (length 0: to the end) as a stream. */
@@ -238,8 +239,9 @@ export class StorageProcedures {
     range: { offset?: number; length?: number } = {},
     options: StreamTransferOptions = {},
   ): Promise<Readable> {
-    const conn = await this.#rpc.connection();
-    return downloadCall(conn, P.STORAGE_VOL_DOWNLOAD, volRangeArgs(vol, range), options);
+    return this.#rpc.stream(P.STORAGE_VOL_DOWNLOAD, (conn) =>
+      downloadCall(conn, P.STORAGE_VOL_DOWNLOAD, volRangeArgs(vol, range), options),
+    );
   }
 }
 

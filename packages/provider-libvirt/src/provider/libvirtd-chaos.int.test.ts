@@ -5,9 +5,11 @@ import {
   type ComputeService,
   createComputeService,
   fileSystemBlobStore,
+  type MasterSpec,
   type NodeMetadata,
   type ProgressEvent,
   RunNodesError,
+  VmkitError,
 } from '@vmkit/core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type PrivateLibvirtd, startPrivateLibvirtd } from '../../test-support/private-libvirtd.js';
@@ -25,6 +27,15 @@ const prefix = runPrefix('x');
 const dir = mkdtempSync(join(tmpdir(), 'vmkit-chaos-'));
 const leaseDir = join(dir, 'leases');
 const spec = testGuestMasterSpec('chaos-guest');
+/** Built once per case below, each under its own image (so each case builds). */
+const uploadSpec = testGuestMasterSpec('chaos-upload');
+const commitSpec = testGuestMasterSpec('chaos-commit');
+const killSpec = testGuestMasterSpec('chaos-kill');
+/** The test guest with one post-install step: its build boots the master once more. */
+const postSpec: MasterSpec = {
+  ...testGuestMasterSpec('chaos-post'),
+  postInstall: [{ name: 'mark', run: 'echo chaos > /etc/vmkit-chaos' }],
+};
 const template = { inboundPorts: [80], userData: '#!/bin/sh\necho chaos\n' };
 
 let daemon: PrivateLibvirtd;
@@ -67,14 +78,33 @@ const nextProgress = (match: (e: ProgressEvent) => boolean) => nextIn(progress, 
  * case whose fault never happened proves nothing.
  */
 async function restartDuring<T>(trigger: Promise<unknown>, call: () => Promise<T>): Promise<T | unknown> {
+  return (await restartTimed(trigger, call)).outcome;
+}
+
+/**
+ * {@link restartDuring}, also giving how many progress events had come when the daemon had
+ * exited (`downAt`), and whether the call was still running then (`downDuringCall`).
+ */
+async function restartTimed<T>(
+  trigger: Promise<unknown>,
+  call: () => Promise<T>,
+): Promise<{ outcome: T | unknown; downAt: number; downDuringCall: boolean }> {
   let restarted: Promise<void> | undefined;
+  let downAt = -1;
+  let running = true;
+  let downDuringCall = false;
   void trigger.then(() => {
-    restarted = daemon.restart();
+    restarted = daemon.stop().then(() => {
+      downAt = progress.length;
+      downDuringCall = running;
+      return daemon.start();
+    });
   });
   const outcome = await call().catch((e: unknown) => e);
+  running = false;
   expect(restarted, 'libvirtd was restarted while the call ran').toBeDefined();
   await restarted;
-  return outcome;
+  return { outcome, downAt, downDuringCall };
 }
 
 const ours =
@@ -127,6 +157,38 @@ async function expectTruthful(outcome: NodeMetadata[] | unknown, count: number):
   return existing;
 }
 
+/** The volumes of image `id`'s builds now (masters, and any leftover media or logs). */
+async function buildVolumes(id: string): Promise<string[]> {
+  return (await daemon.inventory(prefix)).volumes.filter((v) => v.includes(`-vmkit-${id}-`));
+}
+
+/**
+ * Checks a build's outcome is the truth: built, the image is available and only its master's
+ * volumes (disk, kernel, initrd of one master) are left; failed, the error is retryable and
+ * nothing of the build is left. No domain is left either way, and the next `ensureImage` on the
+ * same service gives the image (built again after a failure).
+ */
+async function expectBuildTruthful(id: string, outcome: unknown): Promise<void> {
+  expect((await daemon.inventory(prefix)).domains).toEqual([]);
+  const masterOnly = (volumes: string[]) => {
+    const master = /^(.*m-vmkit-[^.]+)\.qcow2$/.exec(volumes.find((v) => v.endsWith('.qcow2')) ?? '')?.[1];
+    expect(master, `a master disk among ${volumes.join(', ')}`).toBeDefined();
+    expect(volumes).toEqual([`${master}.initrd`, `${master}.qcow2`, `${master}.vmlinuz`]);
+  };
+  if (outcome instanceof Error) {
+    console.info(`build of ${id} failed: ${outcome.message}`);
+    expect(VmkitError.is(outcome) && outcome.retryable, `a retryable error: ${String(outcome)}`).toBe(true);
+    expect(await buildVolumes(id)).toEqual([]);
+  } else {
+    expect(outcome).toMatchObject({ status: 'available' });
+    masterOnly(await buildVolumes(id));
+  }
+  const again = await compute.ensureImage(id);
+  expect(again.status).toBe('available');
+  expect((await daemon.inventory(prefix)).domains).toEqual([]);
+  masterOnly(await buildVolumes(id));
+}
+
 /** Destroys everything of the group through the same compute service, and checks nothing is left. */
 async function destroyAllAndCheck(): Promise<void> {
   await compute.destroyNodesMatching(() => true);
@@ -144,7 +206,7 @@ describe('libvirtd restarted in the middle of vmkit calls (private daemon)', () 
         namePrefix: prefix,
       }),
       store: fileSystemBlobStore({ root: join(dir, 'store') }),
-      images: [spec],
+      images: [spec, uploadSpec, commitSpec, killSpec, postSpec],
       ports: { leaseDir },
     });
   }, 120_000);
@@ -178,6 +240,73 @@ describe('libvirtd restarted in the middle of vmkit calls (private daemon)', () 
     expect(inv.domains).toEqual([]);
     expect(inv.volumes.length).toBeGreaterThan(0);
     expect(inv.volumes.every((v) => v.startsWith(`${prefix}m-`))).toBe(true);
+  }, 120_000);
+
+  it('a master build with a restart while its kernel is uploaded: truthful outcome, nothing left, the next build works', async () => {
+    const id = uploadSpec.id;
+    const uploading = new RegExp(`^uploading \\S+-vmkit-${id}-\\S+\\.vmlinuz: [1-9]`);
+    const { outcome, downAt } = await restartTimed(
+      nextProgress((p) => uploading.test(p.message ?? '')),
+      () => compute.ensureImage(id, { onProgress }),
+    );
+    // The daemon was down before the installer was defined: the restart fell among the uploads.
+    const defined = progress.findIndex((p) => p.imageId === id && p.message === 'installer defined');
+    expect(downAt).toBeGreaterThan(0);
+    if (defined >= 0) expect(downAt).toBeLessThanOrEqual(defined);
+    // The kernel and initrd are local files: an interrupted upload is sent again, the build completes.
+    expect(outcome, String(outcome)).toMatchObject({ status: 'available' });
+    await expectBuildTruthful(id, outcome);
+  }, 150_000);
+
+  it('a master build with a restart during its post-install boot: truthful outcome, nothing left, the next build works', async () => {
+    const id = postSpec.id;
+    const { outcome, downAt } = await restartTimed(nextEvent(ours(E.STARTED, `post-vmkit-${id}-`)), () =>
+      compute.ensureImage(id, { onProgress }),
+    );
+    // The daemon was down before the post-install boot ended.
+    const ended = progress.findIndex(
+      (p) => p.imageId === id && /^post-install: \d+ step/.test(p.message ?? ''),
+    );
+    expect(downAt).toBeGreaterThan(0);
+    if (ended >= 0) expect(downAt).toBeLessThanOrEqual(ended);
+    await expectBuildTruthful(id, outcome);
+  }, 150_000);
+
+  it("a master build with a restart right at the master's commit: truthful outcome, nothing left, the next build works", async () => {
+    const id = commitSpec.id;
+    // The last step done: what follows is `finish` (the installer domain removed, the master
+    // volumes kept) and the record saved.
+    const lastStepDone = nextProgress(
+      (p) => p.imageId === id && p.stepIndex === p.stepCount && p.stepOutcome !== undefined,
+    );
+    const { outcome, downDuringCall } = await restartTimed(lastStepDone, () =>
+      compute.ensureImage(id, { onProgress }),
+    );
+    // The daemon had exited before the build returned: the commit ran against a restarting daemon.
+    expect(downDuringCall, 'libvirtd was down before the build ended').toBe(true);
+    await expectBuildTruthful(id, outcome);
+  }, 150_000);
+
+  it('a master build whose installer QEMU is killed ends at once, naming the cause, and leaves nothing', async () => {
+    const id = killSpec.id;
+    const started = nextEvent(ours(E.STARTED, `install-vmkit-${id}-`));
+    let killedAt = 0;
+    void started.then((e) => {
+      // The pid file libvirt writes for the QEMU it started (this daemon's /run/libvirt/qemu).
+      const pid = Number(readFileSync(join(daemon.dir, 'run', 'qemu', `${e.domain.name}.pid`), 'utf8'));
+      expect(pid).toBeGreaterThan(0);
+      process.kill(pid, 'SIGKILL');
+      killedAt = Date.now();
+    });
+    const error = await compute.ensureImage(id, { onProgress }).catch((e: unknown) => e);
+    expect(killedAt, 'the installer was killed during the build').toBeGreaterThan(0);
+    // At once: well within the install timeout, a few seconds after the kill.
+    expect(Date.now() - killedAt).toBeLessThan(15_000);
+    expect(String(error)).toMatch(
+      /installer \S+install-vmkit-chaos-kill-\S+ (crashed|stopped: QEMU failed|stopped unexpectedly destroyed)/,
+    );
+    expect((await daemon.inventory(prefix)).domains).toEqual([]);
+    expect(await buildVolumes(id)).toEqual([]);
   }, 120_000);
 
   const triggers: Array<[string, () => Promise<unknown>]> = [

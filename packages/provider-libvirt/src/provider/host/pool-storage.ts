@@ -165,23 +165,15 @@ export class PoolStorage {
     return this.#client.storage.volGetPath(vol);
   }
 
-  /** Creates a raw volume holding `data` (uploaded through the stream API). */
+  /** Creates a raw volume holding `data` (uploaded through the stream API; see {@link PoolStorage.createFromFile} for an interrupted upload). */
   async createWithData(
     name: string,
     data: Uint8Array,
     options: StreamTransferOptions = {},
   ): Promise<StorageVolHandle> {
-    const vol = await this.create({ name, capacityBytes: data.length, format: 'raw' });
-    try {
-      await this.#client.storage.volUpload(vol, data, {}, options);
-      return vol;
-    } catch (error) {
-      throw await this.#dropAfterFailedUpload(
-        vol,
-        name,
-        unsupportedUpload(await this.#orNoSpace(error, `volume ${name}`)),
-      );
-    }
+    return this.#createAndUpload({ name, capacityBytes: data.length, format: 'raw' }, options, (vol) =>
+      this.#client.storage.volUpload(vol, data, {}, options),
+    );
   }
 
   /**
@@ -203,7 +195,12 @@ export class PoolStorage {
     }
   }
 
-  /** Creates a volume from a local file (uploaded through the stream API). */
+  /**
+   * Creates a volume from a local file (uploaded through the stream API). An upload interrupted
+   * by a lost connection starts again from the first byte on the next connection, the volume
+   * deleted and made again (3 tries in all): the data is here, so a restarted
+   * daemon costs time, not the volume.
+   */
   async createFromFile(
     name: string,
     file: string,
@@ -212,8 +209,8 @@ export class PoolStorage {
     options: StreamTransferOptions = {},
   ): Promise<StorageVolHandle> {
     const size = (await stat(file)).size;
-    const vol = await this.create({ name, capacityBytes: format === 'raw' ? size : capacityBytes, format });
-    try {
+    const volume = { name, capacityBytes: format === 'raw' ? size : capacityBytes, format };
+    return this.#createAndUpload(volume, options, async (vol) => {
       const handle = await open(file, 'r');
       try {
         await this.#client.storage.volUpload(
@@ -225,16 +222,39 @@ export class PoolStorage {
       } finally {
         await handle.close();
       }
-      return vol;
-    } catch (error) {
-      throw await this.#dropAfterFailedUpload(
-        vol,
-        name,
-        unsupportedUpload(await this.#orNoSpace(error, `volume ${name}`)),
-      );
+    });
+  }
+
+  /**
+   * Creates a volume and runs `upload` into it. A failed upload deletes the volume; one
+   * interrupted by a lost connection (`details.interrupted`) is run again from the start, on a
+   * volume made again, up to `UPLOAD_ATTEMPTS` times in all.
+   */
+  async #createAndUpload(
+    volume: Parameters<typeof volumeXml>[0],
+    options: StreamTransferOptions,
+    upload: (vol: StorageVolHandle) => Promise<unknown>,
+  ): Promise<StorageVolHandle> {
+    for (let attempt = 1; ; attempt++) {
+      const vol = await this.create(volume);
+      try {
+        await upload(vol);
+        return vol;
+      } catch (error) {
+        const failure = await this.#dropAfterFailedUpload(
+          vol,
+          volume.name,
+          unsupportedUpload(await this.#orNoSpace(error, `volume ${volume.name}`)),
+        );
+        const again = failure === error && wasInterrupted(error) && attempt < UPLOAD_ATTEMPTS;
+        if (!again || options.signal?.aborted) throw failure;
+      }
     }
   }
 }
+
+/** How many times an upload interrupted by a lost connection is tried in all. */
+const UPLOAD_ATTEMPTS = 3;
 
 /** The volume an interrupted creation made after all, or its error when it made none. */
 function madeAnyway(vol: StorageVolHandle | undefined, error: unknown): StorageVolHandle {

@@ -1,3 +1,4 @@
+import { VmkitError } from '@vmkit/core/spi';
 import type { LibvirtContext } from '../libvirt-context.js';
 
 /** How much of a console log is read by default: its end, where failures show. */
@@ -6,12 +7,29 @@ export const CONSOLE_TAIL_BYTES = 64 * 1024;
 /**
  * Reads the last `tailBytes` of a serial console log that a domain wrote to a file in the pool,
  * through the storage API (`STORAGE_VOL_DOWNLOAD`, so remote daemons work); `undefined` when the
- * file does not exist. A guest that prints without end cannot make the host read it all.
+ * file does not exist. A guest that prints without end cannot make the host read it all. A read
+ * cut by a lost connection (a restarted daemon) is read again on the next one (3 tries in all).
  */
 export async function readConsoleLog(
   ctx: LibvirtContext,
   logVolume: string,
   tailBytes = CONSOLE_TAIL_BYTES,
+): Promise<string | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readTail(ctx, logVolume, tailBytes);
+    } catch (error) {
+      // Not once reconnecting was given up (its error says so): the daemon is gone for good.
+      const lost = VmkitError.is(error) && error.retryable && error.details.reconnectAttempts === undefined;
+      if (!lost || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function readTail(
+  ctx: LibvirtContext,
+  logVolume: string,
+  tailBytes: number,
 ): Promise<string | undefined> {
   await ctx.storage.refresh();
   const vol = await ctx.storage.find(logVolume);
