@@ -289,9 +289,11 @@ describe('libvirtd restarted in the middle of vmkit calls (private daemon)', () 
 
   it('a master build whose installer QEMU is killed ends at once, naming the cause, and leaves nothing', async () => {
     const id = killSpec.id;
-    const started = nextEvent(ours(E.STARTED, `install-vmkit-${id}-`));
+    const installer = nextEvent(ours(E.STARTED, `install-vmkit-${id}-`));
+    // Installing for a second or more (the watch's progress says so).
+    const running = nextProgress((p) => p.imageId === id && /^installer running [1-9]/.test(p.message ?? ''));
     let killedAt = 0;
-    void started.then((e) => {
+    void Promise.all([installer, running]).then(([e]) => {
       // The pid file libvirt writes for the QEMU it started (this daemon's /run/libvirt/qemu).
       const pid = Number(readFileSync(join(daemon.dir, 'run', 'qemu', `${e.domain.name}.pid`), 'utf8'));
       expect(pid).toBeGreaterThan(0);

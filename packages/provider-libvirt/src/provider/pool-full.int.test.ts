@@ -42,7 +42,18 @@ function fillerSpec(): MasterSpec {
   };
 }
 
+/**
+ * The test guest, plus a post-install step that writes 48 MiB into the master's disk: the build
+ * fails in its post-install boot when the pool has less room left than that.
+ */
+const postFillSpec: MasterSpec = {
+  ...testGuestMasterSpec('postfill'),
+  postInstall: [{ name: 'fill', run: 'dd if=/dev/zero of=/fill bs=1M count=48 && sync' }],
+};
+
 let pool: TmpfsPool;
+/** What the filler master's build took of the pool, in bytes. */
+let buildBytes = 0;
 let compute: ComputeService;
 
 /** Waits for `promise`, failing the test after `ms` (so today's endless wait fails, not hangs). */
@@ -80,7 +91,7 @@ function nodeError(error: unknown): unknown {
 
 describe('chaos: the pool fills up (tmpfs dir pool, qemu:///system)', () => {
   beforeAll(async () => {
-    pool = mountTmpfsPool(URI, `${prefix}pool`, 100);
+    pool = mountTmpfsPool(URI, `${prefix}pool`, 160);
     compute = await createComputeService({
       provider: libvirtProvider({
         uri: URI,
@@ -91,7 +102,7 @@ describe('chaos: the pool fills up (tmpfs dir pool, qemu:///system)', () => {
         installTimeoutMs: 600_000,
       }),
       store: fileSystemBlobStore({ root: join(dir, 'store') }),
-      images: [fillerSpec()],
+      images: [fillerSpec(), postFillSpec],
       ports: { leaseDir: join(dir, 'leases') },
     });
   });
@@ -135,8 +146,10 @@ describe('chaos: the pool fills up (tmpfs dir pool, qemu:///system)', () => {
 
   it('builds on the same service once space is freed', async () => {
     pool.dropBallast();
+    const free = pool.freeBytes();
     const image = await compute.ensureImage('filler');
     expect(image.status).toBe('available');
+    buildBytes = free - pool.freeBytes();
     expect(await domainsNamed(URI, prefix)).toEqual([]);
   });
 
@@ -182,5 +195,45 @@ describe('chaos: the pool fills up (tmpfs dir pool, qemu:///system)', () => {
     expect(await domainsNamed(URI, prefix)).toEqual([node?.id]);
     await compute.destroyNode(node!.id);
     expect(await domainsNamed(URI, prefix)).toEqual([]);
+  });
+
+  it('ends a build whose post-install boot fills the pool at once, naming the pool, and leaves nothing', async () => {
+    const before = await pool.volumes();
+    // Room for the installer's writes (what the filler's build took, and some), not for 48 MiB more.
+    pool.leaveFree(buildBytes + 16 * MiB);
+    const progress: string[] = [];
+    const t0 = Date.now();
+    const error = await within(
+      180_000,
+      compute
+        .ensureImage(postFillSpec.id, { onProgress: (p) => progress.push(p.message ?? '') })
+        .catch((e: unknown) => e),
+    );
+    const ms = Date.now() - t0;
+    const e = expectNoSpace(
+      error,
+      /post-install boot \S+post-\S+ paused: a write to disk vda \(volume \S+\.qcow2\) found no space/,
+    );
+    expect(e.message).toMatch(/in step post-install|post-install boot/);
+    // The installer had finished: the fault came in the post-install boot, not before.
+    expect(progress.some((m) => /^post-install boot running/.test(m))).toBe(true);
+    // Noticed when the guest paused, well before the post-install timeout.
+    expect(ms).toBeLessThan(120_000);
+    expect(await domainsNamed(URI, prefix)).toEqual([]);
+    expect(await pool.volumes()).toEqual(before);
+  });
+
+  it('builds the image whose post-install boot filled the pool on the same service once space is freed', async () => {
+    const before = await pool.volumes();
+    pool.dropBallast();
+    const image = await compute.ensureImage(postFillSpec.id);
+    expect(image.status).toBe('available');
+    expect(await domainsNamed(URI, prefix)).toEqual([]);
+    const added = (await pool.volumes()).filter((v) => !before.includes(v));
+    expect(added.map((v) => v.replace(/^.*m-vmkit-postfill-[0-9a-f]{8}-[0-9a-f]{4}/, 'M'))).toEqual([
+      'M.initrd',
+      'M.qcow2',
+      'M.vmlinuz',
+    ]);
   });
 });
