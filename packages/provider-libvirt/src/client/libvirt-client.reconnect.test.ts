@@ -129,6 +129,25 @@ describe('LibvirtClient when the connection is lost', () => {
     expect(daemon.count(P.DOMAIN_DEFINE_XML_FLAGS)).toBe(1);
   });
 
+  it('fails an upload whose connection is lost as interrupted, naming the procedure, and sends it once', async () => {
+    const { daemon, client } = await setUp();
+    daemon.dropOn = P.STORAGE_VOL_UPLOAD;
+    const vol = { pool: 'p', name: 'v', key: '/p/v' };
+    const error = await client.storage.volUpload(vol, new Uint8Array(1024)).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'PROVIDER',
+      retryable: true,
+      details: { interrupted: true, procedure: 'STORAGE_VOL_UPLOAD' },
+      message: expect.stringMatching(
+        /^libvirt STORAGE_VOL_UPLOAD was interrupted: .*may or may not have taken effect/,
+      ),
+    });
+    expect(daemon.count(P.STORAGE_VOL_UPLOAD)).toBe(1);
+    // The next call goes out on a new connection.
+    expect(await client.getType()).toBe('QEMU');
+    expect(client.reconnects).toBe(1);
+  });
+
   it('reconnects on its own and registers its event callback again, with no call made', async () => {
     const { daemon, client } = await setUp();
     await client.onDomainLifecycle(() => {});
