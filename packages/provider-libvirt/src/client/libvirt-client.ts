@@ -164,7 +164,7 @@ export class LibvirtClient implements RpcCaller {
   /**
    * Runs a stream transfer of `procedure` on the live connection; a loss of that connection
    * before the transfer ends fails it with the `retryable` error marked `details.interrupted`
-   * (see {@link RpcCaller.stream}).
+   * (never repeated: the caller knows whether its data can be sent again).
    */
   async stream<T>(procedure: number, transfer: (conn: RpcConnection) => Promise<T>): Promise<T> {
     const conn = await this.connection();
