@@ -68,7 +68,7 @@ export async function runPostInstall(
         },
         lockOptions(ctx, c.signal),
       );
-      await installAndWait(ctx, api, machine, c);
+      await installAndWait(ctx, api, machine, c, { what: 'post-install boot', name: machineName });
       const status = await machine.getGuestPropertyValue(POST_INSTALL_PROPERTY);
       if (status.startsWith('failed:'))
         throw new VmkitError(
