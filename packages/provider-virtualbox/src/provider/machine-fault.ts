@@ -59,9 +59,13 @@ export async function machineFault(
   if (state === 'Stuck')
     return new VmkitError('PROVIDER', `${label} is stuck: its guest panicked (Guru Meditation)`, { details });
   if (state === 'Aborted' || state === 'AbortedSaved')
-    return new VmkitError('PROVIDER', `${label} aborted: its VM process ended abnormally (crashed or killed)`, {
-      details,
-    });
+    return new VmkitError(
+      'PROVIDER',
+      `${label} aborted: its VM process ended abnormally (crashed or killed)`,
+      {
+        details,
+      },
+    );
   if (state === 'Saved' || (expect === 'running' && state === 'PoweredOff'))
     return new VmkitError('PROVIDER', `${label} stopped unexpectedly (${state})`, { details });
   return undefined;

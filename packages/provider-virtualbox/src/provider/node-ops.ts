@@ -3,8 +3,8 @@ import { type ProviderNode, VmkitError } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import { withMachineLock } from './machine-lock.js';
 import { nodeStatus, powerOff } from './machine-power.js';
-import { watchMachine } from './machine-watch.js';
 import { removeMachine } from './machine-removal.js';
+import { watchMachine } from './machine-watch.js';
 import { isInsideFolder } from './master-ref-rules.js';
 import {
   describeNode,

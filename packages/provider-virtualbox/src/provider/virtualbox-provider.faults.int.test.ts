@@ -63,7 +63,9 @@ describe('a guest that pauses on a full disk, gets stuck or aborts (the simulato
     const error = (await build) as VmkitError;
     expect(isNoSpaceError(error), String(error)).toBe(true);
     expect(error.message).toMatch(
-      new RegExp(`^disk full on machine folder ${machines()}: installer ${name} paused: VirtualBox reported DrvVD_DISKFULL`),
+      new RegExp(
+        `^disk full on machine folder ${machines()}: installer ${name} paused: VirtualBox reported DrvVD_DISKFULL`,
+      ),
     );
     expect(error.details).toMatchObject({ field: 'machineFolder', machineFolder: machines() });
     expect(error.details.freeBytes).toBeGreaterThan(0);

@@ -211,7 +211,8 @@ export class VboxSimulator {
     this.#world.runtimeError(this.#world.findMachine(machine), {
       id: error.id ?? 'DrvVD_DISKFULL',
       fatal: error.fatal ?? true,
-      message: error.message ?? 'The host disk holding a virtual disk of this machine is full: the VM was paused',
+      message:
+        error.message ?? 'The host disk holding a virtual disk of this machine is full: the VM was paused',
     });
   }
 

@@ -1,6 +1,6 @@
 import type { SimCall, SimHandler } from './sim-call.js';
-import { ResultCode, runtime, violation } from './sim-fault.js';
 import { SimEventListener, type SimEventSource, type SimRuntimeErrorEvent } from './sim-events.js';
+import { ResultCode, runtime, violation } from './sim-fault.js';
 import type { SimSession } from './sim-model.js';
 
 function source(c: SimCall): SimEventSource {

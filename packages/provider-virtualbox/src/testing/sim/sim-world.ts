@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { readIso9660 } from '@vmkit/imaging';
 import { type GuestScript, startGuestScript } from './guest-shell.js';
-import { ResultCode, runtime } from './sim-fault.js';
 import { SimEventSource, SimRuntimeErrorEvent } from './sim-events.js';
+import { ResultCode, runtime } from './sim-fault.js';
 import { HostNicView, type MachineView, type SimMachine, type SimMedium, SimProgress } from './sim-model.js';
 
 /** How the simulated host and guests behave. */
@@ -152,8 +152,7 @@ export class SimWorld {
       const first = machine.settings.bootOrder[0];
       const dvd = machine.settings.attachments.some((a) => a.type === 'DVD' && a.medium);
       const disk = machine.settings.attachments.some((a) => a.type === 'HardDisk');
-      if (first === 'DVD' && dvd && disk)
-        this.#installerRuns(machine);
+      if (first === 'DVD' && dvd && disk) this.#installerRuns(machine);
       else void this.#cloudInit(machine);
     });
   }
