@@ -73,38 +73,36 @@ describe('a guest that pauses on a full disk, gets stuck or aborts (the simulato
     await provider.close();
   });
 
-  it('a guest panic (Stuck) during the installer run ends the build naming it; nothing is left', async () => {
-    const provider = testProvider(env, { installTimeoutMs: FOREVER_MS });
-    const name = `${env.prefix}m-stuck`;
-    const build = runMasterBuild(provider, await isoMasterSpec(env, 'vbox-stuck'), 'stuck').catch(
-      (e: unknown) => e,
-    );
-    await watched(name);
-    sim.guestPanic(name);
-    const error = (await build) as VmkitError;
-    expect(VmkitError.is(error, 'PROVIDER'), String(error)).toBe(true);
-    expect(error.message).toBe(`installer ${name} is stuck: its guest panicked (Guru Meditation)`);
-    nothingLeft();
-    await provider.close();
-  });
-
-  it('a killed VM process (Aborted) during the installer run ends the build naming the installer; nothing is left', async () => {
-    const provider = testProvider(env, { installTimeoutMs: FOREVER_MS });
-    const name = `${env.prefix}m-killed`;
-    const build = runMasterBuild(provider, await isoMasterSpec(env, 'vbox-killed'), 'killed').catch(
-      (e: unknown) => e,
-    );
-    await watched(name);
-    sim.killVmProcess(name);
-    expect(machine(name)?.state).toBe('Aborted');
-    const error = (await build) as VmkitError;
-    expect(VmkitError.is(error, 'PROVIDER'), String(error)).toBe(true);
-    expect(error.message).toBe(
-      `installer ${name} aborted: its VM process ended abnormally (crashed or killed)`,
-    );
-    nothingLeft();
-    await provider.close();
-  });
+  it.each([
+    [
+      'a guest panic (Stuck)',
+      'stuck',
+      (sim: VboxSimulator, name: string) => sim.guestPanic(name),
+      'is stuck: its guest panicked (Guru Meditation)',
+    ],
+    [
+      'a killed VM process (Aborted)',
+      'killed',
+      (sim: VboxSimulator, name: string) => sim.killVmProcess(name),
+      'aborted: its VM process ended abnormally (crashed or killed)',
+    ],
+  ] as const)(
+    '%s during the installer run ends the build naming the installer; nothing is left',
+    async (_label, master, fault, why) => {
+      const provider = testProvider(env, { installTimeoutMs: FOREVER_MS });
+      const name = `${env.prefix}m-${master}`;
+      const build = runMasterBuild(provider, await isoMasterSpec(env, `vbox-${master}`), master).catch(
+        (e: unknown) => e,
+      );
+      await watched(name);
+      fault(sim, name);
+      const error = (await build) as VmkitError;
+      expect(VmkitError.is(error, 'PROVIDER'), String(error)).toBe(true);
+      expect(error.message).toBe(`installer ${name} ${why}`);
+      nothingLeft();
+      await provider.close();
+    },
+  );
 
   it('a full host disk during the post-install boot ends the build at once; the drive and the master are gone', async () => {
     // The installer powers off at once; the post-install step runs until the fault.

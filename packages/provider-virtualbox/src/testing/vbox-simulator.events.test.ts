@@ -29,16 +29,7 @@ describe('the simulator reports runtime errors as VirtualBox does', () => {
     const { call, ok, logon, newMachine, lock } = raw;
     const vbox = await logon();
     writeFileSync(join(dir, 'live.iso'), Buffer.alloc(4096));
-    const iso =
-      (
-        await ok('IVirtualBox_openMedium', {
-          _this: vbox,
-          location: join(dir, 'live.iso'),
-          deviceType: 'DVD',
-          accessMode: 'ReadOnly',
-          forceNewUuid: 'false',
-        })
-      ).value() ?? '';
+    const iso = await raw.openDvd(vbox, join(dir, 'live.iso'));
     const m = await newMachine(vbox, 'ev');
     await ok('IMachine_setBootOrder', { _this: m, position: '1', device: 'DVD' });
     await ok('IVirtualBox_registerMachine', { _this: vbox, machine: m });
