@@ -6,6 +6,9 @@ import { listenRuntimeErrors, type RuntimeError, type RuntimeErrorFeed } from '.
 import type { VboxApi } from './vbox-connection.js';
 import type { VboxContext } from './vbox-context.js';
 
+/** How long a pause read before its runtime error was heard waits for it, in ms. */
+const PAUSE_EVENT_GRACE_MS = 1000;
+
 /** Options of {@link watchMachine}. */
 export interface MachineWatchOptions {
   /** The machine in messages (`installer vmkit-m-x`). */
@@ -70,6 +73,10 @@ async function turns(
   for (;;) {
     if (feed) errors.push(...(await feed.next(0)));
     const state = String(await machine.getState());
+    // VirtualBox pauses the VM first and fires the runtime error after: a pause read before its
+    // event arrived waits a moment for it.
+    if (state === 'Paused' && feed && !errors.some((e) => e.fatal))
+      errors.push(...(await feed.next(PAUSE_EVENT_GRACE_MS)));
     const fault = await machineFault(ctx, options.label, state, options.expect, errors);
     if (fault) throw fault;
     if (options.done(state)) return 'done';
