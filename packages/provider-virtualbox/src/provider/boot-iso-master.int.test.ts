@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import type { MasterSpec } from '@vmkit/core';
 import { runMasterBuild, VmkitError } from '@vmkit/core/spi';
 import { readIso9660 } from '@vmkit/imaging';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testProvider, type VboxTestEnv, vboxTestEnv } from '../../test-support/vbox-env.js';
 import type { VboxMasterData } from './master-build.js';
 
@@ -83,9 +83,12 @@ describe('VirtualBox boot ISO masters and installer kernel parameters', () => {
     });
     expect(node.linkedClone).toBe(false);
     await provider.startNode(node.id);
-    // Longer than an installer runs: a live system with no disk keeps running.
-    await new Promise((r) => setTimeout(r, 400));
-    const machine = env.sim?.machines().find((m) => m.name === node.id);
+    // A live system with no disk boots as a system, not as an installer (which would power itself
+    // off and never run cloud-init): its cloud-init pass read the node's drive, and it runs on.
+    const info = () => env.sim?.machines().find((m) => m.name === node.id);
+    await vi.waitFor(() => expect(info()?.cloudInitPasses).toBe(1), { timeout: 30_000, interval: 5 });
+    const machine = info();
+    expect(machine?.cloudInstances).toEqual(['live-1']);
     expect(machine).toMatchObject({ state: 'Running', memoryMB: 384, cpus: 2 });
     expect(machine?.bootMedium).toBe(iso);
     expect(await text(machine?.bootMedium ?? '', 'isolinux/isolinux.cfg')).toContain(MARKER);

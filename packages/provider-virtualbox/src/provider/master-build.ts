@@ -157,7 +157,7 @@ async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterS
       },
       lockOptions(ctx, c.signal),
     );
-    if (s.iso) await installAndWait(ctx, api, machine, c);
+    if (s.iso) await installAndWait(ctx, api, machine, c, { what: 'installer', name });
   });
   s.installed = true;
   c.progress(1, s.iso ? 'installed from ISO' : 'disk attached');

@@ -49,9 +49,10 @@ export async function runPostInstall(
   );
   // Remembered so that discard removes it should the build stop before the drive is detached.
   s.postInstallDrive = path;
-  await ctx.conn.run(`post-install of ${machineName}`, async (api) => {
-    const machine = await api.vbox.findMachine(machineName);
-    try {
+  const boot = { what: 'post-install boot', name: machineName };
+  try {
+    await ctx.conn.run(`post-install of ${machineName}`, async (api) => {
+      const machine = await api.vbox.findMachine(machineName);
       await withMachineLock(
         ctx.conn,
         api,
@@ -68,17 +69,34 @@ export async function runPostInstall(
         },
         lockOptions(ctx, c.signal),
       );
-      await installAndWait(ctx, api, machine, c);
-      const status = await machine.getGuestPropertyValue(POST_INSTALL_PROPERTY);
-      if (status.startsWith('failed:'))
-        throw new VmkitError(
-          'PROVIDER',
-          `post-install step ${status.slice('failed:'.length)} failed in master ${c.masterName}`,
-        );
-    } finally {
-      await detachDrive(ctx, api, machine, path).catch(() => {});
-      s.postInstallDrive = undefined;
-    }
-  });
+      await installAndWait(ctx, api, machine, c, boot);
+    });
+    // Read after the wait, which may have logged on again (vboxwebsrv restarted): by name.
+    const status = await ctx.conn.run(
+      `reading the post-install status of ${machineName}`,
+      async (api) => (await api.vbox.findMachine(machineName)).getGuestPropertyValue(POST_INSTALL_PROPERTY),
+      true,
+      c.signal,
+    );
+    if (status.startsWith('failed:'))
+      throw new VmkitError(
+        'PROVIDER',
+        `post-install step ${status.slice('failed:'.length)} failed in master ${c.masterName}`,
+      );
+  } finally {
+    // Kept for discard to remove should this fail too.
+    await ctx.conn
+      .run(
+        `detaching the post-install drive of ${machineName}`,
+        async (api) => detachDrive(ctx, api, await api.vbox.findMachine(machineName), path),
+        true,
+      )
+      .then(
+        () => {
+          s.postInstallDrive = undefined;
+        },
+        () => {},
+      );
+  }
   c.progress(1, `post-install: ${steps.length} step(s) ran`);
 }

@@ -57,21 +57,28 @@ export async function detachNics(ctx: VboxContext, c: BuildContext): Promise<voi
 /** `snapshot`: the snapshot linked clones are made from (once). */
 export async function snapshot(ctx: VboxContext, c: BuildContext): Promise<void> {
   const name = state(c).machine ?? '';
-  await ctx.conn.run(`taking the snapshot of ${name}`, async (api) => {
-    const machine = await api.vbox.findMachine(name);
-    if (Number(await machine.getSnapshotCount()) > 0) return;
-    await withMachineLock(
-      ctx.conn,
-      api,
-      machine,
-      async (m) =>
-        waitProgress(
-          (await m.takeSnapshot(MASTER_SNAPSHOT, 'vmkit master: linked clones start here', false)).returnval,
-          'taking the snapshot',
-          c.signal,
-        ),
-      { ...lockOptions(ctx, c.signal), save: false },
-    );
-  });
+  // Again after vboxwebsrv restarted: the snapshot VBoxSVC finished meanwhile is found and kept.
+  await ctx.conn.run(
+    `taking the snapshot of ${name}`,
+    async (api) => {
+      const machine = await api.vbox.findMachine(name);
+      if (Number(await machine.getSnapshotCount()) > 0) return;
+      await withMachineLock(
+        ctx.conn,
+        api,
+        machine,
+        async (m) =>
+          waitProgress(
+            (await m.takeSnapshot(MASTER_SNAPSHOT, 'vmkit master: linked clones start here', false))
+              .returnval,
+            'taking the snapshot',
+            c.signal,
+          ),
+        { ...lockOptions(ctx, c.signal), save: false },
+      );
+    },
+    true,
+    c.signal,
+  );
   c.progress(1, 'snapshot taken');
 }

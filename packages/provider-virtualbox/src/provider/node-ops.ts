@@ -2,8 +2,9 @@ import { rm } from 'node:fs/promises';
 import { type ProviderNode, VmkitError } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import { withMachineLock } from './machine-lock.js';
-import { nodeStatus } from './machine-power.js';
+import { nodeStatus, powerOff } from './machine-power.js';
 import { removeMachine } from './machine-removal.js';
+import { watchMachine } from './machine-watch.js';
 import { isInsideFolder } from './master-ref-rules.js';
 import {
   describeNode,
@@ -97,6 +98,33 @@ export async function launchNode(
       () => ctx.conn.returnSession(api, session),
       () => {},
     );
+  }
+  if (ctx.options.startWatchMs > 0) await watchStart(ctx, api, id, machine, signal);
+}
+
+/**
+ * Watches a launched node for `startWatchMs`: a guest that pauses (a full disk: the `no-space`
+ * error), gets stuck, aborts or stops meanwhile fails the start with that cause, powered off
+ * (see {@link watchMachine}).
+ */
+async function watchStart(
+  ctx: VboxContext,
+  api: VboxApi,
+  id: string,
+  machine: vbox.IMachine,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  try {
+    await watchMachine(ctx, api, machine, {
+      label: `node ${id}`,
+      expect: 'running',
+      done: () => false,
+      deadline: Date.now() + ctx.options.startWatchMs,
+      ...(signal ? { signal } : {}),
+    });
+  } catch (error) {
+    await powerOff(ctx.conn, api, machine, powerOptions(ctx, undefined, 0)).catch(() => {});
+    throw error;
   }
 }
 

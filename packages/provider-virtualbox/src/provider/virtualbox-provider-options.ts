@@ -23,6 +23,12 @@ export interface VirtualBoxProviderOptions {
   readonly stopGraceMs?: number;
   /** How long an installer may run before the build fails (default 2 hours). */
   readonly installTimeoutMs?: number;
+  /**
+   * How long `startNode` (and so node creation) watches a launched node before reporting it
+   * started: a guest that pauses (a full disk), gets stuck or aborts meanwhile fails the start
+   * with that cause, powered off (default 0: no watch, the launch's own progress is all).
+   */
+  readonly startWatchMs?: number;
   /** How often machine states are polled (default 250 ms; waiting for a guest to shut down backs off to 8× this). */
   readonly pollIntervalMs?: number;
   /** Attempts to lock a machine another session holds (default 20), with growing pauses. */
@@ -85,6 +91,7 @@ export function resolveVirtualBoxProviderOptions(
     osTypeId: options.osTypeId ?? 'Linux_64',
     stopGraceMs: positive('stopGraceMs', options.stopGraceMs, 30_000),
     installTimeoutMs: positive('installTimeoutMs', options.installTimeoutMs, 2 * 3600_000),
+    startWatchMs: positive('startWatchMs', options.startWatchMs, 0),
     pollIntervalMs: Math.max(5, positive('pollIntervalMs', options.pollIntervalMs, 250)),
     lockRetries: retries,
     reconcileAfterMs: positive('reconcileAfterMs', options.reconcileAfterMs, 600_000),

@@ -1,5 +1,5 @@
 import { type CloneSpec, type MasterRef, runMasterBuild, VmkitError } from '@vmkit/core/spi';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   isoMasterSpec,
   itOnSimulator,
@@ -245,21 +245,40 @@ describe('VirtualBox provider sessions and aborts', () => {
     const sim = simOf(env);
     const provider = testProvider(env);
     expect(await provider.listNodes()).toEqual([]);
-    await new Promise((r) => setTimeout(r, 250));
-    expect(await provider.listNodes()).toEqual([]);
+    expect(sim.websessions.count).toBe(1);
+    // The idle time passes on the clock (only Date is faked: no timer runs early, nothing sleeps).
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 250 });
+    try {
+      expect(await provider.listNodes()).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(sim.calls.get('IWebsessionManager_logon')).toBe(2);
+    // The first websession expired: only the new one is open.
+    expect(sim.websessions.count).toBe(1);
     await provider.close();
     await env.close();
   });
 
-  it('an abort during the clone leaves no machine, disk or config drive', async () => {
+  itOnSimulator('an abort during the clone leaves no machine, disk or config drive', async () => {
     const env = await vboxTestEnv({ behaviour: { taskMs: 150 } });
     const provider = testProvider(env);
     try {
       const master = await runMasterBuild(provider, await isoMasterSpec(env, 'vbox-abort'), 'abort-master');
-      const before = env.sim?.media().length;
+      const sim = simOf(env);
+      const before = sim.media().length;
       const controller = new AbortController();
-      setTimeout(() => controller.abort(), 50);
+      const name = `${env.prefix}aborted`;
+      // Aborted once VirtualBox is cloning: the target machine exists and its clone task runs.
+      const cloning = vi
+        .waitFor(
+          () => {
+            expect(sim.calls.get('IMachine_cloneTo')).toBe(1);
+            expect(sim.machines().find((m) => m.name === name)?.registered).toBe(false);
+          },
+          { timeout: 30_000, interval: 2 },
+        )
+        .then(() => controller.abort());
       const error = await provider
         .cloneNode(
           {
@@ -277,13 +296,12 @@ describe('VirtualBox provider sessions and aborts', () => {
           { signal: controller.signal },
         )
         .catch((e: unknown) => e);
-      expect(VmkitError.is(error, 'ABORTED')).toBe(true);
+      await cloning;
+      expect(VmkitError.is(error, 'ABORTED'), String(error)).toBe(true);
       expect(await provider.listNodes()).toEqual([]);
-      if (env.sim) {
-        expect(env.sim.machines().map((m) => m.name)).toEqual([`${env.prefix}m-abort-master`]);
-        expect(env.sim.media().length).toBe(before);
-        expect(env.sim.rejections).toEqual([]);
-      }
+      expect(sim.machines().map((m) => m.name)).toEqual([`${env.prefix}m-abort-master`]);
+      expect(sim.media().length).toBe(before);
+      expect(sim.rejections).toEqual([]);
     } finally {
       await provider.close();
       await env.close();

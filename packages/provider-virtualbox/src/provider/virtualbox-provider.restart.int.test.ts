@@ -1,7 +1,13 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createComputeService, fileSystemBlobStore, type NodeMetadata, RunNodesError } from '@vmkit/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createComputeService,
+  fileSystemBlobStore,
+  type MasterSpec,
+  type NodeMetadata,
+  RunNodesError,
+} from '@vmkit/core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isoMasterSpec, testProvider, type VboxTestEnv, vboxTestEnv } from '../../test-support/vbox-env.js';
 import type { VboxSimulator } from '../testing/index.js';
 
@@ -122,6 +128,95 @@ describe('vboxwebsrv restarting while vmkit works (the simulator restarts its we
       expect(made()).toEqual({ machines: [], disks: [], drives: [] });
       expect(sim.machines().filter((m) => m.locked)).toEqual([]);
       expect(misuse()).toEqual([]);
+    },
+  );
+});
+
+describe('vboxwebsrv restarting during a master build (the simulator restarts its web service)', () => {
+  let env: VboxTestEnv;
+  let sim: VboxSimulator;
+  beforeAll(async () => {
+    // An installer and a post-install boot long enough for a restart to fall inside them.
+    env = await vboxTestEnv({ behaviour: { installerRunMs: 2_000 } });
+    if (!env.sim) throw new Error('these tests restart the simulator: unset VMKIT_VBOX_URL');
+    sim = env.sim;
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  const service = async (spec: MasterSpec) =>
+    createComputeService({
+      provider: testProvider(env, { reconnectTimeoutMs: 10_000 }),
+      store: fileSystemBlobStore({ root: join(env.folder, 'store') }),
+      images: [spec],
+      ports: { leaseDir: join(env.folder, 'leases') },
+    });
+  const spec = async (id: string): Promise<MasterSpec> => ({
+    ...(await isoMasterSpec(env, id)),
+    postInstall: [{ name: 'settle', run: 'sleep 1' }],
+  });
+  /** Machines, media and machine-folder files: what a build leaves. */
+  const left = () => {
+    const folder = join(env.folder, 'machines');
+    return {
+      machines: sim.machines().map((m) => `${m.name} ${m.state}${m.locked ? ' locked' : ''}`),
+      media: sim.media().map((m) => m.location),
+      // readdirSync throws when the folder is missing: never an empty list by mistake.
+      files: readdirSync(folder, { recursive: true, encoding: 'utf8' }).filter(
+        (f) => !statSync(join(folder, f)).isDirectory(),
+      ),
+    };
+  };
+  const misuse = () => sim.rejections.filter((r) => !/Invalid managed object reference/.test(r.message));
+  let restarts = 0;
+
+  /** The master machine being built, once it runs with vmkit listening on its console, and after `runs` guest runs. */
+  const running = (prefix: string, runs: number) =>
+    vi.waitFor(
+      () => {
+        expect(sim.guestRuns()).toHaveLength(runs);
+        expect(sim.machines().find((m) => m.name.startsWith(prefix))).toMatchObject({
+          state: 'Running',
+          consoleListeners: 1,
+        });
+      },
+      { timeout: 30_000, interval: 5 },
+    );
+
+  it.each([
+    ['the installer run', 0],
+    ['the post-install boot', 1],
+    ['the snapshot', -1],
+  ] as const)(
+    'restarted during %s: ensureImage builds the master all the same, nothing else is left, the next ensureImage works',
+    async (label, runs) => {
+      const id = `vbox-rb-${restarts + 1}`;
+      await using compute = await service(await spec(id));
+      const prefix = `${env.prefix}m-`;
+      const runsBefore = sim.guestRuns().length;
+      if (runs < 0) sim.stopAfter('IMachine_takeSnapshot', 1, DOWN_MS);
+      const building = compute.ensureImage(id);
+      if (runs >= 0) {
+        await running(prefix, runsBefore + runs);
+        await sim.restartWebService(DOWN_MS);
+      }
+      await building;
+      // The restart fell inside the build.
+      expect(sim.restarts, label).toBe(++restarts);
+      expect(sim.machines().map((m) => [m.name.startsWith(prefix), m.state, m.locked, m.snapshots])).toEqual([
+        [true, 'PoweredOff', false, ['vmkit-base']],
+      ]);
+      // The master's disk and its snapshot's differencing disk; no ISO, no post-install drive.
+      expect(sim.media().filter((m) => m.deviceType !== 'HardDisk')).toEqual([]);
+      expect(left().files).toEqual([]);
+      expect(sim.guestRuns()).toHaveLength(runsBefore + 1);
+      expect(misuse()).toEqual([]);
+      // The next ensureImage on the same service works and builds nothing.
+      await compute.ensureImage(id);
+      expect(sim.machines()).toHaveLength(1);
+      await compute.deleteImage(id);
+      expect(left()).toEqual({ machines: [], media: [], files: [] });
     },
   );
 });

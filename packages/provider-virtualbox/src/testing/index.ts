@@ -15,5 +15,6 @@ export {
   type SimMachineInfo,
   type SimMediumInfo,
   type SimRejection,
+  type SimRuntimeError,
   type VboxSimulatorOptions,
 } from './vbox-simulator-options.js';

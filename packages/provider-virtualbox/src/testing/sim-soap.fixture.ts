@@ -64,5 +64,9 @@ export function rawClient(sim: VboxSimulator) {
     await ok('IMachine_lockMachine', { _this: machine, session, lockType });
     return { session, mutable: (await ok('ISession_getMachine', { _this: session })).value() ?? '' };
   }
-  return { post, call, ok, logon, newMachine, lock };
+  async function openDvd(vbox: string, location: string): Promise<string> {
+    const args = { _this: vbox, location, deviceType: 'DVD', accessMode: 'ReadOnly', forceNewUuid: 'false' };
+    return (await ok('IVirtualBox_openMedium', args)).value() ?? '';
+  }
+  return { post, call, ok, logon, newMachine, lock, openDvd };
 }

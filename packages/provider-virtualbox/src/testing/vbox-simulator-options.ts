@@ -65,6 +65,20 @@ export interface SimMachineInfo {
   readonly cloudInstances: readonly string[];
   /** Boots whose cloud-init pass is over, whether it ran anything or not. */
   readonly cloudInitPasses: number;
+  /** Runtime errors its VM reported, in order (see `VboxSimulator.injectRuntimeError`). */
+  readonly runtimeErrors: readonly SimRuntimeError[];
+  /** Passive listeners registered on its running VM's console event source. */
+  readonly consoleListeners: number;
+}
+
+/** A runtime error a VM reports (VirtualBox's `IRuntimeErrorEvent`). */
+export interface SimRuntimeError {
+  /** Its identifier (`DrvVD_DISKFULL`: a disk write found the host disk full). */
+  readonly id: string;
+  /** Whether it is fatal: the VM is paused before it is reported. */
+  readonly fatal: boolean;
+  /** Its message. */
+  readonly message: string;
 }
 
 /** A medium as the simulator holds it, for tests. */

@@ -27,16 +27,7 @@ describe('the simulator boots live machines as VirtualBox would', () => {
     const { call, ok, logon, newMachine, lock } = raw;
     const vbox = await logon();
     writeFileSync(join(dir, 'live.iso'), Buffer.alloc(4096));
-    const iso =
-      (
-        await ok('IVirtualBox_openMedium', {
-          _this: vbox,
-          location: join(dir, 'live.iso'),
-          deviceType: 'DVD',
-          accessMode: 'ReadOnly',
-          forceNewUuid: 'false',
-        })
-      ).value() ?? '';
+    const iso = await raw.openDvd(vbox, join(dir, 'live.iso'));
     const m = await newMachine(vbox, 'live');
     const attach = { name: 'IDE', controllerPort: '0', device: '0', type: 'DVD', medium: iso };
     const early = await call('IMachine_attachDevice', { _this: m, ...attach });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startVboxSimulator, type VboxSimulator } from './index.js';
 import { rawClient } from './sim-soap.fixture.js';
 
@@ -15,7 +15,12 @@ let lock: ReturnType<typeof rawClient>['lock'];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vmkit-sim-test-'));
-  sim = await startVboxSimulator({ machineFolder: dir, idleTimeoutMs: 60_000 });
+  // The installer runs long enough to be seen Running after its launch on a loaded machine.
+  sim = await startVboxSimulator({
+    machineFolder: dir,
+    idleTimeoutMs: 60_000,
+    behaviour: { installerRunMs: 1_000 },
+  });
   ({ call, ok, logon, newMachine, lock } = rawClient(sim));
 });
 afterAll(async () => {
@@ -119,8 +124,13 @@ describe('the simulator enforces VirtualBox rules', () => {
     const refused = await call('IMachine_setMemorySize', { _this: shared.mutable, memorySize: '1024' });
     expect(refused.value('resultCode')).toBe(String(0x80bb0002 | 0));
     await ok('ISession_unlockMachine', { _this: shared.session });
-    await new Promise((r) => setTimeout(r, 300));
-    expect((await ok('IMachine_getState', { _this: m })).value()).toBe('PoweredOff');
+    const state = async () => (await ok('IMachine_getState', { _this: m })).value();
+    const reaches = (wanted: string) =>
+      vi.waitFor(async () => expect(await state()).toBe(wanted), { timeout: 10_000, interval: 10 });
+    // The installer powers itself off (without cloud-init: no pass of it).
+    await reaches('PoweredOff');
+    const info = () => sim.machines().find((x) => x.name === 'guest');
+    expect(info()?.cloudInitPasses).toBe(0);
     expect(sim.media().find((x) => x.location === join(dir, 'disk.vdi'))?.writes).toBe(2);
     // Booting the disk first: the guest runs until the ACPI power button.
     const l2 = await lock(vbox, m);
@@ -131,14 +141,14 @@ describe('the simulator enforces VirtualBox rules', () => {
       (await ok('IMachine_launchVMProcess', { _this: m, session: s, name: 'headless' })).value() ?? '';
     await ok('IProgress_waitForCompletion', { _this: start, timeout: '-1' });
     await ok('ISession_unlockMachine', { _this: s });
-    await new Promise((r) => setTimeout(r, 300));
-    expect((await ok('IMachine_getState', { _this: m })).value()).toBe('Running');
+    // Booted as a system: its cloud-init pass is over, and it runs on.
+    await vi.waitFor(() => expect(info()?.cloudInitPasses).toBe(1), { timeout: 10_000, interval: 5 });
+    expect(await state()).toBe('Running');
     const control = await lock(vbox, m, 'Shared');
     await ok('IConsole_powerButton', {
       _this: (await ok('ISession_getConsole', { _this: control.session })).value() ?? '',
     });
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await ok('IMachine_getState', { _this: m })).value()).toBe('PoweredOff');
+    await reaches('PoweredOff');
     expect((await ok('ISession_getState', { _this: control.session })).value()).toBe('Unlocked');
     expect(sim.rejections).toEqual([
       {

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventHandlers } from './sim/handlers-events.js';
 import { machineHandlers } from './sim/handlers-machine.js';
 import { mediaHandlers } from './sim/handlers-media.js';
 import { networkHandlers } from './sim/handlers-network.js';
@@ -23,6 +24,7 @@ import {
   type SimMachineInfo,
   type SimMediumInfo,
   type SimRejection,
+  type SimRuntimeError,
   type VboxSimulatorOptions,
 } from './vbox-simulator-options.js';
 
@@ -32,6 +34,7 @@ const HANDLERS: Record<string, SimHandler> = {
   ...sessionHandlers,
   ...mediaHandlers,
   ...networkHandlers,
+  ...eventHandlers,
 };
 
 /** The medium a machine boots from: in boot order, the first device type with a medium attached (lowest port first). */
@@ -199,6 +202,32 @@ export class VboxSimulator {
     }));
   }
 
+  /**
+   * The VM of a running machine reports a runtime error, as VirtualBox's `IRuntimeErrorEvent` on
+   * its console's event source: a fatal one pauses the machine first. The default is the full host
+   * disk: `DrvVD_DISKFULL`, fatal (what VirtualBox reports when a disk write finds no space).
+   */
+  injectRuntimeError(machine: string, error: Partial<SimRuntimeError> = {}): void {
+    this.#world.runtimeError(this.#world.findMachine(machine), {
+      id: error.id ?? 'DrvVD_DISKFULL',
+      fatal: error.fatal ?? true,
+      message:
+        error.message ?? 'The host disk holding a virtual disk of this machine is full: the VM was paused',
+    });
+  }
+
+  /** The guest of a running machine panics: the machine is `Stuck` ("Guru Meditation") until powered down. */
+  guestPanic(machine: string): void {
+    this.#world.guestPanic(this.#world.findMachine(machine));
+  }
+
+  /** The VM process of a machine is killed: the machine is `Aborted`, its locks and console gone. */
+  killVmProcess(machine: string): void {
+    const m = this.#world.findMachine(machine);
+    if (!m.consoleEvents) throw new Error(`${machine} has no VM process (${m.state})`);
+    this.#world.powerOff(m, 'Aborted');
+  }
+
   /** Locations of the media deleted so far. */
   deletedMedia(): readonly string[] {
     return [...this.#world.deletedMedia];
@@ -244,6 +273,8 @@ export class VboxSimulator {
       snapshots: m.snapshots.map((s) => s.name),
       cloudInstances: [...m.cloudInstances],
       cloudInitPasses: m.cloudInitPasses,
+      runtimeErrors: m.runtimeErrors.map((e) => ({ ...e })),
+      consoleListeners: m.consoleEvents?.listeners.size ?? 0,
     }));
   }
 

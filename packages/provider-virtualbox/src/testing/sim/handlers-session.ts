@@ -130,7 +130,8 @@ export const sessionHandlers: Record<string, SimHandler> = {
   },
   IConsole_powerDown(c) {
     const m = lockedMachine(c.self<SimSession['console']>('IConsole').session);
-    running(m, 'power down');
+    // A stuck VM (guest panic) can only be powered down.
+    if (m.state !== 'Stuck') running(m, 'power down');
     m.setState('Stopping');
     return c.ref(c.world.task(`Powering off ${m.name}`, () => c.world.powerOff(m)));
   },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { GuestScript } from './guest-shell.js';
+import type { SimEventSource } from './sim-events.js';
 import type { SimTarget } from './websessions.js';
 
 /** A NAT port-forward rule of one adapter. */
@@ -151,6 +152,12 @@ export class SimMachine {
   cloudInitPasses = 0;
   /** Set once `deleteConfig` completed: the object is uninitialised. */
   deleted = false;
+  /** Its console's event source while a VM process runs it. */
+  consoleEvents: SimEventSource | undefined;
+  /** Runtime errors its VM reported (`IRuntimeErrorEvent`), in order. */
+  readonly runtimeErrors: Array<{ id: string; fatal: boolean; message: string }> = [];
+  /** An installer whose run ended while it was paused: it powers off once resumed. */
+  installerDue = false;
 
   constructor(
     public name: string,

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { readIso9660 } from '@vmkit/imaging';
 import { type GuestScript, startGuestScript } from './guest-shell.js';
+import { SimEventSource, SimRuntimeErrorEvent } from './sim-events.js';
 import { ResultCode, runtime } from './sim-fault.js';
 import { HostNicView, type MachineView, type SimMachine, type SimMedium, SimProgress } from './sim-model.js';
 
@@ -142,6 +143,7 @@ export class SimWorld {
   powerOn(machine: SimMachine, progress: SimProgress): void {
     machine.setState('Starting');
     machine.writeLock = 'vm';
+    machine.consoleEvents = new SimEventSource();
     this.#timer(machine, this.behaviour.bootMs, () => {
       machine.setState('Running');
       this.recordWrites(machine);
@@ -150,8 +152,7 @@ export class SimWorld {
       const first = machine.settings.bootOrder[0];
       const dvd = machine.settings.attachments.some((a) => a.type === 'DVD' && a.medium);
       const disk = machine.settings.attachments.some((a) => a.type === 'HardDisk');
-      if (first === 'DVD' && dvd && disk)
-        this.#timer(machine, this.behaviour.installerRunMs, () => this.powerOff(machine));
+      if (first === 'DVD' && dvd && disk) this.#installerRuns(machine);
       else void this.#cloudInit(machine);
     });
   }
@@ -214,10 +215,44 @@ export class SimWorld {
     void this.#cloudInit(machine);
   }
 
+  /** The installer powers the machine off after its run time spent running (not paused, not stuck). */
+  #installerRuns(machine: SimMachine): void {
+    this.#timer(machine, this.behaviour.installerRunMs, () => {
+      if (machine.state === 'Running') this.powerOff(machine);
+      else if (machine.state === 'Paused') machine.installerDue = true;
+    });
+  }
+
   /** A paused guest's processes stop; a resumed one's continue. */
   pause(machine: SimMachine, paused: boolean): void {
     machine.setState(paused ? 'Paused' : 'Running');
     machine.guest?.freeze(paused);
+    if (!paused && machine.installerDue) {
+      machine.installerDue = false;
+      this.#installerRuns(machine);
+    }
+  }
+
+  /**
+   * The VM reports a runtime error (`IRuntimeErrorEvent` on its console's event source): a fatal
+   * one pauses the machine first, as VirtualBox does (`DrvVD_DISKFULL` when a disk write finds the
+   * host disk full). The machine must be running.
+   */
+  runtimeError(machine: SimMachine, error: { id: string; fatal: boolean; message: string }): void {
+    if (machine.state !== 'Running' || !machine.consoleEvents)
+      throw new Error(`${machine.name} is ${machine.state}: only a running VM reports runtime errors`);
+    if (error.fatal) this.pause(machine, true);
+    machine.runtimeErrors.push({ ...error });
+    machine.consoleEvents.fire(new SimRuntimeErrorEvent(error.fatal, error.id, error.message));
+  }
+
+  /** A guest panic ("Guru Meditation"): the VM is `Stuck`, its guest frozen, until powered down. */
+  guestPanic(machine: SimMachine): void {
+    if (machine.state !== 'Running') throw new Error(`${machine.name} is ${machine.state}, not Running`);
+    for (const t of machine.timers) clearTimeout(t);
+    machine.timers.clear();
+    machine.guest?.freeze(true);
+    machine.setState('Stuck');
   }
 
   #endGuest(machine: SimMachine): void {
@@ -249,6 +284,9 @@ export class SimWorld {
   /** Powers a machine off: the VM process and every shared session let go of it. */
   powerOff(machine: SimMachine, state = 'PoweredOff'): void {
     this.#endGuest(machine);
+    machine.consoleEvents?.end();
+    machine.consoleEvents = undefined;
+    machine.installerDue = false;
     for (const t of machine.timers) clearTimeout(t);
     machine.timers.clear();
     if (machine.state === 'Running' || machine.state === 'Paused') this.recordWrites(machine);

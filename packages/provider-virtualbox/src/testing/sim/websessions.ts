@@ -5,6 +5,8 @@ import { invalidObject } from './sim-fault.js';
 export interface SimTarget {
   /** The interface the reference speaks (`IMachine`, `ISession`, ...). */
   readonly iface: string;
+  /** Interfaces it inherits from (a reference may be used with their operations too). */
+  readonly speaks?: readonly string[];
 }
 
 /** One logged-on client: its managed object references and when it was last used. */
@@ -77,7 +79,8 @@ export class Websessions {
   resolve(ref: string, iface?: string): { session: Websession; target: SimTarget } {
     const session = this.sessionOf(ref);
     const target = session.lookup(ref);
-    if (!target || (iface !== undefined && target.iface !== iface)) throw invalidObject(ref);
+    if (!target || (iface !== undefined && target.iface !== iface && !target.speaks?.includes(iface)))
+      throw invalidObject(ref);
     return { session, target };
   }
 
