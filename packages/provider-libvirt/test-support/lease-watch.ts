@@ -61,7 +61,8 @@ export async function untilLapsed(
     if (!lease) throw new Error(`no lease of ${imageId} in ${container}`);
     const now = Date.now();
     if (lapsed(lease, now)) return lease;
-    if (now >= end) throw new Error(`the lease of ${imageId} in ${container} was still renewed after ${ms} ms`);
+    if (now >= end)
+      throw new Error(`the lease of ${imageId} in ${container} was still renewed after ${ms} ms`);
     await sleep(Math.min(Date.parse(lease.expiresAt), end) - now + 1);
   }
 }

@@ -5,7 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { createComputeService, fileSystemBlobStore } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FixtureChild, spawnFixture } from '../../../core/src/compute/process-fixture.fixture.js';
-import { lapsed, newestLeases, OWNER_LEASES, untilLapsed, untilRenewedPast } from '../../test-support/lease-watch.js';
+import {
+  lapsed,
+  newestLeases,
+  OWNER_LEASES,
+  untilLapsed,
+  untilRenewedPast,
+} from '../../test-support/lease-watch.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
 import { libvirtProvider } from './libvirt-provider.js';
