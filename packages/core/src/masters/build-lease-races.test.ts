@@ -98,7 +98,7 @@ describe('BuildLeases under contention', () => {
     await store.createContainer(C);
     const t0 = performance.now();
     const held = await party(store, { ttlMs: 60_000, renewMs: 15_000 }).acquire(request);
-    expect(performance.now() - t0).toBeLessThan(2000); // not after the TTL, waiting for itself
+    expect(performance.now() - t0).toBeLessThan(30_000); // not after the 60 s TTL, waiting for itself
     expect(lost).toBe(true);
     expect(await names(store)).toEqual([leaseBlobName(KEY, 1)]);
     await held.release();
