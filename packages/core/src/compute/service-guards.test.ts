@@ -70,9 +70,9 @@ describe('compute service guards', () => {
       const build = plan(...args);
       return {
         ...build,
-        discard: async () => {
+        discard: async (context) => {
           await sleep(100);
-          await build.discard();
+          await build.discard(context);
         },
       };
     };
