@@ -42,6 +42,32 @@ export function lapsed(lease: SeenLease, now = Date.now()): boolean {
   return Date.parse(lease.expiresAt) <= now;
 }
 
+/** What {@link watchLease} waits for: a verdict on the newest record, and how long to pause if not yet. */
+interface LeaseWait {
+  readonly done: (lease: SeenLease, now: number) => boolean;
+  readonly pauseMs: (lease: SeenLease, now: number) => number;
+  readonly failure: string;
+}
+
+/** Reads the newest record of the lease of `imageId` until `wait.done` holds or `ms` passed. */
+async function watchLease(
+  store: BlobStore,
+  container: string,
+  imageId: string,
+  ms: number,
+  wait: LeaseWait,
+): Promise<SeenLease> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const lease = (await newestLeases(store, container)).find((l) => l.imageId === imageId);
+    if (!lease) throw new Error(`no lease of ${imageId} in ${container}`);
+    const now = Date.now();
+    if (wait.done(lease, now)) return lease;
+    if (now >= end) throw new Error(`the lease of ${imageId} in ${container} ${wait.failure} after ${ms} ms`);
+    await sleep(Math.max(1, Math.min(wait.pauseMs(lease, now), end - now + 1)));
+  }
+}
+
 /**
  * Waits until the store shows the lease of `imageId` in `container` lapsed: sleeps until its
  * newest record's expiry, then reads the store again (a holder still alive would have renewed).
@@ -49,43 +75,34 @@ export function lapsed(lease: SeenLease, now = Date.now()): boolean {
  *
  * @returns the newest record, lapsed.
  */
-export async function untilLapsed(
+export function untilLapsed(
   store: BlobStore,
   container: string,
   imageId: string,
   ms = 60_000,
 ): Promise<SeenLease> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const lease = (await newestLeases(store, container)).find((l) => l.imageId === imageId);
-    if (!lease) throw new Error(`no lease of ${imageId} in ${container}`);
-    const now = Date.now();
-    if (lapsed(lease, now)) return lease;
-    if (now >= end)
-      throw new Error(`the lease of ${imageId} in ${container} was still renewed after ${ms} ms`);
-    await sleep(Math.min(Date.parse(lease.expiresAt), end) - now + 1);
-  }
+  return watchLease(store, container, imageId, ms, {
+    done: (lease, now) => lapsed(lease, now),
+    pauseMs: (lease, now) => Date.parse(lease.expiresAt) - now + 1,
+    failure: 'was still renewed',
+  });
 }
 
 /**
- * Waits until the store shows the lease of `imageId` renewed past `seen`: a newer generation, and
- * the expiry of `seen` passed, so a reader now judges the holder by its renewals alone.
+ * Waits until the store shows the lease of `seen` renewed past it: a newer generation, and the
+ * expiry of `seen` passed, so a reader now judges the holder by its renewals alone.
  *
  * @returns the newest record then.
  */
-export async function untilRenewedPast(
+export function untilRenewedPast(
   store: BlobStore,
   container: string,
   seen: SeenLease,
   ms = 60_000,
 ): Promise<SeenLease> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const lease = (await newestLeases(store, container)).find((l) => l.imageId === seen.imageId);
-    if (!lease) throw new Error(`no lease of ${seen.imageId} in ${container}`);
-    const now = Date.now();
-    if (lease.generation > seen.generation && lapsed(seen, now)) return lease;
-    if (now >= end) throw new Error(`the lease of ${seen.imageId} was not renewed past ${seen.expiresAt}`);
-    await sleep(Math.max(1, Math.min(Date.parse(seen.expiresAt) - now + 1, 50)));
-  }
+  return watchLease(store, container, seen.imageId, ms, {
+    done: (lease, now) => lease.generation > seen.generation && lapsed(seen, now),
+    pauseMs: (_, now) => Math.min(Date.parse(seen.expiresAt) - now + 1, 50),
+    failure: `was not renewed past ${seen.expiresAt}`,
+  });
 }
