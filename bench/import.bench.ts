@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileSystemBlobStore } from '@vmkit/core';
 import { inspectImage } from '@vmkit/imaging';
-import { createImportService } from '@vmkit/import';
+import { createImportService, qemuImgConverter } from '@vmkit/import';
 import { type BenchReport, medianMs, timeMs } from './lib/report.js';
 
 const exec = promisify(execFile);
@@ -125,6 +125,36 @@ export default async function importBench(report: BenchReport): Promise<void> {
       });
     } finally {
       await svc.close();
+    }
+
+    report.section('import: cancelling a conversion mid-way (qemu-img ended, scratch removed)');
+    // At 1 MiB/s the 64 MiB conversion would run for a minute: each cancel lands mid-way.
+    const crawl = await createImportService({
+      store: fileSystemBlobStore({ root: join(dir, 'store-cancel') }),
+      scratchDir: join(dir, 'scratch-cancel'),
+      converter: qemuImgConverter({ rateLimitBytesPerSecond: MiB }),
+    });
+    try {
+      const cancels: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { conversionTaskId: id } = await crawl.importVolume({
+          image: { format: 'raw', path: join(dir, 'small.raw') },
+        });
+        for (;;) {
+          const [task] = await crawl.describeConversionTasks({ conversionTaskIds: [id] });
+          if (task?.statusMessage.startsWith('converting')) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        cancels.push(await timeMs(() => crawl.cancelConversionTask(id, 'bench')));
+      }
+      report.figure({
+        name: 'cancelConversionTask (median of 5)',
+        value: cancels.sort((a, b) => a - b)[2]!,
+        unit: 'ms',
+        goal: { op: '<', value: 1000 },
+      });
+    } finally {
+      await crawl.close();
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -12,6 +12,13 @@ import { qemuImgConverter } from './qemu-img-converter.js';
 
 /** Converts at 16 MiB/s, so a 48 MiB disk takes about 3 s: long enough to act mid-conversion. */
 const SLOW = 16 * 1024 * 1024;
+/**
+ * Converts at 1 MiB/s, so a 48 MiB disk would take 48 s: a cancel that returns within
+ * {@link CANCEL_BOUND_MS} ended qemu-img rather than waiting for it, however loaded the machine.
+ * How fast a cancel is belongs to `npm run bench` (import: cancelling a conversion).
+ */
+const CRAWL = 1024 * 1024;
+const CANCEL_BOUND_MS = 15_000;
 
 async function waitFor<T>(what: string, check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
@@ -32,11 +39,11 @@ describe('cancelling and crashing mid-conversion (qemu-img)', () => {
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-  it('cancel ends qemu-img within a second, removes scratch, state cancelled', async () => {
+  it('cancel ends qemu-img (long before it would finish), removes scratch, state cancelled', async () => {
     const svc = await createImportService({
       store: fileSystemBlobStore({ root: at('store1'), durable: false }),
       scratchDir: at('scratch1'),
-      converter: qemuImgConverter({ rateLimitBytesPerSecond: SLOW }),
+      converter: qemuImgConverter({ rateLimitBytesPerSecond: CRAWL }),
     });
     try {
       const { conversionTaskId } = await svc.importVolume({ image: { format: 'raw', path: at('big.raw') } });
@@ -50,7 +57,7 @@ describe('cancelling and crashing mid-conversion (qemu-img)', () => {
       });
       const started = Date.now();
       const task = await svc.cancelConversionTask(conversionTaskId, 'changed my mind');
-      expect(Date.now() - started).toBeLessThan(1000);
+      expect(Date.now() - started).toBeLessThan(CANCEL_BOUND_MS);
       expect(task).toMatchObject({ status: 'cancelled', statusMessage: 'cancelled: changed my mind' });
       expect(await processesNaming(scratch)).toEqual([]);
       expect(existsSync(scratch)).toBe(false);

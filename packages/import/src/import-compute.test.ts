@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,9 @@ afterEach(async () => {
   for (const c of closing.splice(0).reverse()) await c.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** The sha256 of some bytes: compared instead of the bytes, which `toEqual` walks one by one (seconds for 1 MiB). */
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 async function service(withCompute: boolean, inputs: Uint8Array[] = []): Promise<ImportService> {
   const conv = fakeConverter();
@@ -111,7 +115,7 @@ describe('importInstance launches an instance through the compute service (memor
     expect(await compute.listNodes()).toEqual([]);
     const [image] = await s.listImages();
     // The kept image is the conversion's output (the fake writes a qcow2 header of the input's size).
-    expect(new Uint8Array(await readFile(image!.path))).toEqual(qcow2Header(1 << 20));
+    expect(sha256(await readFile(image!.path))).toBe(sha256(qcow2Header(1 << 20)));
   });
 });
 
@@ -127,10 +131,10 @@ describe("exportImage of the compute service's own images (memory provider)", ()
     const task = await s.waitForTask(exportImageTaskId);
     expect(task).toMatchObject({ status: 'completed', imageId: 'guest', diskImageFormat: 'vmdk' });
     const [master] = provider.masterNames();
-    expect(inputs).toEqual([memoryMasterDisk(master!)]);
+    expect(inputs.map(sha256)).toEqual([sha256(memoryMasterDisk(master!))]);
     // The destination holds what the converter made of the master's disk, not something else.
-    expect(new Uint8Array(await readFile(join(dir, 'guest.vmdk')))).toEqual(
-      qcow2Header(memoryMasterDisk(master!).length),
+    expect(sha256(await readFile(join(dir, 'guest.vmdk')))).toBe(
+      sha256(qcow2Header(memoryMasterDisk(master!).length)),
     );
     expect(await readdir(join(dir, 'scratch', 'tasks'))).toEqual([]);
   });

@@ -71,23 +71,33 @@ async function victim(path: string): Promise<string> {
   return path;
 }
 
-/** A live process whose command line names `path` (as a converter writing there would). */
+/** A live process whose command line names `path` (as a converter writing there would); it echoes its input. */
 function processNaming(path: string): number {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', join(path, 'disk0.qcow2')], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    process.execPath,
+    ['-e', 'process.stdin.on("data", (d) => process.stdout.write(d))', join(path, 'disk0.qcow2')],
+    { stdio: ['pipe', 'pipe', 'ignore'] },
+  );
+  child.stdin?.on('error', () => {}); // written to after a kill: the exit below answers
   children.push(child);
   return child.pid as number;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+/**
+ * Whether the process of `pid` still runs, asked of the process itself: it echoes a line sent now,
+ * which a killed one never does (it exits instead), however loaded the machine or late the reaping.
+ */
+function answers(pid: number): Promise<boolean> {
+  const child = children.find((c) => c.pid === pid);
+  if (!child?.stdin || !child.stdout) throw new Error(`no test process ${pid}`);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(false);
+  const { stdin, stdout } = child;
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve(false));
+    stdout.once('data', () => resolve(true));
+    stdin.write('ping\n');
+  });
+}
 
 async function start(options: Parameters<typeof createImportService>[0] = {}) {
   const s = await createImportService({ converter: fakeConverter(), logger, ...options });
@@ -118,7 +128,7 @@ describe('planted import records', () => {
     await started;
     // Whatever start-up did, the victims come first.
     for (const target of victims) expect(existsSync(join(target, 'precious.txt'))).toBe(true);
-    for (const pid of pids) expect(alive(pid)).toBe(true);
+    for (const pid of pids) expect(await answers(pid)).toBe(true);
     const s = (await started) as ImportService;
     expect(await s.describeImportImageTasks()).toEqual([]);
     expect(warnings.join('\n')).toMatch(/import task record quarantined.*id must be an id vmkit issues/);
@@ -150,7 +160,7 @@ describe('planted import records', () => {
     );
     await started;
     expect(existsSync(join(target, 'precious.txt'))).toBe(true);
-    expect(alive(pid)).toBe(true);
+    expect(await answers(pid)).toBe(true);
     const s = (await started) as ImportService;
     expect(await s.describeImportImageTasks()).toEqual([]);
     expect(warnings.join('\n')).toMatch(/quarantined.*tasks\/import-ami-0123456789abcdef0.json.*id must be/);
@@ -185,8 +195,7 @@ describe('planted import records', () => {
       }),
     );
     await start({ store: fileSystemBlobStore({ root: shared }), scratchDir });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(alive(pid)).toBe(true);
+    expect(await answers(pid)).toBe(true);
     expect(warnings.join('\n')).toMatch(/converter of a dead import task not killed.*does not name that pid/);
   });
 

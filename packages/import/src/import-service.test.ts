@@ -39,8 +39,13 @@ async function rawFile(name: string, size = 1 << 20): Promise<string> {
   return path;
 }
 
-const until = async (check: () => Promise<boolean>) => {
-  for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 10));
+/** Waits until `check` holds; throws (naming the wait) if it never does, rather than going on. */
+const until = async (check: () => Promise<boolean>, ms = 15_000) => {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`still not so after ${ms} ms: ${check}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 };
 
 describe('import tasks (fake converter)', () => {

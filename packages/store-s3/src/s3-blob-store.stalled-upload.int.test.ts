@@ -30,43 +30,41 @@ describe('S3 blob store: uploads from a stalled stream', () => {
   it.each([
     ['within the first part', 1000],
     ['with a multipart upload under way', 6 * MIB],
-  ])(
-    'an abort ends the upload within a second (%s), destroys the body and leaves no upload',
-    async (_, initial) => {
-      await using store = s3BlobStore({
-        ...testStoreOptions(env.server, env.bucket),
-        endpoint: env.proxy.endpoint,
-        partSize: 5 * MIB,
-        queueSize: 1,
-      });
-      await store.createContainer('abort');
-      const before = env.proxy.requests.length;
-      const body = stalled(initial);
-      const controller = new AbortController();
-      const putting = store.putBlob('abort', 'stalled', body, { signal: controller.signal });
-      // Aborted once the upload has taken the producer's bytes and, for the larger body, sent
-      // part 1 (both observed), so the abort meets an upload under way.
-      await vi.waitFor(
-        () => {
-          expect(body.readableLength).toBe(0);
-          if (initial > 5 * MIB)
-            expect(env.proxy.requests.slice(before).join('\n')).toMatch(/^PUT .*partNumber=1/m);
-        },
-        { timeout: 10_000, interval: 10 },
-      );
-      const abortedAt = Date.now();
-      controller.abort();
-      const error = await putting.catch((e: unknown) => e);
-      expect(Date.now() - abortedAt).toBeLessThan(1000);
-      expect(VmkitError.is(error, 'ABORTED')).toBe(true);
-      expect(body.destroyed).toBe(true);
-      const sent = env.proxy.requests.slice(before);
-      // The larger body did start a multipart upload (and sent part 1), which is aborted.
-      if (initial > 5 * MIB) expect(sent.some((r) => /^PUT .*partNumber=1/.test(r))).toBe(true);
-      expect(await openUploads()).toEqual([]);
-      expect(await store.blobExists('abort', 'stalled')).toBe(false);
-    },
-  );
+  ])('an abort ends the upload promptly (%s), destroys the body and leaves no upload', async (_, initial) => {
+    await using store = s3BlobStore({
+      ...testStoreOptions(env.server, env.bucket),
+      endpoint: env.proxy.endpoint,
+      partSize: 5 * MIB,
+      queueSize: 1,
+    });
+    await store.createContainer('abort');
+    const before = env.proxy.requests.length;
+    const body = stalled(initial);
+    const controller = new AbortController();
+    const putting = store.putBlob('abort', 'stalled', body, { signal: controller.signal });
+    // Aborted once the upload has taken the producer's bytes and, for the larger body, sent
+    // part 1 (both observed), so the abort meets an upload under way.
+    await vi.waitFor(
+      () => {
+        expect(body.readableLength).toBe(0);
+        if (initial > 5 * MIB)
+          expect(env.proxy.requests.slice(before).join('\n')).toMatch(/^PUT .*partNumber=1/m);
+      },
+      { timeout: 10_000, interval: 10 },
+    );
+    const abortedAt = Date.now();
+    controller.abort();
+    const error = await putting.catch((e: unknown) => e);
+    // The producer never ends: without the abort the upload waits for ever (10 s: room for load).
+    expect(Date.now() - abortedAt).toBeLessThan(10_000);
+    expect(VmkitError.is(error, 'ABORTED')).toBe(true);
+    expect(body.destroyed).toBe(true);
+    const sent = env.proxy.requests.slice(before);
+    // The larger body did start a multipart upload (and sent part 1), which is aborted.
+    if (initial > 5 * MIB) expect(sent.some((r) => /^PUT .*partNumber=1/.test(r))).toBe(true);
+    expect(await openUploads()).toEqual([]);
+    expect(await store.blobExists('abort', 'stalled')).toBe(false);
+  });
 
   it('a part refused for good ends the upload at once, while the producer is stalled', async () => {
     await using store = s3BlobStore({
@@ -84,7 +82,7 @@ describe('S3 blob store: uploads from a stalled stream', () => {
     const started = Date.now();
     const error = await store.putBlob('fail', 'stalled', body).catch((e: unknown) => e);
     env.proxy.inject = () => undefined;
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(10_000); // the producer never ends: else for ever
     // The part's own failure is reported, not the stop of the read it caused.
     expect(VmkitError.is(error, 'STORE')).toBe(true);
     expect((error as VmkitError).details).toMatchObject({ s3Code: 'InvalidRequest', status: 400 });

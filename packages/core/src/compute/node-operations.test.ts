@@ -22,15 +22,14 @@ const codeOf = (p: Promise<unknown>) =>
 
 describe('node operations with a signal', () => {
   it('ends a graceful stop of a node that ignores it promptly with ABORTED, the node left running', async () => {
-    const p = provider({ ignoreStop: /^web-/, stopGraceMs: 5000 });
+    // A grace of ten minutes: a stop that returns at all (within the test's timeout) was ended by the abort.
+    const p = provider({ ignoreStop: /^web-/, stopGraceMs: 600_000 });
     const service = await s.service(p);
     const [node] = await service.createNodesInGroup('web', 1);
     const id = node?.id as string;
     const caller = new AbortController();
-    const started = Date.now();
     setTimeout(() => caller.abort(new Error('enough')), 50);
     expect(await codeOf(service.stopNode(id, { signal: caller.signal }))).toBe('ABORTED');
-    expect(Date.now() - started).toBeLessThan(1000);
     expect((await service.getNode(id))?.status).toBe('running');
     // Without a signal the same stop waits out the grace period, then powers off.
     p.faults.stopGraceMs = 30;

@@ -18,12 +18,28 @@ afterEach(async () => {
 
 describe('compute service guards', () => {
   it('refuses to delete an image while nodes are being cloned from it', async () => {
-    const p = provider({ cloneDelayMs: 100 });
+    const p = provider();
     const service = await s.service(p);
     await service.ensureImage('debian-12');
+    // Clones wait at a gate until the delete has answered: the delete meets them mid-clone.
+    let cloning!: () => void;
+    const started = new Promise<void>((r) => {
+      cloning = r;
+    });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const clone = p.cloneNode.bind(p);
+    p.cloneNode = async (...args) => {
+      cloning();
+      await gate;
+      return clone(...args);
+    };
     const launching = service.createNodesInGroup('busy', 2);
-    await sleep(20);
+    await started;
     await expect(service.deleteImage('debian-12')).rejects.toSatisfy((e) => VmkitError.is(e, 'CONFLICT'));
+    open();
     expect(await launching).toHaveLength(2);
     expect(p.masterNames()).toHaveLength(1);
   });
@@ -48,9 +64,22 @@ describe('compute service guards', () => {
     p.close = async () => {
       closedWithMasters = p.masterNames();
     };
+    // A clean-up that takes a while: a close that did not wait for it would find the master.
+    const plan = p.planMasterBuild.bind(p);
+    p.planMasterBuild = (...args) => {
+      const build = plan(...args);
+      return {
+        ...build,
+        discard: async (context) => {
+          await sleep(100);
+          await build.discard(context);
+        },
+      };
+    };
     const service = await s.service(p);
     const building = service.ensureImage('debian-12').catch((e: unknown) => e);
-    await sleep(50);
+    // Running: its first step made the (partial) master.
+    while (p.masterNames().length === 0) await sleep(5);
     await service.close();
     expect(VmkitError.is(await building, 'ABORTED')).toBe(true);
     expect(closedWithMasters).toEqual([]);

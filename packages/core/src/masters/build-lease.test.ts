@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { listAll } from '../blobstore/blob-store.js';
 import { memoryBlobStore } from '../blobstore/memory-blob-store.js';
 import { VmkitError } from '../errors/vmkit-error.js';
+import { sleep } from '../util/abort.js';
 import { silentLogger } from '../util/logger.js';
 import type { ProgressEvent } from '../util/progress.js';
 import { settledWithoutTime } from '../util/settled-without-time.fixture.js';
@@ -74,12 +75,23 @@ describe('BuildLeases', () => {
     await a.init();
     const held = await a.acquire(request);
     const events: ProgressEvent[] = [];
-    let got = false;
-    const waiting = b.acquire(request, { onProgress: (e) => events.push(e) }).then((lease) => {
-      got = true;
-      return lease;
+    let reported!: () => void;
+    const waitingSeen = new Promise<void>((r) => {
+      reported = r;
     });
-    await new Promise((r) => setTimeout(r, 300));
+    let got = false;
+    const waiting = b
+      .acquire(request, {
+        onProgress: (e) => {
+          events.push(e);
+          reported();
+        },
+      })
+      .then((lease) => {
+        got = true;
+        return lease;
+      });
+    await Promise.race([waitingSeen, waiting]);
     expect(got).toBe(false);
     expect(events[0]?.phase).toBe('build');
     expect(events[0]?.message).toContain(
@@ -96,9 +108,12 @@ describe('BuildLeases', () => {
     const a = leases(store);
     await a.init();
     const held = await a.acquire(request);
-    await new Promise((r) => setTimeout(r, 1500)); // longer than the 1000 ms TTL
+    const first = held.record;
+    // Until the first generation's own expiry has passed (the 1000 ms TTL).
+    while (Date.now() <= Date.parse(first.expiresAt))
+      await sleep(Date.parse(first.expiresAt) - Date.now() + 1);
     expect(held.lost.aborted).toBe(false);
-    expect(held.record.generation).toBeGreaterThan(3);
+    expect(held.record.generation).toBeGreaterThan(first.generation);
     expect((await a.live()).map((l) => l.holder.id)).toEqual([a.holder.id]);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
@@ -114,10 +129,26 @@ describe('BuildLeases', () => {
     await plantLease(store, 7, -1);
     const parties = Array.from({ length: 5 }, () => leases(store));
     const controller = new AbortController();
-    const tries = parties.map((p) => p.acquire(request, { signal: controller.signal }));
+    // Each loser, having lost its write, reports the winner as the holder it waits for.
+    const waiters = new Set<number>();
+    let allWaiting!: () => void;
+    const losersWaiting = new Promise<void>((r) => {
+      allWaiting = r;
+    });
+    const tries = parties.map((p, i) =>
+      p.acquire(request, {
+        signal: controller.signal,
+        onProgress: (e) => {
+          if (!/^waiting for the build lease held by .* building vmkit-img-aaaaaaaa-0001$/.test(e.message))
+            return;
+          waiters.add(i);
+          if (waiters.size === parties.length - 1) allWaiting();
+        },
+      }),
+    );
     const first = await Promise.race(tries);
     expect(first.record.generation).toBe(8);
-    await new Promise((r) => setTimeout(r, 150));
+    await Promise.race([losersWaiting, Promise.allSettled(tries)]); // (all settled: several won)
     controller.abort();
     const outcomes = await Promise.allSettled(tries);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
@@ -196,24 +227,30 @@ describe('BuildLeases', () => {
     const counted = observedStore(store, (method) => {
       if (method === 'list') lists++;
     });
-    const holder = leases(store, { ttlMs: 6000, renewMs: 1500 });
-    await holder.init();
-    const held = await holder.acquire(request);
-    let done = false;
-    let asked = 0;
-    const waiting = leases(counted, { ttlMs: 6000, renewMs: 1500 }).acquireUnless(request, async () => {
-      asked++;
-      return done;
-    });
-    await new Promise((r) => setTimeout(r, 1200));
-    done = true; // e.g. the master was published; the holder has not released yet
-    const started = Date.now();
-    expect(await waiting).toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(400);
-    expect(held.lost.aborted).toBe(false);
-    expect(asked).toBeGreaterThan(3);
-    expect(lists).toBeLessThanOrEqual(2);
-    await held.release();
+    // Fake time: "as soon as" is one watch pause (200 ms this early in the wait), however loaded.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
+    try {
+      const holder = leases(store, { ttlMs: 6000, renewMs: 1500 });
+      await holder.init();
+      const held = await holder.acquire(request);
+      let done = false;
+      let asked = 0;
+      const waiting = leases(counted, { ttlMs: 6000, renewMs: 1500 }).acquireUnless(request, async () => {
+        asked++;
+        return done;
+      });
+      await vi.advanceTimersByTimeAsync(1200);
+      expect(await settledWithoutTime(waiting)).toBe('still waiting');
+      done = true; // e.g. the master was published; the holder has not released yet
+      await vi.advanceTimersByTimeAsync(200);
+      expect(await settledWithoutTime(waiting)).toBeUndefined();
+      expect(held.lost.aborted).toBe(false);
+      expect(asked).toBeGreaterThan(3);
+      expect(lists).toBeLessThanOrEqual(2);
+      await held.release();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('takes a free lease with one create-only write and one listing to confirm it', async () => {

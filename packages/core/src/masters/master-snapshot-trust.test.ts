@@ -132,13 +132,20 @@ describe('snapshot trusted on its generation', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
+    let waiting: () => void = () => {};
+    const atGate = new Promise<void>((resolve) => {
+      waiting = resolve;
+    });
     const slow = spy(shared);
     slow.putBlob = async (container, name, body, options) => {
-      if (container === RECORDS) await gate; // the marker is written; the record waits
+      if (container === RECORDS) {
+        waiting();
+        await gate; // the marker is written; the record waits
+      }
       return shared.putBlob(container, name, body, options);
     };
     const writing = repo(slow).save(record('z', 5));
-    await new Promise((r) => setTimeout(r, 10));
+    await atGate;
     expect(await cores(repoA, 'z')).toBe(1); // the change has not landed: the old record is right
     release();
     await writing;

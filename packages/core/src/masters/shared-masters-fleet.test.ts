@@ -79,10 +79,9 @@ describe('a fleet sharing masters', () => {
     });
     try {
       const b = await host('b', true);
-      const started = Date.now();
-      const image = await b.service.ensureImage('debian-12', { signal: AbortSignal.timeout(2_500) });
+      // The holder renews for as long as it lives: waiting for its lease would end only by the signal.
+      const image = await b.service.ensureImage('debian-12', { signal: AbortSignal.timeout(15_000) });
       expect(image.status).toBe('available');
-      expect(Date.now() - started).toBeLessThan(2_500);
       expect([b.provider.stats.builds, b.provider.stats.imports]).toEqual([0, 1]);
       await b.service.close();
     } finally {

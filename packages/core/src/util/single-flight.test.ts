@@ -25,7 +25,7 @@ describe('SingleFlight', () => {
     const task = async (signal: AbortSignal, progress: (e: { phase: 'build'; message: string }) => void) => {
       taskSignal = signal;
       progress({ phase: 'build', message: 'half' });
-      await sleep(100, signal);
+      await sleep(600_000, signal); // ends only by the abort, however slow the machine
       return 'done';
     };
     const a = new AbortController();
@@ -34,7 +34,7 @@ describe('SingleFlight', () => {
     const seenB: string[] = [];
     const first = flights.run('k', task, { signal: a.signal, onProgress: (e) => seenA.push(e.message) });
     const second = flights.run('k', task, { signal: b.signal, onProgress: (e) => seenB.push(e.message) });
-    await sleep(10);
+    while (!taskSignal) await sleep(1); // the task runs
     a.abort();
     await expect(first).rejects.toSatisfy((e) => VmkitError.is(e, 'ABORTED'));
     expect(taskSignal?.aborted).toBe(false);
@@ -51,7 +51,7 @@ describe('SingleFlight', () => {
     const task = async (signal: AbortSignal) => {
       runs++;
       try {
-        await sleep(50, signal);
+        await sleep(runs === 1 ? 600_000 : 50, signal); // the first run ends only by the abort
         return `run ${runs}`;
       } catch (error) {
         await sleep(50); // slow clean-up after the abort
@@ -60,7 +60,7 @@ describe('SingleFlight', () => {
     };
     const quitter = new AbortController();
     const first = flights.run('k', task, { signal: quitter.signal });
-    await sleep(5);
+    while (runs === 0) await sleep(1); // the task runs
     quitter.abort();
     await expect(first).rejects.toSatisfy((e) => VmkitError.is(e, 'ABORTED'));
     expect(await flights.run('k', task)).toBe('run 2');

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createComputeService, fileSystemBlobStore, type MasterSpec, type ProgressEvent } from '@vmkit/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type FixtureChild, spawnFixture } from '../../../core/src/compute/process-fixture.fixture.js';
+import { BUILD_LEASES, lapsed, newestLeases, untilLapsed } from '../../test-support/lease-watch.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
 import { libvirtProvider } from './libvirt-provider.js';
@@ -12,7 +13,8 @@ import { libvirtProvider } from './libvirt-provider.js';
 const URI = 'qemu:///system';
 const POOL = 'vmkit';
 const MAIN = fileURLToPath(new URL('../../test-support/build-main.mjs', import.meta.url));
-const TTL = 3000;
+/** The build lease TTL: long enough for a service start to run well inside it on a loaded machine. */
+const TTL = 5000;
 const prefix = runPrefix('k');
 const dir = mkdtempSync(join(tmpdir(), 'vmkit-crash-'));
 const spec: MasterSpec = {
@@ -49,7 +51,7 @@ describe('crash recovery and one build across processes on qemu:///system (test 
     children.push(child);
     return child;
   };
-  const leaseBlobs = async () => (await store().list('vmkit-images-leases')).items.map((i) => i.name);
+  const leaseBlobs = async () => (await store().list(BUILD_LEASES)).items.map((i) => i.name);
   afterEach(() => {
     for (const c of children) c.child.kill('SIGKILL');
     children = [];
@@ -80,9 +82,13 @@ describe('crash recovery and one build across processes on qemu:///system (test 
       // From the install on, the build domain(s): the installer, then also the post-install boot.
       if (i > 0) expect(left.domains.length, point.name).toBeGreaterThanOrEqual(1);
       // While the dead builder's lease has not lapsed, a restart leaves its artefacts alone.
+      const leases = await newestLeases(store(), BUILD_LEASES);
+      expect(leases, point.name).toHaveLength(1);
       await (await createComputeService(service())).close();
+      expect(lapsed(leases[0]!), `${point.name}: the restart ran after the lease lapsed`).toBe(false);
       expect(await leftovers(URI, prefix, POOL), point.name).toEqual(left);
-      await new Promise((r) => setTimeout(r, TTL + 200));
+      // Once the store shows the lease lapsed (its last renewal expired), a restart cleans up.
+      await untilLapsed(store(), BUILD_LEASES, leases[0]!.imageId);
       await (await createComputeService(service())).close();
       expect(await leftovers(URI, prefix, POOL), point.name).toEqual({ domains: [], volumes: [] });
       expect(await leaseBlobs(), point.name).toEqual([]);

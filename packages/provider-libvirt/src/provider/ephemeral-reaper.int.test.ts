@@ -5,6 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { createComputeService, fileSystemBlobStore } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FixtureChild, spawnFixture } from '../../../core/src/compute/process-fixture.fixture.js';
+import {
+  lapsed,
+  newestLeases,
+  OWNER_LEASES,
+  untilLapsed,
+  untilRenewedPast,
+} from '../../test-support/lease-watch.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
 import { libvirtProvider } from './libvirt-provider.js';
@@ -12,16 +19,19 @@ import { libvirtProvider } from './libvirt-provider.js';
 const URI = 'qemu:///system';
 const POOL = 'vmkit';
 const MAIN = fileURLToPath(new URL('../../test-support/ephemeral-main.mjs', import.meta.url));
-const TTL = 2000;
+/** The owners' lease TTL: long enough for a service start to run well inside it on a loaded machine. */
+const TTL = 4000;
 const prefix = runPrefix('e');
 const dir = mkdtempSync(join(tmpdir(), 'vmkit-reaper-'));
 const spec = testGuestMasterSpec('reaper-guest');
 const leaseDir = join(dir, 'ports');
 
+const store = () => fileSystemBlobStore({ root: join(dir, 'store') });
+
 function service() {
   return {
     provider: libvirtProvider({ uri: URI, pool: POOL, namePrefix: prefix }),
-    store: fileSystemBlobStore({ root: join(dir, 'store') }),
+    store: store(),
     images: [spec],
     ports: { leaseDir, probe: false },
   };
@@ -76,17 +86,23 @@ describe('ephemeral nodes of a killed owner process on qemu:///system (test gues
     expect(before.domains).toHaveLength(4);
     expect(before.volumes.length).toBeGreaterThanOrEqual(4);
     expect(portLeases()).toHaveLength(4);
+    const [lease] = await newestLeases(store(), OWNER_LEASES);
+    expect(lease).toBeTruthy();
     owner.child.kill('SIGKILL');
     await owner.exited;
     // While the dead owner's lease has not lapsed, a start leaves its nodes alone.
+    const last = (await newestLeases(store(), OWNER_LEASES)).find((l) => l.imageId === lease?.imageId);
     await (await createComputeService(service())).close();
+    expect(lapsed(last!), 'the start ran after the lease lapsed').toBe(false);
     expect(await onLibvirt(ephemeral)).toEqual({
       domains: [...ephemeral].sort(),
       volumes: before.volumes.filter((v) => !ordinary.some((o) => v.startsWith(o))),
     });
-    await new Promise((r) => setTimeout(r, TTL + 300));
+    // Once the store shows the lease lapsed (its last renewal expired), a start reaps them.
+    await untilLapsed(store(), OWNER_LEASES, last!.imageId);
     await (await createComputeService(service())).close();
     expect(await onLibvirt(ephemeral)).toEqual({ domains: [], volumes: [] });
+    expect(await newestLeases(store(), OWNER_LEASES)).toEqual([]);
     const kept = await onLibvirt(ordinary);
     expect(kept.domains).toEqual(ordinary);
     expect(kept.volumes.length).toBeGreaterThanOrEqual(1);
@@ -96,14 +112,21 @@ describe('ephemeral nodes of a killed owner process on qemu:///system (test gues
   }, 300_000);
 
   it('a live owner keeps its ephemeral nodes: a second process starts, reaps and prunes after the TTL and touches none', async () => {
+    const others = new Set((await newestLeases(store(), OWNER_LEASES)).map((l) => l.imageId));
     const owner = run(1, 0);
     const { ephemeral } = await done(owner);
-    await new Promise((r) => setTimeout(r, TTL + 500));
+    const leases = (await newestLeases(store(), OWNER_LEASES)).filter((l) => !others.has(l.imageId));
+    expect(leases).toHaveLength(1);
+    // Past the expiry of the lease as first seen: only the owner's renewals keep it live now.
+    const renewed = await untilRenewedPast(store(), OWNER_LEASES, leases[0]!);
     await using compute = await createComputeService(service());
     expect((await compute.reapNodes()).removed).toEqual([]);
     expect((await compute.pruneImages()).removed).toEqual([]);
     expect((await onLibvirt(ephemeral)).domains).toEqual(ephemeral);
     expect(portLeases()).toHaveLength(1);
+    const now = (await newestLeases(store(), OWNER_LEASES)).find((l) => l.imageId === renewed.imageId);
+    expect(now!.generation).toBeGreaterThanOrEqual(renewed.generation);
+    expect(lapsed(now!), 'the lease lapsed while the owner lived').toBe(false);
     owner.child.kill('SIGKILL');
     await owner.exited;
   }, 300_000);

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type FakeDaemon, fakeDaemon, okReply, streamData } from '../../test-support/fake-daemon.js';
 import { downloadCall } from './data-stream.js';
 import { encodePacket, type Packet } from './packet.js';
@@ -9,6 +9,8 @@ import { RpcConnection } from './rpc-connection.js';
 const DOWNLOAD = 209;
 const VERSION = 157;
 const chunk = new Uint8Array(256 * 1024).fill(7);
+/** Generous waits for what the fake daemon sends: they end as soon as it is seen. */
+const SEEN = { timeout: 10_000, interval: 5 };
 
 let daemons: FakeDaemon[] = [];
 afterEach(() => {
@@ -48,14 +50,18 @@ describe('downloads sharing a connection', () => {
     const d = await daemon(serve(64));
     const conn = new RpcConnection(d.socket, { keepaliveIntervalMs: 0 });
     const stream = await downloadCall(conn, DOWNLOAD, new Uint8Array(0));
-    await new Promise((r) => setTimeout(r, 200));
-    const t0 = Date.now();
-    await conn.call(VERSION);
-    expect(Date.now() - t0).toBeLessThan(1000);
+    // The download fills its stream's buffer, unread (observed), when the call is made.
+    await vi.waitFor(
+      () => expect(stream.readableLength).toBeGreaterThanOrEqual(stream.readableHighWaterMark),
+      SEEN,
+    );
+    // Held up, the call would wait for ever (until the download is read): a generous bound.
+    const answered = conn.call(VERSION).then(() => 'answered');
+    const late = new Promise((r) => setTimeout(() => r('held up'), 10_000).unref());
+    expect(await Promise.race([answered, late])).toBe('answered');
     let total = 0;
     stream.on('data', (c: Buffer) => (total += c.length));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(total).toBe(64 * chunk.length);
+    await vi.waitFor(() => expect(total).toBe(64 * chunk.length), SEEN);
     stream.destroy();
     conn.close();
   });
@@ -73,6 +79,8 @@ describe('downloads sharing a connection', () => {
     const stream = await downloadCall(conn, DOWNLOAD, new Uint8Array(0));
     // A call kept waiting keeps the socket read until the download's backlog passes the bound.
     const never = conn.call(999).catch(() => {});
+    await vi.waitFor(() => expect(conn.paused).toBe(true), SEEN);
+    // Then silent for more than twice keepalive's limit: the time is the claim here.
     await new Promise((r) => setTimeout(r, 700));
     expect(conn.paused).toBe(true);
     expect(conn.closed).toBe(false);
@@ -99,8 +107,7 @@ describe('downloads sharing a connection', () => {
     const failed = new Promise<Error>((r) => stream.on('error', r));
     expect((await failed).message).toMatch(/callback bug/);
     await conn.call(VERSION);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(streamPackets(d, MessageStatus.ERROR)).toHaveLength(1);
+    await vi.waitFor(() => expect(streamPackets(d, MessageStatus.ERROR)).toHaveLength(1), SEEN);
     conn.close();
   });
 
@@ -131,19 +138,19 @@ describe('downloads sharing a connection', () => {
     const conn = new RpcConnection(d.socket, { keepaliveIntervalMs: 0 });
     const ac = new AbortController();
     const download = downloadCall(conn, DOWNLOAD, new Uint8Array(0), { signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 50));
+    const sent = () =>
+      d.received.find((p) => p.header.procedure === DOWNLOAD && p.header.type === MessageType.CALL);
+    await vi.waitFor(() => expect(sent()).toBeDefined(), SEEN); // the daemon has the call
     ac.abort();
     await expect(download).rejects.toMatchObject({ code: 'ABORTED' });
-    await new Promise((r) => setTimeout(r, 50));
+    // The abort sent at once has reached the daemon before the reply is released.
+    await vi.waitFor(() => expect(streamPackets(d, MessageStatus.ERROR).length).toBeGreaterThan(0), SEEN);
     // An abort sent before the daemon set the stream up is dropped by libvirtd: one must follow the reply.
     const early = streamPackets(d, MessageStatus.ERROR).length;
     release();
-    await new Promise((r) => setTimeout(r, 100));
-    const call = d.received.find(
-      (p) => p.header.procedure === DOWNLOAD && p.header.type === MessageType.CALL,
-    );
+    await vi.waitFor(() => expect(streamPackets(d, MessageStatus.ERROR).length).toBeGreaterThan(early), SEEN);
+    const call = sent();
     const aborts = streamPackets(d, MessageStatus.ERROR);
-    expect(aborts.length).toBeGreaterThan(early);
     expect(aborts.every((p) => p.header.serial === call?.header.serial)).toBe(true);
     expect(await conn.call(VERSION)).toBeInstanceOf(Uint8Array);
     conn.close();

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LibvirtError } from '../errors/libvirt-error.js';
 import { encodePacket, FrameDecoder, type Packet } from './packet.js';
 import { KEEPALIVE_PROGRAM, MessageStatus, MessageType, REMOTE_PROGRAM } from './protocol.js';
@@ -102,12 +102,13 @@ describe('RpcConnection', () => {
         }),
       ),
     );
-    await new Promise((r) => setTimeout(r, 200));
-    const keepalives = seen
-      .filter((p) => p.header.program === KEEPALIVE_PROGRAM)
-      .map((p) => p.header.procedure);
-    expect(keepalives).toContain(2);
-    expect(keepalives).toContain(1);
+    const keepalives = () =>
+      seen.filter((p) => p.header.program === KEEPALIVE_PROGRAM).map((p) => p.header.procedure);
+    // A PONG (2) for the daemon's PING, and a PING (1) of its own: waited for as they come.
+    await vi.waitFor(() => expect(keepalives()).toEqual(expect.arrayContaining([1, 2])), {
+      timeout: 10_000,
+      interval: 5,
+    });
     conn.close();
   });
 
@@ -148,7 +149,7 @@ describe('RpcConnection', () => {
     const conn = new RpcConnection(socket, { keepaliveIntervalMs: 0, onEvent: (proc) => events.push(proc) });
     const ac = new AbortController();
     const call = conn.call(4, undefined, ac.signal);
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(events).toEqual([318]), { timeout: 10_000, interval: 5 }); // the call was seen
     ac.abort();
     await expect(call).rejects.toMatchObject({ code: 'ABORTED' });
     expect(events).toEqual([318]);

@@ -38,10 +38,8 @@ describe('URI parameters that choose a program (library callers)', () => {
       }),
     ).rejects.toMatchObject({ code: 'PROVIDER' });
     expect(evil.ran()).toBe(true);
-    const provider = libvirtProvider({
-      uri: `qemu+ssh://h/system?command=${evil.program}`,
-      allowUriPrograms: true,
-    });
-    expect(provider).toBeDefined();
+    const allowed = () =>
+      libvirtProvider({ uri: `qemu+ssh://h/system?command=${evil.program}`, allowUriPrograms: true });
+    expect(allowed).not.toThrow();
   });
 });
