@@ -1,14 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fsync,
-  linkSync,
-  mkdirSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants, fsync, linkSync, mkdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -161,7 +152,10 @@ export class FsBlobWriter {
     try {
       const etag = md5Etag(bytes);
       writeAllSync(fd, bytes);
-      writeAllSync(fd, encodeTrailer({ etag, contentType: opts.contentType, metadata: { ...opts.metadata } }));
+      writeAllSync(
+        fd,
+        encodeTrailer({ etag, contentType: opts.contentType, metadata: { ...opts.metadata } }),
+      );
       if (this.#durable) await new Promise<void>((done, fail) => fsync(fd, (e) => (e ? fail(e) : done())));
       open = false;
       closeSync(fd);
