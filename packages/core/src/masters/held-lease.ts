@@ -186,7 +186,10 @@ export class HeldLease {
   #lose(message: string): void {
     if (this.#lost.signal.aborted) return;
     clearTimeout(this.#deadlineTimer);
-    this.#place.logger.warn('lost a build lease; the build is aborted', { imageId: this.#record.imageId });
+    this.#place.logger.warn('lost a build lease; the build is aborted', {
+      imageId: this.#record.imageId,
+      reason: message,
+    });
     this.#lost.abort(new VmkitError('CONFLICT', message, { details: { imageId: this.#record.imageId } }));
   }
 }
