@@ -118,7 +118,10 @@ try {
   );
   const warnings = new Map<string, number>();
   for (const log of fleet.hosts.flatMap((h) => h.logs('warn', 'error')))
-    warnings.set(log.message, (warnings.get(log.message) ?? 0) + 1);
+    warnings.set(
+      `${log.message}${log.fields.reason ? ` (${log.fields.reason})` : ''}`,
+      (warnings.get(`${log.message}${log.fields.reason ? ` (${log.fields.reason})` : ''}`) ?? 0) + 1,
+    );
   for (const [message, n] of warnings) console.log(`warning ${n} x ${message}`);
   if (server)
     console.log(

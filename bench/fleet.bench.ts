@@ -35,6 +35,10 @@ interface Run {
   readonly perHostImage: Readonly<Record<string, number>>;
   /** Total builds the hypervisors ran. */
   readonly builds: number;
+  /** Leases (build or adoption) the hosts lost and redid the work of ('lost a build lease' warnings). */
+  readonly lostLeases: number;
+  /** Mean time of a store call in ms, by operation, over the whole fleet from `go`. */
+  readonly meanMs: Readonly<Record<string, number>>;
 }
 
 async function runFleet(
@@ -72,12 +76,23 @@ async function runFleet(
     const ops: Record<string, number> = {};
     for (const d of done) for (const [op, n] of Object.entries(d?.ops ?? {})) ops[op] = (ops[op] ?? 0) + n;
     const perHostImage = Object.fromEntries(Object.entries(ops).map(([op, n]) => [op, n / (hosts * images)]));
+    const opMs: Record<string, number> = {};
+    for (const d of done)
+      for (const [op, ms] of Object.entries(d?.opMs ?? {})) opMs[op] = (opMs[op] ?? 0) + ms;
+    const meanMs = Object.fromEntries(
+      Object.entries(ops).map(([op, n]) => [op, (opMs[op] ?? 0) / Math.max(1, n)]),
+    );
+    const lostLeases = fleet.hosts
+      .flatMap((h) => h.logs('warn'))
+      .filter((l) => l.message === 'lost a build lease; the build is aborted').length;
     return {
       ms: Math.max(...done.map((d) => d?.ms ?? 0)),
       failed,
       errors,
       perHostImage,
       builds: done.reduce((n, d) => n + (d?.builds ?? 0), 0),
+      lostLeases,
+      meanMs,
     };
   } finally {
     fleet.dispose();
@@ -140,8 +155,16 @@ async function storeFigures(
         name: `${hosts} hosts: store ${op} calls per host per image`,
         value: r.perHostImage[op] ?? 0,
         unit: 'calls',
-        ...(op === 'put' && others ? { note: `also ${others}` } : {}),
+        note: [
+          `mean ${Math.round(r.meanMs[op] ?? 0)} ms a call`,
+          ...(op === 'put' && others ? [`also ${others}`] : []),
+        ].join('; '),
       });
+    report.figure({
+      name: `${hosts} hosts: leases lost (work redone)`,
+      value: r.lostLeases,
+      unit: 'leases',
+    });
   }
   return runs;
 }

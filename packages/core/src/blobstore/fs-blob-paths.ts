@@ -1,5 +1,4 @@
 import { lstatSync } from 'node:fs';
-import { lstat } from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
 
@@ -37,10 +36,18 @@ export class FsBlobPaths {
     return path;
   }
 
-  /** The container's folder; `NOT_FOUND` when it does not exist, `CORRUPT` when it is a link. */
+  /**
+   * The container's folder; `NOT_FOUND` when it does not exist, `CORRUPT` when it is a link. One
+   * synchronous `lstat`, as for the folders of a blob's name: no thread-pool round-trip.
+   */
   async requireContainer(container: string): Promise<string> {
     const dir = this.containerDir(container);
-    const info = await lstat(dir).catch(() => undefined);
+    let info: ReturnType<typeof lstatSync>;
+    try {
+      info = lstatSync(dir, { throwIfNoEntry: false });
+    } catch {
+      info = undefined;
+    }
     if (info?.isSymbolicLink()) throw followsLink(dir, { container });
     if (!info?.isDirectory()) {
       throw new VmkitError('NOT_FOUND', `container ${container} does not exist`, { details: { container } });

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { closeSync, constants, fsync, linkSync, mkdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import { abortedError, throwIfAborted } from '../util/abort.js';
-import { createPrivateFile } from '../util/private-file.js';
+import { createPrivateFile, createPrivateFileSync } from '../util/private-file.js';
 import { encodeTrailer } from './blob-file-format.js';
 import type { BlobBody, PutBlobOptions } from './blob-store.js';
+import { md5Etag } from './body.js';
 import { FOLDER_MODE } from './fs-blob-paths.js';
 
 /** Temp files older than this were left by a process that crashed mid-write. */
@@ -23,15 +24,28 @@ const MOVE_ATTEMPTS = 20;
  * Writes blob files for the filesystem store: the body and its trailer go to a temp file that is
  * fsynced (when durable) and then renamed, or linked for `ifNoneMatch`, into place, so readers
  * never see a partial blob.
+ *
+ * What each step guarantees: the rename (or link) publishes the whole blob at once; the fsync of
+ * the temp file before it means a crash never leaves the name on data the disk does not hold (an
+ * empty or torn blob); the fsync of the folder after it makes the name itself survive a crash, so
+ * a record whose write returned is there after a restart. Both run only when `durable`.
+ *
+ * A body given whole (a string or bytes, up to `syncMax` bytes: records, leases, markers) is
+ * written with synchronous calls, and every move into place is: each is a metadata update that
+ * takes microseconds on a local disk, where an asynchronous call waits for a thread of the pool,
+ * which a busy process (streaming disk images, hashing) keeps queued for tens of milliseconds. The
+ * fsyncs, which wait for the disk, stay asynchronous.
  */
 export class FsBlobWriter {
   readonly #tmpDir: string;
   readonly #durable: boolean;
+  readonly #syncMax: number;
   #sweptAt = Number.NEGATIVE_INFINITY;
 
-  constructor(tmpDir: string, durable: boolean) {
+  constructor(tmpDir: string, durable: boolean, syncMax = 0) {
     this.#tmpDir = tmpDir;
     this.#durable = durable;
+    this.#syncMax = syncMax;
   }
 
   /** Writes `body` to `path` in container folder `dir` atomically; its etag. */
@@ -42,7 +56,11 @@ export class FsBlobWriter {
     opts: PutBlobOptions,
   ): Promise<string> {
     this.#sweep();
-    const { tmp, etag } = await this.#writeTemp(body, opts);
+    const whole = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const { tmp, etag } =
+      whole instanceof Uint8Array && whole.byteLength <= this.#syncMax
+        ? await this.#writeSmallTemp(whole, opts)
+        : await this.#writeTemp(body, opts);
     try {
       await this.#moveIntoPlace(tmp, path, opts.ifNoneMatch === '*');
       return etag;
@@ -71,12 +89,12 @@ export class FsBlobWriter {
     // retry (many writers and removers in one folder, such as change markers, race often).
     for (let attempt = 1; ; attempt++) {
       try {
-        await mkdir(parent, { recursive: true, mode: FOLDER_MODE });
+        mkdirSync(parent, { recursive: true, mode: FOLDER_MODE });
         if (exclusive) {
-          await link(tmp, path);
-          await unlink(tmp);
+          linkSync(tmp, path);
+          unlinkSync(tmp);
         } else {
-          await rename(tmp, path);
+          renameSync(tmp, path);
         }
         break;
       } catch (error) {
@@ -125,6 +143,30 @@ export class FsBlobWriter {
     }
   }
 
+  /** {@link #writeTemp} for a small body, with synchronous calls but for the fsync. */
+  async #writeSmallTemp(bytes: Uint8Array, opts: PutBlobOptions): Promise<{ tmp: string; etag: string }> {
+    throwIfAborted(opts.signal, 'upload');
+    mkdirSync(this.#tmpDir, { recursive: true, mode: FOLDER_MODE });
+    const { path: tmp, fd } = createPrivateFileSync(this.#tmpDir, { prefix: `${HOST_TAG}-p${process.pid}-` });
+    let open = true;
+    try {
+      const etag = md5Etag(bytes);
+      writeAllSync(fd, bytes);
+      writeAllSync(
+        fd,
+        encodeTrailer({ etag, contentType: opts.contentType, metadata: { ...opts.metadata } }),
+      );
+      if (this.#durable) await new Promise<void>((done, fail) => fsync(fd, (e) => (e ? fail(e) : done())));
+      open = false;
+      closeSync(fd);
+      return { tmp, etag };
+    } catch (error) {
+      if (open) closeSync(fd);
+      await unlink(tmp).catch(() => {});
+      throw toVmkitError(error, 'STORE', 'writing blob');
+    }
+  }
+
   async #syncDir(dir: string): Promise<void> {
     if (!this.#durable) return;
     let handle: Awaited<ReturnType<typeof open>>;
@@ -157,6 +199,11 @@ export class FsBlobWriter {
       }
     })();
   }
+}
+
+/** Writes all of `bytes` at the file's current offset. */
+function writeAllSync(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done);
 }
 
 /** Whether a temp file was written by a process of this host that no longer runs. */

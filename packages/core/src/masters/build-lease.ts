@@ -228,6 +228,7 @@ export class BuildLeases {
       if (VmkitError.is(error, 'CONFLICT')) return undefined; // another taker won this generation
       throw error;
     }
+    const latencyMs = Date.now() - started;
     // A generation 1 written after a holder renewed past it and removed the old blob loses.
     let names: string[];
     try {
@@ -251,7 +252,7 @@ export class BuildLeases {
       options: this.#options,
       logger: this.#logger,
     };
-    return new HeldLease(place, record, started + this.#options.ttlMs);
+    return new HeldLease(place, record, started + this.#options.ttlMs, latencyMs);
   }
 
   async #names(store: BlobStore, key: string): Promise<string[]> {
