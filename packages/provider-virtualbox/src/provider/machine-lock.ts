@@ -1,4 +1,4 @@
-import { sleep, throwIfAborted } from '@vmkit/core/spi';
+import { retryRetryable, throwIfAborted } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import type { VboxApi, VboxConnection } from './vbox-connection.js';
 import { hasResult, VBOX_RESULT } from './vbox-errors.js';
@@ -32,20 +32,22 @@ export async function withMachineLock<T>(
 ): Promise<T> {
   const lockType = options.lockType ?? 'Write';
   const session = await conn.borrowSession(api);
-  for (let attempt = 0; ; attempt++) {
-    throwIfAborted(options.signal, 'locking a machine');
-    try {
+  await retryRetryable(
+    async () => {
+      throwIfAborted(options.signal, 'locking a machine');
       await machine.lockMachine(session, lockType as vbox.LockType);
-      break;
-    } catch (error) {
-      const busy = hasResult(error, VBOX_RESULT.INVALID_OBJECT_STATE);
-      if (!busy || attempt >= options.retries) {
-        conn.returnSession(api, session);
-        throw error;
-      }
-      await sleep(Math.min(1000, 25 * 2 ** attempt), options.signal);
-    }
-  }
+    },
+    {
+      attempts: options.retries + 1,
+      baseDelayMs: 25,
+      maxDelayMs: 1000,
+      retryIf: (error) => hasResult(error, VBOX_RESULT.INVALID_OBJECT_STATE),
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  ).catch((error: unknown) => {
+    conn.returnSession(api, session);
+    throw error;
+  });
   let healthy = true;
   try {
     const mutable = options.mutable === false ? machine : await session.getMachine();

@@ -1,4 +1,4 @@
-import { sleep, throwIfAborted, VmkitError } from '@vmkit/core/spi';
+import { retryRetryable, sleep, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import * as vbox from 'virtualbox-soap';
 import { isSessionLost, readFault, vboxError } from './vbox-errors.js';
 import type { ResolvedVirtualBoxProviderOptions } from './virtualbox-provider-options.js';
@@ -134,21 +134,33 @@ export class VboxConnection {
     idempotent = false,
     signal?: AbortSignal,
   ): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      let api: VboxApi;
-      try {
-        api = await this.api(signal);
-      } catch (error) {
-        throw vboxError(error, what, this.endpoint);
-      }
-      try {
-        return await fn(api);
-      } catch (error) {
-        if (!isSessionLost(error)) throw vboxError(error, what, this.endpoint);
-        this.invalidate(api.generation);
-        if (!idempotent || attempt >= 3 || signal?.aborted) throw vboxError(error, what, this.endpoint);
-      }
-    }
+    // The failure of a try that lost the connection or the websession (the one tried again).
+    let lost: unknown;
+    return retryRetryable(
+      async () => {
+        lost = undefined;
+        let api: VboxApi;
+        try {
+          api = await this.api(signal);
+        } catch (error) {
+          throw vboxError(error, what, this.endpoint);
+        }
+        try {
+          return await fn(api);
+        } catch (error) {
+          if (!isSessionLost(error)) throw vboxError(error, what, this.endpoint);
+          this.invalidate(api.generation);
+          lost = vboxError(error, what, this.endpoint);
+          throw lost;
+        }
+      },
+      {
+        attempts: 3,
+        baseDelayMs: 0,
+        retryIf: (error) => idempotent && error === lost,
+        ...(signal ? { signal } : {}),
+      },
+    );
   }
 
   /** An unlocked client session from the pool (made when none is idle). */
