@@ -1,4 +1,4 @@
-import { Lifecycle, raceAbort, VmkitError } from '@vmkit/core/spi';
+import { Lifecycle, raceAbort, retryRetryable, VmkitError } from '@vmkit/core/spi';
 import { connectionError } from '../errors/libvirt-error.js';
 import { RemoteProcedure as P } from '../rpc/procedures.js';
 import { AuthType, DriverFeature, STRING_MAX } from '../rpc/protocol.js';
@@ -147,17 +147,29 @@ export class LibvirtClient implements RpcCaller {
       write(w);
       args = w.bytes();
     }
-    for (let attempt = 1; ; attempt++) {
-      const conn = await this.connection(signal);
-      try {
-        return new XdrReader(await conn.call(procedure, args, signal));
-      } catch (error) {
-        // Only a loss of the connection (not an answer, not an abort) is handled here.
-        if (!VmkitError.is(error) || error !== conn.closeReason || this.#life.closed) throw error;
-        const repeat =
-          this.#options.reconnect !== false && RETRY_SAFE_PROCEDURES.has(procedure) && attempt < MAX_REPEATS;
-        if (!repeat) throw interruptedCall(procedure, error);
-      }
+    // The loss of the connection under a call that is safe to repeat (the one tried again).
+    let lost: unknown;
+    try {
+      return await retryRetryable(
+        async () => {
+          lost = undefined;
+          const conn = await this.connection(signal);
+          try {
+            return new XdrReader(await conn.call(procedure, args, signal));
+          } catch (error) {
+            // Only a loss of the connection (not an answer, not an abort) is handled here.
+            if (!VmkitError.is(error) || error !== conn.closeReason || this.#life.closed) throw error;
+            if (this.#options.reconnect === false || !RETRY_SAFE_PROCEDURES.has(procedure))
+              throw interruptedCall(procedure, error);
+            lost = error;
+            throw error;
+          }
+        },
+        { attempts: MAX_REPEATS, baseDelayMs: 0, retryIf: (error) => error === lost },
+      );
+    } catch (error) {
+      if (error === lost) throw interruptedCall(procedure, error as VmkitError);
+      throw error;
     }
   }
 
