@@ -32,19 +32,34 @@ export async function withMachineLock<T>(
 ): Promise<T> {
   const lockType = options.lockType ?? 'Write';
   const session = await conn.borrowSession(api);
+  const busy = (error: unknown) => hasResult(error, VBOX_RESULT.INVALID_OBJECT_STATE);
+  // The machine's own refusal of the last try (if that is how it failed), and the tries made.
+  let refused: unknown;
+  let tries = 0;
   await retryRetryable(
     async () => {
       throwIfAborted(options.signal, 'locking a machine');
-      await machine.lockMachine(session, lockType as vbox.LockType);
+      refused = undefined;
+      tries++;
+      try {
+        await machine.lockMachine(session, lockType as vbox.LockType);
+      } catch (error) {
+        refused = error;
+        throw error;
+      }
     },
     {
       attempts: options.retries + 1,
       baseDelayMs: 25,
       maxDelayMs: 1000,
-      retryIf: (error) => hasResult(error, VBOX_RESULT.INVALID_OBJECT_STATE),
+      retryIf: busy,
       ...(options.signal ? { signal: options.signal } : {}),
     },
   ).catch((error: unknown) => {
+    // An abort (before a try, in a pause, or while the machine was busy with tries left) keeps
+    // the session out of the pool; the machine's refusal returns it.
+    if (error !== refused) throw error;
+    if (busy(error) && tries <= options.retries) throwIfAborted(options.signal, 'locking a machine');
     conn.returnSession(api, session);
     throw error;
   });

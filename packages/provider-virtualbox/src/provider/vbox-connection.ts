@@ -56,18 +56,27 @@ export class VboxConnection {
    * `signal`; the last failure is thrown (`retryable`).
    */
   async reconnect(signal?: AbortSignal): Promise<VboxApi> {
-    const deadline = Date.now() + this.#options.reconnectTimeoutMs;
-    for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(MAX_PAUSE_MS, pause * 2)) {
-      throwIfAborted(signal, `reconnecting to vboxwebsrv at ${this.endpoint}`);
-      try {
-        const api = await this.#logonOnce();
-        this.#lost = false;
-        return api;
-      } catch (error) {
-        if (!isSessionLost(error) || Date.now() + pause > deadline) throw error;
-        await sleep(pause, signal);
-      }
-    }
+    const what = `reconnecting to vboxwebsrv at ${this.endpoint}`;
+    const api = await retryRetryable(
+      () => {
+        throwIfAborted(signal, what);
+        return this.#logonOnce();
+      },
+      {
+        attempts: Number.POSITIVE_INFINITY,
+        baseDelayMs: FIRST_PAUSE_MS,
+        maxDelayMs: MAX_PAUSE_MS,
+        budgetMs: this.#options.reconnectTimeoutMs,
+        retryIf: isSessionLost,
+        ...(signal ? { signal } : {}),
+      },
+    ).catch((error: unknown) => {
+      // A signal that fired after a lost try ends the wait as an abort, not as that try's failure.
+      if (isSessionLost(error)) throwIfAborted(signal, what);
+      throw error;
+    });
+    this.#lost = false;
+    return api;
   }
 
   #logonOnce(): Promise<VboxApi> {
