@@ -70,8 +70,8 @@ describe('retryRetryable', () => {
         starts.push(Date.now() - started);
         return call();
       }, options).then(
-        (value) => ({ value }),
-        (error: unknown) => ({ error }),
+        (value): { value?: string; error?: unknown } => ({ value }),
+        (error: unknown): { value?: string; error?: unknown } => ({ error }),
       );
       await vi.runAllTimersAsync();
       return { ...(await result), starts };

@@ -1,4 +1,4 @@
-import { retryRetryable, sleep, throwIfAborted, VmkitError } from '@vmkit/core/spi';
+import { retryRetryable, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import * as vbox from 'virtualbox-soap';
 import { isSessionLost, readFault, vboxError } from './vbox-errors.js';
 import type { ResolvedVirtualBoxProviderOptions } from './virtualbox-provider-options.js';
