@@ -1,5 +1,4 @@
-import type { BoundNetwork, Hardware } from '@vmkit/core';
-import type { ProviderNode } from '@vmkit/core/spi';
+import type { BoundNetwork, Hardware, ProviderNode } from '@vmkit/core/spi';
 
 /** The extra-data key holding vmkit's record of a node; machines without it are not nodes. */
 export const NODE_META_KEY = 'vmkit/node';

@@ -1,4 +1,4 @@
-import type { BoundNetwork, Hardware } from '@vmkit/core';
+import type { BoundNetwork, Hardware } from '@vmkit/core/spi';
 import { parseXml, xmlEscape } from '../xml/xml-text.js';
 
 /** Namespace of vmkit's element in a domain's `<metadata>`. */
