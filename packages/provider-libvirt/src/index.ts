@@ -67,6 +67,7 @@ export {
   type StorageVolInfo,
 } from './client/storage-procedures.js';
 export type { StreamTransferOptions, UploadSource } from './rpc/data-stream.js';
+export type { LibvirtTlsOptions } from './transport/tls-credentials.js';
 
 // Errors
 export { LibvirtError, LibvirtErrorCode, type RemoteErrorInfo } from './errors/libvirt-error.js';
