@@ -7,6 +7,7 @@ import { XdrReader } from '../rpc/xdr/xdr-reader.js';
 import { XdrWriter } from '../rpc/xdr/xdr-writer.js';
 import { type LibvirtTarget, parseLibvirtUri } from '../transport/libvirt-uri.js';
 import { openTransport } from '../transport/open-transport.js';
+import type { LibvirtTlsOptions } from '../transport/tls-credentials.js';
 import type { DomainLifecycleListener } from './domain-events.js';
 import { DomainLifecycleHub } from './domain-lifecycle-hub.js';
 import { DomainProcedures } from './domain-procedures.js';
@@ -20,7 +21,10 @@ import { StorageProcedures } from './storage-procedures.js';
 
 /** Options of {@link LibvirtClient.connect}. */
 export interface LibvirtClientOptions {
-  /** Connection URI: `qemu:///system`, `test+unix:///default`, `qemu+tcp://host/system`, `qemu+ssh://user@host/system`. */
+  /**
+   * Connection URI: `qemu:///system`, `test+unix:///default`, `qemu+tls://host/system` (also
+   * `qemu://host/system`), `qemu+tcp://host/system`, `qemu+ssh://user@host/system`.
+   */
   readonly uri: string;
   /** Open the connection read-only (`VIR_CONNECT_RO`). */
   readonly readOnly?: boolean;
@@ -32,6 +36,12 @@ export interface LibvirtClientOptions {
   readonly keepaliveCount?: number;
   /** The ssh binary for `+ssh` URIs (default `ssh`). */
   readonly sshBinary?: string;
+  /**
+   * The x509 files of a `+tls` URI; each one not given is searched for as libvirt does (see
+   * {@link LibvirtTlsOptions}). The server's certificate must be signed by the CA certificate and
+   * name the URI's host.
+   */
+  readonly tls?: LibvirtTlsOptions;
   /**
    * Let the URI choose programs to run: `?command=` (the local ssh program) and `?netcat=` (the
    * program run on the ssh host). Default false: such a URI is refused with `INVALID_ARGUMENT`
@@ -266,6 +276,7 @@ export class LibvirtClient implements RpcCaller {
     const socket = await openTransport(this.target, {
       connectTimeoutMs: timeoutMs,
       ...(this.#options.sshBinary === undefined ? {} : { sshBinary: this.#options.sshBinary }),
+      ...(this.#options.tls === undefined ? {} : { tls: this.#options.tls }),
     });
     // The handshake shares the deadline: a peer that accepts but never answers fails in time.
     const timer = new AbortController();

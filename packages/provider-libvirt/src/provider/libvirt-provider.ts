@@ -106,6 +106,7 @@ export class LibvirtProvider implements HypervisorProvider {
     const client = await LibvirtClient.connect({
       uri: this.#options.uri,
       ...(this.#options.sshBinary ? { sshBinary: this.#options.sshBinary } : {}),
+      ...(this.#options.tls ? { tls: this.#options.tls } : {}),
       allowUriPrograms: this.#options.allowUriPrograms,
       reconnect: this.#options.reconnect,
     });
