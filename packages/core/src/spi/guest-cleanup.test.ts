@@ -1,7 +1,7 @@
-import type { BuildContext } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
 import { GUEST_CLEANUP_STEPS, readGuestCleanup } from './guest-cleanup.js';
 import { reportGuestCleanup } from './guest-cleanup-report.js';
+import type { BuildContext } from './master-build.js';
 
 /** A build context that records what a step reported. */
 function recordingContext() {
