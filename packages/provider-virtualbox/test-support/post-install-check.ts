@@ -55,7 +55,16 @@ export function postInstallProblems(run: GuestScript, expected: PostInstallOutco
 /** Ways to break the generated script that the checks must catch, each a text edit of it. */
 export const POST_INSTALL_MUTATIONS: ReadonlyArray<{ name: string; mutate: (script: string) => string }> = [
   { name: 'exits early', mutate: (s) => s.replace(/^(rm -rf "\$vmkit_dir" .*)$/m, '$1\nexit 0') },
-  { name: 'skips the report', mutate: (s) => s.replace(/^ {2}command -v VBoxControl .*$/m, '  :') },
-  { name: 'drops the power-off', mutate: (s) => s.replace(/^ {2}poweroff \|\| shutdown -h now$/m, '  :') },
-  { name: 'ignores a failure', mutate: (s) => s.replace(/ \|\| vmkit_end failed:\S+$/gm, '') },
+  {
+    name: 'skips the report',
+    mutate: (s) => s.replace(/^ {4}if \[ "\$1" = 0 \]; then VBoxControl .*$/m, '    :'),
+  },
+  {
+    name: 'drops the power-off',
+    mutate: (s) => s.replace(/^ {2}if .*then poweroff \|\| shutdown -h now; fi$/m, '  :'),
+  },
+  {
+    name: 'ignores a failure',
+    mutate: (s) => s.replace(/^ {2}\[ "\$vmkit_rc" = 0 \] \|\| vmkit_end .*$/m, '  :'),
+  },
 ];

@@ -34,7 +34,14 @@ export {
   type WritePlace,
 } from './free-space.js';
 export { masterRefError } from './master-ref-error.js';
-export { embedPostInstallStep } from './post-install-embedding.js';
+export {
+  GUEST_CLEANUP_STEPS,
+  type GuestCleanupReport,
+  type GuestCleanupStep,
+  readGuestCleanup,
+} from './guest-cleanup.js';
+export { type GuestCleanupOutcome, reportGuestCleanup } from './guest-cleanup-report.js';
+export { type PostInstallScriptOptions, postInstallScript } from './post-install-script.js';
 export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './provider-artefacts.js';
 
 // Running a build as core does (for a provider's own tests)

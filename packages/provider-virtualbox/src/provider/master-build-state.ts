@@ -1,4 +1,4 @@
-import type { BuildContext } from '@vmkit/core/spi';
+import type { BuildContext, GuestCleanupOutcome } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import type { LocalFile } from './master-source.js';
 
@@ -11,6 +11,8 @@ export interface BuildState {
   bootIso?: LocalFile;
   installed?: boolean;
   postInstalled?: boolean;
+  /** What the guest clean-up of the post-install boot removed (absent: the build never booted it). */
+  guestCleanup?: GuestCleanupOutcome;
   /** The post-install drive while it exists (a private file with an unguessable name). */
   postInstallDrive?: string;
   /** Server-side work an abort stopped us waiting for; discard waits for it before cleaning up. */

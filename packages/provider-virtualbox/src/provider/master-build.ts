@@ -7,6 +7,7 @@ import {
   GROWING_VOLUME_FLOOR_BYTES,
   type MasterBuild,
   type MasterRef,
+  reportGuestCleanup,
   STANDARD_BUILD_STEPS,
   VmkitError,
 } from '@vmkit/core/spi';
@@ -167,15 +168,15 @@ async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterS
 const SKIPPED: Readonly<Record<string, string>> = {
   'install-agent':
     'guest additions are not installed by vmkit (install them in the image or with postInstall)',
-  'clean-udev-rules': 'not done by the VirtualBox provider (use postInstall steps)',
-  'reset-identity': 'not done by the VirtualBox provider (use postInstall steps)',
 };
 
 /**
  * Plans a master build: `create-and-install` opens the disk (converting qcow2/raw to VDI) or
- * creates one and boots the installer ISO until the guest powers off; `detach-isos` and
- * `detach-nics` clear the build devices; `snapshot` takes the snapshot linked clones need. The
- * other standard steps have nothing to do.
+ * creates one and boots the installer ISO until the guest powers off; `post-install` boots the
+ * master once with a NoCloud drive whose user data runs the spec's steps and then the guest
+ * clean-up (see {@link runPostInstall}), which `clean-udev-rules` and `reset-identity` report;
+ * `detach-isos` and `detach-nics` clear the build devices; `snapshot` takes the snapshot linked
+ * clones need. `install-agent` has nothing to do.
  */
 export function planVirtualBoxMasterBuild(
   getContext: () => Promise<VboxContext>,
@@ -187,9 +188,11 @@ export function planVirtualBoxMasterBuild(
       const s = state(c);
       if (s.postInstalled || !s.machine)
         return c.markSkipped(s.postInstalled ? 'already ran in this build' : 'no master machine');
-      await runPostInstall(ctx, c, spec, s.machine);
+      s.guestCleanup = await runPostInstall(ctx, c, spec, s.machine);
       s.postInstalled = true;
     },
+    'clean-udev-rules': async (_ctx, c) => reportGuestCleanup(c, state(c).guestCleanup, 'clean-udev-rules'),
+    'reset-identity': async (_ctx, c) => reportGuestCleanup(c, state(c).guestCleanup, 'reset-identity'),
     'detach-isos': detachIsos,
     'detach-nics': detachNics,
     snapshot,

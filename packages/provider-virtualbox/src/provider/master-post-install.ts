@@ -1,12 +1,22 @@
 import { rm } from 'node:fs/promises';
 import type { MasterSpec } from '@vmkit/core/spi';
-import { type BuildContext, VmkitError } from '@vmkit/core/spi';
+import {
+  type BuildContext,
+  GUEST_CLEANUP_STEPS,
+  type GuestCleanupOutcome,
+  readGuestCleanup,
+  VmkitError,
+} from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import { writeConfigDriveFile } from './config-drive-file.js';
 import { withMachineLock } from './machine-lock.js';
 import { state } from './master-build-state.js';
 import { installAndWait } from './master-install.js';
-import { POST_INSTALL_PROPERTY, postInstallScript } from './post-install-script.js';
+import {
+  POST_INSTALL_PROPERTY,
+  POST_INSTALL_REPORT_PROPERTY,
+  postInstallScript,
+} from './post-install-script.js';
 import { closeDvd, mediumAttachments } from './vbox-calls.js';
 import type { VboxApi } from './vbox-connection.js';
 import { CONTROLLER, lockOptions, type VboxContext } from './vbox-context.js';
@@ -28,18 +38,27 @@ async function detachDrive(
 
 /**
  * Boots the master once with a NoCloud drive whose user data runs the spec's post-install steps
- * (see {@link postInstallScript}) and powers off; a step reported as failed (guest additions set
- * the property) fails the build. The drive is detached and deleted whatever happens.
+ * and then the guest clean-up of {@link GUEST_CLEANUP_STEPS} (see {@link postInstallScript}) and
+ * powers off; a step reported as failed (guest additions set the property) fails the build. The
+ * drive is detached and deleted whatever happens. Returns what the clean-up removed, as the guest
+ * reported it (`'unreported'` without guest additions; `undefined` when there was no boot: the
+ * spec has no steps).
  */
 export async function runPostInstall(
   ctx: VboxContext,
   c: BuildContext,
   spec: MasterSpec,
   machineName: string,
-): Promise<void> {
+): Promise<GuestCleanupOutcome> {
   const steps = spec.postInstall ?? [];
-  if (steps.length === 0) return c.markSkipped('the spec has no post-install steps');
-  const script = postInstallScript(steps);
+  if (steps.length === 0) {
+    c.markSkipped('the spec has no post-install steps');
+    return undefined;
+  }
+  const script = postInstallScript([
+    ...steps,
+    ...GUEST_CLEANUP_STEPS.map(({ name, run }) => ({ name, run })),
+  ]);
   const s = state(c);
   const path = await writeConfigDriveFile(
     ctx.options.machineFolder,
@@ -50,6 +69,7 @@ export async function runPostInstall(
   // Remembered so that discard removes it should the build stop before the drive is detached.
   s.postInstallDrive = path;
   const boot = { what: 'post-install boot', name: machineName };
+  let cleanup: GuestCleanupOutcome;
   try {
     await ctx.conn.run(`post-install of ${machineName}`, async (api) => {
       const machine = await api.vbox.findMachine(machineName);
@@ -72,9 +92,15 @@ export async function runPostInstall(
       await installAndWait(ctx, api, machine, c, boot);
     });
     // Read after the wait, which may have logged on again (vboxwebsrv restarted): by name.
-    const status = await ctx.conn.run(
+    const [status, report] = await ctx.conn.run(
       `reading the post-install status of ${machineName}`,
-      async (api) => (await api.vbox.findMachine(machineName)).getGuestPropertyValue(POST_INSTALL_PROPERTY),
+      async (api) => {
+        const machine = await api.vbox.findMachine(machineName);
+        return [
+          await machine.getGuestPropertyValue(POST_INSTALL_PROPERTY),
+          await machine.getGuestPropertyValue(POST_INSTALL_REPORT_PROPERTY),
+        ];
+      },
       true,
       c.signal,
     );
@@ -83,6 +109,8 @@ export async function runPostInstall(
         'PROVIDER',
         `post-install step ${status.slice('failed:'.length)} failed in master ${c.masterName}`,
       );
+    // Without guest additions the guest reported nothing: the clean-up ran, what it removed is unknown.
+    cleanup = status === '' ? 'unreported' : readGuestCleanup(report);
   } finally {
     // Kept for discard to remove should this fail too.
     await ctx.conn
@@ -99,4 +127,5 @@ export async function runPostInstall(
       );
   }
   c.progress(1, `post-install: ${steps.length} step(s) ran`);
+  return cleanup;
 }

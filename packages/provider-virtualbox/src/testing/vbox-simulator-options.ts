@@ -124,4 +124,5 @@ export const DEFAULT_BEHAVIOUR: SimBehaviour = Object.freeze({
   acpiResponsive: true,
   guestAdditions: true,
   taskMs: 5,
+  guestFiles: Object.freeze({}),
 });

@@ -1,6 +1,5 @@
-import type { BuildContext } from '@vmkit/core/spi';
+import type { BuildContext, GuestCleanupReport } from '@vmkit/core/spi';
 import type { LibvirtMasterData } from '../libvirt-context.js';
-import type { GuestCleanupReport } from './guest-cleanup.js';
 
 /** Names of what a master build makes, from the master's name. */
 export function masterNames(prefix: string, masterName: string) {

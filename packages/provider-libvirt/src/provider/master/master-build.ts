@@ -1,10 +1,9 @@
 import type { BuildContext, BuildStep, MasterBuild, MasterRef, MasterSpec } from '@vmkit/core/spi';
-import { STANDARD_BUILD_STEPS, VmkitError } from '@vmkit/core/spi';
+import { reportGuestCleanup, STANDARD_BUILD_STEPS, VmkitError } from '@vmkit/core/spi';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';
 import { uploadBootIso } from './boot-iso-source.js';
 import { buildState, masterNames } from './build-state.js';
-import { reportGuestCleanup } from './guest-cleanup-report.js';
 import { importDisk } from './import-disk.js';
 import { runInstallerDomain } from './installer-domain.js';
 import { prepareInstallerMedia } from './installer-media.js';

@@ -1,15 +1,20 @@
 import type { BuildContext, PostInstallStep } from '@vmkit/core/spi';
-import { randomMac, VmkitError } from '@vmkit/core/spi';
+import {
+  GUEST_CLEANUP_STEPS,
+  type GuestCleanupReport,
+  postInstallScript,
+  randomMac,
+  readGuestCleanup,
+  VmkitError,
+} from '@vmkit/core/spi';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';
 import { nodeBoot } from '../node/node-boot.js';
 import { renderBuildDomainMetadata } from '../node/node-metadata.js';
 import { buildDomainXml } from '../xml/domain-xml.js';
 import { readConsoleLog } from './console-log.js';
-import { GUEST_CLEANUP_STEPS, type GuestCleanupReport, readGuestCleanup } from './guest-cleanup.js';
 import { runInstallerToCompletion } from './installer-run.js';
 import { assertPostInstallSucceeded, readPostInstallConsole } from './post-install-console.js';
-import { postInstallScript } from './post-install-script.js';
 
 /** How much of a post-install console is read: enough for every step's markers, bounded. */
 const POST_INSTALL_CONSOLE_BYTES = 1024 * 1024;
@@ -56,7 +61,7 @@ export async function runPostInstall(
 ): Promise<GuestCleanupReport> {
   const names = postInstallNames(ctx.options.namePrefix, c.masterName);
   const allSteps = [...steps, ...GUEST_CLEANUP_STEPS.map(({ name, run }) => ({ name, run }))];
-  const script = postInstallScript(allSteps);
+  const script = postInstallScript(allSteps, { hypervisor: 'libvirt' });
   if (!ctx.realGuests) {
     throw new VmkitError(
       'UNSUPPORTED',

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { postInstallScript } from '@vmkit/core/spi';
 import { buildConfigDrive, readIso9660 } from '@vmkit/imaging';
 import { afterAll, describe, expect, it } from 'vitest';
-import { postInstallScript } from './post-install-script.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmkit-post-ci-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,7 +26,7 @@ describe('post-install drive as cloud-init reads it', () => {
     const image = await buildConfigDrive({
       format: 'nocloud',
       instanceId: 'vmkit-post-install-m1',
-      userData: postInstallScript([{ name: 'hello', run: 'echo hello' }]),
+      userData: postInstallScript([{ name: 'hello', run: 'echo hello' }], { hypervisor: 'libvirt' }),
       metaData: { 'vmkit-post-install': true },
     });
     const iso = await readIso9660(image);

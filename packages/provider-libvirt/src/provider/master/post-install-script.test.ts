@@ -2,9 +2,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PostInstallStep } from '@vmkit/core';
+import { postInstallScript as corePostInstallScript } from '@vmkit/core/spi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readPostInstallConsole } from './post-install-console.js';
-import { postInstallScript } from './post-install-script.js';
+
+/** The script as libvirt's post-install boot makes it (see `runPostInstall`). */
+const postInstallScript = (steps: readonly PostInstallStep[]) =>
+  corePostInstallScript(steps, { hypervisor: 'libvirt' });
 
 const dir = mkdtempSync(join(tmpdir(), 'vmkit-post-script-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -26,6 +26,8 @@ export interface GuestScriptOptions {
   readonly onCall?: (call: GuestCall) => void;
   /** Kill the script after this many milliseconds (default: never). */
   readonly timeoutMs?: number;
+  /** Files the guest's root starts with, by absolute path (see {@link makeGuestRoot}). */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 /** A user-data script running (or run) in a simulated guest. */
@@ -95,14 +97,22 @@ function hostBusybox(): string | undefined {
 /**
  * Makes a guest's root file system in a new temporary folder: the host's `/bin/sh` with the
  * libraries it loads, busybox's applets (static busybox) for the other commands, the stubs of
- * `VBoxControl` (with guest additions), `poweroff` and `shutdown`, and the usual folders.
+ * `VBoxControl` (with guest additions), `poweroff` and `shutdown`, the usual folders, and `files`
+ * (absolute paths, no `..`, written with mode 0644 and their folders made).
  *
- * @throws when the host has no static busybox or `/bin/sh` cannot be copied.
+ * @throws when the host has no static busybox or `/bin/sh` cannot be copied, or a path of `files`
+ *   is not absolute or has a `..`.
  */
-export function makeGuestRoot(guestAdditions: boolean): string {
+export function makeGuestRoot(guestAdditions: boolean, files: Readonly<Record<string, string>> = {}): string {
   const root = mkdtempSync(join(tmpdir(), 'vmkit-sim-guest-'));
   try {
     fillGuestRoot(root, guestAdditions);
+    for (const [path, content] of Object.entries(files)) {
+      if (!path.startsWith('/') || path.split('/').includes('..'))
+        throw new Error(`guest file ${path}: must be an absolute path without '..'`);
+      mkdirSync(join(root, dirname(path)), { recursive: true });
+      writeFileSync(join(root, path), content, { mode: 0o644 });
+    }
     return root;
   } catch (error) {
     rmSync(root, { recursive: true, force: true });
@@ -190,7 +200,7 @@ export function startGuestScript(script: string, options: GuestScriptOptions = {
   let freeze = (_frozen: boolean) => {};
   const done = new Promise<void>((resolve) => {
     try {
-      root = makeGuestRoot(options.guestAdditions ?? true);
+      root = makeGuestRoot(options.guestAdditions ?? true, options.files);
       const file = join(root, GUEST_SCRIPT_PATH);
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, script, { mode: 0o700 });

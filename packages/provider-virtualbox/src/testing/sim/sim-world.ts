@@ -19,6 +19,12 @@ export interface SimBehaviour {
   readonly guestAdditions: boolean;
   /** Milliseconds a clone, snapshot, disk creation or power-down takes. */
   readonly taskMs: number;
+  /**
+   * Files every guest's root starts with, by absolute path (as if on its disk), e.g. an
+   * `/etc/machine-id` for a post-install step to reset. The simulator keeps no disk contents: a
+   * clone's guest starts with these files too, whatever its master's guest did to them.
+   */
+  readonly guestFiles: Readonly<Record<string, string>>;
 }
 
 /** One write a running guest made to a medium. */
@@ -193,6 +199,7 @@ export class SimWorld {
   #runUserData(machine: SimMachine, instanceId: string, userData: string): void {
     const script = startGuestScript(userData, {
       guestAdditions: this.behaviour.guestAdditions,
+      files: this.behaviour.guestFiles,
       onCall: (call) => {
         if (machine.guest !== script || machine.state !== 'Running') return;
         if (call.command === 'VBoxControl') setGuestProperty(machine, call.args);

@@ -1,7 +1,7 @@
-import type { BuildContext } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
 import { GUEST_CLEANUP_STEPS, readGuestCleanup } from './guest-cleanup.js';
 import { reportGuestCleanup } from './guest-cleanup-report.js';
+import type { BuildContext } from './master-build.js';
 
 /** A build context that records what a step reported. */
 function recordingContext() {
@@ -27,6 +27,9 @@ describe('guest clean-up', () => {
     for (const what of ['/etc/machine-id', '/etc/ssh/ssh_host_', '/etc/hostname'])
       expect(reset).toContain(what);
     expect(GUEST_CLEANUP_STEPS[0]?.run).toContain('70-persistent-net.rules');
+    // Each also appends its lines to the report file the post-install script names.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
+    for (const s of GUEST_CLEANUP_STEPS) expect(s.run).toContain('>>"${VMKIT_REPORT:-/dev/null}"');
   });
 
   it('reads the VMKIT-CLEANED lines of a console by step, ignoring other lines and \\r', () => {
@@ -44,7 +47,7 @@ describe('guest clean-up', () => {
     });
   });
 
-  it('reports done with what was removed, skipped when there was nothing or no boot', () => {
+  it('reports done with what was removed or unreported, skipped when there was nothing or no boot', () => {
     const done = recordingContext();
     reportGuestCleanup(
       done.c,
@@ -61,5 +64,12 @@ describe('guest clean-up', () => {
     const noBoot = recordingContext();
     reportGuestCleanup(noBoot.c, undefined, 'reset-identity');
     expect(noBoot.seen.skipped).toMatch(/did not boot the master/);
+
+    const unreported = recordingContext();
+    reportGuestCleanup(unreported.c, 'unreported', 'clean-udev-rules');
+    expect(unreported.seen.skipped).toBeUndefined();
+    expect(unreported.seen.progress).toEqual([
+      'clean-udev-rules: ran in the post-install boot (the guest could not report what it removed)',
+    ]);
   });
 });
