@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeConverter, qcow2Header } from './fake-converter.fixture.js';
 import { createImportService, type ImportService } from './import-service.js';
 import { NO_INSTANCE_NOTE } from './instance-launch.js';
-import type { ConvertRequest } from './qemu-img-converter.js';
+import type { ConvertRequest } from '@vmkit/imaging';
 
 let dir: string;
 let provider: MemoryProvider;

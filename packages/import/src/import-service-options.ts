@@ -8,7 +8,7 @@ import {
   silentLogger,
 } from '@vmkit/core';
 import { invalidArgument } from '@vmkit/core/spi';
-import { type DiskConverter, qemuImgConverter } from './qemu-img-converter.js';
+import { type DiskConverter, qemuImgConverter } from '@vmkit/imaging';
 import { defaultImportRoot } from './working-folders.js';
 
 /**

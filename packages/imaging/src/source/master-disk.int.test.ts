@@ -3,13 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { prepareDisk } from './master-source.js';
+import { fetchMasterDisk } from './master-disk.js';
+
+/** The source as a libvirt-like hypervisor takes it: qcow2 and raw as they are, the rest converted to qcow2. */
+const prepareDisk = (path: string, format?: string) =>
+  fetchMasterDisk({ path, ...(format ? { format } : {}) }, { native: ['qcow2', 'raw'], convertTo: 'qcow2' });
 
 const dir = mkdtempSync(join(tmpdir(), 'vmkit-src-int-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const qemuImg = (...args: string[]) => execFileSync('qemu-img', args, { stdio: 'pipe' });
 
-describe('prepareDisk on images made by qemu-img', () => {
+describe('fetchMasterDisk on images made by qemu-img', () => {
   it('accepts a plain qcow2 image', async () => {
     const path = join(dir, 'plain.qcow2');
     qemuImg('create', '-f', 'qcow2', path, '16M');
