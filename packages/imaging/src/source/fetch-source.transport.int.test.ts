@@ -50,7 +50,10 @@ describe('master sources: paths reach qemu-img resolved, downloads follow the ru
     try {
       const local = await fetchSourceFile({ path: 'x:disk.vmdk' });
       expect(local.path).toBe(join(work, 'x:disk.vmdk'));
-      const disk = await fetchMasterDisk({ path: 'x:disk.vmdk' }, { native: ['qcow2', 'raw'], convertTo: 'qcow2' });
+      const disk = await fetchMasterDisk(
+        { path: 'x:disk.vmdk' },
+        { native: ['qcow2', 'raw'], convertTo: 'qcow2' },
+      );
       expect(disk).toMatchObject({ format: 'qcow2', virtualSize: 16 << 20 });
       await disk.dispose();
     } finally {

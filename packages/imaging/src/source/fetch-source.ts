@@ -71,7 +71,11 @@ export async function fetchSourceFile(
   }
 }
 
-async function locate(source: SourceLocation, field: string, options: FetchSourceOptions): Promise<SourceFile> {
+async function locate(
+  source: SourceLocation,
+  field: string,
+  options: FetchSourceOptions,
+): Promise<SourceFile> {
   if (source.path) return { path: resolve(source.path), owned: false, dispose: kept };
   if (!source.url) throw invalidArgument(field, 'needs a path or a url');
   let url: URL;
