@@ -93,7 +93,7 @@ export { DEFAULT_MAX_READ_BYTES, inspectImage } from './inspect/inspect-image.js
 
 // Disk conversion: one converter (qemu-img, explicit input format, progress, abort, no partial output)
 export { type ConvertRequest, type DiskConverter, qemuFormatOf } from './convert/disk-converter.js';
-export { parseQemuImgProgress, qemuImgConvertArgs } from './convert/qemu-img-args.js';
+export { parseQemuImgProgress } from './convert/qemu-img-args.js';
 export { type QemuImgConverterOptions, qemuImgConverter } from './convert/qemu-img-converter.js';
 
 // Master sources: fetched, checked and inspected the same way on every hypervisor
@@ -102,7 +102,6 @@ export {
   fetchSourceFile,
   type SourceFile,
   type SourceLocation,
-  verifySha256,
 } from './source/fetch-source.js';
 export {
   type FetchMasterDiskOptions,

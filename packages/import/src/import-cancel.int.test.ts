@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fileSystemBlobStore } from '@vmkit/core';
+import { qemuImgConverter } from '@vmkit/imaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processesNaming, randomFile } from '../test-support/import-fixtures.js';
 import { createImportService } from './import-service.js';
-import { qemuImgConverter } from '@vmkit/imaging';
 
 /** Converts at 16 MiB/s, so a 48 MiB disk takes about 3 s: long enough to act mid-conversion. */
 const SLOW = 16 * 1024 * 1024;

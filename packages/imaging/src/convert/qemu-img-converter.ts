@@ -19,8 +19,8 @@ export interface QemuImgConverterOptions {
 }
 
 /**
- * A {@link DiskConverter} running `qemu-img convert -p -f <in> -O <out>` (see
- * {@link qemuImgConvertArgs}). Progress comes from qemu-img's `-p` marks; an abort sends SIGTERM,
+ * A {@link DiskConverter} running `qemu-img convert -p -f <in> -O <out>` (input format always
+ * given, both paths absolute). Progress comes from qemu-img's `-p` marks; an abort sends SIGTERM,
  * then SIGKILL 300 ms later, and the call rejects `ABORTED` once the process is gone and the
  * partial output removed. A missing program is `UNSUPPORTED` (`details.missing`), any other
  * failure `PROVIDER` naming the input and output files and quoting qemu-img's message.

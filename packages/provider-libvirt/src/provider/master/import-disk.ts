@@ -31,17 +31,11 @@ export async function importDisk(
     await ctx.storage.assertFits([{ what: `volume ${names.volume}`, bytes }]);
     c.progress(0.1, `uploading ${format} disk`);
     s.volumes.push(names.volume);
-    await ctx.storage.createFromFile(
-      names.volume,
-      disk.path,
-      format,
-      disk.virtualSize,
-      {
-        signal: c.signal,
-        onBytes: (n) =>
-          c.progress(0.1 + 0.85 * Math.min(1, n / Math.max(1, disk.virtualSize)), `uploaded ${n} bytes`),
-      },
-    );
+    await ctx.storage.createFromFile(names.volume, disk.path, format, disk.virtualSize, {
+      signal: c.signal,
+      onBytes: (n) =>
+        c.progress(0.1 + 0.85 * Math.min(1, n / Math.max(1, disk.virtualSize)), `uploaded ${n} bytes`),
+    });
     s.data = {
       pool: ctx.storage.name,
       volume: names.volume,
