@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
-import { inspectImage } from '@vmkit/imaging';
-import { createImportService, qemuImgConverter } from '@vmkit/import';
+import { inspectImage, qemuImgConverter } from '@vmkit/imaging';
+import { createImportService } from '@vmkit/import';
 import { type BenchReport, medianMs, timeMs } from './lib/report.js';
 
 const exec = promisify(execFile);

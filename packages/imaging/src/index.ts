@@ -2,7 +2,8 @@
  * `@vmkit/imaging`: media a node needs at first boot, in pure TypeScript: ISO 9660 (Joliet, Rock
  * Ridge, El Torito, hybrid MBR/GPT) writer and reader, FAT12/16/32 writer and reader, cloud-init /
  * OpenStack / OVF config drives, raw volumes, boot ISO remastering (kernel parameters) and its
- * cache, and a disk image format inspector that reads headers only.
+ * cache, a disk image format inspector that reads headers only, one disk converter (`qemu-img`),
+ * and the fetching of a master's source (path, `file:`, `http(s):`, SHA-256, inspection).
  *
  * @packageDocumentation
  */
@@ -89,3 +90,23 @@ export {
 } from './inspect/assert-safe-image.js';
 export type { ImageFormat, ImageInfo, ImageRule, InspectImageOptions } from './inspect/image-info.js';
 export { DEFAULT_MAX_READ_BYTES, inspectImage } from './inspect/inspect-image.js';
+
+// Disk conversion: one converter (qemu-img, explicit input format, progress, abort, no partial output)
+export { type ConvertRequest, type DiskConverter, qemuFormatOf } from './convert/disk-converter.js';
+export { parseQemuImgProgress } from './convert/qemu-img-args.js';
+export { type QemuImgConverterOptions, qemuImgConverter } from './convert/qemu-img-converter.js';
+
+// Master sources: fetched, checked and inspected the same way on every hypervisor
+export {
+  type FetchSourceOptions,
+  fetchSourceFile,
+  type SourceFile,
+  type SourceLocation,
+} from './source/fetch-source.js';
+export {
+  type FetchMasterDiskOptions,
+  fetchMasterDisk,
+  MASTER_DISK_FORMATS,
+  type MasterDisk,
+  type MasterDiskSource,
+} from './source/master-disk.js';

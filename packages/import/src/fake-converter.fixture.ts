@@ -1,7 +1,7 @@
 // A strict fake of qemu-img for unit tests: writes a real qcow2 header of the input's size,
 // reports progress, and can be held at a gate until released or aborted.
 import { stat, writeFile } from 'node:fs/promises';
-import type { ConvertRequest, DiskConverter } from './qemu-img-converter.js';
+import type { ConvertRequest, DiskConverter } from '@vmkit/imaging';
 
 /** A qcow2 v3 header (64 KiB clusters) of `size` bytes, padded to 64 KiB. */
 export function qcow2Header(size: number): Uint8Array {
@@ -35,16 +35,16 @@ export function fakeConverter(opts: { hold?: boolean } = {}): FakeConverter {
     },
     async convert(req) {
       calls.push(req);
-      req.signal.throwIfAborted();
+      req.signal?.throwIfAborted();
       req.onSpawn?.(0);
       const size = (await stat(req.input)).size;
-      req.onProgress(0.5);
+      req.onProgress?.(0.5);
       await new Promise<void>((resolve, reject) => {
-        req.signal.addEventListener('abort', () => reject(req.signal.reason), { once: true });
+        req.signal?.addEventListener('abort', () => reject(req.signal?.reason), { once: true });
         void gate.then(resolve);
       });
       await writeFile(req.output, qcow2Header(size));
-      req.onProgress(1);
+      req.onProgress?.(1);
     },
   };
 }

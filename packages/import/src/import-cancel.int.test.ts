@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
+import { qemuImgConverter } from '@vmkit/imaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processesNaming, randomFile } from '../test-support/import-fixtures.js';
 import { createImportService } from './import-service.js';
-import { qemuImgConverter } from './qemu-img-converter.js';
 
 /** Converts at 16 MiB/s, so a 48 MiB disk takes about 3 s: long enough to act mid-conversion. */
 const SLOW = 16 * 1024 * 1024;
@@ -70,10 +70,12 @@ describe('cancelling and crashing mid-conversion (qemu-img)', () => {
   it('kill -9 of the process during a conversion: on restart the task is failed, scratch and qemu-img gone', async () => {
     const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
     const core = fileURLToPath(new URL('../../core/dist/index.js', import.meta.url));
+    const imaging = fileURLToPath(new URL('../../imaging/dist/index.js', import.meta.url));
     const script = at('child.mjs');
     await writeFile(
       script,
-      `import { createImportService, qemuImgConverter } from ${JSON.stringify(entry)};
+      `import { createImportService } from ${JSON.stringify(entry)};
+import { qemuImgConverter } from ${JSON.stringify(imaging)};
 import { fileSystemBlobStore } from ${JSON.stringify(core)};
 const svc = await createImportService({ store: fileSystemBlobStore({ root: ${JSON.stringify(at('store2'))} }),
   scratchDir: ${JSON.stringify(at('scratch2'))}, converter: qemuImgConverter({ rateLimitBytesPerSecond: ${SLOW} }) });

@@ -6,11 +6,11 @@ import { type ComputeService, createComputeService } from '@vmkit/core';
 import { memoryBlobStore } from '@vmkit/core/blobstore';
 import { VmkitError } from '@vmkit/core/spi';
 import { type MemoryProvider, memoryMasterDisk, memoryProvider } from '@vmkit/core/testing';
+import type { ConvertRequest } from '@vmkit/imaging';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeConverter, qcow2Header } from './fake-converter.fixture.js';
 import { createImportService, type ImportService } from './import-service.js';
 import { NO_INSTANCE_NOTE } from './instance-launch.js';
-import type { ConvertRequest } from './qemu-img-converter.js';
 
 let dir: string;
 let provider: MemoryProvider;

@@ -2,7 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import { type ComputeService, type Logger, type MasterSpec, silentLogger } from '@vmkit/core';
 import { type BlobStore, fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { invalidArgument } from '@vmkit/core/spi';
-import { type DiskConverter, qemuImgConverter } from './qemu-img-converter.js';
+import { type DiskConverter, qemuImgConverter } from '@vmkit/imaging';
 import { defaultImportRoot } from './working-folders.js';
 
 /**

@@ -16,12 +16,6 @@ export type {
 } from './import-service-options.js';
 export { resolveImportOptions } from './import-service-options.js';
 export { type OvfDescriptor, type OvfDisk, parseOvf } from './ova/ovf-descriptor.js';
-export {
-  type ConvertRequest,
-  type DiskConverter,
-  parseQemuImgProgress,
-  qemuImgConverter,
-} from './qemu-img-converter.js';
 export type {
   AnyTask,
   ConversionTask,

@@ -2,9 +2,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BootIsoSource, BuildContext } from '@vmkit/core/spi';
-import { remasterBootIso } from '@vmkit/imaging';
+import { fetchSourceFile, remasterBootIso } from '@vmkit/imaging';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
-import { localFile, verifySha256 } from './master-source.js';
 
 /**
  * The installer ISO to upload: `file` itself, or when `kernelParams` are given a copy remastered
@@ -40,10 +39,9 @@ export async function uploadBootIso(
   volume: string,
   track: (name: string) => void,
 ): Promise<LibvirtMasterData> {
-  const local = await localFile(source, 'source', c.signal);
+  const local = await fetchSourceFile(source, { signal: c.signal });
   try {
-    await verifySha256(local.file, source.sha256);
-    const iso = await withKernelParams(local.file, source.kernelParams, c.signal);
+    const iso = await withKernelParams(local.path, source.kernelParams, c.signal);
     try {
       c.progress(0.3, source.kernelParams ? 'boot ISO remastered' : 'boot ISO ready');
       const size = (await stat(iso.file)).size;
@@ -65,6 +63,6 @@ export async function uploadBootIso(
       await iso.cleanup();
     }
   } finally {
-    await local.cleanup();
+    await local.dispose();
   }
 }

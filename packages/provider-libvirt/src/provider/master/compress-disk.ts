@@ -1,16 +1,12 @@
-import { execFile } from 'node:child_process';
 import { rename, rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { VmkitError } from '@vmkit/core/spi';
-
-const run = promisify(execFile);
+import { qemuImgConverter } from '@vmkit/imaging';
 
 /**
- * Rewrites a downloaded master disk as a qcow2 with compressed clusters (`qemu-img convert -c -O
- * qcow2`, zlib), a standalone image any qemu reads without unpacking, into the already created
- * (empty) file `toPath`. Where `qemu-img` is not installed the disk is moved there as it is and
- * `none` is returned; any other failure of `qemu-img` is `PROVIDER`. `from` is removed either way.
+ * Rewrites a downloaded master disk as a qcow2 with compressed clusters (imaging's converter,
+ * `-c -O qcow2`, zlib), a standalone image any qemu reads without unpacking, into the file
+ * `toPath`. Where `qemu-img` is not installed the disk is moved there as it is and `none` is
+ * returned; any other failure is the converter's error. `from` is removed either way.
  */
 export async function compressDisk(
   from: string,
@@ -19,22 +15,22 @@ export async function compressDisk(
   signal?: AbortSignal,
 ): Promise<'qcow2' | 'none'> {
   try {
-    // Absolute paths: qemu-img reads `a:b` as protocol `a` and `-x` as an option.
-    const args = ['convert', '-c', '-f', fromFormat, '-O', 'qcow2', resolve(from), resolve(toPath)];
-    await run('qemu-img', args, {
+    await qemuImgConverter().convert({
+      input: from,
+      inputFormat: fromFormat,
+      output: toPath,
+      outputFormat: 'qcow2',
+      compress: true,
+      field: 'master disk',
       ...(signal ? { signal } : {}),
-      maxBuffer: 1 << 20,
     });
     return 'qcow2';
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !signal?.aborted) {
+    if (VmkitError.is(error, 'UNSUPPORTED') && error.details.missing === true && !signal?.aborted) {
       await rename(from, toPath);
       return 'none';
     }
-    if (signal?.aborted) throw error;
-    throw new VmkitError('PROVIDER', `qemu-img could not compress the master disk: ${String(error)}`, {
-      cause: error,
-    });
+    throw error;
   } finally {
     await rm(from, { force: true });
   }

@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { type BuildContext, GROWING_VOLUME_FLOOR_BYTES, VmkitError } from '@vmkit/core/spi';
+import { fetchSourceFile } from '@vmkit/imaging';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import type { DomainBoot, DomainDisk } from '../xml/domain-xml.js';
 import { withKernelParams } from './boot-iso-source.js';
 import type { MasterNames } from './build-state.js';
-import { localFile, verifySha256 } from './master-source.js';
 
 const GiB = 1024 ** 3;
 
@@ -66,10 +66,9 @@ export async function prepareInstallerMedia(
     };
   }
   if (source.type !== 'iso') throw new TypeError('prepareInstallerMedia needs a kernel or iso source');
-  const local = await localFile(source, 'source', c.signal);
+  const local = await fetchSourceFile(source, { signal: c.signal });
   try {
-    await verifySha256(local.file, source.sha256);
-    const iso = await withKernelParams(local.file, source.kernelParams, c.signal);
+    const iso = await withKernelParams(local.path, source.kernelParams, c.signal);
     try {
       await ctx.storage.assertFits([
         disk,
@@ -82,7 +81,7 @@ export async function prepareInstallerMedia(
       await iso.cleanup();
     }
   } finally {
-    await local.cleanup();
+    await local.dispose();
   }
   disks.push({ pool, volume: names.iso, format: 'raw', role: 'cdrom' });
   return { boot: { kind: 'cdrom' }, disks, capacityBytes, kernel: {}, volumes };

@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { prepareDisk } from './master-source.js';
+import { fetchMasterDisk } from './master-disk.js';
+
+/** The source as a libvirt-like hypervisor takes it: qcow2 and raw as they are, the rest converted to qcow2. */
+const prepareDisk = (path: string, format?: string) =>
+  fetchMasterDisk({ path, ...(format ? { format } : {}) }, { native: ['qcow2', 'raw'], convertTo: 'qcow2' });
 
 const dir = mkdtempSync(join(tmpdir(), 'vmkit-src-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,7 +36,7 @@ function file(name: string, bytes: Buffer): string {
   return path;
 }
 
-describe('prepareDisk on qcow2 images', () => {
+describe('fetchMasterDisk on qcow2 images', () => {
   it('accepts a self-contained qcow2 image and reads its virtual size', async () => {
     const disk = await prepareDisk(file('ok.qcow2', qcow2Header()));
     expect(disk).toMatchObject({ format: 'qcow2', virtualSize: 1 << 30 });

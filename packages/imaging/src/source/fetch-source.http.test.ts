@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { localFile } from './master-source.js';
+import { fetchSourceFile } from './fetch-source.js';
 
 const MiB = 1024 * 1024;
 const cleanups: Array<() => void> = [];
@@ -12,7 +12,7 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-describe('localFile over http', () => {
+describe('fetchSourceFile over http', () => {
   it('streams the body to a temporary file as it arrives, and cleanup removes it', async () => {
     const root = mkdtempSync(join(tmpdir(), 'vmkit-lf-'));
     const saved = process.env.TMPDIR;
@@ -41,12 +41,12 @@ describe('localFile over http', () => {
       rmSync(root, { recursive: true, force: true });
     });
     const { port } = server.address() as AddressInfo;
-    const local = await localFile({ url: `http://127.0.0.1:${port}/disk.img` }, 'source');
+    const local = await fetchSourceFile({ url: `http://127.0.0.1:${port}/disk.img` });
     expect(seenWhileSending).toBe(2 * MiB);
-    const bytes = readFileSync(local.file);
+    const bytes = readFileSync(local.path);
     expect(bytes.length).toBe(3 * MiB);
     expect(bytes[3 * MiB - 1]).toBe(2);
-    await local.cleanup();
+    await local.dispose();
     expect(readdirSync(root)).toEqual([]);
   });
 });

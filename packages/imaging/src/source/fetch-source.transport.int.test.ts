@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localFile, prepareDisk } from './master-source.js';
+import { fetchSourceFile } from './fetch-source.js';
+import { fetchMasterDisk } from './master-disk.js';
 
 // Master sources as a spec writer gives them: a relative path, a URL with a limit, a URL with
 // credentials. Real qemu-img, real files, a loopback HTTP server.
-describe('libvirt master sources: paths reach qemu-img resolved, downloads follow the rules', () => {
+describe('master sources: paths reach qemu-img resolved, downloads follow the rules', () => {
   const root = mkdtempSync(join(tmpdir(), 'vmkit-lf-rules-'));
   const downloads = join(root, 'tmp');
   let server: Server;
@@ -47,18 +48,21 @@ describe('libvirt master sources: paths reach qemu-img resolved, downloads follo
     execFileSync('qemu-img', ['create', '-q', '-f', 'vmdk', join(work, 'x:disk.vmdk'), '16M']);
     process.chdir(work);
     try {
-      const local = await localFile({ path: 'x:disk.vmdk' }, 'source');
-      expect(local.file).toBe(join(work, 'x:disk.vmdk'));
-      const disk = await prepareDisk('x:disk.vmdk');
+      const local = await fetchSourceFile({ path: 'x:disk.vmdk' });
+      expect(local.path).toBe(join(work, 'x:disk.vmdk'));
+      const disk = await fetchMasterDisk(
+        { path: 'x:disk.vmdk' },
+        { native: ['qcow2', 'raw'], convertTo: 'qcow2' },
+      );
       expect(disk).toMatchObject({ format: 'qcow2', virtualSize: 16 << 20 });
-      await disk.cleanup();
+      await disk.dispose();
     } finally {
       process.chdir(savedCwd);
     }
   });
 
   it('stops a download without Content-Length at source.maxBytes and leaves no partial file', async () => {
-    const error = await localFile({ url: `${base}/huge`, maxBytes: 1024 * 1024 }, 'source').catch(
+    const error = await fetchSourceFile({ url: `${base}/huge`, maxBytes: 1024 * 1024 }).catch(
       (e: unknown) => e,
     );
     expect(error).toMatchObject({
@@ -70,7 +74,7 @@ describe('libvirt master sources: paths reach qemu-img resolved, downloads follo
 
   it('keeps user:secret@ out of the error of a failed download, at any depth', async () => {
     for (const url of [`${base.replace('//', '//user:secret@')}/gone`, 'http://user:secret@127.0.0.1:1/x']) {
-      const error = await localFile({ url }, 'source').catch((e: unknown) => e);
+      const error = await fetchSourceFile({ url }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Error);
       const text = `${inspect(error, { depth: Infinity })}${JSON.stringify(error)}${String(error)}`;
       expect(text).not.toContain('secret');
