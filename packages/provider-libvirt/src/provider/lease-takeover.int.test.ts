@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createComputeService, fileSystemBlobStore, type ProgressEvent } from '@vmkit/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type FixtureChild, spawnFixture } from '../../../core/src/compute/process-fixture.fixture.js';
+import type { FixtureChild } from '../../../core/src/compute/process-fixture.fixture.js';
+import { spawnBuildChild } from '../../test-support/build-child.js';
 import { BUILD_LEASES, lapsed, newestLeases } from '../../test-support/lease-watch.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
@@ -12,7 +12,6 @@ import { libvirtProvider } from './libvirt-provider.js';
 
 const URI = 'qemu:///system';
 const POOL = 'vmkit';
-const MAIN = fileURLToPath(new URL('../../test-support/build-main.mjs', import.meta.url));
 /**
  * The build lease TTL: long enough that the second process's start-up (node, imports, connecting,
  * start-up recovery) runs well inside the dead holder's last lease on a loaded machine.
@@ -27,17 +26,7 @@ describe('a lapsed build lease taken over on qemu:///system (test guest)', () =>
   let children: FixtureChild[] = [];
   const run = (name: string) => {
     const tmp = join(dir, `tmp-${name}`);
-    mkdirSync(tmp, { recursive: true });
-    const child = spawnFixture(MAIN, {
-      VMKIT_URI: URI,
-      VMKIT_POOL: POOL,
-      VMKIT_PREFIX: prefix,
-      VMKIT_STORE: join(dir, 'store'),
-      VMKIT_LEASES: join(dir, 'ports'),
-      VMKIT_IMAGES: JSON.stringify([spec]),
-      VMKIT_LEASE_TTL_MS: String(TTL),
-      TMPDIR: tmp,
-    });
+    const child = spawnBuildChild({ uri: URI, pool: POOL, prefix, dir, spec, ttlMs: TTL, tmp });
     children.push(child);
     return child;
   };
