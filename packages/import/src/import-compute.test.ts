@@ -120,6 +120,33 @@ describe('importInstance launches an instance through the compute service (memor
   });
 });
 
+describe("importInstance's platform", () => {
+  it('gives the image its OS family; a value AWS does not have, or one disagreeing with os, is refused before any work', async () => {
+    const s = await service(false);
+    const path = await rawDisk();
+    const { conversionTaskId } = await s.importInstance({
+      diskImages: [{ format: 'raw', path }],
+      platform: 'Windows',
+    });
+    expect((await s.waitForTask(conversionTaskId)).status).toBe('completed');
+    expect((await s.listImages())[0]?.os).toEqual({ family: 'windows', version: 'imported', arch: 'x86_64' });
+    const refused = async (req: object) => {
+      const error = await s
+        .importInstance({ diskImages: [{ format: 'raw', path }], ...req } as Parameters<
+          typeof s.importInstance
+        >[0])
+        .catch((e: unknown) => e);
+      expect(VmkitError.is(error, 'INVALID_ARGUMENT')).toBe(true);
+      return (error as Error).message;
+    };
+    expect(await refused({ platform: 'BeOS' })).toMatch(/^platform: must be 'Linux' or 'Windows'/);
+    expect(
+      await refused({ platform: 'Linux', os: { family: 'windows', version: '2022', arch: 'x86_64' } }),
+    ).toMatch(/^platform: is Linux but os\.family is windows/);
+    expect(await s.describeConversionTasks()).toHaveLength(1);
+  });
+});
+
 describe("exportImage of the compute service's own images (memory provider)", () => {
   it("converts the master's disk, copied through exportImageDisk, with its format given", async () => {
     const inputs: Uint8Array[] = [];

@@ -8,7 +8,7 @@ import { hostIdentity } from './host-identity.js';
 import { foreignImage } from './image-record-check.js';
 import { estimateImport, type ImportDeps, qcow2Bound, runImport } from './import-runner.js';
 import { type ImportServiceOptions, resolveImportOptions } from './import-service-options.js';
-import { checkLaunchSpecification, launchInstance } from './instance-launch.js';
+import { checkLaunchSpecification, instanceOs, launchInstance } from './instance-launch.js';
 import { validateLocation } from './source-fetch.js';
 import { TaskEngine } from './task-engine.js';
 import type {
@@ -92,7 +92,13 @@ class VmkitImportService implements ImportService {
 
   async importInstance(req: ImportInstanceRequest) {
     checkLaunchSpecification(req?.launchSpecification);
-    const id = await this.#startImport('import-instance', req?.diskImages, req, 'diskImages');
+    const os = instanceOs(req ?? {});
+    const id = await this.#startImport(
+      'import-instance',
+      req?.diskImages,
+      { ...req, ...(os ? { os } : {}) },
+      'diskImages',
+    );
     return { conversionTaskId: id };
   }
 

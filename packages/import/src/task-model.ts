@@ -74,7 +74,13 @@ export interface ImportInstanceRequest {
   readonly diskImages: readonly DiskContainer[];
   readonly description?: string;
   readonly clientToken?: string;
-  readonly platform?: string;
+  /**
+   * The guest's platform, as AWS names it: `Linux` or `Windows`. Without `os`, the image's OS is
+   * of that family (`linux` or `windows`, version `imported`, arch `x86_64`); with `os`, its
+   * family must agree.
+   */
+  readonly platform?: 'Linux' | 'Windows';
+  /** The guest's OS (default: of the `platform` family, else `{ family: 'linux', version: 'imported', arch: 'x86_64' }`). */
   readonly os?: OperatingSystem;
   /** The instance to launch (with a compute service). */
   readonly launchSpecification?: LaunchSpecification;

@@ -3,8 +3,9 @@ import { listAll } from '../blobstore/blob-store.js';
 import { VmkitError } from '../errors/vmkit-error.js';
 import { buildLeaseKey, leaseBlobName } from '../masters/build-lease-options.js';
 import { providerNamespace } from '../masters/master-repository.js';
+import type { MemoryProvider } from '../testing/memory-provider.js';
 import type { ProgressEvent } from '../util/progress.js';
-import { provider, type Scratch, scratch } from './service.fixture.js';
+import { debianSpec, provider, type Scratch, scratch } from './service.fixture.js';
 
 const LEASES = 'vmkit-images-leases';
 const fast = { buildLease: { ttlMs: 1000, renewMs: 200 } };
@@ -115,5 +116,64 @@ describe('builds coordinated across compute services sharing a store', () => {
       id: 'vmkit-live-00000000-0001',
       reason: 'a live build lease names it (h pid 3)',
     });
+  });
+
+  /** Writes generation 1 of a lease record as another process would, expiring in `expiresInMs`. */
+  async function plantLease(
+    p: MemoryProvider,
+    imageId: string,
+    masterName: string,
+    expiresInMs: number,
+    folder = imageId,
+  ) {
+    await s.store.createContainer(LEASES);
+    const key = buildLeaseKey(providerNamespace(p.id), folder);
+    const record = {
+      schemaVersion: 1,
+      imageId,
+      specHash: 'x',
+      masterName,
+      holder: { hostname: 'dead-host', pid: 7, id: `dead-${folder}` },
+      generation: 1,
+      expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
+    };
+    await s.store.putBlob(LEASES, leaseBlobName(key, 1), JSON.stringify(record));
+  }
+
+  it('taking over a lapsed lease removes exactly what its dead build left, without a restart', async () => {
+    const p0 = provider();
+    // A builder killed mid-build: its lease still live when this service starts, its master half-made.
+    await plantLease(p0, 'debian-12', 'vmkit-debian-12-0123abcd-dead', 1500);
+    p0.plantLeftover('vmkit-debian-12-0123abcd-dead', 'debian-12');
+    const service = await s.service(p0, fast);
+    // Start-up leaves it: the lease had not lapsed.
+    expect(p0.masterNames()).toEqual(['vmkit-debian-12-0123abcd-dead']);
+    // Another master name of the image, which the lapsed lease does not name: not the dead build's.
+    p0.plantLeftover('vmkit-debian-12-0123abcd-beef', 'debian-12');
+    const messages: string[] = [];
+    const image = await service.ensureImage('debian-12', { onProgress: (e) => messages.push(e.message) });
+    expect(messages.some((m) => m.startsWith('waiting for the build lease held by dead-host'))).toBe(true);
+    expect(p0.masterNames()).not.toContain('vmkit-debian-12-0123abcd-dead');
+    expect(p0.masterNames()).toContain('vmkit-debian-12-0123abcd-beef');
+    expect(p0.masterNames()).toHaveLength(2);
+    expect(image.status).toBe('available');
+    expect(await leaseNames()).toEqual([]);
+  });
+
+  it("a lapsed lease naming another image's build, or one a live lease names, removes nothing", async () => {
+    const p0 = provider();
+    // Image b's lapsed record names image c's build, which c's live lease holds.
+    await plantLease(p0, 'c', 'vmkit-c-00000000-0001', 60_000);
+    await plantLease(p0, 'b', 'vmkit-c-00000000-0001', 1500);
+    p0.plantLeftover('vmkit-c-00000000-0001', 'c');
+    // Image d's lapsed record names a build of d that a live lease (in another folder) holds.
+    await plantLease(p0, 'd', 'vmkit-d-00000000-0002', 60_000, 'e');
+    await plantLease(p0, 'd', 'vmkit-d-00000000-0002', 1500);
+    p0.plantLeftover('vmkit-d-00000000-0002', 'd');
+    const service = await s.service(p0, { ...fast, images: [debianSpec('b'), debianSpec('d')] });
+    await Promise.all([service.ensureImage('b'), service.ensureImage('d')]);
+    expect(p0.masterNames()).toContain('vmkit-c-00000000-0001');
+    expect(p0.masterNames()).toContain('vmkit-d-00000000-0002');
+    expect(p0.masterNames()).toHaveLength(4);
   });
 });

@@ -3,6 +3,7 @@ import type { MasterRepository } from '../masters/master-repository.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
 import type { Logger } from '../util/logger.js';
 import { classifyArtefacts } from './build-liveness.js';
+import { removeArtefacts } from './remove-dead-build.js';
 
 /** What start-up recovery needs. */
 export interface RecoveryParts {
@@ -32,18 +33,7 @@ export async function recoverCrashedBuilds(parts: RecoveryParts): Promise<Recove
   const { provider, logger } = parts;
   if (!provider.listArtefacts || !provider.removeArtefact) return { removed: [], leases: 0 };
   const { leftovers } = await classifyArtefacts(parts, await provider.listArtefacts(), parts.known);
-  const removed: string[] = [];
-  for (const artefact of leftovers) {
-    try {
-      await provider.removeArtefact(artefact);
-      removed.push(artefact.id);
-    } catch (error) {
-      logger.warn('could not remove an artefact of a crashed build; prune will retry', {
-        artefact: artefact.id,
-        error: String(error),
-      });
-    }
-  }
+  const removed = await removeArtefacts(provider, leftovers, logger);
   const leases = await parts.leases.removeStale();
   if (removed.length > 0 || leases > 0) {
     logger.info('removed what crashed builds left', { artefacts: removed.length, leases });

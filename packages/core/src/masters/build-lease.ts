@@ -157,7 +157,7 @@ export class BuildLeases {
         if (!current || leaseExpired(current)) {
           if (settled && ask && (await settled())) return undefined;
           ask = true;
-          const held = await this.#tryTake(store, key, request, latest?.generation ?? 0);
+          const held = await this.#tryTake(store, key, request, latest?.generation ?? 0, current);
           if (held) return held;
           continue;
         }
@@ -209,6 +209,7 @@ export class BuildLeases {
     key: string,
     request: LeaseRequest,
     after: number,
+    lapsed?: LeaseRecord,
   ): Promise<HeldLease | undefined> {
     const started = Date.now();
     const record: LeaseRecord = {
@@ -252,7 +253,13 @@ export class BuildLeases {
       options: this.#options,
       logger: this.#logger,
     };
-    return new HeldLease(place, record, started + this.#options.ttlMs, latencyMs);
+    return new HeldLease(
+      place,
+      record,
+      started + this.#options.ttlMs,
+      latencyMs,
+      after > 0 ? lapsed : undefined,
+    );
   }
 
   async #names(store: BlobStore, key: string): Promise<string[]> {

@@ -1,3 +1,4 @@
+import { removeDeadBuild } from '../compute/remove-dead-build.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
 import type { Logger } from '../util/logger.js';
 import { emitProgress } from '../util/progress.js';
@@ -27,6 +28,7 @@ export interface MasterLeases {
  * record of the same spec whose master exists is used as it is; otherwise this process builds
  * under the lease. Losing the lease mid-build aborts and rolls back the build, and the host looks
  * again: it waits for the process that took the lease over and adopts or uses its master.
+ * Taking over a lapsed lease first removes what the lapsed build left (see `removeDeadBuild`).
  */
 export async function buildUnderLease(
   provider: HypervisorProvider,
@@ -103,6 +105,21 @@ export async function buildUnderLease(
     );
     if (!lease) return undefined;
     try {
+      if (lease.tookOver) {
+        // The previous holder died (or gave up): what its build made goes now, not at the next start-up.
+        const removed = await removeDeadBuild(
+          { provider, repository, leases: place, logger },
+          lease.tookOver,
+          spec.id,
+        );
+        if (removed.length > 0) {
+          emitProgress(request.onProgress, {
+            phase: 'build',
+            imageId: spec.id,
+            message: `removed ${removed.length} artefact(s) of the lapsed build ${lease.tookOver.masterName}`,
+          });
+        }
+      }
       const stored = await repository.get(spec.id);
       if (stored?.specHash === hash) {
         const [exists] = await provider.mastersExist([stored.master]);

@@ -43,15 +43,24 @@ export class HeldLease {
   /** Removals of superseded generations still running (awaited by `release`). */
   readonly #pruning = new Set<Promise<void>>();
   #released = false;
+  readonly #tookOver: LeaseRecord | undefined;
 
   /**
    * `deadline` is when the record lapses on this host's clock (the write's start plus `ttlMs`);
-   * `latencyMs`, how long that write took to answer.
+   * `latencyMs`, how long that write took to answer; `tookOver`, the lapsed record this lease
+   * replaced, when it was taken over.
    */
-  constructor(place: HeldLeasePlace, record: LeaseRecord, deadline: number, latencyMs = 0) {
+  constructor(
+    place: HeldLeasePlace,
+    record: LeaseRecord,
+    deadline: number,
+    latencyMs = 0,
+    tookOver?: LeaseRecord,
+  ) {
     this.#place = place;
     this.#record = record;
     this.#deadline = deadline;
+    this.#tookOver = tookOver;
     this.#latencies = [latencyMs];
     this.#watchDeadline();
     this.#schedule();
@@ -60,6 +69,15 @@ export class HeldLease {
   /** The current generation's record. */
   get record(): LeaseRecord {
     return this.#record;
+  }
+
+  /**
+   * The newest record of the lapsed lease this one took over (its holder died, or gave up), read
+   * from the store just before: untrusted, as everything read back from a store. `undefined` when
+   * the lease was free.
+   */
+  get tookOver(): LeaseRecord | undefined {
+    return this.#tookOver;
   }
 
   /** Fires (with a `CONFLICT` reason) when the lease was taken over or could not be renewed. */

@@ -35,7 +35,11 @@ export interface IsoSource {
   readonly maxBytes?: number;
   /** Expected SHA-256 of the ISO, lower-case hex. */
   readonly sha256?: string;
-  /** Unattended-install answers handed to the installer (preseed, kickstart, autoinstall...). */
+  /**
+   * Unattended-install answers for the installer (preseed, kickstart, autoinstall...). Not read
+   * yet: accepted (and part of the spec's hash) but handed to no installer by any provider; give
+   * the answers through `kernelParams` (e.g. a preseed URL) until the installer work lands.
+   */
   readonly unattended?: Readonly<Record<string, string>>;
   /**
    * Kernel parameters added to every kernel line of the ISO's boot configurations (isolinux,
@@ -110,6 +114,12 @@ export interface MasterSpec {
   readonly login?: LoginCredentials;
   /** Commands run after installation. */
   readonly postInstall?: readonly PostInstallStep[];
-  /** Network used while building (default: one NAT NIC). */
+  /**
+   * Not supported: no provider reads it, so a spec giving it is refused (`INVALID_ARGUMENT`
+   * naming `network`). A build installs without a NIC and runs its post-install steps with one
+   * NAT NIC; nodes get their NICs from `TemplateOptions.network`. Records saved with it still load.
+   *
+   * @deprecated Never read; kept only so that records written with it stay readable.
+   */
   readonly network?: NetworkSpec;
 }

@@ -193,8 +193,19 @@ function specSchema<L extends LoginCredentials>(login: z.ZodType<L>) {
     });
 }
 
-/** Schema of a {@link MasterSpec}. */
-export const masterSpecSchema: z.ZodType<MasterSpec> = specSchema(loginSchema);
+/**
+ * Schema of a {@link MasterSpec}. A `network` is refused: no provider reads it (see
+ * `MasterSpec.network`); records written before keep loading (see {@link storedMasterSpecSchema}).
+ */
+export const masterSpecSchema: z.ZodType<MasterSpec> = specSchema(loginSchema).superRefine((spec, ctx) => {
+  if (spec.network === undefined) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['network'],
+    message:
+      'is not supported: no provider reads it (an install runs without a NIC, post-install steps with one NAT NIC); remove it',
+  });
+});
 
 /** Schema of a {@link StoredMasterSpec}, the spec of a record (untrusted input). */
 export const storedMasterSpecSchema: z.ZodType<StoredMasterSpec> = specSchema(storedLoginSchema);

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createComputeService, type MasterSpec, type ProgressEvent } from '@vmkit/core';
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type FixtureChild, spawnFixture } from '../../../core/src/compute/process-fixture.fixture.js';
+import type { FixtureChild } from '../../../core/src/compute/process-fixture.fixture.js';
+import { spawnBuildChild } from '../../test-support/build-child.js';
 import { BUILD_LEASES, lapsed, newestLeases, untilLapsed } from '../../test-support/lease-watch.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
@@ -13,7 +13,6 @@ import { libvirtProvider } from './libvirt-provider.js';
 
 const URI = 'qemu:///system';
 const POOL = 'vmkit';
-const MAIN = fileURLToPath(new URL('../../test-support/build-main.mjs', import.meta.url));
 /** The build lease TTL: long enough for a service start to run well inside it on a loaded machine. */
 const TTL = 5000;
 const prefix = runPrefix('k');
@@ -38,17 +37,7 @@ const POINTS: ReadonlyArray<{ name: string; at: (e: ProgressEvent) => boolean }>
 describe('crash recovery and one build across processes on qemu:///system (test guest)', () => {
   let children: FixtureChild[] = [];
   const run = (tmp: string) => {
-    mkdirSync(tmp, { recursive: true });
-    const child = spawnFixture(MAIN, {
-      VMKIT_URI: URI,
-      VMKIT_POOL: POOL,
-      VMKIT_PREFIX: prefix,
-      VMKIT_STORE: join(dir, 'store'),
-      VMKIT_LEASES: join(dir, 'ports'),
-      VMKIT_IMAGES: JSON.stringify([spec]),
-      VMKIT_LEASE_TTL_MS: String(TTL),
-      TMPDIR: tmp,
-    });
+    const child = spawnBuildChild({ uri: URI, pool: POOL, prefix, dir, spec, ttlMs: TTL, tmp });
     children.push(child);
     return child;
   };
