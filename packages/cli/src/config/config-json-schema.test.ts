@@ -15,17 +15,18 @@ describe('the JSON Schema of vmkit.config.json', () => {
   });
 
   it('states the rules the command line checks: known keys only, the same patterns, $schema allowed', () => {
+    type Section = { properties?: Record<string, { pattern?: string; const?: string }> };
     const schema = configJsonSchema() as {
       additionalProperties: boolean;
-      properties: Record<
-        string,
-        { properties?: Record<string, { pattern?: string }>; additionalProperties?: boolean }
-      >;
+      properties: Record<string, Section & { anyOf?: Section[]; additionalProperties?: boolean }>;
     };
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties)).toEqual(['$schema', 'provider', 'store', 'images', 'ports']);
-    expect(schema.properties.provider?.additionalProperties).toBe(false);
-    const prefix = new RegExp(schema.properties.provider?.properties?.namePrefix?.pattern as string);
+    // The provider is libvirt's or VirtualBox's options, chosen by type; other options pass through.
+    const [libvirt, virtualbox] = schema.properties.provider?.anyOf ?? [];
+    expect(libvirt?.properties?.type?.const).toBe('libvirt');
+    expect(virtualbox?.properties?.type?.const).toBe('virtualbox');
+    const prefix = new RegExp(libvirt?.properties?.namePrefix?.pattern as string);
     expect(prefix.test('vmkit-')).toBe(true);
     expect(prefix.test('a b')).toBe(false);
     expect(() => checkConfig({ provider: { namePrefix: 'a b' } })).toThrow(
