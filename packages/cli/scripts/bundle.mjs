@@ -41,10 +41,7 @@ const virtualBoxSoapFiles = {
   name: 'virtualbox-soap-files',
   setup(build) {
     build.onLoad({ filter: /[\\/]virtualbox-soap[\\/][^\\/]+\.js$/ }, async (args) => ({
-      contents: (await readFile(args.path, 'utf8')).replaceAll(
-        '__dirname',
-        '__vmkitBundleDir',
-      ),
+      contents: (await readFile(args.path, 'utf8')).replaceAll('__dirname', '__vmkitBundleDir'),
       loader: 'js',
     }));
   },

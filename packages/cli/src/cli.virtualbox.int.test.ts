@@ -58,7 +58,9 @@ describe('the vmkit binary on VirtualBox (simulator)', () => {
     expect(up.code, up.stderr).toBe(0);
     const made = JSON.parse(up.stdout) as Array<{ name: string; group: string }>;
     expect(made).toHaveLength(2);
-    const machines = simOf(env).machines().filter((m) => ours(m.name));
+    const machines = simOf(env)
+      .machines()
+      .filter((m) => ours(m.name));
     for (const node of made) {
       const machine = machines.find((m) => m.name.endsWith(node.name));
       expect(machine?.state, node.name).toBe('Running');
@@ -66,10 +68,20 @@ describe('the vmkit binary on VirtualBox (simulator)', () => {
     }
     const ls = await cli('ls', '--json');
     expect(ls.code, ls.stderr).toBe(0);
-    const listed = JSON.parse(ls.stdout) as Array<{ name: string; group: string; status: string; imageId: string }>;
+    const listed = JSON.parse(ls.stdout) as Array<{
+      name: string;
+      group: string;
+      status: string;
+      imageId: string;
+    }>;
     expect(listed.map((n) => n.name).sort()).toEqual(made.map((n) => n.name).sort());
-    expect(listed.every((n) => n.group === 'web' && n.status === 'running' && n.imageId === 'tiny')).toBe(true);
-    const images = JSON.parse((await cli('images', '--json')).stdout) as Array<{ id: string; status: string }>;
+    expect(listed.every((n) => n.group === 'web' && n.status === 'running' && n.imageId === 'tiny')).toBe(
+      true,
+    );
+    const images = JSON.parse((await cli('images', '--json')).stdout) as Array<{
+      id: string;
+      status: string;
+    }>;
     expect(images).toEqual([expect.objectContaining({ id: 'tiny', status: 'available' })]);
   });
 
@@ -91,15 +103,25 @@ describe('the vmkit binary on VirtualBox (simulator)', () => {
   });
 
   it('destroy removes the group: machines, overlays and config drives', async () => {
-    const before = simOf(env).machines().filter((m) => ours(m.name) && m.name.includes('web-'));
+    const before = simOf(env)
+      .machines()
+      .filter((m) => ours(m.name) && m.name.includes('web-'));
     expect(before).toHaveLength(2);
     const destroy = await cli('destroy', 'web');
     expect(destroy.code, destroy.stderr).toBe(0);
-    expect(simOf(env).machines().filter((m) => ours(m.name) && m.name.includes('web-'))).toEqual([]);
+    expect(
+      simOf(env)
+        .machines()
+        .filter((m) => ours(m.name) && m.name.includes('web-')),
+    ).toEqual([]);
     const ls = await cli('ls', '--json');
     expect(JSON.parse(ls.stdout)).toEqual([]);
     const nodeMedia = before.flatMap((m) => m.media);
-    expect(simOf(env).media().filter((m) => nodeMedia.includes(m.location) && m.parent)).toEqual([]);
+    expect(
+      simOf(env)
+        .media()
+        .filter((m) => nodeMedia.includes(m.location) && m.parent),
+    ).toEqual([]);
   });
 
   it('prune removes the master no node uses: its machine, its disk and its record', async () => {
@@ -116,8 +138,16 @@ describe('the vmkit binary on VirtualBox (simulator)', () => {
     expect(prune.code, prune.stderr).toBe(0);
     const result = JSON.parse(prune.stdout) as { removed: Array<{ kind: string; id: string }> };
     expect(result.removed).toEqual([expect.objectContaining({ kind: 'image', id: 'tiny' })]);
-    expect(simOf(env).machines().filter((m) => ours(m.name))).toEqual([]);
-    expect(simOf(env).media().map((m) => m.location)).not.toContain(disks[0]);
+    expect(
+      simOf(env)
+        .machines()
+        .filter((m) => ours(m.name)),
+    ).toEqual([]);
+    expect(
+      simOf(env)
+        .media()
+        .map((m) => m.location),
+    ).not.toContain(disks[0]);
     expect(simOf(env).deletedMedia()).toContain(disks[0]);
     const images = JSON.parse((await cli('images', '--json')).stdout) as Array<{ status: string }>;
     expect(images).toEqual([expect.objectContaining({ status: 'buildable' })]);

@@ -41,4 +41,13 @@ describe('the JSON Schema of vmkit.config.json', () => {
     expect(config.$schema).toBe(`./node_modules/@vmkit/cli/${CONFIG_JSON_SCHEMA_FILE}`);
     expect(() => checkConfig(config)).not.toThrow();
   });
+
+  it('every config of docs/cli.md (libvirt, VirtualBox) passes the check', () => {
+    const doc = readFileSync(cliPackageFile('../../docs/cli.md'), 'utf8');
+    const blocks = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1] as string));
+    expect(blocks.map((b: { provider?: { type?: string } }) => b.provider?.type)).toEqual(
+      expect.arrayContaining(['libvirt', 'virtualbox']),
+    );
+    for (const config of blocks) expect(() => checkConfig(config)).not.toThrow();
+  });
 });
