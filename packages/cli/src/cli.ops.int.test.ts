@@ -2,22 +2,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leftovers } from '../../provider-libvirt/test-support/libvirt-sweep.js';
 import { runPrefix } from '../../provider-libvirt/test-support/test-guest.js';
+import { providerLoads } from '../test-support/provider-loads.js';
 import { runCli } from '../test-support/run-cli.js';
 import { runCliProcess } from '../test-support/spawn-cli.js';
-
-/** Provider packages this process loaded through the command line's dynamic import. */
-const loaded = vi.hoisted(() => new Set<string>());
-vi.mock('@vmkit/provider-libvirt', async (original) => {
-  loaded.add('libvirt');
-  return original();
-});
-vi.mock('@vmkit/provider-virtualbox', async (original) => {
-  loaded.add('virtualbox');
-  return original();
-});
 
 // CI teardown and scripting through the built binary, on qemu:///system (no guest is booted:
 // the libvirt test boots one for `up --wait` and `-p HOST:GUEST`).
@@ -137,10 +127,10 @@ describe('vmkit for scripts', () => {
   it('loads @vmkit/provider-libvirt only: the VirtualBox provider package is never imported', async () => {
     const dir = await project('libvirt-only');
     await mkdir(join(dir, 'store'));
-    loaded.clear();
+    providerLoads.clear();
     const ls = await runCli(['ls', '--json'], dir, { HOME: root });
     expect(ls.code, ls.stderr).toBe(0);
     expect(JSON.parse(ls.stdout)).toEqual([]);
-    expect([...loaded]).toEqual(['libvirt']);
+    expect([...providerLoads]).toEqual(['libvirt']);
   });
 });

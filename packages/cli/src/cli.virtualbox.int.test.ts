@@ -1,28 +1,18 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   isoMasterSpec,
   simOf,
   type VboxTestEnv,
   vboxTestEnv,
 } from '../../provider-virtualbox/test-support/vbox-env.js';
+import { providerLoads } from '../test-support/provider-loads.js';
 import { runCli } from '../test-support/run-cli.js';
 import { runCliProcess } from '../test-support/spawn-cli.js';
 
 // `vmkit` on VirtualBox, as cli.libvirt/cli.ops do on libvirt: the strict simulator of vboxwebsrv
 // runs in this process, the commands in child processes (the real binary) that reach it over HTTP.
-
-/** Provider packages this process loaded through the command line's dynamic import. */
-const loaded = vi.hoisted(() => new Set<string>());
-vi.mock('@vmkit/provider-libvirt', async (original) => {
-  loaded.add('libvirt');
-  return original();
-});
-vi.mock('@vmkit/provider-virtualbox', async (original) => {
-  loaded.add('virtualbox');
-  return original();
-});
 
 let env: VboxTestEnv;
 let dir: string;
@@ -154,9 +144,9 @@ describe('the vmkit binary on VirtualBox (simulator)', () => {
   });
 
   it('loads @vmkit/provider-virtualbox only: the libvirt provider package is never imported', async () => {
-    loaded.clear();
+    providerLoads.clear();
     const ls = await runCli(['ls', '--json'], dir, vars);
     expect(ls.code, ls.stderr).toBe(0);
-    expect([...loaded]).toEqual(['virtualbox']);
+    expect([...providerLoads]).toEqual(['virtualbox']);
   });
 });
