@@ -10,7 +10,9 @@ import { statSync } from 'node:fs';
 const BUNDLE = '../dist/bundle/vmkit.js';
 const BUILD_INFOS = [
   '../dist/.tsbuildinfo',
-  ...['core', 'imaging', 'import', 'provider-libvirt', 'store-s3'].map((p) => `../../${p}/dist/.tsbuildinfo`),
+  ...['core', 'imaging', 'import', 'provider-libvirt', 'provider-virtualbox', 'store-s3'].map(
+    (p) => `../../${p}/dist/.tsbuildinfo`,
+  ),
 ];
 
 /** The modification time of a file beside this one, or NaN when there is none. */

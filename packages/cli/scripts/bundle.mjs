@@ -3,7 +3,9 @@
 // runs it too (the package's `prepack`), so a tarball never carries a stale or missing bundle.
 // Commands keep loading their heavy modules lazily: every dynamic `import()` becomes its own chunk.
 // Source maps chain back to the TypeScript sources (`NODE_OPTIONS=--enable-source-maps` uses them).
-import { rm } from 'node:fs/promises';
+import { cp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -30,6 +32,23 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * virtualbox-soap (CommonJS, loaded only for `provider.type: virtualbox`) reads its WSDL from
+ * `__dirname/sdk-files`, and ESM has no `__dirname`: in its code, `__dirname` becomes the folder
+ * of the chunks (`__vmkitBundleDir`, set by the banner), dist/bundle/, where its sdk-files/ are copied.
+ */
+const virtualBoxSoapFiles = {
+  name: 'virtualbox-soap-files',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]virtualbox-soap[\\/][^\\/]+\.js$/ }, async (args) => ({
+      contents: (await readFile(args.path, 'utf8')).replaceAll('__dirname', '__vmkitBundleDir'),
+      loader: 'js',
+    }));
+  },
+};
+const require = createRequire(`${root}../provider-virtualbox/package.json`);
+const virtualBoxSoapDir = dirname(require.resolve('virtualbox-soap/package.json'));
+
 await rm(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
@@ -47,8 +66,9 @@ await build({
   chunkNames: 'chunk-[hash]',
   // CommonJS dependencies bundled into ESM still call require() for Node's built-in modules.
   banner: {
-    js: "import { createRequire as __vmkitRequire } from 'node:module'; const require = __vmkitRequire(import.meta.url);",
+    js: "import { createRequire as __vmkitRequire } from 'node:module'; import { fileURLToPath as __vmkitFileURLToPath } from 'node:url'; const require = __vmkitRequire(import.meta.url); const __vmkitBundleDir = __vmkitFileURLToPath(new URL('.', import.meta.url));",
   },
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, virtualBoxSoapFiles],
   logLevel: 'warning',
 });
+await cp(`${virtualBoxSoapDir}/sdk-files`, `${outdir}/sdk-files`, { recursive: true });

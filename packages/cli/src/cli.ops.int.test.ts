@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leftovers } from '../../provider-libvirt/test-support/libvirt-sweep.js';
 import { runPrefix } from '../../provider-libvirt/test-support/test-guest.js';
+import { providerLoads } from '../test-support/provider-loads.js';
+import { runCli } from '../test-support/run-cli.js';
 import { runCliProcess } from '../test-support/spawn-cli.js';
 
 // CI teardown and scripting through the built binary, on qemu:///system (no guest is booted:
@@ -120,5 +122,15 @@ describe('vmkit for scripts', () => {
     expect(timeout.code).toBe(2);
     expect(timeout.stderr).toBe('vmkit: --wait-timeout: needs --wait\n');
     expect(existsSync(join(dir, 'store'))).toBe(false);
+  });
+
+  it('loads @vmkit/provider-libvirt only: the VirtualBox provider package is never imported', async () => {
+    const dir = await project('libvirt-only');
+    await mkdir(join(dir, 'store'));
+    providerLoads.clear();
+    const ls = await runCli(['ls', '--json'], dir, { HOME: root });
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(JSON.parse(ls.stdout)).toEqual([]);
+    expect([...providerLoads]).toEqual(['libvirt']);
   });
 });

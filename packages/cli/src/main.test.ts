@@ -93,6 +93,27 @@ describe('vmkit configuration errors', () => {
       /: images\[0\]\.id: must be 1-63/,
     ],
     ['text that is not JSON', '{"provider":', /: cannot be read as a vmkit config \(/],
+    [
+      'a provider type vmkit has not got',
+      '{"provider":{"type":"hyperv"}}',
+      /: provider\.type: must be one of libvirt, virtualbox\n/,
+    ],
+    ['a provider that is not an object', '{"provider":"virtualbox"}', /: provider: must be an object\n/],
+    [
+      'a VirtualBox field of the wrong shape',
+      '{"provider":{"type":"virtualbox","url":"ftp://host/"}}',
+      /: provider\.url: must be an http\(s\) URL of vboxwebsrv/,
+    ],
+    [
+      'a VirtualBox field under libvirt',
+      '{"provider":{"url":"http://127.0.0.1:18083/"}}',
+      /: provider\.url: is a virtualbox option, and the provider is libvirt \(set provider\.type: "virtualbox"\)\n/,
+    ],
+    [
+      'a libvirt field under VirtualBox',
+      '{"provider":{"type":"virtualbox","pool":"vmkit"}}',
+      /: provider\.pool: is a libvirt option, and the provider is virtualbox/,
+    ],
   ];
   it.each(cases)('%s: one line naming the file, the field and the rule; exit 2', async (_, text, rule) => {
     const project = join(dir, `bad-${Math.random().toString(36).slice(2)}`);
@@ -116,6 +137,51 @@ describe('vmkit configuration errors', () => {
     expect(byEnv.stderr).toContain(`${a}: provider.pool: must be a non-empty string`);
     const byFlag = await runCli(['--config', b, 'ls'], dir, { VMKIT_CONFIG: a });
     expect(byFlag.stderr).toContain(`${b}: ports.leaseDir: must be a non-empty string`);
+  });
+});
+
+describe('vmkit provider errors', () => {
+  /** A project whose config holds `provider`, with a store (so commands open the provider). */
+  async function project(provider: unknown): Promise<string> {
+    const folder = join(dir, `p-${Math.random().toString(36).slice(2)}`);
+    await mkdir(join(folder, 'store'), { recursive: true });
+    await writeFile(join(folder, 'vmkit.config.json'), JSON.stringify({ provider, store: { dir: 'store' } }));
+    return folder;
+  }
+
+  it('--provider and VMKIT_PROVIDER name themselves when they name no provider; exit 2', async () => {
+    const folder = await project({});
+    const flag = await runCli(['--provider', 'hyperv', 'ls'], folder);
+    expect(flag).toMatchObject({
+      code: 2,
+      stderr: 'vmkit: --provider: must be one of libvirt, virtualbox (got "hyperv")\n',
+    });
+    const env = await runCli(['ls'], folder, { VMKIT_PROVIDER: 'xen' });
+    expect(env).toMatchObject({
+      code: 2,
+      stderr: 'vmkit: VMKIT_PROVIDER: must be one of libvirt, virtualbox (got "xen")\n',
+    });
+    const pool = await runCli(['--provider', 'virtualbox', '--pool', 'p', 'ls'], folder);
+    expect(pool).toMatchObject({
+      code: 2,
+      stderr: 'vmkit: --pool: is a libvirt option, and the provider is virtualbox\n',
+    });
+  });
+
+  it('an option the provider itself refuses is one line naming provider.<option>, before connecting; exit 2', async () => {
+    // Options the command line does not list reach the provider, which checks them.
+    const vbox = await runCli(['ls'], await project({ type: 'virtualbox', stopGraceMs: -1 }));
+    expect(vbox).toMatchObject({ code: 2, stderr: 'vmkit: provider.stopGraceMs: must be a number >= 0\n' });
+    const libvirt = await runCli(['ls'], await project({ machine: 'isa' }));
+    expect(libvirt).toMatchObject({ code: 2, stderr: "vmkit: provider.machine: must be 'pc' or 'q35'\n" });
+    const url = await runCli(
+      ['--provider', 'virtualbox', '--uri', 'http://u:p@host/', 'ls'],
+      await project({}),
+    );
+    expect(url).toMatchObject({
+      code: 2,
+      stderr: 'vmkit: provider.url: must not carry credentials; use username/password\n',
+    });
   });
 });
 

@@ -14,8 +14,10 @@ import { cliPackageFile } from './runtime/package-files.js';
 const EXIT_HELP = `
 Configuration: vmkit.config.json (or vmkit.config.mjs) in the working directory or above, up to
 the repository root or your home folder; a file another user could have written is refused.
-VMKIT_CONFIG, VMKIT_URI, VMKIT_POOL, VMKIT_NAME_PREFIX, VMKIT_STORE, VMKIT_S3_BUCKET,
-VMKIT_S3_ENDPOINT and VMKIT_LEASE_DIR override it; flags override both.
+provider.type chooses the hypervisor: libvirt (the default) or virtualbox.
+VMKIT_CONFIG, VMKIT_PROVIDER, VMKIT_URI, VMKIT_POOL, VMKIT_NAME_PREFIX, VMKIT_STORE,
+VMKIT_S3_BUCKET, VMKIT_S3_ENDPOINT, VMKIT_LEASE_DIR, VMKIT_VBOX_USER and
+VMKIT_VBOX_PASSWORD override it; flags override both.
 
 Exit codes: 0 ok, 1 internal error, 2 bad arguments or configuration, 3 not found,
 4 conflict, 5 provider, 6 store, 7 timeout, 8 unsupported, 9 corrupt, 130 interrupted.
@@ -41,9 +43,16 @@ export function buildProgram(io: CliIo): Command {
     .description('Build VM master images once and clone nodes from them, from a shell.')
     .version(version(), '-v, --version', 'print the version')
     .option('-c, --config <file>', 'config file (default: vmkit.config.json or .mjs, found from here up)')
-    .option('--uri <uri>', 'libvirt URI (default qemu:///system)')
+    .option(
+      '--provider <type>',
+      "the hypervisor: libvirt or virtualbox (default: the config's, else libvirt)",
+    )
+    .option(
+      '--uri <uri>',
+      'libvirt URI (default qemu:///system), or the vboxwebsrv URL (default http://127.0.0.1:18083/)',
+    )
     .option('--pool <name>', 'libvirt storage pool (default vmkit)')
-    .option('--prefix <prefix>', 'prefix of domain and volume names (default vmkit-)')
+    .option('--prefix <prefix>', 'prefix of domain, machine and volume names (default vmkit-)')
     .option('--store <dir>', 'directory of the metadata store (default .vmkit/store beside the config)')
     .option('--s3-bucket <bucket>', 'keep metadata in this S3 bucket instead')
     .option('--s3-endpoint <url>', 'S3 endpoint (S3-compatible servers)')

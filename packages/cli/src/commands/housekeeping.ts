@@ -22,13 +22,17 @@ export function pruneCommand(io: CliIo): Command {
     'vmkit prune --dry-run --unused-for 7d',
   );
   return defineAction(command, io, async (ctx, opts: { dryRun?: boolean; unusedFor?: number }) => {
-    const result = await ctx.withService((service, signal) =>
-      service.pruneImages({
+    const result = await ctx.withService((service, signal, provider) => {
+      if (!provider.listArtefacts || !provider.removeArtefact)
+        ctx.note(
+          `vmkit prune: provider ${provider.name} cannot list leftovers of crashed builds: only unused masters and their records are pruned`,
+        );
+      return service.pruneImages({
         dryRun: opts.dryRun === true,
         ...(opts.unusedFor !== undefined ? { unusedFor: opts.unusedFor } : {}),
         signal,
-      }),
-    );
+      });
+    });
     if (ctx.json) return ctx.printJson(result);
     const verb = result.dryRun ? 'would remove' : 'removed';
     for (const r of result.removed) {
@@ -73,7 +77,10 @@ export function dfCommand(io: CliIo): Command {
     'vmkit df --json | jq .total.allocatedBytes',
   );
   return defineAction(command, io, async (ctx) => {
-    const report = await ctx.withService((service) => service.diskUsage(), { readOnly: true });
+    const report = await ctx.withService(
+      (service) => service.diskUsage().catch((error: unknown) => inCommand('df', error)),
+      { readOnly: true },
+    );
     if (ctx.json) return ctx.printJson(report);
     const size = (b: { allocatedBytes: number; virtualBytes: number }) => [
       formatBytes(b.allocatedBytes),
@@ -93,5 +100,18 @@ export function dfCommand(io: CliIo): Command {
         ['total', '', '', ...size(report.total)],
       ]),
     );
+  });
+}
+
+/**
+ * What a provider cannot do (`UNSUPPORTED`, naming the provider) told as the command's failure:
+ * `df: provider virtualbox cannot measure disks (no masterDiskUsage)`.
+ */
+async function inCommand(command: string, error: unknown): Promise<never> {
+  const { VmkitError } = await import('@vmkit/core');
+  if (!VmkitError.is(error, 'UNSUPPORTED')) throw error;
+  throw new VmkitError('UNSUPPORTED', `${command}: ${error.message}`, {
+    details: { ...error.details, command },
+    cause: error,
   });
 }

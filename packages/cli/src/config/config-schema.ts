@@ -1,22 +1,14 @@
 import { invalidArgument } from '@vmkit/core/spi';
 import { z } from 'zod';
+import {
+  foreignField,
+  PROVIDER_TYPE_RULE,
+  type ProviderConfig,
+  providerSchema,
+  providerTypeOf,
+} from './provider-schema.js';
 
-/** The libvirt connection a config names. */
-export interface ProviderConfig {
-  /** libvirt URI (default `qemu:///system`). */
-  readonly uri?: string;
-  /** Storage pool (default `vmkit`). */
-  readonly pool?: string;
-  /** Pool directory when it has to be made. */
-  readonly poolPath?: string;
-  /** Prefix of every domain and volume name (default `vmkit-`). */
-  readonly namePrefix?: string;
-  /**
-   * Let `uri` choose programs to run (`?command=`, `?netcat=`; default false: such a URI is
-   * refused). The same as the `--allow-uri-programs` flag.
-   */
-  readonly allowUriPrograms?: boolean;
-}
+export type { ProviderConfig } from './provider-schema.js';
 
 /** An S3 bucket holding master metadata. */
 export interface S3StoreConfig {
@@ -29,7 +21,7 @@ export interface S3StoreConfig {
 
 /** What `vmkit.config.json` (or the default export of `vmkit.config.mjs`) holds. */
 export interface VmkitConfig {
-  /** The hypervisor (libvirt). */
+  /** The hypervisor: libvirt (`type` absent or `libvirt`) or VirtualBox (`type: 'virtualbox'`). */
   readonly provider?: ProviderConfig;
   /** Where master metadata lives: a directory (default `.vmkit/store`) or an S3 bucket. */
   readonly store?: { readonly dir: string } | { readonly s3: S3StoreConfig };
@@ -55,22 +47,6 @@ function strict<T extends z.ZodRawShape>(shape: T) {
 const NON_EMPTY = 'must be a non-empty string';
 const text = () => z.string({ error: NON_EMPTY }).min(1, NON_EMPTY);
 const flag = () => z.boolean({ error: 'must be true or false' });
-
-const providerSchema = strict({
-  uri: text()
-    .regex(/^[a-z0-9+]+:\/\//, 'must be a libvirt URI such as qemu:///system')
-    .describe('libvirt URI (default qemu:///system)')
-    .optional(),
-  pool: text().describe('libvirt storage pool (default vmkit)').optional(),
-  poolPath: text().describe('directory of the pool, when vmkit has to make it').optional(),
-  namePrefix: text()
-    .regex(/^[A-Za-z0-9._-]{1,20}$/, 'must be 1-20 letters, digits, ".", "_" or "-"')
-    .describe('prefix of every domain and volume name (default vmkit-)')
-    .optional(),
-  allowUriPrograms: flag()
-    .describe('let uri choose programs to run (?command=, ?netcat=); the same as --allow-uri-programs')
-    .optional(),
-}).describe('the hypervisor (libvirt)');
 
 const dirStoreSchema = strict({
   dir: text().describe('directory of the metadata store, relative to this file'),
@@ -117,15 +93,26 @@ function fieldOf(issue: z.core.$ZodIssue): string {
   return out || '(top level)';
 }
 
-/** The issue to report: for the store, the branch its key (`dir` or `s3`) chose. */
+/** The branch of a union a config's value chose: the store by its key, the provider by its type. */
+function branchOf(path: readonly PropertyKey[], value: unknown): number | 'bad-type' {
+  const section = (value as Record<string, unknown>)[String(path[0])];
+  if (typeof section !== 'object' || section === null) return -1;
+  if (path[0] === 'provider') {
+    const type = providerTypeOf(section);
+    return type === undefined ? 'bad-type' : type === 'libvirt' ? 0 : 1;
+  }
+  return 'dir' in section ? 0 : 's3' in section ? 1 : -1;
+}
+
+/** The issue to report: for a union (the store, the provider), the branch the value chose. */
 function firstIssue(issues: readonly z.core.$ZodIssue[], value: unknown): z.core.$ZodIssue | undefined {
   const issue = issues[0];
   if (issue?.code !== 'invalid_union') return issue;
-  const store = (value as { store?: unknown }).store;
-  const branch =
-    typeof store === 'object' && store !== null ? ('dir' in store ? 0 : 's3' in store ? 1 : -1) : -1;
-  const chosen = issue.errors[branch]?.[0];
-  if (!chosen) return { ...issue, message: 'must have "dir" or "s3"' };
+  const branch = branchOf(issue.path, value);
+  if (branch === 'bad-type') return { ...issue, path: [...issue.path, 'type'], message: PROVIDER_TYPE_RULE };
+  const chosen = branch === -1 ? undefined : issue.errors[branch]?.[0];
+  if (!chosen)
+    return { ...issue, message: issue.path[0] === 'store' ? 'must have "dir" or "s3"' : 'must be an object' };
   return { ...chosen, path: [...issue.path, ...chosen.path] };
 }
 
@@ -137,7 +124,12 @@ export function checkConfig(value: unknown): VmkitConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw invalidArgument('(top level)', 'must be an object');
   const result = configSchema.safeParse(value);
-  if (result.success) return value as VmkitConfig;
+  if (result.success) {
+    const config = value as VmkitConfig;
+    const foreign = config.provider && foreignField(config.provider);
+    if (foreign) throw invalidArgument(`provider.${foreign.field}`, foreign.rule);
+    return config;
+  }
   const issue = firstIssue(result.error.issues, value);
   throw invalidArgument(issue ? fieldOf(issue) : '(top level)', issue?.message ?? 'is invalid');
 }

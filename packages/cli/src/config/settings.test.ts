@@ -27,7 +27,7 @@ describe('loadSettings', () => {
     );
     const s = await loadSettings({}, {}, join(project, 'sub'));
     expect(s.configFile).toBe(join(project, 'vmkit.config.mjs'));
-    expect(s.provider).toEqual({ uri: 'qemu:///system' });
+    expect(s.provider).toEqual({ type: 'libvirt', uri: 'qemu:///system' });
     expect(s.store).toEqual({ dir: join(project, 'meta') });
     expect(s.leaseDir).toBe(join(project, 'leases'));
     expect(s.images[0]?.source).toEqual({
@@ -50,14 +50,24 @@ describe('loadSettings', () => {
     );
     const env = { VMKIT_URI: 'test+unix:///default', VMKIT_POOL: 'p2', VMKIT_STORE: 'env-store' };
     const byEnv = await loadSettings({}, env, project);
-    expect(byEnv.provider).toEqual({ uri: 'test+unix:///default', pool: 'p2', namePrefix: 'f-' });
+    expect(byEnv.provider).toEqual({
+      type: 'libvirt',
+      uri: 'test+unix:///default',
+      pool: 'p2',
+      namePrefix: 'f-',
+    });
     expect(byEnv.store).toEqual({ dir: join(project, 'env-store') });
     const byFlags = await loadSettings(
       { uri: 'qemu:///system', prefix: 'g-', s3Bucket: 'b', s3Endpoint: 'http://127.0.0.1:9000' },
       env,
       project,
     );
-    expect(byFlags.provider).toEqual({ uri: 'qemu:///system', pool: 'p2', namePrefix: 'g-' });
+    expect(byFlags.provider).toEqual({
+      type: 'libvirt',
+      uri: 'qemu:///system',
+      pool: 'p2',
+      namePrefix: 'g-',
+    });
     expect(byFlags.store).toEqual({ s3: { bucket: 'b', endpoint: 'http://127.0.0.1:9000' } });
   });
 

@@ -1,27 +1,29 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 import { exists, findConfigFile, readConfigFile } from './config-file.js';
-import { checkConfig, type ProviderConfig, type S3StoreConfig, type VmkitConfig } from './config-schema.js';
+import { checkConfig, type S3StoreConfig, type VmkitConfig } from './config-schema.js';
+import {
+  defined,
+  type ProviderFlags,
+  type ProviderSettings,
+  resolveProviderSettings,
+} from './provider-settings.js';
 import { findMissingSources, type MissingSource } from './source-paths.js';
 
 /** The global flags that override the config file and the environment. */
-export interface GlobalFlags {
+export interface GlobalFlags extends ProviderFlags {
   readonly config?: string;
-  readonly uri?: string;
-  readonly pool?: string;
-  readonly prefix?: string;
   readonly store?: string;
   readonly s3Bucket?: string;
   readonly s3Endpoint?: string;
-  readonly allowUriPrograms?: boolean;
 }
 
 /** What a command runs with: the config file, then `VMKIT_*` variables, then flags, resolved. */
 export interface Settings {
   /** The config file used, if any. */
   readonly configFile?: string;
-  /** The libvirt connection (uri always set). */
-  readonly provider: ProviderConfig & { readonly uri: string };
+  /** The hypervisor: its `type` and its provider's options (libvirt's `uri` or VirtualBox's `url` always set). */
+  readonly provider: ProviderSettings;
   /** The metadata store. */
   readonly store: { readonly dir: string } | { readonly s3: S3StoreConfig };
   /** Image specs, relative paths made absolute (against the config file's directory). */
@@ -35,12 +37,15 @@ export interface Settings {
 /** Environment variables read, with the flag each one stands for. */
 export const ENVIRONMENT = Object.freeze({
   VMKIT_CONFIG: '--config',
+  VMKIT_PROVIDER: '--provider',
   VMKIT_URI: '--uri',
   VMKIT_POOL: '--pool',
   VMKIT_NAME_PREFIX: '--prefix',
   VMKIT_STORE: '--store',
   VMKIT_S3_BUCKET: '--s3-bucket',
   VMKIT_S3_ENDPOINT: '--s3-endpoint',
+  VMKIT_VBOX_USER: '(config provider.username, VirtualBox)',
+  VMKIT_VBOX_PASSWORD: '(config provider.password, VirtualBox)',
   VMKIT_LEASE_DIR: '(config ports.leaseDir)',
 });
 
@@ -74,15 +79,7 @@ export async function loadSettings(
     }
   }
   const base = configFile ? dirname(configFile) : cwd;
-  const pick = (flag: string | undefined, name: string, fromFile: string | undefined) =>
-    flag ?? env[name] ?? fromFile;
-  const provider = {
-    ...config.provider,
-    uri: pick(flags.uri, 'VMKIT_URI', config.provider?.uri) ?? 'qemu:///system',
-    ...defined('pool', pick(flags.pool, 'VMKIT_POOL', config.provider?.pool)),
-    ...defined('namePrefix', pick(flags.prefix, 'VMKIT_NAME_PREFIX', config.provider?.namePrefix)),
-    ...(flags.allowUriPrograms === true ? { allowUriPrograms: true } : {}),
-  };
+  const provider = resolveProviderSettings(flags, env, config.provider, base);
   const bucket = flags.s3Bucket ?? env.VMKIT_S3_BUCKET;
   const dir = flags.store ?? env.VMKIT_STORE;
   const fileStore = config.store;
@@ -111,10 +108,6 @@ export async function loadSettings(
     missingSources: await findMissingSources(images),
     ...(leaseDir ? { leaseDir } : {}),
   };
-}
-
-function defined<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
 /** Makes an image source's local paths absolute against `base` (URLs stay as they are). */

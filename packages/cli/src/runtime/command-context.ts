@@ -1,4 +1,5 @@
 import type { ComputeService } from '@vmkit/core';
+import type { HypervisorProvider } from '@vmkit/core/spi';
 import type { Command } from 'commander';
 import type { GlobalFlags, Settings } from '../config/settings.js';
 import type { ProgressView } from '../output/progress-view.js';
@@ -74,15 +75,16 @@ export class CommandContext {
   }
 
   /**
-   * Opens the compute service, runs `work` with a signal that Ctrl-C fires, and closes the
+   * Opens the compute service, runs `work` with a signal that Ctrl-C fires (and the provider, for
+   * a command that asks what it can do), and closes the
    * service whatever happens (after the work's own rollback). With `readOnly`, a store directory
    * that does not exist is `NOT_FOUND` saying so and what makes one (opening would create it).
    */
   async withService<T>(
-    work: (service: ComputeService, signal: AbortSignal) => Promise<T>,
+    work: (service: ComputeService, signal: AbortSignal, provider: HypervisorProvider) => Promise<T>,
     options: { readonly readOnly?: boolean } = {},
   ): Promise<T> {
-    const { checkImageSpecs, openService } = await import('./open-service.js');
+    const { checkImageSpecs, openServiceAndProvider } = await import('./open-service.js');
     const missing = options.readOnly === true ? await this.missingStore() : undefined;
     if (missing !== undefined) {
       const { VmkitError } = await import('@vmkit/core');
@@ -98,9 +100,9 @@ export class CommandContext {
       );
     }
     return this.withSignal(async (signal) => {
-      const service = await openService(await this.settings());
+      const { service, provider } = await openServiceAndProvider(await this.settings());
       try {
-        return await work(service, signal);
+        return await work(service, signal, provider);
       } finally {
         await service.close();
       }

@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 const fileStore = (store: string): Settings => ({
-  provider: { uri: 'qemu:///system' },
+  provider: { type: 'libvirt', uri: 'qemu:///system' },
   store: { dir: store },
   images: [],
 });
@@ -32,7 +32,11 @@ describe('import places and lock', () => {
       lockFile: '/srv/store/.import/lock',
     });
     expect(importPlaces(fileStore('/srv/store'), 'tmp/s', '/w').scratchDir).toBe('/w/tmp/s');
-    const s3: Settings = { provider: { uri: 'qemu:///system' }, store: { s3: { bucket: 'b' } }, images: [] };
+    const s3: Settings = {
+      provider: { type: 'libvirt', uri: 'qemu:///system' },
+      store: { s3: { bucket: 'b' } },
+      images: [],
+    };
     expect(importPlaces(s3).home).toMatch(
       new RegExp(`^${join(userCacheHome(), 'vmkit', 'cli-import', 's3-')}[0-9a-f]{16}$`),
     );
@@ -66,7 +70,7 @@ describe('import places and lock', () => {
     vi.stubEnv('XDG_CACHE_HOME', join(dir, 'cache'));
     try {
       const s3: Settings = {
-        provider: { uri: 'qemu:///system' },
+        provider: { type: 'libvirt', uri: 'qemu:///system' },
         store: { s3: { bucket: 'b' } },
         images: [],
       };

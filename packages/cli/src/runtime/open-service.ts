@@ -1,30 +1,29 @@
 import type { ComputeService, MasterSpec } from '@vmkit/core';
 import type { BlobStore } from '@vmkit/core/blobstore';
-import { invalidArgument, VmkitError } from '@vmkit/core/spi';
+import { type HypervisorProvider, invalidArgument, VmkitError } from '@vmkit/core/spi';
 import type { Settings } from '../config/settings.js';
+import { openProvider } from './open-provider.js';
 
 /**
- * Opens the compute service the settings describe: the libvirt provider and the directory or S3
- * store, each loaded only now. An image spec the config got wrong is `INVALID_ARGUMENT` naming
+ * Opens the compute service the settings describe: the provider they name (libvirt or VirtualBox)
+ * and the directory or S3 store, each loaded only now. An image spec the config got wrong is `INVALID_ARGUMENT` naming
  * the config file and `images[i]`.
  */
 export async function openService(settings: Settings): Promise<ComputeService> {
-  const [core, { libvirtProvider }] = await Promise.all([
-    import('@vmkit/core'),
-    import('@vmkit/provider-libvirt'),
-  ]);
-  const { createComputeService } = core;
+  return (await openServiceAndProvider(settings)).service;
+}
+
+/** {@link openService}, with the provider it opened (for a command that asks what it can do). */
+export async function openServiceAndProvider(
+  settings: Settings,
+): Promise<{ readonly service: ComputeService; readonly provider: HypervisorProvider }> {
+  const { createComputeService } = await import('@vmkit/core');
   // Checked before connecting, so a bad spec is reported as such even when the hypervisor is down.
   await checkImageSpecs(settings);
-  let provider: ReturnType<typeof libvirtProvider>;
-  try {
-    provider = libvirtProvider(settings.provider);
-  } catch (error) {
-    throw withCliAllowance(error, VmkitError);
-  }
+  const provider = await openProvider(settings.provider);
   const store = await openStore(settings);
   try {
-    return await createComputeService({
+    const service = await createComputeService({
       provider,
       store,
       images: settings.images as unknown as MasterSpec[],
@@ -32,6 +31,7 @@ export async function openService(settings: Settings): Promise<ComputeService> {
       ephemeralNodes: { destroyOnClose: true },
       ...(settings.leaseDir ? { ports: { leaseDir: settings.leaseDir } } : {}),
     });
+    return { service, provider };
   } catch (error) {
     throw inConfigFile(settings, error);
   }
@@ -64,19 +64,6 @@ function inConfigFile(settings: Settings, error: unknown): unknown {
     { ...error.details, file: settings.configFile },
     { cause: error },
   );
-}
-
-/**
- * The provider's refusal of a URI that chooses a program (it names the option `allowUriPrograms`)
- * told the command line's way: the flag, or the config key.
- */
-function withCliAllowance(error: unknown, errors: typeof VmkitError): unknown {
-  if (!errors.is(error, 'INVALID_ARGUMENT') || error.details.allowWith !== 'allowUriPrograms') return error;
-  const message = error.message.replace(
-    /allowUriPrograms: true$/,
-    '--allow-uri-programs (or provider.allowUriPrograms: true in the config)',
-  );
-  return new errors('INVALID_ARGUMENT', message, { details: error.details, cause: error });
 }
 
 /** The metadata store the settings name: a directory, or an S3 bucket (its client loaded only then). */
