@@ -78,7 +78,8 @@ async function verifySha256(file: LocalFile, expected: string, signal?: AbortSig
   }
 }
 
-function run(cmd: string, args: readonly string[], signal?: AbortSignal): Promise<void> {
+/** Runs a tool (qemu-img) to the end; rejects with its exit code and the end of its stderr. */
+export function runTool(cmd: string, args: readonly string[], signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...(signal ? { signal } : {}) });
     let stderr = '';
@@ -115,7 +116,7 @@ export async function prepareDisk(source: DiskSource, ctx: SourceContext): Promi
   throwIfAborted(ctx.signal, 'disk conversion');
   try {
     // Both paths absolute (localSource resolved the source; `out` is resolved here).
-    await run(ctx.qemuImg, ['convert', '-f', detected, '-O', 'vdi', file.path, resolve(out)], ctx.signal);
+    await runTool(ctx.qemuImg, ['convert', '-f', detected, '-O', 'vdi', file.path, resolve(out)], ctx.signal);
   } catch (error) {
     await rm(out, { force: true });
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
