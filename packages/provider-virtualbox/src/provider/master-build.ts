@@ -23,15 +23,7 @@ import { localSource, prepareDisk, withKernelParams } from './master-source.js';
 import { closeInstallerIso, detachIsos, detachNics, snapshot } from './master-steps.js';
 import { postInstallScript } from './post-install-script.js';
 import { waitProgress } from './vbox-calls.js';
-import {
-  CONTROLLER,
-  lockOptions,
-  MASTER_SNAPSHOT,
-  masterMachineName,
-  powerOptions,
-  settingsFile,
-  type VboxContext,
-} from './vbox-context.js';
+import { MASTER_SNAPSHOT, masterMachineName, powerOptions, type VboxContext } from './vbox-context.js';
 import { isNotFound } from './vbox-errors.js';
 
 /** What a master reference carries. */
