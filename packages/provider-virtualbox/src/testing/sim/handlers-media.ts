@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { open, rm, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { inspectImage } from '@vmkit/imaging';
 import { machine } from './handlers-machine.js';
 import type { SimCall, SimHandler } from './sim-call.js';
 import { ResultCode, runtime, violation } from './sim-fault.js';
@@ -129,7 +130,11 @@ export const mediaHandlers: Record<string, SimHandler> = {
     } else if (type !== 'DVD')
       throw violation(ResultCode.E_INVALIDARG, `Device type ${type} is not simulated`);
     const m = c.world.addMedium(new SimMedium(location, format, type, false));
-    m.logicalSize = info.size;
+    // A disk's capacity is in its header (what VirtualBox's storage backend reads); an ISO's is its size.
+    m.logicalSize =
+      type === 'HardDisk'
+        ? ((await inspectImage(location).catch(() => undefined))?.virtualSize ?? info.size)
+        : info.size;
     return c.ref(m);
   },
   IVirtualBox_createMedium(c) {
