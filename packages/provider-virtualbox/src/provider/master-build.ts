@@ -83,7 +83,7 @@ async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterS
     s.iso =
       spec.source.kernelParams === undefined
         ? iso
-        : await withKernelParams(iso, spec.source.kernelParams, srcCtx);
+        : await withKernelParams(iso, spec.source.kernelParams, srcCtx, ctx.bootIsos);
   }
   c.progress(0.2, 'source ready');
   // An installer's disk is a dynamic VDI that grows as the installer writes.

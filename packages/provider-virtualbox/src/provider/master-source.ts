@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { BootIsoSource, DiskSource, IsoSource } from '@vmkit/core';
 import { downloadFile, invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
-import { assertSafeImage, inspectImage, remasterBootIso } from '@vmkit/imaging';
+import { assertSafeImage, inspectImage, type ProviderBootIsoCache } from '@vmkit/imaging';
 
 /** Disk formats VirtualBox opens as they are. */
 const NATIVE = new Set(['vdi', 'vmdk', 'vhd']);
@@ -136,23 +136,21 @@ export async function prepareDisk(source: DiskSource, ctx: SourceContext): Promi
 
 /**
  * The installer ISO with `kernelParams` added to every isolinux, GRUB and EFI-image kernel line
- * (`remasterBootIso`), written beside the master as `<base><suffix>.iso` and owned by the build
- * (removed with its other temporary files). A downloaded original is removed once copied.
+ * (`remasterBootIso`, through the provider's boot ISO cache: an ISO remastered with the same
+ * parameters before is not remastered again), at `<base><suffix>.iso` beside the master (a hard
+ * link to the cached copy where possible) and owned by the build (removed with its other
+ * temporary files). A downloaded original is removed once used.
  */
 export async function withKernelParams(
   iso: LocalFile,
   kernelParams: string,
   ctx: SourceContext,
+  bootIsos: ProviderBootIsoCache,
   suffix = '-installer',
 ): Promise<LocalFile> {
   const output = join(ctx.machineFolder, `${ctx.base}${suffix}.iso`);
   try {
-    await remasterBootIso({
-      source: iso.path,
-      output,
-      kernelParams,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
+    await bootIsos.remasterTo(iso.path, kernelParams, output, ctx.signal ? { signal: ctx.signal } : {});
   } finally {
     if (iso.owned) await rm(iso.path, { force: true });
   }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { ProviderCapabilities } from '@vmkit/core';
+import type { ProviderBootIsoCache } from '@vmkit/imaging';
 import type { VboxConnection } from './vbox-connection.js';
 import type { ResolvedVirtualBoxProviderOptions } from './virtualbox-provider-options.js';
 
@@ -7,6 +8,8 @@ import type { ResolvedVirtualBoxProviderOptions } from './virtualbox-provider-op
 export interface VboxContext {
   readonly conn: VboxConnection;
   readonly options: ResolvedVirtualBoxProviderOptions;
+  /** Where ISOs are remastered with kernel parameters, once per ISO and parameters. */
+  readonly bootIsos: ProviderBootIsoCache;
 }
 
 /** The storage controller vmkit gives masters (and so their clones): disk at 0/0, DVD at 1/0. */

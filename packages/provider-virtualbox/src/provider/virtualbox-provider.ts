@@ -21,6 +21,7 @@ import {
   throwIfAborted,
   VmkitError,
 } from '@vmkit/core/spi';
+import { providerBootIsoCache } from '@vmkit/imaging';
 import type * as vbox from 'virtualbox-soap';
 import { assertBootIsoFile, bootIsoExists, deleteBootIsoMaster } from './boot-iso-master.js';
 import { listBuildArtefacts, removeBuildArtefact } from './build-artefacts.js';
@@ -78,7 +79,11 @@ export class VirtualBoxProvider implements HypervisorProvider {
     this.id = `virtualbox:${this.#options.url}`;
     this.host = vboxHostOf(this.#options.url);
     this.#conn = new VboxConnection(this.#options);
-    this.#ctx = { conn: this.#conn, options: this.#options };
+    this.#ctx = {
+      conn: this.#conn,
+      options: this.#options,
+      bootIsos: providerBootIsoCache(options.bootIsoCache),
+    };
     this.#life = new Lifecycle(`VirtualBox provider for ${this.#options.url}`, {
       open: () =>
         this.#conn.run('start-up reconciliation', async (api) => {
@@ -445,6 +450,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
     await this.#life.close();
     this.#sources.clear();
     await this.#conn.close();
+    await this.#ctx.bootIsos.close();
   }
 
   /** Same as {@link VirtualBoxProvider.close}. */

@@ -3,16 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BootIsoSource } from '@vmkit/core';
 import type { BuildContext } from '@vmkit/core/spi';
-import { remasterBootIso } from '@vmkit/imaging';
+import type { ProviderBootIsoCache } from '@vmkit/imaging';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { localFile, verifySha256 } from './master-source.js';
 
 /**
  * The installer ISO to upload: `file` itself, or when `kernelParams` are given a copy remastered
- * with them (every isolinux, GRUB and EFI-image kernel line), in a temporary directory that
- * `cleanup` removes.
+ * with them (every isolinux, GRUB and EFI-image kernel line) through the provider's boot ISO
+ * cache (an ISO remastered with the same parameters before is not remastered again), linked into
+ * a temporary directory that `cleanup` removes.
  */
 export async function withKernelParams(
+  bootIsos: ProviderBootIsoCache,
   file: string,
   kernelParams: string | undefined,
   signal?: AbortSignal,
@@ -22,7 +24,7 @@ export async function withKernelParams(
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
     const output = join(dir, 'installer.iso');
-    await remasterBootIso({ source: file, output, kernelParams, ...(signal ? { signal } : {}) });
+    await bootIsos.remasterTo(file, kernelParams, output, signal ? { signal } : {});
     return { file: output, cleanup };
   } catch (error) {
     await cleanup();
@@ -44,7 +46,7 @@ export async function uploadBootIso(
   const local = await localFile(source, 'source', c.signal);
   try {
     await verifySha256(local.file, source.sha256);
-    const iso = await withKernelParams(local.file, source.kernelParams, c.signal);
+    const iso = await withKernelParams(ctx.bootIsos, local.file, source.kernelParams, c.signal);
     try {
       c.progress(0.3, source.kernelParams ? 'boot ISO remastered' : 'boot ISO ready');
       const size = (await stat(iso.file)).size;

@@ -69,7 +69,7 @@ export async function prepareInstallerMedia(
   const local = await localFile(source, 'source', c.signal);
   try {
     await verifySha256(local.file, source.sha256);
-    const iso = await withKernelParams(local.file, source.kernelParams, c.signal);
+    const iso = await withKernelParams(ctx.bootIsos, local.file, source.kernelParams, c.signal);
     try {
       await ctx.storage.assertFits([
         disk,
