@@ -13,6 +13,8 @@ export const PROVIDER_BOOT_ISO_CACHE_BYTES = 4 * 1024 ** 3;
 export interface ProviderBootIsoCache {
   /** The cache: the caller's, or one of the provider's own. */
   readonly cache: BootIsoCache;
+  /** The folder of a cache the provider made for itself; `undefined` for a caller's cache. */
+  readonly ownFolder: string | undefined;
   /**
    * The source remastered with `kernelParams` (through the cache: once per source, parameters and
    * process) written to the new file `output`: a hard link to the cached ISO where the file system
@@ -40,6 +42,7 @@ export function providerBootIsoCache(
   const cache = given ?? bootIsoCache({ dir: dir as string, maxBytes: PROVIDER_BOOT_ISO_CACHE_BYTES });
   return Object.freeze({
     cache,
+    ownFolder: dir,
     async remasterTo(source: string, kernelParams: string, output: string, options: OperationOptions = {}) {
       const lease = await cache.get(source, kernelParams, options);
       try {
