@@ -43,7 +43,11 @@ export function masterMachineName(prefix: string, masterName: string): string {
   return `${prefix}m-${masterName}`;
 }
 
-/** What the VirtualBox provider can do. */
+/**
+ * What the VirtualBox provider can do. Housekeeping (`listArtefacts`, `removeArtefact`, disk
+ * usage) and master transfer (`exportMasterDisk`, `importMasterDisk`) are optional SPI methods it
+ * has, not flags; no `kernel` source (no direct kernel boot) and no data volumes yet.
+ */
 export const VBOX_CAPABILITIES: ProviderCapabilities = Object.freeze({
   linkedClones: true,
   attachments: Object.freeze(['nat', 'bridged', 'hostOnly', 'internal'] as const),
@@ -51,4 +55,5 @@ export const VBOX_CAPABILITIES: ProviderCapabilities = Object.freeze({
   configDriveFormats: Object.freeze(['nocloud', 'openstack', 'ovf'] as const),
   sources: Object.freeze(['disk', 'iso', 'bootIso'] as const),
   suspend: true,
+  dataVolumes: false,
 });
