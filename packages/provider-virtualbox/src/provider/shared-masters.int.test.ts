@@ -6,13 +6,12 @@ import {
   type BlobStore,
   type ComputeService,
   createComputeService,
-  fileSystemBlobStore,
   type MasterSpec,
   type ProgressEvent,
 } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestS3Server, type TestS3Server } from '../../../store-s3/src/testing/s3-test-server.js';
-import { createTestBucket, openTestStore } from '../../../store-s3/src/testing/test-store.js';
+import { sharedStorePairs } from '../../../store-s3/src/testing/test-store.js';
 import {
   isoMasterSpec,
   simOf,
@@ -67,22 +66,7 @@ describe('shareMasters between two VirtualBox hosts (two simulators, one store)'
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const stores: Array<[string, () => Promise<[BlobStore, BlobStore]>]> = [
-    [
-      'the filesystem store',
-      async () => {
-        const root = join(dir, 'store');
-        return [fileSystemBlobStore({ root }), fileSystemBlobStore({ root })];
-      },
-    ],
-    [
-      'the S3 test server',
-      async () => {
-        const bucket = await createTestBucket(server);
-        return [await openTestStore(server, { bucket }), await openTestStore(server, { bucket })];
-      },
-    ],
-  ];
+  const stores = sharedStorePairs(() => server, join(dir, 'store'));
 
   it.each(stores)(
     'over %s: host A installs and publishes; host B adopts both masters with zero builds and clones nodes from them',

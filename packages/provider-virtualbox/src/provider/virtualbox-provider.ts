@@ -229,23 +229,24 @@ export class VirtualBoxProvider implements HypervisorProvider {
   }
 
   async masterDiskUsage(refs: readonly MasterRef[]): Promise<Array<DiskBytes | undefined>> {
-    return this.#run(
-      'measuring masters',
-      async (api) => {
-        const out: Array<DiskBytes | undefined> = [];
-        for (const ref of refs) out.push(await masterBytes(this.#ctx, api, ref));
-        return out;
-      },
-      true,
-    );
+    return this.#measure('masters', refs, (api, ref) => masterBytes(this.#ctx, api, ref));
   }
 
   async nodeDiskUsage(ids: readonly string[]): Promise<Array<DiskBytes | undefined>> {
+    return this.#measure('nodes', ids, (api, id) => nodeBytes(this.#ctx, api, id));
+  }
+
+  /** Measures each item in turn within one websession. */
+  #measure<T>(
+    what: string,
+    items: readonly T[],
+    fn: (api: VboxApi, item: T) => Promise<DiskBytes | undefined>,
+  ): Promise<Array<DiskBytes | undefined>> {
     return this.#run(
-      'measuring nodes',
+      `measuring ${what}`,
       async (api) => {
         const out: Array<DiskBytes | undefined> = [];
-        for (const id of ids) out.push(await nodeBytes(this.#ctx, api, id));
+        for (const item of items) out.push(await fn(api, item));
         return out;
       },
       true,
