@@ -15,9 +15,10 @@ const MASTER_NAME = 'vmkit-[a-z0-9][a-z0-9._-]*-[0-9a-f]{8}-[0-9a-f]{4}';
 /**
  * The files a build writes directly in the machine folder, after `<prefix>m-<master name>`: its
  * disk (`.vdi`, a downloaded `.img`), a downloaded ISO (`.iso`), the remastered installer
- * (`-installer.iso`) and a `bootIso` master's ISO (`-boot.iso`).
+ * (`-installer.iso`), a `bootIso` master's ISO (`-boot.iso`) and the post-install drive
+ * (`-post-install-<16 hex>.iso`).
  */
-const FILE_SUFFIX = '(\\.vdi|\\.img|\\.iso|-installer\\.iso|-boot\\.iso)';
+const FILE_SUFFIX = '(\\.vdi|\\.img|\\.iso|-installer\\.iso|-boot\\.iso|-post-install-[0-9a-f]{16}\\.iso)';
 
 function patterns(prefix: string): { machine: RegExp; file: RegExp } {
   const head = masterMachineName(prefix, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createComputeService, fileSystemBlobStore, type MasterSpec } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,12 @@ describe('pruneImages and diskUsage on VirtualBox (the simulator)', () => {
     expect(orphan?.registered).toBe(true);
     const orphanVdi = masterFiles().find((f) => f.includes('vbox-hk-orphan'));
     expect(orphanVdi).toMatch(/\.vdi$/);
+    // What its post-install boot would have left had it been killed then; and files that are no
+    // build's (a name no master name makes, someone's own file): never touched.
+    const drive = `${orphan?.name}-post-install-0123456789abcdef.iso`;
+    writeFileSync(join(machines(), drive), 'cidata');
+    const strangers = [`${env.prefix}m-notamaster.vdi`, 'mine.vdi'];
+    for (const f of strangers) writeFileSync(join(machines(), f), 'not vmkit');
 
     const usage = await compute.diskUsage();
     // The master: its VDI as the file holds it (size on disk, capacity from its header).
@@ -90,19 +96,22 @@ describe('pruneImages and diskUsage on VirtualBox (the simulator)', () => {
       [
         [orphan?.name, 'machine', 0, 0],
         [orphanVdi, 'file', statSync(orphanPath).size, capacity(orphanPath)],
+        [drive, 'file', 6, 6],
       ].sort(),
     );
 
     const first = await compute.pruneImages();
     expect(first.failed).toEqual([]);
     expect(first.removed.map((r) => `${r.kind}:${r.id}`).sort()).toEqual(
-      [`leftover:${orphan?.name}`, `leftover:${orphanVdi}`].sort(),
+      [`leftover:${orphan?.name}`, `leftover:${orphanVdi}`, `leftover:${drive}`].sort(),
     );
     expect(first.kept).toContainEqual({ kind: 'image', id: kept.id, reason: 'used by 1 node(s)' });
     // Gone from VirtualBox's registry and from the disk.
     expect(sim.machines().map((m) => m.name)).not.toContain(orphan?.name);
     expect(sim.media().map((m) => m.location)).not.toContain(orphanPath);
     expect(existsSync(orphanPath)).toBe(false);
+    expect(existsSync(join(machines(), drive))).toBe(false);
+    for (const f of strangers) expect(existsSync(join(machines(), f))).toBe(true);
     expect(existsSync(keptVdi)).toBe(true);
 
     await compute.destroyNode(node?.id as string);
@@ -110,7 +119,7 @@ describe('pruneImages and diskUsage on VirtualBox (the simulator)', () => {
     expect(second.removed.map((r) => `${r.kind}:${r.id}`)).toEqual([`image:${kept.id}`]);
     expect(sim.machines().filter((m) => m.name.startsWith(env.prefix))).toEqual([]);
     expect(sim.media().filter((m) => m.location.startsWith(machines()))).toEqual([]);
-    expect(masterFiles()).toEqual([]);
+    expect(masterFiles()).toEqual([strangers[0]]);
     expect((await compute.getImage(kept.id))?.status).toBe('buildable');
     expect(sim.rejections).toEqual([]);
   });
