@@ -2,12 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type BlobStore,
-  createComputeService,
-  type ProgressEvent,
-  VmkitError,
-} from '@vmkit/core';
+import { type BlobStore, createComputeService, type ProgressEvent, VmkitError } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestS3Server, type TestS3Server } from '../../../store-s3/src/testing/s3-test-server.js';
 import { sharedStorePairs } from '../../../store-s3/src/testing/test-store.js';
