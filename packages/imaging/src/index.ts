@@ -64,6 +64,11 @@ export {
   type BootIsoLease,
   bootIsoCache,
 } from './boot-iso/boot-iso-cache.js';
+export {
+  PROVIDER_BOOT_ISO_CACHE_BYTES,
+  type ProviderBootIsoCache,
+  providerBootIsoCache,
+} from './boot-iso/provider-boot-iso-cache.js';
 export { remasterBootIso } from './boot-iso/remaster-boot-iso.js';
 export type {
   RemasterBootEntry,

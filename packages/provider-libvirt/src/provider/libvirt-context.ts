@@ -1,3 +1,4 @@
+import type { ProviderBootIsoCache } from '@vmkit/imaging';
 import type { LibvirtClient } from '../client/libvirt-client.js';
 import type { PoolStorage } from './host/pool-storage.js';
 import type { ResolvedLibvirtProviderOptions } from './libvirt-provider-options.js';
@@ -15,6 +16,8 @@ export interface LibvirtContext {
   readonly qemuCommandLine: boolean;
   /** Whether started domains really run a guest (false for libvirt's test driver). */
   readonly realGuests: boolean;
+  /** Where ISOs are remastered with kernel parameters, once per ISO and parameters. */
+  readonly bootIsos: ProviderBootIsoCache;
 }
 
 /** The data kept in a libvirt MasterRef. */

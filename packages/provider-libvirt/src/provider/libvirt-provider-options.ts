@@ -1,4 +1,5 @@
 import { integerOption, invalidArgument } from '@vmkit/core/spi';
+import type { BootIsoCache } from '@vmkit/imaging';
 import type { LibvirtClientOptions } from '../client/libvirt-client.js';
 import {
   type LibvirtReconnectOptions,
@@ -69,6 +70,13 @@ export interface LibvirtProviderOptions {
    * tries, for 30 s in all; `false` fails every call once the connection is lost.
    */
   readonly reconnect?: boolean | LibvirtReconnectOptions;
+  /**
+   * Where ISOs remastered with `kernelParams` (`iso` and `bootIso` sources) are kept, so a second
+   * master with the same ISO and parameters is not remastered again (see `bootIsoCache` of
+   * `@vmkit/imaging`; one process per cache folder). Default: a cache of the provider's own in a
+   * temporary folder, removed by `close`.
+   */
+  readonly bootIsoCache?: BootIsoCache;
 }
 
 /** {@link LibvirtProviderOptions} validated, with defaults. */

@@ -19,6 +19,7 @@ import {
   throwIfAborted,
   VmkitError,
 } from '@vmkit/core/spi';
+import { type ProviderBootIsoCache, providerBootIsoCache } from '@vmkit/imaging';
 import { LibvirtClient } from '../client/libvirt-client.js';
 import { chooseDomainType, readHostGuestSupport } from './host/host-capabilities.js';
 import { type LibvirtIdentity, legacyLibvirtId, readLibvirtIdentity } from './host/host-identity.js';
@@ -62,9 +63,11 @@ export class LibvirtProvider implements HypervisorProvider {
   readonly #options: ResolvedLibvirtProviderOptions;
   readonly #life: Lifecycle<LibvirtContext>;
   #client: LibvirtClient | undefined;
+  readonly #bootIsos: ProviderBootIsoCache;
 
   constructor(options: LibvirtProviderOptions) {
     this.#options = resolveLibvirtProviderOptions(options);
+    this.#bootIsos = providerBootIsoCache(options.bootIsoCache);
     this.previousIds = [legacyLibvirtId(this.#options.uri)];
     this.#life = new Lifecycle(`the libvirt provider for ${this.#options.uri}`, {
       open: (signal) => this.#connect(signal),
@@ -129,6 +132,7 @@ export class LibvirtProvider implements HypervisorProvider {
         arch: support.arch,
         qemuCommandLine: domainType === 'qemu' || domainType === 'kvm',
         realGuests: real,
+        bootIsos: this.#bootIsos,
       };
     } catch (error) {
       if (this.#client === client) this.#client = undefined;
@@ -275,6 +279,7 @@ export class LibvirtProvider implements HypervisorProvider {
    */
   async close(): Promise<void> {
     await this.#life.close();
+    await this.#bootIsos.close();
   }
 
   /** Same as {@link LibvirtProvider.close}. */

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createComputeService, type ProgressEvent, VmkitError } from '@vmkit/core';
-import { type BlobStore, fileSystemBlobStore } from '@vmkit/core/blobstore';
+import type { BlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestS3Server, type TestS3Server } from '../../../store-s3/src/testing/s3-test-server.js';
-import { createTestBucket, openTestStore } from '../../../store-s3/src/testing/test-store.js';
+import { sharedStorePairs } from '../../../store-s3/src/testing/test-store.js';
 import { asHost } from '../../test-support/as-host.js';
 import { waitForGuestPage } from '../../test-support/http.js';
 import { leftovers, poolVolumeNames, sweep } from '../../test-support/libvirt-sweep.js';
@@ -72,22 +72,7 @@ describe('masters built once per fleet, on qemu:///system', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const stores: Array<[string, () => Promise<[BlobStore, BlobStore]>]> = [
-    [
-      'the filesystem store',
-      async () => {
-        const root = join(dir, 'store');
-        return [fileSystemBlobStore({ root }), fileSystemBlobStore({ root })];
-      },
-    ],
-    [
-      'the S3 test server',
-      async () => {
-        const bucket = await createTestBucket(server);
-        return [await openTestStore(server, { bucket }), await openTestStore(server, { bucket })];
-      },
-    ],
-  ];
+  const stores = sharedStorePairs(() => server, join(dir, 'store'));
 
   it.each(stores)(
     'over %s: host A builds and publishes a compressed qcow2; host B is ready from the store with zero builds and its node answers',

@@ -47,7 +47,7 @@ export async function prepareBootIsoMaster(
   const iso: LocalFile =
     source.kernelParams === undefined
       ? local
-      : await withKernelParams(local, source.kernelParams, srcCtx, '-boot');
+      : await withKernelParams(local, source.kernelParams, srcCtx, ctx.bootIsos, '-boot');
   s.bootIso = iso;
   c.progress(0.7, source.kernelParams === undefined ? 'boot ISO ready' : 'boot ISO remastered');
   await ctx.conn.run(`registering the boot ISO of ${name}`, (api) => openDvd(api, iso.path));

@@ -14,25 +14,17 @@ import {
 import type * as vbox from 'virtualbox-soap';
 import { deleteBootIsoMaster, prepareBootIsoMaster } from './boot-iso-master.js';
 import { assertMachineFolderFits } from './machine-folder-space.js';
-import { withMachineLock } from './machine-lock.js';
 import { removeMachine } from './machine-removal.js';
 import { state } from './master-build-state.js';
 import { installAndWait } from './master-install.js';
+import { registerMasterMachine } from './master-machine.js';
 import { runPostInstall } from './master-post-install.js';
 import { isInsideFolder } from './master-ref-rules.js';
 import { localSource, prepareDisk, withKernelParams } from './master-source.js';
 import { closeInstallerIso, detachIsos, detachNics, snapshot } from './master-steps.js';
 import { postInstallScript } from './post-install-script.js';
 import { waitProgress } from './vbox-calls.js';
-import {
-  CONTROLLER,
-  lockOptions,
-  MASTER_SNAPSHOT,
-  masterMachineName,
-  powerOptions,
-  settingsFile,
-  type VboxContext,
-} from './vbox-context.js';
+import { MASTER_SNAPSHOT, masterMachineName, powerOptions, type VboxContext } from './vbox-context.js';
 import { isNotFound } from './vbox-errors.js';
 
 /** What a master reference carries. */
@@ -92,7 +84,7 @@ async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterS
     s.iso =
       spec.source.kernelParams === undefined
         ? iso
-        : await withKernelParams(iso, spec.source.kernelParams, srcCtx);
+        : await withKernelParams(iso, spec.source.kernelParams, srcCtx, ctx.bootIsos);
   }
   c.progress(0.2, 'source ready');
   // An installer's disk is a dynamic VDI that grows as the installer writes.
@@ -121,42 +113,14 @@ async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterS
       await waitProgress(s.pending, 'creating the master disk', c.signal);
       s.pending = undefined;
     }
-    const machine = await api.vbox.createMachine(
-      settingsFile(ctx, name),
-      name,
-      [],
-      ctx.options.osTypeId,
-      '',
-      '',
-      '',
-      '',
-    );
-    await machine.setMemorySize(masterHardware(spec).ramMiB);
-    await machine.setCPUCount(masterHardware(spec).cores);
-    await machine.addStorageController(CONTROLLER, 'IDE' as vbox.StorageBus);
-    await machine.saveSettings();
-    await api.vbox.registerMachine(machine);
-    s.machine = name;
-    await withMachineLock(
-      ctx.conn,
+    const machine = await registerMasterMachine(
+      ctx,
       api,
-      machine,
-      async (m) => {
-        await m.attachDevice(CONTROLLER, 0, 0, 'HardDisk' as vbox.DeviceType, disk);
-        await m.setBootOrder(1, 'HardDisk' as vbox.DeviceType);
-        if (s.iso) {
-          const dvd = await api.vbox.openMedium(
-            s.iso.path,
-            'DVD' as vbox.DeviceType,
-            'ReadOnly' as vbox.AccessMode,
-            false,
-          );
-          await m.attachDevice(CONTROLLER, 1, 0, 'DVD' as vbox.DeviceType, dvd);
-          await m.setBootOrder(1, 'DVD' as vbox.DeviceType);
-          await m.setBootOrder(2, 'HardDisk' as vbox.DeviceType);
-        }
+      name,
+      { disk, hardware: masterHardware(spec), ...(s.iso ? { iso: s.iso.path } : {}), signal: c.signal },
+      () => {
+        s.machine = name;
       },
-      lockOptions(ctx, c.signal),
     );
     if (s.iso) await installAndWait(ctx, api, machine, c, { what: 'installer', name });
   });

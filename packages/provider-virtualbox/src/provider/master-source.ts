@@ -1,7 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BootIsoSource, DiskSource, IsoSource } from '@vmkit/core/spi';
-import { fetchMasterDisk, fetchSourceFile, qemuImgConverter, remasterBootIso } from '@vmkit/imaging';
+import {
+  fetchMasterDisk,
+  fetchSourceFile,
+  type ProviderBootIsoCache,
+  qemuImgConverter,
+} from '@vmkit/imaging';
 
 /** A local file for a source, and whether vmkit made it (and so must delete it). */
 export interface LocalFile {
@@ -51,24 +56,21 @@ export async function prepareDisk(source: DiskSource, ctx: SourceContext): Promi
 }
 
 /**
- * The installer ISO with `kernelParams` added to every isolinux, GRUB and EFI-image kernel line
- * (`remasterBootIso`), written beside the master as `<base><suffix>.iso` and owned by the build
+ * The installer ISO with `kernelParams` added to every isolinux, GRUB and EFI-image kernel line,
+ * through the provider's boot ISO cache (an ISO remastered with the same parameters before is not
+ * remastered again), written beside the master as `<base><suffix>.iso` and owned by the build
  * (removed with its other temporary files). A downloaded original is removed once copied.
  */
 export async function withKernelParams(
   iso: LocalFile,
   kernelParams: string,
   ctx: SourceContext,
+  bootIsos: ProviderBootIsoCache,
   suffix = '-installer',
 ): Promise<LocalFile> {
   const output = join(ctx.machineFolder, `${ctx.base}${suffix}.iso`);
   try {
-    await remasterBootIso({
-      source: iso.path,
-      output,
-      kernelParams,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
+    await bootIsos.remasterTo(iso.path, kernelParams, output, ctx.signal ? { signal: ctx.signal } : {});
   } finally {
     if (iso.owned) await rm(iso.path, { force: true });
   }

@@ -3,8 +3,9 @@ import type { BuildContext } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import { withMachineLock } from './machine-lock.js';
 import { state } from './master-build-state.js';
-import { closeDvd, mediumAttachments, waitProgress } from './vbox-calls.js';
-import { lockOptions, MASTER_SNAPSHOT, type VboxContext } from './vbox-context.js';
+import { takeMasterSnapshot } from './master-machine.js';
+import { closeDvd, mediumAttachments } from './vbox-calls.js';
+import { lockOptions, type VboxContext } from './vbox-context.js';
 
 /** `detach-isos`: DVDs detached, boot order back to the disk, the ISO medium closed. */
 export async function detachIsos(ctx: VboxContext, c: BuildContext): Promise<void> {
@@ -56,29 +57,6 @@ export async function detachNics(ctx: VboxContext, c: BuildContext): Promise<voi
 
 /** `snapshot`: the snapshot linked clones are made from (once). */
 export async function snapshot(ctx: VboxContext, c: BuildContext): Promise<void> {
-  const name = state(c).machine ?? '';
-  // Again after vboxwebsrv restarted: the snapshot VBoxSVC finished meanwhile is found and kept.
-  await ctx.conn.run(
-    `taking the snapshot of ${name}`,
-    async (api) => {
-      const machine = await api.vbox.findMachine(name);
-      if (Number(await machine.getSnapshotCount()) > 0) return;
-      await withMachineLock(
-        ctx.conn,
-        api,
-        machine,
-        async (m) =>
-          waitProgress(
-            (await m.takeSnapshot(MASTER_SNAPSHOT, 'vmkit master: linked clones start here', false))
-              .returnval,
-            'taking the snapshot',
-            c.signal,
-          ),
-        { ...lockOptions(ctx, c.signal), save: false },
-      );
-    },
-    true,
-    c.signal,
-  );
+  await takeMasterSnapshot(ctx, state(c).machine ?? '', c.signal);
   c.progress(1, 'snapshot taken');
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { ProviderCapabilities } from '@vmkit/core/spi';
+import type { ProviderBootIsoCache } from '@vmkit/imaging';
 import type { VboxConnection } from './vbox-connection.js';
 import type { ResolvedVirtualBoxProviderOptions } from './virtualbox-provider-options.js';
 
@@ -7,6 +8,8 @@ import type { ResolvedVirtualBoxProviderOptions } from './virtualbox-provider-op
 export interface VboxContext {
   readonly conn: VboxConnection;
   readonly options: ResolvedVirtualBoxProviderOptions;
+  /** Where ISOs are remastered with kernel parameters, once per ISO and parameters. */
+  readonly bootIsos: ProviderBootIsoCache;
 }
 
 /** The storage controller vmkit gives masters (and so their clones): disk at 0/0, DVD at 1/0. */
@@ -40,7 +43,11 @@ export function masterMachineName(prefix: string, masterName: string): string {
   return `${prefix}m-${masterName}`;
 }
 
-/** What the VirtualBox provider can do. */
+/**
+ * What the VirtualBox provider can do. Housekeeping (`listArtefacts`, `removeArtefact`, disk
+ * usage) and master transfer (`exportMasterDisk`, `importMasterDisk`) are optional SPI methods it
+ * has, not flags; no `kernel` source (no direct kernel boot) and no data volumes yet.
+ */
 export const VBOX_CAPABILITIES: ProviderCapabilities = Object.freeze({
   linkedClones: true,
   attachments: Object.freeze(['nat', 'bridged', 'hostOnly', 'internal'] as const),
@@ -48,4 +55,5 @@ export const VBOX_CAPABILITIES: ProviderCapabilities = Object.freeze({
   configDriveFormats: Object.freeze(['nocloud', 'openstack', 'ovf'] as const),
   sources: Object.freeze(['disk', 'iso', 'bootIso'] as const),
   suspend: true,
+  dataVolumes: false,
 });

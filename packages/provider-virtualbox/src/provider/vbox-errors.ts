@@ -6,6 +6,8 @@ export const VBOX_RESULT = Object.freeze({
   OBJECT_NOT_FOUND: 0x80bb0001,
   INVALID_VM_STATE: 0x80bb0002,
   FILE_ERROR: 0x80bb0004,
+  /** VBOX_E_IPRT_ERROR: e.g. a file that is not a disk format VirtualBox reads. */
+  IPRT_ERROR: 0x80bb0005,
   INVALID_OBJECT_STATE: 0x80bb0007,
   INVALID_SESSION_STATE: 0x80bb000b,
   OBJECT_IN_USE: 0x80bb000c,

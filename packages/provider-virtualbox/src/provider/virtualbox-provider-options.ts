@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { invalidArgument } from '@vmkit/core/spi';
+import type { BootIsoCache } from '@vmkit/imaging';
 
 /** Options of {@link virtualBoxProvider}. */
 export interface VirtualBoxProviderOptions {
@@ -46,10 +47,19 @@ export interface VirtualBoxProviderOptions {
   readonly reconnectTimeoutMs?: number;
   /** The `qemu-img` binary used to convert qcow2 and raw disks to VDI (default `qemu-img`). */
   readonly qemuImg?: string;
+  /**
+   * Where ISOs remastered with `kernelParams` (`iso` and `bootIso` sources) are kept, so a second
+   * master with the same ISO and parameters is not remastered again (see `bootIsoCache` of
+   * `@vmkit/imaging`; one process per cache folder). Default: a cache of the provider's own in a
+   * temporary folder, removed by `close`.
+   */
+  readonly bootIsoCache?: BootIsoCache;
 }
 
-/** Options with defaults applied, validated. */
-export type ResolvedVirtualBoxProviderOptions = Readonly<Required<VirtualBoxProviderOptions>>;
+/** Options with defaults applied, validated (the boot ISO cache is the provider's: see `VboxContext`). */
+export type ResolvedVirtualBoxProviderOptions = Readonly<
+  Required<Omit<VirtualBoxProviderOptions, 'bootIsoCache'>>
+>;
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;

@@ -19,7 +19,7 @@ describeProviderContract(
     return {
       provider: testProvider(env),
       masterSpec: await isoMasterSpec(env, 'vbox-contract'),
-      expectedCapabilities: { linkedClones: true, portForwarding: true, suspend: true },
+      expectedCapabilities: { linkedClones: true, portForwarding: true, suspend: true, dataVolumes: false },
       hostNetworks: async () => [
         { name: 'NAT', kind: 'nat' },
         { name: 'eth0', kind: 'bridge', up: true, addresses: ['192.0.2.10/24'] },

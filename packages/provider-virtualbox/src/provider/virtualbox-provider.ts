@@ -8,18 +8,26 @@ import type {
 } from '@vmkit/core/spi';
 import {
   type CloneSpec,
+  type DiskBytes,
   Lifecycle,
   type MasterBuild,
+  type MasterDiskExport,
+  type MasterDiskExportOptions,
+  type MasterDiskImport,
   type MasterRef,
+  type ProviderArtefact,
   type ProviderHost,
   type ProviderNode,
   throwIfAborted,
   VmkitError,
 } from '@vmkit/core/spi';
+import { providerBootIsoCache } from '@vmkit/imaging';
 import type * as vbox from 'virtualbox-soap';
 import { assertBootIsoFile, bootIsoExists, deleteBootIsoMaster } from './boot-iso-master.js';
+import { listBuildArtefacts, removeBuildArtefact } from './build-artefacts.js';
 import { cloneVboxNode, validateCloneSpec } from './clone-node.js';
 import { CloneSources } from './clone-sources.js';
+import { masterBytes, nodeBytes } from './disk-usage.js';
 import { listVboxHostNetworks } from './host-networks.js';
 import { powerOff } from './machine-power.js';
 import {
@@ -28,6 +36,8 @@ import {
   planVirtualBoxMasterBuild,
   type VboxMasterData,
 } from './master-build.js';
+import { exportVboxMaster } from './master-export.js';
+import { importVboxMaster } from './master-import.js';
 import { checkVboxMasterRef } from './master-ref-rules.js';
 import { sweepNodeLeftovers } from './node-leftovers.js';
 import { describeMachine, type Found, findNode, launchNode, removeNode, withConsole } from './node-ops.js';
@@ -69,7 +79,11 @@ export class VirtualBoxProvider implements HypervisorProvider {
     this.id = `virtualbox:${this.#options.url}`;
     this.host = vboxHostOf(this.#options.url);
     this.#conn = new VboxConnection(this.#options);
-    this.#ctx = { conn: this.#conn, options: this.#options };
+    this.#ctx = {
+      conn: this.#conn,
+      options: this.#options,
+      bootIsos: providerBootIsoCache(options.bootIsoCache),
+    };
     this.#life = new Lifecycle(`VirtualBox provider for ${this.#options.url}`, {
       open: () =>
         this.#conn.run('start-up reconciliation', async (api) => {
@@ -179,6 +193,64 @@ export class VirtualBoxProvider implements HypervisorProvider {
     if (data.bootIso)
       return deleteBootIsoMaster(this.#ctx, { path: data.bootIso, owned: data.ownsIso === true });
     await deleteMasterMachine(this.#ctx, data.machine, keep);
+  }
+
+  /** A master's base disk, copied as stored or compressed to qcow2; bootIso masters: `UNSUPPORTED`. */
+  async exportMasterDisk(ref: MasterRef, to: string, o?: MasterDiskExportOptions): Promise<MasterDiskExport> {
+    await this.init();
+    return exportVboxMaster(this.#ctx, ref, to, o);
+  }
+
+  /** Adopts a shared master's disk: inspected, converted to VDI, registered and snapshotted. */
+  async importMasterDisk(
+    masterName: string,
+    fromPath: string,
+    disk: MasterDiskImport,
+    options?: OperationOptions,
+  ): Promise<MasterRef> {
+    await this.init();
+    this.#sources.clear();
+    return importVboxMaster(this.#ctx, masterName, fromPath, disk, options);
+  }
+
+  /** Master machines and the files builds leave in the machine folder (see `docs/housekeeping.md`). */
+  async listArtefacts(): Promise<readonly ProviderArtefact[]> {
+    return this.#run(
+      'listing build artefacts',
+      async (api) => listBuildArtefacts(this.#ctx, api, await this.#records(api)),
+      true,
+    );
+  }
+
+  async removeArtefact(artefact: ProviderArtefact): Promise<void> {
+    await this.init();
+    this.#sources.clear();
+    await removeBuildArtefact(this.#ctx, artefact);
+  }
+
+  async masterDiskUsage(refs: readonly MasterRef[]): Promise<Array<DiskBytes | undefined>> {
+    return this.#measure('masters', refs, (api, ref) => masterBytes(this.#ctx, api, ref));
+  }
+
+  async nodeDiskUsage(ids: readonly string[]): Promise<Array<DiskBytes | undefined>> {
+    return this.#measure('nodes', ids, (api, id) => nodeBytes(this.#ctx, api, id));
+  }
+
+  /** Measures each item in turn within one websession. */
+  #measure<T>(
+    what: string,
+    items: readonly T[],
+    fn: (api: VboxApi, item: T) => Promise<DiskBytes | undefined>,
+  ): Promise<Array<DiskBytes | undefined>> {
+    return this.#run(
+      `measuring ${what}`,
+      async (api) => {
+        const out: Array<DiskBytes | undefined> = [];
+        for (const item of items) out.push(await fn(api, item));
+        return out;
+      },
+      true,
+    );
   }
 
   async cloneNode(spec: CloneSpec, options: OperationOptions = {}): Promise<ProviderNode> {
@@ -379,6 +451,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
     await this.#life.close();
     this.#sources.clear();
     await this.#conn.close();
+    await this.#ctx.bootIsos.close();
   }
 
   /** Same as {@link VirtualBoxProvider.close}. */

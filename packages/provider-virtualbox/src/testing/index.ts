@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+export { SIM_BYTES_PER_WRITE } from './sim/handlers-media.js';
 export type { MediumWrite, SimBehaviour } from './sim/sim-world.js';
 export { startVboxSimulator, VboxSimulator } from './vbox-simulator.js';
 export {

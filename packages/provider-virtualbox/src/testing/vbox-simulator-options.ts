@@ -90,6 +90,11 @@ export interface SimMediumInfo {
   readonly children: number;
   /** Writes running guests made to it. */
   readonly writes: number;
+  /**
+   * Whether a file on the host holds it (an opened file, or a base disk the simulator created);
+   * differencing disks have none: their size is `SIM_BYTES_PER_WRITE` per write.
+   */
+  readonly file: boolean;
 }
 
 /** A user-data script a simulated guest ran (see `VboxSimulator.guestRuns`). */

@@ -287,6 +287,7 @@ export class VboxSimulator {
       ...(m.parent ? { parent: m.parent.location } : {}),
       children: m.children.size,
       writes: m.writes,
+      file: !m.virtual,
     }));
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { type BlobStore, fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { type S3BlobStore, s3BlobStore } from '../s3-blob-store.js';
 import type { S3BlobStoreOptions } from '../s3-blob-store-options.js';
 import { withoutNodeVersionWarning } from '../sdk-node-version-warning.js';
@@ -52,4 +53,24 @@ export async function openTestStore(
 ): Promise<S3BlobStore> {
   const bucket = options.bucket ?? (await createTestBucket(server));
   return s3BlobStore({ ...testStoreOptions(server, bucket), ...options });
+}
+
+/** Two handles on one store, as two hosts sharing it open it. */
+export type StorePair = () => Promise<[BlobStore, BlobStore]>;
+
+/**
+ * The stores two hosts can share, named for `it.each`: one filesystem store under `root`, and a
+ * new bucket of the S3 test server (`server()` is read when the pair is opened).
+ */
+export function sharedStorePairs(server: () => TestS3Server, root: string): Array<[string, StorePair]> {
+  return [
+    ['the filesystem store', async () => [fileSystemBlobStore({ root }), fileSystemBlobStore({ root })]],
+    [
+      'the S3 test server',
+      async () => {
+        const bucket = await createTestBucket(server());
+        return [await openTestStore(server(), { bucket }), await openTestStore(server(), { bucket })];
+      },
+    ],
+  ];
 }

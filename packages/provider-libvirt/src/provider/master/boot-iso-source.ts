@@ -2,15 +2,17 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BootIsoSource, BuildContext } from '@vmkit/core/spi';
-import { fetchSourceFile, remasterBootIso } from '@vmkit/imaging';
+import { fetchSourceFile, type ProviderBootIsoCache } from '@vmkit/imaging';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 
 /**
  * The installer ISO to upload: `file` itself, or when `kernelParams` are given a copy remastered
- * with them (every isolinux, GRUB and EFI-image kernel line), in a temporary directory that
- * `cleanup` removes.
+ * with them (every isolinux, GRUB and EFI-image kernel line) through the provider's boot ISO
+ * cache (an ISO remastered with the same parameters before is not remastered again), in a
+ * temporary directory that `cleanup` removes.
  */
 export async function withKernelParams(
+  bootIsos: ProviderBootIsoCache,
   file: string,
   kernelParams: string | undefined,
   signal?: AbortSignal,
@@ -20,7 +22,7 @@ export async function withKernelParams(
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
     const output = join(dir, 'installer.iso');
-    await remasterBootIso({ source: file, output, kernelParams, ...(signal ? { signal } : {}) });
+    await bootIsos.remasterTo(file, kernelParams, output, signal ? { signal } : {});
     return { file: output, cleanup };
   } catch (error) {
     await cleanup();
@@ -41,7 +43,7 @@ export async function uploadBootIso(
 ): Promise<LibvirtMasterData> {
   const local = await fetchSourceFile(source, { signal: c.signal });
   try {
-    const iso = await withKernelParams(local.path, source.kernelParams, c.signal);
+    const iso = await withKernelParams(ctx.bootIsos, local.path, source.kernelParams, c.signal);
     try {
       c.progress(0.3, source.kernelParams ? 'boot ISO remastered' : 'boot ISO ready');
       const size = (await stat(iso.file)).size;

@@ -68,7 +68,7 @@ export async function prepareInstallerMedia(
   if (source.type !== 'iso') throw new TypeError('prepareInstallerMedia needs a kernel or iso source');
   const local = await fetchSourceFile(source, { signal: c.signal });
   try {
-    const iso = await withKernelParams(local.path, source.kernelParams, c.signal);
+    const iso = await withKernelParams(ctx.bootIsos, local.path, source.kernelParams, c.signal);
     try {
       await ctx.storage.assertFits([
         disk,

@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { open, rm, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { inspectImage } from '@vmkit/imaging';
 import { machine } from './handlers-machine.js';
 import type { SimCall, SimHandler } from './sim-call.js';
 import { ResultCode, runtime, violation } from './sim-fault.js';
@@ -7,6 +10,32 @@ import { copySettings, type MachineView, newMac, type SimMachine, SimMedium } fr
 import type { SimWorld } from './sim-world.js';
 
 const DISK_FORMATS: Record<string, string> = { '.vdi': 'VDI', '.vmdk': 'VMDK', '.vhd': 'VHD' };
+
+/** qemu-img's names of VirtualBox's disk formats (the simulator writes base disks with it). */
+const QEMU_FORMATS: Record<string, string> = { VDI: 'vdi', VMDK: 'vmdk', VHD: 'vpc' };
+
+/**
+ * Bytes a simulated guest's write adds to a medium the simulator holds no file for (a linked
+ * clone's or snapshot's differencing disk): what `IMedium.getSize` reports for such media.
+ */
+export const SIM_BYTES_PER_WRITE = 1024 * 1024;
+
+/** Writes an empty dynamically growing disk file, as VirtualBox's `createBaseStorage` does. */
+async function writeBaseStorage(m: SimMedium): Promise<void> {
+  if (await stat(m.location).catch(() => undefined))
+    throw runtime(
+      ResultCode.VBOX_E_FILE_ERROR,
+      `Medium '${m.location}' exists already (VERR_ALREADY_EXISTS)`,
+    );
+  await promisify(execFile)('qemu-img', [
+    'create',
+    '-q',
+    '-f',
+    QEMU_FORMATS[m.format] ?? 'vdi',
+    m.location,
+    String(m.logicalSize),
+  ]);
+}
 
 /** Checks a disk file's format from its header, as VirtualBox's storage backends do. */
 async function probeDisk(location: string): Promise<string | undefined> {
@@ -101,7 +130,11 @@ export const mediaHandlers: Record<string, SimHandler> = {
     } else if (type !== 'DVD')
       throw violation(ResultCode.E_INVALIDARG, `Device type ${type} is not simulated`);
     const m = c.world.addMedium(new SimMedium(location, format, type, false));
-    m.logicalSize = info.size;
+    // A disk's capacity is in its header (what VirtualBox's storage backend reads); an ISO's is its size.
+    m.logicalSize =
+      type === 'HardDisk'
+        ? ((await inspectImage(location).catch(() => undefined))?.virtualSize ?? info.size)
+        : info.size;
     return c.ref(m);
   },
   IVirtualBox_createMedium(c) {
@@ -112,7 +145,8 @@ export const mediaHandlers: Record<string, SimHandler> = {
       throw violation(ResultCode.VBOX_E_OBJECT_NOT_FOUND, `Invalid medium storage format '${format}'`);
     if (c.world.mediumAt(location))
       throw runtime(ResultCode.VBOX_E_FILE_ERROR, `Medium '${location}' already exists`);
-    const m = new SimMedium(location, format.toUpperCase(), 'HardDisk', true);
+    // A real file once its storage is created (see writeBaseStorage), so it is deleted with it.
+    const m = new SimMedium(location, format.toUpperCase(), 'HardDisk', false);
     m.state = 'NotCreated';
     m.registered = false;
     return c.ref(m);
@@ -123,7 +157,8 @@ export const mediaHandlers: Record<string, SimHandler> = {
       throw violation(ResultCode.VBOX_E_INVALID_OBJECT_STATE, `Medium '${m.location}' is already created`);
     m.logicalSize = c.int('logicalSize');
     return c.ref(
-      c.world.task(`Creating ${m.location}`, () => {
+      c.world.task(`Creating ${m.location}`, async () => {
+        await writeBaseStorage(m);
         m.state = 'Created';
         m.registered = true;
         c.world.addMedium(m);
@@ -136,6 +171,7 @@ export const mediaHandlers: Record<string, SimHandler> = {
   IMedium_getFormat: (c) => medium(c).format,
   IMedium_getDeviceType: (c) => medium(c).deviceType,
   IMedium_getLogicalSize: (c) => medium(c).logicalSize,
+  IMedium_getSize: (c) => mediumSize(medium(c)),
   IMedium_getParent: (c) => c.ref(medium(c).parent),
   IMedium_getChildren: (c) => [...medium(c).children].map((m) => c.ref(m)),
   IMedium_getMachineIds: (c) => c.world.usersOf(medium(c)).map((m) => m.id),
@@ -231,6 +267,15 @@ export const mediaHandlers: Record<string, SimHandler> = {
     return c.ref(c.world.task(`Cloning ${source.machine.name}`, work));
   },
 };
+
+/**
+ * What `IMedium.getSize` reports: the file's size for a medium with a file; for a differencing
+ * disk the simulator holds no file for, {@link SIM_BYTES_PER_WRITE} per guest write.
+ */
+export async function mediumSize(m: SimMedium): Promise<number> {
+  if (m.virtual) return m.writes * SIM_BYTES_PER_WRITE;
+  return (await stat(m.location).catch(() => undefined))?.size ?? 0;
+}
 
 function depth(m: SimMedium): number {
   let d = 0;
