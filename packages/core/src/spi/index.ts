@@ -21,6 +21,8 @@ export {
   type MasterBuild,
   type MasterRef,
   STANDARD_BUILD_STEPS,
+  type StandardBuildStep,
+  standardStepSkipReason,
 } from './master-build.js';
 export type { MasterDiskExport, MasterDiskExportOptions, ProviderMasterExport } from './master-export.js';
 export type { MasterDiskImport, ProviderMasterImport } from './master-import.js';

@@ -1,10 +1,10 @@
 import { rm } from 'node:fs/promises';
 import type { MasterSpec } from '@vmkit/core';
-import { type BuildContext, VmkitError } from '@vmkit/core/spi';
+import { VmkitError } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import { writeConfigDriveFile } from './config-drive-file.js';
 import { withMachineLock } from './machine-lock.js';
-import { state } from './master-build-state.js';
+import type { VboxBuildContext } from './master-build-state.js';
 import { installAndWait } from './master-install.js';
 import { POST_INSTALL_PROPERTY, postInstallScript } from './post-install-script.js';
 import { closeDvd, mediumAttachments } from './vbox-calls.js';
@@ -33,14 +33,14 @@ async function detachDrive(
  */
 export async function runPostInstall(
   ctx: VboxContext,
-  c: BuildContext,
+  c: VboxBuildContext,
   spec: MasterSpec,
   machineName: string,
 ): Promise<void> {
   const steps = spec.postInstall ?? [];
   if (steps.length === 0) return c.markSkipped('the spec has no post-install steps');
   const script = postInstallScript(steps);
-  const s = state(c);
+  const s = c.state;
   const path = await writeConfigDriveFile(
     ctx.options.machineFolder,
     `${machineName}-post-install`,
