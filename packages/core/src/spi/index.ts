@@ -36,6 +36,26 @@ export {
   type WritePlace,
 } from './free-space.js';
 export { masterRefError } from './master-ref-error.js';
+export {
+  type BuildRecord,
+  MAX_NODE_RECORD_CHARS,
+  NODE_RECORD_VERSION,
+  type NodeRecord,
+  type NodeRecordCodec,
+  type NodeRecordExtension,
+  newNodeRecord,
+  nodeRecordCodec,
+  recordedNode,
+  type StoredRecord,
+} from './node-record.js';
+export type { CheckedNodeFields } from './node-record-check.js';
+export {
+  nodeRecordError,
+  onlyKeys,
+  recordArray,
+  recordObject,
+  recordString,
+} from './node-record-fields.js';
 export { embedPostInstallStep } from './post-install-embedding.js';
 export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './provider-artefacts.js';
 
