@@ -1,4 +1,4 @@
-import { isAbsolute, normalize } from 'node:path';
+import { basename, isAbsolute, normalize } from 'node:path';
 import {
   NODE_RECORD_VERSION,
   type NodeRecord,
@@ -47,20 +47,30 @@ export function encodeNodeMeta(meta: StoredNodeMeta): string {
 }
 
 /**
- * Parses stored metadata (untrusted input): `undefined` when there is none (not a node);
- * `CORRUPT` naming the field when it breaks a rule (see `nodeRecordCodec`).
+ * Parses the stored metadata of the machine `machine` (untrusted input): `undefined` when there
+ * is none (not a node); `CORRUPT` naming the field when it breaks a rule (see `nodeRecordCodec`)
+ * or names a config drive that is not the machine's own (`<machine>-config-<16 hex>.iso`, as
+ * `cloneNode` writes it), since destroying the node deletes it.
  */
-export function readNodeMeta(text: string): StoredNodeMeta | undefined {
+export function readNodeMeta(text: string, machine: string): StoredNodeMeta | undefined {
   if (!text) return undefined;
   const record = codec.decode(text);
   if (record.kind !== 'node') throw nodeRecordError('kind', "must be 'node'");
+  const drive = record.ext.configDrive;
+  if (drive !== undefined && !ownDrive(machine, basename(drive)))
+    throw nodeRecordError('ext.configDrive', `must be ${machine}-config-<16 hex digits>.iso`);
   return record;
 }
 
+function ownDrive(machine: string, file: string): boolean {
+  const rest = file.startsWith(`${machine}-config-`) ? file.slice(machine.length + 8) : '';
+  return /^[0-9a-f]{16}\.iso$/.test(rest);
+}
+
 /** {@link readNodeMeta}, with metadata that breaks a rule read as none (the machine is not listed as a node). */
-export function parseNodeMeta(text: string): StoredNodeMeta | undefined {
+export function parseNodeMeta(text: string, machine: string): StoredNodeMeta | undefined {
   try {
-    return readNodeMeta(text);
+    return readNodeMeta(text, machine);
   } catch (error) {
     if (VmkitError.is(error, 'CORRUPT')) return undefined;
     throw error;

@@ -39,7 +39,7 @@ export async function findNode(ctx: VboxContext, api: VboxApi, id: string): Prom
   }
   let meta: StoredNodeMeta | undefined;
   try {
-    meta = readNodeMeta(await machine.getExtraData(NODE_META_KEY));
+    meta = readNodeMeta(await machine.getExtraData(NODE_META_KEY), id);
   } catch (error) {
     if (!VmkitError.is(error, 'CORRUPT')) throw error;
     throw new VmkitError('NOT_FOUND', `no VirtualBox node ${id} (${error.message})`, {
