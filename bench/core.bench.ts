@@ -3,7 +3,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createComputeService, fileSystemBlobStore, type MasterSpec, silentLogger } from '@vmkit/core';
+import { createComputeService, type MasterSpec, silentLogger } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { MasterRepository, specHash } from '@vmkit/core/internal';
 import { runMasterBuild } from '@vmkit/core/spi';
 import { memoryProvider } from '@vmkit/core/testing';

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fileSystemBlobStore } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { inspectImage } from '@vmkit/imaging';
 import { createImportService, qemuImgConverter } from '@vmkit/import';
 import { type BenchReport, medianMs, timeMs } from './lib/report.js';

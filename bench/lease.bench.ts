@@ -4,7 +4,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileSystemBlobStore, silentLogger } from '@vmkit/core';
+import { silentLogger } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { BuildLeases, buildLeaseKey } from '@vmkit/core/internal';
 import type { BenchReport } from './lib/report.js';
 import { timeMs } from './lib/report.js';

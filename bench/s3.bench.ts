@@ -7,13 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import {
-  type BlobStore,
-  createComputeService,
-  fileSystemBlobStore,
-  type MasterSpec,
-  silentLogger,
-} from '@vmkit/core';
+import { createComputeService, type MasterSpec, silentLogger } from '@vmkit/core';
+import { type BlobStore, fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { type MasterRecord, MasterRepository, specHash } from '@vmkit/core/internal';
 import { mapLimit, runMasterBuild } from '@vmkit/core/spi';
 import { memoryProvider } from '@vmkit/core/testing';

@@ -4,7 +4,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createComputeService, fileSystemBlobStore } from '@vmkit/core';
+import { createComputeService } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { writeIso9660 } from '@vmkit/imaging';
 import { virtualBoxProvider } from '@vmkit/provider-virtualbox';
 import { startVboxSimulator } from '@vmkit/provider-virtualbox/testing';

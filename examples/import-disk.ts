@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileSystemBlobStore } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { assertSafeImage, inspectImage } from '@vmkit/imaging';
 import { createImportService } from '@vmkit/import';
 

@@ -5,7 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createComputeService, fileSystemBlobStore } from '@vmkit/core';
+import { createComputeService } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { libvirtProvider } from '@vmkit/provider-libvirt';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));

@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createComputeService, fileSystemBlobStore } from '@vmkit/core';
+import { createComputeService } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { writeIso9660 } from '@vmkit/imaging';
 import { virtualBoxProvider } from '@vmkit/provider-virtualbox';
 import { startVboxSimulator } from '@vmkit/provider-virtualbox/testing';

@@ -2,6 +2,7 @@
 // the exported names with their kinds and signatures, one file per package under api/. A change to
 // the public surface is then a visible diff in review; `npm test` fails when the committed report
 // is out of date (`npm run api` updates it).
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +86,41 @@ function describe(checker: ts.TypeChecker, exported: ts.Symbol): string[] {
   return lines;
 }
 
+/**
+ * Each public name has one entry point, its home, unless `api/re-exports.json` lists the entry that
+ * repeats it (with the reason). Returns the number of violations, each printed.
+ */
+function checkOneHome(): number {
+  const listed = JSON.parse(readFileSync(join(root, 'api', 're-exports.json'), 'utf8')) as {
+    reExports: { entry: string; reason: string; names: string[] }[];
+  };
+  const allowed = new Set(listed.reExports.flatMap((g) => g.names.map((n) => `${g.entry} ${n}`)));
+  const used = new Set<string>();
+  let problems = 0;
+  let repeated = 0;
+  for (const { name, entries: where } of homes.values()) {
+    if (where.length < 2) continue;
+    repeated++;
+    const unlisted = where.filter((e) => !allowed.has(`${e} ${name}`));
+    for (const e of where) if (allowed.has(`${e} ${name}`)) used.add(`${e} ${name}`);
+    if (unlisted.length !== 1) {
+      problems++;
+      console.error(
+        `${name} is exported from ${where.join(', ')}: give it one home, or list the repeating entry in api/re-exports.json`,
+      );
+    }
+  }
+  for (const key of allowed)
+    if (!used.has(key)) {
+      problems++;
+      console.error(
+        `api/re-exports.json lists ${key.replace(' ', ' → ')}, which is not a re-export: remove it`,
+      );
+    }
+  if (problems === 0) console.log(`one home per public name (${repeated} listed re-exports)`);
+  return problems;
+}
+
 const all = await entries();
 const config = ts.getParsedCommandLineOfConfigFile(
   join(root, 'tsconfig.base.json'),
@@ -100,6 +136,8 @@ const program = ts.createProgram(
 );
 const checker = program.getTypeChecker();
 const byPackage = new Map<string, string[]>();
+/** Each exported declaration, by where it is declared, with the entry points that export it. */
+const homes = new Map<string, { name: string; entries: string[] }>();
 for (const entry of all) {
   const source = program.getSourceFile(entry.file);
   const moduleSymbol = source && checker.getSymbolAtLocation(source);
@@ -116,7 +154,16 @@ for (const entry of all) {
     '',
     '```ts',
   );
-  for (const symbol of exported) lines.push(...describe(checker, symbol));
+  const entryName = entry.subpath === '.' ? entry.pkg : `${entry.pkg}/${entry.subpath.slice(2)}`;
+  for (const symbol of exported) {
+    lines.push(...describe(checker, symbol));
+    const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+    const decl = target.declarations?.[0];
+    const key = `${decl?.getSourceFile().fileName ?? '?'}#${target.name}`;
+    const home = homes.get(key) ?? { name: symbol.name, entries: [] };
+    home.entries.push(entryName);
+    homes.set(key, home);
+  }
   lines.push('```');
   byPackage.set(entry.pkg, lines);
 }
@@ -137,6 +184,7 @@ for (const [pkg, lines] of byPackage) {
     console.log(`wrote api/${pkg.replace('@vmkit/', '')}.api.md`);
   }
 }
+stale += checkOneHome();
 if (stale > 0) {
   console.error('review the change, then run `npm run api` and commit the report');
   process.exitCode = 1;

@@ -2,7 +2,8 @@
 // every record blob (the path before generations: trustSnapshot false) against the load that
 // trusts the snapshot on its generation, the provider's existence check alone, and a whole
 // service start-up. Shared by core.bench.ts (filesystem) and s3.bench.ts (S3 test server).
-import { type BlobStore, createComputeService, type HypervisorProvider, silentLogger } from '@vmkit/core';
+import { createComputeService, type HypervisorProvider, silentLogger } from '@vmkit/core';
+import type { BlobStore } from '@vmkit/core/blobstore';
 import { MasterRepository } from '@vmkit/core/internal';
 import type { BenchReport } from './report.js';
 import { medianMs, timeMs } from './report.js';

@@ -38,6 +38,7 @@ SYSTEM_DEPS=(
   "mkfs.ext4:e2fsprogs"
   "ssh:openssh-client"
   "ssh-keygen:openssh-client"
+  "openssl:openssl"
 )
 
 # Installs the Debian packages whose commands are missing (root, apt). Safe to run twice.

@@ -1,11 +1,13 @@
 /**
  * `@vmkit/core`: the portable compute service, its images (masters built lazily, once) and nodes,
- * the blob stores that persist master metadata, and vmkit's errors.
+ * and vmkit's errors.
  *
- * Provider authors import the provider SPI from `@vmkit/core/spi`; store authors the blob-store
- * building blocks from `@vmkit/core/blobstore`; the in-memory provider (for tests and
- * examples) is in `@vmkit/core/testing`, the contract suites (vitest) in `@vmkit/core/contract`;
- * callers who compose with inversify use `@vmkit/core/inversify`.
+ * Each public name has one entry point. The blob stores that keep master metadata (filesystem,
+ * memory, and what a store implements) are in `@vmkit/core/blobstore`; the provider SPI and the
+ * helpers providers and stores share in `@vmkit/core/spi`; the in-memory provider (for tests and
+ * examples) in `@vmkit/core/testing`, the contract suites (vitest) in `@vmkit/core/contract`;
+ * composition with inversify in `@vmkit/core/inversify`. The few names this entry shares with
+ * another are listed, with the reason, in `api/re-exports.json`.
  *
  * @packageDocumentation
  */
@@ -86,30 +88,11 @@ export {
   type VmkitErrorOptions,
 } from './errors/vmkit-error.js';
 
-// Blob stores
-export type {
-  BlobBody,
-  BlobListItem,
-  BlobStore,
-  ListOptions,
-  ListPage,
-  PutBlobOptions,
-  StoredBlob,
-} from './blobstore/blob-store.js';
-export { listAll } from './blobstore/blob-store.js';
-export { type FileSystemBlobStoreOptions, fileSystemBlobStore } from './blobstore/file-system-blob-store.js';
-export type { ClosableBlobStore } from './blobstore/guard-blob-store.js';
-export { memoryBlobStore } from './blobstore/memory-blob-store.js';
+// Provider SPI types that the compute service's own signatures use (their home: `@vmkit/core/spi`)
+export type { HostNetwork, HypervisorProvider } from './spi/hypervisor-provider.js';
+export type { DiskBytes, ProviderArtefact } from './spi/provider-artefacts.js';
+export type { MasterDiskExport } from './spi/master-export.js';
 
-// Providers (implementing one: `@vmkit/core/spi`), logging and progress
-export type {
-  HostNetwork,
-  HypervisorProvider,
-  ProviderCapabilities,
-  ProviderHost,
-} from './spi/hypervisor-provider.js';
-export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './spi/provider-artefacts.js';
-export type { MasterDiskExport, MasterDiskExportOptions, ProviderMasterExport } from './spi/master-export.js';
-export type { MasterDiskImport, ProviderMasterImport } from './spi/master-import.js';
+// Logging and progress
 export { type LogFields, type Logger, silentLogger } from './util/logger.js';
 export type { OperationOptions, ProgressEvent, ProgressListener, ProgressPhase } from './util/progress.js';

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileSystemBlobStore } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { inspectImage } from '@vmkit/imaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ovf, packOva, qemuImg, qemuInfo, randomFile } from '../test-support/import-fixtures.js';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memoryBlobStore } from '@vmkit/core';
+import { memoryBlobStore } from '@vmkit/core/blobstore';
 import { isClosedError } from '@vmkit/core/spi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeConverter } from './fake-converter.fixture.js';

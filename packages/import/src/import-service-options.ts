@@ -1,12 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
-import {
-  type BlobStore,
-  type ComputeService,
-  fileSystemBlobStore,
-  type Logger,
-  type MasterSpec,
-  silentLogger,
-} from '@vmkit/core';
+import { type ComputeService, type Logger, type MasterSpec, silentLogger } from '@vmkit/core';
+import { type BlobStore, fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { invalidArgument } from '@vmkit/core/spi';
 import { type DiskConverter, qemuImgConverter } from './qemu-img-converter.js';
 import { defaultImportRoot } from './working-folders.js';

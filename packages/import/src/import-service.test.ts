@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memoryBlobStore } from '@vmkit/core';
+import { memoryBlobStore } from '@vmkit/core/blobstore';
 import { VmkitError } from '@vmkit/core/spi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeConverter, fakeConverter, qcow2Header } from './fake-converter.fixture.js';

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { BlobStore } from '@vmkit/core';
+import type { BlobStore } from '@vmkit/core/blobstore';
 import { invalidArgument, openDownload, redactUrl, VmkitError } from '@vmkit/core/spi';
 import { copyCounted } from './hashing.js';
 import type { DiskLocation } from './task-model.js';

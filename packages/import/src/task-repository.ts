@@ -1,4 +1,5 @@
-import { type BlobStore, type Logger, listAll } from '@vmkit/core';
+import type { Logger } from '@vmkit/core';
+import { type BlobStore, listAll } from '@vmkit/core/blobstore';
 import { moveBlobAside } from '@vmkit/core/internal';
 import { VmkitError } from '@vmkit/core/spi';
 import type { ImageRecord, TaskRecord } from './task-record.js';

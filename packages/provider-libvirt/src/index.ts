@@ -1,6 +1,6 @@
 /**
  * `@vmkit/provider-libvirt`: a vmkit provider for libvirt, over {@link LibvirtClient}, a
- * pure-TypeScript client of libvirt's remote RPC protocol (unix socket, TCP, SSH tunnel; no
+ * pure-TypeScript client of libvirt's remote RPC protocol (unix socket, TLS, TCP, SSH tunnel; no
  * native addon).
  *
  * Most callers need only {@link libvirtProvider}. The raw client ({@link LibvirtClient} and the
@@ -67,6 +67,7 @@ export {
   type StorageVolInfo,
 } from './client/storage-procedures.js';
 export type { StreamTransferOptions, UploadSource } from './rpc/data-stream.js';
+export type { LibvirtTlsOptions } from './transport/tls-credentials.js';
 
 // Errors
 export { LibvirtError, LibvirtErrorCode, type RemoteErrorInfo } from './errors/libvirt-error.js';

@@ -2,7 +2,8 @@
 // compute service on a libvirt pool and a filesystem store asks for one image, printing every
 // progress event as a JSON line (the parent waits for a phase, then may SIGKILL it), then one
 // line with what it built.
-import { createComputeService, fileSystemBlobStore } from '@vmkit/core';
+import { createComputeService } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { libvirtProvider } from '@vmkit/provider-libvirt';
 
 const env = (name) => {

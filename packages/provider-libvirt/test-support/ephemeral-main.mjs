@@ -2,7 +2,8 @@
 // on a libvirt pool and a filesystem store creates VMKIT_EPHEMERAL ephemeral nodes and
 // VMKIT_ORDINARY ordinary ones (each with a forwarded port), prints them as one JSON line, and
 // then lives (renewing its owner lease) until the parent kills it.
-import { createComputeService, fileSystemBlobStore } from '@vmkit/core';
+import { createComputeService } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { libvirtProvider } from '@vmkit/provider-libvirt';
 
 const env = (name) => {

@@ -2,7 +2,7 @@
 // ephemeral-node owner leases in `<container>-owners`) the way another process would, so a test
 // can wait for a dead holder's lease to lapse as the store shows it, not for a fixed time.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BlobStore, listAll } from '@vmkit/core';
+import { type BlobStore, listAll } from '@vmkit/core/blobstore';
 
 /** The build leases' container of a compute service on the default container. */
 export const BUILD_LEASES = 'vmkit-images-leases';

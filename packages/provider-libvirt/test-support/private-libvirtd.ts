@@ -53,6 +53,24 @@ export interface PrivateLibvirtd {
   dispose(): Promise<void>;
 }
 
+/** A TLS listener of a private libvirtd (`--listen`, `listen_tls = 1`, clients' certificates verified). */
+export interface PrivateTlsListener {
+  /** Port on 127.0.0.1. */
+  readonly port: number;
+  /** The CA certificate clients' certificates must be signed by. */
+  readonly caFile: string;
+  /** The daemon's certificate. */
+  readonly certFile: string;
+  /** The daemon's key. */
+  readonly keyFile: string;
+}
+
+/** Options of {@link startPrivateLibvirtd}. */
+export interface PrivateLibvirtdOptions {
+  /** Also listen for TLS clients (`qemu+tls://`), with `auth_tls = "none"`. */
+  readonly tls?: PrivateTlsListener;
+}
+
 const MOUNTS: ReadonlyArray<readonly [string, string]> = [
   ['/run/libvirt', 'run'],
   ['/var/lib/libvirt', 'lib'],
@@ -62,7 +80,10 @@ const MOUNTS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** Starts a private libvirtd (root only) with a started dir pool named `pool`. */
-export async function startPrivateLibvirtd(pool = 'chaos'): Promise<PrivateLibvirtd> {
+export async function startPrivateLibvirtd(
+  pool = 'chaos',
+  options: PrivateLibvirtdOptions = {},
+): Promise<PrivateLibvirtd> {
   if (process.getuid?.() !== 0) throw new Error('a private libvirtd needs root (unshare -m)');
   const dir = mkdtempSync('/tmp/vmkit-plv-');
   for (const [, sub] of MOUNTS) mkdirSync(join(dir, sub), { recursive: true });
@@ -72,7 +93,7 @@ export async function startPrivateLibvirtd(pool = 'chaos'): Promise<PrivateLibvi
   const socket = join(dir, 'sock', 'libvirt-sock');
   writeFileSync(
     join(dir, 'etc', 'libvirtd.conf'),
-    `unix_sock_dir = "${dir}/sock"\nunix_sock_rw_perms = "0700"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n`,
+    `unix_sock_dir = "${dir}/sock"\nunix_sock_rw_perms = "0700"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n${tlsConfig(options.tls)}`,
   );
   writeFileSync(
     join(dir, 'etc', 'qemu.conf'),
@@ -81,7 +102,7 @@ export async function startPrivateLibvirtd(pool = 'chaos'): Promise<PrivateLibvi
   const binds = MOUNTS.map(([target, sub]) => `mount --bind '${join(dir, sub)}' '${target}'`).join('\n');
   writeFileSync(
     join(dir, 'start.sh'),
-    `set -e\n${binds}\nexec /usr/sbin/libvirtd --config '${dir}/etc/libvirtd.conf' --pid-file '${dir}/libvirtd.pid'\n`,
+    `set -e\n${binds}\nexec /usr/sbin/libvirtd ${options.tls ? '--listen ' : ''}--config '${dir}/etc/libvirtd.conf' --pid-file '${dir}/libvirtd.pid'\n`,
   );
   const uri = `qemu+unix:///system?socket=${socket}`;
   let child: ChildProcess | undefined;
@@ -181,6 +202,22 @@ export async function startPrivateLibvirtd(pool = 'chaos'): Promise<PrivateLibvi
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The libvirtd.conf lines of a TLS listener on 127.0.0.1 (none without one). */
+function tlsConfig(tls: PrivateTlsListener | undefined): string {
+  if (!tls) return '';
+  return [
+    'listen_tls = 1',
+    'listen_tcp = 0',
+    'listen_addr = "127.0.0.1"',
+    `tls_port = "${tls.port}"`,
+    'auth_tls = "none"',
+    `ca_file = "${tls.caFile}"`,
+    `cert_file = "${tls.certFile}"`,
+    `key_file = "${tls.keyFile}"`,
+    '',
+  ].join('\n');
 }
 
 /** Kills QEMU processes whose pid files are in this daemon's state folder (a daemon that would not start). */

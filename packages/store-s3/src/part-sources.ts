@@ -1,4 +1,4 @@
-import { abortedError, VmkitError } from '@vmkit/core/blobstore';
+import { abortedError, VmkitError } from '@vmkit/core/spi';
 import { PartBufferPool } from './part-buffer-pool.js';
 
 /** One part to send: its bytes, and what to call once the upload no longer needs them. */

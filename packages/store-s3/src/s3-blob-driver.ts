@@ -1,5 +1,6 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { type BlobStoreDriver, throwIfAborted, VmkitError } from '@vmkit/core/blobstore';
+import type { BlobStoreDriver } from '@vmkit/core/blobstore';
+import { throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import type { ConditionalWrites } from './conditional-put-probe.js';
 import type { ResolvedS3BlobStoreOptions } from './s3-blob-store-options.js';
 import type { S3Containers, S3Location } from './s3-containers.js';

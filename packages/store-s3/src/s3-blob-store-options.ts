@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { integerOption, invalidArgument } from '@vmkit/core/blobstore';
+import { integerOption, invalidArgument } from '@vmkit/core/spi';
 
 /** Access keys for an S3 endpoint. */
 export interface S3Credentials {

@@ -5,7 +5,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { VmkitError } from '@vmkit/core/blobstore';
+import { VmkitError } from '@vmkit/core/spi';
 import { deletePrefix } from './s3-delete-prefix.js';
 import { isNoSuchBucket, isS3NotFound, toS3StoreError } from './s3-errors.js';
 import type { S3KeyLayout } from './s3-keys.js';

@@ -4,7 +4,7 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { mapLimit, VmkitError } from '@vmkit/core/blobstore';
+import { mapLimit, VmkitError } from '@vmkit/core/spi';
 import { toS3StoreError } from './s3-errors.js';
 
 /**

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { abortedError, type StoredBlob, scrubError, sleep, VmkitError } from '@vmkit/core/blobstore';
+import type { StoredBlob } from '@vmkit/core/blobstore';
+import { abortedError, scrubError, sleep, VmkitError } from '@vmkit/core/spi';
 import { compareEtag, EtagDigest } from './etag-digest.js';
 import { isS3NotFound, s3Status, toS3StoreError } from './s3-errors.js';
 import { decodeMetadata } from './s3-metadata.js';

@@ -5,7 +5,7 @@ import {
   VmkitError,
   type VmkitErrorClass,
   type VmkitErrorCode,
-} from '@vmkit/core/blobstore';
+} from '@vmkit/core/spi';
 
 /** What a failed S3 call was about, for error messages and details. */
 export interface S3ErrorContext {

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@vmkit/core/blobstore';
+import { invalidArgument } from '@vmkit/core/spi';
 
 /** User metadata key holding the multipart part size, so reads can check multipart ETags. */
 export const PART_SIZE_KEY = 'vmkit-part-size';

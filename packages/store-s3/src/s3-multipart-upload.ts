@@ -7,7 +7,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { abortedError, invalidArgument, VmkitError } from '@vmkit/core/blobstore';
+import { abortedError, invalidArgument, VmkitError } from '@vmkit/core/spi';
 import { compareEtag, EtagDigest } from './etag-digest.js';
 import type { PartSource } from './part-sources.js';
 import { toS3StoreError } from './s3-errors.js';

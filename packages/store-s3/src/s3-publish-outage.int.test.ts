@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type BlobStore,
-  type ComputeService,
-  createComputeService,
-  type MasterSpec,
-  VmkitError,
-} from '@vmkit/core';
+import { type ComputeService, createComputeService, type MasterSpec, VmkitError } from '@vmkit/core';
+import type { BlobStore } from '@vmkit/core/blobstore';
 import { type MemoryProvider, memoryProvider } from '@vmkit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3BlobStore } from './s3-blob-store.js';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { abortedError, type BlobBody, VmkitError } from '@vmkit/core/blobstore';
+import type { BlobBody } from '@vmkit/core/blobstore';
+import { abortedError, VmkitError } from '@vmkit/core/spi';
 import { compareEtag } from './etag-digest.js';
 import {
   bytesPartSource,

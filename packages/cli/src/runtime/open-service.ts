@@ -1,4 +1,5 @@
-import type { BlobStore, ComputeService, MasterSpec } from '@vmkit/core';
+import type { ComputeService, MasterSpec } from '@vmkit/core';
+import type { BlobStore } from '@vmkit/core/blobstore';
 import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 import type { Settings } from '../config/settings.js';
 
@@ -91,6 +92,6 @@ export async function openStore(settings: Settings): Promise<BlobStore> {
       ...(s3.forcePathStyle !== undefined ? { forcePathStyle: s3.forcePathStyle } : {}),
     });
   }
-  const { fileSystemBlobStore } = await import('@vmkit/core');
+  const { fileSystemBlobStore } = await import('@vmkit/core/blobstore');
   return fileSystemBlobStore({ root: settings.store.dir });
 }

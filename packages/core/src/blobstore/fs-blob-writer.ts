@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import { abortedError, throwIfAborted } from '../util/abort.js';
 import { createPrivateFile, createPrivateFileSync } from '../util/private-file.js';
+import { retryRetryable } from '../util/retry.js';
 import { encodeTrailer } from './blob-file-format.js';
 import type { BlobBody, PutBlobOptions } from './blob-store.js';
 import { md5Etag } from './body.js';
@@ -87,8 +88,8 @@ export class FsBlobWriter {
     const parent = resolve(path, '..');
     // A concurrent removeBlob may drop an empty parent folder during mkdir or before the rename:
     // retry (many writers and removers in one folder, such as change markers, race often).
-    for (let attempt = 1; ; attempt++) {
-      try {
+    await retryRetryable(
+      async () => {
         mkdirSync(parent, { recursive: true, mode: FOLDER_MODE });
         if (exclusive) {
           linkSync(tmp, path);
@@ -96,11 +97,13 @@ export class FsBlobWriter {
         } else {
           renameSync(tmp, path);
         }
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= MOVE_ATTEMPTS) throw error;
-      }
-    }
+      },
+      {
+        attempts: MOVE_ATTEMPTS,
+        baseDelayMs: 0,
+        retryIf: (error) => (error as NodeJS.ErrnoException).code === 'ENOENT',
+      },
+    );
     await this.#syncDir(parent);
   }
 

@@ -1,5 +1,5 @@
 import { VmkitError } from '../errors/vmkit-error.js';
-import { sleep } from '../util/abort.js';
+import { retryRetryable } from '../util/retry.js';
 import type { BlobStore } from './blob-store.js';
 
 /** Options of {@link retryingBlobStore}. */
@@ -22,16 +22,8 @@ export interface StoreRetryOptions {
 export function retryingBlobStore(store: BlobStore, options: StoreRetryOptions = {}): BlobStore {
   const attempts = options.attempts ?? 5;
   const base = options.baseDelayMs ?? 50;
-  const retry = async <T>(call: () => Promise<T>, signal = options.signal): Promise<T> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (error) {
-        if (!VmkitError.is(error) || !error.retryable || attempt >= attempts || signal?.aborted) throw error;
-        await sleep(base * 2 ** (attempt - 1) * (0.5 + Math.random() / 2), signal);
-      }
-    }
-  };
+  const retry = <T>(call: () => Promise<T>, signal = options.signal): Promise<T> =>
+    retryRetryable(call, { attempts, baseDelayMs: base, jitter: true, ...(signal ? { signal } : {}) });
   return {
     createContainer: (container) => retry(() => store.createContainer(container)),
     containerExists: (container) => retry(() => store.containerExists(container)),

@@ -14,7 +14,7 @@ import { sleep, throwIfAborted } from '../util/abort.js';
 import { mapSettled } from '../util/concurrency.js';
 import type { Logger } from '../util/logger.js';
 import { emitProgress, type OperationOptions } from '../util/progress.js';
-import { retryRetryable } from '../util/retry.js';
+import { isRetryable, retryRetryable } from '../util/retry.js';
 import { configDriveFor } from './config-drive-request.js';
 import { isFixedHostPort, leaseHostOf, MAX_PORT_ATTEMPTS } from './host-port-retry.js';
 import { bindNetwork, withInboundPorts } from './network-binding.js';
@@ -180,7 +180,7 @@ export class NodeLauncher {
         this.#logger.warn('destroying a node failed; trying again', {
           node: name,
           attempt,
-          error: error.message,
+          error: (error as Error).message,
         }),
     });
     await this.#releaseLeases(name);
@@ -305,7 +305,7 @@ export class NodeLauncher {
         signal,
         attempts: ROLLBACK_ATTEMPTS,
         // A port the host cannot bind is retried on other ports by the caller, not here.
-        retryIf: (e) => unbindableHostPort(e) === undefined,
+        retryIf: (e) => isRetryable(e) && unbindableHostPort(e) === undefined,
       });
       return nodeMetadataOf({ ...node, status: 'running' }, template.image, template.options.loginUser);
     } catch (error) {

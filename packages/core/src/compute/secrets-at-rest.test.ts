@@ -3,7 +3,8 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createComputeService, fileSystemBlobStore, type MasterSpec } from '../index.js';
+import { fileSystemBlobStore } from '../blobstore/index.js';
+import { createComputeService, type MasterSpec } from '../index.js';
 import { memoryProvider } from '../testing/index.js';
 
 // As an attacker would look: every file under the store root, read as plain bytes, after a build

@@ -6,6 +6,7 @@ import { abortedError, throwIfAborted } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 import { emitProgress, type ProgressListener } from '../util/progress.js';
+import { retryRetryable } from '../util/retry.js';
 import { planSteps } from './build-step-plan.js';
 
 /** Options of {@link runMasterBuild}. */
@@ -96,21 +97,21 @@ async function runStep(
   logger: Logger,
   imageId: string,
 ): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await run();
-      return;
-    } catch (error) {
-      if (signal.aborted || isAbortError(error) || attempt >= retries) {
-        if (VmkitError.is(error)) throw error;
-        throw toVmkitError(error, 'PROVIDER', `step ${name}`);
-      }
-      logger.warn('build step failed, retrying', {
-        imageId,
-        step: name,
-        attempt: attempt + 1,
-        error: String(error),
-      });
-    }
+  try {
+    await retryRetryable(run, {
+      attempts: retries + 1,
+      baseDelayMs: 0,
+      retryIf: (error) => !signal.aborted && !isAbortError(error),
+      onRetry: (error, attempt) =>
+        logger.warn('build step failed, retrying', {
+          imageId,
+          step: name,
+          attempt,
+          error: String(error),
+        }),
+    });
+  } catch (error) {
+    if (VmkitError.is(error)) throw error;
+    throw toVmkitError(error, 'PROVIDER', `step ${name}`);
   }
 }

@@ -4,7 +4,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../blobstore/blob-store.js';
 import { VmkitError } from '../errors/vmkit-error.js';
-import { sleep } from '../util/abort.js';
+import { retryRetryable } from '../util/retry.js';
 
 /** Digest and size of a file, read as a stream (a disk never sits in memory whole). */
 export async function digestFile(
@@ -64,22 +64,27 @@ export async function uploadFile(
     readonly sha256: string;
   },
 ): Promise<void> {
-  for (let attempt = 1, pause = FIRST_UPLOAD_PAUSE_MS; ; attempt++, pause = Math.min(5_000, pause * 2)) {
-    const body = createReadStream(path).pipe(counter(size, options.onBytes));
-    try {
-      await store.putBlob(container, name, body, {
-        contentType: 'application/octet-stream',
-        metadata: { sha256: options.sha256 },
-        signal: options.signal,
-      });
-      return;
-    } catch (error) {
-      body.destroy();
-      if (!VmkitError.is(error) || !error.retryable || attempt >= UPLOAD_ATTEMPTS || options.signal.aborted)
+  await retryRetryable(
+    async () => {
+      const body = createReadStream(path).pipe(counter(size, options.onBytes));
+      try {
+        await store.putBlob(container, name, body, {
+          contentType: 'application/octet-stream',
+          metadata: { sha256: options.sha256 },
+          signal: options.signal,
+        });
+      } catch (error) {
+        body.destroy();
         throw error;
-      await sleep(pause, options.signal);
-    }
-  }
+      }
+    },
+    {
+      attempts: UPLOAD_ATTEMPTS,
+      baseDelayMs: FIRST_UPLOAD_PAUSE_MS,
+      maxDelayMs: 5_000,
+      signal: options.signal,
+    },
+  );
 }
 
 /**

@@ -92,8 +92,25 @@ export {
 } from './download.js';
 export { type DownloadFileOptions, downloadFile } from './download-file.js';
 export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';
-export { type RetryOptions, retryRetryable } from '../util/retry.js';
+export { isRetryable, type RetryOptions, retryRetryable } from '../util/retry.js';
 export { mapLimit, mapSettled } from '../util/concurrency.js';
 export { checkInteger, type IntegerRule, integerOption } from '../util/integer-option.js';
 export { Lifecycle, type LifecycleHooks, type LifecycleState } from '../util/lifecycle.js';
 export { combineListeners, emitProgress } from '../util/progress.js';
+
+// Names whose home is `@vmkit/core`, repeated here so that a provider needs this entry only: the
+// model the contract speaks in, vmkit's errors, logging and progress (see `api/re-exports.json`)
+export type { ConfigDriveSpec } from '../model/config-drive-spec.js';
+export type { DataVolumeSpec } from '../model/data-volume-spec.js';
+export type { Hardware } from '../model/hardware.js';
+export type {
+  BootIsoSource,
+  DiskSource,
+  IsoSource,
+  MasterSpec,
+  PostInstallStep,
+} from '../model/master-spec.js';
+export type { BoundNetwork, BoundNic, BoundPortForward } from '../model/network-spec.js';
+export type { NodeStatus } from '../model/node-metadata.js';
+export { type LogFields, type Logger, silentLogger } from '../util/logger.js';
+export type { OperationOptions, ProgressEvent, ProgressListener } from '../util/progress.js';

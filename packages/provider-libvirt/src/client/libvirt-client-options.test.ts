@@ -24,6 +24,11 @@ describe('libvirt client options', () => {
       [{ uri: 'qemu:///system', keepaliveCount: 2.5 }, /^keepaliveCount: /],
       [{ uri: 'qemu:///system', readOnly: 'yes' }, /^readOnly: must be a boolean/],
       [{ uri: 'qemu:///system', sshBinary: '' }, /^sshBinary: /],
+      [{ uri: 'qemu+tls://h/system', tls: 'yes' }, /^tls: must be an object/],
+      [
+        { uri: 'qemu+tls://h/system', tls: { keyFile: 'key.pem' } },
+        /^tls\.keyFile: must be an absolute path/,
+      ],
     ];
     for (const [options, message] of bad) {
       await expect(LibvirtClient.connect(options as never)).rejects.toMatchObject({

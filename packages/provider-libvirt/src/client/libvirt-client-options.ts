@@ -1,5 +1,6 @@
 import { integerOption, invalidArgument } from '@vmkit/core/spi';
 import { parseLibvirtUri } from '../transport/libvirt-uri.js';
+import { checkTlsOptions } from '../transport/tls-credentials.js';
 import { checkUriPrograms } from '../transport/uri-programs.js';
 import type { LibvirtClientOptions } from './libvirt-client.js';
 import { type ResolvedReconnectPolicy, resolveReconnectPolicy } from './reconnect-policy.js';
@@ -34,6 +35,7 @@ export function resolveLibvirtClientOptions(options: LibvirtClientOptions): Reso
   )
     throw invalidArgument('sshBinary', 'must be a non-empty string');
   checkUriPrograms(parseLibvirtUri(options.uri), options.allowUriPrograms, 'allowUriPrograms');
+  checkTlsOptions(options.tls);
   return Object.freeze({
     ...options,
     reconnect: resolveReconnectPolicy(options.reconnect),

@@ -1,4 +1,4 @@
-import { Lifecycle, raceAbort, VmkitError } from '@vmkit/core/spi';
+import { Lifecycle, raceAbort, retryRetryable, VmkitError } from '@vmkit/core/spi';
 import { connectionError } from '../errors/libvirt-error.js';
 import { RemoteProcedure as P } from '../rpc/procedures.js';
 import { AuthType, DriverFeature, STRING_MAX } from '../rpc/protocol.js';
@@ -7,6 +7,7 @@ import { XdrReader } from '../rpc/xdr/xdr-reader.js';
 import { XdrWriter } from '../rpc/xdr/xdr-writer.js';
 import { type LibvirtTarget, parseLibvirtUri } from '../transport/libvirt-uri.js';
 import { openTransport } from '../transport/open-transport.js';
+import type { LibvirtTlsOptions } from '../transport/tls-credentials.js';
 import type { DomainLifecycleListener } from './domain-events.js';
 import { DomainLifecycleHub } from './domain-lifecycle-hub.js';
 import { DomainProcedures } from './domain-procedures.js';
@@ -20,7 +21,10 @@ import { StorageProcedures } from './storage-procedures.js';
 
 /** Options of {@link LibvirtClient.connect}. */
 export interface LibvirtClientOptions {
-  /** Connection URI: `qemu:///system`, `test+unix:///default`, `qemu+tcp://host/system`, `qemu+ssh://user@host/system`. */
+  /**
+   * Connection URI: `qemu:///system`, `test+unix:///default`, `qemu+tls://host/system` (also
+   * `qemu://host/system`), `qemu+tcp://host/system`, `qemu+ssh://user@host/system`.
+   */
   readonly uri: string;
   /** Open the connection read-only (`VIR_CONNECT_RO`). */
   readonly readOnly?: boolean;
@@ -32,6 +36,12 @@ export interface LibvirtClientOptions {
   readonly keepaliveCount?: number;
   /** The ssh binary for `+ssh` URIs (default `ssh`). */
   readonly sshBinary?: string;
+  /**
+   * The x509 files of a `+tls` URI; each one not given is searched for as libvirt does (see
+   * {@link LibvirtTlsOptions}). The server's certificate must be signed by the CA certificate and
+   * name the URI's host.
+   */
+  readonly tls?: LibvirtTlsOptions;
   /**
    * Let the URI choose programs to run: `?command=` (the local ssh program) and `?netcat=` (the
    * program run on the ssh host). Default false: such a URI is refused with `INVALID_ARGUMENT`
@@ -147,17 +157,29 @@ export class LibvirtClient implements RpcCaller {
       write(w);
       args = w.bytes();
     }
-    for (let attempt = 1; ; attempt++) {
-      const conn = await this.connection(signal);
-      try {
-        return new XdrReader(await conn.call(procedure, args, signal));
-      } catch (error) {
-        // Only a loss of the connection (not an answer, not an abort) is handled here.
-        if (!VmkitError.is(error) || error !== conn.closeReason || this.#life.closed) throw error;
-        const repeat =
-          this.#options.reconnect !== false && RETRY_SAFE_PROCEDURES.has(procedure) && attempt < MAX_REPEATS;
-        if (!repeat) throw interruptedCall(procedure, error);
-      }
+    // The loss of the connection under a call that is safe to repeat (the one tried again).
+    let lost: unknown;
+    try {
+      return await retryRetryable(
+        async () => {
+          lost = undefined;
+          const conn = await this.connection(signal);
+          try {
+            return new XdrReader(await conn.call(procedure, args, signal));
+          } catch (error) {
+            // Only a loss of the connection (not an answer, not an abort) is handled here.
+            if (!VmkitError.is(error) || error !== conn.closeReason || this.#life.closed) throw error;
+            if (this.#options.reconnect === false || !RETRY_SAFE_PROCEDURES.has(procedure))
+              throw interruptedCall(procedure, error);
+            lost = error;
+            throw error;
+          }
+        },
+        { attempts: MAX_REPEATS, baseDelayMs: 0, retryIf: (error) => error === lost },
+      );
+    } catch (error) {
+      if (error === lost) throw interruptedCall(procedure, error as VmkitError);
+      throw error;
     }
   }
 
@@ -254,6 +276,7 @@ export class LibvirtClient implements RpcCaller {
     const socket = await openTransport(this.target, {
       connectTimeoutMs: timeoutMs,
       ...(this.#options.sshBinary === undefined ? {} : { sshBinary: this.#options.sshBinary }),
+      ...(this.#options.tls === undefined ? {} : { tls: this.#options.tls }),
     });
     // The handshake shares the deadline: a peer that accepts but never answers fails in time.
     const timer = new AbortController();

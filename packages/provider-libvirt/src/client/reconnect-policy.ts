@@ -1,4 +1,11 @@
-import { integerOption, invalidArgument, sleep, VmkitError } from '@vmkit/core/spi';
+import {
+  integerOption,
+  invalidArgument,
+  isRetryable,
+  retryRetryable,
+  throwIfAborted,
+  VmkitError,
+} from '@vmkit/core/spi';
 
 /** How the client reconnects after losing the daemon (see {@link LibvirtClientOptions.reconnect}). */
 export interface LibvirtReconnectOptions {
@@ -53,27 +60,34 @@ export async function openWithBackoff<T>(
   stop?: AbortSignal,
 ): Promise<T> {
   const started = Date.now();
-  let delay = policy.initialDelayMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await open();
-    } catch (error) {
-      if (!VmkitError.is(error) || !error.retryable) throw error;
-      const elapsed = Date.now() - started;
-      if (elapsed + delay > policy.totalMs) {
-        throw new VmkitError(
-          error.code,
-          `${error.message} (gave up reconnecting to ${what} after ${attempt} tries in ${Math.round(elapsed / 100) / 10} s)`,
-          {
-            cause: error,
-            retryable: true,
-            fault: error.fault,
-            details: { ...error.details, reconnectAttempts: attempt, reconnectMs: elapsed },
-          },
-        );
-      }
-      await sleep(delay, stop);
-      delay = Math.min(delay * 2, policy.maxDelayMs);
-    }
+  let attempt = 0;
+  try {
+    return await retryRetryable(
+      () => {
+        attempt++;
+        return open();
+      },
+      {
+        attempts: Number.POSITIVE_INFINITY,
+        baseDelayMs: policy.initialDelayMs,
+        maxDelayMs: policy.maxDelayMs,
+        budgetMs: policy.totalMs,
+        ...(stop ? { signal: stop } : {}),
+      },
+    );
+  } catch (error) {
+    if (!isRetryable(error)) throw error;
+    throwIfAborted(stop, 'sleep');
+    const elapsed = Date.now() - started;
+    throw new VmkitError(
+      error.code,
+      `${error.message} (gave up reconnecting to ${what} after ${attempt} tries in ${Math.round(elapsed / 100) / 10} s)`,
+      {
+        cause: error,
+        retryable: true,
+        fault: error.fault,
+        details: { ...error.details, reconnectAttempts: attempt, reconnectMs: elapsed },
+      },
+    );
   }
 }

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createComputeService, fileSystemBlobStore } from '@vmkit/core';
+import { createComputeService } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FixtureChild, spawnFixture } from '../../../core/src/compute/process-fixture.fixture.js';
 import {

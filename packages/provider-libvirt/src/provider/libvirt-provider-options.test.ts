@@ -48,6 +48,9 @@ describe('resolveLibvirtProviderOptions', () => {
     expect(() => resolveLibvirtProviderOptions({ uri: 'qemu:///system', machine: 'isapc' as never })).toThrow(
       /^machine:/,
     );
+    expect(() =>
+      resolveLibvirtProviderOptions({ uri: 'qemu+tls://h/system', tls: { caFile: 'ca.pem' } }),
+    ).toThrow(/^tls\.caFile: must be an absolute path/);
   });
 });
 

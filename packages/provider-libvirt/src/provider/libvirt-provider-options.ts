@@ -6,6 +6,7 @@ import {
   resolveReconnectPolicy,
 } from '../client/reconnect-policy.js';
 import { parseLibvirtUri } from '../transport/libvirt-uri.js';
+import { checkTlsOptions, type LibvirtTlsOptions } from '../transport/tls-credentials.js';
 import { checkUriPrograms } from '../transport/uri-programs.js';
 
 /** Default time a master's installer or post-install boot may run: 10 minutes. */
@@ -15,7 +16,10 @@ export const DEFAULT_STOP_GRACE_MS = 20_000;
 
 /** Options of {@link libvirtProvider}. */
 export interface LibvirtProviderOptions {
-  /** Connection URI, e.g. `qemu:///system`, `test+unix:///default`, `qemu+ssh://user@host/system`. */
+  /**
+   * Connection URI, e.g. `qemu:///system`, `test+unix:///default`, `qemu+tls://host/system`
+   * (libvirt's default for a host: `qemu://host/system`), `qemu+ssh://user@host/system`.
+   */
   readonly uri: string;
   /** Storage pool holding masters, overlays and config drives (default `vmkit`; created if missing). */
   readonly pool?: string;
@@ -43,6 +47,8 @@ export interface LibvirtProviderOptions {
   readonly nodeCmdline?: (installCmdline: string) => string;
   /** The ssh binary for `+ssh` URIs. */
   readonly sshBinary?: string;
+  /** The x509 files of a `+tls` URI (default: searched for as libvirt does); see {@link LibvirtClientOptions.tls}. */
+  readonly tls?: LibvirtTlsOptions;
   /**
    * Let the URI choose programs to run: `?command=` (the local ssh program) and `?netcat=` (the
    * program run on the ssh host). Default false: such a URI is refused with `INVALID_ARGUMENT`
@@ -80,6 +86,7 @@ export interface ResolvedLibvirtProviderOptions {
   readonly startWatchMs: number;
   readonly nodeCmdline: (installCmdline: string) => string;
   readonly sshBinary?: string;
+  readonly tls?: LibvirtTlsOptions;
   readonly allowUriPrograms: boolean;
   readonly reconnect: ResolvedReconnectPolicy | false;
 }
@@ -97,6 +104,7 @@ export function resolveLibvirtProviderOptions(
   if (options.allowUriPrograms !== undefined && typeof options.allowUriPrograms !== 'boolean')
     throw invalidArgument('allowUriPrograms', 'must be true or false');
   checkUriPrograms(target, options.allowUriPrograms, 'allowUriPrograms');
+  checkTlsOptions(options.tls);
   const pool = options.pool ?? 'vmkit';
   if (!NAME.test(pool)) throw invalidArgument('pool', 'must be 1-63 letters, digits, ".", "_" or "-"');
   const session = target.remoteName.includes('/session');
@@ -138,6 +146,7 @@ export function resolveLibvirtProviderOptions(
     startWatchMs: integerOption('startWatchMs', options.startWatchMs, 0, { min: 0 }),
     nodeCmdline: options.nodeCmdline ?? ((c: string) => c.replace(/\bmode=install\b/, 'mode=run')),
     ...(options.sshBinary === undefined ? {} : { sshBinary: options.sshBinary }),
+    ...(options.tls === undefined ? {} : { tls: Object.freeze({ ...options.tls }) }),
     allowUriPrograms: options.allowUriPrograms === true,
     reconnect: resolveReconnectPolicy(options.reconnect),
   });

@@ -1,13 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type ComputeService,
-  createComputeService,
-  fileSystemBlobStore,
-  type MasterSpec,
-  type ProgressEvent,
-} from '@vmkit/core';
+import { type ComputeService, createComputeService, type MasterSpec, type ProgressEvent } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debianGuest } from '../../test-support/debian-guest.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';

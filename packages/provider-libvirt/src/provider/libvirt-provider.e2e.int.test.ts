@@ -1,13 +1,8 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type ComputeService,
-  createComputeService,
-  fileSystemBlobStore,
-  type ProgressEvent,
-  RunNodesError,
-} from '@vmkit/core';
+import { type ComputeService, createComputeService, type ProgressEvent, RunNodesError } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { runMasterBuild } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForGuestPage } from '../../test-support/http.js';

@@ -2,13 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type ComputeService,
-  createComputeService,
-  fileSystemBlobStore,
-  type ProgressEvent,
-  VmkitError,
-} from '@vmkit/core';
+import { type ComputeService, createComputeService, type ProgressEvent, VmkitError } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { waitForGuestPage } from '../../test-support/http.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createComputeService, fileSystemBlobStore, type MasterSpec, type ProgressEvent } from '@vmkit/core';
+import { createComputeService, type MasterSpec, type ProgressEvent } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { runMasterBuild, VmkitError } from '@vmkit/core/spi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitForGuestPage } from '../../test-support/http.js';

@@ -4,7 +4,7 @@ import type {
   MasterSpec,
   OperationOptions,
   ProviderCapabilities,
-} from '@vmkit/core';
+} from '@vmkit/core/spi';
 import {
   type CloneSpec,
   type DiskBytes,
@@ -106,6 +106,7 @@ export class LibvirtProvider implements HypervisorProvider {
     const client = await LibvirtClient.connect({
       uri: this.#options.uri,
       ...(this.#options.sshBinary ? { sshBinary: this.#options.sshBinary } : {}),
+      ...(this.#options.tls ? { tls: this.#options.tls } : {}),
       allowUriPrograms: this.#options.allowUriPrograms,
       reconnect: this.#options.reconnect,
     });

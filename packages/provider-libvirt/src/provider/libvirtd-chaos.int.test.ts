@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import {
   type ComputeService,
   createComputeService,
-  fileSystemBlobStore,
   type MasterSpec,
   type NodeMetadata,
   type ProgressEvent,
   RunNodesError,
   VmkitError,
 } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type PrivateLibvirtd, startPrivateLibvirtd } from '../../test-support/private-libvirtd.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';

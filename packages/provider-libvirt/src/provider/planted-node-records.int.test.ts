@@ -8,6 +8,7 @@ import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
 import { type LibvirtProvider, libvirtProvider } from './libvirt-provider.js';
 import { XML_INACTIVE } from './node/node-lookup.js';
+import { xmlEscape } from './xml/xml-text.js';
 
 const URI = 'test+unix:///default';
 const POOL = 'default-pool';
@@ -35,16 +36,15 @@ describe('planted node records (libvirt test driver)', () => {
     const xml = await client.domains.getXmlDesc(await client.domains.lookupByName(domain), XML_INACTIVE);
     const element = /(<vmkit:node xmlns:vmkit=["'][^"']+["']>)([^<]*)(<\/vmkit:node>)/.exec(xml);
     if (!element?.[2]) throw new Error(`no vmkit record in ${domain}`);
-    const unescape = (s: string) =>
+    const fromXml = (s: string) =>
       s
         .replace(/&quot;/g, '"')
         .replace(/&apos;/g, "'")
         .replace(/&lt;/g, '<')
         .replace(/&gt;/g, '>')
         .replace(/&amp;/g, '&');
-    const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-    const json = JSON.stringify(rewrite(JSON.parse(unescape(element[2])) as Record<string, unknown>));
-    await client.domains.defineXml(xml.replace(element[0], `${element[1]}${escape(json)}${element[3]}`));
+    const json = JSON.stringify(rewrite(JSON.parse(fromXml(element[2])) as Record<string, unknown>));
+    await client.domains.defineXml(xml.replace(element[0], `${element[1]}${xmlEscape(json)}${element[3]}`));
   }
 
   beforeAll(async () => {

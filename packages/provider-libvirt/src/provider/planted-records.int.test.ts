@@ -4,13 +4,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type ComputeService,
-  createComputeService,
-  fileSystemBlobStore,
-  type LogFields,
-  type MasterSpec,
-} from '@vmkit/core';
+import { type ComputeService, createComputeService, type LogFields, type MasterSpec } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';

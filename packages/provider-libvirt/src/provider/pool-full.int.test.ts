@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ComputeService, createComputeService, fileSystemBlobStore, type MasterSpec } from '@vmkit/core';
+import { type ComputeService, createComputeService, type MasterSpec } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { isNoSpaceError, type VmkitError } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';

@@ -2,13 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type BlobStore,
-  createComputeService,
-  fileSystemBlobStore,
-  type ProgressEvent,
-  VmkitError,
-} from '@vmkit/core';
+import { createComputeService, type ProgressEvent, VmkitError } from '@vmkit/core';
+import { type BlobStore, fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestS3Server, type TestS3Server } from '../../../store-s3/src/testing/s3-test-server.js';
 import { createTestBucket, openTestStore } from '../../../store-s3/src/testing/test-store.js';

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createComputeService, fileSystemBlobStore } from '@vmkit/core';
+import { createComputeService } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';

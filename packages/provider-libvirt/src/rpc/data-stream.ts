@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { VmkitError } from '@vmkit/core';
+import type { VmkitError } from '@vmkit/core/spi';
 import { abortedError } from '@vmkit/core/spi';
 import { connectionError } from '../errors/libvirt-error.js';
 import type { Packet } from './packet.js';

@@ -49,6 +49,8 @@ export const STREAM_CHUNK_SIZE = 256 * 1024;
 export const UUID_SIZE = 16;
 /** Default TCP port of libvirtd. */
 export const DEFAULT_TCP_PORT = 16509;
+/** Default TLS port of libvirtd. */
+export const DEFAULT_TLS_PORT = 16514;
 /** Feature numbers for `CONNECT_SUPPORTS_FEATURE`. */
 export const DriverFeature = Object.freeze({ PROGRAM_KEEPALIVE: 10, REMOTE_EVENT_CALLBACK: 14 } as const);
 /** Authentication schemes libvirtd offers (`remote_auth_type`). */

@@ -54,6 +54,8 @@ export class RpcConnection {
     socket.on('error', (error: Error) => this.#fail(toConnectionError(error)));
     socket.on('close', () => this.#fail(connectionError('connection to libvirtd lost')));
     socket.on('end', () => this.#fail(connectionError('connection to libvirtd closed by the daemon')));
+    // A transport may hand its stream over paused (TLS, after reading libvirtd's confirmation byte).
+    socket.resume();
     if (interval > 0) {
       this.#keepalive = new KeepaliveMonitor(interval, count, {
         paused: () => this.#paused,

@@ -36,6 +36,29 @@ describe('parseLibvirtUri', () => {
     expect(parseLibvirtUri('qemu+ssh://[::1]:2222/system')).toMatchObject({ host: '::1', port: 2222 });
   });
 
+  it('takes TLS as the transport of a URI with a host and no transport (port 16514), as libvirt does', () => {
+    for (const uri of ['qemu://h.example/system', 'qemu+tls://h.example/system']) {
+      expect(parseLibvirtUri(uri)).toMatchObject({
+        transport: 'tls',
+        host: 'h.example',
+        port: 16514,
+        remoteName: 'qemu:///system',
+      });
+    }
+    expect(parseLibvirtUri('qemu+tls://[::1]:26514/system')).toMatchObject({ host: '::1', port: 26514 });
+    // ?pkipath= is the client's: read here, not sent to the daemon.
+    const withPki = parseLibvirtUri('qemu+tls://h/system?pkipath=/pki&foo=1');
+    expect(withPki.params.pkipath).toBe('/pki');
+    expect(withPki.remoteName).toBe('qemu:///system?foo=1');
+  });
+
+  it('refuses ?no_verify over TLS: the server certificate is always checked', () => {
+    expect(() => parseLibvirtUri('qemu+tls://h/system?no_verify=1')).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no_verify/) }),
+    );
+    expect(parseLibvirtUri('qemu+tls://h/system?no_verify=0').transport).toBe('tls');
+  });
+
   it('passes unknown parameters on to the daemon and honours ?name=', () => {
     expect(parseLibvirtUri('test+unix:///default?foo=bar').remoteName).toBe('test:///default?foo=bar');
     expect(parseLibvirtUri('qemu+ssh://h/system?name=qemu:///session').remoteName).toBe('qemu:///session');
@@ -43,10 +66,10 @@ describe('parseLibvirtUri', () => {
 
   it('rejects malformed URIs and unsupported transports with clear errors', () => {
     expect(() => parseLibvirtUri('not a uri')).toThrow(/uri: not a libvirt URI/);
-    expect(() => parseLibvirtUri('qemu://remote/system')).toThrow(/transport 'tls' is not supported yet/);
-    expect(() => parseLibvirtUri('qemu+tls://remote/system')).toThrow(
+    expect(() => parseLibvirtUri('qemu+libssh2://remote/system')).toThrow(
       expect.objectContaining({ code: 'UNSUPPORTED' }),
     );
+    expect(() => parseLibvirtUri('qemu+tls:///system')).toThrow(/needs a host/);
     expect(() => parseLibvirtUri('qemu+ssh:///system')).toThrow(/needs a host/);
     expect(() => parseLibvirtUri('qemu+unix://h/system')).toThrow(/takes no host/);
     expect(() => parseLibvirtUri('qemu+tcp://h:70000/system')).toThrow(/port out of range/);

@@ -1,10 +1,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { invalidArgument, redactText, VmkitError } from '@vmkit/core/spi';
-import { DEFAULT_TCP_PORT } from '../rpc/protocol.js';
+import { DEFAULT_TCP_PORT, DEFAULT_TLS_PORT } from '../rpc/protocol.js';
 
 /** How the client reaches libvirtd. */
-export type TransportKind = 'unix' | 'tcp' | 'ssh';
+export type TransportKind = 'unix' | 'tcp' | 'tls' | 'ssh';
 
 /** A libvirt connection URI taken apart (`driver[+transport]://[user@][host][:port]/path[?params]`). */
 export interface LibvirtTarget {
@@ -16,9 +16,9 @@ export interface LibvirtTarget {
   readonly transport: TransportKind;
   /** Remote user (ssh). */
   readonly user?: string;
-  /** Remote host (tcp, ssh). */
+  /** Remote host (tcp, tls, ssh). */
   readonly host?: string;
-  /** Port (tcp: libvirtd's, ssh: sshd's). */
+  /** Port (tcp, tls: libvirtd's, ssh: sshd's). */
   readonly port?: number;
   /** Unix socket path: local for `unix`, on the remote host for `ssh`. */
   readonly socketPath: string;
@@ -42,6 +42,7 @@ const CLIENT_PARAMS = new Set([
   'sshauth',
   'known_hosts',
   'known_hosts_verify',
+  'pkipath',
 ]);
 
 /** Socket of the system daemon. */
@@ -56,8 +57,10 @@ export function sessionSocketPath(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 /**
- * Parses a libvirt URI. Supported transports: `unix` (the default without a host), `tcp` (the
- * default with a host is `tls`, which is not supported yet: say `+tcp` or `+ssh`) and `ssh`.
+ * Parses a libvirt URI. Supported transports: `unix` (the default without a host), `tls` (the
+ * default with a host; port 16514), `tcp` (port 16509) and `ssh`. A `tls` URI may name the folder
+ * of its certificates (`?pkipath=`); `?no_verify=1` is refused there: the server's certificate is
+ * always checked.
  */
 export function parseLibvirtUri(uri: string): LibvirtTarget {
   // Messages show the URI without a `user:password@` or query values.
@@ -74,21 +77,32 @@ export function parseLibvirtUri(uri: string): LibvirtTarget {
   const [, driver = '', transportRaw, userRaw, hostRaw, portRaw, pathRaw, query] = m;
   const host = hostRaw ? decodeURIComponent(hostRaw.replace(/^\[|\]$/g, '')) : undefined;
   const transportName = (transportRaw ?? (host ? 'tls' : 'unix')).toLowerCase();
-  if (transportName !== 'unix' && transportName !== 'tcp' && transportName !== 'ssh') {
+  if (!['unix', 'tcp', 'tls', 'ssh'].includes(transportName)) {
     throw new VmkitError(
       'UNSUPPORTED',
-      `libvirt transport '${transportName}' is not supported yet (use unix, tcp or ssh): ${shown}`,
+      `libvirt transport '${transportName}' is not supported yet (use unix, tls, tcp or ssh): ${shown}`,
     );
   }
   const transport = transportName as TransportKind;
   if (transport === 'unix' && host)
     throw invalidArgument('uri', `the unix transport takes no host: ${shown}`);
-  if ((transport === 'tcp' || transport === 'ssh') && !host)
+  if (transport !== 'unix' && !host)
     throw invalidArgument('uri', `the ${transport} transport needs a host: ${shown}`);
   const params: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(query ?? '')) params[k] = v;
   const path = pathRaw ?? '/';
-  const port = portRaw ? Number(portRaw) : transport === 'tcp' ? DEFAULT_TCP_PORT : undefined;
+  if (transport === 'tls' && params.no_verify !== undefined && params.no_verify !== '0')
+    throw invalidArgument(
+      'uri',
+      `no_verify is not supported over tls: the server's certificate is always checked: ${shown}`,
+    );
+  const port = portRaw
+    ? Number(portRaw)
+    : transport === 'tcp'
+      ? DEFAULT_TCP_PORT
+      : transport === 'tls'
+        ? DEFAULT_TLS_PORT
+        : undefined;
   if (port !== undefined && (port < 1 || port > 65535))
     throw invalidArgument('uri', `port out of range: ${shown}`);
   const passOn = Object.entries(params).filter(([k]) => !CLIENT_PARAMS.has(k));

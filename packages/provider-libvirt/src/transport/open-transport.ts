@@ -4,6 +4,8 @@ import { Duplex } from 'node:stream';
 import { connectionError } from '../errors/libvirt-error.js';
 import type { LibvirtTarget } from './libvirt-uri.js';
 import { buildSshCommand } from './ssh-command.js';
+import { type LibvirtTlsOptions, locateTlsCredentials, readTlsCredentials } from './tls-credentials.js';
+import { openTls } from './tls-transport.js';
 
 /** Options for {@link openTransport}. */
 export interface TransportOptions {
@@ -11,12 +13,20 @@ export interface TransportOptions {
   readonly connectTimeoutMs?: number;
   /** The ssh binary (default `ssh`, or the URI's `?command=`). */
   readonly sshBinary?: string;
+  /** The x509 files of a `+tls` URI (default: searched for as libvirt does). */
+  readonly tls?: LibvirtTlsOptions;
 }
 
-/** Opens the byte stream to libvirtd: a unix socket, a TCP socket, or an ssh child process. */
+/**
+ * Opens the byte stream to libvirtd: a unix socket, a TCP socket, a TLS connection (its files
+ * read at each opening, so renewed certificates are used by the next reconnect), or an ssh
+ * child process.
+ */
 export async function openTransport(target: LibvirtTarget, options: TransportOptions = {}): Promise<Duplex> {
   const timeout = options.connectTimeoutMs ?? 10_000;
   if (target.transport === 'ssh') return openSsh(target, options.sshBinary);
+  if (target.transport === 'tls')
+    return openTls(target, readTlsCredentials(locateTlsCredentials(target, options.tls)), timeout);
   const where = target.transport === 'unix' ? target.socketPath : `${target.host}:${target.port}`;
   return new Promise<Duplex>((resolve, reject) => {
     const socket: Socket =

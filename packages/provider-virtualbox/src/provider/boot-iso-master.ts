@@ -1,5 +1,5 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
-import type { BootIsoSource } from '@vmkit/core';
+import type { BootIsoSource } from '@vmkit/core/spi';
 import { VmkitError } from '@vmkit/core/spi';
 import { inspectImage } from '@vmkit/imaging';
 import type * as vbox from 'virtualbox-soap';

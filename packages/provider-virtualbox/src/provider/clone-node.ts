@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import type { BoundNic, OperationOptions } from '@vmkit/core';
+import type { BoundNic, OperationOptions } from '@vmkit/core/spi';
 import {
   type CloneSpec,
   invalidArgument,

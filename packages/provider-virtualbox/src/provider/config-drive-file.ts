@@ -1,5 +1,5 @@
-import type { ConfigDriveSpec } from '@vmkit/core';
 import { writeNewPrivateFile } from '@vmkit/core/internal';
+import type { ConfigDriveSpec } from '@vmkit/core/spi';
 import { buildConfigDrive } from '@vmkit/imaging';
 
 /**

@@ -1,4 +1,4 @@
-import type { HostNetwork } from '@vmkit/core';
+import type { HostNetwork } from '@vmkit/core/spi';
 import type { VboxApi } from './vbox-connection.js';
 
 function prefixLength(mask: string): number {

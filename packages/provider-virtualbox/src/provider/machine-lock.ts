@@ -1,4 +1,4 @@
-import { sleep, throwIfAborted } from '@vmkit/core/spi';
+import { retryRetryable, throwIfAborted } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import type { VboxApi, VboxConnection } from './vbox-connection.js';
 import { hasResult, VBOX_RESULT } from './vbox-errors.js';
@@ -32,20 +32,37 @@ export async function withMachineLock<T>(
 ): Promise<T> {
   const lockType = options.lockType ?? 'Write';
   const session = await conn.borrowSession(api);
-  for (let attempt = 0; ; attempt++) {
-    throwIfAborted(options.signal, 'locking a machine');
-    try {
-      await machine.lockMachine(session, lockType as vbox.LockType);
-      break;
-    } catch (error) {
-      const busy = hasResult(error, VBOX_RESULT.INVALID_OBJECT_STATE);
-      if (!busy || attempt >= options.retries) {
-        conn.returnSession(api, session);
+  const busy = (error: unknown) => hasResult(error, VBOX_RESULT.INVALID_OBJECT_STATE);
+  // The machine's own refusal of the last try (if that is how it failed), and the tries made.
+  let refused: unknown;
+  let tries = 0;
+  await retryRetryable(
+    async () => {
+      throwIfAborted(options.signal, 'locking a machine');
+      refused = undefined;
+      tries++;
+      try {
+        await machine.lockMachine(session, lockType as vbox.LockType);
+      } catch (error) {
+        refused = error;
         throw error;
       }
-      await sleep(Math.min(1000, 25 * 2 ** attempt), options.signal);
-    }
-  }
+    },
+    {
+      attempts: options.retries + 1,
+      baseDelayMs: 25,
+      maxDelayMs: 1000,
+      retryIf: busy,
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  ).catch((error: unknown) => {
+    // An abort (before a try, in a pause, or while the machine was busy with tries left) keeps
+    // the session out of the pool; the machine's refusal returns it.
+    if (error !== refused) throw error;
+    if (busy(error) && tries <= options.retries) throwIfAborted(options.signal, 'locking a machine');
+    conn.returnSession(api, session);
+    throw error;
+  });
   let healthy = true;
   try {
     const mutable = options.mutable === false ? machine : await session.getMachine();

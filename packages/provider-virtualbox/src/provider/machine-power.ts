@@ -1,4 +1,4 @@
-import type { NodeStatus } from '@vmkit/core';
+import type { NodeStatus } from '@vmkit/core/spi';
 import { sleep } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import { withMachineLock } from './machine-lock.js';

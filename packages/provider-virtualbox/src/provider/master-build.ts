@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MasterSpec } from '@vmkit/core';
+import type { MasterSpec } from '@vmkit/core/spi';
 import {
   type BuildStep,
   GROWING_VOLUME_FLOOR_BYTES,

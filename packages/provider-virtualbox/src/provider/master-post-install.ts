@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import type { MasterSpec } from '@vmkit/core';
+import type { MasterSpec } from '@vmkit/core/spi';
 import { VmkitError } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import { writeConfigDriveFile } from './config-drive-file.js';

@@ -1,6 +1,6 @@
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MasterSpec } from '@vmkit/core';
+import type { MasterSpec } from '@vmkit/core/spi';
 import { type MasterRef, VmkitError } from '@vmkit/core/spi';
 import type { VboxMasterData } from './master-build.js';
 import { MASTER_SNAPSHOT, masterMachineName } from './vbox-context.js';

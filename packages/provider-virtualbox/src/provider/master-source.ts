@@ -5,7 +5,7 @@ import { rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import type { BootIsoSource, DiskSource, IsoSource } from '@vmkit/core';
+import type { BootIsoSource, DiskSource, IsoSource } from '@vmkit/core/spi';
 import { downloadFile, invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import { assertSafeImage, inspectImage, remasterBootIso } from '@vmkit/imaging';
 

@@ -4,7 +4,8 @@
 // them alone.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ComputeService, createComputeService, fileSystemBlobStore, type MasterSpec } from '@vmkit/core';
+import { type ComputeService, createComputeService, type MasterSpec } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { VmkitError } from '@vmkit/core/spi';
 import * as vbox from 'virtualbox-soap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -4,7 +4,8 @@
 // NOT_FOUND with the field named, and nothing it names is deleted.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createComputeService, fileSystemBlobStore } from '@vmkit/core';
+import { createComputeService } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import * as vbox from 'virtualbox-soap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoMasterSpec, testProvider, type VboxTestEnv, vboxTestEnv } from '../../test-support/vbox-env.js';

@@ -1,4 +1,4 @@
-import type { PostInstallStep } from '@vmkit/core';
+import type { PostInstallStep } from '@vmkit/core/spi';
 import { embedPostInstallStep } from '@vmkit/core/spi';
 
 /** The guest property the post-install script sets (with guest additions): `ok` or `failed:<step>`. */

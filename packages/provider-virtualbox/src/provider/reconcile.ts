@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '@vmkit/core';
+import type { Logger } from '@vmkit/core/spi';
 import { removeMachine } from './machine-removal.js';
 import { NODE_META_KEY } from './node-meta.js';
 import type { VboxApi } from './vbox-connection.js';

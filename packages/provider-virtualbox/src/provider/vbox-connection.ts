@@ -1,4 +1,4 @@
-import { closedError, Lifecycle, sleep, throwIfAborted, VmkitError } from '@vmkit/core/spi';
+import { closedError, Lifecycle, retryRetryable, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import * as vbox from 'virtualbox-soap';
 import { isSessionLost, readFault, vboxError } from './vbox-errors.js';
 import type { ResolvedVirtualBoxProviderOptions } from './virtualbox-provider-options.js';
@@ -59,18 +59,27 @@ export class VboxConnection {
    * `signal`; the last failure is thrown (`retryable`).
    */
   async reconnect(signal?: AbortSignal): Promise<VboxApi> {
-    const deadline = Date.now() + this.#options.reconnectTimeoutMs;
-    for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(MAX_PAUSE_MS, pause * 2)) {
-      throwIfAborted(signal, `reconnecting to vboxwebsrv at ${this.endpoint}`);
-      try {
-        const api = await this.#logonOnce();
-        this.#lost = false;
-        return api;
-      } catch (error) {
-        if (!isSessionLost(error) || Date.now() + pause > deadline) throw error;
-        await sleep(pause, signal);
-      }
-    }
+    const what = `reconnecting to vboxwebsrv at ${this.endpoint}`;
+    const api = await retryRetryable(
+      () => {
+        throwIfAborted(signal, what);
+        return this.#logonOnce();
+      },
+      {
+        attempts: Number.POSITIVE_INFINITY,
+        baseDelayMs: FIRST_PAUSE_MS,
+        maxDelayMs: MAX_PAUSE_MS,
+        budgetMs: this.#options.reconnectTimeoutMs,
+        retryIf: isSessionLost,
+        ...(signal ? { signal } : {}),
+      },
+    ).catch((error: unknown) => {
+      // A signal that fired after a lost try ends the wait as an abort, not as that try's failure.
+      if (isSessionLost(error)) throwIfAborted(signal, what);
+      throw error;
+    });
+    this.#lost = false;
+    return api;
   }
 
   #logonOnce(): Promise<VboxApi> {
@@ -138,21 +147,33 @@ export class VboxConnection {
     idempotent = false,
     signal?: AbortSignal,
   ): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      let api: VboxApi;
-      try {
-        api = await this.api(signal);
-      } catch (error) {
-        throw vboxError(error, what, this.endpoint);
-      }
-      try {
-        return await fn(api);
-      } catch (error) {
-        if (!isSessionLost(error)) throw vboxError(error, what, this.endpoint);
-        this.invalidate(api.generation);
-        if (!idempotent || attempt >= 3 || signal?.aborted) throw vboxError(error, what, this.endpoint);
-      }
-    }
+    // The failure of a try that lost the connection or the websession (the one tried again).
+    let lost: unknown;
+    return retryRetryable(
+      async () => {
+        lost = undefined;
+        let api: VboxApi;
+        try {
+          api = await this.api(signal);
+        } catch (error) {
+          throw vboxError(error, what, this.endpoint);
+        }
+        try {
+          return await fn(api);
+        } catch (error) {
+          if (!isSessionLost(error)) throw vboxError(error, what, this.endpoint);
+          this.invalidate(api.generation);
+          lost = vboxError(error, what, this.endpoint);
+          throw lost;
+        }
+      },
+      {
+        attempts: 3,
+        baseDelayMs: 0,
+        retryIf: (error) => idempotent && error === lost,
+        ...(signal ? { signal } : {}),
+      },
+    );
   }
 
   /** An unlocked client session from the pool (made when none is idle). */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ProviderCapabilities } from '@vmkit/core';
+import type { ProviderCapabilities } from '@vmkit/core/spi';
 import type { VboxConnection } from './vbox-connection.js';
 import type { ResolvedVirtualBoxProviderOptions } from './virtualbox-provider-options.js';
 

@@ -1,4 +1,4 @@
-import type { VmkitErrorCode } from '@vmkit/core';
+import type { VmkitErrorCode } from '@vmkit/core/spi';
 import { type ScrubErrorOptions, scrubError, VmkitError } from '@vmkit/core/spi';
 
 /** VirtualBox result codes vmkit tells apart. */

@@ -1,12 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type ComputeService,
-  createComputeService,
-  fileSystemBlobStore,
-  type ProgressEvent,
-  RunNodesError,
-} from '@vmkit/core';
+import { type ComputeService, createComputeService, type ProgressEvent, RunNodesError } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   isoMasterSpec,

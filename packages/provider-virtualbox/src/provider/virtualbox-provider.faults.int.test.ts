@@ -2,12 +2,12 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createComputeService,
-  fileSystemBlobStore,
   isNoSpaceError,
   type MasterSpec,
   RunNodesError,
   VmkitError,
 } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { runMasterBuild } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isoMasterSpec, testProvider, type VboxTestEnv, vboxTestEnv } from '../../test-support/vbox-env.js';

@@ -1,12 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  createComputeService,
-  fileSystemBlobStore,
-  type MasterSpec,
-  type NodeMetadata,
-  RunNodesError,
-} from '@vmkit/core';
+import { createComputeService, type MasterSpec, type NodeMetadata, RunNodesError } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isoMasterSpec, testProvider, type VboxTestEnv, vboxTestEnv } from '../../test-support/vbox-env.js';
 import type { VboxSimulator } from '../testing/index.js';

@@ -5,7 +5,7 @@ import type {
   MasterSpec,
   OperationOptions,
   ProviderCapabilities,
-} from '@vmkit/core';
+} from '@vmkit/core/spi';
 import {
   type CloneSpec,
   Lifecycle,

@@ -3,7 +3,8 @@
 // itself with SIGKILL at the step named by VMKIT_CRASH (or finishes when it is `none`):
 // `after-marker` (before the record is written), `after-record` (before the generation token is
 // replaced), `after-bump` (before its change marker is removed).
-import { fileSystemBlobStore, silentLogger } from '@vmkit/core';
+import { silentLogger } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { MasterRepository } from '@vmkit/core/internal';
 import { s3BlobStore } from '@vmkit/store-s3';
 

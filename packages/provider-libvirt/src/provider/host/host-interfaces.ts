@@ -1,4 +1,4 @@
-import type { BoundNic, HostNetwork } from '@vmkit/core';
+import type { BoundNic, HostNetwork } from '@vmkit/core/spi';
 import { invalidArgument } from '@vmkit/core/spi';
 import { LIST_INTERFACES_ACTIVE } from '../../client/interface-procedures.js';
 import type { LibvirtClient } from '../../client/libvirt-client.js';

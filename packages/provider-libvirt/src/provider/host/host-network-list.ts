@@ -1,4 +1,4 @@
-import type { HostNetwork } from '@vmkit/core';
+import type { HostNetwork } from '@vmkit/core/spi';
 import type { LibvirtClient } from '../../client/libvirt-client.js';
 import { parseXml } from '../xml/xml-text.js';
 import { listLibvirtHostInterfaces } from './host-interfaces.js';

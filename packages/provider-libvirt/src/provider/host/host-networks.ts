@@ -1,4 +1,4 @@
-import type { BoundNic } from '@vmkit/core';
+import type { BoundNic } from '@vmkit/core/spi';
 import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { xmlEscape } from '../xml/xml-text.js';

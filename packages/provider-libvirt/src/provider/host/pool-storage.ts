@@ -1,5 +1,12 @@
 import { open, stat } from 'node:fs/promises';
-import { assertFreeSpace, noSpaceError, type SpaceNeed, VmkitError, type WritePlace } from '@vmkit/core/spi';
+import {
+  assertFreeSpace,
+  noSpaceError,
+  retryRetryable,
+  type SpaceNeed,
+  VmkitError,
+  type WritePlace,
+} from '@vmkit/core/spi';
 import type { StoragePoolHandle, StorageVolHandle } from '../../client/handles.js';
 import type { LibvirtClient } from '../../client/libvirt-client.js';
 import { wasInterrupted } from '../../client/retry-safety.js';
@@ -235,21 +242,32 @@ export class PoolStorage {
     options: StreamTransferOptions,
     upload: (vol: StorageVolHandle) => Promise<unknown>,
   ): Promise<StorageVolHandle> {
-    for (let attempt = 1; ; attempt++) {
-      const vol = await this.create(volume);
-      try {
-        await upload(vol);
-        return vol;
-      } catch (error) {
-        const failure = await this.#dropAfterFailedUpload(
-          vol,
-          volume.name,
-          unsupportedUpload(await this.#orNoSpace(error, `volume ${volume.name}`)),
-        );
-        const again = failure === error && wasInterrupted(error) && attempt < UPLOAD_ATTEMPTS;
-        if (!again || options.signal?.aborted) throw failure;
-      }
-    }
+    // The failure of an upload cut off by a lost connection, as it came (the one tried again).
+    let interrupted: unknown;
+    return retryRetryable(
+      async () => {
+        interrupted = undefined;
+        const vol = await this.create(volume);
+        try {
+          await upload(vol);
+          return vol;
+        } catch (error) {
+          const failure = await this.#dropAfterFailedUpload(
+            vol,
+            volume.name,
+            unsupportedUpload(await this.#orNoSpace(error, `volume ${volume.name}`)),
+          );
+          if (failure === error && wasInterrupted(error)) interrupted = error;
+          throw failure;
+        }
+      },
+      {
+        attempts: UPLOAD_ATTEMPTS,
+        baseDelayMs: 0,
+        retryIf: (error) => error === interrupted,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
   }
 }
 

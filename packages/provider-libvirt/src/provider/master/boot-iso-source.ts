@@ -1,8 +1,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BootIsoSource } from '@vmkit/core';
-import type { BuildContext } from '@vmkit/core/spi';
+import type { BootIsoSource, BuildContext } from '@vmkit/core/spi';
 import { remasterBootIso } from '@vmkit/imaging';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { localFile, verifySha256 } from './master-source.js';

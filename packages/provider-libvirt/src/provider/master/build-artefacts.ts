@@ -1,5 +1,4 @@
-import type { DiskBytes, ProviderArtefact } from '@vmkit/core';
-import type { MasterRef } from '@vmkit/core/spi';
+import type { DiskBytes, MasterRef, ProviderArtefact } from '@vmkit/core/spi';
 import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 import type { StorageVolHandle } from '../../client/handles.js';
 import type { LibvirtContext } from '../libvirt-context.js';

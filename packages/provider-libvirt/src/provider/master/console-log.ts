@@ -1,4 +1,4 @@
-import { VmkitError } from '@vmkit/core/spi';
+import { isRetryable, retryRetryable } from '@vmkit/core/spi';
 import type { LibvirtContext } from '../libvirt-context.js';
 
 /** How much of a console log is read by default: its end, where failures show. */
@@ -15,15 +15,12 @@ export async function readConsoleLog(
   logVolume: string,
   tailBytes = CONSOLE_TAIL_BYTES,
 ): Promise<string | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await readTail(ctx, logVolume, tailBytes);
-    } catch (error) {
-      // Not once reconnecting was given up (its error says so): the daemon is gone for good.
-      const lost = VmkitError.is(error) && error.retryable && error.details.reconnectAttempts === undefined;
-      if (!lost || attempt >= 3) throw error;
-    }
-  }
+  return retryRetryable(() => readTail(ctx, logVolume, tailBytes), {
+    attempts: 3,
+    baseDelayMs: 0,
+    // Not once reconnecting was given up (its error says so): the daemon is gone for good.
+    retryIf: (error) => isRetryable(error) && error.details.reconnectAttempts === undefined,
+  });
 }
 
 async function readTail(

@@ -1,4 +1,4 @@
-import type { PostInstallStep } from '@vmkit/core';
+import type { PostInstallStep } from '@vmkit/core/spi';
 
 /** The standard build steps that act inside the guest, during the post-install boot. */
 export type GuestCleanupStep = 'clean-udev-rules' | 'reset-identity';

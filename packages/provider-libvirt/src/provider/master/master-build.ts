@@ -1,5 +1,4 @@
-import type { MasterSpec } from '@vmkit/core';
-import type { BuildContext, BuildStep, MasterBuild, MasterRef } from '@vmkit/core/spi';
+import type { BuildContext, BuildStep, MasterBuild, MasterRef, MasterSpec } from '@vmkit/core/spi';
 import { VmkitError } from '@vmkit/core/spi';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';

@@ -1,4 +1,4 @@
-import type { OperationOptions } from '@vmkit/core';
+import type { OperationOptions } from '@vmkit/core/spi';
 import {
   emitProgress,
   type MasterDiskImport,

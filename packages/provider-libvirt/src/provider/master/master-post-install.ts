@@ -1,5 +1,4 @@
-import type { PostInstallStep } from '@vmkit/core';
-import type { BuildContext } from '@vmkit/core/spi';
+import type { BuildContext, PostInstallStep } from '@vmkit/core/spi';
 import { randomMac, VmkitError } from '@vmkit/core/spi';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';

@@ -1,4 +1,4 @@
-import type { MasterSpec } from '@vmkit/core';
+import type { MasterSpec } from '@vmkit/core/spi';
 import { type MasterRef, masterRefError } from '@vmkit/core/spi';
 import type { LibvirtMasterData } from '../libvirt-context.js';
 import type { ResolvedLibvirtProviderOptions } from '../libvirt-provider-options.js';

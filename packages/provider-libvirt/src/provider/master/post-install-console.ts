@@ -1,4 +1,4 @@
-import type { PostInstallStep } from '@vmkit/core';
+import type { PostInstallStep } from '@vmkit/core/spi';
 import { VmkitError } from '@vmkit/core/spi';
 
 const BEGIN = /VMKIT-STEP-BEGIN (\S+)\s*$/;

@@ -1,4 +1,4 @@
-import type { PostInstallStep } from '@vmkit/core';
+import type { PostInstallStep } from '@vmkit/core/spi';
 import { embedPostInstallStep } from '@vmkit/core/spi';
 
 /**

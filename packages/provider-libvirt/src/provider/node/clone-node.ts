@@ -1,5 +1,5 @@
 import { isIPv6 } from 'node:net';
-import type { OperationOptions } from '@vmkit/core';
+import type { OperationOptions } from '@vmkit/core/spi';
 import {
   type CloneSpec,
   emitProgress,

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DataVolumeSpec, OperationOptions } from '@vmkit/core';
+import type { DataVolumeSpec, OperationOptions } from '@vmkit/core/spi';
 import { emitProgress, invalidArgument, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import type { LibvirtContext } from '../libvirt-context.js';
 import type { DomainDisk } from '../xml/domain-xml.js';

@@ -1,3 +1,4 @@
+import { retryRetryable } from '@vmkit/core/spi';
 import type { DomainHandle } from '../../client/handles.js';
 import type { LibvirtClient } from '../../client/libvirt-client.js';
 import { wasInterrupted } from '../../client/retry-safety.js';
@@ -8,13 +9,18 @@ import { wasInterrupted } from '../../client/retry-safety.js';
  * runs, and starts it again if not (a few times, while the connection keeps being lost).
  */
 export async function startDomain(client: LibvirtClient, dom: DomainHandle): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await client.domains.create(dom);
-      return;
-    } catch (error) {
-      if (!wasInterrupted(error) || attempt >= 3) throw error;
-      if (await client.domains.isActive(dom)) return;
-    }
-  }
+  let running = false;
+  await retryRetryable(
+    async () => {
+      if (!running) await client.domains.create(dom);
+    },
+    {
+      attempts: 3,
+      baseDelayMs: 0,
+      retryIf: wasInterrupted,
+      onRetry: async () => {
+        running = await client.domains.isActive(dom);
+      },
+    },
+  );
 }

@@ -1,4 +1,4 @@
-import { hostPortUnbindable } from '@vmkit/core/spi';
+import { hostPortUnbindable, retryRetryable } from '@vmkit/core/spi';
 
 /** QEMU's message when user networking cannot bind a `hostfwd` port: `... rule 'tcp:127.0.0.1:20001-:80'`. */
 const HOSTFWD = /Could not set up host forwarding rule '(tcp|udp):[^:']*:(\d+)-/;
@@ -27,14 +27,15 @@ const EXITED_UNSAID = /failed to connect to monitor socket/;
  * hostfwd bind failure is reported as such rather than as a bare monitor error.
  */
 export async function startClassified(create: () => Promise<unknown>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await create();
-      return;
-    } catch (error) {
-      const classified = classifyStartError(error);
-      const message = error instanceof Error ? error.message : String(error);
-      if (classified !== error || attempt >= 3 || !EXITED_UNSAID.test(message)) throw classified;
-    }
+  try {
+    await retryRetryable(create, {
+      attempts: 3,
+      baseDelayMs: 0,
+      retryIf: (error) =>
+        classifyStartError(error) === error &&
+        EXITED_UNSAID.test(error instanceof Error ? error.message : String(error)),
+    });
+  } catch (error) {
+    throw classifyStartError(error);
   }
 }

@@ -1,4 +1,4 @@
-import type { OperationOptions } from '@vmkit/core';
+import type { OperationOptions } from '@vmkit/core/spi';
 import { emitProgress, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import type { DomainHandle } from '../../client/handles.js';
 import type { LibvirtContext } from '../libvirt-context.js';

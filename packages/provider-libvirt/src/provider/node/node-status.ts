@@ -1,4 +1,4 @@
-import type { NodeStatus } from '@vmkit/core';
+import type { NodeStatus } from '@vmkit/core/spi';
 import { DomainState } from '../../client/domain-procedures.js';
 
 /** Maps libvirt's domain state to vmkit's node status. */

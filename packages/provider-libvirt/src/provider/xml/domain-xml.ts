@@ -1,4 +1,4 @@
-import type { BoundNic, BoundPortForward } from '@vmkit/core';
+import type { BoundNic, BoundPortForward } from '@vmkit/core/spi';
 import { xmlEscape } from './xml-text.js';
 
 /** Namespace of QEMU pass-through arguments in domain XML. */
