@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { invalidArgument, VmkitError } from '@vmkit/core/spi';
+import { invalidArgument, Lifecycle, VmkitError } from '@vmkit/core/spi';
 import { normalizeFormat } from '@vmkit/imaging';
 import { masterExporter } from './compute-export.js';
 import { runExport } from './export-runner.js';
@@ -71,11 +71,12 @@ class VmkitImportService implements ImportService {
   readonly #engine: TaskEngine;
   readonly #tokens = new Map<string, string>();
   readonly #images = new Map<string, ImageRecord>();
-  #closed?: Promise<void>;
+  readonly #life: Lifecycle;
 
   constructor(deps: ImportDeps, engine: TaskEngine, images: ImageRecord[]) {
     this.#deps = deps;
     this.#engine = engine;
+    this.#life = new Lifecycle('the import service', { close: () => engine.close() });
     for (const r of engine.records.values())
       if (r.clientToken) this.#tokens.set(`${r.kind}:${r.clientToken}`, r.id);
     for (const i of images) this.#images.set(i.imageId, i);
@@ -173,8 +174,7 @@ class VmkitImportService implements ImportService {
   }
 
   close(): Promise<void> {
-    this.#closed ??= this.#engine.close();
-    return this.#closed;
+    return this.#life.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -264,7 +264,7 @@ class VmkitImportService implements ImportService {
   }
 
   #open(): void {
-    if (this.#closed) throw new VmkitError('CONFLICT', 'the import service is closed');
+    this.#life.assertOpen();
   }
 }
 

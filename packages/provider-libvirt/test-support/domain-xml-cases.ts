@@ -1,3 +1,4 @@
+import { NODE_RECORD_VERSION } from '@vmkit/core/spi';
 import { renderNodeMetadata } from '../src/provider/node/node-metadata.js';
 import type { DomainXmlSpec } from '../src/provider/xml/domain-xml.js';
 
@@ -40,18 +41,19 @@ export const DOMAIN_XML_CASES: Readonly<Record<string, DomainXmlSpec>> = {
     ],
     qemuCommandLine: true,
     metadata: renderNodeMetadata({
+      v: NODE_RECORD_VERSION,
       kind: 'node',
       name: 'web-1',
       group: 'web',
       imageId: 'img',
       hardware: { id: 'micro', cores: 1, ramMiB: 256, diskGiB: 1 },
       network: { nics: [] },
-      tags: ['a&b', "it's"],
-      userMetadata: { k: '<v>' },
+      tags: ['a', 'b'],
+      userMetadata: { k: "<v> & it's" },
       linkedClone: true,
       createdAt: '2025-01-01T00:00:00.000Z',
-      volumes: ['vmkit-web-1.qcow2'],
       master: 'm.qcow2',
+      ext: { volumes: ['vmkit-web-1.qcow2'] },
     }),
   },
   'disk boot, q35, virtio-scsi CD-ROM, bridged, host-only and internal NICs, console log': {

@@ -1,4 +1,4 @@
-import { closedError, invalidArgument, VmkitError } from '../errors/vmkit-error.js';
+import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
 import type { BuildLeases } from '../masters/build-lease.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
@@ -12,6 +12,7 @@ import type { Template, TemplateOptions } from '../model/template.js';
 import type { PortAllocator } from '../ports/port-allocator.js';
 import type { HypervisorProvider, ProviderNode } from '../spi/hypervisor-provider.js';
 import type { MasterDiskExport } from '../spi/master-export.js';
+import { Lifecycle } from '../util/lifecycle.js';
 import type { Logger } from '../util/logger.js';
 import type { OperationOptions } from '../util/progress.js';
 import { GROUP_PATTERN } from '../validation/patterns.js';
@@ -63,12 +64,11 @@ export interface ComputeServiceParts {
 /** The {@link ComputeService} implementation. Use `createComputeService` to make one. */
 export class VmkitComputeService implements ComputeService {
   readonly #p: ComputeServiceParts;
-  #closed = false;
+  readonly #life = new Lifecycle('the compute service', { close: () => this.#release() });
   readonly #closer = new AbortController();
   readonly #running = new Set<Promise<unknown>>();
   readonly #launching = new Map<string, number>();
   readonly #deleting = new Set<string>();
-  #closing: Promise<void> | undefined;
 
   constructor(parts: ComputeServiceParts) {
     this.#p = parts;
@@ -326,16 +326,16 @@ export class VmkitComputeService implements ComputeService {
   }
 
   close(): Promise<void> {
-    this.#closed = true;
-    this.#closing ??= (async () => {
-      // Abort what runs, let it roll back through the still-open provider, then close it.
-      this.#closer.abort(new VmkitError('ABORTED', 'the compute service is closing'));
-      this.#p.cache.abortAll();
-      await Promise.allSettled([...this.#running, ...this.#p.cache.running()]);
-      await this.#closeOwner();
-      await this.#p.provider.close?.();
-    })();
-    return this.#closing;
+    return this.#life.close();
+  }
+
+  /** Aborts what runs, lets it roll back through the still-open provider, then closes it. */
+  async #release(): Promise<void> {
+    this.#closer.abort(new VmkitError('ABORTED', 'the compute service is closing'));
+    this.#p.cache.abortAll();
+    await Promise.allSettled([...this.#running, ...this.#p.cache.running()]);
+    await this.#closeOwner();
+    await this.#p.provider.close?.();
   }
 
   /** Destroys this service's ephemeral nodes if asked, then gives up its owner lease. */
@@ -364,6 +364,6 @@ export class VmkitComputeService implements ComputeService {
   }
 
   #open(): void {
-    if (this.#closed) throw closedError('the compute service');
+    this.#life.assertOpen();
   }
 }

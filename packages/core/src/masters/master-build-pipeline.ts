@@ -7,6 +7,7 @@ import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 import { emitProgress, type ProgressListener } from '../util/progress.js';
 import { retryRetryable } from '../util/retry.js';
+import { planSteps } from './build-step-plan.js';
 
 /** Options of {@link runMasterBuild}. */
 export interface MasterBuildRunOptions {
@@ -19,7 +20,8 @@ export interface MasterBuildRunOptions {
 }
 
 /**
- * Runs a provider's master build: each named step in order with progress and retries, then
+ * Runs a provider's master build: each named step in order with progress and retries (the
+ * standard steps the provider does not supply reported as skipped, see `MasterBuild`), then
  * `finish`. On failure or abort, `discard` removes the partial master before the error is thrown,
  * so a failed build leaves nothing behind and can simply be run again.
  */
@@ -32,7 +34,8 @@ export async function runMasterBuild(
   const signal = options.signal ?? new AbortController().signal;
   const logger = options.logger ?? silentLogger;
   const plan = provider.planMasterBuild(spec, masterName);
-  const stepCount = plan.steps.length;
+  const steps = planSteps(plan, spec);
+  const stepCount = steps.length;
   let current = { name: 'start', index: 0 };
   let skipped: string | undefined;
   const report = (fraction: number, message: string | undefined, stepOutcome?: 'done' | 'skipped') =>
@@ -51,7 +54,7 @@ export async function runMasterBuild(
     masterName,
     signal,
     logger,
-    state: new Map(),
+    state: plan.initialState(),
     progress(fraction, message) {
       report(fraction, message);
     },
@@ -60,7 +63,7 @@ export async function runMasterBuild(
     },
   };
   try {
-    for (const [i, step] of plan.steps.entries()) {
+    for (const [i, step] of steps.entries()) {
       current = { name: step.name, index: i + 1 };
       throwIfAborted(signal, `build of ${spec.id}`);
       skipped = undefined;

@@ -21,6 +21,8 @@ export {
   type MasterBuild,
   type MasterRef,
   STANDARD_BUILD_STEPS,
+  type StandardBuildStep,
+  standardStepSkipReason,
 } from './master-build.js';
 export type { MasterDiskExport, MasterDiskExportOptions, ProviderMasterExport } from './master-export.js';
 export type { MasterDiskImport, ProviderMasterImport } from './master-import.js';
@@ -42,6 +44,26 @@ export {
 } from './guest-cleanup.js';
 export { type GuestCleanupOutcome, reportGuestCleanup } from './guest-cleanup-report.js';
 export { type PostInstallScriptOptions, postInstallScript } from './post-install-script.js';
+export {
+  type BuildRecord,
+  MAX_NODE_RECORD_CHARS,
+  NODE_RECORD_VERSION,
+  type NodeRecord,
+  type NodeRecordCodec,
+  type NodeRecordExtension,
+  newNodeRecord,
+  nodeRecordCodec,
+  recordedNode,
+  type StoredRecord,
+} from './node-record.js';
+export type { CheckedNodeFields } from './node-record-check.js';
+export {
+  nodeRecordError,
+  onlyKeys,
+  recordArray,
+  recordObject,
+  recordString,
+} from './node-record-fields.js';
 export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './provider-artefacts.js';
 
 // Running a build as core does (for a provider's own tests)

@@ -114,6 +114,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
         },
       }));
       return {
+        initialState: () => undefined,
         steps,
         async finish(): Promise<MasterRef> {
           state.mutate((d) => {

@@ -1,9 +1,9 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import type { BootIsoSource } from '@vmkit/core/spi';
-import { type BuildContext, VmkitError } from '@vmkit/core/spi';
+import { VmkitError } from '@vmkit/core/spi';
 import { inspectImage } from '@vmkit/imaging';
 import type * as vbox from 'virtualbox-soap';
-import { state } from './master-build-state.js';
+import type { VboxBuildContext } from './master-build-state.js';
 import { isInsideFolder } from './master-ref-rules.js';
 import { type LocalFile, localSource, withKernelParams } from './master-source.js';
 import type { VboxApi } from './vbox-connection.js';
@@ -23,11 +23,11 @@ export function openDvd(api: VboxApi, path: string): Promise<vbox.IMedium> {
  */
 export async function prepareBootIsoMaster(
   ctx: VboxContext,
-  c: BuildContext,
+  c: VboxBuildContext,
   source: BootIsoSource,
   hasPostInstall: boolean,
 ): Promise<void> {
-  const s = state(c);
+  const s = c.state;
   if (s.bootIso) return c.progress(1, 'boot ISO already registered');
   if (hasPostInstall)
     throw new VmkitError(

@@ -3,6 +3,7 @@ import type { BoundNic, OperationOptions } from '@vmkit/core/spi';
 import {
   type CloneSpec,
   invalidArgument,
+  newNodeRecord,
   type ProviderNode,
   throwIfAborted,
   VmkitError,
@@ -13,7 +14,7 @@ import { writeConfigDriveFile } from './config-drive-file.js';
 import { assertMachineFolderFits, cloneNeeds } from './machine-folder-space.js';
 import { withMachineLock } from './machine-lock.js';
 import { removeMachine } from './machine-removal.js';
-import { describeNode, NODE_META_KEY, type StoredNodeMeta } from './node-meta.js';
+import { describeNode, encodeNodeMeta, NODE_META_KEY, type StoredNodeMeta } from './node-meta.js';
 import { mediumAttachments, waitProgress, wrap } from './vbox-calls.js';
 import type { VboxApi } from './vbox-connection.js';
 import { CONTROLLER, lockOptions, powerOptions, settingsFile, type VboxContext } from './vbox-context.js';
@@ -190,20 +191,11 @@ export async function cloneVboxNode(
     throw error;
   }
   let drive: string | undefined;
-  const made: StoredNodeMeta = {
-    v: 1,
-    kind: 'node',
-    name: spec.name,
-    group: spec.group,
-    imageId: spec.imageId,
+  const made = newNodeRecord(spec, {
     master: spec.master.id,
-    hardware: spec.hardware,
-    network: spec.network,
-    tags: spec.tags,
-    userMetadata: spec.userMetadata,
     linkedClone: spec.linked && !('bootIso' in source),
-    createdAt: new Date().toISOString(),
-  };
+    ext: {},
+  });
   const bootIso = 'bootIso' in source ? source.bootIso : undefined;
   let registered = false;
   let cloning: vbox.IProgress | undefined;
@@ -236,7 +228,7 @@ export async function cloneVboxNode(
         spec.configDrive,
         signal,
       );
-    const meta: StoredNodeMeta = drive ? { ...made, configDrive: drive } : made;
+    const meta: StoredNodeMeta = drive ? { ...made, ext: { configDrive: drive } } : made;
     if (drive || bootIso)
       await withMachineLock(
         ctx.conn,
@@ -247,7 +239,7 @@ export async function cloneVboxNode(
       );
     // Last: a registered machine without vmkit's metadata is half-made (removed at start-up).
     // Extra data needs no session: VirtualBox saves it on the registered machine at once.
-    await target.setExtraData(NODE_META_KEY, JSON.stringify(meta));
+    await target.setExtraData(NODE_META_KEY, encodeNodeMeta(meta));
     return { node: describeNode(name, meta, 'stopped', []), machine: target, meta };
   } catch (error) {
     // An abort stops our waiting, not the server's cloning: let it end before removing its disks.

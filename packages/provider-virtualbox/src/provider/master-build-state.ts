@@ -19,12 +19,10 @@ export interface BuildState {
   pending?: vbox.IProgress;
 }
 
-/** The build's shared state. */
-export function state(c: BuildContext): BuildState {
-  let s = c.state.get('virtualbox') as BuildState | undefined;
-  if (!s) {
-    s = {};
-    c.state.set('virtualbox', s);
-  }
-  return s;
+/** The state of a new build (`MasterBuild.initialState`). */
+export function initialBuildState(): BuildState {
+  return {};
 }
+
+/** What each step of a VirtualBox master build is given. */
+export type VboxBuildContext = BuildContext<BuildState>;

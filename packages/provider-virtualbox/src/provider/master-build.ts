@@ -2,20 +2,18 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MasterSpec } from '@vmkit/core/spi';
 import {
-  type BuildContext,
   type BuildStep,
   GROWING_VOLUME_FLOOR_BYTES,
   type MasterBuild,
   type MasterRef,
   reportGuestCleanup,
-  STANDARD_BUILD_STEPS,
   VmkitError,
 } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import { deleteBootIsoMaster, prepareBootIsoMaster } from './boot-iso-master.js';
 import { assertMachineFolderFits } from './machine-folder-space.js';
 import { removeMachine } from './machine-removal.js';
-import { state } from './master-build-state.js';
+import { type BuildState, initialBuildState, type VboxBuildContext } from './master-build-state.js';
 import { installAndWait } from './master-install.js';
 import { registerMasterMachine } from './master-machine.js';
 import { runPostInstall } from './master-post-install.js';
@@ -57,8 +55,8 @@ export function masterHardware(spec: MasterSpec): { ramMiB: number; cores: numbe
 
 const GiB = 1024 ** 3;
 
-async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterSpec): Promise<void> {
-  const s = state(c);
+async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: MasterSpec): Promise<void> {
+  const s = c.state;
   if (s.installed) return c.progress(1, 'already installed');
   if (spec.source.type === 'bootIso')
     return prepareBootIsoMaster(ctx, c, spec.source, (spec.postInstall?.length ?? 0) > 0);
@@ -128,54 +126,46 @@ async function createAndInstall(ctx: VboxContext, c: BuildContext, spec: MasterS
   c.progress(1, s.iso ? 'installed from ISO' : 'disk attached');
 }
 
-/** Why the standard steps this provider does not act on are skipped. */
-const SKIPPED: Readonly<Record<string, string>> = {
-  'install-agent':
-    'guest additions are not installed by vmkit (install them in the image or with postInstall)',
-};
-
 /**
  * Plans a master build: `create-and-install` opens the disk (converting qcow2/raw to VDI) or
  * creates one and boots the installer ISO until the guest powers off; `post-install` boots the
  * master once with a NoCloud drive whose user data runs the spec's steps and then the guest
  * clean-up (see {@link runPostInstall}), which `clean-udev-rules` and `reset-identity` report;
- * `detach-isos` and `detach-nics` clear the build devices; `snapshot` takes the snapshot linked
- * clones need. `install-agent` has nothing to do.
+ * `detach-isos` and `detach-nics` clear the build devices; `snapshot` (after the standard steps)
+ * takes the snapshot linked clones need. `install-agent` is not supplied: core reports it skipped.
  */
 export function planVirtualBoxMasterBuild(
   getContext: () => Promise<VboxContext>,
   spec: MasterSpec,
-): MasterBuild {
-  const work: Record<string, (ctx: VboxContext, c: BuildContext) => Promise<void>> = {
+): MasterBuild<BuildState> {
+  const work: Record<string, (ctx: VboxContext, c: VboxBuildContext) => Promise<void>> = {
     'create-and-install': (ctx, c) => createAndInstall(ctx, c, spec),
     'post-install': async (ctx, c) => {
-      const s = state(c);
+      const s = c.state;
       if (s.postInstalled || !s.machine)
         return c.markSkipped(s.postInstalled ? 'already ran in this build' : 'no master machine');
       s.guestCleanup = await runPostInstall(ctx, c, spec, s.machine);
       s.postInstalled = true;
     },
-    'clean-udev-rules': async (_ctx, c) => reportGuestCleanup(c, state(c).guestCleanup, 'clean-udev-rules'),
-    'reset-identity': async (_ctx, c) => reportGuestCleanup(c, state(c).guestCleanup, 'reset-identity'),
+    'clean-udev-rules': async (_ctx, c) => reportGuestCleanup(c, c.state.guestCleanup, 'clean-udev-rules'),
+    'reset-identity': async (_ctx, c) => reportGuestCleanup(c, c.state.guestCleanup, 'reset-identity'),
     'detach-isos': detachIsos,
     'detach-nics': detachNics,
     snapshot,
   };
-  const names = [...STANDARD_BUILD_STEPS, 'snapshot'];
-  const steps: BuildStep[] = names.map((name) => ({
+  const steps: BuildStep<BuildState>[] = Object.entries(work).map(([name, fn]) => ({
     name,
-    run: async (c: BuildContext) => {
+    run: async (c) => {
       if (spec.source.type === 'bootIso' && name !== 'create-and-install')
         return c.markSkipped('a bootIso master is the ISO itself: no machine to change or snapshot');
-      const fn = work[name];
-      if (fn) await fn(await getContext(), c);
-      else c.markSkipped(SKIPPED[name] ?? 'not done by the VirtualBox provider');
+      await fn(await getContext(), c);
     },
   }));
   return {
+    initialState: initialBuildState,
     steps,
     async finish(c): Promise<MasterRef> {
-      const s = state(c);
+      const s = c.state;
       if (s.bootIso && s.machine) {
         const data: VboxMasterData = {
           machine: s.machine,
@@ -199,7 +189,7 @@ export function planVirtualBoxMasterBuild(
     },
     async discard(c): Promise<void> {
       const ctx = await getContext();
-      const s = state(c);
+      const s = c.state;
       if (s.bootIso) return deleteBootIsoMaster(ctx, s.bootIso);
       const name = masterMachineName(ctx.options.namePrefix, c.masterName);
       await s.pending?.waitForCompletion(-1).catch(() => {});

@@ -1,16 +1,10 @@
 import { rm } from 'node:fs/promises';
 import type { MasterSpec } from '@vmkit/core/spi';
-import {
-  type BuildContext,
-  GUEST_CLEANUP_STEPS,
-  type GuestCleanupOutcome,
-  readGuestCleanup,
-  VmkitError,
-} from '@vmkit/core/spi';
+import { GUEST_CLEANUP_STEPS, type GuestCleanupOutcome, readGuestCleanup, VmkitError } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import { writeConfigDriveFile } from './config-drive-file.js';
 import { withMachineLock } from './machine-lock.js';
-import { state } from './master-build-state.js';
+import type { VboxBuildContext } from './master-build-state.js';
 import { installAndWait } from './master-install.js';
 import {
   POST_INSTALL_PROPERTY,
@@ -46,7 +40,7 @@ async function detachDrive(
  */
 export async function runPostInstall(
   ctx: VboxContext,
-  c: BuildContext,
+  c: VboxBuildContext,
   spec: MasterSpec,
   machineName: string,
 ): Promise<GuestCleanupOutcome> {
@@ -59,7 +53,7 @@ export async function runPostInstall(
     ...steps,
     ...GUEST_CLEANUP_STEPS.map(({ name, run }) => ({ name, run })),
   ]);
-  const s = state(c);
+  const s = c.state;
   const path = await writeConfigDriveFile(
     ctx.options.machineFolder,
     `${machineName}-post-install`,

@@ -1,15 +1,14 @@
 import { rm } from 'node:fs/promises';
-import type { BuildContext } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import { withMachineLock } from './machine-lock.js';
-import { state } from './master-build-state.js';
+import type { VboxBuildContext } from './master-build-state.js';
 import { takeMasterSnapshot } from './master-machine.js';
 import { closeDvd, mediumAttachments } from './vbox-calls.js';
 import { lockOptions, type VboxContext } from './vbox-context.js';
 
 /** `detach-isos`: DVDs detached, boot order back to the disk, the ISO medium closed. */
-export async function detachIsos(ctx: VboxContext, c: BuildContext): Promise<void> {
-  const s = state(c);
+export async function detachIsos(ctx: VboxContext, c: VboxBuildContext): Promise<void> {
+  const s = c.state;
   if (!s.machine || !s.iso) return c.markSkipped('the master was not installed from an ISO');
   const iso = s.iso;
   await ctx.conn.run(`detaching the installer ISO of ${s.machine}`, async (api) => {
@@ -34,14 +33,14 @@ export async function detachIsos(ctx: VboxContext, c: BuildContext): Promise<voi
 }
 
 /** After a discarded build: the installer ISO no machine uses any more is closed, not left registered. */
-export async function closeInstallerIso(ctx: VboxContext, c: BuildContext): Promise<void> {
-  const iso = state(c).iso;
+export async function closeInstallerIso(ctx: VboxContext, c: VboxBuildContext): Promise<void> {
+  const iso = c.state.iso;
   if (iso) await ctx.conn.run(`closing the installer ISO ${iso.path}`, (api) => closeDvd(api, iso.path));
 }
 
 /** `detach-nics`: adapter 0 set to `Null`. */
-export async function detachNics(ctx: VboxContext, c: BuildContext): Promise<void> {
-  const name = state(c).machine ?? '';
+export async function detachNics(ctx: VboxContext, c: VboxBuildContext): Promise<void> {
+  const name = c.state.machine ?? '';
   await ctx.conn.run(`detaching the NICs of ${name}`, async (api) => {
     const machine = await api.vbox.findMachine(name);
     await withMachineLock(
@@ -56,7 +55,7 @@ export async function detachNics(ctx: VboxContext, c: BuildContext): Promise<voi
 }
 
 /** `snapshot`: the snapshot linked clones are made from (once). */
-export async function snapshot(ctx: VboxContext, c: BuildContext): Promise<void> {
-  await takeMasterSnapshot(ctx, state(c).machine ?? '', c.signal);
+export async function snapshot(ctx: VboxContext, c: VboxBuildContext): Promise<void> {
+  await takeMasterSnapshot(ctx, c.state.machine ?? '', c.signal);
   c.progress(1, 'snapshot taken');
 }

@@ -1,9 +1,17 @@
+import { NODE_RECORD_VERSION } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
 import { nodeStatus } from './machine-power.js';
-import { describeNode, parseNodeMeta, reportedAddresses, type StoredNodeMeta } from './node-meta.js';
+import {
+  describeNode,
+  encodeNodeMeta,
+  parseNodeMeta,
+  readNodeMeta,
+  reportedAddresses,
+  type StoredNodeMeta,
+} from './node-meta.js';
 
 const meta: StoredNodeMeta = {
-  v: 1,
+  v: NODE_RECORD_VERSION,
   kind: 'node',
   name: 'web-1',
   group: 'web',
@@ -26,15 +34,53 @@ const meta: StoredNodeMeta = {
   userMetadata: { k: 'v' },
   linkedClone: true,
   createdAt: '2026-01-01T00:00:00.000Z',
+  ext: { configDrive: '/var/lib/vmkit/machines/vmkit-web-1-config-0123456789abcdef.iso' },
 };
+
+// Written by vmkit before node records were shared with libvirt (VirtualBox's StoredNodeMeta, version 1), verbatim.
+const OLD_V1 =
+  '{"v":1,"kind":"node","name":"web-1","group":"web","imageId":"img","master":"vmkit-m-x",' +
+  '"hardware":{"id":"micro","cores":1,"ramMiB":256,"diskGiB":1},"network":{"nics":[{"slot":0,' +
+  '"attachment":"nat","mac":"52:54:00:00:00:01","portForwards":[{"name":"tcp-22","protocol":"tcp",' +
+  '"hostIp":"127.0.0.1","hostPort":2222,"guestPort":22}]}]},"tags":["a"],"userMetadata":{"k":"v"},' +
+  '"linkedClone":true,"createdAt":"2026-01-01T00:00:00.000Z",' +
+  '"configDrive":"/var/lib/vmkit/machines/vmkit-web-1-config-0123456789abcdef.iso"}';
 
 describe('node metadata', () => {
   it('round-trips through the extra-data JSON and refuses anything else', () => {
-    expect(parseNodeMeta(JSON.stringify(meta))).toEqual(meta);
-    expect(parseNodeMeta('')).toBeUndefined();
-    expect(parseNodeMeta('{not json')).toBeUndefined();
-    expect(parseNodeMeta(JSON.stringify({ ...meta, kind: 'master' }))).toBeUndefined();
-    expect(parseNodeMeta(JSON.stringify({ ...meta, v: 2 }))).toBeUndefined();
+    expect(parseNodeMeta(encodeNodeMeta(meta), 'vmkit-web-1')).toEqual(meta);
+    expect(parseNodeMeta('', 'vmkit-web-1')).toBeUndefined();
+    expect(parseNodeMeta('{not json', 'vmkit-web-1')).toBeUndefined();
+    expect(parseNodeMeta(JSON.stringify({ ...meta, kind: 'master' }), 'vmkit-web-1')).toBeUndefined();
+    expect(parseNodeMeta(JSON.stringify({ ...meta, v: 3 }), 'vmkit-web-1')).toBeUndefined();
+  });
+
+  it('reads a version 1 record, the config drive moved to ext', () => {
+    expect(readNodeMeta(OLD_V1, 'vmkit-web-1')).toEqual(meta);
+    const { ext: _ext, ...withoutDrive } = meta;
+    const oldWithout = JSON.parse(OLD_V1) as Record<string, unknown>;
+    delete oldWithout.configDrive;
+    expect(readNodeMeta(JSON.stringify(oldWithout), 'vmkit-web-1')).toEqual({ ...withoutDrive, ext: {} });
+  });
+
+  it.each([
+    ['a relative config drive', { ext: { configDrive: '../../home/u/.ssh/id_rsa' } }, 'ext.configDrive'],
+    ['an unnormalised config drive', { ext: { configDrive: '/vm/../etc/shadow' } }, 'ext.configDrive'],
+    ['a field VirtualBox never writes', { ext: { disk: '/etc/passwd' } }, 'ext.disk'],
+    [
+      "a master's disk as its drive",
+      { ext: { configDrive: '/var/lib/vmkit/machines/vmkit-m-x.vdi' } },
+      'ext.configDrive',
+    ],
+    [
+      "another node's drive",
+      { ext: { configDrive: '/var/lib/vmkit/machines/vmkit-db-1-config-0123456789abcdef.iso' } },
+      'ext.configDrive',
+    ],
+  ])('refuses %s with the field named', (_what, change, field) => {
+    expect(() => readNodeMeta(JSON.stringify({ ...meta, ...change }), 'vmkit-web-1')).toThrow(
+      expect.objectContaining({ code: 'CORRUPT', details: expect.objectContaining({ field }) }),
+    );
   });
 
   it('describes a node with forward addresses as public and guest-reported ones as private', () => {

@@ -1,42 +1,79 @@
-import type { BoundNetwork, Hardware, ProviderNode } from '@vmkit/core/spi';
+import { basename, isAbsolute, normalize } from 'node:path';
+import {
+  NODE_RECORD_VERSION,
+  type NodeRecord,
+  nodeRecordCodec,
+  nodeRecordError,
+  onlyKeys,
+  type ProviderNode,
+  recordedNode,
+  recordObject,
+  VmkitError,
+} from '@vmkit/core/spi';
 
 /** The extra-data key holding vmkit's record of a node; machines without it are not nodes. */
 export const NODE_META_KEY = 'vmkit/node';
 
-/** What vmkit stores with a node (JSON in the machine's extra data). */
-export interface StoredNodeMeta {
-  readonly v: 1;
-  readonly kind: 'node';
-  readonly name: string;
-  readonly group: string;
-  readonly imageId: string;
-  readonly master: string;
-  readonly hardware: Hardware;
-  readonly network: BoundNetwork;
-  readonly tags: readonly string[];
-  readonly userMetadata: Readonly<Record<string, string>>;
-  readonly linkedClone: boolean;
-  readonly createdAt: string;
-  /** The config drive image, deleted with the node. */
+/** VirtualBox's own fields of a node record. */
+export interface VboxNodeExt {
+  /** The config drive image, deleted with the node (only inside the machine folder). */
   readonly configDrive?: string;
 }
 
-/** Parses stored metadata; anything else (foreign or damaged) is `undefined`. */
-export function parseNodeMeta(text: string): StoredNodeMeta | undefined {
+/** What vmkit stores with a node (JSON in the machine's extra data). */
+export type StoredNodeMeta = NodeRecord<VboxNodeExt>;
+
+const codec = nodeRecordCodec<VboxNodeExt>({
+  check(value, field) {
+    const ext = recordObject(value, field);
+    onlyKeys(ext, field, ['configDrive']);
+    const drive = ext.configDrive;
+    if (drive === undefined) return {};
+    if (typeof drive !== 'string' || drive.length > 4096 || !isAbsolute(drive) || normalize(drive) !== drive)
+      throw nodeRecordError(`${field}.configDrive`, 'must be an absolute, normalised path');
+    return { configDrive: drive };
+  },
+  // Version 1 had the config drive beside the common fields.
+  upgrade(old) {
+    if (old.v !== 1) return undefined;
+    const { configDrive, ...common } = old;
+    return { ...common, v: NODE_RECORD_VERSION, ext: configDrive === undefined ? {} : { configDrive } };
+  },
+});
+
+/** The record as stored in extra data. */
+export function encodeNodeMeta(meta: StoredNodeMeta): string {
+  return codec.encode(meta);
+}
+
+/**
+ * Parses the stored metadata of the machine `machine` (untrusted input): `undefined` when there
+ * is none (not a node); `CORRUPT` naming the field when it breaks a rule (see `nodeRecordCodec`)
+ * or names a config drive that is not the machine's own (`<machine>-config-<16 hex>.iso`, as
+ * `cloneNode` writes it), since destroying the node deletes it.
+ */
+export function readNodeMeta(text: string, machine: string): StoredNodeMeta | undefined {
   if (!text) return undefined;
+  const record = codec.decode(text);
+  if (record.kind !== 'node') throw nodeRecordError('kind', "must be 'node'");
+  const drive = record.ext.configDrive;
+  if (drive !== undefined && !ownDrive(machine, basename(drive)))
+    throw nodeRecordError('ext.configDrive', `must be ${machine}-config-<16 hex digits>.iso`);
+  return record;
+}
+
+function ownDrive(machine: string, file: string): boolean {
+  const rest = file.startsWith(`${machine}-config-`) ? file.slice(machine.length + 8) : '';
+  return /^[0-9a-f]{16}\.iso$/.test(rest);
+}
+
+/** {@link readNodeMeta}, with metadata that breaks a rule read as none (the machine is not listed as a node). */
+export function parseNodeMeta(text: string, machine: string): StoredNodeMeta | undefined {
   try {
-    const meta = JSON.parse(text) as Partial<StoredNodeMeta>;
-    if (
-      meta.v !== 1 ||
-      meta.kind !== 'node' ||
-      typeof meta.name !== 'string' ||
-      !meta.network ||
-      !meta.hardware
-    )
-      return undefined;
-    return meta as StoredNodeMeta;
-  } catch {
-    return undefined;
+    return readNodeMeta(text, machine);
+  } catch (error) {
+    if (VmkitError.is(error, 'CORRUPT')) return undefined;
+    throw error;
   }
 }
 
@@ -47,22 +84,7 @@ export function describeNode(
   status: ProviderNode['status'],
   addresses: readonly string[],
 ): ProviderNode {
-  const forwards = meta.network.nics.flatMap((n) => n.portForwards.map((f) => f.hostIp));
-  return {
-    id,
-    name: meta.name,
-    group: meta.group,
-    imageId: meta.imageId,
-    status,
-    hardware: meta.hardware,
-    network: meta.network,
-    publicAddresses: [...new Set(forwards)],
-    privateAddresses: [...addresses],
-    tags: meta.tags,
-    userMetadata: meta.userMetadata,
-    linkedClone: meta.linkedClone,
-    createdAt: meta.createdAt,
-  };
+  return recordedNode(id, meta, status, addresses);
 }
 
 /** IPv4 addresses guest additions reported (`/VirtualBox/GuestInfo/Net/N/V4/IP`), in adapter order. */

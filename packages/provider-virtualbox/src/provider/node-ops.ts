@@ -9,7 +9,7 @@ import { isInsideFolder } from './master-ref-rules.js';
 import {
   describeNode,
   NODE_META_KEY,
-  parseNodeMeta,
+  readNodeMeta,
   reportedAddresses,
   type StoredNodeMeta,
 } from './node-meta.js';
@@ -37,7 +37,16 @@ export async function findNode(ctx: VboxContext, api: VboxApi, id: string): Prom
     if (isNotFound(error)) throw missing(error);
     throw error;
   }
-  const meta = parseNodeMeta(await machine.getExtraData(NODE_META_KEY));
+  let meta: StoredNodeMeta | undefined;
+  try {
+    meta = readNodeMeta(await machine.getExtraData(NODE_META_KEY), id);
+  } catch (error) {
+    if (!VmkitError.is(error, 'CORRUPT')) throw error;
+    throw new VmkitError('NOT_FOUND', `no VirtualBox node ${id} (${error.message})`, {
+      cause: error,
+      details: error.details,
+    });
+  }
   if (!meta) throw missing();
   return { machine, meta };
 }
@@ -136,8 +145,8 @@ export async function removeNode(
   signal?: AbortSignal,
 ): Promise<void> {
   const drive =
-    meta.configDrive && isInsideFolder(ctx.options.machineFolder, meta.configDrive)
-      ? meta.configDrive
+    meta.ext.configDrive && isInsideFolder(ctx.options.machineFolder, meta.ext.configDrive)
+      ? meta.ext.configDrive
       : undefined;
   await removeMachine(ctx.conn, api, machine, {
     ...powerOptions(ctx, signal),

@@ -33,7 +33,7 @@ export async function listNodeRecords(
     }
     const name = await machine.getName();
     if (!name.startsWith(prefix) || name.startsWith(masters)) continue;
-    const meta = parseNodeMeta(await machine.getExtraData(NODE_META_KEY));
+    const meta = parseNodeMeta(await machine.getExtraData(NODE_META_KEY), name);
     if (meta) out.push({ name, machine, meta });
   }
   return out;

@@ -1,4 +1,4 @@
-import { retryRetryable, throwIfAborted, VmkitError } from '@vmkit/core/spi';
+import { closedError, Lifecycle, retryRetryable, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import * as vbox from 'virtualbox-soap';
 import { isSessionLost, readFault, vboxError } from './vbox-errors.js';
 import type { ResolvedVirtualBoxProviderOptions } from './virtualbox-provider-options.js';
@@ -29,12 +29,15 @@ export class VboxConnection {
   #api: Promise<VboxApi> | undefined;
   #generation = 0;
   #sessions: vbox.ISession[] = [];
-  #closed = false;
+  readonly #life: Lifecycle;
   /** Set when the websession was lost: the next logon waits for vboxwebsrv to come back. */
   #lost = false;
 
   constructor(options: ResolvedVirtualBoxProviderOptions) {
     this.#options = options;
+    this.#life = new Lifecycle(`the VirtualBox connection to ${options.url}`, {
+      close: () => this.#logoff(),
+    });
   }
 
   /** The endpoint, for messages. */
@@ -80,7 +83,8 @@ export class VboxConnection {
   }
 
   #logonOnce(): Promise<VboxApi> {
-    if (this.#closed) return Promise.reject(new VmkitError('PROVIDER', 'the VirtualBox provider is closed'));
+    if (this.#life.closed)
+      return Promise.reject(closedError(`the VirtualBox connection to ${this.endpoint}`));
     if (!this.#api) {
       const attempt = this.#logon();
       this.#api = attempt;
@@ -184,8 +188,11 @@ export class VboxConnection {
   }
 
   /** Logs off (releasing every reference of the websession); idempotent. */
-  async close(): Promise<void> {
-    this.#closed = true;
+  close(): Promise<void> {
+    return this.#life.close();
+  }
+
+  async #logoff(): Promise<void> {
     const pending = this.#lost ? undefined : this.#api;
     this.#api = undefined;
     this.#sessions = [];

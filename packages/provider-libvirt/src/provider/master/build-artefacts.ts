@@ -62,7 +62,7 @@ export async function listBuildArtefacts(ctx: LibvirtContext): Promise<ProviderA
       );
     if (!meta) continue;
     if (meta.kind === 'node') {
-      for (const v of meta.volumes) nodeVolumes.add(v);
+      for (const v of meta.ext.volumes) nodeVolumes.add(v);
       nodeMasters.add(meta.master);
       continue;
     }
@@ -189,7 +189,7 @@ export async function nodeVolumes(ctx: LibvirtContext, id: string): Promise<read
   try {
     const dom = await ctx.client.domains.lookupByName(id);
     const meta = readNodeMetadata(await ctx.client.domains.getXmlDesc(dom, XML_INACTIVE));
-    return meta?.kind === 'node' ? meta.volumes : undefined;
+    return meta?.kind === 'node' ? meta.ext.volumes : undefined;
   } catch (error) {
     if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
     throw error;

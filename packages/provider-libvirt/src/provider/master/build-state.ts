@@ -1,4 +1,4 @@
-import type { BuildContext, GuestCleanupReport } from '@vmkit/core/spi';
+import type { GuestCleanupReport } from '@vmkit/core/spi';
 import type { LibvirtMasterData } from '../libvirt-context.js';
 
 /** Names of what a master build makes, from the master's name. */
@@ -25,14 +25,9 @@ export interface BuildState {
   guestCleanup?: GuestCleanupReport;
 }
 
-/** This build's state (made on first use). */
-export function buildState(ctx: BuildContext): BuildState {
-  let s = ctx.state.get('libvirt') as BuildState | undefined;
-  if (!s) {
-    s = { volumes: [] };
-    ctx.state.set('libvirt', s);
-  }
-  return s;
+/** The state of a new build (`MasterBuild.initialState`). */
+export function initialBuildState(): BuildState {
+  return { volumes: [] };
 }
 
 /** The names {@link masterNames} gives. */

@@ -1,57 +1,45 @@
 import type { BuildContext, BuildStep, MasterBuild, MasterRef, MasterSpec } from '@vmkit/core/spi';
-import { reportGuestCleanup, STANDARD_BUILD_STEPS, VmkitError } from '@vmkit/core/spi';
+import { type GuestCleanupStep, reportGuestCleanup, VmkitError } from '@vmkit/core/spi';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';
 import { uploadBootIso } from './boot-iso-source.js';
-import { buildState, masterNames } from './build-state.js';
+import { type BuildState, initialBuildState, masterNames } from './build-state.js';
 import { importDisk } from './import-disk.js';
 import { runInstallerDomain } from './installer-domain.js';
 import { prepareInstallerMedia } from './installer-media.js';
 import { postInstallNames, removePostInstallBoot, runPostInstall } from './master-post-install.js';
 
 /**
- * Why the standard steps this provider does not act on are skipped: a libvirt master is a volume,
- * not a domain (the installer and post-install domains that had CD-ROMs and NICs are removed),
- * so no CD-ROM or NIC stays attached to it.
- */
-const SKIP_REASONS: Readonly<Record<string, string>> = {
-  'install-agent': 'no guest agent is configured for libvirt masters',
-  'detach-isos': 'a libvirt master is a volume: no CD-ROM stays attached to it',
-  'detach-nics': 'a libvirt master is a volume: no NIC stays attached to it',
-};
-
-/**
  * Plans a master build: `create-and-install` imports the disk (uploaded into the pool through the
  * storage API) or runs the installer domain (kernel or ISO boot) until it powers off;
  * `post-install` boots the master once with a NoCloud drive whose user data runs the spec's steps
  * and then the guest clean-up (see {@link runPostInstall}), which `clean-udev-rules` and
- * `reset-identity` report; the other standard steps have nothing to do for these masters.
- * `finish` keeps only the master's volumes.
+ * `reset-identity` report. The other standard steps are not supplied (core reports them skipped):
+ * no guest agent is installed, and a libvirt master is a volume, not a domain (the installer and
+ * post-install domains that had CD-ROMs and NICs are removed), so no CD-ROM or NIC stays attached
+ * to it. `finish` keeps only the master's volumes.
  */
 export function planLibvirtMasterBuild(
   getContext: () => Promise<LibvirtContext>,
   spec: MasterSpec,
   _masterName: string,
-): MasterBuild {
-  const steps: BuildStep[] = STANDARD_BUILD_STEPS.map((name) => {
-    if (name === 'create-and-install')
-      return { name, run: async (c: BuildContext) => createAndInstall(await getContext(), c) };
-    if (name === 'post-install')
-      return { name, run: async (c: BuildContext) => postInstall(await getContext(), c, spec) };
-    if (name === 'clean-udev-rules' || name === 'reset-identity')
-      return {
-        name,
-        run: async (c: BuildContext) => reportGuestCleanup(c, buildState(c).guestCleanup, name),
-      };
-    return {
-      name,
-      run: async (c: BuildContext) => c.markSkipped(SKIP_REASONS[name] ?? 'nothing to do for this guest'),
-    };
+): MasterBuild<BuildState> {
+  type Step = BuildStep<BuildState>;
+  const guestCleanup = (name: GuestCleanupStep): Step => ({
+    name,
+    run: async (c) => reportGuestCleanup(c, c.state.guestCleanup, name),
   });
+  const steps: Step[] = [
+    { name: 'create-and-install', run: async (c) => createAndInstall(await getContext(), c) },
+    { name: 'post-install', run: async (c) => postInstall(await getContext(), c, spec) },
+    guestCleanup('clean-udev-rules'),
+    guestCleanup('reset-identity'),
+  ];
   return {
+    initialState: initialBuildState,
     steps,
     async finish(c): Promise<MasterRef> {
-      const s = buildState(c);
+      const s = c.state;
       if (!s.data) throw new VmkitError('PROVIDER', `master ${c.masterName} was not created`);
       const ctx = await getContext();
       if (s.installer) await removeDomain(ctx, s.installer);
@@ -60,7 +48,7 @@ export function planLibvirtMasterBuild(
     },
     async discard(c): Promise<void> {
       const ctx = await getContext();
-      const s = buildState(c);
+      const s = c.state;
       if (s.installer) await removeDomain(ctx, s.installer);
       // Console logs are written by QEMU, not through libvirt: rescan so they are volumes.
       await ctx.storage.refresh().catch(() => {});
@@ -76,9 +64,13 @@ export function planLibvirtMasterBuild(
  * {@link runPostInstall}). Nothing to do without steps; done once per build (a failed run is not
  * retried on the half-changed disk: the build fails and `discard` removes the master).
  */
-async function postInstall(ctx: LibvirtContext, c: BuildContext, spec: MasterSpec): Promise<void> {
+async function postInstall(
+  ctx: LibvirtContext,
+  c: BuildContext<BuildState>,
+  spec: MasterSpec,
+): Promise<void> {
   const steps = spec.postInstall ?? [];
-  const s = buildState(c);
+  const s = c.state;
   if (steps.length > 0 && spec.source.type === 'bootIso')
     throw new VmkitError(
       'UNSUPPORTED',
@@ -93,8 +85,8 @@ async function postInstall(ctx: LibvirtContext, c: BuildContext, spec: MasterSpe
   s.postInstalled = true;
 }
 
-async function createAndInstall(ctx: LibvirtContext, c: BuildContext): Promise<void> {
-  const s = buildState(c);
+async function createAndInstall(ctx: LibvirtContext, c: BuildContext<BuildState>): Promise<void> {
+  const s = c.state;
   const names = masterNames(ctx.options.namePrefix, c.masterName);
   const source = c.spec.source;
   s.postInstalled = false;

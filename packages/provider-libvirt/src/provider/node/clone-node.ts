@@ -5,6 +5,7 @@ import {
   emitProgress,
   GROWING_VOLUME_FLOOR_BYTES,
   invalidArgument,
+  newNodeRecord,
   type SpaceNeed,
   throwIfAborted,
   VmkitError,
@@ -20,7 +21,7 @@ import { buildDomainXml, type DomainDisk } from '../xml/domain-xml.js';
 import { createDataVolumes } from './data-volumes.js';
 import { removeDomain } from './domain-removal.js';
 import { nodeBoot } from './node-boot.js';
-import { renderNodeMetadata, type StoredNodeMetadata } from './node-metadata.js';
+import { type LibvirtNodeExt, type LibvirtNodeRecord, renderNodeMetadata } from './node-metadata.js';
 
 const GiB = 1024 ** 3;
 const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -34,7 +35,7 @@ export async function cloneLibvirtNode(
   ctx: LibvirtContext,
   spec: CloneSpec,
   options: OperationOptions = {},
-): Promise<{ dom: DomainHandle; meta: StoredNodeMetadata }> {
+): Promise<{ dom: DomainHandle; meta: LibvirtNodeRecord }> {
   if (!NODE_NAME.test(spec.name))
     throw invalidArgument('name', 'must be 1-63 letters, digits, ".", "_" or "-"');
   assertNoIpv6Forwards(spec);
@@ -97,20 +98,10 @@ export async function cloneLibvirtNode(
       progress(0.8, `${spec.dataVolumes.length} data volume(s) attached`);
     }
     throwIfAborted(options.signal, `clone of ${spec.name}`);
-    const meta: StoredNodeMetadata = {
-      kind: 'node',
-      name: spec.name,
-      group: spec.group,
-      imageId: spec.imageId,
-      hardware: spec.hardware,
-      network: { nics },
-      tags: [...spec.tags],
-      userMetadata: { ...spec.userMetadata },
-      linkedClone: spec.linked,
-      createdAt: new Date().toISOString(),
-      volumes: [...created],
-      master: masterVolName,
-    };
+    const meta = newNodeRecord<LibvirtNodeExt>(
+      { ...spec, network: { nics } },
+      { master: masterVolName, linkedClone: spec.linked, ext: { volumes: [...created] } },
+    );
     const xml = buildDomainXml({
       name: domName,
       type: ctx.domainType,

@@ -83,11 +83,11 @@ export async function destroyLibvirtNode(
     throw error;
   }
   throwIfAborted(options.signal, `destroy of ${id}`);
-  await removeDomain(ctx, found.dom.name, found.meta.volumes);
+  await removeDomain(ctx, found.dom.name, found.meta.ext.volumes);
   emitProgress(options.onProgress, {
     phase: 'destroy',
     node: found.meta.name,
     fraction: 1,
-    message: `domain ${found.dom.name} and ${found.meta.volumes.length} volume(s) removed`,
+    message: `domain ${found.dom.name} and ${found.meta.ext.volumes.length} volume(s) removed`,
   });
 }

@@ -70,8 +70,9 @@ describe('node metadata', () => {
       kind: 'node',
       name: 'web-1',
       group: 'web',
-      tags: ['a&b', "it's"],
-      userMetadata: { k: '<v>' },
+      tags: ['a', 'b'],
+      userMetadata: { k: "<v> & it's" },
+      ext: { volumes: ['vmkit-web-1.qcow2'] },
     });
   });
 
