@@ -16,7 +16,8 @@
 //   summed time (a counting wrapper around the store), its CPU time from `go` and the times of its
 //   start-up phases, then exits 0 only when every image is ready.
 const importStarted = performance.now();
-const { createComputeService, fileSystemBlobStore, VmkitError } = await import('@vmkit/core');
+const { createComputeService, VmkitError } = await import('@vmkit/core');
+const { fileSystemBlobStore } = await import('@vmkit/core/blobstore');
 const { memoryProvider } = await import('@vmkit/core/testing');
 const importMs = performance.now() - importStarted;
 
