@@ -16,6 +16,20 @@ import type { StreamTransferOptions } from '../../rpc/data-stream.js';
 import { dirPoolXml, volumeXml } from '../xml/storage-xml.js';
 import { parseXml } from '../xml/xml-text.js';
 
+/** How long a pool rescan waits for another client's volume job in the pool to end. */
+const POOL_BUSY_BUDGET_MS = 60_000;
+
+/**
+ * Whether libvirt refused to rescan a pool because a volume job (an upload or download of any
+ * client on the host) is running in it: `VIR_ERR_INTERNAL_ERROR`, "has asynchronous jobs running".
+ */
+export function isPoolBusy(error: unknown): boolean {
+  return (
+    LibvirtError.hasCode(error, LibvirtErrorCode.INTERNAL_ERROR) &&
+    error.libvirtMessage.includes('asynchronous jobs running')
+  );
+}
+
 /** vmkit's storage pool: made if missing, and the volume operations the provider needs. */
 export class PoolStorage {
   readonly #client: LibvirtClient;
@@ -44,9 +58,8 @@ export class PoolStorage {
    * what QEMU wrote behind libvirt's back counts).
    */
   async freeBytes(): Promise<number> {
-    const pool = await this.pool();
-    await this.#client.storage.poolRefresh(pool).catch(() => {});
-    return (await this.#client.storage.poolGetInfo(pool)).available;
+    await this.refresh().catch(() => {});
+    return (await this.#client.storage.poolGetInfo(await this.pool())).available;
   }
 
   /** The early free-space check: `PROVIDER` (reason `no-space`) when `needs` do not fit (see `assertFreeSpace`). */
@@ -151,9 +164,21 @@ export class PoolStorage {
     );
   }
 
-  /** Rescans the pool's directory, so files written behind libvirt's back (console logs) are volumes. */
-  async refresh(): Promise<void> {
-    await this.#client.storage.poolRefresh(await this.pool());
+  /**
+   * Rescans the pool's directory, so files written behind libvirt's back (console logs) are
+   * volumes. libvirt refuses a rescan while a volume job of any client (an upload, a download)
+   * runs in the pool: the rescan is tried again until the job ends (pauses up to 1 s, 60 s in all).
+   */
+  async refresh(signal?: AbortSignal): Promise<void> {
+    const pool = await this.pool();
+    await retryRetryable(() => this.#client.storage.poolRefresh(pool), {
+      retryIf: isPoolBusy,
+      attempts: Number.MAX_SAFE_INTEGER,
+      baseDelayMs: 50,
+      maxDelayMs: 1000,
+      budgetMs: POOL_BUSY_BUDGET_MS,
+      ...(signal ? { signal } : {}),
+    });
   }
 
   /** Deletes a volume; absent is not an error. */
