@@ -69,7 +69,7 @@ describe('cancelling and crashing mid-conversion (qemu-img)', () => {
 
   it('kill -9 of the process during a conversion: on restart the task is failed, scratch and qemu-img gone', async () => {
     const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-    const core = fileURLToPath(new URL('../../core/dist/index.js', import.meta.url));
+    const core = fileURLToPath(new URL('../../core/dist/blobstore/index.js', import.meta.url));
     const imaging = fileURLToPath(new URL('../../imaging/dist/index.js', import.meta.url));
     const script = at('child.mjs');
     await writeFile(
