@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-export type { VboxMasterData } from './provider/master-build.js';
+export type { VboxMasterData } from './provider/master/master-build.js';
 export { VirtualBoxProvider, virtualBoxProvider } from './provider/virtualbox-provider.js';
 export type {
   ResolvedVirtualBoxProviderOptions,
