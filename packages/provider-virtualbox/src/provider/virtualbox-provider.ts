@@ -1,7 +1,6 @@
 import type {
   HostNetwork,
   HypervisorProvider,
-  Logger,
   MasterSpec,
   OperationOptions,
   ProviderCapabilities,
@@ -79,15 +78,13 @@ export class VirtualBoxProvider implements HypervisorProvider {
   readonly #options: ResolvedVirtualBoxProviderOptions;
   readonly #conn: VboxConnection;
   readonly #ctx: VboxContext;
-  readonly #logger: Logger | undefined;
   readonly #sources = new CloneSources();
   /** Nodes this provider made, so starting and destroying them needs no lookup (per websession). */
   readonly #made = new Map<string, Found & { generation: number }>();
   readonly #life: Lifecycle;
 
-  constructor(options: VirtualBoxProviderOptions & { logger?: Logger }) {
+  constructor(options: VirtualBoxProviderOptions) {
     this.#options = resolveVirtualBoxProviderOptions(options);
-    this.#logger = options.logger;
     this.id = `virtualbox:${this.#options.url}`;
     this.host = vboxHostOf(this.#options.url);
     this.#conn = new VboxConnection(this.#options);
@@ -99,7 +96,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
     this.#life = new Lifecycle(`VirtualBox provider for ${this.#options.url}`, {
       open: () =>
         this.#conn.run('start-up reconciliation', async (api) => {
-          await reconcileHalfMadeNodes(this.#ctx, api, this.#logger);
+          await reconcileHalfMadeNodes(this.#ctx, api);
         }),
       // Logging off happens in close() itself: also after an open that failed half-way.
     });
@@ -147,7 +144,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
     try {
       return checkVboxMasterRef(this.#options, ref, undefined);
     } catch (error) {
-      this.#logger?.warn('virtualbox: a master reference breaks a rule, not touched', {
+      this.#options.logger.warn('virtualbox: a master reference breaks a rule, not touched', {
         master: String(ref?.id),
         reason: (error as Error).message,
       });
@@ -473,8 +470,6 @@ export class VirtualBoxProvider implements HypervisorProvider {
 }
 
 /** Creates a VirtualBox provider (connects lazily, on `init` or first use). */
-export function virtualBoxProvider(
-  options: VirtualBoxProviderOptions & { logger?: Logger },
-): VirtualBoxProvider {
+export function virtualBoxProvider(options: VirtualBoxProviderOptions): VirtualBoxProvider {
   return new VirtualBoxProvider(options);
 }

@@ -1,6 +1,5 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '@vmkit/core/spi';
 import type { VboxApi } from '../../soap/connection.js';
 import { masterMachineName, powerOptions, type VboxContext } from '../virtualbox-context.js';
 import { removeMachine } from './machine-removal.js';
@@ -18,14 +17,10 @@ export async function configDrivesOf(folder: string, name: string): Promise<stri
  * Start-up clean-up: a machine with vmkit's prefix that is neither a master nor carries node
  * metadata is a clone cut off between registration and configuration (vmkit or vboxwebsrv
  * stopped). Once its last state change is older than `reconcileAfterMs` it is removed with its
- * own disks. Returns the names removed.
+ * own disks, and each removal is logged (the `logger` option). Returns the names removed.
  */
-export async function reconcileHalfMadeNodes(
-  ctx: VboxContext,
-  api: VboxApi,
-  logger?: Logger,
-): Promise<string[]> {
-  const { namePrefix, reconcileAfterMs } = ctx.options;
+export async function reconcileHalfMadeNodes(ctx: VboxContext, api: VboxApi): Promise<string[]> {
+  const { namePrefix, reconcileAfterMs, logger } = ctx.options;
   const masterPrefix = masterMachineName(namePrefix, '');
   const removed: string[] = [];
   for (const machine of await api.vbox.getMachines()) {
@@ -37,7 +32,7 @@ export async function reconcileHalfMadeNodes(
     await removeMachine(ctx.conn, api, machine, powerOptions(ctx, undefined, 0));
     for (const drive of await configDrivesOf(ctx.options.machineFolder, name))
       await rm(join(ctx.options.machineFolder, drive), { force: true });
-    logger?.warn('virtualbox: removed a half-made node', { name });
+    logger.warn('virtualbox: removed a half-made node', { name });
     removed.push(name);
   }
   return removed;
