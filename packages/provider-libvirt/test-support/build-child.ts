@@ -1,10 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { MasterSpec } from '@vmkit/core';
-import { type FixtureChild, spawnFixture } from '../../core/src/compute/process-fixture.fixture.js';
-
-const MAIN = fileURLToPath(new URL('./build-main.mjs', import.meta.url));
+import type { FixtureChild } from '../../core/src/compute/process-fixture.fixture.js';
+import { spawnProviderBuild } from '../../core/src/compute/provider-build.fixture.js';
 
 /** Where and how a {@link spawnBuildChild} process builds. */
 export interface BuildChildOptions {
@@ -20,19 +18,20 @@ export interface BuildChildOptions {
 }
 
 /**
- * Starts one process of `build-main.mjs` (on the built packages): a compute service on the pool
- * and the store under `dir` that asks for `spec`, printing its progress events as JSON lines.
+ * Starts one builder process (core's `spawnProviderBuild`, on the built packages): a compute
+ * service on the pool and the store under `dir` that asks for `spec`, printing its progress
+ * events as JSON lines.
  */
 export function spawnBuildChild(o: BuildChildOptions): FixtureChild {
   mkdirSync(o.tmp, { recursive: true });
-  return spawnFixture(MAIN, {
-    VMKIT_URI: o.uri,
-    VMKIT_POOL: o.pool,
-    VMKIT_PREFIX: o.prefix,
-    VMKIT_STORE: join(o.dir, 'store'),
-    VMKIT_LEASES: join(o.dir, 'ports'),
-    VMKIT_IMAGES: JSON.stringify([o.spec]),
-    VMKIT_LEASE_TTL_MS: String(o.ttlMs),
-    TMPDIR: o.tmp,
+  return spawnProviderBuild({
+    module: '@vmkit/provider-libvirt',
+    factory: 'libvirtProvider',
+    options: { uri: o.uri, pool: o.pool, namePrefix: o.prefix },
+    store: join(o.dir, 'store'),
+    leases: join(o.dir, 'ports'),
+    spec: o.spec,
+    ttlMs: o.ttlMs,
+    env: { TMPDIR: o.tmp },
   });
 }

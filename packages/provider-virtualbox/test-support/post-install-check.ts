@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PostInstallStep } from '@vmkit/core';
-import { POST_INSTALL_PROPERTY } from '../src/provider/post-install-script.js';
+import { POST_INSTALL_PROPERTY } from '../src/provider/master/post-install-script.js';
 import type { GuestScript } from '../src/testing/sim/guest-shell.js';
 
 /** The file each {@link loggedStep} appends its name to, in the guest. */

@@ -1,3 +1,4 @@
+import { silentLogger } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
 import { chooseDomainType, readHostGuestSupport } from './host/host-capabilities.js';
 import { resolveLibvirtProviderOptions } from './libvirt-provider-options.js';
@@ -19,6 +20,12 @@ describe('resolveLibvirtProviderOptions', () => {
     expect(resolveLibvirtProviderOptions({ uri: 'qemu:///session' }).poolPath).toMatch(
       /\.local\/share\/libvirt\/vmkit$/,
     );
+  });
+
+  it('logs nothing by default and keeps a given logger', () => {
+    expect(resolveLibvirtProviderOptions({ uri: 'qemu:///system' }).logger).toBe(silentLogger);
+    const logger = { ...silentLogger };
+    expect(resolveLibvirtProviderOptions({ uri: 'qemu:///system', logger }).logger).toBe(logger);
   });
 
   it('names the bad option', () => {

@@ -1,4 +1,4 @@
-import { integerOption, invalidArgument } from '@vmkit/core/spi';
+import { integerOption, invalidArgument, type Logger, silentLogger } from '@vmkit/core/spi';
 import type { BootIsoCache } from '@vmkit/imaging';
 import type { LibvirtClientOptions } from '../client/libvirt-client.js';
 import {
@@ -77,6 +77,12 @@ export interface LibvirtProviderOptions {
    * temporary folder, removed by `close`.
    */
   readonly bootIsoCache?: BootIsoCache;
+  /**
+   * Where the provider reports what it does on its own or could not do: a master reference that
+   * breaks a rule and is left alone, a volume a build's clean-up could not remove (it stays in the
+   * pool). Default: nothing is logged.
+   */
+  readonly logger?: Logger;
 }
 
 /** {@link LibvirtProviderOptions} validated, with defaults. */
@@ -97,6 +103,7 @@ export interface ResolvedLibvirtProviderOptions {
   readonly tls?: LibvirtTlsOptions;
   readonly allowUriPrograms: boolean;
   readonly reconnect: ResolvedReconnectPolicy | false;
+  readonly logger: Logger;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -157,5 +164,6 @@ export function resolveLibvirtProviderOptions(
     ...(options.tls === undefined ? {} : { tls: Object.freeze({ ...options.tls }) }),
     allowUriPrograms: options.allowUriPrograms === true,
     reconnect: resolveReconnectPolicy(options.reconnect),
+    logger: options.logger ?? silentLogger,
   });
 }

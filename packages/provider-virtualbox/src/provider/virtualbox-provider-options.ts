@@ -1,7 +1,20 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { invalidArgument } from '@vmkit/core/spi';
+import { integerOption, invalidArgument, type Logger, silentLogger } from '@vmkit/core/spi';
 import type { BootIsoCache } from '@vmkit/imaging';
+
+/** Default time a master's installer may run: 2 hours. */
+export const DEFAULT_INSTALL_TIMEOUT_MS = 7_200_000;
+/** Default time a guest may take to power off after the ACPI power button: 30 s. */
+export const DEFAULT_STOP_GRACE_MS = 30_000;
+/** Default interval between reads of a machine's state: 250 ms. */
+export const DEFAULT_POLL_INTERVAL_MS = 250;
+/** Default extra attempts to lock a machine another session holds: 20. */
+export const DEFAULT_LOCK_RETRIES = 20;
+/** Default age after which start-up removes a half-made node: 10 minutes. */
+export const DEFAULT_RECONCILE_AFTER_MS = 600_000;
+/** Default time to keep logging on again after vboxwebsrv went away: 30 s. */
+export const DEFAULT_RECONNECT_TIMEOUT_MS = 30_000;
 
 /** Options of {@link virtualBoxProvider}. */
 export interface VirtualBoxProviderOptions {
@@ -20,9 +33,9 @@ export interface VirtualBoxProviderOptions {
   readonly machineFolder?: string;
   /** Guest OS type id of masters and nodes (default `Linux_64`). */
   readonly osTypeId?: string;
-  /** How long a guest may take to power off after the ACPI power button (default 30,000 ms). */
+  /** How long a guest may take to power off after the ACPI power button, in ms (default {@link DEFAULT_STOP_GRACE_MS}). */
   readonly stopGraceMs?: number;
-  /** How long an installer may run before the build fails (default 2 hours). */
+  /** How long an installer may run before the build fails, in ms (default {@link DEFAULT_INSTALL_TIMEOUT_MS}). */
   readonly installTimeoutMs?: number;
   /**
    * How long `startNode` (and so node creation) watches a launched node before reporting it
@@ -30,19 +43,20 @@ export interface VirtualBoxProviderOptions {
    * with that cause, powered off (default 0: no watch, the launch's own progress is all).
    */
   readonly startWatchMs?: number;
-  /** How often machine states are polled (default 250 ms; waiting for a guest to shut down backs off to 8× this). */
+  /** How often machine states are polled, in ms (default {@link DEFAULT_POLL_INTERVAL_MS}, at least 5; waiting for a guest to shut down backs off to 8× this). */
   readonly pollIntervalMs?: number;
-  /** Attempts to lock a machine another session holds (default 20), with growing pauses. */
+  /** Attempts to lock a machine another session holds (default {@link DEFAULT_LOCK_RETRIES}, at most 1000), with growing pauses. */
   readonly lockRetries?: number;
   /**
    * At start-up, a machine with the prefix but no vmkit metadata (a clone cut off before it was
-   * configured) is removed when its last state change is older than this (default 600,000 ms).
+   * configured) is removed when its last state change is older than this, in ms (default
+   * {@link DEFAULT_RECONCILE_AFTER_MS}).
    */
   readonly reconcileAfterMs?: number;
   /**
    * How long to keep trying to reach vboxwebsrv again after the connection or the websession was
-   * lost (it restarted), with growing pauses, before a call fails (default 30,000 ms; always
-   * within the caller's signal).
+   * lost (it restarted), with growing pauses, before a call fails, in ms (default
+   * {@link DEFAULT_RECONNECT_TIMEOUT_MS}; always within the caller's signal).
    */
   readonly reconnectTimeoutMs?: number;
   /** The `qemu-img` binary used to convert qcow2 and raw disks to VDI (default `qemu-img`). */
@@ -54,6 +68,11 @@ export interface VirtualBoxProviderOptions {
    * temporary folder, removed by `close`.
    */
   readonly bootIsoCache?: BootIsoCache;
+  /**
+   * Where the provider reports what it does on its own (a half-made node removed at start-up, a
+   * master reference that breaks a rule and is left alone). Default: nothing is logged.
+   */
+  readonly logger?: Logger;
 }
 
 /** Options with defaults applied, validated (the boot ISO cache is the provider's: see `VboxContext`). */
@@ -61,13 +80,12 @@ export type ResolvedVirtualBoxProviderOptions = Readonly<
   Required<Omit<VirtualBoxProviderOptions, 'bootIsoCache'>>
 >;
 
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw invalidArgument(name, 'must be a number >= 0');
-  return value;
+/** An option in ms or a count: an integer from 0 (core's `integerOption`). */
+function count(field: string, value: number | undefined, fallback: number, max?: number): number {
+  return integerOption(field, value, fallback, max === undefined ? { min: 0 } : { min: 0, max });
 }
 
-/** Applies defaults and validates eagerly, naming the bad option. */
+/** Validates options eagerly, naming the bad option; returns them frozen with defaults. */
 export function resolveVirtualBoxProviderOptions(
   options: VirtualBoxProviderOptions,
 ): ResolvedVirtualBoxProviderOptions {
@@ -89,9 +107,6 @@ export function resolveVirtualBoxProviderOptions(
     );
   const machineFolder = options.machineFolder ?? join(homedir(), '.vmkit', 'virtualbox');
   if (!isAbsolute(machineFolder)) throw invalidArgument('machineFolder', 'must be an absolute path');
-  const retries = positive('lockRetries', options.lockRetries, 20);
-  if (!Number.isInteger(retries) || retries > 1000)
-    throw invalidArgument('lockRetries', 'must be an integer 0-1000');
   return Object.freeze({
     url: url.href,
     username: options.username ?? '',
@@ -99,13 +114,14 @@ export function resolveVirtualBoxProviderOptions(
     namePrefix,
     machineFolder,
     osTypeId: options.osTypeId ?? 'Linux_64',
-    stopGraceMs: positive('stopGraceMs', options.stopGraceMs, 30_000),
-    installTimeoutMs: positive('installTimeoutMs', options.installTimeoutMs, 2 * 3600_000),
-    startWatchMs: positive('startWatchMs', options.startWatchMs, 0),
-    pollIntervalMs: Math.max(5, positive('pollIntervalMs', options.pollIntervalMs, 250)),
-    lockRetries: retries,
-    reconcileAfterMs: positive('reconcileAfterMs', options.reconcileAfterMs, 600_000),
-    reconnectTimeoutMs: positive('reconnectTimeoutMs', options.reconnectTimeoutMs, 30_000),
+    stopGraceMs: count('stopGraceMs', options.stopGraceMs, DEFAULT_STOP_GRACE_MS),
+    installTimeoutMs: count('installTimeoutMs', options.installTimeoutMs, DEFAULT_INSTALL_TIMEOUT_MS),
+    startWatchMs: count('startWatchMs', options.startWatchMs, 0),
+    pollIntervalMs: Math.max(5, count('pollIntervalMs', options.pollIntervalMs, DEFAULT_POLL_INTERVAL_MS)),
+    lockRetries: count('lockRetries', options.lockRetries, DEFAULT_LOCK_RETRIES, 1000),
+    reconcileAfterMs: count('reconcileAfterMs', options.reconcileAfterMs, DEFAULT_RECONCILE_AFTER_MS),
+    reconnectTimeoutMs: count('reconnectTimeoutMs', options.reconnectTimeoutMs, DEFAULT_RECONNECT_TIMEOUT_MS),
     qemuImg: options.qemuImg ?? 'qemu-img',
+    logger: options.logger ?? silentLogger,
   });
 }

@@ -1,6 +1,13 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ComputeService, createComputeService, type ProgressEvent, RunNodesError } from '@vmkit/core';
+import {
+  type ComputeService,
+  createComputeService,
+  type LogFields,
+  type ProgressEvent,
+  RunNodesError,
+  silentLogger,
+} from '@vmkit/core';
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -169,9 +176,20 @@ describe('VirtualBox provider end to end through createComputeService', () => {
         expect(half[0]?.extraData).toEqual({});
         await sim.start();
       }
+      const halfName = sim.machines().find((m) => !m.name.startsWith(`${env.prefix}m-`))?.name;
       {
-        await using compute = await service({ reconcileAfterMs: 0 });
+        // The `logger` option hears the removal.
+        const warnings: Array<{ message: string; fields?: LogFields }> = [];
+        const logger = {
+          ...silentLogger,
+          warn: (message: string, fields?: LogFields) =>
+            warnings.push({ message, ...(fields ? { fields } : {}) }),
+        };
+        await using compute = await service({ reconcileAfterMs: 0, logger });
         expect(await compute.listNodes()).toEqual([]);
+        expect(warnings).toEqual([
+          { message: 'virtualbox: removed a half-made node', fields: { name: halfName } },
+        ]);
         expect(sim.machines().filter((m) => !m.name.startsWith(`${env.prefix}m-`))).toEqual([]);
         expect(
           sim

@@ -1,7 +1,6 @@
 import type {
   HostNetwork,
   HypervisorProvider,
-  Logger,
   MasterSpec,
   OperationOptions,
   ProviderCapabilities,
@@ -23,30 +22,42 @@ import {
 } from '@vmkit/core/spi';
 import { providerBootIsoCache } from '@vmkit/imaging';
 import type * as vbox from 'virtualbox-soap';
-import { assertBootIsoFile, bootIsoExists, deleteBootIsoMaster } from './boot-iso-master.js';
-import { listBuildArtefacts, removeBuildArtefact } from './build-artefacts.js';
-import { cloneVboxNode, validateCloneSpec } from './clone-node.js';
-import { CloneSources } from './clone-sources.js';
-import { masterBytes, nodeBytes } from './disk-usage.js';
-import { listVboxHostNetworks } from './host-networks.js';
-import { powerOff } from './machine-power.js';
+import { type VboxApi, VboxConnection } from '../soap/connection.js';
+import { hasResult, isNotFound, isSessionLost, readFault, VBOX_RESULT } from '../soap/errors.js';
+import { vboxHostOf } from './host/host-identity.js';
+import { listVboxHostNetworks } from './host/host-networks.js';
+import { assertBootIsoFile, bootIsoExists, deleteBootIsoMaster } from './master/boot-iso-master.js';
+import { listBuildArtefacts, removeBuildArtefact } from './master/build-artefacts.js';
+import { masterBytes, nodeBytes } from './master/disk-usage.js';
 import {
   deleteMasterMachine,
   masterMachineOf,
   planVirtualBoxMasterBuild,
   type VboxMasterData,
-} from './master-build.js';
-import { exportVboxMaster } from './master-export.js';
-import { importVboxMaster } from './master-import.js';
-import { checkVboxMasterRef } from './master-ref-rules.js';
-import { sweepNodeLeftovers } from './node-leftovers.js';
-import { describeMachine, type Found, findNode, launchNode, removeNode, withConsole } from './node-ops.js';
-import { listNodeRecords, type NodeRecord } from './node-records.js';
-import { reconcileHalfMadeNodes } from './reconcile.js';
-import { type VboxApi, VboxConnection } from './vbox-connection.js';
-import { masterMachineName, powerOptions, VBOX_CAPABILITIES, type VboxContext } from './vbox-context.js';
-import { hasResult, isNotFound, isSessionLost, readFault, VBOX_RESULT } from './vbox-errors.js';
-import { vboxHostOf } from './vbox-host.js';
+} from './master/master-build.js';
+import { exportVboxMaster } from './master/master-export.js';
+import { importVboxMaster } from './master/master-import.js';
+import { checkVboxMasterRef } from './master/master-ref-check.js';
+import { cloneVboxNode, validateCloneSpec } from './node/clone-node.js';
+import { CloneSources } from './node/clone-sources.js';
+import { powerOff } from './node/machine-power.js';
+import { sweepNodeLeftovers } from './node/node-leftovers.js';
+import {
+  describeMachine,
+  type Found,
+  findNode,
+  launchNode,
+  removeNode,
+  withConsole,
+} from './node/node-ops.js';
+import { listNodeRecords, type NodeRecord } from './node/node-records.js';
+import { reconcileHalfMadeNodes } from './node/reconcile.js';
+import {
+  masterMachineName,
+  powerOptions,
+  VBOX_CAPABILITIES,
+  type VboxContext,
+} from './virtualbox-context.js';
 import {
   type ResolvedVirtualBoxProviderOptions,
   resolveVirtualBoxProviderOptions,
@@ -67,15 +78,13 @@ export class VirtualBoxProvider implements HypervisorProvider {
   readonly #options: ResolvedVirtualBoxProviderOptions;
   readonly #conn: VboxConnection;
   readonly #ctx: VboxContext;
-  readonly #logger: Logger | undefined;
   readonly #sources = new CloneSources();
   /** Nodes this provider made, so starting and destroying them needs no lookup (per websession). */
   readonly #made = new Map<string, Found & { generation: number }>();
   readonly #life: Lifecycle;
 
-  constructor(options: VirtualBoxProviderOptions & { logger?: Logger }) {
+  constructor(options: VirtualBoxProviderOptions) {
     this.#options = resolveVirtualBoxProviderOptions(options);
-    this.#logger = options.logger;
     this.id = `virtualbox:${this.#options.url}`;
     this.host = vboxHostOf(this.#options.url);
     this.#conn = new VboxConnection(this.#options);
@@ -87,7 +96,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
     this.#life = new Lifecycle(`VirtualBox provider for ${this.#options.url}`, {
       open: () =>
         this.#conn.run('start-up reconciliation', async (api) => {
-          await reconcileHalfMadeNodes(this.#ctx, api, this.#logger);
+          await reconcileHalfMadeNodes(this.#ctx, api);
         }),
       // Logging off happens in close() itself: also after an open that failed half-way.
     });
@@ -135,7 +144,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
     try {
       return checkVboxMasterRef(this.#options, ref, undefined);
     } catch (error) {
-      this.#logger?.warn('virtualbox: a master reference breaks a rule, not touched', {
+      this.#options.logger.warn('virtualbox: a master reference breaks a rule, not touched', {
         master: String(ref?.id),
         reason: (error as Error).message,
       });
@@ -461,8 +470,6 @@ export class VirtualBoxProvider implements HypervisorProvider {
 }
 
 /** Creates a VirtualBox provider (connects lazily, on `init` or first use). */
-export function virtualBoxProvider(
-  options: VirtualBoxProviderOptions & { logger?: Logger },
-): VirtualBoxProvider {
+export function virtualBoxProvider(options: VirtualBoxProviderOptions): VirtualBoxProvider {
   return new VirtualBoxProvider(options);
 }

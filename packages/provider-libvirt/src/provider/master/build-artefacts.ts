@@ -2,6 +2,7 @@ import type { DiskBytes, MasterRef, ProviderArtefact } from '@vmkit/core/spi';
 import { invalidArgument, VmkitError } from '@vmkit/core/spi';
 import type { StorageVolHandle } from '../../client/handles.js';
 import type { LibvirtContext } from '../libvirt-context.js';
+import type { ResolvedLibvirtProviderOptions } from '../libvirt-provider-options.js';
 import { removeDomain } from '../node/domain-removal.js';
 import { readNodeMetadata } from '../node/node-metadata.js';
 import { parseXml } from '../xml/xml-text.js';
@@ -173,12 +174,20 @@ export async function volumesDiskBytes(
 
 /**
  * The volumes of a master, or `undefined` when its reference fails the checks of
- * {@link checkLibvirtMasterRef} (ref-only): such a reference names nothing of vmkit's.
+ * {@link checkLibvirtMasterRef} (ref-only): such a reference names nothing of vmkit's, is left
+ * alone and is logged as a warning (the `logger` option) with the master's id and the rule.
  */
-export function masterVolumes(rules: MasterRefRules, ref: MasterRef): readonly string[] | undefined {
+export function masterVolumes(
+  rules: MasterRefRules & Pick<ResolvedLibvirtProviderOptions, 'logger'>,
+  ref: MasterRef,
+): readonly string[] | undefined {
   try {
     return checkLibvirtMasterRef(rules, ref, undefined, { refOnly: true }).volumes;
-  } catch {
+  } catch (error) {
+    rules.logger.warn('libvirt: a master reference breaks a rule, not touched', {
+      master: String(ref?.id),
+      reason: error instanceof Error ? error.message : String(error),
+    });
     return undefined;
   }
 }

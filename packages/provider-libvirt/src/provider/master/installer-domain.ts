@@ -1,4 +1,5 @@
 import { type BuildContext, VmkitError } from '@vmkit/core/spi';
+import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { renderBuildDomainMetadata } from '../node/node-metadata.js';
 import { buildDomainXml } from '../xml/domain-xml.js';
@@ -76,6 +77,6 @@ async function checkInstallerConsole(ctx: LibvirtContext, logVolume: string): Pr
       });
     }
   } finally {
-    await ctx.storage.delete(logVolume).catch(() => {});
+    await deleteLeftoverVolume(ctx, logVolume, 'reading the installer console log');
   }
 }

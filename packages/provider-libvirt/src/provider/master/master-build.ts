@@ -1,5 +1,6 @@
 import type { BuildContext, BuildStep, MasterBuild, MasterRef, MasterSpec } from '@vmkit/core/spi';
 import { type GuestCleanupStep, reportGuestCleanup, VmkitError } from '@vmkit/core/spi';
+import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';
 import { uploadBootIso } from './boot-iso-source.js';
@@ -53,7 +54,8 @@ export function planLibvirtMasterBuild(
       // Console logs are written by QEMU, not through libvirt: rescan so they are volumes.
       await ctx.storage.refresh().catch(() => {});
       await removePostInstallBoot(ctx, postInstallNames(ctx.options.namePrefix, c.masterName));
-      for (const v of s.volumes) await ctx.storage.delete(v).catch(() => {});
+      for (const v of s.volumes)
+        await deleteLeftoverVolume(ctx, v, `discarding the build of ${c.masterName}`);
       s.volumes = [];
     },
   };

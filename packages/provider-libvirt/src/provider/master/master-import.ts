@@ -7,6 +7,7 @@ import {
   VmkitError,
 } from '@vmkit/core/spi';
 import { assertSafeImage, inspectImage } from '@vmkit/imaging';
+import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { masterNames } from './build-state.js';
 import { uploadBootFiles } from './installer-media.js';
@@ -75,7 +76,7 @@ export async function importLibvirtMaster(
     };
     return { id: names.volume, data };
   } catch (error) {
-    for (const v of made) await ctx.storage.delete(v).catch(() => {});
+    for (const v of made) await deleteLeftoverVolume(ctx, v, `rolling back the import of ${masterName}`);
     throw error;
   }
 }

@@ -7,6 +7,7 @@ import {
   readGuestCleanup,
   VmkitError,
 } from '@vmkit/core/spi';
+import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';
 import { nodeBoot } from '../node/node-boot.js';
@@ -40,7 +41,8 @@ export async function removePostInstallBoot(ctx: LibvirtContext, names: PostInst
   await removeDomain(ctx, names.domain);
   // The console log is written by QEMU, not through libvirt: rescan so it is a volume.
   await ctx.storage.refresh().catch(() => {});
-  for (const v of [names.drive, names.consoleLog]) await ctx.storage.delete(v).catch(() => {});
+  for (const v of [names.drive, names.consoleLog])
+    await deleteLeftoverVolume(ctx, v, `removing the post-install boot ${names.domain}`);
 }
 
 /**
