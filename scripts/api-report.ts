@@ -2,7 +2,7 @@
 // the exported names with their kinds and signatures, one file per package under api/. A change to
 // the public surface is then a visible diff in review; `npm test` fails when the committed report
 // is out of date (`npm run api` updates it).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,6 +121,31 @@ function checkOneHome(): number {
   return problems;
 }
 
+/**
+ * A provider needs only `@vmkit/core/spi`: its shipped sources (not tests, test support or the
+ * testing entry) import no other entry of core. Returns the number of violations, each printed.
+ */
+function checkProviderImports(): number {
+  let problems = 0;
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+      d.isDirectory() ? walk(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+    );
+  for (const pkg of readdirSync(join(root, 'packages')).filter((p) => p.startsWith('provider-'))) {
+    for (const file of walk(join(root, 'packages', pkg, 'src'))) {
+      if (/\.test\.ts$|\.fixture\.ts$|[/\\]testing[/\\]/.test(file)) continue;
+      for (const m of readFileSync(file, 'utf8').matchAll(/from '(@vmkit\/core[^']*)'/g))
+        if (m[1] !== '@vmkit/core/spi') {
+          problems++;
+          console.error(
+            `${file.slice(root.length + 1)} imports ${m[1]}: a provider imports only @vmkit/core/spi`,
+          );
+        }
+    }
+  }
+  return problems;
+}
+
 const all = await entries();
 const config = ts.getParsedCommandLineOfConfigFile(
   join(root, 'tsconfig.base.json'),
@@ -185,6 +210,7 @@ for (const [pkg, lines] of byPackage) {
   }
 }
 stale += checkOneHome();
+stale += checkProviderImports();
 if (stale > 0) {
   console.error('review the change, then run `npm run api` and commit the report');
   process.exitCode = 1;

@@ -103,6 +103,7 @@ export { isRetryable, type RetryOptions, retryRetryable } from '../util/retry.js
 export { mapLimit, mapSettled } from '../util/concurrency.js';
 export { checkInteger, type IntegerRule, integerOption } from '../util/integer-option.js';
 export { Lifecycle, type LifecycleHooks, type LifecycleState } from '../util/lifecycle.js';
+export { type PrivateFileName, writeNewPrivateFile } from '../util/private-file.js';
 export { combineListeners, emitProgress } from '../util/progress.js';
 
 // Names whose home is `@vmkit/core`, repeated here so that a provider needs this entry only: the

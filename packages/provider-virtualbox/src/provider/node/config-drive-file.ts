@@ -1,5 +1,4 @@
-import { writeNewPrivateFile } from '@vmkit/core/internal';
-import type { ConfigDriveSpec } from '@vmkit/core/spi';
+import { type ConfigDriveSpec, writeNewPrivateFile } from '@vmkit/core/spi';
 import { buildConfigDrive } from '@vmkit/imaging';
 
 /**
