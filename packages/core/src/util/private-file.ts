@@ -6,7 +6,7 @@ import { join } from 'node:path';
 /** The mode of a private file: only its owner reads and writes it. */
 const PRIVATE_FILE_MODE = 0o600;
 
-/** How the name of a file made by {@link createPrivateFile} begins and ends around its random part. */
+/** How the name of a new private file begins and ends around its random part. */
 export interface PrivateFileName {
   /** Text before the random part (default none). */
   readonly prefix?: string;
@@ -33,7 +33,7 @@ export async function openPrivateFile(path: string): Promise<FileHandle> {
 }
 
 /**
- * {@link createPrivateFile} with synchronous calls (microseconds on a local disk, no thread-pool
+ * `createPrivateFile` with synchronous calls (microseconds on a local disk, no thread-pool
  * round-trip, for small writes on a busy process): the same exclusive open, mode and name. Returns
  * its path and open file descriptor; the caller closes it.
  */
@@ -66,7 +66,7 @@ export async function createPrivateFile(
 }
 
 /**
- * Writes `data` to a new private file in `folder` ({@link createPrivateFile}) and closes it;
+ * Writes `data` to a new private file in `folder` (a random name, mode 0600, never an existing file) and closes it;
  * when writing fails (or `signal` aborts it) the file is removed. Returns its path.
  */
 export async function writeNewPrivateFile(
