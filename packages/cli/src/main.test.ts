@@ -171,7 +171,10 @@ describe('vmkit provider errors', () => {
   it('an option the provider itself refuses is one line naming provider.<option>, before connecting; exit 2', async () => {
     // Options the command line does not list reach the provider, which checks them.
     const vbox = await runCli(['ls'], await project({ type: 'virtualbox', stopGraceMs: -1 }));
-    expect(vbox).toMatchObject({ code: 2, stderr: 'vmkit: provider.stopGraceMs: must be a number >= 0\n' });
+    expect(vbox).toMatchObject({
+      code: 2,
+      stderr: 'vmkit: provider.stopGraceMs: must be an integer at least 0 (got -1)\n',
+    });
     const libvirt = await runCli(['ls'], await project({ machine: 'isa' }));
     expect(libvirt).toMatchObject({ code: 2, stderr: "vmkit: provider.machine: must be 'pc' or 'q35'\n" });
     const url = await runCli(
