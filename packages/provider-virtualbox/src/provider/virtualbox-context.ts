@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { ProviderCapabilities } from '@vmkit/core/spi';
 import type { ProviderBootIsoCache } from '@vmkit/imaging';
-import type { VboxConnection } from '../soap/connection.js';
+import type * as vbox from 'virtualbox-soap';
+import type { VboxApi, VboxConnection } from '../soap/connection.js';
 import type { ResolvedVirtualBoxProviderOptions } from './virtualbox-provider-options.js';
 
 /** What the provider's parts share. */
@@ -36,6 +37,14 @@ export function powerOptions(ctx: VboxContext, signal?: AbortSignal, graceMs = c
 /** The settings file of a machine vmkit makes. */
 export function settingsFile(ctx: VboxContext, name: string): string {
   return join(ctx.options.machineFolder, name, `${name}.vbox`);
+}
+
+/**
+ * A new, unregistered machine named `name` in vmkit's machine folder, of the configured OS type
+ * (`IVirtualBox.createMachine` with vmkit's settings file and no groups, flags or encryption).
+ */
+export function createNamedMachine(ctx: VboxContext, api: VboxApi, name: string): Promise<vbox.IMachine> {
+  return api.vbox.createMachine(settingsFile(ctx, name), name, [], ctx.options.osTypeId, '', '', '', '');
 }
 
 /** The machine name of a master. */

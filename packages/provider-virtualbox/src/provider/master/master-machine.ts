@@ -4,9 +4,9 @@ import type { VboxApi } from '../../soap/connection.js';
 import { withMachineLock } from '../../soap/machine-lock.js';
 import {
   CONTROLLER,
+  createNamedMachine,
   lockOptions,
   MASTER_SNAPSHOT,
-  settingsFile,
   type VboxContext,
 } from '../virtualbox-context.js';
 
@@ -33,16 +33,7 @@ export async function registerMasterMachine(
   parts: MasterMachineParts,
   onRegistered: () => void = () => {},
 ): Promise<vbox.IMachine> {
-  const machine = await api.vbox.createMachine(
-    settingsFile(ctx, name),
-    name,
-    [],
-    ctx.options.osTypeId,
-    '',
-    '',
-    '',
-    '',
-  );
+  const machine = await createNamedMachine(ctx, api, name);
   await machine.setMemorySize(parts.hardware.ramMiB);
   await machine.setCPUCount(parts.hardware.cores);
   await machine.addStorageController(CONTROLLER, 'IDE' as vbox.StorageBus);

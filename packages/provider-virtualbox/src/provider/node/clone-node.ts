@@ -17,9 +17,9 @@ import { assertMachineFolderFits, cloneNeeds } from '../host/machine-folder-spac
 import { openDvd } from '../master/boot-iso-master.js';
 import {
   CONTROLLER,
+  createNamedMachine,
   lockOptions,
   powerOptions,
-  settingsFile,
   type VboxContext,
 } from '../virtualbox-context.js';
 import { writeConfigDriveFile } from './config-drive-file.js';
@@ -181,16 +181,7 @@ export async function cloneVboxNode(
   throwIfAborted(signal, `clone of ${spec.name}`);
   let target: vbox.IMachine;
   try {
-    target = await api.vbox.createMachine(
-      settingsFile(ctx, name),
-      name,
-      [],
-      ctx.options.osTypeId,
-      '',
-      '',
-      '',
-      '',
-    );
+    target = await createNamedMachine(ctx, api, name);
   } catch (error) {
     if (hasResult(error, VBOX_RESULT.FILE_ERROR))
       throw new VmkitError('CONFLICT', `a VirtualBox machine named ${name} already exists`, { cause: error });
