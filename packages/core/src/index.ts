@@ -50,7 +50,25 @@ export type {
 export { DATA_VOLUME_MAX_COUNT, DATA_VOLUME_MAX_MIB, type DataVolumeSpec } from './model/data-volume-spec.js';
 export { DEFAULT_HARDWARE_PROFILES, type Hardware, type MasterHardware } from './model/hardware.js';
 export type { Image, ImageStatus } from './model/image.js';
+export type { CredentialStore } from './model/credential-store.js';
+export type {
+  CopyDestination,
+  CopyFromNodeOptions,
+  CopyResult,
+  CopySource,
+  CopyToNodeOptions,
+  GuestTransportKind,
+  NodeReadiness,
+  NodeScript,
+  NodeScriptResult,
+  RunScriptOnNodesOptions,
+  RunScriptOptions,
+  ScriptInput,
+  ScriptResult,
+  WaitForNodeOptions,
+} from './model/guest-exec.js';
 export type { LoginCredentials } from './model/login-credentials.js';
+export type { NicAddresses, NicAddressSource } from './model/nic-addresses.js';
 export type {
   BootIsoSource,
   DiskSource,

@@ -1,5 +1,19 @@
+import type {
+  CopyDestination,
+  CopyFromNodeOptions,
+  CopyResult,
+  CopySource,
+  CopyToNodeOptions,
+  NodeScript,
+  NodeScriptResult,
+  RunScriptOnNodesOptions,
+  RunScriptOptions,
+  ScriptResult,
+  WaitForNodeOptions,
+} from '../model/guest-exec.js';
 import type { Hardware } from '../model/hardware.js';
 import type { Image } from '../model/image.js';
+import type { LoginCredentials } from '../model/login-credentials.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
 import type { Template, TemplateOptions } from '../model/template.js';
@@ -97,6 +111,50 @@ export interface ComputeService extends AsyncDisposable {
   suspendNode(id: string, options?: OperationOptions): Promise<void>;
   /** Resumes a node; `ABORTED` if the signal fires first. */
   resumeNode(id: string, options?: OperationOptions): Promise<void>;
+  /**
+   * Runs a script in a running node (jclouds' `runScriptOnNode`): shell text by `/bin/sh -c` as
+   * root unless `user` says otherwise, or an argv; through the guest agent or SSH (`transport`).
+   * A non-zero exit is a result, not an error. `TIMEOUT` / `ABORTED` kill the guest process and
+   * carry the partial output in `details`. See `docs/inside-nodes.md`.
+   */
+  runScriptOnNode(id: string, script: NodeScript, options?: RunScriptOptions): Promise<ScriptResult>;
+  /**
+   * Runs a script on every node the predicate accepts, `concurrency` at a time; returns a result
+   * per node. When a node fails (an error or a non-zero exit), throws `RunScriptError` carrying
+   * every node's result and naming the failed ones.
+   */
+  runScriptOnNodesMatching(
+    predicate: (node: NodeMetadata) => boolean,
+    script: NodeScript,
+    options?: RunScriptOnNodesOptions,
+  ): Promise<NodeScriptResult[]>;
+  /**
+   * Copies a file into a node at the absolute `guestPath`, in bounded memory, SHA-256 checked on
+   * both ends; a failed copy leaves nothing at `guestPath`.
+   */
+  copyToNode(
+    id: string,
+    source: CopySource,
+    guestPath: string,
+    options?: CopyToNodeOptions,
+  ): Promise<CopyResult>;
+  /**
+   * Copies the file at the absolute `guestPath` out of a node, SHA-256 checked on both ends; a
+   * failed copy leaves nothing at a destination path.
+   */
+  copyFromNode(
+    id: string,
+    guestPath: string,
+    destination: CopyDestination,
+    options?: CopyFromNodeOptions,
+  ): Promise<CopyResult>;
+  /** Waits until the node answers as `until` says (agent, SSH, a TCP port, an HTTP path); returns it. */
+  waitForNode(id: string, options: WaitForNodeOptions): Promise<NodeMetadata>;
+  /**
+   * The login vmkit stored for the node (jclouds' "store credentials"): its user and the private
+   * key vmkit made for its group, or `undefined`. Secrets never appear in `NodeMetadata`, logs or records.
+   */
+  getNodeCredentials(id: string): Promise<LoginCredentials | undefined>;
   /**
    * Aborts running builds, destroys this service's ephemeral nodes when `ephemeralNodes.destroyOnClose`
    * is set, gives up its owner lease (its ephemeral nodes are reaped later otherwise) and closes

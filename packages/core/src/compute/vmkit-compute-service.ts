@@ -354,6 +354,26 @@ export class VmkitComputeService implements ComputeService {
     });
   }
 
+  // --- inside nodes (issue 19): placeholders on the guest-base branch, replaced by the guest layer
+  runScriptOnNode(): Promise<never> {
+    return Promise.reject(new VmkitError('UNSUPPORTED', 'runScriptOnNode: not built yet'));
+  }
+  runScriptOnNodesMatching(): Promise<never> {
+    return Promise.reject(new VmkitError('UNSUPPORTED', 'runScriptOnNodesMatching: not built yet'));
+  }
+  copyToNode(): Promise<never> {
+    return Promise.reject(new VmkitError('UNSUPPORTED', 'copyToNode: not built yet'));
+  }
+  copyFromNode(): Promise<never> {
+    return Promise.reject(new VmkitError('UNSUPPORTED', 'copyFromNode: not built yet'));
+  }
+  waitForNode(): Promise<never> {
+    return Promise.reject(new VmkitError('UNSUPPORTED', 'waitForNode: not built yet'));
+  }
+  getNodeCredentials(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
+
   /** Same as {@link VmkitComputeService.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();

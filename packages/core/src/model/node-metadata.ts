@@ -1,6 +1,7 @@
 import type { Hardware } from './hardware.js';
 import type { LoginCredentials } from './login-credentials.js';
 import type { BoundNetwork } from './network-spec.js';
+import type { NicAddresses } from './nic-addresses.js';
 
 /** Where a node stands. */
 export type NodeStatus = 'pending' | 'running' | 'stopped' | 'suspended' | 'error' | 'unknown';
@@ -25,8 +26,14 @@ export interface NodeMetadata {
   readonly hostPorts: Readonly<Record<string, number>>;
   /** Addresses reachable from outside the host. */
   readonly publicAddresses: readonly string[];
-  /** Addresses on private networks. */
+  /** Addresses on private networks, as the guest or the hypervisor really reports them. */
   readonly privateAddresses: readonly string[];
+  /**
+   * Per NIC, the addresses the guest has (read from its agent, the hypervisor's DHCP leases or ARP
+   * table, or VirtualBox's guest properties); a NIC whose addresses are not known yet has none.
+   * Absent when the provider cannot tell.
+   */
+  readonly nicAddresses?: readonly NicAddresses[];
   /** Tags. */
   readonly tags: readonly string[];
   /** Key/value metadata. */

@@ -5,6 +5,7 @@ import type { NicAttachment } from '../model/network-spec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
 import type { OperationOptions } from '../util/progress.js';
 import type { CloneSpec } from './clone-spec.js';
+import type { ProviderGuestAccess } from './guest-agent.js';
 import type { MasterBuild, MasterRef } from './master-build.js';
 import type { ProviderMasterExport } from './master-export.js';
 import type { ProviderMasterImport } from './master-import.js';
@@ -26,6 +27,11 @@ export interface ProviderCapabilities {
   readonly suspend: boolean;
   /** Whether nodes can get extra data volumes (`CloneSpec.dataVolumes`); absent means no. */
   readonly dataVolumes?: boolean;
+  /**
+   * Whether it reaches inside running nodes through an in-guest agent ({@link ProviderGuestAccess}:
+   * commands, files, the guest's own addresses); absent means no.
+   */
+  readonly guestAgent?: boolean;
 }
 
 /** A network of the host that NICs can attach to. */
@@ -66,9 +72,14 @@ export type ProviderNode = Omit<NodeMetadata, 'hostPorts' | 'login'>;
  * work before throwing; `destroyNode` and `deleteMaster` succeed when the thing is already gone.
  * The optional {@link ProviderHousekeeping} methods serve `pruneImages` and `diskUsage`;
  * the optional {@link ProviderMasterExport} method serves `exportImageDisk`, and with
- * {@link ProviderMasterImport} the `shareMasters` option.
+ * {@link ProviderMasterImport} the `shareMasters` option; the optional {@link ProviderGuestAccess}
+ * method serves commands, file copies and addresses read inside nodes.
  */
-export interface HypervisorProvider extends ProviderHousekeeping, ProviderMasterExport, ProviderMasterImport {
+export interface HypervisorProvider
+  extends ProviderHousekeeping,
+    ProviderMasterExport,
+    ProviderMasterImport,
+    ProviderGuestAccess {
   /** Provider kind, e.g. `libvirt`. */
   readonly name: string;
   /**

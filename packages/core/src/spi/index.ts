@@ -9,6 +9,17 @@
 // The contract
 export type { CloneSpec } from './clone-spec.js';
 export type {
+  GuestAgent,
+  GuestAgentAccess,
+  GuestAgentCallOptions,
+  GuestFileChunk,
+  GuestInterface,
+  GuestInterfaceAddress,
+  GuestProcessStatus,
+  GuestSpawnRequest,
+  ProviderGuestAccess,
+} from './guest-agent.js';
+export type {
   HostNetwork,
   HypervisorProvider,
   ProviderCapabilities,
@@ -119,6 +130,7 @@ export type {
   PostInstallStep,
 } from '../model/master-spec.js';
 export type { BoundNetwork, BoundNic, BoundPortForward } from '../model/network-spec.js';
+export type { NicAddresses, NicAddressSource } from '../model/nic-addresses.js';
 export type { NodeStatus } from '../model/node-metadata.js';
 export { type LogFields, type Logger, silentLogger } from '../util/logger.js';
 export type { OperationOptions, ProgressEvent, ProgressListener } from '../util/progress.js';

@@ -1,5 +1,14 @@
 /** What a progress event is about. */
-export type ProgressPhase = 'build' | 'clone' | 'start' | 'destroy' | 'load' | 'transfer';
+export type ProgressPhase =
+  | 'build'
+  | 'clone'
+  | 'start'
+  | 'destroy'
+  | 'load'
+  | 'transfer'
+  | 'exec'
+  | 'copy'
+  | 'wait';
 
 /** One progress report of long work. */
 export interface ProgressEvent {
