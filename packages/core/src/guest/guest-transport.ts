@@ -1,0 +1,30 @@
+import type { Writable } from 'node:stream';
+import type { CopyResult, NodeScript, RunScriptOptions, ScriptResult } from '../model/guest-exec.js';
+import type { OperationOptions } from '../util/progress.js';
+
+/** Options of {@link GuestTransport.copyIn}. */
+export interface TransportCopyInOptions extends OperationOptions {
+  /** File mode in the guest. */
+  readonly mode: number;
+  /** Owner in the guest, `user` or `user:group`. */
+  readonly owner?: string;
+}
+
+/**
+ * One way into a running node (its guest agent, or SSH), as core's compute service uses it. Each
+ * transport runs scripts with `user`, `env`, `cwd`, `stdin`, `timeoutMs`, `onOutput` and
+ * `maxOutputBytes` as {@link RunScriptOptions} says, and copies files through a temporary name
+ * renamed into place once its SHA-256 matched, so a failed copy leaves nothing at the path.
+ */
+export interface GuestTransport {
+  /** Which transport this is. */
+  readonly kind: 'agent' | 'ssh';
+  /** Runs a script; a non-zero exit is a result. `TIMEOUT` / `ABORTED` kill it in the guest. */
+  run(script: NodeScript, options: RunScriptOptions): Promise<ScriptResult>;
+  /** Copies `source` to the absolute `guestPath`. */
+  copyIn(source: AsyncIterable<Uint8Array>, guestPath: string, options: TransportCopyInOptions): Promise<CopyResult>;
+  /** Copies the absolute `guestPath` into `sink` (left open). */
+  copyOut(guestPath: string, sink: Writable, options: OperationOptions): Promise<CopyResult>;
+  /** Releases the connection or session; idempotent. */
+  close(): Promise<void>;
+}
