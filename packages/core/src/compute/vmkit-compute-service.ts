@@ -1,4 +1,5 @@
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
+import type { NodeCredentialSource, SshTransportFactory } from '../guest/guest-transport.js';
 import type { BuildLeases } from '../masters/build-lease.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
@@ -55,6 +56,10 @@ export interface ComputeServiceParts {
   /** Whether `close()` destroys this service's ephemeral nodes. */
   readonly destroyOnClose: boolean;
   readonly launcher: NodeLauncher;
+  /** Opens SSH to a node (absent: `transport: 'ssh'` is `UNSUPPORTED`). */
+  readonly sshTransport?: SshTransportFactory;
+  /** The logins vmkit stored for nodes. */
+  readonly nodeCredentials?: NodeCredentialSource;
   readonly ports: PortAllocator;
   readonly logger: Logger;
   readonly images: readonly MasterSpec[];
