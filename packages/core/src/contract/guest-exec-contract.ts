@@ -32,6 +32,7 @@ export interface GuestExecSubject {
 
 /** Prints the guest's interfaces: `mac NAME MAC` lines, then `ip -o addr` (iproute2 and busybox alike). */
 const INTERFACES_SCRIPT =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
   'for i in /sys/class/net/*; do echo "mac ${i##*/} $(cat "$i/address")"; done; ip -o addr';
 
 /** The interfaces the guest prints with {@link INTERFACES_SCRIPT}. */

@@ -15,9 +15,9 @@ import { PassThrough, Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { VmkitError } from '../errors/vmkit-error.js';
 import { AgentTransport } from './agent-transport.js';
 import { HostGuestAgent } from './host-guest-agent.fixture.js';
+import { rejection } from './rejection.fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vmkit-agent-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -30,16 +30,6 @@ beforeEach(() => {
 
 function transport(agent = new HostGuestAgent()) {
   return { agent, t: new AgentTransport(agent, { tempRoot: runRoot, killGraceMs: 300 }) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<VmkitError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (VmkitError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** Whether a pid is gone (or a zombie nobody reaps: dead all the same). */
