@@ -165,7 +165,7 @@ export async function agentCopyOut(
         }
         if (!sink.write(chunk)) await drained(sink, signal);
       },
-      signal,
+      { signal },
     );
   } finally {
     await agent.closeFile(handle).catch(() => undefined);

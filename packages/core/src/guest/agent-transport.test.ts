@@ -101,6 +101,12 @@ describe('AgentTransport.run', () => {
     const { t } = transport();
     const r = await t.run('printf 0123456789abcdef; printf xyz >&2', { maxOutputBytes: 4 });
     expect(r).toMatchObject({ stdout: '0123', stderr: 'xyz', truncated: true });
+    // Without a listener, what is not kept is not read either.
+    const { agent, t: t2 } = transport();
+    const big = await t2.run('head -c 5000000 /dev/zero', { maxOutputBytes: 1000 });
+    expect(big).toMatchObject({ truncated: true, exitCode: 0 });
+    expect(big.stdout).toHaveLength(1000);
+    expect(agent.calls.readFile).toBeLessThanOrEqual(3);
   });
 
   it('streams 20 MiB through onOutput while keeping 1 MiB, in bounded memory', async () => {
