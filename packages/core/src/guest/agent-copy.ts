@@ -70,6 +70,7 @@ export async function agentCopyIn(
   try {
     written = true;
     const { bytes, sha256 } = await writeGuestFile(agent, temp, source, {
+      onOpenError: (error) => explainOpenFailure(agent, error, guestPath, 'write'),
       ...(signal ? { signal } : {}),
       onBytes: (n) => {
         if (n < nextProgress) return;
@@ -100,6 +101,28 @@ export async function agentCopyIn(
     if (written)
       await runShell(agent, `rm -f ${shellQuote(temp)}`, { timeoutMs: COMMAND_TIMEOUT_MS }).catch(() => 0);
   }
+}
+
+/**
+ * The error of a guest file that would not open: `NOT_FOUND` naming `guestPath` when the file to
+ * read, or the directory to write in, does not exist; the agent's own error otherwise.
+ */
+async function explainOpenFailure(
+  agent: GuestAgent,
+  error: unknown,
+  guestPath: string,
+  purpose: 'read' | 'write',
+): Promise<unknown> {
+  if (!VmkitError.is(error, 'PROVIDER')) return error;
+  const dir = guestPath.slice(0, guestPath.lastIndexOf('/')) || '/';
+  const test = purpose === 'read' ? `[ -f ${shellQuote(guestPath)} ]` : `[ -d ${shellQuote(dir)} ]`;
+  const code = await runShell(agent, test, { timeoutMs: COMMAND_TIMEOUT_MS }).catch(() => 0);
+  if (code === 0) return error;
+  const what = purpose === 'read' ? 'no such file in the guest' : `no directory ${dir} in the guest`;
+  return new VmkitError('NOT_FOUND', `guestPath: ${what}`, {
+    details: { field: 'guestPath', guestPath },
+    cause: error,
+  });
 }
 
 function finishError(code: number, guestPath: string, owner: string | undefined): VmkitError {
@@ -151,7 +174,9 @@ export async function agentCopyOut(
   const hash = createHash('sha256');
   let nextProgress = PROGRESS_STEP;
   let total = 0;
-  const handle = await agent.openFile(guestPath, 'r', call);
+  const handle = await agent.openFile(guestPath, 'r', call).catch(async (error: unknown) => {
+    throw await explainOpenFailure(agent, error, guestPath, 'read');
+  });
   try {
     await readToEnd(
       agent,

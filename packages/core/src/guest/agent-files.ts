@@ -37,12 +37,19 @@ export async function writeGuestFile(
   agent: GuestAgent,
   path: string,
   source: AsyncIterable<Uint8Array>,
-  options: { readonly signal?: AbortSignal; readonly onBytes?: (bytes: number) => void } = {},
+  options: {
+    readonly signal?: AbortSignal;
+    readonly onBytes?: (bytes: number) => void;
+    /** Turns the error of an `openFile` that failed into the one to throw. */
+    readonly onOpenError?: (error: unknown) => Promise<unknown>;
+  } = {},
 ): Promise<HashedBytes> {
   const call = options.signal ? { signal: options.signal } : {};
   const hash = createHash('sha256');
   let bytes = 0;
-  const handle = await agent.openFile(path, 'w', call);
+  const handle = await agent.openFile(path, 'w', call).catch(async (error: unknown) => {
+    throw options.onOpenError ? await options.onOpenError(error) : error;
+  });
   try {
     for await (const chunk of boundedChunks(source, agent.maxChunkBytes)) {
       if (chunk.byteLength === 0) continue;

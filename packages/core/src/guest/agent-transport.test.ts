@@ -254,6 +254,12 @@ describe.each(GUESTS)('on %s', (_name, options) => {
       expect(owner.details.field).toBe('owner');
       expect(readdirSync(runRoot)).toEqual(['dir']);
       expect(readdirSync(join(runRoot, 'dir'))).toEqual([]);
+      const noDir = await rejection(
+        t.copyIn(Readable.from([Buffer.from('x')]), join(runRoot, 'no/such/x'), { mode: 0o644 }),
+      );
+      expect(noDir).toMatchObject({ code: 'NOT_FOUND', details: { field: 'guestPath' } });
+      const noFile = await rejection(t.copyOut(join(runRoot, 'no-such-file'), new PassThrough(), {}));
+      expect(noFile).toMatchObject({ code: 'NOT_FOUND', details: { field: 'guestPath' } });
       expect((await rejection(t.copyIn(Readable.from([]), 'rel/path', { mode: 0o644 }))).details.field).toBe(
         'guestPath',
       );
