@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isAbortError, VmkitError } from '../errors/vmkit-error.js';
 import type { NodeScript, RunScriptOptions, ScriptResult } from '../model/guest-exec.js';
-import type { GuestAgent } from '../spi/guest-agent.js';
+import type { GuestAgent, GuestProcessStatus } from '../spi/guest-agent.js';
 import { abortedError, throwIfAborted } from '../util/abort.js';
 import { inputChunks, readToEnd, writeGuestFile } from './agent-files.js';
 import { exitCodeOf, PollPacer, runShell, spawnShell, waitForExit } from './agent-process.js';
@@ -121,7 +121,12 @@ export class AgentScriptRun {
     const started = Date.now();
     for (;;) {
       await pacer.pause(signal);
-      const status = await this.#agent.processStatus(this.#pid as number, { signal });
+      const status = await this.#agent
+        .processStatus(this.#pid as number, { signal })
+        .catch(async (error: unknown) => {
+          if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
+          return this.#recordedExit(error);
+        });
       if (status.exited) {
         this.#pid = undefined;
         return exitCodeOf(status);
@@ -130,6 +135,35 @@ export class AgentScriptRun {
       if (this.#options.onOutput && Date.now() - started >= this.#settings.streamAfterMs)
         await this.#drainAll(signal, true);
     }
+  }
+
+  /**
+   * The exit the wrapper wrote to `dir/exit`, for an agent that lost track of its process (it was
+   * restarted): still running while the file is not there yet.
+   */
+  async #recordedExit(lost: VmkitError): Promise<GuestProcessStatus> {
+    let text = '';
+    try {
+      const handle = await this.#agent.openFile(`${this.#dir}/${RUN_FILES.exit}`, 'r');
+      try {
+        await readToEnd(this.#agent, handle, (chunk) => {
+          text += Buffer.from(chunk).toString('utf8');
+        });
+      } finally {
+        await this.#agent.closeFile(handle).catch(() => undefined);
+      }
+    } catch {
+      // No exit file: is the wrapper still there?
+      const alive = await runShell(this.#agent, `kill -0 ${this.#pid} 2>/dev/null`, { timeoutMs: 30_000 });
+      if (alive === 0) return { exited: false };
+      throw new VmkitError('PROVIDER', 'the guest agent lost track of the script, which left no exit code', {
+        cause: lost,
+      });
+    }
+    const code = Number(text.trim());
+    return Number.isInteger(code) && text.trim() !== ''
+      ? { exited: true, exitCode: code }
+      : { exited: false };
   }
 
   /** Reads what both streams hold now; `lenient` skips a file the wrapper has not made yet. */

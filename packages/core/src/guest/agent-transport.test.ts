@@ -16,6 +16,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { VmkitError } from '../errors/vmkit-error.js';
 import { AgentTransport } from './agent-transport.js';
 import { HostGuestAgent, type HostGuestAgentOptions } from './host-guest-agent.fixture.js';
 import { rejection } from './rejection.fixture.js';
@@ -115,6 +116,24 @@ describe.each(GUESTS)('on %s', (_name, options) => {
         yield new TextEncoder().encode('b');
       }
       expect((await t.run('cat', { stdin: words() })).stdout).toBe('ab');
+      expect(readdirSync(runRoot)).toEqual([]);
+    });
+
+    it('reads the exit code the wrapper wrote when the agent lost track of the process', async () => {
+      class Forgetful extends HostGuestAgent {
+        readonly forget = new Set<number>();
+        override async spawn(...args: Parameters<HostGuestAgent['spawn']>) {
+          const pid = await super.spawn(...args);
+          if (args[0].args[1]?.includes('setsid')) this.forget.add(pid); // the wrapper, as after an agent restart
+          return pid;
+        }
+        override processStatus(pid: number, options?: Parameters<HostGuestAgent['processStatus']>[1]) {
+          if (this.forget.has(pid)) return Promise.reject(new VmkitError('NOT_FOUND', `no process ${pid}`));
+          return super.processStatus(pid, options);
+        }
+      }
+      const { t } = transport(new Forgetful(guest));
+      expect(await t.run('sleep 0.3; echo hi; exit 4', {})).toMatchObject({ exitCode: 4, stdout: 'hi\n' });
       expect(readdirSync(runRoot)).toEqual([]);
     });
 
