@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isAbortError, VmkitError } from '../errors/vmkit-error.js';
 import type { NodeScript, RunScriptOptions, ScriptResult } from '../model/guest-exec.js';
 import type { GuestAgent, GuestProcessStatus } from '../spi/guest-agent.js';
-import { abortedError, throwIfAborted } from '../util/abort.js';
+import { abortedError, raceAbort, throwIfAborted } from '../util/abort.js';
 import { inputChunks, readToEnd, writeGuestFile } from './agent-files.js';
 import { exitCodeOf, PollPacer, runShell, spawnShell, waitForExit } from './agent-process.js';
 import { killText, makeRunDirText, RUN_FILES, removeText, wrapperText } from './agent-wrapper.js';
@@ -48,6 +48,8 @@ export class AgentScriptRun {
   #pid: number | undefined;
   #dirMaybeMade = false;
   #timedOut = false;
+  #spawning: Promise<number> | undefined;
+  #exited = false;
   readonly #maxOutput: number;
 
   constructor(agent: GuestAgent, options: RunScriptOptions, settings: AgentRunSettings) {
@@ -111,7 +113,9 @@ export class AgentScriptRun {
       stdin: stdin !== undefined,
     });
     this.#dirMaybeMade = true;
-    this.#pid = await spawnShell(this.#agent, wrapper, signal);
+    // The spawn itself is not abandoned on abort: once the wrapper's pid is known it can be killed.
+    this.#spawning = spawnShell(this.#agent, wrapper);
+    this.#pid = await raceAbort(this.#spawning, signal, 'script');
   }
 
   /** Polls the wrapper until it ends, reading output while it runs once it ran `streamAfterMs`. */
@@ -129,6 +133,7 @@ export class AgentScriptRun {
         });
       if (status.exited) {
         this.#pid = undefined;
+        this.#exited = true;
         return exitCodeOf(status);
       }
       // Output is read while the script runs only for a listener; otherwise once, at the end.
@@ -142,28 +147,44 @@ export class AgentScriptRun {
    * restarted): still running while the file is not there yet.
    */
   async #recordedExit(lost: VmkitError): Promise<GuestProcessStatus> {
-    let text = '';
-    try {
-      const handle = await this.#agent.openFile(`${this.#dir}/${RUN_FILES.exit}`, 'r');
-      try {
-        await readToEnd(this.#agent, handle, (chunk) => {
-          text += Buffer.from(chunk).toString('utf8');
-        });
-      } finally {
-        await this.#agent.closeFile(handle).catch(() => undefined);
-      }
-    } catch {
-      // No exit file: is the wrapper still there?
+    let text = await this.#readExitFile();
+    if (text === undefined) {
+      // No exit file yet: running on, unless the wrapper is gone (then it may have just written it).
       const alive = await runShell(this.#agent, `kill -0 ${this.#pid} 2>/dev/null`, { timeoutMs: 30_000 });
       if (alive === 0) return { exited: false };
-      throw new VmkitError('PROVIDER', 'the guest agent lost track of the script, which left no exit code', {
-        cause: lost,
-      });
+      text = await this.#readExitFile();
+      if (text === undefined)
+        throw new VmkitError(
+          'PROVIDER',
+          'the guest agent lost track of the script, which left no exit code',
+          {
+            cause: lost,
+          },
+        );
     }
     const code = Number(text.trim());
     return Number.isInteger(code) && text.trim() !== ''
       ? { exited: true, exitCode: code }
       : { exited: false };
+  }
+
+  /** The text of `dir/exit`, or `undefined` when it cannot be opened. */
+  async #readExitFile(): Promise<string | undefined> {
+    let handle: number;
+    try {
+      handle = await this.#agent.openFile(`${this.#dir}/${RUN_FILES.exit}`, 'r');
+    } catch {
+      return undefined;
+    }
+    let text = '';
+    try {
+      await readToEnd(this.#agent, handle, (chunk) => {
+        text += Buffer.from(chunk).toString('utf8');
+      });
+    } finally {
+      await this.#agent.closeFile(handle).catch(() => undefined);
+    }
+    return text;
   }
 
   /** Reads what both streams hold now; `lenient` skips a file the wrapper has not made yet. */
@@ -236,7 +257,9 @@ export class AgentScriptRun {
     try {
       if (this.#timedOut) await this.#drainAll(undefined, true).catch(() => undefined);
       await this.#closeHandles();
-      const pid = this.#pid;
+      const pid =
+        this.#pid ??
+        (this.#spawning && !this.#exited ? await this.#spawning.catch(() => undefined) : undefined);
       if (pid !== undefined) {
         await runShell(this.#agent, killText(this.#dir, pid, this.#settings.killGraceMs), limit);
         await waitForExit(this.#agent, pid, limit).catch(() => undefined);
