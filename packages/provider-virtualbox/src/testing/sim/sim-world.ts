@@ -1,9 +1,17 @@
 import { rm } from 'node:fs/promises';
 import { readIso9660 } from '@vmkit/imaging';
+import { SimGuestControl } from './guest-control.js';
 import { type GuestScript, startGuestScript } from './guest-shell.js';
 import { SimEventSource, SimRuntimeErrorEvent } from './sim-events.js';
 import { ResultCode, runtime } from './sim-fault.js';
-import { HostNicView, type MachineView, type SimMachine, type SimMedium, SimProgress } from './sim-model.js';
+import {
+  HostNicView,
+  type MachineView,
+  type SimMachine,
+  type SimMedium,
+  SimProgress,
+  SystemPropertiesView,
+} from './sim-model.js';
 
 /** How the simulated host and guests behave. */
 export interface SimBehaviour {
@@ -25,6 +33,11 @@ export interface SimBehaviour {
    * clone's guest starts with these files too, whatever its master's guest did to them.
    */
   readonly guestFiles: Readonly<Record<string, string>>;
+  /**
+   * The users of every simulated guest and their passwords (user → password), which a Guest
+   * Control session (`IGuest.createSession`) must name; none by default.
+   */
+  readonly guestLogins: Readonly<Record<string, string>>;
 }
 
 /** One write a running guest made to a medium. */
@@ -44,6 +57,10 @@ export class SimWorld {
   readonly deletedMedia: string[] = [];
   /** Every user-data script a guest ran, in order. */
   readonly guestRuns: Array<{ machine: string; instanceId: string; script: GuestScript }> = [];
+  /** ISystemProperties (the host's Guest Additions ISO). */
+  readonly systemProperties: SystemPropertiesView;
+  /** Addresses handed to guests on host-only, bridged and internal networks, so each is unique. */
+  #nextAddress = 0;
 
   constructor(
     readonly behaviour: SimBehaviour,
@@ -55,7 +72,9 @@ export class SimWorld {
       mask?: string;
     }>,
     readonly machineFolder: string,
+    additionsIso = '',
   ) {
+    this.systemProperties = new SystemPropertiesView(additionsIso);
     this.hostNics = hostNics.map(
       (n) => new HostNicView(n.name, n.type, n.up ?? true, n.ip ?? '', n.mask ?? '255.255.255.0'),
     );
@@ -153,6 +172,7 @@ export class SimWorld {
     this.#timer(machine, this.behaviour.bootMs, () => {
       machine.setState('Running');
       this.recordWrites(machine);
+      this.#startGuestControl(machine);
       if (this.behaviour.guestAdditions) this.#reportAddresses(machine);
       progress.complete();
       const first = machine.settings.bootOrder[0];
@@ -215,9 +235,20 @@ export class SimWorld {
     });
   }
 
+  /** Guest Control of a guest that just booted (its sessions need Guest Additions to start). */
+  #startGuestControl(machine: SimMachine): void {
+    machine.guestControl = new SimGuestControl(
+      this.behaviour.guestAdditions,
+      () => this.behaviour.guestLogins,
+      () => machine.guest?.root,
+      this.behaviour.guestFiles,
+    );
+  }
+
   /** A reset of a running guest: a new boot (the user-data script is cut off; cloud-init runs again). */
   reset(machine: SimMachine): void {
     this.#endGuest(machine);
+    this.#startGuestControl(machine);
     this.recordWrites(machine);
     void this.#cloudInit(machine);
   }
@@ -263,6 +294,8 @@ export class SimWorld {
   }
 
   #endGuest(machine: SimMachine): void {
+    machine.guestControl?.end();
+    machine.guestControl = undefined;
     machine.guest?.kill();
     machine.guest = undefined;
   }
@@ -270,11 +303,17 @@ export class SimWorld {
   #reportAddresses(machine: SimMachine): void {
     const now = Date.now() * 1_000_000;
     let n = 0;
-    for (const [slot, a] of machine.settings.adapters.entries()) {
+    for (const a of machine.settings.adapters) {
       if (!a.enabled || a.attachmentType === 'Null') continue;
-      const ip = a.attachmentType === 'NAT' ? '10.0.2.15' : `192.168.56.${100 + slot}`;
-      machine.guestProps.set(`/VirtualBox/GuestInfo/Net/${n}/V4/IP`, { value: ip, ts: now });
-      machine.guestProps.set(`/VirtualBox/GuestInfo/Net/${n}/MAC`, { value: a.mac, ts: now });
+      // VirtualBox's NAT gives every guest 10.0.2.15 on a network of its own; the others get one address each.
+      const ip = a.attachmentType === 'NAT' ? '10.0.2.15' : `192.168.56.${100 + (this.#nextAddress++ % 150)}`;
+      const set = (key: string, value: string) =>
+        machine.guestProps.set(`/VirtualBox/GuestInfo/Net/${n}/${key}`, { value, ts: now });
+      set('V4/IP', ip);
+      set('V4/Netmask', '255.255.255.0');
+      set('V4/Broadcast', ip.replace(/\.\d+$/, '.255'));
+      set('MAC', a.mac);
+      set('Status', 'Up');
       n++;
     }
     machine.guestProps.set('/VirtualBox/GuestInfo/Net/Count', { value: String(n), ts: now });

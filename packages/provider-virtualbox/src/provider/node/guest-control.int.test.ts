@@ -1,0 +1,231 @@
+import { randomBytes } from 'node:crypto';
+import type { CloneSpec, GuestAgent, MasterRef } from '@vmkit/core/spi';
+import { runMasterBuild } from '@vmkit/core/spi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  isoMasterSpec,
+  simOf,
+  testProvider,
+  type VboxTestEnv,
+  vboxTestEnv,
+} from '../../../test-support/vbox-env.js';
+import type { VirtualBoxProvider } from '../virtualbox-provider.js';
+
+// Guest Control through the provider against the simulator, whose guests really run what they
+// are given (the host's /bin/sh and busybox in a root of their own) and keep real files.
+
+const LOGIN = { user: 'vmkit', password: 'guest-secret' };
+
+function spec(master: MasterRef, name: string, nics: CloneSpec['network']['nics']): CloneSpec {
+  return {
+    name,
+    group: 'gc',
+    imageId: 'gc',
+    master,
+    hardware: { id: 'micro', cores: 1, ramMiB: 256, diskGiB: 1 },
+    network: { nics },
+    linked: true,
+    tags: [],
+    userMetadata: {},
+  };
+}
+
+const NAT = { slot: 0, attachment: 'nat', mac: '52:54:00:00:10:01', portForwards: [] } as const;
+
+/** Polls the process until it ended (each poll is a real status query of the guest). */
+async function waitExit(agent: GuestAgent, pid: number) {
+  for (;;) {
+    const status = await agent.processStatus(pid);
+    if (status.exited) return status;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Reads a whole guest file through the agent. */
+async function readAll(agent: GuestAgent, path: string): Promise<Buffer> {
+  const handle = await agent.openFile(path, 'r');
+  const parts: Uint8Array[] = [];
+  for (;;) {
+    const chunk = await agent.readFile(handle, agent.maxChunkBytes);
+    parts.push(chunk.data);
+    if (chunk.eof) break;
+  }
+  await agent.closeFile(handle);
+  return Buffer.concat(parts);
+}
+
+describe('VirtualBox Guest Control (the guest agent)', () => {
+  let env: VboxTestEnv;
+  let provider: VirtualBoxProvider;
+  let master: MasterRef;
+  let node: string;
+
+  beforeAll(async () => {
+    env = await vboxTestEnv({ behaviour: { guestLogins: { [LOGIN.user]: LOGIN.password } } });
+    provider = testProvider(env);
+    master = await runMasterBuild(provider, await isoMasterSpec(env, 'gc'), 'gc');
+    const made = await provider.cloneNode(
+      spec(master, 'agent', [
+        NAT,
+        { slot: 1, attachment: 'hostOnly', hostInterface: 'vboxnet0', mac: '52:54:00:00:10:02', portForwards: [] },
+      ]),
+    );
+    node = made.id;
+    await provider.startNode(node);
+  });
+  afterAll(async () => {
+    await provider?.destroyNode(node).catch(() => {});
+    await provider?.deleteMaster(master).catch(() => {});
+    await provider?.close();
+    await env?.close();
+  });
+
+  it('says it has a guest agent', async () => {
+    expect((await provider.capabilities()).guestAgent).toBe(true);
+  });
+
+  it('pings, runs programs with their exit codes and signals, and refuses a missing program', async () => {
+    const agent = await provider.guestAgent(node, { credentials: LOGIN });
+    try {
+      await agent.ping();
+      const ok = await agent.spawn({ path: '/bin/sh', args: ['-c', 'exit 0'] });
+      expect(await waitExit(agent, ok)).toEqual({ exited: true, exitCode: 0 });
+      const three = await agent.spawn({ path: '/bin/sh', args: ['-c', 'exit 3'] });
+      expect(await waitExit(agent, three)).toEqual({ exited: true, exitCode: 3 });
+      const killed = await agent.spawn({ path: '/bin/sh', args: ['-c', 'kill -9 $$'] });
+      expect(await waitExit(agent, killed)).toEqual({ exited: true, signal: 9 });
+      // Once reported ended, the process is forgotten by the agent.
+      await expect(agent.processStatus(three)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      // Arguments and environment reach the program; stdin is closed (cat ends at once).
+      const withEnv = await agent.spawn({
+        path: '/bin/sh',
+        args: ['-c', 'cat; printf "%s|%s" "$1" "$GREETING" > /tmp/out', 'sh', 'a b'],
+        env: ['GREETING=hello there'],
+      });
+      expect(await waitExit(agent, withEnv)).toEqual({ exited: true, exitCode: 0 });
+      expect((await readAll(agent, '/tmp/out')).toString()).toBe('a b|hello there');
+      await expect(agent.spawn({ path: '/no/such/program', args: [] })).rejects.toMatchObject({
+        code: 'PROVIDER',
+        message: expect.stringMatching(/not found on guest/),
+      });
+      expect(simOf(env).rejections).toEqual([]);
+    } finally {
+      await agent.close?.();
+    }
+  });
+
+  it('copies bytes in and out of the guest unchanged, and appends', async () => {
+    const agent = await provider.guestAgent(node, { credentials: LOGIN });
+    try {
+      const bytes = randomBytes(3 * agent.maxChunkBytes + 1234);
+      const w = await agent.openFile('/root/blob.bin', 'w');
+      for (let at = 0; at < bytes.length; at += agent.maxChunkBytes)
+        await agent.writeFile(w, bytes.subarray(at, at + agent.maxChunkBytes));
+      await agent.closeFile(w);
+      expect((await readAll(agent, '/root/blob.bin')).equals(bytes)).toBe(true);
+      const a = await agent.openFile('/root/blob.bin', 'a');
+      await agent.writeFile(a, Buffer.from('tail'));
+      await agent.closeFile(a);
+      const sum = await agent.spawn({ path: '/bin/sh', args: ['-c', 'test "$(wc -c < /root/blob.bin)" -eq 197846'] });
+      expect(await waitExit(agent, sum)).toEqual({ exited: true, exitCode: 0 });
+      await expect(agent.openFile('/root/absent', 'r')).rejects.toMatchObject({
+        code: 'PROVIDER',
+        message: expect.stringMatching(/not found on guest/),
+      });
+      await expect(agent.readFile(999, 10)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    } finally {
+      await agent.close?.();
+    }
+  });
+
+  it('reports the addresses the guest properties carry, per NIC by MAC, and the same interfaces through the agent', async () => {
+    const sim = simOf(env);
+    const seen = await provider.getNode(node);
+    const props = sim.machines().find((m) => m.name === node);
+    expect(props?.adapters.map((a) => a.mac)).toEqual(['525400001001', '525400001002']);
+    const hostOnly = seen?.nicAddresses?.[1]?.addresses?.[0];
+    expect(hostOnly).toMatch(/^192\.168\.56\.\d+$/);
+    expect(seen?.nicAddresses).toEqual([
+      { slot: 0, mac: '52:54:00:00:10:01', addresses: ['10.0.2.15'], source: 'guest-properties' },
+      { slot: 1, mac: '52:54:00:00:10:02', addresses: [hostOnly], source: 'guest-properties' },
+    ]);
+    expect(seen?.privateAddresses).toEqual(['10.0.2.15', hostOnly]);
+    const agent = await provider.guestAgent(node, {});
+    expect(await agent.networkInterfaces()).toEqual([
+      { name: 'net0', mac: '52:54:00:00:10:01', addresses: [{ family: 'ipv4', address: '10.0.2.15', prefix: 24 }] },
+      { name: 'net1', mac: '52:54:00:00:10:02', addresses: [{ family: 'ipv4', address: hostOnly, prefix: 24 }] },
+    ]);
+    await agent.close?.();
+  });
+
+  it('refuses a wrong password with the guest’s answer, and a login without password before asking', async () => {
+    const wrong = await provider.guestAgent(node, { credentials: { user: LOGIN.user, password: 'nope-secret' } });
+    const error = await wrong.ping().catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'PROVIDER',
+      message: expect.stringMatching(/could not log in as user 'vmkit'.*not able to logon on guest/),
+    });
+    // The password never shows in what the error says.
+    const said = error as { message: string; details: unknown };
+    expect(JSON.stringify([said.message, said.details])).not.toContain('nope-secret');
+    await wrong.close?.();
+    const keyOnly = await provider.guestAgent(node, { credentials: { user: 'vmkit', privateKey: 'PEM' } });
+    await expect(keyOnly.spawn({ path: '/bin/true', args: [] })).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      retryable: false,
+      details: expect.objectContaining({ field: 'credentials.password' }),
+    });
+  });
+
+  it('closes its guest session: the session is gone in the guest and the agent refuses further calls', async () => {
+    const sim = simOf(env);
+    const agent = await provider.guestAgent(node, { credentials: LOGIN });
+    await agent.ping();
+    sim.resetCounters();
+    await agent.close?.();
+    expect(sim.calls.get('IGuestSession_close')).toBe(1);
+    expect(sim.calls.get('ISession_unlockMachine')).toBe(1);
+    await expect(agent.ping()).rejects.toMatchObject({ code: 'CONFLICT' });
+    await agent.close?.();
+  });
+
+  it('refuses a node that is not running (CONFLICT) or unknown (NOT_FOUND)', async () => {
+    const stopped = await provider.cloneNode(spec(master, 'stopped', [{ ...NAT, mac: '52:54:00:00:10:09' }]));
+    await expect(provider.guestAgent(stopped.id, { credentials: LOGIN })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await provider.destroyNode(stopped.id);
+    await expect(provider.guestAgent(`${env.prefix}nobody`, { credentials: LOGIN })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+});
+
+describe('VirtualBox Guest Control without Guest Additions', () => {
+  it('fails UNSUPPORTED (retryable) while no Guest Additions run, and no address is assumed', async () => {
+    const env = await vboxTestEnv({ behaviour: { guestAdditions: false, guestLogins: { root: 'pw' } } });
+    const provider = testProvider(env);
+    try {
+      const master = await runMasterBuild(provider, await isoMasterSpec(env, 'bare'), 'bare');
+      const node = await provider.cloneNode(spec(master, 'bare', [NAT]));
+      await provider.startNode(node.id);
+      const agent = await provider.guestAgent(node.id, { credentials: { user: 'root', password: 'pw' } });
+      await expect(agent.ping()).rejects.toMatchObject({
+        code: 'UNSUPPORTED',
+        retryable: true,
+        message: expect.stringMatching(/Guest Additions are not running/),
+      });
+      await expect(agent.networkInterfaces()).rejects.toMatchObject({ code: 'UNSUPPORTED', retryable: true });
+      await agent.close?.();
+      const seen = await provider.getNode(node.id);
+      expect(seen?.privateAddresses).toEqual([]);
+      expect(seen?.nicAddresses).toEqual([{ slot: 0, mac: NAT.mac }]);
+      // The failed opening let go of the machine: it can be destroyed at once.
+      await provider.destroyNode(node.id);
+      await provider.deleteMaster(master);
+    } finally {
+      await provider.close();
+      await env.close();
+    }
+  });
+});
