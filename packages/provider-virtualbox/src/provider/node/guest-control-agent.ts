@@ -85,11 +85,16 @@ export class VboxGuestAgent implements GuestAgent {
   }
 
   /** Runs `fn` in the open guest session (opening it first). */
-  #call<T>(what: string, options: GuestAgentCallOptions | undefined, fn: (s: Opened) => Promise<T>): Promise<T> {
+  #call<T>(
+    what: string,
+    options: GuestAgentCallOptions | undefined,
+    fn: (s: Opened) => Promise<T>,
+  ): Promise<T> {
     const signal = options?.signal;
     const label = `${what} in node ${this.#id}`;
     throwIfAborted(signal, label);
-    if (this.#closed) return Promise.reject(new VmkitError('CONFLICT', `${label}: the guest agent session is closed`));
+    if (this.#closed)
+      return Promise.reject(new VmkitError('CONFLICT', `${label}: the guest agent session is closed`));
     return raceAbort(
       this.#ctx.conn.run(label, async (api) => fn(await this.#open(api, signal))),
       signal,
@@ -143,7 +148,9 @@ export class VboxGuestAgent implements GuestAgent {
         );
       }
       if (result !== 'Start')
-        throw this.#notReady(`the Guest Additions did not start a guest session in ${START_MS / 1000} s (${result})`);
+        throw this.#notReady(
+          `the Guest Additions did not start a guest session in ${START_MS / 1000} s (${result})`,
+        );
       throwIfAborted(signal, `opening a guest session in node ${this.#id}`);
       return { generation: api.generation, lock, session };
     } catch (error) {
@@ -197,7 +204,10 @@ export class VboxGuestAgent implements GuestAgent {
   async processStatus(pid: number, options?: GuestAgentCallOptions): Promise<GuestProcessStatus> {
     return this.#call(`reading the status of process ${pid}`, options, async ({ session }) => {
       if (this.#forgotten.has(pid))
-        throw new VmkitError('NOT_FOUND', `process ${pid} in node ${this.#id} ended and was reported already`);
+        throw new VmkitError(
+          'NOT_FOUND',
+          `process ${pid} in node ${this.#id} ended and was reported already`,
+        );
       const process = this.#processes.get(pid) ?? (await session.processGet(pid));
       const status = String(await process.getStatus());
       if (!ENDED.has(status)) return { exited: false };
@@ -229,7 +239,8 @@ export class VboxGuestAgent implements GuestAgent {
 
   #file(handle: number): vbox.IFile {
     const file = this.#files.get(handle);
-    if (!file) throw new VmkitError('NOT_FOUND', `no open guest file with handle ${handle} in node ${this.#id}`);
+    if (!file)
+      throw new VmkitError('NOT_FOUND', `no open guest file with handle ${handle} in node ${this.#id}`);
     return file;
   }
 
@@ -251,7 +262,8 @@ export class VboxGuestAgent implements GuestAgent {
       let done = 0;
       while (done < data.length) {
         const written = Number(await file.write(Buffer.from(data.subarray(done)).toString('base64'), IO_MS));
-        if (!(written > 0)) throw new VmkitError('PROVIDER', `the guest wrote nothing of ${data.length - done} bytes`);
+        if (!(written > 0))
+          throw new VmkitError('PROVIDER', `the guest wrote nothing of ${data.length - done} bytes`);
         done += written;
       }
     });

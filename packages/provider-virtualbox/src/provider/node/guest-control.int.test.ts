@@ -9,6 +9,7 @@ import {
   type VboxTestEnv,
   vboxTestEnv,
 } from '../../../test-support/vbox-env.js';
+import { rawClient } from '../../testing/sim-soap.fixture.js';
 import type { VirtualBoxProvider } from '../virtualbox-provider.js';
 
 // Guest Control through the provider against the simulator, whose guests really run what they
@@ -67,7 +68,13 @@ describe('VirtualBox Guest Control (the guest agent)', () => {
     const made = await provider.cloneNode(
       spec(master, 'agent', [
         NAT,
-        { slot: 1, attachment: 'hostOnly', hostInterface: 'vboxnet0', mac: '52:54:00:00:10:02', portForwards: [] },
+        {
+          slot: 1,
+          attachment: 'hostOnly',
+          hostInterface: 'vboxnet0',
+          mac: '52:54:00:00:10:02',
+          portForwards: [],
+        },
       ]),
     );
     node = made.id;
@@ -126,7 +133,10 @@ describe('VirtualBox Guest Control (the guest agent)', () => {
       const a = await agent.openFile('/root/blob.bin', 'a');
       await agent.writeFile(a, Buffer.from('tail'));
       await agent.closeFile(a);
-      const sum = await agent.spawn({ path: '/bin/sh', args: ['-c', 'test "$(wc -c < /root/blob.bin)" -eq 197846'] });
+      const sum = await agent.spawn({
+        path: '/bin/sh',
+        args: ['-c', 'test "$(wc -c < /root/blob.bin)" -eq 197846'],
+      });
       expect(await waitExit(agent, sum)).toEqual({ exited: true, exitCode: 0 });
       await expect(agent.openFile('/root/absent', 'r')).rejects.toMatchObject({
         code: 'PROVIDER',
@@ -152,14 +162,24 @@ describe('VirtualBox Guest Control (the guest agent)', () => {
     expect(seen?.privateAddresses).toEqual(['10.0.2.15', hostOnly]);
     const agent = await provider.guestAgent(node, {});
     expect(await agent.networkInterfaces()).toEqual([
-      { name: 'net0', mac: '52:54:00:00:10:01', addresses: [{ family: 'ipv4', address: '10.0.2.15', prefix: 24 }] },
-      { name: 'net1', mac: '52:54:00:00:10:02', addresses: [{ family: 'ipv4', address: hostOnly, prefix: 24 }] },
+      {
+        name: 'net0',
+        mac: '52:54:00:00:10:01',
+        addresses: [{ family: 'ipv4', address: '10.0.2.15', prefix: 24 }],
+      },
+      {
+        name: 'net1',
+        mac: '52:54:00:00:10:02',
+        addresses: [{ family: 'ipv4', address: hostOnly, prefix: 24 }],
+      },
     ]);
     await agent.close?.();
   });
 
   it('refuses a wrong password with the guest’s answer, and a login without password before asking', async () => {
-    const wrong = await provider.guestAgent(node, { credentials: { user: LOGIN.user, password: 'nope-secret' } });
+    const wrong = await provider.guestAgent(node, {
+      credentials: { user: LOGIN.user, password: 'nope-secret' },
+    });
     const error = await wrong.ping().catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'PROVIDER',
@@ -227,5 +247,159 @@ describe('VirtualBox Guest Control without Guest Additions', () => {
       await provider.close();
       await env.close();
     }
+  });
+});
+
+describe('the simulator models Guest Control as VirtualBox has it', () => {
+  let env: VboxTestEnv;
+  let provider: VirtualBoxProvider;
+  let master: MasterRef;
+  let node: string;
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const text = (b64text: string | undefined) => Buffer.from(b64text ?? '', 'base64').toString();
+
+  beforeAll(async () => {
+    env = await vboxTestEnv({ behaviour: { guestLogins: { root: 'root-pw' } } });
+    provider = testProvider(env);
+    master = await runMasterBuild(provider, await isoMasterSpec(env, 'raw'), 'raw');
+    node = (await provider.cloneNode(spec(master, 'raw', [NAT]))).id;
+    await provider.startNode(node);
+  });
+  afterAll(async () => {
+    await provider?.destroyNode(node).catch(() => {});
+    await provider?.deleteMaster(master).catch(() => {});
+    await provider?.close();
+    await env?.close();
+  });
+
+  /** A guest of the running node reached as a client of vboxwebsrv would: shared lock, console, guest. */
+  async function rawGuest() {
+    const sim = simOf(env);
+    const raw = rawClient(sim);
+    const vbox = await raw.logon();
+    const machine = (await raw.ok('IVirtualBox_findMachine', { _this: vbox, nameOrId: node })).value() ?? '';
+    const { session } = await raw.lock(vbox, machine, 'Shared');
+    const console = (await raw.ok('ISession_getConsole', { _this: session })).value() ?? '';
+    const guest = (await raw.ok('IConsole_getGuest', { _this: console })).value() ?? '';
+    return { sim, raw, guest, session };
+  }
+
+  it('keeps output for IProcess.read when asked, takes stdin, and reports states and exit codes', async () => {
+    const { sim, raw, guest, session } = await rawGuest();
+    const login = { _this: guest, user: 'root', password: 'root-pw', domain: '', sessionName: 'raw' };
+    const gs = (await raw.ok('IGuest_createSession', login)).value() ?? '';
+    expect(
+      (
+        await raw.ok('IGuestSession_waitForArray', { _this: gs, waitFor: 'Start', timeoutMS: '5000' })
+      ).value(),
+    ).toBe('Start');
+    const request = (args: string[], flags: string[], timeoutMS = '0') => ({
+      _this: gs,
+      executable: '/bin/sh',
+      arguments: ['sh', '-c', ...args],
+      environmentChanges: [],
+      flags,
+      timeoutMS,
+    });
+    const create = (args: string[], flags: string[], timeoutMS = '0') =>
+      raw.ok('IGuestSession_processCreate', request(args, flags, timeoutMS));
+    const p =
+      (
+        await create(['read x; echo "out:$x"; echo err >&2; exit 5'], ['WaitForStdOut', 'WaitForStdErr'])
+      ).value() ?? '';
+    expect(
+      (await raw.ok('IProcess_waitForArray', { _this: p, waitFor: 'Start', timeoutMS: '5000' })).value(),
+    ).toBe('Start');
+    expect(
+      (
+        await raw.ok('IProcess_write', {
+          _this: p,
+          handle: '0',
+          flags: '1',
+          data: b64('hi\n'),
+          timeoutMS: '1000',
+        })
+      ).value(),
+    ).toBe('3');
+    expect(
+      text(
+        (await raw.ok('IProcess_read', { _this: p, handle: '1', toRead: '100', timeoutMS: '5000' })).value(),
+      ),
+    ).toBe('out:hi\n');
+    // Not all its output read yet: the process is still reported started.
+    expect(
+      (await raw.ok('IProcess_waitForArray', { _this: p, waitFor: 'StdErr', timeoutMS: '5000' })).value(),
+    ).toBe('StdErr');
+    expect((await raw.ok('IProcess_getStatus', { _this: p })).value()).toBe('Started');
+    expect(
+      text(
+        (await raw.ok('IProcess_read', { _this: p, handle: '2', toRead: '100', timeoutMS: '5000' })).value(),
+      ),
+    ).toBe('err\n');
+    await raw.ok('IProcess_read', { _this: p, handle: '1', toRead: '100', timeoutMS: '5000' });
+    expect(
+      (await raw.ok('IProcess_waitForArray', { _this: p, waitFor: 'Terminate', timeoutMS: '5000' })).value(),
+    ).toBe('Terminate');
+    expect((await raw.ok('IProcess_getStatus', { _this: p })).value()).toBe('TerminatedNormally');
+    expect((await raw.ok('IProcess_getExitCode', { _this: p })).value()).toBe('5');
+    // A guest-side timeout kills it (TimedOutKilled); terminate kills it (TerminatedSignal).
+    const slow = (await create(['sleep 30'], [], '200')).value() ?? '';
+    expect(
+      (
+        await raw.ok('IProcess_waitForArray', { _this: slow, waitFor: 'Terminate', timeoutMS: '10000' })
+      ).value(),
+    ).toBe('Terminate');
+    expect((await raw.ok('IProcess_getStatus', { _this: slow })).value()).toBe('TimedOutKilled');
+    const killed = (await create(['sleep 30'], [])).value() ?? '';
+    await raw.ok('IProcess_waitForArray', { _this: killed, waitFor: 'Start', timeoutMS: '5000' });
+    await raw.ok('IProcess_terminate', { _this: killed });
+    expect(
+      (
+        await raw.ok('IProcess_waitForArray', { _this: killed, waitFor: 'Terminate', timeoutMS: '10000' })
+      ).value(),
+    ).toBe('Terminate');
+    expect((await raw.ok('IProcess_getStatus', { _this: killed })).value()).toBe('TerminatedSignal');
+    // Rules: output not asked for cannot be read; append modes are not implemented; enums are checked.
+    sim.resetCounters();
+    expect(
+      (await raw.call('IProcess_read', { _this: killed, handle: '1', toRead: '10', timeoutMS: '0' })).status,
+    ).toBe(500);
+    const append = await raw.call('IGuestSession_fileOpen', {
+      _this: gs,
+      path: '/tmp/a',
+      accessMode: 'AppendOnly',
+      openAction: 'OpenOrCreate',
+      creationMode: '420',
+    });
+    expect(append.value('faultstring')).toMatch(/not yet implemented/);
+    expect((await raw.call('IGuestSession_processCreate', request(['true'], ['Bogus']))).status).toBe(500);
+    // (A request the WSDL refuses is rejected before its operation is known.)
+    expect(sim.rejections.map((r) => r.operation)).toEqual(['IProcess_read', 'IGuestSession_fileOpen', '?']);
+    await raw.ok('IGuestSession_close', { _this: gs });
+    await raw.ok('ISession_unlockMachine', { _this: session });
+  });
+
+  it('answers a wrong password as VirtualBox does: the session starts in error and waitFor faults', async () => {
+    const { raw, guest, session } = await rawGuest();
+    const gs =
+      (
+        await raw.ok('IGuest_createSession', {
+          _this: guest,
+          user: 'root',
+          password: 'wrong',
+          domain: '',
+          sessionName: 'bad',
+        })
+      ).value() ?? '';
+    const answer = await raw.call('IGuestSession_waitForArray', {
+      _this: gs,
+      waitFor: 'Start',
+      timeoutMS: '5000',
+    });
+    expect(answer.status).toBe(500);
+    expect(answer.value('resultCode')).toBe(String(0x80bb0005 | 0));
+    expect(answer.value('faultstring')).toMatch(/not able to logon on guest/);
+    expect((await raw.ok('IGuestSession_getStatus', { _this: gs })).value()).toBe('Error');
+    await raw.ok('ISession_unlockMachine', { _this: session });
   });
 });

@@ -1,5 +1,6 @@
 import { NODE_RECORD_VERSION } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
+import { guestInterfaces } from './guest-interfaces.js';
 import { nodeStatus } from './machine-power.js';
 import {
   describeNode,
@@ -8,7 +9,6 @@ import {
   readNodeMeta,
   type StoredNodeMeta,
 } from './node-metadata.js';
-import { guestInterfaces } from './guest-interfaces.js';
 
 const meta: StoredNodeMeta = {
   v: NODE_RECORD_VERSION,
@@ -84,15 +84,25 @@ describe('node metadata', () => {
   });
 
   it('describes a node with forward addresses as public and the addresses of its NICs (by MAC) as private', () => {
-    const other = { name: 'docker0', mac: '02:42:00:00:00:09', addresses: [{ family: 'ipv4', address: '172.17.0.1', prefix: 16 }] } as const;
-    const mine = { name: 'eth0', mac: '52:54:00:00:00:01', addresses: [{ family: 'ipv4', address: '10.0.2.15', prefix: 24 }] } as const;
+    const other = {
+      name: 'docker0',
+      mac: '02:42:00:00:00:09',
+      addresses: [{ family: 'ipv4', address: '172.17.0.1', prefix: 16 }],
+    } as const;
+    const mine = {
+      name: 'eth0',
+      mac: '52:54:00:00:00:01',
+      addresses: [{ family: 'ipv4', address: '10.0.2.15', prefix: 24 }],
+    } as const;
     const node = describeNode('vmkit-web-1', meta, 'running', [other, mine]);
     expect(node).toMatchObject({
       id: 'vmkit-web-1',
       name: 'web-1',
       publicAddresses: ['127.0.0.1'],
       privateAddresses: ['10.0.2.15'],
-      nicAddresses: [{ slot: 0, mac: '52:54:00:00:00:01', addresses: ['10.0.2.15'], source: 'guest-properties' }],
+      nicAddresses: [
+        { slot: 0, mac: '52:54:00:00:00:01', addresses: ['10.0.2.15'], source: 'guest-properties' },
+      ],
     });
     // Nothing reported (yet): the NIC is listed without addresses, none assumed.
     const quiet = describeNode('vmkit-web-1', meta, 'running', [other]);
@@ -115,8 +125,16 @@ describe('node metadata', () => {
       ['/VirtualBox/GuestInfo/OS/Product', 'Linux'],
     ]);
     expect(guestInterfaces(props)).toEqual([
-      { name: 'net0', mac: '08:00:27:00:00:01', addresses: [{ family: 'ipv4', address: '10.0.2.15', prefix: 16 }] },
-      { name: 'net1', mac: '08:00:27:00:00:ab', addresses: [{ family: 'ipv4', address: '192.168.56.101', prefix: 24 }] },
+      {
+        name: 'net0',
+        mac: '08:00:27:00:00:01',
+        addresses: [{ family: 'ipv4', address: '10.0.2.15', prefix: 16 }],
+      },
+      {
+        name: 'net1',
+        mac: '08:00:27:00:00:ab',
+        addresses: [{ family: 'ipv4', address: '192.168.56.101', prefix: 24 }],
+      },
       { name: 'net2', addresses: [] },
     ]);
   });

@@ -7,10 +7,10 @@ import { hasResult, isNotFound, VBOX_RESULT } from '../../soap/errors.js';
 import { withMachineLock } from '../../soap/machine-lock.js';
 import { isInsideFolder } from '../master/master-ref-check.js';
 import { lockOptions, masterMachineName, powerOptions, type VboxContext } from '../virtualbox-context.js';
+import { GUEST_NET_PATTERN, guestInterfaces } from './guest-interfaces.js';
 import { nodeStatus, powerOff } from './machine-power.js';
 import { removeMachine } from './machine-removal.js';
 import { watchMachine } from './machine-watch.js';
-import { GUEST_NET_PATTERN, guestInterfaces } from './guest-interfaces.js';
 import { describeNode, NODE_META_KEY, readNodeMeta, type StoredNodeMeta } from './node-metadata.js';
 
 /** A node's machine and its stored metadata. */

@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { makeGuestRoot } from './guest-shell.js';
 import type { SimGuestProcess } from './guest-process.js';
+import { makeGuestRoot } from './guest-shell.js';
 import { ResultCode, runtime, violation } from './sim-fault.js';
 import type { SimTarget } from './websessions.js';
 
@@ -40,14 +40,21 @@ export class SimGuestFile implements SimTarget {
 
   #open(): void {
     if (this.status !== 'Open')
-      throw runtime(ResultCode.VBOX_E_INVALID_OBJECT_STATE, `The guest file "${this.path}" is not open`, true);
+      throw runtime(
+        ResultCode.VBOX_E_INVALID_OBJECT_STATE,
+        `The guest file "${this.path}" is not open`,
+        true,
+      );
   }
 
   /** Reads up to `count` bytes at the current offset. */
   read(count: number): Buffer {
     this.#open();
     if (this.accessMode === 'WriteOnly')
-      throw runtime(ResultCode.VBOX_E_IPRT_ERROR, `Reading guest file "${this.path}" failed: VERR_ACCESS_DENIED`);
+      throw runtime(
+        ResultCode.VBOX_E_IPRT_ERROR,
+        `Reading guest file "${this.path}" failed: VERR_ACCESS_DENIED`,
+      );
     const buffer = Buffer.alloc(count);
     const n = readSync(this.fd, buffer, 0, count, this.offset);
     this.offset += n;
@@ -58,7 +65,10 @@ export class SimGuestFile implements SimTarget {
   write(data: Buffer): number {
     this.#open();
     if (this.accessMode === 'ReadOnly')
-      throw runtime(ResultCode.VBOX_E_IPRT_ERROR, `Writing guest file "${this.path}" failed: VERR_ACCESS_DENIED`);
+      throw runtime(
+        ResultCode.VBOX_E_IPRT_ERROR,
+        `Writing guest file "${this.path}" failed: VERR_ACCESS_DENIED`,
+      );
     if (this.openAction === 'AppendOrCreate') {
       writeSync(this.fd, data);
       return data.length;
@@ -74,7 +84,8 @@ export class SimGuestFile implements SimTarget {
     this.#open();
     const base = whence === 'Begin' ? 0 : whence === 'Current' ? this.offset : fstatSync(this.fd).size;
     const next = base + offset;
-    if (next < 0) throw runtime(ResultCode.E_INVALIDARG, `Seeking guest file "${this.path}" before its start`, true);
+    if (next < 0)
+      throw runtime(ResultCode.E_INVALIDARG, `Seeking guest file "${this.path}" before its start`, true);
     this.offset = next;
     return next;
   }

@@ -61,7 +61,11 @@ function waitTime(timeoutMS: number): number {
   return timeoutMS === 0 ? NO_LIMIT_MS : timeoutMS;
 }
 
-async function waitSession(s: SimGuestSession, wanted: readonly string[], timeoutMS: number): Promise<string> {
+async function waitSession(
+  s: SimGuestSession,
+  wanted: readonly string[],
+  timeoutMS: number,
+): Promise<string> {
   if (wanted.length === 0 || wanted.includes('None'))
     throw violation(ResultCode.E_INVALIDARG, 'No wait flags specified');
   const deadline = Date.now() + waitTime(timeoutMS);
@@ -69,7 +73,8 @@ async function waitSession(s: SimGuestSession, wanted: readonly string[], timeou
     if (s.status === 'Error')
       throw runtime(ResultCode.VBOX_E_IPRT_ERROR, s.error ?? 'The guest session failed to start');
     if (wanted.includes('Start') && s.status === 'Started') return 'Start';
-    if (wanted.includes('Terminate') && (s.status === 'Terminated' || s.status === 'Down')) return 'Terminate';
+    if (wanted.includes('Terminate') && (s.status === 'Terminated' || s.status === 'Down'))
+      return 'Terminate';
     if (timeoutMS !== 0 && Date.now() >= deadline) return 'Timeout';
     await sleep(Math.min(20, timeoutMS === 0 ? 20 : Math.max(1, deadline - Date.now())));
   }
@@ -86,7 +91,11 @@ function processResult(p: SimGuestProcess, wanted: readonly string[]): string | 
   return undefined;
 }
 
-async function waitProcess(p: SimGuestProcess, wanted: readonly string[], timeoutMS: number): Promise<string> {
+async function waitProcess(
+  p: SimGuestProcess,
+  wanted: readonly string[],
+  timeoutMS: number,
+): Promise<string> {
   if (wanted.length === 0 || wanted.includes('None'))
     throw violation(ResultCode.E_INVALIDARG, 'No wait flags specified');
   const deadline = Date.now() + timeoutMS;
@@ -119,7 +128,8 @@ function environment(s: SimGuestSession, changes: readonly string[]): Record<str
   };
   for (const change of changes) {
     const eq = change.indexOf('=');
-    if (eq === 0 || change === '') throw violation(ResultCode.E_INVALIDARG, `Invalid environment change '${change}'`);
+    if (eq === 0 || change === '')
+      throw violation(ResultCode.E_INVALIDARG, `Invalid environment change '${change}'`);
     if (eq < 0) delete env[change];
     else env[change.slice(0, eq)] = change.slice(eq + 1);
   }
@@ -169,7 +179,11 @@ export const guestHandlers: Record<string, SimHandler> = {
     const argv = c.list('arguments');
     const executable = c.str('executable') || argv[0] || '';
     if (!executable.startsWith('/'))
-      throw runtime(ResultCode.VBOX_E_IPRT_ERROR, `The executable "${executable}" is not an absolute guest path`, true);
+      throw runtime(
+        ResultCode.VBOX_E_IPRT_ERROR,
+        `The executable "${executable}" is not an absolute guest path`,
+        true,
+      );
     const flags = c.list('flags');
     const host = s.guest.hostPath(executable);
     try {
@@ -182,7 +196,10 @@ export const guestHandlers: Record<string, SimHandler> = {
       );
     }
     if ([...s.processes].filter((p) => !p.ended).length >= MAX_PROCESSES)
-      throw runtime(MAXIMUM_REACHED, `Maximum number of concurrent guest processes (${MAX_PROCESSES}) reached`);
+      throw runtime(
+        MAXIMUM_REACHED,
+        `Maximum number of concurrent guest processes (${MAX_PROCESSES}) reached`,
+      );
     const timeoutMS = c.int('timeoutMS');
     const p = new SimGuestProcess({
       root: s.guest.root,
@@ -205,7 +222,12 @@ export const guestHandlers: Record<string, SimHandler> = {
   },
   IGuestSession_getProcesses: (c) => [...session(c).processes].map((p) => c.ref(p)),
   IGuestSession_fileOpen(c) {
-    const f = session(c).openFile(c.str('path'), c.str('accessMode'), c.str('openAction'), c.int('creationMode'));
+    const f = session(c).openFile(
+      c.str('path'),
+      c.str('accessMode'),
+      c.str('openAction'),
+      c.int('creationMode'),
+    );
     return c.ref(f);
   },
   IProcess_getPID: (c) => proc(c).pid,
