@@ -27,7 +27,7 @@ export interface GuestScriptOptions {
   /** Kill the script after this many milliseconds (default: never). */
   readonly timeoutMs?: number;
   /** Files the guest's root starts with, by absolute path (see {@link makeGuestRoot}). */
-  readonly files?: Readonly<Record<string, string>>;
+  readonly files?: Readonly<Record<string, string | Uint8Array>>;
 }
 
 /** A user-data script running (or run) in a simulated guest. */
@@ -98,12 +98,16 @@ function hostBusybox(): string | undefined {
  * Makes a guest's root file system in a new temporary folder: the host's `/bin/sh` with the
  * libraries it loads, busybox's applets (static busybox) for the other commands, the stubs of
  * `VBoxControl` (with guest additions), `poweroff` and `shutdown`, the usual folders, and `files`
- * (absolute paths, no `..`, written with mode 0644 and their folders made).
+ * (absolute paths, no `..`, written with mode 0644, or 0755 when they start with `#!`, and their
+ * folders made).
  *
  * @throws when the host has no static busybox or `/bin/sh` cannot be copied, or a path of `files`
  *   is not absolute or has a `..`.
  */
-export function makeGuestRoot(guestAdditions: boolean, files: Readonly<Record<string, string>> = {}): string {
+export function makeGuestRoot(
+  guestAdditions: boolean,
+  files: Readonly<Record<string, string | Uint8Array>> = {},
+): string {
   const root = mkdtempSync(join(tmpdir(), 'vmkit-sim-guest-'));
   try {
     fillGuestRoot(root, guestAdditions);
@@ -111,7 +115,10 @@ export function makeGuestRoot(guestAdditions: boolean, files: Readonly<Record<st
       if (!path.startsWith('/') || path.split('/').includes('..'))
         throw new Error(`guest file ${path}: must be an absolute path without '..'`);
       mkdirSync(join(root, dirname(path)), { recursive: true });
-      writeFileSync(join(root, path), content, { mode: 0o644 });
+      const head =
+        typeof content === 'string' ? content.slice(0, 2) : Buffer.from(content.subarray(0, 2)).toString();
+      const script = head === '#!';
+      writeFileSync(join(root, path), content, { mode: script ? 0o755 : 0o644 });
     }
     return root;
   } catch (error) {

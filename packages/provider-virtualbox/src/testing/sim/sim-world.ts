@@ -208,7 +208,8 @@ export class SimWorld {
         if (instanceId === undefined) continue;
         if (machine.state !== 'Running' || machine.cloudInstances.has(instanceId)) return;
         machine.cloudInstances.add(instanceId);
-        if (userData.startsWith('#!')) this.#runUserData(machine, instanceId, userData);
+        if (userData.startsWith('#!'))
+          this.#runUserData(machine, instanceId, userData, await mountedMedia(machine, a.medium));
         return;
       }
     } finally {
@@ -216,10 +217,15 @@ export class SimWorld {
     }
   }
 
-  #runUserData(machine: SimMachine, instanceId: string, userData: string): void {
+  #runUserData(
+    machine: SimMachine,
+    instanceId: string,
+    userData: string,
+    media: Readonly<Record<string, Uint8Array>>,
+  ): void {
     const script = startGuestScript(userData, {
       guestAdditions: this.behaviour.guestAdditions,
-      files: this.behaviour.guestFiles,
+      files: { ...this.behaviour.guestFiles, ...media },
       onCall: (call) => {
         if (machine.guest !== script || machine.state !== 'Running') return;
         if (call.command === 'VBoxControl') setGuestProperty(machine, call.args);
@@ -389,6 +395,34 @@ export class SimWorld {
       await rm(run.script.root, { recursive: true, force: true });
     }
   }
+}
+
+/** The most bytes of DVD contents a simulated guest's desktop mounts for it (bigger media are not mounted). */
+const MEDIA_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The files of the machine's other ISO 9660 DVDs (not the NoCloud drive `drive`), as a desktop
+ * guest's automounter shows them: under `/media/<volume id>/`. Media the simulator made, media
+ * that are not ISO 9660 and media over {@link MEDIA_BYTES} are left out.
+ */
+async function mountedMedia(machine: SimMachine, drive: SimMedium): Promise<Record<string, Uint8Array>> {
+  const out: Record<string, Uint8Array> = {};
+  let bytes = 0;
+  for (const a of machine.settings.attachments) {
+    if (a.type !== 'DVD' || !a.medium || a.medium.virtual || a.medium === drive) continue;
+    try {
+      const iso = await readIso9660(a.medium.location);
+      const files = iso.files.filter((f) => f.type === 'file');
+      const size = files.reduce((n, f) => n + f.size, 0);
+      if (bytes + size > MEDIA_BYTES || !/^[A-Za-z0-9_.-]+$/.test(iso.volumeId)) continue;
+      bytes += size;
+      for (const f of files)
+        out[`/media/${iso.volumeId}/${f.path.replace(/^\/+/, '')}`] = await iso.readFile(f.path);
+    } catch {
+      // Not an ISO 9660 image: nothing the automounter shows.
+    }
+  }
+  return out;
 }
 
 /** The `instance-id` of a NoCloud `meta-data` (YAML as cloud-init reads it: plain or double-quoted). */
