@@ -1,4 +1,4 @@
-import type { BoundNetwork, GuestInterface, GuestInterfaceAddress, NicAddresses } from '@vmkit/core/spi';
+import type { GuestInterface, GuestInterfaceAddress } from '@vmkit/core/spi';
 
 /** The guest properties Guest Additions report the guest's network in. */
 export const GUEST_NET_PATTERN = '/VirtualBox/GuestInfo/Net/*';
@@ -53,19 +53,4 @@ export function guestInterfaces(props: ReadonlyMap<string, string>): GuestInterf
         addresses,
       };
     });
-}
-
-/**
- * Each NIC of a node with the addresses of the guest interface whose MAC is the NIC's (source
- * `guest-properties`); a NIC no reported interface matches has no addresses (not known yet).
- */
-export function nicAddressesOf(network: BoundNetwork, interfaces: readonly GuestInterface[]): NicAddresses[] {
-  return network.nics.map((nic) => {
-    const mac = bareMac(nic.mac);
-    const found = interfaces.find((i) => i.mac !== undefined && bareMac(i.mac) === mac);
-    const addresses = found?.addresses.map((a) => a.address) ?? [];
-    return addresses.length > 0
-      ? { slot: nic.slot, mac: nic.mac, addresses, source: 'guest-properties' as const }
-      : { slot: nic.slot, mac: nic.mac };
-  });
 }

@@ -3,15 +3,16 @@ import {
   type GuestInterface,
   NODE_RECORD_VERSION,
   type NodeRecord,
+  nicAddressesFromGuest,
   nodeRecordCodec,
   nodeRecordError,
   onlyKeys,
   type ProviderNode,
   recordedNode,
   recordObject,
+  splitNicAddresses,
   VmkitError,
 } from '@vmkit/core/spi';
-import { nicAddressesOf } from './guest-interfaces.js';
 
 /** The extra-data key holding vmkit's record of a node; machines without it are not nodes. */
 export const NODE_META_KEY = 'vmkit/node';
@@ -82,8 +83,9 @@ export function parseNodeMeta(text: string, machine: string): StoredNodeMeta | u
 /**
  * The node a machine is, from its id, metadata, state and the interfaces its guest reported
  * (see {@link guestInterfaces}; none while it is not running): `nicAddresses` has every NIC,
- * with the addresses of the guest interface of its MAC when the guest reported one, and
- * `privateAddresses` are those addresses in NIC order. Nothing is assumed.
+ * with the addresses of the guest interface of its MAC when the guest reported one; those that
+ * are private are `privateAddresses`, the others join the port forwards' `publicAddresses`.
+ * Nothing is assumed.
  */
 export function describeNode(
   id: string,
@@ -91,7 +93,12 @@ export function describeNode(
   status: ProviderNode['status'],
   interfaces: readonly GuestInterface[],
 ): ProviderNode {
-  const nicAddresses = nicAddressesOf(meta.network, interfaces);
-  const addresses = nicAddresses.flatMap((n) => n.addresses ?? []);
-  return { ...recordedNode(id, meta, status, addresses), nicAddresses };
+  const nicAddresses = nicAddressesFromGuest(meta.network, interfaces, 'guest-properties');
+  const { privateAddresses, publicAddresses } = splitNicAddresses(nicAddresses);
+  const node = recordedNode(id, meta, status, privateAddresses);
+  return {
+    ...node,
+    publicAddresses: [...new Set([...node.publicAddresses, ...publicAddresses])],
+    nicAddresses,
+  };
 }
