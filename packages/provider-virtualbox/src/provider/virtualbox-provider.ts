@@ -459,7 +459,7 @@ export class VirtualBoxProvider implements HypervisorProvider {
   }
 
   /**
-   * A Guest Control session for the running node `id` (see {@link VboxGuestAgent}): `NOT_FOUND`
+   * A Guest Control session for the running node `id` (see `docs/virtualbox.md`): `NOT_FOUND`
    * for an unknown node, `CONFLICT` when it is not running. The guest session is opened on first
    * use, as `access.credentials` (a user with a password: Guest Control logs in to the guest);
    * without Guest Additions running, calls fail `UNSUPPORTED` (retryable).

@@ -41,6 +41,7 @@ export function installAgentScript(): string {
     "  finish 'skipped:the guest has no package manager (apt-get, dnf, yum or zypper) to install the build tools with'",
     'fi',
     'GA=',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
     'for f in /media/*/VBoxLinuxAdditions.run /run/media/*/*/VBoxLinuxAdditions.run; do [ -f "$f" ] && GA=${f%/*} && break; done',
     'if [ -z "$GA" ]; then',
     '  mkdir -p /mnt/vmkit-ga',
