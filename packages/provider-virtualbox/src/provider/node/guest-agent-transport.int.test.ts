@@ -1,17 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { CloneSpec, MasterRef } from '@vmkit/core/spi';
-import { runMasterBuild } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Core's agent transport (not on a public entry): the one every agent-backed node uses.
 import { AgentTransport } from '../../../../core/dist/guest/agent-transport.js';
-import {
-  isoMasterSpec,
-  testProvider,
-  type VboxTestEnv,
-  vboxTestEnv,
-} from '../../../test-support/vbox-env.js';
-import type { VirtualBoxProvider } from '../virtualbox-provider.js';
+import { natNic, type RunningNode, runningNode } from '../../../test-support/vbox-running-node.js';
 
 // Core's agent transport (scripts through its wrapper, copies SHA-256 checked in the guest) over
 // VirtualBox Guest Control, against the simulator's guests.
@@ -19,37 +11,18 @@ import type { VirtualBoxProvider } from '../virtualbox-provider.js';
 const LOGIN = { user: 'root', password: 'root-pw' };
 
 describe('core agent transport over VirtualBox Guest Control', () => {
-  let env: VboxTestEnv;
-  let provider: VirtualBoxProvider;
-  let master: MasterRef;
-  let node: string;
+  let running: RunningNode;
   let transport: AgentTransport;
 
   beforeAll(async () => {
-    env = await vboxTestEnv({ behaviour: { guestLogins: { [LOGIN.user]: LOGIN.password } } });
-    provider = testProvider(env);
-    master = await runMasterBuild(provider, await isoMasterSpec(env, 'tr'), 'tr');
-    const spec: CloneSpec = {
-      name: 'tr',
-      group: 'tr',
-      imageId: 'tr',
-      master,
-      hardware: { id: 'micro', cores: 1, ramMiB: 256, diskGiB: 1 },
-      network: { nics: [{ slot: 0, attachment: 'nat', mac: '52:54:00:00:20:01', portForwards: [] }] },
-      linked: true,
-      tags: [],
-      userMetadata: {},
-    };
-    node = (await provider.cloneNode(spec)).id;
-    await provider.startNode(node);
-    transport = new AgentTransport(await provider.guestAgent(node, { credentials: LOGIN }));
+    running = await runningNode('tr', [natNic('52:54:00:00:20:01')], {
+      behaviour: { guestLogins: { [LOGIN.user]: LOGIN.password } },
+    });
+    transport = new AgentTransport(await running.provider.guestAgent(running.node, { credentials: LOGIN }));
   });
   afterAll(async () => {
     await transport?.close();
-    await provider?.destroyNode(node).catch(() => {});
-    await provider?.deleteMaster(master).catch(() => {});
-    await provider?.close();
-    await env?.close();
+    await running?.close();
   });
 
   it('runs scripts with exit codes, stdout and stderr apart, and stdin', async () => {

@@ -1,37 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import type { CloneSpec, GuestAgent, MasterRef } from '@vmkit/core/spi';
-import { runMasterBuild } from '@vmkit/core/spi';
+import type { GuestAgent } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  isoMasterSpec,
-  simOf,
-  testProvider,
-  type VboxTestEnv,
-  vboxTestEnv,
-} from '../../../test-support/vbox-env.js';
+import { simOf } from '../../../test-support/vbox-env.js';
+import { natNic, nodeSpec, type RunningNode, runningNode } from '../../../test-support/vbox-running-node.js';
 import { rawClient } from '../../testing/sim-soap.fixture.js';
-import type { VirtualBoxProvider } from '../virtualbox-provider.js';
 
 // Guest Control through the provider against the simulator, whose guests really run what they
 // are given (the host's /bin/sh and busybox in a root of their own) and keep real files.
 
 const LOGIN = { user: 'vmkit', password: 'guest-secret' };
 
-function spec(master: MasterRef, name: string, nics: CloneSpec['network']['nics']): CloneSpec {
-  return {
-    name,
-    group: 'gc',
-    imageId: 'gc',
-    master,
-    hardware: { id: 'micro', cores: 1, ramMiB: 256, diskGiB: 1 },
-    network: { nics },
-    linked: true,
-    tags: [],
-    userMetadata: {},
-  };
-}
-
-const NAT = { slot: 0, attachment: 'nat', mac: '52:54:00:00:10:01', portForwards: [] } as const;
+const NAT = natNic('52:54:00:00:10:01');
 
 /** Polls the process until it ended (each poll is a real status query of the guest). */
 async function waitExit(agent: GuestAgent, pid: number) {
@@ -56,17 +35,14 @@ async function readAll(agent: GuestAgent, path: string): Promise<Buffer> {
 }
 
 describe('VirtualBox Guest Control (the guest agent)', () => {
-  let env: VboxTestEnv;
-  let provider: VirtualBoxProvider;
-  let master: MasterRef;
+  let running: RunningNode;
+  let provider: RunningNode['provider'];
   let node: string;
 
   beforeAll(async () => {
-    env = await vboxTestEnv({ behaviour: { guestLogins: { [LOGIN.user]: LOGIN.password } } });
-    provider = testProvider(env);
-    master = await runMasterBuild(provider, await isoMasterSpec(env, 'gc'), 'gc');
-    const made = await provider.cloneNode(
-      spec(master, 'agent', [
+    running = await runningNode(
+      'gc',
+      [
         NAT,
         {
           slot: 1,
@@ -75,16 +51,13 @@ describe('VirtualBox Guest Control (the guest agent)', () => {
           mac: '52:54:00:00:10:02',
           portForwards: [],
         },
-      ]),
+      ],
+      { behaviour: { guestLogins: { [LOGIN.user]: LOGIN.password } } },
     );
-    node = made.id;
-    await provider.startNode(node);
+    ({ provider, node } = running);
   });
   afterAll(async () => {
-    await provider?.destroyNode(node).catch(() => {});
-    await provider?.deleteMaster(master).catch(() => {});
-    await provider?.close();
-    await env?.close();
+    await running?.close();
   });
 
   it('says it has a guest agent', async () => {
@@ -115,7 +88,7 @@ describe('VirtualBox Guest Control (the guest agent)', () => {
         code: 'PROVIDER',
         message: expect.stringMatching(/not found on guest/),
       });
-      expect(simOf(env).rejections).toEqual([]);
+      expect(simOf(running.env).rejections).toEqual([]);
     } finally {
       await agent.close?.();
     }
@@ -149,7 +122,7 @@ describe('VirtualBox Guest Control (the guest agent)', () => {
   });
 
   it('reports the addresses the guest properties carry, per NIC by MAC, and the same interfaces through the agent', async () => {
-    const sim = simOf(env);
+    const sim = simOf(running.env);
     const seen = await provider.getNode(node);
     const props = sim.machines().find((m) => m.name === node);
     expect(props?.adapters.map((a) => a.mac)).toEqual(['525400001001', '525400001002']);
@@ -198,7 +171,7 @@ describe('VirtualBox Guest Control (the guest agent)', () => {
   });
 
   it('closes its guest session: the session is gone in the guest and the agent refuses further calls', async () => {
-    const sim = simOf(env);
+    const sim = simOf(running.env);
     const agent = await provider.guestAgent(node, { credentials: LOGIN });
     await agent.ping();
     sim.resetCounters();
@@ -210,12 +183,16 @@ describe('VirtualBox Guest Control (the guest agent)', () => {
   });
 
   it('refuses a node that is not running (CONFLICT) or unknown (NOT_FOUND)', async () => {
-    const stopped = await provider.cloneNode(spec(master, 'stopped', [{ ...NAT, mac: '52:54:00:00:10:09' }]));
+    const stopped = await provider.cloneNode(
+      nodeSpec(running.master, 'stopped', [natNic('52:54:00:00:10:09')]),
+    );
     await expect(provider.guestAgent(stopped.id, { credentials: LOGIN })).rejects.toMatchObject({
       code: 'CONFLICT',
     });
     await provider.destroyNode(stopped.id);
-    await expect(provider.guestAgent(`${env.prefix}nobody`, { credentials: LOGIN })).rejects.toMatchObject({
+    await expect(
+      provider.guestAgent(`${running.env.prefix}nobody`, { credentials: LOGIN }),
+    ).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
   });
@@ -223,13 +200,12 @@ describe('VirtualBox Guest Control (the guest agent)', () => {
 
 describe('VirtualBox Guest Control without Guest Additions', () => {
   it('fails UNSUPPORTED (retryable) while no Guest Additions run, and no address is assumed', async () => {
-    const env = await vboxTestEnv({ behaviour: { guestAdditions: false, guestLogins: { root: 'pw' } } });
-    const provider = testProvider(env);
+    const running = await runningNode('bare', [NAT], {
+      behaviour: { guestAdditions: false, guestLogins: { root: 'pw' } },
+    });
+    const { provider, node } = running;
     try {
-      const master = await runMasterBuild(provider, await isoMasterSpec(env, 'bare'), 'bare');
-      const node = await provider.cloneNode(spec(master, 'bare', [NAT]));
-      await provider.startNode(node.id);
-      const agent = await provider.guestAgent(node.id, { credentials: { user: 'root', password: 'pw' } });
+      const agent = await provider.guestAgent(node, { credentials: { user: 'root', password: 'pw' } });
       await expect(agent.ping()).rejects.toMatchObject({
         code: 'UNSUPPORTED',
         retryable: true,
@@ -237,47 +213,36 @@ describe('VirtualBox Guest Control without Guest Additions', () => {
       });
       await expect(agent.networkInterfaces()).rejects.toMatchObject({ code: 'UNSUPPORTED', retryable: true });
       await agent.close?.();
-      const seen = await provider.getNode(node.id);
+      const seen = await provider.getNode(node);
       expect(seen?.privateAddresses).toEqual([]);
       expect(seen?.nicAddresses).toEqual([{ slot: 0, mac: NAT.mac }]);
       // The failed opening let go of the machine: it can be destroyed at once.
-      await provider.destroyNode(node.id);
-      await provider.deleteMaster(master);
+      await provider.destroyNode(node);
     } finally {
-      await provider.close();
-      await env.close();
+      await running.close();
     }
   });
 });
 
 describe('the simulator models Guest Control as VirtualBox has it', () => {
-  let env: VboxTestEnv;
-  let provider: VirtualBoxProvider;
-  let master: MasterRef;
-  let node: string;
+  let running: RunningNode;
   const b64 = (text: string) => Buffer.from(text).toString('base64');
   const text = (b64text: string | undefined) => Buffer.from(b64text ?? '', 'base64').toString();
 
   beforeAll(async () => {
-    env = await vboxTestEnv({ behaviour: { guestLogins: { root: 'root-pw' } } });
-    provider = testProvider(env);
-    master = await runMasterBuild(provider, await isoMasterSpec(env, 'raw'), 'raw');
-    node = (await provider.cloneNode(spec(master, 'raw', [NAT]))).id;
-    await provider.startNode(node);
+    running = await runningNode('raw', [NAT], { behaviour: { guestLogins: { root: 'root-pw' } } });
   });
   afterAll(async () => {
-    await provider?.destroyNode(node).catch(() => {});
-    await provider?.deleteMaster(master).catch(() => {});
-    await provider?.close();
-    await env?.close();
+    await running?.close();
   });
 
   /** A guest of the running node reached as a client of vboxwebsrv would: shared lock, console, guest. */
   async function rawGuest() {
-    const sim = simOf(env);
+    const sim = simOf(running.env);
     const raw = rawClient(sim);
     const vbox = await raw.logon();
-    const machine = (await raw.ok('IVirtualBox_findMachine', { _this: vbox, nameOrId: node })).value() ?? '';
+    const machine =
+      (await raw.ok('IVirtualBox_findMachine', { _this: vbox, nameOrId: running.node })).value() ?? '';
     const { session } = await raw.lock(vbox, machine, 'Shared');
     const console = (await raw.ok('ISession_getConsole', { _this: session })).value() ?? '';
     const guest = (await raw.ok('IConsole_getGuest', { _this: console })).value() ?? '';

@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { GUEST_PATH, inGuestNamespace } from './guest-shell.js';
 import type { SimTarget } from './websessions.js';
 
-/** Where the guest finds commands (as a Debian root's login shell does). */
-const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** Output VBoxService keeps per stream before the process waits for the host to read (backpressure). */
 const STREAM_BUFFER = 1024 * 1024;
 
@@ -76,17 +75,7 @@ export class SimGuestProcess implements SimTarget {
   constructor(readonly spec: SimProcessSpec) {
     const child = spawn(
       'unshare',
-      [
-        '--mount',
-        '--map-root-user',
-        '/bin/sh',
-        '-c',
-        'for d in null zero; do mount --bind "/dev/$d" "$1/dev/$d" || exit 126; done; r=$1; shift; exec chroot "$r" "$@"',
-        'guest',
-        spec.root,
-        spec.executable,
-        ...spec.args,
-      ],
+      inGuestNamespace('r=$1; shift; exec chroot "$r" "$@"', spec.root, [spec.executable, ...spec.args]),
       {
         cwd: spec.root,
         detached: true,

@@ -51,7 +51,7 @@ export interface GuestScript {
 }
 
 /** Where the guest finds commands (as a Debian root's login shell does). */
-const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const OUTPUT_LIMIT = 64 * 1024;
 /** Where cloud-init keeps a user-data script it runs. */
 export const GUEST_SCRIPT_PATH = '/var/lib/cloud/instance/scripts/part-001';
@@ -171,6 +171,24 @@ function fillGuestRoot(root: string, guestAdditions: boolean): void {
   }
 }
 
+/**
+ * The `unshare` arguments that run `then` (a `/bin/sh -c` text; `$1` is the guest root, `args`
+ * follow it) in a user and mount namespace of its own, once the host's `/dev/null` and
+ * `/dev/zero` are bound into the root (exit 126 when they cannot be).
+ */
+export function inGuestNamespace(then: string, root: string, args: readonly string[]): string[] {
+  return [
+    '--mount',
+    '--map-root-user',
+    '/bin/sh',
+    '-c',
+    `for d in null zero; do mount --bind "/dev/$d" "$1/dev/$d" || exit 126; done; ${then}`,
+    'guest',
+    root,
+    ...args,
+  ];
+}
+
 /** Splits the stubs' reports into calls; returns the bytes of an unfinished one. */
 function readCalls(buffer: Buffer, onCall: (call: GuestCall) => void): Buffer {
   let at = 0;
@@ -219,18 +237,8 @@ export function startGuestScript(script: string, options: GuestScriptOptions = {
     }
     const child = spawn(
       'unshare',
-      [
-        '--mount',
-        '--map-root-user',
-        '/bin/sh',
-        '-c',
-        // The guest is up once its devices are bound: a `boot` report, then the script.
-        'for d in null zero; do mount --bind "/dev/$d" "$1/dev/$d" || exit 1; done; ' +
-          `printf '%s\\0' 0 boot >&3 && exec chroot "$1" "$2" 2>&1`,
-        'guest',
-        root,
-        GUEST_SCRIPT_PATH,
-      ],
+      // The guest is up once its devices are bound: a `boot` report, then the script.
+      inGuestNamespace(`printf '%s\\0' 0 boot >&3 && exec chroot "$1" "$2" 2>&1`, root, [GUEST_SCRIPT_PATH]),
       {
         cwd: root,
         detached: true,
