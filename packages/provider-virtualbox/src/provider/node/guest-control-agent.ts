@@ -46,12 +46,20 @@ interface Opened {
   readonly session: vbox.IGuestSession;
 }
 
-/** The login Guest Control needs: a user and a password (`UNSUPPORTED`, said, otherwise). */
-export function guestControlLogin(id: string, credentials: LoginCredentials | undefined): LoginCredentials {
+/**
+ * The login Guest Control needs: the node's stored login when it has a user and a password, else
+ * the provider's `guestLogin`; `UNSUPPORTED` (said) when neither.
+ */
+export function guestControlLogin(
+  id: string,
+  credentials: LoginCredentials | undefined,
+  fallback?: LoginCredentials,
+): LoginCredentials {
   if (credentials?.user && credentials.password !== undefined) return credentials;
+  if (fallback) return fallback;
   throw new VmkitError(
     'UNSUPPORTED',
-    `VirtualBox Guest Control in node ${id} logs in to the guest as a user with a password: the node's stored login (credentials) has ${credentials?.user ? `no password for user '${credentials.user}'` : 'none'}; give the template a login with a password, or use SSH`,
+    `VirtualBox Guest Control in node ${id} logs in to the guest as a user with a password: the node's stored login (credentials) has ${credentials?.user ? `no password for user '${credentials.user}'` : 'none'}; give the image a login with a password (or the provider a guestLogin), or use SSH`,
     { details: { field: 'credentials.password', node: id } },
   );
 }
@@ -103,7 +111,7 @@ export class VboxGuestAgent implements GuestAgent {
   }
 
   #open(api: VboxApi, signal: AbortSignal | undefined): Promise<Opened> {
-    const login = guestControlLogin(this.#id, this.#credentials);
+    const login = guestControlLogin(this.#id, this.#credentials, this.#ctx.options.guestLogin);
     const current = this.#opening;
     if (current) {
       return current.then((o) => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { GuestAgent } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simOf } from '../../../test-support/vbox-env.js';
+import { simOf, testProvider } from '../../../test-support/vbox-env.js';
 import { natNic, nodeSpec, type RunningNode, runningNode } from '../../../test-support/vbox-running-node.js';
 import { rawClient } from '../../testing/sim-soap.fixture.js';
 
@@ -168,6 +168,17 @@ describe('VirtualBox Guest Control (the guest agent)', () => {
       retryable: false,
       details: expect.objectContaining({ field: 'credentials.password' }),
     });
+  });
+
+  it('logs in with the provider’s guestLogin when the stored login has no password', async () => {
+    const other = testProvider(running.env, { guestLogin: LOGIN });
+    try {
+      const agent = await other.guestAgent(node, { credentials: { user: 'vmkit', privateKey: 'PEM' } });
+      await agent.ping();
+      await agent.close?.();
+    } finally {
+      await other.close();
+    }
   });
 
   it('closes its guest session: the session is gone in the guest and the agent refuses further calls', async () => {

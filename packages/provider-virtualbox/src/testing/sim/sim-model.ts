@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SimGuestControl } from './guest-control.js';
+import type { GuestNic } from './guest-network.js';
 import type { GuestScript } from './guest-shell.js';
 import type { SimEventSource } from './sim-events.js';
 import type { SimTarget } from './websessions.js';
@@ -147,6 +148,8 @@ export class SimMachine {
   readonly timers = new Set<NodeJS.Timeout>();
   /** The user-data script its guest runs (cloud-init), until the guest powers off. */
   guest: GuestScript | undefined;
+  /** The NICs its guest has (set at each boot). */
+  nics: GuestNic[] = [];
   /** Guest Control of its running guest (IGuest), while a VM process runs it. */
   guestControl: SimGuestControl | undefined;
   /** Instance ids whose user data its guest ran: cloud-init runs it once per instance. */

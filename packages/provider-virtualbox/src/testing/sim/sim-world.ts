@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { readIso9660 } from '@vmkit/imaging';
 import { SimGuestControl } from './guest-control.js';
+import { guestNetworkFiles, guestNetworkProperties, guestNics } from './guest-network.js';
 import { type GuestScript, startGuestScript } from './guest-shell.js';
 import { SimEventSource, SimRuntimeErrorEvent } from './sim-events.js';
 import { ResultCode, runtime } from './sim-fault.js';
@@ -172,6 +173,7 @@ export class SimWorld {
     this.#timer(machine, this.behaviour.bootMs, () => {
       machine.setState('Running');
       this.recordWrites(machine);
+      machine.nics = guestNics(machine.settings.adapters, () => this.#nextAddress++);
       this.#startGuestControl(machine);
       if (this.behaviour.guestAdditions) this.#reportAddresses(machine);
       progress.complete();
@@ -225,7 +227,7 @@ export class SimWorld {
   ): void {
     const script = startGuestScript(userData, {
       guestAdditions: this.behaviour.guestAdditions,
-      files: { ...this.behaviour.guestFiles, ...media },
+      files: { ...this.behaviour.guestFiles, ...guestNetworkFiles(machine.nics), ...media },
       onCall: (call) => {
         if (machine.guest !== script || machine.state !== 'Running') return;
         if (call.command === 'VBoxControl') setGuestProperty(machine, call.args);
@@ -247,7 +249,7 @@ export class SimWorld {
       this.behaviour.guestAdditions,
       () => this.behaviour.guestLogins,
       () => machine.guest?.root,
-      this.behaviour.guestFiles,
+      { ...this.behaviour.guestFiles, ...guestNetworkFiles(machine.nics) },
     );
   }
 
@@ -308,21 +310,8 @@ export class SimWorld {
 
   #reportAddresses(machine: SimMachine): void {
     const now = Date.now() * 1_000_000;
-    let n = 0;
-    for (const a of machine.settings.adapters) {
-      if (!a.enabled || a.attachmentType === 'Null') continue;
-      // VirtualBox's NAT gives every guest 10.0.2.15 on a network of its own; the others get one address each.
-      const ip = a.attachmentType === 'NAT' ? '10.0.2.15' : `192.168.56.${100 + (this.#nextAddress++ % 150)}`;
-      const set = (key: string, value: string) =>
-        machine.guestProps.set(`/VirtualBox/GuestInfo/Net/${n}/${key}`, { value, ts: now });
-      set('V4/IP', ip);
-      set('V4/Netmask', '255.255.255.0');
-      set('V4/Broadcast', ip.replace(/\.\d+$/, '.255'));
-      set('MAC', a.mac);
-      set('Status', 'Up');
-      n++;
-    }
-    machine.guestProps.set('/VirtualBox/GuestInfo/Net/Count', { value: String(n), ts: now });
+    for (const [key, value] of guestNetworkProperties(machine.nics))
+      machine.guestProps.set(key, { value, ts: now });
   }
 
   /** The guest answers the ACPI power button (if it does) by powering off. */
