@@ -114,6 +114,7 @@ export class SimGuestSession implements SimTarget {
   readonly processes = new Set<SimGuestProcess>();
   readonly files = new Set<SimGuestFile>();
   #nextFile = 1;
+  readonly #waiters = new Set<() => void>();
 
   constructor(
     readonly guest: SimGuestControl,
@@ -171,10 +172,25 @@ export class SimGuestSession implements SimTarget {
     return file;
   }
 
+  /** Resolves when the session's status changes, or after `ms` (0: no limit). */
+  changed(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      const timer = ms > 0 ? setTimeout(done, ms) : undefined;
+      timer?.unref();
+      this.#waiters.add(done);
+    });
+  }
+
   /** Ends the session: its processes are killed and its files closed. */
   close(status: 'Terminated' | 'Down' = 'Terminated'): void {
     if (this.status === 'Terminated' || this.status === 'Down') return;
     this.status = status;
+    for (const w of [...this.#waiters]) w();
     for (const p of this.processes) p.down();
     for (const f of [...this.files]) f.close('Down');
     this.guest.sessions.delete(this);

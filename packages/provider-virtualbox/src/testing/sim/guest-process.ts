@@ -43,8 +43,9 @@ export interface SimProcessSpec {
   readonly args: readonly string[];
   /** The environment it gets. */
   readonly env: Readonly<Record<string, string>>;
-  /** Keep stdout / stderr for `IProcess.read`. */
+  /** Keep stdout for `IProcess.read` (`WaitForStdOut`). */
   readonly stdout: boolean;
+  /** Keep stderr for `IProcess.read` (`WaitForStdErr`). */
   readonly stderr: boolean;
   /** Kill it after this many ms (0: never). */
   readonly timeoutMs: number;

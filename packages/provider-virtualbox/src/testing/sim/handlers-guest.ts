@@ -9,8 +9,6 @@ import type { ConsoleView } from './sim-model.js';
 const MAXIMUM_REACHED = 0x80bb000d;
 /** What a guest session runs at most at once (VirtualBox's default limit). */
 const MAX_PROCESSES = 255;
-/** The longest a single wait or read is held open by the simulator when the caller gives no limit. */
-const NO_LIMIT_MS = 0;
 
 /** `ProcessWaitForFlag` bits (as `IProcess.waitFor` takes them). */
 const PROCESS_WAIT_BITS: Readonly<Record<string, number>> = {
@@ -28,10 +26,6 @@ function bitsToNames(bits: number, table: Readonly<Record<string, number>>): str
   return Object.entries(table)
     .filter(([, bit]) => bit !== 0 && (bits & bit) !== 0)
     .map(([name]) => name);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function guest(c: SimCall): SimGuestControl {
@@ -57,10 +51,6 @@ function octets(value: string, name: string): Buffer {
   return Buffer.from(value, 'base64');
 }
 
-function waitTime(timeoutMS: number): number {
-  return timeoutMS === 0 ? NO_LIMIT_MS : timeoutMS;
-}
-
 async function waitSession(
   s: SimGuestSession,
   wanted: readonly string[],
@@ -68,15 +58,16 @@ async function waitSession(
 ): Promise<string> {
   if (wanted.length === 0 || wanted.includes('None'))
     throw violation(ResultCode.E_INVALIDARG, 'No wait flags specified');
-  const deadline = Date.now() + waitTime(timeoutMS);
+  const deadline = Date.now() + timeoutMS;
   for (;;) {
     if (s.status === 'Error')
       throw runtime(ResultCode.VBOX_E_IPRT_ERROR, s.error ?? 'The guest session failed to start');
     if (wanted.includes('Start') && s.status === 'Started') return 'Start';
     if (wanted.includes('Terminate') && (s.status === 'Terminated' || s.status === 'Down'))
       return 'Terminate';
-    if (timeoutMS !== 0 && Date.now() >= deadline) return 'Timeout';
-    await sleep(Math.min(20, timeoutMS === 0 ? 20 : Math.max(1, deadline - Date.now())));
+    const left = deadline - Date.now();
+    if (timeoutMS !== 0 && left <= 0) return 'Timeout';
+    await s.changed(timeoutMS === 0 ? 0 : left);
   }
 }
 
