@@ -55,7 +55,8 @@ export function masterMachineName(prefix: string, masterName: string): string {
 /**
  * What the VirtualBox provider can do. Housekeeping (`listArtefacts`, `removeArtefact`, disk
  * usage) and master transfer (`exportMasterDisk`, `importMasterDisk`) are optional SPI methods it
- * has, not flags; no `kernel` source (no direct kernel boot) and no data volumes yet.
+ * has, not flags; no `kernel` source (no direct kernel boot) and no data volumes yet. The guest
+ * agent is Guest Control of the Guest Additions (it needs a login with a password).
  */
 export const VBOX_CAPABILITIES: ProviderCapabilities = Object.freeze({
   linkedClones: true,
@@ -65,4 +66,5 @@ export const VBOX_CAPABILITIES: ProviderCapabilities = Object.freeze({
   sources: Object.freeze(['disk', 'iso', 'bootIso'] as const),
   suspend: true,
   dataVolumes: false,
+  guestAgent: true,
 });

@@ -45,6 +45,15 @@ describe('resolveVirtualBoxProviderOptions', () => {
     expect(resolveVirtualBoxProviderOptions({ url: 'http://h/', logger }).logger).toBe(logger);
   });
 
+  it('keeps a Guest Control login only when given', () => {
+    expect(resolveVirtualBoxProviderOptions({ url: 'http://h/' }).guestLogin).toBeUndefined();
+    const o = resolveVirtualBoxProviderOptions({
+      url: 'http://h/',
+      guestLogin: { user: 'vagrant', password: 'vagrant' },
+    });
+    expect(o.guestLogin).toEqual({ user: 'vagrant', password: 'vagrant' });
+  });
+
   it('takes 0 for times and counts', () => {
     const o = resolveVirtualBoxProviderOptions({
       url: 'http://h/',
@@ -71,6 +80,8 @@ describe('resolveVirtualBoxProviderOptions', () => {
     [{ url: 'http://h/', installTimeoutMs: Number.NaN }, /^installTimeoutMs: /],
     [{ url: 'http://h/', pollIntervalMs: Number.POSITIVE_INFINITY }, /^pollIntervalMs: /],
     [{ url: 'http://h/', reconnectTimeoutMs: '5' as unknown as number }, /^reconnectTimeoutMs: /],
+    [{ url: 'http://h/', guestLogin: { user: '', password: 'x' } }, /^guestLogin\.user: /],
+    [{ url: 'http://h/', guestLogin: { user: 'u' } as never }, /^guestLogin\.password: must be a string/],
   ])('refuses %j naming the option', (options, message) => {
     expect(() => resolveVirtualBoxProviderOptions(options)).toThrow(message);
   });

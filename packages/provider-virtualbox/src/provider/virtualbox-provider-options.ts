@@ -73,11 +73,18 @@ export interface VirtualBoxProviderOptions {
    * master reference that breaks a rule and is left alone). Default: nothing is logged.
    */
   readonly logger?: Logger;
+  /**
+   * The guest login Guest Control uses when the node's stored login has no password (an image
+   * whose password vmkit does not know, e.g. a Vagrant box's `vagrant`/`vagrant`). Default none:
+   * such nodes have no guest agent (`UNSUPPORTED`; SSH still works). Never logged.
+   */
+  readonly guestLogin?: { readonly user: string; readonly password: string };
 }
 
 /** Options with defaults applied, validated (the boot ISO cache is the provider's: see `VboxContext`). */
 export type ResolvedVirtualBoxProviderOptions = Readonly<
-  Required<Omit<VirtualBoxProviderOptions, 'bootIsoCache'>>
+  Required<Omit<VirtualBoxProviderOptions, 'bootIsoCache' | 'guestLogin'>> &
+    Pick<VirtualBoxProviderOptions, 'guestLogin'>
 >;
 
 /** An option in ms or a count: an integer from 0 (core's `integerOption`). */
@@ -107,7 +114,14 @@ export function resolveVirtualBoxProviderOptions(
     );
   const machineFolder = options.machineFolder ?? join(homedir(), '.vmkit', 'virtualbox');
   if (!isAbsolute(machineFolder)) throw invalidArgument('machineFolder', 'must be an absolute path');
+  const login = options.guestLogin;
+  if (login !== undefined) {
+    if (typeof login?.user !== 'string' || login.user === '')
+      throw invalidArgument('guestLogin.user', 'must be a non-empty user name');
+    if (typeof login.password !== 'string') throw invalidArgument('guestLogin.password', 'must be a string');
+  }
   return Object.freeze({
+    ...(login ? { guestLogin: Object.freeze({ user: login.user, password: login.password }) } : {}),
     url: url.href,
     username: options.username ?? '',
     password: options.password ?? '',

@@ -11,15 +11,32 @@ const HOST_INTERFACES = [
   { name: 'vboxnet1', type: 'HostOnly', up: false },
 ] as const;
 
+const GUEST_LOGIN = {
+  user: process.env.VMKIT_VBOX_GUEST_USER ?? 'root',
+  password: process.env.VMKIT_VBOX_GUEST_PASSWORD ?? 'contract-guest-pw',
+};
+
 describeProviderContract(
   process.env.VMKIT_VBOX_URL ? 'virtualbox (real vboxwebsrv)' : 'virtualbox (vboxwebsrv simulator)',
   async () => {
-    env ??= await vboxTestEnv({ hostInterfaces: HOST_INTERFACES }); // the contract asks for a second provider: same simulator
+    // The contract asks for a second provider: same simulator. Its guests take the Guest Control
+    // login the provider is given (a real guest needs that user: VMKIT_VBOX_GUEST_USER/PASSWORD).
+    env ??= await vboxTestEnv({
+      hostInterfaces: HOST_INTERFACES,
+      behaviour: { guestLogins: { [GUEST_LOGIN.user]: GUEST_LOGIN.password } },
+    });
     const sim = env.sim;
     return {
-      provider: testProvider(env),
+      provider: testProvider(env, { guestLogin: GUEST_LOGIN }),
+      agentTimeoutMs: sim ? 20_000 : 300_000,
       masterSpec: await isoMasterSpec(env, 'vbox-contract'),
-      expectedCapabilities: { linkedClones: true, portForwarding: true, suspend: true, dataVolumes: false },
+      expectedCapabilities: {
+        linkedClones: true,
+        portForwarding: true,
+        suspend: true,
+        dataVolumes: false,
+        guestAgent: true,
+      },
       hostNetworks: async () => [
         { name: 'NAT', kind: 'nat' },
         { name: 'eth0', kind: 'bridge', up: true, addresses: ['192.0.2.10/24'] },

@@ -1,4 +1,6 @@
 import type {
+  GuestAgent,
+  GuestAgentAccess,
   HostNetwork,
   HypervisorProvider,
   MasterSpec,
@@ -40,6 +42,7 @@ import { importVboxMaster } from './master/master-import.js';
 import { checkVboxMasterRef } from './master/master-ref-check.js';
 import { cloneVboxNode, validateCloneSpec } from './node/clone-node.js';
 import { CloneSources } from './node/clone-sources.js';
+import { VboxGuestAgent } from './node/guest-control-agent.js';
 import { powerOff } from './node/machine-power.js';
 import { sweepNodeLeftovers } from './node/node-leftovers.js';
 import {
@@ -453,6 +456,27 @@ export class VirtualBoxProvider implements HypervisorProvider {
       },
       true,
     );
+  }
+
+  /**
+   * A Guest Control session for the running node `id` (see `docs/virtualbox.md`): `NOT_FOUND`
+   * for an unknown node, `CONFLICT` when it is not running. The guest session is opened on first
+   * use, as `access.credentials` (a user with a password: Guest Control logs in to the guest);
+   * without Guest Additions running, calls fail `UNSUPPORTED` (retryable).
+   */
+  async guestAgent(id: string, access: GuestAgentAccess): Promise<GuestAgent> {
+    throwIfAborted(access.signal, `opening the guest agent of ${id}`);
+    const state = await this.#run(
+      `reading node ${id}`,
+      async (api) => String(await (await findNode(this.#ctx, api, id)).machine.getState()),
+      true,
+      access.signal,
+    );
+    if (state !== 'Running')
+      throw new VmkitError('CONFLICT', `node ${id} is not running (${state}): no guest agent to reach`, {
+        details: { node: id },
+      });
+    return new VboxGuestAgent(this.#ctx, id, access);
   }
 
   /** Logs off (releasing every reference); idempotent. */

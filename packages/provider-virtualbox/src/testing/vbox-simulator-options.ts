@@ -26,6 +26,11 @@ export interface VboxSimulatorOptions {
   readonly machineFolder?: string;
   /** Host interfaces (default: `eth0` bridged and `vboxnet0` host-only). */
   readonly hostInterfaces?: readonly SimHostInterface[];
+  /**
+   * The host's Guest Additions ISO (`ISystemProperties.defaultAdditionsISO`; default none: empty,
+   * as on a host without the VirtualBox Guest Additions package).
+   */
+  readonly additionsIso?: string;
   /** Timings and guest behaviour. */
   readonly behaviour?: Partial<SimBehaviour>;
 }
@@ -130,4 +135,5 @@ export const DEFAULT_BEHAVIOUR: SimBehaviour = Object.freeze({
   guestAdditions: true,
   taskMs: 5,
   guestFiles: Object.freeze({}),
+  guestLogins: Object.freeze({}),
 });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventHandlers } from './sim/handlers-events.js';
+import { guestHandlers } from './sim/handlers-guest.js';
 import { machineHandlers } from './sim/handlers-machine.js';
 import { mediaHandlers } from './sim/handlers-media.js';
 import { networkHandlers } from './sim/handlers-network.js';
@@ -35,6 +36,7 @@ const HANDLERS: Record<string, SimHandler> = {
   ...mediaHandlers,
   ...networkHandlers,
   ...eventHandlers,
+  ...guestHandlers,
 };
 
 /** The medium a machine boots from: in boot order, the first device type with a medium attached (lowest port first). */
@@ -81,6 +83,7 @@ export class VboxSimulator {
         { name: 'vboxnet0', type: 'HostOnly', ip: '192.168.56.1' },
       ],
       options.machineFolder ?? mkdtempSync(join(tmpdir(), 'vmkit-vbox-sim-')),
+      options.additionsIso ?? '',
     );
   }
 

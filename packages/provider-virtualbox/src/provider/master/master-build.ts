@@ -17,6 +17,7 @@ import { removeMachine } from '../node/machine-removal.js';
 import { MASTER_SNAPSHOT, masterMachineName, powerOptions, type VboxContext } from '../virtualbox-context.js';
 import { deleteBootIsoMaster, prepareBootIsoMaster } from './boot-iso-master.js';
 import { type BuildState, initialBuildState, type VboxBuildContext } from './build-state.js';
+import { installAgent } from './install-agent.js';
 import { installAndWait } from './master-install.js';
 import { registerMasterMachine } from './master-machine.js';
 import { runPostInstall } from './master-post-install.js';
@@ -132,7 +133,8 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
  * master once with a NoCloud drive whose user data runs the spec's steps and then the guest
  * clean-up (see {@link runPostInstall}), which `clean-udev-rules` and `reset-identity` report;
  * `detach-isos` and `detach-nics` clear the build devices; `snapshot` (after the standard steps)
- * takes the snapshot linked clones need. `install-agent` is not supplied: core reports it skipped.
+ * takes the snapshot linked clones need. `install-agent` installs the Guest Additions from the
+ * host's ISO by one boot (see {@link installAgent}), or reports itself skipped with the reason.
  */
 export function planVirtualBoxMasterBuild(
   getContext: () => Promise<VboxContext>,
@@ -140,6 +142,8 @@ export function planVirtualBoxMasterBuild(
 ): MasterBuild<BuildState> {
   const work: Record<string, (ctx: VboxContext, c: VboxBuildContext) => Promise<void>> = {
     'create-and-install': (ctx, c) => createAndInstall(ctx, c, spec),
+    'install-agent': async (ctx, c) =>
+      c.state.machine ? installAgent(ctx, c, spec, c.state.machine) : c.markSkipped('no master machine'),
     'post-install': async (ctx, c) => {
       const s = c.state;
       if (s.postInstalled || !s.machine)

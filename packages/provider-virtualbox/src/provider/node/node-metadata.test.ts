@@ -1,12 +1,12 @@
 import { NODE_RECORD_VERSION } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
+import { guestInterfaces } from './guest-interfaces.js';
 import { nodeStatus } from './machine-power.js';
 import {
   describeNode,
   encodeNodeMeta,
   parseNodeMeta,
   readNodeMeta,
-  reportedAddresses,
   type StoredNodeMeta,
 } from './node-metadata.js';
 
@@ -83,25 +83,60 @@ describe('node metadata', () => {
     );
   });
 
-  it('describes a node with forward addresses as public and guest-reported ones as private', () => {
-    const node = describeNode('vmkit-web-1', meta, 'running', ['10.0.2.15']);
+  it('describes a node with forward addresses as public and the addresses of its NICs (by MAC) as private', () => {
+    const other = {
+      name: 'docker0',
+      mac: '02:42:00:00:00:09',
+      addresses: [{ family: 'ipv4', address: '172.17.0.1', prefix: 16 }],
+    } as const;
+    const mine = {
+      name: 'eth0',
+      mac: '52:54:00:00:00:01',
+      addresses: [{ family: 'ipv4', address: '10.0.2.15', prefix: 24 }],
+    } as const;
+    const node = describeNode('vmkit-web-1', meta, 'running', [other, mine]);
     expect(node).toMatchObject({
       id: 'vmkit-web-1',
       name: 'web-1',
       publicAddresses: ['127.0.0.1'],
       privateAddresses: ['10.0.2.15'],
+      nicAddresses: [
+        { slot: 0, mac: '52:54:00:00:00:01', addresses: ['10.0.2.15'], source: 'guest-properties' },
+      ],
     });
+    // Nothing reported (yet): the NIC is listed without addresses, none assumed.
+    const quiet = describeNode('vmkit-web-1', meta, 'running', [other]);
+    expect(quiet.privateAddresses).toEqual([]);
+    expect(quiet.nicAddresses).toEqual([{ slot: 0, mac: '52:54:00:00:00:01' }]);
   });
 
-  it('reads guest-additions addresses in adapter order, ignoring other properties', () => {
+  it('reads the interfaces Guest Additions report, in their order, ignoring other properties', () => {
     const props = new Map([
       ['/VirtualBox/GuestInfo/Net/1/V4/IP', '192.168.56.101'],
+      ['/VirtualBox/GuestInfo/Net/1/V4/Netmask', '255.255.255.0'],
+      ['/VirtualBox/GuestInfo/Net/1/MAC', '0800270000AB'],
+      ['/VirtualBox/GuestInfo/Net/1/Status', 'Up'],
       ['/VirtualBox/GuestInfo/Net/0/V4/IP', '10.0.2.15'],
+      ['/VirtualBox/GuestInfo/Net/0/V4/Netmask', '255.255.0.0'],
       ['/VirtualBox/GuestInfo/Net/0/MAC', '080027000001'],
-      ['/VirtualBox/GuestInfo/Net/Count', '2'],
-      ['/VirtualBox/GuestInfo/Net/2/V4/IP', ''],
+      ['/VirtualBox/GuestInfo/Net/Count', '3'],
+      ['/VirtualBox/GuestInfo/Net/2/V4/IP', '192.168.1.5'],
+      ['/VirtualBox/GuestInfo/Net/2/Status', 'Down'],
+      ['/VirtualBox/GuestInfo/OS/Product', 'Linux'],
     ]);
-    expect(reportedAddresses(props)).toEqual(['10.0.2.15', '192.168.56.101']);
+    expect(guestInterfaces(props)).toEqual([
+      {
+        name: 'net0',
+        mac: '08:00:27:00:00:01',
+        addresses: [{ family: 'ipv4', address: '10.0.2.15', prefix: 16 }],
+      },
+      {
+        name: 'net1',
+        mac: '08:00:27:00:00:ab',
+        addresses: [{ family: 'ipv4', address: '192.168.56.101', prefix: 24 }],
+      },
+      { name: 'net2', addresses: [] },
+    ]);
   });
 
   it.each([

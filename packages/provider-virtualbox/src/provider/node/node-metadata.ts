@@ -1,13 +1,16 @@
 import { basename, isAbsolute, normalize } from 'node:path';
 import {
+  type GuestInterface,
   NODE_RECORD_VERSION,
   type NodeRecord,
+  nicAddressesFromGuest,
   nodeRecordCodec,
   nodeRecordError,
   onlyKeys,
   type ProviderNode,
   recordedNode,
   recordObject,
+  splitNicAddresses,
   VmkitError,
 } from '@vmkit/core/spi';
 
@@ -77,22 +80,25 @@ export function parseNodeMeta(text: string, machine: string): StoredNodeMeta | u
   }
 }
 
-/** The node a machine is, from its id, metadata, state and guest-reported addresses. */
+/**
+ * The node a machine is, from its id, metadata, state and the interfaces its guest reported
+ * (see {@link guestInterfaces}; none while it is not running): `nicAddresses` has every NIC,
+ * with the addresses of the guest interface of its MAC when the guest reported one; those that
+ * are private are `privateAddresses`, the others join the port forwards' `publicAddresses`.
+ * Nothing is assumed.
+ */
 export function describeNode(
   id: string,
   meta: StoredNodeMeta,
   status: ProviderNode['status'],
-  addresses: readonly string[],
+  interfaces: readonly GuestInterface[],
 ): ProviderNode {
-  return recordedNode(id, meta, status, addresses);
-}
-
-/** IPv4 addresses guest additions reported (`/VirtualBox/GuestInfo/Net/N/V4/IP`), in adapter order. */
-export function reportedAddresses(props: ReadonlyMap<string, string>): string[] {
-  const out: Array<[number, string]> = [];
-  for (const [name, value] of props) {
-    const m = /^\/VirtualBox\/GuestInfo\/Net\/(\d+)\/V4\/IP$/.exec(name);
-    if (m && value) out.push([Number(m[1]), value]);
-  }
-  return out.sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+  const nicAddresses = nicAddressesFromGuest(meta.network, interfaces, 'guest-properties');
+  const { privateAddresses, publicAddresses } = splitNicAddresses(nicAddresses);
+  const node = recordedNode(id, meta, status, privateAddresses);
+  return {
+    ...node,
+    publicAddresses: [...new Set([...node.publicAddresses, ...publicAddresses])],
+    nicAddresses,
+  };
 }

@@ -7,16 +7,11 @@ import { hasResult, isNotFound, VBOX_RESULT } from '../../soap/errors.js';
 import { withMachineLock } from '../../soap/machine-lock.js';
 import { isInsideFolder } from '../master/master-ref-check.js';
 import { lockOptions, masterMachineName, powerOptions, type VboxContext } from '../virtualbox-context.js';
+import { GUEST_NET_PATTERN, guestInterfaces } from './guest-interfaces.js';
 import { nodeStatus, powerOff } from './machine-power.js';
 import { removeMachine } from './machine-removal.js';
 import { watchMachine } from './machine-watch.js';
-import {
-  describeNode,
-  NODE_META_KEY,
-  readNodeMeta,
-  reportedAddresses,
-  type StoredNodeMeta,
-} from './node-metadata.js';
+import { describeNode, NODE_META_KEY, readNodeMeta, type StoredNodeMeta } from './node-metadata.js';
 
 /** A node's machine and its stored metadata. */
 export interface Found {
@@ -51,14 +46,15 @@ export async function findNode(ctx: VboxContext, api: VboxApi, id: string): Prom
   return { machine, meta };
 }
 
-/** The node a machine is now: its state and, when running, the addresses guest additions report. */
+/**
+ * The node a machine is now: its state and, when running, the addresses Guest Additions report
+ * in its guest properties, per NIC (read anew each time).
+ */
 export async function describeMachine(id: string, { machine, meta }: Found): Promise<ProviderNode> {
   const state = String(await machine.getState());
-  const addresses =
-    state === 'Running'
-      ? reportedAddresses(await guestProperties(machine, '/VirtualBox/GuestInfo/Net/*'))
-      : [];
-  return describeNode(id, meta, nodeStatus(state), addresses);
+  const interfaces =
+    state === 'Running' ? guestInterfaces(await guestProperties(machine, GUEST_NET_PATTERN)) : [];
+  return describeNode(id, meta, nodeStatus(state), interfaces);
 }
 
 /** Runs `fn` on the console of a machine under a shared lock. */

@@ -27,7 +27,7 @@ export interface GuestScriptOptions {
   /** Kill the script after this many milliseconds (default: never). */
   readonly timeoutMs?: number;
   /** Files the guest's root starts with, by absolute path (see {@link makeGuestRoot}). */
-  readonly files?: Readonly<Record<string, string>>;
+  readonly files?: Readonly<Record<string, string | Uint8Array>>;
 }
 
 /** A user-data script running (or run) in a simulated guest. */
@@ -51,7 +51,7 @@ export interface GuestScript {
 }
 
 /** Where the guest finds commands (as a Debian root's login shell does). */
-const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const OUTPUT_LIMIT = 64 * 1024;
 /** Where cloud-init keeps a user-data script it runs. */
 export const GUEST_SCRIPT_PATH = '/var/lib/cloud/instance/scripts/part-001';
@@ -98,12 +98,16 @@ function hostBusybox(): string | undefined {
  * Makes a guest's root file system in a new temporary folder: the host's `/bin/sh` with the
  * libraries it loads, busybox's applets (static busybox) for the other commands, the stubs of
  * `VBoxControl` (with guest additions), `poweroff` and `shutdown`, the usual folders, and `files`
- * (absolute paths, no `..`, written with mode 0644 and their folders made).
+ * (absolute paths, no `..`, written with mode 0644, or 0755 when they start with `#!`, and their
+ * folders made).
  *
  * @throws when the host has no static busybox or `/bin/sh` cannot be copied, or a path of `files`
  *   is not absolute or has a `..`.
  */
-export function makeGuestRoot(guestAdditions: boolean, files: Readonly<Record<string, string>> = {}): string {
+export function makeGuestRoot(
+  guestAdditions: boolean,
+  files: Readonly<Record<string, string | Uint8Array>> = {},
+): string {
   const root = mkdtempSync(join(tmpdir(), 'vmkit-sim-guest-'));
   try {
     fillGuestRoot(root, guestAdditions);
@@ -111,7 +115,10 @@ export function makeGuestRoot(guestAdditions: boolean, files: Readonly<Record<st
       if (!path.startsWith('/') || path.split('/').includes('..'))
         throw new Error(`guest file ${path}: must be an absolute path without '..'`);
       mkdirSync(join(root, dirname(path)), { recursive: true });
-      writeFileSync(join(root, path), content, { mode: 0o644 });
+      const head =
+        typeof content === 'string' ? content.slice(0, 2) : Buffer.from(content.subarray(0, 2)).toString();
+      const script = head === '#!';
+      writeFileSync(join(root, path), content, { mode: script ? 0o755 : 0o644 });
     }
     return root;
   } catch (error) {
@@ -164,6 +171,24 @@ function fillGuestRoot(root: string, guestAdditions: boolean): void {
   }
 }
 
+/**
+ * The `unshare` arguments that run `then` (a `/bin/sh -c` text; `$1` is the guest root, `args`
+ * follow it) in a user and mount namespace of its own, once the host's `/dev/null` and
+ * `/dev/zero` are bound into the root (exit 126 when they cannot be).
+ */
+export function inGuestNamespace(then: string, root: string, args: readonly string[]): string[] {
+  return [
+    '--mount',
+    '--map-root-user',
+    '/bin/sh',
+    '-c',
+    `for d in null zero; do mount --bind "/dev/$d" "$1/dev/$d" || exit 126; done; ${then}`,
+    'guest',
+    root,
+    ...args,
+  ];
+}
+
 /** Splits the stubs' reports into calls; returns the bytes of an unfinished one. */
 function readCalls(buffer: Buffer, onCall: (call: GuestCall) => void): Buffer {
   let at = 0;
@@ -212,18 +237,8 @@ export function startGuestScript(script: string, options: GuestScriptOptions = {
     }
     const child = spawn(
       'unshare',
-      [
-        '--mount',
-        '--map-root-user',
-        '/bin/sh',
-        '-c',
-        // The guest is up once its devices are bound: a `boot` report, then the script.
-        'for d in null zero; do mount --bind "/dev/$d" "$1/dev/$d" || exit 1; done; ' +
-          `printf '%s\\0' 0 boot >&3 && exec chroot "$1" "$2" 2>&1`,
-        'guest',
-        root,
-        GUEST_SCRIPT_PATH,
-      ],
+      // The guest is up once its devices are bound: a `boot` report, then the script.
+      inGuestNamespace(`printf '%s\\0' 0 boot >&3 && exec chroot "$1" "$2" 2>&1`, root, [GUEST_SCRIPT_PATH]),
       {
         cwd: root,
         detached: true,

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { SimGuestControl } from './guest-control.js';
+import type { GuestNic } from './guest-network.js';
 import type { GuestScript } from './guest-shell.js';
 import type { SimEventSource } from './sim-events.js';
 import type { SimTarget } from './websessions.js';
@@ -146,6 +148,10 @@ export class SimMachine {
   readonly timers = new Set<NodeJS.Timeout>();
   /** The user-data script its guest runs (cloud-init), until the guest powers off. */
   guest: GuestScript | undefined;
+  /** The NICs its guest has (set at each boot). */
+  nics: GuestNic[] = [];
+  /** Guest Control of its running guest (IGuest), while a VM process runs it. */
+  guestControl: SimGuestControl | undefined;
   /** Instance ids whose user data its guest ran: cloud-init runs it once per instance. */
   readonly cloudInstances = new Set<string>();
   /** Boots whose cloud-init pass is over (whether it ran anything or not). */
@@ -284,6 +290,12 @@ export class HostNicView implements SimTarget {
     readonly ip: string,
     readonly mask: string,
   ) {}
+}
+
+/** ISystemProperties: the host's Guest Additions ISO. */
+export class SystemPropertiesView implements SimTarget {
+  readonly iface = 'ISystemProperties';
+  constructor(public additionsIso: string) {}
 }
 
 /** Singletons: IVirtualBox and IHost. */

@@ -1,9 +1,18 @@
 import { rm } from 'node:fs/promises';
 import { readIso9660 } from '@vmkit/imaging';
+import { SimGuestControl } from './guest-control.js';
+import { guestNetworkFiles, guestNetworkProperties, guestNics } from './guest-network.js';
 import { type GuestScript, startGuestScript } from './guest-shell.js';
 import { SimEventSource, SimRuntimeErrorEvent } from './sim-events.js';
 import { ResultCode, runtime } from './sim-fault.js';
-import { HostNicView, type MachineView, type SimMachine, type SimMedium, SimProgress } from './sim-model.js';
+import {
+  HostNicView,
+  type MachineView,
+  type SimMachine,
+  type SimMedium,
+  SimProgress,
+  SystemPropertiesView,
+} from './sim-model.js';
 
 /** How the simulated host and guests behave. */
 export interface SimBehaviour {
@@ -25,6 +34,11 @@ export interface SimBehaviour {
    * clone's guest starts with these files too, whatever its master's guest did to them.
    */
   readonly guestFiles: Readonly<Record<string, string>>;
+  /**
+   * The users of every simulated guest and their passwords (user → password), which a Guest
+   * Control session (`IGuest.createSession`) must name; none by default.
+   */
+  readonly guestLogins: Readonly<Record<string, string>>;
 }
 
 /** One write a running guest made to a medium. */
@@ -44,6 +58,10 @@ export class SimWorld {
   readonly deletedMedia: string[] = [];
   /** Every user-data script a guest ran, in order. */
   readonly guestRuns: Array<{ machine: string; instanceId: string; script: GuestScript }> = [];
+  /** ISystemProperties (the host's Guest Additions ISO). */
+  readonly systemProperties: SystemPropertiesView;
+  /** Addresses handed to guests on host-only, bridged and internal networks, so each is unique. */
+  #nextAddress = 0;
 
   constructor(
     readonly behaviour: SimBehaviour,
@@ -55,7 +73,9 @@ export class SimWorld {
       mask?: string;
     }>,
     readonly machineFolder: string,
+    additionsIso = '',
   ) {
+    this.systemProperties = new SystemPropertiesView(additionsIso);
     this.hostNics = hostNics.map(
       (n) => new HostNicView(n.name, n.type, n.up ?? true, n.ip ?? '', n.mask ?? '255.255.255.0'),
     );
@@ -153,6 +173,8 @@ export class SimWorld {
     this.#timer(machine, this.behaviour.bootMs, () => {
       machine.setState('Running');
       this.recordWrites(machine);
+      machine.nics = guestNics(machine.settings.adapters, () => this.#nextAddress++);
+      this.#startGuestControl(machine);
       if (this.behaviour.guestAdditions) this.#reportAddresses(machine);
       progress.complete();
       const first = machine.settings.bootOrder[0];
@@ -188,7 +210,8 @@ export class SimWorld {
         if (instanceId === undefined) continue;
         if (machine.state !== 'Running' || machine.cloudInstances.has(instanceId)) return;
         machine.cloudInstances.add(instanceId);
-        if (userData.startsWith('#!')) this.#runUserData(machine, instanceId, userData);
+        if (userData.startsWith('#!'))
+          this.#runUserData(machine, instanceId, userData, await mountedMedia(machine, a.medium));
         return;
       }
     } finally {
@@ -196,10 +219,15 @@ export class SimWorld {
     }
   }
 
-  #runUserData(machine: SimMachine, instanceId: string, userData: string): void {
+  #runUserData(
+    machine: SimMachine,
+    instanceId: string,
+    userData: string,
+    media: Readonly<Record<string, Uint8Array>>,
+  ): void {
     const script = startGuestScript(userData, {
       guestAdditions: this.behaviour.guestAdditions,
-      files: this.behaviour.guestFiles,
+      files: { ...this.behaviour.guestFiles, ...guestNetworkFiles(machine.nics), ...media },
       onCall: (call) => {
         if (machine.guest !== script || machine.state !== 'Running') return;
         if (call.command === 'VBoxControl') setGuestProperty(machine, call.args);
@@ -215,9 +243,20 @@ export class SimWorld {
     });
   }
 
+  /** Guest Control of a guest that just booted (its sessions need Guest Additions to start). */
+  #startGuestControl(machine: SimMachine): void {
+    machine.guestControl = new SimGuestControl(
+      this.behaviour.guestAdditions,
+      () => this.behaviour.guestLogins,
+      () => machine.guest?.root,
+      { ...this.behaviour.guestFiles, ...guestNetworkFiles(machine.nics) },
+    );
+  }
+
   /** A reset of a running guest: a new boot (the user-data script is cut off; cloud-init runs again). */
   reset(machine: SimMachine): void {
     this.#endGuest(machine);
+    this.#startGuestControl(machine);
     this.recordWrites(machine);
     void this.#cloudInit(machine);
   }
@@ -263,21 +302,16 @@ export class SimWorld {
   }
 
   #endGuest(machine: SimMachine): void {
+    machine.guestControl?.end();
+    machine.guestControl = undefined;
     machine.guest?.kill();
     machine.guest = undefined;
   }
 
   #reportAddresses(machine: SimMachine): void {
     const now = Date.now() * 1_000_000;
-    let n = 0;
-    for (const [slot, a] of machine.settings.adapters.entries()) {
-      if (!a.enabled || a.attachmentType === 'Null') continue;
-      const ip = a.attachmentType === 'NAT' ? '10.0.2.15' : `192.168.56.${100 + slot}`;
-      machine.guestProps.set(`/VirtualBox/GuestInfo/Net/${n}/V4/IP`, { value: ip, ts: now });
-      machine.guestProps.set(`/VirtualBox/GuestInfo/Net/${n}/MAC`, { value: a.mac, ts: now });
-      n++;
-    }
-    machine.guestProps.set('/VirtualBox/GuestInfo/Net/Count', { value: String(n), ts: now });
+    for (const [key, value] of guestNetworkProperties(machine.nics))
+      machine.guestProps.set(key, { value, ts: now });
   }
 
   /** The guest answers the ACPI power button (if it does) by powering off. */
@@ -350,6 +384,34 @@ export class SimWorld {
       await rm(run.script.root, { recursive: true, force: true });
     }
   }
+}
+
+/** The most bytes of DVD contents a simulated guest's desktop mounts for it (bigger media are not mounted). */
+const MEDIA_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The files of the machine's other ISO 9660 DVDs (not the NoCloud drive `drive`), as a desktop
+ * guest's automounter shows them: under `/media/<volume id>/`. Media the simulator made, media
+ * that are not ISO 9660 and media over {@link MEDIA_BYTES} are left out.
+ */
+async function mountedMedia(machine: SimMachine, drive: SimMedium): Promise<Record<string, Uint8Array>> {
+  const out: Record<string, Uint8Array> = {};
+  let bytes = 0;
+  for (const a of machine.settings.attachments) {
+    if (a.type !== 'DVD' || !a.medium || a.medium.virtual || a.medium === drive) continue;
+    try {
+      const iso = await readIso9660(a.medium.location);
+      const files = iso.files.filter((f) => f.type === 'file');
+      const size = files.reduce((n, f) => n + f.size, 0);
+      if (bytes + size > MEDIA_BYTES || !/^[A-Za-z0-9_.-]+$/.test(iso.volumeId)) continue;
+      bytes += size;
+      for (const f of files)
+        out[`/media/${iso.volumeId}/${f.path.replace(/^\/+/, '')}`] = await iso.readFile(f.path);
+    } catch {
+      // Not an ISO 9660 image: nothing the automounter shows.
+    }
+  }
+  return out;
 }
 
 /** The `instance-id` of a NoCloud `meta-data` (YAML as cloud-init reads it: plain or double-quoted). */
