@@ -1,6 +1,7 @@
 import type { NodeMetadata, TemplateOptions } from '@vmkit/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatPorts, formatTable, parseDuration } from '../output/format.js';
+import { formatAddresses, nodeJson } from '../output/node-view.js';
 import type { CliIo, CommandContext } from '../runtime/command-context.js';
 import { defineAction, withJsonAndExample } from '../runtime/define-action.js';
 import { type PortFlag, parsePortFlag, portOptions } from './port-flag.js';
@@ -11,8 +12,15 @@ const DEFAULT_WAIT_MS = 5 * 60_000;
 
 function nodeRows(nodes: readonly NodeMetadata[]): string[][] {
   return [
-    ['NODE', 'GROUP', 'IMAGE', 'STATUS', 'PORTS'],
-    ...nodes.map((n) => [n.name, n.group, n.imageId, n.status, formatPorts(n.network) || '-']),
+    ['NODE', 'GROUP', 'IMAGE', 'STATUS', 'ADDRESSES', 'PORTS'],
+    ...nodes.map((n) => [
+      n.name,
+      n.group,
+      n.imageId,
+      n.status,
+      formatAddresses(n),
+      formatPorts(n.network) || '-',
+    ]),
   ];
 }
 
@@ -103,7 +111,7 @@ export function upCommand(io: CliIo): Command {
       };
       const view = await ctx.progress();
       const show = (nodes: readonly NodeMetadata[]) =>
-        ctx.json ? ctx.printJson(nodes) : ctx.print(formatTable(nodeRows(nodes)));
+        ctx.json ? ctx.printJson(nodes.map(nodeJson)) : ctx.print(formatTable(nodeRows(nodes)));
       try {
         const nodes = await ctx.withService(async (service, signal) => {
           const builder = service.templateBuilder().options(options);
@@ -180,14 +188,16 @@ async function waitUntilAnswering(
 export function lsCommand(io: CliIo): Command {
   const command = withJsonAndExample(
     new Command('ls')
-      .description('list nodes with their status and forwarded ports')
+      .description(
+        'list nodes with their status, addresses (as the guest or the hypervisor reports them) and forwarded ports; --json adds the addresses of each NIC',
+      )
       .option('-g, --group <group>', 'only this group'),
     'vmkit ls --group web --json',
   );
   return defineAction(command, io, async (ctx, opts: { group?: string }) => {
     const all = await ctx.withService((service) => service.listNodes(), { readOnly: true });
     const nodes = all.filter((n) => opts.group === undefined || n.group === opts.group);
-    if (ctx.json) ctx.printJson(nodes);
+    if (ctx.json) ctx.printJson(nodes.map(nodeJson));
     else ctx.print(nodes.length === 0 ? 'no nodes' : formatTable(nodeRows(nodes)));
   });
 }
