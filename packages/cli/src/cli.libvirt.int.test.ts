@@ -116,7 +116,7 @@ describe('the vmkit binary on qemu:///system with the test guest', () => {
     expect(res.status).toBe(200);
     const page = (await res.json()) as GuestPage;
     const printed = new RegExp(
-      `^(web-[0-9a-f]{4}) +web +tiny +running +127\\.0\\.0\\.1:${port}->80/tcp,127\\.0\\.0\\.1:\\d+->53/udp$`,
+      `^(web-[0-9a-f]{4}) +web +tiny +running +\\S+ +127\\.0\\.0\\.1:${port}->80/tcp,127\\.0\\.0\\.1:\\d+->53/udp$`,
       'm',
     ).exec(up.stdout);
     expect(printed, up.stdout).not.toBeNull();
