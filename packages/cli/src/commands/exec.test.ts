@@ -75,7 +75,7 @@ describe('vmkit exec', () => {
       '--json',
     ]);
     expect(run.code, run.stderr).toBe(0);
-    const [id, argv, options] = fake.calls[0]?.args as [string, string[], RunScriptOptions];
+    const [id, argv, options] = (fake.calls[0]?.args ?? []) as [string, string[], RunScriptOptions];
     expect(id).toBe('id-web-1a2b');
     expect(argv).toEqual(['ls', '-la', '--json']); // after --, options are the command's
     expect(options).toMatchObject({
@@ -121,7 +121,7 @@ describe('vmkit exec', () => {
       Readable.from([Buffer.from('hello '), Buffer.from('guest')]),
     );
     expect(piped.stdout).toBe('hello guest');
-    expect(typeof (fake.calls[0]?.args[2] as RunScriptOptions).stdin).toBe('object');
+    expect(typeof (fake.calls[0]?.args[2] as RunScriptOptions | undefined)?.stdin).toBe('object');
     const terminal = Object.assign(Readable.from([Buffer.from('typed')]), { isTTY: true });
     expect((await vmkit(['exec', 'web-1a2b', '--', 'cat'], terminal)).stdout).toBe('(none)');
     const off = await vmkit(

@@ -66,7 +66,7 @@ describe('vmkit ls', () => {
       nicAddresses: web.nicAddresses,
       login: { user: 'debian', authenticateSudo: true },
     });
-    expect((node?.nicAddresses as Array<Record<string, unknown>>)[2]).toEqual({
+    expect((node?.nicAddresses as Array<Record<string, unknown>> | undefined)?.[2]).toEqual({
       slot: 2,
       mac: '52:54:00:00:00:03',
     });

@@ -87,7 +87,7 @@ const forwarded = (over: Partial<NodeMetadata> = {}) =>
 
 describe('vmkit ssh', () => {
   it('runs ssh with the stored key in a 0600 file removed afterwards, the forward of port 22 and the node-pinned host key; exits with its code', async () => {
-    const fake = useFakeService([forwarded()], {
+    useFakeService([forwarded()], {
       credentials: async () => ({ user: 'vmkit', privateKey: KEY }),
     });
     const run = await vmkitSsh(
