@@ -1,4 +1,5 @@
 import type {
+  BoundNic,
   ComputeService,
   CopyDestination,
   CopyFromNodeOptions,
@@ -13,6 +14,30 @@ import type {
 } from '@vmkit/core';
 import { DEFAULT_HARDWARE_PROFILES } from '@vmkit/core';
 
+/**
+ * NIC `slot` of a fake node: NAT, MAC `52:54:00:00:00:0<slot+1>`, with a TCP forward from
+ * `hostIp:hostPort` to each `guestPort` of `forwards`; `over` replaces any field.
+ */
+export function fakeNic(
+  slot: number,
+  forwards: ReadonlyArray<{ guestPort: number; hostPort: number; hostIp?: string }> = [],
+  over: Partial<BoundNic> = {},
+): BoundNic {
+  return {
+    slot,
+    attachment: 'nat',
+    mac: `52:54:00:00:00:0${slot + 1}`,
+    portForwards: forwards.map((f) => ({
+      name: `tcp-${f.guestPort}`,
+      protocol: 'tcp',
+      hostIp: f.hostIp ?? '127.0.0.1',
+      hostPort: f.hostPort,
+      guestPort: f.guestPort,
+    })),
+    ...over,
+  };
+}
+
 /** A node as the fake service lists it; `over` replaces any field. */
 export function fakeNode(name: string, over: Partial<NodeMetadata> = {}): NodeMetadata {
   return {
@@ -22,7 +47,7 @@ export function fakeNode(name: string, over: Partial<NodeMetadata> = {}): NodeMe
     imageId: 'tiny',
     status: 'running',
     hardware: DEFAULT_HARDWARE_PROFILES[0] as NodeMetadata['hardware'],
-    network: { nics: [{ slot: 0, attachment: 'nat', mac: '52:54:00:00:00:01', portForwards: [] }] },
+    network: { nics: [fakeNic(0)] },
     hostPorts: {},
     publicAddresses: [],
     privateAddresses: [],

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { fakeNode, useFakeService } from '../../test-support/fake-guest-service.js';
+import { fakeNic, fakeNode, useFakeService } from '../../test-support/fake-guest-service.js';
 import { runCli } from '../../test-support/run-cli.js';
 
 vi.mock('../runtime/open-service.js', () =>
@@ -20,16 +20,9 @@ afterAll(async () => {
 const web = fakeNode('web-1a2b', {
   network: {
     nics: [
-      {
-        slot: 0,
-        attachment: 'nat',
-        mac: '52:54:00:00:00:01',
-        portForwards: [
-          { name: 'tcp-80', protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 20080, guestPort: 80 },
-        ],
-      },
-      { slot: 1, attachment: 'bridged', network: 'lab', mac: '52:54:00:00:00:02', portForwards: [] },
-      { slot: 2, attachment: 'bridged', network: 'lab', mac: '52:54:00:00:00:03', portForwards: [] },
+      fakeNic(0, [{ guestPort: 80, hostPort: 20080 }]),
+      fakeNic(1, [], { attachment: 'bridged', network: 'lab' }),
+      fakeNic(2, [], { attachment: 'bridged', network: 'lab' }),
     ],
   },
   privateAddresses: ['10.0.2.15', '192.168.150.7'],

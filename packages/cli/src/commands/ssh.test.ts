@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { NodeMetadata } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { fakeNode, useFakeService } from '../../test-support/fake-guest-service.js';
+import { fakeNic, fakeNode, useFakeService } from '../../test-support/fake-guest-service.js';
 import { runCli } from '../../test-support/run-cli.js';
 
 vi.mock('../runtime/open-service.js', () =>
@@ -70,18 +70,7 @@ async function vmkitSsh(args: string[], env: NodeJS.ProcessEnv = {}, stdin?: Rea
 
 const forwarded = (over: Partial<NodeMetadata> = {}) =>
   fakeNode('web-1a2b', {
-    network: {
-      nics: [
-        {
-          slot: 0,
-          attachment: 'nat',
-          mac: '52:54:00:00:00:01',
-          portForwards: [
-            { name: 'tcp-22', protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 20022, guestPort: 22 },
-          ],
-        },
-      ],
-    },
+    network: { nics: [fakeNic(0, [{ guestPort: 22, hostPort: 20022, hostIp: '0.0.0.0' }])] },
     ...over,
   });
 
@@ -118,16 +107,7 @@ describe('vmkit ssh', () => {
   it('reaches a node without a forward at its address on a NIC the host routes to (not NAT)', async () => {
     const node = fakeNode('web-1a2b', {
       network: {
-        nics: [
-          { slot: 0, attachment: 'nat', mac: '52:54:00:00:00:01', portForwards: [] },
-          {
-            slot: 1,
-            attachment: 'bridged',
-            network: 'vmkit-test',
-            mac: '52:54:00:00:00:02',
-            portForwards: [],
-          },
-        ],
+        nics: [fakeNic(0), fakeNic(1, [], { attachment: 'bridged', network: 'vmkit-test' })],
       },
       nicAddresses: [
         { slot: 0, mac: '52:54:00:00:00:01', addresses: ['10.0.2.15'], source: 'agent' },
