@@ -11,6 +11,9 @@ import type {
   NodeScript,
   RunScriptOptions,
   ScriptResult,
+  Template,
+  TemplateBuilder,
+  WaitForNodeOptions,
 } from '@vmkit/core';
 import { DEFAULT_HARDWARE_PROFILES } from '@vmkit/core';
 
@@ -76,11 +79,12 @@ export interface FakeGuestBehaviour {
     options: CopyFromNodeOptions,
   ) => Promise<CopyResult>;
   credentials?: (id: string) => Promise<LoginCredentials | undefined>;
+  wait?: (id: string, options: WaitForNodeOptions) => Promise<NodeMetadata>;
   /** Calls made, by method name. */
   calls: Array<{ method: string; args: unknown[] }>;
 }
 
-/** A compute service with only what `exec`, `cp`, `ssh` and `ls` use, driven by `behaviour`. */
+/** A compute service with only what `exec`, `cp`, `ssh`, `ls` and `up` use, driven by `behaviour`. */
 export function fakeGuestService(behaviour: FakeGuestBehaviour): ComputeService {
   const record = (method: string, args: unknown[]) => behaviour.calls.push({ method, args });
   const missing = (method: string) => () => Promise.reject(new Error(`fake service: ${method} not faked`));
@@ -99,6 +103,23 @@ export function fakeGuestService(behaviour: FakeGuestBehaviour): ComputeService 
       return (behaviour.copyFrom ?? missing('copyFromNode'))(id, guestPath, destination, options);
     },
     getNodeCredentials: (id) => (behaviour.credentials ?? (async () => undefined))(id),
+    waitForNode: (id, options) => {
+      record('waitForNode', [id, options]);
+      return (behaviour.wait ?? missing('waitForNode'))(id, options);
+    },
+    // `vmkit up`: any template; the nodes made are the first `count` listed.
+    templateBuilder: () => {
+      const builder = {
+        options: () => builder,
+        imageId: () => builder,
+        build: async () => ({ image: { id: 'tiny' } }) as Template,
+      };
+      return builder as unknown as TemplateBuilder;
+    },
+    createNodesInGroup: async (group, count) => {
+      record('createNodesInGroup', [group, count]);
+      return behaviour.nodes.slice(0, count);
+    },
     close: async () => {},
   };
   return service as ComputeService;

@@ -1,4 +1,4 @@
-import type { NodeMetadata, TemplateOptions } from '@vmkit/core';
+import type { ComputeService, NodeMetadata, TemplateOptions } from '@vmkit/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatPorts, formatTable, parseDuration } from '../output/format.js';
 import { formatAddresses, nodeJson } from '../output/node-view.js';
@@ -52,7 +52,7 @@ export function upCommand(io: CliIo): Command {
       .option('--user-data <file>', 'user data for cloud-init, put on a NoCloud config drive')
       .option(
         '--wait [what]',
-        'return only once the nodes answer: port (each TCP forward keeps a connection; the default), http:/PATH (a GET answers 2xx/3xx) or ssh (sshd greets on the forward of port 22)',
+        'return only once the nodes answer: port (each TCP forward keeps a connection; the default), http:/PATH (a GET answers 2xx/3xx), ssh (sshd greets on the forward of port 22) or agent (the guest agent answers; no forward needed)',
         parseWaitFlag,
       )
       .option('--wait-timeout <duration>', 'give up waiting after this long, exit 7 (default 5m)', (text) => {
@@ -83,22 +83,17 @@ export function upCommand(io: CliIo): Command {
         ephemeral?: boolean;
       },
     ) => {
-      const [{ readInputFile }, { assertSourcePresent }, { invalidArgument, VmkitError }] = await Promise.all(
-        [import('../runtime/input-file.js'), import('../config/source-paths.js'), import('@vmkit/core/spi')],
-      );
+      const [{ readInputFile }, { assertSourcePresent }, { invalidArgument }] = await Promise.all([
+        import('../runtime/input-file.js'),
+        import('../config/source-paths.js'),
+        import('@vmkit/core/spi'),
+      ]);
       const wait: WaitFor | undefined = opts.wait === true ? { kind: 'port' } : opts.wait;
-      if (wait?.kind === 'agent') {
-        throw new VmkitError(
-          'UNSUPPORTED',
-          '--wait=agent is not supported yet (vmkit has no guest agent channel): use --wait=ssh, --wait=port or --wait=http:/PATH',
-          { details: { field: '--wait' } },
-        );
-      }
       if (opts.waitTimeout !== undefined && wait === undefined)
         throw invalidArgument('--wait-timeout', 'needs --wait');
       if (wait?.kind === 'ssh' && !opts.port.some((p) => p.protocol === 'tcp' && p.guestPort === 22))
         throw invalidArgument('--wait', 'ssh needs a forward of guest port 22 to check (add -p 22)');
-      if (wait && opts.port.every((p) => p.protocol !== 'tcp'))
+      if (wait && wait.kind !== 'agent' && opts.port.every((p) => p.protocol !== 'tcp'))
         throw invalidArgument('--wait', 'needs a TCP port forward to check (add -p PORT)');
       const settings = await ctx.settings();
       const timeoutMs = opts.waitTimeout ?? DEFAULT_WAIT_MS;
@@ -122,10 +117,15 @@ export function upCommand(io: CliIo): Command {
             signal,
             onProgress: view.listener,
           });
+          // An ephemeral node lives only with the service, and the guest agent is reached
+          // through it: those waits run while it is open, the others after it closed.
+          if (wait && (wait.kind === 'agent' || opts.ephemeral)) {
+            view.stop();
+            await waitUntilAnswering(ctx, made, wait, timeoutMs, signal, service);
+          }
           if (opts.ephemeral) {
             // The service (and its owner lease) lives until interrupted; closing it destroys the nodes.
             view.stop();
-            if (wait) await waitUntilAnswering(ctx, made, wait, timeoutMs, signal);
             show(made);
             await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
           }
@@ -133,7 +133,8 @@ export function upCommand(io: CliIo): Command {
         });
         view.stop();
         if (!opts.ephemeral) {
-          if (wait) await ctx.withSignal((signal) => waitUntilAnswering(ctx, nodes, wait, timeoutMs, signal));
+          if (wait && wait.kind !== 'agent')
+            await ctx.withSignal((signal) => waitUntilAnswering(ctx, nodes, wait, timeoutMs, signal));
           show(nodes);
         }
       } catch (error) {
@@ -157,15 +158,19 @@ export function upCommand(io: CliIo): Command {
   );
 }
 
-/** Waits for `up --wait`; nodes that do not answer in time are `TIMEOUT` (they stay: destroy them). */
+/**
+ * Waits for `up --wait`; nodes that do not answer in time are `TIMEOUT` (they stay: destroy them).
+ * `agent` waits through the service's `waitForNode`, so it needs `service`.
+ */
 async function waitUntilAnswering(
   ctx: CommandContext,
   nodes: readonly NodeMetadata[],
   wait: WaitFor,
   timeoutMs: number,
   signal: AbortSignal,
+  service?: Pick<ComputeService, 'waitForNode'>,
 ): Promise<void> {
-  const [{ unwaitable, waitForNodes }, { invalidArgument, VmkitError }] = await Promise.all([
+  const [{ unwaitable, waitForNodes, waitForAgents }, { invalidArgument, VmkitError }] = await Promise.all([
     import('../runtime/wait-for-nodes.js'),
     import('@vmkit/core/spi'),
   ]);
@@ -173,9 +178,18 @@ async function waitUntilAnswering(
     const why = unwaitable(node, wait);
     if (why) throw invalidArgument('--wait', why);
   }
-  const what = wait.kind === 'http' ? `GET ${wait.path}` : 'its ports';
+  const what =
+    wait.kind === 'http'
+      ? `GET ${wait.path}`
+      : wait.kind === 'agent'
+        ? 'through the guest agent'
+        : 'its ports';
   ctx.note(`waiting for ${nodes.length} node(s) to answer ${what}`);
-  const late = await waitForNodes(nodes, wait, Date.now() + timeoutMs, signal);
+  const deadline = Date.now() + timeoutMs;
+  const late =
+    wait.kind === 'agent' && service
+      ? await waitForAgents(service, nodes, deadline, signal)
+      : await waitForNodes(nodes, wait, deadline, signal);
   if (late.length === 0) return;
   throw new VmkitError(
     'TIMEOUT',
