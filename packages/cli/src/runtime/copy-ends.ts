@@ -21,7 +21,7 @@ const NODE_END = /^([A-Za-z0-9][A-Za-z0-9._-]*):(.*)$/s;
 const BOTH_RULE =
   'one of SRC and DST must be NODE:/PATH and the other a host path or - (a host path with a colon is written ./a:b)';
 
-/** Reads one argument of `vmkit cp` (`field` is `SRC` or `DST`). */
+/** Reads one argument of `vmkit cp`: `-`, `NODE:PATH`, or else a host path. */
 export function parseCopyEnd(text: string): CopyEnd {
   if (text === '-') return { kind: 'stdio' };
   const m = NODE_END.exec(text);

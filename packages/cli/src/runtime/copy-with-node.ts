@@ -10,9 +10,13 @@ import { passedStdin } from './passed-stdin.js';
 
 /** The flags of `vmkit cp`. */
 export interface CopyFlags {
+  /** `--mode`: the file mode in the guest (copies in). */
   readonly mode?: number;
+  /** `--owner`: `user` or `user:group` in the guest (copies in). */
   readonly owner?: string;
+  /** `--transport`: the guest agent, SSH, or `auto`. */
   readonly transport?: GuestTransportKind;
+  /** `--json`: the result is printed as JSON (so it cannot share stdout with a file). */
   readonly json: boolean;
 }
 

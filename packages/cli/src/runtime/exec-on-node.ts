@@ -9,10 +9,15 @@ export interface ExecRequest {
   readonly node: string;
   /** The command and its arguments (run as they are, no shell). */
   readonly argv: readonly string[];
+  /** `--user`: the guest user (default root). */
   readonly user?: string;
+  /** `--env`: extra environment variables. */
   readonly env?: Readonly<Record<string, string>>;
+  /** `--cwd`: the working directory in the guest. */
   readonly cwd?: string;
+  /** `--timeout`: the command is killed in the guest after this long (`TIMEOUT`). */
   readonly timeoutMs?: number;
+  /** `--transport`: the guest agent, SSH, or `auto`. */
   readonly transport?: GuestTransportKind;
   /** Whether standard input is passed on (when it is not a terminal). */
   readonly stdin: boolean;

@@ -4,7 +4,9 @@ import { VmkitError } from '@vmkit/core/spi';
 
 /** Where a node's SSH server answers from the host. */
 export interface SshEndpoint {
+  /** The host address (an IP). */
   readonly host: string;
+  /** The TCP port. */
   readonly port: number;
 }
 
