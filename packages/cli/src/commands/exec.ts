@@ -55,11 +55,13 @@ export function execCommand(io: CliIo): Command {
             {
               node,
               argv,
-              ...(opts.user !== undefined ? { user: opts.user } : {}),
-              ...(opts.env !== undefined ? { env: Object.fromEntries(opts.env) } : {}),
-              ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
-              ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
-              ...(opts.transport !== undefined ? { transport: opts.transport } : {}),
+              options: {
+                ...(opts.user !== undefined ? { user: opts.user } : {}),
+                ...(opts.env !== undefined ? { env: Object.fromEntries(opts.env) } : {}),
+                ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+                ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
+                ...(opts.transport !== undefined ? { transport: opts.transport } : {}),
+              },
               stdin: opts.stdin,
               json: ctx.json,
             },

@@ -1,4 +1,4 @@
-import type { ComputeService, GuestTransportKind, RunScriptOptions, ScriptResult } from '@vmkit/core';
+import type { ComputeService, RunScriptOptions, ScriptResult } from '@vmkit/core';
 import type { CliIo } from './cli-io.js';
 import { findNode } from './find-node.js';
 import { passedStdin } from './passed-stdin.js';
@@ -9,16 +9,8 @@ export interface ExecRequest {
   readonly node: string;
   /** The command and its arguments (run as they are, no shell). */
   readonly argv: readonly string[];
-  /** `--user`: the guest user (default root). */
-  readonly user?: string;
-  /** `--env`: extra environment variables. */
-  readonly env?: Readonly<Record<string, string>>;
-  /** `--cwd`: the working directory in the guest. */
-  readonly cwd?: string;
-  /** `--timeout`: the command is killed in the guest after this long (`TIMEOUT`). */
-  readonly timeoutMs?: number;
-  /** `--transport`: the guest agent, SSH, or `auto`. */
-  readonly transport?: GuestTransportKind;
+  /** `--user`, `--env`, `--cwd`, `--timeout` and `--transport`, as `runScriptOnNode` takes them. */
+  readonly options: Pick<RunScriptOptions, 'user' | 'env' | 'cwd' | 'timeoutMs' | 'transport'>;
   /** Whether standard input is passed on (when it is not a terminal). */
   readonly stdin: boolean;
   /** Whether the output is kept for a JSON result instead of streamed. */
@@ -40,12 +32,8 @@ export async function execOnNode(
   const node = await findNode(service, request.node, { running: true });
   const stdin = request.stdin ? passedStdin(io) : undefined;
   const options: RunScriptOptions = {
+    ...request.options,
     signal,
-    ...(request.user !== undefined ? { user: request.user } : {}),
-    ...(request.env !== undefined ? { env: request.env } : {}),
-    ...(request.cwd !== undefined ? { cwd: request.cwd } : {}),
-    ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
-    ...(request.transport !== undefined ? { transport: request.transport } : {}),
     ...(stdin ? { stdin: stdin.bytes } : {}),
     ...(request.json
       ? {}
