@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { invalidArgument } from '@vmkit/core/spi';
+import { checkGuestPath, invalidArgument } from '@vmkit/core/spi';
 
 /** One end of `vmkit cp`: a file in a node, a host file, or `-` (standard input or output). */
 export type CopyEnd =
@@ -50,11 +50,4 @@ export function planCopy(source: string, destination: string): CopyPlan {
     return { direction: 'in', from, to: { ...to, path: `${to.path}${posix.basename(from.path)}` } };
   }
   throw invalidArgument(from.kind === 'node' ? 'DST' : 'SRC', BOTH_RULE, { source, destination });
-}
-
-function checkGuestPath(field: string, path: string): void {
-  if (!path.startsWith('/'))
-    throw invalidArgument(field, `guest path ${JSON.stringify(path)} must be absolute (NODE:/PATH)`, {
-      path,
-    });
 }
