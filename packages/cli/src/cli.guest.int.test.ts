@@ -1,28 +1,19 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { leftovers, sweep } from '../../provider-libvirt/test-support/libvirt-sweep.js';
-import { runPrefix, testGuest, testGuestMasterSpec } from '../../provider-libvirt/test-support/test-guest.js';
+import { runPrefix, testGuest } from '../../provider-libvirt/test-support/test-guest.js';
+import { LIBVIRT_POOL, LIBVIRT_URI, libvirtProject } from '../test-support/libvirt-project.js';
 import { runCliProcess, spawnCli, VMKIT_BIN } from '../test-support/spawn-cli.js';
 
 // vmkit exec, cp and ls on qemu:///system with the busybox test guest, which runs qemu-ga on the
 // agent channel every domain vmkit defines: the real binary, the real agent, one node.
-const URI = 'qemu:///system';
-const POOL = 'vmkit';
+const URI = LIBVIRT_URI;
+const POOL = LIBVIRT_POOL;
 const prefix = runPrefix('g');
-const dir = mkdtempSync(join(tmpdir(), 'vmkit-cli-guest-int-'));
-writeFileSync(
-  join(dir, 'vmkit.config.json'),
-  JSON.stringify({
-    provider: { uri: URI, pool: POOL, namePrefix: prefix },
-    store: { dir: 'store' },
-    ports: { leaseDir: 'leases' },
-    images: [testGuestMasterSpec('tiny')],
-  }),
-);
+const dir = libvirtProject('guest-int', prefix);
 const cli = (...args: string[]) => runCliProcess(args, dir);
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
