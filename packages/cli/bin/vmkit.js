@@ -29,6 +29,7 @@ const fresh = !Number.isNaN(bundled) && BUILD_INFOS.every((info) => !(mtime(info
 const { main } = await import(fresh ? BUNDLE : '../dist/main.js');
 
 process.exitCode = await main(process.argv.slice(2), {
+  stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,

@@ -1,25 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PortAllocator } from '@vmkit/core/internal';
 import { afterAll, describe, expect, it } from 'vitest';
 import { leftovers, sweep } from '../../provider-libvirt/test-support/libvirt-sweep.js';
-import { runPrefix, testGuestMasterSpec } from '../../provider-libvirt/test-support/test-guest.js';
+import { runPrefix } from '../../provider-libvirt/test-support/test-guest.js';
+import { LIBVIRT_POOL, LIBVIRT_URI, libvirtProject } from '../test-support/libvirt-project.js';
 import { runCliProcess, spawnCli } from '../test-support/spawn-cli.js';
 
-const URI = 'qemu:///system';
-const POOL = 'vmkit';
+const URI = LIBVIRT_URI;
+const POOL = LIBVIRT_POOL;
 const prefix = runPrefix('u');
-const dir = mkdtempSync(join(tmpdir(), 'vmkit-cli-eph-'));
-writeFileSync(
-  join(dir, 'vmkit.config.json'),
-  JSON.stringify({
-    provider: { uri: URI, pool: POOL, namePrefix: prefix },
-    store: { dir: 'store' },
-    ports: { leaseDir: 'leases' },
-    images: [testGuestMasterSpec('tiny')],
-  }),
-);
+const dir = libvirtProject('eph', prefix);
 const leases = () => new PortAllocator({ leaseDir: join(dir, 'leases') }).leases();
 
 describe('vmkit up --ephemeral on qemu:///system with the test guest', () => {

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PortAllocator } from '@vmkit/core/internal';
@@ -9,23 +8,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { watchDomains } from '../../provider-libvirt/test-support/domain-watch.js';
 import type { GuestPage } from '../../provider-libvirt/test-support/http.js';
 import { leftovers, sweep } from '../../provider-libvirt/test-support/libvirt-sweep.js';
-import { runPrefix, testGuestMasterSpec } from '../../provider-libvirt/test-support/test-guest.js';
+import { runPrefix } from '../../provider-libvirt/test-support/test-guest.js';
+import { LIBVIRT_POOL, LIBVIRT_URI, libvirtProject } from '../test-support/libvirt-project.js';
 import { runCliProcess, spawnCli, VMKIT_BIN } from '../test-support/spawn-cli.js';
 
-const URI = 'qemu:///system';
-const POOL = 'vmkit';
+const URI = LIBVIRT_URI;
+const POOL = LIBVIRT_POOL;
 const prefix = runPrefix('c');
-const dir = mkdtempSync(join(tmpdir(), 'vmkit-cli-int-'));
+const dir = libvirtProject('int', prefix);
 const leaseDir = join(dir, 'leases');
-writeFileSync(
-  join(dir, 'vmkit.config.json'),
-  JSON.stringify({
-    provider: { uri: URI, pool: POOL, namePrefix: prefix },
-    store: { dir: 'store' },
-    ports: { leaseDir: 'leases' },
-    images: [testGuestMasterSpec('tiny')],
-  }),
-);
 const cli = (...args: string[]) => runCliProcess(args, dir);
 const leases = () => new PortAllocator({ leaseDir }).leases();
 
@@ -116,7 +107,7 @@ describe('the vmkit binary on qemu:///system with the test guest', () => {
     expect(res.status).toBe(200);
     const page = (await res.json()) as GuestPage;
     const printed = new RegExp(
-      `^(web-[0-9a-f]{4}) +web +tiny +running +127\\.0\\.0\\.1:${port}->80/tcp,127\\.0\\.0\\.1:\\d+->53/udp$`,
+      `^(web-[0-9a-f]{4}) +web +tiny +running +\\S+ +127\\.0\\.0\\.1:${port}->80/tcp,127\\.0\\.0\\.1:\\d+->53/udp$`,
       'm',
     ).exec(up.stdout);
     expect(printed, up.stdout).not.toBeNull();

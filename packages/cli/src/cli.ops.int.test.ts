@@ -98,13 +98,6 @@ describe('vmkit for scripts', () => {
 
   it('--wait refuses what it cannot check, before making anything', async () => {
     const dir = await project('wait');
-    const agent = await runCliProcess(['up', 'web', '-n', '1', '-p', '80', '--wait=agent'], dir, {
-      HOME: root,
-    });
-    expect(agent.code).toBe(8);
-    expect(agent.stderr).toMatch(
-      /^vmkit: --wait=agent is not supported yet .*use --wait=ssh, --wait=port or --wait=http:\/PATH\n$/,
-    );
     const noSsh = await runCliProcess(['up', 'web', '-n', '1', '-p', '80', '--wait=ssh'], dir, {
       HOME: root,
     });

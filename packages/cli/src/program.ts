@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { cpCommand } from './commands/cp.js';
+import { execCommand } from './commands/exec.js';
 import { dfCommand, pruneCommand, reapCommand } from './commands/housekeeping.js';
 import { buildCommand, imagesCommand } from './commands/images.js';
 import { exportCommand, importCommand } from './commands/import.js';
@@ -8,6 +10,7 @@ import { isoCommand } from './commands/iso.js';
 import { destroyCommand, lsCommand, upCommand } from './commands/nodes.js';
 import { remasterCommand } from './commands/remaster.js';
 import { seedCommand } from './commands/seed.js';
+import { sshCommand } from './commands/ssh.js';
 import type { CliIo } from './runtime/command-context.js';
 import { cliPackageFile } from './runtime/package-files.js';
 
@@ -21,6 +24,8 @@ VMKIT_VBOX_PASSWORD override it; flags override both.
 
 Exit codes: 0 ok, 1 internal error, 2 bad arguments or configuration, 3 not found,
 4 conflict, 5 provider, 6 store, 7 timeout, 8 unsupported, 9 corrupt, 130 interrupted.
+
+vmkit exec and vmkit ssh exit with the guest command's own exit code when it ran.
 
 Example:
   vmkit up web -n 3 --port 80 && vmkit ls && vmkit destroy web && vmkit prune
@@ -67,6 +72,9 @@ export function buildProgram(io: CliIo): Command {
     upCommand,
     lsCommand,
     destroyCommand,
+    execCommand,
+    cpCommand,
+    sshCommand,
     pruneCommand,
     reapCommand,
     dfCommand,

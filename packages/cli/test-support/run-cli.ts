@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { main } from '../src/main.js';
+import type { CliIo } from '../src/runtime/cli-io.js';
 
 /** What an in-process run of the command line printed and returned. */
 export interface CliRun {
@@ -18,18 +19,23 @@ function sink(chunks: Buffer[]): Writable {
   });
 }
 
-/** Runs `vmkit ARGS` in this process with captured streams (no TTY), from `cwd` with `env`. */
+/**
+ * Runs `vmkit ARGS` in this process with captured streams (no TTY), from `cwd` with `env`, and
+ * `stdin` as standard input when given (none otherwise).
+ */
 export async function runCli(
   args: readonly string[],
   cwd: string,
   env: NodeJS.ProcessEnv = {},
+  stdin?: CliIo['stdin'],
 ): Promise<CliRun> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const saved = process.exitCode;
   process.exitCode = undefined;
   try {
-    const code = await main(args, { stdout: sink(out), stderr: sink(err), env, cwd });
+    const io = { stdout: sink(out), stderr: sink(err), env, cwd };
+    const code = await main(args, stdin ? { ...io, stdin } : io);
     const stdoutBytes = Buffer.concat(out);
     return {
       code,

@@ -1,6 +1,7 @@
-import type { NodeMetadata, TemplateOptions } from '@vmkit/core';
+import type { ComputeService, NodeMetadata, TemplateOptions } from '@vmkit/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatPorts, formatTable, parseDuration } from '../output/format.js';
+import { formatAddresses, nodeJson } from '../output/node-view.js';
 import type { CliIo, CommandContext } from '../runtime/command-context.js';
 import { defineAction, withJsonAndExample } from '../runtime/define-action.js';
 import { type PortFlag, parsePortFlag, portOptions } from './port-flag.js';
@@ -11,8 +12,15 @@ const DEFAULT_WAIT_MS = 5 * 60_000;
 
 function nodeRows(nodes: readonly NodeMetadata[]): string[][] {
   return [
-    ['NODE', 'GROUP', 'IMAGE', 'STATUS', 'PORTS'],
-    ...nodes.map((n) => [n.name, n.group, n.imageId, n.status, formatPorts(n.network) || '-']),
+    ['NODE', 'GROUP', 'IMAGE', 'STATUS', 'ADDRESSES', 'PORTS'],
+    ...nodes.map((n) => [
+      n.name,
+      n.group,
+      n.imageId,
+      n.status,
+      formatAddresses(n),
+      formatPorts(n.network) || '-',
+    ]),
   ];
 }
 
@@ -44,7 +52,7 @@ export function upCommand(io: CliIo): Command {
       .option('--user-data <file>', 'user data for cloud-init, put on a NoCloud config drive')
       .option(
         '--wait [what]',
-        'return only once the nodes answer: port (each TCP forward keeps a connection; the default), http:/PATH (a GET answers 2xx/3xx) or ssh (sshd greets on the forward of port 22)',
+        'return only once the nodes answer: port (each TCP forward keeps a connection; the default), http:/PATH (a GET answers 2xx/3xx), ssh (sshd greets on the forward of port 22) or agent (the guest agent answers; no forward needed)',
         parseWaitFlag,
       )
       .option('--wait-timeout <duration>', 'give up waiting after this long, exit 7 (default 5m)', (text) => {
@@ -75,22 +83,17 @@ export function upCommand(io: CliIo): Command {
         ephemeral?: boolean;
       },
     ) => {
-      const [{ readInputFile }, { assertSourcePresent }, { invalidArgument, VmkitError }] = await Promise.all(
-        [import('../runtime/input-file.js'), import('../config/source-paths.js'), import('@vmkit/core/spi')],
-      );
+      const [{ readInputFile }, { assertSourcePresent }, { invalidArgument }] = await Promise.all([
+        import('../runtime/input-file.js'),
+        import('../config/source-paths.js'),
+        import('@vmkit/core/spi'),
+      ]);
       const wait: WaitFor | undefined = opts.wait === true ? { kind: 'port' } : opts.wait;
-      if (wait?.kind === 'agent') {
-        throw new VmkitError(
-          'UNSUPPORTED',
-          '--wait=agent is not supported yet (vmkit has no guest agent channel): use --wait=ssh, --wait=port or --wait=http:/PATH',
-          { details: { field: '--wait' } },
-        );
-      }
       if (opts.waitTimeout !== undefined && wait === undefined)
         throw invalidArgument('--wait-timeout', 'needs --wait');
       if (wait?.kind === 'ssh' && !opts.port.some((p) => p.protocol === 'tcp' && p.guestPort === 22))
         throw invalidArgument('--wait', 'ssh needs a forward of guest port 22 to check (add -p 22)');
-      if (wait && opts.port.every((p) => p.protocol !== 'tcp'))
+      if (wait && wait.kind !== 'agent' && opts.port.every((p) => p.protocol !== 'tcp'))
         throw invalidArgument('--wait', 'needs a TCP port forward to check (add -p PORT)');
       const settings = await ctx.settings();
       const timeoutMs = opts.waitTimeout ?? DEFAULT_WAIT_MS;
@@ -103,7 +106,7 @@ export function upCommand(io: CliIo): Command {
       };
       const view = await ctx.progress();
       const show = (nodes: readonly NodeMetadata[]) =>
-        ctx.json ? ctx.printJson(nodes) : ctx.print(formatTable(nodeRows(nodes)));
+        ctx.json ? ctx.printJson(nodes.map(nodeJson)) : ctx.print(formatTable(nodeRows(nodes)));
       try {
         const nodes = await ctx.withService(async (service, signal) => {
           const builder = service.templateBuilder().options(options);
@@ -114,10 +117,15 @@ export function upCommand(io: CliIo): Command {
             signal,
             onProgress: view.listener,
           });
+          // An ephemeral node lives only with the service, and the guest agent is reached
+          // through it: those waits run while it is open, the others after it closed.
+          if (wait && (wait.kind === 'agent' || opts.ephemeral)) {
+            view.stop();
+            await waitUntilAnswering(ctx, made, wait, timeoutMs, signal, service);
+          }
           if (opts.ephemeral) {
             // The service (and its owner lease) lives until interrupted; closing it destroys the nodes.
             view.stop();
-            if (wait) await waitUntilAnswering(ctx, made, wait, timeoutMs, signal);
             show(made);
             await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
           }
@@ -125,7 +133,8 @@ export function upCommand(io: CliIo): Command {
         });
         view.stop();
         if (!opts.ephemeral) {
-          if (wait) await ctx.withSignal((signal) => waitUntilAnswering(ctx, nodes, wait, timeoutMs, signal));
+          if (wait && wait.kind !== 'agent')
+            await ctx.withSignal((signal) => waitUntilAnswering(ctx, nodes, wait, timeoutMs, signal));
           show(nodes);
         }
       } catch (error) {
@@ -149,15 +158,19 @@ export function upCommand(io: CliIo): Command {
   );
 }
 
-/** Waits for `up --wait`; nodes that do not answer in time are `TIMEOUT` (they stay: destroy them). */
+/**
+ * Waits for `up --wait`; nodes that do not answer in time are `TIMEOUT` (they stay: destroy them).
+ * `agent` waits through the service's `waitForNode`, so it needs `service`.
+ */
 async function waitUntilAnswering(
   ctx: CommandContext,
   nodes: readonly NodeMetadata[],
   wait: WaitFor,
   timeoutMs: number,
   signal: AbortSignal,
+  service?: Pick<ComputeService, 'waitForNode'>,
 ): Promise<void> {
-  const [{ unwaitable, waitForNodes }, { invalidArgument, VmkitError }] = await Promise.all([
+  const [{ unwaitable, waitForNodes, waitForAgents }, { invalidArgument, VmkitError }] = await Promise.all([
     import('../runtime/wait-for-nodes.js'),
     import('@vmkit/core/spi'),
   ]);
@@ -165,9 +178,18 @@ async function waitUntilAnswering(
     const why = unwaitable(node, wait);
     if (why) throw invalidArgument('--wait', why);
   }
-  const what = wait.kind === 'http' ? `GET ${wait.path}` : 'its ports';
+  const what =
+    wait.kind === 'http'
+      ? `GET ${wait.path}`
+      : wait.kind === 'agent'
+        ? 'through the guest agent'
+        : 'its ports';
   ctx.note(`waiting for ${nodes.length} node(s) to answer ${what}`);
-  const late = await waitForNodes(nodes, wait, Date.now() + timeoutMs, signal);
+  const deadline = Date.now() + timeoutMs;
+  const late =
+    wait.kind === 'agent' && service
+      ? await waitForAgents(service, nodes, deadline, signal)
+      : await waitForNodes(nodes, wait, deadline, signal);
   if (late.length === 0) return;
   throw new VmkitError(
     'TIMEOUT',
@@ -180,14 +202,16 @@ async function waitUntilAnswering(
 export function lsCommand(io: CliIo): Command {
   const command = withJsonAndExample(
     new Command('ls')
-      .description('list nodes with their status and forwarded ports')
+      .description(
+        'list nodes with their status, addresses (as the guest or the hypervisor reports them) and forwarded ports; --json adds the addresses of each NIC',
+      )
       .option('-g, --group <group>', 'only this group'),
     'vmkit ls --group web --json',
   );
   return defineAction(command, io, async (ctx, opts: { group?: string }) => {
     const all = await ctx.withService((service) => service.listNodes(), { readOnly: true });
     const nodes = all.filter((n) => opts.group === undefined || n.group === opts.group);
-    if (ctx.json) ctx.printJson(nodes);
+    if (ctx.json) ctx.printJson(nodes.map(nodeJson));
     else ctx.print(nodes.length === 0 ? 'no nodes' : formatTable(nodeRows(nodes)));
   });
 }

@@ -2,8 +2,8 @@ import { InvalidArgumentError } from 'commander';
 
 /**
  * What `up --wait` waits for: `port`, `http` (a GET of a path), `ssh` (the SSH server's own
- * greeting on the node's forward of guest port 22). `agent` is named so it can be refused clearly
- * (vmkit has no guest agent channel yet).
+ * greeting on the node's forward of guest port 22), `agent` (the node's guest agent answers,
+ * through `ComputeService.waitForNode`).
  */
 export type WaitFor =
   | { readonly kind: 'port' | 'ssh' }

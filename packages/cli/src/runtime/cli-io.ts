@@ -3,6 +3,11 @@
 
 /** The process around a command: streams, environment, working directory. */
 export interface CliIo {
+  /**
+   * Standard input, for the commands that pass it on (`vmkit exec`, `vmkit cp -`, `vmkit ssh`);
+   * absent: they read nothing.
+   */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   readonly env: NodeJS.ProcessEnv;

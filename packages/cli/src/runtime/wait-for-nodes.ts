@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import type { NodeMetadata } from '@vmkit/core';
+import type { ComputeService, NodeMetadata } from '@vmkit/core';
 import type { WaitFor } from '../commands/wait-flag.js';
 
 /** How long one probe may take, and the pause between probes of a node that does not answer yet. */
@@ -86,6 +86,7 @@ function httpAnswers(host: string, port: number, path: string): Promise<boolean>
 
 /** Why a node cannot be waited for the way asked, or undefined when it can. */
 export function unwaitable(node: NodeMetadata, wait: WaitFor): string | undefined {
+  if (wait.kind === 'agent') return undefined;
   const forwards = tcpForwards(node);
   if (wait.kind === 'ssh')
     return forwards.some((f) => f.guestPort === 22)
@@ -128,4 +129,29 @@ export async function waitForNodes(
     if (pending.size > 0) await new Promise((r) => setTimeout(r, PAUSE_MS));
   }
   return [...pending].map((n) => n.name);
+}
+
+/**
+ * Resolves once every node's guest agent answers (`ComputeService.waitForNode`, `until: 'agent'`).
+ * Returns the names of the nodes whose agent did not answer before `deadline` (epoch ms); any
+ * other failure (no agent channel: `UNSUPPORTED`; Ctrl-C: `ABORTED`) is thrown.
+ */
+export async function waitForAgents(
+  service: Pick<ComputeService, 'waitForNode'>,
+  nodes: readonly NodeMetadata[],
+  deadline: number,
+  signal: AbortSignal,
+): Promise<string[]> {
+  const timeoutMs = Math.max(1, deadline - Date.now());
+  const settled = await Promise.allSettled(
+    nodes.map((n) => service.waitForNode(n.id, { until: 'agent', timeoutMs, signal })),
+  );
+  const late: string[] = [];
+  for (const [i, outcome] of settled.entries()) {
+    if (outcome.status === 'fulfilled') continue;
+    const code = (outcome.reason as { code?: unknown } | null)?.code;
+    if (code !== 'TIMEOUT') throw outcome.reason;
+    late.push(nodes[i]?.name ?? '');
+  }
+  return late;
 }
