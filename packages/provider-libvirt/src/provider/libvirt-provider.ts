@@ -1,4 +1,6 @@
 import type {
+  GuestAgent,
+  GuestAgentAccess,
   HostNetwork,
   HypervisorProvider,
   MasterSpec,
@@ -21,6 +23,7 @@ import {
 } from '@vmkit/core/spi';
 import { type ProviderBootIsoCache, providerBootIsoCache } from '@vmkit/imaging';
 import { LibvirtClient } from '../client/libvirt-client.js';
+import { openLibvirtGuestAgent } from './guest/open-guest-agent.js';
 import { chooseDomainType, readHostGuestSupport } from './host/host-capabilities.js';
 import { type LibvirtIdentity, legacyLibvirtId, readLibvirtIdentity } from './host/host-identity.js';
 import { listLibvirtHostNetworks } from './host/host-network-list.js';
@@ -151,6 +154,7 @@ export class LibvirtProvider implements HypervisorProvider {
       sources: ['disk', 'kernel', 'iso', 'bootIso'],
       suspend: true,
       dataVolumes: true,
+      guestAgent: ctx.realGuests,
     };
   }
 
@@ -271,6 +275,14 @@ export class LibvirtProvider implements HypervisorProvider {
       if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * The QEMU guest agent of a running node, through libvirt's QEMU program over the domain's
+   * `org.qemu.guest_agent.0` channel: `NOT_FOUND` for an unknown node, `CONFLICT` when it is not running.
+   */
+  async guestAgent(id: string, access: GuestAgentAccess = {}): Promise<GuestAgent> {
+    return openLibvirtGuestAgent(await this.#ctx(), id, access);
   }
 
   /**
