@@ -12,6 +12,7 @@ import {
   type DiskBytes,
   Lifecycle,
   type MasterBuild,
+  mapLimit,
   type MasterDiskExport,
   type MasterDiskExportOptions,
   type MasterRef,
@@ -51,6 +52,9 @@ import { lookupNode, XML_INACTIVE } from './node/node-lookup.js';
 import { readNodeMetadata } from './node/node-metadata.js';
 import { destroyLibvirtNode, powerLibvirtNode } from './node/node-power.js';
 import { describeNode } from './node/node-view.js';
+
+/** How many nodes {@link LibvirtProvider.listNodes} describes at once. */
+const LIST_CONCURRENCY = 8;
 
 /**
  * The libvirt provider: masters are volumes in a storage pool, nodes are domains whose disks are
@@ -250,20 +254,24 @@ export class LibvirtProvider implements HypervisorProvider {
     await destroyLibvirtNode(await this.#ctx(), id, options);
   }
 
+  /**
+   * Every node, described {@link LIST_CONCURRENCY} at a time (each asks its guest agent for
+   * addresses, bounded by a short timeout, so many nodes or a hung agent keep the list fast).
+   */
   async listNodes(): Promise<readonly ProviderNode[]> {
     const ctx = await this.#ctx();
-    const doms = await ctx.client.domains.listAll();
-    const nodes: ProviderNode[] = [];
-    for (const dom of doms) {
-      if (!dom.name.startsWith(ctx.options.namePrefix)) continue;
+    const doms = (await ctx.client.domains.listAll()).filter((d) => d.name.startsWith(ctx.options.namePrefix));
+    const nodes = await mapLimit(doms, LIST_CONCURRENCY, async (dom) => {
       try {
         const meta = readNodeMetadata(await ctx.client.domains.getXmlDesc(dom, XML_INACTIVE));
-        if (meta?.kind === 'node') nodes.push(await describeNode(ctx, dom, meta));
+        return meta?.kind === 'node' ? await describeNode(ctx, dom, meta) : undefined;
       } catch (error) {
-        if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
+        // Removed meanwhile.
+        if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
+        throw error;
       }
-    }
-    return nodes;
+    });
+    return nodes.filter((n): n is ProviderNode => n !== undefined);
   }
 
   async getNode(id: string): Promise<ProviderNode | undefined> {
