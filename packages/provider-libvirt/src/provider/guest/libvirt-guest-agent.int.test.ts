@@ -1,0 +1,267 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ComputeService, createComputeService, type NodeMetadata, VmkitError } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
+import type { GuestAgent } from '@vmkit/core/spi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweep } from '../../../test-support/libvirt-sweep.js';
+import { runPrefix, testGuestMasterSpec } from '../../../test-support/test-guest.js';
+import { LibvirtClient } from '../../client/libvirt-client.js';
+import { type LibvirtProvider, libvirtProvider } from '../libvirt-provider.js';
+
+// The busybox test guest runs qemu-ga on the org.qemu.guest_agent.0 channel every vmkit domain
+// has; the provider reaches it through libvirt's QEMU program. The guest's own view (`ip -o
+// addr`, `sha256sum`, files written by its shell) is read back through the agent and compared.
+
+const URI = 'qemu:///system';
+const POOL = 'vmkit';
+const prefix = runPrefix('ga');
+const dir = mkdtempSync(join(tmpdir(), 'vmkit-agent-'));
+const subnet = `172.31.${10 + Math.floor(Math.random() * 200)}`;
+const netName = `${prefix}dhcp`;
+const bridge = `vkga${Date.now().toString(36).slice(-6)}`;
+
+/** Pings until the agent answers (it starts a few seconds into the guest's boot). */
+async function agentUp(agent: GuestAgent, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await agent.ping();
+      return;
+    } catch (error) {
+      if (!VmkitError.is(error, 'UNSUPPORTED') || !error.retryable || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+async function readAll(agent: GuestAgent, path: string): Promise<Buffer> {
+  const handle = await agent.openFile(path, 'r');
+  const parts: Buffer[] = [];
+  try {
+    for (;;) {
+      const chunk = await agent.readFile(handle, agent.maxChunkBytes);
+      parts.push(Buffer.from(chunk.data));
+      if (chunk.eof) break;
+    }
+  } finally {
+    await agent.closeFile(handle);
+  }
+  return Buffer.concat(parts);
+}
+
+async function writeAll(agent: GuestAgent, path: string, data: Buffer): Promise<void> {
+  const handle = await agent.openFile(path, 'w');
+  try {
+    for (let at = 0; at < data.length; at += agent.maxChunkBytes)
+      await agent.writeFile(handle, data.subarray(at, at + agent.maxChunkBytes));
+  } finally {
+    await agent.closeFile(handle);
+  }
+}
+
+/** Runs `script` under /bin/sh in the guest; its exit code and its output (through a file). */
+async function sh(agent: GuestAgent, script: string): Promise<{ exitCode?: number; out: string }> {
+  const out = `/tmp/agent-test-${randomBytes(4).toString('hex')}`;
+  const pid = await agent.spawn({ path: '/bin/sh', args: ['-c', `{ ${script}\n} >${out} 2>&1`] });
+  for (;;) {
+    const status = await agent.processStatus(pid);
+    if (status.exited) {
+      const text = (await readAll(agent, out)).toString('utf8');
+      return { ...(status.exitCode === undefined ? {} : { exitCode: status.exitCode }), out: text };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** `ip -o addr` inside: interface name → its addresses (no prefix), loopback left out. */
+function parseIpAddr(text: string): Map<string, string[]> {
+  const byName = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const m = /^\d+:\s+(\S+)\s+inet6?\s+([^/\s]+)\//.exec(line);
+    if (!m || m[1] === 'lo') continue;
+    byName.set(m[1] as string, [...(byName.get(m[1] as string) ?? []), m[2] as string]);
+  }
+  return byName;
+}
+
+/** Whether some interface has its address on the test's DHCP network. */
+const leasedIn = (m: Map<string, string[]>) => [...m.values()].flat().some((a) => a.startsWith(`${subnet}.`));
+
+/** `ip -o link` inside: MAC → interface name. */
+function parseIpLink(text: string): Map<string, string> {
+  const byMac = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^\d+:\s+([^:@\s]+).*link\/ether\s+([0-9a-f:]{17})/.exec(line);
+    if (m) byMac.set(m[2] as string, m[1] as string);
+  }
+  return byMac;
+}
+
+/** The guest's addresses once they stopped changing (IPv6 ones arrive a little after boot). */
+async function settledIpAddr(agent: GuestAgent, ready: (m: Map<string, string[]>) => boolean) {
+  const deadline = Date.now() + 60_000;
+  let last = '';
+  for (;;) {
+    const { out } = await sh(agent, 'ip -o addr; ip -o link');
+    const addrs = parseIpAddr(out);
+    const seen = JSON.stringify([...addrs]);
+    if (seen === last && ready(addrs)) return { addrs, links: parseIpLink(out) };
+    if (Date.now() > deadline) throw new Error(`guest addresses did not settle:\n${out}`);
+    last = seen;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu:///system)', () => {
+  let compute: ComputeService;
+  let provider: LibvirtProvider;
+  let client: LibvirtClient;
+  let node: NodeMetadata;
+  let agent: GuestAgent;
+
+  beforeAll(async () => {
+    client = await LibvirtClient.connect(URI);
+    const net = await client.networks.defineXml(
+      `<network><name>${netName}</name><bridge name='${bridge}'/>` +
+        `<ip address='${subnet}.1' netmask='255.255.255.0'><dhcp><range start='${subnet}.100' end='${subnet}.150'/></dhcp></ip></network>`,
+    );
+    await client.networks.create(net);
+    provider = libvirtProvider({
+      uri: URI,
+      pool: POOL,
+      namePrefix: prefix,
+      nodeCmdline: (c) => c.replace(/\bmode=install\b/, 'mode=run'),
+    });
+    compute = await createComputeService({
+      provider,
+      store: fileSystemBlobStore({ root: join(dir, 'store') }),
+      images: [testGuestMasterSpec('agent-guest')],
+      ports: { leaseDir: join(dir, 'leases') },
+    });
+    [node] = (await compute.createNodesInGroup('ag', 1, {
+      network: { nics: [{ attachment: 'nat' }, { attachment: 'hostOnly', network: netName }] },
+    })) as [NodeMetadata];
+    agent = await provider.guestAgent(node.id, {});
+    await agentUp(agent);
+  }, 300_000);
+
+  afterAll(async () => {
+    await compute?.close();
+    await sweep(URI, prefix, POOL);
+    const net = await client?.networks.lookupByName(netName).catch(() => undefined);
+    if (net) {
+      await client.networks.destroy(net).catch(() => {});
+      await client.networks.undefine(net).catch(() => {});
+    }
+    await client?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says guestAgent in the capabilities and answers guest-ping', async () => {
+    expect((await provider.capabilities()).guestAgent).toBe(true);
+    await expect(agent.ping()).resolves.toBeUndefined();
+  });
+
+  it('spawns a program whose exit code and effect come back (exit 3, a file it wrote)', async () => {
+    const pid = await agent.spawn({
+      path: '/bin/sh',
+      args: ['-c', 'echo "$GREETING from $(id -u)" >/tmp/spawned; exit 3'],
+      env: ['GREETING=hello'],
+    });
+    let status = await agent.processStatus(pid);
+    while (!status.exited) status = await agent.processStatus(pid);
+    expect(status.exitCode).toBe(3);
+    expect((await readAll(agent, '/tmp/spawned')).toString()).toBe('hello from 0\n');
+    // Once reported exited, the agent forgets the process.
+    await expect(agent.processStatus(pid)).rejects.toSatisfy((e) => VmkitError.is(e, 'NOT_FOUND'));
+  });
+
+  it('writes 3 MiB in chunks and reads them back equal; the guest computes the same SHA-256', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 12345);
+    await writeAll(agent, '/tmp/blob', data);
+    expect(createHash('sha256').update(await readAll(agent, '/tmp/blob')).digest('hex')).toBe(
+      createHash('sha256').update(data).digest('hex'),
+    );
+    const { out } = await sh(agent, 'sha256sum /tmp/blob');
+    expect(out.split(' ')[0]).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(agent.maxChunkBytes).toBe(96 * 1024);
+  });
+
+  it('refuses a write over maxChunkBytes and names a missing file and an unknown handle', async () => {
+    const handle = await agent.openFile('/tmp/big', 'w');
+    await expect(agent.writeFile(handle, new Uint8Array(agent.maxChunkBytes + 1))).rejects.toSatisfy((e) =>
+      VmkitError.is(e, 'INVALID_ARGUMENT'),
+    );
+    await agent.closeFile(handle);
+    await expect(agent.openFile('/no/such/file', 'r')).rejects.toSatisfy(
+      (e) => VmkitError.is(e, 'PROVIDER') && /no\/such\/file/.test(e.message),
+    );
+    await expect(agent.readFile(987654, 10)).rejects.toSatisfy((e) => VmkitError.is(e, 'NOT_FOUND'));
+  });
+
+  it("lists the guest's interfaces as `ip -o addr` prints them inside", async () => {
+    const { addrs, links } = await settledIpAddr(agent, leasedIn);
+    const listed = await agent.networkInterfaces();
+    const fromAgent = new Map(
+      listed.filter((i) => i.name !== 'lo').map((i) => [i.name, i.addresses.map((a) => a.address)]),
+    );
+    expect(new Map([...fromAgent].filter(([, a]) => a.length > 0))).toEqual(addrs);
+    for (const i of listed.filter((x) => x.name !== 'lo')) expect(links.get(i.mac as string)).toBe(i.name);
+  });
+
+  it('reports per NIC the addresses the guest has: the NAT NIC and the NIC on a DHCP network (getNode, listNodes)', async () => {
+    const { addrs, links } = await settledIpAddr(agent, leasedIn);
+    const nics = node.network.nics;
+    const expected = nics.map((n) => addrs.get(links.get(n.mac) as string));
+    expect(expected[0]?.some((a) => a.startsWith('10.0.2.'))).toBe(true);
+    expect(expected[1]?.some((a) => a.startsWith(`${subnet}.`))).toBe(true);
+
+    const fresh = (await compute.getNode(node.id)) as NodeMetadata;
+    expect(fresh.nicAddresses?.map((n) => [n.slot, n.mac, n.source])).toEqual([
+      [0, nics[0]?.mac, 'agent'],
+      [1, nics[1]?.mac, 'agent'],
+    ]);
+    expect(fresh.nicAddresses?.[0]?.addresses).toEqual(expected[0]);
+    expect(fresh.nicAddresses?.[1]?.addresses).toEqual(expected[1]);
+    expect([...fresh.privateAddresses].sort()).toEqual([...(expected[0] ?? []), ...(expected[1] ?? [])].sort());
+
+    const listed = (await compute.listNodes()).find((n) => n.id === node.id);
+    expect(listed?.nicAddresses).toEqual(fresh.nicAddresses);
+  });
+
+  it('without an agent, the NIC on the DHCP network still has its lease address and the NAT NIC says unknown', async () => {
+    const { addrs, links } = await settledIpAddr(agent, leasedIn);
+    const leased = (addrs.get(links.get(node.network.nics[1]?.mac as string) as string) ?? []).filter((a) =>
+      a.startsWith(`${subnet}.`),
+    );
+    // The agent kills itself (the spawn answers first).
+    await agent.spawn({ path: '/bin/sh', args: ['-c', 'sleep 0.2; kill $(cat /run/vmkit/qemu-ga.pid)'] });
+    const deadline = Date.now() + 30_000;
+    while (await agent.ping().then(
+      () => true,
+      () => false,
+    )) {
+      if (Date.now() > deadline) throw new Error('qemu-ga still answers');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await expect(agent.ping()).rejects.toSatisfy((e) => VmkitError.is(e, 'UNSUPPORTED') && e.retryable);
+    const fresh = (await compute.getNode(node.id)) as NodeMetadata;
+    expect(fresh.nicAddresses).toEqual([
+      { slot: 0, mac: node.network.nics[0]?.mac },
+      { slot: 1, mac: node.network.nics[1]?.mac, addresses: leased, source: 'lease' },
+    ]);
+    expect(fresh.privateAddresses).toEqual(leased);
+  });
+
+  it('refuses an agent for an unknown node (NOT_FOUND) and for a stopped one (CONFLICT)', async () => {
+    await expect(provider.guestAgent(`${prefix}nope`, {})).rejects.toSatisfy((e) => VmkitError.is(e, 'NOT_FOUND'));
+    await compute.stopNode(node.id);
+    await expect(provider.guestAgent(node.id, {})).rejects.toSatisfy((e) => VmkitError.is(e, 'CONFLICT'));
+    const stopped = (await compute.getNode(node.id)) as NodeMetadata;
+    expect(stopped.privateAddresses).toEqual([]);
+    expect(stopped.nicAddresses?.every((n) => n.addresses === undefined)).toBe(true);
+  });
+});
