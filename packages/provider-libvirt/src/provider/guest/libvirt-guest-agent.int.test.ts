@@ -76,12 +76,15 @@ async function sh(agent: GuestAgent, script: string): Promise<{ exitCode?: numbe
   }
 }
 
-/** `ip -o addr` inside: interface name → its addresses (no prefix), loopback left out. */
-function parseIpAddr(text: string): Map<string, string[]> {
+/**
+ * `ip -o addr` inside: interface name → its addresses (no prefix), loopback left out; with
+ * `reachable`, only those of scope global or site (no link-local ones), as a node reports them.
+ */
+function parseIpAddr(text: string, reachable = false): Map<string, string[]> {
   const byName = new Map<string, string[]>();
   for (const line of text.split('\n')) {
-    const m = /^\d+:\s+(\S+)\s+inet6?\s+([^/\s]+)\//.exec(line);
-    if (!m || m[1] === 'lo') continue;
+    const m = /^\d+:\s+(\S+)\s+inet6?\s+([^/\s]+)\/.*?scope (\w+)/.exec(line);
+    if (!m || m[1] === 'lo' || (reachable && m[3] !== 'global' && m[3] !== 'site')) continue;
     byName.set(m[1] as string, [...(byName.get(m[1] as string) ?? []), m[2] as string]);
   }
   return byName;
@@ -108,7 +111,7 @@ async function settledIpAddr(agent: GuestAgent, ready: (m: Map<string, string[]>
     const { out } = await sh(agent, 'ip -o addr; ip -o link');
     const addrs = parseIpAddr(out);
     const seen = JSON.stringify([...addrs]);
-    if (seen === last && ready(addrs)) return { addrs, links: parseIpLink(out) };
+    if (seen === last && ready(addrs)) return { addrs, reachable: parseIpAddr(out, true), links: parseIpLink(out) };
     if (Date.now() > deadline) throw new Error(`guest addresses did not settle:\n${out}`);
     last = seen;
     await new Promise((r) => setTimeout(r, 1000));
@@ -179,8 +182,8 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
     await expect(agent.processStatus(pid)).rejects.toSatisfy((e) => VmkitError.is(e, 'NOT_FOUND'));
   });
 
-  it('writes 3 MiB in chunks and reads them back equal; the guest computes the same SHA-256', async () => {
-    const data = randomBytes(3 * 1024 * 1024 + 12345);
+  it('writes 1 MiB in chunks and reads them back equal; the guest computes the same SHA-256', async () => {
+    const data = randomBytes(1024 * 1024 + 12345);
     await writeAll(agent, '/tmp/blob', data);
     expect(createHash('sha256').update(await readAll(agent, '/tmp/blob')).digest('hex')).toBe(
       createHash('sha256').update(data).digest('hex'),
@@ -213,9 +216,9 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
   });
 
   it('reports per NIC the addresses the guest has: the NAT NIC and the NIC on a DHCP network (getNode, listNodes)', async () => {
-    const { addrs, links } = await settledIpAddr(agent, leasedIn);
+    const { reachable, links } = await settledIpAddr(agent, leasedIn);
     const nics = node.network.nics;
-    const expected = nics.map((n) => addrs.get(links.get(n.mac) as string));
+    const expected = nics.map((n) => reachable.get(links.get(n.mac) as string));
     expect(expected[0]?.some((a) => a.startsWith('10.0.2.'))).toBe(true);
     expect(expected[1]?.some((a) => a.startsWith(`${subnet}.`))).toBe(true);
 
@@ -226,15 +229,19 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
     ]);
     expect(fresh.nicAddresses?.[0]?.addresses).toEqual(expected[0]);
     expect(fresh.nicAddresses?.[1]?.addresses).toEqual(expected[1]);
-    expect([...fresh.privateAddresses].sort()).toEqual([...(expected[0] ?? []), ...(expected[1] ?? [])].sort());
+    // (No port forwards: every address comes from the guest, private or public.)
+    expect([...fresh.privateAddresses, ...fresh.publicAddresses].sort()).toEqual(
+      [...(expected[0] ?? []), ...(expected[1] ?? [])].sort(),
+    );
+    expect(fresh.privateAddresses).toContain(expected[1]?.find((a) => a.startsWith(`${subnet}.`)));
 
     const listed = (await compute.listNodes()).find((n) => n.id === node.id);
     expect(listed?.nicAddresses).toEqual(fresh.nicAddresses);
   });
 
   it('without an agent, the NIC on the DHCP network still has its lease address and the NAT NIC says unknown', async () => {
-    const { addrs, links } = await settledIpAddr(agent, leasedIn);
-    const leased = (addrs.get(links.get(node.network.nics[1]?.mac as string) as string) ?? []).filter((a) =>
+    const { reachable, links } = await settledIpAddr(agent, leasedIn);
+    const leased = (reachable.get(links.get(node.network.nics[1]?.mac as string) as string) ?? []).filter((a) =>
       a.startsWith(`${subnet}.`),
     );
     // The agent kills itself (the spawn answers first).

@@ -1,8 +1,9 @@
 import type { BoundNetwork, NicAddresses, NicAddressSource } from '@vmkit/core/spi';
+import { nicAddressesFromGuest } from '@vmkit/core/spi';
 import { InterfaceAddressSource } from '../../client/domain-procedures.js';
 import type { DomainHandle } from '../../client/handles.js';
 import type { LibvirtContext } from '../libvirt-context.js';
-import { guestInterfacesOf, matchNicAddresses } from './nic-address-match.js';
+import { guestInterfacesOf } from './nic-address-match.js';
 
 /**
  * How long a node view waits for the guest agent's interface list: short, so that listing many
@@ -22,7 +23,8 @@ const SOURCES: ReadonlyArray<{ source: NicAddressSource; code: number; sees: (at
 ];
 
 /**
- * The addresses each NIC of a running node really has, read through libvirt's
+ * The addresses each NIC of a running node really has (those `nicAddressesFromGuest` reports:
+ * no loopback or link-local ones), read through libvirt's
  * `domainInterfaceAddresses`: from the guest agent first (bounded by
  * {@link AGENT_ADDRESS_TIMEOUT_MS}), then for NICs still without, the DHCP leases of libvirt
  * networks, then the host's ARP table. Nothing is assumed: a NIC no source knows has no addresses.
@@ -34,7 +36,7 @@ export async function readNicAddresses(
   network: BoundNetwork,
   running: boolean,
 ): Promise<NicAddresses[]> {
-  let result = matchNicAddresses(network, [], 'agent');
+  let result = nicAddressesFromGuest(network, []);
   if (!running || !ctx.realGuests) return result;
   for (const { source, code, sees } of SOURCES) {
     const wanted = result.filter(
@@ -44,7 +46,7 @@ export async function readNicAddresses(
     const signal = source === 'agent' ? AbortSignal.timeout(AGENT_ADDRESS_TIMEOUT_MS) : undefined;
     let found: NicAddresses[];
     try {
-      found = matchNicAddresses(
+      found = nicAddressesFromGuest(
         network,
         guestInterfacesOf(await ctx.client.domains.interfaceAddresses(dom, code, signal)),
         source,
@@ -56,9 +58,4 @@ export async function readNicAddresses(
     result = result.map((n, i) => (n.addresses === undefined ? (found[i] as NicAddresses) : n));
   }
   return result;
-}
-
-/** Every address of the NICs, once each, in NIC order. */
-export function privateAddressesOf(nics: readonly NicAddresses[]): string[] {
-  return [...new Set(nics.flatMap((n) => n.addresses ?? []))];
 }
