@@ -23,20 +23,28 @@ export class HostGuestAgent implements GuestAgent {
   readonly calls: Record<string, number> = {};
   /** Pids of every process spawned. */
   readonly spawned: number[] = [];
-  /** Set to make `ping` fail `UNSUPPORTED` (no agent answering). */
+  /** Set to make every call fail `UNSUPPORTED` (no agent answering). */
   down = false;
+  readonly #isDown: () => boolean;
   readonly #processes = new Map<number, GuestProcessStatus>();
   readonly #files = new Map<number, { fd: number }>();
   #closed = false;
 
-  constructor(options: { maxChunkBytes?: number } = {}) {
+  readonly #env: NodeJS.ProcessEnv;
+
+  /** `env`: extra environment of every spawned process (to tell "guests" apart); `isDown`: as {@link HostGuestAgent.down}, shared. */
+  constructor(
+    options: { maxChunkBytes?: number; env?: Readonly<Record<string, string>>; isDown?: () => boolean } = {},
+  ) {
     this.maxChunkBytes = options.maxChunkBytes ?? 64 * 1024;
+    this.#isDown = options.isDown ?? (() => false);
+    this.#env = { ...process.env, ...options.env };
   }
 
   #call<T>(name: string, options: GuestAgentCallOptions | undefined, work: () => T | Promise<T>): Promise<T> {
     this.calls[name] = (this.calls[name] ?? 0) + 1;
     if (this.#closed) return Promise.reject(new VmkitError('CONFLICT', 'agent session is closed'));
-    if (this.down && name !== 'close')
+    if ((this.down || this.#isDown()) && name !== 'close')
       return Promise.reject(new VmkitError('UNSUPPORTED', 'no guest agent answers', { retryable: true }));
     try {
       throwIfAborted(options?.signal, `agent ${name}`);
@@ -57,7 +65,7 @@ export class HostGuestAgent implements GuestAgent {
 
   spawn(request: GuestSpawnRequest, options?: GuestAgentCallOptions): Promise<number> {
     return this.#call('spawn', options, () => {
-      const child = spawn(request.path, [...request.args], { stdio: 'ignore' });
+      const child = spawn(request.path, [...request.args], { stdio: 'ignore', env: this.#env });
       return new Promise<number>((resolve, reject) => {
         child.once('error', (error) => reject(new VmkitError('PROVIDER', `spawn failed: ${error.message}`)));
         child.once('spawn', () => {
