@@ -42,7 +42,12 @@ describe('Debian 12 guest on qemu:///system: install-agent installs qemu-guest-a
       hardware: { cores: 1, ramMiB: 1024, diskGiB: 3 },
     };
     compute = await createComputeService({
-      provider: libvirtProvider({ uri: URI, pool: POOL, namePrefix: prefix, postInstallTimeoutMs: BOOT_TIMEOUT_MS }),
+      provider: libvirtProvider({
+        uri: URI,
+        pool: POOL,
+        namePrefix: prefix,
+        postInstallTimeoutMs: BOOT_TIMEOUT_MS,
+      }),
       store: fileSystemBlobStore({ root: join(dir, 'store') }),
       images: [spec],
       ports: { leaseDir: join(dir, 'leases') },

@@ -12,10 +12,10 @@ import {
   type DiskBytes,
   Lifecycle,
   type MasterBuild,
-  mapLimit,
   type MasterDiskExport,
   type MasterDiskExportOptions,
   type MasterRef,
+  mapLimit,
   type ProviderArtefact,
   type ProviderHost,
   type ProviderNode,
@@ -260,7 +260,9 @@ export class LibvirtProvider implements HypervisorProvider {
    */
   async listNodes(): Promise<readonly ProviderNode[]> {
     const ctx = await this.#ctx();
-    const doms = (await ctx.client.domains.listAll()).filter((d) => d.name.startsWith(ctx.options.namePrefix));
+    const doms = (await ctx.client.domains.listAll()).filter((d) =>
+      d.name.startsWith(ctx.options.namePrefix),
+    );
     const nodes = await mapLimit(doms, LIST_CONCURRENCY, async (dom) => {
       try {
         const meta = readNodeMetadata(await ctx.client.domains.getXmlDesc(dom, XML_INACTIVE));

@@ -164,7 +164,8 @@ function streamEventError(event: Packet | VmkitError, procedure: number): VmkitE
   if (event.header.type === MessageType.STREAM_HOLE) {
     return connectionError('libvirtd sent a sparse-stream hole, which this client did not ask for');
   }
-  if (event.header.status === MessageStatus.ERROR) return decodeError(event.payload, procedureName(procedure));
+  if (event.header.status === MessageStatus.ERROR)
+    return decodeError(event.payload, procedureName(procedure));
   return undefined;
 }
 

@@ -13,7 +13,9 @@ export function readAgentInterfaces(value: unknown): GuestInterface[] {
   for (const entry of value as Array<Record<string, unknown>>) {
     if (entry === null || typeof entry !== 'object' || typeof entry.name !== 'string') continue;
     const addresses: GuestInterfaceAddress[] = [];
-    for (const a of Array.isArray(entry['ip-addresses']) ? (entry['ip-addresses'] as Array<Record<string, unknown>>) : []) {
+    for (const a of Array.isArray(entry['ip-addresses'])
+      ? (entry['ip-addresses'] as Array<Record<string, unknown>>)
+      : []) {
       const family = a?.['ip-address-type'];
       const address = a?.['ip-address'];
       if ((family !== 'ipv4' && family !== 'ipv6') || typeof address !== 'string') continue;

@@ -111,7 +111,8 @@ async function settledIpAddr(agent: GuestAgent, ready: (m: Map<string, string[]>
     const { out } = await sh(agent, 'ip -o addr; ip -o link');
     const addrs = parseIpAddr(out);
     const seen = JSON.stringify([...addrs]);
-    if (seen === last && ready(addrs)) return { addrs, reachable: parseIpAddr(out, true), links: parseIpLink(out) };
+    if (seen === last && ready(addrs))
+      return { addrs, reachable: parseIpAddr(out, true), links: parseIpLink(out) };
     if (Date.now() > deadline) throw new Error(`guest addresses did not settle:\n${out}`);
     last = seen;
     await new Promise((r) => setTimeout(r, 1000));
@@ -185,9 +186,11 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
   it('writes 1 MiB in chunks and reads them back equal; the guest computes the same SHA-256', async () => {
     const data = randomBytes(1024 * 1024 + 12345);
     await writeAll(agent, '/tmp/blob', data);
-    expect(createHash('sha256').update(await readAll(agent, '/tmp/blob')).digest('hex')).toBe(
-      createHash('sha256').update(data).digest('hex'),
-    );
+    expect(
+      createHash('sha256')
+        .update(await readAll(agent, '/tmp/blob'))
+        .digest('hex'),
+    ).toBe(createHash('sha256').update(data).digest('hex'));
     const { out } = await sh(agent, 'sha256sum /tmp/blob');
     expect(out.split(' ')[0]).toBe(createHash('sha256').update(data).digest('hex'));
     expect(agent.maxChunkBytes).toBe(96 * 1024);
@@ -241,16 +244,18 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
 
   it('without an agent, the NIC on the DHCP network still has its lease address and the NAT NIC says unknown', async () => {
     const { reachable, links } = await settledIpAddr(agent, leasedIn);
-    const leased = (reachable.get(links.get(node.network.nics[1]?.mac as string) as string) ?? []).filter((a) =>
-      a.startsWith(`${subnet}.`),
+    const leased = (reachable.get(links.get(node.network.nics[1]?.mac as string) as string) ?? []).filter(
+      (a) => a.startsWith(`${subnet}.`),
     );
     // The agent kills itself (the spawn answers first).
     await agent.spawn({ path: '/bin/sh', args: ['-c', 'sleep 0.2; kill $(cat /run/vmkit/qemu-ga.pid)'] });
     const deadline = Date.now() + 30_000;
-    while (await agent.ping().then(
-      () => true,
-      () => false,
-    )) {
+    while (
+      await agent.ping().then(
+        () => true,
+        () => false,
+      )
+    ) {
       if (Date.now() > deadline) throw new Error('qemu-ga still answers');
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -264,7 +269,9 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
   });
 
   it('refuses an agent for an unknown node (NOT_FOUND) and for a stopped one (CONFLICT)', async () => {
-    await expect(provider.guestAgent(`${prefix}nope`, {})).rejects.toSatisfy((e) => VmkitError.is(e, 'NOT_FOUND'));
+    await expect(provider.guestAgent(`${prefix}nope`, {})).rejects.toSatisfy((e) =>
+      VmkitError.is(e, 'NOT_FOUND'),
+    );
     await compute.stopNode(node.id);
     await expect(provider.guestAgent(node.id, {})).rejects.toSatisfy((e) => VmkitError.is(e, 'CONFLICT'));
     const stopped = (await compute.getNode(node.id)) as NodeMetadata;

@@ -84,7 +84,10 @@ export class LibvirtGuestAgent implements GuestAgent {
 
   async readFile(handle: number, count: number, options?: GuestAgentCallOptions): Promise<GuestFileChunk> {
     const want = Math.min(count, this.maxChunkBytes);
-    const ret = record(await this.#execute('guest-file-read', { handle, count: want }, options), 'guest-file-read');
+    const ret = record(
+      await this.#execute('guest-file-read', { handle, count: want }, options),
+      'guest-file-read',
+    );
     const b64 = typeof ret['buf-b64'] === 'string' ? ret['buf-b64'] : '';
     const data = new Uint8Array(Buffer.from(b64, 'base64'));
     return { data, eof: ret.eof === true };
@@ -117,8 +120,14 @@ export class LibvirtGuestAgent implements GuestAgent {
   }
 
   /** Sends one command; its `return` value. */
-  async #execute(command: string, args: Record<string, unknown> | undefined, options?: GuestAgentCallOptions) {
-    const json = JSON.stringify(args === undefined ? { execute: command } : { execute: command, arguments: args });
+  async #execute(
+    command: string,
+    args: Record<string, unknown> | undefined,
+    options?: GuestAgentCallOptions,
+  ) {
+    const json = JSON.stringify(
+      args === undefined ? { execute: command } : { execute: command, arguments: args },
+    );
     let answer: string | undefined;
     try {
       answer = await this.#qemu.agentCommand(this.#dom, json, this.#timeout, 0, options?.signal);

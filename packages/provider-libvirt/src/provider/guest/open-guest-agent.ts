@@ -18,9 +18,13 @@ export async function openLibvirtGuestAgent(
   throwIfAborted(access.signal, `opening the guest agent of ${id}`);
   const { dom } = await lookupNode(ctx, id);
   if (!ctx.realGuests)
-    throw new VmkitError('UNSUPPORTED', `libvirt's ${ctx.domainType} driver runs no guest agent (node ${id})`, {
-      details: { node: id },
-    });
+    throw new VmkitError(
+      'UNSUPPORTED',
+      `libvirt's ${ctx.domainType} driver runs no guest agent (node ${id})`,
+      {
+        details: { node: id },
+      },
+    );
   const { state } = await ctx.client.domains.getState(dom);
   if (state !== DomainState.RUNNING)
     throw new VmkitError('CONFLICT', `node ${id} is not running (libvirt state ${state})`, {

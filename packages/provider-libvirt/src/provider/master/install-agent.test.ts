@@ -22,7 +22,8 @@ function runScript(commands: Record<string, string>): string {
   mkdirSync(join(bin, 'empty'), { recursive: true });
   for (const tool of ['echo', 'sh']) {
     const path = execFileSync('sh', ['-c', `command -v ${tool} || true`], { encoding: 'utf8' }).trim();
-    if (path.startsWith('/')) writeFileSync(join(bin, tool), `#!/bin/sh\nexec ${path} "$@"\n`, { mode: 0o755 });
+    if (path.startsWith('/'))
+      writeFileSync(join(bin, tool), `#!/bin/sh\nexec ${path} "$@"\n`, { mode: 0o755 });
   }
   return execFileSync('/bin/sh', ['-c', INSTALL_AGENT_SCRIPT], {
     encoding: 'utf8',
@@ -37,9 +38,9 @@ describe('install-agent', () => {
     expect(installAgentSkipReason(real, spec('fedora'))).toBeUndefined();
     expect(installAgentSkipReason(real, spec('linux'))).toMatch(/OS family linux names no distribution/);
     expect(installAgentSkipReason(real, spec('debian', 'bootIso'))).toMatch(/live ISO/);
-    expect(installAgentSkipReason({ realGuests: false, domainType: 'test' } as LibvirtContext, spec('debian'))).toMatch(
-      /test driver runs no guest/,
-    );
+    expect(
+      installAgentSkipReason({ realGuests: false, domainType: 'test' } as LibvirtContext, spec('debian')),
+    ).toMatch(/test driver runs no guest/);
   });
 
   it('installs with apt from the image first, after apt-get update when that fails, and says so', () => {
@@ -48,7 +49,9 @@ describe('install-agent', () => {
     const online = runScript({
       'apt-get': 'echo "apt-get $*"; case "$*" in *--no-download*) exit 100 ;; esac',
     });
-    expect(online).toMatch(/--no-download[\s\S]*apt-get update[\s\S]*apt-get install -y -q --no-install-recommends qemu-guest-agent/);
+    expect(online).toMatch(
+      /--no-download[\s\S]*apt-get update[\s\S]*apt-get install -y -q --no-install-recommends qemu-guest-agent/,
+    );
     expect(online).toContain('VMKIT-AGENT installed');
     expect(readInstallAgentConsole(online)).toEqual({});
   });

@@ -48,7 +48,10 @@ if command -v systemctl >/dev/null 2>&1; then systemctl enable qemu-guest-agent 
 `;
 
 /** The step as the post-install boot runs it. */
-export const INSTALL_AGENT_STEP: PostInstallStep = Object.freeze({ name: STEP_NAME, run: INSTALL_AGENT_SCRIPT });
+export const INSTALL_AGENT_STEP: PostInstallStep = Object.freeze({
+  name: STEP_NAME,
+  run: INSTALL_AGENT_SCRIPT,
+});
 
 /**
  * Why `install-agent` has nothing to do for a spec on this driver, or `undefined` when it boots
@@ -71,7 +74,10 @@ export function readInstallAgentConsole(text: string): { skipped?: string } {
   const skipped = /VMKIT-AGENT-SKIPPED (.+?)\s*$/m.exec(text)?.[1];
   if (skipped !== undefined) return { skipped };
   if (/VMKIT-AGENT (installed|present)\b/.test(text)) return {};
-  throw new VmkitError('PROVIDER', 'install-agent: the guest reported neither an installed nor a skipped agent');
+  throw new VmkitError(
+    'PROVIDER',
+    'install-agent: the guest reported neither an installed nor a skipped agent',
+  );
 }
 
 /**

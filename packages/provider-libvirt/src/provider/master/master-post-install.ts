@@ -64,7 +64,8 @@ export async function runPostInstall(
   options: { readonly cleanup?: boolean } = {},
 ): Promise<{ cleanup: GuestCleanupReport; console: string }> {
   const names = postInstallNames(ctx.options.namePrefix, c.masterName);
-  const cleanup = options.cleanup === false ? [] : GUEST_CLEANUP_STEPS.map(({ name, run }) => ({ name, run }));
+  const cleanup =
+    options.cleanup === false ? [] : GUEST_CLEANUP_STEPS.map(({ name, run }) => ({ name, run }));
   const allSteps = [...steps, ...cleanup];
   const script = postInstallScript(allSteps, { hypervisor: 'libvirt' });
   if (!ctx.realGuests) {

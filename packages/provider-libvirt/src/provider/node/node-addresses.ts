@@ -13,7 +13,11 @@ import { guestInterfacesOf } from './nic-address-match.js';
 export const AGENT_ADDRESS_TIMEOUT_MS = 1500;
 
 /** The sources tried, in order, and which NIC attachments each can see. */
-const SOURCES: ReadonlyArray<{ source: NicAddressSource; code: number; sees: (attachment: string) => boolean }> = [
+const SOURCES: ReadonlyArray<{
+  source: NicAddressSource;
+  code: number;
+  sees: (attachment: string) => boolean;
+}> = [
   // The guest's own list: every NIC, NAT (QEMU user networking, unknown to libvirt) included.
   { source: 'agent', code: InterfaceAddressSource.AGENT, sees: () => true },
   // dnsmasq's leases: NICs on libvirt networks with DHCP.
