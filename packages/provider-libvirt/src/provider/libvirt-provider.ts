@@ -255,7 +255,7 @@ export class LibvirtProvider implements HypervisorProvider {
   }
 
   /**
-   * Every node, described {@link LIST_CONCURRENCY} at a time (each asks its guest agent for
+   * Every node, described eight at a time (each asks its guest agent for
    * addresses, bounded by a short timeout, so many nodes or a hung agent keep the list fast).
    */
   async listNodes(): Promise<readonly ProviderNode[]> {
