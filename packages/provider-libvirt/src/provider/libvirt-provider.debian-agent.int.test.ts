@@ -1,33 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  type ComputeService,
-  createComputeService,
-  type MasterSpec,
-  type NodeMetadata,
-  type ProgressEvent,
-  VmkitError,
-} from '@vmkit/core';
-import { fileSystemBlobStore } from '@vmkit/core/blobstore';
+import { type ComputeService, type NodeMetadata, type ProgressEvent, VmkitError } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DebianGuest, debianGuest } from '../../test-support/debian-guest.js';
-import { sweep } from '../../test-support/libvirt-sweep.js';
+import { type LibvirtTestCompute, libvirtTestCompute } from '../../test-support/libvirt-compute.js';
 import { stepOutcomes } from '../../test-support/step-outcomes.js';
 import { runPrefix } from '../../test-support/test-guest.js';
-import { libvirtProvider } from './libvirt-provider.js';
 
 // The Debian 12 test guest has no guest agent installed (its apt cache holds the package): the
 // install-agent step installs it in the master, and nodes then answer commands through it.
 
-const URI = 'qemu:///system';
-const POOL = 'vmkit';
 const prefix = runPrefix('dag');
-const dir = mkdtempSync(join(tmpdir(), 'vmkit-debian-agent-'));
 /** About 70 s per boot under TCG on an idle machine, minutes on a loaded one. */
 const BOOT_TIMEOUT_MS = 600_000;
 
 describe('Debian 12 guest on qemu:///system: install-agent installs qemu-guest-agent; nodes run commands through it', () => {
+  let made: LibvirtTestCompute | undefined;
   let compute: ComputeService;
   let guest: DebianGuest;
   let node: NodeMetadata | undefined;
@@ -35,29 +21,23 @@ describe('Debian 12 guest on qemu:///system: install-agent installs qemu-guest-a
 
   beforeAll(async () => {
     guest = debianGuest();
-    const spec: MasterSpec = {
-      id: 'debian12-agent',
-      os: { family: 'debian', version: '12', arch: 'x86_64' },
-      source: { type: 'disk', path: guest.disk, format: 'qcow2' },
-      hardware: { cores: 1, ramMiB: 1024, diskGiB: 3 },
-    };
-    compute = await createComputeService({
-      provider: libvirtProvider({
-        uri: URI,
-        pool: POOL,
-        namePrefix: prefix,
-        postInstallTimeoutMs: BOOT_TIMEOUT_MS,
-      }),
-      store: fileSystemBlobStore({ root: join(dir, 'store') }),
-      images: [spec],
-      ports: { leaseDir: join(dir, 'leases') },
-    });
+    made = await libvirtTestCompute(
+      prefix,
+      [
+        {
+          id: 'debian12-agent',
+          os: { family: 'debian', version: '12', arch: 'x86_64' },
+          source: { type: 'disk', path: guest.disk, format: 'qcow2' },
+          hardware: { cores: 1, ramMiB: 1024, diskGiB: 3 },
+        },
+      ],
+      { postInstallTimeoutMs: BOOT_TIMEOUT_MS },
+    );
+    compute = made.compute;
   });
 
   afterAll(async () => {
-    await compute?.close();
-    await sweep(URI, prefix, POOL);
-    rmSync(dir, { recursive: true, force: true });
+    await made?.dispose();
   });
 
   it(

@@ -1,24 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type ComputeService, createComputeService, type NodeMetadata, VmkitError } from '@vmkit/core';
-import { fileSystemBlobStore } from '@vmkit/core/blobstore';
+import { type ComputeService, type NodeMetadata, VmkitError } from '@vmkit/core';
 import type { GuestAgent } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sweep } from '../../../test-support/libvirt-sweep.js';
+import { type LibvirtTestCompute, libvirtTestCompute } from '../../../test-support/libvirt-compute.js';
 import { runPrefix, testGuestMasterSpec } from '../../../test-support/test-guest.js';
 import { LibvirtClient } from '../../client/libvirt-client.js';
-import { type LibvirtProvider, libvirtProvider } from '../libvirt-provider.js';
+import type { LibvirtProvider } from '../libvirt-provider.js';
 
 // The busybox test guest runs qemu-ga on the org.qemu.guest_agent.0 channel every vmkit domain
 // has; the provider reaches it through libvirt's QEMU program. The guest's own view (`ip -o
 // addr`, `sha256sum`, files written by its shell) is read back through the agent and compared.
 
-const URI = 'qemu:///system';
-const POOL = 'vmkit';
 const prefix = runPrefix('ga');
-const dir = mkdtempSync(join(tmpdir(), 'vmkit-agent-'));
 const subnet = `172.31.${10 + Math.floor(Math.random() * 200)}`;
 const netName = `${prefix}dhcp`;
 const bridge = `vkga${Date.now().toString(36).slice(-6)}`;
@@ -120,6 +113,7 @@ async function settledIpAddr(agent: GuestAgent, ready: (m: Map<string, string[]>
 }
 
 describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu:///system)', () => {
+  let made: LibvirtTestCompute | undefined;
   let compute: ComputeService;
   let provider: LibvirtProvider;
   let client: LibvirtClient;
@@ -127,24 +121,16 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
   let agent: GuestAgent;
 
   beforeAll(async () => {
-    client = await LibvirtClient.connect(URI);
+    client = await LibvirtClient.connect('qemu:///system');
     const net = await client.networks.defineXml(
       `<network><name>${netName}</name><bridge name='${bridge}'/>` +
         `<ip address='${subnet}.1' netmask='255.255.255.0'><dhcp><range start='${subnet}.100' end='${subnet}.150'/></dhcp></ip></network>`,
     );
     await client.networks.create(net);
-    provider = libvirtProvider({
-      uri: URI,
-      pool: POOL,
-      namePrefix: prefix,
+    made = await libvirtTestCompute(prefix, [testGuestMasterSpec('agent-guest')], {
       nodeCmdline: (c) => c.replace(/\bmode=install\b/, 'mode=run'),
     });
-    compute = await createComputeService({
-      provider,
-      store: fileSystemBlobStore({ root: join(dir, 'store') }),
-      images: [testGuestMasterSpec('agent-guest')],
-      ports: { leaseDir: join(dir, 'leases') },
-    });
+    ({ compute, provider } = made);
     [node] = (await compute.createNodesInGroup('ag', 1, {
       network: { nics: [{ attachment: 'nat' }, { attachment: 'hostOnly', network: netName }] },
     })) as [NodeMetadata];
@@ -153,15 +139,13 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
   }, 300_000);
 
   afterAll(async () => {
-    await compute?.close();
-    await sweep(URI, prefix, POOL);
+    await made?.dispose();
     const net = await client?.networks.lookupByName(netName).catch(() => undefined);
     if (net) {
       await client.networks.destroy(net).catch(() => {});
       await client.networks.undefine(net).catch(() => {});
     }
     await client?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('says guestAgent in the capabilities and answers guest-ping', async () => {
