@@ -6,6 +6,7 @@ import { type LibvirtTestCompute, libvirtTestCompute } from '../../../test-suppo
 import { runPrefix, testGuestMasterSpec } from '../../../test-support/test-guest.js';
 import { LibvirtClient } from '../../client/libvirt-client.js';
 import type { LibvirtProvider } from '../libvirt-provider.js';
+import { AGENT_ADDRESS_TIMEOUT_MS } from '../node/node-addresses.js';
 
 // The busybox test guest runs qemu-ga on the org.qemu.guest_agent.0 channel every vmkit domain
 // has; the provider reaches it through libvirt's QEMU program. The guest's own view (`ip -o
@@ -224,6 +225,39 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
 
     const listed = (await compute.listNodes()).find((n) => n.id === node.id);
     expect(listed?.nicAddresses).toEqual(fresh.nicAddresses);
+  });
+
+  it('a hung agent costs a node view at most its short wait (AGENT_ADDRESS_TIMEOUT_MS)', async () => {
+    // qemu-ga is stopped (SIGSTOP) for 10 s by a shell that then lets it go on.
+    await agent.spawn({
+      path: '/bin/sh',
+      args: [
+        '-c',
+        'sleep 0.3; kill -STOP $(cat /run/vmkit/qemu-ga.pid); sleep 10; kill -CONT $(cat /run/vmkit/qemu-ga.pid)',
+      ],
+    });
+    const hung = Date.now() + 5_000;
+    while (
+      await agent.ping({ signal: AbortSignal.timeout(500) }).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      if (Date.now() > hung) throw new Error('qemu-ga was not stopped');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const t0 = performance.now();
+    const viewed = (await compute.getNode(node.id)) as NodeMetadata;
+    const getMs = performance.now() - t0;
+    const t1 = performance.now();
+    await compute.listNodes();
+    const listMs = performance.now() - t1;
+    console.info(`with a hung agent: getNode ${Math.round(getMs)} ms, listNodes ${Math.round(listMs)} ms`);
+    expect(viewed.nicAddresses?.[0]?.addresses).toBeUndefined();
+    expect(getMs).toBeLessThan(AGENT_ADDRESS_TIMEOUT_MS + 2_500);
+    expect(listMs).toBeLessThan(AGENT_ADDRESS_TIMEOUT_MS + 2_500);
+    // Once it goes on, it answers again.
+    await agentUp(agent, 60_000);
   });
 
   it('without an agent, the NIC on the DHCP network still has its lease address and the NAT NIC says unknown', async () => {
