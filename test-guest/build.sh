@@ -122,16 +122,22 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmkit-test-guest.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# 1. Kernel package: cached by its apt SHA256, downloaded with apt-get download.
+# Packages are cached by their apt SHA256 and downloaded with apt-get download.
 cache="$out/.cache"
-deb=""
-for f in "$cache"/"${kpkg}"_*.deb; do
-  [[ -f "$f" && "$(sha256 "$f")" == "$kpkg_sha" ]] && deb=$f
-done
+apt_opts=(-q)
+[[ $(id -u) -eq 0 ]] && apt_opts+=(-o APT::Sandbox::User=root)
+cached_deb() { # directory package sha256: prints the cached .deb with that SHA256, if any
+  local f
+  for f in "$1"/"$2"_*.deb; do
+    [[ -f "$f" && "$(sha256 "$f")" == "$3" ]] && { echo "$f"; return 0; }
+  done
+  return 0
+}
+
+# 1. Kernel package.
+deb=$(cached_deb "$cache" "$kpkg" "$kpkg_sha")
 if [[ -z "$deb" ]]; then
   log "downloading $kpkg $kpkg_version"
-  apt_opts=(-q)
-  [[ $(id -u) -eq 0 ]] && apt_opts+=(-o APT::Sandbox::User=root)
   if ! (cd "$work" && apt-get download "${apt_opts[@]}" "$kpkg" >&2); then
     # Stale package lists (the mirror dropped that version): update and look up again.
     apt_update
@@ -196,14 +202,9 @@ done <"$here/modules.txt"
 qroot="$work/qga"
 mkdir -p "$cache/qga" "$qroot"
 while read -r pkg version sha; do
-  qdeb=""
-  for f in "$cache"/qga/"${pkg}"_*.deb; do
-    [[ -f "$f" && "$(sha256 "$f")" == "$sha" ]] && qdeb=$f
-  done
+  qdeb=$(cached_deb "$cache/qga" "$pkg" "$sha")
   if [[ -z "$qdeb" ]]; then
     log "downloading $pkg $version"
-    apt_opts=(-q)
-    [[ $(id -u) -eq 0 ]] && apt_opts+=(-o APT::Sandbox::User=root)
     mkdir -p "$work/dl"
     (cd "$work/dl" && apt-get download "${apt_opts[@]}" "$pkg=$version" >&2) || die "apt-get download $pkg failed"
     fetched=$(ls "$work"/dl/"${pkg}"_*.deb)
