@@ -104,6 +104,7 @@ export default async function guestAgentBench(report: BenchReport): Promise<void
       10,
     );
     await compute.destroyNode(node.id);
+    await compute.deleteImage('bench-agent-guest');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
