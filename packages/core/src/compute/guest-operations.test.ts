@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunScriptError } from '../errors/run-script-error.js';
-import { VmkitError } from '../errors/vmkit-error.js';
 import type { GuestTransport } from '../guest/guest-transport.js';
 import { HostGuestAgent } from '../guest/host-guest-agent.fixture.js';
+import { rejection } from '../guest/rejection.fixture.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
 import type { GuestAgentAccess } from '../spi/guest-agent.js';
 import { memoryProvider } from '../testing/memory-provider.js';
@@ -28,16 +28,6 @@ afterEach(async () => {
 });
 const files = mkdtempSync(join(tmpdir(), 'vmkit-guest-ops-'));
 afterAll(() => rmSync(files, { recursive: true, force: true }));
-
-async function rejection(promise: Promise<unknown>): Promise<VmkitError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (VmkitError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 

@@ -5,7 +5,7 @@ import { type Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { RunScriptError, scriptExitError } from '../errors/run-script-error.js';
 import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
-import { checkCopyInOptions } from '../guest/agent-copy.js';
+import { checkCopyInOptions } from '../guest/copy-steps.js';
 import type { GuestTransport } from '../guest/guest-transport.js';
 import { checkGuestPath, checkScriptRequest } from '../guest/shell-command.js';
 import type {
@@ -146,8 +146,7 @@ export async function copyToNode(
   guestPath: string,
   options: CopyToNodeOptions = {},
 ): Promise<CopyResult> {
-  checkGuestPath('guestPath', guestPath);
-  checkCopyInOptions(options);
+  checkCopyInOptions(guestPath, options);
   const kind = transportKind(options.transport);
   const chunks = await sourceChunks(source);
   try {

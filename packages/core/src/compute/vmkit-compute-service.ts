@@ -281,17 +281,9 @@ export class VmkitComputeService implements ComputeService {
       throw new VmkitError('CONFLICT', `image ${imageId} is being deleted`, { details: { imageId } });
     }
     this.#launching.set(imageId, (this.#launching.get(imageId) ?? 0) + 1);
-    // A signal of its own per call (never the shared closer itself): waits add their listeners
-    // to it, so they cannot pile up on one signal however many calls run.
-    const signal = AbortSignal.any(
-      options.signal ? [options.signal, this.#closer.signal] : [this.#closer.signal],
-    );
-    const work = fn(signal);
-    this.#running.add(work);
     try {
-      return await work;
+      return await this.#tracked(options, fn);
     } finally {
-      this.#running.delete(work);
       const left = (this.#launching.get(imageId) ?? 1) - 1;
       if (left > 0) this.#launching.set(imageId, left);
       else this.#launching.delete(imageId);
@@ -389,7 +381,7 @@ export class VmkitComputeService implements ComputeService {
     options: RunScriptOptions = {},
   ): Promise<ScriptResult> {
     this.#open();
-    return this.#guestWork(options, (signal) =>
+    return this.#tracked(options, (signal) =>
       runScriptOnNode(this.#guestParts(), id, script, { ...options, signal }),
     );
   }
@@ -401,7 +393,7 @@ export class VmkitComputeService implements ComputeService {
   ): Promise<NodeScriptResult[]> {
     this.#open();
     const nodes = (await this.listNodes()).filter(predicate);
-    return this.#guestWork(options, (signal) =>
+    return this.#tracked(options, (signal) =>
       runScriptOnNodesMatching(this.#guestParts(), nodes, script, { ...options, signal }),
     );
   }
@@ -413,7 +405,7 @@ export class VmkitComputeService implements ComputeService {
     options: CopyToNodeOptions = {},
   ): Promise<CopyResult> {
     this.#open();
-    return this.#guestWork(options, (signal) =>
+    return this.#tracked(options, (signal) =>
       copyToNode(this.#guestParts(), id, source, guestPath, { ...options, signal }),
     );
   }
@@ -425,14 +417,14 @@ export class VmkitComputeService implements ComputeService {
     options: CopyFromNodeOptions = {},
   ): Promise<CopyResult> {
     this.#open();
-    return this.#guestWork(options, (signal) =>
+    return this.#tracked(options, (signal) =>
       copyFromNode(this.#guestParts(), id, guestPath, destination, { ...options, signal }),
     );
   }
 
   async waitForNode(id: string, options: WaitForNodeOptions): Promise<NodeMetadata> {
     this.#open();
-    return this.#guestWork(options, (signal) => waitForNode(this.#guestParts(), id, { ...options, signal }));
+    return this.#tracked(options, (signal) => waitForNode(this.#guestParts(), id, { ...options, signal }));
   }
 
   async getNodeCredentials(id: string): Promise<LoginCredentials | undefined> {
@@ -442,8 +434,12 @@ export class VmkitComputeService implements ComputeService {
     return this.#p.nodeCredentials?.forNode(node);
   }
 
-  /** Runs work inside nodes so that close() aborts it and waits for it (and its background cleanup). */
-  async #guestWork<T>(options: OperationOptions, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /**
+   * Runs work that close() aborts and waits for. It gets a signal of its own per call (never the
+   * shared closer itself): waits add their listeners to it, so they cannot pile up on one signal
+   * however many calls run.
+   */
+  async #tracked<T>(options: OperationOptions, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const signal = AbortSignal.any(
       options.signal ? [options.signal, this.#closer.signal] : [this.#closer.signal],
     );

@@ -31,10 +31,11 @@ export interface GuestExecSubject {
 }
 
 /** Prints the guest's interfaces: `mac NAME MAC` lines, then `ip -o addr` (iproute2 and busybox alike). */
-const INTERFACES_SCRIPT =
+export const GUEST_INTERFACES_SCRIPT =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
   'for i in /sys/class/net/*; do echo "mac ${i##*/} $(cat "$i/address")"; done; ip -o addr';
 
-/** The interfaces the guest prints with {@link INTERFACES_SCRIPT}. */
+/** The interfaces the guest prints with {@link GUEST_INTERFACES_SCRIPT}. */
 export function parseGuestInterfaces(text: string): GuestInterface[] {
   const byName = new Map<
     string,
@@ -131,7 +132,7 @@ export function itReachesInsideNodes(get: () => GuestExecSubject): void {
     let expected: ReturnType<typeof comparable> = [];
     let reported: ReturnType<typeof comparable> = [];
     for (;;) {
-      const printed = await runScriptOnNode(parts, node.id, INTERFACES_SCRIPT, { transport: 'agent' });
+      const printed = await runScriptOnNode(parts, node.id, GUEST_INTERFACES_SCRIPT, { transport: 'agent' });
       expected = comparable(nicAddressesFromGuest(node.network, parseGuestInterfaces(printed.stdout)));
       const now = await provider.getNode(node.id);
       expect(now?.nicAddresses, 'a provider with guestAgent reports nicAddresses').toBeDefined();

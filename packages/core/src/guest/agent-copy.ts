@@ -1,44 +1,26 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
+import { VmkitError } from '../errors/vmkit-error.js';
 import type { CopyResult } from '../model/guest-exec.js';
 import type { GuestAgent } from '../spi/guest-agent.js';
 import { emitProgress, type OperationOptions } from '../util/progress.js';
 import { readToEnd, writeGuestFile } from './agent-files.js';
 import { runShell } from './agent-process.js';
+import {
+  checkCopyInOptions,
+  copyFinishError,
+  copyFinishText,
+  sameHashText,
+  tempBeside,
+} from './copy-steps.js';
 import type { TransportCopyInOptions } from './guest-transport.js';
 import { checkGuestPath, shellQuote } from './shell-command.js';
 
-/** Owners `chown` is given: `user` or `user:group`. */
-const OWNER = /^[A-Za-z0-9._][A-Za-z0-9._-]{0,31}\$?(:[A-Za-z0-9._][A-Za-z0-9._-]{0,31}\$?)?$/;
 /** A progress event every this many bytes. */
 const PROGRESS_STEP = 8 * 1024 * 1024;
 /** Bounds the guest commands of a copy (checksum, rename, cleanup). */
 const COMMAND_TIMEOUT_MS = 10 * 60_000;
-
-// Exit codes of the finishing script of copyIn.
-const EXIT = { hashFailed: 3, mismatch: 4, chmod: 5, chown: 6, isDirectory: 7, rename: 8 } as const;
-
-/** Checks the options of a copy into a guest: `mode` from 0 to 0o7777, `owner` `user[:group]`. */
-export function checkCopyInOptions(options: { readonly mode?: number; readonly owner?: string }): void {
-  const { mode, owner } = options;
-  if (mode !== undefined && (!Number.isInteger(mode) || mode < 0 || mode > 0o7777))
-    throw invalidArgument('mode', 'must be a file mode from 0 to 0o7777', { mode });
-  if (owner !== undefined && (typeof owner !== 'string' || !OWNER.test(owner)))
-    throw invalidArgument('owner', 'must be `user` or `user:group` of the guest', { owner: String(owner) });
-}
-
-/** The temporary name beside `guestPath` a copy writes before renaming it into place. */
-function tempBeside(guestPath: string): string {
-  const slash = guestPath.lastIndexOf('/');
-  return `${guestPath.slice(0, slash + 1)}.${guestPath.slice(slash + 1)}.vmkit-${randomBytes(6).toString('hex')}`;
-}
-
-/** Shell text: `h` is the SHA-256 of `path` in the guest, and equal to `sha256`. */
-function sameHashText(path: string, sha256: string): string {
-  return `h=$(sha256sum <${shellQuote(path)}) && [ "\${h%% *}" = ${sha256} ]`;
-}
 
 function progress(options: OperationOptions, guestPath: string, bytes: number, done = false): void {
   emitProgress(options.onProgress, {
@@ -60,9 +42,7 @@ export async function agentCopyIn(
   guestPath: string,
   options: TransportCopyInOptions,
 ): Promise<CopyResult> {
-  checkGuestPath('guestPath', guestPath);
-  checkCopyInOptions(options);
-  if (guestPath.endsWith('/')) throw invalidArgument('guestPath', 'must name a file, not a directory');
+  checkCopyInOptions(guestPath, options);
   const signal = options.signal;
   const temp = tempBeside(guestPath);
   let written = false;
@@ -70,6 +50,7 @@ export async function agentCopyIn(
   try {
     written = true;
     const { bytes, sha256 } = await writeGuestFile(agent, temp, source, {
+      onOpenError: (error) => explainOpenFailure(agent, error, guestPath, 'write'),
       ...(signal ? { signal } : {}),
       onBytes: (n) => {
         if (n < nextProgress) return;
@@ -77,22 +58,12 @@ export async function agentCopyIn(
         progress(options, guestPath, n);
       },
     });
-    const t = shellQuote(temp);
-    const p = shellQuote(guestPath);
-    const finish = [
-      `fail() { rm -f ${t}; exit $1; }`,
-      `h=$(sha256sum <${t}) || fail ${EXIT.hashFailed}`,
-      `[ "\${h%% *}" = ${sha256} ] || fail ${EXIT.mismatch}`,
-      `chmod ${options.mode.toString(8)} ${t} || fail ${EXIT.chmod}`,
-      ...(options.owner ? [`chown ${shellQuote(options.owner)} ${t} || fail ${EXIT.chown}`] : []),
-      `[ -d ${p} ] && fail ${EXIT.isDirectory}`,
-      `mv -f ${t} ${p} || fail ${EXIT.rename}`,
-    ].join('\n');
+    const finish = copyFinishText(temp, guestPath, sha256, options);
     const code = await runShell(agent, finish, {
       ...(signal ? { signal } : {}),
       timeoutMs: COMMAND_TIMEOUT_MS,
     });
-    if (code !== 0) throw finishError(code, guestPath, options.owner);
+    if (code !== 0) throw copyFinishError(code, guestPath, options.owner);
     written = false;
     progress(options, guestPath, bytes, true);
     return { bytes, sha256, transport: 'agent' };
@@ -102,36 +73,26 @@ export async function agentCopyIn(
   }
 }
 
-function finishError(code: number, guestPath: string, owner: string | undefined): VmkitError {
-  switch (code) {
-    case EXIT.mismatch:
-      return new VmkitError(
-        'CORRUPT',
-        `copy to ${guestPath}: the guest's SHA-256 differs from what was sent`,
-        {
-          details: { guestPath },
-        },
-      );
-    case EXIT.chown:
-      return invalidArgument('owner', 'no such user or group in the guest', { owner });
-    case EXIT.isDirectory:
-      return invalidArgument('guestPath', 'is a directory in the guest', { guestPath });
-    default:
-      return new VmkitError(
-        'PROVIDER',
-        `copy to ${guestPath}: the guest could not ${finishStep(code)} (exit ${code})`,
-        {
-          details: { guestPath, exitCode: code },
-        },
-      );
-  }
-}
-
-function finishStep(code: number): string {
-  if (code === EXIT.hashFailed) return 'compute the SHA-256 (sha256sum)';
-  if (code === EXIT.chmod) return 'set the mode';
-  if (code === EXIT.rename) return 'rename the file into place';
-  return 'finish the copy';
+/**
+ * The error of a guest file that would not open: `NOT_FOUND` naming `guestPath` when the file to
+ * read, or the directory to write in, does not exist; the agent's own error otherwise.
+ */
+async function explainOpenFailure(
+  agent: GuestAgent,
+  error: unknown,
+  guestPath: string,
+  purpose: 'read' | 'write',
+): Promise<unknown> {
+  if (!VmkitError.is(error, 'PROVIDER')) return error;
+  const dir = guestPath.slice(0, guestPath.lastIndexOf('/')) || '/';
+  const test = purpose === 'read' ? `[ -f ${shellQuote(guestPath)} ]` : `[ -d ${shellQuote(dir)} ]`;
+  const code = await runShell(agent, test, { timeoutMs: COMMAND_TIMEOUT_MS }).catch(() => 0);
+  if (code === 0) return error;
+  const what = purpose === 'read' ? 'no such file in the guest' : `no directory ${dir} in the guest`;
+  return new VmkitError('NOT_FOUND', `guestPath: ${what}`, {
+    details: { field: 'guestPath', guestPath },
+    cause: error,
+  });
 }
 
 /**
@@ -151,7 +112,9 @@ export async function agentCopyOut(
   const hash = createHash('sha256');
   let nextProgress = PROGRESS_STEP;
   let total = 0;
-  const handle = await agent.openFile(guestPath, 'r', call);
+  const handle = await agent.openFile(guestPath, 'r', call).catch(async (error: unknown) => {
+    throw await explainOpenFailure(agent, error, guestPath, 'read');
+  });
   try {
     await readToEnd(
       agent,
@@ -165,7 +128,7 @@ export async function agentCopyOut(
         }
         if (!sink.write(chunk)) await drained(sink, signal);
       },
-      signal,
+      { signal },
     );
   } finally {
     await agent.closeFile(handle).catch(() => undefined);

@@ -37,12 +37,19 @@ export async function writeGuestFile(
   agent: GuestAgent,
   path: string,
   source: AsyncIterable<Uint8Array>,
-  options: { readonly signal?: AbortSignal; readonly onBytes?: (bytes: number) => void } = {},
+  options: {
+    readonly signal?: AbortSignal;
+    readonly onBytes?: (bytes: number) => void;
+    /** Turns the error of an `openFile` that failed into the one to throw. */
+    readonly onOpenError?: (error: unknown) => Promise<unknown>;
+  } = {},
 ): Promise<HashedBytes> {
   const call = options.signal ? { signal: options.signal } : {};
   const hash = createHash('sha256');
   let bytes = 0;
-  const handle = await agent.openFile(path, 'w', call);
+  const handle = await agent.openFile(path, 'w', call).catch(async (error: unknown) => {
+    throw options.onOpenError ? await options.onOpenError(error) : error;
+  });
   try {
     for await (const chunk of boundedChunks(source, agent.maxChunkBytes)) {
       if (chunk.byteLength === 0) continue;
@@ -58,16 +65,16 @@ export async function writeGuestFile(
 }
 
 /**
- * Reads an open guest file from where it stands to its current end, chunk by chunk, into
- * `onChunk`; returns the bytes read. A file that grows can be read on later.
+ * Reads an open guest file from where it stands to its current end (or until `enough()` says so),
+ * chunk by chunk, into `onChunk`; returns the bytes read. A file that grows can be read on later.
  */
 export async function readToEnd(
   agent: GuestAgent,
   handle: number,
   onChunk: (chunk: Uint8Array) => void | Promise<void>,
-  signal?: AbortSignal,
+  options: { readonly signal?: AbortSignal | undefined; readonly enough?: () => boolean } = {},
 ): Promise<number> {
-  const call = signal ? { signal } : {};
+  const call = options.signal ? { signal: options.signal } : {};
   let bytes = 0;
   for (;;) {
     const chunk = await agent.readFile(handle, agent.maxChunkBytes, call);
@@ -75,6 +82,6 @@ export async function readToEnd(
       bytes += chunk.data.byteLength;
       await onChunk(chunk.data);
     }
-    if (chunk.eof || chunk.data.byteLength === 0) return bytes;
+    if (chunk.eof || chunk.data.byteLength === 0 || options.enough?.()) return bytes;
   }
 }

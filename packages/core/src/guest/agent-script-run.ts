@@ -6,7 +6,7 @@ import { abortedError, throwIfAborted } from '../util/abort.js';
 import { inputChunks, readToEnd, writeGuestFile } from './agent-files.js';
 import { exitCodeOf, PollPacer, runShell, spawnShell, waitForExit } from './agent-process.js';
 import { killText, makeRunDirText, RUN_FILES, removeText, wrapperText } from './agent-wrapper.js';
-import { ScriptOutput } from './output-collector.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, ScriptOutput } from './output-collector.js';
 import {
   asUserCommand,
   checkScriptRequest,
@@ -48,12 +48,14 @@ export class AgentScriptRun {
   #pid: number | undefined;
   #dirMaybeMade = false;
   #timedOut = false;
+  readonly #maxOutput: number;
 
   constructor(agent: GuestAgent, options: RunScriptOptions, settings: AgentRunSettings) {
     this.#agent = agent;
     this.#options = options;
     this.#settings = settings;
     this.#output = new ScriptOutput(options);
+    this.#maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.#dir = `${settings.tempRoot.replace(/\/+$/, '')}/vmkit-exec-${randomBytes(8).toString('hex')}`;
     this.#marker = `vmkit-setup-${randomBytes(8).toString('hex')}`;
   }
@@ -124,7 +126,9 @@ export class AgentScriptRun {
         this.#pid = undefined;
         return exitCodeOf(status);
       }
-      if (Date.now() - started >= this.#settings.streamAfterMs) await this.#drainAll(signal, true);
+      // Output is read while the script runs only for a listener; otherwise once, at the end.
+      if (this.#options.onOutput && Date.now() - started >= this.#settings.streamAfterMs)
+        await this.#drainAll(signal, true);
     }
   }
 
@@ -142,7 +146,12 @@ export class AgentScriptRun {
         }
         this.#handles[stream] = handle;
       }
-      await readToEnd(this.#agent, handle, (chunk) => this.#output.push(stream, chunk), signal);
+      // Without a listener, reading stops once the kept output is full and more is known to exist.
+      const enough = this.#options.onOutput ? undefined : () => this.#output.bytes(stream) > this.#maxOutput;
+      await readToEnd(this.#agent, handle, (chunk) => this.#output.push(stream, chunk), {
+        signal,
+        ...(enough ? { enough } : {}),
+      });
     }
   }
 

@@ -12,6 +12,17 @@ import type {
 } from '../spi/guest-agent.js';
 import { raceAbort, throwIfAborted } from '../util/abort.js';
 
+/** Options of a {@link HostGuestAgent}. */
+export interface HostGuestAgentOptions {
+  readonly maxChunkBytes?: number;
+  /** Extra environment of every spawned process (to tell "guests" apart, or set `PATH`). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** As {@link HostGuestAgent.down}, shared between sessions. */
+  readonly isDown?: () => boolean;
+  /** What runs for a spawned path (e.g. `/bin/sh` → busybox `sh`). */
+  readonly programs?: Readonly<Record<string, readonly string[]>>;
+}
+
 /**
  * A test-only {@link GuestAgent} whose "guest" is this host: it really spawns the programs (so
  * core's `/bin/sh` wrapper really runs), reads and writes real files, and counts its calls (round
@@ -32,11 +43,12 @@ export class HostGuestAgent implements GuestAgent {
 
   readonly #env: NodeJS.ProcessEnv;
 
-  /** `env`: extra environment of every spawned process (to tell "guests" apart); `isDown`: as {@link HostGuestAgent.down}, shared. */
-  constructor(
-    options: { maxChunkBytes?: number; env?: Readonly<Record<string, string>>; isDown?: () => boolean } = {},
-  ) {
+  readonly #programs: Readonly<Record<string, readonly string[]>>;
+
+  /** `programs`: what runs for a spawned path (e.g. `/bin/sh` → busybox `sh`). */
+  constructor(options: HostGuestAgentOptions = {}) {
     this.maxChunkBytes = options.maxChunkBytes ?? 64 * 1024;
+    this.#programs = options.programs ?? {};
     this.#isDown = options.isDown ?? (() => false);
     this.#env = { ...process.env, ...options.env };
   }
@@ -65,7 +77,11 @@ export class HostGuestAgent implements GuestAgent {
 
   spawn(request: GuestSpawnRequest, options?: GuestAgentCallOptions): Promise<number> {
     return this.#call('spawn', options, () => {
-      const child = spawn(request.path, [...request.args], { stdio: 'ignore', env: this.#env });
+      const [program, ...prefix] = this.#programs[request.path] ?? [request.path];
+      const child = spawn(program as string, [...prefix, ...request.args], {
+        stdio: 'ignore',
+        env: this.#env,
+      });
       return new Promise<number>((resolve, reject) => {
         child.once('error', (error) => reject(new VmkitError('PROVIDER', `spawn failed: ${error.message}`)));
         child.once('spawn', () => {

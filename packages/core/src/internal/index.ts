@@ -10,6 +10,7 @@ export { moveBlobAside } from '../blobstore/move-aside.js';
 export { leaseOwner, nodeMetadataOf } from '../compute/node-view.js';
 export { VmkitComputeService } from '../compute/vmkit-compute-service.js';
 export { composeComputeService } from '../container/compose-compute-service.js';
+export { AgentTransport, type AgentTransportOptions } from '../guest/agent-transport.js';
 export type {
   GuestTransport,
   NodeCredentialSource,
