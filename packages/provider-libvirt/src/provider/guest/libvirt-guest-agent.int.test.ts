@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type ComputeService, type NodeMetadata, VmkitError } from '@vmkit/core';
-import type { GuestAgent } from '@vmkit/core/spi';
+import { GUEST_INTERFACES_SCRIPT, parseGuestInterfaces } from '@vmkit/core/contract';
+import { type GuestAgent, type GuestInterface, nicAddressesFromGuest } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LibvirtTestCompute, libvirtTestCompute } from '../../../test-support/libvirt-compute.js';
 import { runPrefix, testGuestMasterSpec } from '../../../test-support/test-guest.js';
@@ -70,43 +71,17 @@ async function sh(agent: GuestAgent, script: string): Promise<{ exitCode?: numbe
   }
 }
 
-/**
- * `ip -o addr` inside: interface name → its addresses (no prefix), loopback left out; with
- * `reachable`, only those of scope global or site (no link-local ones), as a node reports them.
- */
-function parseIpAddr(text: string, reachable = false): Map<string, string[]> {
-  const byName = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
-    const m = /^\d+:\s+(\S+)\s+inet6?\s+([^/\s]+)\/.*?scope (\w+)/.exec(line);
-    if (!m || m[1] === 'lo' || (reachable && m[3] !== 'global' && m[3] !== 'site')) continue;
-    byName.set(m[1] as string, [...(byName.get(m[1] as string) ?? []), m[2] as string]);
-  }
-  return byName;
-}
-
-/** Whether some interface has its address on the test's DHCP network. */
-const leasedIn = (m: Map<string, string[]>) => [...m.values()].flat().some((a) => a.startsWith(`${subnet}.`));
-
-/** `ip -o link` inside: MAC → interface name. */
-function parseIpLink(text: string): Map<string, string> {
-  const byMac = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^\d+:\s+([^:@\s]+).*link\/ether\s+([0-9a-f:]{17})/.exec(line);
-    if (m) byMac.set(m[2] as string, m[1] as string);
-  }
-  return byMac;
-}
-
-/** The guest's addresses once they stopped changing (IPv6 ones arrive a little after boot). */
-async function settledIpAddr(agent: GuestAgent, ready: (m: Map<string, string[]>) => boolean) {
+/** The guest's interfaces once their addresses stopped changing (IPv6 ones arrive a little after boot). */
+async function settledInterfaces(agent: GuestAgent): Promise<GuestInterface[]> {
   const deadline = Date.now() + 60_000;
   let last = '';
   for (;;) {
-    const { out } = await sh(agent, 'ip -o addr; ip -o link');
-    const addrs = parseIpAddr(out);
-    const seen = JSON.stringify([...addrs]);
-    if (seen === last && ready(addrs))
-      return { addrs, reachable: parseIpAddr(out, true), links: parseIpLink(out) };
+    const { out } = await sh(agent, GUEST_INTERFACES_SCRIPT);
+    const found = parseGuestInterfaces(out).filter((i) => i.name !== 'lo');
+    const seen = JSON.stringify(found);
+    // Settled once two readings agree and the NIC on the test's DHCP network has its lease.
+    const leased = found.some((i) => i.addresses.some((a) => a.address.startsWith(`${subnet}.`)));
+    if (seen === last && leased) return found;
     if (Date.now() > deadline) throw new Error(`guest addresses did not settle:\n${out}`);
     last = seen;
     await new Promise((r) => setTimeout(r, 1000));
@@ -194,19 +169,23 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
   });
 
   it("lists the guest's interfaces as `ip -o addr` prints them inside", async () => {
-    const { addrs, links } = await settledIpAddr(agent, leasedIn);
-    const listed = await agent.networkInterfaces();
-    const fromAgent = new Map(
-      listed.filter((i) => i.name !== 'lo').map((i) => [i.name, i.addresses.map((a) => a.address)]),
-    );
-    expect(new Map([...fromAgent].filter(([, a]) => a.length > 0))).toEqual(addrs);
-    for (const i of listed.filter((x) => x.name !== 'lo')) expect(links.get(i.mac as string)).toBe(i.name);
+    const inside = await settledInterfaces(agent);
+    const listed = (await agent.networkInterfaces()).filter((i) => i.name !== 'lo');
+    const byName = (list: readonly GuestInterface[]) =>
+      [...list]
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((i) => ({
+          ...i,
+          addresses: [...i.addresses].sort((a, b) => a.address.localeCompare(b.address)),
+        }));
+    expect(byName(listed)).toEqual(byName(inside));
   });
 
   it('reports per NIC the addresses the guest has: the NAT NIC and the NIC on a DHCP network (getNode, listNodes)', async () => {
-    const { reachable, links } = await settledIpAddr(agent, leasedIn);
     const nics = node.network.nics;
-    const expected = nics.map((n) => reachable.get(links.get(n.mac) as string));
+    const expected = nicAddressesFromGuest(node.network, await settledInterfaces(agent)).map(
+      (n) => n.addresses,
+    );
     expect(expected[0]?.some((a) => a.startsWith('10.0.2.'))).toBe(true);
     expect(expected[1]?.some((a) => a.startsWith(`${subnet}.`))).toBe(true);
 
@@ -215,8 +194,9 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
       [0, nics[0]?.mac, 'agent'],
       [1, nics[1]?.mac, 'agent'],
     ]);
-    expect(fresh.nicAddresses?.[0]?.addresses).toEqual(expected[0]);
-    expect(fresh.nicAddresses?.[1]?.addresses).toEqual(expected[1]);
+    const sorted = (a: readonly string[] | undefined) => [...(a ?? [])].sort();
+    expect(sorted(fresh.nicAddresses?.[0]?.addresses)).toEqual(sorted(expected[0]));
+    expect(sorted(fresh.nicAddresses?.[1]?.addresses)).toEqual(sorted(expected[1]));
     // (No port forwards: every address comes from the guest, private or public.)
     expect([...fresh.privateAddresses, ...fresh.publicAddresses].sort()).toEqual(
       [...(expected[0] ?? []), ...(expected[1] ?? [])].sort(),
@@ -261,10 +241,8 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
   });
 
   it('without an agent, the NIC on the DHCP network still has its lease address and the NAT NIC says unknown', async () => {
-    const { reachable, links } = await settledIpAddr(agent, leasedIn);
-    const leased = (reachable.get(links.get(node.network.nics[1]?.mac as string) as string) ?? []).filter(
-      (a) => a.startsWith(`${subnet}.`),
-    );
+    const inside = nicAddressesFromGuest(node.network, await settledInterfaces(agent));
+    const leased = (inside[1]?.addresses ?? []).filter((a) => a.startsWith(`${subnet}.`));
     // The agent kills itself (the spawn answers first).
     await agent.spawn({ path: '/bin/sh', args: ['-c', 'sleep 0.2; kill $(cat /run/vmkit/qemu-ga.pid)'] });
     const deadline = Date.now() + 30_000;
