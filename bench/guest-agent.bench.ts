@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createComputeService, type MasterSpec, VmkitError } from '@vmkit/core';
+import { createComputeService, VmkitError } from '@vmkit/core';
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { libvirtProvider } from '@vmkit/provider-libvirt';
+import { testGuestMasterSpec } from '../packages/provider-libvirt/test-support/test-guest.js';
 import type { BenchReport } from './lib/report.js';
 import { timeMs } from './lib/report.js';
 
@@ -26,21 +27,9 @@ async function virshAgent(domain: string, command: object): Promise<{ return?: R
 
 export default async function guestAgentBench(report: BenchReport): Promise<void> {
   execFileSync('bash', [join(repo, 'scripts/libvirt/ensure-libvirtd.sh')], { stdio: 'inherit' });
-  execFileSync('bash', [join(repo, 'test-guest/build.sh')], { stdio: 'inherit' });
-  const guest = process.env.VMKIT_GUEST_DIR ?? join(repo, '.vmkit/test-guest');
+  const spec = testGuestMasterSpec('bench-agent-guest');
   const prefix = `vbga${Date.now().toString(36).slice(-5)}-`;
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-bench-agent-'));
-  const spec: MasterSpec = {
-    id: 'bench-agent-guest',
-    os: { family: 'linux', version: 'vmkit-test-guest', arch: 'x86_64' },
-    source: {
-      type: 'kernel',
-      kernel: join(guest, 'vmlinuz'),
-      initrd: join(guest, 'initrd.img'),
-      cmdline: 'console=ttyS0 panic=-1 vmkit.mode=install root=/dev/vda',
-    },
-    hardware: { cores: 1, ramMiB: 256, diskGiB: 1 },
-  };
   const provider = libvirtProvider({
     uri: URI,
     namePrefix: prefix,
