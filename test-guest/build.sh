@@ -4,7 +4,7 @@
 #   $VMKIT_GUEST_DIR/initrd.img     busybox-static initramfs (gzip newc cpio) with /init
 #   $VMKIT_GUEST_DIR/manifest.json  kernel version, sha256s, inputs hash
 # Default VMKIT_GUEST_DIR: <repo>/.vmkit/test-guest. Idempotent: keyed on a hash of
-# its inputs (kernel package, busybox binary, guest scripts, module list, this file),
+# its inputs (kernel package, busybox binary, qemu-ga's packages, guest scripts, module list, this file),
 # it returns at once when the outputs already match. See test-guest/README.md.
 set -euo pipefail
 
@@ -72,11 +72,32 @@ busybox=$(dpkg-query -L busybox-static | grep -E '^/(usr/)?bin/busybox$' | head 
 [[ -x "$busybox" ]] || die "busybox-static has no bin/busybox"
 busybox_version=$(dpkg-query -W -f='${Version}' busybox-static)
 
+# The QEMU guest agent (qemu-ga) and the packages of the shared libraries it loads, so the
+# guest answers agent commands: their candidate versions and apt SHA256s, memoised like the
+# kernel lookup (one apt-cache call for all of them).
+qga_packages=(qemu-guest-agent libglib2.0-0 libpcre2-8-0 libnuma1 libudev1 liburing2 libc6)
+qga_memo="$out/.cache/apt-qga"
+lookup_qga() {
+  local listing
+  listing=$(apt-cache show --no-all-versions "${qga_packages[@]}" 2>/dev/null |
+    awk '$1 == "Package:" { p = $2 } $1 == "Version:" { v = $2 } $1 == "SHA256:" { print p, v, $2 }')
+  if [[ $(wc -l <<<"$listing") -ne ${#qga_packages[@]} ]]; then
+    apt_update
+    listing=$(apt-cache show --no-all-versions "${qga_packages[@]}" 2>/dev/null |
+      awk '$1 == "Package:" { p = $2 } $1 == "Version:" { v = $2 } $1 == "SHA256:" { print p, v, $2 }')
+  fi
+  [[ $(wc -l <<<"$listing") -eq ${#qga_packages[@]} ]] || die "apt-cache show lacks one of: ${qga_packages[*]}"
+  printf '%s\n%s\n' "$(apt_fingerprint)" "$listing" >"$qga_memo"
+}
+if [[ ! -f "$qga_memo" || "$(sed -n 1p "$qga_memo")" != "$(apt_fingerprint)" ]]; then lookup_qga; fi
+qga_listing=$(sed -n '2,$p' "$qga_memo")
+
 # Hash of every input; the outputs are rebuilt only when it changes.
 inputs_hash=$(
   {
     echo "format=$format_version kernel=$kpkg $kpkg_version $kpkg_sha"
     echo "busybox=$busybox_version $(sha256 "$busybox")"
+    echo "qga=$qga_listing"
     for f in "$here/build.sh" "$here/modules.txt" "$here"/guest/*; do
       echo "${f#"$here"/} $(sha256 "$f")"
     done
@@ -101,16 +122,22 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmkit-test-guest.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# 1. Kernel package: cached by its apt SHA256, downloaded with apt-get download.
+# Packages are cached by their apt SHA256 and downloaded with apt-get download.
 cache="$out/.cache"
-deb=""
-for f in "$cache"/"${kpkg}"_*.deb; do
-  [[ -f "$f" && "$(sha256 "$f")" == "$kpkg_sha" ]] && deb=$f
-done
+apt_opts=(-q)
+[[ $(id -u) -eq 0 ]] && apt_opts+=(-o APT::Sandbox::User=root)
+cached_deb() { # directory package sha256: prints the cached .deb with that SHA256, if any
+  local f
+  for f in "$1"/"$2"_*.deb; do
+    [[ -f "$f" && "$(sha256 "$f")" == "$3" ]] && { echo "$f"; return 0; }
+  done
+  return 0
+}
+
+# 1. Kernel package.
+deb=$(cached_deb "$cache" "$kpkg" "$kpkg_sha")
 if [[ -z "$deb" ]]; then
   log "downloading $kpkg $kpkg_version"
-  apt_opts=(-q)
-  [[ $(id -u) -eq 0 ]] && apt_opts+=(-o APT::Sandbox::User=root)
   if ! (cd "$work" && apt-get download "${apt_opts[@]}" "$kpkg" >&2); then
     # Stale package lists (the mirror dropped that version): update and look up again.
     apt_update
@@ -170,9 +197,37 @@ while read -r name; do
   fi
 done <"$here/modules.txt"
 
-# 3. The initramfs tree.
+# 3. qemu-ga and the closure of its shared libraries (ldd over the unpacked packages only:
+#    a library resolved from the host instead fails the build), with the dynamic loader.
+qroot="$work/qga"
+mkdir -p "$cache/qga" "$qroot"
+while read -r pkg version sha; do
+  qdeb=$(cached_deb "$cache/qga" "$pkg" "$sha")
+  if [[ -z "$qdeb" ]]; then
+    log "downloading $pkg $version"
+    mkdir -p "$work/dl"
+    (cd "$work/dl" && apt-get download "${apt_opts[@]}" "$pkg=$version" >&2) || die "apt-get download $pkg failed"
+    fetched=$(ls "$work"/dl/"${pkg}"_*.deb)
+    [[ "$(sha256 "$fetched")" == "$sha" ]] || die "$fetched does not match apt's SHA256"
+    rm -f "$cache"/qga/"${pkg}"_*.deb
+    mv "$fetched" "$cache/qga/"
+    qdeb="$cache/qga/$(basename "$fetched")"
+  fi
+  dpkg-deb -x "$qdeb" "$qroot"
+done <<<"$qga_listing"
+qga="$qroot/usr/sbin/qemu-ga"
+[[ -x "$qga" ]] || die "qemu-guest-agent has no usr/sbin/qemu-ga"
+libdirs="$qroot/lib/x86_64-linux-gnu:$qroot/usr/lib/x86_64-linux-gnu"
+qga_libs=()
+while read -r lib; do
+  [[ "$lib" == "$qroot"/* ]] || die "qemu-ga needs $lib, which none of ${qga_packages[*]} ships"
+  qga_libs+=("$lib")
+done < <(LD_LIBRARY_PATH=$libdirs ldd "$qga" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
+[[ ${#qga_libs[@]} -gt 0 ]] || die "ldd found no library of qemu-ga"
+
+# 4. The initramfs tree.
 stage="$work/initrd"
-mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,etc/vmkit,etc/acpi/PWRF,vmkit,dev,proc,sys,run,tmp,mnt,newroot,root,var/lib/vmkit}
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,lib/x86_64-linux-gnu,lib64,etc/vmkit,etc/acpi/PWRF,vmkit,dev,proc,sys,run,tmp,mnt,newroot,root,var/lib/vmkit}
 cp "$busybox" "$stage/bin/busybox"
 chmod 0755 "$stage/bin/busybox"
 while read -r applet; do
@@ -187,6 +242,12 @@ cp "$mdir/modules.builtin" "$mdir/modules.order" "$stage/lib/modules/$kver/"
 "$busybox" depmod -b "$stage" "$kver"
 printf '%s\n' "${load_order[@]}" >"$stage/etc/vmkit/modules"
 install -m 0755 "$here/guest/init" "$stage/init"
+install -m 0755 "$qga" "$stage/usr/sbin/qemu-ga"
+for lib in "${qga_libs[@]}"; do install -m 0644 "$(readlink -f "$lib")" "$stage/lib/x86_64-linux-gnu/${lib##*/}"; done
+# libc6's /lib64 link is absolute (/lib/x86_64-linux-gnu/...): follow it inside the unpacked tree.
+loader=$(readlink "$qroot/lib64/ld-linux-x86-64.so.2" || echo /lib64/ld-linux-x86-64.so.2)
+[[ "$loader" == /* ]] || loader="/lib64/$loader"
+install -m 0755 "$(readlink -f "$qroot$loader")" "$stage/lib64/ld-linux-x86-64.so.2"
 for f in "$here"/guest/*.sh "$here"/guest/*.awk; do
   install -m 0755 "$f" "$stage/vmkit/$(basename "$f")"
 done
@@ -201,7 +262,7 @@ find "$stage" -exec touch -h -d @0 {} +
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | "$busybox" cpio -o -H newc -R 0:0 --renumber-inodes --ignore-devno 2>/dev/null) |
   gzip -9 -n >"$work/initrd.img"
 
-# 4. Publish: files first, manifest last (its hash check gates the fast path).
+# 5. Publish: files first, manifest last (its hash check gates the fast path).
 install -m 0644 "$kroot/boot/vmlinuz-$kver" "$out/.vmlinuz.new"
 install -m 0644 "$work/initrd.img" "$out/.initrd.img.new"
 mv -f "$out/.vmlinuz.new" "$out/vmlinuz"
@@ -214,6 +275,7 @@ cat >"$out/.manifest.json.new" <<EOF
   "kernelPackage": "$kpkg",
   "kernelPackageVersion": "$kpkg_version",
   "busyboxVersion": "$busybox_version",
+  "guestAgent": "$(awk '$1 == "qemu-guest-agent" { print $2 }' <<<"$qga_listing")",
   "inputsHash": "$inputs_hash",
   "files": {
     "vmlinuz": { "sha256": "$(sha256 "$out/vmlinuz")", "size": $(stat -c %s "$out/vmlinuz") },
@@ -229,4 +291,4 @@ cat >"$out/.manifest.json.new" <<EOF
 }
 EOF
 mv -f "$out/.manifest.json.new" "$out/manifest.json"
-log "built $out: kernel $kver, vmlinuz $(stat -c %s "$out/vmlinuz") B, initrd $(stat -c %s "$out/initrd.img") B, ${#ship[@]} module files"
+log "built $out: kernel $kver, vmlinuz $(stat -c %s "$out/vmlinuz") B, initrd $(stat -c %s "$out/initrd.img") B, ${#ship[@]} module files, qemu-ga with ${#qga_libs[@]} libraries"

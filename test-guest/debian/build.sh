@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds vmkit's Debian 12 test guest (systemd, cloud-init, openssh-server) from Debian packages:
+# Builds vmkit's Debian 12 test guest (systemd, cloud-init, openssh-server) from Debian packages,
+# with qemu-guest-agent downloaded into its apt cache for vmkit's install-agent step:
 #   $VMKIT_DEBIAN_GUEST_DIR/disk.qcow2     a BIOS-bootable disk: MBR, partition 1 FAT16 with SYSLINUX
 #                                          and the image's kernel and initrd, partition 2 the ext4
 #                                          root (2 GiB, /dev/vda2); boots from disk like a cloud image
@@ -8,7 +9,7 @@
 #   $VMKIT_DEBIAN_GUEST_DIR/manifest.json  kernel version, sizes, sha256s, inputs hash, command line
 # Default VMKIT_DEBIAN_GUEST_DIR: <repo>/.vmkit/debian-guest. Idempotent: keyed on a hash of its
 # inputs (this file, packages.txt, mmdebstrap's version and the candidate version of every listed
-# package), it returns at once when the outputs already match. The mmdebstrap tarball is cached
+# package and of qemu-guest-agent), it returns at once when the outputs already match. The mmdebstrap tarball is cached
 # in .cache/ under the hash of the package inputs only, so a change to the disk layout does not
 # download again. Nothing is mounted (mkfs.ext4 -d, mkfs.fat/syslinux --offset, mtools, dd).
 set -euo pipefail
@@ -43,8 +44,12 @@ rootfs_hash=$(
     echo "packages.txt $(sha256 "$here/packages.txt")"
   } | sha256sum | cut -d' ' -f1
 )
-inputs_hash=$(printf 'format=%s size=%s rootfs=%s build.sh=%s\n' "$format_version" "$disk_size" \
-  "$rootfs_hash" "$(sha256 "$here/build.sh")" | sha256sum | cut -d' ' -f1)
+# The guest agent is not installed in the image: vmkit's install-agent step installs it, offline,
+# from the image's own apt lists and cache (see step 2). Its candidate version is an input.
+agent_package=qemu-guest-agent
+agent_candidate=$(apt-cache policy "$agent_package" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')
+inputs_hash=$(printf 'format=%s size=%s rootfs=%s build.sh=%s agent=%s\n' "$format_version" "$disk_size" \
+  "$rootfs_hash" "$(sha256 "$here/build.sh")" "$agent_candidate" | sha256sum | cut -d' ' -f1)
 
 mkdir -p "$out"
 exec 9>"$out/.lock"
@@ -98,6 +103,16 @@ resize_rootfs: false
 growpart: { mode: "off" }
 ssh_genkeytypes: [ed25519]
 EOF
+# The image's apt lists, and in its apt cache (downloaded, not installed) qemu-guest-agent with
+# the libraries the image lacks: vmkit's install-agent step then installs the agent with
+# `apt-get install --no-download`, as on a machine that fetched its packages before going offline.
+cp -a "$root/etc/resolv.conf" "$work/resolv.conf.image"
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+chroot "$root" apt-get update -q >&2 || die "apt-get update in the image failed"
+chroot "$root" apt-get install -q -y --download-only --no-install-recommends "$agent_package" >&2 ||
+  die "downloading $agent_package into the image's apt cache failed"
+cp -a "$work/resolv.conf.image" "$root/etc/resolv.conf"
+ls "$root"/var/cache/apt/archives/"${agent_package}"_*.deb >/dev/null 2>&1 || die "no $agent_package in the image's apt cache"
 kernels=("$root"/boot/vmlinuz-*)
 [[ ${#kernels[@]} -eq 1 && -f "${kernels[0]}" ]] || die "expected one kernel in /boot"
 kver=${kernels[0]##*/vmlinuz-}

@@ -15,7 +15,7 @@ mke2fs -F -L vmkit-root "$target" >/dev/null 2>&1 || install_fail "mke2fs $targe
 VMKIT_TARGET_MNT=/newroot
 mount -t ext4 "$target" "$VMKIT_TARGET_MNT" 2>/dev/null ||
   mount -t ext2 "$target" "$VMKIT_TARGET_MNT" || install_fail "mount $target"
-for d in bin sbin usr lib etc vmkit init; do
+for d in bin sbin usr lib lib64 etc vmkit init; do
   cp -a "/$d" "$VMKIT_TARGET_MNT/" || install_fail "copy /$d"
 done
 mkdir -p "$VMKIT_TARGET_MNT"/dev "$VMKIT_TARGET_MNT"/proc "$VMKIT_TARGET_MNT"/sys \

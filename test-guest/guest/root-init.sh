@@ -12,7 +12,7 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 # Clean shutdown: the ACPI power button (acpid -> SIGUSR2), `poweroff`, SIGTERM.
 shutdown_node() {
   echo "VMKIT-SHUTDOWN"
-  kill $(cat /run/vmkit/httpd.pid /run/vmkit/acpid.pid 2>/dev/null) 2>/dev/null
+  kill $(cat /run/vmkit/httpd.pid /run/vmkit/acpid.pid /run/vmkit/qemu-ga.pid 2>/dev/null) 2>/dev/null
   umount "$VMKIT_DRIVE_MNT" "$www"/data/* 2>/dev/null
   sync
   mount -o remount,ro / 2>/dev/null
@@ -66,8 +66,18 @@ if [ -e /sys/class/net/eth0 ]; then
 else
   say "no eth0"
 fi
+# Further NICs (eth1, ...): DHCP in the background, no default route, no fallback address.
+for dev in /sys/class/net/eth*; do
+  dev=${dev##*/}
+  [ "$dev" = eth0 ] || [ ! -e "/sys/class/net/$dev" ] && continue
+  ifconfig "$dev" up
+  udhcpc -i "$dev" -s /vmkit/udhcpc.sh -n -q -f -t 10 -T 1 -x hostname:vmkit >"/run/vmkit/udhcpc-$dev.log" 2>&1 &
+done
 ip=$(cat /run/vmkit/ip 2>/dev/null)
 stamp "network ${ip:-down}"
+
+. /vmkit/guest-agent.sh
+start_guest_agent
 
 # Config drive: NoCloud (meta-data, user-data) or OpenStack config-2.
 : >"$www/instance-id"

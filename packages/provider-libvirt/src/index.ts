@@ -54,6 +54,7 @@ export {
   LIST_INTERFACES_ACTIVE,
 } from './client/interface-procedures.js';
 export { NetworkProcedures } from './client/network-procedures.js';
+export { QemuAgentTimeout, QemuProcedures } from './client/qemu-procedures-group.js';
 export {
   DEFAULT_RECONNECT,
   type LibvirtReconnectOptions,

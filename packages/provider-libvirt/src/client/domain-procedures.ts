@@ -181,15 +181,23 @@ export class DomainProcedures {
     return (await this.#rpc.call(P.DOMAIN_IS_ACTIVE, (w) => writeDomain(w, dom))).int() !== 0;
   }
 
-  /** `DOMAIN_INTERFACE_ADDRESSES`: the guest's addresses, from DHCP leases, the agent or ARP. */
+  /**
+   * `DOMAIN_INTERFACE_ADDRESSES`: the guest's addresses, from DHCP leases, the agent or ARP
+   * ({@link InterfaceAddressSource}); `signal` ends the wait (an agent may be slow to answer).
+   */
   async interfaceAddresses(
     dom: DomainHandle,
     source: number = InterfaceAddressSource.LEASE,
+    signal?: AbortSignal,
   ): Promise<DomainInterface[]> {
-    const r = await this.#rpc.call(P.DOMAIN_INTERFACE_ADDRESSES, (w) => {
-      writeDomain(w, dom);
-      w.uint(source).uint(0);
-    });
+    const r = await this.#rpc.call(
+      P.DOMAIN_INTERFACE_ADDRESSES,
+      (w) => {
+        writeDomain(w, dom);
+        w.uint(source).uint(0);
+      },
+      signal,
+    );
     return r.array(readInterface, 2048, 12);
   }
 

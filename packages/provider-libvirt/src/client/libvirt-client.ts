@@ -3,6 +3,7 @@ import { connectionError } from '../errors/libvirt-error.js';
 import { RemoteProcedure as P } from '../rpc/procedures.js';
 import { AuthType, DriverFeature, STRING_MAX } from '../rpc/protocol.js';
 import { RpcConnection } from '../rpc/rpc-connection.js';
+import { REMOTE_RPC_PROGRAM, type RpcProgram } from '../rpc/rpc-program.js';
 import { XdrReader } from '../rpc/xdr/xdr-reader.js';
 import { XdrWriter } from '../rpc/xdr/xdr-writer.js';
 import { type LibvirtTarget, parseLibvirtUri } from '../transport/libvirt-uri.js';
@@ -14,8 +15,9 @@ import { DomainProcedures } from './domain-procedures.js';
 import { InterfaceProcedures } from './interface-procedures.js';
 import { type ResolvedLibvirtClientOptions, resolveLibvirtClientOptions } from './libvirt-client-options.js';
 import { NetworkProcedures } from './network-procedures.js';
+import { QemuProcedures } from './qemu-procedures-group.js';
 import { type LibvirtReconnectOptions, openWithBackoff } from './reconnect-policy.js';
-import { interruptedCall, RETRY_SAFE_PROCEDURES } from './retry-safety.js';
+import { interruptedCall, retrySafe } from './retry-safety.js';
 import type { RpcCaller } from './rpc-caller.js';
 import { StorageProcedures } from './storage-procedures.js';
 
@@ -69,7 +71,8 @@ const MAX_REPEATS = 3;
 
 /**
  * A pure-TypeScript client of libvirt's remote RPC protocol. Procedures are grouped by object:
- * {@link LibvirtClient.domains}, {@link LibvirtClient.storage}, {@link LibvirtClient.networks};
+ * {@link LibvirtClient.domains}, {@link LibvirtClient.storage}, {@link LibvirtClient.networks},
+ * {@link LibvirtClient.qemu} (the QEMU driver's program: guest agent commands);
  * connection-level calls are methods of the client. Calls may run concurrently. When the daemon
  * goes away the client reconnects on its own with bounded backoff (see
  * {@link LibvirtClientOptions.reconnect}); calls safe to repeat are sent again, the others fail
@@ -86,6 +89,8 @@ export class LibvirtClient implements RpcCaller {
   readonly networks: NetworkProcedures;
   /** Host interface procedures (bridges and NICs). */
   readonly interfaces: InterfaceProcedures;
+  /** Procedures of the QEMU driver's own program (guest agent commands). */
+  readonly qemu: QemuProcedures;
   readonly #options: ResolvedLibvirtClientOptions;
   readonly #events = new DomainLifecycleHub(() => this.connection());
   #conn: RpcConnection | undefined;
@@ -101,6 +106,7 @@ export class LibvirtClient implements RpcCaller {
     this.storage = new StorageProcedures(this);
     this.networks = new NetworkProcedures(this);
     this.interfaces = new InterfaceProcedures(this);
+    this.qemu = new QemuProcedures(this);
   }
 
   /** Connects, negotiates authentication and opens the hypervisor connection. */
@@ -145,12 +151,18 @@ export class LibvirtClient implements RpcCaller {
   }
 
   /**
-   * Calls a procedure with the arguments `write` encodes; a reader over the reply. A call whose
-   * connection is lost before the reply is sent again on the next connection when it is safe to
-   * repeat (`RETRY_SAFE_PROCEDURES`), and otherwise fails with a `retryable` `PROVIDER` error
-   * marked `details.interrupted`.
+   * Calls a procedure of `program` (default: the remote program; `QEMU_RPC_PROGRAM` for the
+   * QEMU driver's own calls) with the arguments `write` encodes; a reader over the reply. A call
+   * whose connection is lost before the reply is sent again on the next connection when it is
+   * safe to repeat (`RETRY_SAFE_PROCEDURES`), and otherwise fails with a `retryable` `PROVIDER`
+   * error marked `details.interrupted`.
    */
-  async call(procedure: number, write?: (w: XdrWriter) => void, signal?: AbortSignal): Promise<XdrReader> {
+  async call(
+    procedure: number,
+    write?: (w: XdrWriter) => void,
+    signal?: AbortSignal,
+    program: RpcProgram = REMOTE_RPC_PROGRAM,
+  ): Promise<XdrReader> {
     let args: Uint8Array | undefined;
     if (write) {
       const w = new XdrWriter();
@@ -165,12 +177,12 @@ export class LibvirtClient implements RpcCaller {
           lost = undefined;
           const conn = await this.connection(signal);
           try {
-            return new XdrReader(await conn.call(procedure, args, signal));
+            return new XdrReader(await conn.call(procedure, args, signal, program));
           } catch (error) {
             // Only a loss of the connection (not an answer, not an abort) is handled here.
             if (!VmkitError.is(error) || error !== conn.closeReason || this.#life.closed) throw error;
-            if (this.#options.reconnect === false || !RETRY_SAFE_PROCEDURES.has(procedure))
-              throw interruptedCall(procedure, error);
+            if (this.#options.reconnect === false || !retrySafe(program, procedure))
+              throw interruptedCall(procedure, error, program);
             lost = error;
             throw error;
           }
@@ -178,7 +190,7 @@ export class LibvirtClient implements RpcCaller {
         { attempts: MAX_REPEATS, baseDelayMs: 0, retryIf: (error) => error === lost },
       );
     } catch (error) {
-      if (error === lost) throw interruptedCall(procedure, error as VmkitError);
+      if (error === lost) throw interruptedCall(procedure, error as VmkitError, program);
       throw error;
     }
   }

@@ -1,8 +1,9 @@
 import { VmkitError } from '@vmkit/core/spi';
-import { RemoteProcedure as P, procedureName } from '../rpc/procedures.js';
+import { RemoteProcedure as P } from '../rpc/procedures.js';
+import { REMOTE_RPC_PROGRAM, type RpcProgram } from '../rpc/rpc-program.js';
 
 /**
- * Procedures the client sends again, on the next connection, when the connection was lost before
+ * Procedures of the remote program the client sends again, on the next connection, when the connection was lost before
  * their reply came: reads and look-ups (they change nothing), and removals whose repeat after a
  * removal that did happen fails in a way every caller takes as done (`NOT_FOUND` for a deleted
  * volume or undefined domain, "not running" for a destroyed domain). Creations (`DEFINE_XML`,
@@ -55,8 +56,12 @@ export const RETRY_SAFE_PROCEDURES: ReadonlySet<number> = new Set([
  * `details.interrupted` true. Whether the daemon did what was asked is unknown: a caller that
  * retries a creation looks first (by name) whether it happened.
  */
-export function interruptedCall(procedure: number, lost: VmkitError): VmkitError {
-  const name = procedureName(procedure);
+export function interruptedCall(
+  procedure: number,
+  lost: VmkitError,
+  program: RpcProgram = REMOTE_RPC_PROGRAM,
+): VmkitError {
+  const name = program.procedureName(procedure);
   return new VmkitError(
     'PROVIDER',
     `libvirt ${name} was interrupted: ${lost.message}; it may or may not have taken effect`,
@@ -67,6 +72,14 @@ export function interruptedCall(procedure: number, lost: VmkitError): VmkitError
       details: { procedure: name, interrupted: true },
     },
   );
+}
+
+/**
+ * Whether a call of `procedure` of `program` may be sent again after a lost connection: only
+ * {@link RETRY_SAFE_PROCEDURES} of the remote program (a guest agent command may have run).
+ */
+export function retrySafe(program: RpcProgram, procedure: number): boolean {
+  return program.id === REMOTE_RPC_PROGRAM.id && RETRY_SAFE_PROCEDURES.has(procedure);
 }
 
 /** True when `error` is the error of a call interrupted by a lost connection (`details.interrupted`): it may or may not have taken effect. */

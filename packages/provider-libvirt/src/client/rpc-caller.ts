@@ -1,4 +1,5 @@
 import type { RpcConnection } from '../rpc/rpc-connection.js';
+import type { RpcProgram } from '../rpc/rpc-program.js';
 import type { XdrReader } from '../rpc/xdr/xdr-reader.js';
 import type { XdrWriter } from '../rpc/xdr/xdr-writer.js';
 
@@ -7,8 +8,16 @@ import type { XdrWriter } from '../rpc/xdr/xdr-writer.js';
  * over the reply. Kept structural so procedure groups can be tested with a fake.
  */
 export interface RpcCaller {
-  /** Calls `procedure` with the arguments `write` encodes; resolves with a reader over the reply. */
-  call(procedure: number, write?: (w: XdrWriter) => void, signal?: AbortSignal): Promise<XdrReader>;
+  /**
+   * Calls `procedure` of `program` (default: the remote program) with the arguments `write`
+   * encodes; resolves with a reader over the reply.
+   */
+  call(
+    procedure: number,
+    write?: (w: XdrWriter) => void,
+    signal?: AbortSignal,
+    program?: RpcProgram,
+  ): Promise<XdrReader>;
   /**
    * Runs a stream transfer (an upload, or a download's call) of `procedure` on the live
    * connection (connecting if needed). When that connection is lost before the transfer ends, it

@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type ComputeService, createComputeService, type MasterSpec, type ProgressEvent } from '@vmkit/core';
-import { fileSystemBlobStore } from '@vmkit/core/blobstore';
+import type { ComputeService, MasterSpec, ProgressEvent } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debianGuest } from '../../test-support/debian-guest.js';
-import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
+import { type LibvirtTestCompute, libvirtTestCompute } from '../../test-support/libvirt-compute.js';
+import { leftovers } from '../../test-support/libvirt-sweep.js';
 import { makeSshKeys, type SshKeys, waitForSsh } from '../../test-support/ssh.js';
 import { postInstallBuildOutcomes, stepOutcomes } from '../../test-support/step-outcomes.js';
 import { runPrefix } from '../../test-support/test-guest.js';
-import { libvirtProvider } from './libvirt-provider.js';
 
 // A real distro through the whole pipeline: Debian 12 (systemd, cloud-init, openssh-server) made
 // by test-guest/debian/build.sh, imported as a disk master, booted once for post-install (which
@@ -18,7 +14,6 @@ import { libvirtProvider } from './libvirt-provider.js';
 const URI = 'qemu:///system';
 const POOL = 'vmkit';
 const prefix = runPrefix('deb');
-const dir = mkdtempSync(join(tmpdir(), 'vmkit-debian-'));
 // The nodes ask for other hardware than the master's (2 vCPUs, 1024 MiB), so what the guests
 // show can only come from the request. One vCPU each: two 2-vCPU TCG guests on a busy two-core
 // host stall in soft lockups.
@@ -45,6 +40,7 @@ const keyOf = (line: string | undefined) => (line ?? '').trim().split(/\s+/).sli
 
 describe('Debian 12 guest on qemu:///system: build steps act, nodes are reached over SSH', () => {
   const events: ProgressEvent[] = [];
+  let made: LibvirtTestCompute | undefined;
   let compute: ComputeService;
   let keys: SshKeys;
   let built = false;
@@ -66,24 +62,13 @@ describe('Debian 12 guest on qemu:///system: build steps act, nodes are reached 
         },
       ],
     };
-    compute = await createComputeService({
-      provider: libvirtProvider({
-        uri: URI,
-        pool: POOL,
-        namePrefix: prefix,
-        postInstallTimeoutMs: BOOT_TIMEOUT_MS,
-      }),
-      store: fileSystemBlobStore({ root: join(dir, 'store') }),
-      images: [spec],
-      ports: { leaseDir: join(dir, 'leases') },
-    });
+    made = await libvirtTestCompute(prefix, [spec], { postInstallTimeoutMs: BOOT_TIMEOUT_MS });
+    compute = made.compute;
   });
 
   afterAll(async () => {
-    await compute?.close();
+    await made?.dispose();
     await keys?.dispose();
-    await sweep(URI, prefix, POOL);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it(

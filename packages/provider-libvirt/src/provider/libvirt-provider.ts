@@ -1,4 +1,6 @@
 import type {
+  GuestAgent,
+  GuestAgentAccess,
   HostNetwork,
   HypervisorProvider,
   MasterSpec,
@@ -13,6 +15,7 @@ import {
   type MasterDiskExport,
   type MasterDiskExportOptions,
   type MasterRef,
+  mapLimit,
   type ProviderArtefact,
   type ProviderHost,
   type ProviderNode,
@@ -21,6 +24,7 @@ import {
 } from '@vmkit/core/spi';
 import { type ProviderBootIsoCache, providerBootIsoCache } from '@vmkit/imaging';
 import { LibvirtClient } from '../client/libvirt-client.js';
+import { openLibvirtGuestAgent } from './guest/open-guest-agent.js';
 import { chooseDomainType, readHostGuestSupport } from './host/host-capabilities.js';
 import { type LibvirtIdentity, legacyLibvirtId, readLibvirtIdentity } from './host/host-identity.js';
 import { listLibvirtHostNetworks } from './host/host-network-list.js';
@@ -48,6 +52,9 @@ import { lookupNode, XML_INACTIVE } from './node/node-lookup.js';
 import { readNodeMetadata } from './node/node-metadata.js';
 import { destroyLibvirtNode, powerLibvirtNode } from './node/node-power.js';
 import { describeNode } from './node/node-view.js';
+
+/** How many nodes {@link LibvirtProvider.listNodes} describes at once. */
+const LIST_CONCURRENCY = 8;
 
 /**
  * The libvirt provider: masters are volumes in a storage pool, nodes are domains whose disks are
@@ -151,6 +158,7 @@ export class LibvirtProvider implements HypervisorProvider {
       sources: ['disk', 'kernel', 'iso', 'bootIso'],
       suspend: true,
       dataVolumes: true,
+      guestAgent: ctx.realGuests,
     };
   }
 
@@ -246,20 +254,26 @@ export class LibvirtProvider implements HypervisorProvider {
     await destroyLibvirtNode(await this.#ctx(), id, options);
   }
 
+  /**
+   * Every node, described eight at a time (each asks its guest agent for
+   * addresses, bounded by a short timeout, so many nodes or a hung agent keep the list fast).
+   */
   async listNodes(): Promise<readonly ProviderNode[]> {
     const ctx = await this.#ctx();
-    const doms = await ctx.client.domains.listAll();
-    const nodes: ProviderNode[] = [];
-    for (const dom of doms) {
-      if (!dom.name.startsWith(ctx.options.namePrefix)) continue;
+    const doms = (await ctx.client.domains.listAll()).filter((d) =>
+      d.name.startsWith(ctx.options.namePrefix),
+    );
+    const nodes = await mapLimit(doms, LIST_CONCURRENCY, async (dom) => {
       try {
         const meta = readNodeMetadata(await ctx.client.domains.getXmlDesc(dom, XML_INACTIVE));
-        if (meta?.kind === 'node') nodes.push(await describeNode(ctx, dom, meta));
+        return meta?.kind === 'node' ? await describeNode(ctx, dom, meta) : undefined;
       } catch (error) {
-        if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
+        // Removed meanwhile.
+        if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
+        throw error;
       }
-    }
-    return nodes;
+    });
+    return nodes.filter((n): n is ProviderNode => n !== undefined);
   }
 
   async getNode(id: string): Promise<ProviderNode | undefined> {
@@ -271,6 +285,14 @@ export class LibvirtProvider implements HypervisorProvider {
       if (VmkitError.is(error, 'NOT_FOUND')) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * The QEMU guest agent of a running node, through libvirt's QEMU program over the domain's
+   * `org.qemu.guest_agent.0` channel: `NOT_FOUND` for an unknown node, `CONFLICT` when it is not running.
+   */
+  async guestAgent(id: string, access: GuestAgentAccess = {}): Promise<GuestAgent> {
+    return openLibvirtGuestAgent(await this.#ctx(), id, access);
   }
 
   /**

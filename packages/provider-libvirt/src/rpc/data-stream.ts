@@ -3,6 +3,7 @@ import type { VmkitError } from '@vmkit/core/spi';
 import { abortedError } from '@vmkit/core/spi';
 import { connectionError } from '../errors/libvirt-error.js';
 import type { Packet } from './packet.js';
+import { procedureName } from './procedures.js';
 import { MessageStatus, MessageType, STREAM_CHUNK_SIZE } from './protocol.js';
 import type { RpcConnection } from './rpc-connection.js';
 import { decodeError } from './rpc-errors.js';
@@ -163,7 +164,8 @@ function streamEventError(event: Packet | VmkitError, procedure: number): VmkitE
   if (event.header.type === MessageType.STREAM_HOLE) {
     return connectionError('libvirtd sent a sparse-stream hole, which this client did not ask for');
   }
-  if (event.header.status === MessageStatus.ERROR) return decodeError(event.payload, procedure);
+  if (event.header.status === MessageStatus.ERROR)
+    return decodeError(event.payload, procedureName(procedure));
   return undefined;
 }
 

@@ -7,6 +7,10 @@
 export const REMOTE_PROGRAM = 0x20008086;
 /** Version of the remote program. */
 export const REMOTE_PROTOCOL_VERSION = 1;
+/** The QEMU driver's program (`qemu_protocol.x`): monitor and guest agent pass-through. */
+export const QEMU_PROGRAM = 0x20008087;
+/** Version of the QEMU program. */
+export const QEMU_PROTOCOL_VERSION = 1;
 /** The keepalive program ("keep"). */
 export const KEEPALIVE_PROGRAM = 0x6b656570;
 /** Version of the keepalive program. */

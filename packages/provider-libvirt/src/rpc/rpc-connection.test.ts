@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LibvirtError } from '../errors/libvirt-error.js';
 import { encodePacket, FrameDecoder, type Packet } from './packet.js';
-import { KEEPALIVE_PROGRAM, MessageStatus, MessageType, REMOTE_PROGRAM } from './protocol.js';
+import { KEEPALIVE_PROGRAM, MessageStatus, MessageType, QEMU_PROGRAM, REMOTE_PROGRAM } from './protocol.js';
 import { RpcConnection } from './rpc-connection.js';
+import { QEMU_RPC_PROGRAM } from './rpc-program.js';
 import { XdrWriter } from './xdr/xdr-writer.js';
 
 /** A fake daemon on a unix socket: hands each received packet to `onPacket`. */
@@ -53,6 +54,44 @@ describe('RpcConnection', () => {
     const results = await Promise.all([conn.call(4), conn.call(4), conn.call(4)]);
     expect(results.map((r) => Buffer.from(r).readUInt32BE(0))).toEqual([10, 20, 30]);
     expect(held.map((p) => p.header.serial)).toEqual([1, 2, 3]);
+    conn.close();
+  });
+
+  it('sends calls of the QEMU program under its own program number and matches its replies and errors by serial', async () => {
+    const seen: Array<[number, number, number]> = [];
+    const socket = await fakeDaemon((p, send) => {
+      seen.push([p.header.program, p.header.version, p.header.procedure]);
+      if (p.header.program === QEMU_PROGRAM && p.header.serial === 2) {
+        const err = new XdrWriter()
+          .int(86)
+          .int(10)
+          .optional('agent gone', (w, v) => w.string(v, 1024))
+          .int(2);
+        err
+          .optional(undefined, () => {})
+          .optional(undefined, () => {})
+          .optional(undefined, () => {});
+        err
+          .optional(undefined, () => {})
+          .int(0)
+          .int(0)
+          .optional(undefined, () => {});
+        send(reply(p, MessageStatus.ERROR, err.bytes()));
+      } else send(reply(p, 0, new XdrWriter().uint(p.header.program === QEMU_PROGRAM ? 7 : 1).bytes()));
+    });
+    const conn = new RpcConnection(socket, { keepaliveIntervalMs: 0 });
+    const qemu = await conn.call(3, undefined, undefined, QEMU_RPC_PROGRAM);
+    expect(Buffer.from(qemu).readUInt32BE(0)).toBe(7);
+    const error = await conn.call(3, undefined, undefined, QEMU_RPC_PROGRAM).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LibvirtError);
+    expect((error as LibvirtError).libvirtCode).toBe(86);
+    expect((error as LibvirtError).message).toContain('QEMU_DOMAIN_AGENT_COMMAND');
+    expect(Buffer.from(await conn.call(3)).readUInt32BE(0)).toBe(1);
+    expect(seen).toEqual([
+      [QEMU_PROGRAM, 1, 3],
+      [QEMU_PROGRAM, 1, 3],
+      [REMOTE_PROGRAM, 1, 3],
+    ]);
     conn.close();
   });
 

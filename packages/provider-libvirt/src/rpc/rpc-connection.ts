@@ -3,23 +3,20 @@ import { abortedError, integerOption, VmkitError } from '@vmkit/core/spi';
 import { connectionError, LibvirtError } from '../errors/libvirt-error.js';
 import { KeepaliveMonitor, keepalivePacket } from './keepalive-monitor.js';
 import { encodePacket, FrameDecoder, type Packet, type PacketHeader } from './packet.js';
-import { procedureName } from './procedures.js';
-import {
-  KEEPALIVE_PROGRAM,
-  KeepaliveProcedure,
-  MessageStatus,
-  MessageType,
-  REMOTE_PROGRAM,
-  REMOTE_PROTOCOL_VERSION,
-} from './protocol.js';
+import { KEEPALIVE_PROGRAM, KeepaliveProcedure, MessageStatus, MessageType } from './protocol.js';
 import { DEFAULT_STREAM_BACKLOG_MAX, ReadFlow } from './read-flow.js';
 import type { RpcConnectionOptions, StreamPacketHandler } from './rpc-connection-options.js';
 import { decodeError, toConnectionError } from './rpc-errors.js';
+import { QEMU_RPC_PROGRAM, REMOTE_RPC_PROGRAM, type RpcProgram } from './rpc-program.js';
 
 export type { RpcConnectionOptions, StreamPacketHandler } from './rpc-connection-options.js';
 
+/** Programs whose replies this connection takes (the keepalive program is handled apart). */
+const CALL_PROGRAMS: ReadonlySet<number> = new Set([REMOTE_RPC_PROGRAM.id, QEMU_RPC_PROGRAM.id]);
+
 interface Pending {
-  readonly procedure: number;
+  /** The procedure's name, for its error. */
+  readonly name: string;
   resolve(payload: Uint8Array): void;
   reject(error: VmkitError): void;
 }
@@ -75,9 +72,17 @@ export class RpcConnection {
     return this.#closed !== undefined;
   }
 
-  /** Calls a remote procedure; resolves with the reply payload, rejects with a {@link LibvirtError}. */
-  call(procedure: number, args?: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
-    return this.startCall(procedure, args, signal).reply;
+  /**
+   * Calls a procedure of `program` (default: the remote program); resolves with the reply payload,
+   * rejects with a {@link LibvirtError}.
+   */
+  call(
+    procedure: number,
+    args?: Uint8Array,
+    signal?: AbortSignal,
+    program: RpcProgram = REMOTE_RPC_PROGRAM,
+  ): Promise<Uint8Array> {
+    return this.startCall(procedure, args, signal, program).reply;
   }
 
   /** Sends a call and returns its serial (for stream packets) with the promise of its reply. */
@@ -85,25 +90,27 @@ export class RpcConnection {
     procedure: number,
     args?: Uint8Array,
     signal?: AbortSignal,
+    program: RpcProgram = REMOTE_RPC_PROGRAM,
   ): { serial: number; reply: Promise<Uint8Array> } {
     const serial = this.#nextSerial();
+    const name = program.procedureName(procedure);
     const reply = new Promise<Uint8Array>((resolve, reject) => {
       if (this.#closed) {
         reject(this.#closed);
         return;
       }
       if (signal?.aborted) {
-        reject(abortedError(signal, `libvirt ${procedureName(procedure)}`));
+        reject(abortedError(signal, `libvirt ${name}`));
         return;
       }
       const onAbort = () => {
         this.#pending.delete(serial);
         this.#updateFlow();
-        reject(abortedError(signal as AbortSignal, `libvirt ${procedureName(procedure)}`));
+        reject(abortedError(signal as AbortSignal, `libvirt ${name}`));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#pending.set(serial, {
-        procedure,
+        name,
         resolve: (p) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(p);
@@ -113,7 +120,7 @@ export class RpcConnection {
           reject(e);
         },
       });
-      this.#write(this.#header(procedure, MessageType.CALL, serial, MessageStatus.OK), args);
+      this.#write(this.#header(program, procedure, MessageType.CALL, serial, MessageStatus.OK), args);
       // A reply is awaited now: read even if downloads lag (see ReadFlow).
       this.#updateFlow();
     });
@@ -155,7 +162,8 @@ export class RpcConnection {
     data?: Uint8Array,
   ): Promise<void> {
     if (this.#closed) throw this.#closed;
-    const ok = this.#write(this.#header(procedure, MessageType.STREAM, serial, status), data);
+    const header = this.#header(REMOTE_RPC_PROGRAM, procedure, MessageType.STREAM, serial, status);
+    const ok = this.#write(header, data);
     if (!ok && !this.#closed) {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -182,8 +190,14 @@ export class RpcConnection {
     return this.#serial;
   }
 
-  #header(procedure: number, type: MessageType, serial: number, status: MessageStatus): PacketHeader {
-    return { program: REMOTE_PROGRAM, version: REMOTE_PROTOCOL_VERSION, procedure, type, serial, status };
+  #header(
+    program: RpcProgram,
+    procedure: number,
+    type: MessageType,
+    serial: number,
+    status: MessageStatus,
+  ): PacketHeader {
+    return { program: program.id, version: program.version, procedure, type, serial, status };
   }
 
   #write(header: PacketHeader, payload?: Uint8Array): boolean {
@@ -249,7 +263,9 @@ export class RpcConnection {
         this.#socket.write(keepalivePacket(KeepaliveProcedure.PONG));
       return;
     }
-    if (h.program !== REMOTE_PROGRAM) return;
+    if (!CALL_PROGRAMS.has(h.program)) return;
+    // Replies are matched by serial, whichever program they answer; events and streams are the remote program's.
+    if (h.program !== REMOTE_RPC_PROGRAM.id && h.type !== MessageType.REPLY) return;
     switch (h.type) {
       case MessageType.REPLY:
       case MessageType.REPLY_WITH_FDS: {
@@ -258,7 +274,7 @@ export class RpcConnection {
         this.#pending.delete(h.serial);
         this.#updateFlow();
         if (h.status === MessageStatus.OK) pending.resolve(packet.payload);
-        else pending.reject(decodeError(packet.payload, pending.procedure));
+        else pending.reject(decodeError(packet.payload, pending.name));
         return;
       }
       case MessageType.MESSAGE:

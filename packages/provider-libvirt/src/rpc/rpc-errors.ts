@@ -1,15 +1,14 @@
 import { VmkitError } from '@vmkit/core/spi';
 import { connectionError, LibvirtError } from '../errors/libvirt-error.js';
-import { procedureName } from './procedures.js';
 import { readRemoteError } from './remote-error.js';
 import { XdrReader } from './xdr/xdr-reader.js';
 
-/** Decodes an ERROR payload into a {@link LibvirtError}. */
-export function decodeError(payload: Uint8Array, procedure: number): VmkitError {
+/** Decodes an ERROR payload of the procedure named `procedure` into a {@link LibvirtError}. */
+export function decodeError(payload: Uint8Array, procedure: string): VmkitError {
   try {
-    return new LibvirtError(readRemoteError(new XdrReader(payload)), procedureName(procedure));
+    return new LibvirtError(readRemoteError(new XdrReader(payload)), procedure);
   } catch (error) {
-    return connectionError(`libvirt ${procedureName(procedure)} failed with an undecodable error`, error);
+    return connectionError(`libvirt ${procedure} failed with an undecodable error`, error);
   }
 }
 

@@ -6,6 +6,7 @@ import { removeDomain } from '../node/domain-removal.js';
 import { uploadBootIso } from './boot-iso-source.js';
 import { type BuildState, initialBuildState, masterNames } from './build-state.js';
 import { importDisk } from './import-disk.js';
+import { installAgent } from './install-agent.js';
 import { runInstallerDomain } from './installer-domain.js';
 import { prepareInstallerMedia } from './installer-media.js';
 import { postInstallNames, removePostInstallBoot, runPostInstall } from './master-post-install.js';
@@ -15,8 +16,10 @@ import { postInstallNames, removePostInstallBoot, runPostInstall } from './maste
  * storage API) or runs the installer domain (kernel or ISO boot) until it powers off;
  * `post-install` boots the master once with a NoCloud drive whose user data runs the spec's steps
  * and then the guest clean-up (see {@link runPostInstall}), which `clean-udev-rules` and
- * `reset-identity` report. The other standard steps are not supplied (core reports them skipped):
- * no guest agent is installed, and a libvirt master is a volume, not a domain (the installer and
+ * `reset-identity` report. `install-agent` boots the master once to install `qemu-guest-agent`
+ * when its OS family has a package manager vmkit knows (see `installAgent`), and reports skipped
+ * with the reason otherwise. The other standard steps are not supplied (core reports them
+ * skipped): a libvirt master is a volume, not a domain (the installer and
  * post-install domains that had CD-ROMs and NICs are removed), so no CD-ROM or NIC stays attached
  * to it. `finish` keeps only the master's volumes.
  */
@@ -32,6 +35,7 @@ export function planLibvirtMasterBuild(
   });
   const steps: Step[] = [
     { name: 'create-and-install', run: async (c) => createAndInstall(await getContext(), c) },
+    { name: 'install-agent', run: async (c) => installAgent(await getContext(), c, spec) },
     { name: 'post-install', run: async (c) => postInstall(await getContext(), c, spec) },
     guestCleanup('clean-udev-rules'),
     guestCleanup('reset-identity'),
@@ -83,7 +87,7 @@ async function postInstall(
     return;
   }
   if (!s.data) throw new VmkitError('PROVIDER', `master ${c.masterName} was not created`);
-  s.guestCleanup = await runPostInstall(ctx, c, s.data, steps);
+  s.guestCleanup = (await runPostInstall(ctx, c, s.data, steps)).cleanup;
   s.postInstalled = true;
 }
 

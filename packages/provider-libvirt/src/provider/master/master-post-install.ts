@@ -49,9 +49,10 @@ export async function removePostInstallBoot(ctx: LibvirtContext, names: PostInst
  * Runs a master's post-install steps the way clouds run user data: boots the master disk itself
  * once (a kernel master by direct kernel boot with its node command line, any other from the
  * disk) with a NoCloud drive (`cidata`, meta-data `vmkit-post-install: true`) whose user data is
- * the `#!/bin/sh` script of {@link postInstallScript} (the spec's steps, then the guest clean-up
- * of {@link GUEST_CLEANUP_STEPS}); waits until the guest powers off; reads the console, throws
- * `PROVIDER` naming the step that failed, and returns what the clean-up removed. The domain, drive and console
+ * the `#!/bin/sh` script of {@link postInstallScript} (the spec's steps, then, unless
+ * `options.cleanup` is false, the guest clean-up of {@link GUEST_CLEANUP_STEPS}); waits until the
+ * guest powers off; reads the console, throws `PROVIDER` naming the step that failed, and returns
+ * what the clean-up removed with the console text. The domain, drive and console
  * log are removed in every case. The master's disk keeps what the steps changed, so a failed run
  * leaves it half-changed: the build is then discarded, never resumed.
  */
@@ -60,9 +61,12 @@ export async function runPostInstall(
   c: BuildContext,
   master: LibvirtMasterData,
   steps: readonly PostInstallStep[],
-): Promise<GuestCleanupReport> {
+  options: { readonly cleanup?: boolean } = {},
+): Promise<{ cleanup: GuestCleanupReport; console: string }> {
   const names = postInstallNames(ctx.options.namePrefix, c.masterName);
-  const allSteps = [...steps, ...GUEST_CLEANUP_STEPS.map(({ name, run }) => ({ name, run }))];
+  const cleanup =
+    options.cleanup === false ? [] : GUEST_CLEANUP_STEPS.map(({ name, run }) => ({ name, run }));
+  const allSteps = [...steps, ...cleanup];
   const script = postInstallScript(allSteps, { hypervisor: 'libvirt' });
   if (!ctx.realGuests) {
     throw new VmkitError(
@@ -113,7 +117,7 @@ export async function runPostInstall(
     assertPostInstallSucceeded(report);
     c.logger.info('libvirt post-install finished', { master: c.masterName, steps: report.succeeded, ms });
     c.progress(1, `post-install: ${steps.length} step(s) succeeded`);
-    return readGuestCleanup(text);
+    return { cleanup: readGuestCleanup(text), console: text };
   } finally {
     await removePostInstallBoot(ctx, names);
   }

@@ -47,6 +47,14 @@ describe('buildDomainXml', () => {
     expect(xml).toContain("<boot dev='cdrom'/>");
   });
 
+  it('gives every domain (pc, q35, test) the guest agent channel', () => {
+    for (const spec of [pcCase!, q35Case!, testCase!]) {
+      expect(buildDomainXml(spec)).toContain(
+        "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>",
+      );
+    }
+  });
+
   it('places each NAT NIC on its own PCI slot', () => {
     const args = qemuNetArgs(
       [

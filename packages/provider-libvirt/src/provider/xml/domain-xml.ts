@@ -4,6 +4,9 @@ import { xmlEscape } from './xml-text.js';
 /** Namespace of QEMU pass-through arguments in domain XML. */
 export const QEMU_NAMESPACE = 'http://libvirt.org/schemas/domain/qemu/1.0';
 
+/** Name of the virtio-serial port the QEMU guest agent listens on (`/dev/virtio-ports/<name>`). */
+export const GUEST_AGENT_CHANNEL = 'org.qemu.guest_agent.0';
+
 /** How a domain boots. */
 export type DomainBoot =
   | { readonly kind: 'disk' }
@@ -40,7 +43,12 @@ export interface DomainXmlSpec {
   readonly consoleLog?: string;
 }
 
-/** Renders libvirt domain XML for a node or an installer (validated against libvirt's RNG in tests). */
+/**
+ * Renders libvirt domain XML for a node or an installer (validated against libvirt's RNG in tests).
+ * Every domain gets the guest agent's virtio-serial channel ({@link GUEST_AGENT_CHANNEL}; libvirt
+ * picks the host socket and adds the virtio-serial controller), so a guest that runs `qemu-ga`
+ * answers agent commands.
+ */
 export function buildDomainXml(spec: DomainXmlSpec): string {
   const q = spec.qemuCommandLine;
   const lines: string[] = [];
@@ -109,6 +117,7 @@ export function buildDomainXml(spec: DomainXmlSpec): string {
     lines.push(`    <serial type='pty'><target port='0'/></serial>`);
   }
   lines.push(`    <console type='pty'><target type='serial' port='0'/></console>`);
+  lines.push(`    <channel type='unix'><target type='virtio' name='${GUEST_AGENT_CHANNEL}'/></channel>`);
   lines.push(`    <memballoon model='none'/>`);
   lines.push('  </devices>');
   const args = q ? qemuNetArgs(spec.nics, spec.machine) : [];
