@@ -1,21 +1,32 @@
 import { VmkitError } from '../errors/vmkit-error.js';
 import type { GuestAgent, GuestProcessStatus } from '../spi/guest-agent.js';
-import { sleep } from '../util/abort.js';
+import { sleep, throwIfAborted } from '../util/abort.js';
 
-/** The first pause between two status checks of a guest process; pauses double up to {@link POLL_MAX_MS}. */
-export const POLL_FIRST_MS = 1;
+/** The first real pause between two status checks of a guest process (the first check is at once). */
+export const POLL_FIRST_MS = 2;
+/** The longest pause while a guest process is young ({@link POLL_SHORT_FOR_MS}). */
+export const POLL_SHORT_MAX_MS = 20;
+/** How long a guest process counts as young: its end is noticed within {@link POLL_SHORT_MAX_MS}. */
+export const POLL_SHORT_FOR_MS = 1000;
 /** The longest pause between two status checks of a guest process. */
 export const POLL_MAX_MS = 200;
 
-/** Pauses that start short and double up to {@link POLL_MAX_MS}: short commands end after few checks. */
+/**
+ * Pauses between status checks: none before the first, then from {@link POLL_FIRST_MS} doubling up
+ * to {@link POLL_SHORT_MAX_MS} for the first second (a short command's end is seen soon after it
+ * came), then doubling up to {@link POLL_MAX_MS}.
+ */
 export class PollPacer {
-  #next = POLL_FIRST_MS;
+  readonly #started = Date.now();
+  #next = 0;
 
   /** Waits the next pause; `ABORTED` when `signal` fires. */
   async pause(signal?: AbortSignal): Promise<void> {
     const ms = this.#next;
-    this.#next = Math.min(this.#next * 2, POLL_MAX_MS);
-    await sleep(ms, signal);
+    const young = Date.now() - this.#started < POLL_SHORT_FOR_MS;
+    this.#next = Math.min(Math.max(ms * 2, POLL_FIRST_MS), young ? POLL_SHORT_MAX_MS : POLL_MAX_MS);
+    if (ms === 0) throwIfAborted(signal, 'sleep');
+    else await sleep(ms, signal);
   }
 }
 
@@ -26,9 +37,17 @@ export function exitCodeOf(status: GuestProcessStatus): number {
   return 255;
 }
 
-/** Starts `/bin/sh -c text` in the guest; returns its pid. */
-export function spawnShell(agent: GuestAgent, text: string, signal?: AbortSignal): Promise<number> {
-  return agent.spawn({ path: '/bin/sh', args: ['-c', text] }, signal ? { signal } : {});
+/** Starts `/bin/sh -c text` in the guest (its output kept by the agent when `captureOutput`); returns its pid. */
+export function spawnShell(
+  agent: GuestAgent,
+  text: string,
+  signal?: AbortSignal,
+  captureOutput = false,
+): Promise<number> {
+  return agent.spawn(
+    { path: '/bin/sh', args: ['-c', text], ...(captureOutput ? { captureOutput } : {}) },
+    signal ? { signal } : {},
+  );
 }
 
 /**

@@ -51,6 +51,8 @@ export class AgentScriptRun {
   #spawning: Promise<number> | undefined;
   #exited = false;
   readonly #maxOutput: number;
+  /** Bytes per stream the wrapper hands back through the agent's capture, when that path is taken. */
+  #capture: number | undefined;
 
   constructor(agent: GuestAgent, options: RunScriptOptions, settings: AgentRunSettings) {
     this.#agent = agent;
@@ -58,6 +60,7 @@ export class AgentScriptRun {
     this.#settings = settings;
     this.#output = new ScriptOutput(options);
     this.#maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    this.#capture = captureBytes(agent, options, this.#maxOutput);
     this.#dir = `${settings.tempRoot.replace(/\/+$/, '')}/vmkit-exec-${randomBytes(8).toString('hex')}`;
     this.#marker = `vmkit-setup-${randomBytes(8).toString('hex')}`;
   }
@@ -111,10 +114,11 @@ export class AgentScriptRun {
     const wrapper = wrapperText(this.#dir, command, {
       dirMade: stdin !== undefined,
       stdin: stdin !== undefined,
+      captureBytes: this.#capture,
     });
     this.#dirMaybeMade = true;
     // The spawn itself is not abandoned on abort: once the wrapper's pid is known it can be killed.
-    this.#spawning = spawnShell(this.#agent, wrapper);
+    this.#spawning = spawnShell(this.#agent, wrapper, undefined, this.#capture !== undefined);
     this.#pid = await raceAbort(this.#spawning, signal, 'script');
   }
 
@@ -134,6 +138,12 @@ export class AgentScriptRun {
       if (status.exited) {
         this.#pid = undefined;
         this.#exited = true;
+        if (this.#capture !== undefined) {
+          // The wrapper printed the output's head and removed its directory.
+          this.#output.push('stdout', status.stdout ?? new Uint8Array());
+          this.#output.push('stderr', status.stderr ?? new Uint8Array());
+          this.#dirMaybeMade = false;
+        }
         return exitCodeOf(status);
       }
       // Output is read while the script runs only for a listener; otherwise once, at the end.
@@ -147,6 +157,8 @@ export class AgentScriptRun {
    * restarted): still running while the file is not there yet.
    */
   async #recordedExit(lost: VmkitError): Promise<GuestProcessStatus> {
+    // What the agent captured is gone with it: the output is read from the files, as without capture.
+    this.#capture = undefined;
     let text = await this.#readExitFile();
     if (text === undefined) {
       // No exit file yet: running on, unless the wrapper is gone (then it may have just written it).
@@ -219,8 +231,9 @@ export class AgentScriptRun {
     }
   }
 
-  /** After a normal end: the rest of the output, then the directory goes. */
+  /** After a normal end: the rest of the output, then the directory goes (unless the wrapper did both). */
   async #finish(): Promise<void> {
+    if (this.#capture !== undefined) return;
     try {
       await this.#drainAll(this.#stop.signal, false);
     } finally {
@@ -270,4 +283,17 @@ export class AgentScriptRun {
       // Best effort: the agent went away; the directory is left to the guest's tmp cleaning.
     }
   }
+}
+
+/**
+ * The bytes per stream a wrapper prints back through the agent's output capture
+ * (`maxOutputBytes + 1`: enough to keep what is kept and to know whether more came), or
+ * `undefined` when the files must be read instead: an agent without capture, a listener
+ * (`onOutput` streams while the script runs), stdin to feed, or more output than the agent carries.
+ */
+function captureBytes(agent: GuestAgent, options: RunScriptOptions, maxOutput: number): number | undefined {
+  const limit = agent.captureOutputBytes;
+  if (limit === undefined || options.onOutput || options.stdin !== undefined) return undefined;
+  const perStream = maxOutput + 1;
+  return 2 * perStream <= limit ? perStream : undefined;
 }

@@ -18,13 +18,18 @@ export function makeRunDirText(dir: string): string {
  * and stderr to `dir/out` and `dir/err`, writes the group's id to `dir/pid`, waits, writes the exit
  * code to `dir/exit` (one write, after everything else) and exits with it, so the agent's process
  * status carries it. Only `mkdir` and `setsid` are programs; the rest are shell builtins.
+ *
+ * With `captureBytes` (for an agent that captures the wrapper's own output), it then prints the
+ * first `captureBytes` bytes of `dir/out` on its stdout and of `dir/err` on its stderr (`head`, only
+ * for a file that is not empty) and removes `dir` itself: no further round trip reads or cleans.
  */
 export function wrapperText(
   dir: string,
   command: string,
-  options: { dirMade: boolean; stdin: boolean },
+  options: { dirMade: boolean; stdin: boolean; captureBytes?: number | undefined },
 ): string {
   const d = shellQuote(dir);
+  const n = options.captureBytes;
   return [
     `PATH=\${PATH:-${DEFAULT_PATH}}; export PATH`,
     'umask 077',
@@ -35,6 +40,13 @@ export function wrapperText(
     'wait $!',
     'c=$?',
     `echo $c >${RUN_FILES.exit}`,
+    ...(n === undefined
+      ? []
+      : [
+          `[ -s ${RUN_FILES.stdout} ] && head -c ${n} ${RUN_FILES.stdout}`,
+          `[ -s ${RUN_FILES.stderr} ] && head -c ${n} ${RUN_FILES.stderr} >&2`,
+          `cd / && rm -rf ${d}`,
+        ]),
     'exit $c',
   ].join('\n');
 }

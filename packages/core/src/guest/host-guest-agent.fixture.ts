@@ -21,6 +21,8 @@ export interface HostGuestAgentOptions {
   readonly isDown?: () => boolean;
   /** What runs for a spawned path (e.g. `/bin/sh` → busybox `sh`). */
   readonly programs?: Readonly<Record<string, readonly string[]>>;
+  /** Makes the agent capture output ({@link GuestAgent.captureOutputBytes}), up to this many bytes. */
+  readonly captureOutputBytes?: number;
 }
 
 /**
@@ -30,6 +32,7 @@ export interface HostGuestAgentOptions {
  */
 export class HostGuestAgent implements GuestAgent {
   readonly maxChunkBytes: number;
+  readonly captureOutputBytes?: number;
   /** Calls made, by primitive. */
   readonly calls: Record<string, number> = {};
   /** Pids of every process spawned. */
@@ -48,6 +51,7 @@ export class HostGuestAgent implements GuestAgent {
   /** `programs`: what runs for a spawned path (e.g. `/bin/sh` → busybox `sh`). */
   constructor(options: HostGuestAgentOptions = {}) {
     this.maxChunkBytes = options.maxChunkBytes ?? 64 * 1024;
+    if (options.captureOutputBytes !== undefined) this.captureOutputBytes = options.captureOutputBytes;
     this.#programs = options.programs ?? {};
     this.#isDown = options.isDown ?? (() => false);
     this.#env = { ...process.env, ...options.env };
@@ -78,21 +82,41 @@ export class HostGuestAgent implements GuestAgent {
   spawn(request: GuestSpawnRequest, options?: GuestAgentCallOptions): Promise<number> {
     return this.#call('spawn', options, () => {
       const [program, ...prefix] = this.#programs[request.path] ?? [request.path];
+      const capture = request.captureOutput === true && this.captureOutputBytes !== undefined;
       const child = spawn(program as string, [...prefix, ...request.args], {
-        stdio: 'ignore',
+        stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'ignore',
         env: this.#env,
       });
+      const kept = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+      let keptBytes = 0;
+      let dropped = false;
+      for (const stream of ['stdout', 'stderr'] as const)
+        child[stream]?.on('data', (chunk: Buffer) => {
+          const room = (this.captureOutputBytes ?? 0) - keptBytes;
+          if (chunk.byteLength > room) dropped = true;
+          const part = chunk.subarray(0, Math.max(0, room));
+          kept[stream].push(part);
+          keptBytes += part.byteLength;
+        });
       return new Promise<number>((resolve, reject) => {
         child.once('error', (error) => reject(new VmkitError('PROVIDER', `spawn failed: ${error.message}`)));
         child.once('spawn', () => {
           const pid = child.pid as number;
           this.spawned.push(pid);
           this.#processes.set(pid, { exited: false });
-          child.once('exit', (code, signal) => {
+          // With capture, as qemu-ga: exited once the output pipes closed too.
+          child.once(capture ? 'close' : 'exit', (code, signal) => {
             this.#processes.set(pid, {
               exited: true,
               ...(code === null ? {} : { exitCode: code }),
               ...(signal === null ? {} : { signal: signalNumber(signal) }),
+              ...(capture
+                ? {
+                    stdout: Buffer.concat(kept.stdout),
+                    stderr: Buffer.concat(kept.stderr),
+                    outputTruncated: dropped,
+                  }
+                : {}),
             });
           });
           resolve(pid);

@@ -14,6 +14,12 @@ export interface GuestSpawnRequest {
   readonly args: readonly string[];
   /** Extra environment entries, `NAME=value`. */
   readonly env?: readonly string[];
+  /**
+   * Whether the agent keeps the program's stdout and stderr and hands them over with its exited
+   * status ({@link GuestProcessStatus.stdout}); only for an agent that has
+   * {@link GuestAgent.captureOutputBytes}, and only for programs that print at most that much.
+   */
+  readonly captureOutput?: boolean;
 }
 
 /** Where a process started by {@link GuestAgent.spawn} stands. */
@@ -24,6 +30,12 @@ export interface GuestProcessStatus {
   readonly exitCode?: number;
   /** The signal that ended it, when one did. */
   readonly signal?: number;
+  /** Its standard output, once exited, when it was spawned with `captureOutput`. */
+  readonly stdout?: Uint8Array;
+  /** Its standard error, once exited, when it was spawned with `captureOutput`. */
+  readonly stderr?: Uint8Array;
+  /** Whether the agent dropped some of the captured output (over its own limit). */
+  readonly outputTruncated?: boolean;
 }
 
 /** Bytes read from a guest file. */
@@ -66,9 +78,19 @@ export interface GuestInterface {
 export interface GuestAgent {
   /** The biggest chunk {@link GuestAgent.readFile} returns and {@link GuestAgent.writeFile} accepts. */
   readonly maxChunkBytes: number;
+  /**
+   * Present when {@link GuestAgent.spawn} can capture a program's output
+   * ({@link GuestSpawnRequest.captureOutput}): the most bytes of stdout and stderr together one
+   * exited status carries back whole. Core uses it for short scripts whose output it bounds in the
+   * guest, saving the output files' round trips.
+   */
+  readonly captureOutputBytes?: number;
   /** Answers when the agent is up; throws `UNSUPPORTED` (retryable) when none answers. */
   ping(options?: GuestAgentCallOptions): Promise<void>;
-  /** Starts a program as root with its standard streams on `/dev/null`; returns its pid. */
+  /**
+   * Starts a program as root with stdin on `/dev/null` and its output on `/dev/null`, or kept when
+   * `captureOutput` asks (see {@link GuestAgent.captureOutputBytes}); returns its pid.
+   */
   spawn(request: GuestSpawnRequest, options?: GuestAgentCallOptions): Promise<number>;
   /** Where a spawned process stands; once reported exited it is forgotten by the agent. */
   processStatus(pid: number, options?: GuestAgentCallOptions): Promise<GuestProcessStatus>;
