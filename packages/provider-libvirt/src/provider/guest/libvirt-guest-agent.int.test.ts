@@ -8,6 +8,7 @@ import { runPrefix, testGuestMasterSpec } from '../../../test-support/test-guest
 import { LibvirtClient } from '../../client/libvirt-client.js';
 import type { LibvirtProvider } from '../libvirt-provider.js';
 import { AGENT_ADDRESS_TIMEOUT_MS } from '../node/node-addresses.js';
+import { AGENT_CAPTURE_BYTES } from './libvirt-guest-agent.js';
 
 // The busybox test guest runs qemu-ga on the org.qemu.guest_agent.0 channel every vmkit domain
 // has; the provider reaches it through libvirt's QEMU program. The guest's own view (`ip -o
@@ -141,6 +142,34 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
     expect((await readAll(agent, '/tmp/spawned')).toString()).toBe('hello from 0\n');
     // Once reported exited, the agent forgets the process.
     await expect(agent.processStatus(pid)).rejects.toSatisfy((e) => VmkitError.is(e, 'NOT_FOUND'));
+  });
+
+  it('captures stdout and stderr apart when asked, up to captureOutputBytes whole', async () => {
+    expect(agent.captureOutputBytes).toBe(AGENT_CAPTURE_BYTES);
+    const run = async (text: string) => {
+      const pid = await agent.spawn({ path: '/bin/sh', args: ['-c', text], captureOutput: true });
+      let status = await agent.processStatus(pid);
+      while (!status.exited) status = await agent.processStatus(pid);
+      return status;
+    };
+    const small = await run('echo out; echo err >&2; exit 5');
+    expect(small).toMatchObject({ exited: true, exitCode: 5, outputTruncated: false });
+    expect(Buffer.from(small.stdout ?? []).toString()).toBe('out\n');
+    expect(Buffer.from(small.stderr ?? []).toString()).toBe('err\n');
+    // As much as the limit allows, split over both streams, comes back whole through libvirt.
+    const half = AGENT_CAPTURE_BYTES / 2;
+    const full = await run(`head -c ${half} /dev/zero; head -c ${half} /dev/zero >&2`);
+    expect([full.stdout?.byteLength, full.stderr?.byteLength]).toEqual([half, half]);
+    // Through the compute service, a short script takes this path: output right, nothing left behind
+    // (the next run sees only its own run directory).
+    const result = await compute.runScriptOnNode(node.id, 'echo hi; echo there >&2; exit 4', {
+      transport: 'agent',
+    });
+    expect(result).toMatchObject({ stdout: 'hi\n', stderr: 'there\n', exitCode: 4, truncated: false });
+    const after = await compute.runScriptOnNode(node.id, 'ls /tmp | grep -c vmkit-exec', {
+      transport: 'agent',
+    });
+    expect(after.stdout).toBe('1\n');
   });
 
   it('writes 1 MiB in chunks and reads them back equal; the guest computes the same SHA-256', async () => {
