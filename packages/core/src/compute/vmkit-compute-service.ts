@@ -7,6 +7,7 @@ import { noSuchImage } from '../masters/no-such-image.js';
 import type { Hardware } from '../model/hardware.js';
 import { DEFAULT_HARDWARE_PROFILES } from '../model/hardware.js';
 import type { Image } from '../model/image.js';
+import type { LoginCredentials } from '../model/login-credentials.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
 import type { Template, TemplateOptions } from '../model/template.js';
@@ -375,8 +376,11 @@ export class VmkitComputeService implements ComputeService {
   waitForNode(): Promise<never> {
     return Promise.reject(new VmkitError('UNSUPPORTED', 'waitForNode: not built yet'));
   }
-  getNodeCredentials(): Promise<undefined> {
-    return Promise.resolve(undefined);
+  async getNodeCredentials(id: string): Promise<LoginCredentials | undefined> {
+    this.#open();
+    const node = await this.getNode(id);
+    if (!node) throw new VmkitError('NOT_FOUND', `no node ${id}`, { details: { node: id } });
+    return this.#p.nodeCredentials?.forNode(node);
   }
 
   /** Same as {@link VmkitComputeService.close}, for `await using`. */

@@ -1,0 +1,201 @@
+import { constants } from 'node:os';
+import { Readable } from 'node:stream';
+import type { ClientChannel } from 'ssh2';
+import { invalidArgument, VmkitError } from '../../errors/vmkit-error.js';
+import type { NodeScript, RunScriptOptions, ScriptInput, ScriptResult } from '../../model/guest-exec.js';
+import { KeptOutput } from './kept-output.js';
+import { killSessionCommand, NO_SUCH_USER, remoteCommand } from './ssh-command.js';
+import type { SshSession } from './ssh-session.js';
+
+/** Output kept per stream by default. */
+const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+/** The longest first line (the session's PID) read before output. */
+const MAX_HEADER_BYTES = 64;
+
+/** What {@link runOverSsh} needs besides the script. */
+export interface SshRunContext {
+  readonly session: SshSession;
+  readonly loginUser: string;
+  /** Node name, in errors. */
+  readonly node: string;
+}
+
+/**
+ * Runs a script over an SSH exec channel as {@link RunScriptOptions} says: the user, `env`,
+ * `cwd`, `stdin` piped with back-pressure, output streamed to `onOutput` and kept up to
+ * `maxOutputBytes`. On timeout or abort the script's whole session is killed in the guest (and
+ * checked gone) before `TIMEOUT` / `ABORTED` is thrown with the partial output in `details`.
+ */
+export async function runOverSsh(
+  context: SshRunContext,
+  script: NodeScript,
+  options: RunScriptOptions,
+): Promise<ScriptResult> {
+  const max = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  if (!Number.isInteger(max) || max < 0) throw invalidArgument('maxOutputBytes', 'must be an integer >= 0');
+  const timeoutMs = options.timeoutMs;
+  if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs <= 0))
+    throw invalidArgument('timeoutMs', 'must be a positive number');
+  const command = remoteCommand(script, {
+    user: options.user,
+    loginUser: context.loginUser,
+    env: options.env,
+    cwd: options.cwd,
+  });
+  options.signal?.throwIfAborted();
+  const started = Date.now();
+  const channel = await context.session.exec(command);
+  const kept = new KeptOutput(max);
+  const header = new SessionHeader();
+  const deliver = (stream: 'stdout' | 'stderr', chunk: Uint8Array) => {
+    if (chunk.length === 0) return;
+    kept.add(stream, chunk);
+    options.onOutput?.(stream, chunk);
+  };
+  channel.on('data', (data: Buffer) => {
+    const rest = header.done ? data : header.take(data);
+    if (rest) deliver('stdout', rest);
+  });
+  channel.stderr.on('data', (data: Buffer) => deliver('stderr', data));
+  pipeStdin(options.stdin, channel);
+  const exit = new Promise<{ code: number | null; signal?: string }>((resolve) => {
+    let code: number | null = null;
+    let signal: string | undefined;
+    channel.on('exit', (c: number | null, s?: string) => {
+      code = c;
+      signal = s;
+    });
+    channel.on('close', () => resolve(signal === undefined ? { code } : { code, signal }));
+  });
+  const stop = stopper(timeoutMs, options.signal);
+  try {
+    const outcome = await Promise.race([exit, stop.fired]);
+    if (outcome === 'TIMEOUT' || outcome === 'ABORTED') {
+      const killed = await killSession(context, header.sid, channel);
+      const partial = { ...kept.result(), durationMs: Date.now() - started, killed };
+      throw new VmkitError(
+        outcome,
+        outcome === 'TIMEOUT'
+          ? `the script on node ${context.node} ran longer than ${timeoutMs} ms and was killed`
+          : `the script on node ${context.node} was aborted and killed`,
+        { details: { node: context.node, partial }, cause: options.signal?.reason },
+      );
+    }
+    if (header.noSuchUser)
+      throw invalidArgument('user', `node ${context.node} has no user ${JSON.stringify(options.user)}`, {
+        node: context.node,
+      });
+    return {
+      exitCode: exitCodeOf(outcome),
+      ...kept.result(),
+      durationMs: Date.now() - started,
+      transport: 'ssh',
+    };
+  } finally {
+    stop.clear();
+  }
+}
+
+/** 128 + the signal's number when a signal ended it, else its code (255 when the server said none). */
+function exitCodeOf(outcome: { code: number | null; signal?: string }): number {
+  if (outcome.signal !== undefined) {
+    const n = (constants.signals as Record<string, number>)[`SIG${outcome.signal}`];
+    return 128 + (n ?? 0);
+  }
+  return outcome.code ?? 255;
+}
+
+/** The first stdout line: the PID of the script's session, or the no-such-user mark. */
+class SessionHeader {
+  done = false;
+  sid: number | undefined;
+  noSuchUser = false;
+  #buffer = '';
+
+  /** Reads the line from `data`; returns what follows it. */
+  take(data: Buffer): Buffer | undefined {
+    const newline = data.indexOf(0x0a);
+    if (newline < 0) {
+      this.#buffer += data.toString('latin1');
+      if (this.#buffer.length > MAX_HEADER_BYTES) this.done = true;
+      return undefined;
+    }
+    const line = this.#buffer + data.subarray(0, newline).toString('latin1');
+    this.done = true;
+    if (line === NO_SUCH_USER) this.noSuchUser = true;
+    else if (/^\d{1,10}$/.test(line)) this.sid = Number(line);
+    return data.subarray(newline + 1);
+  }
+}
+
+/** Pipes stdin into the channel with back-pressure, then ends it (at once without stdin). */
+function pipeStdin(stdin: ScriptInput | undefined, channel: ClientChannel): void {
+  if (stdin === undefined) {
+    channel.end();
+    return;
+  }
+  const source =
+    typeof stdin === 'string' || stdin instanceof Uint8Array
+      ? Readable.from([Buffer.from(stdin)])
+      : Readable.from(stdin);
+  // The script may exit before reading all of it: the channel closing is not an error here.
+  source.on('error', () => channel.end());
+  channel.on('error', () => source.destroy());
+  source.pipe(channel);
+}
+
+/** The timeout and the signal as one promise of what fired first. */
+function stopper(timeoutMs: number | undefined, signal: AbortSignal | undefined) {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const fired = new Promise<'TIMEOUT' | 'ABORTED'>((resolve) => {
+    if (timeoutMs !== undefined) timer = setTimeout(() => resolve('TIMEOUT'), timeoutMs);
+    if (signal) {
+      onAbort = () => resolve('ABORTED');
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  return {
+    fired,
+    clear: () => {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/**
+ * Kills the script: a KILL signal on its channel, then every process of its session through a
+ * second exec (as root), which waits until none is left. Returns whether they are gone.
+ */
+async function killSession(
+  context: SshRunContext,
+  sid: number | undefined,
+  channel: ClientChannel,
+): Promise<boolean> {
+  try {
+    channel.signal('KILL');
+  } catch {
+    // A server without signal support: the session kill below does it.
+  }
+  if (sid === undefined) {
+    channel.close();
+    return false;
+  }
+  try {
+    const killer = await context.session.exec(killSessionCommand(sid, context.loginUser));
+    killer.end();
+    let said = '';
+    killer.on('data', (d: Buffer) => {
+      said += d.toString('latin1');
+    });
+    killer.stderr.resume();
+    await new Promise<void>((resolve) => killer.on('close', () => resolve()));
+    return said.includes('gone');
+  } catch {
+    return false;
+  } finally {
+    channel.close();
+  }
+}
