@@ -66,9 +66,14 @@ function userCheck(user: string): string {
  * It prints `gone` when none is left.
  */
 export function killSessionCommand(sid: number, loginUser: string): string {
+  // A killed process stays a zombie until sshd reaps it: only processes not yet dead count.
+  const alive =
+    `alive() { for p in $(pgrep -s ${sid}); do ` +
+    `s=$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | cut -c1); ` +
+    `[ -n "$s" ] && [ "$s" != Z ] && return 0; done; return 1; }; `;
   const inner =
-    `pkill -KILL -s ${sid}; i=0; ` +
-    `while pgrep -s ${sid} >/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; ` +
-    `pgrep -s ${sid} >/dev/null || echo gone`;
+    `${alive}pkill -KILL -s ${sid}; i=0; ` +
+    `while alive && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; ` +
+    `alive || echo gone`;
   return asUser('root', loginUser, inner);
 }
