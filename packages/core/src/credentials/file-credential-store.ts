@@ -1,8 +1,8 @@
 import { link, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { invalidArgument } from '../errors/vmkit-error.js';
 import type { CredentialStore } from '../model/credential-store.js';
-import { ensurePrivateDir } from '../util/private-dir.js';
+import { checkPrivateDir, ensurePrivateDir } from '../util/private-dir.js';
 import { createPrivateFile } from '../util/private-file.js';
 import { checkCredentialKey } from './credential-key.js';
 
@@ -57,6 +57,21 @@ export function fileCredentialStore(options: FileCredentialStoreOptions): Exclus
     if (folder !== top) await ensurePrivateDir(folder, { field, base: top });
     return join(folder, segments.at(-1) as string);
   };
+  /**
+   * The file of `key` for reading or removing: nothing is made (a store never written to stays
+   * absent), but a folder that exists must be private, or the store refuses to read it.
+   */
+  const existingFileOf = async (key: string): Promise<string | undefined> => {
+    const segments = checkCredentialKey(key);
+    const top = resolve(root);
+    try {
+      await checkPrivateDir(top, field);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    return join(top, ...segments);
+  };
   /** Writes `value` to a new private file beside `path` and hands it to `place`; removes it after. */
   const staged = async (path: string, value: string, place: (temp: string) => Promise<void>) => {
     const folder = dirname(path);
@@ -75,7 +90,8 @@ export function fileCredentialStore(options: FileCredentialStoreOptions): Exclus
   };
   return {
     async get(key) {
-      const path = await fileOf(key);
+      const path = await existingFileOf(key);
+      if (path === undefined) return undefined;
       try {
         return await readFile(path, 'utf8');
       } catch (error) {
@@ -102,7 +118,8 @@ export function fileCredentialStore(options: FileCredentialStoreOptions): Exclus
       return won ? value : await readFile(path, 'utf8');
     },
     async delete(key) {
-      await rm(await fileOf(key), { force: true });
+      const path = await existingFileOf(key);
+      if (path !== undefined) await rm(path, { force: true });
     },
   };
 }

@@ -92,7 +92,8 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
   return {
     port,
     dir,
-    hostKey: async () => (await readFile(`${hostKeyFile}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' '),
+    hostKey: async () =>
+      (await readFile(`${hostKeyFile}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' '),
     authorize: (...keys) => writeFile(authorized, `${keys.join('\n')}\n`, { mode: 0o600 }),
     newHostKey: async () => {
       await stop();
