@@ -61,19 +61,25 @@ function userCheck(user: string): string {
 }
 
 /**
- * A command that kills every process of the session `sid` (the script's login shell and all it
- * started), as root when the login user is not, and waits until none is left (up to about 5 s).
- * It prints `gone` when none is left.
+ * A command that kills the script started as session `sid` and everything it started: the
+ * process tree under the login shell is frozen (SIGSTOP, so nothing forks meanwhile), listed
+ * again, then killed with every process of the sessions it spans (`su` starts one of its own).
+ * It runs as root when the login user is not, waits until none is left (up to about 5 s) and
+ * prints `gone` when none is.
  */
 export function killSessionCommand(sid: number, loginUser: string): string {
-  // A killed process stays a zombie until sshd reaps it: only processes not yet dead count.
-  const alive =
-    `alive() { for p in $(pgrep -s ${sid}); do ` +
-    `s=$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | cut -c1); ` +
-    `[ -n "$s" ] && [ "$s" != Z ] && return 0; done; return 1; }; `;
-  const inner =
-    `${alive}pkill -KILL -s ${sid}; i=0; ` +
-    `while alive && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; ` +
-    `alive || echo gone`;
+  const inner = [
+    // A killed process stays a zombie until its parent reaps it: only the not-yet-dead count.
+    'state() { sed "s/.*) //" "/proc/$1/stat" 2>/dev/null | cut -d" " -f"$2"; }',
+    'tree() { echo "$1"; for c in $(pgrep -P "$1"); do tree "$c"; done; }',
+    'alive() { for p in $PIDS; do s=$(state "$p" 1); [ -n "$s" ] && [ "$s" != Z ] && return 0; done; return 1; }',
+    `kill -STOP $(tree ${sid}) 2>/dev/null`,
+    `PIDS=$(tree ${sid})`,
+    'SIDS=$(for p in $PIDS; do state "$p" 4; done | sort -u)',
+    'kill -KILL $PIDS 2>/dev/null',
+    'for s in $SIDS; do [ "$s" -gt 1 ] && pkill -KILL -s "$s"; done',
+    'i=0; while alive && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done',
+    'alive || echo gone',
+  ].join('\n');
   return asUser('root', loginUser, inner);
 }

@@ -6,6 +6,7 @@ import type { NodeScript, RunScriptOptions, ScriptInput, ScriptResult } from '..
 import { KeptOutput } from './kept-output.js';
 import { killSessionCommand, NO_SUCH_USER, remoteCommand } from './ssh-command.js';
 import type { SshSession } from './ssh-session.js';
+import { smallExec } from './ssh-small-exec.js';
 
 /** Output kept per stream by default. */
 const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
@@ -166,36 +167,36 @@ function stopper(timeoutMs: number | undefined, signal: AbortSignal | undefined)
 }
 
 /**
- * Kills the script: a KILL signal on its channel, then every process of its session through a
- * second exec (as root), which waits until none is left. Returns whether they are gone.
+ * Kills the script: its process tree and sessions through a second exec (as root), which waits
+ * until none is left, before anything else (a signal to the login shell first would orphan what
+ * it started). Without its PID, a KILL signal on its channel is all that can be sent. Returns
+ * whether the processes are known to be gone.
  */
 async function killSession(
   context: SshRunContext,
   sid: number | undefined,
   channel: ClientChannel,
 ): Promise<boolean> {
-  try {
-    channel.signal('KILL');
-  } catch {
-    // A server without signal support: the session kill below does it.
-  }
   if (sid === undefined) {
+    signalChannel(channel);
     channel.close();
     return false;
   }
   try {
-    const killer = await context.session.exec(killSessionCommand(sid, context.loginUser));
-    killer.end();
-    let said = '';
-    killer.on('data', (d: Buffer) => {
-      said += d.toString('latin1');
-    });
-    killer.stderr.resume();
-    await new Promise<void>((resolve) => killer.on('close', () => resolve()));
-    return said.includes('gone');
+    const killed = await smallExec(context.session, killSessionCommand(sid, context.loginUser));
+    return killed.stdout.includes('gone');
   } catch {
+    signalChannel(channel);
     return false;
   } finally {
     channel.close();
+  }
+}
+
+function signalChannel(channel: ClientChannel): void {
+  try {
+    channel.signal('KILL');
+  } catch {
+    // A server without signal support: closing the channel is all that is left.
   }
 }
