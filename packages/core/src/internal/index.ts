@@ -10,6 +10,12 @@ export { moveBlobAside } from '../blobstore/move-aside.js';
 export { leaseOwner, nodeMetadataOf } from '../compute/node-view.js';
 export { VmkitComputeService } from '../compute/vmkit-compute-service.js';
 export { composeComputeService } from '../container/compose-compute-service.js';
+export type {
+  GuestTransport,
+  NodeCredentialSource,
+  SshTransportFactory,
+  TransportCopyInOptions,
+} from '../guest/guest-transport.js';
 export { BuildLeases, type LeaseRequest } from '../masters/build-lease.js';
 export { buildLeaseKey } from '../masters/build-lease-options.js';
 export { HeldLease } from '../masters/held-lease.js';

@@ -117,6 +117,33 @@ export { Lifecycle, type LifecycleHooks, type LifecycleState } from '../util/lif
 export { type PrivateFileName, writeNewPrivateFile } from '../util/private-file.js';
 export { combineListeners, emitProgress } from '../util/progress.js';
 
+// Inside nodes: shell text, script output and guest addresses, as core's transports build them
+export {
+  asUserCommand,
+  checkGuestPath,
+  checkScriptRequest,
+  isRootUser,
+  MAX_OUTPUT_BYTES_LIMIT,
+  SETUP_FAILURE_EXIT,
+  scriptShellText,
+  setupFailure,
+  setupFailureError,
+  shellCommand,
+  shellQuote,
+} from '../guest/shell-command.js';
+export {
+  DEFAULT_MAX_OUTPUT_BYTES,
+  OutputCollector,
+  type PartialScriptOutput,
+  ScriptOutput,
+} from '../guest/output-collector.js';
+export {
+  isPrivateAddress,
+  isReportableAddress,
+  nicAddressesFromGuest,
+  splitNicAddresses,
+} from '../guest/nic-addresses-from-guest.js';
+
 // Names whose home is `@vmkit/core`, repeated here so that a provider needs this entry only: the
 // model the contract speaks in, vmkit's errors, logging and progress (see `api/re-exports.json`)
 export type { ConfigDriveSpec } from '../model/config-drive-spec.js';
