@@ -1,71 +1,42 @@
-import { invalidArgument } from '../../errors/vmkit-error.js';
-import type { NodeScript } from '../../model/guest-exec.js';
-
-/** The first line a remote command prints when the user it should run as does not exist. */
-export const NO_SUCH_USER = 'vmkit:no-such-user';
-
-/** Quotes one word for a POSIX shell: `'…'`, with each `'` as `'\''`. */
-export function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
-/** What a command is run with in the guest. */
-export interface RemoteCommandOptions {
-  /** Who to run as (default root). */
-  readonly user?: string | undefined;
-  /** The user SSH logged in as. */
-  readonly loginUser: string;
-  readonly env?: Readonly<Record<string, string>> | undefined;
-  readonly cwd?: string | undefined;
-}
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\$?$/;
+import type { NodeScript, RunScriptOptions } from '../../model/guest-exec.js';
+import { asUserCommand, isRootUser, scriptShellText, shellQuote } from '../shell-command.js';
 
 /**
- * The command line an SSH exec runs for a script. It first checks that the user exists (printing
- * {@link NO_SUCH_USER} when not), prints the PID of the login shell (the leader of the session
- * every process of the script runs in, which is what a kill ends), then becomes the user (none
- * when it is the login user, `su` when logged in as root, else `sudo -n`), enters `cwd`, sets
- * `env` and runs the script with `/bin/sh -c` (or the argv as it is).
+ * `text` run by a root shell from a login of `loginUser`: `/bin/sh -c` when that is root, else
+ * through `sudo -n` (never asking for a password).
  */
-export function remoteCommand(script: NodeScript, options: RemoteCommandOptions): string {
+export function rootShell(loginUser: string, text: string): string {
+  const shell = `/bin/sh -c ${shellQuote(text)}`;
+  return loginUser === 'root' ? shell : `sudo -n ${shell}`;
+}
+
+/**
+ * The command line an SSH exec runs for a script. It prints the PID of the login shell first
+ * (the root of every process the script starts, which is what a kill ends), then runs the script
+ * as the guest layer's shell text says ({@link scriptShellText}: umask, `env`, `cwd`) as `user`:
+ * directly when that is the login user, else from a root shell (`su`, through `sudo -n` when the
+ * login is not root). A missing user or `cwd` is reported with `marker` (see `setupFailure`).
+ */
+export function remoteCommand(
+  script: NodeScript,
+  options: Pick<RunScriptOptions, 'user' | 'env' | 'cwd'>,
+  loginUser: string,
+  marker: string,
+): string {
+  const text = scriptShellText(script, options, marker);
   const user = options.user ?? 'root';
-  if (!USER_NAME.test(user))
-    throw invalidArgument('user', `must be a user name (got ${JSON.stringify(user)})`);
-  const argv = typeof script === 'string' ? ['/bin/sh', '-c', script] : [...script];
-  if (argv.length === 0 || argv.some((a) => typeof a !== 'string'))
-    throw invalidArgument('script', 'must be shell text or a non-empty array of strings');
-  const pairs = Object.entries(options.env ?? {}).map(([name, value]) => {
-    if (!ENV_NAME.test(name)) throw invalidArgument(`env.${name}`, 'names follow [A-Za-z_][A-Za-z0-9_]*');
-    if (typeof value !== 'string') throw invalidArgument(`env.${name}`, 'must be a string');
-    return shellQuote(`${name}=${value}`);
-  });
-  if (options.cwd !== undefined && (typeof options.cwd !== 'string' || !options.cwd.startsWith('/')))
-    throw invalidArgument('cwd', 'must be an absolute guest path');
-  const run = `${pairs.length > 0 ? `env ${pairs.join(' ')} ` : ''}${argv.map(shellQuote).join(' ')}`;
-  const inner = options.cwd === undefined ? `exec ${run}` : `cd ${shellQuote(options.cwd)} && exec ${run}`;
-  return `${userCheck(user)}echo "$$"; exec ${asUser(user, options.loginUser, inner)}`;
-}
-
-/** Runs `inner` (shell text) as `user` from a shell of `loginUser`. */
-export function asUser(user: string, loginUser: string, inner: string): string {
-  const shell = `/bin/sh -c ${shellQuote(inner)}`;
-  if (user === loginUser) return shell;
-  if (loginUser === 'root') return `su -s /bin/sh -c ${shellQuote(inner)} ${shellQuote(user)}`;
-  return `sudo -n -u ${shellQuote(user)} -- ${shell}`;
-}
-
-function userCheck(user: string): string {
-  return `id -u ${shellQuote(user)} >/dev/null 2>&1 || { echo ${NO_SUCH_USER}; exit 0; }; `;
+  let run: string;
+  if (user === loginUser) run = `/bin/sh -c ${shellQuote(text)}`;
+  else if (isRootUser(user)) run = rootShell(loginUser, text);
+  else run = rootShell(loginUser, asUserCommand(user, text, marker));
+  return `echo "$$"; ${run}`;
 }
 
 /**
  * A command that kills the script started as session `sid` and everything it started: the
  * process tree under the login shell is frozen (SIGSTOP, so nothing forks meanwhile), listed
  * again, then killed with every process of the sessions it spans (`su` starts one of its own).
- * It runs as root when the login user is not, waits until none is left (up to about 5 s) and
- * prints `gone` when none is.
+ * It runs as root, waits until none is left (up to about 5 s) and prints `gone` when none is.
  */
 export function killSessionCommand(sid: number, loginUser: string): string {
   const inner = [
@@ -81,5 +52,5 @@ export function killSessionCommand(sid: number, loginUser: string): string {
     'i=0; while alive && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done',
     'alive || echo gone',
   ].join('\n');
-  return asUser('root', loginUser, inner);
+  return rootShell(loginUser, inner);
 }

@@ -7,7 +7,8 @@ import type { CopyResult } from '../../model/guest-exec.js';
 import { abortedError } from '../../util/abort.js';
 import type { OperationOptions } from '../../util/progress.js';
 import type { TransportCopyInOptions } from '../guest-transport.js';
-import { asUser, shellQuote } from './ssh-command.js';
+import { checkGuestPath, shellQuote } from '../shell-command.js';
+import { rootShell } from './ssh-command.js';
 import type { SshSession } from './ssh-session.js';
 import { collectSmall, smallExec } from './ssh-small-exec.js';
 
@@ -34,7 +35,8 @@ export async function copyInOverSsh(
   guestPath: string,
   options: TransportCopyInOptions,
 ): Promise<CopyResult> {
-  checkGuestPath(guestPath);
+  checkGuestPath('guestPath', guestPath);
+  if (guestPath.endsWith('/')) throw invalidArgument('guestPath', 'must name a file, not a folder');
   const mode = options.mode;
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)
     throw invalidArgument('mode', 'must be an integer from 0 to 0o7777');
@@ -50,7 +52,7 @@ export async function copyInOverSsh(
   const hash = createHash('sha256');
   let bytes = 0;
   const write = `umask 077; cat > ${shellQuote(temp)} && sha256sum ${shellQuote(temp)}`;
-  const channel = await session.exec(asUser('root', loginUser, write));
+  const channel = await session.exec(rootShell(loginUser, write));
   const done = collectSmall(channel);
   const onAbort = () => channel.close();
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -88,7 +90,7 @@ export async function copyInOverSsh(
       `chmod ${mode.toString(8)} ${shellQuote(temp)}` +
       (options.owner ? ` && chown ${shellQuote(options.owner)} ${shellQuote(temp)}` : '') +
       ` && mv -f ${shellQuote(temp)} ${shellQuote(guestPath)}`;
-    const placed = await smallExec(session, asUser('root', loginUser, place));
+    const placed = await smallExec(session, rootShell(loginUser, place));
     if (placed.code !== 0)
       throw invalidArgument(
         options.owner ? 'owner' : 'guestPath',
@@ -99,7 +101,7 @@ export async function copyInOverSsh(
   } catch (error) {
     channel.close();
     await done;
-    await smallExec(session, asUser('root', loginUser, `rm -f ${shellQuote(temp)}`)).catch(() => {});
+    await smallExec(session, rootShell(loginUser, `rm -f ${shellQuote(temp)}`)).catch(() => {});
     throw error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -116,12 +118,13 @@ export async function copyOutOverSsh(
   sink: Writable,
   options: OperationOptions,
 ): Promise<CopyResult> {
-  checkGuestPath(guestPath);
+  checkGuestPath('guestPath', guestPath);
+  if (guestPath.endsWith('/')) throw invalidArgument('guestPath', 'must name a file, not a folder');
   const { session, loginUser, node } = context;
   const signal = options.signal;
   signal?.throwIfAborted();
   const read = `test -f ${shellQuote(guestPath)} || { echo 'not a file' >&2; exit 2; }; cat ${shellQuote(guestPath)} && sha256sum ${shellQuote(guestPath)} >&2`;
-  const channel = await session.exec(asUser('root', loginUser, read));
+  const channel = await session.exec(rootShell(loginUser, read));
   channel.end();
   const hash = createHash('sha256');
   let bytes = 0;
@@ -159,10 +162,4 @@ export async function copyOutOverSsh(
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-}
-
-function checkGuestPath(guestPath: string): void {
-  if (typeof guestPath !== 'string' || !guestPath.startsWith('/') || guestPath.endsWith('/'))
-    throw invalidArgument('guestPath', 'must be an absolute path of a file in the guest');
-  if (guestPath.includes('\0')) throw invalidArgument('guestPath', 'must not hold NUL');
 }

@@ -1,15 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { Readable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
-import { invalidArgument, VmkitError } from '../../errors/vmkit-error.js';
 import type { NodeScript, RunScriptOptions, ScriptInput, ScriptResult } from '../../model/guest-exec.js';
-import { KeptOutput } from './kept-output.js';
-import { killSessionCommand, NO_SUCH_USER, remoteCommand } from './ssh-command.js';
+import { ScriptOutput } from '../output-collector.js';
+import { checkScriptRequest, setupFailure, setupFailureError } from '../shell-command.js';
+import { killSessionCommand, remoteCommand } from './ssh-command.js';
 import type { SshSession } from './ssh-session.js';
 import { smallExec } from './ssh-small-exec.js';
 
-/** Output kept per stream by default. */
-const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 /** The longest first line (the session's PID) read before output. */
 const MAX_HEADER_BYTES = 64;
 
@@ -32,32 +31,19 @@ export async function runOverSsh(
   script: NodeScript,
   options: RunScriptOptions,
 ): Promise<ScriptResult> {
-  const max = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-  if (!Number.isInteger(max) || max < 0) throw invalidArgument('maxOutputBytes', 'must be an integer >= 0');
-  const timeoutMs = options.timeoutMs;
-  if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs <= 0))
-    throw invalidArgument('timeoutMs', 'must be a positive number');
-  const command = remoteCommand(script, {
-    user: options.user,
-    loginUser: context.loginUser,
-    env: options.env,
-    cwd: options.cwd,
-  });
+  checkScriptRequest(script, options);
+  const marker = `vmkit-${randomBytes(8).toString('hex')}`;
+  const command = remoteCommand(script, options, context.loginUser, marker);
   options.signal?.throwIfAborted();
   const started = Date.now();
   const channel = await context.session.exec(command);
-  const kept = new KeptOutput(max);
+  const output = new ScriptOutput(options);
   const header = new SessionHeader();
-  const deliver = (stream: 'stdout' | 'stderr', chunk: Uint8Array) => {
-    if (chunk.length === 0) return;
-    kept.add(stream, chunk);
-    options.onOutput?.(stream, chunk);
-  };
   channel.on('data', (data: Buffer) => {
     const rest = header.done ? data : header.take(data);
-    if (rest) deliver('stdout', rest);
+    if (rest && rest.length > 0) output.push('stdout', rest);
   });
-  channel.stderr.on('data', (data: Buffer) => deliver('stderr', data));
+  channel.stderr.on('data', (data: Buffer) => output.push('stderr', data));
   pipeStdin(options.stdin, channel);
   const exit = new Promise<{ code: number | null; signal?: string }>((resolve) => {
     let code: number | null = null;
@@ -68,30 +54,20 @@ export async function runOverSsh(
     });
     channel.on('close', () => resolve(signal === undefined ? { code } : { code, signal }));
   });
-  const stop = stopper(timeoutMs, options.signal);
+  const stop = stopper(options.timeoutMs, options.signal);
   try {
     const outcome = await Promise.race([exit, stop.fired]);
     if (outcome === 'TIMEOUT' || outcome === 'ABORTED') {
-      const killed = await killSession(context, header.sid, channel);
-      const partial = { ...kept.result(), durationMs: Date.now() - started, killed };
-      throw new VmkitError(
-        outcome,
-        outcome === 'TIMEOUT'
-          ? `the script on node ${context.node} ran longer than ${timeoutMs} ms and was killed`
-          : `the script on node ${context.node} was aborted and killed`,
-        { details: { node: context.node, partial }, cause: options.signal?.reason },
-      );
-    }
-    if (header.noSuchUser)
-      throw invalidArgument('user', `node ${context.node} has no user ${JSON.stringify(options.user)}`, {
-        node: context.node,
+      await killSession(context, header.sid, channel);
+      throw output.stoppedError(outcome, 'ssh', {
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        ...(outcome === 'ABORTED' ? { cause: options.signal?.reason } : {}),
       });
-    return {
-      exitCode: exitCodeOf(outcome),
-      ...kept.result(),
-      durationMs: Date.now() - started,
-      transport: 'ssh',
-    };
+    }
+    const exitCode = exitCodeOf(outcome);
+    const failed = setupFailure(marker, exitCode, output.partial().stderr);
+    if (failed) throw setupFailureError(failed, options);
+    return output.result(exitCode, Date.now() - started, 'ssh');
   } finally {
     stop.clear();
   }
@@ -106,11 +82,10 @@ function exitCodeOf(outcome: { code: number | null; signal?: string }): number {
   return outcome.code ?? 255;
 }
 
-/** The first stdout line: the PID of the script's session, or the no-such-user mark. */
+/** The first stdout line: the PID of the script's login shell. */
 class SessionHeader {
   done = false;
   sid: number | undefined;
-  noSuchUser = false;
   #buffer = '';
 
   /** Reads the line from `data`; returns what follows it. */
@@ -123,8 +98,7 @@ class SessionHeader {
     }
     const line = this.#buffer + data.subarray(0, newline).toString('latin1');
     this.done = true;
-    if (line === NO_SUCH_USER) this.noSuchUser = true;
-    else if (/^\d{1,10}$/.test(line)) this.sid = Number(line);
+    if (/^\d{1,10}$/.test(line)) this.sid = Number(line);
     return data.subarray(newline + 1);
   }
 }
