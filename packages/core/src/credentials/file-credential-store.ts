@@ -16,7 +16,10 @@ export interface FileCredentialStoreOptions {
   readonly field?: string;
 }
 
-/** A {@link CredentialStore} that can also store a value only when none is there yet. */
+/**
+ * A {@link CredentialStore} that can also store a value only when none is there yet. vmkit uses
+ * `putIfAbsent` when a store has it, so processes sharing the store keep one key pair per group.
+ */
 export interface ExclusiveCredentialStore extends CredentialStore {
   /**
    * Stores `value` under `key` unless a value is there already; returns the value stored now
