@@ -97,6 +97,8 @@ describe('group key pairs (store credentials)', () => {
     await Promise.all(
       Array.from({ length: 8 }, () => service.createNodesInGroup('burst', 1, { configDrive: true })),
     );
+    expect(drives).toHaveLength(8);
+    expect(drives[0]?.publicKeys?.[0]).toMatch(/^ssh-ed25519 AAAA\S+ vmkit-burst$/);
     expect(new Set(drives.map((d) => d?.publicKeys?.[0])).size).toBe(1);
     // A second service on the same folder (another process) finds the same pair.
     const again = recordingProvider('memory:burst');
