@@ -121,6 +121,8 @@ export class NodeLauncher {
     if (template.image.login?.privateKey !== undefined) return template;
     if (configDriveFor('probe', options) === undefined) return template;
     const authorizePublicKey = await this.#credentials.groupPublicKey(group);
+    const user = options.loginUser ?? template.image.login?.user;
+    if (user !== undefined) await this.#credentials.rememberLoginUser(group, user);
     return { ...template, options: { ...options, authorizePublicKey } };
   }
 

@@ -107,6 +107,15 @@ describe('group key pairs (store credentials)', () => {
     expect(again.drives[0]?.publicKeys).toEqual(drives[0]?.publicKeys);
   });
 
+  it("logs in as the template's loginUser, kept with the group (the node's record does not keep it)", async () => {
+    const { p } = recordingProvider();
+    const service = await s.service(p);
+    const [made] = await service.createNodesInGroup('ops', 1, { configDrive: true, loginUser: 'operator' });
+    expect(made?.login?.user).toBe('operator');
+    expect((await service.getNode(made?.id as string))?.login?.user).toBe('root');
+    expect((await service.getNodeCredentials(made?.id as string))?.user).toBe('operator');
+  });
+
   it('makes no pair when the template names a key or asks for no config drive', async () => {
     const { p, drives } = recordingProvider();
     const service = await s.service(p);
@@ -130,8 +139,9 @@ describe('group key pairs (store credentials)', () => {
       const folder = join(s.dir, 'state', 'vmkit', 'credentials');
       for (const f of [join(s.dir, 'state', 'vmkit'), folder])
         expect(((await stat(f)).mode & 0o777).toString(8)).toBe('700');
-      expect((await filesUnder(folder)).map((f) => f.slice(folder.length))).toEqual([
+      expect((await filesUnder(folder)).map((f) => f.slice(folder.length)).sort()).toEqual([
         expect.stringMatching(/^\/groups\/p-[0-9a-f]{16}\/def\/id_ed25519$/),
+        expect.stringMatching(/^\/groups\/p-[0-9a-f]{16}\/def\/login-user$/),
       ]);
     } finally {
       if (previous === undefined) delete process.env.XDG_STATE_HOME;

@@ -63,14 +63,26 @@ export class NodeCredentials implements NodeCredentialSource {
   }
 
   /**
-   * The node's login: its user (the template's or image's login user, else `root`) with its
-   * group's private key when vmkit stored one, and the image's password or key when it has them.
+   * Records the user that logs in to `group`'s nodes with its key (the template's `loginUser` or
+   * the image's login user), read back by {@link NodeCredentials.forNode}: a node's own record
+   * does not keep the template's choice.
+   */
+  async rememberLoginUser(group: string, user: string): Promise<void> {
+    const key = `${this.#groupFolder(group)}/login-user`;
+    if ((await this.#store.get(key)) !== user) await this.#store.put(key, user);
+  }
+
+  /**
+   * The node's login: its group's private key when vmkit stored one, for the user recorded with
+   * it (else the image's login user, else `root`), with the image's password when it has one;
+   * without a stored key, the image's login when it holds a password or key.
    */
   async forNode(node: NodeMetadata): Promise<LoginCredentials | undefined> {
     const privateKey = await this.#store.get(this.#groupKey(node.group));
     const login = node.login;
     if (privateKey === undefined) return login?.password || login?.privateKey ? login : undefined;
-    return { ...login, user: login?.user ?? DEFAULT_LOGIN_USER, privateKey };
+    const user = (await this.#store.get(`${this.#groupFolder(node.group)}/login-user`)) ?? login?.user;
+    return { ...login, user: user ?? DEFAULT_LOGIN_USER, privateKey };
   }
 
   /** The host key pinned for a node (`type base64`), or `undefined` before first contact. */
@@ -93,8 +105,12 @@ export class NodeCredentials implements NodeCredentialSource {
     return this.#store.delete(this.#groupKey(group));
   }
 
+  #groupFolder(group: string): string {
+    return `groups/${providerNamespace(this.#providerId())}/${group}`;
+  }
+
   #groupKey(group: string): string {
-    return `groups/${providerNamespace(this.#providerId())}/${group}/id_ed25519`;
+    return `${this.#groupFolder(group)}/id_ed25519`;
   }
 
   #hostKey(nodeId: string): string {
