@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,10 +36,13 @@ async function freePort(): Promise<number> {
 export async function startLoopbackSshd(): Promise<LoopbackSshd> {
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-sshd-'));
   const port = await freePort();
-  const authorized = join(dir, 'authorized_keys');
+  // sshd reads the authorised keys as the user logging in: public keys, readable by all.
+  const keysDir = await mkdtemp(join(tmpdir(), 'vmkit-sshd-keys-'));
+  await chmod(keysDir, 0o755);
+  const authorized = join(keysDir, 'authorized_keys');
   const hostKeyFile = join(dir, 'ssh_host_ed25519_key');
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  await writeFile(authorized, '', { mode: 0o600 });
+  await writeFile(authorized, '', { mode: 0o644 });
   const config = join(dir, 'sshd_config');
   await writeFile(
     config,
@@ -53,7 +56,8 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
       'StrictModes no',
-      'UsePAM no',
+      // With PAM, sshd lets a key log in to an account without a password ('!' in /etc/shadow).
+      'UsePAM yes',
       'MaxSessions 50',
       'MaxStartups 50',
       'LogLevel INFO',
@@ -94,7 +98,7 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
     dir,
     hostKey: async () =>
       (await readFile(`${hostKeyFile}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' '),
-    authorize: (...keys) => writeFile(authorized, `${keys.join('\n')}\n`, { mode: 0o600 }),
+    authorize: (...keys) => writeFile(authorized, `${keys.join('\n')}\n`, { mode: 0o644 }),
     newHostKey: async () => {
       await stop();
       await makeKey();
@@ -103,6 +107,7 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
     close: async () => {
       await stop();
       await rm(dir, { recursive: true, force: true });
+      await rm(keysDir, { recursive: true, force: true });
     },
   };
 }

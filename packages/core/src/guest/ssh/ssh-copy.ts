@@ -8,7 +8,7 @@ import { abortedError } from '../../util/abort.js';
 import type { OperationOptions } from '../../util/progress.js';
 import type { TransportCopyInOptions } from '../guest-transport.js';
 import { checkGuestPath, shellQuote } from '../shell-command.js';
-import { rootShell } from './ssh-command.js';
+import { privilegedShell } from './ssh-command.js';
 import type { SshSession } from './ssh-session.js';
 import { collectSmall, smallExec } from './ssh-small-exec.js';
 
@@ -24,8 +24,8 @@ const OWNER = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,6
 const SHA256_LINE = /^([0-9a-f]{64})\s/;
 
 /**
- * Copies `source` to `guestPath` through an exec channel (as root, so any path the guest allows
- * root): streamed into a temporary file beside the path with back-pressure while hashed here,
+ * Copies `source` to `guestPath` through an exec channel (as root when the login can become root,
+ * else as the login user): streamed into a temporary file beside the path with back-pressure while hashed here,
  * hashed again in the guest (`sha256sum`), then given its mode and owner and renamed into place.
  * On any failure (or abort) the temporary file is removed, so nothing is left at or beside the path.
  */
@@ -52,7 +52,7 @@ export async function copyInOverSsh(
   const hash = createHash('sha256');
   let bytes = 0;
   const write = `umask 077; cat > ${shellQuote(temp)} && sha256sum ${shellQuote(temp)}`;
-  const channel = await session.exec(rootShell(loginUser, write));
+  const channel = await session.exec(privilegedShell(loginUser, write));
   const done = collectSmall(channel);
   const onAbort = () => channel.close();
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -90,7 +90,7 @@ export async function copyInOverSsh(
       `chmod ${mode.toString(8)} ${shellQuote(temp)}` +
       (options.owner ? ` && chown ${shellQuote(options.owner)} ${shellQuote(temp)}` : '') +
       ` && mv -f ${shellQuote(temp)} ${shellQuote(guestPath)}`;
-    const placed = await smallExec(session, rootShell(loginUser, place));
+    const placed = await smallExec(session, privilegedShell(loginUser, place));
     if (placed.code !== 0)
       throw invalidArgument(
         options.owner ? 'owner' : 'guestPath',
@@ -101,7 +101,7 @@ export async function copyInOverSsh(
   } catch (error) {
     channel.close();
     await done;
-    await smallExec(session, rootShell(loginUser, `rm -f ${shellQuote(temp)}`)).catch(() => {});
+    await smallExec(session, privilegedShell(loginUser, `rm -f ${shellQuote(temp)}`)).catch(() => {});
     throw error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -109,7 +109,7 @@ export async function copyInOverSsh(
 }
 
 /**
- * Copies `guestPath` into `sink` (left open) through an exec channel as root, with back-pressure,
+ * Copies `guestPath` into `sink` (left open) through an exec channel (as root when it can), with back-pressure,
  * hashed here and by `sha256sum` in the guest after it was read; `CORRUPT` when they differ.
  */
 export async function copyOutOverSsh(
@@ -124,7 +124,7 @@ export async function copyOutOverSsh(
   const signal = options.signal;
   signal?.throwIfAborted();
   const read = `test -f ${shellQuote(guestPath)} || { echo 'not a file' >&2; exit 2; }; cat ${shellQuote(guestPath)} && sha256sum ${shellQuote(guestPath)} >&2`;
-  const channel = await session.exec(rootShell(loginUser, read));
+  const channel = await session.exec(privilegedShell(loginUser, read));
   channel.end();
   const hash = createHash('sha256');
   let bytes = 0;

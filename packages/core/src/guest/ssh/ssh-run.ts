@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { Readable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
+import { VmkitError } from '../../errors/vmkit-error.js';
 import type { NodeScript, RunScriptOptions, ScriptInput, ScriptResult } from '../../model/guest-exec.js';
 import { ScriptOutput } from '../output-collector.js';
-import { checkScriptRequest, setupFailure, setupFailureError } from '../shell-command.js';
-import { killSessionCommand, remoteCommand } from './ssh-command.js';
+import { checkScriptRequest, SETUP_FAILURE_EXIT, setupFailure, setupFailureError } from '../shell-command.js';
+import { killTreeCommand, NO_SUDO, remoteCommand } from './ssh-command.js';
 import type { SshSession } from './ssh-session.js';
 import { smallExec } from './ssh-small-exec.js';
 
@@ -58,14 +59,21 @@ export async function runOverSsh(
   try {
     const outcome = await Promise.race([exit, stop.fired]);
     if (outcome === 'TIMEOUT' || outcome === 'ABORTED') {
-      await killSession(context, header.sid, channel);
+      await killSession(context, header.pid, channel);
       throw output.stoppedError(outcome, 'ssh', {
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         ...(outcome === 'ABORTED' ? { cause: options.signal?.reason } : {}),
       });
     }
     const exitCode = exitCodeOf(outcome);
-    const failed = setupFailure(marker, exitCode, output.partial().stderr);
+    const stderr = output.partial().stderr;
+    if (exitCode === SETUP_FAILURE_EXIT && stderr.trimEnd().endsWith(`${marker}:${NO_SUDO}`))
+      throw new VmkitError(
+        'UNSUPPORTED',
+        `node ${context.node}: the login user ${context.loginUser} cannot run scripts as ${options.user ?? 'root'}: the guest has no sudo`,
+        { details: { node: context.node, field: 'user' } },
+      );
+    const failed = setupFailure(marker, exitCode, stderr);
     if (failed) throw setupFailureError(failed, options);
     return output.result(exitCode, Date.now() - started, 'ssh');
   } finally {
@@ -85,7 +93,7 @@ function exitCodeOf(outcome: { code: number | null; signal?: string }): number {
 /** The first stdout line: the PID of the script's login shell. */
 class SessionHeader {
   done = false;
-  sid: number | undefined;
+  pid: number | undefined;
   #buffer = '';
 
   /** Reads the line from `data`; returns what follows it. */
@@ -98,7 +106,7 @@ class SessionHeader {
     }
     const line = this.#buffer + data.subarray(0, newline).toString('latin1');
     this.done = true;
-    if (/^\d{1,10}$/.test(line)) this.sid = Number(line);
+    if (/^\d{1,10}$/.test(line)) this.pid = Number(line);
     return data.subarray(newline + 1);
   }
 }
@@ -148,16 +156,16 @@ function stopper(timeoutMs: number | undefined, signal: AbortSignal | undefined)
  */
 async function killSession(
   context: SshRunContext,
-  sid: number | undefined,
+  pid: number | undefined,
   channel: ClientChannel,
 ): Promise<boolean> {
-  if (sid === undefined) {
+  if (pid === undefined) {
     signalChannel(channel);
     channel.close();
     return false;
   }
   try {
-    const killed = await smallExec(context.session, killSessionCommand(sid, context.loginUser));
+    const killed = await smallExec(context.session, killTreeCommand(pid, context.loginUser));
     return killed.stdout.includes('gone');
   } catch {
     signalChannel(channel);

@@ -33,6 +33,7 @@ let dir: string;
 let sshd: LoopbackSshd;
 let service: ComputeService;
 let node: NodeMetadata;
+let userNode: NodeMetadata;
 let credentials: NodeCredentials;
 let ssh: GuestTransport;
 const drives: ConfigDriveSpec[] = [];
@@ -74,8 +75,15 @@ beforeAll(async () => {
       nics: [{ attachment: 'nat', portForwards: [{ protocol: 'tcp', guestPort: 22, hostPort: sshd.port }] }],
     },
   })) as [NodeMetadata];
-  // What cloud-init does with the drive's public keys.
-  await sshd.authorize(...(drives[0]?.publicKeys ?? []));
+  // A second group whose nodes log in as uid 1000 (a guest like the Debian test guest: no sudo).
+  // One sshd stands for both guests: the second node is reached through the first one's forward.
+  const [made] = (await service.createNodesInGroup('sshuser', 1, {
+    configDrive: true,
+    loginUser: USER_1000,
+  })) as [NodeMetadata];
+  userNode = { ...made, network: node.network };
+  // What cloud-init does with the drives' public keys.
+  await sshd.authorize(...drives.flatMap((d) => d.publicKeys ?? []));
   credentials = new NodeCredentials(
     fileCredentialStore({ directory: join(dir, 'credentials') }),
     () => PROVIDER_ID,
@@ -269,6 +277,35 @@ describe('SSH transport against OpenSSH', () => {
     sink.destroy();
     expect(VmkitError.is(missing, 'INVALID_ARGUMENT') && missing.details.field).toBe('guestPath');
     await ssh.run(['rm', '-rf', guestDir], {});
+  });
+
+  it('logs in as a non-root user: runs as that user, refuses root without sudo (UNSUPPORTED), copies and kills as that user', async () => {
+    const login = await service.getNodeCredentials(userNode.id);
+    expect(login?.user).toBe(USER_1000);
+    const asUser = await sshTransportFactory({ credentials, logger: silentLogger })(userNode, {});
+    try {
+      expect((await asUser.run('id -u', { user: USER_1000 })).stdout).toBe('1000\n');
+      const root = await asUser.run('id -u', {}).catch((e: unknown) => e);
+      expect(VmkitError.is(root, 'UNSUPPORTED')).toBe(true);
+      expect((root as Error).message).toMatch(/no sudo/);
+      const guestDir = (
+        await asUser.run('mktemp -d /tmp/vmkit-user-XXXXXX', { user: USER_1000 })
+      ).stdout.trim();
+      const bytes = randomBytes(100_000);
+      const into = await asUser.copyIn(Readable.from([bytes]), `${guestDir}/f`, { mode: 0o600 });
+      expect(into.sha256).toBe(sha256(bytes));
+      expect((await asUser.run(['stat', '-c', '%a %U', `${guestDir}/f`], { user: USER_1000 })).stdout).toBe(
+        `600 ${USER_1000}\n`,
+      );
+      const marker = 5000 + Math.floor(Math.random() * 999);
+      await expect(
+        asUser.run(`sleep ${marker} & sleep ${marker + 1}`, { user: USER_1000, timeoutMs: 1000 }),
+      ).rejects.toMatchObject({ code: 'TIMEOUT' });
+      expect((await ssh.run(`pgrep -f '^sleep ${marker}' || echo none`, {})).stdout).toBe('none\n');
+      await asUser.run(['rm', '-rf', guestDir], { user: USER_1000 });
+    } finally {
+      await asUser.close();
+    }
   });
 
   it('pins the host key on first contact and refuses a changed one, naming the node, with no secret in the error', async () => {
