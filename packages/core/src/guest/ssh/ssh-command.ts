@@ -66,11 +66,13 @@ export function remoteCommand(
 export function killTreeCommand(pid: number, loginUser: string): string {
   const inner = [
     // state, parent and session of a process, from /proc/<pid>/stat after its "(name) ".
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
     'info() { line=; read -r line < "/proc/$1/stat" 2>/dev/null || return 1; set -- ${line##*) }; S=$1; PP=$2; SESS=$4; }',
     `T=" ${pid} "; SS=" "; kill -STOP ${pid} 2>/dev/null`,
     'changed=1',
     'while [ $changed = 1 ]; do changed=0',
     '  for p in $T; do info "$p" || continue; case "$SS" in *" $SESS "*) ;; *) [ "$SESS" -gt 1 ] && SS="$SS$SESS " && changed=1;; esac; done',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
     '  for d in /proc/[0-9]*; do p=${d#/proc/}; case "$T" in *" $p "*) continue;; esac',
     '    info "$p" || continue',
     '    hit=0; case "$T" in *" $PP "*) hit=1;; esac; case "$SS" in *" $SESS "*) hit=1;; esac',
