@@ -128,10 +128,22 @@ export async function copyOutOverSsh(
   channel.end();
   const hash = createHash('sha256');
   let bytes = 0;
-  const onAbort = () => channel.close();
+  // A channel paused for a sink that will not drain must flow again to reach its end.
+  const stop = () => {
+    channel.close();
+    channel.resume();
+  };
+  const onAbort = stop;
   signal?.addEventListener('abort', onAbort, { once: true });
+  let sinkError: unknown;
+  const onSinkError = (error: unknown) => {
+    sinkError ??= error;
+    stop();
+  };
+  sink.on('error', onSinkError);
   try {
     const result = await collectSmall(channel, (data) => {
+      if (sinkError !== undefined) return;
       hash.update(data);
       bytes += data.length;
       if (!sink.write(data)) {
@@ -140,6 +152,7 @@ export async function copyOutOverSsh(
       }
     });
     if (signal?.aborted) throw abortedError(signal, `copy from ${guestPath} on node ${node}`);
+    if (sinkError !== undefined) throw sinkError;
     if (result.code !== 0)
       throw invalidArgument(
         'guestPath',
@@ -161,5 +174,6 @@ export async function copyOutOverSsh(
     return { bytes, sha256, transport: 'ssh' };
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    sink.off('error', onSinkError);
   }
 }

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -276,6 +276,11 @@ describe('SSH transport against OpenSSH', () => {
     const missing = await ssh.copyOut(`${guestDir}/absent`, sink, {}).catch((e: unknown) => e);
     sink.destroy();
     expect(VmkitError.is(missing, 'INVALID_ARGUMENT') && missing.details.field).toBe('guestPath');
+    // A destination that fails is the copy's failure, not a crash.
+    const failingSink = new Writable({
+      write: (_chunk, _encoding, callback) => callback(new Error('the disk is full')),
+    });
+    await expect(ssh.copyOut('/etc/passwd', failingSink, {})).rejects.toThrow(/the disk is full/);
     await ssh.run(['rm', '-rf', guestDir], {});
   });
 
