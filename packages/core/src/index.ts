@@ -102,6 +102,7 @@ export type { PortAllocatorOptions } from './ports/port-allocator.js';
 
 // Errors
 export { type NodeFailure, RunNodesError } from './errors/run-nodes-error.js';
+export { RunScriptError } from './errors/run-script-error.js';
 export { isNoSpaceError } from './spi/free-space.js';
 export {
   isClosedError,

@@ -4,6 +4,19 @@ import type { BuildLeases } from '../masters/build-lease.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
 import { noSuchImage } from '../masters/no-such-image.js';
+import type {
+  CopyDestination,
+  CopyFromNodeOptions,
+  CopyResult,
+  CopySource,
+  CopyToNodeOptions,
+  NodeScript,
+  NodeScriptResult,
+  RunScriptOnNodesOptions,
+  RunScriptOptions,
+  ScriptResult,
+  WaitForNodeOptions,
+} from '../model/guest-exec.js';
 import type { Hardware } from '../model/hardware.js';
 import { DEFAULT_HARDWARE_PROFILES } from '../model/hardware.js';
 import type { Image } from '../model/image.js';
@@ -20,6 +33,13 @@ import type { OperationOptions } from '../util/progress.js';
 import { GROUP_PATTERN } from '../validation/patterns.js';
 import type { ComputeService } from './compute-service.js';
 import { type DiskUsageReport, diskUsage } from './disk-usage.js';
+import {
+  copyFromNode,
+  copyToNode,
+  type GuestOperationParts,
+  runScriptOnNode,
+  runScriptOnNodesMatching,
+} from './guest-operations.js';
 import type { HousekeepingParts } from './housekeeping-parts.js';
 import type { NodeLauncher } from './node-launcher.js';
 import {
@@ -42,6 +62,7 @@ import { removeImage } from './remove-image.js';
 import { masterExporter, resolveTemplate } from './service-helpers.js';
 import { startComputeService } from './start-compute-service.js';
 import { TemplateBuilder } from './template-builder.js';
+import { waitForNode } from './wait-for-node.js';
 
 /** The parts a {@link VmkitComputeService} is composed of (bound in core's container). */
 export interface ComputeServiceParts {
@@ -260,17 +281,9 @@ export class VmkitComputeService implements ComputeService {
       throw new VmkitError('CONFLICT', `image ${imageId} is being deleted`, { details: { imageId } });
     }
     this.#launching.set(imageId, (this.#launching.get(imageId) ?? 0) + 1);
-    // A signal of its own per call (never the shared closer itself): waits add their listeners
-    // to it, so they cannot pile up on one signal however many calls run.
-    const signal = AbortSignal.any(
-      options.signal ? [options.signal, this.#closer.signal] : [this.#closer.signal],
-    );
-    const work = fn(signal);
-    this.#running.add(work);
     try {
-      return await work;
+      return await this.#tracked(options, fn);
     } finally {
-      this.#running.delete(work);
       const left = (this.#launching.get(imageId) ?? 1) - 1;
       if (left > 0) this.#launching.set(imageId, left);
       else this.#launching.delete(imageId);
@@ -360,27 +373,98 @@ export class VmkitComputeService implements ComputeService {
     });
   }
 
-  // --- inside nodes (issue 19): placeholders on the guest-base branch, replaced by the guest layer
-  runScriptOnNode(): Promise<never> {
-    return Promise.reject(new VmkitError('UNSUPPORTED', 'runScriptOnNode: not built yet'));
+  // --- inside nodes: commands, files, readiness, stored logins (docs/inside-nodes.md)
+
+  async runScriptOnNode(
+    id: string,
+    script: NodeScript,
+    options: RunScriptOptions = {},
+  ): Promise<ScriptResult> {
+    this.#open();
+    return this.#tracked(options, (signal) =>
+      runScriptOnNode(this.#guestParts(), id, script, { ...options, signal }),
+    );
   }
-  runScriptOnNodesMatching(): Promise<never> {
-    return Promise.reject(new VmkitError('UNSUPPORTED', 'runScriptOnNodesMatching: not built yet'));
+
+  async runScriptOnNodesMatching(
+    predicate: (node: NodeMetadata) => boolean,
+    script: NodeScript,
+    options: RunScriptOnNodesOptions = {},
+  ): Promise<NodeScriptResult[]> {
+    this.#open();
+    const nodes = (await this.listNodes()).filter(predicate);
+    return this.#tracked(options, (signal) =>
+      runScriptOnNodesMatching(this.#guestParts(), nodes, script, { ...options, signal }),
+    );
   }
-  copyToNode(): Promise<never> {
-    return Promise.reject(new VmkitError('UNSUPPORTED', 'copyToNode: not built yet'));
+
+  async copyToNode(
+    id: string,
+    source: CopySource,
+    guestPath: string,
+    options: CopyToNodeOptions = {},
+  ): Promise<CopyResult> {
+    this.#open();
+    return this.#tracked(options, (signal) =>
+      copyToNode(this.#guestParts(), id, source, guestPath, { ...options, signal }),
+    );
   }
-  copyFromNode(): Promise<never> {
-    return Promise.reject(new VmkitError('UNSUPPORTED', 'copyFromNode: not built yet'));
+
+  async copyFromNode(
+    id: string,
+    guestPath: string,
+    destination: CopyDestination,
+    options: CopyFromNodeOptions = {},
+  ): Promise<CopyResult> {
+    this.#open();
+    return this.#tracked(options, (signal) =>
+      copyFromNode(this.#guestParts(), id, guestPath, destination, { ...options, signal }),
+    );
   }
-  waitForNode(): Promise<never> {
-    return Promise.reject(new VmkitError('UNSUPPORTED', 'waitForNode: not built yet'));
+
+  async waitForNode(id: string, options: WaitForNodeOptions): Promise<NodeMetadata> {
+    this.#open();
+    return this.#tracked(options, (signal) => waitForNode(this.#guestParts(), id, { ...options, signal }));
   }
+
   async getNodeCredentials(id: string): Promise<LoginCredentials | undefined> {
     this.#open();
     const node = await this.getNode(id);
     if (!node) throw new VmkitError('NOT_FOUND', `no node ${id}`, { details: { node: id } });
     return this.#p.nodeCredentials?.forNode(node);
+  }
+
+  /**
+   * Runs work that close() aborts and waits for. It gets a signal of its own per call (never the
+   * shared closer itself): waits add their listeners to it, so they cannot pile up on one signal
+   * however many calls run.
+   */
+  async #tracked<T>(options: OperationOptions, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const signal = AbortSignal.any(
+      options.signal ? [options.signal, this.#closer.signal] : [this.#closer.signal],
+    );
+    const work = fn(signal);
+    this.#running.add(work);
+    try {
+      return await work;
+    } finally {
+      this.#running.delete(work);
+    }
+  }
+
+  #guestParts(): GuestOperationParts {
+    const { provider, sshTransport, nodeCredentials, logger } = this.#p;
+    return {
+      provider,
+      sshTransport,
+      nodeCredentials,
+      logger,
+      getNode: (id) => this.getNode(id),
+      background: (work) => {
+        const tracked = work.catch(() => undefined).finally(() => this.#running.delete(tracked));
+        this.#running.add(tracked);
+      },
+    };
   }
 
   /** Same as {@link VmkitComputeService.close}, for `await using`. */

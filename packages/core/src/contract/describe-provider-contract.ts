@@ -9,6 +9,7 @@ import type { MasterRef } from '../spi/master-build.js';
 import { specHash } from '../util/canonical-json.js';
 import type { ProgressEvent } from '../util/progress.js';
 import { abortingInSecondStep } from './contract-abort.js';
+import { itReachesInsideNodes } from './guest-exec-contract.js';
 import { itChecksMasterRefs } from './master-ref-contract.js';
 import { itTransfersMasterDisks } from './master-transfer-contract.js';
 import type { ProviderContractSubject } from './provider-contract-subject.js';
@@ -21,7 +22,8 @@ const DEFAULT_NETWORK: BoundNetwork = {
 
 /**
  * The shared test suite every {@link HypervisorProvider} passes (vitest): master builds through the
- * pipeline with progress and abort, clones, the node lifecycle, listing, destruction, errors, and
+ * pipeline with progress and abort, clones, the node lifecycle, listing, destruction, errors,
+ * scripts, copies and guest addresses through the guest agent (or `UNSUPPORTED` without one), and
  * the closed error after `close()` (the factory is called once more for a provider to close).
  */
 export function describeProviderContract(
@@ -224,6 +226,14 @@ export function describeProviderContract(
     });
 
     itChecksMasterRefs(() => ({ provider, masterSpec: subject.masterSpec, master, run }));
+
+    itReachesInsideNodes(() => ({
+      provider,
+      run,
+      cloneSpec,
+      made,
+      agentTimeoutMs: subject.agentTimeoutMs ?? 180_000,
+    }));
 
     itTransfersMasterDisks(() => ({
       provider,

@@ -13,3 +13,4 @@ export {
   describeBlobStoreContract,
 } from './describe-blob-store-contract.js';
 export { describeProviderContract, type ProviderContractSubject } from './describe-provider-contract.js';
+export { GUEST_INTERFACES_SCRIPT, parseGuestInterfaces } from './guest-exec-contract.js';

@@ -15,6 +15,12 @@ export interface ProviderContractSubject {
   readonly network?: BoundNetwork;
   /** Whether started nodes really run (default true); the test driver of libvirt, say, fakes them. */
   readonly realGuests?: boolean;
+  /**
+   * How long a started node may take until its guest agent answers, for the exec/copy/address
+   * checks of a provider whose capabilities say `guestAgent` (default 180 s: a guest booting under
+   * TCG).
+   */
+  readonly agentTimeoutMs?: number;
   /** Whether to check `exportMasterDisk` and `importMasterDisk` (default: the provider has both). */
   readonly masterTransfer?: boolean;
   /**

@@ -101,13 +101,13 @@ export function scriptShellText(
 }
 
 /**
- * The command that runs shell `text` as `user` from a root shell, on Debian and busybox alike:
+ * Shell text that runs shell `text` as `user` from a root shell, on Debian and busybox alike:
  * `su -s /bin/sh USER -c TEXT` (the user's login shell may be `nologin`), after checking that the
  * user exists (`id -u`); when not, it writes `<marker>:user` on stderr and exits
- * {@link SETUP_FAILURE_EXIT}. For root it is `/bin/sh -c TEXT`.
+ * {@link SETUP_FAILURE_EXIT}. For root it is `text` itself. Run it with `/bin/sh -c`.
  */
 export function asUserCommand(user: string | undefined, text: string, marker: string): string {
-  if (isRootUser(user)) return `/bin/sh -c ${shellQuote(text)}`;
+  if (isRootUser(user)) return text;
   const name = shellQuote(user as string);
   return (
     `if id -u ${name} >/dev/null 2>&1; then exec su -s /bin/sh ${name} -c ${shellQuote(text)}; ` +

@@ -132,6 +132,13 @@ export {
   shellQuote,
 } from '../guest/shell-command.js';
 export {
+  checkCopyInOptions,
+  copyFinishError,
+  copyFinishText,
+  sameHashText,
+  tempBeside,
+} from '../guest/copy-steps.js';
+export {
   DEFAULT_MAX_OUTPUT_BYTES,
   OutputCollector,
   type PartialScriptOutput,

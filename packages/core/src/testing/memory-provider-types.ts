@@ -1,4 +1,5 @@
-import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
+import type { GuestAgent, GuestAgentAccess } from '../spi/guest-agent.js';
+import type { HypervisorProvider, ProviderNode } from '../spi/hypervisor-provider.js';
 
 /** Faults the memory provider injects, for tests of the cache, pipeline and rollback. */
 export interface MemoryProviderFaults {
@@ -26,6 +27,11 @@ export interface MemoryProviderOptions {
   readonly statePath?: string;
   /** Provider identity (default: a fresh id, or one derived from `statePath`). */
   readonly id?: string;
+  /**
+   * The guest agent of a running node, for tests of commands and copies. Absent (the default): the
+   * provider has no `guestAgent` capability and core refuses agent work with `UNSUPPORTED`.
+   */
+  readonly guestAgent?: (node: ProviderNode, access: GuestAgentAccess) => GuestAgent | Promise<GuestAgent>;
 }
 
 /** Counters the memory provider keeps, for assertions. */

@@ -3,6 +3,7 @@ import { VmkitError } from '../errors/vmkit-error.js';
 import { DEFAULT_HARDWARE_PROFILES } from '../model/hardware.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { CloneSpec } from '../spi/clone-spec.js';
+import type { GuestAgent, GuestAgentAccess } from '../spi/guest-agent.js';
 import type { ProviderCapabilities, ProviderNode } from '../spi/hypervisor-provider.js';
 import type { BuildContext, BuildStep, MasterBuild, MasterRef } from '../spi/master-build.js';
 import { STANDARD_BUILD_STEPS } from '../spi/master-build.js';
@@ -45,6 +46,12 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
   let cloneCount = 0;
   const boots = new Map<string, number>();
   const boot = (nodeId: string) => boots.set(nodeId, (boots.get(nodeId) ?? 0) + 1);
+  const agentFactory = options.guestAgent;
+  // With an agent, NICs are listed with their addresses not known (the fake guest has none).
+  const withAgentView = (node: ProviderNode): ProviderNode =>
+    agentFactory
+      ? { ...node, nicAddresses: node.network.nics.map((n) => ({ slot: n.slot, mac: n.mac })) }
+      : node;
   const id = options.id ?? (options.statePath ? `memory:${options.statePath}` : `memory:${randomUUID()}`);
 
   // After close every provider call fails with the closed error; the test handles stay usable.
@@ -63,7 +70,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     ...memoryMasterImport(state, () => stats.imports++),
     async capabilities() {
       open();
-      return CAPABILITIES;
+      return agentFactory ? { ...CAPABILITIES, guestAgent: true } : CAPABILITIES;
     },
     async hardwareProfiles() {
       open();
@@ -213,12 +220,27 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     async listNodes() {
       open();
       stats.calls++;
-      return state.read((d) => Object.values(d.nodes));
+      return state.read((d) => Object.values(d.nodes)).map(withAgentView);
     },
     async getNode(nodeId) {
       open();
-      return state.read((d) => d.nodes[nodeId]);
+      const node = state.read((d) => d.nodes[nodeId]);
+      return node && withAgentView(node);
     },
+    ...(agentFactory
+      ? {
+          async guestAgent(nodeId: string, access: GuestAgentAccess): Promise<GuestAgent> {
+            open();
+            const node = state.read((d) => d.nodes[nodeId]);
+            if (!node) throw new VmkitError('NOT_FOUND', `no node ${nodeId}`, { details: { node: nodeId } });
+            if (node.status !== 'running')
+              throw new VmkitError('CONFLICT', `node ${node.name} is ${node.status}, not running`, {
+                details: { node: node.name },
+              });
+            return agentFactory(node, access);
+          },
+        }
+      : {}),
     masterNames() {
       return state.read((d) => Object.keys(d.masters));
     },

@@ -1,0 +1,273 @@
+import { randomBytes } from 'node:crypto';
+import { isAbortError, VmkitError } from '../errors/vmkit-error.js';
+import type { NodeScript, RunScriptOptions, ScriptResult } from '../model/guest-exec.js';
+import type { GuestAgent, GuestProcessStatus } from '../spi/guest-agent.js';
+import { abortedError, raceAbort, throwIfAborted } from '../util/abort.js';
+import { inputChunks, readToEnd, writeGuestFile } from './agent-files.js';
+import { exitCodeOf, PollPacer, runShell, spawnShell, waitForExit } from './agent-process.js';
+import { killText, makeRunDirText, RUN_FILES, removeText, wrapperText } from './agent-wrapper.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, ScriptOutput } from './output-collector.js';
+import {
+  asUserCommand,
+  checkScriptRequest,
+  scriptShellText,
+  setupFailure,
+  setupFailureError,
+} from './shell-command.js';
+
+/** How an agent script run behaves; the transport sets it. */
+export interface AgentRunSettings {
+  /** Guest directory for the private run directories (default `/tmp`). */
+  readonly tempRoot: string;
+  /** Time between `TERM` and `KILL` when a script is stopped. */
+  readonly killGraceMs: number;
+  /** Output is read while the script runs once it has run this long (short scripts: once, at the end). */
+  readonly streamAfterMs: number;
+  /** Takes cleanup that goes on after the call returned (an aborted run's kill). */
+  readonly background: (work: Promise<unknown>) => void;
+}
+
+type Stream = 'stdout' | 'stderr';
+
+/** Bounds the cleanup calls made after the run's own signal fired. */
+const CLEANUP_TIMEOUT_MS = 30_000;
+
+/**
+ * One script run through a guest agent: a private directory, the wrapper in its own process group,
+ * output read by offset (while it runs, and to the end after), and the kill on timeout or abort.
+ */
+export class AgentScriptRun {
+  readonly #agent: GuestAgent;
+  readonly #settings: AgentRunSettings;
+  readonly #options: RunScriptOptions;
+  readonly #output: ScriptOutput;
+  readonly #dir: string;
+  readonly #marker: string;
+  readonly #stop = new AbortController();
+  readonly #handles: Partial<Record<Stream, number>> = {};
+  #pid: number | undefined;
+  #dirMaybeMade = false;
+  #timedOut = false;
+  #spawning: Promise<number> | undefined;
+  #exited = false;
+  readonly #maxOutput: number;
+
+  constructor(agent: GuestAgent, options: RunScriptOptions, settings: AgentRunSettings) {
+    this.#agent = agent;
+    this.#options = options;
+    this.#settings = settings;
+    this.#output = new ScriptOutput(options);
+    this.#maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    this.#dir = `${settings.tempRoot.replace(/\/+$/, '')}/vmkit-exec-${randomBytes(8).toString('hex')}`;
+    this.#marker = `vmkit-setup-${randomBytes(8).toString('hex')}`;
+  }
+
+  /** Runs `script` to its end. */
+  async run(script: NodeScript): Promise<ScriptResult> {
+    checkScriptRequest(script, this.#options);
+    throwIfAborted(this.#options.signal, 'script');
+    const started = Date.now();
+    const { signal, timeoutMs } = this.#options;
+    const onAbort = () => this.#stop.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            this.#timedOut = true;
+            this.#stop.abort(new VmkitError('TIMEOUT', `script timed out after ${timeoutMs} ms`));
+          }, timeoutMs);
+    try {
+      const exitCode = await this.#start(script).then(() => this.#follow());
+      await this.#finish();
+      const failed = setupFailure(this.#marker, exitCode, this.#output.partial().stderr);
+      if (failed) throw setupFailureError(failed, this.#options);
+      return this.#output.result(exitCode, Date.now() - started, 'agent');
+    } catch (error) {
+      throw await this.#fail(error);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async #start(script: NodeScript): Promise<void> {
+    const signal = this.#stop.signal;
+    const { stdin } = this.#options;
+    if (stdin !== undefined) {
+      this.#dirMaybeMade = true;
+      const made = await runShell(this.#agent, makeRunDirText(this.#dir), { signal });
+      if (made !== 0)
+        throw new VmkitError('PROVIDER', `could not make a private directory in the guest (exit ${made})`, {
+          details: { dir: this.#dir },
+        });
+      await writeGuestFile(this.#agent, `${this.#dir}/${RUN_FILES.stdin}`, inputChunks(stdin), { signal });
+    }
+    const command = asUserCommand(
+      this.#options.user,
+      scriptShellText(script, this.#options, this.#marker),
+      this.#marker,
+    );
+    const wrapper = wrapperText(this.#dir, command, {
+      dirMade: stdin !== undefined,
+      stdin: stdin !== undefined,
+    });
+    this.#dirMaybeMade = true;
+    // The spawn itself is not abandoned on abort: once the wrapper's pid is known it can be killed.
+    this.#spawning = spawnShell(this.#agent, wrapper);
+    this.#pid = await raceAbort(this.#spawning, signal, 'script');
+  }
+
+  /** Polls the wrapper until it ends, reading output while it runs once it ran `streamAfterMs`. */
+  async #follow(): Promise<number> {
+    const signal = this.#stop.signal;
+    const pacer = new PollPacer();
+    const started = Date.now();
+    for (;;) {
+      await pacer.pause(signal);
+      const status = await this.#agent
+        .processStatus(this.#pid as number, { signal })
+        .catch(async (error: unknown) => {
+          if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
+          return this.#recordedExit(error);
+        });
+      if (status.exited) {
+        this.#pid = undefined;
+        this.#exited = true;
+        return exitCodeOf(status);
+      }
+      // Output is read while the script runs only for a listener; otherwise once, at the end.
+      if (this.#options.onOutput && Date.now() - started >= this.#settings.streamAfterMs)
+        await this.#drainAll(signal, true);
+    }
+  }
+
+  /**
+   * The exit the wrapper wrote to `dir/exit`, for an agent that lost track of its process (it was
+   * restarted): still running while the file is not there yet.
+   */
+  async #recordedExit(lost: VmkitError): Promise<GuestProcessStatus> {
+    let text = await this.#readExitFile();
+    if (text === undefined) {
+      // No exit file yet: running on, unless the wrapper is gone (then it may have just written it).
+      const alive = await runShell(this.#agent, `kill -0 ${this.#pid} 2>/dev/null`, { timeoutMs: 30_000 });
+      if (alive === 0) return { exited: false };
+      text = await this.#readExitFile();
+      if (text === undefined)
+        throw new VmkitError(
+          'PROVIDER',
+          'the guest agent lost track of the script, which left no exit code',
+          {
+            cause: lost,
+          },
+        );
+    }
+    const code = Number(text.trim());
+    return Number.isInteger(code) && text.trim() !== ''
+      ? { exited: true, exitCode: code }
+      : { exited: false };
+  }
+
+  /** The text of `dir/exit`, or `undefined` when it cannot be opened. */
+  async #readExitFile(): Promise<string | undefined> {
+    let handle: number;
+    try {
+      handle = await this.#agent.openFile(`${this.#dir}/${RUN_FILES.exit}`, 'r');
+    } catch {
+      return undefined;
+    }
+    let text = '';
+    try {
+      await readToEnd(this.#agent, handle, (chunk) => {
+        text += Buffer.from(chunk).toString('utf8');
+      });
+    } finally {
+      await this.#agent.closeFile(handle).catch(() => undefined);
+    }
+    return text;
+  }
+
+  /** Reads what both streams hold now; `lenient` skips a file the wrapper has not made yet. */
+  async #drainAll(signal: AbortSignal | undefined, lenient: boolean): Promise<void> {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      let handle = this.#handles[stream];
+      if (handle === undefined) {
+        const path = `${this.#dir}/${RUN_FILES[stream]}`;
+        try {
+          handle = await this.#agent.openFile(path, 'r', signal ? { signal } : {});
+        } catch (error) {
+          if (lenient && !isAbortError(error)) continue;
+          throw error;
+        }
+        this.#handles[stream] = handle;
+      }
+      // Without a listener, reading stops once the kept output is full and more is known to exist.
+      const enough = this.#options.onOutput ? undefined : () => this.#output.bytes(stream) > this.#maxOutput;
+      await readToEnd(this.#agent, handle, (chunk) => this.#output.push(stream, chunk), {
+        signal,
+        ...(enough ? { enough } : {}),
+      });
+    }
+  }
+
+  async #closeHandles(): Promise<void> {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const handle = this.#handles[stream];
+      if (handle === undefined) continue;
+      delete this.#handles[stream];
+      await this.#agent.closeFile(handle).catch(() => undefined);
+    }
+  }
+
+  /** After a normal end: the rest of the output, then the directory goes. */
+  async #finish(): Promise<void> {
+    try {
+      await this.#drainAll(this.#stop.signal, false);
+    } finally {
+      await this.#closeHandles();
+    }
+    this.#dirMaybeMade = false;
+    const removed = await runShell(this.#agent, removeText(this.#dir), { timeoutMs: CLEANUP_TIMEOUT_MS });
+    if (removed !== 0)
+      throw new VmkitError('PROVIDER', `could not remove the run directory in the guest (exit ${removed})`, {
+        details: { dir: this.#dir },
+      });
+  }
+
+  /** The error to throw for `error`, after the guest process was stopped and the directory removed. */
+  async #fail(error: unknown): Promise<unknown> {
+    const stopped = this.#stop.signal.aborted && (isAbortError(error) || VmkitError.is(error, 'TIMEOUT'));
+    const cleanup = this.#cleanUp();
+    if (this.#timedOut && stopped) {
+      await cleanup;
+      return this.#output.stoppedError('TIMEOUT', 'agent', { timeoutMs: this.#options.timeoutMs });
+    }
+    this.#settings.background(cleanup);
+    if (stopped) {
+      const signal = this.#options.signal;
+      const cause = signal?.aborted ? abortedError(signal, 'script') : error;
+      return this.#output.stoppedError('ABORTED', 'agent', { cause });
+    }
+    return error;
+  }
+
+  /** Reads what output is there, kills the process group, removes the directory; never throws. */
+  async #cleanUp(): Promise<void> {
+    const limit = { timeoutMs: CLEANUP_TIMEOUT_MS };
+    try {
+      if (this.#timedOut) await this.#drainAll(undefined, true).catch(() => undefined);
+      await this.#closeHandles();
+      const pid =
+        this.#pid ??
+        (this.#spawning && !this.#exited ? await this.#spawning.catch(() => undefined) : undefined);
+      if (pid !== undefined) {
+        await runShell(this.#agent, killText(this.#dir, pid, this.#settings.killGraceMs), limit);
+        await waitForExit(this.#agent, pid, limit).catch(() => undefined);
+      } else if (this.#dirMaybeMade) {
+        await runShell(this.#agent, removeText(this.#dir), limit);
+      }
+    } catch {
+      // Best effort: the agent went away; the directory is left to the guest's tmp cleaning.
+    }
+  }
+}
