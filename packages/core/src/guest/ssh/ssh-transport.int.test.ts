@@ -268,14 +268,14 @@ describe('SSH transport against OpenSSH', () => {
     const missingDir = await ssh
       .copyIn(Readable.from([Buffer.from('x')]), '/nonexistent-vmkit/dir/f', { mode: 0o644 })
       .catch((e: unknown) => e);
-    expect(VmkitError.is(missingDir, 'INVALID_ARGUMENT') && missingDir.details.field).toBe('guestPath');
+    expect(VmkitError.is(missingDir, 'NOT_FOUND') && missingDir.details.field).toBe('guestPath');
     await expect(ssh.copyIn(Readable.from([]), 'relative/path', { mode: 0o644 })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
     const sink = createWriteStream(join(dir, 'never'));
     const missing = await ssh.copyOut(`${guestDir}/absent`, sink, {}).catch((e: unknown) => e);
     sink.destroy();
-    expect(VmkitError.is(missing, 'INVALID_ARGUMENT') && missing.details.field).toBe('guestPath');
+    expect(VmkitError.is(missing, 'NOT_FOUND') && missing.details.field).toBe('guestPath');
     // A destination that fails is the copy's failure, not a crash.
     const failingSink = new Writable({
       write: (_chunk, _encoding, callback) => callback(new Error('the disk is full')),
@@ -311,6 +311,19 @@ describe('SSH transport against OpenSSH', () => {
     } finally {
       await asUser.close();
     }
+  });
+
+  it('is what the compute service uses for transport ssh: runScriptOnNode, copyToNode, copyFromNode', async () => {
+    const r = await service.runScriptOnNode(node.id, 'id -u; echo err >&2; exit 4', { transport: 'ssh' });
+    expect(r).toMatchObject({ exitCode: 4, stdout: '0\n', stderr: 'err\n', transport: 'ssh' });
+    const bytes = randomBytes(200_000);
+    const guestPath = `/tmp/vmkit-ssh-int-${randomBytes(4).toString('hex')}`;
+    const into = await service.copyToNode(node.id, bytes, guestPath, { transport: 'ssh', mode: 0o600 });
+    expect(into).toMatchObject({ bytes: bytes.length, sha256: sha256(bytes), transport: 'ssh' });
+    const back = join(dir, 'service-back.bin');
+    await service.copyFromNode(node.id, guestPath, back, { transport: 'ssh' });
+    expect(await fileSha256(back)).toBe(sha256(bytes));
+    await service.runScriptOnNode(node.id, ['rm', '-f', guestPath], { transport: 'ssh' });
   });
 
   it('pins the host key on first contact and refuses a changed one, naming the node, with no secret in the error', async () => {
