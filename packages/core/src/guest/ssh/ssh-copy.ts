@@ -15,7 +15,9 @@ import { collectSmall, smallExec } from './ssh-small-exec.js';
 
 /** What a copy over SSH needs. */
 export interface SshCopyContext {
+  /** The connection. */
   readonly session: SshSession;
+  /** The user it logged in as. */
   readonly loginUser: string;
   /** Node name, in errors. */
   readonly node: string;

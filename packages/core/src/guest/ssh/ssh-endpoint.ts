@@ -3,7 +3,9 @@ import type { NodeMetadata } from '../../model/node-metadata.js';
 
 /** Where a node's SSH server is reached from the host. */
 export interface SshEndpoint {
+  /** Host name or address. */
   readonly host: string;
+  /** TCP port. */
   readonly port: number;
 }
 

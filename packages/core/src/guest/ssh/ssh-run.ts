@@ -15,7 +15,9 @@ const MAX_HEADER_BYTES = 64;
 
 /** What {@link runOverSsh} needs besides the script. */
 export interface SshRunContext {
+  /** The connection. */
   readonly session: SshSession;
+  /** The user it logged in as. */
   readonly loginUser: string;
   /** Node name, in errors. */
   readonly node: string;

@@ -14,13 +14,17 @@ export interface HostKeyPins {
 
 /** What {@link openSshSession} needs. */
 export interface SshSessionOptions {
+  /** Where the node's SSH server is reached. */
   readonly endpoint: SshEndpoint;
+  /** Who logs in, with which key or password. */
   readonly login: LoginCredentials;
+  /** The pinned host key and how a first one is pinned. */
   readonly hostKeys: HostKeyPins;
   /** Node name, in errors. */
   readonly node: string;
   /** Handshake and authentication time limit (default 20 s). */
   readonly readyTimeoutMs?: number;
+  /** Stops connecting with `ABORTED`. */
   readonly signal?: AbortSignal | undefined;
 }
 

@@ -10,6 +10,7 @@ import { SshTransport } from './ssh-transport.js';
 export interface SshTransportFactoryOptions {
   /** The stored logins and pinned host keys. */
   readonly credentials: NodeCredentials;
+  /** Where first contacts are logged (the host key's type, never a secret). */
   readonly logger: Logger;
   /** Handshake and login time limit per connection (default 20 s). */
   readonly readyTimeoutMs?: number;
