@@ -21,6 +21,7 @@ SYSTEM_DEPS=(
   "/usr/sbin/iptables:iptables"
   "debugfs:e2fsprogs"
   "curl:curl"
+  "/usr/sbin/sshd:openssh-server"
   "/usr/share/gocode/src/github.com/digitalocean/go-libvirt/internal/constants/remote_protocol.gen.go:golang-github-digitalocean-go-libvirt-dev"
   "cloud-localds:cloud-image-utils"
   "sfdisk:fdisk"

@@ -50,6 +50,12 @@ export type {
 export { DATA_VOLUME_MAX_COUNT, DATA_VOLUME_MAX_MIB, type DataVolumeSpec } from './model/data-volume-spec.js';
 export { DEFAULT_HARDWARE_PROFILES, type Hardware, type MasterHardware } from './model/hardware.js';
 export type { Image, ImageStatus } from './model/image.js';
+export { type CredentialsOption, defaultCredentialsDirectory } from './credentials/credential-options.js';
+export {
+  type ExclusiveCredentialStore,
+  type FileCredentialStoreOptions,
+  fileCredentialStore,
+} from './credentials/file-credential-store.js';
 export type { CredentialStore } from './model/credential-store.js';
 export type {
   CopyDestination,

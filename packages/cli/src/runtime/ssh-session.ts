@@ -2,9 +2,9 @@ import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SshEndpoint } from '@vmkit/core/spi';
 import { VmkitError } from '@vmkit/core/spi';
 import type { CliIo } from './cli-io.js';
-import type { SshEndpoint } from './ssh-endpoint.js';
 
 /** An SSH session `vmkit ssh` opens with the system's `ssh` client. */
 export interface SshSession {

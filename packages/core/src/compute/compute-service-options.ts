@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { checkContainerName } from '../blobstore/blob-names.js';
 import type { BlobStore } from '../blobstore/blob-store.js';
 import { fileSystemBlobStore } from '../blobstore/file-system-blob-store.js';
+import { type CredentialsOption, resolveCredentials } from '../credentials/credential-options.js';
 import { invalidArgument } from '../errors/vmkit-error.js';
 import {
   type BuildLeaseOptions,
@@ -13,6 +14,7 @@ import {
   type RecordSigningOptions,
   resolveRecordSigning,
 } from '../masters/record-signing.js';
+import type { CredentialStore } from '../model/credential-store.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { PortAllocatorOptions } from '../ports/port-allocator.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
@@ -64,6 +66,13 @@ export interface ComputeServiceOptions {
    * records the fleet made. Default: records are not signed and signatures are not required.
    */
   readonly recordSigning?: RecordSigningOptions;
+  /**
+   * Where vmkit keeps the credentials it makes (the ed25519 key pair of each group whose template
+   * names no key, and the SSH host keys it pinned): a {@link CredentialStore} of yours, or
+   * `{ directory }` for files of mode 0600 in a folder of mode 0700. Default: the folder
+   * `vmkit/credentials` under `$XDG_STATE_HOME` (else `~/.local/state`). See the guide "Credentials and SSH".
+   */
+  readonly credentials?: CredentialsOption;
 }
 
 /** {@link ComputeServiceOptions} checked and completed with defaults. */
@@ -81,6 +90,8 @@ export interface ResolvedComputeServiceOptions {
   readonly ephemeralNodes: ResolvedEphemeralNodesOptions;
   /** The signer of `recordSigning`; `undefined` when records are not signed. */
   readonly signer: RecordSigner | undefined;
+  /** Where credentials are kept. */
+  readonly credentials: CredentialStore;
 }
 
 /** Verified masters kept in memory by default. */
@@ -165,6 +176,7 @@ export function resolveComputeServiceOptions(options: ComputeServiceOptions): Re
     buildLease: resolveBuildLeaseOptions(options.buildLease),
     ephemeralNodes: resolveEphemeralNodesOptions(options.ephemeralNodes),
     signer: resolveRecordSigning(options.recordSigning),
+    credentials: resolveCredentials(options.credentials),
   });
 }
 

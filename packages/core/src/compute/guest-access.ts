@@ -99,7 +99,14 @@ export async function openGuestTransport(
   }
   if (noSsh) throw unsupported(node, kind === 'auto' ? [noAgent as string, noSsh] : [noSsh]);
   const open = parts.sshTransport as SshTransportFactory;
-  return open(node, signal ? { signal } : {});
+  if (kind !== 'auto') return open(node, signal ? { signal } : {});
+  try {
+    return await open(node, signal ? { signal } : {});
+  } catch (error) {
+    // SSH cannot reach this node either (no port 22, no stored login): both reasons, said once.
+    if (!VmkitError.is(error, 'UNSUPPORTED')) throw error;
+    throw unsupported(node, [noAgent ?? 'its guest agent does not answer', error.message], error);
+  }
 }
 
 function unsupported(node: NodeMetadata, reasons: readonly string[], cause?: unknown): VmkitError {

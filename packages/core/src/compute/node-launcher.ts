@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { NodeCredentials } from '../credentials/node-credentials.js';
 import { unbindableHostPort } from '../errors/host-port-error.js';
 import { type NodeFailure, RunNodesError } from '../errors/run-nodes-error.js';
 import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
@@ -28,12 +29,21 @@ export class NodeLauncher {
   readonly #logger: Logger;
   readonly #clones: number;
   readonly #reserved = new Set<string>();
+  readonly #credentials: NodeCredentials | undefined;
 
-  constructor(provider: HypervisorProvider, ports: PortAllocator, logger: Logger, clones: number) {
+  /** `credentials`: where group key pairs are made and host keys forgotten (absent: neither). */
+  constructor(
+    provider: HypervisorProvider,
+    ports: PortAllocator,
+    logger: Logger,
+    clones: number,
+    credentials?: NodeCredentials,
+  ) {
     this.#provider = provider;
     this.#ports = ports;
     this.#logger = logger;
     this.#clones = clones;
+    this.#credentials = credentials;
   }
 
   /** Checks that the provider can do what the template asks, before any work. */
@@ -83,10 +93,11 @@ export class NodeLauncher {
   async launch(
     group: string,
     count: number,
-    template: Template,
+    requested: Template,
     master: MasterRecord,
     options: OperationOptions = {},
   ): Promise<NodeMetadata[]> {
+    const template = await this.#withGroupKey(group, requested);
     const taken = new Set([...(await this.#provider.listNodes()).map((n) => n.name), ...this.#reserved]);
     const names = nodeNames(group, count, template.options.nodeNames ?? [], taken);
     // Names stay reserved while this call runs, so concurrent calls in this process never pick the
@@ -97,6 +108,22 @@ export class NodeLauncher {
     } finally {
       for (const name of names) this.#reserved.delete(name);
     }
+  }
+
+  /**
+   * jclouds' "store credentials": when the nodes get a config drive and neither the template nor
+   * the image names a key, the group's key pair (made once and kept in the credential store) is
+   * authorised in the drive, as `authorizePublicKey` would be.
+   */
+  async #withGroupKey(group: string, template: Template): Promise<Template> {
+    const options = template.options;
+    if (!this.#credentials || options.authorizePublicKey !== undefined) return template;
+    if (template.image.login?.privateKey !== undefined) return template;
+    if (configDriveFor('probe', options) === undefined) return template;
+    const authorizePublicKey = await this.#credentials.groupPublicKey(group);
+    const user = options.loginUser ?? template.image.login?.user;
+    if (user !== undefined) await this.#credentials.rememberLoginUser(group, user);
+    return { ...template, options: { ...options, authorizePublicKey } };
   }
 
   async #launchNamed(
@@ -184,6 +211,12 @@ export class NodeLauncher {
         }),
     });
     await this.#releaseLeases(name);
+    await this.#credentials?.forgetNode(id).catch((error: unknown) => {
+      this.#logger.warn('could not forget the pinned host key of a destroyed node', {
+        node: name,
+        error: String(error),
+      });
+    });
   }
 
   async #releaseLeases(name: string): Promise<void> {

@@ -51,6 +51,7 @@ export async function scratch(): Promise<Scratch> {
         store,
         images: [debianSpec()],
         ports: { leaseDir, probe: false },
+        credentials: { directory: join(dir, 'credentials') },
         ...options,
       });
       services.push(service);

@@ -2,6 +2,8 @@ import type { ResolvedComputeServiceOptions } from '../compute/compute-service-o
 import { NodeLauncher } from '../compute/node-launcher.js';
 import { NodeOwner } from '../compute/node-owner.js';
 import { VmkitComputeService } from '../compute/vmkit-compute-service.js';
+import { NodeCredentials } from '../credentials/node-credentials.js';
+import { sshTransportFactory } from '../guest/ssh/ssh-transport-factory.js';
 import { BuildLeases } from '../masters/build-lease.js';
 import { MasterCache } from '../masters/master-cache.js';
 import { MasterRepository, providerNamespace } from '../masters/master-repository.js';
@@ -90,7 +92,8 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
     ...(adoptions ? { adoptions } : {}),
   });
   const ports = new PortAllocator(options.ports);
-  const launcher = new NodeLauncher(provider, ports, logger, options.concurrency.clones);
+  const credentials = new NodeCredentials(options.credentials, () => provider.id);
+  const launcher = new NodeLauncher(provider, ports, logger, options.concurrency.clones, credentials);
   const service = new VmkitComputeService({
     provider,
     repository,
@@ -100,6 +103,8 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
     owner,
     destroyOnClose: options.ephemeralNodes.destroyOnClose,
     launcher,
+    nodeCredentials: credentials,
+    sshTransport: sshTransportFactory({ credentials, logger }),
     ports,
     logger,
     images: options.images,

@@ -10,6 +10,7 @@ export { moveBlobAside } from '../blobstore/move-aside.js';
 export { leaseOwner, nodeMetadataOf } from '../compute/node-view.js';
 export { VmkitComputeService } from '../compute/vmkit-compute-service.js';
 export { composeComputeService } from '../container/compose-compute-service.js';
+export { NodeCredentials } from '../credentials/node-credentials.js';
 export { AgentTransport, type AgentTransportOptions } from '../guest/agent-transport.js';
 export type {
   GuestTransport,
@@ -17,6 +18,7 @@ export type {
   SshTransportFactory,
   TransportCopyInOptions,
 } from '../guest/guest-transport.js';
+export { type SshTransportFactoryOptions, sshTransportFactory } from '../guest/ssh/ssh-transport-factory.js';
 export { BuildLeases, type LeaseRequest } from '../masters/build-lease.js';
 export { buildLeaseKey } from '../masters/build-lease-options.js';
 export { HeldLease } from '../masters/held-lease.js';

@@ -13,6 +13,15 @@ export function userCacheHome(): string {
   return xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
 }
 
+/**
+ * The user's state folder, home of what vmkit keeps between runs but is not a cache (the
+ * credentials it makes): `$XDG_STATE_HOME` when set to an absolute path, else `~/.local/state`.
+ */
+export function userStateHome(): string {
+  const xdg = process.env.XDG_STATE_HOME;
+  return xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'state');
+}
+
 /** Options of {@link ensurePrivateDir}. */
 export interface PrivateDirOptions {
   /** The option that chose the folder (or would change it), named in the error. */

@@ -1,11 +1,32 @@
-import type { ComputeService, MasterSpec, ProgressEvent } from '@vmkit/core';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type ComputeService,
+  createComputeService,
+  fileCredentialStore,
+  type MasterSpec,
+  type NodeMetadata,
+  type ProgressEvent,
+  silentLogger,
+} from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
+import { NodeCredentials, sshTransportFactory } from '@vmkit/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debianGuest } from '../../test-support/debian-guest.js';
-import { type LibvirtTestCompute, libvirtTestCompute } from '../../test-support/libvirt-compute.js';
-import { leftovers } from '../../test-support/libvirt-sweep.js';
+import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { makeSshKeys, type SshKeys, waitForSsh } from '../../test-support/ssh.js';
 import { postInstallBuildOutcomes, stepOutcomes } from '../../test-support/step-outcomes.js';
 import { runPrefix } from '../../test-support/test-guest.js';
+import { libvirtProvider } from './libvirt-provider.js';
 
 // A real distro through the whole pipeline: Debian 12 (systemd, cloud-init, openssh-server) made
 // by test-guest/debian/build.sh, imported as a disk master, booted once for post-install (which
@@ -14,6 +35,7 @@ import { runPrefix } from '../../test-support/test-guest.js';
 const URI = 'qemu:///system';
 const POOL = 'vmkit';
 const prefix = runPrefix('deb');
+const dir = mkdtempSync(join(tmpdir(), 'vmkit-debian-'));
 // The nodes ask for other hardware than the master's (2 vCPUs, 1024 MiB), so what the guests
 // show can only come from the request. One vCPU each: two 2-vCPU TCG guests on a busy two-core
 // host stall in soft lockups.
@@ -40,13 +62,15 @@ const keyOf = (line: string | undefined) => (line ?? '').trim().split(/\s+/).sli
 
 describe('Debian 12 guest on qemu:///system: build steps act, nodes are reached over SSH', () => {
   const events: ProgressEvent[] = [];
-  let made: LibvirtTestCompute | undefined;
   let compute: ComputeService;
+  let provider: ReturnType<typeof libvirtProvider>;
+  let kernelVersion: string;
   let keys: SshKeys;
   let built = false;
 
   beforeAll(async () => {
     const guest = debianGuest();
+    kernelVersion = guest.kernelVersion;
     keys = await makeSshKeys();
     const spec: MasterSpec = {
       id: 'debian12',
@@ -62,13 +86,26 @@ describe('Debian 12 guest on qemu:///system: build steps act, nodes are reached 
         },
       ],
     };
-    made = await libvirtTestCompute(prefix, [spec], { postInstallTimeoutMs: BOOT_TIMEOUT_MS });
-    compute = made.compute;
+    provider = libvirtProvider({
+      uri: URI,
+      pool: POOL,
+      namePrefix: prefix,
+      postInstallTimeoutMs: BOOT_TIMEOUT_MS,
+    });
+    compute = await createComputeService({
+      provider,
+      store: fileSystemBlobStore({ root: join(dir, 'store') }),
+      images: [spec],
+      ports: { leaseDir: join(dir, 'leases') },
+      credentials: { directory: join(dir, 'credentials') },
+    });
   });
 
   afterAll(async () => {
-    await made?.dispose();
+    await compute?.close();
     await keys?.dispose();
+    await sweep(URI, prefix, POOL);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it(
@@ -145,6 +182,88 @@ describe('Debian 12 guest on qemu:///system: build steps act, nodes are reached 
       expect(keyOf(a.hostKey)).not.toBe(keyOf(b.hostKey));
       await Promise.all(nodes.map((n) => compute.destroyNode(n.id)));
       expect(await leftovers(URI, `${prefix}deb-`, POOL)).toEqual({ domains: [], volumes: [] });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "a node of a group whose template names no key is reached with the key vmkit made: OpenSSH's client and vmkit's SSH transport run scripts, kill them, copy files",
+    async () => {
+      if (!built) throw new Error('the master was not built (see the first test)');
+      const [node] = await compute.createNodesInGroup('debssh', 1, {
+        configDrive: true,
+        inboundPorts: [22],
+        loginUser: 'debian',
+        hardware: { ramMiB: NODE_RAM_MIB, cores: NODE_CORES },
+      });
+      if (!node) throw new Error('one node expected');
+      const login = await compute.getNodeCredentials(node.id);
+      expect(login?.user).toBe('debian');
+      expect(JSON.stringify(await compute.getNode(node.id))).not.toContain('PRIVATE KEY');
+      // cloud-init authorised the key from the config drive: the system's ssh gets in with it.
+      const stored = join(keys.dir, 'stored_ed25519');
+      writeFileSync(stored, login?.privateKey as string, { mode: 0o600 });
+      const port = node.hostPorts['tcp-22'] as number;
+      await waitForSsh({ ...keys, privateKey: stored }, port, 'debian', 'true', BOOT_TIMEOUT_MS);
+      const credentials = new NodeCredentials(
+        fileCredentialStore({ directory: join(dir, 'credentials') }),
+        () => provider.id,
+      );
+      const ssh = await sshTransportFactory({ credentials, logger: silentLogger })(
+        (await compute.getNode(node.id)) as NodeMetadata,
+        {},
+      );
+      try {
+        expect((await ssh.run('uname -r', { user: 'debian' })).stdout).toBe(`${kernelVersion}\n`);
+        expect((await ssh.run(['id', '-u'], { user: 'debian' })).stdout).toBe('1000\n');
+        // The guest has no sudo: root is refused, saying why.
+        await expect(ssh.run('id -u', {})).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+        const codes = await Promise.all(
+          ['exit 0', 'exit 3', 'vmkit-no-such-command'].map((s) => ssh.run(s, { user: 'debian' })),
+        );
+        expect(codes.map((r) => r.exitCode)).toEqual([0, 3, 127]);
+        const apart = await ssh.run('echo out; echo err >&2', { user: 'debian' });
+        expect([apart.stdout, apart.stderr]).toEqual(['out\n', 'err\n']);
+        expect((await ssh.run('cat', { user: 'debian', stdin: 'echoed\n' })).stdout).toBe('echoed\n');
+        let streamed = 0;
+        const big = await ssh.run('head -c 20971520 /dev/zero', {
+          user: 'debian',
+          maxOutputBytes: 4096,
+          onOutput: (_, chunk) => {
+            streamed += chunk.length;
+          },
+        });
+        expect([streamed, big.truncated, big.stdout.length]).toEqual([20971520, true, 4096]);
+        const marker = 3000 + Math.floor(Math.random() * 999);
+        await expect(
+          ssh.run(`sleep ${marker} & sleep ${marker + 1}`, { user: 'debian', timeoutMs: 3000 }),
+        ).rejects.toMatchObject({ code: 'TIMEOUT' });
+        const left = await ssh.run(
+          `for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done`,
+          {
+            user: 'debian',
+          },
+        );
+        expect(left.stdout).not.toContain(`sleep ${marker}`);
+        // 50 MiB of random bytes in and out, equal by SHA-256 on both ends.
+        const source = join(dir, 'random.bin');
+        writeFileSync(source, randomBytes(50 * 1024 * 1024));
+        const want = createHash('sha256').update(readFileSync(source)).digest('hex');
+        const into = await ssh.copyIn(createReadStream(source), '/home/debian/random.bin', { mode: 0o600 });
+        expect(into.sha256).toBe(want);
+        const back = join(dir, 'back.bin');
+        const sink = createWriteStream(back);
+        const out = await ssh.copyOut('/home/debian/random.bin', sink, {});
+        await new Promise<void>((resolve) => sink.end(resolve));
+        expect(out.sha256).toBe(want);
+        expect(createHash('sha256').update(readFileSync(back)).digest('hex')).toBe(want);
+        // The host key pinned on first contact is the guest's own.
+        const hostKey = (await ssh.run('cat /etc/ssh/ssh_host_ed25519_key.pub', { user: 'debian' })).stdout;
+        expect(await credentials.pinnedHostKey(node.id)).toBe(keyOf(hostKey));
+      } finally {
+        await ssh.close();
+        await compute.destroyNode(node.id);
+      }
     },
     TEST_TIMEOUT_MS,
   );
