@@ -84,7 +84,9 @@ export async function openSshSession(options: SshSessionOptions): Promise<SshSes
       signal?.removeEventListener('abort', onAbort);
       resolve();
     });
-    client.once('error', (error: Error & { level?: string }) => {
+    // `on`, not `once`: ssh2 may report a second error (a handshake timeout, then the lost
+    // connection); unheard, it would crash the process. The first one settles the connect.
+    client.on('error', (error: Error & { level?: string }) => {
       signal?.removeEventListener('abort', onAbort);
       client.end();
       reject(connectError(error, node, endpoint, login.user, mismatch));
@@ -99,8 +101,8 @@ export async function openSshSession(options: SshSessionOptions): Promise<SshSes
       throw error;
     }
   }
-  // Errors after the handshake end the connection; what waits on it sees the channel close.
-  client.on('error', () => {});
+  // Errors after the handshake end the connection (the listener above stays, its promise
+  // settled); what waits on it sees the channel close.
   return {
     exec: (command) =>
       new Promise((resolve, reject) => {
