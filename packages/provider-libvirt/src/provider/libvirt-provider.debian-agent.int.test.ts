@@ -1,3 +1,7 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type ComputeService, type NodeMetadata, type ProgressEvent, VmkitError } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DebianGuest, debianGuest } from '../../test-support/debian-guest.js';
@@ -80,6 +84,79 @@ describe('Debian 12 guest on qemu:///system: install-agent installs qemu-guest-a
       expect(left.stdout).toBe('gone\n');
     },
     BOOT_TIMEOUT_MS + 120_000,
+  );
+
+  it(
+    'through the agent: exit codes 0, 3 and 127, stdout and stderr apart, stdin echoed, 20 MiB streamed in bounded memory, an abort within a second, 50 MiB in and out equal by SHA-256',
+    async () => {
+      if (!node) throw new Error('no node (see the test above)');
+      const id = node.id;
+      const agent = { transport: 'agent' } as const;
+      const codes = [];
+      for (const s of ['exit 0', 'exit 3', 'vmkit-no-such-command'])
+        codes.push((await compute.runScriptOnNode(id, s, agent)).exitCode);
+      expect(codes).toEqual([0, 3, 127]);
+      const apart = await compute.runScriptOnNode(id, 'echo out; echo err >&2', agent);
+      expect([apart.stdout, apart.stderr, apart.transport]).toEqual(['out\n', 'err\n', 'agent']);
+      expect((await compute.runScriptOnNode(id, 'cat', { ...agent, stdin: 'echoed\n' })).stdout).toBe(
+        'echoed\n',
+      );
+
+      let streamed = 0;
+      let peak = 0;
+      const before = process.memoryUsage().arrayBuffers;
+      const big = await compute.runScriptOnNode(id, 'head -c 20971520 /dev/zero', {
+        ...agent,
+        maxOutputBytes: 4096,
+        onOutput: (_, chunk) => {
+          streamed += chunk.length;
+          peak = Math.max(peak, process.memoryUsage().arrayBuffers - before);
+        },
+      });
+      expect([streamed, big.truncated, big.stdout.length]).toEqual([20971520, true, 4096]);
+      // Far less than the 20 MiB that went through.
+      expect(peak).toBeLessThan(8 * 1024 * 1024);
+
+      const controller = new AbortController();
+      const marker = 4000 + Math.floor(Math.random() * 999);
+      setTimeout(() => controller.abort(), 3000);
+      const abortStart = Date.now();
+      const aborted = await compute
+        .runScriptOnNode(id, `sleep ${marker}`, { ...agent, signal: controller.signal })
+        .catch((e: unknown) => e);
+      expect(VmkitError.is(aborted, 'ABORTED')).toBe(true);
+      expect(Date.now() - abortStart).toBeLessThan(3000 + 1000);
+      // The killed process is gone once the background kill ran.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const ps = await compute.runScriptOnNode(
+          id,
+          `ps -eo args | grep -c "^sleep ${marker}" || true`,
+          agent,
+        );
+        if (ps.stdout.trim() === '0') break;
+        if (Date.now() > deadline) throw new Error(`sleep ${marker} still runs in the guest`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+
+      const dir = mkdtempSync(join(tmpdir(), 'vmkit-dag-'));
+      try {
+        const source = join(dir, 'random.bin');
+        writeFileSync(source, randomBytes(50 * 1024 * 1024));
+        const want = createHash('sha256').update(readFileSync(source)).digest('hex');
+        const into = await compute.copyToNode(id, source, '/root/random.bin', { ...agent, mode: 0o600 });
+        expect([into.sha256, into.bytes, into.transport]).toEqual([want, 50 * 1024 * 1024, 'agent']);
+        const inside = await compute.runScriptOnNode(id, 'sha256sum /root/random.bin', agent);
+        expect(inside.stdout.split(' ')[0]).toBe(want);
+        const back = join(dir, 'back.bin');
+        const out = await compute.copyFromNode(id, '/root/random.bin', back, agent);
+        expect(out.sha256).toBe(want);
+        expect(createHash('sha256').update(readFileSync(back)).digest('hex')).toBe(want);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    BOOT_TIMEOUT_MS,
   );
 
   it('reports the NAT NIC with the addresses `ip -j addr` prints inside', async () => {
