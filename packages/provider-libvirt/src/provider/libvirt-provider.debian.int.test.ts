@@ -17,6 +17,7 @@ import {
   type NodeMetadata,
   type ProgressEvent,
   silentLogger,
+  VmkitError,
 } from '@vmkit/core';
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { NodeCredentials, sshTransportFactory } from '@vmkit/core/internal';
@@ -29,8 +30,10 @@ import { runPrefix } from '../../test-support/test-guest.js';
 import { libvirtProvider } from './libvirt-provider.js';
 
 // A real distro through the whole pipeline: Debian 12 (systemd, cloud-init, openssh-server) made
-// by test-guest/debian/build.sh, imported as a disk master, booted once for post-install (which
-// ends with vmkit's guest clean-up), then two nodes cloned at once and checked from inside over SSH.
+// by test-guest/debian/build.sh, imported as a disk master whose install-agent step installs
+// qemu-guest-agent, booted once for post-install (which ends with vmkit's guest clean-up), then
+// two nodes cloned at once and checked from inside over SSH, and a node with the key vmkit made
+// reached over SSH and through the agent (the issue's proof, both transports on one guest).
 
 const URI = 'qemu:///system';
 const POOL = 'vmkit';
@@ -67,6 +70,8 @@ describe('Debian 12 guest on qemu:///system: build steps act, nodes are reached 
   let kernelVersion: string;
   let keys: SshKeys;
   let built = false;
+  /** The node of the group with vmkit's key, reached over SSH and then through the agent. */
+  let keyed: NodeMetadata | undefined;
 
   beforeAll(async () => {
     const guest = debianGuest();
@@ -74,7 +79,8 @@ describe('Debian 12 guest on qemu:///system: build steps act, nodes are reached 
     keys = await makeSshKeys();
     const spec: MasterSpec = {
       id: 'debian12',
-      os: { family: 'linux', version: 'debian-12', arch: 'x86_64' },
+      // Family `debian`: the install-agent step installs qemu-guest-agent (from the image's apt cache).
+      os: { family: 'debian', version: '12', arch: 'x86_64' },
       source: { type: 'disk', path: guest.disk, format: 'qcow2' },
       hardware: { cores: 2, ramMiB: 1024, diskGiB: 3 },
       // Records the identity the master has at build time (before vmkit's clean-up runs), where
@@ -109,16 +115,17 @@ describe('Debian 12 guest on qemu:///system: build steps act, nodes are reached 
   });
 
   it(
-    'builds the master: post-install and the guest clean-up act (done), steps with nothing to do are skipped',
+    'builds the master: install-agent, post-install and the guest clean-up act (done), steps with nothing to do are skipped',
     async () => {
       const t0 = Date.now();
       const image = await compute.ensureImage('debian12', { onProgress: (e) => events.push(e) });
       console.info(`Debian master build (import + post-install boot under TCG): ${Date.now() - t0} ms`);
       expect(image.status).toBe('available');
       built = true;
-      expect(stepOutcomes(events)).toEqual(
-        postInstallBuildOutcomes({ cleanUdevRules: 'done', resetIdentity: 'done' }),
-      );
+      expect(stepOutcomes(events)).toEqual({
+        ...postInstallBuildOutcomes({ cleanUdevRules: 'done', resetIdentity: 'done' }),
+        'install-agent': 'done',
+      });
       // What the clean-up removed, as its steps reported it.
       const said = (step: string) =>
         events
@@ -197,6 +204,7 @@ describe('Debian 12 guest on qemu:///system: build steps act, nodes are reached 
         hardware: { ramMiB: NODE_RAM_MIB, cores: NODE_CORES },
       });
       if (!node) throw new Error('one node expected');
+      keyed = node;
       const login = await compute.getNodeCredentials(node.id);
       expect(login?.user).toBe('debian');
       expect(JSON.stringify(await compute.getNode(node.id))).not.toContain('PRIVATE KEY');
@@ -216,8 +224,8 @@ describe('Debian 12 guest on qemu:///system: build steps act, nodes are reached 
       try {
         expect((await ssh.run('uname -r', { user: 'debian' })).stdout).toBe(`${kernelVersion}\n`);
         expect((await ssh.run(['id', '-u'], { user: 'debian' })).stdout).toBe('1000\n');
-        // The guest has no sudo: root is refused, saying why.
-        await expect(ssh.run('id -u', {})).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+        // Root through the login's sudo (cloud-init gives the default user passwordless sudo).
+        expect((await ssh.run('id -u', {})).stdout).toBe('0\n');
         const codes = await Promise.all(
           ['exit 0', 'exit 3', 'vmkit-no-such-command'].map((s) => ssh.run(s, { user: 'debian' })),
         );
@@ -262,9 +270,130 @@ describe('Debian 12 guest on qemu:///system: build steps act, nodes are reached 
         expect(await credentials.pinnedHostKey(node.id)).toBe(keyOf(hostKey));
       } finally {
         await ssh.close();
-        await compute.destroyNode(node.id);
       }
     },
     TEST_TIMEOUT_MS,
   );
+  it(
+    "a node answers through the agent: uname -r is the image's kernel, id -u is 0 and 1000 by user, a timeout kills the guest process",
+    async () => {
+      if (!keyed) throw new Error('no node (see the test above)');
+      const id = keyed.id;
+      await compute.waitForNode(id, { until: 'agent', timeoutMs: BOOT_TIMEOUT_MS });
+      const uname = await compute.runScriptOnNode(id, 'uname -r', { transport: 'agent' });
+      expect(uname.stdout.trim()).toBe(kernelVersion);
+      expect((await compute.runScriptOnNode(id, 'id -u', { transport: 'agent' })).stdout).toBe('0\n');
+      // cloud-init makes the default user `debian` (uid 1000) during the node's first boot: wait for it.
+      const deadline = Date.now() + BOOT_TIMEOUT_MS;
+      while ((await compute.runScriptOnNode(id, 'id -u debian', { transport: 'agent' })).exitCode !== 0) {
+        if (Date.now() > deadline) throw new Error('cloud-init made no user debian');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      const asUser = await compute.runScriptOnNode(id, 'id -u', { transport: 'agent', user: 'debian' });
+      expect(asUser.stdout).toBe('1000\n');
+
+      const error = await compute
+        .runScriptOnNode(id, 'echo $$ >/tmp/sleeper; exec sleep 300', { transport: 'agent', timeoutMs: 3000 })
+        .catch((e: unknown) => e);
+      expect(VmkitError.is(error, 'TIMEOUT')).toBe(true);
+      const left = await compute.runScriptOnNode(
+        id,
+        'if kill -0 "$(cat /tmp/sleeper)" 2>/dev/null; then echo alive; else echo gone; fi',
+        { transport: 'agent' },
+      );
+      expect(left.stdout).toBe('gone\n');
+    },
+    BOOT_TIMEOUT_MS + 120_000,
+  );
+
+  it(
+    'through the agent: exit codes 0, 3 and 127, stdout and stderr apart, stdin echoed, 20 MiB streamed in bounded memory, an abort within a second, 50 MiB in and out equal by SHA-256',
+    async () => {
+      if (!keyed) throw new Error('no node (see the test above)');
+      const id = keyed.id;
+      const agent = { transport: 'agent' } as const;
+      const codes = [];
+      for (const s of ['exit 0', 'exit 3', 'vmkit-no-such-command'])
+        codes.push((await compute.runScriptOnNode(id, s, agent)).exitCode);
+      expect(codes).toEqual([0, 3, 127]);
+      const apart = await compute.runScriptOnNode(id, 'echo out; echo err >&2', agent);
+      expect([apart.stdout, apart.stderr, apart.transport]).toEqual(['out\n', 'err\n', 'agent']);
+      expect((await compute.runScriptOnNode(id, 'cat', { ...agent, stdin: 'echoed\n' })).stdout).toBe(
+        'echoed\n',
+      );
+
+      let streamed = 0;
+      let peak = 0;
+      const before = process.memoryUsage().arrayBuffers;
+      const big = await compute.runScriptOnNode(id, 'head -c 20971520 /dev/zero', {
+        ...agent,
+        maxOutputBytes: 4096,
+        onOutput: (_, chunk) => {
+          streamed += chunk.length;
+          peak = Math.max(peak, process.memoryUsage().arrayBuffers - before);
+        },
+      });
+      expect([streamed, big.truncated, big.stdout.length]).toEqual([20971520, true, 4096]);
+      // Far less than the 20 MiB that went through.
+      expect(peak).toBeLessThan(8 * 1024 * 1024);
+
+      const controller = new AbortController();
+      const marker = 4000 + Math.floor(Math.random() * 999);
+      setTimeout(() => controller.abort(), 3000);
+      const abortStart = Date.now();
+      const aborted = await compute
+        .runScriptOnNode(id, `sleep ${marker}`, { ...agent, signal: controller.signal })
+        .catch((e: unknown) => e);
+      expect(VmkitError.is(aborted, 'ABORTED')).toBe(true);
+      expect(Date.now() - abortStart).toBeLessThan(3000 + 1000);
+      // The killed process is gone once the background kill ran.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const ps = await compute.runScriptOnNode(
+          id,
+          `ps -eo args | grep -c "^sleep ${marker}" || true`,
+          agent,
+        );
+        if (ps.stdout.trim() === '0') break;
+        if (Date.now() > deadline) throw new Error(`sleep ${marker} still runs in the guest`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+
+      const dir = mkdtempSync(join(tmpdir(), 'vmkit-dag-'));
+      try {
+        const source = join(dir, 'random.bin');
+        writeFileSync(source, randomBytes(50 * 1024 * 1024));
+        const want = createHash('sha256').update(readFileSync(source)).digest('hex');
+        const into = await compute.copyToNode(id, source, '/root/random.bin', { ...agent, mode: 0o600 });
+        expect([into.sha256, into.bytes, into.transport]).toEqual([want, 50 * 1024 * 1024, 'agent']);
+        const inside = await compute.runScriptOnNode(id, 'sha256sum /root/random.bin', agent);
+        expect(inside.stdout.split(' ')[0]).toBe(want);
+        const back = join(dir, 'back.bin');
+        const out = await compute.copyFromNode(id, '/root/random.bin', back, agent);
+        expect(out.sha256).toBe(want);
+        expect(createHash('sha256').update(readFileSync(back)).digest('hex')).toBe(want);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    BOOT_TIMEOUT_MS,
+  );
+
+  it('reports the NAT NIC with the addresses `ip -j addr` prints inside', async () => {
+    if (!keyed) throw new Error('no node (see the test above)');
+    const out = await compute.runScriptOnNode(keyed.id, 'ip -j addr', { transport: 'agent' });
+    const links = JSON.parse(out.stdout) as Array<{
+      address?: string;
+      addr_info: Array<{ local: string; scope: string }>;
+    }>;
+    const mac = keyed.network.nics[0]?.mac as string;
+    const inside = links
+      .find((l) => l.address === mac)
+      ?.addr_info.filter((a) => a.scope === 'global' || a.scope === 'site')
+      .map((a) => a.local);
+    expect(inside?.some((a) => a.startsWith('10.0.2.'))).toBe(true);
+    const now = await compute.getNode(keyed.id);
+    expect(now?.nicAddresses?.[0]).toMatchObject({ slot: 0, mac, source: 'agent' });
+    expect([...(now?.nicAddresses?.[0]?.addresses ?? [])].sort()).toEqual([...(inside ?? [])].sort());
+  });
 });

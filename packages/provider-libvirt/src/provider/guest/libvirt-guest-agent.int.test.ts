@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type ComputeService, type NodeMetadata, VmkitError } from '@vmkit/core';
+import { type ComputeService, type NodeMetadata, RunScriptError, VmkitError } from '@vmkit/core';
 import { GUEST_INTERFACES_SCRIPT, parseGuestInterfaces } from '@vmkit/core/contract';
 import { type GuestAgent, type GuestInterface, nicAddressesFromGuest } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -292,6 +292,34 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
     ]);
     expect(fresh.privateAddresses).toEqual(leased);
   });
+
+  it('runScriptOnNodesMatching on four nodes, one made to fail: four results, one error naming it', async () => {
+    const four = await compute.createNodesInGroup('four', 4);
+    try {
+      for (const n of four) await compute.waitForNode(n.id, { until: 'agent', timeoutMs: 240_000 });
+      const victim = four[2] as NodeMetadata;
+      await compute.copyToNode(victim.id, new TextEncoder().encode('no\n'), '/tmp/refuse', {
+        transport: 'agent',
+      });
+      const error = await compute
+        .runScriptOnNodesMatching((n) => n.group === 'four', 'test ! -e /tmp/refuse && cat /proc/sys/kernel/random/boot_id', {
+          transport: 'agent',
+          concurrency: 2,
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RunScriptError);
+      const failed = error as RunScriptError;
+      expect(failed.results.map((r) => r.node.id).sort()).toEqual(four.map((n) => n.id).sort());
+      expect(failed.failed.map((r) => r.node.id)).toEqual([victim.id]);
+      expect(failed.message).toContain(victim.name);
+      // The others ran for real: each printed its own boot id.
+      const ran = failed.results.filter((r) => r.node.id !== victim.id);
+      expect(ran.map((r) => r.result?.exitCode)).toEqual([0, 0, 0]);
+      expect(new Set(ran.map((r) => r.result?.stdout)).size).toBe(3);
+    } finally {
+      await compute.destroyNodesMatching((n) => n.group === 'four');
+    }
+  }, 600_000);
 
   it('refuses an agent for an unknown node (NOT_FOUND) and for a stopped one (CONFLICT)', async () => {
     await expect(provider.guestAgent(`${prefix}nope`, {})).rejects.toSatisfy((e) =>
