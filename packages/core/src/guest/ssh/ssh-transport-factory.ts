@@ -29,7 +29,6 @@ export function sshTransportFactory(options: SshTransportFactoryOptions): SshTra
       throw new VmkitError('CONFLICT', `node ${node.name} is ${node.status}, not running`, {
         details: { node: node.id, status: node.status },
       });
-    const endpoint = sshEndpointOf(node);
     const login = await credentials.forNode(node);
     if (!login)
       throw new VmkitError(
@@ -37,6 +36,7 @@ export function sshTransportFactory(options: SshTransportFactoryOptions): SshTra
         `node ${node.name} has no stored login for SSH: its template named its own key (vmkit keeps no private key for it) or it got no config drive`,
         { details: { node: node.id, field: 'transport' } },
       );
+    const endpoint = sshEndpointOf(node);
     const session = await openSshSession({
       endpoint,
       login,

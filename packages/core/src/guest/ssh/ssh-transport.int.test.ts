@@ -306,7 +306,16 @@ describe('SSH transport against OpenSSH', () => {
       await expect(
         asUser.run(`sleep ${marker} & sleep ${marker + 1}`, { user: USER_1000, timeoutMs: 1000 }),
       ).rejects.toMatchObject({ code: 'TIMEOUT' });
-      expect((await ssh.run(`pgrep -f '^sleep ${marker}' || echo none`, {})).stdout).toBe('none\n');
+      // The kill may finish just after the TIMEOUT came back: wait (bounded) for the processes to go.
+      const deadline = Date.now() + 10_000;
+      let left = '';
+      do left = (await ssh.run(`pgrep -f '^sleep ${marker}' || echo none`, {})).stdout;
+      while (
+        left !== 'none\n' &&
+        Date.now() < deadline &&
+        (await new Promise((r) => setTimeout(r, 200, true)))
+      );
+      expect(left).toBe('none\n');
       await asUser.run(['rm', '-rf', guestDir], { user: USER_1000 });
     } finally {
       await asUser.close();
