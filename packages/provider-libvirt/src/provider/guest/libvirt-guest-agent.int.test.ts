@@ -302,10 +302,14 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
         transport: 'agent',
       });
       const error = await compute
-        .runScriptOnNodesMatching((n) => n.group === 'four', 'test ! -e /tmp/refuse && cat /proc/sys/kernel/random/boot_id', {
-          transport: 'agent',
-          concurrency: 2,
-        })
+        .runScriptOnNodesMatching(
+          (n) => n.group === 'four',
+          'test ! -e /tmp/refuse && cat /proc/sys/kernel/random/boot_id',
+          {
+            transport: 'agent',
+            concurrency: 2,
+          },
+        )
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RunScriptError);
       const failed = error as RunScriptError;
