@@ -27,7 +27,10 @@ describe('the pool rescan while another client uploads into the pool (qemu:///sy
       LibvirtClient.connect(URI),
     ]);
   });
+  /** Every copy started, awaited before the sweep: libvirt refuses to delete a volume it is still building. */
+  const copies: Promise<unknown>[] = [];
   afterAll(async () => {
+    await Promise.allSettled(copies);
     await sweep(URI, prefix, POOL);
     await Promise.all([uploader?.close(), probe?.close(), ours?.close()]);
   });
@@ -44,6 +47,7 @@ describe('the pool rescan while another client uploads into the pool (qemu:///sy
       volumeXml({ name: `${prefix}${name}-copy.raw`, capacityBytes: 2 * GiB, format: 'raw' }),
       source,
     );
+    copies.push(copy);
     // Observed, not assumed: libvirt itself refuses a rescan now.
     const deadline = Date.now() + 15_000;
     for (;;) {
