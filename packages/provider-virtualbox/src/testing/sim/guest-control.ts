@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import { ChangeSignal } from './change-signal.js';
 import type { SimGuestProcess } from './guest-process.js';
 import { makeGuestRoot } from './guest-shell.js';
 import { ResultCode, runtime, violation } from './sim-fault.js';
@@ -114,7 +115,7 @@ export class SimGuestSession implements SimTarget {
   readonly processes = new Set<SimGuestProcess>();
   readonly files = new Set<SimGuestFile>();
   #nextFile = 1;
-  readonly #waiters = new Set<() => void>();
+  readonly #change = new ChangeSignal();
 
   constructor(
     readonly guest: SimGuestControl,
@@ -174,23 +175,14 @@ export class SimGuestSession implements SimTarget {
 
   /** Resolves when the session's status changes, or after `ms` (0: no limit). */
   changed(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        resolve();
-      };
-      const timer = ms > 0 ? setTimeout(done, ms) : undefined;
-      timer?.unref();
-      this.#waiters.add(done);
-    });
+    return this.#change.next(ms);
   }
 
   /** Ends the session: its processes are killed and its files closed. */
   close(status: 'Terminated' | 'Down' = 'Terminated'): void {
     if (this.status === 'Terminated' || this.status === 'Down') return;
     this.status = status;
-    for (const w of [...this.#waiters]) w();
+    this.#change.notify();
     for (const p of this.processes) p.down();
     for (const f of [...this.files]) f.close('Down');
     this.guest.sessions.delete(this);

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { ChangeSignal } from './change-signal.js';
 import { GUEST_PATH, inGuestNamespace } from './guest-shell.js';
 import type { SimTarget } from './websessions.js';
 
@@ -71,7 +72,7 @@ export class SimGuestProcess implements SimTarget {
   #timedOut = false;
   #terminated: 'signal' | 'down' | undefined;
   #stdinOpen = true;
-  readonly #waiters = new Set<() => void>();
+  readonly #change = new ChangeSignal();
 
   constructor(readonly spec: SimProcessSpec) {
     const child = spawn(
@@ -218,19 +219,10 @@ export class SimGuestProcess implements SimTarget {
 
   /** Resolves on the next change (status, output, input), or after `ms` (0: no limit). */
   changed(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        resolve();
-      };
-      const timer = ms > 0 ? setTimeout(done, ms) : undefined;
-      timer?.unref();
-      this.#waiters.add(done);
-    });
+    return this.#change.next(ms);
   }
 
   #changed(): void {
-    for (const w of [...this.#waiters]) w();
+    this.#change.notify();
   }
 }
