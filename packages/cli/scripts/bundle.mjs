@@ -46,6 +46,26 @@ const virtualBoxSoapFiles = {
     }));
   },
 };
+/**
+ * ssh2 (core's SSH transport) tries two optional native addons inside try/catch, its own
+ * `sshcrypto.node` and the `cpu-features` package, and runs in pure JavaScript without them. An
+ * `npm ci` that ran their install scripts leaves `.node` files esbuild cannot bundle: in the bundle
+ * they become a module that throws when loaded, so ssh2 takes its pure JavaScript path, as it does
+ * where the addons were never built.
+ */
+const optionalNativeAddons = {
+  name: 'optional-native-addons',
+  setup(build) {
+    build.onResolve({ filter: /(\.node$|^cpu-features$)/ }, (args) => ({
+      path: args.path,
+      namespace: 'optional-native-addon',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'optional-native-addon' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`native addon ${args.path} is not part of the vmkit bundle`)});`,
+      loader: 'js',
+    }));
+  },
+};
 const require = createRequire(`${root}../provider-virtualbox/package.json`);
 const virtualBoxSoapDir = dirname(require.resolve('virtualbox-soap/package.json'));
 
@@ -68,7 +88,7 @@ await build({
   banner: {
     js: "import { createRequire as __vmkitRequire } from 'node:module'; import { fileURLToPath as __vmkitFileURLToPath } from 'node:url'; const require = __vmkitRequire(import.meta.url); const __vmkitBundleDir = __vmkitFileURLToPath(new URL('.', import.meta.url));",
   },
-  plugins: [zodEnglishOnly, virtualBoxSoapFiles],
+  plugins: [zodEnglishOnly, virtualBoxSoapFiles, optionalNativeAddons],
   logLevel: 'warning',
 });
 await cp(`${virtualBoxSoapDir}/sdk-files`, `${outdir}/sdk-files`, { recursive: true });
