@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { BuildContext, PostInstallStep } from '@vmkit/core/spi';
 import {
   GUEST_CLEANUP_STEPS,
@@ -79,7 +80,9 @@ export async function runPostInstall(
     const { buildConfigDrive } = await import('@vmkit/imaging');
     const drive = await buildConfigDrive({
       format: 'nocloud',
-      instanceId: `vmkit-post-install-${c.masterName}`,
+      // Its own instance id per boot: cloud-init runs a user-data script once per instance, so
+      // the post-install boot after install-agent's would otherwise run nothing.
+      instanceId: `vmkit-post-install-${c.masterName}-${randomBytes(4).toString('hex')}`,
       userData: script,
       metaData: { 'vmkit-post-install': true },
     });
