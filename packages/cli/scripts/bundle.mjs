@@ -36,14 +36,18 @@ const zodEnglishOnly = {
  * virtualbox-soap (CommonJS, loaded only for `provider.type: virtualbox`) reads its WSDL from
  * `__dirname/sdk-files`, and ESM has no `__dirname`: in its code, `__dirname` becomes the folder
  * of the chunks (`__vmkitBundleDir`, set by the banner), dist/bundle/, where its sdk-files/ are copied.
+ * ssh2 names `__dirname` too (its pure JavaScript poly1305, its Windows agent path).
  */
 const virtualBoxSoapFiles = {
   name: 'virtualbox-soap-files',
   setup(build) {
-    build.onLoad({ filter: /[\\/]virtualbox-soap[\\/][^\\/]+\.js$/ }, async (args) => ({
-      contents: (await readFile(args.path, 'utf8')).replaceAll('__dirname', '__vmkitBundleDir'),
-      loader: 'js',
-    }));
+    build.onLoad(
+      { filter: /([\\/]virtualbox-soap[\\/][^\\/]+|[\\/]ssh2[\\/]lib[\\/].+)\.js$/ },
+      async (args) => ({
+        contents: (await readFile(args.path, 'utf8')).replaceAll('__dirname', '__vmkitBundleDir'),
+        loader: 'js',
+      }),
+    );
   },
 };
 /**
