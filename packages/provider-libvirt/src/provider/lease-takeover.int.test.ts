@@ -3,16 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createComputeService, type ProgressEvent } from '@vmkit/core';
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FixtureChild } from '../../../core/src/compute/process-fixture.fixture.js';
 import { spawnBuildChild } from '../../test-support/build-child.js';
 import { BUILD_LEASES, lapsed, newestLeases } from '../../test-support/lease-watch.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
+import { type PrivateLibvirtd, startPrivateLibvirtd } from '../../test-support/private-libvirtd.js';
 import { runPrefix, testGuestMasterSpec } from '../../test-support/test-guest.js';
 import { libvirtProvider } from './libvirt-provider.js';
 
-const URI = 'qemu:///system';
-const POOL = 'vmkit';
+// A builder is SIGKILLed in the middle of its RPC calls: on a daemon of this file's own, as in
+// crash-recovery.int.test.ts (the shared libvirtd once segfaulted after such a kill).
+let daemon: PrivateLibvirtd;
+let URI = '';
+let POOL = '';
 /**
  * The build lease TTL: long enough that the second process's start-up (node, imports, connecting,
  * start-up recovery) runs well inside the dead holder's last lease on a loaded machine.
@@ -23,7 +27,12 @@ const dir = mkdtempSync(join(tmpdir(), 'vmkit-takeover-'));
 const spec = testGuestMasterSpec('takeover-guest');
 const store = () => fileSystemBlobStore({ root: join(dir, 'store') });
 
-describe('a lapsed build lease taken over on qemu:///system (test guest)', () => {
+describe('a lapsed build lease taken over on a private libvirtd (test guest)', () => {
+  beforeAll(async () => {
+    daemon = await startPrivateLibvirtd('takeover');
+    URI = daemon.uri;
+    POOL = daemon.pool;
+  }, 120_000);
   let children: FixtureChild[] = [];
   const run = (name: string) => {
     const tmp = join(dir, `tmp-${name}`);
@@ -36,7 +45,10 @@ describe('a lapsed build lease taken over on qemu:///system (test guest)', () =>
     children = [];
   });
   afterAll(async () => {
-    await sweep(URI, prefix, POOL);
+    if (daemon) {
+      await sweep(URI, prefix, POOL).catch(() => {});
+      await daemon.dispose();
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
