@@ -16,6 +16,11 @@ export interface LoopbackSshd {
   hostKey(): Promise<string>;
   /** Replaces the authorised keys (one OpenSSH line each). */
   authorize(...publicKeys: string[]): Promise<void>;
+  /**
+   * What it has written to stderr so far; with `debug`, each connection's key exchange (sshd then
+   * also sends debug lines to clients' stderr, so only for tests that read no stderr).
+   */
+  log(): string;
   /** Stops it and starts it again with a new host key (what a remade guest would show). */
   newHostKey(): Promise<void>;
   close(): Promise<void>;
@@ -32,8 +37,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `/usr/sbin/sshd -D` on 127.0.0.1 (root login by key only) and waits until it listens. */
-export async function startLoopbackSshd(): Promise<LoopbackSshd> {
+/**
+ * Starts `/usr/sbin/sshd -D` on 127.0.0.1 (root login by key only) and waits until it listens;
+ * `debug` logs at `DEBUG1`.
+ */
+export async function startLoopbackSshd(options: { readonly debug?: boolean } = {}): Promise<LoopbackSshd> {
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-sshd-'));
   const port = await freePort();
   // sshd reads the authorised keys as the user logging in: public keys, readable by all.
@@ -60,11 +68,12 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
       'UsePAM yes',
       'MaxSessions 50',
       'MaxStartups 50',
-      'LogLevel INFO',
+      `LogLevel ${options.debug ? 'DEBUG1' : 'INFO'}`,
       '',
     ].join('\n'),
   );
   let child: ChildProcess | undefined;
+  let logged = '';
   const makeKey = async () => {
     await rm(hostKeyFile, { force: true });
     await rm(`${hostKeyFile}.pub`, { force: true });
@@ -78,6 +87,7 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
       let said = '';
       sshd.once('exit', (code) => reject(new Error(`sshd exited (${code}): ${said}`)));
       sshd.stderr?.on('data', (d: Buffer) => {
+        logged += d.toString();
         said += d.toString();
         if (said.includes('Server listening on')) resolve();
       });
@@ -98,6 +108,7 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
     dir,
     hostKey: async () =>
       (await readFile(`${hostKeyFile}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' '),
+    log: () => logged,
     authorize: (...keys) => writeFile(authorized, `${keys.join('\n')}\n`, { mode: 0o644 }),
     newHostKey: async () => {
       await stop();

@@ -28,6 +28,20 @@ export interface SshSessionOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/**
+ * Ciphers in OpenSSH's own order, ChaCha20-Poly1305 first. ssh2 prefers AES-GCM on hosts with AES
+ * instructions, but a guest under emulation (TCG) runs AES in software: copying 100 MiB in took
+ * about twice as long with AES-GCM as with ChaCha20-Poly1305 (measured with OpenSSH and ssh2 alike).
+ */
+const OPENSSH_CIPHERS = [
+  'chacha20-poly1305@openssh.com',
+  'aes128-ctr',
+  'aes192-ctr',
+  'aes256-ctr',
+  'aes128-gcm@openssh.com',
+  'aes256-gcm@openssh.com',
+] as const;
+
 /** An open SSH connection to one node. */
 export interface SshSession {
   /** Starts `command` in a new session channel (no pty). */
@@ -66,6 +80,7 @@ export async function openSshSession(options: SshSessionOptions): Promise<SshSes
     ...(login.privateKey !== undefined ? { privateKey: login.privateKey } : {}),
     ...(login.password !== undefined ? { password: login.password } : {}),
     readyTimeout: options.readyTimeoutMs ?? 20_000,
+    algorithms: { cipher: [...OPENSSH_CIPHERS] },
     keepaliveInterval: 15_000,
     hostVerifier: (key: Buffer) => {
       shown = hostKeyLine(key);

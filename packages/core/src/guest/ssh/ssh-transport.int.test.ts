@@ -15,6 +15,7 @@ import { fileCredentialStore } from '../../credentials/file-credential-store.js'
 import { NodeCredentials } from '../../credentials/node-credentials.js';
 import { VmkitError } from '../../errors/vmkit-error.js';
 import type { ConfigDriveSpec } from '../../model/config-drive-spec.js';
+import type { BoundPortForward } from '../../model/network-spec.js';
 import type { NodeMetadata } from '../../model/node-metadata.js';
 import { memoryProvider } from '../../testing/memory-provider.js';
 import { silentLogger } from '../../util/logger.js';
@@ -99,6 +100,33 @@ afterAll(async () => {
 });
 
 describe('SSH transport against OpenSSH', () => {
+  it('negotiates ChaCha20-Poly1305 as OpenSSH does, not the AES-GCM ssh2 prefers on this AES-capable host', async () => {
+    // A second sshd logging its key exchanges, reached through a copy of the node forwarding to it.
+    const logging = await startLoopbackSshd({ debug: true });
+    try {
+      await logging.authorize(...drives.flatMap((d) => d.publicKeys ?? []));
+      const forward = (f: BoundPortForward) => ({ ...f, hostPort: logging.port });
+      const there = {
+        ...node,
+        network: {
+          nics: node.network.nics.map((n) => ({ ...n, portForwards: n.portForwards.map(forward) })),
+        },
+      };
+      await credentials.pinHostKey(node.id, await logging.hostKey());
+      const transport = await sshTransportFactory({ credentials, logger: silentLogger })(there, {});
+      try {
+        expect((await transport.run('true', {})).exitCode).toBe(0);
+      } finally {
+        await transport.close();
+      }
+      const chosen = [...logging.log().matchAll(/kex: client->server cipher: (\S+)/g)].map((m) => m[1]);
+      expect(chosen).toEqual(['chacha20-poly1305@openssh.com']);
+    } finally {
+      await credentials.pinHostKey(node.id, await sshd.hostKey());
+      await logging.close();
+    }
+  });
+
   it('returns exit codes 0, 3 and 127 with stdout and stderr apart', async () => {
     const ok = await ssh.run('echo out; echo err >&2', {});
     expect(ok).toMatchObject({
