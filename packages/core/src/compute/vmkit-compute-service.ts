@@ -353,6 +353,7 @@ export class VmkitComputeService implements ComputeService {
     this.#closer.abort(new VmkitError('ABORTED', 'the compute service is closing'));
     this.#p.cache.abortAll();
     await Promise.allSettled([...this.#running, ...this.#p.cache.running()]);
+    this.#p.sshTransport?.close?.();
     await this.#closeOwner();
     await this.#p.provider.close?.();
   }

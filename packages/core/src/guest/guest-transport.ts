@@ -37,12 +37,13 @@ export interface GuestTransport {
 
 /**
  * Opens SSH to a running node with the login vmkit stored for it (its forwarded port 22 or a
- * reachable address, host key pinned); the compute service calls it for `transport: 'ssh'`.
+ * reachable address, host key pinned); the compute service calls it for `transport: 'ssh'`, and
+ * `close` (when it keeps connections between calls) when it closes.
  */
-export type SshTransportFactory = (
+export type SshTransportFactory = ((
   node: NodeMetadata,
   options: { readonly signal?: AbortSignal },
-) => Promise<GuestTransport>;
+) => Promise<GuestTransport>) & { close?: () => void };
 
 /** The logins vmkit stored for nodes (the group key pair it made), as the compute service reads them. */
 export interface NodeCredentialSource {

@@ -21,6 +21,10 @@ export interface LoopbackSshd {
    * also sends debug lines to clients' stderr, so only for tests that read no stderr).
    */
   log(): string;
+  /** Ends every open connection (its per-connection processes killed), as a rebooting guest would; it still listens. */
+  dropConnections(): Promise<void>;
+  /** How many TCP connections to it are established now (read with `ss`). */
+  connections(): Promise<number>;
   /** Stops it and starts it again with a new host key (what a remade guest would show). */
   newHostKey(): Promise<void>;
   close(): Promise<void>;
@@ -109,6 +113,14 @@ export async function startLoopbackSshd(options: { readonly debug?: boolean } = 
     hostKey: async () =>
       (await readFile(`${hostKeyFile}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' '),
     log: () => logged,
+    dropConnections: async () => {
+      if (child?.pid === undefined) return;
+      await exec('pkill', ['-KILL', '-P', String(child.pid)]).catch(() => undefined); // exit 1: none
+    },
+    connections: async () => {
+      const { stdout } = await exec('ss', ['-Htn', 'state', 'established', `( sport = :${port} )`]);
+      return stdout.split('\n').filter((l) => l.trim() !== '').length;
+    },
     authorize: (...keys) => writeFile(authorized, `${keys.join('\n')}\n`, { mode: 0o644 }),
     newHostKey: async () => {
       await stop();

@@ -99,20 +99,42 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * Runs `fn` with a second sshd (the group's keys authorised) and a copy of `node` whose port 22
+ * forward leads to it; the node's pinned host key is the second sshd's meanwhile.
+ */
+async function withSecondSshd(
+  options: { readonly debug?: boolean },
+  fn: (sshd: LoopbackSshd, there: NodeMetadata) => Promise<void>,
+): Promise<void> {
+  const other = await startLoopbackSshd(options);
+  try {
+    await other.authorize(...drives.flatMap((d) => d.publicKeys ?? []));
+    const forward = (f: BoundPortForward) => ({ ...f, hostPort: other.port });
+    const there = {
+      ...node,
+      network: { nics: node.network.nics.map((n) => ({ ...n, portForwards: n.portForwards.map(forward) })) },
+    };
+    await credentials.pinHostKey(node.id, await other.hostKey());
+    await fn(other, there);
+  } finally {
+    await credentials.pinHostKey(node.id, await sshd.hostKey());
+    await other.close();
+  }
+}
+
+/** Polls `check` every 50 ms until it holds; fails after `ms`. */
+async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('SSH transport against OpenSSH', () => {
   it('negotiates ChaCha20-Poly1305 as OpenSSH does, not the AES-GCM ssh2 prefers on this AES-capable host', async () => {
-    // A second sshd logging its key exchanges, reached through a copy of the node forwarding to it.
-    const logging = await startLoopbackSshd({ debug: true });
-    try {
-      await logging.authorize(...drives.flatMap((d) => d.publicKeys ?? []));
-      const forward = (f: BoundPortForward) => ({ ...f, hostPort: logging.port });
-      const there = {
-        ...node,
-        network: {
-          nics: node.network.nics.map((n) => ({ ...n, portForwards: n.portForwards.map(forward) })),
-        },
-      };
-      await credentials.pinHostKey(node.id, await logging.hostKey());
+    await withSecondSshd({ debug: true }, async (logging, there) => {
       const transport = await sshTransportFactory({ credentials, logger: silentLogger })(there, {});
       try {
         expect((await transport.run('true', {})).exitCode).toBe(0);
@@ -121,10 +143,42 @@ describe('SSH transport against OpenSSH', () => {
       }
       const chosen = [...logging.log().matchAll(/kex: client->server cipher: (\S+)/g)].map((m) => m[1]);
       expect(chosen).toEqual(['chacha20-poly1305@openssh.com']);
-    } finally {
-      await credentials.pinHostKey(node.id, await sshd.hostKey());
-      await logging.close();
-    }
+    });
+  });
+
+  it('keeps a connection between calls (one login for many), opens anew after it dropped, closes it once idle', async () => {
+    await withSecondSshd({}, async (other, there) => {
+      const factory = sshTransportFactory({ credentials, logger: silentLogger, idleMs: 1000 });
+      const logins = () => other.log().match(/Accepted publickey for /g)?.length ?? 0;
+      const runOnce = async (script: string) => {
+        const transport = await factory(there, {});
+        try {
+          return await transport.run(script, {});
+        } finally {
+          await transport.close();
+        }
+      };
+      try {
+        expect((await runOnce('echo one')).stdout).toBe('one\n');
+        expect((await runOnce('echo two')).stdout).toBe('two\n');
+        // Three at once share it too (sshd allows 10 sessions on one connection).
+        const three = await Promise.all(['a', 'b', 'c'].map((x) => runOnce(`sleep 0.2; echo ${x}`)));
+        expect(three.map((r) => r.stdout)).toEqual(['a\n', 'b\n', 'c\n']);
+        expect(logins()).toBe(1);
+        expect(await other.connections()).toBe(1);
+        // The guest side goes away (a reboot): the next call works, over a new login.
+        await other.dropConnections();
+        expect((await runOnce('echo three')).stdout).toBe('three\n');
+        expect(logins()).toBe(2);
+        // Unused for idleMs: closed.
+        await until(async () => (await other.connections()) === 0, 5000);
+        expect((await runOnce('echo four')).stdout).toBe('four\n');
+        expect(logins()).toBe(3);
+      } finally {
+        factory.close?.();
+      }
+      await until(async () => (await other.connections()) === 0, 5000);
+    });
   });
 
   it('returns exit codes 0, 3 and 127 with stdout and stderr apart', async () => {
