@@ -3,9 +3,18 @@ import type { ConfigDriveSpec } from '../model/config-drive-spec.js';
 import type { TemplateOptions } from '../model/template.js';
 
 /**
+ * The vendor data a node's drive carries when its template gives none: cloud-init maps the node's
+ * hostname to 127.0.1.1 in `/etc/hosts`, as cloud instances have it. Without it `sudo` (how vmkit
+ * becomes root over SSH) prints "unable to resolve host" on every run, into the script's stderr.
+ * User data can still turn vendor data off (`vendor_data: {enabled: false}`).
+ */
+export const DEFAULT_VENDOR_DATA = '#cloud-config\nmanage_etc_hosts: localhost\n';
+
+/**
  * The config drive of one node, or `undefined` when the template asks for none. A drive is made
  * when `configDrive` is set, or implied by `userData` or `authorizePublicKey`. The node's name is
- * its hostname; its instance id is fresh.
+ * its hostname; its instance id is fresh; its vendor data {@link DEFAULT_VENDOR_DATA} unless the
+ * template gives its own.
  */
 export function configDriveFor(nodeName: string, options: TemplateOptions): ConfigDriveSpec | undefined {
   const wanted =
@@ -18,7 +27,7 @@ export function configDriveFor(nodeName: string, options: TemplateOptions): Conf
     instanceId: `i-${randomBytes(8).toString('hex')}`,
     hostname: nodeName,
     ...(options.userData !== undefined ? { userData: options.userData } : {}),
-    ...(choices.vendorData !== undefined ? { vendorData: choices.vendorData } : {}),
+    vendorData: choices.vendorData ?? DEFAULT_VENDOR_DATA,
     ...(choices.networkConfig !== undefined ? { networkConfig: choices.networkConfig } : {}),
     ...(choices.metaData !== undefined ? { metaData: choices.metaData } : {}),
     ...(options.authorizePublicKey ? { publicKeys: [options.authorizePublicKey] } : {}),

@@ -10,7 +10,10 @@ export interface ConfigDriveOptions {
   readonly format?: ConfigDriveFormat;
   /** Filesystem (default `iso9660`). */
   readonly filesystem?: ConfigDriveFilesystem;
-  /** Vendor data. */
+  /**
+   * Vendor data (cloud-init merges it under the user data). Default: `manage_etc_hosts: localhost`,
+   * so the node's hostname resolves in the guest (sudo complains on every run otherwise).
+   */
   readonly vendorData?: string;
   /** Network configuration handed to the guest. */
   readonly networkConfig?: string | Readonly<Record<string, unknown>>;
