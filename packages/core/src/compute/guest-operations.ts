@@ -7,6 +7,7 @@ import { RunScriptError, scriptExitError } from '../errors/run-script-error.js';
 import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import { checkCopyInOptions } from '../guest/copy-steps.js';
 import type { GuestTransport } from '../guest/guest-transport.js';
+import { requireRunning } from '../guest/require-running.js';
 import { checkGuestPath, checkScriptRequest } from '../guest/shell-command.js';
 import type {
   CopyDestination,
@@ -26,7 +27,7 @@ import { mapSettled } from '../util/concurrency.js';
 import { integerOption } from '../util/integer-option.js';
 import type { Logger } from '../util/logger.js';
 import { emitProgress } from '../util/progress.js';
-import { type GuestAccessParts, openGuestTransport, requireRunning, transportKind } from './guest-access.js';
+import { type GuestAccessParts, openGuestTransport, transportKind } from './guest-access.js';
 
 /** What the guest operations of the compute service need (internal). */
 export interface GuestOperationParts extends GuestAccessParts {

@@ -1,12 +1,13 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { invalidArgument, isAbortError, VmkitError } from '../errors/vmkit-error.js';
+import { requireRunning } from '../guest/require-running.js';
 import type { NodeReadiness, WaitForNodeOptions } from '../model/guest-exec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
 import { abortedError, sleep } from '../util/abort.js';
 import { checkInteger } from '../util/integer-option.js';
 import { emitProgress } from '../util/progress.js';
-import { answeringAgent, type GuestAccessParts, requireRunning } from './guest-access.js';
+import { answeringAgent, type GuestAccessParts } from './guest-access.js';
 
 /** Default of `WaitForNodeOptions.timeoutMs`: 5 minutes. */
 export const DEFAULT_WAIT_TIMEOUT_MS = 5 * 60_000;

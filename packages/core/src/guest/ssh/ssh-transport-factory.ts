@@ -4,6 +4,7 @@ import { VmkitError } from '../../errors/vmkit-error.js';
 import type { LoginCredentials } from '../../model/login-credentials.js';
 import type { Logger } from '../../util/logger.js';
 import type { SshTransportFactory } from '../guest-transport.js';
+import { requireRunning } from '../require-running.js';
 import { sshEndpointOf } from './ssh-endpoint.js';
 import { openSshSession, type SshSession } from './ssh-session.js';
 import { type LentSession, SshSessionPool } from './ssh-session-pool.js';
@@ -34,10 +35,7 @@ export function sshTransportFactory(options: SshTransportFactoryOptions): SshTra
   const { credentials, logger } = options;
   const pool = new SshSessionPool({ idleMs: options.idleMs ?? 5000, maxUsers: MAX_USERS });
   const factory: SshTransportFactory = async (node, { signal }) => {
-    if (node.status !== 'running')
-      throw new VmkitError('CONFLICT', `node ${node.name} is ${node.status}, not running`, {
-        details: { node: node.id, status: node.status },
-      });
+    requireRunning(node.id, node);
     const login = await credentials.forNode(node);
     if (!login)
       throw new VmkitError(
