@@ -5,7 +5,8 @@
 // rules and the `…` wildcard). A failure prints its output and fails the check.
 // `--root <dir>` checks the docs/ and examples/ of another tree (used by this script's own test).
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareOutput, expectedLines } from './lib/expected-output.js';
@@ -16,9 +17,23 @@ const root = rootArg > 0 ? (process.argv[rootArg + 1] ?? repo) : repo;
 const scratch = join(root, 'examples', '.docs-check');
 const tsx = join(repo, 'node_modules', '.bin', 'tsx');
 
-function run(file: string): Promise<{ code: number; output: string; stdout: string }> {
+/** Runs one block or example with a TMPDIR of its own, removed afterwards (guides make temp folders for readers). */
+async function run(file: string): Promise<{ code: number; output: string; stdout: string }> {
+  const tmp = await mkdtemp(join(tmpdir(), 'vmkit-docs-check-'));
+  try {
+    return await runIn(file, tmp);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+function runIn(file: string, tmp: string): Promise<{ code: number; output: string; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(tsx, [file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(tsx, [file], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TMPDIR: tmp },
+    });
     let output = '';
     let stdout = '';
     child.stdout.on('data', (d) => {

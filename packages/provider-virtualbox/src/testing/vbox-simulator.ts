@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -67,6 +68,7 @@ export class VboxSimulator {
   readonly #catalog = loadWsdlCatalog();
   readonly #websessions: Websessions;
   readonly #faults: Array<SimFaultRule & { seen: number }> = [];
+  #madeFolder: string | undefined;
   #stopAfter: { operation: string; nth: number; seen: number; restartAfterMs?: number } | undefined;
   #server: Server | undefined;
   #port: number;
@@ -82,7 +84,7 @@ export class VboxSimulator {
         { name: 'eth0', type: 'Bridged', ip: '192.168.1.10' },
         { name: 'vboxnet0', type: 'HostOnly', ip: '192.168.56.1' },
       ],
-      options.machineFolder ?? mkdtempSync(join(tmpdir(), 'vmkit-vbox-sim-')),
+      options.machineFolder ?? this.#ownFolder(),
       options.additionsIso ?? '',
     );
   }
@@ -132,10 +134,17 @@ export class VboxSimulator {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Stops and ends every simulated guest. */
+  /** Stops and ends every simulated guest; removes the machine folder it made itself. */
   async close(): Promise<void> {
     await this.#world.stopAll();
     await this.stop();
+    if (this.#madeFolder) await rm(this.#madeFolder, { recursive: true, force: true });
+  }
+
+  /** A temporary machine folder, removed by {@link VboxSimulator.close}. */
+  #ownFolder(): string {
+    this.#madeFolder = mkdtempSync(join(tmpdir(), 'vmkit-vbox-sim-'));
+    return this.#madeFolder;
   }
 
   /** Answers the `nth` next call of an operation with a RuntimeFault instead of running it. */
