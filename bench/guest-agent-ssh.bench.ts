@@ -28,6 +28,8 @@ const COLD_ROUNDS = 3;
 /** How long the compute service keeps an unused SSH connection (sshTransportFactory's default). */
 const SSH_IDLE_MS = 5000;
 const COPY_BYTES = 100 * 1024 * 1024;
+/** Copies of those bytes each way, alternately. */
+const COPY_ROUNDS = 2;
 /** A Debian boot under TCG: about 70 s idle, minutes on a loaded machine. */
 const BOOT_MS = 600_000;
 
@@ -115,32 +117,41 @@ export default async function guestAgentSshBench(report: BenchReport): Promise<v
     const key = join(dir, 'node_key');
     await writeFile(key, login?.privateKey ?? '', { mode: 0o600 });
     const { host, port } = sshEndpointOf((await compute.getNode(node.id)) ?? node);
-    const ours = await timeMs(() =>
-      compute.copyToNode(node.id, source, '/tmp/vmkit-bench-ours.bin', { transport: 'ssh' }),
-    );
-    const scp = await timeMs(() =>
-      run('scp', [
-        '-q',
-        '-F',
-        'none',
-        '-i',
-        key,
-        '-P',
-        String(port),
-        '-o',
-        'IdentitiesOnly=yes',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'StrictHostKeyChecking=no',
-        '-o',
-        `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-        source,
-        `${login?.user ?? 'debian'}@${host}:/tmp/vmkit-bench-scp.bin`,
-      ]),
-    );
-    report.figure({ name: 'copy 100 MiB in over SSH (copyToNode)', value: ours, unit: 'ms' });
-    report.figure({ name: 'copy 100 MiB in with scp', value: scp, unit: 'ms' });
+    const copyOurs = () =>
+      timeMs(() => compute.copyToNode(node.id, source, '/tmp/vmkit-bench-ours.bin', { transport: 'ssh' }));
+    const copyScp = () =>
+      timeMs(() =>
+        run('scp', [
+          '-q',
+          '-F',
+          'none',
+          '-i',
+          key,
+          '-P',
+          String(port),
+          '-o',
+          'IdentitiesOnly=yes',
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'StrictHostKeyChecking=no',
+          '-o',
+          `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+          source,
+          `${login?.user ?? 'debian'}@${host}:/tmp/vmkit-bench-scp.bin`,
+        ]),
+      );
+    // Alternately, so load from other work on the machine hits both alike.
+    let ours = 0;
+    let scp = 0;
+    for (let i = 0; i < COPY_ROUNDS; i++) {
+      ours += await copyOurs();
+      scp += await copyScp();
+    }
+    ours /= COPY_ROUNDS;
+    scp /= COPY_ROUNDS;
+    report.figure({ name: 'copy 100 MiB in over SSH (copyToNode), per copy', value: ours, unit: 'ms' });
+    report.figure({ name: 'copy 100 MiB in with scp, per copy', value: scp, unit: 'ms' });
     report.compare('copy 100 MiB in', { name: 'copyToNode (ssh)', ms: ours }, { name: 'scp', ms: scp }, 0.8);
     await compute.destroyNode(node.id);
     await compute.deleteImage('bench-debian-agent');

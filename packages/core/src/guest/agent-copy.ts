@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { VmkitError } from '../errors/vmkit-error.js';
@@ -8,9 +7,11 @@ import { emitProgress, type OperationOptions } from '../util/progress.js';
 import { readToEnd, writeGuestFile } from './agent-files.js';
 import { runShell } from './agent-process.js';
 import {
+  CopyHasher,
   checkCopyInOptions,
   copyFinishError,
   copyFinishText,
+  GUEST_CHECK_PROGRAM,
   sameHashText,
   tempBeside,
 } from './copy-steps.js';
@@ -33,7 +34,7 @@ function progress(options: OperationOptions, guestPath: string, bytes: number, d
 /**
  * Copies `source` into the guest at `guestPath` through the agent's file calls: into a temporary
  * name beside it (chunks of `maxChunkBytes`, hashed as they go), then one guest command checks the
- * SHA-256, applies mode and owner and renames it into place; on any failure the temporary file is
+ * bytes (`md5sum`, see {@link GUEST_CHECK_PROGRAM}), applies mode and owner and renames it into place; on any failure the temporary file is
  * removed, so nothing half-copied is left.
  */
 export async function agentCopyIn(
@@ -49,7 +50,7 @@ export async function agentCopyIn(
   let nextProgress = PROGRESS_STEP;
   try {
     written = true;
-    const { bytes, sha256 } = await writeGuestFile(agent, temp, source, {
+    const { bytes, sha256, check } = await writeGuestFile(agent, temp, source, {
       onOpenError: (error) => explainOpenFailure(agent, error, guestPath, 'write'),
       ...(signal ? { signal } : {}),
       onBytes: (n) => {
@@ -58,7 +59,7 @@ export async function agentCopyIn(
         progress(options, guestPath, n);
       },
     });
-    const finish = copyFinishText(temp, guestPath, sha256, options);
+    const finish = copyFinishText(temp, guestPath, check, options);
     const code = await runShell(agent, finish, {
       ...(signal ? { signal } : {}),
       timeoutMs: COMMAND_TIMEOUT_MS,
@@ -97,8 +98,8 @@ async function explainOpenFailure(
 
 /**
  * Copies the guest file `guestPath` into `sink` through the agent's file calls, chunk by chunk
- * (waiting for the sink to drain), hashing as it goes, then checks the guest's own SHA-256 of the
- * file: `CORRUPT` when they differ (the file changed while it was read).
+ * (waiting for the sink to drain), hashing as it goes, then checks the guest's own checksum of the
+ * file (`md5sum`): `CORRUPT` when they differ (the file changed while it was read).
  */
 export async function agentCopyOut(
   agent: GuestAgent,
@@ -109,9 +110,8 @@ export async function agentCopyOut(
   checkGuestPath('guestPath', guestPath);
   const signal = options.signal;
   const call = signal ? { signal } : {};
-  const hash = createHash('sha256');
+  const hash = new CopyHasher();
   let nextProgress = PROGRESS_STEP;
-  let total = 0;
   const handle = await agent.openFile(guestPath, 'r', call).catch(async (error: unknown) => {
     throw await explainOpenFailure(agent, error, guestPath, 'read');
   });
@@ -121,10 +121,9 @@ export async function agentCopyOut(
       handle,
       async (chunk) => {
         hash.update(chunk);
-        total += chunk.byteLength;
-        if (total >= nextProgress) {
+        if (hash.bytes >= nextProgress) {
           nextProgress += PROGRESS_STEP;
-          progress(options, guestPath, total);
+          progress(options, guestPath, hash.bytes);
         }
         if (!sink.write(chunk)) await drained(sink, signal);
       },
@@ -133,15 +132,15 @@ export async function agentCopyOut(
   } finally {
     await agent.closeFile(handle).catch(() => undefined);
   }
-  const sha256 = hash.digest('hex');
-  const code = await runShell(agent, sameHashText(guestPath, sha256), {
+  const { bytes: total, sha256, check } = hash.digest();
+  const code = await runShell(agent, sameHashText(guestPath, check), {
     ...(signal ? { signal } : {}),
     timeoutMs: COMMAND_TIMEOUT_MS,
   });
   if (code !== 0)
     throw new VmkitError(
       'CORRUPT',
-      `copy from ${guestPath}: the guest's SHA-256 differs from what was read`,
+      `copy from ${guestPath}: the guest's checksum (${GUEST_CHECK_PROGRAM}) differs from what was read`,
       {
         details: { guestPath, bytes: total },
       },

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { ScriptInput } from '../model/guest-exec.js';
 import type { GuestAgent } from '../spi/guest-agent.js';
+import { type CopyDigest, CopyHasher } from './copy-steps.js';
 
 /** Bytes from a string (UTF-8), bytes, a stream or any async iterable, as a stream of chunks. */
 export async function* inputChunks(input: ScriptInput): AsyncGenerator<Uint8Array> {
@@ -22,13 +22,6 @@ export async function* boundedChunks(
 }
 
 /** What was written or read: its size and SHA-256. */
-export interface HashedBytes {
-  /** Bytes. */
-  readonly bytes: number;
-  /** SHA-256, hex. */
-  readonly sha256: string;
-}
-
 /**
  * Writes `source` into the guest file `path` (created or truncated) in chunks of at most the
  * agent's `maxChunkBytes`, hashing as it goes; one chunk in memory at a time.
@@ -43,10 +36,9 @@ export async function writeGuestFile(
     /** Turns the error of an `openFile` that failed into the one to throw. */
     readonly onOpenError?: (error: unknown) => Promise<unknown>;
   } = {},
-): Promise<HashedBytes> {
+): Promise<CopyDigest> {
   const call = options.signal ? { signal: options.signal } : {};
-  const hash = createHash('sha256');
-  let bytes = 0;
+  const hash = new CopyHasher();
   const handle = await agent.openFile(path, 'w', call).catch(async (error: unknown) => {
     throw options.onOpenError ? await options.onOpenError(error) : error;
   });
@@ -55,13 +47,12 @@ export async function writeGuestFile(
       if (chunk.byteLength === 0) continue;
       await agent.writeFile(handle, chunk, call);
       hash.update(chunk);
-      bytes += chunk.byteLength;
-      options.onBytes?.(bytes);
+      options.onBytes?.(hash.bytes);
     }
   } finally {
     await agent.closeFile(handle).catch(() => undefined);
   }
-  return { bytes, sha256: hash.digest('hex') };
+  return hash.digest();
 }
 
 /**

@@ -5,7 +5,15 @@ import type { GuestAgent, GuestProcessStatus } from '../spi/guest-agent.js';
 import { abortedError, raceAbort, throwIfAborted } from '../util/abort.js';
 import { inputChunks, readToEnd, writeGuestFile } from './agent-files.js';
 import { exitCodeOf, PollPacer, runShell, spawnShell, waitForExit } from './agent-process.js';
-import { killText, makeRunDirText, RUN_FILES, removeText, wrapperText } from './agent-wrapper.js';
+import {
+  killText,
+  makeStdinFileText,
+  type RunPlace,
+  removeText,
+  runFile,
+  runPlace,
+  wrapperText,
+} from './agent-wrapper.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, ScriptOutput } from './output-collector.js';
 import {
   asUserCommand,
@@ -17,7 +25,7 @@ import {
 
 /** How an agent script run behaves; the transport sets it. */
 export interface AgentRunSettings {
-  /** Guest directory for the private run directories (default `/tmp`). */
+  /** Guest directory for the run files (default `/tmp`). */
   readonly tempRoot: string;
   /** Time between `TERM` and `KILL` when a script is stopped. */
   readonly killGraceMs: number;
@@ -33,20 +41,21 @@ type Stream = 'stdout' | 'stderr';
 const CLEANUP_TIMEOUT_MS = 30_000;
 
 /**
- * One script run through a guest agent: a private directory, the wrapper in its own process group,
- * output read by offset (while it runs, and to the end after), and the kill on timeout or abort.
+ * One script run through a guest agent: private run files, the wrapper marking the run's
+ * processes, output read by offset (while it runs, and to the end after) or handed back through
+ * the agent's capture, and the kill on timeout or abort.
  */
 export class AgentScriptRun {
   readonly #agent: GuestAgent;
   readonly #settings: AgentRunSettings;
   readonly #options: RunScriptOptions;
   readonly #output: ScriptOutput;
-  readonly #dir: string;
+  readonly #place: RunPlace;
   readonly #marker: string;
   readonly #stop = new AbortController();
   readonly #handles: Partial<Record<Stream, number>> = {};
   #pid: number | undefined;
-  #dirMaybeMade = false;
+  #filesMaybeMade = false;
   #timedOut = false;
   #spawning: Promise<number> | undefined;
   #exited = false;
@@ -61,7 +70,7 @@ export class AgentScriptRun {
     this.#output = new ScriptOutput(options);
     this.#maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.#capture = captureBytes(agent, options, this.#maxOutput);
-    this.#dir = `${settings.tempRoot.replace(/\/+$/, '')}/vmkit-exec-${randomBytes(8).toString('hex')}`;
+    this.#place = runPlace(settings.tempRoot, randomBytes(8).toString('hex'));
     this.#marker = `vmkit-setup-${randomBytes(8).toString('hex')}`;
   }
 
@@ -98,25 +107,29 @@ export class AgentScriptRun {
     const signal = this.#stop.signal;
     const { stdin } = this.#options;
     if (stdin !== undefined) {
-      this.#dirMaybeMade = true;
-      const made = await runShell(this.#agent, makeRunDirText(this.#dir), { signal });
+      this.#filesMaybeMade = true;
+      const path = runFile(this.#place, 'stdin');
+      const made = await runShell(this.#agent, makeStdinFileText(this.#place), { signal });
       if (made !== 0)
-        throw new VmkitError('PROVIDER', `could not make a private directory in the guest (exit ${made})`, {
-          details: { dir: this.#dir },
-        });
-      await writeGuestFile(this.#agent, `${this.#dir}/${RUN_FILES.stdin}`, inputChunks(stdin), { signal });
+        throw new VmkitError(
+          'PROVIDER',
+          `could not make the script's input file in the guest (exit ${made})`,
+          {
+            details: { path },
+          },
+        );
+      await writeGuestFile(this.#agent, path, inputChunks(stdin), { signal });
     }
     const command = asUserCommand(
       this.#options.user,
       scriptShellText(script, this.#options, this.#marker),
       this.#marker,
     );
-    const wrapper = wrapperText(this.#dir, command, {
-      dirMade: stdin !== undefined,
+    const wrapper = wrapperText(this.#place, command, {
       stdin: stdin !== undefined,
       captureBytes: this.#capture,
     });
-    this.#dirMaybeMade = true;
+    this.#filesMaybeMade = true;
     // The spawn itself is not abandoned on abort: once the wrapper's pid is known it can be killed.
     this.#spawning = spawnShell(this.#agent, wrapper, undefined, this.#capture !== undefined);
     this.#pid = await raceAbort(this.#spawning, signal, 'script');
@@ -139,10 +152,10 @@ export class AgentScriptRun {
         this.#pid = undefined;
         this.#exited = true;
         if (this.#capture !== undefined) {
-          // The wrapper printed the output's head and removed its directory.
+          // The wrapper printed the output's head and removed its files.
           this.#output.push('stdout', status.stdout ?? new Uint8Array());
           this.#output.push('stderr', status.stderr ?? new Uint8Array());
-          this.#dirMaybeMade = false;
+          this.#filesMaybeMade = false;
         }
         return exitCodeOf(status);
       }
@@ -153,7 +166,7 @@ export class AgentScriptRun {
   }
 
   /**
-   * The exit the wrapper wrote to `dir/exit`, for an agent that lost track of its process (it was
+   * The exit the wrapper wrote to its exit file, for an agent that lost track of its process (it was
    * restarted): still running while the file is not there yet.
    */
   async #recordedExit(lost: VmkitError): Promise<GuestProcessStatus> {
@@ -180,11 +193,11 @@ export class AgentScriptRun {
       : { exited: false };
   }
 
-  /** The text of `dir/exit`, or `undefined` when it cannot be opened. */
+  /** The text of the run's exit file, or `undefined` when it cannot be opened. */
   async #readExitFile(): Promise<string | undefined> {
     let handle: number;
     try {
-      handle = await this.#agent.openFile(`${this.#dir}/${RUN_FILES.exit}`, 'r');
+      handle = await this.#agent.openFile(runFile(this.#place, 'exit'), 'r');
     } catch {
       return undefined;
     }
@@ -204,7 +217,7 @@ export class AgentScriptRun {
     for (const stream of ['stdout', 'stderr'] as const) {
       let handle = this.#handles[stream];
       if (handle === undefined) {
-        const path = `${this.#dir}/${RUN_FILES[stream]}`;
+        const path = runFile(this.#place, stream);
         try {
           handle = await this.#agent.openFile(path, 'r', signal ? { signal } : {});
         } catch (error) {
@@ -231,7 +244,7 @@ export class AgentScriptRun {
     }
   }
 
-  /** After a normal end: the rest of the output, then the directory goes (unless the wrapper did both). */
+  /** After a normal end: the rest of the output, then the files go (unless the wrapper did both). */
   async #finish(): Promise<void> {
     if (this.#capture !== undefined) return;
     try {
@@ -239,15 +252,15 @@ export class AgentScriptRun {
     } finally {
       await this.#closeHandles();
     }
-    this.#dirMaybeMade = false;
-    const removed = await runShell(this.#agent, removeText(this.#dir), { timeoutMs: CLEANUP_TIMEOUT_MS });
+    this.#filesMaybeMade = false;
+    const removed = await runShell(this.#agent, removeText(this.#place), { timeoutMs: CLEANUP_TIMEOUT_MS });
     if (removed !== 0)
-      throw new VmkitError('PROVIDER', `could not remove the run directory in the guest (exit ${removed})`, {
-        details: { dir: this.#dir },
+      throw new VmkitError('PROVIDER', `could not remove the run files in the guest (exit ${removed})`, {
+        details: { files: `${this.#place.stem}*` },
       });
   }
 
-  /** The error to throw for `error`, after the guest process was stopped and the directory removed. */
+  /** The error to throw for `error`, after the guest processes were stopped and the files removed. */
   async #fail(error: unknown): Promise<unknown> {
     const stopped = this.#stop.signal.aborted && (isAbortError(error) || VmkitError.is(error, 'TIMEOUT'));
     const cleanup = this.#cleanUp();
@@ -264,7 +277,7 @@ export class AgentScriptRun {
     return error;
   }
 
-  /** Reads what output is there, kills the process group, removes the directory; never throws. */
+  /** Reads what output is there, kills the run's processes, removes its files; never throws. */
   async #cleanUp(): Promise<void> {
     const limit = { timeoutMs: CLEANUP_TIMEOUT_MS };
     try {
@@ -274,13 +287,13 @@ export class AgentScriptRun {
         this.#pid ??
         (this.#spawning && !this.#exited ? await this.#spawning.catch(() => undefined) : undefined);
       if (pid !== undefined) {
-        await runShell(this.#agent, killText(this.#dir, pid, this.#settings.killGraceMs), limit);
+        await runShell(this.#agent, killText(this.#place, pid, this.#settings.killGraceMs), limit);
         await waitForExit(this.#agent, pid, limit).catch(() => undefined);
-      } else if (this.#dirMaybeMade) {
-        await runShell(this.#agent, removeText(this.#dir), limit);
+      } else if (this.#filesMaybeMade) {
+        await runShell(this.#agent, removeText(this.#place), limit);
       }
     } catch {
-      // Best effort: the agent went away; the directory is left to the guest's tmp cleaning.
+      // Best effort: the agent went away; the files are left to the guest's tmp cleaning.
     }
   }
 }

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   existsSync,
@@ -152,7 +152,7 @@ describe.each(GUESTS)('on %s', (_name, options) => {
         readonly forget = new Set<number>();
         override async spawn(...args: Parameters<HostGuestAgent['spawn']>) {
           const pid = await super.spawn(...args);
-          if (args[0].args[1]?.includes('setsid')) this.forget.add(pid); // the wrapper, as after an agent restart
+          if (args[0].args[1]?.includes('VMKIT_RUN=')) this.forget.add(pid); // the wrapper, as after an agent restart
           return pid;
         }
         override processStatus(pid: number, options?: Parameters<HostGuestAgent['processStatus']>[1]) {
@@ -206,19 +206,34 @@ describe.each(GUESTS)('on %s', (_name, options) => {
       expect(peak).toBeLessThan(8 * 1024 * 1024);
     });
 
-    it('kills the whole process group on timeout and says TIMEOUT with the partial output', async () => {
+    it('kills every process of the script on timeout and says TIMEOUT with the partial output', async () => {
       const { agent, t } = transport();
-      const error = await rejection(
-        t.run('echo $$; sleep 60 & echo $!; echo started >&2; wait', { timeoutMs: 800 }),
-      );
-      expect(error.code).toBe('TIMEOUT');
-      const [shell, child] = String(error.details.stdout).trim().split('\n').map(Number);
-      expect(shell).toBeGreaterThan(0);
-      expect(child).toBeGreaterThan(0);
-      expect(error.details.stderr).toBe('started\n');
-      expect(gone(shell as number) && gone(child as number)).toBe(true);
-      expect(readdirSync(runRoot)).toEqual([]);
-      expect(agent.openHandles).toBe(0);
+      // A child, a shell loop that never starts a program, a program in a session of its own
+      // (out of any process group) and an orphan whose parent already exited.
+      const script = [
+        'echo $$',
+        'sleep 60 & echo $!',
+        '(while :; do :; done) & echo $!',
+        'setsid sleep 61 & echo $!',
+        "sh -c 'sleep 62 & echo $!'",
+        'echo started >&2',
+        'wait',
+      ].join('\n');
+      const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+      try {
+        const error = await rejection(t.run(script, { timeoutMs: 1500 }));
+        expect(error.code).toBe('TIMEOUT');
+        const pids = String(error.details.stdout).trim().split('\n').map(Number);
+        expect(pids).toHaveLength(5);
+        for (const pid of pids) expect(pid).toBeGreaterThan(0);
+        expect(error.details.stderr).toBe('started\n');
+        expect(pids.filter((pid) => !gone(pid))).toEqual([]);
+        expect(gone(bystander.pid as number)).toBe(false);
+        expect(readdirSync(runRoot)).toEqual([]);
+        expect(agent.openHandles).toBe(0);
+      } finally {
+        bystander.kill('SIGKILL');
+      }
     });
 
     it('returns within a second of an abort, then kills the process', async () => {

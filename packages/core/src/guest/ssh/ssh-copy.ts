@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -6,7 +5,15 @@ import { VmkitError } from '../../errors/vmkit-error.js';
 import type { CopyResult } from '../../model/guest-exec.js';
 import { abortedError } from '../../util/abort.js';
 import type { OperationOptions } from '../../util/progress.js';
-import { checkCopyInOptions, copyFinishError, copyFinishText, tempBeside } from '../copy-steps.js';
+import {
+  CopyHasher,
+  checkCopyInOptions,
+  copyFinishError,
+  copyFinishText,
+  GUEST_CHECK_PROGRAM,
+  guestCheckOf,
+  tempBeside,
+} from '../copy-steps.js';
 import type { TransportCopyInOptions } from '../guest-transport.js';
 import { checkGuestPath, shellQuote } from '../shell-command.js';
 import { privilegedShell } from './ssh-command.js';
@@ -25,13 +32,12 @@ export interface SshCopyContext {
 
 /** The exit code of a copy's first step when the directory to write in (or the file to read) is missing. */
 const MISSING = 66;
-const SHA256_LINE = /^([0-9a-f]{64})\s/;
 
 /**
  * Copies `source` to `guestPath` through an exec channel (as root when the login can become root,
  * else as the login user): streamed into a temporary file beside the path with back-pressure
  * while hashed here, then finished as every transport finishes a copy ({@link copyFinishText}:
- * the guest's `sha256sum` checked, mode and owner set, renamed into place). On any failure (or
+ * the guest's checksum checked, mode and owner set, renamed into place). On any failure (or
  * abort) the temporary file is removed, so nothing is left at or beside the path.
  */
 export async function copyInOverSsh(
@@ -45,8 +51,7 @@ export async function copyInOverSsh(
   const { session, loginUser, node } = context;
   const signal = options.signal;
   signal?.throwIfAborted();
-  const hash = createHash('sha256');
-  let bytes = 0;
+  const hash = new CopyHasher();
   const dir = shellQuote(posix.dirname(guestPath));
   const write = `[ -d ${dir} ] || exit ${MISSING}; umask 077; cat > ${shellQuote(temp)}`;
   const channel = await session.exec(privilegedShell(loginUser, write));
@@ -57,7 +62,6 @@ export async function copyInOverSsh(
     const hashing = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         hash.update(chunk);
-        bytes += chunk.length;
         callback(null, chunk);
       },
     });
@@ -72,8 +76,8 @@ export async function copyInOverSsh(
     }
     await sent;
     signal?.throwIfAborted();
-    const sha256 = hash.digest('hex');
-    const finish = copyFinishText(temp, guestPath, sha256, { mode: options.mode, ...ownerOf(options) });
+    const { bytes, sha256, check } = hash.digest();
+    const finish = copyFinishText(temp, guestPath, check, { mode: options.mode, ...ownerOf(options) });
     const finished = await smallExec(session, privilegedShell(loginUser, finish));
     if (finished.code !== 0) throw copyFinishError(finished.code ?? 255, guestPath, options.owner);
     return { bytes, sha256, transport: 'ssh' };
@@ -89,7 +93,7 @@ export async function copyInOverSsh(
 
 /**
  * Copies `guestPath` into `sink` (left open) through an exec channel (as root when it can), with
- * back-pressure, hashed here and by `sha256sum` in the guest after it was read; `CORRUPT` when
+ * back-pressure, hashed here and by the guest's checksum program after it was read; `CORRUPT` when
  * they differ, `NOT_FOUND` naming `guestPath` when there is no such file.
  */
 export async function copyOutOverSsh(
@@ -103,11 +107,10 @@ export async function copyOutOverSsh(
   const signal = options.signal;
   signal?.throwIfAborted();
   const path = shellQuote(guestPath);
-  const read = `[ -f ${path} ] || exit ${MISSING}; cat ${path} && sha256sum ${path} >&2`;
+  const read = `[ -f ${path} ] || exit ${MISSING}; cat ${path} && ${GUEST_CHECK_PROGRAM} ${path} >&2`;
   const channel = await session.exec(privilegedShell(loginUser, read));
   channel.end();
-  const hash = createHash('sha256');
-  let bytes = 0;
+  const hash = new CopyHasher();
   // A channel paused for a sink that will not drain must flow again to reach its end.
   const stop = () => {
     channel.close();
@@ -124,7 +127,6 @@ export async function copyOutOverSsh(
     const result = await collectSmall(channel, (data) => {
       if (sinkError !== undefined) return;
       hash.update(data);
-      bytes += data.length;
       if (!sink.write(data)) {
         channel.pause();
         sink.once('drain', () => channel.resume());
@@ -140,12 +142,12 @@ export async function copyOutOverSsh(
       throw new VmkitError('PROVIDER', `copy from ${guestPath} on node ${node}: ${result.stderr.trim()}`, {
         details: { guestPath, node, exitCode: result.code },
       });
-    const sha256 = hash.digest('hex');
-    const remote = SHA256_LINE.exec(result.stderr.split('\n').at(-2) ?? '')?.[1];
-    if (remote !== sha256)
+    const { bytes, sha256, check } = hash.digest();
+    const remote = guestCheckOf(result.stderr.split('\n').at(-2) ?? '');
+    if (remote !== check)
       throw new VmkitError(
         'CORRUPT',
-        `copy from ${guestPath} on node ${node}: the guest's SHA-256 differs from what arrived`,
+        `copy from ${guestPath} on node ${node}: the guest's checksum (${GUEST_CHECK_PROGRAM}) differs from what arrived`,
         { details: { node, guestPath } },
       );
     return { bytes, sha256, transport: 'ssh' };
