@@ -61,9 +61,14 @@ describe('node snapshots on libvirt (qemu:///system, busybox guest)', () => {
     await sh(`echo ${content} > /root/keep.txt && sync`);
     const pid = await sh('sleep 100000 </dev/null >/dev/null 2>&1 & echo $!');
     expect(pid).toMatch(/^\d+$/);
+    const allocated = async () =>
+      (await compute.diskUsage()).nodes.find((n) => n.id === node.id)?.allocatedBytes ?? Number.NaN;
+    const before = await allocated();
     const taken = await compute.snapshotNode(node.id, 'warm', { memory: true, description: 'with memory' });
     expect(taken).toMatchObject({ name: 'warm', memory: true, current: true, description: 'with memory' });
     expect((await compute.getNode(node.id))?.status).toBe('running');
+    // The saved memory lives in the node's overlay, so diskUsage counts it (the guest has 256 MiB).
+    expect(await allocated()).toBeGreaterThan(before + 8 * 1024 * 1024);
     await sh(`rm /root/keep.txt && kill ${pid} && sync`);
     // A killed orphan may stay a zombie (the guest's init does not reap): its cmdline is empty.
     const alive = `tr '\\0' ' ' </proc/${pid}/cmdline 2>/dev/null; true`;
