@@ -55,20 +55,29 @@ describe('vmkit snapshot', () => {
     expect(take.stderr).toMatch(new RegExp(`snapshot ${node}: 100% snapshot before of ${node} taken`));
     expect(take.stdout).toBe(`snapshot before of ${node} taken with its memory\n`);
     const json = await vmkit(['snapshot', 'take', node, 'after', '--memory', '--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'after', memory: true, current: true, parent: 'before' });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      name: 'after',
+      memory: true,
+      current: true,
+      parent: 'before',
+    });
 
     const ls = await vmkit(['snapshot', 'ls', node]);
     expect(ls.stdout).toMatch(/^SNAPSHOT\s+CREATED\s+MEMORY\s+CURRENT\s+DESCRIPTION\n/);
     expect(ls.stdout).toMatch(/\nbefore\s+\S+\s+yes\s+first one\n/);
     expect(ls.stdout).toMatch(/\nafter\s+\S+\s+yes\s+\*/);
-    const lsJson = JSON.parse((await vmkit(['snapshot', 'ls', node, '--json'])).stdout) as Array<{ name: string }>;
+    const lsJson = JSON.parse((await vmkit(['snapshot', 'ls', node, '--json'])).stdout) as Array<{
+      name: string;
+    }>;
     expect(lsJson.map((s) => s.name)).toEqual(['before', 'after']);
 
     const revert = await vmkit(['snapshot', 'revert', node, 'before']);
     expect(revert).toMatchObject({ code: 0, stdout: `${node} reverted to before (running)\n` });
     const removed = await vmkit(['snapshot', 'rm', node, 'after']);
     expect(removed).toMatchObject({ code: 0, stdout: `snapshot after of ${node} deleted\n` });
-    const left = JSON.parse((await vmkit(['snapshot', 'ls', node, '--json'])).stdout) as Array<{ name: string }>;
+    const left = JSON.parse((await vmkit(['snapshot', 'ls', node, '--json'])).stdout) as Array<{
+      name: string;
+    }>;
     expect(left.map((s) => s.name)).toEqual(['before']);
   });
 

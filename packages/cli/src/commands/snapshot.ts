@@ -49,7 +49,10 @@ function takeCommand(io: CliIo): Command {
         })
         .finally(() => view.stop());
       if (ctx.json) ctx.printJson(snapshot);
-      else ctx.print(`snapshot ${snapshot.name} of ${node.name} taken${snapshot.memory ? ' with its memory' : ''}`);
+      else
+        ctx.print(
+          `snapshot ${snapshot.name} of ${node.name} taken${snapshot.memory ? ' with its memory' : ''}`,
+        );
     },
   );
 }

@@ -58,17 +58,24 @@ describe('node snapshots', () => {
       description: 'all good',
       onProgress: (e) => events.push(e),
     });
-    expect(live).toMatchObject({ name: 'before-upgrade', memory: true, description: 'all good', current: true });
+    expect(live).toMatchObject({
+      name: 'before-upgrade',
+      memory: true,
+      description: 'all good',
+      current: true,
+    });
     expect(events.map((e) => [e.phase, e.fraction])).toEqual([
       ['snapshot', 0],
       ['snapshot', 1],
     ]);
     await service.stopNode(id);
     await service.snapshotNode(id, 'cold_1.0');
-    expect((await service.listNodeSnapshots(id)).map((x) => [x.name, x.memory, x.current, x.parent])).toEqual([
-      ['before-upgrade', true, false, undefined],
-      ['cold_1.0', false, true, 'before-upgrade'],
-    ]);
+    expect((await service.listNodeSnapshots(id)).map((x) => [x.name, x.memory, x.current, x.parent])).toEqual(
+      [
+        ['before-upgrade', true, false, undefined],
+        ['cold_1.0', false, true, 'before-upgrade'],
+      ],
+    );
     await service.revertNode(id, 'before-upgrade');
     expect((await service.getNode(id))?.status).toBe('running');
     await service.revertNode(id, 'cold_1.0');
@@ -87,7 +94,17 @@ describe('node snapshots', () => {
     const service = await s.service(provider());
     const [node] = await service.createNodesInGroup('web', 1);
     const id = node?.id as string;
-    for (const name of ['', '../etc', 'a b', '-x', '.hidden', '123', 'x'.repeat(65), 'semi;colon', 'quote"']) {
+    for (const name of [
+      '',
+      '../etc',
+      'a b',
+      '-x',
+      '.hidden',
+      '123',
+      'x'.repeat(65),
+      'semi;colon',
+      'quote"',
+    ]) {
       const e = await failure(service.snapshotNode(id, name, { memory: true }));
       expect(e, name).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'name' } });
       expect(e?.message).toMatch(/^name: must be 1-64 letters, digits/);

@@ -1,6 +1,10 @@
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
-import { type NodeSnapshot, SNAPSHOT_NAME_PATTERN, type SnapshotNodeOptions } from '../model/node-snapshot.js';
+import {
+  type NodeSnapshot,
+  SNAPSHOT_NAME_PATTERN,
+  type SnapshotNodeOptions,
+} from '../model/node-snapshot.js';
 import type { HypervisorProvider, ProviderNode } from '../spi/hypervisor-provider.js';
 import type { ProviderNodeSnapshots, SnapshotCapabilities } from '../spi/node-snapshots.js';
 import { throwIfAborted } from '../util/abort.js';
@@ -119,7 +123,10 @@ export async function snapshotNode(
   checkSnapshotName(name);
   const { memory = false, description, signal, onProgress } = options;
   if (typeof memory !== 'boolean') throw invalidArgument('memory', 'must be a boolean');
-  if (description !== undefined && (typeof description !== 'string' || description.length > MAX_DESCRIPTION_CHARS))
+  if (
+    description !== undefined &&
+    (typeof description !== 'string' || description.length > MAX_DESCRIPTION_CHARS)
+  )
     throw invalidArgument('description', `must be a string of at most ${MAX_DESCRIPTION_CHARS} characters`);
   throwIfAborted(signal, `snapshot of node ${id}`);
   const { caps, ops } = await snapshotSupport(provider);
@@ -178,7 +185,11 @@ export async function revertNode(
 }
 
 /** Deletes one snapshot of a node: `NOT_FOUND` for an unknown node or snapshot. */
-export async function deleteNodeSnapshot(provider: HypervisorProvider, id: string, name: string): Promise<void> {
+export async function deleteNodeSnapshot(
+  provider: HypervisorProvider,
+  id: string,
+  name: string,
+): Promise<void> {
   checkSnapshotName(name);
   const { ops } = await snapshotSupport(provider);
   const node = await existingNode(provider, id);

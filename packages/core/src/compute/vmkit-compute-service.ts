@@ -345,7 +345,9 @@ export class VmkitComputeService implements ComputeService {
 
   async snapshotNode(id: string, name: string, options: SnapshotNodeOptions = {}): Promise<NodeSnapshot> {
     this.#open();
-    return this.#tracked(options, (signal) => snapshotNode(this.#p.provider, id, name, { ...options, signal }));
+    return this.#tracked(options, (signal) =>
+      snapshotNode(this.#p.provider, id, name, { ...options, signal }),
+    );
   }
 
   async listNodeSnapshots(id: string): Promise<NodeSnapshot[]> {

@@ -9,7 +9,7 @@ import type { ProviderGuestAccess } from './guest-agent.js';
 import type { MasterBuild, MasterRef } from './master-build.js';
 import type { ProviderMasterExport } from './master-export.js';
 import type { ProviderMasterImport } from './master-import.js';
-import type { SnapshotCapabilities, ProviderNodeSnapshots } from './node-snapshots.js';
+import type { ProviderNodeSnapshots, SnapshotCapabilities } from './node-snapshots.js';
 import type { ProviderHousekeeping } from './provider-artefacts.js';
 
 /** What a provider can do. */

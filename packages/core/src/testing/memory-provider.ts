@@ -16,8 +16,8 @@ import { memoryMasterImport } from './memory-master-import.js';
 import { checkMemoryMasterRef } from './memory-master-ref-check.js';
 import { memoryNodeOps } from './memory-node-ops.js';
 import { MemoryProviderState } from './memory-provider-state.js';
-import { MEMORY_SNAPSHOT_CAPABILITIES, memorySnapshots } from './memory-snapshots.js';
 import type { MemoryProvider, MemoryProviderOptions, MemoryProviderStats } from './memory-provider-types.js';
+import { MEMORY_SNAPSHOT_CAPABILITIES, memorySnapshots } from './memory-snapshots.js';
 
 export type {
   MemoryProvider,

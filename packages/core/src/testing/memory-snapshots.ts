@@ -45,7 +45,9 @@ export function memorySnapshots(state: MemoryProviderState, open: () => void): M
     ...(s.parent === undefined ? {} : { parent: s.parent }),
   });
   const missing = (id: string, name: string) =>
-    new VmkitError('NOT_FOUND', `node ${id} has no snapshot ${name}`, { details: { node: id, snapshot: name } });
+    new VmkitError('NOT_FOUND', `node ${id} has no snapshot ${name}`, {
+      details: { node: id, snapshot: name },
+    });
   // The current snapshot of each node: the last taken or reverted to.
   const current = (d: MemoryProviderData) => {
     d.currentSnapshot ??= {};

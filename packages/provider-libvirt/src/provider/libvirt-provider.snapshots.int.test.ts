@@ -81,7 +81,7 @@ describe('node snapshots on libvirt (qemu:///system, busybox guest)', () => {
     expect(await sha256File(master)).toBe(masterHash);
   }, 300_000);
 
-  it('reverts a stopped node\'s disk snapshot: files written after it are gone, deleted ones back', async () => {
+  it("reverts a stopped node's disk snapshot: files written after it are gone, deleted ones back", async () => {
     await compute.stopNode(node.id);
     const cold = await compute.snapshotNode(node.id, 'cold');
     expect(cold).toMatchObject({ name: 'cold', memory: false, parent: 'warm' });

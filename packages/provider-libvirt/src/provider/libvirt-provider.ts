@@ -4,8 +4,8 @@ import type {
   HostNetwork,
   HypervisorProvider,
   MasterSpec,
-  OperationOptions,
   NodeSnapshot,
+  OperationOptions,
   ProviderCapabilities,
   SnapshotRequest,
 } from '@vmkit/core/spi';
@@ -52,6 +52,7 @@ import { libvirtMastersExist } from './master/masters-exist.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
 import { lookupNode, XML_INACTIVE } from './node/node-lookup.js';
 import { readNodeMetadata } from './node/node-metadata.js';
+import { destroyLibvirtNode, powerLibvirtNode } from './node/node-power.js';
 import {
   deleteLibvirtNodeSnapshot,
   LIBVIRT_SNAPSHOT_CAPABILITIES,
@@ -59,7 +60,6 @@ import {
   revertLibvirtNode,
   snapshotLibvirtNode,
 } from './node/node-snapshots.js';
-import { destroyLibvirtNode, powerLibvirtNode } from './node/node-power.js';
 import { describeNode } from './node/node-view.js';
 
 /** How many nodes {@link LibvirtProvider.listNodes} describes at once. */
@@ -266,7 +266,11 @@ export class LibvirtProvider implements HypervisorProvider {
   }
 
   /** An internal snapshot of the node's overlay (with memory when running; see `docs/snapshots.md`). */
-  async snapshotNode(id: string, request: SnapshotRequest, options?: OperationOptions): Promise<NodeSnapshot> {
+  async snapshotNode(
+    id: string,
+    request: SnapshotRequest,
+    options?: OperationOptions,
+  ): Promise<NodeSnapshot> {
     return snapshotLibvirtNode(await this.#ctx(), id, request, options);
   }
 

@@ -48,12 +48,6 @@ import { VboxGuestAgent } from './node/guest-control-agent.js';
 import { powerOff } from './node/machine-power.js';
 import { sweepNodeLeftovers } from './node/node-leftovers.js';
 import {
-  deleteVboxNodeSnapshot,
-  listVboxNodeSnapshots,
-  revertVboxNode,
-  snapshotVboxNode,
-} from './node/node-snapshots.js';
-import {
   describeMachine,
   type Found,
   findNode,
@@ -62,6 +56,12 @@ import {
   withConsole,
 } from './node/node-ops.js';
 import { listNodeRecords, type NodeRecord } from './node/node-records.js';
+import {
+  deleteVboxNodeSnapshot,
+  listVboxNodeSnapshots,
+  revertVboxNode,
+  snapshotVboxNode,
+} from './node/node-snapshots.js';
 import { reconcileHalfMadeNodes } from './node/reconcile.js';
 import {
   masterMachineName,
@@ -429,7 +429,11 @@ export class VirtualBoxProvider implements HypervisorProvider {
   }
 
   /** A snapshot of the node, online (with its saved state) when it runs (see `docs/snapshots.md`). */
-  async snapshotNode(id: string, request: SnapshotRequest, options: OperationOptions = {}): Promise<NodeSnapshot> {
+  async snapshotNode(
+    id: string,
+    request: SnapshotRequest,
+    options: OperationOptions = {},
+  ): Promise<NodeSnapshot> {
     throwIfAborted(options.signal, `snapshot of ${id}`);
     return this.#run(`taking snapshot ${request.name} of ${id}`, async (api) =>
       snapshotVboxNode(this.#ctx, api, id, await findNode(this.#ctx, api, id), request, options.signal),

@@ -132,7 +132,9 @@ export async function snapshotLibvirtNode(
     );
   const xml =
     `<domainsnapshot><name>${xmlEscape(request.name)}</name>` +
-    (request.description === undefined ? '' : `<description>${xmlEscape(request.description)}</description>`) +
+    (request.description === undefined
+      ? ''
+      : `<description>${xmlEscape(request.description)}</description>`) +
     '</domainsnapshot>';
   let snap: DomainSnapshotHandle;
   try {
@@ -170,7 +172,11 @@ export async function revertLibvirtNode(
 }
 
 /** Deletes one snapshot (its data in the overlay and its metadata); its children stay valid. */
-export async function deleteLibvirtNodeSnapshot(ctx: LibvirtContext, id: string, name: string): Promise<void> {
+export async function deleteLibvirtNodeSnapshot(
+  ctx: LibvirtContext,
+  id: string,
+  name: string,
+): Promise<void> {
   const { dom, meta } = await lookupNode(ctx, id);
   await ctx.client.snapshots.delete(await findSnapshot(ctx, dom, meta.name, name));
 }

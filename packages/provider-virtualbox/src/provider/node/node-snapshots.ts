@@ -9,7 +9,6 @@ import { lockOptions, type VboxContext } from '../virtualbox-context.js';
 import { ACTIVE_STATES } from './machine-power.js';
 import { type Found, launchNode } from './node-ops.js';
 
-
 /** The lock a snapshot call takes: `Shared` while the VM process holds the machine, else `Write`. */
 async function lockFor(machine: vbox.IMachine): Promise<'Shared' | 'Write'> {
   return ACTIVE_STATES.has(String(await machine.getState())) ? 'Shared' : 'Write';
@@ -139,9 +138,13 @@ export async function revertVboxNode(
   const { machine } = found;
   const snap = await existing(machine, id, name);
   if ((await lockFor(machine)) === 'Shared')
-    throw new VmkitError('CONFLICT', `node ${id} is running: VirtualBox restores snapshots of stopped machines only`, {
-      details: { node: id },
-    });
+    throw new VmkitError(
+      'CONFLICT',
+      `node ${id} is running: VirtualBox restores snapshots of stopped machines only`,
+      {
+        details: { node: id },
+      },
+    );
   await withMachineLock(
     ctx.conn,
     api,

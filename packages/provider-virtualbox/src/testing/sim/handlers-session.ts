@@ -1,13 +1,8 @@
-import { machine, mutable } from './handlers-machine.js';
+import { machine } from './handlers-machine.js';
+import { snapshotHandlers } from './handlers-snapshots.js';
 import type { SimCall, SimHandler } from './sim-call.js';
 import { ResultCode, runtime, violation } from './sim-fault.js';
-import {
-  copySettings,
-  type SimMachine,
-  SimProgress,
-  type SimSession,
-} from './sim-model.js';
-import { snapshotHandlers } from './handlers-snapshots.js';
+import { copySettings, type SimMachine, SimProgress, type SimSession } from './sim-model.js';
 import { assertPoweredOff } from './sim-world.js';
 
 function session(c: SimCall, name = '_this'): SimSession {

@@ -103,7 +103,8 @@ export const snapshotHandlers: Record<string, SimHandler> = {
     const m = sessionMachine(c);
     const id = c.str('id');
     const snap = m.snapshots.find((s) => s.id === id);
-    if (!snap) throw runtime(ResultCode.VBOX_E_OBJECT_NOT_FOUND, `Could not find a snapshot with UUID {${id}}`);
+    if (!snap)
+      throw runtime(ResultCode.VBOX_E_OBJECT_NOT_FOUND, `Could not find a snapshot with UUID {${id}}`);
     if (snap.children.length > 1)
       throw runtime(
         ResultCode.VBOX_E_INVALID_OBJECT_STATE,
