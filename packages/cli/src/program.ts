@@ -10,6 +10,7 @@ import { isoCommand } from './commands/iso.js';
 import { destroyCommand, lsCommand, upCommand } from './commands/nodes.js';
 import { remasterCommand } from './commands/remaster.js';
 import { seedCommand } from './commands/seed.js';
+import { snapshotCommand } from './commands/snapshot.js';
 import { sshCommand } from './commands/ssh.js';
 import type { CliIo } from './runtime/command-context.js';
 import { cliPackageFile } from './runtime/package-files.js';
@@ -75,6 +76,7 @@ export function buildProgram(io: CliIo): Command {
     execCommand,
     cpCommand,
     sshCommand,
+    snapshotCommand,
     pruneCommand,
     reapCommand,
     dfCommand,

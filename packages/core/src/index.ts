@@ -96,6 +96,7 @@ export {
   type PortForward,
 } from './model/network-spec.js';
 export type { NodeMetadata, NodeStatus } from './model/node-metadata.js';
+export { type NodeSnapshot, SNAPSHOT_NAME_PATTERN, type SnapshotNodeOptions } from './model/node-snapshot.js';
 export type { OperatingSystem } from './model/operating-system.js';
 export type { ConfigDriveOptions, Template, TemplateOptions } from './model/template.js';
 export type { PortAllocatorOptions } from './ports/port-allocator.js';

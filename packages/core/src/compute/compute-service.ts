@@ -16,6 +16,7 @@ import type { Image } from '../model/image.js';
 import type { LoginCredentials } from '../model/login-credentials.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
+import type { NodeSnapshot, SnapshotNodeOptions } from '../model/node-snapshot.js';
 import type { Template, TemplateOptions } from '../model/template.js';
 import type { HostNetwork } from '../spi/hypervisor-provider.js';
 import type { MasterDiskExport } from '../spi/master-export.js';
@@ -111,6 +112,25 @@ export interface ComputeService extends AsyncDisposable {
   suspendNode(id: string, options?: OperationOptions): Promise<void>;
   /** Resumes a node; `ABORTED` if the signal fires first. */
   resumeNode(id: string, options?: OperationOptions): Promise<void>;
+  /**
+   * Takes a snapshot of a node's own disk (never its master's), with the running node's memory
+   * when `memory` is set, so {@link ComputeService.revertNode} resumes it where it was. Refused
+   * before anything is done: a bad `name` or option (`INVALID_ARGUMENT` naming it), an unknown node
+   * (`NOT_FOUND`), a name the node already has (`CONFLICT`), and what `capabilities().snapshots`
+   * says the provider cannot do in the node's state (`UNSUPPORTED` with the reason). See
+   * `docs/snapshots.md`.
+   */
+  snapshotNode(id: string, name: string, options?: SnapshotNodeOptions): Promise<NodeSnapshot>;
+  /** A node's snapshots, oldest first; `NOT_FOUND` for an unknown node. */
+  listNodeSnapshots(id: string): Promise<NodeSnapshot[]>;
+  /**
+   * Puts a node back to a snapshot: its disk, and with a memory snapshot its memory and running
+   * state (else the node ends stopped). `NOT_FOUND` for an unknown node or snapshot; `CONFLICT` for
+   * a running node on a provider that reverts stopped nodes only. The snapshot stays.
+   */
+  revertNode(id: string, name: string, options?: OperationOptions): Promise<void>;
+  /** Deletes one snapshot of a node (`NOT_FOUND` if unknown); the node and its other snapshots stay. */
+  deleteNodeSnapshot(id: string, name: string): Promise<void>;
   /**
    * Runs a script in a running node (jclouds' `runScriptOnNode`): shell text by `/bin/sh -c` as
    * root unless `user` says otherwise, or an argv; through the guest agent or SSH (`transport`).

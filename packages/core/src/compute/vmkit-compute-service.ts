@@ -23,6 +23,7 @@ import type { Image } from '../model/image.js';
 import type { LoginCredentials } from '../model/login-credentials.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
+import type { NodeSnapshot, SnapshotNodeOptions } from '../model/node-snapshot.js';
 import type { Template, TemplateOptions } from '../model/template.js';
 import type { PortAllocator } from '../ports/port-allocator.js';
 import type { HypervisorProvider, ProviderNode } from '../spi/hypervisor-provider.js';
@@ -49,6 +50,7 @@ import {
   runPowerOperation,
 } from './node-operations.js';
 import { type NodeOwner, ownerTag } from './node-owner.js';
+import { deleteNodeSnapshot, listNodeSnapshots, revertNode, snapshotNode } from './node-snapshots.js';
 import { nodeMetadataOf } from './node-view.js';
 import { checkUnusedFor, type PruneImagesOptions, type PruneResult, pruneImages } from './prune-images.js';
 import {
@@ -337,6 +339,30 @@ export class VmkitComputeService implements ComputeService {
   async resumeNode(id: string, options: OperationOptions = {}): Promise<void> {
     this.#open();
     await runPowerOperation(this.#p.provider, 'resume', id, options);
+  }
+
+  // --- node snapshots (docs/snapshots.md)
+
+  async snapshotNode(id: string, name: string, options: SnapshotNodeOptions = {}): Promise<NodeSnapshot> {
+    this.#open();
+    return this.#tracked(options, (signal) =>
+      snapshotNode(this.#p.provider, id, name, { ...options, signal }),
+    );
+  }
+
+  async listNodeSnapshots(id: string): Promise<NodeSnapshot[]> {
+    this.#open();
+    return listNodeSnapshots(this.#p.provider, id);
+  }
+
+  async revertNode(id: string, name: string, options: OperationOptions = {}): Promise<void> {
+    this.#open();
+    return this.#tracked(options, (signal) => revertNode(this.#p.provider, id, name, { ...options, signal }));
+  }
+
+  async deleteNodeSnapshot(id: string, name: string): Promise<void> {
+    this.#open();
+    return this.#tracked({}, () => deleteNodeSnapshot(this.#p.provider, id, name));
   }
 
   #nodeParts(): NodeOperationParts {

@@ -13,6 +13,7 @@ import { itReachesInsideNodes } from './guest-exec-contract.js';
 import { itChecksMasterRefs } from './master-ref-contract.js';
 import { itTransfersMasterDisks } from './master-transfer-contract.js';
 import type { ProviderContractSubject } from './provider-contract-subject.js';
+import { itSnapshotsNodes } from './snapshot-contract.js';
 
 export type { ProviderContractSubject } from './provider-contract-subject.js';
 
@@ -23,7 +24,8 @@ const DEFAULT_NETWORK: BoundNetwork = {
 /**
  * The shared test suite every {@link HypervisorProvider} passes (vitest): master builds through the
  * pipeline with progress and abort, clones, the node lifecycle, listing, destruction, errors,
- * scripts, copies and guest addresses through the guest agent (or `UNSUPPORTED` without one), and
+ * scripts, copies and guest addresses through the guest agent (or `UNSUPPORTED` without one), node
+ * snapshots where the capabilities list them (else `UNSUPPORTED`), and
  * the closed error after `close()` (the factory is called once more for a provider to close).
  */
 export function describeProviderContract(
@@ -234,6 +236,8 @@ export function describeProviderContract(
       made,
       agentTimeoutMs: subject.agentTimeoutMs ?? 180_000,
     }));
+
+    itSnapshotsNodes(() => ({ provider, run, cloneSpec, made, listReal }));
 
     itTransfersMasterDisks(() => ({
       provider,

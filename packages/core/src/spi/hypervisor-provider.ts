@@ -9,6 +9,7 @@ import type { ProviderGuestAccess } from './guest-agent.js';
 import type { MasterBuild, MasterRef } from './master-build.js';
 import type { ProviderMasterExport } from './master-export.js';
 import type { ProviderMasterImport } from './master-import.js';
+import type { ProviderNodeSnapshots, SnapshotCapabilities } from './node-snapshots.js';
 import type { ProviderHousekeeping } from './provider-artefacts.js';
 
 /** What a provider can do. */
@@ -32,6 +33,10 @@ export interface ProviderCapabilities {
    * commands, files, the guest's own addresses); absent means no.
    */
   readonly guestAgent?: boolean;
+  /**
+   * What node snapshots it can take and revert ({@link ProviderNodeSnapshots}); absent means none.
+   */
+  readonly snapshots?: SnapshotCapabilities;
 }
 
 /** A network of the host that NICs can attach to. */
@@ -73,13 +78,15 @@ export type ProviderNode = Omit<NodeMetadata, 'hostPorts' | 'login'>;
  * The optional {@link ProviderHousekeeping} methods serve `pruneImages` and `diskUsage`;
  * the optional {@link ProviderMasterExport} method serves `exportImageDisk`, and with
  * {@link ProviderMasterImport} the `shareMasters` option; the optional {@link ProviderGuestAccess}
- * method serves commands, file copies and addresses read inside nodes.
+ * method serves commands, file copies and addresses read inside nodes; the optional
+ * {@link ProviderNodeSnapshots} methods serve node snapshots.
  */
 export interface HypervisorProvider
   extends ProviderHousekeeping,
     ProviderMasterExport,
     ProviderMasterImport,
-    ProviderGuestAccess {
+    ProviderGuestAccess,
+    ProviderNodeSnapshots {
   /** Provider kind, e.g. `libvirt`. */
   readonly name: string;
   /**

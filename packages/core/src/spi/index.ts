@@ -77,6 +77,7 @@ export {
   recordString,
 } from './node-record-fields.js';
 export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './provider-artefacts.js';
+export type { ProviderNodeSnapshots, SnapshotCapabilities, SnapshotRequest } from './node-snapshots.js';
 
 // Running a build as core does (for a provider's own tests)
 export { type MasterBuildRunOptions, runMasterBuild } from '../masters/master-build-pipeline.js';
@@ -167,5 +168,6 @@ export type {
 export type { BoundNetwork, BoundNic, BoundPortForward } from '../model/network-spec.js';
 export type { NicAddresses, NicAddressSource } from '../model/nic-addresses.js';
 export type { NodeStatus } from '../model/node-metadata.js';
+export type { NodeSnapshot } from '../model/node-snapshot.js';
 export { type LogFields, type Logger, silentLogger } from '../util/logger.js';
 export type { OperationOptions, ProgressEvent, ProgressListener } from '../util/progress.js';

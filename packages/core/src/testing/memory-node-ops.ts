@@ -96,6 +96,9 @@ export function memoryNodeOps(parts: MemoryNodeOpsParts): MemoryNodeOps {
         const node = d.nodes[nodeId];
         if (node) stats.destroys++;
         delete d.nodes[nodeId];
+        // Its snapshots go with it.
+        delete d.snapshots?.[nodeId];
+        delete d.currentSnapshot?.[nodeId];
         // The node's own disk and its data volumes (`node:<id>:data<i>`).
         const disks = Object.keys(d.disks).filter(
           (k) => k === `node:${nodeId}` || k.startsWith(`node:${nodeId}:`),

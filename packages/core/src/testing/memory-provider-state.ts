@@ -19,6 +19,21 @@ export interface MemoryProviderData {
   nodes: Record<string, ProviderNode>;
   /** Disks by name: `master:<name>`, `node:<id>` or a node's data volume `node:<id>:data<i>` (with its size and label). */
   disks: Record<string, { readonly backing?: string; readonly bytes?: number; readonly label?: string }>;
+  /** Snapshots by node id, oldest first (absent in files written before snapshots existed). */
+  snapshots?: Record<string, MemorySnapshot[]>;
+  /** Each node's current snapshot (the last taken or reverted to), by node id. */
+  currentSnapshot?: Record<string, string>;
+}
+
+/** A snapshot held by the memory provider: as listed, plus the node status it restores. */
+export interface MemorySnapshot {
+  readonly name: string;
+  readonly description?: string;
+  readonly createdAt: string;
+  readonly memory: boolean;
+  readonly parent?: string;
+  /** The node's status when it was taken (a memory snapshot restores `running`). */
+  readonly status: ProviderNode['status'];
 }
 
 /** Holds the provider's data in memory, or in a JSON file shared by several processes. */

@@ -17,6 +17,7 @@ import { checkMemoryMasterRef } from './memory-master-ref-check.js';
 import { memoryNodeOps } from './memory-node-ops.js';
 import { MemoryProviderState } from './memory-provider-state.js';
 import type { MemoryProvider, MemoryProviderOptions, MemoryProviderStats } from './memory-provider-types.js';
+import { MEMORY_SNAPSHOT_CAPABILITIES, memorySnapshots } from './memory-snapshots.js';
 
 export type {
   MemoryProvider,
@@ -33,6 +34,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   sources: Object.freeze(['disk', 'iso', 'kernel'] as const),
   suspend: true,
   dataVolumes: true,
+  snapshots: MEMORY_SNAPSHOT_CAPABILITIES,
 });
 
 /**
@@ -217,6 +219,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
       }
     },
     ...memoryNodeOps({ state, stats, faults: () => provider.faults, open, onBoot: boot }),
+    ...memorySnapshots(state, open),
     async listNodes() {
       open();
       stats.calls++;

@@ -8,7 +8,8 @@ export type ProgressPhase =
   | 'transfer'
   | 'exec'
   | 'copy'
-  | 'wait';
+  | 'wait'
+  | 'snapshot';
 
 /** One progress report of long work. */
 export interface ProgressEvent {

@@ -19,6 +19,7 @@ import { QemuProcedures } from './qemu-procedures-group.js';
 import { type LibvirtReconnectOptions, openWithBackoff } from './reconnect-policy.js';
 import { interruptedCall, retrySafe } from './retry-safety.js';
 import type { RpcCaller } from './rpc-caller.js';
+import { SnapshotProcedures } from './snapshot-procedures.js';
 import { StorageProcedures } from './storage-procedures.js';
 
 /** Options of {@link LibvirtClient.connect}. */
@@ -72,7 +73,8 @@ const MAX_REPEATS = 3;
 /**
  * A pure-TypeScript client of libvirt's remote RPC protocol. Procedures are grouped by object:
  * {@link LibvirtClient.domains}, {@link LibvirtClient.storage}, {@link LibvirtClient.networks},
- * {@link LibvirtClient.qemu} (the QEMU driver's program: guest agent commands);
+ * {@link LibvirtClient.qemu} (the QEMU driver's program: guest agent commands),
+ * {@link LibvirtClient.snapshots};
  * connection-level calls are methods of the client. Calls may run concurrently. When the daemon
  * goes away the client reconnects on its own with bounded backoff (see
  * {@link LibvirtClientOptions.reconnect}); calls safe to repeat are sent again, the others fail
@@ -91,6 +93,8 @@ export class LibvirtClient implements RpcCaller {
   readonly interfaces: InterfaceProcedures;
   /** Procedures of the QEMU driver's own program (guest agent commands). */
   readonly qemu: QemuProcedures;
+  /** Domain snapshot procedures. */
+  readonly snapshots: SnapshotProcedures;
   readonly #options: ResolvedLibvirtClientOptions;
   readonly #events = new DomainLifecycleHub(() => this.connection());
   #conn: RpcConnection | undefined;
@@ -107,6 +111,7 @@ export class LibvirtClient implements RpcCaller {
     this.networks = new NetworkProcedures(this);
     this.interfaces = new InterfaceProcedures(this);
     this.qemu = new QemuProcedures(this);
+    this.snapshots = new SnapshotProcedures(this);
   }
 
   /** Connects, negotiates authentication and opens the hypervisor connection. */

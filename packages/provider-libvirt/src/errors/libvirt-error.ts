@@ -26,6 +26,7 @@ export const LibvirtErrorCode = Object.freeze({
   OPERATION_INVALID: 55,
   CONFIG_UNSUPPORTED: 67,
   OPERATION_TIMEOUT: 68,
+  NO_DOMAIN_SNAPSHOT: 72,
   ARGUMENT_UNSUPPORTED: 74,
   OPERATION_UNSUPPORTED: 84,
   AGENT_UNRESPONSIVE: 86,
@@ -41,6 +42,7 @@ const NOT_FOUND_CODES: ReadonlySet<number> = new Set([
   C.NO_NETWORK,
   C.NO_STORAGE_POOL,
   C.NO_STORAGE_VOL,
+  C.NO_DOMAIN_SNAPSHOT,
 ]);
 /** Failures a later try may not meet: the daemon was unreachable, busy or slow. */
 const RETRYABLE_CODES: ReadonlySet<number> = new Set([
@@ -109,7 +111,7 @@ export interface RemoteErrorInfo {
 
 /**
  * An error reported by libvirt. Its vmkit {@link VmkitError.code} is `NOT_FOUND` for a missing
- * domain, network, storage pool or volume and `PROVIDER` otherwise; libvirt's own code, domain and
+ * domain, network, storage pool, volume or domain snapshot and `PROVIDER` otherwise; libvirt's own code, domain and
  * message are kept in {@link LibvirtError.libvirtCode}, {@link LibvirtError.libvirtDomain} and
  * {@link LibvirtError.libvirtMessage}; `retryable` and `fault` follow libvirt's code (see
  * `classifyLibvirtCode`).

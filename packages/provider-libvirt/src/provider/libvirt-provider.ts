@@ -4,8 +4,10 @@ import type {
   HostNetwork,
   HypervisorProvider,
   MasterSpec,
+  NodeSnapshot,
   OperationOptions,
   ProviderCapabilities,
+  SnapshotRequest,
 } from '@vmkit/core/spi';
 import {
   type CloneSpec,
@@ -51,6 +53,13 @@ import { cloneLibvirtNode } from './node/clone-node.js';
 import { lookupNode, XML_INACTIVE } from './node/node-lookup.js';
 import { readNodeMetadata } from './node/node-metadata.js';
 import { destroyLibvirtNode, powerLibvirtNode } from './node/node-power.js';
+import {
+  deleteLibvirtNodeSnapshot,
+  LIBVIRT_SNAPSHOT_CAPABILITIES,
+  listLibvirtNodeSnapshots,
+  revertLibvirtNode,
+  snapshotLibvirtNode,
+} from './node/node-snapshots.js';
 import { describeNode } from './node/node-view.js';
 
 /** How many nodes {@link LibvirtProvider.listNodes} describes at once. */
@@ -159,6 +168,8 @@ export class LibvirtProvider implements HypervisorProvider {
       suspend: true,
       dataVolumes: true,
       guestAgent: ctx.realGuests,
+      // QEMU's internal snapshots; the test driver's are metadata only, so not offered.
+      ...(ctx.realGuests ? { snapshots: LIBVIRT_SNAPSHOT_CAPABILITIES } : {}),
     };
   }
 
@@ -252,6 +263,27 @@ export class LibvirtProvider implements HypervisorProvider {
 
   async destroyNode(id: string, options: OperationOptions = {}): Promise<void> {
     await destroyLibvirtNode(await this.#ctx(), id, options);
+  }
+
+  /** An internal snapshot of the node's overlay (with memory when running; see `docs/snapshots.md`). */
+  async snapshotNode(
+    id: string,
+    request: SnapshotRequest,
+    options?: OperationOptions,
+  ): Promise<NodeSnapshot> {
+    return snapshotLibvirtNode(await this.#ctx(), id, request, options);
+  }
+
+  async listNodeSnapshots(id: string): Promise<readonly NodeSnapshot[]> {
+    return listLibvirtNodeSnapshots(await this.#ctx(), id);
+  }
+
+  async revertNode(id: string, name: string, options?: OperationOptions): Promise<void> {
+    await revertLibvirtNode(await this.#ctx(), id, name, options);
+  }
+
+  async deleteNodeSnapshot(id: string, name: string): Promise<void> {
+    await deleteLibvirtNodeSnapshot(await this.#ctx(), id, name);
   }
 
   /**

@@ -3,6 +3,7 @@ import type { ProviderCapabilities } from '@vmkit/core/spi';
 import type { ProviderBootIsoCache } from '@vmkit/imaging';
 import type * as vbox from 'virtualbox-soap';
 import type { VboxApi, VboxConnection } from '../soap/connection.js';
+import { VBOX_SNAPSHOT_CAPABILITIES } from './node/snapshot-capabilities.js';
 import type { ResolvedVirtualBoxProviderOptions } from './virtualbox-provider-options.js';
 
 /** What the provider's parts share. */
@@ -67,4 +68,5 @@ export const VBOX_CAPABILITIES: ProviderCapabilities = Object.freeze({
   suspend: true,
   dataVolumes: false,
   guestAgent: true,
+  snapshots: VBOX_SNAPSHOT_CAPABILITIES,
 });

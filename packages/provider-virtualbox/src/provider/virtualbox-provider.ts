@@ -4,8 +4,10 @@ import type {
   HostNetwork,
   HypervisorProvider,
   MasterSpec,
+  NodeSnapshot,
   OperationOptions,
   ProviderCapabilities,
+  SnapshotRequest,
 } from '@vmkit/core/spi';
 import {
   type CloneSpec,
@@ -54,6 +56,12 @@ import {
   withConsole,
 } from './node/node-ops.js';
 import { listNodeRecords, type NodeRecord } from './node/node-records.js';
+import {
+  deleteVboxNodeSnapshot,
+  listVboxNodeSnapshots,
+  revertVboxNode,
+  snapshotVboxNode,
+} from './node/node-snapshots.js';
 import { reconcileHalfMadeNodes } from './node/reconcile.js';
 import {
   masterMachineName,
@@ -417,6 +425,39 @@ export class VirtualBoxProvider implements HypervisorProvider {
       },
       true,
       options.signal,
+    );
+  }
+
+  /** A snapshot of the node, online (with its saved state) when it runs (see `docs/snapshots.md`). */
+  async snapshotNode(
+    id: string,
+    request: SnapshotRequest,
+    options: OperationOptions = {},
+  ): Promise<NodeSnapshot> {
+    throwIfAborted(options.signal, `snapshot of ${id}`);
+    return this.#run(`taking snapshot ${request.name} of ${id}`, async (api) =>
+      snapshotVboxNode(this.#ctx, api, id, await findNode(this.#ctx, api, id), request, options.signal),
+    );
+  }
+
+  async listNodeSnapshots(id: string): Promise<readonly NodeSnapshot[]> {
+    return this.#run(
+      `listing snapshots of ${id}`,
+      async (api) => listVboxNodeSnapshots(await findNode(this.#ctx, api, id)),
+      true,
+    );
+  }
+
+  async revertNode(id: string, name: string, options: OperationOptions = {}): Promise<void> {
+    throwIfAborted(options.signal, `revert of ${id}`);
+    await this.#run(`reverting ${id} to ${name}`, async (api) =>
+      revertVboxNode(this.#ctx, api, id, await findNode(this.#ctx, api, id), name, options.signal),
+    );
+  }
+
+  async deleteNodeSnapshot(id: string, name: string): Promise<void> {
+    await this.#run(`deleting snapshot ${name} of ${id}`, async (api) =>
+      deleteVboxNodeSnapshot(this.#ctx, api, id, await findNode(this.#ctx, api, id), name),
     );
   }
 

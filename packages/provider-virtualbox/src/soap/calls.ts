@@ -116,3 +116,9 @@ export async function closeDvd(api: VboxApi, path: string): Promise<void> {
     // Not registered (any more): nothing to close.
   }
 }
+
+/** `ISnapshot.getChildren` (same `null` issue for a snapshot without children): their references. */
+export async function snapshotChildRefs(snapshot: vbox.ISnapshot): Promise<string[]> {
+  const r = await wrapped(snapshot).__invoke('ISnapshot_getChildren', { _this: refOf(snapshot) });
+  return list<unknown>(r?.returnval).map(String);
+}

@@ -1,14 +1,8 @@
-import { machine, mutable } from './handlers-machine.js';
+import { machine } from './handlers-machine.js';
+import { snapshotHandlers } from './handlers-snapshots.js';
 import type { SimCall, SimHandler } from './sim-call.js';
 import { ResultCode, runtime, violation } from './sim-fault.js';
-import {
-  copySettings,
-  type SimMachine,
-  SimMedium,
-  SimProgress,
-  type SimSession,
-  SimSnapshot,
-} from './sim-model.js';
+import { copySettings, type SimMachine, SimProgress, type SimSession } from './sim-model.js';
 import { assertPoweredOff } from './sim-world.js';
 
 function session(c: SimCall, name = '_this'): SimSession {
@@ -154,37 +148,5 @@ export const sessionHandlers: Record<string, SimHandler> = {
       throw runtime(ResultCode.VBOX_E_INVALID_VM_STATE, `Cannot resume: machine is ${m.state}`, true);
     c.world.pause(m, false);
   },
-  IMachine_takeSnapshot(c) {
-    const view = mutable(c);
-    if (view.kind !== 'session')
-      throw violation(ResultCode.VBOX_E_INVALID_OBJECT_STATE, 'Snapshots need a session');
-    const m = view.machine;
-    assertPoweredOff(view);
-    const snap = new SimSnapshot(m, c.str('name'), c.str('description'), copySettings(m.settings));
-    m.snapshots.push(snap);
-    const diffs = new Map<SimMedium, SimMedium>();
-    for (const a of m.settings.attachments) {
-      if (a.type !== 'HardDisk' || !a.medium) continue;
-      const folder = m.settingsFile.replace(/[^/]+$/, '');
-      const diff = new SimMedium(`${folder}Snapshots/{${snap.id}}.vdi`, 'VDI', 'HardDisk', true, a.medium);
-      diffs.set(a.medium, c.world.addMedium(diff));
-    }
-    for (const s of [m.settings, m.draft])
-      for (const a of s?.attachments ?? [])
-        if (a.medium && diffs.has(a.medium)) a.medium = diffs.get(a.medium);
-    return { id: snap.id, returnval: c.ref(c.world.task(`Taking snapshot of ${m.name}`)) };
-  },
-  IMachine_findSnapshot(c) {
-    const m = machine(c).machine;
-    const key = c.str('nameOrId');
-    const snap = m.snapshots.find(
-      (s) => s.name === key || s.id === key || (key === '' && s === m.snapshots.at(-1)),
-    );
-    if (!snap) throw runtime(ResultCode.VBOX_E_OBJECT_NOT_FOUND, `Could not find a snapshot named '${key}'`);
-    return c.ref(snap);
-  },
-  IMachine_getSnapshotCount: (c) => machine(c).machine.snapshots.length,
-  ISnapshot_getMachine: (c) => c.ref(c.self<SimSnapshot>('ISnapshot').view),
-  ISnapshot_getName: (c) => c.self<SimSnapshot>('ISnapshot').name,
-  ISnapshot_getId: (c) => c.self<SimSnapshot>('ISnapshot').id,
+  ...snapshotHandlers,
 };

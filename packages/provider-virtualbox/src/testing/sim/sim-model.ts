@@ -106,7 +106,8 @@ export class SimMedium implements SimTarget {
     readonly deviceType: string,
     /** Whether the simulator made it (no file on the host) or opened a real file. */
     readonly virtual: boolean,
-    readonly parent: SimMedium | undefined = undefined,
+    /** Its parent; a snapshot's deletion merges a medium into its child, which takes this over. */
+    public parent: SimMedium | undefined = undefined,
   ) {
     parent?.children.add(this);
   }
@@ -117,14 +118,23 @@ export class SimSnapshot implements SimTarget {
   readonly iface = 'ISnapshot';
   readonly id = randomUUID();
   readonly view: MachineView;
+  /** When it was taken (ms since the epoch, as `ISnapshot.timeStamp`). */
+  readonly timeStamp = Date.now();
+  /** Snapshots taken after it while it was current. */
+  readonly children: SimSnapshot[] = [];
 
   constructor(
     readonly machine: SimMachine,
     readonly name: string,
     readonly description: string,
     readonly settings: MachineSettings,
+    /** The snapshot that was current when it was taken (a deletion moves children up). */
+    public parent: SimSnapshot | undefined = undefined,
+    /** Whether it holds a saved state (taken of a running or paused machine). */
+    readonly online = false,
   ) {
     this.view = new MachineView(machine, 'snapshot', this);
+    parent?.children.push(this);
   }
 }
 
@@ -140,6 +150,8 @@ export class SimMachine {
   settings = defaultSettings();
   draft: MachineSettings | undefined;
   readonly snapshots: SimSnapshot[] = [];
+  /** The snapshot the current state is based on (the last taken or restored). */
+  currentSnapshot: SimSnapshot | undefined;
   readonly guestProps = new Map<string, { value: string; ts: number }>();
   writeLock: LockHolder | undefined;
   readonly shared = new Set<SimSession>();
