@@ -134,9 +134,12 @@ export {
   shellQuote,
 } from '../guest/shell-command.js';
 export {
+  type CopyDigest,
+  CopyHasher,
   checkCopyInOptions,
   copyFinishError,
   copyFinishText,
+  GUEST_CHECK_PROGRAM,
   sameHashText,
   tempBeside,
 } from '../guest/copy-steps.js';
