@@ -1,5 +1,5 @@
 import type { ConfigDriveFormat } from '../model/config-drive-spec.js';
-import type { Hardware } from '../model/hardware.js';
+import type { Firmware, Hardware } from '../model/hardware.js';
 import type { MasterSource, MasterSpec } from '../model/master-spec.js';
 import type { NicAttachment } from '../model/network-spec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
@@ -32,6 +32,11 @@ export interface ProviderCapabilities {
    * commands, files, the guest's own addresses); absent means no.
    */
   readonly guestAgent?: boolean;
+  /**
+   * Firmware its masters and nodes can boot with (`hardware.firmware`); absent means `bios`
+   * only. Core refuses an `efi` master or node early where it is missing.
+   */
+  readonly firmware?: readonly Firmware[];
 }
 
 /** A network of the host that NICs can attach to. */

@@ -159,6 +159,8 @@ export class LibvirtProvider implements HypervisorProvider {
       suspend: true,
       dataVolumes: true,
       guestAgent: ctx.realGuests,
+      // UEFI through OVMF needs a guest that runs (libvirt's test driver has no firmware).
+      firmware: ctx.realGuests ? ['bios', 'efi'] : ['bios'],
     };
   }
 

@@ -1,10 +1,11 @@
 import type { BuildContext, BuildStep, MasterBuild, MasterRef, MasterSpec } from '@vmkit/core/spi';
 import { type GuestCleanupStep, reportGuestCleanup, VmkitError } from '@vmkit/core/spi';
 import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
-import type { LibvirtContext } from '../libvirt-context.js';
+import { findOvmf } from '../host/ovmf-firmware.js';
+import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';
 import { uploadBootIso } from './boot-iso-source.js';
-import { type BuildState, initialBuildState, masterNames } from './build-state.js';
+import { type BuildState, initialBuildState, type MasterNames, masterNames } from './build-state.js';
 import { importDisk } from './import-disk.js';
 import { installAgent } from './install-agent.js';
 import { runInstallerDomain } from './installer-domain.js';
@@ -98,16 +99,21 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext<BuildState>
   s.postInstalled = false;
   s.guestCleanup = undefined;
   // Re-runnable: start from a clean slate.
-  for (const v of [names.volume, names.kernel, names.initrd, names.iso, names.consoleLog])
+  for (const v of [names.volume, names.kernel, names.initrd, names.iso, names.consoleLog, names.nvram])
     await ctx.storage.delete(v);
   await removeDomain(ctx, names.installer);
+  const nvram = c.spec.hardware?.firmware === 'efi' ? await createMasterNvram(ctx, c, names, s) : undefined;
   if (source.type === 'bootIso') {
-    s.data = await uploadBootIso(ctx, c, source, names.iso, (v) => s.volumes.push(v));
+    s.data = withNvram(await uploadBootIso(ctx, c, source, names.iso, (v) => s.volumes.push(v)), nvram);
     return;
   }
-  if (source.type === 'disk') return importDisk(ctx, c, names, s);
+  if (source.type === 'disk') {
+    await importDisk(ctx, c, names, s);
+    if (s.data) s.data = withNvram(s.data, nvram);
+    return;
+  }
   const media = await prepareInstallerMedia(ctx, c, names, (v) => s.volumes.push(v));
-  await runInstallerDomain(ctx, c, names, s, media);
+  await runInstallerDomain(ctx, c, names, s, media, nvram);
   // The ISO is needed only by the installer.
   if (source.type === 'iso') await ctx.storage.delete(names.iso);
   s.data = {
@@ -117,6 +123,30 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext<BuildState>
     capacityBytes: media.capacityBytes,
     boot: source.type === 'kernel' ? 'kernel' : 'disk',
     ...media.kernel,
-    volumes: source.type === 'iso' ? [names.volume] : media.volumes,
+    ...(nvram ? { nvramVolume: nvram } : {}),
+    volumes: [...(source.type === 'iso' ? [names.volume] : media.volumes), ...(nvram ? [nvram] : [])],
   };
+}
+
+/**
+ * An EFI master's own NVRAM: a raw pool volume holding a copy of OVMF's empty variable store,
+ * booted by the installer and post-install domains (boot entries they write stay in it) and
+ * copied into each node. Tracked in the build state, so `discard` removes it.
+ */
+async function createMasterNvram(
+  ctx: LibvirtContext,
+  c: BuildContext<BuildState>,
+  names: MasterNames,
+  s: BuildState,
+): Promise<string> {
+  const ovmf = await findOvmf();
+  s.volumes.push(names.nvram);
+  await ctx.storage.createFromFile(names.nvram, ovmf.vars, 'raw', 0, { signal: c.signal });
+  return names.nvram;
+}
+
+/** A master's data with its NVRAM volume (kept, and deleted, with its other volumes). */
+function withNvram(data: LibvirtMasterData, nvram: string | undefined): LibvirtMasterData {
+  if (nvram === undefined) return data;
+  return { ...data, nvramVolume: nvram, volumes: [...data.volumes, nvram] };
 }
