@@ -33,6 +33,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   sources: Object.freeze(['disk', 'iso', 'kernel'] as const),
   suspend: true,
   dataVolumes: true,
+  firmware: Object.freeze(['bios', 'efi'] as const),
 });
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { TemplateOptions } from '../model/template.js';
 import { dataVolumesSchema } from './data-volume-schema.js';
-import { networkSpecSchema } from './network-schema.js';
 import { firmwareSchema } from './master-spec-schema.js';
+import { networkSpecSchema } from './network-schema.js';
 
 import { NODE_NAME_PATTERN } from './patterns.js';
 

@@ -1,7 +1,7 @@
 import type { BuildContext, BuildStep, MasterBuild, MasterRef, MasterSpec } from '@vmkit/core/spi';
 import { type GuestCleanupStep, reportGuestCleanup, VmkitError } from '@vmkit/core/spi';
-import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
 import { findOvmf } from '../host/ovmf-firmware.js';
+import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';
 import { uploadBootIso } from './boot-iso-source.js';

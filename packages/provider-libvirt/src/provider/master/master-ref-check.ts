@@ -75,9 +75,14 @@ export function checkLibvirtMasterRef(
   if (spec && efi !== (spec.hardware?.firmware === 'efi'))
     throw bad(
       'nvramVolume',
-      efi ? "is only for masters whose spec has hardware.firmware 'efi'" : "must be set for hardware.firmware 'efi'",
+      efi
+        ? "is only for masters whose spec has hardware.firmware 'efi'"
+        : "must be set for hardware.firmware 'efi'",
     );
-  const expected = [...(uploaded ? [volume, names.kernel, names.initrd] : [volume]), ...(efi ? [names.nvram] : [])];
+  const expected = [
+    ...(uploaded ? [volume, names.kernel, names.initrd] : [volume]),
+    ...(efi ? [names.nvram] : []),
+  ];
   const volumes = data.volumes;
   if (
     !Array.isArray(volumes) ||

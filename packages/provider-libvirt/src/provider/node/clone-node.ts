@@ -306,7 +306,10 @@ async function cloneNvram(
   if (master.nvramVolume === undefined) return undefined;
   const source = await ctx.storage.find(master.nvramVolume);
   if (!source)
-    throw new VmkitError('NOT_FOUND', `master NVRAM volume ${master.nvramVolume} does not exist in pool ${ctx.storage.name}`);
+    throw new VmkitError(
+      'NOT_FOUND',
+      `master NVRAM volume ${master.nvramVolume} does not exist in pool ${ctx.storage.name}`,
+    );
   const name = `${domName}-VARS.fd`;
   await ctx.storage.copy(name, source, 'raw');
   created.push(name);

@@ -15,6 +15,7 @@ export async function domainFirmware(
   if (nvramVolume === undefined) return undefined;
   const ovmf = await findOvmf();
   const vol = await ctx.storage.find(nvramVolume);
-  if (!vol) throw new VmkitError('NOT_FOUND', `NVRAM volume ${nvramVolume} is missing from pool ${ctx.storage.name}`);
+  if (!vol)
+    throw new VmkitError('NOT_FOUND', `NVRAM volume ${nvramVolume} is missing from pool ${ctx.storage.name}`);
   return { loader: ovmf.code, nvram: await ctx.storage.path(vol) };
 }
