@@ -67,4 +67,5 @@ export const VBOX_CAPABILITIES: ProviderCapabilities = Object.freeze({
   suspend: true,
   dataVolumes: false,
   guestAgent: true,
+  firmware: Object.freeze(['bios', 'efi'] as const),
 });

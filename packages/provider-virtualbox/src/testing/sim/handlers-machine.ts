@@ -44,6 +44,8 @@ function setter(
   };
 }
 
+/** The WSDL's `FirmwareType` values. */
+const FIRMWARE_TYPES = ['BIOS', 'EFI', 'EFI32', 'EFI64', 'EFIDUAL'];
 const IDE_PORTS = 2;
 const IDE_DEVICES = 2;
 
@@ -58,6 +60,7 @@ export const machineHandlers: Record<string, SimHandler> = {
   IMachine_getOSTypeId: (c) => machine(c).machine.osTypeId,
   IMachine_getMemorySize: (c) => machine(c).settings.memoryMB,
   IMachine_getCPUCount: (c) => machine(c).settings.cpus,
+  IMachine_getFirmwareType: (c) => machine(c).settings.firmwareType,
   IMachine_getDescription: (c) => machine(c).settings.description,
   IMachine_getAccessible: (c) => machine(c) !== undefined,
   IMachine_setMemorySize: setter((s, c) => {
@@ -69,6 +72,12 @@ export const machineHandlers: Record<string, SimHandler> = {
     const n = c.int('CPUCount');
     if (n < 1 || n > 64) throw violation(ResultCode.E_INVALIDARG, `Invalid virtual CPU count: ${n}`);
     s.cpus = n;
+  }),
+  IMachine_setFirmwareType: setter((s, c) => {
+    const type = c.str('firmwareType');
+    if (!FIRMWARE_TYPES.includes(type))
+      throw violation(ResultCode.E_INVALIDARG, `Invalid firmware type: ${type}`);
+    s.firmwareType = type;
   }),
   IMachine_setDescription: setter((s, c) => (s.description = c.str('description')), false),
   IMachine_getExtraData: (c) => machine(c).settings.extraData.get(c.str('key')) ?? '',
