@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { MasterSpec, NodeMetadata, TemplateOptions } from '@vmkit/core';
 import { VmkitError } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +13,7 @@ import { LibvirtClient } from '../client/libvirt-client.js';
 // reports /sys/firmware/efi through the guest agent, a BIOS one does not; each EFI node has its
 // own NVRAM file, removed with it and by the rollback of a failed create.
 
+const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 const URI = 'qemu:///system';
 const POOL = 'vmkit';
 const prefix = runPrefix('fw');
@@ -129,6 +132,31 @@ describe('libvirt hardware.firmware', () => {
     expect(left.domains).toEqual([]);
     expect(left.volumes).toEqual(before);
   });
+
+  it('boots the remastered boot-ISO fixture (isolinux + GRUB EFI image) under OVMF as an efi iso source, under SeaBIOS as a bios one', async () => {
+    // The fixture's /init prints its command line and VMKIT-BOOTISO-FIRMWARE efi|bios on the
+    // console, then powers off. A kernel parameter the installer check reads as a failure
+    // marker makes the build fail with the console's last lines, which is how they are read here.
+    const iso = join(process.env.VMKIT_BOOT_ISO_DIR ?? join(repo, '.vmkit', 'boot-isos'), 'isolinux.iso');
+    expect(existsSync(iso), `${iso}: run scripts/test.d/30-boot-isos.sh`).toBe(true);
+    const seen: Record<string, string> = {};
+    for (const firmware of ['efi', 'bios'] as const) {
+      const spec: MasterSpec = {
+        id: `fixture-${firmware}`,
+        os: { family: 'linux', version: 'fixture', arch: 'x86_64' },
+        source: { type: 'iso', path: iso, kernelParams: 'VMKIT-INSTALL-FAILED' },
+        hardware: { cores: 1, ramMiB: 256, diskGiB: 1, firmware },
+      };
+      const error = await t.compute.ensureImage(spec).catch((e: unknown) => e);
+      expect(VmkitError.is(error, 'PROVIDER'), String(error)).toBe(true);
+      const tail = String((error as VmkitError).details.consoleTail ?? '');
+      expect(tail).toMatch(/VMKIT-BOOTISO-END/);
+      seen[firmware] = /VMKIT-BOOTISO-FIRMWARE (\w+)/.exec(tail)?.[1] ?? tail;
+    }
+    expect(seen).toEqual({ efi: 'efi', bios: 'bios' });
+    // The failed builds left nothing, the EFI one's NVRAM volume included.
+    expect((await leftovers(URI, prefix, POOL)).volumes.filter((v) => v.includes('fixture'))).toEqual([]);
+  }, 300_000);
 
   it('removes the EFI master NVRAM with the master', async () => {
     const masterVars = (await leftovers(URI, prefix, POOL)).volumes.filter((v) => v.endsWith('-VARS.fd'));
