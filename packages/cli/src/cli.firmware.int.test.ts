@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   isoMasterSpec,
@@ -8,6 +6,7 @@ import {
   vboxTestEnv,
 } from '../../provider-virtualbox/test-support/vbox-env.js';
 import { runCliProcess } from '../test-support/spawn-cli.js';
+import { vboxProject } from '../test-support/vbox-project.js';
 
 // `vmkit up --firmware` through the real binary, on the VirtualBox simulator (its machines'
 // firmwareType is what VirtualBox would boot with).
@@ -19,21 +18,12 @@ const cli = (...args: string[]) => runCliProcess(args, dir, vars);
 
 beforeAll(async () => {
   env = await vboxTestEnv();
-  dir = join(env.folder, 'project');
-  await mkdir(dir);
-  const { url, password, ...provider } = env.options();
-  vars = { HOME: env.folder, VMKIT_URI: url, VMKIT_VBOX_PASSWORD: password };
   const bios = await isoMasterSpec(env, 'tiny');
-  const efi = { ...(await isoMasterSpec(env, 'tiny-efi')), hardware: { ...bios.hardware, firmware: 'efi' } };
-  await writeFile(
-    join(dir, 'vmkit.config.json'),
-    JSON.stringify({
-      provider: { type: 'virtualbox', ...provider },
-      store: { dir: 'store' },
-      ports: { leaseDir: 'leases' },
-      images: [bios, efi],
-    }),
-  );
+  const efi = {
+    ...(await isoMasterSpec(env, 'tiny-efi')),
+    hardware: { ...bios.hardware, firmware: 'efi' as const },
+  };
+  ({ dir, vars } = await vboxProject(env, [bios, efi]));
 });
 afterAll(async () => {
   await env?.close();
