@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MasterSpec, NodeMetadata, TemplateOptions } from '@vmkit/core';
@@ -157,6 +158,29 @@ describe('libvirt hardware.firmware', () => {
     // The failed builds left nothing, the EFI one's NVRAM volume included.
     expect((await leftovers(URI, prefix, POOL)).volumes.filter((v) => v.includes('fixture'))).toEqual([]);
   }, 300_000);
+
+  it('adopts a shared EFI master disk with an NVRAM volume of its own, removed with it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmkit-fw-share-'));
+    try {
+      const file = join(dir, 'disk.qcow2');
+      const exported = await t.compute.exportImageDisk('guest-efi', file);
+      const spec = efiSpec();
+      const ref = await t.provider.importMasterDisk?.('shared-efi', file, {
+        format: exported.format as 'qcow2' | 'raw',
+        spec,
+      });
+      if (!ref) throw new Error('no importMasterDisk');
+      expect(ref.data?.nvramVolume).toBe(`${prefix}m-shared-efi-VARS.fd`);
+      expect(() => t.provider.checkMasterRef?.(ref, spec)).not.toThrow();
+      expect((await leftovers(URI, prefix, POOL)).volumes).toContain(`${prefix}m-shared-efi-VARS.fd`);
+      await t.provider.deleteMaster(ref);
+      expect((await leftovers(URI, prefix, POOL)).volumes.filter((v) => v.includes('shared-efi'))).toEqual(
+        [],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('removes the EFI master NVRAM with the master', async () => {
     const masterVars = (await leftovers(URI, prefix, POOL)).volumes.filter((v) => v.endsWith('-VARS.fd'));

@@ -1,15 +1,15 @@
 import type { BuildContext, BuildStep, MasterBuild, MasterRef, MasterSpec } from '@vmkit/core/spi';
 import { type GuestCleanupStep, reportGuestCleanup, VmkitError } from '@vmkit/core/spi';
-import { findOvmf } from '../host/ovmf-firmware.js';
 import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';
 import { uploadBootIso } from './boot-iso-source.js';
-import { type BuildState, initialBuildState, type MasterNames, masterNames } from './build-state.js';
+import { type BuildState, initialBuildState, masterNames } from './build-state.js';
 import { importDisk } from './import-disk.js';
 import { installAgent } from './install-agent.js';
 import { runInstallerDomain } from './installer-domain.js';
 import { prepareInstallerMedia } from './installer-media.js';
+import { createMasterNvram, withNvram } from './master-nvram.js';
 import { postInstallNames, removePostInstallBoot, runPostInstall } from './master-post-install.js';
 
 /**
@@ -102,7 +102,10 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext<BuildState>
   for (const v of [names.volume, names.kernel, names.initrd, names.iso, names.consoleLog, names.nvram])
     await ctx.storage.delete(v);
   await removeDomain(ctx, names.installer);
-  const nvram = c.spec.hardware?.firmware === 'efi' ? await createMasterNvram(ctx, c, names, s) : undefined;
+  const nvram =
+    c.spec.hardware?.firmware === 'efi'
+      ? await createMasterNvram(ctx, names, (v) => s.volumes.push(v), c.signal)
+      : undefined;
   if (source.type === 'bootIso') {
     s.data = withNvram(await uploadBootIso(ctx, c, source, names.iso, (v) => s.volumes.push(v)), nvram);
     return;
@@ -116,37 +119,14 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext<BuildState>
   await runInstallerDomain(ctx, c, names, s, media, nvram);
   // The ISO is needed only by the installer.
   if (source.type === 'iso') await ctx.storage.delete(names.iso);
-  s.data = {
+  const data: LibvirtMasterData = {
     pool: ctx.storage.name,
     volume: names.volume,
     format: 'qcow2',
     capacityBytes: media.capacityBytes,
     boot: source.type === 'kernel' ? 'kernel' : 'disk',
     ...media.kernel,
-    ...(nvram ? { nvramVolume: nvram } : {}),
-    volumes: [...(source.type === 'iso' ? [names.volume] : media.volumes), ...(nvram ? [nvram] : [])],
+    volumes: source.type === 'iso' ? [names.volume] : media.volumes,
   };
-}
-
-/**
- * An EFI master's own NVRAM: a raw pool volume holding a copy of OVMF's empty variable store,
- * booted by the installer and post-install domains (boot entries they write stay in it) and
- * copied into each node. Tracked in the build state, so `discard` removes it.
- */
-async function createMasterNvram(
-  ctx: LibvirtContext,
-  c: BuildContext<BuildState>,
-  names: MasterNames,
-  s: BuildState,
-): Promise<string> {
-  const ovmf = await findOvmf();
-  s.volumes.push(names.nvram);
-  await ctx.storage.createFromFile(names.nvram, ovmf.vars, 'raw', 0, { signal: c.signal });
-  return names.nvram;
-}
-
-/** A master's data with its NVRAM volume (kept, and deleted, with its other volumes). */
-function withNvram(data: LibvirtMasterData, nvram: string | undefined): LibvirtMasterData {
-  if (nvram === undefined) return data;
-  return { ...data, nvramVolume: nvram, volumes: [...data.volumes, nvram] };
+  s.data = withNvram(data, nvram);
 }
