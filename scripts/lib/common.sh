@@ -33,6 +33,7 @@ SYSTEM_DEPS=(
   "/usr/lib/ISOLINUX/isolinux.bin:isolinux"
   "/usr/lib/syslinux/modules/bios/ldlinux.c32:syslinux-common"
   "/usr/share/OVMF/OVMF_CODE_4M.fd:ovmf"
+  "/usr/share/OVMF/OVMF_VARS_4M.fd:ovmf"
   "mcopy:mtools"
   "mkfs.fat:dosfstools"
   "mmdebstrap:mmdebstrap"

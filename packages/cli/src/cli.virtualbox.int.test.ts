@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   isoMasterSpec,
@@ -10,33 +8,21 @@ import {
 import { providerLoads } from '../test-support/provider-loads.js';
 import { runCli } from '../test-support/run-cli.js';
 import { runCliProcess } from '../test-support/spawn-cli.js';
+import { vboxProject } from '../test-support/vbox-project.js';
 
 // `vmkit` on VirtualBox, as cli.libvirt/cli.ops do on libvirt: the strict simulator of vboxwebsrv
 // runs in this process, the commands in child processes (the real binary) that reach it over HTTP.
 
 let env: VboxTestEnv;
 let dir: string;
-/** The connection comes from the environment, as a CI job would give it (the password never in the file). */
+/** The connection, from the environment (see vboxProject). */
 let vars: NodeJS.ProcessEnv;
 const cli = (...args: string[]) => runCliProcess(args, dir, vars);
 const ours = (name: string) => name.startsWith(env.prefix);
 
 beforeAll(async () => {
   env = await vboxTestEnv();
-  dir = join(env.folder, 'project');
-  await mkdir(dir);
-  const { url, password, ...provider } = env.options();
-  vars = { HOME: env.folder, VMKIT_URI: url, VMKIT_VBOX_PASSWORD: password };
-  await writeFile(
-    join(dir, 'vmkit.config.json'),
-    JSON.stringify({
-      // Options the command line does not list (pollIntervalMs, stopGraceMs...) reach the provider.
-      provider: { type: 'virtualbox', ...provider },
-      store: { dir: 'store' },
-      ports: { leaseDir: 'leases' },
-      images: [await isoMasterSpec(env, 'tiny')],
-    }),
-  );
+  ({ dir, vars } = await vboxProject(env, [await isoMasterSpec(env, 'tiny')]));
 });
 afterAll(async () => {
   await env?.close();

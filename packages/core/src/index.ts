@@ -48,7 +48,12 @@ export type {
   ConfigDriveSpec,
 } from './model/config-drive-spec.js';
 export { DATA_VOLUME_MAX_COUNT, DATA_VOLUME_MAX_MIB, type DataVolumeSpec } from './model/data-volume-spec.js';
-export { DEFAULT_HARDWARE_PROFILES, type Hardware, type MasterHardware } from './model/hardware.js';
+export {
+  DEFAULT_HARDWARE_PROFILES,
+  type Firmware,
+  type Hardware,
+  type MasterHardware,
+} from './model/hardware.js';
 export type { Image, ImageStatus } from './model/image.js';
 export { type CredentialsOption, defaultCredentialsDirectory } from './credentials/credential-options.js';
 export {

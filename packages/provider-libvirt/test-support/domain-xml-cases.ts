@@ -91,4 +91,20 @@ export const DOMAIN_XML_CASES: Readonly<Record<string, DomainXmlSpec>> = {
     nics: [{ slot: 0, attachment: 'nat', mac: '52:54:00:00:00:09', portForwards: [] }],
     qemuCommandLine: false,
   },
+  'UEFI: OVMF read-only pflash and the node NVRAM, kernel boot': {
+    name: 'vmkit-efi',
+    type: 'qemu',
+    machine: 'pc',
+    arch: 'x86_64',
+    memoryMiB: 256,
+    vcpus: 1,
+    boot: { kind: 'kernel', kernel: '/p/k', initrd: '/p/i', cmdline: 'console=ttyS0' },
+    firmware: {
+      loader: '/usr/share/OVMF/OVMF_CODE_4M.fd',
+      nvram: '/var/lib/libvirt/vmkit/vmkit-efi-VARS.fd',
+    },
+    disks: [{ pool: 'vmkit', volume: 'vmkit-efi.qcow2', format: 'qcow2', role: 'disk' }],
+    nics: [],
+    qemuCommandLine: true,
+  },
 };

@@ -52,7 +52,8 @@ export async function sweep(uri: string, prefix: string, pool: string): Promise<
     for (const d of await client.domains.listAll()) {
       if (!d.name.startsWith(prefix)) continue;
       await client.domains.destroy(d).catch(() => {});
-      await client.domains.undefine(d, 3).catch(() => {});
+      // KEEP_NVRAM (8): an EFI domain's NVRAM is a pool volume, removed below with the others.
+      await client.domains.undefine(d, 3 | 8).catch(() => {});
     }
     const p = await client.storage.poolLookupByName(pool).catch(() => undefined);
     if (p) {

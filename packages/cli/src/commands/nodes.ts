@@ -1,4 +1,4 @@
-import type { ComputeService, NodeMetadata, TemplateOptions } from '@vmkit/core';
+import type { ComputeService, Firmware, NodeMetadata, TemplateOptions } from '@vmkit/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatPorts, formatTable, parseDuration } from '../output/format.js';
 import { formatAddresses, nodeJson } from '../output/node-view.js';
@@ -33,6 +33,12 @@ function integer(min: number, max: number) {
   };
 }
 
+/** `--firmware`: `bios` or `efi`. */
+function parseFirmwareFlag(text: string): Firmware {
+  if (text !== 'bios' && text !== 'efi') throw new InvalidArgumentError("must be 'bios' or 'efi'");
+  return text;
+}
+
 /** `vmkit up GROUP -n N`: clones N running nodes (building the master first if needed). */
 export function upCommand(io: CliIo): Command {
   const command = withJsonAndExample(
@@ -50,6 +56,11 @@ export function upCommand(io: CliIo): Command {
         [],
       )
       .option('--user-data <file>', 'user data for cloud-init, put on a NoCloud config drive')
+      .option(
+        '--firmware <bios|efi>',
+        "the firmware the nodes boot with; it must be the image's own (hardware.firmware of its spec, default bios): a disk installed for one does not boot under the other",
+        parseFirmwareFlag,
+      )
       .option(
         '--wait [what]',
         'return only once the nodes answer: port (each TCP forward keeps a connection; the default), http:/PATH (a GET answers 2xx/3xx), ssh (sshd greets on the forward of port 22) or agent (the guest agent answers; no forward needed)',
@@ -78,6 +89,7 @@ export function upCommand(io: CliIo): Command {
         image?: string;
         port: PortFlag[];
         userData?: string;
+        firmware?: Firmware;
         wait?: WaitFor | true;
         waitTimeout?: number;
         ephemeral?: boolean;
@@ -100,6 +112,7 @@ export function upCommand(io: CliIo): Command {
       const options: TemplateOptions = {
         ...(opts.ephemeral ? { ephemeral: true } : {}),
         ...portOptions(opts.port, opts.count, invalidArgument),
+        ...(opts.firmware ? { hardware: { firmware: opts.firmware } } : {}),
         ...(opts.userData !== undefined
           ? { userData: (await readInputFile('--user-data', opts.userData)).toString('utf8') }
           : {}),

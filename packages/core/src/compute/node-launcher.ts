@@ -3,6 +3,7 @@ import type { NodeCredentials } from '../credentials/node-credentials.js';
 import { unbindableHostPort } from '../errors/host-port-error.js';
 import { type NodeFailure, RunNodesError } from '../errors/run-nodes-error.js';
 import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import { firmwareOf } from '../masters/image-view.js';
 import type { MasterRecord } from '../masters/master-record.js';
 import type { Hardware } from '../model/hardware.js';
 import { DEFAULT_NETWORK, type NetworkSpec } from '../model/network-spec.js';
@@ -19,6 +20,7 @@ import { isRetryable, retryRetryable } from '../util/retry.js';
 import { configDriveFor } from './config-drive-request.js';
 import { isFixedHostPort, leaseHostOf, MAX_PORT_ATTEMPTS } from './host-port-retry.js';
 import { bindNetwork, withInboundPorts } from './network-binding.js';
+import { assertFirmwareSupported, nodeFirmware } from './node-firmware.js';
 import { nodeNames } from './node-names.js';
 import { leaseOwner, nodeMetadataOf } from './node-view.js';
 
@@ -81,6 +83,8 @@ export class NodeLauncher {
         { details: { field: 'dataVolumes' } },
       );
     }
+    const firmware = nodeFirmware(template, template.image.defaultHardware.firmware ?? 'bios');
+    assertFirmwareSupported(firmware, caps, this.#provider.name, 'hardware.firmware');
     if (options.linkedClone !== false && !caps.linkedClones) {
       throw new VmkitError(
         'UNSUPPORTED',
@@ -139,7 +143,12 @@ export class NodeLauncher {
       template.options.network ?? DEFAULT_NETWORK,
       template.options.inboundPorts,
     );
-    const hardware: Hardware = { ...template.hardware, ...template.options.hardware };
+    // The master's record says what its disk was installed for; the node gets exactly that.
+    const hardware: Hardware = {
+      ...template.hardware,
+      ...template.options.hardware,
+      firmware: nodeFirmware(template, firmwareOf(master.spec)),
+    };
     let done = 0;
     const settled = await mapSettled(names, this.#clones, async (name) => {
       const node = await this.#createOne(name, group, template, master, network, hardware, options);

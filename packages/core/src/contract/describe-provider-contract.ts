@@ -9,6 +9,7 @@ import type { MasterRef } from '../spi/master-build.js';
 import { specHash } from '../util/canonical-json.js';
 import type { ProgressEvent } from '../util/progress.js';
 import { abortingInSecondStep } from './contract-abort.js';
+import { itHandlesFirmware } from './firmware-contract.js';
 import { itReachesInsideNodes } from './guest-exec-contract.js';
 import { itChecksMasterRefs } from './master-ref-contract.js';
 import { itTransfersMasterDisks } from './master-transfer-contract.js';
@@ -25,7 +26,8 @@ const DEFAULT_NETWORK: BoundNetwork = {
  * The shared test suite every {@link HypervisorProvider} passes (vitest): master builds through the
  * pipeline with progress and abort, clones, the node lifecycle, listing, destruction, errors,
  * scripts, copies and guest addresses through the guest agent (or `UNSUPPORTED` without one), node
- * snapshots where the capabilities list them (else `UNSUPPORTED`), and
+ * snapshots where the capabilities list them (else `UNSUPPORTED`),
+ * `hardware.firmware: 'efi'` where the capabilities list it (refused early elsewhere), and
  * the closed error after `close()` (the factory is called once more for a provider to close).
  */
 export function describeProviderContract(
@@ -238,6 +240,15 @@ export function describeProviderContract(
     }));
 
     itSnapshotsNodes(() => ({ provider, run, cloneSpec, made, listReal }));
+    itHandlesFirmware(() => ({
+      provider,
+      masterSpec: subject.masterSpec,
+      run,
+      masters,
+      made,
+      cloneSpec,
+      listReal,
+    }));
 
     itTransfersMasterDisks(() => ({
       provider,

@@ -1,4 +1,4 @@
-import type { Hardware } from '../model/hardware.js';
+import type { Firmware, Hardware } from '../model/hardware.js';
 import type { Image, ImageStatus } from '../model/image.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import { publicLogin } from './login-secrets.js';
@@ -12,7 +12,13 @@ export function defaultHardwareOf(spec: MasterSpec): Hardware {
     cores: spec.hardware?.cores ?? 1,
     ramMiB: spec.hardware?.ramMiB ?? 512,
     diskGiB: spec.hardware?.diskGiB ?? 10,
+    firmware: firmwareOf(spec),
   };
+}
+
+/** The firmware a master is built and booted with: its spec's, `bios` by default. */
+export function firmwareOf(spec: MasterSpec): Firmware {
+  return spec.hardware?.firmware ?? 'bios';
 }
 
 /** Builds the caller's view of an image. */

@@ -1,3 +1,4 @@
+import { assertFirmwareSupported } from '../compute/node-firmware.js';
 import { isAbortError, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
@@ -8,6 +9,7 @@ import { silentLogger } from '../util/logger.js';
 import { emitProgress, type ProgressListener } from '../util/progress.js';
 import { retryRetryable } from '../util/retry.js';
 import { planSteps } from './build-step-plan.js';
+import { firmwareOf } from './image-view.js';
 
 /** Options of {@link runMasterBuild}. */
 export interface MasterBuildRunOptions {
@@ -33,6 +35,10 @@ export async function runMasterBuild(
 ): Promise<MasterRef> {
   const signal = options.signal ?? new AbortController().signal;
   const logger = options.logger ?? silentLogger;
+  if (firmwareOf(spec) !== 'bios') {
+    const caps = await provider.capabilities();
+    assertFirmwareSupported(firmwareOf(spec), caps, provider.name, 'hardware.firmware');
+  }
   const plan = provider.planMasterBuild(spec, masterName);
   const steps = planSteps(plan, spec);
   const stepCount = steps.length;

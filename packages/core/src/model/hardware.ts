@@ -1,3 +1,10 @@
+/**
+ * The firmware a machine boots with: `bios` (legacy BIOS, SeaBIOS on libvirt) or `efi` (UEFI,
+ * OVMF on libvirt). A disk installed under one does not boot under the other, so a node always
+ * has its master's firmware.
+ */
+export type Firmware = 'bios' | 'efi';
+
 /** A hardware profile: what a node gets. */
 export interface Hardware {
   /** Profile id, e.g. `small`. */
@@ -10,6 +17,11 @@ export interface Hardware {
   readonly ramMiB: number;
   /** Root disk size in GiB. */
   readonly diskGiB: number;
+  /**
+   * Firmware (default: the master's, which defaults to `bios`). A node asking for another
+   * firmware than its master's is refused: the master's disk was installed for its own.
+   */
+  readonly firmware?: Firmware;
 }
 
 /** Hardware a master asks for; unset fields take the provider's defaults. */
@@ -20,6 +32,12 @@ export interface MasterHardware {
   readonly ramMiB?: number;
   /** Root disk size in GiB. */
   readonly diskGiB?: number;
+  /**
+   * Firmware the master is built and booted with (default `bios`); its nodes get the same.
+   * `efi` needs a provider whose `capabilities().firmware` includes it (libvirt: the host's
+   * `ovmf` package).
+   */
+  readonly firmware?: Firmware;
 }
 
 /** The profiles `listHardwareProfiles` returns unless a provider says otherwise. */

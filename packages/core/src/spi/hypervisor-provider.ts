@@ -1,5 +1,5 @@
 import type { ConfigDriveFormat } from '../model/config-drive-spec.js';
-import type { Hardware } from '../model/hardware.js';
+import type { Firmware, Hardware } from '../model/hardware.js';
 import type { MasterSource, MasterSpec } from '../model/master-spec.js';
 import type { NicAttachment } from '../model/network-spec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
@@ -37,6 +37,11 @@ export interface ProviderCapabilities {
    * What node snapshots it can take and revert ({@link ProviderNodeSnapshots}); absent means none.
    */
   readonly snapshots?: SnapshotCapabilities;
+  /**
+   * Firmware its masters and nodes can boot with (`hardware.firmware`); absent means `bios`
+   * only. Core refuses an `efi` master or node early where it is missing.
+   */
+  readonly firmware?: readonly Firmware[];
 }
 
 /** A network of the host that NICs can attach to. */

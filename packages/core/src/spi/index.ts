@@ -160,7 +160,7 @@ export {
 // model the contract speaks in, vmkit's errors, logging and progress (see `api/re-exports.json`)
 export type { ConfigDriveSpec } from '../model/config-drive-spec.js';
 export type { DataVolumeSpec } from '../model/data-volume-spec.js';
-export type { Hardware } from '../model/hardware.js';
+export type { Firmware, Hardware } from '../model/hardware.js';
 export type {
   BootIsoSource,
   DiskSource,

@@ -79,19 +79,22 @@ export function checkNodeFields(r: Record<string, unknown>): CheckedNodeFields {
 
 function checkHardware(value: unknown): Hardware {
   const h = recordObject(value, 'hardware');
-  onlyKeys(h, 'hardware', ['id', 'name', 'cores', 'ramMiB', 'diskGiB']);
+  onlyKeys(h, 'hardware', ['id', 'name', 'cores', 'ramMiB', 'diskGiB', 'firmware']);
   const name =
     h.name === undefined
       ? {}
       : {
           name: recordText(h.name, 'hardware.name', 0, 200),
         };
+  if (h.firmware !== undefined && h.firmware !== 'bios' && h.firmware !== 'efi')
+    throw nodeRecordError('hardware.firmware', "must be 'bios' or 'efi'");
   return {
     id: recordText(h.id, 'hardware.id', 1, 64),
     ...name,
     cores: recordInteger(h.cores, 'hardware.cores', 1, 1024),
     ramMiB: recordInteger(h.ramMiB, 'hardware.ramMiB', 1, 16 * 1024 * 1024),
     diskGiB: recordInteger(h.diskGiB, 'hardware.diskGiB', 0, 1024 * 1024),
+    ...(h.firmware === undefined ? {} : { firmware: h.firmware }),
   };
 }
 

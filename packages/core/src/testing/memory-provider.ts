@@ -35,6 +35,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   suspend: true,
   dataVolumes: true,
   snapshots: MEMORY_SNAPSHOT_CAPABILITIES,
+  firmware: Object.freeze(['bios', 'efi'] as const),
 });
 
 /**

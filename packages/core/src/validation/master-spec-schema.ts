@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SECRETS_DIGEST_PATTERN } from '../masters/login-secrets.js';
 import type { StoredLoginCredentials, StoredMasterSpec } from '../masters/master-record.js';
-import type { Hardware, MasterHardware } from '../model/hardware.js';
+import type { Firmware, Hardware, MasterHardware } from '../model/hardware.js';
 import type { LoginCredentials } from '../model/login-credentials.js';
 import type { MasterSource, MasterSpec } from '../model/master-spec.js';
 import { networkSpecSchema } from './network-schema.js';
@@ -107,6 +107,11 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
   { error: "must have type 'disk', 'iso', 'kernel' or 'bootIso'" },
 );
 
+/** Schema of a {@link Firmware}: `bios` or `efi`. */
+export const firmwareSchema: z.ZodType<Firmware> = z.enum(['bios', 'efi'], {
+  error: "must be 'bios' or 'efi'",
+});
+
 const hardwareSchema: z.ZodType<MasterHardware> = z.strictObject({
   cores: z.number().int().min(1, 'must be 1-256').max(256, 'must be 1-256').optional(),
   ramMiB: z
@@ -116,6 +121,7 @@ const hardwareSchema: z.ZodType<MasterHardware> = z.strictObject({
     .max(4 * 1024 * 1024, 'must be 64 MiB-4 TiB')
     .optional(),
   diskGiB: z.number().int().min(1, 'must be 1-65536 GiB').max(65536, 'must be 1-65536 GiB').optional(),
+  firmware: firmwareSchema.optional(),
 });
 
 /** Schema of a complete {@link Hardware} profile (templates built by hand are checked with it). */
@@ -129,6 +135,7 @@ export const hardwareProfileSchema: z.ZodType<Hardware> = z.strictObject({
     .min(64, 'must be 64 MiB-4 TiB')
     .max(4 * 1024 * 1024, 'must be 64 MiB-4 TiB'),
   diskGiB: z.number().int().min(1, 'must be 1-65536 GiB').max(65536, 'must be 1-65536 GiB'),
+  firmware: firmwareSchema.optional(),
 });
 
 const loginShape = {

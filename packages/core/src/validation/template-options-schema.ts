@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { TemplateOptions } from '../model/template.js';
 import { dataVolumesSchema } from './data-volume-schema.js';
+import { firmwareSchema } from './master-spec-schema.js';
 import { networkSpecSchema } from './network-schema.js';
 
 import { NODE_NAME_PATTERN } from './patterns.js';
@@ -84,6 +85,7 @@ export const templateOptionsSchema: z.ZodType<TemplateOptions> = z.strictObject(
         .max(4 * 1024 * 1024)
         .optional(),
       diskGiB: z.number().int().min(1).max(65536).optional(),
+      firmware: firmwareSchema.optional(),
     })
     .optional(),
 });

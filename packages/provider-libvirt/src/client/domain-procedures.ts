@@ -35,6 +35,7 @@ export const DomainUndefineFlags = Object.freeze({
   MANAGED_SAVE: 1,
   SNAPSHOTS_METADATA: 2,
   NVRAM: 4,
+  KEEP_NVRAM: 8,
 } as const);
 /** Flags of `getXmlDesc` (`virDomainXMLFlags`). */
 export const DomainXmlFlags = Object.freeze({ SECURE: 1, INACTIVE: 2 } as const);

@@ -35,5 +35,10 @@ export interface LibvirtMasterData {
   readonly kernelPath?: string;
   readonly initrdPath?: string;
   readonly cmdline?: string;
+  /**
+   * UEFI masters (`hardware.firmware: 'efi'`): the master's own NVRAM volume, made from OVMF's
+   * variable store template, written by its build boots and copied into each node. Absent: BIOS.
+   */
+  readonly nvramVolume?: string;
   readonly volumes: readonly string[];
 }

@@ -170,6 +170,8 @@ export class LibvirtProvider implements HypervisorProvider {
       guestAgent: ctx.realGuests,
       // QEMU's internal snapshots; the test driver's are metadata only, so not offered.
       ...(ctx.realGuests ? { snapshots: LIBVIRT_SNAPSHOT_CAPABILITIES } : {}),
+      // UEFI through OVMF needs a guest that runs (libvirt's test driver has no firmware).
+      firmware: ctx.realGuests ? ['bios', 'efi'] : ['bios'],
     };
   }
 

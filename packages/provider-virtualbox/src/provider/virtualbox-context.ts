@@ -69,4 +69,5 @@ export const VBOX_CAPABILITIES: ProviderCapabilities = Object.freeze({
   dataVolumes: false,
   guestAgent: true,
   snapshots: VBOX_SNAPSHOT_CAPABILITIES,
+  firmware: Object.freeze(['bios', 'efi'] as const),
 });

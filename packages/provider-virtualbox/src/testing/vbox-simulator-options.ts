@@ -56,6 +56,8 @@ export interface SimMachineInfo {
   readonly locked: boolean;
   readonly memoryMB: number;
   readonly cpus: number;
+  /** `IMachine::firmwareType`: `BIOS`, `EFI`, ... */
+  readonly firmwareType: string;
   readonly extraData: Readonly<Record<string, string>>;
   /** Locations of the media its current state uses. */
   readonly media: readonly string[];

@@ -56,6 +56,23 @@ describe('the simulator enforces VirtualBox rules', () => {
     await ok('ISession_unlockMachine', { _this: first.session });
   });
 
+  it('keeps firmwareType (BIOS by default) and refuses a value the WSDL enum has not got', async () => {
+    const vbox = await logon();
+    const m = await newMachine(vbox, 'firmware');
+    expect((await ok('IMachine_getFirmwareType', { _this: m })).value()).toBe('BIOS');
+    expect(
+      (await call('IMachine_setFirmwareType', { _this: m, firmwareType: 'UEFI' })).value('faultstring'),
+    ).toMatch(/data type mismatch in element 'firmwareType'/);
+    await ok('IMachine_setFirmwareType', { _this: m, firmwareType: 'EFI' });
+    await ok('IMachine_saveSettings', { _this: m });
+    await ok('IVirtualBox_registerMachine', { _this: vbox, machine: m });
+    expect((await ok('IMachine_getFirmwareType', { _this: m })).value()).toBe('EFI');
+    // Registered: changed only through a session's machine, as other settings.
+    expect(
+      (await call('IMachine_setFirmwareType', { _this: m, firmwareType: 'BIOS' })).value('faultstring'),
+    ).toMatch(/not mutable/);
+  });
+
   it('runs guests: a running machine memory cannot change; an installer powers itself off; ACPI powers off; guest properties report addresses', async () => {
     const vbox = await logon();
     const m = await newMachine(vbox, 'guest');

@@ -261,6 +261,7 @@ export class VboxSimulator {
       locked: m.locked,
       memoryMB: m.settings.memoryMB,
       cpus: m.settings.cpus,
+      firmwareType: m.settings.firmwareType,
       extraData: Object.fromEntries(m.settings.extraData),
       media: m.settings.attachments.flatMap((a) => (a.medium ? [a.medium.location] : [])),
       bootMedium: bootMedium(m),

@@ -9,6 +9,7 @@ export function masterNames(prefix: string, masterName: string) {
     kernel: `${base}.vmlinuz`,
     initrd: `${base}.initrd`,
     iso: `${base}.iso`,
+    nvram: `${base}-VARS.fd`,
     installer: `${prefix}install-${masterName}`,
     consoleLog: `${prefix}install-${masterName}.log`,
   };

@@ -1,6 +1,7 @@
 import { type BuildContext, VmkitError } from '@vmkit/core/spi';
 import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
 import type { LibvirtContext } from '../libvirt-context.js';
+import { domainFirmware } from '../node/domain-firmware.js';
 import { renderBuildDomainMetadata } from '../node/node-metadata.js';
 import { buildDomainXml } from '../xml/domain-xml.js';
 import type { BuildState, MasterNames } from './build-state.js';
@@ -9,7 +10,8 @@ import type { InstallerMedia } from './installer-media.js';
 import { runInstallerToCompletion } from './installer-run.js';
 
 /**
- * Defines the installer domain over the prepared media and runs it until the guest powers off
+ * Defines the installer domain over the prepared media (UEFI with the master's NVRAM volume when
+ * one is given) and runs it until the guest powers off
  * (on real guests; libvirt's test driver only starts and stops it), then checks its console log
  * for a reported failure. The domain is recorded in the build state as soon as it is defined, so
  * `discard` removes it whatever fails next.
@@ -20,13 +22,16 @@ export async function runInstallerDomain(
   names: MasterNames,
   s: BuildState,
   media: InstallerMedia,
+  nvramVolume?: string,
 ): Promise<void> {
   // The installer's console goes to a file in the pool, read back through the storage API.
   const consoleLog = ctx.realGuests ? `${await ctx.storage.targetPath()}/${names.consoleLog}` : undefined;
   // Tracked before the domain exists: whatever fails from here, discard removes the log.
   if (consoleLog) s.volumes.push(names.consoleLog);
+  const firmware = await domainFirmware(ctx, nvramVolume);
   const xml = buildDomainXml({
     ...(consoleLog ? { consoleLog } : {}),
+    ...(firmware ? { firmware } : {}),
     name: names.installer,
     type: ctx.domainType,
     machine: ctx.options.machine,

@@ -1,7 +1,7 @@
 import type { BuildContext, BuildStep, MasterBuild, MasterRef, MasterSpec } from '@vmkit/core/spi';
 import { type GuestCleanupStep, reportGuestCleanup, VmkitError } from '@vmkit/core/spi';
 import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
-import type { LibvirtContext } from '../libvirt-context.js';
+import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';
 import { uploadBootIso } from './boot-iso-source.js';
 import { type BuildState, initialBuildState, masterNames } from './build-state.js';
@@ -9,6 +9,7 @@ import { importDisk } from './import-disk.js';
 import { installAgent } from './install-agent.js';
 import { runInstallerDomain } from './installer-domain.js';
 import { prepareInstallerMedia } from './installer-media.js';
+import { createMasterNvram, withNvram } from './master-nvram.js';
 import { postInstallNames, removePostInstallBoot, runPostInstall } from './master-post-install.js';
 
 /**
@@ -98,19 +99,27 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext<BuildState>
   s.postInstalled = false;
   s.guestCleanup = undefined;
   // Re-runnable: start from a clean slate.
-  for (const v of [names.volume, names.kernel, names.initrd, names.iso, names.consoleLog])
+  for (const v of [names.volume, names.kernel, names.initrd, names.iso, names.consoleLog, names.nvram])
     await ctx.storage.delete(v);
   await removeDomain(ctx, names.installer);
+  const nvram =
+    c.spec.hardware?.firmware === 'efi'
+      ? await createMasterNvram(ctx, names, (v) => s.volumes.push(v), c.signal)
+      : undefined;
   if (source.type === 'bootIso') {
-    s.data = await uploadBootIso(ctx, c, source, names.iso, (v) => s.volumes.push(v));
+    s.data = withNvram(await uploadBootIso(ctx, c, source, names.iso, (v) => s.volumes.push(v)), nvram);
     return;
   }
-  if (source.type === 'disk') return importDisk(ctx, c, names, s);
+  if (source.type === 'disk') {
+    await importDisk(ctx, c, names, s);
+    if (s.data) s.data = withNvram(s.data, nvram);
+    return;
+  }
   const media = await prepareInstallerMedia(ctx, c, names, (v) => s.volumes.push(v));
-  await runInstallerDomain(ctx, c, names, s, media);
+  await runInstallerDomain(ctx, c, names, s, media, nvram);
   // The ISO is needed only by the installer.
   if (source.type === 'iso') await ctx.storage.delete(names.iso);
-  s.data = {
+  const data: LibvirtMasterData = {
     pool: ctx.storage.name,
     volume: names.volume,
     format: 'qcow2',
@@ -119,4 +128,5 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext<BuildState>
     ...media.kernel,
     volumes: source.type === 'iso' ? [names.volume] : media.volumes,
   };
+  s.data = withNvram(data, nvram);
 }

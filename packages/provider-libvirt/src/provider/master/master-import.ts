@@ -11,13 +11,14 @@ import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { masterNames } from './build-state.js';
 import { uploadBootFiles } from './installer-media.js';
+import { createMasterNvram, withNvram } from './master-nvram.js';
 
 /**
  * Adopts a master disk from a local file (a master another host built and shared): its headers
  * are inspected and refused by the image inspector's rules (format as claimed, qcow2 or raw only,
  * no backing or data file, no truncation) before libvirt reads it; then it is uploaded into the
  * pool as the master's volume, named as a build of `masterName` would name it. Kernel masters also
- * get the spec's kernel and initrd. On failure or abort every volume made is deleted.
+ * get the spec's kernel and initrd, EFI masters a fresh NVRAM volume. On failure or abort every volume made is deleted.
  */
 export async function importLibvirtMaster(
   ctx: LibvirtContext,
@@ -64,6 +65,11 @@ export async function importLibvirtMaster(
       volumes.push(...files.volumes);
       kernel = { ...files.ref, cmdline: ctx.options.nodeCmdline(source.cmdline ?? '') };
     }
+    // An EFI master's NVRAM is not shared: the adopting host starts it from OVMF's template.
+    const nvram =
+      disk.spec.hardware?.firmware === 'efi'
+        ? await createMasterNvram(ctx, names, (v) => made.push(v), options.signal)
+        : undefined;
     throwIfAborted(options.signal, `import of master ${masterName}`);
     const data: LibvirtMasterData = {
       pool: ctx.storage.name,
@@ -74,7 +80,7 @@ export async function importLibvirtMaster(
       ...kernel,
       volumes,
     };
-    return { id: names.volume, data };
+    return { id: names.volume, data: withNvram(data, nvram) };
   } catch (error) {
     for (const v of made) await deleteLeftoverVolume(ctx, v, `rolling back the import of ${masterName}`);
     throw error;

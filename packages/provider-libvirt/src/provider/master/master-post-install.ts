@@ -10,6 +10,7 @@ import {
 } from '@vmkit/core/spi';
 import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
+import { domainFirmware } from '../node/domain-firmware.js';
 import { removeDomain } from '../node/domain-removal.js';
 import { nodeBoot } from '../node/node-boot.js';
 import { renderBuildDomainMetadata } from '../node/node-metadata.js';
@@ -89,7 +90,9 @@ export async function runPostInstall(
     await ctx.storage.createWithData(names.drive, drive, { signal: c.signal });
     c.progress(0.05, `config drive with ${steps.length} step(s) uploaded`);
     const pool = ctx.storage.name;
+    const firmware = await domainFirmware(ctx, master.nvramVolume);
     const xml = buildDomainXml({
+      ...(firmware ? { firmware } : {}),
       name: names.domain,
       type: ctx.domainType,
       machine: ctx.options.machine,

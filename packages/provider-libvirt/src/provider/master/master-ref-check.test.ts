@@ -36,6 +36,8 @@ const paths = {
   cmdline: 'mode=run',
 };
 const iso = { ...disk, volume: `${base}.iso`, format: 'raw', boot: 'cdrom', volumes: [`${base}.iso`] };
+const efiSpec: MasterSpec = { ...diskSpec, hardware: { firmware: 'efi' } };
+const efi = { ...disk, nvramVolume: `${base}-VARS.fd`, volumes: [`${base}.qcow2`, `${base}-VARS.fd`] };
 const ref = (data: Record<string, unknown>, id = data.volume as string) => ({ id, data });
 
 describe('checkLibvirtMasterRef', () => {
@@ -44,6 +46,7 @@ describe('checkLibvirtMasterRef', () => {
     expect(() => checkLibvirtMasterRef(rules, ref(kernel), kernelSpec)).not.toThrow();
     expect(() => checkLibvirtMasterRef(rules, ref(paths), kernelSpec)).not.toThrow();
     expect(() => checkLibvirtMasterRef(rules, ref(iso), isoSpec)).not.toThrow();
+    expect(() => checkLibvirtMasterRef(rules, ref(efi), efiSpec)).not.toThrow();
     // Retired masters are checked without a spec; uploaded boot files need none.
     expect(() => checkLibvirtMasterRef(rules, ref(kernel), undefined)).not.toThrow();
   });
@@ -143,6 +146,22 @@ describe('checkLibvirtMasterRef', () => {
       `${base}.qcow2`,
       /^master\.id /,
     ],
+    [
+      'a foreign NVRAM volume',
+      { ...efi, nvramVolume: 'victim-VARS.fd' },
+      efiSpec,
+      '',
+      /^master\.data\.nvramVolume must be the master's own NVRAM volume/,
+    ],
+    [
+      'an EFI master without its NVRAM volume in volumes',
+      { ...efi, volumes: [`${base}.qcow2`] },
+      efiSpec,
+      '',
+      /^master\.data\.volumes /,
+    ],
+    ['an NVRAM volume on a BIOS spec', efi, diskSpec, '', /^master\.data\.nvramVolume is only for/],
+    ['an EFI spec without an NVRAM volume', disk, efiSpec, '', /^master\.data\.nvramVolume must be set/],
   ])('refuses %s, naming the field', (_what, data, spec, id, rule) => {
     expect(() => checkLibvirtMasterRef(rules, ref(data, id || undefined), spec)).toThrow(
       expect.objectContaining({ code: 'CORRUPT', message: expect.stringMatching(rule) }),

@@ -19,6 +19,7 @@ const FIELDS = new Set([
   'kernelPath',
   'initrdPath',
   'cmdline',
+  'nvramVolume',
   'volumes',
 ]);
 const KERNEL_FIELDS = ['kernelVolume', 'initrdVolume', 'kernelPath', 'initrdPath', 'cmdline'] as const;
@@ -68,7 +69,20 @@ export function checkLibvirtMasterRef(
   if (typeof capacity !== 'number' || !Number.isSafeInteger(capacity) || capacity < 0)
     throw bad('capacityBytes', 'must be an integer of 0 or more');
   const uploaded = boot === 'kernel' && data.kernelPath === undefined && data.initrdPath === undefined;
-  const expected = uploaded ? [volume, names.kernel, names.initrd] : [volume];
+  const efi = data.nvramVolume !== undefined;
+  if (efi && data.nvramVolume !== names.nvram)
+    throw bad('nvramVolume', `must be the master's own NVRAM volume ${names.nvram}`);
+  if (spec && efi !== (spec.hardware?.firmware === 'efi'))
+    throw bad(
+      'nvramVolume',
+      efi
+        ? "is only for masters whose spec has hardware.firmware 'efi'"
+        : "must be set for hardware.firmware 'efi'",
+    );
+  const expected = [
+    ...(uploaded ? [volume, names.kernel, names.initrd] : [volume]),
+    ...(efi ? [names.nvram] : []),
+  ];
   const volumes = data.volumes;
   if (
     !Array.isArray(volumes) ||

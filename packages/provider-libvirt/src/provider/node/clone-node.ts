@@ -19,6 +19,7 @@ import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { checkLibvirtMasterRef } from '../master/master-ref-check.js';
 import { buildDomainXml, type DomainDisk } from '../xml/domain-xml.js';
 import { createDataVolumes } from './data-volumes.js';
+import { domainFirmware } from './domain-firmware.js';
 import { removeDomain } from './domain-removal.js';
 import { nodeBoot } from './node-boot.js';
 import { type LibvirtNodeExt, type LibvirtNodeRecord, renderNodeMetadata } from './node-metadata.js';
@@ -93,6 +94,7 @@ export async function cloneLibvirtNode(
       });
       progress(0.7, 'config drive attached');
     }
+    const nvram = await cloneNvram(ctx, spec, domName, master, created);
     if (spec.dataVolumes?.length) {
       disks.push(...(await createDataVolumes(ctx, spec.dataVolumes, domName, created, options, spec.name)));
       progress(0.8, `${spec.dataVolumes.length} data volume(s) attached`);
@@ -110,6 +112,7 @@ export async function cloneLibvirtNode(
       memoryMiB: spec.hardware.ramMiB,
       vcpus: spec.hardware.cores,
       boot: await nodeBoot(ctx, master),
+      ...(nvram ? { firmware: await domainFirmware(ctx, nvram) } : {}),
       disks,
       nics,
       qemuCommandLine: ctx.qemuCommandLine,
@@ -278,4 +281,37 @@ async function cloneDisk(
   }
   created.push(diskName);
   return { pool: ctx.storage.name, volume: diskName, format: 'qcow2', role: 'disk' };
+}
+
+/**
+ * An EFI node's own NVRAM (`<domain>-VARS.fd`): a copy of its master's, so it starts with the boot
+ * entries the master's build wrote; owned by the node (deleted with it and by a failed clone's
+ * rollback). `undefined` for a BIOS node. A node whose firmware differs from its master's is
+ * refused (core refuses it first): the master's disk was installed for its own firmware.
+ */
+async function cloneNvram(
+  ctx: LibvirtContext,
+  spec: CloneSpec,
+  domName: string,
+  master: LibvirtMasterData,
+  created: string[],
+): Promise<string | undefined> {
+  const masterFirmware = master.nvramVolume === undefined ? 'bios' : 'efi';
+  const firmware = spec.hardware.firmware ?? masterFirmware;
+  if (firmware !== masterFirmware)
+    throw invalidArgument(
+      'hardware.firmware',
+      `must be the master's firmware ${masterFirmware} (got ${firmware}): its disk was installed for ${masterFirmware}`,
+    );
+  if (master.nvramVolume === undefined) return undefined;
+  const source = await ctx.storage.find(master.nvramVolume);
+  if (!source)
+    throw new VmkitError(
+      'NOT_FOUND',
+      `master NVRAM volume ${master.nvramVolume} does not exist in pool ${ctx.storage.name}`,
+    );
+  const name = `${domName}-VARS.fd`;
+  await ctx.storage.copy(name, source, 'raw');
+  created.push(name);
+  return name;
 }

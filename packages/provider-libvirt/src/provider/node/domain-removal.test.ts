@@ -11,7 +11,7 @@ const libvirtError = (code: number) =>
   );
 
 /** A fake context over one domain and some volumes, logging every call. */
-function fake(opts: { destroyError?: unknown; failVolumeOnce?: string } = {}) {
+function fake(opts: { destroyError?: unknown; failVolumeOnce?: string; xml?: string } = {}) {
   const log: string[] = [];
   let defined = true;
   let active = true;
@@ -31,8 +31,9 @@ function fake(opts: { destroyError?: unknown; failVolumeOnce?: string } = {}) {
           if (opts.destroyError) throw opts.destroyError;
           active = false;
         },
-        undefine: async () => {
-          log.push('undefine');
+        getXmlDesc: async () => opts.xml ?? "<domain type='qemu'><name>vmkit-n</name></domain>",
+        undefine: async (_dom: unknown, flags: number) => {
+          log.push(flags === 3 ? 'undefine' : `undefine flags=${flags}`);
           defined = false;
         },
       },
@@ -52,6 +53,15 @@ function fake(opts: { destroyError?: unknown; failVolumeOnce?: string } = {}) {
 }
 
 describe('removeDomain', () => {
+  it('undefines an EFI domain keeping its NVRAM file (a pool volume vmkit deletes itself, or a master NVRAM)', async () => {
+    const f = fake({
+      xml: "<domain><os><loader readonly='yes' type='pflash'>/c.fd</loader><nvram>/p/vmkit-n-VARS.fd</nvram></os></domain>",
+    });
+    await removeDomain(f.ctx, 'vmkit-n', ['a.qcow2']);
+    // MANAGED_SAVE | SNAPSHOTS_METADATA | KEEP_NVRAM: libvirt refuses to undefine it without one.
+    expect(f.log).toEqual(['destroy', 'delete a.qcow2', 'undefine flags=11']);
+  });
+
   it('powers off, deletes the volumes, then undefines', async () => {
     const f = fake();
     await removeDomain(f.ctx, 'vmkit-n', ['a.qcow2', 'b.iso']);

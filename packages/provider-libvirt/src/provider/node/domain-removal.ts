@@ -1,4 +1,5 @@
 import { VmkitError } from '@vmkit/core/spi';
+import { DomainUndefineFlags } from '../../client/domain-procedures.js';
 import { LibvirtError, LibvirtErrorCode } from '../../errors/libvirt-error.js';
 import type { LibvirtContext } from '../libvirt-context.js';
 
@@ -26,10 +27,14 @@ export async function removeDomain(
     });
   }
   for (const v of volumes) await ctx.storage.delete(v);
-  await ctx.client.domains.undefine(dom, UNDEFINE_FLAGS).catch((error: unknown) => {
+  // An EFI domain's NVRAM is a pool volume vmkit deletes itself (a node's is among `volumes`, a
+  // build domain's is its master's): libvirt refuses to undefine a domain whose NVRAM file exists
+  // unless told to keep or delete it, and keeping leaves the master's alone.
+  const xml = await ctx.client.domains.getXmlDesc(dom).catch(() => '');
+  const flags = /<nvram[\s>]/.test(xml) ? UNDEFINE_FLAGS | DomainUndefineFlags.KEEP_NVRAM : UNDEFINE_FLAGS;
+  await ctx.client.domains.undefine(dom, flags).catch((error: unknown) => {
     if (!VmkitError.is(error, 'NOT_FOUND')) throw error;
   });
 }
 
-/** `VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA`. */
-const UNDEFINE_FLAGS = 3;
+const UNDEFINE_FLAGS = DomainUndefineFlags.MANAGED_SAVE | DomainUndefineFlags.SNAPSHOTS_METADATA;

@@ -65,7 +65,7 @@ export function renderNodeMetadata(record: LibvirtRecord): string {
  * Reads vmkit's record out of domain XML: `undefined` when the domain carries none (not vmkit's);
  * `CORRUPT` naming the field when it carries one that breaks a rule (see `nodeRecordCodec`), or
  * names volumes that are not the domain's own (`<domain>.qcow2`, `<domain>-config.iso|img`,
- * `<domain>-data<N>.img`), since destroying the node deletes them.
+ * `<domain>-data<N>.img`, `<domain>-VARS.fd`), since destroying the node deletes them.
  */
 export function readNodeRecord(domainXml: string): LibvirtRecord | undefined {
   const doc = parseXml(domainXml) as { domain?: { name?: unknown; metadata?: Record<string, unknown> } };
@@ -103,13 +103,13 @@ function assertOwnNames(domain: string, record: LibvirtRecord): void {
   }
   if (!domain.endsWith(record.name)) throw nodeRecordError('name', `must end the domain's name ${domain}`);
   const own = new RegExp(
-    `^${domain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\.qcow2|-config\\.(iso|img)|-data\\d{1,3}\\.img)$`,
+    `^${domain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\.qcow2|-config\\.(iso|img)|-data\\d{1,3}\\.img|-VARS\\.fd)$`,
   );
   for (const [i, volume] of record.ext.volumes.entries())
     if (!own.test(volume))
       throw nodeRecordError(
         `ext.volumes[${i}]`,
-        `must be a volume of domain ${domain} (${domain}.qcow2, -config.iso|img, -data<N>.img)`,
+        `must be a volume of domain ${domain} (${domain}.qcow2, -config.iso|img, -data<N>.img, -VARS.fd)`,
       );
 }
 

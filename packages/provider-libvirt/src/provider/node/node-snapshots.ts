@@ -29,13 +29,21 @@ interface XmlDisk {
 }
 
 /**
- * Refuses a node libvirt could not snapshot internally, before asking it: a writable disk that is
- * not qcow2 (a raw data volume) named with its volume, or no qcow2 disk at all (a live ISO node).
+ * Refuses a node libvirt could not snapshot internally, before asking it: UEFI firmware (its
+ * NVRAM is a pflash file), a writable disk that is not qcow2 (a raw data volume) named with its
+ * volume, or no qcow2 disk at all (a live ISO node).
  */
 async function checkSnapshotDisks(ctx: LibvirtContext, dom: DomainHandle, node: string): Promise<void> {
   const doc = parseXml(await ctx.client.domains.getXmlDesc(dom, XML_INACTIVE)) as {
-    domain?: { devices?: { disk?: XmlDisk[] } };
+    domain?: { os?: { loader?: { '@type'?: string } }; devices?: { disk?: XmlDisk[] } };
   };
+  if (doc.domain?.os?.loader?.['@type'] === 'pflash')
+    throw new VmkitError(
+      'UNSUPPORTED',
+      `node ${node} boots UEFI firmware: libvirt 9.0 takes no internal snapshot of a domain whose ` +
+        'firmware variables live in a pflash NVRAM file (the snapshot could not hold them)',
+      { details: { node, firmware: 'efi' } },
+    );
   const disks = (doc.domain?.devices?.disk ?? []).filter(
     (d) => (d['@device'] ?? 'disk') === 'disk' && d.readonly === undefined,
   );

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DOMAIN_XML_CASES } from '../../../test-support/domain-xml-cases.js';
 import { readNodeMetadata, renderNodeMetadata } from '../node/node-metadata.js';
-import { buildDomainXml, qemuNetArgs } from './domain-xml.js';
+import { buildDomainXml, type DomainXmlSpec, qemuNetArgs } from './domain-xml.js';
 
-const [pcCase, q35Case, testCase] = Object.values(DOMAIN_XML_CASES);
+const [pcCase, q35Case, testCase, efiCase] = Object.values(DOMAIN_XML_CASES);
 
 describe('buildDomainXml', () => {
   it('boots a kernel with an escaped command line and forwards ports through QEMU user networking', () => {
@@ -45,6 +45,15 @@ describe('buildDomainXml', () => {
     expect(xml).toContain("<interface type='user'><mac address='52:54:00:00:00:09'/>");
     expect(xml).not.toContain('qemu:commandline');
     expect(xml).toContain("<boot dev='cdrom'/>");
+  });
+
+  it('boots UEFI from OVMF as read-only pflash with the given NVRAM, and BIOS without either', () => {
+    const efi = buildDomainXml(efiCase as DomainXmlSpec);
+    expect(efi).toContain("<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>");
+    expect(efi).toContain('<nvram>/var/lib/libvirt/vmkit/vmkit-efi-VARS.fd</nvram>');
+    const { firmware: _, ...biosCase } = efiCase as DomainXmlSpec;
+    const bios = buildDomainXml(biosCase);
+    expect(bios).not.toMatch(/<loader|<nvram/);
   });
 
   it('gives every domain (pc, q35, test) the guest agent channel', () => {

@@ -13,6 +13,17 @@ export type DomainBoot =
   | { readonly kind: 'cdrom' }
   | { readonly kind: 'kernel'; readonly kernel: string; readonly initrd: string; readonly cmdline: string };
 
+/**
+ * UEFI firmware of a domain: OVMF's code mapped read-only as pflash, and the domain's own
+ * variable store (a file vmkit made, never the distribution's template). Absent: BIOS.
+ */
+export interface DomainFirmware {
+  /** Path of the firmware code (`OVMF_CODE_4M.fd`). */
+  readonly loader: string;
+  /** Path of the domain's own NVRAM file. */
+  readonly nvram: string;
+}
+
 /** A disk of a domain: a volume of a storage pool. */
 export interface DomainDisk {
   readonly pool: string;
@@ -33,6 +44,8 @@ export interface DomainXmlSpec {
   readonly memoryMiB: number;
   readonly vcpus: number;
   readonly boot: DomainBoot;
+  /** UEFI firmware; absent boots BIOS. */
+  readonly firmware?: DomainFirmware;
   readonly disks: readonly DomainDisk[];
   readonly nics: readonly BoundNic[];
   /** Whether NAT NICs are QEMU user-mode networking on the command line (qemu/kvm) or `<interface type='user'>`. */
@@ -61,6 +74,11 @@ export function buildDomainXml(spec: DomainXmlSpec): string {
   const arch = spec.arch ? ` arch='${xmlEscape(spec.arch)}'` : '';
   const machine = spec.type === 'test' ? '' : ` machine='${spec.machine}'`;
   lines.push(`    <type${arch}${machine}>hvm</type>`);
+  if (spec.firmware) {
+    // type='pflash': without it the loader is a ROM, which QEMU refuses for OVMF's split image.
+    lines.push(`    <loader readonly='yes' type='pflash'>${xmlEscape(spec.firmware.loader)}</loader>`);
+    lines.push(`    <nvram>${xmlEscape(spec.firmware.nvram)}</nvram>`);
+  }
   if (spec.boot.kind === 'kernel') {
     lines.push(`    <kernel>${xmlEscape(spec.boot.kernel)}</kernel>`);
     lines.push(`    <initrd>${xmlEscape(spec.boot.initrd)}</initrd>`);

@@ -19,7 +19,7 @@ import { deleteBootIsoMaster, prepareBootIsoMaster } from './boot-iso-master.js'
 import { type BuildState, initialBuildState, type VboxBuildContext } from './build-state.js';
 import { installAgent } from './install-agent.js';
 import { installAndWait } from './master-install.js';
-import { registerMasterMachine } from './master-machine.js';
+import { type MasterMachineParts, registerMasterMachine } from './master-machine.js';
 import { runPostInstall } from './master-post-install.js';
 import { isInsideFolder } from './master-ref-check.js';
 import { localSource, prepareDisk, withKernelParams } from './master-source.js';
@@ -52,6 +52,11 @@ export function masterMachineOf(ref: MasterRef): string {
 /** Memory and CPUs a master is given. */
 export function masterHardware(spec: MasterSpec): { ramMiB: number; cores: number } {
   return { ramMiB: spec.hardware?.ramMiB ?? 512, cores: spec.hardware?.cores ?? 1 };
+}
+
+/** What a master machine is made with: its memory and CPUs, and its firmware (not kept in its reference). */
+export function masterMachineHardware(spec: MasterSpec): MasterMachineParts['hardware'] {
+  return { ...masterHardware(spec), firmware: spec.hardware?.firmware ?? 'bios' };
 }
 
 const GiB = 1024 ** 3;
@@ -116,7 +121,12 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
       ctx,
       api,
       name,
-      { disk, hardware: masterHardware(spec), ...(s.iso ? { iso: s.iso.path } : {}), signal: c.signal },
+      {
+        disk,
+        hardware: masterMachineHardware(spec),
+        ...(s.iso ? { iso: s.iso.path } : {}),
+        signal: c.signal,
+      },
       () => {
         s.machine = name;
       },

@@ -12,7 +12,12 @@ import { assertSafeImage, inspectImage } from '@vmkit/imaging';
 import type * as vbox from 'virtualbox-soap';
 import { assertMachineFolderFits } from '../host/machine-folder-space.js';
 import { MASTER_SNAPSHOT, masterMachineName, type VboxContext } from '../virtualbox-context.js';
-import { deleteMasterMachine, masterHardware, type VboxMasterData } from './master-build.js';
+import {
+  deleteMasterMachine,
+  masterHardware,
+  masterMachineHardware,
+  type VboxMasterData,
+} from './master-build.js';
 import { registerMasterMachine, takeMasterSnapshot } from './master-machine.js';
 import { prepareDisk } from './master-source.js';
 
@@ -83,7 +88,7 @@ export async function importVboxMaster(
       );
       await registerMasterMachine(ctx, api, name, {
         disk: medium,
-        hardware: masterHardware(disk.spec),
+        hardware: masterMachineHardware(disk.spec),
         signal: options.signal,
       });
     });

@@ -1,3 +1,4 @@
+import type { Firmware } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import { waitProgress } from '../../soap/calls.js';
 import type { VboxApi } from '../../soap/connection.js';
@@ -15,7 +16,7 @@ export interface MasterMachineParts {
   /** Its base disk, opened or created. */
   readonly disk: vbox.IMedium;
   /** Memory and CPUs. */
-  readonly hardware: { readonly ramMiB: number; readonly cores: number };
+  readonly hardware: { readonly ramMiB: number; readonly cores: number; readonly firmware: Firmware };
   /** An installer ISO to boot first, when it is installed from one. */
   readonly iso?: string;
   readonly signal?: AbortSignal | undefined;
@@ -36,6 +37,7 @@ export async function registerMasterMachine(
   const machine = await createNamedMachine(ctx, api, name);
   await machine.setMemorySize(parts.hardware.ramMiB);
   await machine.setCPUCount(parts.hardware.cores);
+  await setFirmware(machine, parts.hardware.firmware);
   await machine.addStorageController(CONTROLLER, 'IDE' as vbox.StorageBus);
   await machine.saveSettings();
   await api.vbox.registerMachine(machine);
@@ -62,6 +64,14 @@ export async function registerMasterMachine(
     lockOptions(ctx, parts.signal),
   );
   return machine;
+}
+
+/**
+ * Sets `IMachine::firmwareType` for `efi` (`EFI`: OVMF-based UEFI; a new machine is `BIOS`, and a
+ * clone has its master's). Call on a mutable machine (unregistered, or a session's).
+ */
+export async function setFirmware(machine: vbox.IMachine, firmware: Firmware): Promise<void> {
+  if (firmware === 'efi') await machine.setFirmwareType('EFI' as vbox.FirmwareType);
 }
 
 /** Takes the snapshot linked clones are made from, once (a machine with a snapshot is left as it is). */

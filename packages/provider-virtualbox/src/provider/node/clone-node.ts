@@ -15,6 +15,7 @@ import { hasResult, isNotFound, VBOX_RESULT } from '../../soap/errors.js';
 import { withMachineLock } from '../../soap/machine-lock.js';
 import { assertMachineFolderFits, cloneNeeds } from '../host/machine-folder-space.js';
 import { openDvd } from '../master/boot-iso-master.js';
+import { setFirmware } from '../master/master-machine.js';
 import {
   CONTROLLER,
   createNamedMachine,
@@ -104,6 +105,8 @@ async function configure(m: vbox.IMachine, spec: CloneSpec, fresh: boolean): Pro
   const master = (fresh ? {} : (spec.master.data ?? {})) as { ramMiB?: number; cores?: number };
   if (master.ramMiB !== spec.hardware.ramMiB) await m.setMemorySize(spec.hardware.ramMiB);
   if (master.cores !== spec.hardware.cores) await m.setCPUCount(spec.hardware.cores);
+  // A clone has its master's firmware (core refuses another); a live node is a new machine.
+  await setFirmware(m, spec.hardware.firmware ?? 'bios');
   for (const nic of spec.network.nics) {
     const adapter = await m.getNetworkAdapter(nic.slot);
     if (nic.slot !== 0 || fresh) await adapter.setEnabled(true);

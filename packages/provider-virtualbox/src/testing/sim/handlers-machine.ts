@@ -58,6 +58,7 @@ export const machineHandlers: Record<string, SimHandler> = {
   IMachine_getOSTypeId: (c) => machine(c).machine.osTypeId,
   IMachine_getMemorySize: (c) => machine(c).settings.memoryMB,
   IMachine_getCPUCount: (c) => machine(c).settings.cpus,
+  IMachine_getFirmwareType: (c) => machine(c).settings.firmwareType,
   IMachine_getDescription: (c) => machine(c).settings.description,
   IMachine_getAccessible: (c) => machine(c) !== undefined,
   IMachine_setMemorySize: setter((s, c) => {
@@ -70,6 +71,8 @@ export const machineHandlers: Record<string, SimHandler> = {
     if (n < 1 || n > 64) throw violation(ResultCode.E_INVALIDARG, `Invalid virtual CPU count: ${n}`);
     s.cpus = n;
   }),
+  // The envelope check refuses a value the WSDL's FirmwareType has not got, as gSOAP does.
+  IMachine_setFirmwareType: setter((s, c) => (s.firmwareType = c.str('firmwareType'))),
   IMachine_setDescription: setter((s, c) => (s.description = c.str('description')), false),
   IMachine_getExtraData: (c) => machine(c).settings.extraData.get(c.str('key')) ?? '',
   // Extra data is the one setting VirtualBox changes on a plain registered machine without a

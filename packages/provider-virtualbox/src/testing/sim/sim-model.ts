@@ -39,6 +39,8 @@ export interface Attachment {
 export interface MachineSettings {
   memoryMB: number;
   cpus: number;
+  /** `IMachine::firmwareType` (a `FirmwareType` name of the WSDL: BIOS, EFI, EFI32, EFI64, EFIDUAL). */
+  firmwareType: string;
   description: string;
   extraData: Map<string, string>;
   controllers: Map<string, string>;
@@ -60,6 +62,7 @@ export function defaultSettings(): MachineSettings {
   return {
     memoryMB: 128,
     cpus: 1,
+    firmwareType: 'BIOS',
     description: '',
     extraData: new Map(),
     controllers: new Map(),
