@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds vmkit's Debian 12 test guest (systemd, cloud-init, openssh-server) from Debian packages,
 # with qemu-guest-agent downloaded into its apt cache for vmkit's install-agent step:
-#   $VMKIT_DEBIAN_GUEST_DIR/disk.qcow2     a BIOS-bootable disk: MBR, partition 1 FAT16 with SYSLINUX
-#                                          and the image's kernel and initrd, partition 2 the ext4
-#                                          root (2 GiB, /dev/vda2); boots from disk like a cloud image
+#   $VMKIT_DEBIAN_GUEST_DIR/disk.qcow2     a disk that boots under BIOS and UEFI: MBR, partition 1
+#                                          FAT16 with SYSLINUX (BIOS), GRUB at EFI/BOOT/BOOTX64.EFI
+#                                          (UEFI's removable-media path), and the image's kernel and
+#                                          initrd, partition 2 the ext4 root (2 GiB, /dev/vda2);
+#                                          boots from disk like a cloud image
 #   $VMKIT_DEBIAN_GUEST_DIR/vmlinuz        the image's own kernel (for direct kernel boot)
 #   $VMKIT_DEBIAN_GUEST_DIR/initrd.img     the image's own initramfs (initramfs-tools)
 #   $VMKIT_DEBIAN_GUEST_DIR/manifest.json  kernel version, sizes, sha256s, inputs hash, command line
@@ -26,7 +28,7 @@ log() { printf '[debian-guest] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
-for tool in mmdebstrap mkfs.ext4 mkfs.fat syslinux sfdisk mcopy qemu-img apt-cache dpkg-query tar sha256sum flock; do
+for tool in mmdebstrap mkfs.ext4 mkfs.fat syslinux grub-mkimage sfdisk mcopy mmd qemu-img apt-cache dpkg-query tar sha256sum flock; do
   command -v "$tool" >/dev/null 2>&1 || die "missing tool: $tool (bash scripts/setup.sh installs it)"
 done
 [[ $(id -u) -eq 0 ]] || die "must run as root (mmdebstrap's root mode keeps file ownership for mkfs.ext4 -d)"
@@ -120,8 +122,8 @@ kver=${kernels[0]##*/vmlinuz-}
 install -m 0644 "$root/boot/vmlinuz-$kver" "$work/vmlinuz"
 install -m 0644 "$root/boot/initrd.img-$kver" "$work/initrd.img"
 
-# 3. The disk: MBR with SYSLINUX's boot code; partition 1 FAT16 (SYSLINUX, kernel, initrd);
-#    partition 2 the ext4 root made from the tree. Then qcow2.
+# 3. The disk: MBR with SYSLINUX's boot code; partition 1 FAT16 (SYSLINUX for BIOS, a GRUB EFI
+#    image for UEFI, kernel, initrd); partition 2 the ext4 root made from the tree. Then qcow2.
 sector=512 boot_start=2048 boot_sectors=$((128 * 2048))
 truncate -s "$disk_size" "$work/root.raw"
 mkfs.ext4 -q -F -L vmkit-root -d "$root" "$work/root.raw" || die "mkfs.ext4 -d failed"
@@ -139,6 +141,14 @@ syslinux --offset $((boot_start * sector)) --install "$disk"
 printf 'DEFAULT debian\nPROMPT 0\nTIMEOUT 0\nLABEL debian\n  KERNEL vmlinuz\n  INITRD initrd.img\n  APPEND %s\n' \
   "$cmdline" >"$work/syslinux.cfg"
 for f in vmlinuz initrd.img syslinux.cfg; do mcopy -i "$disk@@$((boot_start * sector))" "$work/$f" "::$f"; done
+# UEFI: OVMF boots EFI/BOOT/BOOTX64.EFI from any FAT file system it finds; GRUB's prefix is the
+# partition it was loaded from, where its grub.cfg boots the same kernel with the same command line.
+grub-mkimage -O x86_64-efi -p /boot/grub -o "$work/bootx64.efi" part_msdos fat normal linux configfile echo >/dev/null ||
+  die "grub-mkimage failed (bash scripts/setup.sh installs grub-efi-amd64-bin)"
+printf 'set timeout=0\nlinux /vmlinuz %s\ninitrd /initrd.img\nboot\n' "$cmdline" >"$work/grub.cfg"
+mmd -i "$disk@@$((boot_start * sector))" ::/EFI ::/EFI/BOOT ::/boot ::/boot/grub
+mcopy -i "$disk@@$((boot_start * sector))" "$work/bootx64.efi" ::/EFI/BOOT/BOOTX64.EFI
+mcopy -i "$disk@@$((boot_start * sector))" "$work/grub.cfg" ::/boot/grub/grub.cfg
 dd if="$work/root.raw" of="$disk" bs=1M seek=$((root_start * sector / 1048576)) conv=notrunc,sparse status=none
 rm -f "$work/root.raw"
 dd if=/usr/lib/syslinux/mbr/mbr.bin of="$disk" bs=440 count=1 conv=notrunc status=none

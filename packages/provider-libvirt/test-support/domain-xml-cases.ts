@@ -103,7 +103,10 @@ export const DOMAIN_XML_CASES: Readonly<Record<string, DomainXmlSpec>> = {
       loader: '/usr/share/OVMF/OVMF_CODE_4M.fd',
       nvram: '/var/lib/libvirt/vmkit/vmkit-efi-VARS.fd',
     },
-    disks: [{ pool: 'vmkit', volume: 'vmkit-efi.qcow2', format: 'qcow2', role: 'disk' }],
+    disks: [
+      { pool: 'vmkit', volume: 'vmkit-efi.qcow2', format: 'qcow2', role: 'disk' },
+      { pool: 'vmkit', volume: 'vmkit-efi-config.iso', format: 'raw', role: 'cdrom' },
+    ],
     nics: [],
     qemuCommandLine: true,
   },

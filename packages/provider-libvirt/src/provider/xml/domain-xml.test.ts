@@ -54,6 +54,12 @@ describe('buildDomainXml', () => {
     const { firmware: _, ...biosCase } = efiCase as DomainXmlSpec;
     const bios = buildDomainXml(biosCase);
     expect(bios).not.toMatch(/<loader|<nvram/);
+    // A CD-ROM (the config drive) is virtio-scsi under UEFI (Linux under OVMF never found it on
+    // IDE), IDE under BIOS on pc.
+    expect(efi).toContain("<controller type='scsi' index='0' model='virtio-scsi'/>");
+    expect(efi).toContain("volume='vmkit-efi-config.iso'/><target dev='sda' bus='scsi'/>");
+    expect(bios).toContain("volume='vmkit-efi-config.iso'/><target dev='hdc' bus='ide'/>");
+    expect(bios).not.toContain("type='scsi'");
   });
 
   it('gives every domain (pc, q35, test) the guest agent channel', () => {

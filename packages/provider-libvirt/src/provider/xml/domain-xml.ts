@@ -29,7 +29,7 @@ export interface DomainDisk {
   readonly pool: string;
   readonly volume: string;
   readonly format: 'qcow2' | 'raw';
-  /** `disk` (virtio), `cdrom` (IDE on pc, virtio-scsi on q35), or `vfat` config drive (a second virtio disk). */
+  /** `disk` (virtio), `cdrom` (IDE on a BIOS pc, virtio-scsi on q35 and under UEFI), or `vfat` config drive (a second virtio disk). */
   readonly role: 'disk' | 'cdrom';
   readonly readonly?: boolean;
 }
@@ -94,16 +94,19 @@ export function buildDomainXml(spec: DomainXmlSpec): string {
   lines.push('  <devices>');
   let virtio = 0;
   let cd = 0;
-  const needScsi = spec.machine === 'q35' && spec.disks.some((d) => d.role === 'cdrom');
+  // CD-ROMs are IDE on a BIOS pc; on q35 (no IDE) and under UEFI firmware they are virtio-scsi:
+  // under OVMF on pc, Linux never finished probing the IDE CD-ROM (libvirt 9.0, QEMU 7.2: the
+  // Debian guest found no config drive), while virtio-scsi answers under both firmwares.
+  const scsiCdrom = spec.machine === 'q35' || spec.firmware !== undefined;
+  const needScsi = scsiCdrom && spec.disks.some((d) => d.role === 'cdrom');
   if (needScsi) lines.push(`    <controller type='scsi' index='0' model='virtio-scsi'/>`);
   for (const disk of spec.disks) {
     const src = `<source pool='${xmlEscape(disk.pool)}' volume='${xmlEscape(disk.volume)}'/>`;
     const driver = `<driver name='qemu' type='${disk.format}'/>`;
     if (disk.role === 'cdrom') {
-      const target =
-        spec.machine === 'q35'
-          ? `<target dev='sd${String.fromCharCode(97 + cd)}' bus='scsi'/>`
-          : `<target dev='hd${String.fromCharCode(99 + cd)}' bus='ide'/>`;
+      const target = scsiCdrom
+        ? `<target dev='sd${String.fromCharCode(97 + cd)}' bus='scsi'/>`
+        : `<target dev='hd${String.fromCharCode(99 + cd)}' bus='ide'/>`;
       cd++;
       lines.push(`    <disk type='volume' device='cdrom'>${driver}${src}${target}<readonly/></disk>`);
     } else {
