@@ -3,6 +3,7 @@ import type { TemplateOptions } from '../model/template.js';
 import { dataVolumesSchema } from './data-volume-schema.js';
 import { firmwareSchema } from './master-spec-schema.js';
 import { networkSpecSchema } from './network-schema.js';
+import { sharedFoldersSchema } from './shared-folder-schema.js';
 
 import { NODE_NAME_PATTERN } from './patterns.js';
 
@@ -75,6 +76,7 @@ export const templateOptionsSchema: z.ZodType<TemplateOptions> = z.strictObject(
   linkedClone: z.boolean().optional(),
   ephemeral: z.boolean().optional(),
   dataVolumes: dataVolumesSchema.optional(),
+  sharedFolders: sharedFoldersSchema.optional(),
   hardware: z
     .strictObject({
       cores: z.number().int().min(1).max(256).optional(),
