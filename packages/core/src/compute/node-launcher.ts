@@ -22,8 +22,8 @@ import { isFixedHostPort, leaseHostOf, MAX_PORT_ATTEMPTS } from './host-port-ret
 import { bindNetwork, withInboundPorts } from './network-binding.js';
 import { assertFirmwareSupported, nodeFirmware } from './node-firmware.js';
 import { nodeNames } from './node-names.js';
-import { bindSharedFolders, checkSharedFolderSupport } from './shared-folders.js';
 import { leaseOwner, nodeMetadataOf } from './node-view.js';
+import { bindSharedFolders, checkSharedFolderSupport } from './shared-folders.js';
 
 /** Creates nodes from a verified master: names, networks, config drives, clones, start, rollback. */
 export class NodeLauncher {

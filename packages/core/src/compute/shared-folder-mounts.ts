@@ -36,10 +36,7 @@ const MIME_START = /^(content-type|mime-version):/i;
  * travels base64-encoded so no line of it can end the part, typed by cloud-init from its first line
  * (`#cloud-config`, `#!`, …), or as gzip when it is compressed.
  */
-export function withSharedFolderMounts(
-  userData: string | Uint8Array | undefined,
-  boothook: string,
-): string {
+export function withSharedFolderMounts(userData: string | Uint8Array | undefined, boothook: string): string {
   if (userData === undefined) return boothook;
   const bytes = typeof userData === 'string' ? Buffer.from(userData) : Buffer.from(userData);
   const boundary = `==vmkit-${randomBytes(12).toString('hex')}==`;

@@ -63,7 +63,10 @@ export async function checkSharedFolderHosts(
       throw invalidArgument(field, `must be an existing directory of the host: ${f.hostPath} ${why}`);
     });
     if (!info.isDirectory()) {
-      throw invalidArgument(field, `must be an existing directory of the host: ${f.hostPath} is not a directory`);
+      throw invalidArgument(
+        field,
+        `must be an existing directory of the host: ${f.hostPath} is not a directory`,
+      );
     }
   }
 }

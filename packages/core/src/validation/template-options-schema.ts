@@ -3,9 +3,8 @@ import type { TemplateOptions } from '../model/template.js';
 import { dataVolumesSchema } from './data-volume-schema.js';
 import { firmwareSchema } from './master-spec-schema.js';
 import { networkSpecSchema } from './network-schema.js';
-import { sharedFoldersSchema } from './shared-folder-schema.js';
-
 import { NODE_NAME_PATTERN } from './patterns.js';
+import { sharedFoldersSchema } from './shared-folder-schema.js';
 
 const text = (max: number, what: string) => z.string().max(max, `must be at most ${what}`);
 
