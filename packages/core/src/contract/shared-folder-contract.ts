@@ -7,7 +7,7 @@ import type { BoundSharedFolder } from '../model/shared-folder.js';
 import type { CloneSpec } from '../spi/clone-spec.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
 
-/** A shared folder as the hypervisor itself reports it (see {@link SharedFolderSubject.sharedFolders}). */
+/** A shared folder as the hypervisor itself reports it (see `ProviderContractSubject.sharedFolders`). */
 export interface SharedFolderSeen {
   /** The tag or share name. */
   readonly tag: string;

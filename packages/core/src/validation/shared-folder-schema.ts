@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SHARED_FOLDER_MAX_COUNT, type SharedFolder } from '../model/shared-folder.js';
 
 /** No control characters (they would end a line of the guest's mount script or an XML attribute). */
-const PRINTABLE = /^[^\0-\x1f\x7f]*$/;
+const printable = (s: string) => ![...s].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
 /** Absolute and normalised: `/`-separated names, none empty, `.` or `..`, no trailing `/`. */
 const NORMALISED_ABSOLUTE = /^(\/(?!\.\.?(\/|$))[^/]+)+$/;
 
@@ -10,7 +10,7 @@ const absolutePath = (what: string) =>
   z
     .string()
     .max(4096, 'must be at most 4096 characters')
-    .regex(PRINTABLE, 'must not contain control characters')
+    .refine(printable, 'must not contain control characters')
     .regex(
       NORMALISED_ABSOLUTE,
       `must be an absolute, normalised path ${what}(no ., .. or empty components, no trailing /)`,
