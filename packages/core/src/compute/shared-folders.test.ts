@@ -2,11 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { VmkitError } from '../errors/vmkit-error.js';
 import type { SharedFolder } from '../model/shared-folder.js';
 import type { CloneSpec } from '../spi/clone-spec.js';
 import type { MemoryProvider } from '../testing/memory-provider.js';
-import { provider, type Scratch, scratch } from './service.fixture.js';
+import { outcome, provider, type Scratch, scratch } from './service.fixture.js';
 
 let s: Scratch;
 let host: string;
@@ -18,15 +17,6 @@ afterEach(async () => {
   await s.dispose();
   rmSync(host, { recursive: true, force: true });
 });
-
-const outcome = (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (e: unknown) =>
-      VmkitError.is(e)
-        ? `${e.code} ${String((e.details as { field?: string }).field)}: ${e.message}`
-        : String(e),
-  );
 
 /** A memory provider that says it shares folders through virtiofs and records what it was asked. */
 function sharingProvider(): { p: MemoryProvider; asked: CloneSpec[] } {
