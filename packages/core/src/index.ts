@@ -55,6 +55,7 @@ export {
   type MasterHardware,
 } from './model/hardware.js';
 export type { Image, ImageStatus } from './model/image.js';
+export { SHARED_FOLDER_MAX_COUNT, type SharedFolder } from './model/shared-folder.js';
 export { type CredentialsOption, defaultCredentialsDirectory } from './credentials/credential-options.js';
 export {
   type ExclusiveCredentialStore,

@@ -110,4 +110,20 @@ export const DOMAIN_XML_CASES: Readonly<Record<string, DomainXmlSpec>> = {
     nics: [],
     qemuCommandLine: true,
   },
+  'virtiofs shared folders with shared memfd memory, disk boot': {
+    name: 'vmkit-share',
+    type: 'qemu',
+    machine: 'pc',
+    arch: 'x86_64',
+    memoryMiB: 512,
+    vcpus: 1,
+    boot: { kind: 'disk' },
+    disks: [{ pool: 'vmkit', volume: 'vmkit-share.qcow2', format: 'qcow2', role: 'disk' }],
+    nics: [],
+    qemuCommandLine: true,
+    sharedFolders: [
+      { tag: 'vmkit0', hostPath: "/srv/data & 'more'" },
+      { tag: 'vmkit1', hostPath: '/srv/ro' },
+    ],
+  },
 };

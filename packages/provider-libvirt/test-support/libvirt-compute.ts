@@ -18,12 +18,14 @@ export interface LibvirtTestCompute {
 
 /**
  * A compute service over a libvirt provider whose objects carry `prefix`, with its blob store and
- * port leases in a temporary directory: one per test file, so runs never meet.
+ * port leases in a temporary directory: one per test file, so runs never meet. `service` adds
+ * options of the compute service; `credentials: true` keeps the group keys in that directory too.
  */
 export async function libvirtTestCompute(
   prefix: string,
   images: readonly MasterSpec[],
   options: Partial<LibvirtProviderOptions> = {},
+  service: { readonly credentials?: boolean } = {},
 ): Promise<LibvirtTestCompute> {
   const dir = mkdtempSync(join(tmpdir(), `vmkit-${prefix}`));
   let compute: ComputeService | undefined;
@@ -39,6 +41,7 @@ export async function libvirtTestCompute(
       store: fileSystemBlobStore({ root: join(dir, 'store') }),
       images: [...images],
       ports: { leaseDir: join(dir, 'leases') },
+      ...(service.credentials ? { credentials: { directory: join(dir, 'credentials') } } : {}),
     });
   } catch (error) {
     await dispose();

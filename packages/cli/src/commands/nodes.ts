@@ -1,10 +1,11 @@
-import type { ComputeService, Firmware, NodeMetadata, TemplateOptions } from '@vmkit/core';
+import type { ComputeService, Firmware, NodeMetadata, SharedFolder, TemplateOptions } from '@vmkit/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatPorts, formatTable, parseDuration } from '../output/format.js';
 import { formatAddresses, nodeJson } from '../output/node-view.js';
 import type { CliIo, CommandContext } from '../runtime/command-context.js';
 import { defineAction, withJsonAndExample } from '../runtime/define-action.js';
 import { type PortFlag, parsePortFlag, portOptions } from './port-flag.js';
+import { parseShareFlag } from './share-flag.js';
 import { parseWaitFlag, type WaitFor } from './wait-flag.js';
 
 /** How long `up --wait` waits by default. */
@@ -62,6 +63,12 @@ export function upCommand(io: CliIo): Command {
         parseFirmwareFlag,
       )
       .option(
+        '--share <host:guest[:ro]>',
+        "share a host directory with the nodes, mounted at the guest's absolute path at every boot by the config drive (cloud-init); :ro mounts it read-only; repeatable",
+        parseShareFlag,
+        [],
+      )
+      .option(
         '--wait [what]',
         'return only once the nodes answer: port (each TCP forward keeps a connection; the default), http:/PATH (a GET answers 2xx/3xx), ssh (sshd greets on the forward of port 22) or agent (the guest agent answers; no forward needed)',
         parseWaitFlag,
@@ -90,6 +97,7 @@ export function upCommand(io: CliIo): Command {
         port: PortFlag[];
         userData?: string;
         firmware?: Firmware;
+        share: SharedFolder[];
         wait?: WaitFor | true;
         waitTimeout?: number;
         ephemeral?: boolean;
@@ -113,6 +121,7 @@ export function upCommand(io: CliIo): Command {
         ...(opts.ephemeral ? { ephemeral: true } : {}),
         ...portOptions(opts.port, opts.count, invalidArgument),
         ...(opts.firmware ? { hardware: { firmware: opts.firmware } } : {}),
+        ...(opts.share.length > 0 ? { sharedFolders: opts.share } : {}),
         ...(opts.userData !== undefined
           ? { userData: (await readInputFile('--user-data', opts.userData)).toString('utf8') }
           : {}),

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunNodesError } from '../errors/run-nodes-error.js';
-import { VmkitError } from '../errors/vmkit-error.js';
 import type { DataVolumeSpec } from '../model/data-volume-spec.js';
-import { provider, type Scratch, scratch } from './service.fixture.js';
+import { outcome, provider, type Scratch, scratch } from './service.fixture.js';
 
 let s: Scratch;
 beforeEach(async () => {
@@ -11,15 +10,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await s.dispose();
 });
-
-const fieldOf = (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (e: unknown) =>
-      VmkitError.is(e)
-        ? `${e.code} ${String((e.details as { field?: string })?.field)}: ${e.message}`
-        : String(e),
-  );
 
 describe('data volumes', () => {
   it('gives each node its data volumes, owned by it and removed with it', async () => {
@@ -61,7 +51,7 @@ describe('data volumes', () => {
     const p = provider();
     const service = await s.service(p);
     const bad = (dataVolumes: unknown) =>
-      fieldOf(service.createNodesInGroup('db', 1, { dataVolumes } as never));
+      outcome(service.createNodesInGroup('db', 1, { dataVolumes } as never));
     expect(await bad([{ sizeMiB: 0 }])).toMatch(
       /^INVALID_ARGUMENT \S*dataVolumes\[0\]\.sizeMiB: .*at least 1/,
     );
@@ -109,7 +99,7 @@ describe('data volumes', () => {
     const caps = await p.capabilities();
     p.capabilities = async () => ({ ...caps, dataVolumes: false });
     const service = await s.service(p);
-    expect(await fieldOf(service.createNodesInGroup('db', 1, { dataVolumes: [{ sizeMiB: 1 }] }))).toMatch(
+    expect(await outcome(service.createNodesInGroup('db', 1, { dataVolumes: [{ sizeMiB: 1 }] }))).toMatch(
       /^UNSUPPORTED dataVolumes: dataVolumes: memory cannot attach data volumes/,
     );
     expect(p.stats.clones).toBe(0);

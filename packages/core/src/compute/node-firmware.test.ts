@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { VmkitError } from '../errors/vmkit-error.js';
 import { providerNamespace } from '../masters/master-repository.js';
 import { memoryProvider } from '../testing/memory-provider.js';
 import { specHash } from '../util/canonical-json.js';
-import { debianSpec, recordingLogger, type Scratch, scratch } from './service.fixture.js';
+import { debianSpec, outcome, recordingLogger, type Scratch, scratch } from './service.fixture.js';
 
 let s: Scratch;
 beforeEach(async () => {
@@ -16,16 +15,6 @@ afterEach(async () => {
 
 const efiSpec = (id = 'efi') =>
   debianSpec(id, { hardware: { cores: 1, ramMiB: 256, diskGiB: 1, firmware: 'efi' } });
-
-/** The code, field and message a call failed with ('ok' when it did not). */
-const outcome = (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (e: unknown) =>
-      VmkitError.is(e)
-        ? `${e.code} ${String((e.details as { field?: string }).field)}: ${e.message}`
-        : String(e),
-  );
 
 describe('hardware.firmware', () => {
   it('gives nodes their master firmware: bios by default, efi from the spec', async () => {

@@ -23,6 +23,7 @@ import { bindNetwork, withInboundPorts } from './network-binding.js';
 import { assertFirmwareSupported, nodeFirmware } from './node-firmware.js';
 import { nodeNames } from './node-names.js';
 import { leaseOwner, nodeMetadataOf } from './node-view.js';
+import { bindSharedFolders, checkSharedFolderSupport } from './shared-folders.js';
 
 /** Creates nodes from a verified master: names, networks, config drives, clones, start, rollback. */
 export class NodeLauncher {
@@ -83,6 +84,7 @@ export class NodeLauncher {
         { details: { field: 'dataVolumes' } },
       );
     }
+    checkSharedFolderSupport(options, caps, this.#provider.name);
     const firmware = nodeFirmware(template, template.image.defaultHardware.firmware ?? 'bios');
     assertFirmwareSupported(firmware, caps, this.#provider.name, 'hardware.firmware');
     if (options.linkedClone !== false && !caps.linkedClones) {
@@ -317,7 +319,13 @@ export class NodeLauncher {
         imageId: master.imageId,
         message: `cloning ${name}`,
       });
-      const drive = configDriveFor(name, template.options);
+      const shares = bindSharedFolders(template.options.sharedFolders);
+      const shareType = shares.length > 0 ? (await this.#provider.capabilities()).sharedFolders : undefined;
+      const drive = configDriveFor(
+        name,
+        template.options,
+        shareType ? { folders: shares, type: shareType } : undefined,
+      );
       const spec: CloneSpec = {
         name,
         group,
@@ -328,6 +336,7 @@ export class NodeLauncher {
         linked: template.options.linkedClone ?? true,
         ...(drive ? { configDrive: drive } : {}),
         ...(template.options.dataVolumes?.length ? { dataVolumes: template.options.dataVolumes } : {}),
+        ...(shares.length > 0 ? { sharedFolders: shares } : {}),
         tags: template.options.tags ?? [],
         userMetadata: template.options.userMetadata ?? {},
       };

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BlobStore } from '../blobstore/blob-store.js';
 import { fileSystemBlobStore } from '../blobstore/file-system-blob-store.js';
+import { VmkitError } from '../errors/vmkit-error.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import {
   type MemoryProvider,
@@ -81,3 +82,13 @@ export function recordingLogger(): Logger & { warnings: Array<{ message: string;
     warnings,
   };
 }
+
+/** The code, field and message a call failed with (`'ok'` when it did not). */
+export const outcome = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'ok',
+    (e: unknown) =>
+      VmkitError.is(e)
+        ? `${e.code} ${String((e.details as { field?: string }).field)}: ${e.message}`
+        : String(e),
+  );

@@ -62,6 +62,7 @@ import {
 } from './reap-nodes.js';
 import { removeImage } from './remove-image.js';
 import { masterExporter, resolveTemplate } from './service-helpers.js';
+import { checkSharedFolderHosts } from './shared-folders.js';
 import { startComputeService } from './start-compute-service.js';
 import { TemplateBuilder } from './template-builder.js';
 import { waitForNode } from './wait-for-node.js';
@@ -238,6 +239,7 @@ export class VmkitComputeService implements ComputeService {
     );
     const caps = await this.#p.provider.capabilities();
     this.#p.launcher.check(template, caps);
+    await checkSharedFolderHosts(template.options.sharedFolders, this.#p.provider.host?.local !== false);
     const imageId = template.image.id;
     return this.#using(imageId, options, async (signal) => {
       const master = await this.#p.cache.get(imageId, { ...options, signal });

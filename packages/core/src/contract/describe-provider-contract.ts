@@ -14,6 +14,7 @@ import { itReachesInsideNodes } from './guest-exec-contract.js';
 import { itChecksMasterRefs } from './master-ref-contract.js';
 import { itTransfersMasterDisks } from './master-transfer-contract.js';
 import type { ProviderContractSubject } from './provider-contract-subject.js';
+import { itSharesFolders } from './shared-folder-contract.js';
 import { itSnapshotsNodes } from './snapshot-contract.js';
 
 export type { ProviderContractSubject } from './provider-contract-subject.js';
@@ -27,7 +28,8 @@ const DEFAULT_NETWORK: BoundNetwork = {
  * pipeline with progress and abort, clones, the node lifecycle, listing, destruction, errors,
  * scripts, copies and guest addresses through the guest agent (or `UNSUPPORTED` without one), node
  * snapshots where the capabilities list them (else `UNSUPPORTED`),
- * `hardware.firmware: 'efi'` where the capabilities list it (refused early elsewhere), and
+ * `hardware.firmware: 'efi'` where the capabilities list it (refused early elsewhere), shared
+ * folders where the capabilities name a type (refused elsewhere), and
  * the closed error after `close()` (the factory is called once more for a provider to close).
  */
 export function describeProviderContract(
@@ -248,6 +250,15 @@ export function describeProviderContract(
       made,
       cloneSpec,
       listReal,
+    }));
+
+    itSharesFolders(() => ({
+      provider,
+      run,
+      made,
+      cloneSpec,
+      listReal,
+      ...(subject.sharedFolders ? { sharedFolders: subject.sharedFolders.bind(subject) } : {}),
     }));
 
     itTransfersMasterDisks(() => ({

@@ -14,3 +14,4 @@ export {
 } from './describe-blob-store-contract.js';
 export { describeProviderContract, type ProviderContractSubject } from './describe-provider-contract.js';
 export { GUEST_INTERFACES_SCRIPT, parseGuestInterfaces } from './guest-exec-contract.js';
+export type { SharedFolderSeen } from './shared-folder-contract.js';

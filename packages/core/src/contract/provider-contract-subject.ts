@@ -1,6 +1,7 @@
 import type { MasterSpec } from '../model/master-spec.js';
 import type { BoundNetwork } from '../model/network-spec.js';
 import type { HostNetwork, HypervisorProvider, ProviderCapabilities } from '../spi/hypervisor-provider.js';
+import type { SharedFolderSeen } from './shared-folder-contract.js';
 
 /**
  * What a provider contract run needs. The probes (`leftovers`, `bootId`, `hostNetworks`) read the
@@ -45,6 +46,12 @@ export interface ProviderContractSubject {
    * `provider.listArtefacts()` (a provider without that must pass this).
    */
   leftovers?(): Promise<readonly string[]>;
+  /**
+   * A node's shared folders as the hypervisor itself reports them (libvirt: the domain XML's
+   * `<filesystem>` elements; VirtualBox: the machine's shared folders), for the shared-folder
+   * check of a provider whose capabilities name a type. Without it that check cannot see them.
+   */
+  sharedFolders?(nodeId: string): Promise<readonly SharedFolderSeen[]>;
   /** Called once after the suite: remove what the suite could not. */
   cleanup?(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import type { DataVolumeSpec } from './data-volume-spec.js';
 import type { Hardware } from './hardware.js';
 import type { Image } from './image.js';
 import type { NetworkSpec } from './network-spec.js';
+import type { SharedFolder } from './shared-folder.js';
 
 /** Config drive choices in a template; instance id and hostname are filled per node. */
 export interface ConfigDriveOptions {
@@ -56,6 +57,12 @@ export interface TemplateOptions {
   readonly ephemeral?: boolean;
   /** Extra raw data volumes each node gets (see `docs/node-operations.md`); `UNSUPPORTED` where the provider has none. */
   readonly dataVolumes?: readonly DataVolumeSpec[];
+  /**
+   * Host directories each node sees (see `docs/shared-folders.md`): checked before anything is
+   * made (each `hostPath` an existing directory), mounted at every boot by the node's config drive
+   * (implied; `configDrive: false` is refused). `UNSUPPORTED` where the provider has none.
+   */
+  readonly sharedFolders?: readonly SharedFolder[];
 }
 
 /** What `createNodesInGroup` creates: an image, a hardware profile and the per-node options. */

@@ -2,6 +2,7 @@ import type { ConfigDriveSpec } from '../model/config-drive-spec.js';
 import type { DataVolumeSpec } from '../model/data-volume-spec.js';
 import type { Hardware } from '../model/hardware.js';
 import type { BoundNetwork } from '../model/network-spec.js';
+import type { BoundSharedFolder } from '../model/shared-folder.js';
 import type { MasterRef } from './master-build.js';
 
 /** Everything a provider needs to create one node from a master. */
@@ -28,6 +29,13 @@ export interface CloneSpec {
    * capabilities say `dataVolumes: true`.
    */
   readonly dataVolumes?: readonly DataVolumeSpec[];
+  /**
+   * Host directories to share with the node, in order, checked by core (each host path an existing
+   * directory when the hypervisor is local); the config drive already mounts them by `tag`. Only
+   * asked of providers whose capabilities name a `sharedFolders` type; nothing of them remains
+   * after `destroyNode` (libvirt: no virtiofsd process).
+   */
+  readonly sharedFolders?: readonly BoundSharedFolder[];
   /** Tags to store with the node. */
   readonly tags: readonly string[];
   /** Key/value metadata to store with the node. */

@@ -3,6 +3,7 @@ import type { Firmware, Hardware } from '../model/hardware.js';
 import type { MasterSource, MasterSpec } from '../model/master-spec.js';
 import type { NicAttachment } from '../model/network-spec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
+import type { SharedFolderType } from '../model/shared-folder.js';
 import type { OperationOptions } from '../util/progress.js';
 import type { CloneSpec } from './clone-spec.js';
 import type { ProviderGuestAccess } from './guest-agent.js';
@@ -42,6 +43,11 @@ export interface ProviderCapabilities {
    * only. Core refuses an `efi` master or node early where it is missing.
    */
   readonly firmware?: readonly Firmware[];
+  /**
+   * Whether nodes can get shared folders (`CloneSpec.sharedFolders`), and the file system the guest
+   * mounts them as; absent means none, and core refuses a template with `sharedFolders` early.
+   */
+  readonly sharedFolders?: SharedFolderType;
 }
 
 /** A network of the host that NICs can attach to. */

@@ -159,6 +159,15 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
       open();
       stats.calls++;
       throwIfAborted(opts.signal, `clone ${spec.name}`);
+      if (spec.sharedFolders?.length) {
+        throw new VmkitError(
+          'UNSUPPORTED',
+          'sharedFolders: the memory provider runs no guest to share folders with',
+          {
+            details: { field: 'sharedFolders' },
+          },
+        );
+      }
       const k = ++cloneCount;
       const ready = state.read((d) => d.masters[spec.master.id]?.ready === true);
       if (!ready)

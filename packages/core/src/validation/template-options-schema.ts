@@ -3,8 +3,8 @@ import type { TemplateOptions } from '../model/template.js';
 import { dataVolumesSchema } from './data-volume-schema.js';
 import { firmwareSchema } from './master-spec-schema.js';
 import { networkSpecSchema } from './network-schema.js';
-
 import { NODE_NAME_PATTERN } from './patterns.js';
+import { sharedFoldersSchema } from './shared-folder-schema.js';
 
 const text = (max: number, what: string) => z.string().max(max, `must be at most ${what}`);
 
@@ -75,6 +75,7 @@ export const templateOptionsSchema: z.ZodType<TemplateOptions> = z.strictObject(
   linkedClone: z.boolean().optional(),
   ephemeral: z.boolean().optional(),
   dataVolumes: dataVolumesSchema.optional(),
+  sharedFolders: sharedFoldersSchema.optional(),
   hardware: z
     .strictObject({
       cores: z.number().int().min(1).max(256).optional(),

@@ -63,7 +63,7 @@ describeProviderContract('libvirt qemu:///system', async () => {
         },
       ],
     },
-    expectedCapabilities: { ...CAPABILITIES, portForwarding: true },
+    expectedCapabilities: { ...CAPABILITIES, portForwarding: true, sharedFolders: 'virtiofs' },
     hostNetworks: async () => {
       const names = virshNetworkNames(uri);
       if (!names.includes(net.name)) throw new Error(`virsh does not list ${net.name}`);
@@ -72,6 +72,14 @@ describeProviderContract('libvirt qemu:///system', async () => {
       );
     },
     bootId: () => guestBootId(port),
+    // The domain's virtiofs <filesystem> elements (read-only is not in them: libvirt 9.0 has none).
+    sharedFolders: async (id) => {
+      const xml = await admin.domains.getXmlDesc(await admin.domains.lookupByName(id));
+      return [...xml.matchAll(/<filesystem[^>]*>([\s\S]*?)<\/filesystem>/g)].map((m) => ({
+        hostPath: /<source dir='([^']*)'/.exec(m[1] as string)?.[1] ?? '',
+        tag: /<target dir='([^']*)'/.exec(m[1] as string)?.[1] ?? '',
+      }));
+    },
     leftovers: () => realObjects(admin, prefix, 'vmkit'),
     cleanup: async () => {
       await sweep(uri, prefix, 'vmkit');

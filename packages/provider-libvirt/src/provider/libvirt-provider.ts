@@ -172,6 +172,8 @@ export class LibvirtProvider implements HypervisorProvider {
       ...(ctx.realGuests ? { snapshots: LIBVIRT_SNAPSHOT_CAPABILITIES } : {}),
       // UEFI through OVMF needs a guest that runs (libvirt's test driver has no firmware).
       firmware: ctx.realGuests ? ['bios', 'efi'] : ['bios'],
+      // virtiofs, with the virtiofsd that libvirt finds (QEMU's vhost-user descriptors).
+      ...(ctx.realGuests ? { sharedFolders: 'virtiofs' as const } : {}),
     };
   }
 

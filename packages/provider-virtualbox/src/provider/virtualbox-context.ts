@@ -70,4 +70,6 @@ export const VBOX_CAPABILITIES: ProviderCapabilities = Object.freeze({
   guestAgent: true,
   snapshots: VBOX_SNAPSHOT_CAPABILITIES,
   firmware: Object.freeze(['bios', 'efi'] as const),
+  // Permanent shared folders, mounted by the config drive with the Guest Additions' vboxsf.
+  sharedFolders: 'vboxsf',
 });

@@ -36,6 +36,7 @@ describeProviderContract(
         suspend: true,
         dataVolumes: false,
         guestAgent: true,
+        sharedFolders: 'vboxsf',
       },
       hostNetworks: async () => [
         { name: 'NAT', kind: 'nat' },
@@ -51,6 +52,13 @@ describeProviderContract(
       },
       ...(sim
         ? {
+            // The machine's shared folders as the simulated VirtualBox holds them.
+            sharedFolders: async (id: string) =>
+              (sim.machines().find((m) => m.name === id)?.sharedFolders ?? []).map((f) => ({
+                tag: f.name,
+                hostPath: f.hostPath,
+                readOnly: !f.writable,
+              })),
             leftovers: async () => [
               ...sim.machines().map((m) => `machine:${m.name}`),
               ...sim.media().map((m) => `medium:${m.location}`),

@@ -68,6 +68,14 @@ export interface SimMachineInfo {
   /** Enabled adapters: slot, attachment, MAC and attached network name. */
   readonly adapters: ReadonlyArray<{ slot: number; type: string; mac: string; network: string }>;
   readonly snapshots: readonly string[];
+  /** Its permanent shared folders (`IMachine::createSharedFolder`), in order. */
+  readonly sharedFolders: ReadonlyArray<{
+    name: string;
+    hostPath: string;
+    writable: boolean;
+    autoMount: boolean;
+    autoMountPoint: string;
+  }>;
   /** NoCloud instance ids whose user data its guest's cloud-init handled (once each). */
   readonly cloudInstances: readonly string[];
   /** Boots whose cloud-init pass is over, whether it ran anything or not. */

@@ -10,6 +10,7 @@ import { machineHandlers } from './sim/handlers-machine.js';
 import { mediaHandlers } from './sim/handlers-media.js';
 import { networkHandlers } from './sim/handlers-network.js';
 import { sessionHandlers } from './sim/handlers-session.js';
+import { sharedFolderHandlers } from './sim/handlers-shared-folders.js';
 import { vboxHandlers } from './sim/handlers-vbox.js';
 import { SimCall, type SimHandler } from './sim/sim-call.js';
 import { ResultCode, SimFault } from './sim/sim-fault.js';
@@ -33,6 +34,7 @@ import {
 const HANDLERS: Record<string, SimHandler> = {
   ...vboxHandlers,
   ...machineHandlers,
+  ...sharedFolderHandlers,
   ...sessionHandlers,
   ...mediaHandlers,
   ...networkHandlers,
@@ -284,6 +286,7 @@ export class VboxSimulator {
           : [],
       ),
       snapshots: m.snapshots.map((s) => s.name),
+      sharedFolders: m.settings.sharedFolders.map((f) => ({ ...f })),
       cloudInstances: [...m.cloudInstances],
       cloudInitPasses: m.cloudInitPasses,
       runtimeErrors: m.runtimeErrors.map((e) => ({ ...e })),

@@ -40,6 +40,13 @@ export async function cloneLibvirtNode(
   if (!NODE_NAME.test(spec.name))
     throw invalidArgument('name', 'must be 1-63 letters, digits, ".", "_" or "-"');
   assertNoIpv6Forwards(spec);
+  if (spec.sharedFolders?.length && !ctx.realGuests) {
+    throw new VmkitError(
+      'UNSUPPORTED',
+      `sharedFolders: domain type ${ctx.domainType} runs no guest to share folders with (virtiofs needs QEMU)`,
+      { details: { field: 'sharedFolders' } },
+    );
+  }
   const domName = `${ctx.options.namePrefix}${spec.name}`;
   const progress = (fraction: number, message: string) =>
     emitProgress(options.onProgress, {
@@ -116,6 +123,7 @@ export async function cloneLibvirtNode(
       disks,
       nics,
       qemuCommandLine: ctx.qemuCommandLine,
+      ...(spec.sharedFolders?.length ? { sharedFolders: spec.sharedFolders } : {}),
       metadata: renderNodeMetadata(meta),
     });
     defining = true;

@@ -3,7 +3,7 @@ import { DOMAIN_XML_CASES } from '../../../test-support/domain-xml-cases.js';
 import { readNodeMetadata, renderNodeMetadata } from '../node/node-metadata.js';
 import { buildDomainXml, type DomainXmlSpec, qemuNetArgs } from './domain-xml.js';
 
-const [pcCase, q35Case, testCase, efiCase] = Object.values(DOMAIN_XML_CASES);
+const [pcCase, q35Case, testCase, efiCase, shareCase] = Object.values(DOMAIN_XML_CASES);
 
 describe('buildDomainXml', () => {
   it('boots a kernel with an escaped command line and forwards ports through QEMU user networking', () => {
@@ -60,6 +60,20 @@ describe('buildDomainXml', () => {
     expect(efi).toContain("volume='vmkit-efi-config.iso'/><target dev='sda' bus='scsi'/>");
     expect(bios).toContain("volume='vmkit-efi-config.iso'/><target dev='hdc' bus='ide'/>");
     expect(bios).not.toContain("type='scsi'");
+  });
+
+  it('shares folders through virtiofs with memfd memory shared with virtiofsd, and none without them', () => {
+    const xml = buildDomainXml(shareCase as DomainXmlSpec);
+    expect(xml).toContain("<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>");
+    expect(xml).toContain(
+      "<filesystem type='mount' accessmode='passthrough'><driver type='virtiofs'/>" +
+        "<source dir='/srv/data &amp; &apos;more&apos;'/><target dir='vmkit0'/></filesystem>",
+    );
+    expect(xml).toContain("<source dir='/srv/ro'/><target dir='vmkit1'/>");
+    // libvirt 9.0 refuses <readonly/> on virtiofs: read-only is the guest's mount option.
+    expect(xml).not.toMatch(/<filesystem[^\n]*<readonly\/>/);
+    const { sharedFolders: _, ...plain } = shareCase as DomainXmlSpec;
+    expect(buildDomainXml(plain)).not.toMatch(/<memoryBacking|<filesystem/);
   });
 
   it('gives every domain (pc, q35, test) the guest agent channel', () => {

@@ -34,6 +34,14 @@ export interface DomainDisk {
   readonly readonly?: boolean;
 }
 
+/** A host directory shared with the guest through virtiofs (libvirt spawns `virtiofsd` for it). */
+export interface DomainSharedFolder {
+  /** The mount tag the guest mounts it by. */
+  readonly tag: string;
+  /** The host directory. */
+  readonly hostPath: string;
+}
+
 /** Everything {@link buildDomainXml} renders. */
 export interface DomainXmlSpec {
   readonly name: string;
@@ -54,6 +62,12 @@ export interface DomainXmlSpec {
   readonly metadata?: string;
   /** Path of a file receiving the serial console. */
   readonly consoleLog?: string;
+  /**
+   * Host directories shared through virtiofs. They need the guest's memory shared with
+   * `virtiofsd` (memfd backing, libvirt ≥ 6.9), and cannot be made read-only on the host side
+   * here: libvirt 9.0 refuses `<readonly/>` on virtiofs, so read-only is the guest's mount option.
+   */
+  readonly sharedFolders?: readonly DomainSharedFolder[];
 }
 
 /**
@@ -69,6 +83,10 @@ export function buildDomainXml(spec: DomainXmlSpec): string {
   lines.push(`  <name>${xmlEscape(spec.name)}</name>`);
   if (spec.metadata) lines.push(`  <metadata>${spec.metadata}</metadata>`);
   lines.push(`  <memory unit='MiB'>${spec.memoryMiB}</memory>`);
+  const shares = spec.sharedFolders ?? [];
+  if (shares.length > 0) {
+    lines.push(`  <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>`);
+  }
   lines.push(`  <vcpu>${spec.vcpus}</vcpu>`);
   lines.push('  <os>');
   const arch = spec.arch ? ` arch='${xmlEscape(spec.arch)}'` : '';
@@ -129,6 +147,12 @@ export function buildDomainXml(spec: DomainXmlSpec): string {
         `    <interface type='network'>${mac}<source network='${xmlEscape(nic.network ?? '')}'/>${model}</interface>`,
       );
     }
+  }
+  for (const share of shares) {
+    lines.push(
+      `    <filesystem type='mount' accessmode='passthrough'><driver type='virtiofs'/>` +
+        `<source dir='${xmlEscape(share.hostPath)}'/><target dir='${xmlEscape(share.tag)}'/></filesystem>`,
+    );
   }
   if (spec.consoleLog) {
     lines.push(

@@ -26,6 +26,7 @@ import {
 import { writeConfigDriveFile } from './config-drive-file.js';
 import { removeMachine } from './machine-removal.js';
 import { describeNode, encodeNodeMeta, NODE_META_KEY, type StoredNodeMeta } from './node-metadata.js';
+import { createSharedFolders } from './shared-folders.js';
 
 const ATTACHMENT: Record<BoundNic['attachment'], string> = {
   nat: 'NAT',
@@ -166,7 +167,8 @@ async function rollback(
  * Creates a node: `IMachine.cloneTo` from the master's snapshot machine (`MachineState`, `Link`
  * for linked clones); memory, CPUs and NICs (NAT rules with the leased host ports) on the still
  * unregistered clone; register (which saves its settings); under one write lock the
- * config drive (a private file, see {@link writeConfigDriveFile}) as a DVD; last vmkit's metadata, which makes it a node. Anything made is removed
+ * config drive (a private file, see {@link writeConfigDriveFile}) as a DVD and the shared folders
+ * (see {@link createSharedFolders}); last vmkit's metadata, which makes it a node. Anything made is removed
  * again when a step fails or the signal fires. With `source` a boot ISO path (a `bootIso`
  * master) the node is a new machine instead: an IDE controller, the ISO as its boot DVD, no disk.
  */
@@ -229,12 +231,16 @@ export async function cloneVboxNode(
         signal,
       );
     const meta: StoredNodeMeta = drive ? { ...made, ext: { configDrive: drive } } : made;
-    if (drive || bootIso)
+    const shares = spec.sharedFolders ?? [];
+    if (drive || bootIso || shares.length > 0)
       await withMachineLock(
         ctx.conn,
         api,
         target,
-        (m) => attachDvds(api, m, drive, bootIso),
+        async (m) => {
+          await attachDvds(api, m, drive, bootIso);
+          await createSharedFolders(m, shares);
+        },
         lockOptions(ctx, signal),
       );
     // Last: a registered machine without vmkit's metadata is half-made (removed at start-up).

@@ -35,6 +35,15 @@ export interface Attachment {
   medium: SimMedium | undefined;
 }
 
+/** A permanent shared folder of a machine (`IMachine::createSharedFolder`). */
+export interface SimSharedFolder {
+  readonly name: string;
+  readonly hostPath: string;
+  readonly writable: boolean;
+  readonly autoMount: boolean;
+  readonly autoMountPoint: string;
+}
+
 /** Everything `saveSettings` commits. */
 export interface MachineSettings {
   memoryMB: number;
@@ -47,6 +56,7 @@ export interface MachineSettings {
   attachments: Attachment[];
   bootOrder: string[];
   adapters: AdapterSettings[];
+  sharedFolders: SimSharedFolder[];
 }
 
 let macCounter = 0x100;
@@ -77,6 +87,7 @@ export function defaultSettings(): MachineSettings {
       internalNetwork: 'intnet',
       redirects: [],
     })),
+    sharedFolders: [],
   };
 }
 
@@ -89,6 +100,7 @@ export function copySettings(s: MachineSettings): MachineSettings {
     attachments: s.attachments.map((a) => ({ ...a })),
     bootOrder: [...s.bootOrder],
     adapters: s.adapters.map((a) => ({ ...a, redirects: [...a.redirects] })),
+    sharedFolders: [...s.sharedFolders],
   };
 }
 
@@ -246,6 +258,12 @@ export class ControllerView implements SimTarget {
     readonly view: MachineView,
     readonly name: string,
   ) {}
+}
+
+/** An `ISharedFolder` reference: one shared folder of a machine view. */
+export class SharedFolderView implements SimTarget {
+  readonly iface = 'ISharedFolder';
+  constructor(readonly folder: SimSharedFolder) {}
 }
 
 /** A client session (ISession). */
