@@ -97,8 +97,10 @@ export {
   type NetworkSpec,
   NIC_ATTACHMENTS,
   type NicAttachment,
+  type NicIpv4Spec,
   type NicSpec,
   type PortForward,
+  type StaticIpv4,
 } from './model/network-spec.js';
 export type { NodeMetadata, NodeStatus } from './model/node-metadata.js';
 export { type NodeSnapshot, SNAPSHOT_NAME_PATTERN, type SnapshotNodeOptions } from './model/node-snapshot.js';

@@ -12,13 +12,17 @@ export const DEFAULT_VENDOR_DATA = '#cloud-config\nmanage_etc_hosts: localhost\n
 
 /**
  * The config drive of one node, or `undefined` when the template asks for none. A drive is made
- * when `configDrive` is set, or implied by `userData` or `authorizePublicKey`. The node's name is
+ * when `configDrive` is set, or implied by `userData`, `authorizePublicKey` or a NIC's static
+ * address (`network.nics[].ipv4`, written in the drive by the launcher). The node's name is
  * its hostname; its instance id is fresh; its vendor data {@link DEFAULT_VENDOR_DATA} unless the
  * template gives its own.
  */
 export function configDriveFor(nodeName: string, options: TemplateOptions): ConfigDriveSpec | undefined {
   const wanted =
-    options.configDrive ?? (options.userData !== undefined || options.authorizePublicKey !== undefined);
+    options.configDrive ??
+    (options.userData !== undefined ||
+      options.authorizePublicKey !== undefined ||
+      (options.network?.nics.some((nic) => nic.ipv4 !== undefined) ?? false));
   if (!wanted) return undefined;
   const choices = typeof wanted === 'object' ? wanted : {};
   return {

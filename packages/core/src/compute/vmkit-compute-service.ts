@@ -238,6 +238,7 @@ export class VmkitComputeService implements ComputeService {
     );
     const caps = await this.#p.provider.capabilities();
     this.#p.launcher.check(template, caps);
+    await this.#p.launcher.checkAddresses(template, count);
     const imageId = template.image.id;
     return this.#using(imageId, options, async (signal) => {
       const master = await this.#p.cache.get(imageId, { ...options, signal });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { NetworkSpec, NicSpec, PortForward } from '../model/network-spec.js';
+import type { NetworkSpec, NicIpv4Spec, NicSpec, PortForward } from '../model/network-spec.js';
+import { ipv4Problems } from '../network/ipv4-rules.js';
 
 const port = z.number().int('must be an integer').min(1, 'must be 1-65535').max(65535, 'must be 1-65535');
 const ip = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
@@ -17,6 +18,13 @@ export const portForwardSchema: z.ZodType<PortForward> = z.strictObject({
     .optional(),
   guestIp: ip.optional(),
   guestPort: port,
+});
+
+const ipv4Schema: z.ZodType<NicIpv4Spec> = z.strictObject({
+  address: z.string().max(18, 'must be an IPv4 address with its prefix, a.b.c.d/1-32').optional(),
+  pool: z.string().max(34, 'must be FIRST-LAST/PREFIX, two IPv4 addresses and 1-32').optional(),
+  gateway: z.string().max(15, 'must be an IPv4 address a.b.c.d').optional(),
+  dns: z.array(z.string().max(15, 'must list IPv4 addresses')).optional(),
 });
 
 const nicSchema: z.ZodType<NicSpec> = z
@@ -39,6 +47,7 @@ const nicSchema: z.ZodType<NicSpec> = z
       .refine((mac) => (Number.parseInt(mac.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC address')
       .optional(),
     portForwards: z.array(portForwardSchema).max(64, 'at most 64 port forwards per NIC').optional(),
+    ipv4: ipv4Schema.optional(),
   })
   .superRefine((nic, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -49,6 +58,13 @@ const nicSchema: z.ZodType<NicSpec> = z
     if (nic.attachment === 'internal' && !nic.network) issue('network', 'is required for internal NICs');
     if (nic.attachment === 'hostOnly' && !nic.hostInterface && !nic.network) {
       issue('network', 'hostOnly NICs need a network or hostInterface');
+    }
+    for (const problem of nic.ipv4 ? ipv4Problems(nic.ipv4, nic.attachment) : []) {
+      ctx.addIssue({
+        code: 'custom',
+        path: problem.key ? ['ipv4', problem.key] : ['ipv4'],
+        message: problem.rule,
+      });
     }
     const names = new Set<string>();
     const hostPorts = new Set<string>();
@@ -76,10 +92,22 @@ export const networkSpecSchema: z.ZodType<NetworkSpec> = z
   .strictObject({ nics: z.array(nicSchema).min(1, 'must have at least one NIC').max(8, 'at most 8 NICs') })
   .superRefine((spec, ctx) => {
     const slots = new Set<number>();
+    const addresses = new Map<string, number>();
     for (const [i, nic] of spec.nics.entries()) {
       const slot = nic.slot ?? i;
       if (slots.has(slot))
         ctx.addIssue({ code: 'custom', path: ['nics', i, 'slot'], message: `slot ${slot} is used twice` });
       slots.add(slot);
+      const address = nic.ipv4?.address?.split('/')[0];
+      if (address === undefined) continue;
+      const first = addresses.get(address);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nics', i, 'ipv4', 'address'],
+          message: `${address} is used twice (also network.nics[${first}].ipv4.address)`,
+        });
+      }
+      addresses.set(address, i);
     }
   });
