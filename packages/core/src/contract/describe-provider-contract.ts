@@ -15,6 +15,7 @@ import { itChecksMasterRefs } from './master-ref-contract.js';
 import { itTransfersMasterDisks } from './master-transfer-contract.js';
 import type { ProviderContractSubject } from './provider-contract-subject.js';
 import { itSnapshotsNodes } from './snapshot-contract.js';
+import { itCarriesStaticAddresses } from './static-address-contract.js';
 
 export type { ProviderContractSubject } from './provider-contract-subject.js';
 
@@ -27,7 +28,8 @@ const DEFAULT_NETWORK: BoundNetwork = {
  * pipeline with progress and abort, clones, the node lifecycle, listing, destruction, errors,
  * scripts, copies and guest addresses through the guest agent (or `UNSUPPORTED` without one), node
  * snapshots where the capabilities list them (else `UNSUPPORTED`),
- * `hardware.firmware: 'efi'` where the capabilities list it (refused early elsewhere), and
+ * `hardware.firmware: 'efi'` where the capabilities list it (refused early elsewhere), the MACs
+ * a static address's network config names kept on every config drive format, and
  * the closed error after `close()` (the factory is called once more for a provider to close).
  */
 export function describeProviderContract(
@@ -240,6 +242,7 @@ export function describeProviderContract(
     }));
 
     itSnapshotsNodes(() => ({ provider, run, cloneSpec, made, listReal }));
+    itCarriesStaticAddresses(() => ({ provider, run, cloneSpec, made, listReal }));
     itHandlesFirmware(() => ({
       provider,
       masterSpec: subject.masterSpec,

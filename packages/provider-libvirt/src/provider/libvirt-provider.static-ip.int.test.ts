@@ -13,7 +13,8 @@ import { libvirtProvider } from './libvirt-provider.js';
 
 // Static addresses on real guests: two Debian 12 nodes (cloud-init 22.4.2, ifupdown) on a libvirt
 // network this test defines WITHOUT DHCP get their addresses from a two-address pool through the
-// NoCloud drive's network-config, as `ip -j addr` inside shows; they ping each other; a third
+// NoCloud drive's network-config, as `ip -j addr` inside shows; they reach each other (TCP to
+// the other's sshd: the image has no ping); a third
 // node is refused before anything is made. The master is the imported disk alone (OS family
 // `linux`: no install-agent boot); each node installs qemu-guest-agent from the image's apt cache
 // at first boot, so the guest's view is read through the agent.
@@ -91,7 +92,7 @@ describe('static addresses from a pool on real Debian guests (qemu:///system, a 
   });
 
   it(
-    'two nodes get the pool addresses (ip -j addr inside, then NodeMetadata from the agent) and ping each other',
+    'two nodes get the pool addresses (ip -j addr inside, then NodeMetadata from the agent) and reach each other',
     async () => {
       nodes = await compute.createNodesInGroup('sip', 2, template);
       expect(nodes).toHaveLength(2);
@@ -112,16 +113,20 @@ describe('static addresses from a pool on real Debian guests (qemu:///system, a 
       );
       const got = seen.map((s) => s.v4).sort();
       expect(got).toEqual([[`${subnet}.20/24`], [`${subnet}.21/24`]]);
-      // Each reaches the other on the network (no DHCP on it: only the static addresses exist).
+      // Each reaches the other on the network (no DHCP on it: only the static addresses exist). The
+      // image has no ping (no iputils-ping): bash opens a TCP connection to the other's sshd and
+      // reads its greeting instead.
       for (const [from, to] of [
         [seen[0], seen[1]],
         [seen[1], seen[0]],
       ]) {
         const target = to?.v4[0]?.split('/')[0] as string;
-        const ping = await compute.runScriptOnNode(from?.node.id as string, `ping -c1 -W5 ${target}`, {
-          transport: 'agent',
-        });
-        expect(ping.exitCode, ping.stdout + ping.stderr).toBe(0);
+        const reach = await compute.runScriptOnNode(
+          from?.node.id as string,
+          `timeout 20 bash -c 'exec 3<>/dev/tcp/${target}/22; head -c 8 <&3'`,
+          { transport: 'agent' },
+        );
+        expect([reach.exitCode, reach.stdout], reach.stderr).toEqual([0, 'SSH-2.0-']);
       }
       // NodeMetadata now reports what the agent reads in the guest.
       for (const s of seen) {
