@@ -65,7 +65,7 @@ describe('static addresses through createNodesInGroup', () => {
         nameservers: { addresses: ['192.168.60.53'] },
       });
     }
-    expect(seen.map((e) => (e.nic1?.addresses as string[])[0]).sort()).toEqual([
+    expect(seen.map((e) => (e.nic1?.addresses as string[] | undefined)?.[0]).sort()).toEqual([
       '192.168.60.10/24',
       '192.168.60.11/24',
     ]);
@@ -160,8 +160,10 @@ describe('static addresses through createNodesInGroup', () => {
     const { drives, p: p2 } = recording();
     const c = await s.service(p2);
     await c.createNodesInGroup('lab', 1, pooled());
-    const lab = (drives[0]?.networkConfig as { ethernets: Record<string, { addresses?: string[] }> })
-      .ethernets.nic1;
+    const config = drives[0]?.networkConfig as
+      | { ethernets: Record<string, { addresses?: string[] }> }
+      | undefined;
+    const lab = config?.ethernets.nic1;
     expect(lab?.addresses).toEqual(['192.168.60.10/24']);
     expect(second).toBeDefined();
   });

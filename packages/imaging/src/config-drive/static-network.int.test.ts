@@ -20,7 +20,14 @@ const network: BoundNetwork = {
   ],
 };
 const statics: StaticIpv4[] = [
-  { slot: 1, mac: STATIC_MAC, address: '192.168.77.21', prefix: 24, gateway: '192.168.77.1', dns: ['192.168.77.53'] },
+  {
+    slot: 1,
+    mac: STATIC_MAC,
+    address: '192.168.77.21',
+    prefix: 24,
+    gateway: '192.168.77.1',
+    dns: ['192.168.77.53'],
+  },
 ];
 
 /** /etc/network/interfaces as cloud-init renders the drive's network config (NICs by MAC). */
@@ -56,18 +63,24 @@ describe('static addresses in config drives, as cloud-init 22.4 on Debian render
     return out;
   };
 
-  it.each(['nocloud', 'ovf'] as const)('%s: network-config v2 gives the static NIC its address, route and DNS', async (format) => {
-    const config = cloudInitNetworkConfig(network, statics);
-    const dir = await drive({ format, instanceId: `iid-${format}`, networkConfig: config }, `${format}.iso`);
-    const text = await rendered(format, dir);
-    // The v2 ids are vmkit's (nic<slot>); cloud-init names the device by MAC on the guest.
-    const fixed = stanza(text, 'nic1');
-    expect(fixed).toMatch(/^iface nic1 inet static$/m);
-    expect(fixed).toMatch(/^ {4}address 192\.168\.77\.21\/24$/m);
-    expect(fixed).toMatch(/^ {4}dns-nameservers 192\.168\.77\.53$/m);
-    expect(fixed).toMatch(/^ {4}post-up route add default gw 192\.168\.77\.1 /m);
-    expect(stanza(text, 'nic0')).toMatch(/^iface nic0 inet dhcp$/m);
-  });
+  it.each(['nocloud', 'ovf'] as const)(
+    '%s: network-config v2 gives the static NIC its address, route and DNS',
+    async (format) => {
+      const config = cloudInitNetworkConfig(network, statics);
+      const dir = await drive(
+        { format, instanceId: `iid-${format}`, networkConfig: config },
+        `${format}.iso`,
+      );
+      const text = await rendered(format, dir);
+      // The v2 ids are vmkit's (nic<slot>); cloud-init names the device by MAC on the guest.
+      const fixed = stanza(text, 'nic1');
+      expect(fixed).toMatch(/^iface nic1 inet static$/m);
+      expect(fixed).toMatch(/^ {4}address 192\.168\.77\.21\/24$/m);
+      expect(fixed).toMatch(/^ {4}dns-nameservers 192\.168\.77\.53$/m);
+      expect(fixed).toMatch(/^ {4}post-up route add default gw 192\.168\.77\.1 /m);
+      expect(stanza(text, 'nic0')).toMatch(/^iface nic0 inet dhcp$/m);
+    },
+  );
 
   it('openstack: network_data.json links by MAC, an ipv4 network with netmask and route, dns in services', async () => {
     const data = openstackNetworkData(network, statics);
