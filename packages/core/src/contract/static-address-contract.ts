@@ -1,21 +1,13 @@
 import { expect, it } from 'vitest';
 import type { BoundNetwork, BoundNic, StaticIpv4 } from '../model/network-spec.js';
 import { staticNetworkConfig } from '../network/network-documents.js';
-import type { CloneSpec } from '../spi/clone-spec.js';
-import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
+import type { FirmwareSubject } from './firmware-contract.js';
 
 /** What the static address checks of the provider contract read from the running suite. */
-export interface StaticAddressSubject {
-  readonly provider: HypervisorProvider;
-  /** The run's unique name prefix. */
-  readonly run: string;
-  /** Nodes to destroy after the suite. */
-  readonly made: string[];
-  /** The suite's clone spec with overrides. */
-  cloneSpec(name: string, overrides?: Partial<CloneSpec>): CloneSpec;
-  /** The hypervisor's real objects, to compare before and after. */
-  listReal(): Promise<string[]>;
-}
+export type StaticAddressSubject = Pick<
+  FirmwareSubject,
+  'provider' | 'run' | 'made' | 'cloneSpec' | 'listReal'
+>;
 
 /**
  * Registers the contract's check of static addresses. Core writes them into the config drive,

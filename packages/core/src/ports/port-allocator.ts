@@ -26,13 +26,11 @@ export interface LeaseClaim {
   readonly host?: string;
 }
 
-/** What a lease file records. */
-export interface PortLease {
-  readonly port: number;
-  readonly protocol: 'tcp' | 'udp';
+/** Who holds a lease and how far its node got: what every lease file records. */
+export interface LeaseHolding {
   /** `<providerId>/<node name>`. */
   readonly owner: string;
-  /** The remote host the port is bound on; absent for this machine. */
+  /** The remote host the port is bound on (or the network is on); absent for this machine. */
   readonly host?: string;
   /** The creation attempt that took it (two attempts may race for one node name). */
   readonly attempt: string;
@@ -43,26 +41,21 @@ export interface PortLease {
   readonly at: string;
 }
 
+/** What a lease file of a host port records. */
+export interface PortLease extends LeaseHolding {
+  readonly port: number;
+  readonly protocol: 'tcp' | 'udp';
+}
+
 /**
  * What a lease file of a guest address records: one static IPv4 address on one network, taken for
  * a node as {@link PortLease}s are (same owner, attempt, pid and state rules, same directory).
  */
-export interface AddressLease {
+export interface AddressLease extends LeaseHolding {
   /** The address, dotted. */
   readonly address: string;
   /** The network it is unique on (`network:<name>` or `interface:<name>`). */
   readonly scope: string;
-  /** `<providerId>/<node name>`. */
-  readonly owner: string;
-  /** The remote host the network is on; absent for this machine. */
-  readonly host?: string;
-  /** The creation attempt that took it. */
-  readonly attempt: string;
-  /** The process that took the lease. */
-  readonly pid: number;
-  /** `pending` until the node exists, then `bound` until it is destroyed. */
-  readonly state: 'pending' | 'bound';
-  readonly at: string;
 }
 
 /** A port or an address lease, as files hold them. */
@@ -219,17 +212,7 @@ export class PortAllocator {
   ): Promise<string | undefined> {
     await this.#init();
     for (const address of candidates) {
-      const lease: AddressLease = {
-        address,
-        scope,
-        owner: claim.owner,
-        ...(claim.host === undefined ? {} : { host: claim.host }),
-        attempt: claim.attempt,
-        pid: process.pid,
-        state: 'pending',
-        at: new Date().toISOString(),
-      };
-      if (await this.#take(lease, claim)) return address;
+      if (await this.#take({ address, scope, ...pendingHolding(claim) }, claim)) return address;
     }
     return undefined;
   }
@@ -250,16 +233,7 @@ export class PortAllocator {
     hostIp: string,
     port: number,
   ): Promise<boolean> {
-    const lease: PortLease = {
-      port,
-      protocol,
-      owner: claim.owner,
-      ...(claim.host === undefined ? {} : { host: claim.host }),
-      attempt: claim.attempt,
-      pid: process.pid,
-      state: 'pending',
-      at: new Date().toISOString(),
-    };
+    const lease: PortLease = { port, protocol, ...pendingHolding(claim) };
     // A remote host's port is bound there: probing this machine would say nothing about it.
     const probe = claim.host === undefined && this.#probe;
     return this.#take(lease, claim, probe ? () => canBind(protocol, hostIp, port) : undefined);
@@ -380,6 +354,18 @@ export class PortAllocator {
     });
     return this.#ready;
   }
+}
+
+/** A pending lease of `claim`, taken by this process now. */
+function pendingHolding(claim: LeaseClaim): LeaseHolding {
+  return {
+    owner: claim.owner,
+    ...(claim.host === undefined ? {} : { host: claim.host }),
+    attempt: claim.attempt,
+    pid: process.pid,
+    state: 'pending',
+    at: new Date().toISOString(),
+  };
 }
 
 function sameClaim(lease: AnyLease, claim: LeaseClaim): boolean {
