@@ -242,7 +242,14 @@ export function describeProviderContract(
     }));
 
     itSnapshotsNodes(() => ({ provider, run, cloneSpec, made, listReal }));
-    itCarriesStaticAddresses(() => ({ provider, run, cloneSpec, made, listReal }));
+    itCarriesStaticAddresses(() => ({
+      provider,
+      run,
+      cloneSpec,
+      made,
+      listReal,
+      configDrives: subject.configDrives ?? true,
+    }));
     itHandlesFirmware(() => ({
       provider,
       masterSpec: subject.masterSpec,

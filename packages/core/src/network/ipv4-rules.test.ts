@@ -71,6 +71,11 @@ describe('static address rules of a NIC (INVALID_ARGUMENT naming the field and t
     [{ pool: '192.168.50.0-192.168.50.9/24' }, 'options.network.nics[0].ipv4.pool', /network address/],
     [{ pool: '192.168.50.10/24' }, 'options.network.nics[0].ipv4.pool', /FIRST-LAST\/PREFIX/],
     [
+      { pool: '10.0.0.1-10.1.0.1/8' },
+      'options.network.nics[0].ipv4.pool',
+      /at most 65536 addresses \(has 65537\)/,
+    ],
+    [
       { address: '192.168.50.10/24', dns: ['8.8.8.8', 'dns.example'] },
       'options.network.nics[0].ipv4.dns',
       /IPv4 addresses/,

@@ -17,6 +17,9 @@ export interface Ipv4Problem {
   readonly rule: string;
 }
 
+/** At most this many addresses in a pool (its leases are looked through address by address). */
+export const MAX_POOL_SIZE = 65536;
+
 /** At most this many DNS servers (what resolv.conf and the guests' tools take). */
 export const MAX_DNS_SERVERS = 3;
 
@@ -66,6 +69,11 @@ export function ipv4Problems(ipv4: NicIpv4Spec, attachment: NicAttachment): Ipv4
       const problem =
         hostAddressProblem(pool.first, subnet) ?? hostAddressProblem(pool.last, subnet as Ipv4Subnet);
       if (problem) out.push({ key: 'pool', rule: `must hold host addresses of one subnet only: ${problem}` });
+      else if (pool.last - pool.first + 1 > MAX_POOL_SIZE)
+        out.push({
+          key: 'pool',
+          rule: `must hold at most ${MAX_POOL_SIZE} addresses (has ${pool.last - pool.first + 1})`,
+        });
       taken = (n) => n >= pool.first && n <= pool.last;
     }
   }
