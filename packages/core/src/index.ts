@@ -97,10 +97,10 @@ export {
   type NetworkSpec,
   NIC_ATTACHMENTS,
   type NicAttachment,
-  type NicIpv4Spec,
+  type NicIpSpec,
   type NicSpec,
   type PortForward,
-  type StaticIpv4,
+  type StaticAddress,
 } from './model/network-spec.js';
 export type { NodeMetadata, NodeStatus } from './model/node-metadata.js';
 export { type NodeSnapshot, SNAPSHOT_NAME_PATTERN, type SnapshotNodeOptions } from './model/node-snapshot.js';

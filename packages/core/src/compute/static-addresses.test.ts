@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VmkitError } from '../errors/vmkit-error.js';
 import type { ConfigDriveSpec } from '../model/config-drive-spec.js';
+import type { NicSpec } from '../model/network-spec.js';
 import type { TemplateOptions } from '../model/template.js';
 import { PortAllocator } from '../ports/port-allocator.js';
 import { provider, type Scratch, scratch } from './service.fixture.js';
@@ -97,6 +98,71 @@ describe('static addresses through createNodesInGroup', () => {
       ],
       services: [{ type: 'dns', address: '192.168.60.53' }],
     });
+  });
+
+  it('adds IPv6 beside IPv4 (gateway6), keeps DHCPv4 on a NIC with IPv6 only, and leases each family apart', async () => {
+    const { p, drives } = recording();
+    const service = await s.service(p);
+    const dual: TemplateOptions = {
+      network: {
+        nics: [
+          {
+            attachment: 'hostOnly',
+            network: 'lab',
+            ipv4: { pool: '192.168.60.10-192.168.60.11/24', gateway: '192.168.60.1' },
+            ipv6: { pool: 'fd00:60::10-fd00:60::11/64', gateway: 'fd00:60::1', dns: ['fd00:60::53'] },
+          },
+          { attachment: 'internal', network: 'back', ipv6: { address: 'fd00:61::5/64' } },
+        ],
+      },
+      configDrive: { format: 'nocloud' },
+    };
+    const [node] = await service.createNodesInGroup('dual', 1, dual);
+    const [lab, back] = node?.network.nics ?? [];
+    expect(drives[0]?.networkConfig).toEqual({
+      version: 2,
+      ethernets: {
+        nic0: {
+          match: { macaddress: lab?.mac },
+          dhcp4: false,
+          addresses: ['192.168.60.10/24', 'fd00:60::10/64'],
+          routes: [{ to: '0.0.0.0/0', via: '192.168.60.1' }],
+          gateway6: 'fd00:60::1',
+          nameservers: { addresses: ['fd00:60::53'] },
+        },
+        nic1: { match: { macaddress: back?.mac }, dhcp4: true, addresses: ['fd00:61::5/64'] },
+      },
+    });
+    const leases = await new PortAllocator({ leaseDir: s.leaseDir }).addressLeases();
+    expect(leases.map((l) => `${l.scope} ${l.address}`).sort()).toEqual([
+      'network:back/ipv6 fd00:61::5',
+      'network:lab 192.168.60.10',
+      'network:lab/ipv6 fd00:60::10',
+    ]);
+    const os = await service
+      .createNodesInGroup('dual', 1, { ...dual, configDrive: { format: 'openstack' } })
+      .catch((e: unknown) => e);
+    // The single IPv6 address is held by the first node.
+    expect(VmkitError.is(os, 'CONFLICT')).toBe(true);
+    const [second] = await service.createNodesInGroup('dual', 1, {
+      network: { nics: [dual.network?.nics[0] as NicSpec] },
+      configDrive: { format: 'openstack' },
+    });
+    expect(drives[1]?.networkConfig).toMatchObject({
+      networks: [
+        { type: 'ipv4', ip_address: '192.168.60.11', netmask: '255.255.255.0' },
+        {
+          id: 'network0-v6',
+          link: 'nic0',
+          type: 'ipv6',
+          ip_address: 'fd00:60::11',
+          netmask: 'ffff:ffff:ffff:ffff::',
+          routes: [{ network: '::', netmask: '::', gateway: 'fd00:60::1' }],
+        },
+      ],
+      services: [{ type: 'dns', address: 'fd00:60::53' }],
+    });
+    expect(second).toBeDefined();
   });
 
   it('gives the OVF environment the same v2 document (its network-config property)', async () => {

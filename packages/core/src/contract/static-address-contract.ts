@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { BoundNetwork, BoundNic, StaticIpv4 } from '../model/network-spec.js';
+import type { BoundNetwork, BoundNic, StaticAddress } from '../model/network-spec.js';
 import { staticNetworkConfig } from '../network/network-documents.js';
 import type { FirmwareSubject } from './firmware-contract.js';
 
@@ -38,8 +38,8 @@ export function itCarriesStaticAddresses(get: () => StaticAddressSubject): void 
         portForwards: [],
       };
       const network: BoundNetwork = { nics: [...base.network.nics.slice(0, 1), staticNic] };
-      const statics: StaticIpv4[] = [
-        { slot: 1, mac: staticNic.mac, address: '192.168.123.10', prefix: 24, gateway: '192.168.123.1' },
+      const statics: StaticAddress[] = [
+        { slot: 1, mac: staticNic.mac, family: 'ipv4', address: '192.168.123.10', prefix: 24, gateway: '192.168.123.1' },
       ];
       const drive = {
         format,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { NetworkSpec, NicIpv4Spec, NicSpec, PortForward } from '../model/network-spec.js';
-import { ipv4Problems } from '../network/ipv4-rules.js';
+import type { NetworkSpec, NicIpSpec, NicSpec, PortForward } from '../model/network-spec.js';
+import { IPV4, IPV6 } from '../network/ip-math.js';
+import { ipProblems } from '../network/ip-rules.js';
 
 const port = z.number().int('must be an integer').min(1, 'must be 1-65535').max(65535, 'must be 1-65535');
 const ip = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
@@ -20,11 +21,12 @@ export const portForwardSchema: z.ZodType<PortForward> = z.strictObject({
   guestPort: port,
 });
 
-const ipv4Schema: z.ZodType<NicIpv4Spec> = z.strictObject({
-  address: z.string().max(18, 'must be an IPv4 address with its prefix, a.b.c.d/1-32').optional(),
-  pool: z.string().max(34, 'must be FIRST-LAST/PREFIX, two IPv4 addresses and 1-32').optional(),
-  gateway: z.string().max(15, 'must be an IPv4 address a.b.c.d').optional(),
-  dns: z.array(z.string().max(15, 'must list IPv4 addresses')).optional(),
+/** The shape of a NIC's `ipv4`/`ipv6` (lengths bounded; the rules are {@link ipProblems}'). */
+const ipSchema: z.ZodType<NicIpSpec> = z.strictObject({
+  address: z.string().max(43, 'must be an address with its prefix').optional(),
+  pool: z.string().max(84, 'must be FIRST-LAST/PREFIX').optional(),
+  gateway: z.string().max(39, 'must be an address').optional(),
+  dns: z.array(z.string().max(39, 'must list addresses')).optional(),
 });
 
 const nicSchema: z.ZodType<NicSpec> = z
@@ -47,7 +49,8 @@ const nicSchema: z.ZodType<NicSpec> = z
       .refine((mac) => (Number.parseInt(mac.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC address')
       .optional(),
     portForwards: z.array(portForwardSchema).max(64, 'at most 64 port forwards per NIC').optional(),
-    ipv4: ipv4Schema.optional(),
+    ipv4: ipSchema.optional(),
+    ipv6: ipSchema.optional(),
   })
   .superRefine((nic, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -59,12 +62,15 @@ const nicSchema: z.ZodType<NicSpec> = z
     if (nic.attachment === 'hostOnly' && !nic.hostInterface && !nic.network) {
       issue('network', 'hostOnly NICs need a network or hostInterface');
     }
-    for (const problem of nic.ipv4 ? ipv4Problems(nic.ipv4, nic.attachment) : []) {
-      ctx.addIssue({
-        code: 'custom',
-        path: problem.key ? ['ipv4', problem.key] : ['ipv4'],
-        message: problem.rule,
-      });
+    for (const family of [IPV4, IPV6]) {
+      const spec = nic[family.name];
+      for (const problem of spec ? ipProblems(family, spec, nic.attachment) : []) {
+        ctx.addIssue({
+          code: 'custom',
+          path: problem.key ? [family.name, problem.key] : [family.name],
+          message: problem.rule,
+        });
+      }
     }
     const names = new Set<string>();
     const hostPorts = new Set<string>();
@@ -98,16 +104,20 @@ export const networkSpecSchema: z.ZodType<NetworkSpec> = z
       if (slots.has(slot))
         ctx.addIssue({ code: 'custom', path: ['nics', i, 'slot'], message: `slot ${slot} is used twice` });
       slots.add(slot);
-      const address = nic.ipv4?.address?.split('/')[0];
-      if (address === undefined) continue;
-      const first = addresses.get(address);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['nics', i, 'ipv4', 'address'],
-          message: `${address} is used twice (also network.nics[${first}].ipv4.address)`,
-        });
+      for (const family of [IPV4, IPV6]) {
+        const text = nic[family.name]?.address?.split('/')[0];
+        const n = text === undefined ? undefined : family.parse(text);
+        if (n === undefined) continue;
+        const key = `${family.name} ${n}`;
+        const first = addresses.get(key);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['nics', i, family.name, 'address'],
+            message: `${text} is used twice (also network.nics[${first}].${family.name}.address)`,
+          });
+        }
+        addresses.set(key, i);
       }
-      addresses.set(address, i);
     }
   });

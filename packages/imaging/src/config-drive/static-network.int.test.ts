@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BoundNetwork, ConfigDriveSpec, StaticIpv4 } from '@vmkit/core';
+import type { BoundNetwork, ConfigDriveSpec, StaticAddress } from '@vmkit/core';
 import { cloudInitNetworkConfig, openstackNetworkData } from '@vmkit/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, run, tempDir, xorrisoComplaints, xorrisoExtract } from '../../test-fixtures/tools.js';
@@ -19,15 +19,17 @@ const network: BoundNetwork = {
     { slot: 1, attachment: 'hostOnly', network: 'lab', mac: STATIC_MAC, portForwards: [] },
   ],
 };
-const statics: StaticIpv4[] = [
+const statics: StaticAddress[] = [
   {
     slot: 1,
     mac: STATIC_MAC,
+    family: 'ipv4',
     address: '192.168.77.21',
     prefix: 24,
     gateway: '192.168.77.1',
     dns: ['192.168.77.53'],
   },
+  { slot: 1, mac: STATIC_MAC, family: 'ipv6', address: 'fd00:77::21', prefix: 64, gateway: 'fd00:77::1' },
 ];
 
 /** /etc/network/interfaces as cloud-init renders the drive's network config (NICs by MAC). */
@@ -43,8 +45,8 @@ async function rendered(kind: 'nocloud' | 'openstack' | 'ovf', dir: string): Pro
 }
 
 /** The stanza of one interface (its `iface` line and the indented lines after it). */
-function stanza(text: string, name: string): string {
-  const m = new RegExp(`^iface ${name} inet \\S+\\n(?:    .*\\n)*`, 'm').exec(text);
+function stanza(text: string, name: string, family: 'inet' | 'inet6' = 'inet'): string {
+  const m = new RegExp(`^iface ${name} ${family} \\S+\\n(?:    .*\\n)*`, 'm').exec(text);
   return m?.[0] ?? '';
 }
 
@@ -79,6 +81,12 @@ describe('static addresses in config drives, as cloud-init 22.4 on Debian render
       expect(fixed).toMatch(/^ {4}dns-nameservers 192\.168\.77\.53$/m);
       expect(fixed).toMatch(/^ {4}post-up route add default gw 192\.168\.77\.1 /m);
       expect(stanza(text, 'nic0')).toMatch(/^iface nic0 inet dhcp$/m);
+    // IPv6 beside it: its address and gateway (gateway6: cloud-init 22.4 renders `to: ::/0` as ::/64).
+    const v6 = stanza(text, 'nic1', 'inet6');
+    expect(v6).toMatch(/^iface nic1 inet6 static$/m);
+    expect(v6).toMatch(/^ {4}address fd00:77::21\/64$/m);
+    expect(v6).toMatch(/^ {4}gateway fd00:77::1$/m);
+    expect(text).not.toMatch(/::\/64 gw/);
     },
   );
 
@@ -91,6 +99,9 @@ describe('static addresses in config drives, as cloud-init 22.4 on Debian render
     expect(fixed).toMatch(/^ {4}address 192\.168\.77\.21\/24$/m);
     expect(fixed).toMatch(/^ {4}post-up route add default gw 192\.168\.77\.1 /m);
     expect(stanza(text, 'ens3')).toMatch(/^iface ens3 inet dhcp$/m);
+    const v6 = stanza(text, 'ens4', 'inet6');
+    expect(v6).toMatch(/^ {4}address fd00:77::21\/64$/m);
+    expect(v6).toMatch(/^ {4}post-up route add -A inet6 default gw fd00:77::1 /m);
     expect(text).toMatch(/dns-nameservers 192\.168\.77\.53/);
   });
 });

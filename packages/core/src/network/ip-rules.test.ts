@@ -91,6 +91,24 @@ describe('static address rules of a NIC (INVALID_ARGUMENT naming the field and t
     expect(r?.message).toMatch(rule);
   });
 
+  it.each([
+    [{ address: 'fd00::10/64', gateway: 'fd00::1', dns: ['fd00::53'] }, undefined, undefined],
+    [{ pool: 'fd00::10-fd00::1f/64' }, undefined, undefined],
+    [{ address: 'fd00::/64' }, 'options.network.nics[0].ipv6.address', /network address of fd00::\/64/],
+    [{ address: '192.168.50.10/24' }, 'options.network.nics[0].ipv6.address', /IPv6 address with its prefix/],
+    [
+      { address: 'fd00::10/64', gateway: 'fd01::1' },
+      'options.network.nics[0].ipv6.gateway',
+      /fd01::1 is outside fd00::\/64/,
+    ],
+    [{ pool: 'fd00::10-fd00::1:0:0/64' }, 'options.network.nics[0].ipv6.pool', /at most 65536 addresses/],
+    [{ address: 'fd00::10/64', dns: ['1.1.1.1'] }, 'options.network.nics[0].ipv6.dns', /IPv6 addresses/],
+  ])('IPv6 %j', (ipv6, field, rule) => {
+    const r = refusal([{ ...lab, ipv6 }]);
+    expect(r?.field).toBe(field);
+    if (rule) expect(r?.message).toMatch(rule);
+  });
+
   it('refuses a static address on a NAT NIC, saying why', () => {
     const r = refusal([{ attachment: 'nat', ipv4: { address: '10.0.2.20/24' } }]);
     expect(r?.field).toBe('options.network.nics[0].ipv4');
@@ -104,5 +122,11 @@ describe('static address rules of a NIC (INVALID_ARGUMENT naming the field and t
     ]);
     expect(r?.field).toBe('options.network.nics[1].ipv4.address');
     expect(r?.message).toMatch(/used twice/);
+    // The same IPv6 address in two spellings is one address.
+    const six = refusal([
+      { ...lab, ipv6: { address: 'fd00::a/64' } },
+      { attachment: 'internal', network: 'other', ipv6: { address: 'fd00:0::A/64' } },
+    ]);
+    expect(six?.field).toBe('options.network.nics[1].ipv6.address');
   });
 });
