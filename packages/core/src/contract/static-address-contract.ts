@@ -39,7 +39,14 @@ export function itCarriesStaticAddresses(get: () => StaticAddressSubject): void 
       };
       const network: BoundNetwork = { nics: [...base.network.nics.slice(0, 1), staticNic] };
       const statics: StaticAddress[] = [
-        { slot: 1, mac: staticNic.mac, family: 'ipv4', address: '192.168.123.10', prefix: 24, gateway: '192.168.123.1' },
+        {
+          slot: 1,
+          mac: staticNic.mac,
+          family: 'ipv4',
+          address: '192.168.123.10',
+          prefix: 24,
+          gateway: '192.168.123.1',
+        },
       ];
       const drive = {
         format,

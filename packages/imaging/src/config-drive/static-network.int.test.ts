@@ -81,12 +81,12 @@ describe('static addresses in config drives, as cloud-init 22.4 on Debian render
       expect(fixed).toMatch(/^ {4}dns-nameservers 192\.168\.77\.53$/m);
       expect(fixed).toMatch(/^ {4}post-up route add default gw 192\.168\.77\.1 /m);
       expect(stanza(text, 'nic0')).toMatch(/^iface nic0 inet dhcp$/m);
-    // IPv6 beside it: its address and gateway (gateway6: cloud-init 22.4 renders `to: ::/0` as ::/64).
-    const v6 = stanza(text, 'nic1', 'inet6');
-    expect(v6).toMatch(/^iface nic1 inet6 static$/m);
-    expect(v6).toMatch(/^ {4}address fd00:77::21\/64$/m);
-    expect(v6).toMatch(/^ {4}gateway fd00:77::1$/m);
-    expect(text).not.toMatch(/::\/64 gw/);
+      // IPv6 beside it: its address and gateway (gateway6: cloud-init 22.4 renders `to: ::/0` as ::/64).
+      const v6 = stanza(text, 'nic1', 'inet6');
+      expect(v6).toMatch(/^iface nic1 inet6 static$/m);
+      expect(v6).toMatch(/^ {4}address fd00:77::21\/64$/m);
+      expect(v6).toMatch(/^ {4}gateway fd00:77::1$/m);
+      expect(text).not.toMatch(/::\/64 gw/);
     },
   );
 
