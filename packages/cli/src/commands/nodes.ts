@@ -58,7 +58,7 @@ export function upCommand(io: CliIo): Command {
       )
       .option(
         '--ip <network=address|pool[,gateway=IP][,dns=IP+IP]>',
-        'add a host-only NIC on a network with a static IPv4 address (192.168.50.10/24, one node) or a pool each node gets its own address from (192.168.50.10-192.168.50.19/24), written in the config drive; repeatable',
+        'add a host-only NIC on a network with a static address (192.168.50.10/24, one node) or a pool each node gets its own address from (192.168.50.10-192.168.50.19/24; IPv6 too: fd00::10-fd00::1f/64), written in the config drive; repeatable',
         parseIpFlag,
         [],
       )
