@@ -110,7 +110,10 @@ export function fakeGuestService(behaviour: FakeGuestBehaviour): ComputeService 
     // `vmkit up`: any template; the nodes made are the first `count` listed.
     templateBuilder: () => {
       const builder = {
-        options: () => builder,
+        options: (options: unknown) => {
+          record('templateOptions', [options]);
+          return builder;
+        },
         imageId: () => builder,
         build: async () => ({ image: { id: 'tiny' } }) as Template,
       };

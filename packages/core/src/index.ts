@@ -98,8 +98,10 @@ export {
   type NetworkSpec,
   NIC_ATTACHMENTS,
   type NicAttachment,
+  type NicIpSpec,
   type NicSpec,
   type PortForward,
+  type StaticAddress,
 } from './model/network-spec.js';
 export type { NodeMetadata, NodeStatus } from './model/node-metadata.js';
 export { type NodeSnapshot, SNAPSHOT_NAME_PATTERN, type SnapshotNodeOptions } from './model/node-snapshot.js';

@@ -4,6 +4,7 @@ import { formatPorts, formatTable, parseDuration } from '../output/format.js';
 import { formatAddresses, nodeJson } from '../output/node-view.js';
 import type { CliIo, CommandContext } from '../runtime/command-context.js';
 import { defineAction, withJsonAndExample } from '../runtime/define-action.js';
+import { type IpFlag, parseIpFlag, withIpNics } from './ip-flag.js';
 import { type PortFlag, parsePortFlag, portOptions } from './port-flag.js';
 import { parseShareFlag } from './share-flag.js';
 import { parseWaitFlag, type WaitFor } from './wait-flag.js';
@@ -56,6 +57,12 @@ export function upCommand(io: CliIo): Command {
         parsePortFlag,
         [],
       )
+      .option(
+        '--ip <network=address|pool[,gateway=IP][,dns=IP+IP]>',
+        'add a host-only NIC on a network with a static address (192.168.50.10/24, one node) or a pool each node gets its own address from (192.168.50.10-192.168.50.19/24; IPv6 too: fd00::10-fd00::1f/64), written in the config drive; repeatable',
+        parseIpFlag,
+        [],
+      )
       .option('--user-data <file>', 'user data for cloud-init, put on a NoCloud config drive')
       .option(
         '--firmware <bios|efi>',
@@ -95,6 +102,7 @@ export function upCommand(io: CliIo): Command {
         count: number;
         image?: string;
         port: PortFlag[];
+        ip: IpFlag[];
         userData?: string;
         firmware?: Firmware;
         share: SharedFolder[];
@@ -119,7 +127,7 @@ export function upCommand(io: CliIo): Command {
       const timeoutMs = opts.waitTimeout ?? DEFAULT_WAIT_MS;
       const options: TemplateOptions = {
         ...(opts.ephemeral ? { ephemeral: true } : {}),
-        ...portOptions(opts.port, opts.count, invalidArgument),
+        ...withIpNics(portOptions(opts.port, opts.count, invalidArgument), opts.ip),
         ...(opts.firmware ? { hardware: { firmware: opts.firmware } } : {}),
         ...(opts.share.length > 0 ? { sharedFolders: opts.share } : {}),
         ...(opts.userData !== undefined

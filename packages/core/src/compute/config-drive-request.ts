@@ -20,10 +20,11 @@ export interface SharedFolderMounts {
 
 /**
  * The config drive of one node, or `undefined` when the template asks for none. A drive is made
- * when `configDrive` is set, or implied by `userData`, `authorizePublicKey` or `sharedFolders`. The
- * node's name is its hostname; its instance id is fresh; its vendor data
- * {@link DEFAULT_VENDOR_DATA} unless the template gives its own; with `mounts`, its user data also
- * mounts the shared folders at every boot (see {@link withSharedFolderMounts}).
+ * when `configDrive` is set, or implied by `userData`, `authorizePublicKey`, `sharedFolders` or a
+ * NIC's static address (`network.nics[].ipv4`, written in the drive by the launcher). The node's
+ * name is its hostname; its instance id is fresh; its vendor data {@link DEFAULT_VENDOR_DATA}
+ * unless the template gives its own; with `mounts`, its user data also mounts the shared folders
+ * at every boot (see {@link withSharedFolderMounts}).
  */
 export function configDriveFor(
   nodeName: string,
@@ -34,7 +35,8 @@ export function configDriveFor(
     options.configDrive ??
     (options.userData !== undefined ||
       options.authorizePublicKey !== undefined ||
-      (options.sharedFolders?.length ?? 0) > 0);
+      (options.sharedFolders?.length ?? 0) > 0 ||
+      (options.network?.nics.some((nic) => nic.ipv4 !== undefined || nic.ipv6 !== undefined) ?? false));
   if (!wanted) return undefined;
   const choices = typeof wanted === 'object' ? wanted : {};
   const userData =

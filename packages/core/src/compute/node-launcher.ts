@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { NodeCredentials } from '../credentials/node-credentials.js';
 import { unbindableHostPort } from '../errors/host-port-error.js';
 import { type NodeFailure, RunNodesError } from '../errors/run-nodes-error.js';
-import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
 import { firmwareOf } from '../masters/image-view.js';
 import type { MasterRecord } from '../masters/master-record.js';
 import type { Hardware } from '../model/hardware.js';
 import { DEFAULT_NETWORK, type NetworkSpec } from '../model/network-spec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
 import type { Template } from '../model/template.js';
+import { staticNetworkConfig } from '../network/network-documents.js';
+import { bindStaticAddresses, checkGroupAddresses, hasStaticAddresses } from '../network/static-addresses.js';
 import type { LeaseClaim, PortAllocator } from '../ports/port-allocator.js';
 import type { CloneSpec } from '../spi/clone-spec.js';
 import type { HypervisorProvider, ProviderCapabilities, ProviderNode } from '../spi/hypervisor-provider.js';
@@ -71,6 +73,19 @@ export class NodeLauncher {
       throw new VmkitError('UNSUPPORTED', `inboundPorts: ${this.#provider.name} cannot forward ports`);
     }
     const drive = configDriveFor('probe', options);
+    if (hasStaticAddresses(network)) {
+      if (!drive)
+        throw invalidArgument(
+          'configDrive',
+          'is false, but static addresses (network.nics[].ipv4) reach the guest in its config drive',
+        );
+      if (drive.networkConfig !== undefined) {
+        throw invalidArgument(
+          'configDrive.networkConfig',
+          'cannot be given with static addresses (network.nics[].ipv4): vmkit writes the network config from them',
+        );
+      }
+    }
     if (drive && !caps.configDriveFormats.includes(drive.format)) {
       throw new VmkitError(
         'UNSUPPORTED',
@@ -93,6 +108,16 @@ export class NodeLauncher {
         `linkedClone: ${this.#provider.name} cannot make linked clones; set linkedClone: false`,
       );
     }
+  }
+
+  /**
+   * Checks, before anything is made, that each of `count` nodes can get its own static address on
+   * every NIC with `ipv4` (pools large enough and not exhausted by other nodes' leases).
+   */
+  async checkAddresses(template: Template, count: number): Promise<void> {
+    const network = template.options.network ?? DEFAULT_NETWORK;
+    if (hasStaticAddresses(network))
+      await checkGroupAddresses(network, count, this.#ports, leaseHostOf(this.#provider));
   }
 
   /** Creates and starts `count` nodes; throws {@link RunNodesError} when some fail (those are rolled back). */
@@ -321,18 +346,25 @@ export class NodeLauncher {
       });
       const shares = bindSharedFolders(template.options.sharedFolders);
       const shareType = shares.length > 0 ? (await this.#provider.capabilities()).sharedFolders : undefined;
-      const drive = configDriveFor(
+      const bound = await bindNetwork(network, claim, this.#ports);
+      const statics = await bindStaticAddresses(network, bound, claim, this.#ports);
+      const asked = configDriveFor(
         name,
         template.options,
         shareType ? { folders: shares, type: shareType } : undefined,
       );
+      // Static addresses reach the guest in its drive, matched to its NICs by the MACs just settled.
+      const drive =
+        asked && statics.length > 0
+          ? { ...asked, networkConfig: staticNetworkConfig(asked.format, bound, statics) }
+          : asked;
       const spec: CloneSpec = {
         name,
         group,
         imageId: master.imageId,
         master: master.master,
         hardware,
-        network: await bindNetwork(network, claim, this.#ports),
+        network: bound,
         linked: template.options.linkedClone ?? true,
         ...(drive ? { configDrive: drive } : {}),
         ...(template.options.dataVolumes?.length ? { dataVolumes: template.options.dataVolumes } : {}),

@@ -240,6 +240,7 @@ export class VmkitComputeService implements ComputeService {
     const caps = await this.#p.provider.capabilities();
     this.#p.launcher.check(template, caps);
     await checkSharedFolderHosts(template.options.sharedFolders, this.#p.provider.host?.local !== false);
+    await this.#p.launcher.checkAddresses(template, count);
     const imageId = template.image.id;
     return this.#using(imageId, options, async (signal) => {
       const master = await this.#p.cache.get(imageId, { ...options, signal });

@@ -16,6 +16,7 @@ import { itTransfersMasterDisks } from './master-transfer-contract.js';
 import type { ProviderContractSubject } from './provider-contract-subject.js';
 import { itSharesFolders } from './shared-folder-contract.js';
 import { itSnapshotsNodes } from './snapshot-contract.js';
+import { itCarriesStaticAddresses } from './static-address-contract.js';
 
 export type { ProviderContractSubject } from './provider-contract-subject.js';
 
@@ -29,7 +30,8 @@ const DEFAULT_NETWORK: BoundNetwork = {
  * scripts, copies and guest addresses through the guest agent (or `UNSUPPORTED` without one), node
  * snapshots where the capabilities list them (else `UNSUPPORTED`),
  * `hardware.firmware: 'efi'` where the capabilities list it (refused early elsewhere), shared
- * folders where the capabilities name a type (refused elsewhere), and
+ * folders where the capabilities name a type (refused elsewhere), the MACs a static address's
+ * network config names kept on every config drive format, and
  * the closed error after `close()` (the factory is called once more for a provider to close).
  */
 export function describeProviderContract(
@@ -242,6 +244,14 @@ export function describeProviderContract(
     }));
 
     itSnapshotsNodes(() => ({ provider, run, cloneSpec, made, listReal }));
+    itCarriesStaticAddresses(() => ({
+      provider,
+      run,
+      cloneSpec,
+      made,
+      listReal,
+      configDrives: subject.configDrives ?? true,
+    }));
     itHandlesFirmware(() => ({
       provider,
       masterSpec: subject.masterSpec,

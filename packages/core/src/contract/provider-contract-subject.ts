@@ -22,6 +22,11 @@ export interface ProviderContractSubject {
    * TCG).
    */
   readonly agentTimeoutMs?: number;
+  /**
+   * Whether the hypervisor takes config drives for the static address check (default true);
+   * libvirt's test driver cannot upload volumes, so its nodes there get the NICs without a drive.
+   */
+  readonly configDrives?: boolean;
   /** Whether to check `exportMasterDisk` and `importMasterDisk` (default: the provider has both). */
   readonly masterTransfer?: boolean;
   /**

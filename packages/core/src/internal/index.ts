@@ -27,7 +27,8 @@ export { MasterCache } from '../masters/master-cache.js';
 export { MASTER_RECORD_SCHEMA_VERSION, type MasterRecord, masterBlobName } from '../masters/master-record.js';
 export { MasterRepository, providerNamespace } from '../masters/master-repository.js';
 export { MasterSnapshot } from '../masters/master-snapshot.js';
-export { PortAllocator } from '../ports/port-allocator.js';
+export { cloudInitNetworkConfig, openstackNetworkData } from '../network/network-documents.js';
+export { type AddressLease, PortAllocator } from '../ports/port-allocator.js';
 export { canBind, probeBind } from '../ports/port-probe.js';
 export { canonicalJson, specHash } from '../util/canonical-json.js';
 export {

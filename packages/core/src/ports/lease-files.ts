@@ -12,6 +12,18 @@ export function leaseFileName(dir: string, protocol: string, port: number, host?
   return join(dir, `h-${tag}-${protocol}-${port}.lease`);
 }
 
+/**
+ * The file of one guest address's lease: `ip-<16 hex>-<address>.lease`, the hex a hash of the
+ * network (`scope`) and its host, so one address on two networks is two leases.
+ */
+export function addressLeaseFileName(dir: string, scope: string, address: string, host?: string): string {
+  const tag = createHash('sha256')
+    .update(`${host ?? ''}\n${scope}`)
+    .digest('hex')
+    .slice(0, 16);
+  return join(dir, `ip-${tag}-${address}.lease`);
+}
+
 /** Ports a hypervisor could not bind, skipped by `'auto'` leases until a deadline (this process only). */
 export class AvoidedPorts {
   readonly #until = new Map<string, number>();

@@ -3,7 +3,7 @@ import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
-import { AvoidedPorts, leaseFileName, processAlive } from './lease-files.js';
+import { AvoidedPorts, addressLeaseFileName, leaseFileName, processAlive } from './lease-files.js';
 import { canBind, probeBind } from './port-probe.js';
 
 /** How host ports for `hostPort: 'auto'` are leased (also across processes). */
@@ -26,13 +26,11 @@ export interface LeaseClaim {
   readonly host?: string;
 }
 
-/** What a lease file records. */
-export interface PortLease {
-  readonly port: number;
-  readonly protocol: 'tcp' | 'udp';
+/** Who holds a lease and how far its node got: what every lease file records. */
+export interface LeaseHolding {
   /** `<providerId>/<node name>`. */
   readonly owner: string;
-  /** The remote host the port is bound on; absent for this machine. */
+  /** The remote host the port is bound on (or the network is on); absent for this machine. */
   readonly host?: string;
   /** The creation attempt that took it (two attempts may race for one node name). */
   readonly attempt: string;
@@ -43,10 +41,32 @@ export interface PortLease {
   readonly at: string;
 }
 
+/** What a lease file of a host port records. */
+export interface PortLease extends LeaseHolding {
+  readonly port: number;
+  readonly protocol: 'tcp' | 'udp';
+}
+
+/**
+ * What a lease file of a guest address records: one static IPv4 address on one network, taken for
+ * a node as {@link PortLease}s are (same owner, attempt, pid and state rules, same directory).
+ */
+export interface AddressLease extends LeaseHolding {
+  /** The address, dotted. */
+  readonly address: string;
+  /** The network it is unique on (`network:<name>` or `interface:<name>`). */
+  readonly scope: string;
+}
+
+/** A port or an address lease, as files hold them. */
+type AnyLease = PortLease | AddressLease;
+
 /**
  * Leases host ports so that no two nodes get the same one, also across processes: each lease is a
  * file created with O_EXCL in a shared directory. A pending lease whose process died is reclaimed;
  * bound leases last until their node is destroyed (or found gone by {@link PortAllocator.reconcile}).
+ * Static guest addresses taken from pools ({@link PortAllocator.leaseAddress}) are leased the same
+ * way, in the same directory, and committed, released and reconciled with the ports of their node.
  */
 export class PortAllocator {
   readonly #min: number;
@@ -118,26 +138,21 @@ export class PortAllocator {
   /** Marks an attempt's leases bound: they now last until {@link PortAllocator.releaseOwner}. */
   async commit(claim: LeaseClaim): Promise<void> {
     for (const lease of await this.#claimed(claim)) {
-      if (lease.state === 'pending') {
-        await this.#write(
-          this.#file(lease.protocol, lease.port, lease.host),
-          { ...lease, state: 'bound' },
-          false,
-        );
-      }
+      if (lease.state === 'pending')
+        await this.#write(this.#fileOf(lease), { ...lease, state: 'bound' }, false);
     }
     this.#taken.delete(claim.attempt);
   }
 
   /** Releases the leases of one attempt (its rollback, also once committed), leaving other attempts' alone. */
   async releaseAttempt(claim: LeaseClaim): Promise<void> {
-    for (const lease of await this.leases()) if (sameClaim(lease, claim)) await this.#unlinkIfSame(lease);
+    for (const lease of await this.#all()) if (sameClaim(lease, claim)) await this.#unlinkIfSame(lease);
     this.#taken.delete(claim.attempt);
   }
 
   /** Releases every lease of an owner (its node was destroyed). */
   async releaseOwner(owner: string): Promise<void> {
-    for (const lease of await this.leases()) {
+    for (const lease of await this.#all()) {
       if (lease.owner === owner) await this.#unlinkIfSame(lease);
     }
   }
@@ -145,7 +160,7 @@ export class PortAllocator {
   /** Releases bound leases of `ownerPrefix` whose owner is not in `live` (their nodes are gone). */
   async reconcile(ownerPrefix: string, live: ReadonlySet<string>): Promise<number> {
     let released = 0;
-    for (const lease of await this.leases()) {
+    for (const lease of await this.#all()) {
       if (lease.owner.startsWith(ownerPrefix) && lease.state === 'bound' && !live.has(lease.owner)) {
         await this.#unlinkIfSame(lease);
         released++;
@@ -155,8 +170,8 @@ export class PortAllocator {
   }
 
   /** The current leases of an attempt, found through the ports this process leased for it. */
-  async #claimed(claim: LeaseClaim): Promise<PortLease[]> {
-    const out: PortLease[] = [];
+  async #claimed(claim: LeaseClaim): Promise<AnyLease[]> {
+    const out: AnyLease[] = [];
     for (const file of this.#taken.get(claim.attempt) ?? []) {
       const lease = await this.#read(file);
       if (lease && sameClaim(lease, claim)) out.push(lease);
@@ -164,10 +179,19 @@ export class PortAllocator {
     return out;
   }
 
-  /** Every lease on this host. */
+  /** Every port lease on this host. */
   async leases(): Promise<PortLease[]> {
+    return (await this.#all()).filter((l): l is PortLease => 'port' in l);
+  }
+
+  /** Every address lease on this host. */
+  async addressLeases(): Promise<AddressLease[]> {
+    return (await this.#all()).filter((l): l is AddressLease => 'address' in l);
+  }
+
+  async #all(): Promise<AnyLease[]> {
     await this.#init();
-    const out: PortLease[] = [];
+    const out: AnyLease[] = [];
     for (const name of await readdir(this.#dir)) {
       if (!name.endsWith('.lease')) continue;
       const lease = await this.#read(join(this.#dir, name));
@@ -176,33 +200,60 @@ export class PortAllocator {
     return out;
   }
 
+  /**
+   * Leases the first free address of `candidates` on the network `scope` for one creation attempt
+   * of a node (pending until {@link PortAllocator.commit}); `undefined` when every one is held. A
+   * pending lease of a dead process is taken over, as for ports.
+   */
+  async leaseAddress(
+    claim: LeaseClaim,
+    scope: string,
+    candidates: Iterable<string>,
+  ): Promise<string | undefined> {
+    await this.#init();
+    for (const address of candidates) {
+      if (await this.#take({ address, scope, ...pendingHolding(claim) }, claim)) return address;
+    }
+    return undefined;
+  }
+
+  /** The addresses of `candidates` on the network `scope` (of `host`) that no lease holds now. */
+  async freeAddresses(scope: string, candidates: Iterable<string>, host?: string): Promise<string[]> {
+    const held = new Set(
+      (await this.addressLeases())
+        .filter((l) => l.scope === scope && l.host === host && (l.state === 'bound' || processAlive(l.pid)))
+        .map((l) => l.address),
+    );
+    return [...candidates].filter((a) => !held.has(a));
+  }
+
   async #tryLease(
     claim: LeaseClaim,
     protocol: 'tcp' | 'udp',
     hostIp: string,
     port: number,
   ): Promise<boolean> {
-    const file = this.#file(protocol, port, claim.host);
-    const lease: PortLease = {
-      port,
-      protocol,
-      owner: claim.owner,
-      ...(claim.host === undefined ? {} : { host: claim.host }),
-      attempt: claim.attempt,
-      pid: process.pid,
-      state: 'pending',
-      at: new Date().toISOString(),
-    };
+    const lease: PortLease = { port, protocol, ...pendingHolding(claim) };
+    // A remote host's port is bound there: probing this machine would say nothing about it.
+    const probe = claim.host === undefined && this.#probe;
+    return this.#take(lease, claim, probe ? () => canBind(protocol, hostIp, port) : undefined);
+  }
+
+  /**
+   * Creates `lease`'s file exclusively (or takes over a dead process's pending one), then keeps it
+   * only if `usable` (when given) says so; records it as taken by the claim's attempt.
+   */
+  async #take(lease: AnyLease, claim: LeaseClaim, usable?: () => Promise<boolean>): Promise<boolean> {
+    const file = this.#fileOf(lease);
     if (!(await this.#write(file, lease, true))) {
       const held = await this.#read(file);
       if (held?.state !== 'pending' || processAlive(held.pid)) return false;
-      // A pending lease of a dead process: replace it under a per-port lock, re-checking it is
+      // A pending lease of a dead process: replace it under a per-file lock, re-checking it is
       // still the same dead lease, with an atomic rename so the file never goes missing (a
       // missing file would let a plain exclusive create slip in).
       if (!(await this.#takeOver(file, held, lease))) return false;
     }
-    // A remote host's port is bound there: probing this machine would say nothing about it.
-    if (claim.host === undefined && this.#probe && !(await canBind(protocol, hostIp, port))) {
+    if (usable && !(await usable())) {
       await this.#unlinkIfSame(lease);
       return false;
     }
@@ -213,7 +264,7 @@ export class PortAllocator {
   }
 
   /** Replaces the dead lease `held` in `file` by `lease`, under a lock; false if anything changed. */
-  async #takeOver(file: string, held: PortLease, lease: PortLease): Promise<boolean> {
+  async #takeOver(file: string, held: AnyLease, lease: AnyLease): Promise<boolean> {
     const lock = `${file}.lock`;
     try {
       await writeFile(lock, String(process.pid), { flag: 'wx' });
@@ -245,8 +296,8 @@ export class PortAllocator {
   }
 
   /** Removes a lease file only if it still holds this lease (not one taken since). */
-  async #unlinkIfSame(lease: PortLease): Promise<void> {
-    const file = this.#file(lease.protocol, lease.port, lease.host);
+  async #unlinkIfSame(lease: AnyLease): Promise<void> {
+    const file = this.#fileOf(lease);
     const current = await this.#read(file);
     if (current && current.attempt === lease.attempt && current.owner === lease.owner) {
       await unlink(file).catch(() => {});
@@ -254,7 +305,7 @@ export class PortAllocator {
   }
 
   /** Writes a lease; with `exclusive`, only if none exists (returns false then). */
-  async #write(file: string, lease: PortLease, exclusive: boolean): Promise<boolean> {
+  async #write(file: string, lease: AnyLease, exclusive: boolean): Promise<boolean> {
     const body = JSON.stringify(lease);
     if (exclusive) {
       try {
@@ -274,10 +325,13 @@ export class PortAllocator {
     return true;
   }
 
-  async #read(file: string): Promise<PortLease | undefined> {
+  async #read(file: string): Promise<AnyLease | undefined> {
     try {
-      const lease = JSON.parse(await readFile(file, 'utf8')) as PortLease;
-      return typeof lease.port === 'number' && typeof lease.owner === 'string' ? lease : undefined;
+      const lease = JSON.parse(await readFile(file, 'utf8')) as AnyLease;
+      const keyed =
+        ('port' in lease && typeof lease.port === 'number') ||
+        ('address' in lease && typeof lease.address === 'string' && typeof lease.scope === 'string');
+      return keyed && typeof lease.owner === 'string' ? lease : undefined;
     } catch {
       return undefined; // being written, or gone
     }
@@ -285,6 +339,12 @@ export class PortAllocator {
 
   #file(protocol: string, port: number, host?: string): string {
     return leaseFileName(this.#dir, protocol, port, host);
+  }
+
+  #fileOf(lease: AnyLease): string {
+    return 'port' in lease
+      ? this.#file(lease.protocol, lease.port, lease.host)
+      : addressLeaseFileName(this.#dir, lease.scope, lease.address, lease.host);
   }
 
   #init(): Promise<void> {
@@ -296,6 +356,18 @@ export class PortAllocator {
   }
 }
 
-function sameClaim(lease: PortLease, claim: LeaseClaim): boolean {
+/** A pending lease of `claim`, taken by this process now. */
+function pendingHolding(claim: LeaseClaim): LeaseHolding {
+  return {
+    owner: claim.owner,
+    ...(claim.host === undefined ? {} : { host: claim.host }),
+    attempt: claim.attempt,
+    pid: process.pid,
+    state: 'pending',
+    at: new Date().toISOString(),
+  };
+}
+
+function sameClaim(lease: AnyLease, claim: LeaseClaim): boolean {
   return lease.owner === claim.owner && lease.attempt === claim.attempt;
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { NetworkSpec, NicSpec, PortForward } from '../model/network-spec.js';
+import type { NetworkSpec, NicIpSpec, NicSpec, PortForward } from '../model/network-spec.js';
+import { IPV4, IPV6 } from '../network/ip-math.js';
+import { ipProblems } from '../network/ip-rules.js';
 
 const port = z.number().int('must be an integer').min(1, 'must be 1-65535').max(65535, 'must be 1-65535');
 const ip = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
@@ -17,6 +19,14 @@ export const portForwardSchema: z.ZodType<PortForward> = z.strictObject({
     .optional(),
   guestIp: ip.optional(),
   guestPort: port,
+});
+
+/** The shape of a NIC's `ipv4`/`ipv6` (lengths bounded; the rules are {@link ipProblems}'). */
+const ipSchema: z.ZodType<NicIpSpec> = z.strictObject({
+  address: z.string().max(43, 'must be an address with its prefix').optional(),
+  pool: z.string().max(84, 'must be FIRST-LAST/PREFIX').optional(),
+  gateway: z.string().max(39, 'must be an address').optional(),
+  dns: z.array(z.string().max(39, 'must list addresses')).optional(),
 });
 
 const nicSchema: z.ZodType<NicSpec> = z
@@ -39,6 +49,8 @@ const nicSchema: z.ZodType<NicSpec> = z
       .refine((mac) => (Number.parseInt(mac.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC address')
       .optional(),
     portForwards: z.array(portForwardSchema).max(64, 'at most 64 port forwards per NIC').optional(),
+    ipv4: ipSchema.optional(),
+    ipv6: ipSchema.optional(),
   })
   .superRefine((nic, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -49,6 +61,16 @@ const nicSchema: z.ZodType<NicSpec> = z
     if (nic.attachment === 'internal' && !nic.network) issue('network', 'is required for internal NICs');
     if (nic.attachment === 'hostOnly' && !nic.hostInterface && !nic.network) {
       issue('network', 'hostOnly NICs need a network or hostInterface');
+    }
+    for (const family of [IPV4, IPV6]) {
+      const spec = nic[family.name];
+      for (const problem of spec ? ipProblems(family, spec, nic.attachment) : []) {
+        ctx.addIssue({
+          code: 'custom',
+          path: problem.key ? [family.name, problem.key] : [family.name],
+          message: problem.rule,
+        });
+      }
     }
     const names = new Set<string>();
     const hostPorts = new Set<string>();
@@ -76,10 +98,26 @@ export const networkSpecSchema: z.ZodType<NetworkSpec> = z
   .strictObject({ nics: z.array(nicSchema).min(1, 'must have at least one NIC').max(8, 'at most 8 NICs') })
   .superRefine((spec, ctx) => {
     const slots = new Set<number>();
+    const addresses = new Map<string, number>();
     for (const [i, nic] of spec.nics.entries()) {
       const slot = nic.slot ?? i;
       if (slots.has(slot))
         ctx.addIssue({ code: 'custom', path: ['nics', i, 'slot'], message: `slot ${slot} is used twice` });
       slots.add(slot);
+      for (const family of [IPV4, IPV6]) {
+        const text = nic[family.name]?.address?.split('/')[0];
+        const n = text === undefined ? undefined : family.parse(text);
+        if (n === undefined) continue;
+        const key = `${family.name} ${n}`;
+        const first = addresses.get(key);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['nics', i, family.name, 'address'],
+            message: `${text} is used twice (also network.nics[${first}].${family.name}.address)`,
+          });
+        }
+        addresses.set(key, i);
+      }
     }
   });

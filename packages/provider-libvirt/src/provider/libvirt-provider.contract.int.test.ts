@@ -28,6 +28,8 @@ describeProviderContract('libvirt test+unix:///default', async () => {
     realGuests: false,
     // Nor volume downloads: its masters cannot be exported, so not shared.
     masterTransfer: false,
+    // Nor uploads of config drives.
+    configDrives: false,
     expectedCapabilities: { ...CAPABILITIES, portForwarding: false },
     hostNetworks: async () => virshNetworkNames('test+unix:///default').map((name) => ({ name })),
     // The test driver runs no guest: a reboot shows only as the state's reason going back to

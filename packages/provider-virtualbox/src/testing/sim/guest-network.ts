@@ -6,8 +6,46 @@ export interface GuestNic {
   readonly name: string;
   /** Its MAC, 12 upper-case hex digits (VirtualBox's form). */
   readonly mac: string;
-  /** Its IPv4 address (a /24). */
+  /** Its IPv4 address. */
   readonly ip: string;
+  /** Its prefix length (default 24). */
+  readonly prefix?: number;
+}
+
+/**
+ * The NICs after cloud-init applied a NoCloud `network-config` version 2 as vmkit writes it
+ * (flow YAML, one `key: JSON` line per top-level key): an `ethernets` entry that matches a NIC by
+ * MAC and lists an IPv4 `addresses` entry gives it that address and prefix instead of its DHCP
+ * one. Anything else (other YAML, version 1) leaves the NICs as they are.
+ */
+export function withNetworkConfig(nics: readonly GuestNic[], networkConfig: string): GuestNic[] {
+  const line = /^ethernets:[ \t]*(\{.*\})[ \t]*$/m.exec(networkConfig)?.[1];
+  let ethernets: Record<string, { match?: { macaddress?: string }; addresses?: string[] }> = {};
+  try {
+    if (line !== undefined && /^version:[ \t]*2[ \t]*$/m.test(networkConfig)) ethernets = JSON.parse(line);
+  } catch {
+    return [...nics];
+  }
+  return nics.map((nic) => {
+    const entry = Object.values(ethernets).find(
+      (e) => e.match?.macaddress?.toLowerCase() === colonMac(nic.mac),
+    );
+    const cidr = entry?.addresses?.find((a) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(a));
+    if (!cidr) return nic;
+    const [ip, prefix] = cidr.split('/');
+    return { ...nic, ip: ip as string, prefix: Number(prefix) };
+  });
+}
+
+function netmaskOf(prefix: number): string {
+  const n = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+function broadcastOf(ip: string, prefix: number): string {
+  const n = ip.split('.').reduce((a, p) => a * 256 + Number(p), 0);
+  const b = (n | (prefix === 32 ? 0 : 0xffffffff >>> prefix)) >>> 0;
+  return [b >>> 24, (b >>> 16) & 255, (b >>> 8) & 255, b & 255].join('.');
 }
 
 /**
@@ -39,7 +77,7 @@ export function guestNetworkFiles(nics: readonly GuestNic[]): Record<string, str
     '1: lo    inet 127.0.0.1/8 scope host lo',
     ...nics.map(
       (nic, i) =>
-        `${i + 2}: ${nic.name}    inet ${nic.ip}/24 brd ${nic.ip.replace(/\.\d+$/, '.255')} scope global ${nic.name}`,
+        `${i + 2}: ${nic.name}    inet ${nic.ip}/${nic.prefix ?? 24} brd ${broadcastOf(nic.ip, nic.prefix ?? 24)} scope global ${nic.name}`,
     ),
   ];
   const files: Record<string, string> = {
@@ -64,8 +102,8 @@ export function guestNetworkProperties(nics: readonly GuestNic[]): Map<string, s
   nics.forEach((nic, n) => {
     const base = `/VirtualBox/GuestInfo/Net/${n}`;
     props.set(`${base}/V4/IP`, nic.ip);
-    props.set(`${base}/V4/Netmask`, '255.255.255.0');
-    props.set(`${base}/V4/Broadcast`, nic.ip.replace(/\.\d+$/, '.255'));
+    props.set(`${base}/V4/Netmask`, netmaskOf(nic.prefix ?? 24));
+    props.set(`${base}/V4/Broadcast`, broadcastOf(nic.ip, nic.prefix ?? 24));
     props.set(`${base}/MAC`, nic.mac);
     props.set(`${base}/Status`, 'Up');
   });

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { readIso9660 } from '@vmkit/imaging';
 import { SimGuestControl } from './guest-control.js';
-import { guestNetworkFiles, guestNetworkProperties, guestNics } from './guest-network.js';
+import { guestNetworkFiles, guestNetworkProperties, guestNics, withNetworkConfig } from './guest-network.js';
 import { type GuestScript, startGuestScript } from './guest-shell.js';
 import { SimEventSource, SimRuntimeErrorEvent } from './sim-events.js';
 import { ResultCode, runtime } from './sim-fault.js';
@@ -198,18 +198,28 @@ export class SimWorld {
         if (a.type !== 'DVD' || !a.medium || a.medium.virtual) continue;
         let userData: string;
         let instanceId: string | undefined;
+        let networkConfig: string | undefined;
         try {
           const iso = await readIso9660(a.medium.location);
           if (iso.volumeId.toLowerCase() !== 'cidata') continue;
           const text = async (name: string) => new TextDecoder().decode(await iso.readFile(name));
           instanceId = metaDataInstanceId(await text('meta-data'));
           userData = await text('user-data');
+          if (iso.files.some((f) => f.path === 'network-config'))
+            networkConfig = await text('network-config');
         } catch {
           continue; // Not a drive cloud-init can read.
         }
         if (instanceId === undefined) continue;
         if (machine.state !== 'Running' || machine.cloudInstances.has(instanceId)) return;
         machine.cloudInstances.add(instanceId);
+        // cloud-init applies the network config first: static addresses replace the DHCP ones
+        // (reported by Guest Additions, seen by `ip` in the guest).
+        if (networkConfig !== undefined) {
+          machine.nics = withNetworkConfig(machine.nics, networkConfig);
+          this.#startGuestControl(machine);
+          if (this.behaviour.guestAdditions) this.#reportAddresses(machine);
+        }
         if (userData.startsWith('#!'))
           this.#runUserData(machine, instanceId, userData, await mountedMedia(machine, a.medium));
         return;

@@ -1,0 +1,160 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ComputeService, createComputeService, type NodeMetadata, VmkitError } from '@vmkit/core';
+import { fileSystemBlobStore } from '@vmkit/core/blobstore';
+import { PortAllocator } from '@vmkit/core/internal';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { debianGuest } from '../../test-support/debian-guest.js';
+import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
+import { runPrefix } from '../../test-support/test-guest.js';
+import { LibvirtClient } from '../client/libvirt-client.js';
+import { libvirtProvider } from './libvirt-provider.js';
+
+// Static addresses on real guests: two Debian 12 nodes (cloud-init 22.4.2, ifupdown) on a libvirt
+// network this test defines WITHOUT DHCP get their addresses from a two-address pool through the
+// NoCloud drive's network-config, as `ip -j addr` inside shows; they reach each other (TCP to
+// the other's sshd: the image has no ping); a third
+// node is refused before anything is made. The master is the imported disk alone (OS family
+// `linux`: no install-agent boot); each node installs qemu-guest-agent from the image's apt cache
+// at first boot, so the guest's view is read through the agent.
+
+const URI = 'qemu:///system';
+const POOL = 'vmkit';
+const prefix = runPrefix('sip');
+const subnet = `172.30.${10 + Math.floor(Math.random() * 200)}`;
+const netName = `${prefix}static`;
+const bridge = `vksip${Date.now().toString(36).slice(-6)}`;
+const POOL_RANGE = `${subnet}.20-${subnet}.21/24`;
+/** Two 1-vCPU Debian guests booting at once under TCG on a shared two-core host. */
+const BOOT_TIMEOUT_MS = 360_000;
+const USER_DATA = [
+  '#cloud-config',
+  'runcmd:',
+  '  - [sh, -c, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download --no-install-recommends qemu-guest-agent && systemctl start qemu-guest-agent"]',
+  '',
+].join('\n');
+
+const template = {
+  network: {
+    nics: [
+      {
+        attachment: 'hostOnly' as const,
+        network: netName,
+        ipv4: { pool: POOL_RANGE, gateway: `${subnet}.1` },
+      },
+    ],
+  },
+  userData: USER_DATA,
+  hardware: { ramMiB: 512, cores: 1 },
+};
+
+describe('static addresses from a pool on real Debian guests (qemu:///system, a network without DHCP)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmkit-static-ip-'));
+  const leaseDir = join(dir, 'leases');
+  let client: LibvirtClient;
+  let compute: ComputeService;
+  let nodes: NodeMetadata[] = [];
+
+  beforeAll(async () => {
+    client = await LibvirtClient.connect(URI);
+    const net = await client.networks.defineXml(
+      `<network><name>${netName}</name><bridge name='${bridge}'/>` +
+        `<ip address='${subnet}.1' netmask='255.255.255.0'/></network>`,
+    );
+    await client.networks.create(net);
+    const guest = debianGuest();
+    compute = await createComputeService({
+      provider: libvirtProvider({ uri: URI, pool: POOL, namePrefix: prefix }),
+      store: fileSystemBlobStore({ root: join(dir, 'store') }),
+      images: [
+        {
+          id: 'debian12-static',
+          os: { family: 'linux', version: 'debian-12', arch: 'x86_64' },
+          source: { type: 'disk', path: guest.disk, format: 'qcow2' },
+          hardware: { cores: 1, ramMiB: 512, diskGiB: 3 },
+        },
+      ],
+      ports: { leaseDir },
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await compute?.close();
+    await sweep(URI, prefix, POOL);
+    const net = await client?.networks.lookupByName(netName).catch(() => undefined);
+    if (net) {
+      await client.networks.destroy(net).catch(() => {});
+      await client.networks.undefine(net).catch(() => {});
+    }
+    await client?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(
+    'two nodes get the pool addresses (ip -j addr inside, then NodeMetadata from the agent) and reach each other',
+    async () => {
+      nodes = await compute.createNodesInGroup('sip', 2, template);
+      expect(nodes).toHaveLength(2);
+      // Nothing is reported that the guest does not have yet: just started, it has no address.
+      for (const n of nodes) expect(n.privateAddresses).not.toContain(`${subnet}.20`);
+      const seen = await Promise.all(
+        nodes.map(async (node) => {
+          await compute.waitForNode(node.id, { until: 'agent', timeoutMs: BOOT_TIMEOUT_MS });
+          const out = await compute.runScriptOnNode(node.id, 'ip -j addr', { transport: 'agent' });
+          const links = JSON.parse(out.stdout) as Array<{
+            address?: string;
+            addr_info: Array<{ family: string; local: string; prefixlen: number }>;
+          }>;
+          const mac = node.network.nics[0]?.mac;
+          const v4 = links.find((l) => l.address === mac)?.addr_info.filter((a) => a.family === 'inet');
+          return { node, v4: v4?.map((a) => `${a.local}/${a.prefixlen}`) ?? [] };
+        }),
+      );
+      const got = seen.map((s) => s.v4).sort();
+      expect(got).toEqual([[`${subnet}.20/24`], [`${subnet}.21/24`]]);
+      // Each reaches the other on the network (no DHCP on it: only the static addresses exist). The
+      // image has no ping (no iputils-ping): bash opens a TCP connection to the other's sshd and
+      // reads its greeting instead.
+      for (const [from, to] of [
+        [seen[0], seen[1]],
+        [seen[1], seen[0]],
+      ]) {
+        const target = to?.v4[0]?.split('/')[0] as string;
+        const reach = await compute.runScriptOnNode(
+          from?.node.id as string,
+          `timeout 20 bash -c 'exec 3<>/dev/tcp/${target}/22; head -c 8 <&3'`,
+          { transport: 'agent' },
+        );
+        expect([reach.exitCode, reach.stdout], reach.stderr).toEqual([0, 'SSH-2.0-']);
+      }
+      // NodeMetadata now reports what the agent reads in the guest.
+      for (const s of seen) {
+        const now = await compute.getNode(s.node.id);
+        expect(now?.nicAddresses?.[0]).toMatchObject({ slot: 0, source: 'agent' });
+        expect(now?.nicAddresses?.[0]?.addresses).toContain(s.v4[0]?.split('/')[0]);
+      }
+      const leases = await new PortAllocator({ leaseDir }).addressLeases();
+      expect(leases.map((l) => [l.address, l.state]).sort()).toEqual([
+        [`${subnet}.20`, 'bound'],
+        [`${subnet}.21`, 'bound'],
+      ]);
+    },
+    BOOT_TIMEOUT_MS + 120_000,
+  );
+
+  it('a third node is refused before anything is made; destroying the nodes releases their addresses', async () => {
+    if (nodes.length !== 2) throw new Error('two nodes expected (see the test above)');
+    const before = await leftovers(URI, prefix, POOL);
+    const error = await compute.createNodesInGroup('sip', 1, template).catch((e: unknown) => e);
+    expect(VmkitError.is(error, 'INVALID_ARGUMENT')).toBe(true);
+    expect((error as VmkitError).details.field).toBe('network.nics[0].ipv4.pool');
+    expect((error as VmkitError).message).toMatch(/exhausted: 0 of its 2 addresses are free/);
+    expect(await leftovers(URI, prefix, POOL)).toEqual(before);
+    await compute.destroyNode(nodes[0]?.id as string);
+    expect((await new PortAllocator({ leaseDir }).addressLeases()).map((l) => l.owner)).toHaveLength(1);
+    await compute.destroyNode(nodes[1]?.id as string);
+    expect(await new PortAllocator({ leaseDir }).addressLeases()).toEqual([]);
+    expect(await leftovers(URI, `${prefix}sip-`, POOL)).toEqual({ domains: [], volumes: [] });
+  });
+});
