@@ -14,6 +14,7 @@ import { itReachesInsideNodes } from './guest-exec-contract.js';
 import { itChecksMasterRefs } from './master-ref-contract.js';
 import { itTransfersMasterDisks } from './master-transfer-contract.js';
 import type { ProviderContractSubject } from './provider-contract-subject.js';
+import { itMakesImagesFromNodes } from './node-image-contract.js';
 import { itSnapshotsNodes } from './snapshot-contract.js';
 
 export type { ProviderContractSubject } from './provider-contract-subject.js';
@@ -26,7 +27,8 @@ const DEFAULT_NETWORK: BoundNetwork = {
  * The shared test suite every {@link HypervisorProvider} passes (vitest): master builds through the
  * pipeline with progress and abort, clones, the node lifecycle, listing, destruction, errors,
  * scripts, copies and guest addresses through the guest agent (or `UNSUPPORTED` without one), node
- * snapshots where the capabilities list them (else `UNSUPPORTED`),
+ * snapshots where the capabilities list them (else `UNSUPPORTED`), masters made from nodes where
+ * they list `imageFromNode`,
  * `hardware.firmware: 'efi'` where the capabilities list it (refused early elsewhere), and
  * the closed error after `close()` (the factory is called once more for a provider to close).
  */
@@ -240,6 +242,15 @@ export function describeProviderContract(
     }));
 
     itSnapshotsNodes(() => ({ provider, run, cloneSpec, made, listReal }));
+    itMakesImagesFromNodes(() => ({
+      provider,
+      masterSpec: subject.masterSpec,
+      run,
+      cloneSpec,
+      made,
+      masters,
+      listReal,
+    }));
     itHandlesFirmware(() => ({
       provider,
       masterSpec: subject.masterSpec,

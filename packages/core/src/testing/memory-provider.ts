@@ -17,6 +17,7 @@ import { checkMemoryMasterRef } from './memory-master-ref-check.js';
 import { memoryNodeOps } from './memory-node-ops.js';
 import { MemoryProviderState } from './memory-provider-state.js';
 import type { MemoryProvider, MemoryProviderOptions, MemoryProviderStats } from './memory-provider-types.js';
+import { MEMORY_NODE_IMAGE_CAPABILITIES, memoryNodeImages } from './memory-node-images.js';
 import { MEMORY_SNAPSHOT_CAPABILITIES, memorySnapshots } from './memory-snapshots.js';
 
 export type {
@@ -35,6 +36,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   suspend: true,
   dataVolumes: true,
   snapshots: MEMORY_SNAPSHOT_CAPABILITIES,
+  imageFromNode: MEMORY_NODE_IMAGE_CAPABILITIES,
   firmware: Object.freeze(['bios', 'efi'] as const),
 });
 
@@ -221,6 +223,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     },
     ...memoryNodeOps({ state, stats, faults: () => provider.faults, open, onBoot: boot }),
     ...memorySnapshots(state, open),
+    ...memoryNodeImages(state, () => provider.faults, open),
     async listNodes() {
       open();
       stats.calls++;
@@ -253,6 +256,12 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     },
     diskNames() {
       return state.read((d) => Object.keys(d.disks));
+    },
+    masterSteps(name) {
+      return state.read((d) => d.masters[name]?.steps.slice());
+    },
+    diskBacking(name) {
+      return state.read((d) => (d.disks[name] ? (d.disks[name].backing ?? null) : undefined));
     },
     plantLeftover(masterName, imageId, createdAt = new Date().toISOString()) {
       state.mutate((d) => {
