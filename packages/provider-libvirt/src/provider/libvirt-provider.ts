@@ -4,6 +4,7 @@ import type {
   HostNetwork,
   HypervisorProvider,
   MasterSpec,
+  NodeImageRequest,
   NodeSnapshot,
   OperationOptions,
   ProviderCapabilities,
@@ -60,6 +61,7 @@ import {
   revertLibvirtNode,
   snapshotLibvirtNode,
 } from './node/node-snapshots.js';
+import { createLibvirtMasterFromNode, LIBVIRT_NODE_IMAGE_CAPABILITIES } from './node/node-image.js';
 import { describeNode } from './node/node-view.js';
 
 /** How many nodes {@link LibvirtProvider.listNodes} describes at once. */
@@ -170,6 +172,8 @@ export class LibvirtProvider implements HypervisorProvider {
       guestAgent: ctx.realGuests,
       // QEMU's internal snapshots; the test driver's are metadata only, so not offered.
       ...(ctx.realGuests ? { snapshots: LIBVIRT_SNAPSHOT_CAPABILITIES } : {}),
+      // A sealed copy boots once: the test driver runs no guest.
+      ...(ctx.realGuests ? { imageFromNode: LIBVIRT_NODE_IMAGE_CAPABILITIES } : {}),
       // UEFI through OVMF needs a guest that runs (libvirt's test driver has no firmware).
       firmware: ctx.realGuests ? ['bios', 'efi'] : ['bios'],
     };
@@ -274,6 +278,15 @@ export class LibvirtProvider implements HypervisorProvider {
     options?: OperationOptions,
   ): Promise<NodeSnapshot> {
     return snapshotLibvirtNode(await this.#ctx(), id, request, options);
+  }
+
+  /** A new master from a stopped node's disk, flattened, sealed on the copy (see `docs/images-from-nodes.md`). */
+  async createMasterFromNode(
+    id: string,
+    request: NodeImageRequest,
+    options?: OperationOptions,
+  ): Promise<MasterRef> {
+    return createLibvirtMasterFromNode(await this.#ctx(), id, request, options);
   }
 
   async listNodeSnapshots(id: string): Promise<readonly NodeSnapshot[]> {
