@@ -43,8 +43,11 @@ function checkOptions(options: CreateImageFromNodeOptions): { imageId: string; n
   return { imageId, ...(name === undefined ? {} : { name }), seal };
 }
 
-/** The provider's method and capabilities; `UNSUPPORTED` when it has none. */
-async function imageSupport(
+/**
+ * The provider's `createMasterFromNode` and `capabilities().imageFromNode`: `UNSUPPORTED` when it
+ * lacks either (what core says before anything else is asked).
+ */
+export async function nodeImageSupport(
   provider: HypervisorProvider,
 ): Promise<{ caps: NodeImageCapabilities; make: Required<ProviderNodeImages>['createMasterFromNode'] }> {
   const caps = (await provider.capabilities()).imageFromNode;
@@ -122,7 +125,7 @@ export async function createImageFromNode(
   const { signal, onProgress } = options;
   throwIfAborted(signal, `image ${imageId} from node ${id}`);
   const { provider, cache } = parts;
-  const { caps, make } = await imageSupport(provider);
+  const { caps, make } = await nodeImageSupport(provider);
   const node = await provider.getNode(id);
   if (!node) throw new VmkitError('NOT_FOUND', `no node ${id}`, { details: { node: id } });
   checkFree(parts, imageId);

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { nodeImageSupport } from '../compute/image-from-node.js';
 import { VmkitError, type VmkitErrorCode } from '../errors/vmkit-error.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { CloneSpec } from '../spi/clone-spec.js';
@@ -29,14 +30,14 @@ const code = (c: VmkitErrorCode) => (e: unknown) => VmkitError.is(e, c);
  * `imageFromNode`, a master made from a node (stopped and, where supported, running) passes the
  * provider's own reference check, exists, clones, leaves the node in its state, and is deleted
  * like any master; an unknown node is `NOT_FOUND`, an aborted copy leaves nothing. A provider
- * without the capability has no `createMasterFromNode`.
+ * without the capability is refused by core with `UNSUPPORTED`.
  */
 export function itMakesImagesFromNodes(get: () => NodeImageContractSubject): void {
   it('makes masters from nodes that check, exist, clone and delete like built ones', async () => {
     const { provider, masterSpec, run, cloneSpec, made, masters, listReal } = get();
     const caps = (await provider.capabilities()).imageFromNode;
     if (!caps) {
-      expect(provider.createMasterFromNode).toBeUndefined();
+      await expect(nodeImageSupport(provider)).rejects.toSatisfy(code('UNSUPPORTED'));
       return;
     }
     const make = (provider.createMasterFromNode as NonNullable<HypervisorProvider['createMasterFromNode']>).bind(
