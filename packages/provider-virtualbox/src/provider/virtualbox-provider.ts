@@ -4,6 +4,7 @@ import type {
   HostNetwork,
   HypervisorProvider,
   MasterSpec,
+  NodeImageRequest,
   NodeSnapshot,
   OperationOptions,
   ProviderCapabilities,
@@ -62,6 +63,7 @@ import {
   revertVboxNode,
   snapshotVboxNode,
 } from './node/node-snapshots.js';
+import { createVboxMasterFromNode } from './node/node-image.js';
 import { reconcileHalfMadeNodes } from './node/reconcile.js';
 import {
   masterMachineName,
@@ -429,6 +431,17 @@ export class VirtualBoxProvider implements HypervisorProvider {
   }
 
   /** A snapshot of the node, online (with its saved state) when it runs (see `docs/snapshots.md`). */
+  /** A new master from a stopped node's disk, cloned to base, sealed on the copy (see `docs/images-from-nodes.md`). */
+  async createMasterFromNode(
+    id: string,
+    request: NodeImageRequest,
+    options: OperationOptions = {},
+  ): Promise<MasterRef> {
+    await this.init();
+    this.#sources.clear();
+    return createVboxMasterFromNode(this.#ctx, id, request, options);
+  }
+
   async snapshotNode(
     id: string,
     request: SnapshotRequest,

@@ -165,6 +165,58 @@ export const mediaHandlers: Record<string, SimHandler> = {
       }),
     );
   },
+  IMedium_cloneToBase(c) {
+    const source = medium(c);
+    const target = c.obj<SimMedium>('target', 'IMedium');
+    if (target.state !== 'NotCreated')
+      throw violation(
+        ResultCode.VBOX_E_INVALID_OBJECT_STATE,
+        `Target medium '${target.location}' is not in NotCreated state`,
+      );
+    // A running machine holds its current disk locked for writing.
+    const holder = c.world.machines.find(
+      (m) =>
+        (m.state === 'Running' || m.state === 'Paused') &&
+        m.settings.attachments.some((a) => a.medium === source),
+    );
+    if (holder)
+      throw runtime(
+        ResultCode.VBOX_E_INVALID_OBJECT_STATE,
+        `Medium '${source.location}' is locked for writing by the running machine '${holder.name}'`,
+      );
+    let root = source;
+    let writes = source.writes;
+    for (let p = source.parent; p; p = p.parent) {
+      root = p;
+      writes += p.writes;
+    }
+    target.logicalSize = root.logicalSize;
+    return c.ref(
+      c.world.task(`Cloning ${source.location} to ${target.location}`, async () => {
+        // The whole chain in one base image: the root's file converted, the guest's writes carried.
+        if (root.virtual) await writeBaseStorage(target);
+        else {
+          if (await stat(target.location).catch(() => undefined))
+            throw runtime(
+              ResultCode.VBOX_E_FILE_ERROR,
+              `Medium '${target.location}' exists already (VERR_ALREADY_EXISTS)`,
+            );
+          await promisify(execFile)('qemu-img', [
+            'convert',
+            '-q',
+            '-O',
+            QEMU_FORMATS[target.format] ?? 'vdi',
+            root.location,
+            target.location,
+          ]);
+        }
+        target.writes = writes;
+        target.state = 'Created';
+        target.registered = true;
+        c.world.addMedium(target);
+      }),
+    );
+  },
   IMedium_getId: (c) => medium(c).id,
   IMedium_getLocation: (c) => c.obj<SimMedium>('_this', 'IMedium').location,
   IMedium_getState: (c) => c.obj<SimMedium>('_this', 'IMedium').state,
