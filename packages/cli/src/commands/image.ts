@@ -12,7 +12,10 @@ function fromCommand(io: CliIo): Command {
       .argument('<node>', 'node id or name')
       .argument('<image>', "the new image's id: 1-63 of a-z, 0-9, '.', '_' and '-'")
       .option('-n, --name <name>', "the new image's human-readable name")
-      .option('--no-seal', 'keep the copy exactly as the node had it (no clean-up of machine-id, host keys, NIC rules)'),
+      .option(
+        '--no-seal',
+        'keep the copy exactly as the node had it (no clean-up of machine-id, host keys, NIC rules)',
+      ),
     'vmkit image from web-1a2b web-golden --name "web, configured"',
   );
   return defineAction(
@@ -36,7 +39,9 @@ function fromCommand(io: CliIo): Command {
         .finally(() => view.stop());
       if (ctx.json) ctx.printJson(image);
       else
-        ctx.print(`image ${image.id} made from ${node.name}${opts.seal === false ? ' (not sealed)' : ' (sealed)'}`);
+        ctx.print(
+          `image ${image.id} made from ${node.name}${opts.seal === false ? ' (not sealed)' : ' (sealed)'}`,
+        );
     },
   );
 }

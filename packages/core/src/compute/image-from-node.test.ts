@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VmkitError } from '../errors/vmkit-error.js';
 import type { CreateImageFromNodeOptions } from '../model/node-image.js';
 import type { NodeImageCapabilities } from '../spi/node-images.js';
@@ -33,7 +33,9 @@ function limited(imageFromNode: NodeImageCapabilities | undefined): MemoryProvid
       const { imageFromNode: _, ...rest } = await caps();
       return imageFromNode ? { ...rest, imageFromNode } : rest;
     },
-    createMasterFromNode: (async (...args: Parameters<NonNullable<MemoryProvider['createMasterFromNode']>>) => {
+    createMasterFromNode: (async (
+      ...args: Parameters<NonNullable<MemoryProvider['createMasterFromNode']>>
+    ) => {
       wrapped.asked++;
       return make?.(...args);
     }) as MemoryProvider['createMasterFromNode'],
@@ -59,7 +61,12 @@ describe('images made from nodes', () => {
       name: 'Web golden',
       onProgress: (e) => events.push(e),
     });
-    expect(image).toMatchObject({ id: 'web-golden', name: 'Web golden', status: 'available', os: debianSpec().os });
+    expect(image).toMatchObject({
+      id: 'web-golden',
+      name: 'Web golden',
+      status: 'available',
+      os: debianSpec().os,
+    });
     expect(events.filter((e) => e.phase === 'image').map((e) => e.fraction)).toEqual([0, 1]);
     expect((await service.getNode(id))?.status).toBe('running');
     expect((await service.listImages()).map((i) => i.id)).toEqual(['debian-12', 'web-golden']);

@@ -29,7 +29,11 @@ export interface ImageFromNodeParts {
 const IMAGE_ID_RULE = "must be 1-63 of a-z, 0-9, '.', '_' and '-', start with a letter or a digit, no '..'";
 
 /** Checks the options: `INVALID_ARGUMENT` naming the field and the rule. */
-function checkOptions(options: CreateImageFromNodeOptions): { imageId: string; name?: string; seal: boolean } {
+function checkOptions(options: CreateImageFromNodeOptions): {
+  imageId: string;
+  name?: string;
+  seal: boolean;
+} {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('options', 'must be an object with imageId');
   const { imageId, name, seal = true } = options;

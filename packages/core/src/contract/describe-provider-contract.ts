@@ -13,8 +13,8 @@ import { itHandlesFirmware } from './firmware-contract.js';
 import { itReachesInsideNodes } from './guest-exec-contract.js';
 import { itChecksMasterRefs } from './master-ref-contract.js';
 import { itTransfersMasterDisks } from './master-transfer-contract.js';
-import type { ProviderContractSubject } from './provider-contract-subject.js';
 import { itMakesImagesFromNodes } from './node-image-contract.js';
+import type { ProviderContractSubject } from './provider-contract-subject.js';
 import { itSnapshotsNodes } from './snapshot-contract.js';
 
 export type { ProviderContractSubject } from './provider-contract-subject.js';

@@ -42,9 +42,9 @@ export function itMakesImagesFromNodes(get: () => NodeImageContractSubject): voi
       await expect(nodeImageSupport(provider)).rejects.toSatisfy(code('UNSUPPORTED'));
       return;
     }
-    const make = (provider.createMasterFromNode as NonNullable<HypervisorProvider['createMasterFromNode']>).bind(
-      provider,
-    );
+    const make = (
+      provider.createMasterFromNode as NonNullable<HypervisorProvider['createMasterFromNode']>
+    ).bind(provider);
     const before = await listReal();
     const node = await provider.cloneNode(cloneSpec(`${run}-src`));
     made.push(node.id);
@@ -58,16 +58,16 @@ export function itMakesImagesFromNodes(get: () => NodeImageContractSubject): voi
     await expect(make(`${run}-no-such-node`, request())).rejects.toSatisfy(code('NOT_FOUND'));
     const aborted = new AbortController();
     aborted.abort(new VmkitError('ABORTED', 'contract abort'));
-    await expect(make(node.id, request(), { signal: aborted.signal })).rejects.toSatisfy(
-      code('ABORTED'),
-    );
+    await expect(make(node.id, request(), { signal: aborted.signal })).rejects.toSatisfy(code('ABORTED'));
     const check = async (state: 'stopped' | 'running', suffix: string) => {
       const ref = await make(node.id, request());
       masters.push(ref);
       provider.checkMasterRef?.(ref, spec);
       expect(await provider.mastersExist([ref])).toEqual([true]);
       expect((await provider.getNode(node.id))?.status).toBe(state);
-      const clone = await provider.cloneNode(cloneSpec(`${run}-of-${suffix}`, { imageId: spec.id, master: ref }));
+      const clone = await provider.cloneNode(
+        cloneSpec(`${run}-of-${suffix}`, { imageId: spec.id, master: ref }),
+      );
       made.push(clone.id);
       expect(clone.imageId).toBe(spec.id);
       await provider.destroyNode(clone.id);

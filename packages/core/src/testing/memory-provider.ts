@@ -14,10 +14,10 @@ import { memoryHousekeeping } from './memory-housekeeping.js';
 import { memoryMasterExport } from './memory-master-export.js';
 import { memoryMasterImport } from './memory-master-import.js';
 import { checkMemoryMasterRef } from './memory-master-ref-check.js';
+import { MEMORY_NODE_IMAGE_CAPABILITIES, memoryNodeImages } from './memory-node-images.js';
 import { memoryNodeOps } from './memory-node-ops.js';
 import { MemoryProviderState } from './memory-provider-state.js';
 import type { MemoryProvider, MemoryProviderOptions, MemoryProviderStats } from './memory-provider-types.js';
-import { MEMORY_NODE_IMAGE_CAPABILITIES, memoryNodeImages } from './memory-node-images.js';
 import { MEMORY_SNAPSHOT_CAPABILITIES, memorySnapshots } from './memory-snapshots.js';
 
 export type {

@@ -39,7 +39,8 @@ describe('images made from nodes on libvirt (qemu:///system, busybox guest)', ()
     return r.stdout.trim();
   };
   /** What a guest says about the file, its machine-id and its SSH host keys. */
-  const identity = 'cat /root/keep.txt; echo "id=$(cat /etc/machine-id 2>/dev/null)"; ls /etc/ssh 2>/dev/null | tr "\\n" " "';
+  const identity =
+    'cat /root/keep.txt; echo "id=$(cat /etc/machine-id 2>/dev/null)"; ls /etc/ssh 2>/dev/null | tr "\\n" " "';
 
   beforeAll(async () => {
     client = await LibvirtClient.connect(URI);
@@ -61,13 +62,17 @@ describe('images made from nodes on libvirt (qemu:///system, busybox guest)', ()
     );
     // A running node is refused with the reason, before anything is made.
     const before = await volumes();
-    const why = await compute.createImageFromNode(node.id, { imageId: 'ifn-golden' }).catch((e: unknown) => e);
+    const why = await compute
+      .createImageFromNode(node.id, { imageId: 'ifn-golden' })
+      .catch((e: unknown) => e);
     expect(VmkitError.is(why, 'UNSUPPORTED')).toBe(true);
     expect((why as Error).message).toMatch(/is running.*stop it first/);
     expect(await volumes()).toEqual(before);
 
     await compute.stopNode(node.id);
-    const masterVolume = before.find((v) => v.startsWith(`${prefix}m-vmkit-ifn-guest-`) && v.endsWith('.qcow2'));
+    const masterVolume = before.find(
+      (v) => v.startsWith(`${prefix}m-vmkit-ifn-guest-`) && v.endsWith('.qcow2'),
+    );
     const masterFile = await volumePath(masterVolume as string);
     const nodeFile = await volumePath(`${node.id}.qcow2`);
     const [masterHash, nodeHash] = [await sha256File(masterFile), await sha256File(nodeFile)];
@@ -83,7 +88,9 @@ describe('images made from nodes on libvirt (qemu:///system, busybox guest)', ()
     expect(events.filter((e) => e.phase === 'image').at(-1)?.fraction).toBe(1);
     expect(events.some((e) => e.step === 'seal')).toBe(true);
     // The new master stands alone: no backing file.
-    const golden = (await volumes()).find((v) => v.startsWith(`${prefix}m-vmkit-ifn-golden-`) && v.endsWith('.qcow2'));
+    const golden = (await volumes()).find(
+      (v) => v.startsWith(`${prefix}m-vmkit-ifn-golden-`) && v.endsWith('.qcow2'),
+    );
     const info = imageInfo(await volumePath(golden as string));
     expect(info.format).toBe('qcow2');
     expect(info).not.toHaveProperty('backing-filename');
@@ -93,7 +100,9 @@ describe('images made from nodes on libvirt (qemu:///system, busybox guest)', ()
     expect(await sha256File(nodeFile)).toBe(nodeHash);
     expect((await compute.getNode(node.id))?.status).toBe('stopped');
     await compute.startNode(node.id);
-    expect(await sh(node.id, identity)).toBe(`${content}\nid=0123456789abcdef0123456789abcdef\nssh_host_ed25519_key`);
+    expect(await sh(node.id, identity)).toBe(
+      `${content}\nid=0123456789abcdef0123456789abcdef\nssh_host_ed25519_key`,
+    );
 
     const template = await compute.templateBuilder().imageId('ifn-golden').build();
     const clones = await compute.createNodesInGroup('ifnc', 2, template);

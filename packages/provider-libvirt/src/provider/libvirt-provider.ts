@@ -51,6 +51,7 @@ import { importLibvirtMaster } from './master/master-import.js';
 import { checkLibvirtMasterRef } from './master/master-ref-check.js';
 import { libvirtMastersExist } from './master/masters-exist.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
+import { createLibvirtMasterFromNode, LIBVIRT_NODE_IMAGE_CAPABILITIES } from './node/node-image.js';
 import { lookupNode, XML_INACTIVE } from './node/node-lookup.js';
 import { readNodeMetadata } from './node/node-metadata.js';
 import { destroyLibvirtNode, powerLibvirtNode } from './node/node-power.js';
@@ -61,7 +62,6 @@ import {
   revertLibvirtNode,
   snapshotLibvirtNode,
 } from './node/node-snapshots.js';
-import { createLibvirtMasterFromNode, LIBVIRT_NODE_IMAGE_CAPABILITIES } from './node/node-image.js';
 import { describeNode } from './node/node-view.js';
 
 /** How many nodes {@link LibvirtProvider.listNodes} describes at once. */

@@ -66,7 +66,9 @@ describe('images made from nodes on VirtualBox (simulator)', () => {
       const runs = sim.guestRuns().slice(before.runs);
       expect(runs.map((r) => r.machine)).toEqual([machine?.name]);
       expect(runs[0]?.output).toMatch(/VMKIT-STEP-END vmkit-clean-udev-rules rc=0\n/);
-      expect(runs[0]?.output).toMatch(/VMKIT-STEP-END vmkit-reset-identity rc=0\nVMKIT-POST-INSTALL-END rc=0/);
+      expect(runs[0]?.output).toMatch(
+        /VMKIT-STEP-END vmkit-reset-identity rc=0\nVMKIT-POST-INSTALL-END rc=0/,
+      );
       // The node and its master were only read.
       expect(sim.media().find((m) => m.location === nodeDisk?.location)?.writes).toBe(before.node);
       expect(sim.media().find((m) => m.location === master?.location)?.writes).toBe(before.master);

@@ -47,6 +47,7 @@ import { cloneVboxNode, validateCloneSpec } from './node/clone-node.js';
 import { CloneSources } from './node/clone-sources.js';
 import { VboxGuestAgent } from './node/guest-control-agent.js';
 import { powerOff } from './node/machine-power.js';
+import { createVboxMasterFromNode } from './node/node-image.js';
 import { sweepNodeLeftovers } from './node/node-leftovers.js';
 import {
   describeMachine,
@@ -63,7 +64,6 @@ import {
   revertVboxNode,
   snapshotVboxNode,
 } from './node/node-snapshots.js';
-import { createVboxMasterFromNode } from './node/node-image.js';
 import { reconcileHalfMadeNodes } from './node/reconcile.js';
 import {
   masterMachineName,

@@ -47,7 +47,9 @@ describe('IMedium.cloneToBase in the simulator', () => {
     const base = join(dir, 'base.vdi');
     const disk = await create(base);
     await wait(
-      (await ok('IMedium_createBaseStorage', { _this: disk, logicalSize: '1048576', variant: 'Standard' })).value(),
+      (
+        await ok('IMedium_createBaseStorage', { _this: disk, logicalSize: '1048576', variant: 'Standard' })
+      ).value(),
     );
     const m = await newMachine(vbox, 'ctb');
     await ok('IMachine_saveSettings', { _this: m });
@@ -65,7 +67,12 @@ describe('IMedium.cloneToBase in the simulator', () => {
     await ok('ISession_unlockMachine', { _this: setup.session });
     // An offline snapshot puts a differencing disk on top: the machine's current disk.
     const l = await lock(vbox, m);
-    const taken = await ok('IMachine_takeSnapshot', { _this: l.mutable, name: 's', description: '', pause: 'true' });
+    const taken = await ok('IMachine_takeSnapshot', {
+      _this: l.mutable,
+      name: 's',
+      description: '',
+      pause: 'true',
+    });
     expect(await wait(taken.value())).toBe('0');
     await ok('ISession_unlockMachine', { _this: l.session });
     const diff = sim.media().find((x) => x.parent === base);
@@ -91,10 +98,13 @@ describe('IMedium.cloneToBase in the simulator', () => {
     await ok('IConsole_powerDown', {
       _this: (await ok('ISession_getConsole', { _this: s })).value() ?? '',
     });
-    await vi.waitFor(async () => expect((await ok('IMachine_getState', { _this: m })).value()).toBe('PoweredOff'), {
-      timeout: 5_000,
-      interval: 10,
-    });
+    await vi.waitFor(
+      async () => expect((await ok('IMachine_getState', { _this: m })).value()).toBe('PoweredOff'),
+      {
+        timeout: 5_000,
+        interval: 10,
+      },
+    );
     await ok('ISession_unlockMachine', { _this: s }).catch(() => undefined);
 
     const done = await ok('IMedium_cloneToBase', { _this: current ?? '', target, variant: 'Standard' });

@@ -29,9 +29,13 @@ export const LIBVIRT_NODE_IMAGE_CAPABILITIES: NodeImageCapabilities = Object.fre
 function sourceMasterName(ctx: LibvirtContext, masterVolume: string, node: string): string {
   const prefix = `${ctx.options.namePrefix}m-`;
   if (!masterVolume.startsWith(prefix) || !masterVolume.endsWith('.qcow2'))
-    throw new VmkitError('UNSUPPORTED', `node ${node} was not cloned from a master disk (it boots ${masterVolume})`, {
-      details: { node, master: masterVolume },
-    });
+    throw new VmkitError(
+      'UNSUPPORTED',
+      `node ${node} was not cloned from a master disk (it boots ${masterVolume})`,
+      {
+        details: { node, master: masterVolume },
+      },
+    );
   return masterVolume.slice(prefix.length, -'.qcow2'.length);
 }
 
@@ -61,7 +65,8 @@ export async function createLibvirtMasterFromNode(
   const from = masterNames(ctx.options.namePrefix, sourceMasterName(ctx, String(meta.master), id));
   const names = masterNames(ctx.options.namePrefix, masterName);
   const disk = await ctx.storage.find(`${id}.qcow2`);
-  if (!disk) throw new VmkitError('NOT_FOUND', `node ${id} has no disk ${id}.qcow2`, { details: { node: id } });
+  if (!disk)
+    throw new VmkitError('NOT_FOUND', `node ${id} has no disk ${id}.qcow2`, { details: { node: id } });
   if (await ctx.storage.find(names.volume))
     throw new VmkitError('CONFLICT', `master ${masterName}: volume ${names.volume} already exists`, {
       details: { master: masterName, volume: names.volume },
@@ -69,7 +74,10 @@ export async function createLibvirtMasterFromNode(
   const made: string[] = [];
   const copy = async (name: string, source: string, format: 'qcow2' | 'raw') => {
     const vol = await ctx.storage.find(source);
-    if (!vol) throw new VmkitError('NOT_FOUND', `volume ${source} of node ${id} is missing`, { details: { node: id } });
+    if (!vol)
+      throw new VmkitError('NOT_FOUND', `volume ${source} of node ${id} is missing`, {
+        details: { node: id },
+      });
     throwIfAborted(signal, `image from node ${id}`);
     made.push(name);
     return ctx.storage.copy(name, vol, format);
@@ -109,7 +117,8 @@ export async function createLibvirtMasterFromNode(
     progress(1, `master ${masterName} made from node ${id}`);
     return { id: names.volume, data };
   } catch (error) {
-    for (const v of made.reverse()) await deleteLeftoverVolume(ctx, v, `rolling back the image from node ${id}`);
+    for (const v of made.reverse())
+      await deleteLeftoverVolume(ctx, v, `rolling back the image from node ${id}`);
     throw error;
   }
 }

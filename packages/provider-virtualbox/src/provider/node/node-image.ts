@@ -17,7 +17,6 @@ import { MASTER_SNAPSHOT, masterMachineName, type VboxContext } from '../virtual
 import { ACTIVE_STATES } from './machine-power.js';
 import { findNode } from './node-ops.js';
 
-
 /**
  * Makes a new master from a stopped node (see `VBOX_NODE_IMAGE_CAPABILITIES`): its boot disk
  * is cloned to base into `<machine folder>/<master machine>.vdi`, registered as a build of
@@ -46,9 +45,13 @@ export async function createVboxMasterFromNode(
     await ctx.conn.run(`copying the disk of ${id}`, async (api) => {
       const { machine } = await findNode(ctx, api, id);
       if (ACTIVE_STATES.has(String(await machine.getState())))
-        throw new VmkitError('CONFLICT', `node ${id} is running: VirtualBox copies a stopped node's disk only`, {
-          details: { node: id },
-        });
+        throw new VmkitError(
+          'CONFLICT',
+          `node ${id} is running: VirtualBox copies a stopped node's disk only`,
+          {
+            details: { node: id },
+          },
+        );
       const attached = (await mediumAttachments(machine)).find((a) => a.type === 'HardDisk' && a.medium);
       if (!attached)
         throw new VmkitError('UNSUPPORTED', `node ${id} has no disk of its own to copy (a live ISO node)`, {
