@@ -1,51 +1,28 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ComputeService, createComputeService, type MasterSpec } from '@vmkit/core';
-import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { memoryProvider } from '@vmkit/core/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { makeMemoryGuestNode } from '../../test-support/memory-guest-service.js';
 import { runCli } from '../../test-support/run-cli.js';
 
-// The command runs against a real compute service over the in-memory provider, whose state
-// lives in a file so that each command's own service (opened and closed per run) sees it.
-const shared = vi.hoisted(() => ({ dir: '' }));
-const SPEC: MasterSpec = {
-  id: 'tiny',
-  os: { family: 'linux', version: '1', arch: 'x86_64' },
-  source: { type: 'disk', path: '/dev/null' },
-};
+// The command opens core's compute service on the memory provider over state kept in a folder,
+// as it would a hypervisor (see memory-guest-service.ts).
+vi.mock('../runtime/open-service.js', () =>
+  import('../../test-support/memory-guest-service.js').then((m) => m.memoryOpenServiceModule()),
+);
 
-async function open(): Promise<{ service: ComputeService; provider: ReturnType<typeof memoryProvider> }> {
-  const provider = memoryProvider({ statePath: join(shared.dir, 'hypervisor.json'), id: 'memory:cli' });
-  const service = await createComputeService({
-    provider,
-    store: fileSystemBlobStore({ root: join(shared.dir, 'store'), durable: false }),
-    images: [SPEC],
-    ports: { leaseDir: join(shared.dir, 'leases'), probe: false },
-    credentials: { directory: join(shared.dir, 'credentials') },
-  });
-  return { service, provider };
-}
-
-vi.mock('../runtime/open-service.js', () => ({
-  openServiceAndProvider: open,
-  openService: async () => (await open()).service,
-  checkImageSpecs: async () => {},
-}));
-
+let dir: string;
 let node: string;
 beforeAll(async () => {
-  shared.dir = await mkdtemp(join(tmpdir(), 'vmkit-cli-image-'));
-  const { service } = await open();
-  [node] = (await service.createNodesInGroup('web', 1)).map((n) => n.name) as [string];
-  await service.close();
+  dir = await mkdtemp(join(tmpdir(), 'vmkit-cli-image-'));
+  node = (await makeMemoryGuestNode(dir)).name;
 });
 afterAll(async () => {
-  await rm(shared.dir, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true });
 });
 
-const vmkit = (args: string[]) => runCli(['--store', join(shared.dir, 'store'), ...args], shared.dir);
+const vmkit = (args: string[]) => runCli(['--store', join(dir, 'store'), ...args], dir);
 
 describe('vmkit image from', () => {
   it('makes an image from a node by name, which `vmkit images` then lists; --no-seal and --json', async () => {
@@ -62,9 +39,9 @@ describe('vmkit image from', () => {
       'plain',
       'tiny',
     ]);
-    const { service, provider } = await open();
+    // The hypervisor's own view: the sealed copy's last step is the seal.
+    const provider = memoryProvider({ statePath: join(dir, 'provider.json') });
     const steps = provider.masterNames().map((m) => [m.split('-')[1], provider.masterSteps(m)?.at(-1)]);
-    await service.close();
     expect(steps).toContainEqual(['golden', 'seal']);
     expect(steps).not.toContainEqual(['plain', 'seal']);
   });

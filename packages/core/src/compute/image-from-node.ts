@@ -1,8 +1,7 @@
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
-import { newMasterName } from '../masters/build-and-record.js';
-import { masterSpecHash, storedSpecOf } from '../masters/login-secrets.js';
+import { masterRecordOf, newMasterName } from '../masters/build-and-record.js';
+import { masterSpecHash } from '../masters/login-secrets.js';
 import type { MasterCache } from '../masters/master-cache.js';
-import { MASTER_RECORD_SCHEMA_VERSION, type MasterRecord } from '../masters/master-record.js';
 import type { MasterRepository } from '../masters/master-repository.js';
 import type { Image } from '../model/image.js';
 import type { MasterSpec } from '../model/master-spec.js';
@@ -153,17 +152,9 @@ export async function createImageFromNode(
     progress(0, `making image ${imageId} from node ${node.name}${seal ? ' (sealed)' : ''}`);
     master = await make(node.id, { masterName, spec, seal }, { signal, ...forward(onProgress) });
     throwIfAborted(signal, `image ${imageId} from node ${node.name}`);
-    const record: MasterRecord = {
-      schemaVersion: MASTER_RECORD_SCHEMA_VERSION,
-      imageId,
-      specHash: hash,
-      spec: storedSpecOf(spec),
-      master,
-      providerId: provider.id,
-      builtAt: new Date().toISOString(),
-      buildMs: Math.round(performance.now() - started),
+    const record = masterRecordOf(provider, spec, hash, master, started, {
       origin: { node: node.name, imageId: node.imageId },
-    };
+    });
     await parts.repository.save(record);
     await cache.add(record, spec, { signal, onProgress: onProgress ?? (() => {}) });
     parts.logger.info('image made from node', { imageId, node: node.name, masterName, ms: record.buildMs });

@@ -1,6 +1,7 @@
 import type { MasterSpec } from '../model/master-spec.js';
-import type { OperationOptions } from '../util/progress.js';
-import type { MasterRef } from './master-build.js';
+import type { Logger } from '../util/logger.js';
+import { emitProgress, type OperationOptions } from '../util/progress.js';
+import type { BuildContext, MasterRef } from './master-build.js';
 
 /**
  * What a provider can make images from, in `ProviderCapabilities.imageFromNode` (absent: no
@@ -51,4 +52,34 @@ export interface ProviderNodeImages {
     request: NodeImageRequest,
     options?: OperationOptions,
   ): Promise<MasterRef>;
+}
+
+/**
+ * The build context a provider's sealing boot of a copy runs in (its post-install boot, with the
+ * guest clean-up alone): the new image's spec and master name, the call's signal, and progress
+ * reported as `image` events of step `seal`, its fraction mapped into `[from, to]`.
+ */
+export function sealContext<S>(
+  request: NodeImageRequest,
+  options: OperationOptions,
+  logger: Logger,
+  state: S,
+  [from, to]: readonly [number, number],
+): BuildContext<S> {
+  return {
+    spec: request.spec,
+    masterName: request.masterName,
+    signal: options.signal ?? new AbortController().signal,
+    logger,
+    state,
+    progress: (fraction, message) =>
+      emitProgress(options.onProgress, {
+        phase: 'image',
+        imageId: request.spec.id,
+        step: 'seal',
+        fraction: from + (to - from) * fraction,
+        message: message ?? 'sealing the copy',
+      }),
+    markSkipped: () => {},
+  };
 }

@@ -1,11 +1,5 @@
-import type {
-  BuildContext,
-  MasterRef,
-  NodeImageCapabilities,
-  NodeImageRequest,
-  OperationOptions,
-} from '@vmkit/core/spi';
-import { emitProgress, throwIfAborted, VmkitError } from '@vmkit/core/spi';
+import type { MasterRef, NodeImageCapabilities, NodeImageRequest, OperationOptions } from '@vmkit/core/spi';
+import { emitProgress, sealContext, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { masterNames } from '../master/build-state.js';
@@ -130,22 +124,10 @@ async function sealCopy(
   request: NodeImageRequest,
   options: OperationOptions,
 ): Promise<void> {
-  const signal = options.signal ?? new AbortController().signal;
-  const c: BuildContext<undefined> = {
-    spec: request.spec,
-    masterName: request.masterName,
-    signal,
-    logger: ctx.options.logger,
-    state: undefined,
-    progress: (fraction, message) =>
-      emitProgress(options.onProgress, {
-        phase: 'image',
-        imageId: request.spec.id,
-        step: 'seal',
-        fraction: 0.4 + 0.55 * fraction,
-        message: message ?? 'sealing the copy',
-      }),
-    markSkipped: () => {},
-  };
-  await runPostInstall(ctx, c, data, []);
+  await runPostInstall(
+    ctx,
+    sealContext(request, options, ctx.options.logger, undefined, [0.4, 0.95]),
+    data,
+    [],
+  );
 }

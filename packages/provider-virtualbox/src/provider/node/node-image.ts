@@ -1,19 +1,13 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MasterRef, NodeImageRequest, OperationOptions } from '@vmkit/core/spi';
-import { emitProgress, throwIfAborted, VmkitError } from '@vmkit/core/spi';
+import { emitProgress, sealContext, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import * as vbox from 'virtualbox-soap';
 import { mediumAttachments, waitProgress, wrap } from '../../soap/calls.js';
-import type { VboxBuildContext } from '../master/build-state.js';
-import {
-  deleteMasterMachine,
-  masterHardware,
-  masterMachineHardware,
-  type VboxMasterData,
-} from '../master/master-build.js';
+import { deleteMasterMachine, masterMachineHardware, ownDiskMasterRef } from '../master/master-build.js';
 import { registerMasterMachine, takeMasterSnapshot } from '../master/master-machine.js';
 import { runPostInstall } from '../master/master-post-install.js';
-import { MASTER_SNAPSHOT, masterMachineName, type VboxContext } from '../virtualbox-context.js';
+import { masterMachineName, type VboxContext } from '../virtualbox-context.js';
 import { ACTIVE_STATES } from './machine-power.js';
 import { findNode } from './node-ops.js';
 
@@ -83,14 +77,7 @@ export async function createVboxMasterFromNode(
     await takeMasterSnapshot(ctx, name, signal);
     throwIfAborted(signal, `image from node ${id}`);
     progress(1, `master ${name} made from node ${id}`);
-    const data: VboxMasterData = {
-      machine: name,
-      snapshot: MASTER_SNAPSHOT,
-      disk: vdi,
-      ownsDisk: true,
-      ...masterHardware(spec),
-    };
-    return { id: name, data: { ...data } };
+    return ownDiskMasterRef(name, vdi, spec);
   } catch (error) {
     if (made) {
       await deleteMasterMachine(ctx, name, [], [vdi]).catch(() => {});
@@ -107,21 +94,6 @@ async function sealCopy(
   request: NodeImageRequest,
   options: OperationOptions,
 ): Promise<void> {
-  const c: VboxBuildContext = {
-    spec: request.spec,
-    masterName: request.masterName,
-    signal: options.signal ?? new AbortController().signal,
-    logger: ctx.options.logger,
-    state: {},
-    progress: (fraction, message) =>
-      emitProgress(options.onProgress, {
-        phase: 'image',
-        imageId: request.spec.id,
-        step: 'seal',
-        fraction: 0.4 + 0.5 * fraction,
-        message: message ?? 'sealing the copy',
-      }),
-    markSkipped: () => {},
-  };
+  const c = sealContext(request, options, ctx.options.logger, {}, [0.4, 0.9]);
   await runPostInstall(ctx, c, { ...request.spec, postInstall: [] }, machineName, { cleanupAlone: true });
 }

@@ -20,13 +20,15 @@ const QEMU_FORMATS: Record<string, string> = { VDI: 'vdi', VMDK: 'vmdk', VHD: 'v
  */
 export const SIM_BYTES_PER_WRITE = 1024 * 1024;
 
+/** VirtualBox never writes a new medium over a file that is there. */
+async function assertNoFile(location: string): Promise<void> {
+  if (await stat(location).catch(() => undefined))
+    throw runtime(ResultCode.VBOX_E_FILE_ERROR, `Medium '${location}' exists already (VERR_ALREADY_EXISTS)`);
+}
+
 /** Writes an empty dynamically growing disk file, as VirtualBox's `createBaseStorage` does. */
 async function writeBaseStorage(m: SimMedium): Promise<void> {
-  if (await stat(m.location).catch(() => undefined))
-    throw runtime(
-      ResultCode.VBOX_E_FILE_ERROR,
-      `Medium '${m.location}' exists already (VERR_ALREADY_EXISTS)`,
-    );
+  await assertNoFile(m.location);
   await promisify(execFile)('qemu-img', [
     'create',
     '-q',
@@ -196,11 +198,7 @@ export const mediaHandlers: Record<string, SimHandler> = {
         // The whole chain in one base image: the root's file converted, the guest's writes carried.
         if (root.virtual) await writeBaseStorage(target);
         else {
-          if (await stat(target.location).catch(() => undefined))
-            throw runtime(
-              ResultCode.VBOX_E_FILE_ERROR,
-              `Medium '${target.location}' exists already (VERR_ALREADY_EXISTS)`,
-            );
+          await assertNoFile(target.location);
           await promisify(execFile)('qemu-img', [
             'convert',
             '-q',
