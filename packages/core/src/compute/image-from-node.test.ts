@@ -6,7 +6,7 @@ import type { NodeImageCapabilities } from '../spi/node-images.js';
 import { memoryProvider } from '../testing/memory-provider.js';
 import type { MemoryProvider } from '../testing/memory-provider-types.js';
 import type { ProgressEvent } from '../util/progress.js';
-import { debianSpec, provider, type Scratch, scratch } from './service.fixture.js';
+import { debianSpec, failure, provider, type Scratch, scratch, withCapability } from './service.fixture.js';
 
 let s: Scratch;
 beforeEach(async () => {
@@ -16,32 +16,9 @@ afterEach(async () => {
   await s.dispose();
 });
 
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => undefined,
-    (e: unknown) => (VmkitError.is(e) ? e : new VmkitError('PROVIDER', String(e))),
-  );
-
 /** A memory provider that says it can do only what `imageFromNode` says (and counts the copies asked for). */
-function limited(imageFromNode: NodeImageCapabilities | undefined): MemoryProvider & { asked: number } {
-  const p = provider();
-  const caps = p.capabilities.bind(p);
-  const make = p.createMasterFromNode?.bind(p);
-  const wrapped = Object.assign(p, {
-    asked: 0,
-    capabilities: async () => {
-      const { imageFromNode: _, ...rest } = await caps();
-      return imageFromNode ? { ...rest, imageFromNode } : rest;
-    },
-    createMasterFromNode: (async (
-      ...args: Parameters<NonNullable<MemoryProvider['createMasterFromNode']>>
-    ) => {
-      wrapped.asked++;
-      return make?.(...args);
-    }) as MemoryProvider['createMasterFromNode'],
-  });
-  return wrapped;
-}
+const limited = (caps: NodeImageCapabilities | undefined) =>
+  withCapability('imageFromNode', caps, 'createMasterFromNode');
 
 /** A memory provider over a state file, so a second one (after a restart) sees the same hypervisor. */
 const onFile = () => memoryProvider({ statePath: join(s.dir, 'hypervisor.json') });
@@ -120,7 +97,7 @@ describe('images made from nodes', () => {
     });
     await service.createImageFromNode(id, { imageId: 'taken' });
     expect(await bad({ imageId: 'taken' })).toMatchObject({ code: 'CONFLICT' });
-    expect(p.asked).toBe(1);
+    expect(p.calls).toBe(1);
   });
 
   it('refuses early what capabilities().imageFromNode leaves out, with the reason', async () => {
@@ -142,13 +119,13 @@ describe('images made from nodes', () => {
     const sealed = await failure(service.createImageFromNode(id, { imageId: 'x' }));
     expect(sealed).toMatchObject({ code: 'UNSUPPORTED', details: { field: 'seal' } });
     await service.suspendNode(id).catch(() => {});
-    expect(p.asked).toBe(0);
+    expect(p.calls).toBe(0);
     await service.startNode(id);
     await service.suspendNode(id);
     expect(await failure(service.createImageFromNode(id, { imageId: 'x', seal: false }))).toMatchObject({
       code: 'CONFLICT',
     });
-    expect(p.asked).toBe(0);
+    expect(p.calls).toBe(0);
   });
 
   it('rolls back a failed or aborted copy and a record that cannot be saved: no master, no record', async () => {
