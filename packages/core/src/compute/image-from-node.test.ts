@@ -56,6 +56,10 @@ describe('images made from nodes', () => {
     const golden = await service.templateBuilder().imageId('web-golden').build();
     const clones = await service.createNodesInGroup('copy', 2, golden);
     expect(clones.map((c) => c.imageId)).toEqual(['web-golden', 'web-golden']);
+    // It exports like any image (the memory provider writes its raw marker disk).
+    const exported = await service.exportImageDisk('web-golden', join(s.dir, 'golden.raw'));
+    expect(exported).toMatchObject({ format: 'raw' });
+    expect((await service.diskUsage()).masters.map((m) => m.imageId)).toContain('web-golden');
     await service.close();
     // A second service on the same store finds it in the catalogue and clones from it.
     const again = await s.service(onFile());

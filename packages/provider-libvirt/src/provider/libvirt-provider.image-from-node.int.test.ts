@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type ComputeService, type NodeMetadata, type ProgressEvent, VmkitError } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LibvirtTestCompute, libvirtTestCompute } from '../../test-support/libvirt-compute.js';
@@ -14,6 +17,7 @@ import { LibvirtClient } from '../client/libvirt-client.js';
 const URI = 'qemu:///system';
 const POOL = 'vmkit';
 const prefix = runPrefix('ifn');
+const scratch = mkdtempSync(join(tmpdir(), 'vmkit-ifn-'));
 
 /** `qemu-img info` of a pool volume, read from the host. */
 function imageInfo(path: string): Record<string, unknown> {
@@ -52,6 +56,7 @@ describe('images made from nodes on libvirt (qemu:///system, busybox guest)', ()
   afterAll(async () => {
     await made?.dispose();
     await client?.close();
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   it('makes a flattened, sealed image of a stopped node; two clones have the file and no identity of the node; node and master unchanged', async () => {
@@ -95,6 +100,10 @@ describe('images made from nodes on libvirt (qemu:///system, busybox guest)', ()
     expect(info.format).toBe('qcow2');
     expect(info).not.toHaveProperty('backing-filename');
     expect(imageInfo(nodeFile)).toHaveProperty('backing-filename', masterFile);
+    // It exports like any image: a standalone qcow2 file.
+    const exported = join(scratch, 'golden.qcow2');
+    expect(await compute.exportImageDisk('ifn-golden', exported)).toMatchObject({ format: 'qcow2' });
+    expect(imageInfo(exported)).not.toHaveProperty('backing-filename');
     // The node and the master it was cloned from are byte for byte as they were; the node still runs.
     expect(await sha256File(masterFile)).toBe(masterHash);
     expect(await sha256File(nodeFile)).toBe(nodeHash);
