@@ -250,6 +250,7 @@ export function describeProviderContract(
       made,
       masters,
       listReal,
+      agentTimeoutMs: subject.agentTimeoutMs ?? 180_000,
     }));
     itHandlesFirmware(() => ({
       provider,

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { nodeImageSupport } from '../compute/image-from-node.js';
+import { waitForNode } from '../compute/wait-for-node.js';
 import { VmkitError, type VmkitErrorCode } from '../errors/vmkit-error.js';
 import { newMasterName } from '../masters/build-and-record.js';
 import { masterSpecHash } from '../masters/login-secrets.js';
@@ -7,6 +8,7 @@ import type { MasterSpec } from '../model/master-spec.js';
 import type { CloneSpec } from '../spi/clone-spec.js';
 import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
 import type { MasterRef } from '../spi/master-build.js';
+import { contractGuestParts } from './guest-exec-contract.js';
 
 /** What the image-from-node checks of the provider contract read from the running suite. */
 export interface NodeImageContractSubject {
@@ -23,6 +25,8 @@ export interface NodeImageContractSubject {
   readonly masters: MasterRef[];
   /** The hypervisor's real objects, read apart from the provider. */
   readonly listReal: () => Promise<string[]>;
+  /** How long a started node may take until its guest agent answers (ms). */
+  readonly agentTimeoutMs: number;
 }
 
 const code = (c: VmkitErrorCode) => (e: unknown) => VmkitError.is(e, c);
@@ -36,7 +40,7 @@ const code = (c: VmkitErrorCode) => (e: unknown) => VmkitError.is(e, c);
  */
 export function itMakesImagesFromNodes(get: () => NodeImageContractSubject): void {
   it('makes masters from nodes that check, exist, clone and delete like built ones', async () => {
-    const { provider, masterSpec, run, cloneSpec, made, masters, listReal } = get();
+    const { provider, masterSpec, run, cloneSpec, made, masters, listReal, agentTimeoutMs } = get();
     const caps = (await provider.capabilities()).imageFromNode;
     if (!caps) {
       await expect(nodeImageSupport(provider)).rejects.toSatisfy(code('UNSUPPORTED'));
@@ -77,6 +81,12 @@ export function itMakesImagesFromNodes(get: () => NodeImageContractSubject): voi
     if (caps.stopped) await check('stopped', 'stopped');
     if (caps.running) {
       await provider.startNode(node.id);
+      // A running node is quiesced through its agent where it has one: let it come up first.
+      if ((await provider.capabilities()).guestAgent)
+        await waitForNode(contractGuestParts(provider), node.id, {
+          until: 'agent',
+          timeoutMs: agentTimeoutMs,
+        });
       await check('running', 'running');
     }
     await provider.destroyNode(node.id);

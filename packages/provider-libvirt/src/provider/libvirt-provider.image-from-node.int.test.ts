@@ -59,21 +59,48 @@ describe('images made from nodes on libvirt (qemu:///system, busybox guest)', ()
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('makes a flattened, sealed image of a stopped node; two clones have the file and no identity of the node; node and master unchanged', async () => {
+  it("makes an image of a running node, frozen for the copy's end: it keeps running; a clone has its file and identity (not sealed)", async () => {
     await sh(
       node.id,
       `echo ${content} > /root/keep.txt && echo 0123456789abcdef0123456789abcdef > /etc/machine-id && ` +
         'mkdir -p /etc/ssh && echo node-key > /etc/ssh/ssh_host_ed25519_key && sync',
     );
-    // A running node is refused with the reason, before anything is made.
-    const before = await volumes();
-    const why = await compute
-      .createImageFromNode(node.id, { imageId: 'ifn-golden' })
-      .catch((e: unknown) => e);
-    expect(VmkitError.is(why, 'UNSUPPORTED')).toBe(true);
-    expect((why as Error).message).toMatch(/is running.*stop it first/);
-    expect(await volumes()).toEqual(before);
+    const masterVolume = (await volumes()).find(
+      (v) => v.startsWith(`${prefix}m-vmkit-ifn-guest-`) && v.endsWith('.qcow2'),
+    );
+    const masterFile = await volumePath(masterVolume as string);
+    const masterHash = await sha256File(masterFile);
+    const events: ProgressEvent[] = [];
+    const image = await compute.createImageFromNode(node.id, {
+      imageId: 'ifn-live',
+      seal: false,
+      onProgress: (e) => events.push(e),
+    });
+    expect(image).toMatchObject({ id: 'ifn-live', status: 'available' });
+    // The guest agent froze the guest's file systems (its root at least) for the copy's end.
+    expect(events.map((e) => e.message)).toContainEqual(
+      expect.stringMatching(/with [1-9]\d* file system\(s\) frozen/),
+    );
+    const live = (await volumes()).find(
+      (v) => v.startsWith(`${prefix}m-vmkit-ifn-live-`) && v.endsWith('.qcow2'),
+    );
+    expect(imageInfo(await volumePath(live as string))).not.toHaveProperty('backing-filename');
+    // The node ran on through the copy, its file systems thawed: it still writes.
+    expect((await compute.getNode(node.id))?.status).toBe('running');
+    expect(await sh(node.id, 'echo later > /root/after.txt && sync && cat /root/keep.txt')).toBe(content);
+    expect(await sha256File(masterFile)).toBe(masterHash);
+    const template = await compute.templateBuilder().imageId('ifn-live').build();
+    const [clone] = (await compute.createNodesInGroup('ifnl', 1, template)) as [NodeMetadata];
+    // The copy as of the freeze: the node's file, machine-id and key, not what it wrote after.
+    expect(await sh(clone.id, `${identity}; test -e /root/after.txt && echo after; true`)).toBe(
+      `${content}\nid=0123456789abcdef0123456789abcdef\nssh_host_ed25519_key`,
+    );
+    await compute.destroyNode(clone.id);
+    await compute.deleteImage('ifn-live');
+  }, 300_000);
 
+  it('makes a flattened, sealed image of a stopped node; two clones have the file and no identity of the node; node and master unchanged', async () => {
+    const before = await volumes();
     await compute.stopNode(node.id);
     const masterVolume = before.find(
       (v) => v.startsWith(`${prefix}m-vmkit-ifn-guest-`) && v.endsWith('.qcow2'),

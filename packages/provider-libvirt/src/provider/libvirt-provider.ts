@@ -280,7 +280,10 @@ export class LibvirtProvider implements HypervisorProvider {
     return snapshotLibvirtNode(await this.#ctx(), id, request, options);
   }
 
-  /** A new master from a stopped node's disk, flattened, sealed on the copy (see `docs/images-from-nodes.md`). */
+  /**
+   * A new master from a node's disk, flattened (a running node's by a block copy ended under an
+   * agent freeze), sealed on the copy (see `docs/images-from-nodes.md`).
+   */
   async createMasterFromNode(
     id: string,
     request: NodeImageRequest,

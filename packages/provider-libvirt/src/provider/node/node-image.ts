@@ -5,17 +5,17 @@ import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { masterNames } from '../master/build-state.js';
 import { runPostInstall } from '../master/master-post-install.js';
 import { lookupNode } from './node-lookup.js';
+import { copyRunningDisk } from './running-disk-copy.js';
 
 /**
  * What libvirt makes images from: stopped nodes, copied with `STORAGE_VOL_CREATE_XML_FROM` (a
- * flattening `qemu-img convert` of the node's overlay and the master behind it), sealed by one
- * post-install boot of the copy. A running node's overlay is open for writing by its QEMU (the copy
- * would need a block copy job while the guest's file systems are frozen; not done yet), so running
- * nodes are refused by core with the reason.
+ * flattening `qemu-img convert` of the node's overlay and the master behind it), and running nodes,
+ * copied by a block copy job that ends while the guest's file systems are frozen through its agent
+ * (see `copyRunningDisk`); the copy is sealed by one post-install boot of it.
  */
 export const LIBVIRT_NODE_IMAGE_CAPABILITIES: NodeImageCapabilities = Object.freeze({
   stopped: true,
-  running: false,
+  running: true,
   seal: true,
 });
 
@@ -34,12 +34,14 @@ function sourceMasterName(ctx: LibvirtContext, masterVolume: string, node: strin
 }
 
 /**
- * Makes a new master from a stopped node's disk (see {@link LIBVIRT_NODE_IMAGE_CAPABILITIES}): the
- * node's `<node>.qcow2` is copied, flattened, into the new master's volume named as a build of
+ * Makes a new master from a node's disk (see {@link LIBVIRT_NODE_IMAGE_CAPABILITIES}): the
+ * node's `<node>.qcow2` is copied, flattened (a running node's by `copyRunningDisk`; it keeps
+ * running), into the new master's volume named as a build of
  * `request.masterName` names it; a kernel master's kernel and initrd and an EFI node's own NVRAM
  * are copied beside it. With `seal`, the copy (never the node) is booted once with the guest
- * clean-up as its post-install boot. Data volumes are not part of the image. Every volume made is
- * deleted again on failure or abort; the node is only read.
+ * clean-up as its post-install boot. Data volumes are not part of the image; a running UEFI node is
+ * refused (QEMU holds its NVRAM). Every volume made is deleted again on failure or abort; the node
+ * is only read.
  */
 export async function createLibvirtMasterFromNode(
   ctx: LibvirtContext,
@@ -52,10 +54,13 @@ export async function createLibvirtMasterFromNode(
   const progress = (fraction: number, message: string) =>
     emitProgress(onProgress, { phase: 'image', imageId: spec.id, node: id, fraction, message });
   const { dom, meta } = await lookupNode(ctx, id);
-  if (await ctx.client.domains.isActive(dom))
-    throw new VmkitError('CONFLICT', `node ${id} is running: libvirt copies a stopped node's disk only`, {
-      details: { node: id },
-    });
+  const running = await ctx.client.domains.isActive(dom);
+  if (running && spec.hardware?.firmware === 'efi')
+    throw new VmkitError(
+      'UNSUPPORTED',
+      `node ${id} is running with UEFI firmware: its NVRAM file is held by QEMU and cannot be copied; stop it first`,
+      { details: { node: id, firmware: 'efi' } },
+    );
   const from = masterNames(ctx.options.namePrefix, sourceMasterName(ctx, String(meta.master), id));
   const names = masterNames(ctx.options.namePrefix, masterName);
   const disk = await ctx.storage.find(`${id}.qcow2`);
@@ -78,7 +83,13 @@ export async function createLibvirtMasterFromNode(
   };
   try {
     progress(0.05, `copying ${id}.qcow2, flattened`);
-    const copied = await copy(names.volume, `${id}.qcow2`, 'qcow2');
+    const copied = running
+      ? await copyRunningDisk(ctx, dom, id, names.volume, {
+          signal,
+          progress,
+          onCreating: () => made.push(names.volume),
+        })
+      : await copy(names.volume, `${id}.qcow2`, 'qcow2');
     const info = await ctx.client.storage.volGetInfo(copied);
     progress(seal ? 0.4 : 0.8, `disk copied (${info.allocation} bytes)`);
     let data: LibvirtMasterData = {
@@ -111,6 +122,8 @@ export async function createLibvirtMasterFromNode(
     progress(1, `master ${masterName} made from node ${id}`);
     return { id: names.volume, data };
   } catch (error) {
+    // A running node's copy is written by QEMU, not through the storage API: rescan to see it.
+    if (running) await ctx.storage.refresh().catch(() => {});
     for (const v of made.reverse())
       await deleteLeftoverVolume(ctx, v, `rolling back the image from node ${id}`);
     throw error;
