@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { cpCommand } from './commands/cp.js';
 import { execCommand } from './commands/exec.js';
 import { dfCommand, pruneCommand, reapCommand } from './commands/housekeeping.js';
+import { imageCommand } from './commands/image.js';
 import { buildCommand, imagesCommand } from './commands/images.js';
 import { exportCommand, importCommand } from './commands/import.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -77,6 +78,7 @@ export function buildProgram(io: CliIo): Command {
     cpCommand,
     sshCommand,
     snapshotCommand,
+    imageCommand,
     pruneCommand,
     reapCommand,
     dfCommand,

@@ -103,6 +103,7 @@ export {
   type PortForward,
   type StaticAddress,
 } from './model/network-spec.js';
+export type { CreateImageFromNodeOptions } from './model/node-image.js';
 export type { NodeMetadata, NodeStatus } from './model/node-metadata.js';
 export { type NodeSnapshot, SNAPSHOT_NAME_PATTERN, type SnapshotNodeOptions } from './model/node-snapshot.js';
 export type { OperatingSystem } from './model/operating-system.js';

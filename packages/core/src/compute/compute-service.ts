@@ -15,6 +15,7 @@ import type { Hardware } from '../model/hardware.js';
 import type { Image } from '../model/image.js';
 import type { LoginCredentials } from '../model/login-credentials.js';
 import type { MasterSpec } from '../model/master-spec.js';
+import type { CreateImageFromNodeOptions } from '../model/node-image.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
 import type { NodeSnapshot, SnapshotNodeOptions } from '../model/node-snapshot.js';
 import type { Template, TemplateOptions } from '../model/template.js';
@@ -131,6 +132,18 @@ export interface ComputeService extends AsyncDisposable {
   revertNode(id: string, name: string, options?: OperationOptions): Promise<void>;
   /** Deletes one snapshot of a node (`NOT_FOUND` if unknown); the node and its other snapshots stay. */
   deleteNodeSnapshot(id: string, name: string): Promise<void>;
+  /**
+   * Makes a new image from a node's disk, flattened (independent of the master the node was
+   * cloned from) and recorded in the catalogue like a built master, so it lists, clones, exports
+   * and is shared (`shareMasters`) the same. With `seal` (the default) the guest clean-up (NIC
+   * rules, machine-id, SSH host keys, host name) runs on the copy, never on the node; the node
+   * keeps its state and disk. Refused early: a bad `imageId` or `name` (`INVALID_ARGUMENT` naming
+   * it), an unknown node (`NOT_FOUND`), an image id the catalogue has (`CONFLICT`), and what
+   * `capabilities().imageFromNode` says the provider cannot do (`UNSUPPORTED` with the reason, e.g.
+   * a running node). On failure or abort nothing of the new image is left. See
+   * `docs/images-from-nodes.md`.
+   */
+  createImageFromNode(id: string, options: CreateImageFromNodeOptions): Promise<Image>;
   /**
    * Runs a script in a running node (jclouds' `runScriptOnNode`): shell text by `/bin/sh -c` as
    * root unless `user` says otherwise, or an argv; through the guest agent or SSH (`transport`).

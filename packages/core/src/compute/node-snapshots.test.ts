@@ -1,9 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { VmkitError } from '../errors/vmkit-error.js';
 import type { SnapshotCapabilities } from '../spi/node-snapshots.js';
-import type { MemoryProvider } from '../testing/memory-provider-types.js';
 import type { ProgressEvent } from '../util/progress.js';
-import { provider, type Scratch, scratch } from './service.fixture.js';
+import { failure, provider, type Scratch, scratch, withCapability } from './service.fixture.js';
 
 let s: Scratch;
 beforeEach(async () => {
@@ -13,30 +11,9 @@ afterEach(async () => {
   await s.dispose();
 });
 
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => undefined,
-    (e: unknown) => (VmkitError.is(e) ? e : new VmkitError('PROVIDER', String(e))),
-  );
-
 /** A memory provider that says it can do only what `snapshots` says (and counts snapshot calls). */
-function limited(snapshots: SnapshotCapabilities | undefined): MemoryProvider & { taken: number } {
-  const p = provider();
-  const caps = p.capabilities.bind(p);
-  const take = p.snapshotNode?.bind(p);
-  const wrapped = Object.assign(p, {
-    taken: 0,
-    capabilities: async () => {
-      const { snapshots: _, ...rest } = await caps();
-      return snapshots ? { ...rest, snapshots } : rest;
-    },
-    snapshotNode: (async (...args: Parameters<NonNullable<MemoryProvider['snapshotNode']>>) => {
-      wrapped.taken++;
-      return take?.(...args);
-    }) as MemoryProvider['snapshotNode'],
-  });
-  return wrapped;
-}
+const limited = (snapshots: SnapshotCapabilities | undefined) =>
+  withCapability('snapshots', snapshots, 'snapshotNode');
 
 const LIBVIRT_LIKE: SnapshotCapabilities = {
   stopped: true,
@@ -160,9 +137,9 @@ describe('node snapshots', () => {
     const cold = await failure(service.snapshotNode(id, 'cold', { memory: true }));
     expect(cold).toMatchObject({ code: 'CONFLICT', details: { field: 'memory' } });
     expect(cold?.message).toContain('is stopped, it has no memory to save');
-    expect(p.taken).toBe(0);
+    expect(p.calls).toBe(0);
     await service.snapshotNode(id, 'cold');
-    expect(p.taken).toBe(1);
+    expect(p.calls).toBe(1);
   });
 
   it('refuses to revert a running node where the provider reverts stopped nodes only', async () => {
@@ -194,7 +171,7 @@ describe('node snapshots', () => {
     expect(await failure(service.snapshotNode(id, 'a', { memory: true, signal }))).toMatchObject({
       code: 'ABORTED',
     });
-    expect(p.taken).toBe(0);
+    expect(p.calls).toBe(0);
     await service.snapshotNode(id, 'a', { memory: true });
     expect(await failure(service.revertNode(id, 'a', { signal }))).toMatchObject({ code: 'ABORTED' });
   });

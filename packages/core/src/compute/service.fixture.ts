@@ -5,6 +5,7 @@ import type { BlobStore } from '../blobstore/blob-store.js';
 import { fileSystemBlobStore } from '../blobstore/file-system-blob-store.js';
 import { VmkitError } from '../errors/vmkit-error.js';
 import type { MasterSpec } from '../model/master-spec.js';
+import type { ProviderCapabilities } from '../spi/hypervisor-provider.js';
 import {
   type MemoryProvider,
   type MemoryProviderFaults,
@@ -92,3 +93,37 @@ export const outcome = (p: Promise<unknown>): Promise<string> =>
         ? `${e.code} ${String((e.details as { field?: string }).field)}: ${e.message}`
         : String(e),
   );
+
+/** What a call failed with, as a `VmkitError` (`undefined` when it succeeded). */
+export const failure = (p: Promise<unknown>): Promise<VmkitError | undefined> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => (VmkitError.is(e) ? e : new VmkitError('PROVIDER', String(e))),
+  );
+
+/**
+ * A memory provider whose capabilities say `value` for `key` (leave it out when `undefined`), and
+ * which counts the calls of its `method` in `calls`: core must refuse what the capability rules out
+ * before it asks.
+ */
+export function withCapability<K extends 'snapshots' | 'imageFromNode'>(
+  key: K,
+  value: ProviderCapabilities[K] | undefined,
+  method: 'snapshotNode' | 'createMasterFromNode',
+): MemoryProvider & { calls: number } {
+  const p = provider();
+  const caps = p.capabilities.bind(p);
+  const original = (p[method] as (...args: unknown[]) => Promise<unknown>).bind(p);
+  const wrapped = Object.assign(p, {
+    calls: 0,
+    capabilities: async () => {
+      const { [key]: _, ...rest } = await caps();
+      return value ? { ...rest, [key]: value } : rest;
+    },
+    [method]: async (...args: unknown[]) => {
+      wrapped.calls++;
+      return original(...args);
+    },
+  });
+  return wrapped;
+}

@@ -22,6 +22,7 @@ import { DEFAULT_HARDWARE_PROFILES } from '../model/hardware.js';
 import type { Image } from '../model/image.js';
 import type { LoginCredentials } from '../model/login-credentials.js';
 import type { MasterSpec } from '../model/master-spec.js';
+import type { CreateImageFromNodeOptions } from '../model/node-image.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
 import type { NodeSnapshot, SnapshotNodeOptions } from '../model/node-snapshot.js';
 import type { Template, TemplateOptions } from '../model/template.js';
@@ -42,6 +43,7 @@ import {
   runScriptOnNodesMatching,
 } from './guest-operations.js';
 import type { HousekeepingParts } from './housekeeping-parts.js';
+import { createImageFromNode } from './image-from-node.js';
 import type { NodeLauncher } from './node-launcher.js';
 import {
   destroyNodes,
@@ -99,6 +101,7 @@ export class VmkitComputeService implements ComputeService {
   readonly #running = new Set<Promise<unknown>>();
   readonly #launching = new Map<string, number>();
   readonly #deleting = new Set<string>();
+  readonly #making = new Set<string>();
 
   constructor(parts: ComputeServiceParts) {
     this.#p = parts;
@@ -366,6 +369,23 @@ export class VmkitComputeService implements ComputeService {
   async deleteNodeSnapshot(id: string, name: string): Promise<void> {
     this.#open();
     return this.#tracked({}, () => deleteNodeSnapshot(this.#p.provider, id, name));
+  }
+
+  // --- images made from nodes (docs/images-from-nodes.md)
+
+  async createImageFromNode(id: string, options: CreateImageFromNodeOptions): Promise<Image> {
+    this.#open();
+    const { provider, cache, repository, logger } = this.#p;
+    if (typeof options?.imageId === 'string' && this.#deleting.has(options.imageId))
+      throw new VmkitError('CONFLICT', `image ${options.imageId} is being deleted`, {
+        details: { imageId: options.imageId },
+      });
+    return this.#tracked(options ?? {}, (signal) =>
+      createImageFromNode({ provider, cache, repository, logger, making: this.#making }, id, {
+        ...options,
+        signal,
+      }),
+    );
   }
 
   #nodeParts(): NodeOperationParts {

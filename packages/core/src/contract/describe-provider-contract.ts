@@ -13,6 +13,7 @@ import { itHandlesFirmware } from './firmware-contract.js';
 import { itReachesInsideNodes } from './guest-exec-contract.js';
 import { itChecksMasterRefs } from './master-ref-contract.js';
 import { itTransfersMasterDisks } from './master-transfer-contract.js';
+import { itMakesImagesFromNodes } from './node-image-contract.js';
 import type { ProviderContractSubject } from './provider-contract-subject.js';
 import { itSharesFolders } from './shared-folder-contract.js';
 import { itSnapshotsNodes } from './snapshot-contract.js';
@@ -28,7 +29,8 @@ const DEFAULT_NETWORK: BoundNetwork = {
  * The shared test suite every {@link HypervisorProvider} passes (vitest): master builds through the
  * pipeline with progress and abort, clones, the node lifecycle, listing, destruction, errors,
  * scripts, copies and guest addresses through the guest agent (or `UNSUPPORTED` without one), node
- * snapshots where the capabilities list them (else `UNSUPPORTED`),
+ * snapshots where the capabilities list them (else `UNSUPPORTED`), masters made from nodes where
+ * they list `imageFromNode`,
  * `hardware.firmware: 'efi'` where the capabilities list it (refused early elsewhere), shared
  * folders where the capabilities name a type (refused elsewhere), the MACs a static address's
  * network config names kept on every config drive format, and
@@ -251,6 +253,16 @@ export function describeProviderContract(
       made,
       listReal,
       configDrives: subject.configDrives ?? true,
+    }));
+    itMakesImagesFromNodes(() => ({
+      provider,
+      masterSpec: subject.masterSpec,
+      run,
+      cloneSpec,
+      made,
+      masters,
+      listReal,
+      agentTimeoutMs: subject.agentTimeoutMs ?? 180_000,
     }));
     itHandlesFirmware(() => ({
       provider,

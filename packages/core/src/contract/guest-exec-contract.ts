@@ -72,6 +72,19 @@ function comparable(
     .sort((a, b) => a.slot - b.slot);
 }
 
+/** What core's guest operations need, over the provider alone (the contract has no service). */
+export function contractGuestParts(provider: HypervisorProvider): GuestOperationParts {
+  return {
+    provider,
+    logger: silentLogger,
+    getNode: async (id) => {
+      const node = await provider.getNode(id);
+      return node && ({ ...node, hostPorts: {} } as NodeMetadata);
+    },
+    background: () => undefined,
+  };
+}
+
 /**
  * Registers the contract's checks inside running nodes, through core's own guest layer (the code
  * behind `runScriptOnNode`, `copyToNode`, `copyFromNode`, `waitForNode`): a provider whose
@@ -80,19 +93,9 @@ function comparable(
  * addr` prints (matched by MAC); a provider without it is refused `UNSUPPORTED`.
  */
 export function itReachesInsideNodes(get: () => GuestExecSubject): void {
-  const partsOf = (provider: HypervisorProvider): GuestOperationParts => ({
-    provider,
-    logger: silentLogger,
-    getNode: async (id) => {
-      const node = await provider.getNode(id);
-      return node && ({ ...node, hostPorts: {} } as NodeMetadata);
-    },
-    background: () => undefined,
-  });
-
   it('runs scripts, copies files and reports the guest addresses through the guest agent, or refuses UNSUPPORTED', async () => {
     const { provider, run, cloneSpec, made, agentTimeoutMs } = get();
-    const parts = partsOf(provider);
+    const parts = contractGuestParts(provider);
     const node = await provider.cloneNode(cloneSpec(`${run}-x`));
     made.push(node.id);
     await provider.startNode(node.id);

@@ -74,6 +74,32 @@ export async function adoptAndRecord(
   return adopted && recordMaster(provider, repository, logger, request, adopted, started, true);
 }
 
+/**
+ * The record of a master made now (built, adopted or made from a node), its build time counted
+ * from `started` (a `performance.now()`), with `extra` fields (retired masters, origin).
+ */
+export function masterRecordOf(
+  provider: HypervisorProvider,
+  spec: MasterSpec,
+  hash: string,
+  master: MasterRef,
+  started: number,
+  extra: Pick<MasterRecord, 'retired' | 'origin'> = {},
+): MasterRecord {
+  return {
+    schemaVersion: MASTER_RECORD_SCHEMA_VERSION,
+    imageId: spec.id,
+    specHash: hash,
+    // Never the login's password or private key: a digest of them stands in (login-secrets.ts).
+    spec: storedSpecOf(spec),
+    master,
+    providerId: provider.id,
+    builtAt: new Date().toISOString(),
+    buildMs: Math.round(performance.now() - started),
+    ...extra,
+  };
+}
+
 /** Saves the record of a master built or adopted; deletes the master when it cannot be saved. */
 async function recordMaster(
   provider: HypervisorProvider,
@@ -87,18 +113,7 @@ async function recordMaster(
   const { spec, hash, previous } = request;
   const retired =
     previous && previous.master.id !== master.id ? [...(previous.retired ?? []), previous.master] : [];
-  const record: MasterRecord = {
-    schemaVersion: MASTER_RECORD_SCHEMA_VERSION,
-    imageId: spec.id,
-    specHash: hash,
-    // Never the login's password or private key: a digest of them stands in (login-secrets.ts).
-    spec: storedSpecOf(spec),
-    master,
-    providerId: provider.id,
-    builtAt: new Date().toISOString(),
-    buildMs: Math.round(performance.now() - started),
-    ...(retired.length > 0 ? { retired } : {}),
-  };
+  const record = masterRecordOf(provider, spec, hash, master, started, retired.length > 0 ? { retired } : {});
   try {
     await repository.save(record);
   } catch (error) {

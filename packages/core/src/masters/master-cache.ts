@@ -133,7 +133,9 @@ export class MasterCache {
         this.#verified.set(record.imageId, record);
       } else {
         entry.status = 'broken';
-        entry.detail = `master ${record.master.id} no longer exists on the provider; it will be rebuilt on demand`;
+        entry.detail = record.origin
+          ? unrebuildable(record)
+          : `master ${record.master.id} no longer exists on the provider; it will be rebuilt on demand`;
         this.#logger.warn('master vanished from the provider', {
           imageId: record.imageId,
           master: record.master.id,
@@ -170,6 +172,21 @@ export class MasterCache {
       (signal, progress) => this.#load(entry, { signal, onProgress: progress }),
       options,
     );
+  }
+
+  /**
+   * Adds an image whose master was made outside a build (`createImageFromNode`) and whose record
+   * is saved: it lists, clones and exports as a built one. With `shareMasters` its master is
+   * published to the fleet as a build's is (never throws: see `SharedMasters.publish`).
+   */
+  async add(
+    record: MasterRecord,
+    spec: MasterSpec,
+    work: Required<Pick<OperationOptions, 'signal' | 'onProgress'>>,
+  ): Promise<void> {
+    this.#entries.set(spec.id, { spec, hash: record.specHash, record, status: 'available' });
+    this.#verified.set(spec.id, record);
+    await this.#shared?.publish(spec, record.specHash, record.master, work);
   }
 
   /**
@@ -213,6 +230,13 @@ export class MasterCache {
         entry.status = 'available';
         this.#verified.set(id, entry.record);
         return entry.record;
+      }
+      if (entry.record.origin) {
+        entry.status = 'broken';
+        entry.detail = unrebuildable(entry.record);
+        throw new VmkitError('NOT_FOUND', entry.detail, {
+          details: { imageId: id, master: entry.record.master.id },
+        });
       }
       this.#logger.warn('master vanished from the provider; rebuilding', {
         imageId: id,
@@ -302,4 +326,13 @@ export class MasterCache {
       entry.record?.specHash === entry.hash ? entry.record : undefined,
     );
   }
+}
+
+/** Why an image made from a node is broken once its master is gone: nothing can make it again. */
+function unrebuildable(record: MasterRecord): string {
+  const origin = record.origin as NonNullable<MasterRecord['origin']>;
+  return (
+    `master ${record.master.id} no longer exists on the provider; the image was made from node ` +
+    `${origin.node} (of image ${origin.imageId}) and cannot be built again: delete it`
+  );
 }

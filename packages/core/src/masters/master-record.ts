@@ -21,6 +21,14 @@ export interface StoredMasterSpec extends MasterSpec {
   readonly login?: StoredLoginCredentials;
 }
 
+/** Where a master made from a node came from (see {@link MasterRecord.origin}). */
+export interface MasterOrigin {
+  /** The node's name when the image was made. */
+  readonly node: string;
+  /** The image the node was cloned from. */
+  readonly imageId: string;
+}
+
 /** The JSON metadata persisted for each built master, one blob per master. */
 export interface MasterRecord {
   /** Always {@link MASTER_RECORD_SCHEMA_VERSION}. */
@@ -41,6 +49,12 @@ export interface MasterRecord {
   readonly buildMs: number;
   /** Masters of earlier specs kept because nodes may still use them; deleted when none do. */
   readonly retired?: readonly MasterRef[];
+  /**
+   * Set on an image made from a node (`createImageFromNode`): the node and the image it was
+   * cloned from. Such a master cannot be built again from its spec (the spec's source made the
+   * original image, not this one): when it vanishes, the image is `broken` for good.
+   */
+  readonly origin?: MasterOrigin;
   /**
    * With `recordSigning`: `hmac-sha256:<hex>` over the canonical JSON of the record without this
    * field, made with the fleet's key.

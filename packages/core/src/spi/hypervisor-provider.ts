@@ -10,6 +10,7 @@ import type { ProviderGuestAccess } from './guest-agent.js';
 import type { MasterBuild, MasterRef } from './master-build.js';
 import type { ProviderMasterExport } from './master-export.js';
 import type { ProviderMasterImport } from './master-import.js';
+import type { NodeImageCapabilities, ProviderNodeImages } from './node-images.js';
 import type { ProviderNodeSnapshots, SnapshotCapabilities } from './node-snapshots.js';
 import type { ProviderHousekeeping } from './provider-artefacts.js';
 
@@ -38,6 +39,10 @@ export interface ProviderCapabilities {
    * What node snapshots it can take and revert ({@link ProviderNodeSnapshots}); absent means none.
    */
   readonly snapshots?: SnapshotCapabilities;
+  /**
+   * What nodes it can make new images from ({@link ProviderNodeImages}); absent means none.
+   */
+  readonly imageFromNode?: NodeImageCapabilities;
   /**
    * Firmware its masters and nodes can boot with (`hardware.firmware`); absent means `bios`
    * only. Core refuses an `efi` master or node early where it is missing.
@@ -90,14 +95,16 @@ export type ProviderNode = Omit<NodeMetadata, 'hostPorts' | 'login'>;
  * the optional {@link ProviderMasterExport} method serves `exportImageDisk`, and with
  * {@link ProviderMasterImport} the `shareMasters` option; the optional {@link ProviderGuestAccess}
  * method serves commands, file copies and addresses read inside nodes; the optional
- * {@link ProviderNodeSnapshots} methods serve node snapshots.
+ * {@link ProviderNodeSnapshots} methods serve node snapshots; the optional
+ * {@link ProviderNodeImages} method serves `createImageFromNode`.
  */
 export interface HypervisorProvider
   extends ProviderHousekeeping,
     ProviderMasterExport,
     ProviderMasterImport,
     ProviderGuestAccess,
-    ProviderNodeSnapshots {
+    ProviderNodeSnapshots,
+    ProviderNodeImages {
   /** Provider kind, e.g. `libvirt`. */
   readonly name: string;
   /**

@@ -78,6 +78,12 @@ export {
   recordString,
 } from './node-record-fields.js';
 export type { DiskBytes, ProviderArtefact, ProviderHousekeeping } from './provider-artefacts.js';
+export {
+  type NodeImageCapabilities,
+  type NodeImageRequest,
+  type ProviderNodeImages,
+  sealContext,
+} from './node-images.js';
 export type { ProviderNodeSnapshots, SnapshotCapabilities, SnapshotRequest } from './node-snapshots.js';
 
 // Running a build as core does (for a provider's own tests)

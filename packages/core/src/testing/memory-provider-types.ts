@@ -54,6 +54,10 @@ export interface MemoryProvider extends HypervisorProvider {
   masterNames(): string[];
   /** Names of the disks that exist (`master:<name>`, `node:<id>`, data volumes `node:<id>:data<i>`). */
   diskNames(): string[];
+  /** The steps that made a master (build steps, or `from-node:<id>` and `seal`), if it exists. */
+  masterSteps(name: string): string[] | undefined;
+  /** The disk a disk is backed by: `null` when it stands alone, `undefined` when there is no such disk. */
+  diskBacking(name: string): string | null | undefined;
   /** Removes a master behind vmkit's back, as an operator might. */
   vanishMaster(name: string): void;
   /** How many times a node was booted (started from stopped, or rebooted) in this process. */

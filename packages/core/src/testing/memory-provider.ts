@@ -14,6 +14,7 @@ import { memoryHousekeeping } from './memory-housekeeping.js';
 import { memoryMasterExport } from './memory-master-export.js';
 import { memoryMasterImport } from './memory-master-import.js';
 import { checkMemoryMasterRef } from './memory-master-ref-check.js';
+import { MEMORY_NODE_IMAGE_CAPABILITIES, memoryNodeImages } from './memory-node-images.js';
 import { memoryNodeOps } from './memory-node-ops.js';
 import { MemoryProviderState } from './memory-provider-state.js';
 import type { MemoryProvider, MemoryProviderOptions, MemoryProviderStats } from './memory-provider-types.js';
@@ -35,6 +36,7 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   suspend: true,
   dataVolumes: true,
   snapshots: MEMORY_SNAPSHOT_CAPABILITIES,
+  imageFromNode: MEMORY_NODE_IMAGE_CAPABILITIES,
   firmware: Object.freeze(['bios', 'efi'] as const),
 });
 
@@ -230,6 +232,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     },
     ...memoryNodeOps({ state, stats, faults: () => provider.faults, open, onBoot: boot }),
     ...memorySnapshots(state, open),
+    ...memoryNodeImages(state, () => provider.faults, open),
     async listNodes() {
       open();
       stats.calls++;
@@ -262,6 +265,12 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
     },
     diskNames() {
       return state.read((d) => Object.keys(d.disks));
+    },
+    masterSteps(name) {
+      return state.read((d) => d.masters[name]?.steps.slice());
+    },
+    diskBacking(name) {
+      return state.read((d) => (d.disks[name] ? (d.disks[name].backing ?? null) : undefined));
     },
     plantLeftover(masterName, imageId, createdAt = new Date().toISOString()) {
       state.mutate((d) => {

@@ -9,7 +9,8 @@ export type ProgressPhase =
   | 'exec'
   | 'copy'
   | 'wait'
-  | 'snapshot';
+  | 'snapshot'
+  | 'image';
 
 /** One progress report of long work. */
 export interface ProgressEvent {

@@ -24,6 +24,7 @@ export const masterRecordSchema: z.ZodType<MasterRecord> = z.strictObject({
   builtAt: z.iso.datetime({ error: 'must be an ISO 8601 date-time' }),
   buildMs: z.number().nonnegative(),
   retired: z.array(masterRefSchema).max(1000).optional(),
+  origin: z.strictObject({ node: z.string().min(1).max(255), imageId: imageIdSchema }).optional(),
   signature: z
     .string()
     .regex(/^hmac-sha256:[0-9a-f]{64}$/, 'must be hmac-sha256: and 64 hex digits')

@@ -9,6 +9,7 @@ import { XdrWriter } from '../rpc/xdr/xdr-writer.js';
 import { type LibvirtTarget, parseLibvirtUri } from '../transport/libvirt-uri.js';
 import { openTransport } from '../transport/open-transport.js';
 import type { LibvirtTlsOptions } from '../transport/tls-credentials.js';
+import { BlockJobProcedures } from './block-job-procedures.js';
 import type { DomainLifecycleListener } from './domain-events.js';
 import { DomainLifecycleHub } from './domain-lifecycle-hub.js';
 import { DomainProcedures } from './domain-procedures.js';
@@ -74,7 +75,7 @@ const MAX_REPEATS = 3;
  * A pure-TypeScript client of libvirt's remote RPC protocol. Procedures are grouped by object:
  * {@link LibvirtClient.domains}, {@link LibvirtClient.storage}, {@link LibvirtClient.networks},
  * {@link LibvirtClient.qemu} (the QEMU driver's program: guest agent commands),
- * {@link LibvirtClient.snapshots};
+ * {@link LibvirtClient.snapshots}, {@link LibvirtClient.blockJobs};
  * connection-level calls are methods of the client. Calls may run concurrently. When the daemon
  * goes away the client reconnects on its own with bounded backoff (see
  * {@link LibvirtClientOptions.reconnect}); calls safe to repeat are sent again, the others fail
@@ -95,6 +96,8 @@ export class LibvirtClient implements RpcCaller {
   readonly qemu: QemuProcedures;
   /** Domain snapshot procedures. */
   readonly snapshots: SnapshotProcedures;
+  /** Block copy jobs and guest file system freezes. */
+  readonly blockJobs: BlockJobProcedures;
   readonly #options: ResolvedLibvirtClientOptions;
   readonly #events = new DomainLifecycleHub(() => this.connection());
   #conn: RpcConnection | undefined;
@@ -112,6 +115,7 @@ export class LibvirtClient implements RpcCaller {
     this.interfaces = new InterfaceProcedures(this);
     this.qemu = new QemuProcedures(this);
     this.snapshots = new SnapshotProcedures(this);
+    this.blockJobs = new BlockJobProcedures(this);
   }
 
   /** Connects, negotiates authentication and opens the hypervisor connection. */

@@ -4,6 +4,7 @@ import type {
   HostNetwork,
   HypervisorProvider,
   MasterSpec,
+  NodeImageRequest,
   NodeSnapshot,
   OperationOptions,
   ProviderCapabilities,
@@ -50,6 +51,7 @@ import { importLibvirtMaster } from './master/master-import.js';
 import { checkLibvirtMasterRef } from './master/master-ref-check.js';
 import { libvirtMastersExist } from './master/masters-exist.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
+import { createLibvirtMasterFromNode, LIBVIRT_NODE_IMAGE_CAPABILITIES } from './node/node-image.js';
 import { lookupNode, XML_INACTIVE } from './node/node-lookup.js';
 import { readNodeMetadata } from './node/node-metadata.js';
 import { destroyLibvirtNode, powerLibvirtNode } from './node/node-power.js';
@@ -170,6 +172,8 @@ export class LibvirtProvider implements HypervisorProvider {
       guestAgent: ctx.realGuests,
       // QEMU's internal snapshots; the test driver's are metadata only, so not offered.
       ...(ctx.realGuests ? { snapshots: LIBVIRT_SNAPSHOT_CAPABILITIES } : {}),
+      // A sealed copy boots once: the test driver runs no guest.
+      ...(ctx.realGuests ? { imageFromNode: LIBVIRT_NODE_IMAGE_CAPABILITIES } : {}),
       // UEFI through OVMF needs a guest that runs (libvirt's test driver has no firmware).
       firmware: ctx.realGuests ? ['bios', 'efi'] : ['bios'],
       // virtiofs, with the virtiofsd that libvirt finds (QEMU's vhost-user descriptors).
@@ -276,6 +280,18 @@ export class LibvirtProvider implements HypervisorProvider {
     options?: OperationOptions,
   ): Promise<NodeSnapshot> {
     return snapshotLibvirtNode(await this.#ctx(), id, request, options);
+  }
+
+  /**
+   * A new master from a node's disk, flattened (a running node's by a block copy ended under an
+   * agent freeze), sealed on the copy (see `docs/images-from-nodes.md`).
+   */
+  async createMasterFromNode(
+    id: string,
+    request: NodeImageRequest,
+    options?: OperationOptions,
+  ): Promise<MasterRef> {
+    return createLibvirtMasterFromNode(await this.#ctx(), id, request, options);
   }
 
   async listNodeSnapshots(id: string): Promise<readonly NodeSnapshot[]> {

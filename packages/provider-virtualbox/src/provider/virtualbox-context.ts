@@ -3,6 +3,7 @@ import type { ProviderCapabilities } from '@vmkit/core/spi';
 import type { ProviderBootIsoCache } from '@vmkit/imaging';
 import type * as vbox from 'virtualbox-soap';
 import type { VboxApi, VboxConnection } from '../soap/connection.js';
+import { VBOX_NODE_IMAGE_CAPABILITIES } from './node/node-image-capabilities.js';
 import { VBOX_SNAPSHOT_CAPABILITIES } from './node/snapshot-capabilities.js';
 import type { ResolvedVirtualBoxProviderOptions } from './virtualbox-provider-options.js';
 
@@ -69,6 +70,7 @@ export const VBOX_CAPABILITIES: ProviderCapabilities = Object.freeze({
   dataVolumes: false,
   guestAgent: true,
   snapshots: VBOX_SNAPSHOT_CAPABILITIES,
+  imageFromNode: VBOX_NODE_IMAGE_CAPABILITIES,
   firmware: Object.freeze(['bios', 'efi'] as const),
   // Permanent shared folders, mounted by the config drive with the Guest Additions' vboxsf.
   sharedFolders: 'vboxsf',

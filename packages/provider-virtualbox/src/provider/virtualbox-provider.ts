@@ -4,6 +4,7 @@ import type {
   HostNetwork,
   HypervisorProvider,
   MasterSpec,
+  NodeImageRequest,
   NodeSnapshot,
   OperationOptions,
   ProviderCapabilities,
@@ -46,6 +47,7 @@ import { cloneVboxNode, validateCloneSpec } from './node/clone-node.js';
 import { CloneSources } from './node/clone-sources.js';
 import { VboxGuestAgent } from './node/guest-control-agent.js';
 import { powerOff } from './node/machine-power.js';
+import { createVboxMasterFromNode } from './node/node-image.js';
 import { sweepNodeLeftovers } from './node/node-leftovers.js';
 import {
   describeMachine,
@@ -429,6 +431,17 @@ export class VirtualBoxProvider implements HypervisorProvider {
   }
 
   /** A snapshot of the node, online (with its saved state) when it runs (see `docs/snapshots.md`). */
+  /** A new master from a stopped node's disk, cloned to base, sealed on the copy (see `docs/images-from-nodes.md`). */
+  async createMasterFromNode(
+    id: string,
+    request: NodeImageRequest,
+    options: OperationOptions = {},
+  ): Promise<MasterRef> {
+    await this.init();
+    this.#sources.clear();
+    return createVboxMasterFromNode(this.#ctx, id, request, options);
+  }
+
   async snapshotNode(
     id: string,
     request: SnapshotRequest,

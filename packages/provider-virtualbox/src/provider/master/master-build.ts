@@ -44,6 +44,21 @@ export interface VboxMasterData {
   readonly ownsIso?: boolean;
 }
 
+/**
+ * The reference of a master machine whose disk vmkit made in the machine folder (an imported
+ * disk, an image made from a node): its snapshot, that disk, and the spec's memory and CPUs.
+ */
+export function ownDiskMasterRef(machine: string, disk: string, spec: MasterSpec): MasterRef {
+  const data: VboxMasterData = {
+    machine,
+    snapshot: MASTER_SNAPSHOT,
+    disk,
+    ownsDisk: true,
+    ...masterHardware(spec),
+  };
+  return { id: machine, data: { ...data } };
+}
+
 /** The machine name a master reference points at. */
 export function masterMachineOf(ref: MasterRef): string {
   return (ref.data as Partial<VboxMasterData> | undefined)?.machine ?? ref.id;

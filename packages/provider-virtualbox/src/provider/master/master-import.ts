@@ -11,13 +11,8 @@ import {
 import { assertSafeImage, inspectImage } from '@vmkit/imaging';
 import type * as vbox from 'virtualbox-soap';
 import { assertMachineFolderFits } from '../host/machine-folder-space.js';
-import { MASTER_SNAPSHOT, masterMachineName, type VboxContext } from '../virtualbox-context.js';
-import {
-  deleteMasterMachine,
-  masterHardware,
-  masterMachineHardware,
-  type VboxMasterData,
-} from './master-build.js';
+import { masterMachineName, type VboxContext } from '../virtualbox-context.js';
+import { deleteMasterMachine, masterMachineHardware, ownDiskMasterRef } from './master-build.js';
 import { registerMasterMachine, takeMasterSnapshot } from './master-machine.js';
 import { prepareDisk } from './master-source.js';
 
@@ -95,14 +90,7 @@ export async function importVboxMaster(
     await takeMasterSnapshot(ctx, name, options.signal);
     throwIfAborted(options.signal, `import of master ${masterName}`);
     progress(1, `master ${name} imported`);
-    const data: VboxMasterData = {
-      machine: name,
-      snapshot: MASTER_SNAPSHOT,
-      disk: vdi,
-      ownsDisk: true,
-      ...masterHardware(disk.spec),
-    };
-    return { id: name, data: { ...data } };
+    return ownDiskMasterRef(name, vdi, disk.spec);
   } catch (error) {
     if (made) {
       await deleteMasterMachine(ctx, name, [], [vdi]).catch(() => {});

@@ -15,16 +15,18 @@ import {
  * powers off; a step reported as failed (guest additions set the property) fails the build. The
  * drive is detached and deleted whatever happens. Returns what the clean-up removed, as the guest
  * reported it (`'unreported'` without guest additions; `undefined` when there was no boot: the
- * spec has no steps).
+ * spec has no steps). `cleanupAlone` boots even without steps, for the clean-up alone (sealing an
+ * image made from a node).
  */
 export async function runPostInstall(
   ctx: VboxContext,
   c: VboxBuildContext,
   spec: MasterSpec,
   machineName: string,
+  options: { readonly cleanupAlone?: boolean } = {},
 ): Promise<GuestCleanupOutcome> {
   const steps = spec.postInstall ?? [];
-  if (steps.length === 0) {
+  if (steps.length === 0 && options.cleanupAlone !== true) {
     c.markSkipped('the spec has no post-install steps');
     return undefined;
   }

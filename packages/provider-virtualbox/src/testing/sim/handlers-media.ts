@@ -20,13 +20,15 @@ const QEMU_FORMATS: Record<string, string> = { VDI: 'vdi', VMDK: 'vmdk', VHD: 'v
  */
 export const SIM_BYTES_PER_WRITE = 1024 * 1024;
 
+/** VirtualBox never writes a new medium over a file that is there. */
+async function assertNoFile(location: string): Promise<void> {
+  if (await stat(location).catch(() => undefined))
+    throw runtime(ResultCode.VBOX_E_FILE_ERROR, `Medium '${location}' exists already (VERR_ALREADY_EXISTS)`);
+}
+
 /** Writes an empty dynamically growing disk file, as VirtualBox's `createBaseStorage` does. */
 async function writeBaseStorage(m: SimMedium): Promise<void> {
-  if (await stat(m.location).catch(() => undefined))
-    throw runtime(
-      ResultCode.VBOX_E_FILE_ERROR,
-      `Medium '${m.location}' exists already (VERR_ALREADY_EXISTS)`,
-    );
+  await assertNoFile(m.location);
   await promisify(execFile)('qemu-img', [
     'create',
     '-q',
@@ -162,6 +164,54 @@ export const mediaHandlers: Record<string, SimHandler> = {
         m.state = 'Created';
         m.registered = true;
         c.world.addMedium(m);
+      }),
+    );
+  },
+  IMedium_cloneToBase(c) {
+    const source = medium(c);
+    const target = c.obj<SimMedium>('target', 'IMedium');
+    if (target.state !== 'NotCreated')
+      throw violation(
+        ResultCode.VBOX_E_INVALID_OBJECT_STATE,
+        `Target medium '${target.location}' is not in NotCreated state`,
+      );
+    // A running machine holds its current disk locked for writing.
+    const holder = c.world.machines.find(
+      (m) =>
+        (m.state === 'Running' || m.state === 'Paused') &&
+        m.settings.attachments.some((a) => a.medium === source),
+    );
+    if (holder)
+      throw runtime(
+        ResultCode.VBOX_E_INVALID_OBJECT_STATE,
+        `Medium '${source.location}' is locked for writing by the running machine '${holder.name}'`,
+      );
+    let root = source;
+    let writes = source.writes;
+    for (let p = source.parent; p; p = p.parent) {
+      root = p;
+      writes += p.writes;
+    }
+    target.logicalSize = root.logicalSize;
+    return c.ref(
+      c.world.task(`Cloning ${source.location} to ${target.location}`, async () => {
+        // The whole chain in one base image: the root's file converted, the guest's writes carried.
+        if (root.virtual) await writeBaseStorage(target);
+        else {
+          await assertNoFile(target.location);
+          await promisify(execFile)('qemu-img', [
+            'convert',
+            '-q',
+            '-O',
+            QEMU_FORMATS[target.format] ?? 'vdi',
+            root.location,
+            target.location,
+          ]);
+        }
+        target.writes = writes;
+        target.state = 'Created';
+        target.registered = true;
+        c.world.addMedium(target);
       }),
     );
   },
