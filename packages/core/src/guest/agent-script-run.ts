@@ -7,11 +7,12 @@ import { inputChunks, readToEnd, writeGuestFile } from './agent-files.js';
 import { exitCodeOf, PollPacer, runShell, spawnShell, waitForExit } from './agent-process.js';
 import {
   killText,
-  makeStdinFileText,
+  makeRunDirText,
   type RunPlace,
   removeText,
   runFile,
   runPlace,
+  wrapperAliveText,
   wrapperText,
 } from './agent-wrapper.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, ScriptOutput } from './output-collector.js';
@@ -25,7 +26,7 @@ import {
 
 /** How an agent script run behaves; the transport sets it. */
 export interface AgentRunSettings {
-  /** Guest directory for the run files (default `/tmp`). */
+  /** Guest directory for the private run directories (default `/tmp`). */
   readonly tempRoot: string;
   /** Time between `TERM` and `KILL` when a script is stopped. */
   readonly killGraceMs: number;
@@ -41,7 +42,7 @@ type Stream = 'stdout' | 'stderr';
 const CLEANUP_TIMEOUT_MS = 30_000;
 
 /**
- * One script run through a guest agent: private run files, the wrapper marking the run's
+ * One script run through a guest agent: a private run directory, the wrapper marking the run's
  * processes, output read by offset (while it runs, and to the end after) or handed back through
  * the agent's capture, and the kill on timeout or abort.
  */
@@ -55,7 +56,7 @@ export class AgentScriptRun {
   readonly #stop = new AbortController();
   readonly #handles: Partial<Record<Stream, number>> = {};
   #pid: number | undefined;
-  #filesMaybeMade = false;
+  #dirMaybeMade = false;
   #timedOut = false;
   #spawning: Promise<number> | undefined;
   #exited = false;
@@ -107,18 +108,13 @@ export class AgentScriptRun {
     const signal = this.#stop.signal;
     const { stdin } = this.#options;
     if (stdin !== undefined) {
-      this.#filesMaybeMade = true;
-      const path = runFile(this.#place, 'stdin');
-      const made = await runShell(this.#agent, makeStdinFileText(this.#place), { signal });
+      this.#dirMaybeMade = true;
+      const made = await runShell(this.#agent, makeRunDirText(this.#place), { signal });
       if (made !== 0)
-        throw new VmkitError(
-          'PROVIDER',
-          `could not make the script's input file in the guest (exit ${made})`,
-          {
-            details: { path },
-          },
-        );
-      await writeGuestFile(this.#agent, path, inputChunks(stdin), { signal });
+        throw new VmkitError('PROVIDER', `could not make a private directory in the guest (exit ${made})`, {
+          details: { dir: this.#place.dir },
+        });
+      await writeGuestFile(this.#agent, runFile(this.#place, 'stdin'), inputChunks(stdin), { signal });
     }
     const command = asUserCommand(
       this.#options.user,
@@ -126,10 +122,11 @@ export class AgentScriptRun {
       this.#marker,
     );
     const wrapper = wrapperText(this.#place, command, {
+      dirMade: stdin !== undefined,
       stdin: stdin !== undefined,
       captureBytes: this.#capture,
     });
-    this.#filesMaybeMade = true;
+    this.#dirMaybeMade = true;
     // The spawn itself is not abandoned on abort: once the wrapper's pid is known it can be killed.
     this.#spawning = spawnShell(this.#agent, wrapper, undefined, this.#capture !== undefined);
     this.#pid = await raceAbort(this.#spawning, signal, 'script');
@@ -152,10 +149,10 @@ export class AgentScriptRun {
         this.#pid = undefined;
         this.#exited = true;
         if (this.#capture !== undefined) {
-          // The wrapper printed the output's head and removed its files.
+          // The wrapper printed the output's head and removed its directory.
           this.#output.push('stdout', status.stdout ?? new Uint8Array());
           this.#output.push('stderr', status.stderr ?? new Uint8Array());
-          this.#filesMaybeMade = false;
+          this.#dirMaybeMade = false;
         }
         return exitCodeOf(status);
       }
@@ -175,7 +172,9 @@ export class AgentScriptRun {
     let text = await this.#readExitFile();
     if (text === undefined) {
       // No exit file yet: running on, unless the wrapper is gone (then it may have just written it).
-      const alive = await runShell(this.#agent, `kill -0 ${this.#pid} 2>/dev/null`, { timeoutMs: 30_000 });
+      const alive = await runShell(this.#agent, wrapperAliveText(this.#place, this.#pid as number), {
+        timeoutMs: 30_000,
+      });
       if (alive === 0) return { exited: false };
       text = await this.#readExitFile();
       if (text === undefined)
@@ -244,7 +243,7 @@ export class AgentScriptRun {
     }
   }
 
-  /** After a normal end: the rest of the output, then the files go (unless the wrapper did both). */
+  /** After a normal end: the rest of the output, then the directory goes (unless the wrapper did both). */
   async #finish(): Promise<void> {
     if (this.#capture !== undefined) return;
     try {
@@ -252,15 +251,15 @@ export class AgentScriptRun {
     } finally {
       await this.#closeHandles();
     }
-    this.#filesMaybeMade = false;
+    this.#dirMaybeMade = false;
     const removed = await runShell(this.#agent, removeText(this.#place), { timeoutMs: CLEANUP_TIMEOUT_MS });
     if (removed !== 0)
-      throw new VmkitError('PROVIDER', `could not remove the run files in the guest (exit ${removed})`, {
-        details: { files: `${this.#place.stem}*` },
+      throw new VmkitError('PROVIDER', `could not remove the run directory in the guest (exit ${removed})`, {
+        details: { dir: this.#place.dir },
       });
   }
 
-  /** The error to throw for `error`, after the guest processes were stopped and the files removed. */
+  /** The error to throw for `error`, after the guest processes were stopped and the directory removed. */
   async #fail(error: unknown): Promise<unknown> {
     const stopped = this.#stop.signal.aborted && (isAbortError(error) || VmkitError.is(error, 'TIMEOUT'));
     const cleanup = this.#cleanUp();
@@ -277,7 +276,7 @@ export class AgentScriptRun {
     return error;
   }
 
-  /** Reads what output is there, kills the run's processes, removes its files; never throws. */
+  /** Reads what output is there, kills the run's processes, removes its directory; never throws. */
   async #cleanUp(): Promise<void> {
     const limit = { timeoutMs: CLEANUP_TIMEOUT_MS };
     try {
@@ -289,11 +288,11 @@ export class AgentScriptRun {
       if (pid !== undefined) {
         await runShell(this.#agent, killText(this.#place, pid, this.#settings.killGraceMs), limit);
         await waitForExit(this.#agent, pid, limit).catch(() => undefined);
-      } else if (this.#filesMaybeMade) {
+      } else if (this.#dirMaybeMade) {
         await runShell(this.#agent, removeText(this.#place), limit);
       }
     } catch {
-      // Best effort: the agent went away; the files are left to the guest's tmp cleaning.
+      // Best effort: the agent went away; the directory is left to the guest's tmp cleaning.
     }
   }
 }

@@ -8,7 +8,7 @@ import type { GuestTransport, TransportCopyInOptions } from './guest-transport.j
 
 /** Options of an {@link AgentTransport}. */
 export interface AgentTransportOptions {
-  /** Guest directory for the run files (default `/tmp`). */
+  /** Guest directory for the private run directories (default `/tmp`). */
   readonly tempRoot?: string;
   /** Time between `TERM` and `KILL` when a script is stopped (default 1 s). */
   readonly killGraceMs?: number;
@@ -20,9 +20,9 @@ export interface AgentTransportOptions {
 
 /**
  * The guest agent transport: scripts and file copies written once on the few primitives a
- * provider's {@link GuestAgent} has. A script runs as a subshell of a `/bin/sh` wrapper, with
- * private run files (mode 600, created exclusively), stdin from a file, output to files read by
- * offset; timeouts and aborts kill every process the run marked (`TERM`, then `KILL`). Copies go through a temporary name,
+ * provider's {@link GuestAgent} has. A script runs as a subshell of a `/bin/sh` wrapper, in a
+ * private run directory (mode 700), stdin from a file, output to files read by offset; timeouts
+ * and aborts kill every process the run marked (`TERM`, then `KILL`). Copies go through a temporary name,
  * SHA-256 checked in the guest, then renamed. Memory stays bounded (one chunk at a time).
  */
 export class AgentTransport implements GuestTransport {

@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -31,12 +39,12 @@ describe.each(SHELLS)('the agent wrapper under %s', (_name, shell) => {
     const command = [
       'echo "args $#"',
       `cd ${dir}`,
-      'echo first >f && echo second >f && cat f && rm f', // the wrapper's `set -C` does not reach the script
+      'echo first >f && echo second >f && cat f && rm f',
       'echo "marked $VMKIT_RUN"',
       'printf %0200d 0 >&2',
       'exit 3',
     ].join('\n');
-    const r = run(wrapperText(place, command, { stdin: false, captureBytes: 100 }));
+    const r = run(wrapperText(place, command, { dirMade: false, stdin: false, captureBytes: 100 }));
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('args 0\nsecond\nmarked vmkit-run-a1b2c3d4e5f60718\n');
     expect(r.stderr).toBe('0'.repeat(100));
@@ -45,36 +53,36 @@ describe.each(SHELLS)('the agent wrapper under %s', (_name, shell) => {
 
   it('keeps the files for the host to read when it does not capture, the exit code written last', () => {
     const place = runPlace(dir, 'a1b2c3d4e5f60719');
+    mkdirSync(place.dir, { mode: 0o700 });
     writeFileSync(runFile(place, 'stdin'), 'input\n');
-    const r = run(wrapperText(place, 'cat; echo oops >&2; exit 4', { stdin: true }));
+    const r = run(wrapperText(place, 'cat; echo oops >&2; exit 4', { dirMade: true, stdin: true }));
     expect(r).toEqual({ code: 4, stdout: '', stderr: '' });
     expect(readFileSync(runFile(place, 'stdout'), 'utf8')).toBe('input\n');
     expect(readFileSync(runFile(place, 'stderr'), 'utf8')).toBe('oops\n');
     expect(readFileSync(runFile(place, 'exit'), 'utf8')).toBe('4\n');
   });
 
-  it('follows no link planted at an output or exit file name: the target is left as it was', () => {
+  it('opens nothing planted at its directory name (a link, a FIFO): the command does not run', () => {
     const victim = join(root, `victim-${n}`);
-    writeFileSync(victim, 'precious\n');
-    const planted = runPlace(dir, 'a1b2c3d4e5f6071a');
-    symlinkSync(victim, runFile(planted, 'stdout'));
+    mkdirSync(victim);
     const side = join(dir, 'ran');
-    const r = run(wrapperText(planted, `touch ${side}`, { stdin: false, captureBytes: 8 }));
+    const linked = runPlace(dir, 'a1b2c3d4e5f6071a');
+    symlinkSync(victim, linked.dir);
+    const r = run(wrapperText(linked, `touch ${side}`, { dirMade: false, stdin: false, captureBytes: 8 }));
     expect(r.code).toBe(125);
+    expect(readdirSync(victim)).toEqual([]);
+    const fifo = runPlace(dir, 'a1b2c3d4e5f6071b');
+    spawnSync('mkfifo', [fifo.dir]);
+    const r2 = run(wrapperText(fifo, `touch ${side}`, { dirMade: false, stdin: false }));
+    expect(r2.code).toBe(125);
     expect(readdirSync(dir)).not.toContain('ran');
-
-    const late = runPlace(dir, 'a1b2c3d4e5f6071b');
-    symlinkSync(victim, runFile(late, 'exit'));
-    const r2 = run(wrapperText(late, 'exit 0', { stdin: false }));
-    expect(r2.code).toBe(0);
-    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
   });
 });
 
 describe('runPlace', () => {
   it('takes only a hex run id', () => {
     expect(runPlace('/tmp/', 'abcdef0123456789')).toEqual({
-      stem: '/tmp/vmkit-exec-abcdef0123456789.',
+      dir: '/tmp/vmkit-exec-abcdef0123456789',
       marker: 'vmkit-run-abcdef0123456789',
     });
     expect(() => runPlace('/tmp', '../x')).toThrow(/hex/);

@@ -6,22 +6,23 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 /** The environment variable that marks every process of one script run (see {@link killText}). */
 export const RUN_MARKER_VARIABLE = 'VMKIT_RUN';
 
-/** The files of one script run: `<stem><name>` (see {@link RunPlace}). */
+/** The files of one script run, in its private directory (see {@link RunPlace}). */
 export const RUN_FILES = { stdin: 'in', stdout: 'out', stderr: 'err', exit: 'exit' } as const;
 
 /** One of {@link RUN_FILES}. */
 export type RunFile = keyof typeof RUN_FILES;
 
 /**
- * Where one script run lives in the guest: its files are `<stem>in`, `<stem>out`, `<stem>err` and
- * `<stem>exit` (under a temporary directory, named by a random id nobody in the guest can guess
- * before the files exist), and its processes carry `marker`: in the wrapper's own command line
- * (which every subshell forked from it shares) and in the environment of every program started
- * under it (`VMKIT_RUN`).
+ * Where one script run lives in the guest: a private directory (`mkdir` under `umask 077`, which
+ * fails when the name exists and follows no link, so nothing a guest user plants there is ever
+ * opened) holding the files `in`, `out`, `err` and `exit`; and the mark its processes carry: in
+ * the wrapper's own command line (which every subshell forked from it shares) and in the
+ * environment of every program started under it (`VMKIT_RUN`). The run's id is visible in the
+ * guest's process list, so the directory, not the name, is what keeps the files the run's own.
  */
 export interface RunPlace {
-  /** The common start of the run's file paths. */
-  readonly stem: string;
+  /** The run's private directory. */
+  readonly dir: string;
   /** `vmkit-run-<id>`: what marks the run's processes. */
   readonly marker: string;
 }
@@ -29,52 +30,41 @@ export interface RunPlace {
 /** The place of the run `id` (lower-case hex) under the guest directory `tempRoot`. */
 export function runPlace(tempRoot: string, id: string): RunPlace {
   if (!/^[0-9a-f]{8,64}$/.test(id)) throw new Error(`run id must be lower-case hex, got ${id}`);
-  return { stem: `${tempRoot.replace(/\/+$/, '')}/vmkit-exec-${id}.`, marker: `vmkit-run-${id}` };
+  return { dir: `${tempRoot.replace(/\/+$/, '')}/vmkit-exec-${id}`, marker: `vmkit-run-${id}` };
 }
 
 /** The guest path of one file of a run. */
 export function runFile(place: RunPlace, file: RunFile): string {
-  return `${place.stem}${RUN_FILES[file]}`;
+  return `${place.dir}/${RUN_FILES[file]}`;
 }
 
-/** The run's files, each quoted for the shell, in one word list. */
-function allFiles(place: RunPlace): string {
-  return Object.keys(RUN_FILES)
-    .map((file) => shellQuote(runFile(place, file as RunFile)))
-    .join(' ');
-}
-
-/**
- * Shell text that makes the run's stdin file, empty and mode 600, failing if the name exists
- * (`set -C`: an exclusive create, so nothing planted under that name is followed). The agent then
- * writes the input into it.
- */
-export function makeStdinFileText(place: RunPlace): string {
-  return `umask 077 && set -C && true >${shellQuote(runFile(place, 'stdin'))}`;
+/** Shell text that makes the run's private directory (mode 700; fails if the name exists). */
+export function makeRunDirText(place: RunPlace): string {
+  return `umask 077 && mkdir ${shellQuote(place.dir)}`;
 }
 
 /**
  * The wrapper `/bin/sh -c` runs in the guest for one script. It marks the run
- * (`VMKIT_RUN=<marker>`, exported), makes the output files (mode 600, exclusive create: `set -C`
- * stays on for every file the wrapper writes, as their names are visible in the guest), runs
- * `command` (shell text, already switched to its user) in a subshell with stdin from the run's
- * stdin file (or `/dev/null`), stdout and stderr to the output files, writes the exit code to the
- * exit file (one write, after everything else) and exits with it, so the agent's process status
- * carries it.
+ * (`VMKIT_RUN=<marker>`, exported), makes the run's private directory unless `dirMade` (the stdin
+ * file was written there first), runs `command` (shell text, already switched to its user) in a
+ * subshell with stdin from the run's stdin file (or `/dev/null`), stdout and stderr to its output
+ * files, writes the exit code to the exit file (one write, after everything else) and exits with
+ * it, so the agent's process status carries it.
  *
- * No program is started for this: the subshell is a fork of the wrapper and the rest are shell
- * builtins (each program start costs a guest under emulation tens of milliseconds). The script
- * does not get a process group of its own: {@link killText} finds its processes by the marker.
+ * Besides `mkdir`, no program is started for this: the subshell is a fork of the wrapper and the
+ * rest are shell builtins (each program start costs a guest under emulation tens of
+ * milliseconds). The script does not get a process group of its own: {@link killText} finds its
+ * processes by the mark.
  *
  * With `captureBytes` (for an agent that captures the wrapper's own output), it then prints the
  * first `captureBytes` bytes of the output files on its stdout and stderr (`head`, only for a file
- * that is not empty) and removes the run's files itself (`rm`): no further round trip reads or
+ * that is not empty) and removes the directory itself (`rm`): no further round trip reads or
  * cleans.
  */
 export function wrapperText(
   place: RunPlace,
   command: string,
-  options: { stdin: boolean; captureBytes?: number | undefined },
+  options: { dirMade: boolean; stdin: boolean; captureBytes?: number | undefined },
 ): string {
   const file = (name: RunFile) => shellQuote(runFile(place, name));
   const n = options.captureBytes;
@@ -82,9 +72,8 @@ export function wrapperText(
     `PATH=\${PATH:-${DEFAULT_PATH}}; export PATH`,
     `${RUN_MARKER_VARIABLE}=${place.marker}; export ${RUN_MARKER_VARIABLE}`,
     'umask 077',
-    'set -C',
-    `true >${file('stdout')} && true >${file('stderr')} || exit 125`,
-    `(set +C; eval ${shellQuote(command)}) <${options.stdin ? file('stdin') : '/dev/null'} >>${file('stdout')} 2>>${file('stderr')}`,
+    ...(options.dirMade ? [] : [`mkdir ${shellQuote(place.dir)} || exit 125`]),
+    `(eval ${shellQuote(command)}) <${options.stdin ? file('stdin') : '/dev/null'} >${file('stdout')} 2>${file('stderr')}`,
     'c=$?',
     `echo $c >${file('exit')}`,
     ...(n === undefined
@@ -92,24 +81,38 @@ export function wrapperText(
       : [
           `[ -s ${file('stdout')} ] && head -c ${n} ${file('stdout')}`,
           `[ -s ${file('stderr')} ] && head -c ${n} ${file('stderr')} >&2`,
-          `rm -f ${allFiles(place)}`,
+          `rm -rf ${shellQuote(place.dir)}`,
         ]),
     'exit $c',
   ].join('\n');
 }
 
+/** A `grep` pattern matching the run's mark but not its own text (`[x]` around one character). */
+function markPattern(place: RunPlace): string {
+  const id = place.marker.slice('vmkit-run-'.length);
+  return `vmkit-run-[${id.slice(0, 1)}]${id.slice(1)}`;
+}
+
 /**
- * Shell text that stops every process of the run at `place` and removes its files. The processes
- * are found by the run's marker in `/proc/<pid>/cmdline` (the wrapper and the subshells forked from
- * it) and `/proc/<pid>/environ` (every program started under it, and their children): `grep -lz`
- * with a pattern that does not match its own text (`[x]` around one character), so neither the
- * search nor this shell finds itself. They get `TERM`, then `KILL` after `graceMs`, until none is
- * left (a bounded wait); `wrapperPid` gets `KILL` too, should `/proc` be unreadable.
+ * Shell text that exits 0 while the wrapper `wrapperPid` of the run still runs: the pid exists and
+ * its command line carries the run's mark (a pid the guest gave to another process since is never
+ * taken for the wrapper).
+ */
+export function wrapperAliveText(place: RunPlace, wrapperPid: number): string {
+  return `grep -qz -e '${markPattern(place)}' /proc/${wrapperPid}/cmdline 2>/dev/null`;
+}
+
+/**
+ * Shell text that stops every process of the run at `place` and removes its directory. The
+ * processes are found by the run's mark in `/proc/<pid>/cmdline` (the wrapper and the subshells
+ * forked from it) and `/proc/<pid>/environ` (every program started under it, and their children):
+ * `grep -lz` with a pattern that does not match its own text, so neither the search nor this shell
+ * finds itself. They get `TERM`, then `KILL` after `graceMs`, until none is left (a bounded wait).
+ * The wrapper `wrapperPid` gets `KILL` too, but only while its command line carries the mark.
  */
 export function killText(place: RunPlace, wrapperPid: number, graceMs: number): string {
   const graceTicks = Math.max(1, Math.ceil(graceMs / 50));
-  const id = place.marker.slice('vmkit-run-'.length);
-  const pattern = `vmkit-run-[${id.slice(0, 1)}]${id.slice(1)}`;
+  const pattern = markPattern(place);
   return [
     `PATH=\${PATH:-${DEFAULT_PATH}}; export PATH`,
     'nap() { sleep 0.05 2>/dev/null || sleep 1; }',
@@ -127,14 +130,14 @@ export function killText(place: RunPlace, wrapperPid: number, graceMs: number): 
     'hit TERM',
     'n=0',
     `while [ $n -lt ${graceTicks} ] && hit 0; do n=$((n+1)); nap; done`,
-    `kill -9 ${wrapperPid} 2>/dev/null`,
+    `${wrapperAliveText(place, wrapperPid)} && kill -9 ${wrapperPid} 2>/dev/null`,
     'n=0',
     'while [ $n -lt 40 ] && hit KILL; do n=$((n+1)); nap; done',
-    `rm -f ${allFiles(place)}`,
+    `rm -rf ${shellQuote(place.dir)}`,
   ].join('\n');
 }
 
-/** Shell text that removes the run's files. */
+/** Shell text that removes the run's directory. */
 export function removeText(place: RunPlace): string {
-  return `rm -f ${allFiles(place)}`;
+  return `rm -rf ${shellQuote(place.dir)}`;
 }
