@@ -86,6 +86,20 @@ console.log(JSON.stringify(got));`,
     expect(await a.addressLeases()).toEqual([]);
   });
 
+  it('ignores a planted lease whose fields name another file: releasing its owner deletes nothing outside', async () => {
+    const a = new PortAllocator({ leaseDir, probe: false });
+    await a.addressLeases(); // makes the directory
+    const outside = join(dir, 'precious.lease');
+    const owner = 'prov/web-9';
+    const planted = { owner, attempt: 'p', state: 'bound', scope: 'network:lab', address: '../precious' };
+    await writeFile(outside, JSON.stringify(planted));
+    await writeFile(join(leaseDir, 'ip-planted.lease'), JSON.stringify(planted));
+    expect(await a.addressLeases()).toEqual([]);
+    await a.releaseOwner(owner);
+    expect(await a.reconcile('prov/', new Set())).toBe(0);
+    await expect(run('test', ['-f', outside])).resolves.toBeDefined();
+  });
+
   it("takes over a dead process's pending lease, keeps its bound one", async () => {
     await mkdir(leaseDir, { recursive: true });
     const deadPid = 2 ** 22 + 4243;

@@ -194,8 +194,11 @@ export class PortAllocator {
     const out: AnyLease[] = [];
     for (const name of await readdir(this.#dir)) {
       if (!name.endsWith('.lease')) continue;
-      const lease = await this.#read(join(this.#dir, name));
-      if (lease) out.push(lease);
+      const file = join(this.#dir, name);
+      const lease = await this.#read(file);
+      // The directory is shared and world-writable: a lease counts only under the name its own
+      // fields give it, so no planted content points a later unlink at another file.
+      if (lease && this.#fileOf(lease) === file) out.push(lease);
     }
     return out;
   }
