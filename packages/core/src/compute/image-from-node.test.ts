@@ -68,6 +68,22 @@ describe('images made from nodes', () => {
     expect((await again.createNodesInGroup('later', 1, more))[0]?.imageId).toBe('web-golden');
   });
 
+  it('lets one of two processes make an image id: the other gets CONFLICT naming imageId, its copy deleted', async () => {
+    const [pa, pb] = [onFile(), onFile()];
+    const [a, b] = [await s.service(pa), await s.service(pb)];
+    const [na] = await a.createNodesInGroup('web', 1);
+    const [nb] = await b.createNodesInGroup('api', 1);
+    await a.createImageFromNode(na?.id as string, { imageId: 'golden' });
+    // b started before the record existed: only the store can tell it.
+    const lost = await failure(b.createImageFromNode(nb?.id as string, { imageId: 'golden' }));
+    expect(lost).toMatchObject({ code: 'CONFLICT', details: { field: 'imageId' } });
+    // One hypervisor under both: only the winner's master is left.
+    expect(masters(pb).filter((m) => m.startsWith('vmkit-golden-'))).toHaveLength(1);
+    await Promise.all([a.close(), b.close()]);
+    const later = await s.service(onFile());
+    expect(await later.getImage('golden')).toMatchObject({ status: 'available' });
+  });
+
   it('copies without sealing when seal is false', async () => {
     const p = provider();
     const service = await s.service(p);

@@ -148,6 +148,7 @@ export async function createImageFromNode(
   parts.making.add(imageId);
   const started = performance.now();
   let master: MasterRef | undefined;
+  let saved = false;
   try {
     progress(0, `making image ${imageId} from node ${node.name}${seal ? ' (sealed)' : ''}`);
     master = await make(node.id, { masterName, spec, seal }, { signal, ...forward(onProgress) });
@@ -155,7 +156,15 @@ export async function createImageFromNode(
     const record = masterRecordOf(provider, spec, hash, master, started, {
       origin: { node: node.name, imageId: node.imageId },
     });
-    await parts.repository.save(record);
+    // Create-only: another process may have made this image id meanwhile; its record stays.
+    await parts.repository.save(record, { createOnly: true }).catch((error: unknown) => {
+      if (!VmkitError.is(error, 'CONFLICT')) throw error;
+      throw new VmkitError('CONFLICT', `imageId: an image ${imageId} exists already`, {
+        cause: error,
+        details: { field: 'imageId', imageId },
+      });
+    });
+    saved = true;
     await cache.add(record, spec, { signal, onProgress: onProgress ?? (() => {}) });
     parts.logger.info('image made from node', { imageId, node: node.name, masterName, ms: record.buildMs });
     progress(1, `image ${imageId} made from node ${node.name}`);
@@ -163,7 +172,7 @@ export async function createImageFromNode(
   } catch (error) {
     if (master) {
       const made = master;
-      await parts.repository.remove(imageId).catch(() => {});
+      if (saved) await parts.repository.remove(imageId).catch(() => {});
       await provider.deleteMaster(made).catch((e: unknown) =>
         parts.logger.warn('could not delete the master of a failed image from a node', {
           master: made.id,

@@ -257,14 +257,17 @@ export class MasterRepository {
 
   /**
    * Writes a record atomically (a catalogue change: the next start-up re-reads changed records),
-   * signed with the fleet's key when records are signed (any earlier signature is dropped).
+   * signed with the fleet's key when records are signed (any earlier signature is dropped). With
+   * `createOnly`, the store refuses (`CONFLICT`) when the image has a record already, whoever wrote
+   * it: two processes making one new image id cannot both win.
    */
-  async save(input: MasterRecord): Promise<void> {
+  async save(input: MasterRecord, options: { readonly createOnly?: boolean } = {}): Promise<void> {
     const record = this.#trust.signer ? this.#trust.signer.sign(input) : withoutSignature(input);
     await this.#generation.change(() =>
       this.#store.putBlob(this.#container, this.#blobName(record.imageId), JSON.stringify(record, null, 2), {
         contentType: 'application/json',
         metadata: { 'schema-version': String(record.schemaVersion), 'spec-hash': record.specHash },
+        ...(options.createOnly ? { ifNoneMatch: '*' as const } : {}),
       }),
     );
   }
