@@ -1,4 +1,5 @@
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
+import type { AgentRunDirs } from '../guest/agent-run-dir.js';
 import { AgentTransport } from '../guest/agent-transport.js';
 import type { GuestTransport, NodeCredentialSource, SshTransportFactory } from '../guest/guest-transport.js';
 import type { GuestTransportKind } from '../model/guest-exec.js';
@@ -11,6 +12,8 @@ export interface GuestAccessParts {
   readonly provider: HypervisorProvider;
   readonly sshTransport?: SshTransportFactory | undefined;
   readonly nodeCredentials?: NodeCredentialSource | undefined;
+  /** The run directories kept in nodes across calls (a service's own); else one per transport. */
+  readonly runDirs?: AgentRunDirs | undefined;
 }
 
 const KINDS: readonly GuestTransportKind[] = ['agent', 'ssh', 'auto'];
@@ -60,6 +63,27 @@ export async function answeringAgent(
   }
 }
 
+/** The agent transport to `node`, with the run directory the service keeps there. */
+function agentTransport(parts: GuestAccessParts, node: NodeMetadata, agent: GuestAgent): AgentTransport {
+  return new AgentTransport(agent, parts.runDirs ? { runDir: parts.runDirs.forNode(node.id) } : {});
+}
+
+/**
+ * Removes the run directories the service kept in its nodes (best effort, within `timeoutMs`: a
+ * node gone or not answering is passed over), as the service closes.
+ */
+export async function removeRunDirs(
+  parts: GuestAccessParts,
+  getNode: (id: string) => Promise<NodeMetadata | undefined>,
+  timeoutMs: number,
+): Promise<void> {
+  await parts.runDirs?.removeAll(async (id, signal) => {
+    const node = await getNode(id);
+    if (!node) throw new VmkitError('NOT_FOUND', `no node ${id}`);
+    return openAgent(parts, node, signal);
+  }, timeoutMs);
+}
+
 /**
  * The transport to reach inside a running node: `agent` (`UNSUPPORTED` when the provider has no
  * agent access), `ssh` (`UNSUPPORTED` when no SSH transport is configured), or `auto`: the agent when
@@ -76,11 +100,11 @@ export async function openGuestTransport(
   const noSsh = parts.sshTransport ? undefined : 'no SSH transport is configured';
   if (kind === 'agent') {
     if (noAgent) throw unsupported(node, [noAgent]);
-    return new AgentTransport(await openAgent(parts, node, signal));
+    return agentTransport(parts, node, await openAgent(parts, node, signal));
   }
   if (kind === 'auto' && !noAgent) {
     try {
-      return new AgentTransport(await answeringAgent(parts, node, signal));
+      return agentTransport(parts, node, await answeringAgent(parts, node, signal));
     } catch (error) {
       if (!VmkitError.is(error, 'UNSUPPORTED')) throw error;
       if (noSsh)

@@ -98,6 +98,26 @@ describe('with a guest agent', () => {
     expect(accesses.length).toBeGreaterThan(0);
   });
 
+  it('keeps one run directory per node across calls and removes them when it closes', async () => {
+    const { service } = await withAgents();
+    const nodes = await service.createNodesInGroup('web', 2);
+    // The script's stdout is a file in the run directory: its path names the directory.
+    const dirOf = async (node: NodeMetadata) => {
+      const out = (await service.runScriptOnNode(node.id, 'readlink /proc/self/fd/1')).stdout.trim();
+      expect(out).toMatch(/\/vmkit-runs-[0-9a-f]{16}\/[0-9a-f]{16}\.out$/);
+      return out.slice(0, out.lastIndexOf('/'));
+    };
+    const [a, b] = nodes as [NodeMetadata, NodeMetadata];
+    const first = await dirOf(a);
+    expect(await dirOf(a)).toBe(first);
+    const other = await dirOf(b);
+    expect(other).not.toBe(first);
+    expect(readdirSync(first)).toEqual([]);
+    await service.close();
+    expect(() => readdirSync(first)).toThrow(/ENOENT/);
+    expect(() => readdirSync(other)).toThrow(/ENOENT/);
+  });
+
   it('runs on matching nodes with a concurrency limit; one failure is named in one error carrying every result', async () => {
     const { service } = await withAgents();
     const nodes = await service.createNodesInGroup('fleet', 4);

@@ -1,4 +1,5 @@
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
+import { AgentRunDirs } from '../guest/agent-run-dir.js';
 import type { NodeCredentialSource, SshTransportFactory } from '../guest/guest-transport.js';
 import type { BuildLeases } from '../masters/build-lease.js';
 import type { MasterCache } from '../masters/master-cache.js';
@@ -35,6 +36,7 @@ import type { OperationOptions } from '../util/progress.js';
 import { GROUP_PATTERN } from '../validation/patterns.js';
 import type { ComputeService } from './compute-service.js';
 import { type DiskUsageReport, diskUsage } from './disk-usage.js';
+import { removeRunDirs } from './guest-access.js';
 import {
   copyFromNode,
   copyToNode,
@@ -69,6 +71,9 @@ import { startComputeService } from './start-compute-service.js';
 import { TemplateBuilder } from './template-builder.js';
 import { waitForNode } from './wait-for-node.js';
 
+/** How long closing spends removing the run directories the agent transport kept in nodes. */
+const RUN_DIRS_CLOSE_MS = 10_000;
+
 /** The parts a {@link VmkitComputeService} is composed of (bound in core's container). */
 export interface ComputeServiceParts {
   readonly provider: HypervisorProvider;
@@ -96,6 +101,8 @@ export interface ComputeServiceParts {
 /** The {@link ComputeService} implementation. Use `createComputeService` to make one. */
 export class VmkitComputeService implements ComputeService {
   readonly #p: ComputeServiceParts;
+  /** The run directories the guest agent transport keeps in nodes, removed on close. */
+  readonly #runDirs = new AgentRunDirs();
   readonly #life = new Lifecycle('the compute service', { close: () => this.#release() });
   readonly #closer = new AbortController();
   readonly #running = new Set<Promise<unknown>>();
@@ -305,6 +312,11 @@ export class VmkitComputeService implements ComputeService {
 
   async getNode(id: string): Promise<NodeMetadata | undefined> {
     this.#open();
+    return this.#nodeView(id);
+  }
+
+  /** The node `id` as the caller sees it, or `undefined` (no open check: used while closing). */
+  async #nodeView(id: string): Promise<NodeMetadata | undefined> {
     const node = await this.#p.provider.getNode(id);
     return node ? this.#view(node) : undefined;
   }
@@ -403,6 +415,7 @@ export class VmkitComputeService implements ComputeService {
     this.#p.cache.abortAll();
     await Promise.allSettled([...this.#running, ...this.#p.cache.running()]);
     this.#p.sshTransport?.close?.();
+    await removeRunDirs(this.#guestParts(), (id) => this.#nodeView(id), RUN_DIRS_CLOSE_MS);
     await this.#closeOwner();
     await this.#p.provider.close?.();
   }
@@ -508,6 +521,7 @@ export class VmkitComputeService implements ComputeService {
       provider,
       sshTransport,
       nodeCredentials,
+      runDirs: this.#runDirs,
       logger,
       getNode: (id) => this.getNode(id),
       background: (work) => {

@@ -5,11 +5,12 @@ import type { GuestAgent, GuestProcessStatus } from '../spi/guest-agent.js';
 import { abortedError, raceAbort, throwIfAborted } from '../util/abort.js';
 import { inputChunks, readToEnd, writeGuestFile } from './agent-files.js';
 import { exitCodeOf, PollPacer, runShell, spawnShell, waitForExit } from './agent-process.js';
+import type { RunDirKeeper } from './agent-run-dir.js';
 import {
   killText,
-  makeRunDirText,
   type RunPlace,
   removeText,
+  runDirCheckText,
   runFile,
   runPlace,
   wrapperAliveText,
@@ -19,6 +20,7 @@ import { DEFAULT_MAX_OUTPUT_BYTES, ScriptOutput } from './output-collector.js';
 import {
   asUserCommand,
   checkScriptRequest,
+  SETUP_FAILURE_EXIT,
   scriptShellText,
   setupFailure,
   setupFailureError,
@@ -26,8 +28,8 @@ import {
 
 /** How an agent script run behaves; the transport sets it. */
 export interface AgentRunSettings {
-  /** Guest directory for the private run directories (default `/tmp`). */
-  readonly tempRoot: string;
+  /** The guest's run directory, kept across runs. */
+  readonly runDir: RunDirKeeper;
   /** Time between `TERM` and `KILL` when a script is stopped. */
   readonly killGraceMs: number;
   /** Output is read while the script runs once it has run this long (short scripts: once, at the end). */
@@ -42,21 +44,27 @@ type Stream = 'stdout' | 'stderr';
 const CLEANUP_TIMEOUT_MS = 30_000;
 
 /**
- * One script run through a guest agent: a private run directory, the wrapper marking the run's
- * processes, output read by offset (while it runs, and to the end after) or handed back through
- * the agent's capture, and the kill on timeout or abort.
+ * One script run through a guest agent: its files in the guest's kept private run directory (made
+ * again, and the run tried once more, when the wrapper finds it gone), the wrapper marking the
+ * run's processes, output read by offset (while it runs, and to the end after) or handed back
+ * through the agent's capture, and the kill on timeout or abort.
  */
 export class AgentScriptRun {
   readonly #agent: GuestAgent;
   readonly #settings: AgentRunSettings;
   readonly #options: RunScriptOptions;
-  readonly #output: ScriptOutput;
-  readonly #place: RunPlace;
+  #output: ScriptOutput;
+  readonly #id = randomBytes(8).toString('hex');
+  #place: RunPlace | undefined;
   readonly #marker: string;
   readonly #stop = new AbortController();
   readonly #handles: Partial<Record<Stream, number>> = {};
   #pid: number | undefined;
-  #dirMaybeMade = false;
+  #filesMaybeMade = false;
+  /** Whether the run was started again after its run directory was found gone (once at most). */
+  #retried = false;
+  /** What the wrapper itself wrote on stderr, when the agent captured it (not the script's). */
+  #wrapperStderr: string | undefined;
   #timedOut = false;
   #spawning: Promise<number> | undefined;
   #exited = false;
@@ -71,7 +79,6 @@ export class AgentScriptRun {
     this.#output = new ScriptOutput(options);
     this.#maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.#capture = captureBytes(agent, options, this.#maxOutput);
-    this.#place = runPlace(settings.tempRoot, randomBytes(8).toString('hex'));
     this.#marker = `vmkit-setup-${randomBytes(8).toString('hex')}`;
   }
 
@@ -91,7 +98,12 @@ export class AgentScriptRun {
             this.#stop.abort(new VmkitError('TIMEOUT', `script timed out after ${timeoutMs} ms`));
           }, timeoutMs);
     try {
-      const exitCode = await this.#start(script).then(() => this.#follow());
+      let exitCode = await this.#start(script).then(() => this.#follow());
+      if (!this.#retried && (await this.#dirLost(exitCode))) {
+        // The script did not run: once more, in a run directory made again.
+        this.#retry();
+        exitCode = await this.#start(script).then(() => this.#follow());
+      }
       await this.#finish();
       const failed = setupFailure(this.#marker, exitCode, this.#output.partial().stderr);
       if (failed) throw setupFailureError(failed, this.#options);
@@ -107,29 +119,73 @@ export class AgentScriptRun {
   async #start(script: NodeScript): Promise<void> {
     const signal = this.#stop.signal;
     const { stdin } = this.#options;
+    const place = runPlace(await this.#settings.runDir.dir(this.#agent, signal), this.#id);
+    this.#place = place;
+    this.#wrapperStderr = undefined;
     if (stdin !== undefined) {
-      this.#dirMaybeMade = true;
-      const made = await runShell(this.#agent, makeRunDirText(this.#place), { signal });
-      if (made !== 0)
-        throw new VmkitError('PROVIDER', `could not make a private directory in the guest (exit ${made})`, {
-          details: { dir: this.#place.dir },
-        });
-      await writeGuestFile(this.#agent, runFile(this.#place, 'stdin'), inputChunks(stdin), { signal });
+      this.#filesMaybeMade = true;
+      try {
+        await writeGuestFile(this.#agent, runFile(place, 'stdin'), inputChunks(stdin), { signal });
+      } catch (error) {
+        if (isAbortError(error) || this.#retried || !(await this.#dirGone())) throw error;
+        this.#retry();
+        return this.#start(script);
+      }
     }
     const command = asUserCommand(
       this.#options.user,
       scriptShellText(script, this.#options, this.#marker),
       this.#marker,
     );
-    const wrapper = wrapperText(this.#place, command, {
-      dirMade: stdin !== undefined,
+    const wrapper = wrapperText(place, command, {
       stdin: stdin !== undefined,
+      lostLine: this.#lostLine,
       captureBytes: this.#capture,
     });
-    this.#dirMaybeMade = true;
+    this.#filesMaybeMade = true;
+    // The wrapper's own output is kept where the agent can: it says when the run directory was lost.
+    const capture = this.#agent.captureOutputBytes !== undefined;
     // The spawn itself is not abandoned on abort: once the wrapper's pid is known it can be killed.
-    this.#spawning = spawnShell(this.#agent, wrapper, undefined, this.#capture !== undefined);
+    this.#spawning = spawnShell(this.#agent, wrapper, undefined, capture);
     this.#pid = await raceAbort(this.#spawning, signal, 'script');
+  }
+
+  /** The run's place, once the run started. */
+  get #placed(): RunPlace {
+    if (!this.#place) throw new Error('the run has no place yet');
+    return this.#place;
+  }
+
+  /** What the wrapper writes on stderr when it finds the run directory gone. */
+  get #lostLine(): string {
+    return `${this.#marker}:rundir`;
+  }
+
+  /**
+   * Whether the wrapper found the run directory gone (and so ran nothing): its own stderr says so
+   * where the agent captured it; else (exit {@link SETUP_FAILURE_EXIT} only) the directory is checked.
+   */
+  async #dirLost(exitCode: number): Promise<boolean> {
+    if (exitCode !== SETUP_FAILURE_EXIT) return false;
+    if (this.#agent.captureOutputBytes !== undefined)
+      return (this.#wrapperStderr ?? '').trimEnd().split('\n').pop() === this.#lostLine;
+    return this.#dirGone();
+  }
+
+  /** Whether the run directory is gone or no longer private (a round trip). */
+  async #dirGone(): Promise<boolean> {
+    return (
+      (await runShell(this.#agent, runDirCheckText(this.#placed.dir), { signal: this.#stop.signal })) !== 0
+    );
+  }
+
+  /** Forgets the lost run directory and what the first attempt collected, for the one retry. */
+  #retry(): void {
+    this.#retried = true;
+    this.#settings.runDir.lost(this.#placed.dir);
+    this.#output = new ScriptOutput(this.#options);
+    this.#pid = undefined;
+    this.#filesMaybeMade = false;
   }
 
   /** Polls the wrapper until it ends, reading output while it runs once it ran `streamAfterMs`. */
@@ -149,11 +205,12 @@ export class AgentScriptRun {
         this.#pid = undefined;
         this.#exited = true;
         if (this.#capture !== undefined) {
-          // The wrapper printed the output's head and removed its directory.
+          // The wrapper printed the output's head and removed the run's files.
           this.#output.push('stdout', status.stdout ?? new Uint8Array());
           this.#output.push('stderr', status.stderr ?? new Uint8Array());
-          this.#dirMaybeMade = false;
+          this.#filesMaybeMade = false;
         }
+        if (status.stderr) this.#wrapperStderr = Buffer.from(status.stderr).toString('utf8');
         return exitCodeOf(status);
       }
       // Output is read while the script runs only for a listener; otherwise once, at the end.
@@ -172,7 +229,7 @@ export class AgentScriptRun {
     let text = await this.#readExitFile();
     if (text === undefined) {
       // No exit file yet: running on, unless the wrapper is gone (then it may have just written it).
-      const alive = await runShell(this.#agent, wrapperAliveText(this.#place, this.#pid as number), {
+      const alive = await runShell(this.#agent, wrapperAliveText(this.#placed, this.#pid as number), {
         timeoutMs: 30_000,
       });
       if (alive === 0) return { exited: false };
@@ -196,7 +253,7 @@ export class AgentScriptRun {
   async #readExitFile(): Promise<string | undefined> {
     let handle: number;
     try {
-      handle = await this.#agent.openFile(runFile(this.#place, 'exit'), 'r');
+      handle = await this.#agent.openFile(runFile(this.#placed, 'exit'), 'r');
     } catch {
       return undefined;
     }
@@ -216,7 +273,7 @@ export class AgentScriptRun {
     for (const stream of ['stdout', 'stderr'] as const) {
       let handle = this.#handles[stream];
       if (handle === undefined) {
-        const path = runFile(this.#place, stream);
+        const path = runFile(this.#placed, stream);
         try {
           handle = await this.#agent.openFile(path, 'r', signal ? { signal } : {});
         } catch (error) {
@@ -243,7 +300,7 @@ export class AgentScriptRun {
     }
   }
 
-  /** After a normal end: the rest of the output, then the directory goes (unless the wrapper did both). */
+  /** After a normal end: the rest of the output, then the run's files go (unless the wrapper did both). */
   async #finish(): Promise<void> {
     if (this.#capture !== undefined) return;
     try {
@@ -251,15 +308,15 @@ export class AgentScriptRun {
     } finally {
       await this.#closeHandles();
     }
-    this.#dirMaybeMade = false;
-    const removed = await runShell(this.#agent, removeText(this.#place), { timeoutMs: CLEANUP_TIMEOUT_MS });
+    this.#filesMaybeMade = false;
+    const removed = await runShell(this.#agent, removeText(this.#placed), { timeoutMs: CLEANUP_TIMEOUT_MS });
     if (removed !== 0)
-      throw new VmkitError('PROVIDER', `could not remove the run directory in the guest (exit ${removed})`, {
-        details: { dir: this.#place.dir },
+      throw new VmkitError('PROVIDER', `could not remove the run's files in the guest (exit ${removed})`, {
+        details: { dir: this.#placed.dir, run: this.#id },
       });
   }
 
-  /** The error to throw for `error`, after the guest processes were stopped and the directory removed. */
+  /** The error to throw for `error`, after the guest processes were stopped and the run's files removed. */
   async #fail(error: unknown): Promise<unknown> {
     const stopped = this.#stop.signal.aborted && (isAbortError(error) || VmkitError.is(error, 'TIMEOUT'));
     const cleanup = this.#cleanUp();
@@ -276,7 +333,7 @@ export class AgentScriptRun {
     return error;
   }
 
-  /** Reads what output is there, kills the run's processes, removes its directory; never throws. */
+  /** Reads what output is there, kills the run's processes, removes its files; never throws. */
   async #cleanUp(): Promise<void> {
     const limit = { timeoutMs: CLEANUP_TIMEOUT_MS };
     try {
@@ -286,13 +343,13 @@ export class AgentScriptRun {
         this.#pid ??
         (this.#spawning && !this.#exited ? await this.#spawning.catch(() => undefined) : undefined);
       if (pid !== undefined) {
-        await runShell(this.#agent, killText(this.#place, pid, this.#settings.killGraceMs), limit);
+        await runShell(this.#agent, killText(this.#placed, pid, this.#settings.killGraceMs), limit);
         await waitForExit(this.#agent, pid, limit).catch(() => undefined);
-      } else if (this.#dirMaybeMade) {
-        await runShell(this.#agent, removeText(this.#place), limit);
+      } else if (this.#filesMaybeMade) {
+        await runShell(this.#agent, removeText(this.#placed), limit);
       }
     } catch {
-      // Best effort: the agent went away; the directory is left to the guest's tmp cleaning.
+      // Best effort: the agent went away; the files are left to the run directory's removal.
     }
   }
 }

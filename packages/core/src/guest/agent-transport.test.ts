@@ -8,6 +8,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { VmkitError } from '../errors/vmkit-error.js';
+import { AgentRunDirs } from './agent-run-dir.js';
 import { AgentTransport } from './agent-transport.js';
 import { HostGuestAgent, type HostGuestAgentOptions } from './host-guest-agent.fixture.js';
 import { rejection } from './rejection.fixture.js';
@@ -58,6 +60,19 @@ function transport(agent = guestAgent()) {
   return { agent, t: new AgentTransport(agent, { tempRoot: runRoot, killGraceMs: 300 }) };
 }
 
+/** The run directories under `runRoot`. */
+const runDirs = () => readdirSync(runRoot);
+
+/**
+ * The files left in the run directories (waiting, bounded, for the background `rm` a capturing
+ * wrapper leaves behind).
+ */
+async function leftFiles(): Promise<string[]> {
+  const files = () => runDirs().flatMap((d) => readdirSync(join(runRoot, d)));
+  for (let i = 0; i < 100 && files().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  return files();
+}
+
 /** Whether a pid is gone (or a zombie nobody reaps: dead all the same). */
 function gone(pid: number): boolean {
   try {
@@ -96,27 +111,91 @@ describe.each(GUESTS)('on %s', (_name, options) => {
       expect(missing.exitCode).toBe(127);
       expect(missing.stderr).toMatch(/program-vmkit/);
       expect((await t.run(['printf', '%s|', 'a b', "c'd"], {})).stdout).toBe("a b|c'd|");
-      expect(readdirSync(runRoot)).toEqual([]);
+      expect(await leftFiles()).toEqual([]);
+      expect(runDirs()).toHaveLength(1);
       expect(agent.openHandles).toBe(0);
       await t.close();
+      expect(runDirs()).toEqual([]);
+    });
+
+    it('keeps one private run directory across runs, and makes it again when the guest removed it', async () => {
+      const { agent, t } = transport();
+      expect((await t.run('echo one', {})).stdout).toBe('one\n');
+      const [first] = runDirs();
+      expect(first).toMatch(/^vmkit-runs-[0-9a-f]{16}$/);
+      expect(statSync(join(runRoot, first as string)).mode & 0o777).toBe(0o700);
+      expect((await t.run('echo two', {})).stdout).toBe('two\n');
+      expect(runDirs()).toEqual([first]);
+      // The guest emptied its /tmp: the next run finds its directory gone, runs once, in a new one.
+      rmSync(join(runRoot, first as string), { recursive: true });
+      const marker = join(root, `ran-${n}`);
+      const again = await t.run(`echo x >>${marker}; echo three`, {});
+      expect(again).toMatchObject({ exitCode: 0, stdout: 'three\n', stderr: '' });
+      expect(readFileSync(marker, 'utf8')).toBe('x\n');
+      const [second] = runDirs();
+      expect(second).not.toBe(first);
+      // Gone again before a run with stdin: the stdin file cannot be written, so the same.
+      rmSync(join(runRoot, second as string), { recursive: true });
+      expect((await t.run('cat', { stdin: 'four' })).stdout).toBe('four');
+      const [third] = runDirs();
+      expect([first, second]).not.toContain(third);
+      // A link put in its place (by root: nobody else can in a sticky /tmp) is not run in either.
+      rmSync(join(runRoot, third as string), { recursive: true });
+      const elsewhere = join(root, `elsewhere-${n}`);
+      mkdirSync(elsewhere);
+      symlinkSync(elsewhere, join(runRoot, third as string));
+      expect((await t.run('echo five', {})).stdout).toBe('five\n');
+      expect(readdirSync(elsewhere)).toEqual([]);
+      rmSync(join(runRoot, third as string));
+      expect(await leftFiles()).toEqual([]);
+      expect(agent.openHandles).toBe(0);
+      expect(runDirs()).toHaveLength(1);
+      await t.close();
+      expect(runDirs()).toEqual([]);
+    });
+
+    it('shares a run directory kept by its owner across transports, removed by the owner', async () => {
+      const dirs = new AgentRunDirs(runRoot);
+      const first = new AgentTransport(guestAgent(), { runDir: dirs.forNode('n1') });
+      expect((await first.run('echo a', {})).stdout).toBe('a\n');
+      await first.close();
+      const second = new AgentTransport(guestAgent(), { runDir: dirs.forNode('n1') });
+      await second.run('true', {});
+      await second.close();
+      const other = new AgentTransport(guestAgent(), { runDir: dirs.forNode('n2') });
+      await other.run('true', {});
+      await other.close();
+      expect(runDirs()).toHaveLength(2);
+      const opened: string[] = [];
+      await dirs.removeAll(async (id) => {
+        opened.push(id);
+        return guestAgent();
+      }, 5000);
+      expect(opened.sort()).toEqual(['n1', 'n2']);
+      expect(runDirs()).toEqual([]);
     });
 
     it('keeps a short command to a few agent round trips', async () => {
       const { agent, t } = transport();
+      await t.run('true', {}); // the first run makes the run directory: one spawn more
+      expect(agent.calls.spawn).toBe(agent.captureOutputBytes === undefined ? 3 : 2);
+      const before = { ...agent.calls };
+      const total = agent.totalCalls;
       await t.run('true', {});
+      const calls = (name: string) => (agent.calls[name] ?? 0) - (before[name] ?? 0);
       if (agent.captureOutputBytes === undefined) {
         // spawn + status checks + out/err open/read/close + cleanup spawn and its status
-        expect(agent.calls.spawn).toBe(2);
-        expect(agent.calls.openFile).toBe(2);
-        expect(agent.calls.readFile).toBe(2);
-        expect(agent.totalCalls).toBeLessThanOrEqual(20);
+        expect(calls('spawn')).toBe(2);
+        expect(calls('openFile')).toBe(2);
+        expect(calls('readFile')).toBe(2);
+        expect(agent.totalCalls - total).toBeLessThanOrEqual(20);
       } else {
         // one spawn and its status checks: the wrapper hands the output back and cleans up
-        expect(agent.calls.spawn).toBe(1);
-        expect(agent.calls.openFile).toBeUndefined();
-        expect(agent.totalCalls).toBeLessThanOrEqual(12);
+        expect(calls('spawn')).toBe(1);
+        expect(calls('openFile')).toBe(0);
+        expect(agent.totalCalls - total).toBeLessThanOrEqual(12);
       }
-      expect(readdirSync(runRoot)).toEqual([]);
+      expect(await leftFiles()).toEqual([]);
     });
 
     it('reads the files when the output may not fit what the agent captures', async () => {
@@ -127,7 +206,7 @@ describe.each(GUESTS)('on %s', (_name, options) => {
       const big = await t.run('head -c 3000 /dev/zero | tr "\\0" b', {});
       expect(big).toMatchObject({ stdout: 'b'.repeat(3000), truncated: false });
       expect(agent.calls.openFile).toBe(2);
-      expect(readdirSync(runRoot)).toEqual([]);
+      expect(await leftFiles()).toEqual([]);
     });
 
     it('feeds stdin from a string, bytes and a stream', async () => {
@@ -144,7 +223,7 @@ describe.each(GUESTS)('on %s', (_name, options) => {
         yield new TextEncoder().encode('b');
       }
       expect((await t.run('cat', { stdin: words() })).stdout).toBe('ab');
-      expect(readdirSync(runRoot)).toEqual([]);
+      expect(await leftFiles()).toEqual([]);
     });
 
     it('reads the exit code the wrapper wrote when the agent lost track of the process', async () => {
@@ -164,7 +243,7 @@ describe.each(GUESTS)('on %s', (_name, options) => {
       const { captureOutputBytes: _, ...files } = guest;
       const { t } = transport(new Forgetful(files));
       expect(await t.run('sleep 0.3; echo hi; exit 4', {})).toMatchObject({ exitCode: 4, stdout: 'hi\n' });
-      expect(readdirSync(runRoot)).toEqual([]);
+      expect(await leftFiles()).toEqual([]);
     });
 
     it('keeps maxOutputBytes and says it truncated', async () => {
@@ -229,7 +308,7 @@ describe.each(GUESTS)('on %s', (_name, options) => {
         expect(error.details.stderr).toBe('started\n');
         expect(pids.filter((pid) => !gone(pid))).toEqual([]);
         expect(gone(bystander.pid as number)).toBe(false);
-        expect(readdirSync(runRoot)).toEqual([]);
+        expect(await leftFiles()).toEqual([]);
         expect(agent.openHandles).toBe(0);
       } finally {
         bystander.kill('SIGKILL');
@@ -253,7 +332,7 @@ describe.each(GUESTS)('on %s', (_name, options) => {
       expect(error.details.stdout).toBe(`${pids[0]}\n`);
       await t.close();
       expect(gone(pids[0] as number)).toBe(true);
-      expect(readdirSync(runRoot)).toEqual([]);
+      expect(await leftFiles()).toEqual([]);
     });
 
     it('runs as another user, and refuses an unknown one naming user', async () => {
@@ -263,7 +342,7 @@ describe.each(GUESTS)('on %s', (_name, options) => {
       const error = await rejection(t.run('id -u', { user: 'vmkit-nobody-here' }));
       expect(error.code).toBe('INVALID_ARGUMENT');
       expect(error.details.field).toBe('user');
-      expect(readdirSync(runRoot)).toEqual([]);
+      expect(await leftFiles()).toEqual([]);
     });
 
     it('passes env and cwd, refuses bad ones before reaching the guest', async () => {

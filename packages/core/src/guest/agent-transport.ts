@@ -3,13 +3,19 @@ import type { CopyResult, NodeScript, RunScriptOptions, ScriptResult } from '../
 import type { GuestAgent } from '../spi/guest-agent.js';
 import type { OperationOptions } from '../util/progress.js';
 import { agentCopyIn, agentCopyOut } from './agent-copy.js';
+import { RunDirKeeper } from './agent-run-dir.js';
 import { type AgentRunSettings, AgentScriptRun } from './agent-script-run.js';
 import type { GuestTransport, TransportCopyInOptions } from './guest-transport.js';
 
 /** Options of an {@link AgentTransport}. */
 export interface AgentTransportOptions {
-  /** Guest directory for the private run directories (default `/tmp`). */
+  /** Guest directory the private run directory is made in (default `/tmp`). */
   readonly tempRoot?: string;
+  /**
+   * The guest's run directory, kept by the caller across transports (a compute service keeps one
+   * per node); by default the transport makes its own on its first script and removes it on close.
+   */
+  readonly runDir?: RunDirKeeper;
   /** Time between `TERM` and `KILL` when a script is stopped (default 1 s). */
   readonly killGraceMs?: number;
   /** A script's output is read while it runs once it ran this long (default 20 ms). */
@@ -20,8 +26,9 @@ export interface AgentTransportOptions {
 
 /**
  * The guest agent transport: scripts and file copies written once on the few primitives a
- * provider's {@link GuestAgent} has. A script runs as a subshell of a `/bin/sh` wrapper, in a
- * private run directory (mode 700), stdin from a file, output to files read by offset; timeouts
+ * provider's {@link GuestAgent} has. A script runs as a subshell of a `/bin/sh` wrapper, its files
+ * in a private run directory (mode 700, kept across runs), stdin from a file, output to files read
+ * by offset or handed back through the agent's capture; timeouts
  * and aborts kill every process the run marked (`TERM`, then `KILL`). Copies go through a temporary name,
  * SHA-256 checked in the guest, then renamed. Memory stays bounded (one chunk at a time).
  */
@@ -31,13 +38,16 @@ export class AgentTransport implements GuestTransport {
   readonly #settings: AgentRunSettings;
   readonly #closeWaitMs: number;
   readonly #pending = new Set<Promise<unknown>>();
+  /** The run directory this transport made itself and removes on close. */
+  readonly #ownRunDir: RunDirKeeper | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(agent: GuestAgent, options: AgentTransportOptions = {}) {
     this.#agent = agent;
     this.#closeWaitMs = options.closeWaitMs ?? 10_000;
+    this.#ownRunDir = options.runDir ? undefined : new RunDirKeeper(options.tempRoot ?? '/tmp');
     this.#settings = {
-      tempRoot: options.tempRoot ?? '/tmp',
+      runDir: options.runDir ?? (this.#ownRunDir as RunDirKeeper),
       killGraceMs: options.killGraceMs ?? 1000,
       streamAfterMs: options.streamAfterMs ?? 20,
       background: (work) => {
@@ -71,7 +81,10 @@ export class AgentTransport implements GuestTransport {
     return agentCopyOut(this.#agent, guestPath, sink, options);
   }
 
-  /** Waits (up to `closeWaitMs`) for cleanup still going on (an aborted script's kill), then closes the agent. */
+  /**
+   * Waits (up to `closeWaitMs`) for cleanup still going on (an aborted script's kill), removes the
+   * run directory it made itself (not one the caller keeps), then closes the agent.
+   */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       let timer: NodeJS.Timeout | undefined;
@@ -80,6 +93,7 @@ export class AgentTransport implements GuestTransport {
       });
       await Promise.race([Promise.all([...this.#pending]), limit]);
       clearTimeout(timer);
+      await this.#ownRunDir?.remove(this.#agent, this.#closeWaitMs);
       await this.#agent.close?.();
     })();
     return this.#closed;

@@ -1,4 +1,4 @@
-import { shellQuote } from './shell-command.js';
+import { SETUP_FAILURE_EXIT, shellQuote } from './shell-command.js';
 
 /** `PATH` for scripts the agent starts without one (busybox init gives none). */
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -6,65 +6,87 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 /** The environment variable that marks every process of one script run (see {@link killText}). */
 export const RUN_MARKER_VARIABLE = 'VMKIT_RUN';
 
-/** The files of one script run, in its private directory (see {@link RunPlace}). */
+/** The files of one script run, named `<id>.<suffix>` in the run directory (see {@link RunPlace}). */
 export const RUN_FILES = { stdin: 'in', stdout: 'out', stderr: 'err', exit: 'exit' } as const;
 
 /** One of {@link RUN_FILES}. */
 export type RunFile = keyof typeof RUN_FILES;
 
 /**
- * Where one script run lives in the guest: a private directory (`mkdir` under `umask 077`, which
- * fails when the name exists and follows no link, so nothing a guest user plants there is ever
- * opened) holding the files `in`, `out`, `err` and `exit`; and the mark its processes carry: in
- * the wrapper's own command line (which every subshell forked from it shares) and in the
- * environment of every program started under it (`VMKIT_RUN`). The run's id is visible in the
- * guest's process list, so the directory, not the name, is what keeps the files the run's own.
+ * Where one script run lives in the guest: a private run directory (made once per node and kept,
+ * see {@link makeRunDirText}) holding the run's files `<id>.in`, `<id>.out`, `<id>.err` and
+ * `<id>.exit`; and the mark its processes carry: in the wrapper's own command line (which every
+ * subshell forked from it shares) and in the environment of every program started under it
+ * (`VMKIT_RUN`). The run's id is visible in the guest's process list; the directory (mode 700,
+ * owned by the agent's user, in a sticky `/tmp`) is what keeps the files the run's own.
  */
 export interface RunPlace {
-  /** The run's private directory. */
+  /** The run directory. */
   readonly dir: string;
+  /** The run's id: lower-case hex. */
+  readonly id: string;
   /** `vmkit-run-<id>`: what marks the run's processes. */
   readonly marker: string;
 }
 
-/** The place of the run `id` (lower-case hex) under the guest directory `tempRoot`. */
-export function runPlace(tempRoot: string, id: string): RunPlace {
+/** The place of the run `id` (lower-case hex) in the run directory `dir`. */
+export function runPlace(dir: string, id: string): RunPlace {
   if (!/^[0-9a-f]{8,64}$/.test(id)) throw new Error(`run id must be lower-case hex, got ${id}`);
-  return { dir: `${tempRoot.replace(/\/+$/, '')}/vmkit-exec-${id}`, marker: `vmkit-run-${id}` };
+  return { dir: dir.replace(/\/+$/, ''), id, marker: `vmkit-run-${id}` };
 }
 
 /** The guest path of one file of a run. */
 export function runFile(place: RunPlace, file: RunFile): string {
-  return `${place.dir}/${RUN_FILES[file]}`;
+  return `${place.dir}/${place.id}.${RUN_FILES[file]}`;
 }
 
-/** Shell text that makes the run's private directory (mode 700; fails if the name exists). */
-export function makeRunDirText(place: RunPlace): string {
-  return `umask 077 && mkdir ${shellQuote(place.dir)}`;
+/** The guest paths of every file of a run, quoted for the shell. */
+function runFiles(place: RunPlace): string {
+  return (Object.keys(RUN_FILES) as RunFile[]).map((f) => shellQuote(runFile(place, f))).join(' ');
+}
+
+/**
+ * Shell text that makes a run directory `dir` (mode 700 under `umask 077`; `mkdir` fails when the
+ * name exists and follows no link, so nothing a guest user planted there is ever used).
+ */
+export function makeRunDirText(dir: string): string {
+  return `umask 077 && mkdir ${shellQuote(dir)}`;
+}
+
+/**
+ * Shell text, builtins only, true while `dir` is still the run directory: a directory, not a link,
+ * owned by the user running the test. In a sticky `/tmp` nobody else can rename or remove it, so
+ * what was checked stays so.
+ */
+export function runDirCheckText(dir: string): string {
+  const d = shellQuote(dir);
+  return `[ -d ${d} ] && [ ! -h ${d} ] && [ -O ${d} ]`;
 }
 
 /**
  * The wrapper `/bin/sh -c` runs in the guest for one script. It marks the run
- * (`VMKIT_RUN=<marker>`, exported), makes the run's private directory unless `dirMade` (the stdin
- * file was written there first), runs `command` (shell text, already switched to its user) in a
- * subshell with stdin from the run's stdin file (or `/dev/null`), stdout and stderr to its output
- * files, writes the exit code to the exit file (one write, after everything else) and exits with
- * it, so the agent's process status carries it.
+ * (`VMKIT_RUN=<marker>`, exported), checks that the run directory is still its own (builtins
+ * only; when not, it writes `lostLine` on its stderr and exits {@link SETUP_FAILURE_EXIT}, nothing
+ * run: `lostLine` should be random per run so no script forges it), runs
+ * `command` (shell text, already switched to its user) in a subshell with stdin from the run's
+ * stdin file (or `/dev/null`), stdout and stderr to its output files, writes the exit code to the
+ * exit file (one write, after everything else) and exits with it, so the agent's process status
+ * carries it.
  *
- * Besides `mkdir`, no program is started for this: the subshell is a fork of the wrapper and the
- * rest are shell builtins (each program start costs a guest under emulation tens of
- * milliseconds). The script does not get a process group of its own: {@link killText} finds its
- * processes by the mark.
+ * No program is started for this: the subshell is a fork of the wrapper and the rest are shell
+ * builtins (each program start costs a guest under emulation tens of milliseconds). The script
+ * does not get a process group of its own: {@link killText} finds its processes by the mark.
  *
  * With `captureBytes` (for an agent that captures the wrapper's own output), it then prints the
  * first `captureBytes` bytes of the output files on its stdout and stderr (`head`, only for a file
- * that is not empty) and removes the directory itself (`rm`): no further round trip reads or
- * cleans.
+ * that is not empty) and removes the run's files itself, in the background with its output
+ * closed (the agent reports the wrapper's end without waiting for that `rm`): no further round
+ * trip reads or cleans.
  */
 export function wrapperText(
   place: RunPlace,
   command: string,
-  options: { dirMade: boolean; stdin: boolean; captureBytes?: number | undefined },
+  options: { stdin: boolean; lostLine: string; captureBytes?: number | undefined },
 ): string {
   const file = (name: RunFile) => shellQuote(runFile(place, name));
   const n = options.captureBytes;
@@ -72,7 +94,7 @@ export function wrapperText(
     `PATH=\${PATH:-${DEFAULT_PATH}}; export PATH`,
     `${RUN_MARKER_VARIABLE}=${place.marker}; export ${RUN_MARKER_VARIABLE}`,
     'umask 077',
-    ...(options.dirMade ? [] : [`mkdir ${shellQuote(place.dir)} || exit 125`]),
+    `${runDirCheckText(place.dir)} || { printf '%s\\n' ${shellQuote(options.lostLine)} >&2; exit ${SETUP_FAILURE_EXIT}; }`,
     `(eval ${shellQuote(command)}) <${options.stdin ? file('stdin') : '/dev/null'} >${file('stdout')} 2>${file('stderr')}`,
     'c=$?',
     `echo $c >${file('exit')}`,
@@ -81,7 +103,7 @@ export function wrapperText(
       : [
           `[ -s ${file('stdout')} ] && head -c ${n} ${file('stdout')}`,
           `[ -s ${file('stderr')} ] && head -c ${n} ${file('stderr')} >&2`,
-          `rm -rf ${shellQuote(place.dir)}`,
+          `rm -f ${runFiles(place)} </dev/null >/dev/null 2>&1 &`,
         ]),
     'exit $c',
   ].join('\n');
@@ -89,7 +111,7 @@ export function wrapperText(
 
 /** A `grep` pattern matching the run's mark but not its own text (`[x]` around one character). */
 function markPattern(place: RunPlace): string {
-  const id = place.marker.slice('vmkit-run-'.length);
+  const id = place.id;
   return `vmkit-run-[${id.slice(0, 1)}]${id.slice(1)}`;
 }
 
@@ -103,7 +125,7 @@ export function wrapperAliveText(place: RunPlace, wrapperPid: number): string {
 }
 
 /**
- * Shell text that stops every process of the run at `place` and removes its directory. The
+ * Shell text that stops every process of the run at `place` and removes its files. The
  * processes are found by the run's mark in `/proc/<pid>/cmdline` (the wrapper and the subshells
  * forked from it) and `/proc/<pid>/environ` (every program started under it, and their children):
  * `grep -lz` with a pattern that does not match its own text, so neither the search nor this shell
@@ -133,11 +155,16 @@ export function killText(place: RunPlace, wrapperPid: number, graceMs: number): 
     `${wrapperAliveText(place, wrapperPid)} && kill -9 ${wrapperPid} 2>/dev/null`,
     'n=0',
     'while [ $n -lt 40 ] && hit KILL; do n=$((n+1)); nap; done',
-    `rm -rf ${shellQuote(place.dir)}`,
+    `rm -f ${runFiles(place)}`,
   ].join('\n');
 }
 
-/** Shell text that removes the run's directory. */
+/** Shell text that removes the run's files. */
 export function removeText(place: RunPlace): string {
-  return `rm -rf ${shellQuote(place.dir)}`;
+  return `rm -f ${runFiles(place)}`;
+}
+
+/** Shell text that removes a run directory and what is left in it. */
+export function removeRunDirText(dir: string): string {
+  return `rm -rf ${shellQuote(dir)}`;
 }

@@ -11,6 +11,7 @@ export { leaseOwner, nodeMetadataOf } from '../compute/node-view.js';
 export { VmkitComputeService } from '../compute/vmkit-compute-service.js';
 export { composeComputeService } from '../container/compose-compute-service.js';
 export { NodeCredentials } from '../credentials/node-credentials.js';
+export { AgentRunDirs, RunDirKeeper } from '../guest/agent-run-dir.js';
 export { AgentTransport, type AgentTransportOptions } from '../guest/agent-transport.js';
 export type {
   GuestTransport,

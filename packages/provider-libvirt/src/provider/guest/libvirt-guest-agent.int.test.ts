@@ -161,15 +161,26 @@ describe('QEMU guest agent of libvirt nodes (busybox guest with qemu-ga, qemu://
     const full = await run(`head -c ${half} /dev/zero; head -c ${half} /dev/zero >&2`);
     expect([full.stdout?.byteLength, full.stderr?.byteLength]).toEqual([half, half]);
     // Through the compute service, a short script takes this path: output right, nothing left behind
-    // (the next run sees only its own run directory).
+    // (the next run sees one run directory, kept, holding only its own files once the previous
+    // run's background removal is through).
     const result = await compute.runScriptOnNode(node.id, 'echo hi; echo there >&2; exit 4', {
       transport: 'agent',
     });
     expect(result).toMatchObject({ stdout: 'hi\n', stderr: 'there\n', exitCode: 4, truncated: false });
-    const after = await compute.runScriptOnNode(node.id, 'ls /tmp | grep vmkit-exec', {
-      transport: 'agent',
-    });
-    expect(after.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^vmkit-exec-[0-9a-f]{16}$/)]);
+    const look = 'echo "$VMKIT_RUN"; ls -d /tmp/vmkit-*; ls /tmp/vmkit-runs-*/';
+    let lines: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      lines = (await compute.runScriptOnNode(node.id, look, { transport: 'agent' })).stdout
+        .trim()
+        .split('\n');
+      const own = (lines[0] ?? '').replace('vmkit-run-', '');
+      if (lines.slice(2).every((f) => f.startsWith(`${own}.`))) break;
+    }
+    const [mark, dir, ...files] = lines;
+    const id = (mark ?? '').replace(/^vmkit-run-/, '');
+    expect(id).toMatch(/^[0-9a-f]{16}$/);
+    expect(dir).toMatch(/^\/tmp\/vmkit-runs-[0-9a-f]{16}$/);
+    expect(files.sort()).toEqual([`${id}.err`, `${id}.out`]);
   });
 
   it('writes 1 MiB in chunks and reads them back equal; the guest computes the same SHA-256', async () => {
