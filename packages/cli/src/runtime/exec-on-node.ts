@@ -38,8 +38,19 @@ export async function execOnNode(
     ...(request.json
       ? {}
       : {
+          // Back-pressure: a full pipe (a slow reader of vmkit's output) holds the guest's output back.
           onOutput: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => {
-            (stream === 'stdout' ? io.stdout : io.stderr).write(chunk);
+            const out = stream === 'stdout' ? io.stdout : io.stderr;
+            if (out.write(chunk)) return undefined;
+            return new Promise<void>((resolve) => {
+              const done = () => {
+                out.off('drain', done);
+                out.off('close', done);
+                resolve();
+              };
+              out.on('drain', done);
+              out.on('close', done);
+            });
           },
         }),
   };

@@ -206,8 +206,8 @@ export class AgentScriptRun {
         this.#exited = true;
         if (this.#capture !== undefined) {
           // The wrapper printed the output's head and removed the run's files.
-          this.#output.push('stdout', status.stdout ?? new Uint8Array());
-          this.#output.push('stderr', status.stderr ?? new Uint8Array());
+          await this.#output.push('stdout', status.stdout ?? new Uint8Array());
+          await this.#output.push('stderr', status.stderr ?? new Uint8Array());
           this.#filesMaybeMade = false;
         }
         if (status.stderr) this.#wrapperStderr = Buffer.from(status.stderr).toString('utf8');

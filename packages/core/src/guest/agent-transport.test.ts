@@ -285,6 +285,30 @@ describe.each(GUESTS)('on %s', (_name, options) => {
       expect(peak).toBeLessThan(8 * 1024 * 1024);
     });
 
+    it('reads no further while onOutput is busy (back-pressure), then delivers every byte', async () => {
+      const { t } = transport(guestAgent({ maxChunkBytes: 64 * 1024 }));
+      let seen = 0;
+      let calls = 0;
+      let busy = false;
+      let reentered = false;
+      const r = await t.run('head -c 1048576 /dev/zero; echo done >&2', {
+        maxOutputBytes: 1024,
+        onOutput: async (stream, chunk) => {
+          if (stream !== 'stdout') return;
+          if (busy) reentered = true;
+          busy = true;
+          calls++;
+          seen += chunk.byteLength;
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          busy = false;
+        },
+      });
+      expect(reentered).toBe(false);
+      expect(calls).toBeGreaterThan(1);
+      expect(seen).toBe(1048576);
+      expect(r).toMatchObject({ exitCode: 0, stderr: 'done\n', truncated: true });
+    });
+
     it('kills every process of the script on timeout and says TIMEOUT with the partial output', async () => {
       const { agent, t } = transport();
       // A child, a shell loop that never starts a program, a program in a session of its own

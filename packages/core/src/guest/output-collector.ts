@@ -71,15 +71,20 @@ export class ScriptOutput {
     this.#onOutput = options.onOutput;
   }
 
-  /** Takes a chunk of `stream`. */
-  push(stream: 'stdout' | 'stderr', chunk: Uint8Array): void {
-    if (chunk.byteLength === 0) return;
+  /**
+   * Takes a chunk of `stream`; when the listener returned a promise, a promise that settles with
+   * it (never rejecting), which the transport waits for before it reads more.
+   */
+  push(stream: 'stdout' | 'stderr', chunk: Uint8Array): Promise<void> | undefined {
+    if (chunk.byteLength === 0) return undefined;
     (stream === 'stdout' ? this.#stdout : this.#stderr).push(chunk);
-    if (!this.#onOutput) return;
+    if (!this.#onOutput) return undefined;
     try {
-      this.#onOutput(stream, chunk);
-    } catch {
+      const pending = this.#onOutput(stream, chunk);
       // onOutput must not throw; a faulty listener must not break the run it observes.
+      return pending instanceof Promise ? pending.catch(() => undefined) : undefined;
+    } catch {
+      return undefined;
     }
   }
 

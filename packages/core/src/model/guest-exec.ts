@@ -23,8 +23,12 @@ export interface RunScriptOptions extends OperationOptions {
   readonly stdin?: ScriptInput;
   /** Kills the process in the guest after this long and fails `TIMEOUT` with the partial output. */
   readonly timeoutMs?: number;
-  /** Receives output as it arrives, chunk by chunk. Must not throw. */
-  readonly onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void;
+  /**
+   * Receives output as it arrives, chunk by chunk. Must not throw. A returned promise holds
+   * back further output until it settles (back-pressure: the guest's output is read no faster
+   * than the listener takes it, e.g. until a slow stream drained); a rejection is ignored.
+   */
+  readonly onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void | Promise<void>;
   /** Output kept per stream in the result (default 1 MiB); the rest is counted, not kept. */
   readonly maxOutputBytes?: number;
   /** Which way in (default `auto`). */

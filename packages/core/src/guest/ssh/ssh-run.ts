@@ -42,11 +42,24 @@ export async function runOverSsh(
   const channel = await context.session.exec(command);
   const output = new ScriptOutput(options);
   const header = new SessionHeader();
+  // A listener's promise pauses its stream until it settles: SSH's window then holds the guest back.
+  const feed = (stream: 'stdout' | 'stderr', source: Readable, data: Buffer) => {
+    const pending = output.push(stream, data);
+    if (!pending) return;
+    source.pause();
+    void pending.then(() => source.resume());
+  };
   channel.on('data', (data: Buffer) => {
     const rest = header.done ? data : header.take(data);
-    if (rest && rest.length > 0) output.push('stdout', rest);
+    if (rest && rest.length > 0) feed('stdout', channel, rest);
   });
-  channel.stderr.on('data', (data: Buffer) => output.push('stderr', data));
+  channel.stderr.on('data', (data: Buffer) => feed('stderr', channel.stderr, data));
+  // The channel's close waits for its stdout to be read to the end, not for its stderr.
+  const stderrEnded = new Promise<void>((resolve) => {
+    if (channel.stderr.readableEnded) resolve();
+    else channel.stderr.once('end', () => resolve());
+    channel.stderr.once('close', () => resolve());
+  });
   pipeStdin(options.stdin, channel);
   const exit = new Promise<{ code: number | null; signal?: string }>((resolve) => {
     let code: number | null = null;
@@ -59,14 +72,18 @@ export async function runOverSsh(
   });
   const stop = stopper(options.timeoutMs, options.signal);
   try {
-    const outcome = await Promise.race([exit, stop.fired]);
-    if (outcome === 'TIMEOUT' || outcome === 'ABORTED') {
+    const fail = async (why: 'TIMEOUT' | 'ABORTED') => {
       await killSession(context, header.pid, channel);
-      throw output.stoppedError(outcome, 'ssh', {
+      return output.stoppedError(why, 'ssh', {
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-        ...(outcome === 'ABORTED' ? { cause: options.signal?.reason } : {}),
+        ...(why === 'ABORTED' ? { cause: options.signal?.reason } : {}),
       });
-    }
+    };
+    const outcome = await Promise.race([exit, stop.fired]);
+    if (outcome === 'TIMEOUT' || outcome === 'ABORTED') throw await fail(outcome);
+    // Then the rest of stderr (a listener may still be holding it back), unless stopped first.
+    const late = await Promise.race([stderrEnded.then(() => undefined), stop.fired]);
+    if (late) throw await fail(late);
     const exitCode = exitCodeOf(outcome);
     const stderr = output.partial().stderr;
     if (exitCode === SETUP_FAILURE_EXIT && stderr.trimEnd().endsWith(`${marker}:${NO_SUDO}`))

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -263,6 +263,37 @@ describe('SSH transport against OpenSSH', () => {
     await ssh.run('rm -f /tmp/vmkit-ssh-int-out', {});
     // Far less than the 20 MiB that went through.
     expect(peak).toBeLessThan(8 * 1024 * 1024);
+  });
+
+  it('holds the guest back while onOutput is busy (back-pressure), then delivers every byte', async () => {
+    const total = 24 * 1024 * 1024;
+    const file = `/tmp/vmkit-ssh-bp-${randomBytes(4).toString('hex')}`;
+    let seen = 0;
+    let busy = false;
+    let reentered = false;
+    let writtenWhileHeld = -1;
+    const r = await ssh.run(`head -c ${total} /dev/zero | tee ${file} | cat; echo done >&2`, {
+      maxOutputBytes: 1024,
+      onOutput: async (stream, chunk) => {
+        if (stream !== 'stdout') return;
+        if (busy) reentered = true;
+        busy = true;
+        seen += chunk.byteLength;
+        if (writtenWhileHeld < 0) {
+          // Hold the first chunk for a while: the guest's writer must stop (SSH's window is full).
+          await new Promise((resolve) => setTimeout(resolve, 1500));
+          writtenWhileHeld = statSync(file).size;
+        }
+        busy = false;
+      },
+    });
+    rmSync(file, { force: true });
+    expect(reentered).toBe(false);
+    expect(seen).toBe(total);
+    expect(r).toMatchObject({ exitCode: 0, stderr: 'done\n', truncated: true });
+    // The pipe and the channel's window hold a few MiB; without back-pressure all 24 MiB are written.
+    expect(writtenWhileHeld).toBeGreaterThan(0);
+    expect(writtenWhileHeld).toBeLessThan(12 * 1024 * 1024);
   });
 
   it('a timeout kills the script and what it started in the guest, and says TIMEOUT with the partial output', async () => {
