@@ -82,7 +82,7 @@ export class ScriptOutput {
     try {
       const pending = this.#onOutput(stream, chunk);
       // onOutput must not throw; a faulty listener must not break the run it observes.
-      return pending instanceof Promise ? pending.catch(() => undefined) : undefined;
+      return isThenable(pending) ? Promise.resolve(pending).then(noop, noop) : undefined;
     } catch {
       return undefined;
     }
@@ -126,4 +126,15 @@ export class ScriptOutput {
       ...(facts.cause === undefined ? {} : { cause: facts.cause }),
     });
   }
+}
+
+function noop(): void {}
+
+/** Whether `value` is a promise or promise-like (has a `then` method). */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -26,9 +26,10 @@ export interface RunScriptOptions extends OperationOptions {
   /**
    * Receives output as it arrives, chunk by chunk. Must not throw. A returned promise holds
    * back further output until it settles (back-pressure: the guest's output is read no faster
-   * than the listener takes it, e.g. until a slow stream drained); a rejection is ignored.
+   * than the listener takes it, e.g. until a slow stream drained); a rejection is ignored, and any
+   * other returned value too (so `(s, chunk) => process.stdout.write(chunk)` still fits).
    */
-  readonly onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => void | Promise<void>;
+  readonly onOutput?: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => unknown;
   /** Output kept per stream in the result (default 1 MiB); the rest is counted, not kept. */
   readonly maxOutputBytes?: number;
   /** Which way in (default `auto`). */
