@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { MasterSpec, NodeMetadata } from '@vmkit/core';
+import type { NodeMetadata } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { debianGuest } from '../../test-support/debian-guest.js';
+import { DEBIAN_AGENT_USER_DATA, debianDiskSpec, debianGuest } from '../../test-support/debian-guest.js';
 import { type LibvirtTestCompute, libvirtTestCompute } from '../../test-support/libvirt-compute.js';
 import { leftovers } from '../../test-support/libvirt-sweep.js';
 import { runPrefix } from '../../test-support/test-guest.js';
@@ -19,13 +19,7 @@ const POOL = 'vmkit';
 const prefix = runPrefix('dimg');
 /** A Debian boot under TCG: about 70 s idle, minutes while the machine's two cores are shared. */
 const BOOT_MS = 480_000;
-const USER_DATA = [
-  '#cloud-config',
-  'runcmd:',
-  '  - [sh, -c, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download --no-install-recommends qemu-guest-agent && systemctl start qemu-guest-agent"]',
-  '',
-].join('\n');
-const NODE = { userData: USER_DATA, hardware: { ramMiB: 640, cores: 1 } };
+const NODE = { userData: DEBIAN_AGENT_USER_DATA, hardware: { ramMiB: 640, cores: 1 } };
 /**
  * What a guest says once cloud-init is done (its host keys made): the file, machine-id and host key.
  * `cloud-init status --wait` exits 2 on a recoverable error (e.g. a deprecated key), so its code
@@ -38,13 +32,7 @@ const PROBE =
 let t: LibvirtTestCompute;
 
 beforeAll(() => {
-  const guest = debianGuest();
-  const spec: MasterSpec = {
-    id: 'dimg-debian',
-    os: { family: 'linux', version: 'debian-12', arch: 'x86_64' },
-    source: { type: 'disk', path: guest.disk, format: 'qcow2' },
-    hardware: { cores: 1, ramMiB: 640, diskGiB: 3 },
-  };
+  const spec = debianDiskSpec('dimg-debian', debianGuest(), 640);
   return libvirtTestCompute(prefix, [spec], { postInstallTimeoutMs: BOOT_MS }).then((made) => {
     t = made;
   });

@@ -6,7 +6,7 @@ import { type ComputeService, createComputeService, type NodeMetadata, VmkitErro
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { PortAllocator } from '@vmkit/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { debianGuest } from '../../test-support/debian-guest.js';
+import { DEBIAN_AGENT_USER_DATA, debianDiskSpec, debianGuest } from '../../test-support/debian-guest.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix } from '../../test-support/test-guest.js';
 import { LibvirtClient } from '../client/libvirt-client.js';
@@ -31,12 +31,6 @@ const subnet6 = `fd${randomBytes(1).toString('hex')}:${randomBytes(2).toString('
 const POOL6_RANGE = `${subnet6}::20-${subnet6}::21/64`;
 /** Two 1-vCPU Debian guests booting at once under TCG on a shared two-core host. */
 const BOOT_TIMEOUT_MS = 360_000;
-const USER_DATA = [
-  '#cloud-config',
-  'runcmd:',
-  '  - [sh, -c, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download --no-install-recommends qemu-guest-agent && systemctl start qemu-guest-agent"]',
-  '',
-].join('\n');
 
 const template = {
   network: {
@@ -49,7 +43,7 @@ const template = {
       },
     ],
   },
-  userData: USER_DATA,
+  userData: DEBIAN_AGENT_USER_DATA,
   hardware: { ramMiB: 512, cores: 1 },
 };
 
@@ -71,14 +65,7 @@ describe('static addresses from a pool on real Debian guests (qemu:///system, a 
     compute = await createComputeService({
       provider: libvirtProvider({ uri: URI, pool: POOL, namePrefix: prefix }),
       store: fileSystemBlobStore({ root: join(dir, 'store') }),
-      images: [
-        {
-          id: 'debian12-static',
-          os: { family: 'linux', version: 'debian-12', arch: 'x86_64' },
-          source: { type: 'disk', path: guest.disk, format: 'qcow2' },
-          hardware: { cores: 1, ramMiB: 512, diskGiB: 3 },
-        },
-      ],
+      images: [debianDiskSpec('debian12-static', guest, 512)],
       ports: { leaseDir },
     });
   }, 300_000);
