@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MasterSpec } from '@vmkit/core';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -27,3 +28,27 @@ export function debianGuest(): DebianGuest {
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { kernelVersion: string };
   return { disk, kernelVersion: manifest.kernelVersion, loginUser: 'debian' };
 }
+
+/**
+ * A master of the Debian guest's disk alone, imported (OS family `linux`: no build boot, so no
+ * install-agent step); its nodes install the agent with {@link DEBIAN_AGENT_USER_DATA}.
+ */
+export function debianDiskSpec(id: string, guest: DebianGuest, ramMiB: number): MasterSpec {
+  return {
+    id,
+    os: { family: 'linux', version: 'debian-12', arch: 'x86_64' },
+    source: { type: 'disk', path: guest.disk, format: 'qcow2' },
+    hardware: { cores: 1, ramMiB, diskGiB: 3 },
+  };
+}
+
+/**
+ * User data making a node of {@link debianDiskSpec} install qemu-guest-agent from the image's apt
+ * cache at its first boot and start it, so the guest is read through the agent.
+ */
+export const DEBIAN_AGENT_USER_DATA = [
+  '#cloud-config',
+  'runcmd:',
+  '  - [sh, -c, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download --no-install-recommends qemu-guest-agent && systemctl start qemu-guest-agent"]',
+  '',
+].join('\n');

@@ -46,6 +46,8 @@ describe('images made from nodes', () => {
     });
     expect(events.filter((e) => e.phase === 'image').map((e) => e.fraction)).toEqual([0, 1]);
     expect((await service.getNode(id))?.status).toBe('running');
+    // The master a node was cloned from is the provider's business, not the caller's.
+    expect(await service.getNode(id)).not.toHaveProperty('master');
     expect((await service.listImages()).map((i) => i.id)).toEqual(['debian-12', 'web-golden']);
     // Its own master, flattened (no backing disk), sealed on the copy.
     const made = masters(p).filter((m) => m.startsWith('vmkit-web-golden-'));
@@ -207,5 +209,48 @@ describe('images made from nodes', () => {
     expect(refused).toMatchObject({ code: 'NOT_FOUND' });
     expect(refused?.message).toMatch(/made from node .* cannot be built again/);
     expect(q.stats.builds).toBe(builds);
+  });
+
+  it("records the spec of the node's own master: not a changed spec built since, nor one not built yet", async () => {
+    // A bios node, then the image's spec turns to efi (a review finding: the new image claimed efi).
+    const efi = debianSpec('debian-12', { hardware: { cores: 1, ramMiB: 256, diskGiB: 1, firmware: 'efi' } });
+    const a = await s.service(onFile());
+    const [old] = await a.createNodesInGroup('web', 1);
+    await a.close();
+    const b = await s.service(onFile(), { images: [efi] });
+    expect((await b.getImage('debian-12'))?.status).toBe('buildable');
+    // Not built yet: the record's master is still the node's, and its spec (bios) is what is recorded.
+    const made = await b.createImageFromNode(old?.id as string, { imageId: 'from-old', seal: false });
+    expect(made.defaultHardware.firmware).toBe('bios');
+    const template = await b.templateBuilder().imageId('from-old').build();
+    expect((await b.createNodesInGroup('copy', 1, template))[0]?.hardware.firmware).toBe('bios');
+    // Built now: the node's master is no longer the image's, and the spec it was built from is gone.
+    await b.ensureImage('debian-12');
+    const refused = await failure(b.createImageFromNode(old?.id as string, { imageId: 'from-stale' }));
+    expect(refused).toMatchObject({ code: 'CONFLICT', details: { node: old?.id, imageId: 'debian-12' } });
+    expect(refused?.message).toMatch(/was cloned from master vmkit-debian-12-.*rebuilt since/);
+    expect(await b.getImage('from-stale')).toBeUndefined();
+    // A node of the new master makes an efi image.
+    const [fresh] = await b.createNodesInGroup('web', 1);
+    const current = await b.createImageFromNode(fresh?.id as string, { imageId: 'from-new' });
+    expect(current.defaultHardware.firmware).toBe('efi');
+  });
+
+  it("refuses a node whose firmware is not its image's, when the provider does not say its master", async () => {
+    const p = provider();
+    const service = await s.service(p);
+    const [node] = await service.createNodesInGroup('web', 1);
+    const real = p.getNode.bind(p);
+    // A provider keeping no master in its records, and a node booting efi under a bios spec.
+    p.getNode = async (id) => {
+      const found = await real(id);
+      if (!found) return found;
+      const { master: _m, ...rest } = found;
+      return { ...rest, hardware: { ...rest.hardware, firmware: 'efi' } };
+    };
+    const refused = await failure(service.createImageFromNode(node?.id as string, { imageId: 'wrong' }));
+    expect(refused).toMatchObject({ code: 'CONFLICT', details: { field: 'hardware.firmware' } });
+    expect(refused?.message).toMatch(/boots efi firmware, but image debian-12's master was built for bios/);
+    expect(p.masterNames().filter((m) => m.startsWith('vmkit-wrong-'))).toEqual([]);
   });
 });

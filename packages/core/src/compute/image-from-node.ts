@@ -1,5 +1,6 @@
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
 import { masterRecordOf, newMasterName } from '../masters/build-and-record.js';
+import { firmwareOf } from '../masters/image-view.js';
 import { masterSpecHash } from '../masters/login-secrets.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
@@ -104,6 +105,45 @@ function checkFree(parts: ImageFromNodeParts, imageId: string): void {
     });
 }
 
+/**
+ * The spec of the master the node was cloned from, which describes its disk (firmware, source,
+ * boot): the image's configured spec while its record's master is the one built from it, the
+ * record's own spec when the configured spec changed and is not built yet. Refused with
+ * `CONFLICT` naming both when the image was rebuilt since the node was cloned (its master is no
+ * longer the image's: the spec it was built from is not kept), or when the node's firmware is not
+ * the spec's; `NOT_FOUND` when the image is not in the catalogue.
+ */
+function nodeMasterSpec(cache: MasterCache, node: ProviderNode): MasterSpec {
+  const details = { node: node.id, imageId: node.imageId };
+  const configured = cache.spec(node.imageId);
+  if (!configured)
+    throw new VmkitError(
+      'NOT_FOUND',
+      `node ${node.name}'s image ${node.imageId} is not in the catalogue; its spec is needed for the new image`,
+      { details },
+    );
+  const record = cache.record(node.imageId);
+  if (node.master !== undefined && record?.master.id !== node.master)
+    throw new VmkitError(
+      'CONFLICT',
+      `node ${node.name} was cloned from master ${node.master}, but image ${node.imageId}'s master is ` +
+        `${record ? `now ${record.master.id} (rebuilt since)` : 'gone'}: the spec that master was built from ` +
+        `(firmware, source, boot) is not kept, and the current one may not describe the node's disk; ` +
+        `make the image from a node cloned from the current master`,
+      { details: { ...details, nodeMaster: node.master, imageMaster: record?.master.id ?? null } },
+    );
+  const spec = record && record.specHash !== masterSpecHash(configured) ? record.spec : configured;
+  const firmware = firmwareOf(spec);
+  if (node.hardware.firmware !== undefined && node.hardware.firmware !== firmware)
+    throw new VmkitError(
+      'CONFLICT',
+      `hardware.firmware: node ${node.name} boots ${node.hardware.firmware} firmware, but image ` +
+        `${node.imageId}'s master was built for ${firmware}; the new image would claim the wrong firmware`,
+      { details: { ...details, field: 'hardware.firmware' } },
+    );
+  return spec;
+}
+
 /** The new image's spec: the node's image's, with the new id and name, and no post-install steps. */
 function specFrom(source: MasterSpec, imageId: string, name: string | undefined): MasterSpec {
   const { postInstall: _ran, name: _name, ...rest } = source;
@@ -133,14 +173,7 @@ export async function createImageFromNode(
   if (!node) throw new VmkitError('NOT_FOUND', `no node ${id}`, { details: { node: id } });
   checkFree(parts, imageId);
   checkNodeState(provider, caps, node, seal);
-  const sourceSpec = cache.spec(node.imageId);
-  if (!sourceSpec)
-    throw new VmkitError(
-      'NOT_FOUND',
-      `node ${node.name}'s image ${node.imageId} is not in the catalogue; its spec is needed for the new image`,
-      { details: { node: node.id, imageId: node.imageId } },
-    );
-  const spec = specFrom(sourceSpec, imageId, name);
+  const spec = specFrom(nodeMasterSpec(cache, node), imageId, name);
   const hash = masterSpecHash(spec);
   const masterName = newMasterName(spec, hash);
   const progress = (fraction: number, message: string) =>

@@ -12,8 +12,9 @@ export function nodeMetadataOf(
 ): NodeMetadata {
   const base = image?.login;
   const login: LoginCredentials | undefined = loginUser ? { ...base, user: loginUser } : base;
+  const { master: _master, ...described } = node;
   return Object.freeze({
-    ...node,
+    ...described,
     hostPorts: Object.freeze(hostPortsOf(node.network)),
     ...(login ? { login } : {}),
   });

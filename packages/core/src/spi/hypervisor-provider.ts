@@ -81,8 +81,13 @@ export interface ProviderHost {
   readonly local: boolean;
 }
 
-/** A node as a provider reports it; core adds host ports and login. */
-export type ProviderNode = Omit<NodeMetadata, 'hostPorts' | 'login'>;
+/**
+ * A node as a provider reports it; core adds host ports and login. `master` is the id
+ * (`MasterRef.id`) of the master it was cloned from, when the provider records it: core checks it
+ * against its image's current master before describing an image made from the node by that
+ * image's spec. It is not part of the node as callers see it.
+ */
+export type ProviderNode = Omit<NodeMetadata, 'hostPorts' | 'login'> & { readonly master?: string };
 
 /**
  * The provider SPI: what a hypervisor must do for vmkit. Providers are plain factories

@@ -169,6 +169,7 @@ describe('nodeRecordCodec', () => {
       name: 'web-1',
       group: 'web',
       imageId: 'debian-12',
+      master: record.master,
       status: 'running',
       hardware: spec.hardware,
       network: spec.network,

@@ -158,7 +158,7 @@ export function newNodeRecord<X>(
 }
 
 /**
- * The node a record describes, as core sees it: the addresses of its port forwards are public,
+ * The node a record describes, as core sees it (with the master it was cloned from): the addresses of its port forwards are public,
  * `privateAddresses` are those the provider knows (reported by the guest, or the NAT address).
  */
 export function recordedNode(
@@ -173,6 +173,7 @@ export function recordedNode(
     name: record.name,
     group: record.group,
     imageId: record.imageId,
+    master: record.master,
     status,
     hardware: record.hardware,
     network: record.network,

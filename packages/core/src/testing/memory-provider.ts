@@ -208,6 +208,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
           name: spec.name,
           group: spec.group,
           imageId: spec.imageId,
+          master: spec.master.id,
           status: 'stopped',
           hardware: spec.hardware,
           network: spec.network,

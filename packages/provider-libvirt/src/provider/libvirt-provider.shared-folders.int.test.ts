@@ -3,10 +3,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { ComputeService, MasterSpec } from '@vmkit/core';
+import type { ComputeService } from '@vmkit/core';
 import { VmkitError } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { debianGuest } from '../../test-support/debian-guest.js';
+import { debianDiskSpec, debianGuest } from '../../test-support/debian-guest.js';
 import { type LibvirtTestCompute, libvirtTestCompute } from '../../test-support/libvirt-compute.js';
 import { leftovers } from '../../test-support/libvirt-sweep.js';
 import { runPrefix } from '../../test-support/test-guest.js';
@@ -46,13 +46,7 @@ beforeAll(async () => {
   mkdirSync(roDir);
   // QEMU and virtiofsd run as root here, but the guest's writes keep the guest user's ids.
   chmodSync(rwDir, 0o777);
-  const guest = debianGuest();
-  const spec: MasterSpec = {
-    id: 'debian-shares',
-    os: { family: 'linux', version: '12', arch: 'x86_64' },
-    source: { type: 'disk', path: guest.disk, format: 'qcow2' },
-    hardware: { cores: 1, ramMiB: 768, diskGiB: 3 },
-  };
+  const spec = debianDiskSpec('debian-shares', debianGuest(), 768);
   t = await libvirtTestCompute(prefix, [spec], {}, { credentials: true });
   compute = t.compute;
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,7 @@ import { type ComputeService, createComputeService, type NodeMetadata, VmkitErro
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { PortAllocator } from '@vmkit/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { debianGuest } from '../../test-support/debian-guest.js';
+import { DEBIAN_AGENT_USER_DATA, debianDiskSpec, debianGuest } from '../../test-support/debian-guest.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix } from '../../test-support/test-guest.js';
 import { LibvirtClient } from '../client/libvirt-client.js';
@@ -13,9 +14,8 @@ import { libvirtProvider } from './libvirt-provider.js';
 
 // Static addresses on real guests: two Debian 12 nodes (cloud-init 22.4.2, ifupdown) on a libvirt
 // network this test defines WITHOUT DHCP get their addresses from a two-address pool through the
-// NoCloud drive's network-config, as `ip -j addr` inside shows; they reach each other (TCP to
-// the other's sshd: the image has no ping); a third
-// node is refused before anything is made. The master is the imported disk alone (OS family
+// NoCloud drive's network-config, IPv4 and IPv6, as `ip -j addr` inside shows; they reach each
+// other (`ping` over both); a third node is refused before anything is made. The master is the imported disk alone (OS family
 // `linux`: no install-agent boot); each node installs qemu-guest-agent from the image's apt cache
 // at first boot, so the guest's view is read through the agent.
 
@@ -26,14 +26,11 @@ const subnet = `172.30.${10 + Math.floor(Math.random() * 200)}`;
 const netName = `${prefix}static`;
 const bridge = `vksip${Date.now().toString(36).slice(-6)}`;
 const POOL_RANGE = `${subnet}.20-${subnet}.21/24`;
+/** A unique-local /64 of the run's own. */
+const subnet6 = `fd${randomBytes(1).toString('hex')}:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}:1`;
+const POOL6_RANGE = `${subnet6}::20-${subnet6}::21/64`;
 /** Two 1-vCPU Debian guests booting at once under TCG on a shared two-core host. */
 const BOOT_TIMEOUT_MS = 360_000;
-const USER_DATA = [
-  '#cloud-config',
-  'runcmd:',
-  '  - [sh, -c, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download --no-install-recommends qemu-guest-agent && systemctl start qemu-guest-agent"]',
-  '',
-].join('\n');
 
 const template = {
   network: {
@@ -42,10 +39,11 @@ const template = {
         attachment: 'hostOnly' as const,
         network: netName,
         ipv4: { pool: POOL_RANGE, gateway: `${subnet}.1` },
+        ipv6: { pool: POOL6_RANGE },
       },
     ],
   },
-  userData: USER_DATA,
+  userData: DEBIAN_AGENT_USER_DATA,
   hardware: { ramMiB: 512, cores: 1 },
 };
 
@@ -67,14 +65,7 @@ describe('static addresses from a pool on real Debian guests (qemu:///system, a 
     compute = await createComputeService({
       provider: libvirtProvider({ uri: URI, pool: POOL, namePrefix: prefix }),
       store: fileSystemBlobStore({ root: join(dir, 'store') }),
-      images: [
-        {
-          id: 'debian12-static',
-          os: { family: 'linux', version: 'debian-12', arch: 'x86_64' },
-          source: { type: 'disk', path: guest.disk, format: 'qcow2' },
-          hardware: { cores: 1, ramMiB: 512, diskGiB: 3 },
-        },
-      ],
+      images: [debianDiskSpec('debian12-static', guest, 512)],
       ports: { leaseDir },
     });
   }, 300_000);
@@ -92,41 +83,50 @@ describe('static addresses from a pool on real Debian guests (qemu:///system, a 
   });
 
   it(
-    'two nodes get the pool addresses (ip -j addr inside, then NodeMetadata from the agent) and reach each other',
+    'two nodes get the IPv4 and IPv6 pool addresses (ip -j addr inside, then NodeMetadata from the agent) and ping each other over both',
     async () => {
       nodes = await compute.createNodesInGroup('sip', 2, template);
       expect(nodes).toHaveLength(2);
       // Nothing is reported that the guest does not have yet: just started, it has no address.
       for (const n of nodes) expect(n.privateAddresses).not.toContain(`${subnet}.20`);
+      const started = Date.now();
       const seen = await Promise.all(
         nodes.map(async (node) => {
           await compute.waitForNode(node.id, { until: 'agent', timeoutMs: BOOT_TIMEOUT_MS });
           const out = await compute.runScriptOnNode(node.id, 'ip -j addr', { transport: 'agent' });
           const links = JSON.parse(out.stdout) as Array<{
             address?: string;
-            addr_info: Array<{ family: string; local: string; prefixlen: number }>;
+            addr_info: Array<{ family: string; local: string; prefixlen: number; scope: string }>;
           }>;
           const mac = node.network.nics[0]?.mac;
-          const v4 = links.find((l) => l.address === mac)?.addr_info.filter((a) => a.family === 'inet');
-          return { node, v4: v4?.map((a) => `${a.local}/${a.prefixlen}`) ?? [] };
+          const nic = links.find((l) => l.address === mac)?.addr_info ?? [];
+          const of = (family: string) =>
+            nic
+              .filter((a) => a.family === family && a.scope === 'global')
+              .map((a) => `${a.local}/${a.prefixlen}`);
+          return { node, v4: of('inet'), v6: of('inet6') };
         }),
       );
-      const got = seen.map((s) => s.v4).sort();
-      expect(got).toEqual([[`${subnet}.20/24`], [`${subnet}.21/24`]]);
-      // Each reaches the other on the network (no DHCP on it: only the static addresses exist). The
-      // image has no ping (no iputils-ping): bash opens a TCP connection to the other's sshd and
-      // reads its greeting instead.
+      console.info(`[static-ip] two Debian nodes booted to their agents in ${Date.now() - started} ms`);
+      expect(seen.map((s) => s.v4).sort()).toEqual([[`${subnet}.20/24`], [`${subnet}.21/24`]]);
+      expect(seen.map((s) => s.v6).sort()).toEqual([[`${subnet6}::20/64`], [`${subnet6}::21/64`]]);
+      // Each pings the other on the network (no DHCP on it: only the static addresses exist), over
+      // IPv4 and IPv6 (`-w`: one reply within the deadline; an IPv6 address answers once its
+      // duplicate address detection is over).
       for (const [from, to] of [
         [seen[0], seen[1]],
         [seen[1], seen[0]],
       ]) {
-        const target = to?.v4[0]?.split('/')[0] as string;
-        const reach = await compute.runScriptOnNode(
-          from?.node.id as string,
-          `timeout 20 bash -c 'exec 3<>/dev/tcp/${target}/22; head -c 8 <&3'`,
-          { transport: 'agent' },
-        );
-        expect([reach.exitCode, reach.stdout], reach.stderr).toEqual([0, 'SSH-2.0-']);
+        for (const address of [to?.v4[0], to?.v6[0]]) {
+          const target = address?.split('/')[0] as string;
+          const reach = await compute.runScriptOnNode(from?.node.id as string, `ping -c1 -w 30 ${target}`, {
+            transport: 'agent',
+          });
+          expect([reach.exitCode, reach.stdout], reach.stderr).toMatchObject([
+            0,
+            expect.stringContaining('1 received'),
+          ]);
+        }
       }
       // NodeMetadata now reports what the agent reads in the guest.
       for (const s of seen) {
@@ -138,6 +138,8 @@ describe('static addresses from a pool on real Debian guests (qemu:///system, a 
       expect(leases.map((l) => [l.address, l.state]).sort()).toEqual([
         [`${subnet}.20`, 'bound'],
         [`${subnet}.21`, 'bound'],
+        [`${subnet6}::20`, 'bound'],
+        [`${subnet6}::21`, 'bound'],
       ]);
     },
     BOOT_TIMEOUT_MS + 120_000,
@@ -152,7 +154,7 @@ describe('static addresses from a pool on real Debian guests (qemu:///system, a 
     expect((error as VmkitError).message).toMatch(/exhausted: 0 of its 2 addresses are free/);
     expect(await leftovers(URI, prefix, POOL)).toEqual(before);
     await compute.destroyNode(nodes[0]?.id as string);
-    expect((await new PortAllocator({ leaseDir }).addressLeases()).map((l) => l.owner)).toHaveLength(1);
+    expect((await new PortAllocator({ leaseDir }).addressLeases()).map((l) => l.owner)).toHaveLength(2);
     await compute.destroyNode(nodes[1]?.id as string);
     expect(await new PortAllocator({ leaseDir }).addressLeases()).toEqual([]);
     expect(await leftovers(URI, `${prefix}sip-`, POOL)).toEqual({ domains: [], volumes: [] });

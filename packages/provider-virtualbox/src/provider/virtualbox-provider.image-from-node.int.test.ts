@@ -1,5 +1,11 @@
 import { join } from 'node:path';
-import { type ComputeService, createComputeService, type ProgressEvent, VmkitError } from '@vmkit/core';
+import {
+  type ComputeService,
+  createComputeService,
+  type HypervisorProvider,
+  type ProgressEvent,
+  VmkitError,
+} from '@vmkit/core';
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import {
@@ -18,11 +24,13 @@ import {
 describe('images made from nodes on VirtualBox (simulator)', () => {
   let env: VboxTestEnv;
   let compute: ComputeService;
+  let provider: HypervisorProvider;
 
   beforeAll(async () => {
     env = await vboxTestEnv();
+    provider = testProvider(env);
     compute = await createComputeService({
-      provider: testProvider(env),
+      provider,
       store: fileSystemBlobStore({ root: join(env.folder, 'store') }),
       images: [await isoMasterSpec(env, 'vbox-ifn')],
       ports: { leaseDir: join(env.folder, 'leases') },
@@ -77,6 +85,9 @@ describe('images made from nodes on VirtualBox (simulator)', () => {
       const template = await compute.templateBuilder().imageId('golden').build();
       const clones = await compute.createNodesInGroup('copy', 2, template);
       for (const clone of clones) {
+        // The provider reports the master each node was cloned from (core checks it against the
+        // image's current master before describing an image made from the node).
+        expect((await provider.getNode(clone.id))?.master).toBe(machine?.name);
         const disk = sim.media().find((m) => m.location.includes(`/${clone.id}/`));
         expect(sim.media().find((m) => m.location === disk?.parent)?.location).toBe(copy?.location);
       }
