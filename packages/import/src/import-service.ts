@@ -28,8 +28,9 @@ import { TaskRepository } from './task-repository.js';
 import { conversionView, exportView, importImageView, viewOf } from './task-views.js';
 import { prepareWorkingFolders } from './working-folders.js';
 
-const IMPORT_FORMATS = ['vmdk', 'vhd', 'vhdx', 'vdi', 'qcow2', 'raw', 'ova'];
-const EXPORT_FORMATS = ['vmdk', 'vhd', 'raw', 'qcow2'];
+const IMPORT_FORMATS = ['vmdk', 'vhd', 'vhdx', 'vdi', 'qcow2', 'raw', 'ova', 'box'];
+const EXPORT_FORMATS = ['vmdk', 'vhd', 'raw', 'qcow2', 'box'];
+const BOX_PROVIDERS = ['libvirt', 'virtualbox'];
 
 /** AWS-style import and export of disk images (see {@link createImportService}). */
 export interface ImportService {
@@ -137,6 +138,9 @@ class VmkitImportService implements ImportService {
     const image = await this.#exportable(req?.imageId);
     if (!EXPORT_FORMATS.includes(req.diskImageFormat))
       throw invalidArgument('diskImageFormat', `must be one of ${EXPORT_FORMATS.join(', ')}`);
+    const boxProvider = req.boxProvider ?? (req.diskImageFormat === 'box' ? 'libvirt' : undefined);
+    if (boxProvider !== undefined && (req.diskImageFormat !== 'box' || !BOX_PROVIDERS.includes(boxProvider)))
+      throw invalidArgument('boxProvider', "is for diskImageFormat 'box' only: libvirt or virtualbox");
     const dest = req.destination;
     if (!dest || ('path' in dest ? !dest.path : !dest.container || !dest.name))
       throw invalidArgument('destination', 'needs a path or { container, name }');
@@ -146,6 +150,7 @@ class VmkitImportService implements ImportService {
     Object.assign(record, {
       imageId: image.imageId,
       exportFormat: req.diskImageFormat,
+      ...(boxProvider ? { boxProvider } : {}),
       destination: { ...dest },
     });
     await this.#engine.submit(record, {
@@ -198,6 +203,11 @@ class VmkitImportService implements ImportService {
           `must be one of ${IMPORT_FORMATS.join(', ')} (the format is never guessed)`,
         );
       validateLocation(d, at);
+      if (
+        d.provider !== undefined &&
+        (normalizeFormat(d.format) !== 'box' || !BOX_PROVIDERS.includes(d.provider))
+      )
+        throw invalidArgument(`${at}.provider`, 'is for box disks only: libvirt or virtualbox');
     });
     const existing = this.#byToken(kind, req.clientToken);
     if (existing) return existing;
