@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { VmkitError } from '@vmkit/core/spi';
 import { extract } from 'tar-stream';
+import { expandGnuSparse } from './gnu-sparse.js';
 
 /** Most members an archive may have. */
 const MAX_MEMBERS = 64;
@@ -29,8 +30,9 @@ export interface UnpackOptions {
   /** Members kept in memory as text rather than written to `dir`. */
   readonly isText: (name: string) => boolean;
   /**
-   * Vagrant's layout: a gzip'd tar is unpacked too, a leading `./` is dropped, directories are
-   * passed over, and files in sub-folders are read (counted) but not kept.
+   * Vagrant's layout: a gzip'd tar is unpacked too, GNU sparse members (`tar -S`) are read with
+   * their holes as zeros, a leading `./` is dropped, directories are passed over, and files in
+   * sub-folders are read (counted) but not kept.
    */
   readonly loose?: boolean;
 }
@@ -85,7 +87,7 @@ export async function unpackTar(source: Readable, dir: string, opts: UnpackOptio
     }
   });
   const feeding = opts.loose
-    ? pipeline(source, gunzipIfNeeded, ex, { signal: opts.signal })
+    ? pipeline(source, gunzipIfNeeded, expandGnuSparse(opts.maxBytes), ex, { signal: opts.signal })
     : pipeline(source, ex, { signal: opts.signal });
   const digests = new Map<string, { sha1: string; sha256: string }>();
   const texts = new Map<string, string>();
@@ -110,7 +112,10 @@ export async function unpackTar(source: Readable, dir: string, opts: UnpackOptio
       if (++members > MAX_MEMBERS) throw refuseArchive(kind, `more than ${MAX_MEMBERS} members`);
       const skipped = opts.loose && type === 'directory';
       if (type !== 'file' && !skipped)
-        throw refuseArchive(kind, `member "${raw}" is a ${type}, not a regular file`);
+        throw refuseArchive(
+          kind,
+          `member "${raw}" is a ${type ?? 'member of an unknown type'}, not a regular file`,
+        );
       if (digests.has(name) || texts.has(name)) throw refuseArchive(kind, `member "${raw}" appears twice`);
       unpacked += size;
       if (unpacked > opts.maxBytes)
