@@ -1,5 +1,6 @@
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BlobStore } from '@vmkit/core/blobstore';
 import { VmkitError } from '@vmkit/core/spi';
 import { assertSafeImage, inspectImage } from '@vmkit/imaging';
 import type { Admission } from './admission-queue.js';
@@ -26,6 +27,20 @@ const BOX_DISK = {
   virtualbox: { out: OUTPUT.vmdk, name: 'box-disk001.vmdk' },
 } as const;
 
+/** Where an export delivers, and whether it has begun to (so a cancel knows what to remove). */
+export interface Delivery {
+  readonly destination: { readonly path: string } | { readonly container: string; readonly name: string };
+  started: boolean;
+}
+
+/** Removes what an export delivered, if it began delivering: its file or its blob. */
+export async function removeDelivery(delivery: Delivery, store: BlobStore): Promise<void> {
+  if (!delivery.started) return;
+  const d = delivery.destination;
+  if ('path' in d) await rm(d.path, { force: true });
+  else await store.removeBlob(d.container, d.name);
+}
+
 /**
  * Runs an export task once admitted: an imported image's qcow2 (checked again: it could have been
  * replaced since the import) or, given `fromCompute`, the compute master's disk copied to scratch,
@@ -37,6 +52,7 @@ export async function runExport(
   scratch: string,
   admission: Admission,
   deps: ImportDeps,
+  delivery: Delivery,
 ): Promise<void> {
   const r = task.record;
   const box = r.exportFormat === 'box' ? BOX_DISK[r.boxProvider ?? 'libvirt'] : undefined;
@@ -82,6 +98,7 @@ export async function runExport(
   if ('path' in dest) {
     try {
       await moveFile(file, dest.path, true);
+      delivery.started = true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST')
         throw new VmkitError('CONFLICT', `destination.path: ${dest.path} already exists`, {
@@ -91,6 +108,7 @@ export async function runExport(
     }
   } else {
     await deps.options.store.createContainer(dest.container);
+    delivery.started = true;
     await deps.options.store.putBlob(dest.container, dest.name, fileStream(file), {
       signal: task.signal,
       metadata: { sha256: r.sha256, format: r.exportFormat! },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { invalidArgument, Lifecycle, VmkitError } from '@vmkit/core/spi';
 import { normalizeFormat } from '@vmkit/imaging';
 import { masterExporter } from './compute-export.js';
-import { runExport } from './export-runner.js';
+import { type Delivery, removeDelivery, runExport } from './export-runner.js';
 import { hostIdentity } from './host-identity.js';
 import { foreignImage } from './image-record-check.js';
 import { estimateImport, type ImportDeps, qcow2Bound, runImport } from './import-runner.js';
@@ -23,7 +23,14 @@ import type {
   ImportVolumeRequest,
   TaskStatus,
 } from './task-model.js';
-import { ID_PREFIX, type ImageRecord, newTaskRecord, type TaskKind, type TaskRecord } from './task-record.js';
+import {
+  ID_PREFIX,
+  type ImageRecord,
+  isLive,
+  newTaskRecord,
+  type TaskKind,
+  type TaskRecord,
+} from './task-record.js';
 import { TaskRepository } from './task-repository.js';
 import { conversionView, exportView, importImageView, viewOf } from './task-views.js';
 import { prepareWorkingFolders } from './working-folders.js';
@@ -55,6 +62,14 @@ export interface ImportService {
   cancelImportTask(importTaskId: string, reason?: string): Promise<ImportImageTask>;
   /** Cancels an ImportVolume / ImportInstance task. */
   cancelConversionTask(conversionTaskId: string, reason?: string): Promise<ConversionTask>;
+  /** Cancels an export: its converter ends, its scratch and any output it delivered are removed; completed tasks refuse. */
+  cancelExportTask(exportImageTaskId: string, reason?: string): Promise<ExportImageTask>;
+  /**
+   * Deletes an image imported here: given a compute service that knows it, its master first
+   * (`deleteImage`, which refuses with `CONFLICT` while nodes use it unless `force`, which destroys
+   * them), then its record and its qcow2 disks. Refused (`CONFLICT`) while an export reads it.
+   */
+  deleteImportedImage(imageId: string, options?: { force?: boolean }): Promise<void>;
   /**
    * Starts an export to vmdk (streamOptimized), vhd, raw or qcow2 of an image imported here or,
    * given a compute service with `exportImageDisk`, of one of its images (its master's disk).
@@ -133,6 +148,35 @@ class VmkitImportService implements ImportService {
     return conversionView(await this.#engine.cancel(id, reason));
   }
 
+  async cancelExportTask(id: string, reason?: string) {
+    this.#kindOf(id, ['export-image']);
+    return exportView(await this.#engine.cancel(id, reason));
+  }
+
+  async deleteImportedImage(imageId: string, options: { force?: boolean } = {}) {
+    this.#open();
+    const image = typeof imageId === 'string' ? this.#images.get(imageId) : undefined;
+    if (!image)
+      throw new VmkitError('NOT_FOUND', `imageId: no image ${imageId} was imported here`, {
+        details: { field: 'imageId' },
+      });
+    const reading = [...this.#engine.records.values()].find(
+      (t) => t.kind === 'export-image' && t.imageId === imageId && isLive(t),
+    );
+    if (reading)
+      throw new VmkitError('CONFLICT', `imageId: export task ${reading.id} is reading image ${imageId}`, {
+        details: { field: 'imageId', taskId: reading.id },
+      });
+    const compute = this.#deps.options.compute;
+    if (compute?.deleteImage && (!compute.getImage || (await compute.getImage(imageId))))
+      await compute.deleteImage(imageId, { force: options.force === true }).catch((error: unknown) => {
+        if (!(error instanceof VmkitError && error.code === 'NOT_FOUND')) throw error;
+      });
+    this.#images.delete(imageId);
+    await this.#deps.repo.removeImage(imageId);
+    await rm(join(this.#deps.options.imageDir, imageId), { recursive: true, force: true });
+  }
+
   async exportImage(req: ExportImageRequest) {
     this.#open();
     const image = await this.#exportable(req?.imageId);
@@ -147,6 +191,7 @@ class VmkitImportService implements ImportService {
     const existing = this.#byToken('export-image', req.clientToken);
     if (existing) return { exportImageTaskId: existing };
     const record = newTaskRecord('export-image', [], req);
+    const delivery: Delivery = { destination: { ...dest }, started: false };
     Object.assign(record, {
       imageId: image.imageId,
       exportFormat: req.diskImageFormat,
@@ -155,8 +200,12 @@ class VmkitImportService implements ImportService {
     });
     await this.#engine.submit(record, {
       // A compute master's size is known once copied: its reservation grows then.
-      estimate: async () => ('virtualSize' in image ? qcow2Bound(image.virtualSize) : 0),
-      run: (task, scratch, admission) => runExport(task, image, scratch, admission, this.#deps),
+      // A box holds its converted disk and the box made of it: twice the bound.
+      estimate: async () =>
+        'virtualSize' in image ? qcow2Bound(image.virtualSize) * (req.diskImageFormat === 'box' ? 2 : 1) : 0,
+      run: (task, scratch, admission) => runExport(task, image, scratch, admission, this.#deps, delivery),
+      // A cancel or failure once delivery began removes what was delivered (never a file it did not make).
+      rollback: () => removeDelivery(delivery, this.#deps.options.store),
     });
     return { exportImageTaskId: record.id };
   }
