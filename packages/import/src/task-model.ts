@@ -1,4 +1,5 @@
 import type { OperatingSystem, TemplateOptions } from '@vmkit/core';
+import type { BoxProvider } from './box/box-metadata.js';
 
 /** AWS's task states. A failed task ends `deleted` with a `statusMessage` saying why. */
 export type TaskStatus = 'active' | 'completed' | 'cancelling' | 'cancelled' | 'deleting' | 'deleted';
@@ -33,7 +34,7 @@ export type DiskContainer = DiskLocation & {
   /** `vmdk`, `vhd` (or `vpc`), `vhdx`, `vdi`, `qcow2`, `raw`, `ova`, or `box` (a Vagrant box). */
   readonly format: string;
   /** For a `box`: the provider its `metadata.json` must name (default: either). */
-  readonly provider?: 'libvirt' | 'virtualbox';
+  readonly provider?: BoxProvider;
   /** Expected SHA-256 of the source bytes (hex); a mismatch fails the task. */
   readonly sha256?: string;
 };
@@ -158,7 +159,7 @@ export interface ExportImageRequest {
   readonly imageId: string;
   readonly diskImageFormat: ExportFormat;
   /** For `box`: the Vagrant provider the box is for (default `libvirt`). */
-  readonly boxProvider?: 'libvirt' | 'virtualbox';
+  readonly boxProvider?: BoxProvider;
   readonly destination: { readonly path: string } | { readonly container: string; readonly name: string };
   readonly description?: string;
   readonly clientToken?: string;
@@ -170,7 +171,7 @@ export interface ExportImageTask extends TaskViewBase {
   readonly imageId: string;
   readonly diskImageFormat: ExportFormat;
   /** For `box` exports: the Vagrant provider. */
-  readonly boxProvider?: 'libvirt' | 'virtualbox';
+  readonly boxProvider?: BoxProvider;
   readonly destination: string;
   /** SHA-256 of the exported file, once completed. */
   readonly sha256?: string;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { OperatingSystem } from '@vmkit/core';
+import type { BoxProvider } from './box/box-metadata.js';
 import type {
   DiskContainer,
   ExportFormat,
@@ -37,7 +38,7 @@ export interface TaskRecord {
   volumeId?: string;
   /** Export. */
   exportFormat?: ExportFormat;
-  boxProvider?: 'libvirt' | 'virtualbox';
+  boxProvider?: BoxProvider;
   destination?: { path: string } | { container: string; name: string };
   sha256?: string;
   size?: number;
