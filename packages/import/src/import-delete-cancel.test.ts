@@ -6,6 +6,7 @@ import { type ComputeService, createComputeService } from '@vmkit/core';
 import { type BlobStore, memoryBlobStore } from '@vmkit/core/blobstore';
 import { memoryProvider } from '@vmkit/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { until } from '../test-support/import-fixtures.js';
 import { type FakeConverter, fakeConverter } from './fake-converter.fixture.js';
 import { createImportService, type ImportService } from './import-service.js';
 
@@ -46,14 +47,6 @@ async function importRaw(s: ImportService, imageId: string): Promise<void> {
   const { importTaskId } = await s.importImage({ diskContainers: [{ format: 'raw', path }], imageId });
   expect((await s.waitForTask(importTaskId)).status).toBe('completed');
 }
-
-const until = async (check: () => Promise<boolean>, ms = 15_000) => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`still not so after ${ms} ms: ${check}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('deleteImportedImage', () => {
   it('is refused while a node uses the image, then with force removes the nodes, the master, the record and the disks', async () => {

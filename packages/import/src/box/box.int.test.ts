@@ -6,7 +6,13 @@ import { promisify } from 'node:util';
 import type { MasterSpec } from '@vmkit/core';
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packOva, qemuImg, randomFile } from '../../test-support/import-fixtures.js';
+import {
+  compareDisks,
+  importToEnd,
+  packOva,
+  qemuImg,
+  randomFile,
+} from '../../test-support/import-fixtures.js';
 import { createImportService, type ImportService } from '../import-service.js';
 import type { DiskContainer } from '../task-model.js';
 
@@ -43,11 +49,7 @@ describe('Vagrant boxes in and out (real tar, gzip and qemu-img)', () => {
   };
   const scratchTasks = async () => readdir(at('scratch', 'tasks')).catch(() => []);
 
-  async function importBox(container: DiskContainer) {
-    const { importTaskId } = await svc.importImage({ diskContainers: [container] });
-    await svc.waitForTask(importTaskId);
-    return (await svc.describeImportImageTasks({ importTaskIds: [importTaskId] }))[0]!;
-  }
+  const importBox = (container: DiskContainer) => importToEnd(svc, container);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vmkit-box-int-'));
@@ -209,24 +211,13 @@ describe('Vagrant boxes in and out (real tar, gzip and qemu-img)', () => {
       }
       const back = await importBox({ format: 'box', provider, path: boxPath });
       expect([back.status, back.failureReason]).toEqual(['completed', undefined]);
-      await qemuImg(
-        'compare',
-        '-f',
-        'qcow2',
-        '-F',
-        'qcow2',
+      await compareDisks(
         orig.snapshotDetails[0]!.outputPath!,
-        back.snapshotDetails[0]!.outputPath!,
-      );
-      await qemuImg(
-        'compare',
-        '-f',
-        'raw',
-        '-F',
         'qcow2',
-        at(`${provider}.raw`),
         back.snapshotDetails[0]!.outputPath!,
+        'qcow2',
       );
+      await compareDisks(at(`${provider}.raw`), 'raw', back.snapshotDetails[0]!.outputPath!, 'qcow2');
     },
   );
 });

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { memoryBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { qemuImg, randomFile } from '../../test-support/import-fixtures.js';
+import { compareDisks, importToEnd, qemuImg, randomFile } from '../../test-support/import-fixtures.js';
 import { createImportService, type ImportService } from '../import-service.js';
+import type { DiskContainer } from '../task-model.js';
 
 const exec = promisify(execFile);
 /** The packaging script vagrant-libvirt documents (shipped in Debian's package). */
@@ -23,11 +24,7 @@ describe('Vagrant reads vmkit boxes and vmkit reads Vagrant boxes', () => {
   const vagrant = (...args: string[]) =>
     exec('vagrant', args, { cwd: dir, env: { ...process.env, VAGRANT_HOME: at('vagrant-home') } });
 
-  async function imported(container: Parameters<ImportService['importImage']>[0]['diskContainers'][0]) {
-    const { importTaskId } = await svc.importImage({ diskContainers: [container] });
-    await svc.waitForTask(importTaskId);
-    return (await svc.describeImportImageTasks({ importTaskIds: [importTaskId] }))[0]!;
-  }
+  const imported = (container: DiskContainer) => importToEnd(svc, container);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vmkit-vagrant-int-'));
@@ -59,7 +56,7 @@ describe('Vagrant reads vmkit boxes and vmkit reads Vagrant boxes', () => {
     // What Vagrant unpacked is the exported disk, byte for byte as qemu-img reads it.
     const boxDir = at('vagrant-home', 'boxes', name, '0', 'libvirt');
     expect((await readdir(boxDir)).sort()).toEqual(['Vagrantfile', 'box.img', 'metadata.json']);
-    await qemuImg('compare', '-f', 'raw', '-F', 'qcow2', at('disk.raw'), join(boxDir, 'box.img'));
+    await compareDisks(at('disk.raw'), 'raw', join(boxDir, 'box.img'), 'qcow2');
     await vagrant('box', 'remove', name);
     expect((await vagrant('box', 'list')).stdout).not.toContain(name);
     expect(await readdir(at('vagrant-home', 'boxes'))).toEqual([]);
@@ -76,14 +73,6 @@ describe('Vagrant reads vmkit boxes and vmkit reads Vagrant boxes', () => {
     const task = await imported({ format: 'box', provider: 'libvirt', path: at('made.box') });
     expect([task.status, task.failureReason]).toEqual(['completed', undefined]);
     expect(task.hardware).toEqual({ ramMiB: 384, cores: 3 });
-    await qemuImg(
-      'compare',
-      '-f',
-      'raw',
-      '-F',
-      'qcow2',
-      at('made.raw'),
-      task.snapshotDetails[0]!.outputPath!,
-    );
+    await compareDisks(at('made.raw'), 'raw', task.snapshotDetails[0]!.outputPath!, 'qcow2');
   });
 });
