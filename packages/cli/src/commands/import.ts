@@ -15,6 +15,7 @@ import {
   type OsFlag,
   osOption,
 } from './import-args.js';
+import { importCancelCommand, importStatusCommand } from './import-tasks.js';
 
 /** Options of `vmkit import` as commander parses them. */
 interface ImportFlags {
@@ -83,6 +84,7 @@ export function importCommand(io: CliIo): Command {
       .option('-w, --wait', 'show progress until the task ends and exit by its outcome'),
     'vmkit import appliance.vmdk --image-id appliance --wait',
   );
+  command.addCommand(importStatusCommand(io)).addCommand(importCancelCommand(io));
   return defineAction(command, io, async (ctx, source: string, opts: ImportFlags) => {
     const where = isUrl(source) ? source : resolve(ctx.io.cwd, source);
     const format = await sourceFormat(where, opts.format);

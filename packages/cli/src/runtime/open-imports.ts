@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ComputeService } from '@vmkit/core';
 import { ensurePrivateDir, userCacheHome } from '@vmkit/core/internal';
@@ -94,6 +94,53 @@ export async function lockImports(places: ImportPlaces): Promise<() => Promise<v
   throw new VmkitError('CONFLICT', `cannot take ${places.lockFile}`, {
     details: { lockFile: places.lockFile },
   });
+}
+
+/**
+ * Opens the import service's records for reading, without the lock, while another process may be
+ * running tasks on the store: its scratch folder is a new one of its own (removed on close), so
+ * its start-up touches nothing of the running process's (whose live tasks recovery leaves alone).
+ * Start no task with it.
+ */
+export async function openImportRecords(settings: Settings, cwd: string): Promise<OpenImports> {
+  const places = importPlaces(settings, undefined, cwd);
+  if (places.home.startsWith(join(userCacheHome(), 'vmkit'))) {
+    await ensurePrivateDir(places.home, { field: 'store', base: userCacheHome() });
+  } else {
+    await mkdir(places.home, { recursive: true, mode: 0o700 });
+  }
+  const scratchDir = await mkdtemp(join(places.home, 'view-'));
+  try {
+    const [{ createImportService }, { openStore }] = await Promise.all([
+      import('@vmkit/import'),
+      import('./open-service.js'),
+    ]);
+    const service = await createImportService({
+      store: await openStore(settings),
+      scratchDir,
+      imageDir: places.imageDir,
+    });
+    return {
+      service,
+      places,
+      async close() {
+        try {
+          await service.close();
+        } finally {
+          await rm(scratchDir, { recursive: true, force: true });
+        }
+      },
+    };
+  } catch (error) {
+    await rm(scratchDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** The pid in the store's import lock when that process is alive, else `undefined`. */
+export async function importLockOwner(places: ImportPlaces): Promise<number | undefined> {
+  const pid = Number((await readFile(places.lockFile, 'utf8').catch(() => '')).trim());
+  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
 }
 
 /** An open import service with what must be closed after it. */
