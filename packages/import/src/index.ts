@@ -9,6 +9,7 @@
 
 export type { BoxProvider } from './box/box-metadata.js';
 export { VAGRANT_INSECURE_PUBLIC_KEY } from './box/vagrant-login.js';
+export { type VagrantBoxReaderOptions, vagrantBoxReader } from './box/vagrant-box-reader.js';
 export { createImportService, type ImportService } from './import-service.js';
 export type {
   ImageRegistry,
