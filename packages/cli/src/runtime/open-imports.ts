@@ -57,6 +57,15 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Makes the import home: private and checked under the user's cache folder, else made 0700 when missing. */
+async function ensureImportHome(places: ImportPlaces): Promise<void> {
+  if (places.home.startsWith(join(userCacheHome(), 'vmkit'))) {
+    await ensurePrivateDir(places.home, { field: 'store', base: userCacheHome() });
+  } else {
+    await mkdir(places.home, { recursive: true, mode: 0o700 });
+  }
+}
+
 /**
  * Takes the lock file for this process: import tasks run inside the process that started them,
  * and a service opening the same records marks the tasks it finds active as failed, so one
@@ -64,11 +73,7 @@ function alive(pid: number): boolean {
  */
 export async function lockImports(places: ImportPlaces): Promise<() => Promise<void>> {
   const { VmkitError } = await import('@vmkit/core');
-  if (places.home.startsWith(join(userCacheHome(), 'vmkit'))) {
-    await ensurePrivateDir(places.home, { field: 'store', base: userCacheHome() });
-  } else {
-    await mkdir(places.home, { recursive: true, mode: 0o700 });
-  }
+  await ensureImportHome(places);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(places.lockFile, 'wx');
@@ -104,11 +109,7 @@ export async function lockImports(places: ImportPlaces): Promise<() => Promise<v
  */
 export async function openImportRecords(settings: Settings, cwd: string): Promise<OpenImports> {
   const places = importPlaces(settings, undefined, cwd);
-  if (places.home.startsWith(join(userCacheHome(), 'vmkit'))) {
-    await ensurePrivateDir(places.home, { field: 'store', base: userCacheHome() });
-  } else {
-    await mkdir(places.home, { recursive: true, mode: 0o700 });
-  }
+  await ensureImportHome(places);
   const scratchDir = await mkdtemp(join(places.home, 'view-'));
   try {
     const [{ createImportService }, { openStore }] = await Promise.all([
