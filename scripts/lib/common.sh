@@ -26,6 +26,9 @@ SYSTEM_DEPS=(
   "cloud-localds:cloud-image-utils"
   "sfdisk:fdisk"
   "syslinux:syslinux"
+  # Vagrant itself reads the boxes vmkit writes (packages/import/src/box/vagrant.int.test.ts).
+  "vagrant:vagrant"
+  "/usr/share/doc/vagrant-libvirt/copyright:vagrant-libvirt"
   "/usr/lib/syslinux/mbr/mbr.bin:syslinux-common"
   "/usr/lib/grub/i386-pc/cdboot.img:grub-pc-bin"
   "/usr/lib/grub/x86_64-efi/linux.mod:grub-efi-amd64-bin"

@@ -79,10 +79,12 @@ export type {
   ScriptResult,
   WaitForNodeOptions,
 } from './model/guest-exec.js';
+export type { BoxSourceReader, ReadBoxSource } from './model/box-source-reader.js';
 export type { LoginCredentials } from './model/login-credentials.js';
 export type { NicAddresses, NicAddressSource } from './model/nic-addresses.js';
 export type {
   BootIsoSource,
+  BoxSource,
   DiskSource,
   IsoSource,
   KernelSource,

@@ -53,7 +53,9 @@ export async function fetchMasterDisk(
     maxVirtualSize: deps.options.limits.maxImageBytes,
     field,
   });
-  const need = got.bytes + qcow2Bound(info.virtualSize) - admission.bytes;
+  // A box holds the converted disk and the box made of it: twice the output's bound.
+  const outputs = task.record.exportFormat === 'box' ? 2 : 1;
+  const need = got.bytes + outputs * qcow2Bound(info.virtualSize) - admission.bytes;
   if (need > 0 && !admission.grow(need))
     throw new VmkitError(
       'INVALID_ARGUMENT',

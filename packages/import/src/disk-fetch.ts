@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { VmkitError } from '@vmkit/core/spi';
 import { normalizeFormat } from '@vmkit/imaging';
 import type { Admission } from './admission-queue.js';
+import { extractBox } from './box/box-extract.js';
 import type { ImportDeps } from './import-runner.js';
 import type { LiveTask } from './live-task.js';
 import { extractOva } from './ova/ova-extract.js';
@@ -41,7 +42,7 @@ export function downloadMeter(admission: Admission, reserved: number, field: str
   };
 }
 
-/** Brings one disk container into scratch (or uses a local file in place); an OVA gives its disks. */
+/** Brings one disk container into scratch (or uses a local file in place); an OVA or a Vagrant box gives its disks. */
 export async function fetchDisk(
   task: LiveTask,
   container: DiskContainer,
@@ -59,7 +60,7 @@ export async function fetchDisk(
   };
   const progressOf = (n: number) =>
     task.progress(Math.min(14, 14 * (n / options.limits.maxImageBytes)), `${source}: ${n} bytes`);
-  if (normalizeFormat(container.format) !== 'ova') {
+  if (!['ova', 'box'].includes(normalizeFormat(container.format))) {
     if (!('path' in container)) await task.stage('downloading', 0, source);
     const got = await fetchSource(container, {
       store: options.store,
@@ -82,19 +83,30 @@ export async function fetchDisk(
     ];
   }
   await task.stage('extracting', 0, source);
-  const dir = join(scratch, `ova${i}`);
+  const kind = normalizeFormat(container.format) === 'box' ? 'box' : 'ova';
+  const dir = join(scratch, `${kind}${i}`);
   await mkdir(dir, { mode: 0o700 });
-  const ova = await extractOva(await openStream(container, field, deps, task.signal), dir, {
-    maxBytes: options.limits.maxImageBytes,
-    signal: task.signal,
-    onBytes,
-  });
-  if (container.sha256 && container.sha256.toLowerCase() !== ova.sha256)
-    throw new VmkitError('CORRUPT', `${field}: sha256 is ${ova.sha256}, expected ${container.sha256}`, {
+  const stream = await openStream(container, field, deps, task.signal);
+  const limits = { maxBytes: options.limits.maxImageBytes, signal: task.signal, onBytes };
+  const archive =
+    kind === 'box'
+      ? await extractBox(stream, dir, {
+          ...limits,
+          ...(container.provider ? { provider: container.provider } : {}),
+        })
+      : await extractOva(stream, dir, limits);
+  if (container.sha256 && container.sha256.toLowerCase() !== archive.sha256)
+    throw new VmkitError('CORRUPT', `${field}: sha256 is ${archive.sha256}, expected ${container.sha256}`, {
       details: { rule: 'sha256' },
     });
-  task.record.hardware = { ...ova.descriptor.hardware };
-  return ova.disks.map((d) => ({ file: d.file, format: d.format, source: `${source}:${d.href}`, size: 0 }));
+  task.record.hardware = { ...('descriptor' in archive ? archive.descriptor.hardware : archive.hardware) };
+  if (kind === 'box') task.record.login = 'vagrant';
+  return archive.disks.map((d) => ({
+    file: d.file,
+    format: d.format,
+    source: `${source}:${d.href}`,
+    size: 0,
+  }));
 }
 
 async function openStream(

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { type ComputeService, createComputeService } from '@vmkit/core';
 import { memoryBlobStore } from '@vmkit/core/blobstore';
 import { VmkitError } from '@vmkit/core/spi';
 import { type MemoryProvider, memoryMasterDisk, memoryProvider } from '@vmkit/core/testing';
 import type { ConvertRequest } from '@vmkit/imaging';
+import { extract } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeConverter, qcow2Header } from './fake-converter.fixture.js';
 import { createImportService, type ImportService } from './import-service.js';
@@ -164,6 +167,29 @@ describe("exportImage of the compute service's own images (memory provider)", ()
     expect(sha256(await readFile(join(dir, 'guest.vmdk')))).toBe(
       sha256(qcow2Header(memoryMasterDisk(master!).length)),
     );
+    expect(await readdir(join(dir, 'scratch', 'tasks'))).toEqual([]);
+  });
+
+  it("writes a compute image as a libvirt box: the master's converted disk as box.img, with metadata.json", async () => {
+    const s = await service(true);
+    const { exportImageTaskId } = await s.exportImage({
+      imageId: 'guest',
+      diskImageFormat: 'box',
+      destination: { path: join(dir, 'guest.box') },
+    });
+    expect(await s.waitForTask(exportImageTaskId)).toMatchObject({
+      status: 'completed',
+      boxProvider: 'libvirt',
+    });
+    const names: string[] = [];
+    const ex = extract();
+    ex.on('entry', (header, stream, next) => {
+      names.push(header.name);
+      stream.resume();
+      next();
+    });
+    await pipeline(createReadStream(join(dir, 'guest.box')), ex);
+    expect(names).toEqual(['metadata.json', 'Vagrantfile', 'box.img']);
     expect(await readdir(join(dir, 'scratch', 'tasks'))).toEqual([]);
   });
 

@@ -4,6 +4,7 @@ import type { MasterSpec } from '@vmkit/core';
 import { VmkitError } from '@vmkit/core/spi';
 import { assertSafeImage, inspectImage, normalizeFormat } from '@vmkit/imaging';
 import type { Admission } from './admission-queue.js';
+import { vagrantLogin } from './box/vagrant-login.js';
 import { downloadMeter, fetchDisk, type LocalDisk } from './disk-fetch.js';
 import { sha256File } from './hashing.js';
 import type { ResolvedImportOptions } from './import-service-options.js';
@@ -44,7 +45,7 @@ export async function estimateImport(
   const preReserved = new Set<number>();
   const sourceBytes = new Map<number, number>();
   for (const [i, d] of disks.entries()) {
-    if ('path' in d && normalizeFormat(d.format) !== 'ova') {
+    if ('path' in d && !['ova', 'box'].includes(normalizeFormat(d.format))) {
       const info = await inspectImage(d.path, { signal });
       bytes += qcow2Bound(Math.min(info.virtualSize, deps.options.limits.maxImageBytes));
       preReserved.add(i);
@@ -151,6 +152,7 @@ async function register(
     sha256: snapshots[0]!.outputSha256!,
     os,
     ...(r.hardware ? { hardware: r.hardware } : {}),
+    ...(r.login ? { login: r.login } : {}),
     ...(r.description ? { description: r.description } : {}),
     importTaskId: r.id,
     extraDisks: paths.slice(1),
@@ -168,6 +170,7 @@ export function masterSpecOf(image: ImageRecord): MasterSpec {
     id: image.imageId,
     ...(image.description ? { name: image.description } : {}),
     os: image.os,
+    ...(image.login === 'vagrant' ? { login: vagrantLogin() } : {}),
     source: { type: 'disk', path: image.path, format: 'qcow2', sha256: image.sha256 },
     ...(hw && (hw.cores || hw.ramMiB)
       ? {

@@ -19,6 +19,8 @@ export interface ImageRegistry {
   exportImageDisk?: ComputeService['exportImageDisk'];
   /** Launches nodes (`importInstance` launches one). */
   createNodesInGroup?: ComputeService['createNodesInGroup'];
+  /** Deletes an image's master; `deleteImportedImage` uses it (`ComputeService.deleteImage` fits). */
+  deleteImage?(id: string, options?: { force?: boolean }): Promise<void>;
   /** Picks the image and hardware of `importInstance`'s node. */
   templateBuilder?: ComputeService['templateBuilder'];
 }

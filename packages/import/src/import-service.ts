@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { invalidArgument, Lifecycle, VmkitError } from '@vmkit/core/spi';
 import { normalizeFormat } from '@vmkit/imaging';
 import { masterExporter } from './compute-export.js';
-import { runExport } from './export-runner.js';
+import { type Delivery, removeDelivery, runExport } from './export-runner.js';
 import { hostIdentity } from './host-identity.js';
 import { foreignImage } from './image-record-check.js';
 import { estimateImport, type ImportDeps, qcow2Bound, runImport } from './import-runner.js';
@@ -23,13 +23,21 @@ import type {
   ImportVolumeRequest,
   TaskStatus,
 } from './task-model.js';
-import { ID_PREFIX, type ImageRecord, newTaskRecord, type TaskKind, type TaskRecord } from './task-record.js';
+import {
+  ID_PREFIX,
+  type ImageRecord,
+  isLive,
+  newTaskRecord,
+  type TaskKind,
+  type TaskRecord,
+} from './task-record.js';
 import { TaskRepository } from './task-repository.js';
 import { conversionView, exportView, importImageView, viewOf } from './task-views.js';
 import { prepareWorkingFolders } from './working-folders.js';
 
-const IMPORT_FORMATS = ['vmdk', 'vhd', 'vhdx', 'vdi', 'qcow2', 'raw', 'ova'];
-const EXPORT_FORMATS = ['vmdk', 'vhd', 'raw', 'qcow2'];
+const IMPORT_FORMATS = ['vmdk', 'vhd', 'vhdx', 'vdi', 'qcow2', 'raw', 'ova', 'box'];
+const EXPORT_FORMATS = ['vmdk', 'vhd', 'raw', 'qcow2', 'box'];
+const BOX_PROVIDERS = ['libvirt', 'virtualbox'];
 
 /** AWS-style import and export of disk images (see {@link createImportService}). */
 export interface ImportService {
@@ -54,6 +62,14 @@ export interface ImportService {
   cancelImportTask(importTaskId: string, reason?: string): Promise<ImportImageTask>;
   /** Cancels an ImportVolume / ImportInstance task. */
   cancelConversionTask(conversionTaskId: string, reason?: string): Promise<ConversionTask>;
+  /** Cancels an export: its converter ends, its scratch and any output it delivered are removed; completed tasks refuse. */
+  cancelExportTask(exportImageTaskId: string, reason?: string): Promise<ExportImageTask>;
+  /**
+   * Deletes an image imported here: given a compute service that knows it, its master first
+   * (`deleteImage`, which refuses with `CONFLICT` while nodes use it unless `force`, which destroys
+   * them), then its record and its qcow2 disks. Refused (`CONFLICT`) while an export reads it.
+   */
+  deleteImportedImage(imageId: string, options?: { force?: boolean }): Promise<void>;
   /**
    * Starts an export to vmdk (streamOptimized), vhd, raw or qcow2 of an image imported here or,
    * given a compute service with `exportImageDisk`, of one of its images (its master's disk).
@@ -132,26 +148,64 @@ class VmkitImportService implements ImportService {
     return conversionView(await this.#engine.cancel(id, reason));
   }
 
+  async cancelExportTask(id: string, reason?: string) {
+    this.#kindOf(id, ['export-image']);
+    return exportView(await this.#engine.cancel(id, reason));
+  }
+
+  async deleteImportedImage(imageId: string, options: { force?: boolean } = {}) {
+    this.#open();
+    const image = typeof imageId === 'string' ? this.#images.get(imageId) : undefined;
+    if (!image)
+      throw new VmkitError('NOT_FOUND', `imageId: no image ${imageId} was imported here`, {
+        details: { field: 'imageId' },
+      });
+    const reading = [...this.#engine.records.values()].find(
+      (t) => t.kind === 'export-image' && t.imageId === imageId && isLive(t),
+    );
+    if (reading)
+      throw new VmkitError('CONFLICT', `imageId: export task ${reading.id} is reading image ${imageId}`, {
+        details: { field: 'imageId', taskId: reading.id },
+      });
+    const compute = this.#deps.options.compute;
+    if (compute?.deleteImage && (!compute.getImage || (await compute.getImage(imageId))))
+      await compute.deleteImage(imageId, { force: options.force === true }).catch((error: unknown) => {
+        if (!(error instanceof VmkitError && error.code === 'NOT_FOUND')) throw error;
+      });
+    this.#images.delete(imageId);
+    await this.#deps.repo.removeImage(imageId);
+    await rm(join(this.#deps.options.imageDir, imageId), { recursive: true, force: true });
+  }
+
   async exportImage(req: ExportImageRequest) {
     this.#open();
     const image = await this.#exportable(req?.imageId);
     if (!EXPORT_FORMATS.includes(req.diskImageFormat))
       throw invalidArgument('diskImageFormat', `must be one of ${EXPORT_FORMATS.join(', ')}`);
+    const boxProvider = req.boxProvider ?? (req.diskImageFormat === 'box' ? 'libvirt' : undefined);
+    if (boxProvider !== undefined && (req.diskImageFormat !== 'box' || !BOX_PROVIDERS.includes(boxProvider)))
+      throw invalidArgument('boxProvider', "is for diskImageFormat 'box' only: libvirt or virtualbox");
     const dest = req.destination;
     if (!dest || ('path' in dest ? !dest.path : !dest.container || !dest.name))
       throw invalidArgument('destination', 'needs a path or { container, name }');
     const existing = this.#byToken('export-image', req.clientToken);
     if (existing) return { exportImageTaskId: existing };
     const record = newTaskRecord('export-image', [], req);
+    const delivery: Delivery = { destination: { ...dest }, started: false };
     Object.assign(record, {
       imageId: image.imageId,
       exportFormat: req.diskImageFormat,
+      ...(boxProvider ? { boxProvider } : {}),
       destination: { ...dest },
     });
     await this.#engine.submit(record, {
       // A compute master's size is known once copied: its reservation grows then.
-      estimate: async () => ('virtualSize' in image ? qcow2Bound(image.virtualSize) : 0),
-      run: (task, scratch, admission) => runExport(task, image, scratch, admission, this.#deps),
+      // A box holds its converted disk and the box made of it: twice the bound.
+      estimate: async () =>
+        'virtualSize' in image ? qcow2Bound(image.virtualSize) * (req.diskImageFormat === 'box' ? 2 : 1) : 0,
+      run: (task, scratch, admission) => runExport(task, image, scratch, admission, this.#deps, delivery),
+      // A cancel or failure once delivery began removes what was delivered (never a file it did not make).
+      rollback: () => removeDelivery(delivery, this.#deps.options.store),
     });
     return { exportImageTaskId: record.id };
   }
@@ -198,6 +252,11 @@ class VmkitImportService implements ImportService {
           `must be one of ${IMPORT_FORMATS.join(', ')} (the format is never guessed)`,
         );
       validateLocation(d, at);
+      if (
+        d.provider !== undefined &&
+        (normalizeFormat(d.format) !== 'box' || !BOX_PROVIDERS.includes(d.provider))
+      )
+        throw invalidArgument(`${at}.provider`, 'is for box disks only: libvirt or virtualbox');
     });
     const existing = this.#byToken(kind, req.clientToken);
     if (existing) return existing;

@@ -2,11 +2,14 @@
  * `@vmkit/import`: AWS-style import and export of disk images (ImportImage, ImportVolume,
  * ImportInstance, DescribeConversionTasks, CancelConversionTask, ExportImage) on the imaging
  * package's inspector and `qemu-img`, with bounded concurrency, a scratch quota, checksums, OVA
- * archives, and task records persisted in a blob store.
+ * archives and Vagrant boxes (in and out), and task records persisted in a blob store.
  *
  * @packageDocumentation
  */
 
+export type { BoxProvider } from './box/box-metadata.js';
+export { VAGRANT_INSECURE_PUBLIC_KEY } from './box/vagrant-login.js';
+export { type VagrantBoxReaderOptions, vagrantBoxReader } from './box/vagrant-box-reader.js';
 export { createImportService, type ImportService } from './import-service.js';
 export type {
   ImageRegistry,

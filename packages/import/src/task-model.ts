@@ -1,4 +1,5 @@
 import type { OperatingSystem, TemplateOptions } from '@vmkit/core';
+import type { BoxProvider } from './box/box-metadata.js';
 
 /** AWS's task states. A failed task ends `deleted` with a `statusMessage` saying why. */
 export type TaskStatus = 'active' | 'completed' | 'cancelling' | 'cancelled' | 'deleting' | 'deleted';
@@ -28,10 +29,12 @@ export type DiskLocation =
   | { readonly url: string }
   | { readonly container: string; readonly name: string };
 
-/** A disk to import: its location and its format (`ova` for an OVA archive; given, never probed). */
+/** A disk to import: its location and its format (`ova` or `box` for an archive; given, never probed). */
 export type DiskContainer = DiskLocation & {
-  /** `vmdk`, `vhd` (or `vpc`), `vhdx`, `vdi`, `qcow2`, `raw`, or `ova`. */
+  /** `vmdk`, `vhd` (or `vpc`), `vhdx`, `vdi`, `qcow2`, `raw`, `ova`, or `box` (a Vagrant box). */
   readonly format: string;
+  /** For a `box`: the provider its `metadata.json` must name (default: either). */
+  readonly provider?: BoxProvider;
   /** Expected SHA-256 of the source bytes (hex); a mismatch fails the task. */
   readonly sha256?: string;
 };
@@ -102,7 +105,7 @@ export interface SnapshotDetail {
   readonly outputPath?: string;
 }
 
-/** Hardware read from an OVF descriptor. */
+/** Hardware read from an OVF descriptor or a Vagrant box's `Vagrantfile`. */
 export interface ImportedHardware {
   readonly cores?: number;
   readonly ramMiB?: number;
@@ -129,6 +132,8 @@ export interface ImportImageTask extends TaskViewBase {
   readonly imageId?: string;
   readonly snapshotDetails: readonly SnapshotDetail[];
   readonly hardware?: ImportedHardware;
+  /** `vagrant` for a Vagrant box: the image's login is user `vagrant` with Vagrant's insecure key. */
+  readonly login?: 'vagrant';
 }
 
 /** An `importVolume` / `importInstance` task as `describeConversionTasks` returns it. */
@@ -145,14 +150,16 @@ export interface ConversionTask extends TaskViewBase {
   readonly hardware?: ImportedHardware;
 }
 
-/** Formats an image can be exported to (VMDK exports are streamOptimized). */
-export type ExportFormat = 'vmdk' | 'vhd' | 'raw' | 'qcow2';
+/** Formats an image can be exported to (VMDK exports are streamOptimized; `box` is a Vagrant box). */
+export type ExportFormat = 'vmdk' | 'vhd' | 'raw' | 'qcow2' | 'box';
 
 /** Arguments of `exportImage`. */
 export interface ExportImageRequest {
   /** An image made by an import of this service. */
   readonly imageId: string;
   readonly diskImageFormat: ExportFormat;
+  /** For `box`: the Vagrant provider the box is for (default `libvirt`). */
+  readonly boxProvider?: BoxProvider;
   readonly destination: { readonly path: string } | { readonly container: string; readonly name: string };
   readonly description?: string;
   readonly clientToken?: string;
@@ -163,6 +170,8 @@ export interface ExportImageTask extends TaskViewBase {
   readonly exportImageTaskId: string;
   readonly imageId: string;
   readonly diskImageFormat: ExportFormat;
+  /** For `box` exports: the Vagrant provider. */
+  readonly boxProvider?: BoxProvider;
   readonly destination: string;
   /** SHA-256 of the exported file, once completed. */
   readonly sha256?: string;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { OperatingSystem } from '@vmkit/core';
+import type { BoxProvider } from './box/box-metadata.js';
 import type {
   DiskContainer,
   ExportFormat,
@@ -31,10 +32,13 @@ export interface TaskRecord {
   snapshots: SnapshotDetail[];
   os?: OperatingSystem;
   hardware?: ImportedHardware;
+  /** `vagrant`: the disks came from a Vagrant box (login `vagrant`, Vagrant's insecure key). */
+  login?: 'vagrant';
   imageId?: string;
   volumeId?: string;
   /** Export. */
   exportFormat?: ExportFormat;
+  boxProvider?: BoxProvider;
   destination?: { path: string } | { container: string; name: string };
   sha256?: string;
   size?: number;
@@ -62,6 +66,8 @@ export interface ImageRecord {
   sha256: string;
   os: OperatingSystem;
   hardware?: ImportedHardware;
+  /** `vagrant`: a Vagrant box's image, whose login is user `vagrant` with Vagrant's insecure key. */
+  login?: 'vagrant';
   description?: string;
   importTaskId: string;
   /** Further disks of the import, qcow2. */

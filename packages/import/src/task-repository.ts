@@ -44,6 +44,13 @@ export class TaskRepository {
     return this.#chain(`${IMAGES}${record.imageId}.json`, JSON.stringify(record));
   }
 
+  /** Removes an image record (after any write of it still under way). */
+  removeImage(imageId: string): Promise<void> {
+    const name = `${IMAGES}${imageId}.json`;
+    const prev = this.#chains.get(name) ?? Promise.resolve();
+    return prev.catch(() => {}).then(() => this.#store.removeBlob(this.#container, name));
+  }
+
   /**
    * Every task record that passes {@link checkTaskRecord}; one that does not (or is not JSON) is
    * quarantined with a warning naming the rule, and nothing it names is touched.

@@ -27,6 +27,7 @@ export function importImageView(r: TaskRecord): ImportImageTask {
     ...(r.status === 'completed' && r.imageId ? { imageId: r.imageId } : {}),
     snapshotDetails: r.snapshots.map((s) => ({ ...s })),
     ...(r.hardware ? { hardware: { ...r.hardware } } : {}),
+    ...(r.login === 'vagrant' ? { login: r.login } : {}),
   };
 }
 
@@ -52,6 +53,7 @@ export function exportView(r: TaskRecord): ExportImageTask {
     exportImageTaskId: r.id,
     imageId: r.imageId!,
     diskImageFormat: r.exportFormat!,
+    ...(r.boxProvider ? { boxProvider: r.boxProvider } : {}),
     destination: 'path' in d ? d.path : `blob:${d.container}/${d.name}`,
     ...(r.sha256 ? { sha256: r.sha256 } : {}),
     ...(r.size !== undefined ? { size: r.size } : {}),

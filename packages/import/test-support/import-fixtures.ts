@@ -5,6 +5,8 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { pack } from 'tar-stream';
+import type { ImportService } from '../src/import-service.js';
+import type { DiskContainer } from '../src/task-model.js';
 
 const exec = promisify(execFile);
 
@@ -80,4 +82,28 @@ export async function processesNaming(text: string): Promise<number[]> {
     if (cmd.startsWith('qemu-img') && cmd.includes(text)) pids.push(Number(entry));
   }
   return pids;
+}
+
+/** Runs one import of `container` to its end and returns the task as `describeImportImageTasks` gives it. */
+export async function importToEnd(
+  svc: ImportService,
+  container: DiskContainer,
+): Promise<Awaited<ReturnType<ImportService['describeImportImageTasks']>>[number]> {
+  const { importTaskId } = await svc.importImage({ diskContainers: [container] });
+  await svc.waitForTask(importTaskId);
+  return (await svc.describeImportImageTasks({ importTaskIds: [importTaskId] }))[0]!;
+}
+
+/** Waits until `check` holds; throws (naming the wait) if it never does, rather than going on. */
+export async function until(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`still not so after ${ms} ms: ${check}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** `qemu-img compare`: resolves when the two images hold the same bytes, rejects otherwise. */
+export async function compareDisks(a: string, aFormat: string, b: string, bFormat: string): Promise<void> {
+  await qemuImg('compare', '-f', aFormat, '-F', bFormat, a, b);
 }

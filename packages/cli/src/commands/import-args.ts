@@ -17,9 +17,11 @@ export function osOption(text: string): OsFlag {
 }
 
 /** Formats `vmkit import` takes (`vpc` is qemu's name for `vhd`). */
-export const IMPORT_FORMATS = ['vmdk', 'vhd', 'vpc', 'vhdx', 'vdi', 'qcow2', 'raw', 'ova'] as const;
+export const IMPORT_FORMATS = ['vmdk', 'vhd', 'vpc', 'vhdx', 'vdi', 'qcow2', 'raw', 'ova', 'box'] as const;
 /** Formats `vmkit export` writes. */
-export const EXPORT_FORMATS = ['vmdk', 'vhd', 'raw', 'qcow2'] as const;
+export const EXPORT_FORMATS = ['vmdk', 'vhd', 'raw', 'qcow2', 'box'] as const;
+/** Vagrant providers of `box` files. */
+export const BOX_PROVIDERS = ['libvirt', 'virtualbox'] as const;
 
 /** Checks a `--format` value against a list. */
 export function formatOption(formats: readonly string[]) {
@@ -39,6 +41,7 @@ const BY_EXTENSION: Readonly<Record<string, string>> = {
   img: 'raw',
   raw: 'raw',
   ova: 'ova',
+  box: 'box',
 };
 
 /** The format a file or URL's name says (`disk.vmdk`, `https://x/a.ova?sig=1`), if any. */

@@ -6,6 +6,7 @@ import type { GlobalFlags } from '../config/settings.js';
 import type { CliIo, CommandContext } from '../runtime/command-context.js';
 import { defineAction, withJsonAndExample } from '../runtime/define-action.js';
 import {
+  BOX_PROVIDERS,
   EXPORT_FORMATS,
   formatFromName,
   formatOption,
@@ -14,10 +15,12 @@ import {
   type OsFlag,
   osOption,
 } from './import-args.js';
+import { importCancelCommand, importStatusCommand } from './import-tasks.js';
 
 /** Options of `vmkit import` as commander parses them. */
 interface ImportFlags {
   readonly format?: string;
+  readonly boxProvider?: 'libvirt' | 'virtualbox';
   readonly imageId?: string;
   readonly os?: OsFlag;
   readonly scratch?: string;
@@ -58,13 +61,18 @@ export function importCommand(io: CliIo): Command {
   const command = withJsonAndExample(
     new Command('import')
       .description(
-        'import a disk image (vmdk, vhd, vhdx, vdi, qcow2, raw or an OVA; a file or an http(s) URL) as an image: inspected, converted to qcow2; prints the task id, or with --wait follows it to the end',
+        'import a disk image (vmdk, vhd, vhdx, vdi, qcow2, raw, an OVA or a Vagrant box; a file or an http(s) URL) as an image: inspected, converted to qcow2; prints the task id, or with --wait follows it to the end',
       )
       .argument('<source>', 'a disk image file or an http(s) URL')
       .option(
         '-f, --format <format>',
         `the source's format (${IMPORT_FORMATS.join(', ')}); default: from its name or headers`,
         formatOption(IMPORT_FORMATS),
+      )
+      .option(
+        '--box-provider <provider>',
+        `for a Vagrant box: the provider its metadata.json must name (${BOX_PROVIDERS.join(', ')})`,
+        formatOption(BOX_PROVIDERS),
       )
       .option('--image-id <id>', 'id of the image to create (default ami-… from the task id)')
       .option(
@@ -76,6 +84,7 @@ export function importCommand(io: CliIo): Command {
       .option('-w, --wait', 'show progress until the task ends and exit by its outcome'),
     'vmkit import appliance.vmdk --image-id appliance --wait',
   );
+  command.addCommand(importStatusCommand(io)).addCommand(importCancelCommand(io));
   return defineAction(command, io, async (ctx, source: string, opts: ImportFlags) => {
     const where = isUrl(source) ? source : resolve(ctx.io.cwd, source);
     const format = await sourceFormat(where, opts.format);
@@ -88,6 +97,7 @@ export function importCommand(io: CliIo): Command {
     const places = importPlaces(await ctx.settings(), opts.scratch, ctx.io.cwd);
     const args = [...globalArgs(ctx.globals), 'import', where, '--format', format, '--wait', '--json'];
     if (opts.imageId) args.push('--image-id', opts.imageId);
+    if (opts.boxProvider) args.push('--box-provider', opts.boxProvider);
     if (opts.os) args.push('--os', `${opts.os.family}/${opts.os.version}/${opts.os.arch}`);
     if (opts.scratch) args.push('--scratch', resolve(ctx.io.cwd, opts.scratch));
     const log = join(places.logDir, `import-${Date.now()}-${randomBytes(8).toString('hex')}.log`);
@@ -116,7 +126,13 @@ async function importAndWait(ctx: CommandContext, source: string, format: string
       try {
         const { service } = imports;
         const { importTaskId } = await service.importImage({
-          diskContainers: [{ format, ...(isUrl(source) ? { url: source } : { path: source }) }],
+          diskContainers: [
+            {
+              format,
+              ...(isUrl(source) ? { url: source } : { path: source }),
+              ...(opts.boxProvider ? { provider: opts.boxProvider } : {}),
+            },
+          ],
           description: basename(source),
           ...(opts.imageId ? { imageId: opts.imageId } : {}),
           ...(opts.os ? { os: opts.os } : {}),
@@ -152,12 +168,19 @@ async function importAndWait(ctx: CommandContext, source: string, format: string
 export function exportCommand(io: CliIo): Command {
   const command = withJsonAndExample(
     new Command('export')
-      .description('write an image made by vmkit import as vmdk (streamOptimized), vhd, raw or qcow2')
+      .description(
+        'write an image made by vmkit import as vmdk (streamOptimized), vhd, raw, qcow2 or a Vagrant box (libvirt or virtualbox)',
+      )
       .argument('<image>', 'image id, as vmkit import printed it')
       .requiredOption(
         '-f, --format <format>',
         `output format (${EXPORT_FORMATS.join(', ')})`,
         formatOption(EXPORT_FORMATS),
+      )
+      .option(
+        '--box-provider <provider>',
+        `with --format box: the Vagrant provider (${BOX_PROVIDERS.join(', ')}; default libvirt)`,
+        formatOption(BOX_PROVIDERS),
       )
       .requiredOption('-o, --output <file>', 'file to write (never overwritten)')
       .option('--scratch <dir>', 'directory for temporary files (default <store>/.import/scratch)'),
@@ -166,7 +189,11 @@ export function exportCommand(io: CliIo): Command {
   return defineAction(
     command,
     io,
-    async (ctx, imageId: string, opts: { format: string; output: string; scratch?: string }) => {
+    async (
+      ctx,
+      imageId: string,
+      opts: { format: string; output: string; scratch?: string; boxProvider?: 'libvirt' | 'virtualbox' },
+    ) => {
       const [{ openImports }, { followTask, assertCompleted }, { VmkitError }] = await Promise.all([
         import('../runtime/open-imports.js'),
         import('../runtime/follow-task.js'),
@@ -192,6 +219,7 @@ export function exportCommand(io: CliIo): Command {
             const { exportImageTaskId } = await service.exportImage({
               imageId,
               diskImageFormat: opts.format as 'raw',
+              ...(opts.boxProvider ? { boxProvider: opts.boxProvider } : {}),
               destination: { path: output },
             });
             const done = await followTask(service, exportImageTaskId, { signal, onProgress: view.listener });
@@ -203,7 +231,8 @@ export function exportCommand(io: CliIo): Command {
           }
         });
         if (ctx.json) return ctx.printJson(task);
-        ctx.print(`wrote ${output} (${opts.format}, image ${imageId})`);
+        const kind = opts.format === 'box' ? `${opts.boxProvider ?? 'libvirt'} box` : opts.format;
+        ctx.print(`wrote ${output} (${kind}, image ${imageId})`);
       } finally {
         view.stop();
       }

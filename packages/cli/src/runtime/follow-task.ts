@@ -13,8 +13,8 @@ async function describe(service: ImportService, id: string): Promise<TaskViewBas
 
 /**
  * Waits for a task to end, reporting its `progress` and `statusMessage` as progress events;
- * when `signal` fires, an import is cancelled (its converter ends, scratch is removed) and an
- * export stopped by closing the service.
+ * when `signal` fires, the task is cancelled (its converter ends, its scratch and any output it
+ * delivered are removed).
  */
 export async function followTask(
   service: ImportService,
@@ -33,9 +33,10 @@ export async function followTask(
   };
   const timer = setInterval(() => void report(), POLL_MS);
   const onAbort = () => {
-    // An export has no cancel call: closing the service stops it (and removes its partial output).
-    if (id.startsWith('import-')) void service.cancelImportTask(id, 'interrupted').catch(() => undefined);
-    else void service.close().catch(() => undefined);
+    const cancelling = id.startsWith('import-')
+      ? service.cancelImportTask(id, 'interrupted')
+      : service.cancelExportTask(id, 'interrupted');
+    void cancelling.catch(() => undefined);
   };
   options.signal.addEventListener('abort', onAbort, { once: true });
   try {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ComputeService } from '@vmkit/core';
 import { ensurePrivateDir, userCacheHome } from '@vmkit/core/internal';
@@ -57,6 +57,15 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Makes the import home: private and checked under the user's cache folder, else made 0700 when missing. */
+async function ensureImportHome(places: ImportPlaces): Promise<void> {
+  if (places.home.startsWith(join(userCacheHome(), 'vmkit'))) {
+    await ensurePrivateDir(places.home, { field: 'store', base: userCacheHome() });
+  } else {
+    await mkdir(places.home, { recursive: true, mode: 0o700 });
+  }
+}
+
 /**
  * Takes the lock file for this process: import tasks run inside the process that started them,
  * and a service opening the same records marks the tasks it finds active as failed, so one
@@ -64,11 +73,7 @@ function alive(pid: number): boolean {
  */
 export async function lockImports(places: ImportPlaces): Promise<() => Promise<void>> {
   const { VmkitError } = await import('@vmkit/core');
-  if (places.home.startsWith(join(userCacheHome(), 'vmkit'))) {
-    await ensurePrivateDir(places.home, { field: 'store', base: userCacheHome() });
-  } else {
-    await mkdir(places.home, { recursive: true, mode: 0o700 });
-  }
+  await ensureImportHome(places);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(places.lockFile, 'wx');
@@ -94,6 +99,49 @@ export async function lockImports(places: ImportPlaces): Promise<() => Promise<v
   throw new VmkitError('CONFLICT', `cannot take ${places.lockFile}`, {
     details: { lockFile: places.lockFile },
   });
+}
+
+/**
+ * Opens the import service's records for reading, without the lock, while another process may be
+ * running tasks on the store: its scratch folder is a new one of its own (removed on close), so
+ * its start-up touches nothing of the running process's (whose live tasks recovery leaves alone).
+ * Start no task with it.
+ */
+export async function openImportRecords(settings: Settings, cwd: string): Promise<OpenImports> {
+  const places = importPlaces(settings, undefined, cwd);
+  await ensureImportHome(places);
+  const scratchDir = await mkdtemp(join(places.home, 'view-'));
+  try {
+    const [{ createImportService }, { openStore }] = await Promise.all([
+      import('@vmkit/import'),
+      import('./open-service.js'),
+    ]);
+    const service = await createImportService({
+      store: await openStore(settings),
+      scratchDir,
+      imageDir: places.imageDir,
+    });
+    return {
+      service,
+      places,
+      async close() {
+        try {
+          await service.close();
+        } finally {
+          await rm(scratchDir, { recursive: true, force: true });
+        }
+      },
+    };
+  } catch (error) {
+    await rm(scratchDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** The pid in the store's import lock when that process is alive, else `undefined`. */
+export async function importLockOwner(places: ImportPlaces): Promise<number | undefined> {
+  const pid = Number((await readFile(places.lockFile, 'utf8').catch(() => '')).trim());
+  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
 }
 
 /** An open import service with what must be closed after it. */

@@ -14,6 +14,7 @@ import {
   type RecordSigningOptions,
   resolveRecordSigning,
 } from '../masters/record-signing.js';
+import type { BoxSourceReader } from '../model/box-source-reader.js';
 import type { CredentialStore } from '../model/credential-store.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { PortAllocatorOptions } from '../ports/port-allocator.js';
@@ -37,6 +38,11 @@ export interface ComputeServiceOptions {
   readonly container?: string;
   /** Images to offer; built lazily on first demand. */
   readonly images?: readonly MasterSpec[];
+  /**
+   * Readers of master sources core does not read itself: `box` (Vagrant boxes), such as
+   * `@vmkit/import`'s `vagrantBoxReader()`. A `box` spec registered without one is `UNSUPPORTED`.
+   */
+  readonly sources?: { readonly box?: BoxSourceReader };
   /** The in-memory cache of verified masters (defaults {@link DEFAULT_CACHE_MAX}, {@link DEFAULT_CACHE_TTL_MS}). */
   readonly cache?: { readonly max?: number; readonly ttlMs?: number };
   /**
@@ -81,6 +87,8 @@ export interface ResolvedComputeServiceOptions {
   readonly store: BlobStore;
   readonly container: string;
   readonly images: readonly MasterSpec[];
+  /** The reader of `box` sources, if given. */
+  readonly boxReader: BoxSourceReader | undefined;
   readonly cache: { readonly max: number; readonly ttlMs: number };
   readonly concurrency: { readonly builds: number; readonly clones: number };
   readonly ports: PortAllocatorOptions;
@@ -145,6 +153,8 @@ export function resolveComputeServiceOptions(options: ComputeServiceOptions): Re
   if (options.images !== undefined && !Array.isArray(options.images))
     throw invalidArgument('images', 'must be an array');
   checkDistinctImageIds(options.images ?? []);
+  if (options.sources?.box !== undefined && typeof options.sources.box !== 'function')
+    throw invalidArgument('sources.box', 'must be a function (a BoxSourceReader)');
   const cache = {
     max: integerOption('cache.max', options.cache?.max, DEFAULT_CACHE_MAX),
     ttlMs: integerOption('cache.ttlMs', options.cache?.ttlMs, DEFAULT_CACHE_TTL_MS),
@@ -168,6 +178,7 @@ export function resolveComputeServiceOptions(options: ComputeServiceOptions): Re
     store: options.store ?? fileSystemBlobStore({ root: DEFAULT_STORE_ROOT }),
     container,
     images: Object.freeze([...(options.images ?? [])]),
+    boxReader: options.sources?.box,
     cache: Object.freeze(cache),
     concurrency: Object.freeze(concurrency),
     ports: Object.freeze({ ...options.ports }),

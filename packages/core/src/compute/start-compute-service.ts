@@ -3,6 +3,7 @@ import { migrateCatalogue } from '../masters/catalogue-migration.js';
 import { throwIfAborted } from '../util/abort.js';
 import { emitProgress, type OperationOptions } from '../util/progress.js';
 import { loadValidators } from '../validation/load-validators.js';
+import { readBoxSpec } from './box-spec.js';
 import { leaseOwner } from './node-view.js';
 import { reapNodes } from './reap-nodes.js';
 import { recoverCrashedBuilds } from './recover-crashed-builds.js';
@@ -32,7 +33,7 @@ export async function startComputeService(
     load(0.2, `${provider.name} connected`);
     for (const [i, spec] of images.entries()) {
       try {
-        cache.register(spec);
+        cache.register(await readBoxSpec(spec, parts.boxReader, signal));
       } catch (error) {
         if (VmkitError.is(error, 'INVALID_ARGUMENT')) {
           throw invalidArgument(`images[${i}]`, error.message, { cause: error });

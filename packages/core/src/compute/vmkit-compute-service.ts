@@ -5,6 +5,7 @@ import type { BuildLeases } from '../masters/build-lease.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
 import { noSuchImage } from '../masters/no-such-image.js';
+import type { BoxSourceReader } from '../model/box-source-reader.js';
 import type {
   CopyDestination,
   CopyFromNodeOptions,
@@ -34,6 +35,7 @@ import { Lifecycle } from '../util/lifecycle.js';
 import type { Logger } from '../util/logger.js';
 import type { OperationOptions } from '../util/progress.js';
 import { GROUP_PATTERN } from '../validation/patterns.js';
+import { readBoxSpec } from './box-spec.js';
 import type { ComputeService } from './compute-service.js';
 import { type DiskUsageReport, diskUsage } from './disk-usage.js';
 import { removeRunDirs } from './guest-access.js';
@@ -95,6 +97,8 @@ export interface ComputeServiceParts {
   readonly ports: PortAllocator;
   readonly logger: Logger;
   readonly images: readonly MasterSpec[];
+  /** Reads `box` sources into `disk` ones when their specs are registered. */
+  readonly boxReader?: BoxSourceReader | undefined;
   readonly clones: number;
 }
 
@@ -135,7 +139,10 @@ export class VmkitComputeService implements ComputeService {
 
   async ensureImage(idOrSpec: string | MasterSpec, options: OperationOptions = {}): Promise<Image> {
     this.#open();
-    const id = typeof idOrSpec === 'string' ? idOrSpec : this.#p.cache.register(idOrSpec).spec.id;
+    const id =
+      typeof idOrSpec === 'string'
+        ? idOrSpec
+        : this.#p.cache.register(await readBoxSpec(idOrSpec, this.#p.boxReader, options.signal)).spec.id;
     await this.#p.cache.get(id, options);
     return this.#p.cache.image(id) as Image;
   }

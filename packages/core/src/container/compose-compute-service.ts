@@ -108,6 +108,7 @@ export function composeComputeService(options: ResolvedComputeServiceOptions): C
     ports,
     logger,
     images: options.images,
+    boxReader: options.boxReader,
     clones: options.concurrency.clones,
   });
   return { repository, cache, leases, adoptions, ports, launcher, service };

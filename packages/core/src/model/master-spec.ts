@@ -84,8 +84,28 @@ export interface KernelSource {
   readonly cmdline?: string;
 }
 
+/**
+ * A Vagrant box (libvirt or VirtualBox) whose disk becomes the master's. Give `path` or `url`.
+ * Reading boxes is not core's: the compute service needs a reader in its `sources.box` option
+ * (`@vmkit/import`'s `vagrantBoxReader()`), which unpacks the box once and registers the image as
+ * a `disk` master with the box's hardware defaults and its login (user `vagrant`).
+ */
+export interface BoxSource {
+  readonly type: 'box';
+  /** Local path of the `.box` file. */
+  readonly path?: string;
+  /** URL of the box (`http:` or `https:`). */
+  readonly url?: string;
+  /** The most bytes the box may hold (default: the reader's limit). */
+  readonly maxBytes?: number;
+  /** Expected SHA-256 of the box file, lower-case hex. */
+  readonly sha256?: string;
+  /** The provider its `metadata.json` must name (default: either). */
+  readonly provider?: 'libvirt' | 'virtualbox';
+}
+
 /** Where a master's disk comes from. */
-export type MasterSource = DiskSource | IsoSource | KernelSource | BootIsoSource;
+export type MasterSource = DiskSource | IsoSource | KernelSource | BootIsoSource | BoxSource;
 
 /** A named command run in the master after installation, before it is sealed. */
 export interface PostInstallStep {

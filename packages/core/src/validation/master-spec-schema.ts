@@ -97,6 +97,16 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
         kernelParams: kernelParamsSchema.optional(),
       })
       .superRefine(pathOrUrl),
+    z
+      .strictObject({
+        type: z.literal('box'),
+        path: path.optional(),
+        url: url.refine((u) => !u.startsWith('file:'), 'must be an http: or https: URL').optional(),
+        maxBytes: maxBytes.optional(),
+        sha256: sha256.optional(),
+        provider: z.enum(['libvirt', 'virtualbox']).optional(),
+      })
+      .superRefine(pathOrUrl),
     z.strictObject({
       type: z.literal('kernel'),
       kernel: path,
@@ -104,7 +114,7 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
       cmdline: z.string().max(4096).optional(),
     }),
   ],
-  { error: "must have type 'disk', 'iso', 'kernel' or 'bootIso'" },
+  { error: "must have type 'disk', 'iso', 'kernel', 'bootIso' or 'box'" },
 );
 
 /** Schema of a {@link Firmware}: `bios` or `efi`. */

@@ -87,6 +87,12 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
       "source.type: 'kernel' cannot be built on VirtualBox (it has no direct kernel boot); use a 'disk' or 'iso' source",
       { details: { field: 'source.type' } },
     );
+  if (spec.source.type === 'box')
+    throw new VmkitError(
+      'UNSUPPORTED',
+      "source.type: 'box' is read by the compute service's sources.box reader into a 'disk' source before a build",
+      { details: { field: 'source.type' } },
+    );
   // Refuse step names and scripts the post-install script cannot carry before anything is made.
   if (spec.postInstall?.length) postInstallScript(spec.postInstall);
   const name = masterMachineName(ctx.options.namePrefix, c.masterName);
