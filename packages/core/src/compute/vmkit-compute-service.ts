@@ -21,6 +21,7 @@ import type { Hardware } from '../model/hardware.js';
 import { DEFAULT_HARDWARE_PROFILES } from '../model/hardware.js';
 import type { Image } from '../model/image.js';
 import type { LoginCredentials } from '../model/login-credentials.js';
+import type { CreateNodesOptions } from '../model/create-nodes-options.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { CreateImageFromNodeOptions } from '../model/node-image.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
@@ -68,6 +69,7 @@ import { checkSharedFolderHosts } from './shared-folders.js';
 import { startComputeService } from './start-compute-service.js';
 import { TemplateBuilder } from './template-builder.js';
 import { waitForNode } from './wait-for-node.js';
+import { checkWarmRequest, WarmStates } from './warm-clones.js';
 
 /** The parts a {@link VmkitComputeService} is composed of (bound in core's container). */
 export interface ComputeServiceParts {
@@ -102,9 +104,28 @@ export class VmkitComputeService implements ComputeService {
   readonly #launching = new Map<string, number>();
   readonly #deleting = new Set<string>();
   readonly #making = new Set<string>();
+  readonly #warm: WarmStates;
 
   constructor(parts: ComputeServiceParts) {
     this.#p = parts;
+    this.#warm = new WarmStates({
+      provider: parts.provider,
+      cache: parts.cache,
+      logger: parts.logger,
+      launch: async (group, template, master, o) => {
+        const [node] = await parts.launcher.launch(group, 1, template, master, o);
+        return node as NodeMetadata;
+      },
+      wait: async (id, until, timeoutMs, o) => {
+        await waitForNode(this.#guestParts(), id, {
+          until,
+          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+          ...o,
+          signal: o.signal ?? this.#closer.signal,
+        });
+      },
+      destroy: (id, name) => parts.launcher.destroy(id, name),
+    });
   }
 
   /**
@@ -223,9 +244,11 @@ export class VmkitComputeService implements ComputeService {
     group: string,
     count: number,
     templateOrOptions?: Template | TemplateOptions,
-    options: OperationOptions = {},
+    options: CreateNodesOptions = {},
   ): Promise<NodeMetadata[]> {
     this.#open();
+    if (options.warm !== undefined && typeof options.warm !== 'boolean')
+      throw invalidArgument('warm', 'must be a boolean');
     if (typeof group !== 'string' || !GROUP_PATTERN.test(group)) {
       throw invalidArgument(
         'group',
@@ -242,6 +265,8 @@ export class VmkitComputeService implements ComputeService {
     );
     const caps = await this.#p.provider.capabilities();
     this.#p.launcher.check(template, caps);
+    const warmSpec = options.warm ? this.#p.cache.spec(template.image.id)?.warm : undefined;
+    if (options.warm) checkWarmRequest(template, caps, this.#p.provider, warmSpec);
     await checkSharedFolderHosts(template.options.sharedFolders, this.#p.provider.host?.local !== false);
     await this.#p.launcher.checkAddresses(template, count);
     const imageId = template.image.id;
@@ -255,9 +280,18 @@ export class VmkitComputeService implements ComputeService {
             tags: [...(template.options.tags ?? []), ownerTag(await this.#p.owner.id())],
           }
         : template.options;
-      return this.#p.launcher.launch(group, count, { ...template, image, options: marked }, master, {
-        ...options,
+      const { warm: _, ...work } = options;
+      const chosen = { ...template, image, options: marked };
+      if (!warmSpec) return this.#p.launcher.launch(group, count, chosen, master, { ...work, signal });
+      const state = await this.#warm.ensure(chosen, master, warmSpec, { ...work, signal });
+      return this.#p.launcher.launch(group, count, chosen, master, {
+        ...work,
         signal,
+        warm: {
+          record: state,
+          ...(warmSpec.resumeScript !== undefined ? { resumeScript: warmSpec.resumeScript } : {}),
+          onStale: (reason) => this.#warm.markStale(imageId, state, reason),
+        },
       });
     });
   }
