@@ -33,6 +33,8 @@ import { resetWarmIdentity } from './warm-identity.js';
 export interface LaunchOptions extends OperationOptions {
   /** Resume each node from this saved state instead of booting it. */
   readonly warm?: WarmLaunch;
+  /** The node is a warm master's template (see `CloneSpec.warmTemplate`). */
+  readonly warmTemplate?: boolean;
 }
 
 /** Creates nodes from a verified master: names, networks, config drives, clones, start, rollback. */
@@ -412,6 +414,7 @@ export class NodeLauncher {
         ...(drive ? { configDrive: drive } : {}),
         ...(template.options.dataVolumes?.length ? { dataVolumes: template.options.dataVolumes } : {}),
         ...(shares.length > 0 ? { sharedFolders: shares } : {}),
+        ...(options.warmTemplate ? { warmTemplate: true } : {}),
         tags: template.options.tags ?? [],
         userMetadata: template.options.userMetadata ?? {},
       };

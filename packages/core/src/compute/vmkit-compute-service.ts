@@ -113,7 +113,7 @@ export class VmkitComputeService implements ComputeService {
       cache: parts.cache,
       logger: parts.logger,
       launch: async (group, template, master, o) => {
-        const [node] = await parts.launcher.launch(group, 1, template, master, o);
+        const [node] = await parts.launcher.launch(group, 1, template, master, { ...o, warmTemplate: true });
         return node as NodeMetadata;
       },
       wait: async (id, until, timeoutMs, o) => {

@@ -38,7 +38,7 @@ export const DomainUndefineFlags = Object.freeze({
   KEEP_NVRAM: 8,
 } as const);
 /** Flags of `getXmlDesc` (`virDomainXMLFlags`). */
-export const DomainXmlFlags = Object.freeze({ SECURE: 1, INACTIVE: 2 } as const);
+export const DomainXmlFlags = Object.freeze({ SECURE: 1, INACTIVE: 2, MIGRATABLE: 8 } as const);
 /** Where `interfaceAddresses` looks (`virDomainInterfaceAddressesSource`). */
 export const InterfaceAddressSource = Object.freeze({ LEASE: 0, AGENT: 1, ARP: 2 } as const);
 /** Flags of `save` and `restore` (`virDomainSaveRestoreFlags`). */

@@ -8,7 +8,10 @@ import type {
   NodeSnapshot,
   OperationOptions,
   ProviderCapabilities,
+  SavedWarmState,
   SnapshotRequest,
+  WarmCloneResult,
+  WarmStateRef,
 } from '@vmkit/core/spi';
 import {
   type CloneSpec,
@@ -51,6 +54,9 @@ import { importLibvirtMaster } from './master/master-import.js';
 import { checkLibvirtMasterRef } from './master/master-ref-check.js';
 import { libvirtMastersExist } from './master/masters-exist.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
+import { cloneLibvirtNodeFromState } from './warm/clone-from-state.js';
+import { saveLibvirtWarmState } from './warm/save-warm-state.js';
+import { deleteLibvirtWarmState, deleteWarmVolumes } from './warm/warm-cleanup.js';
 import { createLibvirtMasterFromNode, LIBVIRT_NODE_IMAGE_CAPABILITIES } from './node/node-image.js';
 import { lookupNode, XML_INACTIVE } from './node/node-lookup.js';
 import { readNodeMetadata } from './node/node-metadata.js';
@@ -178,6 +184,8 @@ export class LibvirtProvider implements HypervisorProvider {
       firmware: ctx.realGuests ? ['bios', 'efi'] : ['bios'],
       // virtiofs, with the virtiofsd that libvirt finds (QEMU's vhost-user descriptors).
       ...(ctx.realGuests ? { sharedFolders: 'virtiofs' as const } : {}),
+      // Save images are read and written as files of the pool: the daemon must be on this host.
+      ...(ctx.realGuests && this.host?.local !== false ? { warmClones: true } : {}),
     };
   }
 
@@ -208,6 +216,7 @@ export class LibvirtProvider implements HypervisorProvider {
     // Defence in depth: core checked the record, but only a reference naming vmkit's own volumes is acted on.
     const data = checkLibvirtMasterRef(ctx.options, ref, undefined, { refOnly: true });
     for (const name of data.volumes) await ctx.storage.delete(name);
+    await deleteWarmVolumes(ctx, data.volume);
   }
 
   /** A master's root disk, downloaded (compressed on request); bootIso masters: `UNSUPPORTED`. */
@@ -247,6 +256,24 @@ export class LibvirtProvider implements HypervisorProvider {
     const ctx = await this.#ctx();
     const { dom, meta } = await cloneLibvirtNode(ctx, spec, options);
     return describeNode(ctx, dom, meta);
+  }
+
+  /** Saves a running template node as a warm state (see `docs/warm-clones.md`). */
+  async saveWarmState(id: string, master: MasterRef, options: OperationOptions = {}): Promise<SavedWarmState> {
+    return saveLibvirtWarmState(await this.#ctx(), id, master, options);
+  }
+
+  /** A node resumed from a warm state, or booted cold when the state cannot be used. */
+  async cloneNodeFromState(
+    spec: CloneSpec,
+    state: WarmStateRef,
+    options: OperationOptions = {},
+  ): Promise<WarmCloneResult> {
+    return cloneLibvirtNodeFromState(await this.#ctx(), spec, state, options);
+  }
+
+  async deleteWarmState(state: WarmStateRef): Promise<void> {
+    return deleteLibvirtWarmState(await this.#ctx(), state);
   }
 
   async startNode(id: string, options: OperationOptions = {}): Promise<void> {

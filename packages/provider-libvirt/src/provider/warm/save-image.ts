@@ -41,55 +41,55 @@ export interface SaveImageData {
   readonly cookie?: string;
 }
 
-function corrupt(rule: string): VmkitError {
+/** The `CORRUPT` error of a save image breaking `rule`. */
+export function saveImageCorrupt(rule: string): VmkitError {
   return new VmkitError('CORRUPT', `save image: ${rule}`, { details: { field: 'saveImage', rule } });
 }
 
 /** Reads and checks the fixed header; `CORRUPT` naming the rule it breaks. */
 export function parseSaveImageHeader(head: Uint8Array): SaveImageHeader {
   if (head.length < SAVE_IMAGE_HEADER_BYTES)
-    throw corrupt(`header must be ${SAVE_IMAGE_HEADER_BYTES} bytes (got ${head.length})`);
+    throw saveImageCorrupt(`header must be ${SAVE_IMAGE_HEADER_BYTES} bytes (got ${head.length})`);
   const magic = Buffer.from(head.subarray(0, 16)).toString('latin1');
-  if (magic === SAVE_IMAGE_PARTIAL_MAGIC) throw corrupt('magic says the save never finished');
-  if (magic !== SAVE_IMAGE_MAGIC) throw corrupt(`magic must be ${SAVE_IMAGE_MAGIC}`);
+  if (magic === SAVE_IMAGE_PARTIAL_MAGIC) throw saveImageCorrupt('magic says the save never finished');
+  if (magic !== SAVE_IMAGE_MAGIC) throw saveImageCorrupt(`magic must be ${SAVE_IMAGE_MAGIC}`);
   const view = new DataView(head.buffer, head.byteOffset, SAVE_IMAGE_HEADER_BYTES);
   const u32 = (i: number) => view.getUint32(16 + 4 * i, true);
   const version = u32(0);
-  if (version !== 1 && version !== 2) throw corrupt(`version must be 1 or 2 (got ${version})`);
+  if (version !== 1 && version !== 2) throw saveImageCorrupt(`version must be 1 or 2 (got ${version})`);
   const dataLength = u32(1);
   if (dataLength < 1 || dataLength > MAX_SAVE_IMAGE_DATA_BYTES)
-    throw corrupt(`data length must be 1 to ${MAX_SAVE_IMAGE_DATA_BYTES} bytes (got ${dataLength})`);
+    throw saveImageCorrupt(`data length must be 1 to ${MAX_SAVE_IMAGE_DATA_BYTES} bytes (got ${dataLength})`);
   const running = u32(2);
-  if (running > 1) throw corrupt(`was-running must be 0 or 1 (got ${running})`);
+  if (running > 1) throw saveImageCorrupt(`was-running must be 0 or 1 (got ${running})`);
   const compression = u32(3);
-  if (compression > MAX_COMPRESSION) throw corrupt(`compression must be 0-${MAX_COMPRESSION} (got ${compression})`);
+  if (compression > MAX_COMPRESSION) throw saveImageCorrupt(`compression must be 0-${MAX_COMPRESSION} (got ${compression})`);
   const cookieOffset = version === 2 ? u32(4) : 0;
-  if (cookieOffset >= dataLength) throw corrupt(`cookie offset must lie inside the data (got ${cookieOffset})`);
+  if (cookieOffset >= dataLength) throw saveImageCorrupt(`cookie offset must lie inside the data (got ${cookieOffset})`);
   return { version, dataLength, wasRunning: running === 1, compression, cookieOffset };
 }
 
 function cString(data: Uint8Array, from: number, what: string): string {
   const end = data.indexOf(0, from);
-  if (end < 0) throw corrupt(`${what} must end with a NUL byte inside the data`);
+  if (end < 0) throw saveImageCorrupt(`${what} must end with a NUL byte inside the data`);
   return Buffer.from(data.subarray(from, end)).toString('utf8');
 }
 
 /** Reads the XML and cookie of a data section whose header was checked. */
 export function parseSaveImageData(header: SaveImageHeader, data: Uint8Array): SaveImageData {
   if (data.length !== header.dataLength)
-    throw corrupt(`data must be ${header.dataLength} bytes (got ${data.length})`);
+    throw saveImageCorrupt(`data must be ${header.dataLength} bytes (got ${data.length})`);
   const xml = cString(data, 0, 'the XML');
-  if (!xml.startsWith('<domain')) throw corrupt('the XML must be a <domain> element');
+  if (!xml.startsWith('<domain')) throw saveImageCorrupt('the XML must be a <domain> element');
   if (header.cookieOffset === 0) return { xml };
-  if (header.cookieOffset <= Buffer.byteLength(xml)) throw corrupt('the cookie must follow the XML');
+  if (header.cookieOffset <= Buffer.byteLength(xml)) throw saveImageCorrupt('the cookie must follow the XML');
   return { xml, cookie: cString(data, header.cookieOffset, 'the cookie') };
 }
 
 /**
  * The header and data section of a save image holding `content`, in exactly `dataLength` bytes
  * (the XML, its NUL, the cookie and its NUL, zero padding), so that a migration stream copied
- * after it starts where the header says. `CORRUPT`-free by construction; `INVALID_ARGUMENT`-like
- * `CONFLICT` is not used: a `PROVIDER` error says when the content does not fit.
+ * after it starts where the header says. `PROVIDER` when the content does not fit.
  */
 export function encodeSaveImageHead(
   header: Omit<SaveImageHeader, 'dataLength' | 'cookieOffset'>,
