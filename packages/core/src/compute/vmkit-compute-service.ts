@@ -281,7 +281,12 @@ export class VmkitComputeService implements ComputeService {
           }
         : template.options;
       const { warm: _, ...work } = options;
-      const chosen = { ...template, image, options: marked };
+      // A warm clone's identity comes from its drive (the template had one): a drive by default.
+      const chosen = {
+        ...template,
+        image,
+        options: warmSpec ? { ...marked, configDrive: marked.configDrive ?? true } : marked,
+      };
       if (!warmSpec) return this.#p.launcher.launch(group, count, chosen, master, { ...work, signal });
       const state = await this.#warm.ensure(chosen, master, warmSpec, { ...work, signal });
       return this.#p.launcher.launch(group, count, chosen, master, {

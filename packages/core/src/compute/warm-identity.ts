@@ -7,7 +7,8 @@ import { sleep } from '../util/abort.js';
  * identity from its own config drive. The clone wakes with the template's memory, so what the
  * guest read from the template's drive at boot is refreshed: the block device's cached pages are
  * dropped and its size re-read (the drive's medium changed under the running kernel), the drive
- * is found by label (`cidata`, `config-2`) and mounted read-only, the instance id and hostname
+ * is found by label (`cidata`, `config-2`; for up to 5 s while the re-read settles) and mounted
+ * read-only, the instance id and hostname
  * are read (NoCloud `meta-data` or OpenStack `meta_data.json`), the hostname is set (and
  * `/etc/hostname` where it exists), `/etc/machine-id` is made anew where it exists, SSH host keys
  * are made anew where they exist (and `sshd` restarted), then `$VMKIT_RESUME` (the spec's
@@ -21,9 +22,13 @@ sync
 echo 3 >/proc/sys/vm/drop_caches 2>/dev/null
 for r in /sys/block/sr*/device/rescan; do [ -e "$r" ] && echo 1 >"$r" 2>/dev/null; done
 dev=
-for l in cidata CIDATA config-2 CONFIG-2; do
-  dev=$(findfs "LABEL=$l" 2>/dev/null) && [ -n "$dev" ] && break
-  dev=
+tries=50
+while [ -z "$dev" ] && [ "$tries" -gt 0 ]; do
+  for l in cidata CIDATA config-2 CONFIG-2; do
+    dev=$(findfs "LABEL=$l" 2>/dev/null) && [ -n "$dev" ] && break
+    dev=
+  done
+  [ -n "$dev" ] || { sleep 0.1; tries=$((tries - 1)); }
 done
 [ -n "$dev" ] || { echo "VMKIT-WARM-IDENTITY no config drive" >&2; exit 3; }
 mnt=$(mktemp -d /tmp/vmkit-warm.XXXXXX) || exit 4

@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, open, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -77,18 +77,13 @@ export async function writeCloneStateImage(
     const out = await open(target, 'wx', 0o600);
     try {
       await out.write(head, 0, head.length, 0);
-      const input = await open(source.path, 'r');
-      try {
-        await pipeline(
-          input.createReadStream({ start: SAVE_IMAGE_HEADER_BYTES + header.dataLength, autoClose: false }),
-          out.createWriteStream({ start: head.length, autoClose: false }),
-        );
-      } finally {
-        await input.close();
-      }
     } finally {
       await out.close();
     }
+    await pipeline(
+      createReadStream(source.path, { start: SAVE_IMAGE_HEADER_BYTES + header.dataLength }),
+      createWriteStream(target, { flags: 'r+', start: head.length }),
+    );
     return 'stream';
   } catch (error) {
     await rm(target, { force: true });
