@@ -72,7 +72,11 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
     report.section('warm clones: busybox guest, createNodesInGroup to every node answering HTTP');
     // The first warm call boots the template once and saves it (a one-time cost per master).
     const saveMs = await untilAnswering(compute, 1, true);
-    report.figure({ name: 'first warm node (template booted and saved, then resumed)', value: saveMs, unit: 'ms' });
+    report.figure({
+      name: 'first warm node (template booted and saved, then resumed)',
+      value: saveMs,
+      unit: 'ms',
+    });
     const pool = await client.storage.poolLookupByName('vmkit');
     await client.storage.poolRefresh(pool);
     const vols = (await client.storage.poolListAllVolumes(pool)).filter((v) => v.name.startsWith(prefix));
@@ -90,7 +94,12 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
         unit: 'ms',
         ...(count === 1 ? { goal: { op: '<=' as const, value: 1500 } } : {}),
       });
-      report.compare(`${count} node(s) until HTTP`, { name: 'warm', ms: warm }, { name: 'cold', ms: cold }, 4);
+      report.compare(
+        `${count} node(s) until HTTP`,
+        { name: 'warm', ms: warm },
+        { name: 'cold', ms: cold },
+        4,
+      );
     }
     // Disk bytes one warm clone writes: its overlay's allocation once it answered.
     const [node] = await compute.createNodesInGroup('bench', 1, { inboundPorts: [80] }, { warm: true });
@@ -98,7 +107,11 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
     await client.storage.poolRefresh(pool);
     const overlay = await client.storage.volLookupByName(pool, `${node?.id}.qcow2`);
     const info = await client.storage.volGetInfo(overlay);
-    report.figure({ name: 'disk bytes of one warm clone (overlay allocation)', value: info.allocation / 1024, unit: 'KiB' });
+    report.figure({
+      name: 'disk bytes of one warm clone (overlay allocation)',
+      value: info.allocation / 1024,
+      unit: 'KiB',
+    });
     await compute.destroyNodesMatching((n) => n.group === 'bench');
     await compute.deleteImage('bench-warm');
   } finally {

@@ -337,7 +337,11 @@ export class NodeLauncher {
     await made(result.node.id);
     if (!result.resumed) {
       const reason = result.reason ?? 'the saved state could not be used';
-      emitProgress(onProgress, { phase: 'start', node: spec.name, message: `${spec.name} booted cold: ${reason}` });
+      emitProgress(onProgress, {
+        phase: 'start',
+        node: spec.name,
+        message: `${spec.name} booted cold: ${reason}`,
+      });
       await warm.onStale(reason).catch((error: unknown) => {
         this.#logger.warn('could not mark a warm state stale', { node: spec.name, error: String(error) });
       });

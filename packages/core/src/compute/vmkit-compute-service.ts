@@ -4,6 +4,7 @@ import type { BuildLeases } from '../masters/build-lease.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
 import { noSuchImage } from '../masters/no-such-image.js';
+import type { CreateNodesOptions } from '../model/create-nodes-options.js';
 import type {
   CopyDestination,
   CopyFromNodeOptions,
@@ -21,7 +22,6 @@ import type { Hardware } from '../model/hardware.js';
 import { DEFAULT_HARDWARE_PROFILES } from '../model/hardware.js';
 import type { Image } from '../model/image.js';
 import type { LoginCredentials } from '../model/login-credentials.js';
-import type { CreateNodesOptions } from '../model/create-nodes-options.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { CreateImageFromNodeOptions } from '../model/node-image.js';
 import type { NodeMetadata } from '../model/node-metadata.js';

@@ -29,7 +29,10 @@ interface WarmCalls {
  * A memory provider that offers warm clones: a template is "saved" by removing its node, a clone
  * from a state is an ordinary clone, started; `unusable` states make the clone boot cold.
  */
-function warmProvider(unusable = new Set<string>(), statePath?: string): MemoryProvider & { warm: WarmCalls } {
+function warmProvider(
+  unusable = new Set<string>(),
+  statePath?: string,
+): MemoryProvider & { warm: WarmCalls } {
   const warm: WarmCalls = { saved: [], deleted: [], cloned: [], spawned: [] };
   const agent = (): GuestAgent => ({
     maxChunkBytes: 1024,
@@ -77,7 +80,9 @@ describe('warm clones in core', () => {
   it('refuses warm: true early where the provider cannot (UNSUPPORTED naming warm), making nothing', async () => {
     const p = memoryProvider();
     const service = await s.service(p, { images: [warmSpec()] });
-    expect(await outcome(service.createNodesInGroup('g', 1, {}, { warm: true }))).toMatch(/^UNSUPPORTED warm: warm: memory cannot resume/);
+    expect(await outcome(service.createNodesInGroup('g', 1, {}, { warm: true }))).toMatch(
+      /^UNSUPPORTED warm: warm: memory cannot resume/,
+    );
     expect(p.stats.builds).toBe(0);
     expect(p.stats.clones).toBe(0);
   });
@@ -100,14 +105,16 @@ describe('warm clones in core', () => {
     expect(p.stats.builds).toBe(0);
     expect(p.warm.saved).toEqual([]);
     await service.createNodesInGroup('g', 1, {}, { warm: true });
-    expect(await outcome(service.createNodesInGroup('g', 1, { hardware: { ramMiB: 512 } }, { warm: true }))).toMatch(
-      /^INVALID_ARGUMENT hardware: hardware: must be the warm template's \(1 cores, 256 MiB\)/,
-    );
+    expect(
+      await outcome(service.createNodesInGroup('g', 1, { hardware: { ramMiB: 512 } }, { warm: true })),
+    ).toMatch(/^INVALID_ARGUMENT hardware: hardware: must be the warm template's \(1 cores, 256 MiB\)/);
   });
 
   it('refuses a bad warm spec, naming the field', async () => {
     const bad = warmSpec({ warm: { until: { http: 'no-slash' } } });
-    expect(await outcome(s.service(warmProvider(), { images: [bad] }))).toMatch(/INVALID_ARGUMENT.*warm\.until/);
+    expect(await outcome(s.service(warmProvider(), { images: [bad] }))).toMatch(
+      /INVALID_ARGUMENT.*warm\.until/,
+    );
     const memory = warmSpec({ warm: { until: 'agent', memory: 'drop' as 'keep' } });
     expect(await outcome(s.service(warmProvider(), { images: [memory] }))).toMatch(/warm\.memory/);
   });
@@ -116,7 +123,9 @@ describe('warm clones in core', () => {
     const statePath = join(s.dir, 'hypervisor.json');
     const p = warmProvider(new Set(), statePath);
     const service = await s.service(p, { images: [warmSpec()] });
-    const groups = await Promise.all([1, 2, 3].map(() => service.createNodesInGroup('g', 1, {}, { warm: true })));
+    const groups = await Promise.all(
+      [1, 2, 3].map(() => service.createNodesInGroup('g', 1, {}, { warm: true })),
+    );
     expect(p.warm.saved).toHaveLength(1);
     expect(p.warm.cloned).toEqual(['state-1', 'state-1', 'state-1']);
     for (const node of groups.flat()) expect(node.warm).toEqual({ resumed: true });
@@ -141,10 +150,15 @@ describe('warm clones in core', () => {
     const p = warmProvider(new Set(['state-1']));
     const service = await s.service(p, { images: [warmSpec()] });
     const messages: string[] = [];
-    const [cold] = await service.createNodesInGroup('g', 1, {}, {
-      warm: true,
-      onProgress: (e) => messages.push(e.message),
-    });
+    const [cold] = await service.createNodesInGroup(
+      'g',
+      1,
+      {},
+      {
+        warm: true,
+        onProgress: (e) => messages.push(e.message),
+      },
+    );
     expect(cold?.warm).toEqual({ resumed: false, reason: 'state state-1 is corrupt' });
     expect(messages.some((m) => /booted cold: state state-1 is corrupt/.test(m))).toBe(true);
     const [warm] = await service.createNodesInGroup('g', 1, {}, { warm: true });

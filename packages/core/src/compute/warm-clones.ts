@@ -57,13 +57,18 @@ export function checkWarmRequest(
   }
   if (nics.length !== 1) throw invalidArgument('network.nics', 'must be exactly one NAT NIC for warm clones');
   if (options.dataVolumes?.length) throw invalidArgument('dataVolumes', 'cannot be given for warm clones');
-  if (options.sharedFolders?.length) throw invalidArgument('sharedFolders', 'cannot be given for warm clones');
-  if (options.linkedClone === false) throw invalidArgument('linkedClone', 'must not be false for warm clones');
+  if (options.sharedFolders?.length)
+    throw invalidArgument('sharedFolders', 'cannot be given for warm clones');
+  if (options.linkedClone === false)
+    throw invalidArgument('linkedClone', 'must not be false for warm clones');
   const drive = configDriveFor('probe', options);
   if (drive?.filesystem === 'vfat')
     throw invalidArgument('configDrive.filesystem', 'must be iso9660 for warm clones');
   if (options.configDrive === false)
-    throw invalidArgument('configDrive', 'must not be false for warm clones: the identity comes from the drive');
+    throw invalidArgument(
+      'configDrive',
+      'must not be false for warm clones: the identity comes from the drive',
+    );
 }
 
 /** The hardware a warm node of `template` runs with. */
@@ -80,9 +85,19 @@ export interface WarmStateParts {
   readonly cache: MasterCache;
   readonly logger: Logger;
   /** Creates the template node (an ordinary cold node of the master). */
-  readonly launch: (group: string, template: Template, master: MasterRecord, o: OperationOptions) => Promise<NodeMetadata>;
+  readonly launch: (
+    group: string,
+    template: Template,
+    master: MasterRecord,
+    o: OperationOptions,
+  ) => Promise<NodeMetadata>;
   /** Waits for a node's readiness. */
-  readonly wait: (id: string, until: NodeReadiness, timeoutMs: number | undefined, o: OperationOptions) => Promise<void>;
+  readonly wait: (
+    id: string,
+    until: NodeReadiness,
+    timeoutMs: number | undefined,
+    o: OperationOptions,
+  ) => Promise<void>;
   /** Destroys a node and releases its leases (a template that failed, or one that was saved). */
   readonly destroy: (id: string, name: string) => Promise<void>;
 }
@@ -200,7 +215,11 @@ export class WarmStates {
     } finally {
       // A saved template is gone on the provider already: this releases its port leases.
       await this.#p.destroy(node.id, node.name).catch((error: unknown) => {
-        if (!saved) this.#p.logger.error('could not remove a failed warm template', { node: name, error: String(error) });
+        if (!saved)
+          this.#p.logger.error('could not remove a failed warm template', {
+            node: name,
+            error: String(error),
+          });
       });
     }
   }

@@ -104,9 +104,13 @@ export async function resetWarmIdentity(
       );
     }
     if (Date.now() > deadline)
-      throw new VmkitError('TIMEOUT', `warm clone ${node}: the identity reset took over ${RESET_TIMEOUT_MS} ms`, {
-        details: { node },
-      });
+      throw new VmkitError(
+        'TIMEOUT',
+        `warm clone ${node}: the identity reset took over ${RESET_TIMEOUT_MS} ms`,
+        {
+          details: { node },
+        },
+      );
     await sleep(POLL_MS, signal);
   }
 }

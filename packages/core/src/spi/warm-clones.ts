@@ -56,7 +56,11 @@ export interface ProviderWarmClones {
    * the hypervisor), the node boots cold from the master instead (`resumed: false`); on any other
    * failure nothing of the node remains.
    */
-  cloneNodeFromState?(spec: CloneSpec, state: WarmStateRef, options?: OperationOptions): Promise<WarmCloneResult>;
+  cloneNodeFromState?(
+    spec: CloneSpec,
+    state: WarmStateRef,
+    options?: OperationOptions,
+  ): Promise<WarmCloneResult>;
   /** Deletes a saved state (its state image; its disk once no node is based on it); gone is fine. */
   deleteWarmState?(state: WarmStateRef): Promise<void>;
 }

@@ -31,7 +31,11 @@ export const masterRecordSchema: z.ZodType<MasterRecord> = z.strictObject({
       stateBytes: z.number().int().nonnegative(),
       hardware: z.strictObject({
         cores: z.number().int().min(1).max(256),
-        ramMiB: z.number().int().min(64).max(4 * 1024 * 1024),
+        ramMiB: z
+          .number()
+          .int()
+          .min(64)
+          .max(4 * 1024 * 1024),
       }),
       stale: z.literal(true).optional(),
     })

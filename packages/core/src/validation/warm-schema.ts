@@ -23,5 +23,8 @@ export const warmSpecSchema: z.ZodType<WarmSpec> = z.strictObject({
     .min(1000, 'must be 1 s to 1 hour')
     .max(3_600_000, 'must be 1 s to 1 hour')
     .optional(),
-  resumeScript: z.string().max(64 * 1024, 'must be at most 64 KiB').optional(),
+  resumeScript: z
+    .string()
+    .max(64 * 1024, 'must be at most 64 KiB')
+    .optional(),
 });

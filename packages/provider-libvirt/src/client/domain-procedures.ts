@@ -166,7 +166,12 @@ export class DomainProcedures {
    * `DOMAIN_SET_TIME`: sets the guest's clock through its agent (`guest-set-time`) to `seconds`
    * and `nanoseconds` since the epoch.
    */
-  async setTime(dom: DomainHandle, seconds: number, nanoseconds: number, signal?: AbortSignal): Promise<void> {
+  async setTime(
+    dom: DomainHandle,
+    seconds: number,
+    nanoseconds: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await this.#rpc.call(
       P.DOMAIN_SET_TIME,
       (w) => {

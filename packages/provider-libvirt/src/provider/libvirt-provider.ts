@@ -54,9 +54,6 @@ import { importLibvirtMaster } from './master/master-import.js';
 import { checkLibvirtMasterRef } from './master/master-ref-check.js';
 import { libvirtMastersExist } from './master/masters-exist.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
-import { cloneLibvirtNodeFromState } from './warm/clone-from-state.js';
-import { saveLibvirtWarmState } from './warm/save-warm-state.js';
-import { deleteLibvirtWarmState, deleteWarmVolumes } from './warm/warm-cleanup.js';
 import { createLibvirtMasterFromNode, LIBVIRT_NODE_IMAGE_CAPABILITIES } from './node/node-image.js';
 import { lookupNode, XML_INACTIVE } from './node/node-lookup.js';
 import { readNodeMetadata } from './node/node-metadata.js';
@@ -69,6 +66,9 @@ import {
   snapshotLibvirtNode,
 } from './node/node-snapshots.js';
 import { describeNode } from './node/node-view.js';
+import { cloneLibvirtNodeFromState } from './warm/clone-from-state.js';
+import { saveLibvirtWarmState } from './warm/save-warm-state.js';
+import { deleteLibvirtWarmState, deleteWarmVolumes } from './warm/warm-cleanup.js';
 
 /** How many nodes {@link LibvirtProvider.listNodes} describes at once. */
 const LIST_CONCURRENCY = 8;
@@ -259,7 +259,11 @@ export class LibvirtProvider implements HypervisorProvider {
   }
 
   /** Saves a running template node as a warm state (see `docs/warm-clones.md`). */
-  async saveWarmState(id: string, master: MasterRef, options: OperationOptions = {}): Promise<SavedWarmState> {
+  async saveWarmState(
+    id: string,
+    master: MasterRef,
+    options: OperationOptions = {},
+  ): Promise<SavedWarmState> {
     return saveLibvirtWarmState(await this.#ctx(), id, master, options);
   }
 

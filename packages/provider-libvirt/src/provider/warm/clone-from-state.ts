@@ -15,7 +15,7 @@ import type { LibvirtContext } from '../libvirt-context.js';
 import { cloneLibvirtNode } from '../node/clone-node.js';
 import { destroyLibvirtNode, powerLibvirtNode } from '../node/node-power.js';
 import { describeNode } from '../node/node-view.js';
-import { type SaveImageFile, readSaveImageFile, writeCloneStateImage } from './state-image-file.js';
+import { readSaveImageFile, type SaveImageFile, writeCloneStateImage } from './state-image-file.js';
 import { checkWarmRef } from './warm-names.js';
 
 /** Tries of the clock setting: the agent answers within moments of the resume. */
@@ -106,7 +106,11 @@ async function bootCold(
   options: OperationOptions,
   reason: string,
 ): Promise<WarmCloneResult> {
-  emitProgress(options.onProgress, { phase: 'clone', node: spec.name, message: `${spec.name} boots cold: ${reason}` });
+  emitProgress(options.onProgress, {
+    phase: 'clone',
+    node: spec.name,
+    message: `${spec.name} boots cold: ${reason}`,
+  });
   const { dom, meta } = await cloneLibvirtNode(ctx, spec, options);
   try {
     await powerLibvirtNode(ctx, 'start', dom.name, options);

@@ -97,9 +97,9 @@ describe('clone state images', () => {
 
     const small = join(dir, 'small.state');
     const cloneXml = "<domain type='qemu'><name>clone-1</name><uuid>2</uuid></domain>";
-    expect(await writeCloneStateImage({ ...read, path: source }, small, { xml: cloneXml, cookie: COOKIE })).toBe(
-      'clone',
-    );
+    expect(
+      await writeCloneStateImage({ ...read, path: source }, small, { xml: cloneXml, cookie: COOKIE }),
+    ).toBe('clone');
     const smallRead = await readSaveImageFile(small);
     expect(smallRead.xml).toBe(cloneXml);
     expect(smallRead.cookie).toBe(COOKIE);

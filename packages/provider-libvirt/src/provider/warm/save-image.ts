@@ -63,9 +63,11 @@ export function parseSaveImageHeader(head: Uint8Array): SaveImageHeader {
   const running = u32(2);
   if (running > 1) throw saveImageCorrupt(`was-running must be 0 or 1 (got ${running})`);
   const compression = u32(3);
-  if (compression > MAX_COMPRESSION) throw saveImageCorrupt(`compression must be 0-${MAX_COMPRESSION} (got ${compression})`);
+  if (compression > MAX_COMPRESSION)
+    throw saveImageCorrupt(`compression must be 0-${MAX_COMPRESSION} (got ${compression})`);
   const cookieOffset = version === 2 ? u32(4) : 0;
-  if (cookieOffset >= dataLength) throw saveImageCorrupt(`cookie offset must lie inside the data (got ${cookieOffset})`);
+  if (cookieOffset >= dataLength)
+    throw saveImageCorrupt(`cookie offset must lie inside the data (got ${cookieOffset})`);
   return { version, dataLength, wasRunning: running === 1, compression, cookieOffset };
 }
 
@@ -100,9 +102,13 @@ export function encodeSaveImageHead(
   const cookie = content.cookie === undefined ? undefined : Buffer.from(content.cookie, 'utf8');
   const needed = xml.length + 1 + (cookie ? cookie.length + 1 : 0);
   if (needed > dataLength || dataLength > MAX_SAVE_IMAGE_DATA_BYTES)
-    throw new VmkitError('PROVIDER', `save image: ${needed} bytes of XML and cookie do not fit in ${dataLength}`, {
-      details: { needed, dataLength },
-    });
+    throw new VmkitError(
+      'PROVIDER',
+      `save image: ${needed} bytes of XML and cookie do not fit in ${dataLength}`,
+      {
+        details: { needed, dataLength },
+      },
+    );
   const out = new Uint8Array(SAVE_IMAGE_HEADER_BYTES + dataLength);
   out.set(Buffer.from(SAVE_IMAGE_MAGIC, 'latin1'), 0);
   const view = new DataView(out.buffer);
@@ -117,6 +123,8 @@ export function encodeSaveImageHead(
 /** Bytes needed for a data section holding `content` (without padding). */
 export function saveImageDataBytes(content: SaveImageData): number {
   return (
-    Buffer.byteLength(content.xml) + 1 + (content.cookie === undefined ? 0 : Buffer.byteLength(content.cookie) + 1)
+    Buffer.byteLength(content.xml) +
+    1 +
+    (content.cookie === undefined ? 0 : Buffer.byteLength(content.cookie) + 1)
   );
 }

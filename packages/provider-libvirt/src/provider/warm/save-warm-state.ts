@@ -12,8 +12,8 @@ import {
 import { DomainState } from '../../client/domain-procedures.js';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { checkLibvirtMasterRef } from '../master/master-ref-check.js';
-import { destroyLibvirtNode } from '../node/node-power.js';
 import { lookupNode } from '../node/node-lookup.js';
+import { destroyLibvirtNode } from '../node/node-power.js';
 import { readSaveImageFile } from './state-image-file.js';
 import type { LibvirtWarmData } from './warm-names.js';
 import { warmNames } from './warm-names.js';

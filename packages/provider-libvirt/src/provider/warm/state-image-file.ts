@@ -6,9 +6,9 @@ import {
   parseSaveImageData,
   parseSaveImageHeader,
   SAVE_IMAGE_HEADER_BYTES,
-  saveImageCorrupt,
   type SaveImageData,
   type SaveImageHeader,
+  saveImageCorrupt,
   saveImageDataBytes,
 } from './save-image.js';
 

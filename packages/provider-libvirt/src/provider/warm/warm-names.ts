@@ -44,7 +44,8 @@ export function checkWarmRef(
   if (!id.startsWith(prefix) || !id.endsWith('.state'))
     throw masterRefError('warm.state.id', `must be a state image of master ${master.id}`);
   const generation = id.slice(prefix.length, -'.state'.length);
-  if (!GENERATION.test(generation)) throw masterRefError('warm.state.id', 'must end in a 12-digit generation');
+  if (!GENERATION.test(generation))
+    throw masterRefError('warm.state.id', 'must end in a 12-digit generation');
   const names = warmNames(master.id, generation);
   if (data.pool !== options.pool) throw masterRefError('warm.state.data.pool', `must be ${options.pool}`);
   if (data.master !== master.id) throw masterRefError('warm.state.data.master', `must be ${master.id}`);
