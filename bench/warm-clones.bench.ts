@@ -10,32 +10,22 @@ import { fileURLToPath } from 'node:url';
 import { type ComputeService, createComputeService, type MasterSpec, type NodeMetadata } from '@vmkit/core';
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { LibvirtClient, libvirtProvider } from '@vmkit/provider-libvirt';
+import { waitForGuestPage } from '../packages/provider-libvirt/test-support/http.js';
+import { testGuestMasterSpec } from '../packages/provider-libvirt/test-support/test-guest.js';
 import type { BenchReport } from './lib/report.js';
 import { timeMs } from './lib/report.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const URI = 'qemu:///system';
 
-async function firstAnswer(url: string, timeoutMs = 120_000): Promise<void> {
-  const start = performance.now();
-  while (performance.now() - start < timeoutMs) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(400) });
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`no answer from ${url}`);
-}
-
 /** createNodesInGroup to every node's first HTTP answer; the nodes are destroyed afterwards. */
 async function untilAnswering(compute: ComputeService, count: number, warm: boolean): Promise<number> {
   let nodes: NodeMetadata[] = [];
   const ms = await timeMs(async () => {
     nodes = await compute.createNodesInGroup('bench', count, { inboundPorts: [80] }, { warm });
-    await Promise.all(nodes.map((n) => firstAnswer(`http://127.0.0.1:${n.hostPorts['tcp-80']}/`)));
+    await Promise.all(
+      nodes.map((n) => waitForGuestPage(`http://127.0.0.1:${n.hostPorts['tcp-80']}/`, 120_000)),
+    );
   });
   if (warm && nodes.some((n) => n.warm?.resumed !== true)) throw new Error('a warm node booted cold');
   await compute.destroyNodesMatching((n) => n.group === 'bench');
@@ -44,22 +34,9 @@ async function untilAnswering(compute: ComputeService, count: number, warm: bool
 
 export default async function warmClonesBench(report: BenchReport): Promise<void> {
   execFileSync('bash', [join(repo, 'scripts/libvirt/ensure-libvirtd.sh')], { stdio: 'inherit' });
-  execFileSync('bash', [join(repo, 'test-guest/build.sh')], { stdio: 'inherit' });
-  const guest = join(repo, '.vmkit/test-guest');
   const prefix = `vw${Date.now().toString(36).slice(-5)}-`;
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-bench-warm-'));
-  const spec: MasterSpec = {
-    id: 'bench-warm',
-    os: { family: 'linux', version: 'vmkit-test-guest', arch: 'x86_64' },
-    source: {
-      type: 'kernel',
-      kernel: join(guest, 'vmlinuz'),
-      initrd: join(guest, 'initrd.img'),
-      cmdline: 'console=ttyS0 panic=-1 vmkit.mode=install root=/dev/vda',
-    },
-    hardware: { cores: 1, ramMiB: 256, diskGiB: 1 },
-    warm: { until: { http: '/' } },
-  };
+  const spec: MasterSpec = { ...testGuestMasterSpec('bench-warm'), warm: { until: { http: '/' } } };
   const client = await LibvirtClient.connect(URI);
   try {
     await using compute = await createComputeService({
@@ -103,7 +80,7 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
     }
     // Disk bytes one warm clone writes: its overlay's allocation once it answered.
     const [node] = await compute.createNodesInGroup('bench', 1, { inboundPorts: [80] }, { warm: true });
-    await firstAnswer(`http://127.0.0.1:${node?.hostPorts['tcp-80']}/`);
+    await waitForGuestPage(`http://127.0.0.1:${node?.hostPorts['tcp-80']}/`, 120_000);
     await client.storage.poolRefresh(pool);
     const overlay = await client.storage.volLookupByName(pool, `${node?.id}.qcow2`);
     const info = await client.storage.volGetInfo(overlay);

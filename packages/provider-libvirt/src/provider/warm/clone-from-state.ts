@@ -5,6 +5,7 @@ import {
   type CloneSpec,
   emitProgress,
   type OperationOptions,
+  retryRetryable,
   VmkitError,
   type WarmCloneResult,
   type WarmStateRef,
@@ -18,9 +19,8 @@ import { describeNode } from '../node/node-view.js';
 import { readSaveImageFile, type SaveImageFile, writeCloneStateImage } from './state-image-file.js';
 import { checkWarmRef } from './warm-names.js';
 
-/** Tries of the clock setting: the agent answers within moments of the resume. */
-const SET_TIME_ATTEMPTS = 20;
-const SET_TIME_PAUSE_MS = 100;
+/** How long the clock setting is tried while the agent wakes after the resume. */
+const SET_TIME_BUDGET_MS = 5000;
 
 /**
  * One warm clone: the node is defined as a cold clone is (its own overlay, now over the warm
@@ -85,18 +85,25 @@ function cloneCookie(cookie: string, dom: DomainHandle, xml: string): string {
     .replace(/<uuid>[^<]*<\/uuid>/, `<uuid>${uuid}</uuid>`);
 }
 
-/** Sets the guest clock to the host's through the agent, trying again while the agent wakes. */
+/**
+ * Sets the guest clock to the host's through the agent, trying again (pauses from 50 ms, 5 s in
+ * all) while the agent wakes after the resume.
+ */
 async function setClock(ctx: LibvirtContext, dom: DomainHandle, signal?: AbortSignal): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const now = Date.now();
-    try {
-      await ctx.client.domains.setTime(dom, Math.floor(now / 1000), (now % 1000) * 1_000_000, signal);
-      return;
-    } catch (error) {
-      if (attempt >= SET_TIME_ATTEMPTS || signal?.aborted) throw error;
-      await new Promise((r) => setTimeout(r, SET_TIME_PAUSE_MS));
-    }
-  }
+  await retryRetryable(
+    () => {
+      const now = Date.now();
+      return ctx.client.domains.setTime(dom, Math.floor(now / 1000), (now % 1000) * 1_000_000, signal);
+    },
+    {
+      retryIf: () => true,
+      attempts: Number.MAX_SAFE_INTEGER,
+      baseDelayMs: 50,
+      maxDelayMs: 500,
+      budgetMs: SET_TIME_BUDGET_MS,
+      ...(signal ? { signal } : {}),
+    },
+  );
 }
 
 /** The cold fallback: an ordinary clone of the master, started. */
