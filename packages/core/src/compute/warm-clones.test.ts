@@ -149,6 +149,7 @@ describe('warm clones in core', () => {
   it('a state that cannot be used: the node boots cold and says so, the state is saved again once and the stale one deleted', async () => {
     const p = warmProvider(new Set(['state-1']));
     const service = await s.service(p, { images: [warmSpec()] });
+    expect((await service.listImages())[0]?.warm).toEqual({});
     const messages: string[] = [];
     const [cold] = await service.createNodesInGroup(
       'g',
@@ -161,9 +162,13 @@ describe('warm clones in core', () => {
     );
     expect(cold?.warm).toEqual({ resumed: false, reason: 'state state-1 is corrupt' });
     expect(messages.some((m) => /booted cold: state state-1 is corrupt/.test(m))).toBe(true);
+    expect((await service.listImages())[0]?.warm).toMatchObject({ stale: true });
     const [warm] = await service.createNodesInGroup('g', 1, {}, { warm: true });
     expect(warm?.warm).toEqual({ resumed: true });
     expect(p.warm.saved).toHaveLength(2);
     expect(p.warm.deleted.map((r) => r.id)).toEqual(['state-1']);
+    const image = (await service.listImages())[0];
+    expect(image?.warm?.stale).toBeUndefined();
+    expect(image?.warm?.savedAt).toMatch(/^\d{4}-/);
   });
 });
