@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type CloneSpec,
@@ -16,7 +15,8 @@ import type { LibvirtContext } from '../libvirt-context.js';
 import { cloneLibvirtNode } from '../node/clone-node.js';
 import { destroyLibvirtNode, powerLibvirtNode } from '../node/node-power.js';
 import { describeNode } from '../node/node-view.js';
-import { readSaveImageFile, type SaveImageFile, writeCloneStateImage } from './state-image-file.js';
+import { feedCloneStateImage, type StateImageFeed } from './state-image-feed.js';
+import { readSaveImageFile, type SaveImageFile } from './state-image-file.js';
 import { checkWarmRef } from './warm-names.js';
 
 /** How long the clock setting is tried while the agent wakes after the resume. */
@@ -50,22 +50,22 @@ export async function cloneLibvirtNodeFromState(
     basePath: join(dir, warm.disk),
     genid: randomUUID(),
   });
-  const clonePath = join(dir, `${dom.name}.state`);
+  let feed: StateImageFeed | undefined;
   try {
     const xml = await ctx.client.domains.getXmlDesc(dom, DomainXmlFlags.SECURE | DomainXmlFlags.MIGRATABLE);
     const cookie = image.cookie === undefined ? undefined : cloneCookie(image.cookie, dom, xml);
-    await writeCloneStateImage({ ...image, path: statePath }, clonePath, {
+    feed = await feedCloneStateImage({ ...image, path: statePath }, join(dir, `${dom.name}.state`), {
       xml,
       ...(cookie !== undefined ? { cookie } : {}),
     });
-    await ctx.client.domains.restore(clonePath, DomainSaveFlags.RUNNING, options.signal);
+    await ctx.client.domains.restore(feed.path, DomainSaveFlags.RUNNING, options.signal);
   } catch (error) {
-    await rm(clonePath, { force: true });
+    await feed?.close();
     await destroyLibvirtNode(ctx, dom.name);
     if (options.signal?.aborted) throw error;
     return bootCold(ctx, spec, options, `restoring the warm state failed: ${(error as Error).message}`);
   }
-  await rm(clonePath, { force: true });
+  await feed.close();
   try {
     await setClock(ctx, dom, options.signal);
   } catch (error) {

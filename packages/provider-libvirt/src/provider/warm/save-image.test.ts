@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,8 @@ import {
   parseSaveImageHeader,
   SAVE_IMAGE_HEADER_BYTES,
 } from './save-image.js';
-import { readSaveImageFile, writeCloneStateImage } from './state-image-file.js';
+import { feedCloneStateImage } from './state-image-feed.js';
+import { readSaveImageFile } from './state-image-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmkit-save-image-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,32 +87,51 @@ describe('libvirt save-image header', () => {
   });
 });
 
-describe('clone state images', () => {
-  it('keeps the stream byte for byte and the source unchanged, in place when the XML fits and after a longer head when not', async () => {
-    const stream = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
+/** Everything read from `path` (a FIFO) until its writer closes. */
+async function readAll(path: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of createReadStream(path)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+describe('clone state images fed through a FIFO', () => {
+  it('carry the clone XML and cookie, then the stream byte for byte; the source stays unchanged and the FIFO goes', async () => {
+    const stream = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
     const source = join(dir, 'template.state');
     writeFileSync(source, image(4096, stream));
     const before = readFileSync(source);
     const read = await readSaveImageFile(source);
     expect(read.xml).toBe(XML);
-
-    const small = join(dir, 'small.state');
-    const cloneXml = "<domain type='qemu'><name>clone-1</name><uuid>2</uuid></domain>";
-    expect(
-      await writeCloneStateImage({ ...read, path: source }, small, { xml: cloneXml, cookie: COOKIE }),
-    ).toBe('clone');
-    const smallRead = await readSaveImageFile(small);
-    expect(smallRead.xml).toBe(cloneXml);
-    expect(smallRead.cookie).toBe(COOKIE);
-    expect(readFileSync(small).subarray(SAVE_IMAGE_HEADER_BYTES + 4096)).toEqual(stream);
-
-    const big = join(dir, 'big.state');
-    const bigXml = `<domain type='qemu'><name>clone-2</name>${'<!-- pad -->'.repeat(1000)}</domain>`;
-    expect(await writeCloneStateImage({ ...read, path: source }, big, { xml: bigXml })).toBe('stream');
-    const bigRead = await readSaveImageFile(big);
-    expect(bigRead.xml).toBe(bigXml);
-    expect(readFileSync(big).subarray(SAVE_IMAGE_HEADER_BYTES + bigRead.header.dataLength)).toEqual(stream);
+    for (const [name, xml] of [
+      ['small', "<domain type='qemu'><name>clone-1</name><uuid>2</uuid></domain>"],
+      ['big', `<domain type='qemu'><name>clone-2</name>${'<!-- pad -->'.repeat(1000)}</domain>`],
+    ] as const) {
+      const feed = await feedCloneStateImage({ ...read, path: source }, join(dir, `${name}.state`), {
+        xml,
+        cookie: COOKIE,
+      });
+      const bytes = await readAll(feed.path);
+      await feed.done;
+      await feed.close();
+      const h = parseSaveImageHeader(bytes);
+      const data = bytes.subarray(SAVE_IMAGE_HEADER_BYTES, SAVE_IMAGE_HEADER_BYTES + h.dataLength);
+      expect(parseSaveImageData(h, data)).toEqual({ xml, cookie: COOKIE });
+      expect(bytes.subarray(SAVE_IMAGE_HEADER_BYTES + h.dataLength)).toEqual(stream);
+      expect(existsSync(feed.path)).toBe(false);
+    }
     expect(readFileSync(source)).toEqual(before);
+  });
+
+  it('a feed nobody reads is ended by close', async () => {
+    const source = join(dir, 'unread.state');
+    writeFileSync(source, image(4096, Buffer.alloc(1_000_000, 7)));
+    const read = await readSaveImageFile(source);
+    const feed = await feedCloneStateImage({ ...read, path: source }, join(dir, 'unread-clone.state'), {
+      xml: XML,
+    });
+    await feed.close();
+    await feed.done;
+    expect(existsSync(feed.path)).toBe(false);
   });
 
   it('refuses a file with no stream after its data', async () => {
