@@ -113,7 +113,7 @@ describe('vmkit: failures of the user input are exit 2 naming the flag or field 
     const run = await runCliProcess(['images'], folder);
     expect(run.code).toBe(2);
     expect(oneLine(run.stderr)).toMatch(
-      /images\[0\]: unknown key "colour" \(known keys: id, name, os, source, hardware, login, postInstall, network\)$/,
+      /images\[0\]: unknown key "colour" \(known keys: id, name, os, source, hardware, login, postInstall, network, warm\)$/,
     );
   });
 

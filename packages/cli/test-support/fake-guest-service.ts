@@ -119,8 +119,8 @@ export function fakeGuestService(behaviour: FakeGuestBehaviour): ComputeService 
       };
       return builder as unknown as TemplateBuilder;
     },
-    createNodesInGroup: async (group, count) => {
-      record('createNodesInGroup', [group, count]);
+    createNodesInGroup: async (group, count, _template, options = {}) => {
+      record('createNodesInGroup', [group, count, { warm: options.warm }]);
       return behaviour.nodes.slice(0, count);
     },
     close: async () => {},

@@ -107,6 +107,8 @@ export {
 } from './model/network-spec.js';
 export type { CreateImageFromNodeOptions } from './model/node-image.js';
 export type { NodeMetadata, NodeStatus } from './model/node-metadata.js';
+export type { CreateNodesOptions } from './model/create-nodes-options.js';
+export type { WarmReadiness, WarmSpec } from './model/warm-spec.js';
 export { type NodeSnapshot, SNAPSHOT_NAME_PATTERN, type SnapshotNodeOptions } from './model/node-snapshot.js';
 export type { OperatingSystem } from './model/operating-system.js';
 export type { ConfigDriveOptions, Template, TemplateOptions } from './model/template.js';

@@ -36,6 +36,7 @@ export {
   DomainPausedReason,
   DomainShutoffReason,
   DomainState,
+  DomainSaveFlags,
   DomainUndefineFlags,
   DomainXmlFlags,
   InterfaceAddressSource,

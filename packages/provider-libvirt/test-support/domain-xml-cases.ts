@@ -4,8 +4,9 @@ import type { DomainXmlSpec } from '../src/provider/xml/domain-xml.js';
 
 /** Domain specs covering every boot kind, disk role, NIC attachment and machine type (tests only). */
 export const DOMAIN_XML_CASES: Readonly<Record<string, DomainXmlSpec>> = {
-  'kernel boot, pc, NAT with forwards, CD-ROM config drive, metadata': {
+  'kernel boot, pc, NAT with forwards, CD-ROM config drive, metadata, a generation id': {
     name: 'vmkit-web-1',
+    genid: '8b1a4c2e-5d6f-4a3b-9c8d-7e6f5a4b3c2d',
     type: 'qemu',
     machine: 'pc',
     arch: 'x86_64',
@@ -110,8 +111,9 @@ export const DOMAIN_XML_CASES: Readonly<Record<string, DomainXmlSpec>> = {
     nics: [],
     qemuCommandLine: true,
   },
-  'virtiofs shared folders with shared memfd memory, disk boot': {
+  'virtiofs shared folders with shared memfd memory, disk boot, a generation id libvirt picks': {
     name: 'vmkit-share',
+    genid: 'auto',
     type: 'qemu',
     machine: 'pc',
     arch: 'x86_64',

@@ -6,9 +6,22 @@ import { defineAction, withJsonAndExample } from '../runtime/define-action.js';
 
 function imageRows(images: readonly Image[]): string[][] {
   return [
-    ['IMAGE', 'STATUS', 'OS', 'BUILT'],
-    ...images.map((i) => [i.id, i.status, `${i.os.family} ${i.os.version} ${i.os.arch}`, i.builtAt ?? '-']),
+    ['IMAGE', 'STATUS', 'OS', 'BUILT', 'WARM'],
+    ...images.map((i) => [
+      i.id,
+      i.status,
+      `${i.os.family} ${i.os.version} ${i.os.arch}`,
+      i.builtAt ?? '-',
+      warmColumn(i.warm),
+    ]),
   ];
+}
+
+/** `-` for a cold image; `saved`, `not saved` or `stale` for a warm one (see docs/warm-clones.md). */
+function warmColumn(warm: Image['warm']): string {
+  if (!warm) return '-';
+  if (warm.stale) return 'stale';
+  return warm.savedAt ? 'saved' : 'not saved';
 }
 
 /** `vmkit images`: the configured and built images with their status. */

@@ -87,6 +87,10 @@ export function upCommand(io: CliIo): Command {
         return ms;
       })
       .option(
+        '--warm',
+        "resume each node from the image's saved running template instead of booting it (the image's spec needs warm; see docs/warm-clones.md)",
+      )
+      .option(
         '--ephemeral',
         'keep the nodes only while this command runs: it waits until Ctrl-C or SIGTERM, then destroys them; if it is killed, the next vmkit command reaps them',
       ),
@@ -109,6 +113,7 @@ export function upCommand(io: CliIo): Command {
         wait?: WaitFor | true;
         waitTimeout?: number;
         ephemeral?: boolean;
+        warm?: boolean;
       },
     ) => {
       const [{ readInputFile }, { assertSourcePresent }, { invalidArgument }] = await Promise.all([
@@ -146,6 +151,7 @@ export function upCommand(io: CliIo): Command {
           const made = await service.createNodesInGroup(group, opts.count, template, {
             signal,
             onProgress: view.listener,
+            ...(opts.warm ? { warm: true } : {}),
           });
           // An ephemeral node lives only with the service, and the guest agent is reached
           // through it: those waits run while it is open, the others after it closed.

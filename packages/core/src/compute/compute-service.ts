@@ -1,3 +1,4 @@
+import type { CreateNodesOptions } from '../model/create-nodes-options.js';
 import type {
   CopyDestination,
   CopyFromNodeOptions,
@@ -80,7 +81,7 @@ export interface ComputeService extends AsyncDisposable {
     group: string,
     count: number,
     templateOrOptions?: Template | TemplateOptions,
-    options?: OperationOptions,
+    options?: CreateNodesOptions,
   ): Promise<NodeMetadata[]>;
   /** Every node of this provider. */
   listNodes(): Promise<NodeMetadata[]>;

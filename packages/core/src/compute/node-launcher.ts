@@ -26,6 +26,16 @@ import { assertFirmwareSupported, nodeFirmware } from './node-firmware.js';
 import { nodeNames } from './node-names.js';
 import { leaseOwner, nodeMetadataOf } from './node-view.js';
 import { bindSharedFolders, checkSharedFolderSupport } from './shared-folders.js';
+import type { WarmLaunch } from './warm-clones.js';
+import { resetWarmIdentity } from './warm-identity.js';
+
+/** Options of {@link NodeLauncher.launch}. */
+export interface LaunchOptions extends OperationOptions {
+  /** Resume each node from this saved state instead of booting it. */
+  readonly warm?: WarmLaunch;
+  /** The node is a warm master's template (see `CloneSpec.warmTemplate`). */
+  readonly warmTemplate?: boolean;
+}
 
 /** Creates nodes from a verified master: names, networks, config drives, clones, start, rollback. */
 export class NodeLauncher {
@@ -126,7 +136,7 @@ export class NodeLauncher {
     count: number,
     requested: Template,
     master: MasterRecord,
-    options: OperationOptions = {},
+    options: LaunchOptions = {},
   ): Promise<NodeMetadata[]> {
     const template = await this.#withGroupKey(group, requested);
     const taken = new Set([...(await this.#provider.listNodes()).map((n) => n.name), ...this.#reserved]);
@@ -162,7 +172,7 @@ export class NodeLauncher {
     names: readonly string[],
     template: Template,
     master: MasterRecord,
-    options: OperationOptions,
+    options: LaunchOptions,
   ): Promise<NodeMetadata[]> {
     const { signal, onProgress } = options;
     const count = names.length;
@@ -283,7 +293,7 @@ export class NodeLauncher {
     master: MasterRecord,
     network: NetworkSpec,
     hardware: Hardware,
-    options: OperationOptions,
+    options: LaunchOptions,
   ): Promise<NodeMetadata> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -309,6 +319,45 @@ export class NodeLauncher {
     }
   }
 
+  /**
+   * One warm node: made from the saved state (or booted cold by the provider when the state is
+   * unusable, which marks the state stale), its port leases committed, its identity reset through
+   * the guest agent. `made` learns the node's id as soon as it exists (for the rollback) and
+   * commits its port leases.
+   */
+  async #warmOne(
+    spec: CloneSpec,
+    warm: WarmLaunch,
+    options: OperationOptions,
+    made: (id: string) => Promise<void>,
+  ): Promise<{ node: ProviderNode; resumed: boolean; reason?: string }> {
+    const { signal, onProgress } = options;
+    const clone = this.#provider.cloneNodeFromState as NonNullable<HypervisorProvider['cloneNodeFromState']>;
+    const result = await clone.call(this.#provider, spec, warm.record.state, { signal, onProgress });
+    await made(result.node.id);
+    if (!result.resumed) {
+      const reason = result.reason ?? 'the saved state could not be used';
+      emitProgress(onProgress, {
+        phase: 'start',
+        node: spec.name,
+        message: `${spec.name} booted cold: ${reason}`,
+      });
+      await warm.onStale(reason).catch((error: unknown) => {
+        this.#logger.warn('could not mark a warm state stale', { node: spec.name, error: String(error) });
+      });
+      return { node: result.node, resumed: false, reason };
+    }
+    const open = this.#provider.guestAgent as NonNullable<HypervisorProvider['guestAgent']>;
+    const agent = await open.call(this.#provider, result.node.id, signal ? { signal } : {});
+    try {
+      await resetWarmIdentity(agent, spec.name, warm.resumeScript, signal);
+    } finally {
+      await agent.close?.();
+    }
+    emitProgress(onProgress, { phase: 'start', node: spec.name, message: `${spec.name} resumed warm` });
+    return { node: result.node, resumed: true };
+  }
+
   /** The id of a node named `name` the provider has now, if any (and if it can say). */
   async #leftBehind(name: string): Promise<string | undefined> {
     try {
@@ -326,7 +375,7 @@ export class NodeLauncher {
     master: MasterRecord,
     network: NetworkSpec,
     hardware: Hardware,
-    options: OperationOptions,
+    options: LaunchOptions,
   ): Promise<NodeMetadata> {
     const { signal, onProgress } = options;
     const host = leaseHostOf(this.#provider);
@@ -369,9 +418,20 @@ export class NodeLauncher {
         ...(drive ? { configDrive: drive } : {}),
         ...(template.options.dataVolumes?.length ? { dataVolumes: template.options.dataVolumes } : {}),
         ...(shares.length > 0 ? { sharedFolders: shares } : {}),
+        ...(options.warmTemplate ? { warmTemplate: true } : {}),
         tags: template.options.tags ?? [],
         userMetadata: template.options.userMetadata ?? {},
       };
+      if (options.warm) {
+        const made = await this.#warmOne(spec, options.warm, options, async (id) => {
+          createdId = id;
+          await this.#ports.commit(claim);
+        });
+        return {
+          ...nodeMetadataOf({ ...made.node, status: 'running' }, template.image, template.options.loginUser),
+          warm: made.resumed ? { resumed: true } : { resumed: false, reason: made.reason ?? 'unknown' },
+        };
+      }
       const node = await this.#provider
         .cloneNode(spec, { signal, onProgress })
         .catch(async (error: unknown) => {

@@ -6,6 +6,7 @@ import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
 import { noSuchImage } from '../masters/no-such-image.js';
 import type { BoxSourceReader } from '../model/box-source-reader.js';
+import type { CreateNodesOptions } from '../model/create-nodes-options.js';
 import type {
   CopyDestination,
   CopyFromNodeOptions,
@@ -72,6 +73,7 @@ import { checkSharedFolderHosts } from './shared-folders.js';
 import { startComputeService } from './start-compute-service.js';
 import { TemplateBuilder } from './template-builder.js';
 import { waitForNode } from './wait-for-node.js';
+import { checkWarmRequest, WarmStates } from './warm-clones.js';
 
 /** How long closing spends removing the run directories the agent transport kept in nodes. */
 const RUN_DIRS_CLOSE_MS = 10_000;
@@ -113,9 +115,28 @@ export class VmkitComputeService implements ComputeService {
   readonly #launching = new Map<string, number>();
   readonly #deleting = new Set<string>();
   readonly #making = new Set<string>();
+  readonly #warm: WarmStates;
 
   constructor(parts: ComputeServiceParts) {
     this.#p = parts;
+    this.#warm = new WarmStates({
+      provider: parts.provider,
+      cache: parts.cache,
+      logger: parts.logger,
+      launch: async (group, template, master, o) => {
+        const [node] = await parts.launcher.launch(group, 1, template, master, { ...o, warmTemplate: true });
+        return node as NodeMetadata;
+      },
+      wait: async (id, until, timeoutMs, o) => {
+        await waitForNode(this.#guestParts(), id, {
+          until,
+          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+          ...o,
+          signal: o.signal ?? this.#closer.signal,
+        });
+      },
+      destroy: (id, name) => parts.launcher.destroy(id, name),
+    });
   }
 
   /**
@@ -237,9 +258,11 @@ export class VmkitComputeService implements ComputeService {
     group: string,
     count: number,
     templateOrOptions?: Template | TemplateOptions,
-    options: OperationOptions = {},
+    options: CreateNodesOptions = {},
   ): Promise<NodeMetadata[]> {
     this.#open();
+    if (options.warm !== undefined && typeof options.warm !== 'boolean')
+      throw invalidArgument('warm', 'must be a boolean');
     if (typeof group !== 'string' || !GROUP_PATTERN.test(group)) {
       throw invalidArgument(
         'group',
@@ -256,6 +279,8 @@ export class VmkitComputeService implements ComputeService {
     );
     const caps = await this.#p.provider.capabilities();
     this.#p.launcher.check(template, caps);
+    const warmSpec = options.warm ? this.#p.cache.spec(template.image.id)?.warm : undefined;
+    if (options.warm) checkWarmRequest(template, caps, this.#p.provider, warmSpec);
     await checkSharedFolderHosts(template.options.sharedFolders, this.#p.provider.host?.local !== false);
     await this.#p.launcher.checkAddresses(template, count);
     const imageId = template.image.id;
@@ -269,9 +294,23 @@ export class VmkitComputeService implements ComputeService {
             tags: [...(template.options.tags ?? []), ownerTag(await this.#p.owner.id())],
           }
         : template.options;
-      return this.#p.launcher.launch(group, count, { ...template, image, options: marked }, master, {
-        ...options,
+      const { warm: _, ...work } = options;
+      // A warm clone's identity comes from its drive (the template had one): a drive by default.
+      const chosen = {
+        ...template,
+        image,
+        options: warmSpec ? { ...marked, configDrive: marked.configDrive ?? true } : marked,
+      };
+      if (!warmSpec) return this.#p.launcher.launch(group, count, chosen, master, { ...work, signal });
+      const state = await this.#warm.ensure(chosen, master, warmSpec, { ...work, signal });
+      return this.#p.launcher.launch(group, count, chosen, master, {
+        ...work,
         signal,
+        warm: {
+          record: state,
+          ...(warmSpec.resumeScript !== undefined ? { resumeScript: warmSpec.resumeScript } : {}),
+          onStale: (reason) => this.#warm.markStale(imageId, state, reason),
+        },
       });
     });
   }

@@ -39,5 +39,11 @@ export function imageOf(
     ...(spec.login ? { login: publicLogin(spec.login) } : {}),
     specHash: hash,
     ...(record ? { builtAt: record.builtAt } : {}),
+    ...(spec.warm ? { warm: warmView(record?.specHash === hash ? record.warm : undefined) } : {}),
   });
+}
+
+function warmView(state: MasterRecord['warm']): NonNullable<Image['warm']> {
+  if (!state) return {};
+  return { savedAt: state.savedAt, ...(state.stale ? { stale: true } : {}) };
 }

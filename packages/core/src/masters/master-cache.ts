@@ -13,7 +13,7 @@ import type { BuildLeases } from './build-lease.js';
 import { buildUnderLease } from './build-under-lease.js';
 import { imageOf } from './image-view.js';
 import { masterSpecHash } from './login-secrets.js';
-import type { MasterRecord } from './master-record.js';
+import type { MasterRecord, WarmStateRecord } from './master-record.js';
 import type { MasterRepository } from './master-repository.js';
 import { noSuchImage } from './no-such-image.js';
 import type { SharedMasters } from './shared-masters.js';
@@ -309,6 +309,24 @@ export class MasterCache {
     await this.#repository.save(updated);
     entry.record = updated;
     if (this.#verified.has(id)) this.#verified.set(id, updated);
+  }
+
+  /**
+   * Records (or replaces) an image's warm state in its record, saved to the store. The record must
+   * still be the one `expected` names (the master was not rebuilt meanwhile): `CONFLICT` otherwise.
+   */
+  async setWarm(id: string, expected: MasterRecord, warm: WarmStateRecord): Promise<MasterRecord> {
+    const entry = this.#entries.get(id);
+    const record = entry?.record;
+    if (!entry || !record || record.master.id !== expected.master.id || record.specHash !== expected.specHash)
+      throw new VmkitError('CONFLICT', `image ${id}: its master changed while its warm state was saved`, {
+        details: { imageId: id },
+      });
+    const updated: MasterRecord = { ...record, warm };
+    await this.#repository.save(updated);
+    entry.record = updated;
+    if (this.#verified.has(id)) this.#verified.set(id, updated);
+    return updated;
   }
 
   /** Images whose records list superseded masters. */

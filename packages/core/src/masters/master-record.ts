@@ -1,6 +1,7 @@
 import type { LoginCredentials } from '../model/login-credentials.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { MasterRef } from '../spi/master-build.js';
+import type { WarmStateRef } from '../spi/warm-clones.js';
 
 /** The version of the persisted master metadata this code writes and reads. */
 export const MASTER_RECORD_SCHEMA_VERSION = 1;
@@ -29,6 +30,20 @@ export interface MasterOrigin {
   readonly imageId: string;
 }
 
+/** A warm master's saved template state, kept in its record (see `MasterSpec.warm`). */
+export interface WarmStateRecord {
+  /** The provider's handle on the state. */
+  readonly state: WarmStateRef;
+  /** When the template was saved (ISO 8601). */
+  readonly savedAt: string;
+  /** Bytes of the state image. */
+  readonly stateBytes: number;
+  /** The hardware the template ran with: warm clones get exactly this. */
+  readonly hardware: { readonly cores: number; readonly ramMiB: number };
+  /** Set when a clone could not use the state: the next warm request saves a new one. */
+  readonly stale?: true;
+}
+
 /** The JSON metadata persisted for each built master, one blob per master. */
 export interface MasterRecord {
   /** Always {@link MASTER_RECORD_SCHEMA_VERSION}. */
@@ -55,6 +70,8 @@ export interface MasterRecord {
    * original image, not this one): when it vanishes, the image is `broken` for good.
    */
   readonly origin?: MasterOrigin;
+  /** A warm master's saved template state, once made; deleted with the master. */
+  readonly warm?: WarmStateRecord;
   /**
    * With `recordSigning`: `hmac-sha256:<hex>` over the canonical JSON of the record without this
    * field, made with the fleet's key.

@@ -31,4 +31,9 @@ export interface Image {
   readonly specHash: string;
   /** When the master was built (ISO 8601), if it was. */
   readonly builtAt?: string;
+  /**
+   * Set when the image is warm (its spec has `warm`): when its template state was saved (absent:
+   * not yet, the first warm call saves it) and whether that state is stale (saved again next time).
+   */
+  readonly warm?: { readonly savedAt?: string; readonly stale?: boolean };
 }

@@ -2,6 +2,7 @@ import type { MasterHardware } from './hardware.js';
 import type { LoginCredentials } from './login-credentials.js';
 import type { NetworkSpec } from './network-spec.js';
 import type { OperatingSystem } from './operating-system.js';
+import type { WarmSpec } from './warm-spec.js';
 
 /** A ready disk image to import as the master's disk. Give `path` or `url`. */
 export interface DiskSource {
@@ -134,6 +135,11 @@ export interface MasterSpec {
   readonly login?: LoginCredentials;
   /** Commands run after installation. */
   readonly postInstall?: readonly PostInstallStep[];
+  /**
+   * Makes the image warm: its nodes can resume a saved running template instead of booting
+   * (`createNodesInGroup(..., { warm: true })`); see the guide "Warm clones".
+   */
+  readonly warm?: WarmSpec;
   /**
    * Not supported: no provider reads it, so a spec giving it is refused (`INVALID_ARGUMENT`
    * naming `network`). A build installs without a NIC and runs its post-install steps with one

@@ -44,4 +44,9 @@ export interface NodeMetadata {
   readonly linkedClone: boolean;
   /** When it was created (ISO 8601). */
   readonly createdAt: string;
+  /**
+   * Set on nodes made by a warm `createNodesInGroup`: whether the node resumed the image's saved
+   * template (`resumed: true`) or booted cold because the state could not be used (`reason`).
+   */
+  readonly warm?: { readonly resumed: boolean; readonly reason?: string };
 }

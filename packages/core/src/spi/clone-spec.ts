@@ -36,6 +36,11 @@ export interface CloneSpec {
    * after `destroyNode` (libvirt: no virtiofsd process).
    */
   readonly sharedFolders?: readonly BoundSharedFolder[];
+  /**
+   * Set on the template node of a warm master (booted once, then saved by `saveWarmState`): the
+   * provider gives it every device its warm clones need (libvirt: a VM generation id device).
+   */
+  readonly warmTemplate?: boolean;
   /** Tags to store with the node. */
   readonly tags: readonly string[];
   /** Key/value metadata to store with the node. */

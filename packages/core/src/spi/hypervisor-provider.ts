@@ -13,6 +13,7 @@ import type { ProviderMasterImport } from './master-import.js';
 import type { NodeImageCapabilities, ProviderNodeImages } from './node-images.js';
 import type { ProviderNodeSnapshots, SnapshotCapabilities } from './node-snapshots.js';
 import type { ProviderHousekeeping } from './provider-artefacts.js';
+import type { ProviderWarmClones } from './warm-clones.js';
 
 /** What a provider can do. */
 export interface ProviderCapabilities {
@@ -53,6 +54,11 @@ export interface ProviderCapabilities {
    * mounts them as; absent means none, and core refuses a template with `sharedFolders` early.
    */
   readonly sharedFolders?: SharedFolderType;
+  /**
+   * Whether nodes can resume a saved running template instead of booting ({@link ProviderWarmClones});
+   * absent means no, and core refuses `createNodesInGroup(..., { warm: true })` early.
+   */
+  readonly warmClones?: boolean;
 }
 
 /** A network of the host that NICs can attach to. */
@@ -101,7 +107,8 @@ export type ProviderNode = Omit<NodeMetadata, 'hostPorts' | 'login'> & { readonl
  * {@link ProviderMasterImport} the `shareMasters` option; the optional {@link ProviderGuestAccess}
  * method serves commands, file copies and addresses read inside nodes; the optional
  * {@link ProviderNodeSnapshots} methods serve node snapshots; the optional
- * {@link ProviderNodeImages} method serves `createImageFromNode`.
+ * {@link ProviderNodeImages} method serves `createImageFromNode`; the optional
+ * {@link ProviderWarmClones} methods serve warm clones.
  */
 export interface HypervisorProvider
   extends ProviderHousekeeping,
@@ -109,7 +116,8 @@ export interface HypervisorProvider
     ProviderMasterImport,
     ProviderGuestAccess,
     ProviderNodeSnapshots,
-    ProviderNodeImages {
+    ProviderNodeImages,
+    ProviderWarmClones {
   /** Provider kind, e.g. `libvirt`. */
   readonly name: string;
   /**

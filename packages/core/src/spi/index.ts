@@ -8,6 +8,12 @@
 
 // The contract
 export type { CloneSpec } from './clone-spec.js';
+export type {
+  ProviderWarmClones,
+  SavedWarmState,
+  WarmCloneResult,
+  WarmStateRef,
+} from './warm-clones.js';
 export type { BoundSharedFolder, SharedFolderType } from '../model/shared-folder.js';
 export { type SshEndpoint, sshEndpointOf } from '../guest/ssh/ssh-endpoint.js';
 export type {

@@ -24,6 +24,22 @@ export const masterRecordSchema: z.ZodType<MasterRecord> = z.strictObject({
   builtAt: z.iso.datetime({ error: 'must be an ISO 8601 date-time' }),
   buildMs: z.number().nonnegative(),
   retired: z.array(masterRefSchema).max(1000).optional(),
+  warm: z
+    .strictObject({
+      state: masterRefSchema,
+      savedAt: z.iso.datetime({ error: 'must be an ISO 8601 date-time' }),
+      stateBytes: z.number().int().nonnegative(),
+      hardware: z.strictObject({
+        cores: z.number().int().min(1).max(256),
+        ramMiB: z
+          .number()
+          .int()
+          .min(64)
+          .max(4 * 1024 * 1024),
+      }),
+      stale: z.literal(true).optional(),
+    })
+    .optional(),
   origin: z.strictObject({ node: z.string().min(1).max(255), imageId: imageIdSchema }).optional(),
   signature: z
     .string()

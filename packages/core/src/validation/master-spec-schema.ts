@@ -7,6 +7,7 @@ import type { MasterSource, MasterSpec } from '../model/master-spec.js';
 import { networkSpecSchema } from './network-schema.js';
 
 import { IMAGE_ID_PATTERN } from './patterns.js';
+import { warmSpecSchema } from './warm-schema.js';
 
 /**
  * Kernel parameters added to a boot ISO: 1 to 1024 printable characters, whitespace-separated
@@ -194,6 +195,7 @@ function specSchema<L extends LoginCredentials>(login: z.ZodType<L>) {
         .max(100)
         .optional(),
       network: networkSpecSchema.optional(),
+      warm: warmSpecSchema.optional(),
     })
     .superRefine((spec, ctx) => {
       const names = new Set<string>();

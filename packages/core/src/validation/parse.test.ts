@@ -11,7 +11,7 @@ const spec = {
 describe('parseOrThrow', () => {
   it('names an unknown key and lists the keys known there', () => {
     expect(() => parseOrThrow(masterSpecSchema, { ...spec, colour: 'red' }, 'images[0]')).toThrow(
-      'images[0]: unknown key "colour" (known keys: id, name, os, source, hardware, login, postInstall, network)',
+      'images[0]: unknown key "colour" (known keys: id, name, os, source, hardware, login, postInstall, network, warm)',
     );
     expect(() =>
       parseOrThrow(masterSpecSchema, { ...spec, source: { ...spec.source, cmd: 'x', boot: 1 } }, 'spec'),

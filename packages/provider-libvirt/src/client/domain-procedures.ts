@@ -38,9 +38,11 @@ export const DomainUndefineFlags = Object.freeze({
   KEEP_NVRAM: 8,
 } as const);
 /** Flags of `getXmlDesc` (`virDomainXMLFlags`). */
-export const DomainXmlFlags = Object.freeze({ SECURE: 1, INACTIVE: 2 } as const);
+export const DomainXmlFlags = Object.freeze({ SECURE: 1, INACTIVE: 2, MIGRATABLE: 8 } as const);
 /** Where `interfaceAddresses` looks (`virDomainInterfaceAddressesSource`). */
 export const InterfaceAddressSource = Object.freeze({ LEASE: 0, AGENT: 1, ARP: 2 } as const);
+/** Flags of `save` and `restore` (`virDomainSaveRestoreFlags`). */
+export const DomainSaveFlags = Object.freeze({ BYPASS_CACHE: 1, RUNNING: 2, PAUSED: 4 } as const);
 /** Kinds of domain metadata (`virDomainMetadataType`). */
 export const DomainMetadataType = Object.freeze({ DESCRIPTION: 0, TITLE: 1, ELEMENT: 2 } as const);
 /** Which definition a change affects (`virDomainModificationImpact`). */
@@ -125,6 +127,59 @@ export class DomainProcedures {
   /** `DOMAIN_RESUME`: resumes a paused domain. */
   async resume(dom: DomainHandle): Promise<void> {
     await this.#rpc.call(P.DOMAIN_RESUME, (w) => writeDomain(w, dom));
+  }
+
+  /**
+   * `DOMAIN_SAVE_FLAGS`: saves a running domain's memory and device state into the file `to` (a
+   * path on the daemon's host) and stops it; `flags` are `virDomainSaveRestoreFlags`.
+   */
+  async save(dom: DomainHandle, to: string, flags = 0, signal?: AbortSignal): Promise<void> {
+    await this.#rpc.call(
+      P.DOMAIN_SAVE_FLAGS,
+      (w) => {
+        writeDomain(w, dom);
+        w.string(to, STRING_MAX);
+        w.optional(undefined as string | undefined, (x, v) => x.string(v, STRING_MAX));
+        w.uint(flags);
+      },
+      signal,
+    );
+  }
+
+  /**
+   * `DOMAIN_RESTORE_FLAGS`: starts a domain from a save image at `from` (a path on the daemon's
+   * host), under the name and UUID its XML carries; {@link DomainSaveFlags}.
+   */
+  async restore(from: string, flags = 0, signal?: AbortSignal): Promise<void> {
+    await this.#rpc.call(
+      P.DOMAIN_RESTORE_FLAGS,
+      (w) => {
+        w.string(from, STRING_MAX);
+        w.optional(undefined as string | undefined, (x, v) => x.string(v, STRING_MAX));
+        w.uint(flags);
+      },
+      signal,
+    );
+  }
+
+  /**
+   * `DOMAIN_SET_TIME`: sets the guest's clock through its agent (`guest-set-time`) to `seconds`
+   * and `nanoseconds` since the epoch.
+   */
+  async setTime(
+    dom: DomainHandle,
+    seconds: number,
+    nanoseconds: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await this.#rpc.call(
+      P.DOMAIN_SET_TIME,
+      (w) => {
+        writeDomain(w, dom);
+        w.hyper(seconds).uint(nanoseconds).uint(0);
+      },
+      signal,
+    );
   }
 
   /** `DOMAIN_LOOKUP_BY_NAME`; `NOT_FOUND` when there is none. */

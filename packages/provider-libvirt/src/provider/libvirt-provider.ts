@@ -8,7 +8,10 @@ import type {
   NodeSnapshot,
   OperationOptions,
   ProviderCapabilities,
+  SavedWarmState,
   SnapshotRequest,
+  WarmCloneResult,
+  WarmStateRef,
 } from '@vmkit/core/spi';
 import {
   type CloneSpec,
@@ -63,6 +66,9 @@ import {
   snapshotLibvirtNode,
 } from './node/node-snapshots.js';
 import { describeNode } from './node/node-view.js';
+import { cloneLibvirtNodeFromState } from './warm/clone-from-state.js';
+import { saveLibvirtWarmState } from './warm/save-warm-state.js';
+import { deleteLibvirtWarmState, deleteWarmVolumes } from './warm/warm-cleanup.js';
 
 /** How many nodes {@link LibvirtProvider.listNodes} describes at once. */
 const LIST_CONCURRENCY = 8;
@@ -178,6 +184,8 @@ export class LibvirtProvider implements HypervisorProvider {
       firmware: ctx.realGuests ? ['bios', 'efi'] : ['bios'],
       // virtiofs, with the virtiofsd that libvirt finds (QEMU's vhost-user descriptors).
       ...(ctx.realGuests ? { sharedFolders: 'virtiofs' as const } : {}),
+      // Save images are read and written as files of the pool: the daemon must be on this host.
+      ...(ctx.realGuests && this.host?.local !== false ? { warmClones: true } : {}),
     };
   }
 
@@ -208,6 +216,7 @@ export class LibvirtProvider implements HypervisorProvider {
     // Defence in depth: core checked the record, but only a reference naming vmkit's own volumes is acted on.
     const data = checkLibvirtMasterRef(ctx.options, ref, undefined, { refOnly: true });
     for (const name of data.volumes) await ctx.storage.delete(name);
+    await deleteWarmVolumes(ctx, data.volume);
   }
 
   /** A master's root disk, downloaded (compressed on request); bootIso masters: `UNSUPPORTED`. */
@@ -247,6 +256,28 @@ export class LibvirtProvider implements HypervisorProvider {
     const ctx = await this.#ctx();
     const { dom, meta } = await cloneLibvirtNode(ctx, spec, options);
     return describeNode(ctx, dom, meta);
+  }
+
+  /** Saves a running template node as a warm state (see `docs/warm-clones.md`). */
+  async saveWarmState(
+    id: string,
+    master: MasterRef,
+    options: OperationOptions = {},
+  ): Promise<SavedWarmState> {
+    return saveLibvirtWarmState(await this.#ctx(), id, master, options);
+  }
+
+  /** A node resumed from a warm state, or booted cold when the state cannot be used. */
+  async cloneNodeFromState(
+    spec: CloneSpec,
+    state: WarmStateRef,
+    options: OperationOptions = {},
+  ): Promise<WarmCloneResult> {
+    return cloneLibvirtNodeFromState(await this.#ctx(), spec, state, options);
+  }
+
+  async deleteWarmState(state: WarmStateRef): Promise<void> {
+    return deleteLibvirtWarmState(await this.#ctx(), state);
   }
 
   async startNode(id: string, options: OperationOptions = {}): Promise<void> {

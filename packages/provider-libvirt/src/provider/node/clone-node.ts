@@ -27,15 +27,25 @@ import { type LibvirtNodeExt, type LibvirtNodeRecord, renderNodeMetadata } from 
 const GiB = 1024 ** 3;
 const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
+/** How a warm clone differs from a cold one (see `warm/clone-from-state.ts`). */
+export interface WarmCloneDisk {
+  /** Path of the warm state's disk, the base of the node's overlay instead of the master. */
+  readonly basePath: string;
+  /** The node's own VM generation id. */
+  readonly genid: string;
+}
+
 /**
  * Creates a node's domain (not started): a qcow2 overlay over the master (or a full copy), the
  * config drive volume, and the domain definition carrying vmkit's metadata. Whatever it made is
- * removed again if any step fails or the signal fires.
+ * removed again if any step fails or the signal fires. With `warm`, the overlay is over the warm
+ * state's disk and the domain has the given generation id; a warm template gets a generation id.
  */
 export async function cloneLibvirtNode(
   ctx: LibvirtContext,
   spec: CloneSpec,
   options: OperationOptions = {},
+  warm?: WarmCloneDisk,
 ): Promise<{ dom: DomainHandle; meta: LibvirtNodeRecord }> {
   if (!NODE_NAME.test(spec.name))
     throw invalidArgument('name', 'must be 1-63 letters, digits, ".", "_" or "-"');
@@ -81,7 +91,7 @@ export async function cloneLibvirtNode(
       disks.push({ pool: ctx.storage.name, volume: masterVolName, format: 'raw', role: 'cdrom' });
       progress(0.4, 'boot ISO attached');
     } else {
-      disks.push(await cloneDisk(ctx, spec, domName, master, masterVol, created));
+      disks.push(await cloneDisk(ctx, spec, domName, master, masterVol, created, warm?.basePath));
       progress(0.4, spec.linked ? 'linked clone created' : 'full copy created');
     }
     throwIfAborted(options.signal, `clone of ${spec.name}`);
@@ -125,6 +135,7 @@ export async function cloneLibvirtNode(
       qemuCommandLine: ctx.qemuCommandLine,
       ...(spec.sharedFolders?.length ? { sharedFolders: spec.sharedFolders } : {}),
       metadata: renderNodeMetadata(meta),
+      ...(warm ? { genid: warm.genid } : spec.warmTemplate ? { genid: 'auto' } : {}),
     });
     defining = true;
     const dom = await ctx.client.domains.defineXml(xml).catch(async (error: unknown) => {
@@ -265,7 +276,7 @@ async function cloneNeeds(
   return needs;
 }
 
-/** The node's own disk: a linked qcow2 clone of the master volume, or a full copy. */
+/** The node's own disk: a linked qcow2 clone of the master volume (or of `basePath`), or a full copy. */
 async function cloneDisk(
   ctx: LibvirtContext,
   spec: CloneSpec,
@@ -273,16 +284,17 @@ async function cloneDisk(
   master: LibvirtMasterData | undefined,
   masterVol: StorageVolHandle,
   created: string[],
+  basePath?: string,
 ): Promise<DomainDisk> {
   const diskName = `${domName}.qcow2`;
   const capacityBytes = Math.max(master?.capacityBytes ?? 0, spec.hardware.diskGiB * GiB);
-  if (spec.linked) {
-    const backingPath = await ctx.storage.path(masterVol);
+  if (spec.linked || basePath !== undefined) {
+    const backingPath = basePath ?? (await ctx.storage.path(masterVol));
     await ctx.storage.create({
       name: diskName,
       capacityBytes,
       format: 'qcow2',
-      backing: { path: backingPath, format: master?.format ?? 'qcow2' },
+      backing: { path: backingPath, format: basePath !== undefined ? 'qcow2' : (master?.format ?? 'qcow2') },
     });
   } else {
     await ctx.storage.copy(diskName, masterVol, 'qcow2');

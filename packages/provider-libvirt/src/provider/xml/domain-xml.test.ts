@@ -9,6 +9,9 @@ describe('buildDomainXml', () => {
   it('boots a kernel with an escaped command line and forwards ports through QEMU user networking', () => {
     const xml = buildDomainXml(pcCase!);
     expect(xml).toContain("<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>");
+    expect(xml).toContain('<genid>8b1a4c2e-5d6f-4a3b-9c8d-7e6f5a4b3c2d</genid>');
+    expect(buildDomainXml(shareCase as DomainXmlSpec)).toContain('  <genid/>\n');
+    expect(buildDomainXml(q35Case!)).not.toContain('genid');
     expect(xml).toContain('<cmdline>console=ttyS0 a=&quot;b c&quot; &lt;x&gt;</cmdline>');
     expect(xml).toContain(
       "<source pool='vmkit' volume='vmkit-web-1.qcow2'/><target dev='vda' bus='virtio'/>",

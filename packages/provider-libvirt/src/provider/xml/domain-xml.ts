@@ -60,6 +60,12 @@ export interface DomainXmlSpec {
   readonly qemuCommandLine: boolean;
   /** A serialized metadata element to store (see node-metadata.ts). */
   readonly metadata?: string;
+  /**
+   * The VM generation id (`<genid>`, QEMU's `vmgenid` device): a UUID, or `'auto'` for one
+   * libvirt picks. A guest kernel reseeds its random number generator when it changes (Linux ≥
+   * 5.18), as it does for each warm clone resumed from one saved template.
+   */
+  readonly genid?: string;
   /** Path of a file receiving the serial console. */
   readonly consoleLog?: string;
   /**
@@ -81,6 +87,8 @@ export function buildDomainXml(spec: DomainXmlSpec): string {
   const lines: string[] = [];
   lines.push(`<domain type='${xmlEscape(spec.type)}'${q ? ` xmlns:qemu='${QEMU_NAMESPACE}'` : ''}>`);
   lines.push(`  <name>${xmlEscape(spec.name)}</name>`);
+  if (spec.genid === 'auto') lines.push('  <genid/>');
+  else if (spec.genid !== undefined) lines.push(`  <genid>${xmlEscape(spec.genid)}</genid>`);
   if (spec.metadata) lines.push(`  <metadata>${spec.metadata}</metadata>`);
   lines.push(`  <memory unit='MiB'>${spec.memoryMiB}</memory>`);
   const shares = spec.sharedFolders ?? [];
