@@ -89,6 +89,28 @@ describe('importInstance launches an instance through the compute service (memor
     expect(await compute.listNodes()).toHaveLength(1);
   });
 
+  it('keeps the boot mode asked for: the master and its nodes boot with UEFI; a bad one is named', async () => {
+    const s = await service(true);
+    const { importTaskId } = await s.importImage({
+      diskContainers: [{ format: 'raw', path: await rawDisk() }],
+      bootMode: 'uefi',
+    });
+    const task = await s.waitForTask(importTaskId);
+    expect(task).toMatchObject({ status: 'completed', hardware: { firmware: 'efi' } });
+    const imageId = (task as { imageId: string }).imageId;
+    expect((await s.listImages()).find((i) => i.imageId === imageId)?.hardware).toEqual({ firmware: 'efi' });
+    const [node] = await compute.createNodesInGroup(
+      'uefi',
+      1,
+      await compute.templateBuilder().imageId(imageId).build(),
+    );
+    expect(node?.hardware.firmware).toBe('efi');
+    const bad = await s
+      .importImage({ diskContainers: [{ format: 'raw', path: await rawDisk() }], bootMode: 'efi' as never })
+      .catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'bootMode' } });
+  });
+
   it('without a compute service stays a volume import and says so', async () => {
     const s = await service(false);
     const { conversionTaskId } = await s.importInstance({

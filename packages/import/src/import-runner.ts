@@ -11,7 +11,7 @@ import type { ResolvedImportOptions } from './import-service-options.js';
 import type { LiveTask } from './live-task.js';
 import { moveFile } from './move-file.js';
 import { sourceSize } from './source-fetch.js';
-import type { DiskContainer, SnapshotDetail } from './task-model.js';
+import { BOOT_MODE_FIRMWARE, type DiskContainer, type SnapshotDetail } from './task-model.js';
 import type { ImageRecord } from './task-record.js';
 import type { TaskRepository } from './task-repository.js';
 
@@ -144,6 +144,9 @@ async function register(
   r.snapshots = snapshots.map((s, i) => ({ ...s, outputPath: paths[i]! }));
   if (r.kind === 'import-volume') return undefined;
   const os = r.os ?? { family: 'linux', version: 'imported', arch: 'x86_64' };
+  const firmware = r.bootMode ? BOOT_MODE_FIRMWARE[r.bootMode] : r.hardware?.firmware;
+  const hardware = { ...r.hardware, ...(firmware ? { firmware } : {}) };
+  if (Object.keys(hardware).length > 0) r.hardware = hardware;
   const image: ImageRecord = {
     imageId: id,
     path: paths[0]!,
@@ -151,7 +154,7 @@ async function register(
     virtualSize: snapshots[0]!.virtualSize ?? 0,
     sha256: snapshots[0]!.outputSha256!,
     os,
-    ...(r.hardware ? { hardware: r.hardware } : {}),
+    ...(Object.keys(hardware).length > 0 ? { hardware } : {}),
     ...(r.login ? { login: r.login } : {}),
     ...(r.description ? { description: r.description } : {}),
     importTaskId: r.id,
@@ -172,9 +175,13 @@ export function masterSpecOf(image: ImageRecord): MasterSpec {
     os: image.os,
     ...(image.login === 'vagrant' ? { login: vagrantLogin() } : {}),
     source: { type: 'disk', path: image.path, format: 'qcow2', sha256: image.sha256 },
-    ...(hw && (hw.cores || hw.ramMiB)
+    ...(hw && (hw.cores || hw.ramMiB || hw.firmware)
       ? {
-          hardware: { ...(hw.cores ? { cores: hw.cores } : {}), ...(hw.ramMiB ? { ramMiB: hw.ramMiB } : {}) },
+          hardware: {
+            ...(hw.cores ? { cores: hw.cores } : {}),
+            ...(hw.ramMiB ? { ramMiB: hw.ramMiB } : {}),
+            ...(hw.firmware ? { firmware: hw.firmware } : {}),
+          },
         }
       : {}),
   } as MasterSpec;

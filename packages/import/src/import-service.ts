@@ -23,6 +23,7 @@ import type {
   ImportVolumeRequest,
   TaskStatus,
 } from './task-model.js';
+import { IMPORT_BOOT_MODES } from './task-model.js';
 import {
   ID_PREFIX,
   type ImageRecord,
@@ -99,6 +100,10 @@ class VmkitImportService implements ImportService {
   }
 
   async importImage(req: ImportImageRequest) {
+    if (req?.bootMode !== undefined && !IMPORT_BOOT_MODES.includes(req.bootMode))
+      throw invalidArgument('bootMode', `must be one of ${IMPORT_BOOT_MODES.join(', ')}`, {
+        bootMode: String(req.bootMode),
+      });
     const id = await this.#startImport('import-image', req.diskContainers, req, 'diskContainers');
     return { importTaskId: id };
   }

@@ -27,6 +27,7 @@ export type {
   ExportFormat,
   ExportImageRequest,
   ExportImageTask,
+  ImportBootMode,
   ImportedHardware,
   ImportImageRequest,
   ImportImageTask,

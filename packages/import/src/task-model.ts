@@ -50,6 +50,11 @@ export interface ImportImageRequest {
   readonly imageId?: string;
   /** The guest's OS (default `{ family: 'linux', version: 'imported', arch: 'x86_64' }`). */
   readonly os?: OperatingSystem;
+  /**
+   * How the image boots (AWS's `BootMode`): `uefi` or `legacy-bios`. It wins over what an OVA's
+   * descriptor declares; without either the image boots with a BIOS.
+   */
+  readonly bootMode?: ImportBootMode;
 }
 
 /** Arguments of `importVolume` (AWS's legacy call): one disk converted to a qcow2 volume. */
@@ -109,7 +114,25 @@ export interface SnapshotDetail {
 export interface ImportedHardware {
   readonly cores?: number;
   readonly ramMiB?: number;
+  /**
+   * The boot mode the image declares: `importImage`'s `bootMode`, else its OVF descriptor's
+   * (VirtualBox's `Firmware` element, VMware's `firmware` setting). The image's master and every
+   * node cloned from it boot with it; `undefined`: nothing declared, `bios`.
+   */
+  readonly firmware?: 'bios' | 'efi';
 }
+
+/** The boot modes `importImage` takes, by AWS's names: `legacy-bios` or `uefi`. */
+export type ImportBootMode = 'legacy-bios' | 'uefi';
+
+/** Every {@link ImportBootMode} (internal). */
+export const IMPORT_BOOT_MODES: readonly ImportBootMode[] = ['legacy-bios', 'uefi'];
+
+/** The firmware of each {@link ImportBootMode} (internal). */
+export const BOOT_MODE_FIRMWARE: Readonly<Record<ImportBootMode, 'bios' | 'efi'>> = {
+  'legacy-bios': 'bios',
+  uefi: 'efi',
+};
 
 /** Fields every task view has. */
 export interface TaskViewBase {

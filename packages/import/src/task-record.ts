@@ -4,6 +4,7 @@ import type { BoxProvider } from './box/box-metadata.js';
 import type {
   DiskContainer,
   ExportFormat,
+  ImportBootMode,
   ImportedHardware,
   SnapshotDetail,
   TaskStage,
@@ -32,6 +33,8 @@ export interface TaskRecord {
   snapshots: SnapshotDetail[];
   os?: OperatingSystem;
   hardware?: ImportedHardware;
+  /** `importImage`'s `bootMode`: wins over the firmware a descriptor declares. */
+  bootMode?: ImportBootMode;
   /** `vagrant`: the disks came from a Vagrant box (login `vagrant`, Vagrant's insecure key). */
   login?: 'vagrant';
   imageId?: string;
@@ -104,7 +107,7 @@ export function isTaskId(id: unknown, kind?: TaskKind): id is string {
 export function newTaskRecord(
   kind: TaskKind,
   disks: readonly DiskContainer[],
-  req: { description?: string; clientToken?: string; os?: OperatingSystem },
+  req: { description?: string; clientToken?: string; os?: OperatingSystem; bootMode?: ImportBootMode },
 ): TaskRecord {
   const now = new Date().toISOString();
   return {
@@ -120,5 +123,6 @@ export function newTaskRecord(
     ...(req.description ? { description: req.description } : {}),
     ...(req.clientToken ? { clientToken: req.clientToken } : {}),
     ...(req.os ? { os: { ...req.os } } : {}),
+    ...(req.bootMode ? { bootMode: req.bootMode } : {}),
   };
 }

@@ -56,6 +56,35 @@ describe('OVF descriptors', () => {
   });
 });
 
+describe('the boot mode an OVF descriptor declares', () => {
+  const withSystem = (inner: string, hardware = '') =>
+    OVF.replace(
+      '<VirtualSystem ovf:id="vm1"><VirtualHardwareSection>',
+      `<VirtualSystem ovf:id="vm1">${inner}<VirtualHardwareSection>${hardware}`,
+    );
+  it("reads VirtualBox's Firmware element and VMware's firmware setting; nothing declared is nothing", () => {
+    const vbox = (type: string) =>
+      parseOvf(
+        withSystem(
+          `<vbox:Machine xmlns:vbox="http://www.virtualbox.org/ovf/machine" ovf:required="false" version="1.16-linux" uuid="{x}" name="m"><Hardware><Firmware type="${type}"/></Hardware></vbox:Machine>`,
+        ),
+      ).hardware.firmware;
+    expect(vbox('EFI')).toBe('efi');
+    expect(vbox('EFI64')).toBe('efi');
+    expect(vbox('BIOS')).toBe('bios');
+    const vmware = (value: string) =>
+      parseOvf(
+        withSystem(
+          '',
+          `<vmw:Config xmlns:vmw="http://www.vmware.com/schema/ovf" ovf:required="false" vmw:key="firmware" vmw:value="${value}"/><vmw:Config ovf:required="false" vmw:key="tools.syncTimeWithHost" vmw:value="false"/>`,
+        ),
+      ).hardware.firmware;
+    expect(vmware('efi')).toBe('efi');
+    expect(vmware('bios')).toBe('bios');
+    expect(parseOvf(OVF).hardware.firmware).toBeUndefined();
+  });
+});
+
 describe('OVA manifests', () => {
   it('parses digests and refuses mismatches, unknown files and odd lines', () => {
     const entries = parseManifest('SHA256(a.vmdk)= AB\nSHA1(x.ovf)= cd\n');

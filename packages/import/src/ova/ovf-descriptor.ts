@@ -92,6 +92,25 @@ export function parseOvf(xml: string): OvfDescriptor {
     if (type === '4')
       hardware.ramMiB = Math.round((quantity * allocationUnits(text(item.AllocationUnits))) / 2 ** 20);
   }
+  const firmware = declaredFirmware(system);
   const name = text(system.Name) ?? (system['@id'] as string | undefined);
-  return { ...(name ? { name } : {}), disks, hardware };
+  return { ...(name ? { name } : {}), disks, hardware: { ...hardware, ...(firmware ? { firmware } : {}) } };
+}
+
+/**
+ * The firmware a virtual system declares: VirtualBox's `<vbox:Machine>…<Hardware><Firmware
+ * type="EFI"/>` (`BIOS`, `EFI`, `EFI32`, `EFI64`, `EFIDUAL`), or VMware's `<vmw:Config
+ * vmw:key="firmware" vmw:value="efi"/>` in the hardware section; `undefined` when neither says.
+ */
+function declaredFirmware(system: Node): 'bios' | 'efi' | undefined {
+  const vbox = text(asNode(asNode(asNode(system.Machine).Hardware).Firmware)['@type']);
+  if (vbox) return /^efi/i.test(vbox) ? 'efi' : /^bios$/i.test(vbox) ? 'bios' : undefined;
+  const configs = asNode(system.VirtualHardwareSection).Config;
+  for (const config of Array.isArray(configs) ? configs.map(asNode) : [asNode(configs)]) {
+    if (String(config['@key']).toLowerCase() !== 'firmware') continue;
+    const value = String(config['@value']).toLowerCase();
+    if (value === 'efi') return 'efi';
+    if (value === 'bios') return 'bios';
+  }
+  return undefined;
 }
