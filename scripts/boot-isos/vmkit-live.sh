@@ -1,7 +1,8 @@
 #!/bin/sh
 # rdinit of the live fixture ISO (scripts/test.d/30-boot-isos.sh), added to the test guest's
 # initramfs: loads the modules, brings up eth0, reads the config drive's user-data and serves
-# {"instanceId","hostname","userData","cmdline"} on port 80 (also /cmdline); no disk is used.
+# {"instanceId","hostname","userData","cmdline","firmware"} on port 80 (also /cmdline); no disk is
+# used. `firmware` is `efi` when the kernel was started by UEFI firmware, else `bios`.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 exec 0</dev/console 1>/dev/console 2>&1
@@ -28,8 +29,9 @@ if found=$(find_config_drive 10); then
   mount_config_drive "$1" >/dev/null && cp "$VMKIT_DRIVE_MNT/user-data" /run/www/user-data 2>/dev/null
 fi
 touch /run/www/user-data
-printf '{"instanceId":"live","hostname":"live","userData":%s,"cmdline":%s}\n' \
-  "$(json_string /run/www/user-data)" "$(json_string /run/www/cmdline)" >/run/www/index.html
+if [ -d /sys/firmware/efi ]; then firmware=efi; else firmware=bios; fi
+printf '{"instanceId":"live","hostname":"live","userData":%s,"cmdline":%s,"firmware":"%s"}\n' \
+  "$(json_string /run/www/user-data)" "$(json_string /run/www/cmdline)" "$firmware" >/run/www/index.html
 httpd -p 80 -h /run/www
 echo "VMKIT-LIVE-READY"
 while :; do sleep 3600; done

@@ -7,9 +7,10 @@
 #                       inside the FAT image), isohybrid MBR + GPT (xorriso -isohybrid-gpt-basdat)
 #   $out/appended.iso   the same, its EFI image an appended partition outside the ISO tree
 #                       (xorriso -append_partition 2 0xef ... -e --interval:appended_partition_2:all::)
-#   $out/live.iso       isolinux (BIOS) booting the test guest's kernel and initramfs with the live
-#                       rdinit scripts/boot-isos/vmkit-live.sh: network, config drive, HTTP server
-#                       answering /proc/cmdline (libvirt nodes booted live from the ISO)
+#   $out/live.iso       isolinux (BIOS) and GRUB in a FAT EFI image (UEFI) booting the test guest's
+#                       kernel and initramfs with the live rdinit scripts/boot-isos/vmkit-live.sh:
+#                       network, config drive, HTTP server answering /proc/cmdline and the
+#                       firmware it booted from (libvirt nodes booted live from the ISO)
 #   $out/manifest.txt   inputs hash, kernel command line arguments
 # Default $out: <repo>/.vmkit/boot-isos. Idempotent: keyed on a hash of its inputs.
 set -euo pipefail
@@ -33,7 +34,7 @@ done
 # What the guest's /init prints; `--` hands what follows it to init, not to the kernel.
 kargs='console=ttyS0 panic=-1 quiet'
 initargs='vmkit-init-one vmkit-init-two'
-format=1
+format=2
 inputs_hash=$(
   {
     echo "format=$format kargs=$kargs initargs=$initargs"
@@ -153,10 +154,24 @@ cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$t
 install -m 0755 scripts/boot-isos/vmkit-live.sh "$work/live-rd/vmkit-live.sh"
 touch -h -d @0 "$work/live-rd/vmkit-live.sh"
 (cd "$work/live-rd" && echo vmkit-live.sh | /bin/busybox cpio -o -H newc -R 0:0 2>/dev/null) | gzip -9 -n >"$tree/live/live.gz"
+live_args='console=ttyS0 panic=-1 rdinit=/vmkit-live.sh'
 printf 'default live\nprompt 0\ntimeout 0\nlabel live\n  kernel /live/vmlinuz\n  append %s\n' \
-  'initrd=/live/initrd.img,/live/live.gz console=ttyS0 panic=-1 rdinit=/vmkit-live.sh' >"$tree/isolinux/isolinux.cfg"
+  "initrd=/live/initrd.img,/live/live.gz $live_args" >"$tree/isolinux/isolinux.cfg"
+# UEFI: the same kernel and both initramfs images through GRUB, its grub.cfg in the tree and in
+# the FAT EFI image (the remaster edits both).
+live_efi_cfg() {
+  echo 'search --no-floppy --file --set=root /live/vmlinuz'
+  printf 'set timeout=0\nset default=0\nmenuentry "vmkit live" {\n  linux /live/vmlinuz %s\n  initrd /live/initrd.img /live/live.gz\n}\n' "$live_args"
+}
+mkdir -p "$tree/boot/grub"
+live_efi_cfg >"$tree/boot/grub/grub.cfg"
+cp "$work/efi.img" "$work/live-efi.img"
+live_efi_cfg >"$work/grub-live-efi.cfg"
+mcopy -o -i "$work/live-efi.img" "$work/grub-live-efi.cfg" ::/boot/grub/grub.cfg
+cp "$work/live-efi.img" "$tree/boot/grub/efi.img"
 xorriso -as mkisofs -r -J -V VMKIT_LIVE -o "$work/live.iso" \
   -b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
+  -eltorito-alt-boot -e boot/grub/efi.img -no-emul-boot \
   "$tree" >"$work/xorriso-live.log" 2>&1 || { cat "$work/xorriso-live.log" >&2; die "xorriso failed (live)"; }
 
 # 5. Publish, manifest last.

@@ -58,6 +58,7 @@ describe('libvirt bootIso masters', () => {
     const cmdline = (page as unknown as { cmdline: string }).cmdline.trim().split(' ');
     expect(cmdline).toContain(marker);
     expect(cmdline).toContain('rdinit=/vmkit-live.sh');
+    expect((page as unknown as { firmware: string }).firmware).toBe('bios');
     // The node has no disk of its own: only its config drive besides the master's ISO.
     const during = await leftovers(URI, prefix, POOL);
     expect(during.volumes.filter((v) => v.endsWith('.qcow2'))).toEqual([]);
@@ -66,5 +67,33 @@ describe('libvirt bootIso masters', () => {
     expect(left.domains).toEqual([]);
     expect(left.volumes.filter((v) => !v.startsWith(`${prefix}m-`))).toEqual([]);
     expect(left.volumes.filter((v) => v.startsWith(`${prefix}m-`) && v.endsWith('.iso'))).toHaveLength(1);
+  });
+
+  it('boots the same ISO live under UEFI (firmware efi): GRUB\'s line remastered, the config drive read, the guest reports efi', async () => {
+    const efi: MasterSpec = {
+      ...spec,
+      id: 'live-iso-efi',
+      hardware: { cores: 1, ramMiB: 256, diskGiB: 1, firmware: 'efi' },
+    };
+    await using compute = await createComputeService({
+      provider: libvirtProvider({ uri: URI, pool: POOL, namePrefix: prefix }),
+      store: fileSystemBlobStore({ root: join(dir, 'store-efi') }),
+      images: [efi],
+      ports: { leaseDir: join(dir, 'leases-efi') },
+    });
+    const [node] = await compute.createNodesInGroup('live-efi', 1, {
+      inboundPorts: [80],
+      userData: 'hello-live-efi',
+    });
+    expect(node?.hardware.firmware).toBe('efi');
+    const { page } = await waitForGuestPage(`http://127.0.0.1:${node?.hostPorts['tcp-80']}/`, 240_000);
+    const seen = page as unknown as { cmdline: string; firmware: string; userData: string };
+    expect(seen.firmware).toBe('efi');
+    expect(seen.userData).toBe('hello-live-efi');
+    expect(seen.cmdline.trim().split(' ')).toContain(marker);
+    await compute.destroyNodesMatching((n) => n.group === 'live-efi');
+    const left = await leftovers(URI, prefix, POOL);
+    expect(left.domains).toEqual([]);
+    expect(left.volumes.filter((v) => !v.startsWith(`${prefix}m-`))).toEqual([]);
   });
 });
