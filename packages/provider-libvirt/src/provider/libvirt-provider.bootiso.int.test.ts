@@ -69,7 +69,7 @@ describe('libvirt bootIso masters', () => {
     expect(left.volumes.filter((v) => v.startsWith(`${prefix}m-`) && v.endsWith('.iso'))).toHaveLength(1);
   });
 
-  it('boots the same ISO live under UEFI (firmware efi): GRUB\'s line remastered, the config drive read, the guest reports efi', async () => {
+  it("boots the same ISO live under UEFI (firmware efi): GRUB's line remastered, the config drive read, the guest reports efi", async () => {
     const efi: MasterSpec = {
       ...spec,
       id: 'live-iso-efi',
