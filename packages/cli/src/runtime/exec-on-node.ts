@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { ComputeService, RunScriptOptions, ScriptResult } from '@vmkit/core';
 import type { CliIo } from './cli-io.js';
 import { findNode } from './find-node.js';
@@ -40,16 +41,22 @@ export async function execOnNode(
       : {
           // Back-pressure: a full pipe (a slow reader of vmkit's output) holds the guest's output back.
           onOutput: (stream: 'stdout' | 'stderr', chunk: Uint8Array) => {
-            const out = stream === 'stdout' ? io.stdout : io.stderr;
+            const out = (stream === 'stdout' ? io.stdout : io.stderr) as NodeJS.WritableStream &
+              Partial<Pick<Writable, 'destroyed' | 'writableEnded'>>;
+            // A closed pipe (`| head -1`) takes nothing more and holds nothing back.
+            if (out.destroyed || out.writableEnded) return undefined;
             if (out.write(chunk)) return undefined;
             return new Promise<void>((resolve) => {
               const done = () => {
                 out.off('drain', done);
                 out.off('close', done);
+                out.off('error', done);
                 resolve();
               };
               out.on('drain', done);
               out.on('close', done);
+              out.on('error', done);
+              if (out.destroyed) done();
             });
           },
         }),

@@ -2,11 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { VmkitError } from '../errors/vmkit-error.js';
 import type { GuestAgent } from '../spi/guest-agent.js';
 import { raceAbort } from '../util/abort.js';
+import { mapSettled } from '../util/concurrency.js';
 import { runShell } from './agent-process.js';
 import { makeRunDirText, removeRunDirText } from './agent-wrapper.js';
 
 /** Bounds the one round trip that makes a run directory (it is shared by concurrent runs). */
 const MAKE_TIMEOUT_MS = 30_000;
+
+/** Names tried for a new run directory before giving up. */
+const MAKE_ATTEMPTS = 3;
+
+/** Nodes whose run directories are removed at once when the owner closes. */
+const REMOVE_CONCURRENCY = 4;
 
 /**
  * The run directory of one guest, made by the first script run (`mkdir` of a fresh random name
@@ -69,18 +76,24 @@ export class RunDirKeeper {
     for (const dir of dirs) await runShell(agent, removeRunDirText(dir), { timeoutMs }).catch(() => 1);
   }
 
+  /**
+   * Makes a new run directory: a fresh random name each try, three tries (a guest user who saw
+   * the name in the process list may have taken it first: `mkdir` then fails and nothing is used).
+   */
   async #make(agent: GuestAgent): Promise<string> {
-    const dir = `${this.#tempRoot}/vmkit-runs-${randomBytes(8).toString('hex')}`;
-    // Counted before the mkdir: one whose answer is lost is still removed at the end.
-    this.#made.add(dir);
-    const made = await runShell(agent, makeRunDirText(dir), { timeoutMs: MAKE_TIMEOUT_MS });
-    if (made !== 0) {
+    let made = 0;
+    let dir = '';
+    for (let attempt = 0; attempt < MAKE_ATTEMPTS; attempt++) {
+      dir = `${this.#tempRoot}/vmkit-runs-${randomBytes(8).toString('hex')}`;
+      // Counted before the mkdir: one whose answer is lost is still removed at the end.
+      this.#made.add(dir);
+      made = await runShell(agent, makeRunDirText(dir), { timeoutMs: MAKE_TIMEOUT_MS });
+      if (made === 0) return dir;
       this.#made.delete(dir);
-      throw new VmkitError('PROVIDER', `could not make a private directory in the guest (exit ${made})`, {
-        details: { dir },
-      });
     }
-    return dir;
+    throw new VmkitError('PROVIDER', `could not make a private directory in the guest (exit ${made})`, {
+      details: { dir, attempts: MAKE_ATTEMPTS },
+    });
   }
 }
 
@@ -108,7 +121,7 @@ export class AgentRunDirs {
   }
 
   /**
-   * Removes every run directory made, a node at a time through an agent `open` gives (best effort:
+   * Removes every run directory made, a few nodes at a time through agents `open` gives (best effort:
    * a node that is gone or does not answer keeps nothing that matters), within `timeoutMs` in all.
    */
   async removeAll(
@@ -118,16 +131,16 @@ export class AgentRunDirs {
     const deadline = Date.now() + timeoutMs;
     const nodes = [...this.#keepers].filter(([, keeper]) => keeper.made.length > 0);
     this.#keepers.clear();
-    for (const [nodeId, keeper] of nodes) {
+    await mapSettled(nodes, REMOVE_CONCURRENCY, async ([nodeId, keeper]) => {
       const left = deadline - Date.now();
       if (left <= 0) return;
       const agent = await open(nodeId, AbortSignal.timeout(left)).catch(() => undefined);
-      if (!agent) continue;
+      if (!agent) return;
       try {
-        await keeper.remove(agent, left);
+        await keeper.remove(agent, Math.max(1, deadline - Date.now()));
       } finally {
         await agent.close?.().catch(() => undefined);
       }
-    }
+    });
   }
 }

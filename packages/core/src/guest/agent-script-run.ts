@@ -8,9 +8,9 @@ import { exitCodeOf, PollPacer, runShell, spawnShell, waitForExit } from './agen
 import type { RunDirKeeper } from './agent-run-dir.js';
 import {
   killText,
+  prepareRunText,
   type RunPlace,
   removeText,
-  runDirCheckText,
   runFile,
   runPlace,
   wrapperAliveText,
@@ -99,10 +99,11 @@ export class AgentScriptRun {
           }, timeoutMs);
     try {
       let exitCode = await this.#start(script).then(() => this.#follow());
-      if (!this.#retried && (await this.#dirLost(exitCode))) {
+      if (this.#dirLost(exitCode)) {
         // The script did not run: once more, in a run directory made again.
         this.#retry();
         exitCode = await this.#start(script).then(() => this.#follow());
+        if (this.#dirLost(exitCode)) throw this.#dirLostError();
       }
       await this.#finish();
       const failed = setupFailure(this.#marker, exitCode, this.#output.partial().stderr);
@@ -122,16 +123,19 @@ export class AgentScriptRun {
     const place = runPlace(await this.#settings.runDir.dir(this.#agent, signal), this.#id);
     this.#place = place;
     this.#wrapperStderr = undefined;
-    if (stdin !== undefined) {
-      this.#filesMaybeMade = true;
-      try {
-        await writeGuestFile(this.#agent, runFile(place, 'stdin'), inputChunks(stdin), { signal });
-      } catch (error) {
-        if (isAbortError(error) || this.#retried || !(await this.#dirGone())) throw error;
+    // Checked in a round trip of its own before stdin is written into it (the agent writes where
+    // the path leads), and before every run of an agent that cannot hand back the wrapper's word.
+    if (stdin !== undefined || !this.#capturesWrapper) {
+      this.#filesMaybeMade = stdin !== undefined;
+      const ready = await runShell(this.#agent, prepareRunText(place, stdin !== undefined), { signal });
+      if (ready !== 0) {
+        if (this.#retried) throw this.#dirLostError();
         this.#retry();
         return this.#start(script);
       }
     }
+    if (stdin !== undefined)
+      await writeGuestFile(this.#agent, runFile(place, 'stdin'), inputChunks(stdin), { signal });
     const command = asUserCommand(
       this.#options.user,
       scriptShellText(script, this.#options, this.#marker),
@@ -144,9 +148,8 @@ export class AgentScriptRun {
     });
     this.#filesMaybeMade = true;
     // The wrapper's own output is kept where the agent can: it says when the run directory was lost.
-    const capture = this.#agent.captureOutputBytes !== undefined;
     // The spawn itself is not abandoned on abort: once the wrapper's pid is known it can be killed.
-    this.#spawning = spawnShell(this.#agent, wrapper, undefined, capture);
+    this.#spawning = spawnShell(this.#agent, wrapper, undefined, this.#capturesWrapper);
     this.#pid = await raceAbort(this.#spawning, signal, 'script');
   }
 
@@ -161,30 +164,39 @@ export class AgentScriptRun {
     return `${this.#marker}:rundir`;
   }
 
-  /**
-   * Whether the wrapper found the run directory gone (and so ran nothing): its own stderr says so
-   * where the agent captured it; else (exit {@link SETUP_FAILURE_EXIT} only) the directory is checked.
-   */
-  async #dirLost(exitCode: number): Promise<boolean> {
-    if (exitCode !== SETUP_FAILURE_EXIT) return false;
-    if (this.#agent.captureOutputBytes !== undefined)
-      return (this.#wrapperStderr ?? '').trimEnd().split('\n').pop() === this.#lostLine;
-    return this.#dirGone();
+  /** Whether the agent hands back the wrapper's own output (its word that the directory was lost). */
+  get #capturesWrapper(): boolean {
+    return this.#agent.captureOutputBytes !== undefined;
   }
 
-  /** Whether the run directory is gone or no longer private (a round trip). */
-  async #dirGone(): Promise<boolean> {
-    return (
-      (await runShell(this.#agent, runDirCheckText(this.#placed.dir), { signal: this.#stop.signal })) !== 0
+  /**
+   * Whether the wrapper found the run directory gone (and so ran nothing), as its own stderr says
+   * under the run's random mark. Only an agent that hands that back can tell; without one the
+   * directory was checked just before the spawn, and an exit {@link SETUP_FAILURE_EXIT} is the
+   * script's own (never a reason to run it again).
+   */
+  #dirLost(exitCode: number): boolean {
+    if (exitCode !== SETUP_FAILURE_EXIT || !this.#capturesWrapper) return false;
+    return (this.#wrapperStderr ?? '').trimEnd().split('\n').pop() === this.#lostLine;
+  }
+
+  /** The error of a run whose directory was found gone twice: the script did not run. */
+  #dirLostError(): VmkitError {
+    return new VmkitError(
+      'PROVIDER',
+      'the run directory in the guest was removed again as the script started; the script did not run',
+      { details: { dir: this.#placed.dir } },
     );
   }
 
-  /** Forgets the lost run directory and what the first attempt collected, for the one retry. */
+  /** Forgets the lost run directory and what the first attempt did, for the one retry. */
   #retry(): void {
     this.#retried = true;
     this.#settings.runDir.lost(this.#placed.dir);
     this.#output = new ScriptOutput(this.#options);
     this.#pid = undefined;
+    this.#spawning = undefined;
+    this.#exited = false;
     this.#filesMaybeMade = false;
   }
 
@@ -206,8 +218,8 @@ export class AgentScriptRun {
         this.#exited = true;
         if (this.#capture !== undefined) {
           // The wrapper printed the output's head and removed the run's files.
-          await this.#output.push('stdout', status.stdout ?? new Uint8Array());
-          await this.#output.push('stderr', status.stderr ?? new Uint8Array());
+          await this.#feed('stdout', status.stdout ?? new Uint8Array(), signal);
+          await this.#feed('stderr', status.stderr ?? new Uint8Array(), signal);
           this.#filesMaybeMade = false;
         }
         if (status.stderr) this.#wrapperStderr = Buffer.from(status.stderr).toString('utf8');
@@ -268,6 +280,16 @@ export class AgentScriptRun {
     return text;
   }
 
+  /**
+   * Hands a chunk on; waits while the listener holds output back (its promise), but only within
+   * `signal`: a timeout or abort is not held up by a listener, and without a signal (the last read
+   * after a timeout) nothing waits.
+   */
+  async #feed(stream: Stream, chunk: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
+    const pending = this.#output.push(stream, chunk);
+    if (pending && signal) await raceAbort(pending, signal, 'script');
+  }
+
   /** Reads what both streams hold now; `lenient` skips a file the wrapper has not made yet. */
   async #drainAll(signal: AbortSignal | undefined, lenient: boolean): Promise<void> {
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -284,7 +306,7 @@ export class AgentScriptRun {
       }
       // Without a listener, reading stops once the kept output is full and more is known to exist.
       const enough = this.#options.onOutput ? undefined : () => this.#output.bytes(stream) > this.#maxOutput;
-      await readToEnd(this.#agent, handle, (chunk) => this.#output.push(stream, chunk), {
+      await readToEnd(this.#agent, handle, (chunk) => this.#feed(stream, chunk, signal), {
         signal,
         ...(enough ? { enough } : {}),
       });

@@ -139,19 +139,58 @@ describe.each(GUESTS)('on %s', (_name, options) => {
       expect((await t.run('cat', { stdin: 'four' })).stdout).toBe('four');
       const [third] = runDirs();
       expect([first, second]).not.toContain(third);
-      // A link put in its place (by root: nobody else can in a sticky /tmp) is not run in either.
+      // A link put in its place (after a reboot a guest user can take the name) is neither run in
+      // nor written through: not for stdin either.
       rmSync(join(runRoot, third as string), { recursive: true });
       const elsewhere = join(root, `elsewhere-${n}`);
       mkdirSync(elsewhere);
       symlinkSync(elsewhere, join(runRoot, third as string));
       expect((await t.run('echo five', {})).stdout).toBe('five\n');
+      const [fourth] = runDirs().filter((d) => d !== third);
+      rmSync(join(runRoot, fourth as string), { recursive: true });
+      symlinkSync(elsewhere, join(runRoot, fourth as string));
+      expect((await t.run('cat', { stdin: 'secret' })).stdout).toBe('secret');
       expect(readdirSync(elsewhere)).toEqual([]);
       rmSync(join(runRoot, third as string));
+      rmSync(join(runRoot, fourth as string));
       expect(await leftFiles()).toEqual([]);
       expect(agent.openHandles).toBe(0);
       expect(runDirs()).toHaveLength(1);
       await t.close();
       expect(runDirs()).toEqual([]);
+    });
+
+    it('never runs a script twice: one that removes its run directory and exits 125 is its own exit', async () => {
+      const { t } = transport();
+      const marker = join(root, `twice-${n}`);
+      const script = `echo x >>${marker}; d=$(readlink /proc/self/fd/1); rm -rf "\${d%/*}"; exit 125`;
+      const outcome = await t.run(script, {}).catch((e: unknown) => e);
+      expect(readFileSync(marker, 'utf8')).toBe('x\n');
+      // With the output captured the exit comes back; read from files, they went with the directory.
+      if ('exitCode' in (outcome as object)) expect((outcome as { exitCode: number }).exitCode).toBe(125);
+      else expect(outcome).toBeInstanceOf(VmkitError);
+      expect((await t.run('echo after', {})).stdout).toBe('after\n');
+      await t.close();
+    });
+
+    it('a timeout or abort is not held up by a listener that never lets output through', async () => {
+      const { t } = transport();
+      const t0 = Date.now();
+      const error = await rejection(
+        t.run('echo start; sleep 30', { timeoutMs: 1000, onOutput: () => new Promise<void>(() => {}) }),
+      );
+      expect(error.code).toBe('TIMEOUT');
+      expect(Date.now() - t0).toBeLessThan(8000);
+      const controller = new AbortController();
+      const running = t.run('echo start; sleep 30', {
+        signal: controller.signal,
+        onOutput: () => {
+          controller.abort();
+          return new Promise<void>(() => {});
+        },
+      });
+      expect((await rejection(running)).code).toBe('ABORTED');
+      await t.close();
     });
 
     it('shares a run directory kept by its owner across transports, removed by the owner', async () => {
@@ -178,17 +217,18 @@ describe.each(GUESTS)('on %s', (_name, options) => {
     it('keeps a short command to a few agent round trips', async () => {
       const { agent, t } = transport();
       await t.run('true', {}); // the first run makes the run directory: one spawn more
-      expect(agent.calls.spawn).toBe(agent.captureOutputBytes === undefined ? 3 : 2);
+      expect(agent.calls.spawn).toBe(agent.captureOutputBytes === undefined ? 4 : 2);
       const before = { ...agent.calls };
       const total = agent.totalCalls;
       await t.run('true', {});
       const calls = (name: string) => (agent.calls[name] ?? 0) - (before[name] ?? 0);
       if (agent.captureOutputBytes === undefined) {
-        // spawn + status checks + out/err open/read/close + cleanup spawn and its status
-        expect(calls('spawn')).toBe(2);
+        // the run directory checked (it cannot say so itself) + spawn + status checks + out/err
+        // open/read/close + cleanup spawn and its status
+        expect(calls('spawn')).toBe(3);
         expect(calls('openFile')).toBe(2);
         expect(calls('readFile')).toBe(2);
-        expect(agent.totalCalls - total).toBeLessThanOrEqual(20);
+        expect(agent.totalCalls - total).toBeLessThanOrEqual(24);
       } else {
         // one spawn and its status checks: the wrapper hands the output back and cleans up
         expect(calls('spawn')).toBe(1);

@@ -13,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { makeRunDirText, runFile, runPlace, wrapperText } from './agent-wrapper.js';
+import { makeRunDirText, removeRunDirText, runFile, runPlace, wrapperText } from './agent-wrapper.js';
 
 // The wrapper run by the real shells of the guests vmkit meets: Debian's dash and busybox ash.
 const SHELLS: ReadonlyArray<readonly [string, readonly string[]]> = [
@@ -101,6 +101,25 @@ describe('the run directory', () => {
     const fifo = join(root, 'fifo-dir');
     spawnSync('mkfifo', [fifo]);
     expect(spawnSync('sh', ['-c', makeRunDirText(fifo)]).status).not.toBe(0);
+  });
+});
+
+describe('removing a run directory', () => {
+  it('removes its own, and leaves a name someone else took (a link, a directory not its own)', () => {
+    const own = join(root, 'own-dir');
+    spawnSync('sh', ['-c', makeRunDirText(own)]);
+    writeFileSync(join(own, 'x.out'), 'x');
+    expect(spawnSync('sh', ['-c', removeRunDirText(own)]).status).toBe(0);
+    expect(() => statSync(own)).toThrow(/ENOENT/);
+    const theirs = join(root, 'their-dir');
+    mkdirSync(theirs);
+    writeFileSync(join(theirs, 'keep'), 'k');
+    chownSync(theirs, 65534, 65534);
+    const linked = join(root, 'linked-dir');
+    symlinkSync(theirs, linked);
+    for (const dir of [theirs, linked]) spawnSync('sh', ['-c', removeRunDirText(dir)]);
+    expect(readdirSync(theirs)).toEqual(['keep']);
+    expect(readdirSync(root)).toContain('linked-dir');
   });
 });
 

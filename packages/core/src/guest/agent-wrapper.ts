@@ -155,16 +155,32 @@ export function killText(place: RunPlace, wrapperPid: number, graceMs: number): 
     `${wrapperAliveText(place, wrapperPid)} && kill -9 ${wrapperPid} 2>/dev/null`,
     'n=0',
     'while [ $n -lt 40 ] && hit KILL; do n=$((n+1)); nap; done',
-    `rm -f ${runFiles(place)}`,
+    `${runDirCheckText(place.dir)} && rm -f ${runFiles(place)}`,
+    'exit 0',
   ].join('\n');
 }
 
-/** Shell text that removes the run's files. */
-export function removeText(place: RunPlace): string {
-  return `rm -f ${runFiles(place)}`;
+/**
+ * Shell text that checks the run directory is still its own and, with `stdin`, makes the run's
+ * empty stdin file there (mode 600), for the agent to write into: exit 0 when ready, else non-zero
+ * and nothing made. Only root can rename or remove root's directory in a sticky `/tmp`, so what
+ * was checked holds when the agent then opens the file.
+ */
+export function prepareRunText(place: RunPlace, stdin: boolean): string {
+  const check = runDirCheckText(place.dir);
+  return stdin ? `umask 077 && ${check} && : >${shellQuote(runFile(place, 'stdin'))}` : check;
 }
 
-/** Shell text that removes a run directory and what is left in it. */
+/** Shell text that removes the run's files (while the run directory is still its own). */
+export function removeText(place: RunPlace): string {
+  return `${runDirCheckText(place.dir)} && rm -f ${runFiles(place)}; exit 0`;
+}
+
+/**
+ * Shell text that removes a run directory and what is left in it, only while it is still the
+ * one made (a directory, not a link, owned by this user): a name a guest user took after the
+ * guest emptied `/tmp` is left alone.
+ */
 export function removeRunDirText(dir: string): string {
-  return `rm -rf ${shellQuote(dir)}`;
+  return `${runDirCheckText(dir)} && rm -rf ${shellQuote(dir)}; exit 0`;
 }
