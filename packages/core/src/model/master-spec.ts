@@ -2,6 +2,7 @@ import type { MasterHardware } from './hardware.js';
 import type { LoginCredentials } from './login-credentials.js';
 import type { NetworkSpec } from './network-spec.js';
 import type { OperatingSystem } from './operating-system.js';
+import type { UnattendedAnswers } from './unattended.js';
 
 /** A ready disk image to import as the master's disk. Give `path` or `url`. */
 export interface DiskSource {
@@ -36,11 +37,13 @@ export interface IsoSource {
   /** Expected SHA-256 of the ISO, lower-case hex. */
   readonly sha256?: string;
   /**
-   * Unattended-install answers for the installer (preseed, kickstart, autoinstall...). Not read
-   * yet: accepted (and part of the spec's hash) but handed to no installer by any provider; give
-   * the answers through `kernelParams` (e.g. a preseed URL) until the installer work lands.
+   * Unattended-install answers for the installer (preseed, kickstart, autoinstall...) and how it
+   * gets them: `http` and `drive` here (see {@link UnattendedAnswers}); `{{http}}` in
+   * `kernelParams` becomes the answer server's URL. libvirt reads it; other providers refuse it.
    */
-  readonly unattended?: Readonly<Record<string, string>>;
+  readonly unattended?: UnattendedAnswers;
+  /** How long the installer may run before the build fails with `TIMEOUT` (default: the provider's). */
+  readonly installTimeoutMs?: number;
   /**
    * Kernel parameters added to every kernel line of the ISO's boot configurations (isolinux,
    * GRUB, the `grub.cfg` inside its EFI image) before it boots, such as
@@ -80,8 +83,18 @@ export interface KernelSource {
   readonly kernel: string;
   /** Path of the initrd. */
   readonly initrd: string;
-  /** Kernel command line. */
+  /**
+   * Kernel command line. `{{http}}` (and the other placeholders of {@link UnattendedAnswers})
+   * expand for the installer's boot; words holding `{{http}}` are left out of the nodes' boot.
+   */
   readonly cmdline?: string;
+  /**
+   * Unattended-install answers and how the installer gets them: `http`, `initrd` or `drive`
+   * (see {@link UnattendedAnswers}). libvirt reads it; other providers refuse it.
+   */
+  readonly unattended?: UnattendedAnswers;
+  /** How long the installer may run before the build fails with `TIMEOUT` (default: the provider's). */
+  readonly installTimeoutMs?: number;
 }
 
 /** Where a master's disk comes from. */
