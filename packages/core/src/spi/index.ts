@@ -183,3 +183,18 @@ export type { NodeStatus } from '../model/node-metadata.js';
 export type { NodeSnapshot } from '../model/node-snapshot.js';
 export { type LogFields, type Logger, silentLogger } from '../util/logger.js';
 export type { OperationOptions, ProgressEvent, ProgressListener } from '../util/progress.js';
+export {
+  type AnswerServer,
+  type AnswerServerOptions,
+  startAnswerServer,
+} from '../unattended/answer-server.js';
+export {
+  type AnswerSession,
+  type AnswerSessionOptions,
+  openAnswerSession,
+} from '../unattended/answer-session.js';
+export {
+  ANSWER_PLACEHOLDERS,
+  type AnswerPlaceholder,
+  renderAnswerTemplate,
+} from '../unattended/answer-template.js';
