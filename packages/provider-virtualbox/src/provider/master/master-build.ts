@@ -87,6 +87,12 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
       "source.type: 'kernel' cannot be built on VirtualBox (it has no direct kernel boot); use a 'disk' or 'iso' source",
       { details: { field: 'source.type' } },
     );
+  if (spec.source.type === 'iso' && spec.source.unattended !== undefined)
+    throw new VmkitError(
+      'UNSUPPORTED',
+      'source.unattended: answer files are not delivered by the VirtualBox provider yet; give them through kernelParams',
+      { details: { field: 'source.unattended' } },
+    );
   // Refuse step names and scripts the post-install script cannot carry before anything is made.
   if (spec.postInstall?.length) postInstallScript(spec.postInstall);
   const name = masterMachineName(ctx.options.namePrefix, c.masterName);
