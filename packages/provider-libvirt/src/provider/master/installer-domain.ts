@@ -1,5 +1,4 @@
 import { type AnswerSession, type BuildContext, randomMac, VmkitError } from '@vmkit/core/spi';
-import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { domainFirmware } from '../node/domain-firmware.js';
 import { renderBuildDomainMetadata } from '../node/node-metadata.js';
@@ -97,7 +96,7 @@ export function consoleTail(text: string): string {
  * its message and details (`consoleTail`); the log volume stays for the build's discard.
  */
 async function withConsoleTail(ctx: LibvirtContext, logVolume: string, error: unknown): Promise<unknown> {
-  if (!(error instanceof VmkitError)) return error;
+  if (!(error instanceof VmkitError) || error.code === 'ABORTED') return error;
   const text = await readConsoleLog(ctx, logVolume).catch(() => undefined);
   if (!text?.trim()) return error;
   const tail = consoleTail(text);
@@ -112,20 +111,17 @@ const INSTALL_FAILURE = /VMKIT-INSTALL-FAILED[^\n]*|Kernel panic[^\n]*|VMKIT-TIM
 
 /**
  * Reads the installer's console log (a file in the pool, fetched with `STORAGE_VOL_DOWNLOAD`) and
- * throws `PROVIDER` with the failure line when the guest reported a failed installation. The log
- * volume is deleted either way.
+ * throws `PROVIDER` with the failure line and the console's last lines when the guest reported a
+ * failed installation. The log stays, the build's artefact, until the build finishes or is
+ * discarded.
  */
 async function checkInstallerConsole(ctx: LibvirtContext, logVolume: string): Promise<void> {
-  try {
-    const text = await readConsoleLog(ctx, logVolume);
-    const failure = text === undefined ? null : INSTALL_FAILURE.exec(text);
-    if (text !== undefined && failure) {
-      const tail = consoleTail(text);
-      throw new VmkitError('PROVIDER', `installer failed: ${failure[0].trim()}; the console's last lines:\n${tail}`, {
-        details: { consoleTail: tail },
-      });
-    }
-  } finally {
-    await deleteLeftoverVolume(ctx, logVolume, 'reading the installer console log');
+  const text = await readConsoleLog(ctx, logVolume);
+  const failure = text === undefined ? null : INSTALL_FAILURE.exec(text);
+  if (text !== undefined && failure) {
+    const tail = consoleTail(text);
+    throw new VmkitError('PROVIDER', `installer failed: ${failure[0].trim()}; the console's last lines:\n${tail}`, {
+      details: { consoleTail: tail },
+    });
   }
 }

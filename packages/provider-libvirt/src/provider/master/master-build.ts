@@ -51,6 +51,9 @@ export function planLibvirtMasterBuild(
       const ctx = await getContext();
       if (s.installer) await removeDomain(ctx, s.installer);
       s.installer = undefined;
+      // The installer's console log was the build's artefact until now.
+      const { consoleLog } = masterNames(ctx.options.namePrefix, c.masterName);
+      if (ctx.realGuests) await deleteLeftoverVolume(ctx, consoleLog, 'finishing the build');
       return { id: s.data.volume, data: s.data };
     },
     async discard(c): Promise<void> {
