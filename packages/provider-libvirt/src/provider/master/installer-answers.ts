@@ -31,7 +31,11 @@ export async function uploadAnswersInitrd(
   try {
     const file = join(dir, 'initrd');
     const bytes = await appendToInitrd(initrd, answerEntries(answers), file, { signal: c.signal });
-    c.logger.info('unattended answers appended to the initrd', { master: c.masterName, bytes, files: [...answers.files.keys()] });
+    c.logger.info('unattended answers appended to the initrd', {
+      master: c.masterName,
+      bytes,
+      files: [...answers.files.keys()],
+    });
     track(names.answersInitrd);
     const vol = await ctx.storage.createFromFile(names.answersInitrd, file, 'raw', 0, { signal: c.signal });
     return await ctx.storage.path(vol);
@@ -61,7 +65,11 @@ export async function uploadAnswersDrive(
   try {
     const file = join(dir, 'drive.iso');
     await writeFile(file, image, { mode: 0o600 });
-    c.logger.info('unattended answers drive', { master: c.masterName, label: answers.driveLabel, bytes: image.byteLength });
+    c.logger.info('unattended answers drive', {
+      master: c.masterName,
+      label: answers.driveLabel,
+      bytes: image.byteLength,
+    });
     track(names.answersDrive);
     await ctx.storage.createFromFile(names.answersDrive, file, 'raw', 0, { signal: c.signal });
   } finally {

@@ -87,7 +87,10 @@ export function consoleTail(text: string): string {
     .replace(/\r\n?/g, '\n')
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we remove
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
-  const lines = plain.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
+  const lines = plain
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '');
   return lines.slice(-TAIL_LINES).join('\n').slice(-TAIL_CHARS);
 }
 
@@ -120,8 +123,12 @@ async function checkInstallerConsole(ctx: LibvirtContext, logVolume: string): Pr
   const failure = text === undefined ? null : INSTALL_FAILURE.exec(text);
   if (text !== undefined && failure) {
     const tail = consoleTail(text);
-    throw new VmkitError('PROVIDER', `installer failed: ${failure[0].trim()}; the console's last lines:\n${tail}`, {
-      details: { consoleTail: tail },
-    });
+    throw new VmkitError(
+      'PROVIDER',
+      `installer failed: ${failure[0].trim()}; the console's last lines:\n${tail}`,
+      {
+        details: { consoleTail: tail },
+      },
+    );
   }
 }

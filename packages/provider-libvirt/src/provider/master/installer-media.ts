@@ -1,5 +1,10 @@
 import { stat } from 'node:fs/promises';
-import { type AnswerSession, type BuildContext, GROWING_VOLUME_FLOOR_BYTES, VmkitError } from '@vmkit/core/spi';
+import {
+  type AnswerSession,
+  type BuildContext,
+  GROWING_VOLUME_FLOOR_BYTES,
+  VmkitError,
+} from '@vmkit/core/spi';
 import { fetchSourceFile } from '@vmkit/imaging';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import type { DomainBoot, DomainDisk } from '../xml/domain-xml.js';
@@ -69,7 +74,12 @@ export async function prepareInstallerMedia(
     const answeredInitrd = await uploadAnswersInitrd(ctx, c, answers, source.initrd, names, track);
     await answersDrive();
     return {
-      boot: { kind: 'kernel', kernel: paths.kernel, initrd: answeredInitrd ?? paths.initrd, cmdline: installCmdline },
+      boot: {
+        kind: 'kernel',
+        kernel: paths.kernel,
+        initrd: answeredInitrd ?? paths.initrd,
+        cmdline: installCmdline,
+      },
       disks,
       capacityBytes,
       kernel: { ...paths.ref, cmdline: ctx.options.nodeCmdline(cmdline) },
@@ -80,7 +90,9 @@ export async function prepareInstallerMedia(
   const local = await fetchSourceFile(source, { signal: c.signal });
   try {
     const params =
-      source.kernelParams === undefined ? undefined : answers.expand(source.kernelParams, 'source.kernelParams');
+      source.kernelParams === undefined
+        ? undefined
+        : answers.expand(source.kernelParams, 'source.kernelParams');
     const iso = await withKernelParams(ctx.bootIsos, local.path, params, c.signal);
     try {
       await ctx.storage.assertFits([

@@ -1,6 +1,11 @@
 import type { BuildContext, BuildStep, MasterBuild, MasterRef, MasterSpec } from '@vmkit/core/spi';
-import { type AnswerSession, openAnswerSession } from '@vmkit/core/spi';
-import { type GuestCleanupStep, reportGuestCleanup, VmkitError } from '@vmkit/core/spi';
+import {
+  type AnswerSession,
+  type GuestCleanupStep,
+  openAnswerSession,
+  reportGuestCleanup,
+  VmkitError,
+} from '@vmkit/core/spi';
 import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';
@@ -120,7 +125,15 @@ async function createAndInstallWith(
   const source = c.spec.source;
   const oneShot = [names.answersInitrd, names.answersDrive];
   // Re-runnable: start from a clean slate.
-  for (const v of [names.volume, names.kernel, names.initrd, names.iso, names.consoleLog, names.nvram, ...oneShot])
+  for (const v of [
+    names.volume,
+    names.kernel,
+    names.initrd,
+    names.iso,
+    names.consoleLog,
+    names.nvram,
+    ...oneShot,
+  ])
     await ctx.storage.delete(v);
   await removeDomain(ctx, names.installer);
   const nvram =
