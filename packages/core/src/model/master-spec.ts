@@ -45,6 +45,16 @@ export interface IsoSource {
   /** How long the installer may run before the build fails with `TIMEOUT` (default: the provider's). */
   readonly installTimeoutMs?: number;
   /**
+   * Keys typed at the boot loader's or installer's prompt once the machine started and
+   * `bootWait` passed, in Packer's key syntax (text, `<enter>`, `<esc>`, `<tab>`,
+   * `<bs>`, `<del>`, arrows, `<f1>`…`<f12>`, `<waitN>`, `<leftShiftOn>`/`<leftShiftOff>`...; see
+   * `parseBootCommand` of `@vmkit/core/spi`), through the hypervisor's keyboard. `{{http}}` and
+   * the other answer placeholders expand. An unknown key name is refused naming it.
+   */
+  readonly bootCommand?: readonly string[];
+  /** Milliseconds between the installer's start and the first typed key (default 10 000 with a `bootCommand`). */
+  readonly bootWait?: number;
+  /**
    * Kernel parameters added to every kernel line of the ISO's boot configurations (isolinux,
    * GRUB, the `grub.cfg` inside its EFI image) before it boots, such as
    * `auto=true priority=critical url="http://10.0.2.2/preseed.cfg"`: keys of letters, digits,
@@ -95,6 +105,16 @@ export interface KernelSource {
   readonly unattended?: UnattendedAnswers;
   /** How long the installer may run before the build fails with `TIMEOUT` (default: the provider's). */
   readonly installTimeoutMs?: number;
+  /**
+   * Keys typed at the boot loader's or installer's prompt once the machine started and
+   * `bootWait` passed, in Packer's key syntax (text, `<enter>`, `<esc>`, `<tab>`,
+   * `<bs>`, `<del>`, arrows, `<f1>`…`<f12>`, `<waitN>`, `<leftShiftOn>`/`<leftShiftOff>`...; see
+   * `parseBootCommand` of `@vmkit/core/spi`), through the hypervisor's keyboard. `{{http}}` and
+   * the other answer placeholders expand. An unknown key name is refused naming it.
+   */
+  readonly bootCommand?: readonly string[];
+  /** Milliseconds between the installer's start and the first typed key (default 10 000 with a `bootCommand`). */
+  readonly bootWait?: number;
 }
 
 /** Where a master's disk comes from. */

@@ -198,3 +198,4 @@ export {
   type AnswerPlaceholder,
   renderAnswerTemplate,
 } from '../unattended/answer-template.js';
+export { type BootCommandAction, parseBootCommand } from '../unattended/boot-command.js';

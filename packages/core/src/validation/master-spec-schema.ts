@@ -64,6 +64,15 @@ const installTimeoutMs = z
   .min(1000, 'must be 1 s to 7 days')
   .max(7 * 24 * 3600 * 1000, 'must be 1 s to 7 days');
 
+const bootCommand = z
+  .array(z.string().max(4096, 'must be at most 4096 characters'))
+  .max(100, 'must be at most 100 lines');
+const bootWait = z
+  .number({ error: 'must be a number of milliseconds' })
+  .int('must be a whole number of milliseconds')
+  .min(0, 'must be 0 to 600000 ms')
+  .max(600_000, 'must be 0 to 600000 ms');
+
 const answersFit = (source: Parameters<typeof unattendedSourceIssues>[0], ctx: z.RefinementCtx): void => {
   for (const issue of unattendedSourceIssues(source)) ctx.addIssue({ code: 'custom', ...issue });
 };
@@ -96,6 +105,8 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
         sha256: sha256.optional(),
         unattended: unattendedSchema.optional(),
         installTimeoutMs: installTimeoutMs.optional(),
+        bootCommand: bootCommand.optional(),
+        bootWait: bootWait.optional(),
         kernelParams: kernelParamsSchema.optional(),
       })
       .superRefine(pathOrUrl)
@@ -118,6 +129,8 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
         cmdline: z.string().max(4096).optional(),
         unattended: unattendedSchema.optional(),
         installTimeoutMs: installTimeoutMs.optional(),
+        bootCommand: bootCommand.optional(),
+        bootWait: bootWait.optional(),
       })
       .superRefine(answersFit),
   ],

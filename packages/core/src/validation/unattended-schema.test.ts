@@ -97,4 +97,20 @@ describe('MasterSpec source.unattended, checked before anything is made', () => 
       /source\.kernelParams: uses \{\{http\}\} but unattended\.delivery has no 'http'/,
     );
   });
+
+  it('refuses an unknown key name in bootCommand, naming the line and the key; placeholders type as text', async () => {
+    expect(
+      await refusal({
+        ...kernel,
+        bootCommand: ['<esc><wait>', 'linux url={{http}}/p <frobnicate><enter>'],
+        unattended: { files: { p: preseed }, delivery: ['http'] },
+      }),
+    ).toMatch(/source\.bootCommand\[1\]: <frobnicate> is not a key vmkit knows/);
+    expect(await refusal({ ...kernel, bootCommand: ['{{nope}}<enter>'] })).toMatch(
+      /source\.bootCommand\[0\]: \{\{nope\}\} is not a placeholder/,
+    );
+    expect(await refusal({ type: 'iso', path: '/x.iso', bootWait: -1 })).toMatch(
+      /source\.bootWait: must be 0 to 600000 ms/,
+    );
+  });
 });

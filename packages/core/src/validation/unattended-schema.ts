@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { UnattendedAnswers } from '../model/unattended.js';
-import { unknownPlaceholders, usesPlaceholder } from '../unattended/answer-template.js';
+import { ANSWER_PLACEHOLDERS, unknownPlaceholders, usesPlaceholder } from '../unattended/answer-template.js';
+import { parseBootCommand } from '../unattended/boot-command.js';
 
 /** Answer file names: letters, digits, `.`, `_`, `-`; no `/`, no `..`. */
 const ANSWER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -78,6 +79,7 @@ interface InstallerSourceFields {
   readonly unattended?: UnattendedAnswers | undefined;
   readonly kernelParams?: string | undefined;
   readonly cmdline?: string | undefined;
+  readonly bootCommand?: readonly string[] | undefined;
 }
 
 /**
@@ -108,6 +110,26 @@ export function unattendedSourceIssues(
       });
     if (usesPlaceholder(boot, 'http') && !deliveries.includes('http'))
       issues.push({ path: [bootField], message: "uses {{http}} but unattended.delivery has no 'http'" });
+  }
+  for (const [i, line] of (source.bootCommand ?? []).entries()) {
+    for (const unknown of unknownPlaceholders(line))
+      issues.push({
+        path: ['bootCommand', i],
+        message: `{{${unknown}}} is not a placeholder vmkit knows (http, hostname, user, publicKey)`,
+      });
+    if (usesPlaceholder(line, 'http') && !deliveries.includes('http'))
+      issues.push({
+        path: ['bootCommand', i],
+        message: "uses {{http}} but unattended.delivery has no 'http'",
+      });
+  }
+  // Key names are checked with the placeholders standing for typeable text.
+  const known = new RegExp(`\\{\\{\\s*(?:${ANSWER_PLACEHOLDERS.join('|')})\\s*\\}\\}`, 'g');
+  try {
+    parseBootCommand((source.bootCommand ?? []).map((line) => line.replace(known, 'x')));
+  } catch (error) {
+    const m = /^bootCommand\[(\d+)\]: (.*)$/s.exec((error as Error).message);
+    issues.push({ path: ['bootCommand', Number(m?.[1] ?? 0)], message: m?.[2] ?? (error as Error).message });
   }
   return issues;
 }
