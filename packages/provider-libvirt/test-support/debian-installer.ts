@@ -47,7 +47,7 @@ export function debianInstallerSpec(
       ...debianInstaller(),
       cmdline: `auto=true priority=critical console=ttyS0 ${cmdline}`,
       unattended: { files: { [options.fileName ?? 'preseed.cfg']: TEST_PRESEED }, delivery: [delivery] },
-      installTimeoutMs: options.installTimeoutMs ?? 240_000,
+      installTimeoutMs: options.installTimeoutMs ?? 360_000,
     },
     hardware: { cores: 2, ramMiB: 1024, diskGiB: 1 },
   };

@@ -34,7 +34,7 @@ describe("the real Debian installer (debian-installer-12-netboot-amd64) fetches 
     const run = await installOnly({ uri: URI, pool: POOL, prefix, storeRoot, logger }, master);
     expect(VmkitError.is(run.error, 'ABORTED')).toBe(true);
     expect(run.console).toContain(`${PRESEED_MARKER} for di-http`);
-    expect(run.ms).toBeLessThan(240_000);
+    expect(run.ms).toBeLessThan(360_000);
     const log = logger.lines.join('\n');
     expect(log).toMatch(/answer server: served .*"file":"preseed.cfg","bytes":\d+/);
     expect(log).not.toContain('early_command');
@@ -42,5 +42,5 @@ describe("the real Debian installer (debian-installer-12-netboot-amd64) fetches 
     const url = /url=(http:\/\/10\.0\.2\.2:(\d+)\/[A-Za-z0-9_-]+)\/preseed\.cfg/.exec(run.console);
     expect(url).not.toBeNull();
     await expect(fetch(`http://127.0.0.1:${url?.[2]}/`)).rejects.toThrow();
-  }, 300_000);
+  }, 420_000);
 });

@@ -34,11 +34,11 @@ describe("the real Debian installer (debian-installer-12-netboot-amd64) reads vm
     // Stopped by the test once create-and-install was done: the power-off was taken as "installed".
     expect(VmkitError.is(run.error, 'ABORTED')).toBe(true);
     expect(run.console).toContain(`${PRESEED_MARKER} for di-initrd`);
-    expect(run.ms).toBeLessThan(240_000);
+    expect(run.ms).toBeLessThan(360_000);
     const log = logger.lines.join('\n');
     expect(log).toMatch(/unattended answer file .*"file":"preseed.cfg","bytes":\d+/);
     expect(log).not.toContain('early_command');
-  }, 300_000);
+  }, 420_000);
 
   it('a missing answer file fails the build with the console tail in the error', async () => {
     // Debian reads /preseed.cfg of its initrd whatever the boot line says: deliver another name.
@@ -55,5 +55,5 @@ describe("the real Debian installer (debian-installer-12-netboot-amd64) reads vm
     expect(String(error.details.consoleTail)).toMatch(/installer|preconfiguration|syslogd/i);
     expect(String(error.details.consoleTail)).not.toContain(PRESEED_MARKER);
     expect(run.console).toBe('');
-  }, 300_000);
+  }, 420_000);
 });

@@ -7,6 +7,7 @@ import type { BuildState, MasterNames } from './build-state.js';
 import { readConsoleLog } from './console-log.js';
 import type { InstallerMedia } from './installer-media.js';
 import { runInstallerToCompletion } from './installer-run.js';
+import { typeBootCommand } from './type-boot-command.js';
 
 /**
  * Defines the installer domain over the prepared media (UEFI with the master's NVRAM volume when
@@ -58,6 +59,7 @@ export async function runInstallerDomain(
       signal: c.signal,
       timeoutMs,
       progress: (f, m) => c.progress(0.2 + 0.75 * f, m),
+      afterStart: (started) => typeBootCommand(ctx, c, started, answers),
     }).catch(async (error: unknown) => {
       throw await withConsoleTail(ctx, names.consoleLog, error);
     });
