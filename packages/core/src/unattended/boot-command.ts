@@ -75,8 +75,14 @@ const CHARACTERS: ReadonlyMap<string, readonly [number, boolean]> = (() => {
     ['ASDFGHJKL:"~', 30],
     ['|ZXCVBNM<>?', 43],
   ];
-  for (const [chars, first] of rows) [...chars].forEach((c, i) => map.set(c, [first + i, false]));
-  for (const [chars, first] of shifted) [...chars].forEach((c, i) => map.set(c, [first + i, true]));
+  for (const [table, shift] of [
+    [rows, false],
+    [shifted, true],
+  ] as const) {
+    for (const [chars, first] of table) {
+      for (const [i, c] of [...chars].entries()) map.set(c, [first + i, shift]);
+    }
+  }
   map.set(' ', [KEYCODES.spacebar, false]);
   map.set('\n', [KEYCODES.enter, false]);
   return map;
