@@ -1,4 +1,5 @@
 import { invalidArgument } from '@vmkit/core/spi';
+import { concatBytes } from '../util/bytes.js';
 
 /** A file of a {@link writeCpioNewc} archive. */
 export interface CpioFile {
@@ -64,11 +65,5 @@ export function writeCpioNewc(files: readonly CpioFile[]): Uint8Array {
     entry(file.name, { ino: i + 1, mode, nlink: 1, mtime: file.mtime ?? 0 }, file.content);
   }
   entry('TRAILER!!!', { ino: 0, mode: 0, nlink: 1, mtime: 0 }, new Uint8Array());
-  const out = new Uint8Array(offset);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }
