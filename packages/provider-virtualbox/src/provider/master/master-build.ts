@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MasterSpec } from '@vmkit/core/spi';
+import type { IsoSource, MasterSpec } from '@vmkit/core/spi';
 import {
   type BuildStep,
   GROWING_VOLUME_FLOOR_BYTES,
@@ -87,12 +87,7 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
       "source.type: 'kernel' cannot be built on VirtualBox (it has no direct kernel boot); use a 'disk' or 'iso' source",
       { details: { field: 'source.type' } },
     );
-  if (spec.source.type === 'iso' && spec.source.unattended !== undefined)
-    throw new VmkitError(
-      'UNSUPPORTED',
-      'source.unattended: answer files are not delivered by the VirtualBox provider yet; give them through kernelParams',
-      { details: { field: 'source.unattended' } },
-    );
+  if (spec.source.type === 'iso') refuseInstallerInput(spec.source);
   // Refuse step names and scripts the post-install script cannot carry before anything is made.
   if (spec.postInstall?.length) postInstallScript(spec.postInstall);
   const name = masterMachineName(ctx.options.namePrefix, c.masterName);
@@ -282,4 +277,18 @@ export async function deleteMasterMachine(
     },
     true,
   );
+}
+
+/**
+ * Refuses what an installer source may ask that this provider does not do yet, before anything is
+ * made: answer files (`unattended`) and a typed `bootCommand` (`UNSUPPORTED` naming the field).
+ */
+function refuseInstallerInput(source: IsoSource): void {
+  const refuse = (field: string, what: string) =>
+    new VmkitError('UNSUPPORTED', `source.${field}: ${what} by the VirtualBox provider yet`, {
+      details: { field: `source.${field}` },
+    });
+  if (source.unattended !== undefined)
+    throw refuse('unattended', 'answer files are not delivered (give them through kernelParams)');
+  if (source.bootCommand?.length) throw refuse('bootCommand', 'boot commands are not typed');
 }
