@@ -12,8 +12,9 @@ export interface UnattendedFileRef {
  *
  * Each file is a template: `{{http}}` becomes the answer server's base URL as the guest sees it
  * (`http://10.0.2.2:PORT/<per-build path>` under user networking), `{{hostname}}` the spec's id,
- * `{{user}}` the spec's login user (default `root`) and `{{publicKey}}` the OpenSSH public key of
- * its private key. Any other `{{name}}` is refused. The same placeholders work in the source's
+ * `{{user}}` the spec's login user (default `root`), `{{publicKey}}` the OpenSSH public key of
+ * its private key and `{{passwordHash}}` the SHA-512 crypt hash (`$6$...`) of its password, salted
+ * anew per build (the password itself is never a placeholder). Any other `{{name}}` is refused. The same placeholders work in the source's
  * `kernelParams` (ISO) or `cmdline` (kernel).
  */
 export interface UnattendedAnswers {

@@ -199,3 +199,4 @@ export {
   renderAnswerTemplate,
 } from '../unattended/answer-template.js';
 export { type BootCommandAction, parseBootCommand } from '../unattended/boot-command.js';
+export { sha512Crypt } from '../unattended/sha512-crypt.js';

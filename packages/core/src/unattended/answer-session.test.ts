@@ -6,6 +6,7 @@ import { VmkitError } from '../errors/vmkit-error.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { Logger } from '../util/logger.js';
 import { openAnswerSession } from './answer-session.js';
+import { sha512Crypt } from './sha512-crypt.js';
 
 const SECRET = '$6$salt$notarealhashbutsecret';
 
@@ -20,7 +21,7 @@ function spec(unattended: unknown, cmdline = 'url={{http}}/preseed.cfg'): Master
     id: 'deb-answers',
     os: { family: 'debian', version: '12', arch: 'x86_64' },
     source: { type: 'kernel', kernel: '/k', initrd: '/i', cmdline, unattended } as never,
-    login: { user: 'ops' },
+    login: { user: 'ops', password: 'plain-pw-never-served' },
   };
 }
 
@@ -35,7 +36,7 @@ describe('openAnswerSession', () => {
     const session = await openAnswerSession(
       spec({
         files: {
-          'preseed.cfg': `d-i passwd/user-password-crypted password ${SECRET}\nd-i x string {{user}}@{{hostname}} {{http}}/late.sh\n`,
+          'preseed.cfg': `d-i passwd/user-password-crypted password ${SECRET}\nd-i passwd/root-password-crypted password {{passwordHash}}\nd-i x string {{user}}@{{hostname}} {{http}}/late.sh\n`,
           'late.sh': { path: join(dir, 'late.sh') },
         },
         delivery: ['http', 'initrd'],
@@ -48,6 +49,10 @@ describe('openAnswerSession', () => {
     const preseed = await (await fetch(`${local(url)}/preseed.cfg`)).text();
     expect(preseed).toContain(`ops@deb-answers ${url}/late.sh`);
     expect(await (await fetch(`${local(url)}/late.sh`)).text()).toBe(`echo deb-answers ${url}\n`);
+    // The login's password arrives only as its SHA-512 crypt hash.
+    const hash = /root-password-crypted password (\S+)/.exec(preseed)?.[1] ?? '';
+    expect(hash).toBe(sha512Crypt('plain-pw-never-served', hash.split('$')[2]));
+    expect(preseed).not.toContain('plain-pw-never-served');
     // Not under another path, not another name, not another method.
     const port = session.server?.port;
     expect((await fetch(`http://127.0.0.1:${port}/preseed.cfg`)).status).toBe(404);

@@ -6,6 +6,7 @@ import type { UnattendedAnswers } from '../model/unattended.js';
 import type { Logger } from '../util/logger.js';
 import { type AnswerServer, startAnswerServer } from './answer-server.js';
 import { type AnswerPlaceholder, renderAnswerTemplate, unknownPlaceholders } from './answer-template.js';
+import { sha512Crypt } from './sha512-crypt.js';
 
 /** What {@link openAnswerSession} needs besides the spec. */
 export interface AnswerSessionOptions {
@@ -35,7 +36,8 @@ export interface AnswerSession {
 /**
  * Reads a spec's answer files (inline or from their paths; a path's unknown placeholder is refused
  * naming the file, before anything is made), starts the answer server when `http` is a delivery,
- * and renders every file with `{{http}}`, `{{hostname}}`, `{{user}}` and `{{publicKey}}`. Each file
+ * and renders every file with `{{http}}`, `{{hostname}}`, `{{user}}`, `{{publicKey}}` and
+ * `{{passwordHash}}` (the login password's SHA-512 crypt hash, never the password). Each file
  * is logged by name and size. Close it when the build ends, however it ends.
  */
 export async function openAnswerSession(
@@ -69,6 +71,7 @@ export async function openAnswerSession(
   };
   const key = spec.login?.privateKey ? await publicKeyOf(spec.login.privateKey) : undefined;
   if (key) values.publicKey = key;
+  if (spec.login?.password !== undefined) values.passwordHash = sha512Crypt(spec.login.password);
   const files = new Map<string, Uint8Array>();
   const delivery = answers?.delivery ?? [];
   const server = delivery.includes('http')

@@ -1,7 +1,7 @@
 import { invalidArgument } from '../errors/vmkit-error.js';
 
 /** The placeholders answer files, `kernelParams` and `cmdline` may hold (see `UnattendedAnswers`). */
-export const ANSWER_PLACEHOLDERS = ['http', 'hostname', 'user', 'publicKey'] as const;
+export const ANSWER_PLACEHOLDERS = ['http', 'hostname', 'user', 'publicKey', 'passwordHash'] as const;
 
 /** A placeholder name of {@link ANSWER_PLACEHOLDERS}. */
 export type AnswerPlaceholder = (typeof ANSWER_PLACEHOLDERS)[number];

@@ -54,7 +54,7 @@ export const unattendedSchema: z.ZodType<UnattendedAnswers> = z
         ctx.addIssue({
           code: 'custom',
           path: ['files', name],
-          message: `{{${unknown}}} is not a placeholder vmkit knows (http, hostname, user, publicKey)`,
+          message: `{{${unknown}}} is not a placeholder vmkit knows (http, hostname, user, publicKey, passwordHash)`,
         });
       if (usesPlaceholder(body, 'http') && !answers.delivery.includes('http'))
         ctx.addIssue({
@@ -106,7 +106,7 @@ export function unattendedSourceIssues(
     for (const unknown of unknownPlaceholders(boot))
       issues.push({
         path: [bootField],
-        message: `{{${unknown}}} is not a placeholder vmkit knows (http, hostname, user, publicKey)`,
+        message: `{{${unknown}}} is not a placeholder vmkit knows (http, hostname, user, publicKey, passwordHash)`,
       });
     if (usesPlaceholder(boot, 'http') && !deliveries.includes('http'))
       issues.push({ path: [bootField], message: "uses {{http}} but unattended.delivery has no 'http'" });
@@ -115,7 +115,7 @@ export function unattendedSourceIssues(
     for (const unknown of unknownPlaceholders(line))
       issues.push({
         path: ['bootCommand', i],
-        message: `{{${unknown}}} is not a placeholder vmkit knows (http, hostname, user, publicKey)`,
+        message: `{{${unknown}}} is not a placeholder vmkit knows (http, hostname, user, publicKey, passwordHash)`,
       });
     if (usesPlaceholder(line, 'http') && !deliveries.includes('http'))
       issues.push({
