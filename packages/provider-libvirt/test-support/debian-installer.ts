@@ -75,7 +75,15 @@ export function poolDirectory(uri: string, pool: string): string {
  * install). Returns the console text ('' when the step never finished), the build's error and the time.
  */
 export async function installOnly(
-  options: { uri: string; pool: string; prefix: string; storeRoot: string; logger: Logger },
+  options: {
+    uri: string;
+    pool: string;
+    prefix: string;
+    storeRoot: string;
+    logger: Logger;
+    /** Called once while the installer runs (its first "installer running" progress), with the pool's directory. */
+    whileRunning?: (poolDir: string) => void;
+  },
   master: MasterSpec,
 ): Promise<{ console: string; error: unknown; ms: number }> {
   const { uri, pool, prefix, logger } = options;
@@ -92,6 +100,11 @@ export async function installOnly(
     .ensureImage(master, {
       signal: stop.signal,
       onProgress: (e) => {
+        if (options.whileRunning && /installer running/.test(e.message)) {
+          const call = options.whileRunning;
+          options = { ...options, whileRunning: undefined };
+          call(poolDir);
+        }
         if (e.step !== 'create-and-install' || e.stepOutcome !== 'done') return;
         const log = readdirSync(poolDir).find((n) => n.startsWith(`${prefix}install-`) && n.endsWith('.log'));
         console = log ? readFileSync(join(poolDir, log), 'utf8') : '';

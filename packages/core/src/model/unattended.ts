@@ -27,8 +27,9 @@ export interface UnattendedAnswers {
    * How the installer reads them (one or several): `http` (served by vmkit for the length of the
    * build, the `{{http}}` URL; the installer gets a user-mode NIC), `initrd` (appended to the
    * installer's initrd as a second gzip'd cpio archive, files at its root; `kernel` sources),
-   * `drive` (an ISO 9660 CD-ROM labelled {@link UnattendedAnswers.driveLabel}, built in-process).
-   * `iso` (files added to the installer ISO) is not implemented yet and is refused.
+   * `drive` (an ISO 9660 CD-ROM labelled {@link UnattendedAnswers.driveLabel}, built in-process),
+   * `iso` (added at the root of the installer ISO by the remaster, `iso` sources; `kernelParams`
+   * must then point the installer at them, e.g. `file=/cdrom/preseed.cfg`).
    */
   readonly delivery: readonly UnattendedDelivery[];
   /** Volume label of the `drive` delivery (default `OEMDRV`; `CIDATA` for Ubuntu's autoinstall). */

@@ -85,7 +85,10 @@ describe('MasterSpec source.unattended, checked before anything is made', () => 
       await refusal({ type: 'disk', path: '/x.qcow2', unattended: { files, delivery: ['initrd'] } }),
     ).toMatch(/source.*unattended/);
     expect(await refusal({ ...kernel, unattended: { files, delivery: ['iso'] } })).toMatch(
-      /source\.unattended\.delivery\[0\]: 'iso'.*not implemented/,
+      /source\.unattended\.delivery\[0\]: 'iso' cannot be taken by a kernel source/,
+    );
+    expect(await refusal({ type: 'iso', path: '/x.iso', unattended: { files, delivery: ['iso'] } })).toMatch(
+      /source\.kernelParams: must point the installer at the answers/,
     );
   });
 

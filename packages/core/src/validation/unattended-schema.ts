@@ -69,7 +69,7 @@ export const unattendedSchema: z.ZodType<UnattendedAnswers> = z
 
 /** Deliveries each installer source can take. */
 const DELIVERIES: Readonly<Record<'iso' | 'kernel', readonly string[]>> = {
-  iso: ['http', 'drive'],
+  iso: ['http', 'iso', 'drive'],
   kernel: ['http', 'initrd', 'drive'],
 };
 
@@ -84,7 +84,7 @@ interface InstallerSourceFields {
 
 /**
  * What is wrong with an installer source's answers as a whole: a delivery the source cannot take
- * (`initrd` on an ISO, `iso` anywhere yet), an unknown placeholder in its boot line, `{{http}}`
+ * (`initrd` on an ISO, `iso` on a kernel), `iso` without `kernelParams`, an unknown placeholder in its boot line, `{{http}}`
  * without the `http` delivery. Paths are relative to the source.
  */
 export function unattendedSourceIssues(
@@ -96,12 +96,14 @@ export function unattendedSourceIssues(
   const deliveries = source.unattended?.delivery ?? [];
   for (const [i, delivery] of deliveries.entries()) {
     if (DELIVERIES[source.type].includes(delivery)) continue;
-    const rule =
-      delivery === 'iso'
-        ? "'iso' (answers on the installer ISO) is not implemented yet: use 'http' or 'drive'"
-        : `'${delivery}' cannot be taken by a ${source.type} source (it takes ${DELIVERIES[source.type].join(', ')})`;
+    const rule = `'${delivery}' cannot be taken by a ${source.type} source (it takes ${DELIVERIES[source.type].join(', ')})`;
     issues.push({ path: ['unattended', 'delivery', i], message: rule });
   }
+  if (deliveries.includes('iso') && source.type === 'iso' && boot === undefined)
+    issues.push({
+      path: ['kernelParams'],
+      message: "must point the installer at the answers the 'iso' delivery puts at the ISO's root (e.g. file=/cdrom/preseed.cfg)",
+    });
   if (boot !== undefined) {
     for (const unknown of unknownPlaceholders(boot))
       issues.push({

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { ProgressListener } from '@vmkit/core';
 import { invalidArgument } from '@vmkit/core/spi';
+import type { MediaEntry } from '../media-entry.js';
 import { type KernelParam, parseKernelParams, parseRemoveParams } from './kernel-params.js';
 
 /** Options of {@link remasterBootIso}. */
@@ -18,6 +19,11 @@ export interface RemasterBootIsoOptions {
   readonly removeParams?: readonly string[];
   /** Volume identifier of the output (default: the source's). */
   readonly volumeId?: string;
+  /**
+   * Files added to the ISO (such as an installer's answer files at its root), each replacing a
+   * file of the same path; their parent directories must exist in the ISO or be among them.
+   */
+  readonly files?: readonly MediaEntry[];
   /** Stops the remaster; the partial output is removed. */
   readonly signal?: AbortSignal;
   /** Progress events (phase `transfer`) while the output is written. */
@@ -54,6 +60,8 @@ export interface ResolvedRemasterOptions {
   readonly remove: ReadonlySet<string>;
   /** Volume identifier override. */
   readonly volumeId?: string;
+  /** Files added or replaced. */
+  readonly files: readonly MediaEntry[];
   /** Stops the remaster. */
   readonly signal?: AbortSignal;
   /** Progress events. */
@@ -88,7 +96,25 @@ export function resolveRemasterOptions(options: RemasterBootIsoOptions): Resolve
     add,
     remove,
     ...(options.volumeId !== undefined ? { volumeId: options.volumeId } : {}),
+    files: checkAddedFiles(options.files),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
+}
+
+/** The added files of {@link RemasterBootIsoOptions.files}: regular files with content, unique paths. */
+function checkAddedFiles(files: readonly MediaEntry[] | undefined): readonly MediaEntry[] {
+  if (files === undefined) return [];
+  if (!Array.isArray(files)) throw invalidArgument('files', 'must be an array of media entries');
+  const seen = new Set<string>();
+  for (const [i, file] of files.entries()) {
+    const path = typeof file?.path === 'string' ? file.path.replace(/^\/+/, '') : '';
+    if (path === '' || path.split('/').some((part: string) => part === '' || part === '.' || part === '..'))
+      throw invalidArgument(`files[${i}].path`, "must be a relative path without '.' or '..' parts");
+    if ((file.type ?? 'file') !== 'file' || file.content === undefined)
+      throw invalidArgument(`files[${i}]`, 'must be a regular file with content');
+    if (seen.has(path)) throw invalidArgument(`files[${i}].path`, `duplicates ${path}`);
+    seen.add(path);
+  }
+  return files.map((f) => ({ ...f, path: f.path.replace(/^\/+/, '') }));
 }

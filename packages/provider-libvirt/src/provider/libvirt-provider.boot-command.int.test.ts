@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MasterSpec, VmkitError } from '@vmkit/core';
-import { writeIso9660 } from '@vmkit/imaging';
+import { readIso9660, writeIso9660 } from '@vmkit/imaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installOnly, recordingLogger } from '../../test-support/debian-installer.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
@@ -87,6 +87,46 @@ describe('a boot command typed through libvirt send-key, answers on a labelled d
     expect(run.console).toContain('VMKIT-DRIVE-BEGIN label=OEMDRV');
     expect(run.console).toContain('ks answer: user=ops host=typed');
     expect(logger.lines.join('\n')).toMatch(/boot command typed .*"keys":\d+/);
+  }, 240_000);
+
+  it('with the iso delivery the answers sit at the root of the remastered ISO, which still boots', async () => {
+    const base = spec('on-iso', ['<wait>live vmkit.mode=print vmkit.label=OEMDRV<enter>']);
+    const master = {
+      ...base,
+      source: {
+        ...base.source,
+        kernelParams: 'vmkit.answers=/cdrom/ks.cfg',
+        unattended: { files: { 'ks.cfg': ANSWER }, delivery: ['iso', 'drive'] },
+      },
+    } as MasterSpec;
+    let onIso = '';
+    let catalogue = 0;
+    const run = await installOnly(
+      {
+        uri: URI,
+        pool: POOL,
+        prefix,
+        storeRoot: dir,
+        logger: recordingLogger(),
+        // The ISO the installer boots, read from the pool while it runs.
+        whileRunning: (poolDir) => {
+          const name = readdirSync(poolDir).find(
+            (n) => n.startsWith(`${prefix}m-`) && n.endsWith('.iso') && !n.includes('answers'),
+          );
+          copyFileSync(join(poolDir, name ?? 'missing'), join(dir, 'booted.iso'));
+        },
+      },
+      master,
+    );
+    const booted = await readIso9660(join(dir, 'booted.iso'));
+    onIso = Buffer.from(await booted.readFile('ks.cfg')).toString();
+    catalogue = booted.files.filter((f) => f.path === 'isolinux/isolinux.bin').length;
+    expect(onIso).toBe('ks answer: user=ops host=on-iso\n');
+    expect(catalogue).toBe(1);
+    expect(VmkitError.is(run.error, 'ABORTED')).toBe(true);
+    // It booted: the remastered parameter and the typed line reached the kernel.
+    expect(run.console).toMatch(/Command line: .*vmkit\.answers=\/cdrom\/ks\.cfg.*vmkit\.mode=print/);
+    expect(run.console).toContain('ks answer: user=ops host=on-iso');
   }, 240_000);
 
   it('without the typed line the installer waits at the prompt until installTimeoutMs, and the error shows it', async () => {

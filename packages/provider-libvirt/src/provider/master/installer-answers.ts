@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnswerSession, BuildContext } from '@vmkit/core/spi';
-import { appendToInitrd, writeIso9660 } from '@vmkit/imaging';
+import { appendToInitrd, remasterBootIso, writeIso9660 } from '@vmkit/imaging';
 import type { LibvirtContext } from '../libvirt-context.js';
 import type { DomainDisk } from '../xml/domain-xml.js';
 import type { MasterNames } from './build-state.js';
@@ -76,6 +76,42 @@ export async function uploadAnswersDrive(
     await rm(dir, { recursive: true, force: true });
   }
   return { pool: ctx.storage.name, volume: names.answersDrive, format: 'raw', role: 'cdrom' };
+}
+
+/**
+ * With the `iso` delivery: the installer ISO remastered in-process with the answer files at its
+ * root and `kernelParams` (already expanded) on its kernel lines, written into a directory of its
+ * own (never the shared boot ISO cache: the files change per build). `undefined` without it.
+ */
+export async function isoWithAnswers(
+  c: BuildContext,
+  answers: AnswerSession,
+  iso: string,
+  kernelParams: string,
+): Promise<{ file: string; cleanup(): Promise<void> } | undefined> {
+  if (!answers.delivery.includes('iso')) return undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'vmkit-answers-'));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  try {
+    const file = join(dir, 'installer.iso');
+    const files = answerEntries(answers).map(({ path, content }) => ({ path, content }));
+    const result = await remasterBootIso({
+      source: iso,
+      output: file,
+      kernelParams,
+      files,
+      signal: c.signal,
+    });
+    c.logger.info('unattended answers added to the installer ISO', {
+      master: c.masterName,
+      files: [...answers.files.keys()],
+      bytes: result.bytes,
+    });
+    return { file, cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
 }
 
 /** A boot line without the words that point at the answer server (the nodes' boot: it is gone). */

@@ -10,7 +10,12 @@ import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import type { DomainBoot, DomainDisk } from '../xml/domain-xml.js';
 import { withKernelParams } from './boot-iso-source.js';
 import type { MasterNames } from './build-state.js';
-import { uploadAnswersDrive, uploadAnswersInitrd, withoutAnswerServer } from './installer-answers.js';
+import {
+  isoWithAnswers,
+  uploadAnswersDrive,
+  uploadAnswersInitrd,
+  withoutAnswerServer,
+} from './installer-answers.js';
 
 const GiB = 1024 ** 3;
 
@@ -93,7 +98,9 @@ export async function prepareInstallerMedia(
       source.kernelParams === undefined
         ? undefined
         : answers.expand(source.kernelParams, 'source.kernelParams');
-    const iso = await withKernelParams(ctx.bootIsos, local.path, params, c.signal);
+    const iso =
+      (params === undefined ? undefined : await isoWithAnswers(c, answers, local.path, params)) ??
+      (await withKernelParams(ctx.bootIsos, local.path, params, c.signal));
     try {
       await ctx.storage.assertFits([
         disk,
