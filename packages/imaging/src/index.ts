@@ -119,3 +119,4 @@ export {
 // Initrds: answer files appended as a second cpio archive
 export { type AppendToInitrdOptions, appendToInitrd } from './initrd/append-initrd.js';
 export { type CpioFile, writeCpioNewc } from './initrd/cpio-newc.js';
+export { initrdsOfConfig, isoInitrdPaths } from './initrd/iso-initrds.js';

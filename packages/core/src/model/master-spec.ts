@@ -38,7 +38,7 @@ export interface IsoSource {
   readonly sha256?: string;
   /**
    * Unattended-install answers for the installer (preseed, kickstart, autoinstall...) and how it
-   * gets them: `http`, `iso` and `drive` here (see {@link UnattendedAnswers}); `{{http}}` in
+   * gets them: `http`, `iso`, `initrd` or `drive` (see {@link UnattendedAnswers}); `{{http}}` in
    * `kernelParams` becomes the answer server's URL. libvirt reads it; other providers refuse it.
    */
   readonly unattended?: UnattendedAnswers;

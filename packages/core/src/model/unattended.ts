@@ -26,7 +26,8 @@ export interface UnattendedAnswers {
   /**
    * How the installer reads them (one or several): `http` (served by vmkit for the length of the
    * build, the `{{http}}` URL; the installer gets a user-mode NIC), `initrd` (appended to the
-   * installer's initrd as a second gzip'd cpio archive, files at its root; `kernel` sources),
+   * installer's initrd as a second gzip'd cpio archive, files at its root; for an ISO, every
+   * initrd its isolinux/GRUB configurations load),
    * `drive` (an ISO 9660 CD-ROM labelled {@link UnattendedAnswers.driveLabel}, built in-process),
    * `iso` (added at the root of the installer ISO by the remaster, `iso` sources; `kernelParams`
    * must then point the installer at them, e.g. `file=/cdrom/preseed.cfg`).

@@ -69,7 +69,7 @@ export const unattendedSchema: z.ZodType<UnattendedAnswers> = z
 
 /** Deliveries each installer source can take. */
 const DELIVERIES: Readonly<Record<'iso' | 'kernel', readonly string[]>> = {
-  iso: ['http', 'iso', 'drive'],
+  iso: ['http', 'iso', 'initrd', 'drive'],
   kernel: ['http', 'initrd', 'drive'],
 };
 
@@ -84,7 +84,7 @@ interface InstallerSourceFields {
 
 /**
  * What is wrong with an installer source's answers as a whole: a delivery the source cannot take
- * (`initrd` on an ISO, `iso` on a kernel), `iso` without `kernelParams`, an unknown placeholder in its boot line, `{{http}}`
+ * (`iso` on a kernel), `iso` without `kernelParams`, an unknown placeholder in its boot line, `{{http}}`
  * without the `http` delivery. Paths are relative to the source.
  */
 export function unattendedSourceIssues(
@@ -102,7 +102,8 @@ export function unattendedSourceIssues(
   if (deliveries.includes('iso') && source.type === 'iso' && boot === undefined)
     issues.push({
       path: ['kernelParams'],
-      message: "must point the installer at the answers the 'iso' delivery puts at the ISO's root (e.g. file=/cdrom/preseed.cfg)",
+      message:
+        "must point the installer at the answers the 'iso' delivery puts at the ISO's root (e.g. file=/cdrom/preseed.cfg)",
     });
   if (boot !== undefined) {
     for (const unknown of unknownPlaceholders(boot))

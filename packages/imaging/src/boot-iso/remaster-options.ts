@@ -12,7 +12,8 @@ export interface RemasterBootIsoOptions {
   readonly output: string;
   /**
    * Kernel parameters to add to every kernel line, such as `auto=true "preseed/url=http://x/y"`:
-   * keys of letters, digits, `_-.`; values may be double-quoted to hold spaces.
+   * keys of letters, digits, `_-.`; values may be double-quoted to hold spaces. May be empty
+   * when {@link RemasterBootIsoOptions.files} are given.
    */
   readonly kernelParams: string;
   /** Keys of parameters to remove from every kernel line first (such as `quiet`, `splash`). */
@@ -79,7 +80,11 @@ export function resolveRemasterOptions(options: RemasterBootIsoOptions): Resolve
   const output = resolve(options.output);
   if (source === output)
     throw invalidArgument('output', 'must differ from source (the source is read while writing)');
-  const add = parseKernelParams(options.kernelParams);
+  // With files to add, no parameters at all is allowed (the boot lines are kept as they are).
+  const add =
+    options.kernelParams === '' && (options.files?.length ?? 0) > 0
+      ? []
+      : parseKernelParams(options.kernelParams);
   const remove = new Set(parseRemoveParams(options.removeParams));
   if (
     options.volumeId !== undefined &&

@@ -99,7 +99,7 @@ export async function prepareInstallerMedia(
         ? undefined
         : answers.expand(source.kernelParams, 'source.kernelParams');
     const iso =
-      (params === undefined ? undefined : await isoWithAnswers(c, answers, local.path, params)) ??
+      (await isoWithAnswers(c, answers, local.path, params ?? '')) ??
       (await withKernelParams(ctx.bootIsos, local.path, params, c.signal));
     try {
       await ctx.storage.assertFits([
