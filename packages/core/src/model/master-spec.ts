@@ -149,8 +149,8 @@ export interface MasterSpec {
   readonly postInstall?: readonly PostInstallStep[];
   /**
    * Not supported: no provider reads it, so a spec giving it is refused (`INVALID_ARGUMENT`
-   * naming `network`). A build installs without a NIC and runs its post-install steps with one
-   * NAT NIC; nodes get their NICs from `TemplateOptions.network`. Records saved with it still load.
+   * naming `network`). A build installs without a NIC (one user-mode NIC with the `http` answer
+   * delivery) and runs its post-install steps with one NAT NIC; nodes get their NICs from `TemplateOptions.network`. Records saved with it still load.
    *
    * @deprecated Never read; kept only so that records written with it stay readable.
    */
