@@ -1,10 +1,11 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MasterSpec, VmkitError } from '@vmkit/core';
-import { readIso9660, writeIso9660 } from '@vmkit/imaging';
+import { readIso9660 } from '@vmkit/imaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installOnly, recordingLogger } from '../../test-support/debian-installer.js';
+import { writeIsolinuxIso } from '../../test-support/isolinux-iso.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuest } from '../../test-support/test-guest.js';
 
@@ -23,30 +24,20 @@ const ANSWER = 'ks answer: user={{user}} host={{hostname}}\n';
  */
 async function promptIso(): Promise<void> {
   const g = testGuest();
-  const cfg = [
-    'serial 0 115200',
-    'prompt 1',
-    'timeout 0',
-    'default live',
-    'label live',
-    '  kernel /live/vmlinuz',
-    '  append initrd=/live/initrd.img console=ttyS0 panic=-1',
-    '',
-  ].join('\n');
-  const image = await writeIso9660(
+  await writeIsolinuxIso(
+    iso,
+    'VMKIT_PROMPT',
     [
-      { path: 'isolinux/isolinux.bin', content: readFileSync('/usr/lib/ISOLINUX/isolinux.bin') },
-      { path: 'isolinux/ldlinux.c32', content: readFileSync('/usr/lib/syslinux/modules/bios/ldlinux.c32') },
-      { path: 'isolinux/isolinux.cfg', content: cfg },
-      { path: 'live/vmlinuz', content: readFileSync(g.kernel) },
-      { path: 'live/initrd.img', content: readFileSync(g.initrd) },
+      'serial 0 115200',
+      'prompt 1',
+      'timeout 0',
+      'default live',
+      'label live',
+      '  kernel /live/vmlinuz',
+      '  append initrd=/live/initrd.img console=ttyS0 panic=-1',
     ],
-    {
-      volumeId: 'VMKIT_PROMPT',
-      boot: { images: [{ platform: 'bios', image: 'isolinux/isolinux.bin', bootInfoTable: true }] },
-    },
+    { 'live/vmlinuz': g.kernel, 'live/initrd.img': g.initrd },
   );
-  writeFileSync(iso, image);
 }
 
 function spec(id: string, bootCommand: string[]): MasterSpec {

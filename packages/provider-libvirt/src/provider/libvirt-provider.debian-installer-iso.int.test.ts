@@ -1,8 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MasterSpec, VmkitError } from '@vmkit/core';
-import { writeIso9660 } from '@vmkit/imaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   debianInstaller,
@@ -11,6 +10,7 @@ import {
   recordingLogger,
   TEST_PRESEED,
 } from '../../test-support/debian-installer.js';
+import { writeIsolinuxIso } from '../../test-support/isolinux-iso.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix } from '../../test-support/test-guest.js';
 
@@ -27,30 +27,20 @@ const iso = join(dir, 'debian-installer.iso');
  */
 async function debianInstallerIso(): Promise<void> {
   const di = debianInstaller();
-  const cfg = [
-    'serial 0 115200',
-    'default install',
-    'prompt 0',
-    'timeout 0',
-    'label install',
-    '  kernel /install/linux',
-    '  append initrd=/install/initrd.gz auto=true priority=critical console=ttyS0 preseed/file=/preseed.cfg',
-    '',
-  ].join('\n');
-  const image = await writeIso9660(
+  await writeIsolinuxIso(
+    iso,
+    'VMKIT_DEBIAN_INSTALLER',
     [
-      { path: 'isolinux/isolinux.bin', content: readFileSync('/usr/lib/ISOLINUX/isolinux.bin') },
-      { path: 'isolinux/ldlinux.c32', content: readFileSync('/usr/lib/syslinux/modules/bios/ldlinux.c32') },
-      { path: 'isolinux/isolinux.cfg', content: cfg },
-      { path: 'install/linux', content: readFileSync(di.kernel) },
-      { path: 'install/initrd.gz', content: readFileSync(di.initrd) },
+      'serial 0 115200',
+      'default install',
+      'prompt 0',
+      'timeout 0',
+      'label install',
+      '  kernel /install/linux',
+      '  append initrd=/install/initrd.gz auto=true priority=critical console=ttyS0 preseed/file=/preseed.cfg',
     ],
-    {
-      volumeId: 'VMKIT_DEBIAN_INSTALLER',
-      boot: { images: [{ platform: 'bios', image: 'isolinux/isolinux.bin', bootInfoTable: true }] },
-    },
+    { 'install/linux': di.kernel, 'install/initrd.gz': di.initrd },
   );
-  writeFileSync(iso, image);
 }
 
 describe("the real Debian installer on an installer ISO reads vmkit's answers from the ISO's initrd", () => {

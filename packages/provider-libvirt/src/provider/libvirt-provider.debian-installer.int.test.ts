@@ -43,13 +43,13 @@ describe("the real Debian installer (debian-installer-12-netboot-amd64) reads vm
   it('a missing answer file fails the build with the console tail in the error', async () => {
     // Debian reads /preseed.cfg of its initrd whatever the boot line says: deliver another name.
     const master = debianInstallerSpec('di-missing', 'preseed/file=/preseed.cfg', 'initrd', {
-      installTimeoutMs: 75_000,
+      installTimeoutMs: 50_000,
       fileName: 'answers.cfg',
     });
     const run = await installOnly({ ...where, logger: recordingLogger() }, master);
     expect(VmkitError.is(run.error, 'TIMEOUT')).toBe(true);
     const error = run.error as VmkitError;
-    expect(error.message).toMatch(/still running after 75000 ms; the console's last lines:\n/);
+    expect(error.message).toMatch(/still running after 50000 ms; the console's last lines:\n/);
     expect(error.message).toContain(String(error.details.consoleTail));
     // The installer's own console (its screen and status line, or its start-up), never the marker.
     expect(String(error.details.consoleTail)).toMatch(/installer|preconfiguration|syslogd/i);
