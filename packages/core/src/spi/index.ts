@@ -198,5 +198,5 @@ export {
   type AnswerPlaceholder,
   renderAnswerTemplate,
 } from '../unattended/answer-template.js';
-export { type BootCommandAction, parseBootCommand } from '../unattended/boot-command.js';
+export { type BootCommandAction, parseBootCommand, setOneScancodes } from '../unattended/boot-command.js';
 export { sha512Crypt } from '../unattended/sha512-crypt.js';

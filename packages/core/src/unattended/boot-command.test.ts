@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VmkitError } from '../errors/vmkit-error.js';
-import { parseBootCommand } from './boot-command.js';
+import { parseBootCommand, setOneScancodes } from './boot-command.js';
 
 const press = (...keycodes: number[]) => ({ kind: 'press', keycodes });
 
@@ -59,5 +59,11 @@ describe('parseBootCommand (Packer key syntax)', () => {
       /source\.bootCommand\[0\]: the character "é"/,
     );
     expect(() => parseBootCommand(['<waitforever>'])).toThrow(/<waitforever> is not a key/);
+  });
+
+  it('gives set-1 scancodes: makes in order, breaks in reverse, 0xE0 before the extended keys', () => {
+    expect(setOneScancodes([30])).toEqual([0x1e, 0x9e]);
+    expect(setOneScancodes([42, 44])).toEqual([0x2a, 0x2c, 0xac, 0xaa]);
+    expect(setOneScancodes([29, 56, 111])).toEqual([0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d]);
   });
 });

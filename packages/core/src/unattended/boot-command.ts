@@ -150,3 +150,42 @@ export function parseBootCommand(lines: readonly string[], field = 'bootCommand'
   }
   return actions;
 }
+
+/** Linux keycodes whose PC scancode (set 1) has the `0xE0` prefix, with the code after it. */
+const EXTENDED: ReadonlyMap<number, number> = new Map([
+  [97, 0x1d], // right ctrl
+  [100, 0x38], // right alt
+  [102, 0x47], // home
+  [103, 0x48], // up
+  [104, 0x49], // page up
+  [105, 0x4b], // left
+  [106, 0x4d], // right
+  [107, 0x4f], // end
+  [108, 0x50], // down
+  [109, 0x51], // page down
+  [110, 0x52], // insert
+  [111, 0x53], // delete
+  [125, 0x5b], // left super
+  [126, 0x5c], // right super
+]);
+
+/**
+ * The PC keyboard scancodes (set 1, what VirtualBox's `IKeyboard.putScancodes` takes) of one
+ * {@link BootCommandAction} press: every key's make code in order, then the break codes (make
+ * `| 0x80`) in reverse. The keys {@link parseBootCommand} names below 89 have a set-1 code equal
+ * to their Linux keycode; the others carry the `0xE0` prefix.
+ */
+export function setOneScancodes(keycodes: readonly number[]): number[] {
+  const make = (k: number): number[] => {
+    const extended = EXTENDED.get(k);
+    if (extended !== undefined) return [0xe0, extended];
+    if (k < 1 || k > 88) throw invalidArgument('keycodes', `keycode ${k} has no set-1 scancode here`);
+    return [k];
+  };
+  const down = keycodes.flatMap(make);
+  const up = [...keycodes].reverse().flatMap((k) => {
+    const codes = make(k);
+    return codes.length === 2 ? [0xe0, (codes[1] as number) | 0x80] : [(codes[0] as number) | 0x80];
+  });
+  return [...down, ...up];
+}

@@ -25,6 +25,7 @@ import { isInsideFolder } from './master-ref-check.js';
 import { localSource, prepareDisk, withKernelParams } from './master-source.js';
 import { closeInstallerIso, detachIsos, detachNics, snapshot } from './master-steps.js';
 import { postInstallScript } from './post-install-script.js';
+import { typeVboxBootCommand } from './type-boot-command.js';
 
 /** What a master reference carries. */
 export interface VboxMasterData {
@@ -147,7 +148,10 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
         s.machine = name;
       },
     );
-    if (s.iso) await installAndWait(ctx, api, machine, c, { what: 'installer', name });
+    if (s.iso)
+      await installAndWait(ctx, api, machine, c, { what: 'installer', name }, () =>
+        typeVboxBootCommand(ctx, api, machine, c),
+      );
   });
   s.installed = true;
   c.progress(1, s.iso ? 'installed from ISO' : 'disk attached');
@@ -281,7 +285,7 @@ export async function deleteMasterMachine(
 
 /**
  * Refuses what an installer source may ask that this provider does not do yet, before anything is
- * made: answer files (`unattended`) and a typed `bootCommand` (`UNSUPPORTED` naming the field).
+ * made: answer files (`unattended`, `UNSUPPORTED` naming the field).
  */
 function refuseInstallerInput(source: IsoSource): void {
   const refuse = (field: string, what: string) =>
@@ -290,5 +294,4 @@ function refuseInstallerInput(source: IsoSource): void {
     });
   if (source.unattended !== undefined)
     throw refuse('unattended', 'answer files are not delivered (give them through kernelParams)');
-  if (source.bootCommand?.length) throw refuse('bootCommand', 'boot commands are not typed');
 }
