@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { IsoSource, MasterSpec } from '@vmkit/core/spi';
+import type { MasterSpec } from '@vmkit/core/spi';
 import {
   type BuildStep,
   GROWING_VOLUME_FLOOR_BYTES,
@@ -15,6 +15,7 @@ import { isNotFound } from '../../soap/errors.js';
 import { assertMachineFolderFits } from '../host/machine-folder-space.js';
 import { removeMachine } from '../node/machine-removal.js';
 import { MASTER_SNAPSHOT, masterMachineName, powerOptions, type VboxContext } from '../virtualbox-context.js';
+import { attachAnswersDrive, removeAnswersDrive, writeAnswersDrive } from './answers-drive.js';
 import { deleteBootIsoMaster, prepareBootIsoMaster } from './boot-iso-master.js';
 import { type BuildState, initialBuildState, type VboxBuildContext } from './build-state.js';
 import { installAgent } from './install-agent.js';
@@ -88,7 +89,6 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
       "source.type: 'kernel' cannot be built on VirtualBox (it has no direct kernel boot); use a 'disk' or 'iso' source",
       { details: { field: 'source.type' } },
     );
-  if (spec.source.type === 'iso') refuseInstallerInput(spec.source);
   // Refuse step names and scripts the post-install script cannot carry before anything is made.
   if (spec.postInstall?.length) postInstallScript(spec.postInstall);
   const name = masterMachineName(ctx.options.namePrefix, c.masterName);
@@ -99,6 +99,8 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
     signal: c.signal,
   };
   await mkdir(ctx.options.machineFolder, { recursive: true, mode: 0o700 });
+  if (spec.source.type === 'iso' && !s.answersDrive)
+    s.answersDrive = await writeAnswersDrive(ctx, c, spec.source, name);
   if (spec.source.type === 'disk') s.disk = await prepareDisk(spec.source, srcCtx);
   else {
     const iso = await localSource(spec.source, srcCtx, 'iso');
@@ -148,10 +150,16 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
         s.machine = name;
       },
     );
+    if (s.answersDrive) await attachAnswersDrive(ctx, api, machine, s.answersDrive, c.signal);
     if (s.iso)
       await installAndWait(ctx, api, machine, c, { what: 'installer', name }, () =>
         typeVboxBootCommand(ctx, api, machine, c),
       );
+    // The answers served the installer only.
+    if (s.answersDrive) {
+      await removeAnswersDrive(ctx, api, machine, s.answersDrive);
+      s.answersDrive = undefined;
+    }
   });
   s.installed = true;
   c.progress(1, s.iso ? 'installed from ISO' : 'disk attached');
@@ -230,6 +238,11 @@ export function planVirtualBoxMasterBuild(
       const keep = s.disk && !s.disk.owned ? [s.disk.path] : [];
       await deleteMasterMachine(ctx, name, keep, s.disk?.owned ? [s.disk.path] : []);
       await closeInstallerIso(ctx, c);
+      const answers = s.answersDrive;
+      if (answers)
+        await ctx.conn.run('removing the answers drive', (api) =>
+          removeAnswersDrive(ctx, api, undefined, answers),
+        );
       for (const f of [s.disk, s.iso]) if (f?.owned) await rm(f.path, { force: true });
       if (s.postInstallDrive) await rm(s.postInstallDrive, { force: true });
     },
@@ -281,17 +294,4 @@ export async function deleteMasterMachine(
     },
     true,
   );
-}
-
-/**
- * Refuses what an installer source may ask that this provider does not do yet, before anything is
- * made: answer files (`unattended`, `UNSUPPORTED` naming the field).
- */
-function refuseInstallerInput(source: IsoSource): void {
-  const refuse = (field: string, what: string) =>
-    new VmkitError('UNSUPPORTED', `source.${field}: ${what} by the VirtualBox provider yet`, {
-      details: { field: `source.${field}` },
-    });
-  if (source.unattended !== undefined)
-    throw refuse('unattended', 'answer files are not delivered (give them through kernelParams)');
 }
