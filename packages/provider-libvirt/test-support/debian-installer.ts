@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createComputeService, type Logger, type MasterSpec } from '@vmkit/core';
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { libvirtProvider } from '../src/provider/libvirt-provider.js';
+import { leftovers, sweep } from './libvirt-sweep.js';
 
 /** Where Debian's `debian-installer-12-netboot-amd64` package puts the text installer's kernel and initrd. */
 const DIR = '/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64';
@@ -116,4 +117,13 @@ export async function installOnly(
       (e: unknown) => e,
     );
   return { console, error, ms: Date.now() - started };
+}
+
+/** A test run's end: its libvirt objects swept (none may be left) and its directory removed. */
+export async function endRun(uri: string, prefix: string, pool: string, dir: string): Promise<void> {
+  await sweep(uri, prefix, pool);
+  const left = await leftovers(uri, prefix, pool);
+  rmSync(dir, { recursive: true, force: true });
+  if (left.domains.length > 0 || left.volumes.length > 0)
+    throw new Error(`left behind: ${JSON.stringify(left)}`);
 }

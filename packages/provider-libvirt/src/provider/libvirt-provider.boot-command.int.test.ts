@@ -1,12 +1,11 @@
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MasterSpec, VmkitError } from '@vmkit/core';
 import { readIso9660 } from '@vmkit/imaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installOnly, recordingLogger } from '../../test-support/debian-installer.js';
+import { endRun, installOnly, recordingLogger } from '../../test-support/debian-installer.js';
 import { writeIsolinuxIso } from '../../test-support/isolinux-iso.js';
-import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix, testGuest } from '../../test-support/test-guest.js';
 
 const URI = 'qemu:///system';
@@ -59,11 +58,7 @@ function spec(id: string, bootCommand: string[]): MasterSpec {
 
 describe('a boot command typed through libvirt send-key, answers on a labelled drive (busybox test guest)', () => {
   beforeAll(promptIso, 60_000);
-  afterAll(async () => {
-    await sweep(URI, prefix, POOL);
-    expect(await leftovers(URI, prefix, POOL)).toEqual({ domains: [], volumes: [] });
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endRun(URI, prefix, POOL, dir));
 
   it("reaches isolinux's boot: prompt, whose kernel then reads the OEMDRV drive vmkit made", async () => {
     const logger = recordingLogger();

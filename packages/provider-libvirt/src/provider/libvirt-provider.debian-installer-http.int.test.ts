@@ -1,15 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VmkitError } from '@vmkit/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   debianInstallerSpec,
+  endRun,
   installOnly,
   PRESEED_MARKER,
   recordingLogger,
 } from '../../test-support/debian-installer.js';
-import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix } from '../../test-support/test-guest.js';
 
 const URI = 'qemu:///system';
@@ -18,11 +18,7 @@ const prefix = runPrefix('dh');
 const storeRoot = mkdtempSync(join(tmpdir(), 'vmkit-debian-installer-'));
 
 describe("the real Debian installer (debian-installer-12-netboot-amd64) fetches vmkit's answers over HTTP", () => {
-  afterAll(async () => {
-    await sweep(URI, prefix, POOL);
-    expect(await leftovers(URI, prefix, POOL)).toEqual({ domains: [], volumes: [] });
-    rmSync(storeRoot, { recursive: true, force: true });
-  });
+  afterAll(() => endRun(URI, prefix, POOL, storeRoot));
 
   it('from the per-build answer server through user networking ({{http}} in the boot line), then powers off', async () => {
     const logger = recordingLogger();

@@ -1,17 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MasterSpec, VmkitError } from '@vmkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   debianInstaller,
+  endRun,
   installOnly,
   PRESEED_MARKER,
   recordingLogger,
   TEST_PRESEED,
 } from '../../test-support/debian-installer.js';
 import { writeIsolinuxIso } from '../../test-support/isolinux-iso.js';
-import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix } from '../../test-support/test-guest.js';
 
 const URI = 'qemu:///system';
@@ -45,11 +45,7 @@ async function debianInstallerIso(): Promise<void> {
 
 describe("the real Debian installer on an installer ISO reads vmkit's answers from the ISO's initrd", () => {
   beforeAll(debianInstallerIso, 60_000);
-  afterAll(async () => {
-    await sweep(URI, prefix, POOL);
-    expect(await leftovers(URI, prefix, POOL)).toEqual({ domains: [], volumes: [] });
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endRun(URI, prefix, POOL, dir));
 
   it('the ISO remastered with the preseed appended to the initrd its isolinux loads, booted, read it and powered off', async () => {
     const logger = recordingLogger();

@@ -1,15 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VmkitError } from '@vmkit/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   debianInstallerSpec,
+  endRun,
   installOnly,
   PRESEED_MARKER,
   recordingLogger,
 } from '../../test-support/debian-installer.js';
-import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
 import { runPrefix } from '../../test-support/test-guest.js';
 
 const URI = 'qemu:///system';
@@ -19,11 +19,7 @@ const storeRoot = mkdtempSync(join(tmpdir(), 'vmkit-debian-installer-'));
 const where = { uri: URI, pool: POOL, prefix, storeRoot };
 
 describe("the real Debian installer (debian-installer-12-netboot-amd64) reads vmkit's answers from its initrd", () => {
-  afterAll(async () => {
-    await sweep(URI, prefix, POOL);
-    expect(await leftovers(URI, prefix, POOL)).toEqual({ domains: [], volumes: [] });
-    rmSync(storeRoot, { recursive: true, force: true });
-  });
+  afterAll(() => endRun(URI, prefix, POOL, storeRoot));
 
   it('the preseed appended as a second cpio archive ran its early_command, whose power-off ended the install', async () => {
     const logger = recordingLogger();
