@@ -69,9 +69,11 @@ export async function openAnswerSession(
     hostname: spec.id,
     user: spec.login?.user ?? 'root',
   };
-  const key = spec.login?.privateKey ? await publicKeyOf(spec.login.privateKey) : undefined;
+  // Only installers have answers and boot lines to render: other sources pay nothing for the login's values.
+  const installer = source.type === 'iso' || source.type === 'kernel';
+  const key = installer && spec.login?.privateKey ? await publicKeyOf(spec.login.privateKey) : undefined;
   if (key) values.publicKey = key;
-  if (spec.login?.password !== undefined) values.passwordHash = sha512Crypt(spec.login.password);
+  if (installer && spec.login?.password !== undefined) values.passwordHash = sha512Crypt(spec.login.password);
   const files = new Map<string, Uint8Array>();
   const delivery = answers?.delivery ?? [];
   const server = delivery.includes('http')
