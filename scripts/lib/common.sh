@@ -44,6 +44,7 @@ SYSTEM_DEPS=(
   "ssh:openssh-client"
   "ssh-keygen:openssh-client"
   "openssl:openssl"
+  "/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64/initrd.gz:debian-installer-12-netboot-amd64"
 )
 
 # Installs the Debian packages whose commands are missing (root, apt). Safe to run twice.

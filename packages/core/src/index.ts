@@ -92,6 +92,7 @@ export type {
   MasterSpec,
   PostInstallStep,
 } from './model/master-spec.js';
+export type { UnattendedAnswers, UnattendedDelivery, UnattendedFileRef } from './model/unattended.js';
 export {
   type BoundNetwork,
   type BoundNic,

@@ -115,3 +115,8 @@ export {
   type MasterDisk,
   type MasterDiskSource,
 } from './source/master-disk.js';
+
+// Initrds: answer files appended as a second cpio archive
+export { type AppendToInitrdOptions, appendToInitrd } from './initrd/append-initrd.js';
+export { type CpioFile, writeCpioNewc } from './initrd/cpio-newc.js';
+export { initrdsOfConfig, isoInitrdPaths } from './initrd/iso-initrds.js';

@@ -2,6 +2,7 @@ import type { MasterHardware } from './hardware.js';
 import type { LoginCredentials } from './login-credentials.js';
 import type { NetworkSpec } from './network-spec.js';
 import type { OperatingSystem } from './operating-system.js';
+import type { UnattendedAnswers } from './unattended.js';
 import type { WarmSpec } from './warm-spec.js';
 
 /** A ready disk image to import as the master's disk. Give `path` or `url`. */
@@ -37,11 +38,23 @@ export interface IsoSource {
   /** Expected SHA-256 of the ISO, lower-case hex. */
   readonly sha256?: string;
   /**
-   * Unattended-install answers for the installer (preseed, kickstart, autoinstall...). Not read
-   * yet: accepted (and part of the spec's hash) but handed to no installer by any provider; give
-   * the answers through `kernelParams` (e.g. a preseed URL) until the installer work lands.
+   * Unattended-install answers for the installer (preseed, kickstart, autoinstall...) and how it
+   * gets them: `http`, `iso`, `initrd` or `drive` (see {@link UnattendedAnswers}); `{{http}}` in
+   * `kernelParams` becomes the answer server's URL. libvirt reads it; other providers refuse it.
    */
-  readonly unattended?: Readonly<Record<string, string>>;
+  readonly unattended?: UnattendedAnswers;
+  /** How long the installer may run before the build fails with `TIMEOUT` (default: the provider's). */
+  readonly installTimeoutMs?: number;
+  /**
+   * Keys typed at the boot loader's or installer's prompt once the machine started and
+   * `bootWait` passed, in Packer's key syntax (text, `<enter>`, `<esc>`, `<tab>`,
+   * `<bs>`, `<del>`, arrows, `<f1>`…`<f12>`, `<waitN>`, `<leftShiftOn>`/`<leftShiftOff>`...; see
+   * `parseBootCommand` of `@vmkit/core/spi`), through the hypervisor's keyboard. `{{http}}` and
+   * the other answer placeholders expand. An unknown key name is refused naming it.
+   */
+  readonly bootCommand?: readonly string[];
+  /** Milliseconds between the installer's start and the first typed key (default 10 000 with a `bootCommand`). */
+  readonly bootWait?: number;
   /**
    * Kernel parameters added to every kernel line of the ISO's boot configurations (isolinux,
    * GRUB, the `grub.cfg` inside its EFI image) before it boots, such as
@@ -81,8 +94,28 @@ export interface KernelSource {
   readonly kernel: string;
   /** Path of the initrd. */
   readonly initrd: string;
-  /** Kernel command line. */
+  /**
+   * Kernel command line. `{{http}}` (and the other placeholders of {@link UnattendedAnswers})
+   * expand for the installer's boot; words holding `{{http}}` are left out of the nodes' boot.
+   */
   readonly cmdline?: string;
+  /**
+   * Unattended-install answers and how the installer gets them: `http`, `initrd` or `drive`
+   * (see {@link UnattendedAnswers}). libvirt reads it; other providers refuse it.
+   */
+  readonly unattended?: UnattendedAnswers;
+  /** How long the installer may run before the build fails with `TIMEOUT` (default: the provider's). */
+  readonly installTimeoutMs?: number;
+  /**
+   * Keys typed at the boot loader's or installer's prompt once the machine started and
+   * `bootWait` passed, in Packer's key syntax (text, `<enter>`, `<esc>`, `<tab>`,
+   * `<bs>`, `<del>`, arrows, `<f1>`…`<f12>`, `<waitN>`, `<leftShiftOn>`/`<leftShiftOff>`...; see
+   * `parseBootCommand` of `@vmkit/core/spi`), through the hypervisor's keyboard. `{{http}}` and
+   * the other answer placeholders expand. An unknown key name is refused naming it.
+   */
+  readonly bootCommand?: readonly string[];
+  /** Milliseconds between the installer's start and the first typed key (default 10 000 with a `bootCommand`). */
+  readonly bootWait?: number;
 }
 
 /**
@@ -142,8 +175,8 @@ export interface MasterSpec {
   readonly warm?: WarmSpec;
   /**
    * Not supported: no provider reads it, so a spec giving it is refused (`INVALID_ARGUMENT`
-   * naming `network`). A build installs without a NIC and runs its post-install steps with one
-   * NAT NIC; nodes get their NICs from `TemplateOptions.network`. Records saved with it still load.
+   * naming `network`). A build installs without a NIC (one user-mode NIC with the `http` answer
+   * delivery) and runs its post-install steps with one NAT NIC; nodes get their NICs from `TemplateOptions.network`. Records saved with it still load.
    *
    * @deprecated Never read; kept only so that records written with it stay readable.
    */

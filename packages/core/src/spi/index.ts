@@ -178,12 +178,31 @@ export type {
   BootIsoSource,
   DiskSource,
   IsoSource,
+  KernelSource,
   MasterSpec,
   PostInstallStep,
 } from '../model/master-spec.js';
+export type { UnattendedAnswers } from '../model/unattended.js';
 export type { BoundNetwork, BoundNic, BoundPortForward } from '../model/network-spec.js';
 export type { NicAddresses, NicAddressSource } from '../model/nic-addresses.js';
 export type { NodeStatus } from '../model/node-metadata.js';
 export type { NodeSnapshot } from '../model/node-snapshot.js';
 export { type LogFields, type Logger, silentLogger } from '../util/logger.js';
 export type { OperationOptions, ProgressEvent, ProgressListener } from '../util/progress.js';
+export {
+  type AnswerServer,
+  type AnswerServerOptions,
+  startAnswerServer,
+} from '../unattended/answer-server.js';
+export {
+  type AnswerSession,
+  type AnswerSessionOptions,
+  openAnswerSession,
+} from '../unattended/answer-session.js';
+export {
+  ANSWER_PLACEHOLDERS,
+  type AnswerPlaceholder,
+  renderAnswerTemplate,
+} from '../unattended/answer-template.js';
+export { type BootCommandAction, parseBootCommand, setOneScancodes } from '../unattended/boot-command.js';
+export { sha512Crypt } from '../unattended/sha512-crypt.js';

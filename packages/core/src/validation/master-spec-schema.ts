@@ -7,6 +7,7 @@ import type { MasterSource, MasterSpec } from '../model/master-spec.js';
 import { networkSpecSchema } from './network-schema.js';
 
 import { IMAGE_ID_PATTERN } from './patterns.js';
+import { unattendedSchema, unattendedSourceIssues } from './unattended-schema.js';
 import { warmSpecSchema } from './warm-schema.js';
 
 /**
@@ -58,6 +59,25 @@ const maxBytes = z
   .min(1, 'must be at least 1 byte')
   .max(Number.MAX_SAFE_INTEGER, 'must be a safe integer');
 
+const installTimeoutMs = z
+  .number({ error: 'must be a number of milliseconds' })
+  .int('must be a whole number of milliseconds')
+  .min(1000, 'must be 1 s to 7 days')
+  .max(7 * 24 * 3600 * 1000, 'must be 1 s to 7 days');
+
+const bootCommand = z
+  .array(z.string().max(4096, 'must be at most 4096 characters'))
+  .max(100, 'must be at most 100 lines');
+const bootWait = z
+  .number({ error: 'must be a number of milliseconds' })
+  .int('must be a whole number of milliseconds')
+  .min(0, 'must be 0 to 600000 ms')
+  .max(600_000, 'must be 0 to 600000 ms');
+
+const answersFit = (source: Parameters<typeof unattendedSourceIssues>[0], ctx: z.RefinementCtx): void => {
+  for (const issue of unattendedSourceIssues(source)) ctx.addIssue({ code: 'custom', ...issue });
+};
+
 const pathOrUrl = <T extends { path?: string; url?: string }>(v: T, ctx: z.RefinementCtx) => {
   if ((v.path === undefined) === (v.url === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['path'], message: 'give exactly one of path or url' });
@@ -84,10 +104,14 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
         url: url.optional(),
         maxBytes: maxBytes.optional(),
         sha256: sha256.optional(),
-        unattended: z.record(z.string(), z.string()).optional(),
+        unattended: unattendedSchema.optional(),
+        installTimeoutMs: installTimeoutMs.optional(),
+        bootCommand: bootCommand.optional(),
+        bootWait: bootWait.optional(),
         kernelParams: kernelParamsSchema.optional(),
       })
-      .superRefine(pathOrUrl),
+      .superRefine(pathOrUrl)
+      .superRefine(answersFit),
     z
       .strictObject({
         type: z.literal('bootIso'),
@@ -108,12 +132,18 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
         provider: z.enum(['libvirt', 'virtualbox']).optional(),
       })
       .superRefine(pathOrUrl),
-    z.strictObject({
-      type: z.literal('kernel'),
-      kernel: path,
-      initrd: path,
-      cmdline: z.string().max(4096).optional(),
-    }),
+    z
+      .strictObject({
+        type: z.literal('kernel'),
+        kernel: path,
+        initrd: path,
+        cmdline: z.string().max(4096).optional(),
+        unattended: unattendedSchema.optional(),
+        installTimeoutMs: installTimeoutMs.optional(),
+        bootCommand: bootCommand.optional(),
+        bootWait: bootWait.optional(),
+      })
+      .superRefine(answersFit),
   ],
   { error: "must have type 'disk', 'iso', 'kernel', 'bootIso' or 'box'" },
 );

@@ -15,7 +15,9 @@ describe('parseOrThrow', () => {
     );
     expect(() =>
       parseOrThrow(masterSpecSchema, { ...spec, source: { ...spec.source, cmd: 'x', boot: 1 } }, 'spec'),
-    ).toThrow('spec.source: unknown keys "cmd", "boot" (known keys: type, kernel, initrd, cmdline)');
+    ).toThrow(
+      'spec.source: unknown keys "cmd", "boot" (known keys: type, kernel, initrd, cmdline, unattended, installTimeoutMs, bootCommand, bootWait)',
+    );
   });
 
   it('keeps the rule of other issues', () => {

@@ -53,7 +53,11 @@ export async function remasterBootIso(options: RemasterBootIsoOptions): Promise<
   const changed = new Map<string, Uint8Array>();
   const patched = await patchConfigs(reader, opts, boot.images, changed);
   await updateChecksums(reader, changed);
-  const entries = copyEntries(reader, opts.source, boot.catalogPath, changed);
+  const added = new Set(opts.files.map((f) => f.path));
+  const entries = [
+    ...copyEntries(reader, opts.source, boot.catalogPath, changed).filter((e) => !added.has(e.path)),
+    ...opts.files,
+  ];
   throwIfAborted(opts.signal, 'remastering boot ISO');
   const primary = reader.primary;
   const written = await writeIso9660ToFile(entries, opts.output, {

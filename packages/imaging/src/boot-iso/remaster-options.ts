@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { ProgressListener } from '@vmkit/core';
 import { invalidArgument } from '@vmkit/core/spi';
+import type { MediaEntry } from '../media-entry.js';
 import { type KernelParam, parseKernelParams, parseRemoveParams } from './kernel-params.js';
 
 /** Options of {@link remasterBootIso}. */
@@ -11,13 +12,19 @@ export interface RemasterBootIsoOptions {
   readonly output: string;
   /**
    * Kernel parameters to add to every kernel line, such as `auto=true "preseed/url=http://x/y"`:
-   * keys of letters, digits, `_-.`; values may be double-quoted to hold spaces.
+   * keys of letters, digits, `_-.`; values may be double-quoted to hold spaces. May be empty
+   * when {@link RemasterBootIsoOptions.files} are given.
    */
   readonly kernelParams: string;
   /** Keys of parameters to remove from every kernel line first (such as `quiet`, `splash`). */
   readonly removeParams?: readonly string[];
   /** Volume identifier of the output (default: the source's). */
   readonly volumeId?: string;
+  /**
+   * Files added to the ISO (such as an installer's answer files at its root), each replacing a
+   * file of the same path; their parent directories must exist in the ISO or be among them.
+   */
+  readonly files?: readonly MediaEntry[];
   /** Stops the remaster; the partial output is removed. */
   readonly signal?: AbortSignal;
   /** Progress events (phase `transfer`) while the output is written. */
@@ -54,6 +61,8 @@ export interface ResolvedRemasterOptions {
   readonly remove: ReadonlySet<string>;
   /** Volume identifier override. */
   readonly volumeId?: string;
+  /** Files added or replaced. */
+  readonly files: readonly MediaEntry[];
   /** Stops the remaster. */
   readonly signal?: AbortSignal;
   /** Progress events. */
@@ -71,7 +80,11 @@ export function resolveRemasterOptions(options: RemasterBootIsoOptions): Resolve
   const output = resolve(options.output);
   if (source === output)
     throw invalidArgument('output', 'must differ from source (the source is read while writing)');
-  const add = parseKernelParams(options.kernelParams);
+  // With files to add, no parameters at all is allowed (the boot lines are kept as they are).
+  const add =
+    options.kernelParams === '' && (options.files?.length ?? 0) > 0
+      ? []
+      : parseKernelParams(options.kernelParams);
   const remove = new Set(parseRemoveParams(options.removeParams));
   if (
     options.volumeId !== undefined &&
@@ -88,7 +101,25 @@ export function resolveRemasterOptions(options: RemasterBootIsoOptions): Resolve
     add,
     remove,
     ...(options.volumeId !== undefined ? { volumeId: options.volumeId } : {}),
+    files: checkAddedFiles(options.files),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
+}
+
+/** The added files of {@link RemasterBootIsoOptions.files}: regular files with content, unique paths. */
+function checkAddedFiles(files: readonly MediaEntry[] | undefined): readonly MediaEntry[] {
+  if (files === undefined) return [];
+  if (!Array.isArray(files)) throw invalidArgument('files', 'must be an array of media entries');
+  const seen = new Set<string>();
+  for (const [i, file] of files.entries()) {
+    const path = typeof file?.path === 'string' ? file.path.replace(/^\/+/, '') : '';
+    if (path === '' || path.split('/').some((part: string) => part === '' || part === '.' || part === '..'))
+      throw invalidArgument(`files[${i}].path`, "must be a relative path without '.' or '..' parts");
+    if ((file.type ?? 'file') !== 'file' || file.content === undefined)
+      throw invalidArgument(`files[${i}]`, 'must be a regular file with content');
+    if (seen.has(path)) throw invalidArgument(`files[${i}].path`, `duplicates ${path}`);
+    seen.add(path);
+  }
+  return files.map((f) => ({ ...f, path: f.path.replace(/^\/+/, '') }));
 }

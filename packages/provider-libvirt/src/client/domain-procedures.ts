@@ -119,6 +119,20 @@ export class DomainProcedures {
     });
   }
 
+  /**
+   * `DOMAIN_SEND_KEY`: presses `keycodes` together (at most 16, Linux input keycodes by default:
+   * codeset 0), holds them `holdMs` milliseconds (0: libvirt's default) and releases them.
+   */
+  async sendKey(dom: DomainHandle, keycodes: readonly number[], holdMs = 0, codeset = 0): Promise<void> {
+    await this.#rpc.call(P.DOMAIN_SEND_KEY, (w) => {
+      writeDomain(w, dom);
+      w.uint(codeset);
+      w.uint(holdMs);
+      w.array(keycodes, (x, k) => x.uint(k), 16);
+      w.uint(0);
+    });
+  }
+
   /** `DOMAIN_SUSPEND`: pauses a running domain. */
   async suspend(dom: DomainHandle): Promise<void> {
     await this.#rpc.call(P.DOMAIN_SUSPEND, (w) => writeDomain(w, dom));

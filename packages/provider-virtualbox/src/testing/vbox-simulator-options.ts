@@ -81,6 +81,8 @@ export interface SimMachineInfo {
   /** Boots whose cloud-init pass is over, whether it ran anything or not. */
   readonly cloudInitPasses: number;
   /** Runtime errors its VM reported, in order (see `VboxSimulator.injectRuntimeError`). */
+  /** Scancodes its keyboard was given (`IKeyboard.putScancodes`), in order. */
+  readonly scancodes: readonly number[];
   readonly runtimeErrors: readonly SimRuntimeError[];
   /** Passive listeners registered on its running VM's console event source. */
   readonly consoleListeners: number;

@@ -291,6 +291,7 @@ export class VboxSimulator {
       cloudInitPasses: m.cloudInitPasses,
       runtimeErrors: m.runtimeErrors.map((e) => ({ ...e })),
       consoleListeners: m.consoleEvents?.listeners.size ?? 0,
+      scancodes: [...m.scancodes],
     }));
   }
 

@@ -35,7 +35,7 @@ function buildPatterns(prefix: string): { domain: RegExp; volume: RegExp } {
   return {
     domain: new RegExp(`^${p}(?:install|post)-(${MASTER_NAME})$`),
     volume: new RegExp(
-      `^${p}(?:m-(${MASTER_NAME})\\.(?:qcow2|vmlinuz|initrd|iso)|(?:install|post)-(${MASTER_NAME})\\.(?:log|iso))$`,
+      `^${p}(?:m-(${MASTER_NAME})\\.(?:qcow2|vmlinuz|initrd|iso|answers\\.initrd|answers\\.iso)|(?:install|post)-(${MASTER_NAME})\\.(?:log|iso))$`,
     ),
   };
 }

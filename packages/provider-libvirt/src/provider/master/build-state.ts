@@ -10,6 +10,8 @@ export function masterNames(prefix: string, masterName: string) {
     initrd: `${base}.initrd`,
     iso: `${base}.iso`,
     nvram: `${base}-VARS.fd`,
+    answersInitrd: `${base}.answers.initrd`,
+    answersDrive: `${base}.answers.iso`,
     installer: `${prefix}install-${masterName}`,
     consoleLog: `${prefix}install-${masterName}.log`,
   };

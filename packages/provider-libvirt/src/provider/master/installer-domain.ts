@@ -1,5 +1,4 @@
-import { type BuildContext, VmkitError } from '@vmkit/core/spi';
-import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
+import { type AnswerSession, type BuildContext, randomMac, VmkitError } from '@vmkit/core/spi';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { domainFirmware } from '../node/domain-firmware.js';
 import { renderBuildDomainMetadata } from '../node/node-metadata.js';
@@ -8,6 +7,7 @@ import type { BuildState, MasterNames } from './build-state.js';
 import { readConsoleLog } from './console-log.js';
 import type { InstallerMedia } from './installer-media.js';
 import { runInstallerToCompletion } from './installer-run.js';
+import { typeBootCommand } from './type-boot-command.js';
 
 /**
  * Defines the installer domain over the prepared media (UEFI with the master's NVRAM volume when
@@ -22,7 +22,8 @@ export async function runInstallerDomain(
   names: MasterNames,
   s: BuildState,
   media: InstallerMedia,
-  nvramVolume?: string,
+  nvramVolume: string | undefined,
+  answers: AnswerSession,
 ): Promise<void> {
   // The installer's console goes to a file in the pool, read back through the storage API.
   const consoleLog = ctx.realGuests ? `${await ctx.storage.targetPath()}/${names.consoleLog}` : undefined;
@@ -40,7 +41,8 @@ export async function runInstallerDomain(
     vcpus: c.spec.hardware?.cores ?? 1,
     boot: media.boot,
     disks: media.disks,
-    nics: [],
+    // The answer server is reached through user networking (the host's 127.0.0.1 as 10.0.2.2).
+    nics: answers.server ? [{ slot: 0, attachment: 'nat', mac: randomMac(), portForwards: [] }] : [],
     qemuCommandLine: ctx.qemuCommandLine,
     metadata: renderBuildDomainMetadata(names.installer, c.spec.id, names.volume, 'installer'),
   });
@@ -49,10 +51,17 @@ export async function runInstallerDomain(
   const dom = await ctx.client.domains.defineXml(xml);
   c.progress(0.2, 'installer defined');
   if (ctx.realGuests) {
+    const source = c.spec.source;
+    const timeoutMs =
+      (source.type === 'iso' || source.type === 'kernel' ? source.installTimeoutMs : undefined) ??
+      ctx.options.installTimeoutMs;
     const ms = await runInstallerToCompletion(ctx, dom, {
       signal: c.signal,
-      timeoutMs: ctx.options.installTimeoutMs,
+      timeoutMs,
       progress: (f, m) => c.progress(0.2 + 0.75 * f, m),
+      afterStart: (started) => typeBootCommand(ctx, c, started, answers),
+    }).catch(async (error: unknown) => {
+      throw await withConsoleTail(ctx, names.consoleLog, error);
     });
     c.logger.info('libvirt installer finished', { master: c.masterName, ms });
     await checkInstallerConsole(ctx, names.consoleLog);
@@ -63,25 +72,65 @@ export async function runInstallerDomain(
   }
 }
 
+/** How many of the console's last lines a failed install's error carries. */
+const TAIL_LINES = 20;
+
+/** The most characters of a console tail (a screen-drawing installer writes long lines). */
+const TAIL_CHARS = 4000;
+
+/**
+ * The last {@link TAIL_LINES} non-blank lines of a console log's text, terminal escape sequences
+ * and other control characters taken out, at most {@link TAIL_CHARS} characters.
+ */
+export function consoleTail(text: string): string {
+  const plain = text
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are what we remove
+    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[()][0-9A-Za-z]|\u001b[=>78cDEHM]/g, '')
+    .replace(/\r\n?/g, '\n')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we remove
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
+  const lines = plain
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '');
+  return lines.slice(-TAIL_LINES).join('\n').slice(-TAIL_CHARS);
+}
+
+/**
+ * The installer's failure (timed out, crashed, aborted) with the console's last lines added to
+ * its message and details (`consoleTail`); the log volume stays for the build's discard.
+ */
+async function withConsoleTail(ctx: LibvirtContext, logVolume: string, error: unknown): Promise<unknown> {
+  if (!(error instanceof VmkitError) || error.code === 'ABORTED') return error;
+  const text = await readConsoleLog(ctx, logVolume).catch(() => undefined);
+  if (!text?.trim()) return error;
+  const tail = consoleTail(text);
+  return new VmkitError(error.code, `${error.message}; the console's last lines:\n${tail}`, {
+    cause: error,
+    details: { ...error.details, consoleTail: tail },
+  });
+}
+
 /** Markers on an installer's console that mean the installation failed. */
 const INSTALL_FAILURE = /VMKIT-INSTALL-FAILED[^\n]*|Kernel panic[^\n]*|VMKIT-TIMEOUT[^\n]*/;
 
 /**
  * Reads the installer's console log (a file in the pool, fetched with `STORAGE_VOL_DOWNLOAD`) and
- * throws `PROVIDER` with the failure line when the guest reported a failed installation. The log
- * volume is deleted either way.
+ * throws `PROVIDER` with the failure line and the console's last lines when the guest reported a
+ * failed installation. The log stays, the build's artefact, until the build finishes or is
+ * discarded.
  */
 async function checkInstallerConsole(ctx: LibvirtContext, logVolume: string): Promise<void> {
-  try {
-    const text = await readConsoleLog(ctx, logVolume);
-    const failure = text === undefined ? null : INSTALL_FAILURE.exec(text);
-    if (text !== undefined && failure) {
-      const tail = text.trim().split('\n').slice(-5).join('\n');
-      throw new VmkitError('PROVIDER', `installer failed: ${failure[0].trim()}`, {
+  const text = await readConsoleLog(ctx, logVolume);
+  const failure = text === undefined ? null : INSTALL_FAILURE.exec(text);
+  if (text !== undefined && failure) {
+    const tail = consoleTail(text);
+    throw new VmkitError(
+      'PROVIDER',
+      `installer failed: ${failure[0].trim()}; the console's last lines:\n${tail}`,
+      {
         details: { consoleTail: tail },
-      });
-    }
-  } finally {
-    await deleteLeftoverVolume(ctx, logVolume, 'reading the installer console log');
+      },
+    );
   }
 }

@@ -1,10 +1,21 @@
 import { stat } from 'node:fs/promises';
-import { type BuildContext, GROWING_VOLUME_FLOOR_BYTES, VmkitError } from '@vmkit/core/spi';
+import {
+  type AnswerSession,
+  type BuildContext,
+  GROWING_VOLUME_FLOOR_BYTES,
+  VmkitError,
+} from '@vmkit/core/spi';
 import { fetchSourceFile } from '@vmkit/imaging';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import type { DomainBoot, DomainDisk } from '../xml/domain-xml.js';
 import { withKernelParams } from './boot-iso-source.js';
 import type { MasterNames } from './build-state.js';
+import {
+  isoWithAnswers,
+  uploadAnswersDrive,
+  uploadAnswersInitrd,
+  withoutAnswerServer,
+} from './installer-answers.js';
 
 const GiB = 1024 ** 3;
 
@@ -24,14 +35,17 @@ export interface InstallerMedia {
 
 /**
  * Creates the master's empty disk and uploads what the installer boots: the kernel and initrd of
- * a `kernel` source, or the ISO of an `iso` source (attached as a CD-ROM). Each volume is
- * tracked before it is made, so a failure anywhere leaves nothing once the build is discarded.
+ * a `kernel` source, or the ISO of an `iso` source (attached as a CD-ROM), with the answers'
+ * placeholders expanded in the boot line, the answered initrd (`initrd` delivery) and the
+ * answers drive (`drive`). Each volume is tracked before it is made, so a failure anywhere leaves
+ * nothing once the build is discarded.
  */
 export async function prepareInstallerMedia(
   ctx: LibvirtContext,
   c: BuildContext,
   names: MasterNames,
   track: (volume: string) => void,
+  answers: AnswerSession,
 ): Promise<InstallerMedia> {
   const source = c.spec.source;
   const pool = ctx.storage.name;
@@ -44,8 +58,13 @@ export async function prepareInstallerMedia(
     track(names.volume);
     await ctx.storage.create({ name: names.volume, capacityBytes, format: 'qcow2' });
   };
+  const answersDrive = async () => {
+    const drive = await uploadAnswersDrive(ctx, c, answers, names, track);
+    if (drive) disks.push(drive);
+  };
   if (source.type === 'kernel') {
-    const cmdline = source.cmdline ?? '';
+    const cmdline = answers.expand(withoutAnswerServer(source.cmdline ?? ''), 'source.cmdline');
+    const installCmdline = answers.expand(source.cmdline ?? '', 'source.cmdline');
     await ctx.storage.assertFits([
       disk,
       { what: `volume ${names.kernel}`, bytes: (await stat(source.kernel)).size },
@@ -57,8 +76,15 @@ export async function prepareInstallerMedia(
       onBytes: (volume, n) => c.progress(0.1, `uploading ${volume}: ${n} bytes`),
     });
     volumes.push(...paths.volumes);
+    const answeredInitrd = await uploadAnswersInitrd(ctx, c, answers, source.initrd, names, track);
+    await answersDrive();
     return {
-      boot: { kind: 'kernel', kernel: paths.kernel, initrd: paths.initrd, cmdline },
+      boot: {
+        kind: 'kernel',
+        kernel: paths.kernel,
+        initrd: answeredInitrd ?? paths.initrd,
+        cmdline: installCmdline,
+      },
       disks,
       capacityBytes,
       kernel: { ...paths.ref, cmdline: ctx.options.nodeCmdline(cmdline) },
@@ -68,7 +94,13 @@ export async function prepareInstallerMedia(
   if (source.type !== 'iso') throw new TypeError('prepareInstallerMedia needs a kernel or iso source');
   const local = await fetchSourceFile(source, { signal: c.signal });
   try {
-    const iso = await withKernelParams(ctx.bootIsos, local.path, source.kernelParams, c.signal);
+    const params =
+      source.kernelParams === undefined
+        ? undefined
+        : answers.expand(source.kernelParams, 'source.kernelParams');
+    const iso =
+      (await isoWithAnswers(c, answers, local.path, params ?? '')) ??
+      (await withKernelParams(ctx.bootIsos, local.path, params, c.signal));
     try {
       await ctx.storage.assertFits([
         disk,
@@ -84,6 +116,7 @@ export async function prepareInstallerMedia(
     await local.dispose();
   }
   disks.push({ pool, volume: names.iso, format: 'raw', role: 'cdrom' });
+  await answersDrive();
   return { boot: { kind: 'cdrom' }, disks, capacityBytes, kernel: {}, volumes };
 }
 

@@ -14,6 +14,8 @@ export interface InstallerRunOptions {
   readonly progress: (fraction: number, message: string) => void;
   /** What the domain is called in messages (default `installer`). */
   readonly label?: string;
+  /** Run once the domain started, before the wait for its power-off (a typed boot command). */
+  readonly afterStart?: (dom: DomainHandle) => Promise<void>;
 }
 
 /**
@@ -34,6 +36,7 @@ export async function runInstallerToCompletion(
   const label = `${what} ${dom.name}`;
   await startDomain(ctx.client, dom);
   try {
+    await options.afterStart?.(dom);
     await watchDomain(ctx, dom, {
       label,
       expect: 'poweroff',

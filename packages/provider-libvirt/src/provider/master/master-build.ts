@@ -1,10 +1,16 @@
 import type { BuildContext, BuildStep, MasterBuild, MasterRef, MasterSpec } from '@vmkit/core/spi';
-import { type GuestCleanupStep, reportGuestCleanup, VmkitError } from '@vmkit/core/spi';
+import {
+  type AnswerSession,
+  type GuestCleanupStep,
+  openAnswerSession,
+  reportGuestCleanup,
+  VmkitError,
+} from '@vmkit/core/spi';
 import { deleteLeftoverVolume } from '../host/volume-cleanup.js';
 import type { LibvirtContext, LibvirtMasterData } from '../libvirt-context.js';
 import { removeDomain } from '../node/domain-removal.js';
 import { uploadBootIso } from './boot-iso-source.js';
-import { type BuildState, initialBuildState, masterNames } from './build-state.js';
+import { type BuildState, initialBuildState, type MasterNames, masterNames } from './build-state.js';
 import { importDisk } from './import-disk.js';
 import { installAgent } from './install-agent.js';
 import { runInstallerDomain } from './installer-domain.js';
@@ -50,6 +56,9 @@ export function planLibvirtMasterBuild(
       const ctx = await getContext();
       if (s.installer) await removeDomain(ctx, s.installer);
       s.installer = undefined;
+      // The installer's console log was the build's artefact until now.
+      const { consoleLog } = masterNames(ctx.options.namePrefix, c.masterName);
+      if (ctx.realGuests) await deleteLeftoverVolume(ctx, consoleLog, 'finishing the build');
       return { id: s.data.volume, data: s.data };
     },
     async discard(c): Promise<void> {
@@ -95,11 +104,36 @@ async function postInstall(
 async function createAndInstall(ctx: LibvirtContext, c: BuildContext<BuildState>): Promise<void> {
   const s = c.state;
   const names = masterNames(ctx.options.namePrefix, c.masterName);
-  const source = c.spec.source;
   s.postInstalled = false;
   s.guestCleanup = undefined;
+  // Answer files are read and checked before anything is made; the server lives as long as the install.
+  const answers = await openAnswerSession(c.spec, { logger: c.logger, label: c.masterName });
+  try {
+    await createAndInstallWith(ctx, c, names, answers);
+  } finally {
+    await answers.close();
+  }
+}
+
+async function createAndInstallWith(
+  ctx: LibvirtContext,
+  c: BuildContext<BuildState>,
+  names: MasterNames,
+  answers: AnswerSession,
+): Promise<void> {
+  const s = c.state;
+  const source = c.spec.source;
+  const oneShot = [names.answersInitrd, names.answersDrive];
   // Re-runnable: start from a clean slate.
-  for (const v of [names.volume, names.kernel, names.initrd, names.iso, names.consoleLog, names.nvram])
+  for (const v of [
+    names.volume,
+    names.kernel,
+    names.initrd,
+    names.iso,
+    names.consoleLog,
+    names.nvram,
+    ...oneShot,
+  ])
     await ctx.storage.delete(v);
   await removeDomain(ctx, names.installer);
   const nvram =
@@ -115,10 +149,11 @@ async function createAndInstall(ctx: LibvirtContext, c: BuildContext<BuildState>
     if (s.data) s.data = withNvram(s.data, nvram);
     return;
   }
-  const media = await prepareInstallerMedia(ctx, c, names, (v) => s.volumes.push(v));
-  await runInstallerDomain(ctx, c, names, s, media, nvram);
-  // The ISO is needed only by the installer.
+  const media = await prepareInstallerMedia(ctx, c, names, (v) => s.volumes.push(v), answers);
+  await runInstallerDomain(ctx, c, names, s, media, nvram, answers);
+  // The ISO and the answers are needed only by the installer.
   if (source.type === 'iso') await ctx.storage.delete(names.iso);
+  for (const v of oneShot) await ctx.storage.delete(v);
   const data: LibvirtMasterData = {
     pool: ctx.storage.name,
     volume: names.volume,

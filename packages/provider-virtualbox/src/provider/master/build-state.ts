@@ -13,6 +13,8 @@ export interface BuildState {
   postInstalled?: boolean;
   /** What the guest clean-up of the post-install boot removed (absent: the build never booted it). */
   guestCleanup?: GuestCleanupOutcome;
+  /** The answers drive (`unattended` by `drive`) while it exists, in the machine folder. */
+  answersDrive?: string;
   /** The post-install drive while it exists (a private file with an unguessable name). */
   postInstallDrive?: string;
   /** Server-side work an abort stopped us waiting for; discard waits for it before cleaning up. */

@@ -15,6 +15,7 @@ import { isNotFound } from '../../soap/errors.js';
 import { assertMachineFolderFits } from '../host/machine-folder-space.js';
 import { removeMachine } from '../node/machine-removal.js';
 import { MASTER_SNAPSHOT, masterMachineName, powerOptions, type VboxContext } from '../virtualbox-context.js';
+import { attachAnswersDrive, removeAnswersDrive, writeAnswersDrive } from './answers-drive.js';
 import { deleteBootIsoMaster, prepareBootIsoMaster } from './boot-iso-master.js';
 import { type BuildState, initialBuildState, type VboxBuildContext } from './build-state.js';
 import { installAgent } from './install-agent.js';
@@ -25,6 +26,7 @@ import { isInsideFolder } from './master-ref-check.js';
 import { localSource, prepareDisk, withKernelParams } from './master-source.js';
 import { closeInstallerIso, detachIsos, detachNics, snapshot } from './master-steps.js';
 import { postInstallScript } from './post-install-script.js';
+import { typeVboxBootCommand } from './type-boot-command.js';
 
 /** What a master reference carries. */
 export interface VboxMasterData {
@@ -103,6 +105,8 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
     signal: c.signal,
   };
   await mkdir(ctx.options.machineFolder, { recursive: true, mode: 0o700 });
+  if (spec.source.type === 'iso' && !s.answersDrive)
+    s.answersDrive = await writeAnswersDrive(ctx, c, spec.source, name);
   if (spec.source.type === 'disk') s.disk = await prepareDisk(spec.source, srcCtx);
   else {
     const iso = await localSource(spec.source, srcCtx, 'iso');
@@ -152,7 +156,16 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
         s.machine = name;
       },
     );
-    if (s.iso) await installAndWait(ctx, api, machine, c, { what: 'installer', name });
+    if (s.answersDrive) await attachAnswersDrive(ctx, api, machine, s.answersDrive, c.signal);
+    if (s.iso)
+      await installAndWait(ctx, api, machine, c, { what: 'installer', name }, () =>
+        typeVboxBootCommand(ctx, api, machine, c),
+      );
+    // The answers served the installer only.
+    if (s.answersDrive) {
+      await removeAnswersDrive(ctx, api, machine, s.answersDrive);
+      s.answersDrive = undefined;
+    }
   });
   s.installed = true;
   c.progress(1, s.iso ? 'installed from ISO' : 'disk attached');
@@ -231,6 +244,11 @@ export function planVirtualBoxMasterBuild(
       const keep = s.disk && !s.disk.owned ? [s.disk.path] : [];
       await deleteMasterMachine(ctx, name, keep, s.disk?.owned ? [s.disk.path] : []);
       await closeInstallerIso(ctx, c);
+      const answers = s.answersDrive;
+      if (answers)
+        await ctx.conn.run('removing the answers drive', (api) =>
+          removeAnswersDrive(ctx, api, undefined, answers),
+        );
       for (const f of [s.disk, s.iso]) if (f?.owned) await rm(f.path, { force: true });
       if (s.postInstallDrive) await rm(s.postInstallDrive, { force: true });
     },

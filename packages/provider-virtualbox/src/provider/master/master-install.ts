@@ -23,6 +23,7 @@ export async function installAndWait(
   machine: vbox.IMachine,
   c: BuildContext,
   boot: MasterBoot,
+  afterStart?: () => Promise<void>,
 ): Promise<void> {
   const session = await ctx.conn.borrowSession(api);
   try {
@@ -36,6 +37,13 @@ export async function installAndWait(
       () => ctx.conn.returnSession(api, session),
       () => {},
     );
+  }
+  try {
+    await afterStart?.();
+  } catch (error) {
+    // A boot command that fails or is aborted leaves no installer running.
+    await powerOff(ctx.conn, api, machine, powerOptions(ctx, undefined, 0)).catch(() => {});
+    throw error;
   }
   await waitForPowerOff(ctx, c, boot);
 }

@@ -2,7 +2,13 @@ import { machine } from './handlers-machine.js';
 import { snapshotHandlers } from './handlers-snapshots.js';
 import type { SimCall, SimHandler } from './sim-call.js';
 import { ResultCode, runtime, violation } from './sim-fault.js';
-import { copySettings, type SimMachine, SimProgress, type SimSession } from './sim-model.js';
+import {
+  copySettings,
+  type KeyboardView,
+  type SimMachine,
+  SimProgress,
+  type SimSession,
+} from './sim-model.js';
 import { assertPoweredOff } from './sim-world.js';
 
 function session(c: SimCall, name = '_this'): SimSession {
@@ -116,6 +122,21 @@ export const sessionHandlers: Record<string, SimHandler> = {
   IConsole_getMachine(c) {
     const con = c.self<SimSession['console']>('IConsole');
     return c.ref(lockedMachine(con.session).session);
+  },
+  IConsole_getKeyboard(c) {
+    const con = c.self<SimSession['console']>('IConsole');
+    lockedMachine(con.session);
+    return c.ref(con.keyboard);
+  },
+  IKeyboard_putScancodes(c) {
+    const keyboard = c.self<KeyboardView>('IKeyboard');
+    const m = lockedMachine(keyboard.console.session);
+    running(m, 'put scancodes');
+    const codes = c.list('scancodes').map(Number);
+    if (codes.some((n) => !Number.isInteger(n) || n < 0 || n > 255))
+      throw violation(ResultCode.E_INVALIDARG, 'Scancodes are bytes');
+    m.scancodes.push(...codes);
+    return codes.length;
   },
   IConsole_powerButton(c) {
     const m = lockedMachine(c.self<SimSession['console']>('IConsole').session);

@@ -187,6 +187,8 @@ export class SimMachine {
   deleted = false;
   /** Its console's event source while a VM process runs it. */
   consoleEvents: SimEventSource | undefined;
+  /** Scancodes its keyboard was given (`IKeyboard.putScancodes`) while it ran, in order. */
+  readonly scancodes: number[] = [];
   /** Runtime errors its VM reported (`IRuntimeErrorEvent`), in order. */
   readonly runtimeErrors: Array<{ id: string; fatal: boolean; message: string }> = [];
   /** An installer whose run ended while it was paused: it powers off once resumed. */
@@ -278,7 +280,14 @@ export class SimSession implements SimTarget {
 /** IConsole of a locked session. */
 export class ConsoleView implements SimTarget {
   readonly iface = 'IConsole';
+  readonly keyboard = new KeyboardView(this);
   constructor(readonly session: SimSession) {}
+}
+
+/** IKeyboard of a console. */
+export class KeyboardView implements SimTarget {
+  readonly iface = 'IKeyboard';
+  constructor(readonly console: ConsoleView) {}
 }
 
 /** An asynchronous operation (IProgress). */
