@@ -236,6 +236,28 @@ describe('images made from nodes', () => {
     expect(current.defaultHardware.firmware).toBe('efi');
   });
 
+  it("keeps the login secrets of the node's master when its spec changed and is not built yet", async () => {
+    const login = { user: 'root', password: 'pw-of-the-node' };
+    const a = await s.service(onFile(), { images: [debianSpec('debian-12', { login })] });
+    const [node] = await a.createNodesInGroup('web', 1);
+    await a.close();
+    // The spec changes (more memory), the secret stays: the record's spec (a digest only) gets it back.
+    const more = { cores: 1, ramMiB: 512, diskGiB: 1 };
+    const b = await s.service(onFile(), { images: [debianSpec('debian-12', { login, hardware: more })] });
+    const made = await b.createImageFromNode(node?.id as string, { imageId: 'with-secret', seal: false });
+    expect(made.login).toMatchObject({ user: 'root', password: 'pw-of-the-node' });
+    expect(made.defaultHardware.ramMiB).toBe(256);
+    await b.close();
+    // The secret changed too: the one the node's image was made with is not known, so refused.
+    const other = { user: 'root', password: 'another' };
+    const c = await s.service(onFile(), {
+      images: [debianSpec('debian-12', { login: other, hardware: more })],
+    });
+    const refused = await failure(c.createImageFromNode(node?.id as string, { imageId: 'no-secret' }));
+    expect(refused).toMatchObject({ code: 'CONFLICT', details: { field: 'login' } });
+    expect(await c.getImage('no-secret')).toBeUndefined();
+  });
+
   it("refuses a node whose firmware is not its image's, when the provider does not say its master", async () => {
     const p = provider();
     const service = await s.service(p);

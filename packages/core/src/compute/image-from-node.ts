@@ -1,10 +1,11 @@
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
 import { masterRecordOf, newMasterName } from '../masters/build-and-record.js';
 import { firmwareOf } from '../masters/image-view.js';
-import { masterSpecHash } from '../masters/login-secrets.js';
+import { masterSpecHash, publicLogin, storedSpecOf } from '../masters/login-secrets.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRepository } from '../masters/master-repository.js';
 import type { Image } from '../model/image.js';
+import type { LoginCredentials } from '../model/login-credentials.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { CreateImageFromNodeOptions } from '../model/node-image.js';
 import type { HypervisorProvider, ProviderNode } from '../spi/hypervisor-provider.js';
@@ -132,7 +133,10 @@ function nodeMasterSpec(cache: MasterCache, node: ProviderNode): MasterSpec {
         `make the image from a node cloned from the current master`,
       { details: { ...details, nodeMaster: node.master, imageMaster: record?.master.id ?? null } },
     );
-  const spec = record && record.specHash !== masterSpecHash(configured) ? record.spec : configured;
+  const spec =
+    record && record.specHash !== masterSpecHash(configured)
+      ? withSecretsOf(record.spec, configured, node)
+      : configured;
   const firmware = firmwareOf(spec);
   if (node.hardware.firmware !== undefined && node.hardware.firmware !== firmware)
     throw new VmkitError(
@@ -142,6 +146,34 @@ function nodeMasterSpec(cache: MasterCache, node: ProviderNode): MasterSpec {
       { details: { ...details, field: 'hardware.firmware' } },
     );
   return spec;
+}
+
+/**
+ * The stored spec of the node's master with its login secrets back: a record keeps only their
+ * digest (`secretsDigest`), so they are taken from the configured spec when its digest is the
+ * same; when not (the configured login changed too), `CONFLICT`: the secrets the node's image was
+ * made with are not known, and an image without them could not be logged in to.
+ */
+function withSecretsOf(stored: MasterSpec, configured: MasterSpec, node: ProviderNode): MasterSpec {
+  const kept = stored.login as (LoginCredentials & { secretsDigest?: string }) | undefined;
+  if (!kept?.secretsDigest) return stored;
+  const now = storedSpecOf(configured).login as (LoginCredentials & { secretsDigest?: string }) | undefined;
+  if (now?.secretsDigest !== kept.secretsDigest)
+    throw new VmkitError(
+      'CONFLICT',
+      `node ${node.name}'s image ${node.imageId} was built with a login password or key that its ` +
+        `spec no longer has (the catalogue keeps only a digest of it); build the image's new spec first`,
+      { details: { node: node.id, imageId: node.imageId, field: 'login' } },
+    );
+  const { password, privateKey } = configured.login as LoginCredentials;
+  return {
+    ...stored,
+    login: {
+      ...publicLogin(kept),
+      ...(password === undefined ? {} : { password }),
+      ...(privateKey === undefined ? {} : { privateKey }),
+    },
+  };
 }
 
 /** The new image's spec: the node's image's, with the new id and name, and no post-install steps. */
