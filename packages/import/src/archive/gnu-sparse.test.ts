@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandGnuSparse } from './gnu-sparse.js';
+import { unpackTar } from './tar-unpack.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -60,5 +61,26 @@ describe('GNU sparse members (tar -S)', () => {
     await expect(members(createReadStream(join(dir, 'big.tar')), 1_000_000)).rejects.toThrow(
       /50000010 bytes is more than limits.maxImageBytes .*rule box-size/,
     );
+  });
+
+  it('refuses, before writing it, a sparse member that would not fit the free space: a tiny box cannot fill the disk', async () => {
+    const file = join(dir, 'huge.img');
+    const h = await open(file, 'w');
+    await h.write(Buffer.alloc(10, 1), 0, 10, 0);
+    await h.truncate(8 * 1024 ** 4); // 8 TiB, nearly all holes
+    await h.close();
+    execFileSync('bash', ['-c', `cd ${dir} && tar -S -cf huge.tar huge.img && rm huge.img`]);
+    const into = await mkdtemp(join(dir, 'unpack-'));
+    const unpacking = unpackTar(createReadStream(join(dir, 'huge.tar')), into, {
+      kind: 'box',
+      maxBytes: 2 ** 50,
+      signal: new AbortController().signal,
+      loose: true,
+      isText: () => false,
+    });
+    await expect(unpacking).rejects.toThrow(
+      /holds 8796093022208 bytes but the scratch folder has \d+ bytes free .*rule box-size/,
+    );
+    expect(await readdir(into)).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { open } from 'node:fs/promises';
+import { open, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline as pipelineCb, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -127,6 +127,17 @@ export async function unpackTar(source: Readable, dir: string, opts: UnpackOptio
       const isText = opts.isText(name);
       if (isText && size > MAX_TEXT_BYTES)
         throw refuseArchive(kind, `${name} is larger than ${MAX_TEXT_BYTES} bytes`, 'size');
+      // A member's size is known before its bytes: one that cannot fit is refused before it fills
+      // the disk (a gzip'd run of zeros or a sparse member expand far beyond the archive's bytes).
+      if (!isText && !skipped && !nested) {
+        const free = await freeBytes(dir);
+        if (size > free - FREE_SPACE_MARGIN)
+          throw refuseArchive(
+            kind,
+            `member "${raw}" holds ${size} bytes but the scratch folder has ${free} bytes free`,
+            'size',
+          );
+      }
       if (skipped || nested) {
         entry.resume();
         await once(entry, 'end');
@@ -144,6 +155,15 @@ export async function unpackTar(source: Readable, dir: string, opts: UnpackOptio
     throw error;
   }
   return { digests, texts, bytes: total, sha256: whole.digest('hex') };
+}
+
+/** Space kept free on the scratch file system after a member is written. */
+const FREE_SPACE_MARGIN = 256 * 1024 * 1024;
+
+/** Bytes an unprivileged writer may still use on the file system of `dir`. */
+async function freeBytes(dir: string): Promise<number> {
+  const fs = await statfs(dir);
+  return fs.bavail * fs.bsize;
 }
 
 async function writeMember(
