@@ -11,10 +11,18 @@ import { sleep } from '../util/abort.js';
  * read-only, the instance id and hostname
  * are read (NoCloud `meta-data` or OpenStack `meta_data.json`), the hostname is set (and
  * `/etc/hostname` where it exists), `/etc/machine-id` is made anew where it exists, SSH host keys
- * are made anew where they exist (and `sshd` restarted), then `$VMKIT_RESUME` (the spec's
- * `warm.resumeScript`) runs with `VMKIT_INSTANCE_ID`, `VMKIT_HOSTNAME` and `VMKIT_DRIVE`. It
- * prints `VMKIT-WARM-IDENTITY instance-id=<id> hostname=<name>` and exits non-zero when no drive
- * is found or the resume script fails.
+ * are made anew where they exist (and `sshd` restarted), the clone's SSH keys are authorised (see
+ * below), then `$VMKIT_RESUME` (the spec's `warm.resumeScript`) runs with `VMKIT_INSTANCE_ID`,
+ * `VMKIT_HOSTNAME` and `VMKIT_DRIVE`. It prints `VMKIT-WARM-IDENTITY instance-id=<id>
+ * hostname=<name>` and exits non-zero when no drive is found, the login user of the keys does not
+ * exist, or the resume script fails.
+ *
+ * The keys (cloud-init, which authorised the template's keys at its boot, does not run again):
+ * in the login user's `~/.ssh/authorized_keys` — `$VMKIT_SSH_USER`, else the user cloud-init made
+ * (`/etc/sudoers.d/90-cloud-init-users`) — the lines holding a key of `$VMKIT_SSH_DROP_KEYS` (the
+ * template's, one a line) are removed and the keys of `$VMKIT_SSH_KEYS` (the clone's, one a line)
+ * added, the file owned by the user, mode 0600 in a 0700 directory. Nothing is done when there
+ * are no keys, or no user is named and cloud-init made none.
  */
 export const WARM_IDENTITY_SCRIPT = String.raw`
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -58,6 +66,25 @@ if ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1 && command -v ssh-keygen >/dev/nul
   rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub && ssh-keygen -A >/dev/null
   command -v systemctl >/dev/null && systemctl try-restart ssh sshd >/dev/null 2>&1
 fi
+user=$VMKIT_SSH_USER
+if [ -z "$user" ] && [ -f /etc/sudoers.d/90-cloud-init-users ]; then
+  user=$(sed -n 's/^\([A-Za-z_][A-Za-z0-9_.-]*\)  *ALL=.*/\1/p' /etc/sudoers.d/90-cloud-init-users | head -n 1)
+fi
+if [ -n "$user" ] && [ -n "$VMKIT_SSH_KEYS$VMKIT_SSH_DROP_KEYS" ]; then
+  ids=$(awk -F: -v u="$user" '$1 == u { print $3 ":" $4; exit }' /etc/passwd)
+  home=$(awk -F: -v u="$user" '$1 == u { print $6; exit }' /etc/passwd)
+  [ -n "$ids" ] && [ -d "$home" ] || { echo "VMKIT-WARM-IDENTITY no user $user for the SSH keys" >&2; umount "$mnt"; rmdir "$mnt"; exit 5; }
+  ak=$home/.ssh/authorized_keys
+  mkdir -p "$home/.ssh" && touch "$ak" || exit 6
+  printf '%s\n' "$VMKIT_SSH_DROP_KEYS" >/tmp/vmkit-warm-drop.$$
+  {
+    awk 'NR == FNR { if ($2 != "") drop[$2] = 1; next } { for (i = 1; i <= NF; i++) if ($i in drop) next; print }' \
+      /tmp/vmkit-warm-drop.$$ "$ak"
+    printf '%s\n' "$VMKIT_SSH_KEYS" | sed '/^$/d'
+  } >"$ak.vmkit" && chmod 600 "$ak.vmkit" && mv "$ak.vmkit" "$ak" || exit 6
+  rm -f /tmp/vmkit-warm-drop.$$
+  chown "$ids" "$home/.ssh" "$ak" && chmod 700 "$home/.ssh" || exit 6
+fi
 rc=0
 if [ -n "$VMKIT_RESUME" ]; then
   VMKIT_INSTANCE_ID=$iid VMKIT_HOSTNAME=$host VMKIT_DRIVE=$mnt sh -c "$VMKIT_RESUME" || rc=$?
@@ -72,6 +99,18 @@ const RESET_TIMEOUT_MS = 60_000;
 /** Pause between looks at the reset script. */
 const POLL_MS = 50;
 
+/** What a clone's identity reset applies besides what its drive says. */
+export interface WarmIdentityOptions {
+  /** The spec's `warm.resumeScript`. */
+  readonly resumeScript?: string;
+  /** The login user whose `authorized_keys` get the keys (default: the user cloud-init made). */
+  readonly sshUser?: string;
+  /** The clone's keys to authorise (its drive's `public-keys`). */
+  readonly sshKeys?: readonly string[];
+  /** The template's keys to remove (authorised from the template's drive at its boot). */
+  readonly dropSshKeys?: readonly string[];
+}
+
 /**
  * Runs {@link WARM_IDENTITY_SCRIPT} in a resumed clone through its guest agent and waits for it;
  * `PROVIDER` naming the exit status and the script's stderr when it fails, `TIMEOUT` after a minute.
@@ -79,15 +118,21 @@ const POLL_MS = 50;
 export async function resetWarmIdentity(
   agent: GuestAgent,
   node: string,
-  resumeScript: string | undefined,
+  options: WarmIdentityOptions,
   signal?: AbortSignal,
 ): Promise<void> {
+  const env = [
+    ...(options.resumeScript !== undefined ? [`VMKIT_RESUME=${options.resumeScript}`] : []),
+    ...(options.sshUser !== undefined ? [`VMKIT_SSH_USER=${options.sshUser}`] : []),
+    ...(options.sshKeys?.length ? [`VMKIT_SSH_KEYS=${options.sshKeys.join('\n')}`] : []),
+    ...(options.dropSshKeys?.length ? [`VMKIT_SSH_DROP_KEYS=${options.dropSshKeys.join('\n')}`] : []),
+  ];
   const deadline = Date.now() + RESET_TIMEOUT_MS;
   const pid = await agent.spawn(
     {
       path: '/bin/sh',
       args: ['-c', WARM_IDENTITY_SCRIPT],
-      ...(resumeScript !== undefined ? { env: [`VMKIT_RESUME=${resumeScript}`] } : {}),
+      ...(env.length > 0 ? { env } : {}),
       captureOutput: agent.captureOutputBytes !== undefined,
     },
     signal ? { signal } : {},

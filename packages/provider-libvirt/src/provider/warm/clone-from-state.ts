@@ -47,8 +47,8 @@ export async function cloneLibvirtNodeFromState(
     return bootCold(ctx, spec, options, `state image ${warm.state} unusable: ${(error as Error).message}`);
   }
   const { dom, meta } = await cloneLibvirtNode(ctx, spec, options, {
-    basePath: join(dir, warm.disk),
-    genid: randomUUID(),
+    outcome: { resumed: true },
+    disk: { basePath: join(dir, warm.disk), genid: randomUUID() },
   });
   let feed: StateImageFeed | undefined;
   try {
@@ -118,7 +118,8 @@ async function bootCold(
     node: spec.name,
     message: `${spec.name} boots cold: ${reason}`,
   });
-  const { dom, meta } = await cloneLibvirtNode(ctx, spec, options);
+  // The domain's record says it booted cold, so every later look at the node says so too.
+  const { dom, meta } = await cloneLibvirtNode(ctx, spec, options, { outcome: { resumed: false, reason } });
   try {
     await powerLibvirtNode(ctx, 'start', dom.name, options);
   } catch (error) {
