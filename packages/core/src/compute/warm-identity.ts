@@ -11,7 +11,7 @@ import { sleep } from '../util/abort.js';
  * read-only, the instance id and hostname
  * are read (NoCloud `meta-data` or OpenStack `meta_data.json`), the hostname is set (and
  * `/etc/hostname` where it exists), `/etc/machine-id` is made anew where it exists, SSH host keys
- * are made anew where they exist (and `sshd` restarted), the clone's SSH keys are authorised (see
+ * are made anew where they exist, of the types the guest has (and `sshd` restarted), the clone's SSH keys are authorised (see
  * below), then `$VMKIT_RESUME` (the spec's `warm.resumeScript`) runs with `VMKIT_INSTANCE_ID`,
  * `VMKIT_HOSTNAME` and `VMKIT_DRIVE`. It prints `VMKIT-WARM-IDENTITY instance-id=<id>
  * hostname=<name>` and exits non-zero when no drive is found, the login user of the keys does not
@@ -63,7 +63,10 @@ if [ -f /etc/machine-id ]; then
   tr -d '-' </proc/sys/kernel/random/uuid >/etc/machine-id.vmkit && mv /etc/machine-id.vmkit /etc/machine-id
 fi
 if ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1 && command -v ssh-keygen >/dev/null; then
-  rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub && ssh-keygen -A >/dev/null
+  for k in /etc/ssh/ssh_host_*_key; do
+    t=$(printf '%s' "$k" | sed 's,^.*/ssh_host_\(.*\)_key$,\1,')
+    rm -f "$k" "$k.pub" && ssh-keygen -q -t "$t" -N '' -f "$k" >/dev/null || exit 7
+  done
   command -v systemctl >/dev/null && systemctl try-restart ssh sshd >/dev/null 2>&1
 fi
 user=$VMKIT_SSH_USER
