@@ -2,6 +2,7 @@ import { NODE_RECORD_VERSION } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
 import { xmlEscape } from '../xml/xml-text.js';
 import {
+  type LibvirtRecord,
   readNodeMetadata,
   readNodeRecord,
   renderBuildDomainMetadata,
@@ -108,7 +109,7 @@ describe('libvirt node records', () => {
       v: NODE_RECORD_VERSION,
       ext: { volumes },
       warm: { resumed: false, reason: 'restoring the warm state failed: incompatible' },
-    } as const;
+    } as unknown as LibvirtRecord;
     const xml = `<domain type="kvm"><name>vmkit-web-1</name><metadata>${renderNodeMetadata(record)}</metadata></domain>`;
     expect(readNodeRecord(xml)).toEqual(record);
   });

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ComputeService, createComputeService, type MasterSpec } from '@vmkit/core';
+import { type ComputeService, createComputeService } from '@vmkit/core';
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { debianGuest } from '../../../test-support/debian-guest.js';
+import { debianGuest, debianWarmSpec } from '../../../test-support/debian-guest.js';
 import { leftovers, sweep } from '../../../test-support/libvirt-sweep.js';
 import { makeSshKeys, type SshKeys, waitForSsh } from '../../../test-support/ssh.js';
 import { runPrefix } from '../../../test-support/test-guest.js';
@@ -62,16 +62,9 @@ describe('warm clones of the Debian guest on qemu:///system', () => {
   beforeAll(async () => {
     const guest = debianGuest();
     keys = await makeSshKeys();
-    const spec: MasterSpec = {
-      id: 'debian-warm',
-      // Family debian: the install-agent step installs qemu-guest-agent in the post-install boot.
-      os: { family: 'debian', version: '12', arch: 'x86_64' },
-      source: { type: 'disk', path: guest.disk, format: 'qcow2' },
-      hardware: { cores: 1, ramMiB: 512, diskGiB: 3 },
-      postInstall: [{ name: 'record-boot-identity', run: RECORD_BOOT_IDENTITY }],
-      // sshd answers once cloud-init's init stage has set the hostname, host keys and keys.
-      warm: { until: { port: 22 }, timeoutMs: BOOT_TIMEOUT_MS },
-    };
+    const spec = debianWarmSpec('debian-warm', guest, BOOT_TIMEOUT_MS, [
+      { name: 'record-boot-identity', run: RECORD_BOOT_IDENTITY },
+    ]);
     compute = await createComputeService({
       provider: libvirtProvider({
         uri: URI,
