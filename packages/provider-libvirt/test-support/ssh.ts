@@ -124,3 +124,7 @@ export async function makeMarkerProgram(): Promise<MarkerProgram> {
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }
+
+/** The first two fields of an OpenSSH public key line (`type base64`), as a host key is compared. */
+export const keyOf = (line: string | undefined): string =>
+  (line ?? '').trim().split(/\s+/).slice(0, 2).join(' ');

@@ -6,7 +6,7 @@ import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debianGuest, debianWarmSpec } from '../../../test-support/debian-guest.js';
 import { leftovers, sweep } from '../../../test-support/libvirt-sweep.js';
-import { makeSshKeys, type SshKeys, waitForSsh } from '../../../test-support/ssh.js';
+import { keyOf, makeSshKeys, type SshKeys, waitForSsh } from '../../../test-support/ssh.js';
 import { runPrefix } from '../../../test-support/test-guest.js';
 import { libvirtProvider } from '../libvirt-provider.js';
 
@@ -51,9 +51,6 @@ const PROBE = [
   'grep -c vmkit-vmkit-warm ~/.ssh/authorized_keys || true',
   'cat /var/lib/vmkit-test/boot-identity',
 ].join('; ');
-
-/** The first two fields of an OpenSSH public key line (`type base64`). */
-const keyOf = (line: string | undefined) => (line ?? '').trim().split(/\s+/).slice(0, 2).join(' ');
 
 describe('warm clones of the Debian guest on qemu:///system', () => {
   let compute: ComputeService;
