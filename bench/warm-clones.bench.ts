@@ -106,6 +106,7 @@ async function debianFigures(report: BenchReport, prefix: string, dir: string): 
       store: fileSystemBlobStore({ root: join(dir, 'store-debian') }),
       images: [debianWarmSpec('bench-warm-debian', debianGuest(), 600_000)],
       ports: { leaseDir: join(dir, 'leases') },
+      credentials: { directory: join(dir, 'credentials') },
     });
     await compute.ensureImage('bench-warm-debian');
     const first = await untilSsh(compute, keys, true);

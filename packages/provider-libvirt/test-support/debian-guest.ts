@@ -55,8 +55,9 @@ export const DEBIAN_AGENT_USER_DATA = [
 
 /**
  * A warm master of the Debian guest (family `debian`: its post-install boot installs
- * qemu-guest-agent), 1 vCPU and 512 MiB, whose template is saved once sshd answers (after
- * cloud-init's init stage has set the hostname, host keys and authorised keys).
+ * qemu-guest-agent), 1 vCPU and 512 MiB, whose template is saved once vmkit logs in over SSH
+ * (cloud-init's init stage has set the hostname, host keys and authorised keys; the service needs
+ * `credentials`).
  */
 export function debianWarmSpec(
   id: string,
@@ -70,6 +71,6 @@ export function debianWarmSpec(
     source: { type: 'disk', path: guest.disk, format: 'qcow2' },
     hardware: { cores: 1, ramMiB: 512, diskGiB: 3 },
     ...(postInstall ? { postInstall } : {}),
-    warm: { until: { port: 22 }, timeoutMs },
+    warm: { until: 'ssh', timeoutMs },
   };
 }

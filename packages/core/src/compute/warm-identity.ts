@@ -8,13 +8,14 @@ import { sleep } from '../util/abort.js';
  * guest read from the template's drive at boot is refreshed: the block device's cached pages are
  * dropped and its size re-read (the drive's medium changed under the running kernel), the drive
  * is found by label (`cidata`, `config-2`; for up to 5 s while the re-read settles) and mounted
- * read-only, the instance id and hostname
- * are read (NoCloud `meta-data` or OpenStack `meta_data.json`), the hostname is set (and
- * `/etc/hostname` where it exists), `/etc/machine-id` is made anew where it exists, SSH host keys
- * are made anew where they exist, of the types the guest has (and `sshd` restarted), the clone's SSH keys are authorised (see
- * below), then `$VMKIT_RESUME` (the spec's `warm.resumeScript`) runs with `VMKIT_INSTANCE_ID`,
- * `VMKIT_HOSTNAME` and `VMKIT_DRIVE`. It prints `VMKIT-WARM-IDENTITY instance-id=<id>
- * hostname=<name>` and exits non-zero when no drive is found, the login user of the keys does not
+ * read-only, the instance id and hostname are read (NoCloud `meta-data` or OpenStack
+ * `meta_data.json`), the hostname is set (and `/etc/hostname` where it exists, and the
+ * `127.0.1.1` line of `/etc/hosts` where it has one), `/etc/machine-id` is made anew where it
+ * exists, SSH host keys are made anew where they exist, of the types the guest has (and `sshd`
+ * restarted), the clone's SSH keys are authorised (see below), then `$VMKIT_RESUME` (the spec's
+ * `warm.resumeScript`) runs with `VMKIT_INSTANCE_ID`, `VMKIT_HOSTNAME` and `VMKIT_DRIVE`. It
+ * prints `VMKIT-WARM-IDENTITY instance-id=<id> hostname=<name>` and exits non-zero when no drive
+ * is found, the login user of the keys does not
  * exist, or the resume script fails.
  *
  * The keys (cloud-init, which authorised the template's keys at its boot, does not run again):
@@ -58,6 +59,8 @@ host=$(printf '%s' "$host" | tr -c 'A-Za-z0-9.-' '-' | cut -c1-63)
 if [ -n "$host" ]; then
   hostname "$host"
   [ -f /etc/hostname ] && printf '%s\n' "$host" >/etc/hostname
+  grep -q '^127\.0\.1\.1[[:space:]]' /etc/hosts 2>/dev/null &&
+    sed -i "s/^127\.0\.1\.1[[:space:]].*/127.0.1.1 $host/" /etc/hosts
 fi
 if [ -f /etc/machine-id ]; then
   tr -d '-' </proc/sys/kernel/random/uuid >/etc/machine-id.vmkit && mv /etc/machine-id.vmkit /etc/machine-id
