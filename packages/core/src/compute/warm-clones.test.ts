@@ -117,6 +117,9 @@ describe('warm clones in core', () => {
     );
     const memory = warmSpec({ warm: { until: 'agent', memory: 'drop' as 'keep' } });
     expect(await outcome(s.service(warmProvider(), { images: [memory] }))).toMatch(/warm\.memory/);
+    // 'ssh' is a readiness of its own (a port through NAT forwarding accepts before the guest boots).
+    const ssh = warmSpec({ warm: { until: 'ssh' } });
+    expect(await outcome(s.service(warmProvider(), { images: [ssh] }))).toBe('ok');
   });
 
   it('saves the template once for concurrent calls, keeps the state in the catalogue across restarts, resets each identity', async () => {
