@@ -149,7 +149,7 @@ export function newNodeRecord<X>(
     readonly master: string;
     readonly linkedClone: boolean;
     readonly ext: X;
-    /** How the node of a warm call came up (a cold fallback's reason is cut to {@link MAX_WARM_REASON_CHARS}). */
+    /** How the node of a warm call came up (a cold fallback's reason is cut to 1000 characters). */
     readonly warm?: NodeWarmOutcome;
   },
 ): NodeRecord<X> {
