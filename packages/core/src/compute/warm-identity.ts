@@ -42,6 +42,7 @@ done
 [ -n "$dev" ] || { echo "VMKIT-WARM-IDENTITY no config drive" >&2; exit 3; }
 mnt=$(mktemp -d /tmp/vmkit-warm.XXXXXX) || exit 4
 mount -o ro -t iso9660 "$dev" "$mnt" 2>/dev/null || mount -o ro "$dev" "$mnt" || { rmdir "$mnt"; exit 4; }
+fail() { echo "VMKIT-WARM-IDENTITY $2" >&2; umount "$mnt" 2>/dev/null; rmdir "$mnt" 2>/dev/null; exit "$1"; }
 field() { sed -n "s/^[ \"]*$1\"* *: *//p" "$2" | head -n 1 | tr -d "\"'\r" | sed 's/[ ,]*$//'; }
 iid=
 host=
@@ -68,7 +69,7 @@ fi
 if ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1 && command -v ssh-keygen >/dev/null; then
   for k in /etc/ssh/ssh_host_*_key; do
     t=$(printf '%s' "$k" | sed 's,^.*/ssh_host_\(.*\)_key$,\1,')
-    rm -f "$k" "$k.pub" && ssh-keygen -q -t "$t" -N '' -f "$k" >/dev/null || exit 7
+    rm -f "$k" "$k.pub" && ssh-keygen -q -t "$t" -N '' -f "$k" >/dev/null || fail 7 "cannot make $k"
   done
   command -v systemctl >/dev/null && systemctl try-restart ssh sshd >/dev/null 2>&1
 fi
@@ -79,17 +80,17 @@ fi
 if [ -n "$user" ] && [ -n "$VMKIT_SSH_KEYS$VMKIT_SSH_DROP_KEYS" ]; then
   ids=$(awk -F: -v u="$user" '$1 == u { print $3 ":" $4; exit }' /etc/passwd)
   home=$(awk -F: -v u="$user" '$1 == u { print $6; exit }' /etc/passwd)
-  [ -n "$ids" ] && [ -d "$home" ] || { echo "VMKIT-WARM-IDENTITY no user $user for the SSH keys" >&2; umount "$mnt"; rmdir "$mnt"; exit 5; }
+  [ -n "$ids" ] && [ -d "$home" ] || fail 5 "no user $user for the SSH keys"
   ak=$home/.ssh/authorized_keys
-  mkdir -p "$home/.ssh" && touch "$ak" || exit 6
+  mkdir -p "$home/.ssh" && touch "$ak" || fail 6 "cannot write $ak"
   printf '%s\n' "$VMKIT_SSH_DROP_KEYS" >/tmp/vmkit-warm-drop.$$
   {
     awk 'NR == FNR { if ($2 != "") drop[$2] = 1; next } { for (i = 1; i <= NF; i++) if ($i in drop) next; print }' \
       /tmp/vmkit-warm-drop.$$ "$ak"
     printf '%s\n' "$VMKIT_SSH_KEYS" | sed '/^$/d'
-  } >"$ak.vmkit" && chmod 600 "$ak.vmkit" && mv "$ak.vmkit" "$ak" || exit 6
+  } >"$ak.vmkit" && chmod 600 "$ak.vmkit" && mv "$ak.vmkit" "$ak" || fail 6 "cannot write $ak"
   rm -f /tmp/vmkit-warm-drop.$$
-  chown "$ids" "$home/.ssh" "$ak" && chmod 700 "$home/.ssh" || exit 6
+  chown "$ids" "$home/.ssh" "$ak" && chmod 700 "$home/.ssh" || fail 6 "cannot give $ak to $user"
 fi
 rc=0
 if [ -n "$VMKIT_RESUME" ]; then

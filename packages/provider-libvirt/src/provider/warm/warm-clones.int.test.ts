@@ -187,6 +187,19 @@ describe('warm clones on qemu:///system with the busybox guest', () => {
     expect(states).toHaveLength(1);
     expect(states[0]).not.toBe(state);
 
+    // A login user the guest does not have: the node fails, naming it, and is rolled back.
+    const noUser = compute.createNodesInGroup(
+      'cold',
+      1,
+      { authorizePublicKey: SPEC_KEY, loginUser: 'nosuchuser' },
+      { warm: true },
+    );
+    await expect(noUser).rejects.toThrow(/no user nosuchuser for the SSH keys/);
+    expect((await compute.listNodes()).map((n) => n.id)).toEqual(
+      expect.arrayContaining([cold?.id, again?.id]),
+    );
+    expect(await compute.listNodes()).toHaveLength(2);
+
     await compute.destroyNodesMatching((n) => n.group === 'cold');
     // Deleting the image deletes the master and everything warm with it.
     await compute.deleteImage('warm-guest');
