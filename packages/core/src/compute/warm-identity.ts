@@ -5,8 +5,10 @@ import { sleep } from '../util/abort.js';
 /**
  * The shell script (POSIX sh, busybox-compatible) that gives a resumed warm clone its own
  * identity from its own config drive. The clone wakes with the template's memory, so what the
- * guest read from the template's drive at boot is refreshed: the block device's cached pages are
- * dropped and its size re-read (the drive's medium changed under the running kernel), the drive
+ * guest read from the template's drive at boot is refreshed: the CD-ROM devices' sizes are re-read
+ * and their cached blocks dropped (`blockdev --flushbufs`; all clean caches where the guest has no
+ * `blockdev`: a Debian guest then reads back everything it runs, seconds under TCG), since the
+ * drive's medium changed under the running kernel; the drive
  * is found by label (`cidata`, `config-2`; for up to 5 s while the re-read settles) and mounted
  * read-only, the instance id and hostname are read (NoCloud `meta-data` or OpenStack
  * `meta_data.json`), the hostname is set (and `/etc/hostname` where it exists, and the
@@ -27,9 +29,10 @@ import { sleep } from '../util/abort.js';
  */
 export const WARM_IDENTITY_SCRIPT = String.raw`
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
-sync
-echo 3 >/proc/sys/vm/drop_caches 2>/dev/null
 for r in /sys/block/sr*/device/rescan; do [ -e "$r" ] && echo 1 >"$r" 2>/dev/null; done
+flushed=1
+for d in /dev/sr*; do [ -b "$d" ] && { blockdev --flushbufs "$d" 2>/dev/null || flushed=; }; done
+[ -n "$flushed" ] || { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; }
 dev=
 tries=50
 while [ -z "$dev" ] && [ "$tries" -gt 0 ]; do
