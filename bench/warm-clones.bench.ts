@@ -3,7 +3,8 @@
 // size and the disk bytes one warm clone writes; the scale run (VMKIT_BENCH_WARM_SCALE busybox
 // nodes of 128 MiB in one call, default 8, cold vs warm until all answer, and the SDK's own time
 // per node); the Debian guest until SSH answers with the call's key. Each template state is saved
-// before the timings (its one-time cost is reported on its own).
+// before the timings (its one-time cost is reported on its own). VMKIT_BENCH_WARM_ONLY=debian runs
+// the Debian figures alone.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -135,6 +136,15 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
     warm: { until: { http: '/' } },
   };
   const scale = Number(process.env.VMKIT_BENCH_WARM_SCALE ?? 8);
+  if (process.env.VMKIT_BENCH_WARM_ONLY === 'debian') {
+    // The Debian figures alone (minutes of boots), e.g. after a change to the identity reset.
+    try {
+      await debianFigures(report, prefix, dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    return;
+  }
   const client = await LibvirtClient.connect(URI);
   try {
     await using compute = await createComputeService({
