@@ -1,7 +1,10 @@
 // Warm clones against cold ones, side by side in one run: from createNodesInGroup to the first
 // HTTP answer of every node, for 1 and 4 nodes of the busybox test guest, with the state image's
-// size and the disk bytes one warm clone writes. The template state is saved before the timings
-// (its one-time cost is reported on its own).
+// size and the disk bytes one warm clone writes; the scale run (VMKIT_BENCH_WARM_SCALE busybox
+// nodes of 128 MiB in one call, default 8, cold vs warm until all answer, and the SDK's own time
+// per node); the Debian guest until SSH answers with the call's key. Each template state is saved
+// before the timings (its one-time cost is reported on its own). VMKIT_BENCH_WARM_ONLY=debian runs
+// the Debian figures alone.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { type ComputeService, createComputeService, type MasterSpec, type NodeMetadata } from '@vmkit/core';
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { LibvirtClient, libvirtProvider } from '@vmkit/provider-libvirt';
+import { debianGuest, debianWarmSpec } from '../packages/provider-libvirt/test-support/debian-guest.js';
 import { waitForGuestPage } from '../packages/provider-libvirt/test-support/http.js';
+import { makeSshKeys, type SshKeys, waitForSsh } from '../packages/provider-libvirt/test-support/ssh.js';
 import { testGuestMasterSpec } from '../packages/provider-libvirt/test-support/test-guest.js';
 import type { BenchReport } from './lib/report.js';
 import { timeMs } from './lib/report.js';
@@ -18,18 +23,106 @@ import { timeMs } from './lib/report.js';
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const URI = 'qemu:///system';
 
-/** createNodesInGroup to every node's first HTTP answer; the nodes are destroyed afterwards. */
-async function untilAnswering(compute: ComputeService, count: number, warm: boolean): Promise<number> {
+/** How long one node of the call took, and how long createNodesInGroup itself took (the SDK's part). */
+interface Timing {
+  readonly ms: number;
+  readonly sdkMs: number;
+}
+
+/**
+ * createNodesInGroup to every node's first HTTP answer; the nodes are destroyed afterwards.
+ * `hardware`: the nodes' (warm: the template's).
+ */
+async function untilAnswering(
+  compute: ComputeService,
+  count: number,
+  warm: boolean,
+  ramMiB?: number,
+): Promise<Timing> {
   let nodes: NodeMetadata[] = [];
+  let sdkMs = 0;
   const ms = await timeMs(async () => {
-    nodes = await compute.createNodesInGroup('bench', count, { inboundPorts: [80] }, { warm });
+    sdkMs = await timeMs(async () => {
+      nodes = await compute.createNodesInGroup(
+        'bench',
+        count,
+        { inboundPorts: [80], ...(ramMiB ? { hardware: { ramMiB } } : {}) },
+        { warm },
+      );
+    });
     await Promise.all(
-      nodes.map((n) => waitForGuestPage(`http://127.0.0.1:${n.hostPorts['tcp-80']}/`, 120_000)),
+      nodes.map((n) => waitForGuestPage(`http://127.0.0.1:${n.hostPorts['tcp-80']}/`, 300_000)),
     );
   });
   if (warm && nodes.some((n) => n.warm?.resumed !== true)) throw new Error('a warm node booted cold');
   await compute.destroyNodesMatching((n) => n.group === 'bench');
+  return { ms, sdkMs };
+}
+
+/** createNodesInGroup to the first SSH login with the call's key; the node is destroyed afterwards. */
+async function untilSsh(compute: ComputeService, keys: SshKeys, warm: boolean): Promise<number> {
+  let node: NodeMetadata | undefined;
+  const ms = await timeMs(async () => {
+    [node] = await compute.createNodesInGroup(
+      'bench-deb',
+      1,
+      { inboundPorts: [22], authorizePublicKey: keys.publicKey },
+      { warm },
+    );
+    await waitForSsh(keys, node?.hostPorts['tcp-22'] as number, 'debian', 'true', 600_000, 200);
+  });
+  if (warm && node?.warm?.resumed !== true) throw new Error('the warm Debian node booted cold');
+  await compute.destroyNodesMatching((n) => n.group === 'bench-deb');
   return ms;
+}
+
+/** Scale: `count` busybox nodes of 128 MiB in one call, cold vs warm, and the SDK's time per node. */
+async function scaleFigures(report: BenchReport, compute: ComputeService, count: number): Promise<void> {
+  report.section(
+    `warm clones at scale: ${count} busybox nodes of 128 MiB in one call, until all answer HTTP`,
+  );
+  await compute.ensureImage('bench-warm-small');
+  await untilAnswering(compute, 1, true, 128); // the template, saved once
+  const warm1 = await untilAnswering(compute, 1, true, 128);
+  const warmN = await untilAnswering(compute, count, true, 128);
+  const coldN = await untilAnswering(compute, count, false, 128);
+  report.compare(
+    `${count} nodes until HTTP`,
+    { name: 'warm', ms: warmN.ms },
+    { name: 'cold', ms: coldN.ms },
+    4,
+  );
+  report.figure({ name: 'SDK time per warm node, 1 node', value: warm1.sdkMs, unit: 'ms' });
+  report.figure({ name: `SDK time per warm node, ${count} nodes`, value: warmN.sdkMs / count, unit: 'ms' });
+  report.figure({ name: `SDK time per cold node, ${count} nodes`, value: coldN.sdkMs / count, unit: 'ms' });
+}
+
+/** The Debian guest: one node cold vs warm until SSH answers with the call's key. */
+async function debianFigures(report: BenchReport, prefix: string, dir: string): Promise<void> {
+  report.section("warm clones: Debian guest, createNodesInGroup until SSH answers with the call's key");
+  const keys = await makeSshKeys();
+  try {
+    await using compute = await createComputeService({
+      provider: libvirtProvider({ uri: URI, namePrefix: `${prefix}d-`, postInstallTimeoutMs: 600_000 }),
+      store: fileSystemBlobStore({ root: join(dir, 'store-debian') }),
+      images: [debianWarmSpec('bench-warm-debian', debianGuest(), 600_000)],
+      ports: { leaseDir: join(dir, 'leases') },
+      credentials: { directory: join(dir, 'credentials') },
+    });
+    await compute.ensureImage('bench-warm-debian');
+    const first = await untilSsh(compute, keys, true);
+    report.figure({
+      name: 'first warm node (template booted and saved, then resumed)',
+      value: first,
+      unit: 'ms',
+    });
+    const cold = await untilSsh(compute, keys, false);
+    const warm = await untilSsh(compute, keys, true);
+    report.compare('1 node until SSH', { name: 'warm', ms: warm }, { name: 'cold', ms: cold }, 10);
+    await compute.deleteImage('bench-warm-debian');
+  } finally {
+    await keys.dispose();
+  }
 }
 
 export default async function warmClonesBench(report: BenchReport): Promise<void> {
@@ -37,18 +130,33 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
   const prefix = `vw${Date.now().toString(36).slice(-5)}-`;
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-bench-warm-'));
   const spec: MasterSpec = { ...testGuestMasterSpec('bench-warm'), warm: { until: { http: '/' } } };
+  const small: MasterSpec = {
+    ...testGuestMasterSpec('bench-warm-small'),
+    hardware: { cores: 1, ramMiB: 128, diskGiB: 1 },
+    warm: { until: { http: '/' } },
+  };
+  const scale = Number(process.env.VMKIT_BENCH_WARM_SCALE ?? 8);
+  if (process.env.VMKIT_BENCH_WARM_ONLY === 'debian') {
+    // The Debian figures alone (minutes of boots), e.g. after a change to the identity reset.
+    try {
+      await debianFigures(report, prefix, dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    return;
+  }
   const client = await LibvirtClient.connect(URI);
   try {
     await using compute = await createComputeService({
       provider: libvirtProvider({ uri: URI, namePrefix: prefix }),
       store: fileSystemBlobStore({ root: join(dir, 'store') }),
-      images: [spec],
+      images: [spec, small],
       ports: { leaseDir: join(dir, 'leases') },
     });
     await compute.ensureImage('bench-warm');
     report.section('warm clones: busybox guest, createNodesInGroup to every node answering HTTP');
     // The first warm call boots the template once and saves it (a one-time cost per master).
-    const saveMs = await untilAnswering(compute, 1, true);
+    const saveMs = (await untilAnswering(compute, 1, true)).ms;
     report.figure({
       name: 'first warm node (template booted and saved, then resumed)',
       value: saveMs,
@@ -63,8 +171,8 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
       report.figure({ name: 'state image size', value: bytes / 2 ** 20, unit: 'MiB', note: '256 MiB guest' });
     }
     for (const count of [1, 4]) {
-      const cold = await untilAnswering(compute, count, false);
-      const warm = await untilAnswering(compute, count, true);
+      const cold = (await untilAnswering(compute, count, false)).ms;
+      const warm = (await untilAnswering(compute, count, true)).ms;
       report.figure({
         name: `${count} node(s), warm`,
         value: warm,
@@ -91,6 +199,9 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
     });
     await compute.destroyNodesMatching((n) => n.group === 'bench');
     await compute.deleteImage('bench-warm');
+    await scaleFigures(report, compute, scale);
+    await compute.deleteImage('bench-warm-small');
+    await debianFigures(report, prefix, dir);
   } finally {
     await client.close();
     await rm(dir, { recursive: true, force: true });

@@ -52,3 +52,25 @@ export const DEBIAN_AGENT_USER_DATA = [
   '  - [sh, -c, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download --no-install-recommends qemu-guest-agent && systemctl start qemu-guest-agent"]',
   '',
 ].join('\n');
+
+/**
+ * A warm master of the Debian guest (family `debian`: its post-install boot installs
+ * qemu-guest-agent), 1 vCPU and 512 MiB, whose template is saved once vmkit logs in over SSH
+ * (cloud-init's init stage has set the hostname, host keys and authorised keys; the service needs
+ * `credentials`).
+ */
+export function debianWarmSpec(
+  id: string,
+  guest: DebianGuest,
+  timeoutMs: number,
+  postInstall?: MasterSpec['postInstall'],
+): MasterSpec {
+  return {
+    id,
+    os: { family: 'debian', version: '12', arch: 'x86_64' },
+    source: { type: 'disk', path: guest.disk, format: 'qcow2' },
+    hardware: { cores: 1, ramMiB: 512, diskGiB: 3 },
+    ...(postInstall ? { postInstall } : {}),
+    warm: { until: 'ssh', timeoutMs },
+  };
+}

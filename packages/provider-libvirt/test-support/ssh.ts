@@ -74,13 +74,14 @@ export async function sshRun(keys: SshKeys, port: number, user: string, command:
   return { stdout, hostKey: line.split(/\s+/).slice(1, 3).join(' ') };
 }
 
-/** Retries {@link sshRun} until it succeeds (the guest booting), up to `timeoutMs`. */
+/** Retries {@link sshRun} until it succeeds (the guest booting), up to `timeoutMs`, `pauseMs` apart. */
 export async function waitForSsh(
   keys: SshKeys,
   port: number,
   user: string,
   command: string,
   timeoutMs: number,
+  pauseMs = 2000,
 ): Promise<SshResult & { ms: number }> {
   const start = performance.now();
   let last: unknown;
@@ -89,7 +90,7 @@ export async function waitForSsh(
       return { ...(await sshRun(keys, port, user, command)), ms: performance.now() - start };
     } catch (error) {
       last = error;
-      await new Promise((r) => setTimeout(r, 2000));
+      await new Promise((r) => setTimeout(r, pauseMs));
     }
   }
   throw new Error(`no SSH to ${user}@127.0.0.1:${port} within ${timeoutMs} ms: ${String(last)}`);
@@ -123,3 +124,7 @@ export async function makeMarkerProgram(): Promise<MarkerProgram> {
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }
+
+/** The first two fields of an OpenSSH public key line (`type base64`), as a host key is compared. */
+export const keyOf = (line: string | undefined): string =>
+  (line ?? '').trim().split(/\s+/).slice(0, 2).join(' ');

@@ -26,7 +26,7 @@ import { assertFirmwareSupported, nodeFirmware } from './node-firmware.js';
 import { nodeNames } from './node-names.js';
 import { leaseOwner, nodeMetadataOf } from './node-view.js';
 import { bindSharedFolders, checkSharedFolderSupport } from './shared-folders.js';
-import type { WarmLaunch } from './warm-clones.js';
+import { WARM_TEMPLATE_GROUP, type WarmLaunch } from './warm-clones.js';
 import { resetWarmIdentity } from './warm-identity.js';
 
 /** Options of {@link NodeLauncher.launch}. */
@@ -322,11 +322,12 @@ export class NodeLauncher {
   /**
    * One warm node: made from the saved state (or booted cold by the provider when the state is
    * unusable, which marks the state stale), its port leases committed, its identity reset through
-   * the guest agent. `made` learns the node's id as soon as it exists (for the rollback) and
+   * the guest agent (with its drive's SSH keys in place of the template's). `made` learns the node's id as soon as it exists (for the rollback) and
    * commits its port leases.
    */
   async #warmOne(
     spec: CloneSpec,
+    template: Template,
     warm: WarmLaunch,
     options: OperationOptions,
     made: (id: string) => Promise<void>,
@@ -347,15 +348,35 @@ export class NodeLauncher {
       });
       return { node: result.node, resumed: false, reason };
     }
+    const sshUser = template.options.loginUser ?? template.image.login?.user;
     const open = this.#provider.guestAgent as NonNullable<HypervisorProvider['guestAgent']>;
     const agent = await open.call(this.#provider, result.node.id, signal ? { signal } : {});
     try {
-      await resetWarmIdentity(agent, spec.name, warm.resumeScript, signal);
+      await resetWarmIdentity(
+        agent,
+        spec.name,
+        {
+          ...(warm.resumeScript !== undefined ? { resumeScript: warm.resumeScript } : {}),
+          ...(sshUser !== undefined ? { sshUser } : {}),
+          sshKeys: spec.configDrive?.publicKeys ?? [],
+          dropSshKeys: await this.#templateKeys(template),
+        },
+        signal,
+      );
     } finally {
       await agent.close?.();
     }
     emitProgress(onProgress, { phase: 'start', node: spec.name, message: `${spec.name} resumed warm` });
     return { node: result.node, resumed: true };
+  }
+
+  /**
+   * The keys a warm master's template was given in its drive (its group's key, as
+   * {@link NodeLauncher.#withGroupKey} gives it), which its clones no longer authorise.
+   */
+  async #templateKeys(template: Template): Promise<string[]> {
+    if (!this.#credentials || template.image.login?.privateKey !== undefined) return [];
+    return [await this.#credentials.groupPublicKey(WARM_TEMPLATE_GROUP)];
   }
 
   /** The id of a node named `name` the provider has now, if any (and if it can say). */
@@ -423,7 +444,7 @@ export class NodeLauncher {
         userMetadata: template.options.userMetadata ?? {},
       };
       if (options.warm) {
-        const made = await this.#warmOne(spec, options.warm, options, async (id) => {
+        const made = await this.#warmOne(spec, template, options.warm, options, async (id) => {
           createdId = id;
           await this.#ports.commit(claim);
         });

@@ -117,6 +117,9 @@ describe('warm clones in core', () => {
     );
     const memory = warmSpec({ warm: { until: 'agent', memory: 'drop' as 'keep' } });
     expect(await outcome(s.service(warmProvider(), { images: [memory] }))).toMatch(/warm\.memory/);
+    // 'ssh' is a readiness of its own (a port through NAT forwarding accepts before the guest boots).
+    const ssh = warmSpec({ warm: { until: 'ssh' } });
+    expect(await outcome(s.service(warmProvider(), { images: [ssh] }))).toBe('ok');
   });
 
   it('saves the template once for concurrent calls, keeps the state in the catalogue across restarts, resets each identity', async () => {
@@ -132,7 +135,15 @@ describe('warm clones in core', () => {
     // The template is gone; every clone's identity was reset with the spec's resume script.
     expect((await service.listNodes()).map((n) => n.group)).toEqual(['g', 'g', 'g']);
     expect(p.warm.spawned).toHaveLength(3);
-    expect(p.warm.spawned[0]?.env).toEqual(['VMKIT_RESUME=echo resumed']);
+    // The clone's own drive key (its group's) replaces the template's (group vmkit-warm), for the
+    // login user: cloud-init does not run again on resume.
+    const env = Object.fromEntries(
+      (p.warm.spawned[0]?.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+    );
+    expect(env.VMKIT_RESUME).toBe('echo resumed');
+    expect(env.VMKIT_SSH_USER).toBe('root');
+    expect(env.VMKIT_SSH_KEYS).toMatch(/^ssh-ed25519 \S+ vmkit-g$/);
+    expect(env.VMKIT_SSH_DROP_KEYS).toMatch(/^ssh-ed25519 \S+ vmkit-vmkit-warm$/);
     await service.close();
     // Another process on the same hypervisor and store: the state is in the master's record.
     const next = warmProvider(new Set(), statePath);

@@ -165,7 +165,7 @@ export class WarmStates {
       imageId: master.imageId,
       message: `booting warm template ${name} of ${master.imageId}`,
     });
-    const port = warm.until === 'agent' ? undefined : (warm.until.port ?? 80);
+    const port = warm.until === 'agent' ? undefined : warm.until === 'ssh' ? 22 : (warm.until.port ?? 80);
     const hardware = warmHardware(template);
     const node = await this.#p.launch(
       WARM_TEMPLATE_GROUP,

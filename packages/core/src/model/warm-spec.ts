@@ -1,9 +1,14 @@
 /**
  * What a warm master's template must show before its running state is saved: the guest agent
- * answers, a TCP port accepts connections, or an HTTP path answers 2xx (on port 80 unless given).
+ * answers, vmkit logs in over SSH (with the template group's key, so the service needs
+ * `credentials`; on port 22: the guest's first-boot set-up has authorised the key), a TCP port
+ * accepts connections, or an HTTP path answers 2xx (on port 80 unless given). Through a NAT port
+ * forward a port "accepts" before the guest has booted (QEMU's user networking answers for it):
+ * prefer `ssh` or `http` there.
  */
 export type WarmReadiness =
   | 'agent'
+  | 'ssh'
   | { readonly port: number }
   | { readonly http: string; readonly port?: number };
 

@@ -75,7 +75,7 @@ export {
   recordedNode,
   type StoredRecord,
 } from './node-record.js';
-export type { CheckedNodeFields } from './node-record-check.js';
+export type { CheckedNodeFields, NodeWarmOutcome } from './node-record-check.js';
 export {
   nodeRecordError,
   onlyKeys,

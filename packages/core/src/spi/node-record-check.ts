@@ -1,5 +1,6 @@
 import type { Hardware } from '../model/hardware.js';
 import type { BoundNetwork, BoundNic, BoundPortForward } from '../model/network-spec.js';
+import type { NodeMetadata } from '../model/node-metadata.js';
 import { IMAGE_ID_PATTERN } from '../validation/patterns.js';
 import {
   nodeRecordError,
@@ -38,7 +39,15 @@ export interface CheckedNodeFields {
   readonly userMetadata: Readonly<Record<string, string>>;
   readonly linkedClone: boolean;
   readonly createdAt: string;
+  /** How a node of a warm call came up (see `NodeMetadata.warm`); absent on other nodes. */
+  readonly warm?: NodeWarmOutcome;
 }
+
+/** How a node of a warm call came up: resumed from the saved state, or booted cold and why. */
+export type NodeWarmOutcome = NonNullable<NodeMetadata['warm']>;
+
+/** The longest reason a record keeps for a cold fallback (longer ones are cut when written). */
+export const MAX_WARM_REASON_CHARS = 1000;
 
 /** The fields every record has: its name, image, master and creation time. */
 export function checkRecordIdentity(r: Record<string, unknown>): {
@@ -74,7 +83,21 @@ export function checkNodeFields(r: Record<string, unknown>): CheckedNodeFields {
     ),
     userMetadata: checkUserMetadata(r.userMetadata),
     linkedClone: r.linkedClone,
+    ...(r.warm === undefined ? {} : { warm: checkWarm(r.warm) }),
   };
+}
+
+function checkWarm(value: unknown): NodeWarmOutcome {
+  const w = recordObject(value, 'warm');
+  onlyKeys(w, 'warm', ['resumed', 'reason']);
+  if (typeof w.resumed !== 'boolean') throw nodeRecordError('warm.resumed', 'must be true or false');
+  if (w.resumed && w.reason !== undefined)
+    throw nodeRecordError('warm.reason', 'must be absent when resumed');
+  if (!w.resumed && w.reason === undefined)
+    throw nodeRecordError('warm.reason', 'must be given when not resumed');
+  return w.resumed
+    ? { resumed: true }
+    : { resumed: false, reason: recordText(w.reason, 'warm.reason', 1, MAX_WARM_REASON_CHARS) };
 }
 
 function checkHardware(value: unknown): Hardware {

@@ -145,6 +145,43 @@ describe('nodeRecordCodec', () => {
     );
   });
 
+  it("keeps a warm node's outcome (resumed, or booted cold and why) and describes the node with it", () => {
+    const cold = newNodeRecord(spec, {
+      master: 'm.qcow2',
+      linkedClone: true,
+      ext: { disk: 'web-1.img' },
+      warm: { resumed: false, reason: `restoring the warm state failed: ${'x'.repeat(5000)}` },
+    });
+    const read = codec.decode(codec.encode(cold));
+    expect(read).toEqual(cold);
+    expect(read.kind === 'node' && read.warm?.reason?.length).toBe(1000);
+    expect(recordedNode('vmkit-web-1', cold, 'running', []).warm).toEqual(cold.warm);
+    const warm = newNodeRecord(spec, {
+      master: 'm.qcow2',
+      linkedClone: true,
+      ext: { disk: 'web-1.img' },
+      warm: { resumed: true },
+    });
+    expect(
+      recordedNode('vmkit-web-1', codec.decode(codec.encode(warm)) as NodeRecord, 'running', []).warm,
+    ).toEqual({ resumed: true });
+    // A node of a cold call records nothing of it.
+    expect(codec.encode(record)).not.toContain('warm');
+  });
+
+  it.each([
+    [{ resumed: 'yes' }, 'warm.resumed'],
+    [{ resumed: true, reason: 'x' }, 'warm.reason'],
+    [{ resumed: false }, 'warm.reason'],
+    [{ resumed: false, reason: 'x'.repeat(1001) }, 'warm.reason'],
+    [{ resumed: true, extra: 1 }, 'warm.extra'],
+    ['resumed', 'warm'],
+  ])('refuses a hostile warm outcome %j, naming %s', (value, field) => {
+    expect(() => codec.decode(planted('warm', value))).toThrow(
+      expect.objectContaining({ code: 'CORRUPT', details: expect.objectContaining({ field }) }),
+    );
+  });
+
   it('refuses a __proto__ key in user metadata', () => {
     const text = codec.encode(record).replace('"team":', '"__proto__":{"polluted":true},"team":');
     expect(text).toContain('__proto__');

@@ -1,7 +1,13 @@
 import type { NodeStatus } from '../model/node-metadata.js';
 import type { CloneSpec } from './clone-spec.js';
 import type { ProviderNode } from './hypervisor-provider.js';
-import { type CheckedNodeFields, checkNodeFields, checkRecordIdentity } from './node-record-check.js';
+import {
+  type CheckedNodeFields,
+  checkNodeFields,
+  checkRecordIdentity,
+  MAX_WARM_REASON_CHARS,
+  type NodeWarmOutcome,
+} from './node-record-check.js';
 import { nodeRecordError, onlyKeys, recordObject, recordString } from './node-record-fields.js';
 
 /** The version of the node records {@link nodeRecordCodec} writes (the `v` field). */
@@ -130,6 +136,7 @@ function checkRecord<X>(r: Record<string, unknown>, extension: NodeRecordExtensi
     'userMetadata',
     'linkedClone',
     'createdAt',
+    'warm',
     'ext',
   ]);
   return { v: NODE_RECORD_VERSION, kind: 'node', ...checkNodeFields(r), ext: extension.check(r.ext, 'ext') };
@@ -138,8 +145,15 @@ function checkRecord<X>(r: Record<string, unknown>, extension: NodeRecordExtensi
 /** The record of a node being cloned from `spec`, made now. */
 export function newNodeRecord<X>(
   spec: CloneSpec,
-  fields: { readonly master: string; readonly linkedClone: boolean; readonly ext: X },
+  fields: {
+    readonly master: string;
+    readonly linkedClone: boolean;
+    readonly ext: X;
+    /** How the node of a warm call came up (a cold fallback's reason is cut to 1000 characters). */
+    readonly warm?: NodeWarmOutcome;
+  },
 ): NodeRecord<X> {
+  const warm = fields.warm;
   return {
     v: NODE_RECORD_VERSION,
     kind: 'node',
@@ -153,6 +167,13 @@ export function newNodeRecord<X>(
     userMetadata: { ...spec.userMetadata },
     linkedClone: fields.linkedClone,
     createdAt: new Date().toISOString(),
+    ...(warm === undefined
+      ? {}
+      : {
+          warm: warm.resumed
+            ? { resumed: true }
+            : { resumed: false, reason: (warm.reason || 'unknown').slice(0, MAX_WARM_REASON_CHARS) },
+        }),
     ext: fields.ext,
   };
 }
@@ -183,5 +204,6 @@ export function recordedNode(
     userMetadata: record.userMetadata,
     linkedClone: record.linkedClone,
     createdAt: record.createdAt,
+    ...(record.warm ? { warm: record.warm } : {}),
   };
 }

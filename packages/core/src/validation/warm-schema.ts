@@ -8,13 +8,14 @@ export const warmSpecSchema: z.ZodType<WarmSpec> = z.strictObject({
   until: z.union(
     [
       z.literal('agent'),
+      z.literal('ssh'),
       z.strictObject({ port }),
       z.strictObject({
         http: z.string().regex(/^\/[\x21-\x7e]{0,1023}$/, 'must be a path starting with / (printable ASCII)'),
         port: port.optional(),
       }),
     ],
-    { error: "must be 'agent', { port } or { http: path, port? }" },
+    { error: "must be 'agent', 'ssh', { port } or { http: path, port? }" },
   ),
   memory: z.literal('keep', { error: "must be 'keep'" }).optional(),
   timeoutMs: z

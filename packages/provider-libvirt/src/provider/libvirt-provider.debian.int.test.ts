@@ -26,7 +26,7 @@ import { NodeCredentials, sshTransportFactory } from '@vmkit/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debianGuest } from '../../test-support/debian-guest.js';
 import { leftovers, sweep } from '../../test-support/libvirt-sweep.js';
-import { makeSshKeys, type SshKeys, waitForSsh } from '../../test-support/ssh.js';
+import { keyOf, makeSshKeys, type SshKeys, waitForSsh } from '../../test-support/ssh.js';
 import { postInstallBuildOutcomes, stepOutcomes } from '../../test-support/step-outcomes.js';
 import { runPrefix } from '../../test-support/test-guest.js';
 import { libvirtProvider } from './libvirt-provider.js';
@@ -61,9 +61,6 @@ const PROBE = [
   'hostname',
   'cat /var/lib/vmkit-test/build-identity',
 ].join('; ');
-
-/** The first two fields of an OpenSSH public key line (`type base64`). */
-const keyOf = (line: string | undefined) => (line ?? '').trim().split(/\s+/).slice(0, 2).join(' ');
 
 describe('Debian 12 guest on qemu:///system: build steps act, nodes are reached over SSH', () => {
   const events: ProgressEvent[] = [];

@@ -5,6 +5,7 @@ import {
   emitProgress,
   GROWING_VOLUME_FLOOR_BYTES,
   invalidArgument,
+  type NodeWarmOutcome,
   newNodeRecord,
   type SpaceNeed,
   throwIfAborted,
@@ -35,18 +36,28 @@ export interface WarmCloneDisk {
   readonly genid: string;
 }
 
+/** What a node of a warm call records (see `NodeMetadata.warm`). */
+export interface WarmCloneRecord {
+  /** Resumed from the state, or booted cold and why; kept in the domain's metadata. */
+  readonly outcome: NodeWarmOutcome;
+  /** The state's disk and the node's generation id, when resumed. */
+  readonly disk?: WarmCloneDisk;
+}
+
 /**
  * Creates a node's domain (not started): a qcow2 overlay over the master (or a full copy), the
  * config drive volume, and the domain definition carrying vmkit's metadata. Whatever it made is
- * removed again if any step fails or the signal fires. With `warm`, the overlay is over the warm
- * state's disk and the domain has the given generation id; a warm template gets a generation id.
+ * removed again if any step fails or the signal fires. With `warmClone`, the record keeps its outcome
+ * and, with `warmClone.disk`, the overlay is over the warm state's disk and the domain has the given
+ * generation id; a warm template gets a generation id.
  */
 export async function cloneLibvirtNode(
   ctx: LibvirtContext,
   spec: CloneSpec,
   options: OperationOptions = {},
-  warm?: WarmCloneDisk,
+  warmClone?: WarmCloneRecord,
 ): Promise<{ dom: DomainHandle; meta: LibvirtNodeRecord }> {
+  const warm = warmClone?.disk;
   if (!NODE_NAME.test(spec.name))
     throw invalidArgument('name', 'must be 1-63 letters, digits, ".", "_" or "-"');
   assertNoIpv6Forwards(spec);
@@ -119,7 +130,12 @@ export async function cloneLibvirtNode(
     throwIfAborted(options.signal, `clone of ${spec.name}`);
     const meta = newNodeRecord<LibvirtNodeExt>(
       { ...spec, network: { nics } },
-      { master: masterVolName, linkedClone: spec.linked, ext: { volumes: [...created] } },
+      {
+        master: masterVolName,
+        linkedClone: spec.linked,
+        ext: { volumes: [...created] },
+        ...(warmClone ? { warm: warmClone.outcome } : {}),
+      },
     );
     const xml = buildDomainXml({
       name: domName,

@@ -2,9 +2,11 @@ import { NODE_RECORD_VERSION } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
 import { xmlEscape } from '../xml/xml-text.js';
 import {
+  type LibvirtRecord,
   readNodeMetadata,
   readNodeRecord,
   renderBuildDomainMetadata,
+  renderNodeMetadata,
   VMKIT_METADATA_NAMESPACE,
 } from './node-metadata.js';
 
@@ -98,6 +100,18 @@ describe('libvirt node records', () => {
   it('refuses a build record whose name is not its domain', () => {
     const xml = domainWith('vmkit-web-1', JSON.stringify(OLD_INSTALLER));
     expect(() => readNodeRecord(xml)).toThrow(/node record: name must be the domain's name vmkit-web-1/);
+  });
+
+  it("keeps a warm node's cold fallback in the domain, so every later look reports it", () => {
+    const { volumes, ...common } = OLD_NODE;
+    const record = {
+      ...common,
+      v: NODE_RECORD_VERSION,
+      ext: { volumes },
+      warm: { resumed: false, reason: 'restoring the warm state failed: incompatible' },
+    } as unknown as LibvirtRecord;
+    const xml = `<domain type="kvm"><name>vmkit-web-1</name><metadata>${renderNodeMetadata(record)}</metadata></domain>`;
+    expect(readNodeRecord(xml)).toEqual(record);
   });
 
   it('writes the current version', () => {

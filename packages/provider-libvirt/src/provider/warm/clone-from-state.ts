@@ -19,8 +19,8 @@ import { feedCloneStateImage, type StateImageFeed } from './state-image-feed.js'
 import { readSaveImageFile, type SaveImageFile } from './state-image-file.js';
 import { checkWarmRef } from './warm-names.js';
 
-/** How long the clock setting is tried while the agent wakes after the resume. */
-const SET_TIME_BUDGET_MS = 5000;
+/** How long the clock setting is tried while the agent wakes after the resume (libvirt reconnects it once the restore ends; seconds on a loaded host). */
+const SET_TIME_BUDGET_MS = 30_000;
 
 /**
  * One warm clone: the node is defined as a cold clone is (its own overlay, now over the warm
@@ -47,8 +47,8 @@ export async function cloneLibvirtNodeFromState(
     return bootCold(ctx, spec, options, `state image ${warm.state} unusable: ${(error as Error).message}`);
   }
   const { dom, meta } = await cloneLibvirtNode(ctx, spec, options, {
-    basePath: join(dir, warm.disk),
-    genid: randomUUID(),
+    outcome: { resumed: true },
+    disk: { basePath: join(dir, warm.disk), genid: randomUUID() },
   });
   let feed: StateImageFeed | undefined;
   try {
@@ -86,7 +86,7 @@ function cloneCookie(cookie: string, dom: DomainHandle, xml: string): string {
 }
 
 /**
- * Sets the guest clock to the host's through the agent, trying again (pauses from 50 ms, 5 s in
+ * Sets the guest clock to the host's through the agent, trying again (pauses from 50 ms, 30 s in
  * all) while the agent wakes after the resume.
  */
 async function setClock(ctx: LibvirtContext, dom: DomainHandle, signal?: AbortSignal): Promise<void> {
@@ -118,7 +118,8 @@ async function bootCold(
     node: spec.name,
     message: `${spec.name} boots cold: ${reason}`,
   });
-  const { dom, meta } = await cloneLibvirtNode(ctx, spec, options);
+  // The domain's record says it booted cold, so every later look at the node says so too.
+  const { dom, meta } = await cloneLibvirtNode(ctx, spec, options, { outcome: { resumed: false, reason } });
   try {
     await powerLibvirtNode(ctx, 'start', dom.name, options);
   } catch (error) {

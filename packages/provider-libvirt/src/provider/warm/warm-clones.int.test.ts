@@ -44,7 +44,13 @@ const service = () =>
     store: fileSystemBlobStore({ root: join(dir, 'store') }),
     images: [spec],
     ports: { leaseDir: join(dir, 'leases') },
+    // Group key pairs: the template's drive authorises the vmkit-warm group's key, each clone's its own.
+    credentials: { directory: join(dir, 'credentials') },
   });
+
+/** The spec's key of the 4 clones (only its text matters: the busybox guest has no SSH server). */
+const SPEC_KEY =
+  'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHdhcm0tY2xvbmUta2V5LW9mLXRoZS1zcGVjLTEyMw warm-spec-key';
 
 interface WarmPage {
   instanceId: string;
@@ -94,7 +100,7 @@ describe('warm clones on qemu:///system with the busybox guest', () => {
     const nodes = await compute.createNodesInGroup(
       'warm',
       4,
-      { inboundPorts: [80], userData: 'per-node' },
+      { inboundPorts: [80], userData: 'per-node', authorizePublicKey: SPEC_KEY, loginUser: 'root' },
       { warm: true },
     );
     const pages = await Promise.all(
@@ -112,6 +118,22 @@ describe('warm clones on qemu:///system with the busybox guest', () => {
       expect(pages[i]?.instanceId).toMatch(/^i-/);
       // The clock was set to the host's on resume (the template's stopped at its save).
       expect(Math.abs((pages[i]?.date ?? 0) - Date.now() / 1000)).toBeLessThan(5);
+    }
+    for (const node of nodes) {
+      // Recorded with the node: every later look says it resumed.
+      expect((await compute.getNode(node.id))?.warm).toEqual({ resumed: true });
+      // The clone's drive key is authorised for the login user, the template's is not (cloud-init,
+      // which authorised the template's at its boot, does not run again on resume).
+      const keys = await compute.runScriptOnNode(
+        node.id,
+        'cat /root/.ssh/authorized_keys; stat -c %a /root/.ssh/authorized_keys',
+        {
+          transport: 'agent',
+        },
+      );
+      expect(keys.stdout).toContain(SPEC_KEY);
+      expect(keys.stdout).not.toMatch(/vmkit-vmkit-warm/);
+      expect(keys.stdout.trim().split('\n').at(-1)).toBe('600');
     }
     expect(new Set(pages.map((p) => p.hostname)).size).toBe(4);
     expect(new Set(pages.map((p) => p.instanceId)).size).toBe(4);
@@ -143,6 +165,12 @@ describe('warm clones on qemu:///system with the busybox guest', () => {
     );
     expect(cold?.warm?.resumed).toBe(false);
     expect(cold?.warm?.reason).toMatch(/restor/);
+    // The cold fallback is kept with the node: a look from another service says so too.
+    {
+      await using other: ComputeService = await service();
+      expect((await other.getNode(cold?.id as string))?.warm).toEqual(cold?.warm);
+      expect((await other.listNodes()).find((n) => n.id === cold?.id)?.warm).toEqual(cold?.warm);
+    }
     expect(events.some((e) => /booted cold/.test(e.message))).toBe(true);
     const { page } = await waitForGuestPage(`http://127.0.0.1:${cold?.hostPorts['tcp-80']}/`);
     expect(page.hostname).toBe(cold?.name);
@@ -158,6 +186,19 @@ describe('warm clones on qemu:///system with the busybox guest', () => {
     const states = await stateImages(client);
     expect(states).toHaveLength(1);
     expect(states[0]).not.toBe(state);
+
+    // A login user the guest does not have: the node fails, naming it, and is rolled back.
+    const noUser = compute.createNodesInGroup(
+      'cold',
+      1,
+      { authorizePublicKey: SPEC_KEY, loginUser: 'nosuchuser' },
+      { warm: true },
+    );
+    await expect(noUser).rejects.toThrow(/no user nosuchuser for the SSH keys/);
+    expect((await compute.listNodes()).map((n) => n.id)).toEqual(
+      expect.arrayContaining([cold?.id, again?.id]),
+    );
+    expect(await compute.listNodes()).toHaveLength(2);
 
     await compute.destroyNodesMatching((n) => n.group === 'cold');
     // Deleting the image deletes the master and everything warm with it.
