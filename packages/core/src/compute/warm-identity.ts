@@ -54,10 +54,11 @@ if [ -f "$mnt/meta-data" ]; then
   host=$(field local-hostname "$mnt/meta-data")
   [ -n "$host" ] || host=$(field hostname "$mnt/meta-data")
 elif [ -f "$mnt/openstack/latest/meta_data.json" ]; then
-  tr ',{}' '\n\n\n' <"$mnt/openstack/latest/meta_data.json" >/tmp/vmkit-warm-meta.$$
-  iid=$(field uuid /tmp/vmkit-warm-meta.$$)
-  host=$(field hostname /tmp/vmkit-warm-meta.$$)
-  rm -f /tmp/vmkit-warm-meta.$$
+  meta=$(mktemp -d /tmp/vmkit-warm-meta.XXXXXX) || exit 4
+  tr ',{}' '\n\n\n' <"$mnt/openstack/latest/meta_data.json" >"$meta/fields"
+  iid=$(field uuid "$meta/fields")
+  host=$(field hostname "$meta/fields")
+  rm -rf "$meta"
 fi
 host=$(printf '%s' "$host" | tr -c 'A-Za-z0-9.-' '-' | cut -c1-63)
 if [ -n "$host" ]; then
