@@ -20,6 +20,7 @@ import {
   type MasterBuild,
   type MasterDiskExport,
   type MasterDiskExportOptions,
+  type NodeConsoleOptions,
   type MasterRef,
   mapLimit,
   type ProviderArtefact,
@@ -57,6 +58,7 @@ import { cloneLibvirtNode } from './node/clone-node.js';
 import { createLibvirtMasterFromNode, LIBVIRT_NODE_IMAGE_CAPABILITIES } from './node/node-image.js';
 import { lookupNode, XML_INACTIVE } from './node/node-lookup.js';
 import { readNodeMetadata } from './node/node-metadata.js';
+import { readLibvirtNodeConsole } from './node/node-console.js';
 import { destroyLibvirtNode, powerLibvirtNode } from './node/node-power.js';
 import {
   deleteLibvirtNodeSnapshot,
@@ -357,6 +359,11 @@ export class LibvirtProvider implements HypervisorProvider {
       }
     });
     return nodes.filter((n): n is ProviderNode => n !== undefined);
+  }
+
+  /** The end of a node's serial console, kept in the pool by virtlogd while the console stays a pty. */
+  async readNodeConsole(id: string, options: NodeConsoleOptions = {}): Promise<string> {
+    return readLibvirtNodeConsole(await this.#ctx(), id, options.tailBytes);
   }
 
   async getNode(id: string): Promise<ProviderNode | undefined> {

@@ -69,6 +69,11 @@ export interface DomainXmlSpec {
   /** Path of a file receiving the serial console. */
   readonly consoleLog?: string;
   /**
+   * Path of a file where libvirt (virtlogd) keeps a copy of the serial console, which stays a
+   * pty (`virsh console` works); ignored when `consoleLog` is given.
+   */
+  readonly serialLog?: string;
+  /**
    * Host directories shared through virtiofs. They need the guest's memory shared with
    * `virtiofsd` (memfd backing, libvirt ≥ 6.9), and cannot be made read-only on the host side
    * here: libvirt 9.0 refuses `<readonly/>` on virtiofs, so read-only is the guest's mount option.
@@ -165,6 +170,10 @@ export function buildDomainXml(spec: DomainXmlSpec): string {
   if (spec.consoleLog) {
     lines.push(
       `    <serial type='file'><source path='${xmlEscape(spec.consoleLog)}'/><target port='0'/></serial>`,
+    );
+  } else if (spec.serialLog) {
+    lines.push(
+      `    <serial type='pty'><log file='${xmlEscape(spec.serialLog)}' append='off'/><target port='0'/></serial>`,
     );
   } else {
     lines.push(`    <serial type='pty'><target port='0'/></serial>`);
