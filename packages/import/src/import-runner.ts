@@ -4,6 +4,7 @@ import type { MasterSpec } from '@vmkit/core';
 import { VmkitError } from '@vmkit/core/spi';
 import { assertSafeImage, inspectImage, normalizeFormat } from '@vmkit/imaging';
 import type { Admission } from './admission-queue.js';
+import { bootCheck } from './boot-check.js';
 import { vagrantLogin } from './box/vagrant-login.js';
 import { downloadMeter, fetchDisk, type LocalDisk } from './disk-fetch.js';
 import { sha256File } from './hashing.js';
@@ -159,6 +160,13 @@ async function register(
   };
   // Registered first: an image whose master could not be built is not recorded.
   if (options.compute) await options.compute.ensureImage(masterSpecOf(image), { signal: task.signal });
+  if (r.validate) {
+    // An image that does not boot is not kept: its master goes with the task's failure.
+    await bootCheck(task, id, r.validate, options.compute).catch(async (error: unknown) => {
+      await options.compute?.deleteImage?.(id, { force: true }).catch(() => {});
+      throw error;
+    });
+  }
   await repo.saveImage(image);
   return image;
 }

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidArgument, Lifecycle, VmkitError } from '@vmkit/core/spi';
 import { normalizeFormat } from '@vmkit/imaging';
+import { checkBootValidation } from './boot-check.js';
 import { masterExporter } from './compute-export.js';
 import { type Delivery, removeDelivery, runExport } from './export-runner.js';
 import { hostIdentity } from './host-identity.js';
@@ -258,9 +259,12 @@ class VmkitImportService implements ImportService {
       )
         throw invalidArgument(`${at}.provider`, 'is for box disks only: libvirt or virtualbox');
     });
+    const validate = 'validate' in req ? req.validate : undefined;
+    checkBootValidation(validate, this.#deps.options.compute);
     const existing = this.#byToken(kind, req.clientToken);
     if (existing) return existing;
     const record = newTaskRecord(kind, disks, req);
+    if (validate) record.validate = { ...validate };
     const hex = record.id.slice(ID_PREFIX[kind].length);
     if (kind === 'import-volume') record.volumeId = `vol-${hex}`;
     else record.imageId = ('imageId' in req ? req.imageId : undefined) ?? `ami-${hex}`;

@@ -21,6 +21,8 @@ export { resolveImportOptions } from './import-service-options.js';
 export { type OvfDescriptor, type OvfDisk, parseOvf } from './ova/ovf-descriptor.js';
 export type {
   AnyTask,
+  BootSignal,
+  BootValidation,
   ConversionTask,
   DiskContainer,
   DiskLocation,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { OperatingSystem } from '@vmkit/core';
 import type { BoxProvider } from './box/box-metadata.js';
 import type {
+  BootValidation,
   DiskContainer,
   ExportFormat,
   ImportedHardware,
@@ -36,6 +37,8 @@ export interface TaskRecord {
   login?: 'vagrant';
   imageId?: string;
   volumeId?: string;
+  /** The boot check asked for. */
+  validate?: BootValidation;
   /** Export. */
   exportFormat?: ExportFormat;
   boxProvider?: BoxProvider;

@@ -70,7 +70,8 @@ export interface DomainXmlSpec {
   readonly consoleLog?: string;
   /**
    * Path of a file where libvirt (virtlogd) keeps a copy of the serial console, which stays a
-   * pty (`virsh console` works); ignored when `consoleLog` is given.
+   * pty (`virsh console` works), and BIOS firmware prints there too (`<bios useserial>`);
+   * ignored when `consoleLog` is given.
    */
   readonly serialLog?: string;
   /**
@@ -117,6 +118,8 @@ export function buildDomainXml(spec: DomainXmlSpec): string {
   } else {
     lines.push(`    <boot dev='${spec.boot.kind === 'cdrom' ? 'cdrom' : 'hd'}'/>`);
   }
+  // SeaBIOS speaks on the serial port too, so a kept console shows why a disk did not boot.
+  if (spec.serialLog && !spec.consoleLog && !spec.firmware) lines.push(`    <bios useserial='yes'/>`);
   lines.push('  </os>');
   lines.push('  <features><acpi/></features>');
   lines.push('  <on_poweroff>destroy</on_poweroff>');
