@@ -64,6 +64,14 @@ export interface BootValidation {
   readonly timeoutMs?: number;
 }
 
+/**
+ * Where an imported image's disks are kept: `local` (the service's `imageDir`, the default) or
+ * `blob`: also uploaded to the service's store (streamed, checksummed), their permanent home, so
+ * that an import service of another host on the same store can `useImage` them; local files are
+ * then a cache.
+ */
+export type ImageStore = 'local' | 'blob';
+
 /** Arguments of `importImage`. */
 export interface ImportImageRequest {
   /** The disks; the first is the boot disk. */
@@ -77,6 +85,8 @@ export interface ImportImageRequest {
   readonly os?: OperatingSystem;
   /** Boot the image once before it is kept (see {@link BootValidation}). */
   readonly validate?: BootValidation;
+  /** Where the image's disks are kept (default `local`). */
+  readonly imageStore?: ImageStore;
 }
 
 /** Arguments of `importVolume` (AWS's legacy call): one disk converted to a qcow2 volume. */
@@ -116,6 +126,8 @@ export interface ImportInstanceRequest {
   readonly launchSpecification?: LaunchSpecification;
   /** Boot the image once before it is kept and the instance launched (see {@link BootValidation}). */
   readonly validate?: BootValidation;
+  /** Where the image's disks are kept (default `local`). */
+  readonly imageStore?: ImageStore;
 }
 
 /** One disk of a task, as AWS's `SnapshotDetail`. */
