@@ -19,22 +19,13 @@ import {
   testGuestMasterSpec,
 } from '../../../provider-libvirt/test-support/test-guest.js';
 import { bootableDisk } from '../../test-support/bootable-disk.js';
+import { freeSubnet } from '../../test-support/free-subnet.js';
 import { createImportService } from '../import-service.js';
 
 const exec = promisify(execFile);
 const URI = 'qemu:///system';
 const POOL = 'vmkit';
 const virsh = (...args: string[]) => exec('virsh', ['-c', URI, ...args]);
-
-/** A /24 no route of this host uses yet, for vagrant-libvirt's management network. */
-async function freeSubnet(): Promise<string> {
-  const routes = (await exec('ip', ['-4', 'route'])).stdout;
-  for (let tries = 0; tries < 200; tries++) {
-    const net = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`;
-    if (!routes.includes(`${net}.`)) return `${net}.0/24`;
-  }
-  throw new Error('no free 10.x.y.0/24');
-}
 
 describe('vagrant up boots a box vmkit exported (vagrant-libvirt, driver qemu)', () => {
   const prefix = runPrefix('vgu');
