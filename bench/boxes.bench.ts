@@ -55,9 +55,16 @@ export default async function boxesBench(report: BenchReport): Promise<void> {
       if (!master) throw new Error('no master volume');
       await bootableDisk(master, testGuest(), at('guest.raw'), dir);
       await using imports = await createImportService({ store: memoryBlobStore(), scratchDir: at('mk') });
-      const made = await imports.importImage({ diskContainers: [{ format: 'raw', path: at('guest.raw') }], imageId: 'g' });
+      const made = await imports.importImage({
+        diskContainers: [{ format: 'raw', path: at('guest.raw') }],
+        imageId: 'g',
+      });
       await imports.waitForTask(made.importTaskId);
-      const out = await imports.exportImage({ imageId: 'g', diskImageFormat: 'box', destination: { path: at('guest.box') } });
+      const out = await imports.exportImage({
+        imageId: 'g',
+        diskImageFormat: 'box',
+        destination: { path: at('guest.box') },
+      });
       await imports.waitForTask(out.exportImageTaskId);
       await compute.deleteImage('bx-guest');
     }
@@ -66,15 +73,22 @@ export default async function boxesBench(report: BenchReport): Promise<void> {
     const box = `${prefix}box`;
     const times = { vmkit: [] as number[], vagrant: [] as number[] };
     for (let run = 0; run < 3; run++) {
-      await using imports = await createImportService({ store: memoryBlobStore(), scratchDir: at(`imp${run}`, 'scratch') });
+      await using imports = await createImportService({
+        store: memoryBlobStore(),
+        scratchDir: at(`imp${run}`, 'scratch'),
+      });
       times.vmkit.push(
         await timeMs(async () => {
-          const t = await imports.importImage({ diskContainers: [{ format: 'box', provider: 'libvirt', path: at('guest.box') }] });
+          const t = await imports.importImage({
+            diskContainers: [{ format: 'box', provider: 'libvirt', path: at('guest.box') }],
+          });
           const done = await imports.waitForTask(t.importTaskId);
           if (done.status !== 'completed') throw new Error(done.statusMessage);
         }),
       );
-      times.vagrant.push(await timeMs(() => vagrant('box', 'add', '--name', `${box}${run}`, at('guest.box'))));
+      times.vagrant.push(
+        await timeMs(() => vagrant('box', 'add', '--name', `${box}${run}`, at('guest.box'))),
+      );
       await vagrant('box', 'remove', '--force', `${box}${run}`);
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
@@ -122,14 +136,21 @@ end
         if (!marks.has(name) && pattern.test(log)) marks.set(name, performance.now() - start);
     };
     const vagrantMs = await timeMs(async () => {
-      up = spawn('vagrant', ['up', '--provider=libvirt'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      up = spawn('vagrant', ['up', '--provider=libvirt'], {
+        cwd: dir,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       up.stdout!.on('data', onOutput);
       up.stderr!.on('data', onOutput);
       const answered = new Set<string>();
       const exited = new Promise<string>((r) => up!.on('exit', (c) => r(`exit ${c}`)));
       for (const deadline = Date.now() + 600_000; answered.size < 3; ) {
         if (Date.now() > deadline) throw new Error(`vagrant: ${answered.size} of 3 answered:\n${log}`);
-        const state = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('running'), 500))]);
+        const state = await Promise.race([
+          exited,
+          new Promise<string>((r) => setTimeout(() => r('running'), 500)),
+        ]);
         if (state !== 'running') throw new Error(`vagrant up ended (${state}):\n${log}`);
         const leases = (await virsh('net-dhcp-leases', network).catch(() => ({ stdout: '' }))).stdout;
         const ips = [...leases.matchAll(/ipv4\s+(\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1]!);
@@ -157,13 +178,23 @@ end
         store: fileSystemBlobStore({ root: at('vmkit') }),
         sources: { box: vagrantBoxReader({ cacheDir: at('box-cache') }) },
         images: [
-          { id: 'bx', os: { family: 'linux', version: 'busybox', arch: 'x86_64' }, source: { type: 'box', path: at('guest.box'), provider: 'libvirt' } },
+          {
+            id: 'bx',
+            os: { family: 'linux', version: 'busybox', arch: 'x86_64' },
+            source: { type: 'box', path: at('guest.box'), provider: 'libvirt' },
+          },
         ],
         ports: { leaseDir: at('leases') },
       });
-      const template = await compute.templateBuilder().imageId('bx').options({ inboundPorts: [80] }).build();
+      const template = await compute
+        .templateBuilder()
+        .imageId('bx')
+        .options({ inboundPorts: [80] })
+        .build();
       const nodes = await compute.createNodesInGroup('bx', 3, template);
-      await Promise.all(nodes.map((n) => waitForGuestPage(`http://127.0.0.1:${n.hostPorts['tcp-80']}/`, 600_000)));
+      await Promise.all(
+        nodes.map((n) => waitForGuestPage(`http://127.0.0.1:${n.hostPorts['tcp-80']}/`, 600_000)),
+      );
       await compute.destroyNodesMatching((n) => n.group === 'bx');
       await compute.deleteImage('bx');
     });

@@ -39,9 +39,19 @@ describe('vmkit import volume and vmkit import instance', () => {
       volumeId: expect.stringMatching(/^vol-[0-9a-f]{17}$/),
       snapshotDetails: [{ format: 'vmdk', virtualSize: 16 * 1024 * 1024 }],
     });
-    await exec('qemu-img', ['compare', '-f', 'vmdk', '-F', 'qcow2', join(dir, 'data.vmdk'), task.snapshotDetails[0].outputPath]);
+    await exec('qemu-img', [
+      'compare',
+      '-f',
+      'vmdk',
+      '-F',
+      'qcow2',
+      join(dir, 'data.vmdk'),
+      task.snapshotDetails[0].outputPath,
+    ]);
     const text = await runCliProcess(['import', 'volume', 'data.vmdk'], dir);
-    expect(text.stdout).toMatch(/^import-vol-[0-9a-f]{17} completed: volume vol-[0-9a-f]{17} \(qcow2 \/.*\.qcow2\)$/m);
+    expect(text.stdout).toMatch(
+      /^import-vol-[0-9a-f]{17} completed: volume vol-[0-9a-f]{17} \(qcow2 \/.*\.qcow2\)$/m,
+    );
     const none = await runCliProcess(['import', 'volume', 'data.bin'], dir);
     expect([none.code, none.stderr]).toEqual([2, expect.stringMatching(/--format/)]);
 
@@ -56,8 +66,14 @@ describe('vmkit import volume and vmkit import instance', () => {
       imageId: expect.stringMatching(/^ami-/),
       instanceId: expect.any(String),
     });
-    const nodes = JSON.parse((await runCliProcess(['ls', '--json'], dir)).stdout) as Array<{ id: string; group: string; imageId: string }>;
-    expect(nodes).toEqual([expect.objectContaining({ id: launched.instanceId, group: 'imp', imageId: launched.imageId })]);
+    const nodes = JSON.parse((await runCliProcess(['ls', '--json'], dir)).stdout) as Array<{
+      id: string;
+      group: string;
+      imageId: string;
+    }>;
+    expect(nodes).toEqual([
+      expect.objectContaining({ id: launched.instanceId, group: 'imp', imageId: launched.imageId }),
+    ]);
     expect((await leftovers(URI, prefix, POOL)).domains).toEqual([launched.instanceId]);
   });
 });

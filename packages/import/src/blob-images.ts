@@ -84,7 +84,11 @@ export function blobImageHere(record: ImageRecord, imageDir: string): ImageRecor
  * `limits.maxImageBytes`) and only then moved into place. `CORRUPT` naming the blob and the rule
  * otherwise; nothing partial stays.
  */
-export async function fetchImageDisks(image: ImageRecord, deps: ImportDeps, signal: AbortSignal): Promise<void> {
+export async function fetchImageDisks(
+  image: ImageRecord,
+  deps: ImportDeps,
+  signal: AbortSignal,
+): Promise<void> {
   const { store, container, limits } = deps.options;
   const paths = diskPaths(image);
   for (const [n, blob] of (image.blobs ?? []).entries()) {
@@ -96,9 +100,13 @@ export async function fetchImageDisks(image: ImageRecord, deps: ImportDeps, sign
     try {
       const stored = await store.getBlob(container, blob.name, { signal });
       if (!stored)
-        throw new VmkitError('CORRUPT', `image ${image.imageId}: blob ${blob.name} is missing from ${container}`, {
-          details: { blob: blob.name, rule: 'missing' },
-        });
+        throw new VmkitError(
+          'CORRUPT',
+          `image ${image.imageId}: blob ${blob.name} is missing from ${container}`,
+          {
+            details: { blob: blob.name, rule: 'missing' },
+          },
+        );
       const got = await copyCounted(stored.stream(), part, {
         maxBytes: blob.size,
         field: `blobs[${n}]`,
@@ -116,10 +124,14 @@ export async function fetchImageDisks(image: ImageRecord, deps: ImportDeps, sign
     } catch (error) {
       await rm(part, { force: true });
       if (VmkitError.is(error, 'INVALID_ARGUMENT') && error.details.field === `blobs[${n}]`)
-        throw new VmkitError('CORRUPT', `image ${image.imageId}: blob ${blob.name} is larger than its record's ${blob.size} bytes`, {
-          cause: error,
-          details: { blob: blob.name, rule: 'size' },
-        });
+        throw new VmkitError(
+          'CORRUPT',
+          `image ${image.imageId}: blob ${blob.name} is larger than its record's ${blob.size} bytes`,
+          {
+            cause: error,
+            details: { blob: blob.name, rule: 'size' },
+          },
+        );
       throw error;
     }
   }

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { memoryBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LibvirtTestCompute, libvirtTestCompute } from '../../provider-libvirt/test-support/libvirt-compute.js';
+import {
+  type LibvirtTestCompute,
+  libvirtTestCompute,
+} from '../../provider-libvirt/test-support/libvirt-compute.js';
 import { leftovers } from '../../provider-libvirt/test-support/libvirt-sweep.js';
 import { runPrefix, testGuest, testGuestMasterSpec } from '../../provider-libvirt/test-support/test-guest.js';
 import { bootableDisk } from '../test-support/bootable-disk.js';
@@ -32,13 +35,18 @@ describe('boot checks of imports (qemu:///system)', () => {
     const { compute } = lab;
     await compute.ensureImage('bc-guest');
     const { volumes: before } = await leftovers(URI, prefix, POOL);
-    const master = (await exec('virsh', ['-c', URI, 'vol-path', '--pool', POOL, before.find((v) => v.endsWith('.qcow2'))!]))
-      .stdout.trim();
+    const master = (
+      await exec('virsh', ['-c', URI, 'vol-path', '--pool', POOL, before.find((v) => v.endsWith('.qcow2'))!])
+    ).stdout.trim();
     const bootable = join(dir, 'guest.raw');
     await bootableDisk(master, testGuest(), bootable, dir);
     const blank = join(dir, 'blank.raw');
     await exec('truncate', ['-s', '64M', blank]);
-    await using imports = await createImportService({ store: memoryBlobStore(), scratchDir: join(dir, 'scratch'), compute });
+    await using imports = await createImportService({
+      store: memoryBlobStore(),
+      scratchDir: join(dir, 'scratch'),
+      compute,
+    });
 
     const good = await imports.importImage({
       diskContainers: [{ format: 'raw', path: bootable }],
@@ -46,7 +54,10 @@ describe('boot checks of imports (qemu:///system)', () => {
       validate: { boot: true, until: { http: '/' }, timeoutMs: 240_000 },
     });
     const passed = await imports.waitForTask(good.importTaskId);
-    expect([passed.status, passed.statusMessage]).toEqual(['completed', expect.stringMatching(/^completed: boot check passed: http 80\/ in /)]);
+    expect([passed.status, passed.statusMessage]).toEqual([
+      'completed',
+      expect.stringMatching(/^completed: boot check passed: http 80\/ in /),
+    ]);
     expect((await compute.getImage('bc-good'))?.status).toBe('available');
 
     const bad = await imports.importImage({
@@ -56,8 +67,12 @@ describe('boot checks of imports (qemu:///system)', () => {
     });
     const failed = await imports.waitForTask(bad.importTaskId);
     expect(failed.status).toBe('deleted');
-    expect(failed.failureReason).toMatch(/^validate\.boot: a node of image bc-blank did not answer \(http 80\/\) within 30000 ms/);
-    expect(failed.failureReason).toMatch(/the console's last lines:\nSeaBIOS .*\nBoot failed: not a bootable disk\n/s);
+    expect(failed.failureReason).toMatch(
+      /^validate\.boot: a node of image bc-blank did not answer \(http 80\/\) within 30000 ms/,
+    );
+    expect(failed.failureReason).toMatch(
+      /the console's last lines:\nSeaBIOS .*\nBoot failed: not a bootable disk\n/s,
+    );
     expect(await compute.getImage('bc-blank')).toBeUndefined();
     expect((await imports.listImages()).map((i) => i.imageId)).toEqual(['bc-good']);
 

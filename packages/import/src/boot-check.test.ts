@@ -125,7 +125,10 @@ describe('boot checks (memory provider)', () => {
       const error = await s
         .importImage({ diskContainers: [{ format: 'raw', path }], validate: validate as never })
         .catch((e: unknown) => e);
-      expect([VmkitError.is(error, 'INVALID_ARGUMENT'), (error as VmkitError).details.field]).toEqual([true, field]);
+      expect([VmkitError.is(error, 'INVALID_ARGUMENT'), (error as VmkitError).details.field]).toEqual([
+        true,
+        field,
+      ]);
     }
     const bare = await service(undefined);
     const error = await bare

@@ -26,7 +26,8 @@ type BootCompute = Required<
  */
 export function checkBootValidation(validate: unknown, compute: ImageRegistry | undefined): void {
   if (validate === undefined) return;
-  if (typeof validate !== 'object' || validate === null) throw invalidArgument('validate', 'must be an object');
+  if (typeof validate !== 'object' || validate === null)
+    throw invalidArgument('validate', 'must be an object');
   const v = validate as Record<string, unknown>;
   if (v.boot !== true) throw invalidArgument('validate.boot', 'must be true (the only check there is)');
   if (v.timeoutMs !== undefined && (!Number.isSafeInteger(v.timeoutMs) || (v.timeoutMs as number) < 1))
@@ -36,7 +37,10 @@ export function checkBootValidation(validate: unknown, compute: ImageRegistry | 
   const u = typeof until === 'object' && until !== null ? until : undefined;
   const portOk = (p: unknown) => Number.isSafeInteger(p) && (p as number) >= 1 && (p as number) <= 65535;
   const http = u?.http === undefined || (typeof u.http === 'string' && u.http.startsWith('/'));
-  if (!named && !(u && http && (u.http === undefined ? portOk(u.port) : u.port === undefined || portOk(u.port))))
+  if (
+    !named &&
+    !(u && http && (u.http === undefined ? portOk(u.port) : u.port === undefined || portOk(u.port)))
+  )
     throw invalidArgument(
       'validate.until',
       "must be 'agent', 'ssh', { port } (1-65535), { http: '/path', port? } or 'console-login'",

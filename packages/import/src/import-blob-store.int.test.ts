@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { VmkitError } from '@vmkit/core/spi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LibvirtTestCompute, libvirtTestCompute } from '../../provider-libvirt/test-support/libvirt-compute.js';
+import {
+  type LibvirtTestCompute,
+  libvirtTestCompute,
+} from '../../provider-libvirt/test-support/libvirt-compute.js';
 import { leftovers } from '../../provider-libvirt/test-support/libvirt-sweep.js';
 import { runPrefix } from '../../provider-libvirt/test-support/test-guest.js';
 import { startTestS3Server, type TestS3Server } from '../../store-s3/src/testing/s3-test-server.js';
@@ -45,11 +48,20 @@ describe("imports kept in the blob store (S3 test server): host B uses host A's 
       scratchDir: join(dir, 'b', 'scratch'),
       compute: hostB.compute,
     });
-    const a = await createImportService({ store: await openTestStore(server, { bucket }), scratchDir: join(dir, 'a', 'scratch') });
-    const { importTaskId } = await a.importImage({ diskContainers: [{ format: 'raw', path: source }], imageId, imageStore: 'blob' });
+    const a = await createImportService({
+      store: await openTestStore(server, { bucket }),
+      scratchDir: join(dir, 'a', 'scratch'),
+    });
+    const { importTaskId } = await a.importImage({
+      diskContainers: [{ format: 'raw', path: source }],
+      imageId,
+      imageStore: 'blob',
+    });
     expect((await a.waitForTask(importTaskId)).status).toBe('completed');
     const [made] = await a.listImages();
-    expect(made!.blobs).toEqual([{ name: `disks/${imageId}/disk0.qcow2`, sha256: made!.sha256, size: expect.any(Number) }]);
+    expect(made!.blobs).toEqual([
+      { name: `disks/${imageId}/disk0.qcow2`, sha256: made!.sha256, size: expect.any(Number) },
+    ]);
     await a.close();
     await rm(join(dir, 'a'), { recursive: true, force: true });
 
@@ -61,7 +73,9 @@ describe("imports kept in the blob store (S3 test server): host B uses host A's 
     const [node] = await hostB.compute.createNodesInGroup('blob', 1, template);
     const { volumes } = await leftovers(URI, prefix, 'vmkit');
     const nodeDisk = volumes.find((v) => v.includes(node!.name) && v.endsWith('.qcow2'))!;
-    const nodePath = (await exec('virsh', ['-c', URI, 'vol-path', '--pool', 'vmkit', nodeDisk])).stdout.trim();
+    const nodePath = (
+      await exec('virsh', ['-c', URI, 'vol-path', '--pool', 'vmkit', nodeDisk])
+    ).stdout.trim();
     // Through its backing chain, B's node holds exactly A's source disk.
     await exec('qemu-img', ['compare', '-U', '-f', 'raw', '-F', 'qcow2', source, nodePath]);
     await hostB.compute.destroyNode(node!.id);
@@ -69,7 +83,11 @@ describe("imports kept in the blob store (S3 test server): host B uses host A's 
     // A blob changed behind the record is refused, and nothing partial stays in B's cache.
     await rm(used.path);
     const store = await openTestStore(server, { bucket });
-    await store.putBlob('vmkit-import', `disks/${imageId}/disk0.qcow2`, new Uint8Array(made!.blobs![0]!.size));
+    await store.putBlob(
+      'vmkit-import',
+      `disks/${imageId}/disk0.qcow2`,
+      new Uint8Array(made!.blobs![0]!.size),
+    );
     const error = await b.useImage(imageId).catch((e: unknown) => e);
     expect(VmkitError.is(error, 'CORRUPT')).toBe(true);
     expect([(error as VmkitError).details.rule, (error as Error).message]).toEqual([

@@ -135,7 +135,7 @@ async function register(
   snapshots: SnapshotDetail[],
   deps: ImportDeps,
 ): Promise<ImageRecord | undefined> {
-  const { options, repo } = deps;
+  const { options } = deps;
   const r = task.record;
   const id = r.kind === 'import-volume' ? r.volumeId! : r.imageId!;
   const dir = join(options.imageDir, id);

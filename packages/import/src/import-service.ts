@@ -240,13 +240,18 @@ class VmkitImportService implements ImportService {
     let image = typeof imageId === 'string' ? this.#images.get(imageId) : undefined;
     if (!image && typeof imageId === 'string' && IMAGE_ID.test(imageId)) {
       const stored = await this.#deps.repo.loadImage(imageId);
-      image = stored && stored.imageId === imageId ? blobImageHere(stored, this.#deps.options.imageDir) : undefined;
+      image =
+        stored && stored.imageId === imageId ? blobImageHere(stored, this.#deps.options.imageDir) : undefined;
       if (image) this.#images.set(imageId, image);
     }
     if (!image)
-      throw new VmkitError('NOT_FOUND', `imageId: no image ${imageId} was imported here or is kept in the store`, {
-        details: { field: 'imageId' },
-      });
+      throw new VmkitError(
+        'NOT_FOUND',
+        `imageId: no image ${imageId} was imported here or is kept in the store`,
+        {
+          details: { field: 'imageId' },
+        },
+      );
     const signal = options.signal ?? new AbortController().signal;
     if (image.blobs) await fetchImageDisks(image, this.#deps, signal);
     await this.#deps.options.compute?.ensureImage(masterSpecOf(image), { signal });

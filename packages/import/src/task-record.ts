@@ -4,8 +4,8 @@ import type { BoxProvider } from './box/box-metadata.js';
 import type {
   BootValidation,
   DiskContainer,
-  ImageStore,
   ExportFormat,
+  ImageStore,
   ImportedHardware,
   SnapshotDetail,
   TaskStage,

@@ -372,11 +372,16 @@ export class VmkitComputeService implements ComputeService {
     this.#open();
     const { provider } = this.#p;
     if (!provider.readNodeConsole)
-      throw new VmkitError('UNSUPPORTED', `provider ${provider.name} keeps no console log (no readNodeConsole)`, {
-        details: { provider: provider.name, method: 'readNodeConsole' },
-      });
+      throw new VmkitError(
+        'UNSUPPORTED',
+        `provider ${provider.name} keeps no console log (no readNodeConsole)`,
+        {
+          details: { provider: provider.name, method: 'readNodeConsole' },
+        },
+      );
     if (options.tailBytes !== undefined) checkInteger('tailBytes', options.tailBytes);
-    if (!(await provider.getNode(id))) throw new VmkitError('NOT_FOUND', `no node ${id}`, { details: { node: id } });
+    if (!(await provider.getNode(id)))
+      throw new VmkitError('NOT_FOUND', `no node ${id}`, { details: { node: id } });
     return provider.readNodeConsole(id, options);
   }
 

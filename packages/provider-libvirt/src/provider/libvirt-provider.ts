@@ -20,9 +20,9 @@ import {
   type MasterBuild,
   type MasterDiskExport,
   type MasterDiskExportOptions,
-  type NodeConsoleOptions,
   type MasterRef,
   mapLimit,
+  type NodeConsoleOptions,
   type ProviderArtefact,
   type ProviderHost,
   type ProviderNode,
@@ -55,10 +55,10 @@ import { importLibvirtMaster } from './master/master-import.js';
 import { checkLibvirtMasterRef } from './master/master-ref-check.js';
 import { libvirtMastersExist } from './master/masters-exist.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
+import { readLibvirtNodeConsole } from './node/node-console.js';
 import { createLibvirtMasterFromNode, LIBVIRT_NODE_IMAGE_CAPABILITIES } from './node/node-image.js';
 import { lookupNode, XML_INACTIVE } from './node/node-lookup.js';
 import { readNodeMetadata } from './node/node-metadata.js';
-import { readLibvirtNodeConsole } from './node/node-console.js';
 import { destroyLibvirtNode, powerLibvirtNode } from './node/node-power.js';
 import {
   deleteLibvirtNodeSnapshot,

@@ -21,8 +21,8 @@ import { buildDomainXml, type DomainDisk } from '../xml/domain-xml.js';
 import { createDataVolumes } from './data-volumes.js';
 import { domainFirmware } from './domain-firmware.js';
 import { removeDomain } from './domain-removal.js';
-import { nodeConsoleVolume } from './node-console.js';
 import { nodeBoot } from './node-boot.js';
+import { nodeConsoleVolume } from './node-console.js';
 import { type LibvirtNodeExt, type LibvirtNodeRecord, renderNodeMetadata } from './node-metadata.js';
 
 const GiB = 1024 ** 3;
