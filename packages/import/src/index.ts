@@ -29,6 +29,7 @@ export type {
   ExportFormat,
   ExportImageRequest,
   ExportImageTask,
+  ImageStore,
   ImportedHardware,
   ImportImageRequest,
   ImportImageTask,
@@ -39,4 +40,4 @@ export type {
   TaskStatus,
   TaskViewBase,
 } from './task-model.js';
-export type { ImageRecord } from './task-record.js';
+export type { DiskBlob, ImageRecord } from './task-record.js';
