@@ -15,7 +15,7 @@ import { fileSystemBlobStore, memoryBlobStore } from '@vmkit/core/blobstore';
 import { createImportService, vagrantBoxReader } from '@vmkit/import';
 import { libvirtProvider } from '@vmkit/provider-libvirt';
 import { bootableDisk } from '../packages/import/test-support/bootable-disk.js';
-import { freeSubnet } from '../packages/import/test-support/free-subnet.js';
+import { libvirtVagrantfile } from '../packages/import/test-support/vagrant-libvirt.js';
 import { waitForGuestPage } from '../packages/provider-libvirt/test-support/http.js';
 import { sweep } from '../packages/provider-libvirt/test-support/libvirt-sweep.js';
 import { testGuest, testGuestMasterSpec } from '../packages/provider-libvirt/test-support/test-guest.js';
@@ -102,23 +102,7 @@ export default async function boxesBench(report: BenchReport): Promise<void> {
     await vagrant('box', 'add', '--name', box, at('guest.box'));
     await writeFile(
       at('Vagrantfile'),
-      `Vagrant.configure("2") do |config|
-  config.vm.box = "${box}"
-  config.vm.synced_folder ".", "/vagrant", disabled: true
-  config.vm.boot_timeout = 600
-  config.vm.provider :libvirt do |v|
-    v.driver = "qemu"
-    v.uri = "${URI}"
-    v.storage_pool_name = "${POOL}"
-    v.default_prefix = "${prefix}"
-    v.management_network_name = "${network}"
-    v.management_network_address = "${await freeSubnet()}"
-    v.memory = 256
-    v.cpus = 1
-  end
-  (1..3).each { |i| config.vm.define "m#{i}" }
-end
-`,
+      await libvirtVagrantfile({ box, uri: URI, pool: POOL, prefix, network, machines: 3 }),
     );
     // Where Vagrant's time goes: when each of its stages first shows in its output.
     const phases = [

@@ -19,7 +19,7 @@ import {
   testGuestMasterSpec,
 } from '../../../provider-libvirt/test-support/test-guest.js';
 import { bootableDisk } from '../../test-support/bootable-disk.js';
-import { freeSubnet } from '../../test-support/free-subnet.js';
+import { libvirtVagrantfile } from '../../test-support/vagrant-libvirt.js';
 import { createImportService } from '../import-service.js';
 
 const exec = promisify(execFile);
@@ -83,22 +83,7 @@ describe('vagrant up boots a box vmkit exported (vagrant-libvirt, driver qemu)',
 
     await writeFile(
       at('Vagrantfile'),
-      `Vagrant.configure("2") do |config|
-  config.vm.box = "${box}"
-  config.vm.synced_folder ".", "/vagrant", disabled: true
-  config.vm.boot_timeout = 600
-  config.vm.provider :libvirt do |v|
-    v.driver = "qemu"
-    v.uri = "${URI}"
-    v.storage_pool_name = "${POOL}"
-    v.default_prefix = "${prefix}"
-    v.management_network_name = "${network}"
-    v.management_network_address = "${await freeSubnet()}"
-    v.memory = 256
-    v.cpus = 1
-  end
-end
-`,
+      await libvirtVagrantfile({ box, uri: URI, pool: POOL, prefix, network }),
     );
     let log = '';
     up = spawn('vagrant', ['up', '--provider=libvirt'], {
