@@ -33,7 +33,7 @@ describe("imports kept in the blob store (S3 test server): host B uses host A's 
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("A uploads the converted disk; B, with its own folders and pool, downloads, verifies and clones it after A's files are gone; a changed blob is refused", async () => {
+  it("A uploads the converted disk; B, with its own folders and pool, downloads, verifies and clones it after A's files are gone; a third exports it; a changed blob is refused", async () => {
     const bucket = await createTestBucket(server);
     const source = join(dir, 'source.raw');
     // 8 MiB with a pattern in each MiB, so a clone that is not this disk cannot compare equal.
@@ -79,6 +79,21 @@ describe("imports kept in the blob store (S3 test server): host B uses host A's 
     // Through its backing chain, B's node holds exactly A's source disk.
     await exec('qemu-img', ['compare', '-U', '-f', 'raw', '-F', 'qcow2', source, nodePath]);
     await hostB.compute.destroyNode(node!.id);
+
+    // A third host exports the image straight from the store (no useImage first).
+    {
+      await using c = await createImportService({
+        store: await openTestStore(server, { bucket }),
+        scratchDir: join(dir, 'c', 'scratch'),
+      });
+      const out = await c.exportImage({
+        imageId,
+        diskImageFormat: 'raw',
+        destination: { path: join(dir, 'c.raw') },
+      });
+      expect((await c.waitForTask(out.exportImageTaskId)).status).toBe('completed');
+      await exec('qemu-img', ['compare', '-f', 'raw', '-F', 'raw', source, join(dir, 'c.raw')]);
+    }
 
     // A blob changed behind the record is refused, and nothing partial stays in B's cache.
     await rm(used.path);

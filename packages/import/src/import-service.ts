@@ -215,7 +215,11 @@ class VmkitImportService implements ImportService {
       // A box holds its converted disk and the box made of it: twice the bound.
       estimate: async () =>
         'virtualSize' in image ? qcow2Bound(image.virtualSize) * (req.diskImageFormat === 'box' ? 2 : 1) : 0,
-      run: (task, scratch, admission) => runExport(task, image, scratch, admission, this.#deps, delivery),
+      run: async (task, scratch, admission) => {
+        // A blob-kept image another host imported is read from this host's cache, made whole first.
+        if ('blobs' in image && image.blobs) await fetchImageDisks(image, this.#deps, task.signal);
+        await runExport(task, image, scratch, admission, this.#deps, delivery);
+      },
       // A cancel or failure once delivery began removes what was delivered (never a file it did not make).
       rollback: () => removeDelivery(delivery, this.#deps.options.store),
     });
