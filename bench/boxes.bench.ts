@@ -27,6 +27,8 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 const URI = 'qemu:///system';
 const POOL = 'vmkit';
 const virsh = (...args: string[]) => exec('virsh', ['-c', URI, ...args]);
+/** How long `vagrant up`'s machines may take to answer (its run here: about a minute). */
+const VAGRANT_WAIT_MS = 300_000;
 
 export default async function boxesBench(report: BenchReport): Promise<void> {
   execFileSync('bash', [join(repo, 'scripts/libvirt/ensure-libvirtd.sh')], { stdio: 'inherit' });
@@ -119,6 +121,7 @@ export default async function boxesBench(report: BenchReport): Promise<void> {
       for (const [name, pattern] of phases)
         if (!marks.has(name) && pattern.test(log)) marks.set(name, performance.now() - start);
     };
+    let vagrantAnswered = 0;
     const vagrantMs = await timeMs(async () => {
       up = spawn('vagrant', ['up', '--provider=libvirt'], {
         cwd: dir,
@@ -129,8 +132,10 @@ export default async function boxesBench(report: BenchReport): Promise<void> {
       up.stderr!.on('data', onOutput);
       const answered = new Set<string>();
       const exited = new Promise<string>((r) => up!.on('exit', (c) => r(`exit ${c}`)));
-      for (const deadline = Date.now() + 600_000; answered.size < 3; ) {
-        if (Date.now() > deadline) throw new Error(`vagrant: ${answered.size} of 3 answered:\n${log}`);
+      // Bounded: a machine that never answers is reported, and vmkit's side still runs.
+      for (const deadline = Date.now() + VAGRANT_WAIT_MS; answered.size < 3; ) {
+        vagrantAnswered = answered.size;
+        if (Date.now() > deadline) return;
         const state = await Promise.race([
           exited,
           new Promise<string>((r) => setTimeout(() => r('running'), 500)),
@@ -149,6 +154,7 @@ export default async function boxesBench(report: BenchReport): Promise<void> {
             ),
         );
       }
+      vagrantAnswered = answered.size;
     });
     up!.kill('SIGINT');
     await new Promise((r) => up!.once('exit', r));
@@ -189,12 +195,22 @@ export default async function boxesBench(report: BenchReport): Promise<void> {
       await compute.destroyNodesMatching((n) => n.group === 'bx');
       await compute.deleteImage('bx');
     });
-    report.compare(
-      '3 machines until each answers (box registered, master made, nodes cloned and booted)',
-      { name: 'vmkit', ms: vmkitMs },
-      { name: 'vagrant up', ms: vagrantMs },
-      3,
-    );
+    if (vagrantAnswered === 3)
+      report.compare(
+        '3 machines until each answers (box registered, master made, nodes cloned and booted)',
+        { name: 'vmkit', ms: vmkitMs },
+        { name: 'vagrant up', ms: vagrantMs },
+        3,
+      );
+    else {
+      report.figure({ name: 'vmkit: 3 machines until each answers', value: vmkitMs, unit: 'ms' });
+      report.figure({
+        name: `vagrant up: machines answering within ${VAGRANT_WAIT_MS / 1000} s`,
+        value: vagrantAnswered,
+        unit: 'of 3',
+        note: 'no ratio: a machine got a lease but never answered',
+      });
+    }
     report.figure({ name: 'vmkit: box read and master made (ensureImage)', value: split.master, unit: 'ms' });
     report.figure({
       name: 'vmkit: 3 nodes cloned and started (createNodesInGroup)',
