@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { ImageRecord } from './task-record.js';
 
 /** Image ids: plain names, as `importImage` accepts them. */
-const IMAGE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const IMAGE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**
  * Why an untrusted image record is not one this service made in `imageDir`, or `undefined` when

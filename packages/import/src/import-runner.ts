@@ -4,6 +4,8 @@ import type { MasterSpec } from '@vmkit/core';
 import { VmkitError } from '@vmkit/core/spi';
 import { assertSafeImage, inspectImage, normalizeFormat } from '@vmkit/imaging';
 import type { Admission } from './admission-queue.js';
+import { diskBlobName, removeDiskBlobs, uploadImageDisks } from './blob-images.js';
+import { bootCheck } from './boot-check.js';
 import { vagrantLogin } from './box/vagrant-login.js';
 import { downloadMeter, fetchDisk, type LocalDisk } from './disk-fetch.js';
 import { sha256File } from './hashing.js';
@@ -133,7 +135,7 @@ async function register(
   snapshots: SnapshotDetail[],
   deps: ImportDeps,
 ): Promise<ImageRecord | undefined> {
-  const { options, repo } = deps;
+  const { options } = deps;
   const r = task.record;
   const id = r.kind === 'import-volume' ? r.volumeId! : r.imageId!;
   const dir = join(options.imageDir, id);
@@ -160,10 +162,44 @@ async function register(
     importTaskId: r.id,
     extraDisks: paths.slice(1),
   };
+  try {
+    if (r.imageStore === 'blob') {
+      await task.stage('uploading', 95, `${paths.length} disk(s) to the store`);
+      image.blobs = await uploadImageDisks(
+        id,
+        paths.map((path, i) => ({ path, sha256: snapshots[i]!.outputSha256! })),
+        deps,
+        task.signal,
+      );
+    }
+    await registerAndCheck(task, image, deps);
+  } catch (error) {
+    // Nothing of a failed import stays: not its blobs either.
+    if (r.imageStore === 'blob')
+      await removeDiskBlobs(
+        paths.map((_, n) => diskBlobName(id, n)),
+        deps,
+      ).catch(() => {});
+    throw error;
+  }
+  return image;
+}
+
+/** Registers the image with the compute service, runs the boot check asked for, then records it. */
+async function registerAndCheck(task: LiveTask, image: ImageRecord, deps: ImportDeps): Promise<void> {
+  const { options, repo } = deps;
+  const r = task.record;
+  const id = image.imageId;
   // Registered first: an image whose master could not be built is not recorded.
   if (options.compute) await options.compute.ensureImage(masterSpecOf(image), { signal: task.signal });
+  if (r.validate) {
+    // An image that does not boot is not kept: its master goes with the task's failure.
+    await bootCheck(task, id, r.validate, options.compute).catch(async (error: unknown) => {
+      await options.compute?.deleteImage?.(id, { force: true }).catch(() => {});
+      throw error;
+    });
+  }
   await repo.saveImage(image);
-  return image;
 }
 
 /** The `disk` master spec of an imported image. */

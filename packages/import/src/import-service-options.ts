@@ -8,7 +8,8 @@ import { defaultImportRoot } from './working-folders.js';
 /**
  * The part of a compute service the import service uses (a `ComputeService` fits): registering
  * imports as masters; with the optional methods also exporting the compute service's own images
- * (`getImage`, `exportImageDisk`) and launching `importInstance`'s node (`createNodesInGroup`).
+ * (`getImage`, `exportImageDisk`), launching `importInstance`'s node (`createNodesInGroup`) and
+ * booting throw-away nodes for boot checks (`waitForNode`, `destroyNode`, `readNodeConsole`).
  */
 export interface ImageRegistry {
   /** Registers (and builds) a master from a spec; `ComputeService.ensureImage` fits. */
@@ -23,6 +24,12 @@ export interface ImageRegistry {
   deleteImage?(id: string, options?: { force?: boolean }): Promise<void>;
   /** Picks the image and hardware of `importInstance`'s node. */
   templateBuilder?: ComputeService['templateBuilder'];
+  /** Waits for a node to answer (boot checks: `validate.until` agent, ssh or a port). */
+  waitForNode?: ComputeService['waitForNode'];
+  /** Destroys a node (a boot check's throw-away node). */
+  destroyNode?(id: string): Promise<void>;
+  /** The end of a node's serial console (boot checks quote it; `console-login` reads it). */
+  readNodeConsole?: ComputeService['readNodeConsole'];
 }
 
 /** Limits on the work an import service does at once. */

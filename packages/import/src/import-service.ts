@@ -2,11 +2,13 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidArgument, Lifecycle, VmkitError } from '@vmkit/core/spi';
 import { normalizeFormat } from '@vmkit/imaging';
+import { blobImageHere, fetchImageDisks, removeDiskBlobs } from './blob-images.js';
+import { checkBootValidation } from './boot-check.js';
 import { masterExporter } from './compute-export.js';
 import { type Delivery, removeDelivery, runExport } from './export-runner.js';
 import { hostIdentity } from './host-identity.js';
-import { foreignImage } from './image-record-check.js';
-import { estimateImport, type ImportDeps, qcow2Bound, runImport } from './import-runner.js';
+import { foreignImage, IMAGE_ID } from './image-record-check.js';
+import { estimateImport, type ImportDeps, masterSpecOf, qcow2Bound, runImport } from './import-runner.js';
 import { type ImportServiceOptions, resolveImportOptions } from './import-service-options.js';
 import { checkLaunchSpecification, instanceOs, launchInstance } from './instance-launch.js';
 import { validateLocation } from './source-fetch.js';
@@ -76,6 +78,15 @@ export interface ImportService {
    * given a compute service with `exportImageDisk`, of one of its images (its master's disk).
    */
   exportImage(request: ExportImageRequest): Promise<{ exportImageTaskId: string }>;
+  /**
+   * Makes an image usable on this host: one kept in the blob store (`imageStore: 'blob'`, imported
+   * here or by another host's service on the same store) has its disks downloaded into this
+   * service's `imageDir` (a cache: streamed, sha256 and size verified against the record,
+   * inspected as any import; a cached copy that still matches is kept), and is registered with the
+   * compute service as a `disk` master. Returns the image with this host's paths. `NOT_FOUND` for
+   * an image neither imported here nor kept in the store.
+   */
+  useImage(imageId: string, options?: { signal?: AbortSignal }): Promise<Readonly<ImageRecord>>;
   /** Images made by completed imports. */
   listImages(): Promise<Array<Readonly<ImageRecord>>>;
   /** Stops live tasks (they fail: the service closed) and waits for them. Idempotent. */
@@ -179,6 +190,7 @@ class VmkitImportService implements ImportService {
       });
     this.#images.delete(imageId);
     await this.#deps.repo.removeImage(imageId);
+    await removeDiskBlobs(image.blobs?.map((b) => b.name) ?? [], this.#deps);
     await rm(join(this.#deps.options.imageDir, imageId), { recursive: true, force: true });
   }
 
@@ -208,7 +220,11 @@ class VmkitImportService implements ImportService {
       // A box holds its converted disk and the box made of it: twice the bound.
       estimate: async () =>
         'virtualSize' in image ? qcow2Bound(image.virtualSize) * (req.diskImageFormat === 'box' ? 2 : 1) : 0,
-      run: (task, scratch, admission) => runExport(task, image, scratch, admission, this.#deps, delivery),
+      run: async (task, scratch, admission) => {
+        // A blob-kept image another host imported is read from this host's cache, made whole first.
+        if ('blobs' in image && image.blobs) await fetchImageDisks(image, this.#deps, task.signal);
+        await runExport(task, image, scratch, admission, this.#deps, delivery);
+      },
       // A cancel or failure once delivery began removes what was delivered (never a file it did not make).
       rollback: () => removeDelivery(delivery, this.#deps.options.store),
     });
@@ -226,6 +242,29 @@ class VmkitImportService implements ImportService {
       `imageId: no image ${imageId} was imported here${compute ? ' or is known to the compute service' : ''}`,
       { details: { field: 'imageId' } },
     );
+  }
+
+  async useImage(imageId: string, options: { signal?: AbortSignal } = {}) {
+    this.#open();
+    let image = typeof imageId === 'string' ? this.#images.get(imageId) : undefined;
+    if (!image && typeof imageId === 'string' && IMAGE_ID.test(imageId)) {
+      const stored = await this.#deps.repo.loadImage(imageId);
+      image =
+        stored && stored.imageId === imageId ? blobImageHere(stored, this.#deps.options.imageDir) : undefined;
+      if (image) this.#images.set(imageId, image);
+    }
+    if (!image)
+      throw new VmkitError(
+        'NOT_FOUND',
+        `imageId: no image ${imageId} was imported here or is kept in the store`,
+        {
+          details: { field: 'imageId' },
+        },
+      );
+    const signal = options.signal ?? new AbortController().signal;
+    if (image.blobs) await fetchImageDisks(image, this.#deps, signal);
+    await this.#deps.options.compute?.ensureImage(masterSpecOf(image), { signal });
+    return { ...image };
   }
 
   async listImages() {
@@ -263,9 +302,16 @@ class VmkitImportService implements ImportService {
       )
         throw invalidArgument(`${at}.provider`, 'is for box disks only: libvirt or virtualbox');
     });
+    const validate = 'validate' in req ? req.validate : undefined;
+    checkBootValidation(validate, this.#deps.options.compute);
+    const imageStore = 'imageStore' in req ? req.imageStore : undefined;
+    if (imageStore !== undefined && imageStore !== 'local' && imageStore !== 'blob')
+      throw invalidArgument('imageStore', "must be 'local' or 'blob'");
     const existing = this.#byToken(kind, req.clientToken);
     if (existing) return existing;
     const record = newTaskRecord(kind, disks, req);
+    if (validate) record.validate = { ...validate };
+    if (imageStore === 'blob') record.imageStore = imageStore;
     const hex = record.id.slice(ID_PREFIX[kind].length);
     if (kind === 'import-volume') record.volumeId = `vol-${hex}`;
     else record.imageId = ('imageId' in req ? req.imageId : undefined) ?? `ami-${hex}`;
@@ -275,7 +321,7 @@ class VmkitImportService implements ImportService {
         [...this.#engine.records.values()].some(
           (t) => t.imageId === record.imageId && t.status === 'active',
         ) ||
-        !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(record.imageId))
+        !IMAGE_ID.test(record.imageId))
     )
       throw invalidArgument('imageId', `${record.imageId} is taken (or being imported) or not a plain name`);
     this.#remember(record);
@@ -345,14 +391,18 @@ export async function createImportService(options: ImportServiceOptions = {}): P
   await repo.init();
   const engine = new TaskEngine(resolved, repo, await hostIdentity());
   await engine.recover(await repo.loadTasks());
-  const images = (await repo.loadImages()).filter((image) => {
+  const images = (await repo.loadImages()).flatMap((record) => {
+    // A blob-kept image is anyone's on this store: its disks here are this service's cache.
+    const kept = blobImageHere(record, resolved.imageDir);
+    if (kept) return [kept];
+    const image = record;
     const why = foreignImage(image, resolved.imageDir);
     if (why !== undefined)
       resolved.logger.warn('image record ignored: not an image of this service', {
         imageId: String((image as Partial<ImageRecord> | null)?.imageId),
         reason: why,
       });
-    return why === undefined;
+    return why === undefined ? [image] : [];
   });
   return new VmkitImportService({ options: resolved, repo }, engine, images);
 }

@@ -21,6 +21,8 @@ export { resolveImportOptions } from './import-service-options.js';
 export { type OvfDescriptor, type OvfDisk, parseOvf } from './ova/ovf-descriptor.js';
 export type {
   AnyTask,
+  BootSignal,
+  BootValidation,
   ConversionTask,
   DiskContainer,
   DiskLocation,
@@ -28,6 +30,7 @@ export type {
   ExportImageRequest,
   ExportImageTask,
   ImportBootMode,
+  ImageStore,
   ImportedHardware,
   ImportImageRequest,
   ImportImageTask,
@@ -38,4 +41,4 @@ export type {
   TaskStatus,
   TaskViewBase,
 } from './task-model.js';
-export type { ImageRecord } from './task-record.js';
+export type { DiskBlob, ImageRecord } from './task-record.js';

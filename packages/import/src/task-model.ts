@@ -7,7 +7,7 @@ export type TaskStatus = 'active' | 'completed' | 'cancelling' | 'cancelled' | '
 /**
  * Stage a task is in, named in its `statusMessage`: `pending` (queued for a conversion slot and
  * scratch space), `downloading`, `extracting` (OVA), `validating`, `converting`, `registering`,
- * `exporting`, `uploading`, then `completed`, `cancelled` or `failed`.
+ * `booting` (a boot check), `launching`, `exporting`, `uploading`, then `completed`, `cancelled` or `failed`.
  */
 export type TaskStage =
   | 'pending'
@@ -16,6 +16,7 @@ export type TaskStage =
   | 'validating'
   | 'converting'
   | 'registering'
+  | 'booting'
   | 'launching'
   | 'exporting'
   | 'uploading'
@@ -39,6 +40,38 @@ export type DiskContainer = DiskLocation & {
   readonly sha256?: string;
 };
 
+/**
+ * What a boot check waits for: the guest agent, SSH (the compute service's transport), a TCP
+ * port or an HTTP path answering below 400 (forwarded from the host; port 80 by default), or a
+ * `login:` prompt on the serial console. A bare port is a weak signal behind a forwarding proxy,
+ * which may hold a connection open before the guest is up: prefer `http` where the guest serves it.
+ */
+export type BootSignal =
+  | 'agent'
+  | 'ssh'
+  | { readonly port: number }
+  | { readonly http: string; readonly port?: number }
+  | 'console-login';
+
+/**
+ * A boot check ("dynamic validation"): once registered, the image boots a throw-away node that
+ * must give `until` within `timeoutMs` (default 5 minutes); the task fails otherwise, quoting the
+ * console's last lines, and the node is destroyed either way. Needs a compute service.
+ */
+export interface BootValidation {
+  readonly boot: true;
+  readonly until: BootSignal;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Where an imported image's disks are kept: `local` (the service's `imageDir`, the default) or
+ * `blob`: also uploaded to the service's store (streamed, checksummed), their permanent home, so
+ * that an import service of another host on the same store can `useImage` them; local files are
+ * then a cache.
+ */
+export type ImageStore = 'local' | 'blob';
+
 /** Arguments of `importImage`. */
 export interface ImportImageRequest {
   /** The disks; the first is the boot disk. */
@@ -55,6 +88,10 @@ export interface ImportImageRequest {
    * descriptor declares; without either the image boots with a BIOS.
    */
   readonly bootMode?: ImportBootMode;
+  /** Boot the image once before it is kept (see {@link BootValidation}). */
+  readonly validate?: BootValidation;
+  /** Where the image's disks are kept (default `local`). */
+  readonly imageStore?: ImageStore;
 }
 
 /** Arguments of `importVolume` (AWS's legacy call): one disk converted to a qcow2 volume. */
@@ -92,6 +129,10 @@ export interface ImportInstanceRequest {
   readonly os?: OperatingSystem;
   /** The instance to launch (with a compute service). */
   readonly launchSpecification?: LaunchSpecification;
+  /** Boot the image once before it is kept and the instance launched (see {@link BootValidation}). */
+  readonly validate?: BootValidation;
+  /** Where the image's disks are kept (default `local`). */
+  readonly imageStore?: ImageStore;
 }
 
 /** One disk of a task, as AWS's `SnapshotDetail`. */

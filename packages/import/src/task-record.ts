@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { OperatingSystem } from '@vmkit/core';
 import type { BoxProvider } from './box/box-metadata.js';
 import type {
+  BootValidation,
   DiskContainer,
   ExportFormat,
+  ImageStore,
   ImportBootMode,
   ImportedHardware,
   SnapshotDetail,
@@ -39,6 +41,10 @@ export interface TaskRecord {
   login?: 'vagrant';
   imageId?: string;
   volumeId?: string;
+  /** The boot check asked for. */
+  validate?: BootValidation;
+  /** Where the image's disks are kept: `blob` also uploads them to the store. */
+  imageStore?: ImageStore;
   /** Export. */
   exportFormat?: ExportFormat;
   boxProvider?: BoxProvider;
@@ -59,6 +65,15 @@ export interface TaskRecord {
   servicePid?: number;
 }
 
+/** A disk of an image kept in the blob store (`imageStore: 'blob'`). */
+export interface DiskBlob {
+  /** Blob name in the service's records container: `disks/<imageId>/disk<n>.qcow2`. */
+  name: string;
+  /** SHA-256 of the qcow2. */
+  sha256: string;
+  size: number;
+}
+
 /** An image this service made (JSON in the blob store). */
 export interface ImageRecord {
   imageId: string;
@@ -75,6 +90,11 @@ export interface ImageRecord {
   importTaskId: string;
   /** Further disks of the import, qcow2. */
   extraDisks: string[];
+  /**
+   * With `imageStore: 'blob'`: the disks in the store, their permanent home (boot disk first);
+   * `path` and `extraDisks` are then a host's cache of them.
+   */
+  blobs?: DiskBlob[];
 }
 
 /** True for states a task leaves only by finishing. */

@@ -75,6 +75,13 @@ export class TaskRepository {
     return this.#loadAll<ImageRecord>(IMAGES);
   }
 
+  /** One image record, or `undefined` (untrusted: the caller checks it). */
+  async loadImage(imageId: string): Promise<ImageRecord | undefined> {
+    const name = `${IMAGES}${imageId}.json`;
+    const blob = await this.#store.getBlob(this.#container, name);
+    return blob ? (parseJson(name, await blob.text()) as ImageRecord) : undefined;
+  }
+
   /** Waits for every write under way. */
   async flush(): Promise<void> {
     await Promise.all([...this.#chains.values()]);

@@ -128,4 +128,16 @@ export const DOMAIN_XML_CASES: Readonly<Record<string, DomainXmlSpec>> = {
       { tag: 'vmkit1', hostPath: '/srv/ro' },
     ],
   },
+  'disk boot, pc, pty console kept in a log, BIOS on the serial port': {
+    name: 'vmkit-logged',
+    type: 'qemu',
+    machine: 'pc',
+    memoryMiB: 256,
+    vcpus: 1,
+    boot: { kind: 'disk' },
+    disks: [{ pool: 'vmkit', volume: 'vmkit-logged.qcow2', format: 'qcow2', role: 'disk' }],
+    nics: [{ slot: 0, attachment: 'nat', mac: '52:54:00:00:00:09', portForwards: [] }],
+    qemuCommandLine: true,
+    serialLog: '/var/lib/libvirt/vmkit/vmkit-logged-console.log',
+  },
 };

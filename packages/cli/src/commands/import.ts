@@ -15,6 +15,7 @@ import {
   type OsFlag,
   osOption,
 } from './import-args.js';
+import { importInstanceCommand, importVolumeCommand } from './import-conversions.js';
 import { importCancelCommand, importStatusCommand } from './import-tasks.js';
 
 /** Options of `vmkit import` as commander parses them. */
@@ -84,7 +85,11 @@ export function importCommand(io: CliIo): Command {
       .option('-w, --wait', 'show progress until the task ends and exit by its outcome'),
     'vmkit import appliance.vmdk --image-id appliance --wait',
   );
-  command.addCommand(importStatusCommand(io)).addCommand(importCancelCommand(io));
+  command
+    .addCommand(importStatusCommand(io))
+    .addCommand(importCancelCommand(io))
+    .addCommand(importVolumeCommand(io))
+    .addCommand(importInstanceCommand(io));
   return defineAction(command, io, async (ctx, source: string, opts: ImportFlags) => {
     const where = isUrl(source) ? source : resolve(ctx.io.cwd, source);
     const format = await sourceFormat(where, opts.format);

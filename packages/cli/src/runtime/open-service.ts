@@ -6,7 +6,8 @@ import { openProvider } from './open-provider.js';
 
 /**
  * Opens the compute service the settings describe: the provider they name (libvirt or VirtualBox)
- * and the directory or S3 store, each loaded only now. An image spec the config got wrong is `INVALID_ARGUMENT` naming
+ * and the directory or S3 store, each loaded only now; images whose source is a Vagrant box
+ * (`{ type: 'box', path | url }`) are read by `@vmkit/import`'s `vagrantBoxReader`. An image spec the config got wrong is `INVALID_ARGUMENT` naming
  * the config file and `images[i]`.
  */
 export async function openService(settings: Settings): Promise<ComputeService> {
@@ -23,9 +24,15 @@ export async function openServiceAndProvider(
   const provider = await openProvider(settings.provider);
   const store = await openStore(settings);
   try {
+    // Vagrant boxes as image sources: read by @vmkit/import's reader (loaded only then).
+    const boxes = settings.images.some(
+      (spec) => (spec.source as { type?: unknown } | undefined)?.type === 'box',
+    );
+    const sources = boxes ? { box: (await import('@vmkit/import')).vagrantBoxReader() } : undefined;
     const service = await createComputeService({
       provider,
       store,
+      ...(sources ? { sources } : {}),
       images: settings.images as unknown as MasterSpec[],
       // Only `up --ephemeral` makes ephemeral nodes: they go when its service closes.
       ephemeralNodes: { destroyOnClose: true },

@@ -185,6 +185,12 @@ export interface ComputeService extends AsyncDisposable {
   /** Waits until the node answers as `until` says (agent, SSH, a TCP port, an HTTP path); returns it. */
   waitForNode(id: string, options: WaitForNodeOptions): Promise<NodeMetadata>;
   /**
+   * The end of node `id`'s serial console output since it last started (`''` when it printed
+   * nothing yet), at most `tailBytes` (default the provider's): `NOT_FOUND` for an unknown node,
+   * `UNSUPPORTED` when the provider keeps no console log (its optional `readNodeConsole`).
+   */
+  readNodeConsole(id: string, options?: { readonly tailBytes?: number }): Promise<string>;
+  /**
    * The login vmkit stored for the node (jclouds' "store credentials"): its user and the private
    * key vmkit made for its group, or `undefined`. Secrets never appear in `NodeMetadata`, logs or records.
    */

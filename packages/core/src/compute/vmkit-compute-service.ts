@@ -32,6 +32,7 @@ import type { Template, TemplateOptions } from '../model/template.js';
 import type { PortAllocator } from '../ports/port-allocator.js';
 import type { HypervisorProvider, ProviderNode } from '../spi/hypervisor-provider.js';
 import type { MasterDiskExport } from '../spi/master-export.js';
+import { checkInteger } from '../util/integer-option.js';
 import { Lifecycle } from '../util/lifecycle.js';
 import type { Logger } from '../util/logger.js';
 import type { OperationOptions } from '../util/progress.js';
@@ -365,6 +366,23 @@ export class VmkitComputeService implements ComputeService {
   async #nodeView(id: string): Promise<NodeMetadata | undefined> {
     const node = await this.#p.provider.getNode(id);
     return node ? this.#view(node) : undefined;
+  }
+
+  async readNodeConsole(id: string, options: { readonly tailBytes?: number } = {}): Promise<string> {
+    this.#open();
+    const { provider } = this.#p;
+    if (!provider.readNodeConsole)
+      throw new VmkitError(
+        'UNSUPPORTED',
+        `provider ${provider.name} keeps no console log (no readNodeConsole)`,
+        {
+          details: { provider: provider.name, method: 'readNodeConsole' },
+        },
+      );
+    if (options.tailBytes !== undefined) checkInteger('tailBytes', options.tailBytes);
+    if (!(await provider.getNode(id)))
+      throw new VmkitError('NOT_FOUND', `no node ${id}`, { details: { node: id } });
+    return provider.readNodeConsole(id, options);
   }
 
   async destroyNode(id: string, options: OperationOptions = {}): Promise<void> {

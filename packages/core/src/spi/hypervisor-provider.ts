@@ -10,6 +10,7 @@ import type { ProviderGuestAccess } from './guest-agent.js';
 import type { MasterBuild, MasterRef } from './master-build.js';
 import type { ProviderMasterExport } from './master-export.js';
 import type { ProviderMasterImport } from './master-import.js';
+import type { ProviderNodeConsole } from './node-console.js';
 import type { NodeImageCapabilities, ProviderNodeImages } from './node-images.js';
 import type { ProviderNodeSnapshots, SnapshotCapabilities } from './node-snapshots.js';
 import type { ProviderHousekeeping } from './provider-artefacts.js';
@@ -108,7 +109,8 @@ export type ProviderNode = Omit<NodeMetadata, 'hostPorts' | 'login'> & { readonl
  * method serves commands, file copies and addresses read inside nodes; the optional
  * {@link ProviderNodeSnapshots} methods serve node snapshots; the optional
  * {@link ProviderNodeImages} method serves `createImageFromNode`; the optional
- * {@link ProviderWarmClones} methods serve warm clones.
+ * {@link ProviderWarmClones} methods serve warm clones; the optional {@link ProviderNodeConsole}
+ * method serves `readNodeConsole`.
  */
 export interface HypervisorProvider
   extends ProviderHousekeeping,
@@ -117,6 +119,7 @@ export interface HypervisorProvider
     ProviderGuestAccess,
     ProviderNodeSnapshots,
     ProviderNodeImages,
+    ProviderNodeConsole,
     ProviderWarmClones {
   /** Provider kind, e.g. `libvirt`. */
   readonly name: string;

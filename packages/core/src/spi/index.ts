@@ -45,6 +45,7 @@ export {
 } from './master-build.js';
 export type { MasterDiskExport, MasterDiskExportOptions, ProviderMasterExport } from './master-export.js';
 export type { MasterDiskImport, ProviderMasterImport } from './master-import.js';
+export type { NodeConsoleOptions, ProviderNodeConsole } from './node-console.js';
 export {
   assertFreeSpace,
   GROWING_VOLUME_FLOOR_BYTES,

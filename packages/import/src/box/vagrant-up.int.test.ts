@@ -19,22 +19,13 @@ import {
   testGuestMasterSpec,
 } from '../../../provider-libvirt/test-support/test-guest.js';
 import { bootableDisk } from '../../test-support/bootable-disk.js';
+import { libvirtVagrantfile } from '../../test-support/vagrant-libvirt.js';
 import { createImportService } from '../import-service.js';
 
 const exec = promisify(execFile);
 const URI = 'qemu:///system';
 const POOL = 'vmkit';
 const virsh = (...args: string[]) => exec('virsh', ['-c', URI, ...args]);
-
-/** A /24 no route of this host uses yet, for vagrant-libvirt's management network. */
-async function freeSubnet(): Promise<string> {
-  const routes = (await exec('ip', ['-4', 'route'])).stdout;
-  for (let tries = 0; tries < 200; tries++) {
-    const net = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`;
-    if (!routes.includes(`${net}.`)) return `${net}.0/24`;
-  }
-  throw new Error('no free 10.x.y.0/24');
-}
 
 describe('vagrant up boots a box vmkit exported (vagrant-libvirt, driver qemu)', () => {
   const prefix = runPrefix('vgu');
@@ -92,22 +83,7 @@ describe('vagrant up boots a box vmkit exported (vagrant-libvirt, driver qemu)',
 
     await writeFile(
       at('Vagrantfile'),
-      `Vagrant.configure("2") do |config|
-  config.vm.box = "${box}"
-  config.vm.synced_folder ".", "/vagrant", disabled: true
-  config.vm.boot_timeout = 600
-  config.vm.provider :libvirt do |v|
-    v.driver = "qemu"
-    v.uri = "${URI}"
-    v.storage_pool_name = "${POOL}"
-    v.default_prefix = "${prefix}"
-    v.management_network_name = "${network}"
-    v.management_network_address = "${await freeSubnet()}"
-    v.memory = 256
-    v.cpus = 1
-  end
-end
-`,
+      await libvirtVagrantfile({ box, uri: URI, pool: POOL, prefix, network }),
     );
     let log = '';
     up = spawn('vagrant', ['up', '--provider=libvirt'], {

@@ -22,6 +22,7 @@ import {
   type MasterDiskExportOptions,
   type MasterRef,
   mapLimit,
+  type NodeConsoleOptions,
   type ProviderArtefact,
   type ProviderHost,
   type ProviderNode,
@@ -54,6 +55,7 @@ import { importLibvirtMaster } from './master/master-import.js';
 import { checkLibvirtMasterRef } from './master/master-ref-check.js';
 import { libvirtMastersExist } from './master/masters-exist.js';
 import { cloneLibvirtNode } from './node/clone-node.js';
+import { readLibvirtNodeConsole } from './node/node-console.js';
 import { createLibvirtMasterFromNode, LIBVIRT_NODE_IMAGE_CAPABILITIES } from './node/node-image.js';
 import { lookupNode, XML_INACTIVE } from './node/node-lookup.js';
 import { readNodeMetadata } from './node/node-metadata.js';
@@ -357,6 +359,11 @@ export class LibvirtProvider implements HypervisorProvider {
       }
     });
     return nodes.filter((n): n is ProviderNode => n !== undefined);
+  }
+
+  /** The end of a node's serial console, kept in the pool by virtlogd while the console stays a pty. */
+  async readNodeConsole(id: string, options: NodeConsoleOptions = {}): Promise<string> {
+    return readLibvirtNodeConsole(await this.#ctx(), id, options.tailBytes);
   }
 
   async getNode(id: string): Promise<ProviderNode | undefined> {

@@ -23,6 +23,7 @@ import { createDataVolumes } from './data-volumes.js';
 import { domainFirmware } from './domain-firmware.js';
 import { removeDomain } from './domain-removal.js';
 import { nodeBoot } from './node-boot.js';
+import { nodeConsoleVolume } from './node-console.js';
 import { type LibvirtNodeExt, type LibvirtNodeRecord, renderNodeMetadata } from './node-metadata.js';
 
 const GiB = 1024 ** 3;
@@ -128,6 +129,9 @@ export async function cloneLibvirtNode(
       progress(0.8, `${spec.dataVolumes.length} data volume(s) attached`);
     }
     throwIfAborted(options.signal, `clone of ${spec.name}`);
+    // A real guest's console is kept in the pool (removed with the node) for readNodeConsole.
+    const serialLog = ctx.realGuests && !warm ? nodeConsoleVolume(domName) : undefined;
+    if (serialLog) created.push(serialLog);
     const meta = newNodeRecord<LibvirtNodeExt>(
       { ...spec, network: { nics } },
       {
@@ -152,6 +156,7 @@ export async function cloneLibvirtNode(
       ...(spec.sharedFolders?.length ? { sharedFolders: spec.sharedFolders } : {}),
       metadata: renderNodeMetadata(meta),
       ...(warm ? { genid: warm.genid } : spec.warmTemplate ? { genid: 'auto' } : {}),
+      ...(serialLog ? { serialLog: `${await ctx.storage.targetPath()}/${serialLog}` } : {}),
     });
     defining = true;
     const dom = await ctx.client.domains.defineXml(xml).catch(async (error: unknown) => {

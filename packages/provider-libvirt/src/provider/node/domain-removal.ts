@@ -26,6 +26,8 @@ export async function removeDomain(
       if (!LibvirtError.hasCode(error, LibvirtErrorCode.OPERATION_INVALID)) throw error;
     });
   }
+  // A console log appears in the pool only once the domain ran: the pool is refreshed to see it.
+  if (volumes.some((v) => v.endsWith('-console.log'))) await ctx.storage.refresh();
   for (const v of volumes) await ctx.storage.delete(v);
   // An EFI domain's NVRAM is a pool volume vmkit deletes itself (a node's is among `volumes`, a
   // build domain's is its master's): libvirt refuses to undefine a domain whose NVRAM file exists

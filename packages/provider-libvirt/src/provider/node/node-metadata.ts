@@ -103,13 +103,13 @@ function assertOwnNames(domain: string, record: LibvirtRecord): void {
   }
   if (!domain.endsWith(record.name)) throw nodeRecordError('name', `must end the domain's name ${domain}`);
   const own = new RegExp(
-    `^${domain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\.qcow2|-config\\.(iso|img)|-data\\d{1,3}\\.img|-VARS\\.fd)$`,
+    `^${domain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\.qcow2|-config\\.(iso|img)|-data\\d{1,3}\\.img|-VARS\\.fd|-console\\.log)$`,
   );
   for (const [i, volume] of record.ext.volumes.entries())
     if (!own.test(volume))
       throw nodeRecordError(
         `ext.volumes[${i}]`,
-        `must be a volume of domain ${domain} (${domain}.qcow2, -config.iso|img, -data<N>.img, -VARS.fd)`,
+        `must be a volume of domain ${domain} (${domain}.qcow2, -config.iso|img, -data<N>.img, -VARS.fd, -console.log)`,
       );
 }
 

@@ -69,6 +69,12 @@ export interface DomainXmlSpec {
   /** Path of a file receiving the serial console. */
   readonly consoleLog?: string;
   /**
+   * Path of a file where libvirt (virtlogd) keeps a copy of the serial console, which stays a
+   * pty (`virsh console` works), and BIOS firmware prints there too (`<bios useserial>`);
+   * ignored when `consoleLog` is given.
+   */
+  readonly serialLog?: string;
+  /**
    * Host directories shared through virtiofs. They need the guest's memory shared with
    * `virtiofsd` (memfd backing, libvirt ≥ 6.9), and cannot be made read-only on the host side
    * here: libvirt 9.0 refuses `<readonly/>` on virtiofs, so read-only is the guest's mount option.
@@ -112,6 +118,8 @@ export function buildDomainXml(spec: DomainXmlSpec): string {
   } else {
     lines.push(`    <boot dev='${spec.boot.kind === 'cdrom' ? 'cdrom' : 'hd'}'/>`);
   }
+  // SeaBIOS speaks on the serial port too, so a kept console shows why a disk did not boot.
+  if (spec.serialLog && !spec.consoleLog && !spec.firmware) lines.push(`    <bios useserial='yes'/>`);
   lines.push('  </os>');
   lines.push('  <features><acpi/></features>');
   lines.push('  <on_poweroff>destroy</on_poweroff>');
@@ -165,6 +173,10 @@ export function buildDomainXml(spec: DomainXmlSpec): string {
   if (spec.consoleLog) {
     lines.push(
       `    <serial type='file'><source path='${xmlEscape(spec.consoleLog)}'/><target port='0'/></serial>`,
+    );
+  } else if (spec.serialLog) {
+    lines.push(
+      `    <serial type='pty'><log file='${xmlEscape(spec.serialLog)}' append='off'/><target port='0'/></serial>`,
     );
   } else {
     lines.push(`    <serial type='pty'><target port='0'/></serial>`);
