@@ -147,7 +147,12 @@ async function expectTruthful(outcome: NodeMetadata[] | unknown, count: number):
   const existing = [...created, ...stranded];
   const now = await state();
   expect(now.domains).toEqual(existing.map((n) => n.id).sort());
-  expect(now.nodeVolumes).toEqual(existing.flatMap((n) => [`${n.id}-config.iso`, `${n.id}.qcow2`]).sort());
+  // Each node's disk and config drive, and its console log once it ran (no other node's).
+  const logs = now.nodeVolumes.filter((v) => v.endsWith('-console.log'));
+  expect(now.nodeVolumes.filter((v) => !logs.includes(v))).toEqual(
+    existing.flatMap((n) => [`${n.id}-config.iso`, `${n.id}.qcow2`]).sort(),
+  );
+  expect(logs.filter((v) => !existing.some((n) => v === `${n.id}-console.log`))).toEqual([]);
   expect(now.leaseOwners).toEqual(existing.map((n) => n.name).sort());
   for (const n of created) {
     const { state: s } = await watcher.domains.getState(await watcher.domains.lookupByName(n.id));
