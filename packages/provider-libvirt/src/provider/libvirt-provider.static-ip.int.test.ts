@@ -93,18 +93,28 @@ describe('static addresses from a pool on real Debian guests (qemu:///system, a 
       const seen = await Promise.all(
         nodes.map(async (node) => {
           await compute.waitForNode(node.id, { until: 'agent', timeoutMs: BOOT_TIMEOUT_MS });
-          const out = await compute.runScriptOnNode(node.id, 'ip -j addr', { transport: 'agent' });
-          const links = JSON.parse(out.stdout) as Array<{
-            address?: string;
-            addr_info: Array<{ family: string; local: string; prefixlen: number; scope: string }>;
-          }>;
-          const mac = node.network.nics[0]?.mac;
-          const nic = links.find((l) => l.address === mac)?.addr_info ?? [];
-          const of = (family: string) =>
-            nic
-              .filter((a) => a.family === family && a.scope === 'global')
-              .map((a) => `${a.local}/${a.prefixlen}`);
-          return { node, v4: of('inet'), v6: of('inet6') };
+          // The agent can answer before cloud-init has applied the network config: read until
+          // both families are there (bounded), then compare.
+          const read = async () => {
+            const out = await compute.runScriptOnNode(node.id, 'ip -j addr', { transport: 'agent' });
+            const links = JSON.parse(out.stdout) as Array<{
+              address?: string;
+              addr_info: Array<{ family: string; local: string; prefixlen: number; scope: string }>;
+            }>;
+            const mac = node.network.nics[0]?.mac;
+            const nic = links.find((l) => l.address === mac)?.addr_info ?? [];
+            const of = (family: string) =>
+              nic
+                .filter((a) => a.family === family && a.scope === 'global')
+                .map((a) => `${a.local}/${a.prefixlen}`);
+            return { node, v4: of('inet'), v6: of('inet6') };
+          };
+          let found = await read();
+          for (const deadline = Date.now() + 120_000; Date.now() < deadline; found = await read()) {
+            if (found.v4.length > 0 && found.v6.length > 0) break;
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+          return found;
         }),
       );
       console.info(`[static-ip] two Debian nodes booted to their agents in ${Date.now() - started} ms`);
