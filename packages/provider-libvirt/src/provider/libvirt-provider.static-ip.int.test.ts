@@ -27,7 +27,9 @@ const netName = `${prefix}static`;
 const bridge = `vksip${Date.now().toString(36).slice(-6)}`;
 const POOL_RANGE = `${subnet}.20-${subnet}.21/24`;
 /** A unique-local /64 of the run's own. */
-const subnet6 = `fd${randomBytes(1).toString('hex')}:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}:1`;
+/** A random hex group of 4 digits with no leading zero, as `ip` prints it (it drops leading zeros). */
+const group6 = () => (0x1000 + (randomBytes(2).readUInt16BE() % 0xf000)).toString(16);
+const subnet6 = `fd${(0x10 + ((randomBytes(1)[0] as number) % 0xf0)).toString(16)}:${group6()}:${group6()}:1`;
 const POOL6_RANGE = `${subnet6}::20-${subnet6}::21/64`;
 /** Two 1-vCPU Debian guests booting at once under TCG on a shared two-core host. */
 const BOOT_TIMEOUT_MS = 360_000;
