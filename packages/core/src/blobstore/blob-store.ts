@@ -100,6 +100,15 @@ export interface BlobStore {
   removeBlob(container: string, name: string): Promise<void>;
   /** Lists blobs in name order, a page at a time. */
   list(container: string, options?: ListOptions): Promise<ListPage>;
+  /**
+   * Optional: a wake-up for a process polling one blob. Resolves when the blob `name` of
+   * `container` may have changed (written, replaced or removed, by this process or another on the
+   * same machine), or when `signal` aborts; rejects only an invalid container or blob name. A store that cannot watch the blob now
+   * leaves the promise pending until the abort. Spurious wake-ups are allowed; a missed change is
+   * not an error either, so callers keep polling and use this only to look again sooner. The
+   * filesystem and memory stores implement it; S3 does not (its callers poll).
+   */
+  watchBlob?(container: string, name: string, signal: AbortSignal): Promise<void>;
 }
 
 /** Lists every blob of a container, following pages. */

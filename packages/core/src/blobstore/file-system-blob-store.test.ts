@@ -16,9 +16,11 @@ afterAll(async () => {
   for (const root of roots) await rm(root, { recursive: true, force: true });
 });
 
-describeBlobStoreContract('filesystem', async () => ({
-  store: fileSystemBlobStore({ root: await newRoot() }),
-}));
+describeBlobStoreContract(
+  'filesystem',
+  async () => ({ store: fileSystemBlobStore({ root: await newRoot() }) }),
+  { watch: true },
+);
 
 describe('fileSystemBlobStore', () => {
   it('keeps working in a container folder an earlier version made 0755, and takes it private', async () => {

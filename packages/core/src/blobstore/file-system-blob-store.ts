@@ -7,6 +7,7 @@ import { throwIfAborted } from '../util/abort.js';
 import type { BlobListItem, ListPage } from './blob-store.js';
 import { FOLDER_MODE, FsBlobPaths } from './fs-blob-paths.js';
 import { listBlobFile, readBlobFile, WHOLE_READ_MAX } from './fs-blob-reader.js';
+import { watchBlobFile } from './fs-blob-watch.js';
 import { FsBlobWriter } from './fs-blob-writer.js';
 
 /** What reading a folder that another process removed meanwhile fails with. */
@@ -94,6 +95,9 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): Closab
           throw toVmkitError(error, 'STORE', `removing ${name}`);
       });
       await removeEmptyFolders(path, dir);
+    },
+    async watchBlob(container, name, signal) {
+      await watchBlobFile(paths.containerDir(container), paths.blobPath(container, name), signal);
     },
     async list(container, opts): Promise<ListPage> {
       const dir = await paths.requireContainer(container);

@@ -41,6 +41,8 @@ export interface BlobStoreDriver {
   removeBlob(container: string, name: string): Promise<void>;
   /** See {@link BlobStore.list}. */
   list(container: string, options: CheckedListOptions): Promise<ListPage>;
+  /** See {@link BlobStore.watchBlob}; a driver without it leaves the store without it. */
+  watchBlob?(container: string, name: string, signal: AbortSignal): Promise<void>;
   /** Releases what the store holds (clients, timers); called once, by the first `close()`. */
   close?(): Promise<void>;
 }
@@ -138,6 +140,16 @@ export function guardBlobStore(what: string, driver: BlobStoreDriver): ClosableB
     close: () => life.close(),
     [Symbol.asyncDispose]: () => life.close(),
   };
+  const watchBlob = driver.watchBlob?.bind(driver);
+  if (watchBlob) {
+    store.watchBlob = async (container, name, signal) => {
+      checkContainerName(container);
+      checkBlobName(name);
+      // Closing wakes the caller (at once when closed already): its next call reports it.
+      if (life.closed) return;
+      await watchBlob(container, name, AbortSignal.any([signal, life.signal])).catch(() => undefined);
+    };
+  }
   return store;
 }
 

@@ -18,6 +18,15 @@ interface Entry {
  */
 export function memoryBlobStore(): ClosableBlobStore {
   const containers = new Map<string, Map<string, Entry>>();
+  // Callers of watchBlob, by container and blob name: woken by a write or removal of that blob.
+  const watchers = new Map<string, Set<() => void>>();
+  const key = (name: string, blobName: string) => `${name}\u0000${blobName}`;
+  const changed = (name: string, blobName?: string) => {
+    for (const [k, wake] of watchers) {
+      if (blobName === undefined ? k.startsWith(key(name, '')) : k === key(name, blobName))
+        for (const w of [...wake]) w();
+    }
+  };
 
   const container = (name: string): Map<string, Entry> => {
     const found = containers.get(name);
@@ -47,6 +56,7 @@ export function memoryBlobStore(): ClosableBlobStore {
     },
     async deleteContainer(name) {
       containers.delete(name);
+      changed(name);
     },
     async putBlob(name, blobName, body, options) {
       const blobs = container(name);
@@ -66,6 +76,7 @@ export function memoryBlobStore(): ClosableBlobStore {
         metadata: Object.freeze({ ...options.metadata }),
         lastModified: new Date(),
       });
+      changed(name, blobName);
       return { etag };
     },
     async getBlob(name, blobName, options) {
@@ -78,7 +89,22 @@ export function memoryBlobStore(): ClosableBlobStore {
       return container(name).has(blobName);
     },
     async removeBlob(name, blobName) {
-      container(name).delete(blobName);
+      if (container(name).delete(blobName)) changed(name, blobName);
+    },
+    watchBlob(name, blobName, signal) {
+      return new Promise<void>((resolve) => {
+        const k = key(name, blobName);
+        const wake = () => {
+          signal.removeEventListener('abort', wake);
+          const set = watchers.get(k);
+          set?.delete(wake);
+          if (set?.size === 0) watchers.delete(k);
+          resolve();
+        };
+        if (signal.aborted) return resolve();
+        signal.addEventListener('abort', wake, { once: true });
+        watchers.set(k, (watchers.get(k) ?? new Set()).add(wake));
+      });
     },
     async list(name, options) {
       const blobs = container(name);

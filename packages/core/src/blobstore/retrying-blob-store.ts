@@ -49,5 +49,6 @@ export function retryingBlobStore(store: BlobStore, options: StoreRetryOptions =
     blobExists: (container, name) => retry(() => store.blobExists(container, name)),
     removeBlob: (container, name) => retry(() => store.removeBlob(container, name)),
     list: (container, opts) => retry(() => store.list(container, opts)),
+    ...(store.watchBlob ? { watchBlob: store.watchBlob.bind(store) } : {}),
   };
 }

@@ -59,7 +59,14 @@ export async function raceForImage(store) {
 }
 
 /** The store operations a fleet host counts (every other method is counted as `other`). */
-const COUNTED = { list: 'list', getBlob: 'get', putBlob: 'put', removeBlob: 'remove', blobExists: 'exists' };
+const COUNTED = {
+  list: 'list',
+  getBlob: 'get',
+  putBlob: 'put',
+  removeBlob: 'remove',
+  blobExists: 'exists',
+  watchBlob: 'watch',
+};
 
 /**
  * `store` with every call counted into `counts` by operation (list, get, put, remove, exists,

@@ -6,6 +6,7 @@ import { listAll } from '../blobstore/blob-store.js';
 import { VmkitError } from '../errors/vmkit-error.js';
 import { describeChurnContract } from './blob-store-churn-contract.js';
 import { describeGuardContract } from './blob-store-guard-contract.js';
+import { describeWatchContract } from './blob-store-watch-contract.js';
 
 /** What a blob store contract run needs: a store and, optionally, a way to dispose of it. */
 export interface BlobStoreContractSubject {
@@ -23,6 +24,8 @@ export interface BlobStoreContractOptions {
   readonly conditionalPut?: boolean;
   /** Listings (and reads) made while other callers change the same folders (default 300). */
   readonly churnRounds?: number;
+  /** Whether the store has `watchBlob` (default false); when true the watch cases run. */
+  readonly watch?: boolean;
 }
 
 /**
@@ -215,6 +218,7 @@ export function describeBlobStoreContract(
 
     describeGuardContract(() => store, fresh, factory);
     describeChurnContract(() => store, fresh, options.churnRounds ?? 300);
+    if (options.watch) describeWatchContract(() => store, fresh);
 
     it('reports NOT_FOUND for operations on a missing container', async () => {
       const missing = `missing-${Date.now().toString(36)}`;

@@ -253,6 +253,39 @@ describe('BuildLeases', () => {
     }
   });
 
+  it('with a wake-up (a store that watches), ends the wait on the change itself, with no pause, asking rarely meanwhile', async () => {
+    const store = memoryBlobStore();
+    await store.createContainer('pub');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
+    try {
+      const holder = leases(store, { ttlMs: 6000, renewMs: 1500 });
+      await holder.init();
+      const held = await holder.acquire(request);
+      let asked = 0;
+      const published = Object.assign(
+        async () => {
+          asked++;
+          return (await store.getBlob('pub', 'record.json')) !== undefined;
+        },
+        {
+          changed: (signal: AbortSignal) => store.watchBlob?.('pub', 'record.json', signal) as Promise<void>,
+        },
+      );
+      const waiting = leases(store, { ttlMs: 6000, renewMs: 1500 }).acquireUnless(request, published);
+      await vi.advanceTimersByTimeAsync(1700);
+      expect(await settledWithoutTime(waiting)).toBe('still waiting');
+      // Without the wake-up it asks every 200 ms (8 times by now); woken, once a second.
+      expect(asked).toBeLessThanOrEqual(3);
+      await store.putBlob('pub', 'record.json', '{}');
+      // No time passes: the write itself ended the pause.
+      expect(await settledWithoutTime(waiting)).toBeUndefined();
+      expect(held.lost.aborted).toBe(false);
+      await held.release();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('takes a free lease with one create-only write and one listing to confirm it', async () => {
     const store = memoryBlobStore();
     const calls: string[] = [];

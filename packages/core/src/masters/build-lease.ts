@@ -123,10 +123,12 @@ export class BuildLeases {
    * Without `settled`, each poll lists the lease (at a quarter of the wait: 50 ms to 2 s, at most
    * `renewMs`). A pause is at least four times as long as the poll before it took, so waiters back
    * off from a store that answers slowly (an overloaded one), leaving it to the holders' renewals. The newest generation is read again only when it changed.
+   * Where `settled.changed` can watch what `settled` reads (the filesystem store), a change ends
+   * the pause at once, so a waiter notices a publication within milliseconds, not a poll later.
    */
   async acquireUnless(
     request: LeaseRequest,
-    settled: (() => Promise<boolean>) | undefined,
+    settled: Settled | undefined,
     options: OperationOptions = {},
     askedNow = false,
   ): Promise<HeldLease | undefined> {
@@ -143,42 +145,65 @@ export class BuildLeases {
     let known: { name: string; record: LeaseRecord } | undefined;
     let nextLook = 0;
     let reported: string | undefined;
+    let woken = false;
     for (;;) {
       throwIfAborted(options.signal, 'waiting for a build lease');
-      const now = Date.now();
-      const pollStarted = performance.now();
-      if (known && settled && now < nextLook && now < Date.parse(known.record.expiresAt)) {
-        // The holder is live as last seen: only watch for the work being done.
-        if (await settled()) return undefined;
-      } else {
-        const latest = await this.#latest(store, key, known);
-        if (latest && latest.record === undefined) continue; // vanished while read: look again
-        const current = latest?.record;
-        if (!current || leaseExpired(current)) {
-          if (settled && ask && (await settled())) return undefined;
+      // Armed before the look, so that a change between the look and the pause is not missed.
+      const wake = settled?.changed && armWake(settled.changed, options.signal);
+      try {
+        const now = Date.now();
+        const pollStarted = performance.now();
+        if (woken && settled) {
+          // Woken by a change: asked first, whatever look is due.
+          woken = false;
+          if (await settled()) return undefined;
+        }
+        if (known && settled && now < nextLook && now < Date.parse(known.record.expiresAt)) {
+          // The holder is live as last seen: only watch for the work being done.
+          if (await settled()) return undefined;
+        } else {
+          const latest = await this.#latest(store, key, known);
+          if (latest && latest.record === undefined) continue; // vanished while read: look again
+          const current = latest?.record;
+          if (!current || leaseExpired(current)) {
+            if (settled && ask && (await settled())) return undefined;
+            ask = true;
+            const held = await this.#tryTake(store, key, request, latest?.generation ?? 0, current);
+            if (held) return held;
+            continue;
+          }
           ask = true;
-          const held = await this.#tryTake(store, key, request, latest?.generation ?? 0, current);
-          if (held) return held;
-          continue;
+          known = { name: latest.names.at(-1) as string, record: current };
+          nextLook = Date.now() + Math.min(renewMs, BUILD_LEASE_MAX_POLL_MS);
+          const who = describeHolder(current);
+          if (who !== reported) {
+            reported = who;
+            emitProgress(options.onProgress, {
+              phase: 'build',
+              imageId: request.imageId,
+              message: `waiting for the build lease held by ${who}`,
+            });
+          }
         }
-        ask = true;
-        known = { name: latest.names.at(-1) as string, record: current };
-        nextLook = Date.now() + Math.min(renewMs, BUILD_LEASE_MAX_POLL_MS);
-        const who = describeHolder(current);
-        if (who !== reported) {
-          reported = who;
-          emitProgress(options.onProgress, {
-            phase: 'build',
-            imageId: request.imageId,
-            message: `waiting for the build lease held by ${who}`,
-          });
-        }
+        const waited = Date.now() - waitStarted;
+        // Woken by a change, a waiter asks `settled` only as a fallback (a missed event, a store
+        // on a network filesystem that reports no remote change): once a second at most.
+        let pause = settled ? watchPause(waited, renewMs) : lookPause(waited, renewMs);
+        if (wake) pause = Math.max(pause, Math.min(WOKEN_POLL_MS, renewMs));
+        // A waiter takes at most a fifth of a serial client's share of a store that queues: the
+        // pause is at least four times as long as the poll took (nothing on a store answering fast).
+        const ms = Math.max(pause, 4 * (performance.now() - pollStarted));
+        if (wake) {
+          await Promise.race([
+            sleep(ms, options.signal),
+            wake.woken.then((changed) => {
+              woken ||= changed;
+            }),
+          ]);
+        } else await sleep(ms, options.signal);
+      } finally {
+        wake?.disarm();
       }
-      const waited = Date.now() - waitStarted;
-      const pause = settled ? watchPause(waited, renewMs) : lookPause(waited, renewMs);
-      // A waiter takes at most a fifth of a serial client's share of a store that queues: the
-      // pause is at least four times as long as the poll took (nothing on a store answering fast).
-      await sleep(Math.max(pause, 4 * (performance.now() - pollStarted)), options.signal);
     }
   }
 
@@ -324,6 +349,33 @@ export class BuildLeases {
       return { ...CORRUPT, masterName: name };
     }
   }
+}
+
+/**
+ * A check of whether the work a lease guards was done meanwhile (see `BuildLeases.acquireUnless`),
+ * optionally with a wake-up for when its answer may have changed.
+ */
+export interface Settled {
+  (): Promise<boolean>;
+  /** Resolves when the answer may have changed (see `BlobStore.watchBlob`), or when `signal` aborts. */
+  readonly changed?: ((signal: AbortSignal) => Promise<void>) | undefined;
+}
+
+/** How often a waiter woken by changes (`Settled.changed`) still asks `settled` on its own. */
+const WOKEN_POLL_MS = 1000;
+
+/**
+ * A wake-up armed for one poll: `woken` resolves `true` on a change, `false` once disarmed or
+ * aborted; `disarm` releases it.
+ */
+function armWake(
+  changed: (signal: AbortSignal) => Promise<void>,
+  signal: AbortSignal | undefined,
+): { woken: Promise<boolean>; disarm(): void } {
+  const stop = new AbortController();
+  const both = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  const woken = changed(both).then(() => !both.aborted);
+  return { woken, disarm: () => stop.abort() };
 }
 
 /** The pause before the next listing of a held lease: a quarter of the wait, 50 ms to 2 s, at most `renewMs`. */

@@ -3,7 +3,7 @@ import type { HypervisorProvider } from '../spi/hypervisor-provider.js';
 import type { Logger } from '../util/logger.js';
 import { emitProgress } from '../util/progress.js';
 import { adoptAndRecord, type BuildRequest, buildAndRecord, newMasterName } from './build-and-record.js';
-import type { BuildLeases } from './build-lease.js';
+import type { BuildLeases, Settled } from './build-lease.js';
 import type { MasterRecord } from './master-record.js';
 import type { MasterRepository } from './master-repository.js';
 
@@ -42,10 +42,17 @@ export async function buildUnderLease(
   let unusable = false;
   // Set when the wait for the build lease ended because the master was published: not asked again.
   let seenPublished = false;
-  const published = async () => {
-    seenPublished = (await shared?.published(hash)) ?? false;
-    return seenPublished;
-  };
+  const published: Settled = Object.assign(
+    async () => {
+      seenPublished = (await shared?.published(hash)) ?? false;
+      return seenPublished;
+    },
+    {
+      changed: shared?.canWatch
+        ? (signal: AbortSignal) => shared.publicationChanged(hash, signal)
+        : undefined,
+    },
+  );
   for (;;) {
     const masterName = newMasterName(spec, hash);
     if (adoptLeases && !unusable && (seenPublished || (await shared.published(hash)))) {
@@ -94,7 +101,7 @@ export async function buildUnderLease(
     place: BuildLeases,
     request: BuildRequest & { readonly masterName: string },
     work: (stored: MasterRecord | undefined, lost: AbortSignal) => Promise<MasterRecord | undefined>,
-    settled?: () => Promise<boolean>,
+    settled?: Settled,
     askedNow = false,
   ): Promise<MasterRecord | undefined> {
     const lease = await place.acquireUnless(

@@ -65,6 +65,8 @@ interface Work {
 export class SharedMasters {
   readonly #provider: HypervisorProvider;
   readonly #store: BlobStore;
+  /** Set once the container is made (see `#init`). */
+  #initialized = false;
   readonly #container: string;
   readonly #logger: Logger;
   readonly #maxDiskBytes: number;
@@ -155,6 +157,33 @@ export class SharedMasters {
     if (blob.size <= MAX_SHARED_RECORD_BYTES) this.#seen.set(hash, await blob.text());
     else this.#seen.delete(hash);
     return true;
+  }
+
+  /** Whether the store can watch a publication ({@link publicationChanged} wakes on it). */
+  get canWatch(): boolean {
+    return this.#store.watchBlob !== undefined;
+  }
+
+  /**
+   * Resolves when the record {@link published} reads for the spec hash may have changed (the
+   * store's `watchBlob`), or when `signal` aborts; pending until the abort on a store that cannot
+   * watch (S3). A wake-up only: the caller asks {@link published} again.
+   */
+  async publicationChanged(hash: string, signal: AbortSignal): Promise<void> {
+    // Once the container is made, the watch starts before this returns (before a look the caller
+    // makes next); a failure to make it only wakes the caller, whose next look reports it.
+    if (
+      !this.#initialized &&
+      !(await this.#init().then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
+    const watch = this.#store.watchBlob?.bind(this.#store);
+    if (watch) return watch(this.#container, sharedRecordName(hash), signal).catch(() => undefined);
+    if (signal.aborted) return;
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   }
 
   /**
@@ -277,10 +306,15 @@ export class SharedMasters {
   }
 
   #init(): Promise<void> {
-    this.#ready ??= this.#store.createContainer(this.#container).catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
-    });
+    this.#ready ??= this.#store.createContainer(this.#container).then(
+      () => {
+        this.#initialized = true;
+      },
+      (error: unknown) => {
+        this.#ready = undefined;
+        throw error;
+      },
+    );
     return this.#ready;
   }
 
