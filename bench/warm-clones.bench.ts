@@ -127,7 +127,7 @@ async function debianFigures(report: BenchReport, prefix: string, dir: string): 
 
 export default async function warmClonesBench(report: BenchReport): Promise<void> {
   execFileSync('bash', [join(repo, 'scripts/libvirt/ensure-libvirtd.sh')], { stdio: 'inherit' });
-  const prefix = `vw${Date.now().toString(36).slice(-5)}-`;
+  const prefix = `${process.env.VMKIT_BENCH_PREFIX ?? 'vw'}${Date.now().toString(36).slice(-5)}-`;
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-bench-warm-'));
   const spec: MasterSpec = { ...testGuestMasterSpec('bench-warm'), warm: { until: { http: '/' } } };
   const small: MasterSpec = {
