@@ -4,7 +4,8 @@
 // nodes of 128 MiB in one call, default 8, cold vs warm until all answer, and the SDK's own time
 // per node); the Debian guest until SSH answers with the call's key. Each template state is saved
 // before the timings (its one-time cost is reported on its own). VMKIT_BENCH_WARM_ONLY=debian runs
-// the Debian figures alone.
+// the Debian figures alone, VMKIT_BENCH_WARM_ONLY=scale the scale figures alone; names start with
+// VMKIT_BENCH_PREFIX (default `vw`).
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -84,6 +85,7 @@ async function scaleFigures(report: BenchReport, compute: ComputeService, count:
   await compute.ensureImage('bench-warm-small');
   await untilAnswering(compute, 1, true, 128); // the template, saved once
   const warm1 = await untilAnswering(compute, 1, true, 128);
+  const warm8 = count > 8 ? await untilAnswering(compute, 8, true, 128) : undefined;
   const warmN = await untilAnswering(compute, count, true, 128);
   const coldN = await untilAnswering(compute, count, false, 128);
   report.compare(
@@ -93,7 +95,9 @@ async function scaleFigures(report: BenchReport, compute: ComputeService, count:
     4,
   );
   report.figure({ name: 'SDK time per warm node, 1 node', value: warm1.sdkMs, unit: 'ms' });
+  if (warm8) report.figure({ name: 'SDK time per warm node, 8 nodes', value: warm8.sdkMs / 8, unit: 'ms' });
   report.figure({ name: `SDK time per warm node, ${count} nodes`, value: warmN.sdkMs / count, unit: 'ms' });
+  report.figure({ name: `${count} warm nodes, createNodesInGroup alone`, value: warmN.sdkMs, unit: 'ms' });
   report.figure({ name: `SDK time per cold node, ${count} nodes`, value: coldN.sdkMs / count, unit: 'ms' });
 }
 
@@ -140,6 +144,22 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
     // The Debian figures alone (minutes of boots), e.g. after a change to the identity reset.
     try {
       await debianFigures(report, prefix, dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+  if (process.env.VMKIT_BENCH_WARM_ONLY === 'scale') {
+    // The scale figures alone (VMKIT_BENCH_WARM_SCALE nodes).
+    try {
+      await using compute = await createComputeService({
+        provider: libvirtProvider({ uri: URI, namePrefix: prefix }),
+        store: fileSystemBlobStore({ root: join(dir, 'store') }),
+        images: [small],
+        ports: { leaseDir: join(dir, 'leases') },
+      });
+      await scaleFigures(report, compute, scale);
+      await compute.deleteImage('bench-warm-small');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
