@@ -336,9 +336,11 @@ export class NodeLauncher {
     const { signal, onProgress } = options;
     const clone = this.#provider.cloneNodeFromState as NonNullable<HypervisorProvider['cloneNodeFromState']>;
     // The clone's host keys are made on the host while the state is restored (an RSA key costs
-    // seconds in an emulated guest).
+    // seconds in an emulated guest), and the template's keys read meanwhile.
     const hostKeys = makeSshHostKeys(`root@${spec.name}`, warm.record.sshHostKeyTypes);
+    const templateKeys = this.#templateKeys(template);
     hostKeys.catch(() => {});
+    templateKeys.catch(() => {});
     const result = await clone.call(this.#provider, spec, warm.record.state, { signal, onProgress });
     await made(result.node.id);
     if (!result.resumed) {
@@ -364,7 +366,7 @@ export class NodeLauncher {
           ...(warm.resumeScript !== undefined ? { resumeScript: warm.resumeScript } : {}),
           ...(sshUser !== undefined ? { sshUser } : {}),
           sshKeys: spec.configDrive?.publicKeys ?? [],
-          dropSshKeys: await this.#templateKeys(template),
+          dropSshKeys: await templateKeys,
           hostKeys: await hostKeys,
         },
         signal,
