@@ -4,7 +4,8 @@
 // nodes of 128 MiB in one call, default 8, cold vs warm until all answer, and the SDK's own time
 // per node); the Debian guest until SSH answers with the call's key. Each template state is saved
 // before the timings (its one-time cost is reported on its own). VMKIT_BENCH_WARM_ONLY=debian runs
-// the Debian figures alone, VMKIT_BENCH_WARM_ONLY=scale the scale figures alone; names start with
+// the Debian figures alone, VMKIT_BENCH_WARM_ONLY=scale the scale figures alone,
+// VMKIT_BENCH_WARM_ONLY=busybox the busybox 1- and 4-node figures alone; names start with
 // VMKIT_BENCH_PREFIX (default `vw`).
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -219,6 +220,7 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
     });
     await compute.destroyNodesMatching((n) => n.group === 'bench');
     await compute.deleteImage('bench-warm');
+    if (process.env.VMKIT_BENCH_WARM_ONLY === 'busybox') return;
     await scaleFigures(report, compute, scale);
     await compute.deleteImage('bench-warm-small');
     await debianFigures(report, prefix, dir);
