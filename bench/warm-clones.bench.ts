@@ -78,6 +78,25 @@ async function untilSsh(compute: ComputeService, keys: SshKeys, warm: boolean): 
   return ms;
 }
 
+/**
+ * Refreshes the pool, trying again while libvirt refuses because of another client's job on it
+ * (the pool is shared: "pool 'vmkit' has asynchronous jobs running").
+ */
+async function refreshPool(
+  client: LibvirtClient,
+  pool: Parameters<LibvirtClient['storage']['poolRefresh']>[0],
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.storage.poolRefresh(pool);
+      return;
+    } catch (error) {
+      if (attempt >= 60 || !/asynchronous jobs running/.test(String(error))) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 /** Scale: `count` busybox nodes of 128 MiB in one call, cold vs warm, and the SDK's time per node. */
 async function scaleFigures(report: BenchReport, compute: ComputeService, count: number): Promise<void> {
   report.section(
@@ -184,7 +203,7 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
       unit: 'ms',
     });
     const pool = await client.storage.poolLookupByName('vmkit');
-    await client.storage.poolRefresh(pool);
+    await refreshPool(client, pool);
     const vols = (await client.storage.poolListAllVolumes(pool)).filter((v) => v.name.startsWith(prefix));
     const state = vols.find((v) => v.name.endsWith('.state'));
     if (state) {
@@ -210,7 +229,7 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
     // Disk bytes one warm clone writes: its overlay's allocation once it answered.
     const [node] = await compute.createNodesInGroup('bench', 1, { inboundPorts: [80] }, { warm: true });
     await waitForGuestPage(`http://127.0.0.1:${node?.hostPorts['tcp-80']}/`, 120_000);
-    await client.storage.poolRefresh(pool);
+    await refreshPool(client, pool);
     const overlay = await client.storage.volLookupByName(pool, `${node?.id}.qcow2`);
     const info = await client.storage.volGetInfo(overlay);
     report.figure({
