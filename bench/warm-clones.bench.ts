@@ -4,7 +4,9 @@
 // nodes of 128 MiB in one call, default 8, cold vs warm until all answer, and the SDK's own time
 // per node); the Debian guest until SSH answers with the call's key. Each template state is saved
 // before the timings (its one-time cost is reported on its own). VMKIT_BENCH_WARM_ONLY=debian runs
-// the Debian figures alone.
+// the Debian figures alone, VMKIT_BENCH_WARM_ONLY=scale the scale figures alone,
+// VMKIT_BENCH_WARM_ONLY=busybox the busybox 1- and 4-node figures alone; names start with
+// VMKIT_BENCH_PREFIX (default `vw`).
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -76,6 +78,25 @@ async function untilSsh(compute: ComputeService, keys: SshKeys, warm: boolean): 
   return ms;
 }
 
+/**
+ * Refreshes the pool, trying again while libvirt refuses because of another client's job on it
+ * (the pool is shared: "pool 'vmkit' has asynchronous jobs running").
+ */
+async function refreshPool(
+  client: LibvirtClient,
+  pool: Parameters<LibvirtClient['storage']['poolRefresh']>[0],
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.storage.poolRefresh(pool);
+      return;
+    } catch (error) {
+      if (attempt >= 60 || !/asynchronous jobs running/.test(String(error))) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 /** Scale: `count` busybox nodes of 128 MiB in one call, cold vs warm, and the SDK's time per node. */
 async function scaleFigures(report: BenchReport, compute: ComputeService, count: number): Promise<void> {
   report.section(
@@ -84,6 +105,7 @@ async function scaleFigures(report: BenchReport, compute: ComputeService, count:
   await compute.ensureImage('bench-warm-small');
   await untilAnswering(compute, 1, true, 128); // the template, saved once
   const warm1 = await untilAnswering(compute, 1, true, 128);
+  const warm8 = count > 8 ? await untilAnswering(compute, 8, true, 128) : undefined;
   const warmN = await untilAnswering(compute, count, true, 128);
   const coldN = await untilAnswering(compute, count, false, 128);
   report.compare(
@@ -93,7 +115,9 @@ async function scaleFigures(report: BenchReport, compute: ComputeService, count:
     4,
   );
   report.figure({ name: 'SDK time per warm node, 1 node', value: warm1.sdkMs, unit: 'ms' });
+  if (warm8) report.figure({ name: 'SDK time per warm node, 8 nodes', value: warm8.sdkMs / 8, unit: 'ms' });
   report.figure({ name: `SDK time per warm node, ${count} nodes`, value: warmN.sdkMs / count, unit: 'ms' });
+  report.figure({ name: `${count} warm nodes, createNodesInGroup alone`, value: warmN.sdkMs, unit: 'ms' });
   report.figure({ name: `SDK time per cold node, ${count} nodes`, value: coldN.sdkMs / count, unit: 'ms' });
 }
 
@@ -127,7 +151,7 @@ async function debianFigures(report: BenchReport, prefix: string, dir: string): 
 
 export default async function warmClonesBench(report: BenchReport): Promise<void> {
   execFileSync('bash', [join(repo, 'scripts/libvirt/ensure-libvirtd.sh')], { stdio: 'inherit' });
-  const prefix = `vw${Date.now().toString(36).slice(-5)}-`;
+  const prefix = `${process.env.VMKIT_BENCH_PREFIX ?? 'vw'}${Date.now().toString(36).slice(-5)}-`;
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-bench-warm-'));
   const spec: MasterSpec = { ...testGuestMasterSpec('bench-warm'), warm: { until: { http: '/' } } };
   const small: MasterSpec = {
@@ -140,6 +164,22 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
     // The Debian figures alone (minutes of boots), e.g. after a change to the identity reset.
     try {
       await debianFigures(report, prefix, dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+  if (process.env.VMKIT_BENCH_WARM_ONLY === 'scale') {
+    // The scale figures alone (VMKIT_BENCH_WARM_SCALE nodes).
+    try {
+      await using compute = await createComputeService({
+        provider: libvirtProvider({ uri: URI, namePrefix: prefix }),
+        store: fileSystemBlobStore({ root: join(dir, 'store') }),
+        images: [small],
+        ports: { leaseDir: join(dir, 'leases') },
+      });
+      await scaleFigures(report, compute, scale);
+      await compute.deleteImage('bench-warm-small');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -163,7 +203,7 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
       unit: 'ms',
     });
     const pool = await client.storage.poolLookupByName('vmkit');
-    await client.storage.poolRefresh(pool);
+    await refreshPool(client, pool);
     const vols = (await client.storage.poolListAllVolumes(pool)).filter((v) => v.name.startsWith(prefix));
     const state = vols.find((v) => v.name.endsWith('.state'));
     if (state) {
@@ -189,7 +229,7 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
     // Disk bytes one warm clone writes: its overlay's allocation once it answered.
     const [node] = await compute.createNodesInGroup('bench', 1, { inboundPorts: [80] }, { warm: true });
     await waitForGuestPage(`http://127.0.0.1:${node?.hostPorts['tcp-80']}/`, 120_000);
-    await client.storage.poolRefresh(pool);
+    await refreshPool(client, pool);
     const overlay = await client.storage.volLookupByName(pool, `${node?.id}.qcow2`);
     const info = await client.storage.volGetInfo(overlay);
     report.figure({
@@ -199,6 +239,7 @@ export default async function warmClonesBench(report: BenchReport): Promise<void
     });
     await compute.destroyNodesMatching((n) => n.group === 'bench');
     await compute.deleteImage('bench-warm');
+    if (process.env.VMKIT_BENCH_WARM_ONLY === 'busybox') return;
     await scaleFigures(report, compute, scale);
     await compute.deleteImage('bench-warm-small');
     await debianFigures(report, prefix, dir);

@@ -32,7 +32,7 @@ export function testGuestMasterSpec(id: string): MasterSpec {
   };
 }
 
-/** A unique prefix for one test run's domains and volumes. */
+/** A unique prefix for one test run's domains and volumes (starting with `VMKIT_TEST_PREFIX`, default `vt`). */
 export function runPrefix(tag: string): string {
-  return `vt${tag}${Date.now().toString(36).slice(-5)}-`;
+  return `${process.env.VMKIT_TEST_PREFIX ?? 'vt'}${tag}${Date.now().toString(36).slice(-5)}-`;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NodeCredentials } from '../credentials/node-credentials.js';
+import { makeSshHostKeys } from '../credentials/ssh-host-keys.js';
 import { unbindableHostPort } from '../errors/host-port-error.js';
 import { type NodeFailure, RunNodesError } from '../errors/run-nodes-error.js';
 import { invalidArgument, toVmkitError, VmkitError } from '../errors/vmkit-error.js';
@@ -334,6 +335,12 @@ export class NodeLauncher {
   ): Promise<{ node: ProviderNode; resumed: boolean; reason?: string }> {
     const { signal, onProgress } = options;
     const clone = this.#provider.cloneNodeFromState as NonNullable<HypervisorProvider['cloneNodeFromState']>;
+    // The clone's host keys are made on the host while the state is restored (an RSA key costs
+    // seconds in an emulated guest), and the template's keys read meanwhile.
+    const hostKeys = makeSshHostKeys(`root@${spec.name}`, warm.record.sshHostKeyTypes);
+    const templateKeys = this.#templateKeys(template);
+    hostKeys.catch(() => {});
+    templateKeys.catch(() => {});
     const result = await clone.call(this.#provider, spec, warm.record.state, { signal, onProgress });
     await made(result.node.id);
     if (!result.resumed) {
@@ -359,7 +366,8 @@ export class NodeLauncher {
           ...(warm.resumeScript !== undefined ? { resumeScript: warm.resumeScript } : {}),
           ...(sshUser !== undefined ? { sshUser } : {}),
           sshKeys: spec.configDrive?.publicKeys ?? [],
-          dropSshKeys: await this.#templateKeys(template),
+          dropSshKeys: await templateKeys,
+          hostKeys: await hostKeys,
         },
         signal,
       );

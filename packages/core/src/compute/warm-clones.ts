@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { SshHostKeyType } from '../credentials/ssh-host-keys.js';
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRecord, WarmStateRecord } from '../masters/master-record.js';
@@ -7,11 +8,13 @@ import { DEFAULT_NETWORK } from '../model/network-spec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
 import type { Template } from '../model/template.js';
 import type { WarmSpec } from '../model/warm-spec.js';
+import type { GuestAgent } from '../spi/guest-agent.js';
 import type { HypervisorProvider, ProviderCapabilities } from '../spi/hypervisor-provider.js';
 import type { Logger } from '../util/logger.js';
 import { emitProgress, type OperationOptions } from '../util/progress.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { configDriveFor } from './config-drive-request.js';
+import { probeSshHostKeyTypes } from './warm-identity.js';
 
 /** Group of the template nodes warm masters are saved from. */
 export const WARM_TEMPLATE_GROUP = 'vmkit-warm';
@@ -151,6 +154,23 @@ export class WarmStates {
     await this.#p.cache.setWarm(imageId, record, { ...record.warm, stale: true });
   }
 
+  /** The template's SSH host key types, read through its agent (`undefined` when it cannot say). */
+  async #hostKeyTypes(id: string, signal: AbortSignal): Promise<SshHostKeyType[] | undefined> {
+    const { provider } = this.#p;
+    if (!provider.guestAgent) return undefined;
+    let agent: GuestAgent;
+    try {
+      agent = await provider.guestAgent(id, { signal });
+    } catch {
+      return undefined;
+    }
+    try {
+      return await probeSshHostKeyTypes(agent, signal);
+    } finally {
+      await agent.close?.();
+    }
+  }
+
   async #save(
     template: Template,
     master: MasterRecord,
@@ -186,6 +206,7 @@ export class WarmStates {
     let saved = false;
     try {
       await this.#p.wait(node.id, warm.until, warm.timeoutMs, options);
+      const sshHostKeyTypes = await this.#hostKeyTypes(node.id, options.signal);
       emitProgress(options.onProgress, {
         phase: 'build',
         imageId: master.imageId,
@@ -202,6 +223,7 @@ export class WarmStates {
         savedAt: new Date().toISOString(),
         stateBytes: state.stateBytes,
         hardware,
+        ...(sshHostKeyTypes ? { sshHostKeyTypes } : {}),
       };
       const current = this.#p.cache.record(master.imageId) ?? master;
       await this.#p.cache.setWarm(master.imageId, current, record).catch(async (error: unknown) => {

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import type { SshHostKeyType } from '../credentials/ssh-host-keys.js';
+import type { SshKeyPair } from '../credentials/ssh-key-pair.js';
 import { VmkitError } from '../errors/vmkit-error.js';
 import type { GuestAgent } from '../spi/guest-agent.js';
 import { sleep } from '../util/abort.js';
@@ -8,24 +11,35 @@ import { sleep } from '../util/abort.js';
  * guest read from the template's drive at boot is refreshed: the CD-ROM devices' sizes are re-read
  * and their cached blocks dropped (`blockdev --flushbufs`; all clean caches where the guest has no
  * `blockdev`: a Debian guest then reads back everything it runs, seconds under TCG), since the
- * drive's medium changed under the running kernel; the drive
- * is found by label (`cidata`, `config-2`; for up to 5 s while the re-read settles) and mounted
- * read-only, the instance id and hostname are read (NoCloud `meta-data` or OpenStack
- * `meta_data.json`), the hostname is set (and `/etc/hostname` where it exists, and the
- * `127.0.1.1` line of `/etc/hosts` where it has one), `/etc/machine-id` is made anew where it
- * exists, SSH host keys are made anew where they exist, of the types the guest has (and `sshd`
- * restarted), the clone's SSH keys are authorised (see below), then `$VMKIT_RESUME` (the spec's
+ * drive's medium changed under the running kernel; the drive is found by label (`cidata`,
+ * `config-2`; for up to 5 s while the re-read settles) and mounted read-only, the instance id and
+ * hostname are read (NoCloud `meta-data` or OpenStack `meta_data.json`), the hostname is set
+ * (`/proc/sys/kernel/hostname`, `/etc/hostname` where it exists, and the `127.0.1.1` line of
+ * `/etc/hosts` where it has one), `/etc/machine-id` is written anew where it exists (from
+ * `$VMKIT_MACHINE_ID`, made on the host), the SSH host keys are written anew where they exist (see
+ * below), the clone's SSH keys are authorised (see below), then `$VMKIT_RESUME` (the spec's
  * `warm.resumeScript`) runs with `VMKIT_INSTANCE_ID`, `VMKIT_HOSTNAME` and `VMKIT_DRIVE`. It
  * prints `VMKIT-WARM-IDENTITY instance-id=<id> hostname=<name>` and exits non-zero when no drive
- * is found, the login user of the keys does not
- * exist, or the resume script fails.
+ * is found, the login user of the keys does not exist, or the resume script fails.
+ *
+ * It starts as few programs as it can (shell built-ins do the rest): right after a restore an
+ * emulated (TCG) guest has no translated code, so each program started costs a few hundred
+ * milliseconds on a loaded host (a trace of the first version, about 50 programs, spent 19-25 s
+ * in a Debian clone; this one starts about 10).
+ *
+ * Host keys: each `/etc/ssh/ssh_host_<type>_key` (and `.pub`) is rewritten in place from
+ * `$VMKIT_HOST_KEY_<type>` and `$VMKIT_HOST_PUB_<type>` (made on the host, for `rsa`, `ecdsa`,
+ * `ed25519`), else made by `ssh-keygen`; then a running `sshd` (`/run/sshd.pid`) is sent `SIGHUP`,
+ * which makes it execute itself again with the new keys (no service restart).
  *
  * The keys (cloud-init, which authorised the template's keys at its boot, does not run again):
  * in the login user's `~/.ssh/authorized_keys` — `$VMKIT_SSH_USER`, else the user cloud-init made
  * (`/etc/sudoers.d/90-cloud-init-users`) — the lines holding a key of `$VMKIT_SSH_DROP_KEYS` (the
- * template's, one a line) are removed and the keys of `$VMKIT_SSH_KEYS` (the clone's, one a line)
- * added, the file owned by the user, mode 0600 in a 0700 directory. Nothing is done when there
- * are no keys, or no user is named and cloud-init made none.
+ * template's, one a line) or of `$VMKIT_SSH_KEYS` (the clone's, one a line) are removed and the
+ * clone's keys added, the file owned by the user, mode 0600 in a 0700 directory. Nothing is done
+ * when there are no keys, or no user is named and cloud-init made none.
+ *
+ * (Written with `@{` for the shell's `${`, which a template literal cannot hold.)
  */
 export const WARM_IDENTITY_SCRIPT = String.raw`
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -43,57 +57,124 @@ while [ -z "$dev" ] && [ "$tries" -gt 0 ]; do
   [ -n "$dev" ] || { sleep 0.1; tries=$((tries - 1)); }
 done
 [ -n "$dev" ] || { echo "VMKIT-WARM-IDENTITY no config drive" >&2; exit 3; }
-mnt=$(mktemp -d /tmp/vmkit-warm.XXXXXX) || exit 4
+mnt=/run/vmkit-warm.$$
+mkdir -m 700 "$mnt" || exit 4
 mount -o ro -t iso9660 "$dev" "$mnt" 2>/dev/null || mount -o ro "$dev" "$mnt" || { rmdir "$mnt"; exit 4; }
 fail() { echo "VMKIT-WARM-IDENTITY $2" >&2; umount "$mnt" 2>/dev/null; rmdir "$mnt" 2>/dev/null; exit "$1"; }
-field() { sed -n "s/^[ \"]*$1\"* *: *//p" "$2" | head -n 1 | tr -d "\"'\r" | sed 's/[ ,]*$//'; }
+nl='
+'
+cr=$(printf '\r')
+# value: the value of a "key: value" or "key": "value" field, quotes, commas and blanks around it dropped.
+value() {
+  v=@{1#*:}
+  while :; do
+    case $v in
+      [\ \"\']*) v=@{v#?} ;;
+      *[\ \"\',]) v=@{v%?} ;;
+      *) break ;;
+    esac
+  done
+}
 iid=
 host=
+lhost=
 if [ -f "$mnt/meta-data" ]; then
-  iid=$(field instance-id "$mnt/meta-data")
-  host=$(field local-hostname "$mnt/meta-data")
-  [ -n "$host" ] || host=$(field hostname "$mnt/meta-data")
+  while IFS= read -r line || [ -n "$line" ]; do
+    line=@{line%"$cr"}
+    case $line in
+      instance-id:*) [ -n "$iid" ] || { value "$line"; iid=$v; } ;;
+      local-hostname:*) [ -n "$lhost" ] || { value "$line"; lhost=$v; } ;;
+      hostname:*) [ -n "$host" ] || { value "$line"; host=$v; } ;;
+    esac
+  done <"$mnt/meta-data"
+  [ -z "$lhost" ] || host=$lhost
 elif [ -f "$mnt/openstack/latest/meta_data.json" ]; then
-  meta=$(mktemp -d /tmp/vmkit-warm-meta.XXXXXX) || exit 4
-  tr ',{}' '\n\n\n' <"$mnt/openstack/latest/meta_data.json" >"$meta/fields"
-  iid=$(field uuid "$meta/fields")
-  host=$(field hostname "$meta/fields")
-  rm -rf "$meta"
+  json=
+  while IFS= read -r line || [ -n "$line" ]; do json="$json $line"; done <"$mnt/openstack/latest/meta_data.json"
+  rest=$json
+  while [ -n "$rest" ]; do
+    item=@{rest%%[,\{\}]*}
+    case $rest in *[,\{\}]*) rest=@{rest#*[,\{\}]} ;; *) rest= ;; esac
+    item=@{item#"@{item%%[! ]*}"}
+    case $item in
+      \"uuid\"*:*) [ -n "$iid" ] || { value "$item"; iid=$v; } ;;
+      \"hostname\"*:*) [ -n "$host" ] || { value "$item"; host=$v; } ;;
+    esac
+  done
 fi
-host=$(printf '%s' "$host" | tr -c 'A-Za-z0-9.-' '-' | cut -c1-63)
+case $host in *[!A-Za-z0-9.-]*) host=$(printf '%s' "$host" | tr -c 'A-Za-z0-9.-' '-') ;; esac
+[ @{#host} -le 63 ] || host=$(printf '%s' "$host" | cut -c1-63)
 if [ -n "$host" ]; then
-  hostname "$host"
-  [ -f /etc/hostname ] && printf '%s\n' "$host" >/etc/hostname
-  grep -q '^127\.0\.1\.1[[:space:]]' /etc/hosts 2>/dev/null &&
-    sed -i "s/^127\.0\.1\.1[[:space:]].*/127.0.1.1 $host/" /etc/hosts
+  echo "$host" >/proc/sys/kernel/hostname 2>/dev/null || hostname "$host"
+  [ -f /etc/hostname ] && echo "$host" >/etc/hostname
+  if [ -f /etc/hosts ]; then
+    while IFS= read -r line; do
+      case $line in 127.0.1.1[[:space:]]*) sed -i "s/^127\.0\.1\.1[[:space:]].*/127.0.1.1 $host/" /etc/hosts; break ;; esac
+    done </etc/hosts
+  fi
 fi
-if [ -f /etc/machine-id ]; then
+if [ -f /etc/machine-id ] && [ -n "$VMKIT_MACHINE_ID" ]; then
+  echo "$VMKIT_MACHINE_ID" >/etc/machine-id
+elif [ -f /etc/machine-id ]; then
   tr -d '-' </proc/sys/kernel/random/uuid >/etc/machine-id.vmkit && mv /etc/machine-id.vmkit /etc/machine-id
 fi
-if ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1 && command -v ssh-keygen >/dev/null; then
-  for k in /etc/ssh/ssh_host_*_key; do
-    t=$(printf '%s' "$k" | sed 's,^.*/ssh_host_\(.*\)_key$,\1,')
-    rm -f "$k" "$k.pub" && ssh-keygen -q -t "$t" -N '' -f "$k" >/dev/null || fail 7 "cannot make $k"
-  done
-  command -v systemctl >/dev/null && systemctl try-restart ssh sshd >/dev/null 2>&1
+keys=
+for k in /etc/ssh/ssh_host_*_key; do
+  [ -f "$k" ] || continue
+  keys=1
+  key=
+  pub=
+  case $k in
+    */ssh_host_rsa_key) key=$VMKIT_HOST_KEY_rsa pub=$VMKIT_HOST_PUB_rsa ;;
+    */ssh_host_ecdsa_key) key=$VMKIT_HOST_KEY_ecdsa pub=$VMKIT_HOST_PUB_ecdsa ;;
+    */ssh_host_ed25519_key) key=$VMKIT_HOST_KEY_ed25519 pub=$VMKIT_HOST_PUB_ed25519 ;;
+  esac
+  if [ -n "$key" ] && [ -n "$pub" ]; then
+    (umask 077 && echo "$key" >"$k") && echo "$pub" >"$k.pub" || fail 7 "cannot write $k"
+  else
+    t=@{k##*/ssh_host_}
+    rm -f "$k" "$k.pub" && ssh-keygen -q -t "@{t%_key}" -N '' -f "$k" >/dev/null || fail 7 "cannot make $k"
+  fi
+done
+if [ -n "$keys" ] && [ -f /run/sshd.pid ]; then
+  read -r pid </run/sshd.pid && [ -n "$pid" ] && kill -HUP "$pid" 2>/dev/null
 fi
 user=$VMKIT_SSH_USER
 if [ -z "$user" ] && [ -f /etc/sudoers.d/90-cloud-init-users ]; then
-  user=$(sed -n 's/^\([A-Za-z_][A-Za-z0-9_.-]*\)  *ALL=.*/\1/p' /etc/sudoers.d/90-cloud-init-users | head -n 1)
+  while read -r name rest; do
+    case $name in [A-Za-z_]*) case $rest in ALL=*) user=$name; break ;; esac ;; esac
+  done </etc/sudoers.d/90-cloud-init-users
 fi
 if [ -n "$user" ] && [ -n "$VMKIT_SSH_KEYS$VMKIT_SSH_DROP_KEYS" ]; then
-  ids=$(awk -F: -v u="$user" '$1 == u { print $3 ":" $4; exit }' /etc/passwd)
-  home=$(awk -F: -v u="$user" '$1 == u { print $6; exit }' /etc/passwd)
+  ids=
+  home=
+  while IFS=: read -r name x uid gid gecos dir shell; do
+    [ "$name" = "$user" ] && { ids=$uid:$gid; home=$dir; break; }
+  done </etc/passwd
   [ -n "$ids" ] && [ -d "$home" ] || fail 5 "no user $user for the SSH keys"
   ak=$home/.ssh/authorized_keys
-  mkdir -p "$home/.ssh" && touch "$ak" || fail 6 "cannot write $ak"
-  printf '%s\n' "$VMKIT_SSH_DROP_KEYS" >/tmp/vmkit-warm-drop.$$
-  {
-    awk 'NR == FNR { if ($2 != "") drop[$2] = 1; next } { for (i = 1; i <= NF; i++) if ($i in drop) next; print }' \
-      /tmp/vmkit-warm-drop.$$ "$ak"
-    printf '%s\n' "$VMKIT_SSH_KEYS" | sed '/^$/d'
-  } >"$ak.vmkit" && chmod 600 "$ak.vmkit" && mv "$ak.vmkit" "$ak" || fail 6 "cannot write $ak"
-  rm -f /tmp/vmkit-warm-drop.$$
+  [ -d "$home/.ssh" ] || mkdir -p "$home/.ssh" || fail 6 "cannot write $ak"
+  set -f
+  (
+    umask 077
+    {
+      if [ -f "$ak" ]; then
+        while IFS= read -r line || [ -n "$line" ]; do
+          keep=1
+          IFS=$nl
+          for drop in $VMKIT_SSH_DROP_KEYS$nl$VMKIT_SSH_KEYS; do
+            d=@{drop#* }
+            d=@{d%% *}
+            case " $line " in *" $d "*) keep= ;; esac
+          done
+          unset IFS
+          [ -z "$keep" ] || echo "$line"
+        done <"$ak"
+      fi
+      [ -z "$VMKIT_SSH_KEYS" ] || echo "$VMKIT_SSH_KEYS"
+    } >"$ak.vmkit"
+  ) && mv "$ak.vmkit" "$ak" || fail 6 "cannot write $ak"
+  set +f
   chown "$ids" "$home/.ssh" "$ak" && chmod 700 "$home/.ssh" || fail 6 "cannot give $ak to $user"
 fi
 rc=0
@@ -103,7 +184,7 @@ fi
 umount "$mnt" && rmdir "$mnt"
 echo "VMKIT-WARM-IDENTITY instance-id=$iid hostname=$host"
 exit $rc
-`;
+`.replaceAll('@{', '${');
 
 /** How long the identity reset may take before the node is given up. */
 const RESET_TIMEOUT_MS = 60_000;
@@ -120,6 +201,12 @@ export interface WarmIdentityOptions {
   readonly sshKeys?: readonly string[];
   /** The template's keys to remove (authorised from the template's drive at its boot). */
   readonly dropSshKeys?: readonly string[];
+  /**
+   * The clone's SSH host keys, made on the host ({@link makeSshHostKeys}): written in place of the
+   * guest's keys of these types (passed in the script's environment, which only root reads in the
+   * guest); a type the guest has and this lacks is made by `ssh-keygen` in the guest.
+   */
+  readonly hostKeys?: Readonly<Partial<Record<SshHostKeyType, SshKeyPair>>>;
 }
 
 /**
@@ -133,10 +220,17 @@ export async function resetWarmIdentity(
   signal?: AbortSignal,
 ): Promise<void> {
   const env = [
+    `VMKIT_MACHINE_ID=${randomBytes(16).toString('hex')}`,
     ...(options.resumeScript !== undefined ? [`VMKIT_RESUME=${options.resumeScript}`] : []),
     ...(options.sshUser !== undefined ? [`VMKIT_SSH_USER=${options.sshUser}`] : []),
-    ...(options.sshKeys?.length ? [`VMKIT_SSH_KEYS=${options.sshKeys.join('\n')}`] : []),
+    ...(options.sshKeys?.length
+      ? [`VMKIT_SSH_KEYS=${options.sshKeys.filter((k) => k.trim()).join('\n')}`]
+      : []),
     ...(options.dropSshKeys?.length ? [`VMKIT_SSH_DROP_KEYS=${options.dropSshKeys.join('\n')}`] : []),
+    ...Object.entries(options.hostKeys ?? {}).flatMap(([type, pair]) => [
+      `VMKIT_HOST_KEY_${type}=${pair.privateKey.trimEnd()}`,
+      `VMKIT_HOST_PUB_${type}=${pair.publicKey}`,
+    ]),
   ];
   const deadline = Date.now() + RESET_TIMEOUT_MS;
   const pid = await agent.spawn(
@@ -170,3 +264,41 @@ export async function resetWarmIdentity(
     await sleep(POLL_MS, signal);
   }
 }
+
+/** The script listing the SSH host key files a guest has, one path a line. */
+const HOST_KEY_PROBE = 'for k in /etc/ssh/ssh_host_*_key; do [ -f "$k" ] && echo "$k"; done; exit 0';
+
+/**
+ * The SSH host key types (of {@link SshHostKeyType}) a running guest has in `/etc/ssh`, read
+ * through its agent: a warm template's, recorded with its state so that each clone's host keys are
+ * made on the host for exactly these (none for a guest without `sshd`). `undefined` when the agent
+ * cannot say (no output capture, a failed probe, over 10 s).
+ */
+export async function probeSshHostKeyTypes(
+  agent: GuestAgent,
+  signal?: AbortSignal,
+): Promise<SshHostKeyType[] | undefined> {
+  if (agent.captureOutputBytes === undefined) return undefined;
+  try {
+    const pid = await agent.spawn(
+      { path: '/bin/sh', args: ['-c', HOST_KEY_PROBE], captureOutput: true },
+      signal ? { signal } : {},
+    );
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const status = await agent.processStatus(pid, signal ? { signal } : {});
+      if (status.exited) {
+        if (status.exitCode !== 0) return undefined;
+        const text = Buffer.from(status.stdout ?? new Uint8Array()).toString('utf8');
+        return HOST_KEY_TYPES.filter((t) => text.split('\n').includes(`/etc/ssh/ssh_host_${t}_key`));
+      }
+      await sleep(POLL_MS, signal);
+    }
+  } catch (error) {
+    if (signal?.aborted) throw error;
+  }
+  return undefined;
+}
+
+/** Every type {@link makeSshHostKeys} can make. */
+const HOST_KEY_TYPES: readonly SshHostKeyType[] = ['rsa', 'ecdsa', 'ed25519'];

@@ -42,6 +42,11 @@ export interface WarmStateRecord {
   readonly hardware: { readonly cores: number; readonly ramMiB: number };
   /** Set when a clone could not use the state: the next warm request saves a new one. */
   readonly stale?: true;
+  /**
+   * The SSH host key types the template had (`/etc/ssh/ssh_host_<type>_key`), when its agent
+   * said: each clone's are made on the host for these; absent, for all three.
+   */
+  readonly sshHostKeyTypes?: readonly ('rsa' | 'ecdsa' | 'ed25519')[];
 }
 
 /** The JSON metadata persisted for each built master, one blob per master. */

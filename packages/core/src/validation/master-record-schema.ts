@@ -38,6 +38,10 @@ export const masterRecordSchema: z.ZodType<MasterRecord> = z.strictObject({
           .max(4 * 1024 * 1024),
       }),
       stale: z.literal(true).optional(),
+      sshHostKeyTypes: z
+        .array(z.enum(['rsa', 'ecdsa', 'ed25519']))
+        .max(3)
+        .optional(),
     })
     .optional(),
   origin: z.strictObject({ node: z.string().min(1).max(255), imageId: imageIdSchema }).optional(),

@@ -2,6 +2,7 @@ import type { OperationOptions } from '@vmkit/core/spi';
 import { emitProgress, throwIfAborted, VmkitError } from '@vmkit/core/spi';
 import type { DomainHandle } from '../../client/handles.js';
 import type { LibvirtContext } from '../libvirt-context.js';
+import { deleteStaleWarmDisks } from '../warm/warm-cleanup.js';
 import { removeDomain } from './domain-removal.js';
 import { startDomain } from './domain-start.js';
 import { watchDomain } from './domain-watch.js';
@@ -84,6 +85,9 @@ export async function destroyLibvirtNode(
   }
   throwIfAborted(options.signal, `destroy of ${id}`);
   await removeDomain(ctx, found.dom.name, found.meta.ext.volumes);
+  // The last clone of a stale warm state takes the state's disk with it.
+  if (found.meta.warm?.resumed && found.meta.master)
+    await deleteStaleWarmDisks(ctx, found.meta.master).catch(() => {});
   emitProgress(options.onProgress, {
     phase: 'destroy',
     node: found.meta.name,

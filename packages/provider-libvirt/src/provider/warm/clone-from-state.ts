@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type CloneSpec,
@@ -43,6 +44,8 @@ export async function cloneLibvirtNodeFromState(
   let image: SaveImageFile;
   try {
     image = await readSaveImageFile(statePath);
+    // A stale state's disk goes once no clone is based on it: a clone of that state boots cold.
+    await access(join(dir, warm.disk));
   } catch (error) {
     return bootCold(ctx, spec, options, `state image ${warm.state} unusable: ${(error as Error).message}`);
   }
@@ -66,6 +69,7 @@ export async function cloneLibvirtNodeFromState(
     return bootCold(ctx, spec, options, `restoring the warm state failed: ${(error as Error).message}`);
   }
   await feed.close();
+  emitProgress(options.onProgress, { phase: 'start', node: spec.name, message: `${spec.name} restored` });
   try {
     await setClock(ctx, dom, options.signal);
   } catch (error) {
@@ -86,8 +90,8 @@ function cloneCookie(cookie: string, dom: DomainHandle, xml: string): string {
 }
 
 /**
- * Sets the guest clock to the host's through the agent, trying again (pauses from 50 ms, 30 s in
- * all) while the agent wakes after the resume.
+ * Sets the guest clock to the host's through the agent, trying again (pauses of 50-100 ms: the
+ * agent's return is waited for, not guessed; 30 s in all) while the agent wakes after the resume.
  */
 async function setClock(ctx: LibvirtContext, dom: DomainHandle, signal?: AbortSignal): Promise<void> {
   await retryRetryable(
@@ -99,7 +103,7 @@ async function setClock(ctx: LibvirtContext, dom: DomainHandle, signal?: AbortSi
       retryIf: () => true,
       attempts: Number.MAX_SAFE_INTEGER,
       baseDelayMs: 50,
-      maxDelayMs: 500,
+      maxDelayMs: 100,
       budgetMs: SET_TIME_BUDGET_MS,
       ...(signal ? { signal } : {}),
     },

@@ -97,6 +97,7 @@ describe('warm clones on qemu:///system with the busybox guest', () => {
     const before = await sha256File(statePath);
 
     const started = performance.now();
+    const startedAt = Date.now() / 1000;
     const nodes = await compute.createNodesInGroup(
       'warm',
       4,
@@ -106,7 +107,7 @@ describe('warm clones on qemu:///system with the busybox guest', () => {
     const pages = await Promise.all(
       nodes.map(async (n) => {
         const { page } = await waitForGuestPage(`http://127.0.0.1:${n.hostPorts['tcp-80']}/`, 30_000);
-        return page as unknown as WarmPage;
+        return { ...(page as unknown as WarmPage), answeredAt: Date.now() / 1000 };
       }),
     );
     const ms = performance.now() - started;
@@ -116,8 +117,10 @@ describe('warm clones on qemu:///system with the busybox guest', () => {
       expect(pages[i]?.hostname).toBe(node.name);
       expect(pages[i]?.userData).toBe('per-node');
       expect(pages[i]?.instanceId).toMatch(/^i-/);
-      // The clock was set to the host's on resume (the template's stopped at its save).
-      expect(Math.abs((pages[i]?.date ?? 0) - Date.now() / 1000)).toBeLessThan(5);
+      // The clock was set to the host's on resume (the template's stopped at its save, before
+      // this call): the page was written (date +%s) between the call and its first answer.
+      expect(pages[i]?.date).toBeGreaterThanOrEqual(Math.floor(startedAt) - 1);
+      expect(pages[i]?.date).toBeLessThanOrEqual((pages[i]?.answeredAt ?? 0) + 1);
     }
     for (const node of nodes) {
       // Recorded with the node: every later look says it resumed.
@@ -151,6 +154,10 @@ describe('warm clones on qemu:///system with the busybox guest', () => {
     await using compute: ComputeService = await service();
     const [state] = await stateImages(client);
     const statePath = join(poolDir, state as string);
+    const stateDisk = (state as string).replace(/\.state$/, '.qcow2');
+    // A warm clone of the state that becomes stale: the state's disk stays under it.
+    const [keep] = await compute.createNodesInGroup('keep', 1, {}, { warm: true });
+    expect(keep?.warm?.resumed).toBe(true);
     // An attacker's (or a disk's) damage: the migration stream after the header is overwritten.
     const bytes = readFileSync(statePath);
     bytes.fill(0x5a, 8192, 8192 + 65536);
@@ -177,7 +184,7 @@ describe('warm clones on qemu:///system with the busybox guest', () => {
     expect(page.userData).toBe('cold');
     // Nothing of the failed attempt: no clone state image, one domain per node.
     const left = await leftovers(URI, prefix, POOL);
-    expect(left.domains).toEqual([cold?.id]);
+    expect(left.domains.sort()).toEqual([cold?.id, keep?.id].sort());
     expect(left.volumes.filter((v) => v.endsWith('.state'))).toEqual([state]);
 
     // The next warm request saves a new state once; the stale image is gone.
@@ -186,6 +193,11 @@ describe('warm clones on qemu:///system with the busybox guest', () => {
     const states = await stateImages(client);
     expect(states).toHaveLength(1);
     expect(states[0]).not.toBe(state);
+    // The stale state's disk stays while a clone is based on it, and goes with the last of them.
+    expect((await leftovers(URI, prefix, POOL)).volumes).toContain(stateDisk);
+    await compute.destroyNodesMatching((n) => n.group === 'keep');
+    expect((await leftovers(URI, prefix, POOL)).volumes).not.toContain(stateDisk);
+    expect((await leftovers(URI, prefix, POOL)).volumes).toContain(states[0]?.replace(/\.state$/, '.qcow2'));
 
     // A login user the guest does not have: the node fails, naming it, and is rolled back.
     const noUser = compute.createNodesInGroup(

@@ -1,0 +1,128 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WARM_IDENTITY_SCRIPT } from './warm-identity.js';
+
+const exec = promisify(execFile);
+
+/** Shells the script must run under (Debian's dash, busybox's ash), where this host has them. */
+async function shells(): Promise<string[][]> {
+  const found: string[][] = [];
+  for (const shell of [['dash'], ['busybox', 'sh']]) {
+    try {
+      await exec('sh', ['-c', `command -v ${shell[0]}`]);
+      found.push(shell);
+    } catch {}
+  }
+  // Every test runs the script in at least one shell.
+  expect(found.length).toBeGreaterThan(0);
+  return found;
+}
+
+let root: string;
+
+/**
+ * The script with its guest paths moved under `root` (`/etc`, `/run`, the kernel's hostname) and
+ * the drive's steps faked: `findfs` finds a device, `mount` copies `root/drive`, `umount` removes the copy.
+ */
+function rooted(script: string): string {
+  return script
+    .replaceAll('/etc/', `${root}/etc/`)
+    .replaceAll('/run/', `${root}/run/`)
+    .replace('/proc/sys/kernel/hostname', `${root}/kernel-hostname`)
+    .replace('findfs "LABEL=$l"', 'echo /dev/fake-$l')
+    .replace(/^mount -o ro -t iso9660 .*$/m, `cp -r ${root}/drive/. "$mnt"`)
+    .replace('umount "$mnt" && rmdir "$mnt"', 'rm -rf "$mnt"')
+    .replace('chown "$ids"', 'true');
+}
+
+async function run(shell: string[], env: Record<string, string>) {
+  const [cmd, ...args] = shell as [string, ...string[]];
+  return exec(cmd, [...args, '-c', rooted(WARM_IDENTITY_SCRIPT)], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
+}
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'vmkit-warm-identity-'));
+  for (const d of ['etc/ssh', 'etc/sudoers.d', 'run', 'drive', 'home/debian/.ssh'])
+    await mkdir(join(root, d), { recursive: true });
+  await writeFile(join(root, 'etc/hosts'), '127.0.0.1 localhost\n127.0.1.1\ttemplate\n');
+  await writeFile(join(root, 'etc/hostname'), 'template\n');
+  await writeFile(join(root, 'etc/machine-id'), 'template-id\n');
+  await writeFile(join(root, 'etc/ssh/ssh_host_ed25519_key'), 'template key\n', { mode: 0o600 });
+  await writeFile(join(root, 'etc/ssh/ssh_host_ed25519_key.pub'), 'ssh-ed25519 TEMPLATE\n');
+  await writeFile(
+    join(root, 'etc/sudoers.d/90-cloud-init-users'),
+    '# made by cloud-init\ndebian ALL=(ALL) NOPASSWD:ALL\n',
+  );
+  await writeFile(
+    join(root, 'etc/passwd'),
+    `root:x:0:0::/root:/bin/sh\ndebian:x:1000:1000::${root}/home/debian:/bin/sh\n`,
+  );
+  await writeFile(
+    join(root, 'home/debian/.ssh/authorized_keys'),
+    'ssh-ed25519 TEMPLATEKEY vmkit-vmkit-warm\nssh-rsa OTHERKEY kept\n',
+  );
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('the warm identity script', () => {
+  it('applies a NoCloud drive: hostname, hosts line, machine-id, host keys, keys, resume script', async () => {
+    await writeFile(join(root, 'drive/meta-data'), 'instance-id: iid-7\r\nlocal-hostname: "web-1"\n');
+    for (const shell of await shells()) {
+      const { stdout } = await run(shell, {
+        VMKIT_MACHINE_ID: '0123456789abcdef0123456789abcdef',
+        VMKIT_HOST_KEY_ed25519: 'NEW PRIVATE',
+        VMKIT_HOST_PUB_ed25519: 'ssh-ed25519 NEWPUB root@web-1',
+        VMKIT_SSH_KEYS: 'ssh-ed25519 CLONEKEY clone',
+        VMKIT_SSH_DROP_KEYS: 'ssh-ed25519 TEMPLATEKEY vmkit-vmkit-warm',
+        VMKIT_RESUME:
+          'echo "resumed $VMKIT_INSTANCE_ID $VMKIT_HOSTNAME $(cat $VMKIT_DRIVE/meta-data | wc -l)"',
+      });
+      expect(stdout).toContain('resumed iid-7 web-1 2');
+      expect(stdout).toContain('VMKIT-WARM-IDENTITY instance-id=iid-7 hostname=web-1');
+      expect(await readFile(join(root, 'kernel-hostname'), 'utf8')).toBe('web-1\n');
+      expect(await readFile(join(root, 'etc/hostname'), 'utf8')).toBe('web-1\n');
+      expect(await readFile(join(root, 'etc/hosts'), 'utf8')).toBe('127.0.0.1 localhost\n127.0.1.1 web-1\n');
+      expect(await readFile(join(root, 'etc/machine-id'), 'utf8')).toBe('0123456789abcdef0123456789abcdef\n');
+      expect(await readFile(join(root, 'etc/ssh/ssh_host_ed25519_key'), 'utf8')).toBe('NEW PRIVATE\n');
+      expect((await stat(join(root, 'etc/ssh/ssh_host_ed25519_key'))).mode & 0o777).toBe(0o600);
+      expect(await readFile(join(root, 'etc/ssh/ssh_host_ed25519_key.pub'), 'utf8')).toBe(
+        'ssh-ed25519 NEWPUB root@web-1\n',
+      );
+      // Run twice (both shells): the clone's key is there once, the template's not at all.
+      expect(await readFile(join(root, 'home/debian/.ssh/authorized_keys'), 'utf8')).toBe(
+        'ssh-rsa OTHERKEY kept\nssh-ed25519 CLONEKEY clone\n',
+      );
+      expect((await stat(join(root, 'home/debian/.ssh/authorized_keys'))).mode & 0o777).toBe(0o600);
+      expect((await stat(join(root, 'home/debian/.ssh'))).mode & 0o777).toBe(0o700);
+    }
+  });
+
+  it("reads an OpenStack drive's uuid and hostname, making the hostname one the kernel takes", async () => {
+    await mkdir(join(root, 'drive/openstack/latest'), { recursive: true });
+    await writeFile(
+      join(root, 'drive/openstack/latest/meta_data.json'),
+      '{"name": "x", "uuid": "u-123",\n "hostname": "my host!"}',
+    );
+    for (const shell of await shells()) {
+      const { stdout } = await run(shell, {});
+      expect(stdout).toContain('VMKIT-WARM-IDENTITY instance-id=u-123 hostname=my-host-');
+    }
+  });
+
+  it('fails naming a login user the guest does not have', async () => {
+    await writeFile(join(root, 'drive/meta-data'), 'instance-id: i\n');
+    for (const shell of await shells()) {
+      const failed = run(shell, { VMKIT_SSH_USER: 'nosuchuser', VMKIT_SSH_KEYS: 'ssh-ed25519 K c' });
+      await expect(failed).rejects.toMatchObject({ code: 5 });
+      await expect(failed).rejects.toThrow(/no user nosuchuser for the SSH keys/);
+    }
+  });
+});
