@@ -154,7 +154,8 @@ async function vagrantUp(
         for (const line of lines) {
           const t = performance.now() - start;
           log += `${(t / 1000).toFixed(2).padStart(8)} ${line}\n`;
-          const machine = /==> (m\d):/.exec(line)?.[1];
+          // `==> m1: …` for stages, `    m1: …` for details such as the insecure key's.
+          const machine = /(?:==> |^\s+)(m\d): /.exec(line)?.[1];
           if (!machine) continue;
           for (const [name, pattern] of STAGES)
             if (pattern.test(line) && !seen.has(`${machine} ${name}`)) {
