@@ -20,31 +20,43 @@ type BootCompute = Required<
   Pick<ImageRegistry, 'readNodeConsole'>;
 
 /**
- * Checks `validate` of an import request, naming the bad field: `boot` must be `true`, `until`
- * one of `agent`, `ssh`, `{ port }`, `console-login`, `timeoutMs` a positive integer, and the
- * import service needs a compute service that can launch, wait for and destroy nodes.
+ * What is wrong with a `validate` value, or `undefined` when it is well formed: the field and the
+ * rule it breaks. `boot` must be `true`, `until` one of `agent`, `ssh`, `{ port }`,
+ * `{ http, port? }`, `console-login`, `timeoutMs` a positive integer. Used on requests and on task
+ * records read back from the store (untrusted).
  */
-export function checkBootValidation(validate: unknown, compute: ImageRegistry | undefined): void {
-  if (validate === undefined) return;
-  if (typeof validate !== 'object' || validate === null)
-    throw invalidArgument('validate', 'must be an object');
+export function bootValidationProblem(validate: unknown): { field: string; rule: string } | undefined {
+  if (validate === undefined) return undefined;
+  if (typeof validate !== 'object' || validate === null || Array.isArray(validate))
+    return { field: 'validate', rule: 'must be an object' };
   const v = validate as Record<string, unknown>;
-  if (v.boot !== true) throw invalidArgument('validate.boot', 'must be true (the only check there is)');
+  if (v.boot !== true) return { field: 'validate.boot', rule: 'must be true (the only check there is)' };
   if (v.timeoutMs !== undefined && (!Number.isSafeInteger(v.timeoutMs) || (v.timeoutMs as number) < 1))
-    throw invalidArgument('validate.timeoutMs', 'must be a positive integer');
+    return { field: 'validate.timeoutMs', rule: 'must be a positive integer' };
   const until = v.until as { port?: unknown; http?: unknown } | string | undefined;
   const named = until === 'agent' || until === 'ssh' || until === 'console-login';
-  const u = typeof until === 'object' && until !== null ? until : undefined;
+  const u = typeof until === 'object' && until !== null && !Array.isArray(until) ? until : undefined;
   const portOk = (p: unknown) => Number.isSafeInteger(p) && (p as number) >= 1 && (p as number) <= 65535;
   const http = u?.http === undefined || (typeof u.http === 'string' && u.http.startsWith('/'));
   if (
     !named &&
     !(u && http && (u.http === undefined ? portOk(u.port) : u.port === undefined || portOk(u.port)))
   )
-    throw invalidArgument(
-      'validate.until',
-      "must be 'agent', 'ssh', { port } (1-65535), { http: '/path', port? } or 'console-login'",
-    );
+    return {
+      field: 'validate.until',
+      rule: "must be 'agent', 'ssh', { port } (1-65535), { http: '/path', port? } or 'console-login'",
+    };
+  return undefined;
+}
+
+/**
+ * Checks `validate` of an import request, naming the bad field (see {@link bootValidationProblem}),
+ * and that the import service has a compute service that can launch, wait for and destroy nodes.
+ */
+export function checkBootValidation(validate: unknown, compute: ImageRegistry | undefined): void {
+  if (validate === undefined) return;
+  const problem = bootValidationProblem(validate);
+  if (problem) throw invalidArgument(problem.field, problem.rule);
   bootCompute(compute);
 }
 

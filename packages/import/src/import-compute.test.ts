@@ -230,3 +230,55 @@ describe("exportImage of the compute service's own images (memory provider)", ()
     expect(VmkitError.is(e2, 'NOT_FOUND')).toBe(true);
   });
 });
+
+describe('where imports are kept by default: the blob store when the compute service shares masters (memory provider)', () => {
+  async function importWith(
+    shareMasters: boolean,
+    imageStore?: 'local' | 'blob',
+  ): Promise<{ blobs: unknown; stored: boolean; shares: boolean }> {
+    const sharing = await createComputeService({
+      provider: memoryProvider(),
+      store: memoryBlobStore(),
+      shareMasters,
+      ports: { leaseDir: join(dir, 'leases'), probe: false },
+    });
+    closing.push(sharing);
+    const store = memoryBlobStore();
+    const s = await createImportService({
+      store,
+      scratchDir: join(dir, 'scratch'),
+      converter: fakeConverter(),
+      compute: sharing,
+    });
+    closing.push(s);
+    const { importTaskId } = await s.importImage({
+      diskContainers: [{ format: 'raw', path: await rawDisk() }],
+      imageId: 'kept',
+      ...(imageStore ? { imageStore } : {}),
+    });
+    expect((await s.waitForTask(importTaskId)).status).toBe('completed');
+    const [image] = await s.listImages();
+    return {
+      blobs: image?.blobs,
+      stored: await store.blobExists('vmkit-import', 'disks/kept/disk0.qcow2'),
+      shares: sharing.sharesMasters,
+    };
+  }
+
+  it('uploads the disk without being asked when compute.sharesMasters', async () => {
+    const kept = await importWith(true);
+    expect(kept).toEqual({
+      blobs: [{ name: 'disks/kept/disk0.qcow2', sha256: expect.any(String), size: expect.any(Number) }],
+      stored: true,
+      shares: true,
+    });
+  });
+
+  it("honours an explicit imageStore: 'local' under a sharing compute service", async () => {
+    expect(await importWith(true, 'local')).toEqual({ blobs: undefined, stored: false, shares: true });
+  });
+
+  it('keeps the disk local by default when compute does not share masters', async () => {
+    expect(await importWith(false)).toEqual({ blobs: undefined, stored: false, shares: false });
+  });
+});

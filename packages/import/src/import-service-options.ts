@@ -12,6 +12,11 @@ import { defaultImportRoot } from './working-folders.js';
  * booting throw-away nodes for boot checks (`waitForNode`, `destroyNode`, `readNodeConsole`).
  */
 export interface ImageRegistry {
+  /**
+   * Whether the compute service shares its masters with other hosts (`ComputeService.sharesMasters`):
+   * imports are then kept in the blob store unless the request says `imageStore: 'local'`.
+   */
+  readonly sharesMasters?: boolean;
   /** Registers (and builds) a master from a spec; `ComputeService.ensureImage` fits. */
   ensureImage(spec: MasterSpec, options?: { signal?: AbortSignal }): Promise<unknown>;
   /** An image of the compute service, or `undefined`. */

@@ -215,3 +215,44 @@ describe('import tasks (fake converter)', () => {
     expect(existsSync(scratch)).toBe(false);
   });
 });
+
+describe('task records read back from the store (untrusted)', () => {
+  it('quarantines a record whose stored validate is not one vmkit writes, with a warning naming the field', async () => {
+    const store = memoryBlobStore();
+    const a = await service(fakeConverter(), { store });
+    const { importTaskId } = await a.importImage({
+      diskContainers: [{ format: 'raw', path: await rawFile('v.raw') }],
+    });
+    expect((await a.waitForTask(importTaskId)).status).toBe('completed');
+    await a.close();
+    const name = `tasks/${importTaskId}.json`;
+    const record = JSON.parse(await (await store.getBlob('vmkit-import', name))!.text());
+    await store.putBlob(
+      'vmkit-import',
+      name,
+      JSON.stringify({ ...record, validate: { boot: true, until: { port: 0 } } }),
+    );
+
+    const warnings: Array<Record<string, unknown> | undefined> = [];
+    const logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (_m: string, f?: Record<string, unknown>) => warnings.push(f),
+    };
+    const b = await service(fakeConverter(), { store, logger });
+    expect(await b.describeImportImageTasks()).toEqual([]);
+    expect(await store.blobExists('vmkit-import', name)).toBe(false);
+    const [aside] = (await store.list('vmkit-import-quarantine')).items;
+    expect((await store.getBlob('vmkit-import-quarantine', aside!.name))?.metadata).toMatchObject({
+      'original-name': encodeURIComponent(name),
+      reason: expect.stringMatching(/validate\.until must be/),
+    });
+    expect(warnings).toContainEqual(
+      expect.objectContaining({
+        blob: name,
+        reason: expect.stringMatching(/: validate\.until must be 'agent'/),
+      }),
+    );
+  });
+});

@@ -304,9 +304,11 @@ class VmkitImportService implements ImportService {
     });
     const validate = 'validate' in req ? req.validate : undefined;
     checkBootValidation(validate, this.#deps.options.compute);
-    const imageStore = 'imageStore' in req ? req.imageStore : undefined;
-    if (imageStore !== undefined && imageStore !== 'local' && imageStore !== 'blob')
+    const asked = 'imageStore' in req ? req.imageStore : undefined;
+    if (asked !== undefined && asked !== 'local' && asked !== 'blob')
       throw invalidArgument('imageStore', "must be 'local' or 'blob'");
+    // A compute service sharing its masters with other hosts: imports live in the shared store too.
+    const imageStore = asked ?? (this.#deps.options.compute?.sharesMasters === true ? 'blob' : 'local');
     const existing = this.#byToken(kind, req.clientToken);
     if (existing) return existing;
     const record = newTaskRecord(kind, disks, req);

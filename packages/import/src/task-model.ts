@@ -90,7 +90,7 @@ export interface ImportImageRequest {
   readonly bootMode?: ImportBootMode;
   /** Boot the image once before it is kept (see {@link BootValidation}). */
   readonly validate?: BootValidation;
-  /** Where the image's disks are kept (default `local`). */
+  /** Where the image's disks are kept (default `local`, or `blob` when `compute.sharesMasters`). */
   readonly imageStore?: ImageStore;
 }
 
@@ -131,7 +131,7 @@ export interface ImportInstanceRequest {
   readonly launchSpecification?: LaunchSpecification;
   /** Boot the image once before it is kept and the instance launched (see {@link BootValidation}). */
   readonly validate?: BootValidation;
-  /** Where the image's disks are kept (default `local`). */
+  /** Where the image's disks are kept (default `local`, or `blob` when `compute.sharesMasters`). */
   readonly imageStore?: ImageStore;
 }
 

@@ -1,3 +1,4 @@
+import { VmkitError } from '@vmkit/core/spi';
 import { describe, expect, it } from 'vitest';
 import { isTaskId, newTaskRecord } from './task-record.js';
 import { checkTaskRecord, taskBlobName } from './task-record-check.js';
@@ -72,6 +73,55 @@ describe('checkTaskRecord', () => {
     [{ createdAt: 1 }, /createdAt must be a string/],
   ])('refuses %j', (change, message) => {
     expect(check({ ...good(), ...change })).toThrow(message);
+  });
+
+  it('passes the boot checks and image stores vmkit writes', () => {
+    for (const validate of [
+      { boot: true, until: 'ssh', timeoutMs: 60_000 },
+      { boot: true, until: { port: 22 } },
+      { boot: true, until: { http: '/', port: 8080 } },
+      { boot: true, until: 'console-login' },
+    ])
+      expect(check({ ...good(), validate, imageStore: 'blob' })()).toMatchObject({ validate });
+  });
+
+  it.each([
+    [
+      { validate: 'yes' },
+      'validate',
+      /^import record tasks\/import-ami-[0-9a-f]{17}\.json: validate must be an object$/,
+    ],
+    [{ validate: [true] }, 'validate', /validate must be an object/],
+    [{ validate: { boot: false } }, 'validate.boot', /validate\.boot must be true/],
+    [{ validate: { boot: true } }, 'validate.until', /validate\.until must be/],
+    [
+      { validate: { boot: true, timeoutMs: -5 } },
+      'validate.timeoutMs',
+      /validate\.timeoutMs must be a positive integer/,
+    ],
+    [{ validate: { boot: true, timeoutMs: 'forever' } }, 'validate.timeoutMs', /validate\.timeoutMs must be/],
+    [
+      { validate: { boot: true, until: 'rm -rf /' } },
+      'validate.until',
+      /validate\.until must be 'agent', 'ssh'/,
+    ],
+    [{ validate: { boot: true, until: { port: 70000 } } }, 'validate.until', /validate\.until must be/],
+    [
+      { validate: { boot: true, until: { http: 'http://evil/' } } },
+      'validate.until',
+      /validate\.until must be/,
+    ],
+    [{ imageStore: 's3://elsewhere' }, 'imageStore', /imageStore must be 'local' or 'blob'/],
+  ])('refuses a stored %j, CORRUPT naming the field', (change, field, message) => {
+    let error: unknown;
+    try {
+      check({ ...good(), ...change })();
+    } catch (e) {
+      error = e;
+    }
+    expect(VmkitError.is(error, 'CORRUPT')).toBe(true);
+    expect((error as VmkitError).details.field).toBe(field);
+    expect((error as Error).message).toMatch(message);
   });
 
   it('refuses what is not an object', () => {

@@ -1,4 +1,5 @@
 import { VmkitError } from '@vmkit/core/spi';
+import { bootValidationProblem } from './boot-check.js';
 import { ID_PREFIX, isTaskId, type TaskKind, type TaskRecord } from './task-record.js';
 
 const STATUSES = new Set(['active', 'completed', 'cancelling', 'cancelled', 'deleting', 'deleted']);
@@ -13,7 +14,7 @@ export function taskBlobName(id: string): string {
 /**
  * Checks an untrusted task record read from blob `name`: the fields the service acts on (its id,
  * which names a scratch folder; its owner and pids, which decide what a restart touches) must be
- * what vmkit itself writes. Throws `CORRUPT` naming the blob, the field and the rule otherwise.
+ * what vmkit itself writes; so must its boot check (`validate`) and `imageStore`. Throws `CORRUPT` naming the blob, the field and the rule otherwise.
  */
 export function checkTaskRecord(name: string, value: unknown): TaskRecord {
   const bad = (field: string, rule: string) =>
@@ -39,5 +40,10 @@ export function checkTaskRecord(name: string, value: unknown): TaskRecord {
   for (const field of ['converterPid', 'servicePid'] as const)
     if (r[field] !== undefined && (!Number.isSafeInteger(r[field]) || (r[field] as number) < 0))
       throw bad(field, 'must be a process id (a non-negative integer)');
+  // A task that is resumed or read back runs its boot check from the record: the same rules as a request's.
+  const problem = bootValidationProblem(r.validate);
+  if (problem) throw bad(problem.field, problem.rule);
+  if (r.imageStore !== undefined && r.imageStore !== 'local' && r.imageStore !== 'blob')
+    throw bad('imageStore', "must be 'local' or 'blob'");
   return r as unknown as TaskRecord;
 }

@@ -16,7 +16,7 @@ export async function freeSubnet(): Promise<string> {
 
 /**
  * A Vagrantfile of `machines` machines (one unnamed when 1) of `box` on vagrant-libvirt, driver
- * qemu, 256 MiB and 1 CPU each, their domains and volumes named with `prefix`, on a management
+ * qemu, `memoryMiB` (default 256) and 1 CPU each, their domains and volumes named with `prefix`, on a management
  * network of their own on a free subnet; no synced folder.
  */
 export async function libvirtVagrantfile(o: {
@@ -26,6 +26,7 @@ export async function libvirtVagrantfile(o: {
   prefix: string;
   network: string;
   machines?: number;
+  memoryMiB?: number;
 }): Promise<string> {
   const machines = o.machines ?? 1;
   return `Vagrant.configure("2") do |config|
@@ -39,7 +40,7 @@ export async function libvirtVagrantfile(o: {
     v.default_prefix = "${o.prefix}"
     v.management_network_name = "${o.network}"
     v.management_network_address = "${await freeSubnet()}"
-    v.memory = 256
+    v.memory = ${o.memoryMiB ?? 256}
     v.cpus = 1
   end
 ${machines > 1 ? `  (1..${machines}).each { |i| config.vm.define "m#{i}" }\n` : ''}end

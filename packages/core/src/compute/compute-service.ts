@@ -33,6 +33,11 @@ import type { TemplateBuilder } from './template-builder.js';
  * (linked) clones of them. Made by `createComputeService`; close it when done (`await using` works).
  */
 export interface ComputeService extends AsyncDisposable {
+  /**
+   * Whether masters are built once per fleet (the `shareMasters` option): other hosts use this
+   * service's store, so the import service keeps imported images there by default.
+   */
+  readonly sharesMasters: boolean;
   /** Every image: configured, persisted or registered, with its status. */
   listImages(): Promise<Image[]>;
   /** One image, or `undefined`. */

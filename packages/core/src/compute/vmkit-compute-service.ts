@@ -140,6 +140,10 @@ export class VmkitComputeService implements ComputeService {
     });
   }
 
+  get sharesMasters(): boolean {
+    return this.#p.adoptions !== undefined;
+  }
+
   /**
    * Connects the provider, registers configured images, loads and verifies persisted masters.
    * On failure the provider is closed again and the error says which part failed. Emits `load`
