@@ -32,7 +32,10 @@ export function testGuestMasterSpec(id: string): MasterSpec {
   };
 }
 
-/** A unique prefix for one test run's domains and volumes. */
+/**
+ * A unique prefix for one test run's domains and volumes: `vt` (or `$VMKIT_RUN_PREFIX`, for runs
+ * on a machine shared by several runners), the tag, then a part of the time.
+ */
 export function runPrefix(tag: string): string {
-  return `vt${tag}${Date.now().toString(36).slice(-5)}-`;
+  return `${process.env.VMKIT_RUN_PREFIX ?? 'vt'}${tag}${Date.now().toString(36).slice(-5)}-`;
 }
