@@ -142,6 +142,7 @@ async function vmkitRun(prefix: string, dir: string): Promise<Run> {
     error() {},
     info(message: string) {
       if (message === 'answer server: served') mark('preseed served by the answer server');
+      if (message === 'libvirt installer finished') mark("installer's power-off seen");
     },
   };
   await using compute = await createComputeService({
@@ -162,7 +163,7 @@ async function vmkitRun(prefix: string, dir: string): Promise<Run> {
         if (/installer running/.test(e.message)) mark('installer started (first progress)');
         if (e.stepOutcome !== 'done') return;
         ms = performance.now() - start;
-        mark('power-off seen: install finished');
+        mark('console checked, one-shot volumes removed: install step done');
         const log = readdirSync(poolDir).find((n) => n.startsWith(`${prefix}install-`) && n.endsWith('.log'));
         console = log ? readFileSync(join(poolDir, log), 'utf8') : '';
         stop.abort();
