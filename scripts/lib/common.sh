@@ -45,6 +45,8 @@ SYSTEM_DEPS=(
   "ssh-keygen:openssh-client"
   "openssl:openssl"
   "/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64/initrd.gz:debian-installer-12-netboot-amd64"
+  # Packer's QEMU builder is measured against vmkit's installs (bench/unattended-packer.bench.ts).
+  "packer:packer"
 )
 
 # Installs the Debian packages whose commands are missing (root, apt). Safe to run twice.

@@ -92,7 +92,12 @@ export type {
   MasterSpec,
   PostInstallStep,
 } from './model/master-spec.js';
-export type { UnattendedAnswers, UnattendedDelivery, UnattendedFileRef } from './model/unattended.js';
+export type {
+  InstallFinished,
+  UnattendedAnswers,
+  UnattendedDelivery,
+  UnattendedFileRef,
+} from './model/unattended.js';
 export {
   type BoundNetwork,
   type BoundNic,

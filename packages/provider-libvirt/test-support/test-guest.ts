@@ -32,7 +32,10 @@ export function testGuestMasterSpec(id: string): MasterSpec {
   };
 }
 
-/** A unique prefix for one test run's domains and volumes (starting with `VMKIT_TEST_PREFIX`, default `vt`). */
+/**
+ * A unique prefix for one test run's domains and volumes: `vt` (or `$VMKIT_TEST_PREFIX`, for runs
+ * on a machine shared by several runners), the tag, then a part of the time.
+ */
 export function runPrefix(tag: string): string {
   return `${process.env.VMKIT_TEST_PREFIX ?? 'vt'}${tag}${Date.now().toString(36).slice(-5)}-`;
 }

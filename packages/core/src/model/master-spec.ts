@@ -2,7 +2,7 @@ import type { MasterHardware } from './hardware.js';
 import type { LoginCredentials } from './login-credentials.js';
 import type { NetworkSpec } from './network-spec.js';
 import type { OperatingSystem } from './operating-system.js';
-import type { UnattendedAnswers } from './unattended.js';
+import type { InstallFinished, UnattendedAnswers } from './unattended.js';
 import type { WarmSpec } from './warm-spec.js';
 
 /** A ready disk image to import as the master's disk. Give `path` or `url`. */
@@ -45,6 +45,12 @@ export interface IsoSource {
   readonly unattended?: UnattendedAnswers;
   /** How long the installer may run before the build fails with `TIMEOUT` (default: the provider's). */
   readonly installTimeoutMs?: number;
+  /**
+   * What says the install finished: the guest's power-off (`'poweroff'`, the default), a guest
+   * port answering (`{ port }`) or the guest's request of `{{http}}/<call>` (`{ call }`, with the
+   * `http` delivery); see {@link InstallFinished}.
+   */
+  readonly installFinished?: InstallFinished;
   /**
    * Keys typed at the boot loader's or installer's prompt once the machine started and
    * `bootWait` passed, in Packer's key syntax (text, `<enter>`, `<esc>`, `<tab>`,
@@ -106,6 +112,12 @@ export interface KernelSource {
   readonly unattended?: UnattendedAnswers;
   /** How long the installer may run before the build fails with `TIMEOUT` (default: the provider's). */
   readonly installTimeoutMs?: number;
+  /**
+   * What says the install finished: the guest's power-off (`'poweroff'`, the default), a guest
+   * port answering (`{ port }`) or the guest's request of `{{http}}/<call>` (`{ call }`, with the
+   * `http` delivery); see {@link InstallFinished}.
+   */
+  readonly installFinished?: InstallFinished;
   /**
    * Keys typed at the boot loader's or installer's prompt once the machine started and
    * `bootWait` passed, in Packer's key syntax (text, `<enter>`, `<esc>`, `<tab>`,

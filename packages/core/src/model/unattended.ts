@@ -36,3 +36,18 @@ export interface UnattendedAnswers {
   /** Volume label of the `drive` delivery (default `OEMDRV`; `CIDATA` for Ubuntu's autoinstall). */
   readonly driveLabel?: string;
 }
+
+/**
+ * How vmkit knows an installer finished (`installFinished` of an `iso` or `kernel` source):
+ * - `'poweroff'` (the default): the guest powers itself off;
+ * - `{ port }`: a TCP port of the guest answers through the installer's port forward: a
+ *   connection brings bytes from the guest (its banner, as SSH's, or its answer to the
+ *   `HEAD / HTTP/1.0` request vmkit sends), tried every second; a connection only accepted does not
+ *   count (QEMU's forward accepts before the guest's network is up);
+ * - `{ call }`: the guest requests `{{http}}/<call>` from vmkit's answer server (needs the `http`
+ *   delivery; the name follows the answer file names' rules and must not be one of them).
+ *
+ * With `port` or `call` vmkit then asks the guest to power off (ACPI) and, when it has not after
+ * 60 s, turns it off; a guest that powers itself off first is finished too.
+ */
+export type InstallFinished = 'poweroff' | { readonly port: number } | { readonly call: string };

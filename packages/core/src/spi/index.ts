@@ -183,7 +183,7 @@ export type {
   MasterSpec,
   PostInstallStep,
 } from '../model/master-spec.js';
-export type { UnattendedAnswers } from '../model/unattended.js';
+export type { InstallFinished, UnattendedAnswers } from '../model/unattended.js';
 export type { BoundNetwork, BoundNic, BoundPortForward } from '../model/network-spec.js';
 export type { NicAddresses, NicAddressSource } from '../model/nic-addresses.js';
 export type { NodeStatus } from '../model/node-metadata.js';

@@ -15,6 +15,12 @@ export interface AnswerServerOptions {
   readonly logger: Logger;
   /** What the log lines name (the master). */
   readonly label: string;
+  /**
+   * Names the guest may call (`GET`, `HEAD` or `POST` of `/<prefix>/<name>`, answered 204) to say
+   * something happened, such as an install that finished (see `InstallFinished`); recorded in
+   * {@link AnswerServer.calls}.
+   */
+  readonly calls?: readonly string[];
 }
 
 /** A running {@link startAnswerServer}. */
@@ -25,6 +31,8 @@ export interface AnswerServer {
   readonly port: number;
   /** Names of the files fetched so far, in order. */
   readonly served: readonly string[];
+  /** Names of the calls made so far, in order (see {@link AnswerServerOptions.calls}). */
+  readonly calls: readonly string[];
   /** Stops answering and closes every connection; idempotent. */
   close(): Promise<void>;
 }
@@ -32,18 +40,28 @@ export interface AnswerServer {
 /**
  * Serves a build's answer files over HTTP for the length of the build: on a port the system
  * hands out when it binds (held by this process until {@link AnswerServer.close}), only `GET` and
- * `HEAD` of `/<prefix>/<name>` where the prefix is 24 random bytes made for this server; anything
- * else answers 404 with nothing about what exists. Each answer is logged by name and size.
+ * `HEAD` of `/<prefix>/<name>` where the prefix is 24 random bytes made for this server, and the
+ * {@link AnswerServerOptions.calls} under the same prefix; anything else answers 404 with nothing
+ * about what exists. Each answer is logged by name and size, each call by name.
  */
 export async function startAnswerServer(options: AnswerServerOptions): Promise<AnswerServer> {
   const prefix = `/${randomBytes(24).toString('base64url')}`;
   const served: string[] = [];
+  const calls: string[] = [];
   const { logger, label, files } = options;
+  const callable = new Set(options.calls ?? []);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
     const name = path.startsWith(`${prefix}/`)
       ? decodeURIComponent(path.slice(prefix.length + 1))
       : undefined;
+    if (name !== undefined && callable.has(name) && ['GET', 'HEAD', 'POST'].includes(req.method ?? '')) {
+      calls.push(name);
+      logger.info('answer server: called', { master: label, call: name });
+      req.resume();
+      res.writeHead(204).end();
+      return;
+    }
     const body = name === undefined ? undefined : files.get(name);
     if (name === undefined || body === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {
       logger.warn('answer server: refused a request', { master: label, method: req.method });
@@ -65,6 +83,7 @@ export async function startAnswerServer(options: AnswerServerOptions): Promise<A
     url: `http://${options.guestAddress ?? '10.0.2.2'}:${port}${prefix}`,
     port,
     served,
+    calls,
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -98,4 +98,29 @@ describe('openAnswerSession', () => {
     ).catch((e: unknown) => e);
     expect((missing as Error).message).toMatch(/source\.unattended\.files\.ks\.cfg\.path: cannot be read/);
   });
+
+  it("answers the installFinished call under the build's path only, and records it", async () => {
+    const logger = recordingLogger();
+    const base = spec({ files: { 'preseed.cfg': 'x' }, delivery: ['http'] });
+    const session = await openAnswerSession(
+      { ...base, source: { ...base.source, installFinished: { call: 'done' } } as never },
+      { logger, label: 'm5' },
+    );
+    expect(session.installFinished).toEqual({ call: 'done' });
+    const url = local(session.server?.url ?? '');
+    expect(session.server?.calls).toEqual([]);
+    expect((await fetch(`http://127.0.0.1:${session.server?.port}/done`)).status).toBe(404);
+    expect((await fetch(`${url}/other`)).status).toBe(404);
+    expect(session.server?.calls).toEqual([]);
+    const answer = await fetch(`${url}/done`, { method: 'POST', body: 'ok' });
+    expect(answer.status).toBe(204);
+    expect(session.server?.calls).toEqual(['done']);
+    expect(session.server?.served).toEqual([]);
+    expect(logger.lines.join('\n')).toMatch(/answer server: called .*"call":"done"/);
+    await session.close();
+    const plain = await openAnswerSession(base, { logger, label: 'm6' });
+    expect(plain.installFinished).toBe('poweroff');
+    expect((await fetch(`${local(plain.server?.url ?? '')}/done`)).status).toBe(404);
+    await plain.close();
+  });
 });

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { publicKeyOf } from '../credentials/ssh-key-pair.js';
 import { invalidArgument } from '../errors/vmkit-error.js';
 import type { MasterSpec } from '../model/master-spec.js';
-import type { UnattendedAnswers } from '../model/unattended.js';
+import type { InstallFinished, UnattendedAnswers } from '../model/unattended.js';
 import type { Logger } from '../util/logger.js';
 import { type AnswerServer, startAnswerServer } from './answer-server.js';
 import { type AnswerPlaceholder, renderAnswerTemplate, unknownPlaceholders } from './answer-template.js';
@@ -25,8 +25,10 @@ export interface AnswerSession {
   readonly files: ReadonlyMap<string, Uint8Array>;
   /** The drive label of the `drive` delivery. */
   readonly driveLabel: string;
-  /** The answer server (with the `http` delivery). */
+  /** The answer server (with the `http` delivery); it answers the `installFinished` call, if any. */
   readonly server?: AnswerServer;
+  /** What says the install finished (the source's `installFinished`, default `'poweroff'`). */
+  readonly installFinished: InstallFinished;
   /** `text` with its placeholders expanded (the boot line); `field` names it in errors. */
   expand(text: string, field: string): string;
   /** Closes the server; idempotent. */
@@ -76,11 +78,13 @@ export async function openAnswerSession(
   if (installer && spec.login?.password !== undefined) values.passwordHash = sha512Crypt(spec.login.password);
   const files = new Map<string, Uint8Array>();
   const delivery = answers?.delivery ?? [];
+  const finished = installer ? source.installFinished : undefined;
   const server = delivery.includes('http')
     ? await startAnswerServer({
         files,
         logger: options.logger,
         label: options.label,
+        ...(typeof finished === 'object' && 'call' in finished ? { calls: [finished.call] } : {}),
         ...(options.guestAddress ? { guestAddress: options.guestAddress } : {}),
       })
     : undefined;
@@ -103,6 +107,7 @@ export async function openAnswerSession(
     delivery,
     files,
     driveLabel: answers?.driveLabel ?? 'OEMDRV',
+    installFinished: finished ?? 'poweroff',
     ...(server ? { server } : {}),
     expand: (text, field) => renderAnswerTemplate(text, values, field),
     close: async () => server?.close(),

@@ -7,7 +7,7 @@ import type { MasterSource, MasterSpec } from '../model/master-spec.js';
 import { networkSpecSchema } from './network-schema.js';
 
 import { IMAGE_ID_PATTERN } from './patterns.js';
-import { unattendedSchema, unattendedSourceIssues } from './unattended-schema.js';
+import { installFinishedSchema, unattendedSchema, unattendedSourceIssues } from './unattended-schema.js';
 import { warmSpecSchema } from './warm-schema.js';
 
 /**
@@ -108,6 +108,7 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
         installTimeoutMs: installTimeoutMs.optional(),
         bootCommand: bootCommand.optional(),
         bootWait: bootWait.optional(),
+        installFinished: installFinishedSchema.optional(),
         kernelParams: kernelParamsSchema.optional(),
       })
       .superRefine(pathOrUrl)
@@ -142,6 +143,7 @@ const sourceSchema: z.ZodType<MasterSource> = z.discriminatedUnion(
         installTimeoutMs: installTimeoutMs.optional(),
         bootCommand: bootCommand.optional(),
         bootWait: bootWait.optional(),
+        installFinished: installFinishedSchema.optional(),
       })
       .superRefine(answersFit),
   ],

@@ -16,7 +16,7 @@ describe('parseOrThrow', () => {
     expect(() =>
       parseOrThrow(masterSpecSchema, { ...spec, source: { ...spec.source, cmd: 'x', boot: 1 } }, 'spec'),
     ).toThrow(
-      'spec.source: unknown keys "cmd", "boot" (known keys: type, kernel, initrd, cmdline, unattended, installTimeoutMs, bootCommand, bootWait)',
+      'spec.source: unknown keys "cmd", "boot" (known keys: type, kernel, initrd, cmdline, unattended, installTimeoutMs, bootCommand, bootWait, installFinished)',
     );
   });
 

@@ -113,4 +113,51 @@ describe('MasterSpec source.unattended, checked before anything is made', () => 
       /source\.bootWait: must be 0 to 600000 ms/,
     );
   });
+
+  it('takes installFinished as poweroff, a guest port or a call to the answer server', async () => {
+    const unattended = { files: { 'preseed.cfg': preseed }, delivery: ['http'] };
+    for (const installFinished of ['poweroff', { port: 22 }, { call: 'done' }]) {
+      await using compute = await createComputeService({
+        provider: memoryProvider(),
+        store: memoryBlobStore(),
+        images: [{ id: 'answered', os, source: { ...kernel, unattended, installFinished } as never }],
+      });
+      expect((await compute.listImages()).map((i) => i.id)).toEqual(['answered']);
+    }
+  });
+
+  it.each([
+    ['an unknown signal', 'reboot', /source\.installFinished: must be 'poweroff', \{ port \} or \{ call \}/],
+    ['port 0', { port: 0 }, /source\.installFinished\.port: must be 1-65535/],
+    ['a port of 70000', { port: 70000 }, /source\.installFinished\.port: must be 1-65535/],
+    ['a port of 22.5', { port: 22.5 }, /source\.installFinished\.port: must be a whole TCP port number/],
+    ['a call name with /', { call: 'x/done' }, /source\.installFinished\.call: must be 1-64 of letters/],
+    [
+      'a call name holding ..',
+      { call: '..done' },
+      /source\.installFinished\.call: must not be '\.' or hold '\.\.'/,
+    ],
+    [
+      'a call named like an answer file',
+      { call: 'preseed.cfg' },
+      /source\.installFinished\.call: 'preseed\.cfg' is an answer file's name/,
+    ],
+    ['both a port and a call', { port: 22, call: 'done' }, /source\.installFinished/],
+  ])('refuses installFinished with %s, naming the field', async (_what, installFinished, message) => {
+    const unattended = { files: { 'preseed.cfg': preseed }, delivery: ['http'] };
+    expect(await refusal({ ...kernel, unattended, installFinished })).toMatch(message);
+  });
+
+  it('refuses an installFinished call without the http delivery (no answer server to call)', async () => {
+    const unattended = { files: { 'preseed.cfg': preseed }, delivery: ['initrd'] };
+    expect(await refusal({ ...kernel, unattended, installFinished: { call: 'done' } })).toMatch(
+      /source\.installFinished\.call: needs vmkit's answer server: unattended\.delivery has no 'http'/,
+    );
+    expect(await refusal({ ...kernel, installFinished: { call: 'done' } })).toMatch(
+      /source\.installFinished\.call: needs vmkit's answer server/,
+    );
+    expect(await refusal({ type: 'disk', path: '/x.qcow2', installFinished: 'poweroff' })).toMatch(
+      /source.*installFinished/,
+    );
+  });
 });

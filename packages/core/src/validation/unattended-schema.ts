@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { UnattendedAnswers } from '../model/unattended.js';
+import type { InstallFinished, UnattendedAnswers } from '../model/unattended.js';
 import { ANSWER_PLACEHOLDERS, unknownPlaceholders, usesPlaceholder } from '../unattended/answer-template.js';
 import { parseBootCommand } from '../unattended/boot-command.js';
 
@@ -67,6 +67,32 @@ export const unattendedSchema: z.ZodType<UnattendedAnswers> = z
       ctx.addIssue({ code: 'custom', path: ['driveLabel'], message: "is given but delivery has no 'drive'" });
   });
 
+/**
+ * Schema of {@link InstallFinished}: `'poweroff'`, `{ port }` (1-65535) or `{ call }` (a name
+ * following the answer file names' rules); how it fits the source is checked by
+ * {@link unattendedSourceIssues}.
+ */
+export const installFinishedSchema: z.ZodType<InstallFinished> = z.union(
+  [
+    z.literal('poweroff'),
+    z.strictObject({
+      port: z
+        .number({ error: 'must be a TCP port number' })
+        .min(1, 'must be 1-65535')
+        .max(65535, 'must be 1-65535')
+        // A refinement: with .int() the union reported only its own message.
+        .refine(Number.isInteger, 'must be a whole TCP port number'),
+    }),
+    z.strictObject({
+      call: z.string().superRefine((name, ctx) => {
+        const bad = badAnswerName(name);
+        if (bad) ctx.addIssue({ code: 'custom', message: bad });
+      }),
+    }),
+  ],
+  { error: "must be 'poweroff', { port } or { call }" },
+);
+
 /** Deliveries each installer source can take. */
 const DELIVERIES: Readonly<Record<'iso' | 'kernel', readonly string[]>> = {
   iso: ['http', 'iso', 'initrd', 'drive'],
@@ -80,12 +106,14 @@ interface InstallerSourceFields {
   readonly kernelParams?: string | undefined;
   readonly cmdline?: string | undefined;
   readonly bootCommand?: readonly string[] | undefined;
+  readonly installFinished?: InstallFinished | undefined;
 }
 
 /**
  * What is wrong with an installer source's answers as a whole: a delivery the source cannot take
  * (`iso` on a kernel), `iso` without `kernelParams`, an unknown placeholder in its boot line, `{{http}}`
- * without the `http` delivery. Paths are relative to the source.
+ * without the `http` delivery, an `installFinished` call without the `http` delivery or named
+ * like an answer file. Paths are relative to the source.
  */
 export function unattendedSourceIssues(
   source: InstallerSourceFields,
@@ -124,6 +152,19 @@ export function unattendedSourceIssues(
       issues.push({
         path: ['bootCommand', i],
         message: "uses {{http}} but unattended.delivery has no 'http'",
+      });
+  }
+  const finished = source.installFinished;
+  if (typeof finished === 'object' && 'call' in finished) {
+    if (!deliveries.includes('http'))
+      issues.push({
+        path: ['installFinished', 'call'],
+        message: "needs vmkit's answer server: unattended.delivery has no 'http'",
+      });
+    if (Object.hasOwn(source.unattended?.files ?? {}, finished.call))
+      issues.push({
+        path: ['installFinished', 'call'],
+        message: `'${finished.call}' is an answer file's name; a call must have a name of its own`,
       });
   }
   // Key names are checked with the placeholders standing for typeable text.

@@ -5,13 +5,15 @@ import { renderBuildDomainMetadata } from '../node/node-metadata.js';
 import { buildDomainXml } from '../xml/domain-xml.js';
 import type { BuildState, MasterNames } from './build-state.js';
 import { readConsoleLog } from './console-log.js';
+import { installPortForward, watchInstallSignal } from './install-signal.js';
 import type { InstallerMedia } from './installer-media.js';
 import { runInstallerToCompletion } from './installer-run.js';
 import { typeBootCommand } from './type-boot-command.js';
 
 /**
  * Defines the installer domain over the prepared media (UEFI with the master's NVRAM volume when
- * one is given) and runs it until the guest powers off
+ * one is given) and runs it until the guest powers off or gives the source's `installFinished`
+ * signal (a guest port answering through a forward of its user-mode NIC, a call to the answer server)
  * (on real guests; libvirt's test driver only starts and stops it), then checks its console log
  * for a reported failure. The domain is recorded in the build state as soon as it is defined, so
  * `discard` removes it whatever fails next.
@@ -30,6 +32,8 @@ export async function runInstallerDomain(
   // Tracked before the domain exists: whatever fails from here, discard removes the log.
   if (consoleLog) s.volumes.push(names.consoleLog);
   const firmware = await domainFirmware(ctx, nvramVolume);
+  // installFinished: { port } is read through a forward of the installer's user-mode NIC.
+  const forward = ctx.realGuests ? await installPortForward(answers) : undefined;
   const xml = buildDomainXml({
     ...(consoleLog ? { consoleLog } : {}),
     ...(firmware ? { firmware } : {}),
@@ -42,7 +46,10 @@ export async function runInstallerDomain(
     boot: media.boot,
     disks: media.disks,
     // The answer server is reached through user networking (the host's 127.0.0.1 as 10.0.2.2).
-    nics: answers.server ? [{ slot: 0, attachment: 'nat', mac: randomMac(), portForwards: [] }] : [],
+    nics:
+      answers.server || forward
+        ? [{ slot: 0, attachment: 'nat', mac: randomMac(), portForwards: forward ? [forward] : [] }]
+        : [],
     qemuCommandLine: ctx.qemuCommandLine,
     metadata: renderBuildDomainMetadata(names.installer, c.spec.id, names.volume, 'installer'),
   });
@@ -55,15 +62,21 @@ export async function runInstallerDomain(
     const timeoutMs =
       (source.type === 'iso' || source.type === 'kernel' ? source.installTimeoutMs : undefined) ??
       ctx.options.installTimeoutMs;
+    const finished = watchInstallSignal(answers, forward, c.signal);
     const ms = await runInstallerToCompletion(ctx, dom, {
       signal: c.signal,
       timeoutMs,
       progress: (f, m) => c.progress(0.2 + 0.75 * f, m),
       afterStart: (started) => typeBootCommand(ctx, c, started, answers),
+      ...(finished ? { finished } : {}),
     }).catch(async (error: unknown) => {
       throw await withConsoleTail(ctx, names.consoleLog, error);
     });
-    c.logger.info('libvirt installer finished', { master: c.masterName, ms });
+    c.logger.info('libvirt installer finished', {
+      master: c.masterName,
+      ms,
+      by: finished?.seen ? finished.what : 'poweroff',
+    });
     await checkInstallerConsole(ctx, names.consoleLog);
   } else {
     // libvirt's test driver runs no guest: start and stop the installer to exercise the calls.

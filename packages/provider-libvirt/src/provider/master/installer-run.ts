@@ -4,6 +4,7 @@ import type { DomainHandle } from '../../client/handles.js';
 import type { LibvirtContext } from '../libvirt-context.js';
 import { startDomain } from '../node/domain-start.js';
 import { watchDomain } from '../node/domain-watch.js';
+import type { InstallSignalWatch } from './install-signal.js';
 
 /** Options of {@link runInstallerToCompletion}. */
 export interface InstallerRunOptions {
@@ -16,11 +17,19 @@ export interface InstallerRunOptions {
   readonly label?: string;
   /** Run once the domain started, before the wait for its power-off (a typed boot command). */
   readonly afterStart?: (dom: DomainHandle) => Promise<void>;
+  /**
+   * A signal that the install finished other than the power-off (`installFinished`): once seen,
+   * the guest is asked to power off (ACPI) and turned off after {@link SIGNALLED_SHUTDOWN_MS}.
+   */
+  readonly finished?: InstallSignalWatch;
 }
+
+/** How long a guest that signalled the end of its install has to power off when asked, in ms. */
+export const SIGNALLED_SHUTDOWN_MS = 60_000;
 
 /**
  * Starts an installer domain and waits until the guest powers itself off (the installer's way of
- * saying it is done). The wait ends at once, with the domain destroyed, when the guest pauses on
+ * saying it is done), or until `options.finished` saw its signal (then powers it off). The wait ends at once, with the domain destroyed, when the guest pauses on
  * an I/O error (a full pool: the `no-space` error naming the pool and its free bytes), crashes or
  * QEMU fails (see {@link watchDomain}); aborting or timing out powers it off and throws `ABORTED`
  * or `TIMEOUT`.
@@ -41,7 +50,7 @@ export async function runInstallerToCompletion(
       label,
       expect: 'poweroff',
       signal: options.signal,
-      done: ({ state }) => state === DomainState.SHUTOFF,
+      done: ({ state }) => state === DomainState.SHUTOFF || options.finished?.seen === true,
       turn: () => {
         if (options.signal.aborted) throw abortedError(options.signal, label);
         const elapsed = Date.now() - started;
@@ -53,10 +62,41 @@ export async function runInstallerToCompletion(
         );
       },
     });
+    if (options.finished?.seen) await powerOffSignalled(ctx, dom, label, options);
     return Date.now() - started;
   } catch (error) {
     // A paused, crashed or overdue domain holds its disks: power it off now.
     await ctx.client.domains.destroy(dom).catch(() => {});
     throw error;
+  } finally {
+    options.finished?.stop();
   }
+}
+
+/**
+ * The guest said its install finished (not by powering off): asks it to power off (ACPI power
+ * button) and waits up to {@link SIGNALLED_SHUTDOWN_MS}, then turns it off. Progress says so.
+ */
+async function powerOffSignalled(
+  ctx: LibvirtContext,
+  dom: DomainHandle,
+  label: string,
+  options: InstallerRunOptions,
+): Promise<void> {
+  const what = options.finished?.what ?? 'signal';
+  options.progress(0.95, `${options.label ?? 'installer'} finished (${what}); powering it off`);
+  if ((await ctx.client.domains.getState(dom)).state === DomainState.SHUTOFF) return;
+  // The power button itself (VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN): an installer runs no guest agent.
+  await ctx.client.domains.shutdown(dom, 1).catch(() => {});
+  const ended = await watchDomain(ctx, dom, {
+    label,
+    expect: 'poweroff',
+    signal: options.signal,
+    deadline: Date.now() + SIGNALLED_SHUTDOWN_MS,
+    done: ({ state }) => state === DomainState.SHUTOFF,
+    turn: () => {
+      if (options.signal.aborted) throw abortedError(options.signal, label);
+    },
+  });
+  if (ended === 'deadline') await ctx.client.domains.destroy(dom);
 }

@@ -109,4 +109,19 @@ describe("VirtualBox installers: a boot command typed through the console's keyb
       await provider.close();
     },
   );
+
+  it("refuses installFinished other than 'poweroff' with UNSUPPORTED naming it; no machine is made", async () => {
+    const base = await isoMasterSpec(env, 'vbox-finished');
+    const spec = { ...base, source: { ...base.source, installFinished: { port: 22 } } } as MasterSpec;
+    const provider = testProvider(env);
+    const error = await runMasterBuild(provider, spec, spec.id).catch((e: unknown) => e);
+    expect(VmkitError.is(error, 'UNSUPPORTED')).toBe(true);
+    expect((error as VmkitError).details.field).toBe('source.installFinished');
+    expect(
+      simOf(env)
+        .machines()
+        .filter((m) => m.name.includes(spec.id)),
+    ).toEqual([]);
+    await provider.close();
+  });
 });

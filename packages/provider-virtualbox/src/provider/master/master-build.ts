@@ -95,6 +95,13 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
       "source.type: 'box' is read by the compute service's sources.box reader into a 'disk' source before a build",
       { details: { field: 'source.type' } },
     );
+  const finished = spec.source.type === 'iso' ? spec.source.installFinished : undefined;
+  if (finished !== undefined && finished !== 'poweroff')
+    throw new VmkitError(
+      'UNSUPPORTED',
+      "source.installFinished: the VirtualBox provider takes only 'poweroff' (the installer's own power-off)",
+      { details: { field: 'source.installFinished' } },
+    );
   // Refuse step names and scripts the post-install script cannot carry before anything is made.
   if (spec.postInstall?.length) postInstallScript(spec.postInstall);
   const name = masterMachineName(ctx.options.namePrefix, c.masterName);
