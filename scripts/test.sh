@@ -29,8 +29,13 @@ lane() {
   (set -o pipefail; "$@" 2>&1 | sed -u "s/^/[$name] /")
 }
 log "two lanes at once: [guests] libvirt integration tests; [rest] docs and examples, unit tests, other integration tests"
-lane guests env VMKIT_TEST_LANE=guests npx vitest run --project integration &
+# The guests lane in a process group of its own (setsid), ended with this script however it ends.
+setsid bash -c "$(declare -f lane); lane guests env VMKIT_TEST_LANE=guests npx vitest run --project integration" &
 guests=$!
+stop_guests() { kill -TERM -- "-$guests" 2>/dev/null || true; }
+trap stop_guests EXIT
+trap 'stop_guests; exit 130' INT
+trap 'stop_guests; exit 143' TERM
 rest_status=0
 lane rest bash -c 'set -e
   echo "docs and examples"; npx tsx scripts/check-docs.ts
@@ -39,6 +44,7 @@ lane rest bash -c 'set -e
   rest_status=$?
 guests_status=0
 wait "$guests" || guests_status=$?
+trap - EXIT INT TERM
 if ((guests_status != 0 || rest_status != 0)); then
   log "FAILED: lane guests exited $guests_status, lane rest exited $rest_status (their lines above carry [guests] and [rest])"
   exit 1

@@ -235,6 +235,7 @@ describe('where imports are kept by default: the blob store when the compute ser
   async function importWith(
     shareMasters: boolean,
     imageStore?: 'local' | 'blob',
+    giveStore = true,
   ): Promise<{ blobs: unknown; stored: boolean; shares: boolean }> {
     const sharing = await createComputeService({
       provider: memoryProvider(),
@@ -245,7 +246,7 @@ describe('where imports are kept by default: the blob store when the compute ser
     closing.push(sharing);
     const store = memoryBlobStore();
     const s = await createImportService({
-      store,
+      ...(giveStore ? { store } : {}),
       scratchDir: join(dir, 'scratch'),
       converter: fakeConverter(),
       compute: sharing,
@@ -260,7 +261,7 @@ describe('where imports are kept by default: the blob store when the compute ser
     const [image] = await s.listImages();
     return {
       blobs: image?.blobs,
-      stored: await store.blobExists('vmkit-import', 'disks/kept/disk0.qcow2'),
+      stored: giveStore && (await store.blobExists('vmkit-import', 'disks/kept/disk0.qcow2')),
       shares: sharing.sharesMasters,
     };
   }
@@ -276,6 +277,14 @@ describe('where imports are kept by default: the blob store when the compute ser
 
   it("honours an explicit imageStore: 'local' under a sharing compute service", async () => {
     expect(await importWith(true, 'local')).toEqual({ blobs: undefined, stored: false, shares: true });
+  });
+
+  it("keeps the disk local under a sharing compute service when no store was given (the default one is this host's own)", async () => {
+    expect(await importWith(true, undefined, false)).toEqual({
+      blobs: undefined,
+      stored: false,
+      shares: true,
+    });
   });
 
   it('keeps the disk local by default when compute does not share masters', async () => {

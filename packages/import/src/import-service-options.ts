@@ -74,6 +74,8 @@ export interface ImportServiceOptions {
 /** {@link ImportServiceOptions} with defaults applied, frozen. */
 export interface ResolvedImportOptions {
   readonly store: BlobStore;
+  /** Whether the caller gave `store` (the default one is this host's own, shared with no one). */
+  readonly storeGiven: boolean;
   readonly container: string;
   readonly scratchDir: string;
   readonly imageDir: string;
@@ -100,6 +102,7 @@ export function resolveImportOptions(options: ImportServiceOptions = {}): Resolv
   const limits = options.limits ?? {};
   return Object.freeze({
     store: options.store ?? fileSystemBlobStore({ root: join(dirname(scratchDir), 'records') }),
+    storeGiven: options.store !== undefined,
     container: options.container ?? 'vmkit-import',
     scratchDir,
     imageDir,

@@ -307,8 +307,10 @@ class VmkitImportService implements ImportService {
     const asked = 'imageStore' in req ? req.imageStore : undefined;
     if (asked !== undefined && asked !== 'local' && asked !== 'blob')
       throw invalidArgument('imageStore', "must be 'local' or 'blob'");
-    // A compute service sharing its masters with other hosts: imports live in the shared store too.
-    const imageStore = asked ?? (this.#deps.options.compute?.sharesMasters === true ? 'blob' : 'local');
+    // A compute service sharing its masters with other hosts, and a store given for the records
+    // (the default one is this host's own): imports live in that store too.
+    const { compute, storeGiven } = this.#deps.options;
+    const imageStore = asked ?? (compute?.sharesMasters === true && storeGiven ? 'blob' : 'local');
     const existing = this.#byToken(kind, req.clientToken);
     if (existing) return existing;
     const record = newTaskRecord(kind, disks, req);

@@ -105,6 +105,26 @@ describe('the warm identity script', () => {
     }
   });
 
+  it('keeps authorised key lines with backslashes whole (dash echo reads \\c), and hides the host keys from the resume script', async () => {
+    await writeFile(join(root, 'drive/meta-data'), 'instance-id: iid-8\n');
+    const odd = String.raw`command="echo a\\b \c" ssh-ed25519 ODDKEY odd`;
+    for (const shell of await shells()) {
+      await writeFile(join(root, 'home/debian/.ssh/authorized_keys'), `${odd}\nssh-rsa OTHERKEY kept\n`);
+      const { stdout } = await run(shell, {
+        VMKIT_HOST_KEY_ed25519: 'SECRET PRIVATE',
+        VMKIT_HOST_PUB_ed25519: 'ssh-ed25519 NEWPUB root@x',
+        VMKIT_MACHINE_ID: 'fedcba9876543210fedcba9876543210',
+        VMKIT_SSH_KEYS: 'ssh-ed25519 CLONEKEY clone',
+        VMKIT_RESUME: 'env | grep -c "^VMKIT_HOST_\\|^VMKIT_MACHINE_ID" || true',
+      });
+      expect(await readFile(join(root, 'home/debian/.ssh/authorized_keys'), 'utf8')).toBe(
+        `${odd}\nssh-rsa OTHERKEY kept\nssh-ed25519 CLONEKEY clone\n`,
+      );
+      expect(stdout.split('\n')[0]).toBe('0');
+      expect(await readFile(join(root, 'etc/ssh/ssh_host_ed25519_key'), 'utf8')).toBe('SECRET PRIVATE\n');
+    }
+  });
+
   it("reads an OpenStack drive's uuid and hostname, making the hostname one the kernel takes", async () => {
     await mkdir(join(root, 'drive/openstack/latest'), { recursive: true });
     await writeFile(

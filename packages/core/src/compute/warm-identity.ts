@@ -130,14 +130,27 @@ for k in /etc/ssh/ssh_host_*_key; do
     */ssh_host_ed25519_key) key=$VMKIT_HOST_KEY_ed25519 pub=$VMKIT_HOST_PUB_ed25519 ;;
   esac
   if [ -n "$key" ] && [ -n "$pub" ]; then
-    (umask 077 && echo "$key" >"$k") && echo "$pub" >"$k.pub" || fail 7 "cannot write $k"
+    (umask 077 && printf '%s\n' "$key" >"$k") && printf '%s\n' "$pub" >"$k.pub" || fail 7 "cannot write $k"
   else
     t=@{k##*/ssh_host_}
     rm -f "$k" "$k.pub" && ssh-keygen -q -t "@{t%_key}" -N '' -f "$k" >/dev/null || fail 7 "cannot make $k"
   fi
 done
-if [ -n "$keys" ] && [ -f /run/sshd.pid ]; then
-  read -r pid </run/sshd.pid && [ -n "$pid" ] && kill -HUP "$pid" 2>/dev/null
+# The keys leave the environment: nothing started below (the resume script) inherits them.
+unset VMKIT_HOST_KEY_rsa VMKIT_HOST_KEY_ecdsa VMKIT_HOST_KEY_ed25519 VMKIT_HOST_PUB_rsa VMKIT_HOST_PUB_ecdsa VMKIT_HOST_PUB_ed25519 VMKIT_MACHINE_ID
+# sshd rereads its host keys on SIGHUP; only a pid file naming a running sshd is signalled, else
+# systemd restarts it if it runs.
+if [ -n "$keys" ]; then
+  pid=
+  comm=
+  [ -f /run/sshd.pid ] && read -r pid </run/sshd.pid
+  case $pid in '' | *[!0-9]*) pid= ;; esac
+  [ -z "$pid" ] || read -r comm </proc/"$pid"/comm 2>/dev/null
+  if [ "$comm" = sshd ]; then
+    kill -HUP "$pid" 2>/dev/null
+  elif command -v systemctl >/dev/null 2>&1; then
+    systemctl try-restart ssh.service sshd.service >/dev/null 2>&1
+  fi
 fi
 user=$VMKIT_SSH_USER
 if [ -z "$user" ] && [ -f /etc/sudoers.d/90-cloud-init-users ]; then
@@ -168,10 +181,10 @@ if [ -n "$user" ] && [ -n "$VMKIT_SSH_KEYS$VMKIT_SSH_DROP_KEYS" ]; then
             case " $line " in *" $d "*) keep= ;; esac
           done
           unset IFS
-          [ -z "$keep" ] || echo "$line"
+          [ -z "$keep" ] || printf '%s\n' "$line"
         done <"$ak"
       fi
-      [ -z "$VMKIT_SSH_KEYS" ] || echo "$VMKIT_SSH_KEYS"
+      [ -z "$VMKIT_SSH_KEYS" ] || printf '%s\n' "$VMKIT_SSH_KEYS"
     } >"$ak.vmkit"
   ) && mv "$ak.vmkit" "$ak" || fail 6 "cannot write $ak"
   set +f
@@ -204,7 +217,7 @@ export interface WarmIdentityOptions {
   /**
    * The clone's SSH host keys, made on the host ({@link makeSshHostKeys}): written in place of the
    * guest's keys of these types (passed in the script's environment, which only root reads in the
-   * guest); a type the guest has and this lacks is made by `ssh-keygen` in the guest.
+   * guest, and unset before the resume script runs); a type the guest has and this lacks is made by `ssh-keygen` in the guest.
    */
   readonly hostKeys?: Readonly<Partial<Record<SshHostKeyType, SshKeyPair>>>;
 }

@@ -2,8 +2,8 @@ import { expect, it } from 'vitest';
 import type { BlobStore } from '../blobstore/blob-store.js';
 import { VmkitError } from '../errors/vmkit-error.js';
 
-/** Whether `promise` settles within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+/** Whether `promise` settles within `ms` (for tests). */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);

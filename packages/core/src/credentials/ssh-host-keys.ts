@@ -1,19 +1,11 @@
 import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
-import { makeEd25519KeyPair, type SshKeyPair } from './ssh-key-pair.js';
+import { makeEd25519KeyPair, type SshKeyPair, sshString } from './ssh-key-pair.js';
 
 const generate = promisify(generateKeyPair);
 
 /** The host key types {@link makeSshHostKeys} makes, by the name in `/etc/ssh/ssh_host_<type>_key`. */
 export type SshHostKeyType = 'rsa' | 'ecdsa' | 'ed25519';
-
-/** An SSH wire string: a big-endian uint32 length, then the bytes. */
-function sshString(value: Uint8Array | string): Buffer {
-  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(bytes.length);
-  return Buffer.concat([length, bytes]);
-}
 
 /** An SSH mpint of a positive big-endian integer: no leading zero bytes, one added when the top bit is set. */
 function mpint(value: Buffer): Buffer {

@@ -17,8 +17,8 @@ async function ssh2Utils() {
 /** The key type name OpenSSH writes for ed25519 keys. */
 const ED25519 = 'ssh-ed25519';
 
-/** An SSH wire string: a big-endian uint32 length, then the bytes. */
-function sshString(value: Uint8Array | string): Buffer {
+/** An SSH wire string: a big-endian uint32 length, then the bytes (RFC 4251, section 5). */
+export function sshString(value: Uint8Array | string): Buffer {
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
   const length = Buffer.alloc(4);
   length.writeUInt32BE(bytes.length);

@@ -153,14 +153,16 @@ export class BuildLeases {
       try {
         const now = Date.now();
         const pollStarted = performance.now();
+        let askedNow = false;
         if (woken && settled) {
           // Woken by a change: asked first, whatever look is due.
           woken = false;
+          askedNow = true;
           if (await settled()) return undefined;
         }
         if (known && settled && now < nextLook && now < Date.parse(known.record.expiresAt)) {
           // The holder is live as last seen: only watch for the work being done.
-          if (await settled()) return undefined;
+          if (!askedNow && (await settled())) return undefined;
         } else {
           const latest = await this.#latest(store, key, known);
           if (latest && latest.record === undefined) continue; // vanished while read: look again

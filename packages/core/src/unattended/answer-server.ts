@@ -52,12 +52,13 @@ export async function startAnswerServer(options: AnswerServerOptions): Promise<A
   const callable = new Set(options.calls ?? []);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
-    const name = path.startsWith(`${prefix}/`)
-      ? decodeURIComponent(path.slice(prefix.length + 1))
-      : undefined;
+    const name = path.startsWith(`${prefix}/`) ? decodedName(path.slice(prefix.length + 1)) : undefined;
     if (name !== undefined && callable.has(name) && ['GET', 'HEAD', 'POST'].includes(req.method ?? '')) {
-      calls.push(name);
-      logger.info('answer server: called', { master: label, call: name });
+      // Each call is kept (and logged) once: a guest repeating it grows nothing.
+      if (!calls.includes(name)) {
+        calls.push(name);
+        logger.info('answer server: called', { master: label, call: name });
+      }
       req.resume();
       res.writeHead(204).end();
       return;
@@ -92,4 +93,13 @@ export async function startAnswerServer(options: AnswerServerOptions): Promise<A
       return closing;
     },
   };
+}
+
+/** A path segment decoded; `undefined` for a malformed escape (a guest's request never throws here). */
+function decodedName(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }

@@ -43,8 +43,9 @@ export async function runInstallerToCompletion(
   const expected = options.expectedMs ?? 15_000;
   const what = options.label ?? 'installer';
   const label = `${what} ${dom.name}`;
-  await startDomain(ctx.client, dom);
   try {
+    // Inside the try: a start that fails still stops the signal's watch (its port probe) below.
+    await startDomain(ctx.client, dom);
     await options.afterStart?.(dom);
     await watchDomain(ctx, dom, {
       label,
