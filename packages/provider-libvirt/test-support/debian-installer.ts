@@ -84,13 +84,20 @@ export async function installOnly(
     logger: Logger;
     /** Called once while the installer runs (its first "installer running" progress), with the pool's directory. */
     whileRunning?: (poolDir: string) => void;
+    /** The provider's `installPowerOffMs`. */
+    installPowerOffMs?: number;
   },
   master: MasterSpec,
 ): Promise<{ console: string; error: unknown; ms: number }> {
   const { uri, pool, prefix, logger } = options;
   const poolDir = poolDirectory(uri, pool);
   await using compute = await createComputeService({
-    provider: libvirtProvider({ uri, pool, namePrefix: prefix }),
+    provider: libvirtProvider({
+      uri,
+      pool,
+      namePrefix: prefix,
+      ...(options.installPowerOffMs === undefined ? {} : { installPowerOffMs: options.installPowerOffMs }),
+    }),
     store: fileSystemBlobStore({ root: join(options.storeRoot, master.id) }),
     logger,
   });

@@ -52,6 +52,10 @@ describe('resolveLibvirtProviderOptions', () => {
     expect(() => resolveLibvirtProviderOptions({ uri: 'qemu:///system', postInstallTimeoutMs: 1.5 })).toThrow(
       /^postInstallTimeoutMs:/,
     );
+    expect(() => resolveLibvirtProviderOptions({ uri: 'qemu:///system', installPowerOffMs: -5 })).toThrow(
+      /^installPowerOffMs:/,
+    );
+    expect(resolveLibvirtProviderOptions({ uri: 'qemu:///system' }).installPowerOffMs).toBe(60_000);
     expect(() => resolveLibvirtProviderOptions({ uri: 'qemu:///system', machine: 'isapc' as never })).toThrow(
       /^machine:/,
     );

@@ -14,6 +14,8 @@ import { checkUriPrograms } from '../transport/uri-programs.js';
 export const DEFAULT_INSTALL_TIMEOUT_MS = 600_000;
 /** Default time `stopNode` waits for an ACPI shutdown before it powers a node off: 20 s. */
 export const DEFAULT_STOP_GRACE_MS = 20_000;
+/** Default of {@link LibvirtProviderOptions.installPowerOffMs}: a minute. */
+export const DEFAULT_INSTALL_POWER_OFF_MS = 60_000;
 
 /** Options of {@link libvirtProvider}. */
 export interface LibvirtProviderOptions {
@@ -36,6 +38,12 @@ export interface LibvirtProviderOptions {
   readonly installTimeoutMs?: number;
   /** How long a master's post-install boot (its `postInstall` steps) may run, in ms (default {@link DEFAULT_INSTALL_TIMEOUT_MS}). */
   readonly postInstallTimeoutMs?: number;
+  /**
+   * How long an installer that signalled its end (`installFinished` other than `'poweroff'`) has
+   * to power off after the ACPI power button, in ms, before it is turned off (default
+   * {@link DEFAULT_INSTALL_POWER_OFF_MS}).
+   */
+  readonly installPowerOffMs?: number;
   /** How long `stopNode` waits for an ACPI shutdown before powering off (default {@link DEFAULT_STOP_GRACE_MS}). */
   readonly stopGraceMs?: number;
   /**
@@ -96,6 +104,7 @@ export interface ResolvedLibvirtProviderOptions {
   readonly machine: 'pc' | 'q35';
   readonly installTimeoutMs: number;
   readonly postInstallTimeoutMs: number;
+  readonly installPowerOffMs: number;
   readonly stopGraceMs: number;
   readonly startWatchMs: number;
   readonly nodeCmdline: (installCmdline: string) => string;
@@ -152,6 +161,11 @@ export function resolveLibvirtProviderOptions(
     namePrefix,
     machine,
     installTimeoutMs: integerOption('installTimeoutMs', options.installTimeoutMs, DEFAULT_INSTALL_TIMEOUT_MS),
+    installPowerOffMs: integerOption(
+      'installPowerOffMs',
+      options.installPowerOffMs,
+      DEFAULT_INSTALL_POWER_OFF_MS,
+    ),
     postInstallTimeoutMs: integerOption(
       'postInstallTimeoutMs',
       options.postInstallTimeoutMs,

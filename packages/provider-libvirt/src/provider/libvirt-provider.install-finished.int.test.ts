@@ -11,6 +11,8 @@ import { runPrefix, testGuest } from '../../test-support/test-guest.js';
 
 const URI = 'qemu:///system';
 const POOL = 'vmkit';
+/** The provider's `installPowerOffMs` here: this installer does not answer the power button. */
+const POWER_OFF_MS = 3000;
 const prefix = runPrefix('if');
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 let dir = '';
@@ -90,13 +92,16 @@ describe('installFinished: signals other than the power-off (busybox installer o
       unattended: { files: { 'ks.cfg': 'unused\n' }, delivery: ['http'] },
       installFinished: { call: 'done' },
     });
-    const run = await installOnly({ uri: URI, pool: POOL, prefix, storeRoot: dir, logger }, master);
+    const run = await installOnly(
+      { uri: URI, pool: POOL, prefix, storeRoot: dir, logger, installPowerOffMs: POWER_OFF_MS },
+      master,
+    );
     // Without the signal the guest waits for ever: the build would fail with TIMEOUT.
     expect(VmkitError.is(run.error, 'ABORTED'), String(run.error)).toBe(true);
     expect(run.console).toContain('VMKIT-INSTALL-DONE');
     expect(run.console).toContain('VMKIT-CALLED');
     expect(run.console).toContain('VMKIT-WAITING');
-    // The guest heard the power button vmkit pressed (or was turned off 60 s later).
+    // The guest heard the power button vmkit pressed (or was turned off POWER_OFF_MS later).
     if (!run.console.includes('VMKIT-POWER-BUTTON'))
       console.warn('the guest did not answer the power button');
     const log = logger.lines.join('\n');
@@ -107,7 +112,10 @@ describe('installFinished: signals other than the power-off (busybox installer o
   it("{ port }: a guest port answering through the installer's forward ends the install", async () => {
     const logger = recordingLogger();
     const master = spec('ported', 'vmkit.port=8080', { installFinished: { port: 8080 } });
-    const run = await installOnly({ uri: URI, pool: POOL, prefix, storeRoot: dir, logger }, master);
+    const run = await installOnly(
+      { uri: URI, pool: POOL, prefix, storeRoot: dir, logger, installPowerOffMs: POWER_OFF_MS },
+      master,
+    );
     expect(VmkitError.is(run.error, 'ABORTED'), String(run.error)).toBe(true);
     expect(run.console).toContain('VMKIT-LISTENING 8080');
     expect(logger.lines.join('\n')).toMatch(/libvirt installer finished .*"by":"port 8080 answering"/);
@@ -116,10 +124,18 @@ describe('installFinished: signals other than the power-off (busybox installer o
   it('{ port } of a port nothing listens on: the forward alone does not count, the build times out', async () => {
     const master = spec('unheard', 'vmkit.port=8080', {
       installFinished: { port: 8081 },
-      installTimeoutMs: 120_000,
+      // Long past the guest's listening (about 10 s in): the forward alone never ends it.
+      installTimeoutMs: 60_000,
     });
     const run = await installOnly(
-      { uri: URI, pool: POOL, prefix, storeRoot: dir, logger: recordingLogger() },
+      {
+        uri: URI,
+        pool: POOL,
+        prefix,
+        storeRoot: dir,
+        logger: recordingLogger(),
+        installPowerOffMs: POWER_OFF_MS,
+      },
       master,
     );
     expect(VmkitError.is(run.error, 'TIMEOUT'), String(run.error)).toBe(true);

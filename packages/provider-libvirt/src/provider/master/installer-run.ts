@@ -19,13 +19,10 @@ export interface InstallerRunOptions {
   readonly afterStart?: (dom: DomainHandle) => Promise<void>;
   /**
    * A signal that the install finished other than the power-off (`installFinished`): once seen,
-   * the guest is asked to power off (ACPI) and turned off after {@link SIGNALLED_SHUTDOWN_MS}.
+   * the guest is asked to power off (ACPI) and turned off after the provider's `installPowerOffMs`.
    */
   readonly finished?: InstallSignalWatch;
 }
-
-/** How long a guest that signalled the end of its install has to power off when asked, in ms. */
-export const SIGNALLED_SHUTDOWN_MS = 60_000;
 
 /**
  * Starts an installer domain and waits until the guest powers itself off (the installer's way of
@@ -76,7 +73,7 @@ export async function runInstallerToCompletion(
 
 /**
  * The guest said its install finished (not by powering off): asks it to power off (ACPI power
- * button) and waits up to {@link SIGNALLED_SHUTDOWN_MS}, then turns it off. Progress says so.
+ * button) and waits up to the provider's `installPowerOffMs`, then turns it off. Progress says so.
  */
 async function powerOffSignalled(
   ctx: LibvirtContext,
@@ -93,7 +90,7 @@ async function powerOffSignalled(
     label,
     expect: 'poweroff',
     signal: options.signal,
-    deadline: Date.now() + SIGNALLED_SHUTDOWN_MS,
+    deadline: Date.now() + ctx.options.installPowerOffMs,
     done: ({ state }) => state === DomainState.SHUTOFF,
     turn: () => {
       if (options.signal.aborted) throw abortedError(options.signal, label);
