@@ -20,15 +20,15 @@ log "API report (api/*.api.md must match the public surface; \`npm run api\` upd
 npx tsx scripts/api-report.ts --check
 log "libvirt procedure numbers (generated from the protocol definition)"
 npx tsx scripts/libvirt-procedures.ts --check
-# Two lanes at once (see vitest.config.ts): the libvirt provider's guest-booting files in one; the
-# docs and examples, the unit tests and every other integration file in the other. Each lane's
+# Two lanes at once (see vitest.config.ts): most of the libvirt provider's guest-booting files in
+# one; the docs and examples, the unit tests and every other integration file in the other. Each lane's
 # lines carry its name; the run fails when either lane does.
 lane() {
   local name=$1
   shift
   (set -o pipefail; "$@" 2>&1 | sed -u "s/^/[$name] /")
 }
-log "two lanes at once: [guests] libvirt integration tests; [rest] docs and examples, unit tests, other integration tests"
+log "two lanes at once: [guests] libvirt integration tests; [rest] docs and examples, unit tests, the other integration tests"
 # The guests lane in a process group of its own (setsid), ended with this script however it ends.
 setsid bash -c "$(declare -f lane); lane guests env VMKIT_TEST_LANE=guests npx vitest run --project integration" &
 guests=$!
@@ -40,7 +40,7 @@ rest_status=0
 lane rest bash -c 'set -e
   echo "docs and examples"; npx tsx scripts/check-docs.ts
   echo "unit tests"; npx vitest run --project unit
-  echo "integration tests (all but the libvirt provider'"'"'s)"; VMKIT_TEST_LANE=rest npx vitest run --project integration' ||
+  echo "integration tests (all but the guests lane'"'"'s)"; VMKIT_TEST_LANE=rest npx vitest run --project integration' ||
   rest_status=$?
 guests_status=0
 wait "$guests" || guests_status=$?
