@@ -13,6 +13,7 @@
 // The provider
 export { LibvirtProvider, libvirtProvider } from './provider/libvirt-provider.js';
 export {
+  DEFAULT_INSTALL_POWER_OFF_MS,
   DEFAULT_INSTALL_TIMEOUT_MS,
   DEFAULT_STOP_GRACE_MS,
   type LibvirtProviderOptions,
