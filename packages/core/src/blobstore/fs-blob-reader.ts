@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { toVmkitError, VmkitError } from '../errors/vmkit-error.js';
+import { FILE_CHUNK_BYTES } from '../util/file-chunks.js';
 import {
   type BlobFileLayout,
   type BlobTrailer,
@@ -73,7 +74,12 @@ export async function readBlobFile(
         closeSync(fd);
         throw changed();
       }
-      return createReadStream('', { fd, start: 0, end: layout.contentLength - 1 });
+      return createReadStream('', {
+        fd,
+        start: 0,
+        end: layout.contentLength - 1,
+        highWaterMark: FILE_CHUNK_BYTES,
+      });
     };
     return storedBlob(name, layout.contentLength, trailer, info.mtime, {
       stream: openStream,

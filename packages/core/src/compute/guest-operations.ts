@@ -24,6 +24,7 @@ import type {
 } from '../model/guest-exec.js';
 import type { NodeMetadata } from '../model/node-metadata.js';
 import { mapSettled } from '../util/concurrency.js';
+import { FILE_CHUNK_BYTES } from '../util/file-chunks.js';
 import { integerOption } from '../util/integer-option.js';
 import type { Logger } from '../util/logger.js';
 import { emitProgress } from '../util/progress.js';
@@ -129,7 +130,7 @@ async function sourceChunks(source: CopySource): Promise<AsyncIterable<Uint8Arra
         path: source,
       });
     });
-    return createReadStream('', { fd: handle, highWaterMark: 1024 * 1024 });
+    return createReadStream('', { fd: handle, highWaterMark: FILE_CHUNK_BYTES });
   }
   if (source instanceof Uint8Array)
     return (async function* () {

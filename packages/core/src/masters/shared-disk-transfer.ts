@@ -4,6 +4,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../blobstore/blob-store.js';
 import { VmkitError } from '../errors/vmkit-error.js';
+import { FILE_CHUNK_BYTES } from '../util/file-chunks.js';
 import { retryRetryable } from '../util/retry.js';
 
 /** Digest and size of a file, read as a stream (a disk never sits in memory whole). */
@@ -13,7 +14,7 @@ export async function digestFile(
 ): Promise<{ readonly sha256: string; readonly size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  const stream = createReadStream(path, signal ? { signal } : {});
+  const stream = createReadStream(path, { highWaterMark: FILE_CHUNK_BYTES, ...(signal ? { signal } : {}) });
   for await (const chunk of stream) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
@@ -66,7 +67,9 @@ export async function uploadFile(
 ): Promise<void> {
   await retryRetryable(
     async () => {
-      const body = createReadStream(path).pipe(counter(size, options.onBytes));
+      const body = createReadStream(path, { highWaterMark: FILE_CHUNK_BYTES }).pipe(
+        counter(size, options.onBytes),
+      );
       try {
         await store.putBlob(container, name, body, {
           contentType: 'application/octet-stream',
