@@ -262,13 +262,20 @@ describe('BuildLeases', () => {
       await holder.init();
       const held = await holder.acquire(request);
       let asked = 0;
+      let armed = 0;
+      let watching = 0;
       const published = Object.assign(
         async () => {
           asked++;
           return (await store.getBlob('pub', 'record.json')) !== undefined;
         },
         {
-          changed: (signal: AbortSignal) => store.watchBlob?.('pub', 'record.json', signal) as Promise<void>,
+          changed: (signal: AbortSignal) => {
+            armed++;
+            watching++;
+            signal.addEventListener('abort', () => watching--, { once: true });
+            return store.watchBlob?.('pub', 'record.json', signal) as Promise<void>;
+          },
         },
       );
       const waiting = leases(store, { ttlMs: 6000, renewMs: 1500 }).acquireUnless(request, published);
@@ -276,9 +283,12 @@ describe('BuildLeases', () => {
       expect(await settledWithoutTime(waiting)).toBe('still waiting');
       // Without the wake-up it asks every 200 ms (8 times by now); woken, once a second.
       expect(asked).toBeLessThanOrEqual(3);
+      // One watch, armed before the first look and kept across the polls since (none fired).
+      expect([armed, watching]).toEqual([1, 1]);
       await store.putBlob('pub', 'record.json', '{}');
       // No time passes: the write itself ended the pause.
       expect(await settledWithoutTime(waiting)).toBeUndefined();
+      expect(watching).toBe(0);
       expect(held.lost.aborted).toBe(false);
       await held.release();
     } finally {

@@ -146,11 +146,17 @@ export class BuildLeases {
     let nextLook = 0;
     let reported: string | undefined;
     let woken = false;
-    for (;;) {
-      throwIfAborted(options.signal, 'waiting for a build lease');
-      // Armed before the look, so that a change between the look and the pause is not missed.
-      const wake = settled?.changed && armWake(settled.changed, options.signal);
-      try {
+    // Armed before the first look and kept until it fires (then armed again before the next look),
+    // so no change after a look is missed, and a waiter sets up one watch per change, not per poll.
+    let wake: Wake | undefined;
+    try {
+      for (;;) {
+        throwIfAborted(options.signal, 'waiting for a build lease');
+        if (settled?.changed && (!wake || wake.fired)) {
+          woken ||= wake?.fired === true;
+          wake?.disarm();
+          wake = armWake(settled.changed, options.signal);
+        }
         const now = Date.now();
         const pollStarted = performance.now();
         let askedNow = false;
@@ -196,16 +202,12 @@ export class BuildLeases {
         // pause is at least four times as long as the poll took (nothing on a store answering fast).
         const ms = Math.max(pause, 4 * (performance.now() - pollStarted));
         if (wake) {
-          await Promise.race([
-            sleep(ms, options.signal),
-            wake.woken.then((changed) => {
-              woken ||= changed;
-            }),
-          ]);
+          await Promise.race([sleep(ms, options.signal), wake.woken]);
+          woken ||= wake.fired;
         } else await sleep(ms, options.signal);
-      } finally {
-        wake?.disarm();
       }
+    } finally {
+      wake?.disarm();
     }
   }
 
@@ -366,18 +368,41 @@ export interface Settled {
 /** How often a waiter woken by changes (`Settled.changed`) still asks `settled` on its own. */
 const WOKEN_POLL_MS = 1000;
 
+/** A wake-up armed until the next change: see {@link armWake}. */
+interface Wake {
+  /** Resolves `true` on a change, `false` once disarmed or aborted. */
+  readonly woken: Promise<boolean>;
+  /** Whether `woken` resolved `true` (a change was seen). */
+  readonly fired: boolean;
+  /** Releases the watch. */
+  disarm(): void;
+}
+
 /**
- * A wake-up armed for one poll: `woken` resolves `true` on a change, `false` once disarmed or
- * aborted; `disarm` releases it.
+ * Arms a wake-up on `changed`, released by `disarm` or by `signal`. The caller's signal is
+ * followed by a listener removed on `disarm` (not `AbortSignal.any`, whose dependants a
+ * long-lived signal keeps on older Node versions).
  */
-function armWake(
-  changed: (signal: AbortSignal) => Promise<void>,
-  signal: AbortSignal | undefined,
-): { woken: Promise<boolean>; disarm(): void } {
+function armWake(changed: (signal: AbortSignal) => Promise<void>, signal: AbortSignal | undefined): Wake {
   const stop = new AbortController();
-  const both = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
-  const woken = changed(both).then(() => !both.aborted);
-  return { woken, disarm: () => stop.abort() };
+  const onAbort = () => stop.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) stop.abort();
+  let fired = false;
+  const woken = changed(stop.signal).then(
+    () => (fired = !stop.signal.aborted),
+    () => false,
+  );
+  return {
+    woken,
+    get fired() {
+      return fired;
+    },
+    disarm() {
+      signal?.removeEventListener('abort', onAbort);
+      stop.abort();
+    },
+  };
 }
 
 /** The pause before the next listing of a held lease: a quarter of the wait, 50 ms to 2 s, at most `renewMs`. */
