@@ -69,6 +69,11 @@ export {
   type ProviderBootIsoCache,
   providerBootIsoCache,
 } from './boot-iso/provider-boot-iso-cache.js';
+export {
+  type RemasteredWithAnswers,
+  type RemasterWithAnswersOptions,
+  remasterWithAnswers,
+} from './boot-iso/answered-iso.js';
 export { remasterBootIso } from './boot-iso/remaster-boot-iso.js';
 export type {
   RemasterBootEntry,

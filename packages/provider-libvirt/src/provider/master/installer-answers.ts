@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AnswerSession, type BuildContext, VmkitError } from '@vmkit/core/spi';
-import { appendToInitrd, isoInitrdPaths, readIso9660, remasterBootIso, writeIso9660 } from '@vmkit/imaging';
+import type { AnswerSession, BuildContext } from '@vmkit/core/spi';
+import { appendToInitrd, remasterWithAnswers, writeIso9660 } from '@vmkit/imaging';
 import type { LibvirtContext } from '../libvirt-context.js';
 import type { DomainDisk } from '../xml/domain-xml.js';
 import type { MasterNames } from './build-state.js';
@@ -79,12 +79,11 @@ export async function uploadAnswersDrive(
 }
 
 /**
- * With the `iso` or `initrd` delivery of an ISO source: the installer ISO remastered in-process
- * (`remasterBootIso`), `kernelParams` (already expanded, may be empty) on its kernel lines, the
- * answer files at its root (`iso`) and every initrd its boot configurations load replaced by
- * itself with the answers appended (`initrd`, see `isoInitrdPaths`), written into a directory of
- * its own (never the shared boot ISO cache: the files change per build). `undefined` without
- * either delivery.
+ * With the `iso` or `initrd` delivery of an ISO source: the installer ISO remastered with the
+ * answers by imaging's `remasterWithAnswers` (the part every provider shares), `kernelParams`
+ * (already expanded, may be empty) on its kernel lines, written into a directory of its own
+ * (never the shared boot ISO cache: the files change per build). `undefined` without either
+ * delivery.
  */
 export async function isoWithAnswers(
   c: BuildContext,
@@ -92,53 +91,26 @@ export async function isoWithAnswers(
   iso: string,
   kernelParams: string,
 ): Promise<{ file: string; cleanup(): Promise<void> } | undefined> {
-  const onIso = answers.delivery.includes('iso');
-  const inInitrd = answers.delivery.includes('initrd');
-  if (!onIso && !inInitrd) return undefined;
+  if (!answers.delivery.includes('iso') && !answers.delivery.includes('initrd')) return undefined;
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-answers-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
-    const files = onIso ? answerEntries(answers).map(({ path, content }) => ({ path, content })) : [];
-    if (inInitrd) files.push(...(await answeredInitrds(c, answers, iso, dir)));
-    const file = join(dir, 'installer.iso');
-    const result = await remasterBootIso({
+    const result = await remasterWithAnswers({
       source: iso,
-      output: file,
+      output: join(dir, 'installer.iso'),
+      delivery: answers.delivery,
+      files: answers.files,
       kernelParams,
-      files,
-      signal: c.signal,
+      logger: c.logger,
+      label: c.masterName,
+      ...(c.signal ? { signal: c.signal } : {}),
     });
-    c.logger.info('unattended answers put on the installer ISO', {
-      master: c.masterName,
-      files: files.map((f) => f.path),
-      bytes: result.bytes,
-    });
-    return { file, cleanup };
+    if (!result) throw new TypeError('remasterWithAnswers wrote nothing with an iso or initrd delivery');
+    return { file: result.file, cleanup };
   } catch (error) {
     await cleanup();
     throw error;
   }
-}
-
-/** Each initrd the ISO boots, with the answers appended; refuses an ISO whose configurations name none. */
-async function answeredInitrds(c: BuildContext, answers: AnswerSession, iso: string, dir: string) {
-  const paths = await isoInitrdPaths(iso);
-  if (paths.length === 0)
-    throw new VmkitError(
-      'UNSUPPORTED',
-      "source.unattended.delivery: 'initrd' found no initrd named by the ISO's isolinux or GRUB configuration",
-      { details: { field: 'source.unattended.delivery' } },
-    );
-  const reader = await readIso9660(iso);
-  const out: Array<{ path: string; content: Uint8Array }> = [];
-  for (const [i, path] of paths.entries()) {
-    const plain = join(dir, `initrd-${i}`);
-    await writeFile(plain, await reader.readFile(path));
-    await appendToInitrd(plain, answerEntries(answers), `${plain}.answered`, { signal: c.signal });
-    out.push({ path, content: await readFile(`${plain}.answered`) });
-    await rm(plain, { force: true });
-  }
-  return out;
 }
 
 /** A boot line without the words that point at the answer server (the nodes' boot: it is gone). */

@@ -15,6 +15,8 @@ export interface BuildState {
   guestCleanup?: GuestCleanupOutcome;
   /** The answers drive (`unattended` by `drive`) while it exists, in the machine folder. */
   answersDrive?: string;
+  /** The installer ISO remastered with the answers (`iso`/`initrd`), in the machine folder, while it exists. */
+  answeredIso?: string;
   /** The post-install drive while it exists (a private file with an unguessable name). */
   postInstallDrive?: string;
   /** Server-side work an abort stopped us waiting for; discard waits for it before cleaning up. */

@@ -83,7 +83,6 @@ describe("VirtualBox installers: a boot command typed through the console's keyb
 
   it.each([
     ['http', /^source\.unattended\.delivery\[0\]: 'http' is not done by the VirtualBox provider yet/],
-    ['iso', /^source\.unattended\.delivery\[0\]: 'iso' is not done/],
   ])(
     'refuses the %s delivery with UNSUPPORTED naming it; no machine or medium is made',
     async (delivery, message) => {

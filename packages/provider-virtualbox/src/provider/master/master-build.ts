@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MasterSpec } from '@vmkit/core/spi';
+import type { AnswerSession, MasterSpec } from '@vmkit/core/spi';
 import {
   type BuildStep,
   GROWING_VOLUME_FLOOR_BYTES,
@@ -11,14 +11,22 @@ import {
 } from '@vmkit/core/spi';
 import type * as vbox from 'virtualbox-soap';
 import { waitProgress } from '../../soap/calls.js';
+import type { VboxApi } from '../../soap/connection.js';
 import { isNotFound } from '../../soap/errors.js';
 import { assertMachineFolderFits } from '../host/machine-folder-space.js';
 import { removeMachine } from '../node/machine-removal.js';
 import { MASTER_SNAPSHOT, masterMachineName, powerOptions, type VboxContext } from '../virtualbox-context.js';
-import { attachAnswersDrive, removeAnswersDrive, writeAnswersDrive } from './answers-drive.js';
 import { deleteBootIsoMaster, prepareBootIsoMaster } from './boot-iso-master.js';
 import { type BuildState, initialBuildState, type VboxBuildContext } from './build-state.js';
 import { installAgent } from './install-agent.js';
+import {
+  answeredInstallerIso,
+  attachAnswersDrive,
+  openInstallerAnswers,
+  removeAnsweredIso,
+  removeAnswersDrive,
+  writeAnswersDrive,
+} from './installer-answers.js';
 import { installAndWait } from './master-install.js';
 import { type MasterMachineParts, registerMasterMachine } from './master-machine.js';
 import { runPostInstall } from './master-post-install.js';
@@ -104,6 +112,24 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
     );
   // Refuse step names and scripts the post-install script cannot carry before anything is made.
   if (spec.postInstall?.length) postInstallScript(spec.postInstall);
+  // Answer files are read and checked before anything is made; the session lives as long as the install.
+  const answers = spec.source.type === 'iso' ? await openInstallerAnswers(c, spec.source) : undefined;
+  try {
+    await createAndInstallWith(ctx, c, spec, answers);
+  } finally {
+    await answers?.close();
+  }
+  s.installed = true;
+  c.progress(1, s.iso ? 'installed from ISO' : 'disk attached');
+}
+
+async function createAndInstallWith(
+  ctx: VboxContext,
+  c: VboxBuildContext,
+  spec: MasterSpec,
+  answers: AnswerSession | undefined,
+): Promise<void> {
+  const s = c.state;
   const name = masterMachineName(ctx.options.namePrefix, c.masterName);
   const srcCtx = {
     machineFolder: ctx.options.machineFolder,
@@ -112,16 +138,21 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
     signal: c.signal,
   };
   await mkdir(ctx.options.machineFolder, { recursive: true, mode: 0o700 });
-  if (spec.source.type === 'iso' && !s.answersDrive)
-    s.answersDrive = await writeAnswersDrive(ctx, c, spec.source, name);
   if (spec.source.type === 'disk') s.disk = await prepareDisk(spec.source, srcCtx);
-  else {
+  else if (spec.source.type === 'iso') {
     const iso = await localSource(spec.source, srcCtx, 'iso');
-    s.iso =
+    const params =
       spec.source.kernelParams === undefined
-        ? iso
-        : await withKernelParams(iso, spec.source.kernelParams, srcCtx, ctx.bootIsos);
+        ? undefined
+        : (answers?.expand(spec.source.kernelParams, 'source.kernelParams') ?? spec.source.kernelParams);
+    const answered = answers
+      ? await answeredInstallerIso(ctx, c, answers, iso, params ?? '', name)
+      : undefined;
+    if (answered) s.answeredIso = answered.path;
+    s.iso =
+      answered ?? (params === undefined ? iso : await withKernelParams(iso, params, srcCtx, ctx.bootIsos));
   }
+  if (answers && !s.answersDrive) s.answersDrive = await writeAnswersDrive(ctx, c, answers, name);
   c.progress(0.2, 'source ready');
   // An installer's disk is a dynamic VDI that grows as the installer writes.
   if (!s.disk)
@@ -163,19 +194,34 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
         s.machine = name;
       },
     );
-    if (s.answersDrive) await attachAnswersDrive(ctx, api, machine, s.answersDrive, c.signal);
-    if (s.iso)
-      await installAndWait(ctx, api, machine, c, { what: 'installer', name }, () =>
-        typeVboxBootCommand(ctx, api, machine, c),
-      );
-    // The answers served the installer only.
-    if (s.answersDrive) {
-      await removeAnswersDrive(ctx, api, machine, s.answersDrive);
-      s.answersDrive = undefined;
+    try {
+      if (s.answersDrive) await attachAnswersDrive(ctx, api, machine, s.answersDrive, c.signal);
+      if (s.iso)
+        await installAndWait(ctx, api, machine, c, { what: 'installer', name }, () =>
+          typeVboxBootCommand(ctx, api, machine, c),
+        );
+    } finally {
+      // The answers served the installer only: gone when it ends, however it ends.
+      await removeInstallerAnswers(ctx, api, machine, s);
     }
   });
-  s.installed = true;
-  c.progress(1, s.iso ? 'installed from ISO' : 'disk attached');
+}
+
+/** The answers drive and the answered installer ISO, detached, closed and deleted (each once). */
+async function removeInstallerAnswers(
+  ctx: VboxContext,
+  api: VboxApi,
+  machine: vbox.IMachine | undefined,
+  s: BuildState,
+): Promise<void> {
+  if (s.answersDrive) {
+    await removeAnswersDrive(ctx, api, machine, s.answersDrive);
+    s.answersDrive = undefined;
+  }
+  if (s.answeredIso) {
+    await removeAnsweredIso(ctx, api, machine, s.answeredIso);
+    s.answeredIso = undefined;
+  }
 }
 
 /**
@@ -251,10 +297,9 @@ export function planVirtualBoxMasterBuild(
       const keep = s.disk && !s.disk.owned ? [s.disk.path] : [];
       await deleteMasterMachine(ctx, name, keep, s.disk?.owned ? [s.disk.path] : []);
       await closeInstallerIso(ctx, c);
-      const answers = s.answersDrive;
-      if (answers)
-        await ctx.conn.run('removing the answers drive', (api) =>
-          removeAnswersDrive(ctx, api, undefined, answers),
+      if (s.answersDrive || s.answeredIso)
+        await ctx.conn.run('removing the installer answers', (api) =>
+          removeInstallerAnswers(ctx, api, undefined, s),
         );
       for (const f of [s.disk, s.iso]) if (f?.owned) await rm(f.path, { force: true });
       if (s.postInstallDrive) await rm(s.postInstallDrive, { force: true });
