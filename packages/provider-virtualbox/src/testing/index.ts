@@ -13,6 +13,7 @@ export {
   type SimFaultRule,
   type SimGuestRun,
   type SimHostInterface,
+  type SimInstallerFetch,
   type SimMachineInfo,
   type SimMediumInfo,
   type SimRejection,

@@ -83,9 +83,30 @@ export interface SimMachineInfo {
   /** Runtime errors its VM reported, in order (see `VboxSimulator.injectRuntimeError`). */
   /** Scancodes its keyboard was given (`IKeyboard.putScancodes`), in order. */
   readonly scancodes: readonly number[];
+  /** What its installer guest fetched from the `url=` on its boot line, in order. */
+  readonly installerFetches: readonly SimInstallerFetch[];
+  /** Adapter slots whose NAT engine lets the guest reach the host's loopback (`localhostReachable`). */
+  readonly localhostReachable: readonly number[];
   readonly runtimeErrors: readonly SimRuntimeError[];
   /** Passive listeners registered on its running VM's console event source. */
   readonly consoleListeners: number;
+}
+
+/**
+ * A fetch by a simulated installer of the `url=` kernel parameter on its boot DVD's isolinux or
+ * GRUB configuration (as Debian's installer fetches `url=` for its preseed). Only a URL at
+ * `10.0.2.2` through an enabled NAT adapter whose `INATEngine::localhostReachable` is set reaches
+ * the host (at 127.0.0.1, the same port and path); any other is not fetched (`status` 0).
+ */
+export interface SimInstallerFetch {
+  /** The URL as the guest saw it on its boot line. */
+  readonly url: string;
+  /** The host URL it reached, if any. */
+  readonly hostUrl?: string;
+  /** The HTTP status, or 0 when nothing answered. */
+  readonly status: number;
+  /** The body received (the first 64 KiB, as UTF-8). */
+  readonly body: string;
 }
 
 /** A runtime error a VM reports (VirtualBox's `IRuntimeErrorEvent`). */

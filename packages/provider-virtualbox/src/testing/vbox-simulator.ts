@@ -292,6 +292,8 @@ export class VboxSimulator {
       runtimeErrors: m.runtimeErrors.map((e) => ({ ...e })),
       consoleListeners: m.consoleEvents?.listeners.size ?? 0,
       scancodes: [...m.scancodes],
+      installerFetches: m.installerFetches.map((f) => ({ ...f })),
+      localhostReachable: m.settings.adapters.flatMap((a, slot) => (a.localhostReachable ? [slot] : [])),
     }));
   }
 

@@ -236,4 +236,50 @@ describe('VirtualBox installers: answers on the installer ISO and in its initrd'
     );
     await provider.close();
   });
+
+  it('http: the simulated guest fetches the url= of its boot line from the answer server through NAT (10.0.2.2, localhostReachable); the server is closed and the loopback shut after', async () => {
+    const provider = testProvider(env);
+    const s = spec('vb-http', ['http'], { kernelParams: 'auto=true url={{http}}/preseed.cfg' });
+    let reachable: readonly number[] = [];
+    const build = runMasterBuild(provider, s, 'vb-http');
+    const sim = simOf(env);
+    for (;;) {
+      const m = sim.machines().find((x) => x.name.includes('vb-http') && x.state === 'Running');
+      if (m) {
+        reachable = m.localhostReachable;
+        expect(m.adapters.find((a) => a.slot === 0)?.type).toBe('NAT');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(reachable).toEqual([0]);
+    await build;
+    const m = sim.machines().find((x) => x.name.includes('vb-http'));
+    const [fetched] = m?.installerFetches ?? [];
+    expect(fetched?.url).toMatch(/^http:\/\/10\.0\.2\.2:\d+\/[\w-]{20,}\/preseed\.cfg$/);
+    expect(fetched?.status).toBe(200);
+    expect(fetched?.body).toBe('d-i passwd/username string ops\nd-i netcfg/get_hostname string vb-http\n');
+    expect(m?.localhostReachable).toEqual([]);
+    // The answer server lived as long as the install: nothing answers there now.
+    await expect(fetch(fetched?.hostUrl ?? '', { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+    await provider.close();
+  }, 30_000);
+
+  it('http with a wrong answer file name: the installer gets a 404 and never powers off; the build fails on installTimeoutMs and the server is closed', async () => {
+    const provider = testProvider(env, { installTimeoutMs: 1_500 });
+    const s = spec('vb-http404', ['http'], { kernelParams: 'auto=true url={{http}}/missing.cfg' });
+    const built = runMasterBuild(provider, s, 'vb-http404').catch((e: unknown) => e);
+    const sim = simOf(env);
+    let fetched: { url: string; hostUrl?: string; status: number } | undefined;
+    while (!fetched) {
+      fetched = sim.machines().find((x) => x.name.includes('vb-http404'))?.installerFetches[0];
+      if (!fetched) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(fetched.status).toBe(404);
+    const error = await built;
+    expect(VmkitError.is(error, 'TIMEOUT')).toBe(true);
+    expect(sim.machines().filter((x) => x.name.includes('vb-http404'))).toEqual([]);
+    await expect(fetch(fetched.hostUrl ?? '', { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+    await provider.close();
+  }, 30_000);
 });

@@ -1,12 +1,6 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type AnswerSession,
-  type BuildContext,
-  type IsoSource,
-  openAnswerSession,
-  VmkitError,
-} from '@vmkit/core/spi';
+import { type AnswerSession, type BuildContext, openAnswerSession } from '@vmkit/core/spi';
 import { remasterWithAnswers, writeIso9660 } from '@vmkit/imaging';
 import type * as vbox from 'virtualbox-soap';
 import { closeDvd } from '../../soap/calls.js';
@@ -15,23 +9,55 @@ import { withMachineLock } from '../../soap/machine-lock.js';
 import { CONTROLLER, lockOptions, type VboxContext } from '../virtualbox-context.js';
 import type { LocalFile } from './master-source.js';
 
-/** The deliveries this provider does. */
-const DELIVERIES: ReadonlySet<string> = new Set(['iso', 'initrd', 'drive']);
-
 /**
  * An `iso` source's answers (core's `openAnswerSession`: files read, checked and rendered, each
- * logged by name and size), after refusing with `UNSUPPORTED`, naming it, a delivery this provider
- * does not do (`http`), before anything is made. Close it when the install step ends.
+ * logged by name and size; with `http`, its answer server started on 127.0.0.1, which the guest
+ * reaches as `10.0.2.2` through the NAT adapter, see {@link openNatToAnswers}). Close it when the
+ * install step ends.
  */
-export async function openInstallerAnswers(c: BuildContext, source: IsoSource): Promise<AnswerSession> {
-  for (const [i, delivery] of (source.unattended?.delivery ?? []).entries())
-    if (!DELIVERIES.has(delivery))
-      throw new VmkitError(
-        'UNSUPPORTED',
-        `source.unattended.delivery[${i}]: '${delivery}' is not done by the VirtualBox provider yet (it takes 'iso', 'initrd' and 'drive')`,
-        { details: { field: `source.unattended.delivery[${i}]` } },
-      );
+export async function openInstallerAnswers(c: BuildContext): Promise<AnswerSession> {
   return openAnswerSession(c.spec, { logger: c.logger, label: c.masterName });
+}
+
+/**
+ * With the `http` delivery: adapter 0 of the installer machine enabled and attached to NAT, its
+ * NAT engine's `localhostReachable` set, so the guest's requests to 10.0.2.2 reach the answer
+ * server on the host's loopback (VirtualBox 7.0 makes this a per-adapter setting; vmkit does not
+ * rely on its default). {@link closeNatToAnswers} clears it when the installer is done.
+ */
+export async function openNatToAnswers(
+  ctx: VboxContext,
+  api: VboxApi,
+  machine: vbox.IMachine,
+  signal?: AbortSignal,
+): Promise<void> {
+  await withMachineLock(
+    ctx.conn,
+    api,
+    machine,
+    async (m) => {
+      const adapter = await m.getNetworkAdapter(0);
+      await adapter.setEnabled(true);
+      await adapter.setAttachmentType('NAT' as vbox.NetworkAttachmentType);
+      await (await adapter.getNATEngine()).setLocalhostReachable(true);
+    },
+    lockOptions(ctx, signal),
+  );
+}
+
+/** The installer is done: the host's loopback no longer reachable from the machine (nor its clones). */
+export async function closeNatToAnswers(
+  ctx: VboxContext,
+  api: VboxApi,
+  machine: vbox.IMachine,
+): Promise<void> {
+  await withMachineLock(
+    ctx.conn,
+    api,
+    machine,
+    async (m) => (await (await m.getNetworkAdapter(0)).getNATEngine()).setLocalhostReachable(false),
+    lockOptions(ctx),
+  );
 }
 
 /**

@@ -81,34 +81,6 @@ describe("VirtualBox installers: a boot command typed through the console's keyb
     await provider.close();
   }, 30_000);
 
-  it.each([
-    ['http', /^source\.unattended\.delivery\[0\]: 'http' is not done by the VirtualBox provider yet/],
-  ])(
-    'refuses the %s delivery with UNSUPPORTED naming it; no machine or medium is made',
-    async (delivery, message) => {
-      const base = await isoMasterSpec(env, `vbox-${delivery}`);
-      const spec = {
-        ...base,
-        source: {
-          ...base.source,
-          ...(delivery === 'iso' ? { kernelParams: 'ks=cdrom:/ks.cfg' } : {}),
-          unattended: { files: { 'ks.cfg': 'text\n' }, delivery: [delivery] },
-        },
-      } as MasterSpec;
-      const provider = testProvider(env);
-      const error = await runMasterBuild(provider, spec, spec.id).catch((e: unknown) => e);
-      expect(VmkitError.is(error, 'UNSUPPORTED')).toBe(true);
-      expect((error as VmkitError).details.field).toBe('source.unattended.delivery[0]');
-      expect((error as Error).message).toMatch(message);
-      expect(
-        simOf(env)
-          .machines()
-          .filter((m) => m.name.includes(spec.id)),
-      ).toEqual([]);
-      await provider.close();
-    },
-  );
-
   it("refuses installFinished other than 'poweroff' with UNSUPPORTED naming it; no machine is made", async () => {
     const base = await isoMasterSpec(env, 'vbox-finished');
     const spec = { ...base, source: { ...base.source, installFinished: { port: 22 } } } as MasterSpec;

@@ -22,7 +22,9 @@ import { installAgent } from './install-agent.js';
 import {
   answeredInstallerIso,
   attachAnswersDrive,
+  closeNatToAnswers,
   openInstallerAnswers,
+  openNatToAnswers,
   removeAnsweredIso,
   removeAnswersDrive,
   writeAnswersDrive,
@@ -113,7 +115,7 @@ async function createAndInstall(ctx: VboxContext, c: VboxBuildContext, spec: Mas
   // Refuse step names and scripts the post-install script cannot carry before anything is made.
   if (spec.postInstall?.length) postInstallScript(spec.postInstall);
   // Answer files are read and checked before anything is made; the session lives as long as the install.
-  const answers = spec.source.type === 'iso' ? await openInstallerAnswers(c, spec.source) : undefined;
+  const answers = spec.source.type === 'iso' ? await openInstallerAnswers(c) : undefined;
   try {
     await createAndInstallWith(ctx, c, spec, answers);
   } finally {
@@ -194,15 +196,24 @@ async function createAndInstallWith(
         s.machine = name;
       },
     );
+    const http = answers?.server !== undefined;
+    let failed = true;
     try {
+      if (http) await openNatToAnswers(ctx, api, machine, c.signal);
       if (s.answersDrive) await attachAnswersDrive(ctx, api, machine, s.answersDrive, c.signal);
       if (s.iso)
         await installAndWait(ctx, api, machine, c, { what: 'installer', name }, () =>
           typeVboxBootCommand(ctx, api, machine, c),
         );
+      failed = false;
     } finally {
       // The answers served the installer only: gone when it ends, however it ends.
       await removeInstallerAnswers(ctx, api, machine, s);
+      // A failed build is discarded with its machine; a finished one must not keep the loopback open.
+      if (http)
+        await closeNatToAnswers(ctx, api, machine).catch((error: unknown) => {
+          if (!failed) throw error;
+        });
     }
   });
 }

@@ -110,6 +110,10 @@ export const networkHandlers: Record<string, SimHandler> = {
       guestPort,
     });
   },
+  INATEngine_getLocalhostReachable: (c) => nat(c).localhostReachable,
+  INATEngine_setLocalhostReachable(c) {
+    natWritable(c).localhostReachable = c.bool('localhostReachable');
+  },
   INATEngine_removeRedirect(c) {
     const a = natWritable(c);
     const i = a.redirects.findIndex((r) => r.name === c.str('name'));

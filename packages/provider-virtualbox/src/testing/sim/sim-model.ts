@@ -24,6 +24,8 @@ export interface AdapterSettings {
   hostOnlyInterface: string;
   internalNetwork: string;
   redirects: NatRule[];
+  /** `INATEngine::localhostReachable`: whether the guest reaches the host's loopback at 10.0.2.2. */
+  localhostReachable: boolean;
 }
 
 /** A device on a storage controller. */
@@ -86,6 +88,7 @@ export function defaultSettings(): MachineSettings {
       hostOnlyInterface: '',
       internalNetwork: 'intnet',
       redirects: [],
+      localhostReachable: false,
     })),
     sharedFolders: [],
   };
@@ -191,6 +194,8 @@ export class SimMachine {
   readonly scancodes: number[] = [];
   /** Runtime errors its VM reported (`IRuntimeErrorEvent`), in order. */
   readonly runtimeErrors: Array<{ id: string; fatal: boolean; message: string }> = [];
+  /** What its installer guest fetched from the `url=` of its boot line (see `SimInstallerFetch`). */
+  readonly installerFetches: Array<{ url: string; hostUrl?: string; status: number; body: string }> = [];
   /** An installer whose run ended while it was paused: it powers off once resumed. */
   installerDue = false;
 

@@ -3,6 +3,7 @@ import { readIso9660 } from '@vmkit/imaging';
 import { SimGuestControl } from './guest-control.js';
 import { guestNetworkFiles, guestNetworkProperties, guestNics, withNetworkConfig } from './guest-network.js';
 import { type GuestScript, startGuestScript } from './guest-shell.js';
+import { installerFetch } from './installer-fetch.js';
 import { SimEventSource, SimRuntimeErrorEvent } from './sim-events.js';
 import { ResultCode, runtime } from './sim-fault.js';
 import {
@@ -271,8 +272,18 @@ export class SimWorld {
     void this.#cloudInit(machine);
   }
 
-  /** The installer powers the machine off after its run time spent running (not paused, not stuck). */
+  /**
+   * The installer powers the machine off after its run time spent running (not paused, not stuck).
+   * One whose boot line has a `url=` fetches it first (see {@link installerFetch}); when that
+   * fetch fails it stops at its error and never powers off, as Debian's installer does.
+   */
   #installerRuns(machine: SimMachine): void {
+    void installerFetch(machine).then((ok) => {
+      if (ok) this.#installerPowersOff(machine);
+    });
+  }
+
+  #installerPowersOff(machine: SimMachine): void {
     this.#timer(machine, this.behaviour.installerRunMs, () => {
       if (machine.state === 'Running') this.powerOff(machine);
       else if (machine.state === 'Paused') machine.installerDue = true;
@@ -285,7 +296,7 @@ export class SimWorld {
     machine.guest?.freeze(paused);
     if (!paused && machine.installerDue) {
       machine.installerDue = false;
-      this.#installerRuns(machine);
+      this.#installerPowersOff(machine);
     }
   }
 
