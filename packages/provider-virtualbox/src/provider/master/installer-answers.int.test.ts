@@ -1,4 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { MasterSpec } from '@vmkit/core';
@@ -281,5 +283,33 @@ describe('VirtualBox installers: answers on the installer ISO and in its initrd'
     expect(sim.machines().filter((x) => x.name.includes('vb-http404'))).toEqual([]);
     await expect(fetch(fetched.hostUrl ?? '', { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
     await provider.close();
+  }, 30_000);
+
+  it("the simulator's NAT rule: without localhostReachable (no http delivery) a url= at 10.0.2.2 does not reach the host's loopback; the installer never powers off", async () => {
+    const hits: string[] = [];
+    const server = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      res.end('answers\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    const provider = testProvider(env, { installTimeoutMs: 1_000 });
+    try {
+      const s = spec('vb-noloop', ['iso'], { kernelParams: `url=http://10.0.2.2:${port}/preseed.cfg` });
+      const built = runMasterBuild(provider, s, 'vb-noloop').catch((e: unknown) => e);
+      const sim = simOf(env);
+      let fetched: { status: number; hostUrl?: string } | undefined;
+      while (!fetched) {
+        fetched = sim.machines().find((x) => x.name.includes('vb-noloop'))?.installerFetches[0];
+        if (!fetched) await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(fetched).toMatchObject({ status: 0 });
+      expect(fetched.hostUrl).toBeUndefined();
+      expect(VmkitError.is(await built, 'TIMEOUT')).toBe(true);
+      expect(hits).toEqual([]);
+    } finally {
+      await provider.close();
+      await new Promise((r) => server.close(r));
+    }
   }, 30_000);
 });

@@ -22,8 +22,8 @@ export async function openInstallerAnswers(c: BuildContext): Promise<AnswerSessi
 /**
  * With the `http` delivery: adapter 0 of the installer machine enabled and attached to NAT, its
  * NAT engine's `localhostReachable` set, so the guest's requests to 10.0.2.2 reach the answer
- * server on the host's loopback (VirtualBox 7.0 makes this a per-adapter setting; vmkit does not
- * rely on its default). {@link closeNatToAnswers} clears it when the installer is done.
+ * server on the host's loopback (a per-adapter attribute of the 7.0 API; vmkit does not rely on
+ * its default). {@link closeNatToAnswers} clears it when the installer is done.
  */
 export async function openNatToAnswers(
   ctx: VboxContext,
