@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { MasterSpec } from '@vmkit/core';
-import { runMasterBuild, VmkitError } from '@vmkit/core/spi';
+import { parseBootCommand, runMasterBuild, setOneScancodes, VmkitError } from '@vmkit/core/spi';
 import { readIso9660, writeIso9660ToFile } from '@vmkit/imaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simOf, testProvider, type VboxTestEnv, vboxTestEnv } from '../../../test-support/vbox-env.js';
@@ -240,11 +240,18 @@ describe('VirtualBox installers: answers on the installer ISO and in its initrd'
   });
 
   it('http: the simulated guest fetches the url= of its boot line from the answer server through NAT (10.0.2.2, localhostReachable); the server is closed and the loopback shut after', async () => {
-    const provider = testProvider(env);
-    const s = spec('vb-http', ['http'], { kernelParams: 'auto=true url={{http}}/preseed.cfg' });
+    // The simulated installer runs long enough for the boot command to be typed.
+    const slow = await vboxTestEnv({ behaviour: { installerRunMs: 3_000 } });
+    const provider = testProvider(slow);
+    const s = spec('vb-http', ['http'], {
+      kernelParams: 'auto=true url={{http}}/preseed.cfg',
+      // Typed with the same session's values: {{http}} is the server the guest fetched from.
+      bootWait: 0,
+      bootCommand: ['{{http}}/preseed.cfg'],
+    });
     let reachable: readonly number[] = [];
     const build = runMasterBuild(provider, s, 'vb-http');
-    const sim = simOf(env);
+    const sim = simOf(slow);
     for (;;) {
       const m = sim.machines().find((x) => x.name.includes('vb-http') && x.state === 'Running');
       if (m) {
@@ -262,9 +269,14 @@ describe('VirtualBox installers: answers on the installer ISO and in its initrd'
     expect(fetched?.status).toBe(200);
     expect(fetched?.body).toBe('d-i passwd/username string ops\nd-i netcfg/get_hostname string vb-http\n');
     expect(m?.localhostReachable).toEqual([]);
+    const typed = parseBootCommand([fetched?.url ?? ''], 'x').flatMap((a) =>
+      a.kind === 'wait' ? [] : setOneScancodes(a.keycodes),
+    );
+    expect(m?.scancodes).toEqual(typed);
     // The answer server lived as long as the install: nothing answers there now.
     await expect(fetch(fetched?.hostUrl ?? '', { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
     await provider.close();
+    await slow.close();
   }, 30_000);
 
   it('http with a wrong answer file name: the installer gets a 404 and never powers off; the build fails on installTimeoutMs and the server is closed', async () => {

@@ -202,9 +202,9 @@ async function createAndInstallWith(
       if (http) await openNatToAnswers(ctx, api, machine, c.signal);
       if (s.answersDrive) await attachAnswersDrive(ctx, api, machine, s.answersDrive, c.signal);
       if (s.iso)
-        await installAndWait(ctx, api, machine, c, { what: 'installer', name }, () =>
-          typeVboxBootCommand(ctx, api, machine, c),
-        );
+        await installAndWait(ctx, api, machine, c, { what: 'installer', name }, async () => {
+          if (answers) await typeVboxBootCommand(ctx, api, machine, c, answers);
+        });
       failed = false;
     } finally {
       // The answers served the installer only: gone when it ends, however it ends.

@@ -1,6 +1,6 @@
 import {
+  type AnswerSession,
   type BuildContext,
-  openAnswerSession,
   parseBootCommand,
   setOneScancodes,
   sleep,
@@ -17,21 +17,19 @@ const DEFAULT_BOOT_WAIT_MS = 10_000;
  * Types an `iso` source's `bootCommand` into its running installer through the console's keyboard
  * (`IKeyboard.putScancodes`, PC set-1 scancodes, one call per key or chord) under a shared lock,
  * after `bootWait`, honouring each `<wait>`; stops with `ABORTED` when the build is aborted. Does
- * nothing without a boot command. `{{hostname}}`, `{{user}}`, `{{publicKey}}` and `{{passwordHash}}`
- * expand (`{{http}}` cannot be there: it needs the `unattended` this provider refuses).
+ * nothing without a boot command. Its placeholders expand through the build's answer session
+ * (`{{http}}` is that build's answer server, alive while the installer runs).
  */
 export async function typeVboxBootCommand(
   ctx: VboxContext,
   api: VboxApi,
   machine: vbox.IMachine,
   c: BuildContext,
+  answers: AnswerSession,
 ): Promise<void> {
   const source = c.spec.source;
   if (source.type !== 'iso' || !source.bootCommand?.length) return;
-  // No answer files here (refused before): the session only expands the login's placeholders.
-  const answers = await openAnswerSession(c.spec, { logger: c.logger, label: c.masterName });
   const lines = source.bootCommand.map((line, i) => answers.expand(line, `source.bootCommand[${i}]`));
-  await answers.close();
   const actions = parseBootCommand(lines, 'source.bootCommand');
   await sleep(source.bootWait ?? DEFAULT_BOOT_WAIT_MS, c.signal);
   let keys = 0;
