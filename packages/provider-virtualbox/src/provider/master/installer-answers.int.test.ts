@@ -243,40 +243,43 @@ describe('VirtualBox installers: answers on the installer ISO and in its initrd'
     // The simulated installer runs long enough for the boot command to be typed.
     const slow = await vboxTestEnv({ behaviour: { installerRunMs: 3_000 } });
     const provider = testProvider(slow);
-    const s = spec('vb-http', ['http'], {
-      kernelParams: 'auto=true url={{http}}/preseed.cfg',
-      // Typed with the same session's values: {{http}} is the server the guest fetched from.
-      bootWait: 0,
-      bootCommand: ['{{http}}/preseed.cfg'],
-    });
-    let reachable: readonly number[] = [];
-    const build = runMasterBuild(provider, s, 'vb-http');
-    const sim = simOf(slow);
-    for (;;) {
-      const m = sim.machines().find((x) => x.name.includes('vb-http') && x.state === 'Running');
-      if (m) {
-        reachable = m.localhostReachable;
-        expect(m.adapters.find((a) => a.slot === 0)?.type).toBe('NAT');
-        break;
+    try {
+      const s = spec('vb-http', ['http'], {
+        kernelParams: 'auto=true url={{http}}/preseed.cfg',
+        // Typed with the same session's values: {{http}} is the server the guest fetched from.
+        bootWait: 0,
+        bootCommand: ['{{http}}/preseed.cfg'],
+      });
+      let reachable: readonly number[] = [];
+      const build = runMasterBuild(provider, s, 'vb-http');
+      const sim = simOf(slow);
+      for (;;) {
+        const m = sim.machines().find((x) => x.name.includes('vb-http') && x.state === 'Running');
+        if (m) {
+          reachable = m.localhostReachable;
+          expect(m.adapters.find((a) => a.slot === 0)?.type).toBe('NAT');
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 5));
       }
-      await new Promise((r) => setTimeout(r, 5));
+      expect(reachable).toEqual([0]);
+      await build;
+      const m = sim.machines().find((x) => x.name.includes('vb-http'));
+      const [fetched] = m?.installerFetches ?? [];
+      expect(fetched?.url).toMatch(/^http:\/\/10\.0\.2\.2:\d+\/[\w-]{20,}\/preseed\.cfg$/);
+      expect(fetched?.status).toBe(200);
+      expect(fetched?.body).toBe('d-i passwd/username string ops\nd-i netcfg/get_hostname string vb-http\n');
+      expect(m?.localhostReachable).toEqual([]);
+      const typed = parseBootCommand([fetched?.url ?? ''], 'x').flatMap((a) =>
+        a.kind === 'wait' ? [] : setOneScancodes(a.keycodes),
+      );
+      expect(m?.scancodes).toEqual(typed);
+      // The answer server lived as long as the install: nothing answers there now.
+      await expect(fetch(fetched?.hostUrl ?? '', { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+    } finally {
+      await provider.close();
+      await slow.close();
     }
-    expect(reachable).toEqual([0]);
-    await build;
-    const m = sim.machines().find((x) => x.name.includes('vb-http'));
-    const [fetched] = m?.installerFetches ?? [];
-    expect(fetched?.url).toMatch(/^http:\/\/10\.0\.2\.2:\d+\/[\w-]{20,}\/preseed\.cfg$/);
-    expect(fetched?.status).toBe(200);
-    expect(fetched?.body).toBe('d-i passwd/username string ops\nd-i netcfg/get_hostname string vb-http\n');
-    expect(m?.localhostReachable).toEqual([]);
-    const typed = parseBootCommand([fetched?.url ?? ''], 'x').flatMap((a) =>
-      a.kind === 'wait' ? [] : setOneScancodes(a.keycodes),
-    );
-    expect(m?.scancodes).toEqual(typed);
-    // The answer server lived as long as the install: nothing answers there now.
-    await expect(fetch(fetched?.hostUrl ?? '', { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
-    await provider.close();
-    await slow.close();
   }, 30_000);
 
   it('http with a wrong answer file name: the installer gets a 404 and never powers off; the build fails on installTimeoutMs and the server is closed', async () => {
