@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { VmkitError } from '../errors/vmkit-error.js';
 import type { MasterSpec } from '../model/master-spec.js';
 import type { Logger } from '../util/logger.js';
@@ -28,9 +28,20 @@ function spec(unattended: unknown, cmdline = 'url={{http}}/preseed.cfg'): Master
 /** The server's URL as this host reaches it. */
 const local = (url: string) => url.replace('10.0.2.2', '127.0.0.1');
 
+/** The folders a test made, removed after it. */
+const made: string[] = [];
+const tempDir = async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'vmkit-answers-test-'));
+  made.push(dir);
+  return dir;
+};
+afterEach(async () => {
+  for (const dir of made.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
 describe('openAnswerSession', () => {
   it('serves rendered answers under the per-build path only, logs names and sizes only, and stops with close', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'vmkit-answers-'));
+    const dir = await tempDir();
     await writeFile(join(dir, 'late.sh'), 'echo {{hostname}} {{http}}\n');
     const logger = recordingLogger();
     const session = await openAnswerSession(
@@ -78,7 +89,7 @@ describe('openAnswerSession', () => {
     expect(() => none.expand('url={{http}}/p', 'source.cmdline')).toThrow(
       /source\.cmdline: \{\{http\}\} has no value/,
     );
-    const dir = await mkdtemp(join(tmpdir(), 'vmkit-answers-'));
+    const dir = await tempDir();
     await writeFile(join(dir, 'ks.cfg'), 'rootpw {{password}}\n');
     const error = await openAnswerSession(
       spec({ files: { 'ks.cfg': { path: join(dir, 'ks.cfg') } }, delivery: ['initrd'] }, ''),
