@@ -296,6 +296,44 @@ describe('BuildLeases', () => {
     }
   });
 
+  it('with a wake-up that fails at once, keeps its own pace (no spinning) and arms again at each look', async () => {
+    const store = memoryBlobStore();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
+    try {
+      const holder = leases(store, { ttlMs: 6000, renewMs: 1500 });
+      await holder.init();
+      const held = await holder.acquire(request);
+      let asked = 0;
+      let armed = 0;
+      const never = Object.assign(
+        async () => {
+          asked++;
+          return false;
+        },
+        {
+          changed: async () => {
+            armed++;
+            throw new Error('watch failed');
+          },
+        },
+      );
+      const stop = new AbortController();
+      const waiting = leases(store, { ttlMs: 6000, renewMs: 1500 })
+        .acquireUnless(request, never, { signal: stop.signal })
+        .catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(1700);
+      // A waiter's own pace (at most once a second with a watch armed), not a tight loop.
+      expect(asked).toBeGreaterThanOrEqual(2);
+      expect(asked).toBeLessThanOrEqual(10);
+      expect(armed).toBeLessThanOrEqual(asked + 1);
+      stop.abort();
+      expect(VmkitError.is(await waiting, 'ABORTED')).toBe(true);
+      await held.release();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('takes a free lease with one create-only write and one listing to confirm it', async () => {
     const store = memoryBlobStore();
     const calls: string[] = [];

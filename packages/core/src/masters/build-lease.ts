@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { type BlobStore, listAll } from '../blobstore/blob-store.js';
 import { retryingBlobStore } from '../blobstore/retrying-blob-store.js';
 import { VmkitError } from '../errors/vmkit-error.js';
-import { sleep, throwIfAborted } from '../util/abort.js';
+import { abortedError, sleep, throwIfAborted } from '../util/abort.js';
 import type { Logger } from '../util/logger.js';
 import { emitProgress, type OperationOptions } from '../util/progress.js';
 import {
@@ -152,7 +152,7 @@ export class BuildLeases {
     try {
       for (;;) {
         throwIfAborted(options.signal, 'waiting for a build lease');
-        if (settled?.changed && (!wake || wake.fired)) {
+        if (settled?.changed && (!wake || wake.settled)) {
           woken ||= wake?.fired === true;
           wake?.disarm();
           wake = armWake(settled.changed, options.signal);
@@ -197,13 +197,15 @@ export class BuildLeases {
         // Woken by a change, a waiter asks `settled` only as a fallback (a missed event, a store
         // on a network filesystem that reports no remote change): once a second at most.
         let pause = settled ? watchPause(waited, renewMs) : lookPause(waited, renewMs);
-        if (wake) pause = Math.max(pause, Math.min(WOKEN_POLL_MS, renewMs));
+        // A watch that failed (settled without a change) is armed again at the next look.
+        const watching = wake !== undefined && !wake.settled;
+        if (watching) pause = Math.max(pause, Math.min(WOKEN_POLL_MS, renewMs));
         // A waiter takes at most a fifth of a serial client's share of a store that queues: the
         // pause is at least four times as long as the poll took (nothing on a store answering fast).
         const ms = Math.max(pause, 4 * (performance.now() - pollStarted));
-        if (wake) {
-          await Promise.race([sleep(ms, options.signal), wake.woken]);
-          woken ||= wake.fired;
+        if (watching) {
+          await pauseUnlessWoken(ms, wake as Wake, options.signal);
+          woken ||= (wake as Wake).fired;
         } else await sleep(ms, options.signal);
       }
     } finally {
@@ -370,10 +372,16 @@ const WOKEN_POLL_MS = 1000;
 
 /** A wake-up armed until the next change: see {@link armWake}. */
 interface Wake {
-  /** Resolves `true` on a change, `false` once disarmed or aborted. */
-  readonly woken: Promise<boolean>;
-  /** Whether `woken` resolved `true` (a change was seen). */
+  /** Whether the watch ended: on a change, a failure of the watch, `disarm` or the abort. */
+  readonly settled: boolean;
+  /** Whether it ended on a change. */
   readonly fired: boolean;
+  /**
+   * Calls `listener` once when the watch ends (at once, on a later tick, if it has); returns the
+   * function that forgets it. One listener at a time: each pause sets its own and forgets it,
+   * so a watch that outlives many pauses keeps no reaction of theirs.
+   */
+  onSettled(listener: () => void): () => void;
   /** Releases the watch. */
   disarm(): void;
 }
@@ -388,21 +396,69 @@ function armWake(changed: (signal: AbortSignal) => Promise<void>, signal: AbortS
   const onAbort = () => stop.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted) stop.abort();
+  let settled = false;
   let fired = false;
-  const woken = changed(stop.signal).then(
-    () => (fired = !stop.signal.aborted),
-    () => false,
-  );
+  let listener: (() => void) | undefined;
+  changed(stop.signal)
+    .then(
+      () => {
+        fired = !stop.signal.aborted;
+      },
+      () => {}, // a failed watch wakes nobody: the waiter's own pace stands, and it arms again
+    )
+    .finally(() => {
+      settled = true;
+      const call = listener;
+      listener = undefined;
+      call?.();
+    });
   return {
-    woken,
+    get settled() {
+      return settled;
+    },
     get fired() {
       return fired;
+    },
+    onSettled(next) {
+      if (settled) {
+        queueMicrotask(next);
+        return () => {};
+      }
+      listener = next;
+      return () => {
+        if (listener === next) listener = undefined;
+      };
     },
     disarm() {
       signal?.removeEventListener('abort', onAbort);
       stop.abort();
     },
   };
+}
+
+/** Sleeps `ms`, ended early when `wake` fires; rejects with `ABORTED` when `signal` fires. */
+function pauseUnlessWoken(ms: number, wake: Wake, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortedError(signal, 'waiting for a build lease'));
+      return;
+    }
+    let forget = () => {};
+    const end = (error?: Error) => {
+      clearTimeout(timer);
+      forget();
+      signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onAbort = () => end(abortedError(signal as AbortSignal, 'waiting for a build lease'));
+    const timer = setTimeout(() => end(), ms);
+    // Only a change ends the pause: a watch that failed leaves the waiter to its own pace.
+    forget = wake.onSettled(() => {
+      if (wake.fired) end();
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** The pause before the next listing of a held lease: a quarter of the wait, 50 ms to 2 s, at most `renewMs`. */
