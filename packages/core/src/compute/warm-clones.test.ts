@@ -5,6 +5,7 @@ import type { GuestAgent, GuestSpawnRequest } from '../spi/guest-agent.js';
 import type { WarmStateRef } from '../spi/warm-clones.js';
 import { type MemoryProvider, memoryProvider } from '../testing/memory-provider.js';
 import { debianSpec, outcome, type Scratch, scratch } from './service.fixture.js';
+import { WARM_ZERO_MEMORY_SCRIPT } from './warm-memory.js';
 
 let s: Scratch;
 beforeEach(async () => {
@@ -134,11 +135,17 @@ describe('warm clones in core', () => {
     for (const node of groups.flat()) expect(node.warm).toEqual({ resumed: true });
     // The template is gone; every clone's identity was reset with the spec's resume script.
     expect((await service.listNodes()).map((n) => n.group)).toEqual(['g', 'g', 'g']);
-    expect(p.warm.spawned).toHaveLength(3);
+    // The template's free memory was zeroed once, before its save; then each clone's reset ran.
+    expect(p.warm.spawned.map((r) => r.args[1] === WARM_ZERO_MEMORY_SCRIPT)).toEqual([
+      true,
+      false,
+      false,
+      false,
+    ]);
     // The clone's own drive key (its group's) replaces the template's (group vmkit-warm), for the
     // login user: cloud-init does not run again on resume.
     const env = Object.fromEntries(
-      (p.warm.spawned[0]?.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+      (p.warm.spawned[1]?.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
     );
     expect(env.VMKIT_RESUME).toBe('echo resumed');
     expect(env.VMKIT_SSH_USER).toBe('root');

@@ -15,6 +15,7 @@ import { emitProgress, type OperationOptions } from '../util/progress.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { configDriveFor } from './config-drive-request.js';
 import { probeSshHostKeyTypes } from './warm-identity.js';
+import { zeroFreeGuestMemory } from './warm-memory.js';
 
 /** Group of the template nodes warm masters are saved from. */
 export const WARM_TEMPLATE_GROUP = 'vmkit-warm';
@@ -171,6 +172,21 @@ export class WarmStates {
     }
   }
 
+  /**
+   * Zeroes the template's free memory through its agent ({@link zeroFreeGuestMemory}) so that its
+   * saved stream carries only the memory in use; skipped when the provider has no agent.
+   */
+  async #zeroFreeMemory(id: string, name: string, signal: AbortSignal): Promise<void> {
+    const { provider } = this.#p;
+    if (!provider.guestAgent) return;
+    const agent = await provider.guestAgent(id, { signal });
+    try {
+      await zeroFreeGuestMemory(agent, name, signal);
+    } finally {
+      await agent.close?.();
+    }
+  }
+
   async #save(
     template: Template,
     master: MasterRecord,
@@ -207,6 +223,7 @@ export class WarmStates {
     try {
       await this.#p.wait(node.id, warm.until, warm.timeoutMs, options);
       const sshHostKeyTypes = await this.#hostKeyTypes(node.id, options.signal);
+      await this.#zeroFreeMemory(node.id, name, options.signal);
       emitProgress(options.onProgress, {
         phase: 'build',
         imageId: master.imageId,

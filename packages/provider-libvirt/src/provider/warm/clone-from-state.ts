@@ -90,7 +90,7 @@ function cloneCookie(cookie: string, dom: DomainHandle, xml: string): string {
 }
 
 /**
- * Sets the guest clock to the host's through the agent, trying again (pauses of 50-100 ms: the
+ * Sets the guest clock to the host's through the agent, trying again (pauses of 20-100 ms: the
  * agent's return is waited for, not guessed; 30 s in all) while the agent wakes after the resume.
  */
 async function setClock(ctx: LibvirtContext, dom: DomainHandle, signal?: AbortSignal): Promise<void> {
@@ -102,7 +102,7 @@ async function setClock(ctx: LibvirtContext, dom: DomainHandle, signal?: AbortSi
     {
       retryIf: () => true,
       attempts: Number.MAX_SAFE_INTEGER,
-      baseDelayMs: 50,
+      baseDelayMs: 20,
       maxDelayMs: 100,
       budgetMs: SET_TIME_BUDGET_MS,
       ...(signal ? { signal } : {}),

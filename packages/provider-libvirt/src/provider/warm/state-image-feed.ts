@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { constants, createReadStream, openSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { closeSync, constants, createReadStream, openSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
@@ -29,9 +29,12 @@ export interface StateImageFeed {
  * clone's header and data section (its own XML and cookie, padded as {@link encodeSaveImageHead}
  * lays it out), then the template's migration stream read from `source` (only read). libvirt reads
  * a save image sequentially (a compressed one comes through a pipe from its decompressor), so
- * nothing of the ~100 MB stream is written to disk per clone. The FIFO is opened read-write and
- * non-blocking and written through a libuv pipe handle, so a restore that never opens it blocks
- * no thread: {@link StateImageFeed.close} ends the feed.
+ * nothing of the stream is written to disk per clone. The head is written through a libuv pipe
+ * handle on a read-write, non-blocking descriptor of the FIFO; the stream is then copied by a `dd`
+ * process into a blocking descriptor (the kernel wakes it as the restore reads, with no turn of
+ * this process's event loop per 64 KiB pipe buffer: under load and with many clones at once that
+ * was the stream's pace), or through Node where `dd` cannot be started. A restore that never opens
+ * the FIFO blocks no thread of this process: {@link StateImageFeed.close} kills `dd`.
  */
 export async function feedCloneStateImage(
   source: SaveImageFile & { readonly path: string },
@@ -55,17 +58,57 @@ export async function feedCloneStateImage(
     await rm(path, { force: true });
     throw error;
   }
-  const stream = createReadStream(source.path, { start: SAVE_IMAGE_HEADER_BYTES + source.header.dataLength });
-  socket.write(head);
-  const done = pipeline(stream, socket).catch(() => {});
+  const offset = SAVE_IMAGE_HEADER_BYTES + source.header.dataLength;
+  let child: ChildProcess | undefined;
+  let stream: ReturnType<typeof createReadStream> | undefined;
   let closed = false;
+  /** The stream through Node, where `dd` cannot be started. */
+  const throughNode = (): Promise<void> => {
+    if (closed) return Promise.resolve();
+    stream = createReadStream(source.path, { start: offset });
+    return pipeline(stream, socket);
+  };
+  const done = new Promise<void>((resolve, reject) => {
+    socket.write(head, (error) => {
+      if (error) return reject(error);
+      if (closed) return resolve();
+      // The stream is copied by `dd` into a blocking descriptor of the FIFO: the kernel wakes it
+      // as the restore reads, without a turn of this process's event loop for every 64 KiB.
+      let fd: number;
+      try {
+        fd = openSync(path, constants.O_RDWR);
+      } catch {
+        throughNode().then(resolve, reject);
+        return;
+      }
+      const dd = spawn(
+        'dd',
+        [`if=${source.path}`, 'bs=1M', `skip=${offset}`, 'iflag=skip_bytes', 'status=none'],
+        { stdio: ['ignore', fd, 'ignore'] },
+      );
+      child = dd;
+      closeSync(fd);
+      dd.once('error', () => {
+        child = undefined;
+        throughNode().then(resolve, reject);
+      });
+      dd.once('exit', (code) => {
+        if (child !== dd) return;
+        // The FIFO's last writer goes: the reader sees the end once it has read the rest.
+        socket.destroy();
+        if (code === 0) resolve();
+        else reject(new Error(`dd exited with ${code}`));
+      });
+    });
+  }).catch(() => {});
   return {
     path,
     done,
     async close() {
       if (closed) return;
       closed = true;
-      stream.destroy();
+      child?.kill('SIGKILL');
+      stream?.destroy();
       socket.destroy();
       await rm(path, { force: true });
     },
