@@ -5,12 +5,19 @@
 // and powers off. Each run is timed from its start until the installer's power-off was taken as
 // "install finished" (vmkit: `create-and-install` done; Packer: its process ends after the
 // shutdown, with its empty disk converted). Both sides must show the marker on their console.
-// In each round both run at the same time, so a shared machine's load falls on both alike (run
-// one after the other, the load moved between them by more than the tools differ):
-// VMKIT_BENCH_PACKER_ROUNDS (default 2). Packer's QEMU runs in a CPU cgroup beside libvirt's
+// In each round both run at the same time, so a shared machine's load falls on both alike:
+// VMKIT_BENCH_PACKER_ROUNDS (default 2). Why not each tool alone in alternating rounds: on the
+// shared 2-core machine the load of other runs moved between 2 and 22 within minutes, and one
+// and the same libvirt domain took 78 s alone at a load of 6 and 100-324 s beside another; run
+// alone, each round measured the load of its minute. Run together, two identical libvirt domains
+// still ended 3-12 % apart (scripts/installer-speed.sh, docs/boot-iso.md), so one round is not
+// a verdict: read the sum of the rounds. Packer's QEMU runs in a CPU cgroup beside libvirt's
 // domains' (see cpuGroup): outside it, it would get far more CPU than a libvirt domain whenever
 // other domains run, which measured the machine's cgroups rather than the tools (first runs here:
-// the same installer's own clock said 163-198 s under libvirt against 69 s under Packer).
+// the same installer's own clock said 163-198 s under libvirt against 69 s under Packer). Inside
+// the domain libvirt puts the emulator and each vCPU in a sub-group of their own; moving all of
+// the domain's threads into its one group (as Packer's are) changed nothing measurable, nor did
+// its memory cgroup. Resources are named `$VMKIT_BENCH_PREFIX` (default `pkb`) plus a suffix.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -55,7 +62,7 @@ export default async function unattendedPackerBench(report: BenchReport): Promis
   if (!existsSync('/usr/bin/packer'))
     throw new Error('packer is missing: apt-get install packer (scripts/setup.sh)');
   const rounds = Number(process.env.VMKIT_BENCH_PACKER_ROUNDS ?? 2);
-  const prefix = `h20pk${Date.now().toString(36).slice(-4)}-`;
+  const prefix = `${process.env.VMKIT_BENCH_PREFIX ?? 'pkb'}${Date.now().toString(36).slice(-4)}-`;
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-bench-packer-'));
   const runs = { vmkit: [] as Run[], packer: [] as Run[] };
   try {
