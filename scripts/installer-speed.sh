@@ -64,7 +64,9 @@ if [ "$mode" = libvirt ]; then
   [ -n "$hook" ] && DOM=$dom bash -c "$hook"
   while virsh -q -c qemu:///system domstate "$dom" >/dev/null 2>&1; do sleep 0.2; done
   end=$(date +%s.%N)
-  cp "$log" "$w/console.log"; rm -f "$log"
+  cp "$log" "$w/console.log"
+  # A pool refresh meanwhile lists the log as a volume: delete it as one, else as a file.
+  virsh -q -c qemu:///system vol-delete --pool vmkit "$dom.log" >/dev/null 2>&1 || rm -f "$log"
   virsh -q -c qemu:///system vol-delete --pool vmkit "$vol" >/dev/null
 else
   cg=/sys/fs/cgroup/cpu
