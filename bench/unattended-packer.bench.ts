@@ -5,12 +5,21 @@
 // and powers off. Each run is timed from its start until the installer's power-off was taken as
 // "install finished" (vmkit: `create-and-install` done; Packer: its process ends after the
 // shutdown, with its empty disk converted). Both sides must show the marker on their console.
-// In each round both run at the same time, so a shared machine's load falls on both alike (run
-// one after the other, the load moved between them by more than the tools differ):
-// VMKIT_BENCH_PACKER_ROUNDS (default 2). Packer's QEMU runs in a CPU cgroup beside libvirt's
+// In each round both run at the same time, so a shared machine's load falls on both alike:
+// VMKIT_BENCH_PACKER_ROUNDS (default 2). Why not each tool alone in alternating rounds: on the
+// shared 2-core machine the load of other runs moved between 2 and 22 within minutes, and one
+// and the same libvirt domain took 78 s alone at a load of 6 and 100-324 s beside another; run
+// alone, each round measured the load of its minute. Run together, two identical libvirt domains
+// still ended 3-12 % apart (scripts/installer-speed.sh, docs/boot-iso.md), so one round is not
+// a verdict: read the sum of the rounds. Packer's QEMU runs in a CPU cgroup beside libvirt's
 // domains' (see cpuGroup): outside it, it would get far more CPU than a libvirt domain whenever
 // other domains run, which measured the machine's cgroups rather than the tools (first runs here:
-// the same installer's own clock said 163-198 s under libvirt against 69 s under Packer).
+// the same installer's own clock said 163-198 s under libvirt against 69 s under Packer). Inside
+// the domain libvirt puts the emulator and each vCPU in a sub-group of their own; moving all of
+// the domain's threads into its one group (as Packer's are) changed nothing measurable, nor did
+// its memory cgroup. Each round also prints the CPU seconds each QEMU used and how long its
+// threads waited runnable for a CPU: in the runs of 2026-12-06 vmkit's QEMU got more CPU and
+// waited less than Packer's, and still ended later (docs/boot-iso.md). Resources are named `$VMKIT_BENCH_PREFIX` (default `pkb`) plus a suffix.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -48,6 +57,10 @@ interface Run {
   readonly phases: ReadonlyArray<readonly [string, number]>;
   readonly console: string;
   readonly load: number;
+  /** CPU seconds the run's QEMU used (all its threads, user and system), when it was found. */
+  readonly cpu?: number;
+  /** Seconds its threads waited runnable for a CPU (their schedstat run delay, summed). */
+  readonly waited?: number;
 }
 
 export default async function unattendedPackerBench(report: BenchReport): Promise<void> {
@@ -55,7 +68,7 @@ export default async function unattendedPackerBench(report: BenchReport): Promis
   if (!existsSync('/usr/bin/packer'))
     throw new Error('packer is missing: apt-get install packer (scripts/setup.sh)');
   const rounds = Number(process.env.VMKIT_BENCH_PACKER_ROUNDS ?? 2);
-  const prefix = `h20pk${Date.now().toString(36).slice(-4)}-`;
+  const prefix = `${process.env.VMKIT_BENCH_PREFIX ?? 'pkb'}${Date.now().toString(36).slice(-4)}-`;
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-bench-packer-'));
   const runs = { vmkit: [] as Run[], packer: [] as Run[] };
   try {
@@ -92,6 +105,21 @@ export default async function unattendedPackerBench(report: BenchReport): Promis
             value: Math.round(ms),
             unit: 'ms',
           });
+      // CPU seconds each QEMU got: less CPU for the same guest work is a share problem, more
+      // CPU for it is QEMU (or the guest) doing more.
+      for (const [name, run] of [
+        ['vmkit', v],
+        ['packer', p],
+      ] as const) {
+        if (run.cpu !== undefined)
+          report.figure({ name: `round ${round + 1} ${name}: QEMU's CPU time`, value: run.cpu, unit: 's' });
+        if (run.waited !== undefined)
+          report.figure({
+            name: `round ${round + 1} ${name}: QEMU's threads waiting runnable for a CPU`,
+            value: run.waited,
+            unit: 's',
+          });
+      }
     }
     const sum = (xs: Run[]) => xs.reduce((a, r) => a + r.ms, 0);
     report.compare(
@@ -119,6 +147,89 @@ function cpuGroup(dir: string): string | undefined {
   mkdirSync(group);
   writeFileSync(join(group, 'cpu.shares'), '1024');
   return group;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times. */
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU seconds (user + system, all threads) of a live process, `undefined` once it is gone. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command name: state is field 3, utime 14 and stime 15 (1-based, of the whole line).
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Seconds a live process's threads waited runnable for a CPU (schedstat's run delay, summed), `undefined` once it is gone. */
+function waitSeconds(pid: number): number | undefined {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`))
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1] ?? 0);
+    return ns / 1e9;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Samples the CPU seconds of the QEMU `find` names (looked for until found) twice a second, and
+ * the seconds its threads waited runnable for a CPU; `stop` returns the last values read before it
+ * exited.
+ */
+function watchCpu(find: () => number | undefined): { stop(): { cpu?: number; waited?: number } } {
+  let pid: number | undefined;
+  let cpu: number | undefined;
+  let waited: number | undefined;
+  const timer = setInterval(() => {
+    pid ??= find();
+    if (pid === undefined) return;
+    cpu = cpuSeconds(pid) ?? cpu;
+    waited = waitSeconds(pid) ?? waited;
+  }, 500);
+  const tenths = (x: number) => Math.round(x * 10) / 10;
+  return {
+    stop() {
+      clearInterval(timer);
+      return {
+        ...(cpu === undefined ? {} : { cpu: tenths(cpu) }),
+        ...(waited === undefined ? {} : { waited: tenths(waited) }),
+      };
+    },
+  };
+}
+
+/** The pid of a QEMU descending from `ancestor` (Packer runs it from its builder plugin's process), if one runs. */
+function qemuBelow(ancestor: number): number | undefined {
+  const parents = new Map<number, number>();
+  const qemus: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      if (stat.includes('(qemu-system-')) qemus.push(Number(name));
+    } catch {}
+  }
+  for (const qemu of qemus)
+    for (let p = parents.get(qemu); p !== undefined && p > 1; p = parents.get(p))
+      if (p === ancestor) return qemu;
+  return undefined;
+}
+
+/** The pid of the libvirt domain whose name starts with `prefix`, from libvirt's pid files. */
+function libvirtQemu(prefix: string): number | undefined {
+  const dir = '/var/run/libvirt/qemu';
+  const file = existsSync(dir)
+    ? readdirSync(dir).find((n) => n.startsWith(prefix) && n.endsWith('.pid'))
+    : undefined;
+  if (!file) return undefined;
+  const pid = Number(readFileSync(join(dir, file), 'utf8').trim());
+  return pid > 0 ? pid : undefined;
 }
 
 /**
@@ -160,6 +271,7 @@ async function vmkitRun(prefix: string, dir: string): Promise<Run> {
   let console = '';
   let ms = 0;
   const start = performance.now();
+  const cpu = watchCpu(() => libvirtQemu(`${prefix}install-`));
   const error = await compute
     .ensureImage(master, {
       signal: stop.signal,
@@ -179,8 +291,9 @@ async function vmkitRun(prefix: string, dir: string): Promise<Run> {
       () => undefined,
       (e: unknown) => e,
     );
+  const cpuUsed = cpu.stop();
   if (!VmkitError.is(error, 'ABORTED')) throw error ?? new Error('the build did not stop after the install');
-  return { ms, phases, console, load };
+  return { ms, phases, console, load, ...cpuUsed };
 }
 
 /** Packer: its QEMU builder booting the same kernel and initrd, the preseed in its `http_directory`. */
@@ -266,12 +379,14 @@ async function packerRun(dir: string): Promise<Run> {
   };
   child.stdout!.on('data', onOutput);
   child.stderr!.on('data', onOutput);
+  const cpu = watchCpu(() => (child.pid === undefined ? undefined : qemuBelow(child.pid)));
   const timer = setTimeout(() => child.kill('SIGKILL'), RUN_LIMIT_MS);
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   clearTimeout(timer);
   const ms = performance.now() - start;
+  const cpuUsed = cpu.stop();
   if (group) rmdirSync(group);
   if (code !== 0) throw new Error(`packer build ended with ${code}:\n${out.slice(-3000)}`);
   const console = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
-  return { ms, phases, console, load };
+  return { ms, phases, console, load, ...cpuUsed };
 }

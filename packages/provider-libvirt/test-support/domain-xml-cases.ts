@@ -140,4 +140,17 @@ export const DOMAIN_XML_CASES: Readonly<Record<string, DomainXmlSpec>> = {
     qemuCommandLine: true,
     serialLog: '/var/lib/libvirt/vmkit/vmkit-logged-console.log',
   },
+  'a lean installer: kernel boot, console to a file, no USB controller, no guest agent channel': {
+    name: 'vmkit-lean-installer',
+    type: 'qemu',
+    machine: 'pc',
+    memoryMiB: 1024,
+    vcpus: 2,
+    boot: { kind: 'kernel', kernel: '/p/k', initrd: '/p/i', cmdline: 'console=ttyS0' },
+    disks: [{ pool: 'vmkit', volume: 'vmkit-lean.qcow2', format: 'qcow2', role: 'disk' }],
+    nics: [{ slot: 0, attachment: 'nat', mac: '52:54:00:00:00:0a', portForwards: [] }],
+    qemuCommandLine: true,
+    consoleLog: '/var/lib/libvirt/vmkit/vmkit-lean.log',
+    lean: true,
+  },
 };

@@ -51,6 +51,8 @@ export async function runInstallerDomain(
         ? [{ slot: 0, attachment: 'nat', mac: randomMac(), portForwards: forward ? [forward] : [] }]
         : [],
     qemuCommandLine: ctx.qemuCommandLine,
+    // No USB controller, no guest agent channel: fewer devices for the installer to detect.
+    lean: true,
     metadata: renderBuildDomainMetadata(names.installer, c.spec.id, names.volume, 'installer'),
   });
   // Named in the state before the definition is sent: one whose answer is lost may have happened.

@@ -3,7 +3,7 @@ import { DOMAIN_XML_CASES } from '../../../test-support/domain-xml-cases.js';
 import { readNodeMetadata, renderNodeMetadata } from '../node/node-metadata.js';
 import { buildDomainXml, type DomainXmlSpec, qemuNetArgs } from './domain-xml.js';
 
-const [pcCase, q35Case, testCase, efiCase, shareCase] = Object.values(DOMAIN_XML_CASES);
+const [pcCase, q35Case, testCase, efiCase, shareCase, , leanCase] = Object.values(DOMAIN_XML_CASES);
 
 describe('buildDomainXml', () => {
   it('boots a kernel with an escaped command line and forwards ports through QEMU user networking', () => {
@@ -85,6 +85,17 @@ describe('buildDomainXml', () => {
         "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>",
       );
     }
+  });
+
+  it('leaves the USB controller and the guest agent channel out of a lean (installer) domain only', () => {
+    const lean = buildDomainXml(leanCase!);
+    expect(lean).toContain("<controller type='usb' model='none'/>");
+    expect(lean).not.toContain('<channel');
+    expect(lean).toContain("<serial type='file'><source path='/var/lib/libvirt/vmkit/vmkit-lean.log'/>");
+    expect(buildDomainXml({ ...leanCase!, lean: false })).toContain(
+      "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>",
+    );
+    expect(buildDomainXml(pcCase!)).not.toContain("type='usb'");
   });
 
   it('places each NAT NIC on its own PCI slot', () => {
