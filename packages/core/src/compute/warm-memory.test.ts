@@ -80,4 +80,62 @@ describe('zeroing a warm template free memory', () => {
     expect(VmkitError.is(failed, 'PROVIDER')).toBe(true);
     expect((failed as VmkitError).details.node).toBe('tpl');
   });
+
+  it('stops a filling that runs too long (kills its dd by the pid the script wrote) and goes on; TIMEOUT only if the script then does not end', async () => {
+    const spawned: string[] = [];
+    let exitAfterStop = true;
+    const agent: GuestAgent = {
+      maxChunkBytes: 1024,
+      ping: async () => {},
+      spawn: async (request) => {
+        spawned.push(request.args[1] ?? '');
+        return spawned.length === 1 ? 41 : 42;
+      },
+      // Runs until the stop was sent (then ends at once when `exitAfterStop`).
+      processStatus: async () =>
+        spawned.length > 1 && exitAfterStop ? { exited: true, exitCode: 0 } : { exited: false },
+      openFile: async () => 1,
+      readFile: async () => ({ data: new Uint8Array(), eof: true }),
+      writeFile: async () => {},
+      closeFile: async () => {},
+      networkInterfaces: async () => [],
+    };
+    await zeroFreeGuestMemory(agent, 'tpl', undefined, { fillMs: 0, graceMs: 0 });
+    expect(spawned).toHaveLength(2);
+    expect(spawned[1]).toContain('kill "$(cat /run/vmkit-zero.41.dd)"');
+    // The script writes that file: `$d.dd`, with d=/run/vmkit-zero.$$ and $$ the spawned shell.
+    expect(WARM_ZERO_MEMORY_SCRIPT).toContain('d=/run/vmkit-zero.$$');
+    expect(WARM_ZERO_MEMORY_SCRIPT).toContain('echo $! >"$d.dd"');
+    spawned.length = 0;
+    exitAfterStop = false;
+    const stuck = await zeroFreeGuestMemory(agent, 'tpl', undefined, { fillMs: 0, graceMs: 0 }).catch(
+      (e: unknown) => e,
+    );
+    expect(VmkitError.is(stuck, 'TIMEOUT')).toBe(true);
+    expect((stuck as VmkitError).details.node).toBe('tpl');
+  });
+
+  it('a background fill killed part-way still leaves the folder emptied and removed', async () => {
+    await writeFile(join(root, 'meminfo'), 'MemFree: 200000 kB\n');
+    const script = WARM_ZERO_MEMORY_SCRIPT.replace('/proc/meminfo', join(root, 'meminfo'))
+      .replace('/proc/sys/vm/min_free_kbytes', join(root, 'min_free_kbytes'))
+      .replace('/run/', `${root}/run/`)
+      .replace(/mount -t tmpfs [^;]*2>\/dev\/null/, 'true')
+      .replace('umount "$d"', 'true')
+      // A fill that would take long.
+      .replace('dd if=/dev/zero of="$d/zero" bs=1048576 count="$n" 2>/dev/null &', 'sleep 30 &');
+    expect(script).toContain('sleep 30 &');
+    const child = execFile('sh', ['-c', script]);
+    const ended = new Promise<number | null>((r) => child.once('exit', r));
+    // Wait for the pid file, then kill the fill as the host does.
+    let pidFile: string | undefined;
+    for (let i = 0; i < 200 && !pidFile; i++) {
+      pidFile = (await readdir(join(root, 'run'))).find((f) => f.endsWith('.dd'));
+      if (!pidFile) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(pidFile).toBeDefined();
+    await exec('sh', ['-c', `kill "$(cat ${join(root, 'run', pidFile as string)})"`]);
+    expect(await ended).toBe(0);
+    expect(await readdir(join(root, 'run'))).toEqual([]);
+  });
 });

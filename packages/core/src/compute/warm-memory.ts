@@ -29,8 +29,10 @@ d=/run/vmkit-zero.$$
 mkdir -m 700 "$d" || { echo "VMKIT-WARM-ZERO 0"; exit 0; }
 zeroed=0
 if mount -t tmpfs -o "size=@{n}m,mode=700" vmkit-zero "$d" 2>/dev/null; then
-  dd if=/dev/zero of="$d/zero" bs=1048576 count="$n" 2>/dev/null
-  rm -f "$d/zero"
+  dd if=/dev/zero of="$d/zero" bs=1048576 count="$n" 2>/dev/null &
+  echo $! >"$d.dd"
+  wait $!
+  rm -f "$d/zero" "$d.dd"
   umount "$d"
   zeroed=$n
 fi
@@ -39,28 +41,36 @@ echo "VMKIT-WARM-ZERO $zeroed"
 exit 0
 `.replaceAll('@{', '${');
 
-/** How long the zeroing may take (a few seconds for 200 MiB under TCG on a loaded host). */
+/**
+ * How long the filling may take (a few seconds for 200 MiB under TCG on a loaded host); past it,
+ * the filling is stopped and what was zeroed stands.
+ */
 const ZERO_TIMEOUT_MS = 180_000;
+/** How long the script may take to empty and unmount its tmpfs once its filling was stopped. */
+const STOP_GRACE_MS = 30_000;
 /** Pause between looks at the script. */
 const POLL_MS = 100;
 
 /**
  * Runs {@link WARM_ZERO_MEMORY_SCRIPT} in a warm template through its guest agent and waits for
- * it to end: the state must not be saved while the tmpfs is full. `TIMEOUT` (naming the node)
- * when it runs over three minutes, `PROVIDER` when the script fails to run at all.
+ * it to end: the state must not be saved while the tmpfs is full. Zeroing is an optimisation: a
+ * filling that runs over three minutes (a large guest on a loaded host) is stopped (its `dd`
+ * killed through the agent; the script then empties and unmounts the tmpfs) and the save goes on
+ * with what was zeroed. `TIMEOUT` (naming the node) only when the script has still not ended half
+ * a minute after that, `PROVIDER` when it fails.
  */
 export async function zeroFreeGuestMemory(
   agent: GuestAgent,
   node: string,
   signal?: AbortSignal,
+  limits: { readonly fillMs?: number; readonly graceMs?: number } = {},
 ): Promise<void> {
-  const pid = await agent.spawn(
-    { path: '/bin/sh', args: ['-c', WARM_ZERO_MEMORY_SCRIPT] },
-    signal ? { signal } : {},
-  );
-  const deadline = Date.now() + ZERO_TIMEOUT_MS;
+  const opts = signal ? { signal } : {};
+  const pid = await agent.spawn({ path: '/bin/sh', args: ['-c', WARM_ZERO_MEMORY_SCRIPT] }, opts);
+  let deadline = Date.now() + (limits.fillMs ?? ZERO_TIMEOUT_MS);
+  let stopped = false;
   for (;;) {
-    const status = await agent.processStatus(pid, signal ? { signal } : {});
+    const status = await agent.processStatus(pid, opts);
     if (status.exited) {
       if (status.exitCode === 0) return;
       throw new VmkitError(
@@ -69,14 +79,21 @@ export async function zeroFreeGuestMemory(
         { details: { node } },
       );
     }
-    if (Date.now() > deadline)
-      throw new VmkitError(
-        'TIMEOUT',
-        `warm template ${node}: zeroing its free memory took over ${ZERO_TIMEOUT_MS} ms`,
-        {
-          details: { node },
-        },
+    if (Date.now() > deadline) {
+      if (stopped)
+        throw new VmkitError(
+          'TIMEOUT',
+          `warm template ${node}: zeroing its free memory did not end after its filling was stopped`,
+          { details: { node } },
+        );
+      // The script's `dd` runs in the background with its pid in /run/vmkit-zero.<script pid>.dd.
+      await agent.spawn(
+        { path: '/bin/sh', args: ['-c', `kill "$(cat /run/vmkit-zero.${pid}.dd)" 2>/dev/null; exit 0`] },
+        opts,
       );
+      stopped = true;
+      deadline = Date.now() + (limits.graceMs ?? STOP_GRACE_MS);
+    }
     await sleep(POLL_MS, signal);
   }
 }

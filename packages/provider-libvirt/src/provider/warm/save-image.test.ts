@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,16 +123,30 @@ describe('clone state images fed through a FIFO', () => {
     expect(readFileSync(source)).toEqual(before);
   });
 
-  it('a feed nobody reads is ended by close', async () => {
+  it('a feed nobody reads is ended by close, its copying process with it', async () => {
     const source = join(dir, 'unread.state');
     writeFileSync(source, image(4096, Buffer.alloc(1_000_000, 7)));
     const read = await readSaveImageFile(source);
     const feed = await feedCloneStateImage({ ...read, path: source }, join(dir, 'unread-clone.state'), {
       xml: XML,
     });
+    // The copy has started (`dd` blocked on the full FIFO), so close has a process to end.
+    const copiers = () => {
+      try {
+        return execFileSync('pgrep', ['-f', `if=${source}`], { encoding: 'utf8' })
+          .trim()
+          .split('\n');
+      } catch {
+        return []; // pgrep exits 1 when none matches
+      }
+    };
+    for (let i = 0; i < 100 && copiers().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(copiers()).toHaveLength(1);
     await feed.close();
     await feed.done;
     expect(existsSync(feed.path)).toBe(false);
+    for (let i = 0; i < 100 && copiers().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(copiers()).toEqual([]);
   });
 
   it('refuses a file with no stream after its data', async () => {

@@ -14,6 +14,9 @@ import type { SaveImageFile } from './state-image-file.js';
 
 const run = promisify(execFile);
 
+/** What a `dd` says of operands it does not take (before it reads or writes anything). */
+const UNSUPPORTED_DD = /invalid|unrecognized|unknown|not supported|usage/i;
+
 /** A clone's state image being fed through a FIFO (see {@link feedCloneStateImage}). */
 export interface StateImageFeed {
   /** The FIFO's path: hand it to libvirt's restore. */
@@ -74,9 +77,11 @@ export async function feedCloneStateImage(
       if (closed) return resolve();
       // The stream is copied by `dd` into a blocking descriptor of the FIFO: the kernel wakes it
       // as the restore reads, without a turn of this process's event loop for every 64 KiB.
+      // Write-only (it does not block: this process's descriptor is a reader), so `dd` is never a
+      // reader of its own FIFO: should this process die before the restore reads, `dd` gets EPIPE.
       let fd: number;
       try {
-        fd = openSync(path, constants.O_RDWR);
+        fd = openSync(path, constants.O_WRONLY);
       } catch {
         throughNode().then(resolve, reject);
         return;
@@ -84,20 +89,30 @@ export async function feedCloneStateImage(
       const dd = spawn(
         'dd',
         [`if=${source.path}`, 'bs=1M', `skip=${offset}`, 'iflag=skip_bytes', 'status=none'],
-        { stdio: ['ignore', fd, 'ignore'] },
+        { stdio: ['ignore', fd, 'pipe'] },
       );
       child = dd;
       closeSync(fd);
+      let stderr = '';
+      dd.stderr?.on('data', (d: Buffer) => {
+        if (stderr.length < 4096) stderr += d.toString();
+      });
       dd.once('error', () => {
         child = undefined;
         throughNode().then(resolve, reject);
       });
       dd.once('exit', (code) => {
         if (child !== dd) return;
+        child = undefined;
+        // A `dd` that refused its operands (not GNU's: no `iflag=skip_bytes`) wrote nothing.
+        if (code !== 0 && UNSUPPORTED_DD.test(stderr)) {
+          throughNode().then(resolve, reject);
+          return;
+        }
         // The FIFO's last writer goes: the reader sees the end once it has read the rest.
         socket.destroy();
         if (code === 0) resolve();
-        else reject(new Error(`dd exited with ${code}`));
+        else reject(new Error(`dd exited with ${code}: ${stderr.trim()}`));
       });
     });
   }).catch(() => {});
