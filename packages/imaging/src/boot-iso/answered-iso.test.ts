@@ -49,6 +49,38 @@ describe('remasterWithAnswers (the iso and initrd deliveries every provider shar
     await expect(stat(output)).rejects.toThrow();
   });
 
+  it("http only: kernel parameters naming the build's answer server remaster a per-build copy (not the shared cache); others do not", async () => {
+    const source = await installer('http.iso', 'append initrd=/initrd.gz');
+    const url = 'http://10.0.2.2:40000/abcdefabcdefabcdefabcdefabcdefab';
+    const out = await mkdtemp(join(dir, 'http-'));
+    const output = join(out, 'answered.iso');
+    const result = await remasterWithAnswers({
+      source,
+      output,
+      delivery: ['http'],
+      files,
+      kernelParams: `url=${url}/preseed.cfg`,
+      serverUrl: url,
+    });
+    expect(result?.file).toBe(output);
+    expect(((await stat(output)).mode & 0o777).toString(8)).toBe('600');
+    const iso = await readIso9660(output);
+    expect(Buffer.from(await iso.readFile('isolinux/isolinux.cfg')).toString()).toContain(
+      `url=${url}/preseed.cfg`,
+    );
+    // The answers themselves are served, not written on it.
+    await expect(iso.readFile('preseed.cfg')).rejects.toThrow();
+    const other = await remasterWithAnswers({
+      source,
+      output: join(out, 'other.iso'),
+      delivery: ['http'],
+      files,
+      kernelParams: 'console=ttyS0',
+      serverUrl: url,
+    });
+    expect(other).toBeUndefined();
+  });
+
   it('iso and initrd: the files at the root, the initrd appended, the parameters on the line; mode 0600, no work folder left', async () => {
     const source = await installer('both.iso', 'append initrd=/initrd.gz');
     const out = await mkdtemp(join(dir, 'out-'));

@@ -22,6 +22,13 @@ export interface RemasterWithAnswersOptions {
   readonly files: ReadonlyMap<string, Uint8Array>;
   /** Kernel parameters added to every kernel line, placeholders already expanded (may be empty). */
   readonly kernelParams: string;
+  /**
+   * The build's answer server URL (`AnswerSession.server.url`), when it has one: kernel
+   * parameters naming it (`{{http}}` expanded) are this build's alone, so the ISO is remastered
+   * here (a per-build file) even without the `iso` and `initrd` deliveries, never in a shared
+   * boot ISO cache where each build would leave an entry holding its URL.
+   */
+  readonly serverUrl?: string | undefined;
   readonly signal?: AbortSignal;
   /** Logs what was written: file names and sizes, never content. */
   readonly logger?: Logger;
@@ -45,7 +52,8 @@ export interface RemasteredWithAnswers {
  * kernel lines, the answer files at its root (`iso`) and every initrd its boot configurations load
  * replaced by itself with the answers appended as a second cpio archive (`initrd`, see
  * {@link isoInitrdPaths} and {@link appendToInitrd}). `undefined` (nothing written) without either
- * delivery. Logged by name and size.
+ * delivery, unless the kernel parameters name the build's answer server (see `serverUrl`).
+ * Logged by name and size.
  *
  * @throws `UNSUPPORTED` naming `source.unattended.delivery` when `initrd` is asked of an ISO whose
  * isolinux and GRUB configurations name no initrd; the errors of {@link remasterBootIso}. Nothing
@@ -56,7 +64,8 @@ export async function remasterWithAnswers(
 ): Promise<RemasteredWithAnswers | undefined> {
   const onIso = options.delivery.includes('iso');
   const inInitrd = options.delivery.includes('initrd');
-  if (!onIso && !inInitrd) return undefined;
+  const perBuild = options.serverUrl !== undefined && options.kernelParams.includes(options.serverUrl);
+  if (!onIso && !inInitrd && !perBuild) return undefined;
   const answers = [...options.files].map(([name, content]) => ({ name, path: name, content }));
   // Private (mkdtemp: 0700) and beside the output, so the rename stays on one file system.
   const work = await mkdtemp(join(dirname(options.output), '.vmkit-answers-'));

@@ -82,8 +82,8 @@ export async function uploadAnswersDrive(
  * With the `iso` or `initrd` delivery of an ISO source: the installer ISO remastered with the
  * answers by imaging's `remasterWithAnswers` (the part every provider shares), `kernelParams`
  * (already expanded, may be empty) on its kernel lines, written into a directory of its own
- * (never the shared boot ISO cache: the files change per build). `undefined` without either
- * delivery.
+ * (never the shared boot ISO cache: the files change per build). Also without them when the
+ * kernel parameters name the build's answer server (`{{http}}`). `undefined` otherwise.
  */
 export async function isoWithAnswers(
   c: BuildContext,
@@ -91,7 +91,6 @@ export async function isoWithAnswers(
   iso: string,
   kernelParams: string,
 ): Promise<{ file: string; cleanup(): Promise<void> } | undefined> {
-  if (!answers.delivery.includes('iso') && !answers.delivery.includes('initrd')) return undefined;
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-answers-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
@@ -101,11 +100,15 @@ export async function isoWithAnswers(
       delivery: answers.delivery,
       files: answers.files,
       kernelParams,
+      serverUrl: answers.server?.url,
       logger: c.logger,
       label: c.masterName,
       ...(c.signal ? { signal: c.signal } : {}),
     });
-    if (!result) throw new TypeError('remasterWithAnswers wrote nothing with an iso or initrd delivery');
+    if (!result) {
+      await cleanup();
+      return undefined;
+    }
     return { file: result.file, cleanup };
   } catch (error) {
     await cleanup();

@@ -64,8 +64,9 @@ export async function closeNatToAnswers(
  * The installer ISO with the answers for the `iso` and `initrd` deliveries (imaging's
  * `remasterWithAnswers`, shared with libvirt): `kernelParams` (expanded) on its kernel lines,
  * the files at its root and/or appended to its initrds, written into the machine folder as
- * `<machine>-installer-answers.iso` (mode 0600) and owned by the build. A downloaded original
- * is removed once read. `undefined` without either delivery.
+ * `<machine>-installer-answers.iso` (mode 0600) and owned by the build; also without them when
+ * the kernel parameters name the build's answer server (`{{http}}`: never in the shared boot ISO
+ * cache). A downloaded original is removed once read. `undefined` (the original kept) otherwise.
  */
 export async function answeredInstallerIso(
   ctx: VboxContext,
@@ -75,22 +76,27 @@ export async function answeredInstallerIso(
   kernelParams: string,
   machineName: string,
 ): Promise<LocalFile | undefined> {
-  if (!answers.delivery.includes('iso') && !answers.delivery.includes('initrd')) return undefined;
+  let result: Awaited<ReturnType<typeof remasterWithAnswers>>;
   try {
-    const result = await remasterWithAnswers({
+    result = await remasterWithAnswers({
       source: iso.path,
       output: answeredIsoPath(ctx, machineName),
       delivery: answers.delivery,
       files: answers.files,
       kernelParams,
+      serverUrl: answers.server?.url,
       logger: c.logger,
       label: c.masterName,
       ...(c.signal ? { signal: c.signal } : {}),
     });
-    return result ? { path: result.file, owned: true } : undefined;
-  } finally {
+  } catch (error) {
     if (iso.owned) await rm(iso.path, { force: true });
+    throw error;
   }
+  // Not remastered: the caller boots the original (or its cached copy with kernel parameters).
+  if (!result) return undefined;
+  if (iso.owned) await rm(iso.path, { force: true });
+  return { path: result.file, owned: true };
 }
 
 /** Where {@link answeredInstallerIso} writes a machine's answered installer ISO. */

@@ -278,9 +278,12 @@ export class SimWorld {
    * fetch fails it stops at its error and never powers off, as Debian's installer does.
    */
   #installerRuns(machine: SimMachine): void {
-    void installerFetch(machine).then((ok) => {
-      if (ok) this.#installerPowersOff(machine);
-    });
+    // A boot DVD that cannot be read counts as a failed fetch: the installer stops at its error.
+    void installerFetch(machine)
+      .catch(() => false)
+      .then((ok) => {
+        if (ok) this.#installerPowersOff(machine);
+      });
   }
 
   #installerPowersOff(machine: SimMachine): void {
