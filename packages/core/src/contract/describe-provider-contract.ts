@@ -90,7 +90,7 @@ export function describeProviderContract(
     afterAll(async () => {
       for (const id of made) await provider?.destroyNode(id).catch(() => {});
       for (const ref of masters) await provider?.deleteMaster(ref).catch(() => {});
-      await subject?.cleanup?.();
+      await subject?.cleanup?.({ run });
       await provider?.close?.();
     });
 
@@ -316,7 +316,7 @@ export function describeProviderContract(
           expect(error).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/ is closed$/) });
         }
       } finally {
-        await other.cleanup?.();
+        await other.cleanup?.({ run });
       }
     });
   });

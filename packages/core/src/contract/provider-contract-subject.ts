@@ -57,6 +57,10 @@ export interface ProviderContractSubject {
    * check of a provider whose capabilities name a type. Without it that check cannot see them.
    */
   sharedFolders?(nodeId: string): Promise<readonly SharedFolderSeen[]>;
-  /** Called once after the suite: remove what the suite could not. */
-  cleanup?(): Promise<void>;
+  /**
+   * Called once after the suite: remove what the suite could not. `suite.run` begins every name
+   * the suite gave (nodes, groups, the networks its NICs name, such as `<run>-static`, which a
+   * hypervisor may have made on demand and keeps).
+   */
+  cleanup?(suite: { readonly run: string }): Promise<void>;
 }
