@@ -41,8 +41,7 @@ describe('remasterWithAnswers (the iso and initrd deliveries every provider shar
     const result = await remasterWithAnswers({
       source,
       output,
-      delivery: ['drive', 'http'],
-      files,
+      answers: { delivery: ['drive', 'http'], files },
       kernelParams: '',
     });
     expect(result).toBeUndefined();
@@ -57,10 +56,8 @@ describe('remasterWithAnswers (the iso and initrd deliveries every provider shar
     const result = await remasterWithAnswers({
       source,
       output,
-      delivery: ['http'],
-      files,
+      answers: { delivery: ['http'], files, server: { url } },
       kernelParams: `url=${url}/preseed.cfg`,
-      serverUrl: url,
     });
     expect(result?.file).toBe(output);
     expect(((await stat(output)).mode & 0o777).toString(8)).toBe('600');
@@ -73,10 +70,8 @@ describe('remasterWithAnswers (the iso and initrd deliveries every provider shar
     const other = await remasterWithAnswers({
       source,
       output: join(out, 'other.iso'),
-      delivery: ['http'],
-      files,
+      answers: { delivery: ['http'], files, server: { url } },
       kernelParams: 'console=ttyS0',
-      serverUrl: url,
     });
     expect(other).toBeUndefined();
   });
@@ -88,8 +83,7 @@ describe('remasterWithAnswers (the iso and initrd deliveries every provider shar
     const result = await remasterWithAnswers({
       source,
       output,
-      delivery: ['iso', 'initrd'],
-      files,
+      answers: { delivery: ['iso', 'initrd'], files },
       kernelParams: 'file=/cdrom/preseed.cfg',
     });
     expect(result?.paths).toEqual(['preseed.cfg', 'initrd.gz']);
@@ -111,8 +105,7 @@ describe('remasterWithAnswers (the iso and initrd deliveries every provider shar
     const error = await remasterWithAnswers({
       source,
       output: join(out, 'answered.iso'),
-      delivery: ['initrd'],
-      files,
+      answers: { delivery: ['initrd'], files },
       kernelParams: '',
     }).catch((e: unknown) => e);
     expect(VmkitError.is(error, 'UNSUPPORTED')).toBe(true);

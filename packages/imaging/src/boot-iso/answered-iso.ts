@@ -16,19 +16,20 @@ export interface RemasterWithAnswersOptions {
    * a private folder beside it and renamed into place, so no one reads it half-written.
    */
   readonly output: string;
-  /** The deliveries asked for; only `iso` and `initrd` change the ISO. */
-  readonly delivery: readonly UnattendedDelivery[];
-  /** The rendered answer files by name (an `AnswerSession`'s `files`). */
-  readonly files: ReadonlyMap<string, Uint8Array>;
+  /**
+   * The build's answers (an `AnswerSession`, or these parts of one): the deliveries asked for
+   * (only `iso` and `initrd` change the ISO), the rendered files by name, and the answer server,
+   * whose URL in the kernel parameters (`{{http}}` expanded) makes them this build's alone: the
+   * ISO is then remastered here (a per-build file) even without `iso` and `initrd`, never in a
+   * shared boot ISO cache where each build would leave an entry holding its URL.
+   */
+  readonly answers: {
+    readonly delivery: readonly UnattendedDelivery[];
+    readonly files: ReadonlyMap<string, Uint8Array>;
+    readonly server?: { readonly url: string } | undefined;
+  };
   /** Kernel parameters added to every kernel line, placeholders already expanded (may be empty). */
   readonly kernelParams: string;
-  /**
-   * The build's answer server URL (`AnswerSession.server.url`), when it has one: kernel
-   * parameters naming it (`{{http}}` expanded) are this build's alone, so the ISO is remastered
-   * here (a per-build file) even without the `iso` and `initrd` deliveries, never in a shared
-   * boot ISO cache where each build would leave an entry holding its URL.
-   */
-  readonly serverUrl?: string | undefined;
   readonly signal?: AbortSignal;
   /** Logs what was written: file names and sizes, never content. */
   readonly logger?: Logger;
@@ -52,7 +53,7 @@ export interface RemasteredWithAnswers {
  * kernel lines, the answer files at its root (`iso`) and every initrd its boot configurations load
  * replaced by itself with the answers appended as a second cpio archive (`initrd`, see
  * {@link isoInitrdPaths} and {@link appendToInitrd}). `undefined` (nothing written) without either
- * delivery, unless the kernel parameters name the build's answer server (see `serverUrl`).
+ * delivery, unless the kernel parameters name the build's answer server (see `answers`).
  * Logged by name and size.
  *
  * @throws `UNSUPPORTED` naming `source.unattended.delivery` when `initrd` is asked of an ISO whose
@@ -62,11 +63,12 @@ export interface RemasteredWithAnswers {
 export async function remasterWithAnswers(
   options: RemasterWithAnswersOptions,
 ): Promise<RemasteredWithAnswers | undefined> {
-  const onIso = options.delivery.includes('iso');
-  const inInitrd = options.delivery.includes('initrd');
-  const perBuild = options.serverUrl !== undefined && options.kernelParams.includes(options.serverUrl);
+  const { delivery, files: rendered, server } = options.answers;
+  const onIso = delivery.includes('iso');
+  const inInitrd = delivery.includes('initrd');
+  const perBuild = server !== undefined && options.kernelParams.includes(server.url);
   if (!onIso && !inInitrd && !perBuild) return undefined;
-  const answers = [...options.files].map(([name, content]) => ({ name, path: name, content }));
+  const answers = [...rendered].map(([name, content]) => ({ name, path: name, content }));
   // Private (mkdtemp: 0700) and beside the output, so the rename stays on one file system.
   const work = await mkdtemp(join(dirname(options.output), '.vmkit-answers-'));
   try {

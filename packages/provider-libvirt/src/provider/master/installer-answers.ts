@@ -97,10 +97,8 @@ export async function isoWithAnswers(
     const result = await remasterWithAnswers({
       source: iso,
       output: join(dir, 'installer.iso'),
-      delivery: answers.delivery,
-      files: answers.files,
+      answers,
       kernelParams,
-      serverUrl: answers.server?.url,
       logger: c.logger,
       label: c.masterName,
       ...(c.signal ? { signal: c.signal } : {}),

@@ -81,10 +81,8 @@ export async function answeredInstallerIso(
     result = await remasterWithAnswers({
       source: iso.path,
       output: answeredIsoPath(ctx, machineName),
-      delivery: answers.delivery,
-      files: answers.files,
+      answers,
       kernelParams,
-      serverUrl: answers.server?.url,
       logger: c.logger,
       label: c.masterName,
       ...(c.signal ? { signal: c.signal } : {}),
