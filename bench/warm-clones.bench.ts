@@ -12,7 +12,13 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ComputeService, createComputeService, type MasterSpec, type NodeMetadata } from '@vmkit/core';
+import {
+  type ComputeService,
+  createComputeService,
+  type MasterSpec,
+  type NodeMetadata,
+  type ProgressEvent,
+} from '@vmkit/core';
 import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { LibvirtClient, libvirtProvider } from '@vmkit/provider-libvirt';
 import { debianGuest, debianWarmSpec } from '../packages/provider-libvirt/test-support/debian-guest.js';
@@ -61,21 +67,39 @@ async function untilAnswering(
   return { ms, sdkMs };
 }
 
-/** createNodesInGroup to the first SSH login with the call's key; the node is destroyed afterwards. */
-async function untilSsh(compute: ComputeService, keys: SshKeys, warm: boolean): Promise<number> {
+/**
+ * createNodesInGroup to the first SSH login with the call's key; the node is destroyed afterwards.
+ * `phases`: the node's progress events and the SSH answer, each with its time since the call began,
+ * so the report says where a slow figure's time went.
+ */
+async function untilSsh(
+  compute: ComputeService,
+  keys: SshKeys,
+  warm: boolean,
+): Promise<{ ms: number; phases: string[] }> {
   let node: NodeMetadata | undefined;
+  const phases: string[] = [];
+  const t0 = performance.now();
+  const at = (what: string) => phases.push(`${((performance.now() - t0) / 1000).toFixed(2)} s ${what}`);
   const ms = await timeMs(async () => {
     [node] = await compute.createNodesInGroup(
       'bench-deb',
       1,
       { inboundPorts: [22], authorizePublicKey: keys.publicKey },
-      { warm },
+      {
+        warm,
+        onProgress: (e: ProgressEvent) => {
+          if (e.node && !/^uploaded|boot running/.test(e.message ?? '')) at(e.message ?? e.phase);
+        },
+      },
     );
+    at('createNodesInGroup returned');
     await waitForSsh(keys, node?.hostPorts['tcp-22'] as number, 'debian', 'true', 600_000, 200);
+    at('SSH answered');
   });
   if (warm && node?.warm?.resumed !== true) throw new Error('the warm Debian node booted cold');
   await compute.destroyNodesMatching((n) => n.group === 'bench-deb');
-  return ms;
+  return { ms, phases };
 }
 
 /**
@@ -137,12 +161,14 @@ async function debianFigures(report: BenchReport, prefix: string, dir: string): 
     const first = await untilSsh(compute, keys, true);
     report.figure({
       name: 'first warm node (template booted and saved, then resumed)',
-      value: first,
+      value: first.ms,
       unit: 'ms',
     });
     const cold = await untilSsh(compute, keys, false);
     const warm = await untilSsh(compute, keys, true);
-    report.compare('1 node until SSH', { name: 'warm', ms: warm }, { name: 'cold', ms: cold }, 10);
+    report.compare('1 node until SSH', { name: 'warm', ms: warm.ms }, { name: 'cold', ms: cold.ms }, 10);
+    console.log(`  warm node's phases:\n    ${warm.phases.join('\n    ')}`);
+    console.log(`  cold node's phases:\n    ${cold.phases.join('\n    ')}`);
     await compute.deleteImage('bench-warm-debian');
   } finally {
     await keys.dispose();

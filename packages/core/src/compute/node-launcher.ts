@@ -365,6 +365,14 @@ export class NodeLauncher {
         {
           ...(warm.resumeScript !== undefined ? { resumeScript: warm.resumeScript } : {}),
           ...(sshUser !== undefined ? { sshUser } : {}),
+          ...(spec.configDrive
+            ? {
+                identity: {
+                  instanceId: spec.configDrive.instanceId,
+                  ...(spec.configDrive.hostname !== undefined ? { hostname: spec.configDrive.hostname } : {}),
+                },
+              }
+            : {}),
           sshKeys: spec.configDrive?.publicKeys ?? [],
           dropSshKeys: await templateKeys,
           hostKeys: await hostKeys,

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,11 +30,12 @@ let root: string;
  */
 function rooted(script: string): string {
   return script
+    .replace('PATH=/usr/sbin:/usr/bin:/sbin:/bin', `PATH=${root}/bin:/usr/sbin:/usr/bin:/sbin:/bin`)
     .replaceAll('/etc/', `${root}/etc/`)
     .replaceAll('/run/', `${root}/run/`)
     .replace('/proc/sys/kernel/hostname', `${root}/kernel-hostname`)
     .replace('findfs "LABEL=$l"', 'echo /dev/fake-$l')
-    .replace(/^mount -o ro -t iso9660 .*$/m, `cp -r ${root}/drive/. "$mnt"`)
+    .replace(/^ *mount -o ro -t iso9660 .*$/m, `cp -r ${root}/drive/. "$m"`)
     .replace('umount "$mnt" && rmdir "$mnt"', 'rm -rf "$mnt"')
     .replace('chown "$ids"', 'true');
 }
@@ -66,6 +67,7 @@ beforeEach(async () => {
   await writeFile(
     join(root, 'home/debian/.ssh/authorized_keys'),
     'ssh-ed25519 TEMPLATEKEY vmkit-vmkit-warm\nssh-rsa OTHERKEY kept\n',
+    { mode: 0o600 },
   );
 });
 afterEach(async () => {
@@ -100,8 +102,9 @@ describe('the warm identity script', () => {
       expect(await readFile(join(root, 'home/debian/.ssh/authorized_keys'), 'utf8')).toBe(
         'ssh-rsa OTHERKEY kept\nssh-ed25519 CLONEKEY clone\n',
       );
+      // Rewritten in place: the file and its folder keep their modes.
       expect((await stat(join(root, 'home/debian/.ssh/authorized_keys'))).mode & 0o777).toBe(0o600);
-      expect((await stat(join(root, 'home/debian/.ssh'))).mode & 0o777).toBe(0o700);
+      expect((await stat(join(root, 'home/debian/.ssh'))).mode & 0o777).toBe(0o755);
     }
   });
 
@@ -134,6 +137,66 @@ describe('the warm identity script', () => {
     for (const shell of await shells()) {
       const { stdout } = await run(shell, {});
       expect(stdout).toContain('VMKIT-WARM-IDENTITY instance-id=u-123 hostname=my-host-');
+    }
+  });
+
+  it('given its identity, host keys and no resume script, it mounts no drive and starts no program', async () => {
+    // Every program the script may start, wrapped to log its name before it runs the real one.
+    const programs = ['blockdev', 'findfs', 'mount', 'umount', 'mkdir', 'rmdir', 'mv', 'chown', 'chmod'];
+    programs.push('sed', 'tr', 'cut', 'sleep', 'ssh-keygen', 'hostname', 'rm', 'systemctl', 'cat', 'sync');
+    await mkdir(join(root, 'bin'));
+    for (const name of programs) {
+      await writeFile(
+        join(root, 'bin', name),
+        `#!/bin/sh\necho ${name} >>${root}/started\nPATH=/usr/sbin:/usr/bin:/sbin:/bin exec ${name} "$@"\n`,
+        { mode: 0o755 },
+      );
+    }
+    // A running "sshd" (a copy of sleep under that name) to be sent SIGHUP, as the guest's is.
+    await copyFile(
+      execFileSync('sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).trim(),
+      join(root, 'sshd'),
+    );
+    // An empty drive: what is applied comes from the environment.
+    for (const shell of await shells()) {
+      const sshd = spawn(join(root, 'sshd'), ['30'], { stdio: 'ignore' });
+      const ended = new Promise<NodeJS.Signals | null>((resolve) =>
+        sshd.once('exit', (_code, signal) => resolve(signal)),
+      );
+      await writeFile(join(root, 'run/sshd.pid'), `${sshd.pid}\n`);
+      const { stdout } = await run(shell, {
+        VMKIT_IDENTITY: '1',
+        VMKIT_IDENTITY_INSTANCE: 'iid-given',
+        VMKIT_IDENTITY_HOSTNAME: 'web-2',
+        VMKIT_MACHINE_ID: '0123456789abcdef0123456789abcdef',
+        VMKIT_HOST_KEY_ed25519: 'NEW PRIVATE',
+        VMKIT_HOST_PUB_ed25519: 'ssh-ed25519 NEWPUB root@web-2',
+        VMKIT_SSH_KEYS: 'ssh-ed25519 CLONEKEY clone',
+        VMKIT_SSH_DROP_KEYS: 'ssh-ed25519 TEMPLATEKEY vmkit-vmkit-warm',
+      });
+      expect(stdout).toContain('VMKIT-WARM-IDENTITY instance-id=iid-given hostname=web-2');
+      expect(await readFile(join(root, 'kernel-hostname'), 'utf8')).toBe('web-2\n');
+      expect(await readFile(join(root, 'etc/hosts'), 'utf8')).toBe('127.0.0.1 localhost\n127.0.1.1 web-2\n');
+      expect(await readFile(join(root, 'home/debian/.ssh/authorized_keys'), 'utf8')).toBe(
+        'ssh-rsa OTHERKEY kept\nssh-ed25519 CLONEKEY clone\n',
+      );
+      // Rewritten in place: the file keeps its mode.
+      expect((await stat(join(root, 'home/debian/.ssh/authorized_keys'))).mode & 0o777).toBe(0o600);
+      expect(await ended).toBe('SIGHUP');
+    }
+    await expect(readFile(join(root, 'started'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('without an authorised keys file, makes one for the user: mode 0600 in a 0700 folder', async () => {
+    await writeFile(join(root, 'drive/meta-data'), 'instance-id: iid-9\n');
+    await rm(join(root, 'home/debian/.ssh'), { recursive: true });
+    for (const shell of await shells()) {
+      await run(shell, { VMKIT_SSH_KEYS: 'ssh-ed25519 CLONEKEY clone' });
+      expect(await readFile(join(root, 'home/debian/.ssh/authorized_keys'), 'utf8')).toBe(
+        'ssh-ed25519 CLONEKEY clone\n',
+      );
+      expect((await stat(join(root, 'home/debian/.ssh/authorized_keys'))).mode & 0o777).toBe(0o600);
+      expect((await stat(join(root, 'home/debian/.ssh'))).mode & 0o777).toBe(0o700);
     }
   });
 

@@ -47,20 +47,25 @@ for r in /sys/block/sr*/device/rescan; do [ -e "$r" ] && echo 1 >"$r" 2>/dev/nul
 flushed=1
 for d in /dev/sr*; do [ -b "$d" ] && { blockdev --flushbufs "$d" 2>/dev/null || flushed=; }; done
 [ -n "$flushed" ] || { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; }
-dev=
-tries=50
-while [ -z "$dev" ] && [ "$tries" -gt 0 ]; do
-  for l in cidata CIDATA config-2 CONFIG-2; do
-    dev=$(findfs "LABEL=$l" 2>/dev/null) && [ -n "$dev" ] && break
-    dev=
+mnt=
+fail() { echo "VMKIT-WARM-IDENTITY $2" >&2; [ -z "$mnt" ] || { umount "$mnt" 2>/dev/null; rmdir "$mnt" 2>/dev/null; }; exit "$1"; }
+# The drive is mounted only when the identity is not given or a resume script reads the drive.
+if [ -z "$VMKIT_IDENTITY" ] || [ -n "$VMKIT_RESUME" ]; then
+  dev=
+  tries=50
+  while [ -z "$dev" ] && [ "$tries" -gt 0 ]; do
+    for l in cidata CIDATA config-2 CONFIG-2; do
+      dev=$(findfs "LABEL=$l" 2>/dev/null) && [ -n "$dev" ] && break
+      dev=
+    done
+    [ -n "$dev" ] || { sleep 0.1; tries=$((tries - 1)); }
   done
-  [ -n "$dev" ] || { sleep 0.1; tries=$((tries - 1)); }
-done
-[ -n "$dev" ] || { echo "VMKIT-WARM-IDENTITY no config drive" >&2; exit 3; }
-mnt=/run/vmkit-warm.$$
-mkdir -m 700 "$mnt" || exit 4
-mount -o ro -t iso9660 "$dev" "$mnt" 2>/dev/null || mount -o ro "$dev" "$mnt" || { rmdir "$mnt"; exit 4; }
-fail() { echo "VMKIT-WARM-IDENTITY $2" >&2; umount "$mnt" 2>/dev/null; rmdir "$mnt" 2>/dev/null; exit "$1"; }
+  [ -n "$dev" ] || fail 3 "no config drive"
+  m=/run/vmkit-warm.$$
+  mkdir -m 700 "$m" || exit 4
+  mount -o ro -t iso9660 "$dev" "$m" 2>/dev/null || mount -o ro "$dev" "$m" || { rmdir "$m"; exit 4; }
+  mnt=$m
+fi
 nl='
 '
 cr=$(printf '\r')
@@ -78,7 +83,10 @@ value() {
 iid=
 host=
 lhost=
-if [ -f "$mnt/meta-data" ]; then
+if [ -n "$VMKIT_IDENTITY" ]; then
+  iid=$VMKIT_IDENTITY_INSTANCE
+  host=$VMKIT_IDENTITY_HOSTNAME
+elif [ -f "$mnt/meta-data" ]; then
   while IFS= read -r line || [ -n "$line" ]; do
     line=@{line%"$cr"}
     case $line in
@@ -108,9 +116,13 @@ if [ -n "$host" ]; then
   echo "$host" >/proc/sys/kernel/hostname 2>/dev/null || hostname "$host"
   [ -f /etc/hostname ] && echo "$host" >/etc/hostname
   if [ -f /etc/hosts ]; then
-    while IFS= read -r line; do
-      case $line in 127.0.1.1[[:space:]]*) sed -i "s/^127\.0\.1\.1[[:space:]].*/127.0.1.1 $host/" /etc/hosts; break ;; esac
+    hosts=
+    found=
+    while IFS= read -r line || [ -n "$line" ]; do
+      case $line in 127.0.1.1[[:space:]]*) line="127.0.1.1 $host" found=1 ;; esac
+      hosts=$hosts$line$nl
     done </etc/hosts
+    [ -z "$found" ] || printf '%s' "$hosts" >/etc/hosts
   fi
 fi
 if [ -f /etc/machine-id ] && [ -n "$VMKIT_MACHINE_ID" ]; then
@@ -166,35 +178,46 @@ if [ -n "$user" ] && [ -n "$VMKIT_SSH_KEYS$VMKIT_SSH_DROP_KEYS" ]; then
   done </etc/passwd
   [ -n "$ids" ] && [ -d "$home" ] || fail 5 "no user $user for the SSH keys"
   ak=$home/.ssh/authorized_keys
-  [ -d "$home/.ssh" ] || mkdir -p "$home/.ssh" || fail 6 "cannot write $ak"
+  # kept: the lines of the file that hold neither a key to drop nor one of the clone's.
+  kept() {
+    [ -f "$ak" ] || return 0
+    while IFS= read -r line || [ -n "$line" ]; do
+      keep=1
+      IFS=$nl
+      for drop in $VMKIT_SSH_DROP_KEYS$nl$VMKIT_SSH_KEYS; do
+        d=@{drop#* }
+        d=@{d%% *}
+        case " $line " in *" $d "*) keep= ;; esac
+      done
+      unset IFS
+      [ -z "$keep" ] || printf '%s\n' "$line"
+    done <"$ak"
+  }
   set -f
-  (
-    umask 077
-    {
-      if [ -f "$ak" ]; then
-        while IFS= read -r line || [ -n "$line" ]; do
-          keep=1
-          IFS=$nl
-          for drop in $VMKIT_SSH_DROP_KEYS$nl$VMKIT_SSH_KEYS; do
-            d=@{drop#* }
-            d=@{d%% *}
-            case " $line " in *" $d "*) keep= ;; esac
-          done
-          unset IFS
-          [ -z "$keep" ] || printf '%s\n' "$line"
-        done <"$ak"
-      fi
-      [ -z "$VMKIT_SSH_KEYS" ] || printf '%s\n' "$VMKIT_SSH_KEYS"
-    } >"$ak.vmkit"
-  ) && mv "$ak.vmkit" "$ak" || fail 6 "cannot write $ak"
+  if [ -f "$ak" ] && [ ! -L "$ak" ] && [ -d "$home/.ssh" ] && [ ! -L "$home/.ssh" ]; then
+    # The user's file is rewritten in place: it keeps its owner and mode, and no program is started.
+    lines=$(kept && printf '%s\n.' "$VMKIT_SSH_KEYS") || fail 6 "cannot read $ak"
+    lines=@{lines%.}
+    [ -n "$VMKIT_SSH_KEYS" ] || lines=@{lines%"$nl"}
+    printf '%s' "$lines" >"$ak" || fail 6 "cannot write $ak"
+  else
+    [ -d "$home/.ssh" ] || mkdir -p "$home/.ssh" || fail 6 "cannot write $ak"
+    (
+      umask 077
+      {
+        kept
+        [ -z "$VMKIT_SSH_KEYS" ] || printf '%s\n' "$VMKIT_SSH_KEYS"
+      } >"$ak.vmkit"
+    ) && mv "$ak.vmkit" "$ak" || fail 6 "cannot write $ak"
+    chown "$ids" "$home/.ssh" "$ak" && chmod 700 "$home/.ssh" || fail 6 "cannot give $ak to $user"
+  fi
   set +f
-  chown "$ids" "$home/.ssh" "$ak" && chmod 700 "$home/.ssh" || fail 6 "cannot give $ak to $user"
 fi
 rc=0
 if [ -n "$VMKIT_RESUME" ]; then
   VMKIT_INSTANCE_ID=$iid VMKIT_HOSTNAME=$host VMKIT_DRIVE=$mnt sh -c "$VMKIT_RESUME" || rc=$?
 fi
-umount "$mnt" && rmdir "$mnt"
+[ -z "$mnt" ] || { umount "$mnt" && rmdir "$mnt"; }
 echo "VMKIT-WARM-IDENTITY instance-id=$iid hostname=$host"
 exit $rc
 `.replaceAll('@{', '${');
