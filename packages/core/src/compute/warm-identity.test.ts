@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WARM_IDENTITY_SCRIPT } from './warm-identity.js';
+import type { GuestAgent } from '../spi/guest-agent.js';
+import { resetWarmIdentity, WARM_IDENTITY_SCRIPT } from './warm-identity.js';
 
 const exec = promisify(execFile);
 
@@ -207,5 +208,32 @@ describe('the warm identity script', () => {
       await expect(failed).rejects.toMatchObject({ code: 5 });
       await expect(failed).rejects.toThrow(/no user nosuchuser for the SSH keys/);
     }
+  });
+});
+
+describe('resetWarmIdentity', () => {
+  it("gives the script the clone's identity from its drive, so the guest need not mount it", async () => {
+    let env: readonly string[] = [];
+    const agent = {
+      maxChunkBytes: 1,
+      captureOutputBytes: 1000,
+      async spawn(request: { env?: readonly string[] }) {
+        env = request.env ?? [];
+        return 7;
+      },
+      async processStatus() {
+        return { exited: true, exitCode: 0 };
+      },
+    } as unknown as GuestAgent;
+    await resetWarmIdentity(agent, 'web-3', { identity: { instanceId: 'i-abc', hostname: 'web-3' } });
+    expect(env).toEqual(
+      expect.arrayContaining([
+        'VMKIT_IDENTITY=1',
+        'VMKIT_IDENTITY_INSTANCE=i-abc',
+        'VMKIT_IDENTITY_HOSTNAME=web-3',
+      ]),
+    );
+    await resetWarmIdentity(agent, 'web-3', {});
+    expect(env.some((e) => e.startsWith('VMKIT_IDENTITY'))).toBe(false);
   });
 });

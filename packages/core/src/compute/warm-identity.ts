@@ -11,11 +11,14 @@ import { sleep } from '../util/abort.js';
  * guest read from the template's drive at boot is refreshed: the CD-ROM devices' sizes are re-read
  * and their cached blocks dropped (`blockdev --flushbufs`; all clean caches where the guest has no
  * `blockdev`: a Debian guest then reads back everything it runs, seconds under TCG), since the
- * drive's medium changed under the running kernel; the drive is found by label (`cidata`,
- * `config-2`; for up to 5 s while the re-read settles) and mounted read-only, the instance id and
- * hostname are read (NoCloud `meta-data` or OpenStack `meta_data.json`), the hostname is set
- * (`/proc/sys/kernel/hostname`, `/etc/hostname` where it exists, and the `127.0.1.1` line of
- * `/etc/hosts` where it has one), `/etc/machine-id` is written anew where it exists (from
+ * drive's medium changed under the running kernel. The instance id and hostname are the drive's:
+ * given by the host (`$VMKIT_IDENTITY` set, with `$VMKIT_IDENTITY_INSTANCE` and
+ * `$VMKIT_IDENTITY_HOSTNAME`, which the host wrote on the drive), else read from it (NoCloud
+ * `meta-data` or OpenStack `meta_data.json`). The drive is found by label (`cidata`, `config-2`;
+ * for up to 5 s while the re-read settles) and mounted read-only only when its identity is not
+ * given or a resume script is to read it. The hostname is set
+ * (`/proc/sys/kernel/hostname`, `/etc/hostname` where it exists, and the `127.0.1.1` lines of
+ * `/etc/hosts` where it has them), `/etc/machine-id` is written anew where it exists (from
  * `$VMKIT_MACHINE_ID`, made on the host), the SSH host keys are written anew where they exist (see
  * below), the clone's SSH keys are authorised (see below), then `$VMKIT_RESUME` (the spec's
  * `warm.resumeScript`) runs with `VMKIT_INSTANCE_ID`, `VMKIT_HOSTNAME` and `VMKIT_DRIVE`. It
@@ -25,7 +28,8 @@ import { sleep } from '../util/abort.js';
  * It starts as few programs as it can (shell built-ins do the rest): right after a restore an
  * emulated (TCG) guest has no translated code, so each program started costs a few hundred
  * milliseconds on a loaded host (a trace of the first version, about 50 programs, spent 19-25 s
- * in a Debian clone; this one starts about 10).
+ * in a Debian clone; the next about 10). Given its identity, with no resume script and the
+ * host's host keys, it starts one: `blockdev` per CD-ROM.
  *
  * Host keys: each `/etc/ssh/ssh_host_<type>_key` (and `.pub`) is rewritten in place from
  * `$VMKIT_HOST_KEY_<type>` and `$VMKIT_HOST_PUB_<type>` (made on the host, for `rsa`, `ecdsa`,
@@ -36,8 +40,9 @@ import { sleep } from '../util/abort.js';
  * in the login user's `~/.ssh/authorized_keys` — `$VMKIT_SSH_USER`, else the user cloud-init made
  * (`/etc/sudoers.d/90-cloud-init-users`) — the lines holding a key of `$VMKIT_SSH_DROP_KEYS` (the
  * template's, one a line) or of `$VMKIT_SSH_KEYS` (the clone's, one a line) are removed and the
- * clone's keys added, the file owned by the user, mode 0600 in a 0700 directory. Nothing is done
- * when there are no keys, or no user is named and cloud-init made none.
+ * clone's keys added: an existing file (not a link) is rewritten in place and keeps its owner and
+ * mode; a new one is owned by the user, mode 0600 in a 0700 directory. Nothing is done when there
+ * are no keys, or no user is named and cloud-init made none.
  *
  * (Written with `@{` for the shell's `${`, which a template literal cannot hold.)
  */
@@ -233,6 +238,11 @@ export interface WarmIdentityOptions {
   readonly resumeScript?: string;
   /** The login user whose `authorized_keys` get the keys (default: the user cloud-init made). */
   readonly sshUser?: string;
+  /**
+   * The clone's identity as its config drive holds it (the drive's instance id and hostname),
+   * so that the guest need not mount the drive to read them; without it the script reads the drive.
+   */
+  readonly identity?: { readonly instanceId: string; readonly hostname?: string };
   /** The clone's keys to authorise (its drive's `public-keys`). */
   readonly sshKeys?: readonly string[];
   /** The template's keys to remove (authorised from the template's drive at its boot). */
@@ -257,6 +267,13 @@ export async function resetWarmIdentity(
 ): Promise<void> {
   const env = [
     `VMKIT_MACHINE_ID=${randomBytes(16).toString('hex')}`,
+    ...(options.identity
+      ? [
+          'VMKIT_IDENTITY=1',
+          `VMKIT_IDENTITY_INSTANCE=${options.identity.instanceId}`,
+          `VMKIT_IDENTITY_HOSTNAME=${options.identity.hostname ?? ''}`,
+        ]
+      : []),
     ...(options.resumeScript !== undefined ? [`VMKIT_RESUME=${options.resumeScript}`] : []),
     ...(options.sshUser !== undefined ? [`VMKIT_SSH_USER=${options.sshUser}`] : []),
     ...(options.sshKeys?.length

@@ -5,7 +5,6 @@ import {
   type CloneSpec,
   emitProgress,
   type OperationOptions,
-  retryRetryable,
   VmkitError,
   type WarmCloneResult,
   type WarmStateRef,
@@ -16,19 +15,18 @@ import type { LibvirtContext } from '../libvirt-context.js';
 import { cloneLibvirtNode } from '../node/clone-node.js';
 import { destroyLibvirtNode, powerLibvirtNode } from '../node/node-power.js';
 import { describeNode } from '../node/node-view.js';
+import { setGuestClock } from './guest-clock.js';
 import { feedCloneStateImage, type StateImageFeed } from './state-image-feed.js';
 import { readSaveImageFile, type SaveImageFile } from './state-image-file.js';
 import { checkWarmRef } from './warm-names.js';
-
-/** How long the clock setting is tried while the agent wakes after the resume (libvirt reconnects it once the restore ends; seconds on a loaded host). */
-const SET_TIME_BUDGET_MS = 30_000;
 
 /**
  * One warm clone: the node is defined as a cold clone is (its own overlay, now over the warm
  * state's disk, its config drive, forwards, metadata, and a fresh `<genid>`), then a state image
  * of its own is written from the template's (its own XML and cookie, the template's migration
  * stream; see {@link writeCloneStateImage}) and restored, and removed once restored; the guest
- * clock is set to the host's through the agent. The template's state image is only read. When
+ * clock is set to the host's through the agent ({@link setGuestClock}). The template's state
+ * image is only read. When
  * the state cannot be used (unreadable, refused by libvirt or QEMU), what the attempt made is
  * removed and the node boots cold from the master: `resumed: false` with the reason.
  */
@@ -71,7 +69,7 @@ export async function cloneLibvirtNodeFromState(
   await feed.close();
   emitProgress(options.onProgress, { phase: 'start', node: spec.name, message: `${spec.name} restored` });
   try {
-    await setClock(ctx, dom, options.signal);
+    await setGuestClock(ctx, dom, options.signal);
   } catch (error) {
     await destroyLibvirtNode(ctx, dom.name).catch(() => {});
     throw error;
@@ -87,27 +85,6 @@ function cloneCookie(cookie: string, dom: DomainHandle, xml: string): string {
   return cookie
     .replace(/<name>[^<]*<\/name>/, `<name>${dom.name}</name>`)
     .replace(/<uuid>[^<]*<\/uuid>/, `<uuid>${uuid}</uuid>`);
-}
-
-/**
- * Sets the guest clock to the host's through the agent, trying again (pauses of 20-100 ms: the
- * agent's return is waited for, not guessed; 30 s in all) while the agent wakes after the resume.
- */
-async function setClock(ctx: LibvirtContext, dom: DomainHandle, signal?: AbortSignal): Promise<void> {
-  await retryRetryable(
-    () => {
-      const now = Date.now();
-      return ctx.client.domains.setTime(dom, Math.floor(now / 1000), (now % 1000) * 1_000_000, signal);
-    },
-    {
-      retryIf: () => true,
-      attempts: Number.MAX_SAFE_INTEGER,
-      baseDelayMs: 20,
-      maxDelayMs: 100,
-      budgetMs: SET_TIME_BUDGET_MS,
-      ...(signal ? { signal } : {}),
-    },
-  );
 }
 
 /** The cold fallback: an ordinary clone of the master, started. */
