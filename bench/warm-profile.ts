@@ -65,7 +65,11 @@ for (let run = 0; run < Number(runsArg); run++) {
     );
     const file = answer.stdout.trim().split(/\s+/).slice(0, 2).join(' ');
     events.push(`        host key presented ${answer.hostKey === file ? 'is' : 'is NOT'} the key file's`);
-  } else await waitForGuestPage(`http://127.0.0.1:${hostPort}/`, 120_000).catch((e) => { console.log(events.join('\n')); throw e; });
+  } else
+    await waitForGuestPage(`http://127.0.0.1:${hostPort}/`, 120_000).catch((e) => {
+      console.log(events.join('\n'));
+      throw e;
+    });
   events.push(`${at()}  ${debian ? 'SSH' : 'HTTP'} answered (${node?.warm?.resumed ? 'warm' : 'cold'})`);
   console.log(`run ${run + 1}:\n  ${events.join('\n  ')}`);
   await compute.destroyNodesMatching((n) => n.group === 'profile');
