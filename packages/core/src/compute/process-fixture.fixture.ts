@@ -20,7 +20,9 @@ export function spawnFixture(
   env: Record<string, string>,
   options: { readonly stdin?: boolean } = {},
 ): FixtureChild {
-  const child = spawn(process.execPath, [script], {
+  // VMKIT_FIXTURE_NODE_ARGS: node options for every child, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile a fleet.
+  const nodeArgs = process.env.VMKIT_FIXTURE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { ...process.env, ...env },
     stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
