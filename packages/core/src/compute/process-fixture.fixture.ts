@@ -20,7 +20,8 @@ export function spawnFixture(
   env: Record<string, string>,
   options: { readonly stdin?: boolean } = {},
 ): FixtureChild {
-  // VMKIT_FIXTURE_NODE_ARGS: node options for every child, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile a fleet.
+  // VMKIT_FIXTURE_NODE_ARGS: node options for every child, split at spaces (so none may hold one),
+  // e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile a fleet.
   const nodeArgs = process.env.VMKIT_FIXTURE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { ...process.env, ...env },

@@ -151,6 +151,10 @@ describe('warm clones in core', () => {
     expect(env.VMKIT_SSH_USER).toBe('root');
     expect(env.VMKIT_SSH_KEYS).toMatch(/^ssh-ed25519 \S+ vmkit-g$/);
     expect(env.VMKIT_SSH_DROP_KEYS).toMatch(/^ssh-ed25519 \S+ vmkit-vmkit-warm$/);
+    // The clone's identity as its drive holds it, given so that the guest need not mount the drive.
+    expect(env.VMKIT_IDENTITY).toBe('1');
+    expect(env.VMKIT_IDENTITY_INSTANCE).toMatch(/^i-[0-9a-f]{16}$/);
+    expect(groups.flat().map((n) => n.name)).toContain(env.VMKIT_IDENTITY_HOSTNAME);
     await service.close();
     // Another process on the same hypervisor and store: the state is in the master's record.
     const next = warmProvider(new Set(), statePath);

@@ -1,9 +1,9 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { GuestAgent } from '../spi/guest-agent.js';
 import { resetWarmIdentity, WARM_IDENTITY_SCRIPT } from './warm-identity.js';
 
@@ -33,6 +33,8 @@ function rooted(script: string): string {
   return script
     .replace('PATH=/usr/sbin:/usr/bin:/sbin:/bin', `PATH=${root}/bin:/usr/sbin:/usr/bin:/sbin:/bin`)
     .replaceAll('/etc/', `${root}/etc/`)
+    .replaceAll('/sys/block/sr*', `${root}/sys/block/sr*`)
+    .replaceAll('/dev/sr*', `${root}/dev/sr*`)
     .replaceAll('/run/', `${root}/run/`)
     .replace('/proc/sys/kernel/hostname', `${root}/kernel-hostname`)
     .replace('findfs "LABEL=$l"', 'echo /dev/fake-$l')
@@ -161,6 +163,9 @@ describe('the warm identity script', () => {
     // An empty drive: what is applied comes from the environment.
     for (const shell of await shells()) {
       const sshd = spawn(join(root, 'sshd'), ['30'], { stdio: 'ignore' });
+      onTestFinished(() => {
+        sshd.kill();
+      });
       const ended = new Promise<NodeJS.Signals | null>((resolve) =>
         sshd.once('exit', (_code, signal) => resolve(signal)),
       );
@@ -198,6 +203,37 @@ describe('the warm identity script', () => {
       );
       expect((await stat(join(root, 'home/debian/.ssh/authorized_keys'))).mode & 0o777).toBe(0o600);
       expect((await stat(join(root, 'home/debian/.ssh'))).mode & 0o777).toBe(0o700);
+    }
+  });
+
+  it('refuses an authorized_keys or .ssh that is a link, writing nothing through it', async () => {
+    await writeFile(join(root, 'drive/meta-data'), 'instance-id: i\n');
+    await writeFile(join(root, 'target'), 'untouched\n');
+    await rm(join(root, 'home/debian/.ssh/authorized_keys'));
+    await symlink(join(root, 'target'), join(root, 'home/debian/.ssh/authorized_keys'));
+    for (const shell of await shells()) {
+      const failed = run(shell, { VMKIT_SSH_KEYS: 'ssh-ed25519 K c' });
+      await expect(failed).rejects.toMatchObject({ code: 6 });
+      await expect(failed).rejects.toThrow(/is a link/);
+      expect(await readFile(join(root, 'target'), 'utf8')).toBe('untouched\n');
+    }
+  });
+
+  it('drops a key given with options by its key material, keeping other keys of its type', async () => {
+    await writeFile(join(root, 'drive/meta-data'), 'instance-id: i\n');
+    await writeFile(
+      join(root, 'home/debian/.ssh/authorized_keys'),
+      'no-pty ssh-ed25519 TEMPLATEKEY t\nssh-ed25519 OTHERKEY kept\n',
+      { mode: 0o600 },
+    );
+    for (const shell of await shells()) {
+      await run(shell, {
+        VMKIT_SSH_DROP_KEYS: 'no-pty ssh-ed25519 TEMPLATEKEY t',
+        VMKIT_SSH_KEYS: 'ssh-ed25519 CLONEKEY clone',
+      });
+      expect(await readFile(join(root, 'home/debian/.ssh/authorized_keys'), 'utf8')).toBe(
+        'ssh-ed25519 OTHERKEY kept\nssh-ed25519 CLONEKEY clone\n',
+      );
     }
   });
 

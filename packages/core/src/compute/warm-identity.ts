@@ -183,6 +183,17 @@ if [ -n "$user" ] && [ -n "$VMKIT_SSH_KEYS$VMKIT_SSH_DROP_KEYS" ]; then
   done </etc/passwd
   [ -n "$ids" ] && [ -d "$home" ] || fail 5 "no user $user for the SSH keys"
   ak=$home/.ssh/authorized_keys
+  # Links are refused: the script runs as root and would write or chown through them.
+  [ ! -L "$home/.ssh" ] && [ ! -L "$ak" ] || fail 6 "$ak or its folder is a link"
+  # blob: the key material of an authorised-key line (the word after its type), empty when none.
+  blob() {
+    b=
+    t=
+    for w in $1; do
+      [ -z "$t" ] || { b=$w; return; }
+      case $w in ssh-* | ecdsa-* | sk-*) t=1 ;; esac
+    done
+  }
   # kept: the lines of the file that hold neither a key to drop nor one of the clone's.
   kept() {
     [ -f "$ak" ] || return 0
@@ -190,31 +201,25 @@ if [ -n "$user" ] && [ -n "$VMKIT_SSH_KEYS$VMKIT_SSH_DROP_KEYS" ]; then
       keep=1
       IFS=$nl
       for drop in $VMKIT_SSH_DROP_KEYS$nl$VMKIT_SSH_KEYS; do
-        d=@{drop#* }
-        d=@{d%% *}
-        case " $line " in *" $d "*) keep= ;; esac
+        unset IFS
+        blob "$drop"
+        [ -z "$b" ] || case " $line " in *" $b "*) keep= ;; esac
       done
       unset IFS
       [ -z "$keep" ] || printf '%s\n' "$line"
     done <"$ak"
   }
   set -f
-  if [ -f "$ak" ] && [ ! -L "$ak" ] && [ -d "$home/.ssh" ] && [ ! -L "$home/.ssh" ]; then
-    # The user's file is rewritten in place: it keeps its owner and mode, and no program is started.
-    lines=$(kept && printf '%s\n.' "$VMKIT_SSH_KEYS") || fail 6 "cannot read $ak"
-    lines=@{lines%.}
-    [ -n "$VMKIT_SSH_KEYS" ] || lines=@{lines%"$nl"}
-    printf '%s' "$lines" >"$ak" || fail 6 "cannot write $ak"
-  else
+  lines=$(kept && printf '%s\n.' "$VMKIT_SSH_KEYS") || fail 6 "cannot read $ak"
+  lines=@{lines%.}
+  [ -n "$VMKIT_SSH_KEYS" ] || lines=@{lines%"$nl"}
+  # An existing file is rewritten in place: it keeps its owner and mode, and no program is started.
+  # Where that fails (a full disk) the file is written beside and moved, as a new one is.
+  if ! { [ -f "$ak" ] && [ -d "$home/.ssh" ] && printf '%s' "$lines" >"$ak"; } 2>/dev/null; then
     [ -d "$home/.ssh" ] || mkdir -p "$home/.ssh" || fail 6 "cannot write $ak"
-    (
-      umask 077
-      {
-        kept
-        [ -z "$VMKIT_SSH_KEYS" ] || printf '%s\n' "$VMKIT_SSH_KEYS"
-      } >"$ak.vmkit"
-    ) && mv "$ak.vmkit" "$ak" || fail 6 "cannot write $ak"
-    chown "$ids" "$home/.ssh" "$ak" && chmod 700 "$home/.ssh" || fail 6 "cannot give $ak to $user"
+    rm -f "$ak.vmkit"
+    (umask 077 && printf '%s' "$lines" >"$ak.vmkit") && mv "$ak.vmkit" "$ak" || fail 6 "cannot write $ak"
+    chown -h "$ids" "$home/.ssh" "$ak" && chmod 700 "$home/.ssh" || fail 6 "cannot give $ak to $user"
   fi
   set +f
 fi

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { DomainHandle } from '../../client/handles.js';
 import type { LibvirtContext } from '../libvirt-context.js';
-import { hostNowNs, relativeDateArgument, setGuestClock } from './guest-clock.js';
+import { relativeDateArgument, setGuestClock } from './guest-clock.js';
+
+/** The host's wall clock in nanoseconds. */
+const hostNowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 const dom = { name: 'n1', uuid: new Uint8Array(16), id: 1 } as unknown as DomainHandle;
 
@@ -14,6 +17,7 @@ function fakeGuest(options: {
   lagNs: bigint;
   date: 'gnu' | 'busybox' | 'ignores';
   unresponsiveFor?: number;
+  statusFails?: boolean;
 }) {
   let offsetNs = -options.lagNs;
   let calls = 0;
@@ -43,6 +47,7 @@ function fakeGuest(options: {
             }
             return `{"return":{"pid":${pid}}}`;
           }
+          if (execute === 'guest-exec-status' && options.statusFails) throw new Error('agent channel reset');
           if (execute === 'guest-exec-status')
             return `{"return":{"exited":true,"exitcode":${exited.get(args?.pid ?? 0)}}}`;
           throw new Error(`unexpected ${execute}`);
@@ -79,6 +84,13 @@ describe('setGuestClock', () => {
 
   it('falls back to guest-set-time when the check finds the clock still off', async () => {
     const guest = fakeGuest({ lagNs: 5_000_000_000n, date: 'ignores' });
+    await setGuestClock(guest.ctx, dom);
+    expect(guest.log.at(-1)).toBe('set-time');
+    expect(Math.abs(guest.offsetMs())).toBeLessThan(20);
+  });
+
+  it('falls back to guest-set-time when an agent call of the date path fails', async () => {
+    const guest = fakeGuest({ lagNs: 7_000_000_000n, date: 'gnu', statusFails: true });
     await setGuestClock(guest.ctx, dom);
     expect(guest.log.at(-1)).toBe('set-time');
     expect(Math.abs(guest.offsetMs())).toBeLessThan(20);

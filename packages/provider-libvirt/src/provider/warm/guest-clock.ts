@@ -1,21 +1,19 @@
-import { retryRetryable, sleep } from '@vmkit/core/spi';
+import { retryRetryable, sleep, VmkitError } from '@vmkit/core/spi';
 import type { DomainHandle } from '../../client/handles.js';
 import { LibvirtGuestAgent } from '../guest/libvirt-guest-agent.js';
 import type { LibvirtContext } from '../libvirt-context.js';
 
 /** How long the agent may take to answer after the resume (libvirt reconnects it once the restore ends; seconds on a loaded host). */
 const AGENT_WAKE_BUDGET_MS = 30_000;
-/** How long the guest's `date` may take before the clock is set the agent's way instead. */
-const DATE_BUDGET_MS = 10_000;
+/**
+ * How long the guest's `date` may take before the clock is set the agent's way instead: long, as a
+ * `date` that ran after that would move the set clock again by the whole offset.
+ */
+const DATE_BUDGET_MS = 30_000;
 /** Pause between looks at the guest's `date`. */
 const DATE_POLL_MS = 20;
 /** An offset the guest's clock keeps after the shift above this (plus the reading's own uncertainty) means the shift did not take. */
 const SHIFT_TOLERANCE_NS = 50_000_000n;
-
-/** The host's clock in nanoseconds since the epoch (sub-millisecond, from the monotonic clock's origin). */
-export function hostNowNs(): bigint {
-  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1_000)) * 1_000n;
-}
 
 /**
  * `guest-get-time` (the guest's `CLOCK_REALTIME`, nanoseconds since the epoch) with the host's
@@ -47,7 +45,10 @@ export function relativeDateArgument(shiftNs: bigint): string {
  * 3-84 ms). So the offset is read first (`guest-get-time`, timed on the host) and the guest's
  * GNU `date` moves the clock by it, relative to its own reading, then a second reading checks
  * the result. A guest without GNU `date` (busybox's takes no relative time), a `date` that fails
- * or a check that finds the clock still off falls back to `guest-set-time`. The agent is waited
+ * or runs past 30 s, a check that finds the clock still off, or any failed agent call on the way
+ * falls back to `guest-set-time` (tried again for up to 30 s while the agent answers). A `date`
+ * still running after 30 s, or started by a `guest-exec` whose answer was lost, would move the
+ * clock once more when it ends; that is not guarded against. The agent is waited
  * for first (`guest-ping`, 20-100 ms pauses, 30 s in all). The hardware clock is left alone: QEMU's
  * RTC follows the host's clock.
  */
@@ -66,9 +67,27 @@ export async function setGuestClock(
     budgetMs: AGENT_WAKE_BUDGET_MS,
     ...options,
   });
-  if (process.env.NODATE !== "1" && (await shiftWithDate(ctx, agent, dom, signal))) return;
-  const now = Date.now();
-  await ctx.client.domains.setTime(dom, Math.floor(now / 1000), (now % 1000) * 1_000_000, signal);
+  try {
+    if (await shiftWithDate(ctx, agent, dom, signal)) return;
+  } catch (error) {
+    // Any failure of the date path (an agent call that failed, an answer not understood) leaves
+    // the clock to guest-set-time.
+    if (signal?.aborted) throw error;
+  }
+  await retryRetryable(
+    () => {
+      const now = Date.now();
+      return ctx.client.domains.setTime(dom, Math.floor(now / 1000), (now % 1000) * 1_000_000, signal);
+    },
+    {
+      retryIf: () => true,
+      attempts: Number.MAX_SAFE_INTEGER,
+      baseDelayMs: 20,
+      maxDelayMs: 100,
+      budgetMs: AGENT_WAKE_BUDGET_MS,
+      ...options,
+    },
+  );
 }
 
 /** Moves the clock by the offset with the guest's `date`; whether the check found it set. */
@@ -79,17 +98,11 @@ async function shiftWithDate(
   signal?: AbortSignal,
 ): Promise<boolean> {
   const options = signal ? { signal } : {};
-  let pid: number;
-  try {
-    const before = await readClock(ctx, dom, signal);
-    pid = await agent.spawn(
-      { path: '/bin/date', args: ['-s', relativeDateArgument(before.hostNs - before.guestNs)] },
-      options,
-    );
-  } catch (error) {
-    if (signal?.aborted) throw error;
-    return false;
-  }
+  const before = await readClock(ctx, dom, signal);
+  const pid = await agent.spawn(
+    { path: '/bin/date', args: ['-s', relativeDateArgument(before.hostNs - before.guestNs)] },
+    options,
+  );
   const deadline = Date.now() + DATE_BUDGET_MS;
   for (;;) {
     const status = await agent.processStatus(pid, options);
@@ -111,12 +124,17 @@ async function readClock(
   dom: DomainHandle,
   signal?: AbortSignal,
 ): Promise<ClockReading> {
-  const start = hostNowNs();
+  const sent = performance.now();
   const answer = await ctx.client.qemu.agentCommand(dom, '{"execute":"guest-get-time"}', 10, 0, signal);
-  const end = hostNowNs();
+  const roundTripMs = performance.now() - sent;
+  // The host's wall clock (not the monotonic one, which drifts from it) at the round trip's middle.
+  const hostNs = BigInt(Math.round((Date.now() - roundTripMs / 2) * 1_000_000));
   // Nanoseconds since the epoch are past 2^53: read as digits, not as a JSON number.
   const digits =
     answer === undefined ? undefined : /^\s*\{\s*"return"\s*:\s*(\d{1,20})\s*\}\s*$/.exec(answer)?.[1];
-  if (digits === undefined) throw new Error(`guest-get-time answered ${answer ?? 'nothing'}`);
-  return { guestNs: BigInt(digits), hostNs: (start + end) / 2n, roundTripNs: end - start };
+  if (digits === undefined)
+    throw new VmkitError('PROVIDER', `guest-get-time answered ${answer ?? 'nothing'}`, {
+      details: { node: dom.name },
+    });
+  return { guestNs: BigInt(digits), hostNs, roundTripNs: BigInt(Math.round(roundTripMs * 1_000_000)) };
 }
