@@ -59,14 +59,16 @@ export async function setGuestClock(
 ): Promise<void> {
   const agent = new LibvirtGuestAgent(ctx.client.qemu, dom);
   const options = signal ? { signal } : {};
-  await retryRetryable(() => agent.ping(options), {
+  // Every failure is tried again (20-100 ms pauses, 30 s in all) while the agent wakes.
+  const whileWaking = {
     retryIf: () => true,
     attempts: Number.MAX_SAFE_INTEGER,
     baseDelayMs: 20,
     maxDelayMs: 100,
     budgetMs: AGENT_WAKE_BUDGET_MS,
     ...options,
-  });
+  };
+  await retryRetryable(() => agent.ping(options), whileWaking);
   try {
     if (await shiftWithDate(ctx, agent, dom, signal)) return;
   } catch (error) {
@@ -74,20 +76,10 @@ export async function setGuestClock(
     // the clock to guest-set-time.
     if (signal?.aborted) throw error;
   }
-  await retryRetryable(
-    () => {
-      const now = Date.now();
-      return ctx.client.domains.setTime(dom, Math.floor(now / 1000), (now % 1000) * 1_000_000, signal);
-    },
-    {
-      retryIf: () => true,
-      attempts: Number.MAX_SAFE_INTEGER,
-      baseDelayMs: 20,
-      maxDelayMs: 100,
-      budgetMs: AGENT_WAKE_BUDGET_MS,
-      ...options,
-    },
-  );
+  await retryRetryable(() => {
+    const now = Date.now();
+    return ctx.client.domains.setTime(dom, Math.floor(now / 1000), (now % 1000) * 1_000_000, signal);
+  }, whileWaking);
 }
 
 /** Moves the clock by the offset with the guest's `date`; whether the check found it set. */
