@@ -126,6 +126,7 @@ export {
 } from './download.js';
 export { type DownloadFileOptions, downloadFile } from './download-file.js';
 export { abortedError, raceAbort, sleep, throwIfAborted } from '../util/abort.js';
+export { waitForExit } from '../guest/agent-process.js';
 export { isRetryable, type RetryOptions, retryRetryable } from '../util/retry.js';
 export { mapLimit, mapSettled } from '../util/concurrency.js';
 export { checkInteger, type IntegerRule, integerOption } from '../util/integer-option.js';

@@ -1,4 +1,4 @@
-import { retryRetryable, sleep, VmkitError } from '@vmkit/core/spi';
+import { retryRetryable, VmkitError, waitForExit } from '@vmkit/core/spi';
 import type { DomainHandle } from '../../client/handles.js';
 import { LibvirtGuestAgent } from '../guest/libvirt-guest-agent.js';
 import type { LibvirtContext } from '../libvirt-context.js';
@@ -10,8 +10,6 @@ const AGENT_WAKE_BUDGET_MS = 30_000;
  * `date` that ran after that would move the set clock again by the whole offset.
  */
 const DATE_BUDGET_MS = 30_000;
-/** Pause between looks at the guest's `date`. */
-const DATE_POLL_MS = 20;
 /** An offset the guest's clock keeps after the shift above this (plus the reading's own uncertainty) means the shift did not take. */
 const SHIFT_TOLERANCE_NS = 50_000_000n;
 
@@ -20,7 +18,7 @@ const SHIFT_TOLERANCE_NS = 50_000_000n;
  * clock at the middle of the round trip: the guest's offset from the host is `guestNs - hostNs`,
  * known to within half of `roundTripNs`.
  */
-export interface ClockReading {
+interface ClockReading {
   readonly guestNs: bigint;
   readonly hostNs: bigint;
   readonly roundTripNs: bigint;
@@ -95,16 +93,8 @@ async function shiftWithDate(
     { path: '/bin/date', args: ['-s', relativeDateArgument(before.hostNs - before.guestNs)] },
     options,
   );
-  const deadline = Date.now() + DATE_BUDGET_MS;
-  for (;;) {
-    const status = await agent.processStatus(pid, options);
-    if (status.exited) {
-      if (status.exitCode !== 0) return false;
-      break;
-    }
-    if (Date.now() > deadline) return false;
-    await sleep(DATE_POLL_MS, signal);
-  }
+  // A date past its budget fails the wait (TIMEOUT), which the caller turns into guest-set-time.
+  if ((await waitForExit(agent, pid, { ...options, timeoutMs: DATE_BUDGET_MS })) !== 0) return false;
   const after = await readClock(ctx, dom, signal);
   const off = after.guestNs - after.hostNs;
   return (off < 0n ? -off : off) <= SHIFT_TOLERANCE_NS + after.roundTripNs;
