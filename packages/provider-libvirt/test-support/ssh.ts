@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -94,6 +95,31 @@ export async function waitForSsh(
     }
   }
   throw new Error(`no SSH to ${user}@127.0.0.1:${port} within ${timeoutMs} ms: ${String(last)}`);
+}
+
+/**
+ * One TCP connection to `127.0.0.1:port`: the first line the server sends (an SSH server's
+ * identification, `SSH-2.0-…`), or `''` when the connection is refused, reset or closed first,
+ * or nothing came within `timeoutMs`. Not retried: it tells whether the server answers now.
+ */
+export function sshBannerOnce(port: number, timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let seen = '';
+    const finish = (line: string) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(line);
+    };
+    const timer = setTimeout(() => finish(''), timeoutMs);
+    socket.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('latin1');
+      const end = seen.indexOf('\n');
+      if (end >= 0) finish(seen.slice(0, end).trimEnd());
+    });
+    socket.once('error', () => finish(''));
+    socket.once('close', () => finish(''));
+  });
 }
 
 /** A program a URI's `?command=` could name: it leaves a marker file and fails, as a broken tunnel. */

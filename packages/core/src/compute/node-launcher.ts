@@ -376,6 +376,7 @@ export class NodeLauncher {
           sshKeys: spec.configDrive?.publicKeys ?? [],
           dropSshKeys: await templateKeys,
           hostKeys: await hostKeys,
+          ...(warm.record.sshdRereadsHostKeys ? { sshdRereadsHostKeys: true } : {}),
         },
         signal,
       );

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { SshHostKeyType } from '../credentials/ssh-host-keys.js';
 import { invalidArgument, VmkitError } from '../errors/vmkit-error.js';
 import type { MasterCache } from '../masters/master-cache.js';
 import type { MasterRecord, WarmStateRecord } from '../masters/master-record.js';
@@ -14,7 +13,7 @@ import type { Logger } from '../util/logger.js';
 import { emitProgress, type OperationOptions } from '../util/progress.js';
 import { SingleFlight } from '../util/single-flight.js';
 import { configDriveFor } from './config-drive-request.js';
-import { probeSshHostKeyTypes } from './warm-identity.js';
+import { probeSsh, type SshProbe } from './warm-identity.js';
 import { zeroFreeGuestMemory } from './warm-memory.js';
 
 /** Group of the template nodes warm masters are saved from. */
@@ -155,8 +154,8 @@ export class WarmStates {
     await this.#p.cache.setWarm(imageId, record, { ...record.warm, stale: true });
   }
 
-  /** The template's SSH host key types, read through its agent (`undefined` when it cannot say). */
-  async #hostKeyTypes(id: string, signal: AbortSignal): Promise<SshHostKeyType[] | undefined> {
+  /** The template's SSH server ({@link probeSsh}), read through its agent (`undefined` when it cannot say). */
+  async #probeSsh(id: string, signal: AbortSignal): Promise<SshProbe | undefined> {
     const { provider } = this.#p;
     if (!provider.guestAgent) return undefined;
     let agent: GuestAgent;
@@ -166,7 +165,7 @@ export class WarmStates {
       return undefined;
     }
     try {
-      return await probeSshHostKeyTypes(agent, signal);
+      return await probeSsh(agent, signal);
     } finally {
       await agent.close?.();
     }
@@ -222,7 +221,7 @@ export class WarmStates {
     let saved = false;
     try {
       await this.#p.wait(node.id, warm.until, warm.timeoutMs, options);
-      const sshHostKeyTypes = await this.#hostKeyTypes(node.id, options.signal);
+      const ssh = await this.#probeSsh(node.id, options.signal);
       await this.#zeroFreeMemory(node.id, name, options.signal);
       emitProgress(options.onProgress, {
         phase: 'build',
@@ -240,7 +239,8 @@ export class WarmStates {
         savedAt: new Date().toISOString(),
         stateBytes: state.stateBytes,
         hardware,
-        ...(sshHostKeyTypes ? { sshHostKeyTypes } : {}),
+        ...(ssh ? { sshHostKeyTypes: ssh.hostKeyTypes } : {}),
+        ...(ssh?.sshdRereadsHostKeys ? { sshdRereadsHostKeys: true as const } : {}),
       };
       const current = this.#p.cache.record(master.imageId) ?? master;
       await this.#p.cache.setWarm(master.imageId, current, record).catch(async (error: unknown) => {

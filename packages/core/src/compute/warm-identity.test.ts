@@ -1,11 +1,21 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { GuestAgent } from '../spi/guest-agent.js';
-import { resetWarmIdentity, WARM_IDENTITY_SCRIPT } from './warm-identity.js';
+import { parseSshProbe, resetWarmIdentity, SSH_PROBE_SCRIPT, WARM_IDENTITY_SCRIPT } from './warm-identity.js';
 
 const exec = promisify(execFile);
 
@@ -143,7 +153,7 @@ describe('the warm identity script', () => {
     }
   });
 
-  it('given its identity, host keys and no resume script, it mounts no drive and starts no program', async () => {
+  it('given its identity, host keys and no resume script, it mounts no drive and starts no program but sleep while sshd restarts', async () => {
     // Every program the script may start, wrapped to log its name before it runs the real one.
     const programs = ['blockdev', 'findfs', 'mount', 'umount', 'mkdir', 'rmdir', 'mv', 'chown', 'chmod'];
     programs.push('sed', 'tr', 'cut', 'sleep', 'ssh-keygen', 'hostname', 'rm', 'systemctl', 'cat', 'sync');
@@ -155,21 +165,25 @@ describe('the warm identity script', () => {
         { mode: 0o755 },
       );
     }
-    // A running "sshd" (a copy of sleep under that name) to be sent SIGHUP, as the guest's is.
-    await copyFile(
-      execFileSync('sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).trim(),
-      join(root, 'sshd'),
+    // A running "sshd" that, as the guest's, takes SIGHUP as an order to start again, and writes its
+    // pid file once it listens anew: here 0.4 s after the signal.
+    const sshdProgram = join(root, 'sshd');
+    await writeFile(
+      sshdProgram,
+      `#!/bin/sh\ntrap 'echo hup >>${root}/sshd.hup; sleep 0.4; echo $$ >${root}/run/sshd.pid' HUP\nwhile :; do sleep 0.05; done\n`,
+      { mode: 0o755 },
     );
     // An empty drive: what is applied comes from the environment.
     for (const shell of await shells()) {
-      const sshd = spawn(join(root, 'sshd'), ['30'], { stdio: 'ignore' });
+      await rm(join(root, 'sshd.hup'), { force: true });
+      const sshd = spawn(sshdProgram, [], { stdio: 'ignore' });
       onTestFinished(() => {
         sshd.kill();
       });
-      const ended = new Promise<NodeJS.Signals | null>((resolve) =>
-        sshd.once('exit', (_code, signal) => resolve(signal)),
-      );
+      // Its name, as the script reads it.
+      await expect.poll(() => readFile(`/proc/${sshd.pid}/comm`, 'utf8').catch(() => '')).toBe('sshd\n');
       await writeFile(join(root, 'run/sshd.pid'), `${sshd.pid}\n`);
+      const started = performance.now();
       const { stdout } = await run(shell, {
         VMKIT_IDENTITY: '1',
         VMKIT_IDENTITY_INSTANCE: 'iid-given',
@@ -188,9 +202,75 @@ describe('the warm identity script', () => {
       );
       // Rewritten in place: the file keeps its mode.
       expect((await stat(join(root, 'home/debian/.ssh/authorized_keys'))).mode & 0o777).toBe(0o600);
-      expect(await ended).toBe('SIGHUP');
+      // sshd was told once, and the script ended only after sshd had written its pid file again.
+      expect(await readFile(join(root, 'sshd.hup'), 'utf8')).toBe('hup\n');
+      expect(await readFile(join(root, 'run/sshd.pid'), 'utf8')).toBe(`${sshd.pid}\n`);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(400);
+      sshd.kill();
     }
-    await expect(readFile(join(root, 'started'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+    // The only program started is sleep, while sshd restarts.
+    const ran = await readFile(join(root, 'started'), 'utf8').catch(() => '');
+    expect(ran.split('\n').filter((p) => p && p !== 'sleep')).toEqual([]);
+  });
+
+  it('leaves alone an sshd that reads its host keys for each connection', async () => {
+    const sshdProgram = join(root, 'sshd');
+    await writeFile(
+      sshdProgram,
+      `#!/bin/sh\ntrap 'echo hup >>${root}/sshd.hup' HUP\nwhile :; do sleep 0.05; done\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    for (const shell of await shells()) {
+      const sshd = spawn(sshdProgram, [], { stdio: 'ignore' });
+      onTestFinished(() => {
+        sshd.kill();
+      });
+      await expect.poll(() => readFile(`/proc/${sshd.pid}/comm`, 'utf8').catch(() => '')).toBe('sshd\n');
+      await writeFile(join(root, 'run/sshd.pid'), `${sshd.pid}\n`);
+      await run(shell, {
+        VMKIT_IDENTITY: '1',
+        VMKIT_IDENTITY_INSTANCE: 'iid-1',
+        VMKIT_HOST_KEY_ed25519: 'NEW PRIVATE',
+        VMKIT_HOST_PUB_ed25519: 'ssh-ed25519 NEWPUB',
+        VMKIT_SSHD_REREADS: '1',
+      });
+      // The keys are written; sshd is not signalled and its pid file is as it was.
+      expect(await readFile(join(root, 'etc/ssh/ssh_host_ed25519_key'), 'utf8')).toBe('NEW PRIVATE\n');
+      await new Promise((r) => setTimeout(r, 200));
+      await expect(readFile(join(root, 'sshd.hup'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+      expect(await readFile(join(root, 'run/sshd.pid'), 'utf8')).toBe(`${sshd.pid}\n`);
+      sshd.kill();
+    }
+  });
+
+  it('does not wait for an sshd that ended on the signal', async () => {
+    // An "sshd" that dies of SIGHUP: the script must not wait 10 s for its pid file.
+    const sshdProgram = join(root, 'sshd');
+    await writeFile(sshdProgram, '#!/bin/sh\nwhile :; do sleep 0.05; done\n', { mode: 0o755 });
+    for (const shell of await shells()) {
+      const sshd = spawn(sshdProgram, [], { stdio: 'ignore' });
+      onTestFinished(() => {
+        sshd.kill();
+      });
+      const ended = new Promise<NodeJS.Signals | null>((resolve) =>
+        sshd.once('exit', (_code, signal) => resolve(signal)),
+      );
+      await expect.poll(() => readFile(`/proc/${sshd.pid}/comm`, 'utf8').catch(() => '')).toBe('sshd\n');
+      await writeFile(join(root, 'run/sshd.pid'), `${sshd.pid}\n`);
+      const started = performance.now();
+      await run(shell, {
+        VMKIT_IDENTITY: '1',
+        VMKIT_IDENTITY_INSTANCE: 'iid-1',
+        VMKIT_HOST_KEY_ed25519: 'K',
+        VMKIT_HOST_PUB_ed25519: 'ssh-ed25519 P',
+      });
+      expect(await ended).toBe('SIGHUP');
+      expect(performance.now() - started).toBeLessThan(5000);
+      // The pid file is left empty: no process of that pid is sshd any more.
+      expect(await readFile(join(root, 'run/sshd.pid'), 'utf8')).toBe('');
+    }
   });
 
   it('without an authorised keys file, makes one for the user: mode 0600 in a 0700 folder', async () => {
@@ -271,5 +351,46 @@ describe('resetWarmIdentity', () => {
     );
     await resetWarmIdentity(agent, 'web-3', {});
     expect(env.some((e) => e.startsWith('VMKIT_IDENTITY'))).toBe(false);
+  });
+});
+
+describe('the SSH probe of a warm template', () => {
+  it('reads OpenSSH versions: before 9.8 sshd reads the host keys for each connection', () => {
+    const keys = '/etc/ssh/ssh_host_rsa_key\n/etc/ssh/ssh_host_ed25519_key\n';
+    expect(parseSshProbe(`${keys}sshd-version=OpenSSH_9.2\n`)).toEqual({
+      hostKeyTypes: ['rsa', 'ed25519'],
+      sshdRereadsHostKeys: true,
+    });
+    expect(parseSshProbe('sshd-version=OpenSSH_8.4\n').sshdRereadsHostKeys).toBe(true);
+    expect(parseSshProbe('sshd-version=OpenSSH_9.7\n').sshdRereadsHostKeys).toBe(true);
+    expect(parseSshProbe('sshd-version=OpenSSH_9.8\n').sshdRereadsHostKeys).toBe(false);
+    expect(parseSshProbe('sshd-version=OpenSSH_10.0\n').sshdRereadsHostKeys).toBe(false);
+    // No version found (not OpenSSH, started with -r, no sshd): restarted, as always safe.
+    expect(parseSshProbe(keys)).toEqual({ hostKeyTypes: ['rsa', 'ed25519'], sshdRereadsHostKeys: false });
+    expect(parseSshProbe('sshd-version=OpenSSH_9.2 extra\n').sshdRereadsHostKeys).toBe(false);
+  });
+
+  it("finds the running sshd's version in its program, unless it runs with -r", async () => {
+    // A program named sshd (a copy of dash or busybox holding an OpenSSH version string) that stays up.
+    const shell = (await shells())[0] as string[];
+    const found = execFileSync('sh', ['-c', `command -v ${shell[0]}`], { encoding: 'utf8' }).trim();
+    const sshdProgram = join(root, 'sshd');
+    await copyFile(found, sshdProgram);
+    await appendFile(sshdProgram, '\0OpenSSH_9.2p1 Debian-2+deb12u10\0');
+    const probe = async (args: string[]) => {
+      const base = shell.length > 1 ? shell.slice(1) : [];
+      const sshd = spawn(sshdProgram, [...base, '-c', 'sleep 30; :', 'sshd', ...args], { stdio: 'ignore' });
+      onTestFinished(() => {
+        sshd.kill();
+      });
+      await expect.poll(() => readFile(`/proc/${sshd.pid}/comm`, 'utf8').catch(() => '')).toBe('sshd\n');
+      await writeFile(join(root, 'run/sshd.pid'), `${sshd.pid}\n`);
+      const [cmd, ...rest] = shell as [string, ...string[]];
+      const { stdout } = await exec(cmd, [...rest, '-c', rooted(SSH_PROBE_SCRIPT)]);
+      sshd.kill();
+      return stdout.replaceAll(root, '');
+    };
+    expect(await probe([])).toBe('/etc/ssh/ssh_host_ed25519_key\nsshd-version=OpenSSH_9.2\n');
+    expect(parseSshProbe(await probe(['-D', '-r'])).sshdRereadsHostKeys).toBe(false);
   });
 });

@@ -7,7 +7,9 @@ import { sleep } from '../util/abort.js';
 
 /**
  * The shell script (POSIX sh, busybox-compatible) that gives a resumed warm clone its own
- * identity from its own config drive. The clone wakes with the template's memory, so what the
+ * identity from its own config drive. The SSH host keys are written anew first, where they exist
+ * (see below), so that sshd restarts with them while the rest runs. The clone wakes with the
+ * template's memory, so what the
  * guest read from the template's drive at boot is refreshed: the CD-ROM devices' sizes are re-read
  * and their cached blocks dropped (`blockdev --flushbufs`; all clean caches where the guest has no
  * `blockdev`: a Debian guest then reads back everything it runs, seconds under TCG), since the
@@ -19,8 +21,8 @@ import { sleep } from '../util/abort.js';
  * given or a resume script is to read it. The hostname is set
  * (`/proc/sys/kernel/hostname`, `/etc/hostname` where it exists, and the `127.0.1.1` lines of
  * `/etc/hosts` where it has them), `/etc/machine-id` is written anew where it exists (from
- * `$VMKIT_MACHINE_ID`, made on the host), the SSH host keys are written anew where they exist (see
- * below), the clone's SSH keys are authorised (see below), then `$VMKIT_RESUME` (the spec's
+ * `$VMKIT_MACHINE_ID`, made on the host), the clone's SSH keys are authorised (see below), the
+ * script waits for sshd to listen again (see below), then `$VMKIT_RESUME` (the spec's
  * `warm.resumeScript`) runs with `VMKIT_INSTANCE_ID`, `VMKIT_HOSTNAME` and `VMKIT_DRIVE`. It
  * prints `VMKIT-WARM-IDENTITY instance-id=<id> hostname=<name>` and exits non-zero when no drive
  * is found, the login user of the keys does not exist, or the resume script fails.
@@ -29,12 +31,19 @@ import { sleep } from '../util/abort.js';
  * emulated (TCG) guest has no translated code, so each program started costs a few hundred
  * milliseconds on a loaded host (a trace of the first version, about 50 programs, spent 19-25 s
  * in a Debian clone; the next about 10). Given its identity, with no resume script and the
- * host's host keys, it starts one: `blockdev` per CD-ROM.
+ * host's host keys, it starts one, `blockdev` per CD-ROM, and `sleep` while sshd restarts.
  *
  * Host keys: each `/etc/ssh/ssh_host_<type>_key` (and `.pub`) is rewritten in place from
  * `$VMKIT_HOST_KEY_<type>` and `$VMKIT_HOST_PUB_<type>` (made on the host, for `rsa`, `ecdsa`,
  * `ed25519`), else made by `ssh-keygen`; then a running `sshd` (`/run/sshd.pid`) is sent `SIGHUP`,
- * which makes it execute itself again with the new keys (no service restart).
+ * which makes it execute itself again with the new keys (no service restart), unless
+ * `$VMKIT_SSHD_REREADS` is set (the template's sshd reads them for each connection: OpenSSH
+ * before 9.8, see {@link SshProbe}). Its listening
+ * socket is closed until the new one is bound (connections meanwhile are reset, 0.5-0.9 s in a
+ * Debian clone under TCG), so the pid file is emptied before the signal and the script waits, as
+ * its last step before the resume script, until sshd has written it again, which it does once it
+ * listens (50 ms pauses, up to 10 s while the process lives; the pid is written back if it never
+ * did). The node is thus not reported running while its sshd refuses connections.
  *
  * The keys (cloud-init, which authorised the template's keys at its boot, does not run again):
  * in the login user's `~/.ssh/authorized_keys` — `$VMKIT_SSH_USER`, else the user cloud-init made
@@ -48,12 +57,49 @@ import { sleep } from '../util/abort.js';
  */
 export const WARM_IDENTITY_SCRIPT = String.raw`
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mnt=
+fail() { echo "VMKIT-WARM-IDENTITY $2" >&2; [ -z "$mnt" ] || { umount "$mnt" 2>/dev/null; rmdir "$mnt" 2>/dev/null; }; exit "$1"; }
+# The host keys come first: sshd restarts with them while the rest runs.
+keys=
+for k in /etc/ssh/ssh_host_*_key; do
+  [ -f "$k" ] || continue
+  keys=1
+  key=
+  pub=
+  case $k in
+    */ssh_host_rsa_key) key=$VMKIT_HOST_KEY_rsa pub=$VMKIT_HOST_PUB_rsa ;;
+    */ssh_host_ecdsa_key) key=$VMKIT_HOST_KEY_ecdsa pub=$VMKIT_HOST_PUB_ecdsa ;;
+    */ssh_host_ed25519_key) key=$VMKIT_HOST_KEY_ed25519 pub=$VMKIT_HOST_PUB_ed25519 ;;
+  esac
+  if [ -n "$key" ] && [ -n "$pub" ]; then
+    (umask 077 && printf '%s\n' "$key" >"$k") && printf '%s\n' "$pub" >"$k.pub" || fail 7 "cannot write $k"
+  else
+    t=@{k##*/ssh_host_}
+    rm -f "$k" "$k.pub" && ssh-keygen -q -t "@{t%_key}" -N '' -f "$k" >/dev/null || fail 7 "cannot make $k"
+  fi
+done
+# The keys leave the environment: nothing started below (the resume script) inherits them.
+unset VMKIT_HOST_KEY_rsa VMKIT_HOST_KEY_ecdsa VMKIT_HOST_KEY_ed25519 VMKIT_HOST_PUB_rsa VMKIT_HOST_PUB_ecdsa VMKIT_HOST_PUB_ed25519
+# sshd rereads its host keys on SIGHUP (not needed when it reads them for each connection); only a
+# pid file naming a running sshd is signalled, else systemd restarts it if it runs. Its pid file is emptied first: sshd writes it again once it
+# listens anew, which is waited for below (its listener is closed meanwhile).
+sshd=
+if [ -n "$keys" ] && [ -z "$VMKIT_SSHD_REREADS" ]; then
+  pid=
+  comm=
+  [ -f /run/sshd.pid ] && read -r pid </run/sshd.pid
+  case $pid in '' | *[!0-9]*) pid= ;; esac
+  [ -z "$pid" ] || read -r comm </proc/"$pid"/comm 2>/dev/null
+  if [ "$comm" = sshd ]; then
+    : >/run/sshd.pid && kill -HUP "$pid" 2>/dev/null && sshd=$pid
+  elif command -v systemctl >/dev/null 2>&1; then
+    systemctl try-restart ssh.service sshd.service >/dev/null 2>&1
+  fi
+fi
 for r in /sys/block/sr*/device/rescan; do [ -e "$r" ] && echo 1 >"$r" 2>/dev/null; done
 flushed=1
 for d in /dev/sr*; do [ -b "$d" ] && { blockdev --flushbufs "$d" 2>/dev/null || flushed=; }; done
 [ -n "$flushed" ] || { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; }
-mnt=
-fail() { echo "VMKIT-WARM-IDENTITY $2" >&2; [ -z "$mnt" ] || { umount "$mnt" 2>/dev/null; rmdir "$mnt" 2>/dev/null; }; exit "$1"; }
 # The drive is mounted only when the identity is not given or a resume script reads the drive.
 if [ -z "$VMKIT_IDENTITY" ] || [ -n "$VMKIT_RESUME" ]; then
   dev=
@@ -135,40 +181,7 @@ if [ -f /etc/machine-id ] && [ -n "$VMKIT_MACHINE_ID" ]; then
 elif [ -f /etc/machine-id ]; then
   tr -d '-' </proc/sys/kernel/random/uuid >/etc/machine-id.vmkit && mv /etc/machine-id.vmkit /etc/machine-id
 fi
-keys=
-for k in /etc/ssh/ssh_host_*_key; do
-  [ -f "$k" ] || continue
-  keys=1
-  key=
-  pub=
-  case $k in
-    */ssh_host_rsa_key) key=$VMKIT_HOST_KEY_rsa pub=$VMKIT_HOST_PUB_rsa ;;
-    */ssh_host_ecdsa_key) key=$VMKIT_HOST_KEY_ecdsa pub=$VMKIT_HOST_PUB_ecdsa ;;
-    */ssh_host_ed25519_key) key=$VMKIT_HOST_KEY_ed25519 pub=$VMKIT_HOST_PUB_ed25519 ;;
-  esac
-  if [ -n "$key" ] && [ -n "$pub" ]; then
-    (umask 077 && printf '%s\n' "$key" >"$k") && printf '%s\n' "$pub" >"$k.pub" || fail 7 "cannot write $k"
-  else
-    t=@{k##*/ssh_host_}
-    rm -f "$k" "$k.pub" && ssh-keygen -q -t "@{t%_key}" -N '' -f "$k" >/dev/null || fail 7 "cannot make $k"
-  fi
-done
-# The keys leave the environment: nothing started below (the resume script) inherits them.
-unset VMKIT_HOST_KEY_rsa VMKIT_HOST_KEY_ecdsa VMKIT_HOST_KEY_ed25519 VMKIT_HOST_PUB_rsa VMKIT_HOST_PUB_ecdsa VMKIT_HOST_PUB_ed25519 VMKIT_MACHINE_ID
-# sshd rereads its host keys on SIGHUP; only a pid file naming a running sshd is signalled, else
-# systemd restarts it if it runs.
-if [ -n "$keys" ]; then
-  pid=
-  comm=
-  [ -f /run/sshd.pid ] && read -r pid </run/sshd.pid
-  case $pid in '' | *[!0-9]*) pid= ;; esac
-  [ -z "$pid" ] || read -r comm </proc/"$pid"/comm 2>/dev/null
-  if [ "$comm" = sshd ]; then
-    kill -HUP "$pid" 2>/dev/null
-  elif command -v systemctl >/dev/null 2>&1; then
-    systemctl try-restart ssh.service sshd.service >/dev/null 2>&1
-  fi
-fi
+unset VMKIT_MACHINE_ID
 user=$VMKIT_SSH_USER
 if [ -z "$user" ] && [ -f /etc/sudoers.d/90-cloud-init-users ]; then
   while read -r name rest; do
@@ -223,6 +236,15 @@ if [ -n "$user" ] && [ -n "$VMKIT_SSH_KEYS$VMKIT_SSH_DROP_KEYS" ]; then
   fi
   set +f
 fi
+# The clone is not handed over while its sshd is not listening: up to 10 s while it runs.
+if [ -n "$sshd" ]; then
+  n=200
+  while [ ! -s /run/sshd.pid ] && [ -d /proc/"$sshd" ] && [ "$n" -gt 0 ]; do
+    sleep 0.05
+    n=$((n - 1))
+  done
+  [ -s /run/sshd.pid ] || [ ! -d /proc/"$sshd" ] || echo "$sshd" >/run/sshd.pid
+fi
 rc=0
 if [ -n "$VMKIT_RESUME" ]; then
   VMKIT_INSTANCE_ID=$iid VMKIT_HOSTNAME=$host VMKIT_DRIVE=$mnt sh -c "$VMKIT_RESUME" || rc=$?
@@ -258,6 +280,11 @@ export interface WarmIdentityOptions {
    * guest, and unset before the resume script runs); a type the guest has and this lacks is made by `ssh-keygen` in the guest.
    */
   readonly hostKeys?: Readonly<Partial<Record<SshHostKeyType, SshKeyPair>>>;
+  /**
+   * The template's sshd reads host keys afresh for each connection ({@link SshProbe}): it is not
+   * sent `SIGHUP`, so it never stops listening.
+   */
+  readonly sshdRereadsHostKeys?: boolean;
 }
 
 /**
@@ -281,6 +308,7 @@ export async function resetWarmIdentity(
       : []),
     ...(options.resumeScript !== undefined ? [`VMKIT_RESUME=${options.resumeScript}`] : []),
     ...(options.sshUser !== undefined ? [`VMKIT_SSH_USER=${options.sshUser}`] : []),
+    ...(options.sshdRereadsHostKeys ? ['VMKIT_SSHD_REREADS=1'] : []),
     ...(options.sshKeys?.length
       ? [`VMKIT_SSH_KEYS=${options.sshKeys.filter((k) => k.trim()).join('\n')}`]
       : []),
@@ -323,23 +351,63 @@ export async function resetWarmIdentity(
   }
 }
 
-/** The script listing the SSH host key files a guest has, one path a line. */
-const HOST_KEY_PROBE = 'for k in /etc/ssh/ssh_host_*_key; do [ -f "$k" ] && echo "$k"; done; exit 0';
+/**
+ * The script listing the SSH host key files a guest has, one path a line, then, when a running
+ * `sshd` (`/run/sshd.pid`) executes itself again for each connection (no `-r` among the words
+ * of its command line, which sshd replaces with its title, `sshd: /usr/sbin/sshd -D [listener] …`), `sshd-version=` and the OpenSSH version its program holds (`OpenSSH_9.2`).
+ */
+export const SSH_PROBE_SCRIPT = String.raw`
+for k in /etc/ssh/ssh_host_*_key; do [ -f "$k" ] && echo "$k"; done
+pid=
+[ -f /run/sshd.pid ] && read -r pid </run/sshd.pid
+case $pid in '' | *[!0-9]*) exit 0 ;; esac
+comm=
+read -r comm </proc/"$pid"/comm 2>/dev/null
+[ "$comm" = sshd ] || exit 0
+tr '\0 ' '\n\n' </proc/"$pid"/cmdline | grep -q -x -e '-[A-Za-z]*r[A-Za-z]*' && exit 0
+v=$(grep -a -o -m 1 'OpenSSH_[0-9][0-9]*\.[0-9][0-9]*' /proc/"$pid"/exe 2>/dev/null | head -n 1)
+[ -z "$v" ] || echo "sshd-version=$v"
+exit 0
+`;
+
+/** What {@link probeSsh} found in a running guest. */
+export interface SshProbe {
+  /** The SSH host key types (of {@link SshHostKeyType}) it has in `/etc/ssh`. */
+  readonly hostKeyTypes: SshHostKeyType[];
+  /**
+   * Whether its running sshd reads the host keys afresh for each connection: OpenSSH before 9.8
+   * executes itself again per connection (unless started with `-r`) and the new process loads
+   * the keys from their files; from 9.8 the listener keeps them and hands them to `sshd-session`.
+   */
+  readonly sshdRereadsHostKeys: boolean;
+}
+
+/** Reads {@link SSH_PROBE_SCRIPT}'s output. */
+export function parseSshProbe(text: string): SshProbe {
+  const lines = text.split('\n');
+  const version = lines
+    .map((l) => /^sshd-version=OpenSSH_(\d{1,4})\.(\d{1,4})$/.exec(l))
+    .find((m) => m !== null);
+  const major = Number(version?.[1] ?? 0);
+  const minor = Number(version?.[2] ?? 0);
+  return {
+    hostKeyTypes: HOST_KEY_TYPES.filter((t) => lines.includes(`/etc/ssh/ssh_host_${t}_key`)),
+    sshdRereadsHostKeys: version !== undefined && (major < 9 || (major === 9 && minor < 8)),
+  };
+}
 
 /**
- * The SSH host key types (of {@link SshHostKeyType}) a running guest has in `/etc/ssh`, read
- * through its agent: a warm template's, recorded with its state so that each clone's host keys are
- * made on the host for exactly these (none for a guest without `sshd`). `undefined` when the agent
- * cannot say (no output capture, a failed probe, over 10 s).
+ * What a running guest's SSH server is, read through its agent ({@link SSH_PROBE_SCRIPT}): a warm
+ * template's, recorded with its state, so that each clone's host keys are made on the host for
+ * exactly its key types (none for a guest without `sshd`), and its sshd is restarted only when it
+ * would not read the new keys itself. `undefined` when the agent cannot say (no output capture, a
+ * failed probe, over 10 s).
  */
-export async function probeSshHostKeyTypes(
-  agent: GuestAgent,
-  signal?: AbortSignal,
-): Promise<SshHostKeyType[] | undefined> {
+export async function probeSsh(agent: GuestAgent, signal?: AbortSignal): Promise<SshProbe | undefined> {
   if (agent.captureOutputBytes === undefined) return undefined;
   try {
     const pid = await agent.spawn(
-      { path: '/bin/sh', args: ['-c', HOST_KEY_PROBE], captureOutput: true },
+      { path: '/bin/sh', args: ['-c', SSH_PROBE_SCRIPT], captureOutput: true },
       signal ? { signal } : {},
     );
     const deadline = Date.now() + 10_000;
@@ -347,8 +415,7 @@ export async function probeSshHostKeyTypes(
       const status = await agent.processStatus(pid, signal ? { signal } : {});
       if (status.exited) {
         if (status.exitCode !== 0) return undefined;
-        const text = Buffer.from(status.stdout ?? new Uint8Array()).toString('utf8');
-        return HOST_KEY_TYPES.filter((t) => text.split('\n').includes(`/etc/ssh/ssh_host_${t}_key`));
+        return parseSshProbe(Buffer.from(status.stdout ?? new Uint8Array()).toString('utf8'));
       }
       await sleep(POLL_MS, signal);
     }

@@ -47,6 +47,11 @@ export interface WarmStateRecord {
    * said: each clone's are made on the host for these; absent, for all three.
    */
   readonly sshHostKeyTypes?: readonly ('rsa' | 'ecdsa' | 'ed25519')[];
+  /**
+   * Set when the template's sshd reads its host keys afresh for each connection (OpenSSH before
+   * 9.8, as its agent found): a clone's sshd is then not restarted after its keys are written.
+   */
+  readonly sshdRereadsHostKeys?: true;
 }
 
 /** The JSON metadata persisted for each built master, one blob per master. */

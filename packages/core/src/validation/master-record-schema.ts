@@ -42,6 +42,7 @@ export const masterRecordSchema: z.ZodType<MasterRecord> = z.strictObject({
         .array(z.enum(['rsa', 'ecdsa', 'ed25519']))
         .max(3)
         .optional(),
+      sshdRereadsHostKeys: z.literal(true).optional(),
     })
     .optional(),
   origin: z.strictObject({ node: z.string().min(1).max(255), imageId: imageIdSchema }).optional(),

@@ -6,7 +6,7 @@ import { fileSystemBlobStore } from '@vmkit/core/blobstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debianGuest, debianWarmSpec } from '../../../test-support/debian-guest.js';
 import { leftovers, sweep } from '../../../test-support/libvirt-sweep.js';
-import { keyOf, makeSshKeys, type SshKeys, waitForSsh } from '../../../test-support/ssh.js';
+import { keyOf, makeSshKeys, type SshKeys, sshBannerOnce, waitForSsh } from '../../../test-support/ssh.js';
 import { runPrefix } from '../../../test-support/test-guest.js';
 import { libvirtProvider } from '../libvirt-provider.js';
 
@@ -97,6 +97,20 @@ describe('warm clones of the Debian guest on qemu:///system', () => {
         { warm: true },
       );
       const t2 = Date.now();
+      // The template's sshd (OpenSSH 9.2) reads its host keys for each connection, as the probe
+      // found and the record keeps: the clones' sshd was left running (and served the clones' own
+      // host keys all the same, checked below).
+      const store = fileSystemBlobStore({ root: join(dir, 'store') });
+      const recordName = (await store.list('vmkit-images')).items
+        .map((i) => i.name)
+        .find((n) => n.endsWith('/debian-warm.json'));
+      const blob = await store.getBlob('vmkit-images', recordName ?? 'missing');
+      const record = JSON.parse((await blob?.text()) ?? '{}');
+      expect(record.warm.sshdRereadsHostKeys).toBe(true);
+      // Each sshd listens when the call returns: the first connection is greeted, not reset (sshd
+      // restarts with the clone's host keys during the reset, which waits for it).
+      for (const node of nodes)
+        expect(await sshBannerOnce(node.hostPorts['tcp-22'] as number)).toMatch(/^SSH-2\.0-/);
       const seen = await Promise.all(
         nodes.map(async (node) => {
           expect(node.warm).toEqual({ resumed: true });
