@@ -357,17 +357,19 @@ describe('resetWarmIdentity', () => {
 describe('the SSH probe of a warm template', () => {
   it('reads OpenSSH versions: before 9.8 sshd reads the host keys for each connection', () => {
     const keys = '/etc/ssh/ssh_host_rsa_key\n/etc/ssh/ssh_host_ed25519_key\n';
-    expect(parseSshProbe(`${keys}sshd-version=OpenSSH_9.2\n`)).toEqual({
+    expect(parseSshProbe(`${keys}sshd-version=OpenSSH_9.2p1\n`)).toEqual({
       hostKeyTypes: ['rsa', 'ed25519'],
       sshdRereadsHostKeys: true,
     });
-    expect(parseSshProbe('sshd-version=OpenSSH_8.4\n').sshdRereadsHostKeys).toBe(true);
-    expect(parseSshProbe('sshd-version=OpenSSH_9.7\n').sshdRereadsHostKeys).toBe(true);
-    expect(parseSshProbe('sshd-version=OpenSSH_9.8\n').sshdRereadsHostKeys).toBe(false);
-    expect(parseSshProbe('sshd-version=OpenSSH_10.0\n').sshdRereadsHostKeys).toBe(false);
+    expect(parseSshProbe('sshd-version=OpenSSH_8.4p1\n').sshdRereadsHostKeys).toBe(true);
+    expect(parseSshProbe('sshd-version=OpenSSH_9.7p1\n').sshdRereadsHostKeys).toBe(true);
+    expect(parseSshProbe('sshd-version=OpenSSH_9.8p1\n').sshdRereadsHostKeys).toBe(false);
+    expect(parseSshProbe('sshd-version=OpenSSH_10.0p2\n').sshdRereadsHostKeys).toBe(false);
+    // A compatibility pattern is not a release; OpenBSD's own release (no p part) is not placed.
+    expect(parseSshProbe('sshd-version=OpenSSH_3.0\n').sshdRereadsHostKeys).toBe(false);
     // No version found (not OpenSSH, started with -r, no sshd): restarted, as always safe.
     expect(parseSshProbe(keys)).toEqual({ hostKeyTypes: ['rsa', 'ed25519'], sshdRereadsHostKeys: false });
-    expect(parseSshProbe('sshd-version=OpenSSH_9.2 extra\n').sshdRereadsHostKeys).toBe(false);
+    expect(parseSshProbe('sshd-version=OpenSSH_9.2p1 extra\n').sshdRereadsHostKeys).toBe(false);
   });
 
   it("finds the running sshd's version in its program, unless it runs with -r", async () => {
@@ -376,7 +378,11 @@ describe('the SSH probe of a warm template', () => {
     const found = execFileSync('sh', ['-c', `command -v ${shell[0]}`], { encoding: 'utf8' }).trim();
     const sshdProgram = join(root, 'sshd');
     await copyFile(found, sshdProgram);
-    await appendFile(sshdProgram, '\0OpenSSH_9.2p1 Debian-2+deb12u10\0');
+    // sshd's compatibility table holds version patterns too; the release comes after them here.
+    await appendFile(
+      sshdProgram,
+      '\0OpenSSH_2.*,OpenSSH_3.0*\0OpenSSH_6.6.1*\0OpenSSH_9.2p1 Debian-2+deb12u10\0',
+    );
     const probe = async (args: string[]) => {
       const base = shell.length > 1 ? shell.slice(1) : [];
       const sshd = spawn(sshdProgram, [...base, '-c', 'sleep 30; :', 'sshd', ...args], { stdio: 'ignore' });
@@ -390,7 +396,7 @@ describe('the SSH probe of a warm template', () => {
       sshd.kill();
       return stdout.replaceAll(root, '');
     };
-    expect(await probe([])).toBe('/etc/ssh/ssh_host_ed25519_key\nsshd-version=OpenSSH_9.2\n');
+    expect(await probe([])).toBe('/etc/ssh/ssh_host_ed25519_key\nsshd-version=OpenSSH_9.2p1\n');
     expect(parseSshProbe(await probe(['-D', '-r'])).sshdRereadsHostKeys).toBe(false);
   });
 });

@@ -354,7 +354,10 @@ export async function resetWarmIdentity(
 /**
  * The script listing the SSH host key files a guest has, one path a line, then, when a running
  * `sshd` (`/run/sshd.pid`) executes itself again for each connection (no `-r` among the words
- * of its command line, which sshd replaces with its title, `sshd: /usr/sbin/sshd -D [listener] …`), `sshd-version=` and the OpenSSH version its program holds (`OpenSSH_9.2`).
+ * of its command line, which sshd replaces with its title, `sshd: /usr/sbin/sshd -D [listener] …`),
+ * `sshd-version=` and the portable OpenSSH release its program holds (`OpenSSH_9.2p1`: the `p`
+ * part tells it from the version patterns of sshd's own compatibility table, such as
+ * `OpenSSH_3.0*`; OpenBSD's own sshd, which has no `p` part, is not placed and so is restarted).
  */
 export const SSH_PROBE_SCRIPT = String.raw`
 for k in /etc/ssh/ssh_host_*_key; do [ -f "$k" ] && echo "$k"; done
@@ -365,7 +368,7 @@ comm=
 read -r comm </proc/"$pid"/comm 2>/dev/null
 [ "$comm" = sshd ] || exit 0
 tr '\0 ' '\n\n' </proc/"$pid"/cmdline | grep -q -x -e '-[A-Za-z]*r[A-Za-z]*' && exit 0
-v=$(grep -a -o -m 1 'OpenSSH_[0-9][0-9]*\.[0-9][0-9]*' /proc/"$pid"/exe 2>/dev/null | head -n 1)
+v=$(grep -a -o 'OpenSSH_[0-9][0-9]*\.[0-9][0-9]*p[0-9][0-9]*' /proc/"$pid"/exe 2>/dev/null | head -n 1)
 [ -z "$v" ] || echo "sshd-version=$v"
 exit 0
 `;
@@ -386,7 +389,7 @@ export interface SshProbe {
 export function parseSshProbe(text: string): SshProbe {
   const lines = text.split('\n');
   const version = lines
-    .map((l) => /^sshd-version=OpenSSH_(\d{1,4})\.(\d{1,4})$/.exec(l))
+    .map((l) => /^sshd-version=OpenSSH_(\d{1,4})\.(\d{1,4})p\d{1,4}$/.exec(l))
     .find((m) => m !== null);
   const major = Number(version?.[1] ?? 0);
   const minor = Number(version?.[2] ?? 0);
