@@ -46,6 +46,7 @@ function rooted(script: string): string {
     .replaceAll('/sys/block/sr*', `${root}/sys/block/sr*`)
     .replaceAll('/dev/sr*', `${root}/dev/sr*`)
     .replaceAll('/run/', `${root}/run/`)
+    .replace('/usr/lib/openssh/sshd-session', `${root}/usr/lib/openssh/sshd-session`)
     .replace('/proc/sys/kernel/hostname', `${root}/kernel-hostname`)
     .replace('findfs "LABEL=$l"', 'echo /dev/fake-$l')
     .replace(/^ *mount -o ro -t iso9660 .*$/m, `cp -r ${root}/drive/. "$m"`)
@@ -217,11 +218,18 @@ describe('the warm identity script', () => {
     const sshdProgram = join(root, 'sshd');
     await writeFile(
       sshdProgram,
-      `#!/bin/sh\ntrap 'echo hup >>${root}/sshd.hup' HUP\nwhile :; do sleep 0.05; done\n`,
+      `#!/bin/sh\ntrap 'echo hup >>${root}/sshd.hup; echo $$ >${root}/run/sshd.pid' HUP\nwhile :; do sleep 0.05; done\n`,
       {
         mode: 0o755,
       },
     );
+    const rereads = {
+      VMKIT_IDENTITY: '1',
+      VMKIT_IDENTITY_INSTANCE: 'iid-1',
+      VMKIT_HOST_KEY_ed25519: 'NEW PRIVATE',
+      VMKIT_HOST_PUB_ed25519: 'ssh-ed25519 NEWPUB',
+      VMKIT_SSHD_REREADS: '1',
+    };
     for (const shell of await shells()) {
       const sshd = spawn(sshdProgram, [], { stdio: 'ignore' });
       onTestFinished(() => {
@@ -229,18 +237,19 @@ describe('the warm identity script', () => {
       });
       await expect.poll(() => readFile(`/proc/${sshd.pid}/comm`, 'utf8').catch(() => '')).toBe('sshd\n');
       await writeFile(join(root, 'run/sshd.pid'), `${sshd.pid}\n`);
-      await run(shell, {
-        VMKIT_IDENTITY: '1',
-        VMKIT_IDENTITY_INSTANCE: 'iid-1',
-        VMKIT_HOST_KEY_ed25519: 'NEW PRIVATE',
-        VMKIT_HOST_PUB_ed25519: 'ssh-ed25519 NEWPUB',
-        VMKIT_SSHD_REREADS: '1',
-      });
+      await run(shell, rereads);
       // The keys are written; sshd is not signalled and its pid file is as it was.
       expect(await readFile(join(root, 'etc/ssh/ssh_host_ed25519_key'), 'utf8')).toBe('NEW PRIVATE\n');
       await new Promise((r) => setTimeout(r, 200));
       await expect(readFile(join(root, 'sshd.hup'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
       expect(await readFile(join(root, 'run/sshd.pid'), 'utf8')).toBe(`${sshd.pid}\n`);
+      // Where OpenSSH 9.8's sshd-session is found, the record's word is not taken: sshd is told.
+      await mkdir(join(root, 'usr/lib/openssh'), { recursive: true });
+      await writeFile(join(root, 'usr/lib/openssh/sshd-session'), '');
+      await run(shell, rereads);
+      await expect.poll(() => readFile(join(root, 'sshd.hup'), 'utf8').catch(() => '')).toBe('hup\n');
+      await rm(join(root, 'usr'), { recursive: true });
+      await rm(join(root, 'sshd.hup'));
       sshd.kill();
     }
   });

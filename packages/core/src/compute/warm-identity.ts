@@ -31,14 +31,17 @@ import { sleep } from '../util/abort.js';
  * emulated (TCG) guest has no translated code, so each program started costs a few hundred
  * milliseconds on a loaded host (a trace of the first version, about 50 programs, spent 19-25 s
  * in a Debian clone; the next about 10). Given its identity, with no resume script and the
- * host's host keys, it starts one, `blockdev` per CD-ROM, and `sleep` while sshd restarts.
+ * host's host keys, it starts one program, `blockdev`, per CD-ROM (and `sleep` while an sshd it
+ * had to signal starts again).
  *
  * Host keys: each `/etc/ssh/ssh_host_<type>_key` (and `.pub`) is rewritten in place from
  * `$VMKIT_HOST_KEY_<type>` and `$VMKIT_HOST_PUB_<type>` (made on the host, for `rsa`, `ecdsa`,
  * `ed25519`), else made by `ssh-keygen`; then a running `sshd` (`/run/sshd.pid`) is sent `SIGHUP`,
  * which makes it execute itself again with the new keys (no service restart), unless
  * `$VMKIT_SSHD_REREADS` is set (the template's sshd reads them for each connection: OpenSSH
- * before 9.8, see {@link SshProbe}). Its listening
+ * before 9.8, see {@link SshProbe}) and no `sshd-session` program (OpenSSH 9.8's) is found in
+ * the places distributions put it. Where the pid file cannot be emptied, sshd is signalled
+ * without the wait. Its listening
  * socket is closed until the new one is bound (connections meanwhile are reset, 0.5-0.9 s in a
  * Debian clone under TCG), so the pid file is emptied before the signal and the script waits, as
  * its last step before the resume script, until sshd has written it again, which it does once it
@@ -80,9 +83,13 @@ for k in /etc/ssh/ssh_host_*_key; do
 done
 # The keys leave the environment: nothing started below (the resume script) inherits them.
 unset VMKIT_HOST_KEY_rsa VMKIT_HOST_KEY_ecdsa VMKIT_HOST_KEY_ed25519 VMKIT_HOST_PUB_rsa VMKIT_HOST_PUB_ecdsa VMKIT_HOST_PUB_ed25519
-# sshd rereads its host keys on SIGHUP (not needed when it reads them for each connection); only a
-# pid file naming a running sshd is signalled, else systemd restarts it if it runs. Its pid file is emptied first: sshd writes it again once it
-# listens anew, which is waited for below (its listener is closed meanwhile).
+# sshd rereads its host keys on SIGHUP, not needed where it reads them for each connection (the
+# template's OpenSSH before 9.8: never where an sshd-session program, 9.8's, is found). Only a pid
+# file naming a running sshd is signalled, else systemd restarts it if it runs. The pid file is
+# emptied first: sshd writes it again once it listens anew, which is waited for below.
+for s in /usr/lib/openssh/sshd-session /usr/libexec/openssh/sshd-session /usr/libexec/sshd-session /usr/lib/ssh/sshd-session; do
+  [ ! -e "$s" ] || VMKIT_SSHD_REREADS=
+done
 sshd=
 if [ -n "$keys" ] && [ -z "$VMKIT_SSHD_REREADS" ]; then
   pid=
@@ -91,7 +98,12 @@ if [ -n "$keys" ] && [ -z "$VMKIT_SSHD_REREADS" ]; then
   case $pid in '' | *[!0-9]*) pid= ;; esac
   [ -z "$pid" ] || read -r comm </proc/"$pid"/comm 2>/dev/null
   if [ "$comm" = sshd ]; then
-    : >/run/sshd.pid && kill -HUP "$pid" 2>/dev/null && sshd=$pid
+    # (true, not the special built-in ":", whose failed redirection would end the script.)
+    if true >/run/sshd.pid 2>/dev/null; then
+      kill -HUP "$pid" 2>/dev/null && sshd=$pid || echo "$pid" >/run/sshd.pid
+    else
+      kill -HUP "$pid" 2>/dev/null
+    fi
   elif command -v systemctl >/dev/null 2>&1; then
     systemctl try-restart ssh.service sshd.service >/dev/null 2>&1
   fi
@@ -243,7 +255,10 @@ if [ -n "$sshd" ]; then
     sleep 0.05
     n=$((n - 1))
   done
-  [ -s /run/sshd.pid ] || [ ! -d /proc/"$sshd" ] || echo "$sshd" >/run/sshd.pid
+  if [ ! -s /run/sshd.pid ] && [ -d /proc/"$sshd" ]; then
+    echo "$sshd" >/run/sshd.pid
+    echo "VMKIT-WARM-IDENTITY sshd did not listen again within 10 s" >&2
+  fi
 fi
 rc=0
 if [ -n "$VMKIT_RESUME" ]; then

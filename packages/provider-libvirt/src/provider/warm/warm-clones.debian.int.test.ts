@@ -107,8 +107,8 @@ describe('warm clones of the Debian guest on qemu:///system', () => {
       const blob = await store.getBlob('vmkit-images', recordName ?? 'missing');
       const record = JSON.parse((await blob?.text()) ?? '{}');
       expect(record.warm.sshdRereadsHostKeys).toBe(true);
-      // Each sshd listens when the call returns: the first connection is greeted, not reset (sshd
-      // restarts with the clone's host keys during the reset, which waits for it).
+      // Each sshd listens when the call returns: the first connection is greeted, not reset (the
+      // first version signalled this sshd, whose port then refused connections while it restarted).
       for (const node of nodes)
         expect(await sshBannerOnce(node.hostPorts['tcp-22'] as number)).toMatch(/^SSH-2\.0-/);
       const seen = await Promise.all(
@@ -148,7 +148,7 @@ describe('warm clones of the Debian guest on qemu:///system', () => {
         expect(s.machineId).not.toBe(templateMachineId);
         expect(keyOf(s.hostKey)).toMatch(/^ssh-ed25519 \S+$/);
         expect(keyOf(s.hostKey)).not.toBe(keyOf(templateHostKey));
-        // The server presented the clone's new key (sshd was restarted with it).
+        // The server presented the clone's new key: sshd 9.2, left running, read it for this connection.
         expect(s.r.hostKey).toBe(keyOf(s.hostKey));
         expect(s.hostname).toBe(s.node.name);
         expect(templateHostname).toMatch(/^warm-[0-9a-f]{12}$/);
