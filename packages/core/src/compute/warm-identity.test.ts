@@ -51,7 +51,9 @@ function rooted(script: string): string {
     .replace('findfs "LABEL=$l"', 'echo /dev/fake-$l')
     .replace(/^ *mount -o ro -t iso9660 .*$/m, `cp -r ${root}/drive/. "$m"`)
     .replace('umount "$mnt" && rmdir "$mnt"', 'rm -rf "$mnt"')
-    .replace('chown "$ids"', 'true');
+    .replace('chown "$ids"', 'true')
+    // Never the test host's own sshd: a restart through systemd is only noted.
+    .replace('systemctl try-restart ssh.service sshd.service', `echo try-restart >>${root}/systemctl`);
 }
 
 async function run(shell: string[], env: Record<string, string>) {
