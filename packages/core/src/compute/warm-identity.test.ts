@@ -40,20 +40,22 @@ let root: string;
  * the drive's steps faked: `findfs` finds a device, `mount` copies `root/drive`, `umount` removes the copy.
  */
 function rooted(script: string): string {
-  return script
-    .replace('PATH=/usr/sbin:/usr/bin:/sbin:/bin', `PATH=${root}/bin:/usr/sbin:/usr/bin:/sbin:/bin`)
-    .replaceAll('/etc/', `${root}/etc/`)
-    .replaceAll('/sys/block/sr*', `${root}/sys/block/sr*`)
-    .replaceAll('/dev/sr*', `${root}/dev/sr*`)
-    .replaceAll('/run/', `${root}/run/`)
-    .replace('/usr/lib/openssh/sshd-session', `${root}/usr/lib/openssh/sshd-session`)
-    .replace('/proc/sys/kernel/hostname', `${root}/kernel-hostname`)
-    .replace('findfs "LABEL=$l"', 'echo /dev/fake-$l')
-    .replace(/^ *mount -o ro -t iso9660 .*$/m, `cp -r ${root}/drive/. "$m"`)
-    .replace('umount "$mnt" && rmdir "$mnt"', 'rm -rf "$mnt"')
-    .replace('chown "$ids"', 'true')
-    // Never the test host's own sshd: a restart through systemd is only noted.
-    .replace('systemctl try-restart ssh.service sshd.service', `echo try-restart >>${root}/systemctl`);
+  return (
+    script
+      .replace('PATH=/usr/sbin:/usr/bin:/sbin:/bin', `PATH=${root}/bin:/usr/sbin:/usr/bin:/sbin:/bin`)
+      .replaceAll('/etc/', `${root}/etc/`)
+      .replaceAll('/sys/block/sr*', `${root}/sys/block/sr*`)
+      .replaceAll('/dev/sr*', `${root}/dev/sr*`)
+      .replaceAll('/run/', `${root}/run/`)
+      .replace('/usr/lib/openssh/sshd-session', `${root}/usr/lib/openssh/sshd-session`)
+      .replace('/proc/sys/kernel/hostname', `${root}/kernel-hostname`)
+      .replace('findfs "LABEL=$l"', 'echo /dev/fake-$l')
+      .replace(/^ *mount -o ro -t iso9660 .*$/m, `cp -r ${root}/drive/. "$m"`)
+      .replace('umount "$mnt" && rmdir "$mnt"', 'rm -rf "$mnt"')
+      .replace('chown "$ids"', 'true')
+      // Never the test host's own sshd: a restart through systemd is only noted.
+      .replace('systemctl try-restart ssh.service sshd.service', `echo try-restart >>${root}/systemctl`)
+  );
 }
 
 async function run(shell: string[], env: Record<string, string>) {
