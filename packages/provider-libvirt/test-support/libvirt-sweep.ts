@@ -39,7 +39,8 @@ export async function leftovers(
   try {
     const domains = (await client.domains.listAll()).map((d) => d.name).filter((n) => n.startsWith(prefix));
     const volumes = await poolVolumeNames(client, pool, prefix);
-    return { domains, volumes };
+    // Sorted: libvirt lists in no fixed order, and tests compare two listings.
+    return { domains: domains.sort(), volumes: volumes.sort() };
   } finally {
     await client.close();
   }
