@@ -10,7 +10,7 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,9 +19,11 @@ import { type ComputeService, createComputeService, type MasterSpec, type Progre
 import { fileSystemBlobStore, memoryBlobStore } from '@vmkit/core/blobstore';
 import { createImportService, VAGRANT_INSECURE_PUBLIC_KEY, vagrantBoxReader } from '@vmkit/import';
 import { libvirtProvider } from '@vmkit/provider-libvirt';
+import { VAGRANT_INSECURE_PRIVATE_KEY } from '../packages/import/src/box/vagrant-login.js';
 import { libvirtVagrantfile } from '../packages/import/test-support/vagrant-libvirt.js';
 import { debianGuest } from '../packages/provider-libvirt/test-support/debian-guest.js';
 import { sweep } from '../packages/provider-libvirt/test-support/libvirt-sweep.js';
+import { bareQemuBoots } from './lib/bare-qemu-boots.js';
 import type { BenchReport } from './lib/report.js';
 import { timeMs } from './lib/report.js';
 
@@ -176,7 +178,7 @@ async function vagrantUp(
       up.on('exit', (code) =>
         readyMs === undefined ? reject(new Error(`vagrant up ended (${code})`)) : resolve(),
       );
-      setTimeout(resolve, BOOT_MS);
+      setTimeout(resolve, BOOT_MS).unref();
     });
   } catch (error) {
     log += `${String(error)}\n`;
@@ -379,6 +381,41 @@ export default async function boxesBench(report: BenchReport): Promise<void> {
       value: Math.min(...warm.sshMs),
       unit: `ms / ${Math.max(...warm.sshMs).toFixed(0)} ms`,
     });
+
+    // The floor: the same box booted by bare QEMU (no libvirt, no tool), alone and 3 at once.
+    report.section(
+      'the floor of a cold boot here: the box under bare QEMU (no libvirt, no tool), until SSH login',
+    );
+    await mkdir(at('bare'));
+    await exec('tar', ['-xf', boxFile, '-C', at('bare'), 'box.img']);
+    const bare = (count: number) =>
+      bareQemuBoots({
+        disk: at('bare', 'box.img'),
+        dir: at('bare'),
+        count,
+        ramMiB: RAM_MIB,
+        cpus: 1,
+        user: 'vagrant',
+        privateKey: VAGRANT_INSECURE_PRIVATE_KEY,
+        nicSlot: 16,
+        timeoutMs: BOOT_MS,
+      });
+    const [alone = 0] = await bare(1);
+    report.figure({ name: 'bare QEMU: 1 guest alone, SSH login', value: alone, unit: 'ms' });
+    const three = Math.max(...(await bare(3)));
+    report.figure({ name: 'bare QEMU: 3 guests at once, the last SSH login', value: three, unit: 'ms' });
+    report.compare(
+      'vmkit cold against the floor',
+      { name: 'vmkit up -n 3', ms: coldMs },
+      { name: 'bare QEMU x3', ms: three },
+    );
+    if (v.readyMs !== undefined)
+      report.compare(
+        'the floor against Vagrant: the best any tool can do cold with 3 boots on this machine',
+        { name: 'bare QEMU x3', ms: three },
+        { name: 'vagrant up', ms: v.readyMs },
+        3,
+      );
   } finally {
     await vagrant('destroy', '-f').catch(() => {});
     await sweep(URI, prefix, POOL);
