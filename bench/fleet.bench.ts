@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FLEET_MAIN, Fleet, fleetImages } from '../packages/core/src/compute/fleet.fixture.js';
+import type { TestS3Server } from '../packages/store-s3/src/testing/s3-test-server.js';
 import { startTestS3Server } from '../packages/store-s3/src/testing/s3-test-server.js';
-import { createTestBucket } from '../packages/store-s3/src/testing/test-store.js';
+import { createTestBucket, openTestStore } from '../packages/store-s3/src/testing/test-store.js';
 import type { BenchReport } from './lib/report.js';
 
 const S3_MAIN = fileURLToPath(
@@ -109,7 +110,8 @@ async function storeFigures(
   );
   const single = await run(1, 1);
   report.figure({ name: 'one build alone (1 host, 1 image)', value: single.ms, unit: 'ms' });
-  const runs = new Map<number, Run>();
+  // Keyed by hosts; 1 is the single build.
+  const runs = new Map<number, Run>([[1, single]]);
   for (const hosts of SIZES) {
     let r: Run;
     try {
@@ -169,6 +171,50 @@ async function storeFigures(
   return runs;
 }
 
+/** The calls of one adoption at the least (see {@link s3AdoptionsAlone}). */
+const ADOPTION_CALLS = 9;
+
+/**
+ * What the S3 test server needs to serve the adoptions of a fleet with nothing else asking:
+ * `adoptions` runs, `parallel` at a time from one client, each the least calls an adopting host
+ * makes once the master is published, one after the other: its adoption lease written
+ * (create-only) and its folder listed, the shared record and the 1 MiB disk read, its own record
+ * written inside the catalogue's protocol (marker, record, generation token, marker removed), the
+ * lease removed. A fleet cannot be ready sooner than one build plus this, whatever its hosts do.
+ */
+async function s3AdoptionsAlone(server: TestS3Server, adoptions: number, parallel: number): Promise<number> {
+  const store = await openTestStore(server);
+  const c = 'alone';
+  const json = (o: object) => [JSON.stringify(o), { contentType: 'application/json' }] as const;
+  try {
+    await store.createContainer(c);
+    await store.putBlob(c, 'shared/record.json', ...json({ sha256: 'x'.repeat(64), size: 1 << 20 }));
+    await store.putBlob(c, 'shared/disk.raw', new Uint8Array(1 << 20));
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (next < adoptions) {
+          const i = next++;
+          const lease = `leases/${i}/000000000001.json`;
+          await store.putBlob(c, lease, JSON.stringify({ i }), { ifNoneMatch: '*' });
+          await store.list(c, { prefix: `leases/${i}/` });
+          await (await store.getBlob(c, 'shared/record.json'))?.text();
+          await (await store.getBlob(c, 'shared/disk.raw'))?.bytes();
+          await store.putBlob(c, `index/${i}/changes/m`, '');
+          await store.putBlob(c, `records/${i}.json`, ...json({ i }));
+          await store.putBlob(c, `index/${i}/generation`, `token-${i}`);
+          await store.removeBlob(c, `index/${i}/changes/m`);
+          await store.removeBlob(c, lease);
+        }
+      }),
+    );
+    return performance.now() - started;
+  } finally {
+    await store.close();
+  }
+}
+
 export default async function fleetBench(report: BenchReport): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'vmkit-bench-fleet-'));
   const server = await startTestS3Server({ directory: join(dir, 's3'), conditionalWrites: true });
@@ -183,6 +229,21 @@ export default async function fleetBench(report: BenchReport): Promise<void> {
       const env = { VMKIT_BUCKET: bucket, VMKIT_ENDPOINT: server.endpoint };
       return runFleet(S3_MAIN, env, join(dir, `s3-${++n}`), hosts, images);
     });
+    report.section('fleet on S3: what the S3 test server needs for the adoptions alone (its bound)');
+    const oneBuild = s3.get(1)?.ms;
+    for (const [hosts, r] of s3) {
+      if (hosts === 1) continue;
+      const adoptions = hosts * IMAGES - IMAGES;
+      const alone = await s3AdoptionsAlone(server, adoptions, hosts);
+      report.figure({
+        name: `${hosts} hosts: ${adoptions} adoptions at their least (${adoptions * ADOPTION_CALLS} calls), ${hosts} at a time, nothing else asking`,
+        value: alone,
+        unit: 'ms',
+        note: oneBuild
+          ? `so no fleet of ${hosts} is ready here within ${((oneBuild + alone) / oneBuild).toFixed(2)}x of one build; this one took ${(r.ms / oneBuild).toFixed(2)}x`
+          : '',
+      });
+    }
     report.section('fleet: filesystem store vs S3, side by side');
     for (const hosts of SIZES) {
       const [a, b] = [fs.get(hosts), s3.get(hosts)];
