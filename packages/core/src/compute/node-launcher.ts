@@ -359,7 +359,7 @@ export class NodeLauncher {
     const open = this.#provider.guestAgent as NonNullable<HypervisorProvider['guestAgent']>;
     const agent = await open.call(this.#provider, result.node.id, signal ? { signal } : {});
     try {
-      await resetWarmIdentity(
+      const reset = await resetWarmIdentity(
         agent,
         spec.name,
         {
@@ -380,6 +380,11 @@ export class NodeLauncher {
         },
         signal,
       );
+      if (reset.rng === 'none')
+        this.#logger.warn(
+          "a warm clone shares its template's random number generator until its kernel reseeds it (up to a minute): the guest has no VM generation id driver, perl or python3 to reseed it now",
+          { node: spec.name },
+        );
     } finally {
       await agent.close?.();
     }

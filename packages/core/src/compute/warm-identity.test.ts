@@ -15,7 +15,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { GuestAgent } from '../spi/guest-agent.js';
-import { parseSshProbe, resetWarmIdentity, SSH_PROBE_SCRIPT, WARM_IDENTITY_SCRIPT } from './warm-identity.js';
+import {
+  entropyEscapes,
+  parseSshProbe,
+  resetWarmIdentity,
+  SSH_PROBE_SCRIPT,
+  WARM_IDENTITY_SCRIPT,
+} from './warm-identity.js';
 
 const exec = promisify(execFile);
 
@@ -49,6 +55,8 @@ function rooted(script: string): string {
       .replaceAll('/run/', `${root}/run/`)
       .replace('/usr/lib/openssh/sshd-session', `${root}/usr/lib/openssh/sshd-session`)
       .replace('/proc/sys/kernel/hostname', `${root}/kernel-hostname`)
+      .replaceAll('/dev/urandom', `${root}/urandom`)
+      .replace('/sys/bus/acpi/drivers/vmgenid', `${root}/sys/vmgenid`)
       .replace('findfs "LABEL=$l"', 'echo /dev/fake-$l')
       .replace(/^ *mount -o ro -t iso9660 .*$/m, `cp -r ${root}/drive/. "$m"`)
       .replace('umount "$mnt" && rmdir "$mnt"', 'rm -rf "$mnt"')
@@ -341,6 +349,75 @@ describe('the warm identity script', () => {
 });
 
 describe('resetWarmIdentity', () => {
+  describe("the clone's random number generator", () => {
+    /** A stand-in for `name` in the script's PATH: notes its arguments, then exits `code`. */
+    async function standIn(name: string, code: number) {
+      await mkdir(join(root, 'bin'), { recursive: true });
+      await writeFile(join(root, 'bin', name), `#!/bin/sh\necho "${name} $*" >>${root}/ran\nexit ${code}\n`, {
+        mode: 0o755,
+      });
+    }
+    const decoded = (escapes: string) =>
+      Buffer.from(
+        escapes
+          .split('\\')
+          .slice(1)
+          .map((o) => Number.parseInt(o, 8)),
+      );
+    const ran = async () => readFile(join(root, 'ran'), 'utf8').catch(() => '');
+
+    it('writes the host bytes to /dev/urandom first, then has perl reseed it (RNDRESEEDCRNG)', async () => {
+      await standIn('perl', 0);
+      await standIn('python3', 0);
+      for (const shell of await shells()) {
+        await rm(join(root, 'urandom'), { force: true });
+        await rm(join(root, 'ran'), { force: true });
+        const entropy = entropyEscapes(64);
+        const { stdout } = await run(shell, { VMKIT_ENTROPY: entropy, VMKIT_IDENTITY: '1' });
+        expect(stdout).toMatch(/rng=perl$/m);
+        expect(await readFile(join(root, 'urandom'))).toEqual(decoded(entropy));
+        expect(await ran()).toMatch(/^perl -e .*open\(my \$f, ">", ".*\/urandom"\).*ioctl\(\$f, 0x5207, 0\)/);
+        expect(await ran()).not.toContain('python3');
+      }
+    });
+
+    it('falls back to python3, and says none (still writing the bytes) when neither can', async () => {
+      await standIn('perl', 1);
+      await standIn('python3', 0);
+      for (const shell of await shells()) {
+        const { stdout } = await run(shell, { VMKIT_ENTROPY: entropyEscapes(16), VMKIT_IDENTITY: '1' });
+        expect(stdout).toMatch(/rng=python3$/m);
+      }
+      expect(await ran()).toMatch(
+        /^python3 -c import fcntl, os; fcntl\.ioctl\(os\.open\(".*\/urandom", os\.O_WRONLY\), 0x5207\)$/m,
+      );
+      await standIn('python3', 1);
+      for (const shell of await shells()) {
+        await rm(join(root, 'urandom'), { force: true });
+        const { stdout } = await run(shell, { VMKIT_ENTROPY: entropyEscapes(16), VMKIT_IDENTITY: '1' });
+        expect(stdout).toMatch(/rng=none$/m);
+        expect((await readFile(join(root, 'urandom'))).length).toBe(16);
+      }
+    });
+
+    it('starts no program where the VM generation id driver reseeded the kernel at the resume', async () => {
+      await standIn('perl', 0);
+      await mkdir(join(root, 'sys/vmgenid'), { recursive: true });
+      for (const shell of await shells()) {
+        const { stdout } = await run(shell, { VMKIT_ENTROPY: entropyEscapes(8), VMKIT_IDENTITY: '1' });
+        expect(stdout).toMatch(/rng=vmgenid$/m);
+      }
+      expect(await ran()).toBe('');
+    });
+
+    it('gives each run fresh bytes, none of them zero', () => {
+      const a = decoded(entropyEscapes(64));
+      expect(a).toHaveLength(64);
+      expect(a.includes(0)).toBe(false);
+      expect(decoded(entropyEscapes(64))).not.toEqual(a);
+    });
+  });
+
   it("gives the script the clone's identity from its drive, so the guest need not mount it", async () => {
     let env: readonly string[] = [];
     const agent = {
@@ -351,10 +428,18 @@ describe('resetWarmIdentity', () => {
         return 7;
       },
       async processStatus() {
-        return { exited: true, exitCode: 0 };
+        return {
+          exited: true,
+          exitCode: 0,
+          stdout: new TextEncoder().encode('VMKIT-WARM-IDENTITY instance-id=i-abc hostname=web-3 rng=perl\n'),
+        };
       },
     } as unknown as GuestAgent;
-    await resetWarmIdentity(agent, 'web-3', { identity: { instanceId: 'i-abc', hostname: 'web-3' } });
+    expect(
+      await resetWarmIdentity(agent, 'web-3', { identity: { instanceId: 'i-abc', hostname: 'web-3' } }),
+    ).toEqual({ rng: 'perl' });
+    // Fresh bytes for the clone's random number generator, as printf escapes, none zero.
+    expect(env.find((e) => e.startsWith('VMKIT_ENTROPY='))).toMatch(/^VMKIT_ENTROPY=(\\[0-3][0-7]{2}){64}$/);
     expect(env).toEqual(
       expect.arrayContaining([
         'VMKIT_IDENTITY=1',

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { SshHostKeyType } from '../credentials/ssh-host-keys.js';
 import type { SshKeyPair } from '../credentials/ssh-key-pair.js';
 import { VmkitError } from '../errors/vmkit-error.js';
+import { waitForStatus } from '../guest/agent-process.js';
 import type { GuestAgent } from '../spi/guest-agent.js';
-import { sleep } from '../util/abort.js';
 
 /**
  * The shell script (POSIX sh, busybox-compatible) that gives a resumed warm clone its own
@@ -24,15 +24,24 @@ import { sleep } from '../util/abort.js';
  * `$VMKIT_MACHINE_ID`, made on the host), the clone's SSH keys are authorised (see below), the
  * script waits for sshd to listen again (see below), then `$VMKIT_RESUME` (the spec's
  * `warm.resumeScript`) runs with `VMKIT_INSTANCE_ID`, `VMKIT_HOSTNAME` and `VMKIT_DRIVE`. It
- * prints `VMKIT-WARM-IDENTITY instance-id=<id> hostname=<name>` and exits non-zero when no drive
- * is found, the login user of the keys does not exist, or the resume script fails.
+ * prints `VMKIT-WARM-IDENTITY instance-id=<id> hostname=<name> rng=<how>` and exits non-zero when
+ * no drive is found, the login user of the keys does not exist, or the resume script fails.
+ *
+ * Before all that, the kernel's random number generator: a clone wakes with the template's, so
+ * clones would give the same random bytes (SSH's ephemeral keys among them) until the kernel next
+ * reseeds on its own, up to a minute later. `$VMKIT_ENTROPY` (bytes made on the host, as `printf`
+ * octal escapes) is written to `/dev/urandom`, and the reseed is forced: by the kernel itself where
+ * its VM generation id driver is bound (each clone's domain has its own id), else by the
+ * `RNDRESEEDCRNG` ioctl through `perl` or `python3`; `rng=` says which (`vmgenid`, `perl`,
+ * `python3`), or `none` when the guest has none of them.
  *
  * It starts as few programs as it can (shell built-ins do the rest): right after a restore an
  * emulated (TCG) guest has no translated code, so each program started costs a few hundred
  * milliseconds on a loaded host (a trace of the first version, about 50 programs, spent 19-25 s
  * in a Debian clone; the next about 10). Given its identity, with no resume script and the
  * host's host keys, it starts one program, `blockdev`, per CD-ROM (and `sleep` while an sshd it
- * had to signal starts again).
+ * had to signal starts again), and `perl` or `python3` once where the kernel has no VM generation
+ * id driver to reseed its random number generator.
  *
  * Host keys: each `/etc/ssh/ssh_host_<type>_key` (and `.pub`) is rewritten in place from
  * `$VMKIT_HOST_KEY_<type>` and `$VMKIT_HOST_PUB_<type>` (made on the host, for `rsa`, `ecdsa`,
@@ -62,6 +71,20 @@ export const WARM_IDENTITY_SCRIPT = String.raw`
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mnt=
 fail() { echo "VMKIT-WARM-IDENTITY $2" >&2; [ -z "$mnt" ] || { umount "$mnt" 2>/dev/null; rmdir "$mnt" 2>/dev/null; }; exit "$1"; }
+# The random number generator before anything else: every clone wakes with the template's, and
+# without a fresh seed they all give the same bytes. The host's bytes go into the kernel's pool;
+# a kernel with the VM generation id driver reseeded itself at the resume (each clone has its own
+# id), any other is made to reseed now (RNDRESEEDCRNG) by perl or python3 where the guest has one.
+rng=none
+[ -z "$VMKIT_ENTROPY" ] || printf "$VMKIT_ENTROPY" >/dev/urandom 2>/dev/null
+unset VMKIT_ENTROPY
+if [ -d /sys/bus/acpi/drivers/vmgenid ]; then
+  rng=vmgenid
+elif command -v perl >/dev/null 2>&1 && perl -e 'open(my $f, ">", "/dev/urandom") && ioctl($f, 0x5207, 0) || exit 1' 2>/dev/null; then
+  rng=perl
+elif command -v python3 >/dev/null 2>&1 && python3 -c 'import fcntl, os; fcntl.ioctl(os.open("/dev/urandom", os.O_WRONLY), 0x5207)' 2>/dev/null; then
+  rng=python3
+fi
 # The host keys come first: sshd restarts with them while the rest runs.
 keys=
 for k in /etc/ssh/ssh_host_*_key; do
@@ -265,14 +288,16 @@ if [ -n "$VMKIT_RESUME" ]; then
   VMKIT_INSTANCE_ID=$iid VMKIT_HOSTNAME=$host VMKIT_DRIVE=$mnt sh -c "$VMKIT_RESUME" || rc=$?
 fi
 [ -z "$mnt" ] || { umount "$mnt" && rmdir "$mnt"; }
-echo "VMKIT-WARM-IDENTITY instance-id=$iid hostname=$host"
+echo "VMKIT-WARM-IDENTITY instance-id=$iid hostname=$host rng=$rng"
 exit $rc
 `.replaceAll('@{', '${');
 
 /** How long the identity reset may take before the node is given up. */
 const RESET_TIMEOUT_MS = 60_000;
-/** Pause between looks at the reset script. */
+/** Pause between looks at the reset and probe scripts (each look is work for a one-vCPU guest's agent). */
 const POLL_MS = 50;
+/** How long {@link probeSsh} waits for its script. */
+const PROBE_TIMEOUT_MS = 10_000;
 
 /** What a clone's identity reset applies besides what its drive says. */
 export interface WarmIdentityOptions {
@@ -302,6 +327,28 @@ export interface WarmIdentityOptions {
   readonly sshdRereadsHostKeys?: boolean;
 }
 
+/** What {@link resetWarmIdentity} did. */
+export interface WarmIdentityResult {
+  /**
+   * How the clone's random number generator was reseeded (`vmgenid`, `perl`, `python3`) or
+   * `none`; absent when the agent does not capture output.
+   */
+  readonly rng?: string;
+}
+
+/**
+ * `count` random bytes made here, none zero, as `printf` octal escapes (`\ooo`): what the
+ * identity script writes to the clone's `/dev/urandom`.
+ */
+export function entropyEscapes(count: number): string {
+  const bytes: number[] = [];
+  while (bytes.length < count) bytes.push(...randomBytes(count).filter((b) => b !== 0));
+  return bytes
+    .slice(0, count)
+    .map((b) => `\\${b.toString(8).padStart(3, '0')}`)
+    .join('');
+}
+
 /**
  * Runs {@link WARM_IDENTITY_SCRIPT} in a resumed clone through its guest agent and waits for it;
  * `PROVIDER` naming the exit status and the script's stderr when it fails, `TIMEOUT` after a minute.
@@ -311,8 +358,9 @@ export async function resetWarmIdentity(
   node: string,
   options: WarmIdentityOptions,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<WarmIdentityResult> {
   const env = [
+    `VMKIT_ENTROPY=${entropyEscapes(64)}`,
     `VMKIT_MACHINE_ID=${randomBytes(16).toString('hex')}`,
     ...(options.identity
       ? [
@@ -333,7 +381,6 @@ export async function resetWarmIdentity(
       `VMKIT_HOST_PUB_${type}=${pair.publicKey}`,
     ]),
   ];
-  const deadline = Date.now() + RESET_TIMEOUT_MS;
   const pid = await agent.spawn(
     {
       path: '/bin/sh',
@@ -343,27 +390,32 @@ export async function resetWarmIdentity(
     },
     signal ? { signal } : {},
   );
-  for (;;) {
-    const status = await agent.processStatus(pid, signal ? { signal } : {});
-    if (status.exited) {
-      if (status.exitCode === 0) return;
-      const stderr = status.stderr ? Buffer.from(status.stderr).toString('utf8').slice(-500) : '';
-      throw new VmkitError(
-        'PROVIDER',
-        `warm clone ${node}: the identity reset exited with ${status.exitCode ?? `signal ${status.signal}`}${stderr ? `: ${stderr}` : ''}`,
-        { details: { node } },
-      );
-    }
-    if (Date.now() > deadline)
-      throw new VmkitError(
-        'TIMEOUT',
-        `warm clone ${node}: the identity reset took over ${RESET_TIMEOUT_MS} ms`,
-        {
-          details: { node },
-        },
-      );
-    await sleep(POLL_MS, signal);
+  const status = await waitForStatus(agent, pid, {
+    ...(signal ? { signal } : {}),
+    timeoutMs: RESET_TIMEOUT_MS,
+    pauseMs: POLL_MS,
+  }).catch((error: unknown) => {
+    if (!VmkitError.is(error, 'TIMEOUT')) throw error;
+    throw new VmkitError(
+      'TIMEOUT',
+      `warm clone ${node}: the identity reset took over ${RESET_TIMEOUT_MS} ms`,
+      {
+        details: { node },
+      },
+    );
+  });
+  if (status.exitCode === 0) {
+    const rng = /^VMKIT-WARM-IDENTITY .* rng=(\w+)$/m.exec(
+      Buffer.from(status.stdout ?? []).toString('utf8'),
+    )?.[1];
+    return rng === undefined ? {} : { rng };
   }
+  const stderr = status.stderr ? Buffer.from(status.stderr).toString('utf8').slice(-500) : '';
+  throw new VmkitError(
+    'PROVIDER',
+    `warm clone ${node}: the identity reset exited with ${status.exitCode ?? `signal ${status.signal}`}${stderr ? `: ${stderr}` : ''}`,
+    { details: { node } },
+  );
 }
 
 /**
@@ -428,15 +480,13 @@ export async function probeSsh(agent: GuestAgent, signal?: AbortSignal): Promise
       { path: '/bin/sh', args: ['-c', SSH_PROBE_SCRIPT], captureOutput: true },
       signal ? { signal } : {},
     );
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      const status = await agent.processStatus(pid, signal ? { signal } : {});
-      if (status.exited) {
-        if (status.exitCode !== 0) return undefined;
-        return parseSshProbe(Buffer.from(status.stdout ?? new Uint8Array()).toString('utf8'));
-      }
-      await sleep(POLL_MS, signal);
-    }
+    const status = await waitForStatus(agent, pid, {
+      ...(signal ? { signal } : {}),
+      timeoutMs: PROBE_TIMEOUT_MS,
+      pauseMs: POLL_MS,
+    });
+    if (status.exitCode !== 0) return undefined;
+    return parseSshProbe(Buffer.from(status.stdout ?? new Uint8Array()).toString('utf8'));
   } catch (error) {
     if (signal?.aborted) throw error;
   }

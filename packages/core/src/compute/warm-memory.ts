@@ -1,6 +1,6 @@
 import { VmkitError } from '../errors/vmkit-error.js';
-import type { GuestAgent } from '../spi/guest-agent.js';
-import { sleep } from '../util/abort.js';
+import { waitForStatus } from '../guest/agent-process.js';
+import type { GuestAgent, GuestProcessStatus } from '../spi/guest-agent.js';
 
 /**
  * The shell script (POSIX sh, busybox-compatible) that zeroes a warm template's free memory just
@@ -67,33 +67,30 @@ export async function zeroFreeGuestMemory(
 ): Promise<void> {
   const opts = signal ? { signal } : {};
   const pid = await agent.spawn({ path: '/bin/sh', args: ['-c', WARM_ZERO_MEMORY_SCRIPT] }, opts);
-  let deadline = Date.now() + (limits.fillMs ?? ZERO_TIMEOUT_MS);
-  let stopped = false;
-  for (;;) {
-    const status = await agent.processStatus(pid, opts);
-    if (status.exited) {
-      if (status.exitCode === 0) return;
+  const wait = (timeoutMs: number) => waitForStatus(agent, pid, { ...opts, timeoutMs, pauseMs: POLL_MS });
+  let status: GuestProcessStatus;
+  try {
+    status = await wait(limits.fillMs ?? ZERO_TIMEOUT_MS);
+  } catch (error) {
+    if (!VmkitError.is(error, 'TIMEOUT')) throw error;
+    // The script's `dd` runs in the background with its pid in /run/vmkit-zero.<script pid>.dd.
+    await agent.spawn(
+      { path: '/bin/sh', args: ['-c', `kill "$(cat /run/vmkit-zero.${pid}.dd)" 2>/dev/null; exit 0`] },
+      opts,
+    );
+    status = await wait(limits.graceMs ?? STOP_GRACE_MS).catch((late: unknown) => {
+      if (!VmkitError.is(late, 'TIMEOUT')) throw late;
       throw new VmkitError(
-        'PROVIDER',
-        `warm template ${node}: zeroing its free memory exited with ${status.exitCode ?? `signal ${status.signal}`}`,
+        'TIMEOUT',
+        `warm template ${node}: zeroing its free memory did not end after its filling was stopped`,
         { details: { node } },
       );
-    }
-    if (Date.now() > deadline) {
-      if (stopped)
-        throw new VmkitError(
-          'TIMEOUT',
-          `warm template ${node}: zeroing its free memory did not end after its filling was stopped`,
-          { details: { node } },
-        );
-      // The script's `dd` runs in the background with its pid in /run/vmkit-zero.<script pid>.dd.
-      await agent.spawn(
-        { path: '/bin/sh', args: ['-c', `kill "$(cat /run/vmkit-zero.${pid}.dd)" 2>/dev/null; exit 0`] },
-        opts,
-      );
-      stopped = true;
-      deadline = Date.now() + (limits.graceMs ?? STOP_GRACE_MS);
-    }
-    await sleep(POLL_MS, signal);
+    });
   }
+  if (status.exitCode === 0) return;
+  throw new VmkitError(
+    'PROVIDER',
+    `warm template ${node}: zeroing its free memory exited with ${status.exitCode ?? `signal ${status.signal}`}`,
+    { details: { node } },
+  );
 }

@@ -50,6 +50,45 @@ export function spawnShell(
   );
 }
 
+/** How {@link waitForStatus} waits. */
+export interface WaitForStatusOptions {
+  readonly signal?: AbortSignal;
+  /** `TIMEOUT` once the process has run this long (it is left running: the caller kills it). */
+  readonly timeoutMs?: number;
+  /**
+   * A fixed pause between status checks (the first is at once), for a guest that a busier pace
+   * would slow (each check is work for the guest's agent); by default {@link PollPacer}'s.
+   */
+  readonly pauseMs?: number;
+}
+
+/**
+ * Waits until the guest process `pid` ends and returns its final status (exit code or signal,
+ * and the output the agent captured); `ABORTED` when `signal` fires, `TIMEOUT` after `timeoutMs`.
+ */
+export async function waitForStatus(
+  agent: GuestAgent,
+  pid: number,
+  options: WaitForStatusOptions = {},
+): Promise<GuestProcessStatus> {
+  const pacer = new PollPacer();
+  const fixed = options.pauseMs;
+  let first = true;
+  const deadline =
+    options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
+  const call = options.signal ? { signal: options.signal } : {};
+  for (;;) {
+    if (fixed === undefined) await pacer.pause(options.signal);
+    else if (first) throwIfAborted(options.signal, 'sleep');
+    else await sleep(fixed, options.signal);
+    first = false;
+    const status = await agent.processStatus(pid, call);
+    if (status.exited) return status;
+    if (Date.now() >= deadline)
+      throw new VmkitError('TIMEOUT', `guest process ${pid} still running after ${options.timeoutMs} ms`);
+  }
+}
+
 /**
  * Waits until the guest process `pid` ends and returns its exit code; `ABORTED` when `signal`
  * fires, `TIMEOUT` after `timeoutMs` (the process is left running: the caller kills it).
@@ -59,17 +98,7 @@ export async function waitForExit(
   pid: number,
   options: { readonly signal?: AbortSignal; readonly timeoutMs?: number } = {},
 ): Promise<number> {
-  const pacer = new PollPacer();
-  const deadline =
-    options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
-  const call = options.signal ? { signal: options.signal } : {};
-  for (;;) {
-    await pacer.pause(options.signal);
-    const status = await agent.processStatus(pid, call);
-    if (status.exited) return exitCodeOf(status);
-    if (Date.now() >= deadline)
-      throw new VmkitError('TIMEOUT', `guest process ${pid} still running after ${options.timeoutMs} ms`);
-  }
+  return exitCodeOf(await waitForStatus(agent, pid, options));
 }
 
 /** Runs `/bin/sh -c text` in the guest to its end; returns its exit code. */
