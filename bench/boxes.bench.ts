@@ -382,9 +382,9 @@ export default async function boxesBench(report: BenchReport): Promise<void> {
       unit: `ms / ${Math.max(...warm.sshMs).toFixed(0)} ms`,
     });
 
-    // The floor: the same box booted by bare QEMU (no libvirt, no tool), alone and 3 at once.
+    // A reference: the same box booted by bare QEMU (no libvirt, no tool), alone and 3 at once.
     report.section(
-      'the floor of a cold boot here: the box under bare QEMU (no libvirt, no tool), until SSH login',
+      'reference: the box under bare QEMU (no libvirt, no tool, the leanest devices), until SSH login',
     );
     await mkdir(at('bare'));
     await exec('tar', ['-xf', boxFile, '-C', at('bare'), 'box.img']);
@@ -405,16 +405,15 @@ export default async function boxesBench(report: BenchReport): Promise<void> {
     const three = Math.max(...(await bare(3)));
     report.figure({ name: 'bare QEMU: 3 guests at once, the last SSH login', value: three, unit: 'ms' });
     report.compare(
-      'vmkit cold against the floor',
+      'vmkit cold against bare QEMU',
       { name: 'vmkit up -n 3', ms: coldMs },
       { name: 'bare QEMU x3', ms: three },
     );
     if (v.readyMs !== undefined)
       report.compare(
-        'the floor against Vagrant: the best any tool can do cold with 3 boots on this machine',
+        '3 bare QEMU boots at once against Vagrant (what 3 cold boots here leave to any tool)',
         { name: 'bare QEMU x3', ms: three },
         { name: 'vagrant up', ms: v.readyMs },
-        3,
       );
   } finally {
     await vagrant('destroy', '-f').catch(() => {});

@@ -63,14 +63,21 @@ export async function bareQemuBoots(o: BareBoots): Promise<number[]> {
   const key = join(o.dir, 'login-key');
   await writeFile(key, o.privateKey.endsWith('\n') ? o.privateKey : `${o.privateKey}\n`, { mode: 0o600 });
   const procs: ChildProcess[] = [];
-  const start = performance.now();
+  /** Set when the run ends (a guest failed, or all answered): the other waits stop. */
+  let stopped = false;
+  const ended = (p: ChildProcess | undefined) => !p || p.exitCode !== null || p.signalCode !== null;
   try {
+    const overlays: string[] = [];
     const ports: number[] = [];
     for (let i = 0; i < o.count; i++) {
       const overlay = join(o.dir, `bare-${i}.qcow2`);
       await exec('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', o.disk, overlay]);
-      const port = await freePort();
-      ports.push(port);
+      overlays.push(overlay);
+      ports.push(await freePort());
+    }
+    // Timed from the first QEMU's start: the overlays are made before.
+    const start = performance.now();
+    for (const [i, overlay] of overlays.entries()) {
       const qemu = spawn(
         'qemu-system-x86_64',
         [
@@ -78,18 +85,22 @@ export async function bareQemuBoots(o: BareBoots): Promise<number[]> {
           ...['-nodefaults', '-no-user-config', '-display', 'none'],
           ...['-serial', `file:${join(o.dir, `bare-${i}.console`)}`],
           ...['-drive', `file=${overlay},if=virtio,format=qcow2`],
-          ...['-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:22`],
+          ...['-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${ports[i]}-:22`],
           ...['-device', `virtio-net-pci,netdev=n0,addr=0x${o.nicSlot.toString(16)}`],
         ],
         { stdio: 'ignore' },
       );
+      // A QEMU that cannot start (not installed) is a failed guest below, not a crash of the bench.
+      qemu.on('error', () => {});
       procs.push(qemu);
     }
     const deadline = start + o.timeoutMs;
     return await Promise.all(
       ports.map(async (port, i) => {
         for (;;) {
-          if (procs[i]?.exitCode !== null) throw new Error(`bare QEMU ${i} exited`);
+          if (stopped) throw new Error(`bare QEMU ${i}: stopped`);
+          if (ended(procs[i]) || procs[i]?.pid === undefined)
+            throw new Error(`bare QEMU ${i} is not running`);
           if (await sshLogin(port, o.user, key)) return performance.now() - start;
           if (performance.now() > deadline) throw new Error(`bare QEMU ${i}: no SSH login in time`);
           await new Promise((r) => setTimeout(r, 200));
@@ -97,11 +108,12 @@ export async function bareQemuBoots(o: BareBoots): Promise<number[]> {
       }),
     );
   } finally {
+    stopped = true;
     await Promise.all(
       procs.map(
         (p) =>
           new Promise((resolve) => {
-            if (p.exitCode !== null || p.signalCode !== null) return resolve(undefined);
+            if (ended(p) || p.pid === undefined) return resolve(undefined);
             p.once('exit', resolve);
             p.kill('SIGKILL');
           }),

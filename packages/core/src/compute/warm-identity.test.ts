@@ -400,14 +400,42 @@ describe('resetWarmIdentity', () => {
       }
     });
 
-    it('starts no program where the VM generation id driver reseeded the kernel at the resume', async () => {
+    it('starts no program where a device of the VM generation id driver reseeded the kernel at the resume', async () => {
       await standIn('perl', 0);
+      // The driver without a device (a kernel with it, a machine without one): not reseeded by it.
       await mkdir(join(root, 'sys/vmgenid'), { recursive: true });
+      for (const shell of await shells()) {
+        const { stdout } = await run(shell, { VMKIT_ENTROPY: entropyEscapes(8), VMKIT_IDENTITY: '1' });
+        expect(stdout).toMatch(/rng=perl$/m);
+      }
+      await rm(join(root, 'ran'));
+      await mkdir(join(root, 'sys/vmgenid/QEMUVGID:00'));
       for (const shell of await shells()) {
         const { stdout } = await run(shell, { VMKIT_ENTROPY: entropyEscapes(8), VMKIT_IDENTITY: '1' });
         expect(stdout).toMatch(/rng=vmgenid$/m);
       }
       expect(await ran()).toBe('');
+    });
+
+    it("the script's perl program runs in the real perl: it reseeds /dev/urandom (as root), and fails cleanly on anything else", async () => {
+      const program = /perl -e '([^']+)'/.exec(WARM_IDENTITY_SCRIPT)?.[1] ?? '';
+      expect(program).toContain('0x5207');
+      try {
+        await exec('sh', ['-c', 'command -v perl']);
+      } catch {
+        return; // no perl on this host: the stand-in tests above still hold
+      }
+      await writeFile(join(root, 'not-a-device'), '');
+      const onFile = await exec('perl', [
+        '-e',
+        program.replace('/dev/urandom', join(root, 'not-a-device')),
+      ]).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      // exit 1 from the failed ioctl (ENOTTY), not perl dying on the program.
+      expect(onFile).toEqual(expect.objectContaining({ code: 1, stderr: '' }));
+      if (process.getuid?.() === 0) await exec('perl', ['-e', program]);
     });
 
     it('gives each run fresh bytes, none of them zero', () => {

@@ -31,9 +31,12 @@ import type { GuestAgent } from '../spi/guest-agent.js';
  * clones would give the same random bytes (SSH's ephemeral keys among them) until the kernel next
  * reseeds on its own, up to a minute later. `$VMKIT_ENTROPY` (bytes made on the host, as `printf`
  * octal escapes) is written to `/dev/urandom`, and the reseed is forced: by the kernel itself where
- * its VM generation id driver is bound (each clone's domain has its own id), else by the
- * `RNDRESEEDCRNG` ioctl through `perl` or `python3`; `rng=` says which (`vmgenid`, `perl`,
- * `python3`), or `none` when the guest has none of them.
+ * a device is bound to its VM generation id driver (each clone's domain has its own id), else by
+ * the `RNDRESEEDCRNG` ioctl through `perl` or `python3` (Linux 5.18 and later reseed on it
+ * whatever entropy was credited; the request number is x86's and arm64's); `rng=` says which
+ * (`vmgenid`, `perl`, `python3`), or `none` when the guest has none of them. Only the kernel's
+ * generator: random state inside programs already running in the template, and the kernel's own
+ * boot-time secrets, stay the template's (see the warm clones guide).
  *
  * It starts as few programs as it can (shell built-ins do the rest): right after a restore an
  * emulated (TCG) guest has no translated code, so each program started costs a few hundred
@@ -78,9 +81,13 @@ fail() { echo "VMKIT-WARM-IDENTITY $2" >&2; [ -z "$mnt" ] || { umount "$mnt" 2>/
 rng=none
 [ -z "$VMKIT_ENTROPY" ] || printf "$VMKIT_ENTROPY" >/dev/urandom 2>/dev/null
 unset VMKIT_ENTROPY
-if [ -d /sys/bus/acpi/drivers/vmgenid ]; then
-  rng=vmgenid
-elif command -v perl >/dev/null 2>&1 && perl -e 'open(my $f, ">", "/dev/urandom") && ioctl($f, 0x5207, 0) || exit 1' 2>/dev/null; then
+# (A device bound to the driver, such as QEMUVGID:00, not only the driver: a glob, no program.)
+for d in /sys/bus/acpi/drivers/vmgenid/*:*; do
+  [ ! -e "$d" ] || rng=vmgenid
+done
+if [ "$rng" = vmgenid ]; then
+  :
+elif command -v perl >/dev/null 2>&1 && perl -e 'open(my $f, ">", "/dev/urandom") or exit 1; ioctl($f, 0x5207, 0) or exit 1' 2>/dev/null; then
   rng=perl
 elif command -v python3 >/dev/null 2>&1 && python3 -c 'import fcntl, os; fcntl.ioctl(os.open("/dev/urandom", os.O_WRONLY), 0x5207)' 2>/dev/null; then
   rng=python3
@@ -288,6 +295,8 @@ if [ -n "$VMKIT_RESUME" ]; then
   VMKIT_INSTANCE_ID=$iid VMKIT_HOSTNAME=$host VMKIT_DRIVE=$mnt sh -c "$VMKIT_RESUME" || rc=$?
 fi
 [ -z "$mnt" ] || { umount "$mnt" && rmdir "$mnt"; }
+# (On a line of its own, whatever the resume script printed last.)
+echo
 echo "VMKIT-WARM-IDENTITY instance-id=$iid hostname=$host rng=$rng"
 exit $rc
 `.replaceAll('@{', '${');
@@ -395,17 +404,15 @@ export async function resetWarmIdentity(
     timeoutMs: RESET_TIMEOUT_MS,
     pauseMs: POLL_MS,
   }).catch((error: unknown) => {
-    if (!VmkitError.is(error, 'TIMEOUT')) throw error;
+    if (!VmkitError.is(error, 'TIMEOUT') || signal?.aborted) throw error;
     throw new VmkitError(
       'TIMEOUT',
       `warm clone ${node}: the identity reset took over ${RESET_TIMEOUT_MS} ms`,
-      {
-        details: { node },
-      },
+      { details: { node }, cause: error },
     );
   });
   if (status.exitCode === 0) {
-    const rng = /^VMKIT-WARM-IDENTITY .* rng=(\w+)$/m.exec(
+    const rng = /VMKIT-WARM-IDENTITY .* rng=(\w+)$/m.exec(
       Buffer.from(status.stdout ?? []).toString('utf8'),
     )?.[1];
     return rng === undefined ? {} : { rng };

@@ -72,18 +72,18 @@ export async function zeroFreeGuestMemory(
   try {
     status = await wait(limits.fillMs ?? ZERO_TIMEOUT_MS);
   } catch (error) {
-    if (!VmkitError.is(error, 'TIMEOUT')) throw error;
+    if (!VmkitError.is(error, 'TIMEOUT') || signal?.aborted) throw error;
     // The script's `dd` runs in the background with its pid in /run/vmkit-zero.<script pid>.dd.
     await agent.spawn(
       { path: '/bin/sh', args: ['-c', `kill "$(cat /run/vmkit-zero.${pid}.dd)" 2>/dev/null; exit 0`] },
       opts,
     );
     status = await wait(limits.graceMs ?? STOP_GRACE_MS).catch((late: unknown) => {
-      if (!VmkitError.is(late, 'TIMEOUT')) throw late;
+      if (!VmkitError.is(late, 'TIMEOUT') || signal?.aborted) throw late;
       throw new VmkitError(
         'TIMEOUT',
         `warm template ${node}: zeroing its free memory did not end after its filling was stopped`,
-        { details: { node } },
+        { details: { node }, cause: late },
       );
     });
   }
