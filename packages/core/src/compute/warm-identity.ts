@@ -403,13 +403,10 @@ export async function resetWarmIdentity(
     ...(signal ? { signal } : {}),
     timeoutMs: RESET_TIMEOUT_MS,
     pauseMs: POLL_MS,
-  }).catch((error: unknown) => {
-    if (!VmkitError.is(error, 'TIMEOUT') || signal?.aborted) throw error;
-    throw new VmkitError(
-      'TIMEOUT',
-      `warm clone ${node}: the identity reset took over ${RESET_TIMEOUT_MS} ms`,
-      { details: { node }, cause: error },
-    );
+    timeoutError: {
+      message: `warm clone ${node}: the identity reset took over ${RESET_TIMEOUT_MS} ms`,
+      details: { node },
+    },
   });
   if (status.exitCode === 0) {
     const rng = /VMKIT-WARM-IDENTITY .* rng=(\w+)$/m.exec(

@@ -67,24 +67,27 @@ export async function zeroFreeGuestMemory(
 ): Promise<void> {
   const opts = signal ? { signal } : {};
   const pid = await agent.spawn({ path: '/bin/sh', args: ['-c', WARM_ZERO_MEMORY_SCRIPT] }, opts);
-  const wait = (timeoutMs: number) => waitForStatus(agent, pid, { ...opts, timeoutMs, pauseMs: POLL_MS });
+  const wait = (timeoutMs: number, timeoutError?: { message: string; details: { node: string } }) =>
+    waitForStatus(agent, pid, {
+      ...opts,
+      timeoutMs,
+      pauseMs: POLL_MS,
+      ...(timeoutError ? { timeoutError } : {}),
+    });
   let status: GuestProcessStatus;
   try {
     status = await wait(limits.fillMs ?? ZERO_TIMEOUT_MS);
   } catch (error) {
+    // Only the filling's own time limit stops it; an abort or the agent's failure ends the wait.
     if (!VmkitError.is(error, 'TIMEOUT') || signal?.aborted) throw error;
     // The script's `dd` runs in the background with its pid in /run/vmkit-zero.<script pid>.dd.
     await agent.spawn(
       { path: '/bin/sh', args: ['-c', `kill "$(cat /run/vmkit-zero.${pid}.dd)" 2>/dev/null; exit 0`] },
       opts,
     );
-    status = await wait(limits.graceMs ?? STOP_GRACE_MS).catch((late: unknown) => {
-      if (!VmkitError.is(late, 'TIMEOUT') || signal?.aborted) throw late;
-      throw new VmkitError(
-        'TIMEOUT',
-        `warm template ${node}: zeroing its free memory did not end after its filling was stopped`,
-        { details: { node }, cause: late },
-      );
+    status = await wait(limits.graceMs ?? STOP_GRACE_MS, {
+      message: `warm template ${node}: zeroing its free memory did not end after its filling was stopped`,
+      details: { node },
     });
   }
   if (status.exitCode === 0) return;

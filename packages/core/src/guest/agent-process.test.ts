@@ -51,6 +51,17 @@ describe('waitForStatus', () => {
     const error = await waitForStatus(agent, 42, { timeoutMs: 60, pauseMs: 10 }).catch((e: unknown) => e);
     expect(VmkitError.is(error, 'TIMEOUT')).toBe(true);
     expect(String((error as Error).message)).toContain('42');
+    // Named by the caller: its message and details, only for this wait's own time limit.
+    const named = await waitForStatus(agent, 42, {
+      timeoutMs: 30,
+      pauseMs: 10,
+      timeoutError: { message: 'the reset took too long', details: { node: 'n1' } },
+    }).catch((e: unknown) => e);
+    expect(named).toMatchObject({
+      code: 'TIMEOUT',
+      message: 'the reset took too long',
+      details: { node: 'n1' },
+    });
   });
 
   it('is ABORTED without a look when the signal has fired', async () => {

@@ -60,6 +60,8 @@ export interface WaitForStatusOptions {
    * would slow (each check is work for the guest's agent); by default {@link PollPacer}'s.
    */
   readonly pauseMs?: number;
+  /** What the `TIMEOUT` error says, and its details (default: the pid and the limit). */
+  readonly timeoutError?: { readonly message: string; readonly details?: Record<string, unknown> };
 }
 
 /**
@@ -84,8 +86,14 @@ export async function waitForStatus(
     first = false;
     const status = await agent.processStatus(pid, call);
     if (status.exited) return status;
-    if (Date.now() >= deadline)
-      throw new VmkitError('TIMEOUT', `guest process ${pid} still running after ${options.timeoutMs} ms`);
+    if (Date.now() >= deadline) {
+      const named = options.timeoutError;
+      throw new VmkitError(
+        'TIMEOUT',
+        named?.message ?? `guest process ${pid} still running after ${options.timeoutMs} ms`,
+        named?.details ? { details: named.details } : {},
+      );
+    }
   }
 }
 
