@@ -6,6 +6,8 @@ SYSTEM_DEPS=(
   "qemu-system-x86_64:qemu-system-x86"
   "qemu-img:qemu-utils"
   "libvirtd:libvirt-daemon"
+  # libvirtd runs under it where no service manager reaps its QEMU processes (ensure-libvirtd.sh).
+  "tini:tini"
   "/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so:libvirt-daemon-driver-qemu"
   "virsh:libvirt-clients"
   "virt-xml-validate:libvirt-clients"
