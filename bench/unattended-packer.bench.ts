@@ -278,7 +278,7 @@ async function vmkitRun(prefix: string, dir: string): Promise<Run> {
       onProgress: (e) => {
         if (e.step !== 'create-and-install') return;
         if (e.message === 'installer defined') mark('kernel, initrd uploaded; installer defined');
-        if (/installer running/.test(e.message)) mark('installer started (first progress)');
+        if (e.message === 'installer started') mark("installer started (libvirt's start returned)");
         if (e.stepOutcome !== 'done') return;
         ms = performance.now() - start;
         mark('console checked, one-shot volumes removed: install step done');

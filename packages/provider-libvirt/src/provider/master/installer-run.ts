@@ -43,6 +43,8 @@ export async function runInstallerToCompletion(
   try {
     // Inside the try: a start that fails still stops the signal's watch (its port probe) below.
     await startDomain(ctx.client, dom);
+    // Where the daemon's start ends (the guest runs from here): a mark for timing the start.
+    options.progress(0, `${what} started`);
     await options.afterStart?.(dom);
     await watchDomain(ctx, dom, {
       label,
