@@ -311,7 +311,10 @@ describe('SSH transport against OpenSSH', () => {
     expect(left.stdout).toBe('none\n');
   });
 
-  it('an abort returns within a second, the script killed', async () => {
+  // Promptly: the kill walks /proc in a shell (every process of this busy host, where the test's
+  // sshd runs), which took 1.24 s once with both test lanes and TCG guests on the 2 cores; the
+  // script itself would sleep for over an hour.
+  it('an abort returns within 3 s, the script killed', async () => {
     const marker = 4000 + Math.floor(Math.random() * 999);
     const controller = new AbortController();
     const running = ssh.run(`echo go; sleep ${marker}`, {
@@ -325,7 +328,7 @@ describe('SSH transport against OpenSSH', () => {
     const error = await running.catch((e: unknown) => e);
     const took = Date.now() - abortedAt;
     expect(VmkitError.is(error, 'ABORTED')).toBe(true);
-    expect(took).toBeLessThan(1000);
+    expect(took).toBeLessThan(3000);
     expect((await ssh.run(`pgrep -f '^sleep ${marker}' || echo none`, {})).stdout).toBe('none\n');
   });
 
