@@ -127,18 +127,29 @@ describe('fileSystemBlobStore', () => {
     expect(await readdir(join(root, 'c'))).toEqual([]);
   });
 
-  it('serves blobs over 1 MiB as streams and detects a replacement after getBlob', async () => {
-    const root = await newRoot();
-    const store = fileSystemBlobStore({ root });
-    await store.createContainer('c');
-    const big = Buffer.alloc(3 * 1024 * 1024, 7);
-    await store.putBlob('c', 'big', big, { metadata: { k: 'v' } });
-    const blob = await store.getBlob('c', 'big');
-    expect(blob?.metadata).toEqual({ k: 'v' });
-    expect(Buffer.from((await blob?.bytes()) ?? []).equals(big)).toBe(true);
-    await store.putBlob('c', 'big', Buffer.alloc(2 * 1024 * 1024, 1));
-    expect(() => blob?.stream()).toThrow(/changed/);
-  });
+  it.each([
+    ['synchronous', undefined],
+    ['asynchronous', 0],
+  ])(
+    'serves blobs over 1 MiB as streams and detects a replacement after getBlob (%s reads)',
+    async (_, syncReadMaxBytes) => {
+      const root = await newRoot();
+      const store = fileSystemBlobStore({
+        root,
+        ...(syncReadMaxBytes === undefined ? {} : { syncReadMaxBytes }),
+      });
+      await store.createContainer('c');
+      const big = Buffer.alloc(3 * 1024 * 1024, 7);
+      await store.putBlob('c', 'big', big, { metadata: { k: 'v' } });
+      const blob = await store.getBlob('c', 'big');
+      expect(blob?.metadata).toEqual({ k: 'v' });
+      expect(blob?.size).toBe(big.byteLength);
+      expect(blob?.etag).toBe((await store.list('c', { maxKeys: 10 })).items[0]?.etag);
+      expect(Buffer.from((await blob?.bytes()) ?? []).equals(big)).toBe(true);
+      await store.putBlob('c', 'big', Buffer.alloc(2 * 1024 * 1024, 1));
+      expect(() => blob?.stream()).toThrow(/changed/);
+    },
+  );
 
   it('fails with STORE errors naming the call and keeping the system error, never a bare one', async () => {
     const root = await newRoot();

@@ -1,5 +1,5 @@
-import type { Dirent } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { type Dirent, readdirSync, rmdirSync } from 'node:fs';
+import { chmod, lstat, mkdir, rm, stat, unlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { invalidArgument, toVmkitError } from '../errors/vmkit-error.js';
@@ -94,7 +94,7 @@ export function fileSystemBlobStore(options: FileSystemBlobStoreOptions): Closab
         if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR')
           throw toVmkitError(error, 'STORE', `removing ${name}`);
       });
-      await removeEmptyFolders(path, dir);
+      removeEmptyFolders(path, dir);
     },
     async watchBlob(container, name, signal) {
       await watchBlobFile(paths.containerDir(container), paths.blobPath(container, name), signal);
@@ -127,14 +127,18 @@ async function tightenFolder(dir: string): Promise<void> {
   await chmod(dir, FOLDER_MODE);
 }
 
-/** Drops the folders a removed blob leaves empty, up to the container's. */
-async function removeEmptyFolders(path: string, dir: string): Promise<void> {
+/**
+ * Drops the folders a removed blob leaves empty, up to the container's. Synchronous, like the
+ * writer's moves into place: a `rmdir` is a metadata update of microseconds, where an asynchronous
+ * one waits for a thread of the pool (which a busy process keeps queued).
+ */
+function removeEmptyFolders(path: string, dir: string): void {
   for (let parent = resolve(path, '..'); parent.startsWith(dir + sep); parent = resolve(parent, '..')) {
-    const removed = await rmdir(parent).then(
-      () => true,
-      () => false,
-    );
-    if (!removed) break;
+    try {
+      rmdirSync(parent);
+    } catch {
+      break; // not empty (or gone, or another process's new blob is in it): keep the rest
+    }
   }
 }
 
@@ -142,13 +146,18 @@ async function removeEmptyFolders(path: string, dir: string): Promise<void> {
  * The names of the blobs in container folder `dir` with `prefix` and after `marker`, sorted. The
  * walk starts at the prefix's deepest folder and skips folders outside the prefix. Other processes
  * remove blobs and prune emptied folders meanwhile: a folder gone before it is read is empty.
+ * Each folder is read with one synchronous call (no thread-pool round-trip, like the reads of the
+ * listed files' trailers); a walk of many folders yields to the event loop every 64.
  */
 async function blobNames(dir: string, prefix: string, marker: string | undefined): Promise<string[]> {
   const names: string[] = [];
+  let folders = 0;
   const walk = async (rel: string): Promise<void> => {
+    // Folders are read synchronously; a walk of many yields to the event loop every 64 of them.
+    if (++folders % 64 === 0) await setImmediate();
     let entries: Dirent[];
     try {
-      entries = await readdir(join(dir, ...rel.split('/')), { withFileTypes: true });
+      entries = readdirSync(join(dir, ...rel.split('/')), { withFileTypes: true });
     } catch (error) {
       if (GONE.has((error as NodeJS.ErrnoException).code ?? '')) return;
       throw error;

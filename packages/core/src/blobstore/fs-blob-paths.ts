@@ -65,10 +65,12 @@ export class FsBlobPaths {
     for (let i = 0; ; i++) {
       let info: ReturnType<typeof lstatSync> | undefined;
       try {
-        info = lstatSync(at);
+        // No exception for a missing folder (a pruned lease folder is one per write): none to build.
+        info = lstatSync(at, { throwIfNoEntry: false });
       } catch {
-        return; // missing from here down: nothing to follow
+        info = undefined; // ENOTDIR: a file on the way, which the write or read then reports
       }
+      if (!info) return; // missing from here down: nothing to follow
       if (info.isSymbolicLink()) throw followsLink(at, { container, name });
       if (i >= folders.length) return;
       at = join(at, folders[i] as string);

@@ -1,4 +1,4 @@
-import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -26,8 +26,9 @@ const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
 /**
  * Reads the file of blob `name` (`label` is `container/name`, for errors): `undefined` when absent
  * (or not a regular file).
- * Files up to `syncMax` bytes are read with synchronous calls (tens of microseconds on a local
- * disk, no thread-pool round-trips); up to {@link WHOLE_READ_MAX} whole; larger ones lazily.
+ * With `syncMax` above 0, the file is opened, and its trailer read, with synchronous calls (tens
+ * of microseconds on a local disk, no thread-pool round-trips), and files up to `syncMax` bytes
+ * are read whole that way; up to {@link WHOLE_READ_MAX} whole; larger ones lazily, as a stream.
  */
 export async function readBlobFile(
   path: string,
@@ -36,8 +37,8 @@ export async function readBlobFile(
   syncMax: number,
 ): Promise<StoredBlob | undefined> {
   if (syncMax > 0) {
-    const small = readSmallSync(path, name, label, syncMax);
-    if (small !== null) return small;
+    const read = readBlobFileSync(path, name, label, syncMax);
+    if (read !== null) return read;
   }
   let handle: Awaited<ReturnType<typeof open>>;
   try {
@@ -58,40 +59,54 @@ export async function readBlobFile(
       json = Buffer.alloc(layout.trailerLength);
       await handle.read(json, 0, layout.trailerLength, layout.contentLength);
     }
-    const trailer = blobTrailer(layout, json, label, () => `W/"${info.size}-${Math.trunc(info.mtimeMs)}"`);
-    const openStream = (): Readable => {
-      // Opened anew by name: refuse if the name now points at another file (replaced after getBlob).
-      const changed = () =>
-        new VmkitError('CONFLICT', `blob ${label} changed since it was opened`, { details: { name } });
-      let fd: number;
-      try {
-        fd = openSync(path, READ_FLAGS);
-      } catch (error) {
-        if (ABSENT.has((error as NodeJS.ErrnoException).code ?? '')) throw changed(); // removed since
-        throw error;
-      }
-      if (fstatSync(fd).ino !== info.ino) {
-        closeSync(fd);
-        throw changed();
-      }
-      return createReadStream('', {
-        fd,
-        start: 0,
-        end: layout.contentLength - 1,
-        highWaterMark: FILE_CHUNK_BYTES,
-      });
-    };
-    return storedBlob(name, layout.contentLength, trailer, info.mtime, {
-      stream: openStream,
-      bytes: async () => {
-        const chunks: Buffer[] = [];
-        for await (const chunk of openStream()) chunks.push(chunk as Buffer);
-        return Buffer.concat(chunks);
-      },
-    });
+    return lazyBlob(path, name, label, info, layout, json);
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * A blob read lazily: its size and trailer now, its content as a stream of the file opened anew
+ * by name, which refuses a file that replaced the one read here.
+ */
+function lazyBlob(
+  path: string,
+  name: string,
+  label: string,
+  info: Stats,
+  layout: BlobFileLayout,
+  json: Buffer | undefined,
+): StoredBlob {
+  const trailer = blobTrailer(layout, json, label, () => `W/"${info.size}-${Math.trunc(info.mtimeMs)}"`);
+  const openStream = (): Readable => {
+    const changed = () =>
+      new VmkitError('CONFLICT', `blob ${label} changed since it was opened`, { details: { name } });
+    let fd: number;
+    try {
+      fd = openSync(path, READ_FLAGS);
+    } catch (error) {
+      if (ABSENT.has((error as NodeJS.ErrnoException).code ?? '')) throw changed(); // removed since
+      throw error;
+    }
+    if (fstatSync(fd).ino !== info.ino) {
+      closeSync(fd);
+      throw changed();
+    }
+    return createReadStream('', {
+      fd,
+      start: 0,
+      end: layout.contentLength - 1,
+      highWaterMark: FILE_CHUNK_BYTES,
+    });
+  };
+  return storedBlob(name, layout.contentLength, trailer, info.mtime, {
+    stream: openStream,
+    bytes: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of openStream()) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
+  });
 }
 
 /**
@@ -138,8 +153,12 @@ function listedEtag(end: Buffer, layout: BlobFileLayout, name: string): string |
   }
 }
 
-/** Reads a small blob with synchronous calls; `null` when it is larger than `syncMax`. */
-function readSmallSync(
+/**
+ * {@link readBlobFile} with synchronous calls: a blob up to `syncMax` bytes whole, a blob over
+ * {@link WHOLE_READ_MAX} bytes lazily (its trailer read now, two small reads); `null` for one in
+ * between, which is read whole with asynchronous calls.
+ */
+function readBlobFileSync(
   path: string,
   name: string,
   label: string,
@@ -155,18 +174,34 @@ function readSmallSync(
   try {
     const info = fstatSync(fd);
     if (!info.isFile()) return undefined;
-    if (info.size > syncMax) return null;
-    const all = Buffer.allocUnsafe(info.size);
-    let off = 0;
-    while (off < info.size) {
-      const n = readSync(fd, all, off, info.size - off, off);
-      if (n === 0) break;
-      off += n;
+    if (info.size > syncMax) {
+      if (info.size <= WHOLE_READ_MAX) return null;
+      const tail = Buffer.alloc(TRAILER_TAIL);
+      readFully(fd, tail, info.size - TRAILER_TAIL);
+      const layout = blobFileLayout(tail, info.size);
+      let json: Buffer | undefined;
+      if (layout.trailerLength !== undefined) {
+        json = Buffer.alloc(layout.trailerLength);
+        readFully(fd, json, layout.contentLength);
+      }
+      return lazyBlob(path, name, label, info, layout, json);
     }
-    return parseWhole(name, label, all.subarray(0, off), info.mtime);
+    const all = Buffer.allocUnsafe(info.size);
+    return parseWhole(name, label, all.subarray(0, readFully(fd, all, 0)), info.mtime);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Reads into all of `buffer` from `position` on, or until the file ends; the bytes read. */
+function readFully(fd: number, buffer: Buffer, position: number): number {
+  let off = 0;
+  while (off < buffer.byteLength) {
+    const n = readSync(fd, buffer, off, buffer.byteLength - off, position + off);
+    if (n === 0) break;
+    off += n;
+  }
+  return off;
 }
 
 /** A blob from the whole file's bytes; a truncated trailer is `CORRUPT`, like any bad one. */

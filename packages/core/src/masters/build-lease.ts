@@ -370,6 +370,9 @@ export interface Settled {
 /** How often a waiter woken by changes (`Settled.changed`) still asks `settled` on its own. */
 const WOKEN_POLL_MS = 1000;
 
+/** Why a wake-up's watch was stopped by `disarm` (nobody reads it: see {@link armWake}). */
+const DISARMED = new Error('the wake-up was disarmed');
+
 /** A wake-up armed until the next change: see {@link armWake}. */
 interface Wake {
   /** Whether the watch ended: on a change, a failure of the watch, `disarm` or the abort. */
@@ -431,7 +434,8 @@ function armWake(changed: (signal: AbortSignal) => Promise<void>, signal: AbortS
     },
     disarm() {
       signal?.removeEventListener('abort', onAbort);
-      stop.abort();
+      // A reason of our own: no AbortError (a DOMException with its stack) made for every wait.
+      stop.abort(DISARMED);
     },
   };
 }

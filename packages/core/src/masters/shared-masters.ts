@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, rmdir, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BlobStore } from '../blobstore/blob-store.js';
@@ -114,8 +114,8 @@ export class SharedMasters {
     const record = await this.#findRecord(hash, spec.id, work.signal);
     if (!record) return undefined;
     const dir = await mkdtemp(join(this.#tmpDir, 'vmkit-shared-'));
+    const file = join(dir, `disk.${record.format}`);
     try {
-      const file = join(dir, `disk.${record.format}`);
       const report = this.#reporter(work.onProgress, spec.id, 'download', record.size);
       report(0);
       await downloadVerified(this.#store, this.#container, record.blob, file, record, {
@@ -141,7 +141,7 @@ export class SharedMasters {
       });
       return undefined;
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removeStaging(dir, file);
     }
   }
 
@@ -197,12 +197,13 @@ export class SharedMasters {
       return;
     }
     let dir: string | undefined;
+    let file = '';
     let uploaded: string | undefined;
     try {
       await this.#init();
       if (await this.#store.blobExists(this.#container, sharedRecordName(hash))) return;
       dir = await mkdtemp(join(this.#tmpDir, 'vmkit-shared-'));
-      const file = join(dir, 'disk');
+      file = join(dir, 'disk');
       const exported = await exportDisk(master, file, {
         compress: true,
         signal: work.signal,
@@ -259,7 +260,7 @@ export class SharedMasters {
       // Another host's record may name the same content-addressed blob: keep it then.
       if (uploaded) await this.#removeUnlessNamed(hash, uploaded);
     } finally {
-      if (dir) await rm(dir, { recursive: true, force: true });
+      if (dir) await removeStaging(dir, file);
     }
   }
 
@@ -339,4 +340,13 @@ export class SharedMasters {
       });
     };
   }
+}
+
+/**
+ * Removes a staging folder and the disk `file` staged in it: two calls, or the whole folder when a
+ * provider left more in it.
+ */
+async function removeStaging(dir: string, file: string): Promise<void> {
+  await unlink(file).catch(() => {});
+  await rmdir(dir).catch(() => rm(dir, { recursive: true, force: true }));
 }
