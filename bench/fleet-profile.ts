@@ -2,10 +2,11 @@
 // `npx tsx bench/fleet-profile.ts fs|s3 [HOSTS=16] [IMAGES=5]`. Prints, from each host's own
 // `go`, when builders started and published and when adopters began downloading and were ready
 // (min, median, max), each host's start-up phases and CPU time, the store calls of the fleet with
-// their mean time, and for S3 the test server's CPU time against the wall time.
+// their mean time, and for S3 the test server's CPU time against the wall time. Its files live on
+// a journaled ext4 where one can be mounted, as in the bench (VMKIT_BENCH_TEMP=1: the system temp
+// folder instead; see lib/bench-filesystem.ts).
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -16,6 +17,7 @@ import {
 } from '../packages/core/src/compute/fleet.fixture.js';
 import { startTestS3Server } from '../packages/store-s3/src/testing/s3-test-server.js';
 import { createTestBucket } from '../packages/store-s3/src/testing/test-store.js';
+import { journaledExt4, systemTemp } from './lib/bench-filesystem.js';
 
 const S3_MAIN = fileURLToPath(
   new URL('../packages/store-s3/src/testing/build-race-main.mjs', import.meta.url),
@@ -49,7 +51,12 @@ function firstAt(
   return lines.find((l) => l.ask === id && l.event && match(l.event))?.at;
 }
 
-const dir = await mkdtemp(join(tmpdir(), 'vmkit-fleet-profile-'));
+const where =
+  (process.env.VMKIT_BENCH_TEMP === '1' ? undefined : await journaledExt4()) ??
+  (await systemTemp('vmkit-fleet-profile-'));
+console.log(`files on ${where.label}`);
+const dir = where.dir;
+await mkdir(join(dir, 'tmp'));
 const server =
   kind === 's3'
     ? await startTestS3Server({ directory: join(dir, 's3'), conditionalWrites: true })
@@ -58,6 +65,8 @@ try {
   const storeEnv: Record<string, string> = server
     ? { VMKIT_BUCKET: await createTestBucket(server), VMKIT_ENDPOINT: server.endpoint }
     : { VMKIT_STORE: join(dir, 'store') };
+  // The hosts stage shared disks on the same filesystem.
+  storeEnv.TMPDIR = join(dir, 'tmp');
   const fleet = await Fleet.start({
     main: server ? S3_MAIN : FLEET_MAIN,
     hosts: Number(hostsArg),
@@ -130,5 +139,5 @@ try {
   fleet.dispose();
 } finally {
   await server?.dispose();
-  await rm(dir, { recursive: true, force: true });
+  await where.dispose();
 }
