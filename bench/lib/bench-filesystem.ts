@@ -8,7 +8,7 @@
 // afresh in a sparse image under `.vmkit/bench/`, and says which filesystem each figure used.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,8 +35,10 @@ export async function journaledExt4(): Promise<BenchFilesystem | undefined> {
   if (process.getuid?.() !== 0) return skip('not root');
   const base = join(REPO, '.vmkit', 'bench');
   await mkdir(base, { recursive: true });
+  await removeLeftovers(base);
   const image = join(base, `ext4-${process.pid}.img`);
-  const mount = await mkdtemp(join(base, 'ext4-'));
+  const mount = join(base, `ext4-${process.pid}-mnt`);
+  await mkdir(mount);
   let mounted = false;
   try {
     await exec('truncate', ['-s', String(IMAGE_BYTES), image]);
@@ -94,6 +96,35 @@ export function describeFilesystem(path: string): string {
   if (type !== 'ext4') return type;
   const journaled = existsSync('/proc/fs/jbd2') && existsSync(`/proc/fs/jbd2/${basename(device)}-8`);
   return journaled ? 'ext4 with a journal' : 'ext4 without a journal';
+}
+
+/**
+ * Unmounts and removes what a bench killed midway left in `base`: the images and mounts named
+ * after a process that no longer runs.
+ */
+async function removeLeftovers(base: string): Promise<void> {
+  const mounted = new Set(
+    readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' ')[1]),
+  );
+  for (const entry of await readdir(base)) {
+    const pid = Number(/^ext4-(\d+)(?:\.img|-mnt)$/.exec(entry)?.[1]);
+    if (!pid || alive(pid)) continue;
+    const path = join(base, entry);
+    if (mounted.has(path)) await exec('umount', [path]).catch(() => {});
+    await rm(path, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** Whether process `pid` runs. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 function skip(why: string): undefined {
