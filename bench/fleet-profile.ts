@@ -15,7 +15,7 @@ import {
   type FleetHost,
   fleetImages,
 } from '../packages/core/src/compute/fleet.fixture.js';
-import { startTestS3Server } from '../packages/store-s3/src/testing/s3-test-server.js';
+import { startTestS3Server, type TestS3Server } from '../packages/store-s3/src/testing/s3-test-server.js';
 import { createTestBucket } from '../packages/store-s3/src/testing/test-store.js';
 import { journaledExt4, systemTemp } from './lib/bench-filesystem.js';
 
@@ -56,18 +56,20 @@ const where =
   (await systemTemp('vmkit-fleet-profile-'));
 console.log(`files on ${where.label}`);
 const dir = where.dir;
-await mkdir(join(dir, 'tmp'));
-const server =
-  kind === 's3'
-    ? await startTestS3Server({ directory: join(dir, 's3'), conditionalWrites: true })
-    : undefined;
+let server: TestS3Server | undefined;
+let fleet: Fleet | undefined;
 try {
+  await mkdir(join(dir, 'tmp'));
+  server =
+    kind === 's3'
+      ? await startTestS3Server({ directory: join(dir, 's3'), conditionalWrites: true })
+      : undefined;
   const storeEnv: Record<string, string> = server
     ? { VMKIT_BUCKET: await createTestBucket(server), VMKIT_ENDPOINT: server.endpoint }
     : { VMKIT_STORE: join(dir, 'store') };
   // The hosts stage shared disks on the same filesystem.
   storeEnv.TMPDIR = join(dir, 'tmp');
-  const fleet = await Fleet.start({
+  fleet = await Fleet.start({
     main: server ? S3_MAIN : FLEET_MAIN,
     hosts: Number(hostsArg),
     images: fleetImages(Number(imagesArg)),
@@ -136,8 +138,15 @@ try {
     console.log(
       `s3rver CPU from go to the last host done: ${cpuMsOf(server.pid) - serverCpu} ms over ${Date.now() - wall} ms`,
     );
-  fleet.dispose();
 } finally {
-  await server?.dispose();
-  await where.dispose();
+  if (fleet) {
+    fleet.dispose();
+    // Every host gone before its files are (the filesystem is unmounted next).
+    await Promise.all(fleet.hosts.map((h) => h.proc.exited));
+  }
+  try {
+    await server?.dispose();
+  } finally {
+    await where.dispose();
+  }
 }

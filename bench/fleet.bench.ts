@@ -102,6 +102,8 @@ async function runFleet(
     };
   } finally {
     fleet.dispose();
+    // Every host gone before its files are (the filesystem may be unmounted next).
+    await Promise.all(fleet.hosts.map((h) => h.proc.exited));
   }
 }
 
@@ -235,12 +237,21 @@ function fsFleet(where: BenchFilesystem): (hosts: number, images: number) => Pro
 export default async function fleetBench(report: BenchReport): Promise<void> {
   const journaled = await journaledExt4();
   const where = journaled ?? (await systemTemp('vmkit-bench-fleet-'));
+  try {
+    await benchOn(report, where, journaled !== undefined);
+  } finally {
+    await where.dispose();
+  }
+}
+
+/** The bench with its files in `where` (`compare`: also the 16-host fleet on the system temp folder). */
+async function benchOn(report: BenchReport, where: BenchFilesystem, compare: boolean): Promise<void> {
   const dir = where.dir;
   const server = await startTestS3Server({ directory: join(dir, 's3'), conditionalWrites: true });
   try {
     let n = 0;
     const fs = await storeFigures(report, `filesystem store (on ${where.label})`, fsFleet(where));
-    if (journaled) {
+    if (compare) {
       // The same 16 hosts on this machine's own temp folder, for comparison (no goal: see above).
       const temp = await systemTemp('vmkit-bench-fleet-');
       try {
@@ -281,6 +292,5 @@ export default async function fleetBench(report: BenchReport): Promise<void> {
     }
   } finally {
     await server.dispose();
-    await where.dispose();
   }
 }

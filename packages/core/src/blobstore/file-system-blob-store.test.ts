@@ -92,6 +92,26 @@ describe('fileSystemBlobStore', () => {
     expect((await store.list('c')).items.map((i) => [i.name, i.size])).toEqual([['stray', 10]]);
   });
 
+  it('reads a plain file over 1 MiB whole, and a blob over 1 MiB with a trailer longer than syncReadMaxBytes', async () => {
+    const root = await newRoot();
+    const store = fileSystemBlobStore({ root, syncReadMaxBytes: 1024 });
+    await store.createContainer('c');
+    const plain = Buffer.alloc(2 * 1024 * 1024 + 5, 3);
+    await writeFile(join(root, 'c', 'stray'), plain);
+    const stray = await store.getBlob('c', 'stray');
+    expect(stray?.size).toBe(plain.byteLength);
+    expect(stray?.metadata).toEqual({});
+    expect(Buffer.from((await stray?.bytes()) ?? []).equals(plain)).toBe(true);
+    // Metadata of 4 KiB makes a trailer over the 1 KiB read synchronously: read asynchronously.
+    const big = Buffer.alloc(2 * 1024 * 1024, 9);
+    const metadata = { note: 'x'.repeat(4096) };
+    await store.putBlob('c', 'big', big, { metadata });
+    const blob = await store.getBlob('c', 'big');
+    expect(blob?.metadata).toEqual(metadata);
+    expect(blob?.size).toBe(big.byteLength);
+    expect(Buffer.from((await blob?.bytes()) ?? []).equals(big)).toBe(true);
+  });
+
   it('refuses to follow a symlinked folder out of the root', async () => {
     const root = await newRoot();
     const outside = await newRoot();

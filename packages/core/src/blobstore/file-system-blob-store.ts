@@ -23,7 +23,8 @@ export interface FileSystemBlobStoreOptions {
   readonly durable?: boolean;
   /**
    * Blobs up to this size are read, and bodies given whole (a string or bytes) up to this size are
-   * written, with synchronous calls (default 64 KiB; 0 turns it off; fsyncs stay asynchronous). On
+   * written, with synchronous calls (default 64 KiB; 0 turns it off; fsyncs stay asynchronous);
+   * so is the trailer (up to this size) of a blob over 1 MiB, whose content is then streamed. On
    * a local disk that takes tens of microseconds and avoids the thread-pool round-trips of each
    * blob (four to read, eight to write), which makes loading thousands of small metadata blobs
    * several times faster, and a small write on a process busy streaming disks (whose reads keep

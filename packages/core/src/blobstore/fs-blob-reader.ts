@@ -26,9 +26,12 @@ const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
 /**
  * Reads the file of blob `name` (`label` is `container/name`, for errors): `undefined` when absent
  * (or not a regular file).
- * With `syncMax` above 0, the file is opened, and its trailer read, with synchronous calls (tens
- * of microseconds on a local disk, no thread-pool round-trips), and files up to `syncMax` bytes
- * are read whole that way; up to {@link WHOLE_READ_MAX} whole; larger ones lazily, as a stream.
+ * With `syncMax` above 0, the file is opened with synchronous calls (tens of microseconds on a
+ * local disk, no thread-pool round-trips): a file up to `syncMax` bytes is read whole that way, and
+ * one over {@link WHOLE_READ_MAX} bytes has its trailer (up to `syncMax` bytes) read that way and
+ * its content served lazily, as a stream. Anything else (a file between the two sizes, a longer
+ * trailer, or every file when `syncMax` is 0) is read with asynchronous calls: whole up to
+ * {@link WHOLE_READ_MAX} bytes, else lazily.
  */
 export async function readBlobFile(
   path: string,
@@ -156,7 +159,7 @@ function listedEtag(end: Buffer, layout: BlobFileLayout, name: string): string |
 /**
  * {@link readBlobFile} with synchronous calls: a blob up to `syncMax` bytes whole, a blob over
  * {@link WHOLE_READ_MAX} bytes lazily (its trailer read now, two small reads); `null` for one in
- * between, which is read whole with asynchronous calls.
+ * between or with a trailer over `syncMax` bytes, which the caller reads asynchronously.
  */
 function readBlobFileSync(
   path: string,
@@ -179,6 +182,9 @@ function readBlobFileSync(
       const tail = Buffer.alloc(TRAILER_TAIL);
       readFully(fd, tail, info.size - TRAILER_TAIL);
       const layout = blobFileLayout(tail, info.size);
+      // A trailer of up to `syncMax` bytes is read here; a longer one (large metadata, or a corrupt
+      // length) asynchronously, off the event loop.
+      if ((layout.trailerLength ?? 0) > syncMax) return null;
       let json: Buffer | undefined;
       if (layout.trailerLength !== undefined) {
         json = Buffer.alloc(layout.trailerLength);

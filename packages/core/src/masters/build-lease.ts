@@ -370,8 +370,12 @@ export interface Settled {
 /** How often a waiter woken by changes (`Settled.changed`) still asks `settled` on its own. */
 const WOKEN_POLL_MS = 1000;
 
-/** Why a wake-up's watch was stopped by `disarm` (nobody reads it: see {@link armWake}). */
-const DISARMED = new Error('the wake-up was disarmed');
+/**
+ * Why a wake-up's watch was stopped by `disarm`: a reason of its own, so no `AbortError` is made
+ * for every wait. A store's `watchBlob` only needs the signal to fire (this package's stores do not
+ * read the reason).
+ */
+const DISARMED = Object.freeze(new Error('the wake-up was disarmed'));
 
 /** A wake-up armed until the next change: see {@link armWake}. */
 interface Wake {
@@ -434,7 +438,6 @@ function armWake(changed: (signal: AbortSignal) => Promise<void>, signal: AbortS
     },
     disarm() {
       signal?.removeEventListener('abort', onAbort);
-      // A reason of our own: no AbortError (a DOMException with its stack) made for every wait.
       stop.abort(DISARMED);
     },
   };
