@@ -12,6 +12,7 @@ import { mkdir, mkdtemp, readdir, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { processAlive } from '../../packages/core/src/ports/lease-files.js';
 
 const exec = promisify(execFile);
 const REPO = resolve(import.meta.dirname, '..', '..');
@@ -73,7 +74,7 @@ export async function systemTemp(prefix: string): Promise<BenchFilesystem> {
  * for ext4, whether it has a journal (the kernel lists a journal under `/proc/fs/jbd2/` by the
  * device's kernel name, found through `/sys/dev/block/<major>:<minor>`).
  */
-export function describeFilesystem(path: string): string {
+function describeFilesystem(path: string): string {
   try {
     const dev = statSync(path).dev;
     const major = (dev >>> 8) & 0xfff;
@@ -125,20 +126,10 @@ async function removeLeftovers(base: string): Promise<void> {
   const pids = new Set<number>();
   for (const entry of await readdir(base)) {
     const pid = Number(OWN.exec(entry)?.[1]);
-    if (pid && (pid === process.pid || !alive(pid))) pids.add(pid);
+    if (pid && (pid === process.pid || !processAlive(pid))) pids.add(pid);
   }
   for (const pid of pids)
     await unmountAndRemove(join(base, `ext4-${pid}-mnt`), join(base, `ext4-${pid}.img`));
-}
-
-/** Whether process `pid` runs. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }
 
 function skip(why: string): undefined {
